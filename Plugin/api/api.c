@@ -1,0 +1,344 @@
+#include "api.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "api/http.h"
+#include "api/query.h"
+#include "api/sort.h"
+#include "util/errors.h"
+#include "util/log.h"
+#include "util/str.h"
+
+static OrthancPluginContext *api_ctx;
+static const rr_api_deps *api_deps;
+
+#define CTX api_ctx
+#define ERR_SIZE 256
+
+static void send_store_error(OrthancPluginRestOutput *out, int error, const char *err)
+{
+  if (error == RR_ENOTFOUND) {
+    rr_http_send_error(CTX, out, 404, "not_found", "no such study");
+    return;
+  }
+  rr_log_error("store: %s", err);
+  rr_http_send_error(CTX, out, 503, "unavailable", "the Reading Room store is unavailable; see Orthanc's log");
+}
+
+/* ------------------------------------------------------------- JSON shapes */
+
+static void add_str(json_object *o, const char *key, const char *value)
+{
+  json_object_object_add(o, key, rr_json_string(value));
+}
+
+static json_object *modalities_json(const char *mods)
+{
+  json_object *arr = json_object_new_array();
+  const char *p = mods;
+  size_t len;
+
+  while (*p) {
+    len = strcspn(p, "\\");
+    if (len > 0)
+      json_object_array_add(arr, json_object_new_string_len(p, (int)len));
+    p += len;
+    if (*p)
+      p++;
+  }
+  return arr;
+}
+
+static json_object *study_json(const rr_study_rec *s)
+{
+  json_object *o = json_object_new_object();
+  char when[21];
+
+  add_str(o, "studyInstanceUid", s->study_uid);
+  add_str(o, "orthancId", s->orthanc_id);
+  add_str(o, "patientName", s->patient_name);
+  add_str(o, "patientId", s->patient_id);
+  add_str(o, "patientBirthDate", s->patient_birth_date);
+  add_str(o, "patientSex", s->patient_sex);
+  add_str(o, "studyDate", s->study_date);
+  add_str(o, "studyTime", s->study_time);
+  add_str(o, "studyDescription", s->study_description);
+  add_str(o, "accessionNumber", s->accession_number);
+  add_str(o, "referringPhysicianName", s->referring_physician);
+  add_str(o, "institutionName", s->institution_name);
+  json_object_object_add(o, "modalities", modalities_json(s->modalities));
+  json_object_object_add(o, "seriesCount", json_object_new_int64(s->series_count));
+  json_object_object_add(o, "instanceCount", json_object_new_int64(s->instance_count));
+  rr_time_iso8601(when, (time_t)s->received_at);
+  add_str(o, "receivedAt", when);
+  rr_time_iso8601(when, (time_t)s->updated_at);
+  add_str(o, "updatedAt", when);
+  /* filled by later features (AI, review, reports) */
+  json_object_object_add(o, "aiStatus", NULL);
+  json_object_object_add(o, "reviewStatus", NULL);
+  json_object_object_add(o, "reportStatus", NULL);
+  return o;
+}
+
+static json_object *ds_json(const char *value, size_t n)
+{
+  double v[6];
+  json_object *arr;
+  size_t i;
+
+  if (n > 6 || rr_parse_ds_array(v, n, value) < 0)
+    return NULL;
+  arr = json_object_new_array();
+  for (i = 0; i < n; i++)
+    json_object_array_add(arr, json_object_new_double(v[i]));
+  return arr;
+}
+
+static json_object *instance_json(const rr_instance_rec *i)
+{
+  json_object *o = json_object_new_object();
+
+  add_str(o, "sopInstanceUid", i->sop_instance_uid);
+  add_str(o, "orthancId", i->orthanc_id);
+  add_str(o, "sopClassUid", i->sop_class_uid);
+  json_object_object_add(o, "instanceNumber", i->has_instance_number ? json_object_new_int64(i->instance_number) : NULL);
+  json_object_object_add(o, "numberOfFrames", json_object_new_int64(i->number_of_frames));
+  json_object_object_add(o, "imagePositionPatient", ds_json(i->image_position, 3));
+  json_object_object_add(o, "imageOrientationPatient", ds_json(i->image_orientation, 6));
+  add_str(o, "transferSyntaxUid", i->transfer_syntax);
+  return o;
+}
+
+static json_object *series_json(rr_series_detail *sd)
+{
+  json_object *o = json_object_new_object(), *arr = json_object_new_array();
+  const rr_series_rec *s = &sd->series;
+  size_t i;
+
+  add_str(o, "seriesInstanceUid", s->series_uid);
+  add_str(o, "orthancId", s->orthanc_id);
+  json_object_object_add(o, "seriesNumber", s->has_series_number ? json_object_new_int64(s->series_number) : NULL);
+  add_str(o, "modality", s->modality);
+  add_str(o, "seriesDescription", s->series_description);
+  add_str(o, "bodyPartExamined", s->body_part);
+  json_object_object_add(o, "instanceCount", json_object_new_int64(s->instance_count));
+  rr_instances_sort_display(sd->instances, sd->instance_count);
+  for (i = 0; i < sd->instance_count; i++)
+    json_object_array_add(arr, instance_json(&sd->instances[i]));
+  json_object_object_add(o, "instances", arr);
+  return o;
+}
+
+/* ---------------------------------------------------------------- handlers */
+
+static OrthancPluginErrorCode on_studies(OrthancPluginRestOutput *out, const char *url, const OrthancPluginHttpRequest *req)
+{
+  rr_worklist_query q;
+  rr_study_list *list = NULL;
+  json_object *root, *data;
+  char err[ERR_SIZE] = "";
+  size_t i;
+  int error;
+
+  (void)url;
+  if (req->method != OrthancPluginHttpMethod_Get) {
+    rr_http_method_not_allowed(CTX, out, "GET");
+    return OrthancPluginErrorCode_Success;
+  }
+  if (rr_query_parse(&q, req->getKeys, req->getValues, req->getCount, api_deps->config->worklist_default_page_size,
+                     api_deps->config->worklist_max_page_size, err, sizeof(err)) < 0) {
+    rr_http_send_error(CTX, out, 400, "invalid_argument", err);
+    return OrthancPluginErrorCode_Success;
+  }
+  if ((error = rr_store_query_worklist(api_deps->store, &list, &q, err, sizeof(err))) < 0) {
+    send_store_error(out, error == RR_ENOTFOUND ? RR_ESTORE : error, err);
+    return OrthancPluginErrorCode_Success;
+  }
+  root = json_object_new_object();
+  data = json_object_new_array_ext((int)list->count);
+  for (i = 0; i < list->count; i++)
+    json_object_array_add(data, study_json(&list->items[i]));
+  json_object_object_add(root, "data", data);
+  json_object_object_add(root, "total", json_object_new_int64(list->total));
+  json_object_object_add(root, "limit", json_object_new_int64(q.limit));
+  json_object_object_add(root, "offset", json_object_new_int64(q.offset));
+  rr_http_send_json(CTX, out, 200, root);
+  json_object_put(root);
+  rr_study_list_free(list);
+  return OrthancPluginErrorCode_Success;
+}
+
+static OrthancPluginErrorCode on_study(OrthancPluginRestOutput *out, const char *url, const OrthancPluginHttpRequest *req)
+{
+  rr_study_detail *d = NULL;
+  json_object *root, *arr;
+  char err[ERR_SIZE] = "";
+  const char *uid = req->groupsCount > 0 ? req->groups[0] : "";
+  size_t i;
+  int error;
+
+  (void)url;
+  if (req->method != OrthancPluginHttpMethod_Get) {
+    rr_http_method_not_allowed(CTX, out, "GET");
+    return OrthancPluginErrorCode_Success;
+  }
+  if (!rr_uid_valid(uid)) {
+    rr_http_send_error(CTX, out, 400, "invalid_argument",
+                       "the study identifier must be a DICOM UID (digits and dots, at most 64 characters)");
+    return OrthancPluginErrorCode_Success;
+  }
+  if ((error = rr_store_get_study(api_deps->store, &d, uid, err, sizeof(err))) < 0) {
+    send_store_error(out, error, err);
+    return OrthancPluginErrorCode_Success;
+  }
+  root = study_json(&d->study);
+  arr = json_object_new_array_ext((int)d->series_count);
+  for (i = 0; i < d->series_count; i++)
+    json_object_array_add(arr, series_json(&d->series[i]));
+  json_object_object_add(root, "series", arr);
+  rr_http_send_json(CTX, out, 200, root);
+  json_object_put(root);
+  rr_study_detail_free(d);
+  return OrthancPluginErrorCode_Success;
+}
+
+static json_object *ingest_json(void)
+{
+  rr_ingest_status st;
+  json_object *o = json_object_new_object();
+  char when[21];
+
+  rr_ingest_refresh(api_deps->ingest);
+  rr_ingest_get_status(api_deps->ingest, &st);
+  json_object_object_add(o, "running", json_object_new_boolean(st.running));
+  json_object_object_add(o, "reconciling", json_object_new_boolean(st.reconciling));
+  json_object_object_add(o, "cursor", json_object_new_int64(st.cursor));
+  json_object_object_add(o, "lastSeq", json_object_new_int64(st.last_seq));
+  json_object_object_add(o, "backlog", json_object_new_int64(st.backlog));
+  json_object_object_add(o, "instancesIngested", json_object_new_int64(st.instances_ingested));
+  json_object_object_add(o, "deletionsApplied", json_object_new_int64(st.deletions_applied));
+  json_object_object_add(o, "reconciliations", json_object_new_int64(st.reconciliations));
+  json_object_object_add(o, "errors", json_object_new_int64(st.errors));
+  json_object_object_add(o, "lastError", st.last_error[0] ? rr_json_string(st.last_error) : NULL);
+  if (st.last_error_at > 0) {
+    rr_time_iso8601(when, (time_t)st.last_error_at);
+    add_str(o, "lastErrorAt", when);
+  } else {
+    json_object_object_add(o, "lastErrorAt", NULL);
+  }
+  if (st.last_success_at > 0) {
+    rr_time_iso8601(when, (time_t)st.last_success_at);
+    add_str(o, "lastSuccessAt", when);
+  } else {
+    json_object_object_add(o, "lastSuccessAt", NULL);
+  }
+  return o;
+}
+
+static OrthancPluginErrorCode on_health(OrthancPluginRestOutput *out, const char *url, const OrthancPluginHttpRequest *req)
+{
+  json_object *root, *store, *ingest, *v;
+  rr_store_stats stats;
+  char err[ERR_SIZE] = "";
+  int version = 0, store_ok, healthy;
+
+  (void)url;
+  if (req->method != OrthancPluginHttpMethod_Get) {
+    rr_http_method_not_allowed(CTX, out, "GET");
+    return OrthancPluginErrorCode_Success;
+  }
+  store_ok = rr_store_schema_version(api_deps->store, &version, err, sizeof(err)) == 0 &&
+             rr_store_get_stats(api_deps->store, &stats, err, sizeof(err)) == 0;
+  root = json_object_new_object();
+  store = json_object_new_object();
+  add_str(store, "backend", api_deps->config->store_backend);
+  add_str(store, "status", store_ok ? "ok" : "unavailable");
+  json_object_object_add(store, "schemaVersion", json_object_new_int(version));
+  if (store_ok) {
+    json_object_object_add(store, "studies", json_object_new_int64(stats.studies));
+    json_object_object_add(store, "series", json_object_new_int64(stats.series));
+    json_object_object_add(store, "instances", json_object_new_int64(stats.instances));
+  } else {
+    add_str(store, "error", err);
+  }
+  ingest = ingest_json();
+  healthy = store_ok && json_object_get_boolean(json_object_object_get(ingest, "running")) &&
+            (v = json_object_object_get(ingest, "lastError")) == NULL;
+  add_str(root, "status", healthy ? "ok" : "degraded");
+  add_str(root, "version", api_deps->version);
+  json_object_object_add(root, "store", store);
+  json_object_object_add(root, "ingest", ingest);
+  rr_http_send_json(CTX, out, store_ok ? 200 : 503, root);
+  json_object_put(root);
+  return OrthancPluginErrorCode_Success;
+}
+
+static OrthancPluginErrorCode on_ingest(OrthancPluginRestOutput *out, const char *url, const OrthancPluginHttpRequest *req)
+{
+  json_object *o;
+
+  (void)url;
+  if (req->method != OrthancPluginHttpMethod_Get) {
+    rr_http_method_not_allowed(CTX, out, "GET");
+    return OrthancPluginErrorCode_Success;
+  }
+  o = ingest_json();
+  rr_http_send_json(CTX, out, 200, o);
+  json_object_put(o);
+  return OrthancPluginErrorCode_Success;
+}
+
+static OrthancPluginErrorCode on_resync(OrthancPluginRestOutput *out, const char *url, const OrthancPluginHttpRequest *req)
+{
+  json_object *o;
+
+  (void)url;
+  if (req->method != OrthancPluginHttpMethod_Post) {
+    rr_http_method_not_allowed(CTX, out, "POST");
+    return OrthancPluginErrorCode_Success;
+  }
+  rr_ingest_request_resync(api_deps->ingest);
+  rr_log_info("ingestion: full re-sync requested through the API");
+  o = json_object_new_object();
+  json_object_object_add(o, "accepted", json_object_new_boolean(1));
+  rr_http_send_json(CTX, out, 202, o);
+  json_object_put(o);
+  return OrthancPluginErrorCode_Success;
+}
+
+static OrthancPluginErrorCode on_unknown(OrthancPluginRestOutput *out, const char *url, const OrthancPluginHttpRequest *req)
+{
+  (void)url;
+  (void)req;
+  rr_http_send_error(CTX, out, 404, "not_found", "no such API route");
+  return OrthancPluginErrorCode_Success;
+}
+
+int rr_api_register(OrthancPluginContext *ctx, const rr_api_deps *deps)
+{
+  static const struct {
+    const char *suffix;
+    OrthancPluginRestCallback cb;
+  } routes[] = {
+    {"/dicom/studies", on_studies},
+    {"/dicom/studies/([^/]+)", on_study},
+    {"/health", on_health},
+    {"/admin/ingest", on_ingest},
+    {"/admin/ingest/resync", on_resync},
+    {"/(.*)", on_unknown}, /* last: anything else under the root */
+  };
+  char root[RR_ROOT_SIZE * 2], regex[RR_ROOT_SIZE * 2 + 64];
+  size_t i;
+  int error;
+
+  api_ctx = ctx;
+  api_deps = deps;
+  if ((error = rr_root_regex(root, sizeof(root), deps->config->api_root)) < 0)
+    return error;
+  for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+    snprintf(regex, sizeof(regex), "%s%s", root, routes[i].suffix);
+    OrthancPluginRegisterRestCallbackNoLock(ctx, regex, routes[i].cb);
+  }
+  return 0;
+}

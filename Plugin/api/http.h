@@ -1,0 +1,30 @@
+/*
+ * http.h - answering plugin REST requests: JSON bodies, JSON errors
+ * ({"error":{"code","message"}}), request argument access.
+ *
+ * All functions take the Orthanc context and output of the current request
+ * and must be called once per request, from the request's thread. Messages
+ * placed in errors must not contain patient data.
+ */
+#ifndef RR_API_HTTP_H
+#define RR_API_HTTP_H
+
+#include <json-c/json.h>
+#include <orthanc/OrthancCPlugin.h>
+
+/* Send `obj` as application/json with the given status (the object is not
+ * released). */
+void rr_http_send_json(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, int status, json_object *obj);
+/* Send {"error":{"code","message"}} with the given status (405 is answered
+ * with an Allow header and no body: the SDK allows nothing else). */
+void rr_http_send_error(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, int status, const char *code,
+                        const char *message);
+void rr_http_method_not_allowed(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, const char *allowed);
+
+/* Value of a request header (names are compared case-insensitively); NULL. */
+const char *rr_http_header(const OrthancPluginHttpRequest *req, const char *name);
+
+/* A json-c string from UTF-8 text (any invalid tail is dropped). */
+json_object *rr_json_string(const char *s);
+
+#endif

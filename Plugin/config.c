@@ -1,0 +1,256 @@
+#include "config.h"
+
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util/errors.h"
+#include "util/str.h"
+
+#define SECTION "ReadingRoom"
+
+static int fail(char *err, size_t errsize, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errsize, const char *fmt, ...)
+{
+  va_list ap;
+
+  if (err != NULL && errsize > 0) {
+    va_start(ap, fmt);
+    vsnprintf(err, errsize, fmt, ap);
+    va_end(ap);
+  }
+  return RR_EINVAL;
+}
+
+static const char *type_name(json_type t)
+{
+  switch (t) {
+  case json_type_null: return "null";
+  case json_type_boolean: return "a boolean";
+  case json_type_double: return "a number";
+  case json_type_int: return "an integer";
+  case json_type_object: return "an object";
+  case json_type_array: return "an array";
+  case json_type_string: return "a string";
+  }
+  return "unknown";
+}
+
+/* Overlay `user` onto `base` (both objects), checking keys and types. */
+static int overlay(json_object *base, json_object *user, const char *path, char *err, size_t errsize)
+{
+  json_object_iter it;
+  char sub[256];
+  json_object *target;
+  json_type bt, ut;
+  int error;
+
+  json_object_object_foreachC(user, it)
+  {
+    snprintf(sub, sizeof(sub), "%s.%s", path, it.key);
+    if (!json_object_object_get_ex(base, it.key, &target))
+      return fail(err, errsize, "%s: unknown option (check the spelling; see orthanc.json.example)", sub);
+    bt = json_object_get_type(target);
+    ut = json_object_get_type(it.val);
+    if (bt == json_type_object) {
+      if (ut != json_type_object)
+        return fail(err, errsize, "%s: must be an object, not %s", sub, type_name(ut));
+      if ((error = overlay(target, it.val, sub, err, errsize)) < 0)
+        return error;
+      continue;
+    }
+    if (bt != ut && !(bt == json_type_int && ut == json_type_double))
+      return fail(err, errsize, "%s: must be %s, not %s", sub, type_name(bt), type_name(ut));
+    if (bt == json_type_int && ut == json_type_double) {
+      double d = json_object_get_double(it.val);
+      if (d != (double)(long long)d)
+        return fail(err, errsize, "%s: must be an integer", sub);
+    }
+    json_object_object_add(base, it.key, json_object_get(it.val));
+  }
+  return 0;
+}
+
+static json_object *get_path(json_object *root, const char *a, const char *b, const char *c)
+{
+  json_object *o = root;
+
+  if (a && !json_object_object_get_ex(o, a, &o))
+    return NULL;
+  if (b && !json_object_object_get_ex(o, b, &o))
+    return NULL;
+  if (c && !json_object_object_get_ex(o, c, &o))
+    return NULL;
+  return o;
+}
+
+static int get_uint(unsigned *out, json_object *root, const char *name, const char *a, const char *b, const char *c,
+                    long long min, long long max, char *err, size_t errsize)
+{
+  json_object *o = get_path(root, a, b, c);
+  long long v;
+
+  if (o == NULL)
+    return fail(err, errsize, SECTION ".%s: missing from the defaults", name);
+  v = (long long)json_object_get_double(o);
+  if (json_object_get_type(o) == json_type_int)
+    v = json_object_get_int64(o);
+  if (v < min || v > max)
+    return fail(err, errsize, SECTION ".%s: must be between %lld and %lld (got %lld)", name, min, max, v);
+  *out = (unsigned)v;
+  return 0;
+}
+
+static int get_string(char *out, size_t size, json_object *root, const char *name, const char *a, const char *b,
+                      const char *c, char *err, size_t errsize)
+{
+  json_object *o = get_path(root, a, b, c);
+  const char *s;
+
+  if (o == NULL)
+    return fail(err, errsize, SECTION ".%s: missing from the defaults", name);
+  s = json_object_get_string(o);
+  if (strlen(s) >= size)
+    return fail(err, errsize, SECTION ".%s: too long (at most %zu characters)", name, size - 1);
+  rr_str_copy(out, size, s);
+  return 0;
+}
+
+static int check_root(const char *root, const char *name, char *err, size_t errsize)
+{
+  size_t i, len = strlen(root);
+
+  if (len < 3 || root[0] != '/' || root[len - 1] != '/')
+    return fail(err, errsize, SECTION ".%s: must start and end with '/' and name a path, like \"/reading-room/\" (got \"%s\")",
+                name, root);
+  for (i = 0; i < len; i++) {
+    char ch = root[i];
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '/' ||
+          ch == '-' || ch == '_' || ch == '.'))
+      return fail(err, errsize, SECTION ".%s: only letters, digits, '-', '_', '.' and '/' are allowed (got \"%s\")", name, root);
+    if (ch == '/' && i + 1 < len && root[i + 1] == '/')
+      return fail(err, errsize, SECTION ".%s: empty path segment in \"%s\"", name, root);
+  }
+  return 0;
+}
+
+static int resolve_path(char *out, size_t size, const char *dir, const char *path, const char *name, char *err, size_t errsize)
+{
+  int n;
+
+  if (path[0] == '/' || dir == NULL || dir[0] == '\0')
+    n = snprintf(out, size, "%s", path);
+  else
+    n = snprintf(out, size, "%s/%s", dir, path);
+  if (n < 0 || (size_t)n >= size)
+    return fail(err, errsize, SECTION ".%s: path too long", name);
+  return 0;
+}
+
+int rr_config_parse(rr_config *out, const char *orthanc_json, size_t len, const char *defaults_json,
+                    const char *config_dir, char *err, size_t errsize)
+{
+  json_tokener *tok = NULL;
+  json_object *all = NULL, *base = NULL, *user = NULL, *o;
+  char storage[RR_PATH_SIZE], tmp[RR_PATH_SIZE];
+  int error = 0;
+
+  memset(out, 0, sizeof(*out));
+  base = json_tokener_parse(defaults_json);
+  if (base == NULL || !json_object_is_type(base, json_type_object)) {
+    error = fail(err, errsize, "the embedded default configuration is not a JSON object");
+    goto out;
+  }
+  tok = json_tokener_new();
+  if (tok == NULL) {
+    error = fail(err, errsize, "out of memory");
+    goto out;
+  }
+  all = json_tokener_parse_ex(tok, orthanc_json, (int)len);
+  if (all == NULL || json_tokener_get_error(tok) != json_tokener_success ||
+      !json_object_is_type(all, json_type_object)) {
+    error = fail(err, errsize, "Orthanc's configuration is not a JSON object");
+    goto out;
+  }
+  if (json_object_object_get_ex(all, SECTION, &user)) {
+    if (!json_object_is_type(user, json_type_object)) {
+      error = fail(err, errsize, SECTION ": must be an object, not %s", type_name(json_object_get_type(user)));
+      goto out;
+    }
+    if ((error = overlay(base, user, SECTION, err, errsize)) < 0)
+      goto out;
+  }
+
+  o = get_path(base, "Enable", NULL, NULL);
+  out->enable = o ? json_object_get_boolean(o) : true;
+  if ((error = get_string(out->web_root, sizeof(out->web_root), base, "WebRoot", "WebRoot", NULL, NULL, err, errsize)) < 0 ||
+      (error = get_string(out->api_root, sizeof(out->api_root), base, "ApiRoot", "ApiRoot", NULL, NULL, err, errsize)) < 0 ||
+      (error = check_root(out->web_root, "WebRoot", err, errsize)) < 0 ||
+      (error = check_root(out->api_root, "ApiRoot", err, errsize)) < 0)
+    goto out;
+  if (rr_str_starts_with(out->web_root, out->api_root) || rr_str_starts_with(out->api_root, out->web_root)) {
+    error = fail(err, errsize, SECTION ".WebRoot and " SECTION ".ApiRoot must not contain each other (\"%s\", \"%s\")",
+                 out->web_root, out->api_root);
+    goto out;
+  }
+  if ((error = get_string(tmp, sizeof(tmp), base, "WebAppDirectory", "WebAppDirectory", NULL, NULL, err, errsize)) < 0)
+    goto out;
+  if (tmp[0] != '\0' &&
+      (error = resolve_path(out->webapp_directory, sizeof(out->webapp_directory), config_dir, tmp, "WebAppDirectory", err, errsize)) < 0)
+    goto out;
+
+  if ((error = get_string(out->store_backend, sizeof(out->store_backend), base, "Store.Backend", "Store", "Backend", NULL, err, errsize)) < 0)
+    goto out;
+  if (strcmp(out->store_backend, "sqlite") != 0 && strcmp(out->store_backend, "mongodb") != 0) {
+    error = fail(err, errsize, SECTION ".Store.Backend: must be \"sqlite\" or \"mongodb\" (got \"%s\")", out->store_backend);
+    goto out;
+  }
+  if ((error = get_string(tmp, sizeof(tmp), base, "Store.SQLite.Path", "Store", "SQLite", "Path", err, errsize)) < 0 ||
+      (error = get_uint(&out->sqlite_readers, base, "Store.SQLite.ReaderConnections", "Store", "SQLite", "ReaderConnections", 1, 64, err, errsize)) < 0)
+    goto out;
+  {
+    unsigned busy;
+    if ((error = get_uint(&busy, base, "Store.SQLite.BusyTimeoutMs", "Store", "SQLite", "BusyTimeoutMs", 100, 600000, err, errsize)) < 0)
+      goto out;
+    out->sqlite_busy_timeout_ms = (int)busy;
+  }
+  if (tmp[0] == '\0') {
+    /* beside Orthanc's index: IndexDirectory, else StorageDirectory, else Orthanc's default */
+    const char *dir = "OrthancStorage";
+    if (json_object_object_get_ex(all, "IndexDirectory", &o) && json_object_is_type(o, json_type_string))
+      dir = json_object_get_string(o);
+    else if (json_object_object_get_ex(all, "StorageDirectory", &o) && json_object_is_type(o, json_type_string))
+      dir = json_object_get_string(o);
+    if ((error = resolve_path(storage, sizeof(storage), config_dir, dir, "Store.SQLite.Path", err, errsize)) < 0 ||
+        (error = resolve_path(out->sqlite_path, sizeof(out->sqlite_path), storage, "reading-room.db", "Store.SQLite.Path", err, errsize)) < 0)
+      goto out;
+  } else if ((error = resolve_path(out->sqlite_path, sizeof(out->sqlite_path), config_dir, tmp, "Store.SQLite.Path", err, errsize)) < 0) {
+    goto out;
+  }
+  if ((error = get_string(out->mongodb_uri, sizeof(out->mongodb_uri), base, "Store.MongoDB.Uri", "Store", "MongoDB", "Uri", err, errsize)) < 0 ||
+      (error = get_string(out->mongodb_database, sizeof(out->mongodb_database), base, "Store.MongoDB.Database", "Store", "MongoDB", "Database", err, errsize)) < 0)
+    goto out;
+  if (strcmp(out->store_backend, "mongodb") == 0 && out->mongodb_uri[0] == '\0') {
+    error = fail(err, errsize, SECTION ".Store.MongoDB.Uri: required when Store.Backend is \"mongodb\"");
+    goto out;
+  }
+
+  if ((error = get_uint(&out->ingest_batch_size, base, "Ingest.BatchSize", "Ingest", "BatchSize", NULL, 1, 1000, err, errsize)) < 0 ||
+      (error = get_uint(&out->ingest_poll_interval_ms, base, "Ingest.PollIntervalMs", "Ingest", "PollIntervalMs", NULL, 100, 3600000, err, errsize)) < 0)
+    goto out;
+  o = get_path(base, "Ingest", "ReconcileAtStartup", NULL);
+  out->ingest_reconcile_at_startup = o ? json_object_get_boolean(o) : true;
+
+  if ((error = get_uint(&out->worklist_max_page_size, base, "Worklist.MaxPageSize", "Worklist", "MaxPageSize", NULL, 1, 10000, err, errsize)) < 0 ||
+      (error = get_uint(&out->worklist_default_page_size, base, "Worklist.DefaultPageSize", "Worklist", "DefaultPageSize", NULL, 1,
+                        out->worklist_max_page_size, err, errsize)) < 0)
+    goto out;
+
+out:
+  json_tokener_free(tok);
+  json_object_put(all);
+  json_object_put(base);
+  return error;
+}

@@ -1,0 +1,201 @@
+/*
+ * plugin.c - the Orthanc entry points. Reads the ReadingRoom configuration,
+ * creates the modules (store, ingestion, API, web app), wires Orthanc's
+ * callbacks to them and starts/stops the worker thread. No logic of its own.
+ */
+#include <limits.h>
+#include <orthanc/OrthancCPlugin.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "api/api.h"
+#include "config.h"
+#include "ingest/ingest.h"
+#include "store/store_sqlite.h"
+#include "util/embedded.h"
+#include "util/log.h"
+#include "util/str.h"
+#include "web/web.h"
+
+#ifndef RR_VERSION
+#define RR_VERSION "0.0.0"
+#endif
+
+#define PLUGIN_NAME "reading-room"
+#define MAX_PENDING_DELETIONS 100000
+
+static OrthancPluginContext *plugin_ctx;
+static rr_config plugin_config;
+static rr_store *plugin_store;
+static rr_ingest *plugin_ingest;
+static rr_api_deps plugin_api;
+
+static rr_level level_of(OrthancPluginResourceType type)
+{
+  switch (type) {
+  case OrthancPluginResourceType_Patient: return RR_LEVEL_PATIENT;
+  case OrthancPluginResourceType_Study: return RR_LEVEL_STUDY;
+  case OrthancPluginResourceType_Series: return RR_LEVEL_SERIES;
+  default: return RR_LEVEL_INSTANCE;
+  }
+}
+
+/* Runs in Orthanc's single change thread: only signal or enqueue here. */
+static OrthancPluginErrorCode on_change(OrthancPluginChangeType type, OrthancPluginResourceType resource, const char *id)
+{
+  switch (type) {
+  case OrthancPluginChangeType_OrthancStarted:
+    if (rr_ingest_start(plugin_ingest) < 0)
+      rr_log_error("cannot start the ingestion thread");
+    break;
+  case OrthancPluginChangeType_OrthancStopped:
+    rr_ingest_stop(plugin_ingest);
+    break;
+  case OrthancPluginChangeType_Deleted:
+    if (id != NULL && resource != OrthancPluginResourceType_None)
+      rr_ingest_deleted(plugin_ingest, level_of(resource), id);
+    break;
+  default:
+    /* every other change is a new entry of the change log to follow */
+    rr_ingest_notify(plugin_ingest);
+    break;
+  }
+  return OrthancPluginErrorCode_Success;
+}
+
+/* Directory that relative paths of Orthanc's configuration refer to. */
+static void config_directory(char *out, size_t size)
+{
+  char *path = OrthancPluginGetConfigurationPath(plugin_ctx);
+  struct stat st;
+  char *slash;
+
+  out[0] = '\0';
+  if (path == NULL)
+    return;
+  rr_str_copy(out, size, path);
+  if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    slash = strrchr(out, '/');
+    if (slash != NULL)
+      *slash = '\0';
+    else
+      out[0] = '\0';
+  }
+  OrthancPluginFreeString(plugin_ctx, path);
+}
+
+static int read_configuration(void)
+{
+  const rr_embedded_file *defaults = rr_embedded_find(rr_resources_files, rr_resources_count, "DefaultConfiguration.json");
+  char *json, dir[PATH_MAX], err[512] = "";
+  int error;
+
+  if (defaults == NULL) {
+    rr_log_error("the default configuration is not embedded (build problem)");
+    return -1;
+  }
+  json = OrthancPluginGetConfiguration(plugin_ctx);
+  if (json == NULL) {
+    rr_log_error("cannot read Orthanc's configuration");
+    return -1;
+  }
+  config_directory(dir, sizeof(dir));
+  error = rr_config_parse(&plugin_config, json, strlen(json), (const char *)defaults->data, dir, err, sizeof(err));
+  OrthancPluginFreeString(plugin_ctx, json);
+  if (error < 0) {
+    rr_log_error("invalid configuration: %s", err);
+    return -1;
+  }
+  return 0;
+}
+
+static int open_store(void)
+{
+  rr_sqlite_options opts;
+  char err[512] = "";
+
+  if (strcmp(plugin_config.store_backend, "sqlite") != 0) {
+    rr_log_error("invalid configuration: ReadingRoom.Store.Backend: \"%s\" is not built into this plugin "
+                 "(build with -DENABLE_MONGODB=ON)", plugin_config.store_backend);
+    return -1;
+  }
+  opts.path = plugin_config.sqlite_path;
+  opts.reader_count = plugin_config.sqlite_readers;
+  opts.busy_timeout_ms = plugin_config.sqlite_busy_timeout_ms;
+  if (rr_store_sqlite_open(&plugin_store, &opts, err, sizeof(err)) < 0) {
+    rr_log_error("cannot open the store: %s", err);
+    return -1;
+  }
+  rr_log_warning("store: SQLite database %s (schema version %d)", plugin_config.sqlite_path, rr_store_sqlite_latest_schema());
+  return 0;
+}
+
+ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext *ctx)
+{
+  rr_ingest_options ingest_opts;
+
+  plugin_ctx = ctx;
+  rr_log_set_context(ctx);
+  if (!OrthancPluginCheckVersionAdvanced(ctx, 1, 10, 1)) {
+    rr_log_error("this plugin needs Orthanc 1.10.1 or newer (running %s)", ctx->orthancVersion);
+    return -1;
+  }
+  OrthancPluginSetDescription(ctx, "Radiology reading workflow: worklist, viewer, AI assistance and reports.");
+  if (read_configuration() < 0)
+    return -1;
+  if (!plugin_config.enable) {
+    rr_log_warning("disabled by configuration (ReadingRoom.Enable is false)");
+    return 0;
+  }
+  if (open_store() < 0)
+    return -1;
+
+  ingest_opts.batch_size = plugin_config.ingest_batch_size;
+  ingest_opts.poll_interval_ms = plugin_config.ingest_poll_interval_ms;
+  ingest_opts.reconcile_at_startup = plugin_config.ingest_reconcile_at_startup;
+  ingest_opts.max_pending_deletions = MAX_PENDING_DELETIONS;
+  if (rr_ingest_new(&plugin_ingest, plugin_store, rr_rest_source_orthanc(ctx), &ingest_opts) < 0) {
+    rr_log_error("cannot create the ingestion worker");
+    goto fail;
+  }
+
+  plugin_api.config = &plugin_config;
+  plugin_api.store = plugin_store;
+  plugin_api.ingest = plugin_ingest;
+  plugin_api.version = RR_VERSION;
+  if (rr_api_register(ctx, &plugin_api) < 0 || rr_web_register(ctx, &plugin_config) < 0) {
+    rr_log_error("cannot register the REST routes");
+    goto fail;
+  }
+  OrthancPluginRegisterOnChangeCallback(ctx, on_change);
+  rr_log_warning("version %s ready: web app at %s, API at %s", RR_VERSION, plugin_config.web_root, plugin_config.api_root);
+  return 0;
+
+fail:
+  rr_ingest_free(plugin_ingest);
+  plugin_ingest = NULL;
+  rr_store_free(plugin_store);
+  plugin_store = NULL;
+  return -1;
+}
+
+ORTHANC_PLUGINS_API void OrthancPluginFinalize(void)
+{
+  rr_ingest_free(plugin_ingest);
+  plugin_ingest = NULL;
+  rr_store_free(plugin_store);
+  plugin_store = NULL;
+  rr_log_info("finalized");
+  rr_log_set_context(NULL);
+}
+
+ORTHANC_PLUGINS_API const char *OrthancPluginGetName(void)
+{
+  return PLUGIN_NAME;
+}
+
+ORTHANC_PLUGINS_API const char *OrthancPluginGetVersion(void)
+{
+  return RR_VERSION;
+}

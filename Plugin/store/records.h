@@ -1,0 +1,126 @@
+/*
+ * records.h - the plain records the store keeps: studies, series, instances,
+ * and the worklist query. Fixed-size fields; strings are UTF-8, NUL-terminated
+ * and truncated at a character boundary when longer than the field (see
+ * util/str.h). Records own no memory.
+ */
+#ifndef RR_STORE_RECORDS_H
+#define RR_STORE_RECORDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RR_UID_SIZE 65   /* 64 characters */
+#define RR_OID_SIZE 64   /* Orthanc identifiers are 44 characters */
+#define RR_DA_SIZE 9     /* YYYYMMDD */
+#define RR_TM_SIZE 24
+#define RR_PN_SIZE 400   /* three component groups of 64 characters, UTF-8 */
+#define RR_LO_SIZE 260   /* 64 characters, UTF-8 */
+#define RR_CS_SIZE 24
+#define RR_MODS_SIZE 96  /* backslash-separated modalities */
+#define RR_DS3_SIZE 80   /* ImagePositionPatient */
+#define RR_DS6_SIZE 160  /* ImageOrientationPatient */
+
+typedef enum rr_level {
+  RR_LEVEL_PATIENT = 0,
+  RR_LEVEL_STUDY,
+  RR_LEVEL_SERIES,
+  RR_LEVEL_INSTANCE
+} rr_level;
+
+typedef struct rr_study_rec {
+  char orthanc_id[RR_OID_SIZE];
+  char patient_orthanc_id[RR_OID_SIZE];
+  char study_uid[RR_UID_SIZE];
+  char patient_name[RR_PN_SIZE];
+  char patient_id[RR_LO_SIZE];
+  char patient_birth_date[RR_DA_SIZE];
+  char patient_sex[RR_CS_SIZE];
+  char study_date[RR_DA_SIZE];
+  char study_time[RR_TM_SIZE];
+  char study_description[RR_LO_SIZE];
+  char accession_number[RR_LO_SIZE];
+  char referring_physician[RR_PN_SIZE];
+  char institution_name[RR_LO_SIZE];
+  /* maintained by the store from the series: */
+  char modalities[RR_MODS_SIZE];
+  int64_t series_count;
+  int64_t instance_count;
+  int64_t received_at; /* unix seconds of the first ingestion */
+  int64_t updated_at;  /* unix seconds of the last change */
+} rr_study_rec;
+
+typedef struct rr_series_rec {
+  char orthanc_id[RR_OID_SIZE];
+  char study_orthanc_id[RR_OID_SIZE];
+  char series_uid[RR_UID_SIZE];
+  bool has_series_number;
+  int64_t series_number;
+  char modality[RR_CS_SIZE];
+  char series_description[RR_LO_SIZE];
+  char body_part[RR_LO_SIZE];
+  int64_t instance_count; /* maintained by the store */
+} rr_series_rec;
+
+typedef struct rr_instance_rec {
+  char orthanc_id[RR_OID_SIZE];
+  char series_orthanc_id[RR_OID_SIZE];
+  char sop_instance_uid[RR_UID_SIZE];
+  char sop_class_uid[RR_UID_SIZE];
+  char transfer_syntax[RR_UID_SIZE];
+  bool has_instance_number;
+  int64_t instance_number;
+  int64_t number_of_frames;
+  char image_position[RR_DS3_SIZE];    /* raw DS "x\y\z" or "" */
+  char image_orientation[RR_DS6_SIZE]; /* raw DS, six values, or "" */
+} rr_instance_rec;
+
+/* One stored instance with its parents, as ingestion sees it. */
+typedef struct rr_ingest_item {
+  rr_study_rec study;
+  rr_series_rec series;
+  rr_instance_rec instance;
+} rr_ingest_item;
+
+/* ---- worklist query (already validated and normalised by api/query.c) ---- */
+
+typedef enum rr_match_mode {
+  RR_MATCH_NONE = 0, /* no filter */
+  RR_MATCH_EXACT,    /* value equals */
+  RR_MATCH_GLOB,     /* value is an SQLite-style GLOB pattern (see util/textnorm.h) */
+  RR_MATCH_WORDS     /* value is folded words: each must prefix a word of the field */
+} rr_match_mode;
+
+#define RR_QUERY_VALUE_SIZE 512
+#define RR_QUERY_MAX_WORDS 8
+#define RR_QUERY_MAX_MODALITIES 16
+
+typedef struct rr_match {
+  rr_match_mode mode;
+  char value[RR_QUERY_VALUE_SIZE];
+} rr_match;
+
+typedef enum rr_sort_key {
+  RR_SORT_STUDY_DATE = 0,
+  RR_SORT_PATIENT_NAME,
+  RR_SORT_RECEIVED_AT
+} rr_sort_key;
+
+typedef struct rr_worklist_query {
+  rr_match patient_name;    /* NONE, GLOB on the folded name, or WORDS */
+  rr_match description;     /* NONE, GLOB on the folded description, or WORDS */
+  rr_match text;            /* NONE or WORDS over every searchable field */
+  rr_match patient_id;      /* NONE, EXACT or GLOB on the raw value */
+  rr_match accession;       /* NONE, EXACT or GLOB on the raw value */
+  char modalities[RR_QUERY_MAX_MODALITIES][RR_CS_SIZE];
+  size_t modality_count;
+  char date_from[RR_DA_SIZE]; /* "" = open */
+  char date_to[RR_DA_SIZE];
+  rr_sort_key sort;
+  bool descending;
+  uint32_t limit;
+  uint32_t offset;
+} rr_worklist_query;
+
+#endif

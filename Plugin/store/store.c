@@ -1,0 +1,98 @@
+#include "store.h"
+
+#include <stdlib.h>
+
+void rr_store_free(rr_store *store)
+{
+  if (store == NULL)
+    return;
+  if (store->ops != NULL && store->ops->close != NULL)
+    store->ops->close(store->impl);
+  free(store);
+}
+
+void rr_study_list_free(rr_study_list *list)
+{
+  if (list == NULL)
+    return;
+  free(list->items);
+  free(list);
+}
+
+void rr_study_detail_free(rr_study_detail *detail)
+{
+  size_t i;
+
+  if (detail == NULL)
+    return;
+  for (i = 0; i < detail->series_count; i++)
+    free(detail->series[i].instances);
+  free(detail->series);
+  free(detail);
+}
+
+void rr_series_count_list_free(rr_series_count_list *list)
+{
+  if (list == NULL)
+    return;
+  free(list->items);
+  free(list);
+}
+
+void rr_id_list_free(rr_id_list *list)
+{
+  if (list == NULL)
+    return;
+  free(list->ids);
+  free(list);
+}
+
+int rr_store_schema_version(rr_store *s, int *out, char *err, size_t errsize)
+{
+  return s->ops->schema_version(s->impl, out, err, errsize);
+}
+
+int rr_store_apply_batch(rr_store *s, const rr_ingest_batch *batch, char *err, size_t errsize)
+{
+  return s->ops->apply_batch(s->impl, batch, err, errsize);
+}
+
+int rr_store_delete(rr_store *s, rr_level level, const char *orthanc_id, char *err, size_t errsize)
+{
+  return s->ops->delete_resource(s->impl, level, orthanc_id, err, errsize);
+}
+
+int rr_store_query_worklist(rr_store *s, rr_study_list **out, const rr_worklist_query *q, char *err, size_t errsize)
+{
+  return s->ops->query_worklist(s->impl, out, q, err, errsize);
+}
+
+int rr_store_get_study(rr_store *s, rr_study_detail **out, const char *study_uid, char *err, size_t errsize)
+{
+  return s->ops->get_study(s->impl, out, study_uid, err, errsize);
+}
+
+int rr_store_kv_get(rr_store *s, char *out, size_t outsize, const char *key, char *err, size_t errsize)
+{
+  return s->ops->kv_get(s->impl, out, outsize, key, err, errsize);
+}
+
+int rr_store_kv_set(rr_store *s, const char *key, const char *value, char *err, size_t errsize)
+{
+  return s->ops->kv_set(s->impl, key, value, err, errsize);
+}
+
+int rr_store_list_series(rr_store *s, rr_series_count_list **out, const char *after, size_t limit, char *err, size_t errsize)
+{
+  return s->ops->list_series(s->impl, out, after, limit, err, errsize);
+}
+
+int rr_store_list_instances(rr_store *s, rr_id_list **out, const char *series_orthanc_id, char *err, size_t errsize)
+{
+  return s->ops->list_instances(s->impl, out, series_orthanc_id, err, errsize);
+}
+
+int rr_store_get_stats(rr_store *s, rr_store_stats *out, char *err, size_t errsize)
+{
+  return s->ops->stats(s->impl, out, err, errsize);
+}

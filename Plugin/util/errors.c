@@ -1,0 +1,16 @@
+#include "errors.h"
+
+const char *rr_error_name(int code)
+{
+  switch (code) {
+  case RR_OK: return "ok";
+  case RR_ENOMEM: return "out_of_memory";
+  case RR_EINVAL: return "invalid_argument";
+  case RR_ENOTFOUND: return "not_found";
+  case RR_EFULL: return "too_large";
+  case RR_ESTORE: return "store_error";
+  case RR_EUPSTREAM: return "upstream_error";
+  case RR_ESTOPPED: return "stopping";
+  default: return "internal";
+  }
+}

@@ -1,0 +1,25 @@
+/*
+ * errors.h - error codes shared by every module.
+ *
+ * Functions return 0 on success and one of these negative values on failure.
+ * RR_ENOTFOUND is a normal outcome for look-ups, not a fault.
+ */
+#ifndef RR_UTIL_ERRORS_H
+#define RR_UTIL_ERRORS_H
+
+enum {
+  RR_OK = 0,
+  RR_ERROR = -1,     /* unspecified failure, see the message where one is given */
+  RR_ENOMEM = -2,    /* allocation failed */
+  RR_EINVAL = -3,    /* invalid argument or input */
+  RR_ENOTFOUND = -4, /* the requested thing does not exist */
+  RR_EFULL = -5,     /* a bounded buffer or queue is full */
+  RR_ESTORE = -6,    /* the store failed (I/O, corruption, busy too long) */
+  RR_EUPSTREAM = -7, /* Orthanc or another service answered with an error */
+  RR_ESTOPPED = -8   /* the component is stopping */
+};
+
+/* A stable identifier for an error code, e.g. "not_found". Never NULL. */
+const char *rr_error_name(int code);
+
+#endif

@@ -1,0 +1,63 @@
+#include "orthanc_rest.h"
+
+#include <orthanc/OrthancCPlugin.h>
+#include <stdio.h>
+
+#include "errors.h"
+
+static int orthanc_get_json(void *ctx, json_object **out, const char *uri, char *err, size_t errsize)
+{
+  OrthancPluginMemoryBuffer buf = {0};
+  OrthancPluginErrorCode code;
+  json_tokener *tok;
+  json_object *obj;
+
+  *out = NULL;
+  code = OrthancPluginRestApiGet((OrthancPluginContext *)ctx, &buf, uri);
+  if (code == OrthancPluginErrorCode_UnknownResource || code == OrthancPluginErrorCode_InexistentItem)
+    return RR_ENOTFOUND;
+  if (code != OrthancPluginErrorCode_Success) {
+    if (err && errsize)
+      snprintf(err, errsize, "Orthanc answered error %d to GET %.80s", (int)code, uri);
+    return RR_EUPSTREAM;
+  }
+  tok = json_tokener_new();
+  obj = tok ? json_tokener_parse_ex(tok, buf.data, (int)buf.size) : NULL;
+  if (obj == NULL || json_tokener_get_error(tok) != json_tokener_success) {
+    json_object_put(obj);
+    obj = NULL;
+  }
+  json_tokener_free(tok);
+  OrthancPluginFreeMemoryBuffer((OrthancPluginContext *)ctx, &buf);
+  if (obj == NULL) {
+    if (err && errsize)
+      snprintf(err, errsize, "Orthanc's answer to GET %.80s is not JSON", uri);
+    return RR_EUPSTREAM;
+  }
+  *out = obj;
+  return 0;
+}
+
+rr_rest_source rr_rest_source_orthanc(struct _OrthancPluginContext_t *ctx)
+{
+  rr_rest_source src = {ctx, orthanc_get_json};
+  return src;
+}
+
+const char *rr_json_str(json_object *obj, const char *key)
+{
+  json_object *v;
+
+  if (obj == NULL || !json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
+    return "";
+  return json_object_get_string(v);
+}
+
+json_object *rr_json_obj(json_object *obj, const char *key)
+{
+  json_object *v;
+
+  if (obj == NULL || !json_object_object_get_ex(obj, key, &v))
+    return NULL;
+  return v;
+}

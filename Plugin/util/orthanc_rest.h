@@ -1,0 +1,34 @@
+/*
+ * orthanc_rest.h - read Orthanc's REST API from the plugin's own threads.
+ *
+ * rr_rest_source is a small interface (function + context) so that modules
+ * that read Orthanc (ingestion) can be unit-tested with a stand-in. The
+ * production source calls OrthancPluginRestApiGet; it must not be used from
+ * Orthanc's OnStoredInstance/OnChange callbacks (deadlock risk), only from
+ * the plugin's worker threads and REST handlers.
+ *
+ * get_json: *out receives a new json-c object the caller releases with
+ * json_object_put(). Returns 0, RR_ENOTFOUND (unknown resource), or
+ * RR_EUPSTREAM with a sentence in err.
+ */
+#ifndef RR_UTIL_ORTHANC_REST_H
+#define RR_UTIL_ORTHANC_REST_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+
+typedef struct rr_rest_source {
+  void *ctx;
+  int (*get_json)(void *ctx, json_object **out, const char *uri, char *err, size_t errsize);
+} rr_rest_source;
+
+struct _OrthancPluginContext_t;
+
+/* A source reading the running Orthanc's REST API through the plugin SDK. */
+rr_rest_source rr_rest_source_orthanc(struct _OrthancPluginContext_t *ctx);
+
+/* Helpers over json-c: a member's string ("" if absent or not a string). */
+const char *rr_json_str(json_object *obj, const char *key);
+json_object *rr_json_obj(json_object *obj, const char *key);
+
+#endif
