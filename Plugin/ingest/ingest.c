@@ -51,6 +51,8 @@ static int64_t now_seconds(void)
   return (int64_t)time(NULL);
 }
 
+/* Orthanc identifiers are hex groups joined by '-': accept only URI-safe
+ * characters, so an identifier can never change the URI it is put in. */
 static bool valid_orthanc_id(const char *id)
 {
   size_t i, len = strlen(id);
@@ -58,7 +60,8 @@ static bool valid_orthanc_id(const char *id)
   if (len == 0 || len >= RR_OID_SIZE)
     return false;
   for (i = 0; i < len; i++)
-    if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f') || id[i] == '-'))
+    if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'z') || (id[i] >= 'A' && id[i] <= 'Z') ||
+          id[i] == '-'))
       return false;
   return true;
 }

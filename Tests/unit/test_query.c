@@ -1,0 +1,164 @@
+#include <stdarg.h>
+
+#include "api/query.h"
+#include "common.h"
+#include "util/errors.h"
+
+static int parse_args(rr_worklist_query *q, char *err, size_t errsize, size_t n, ...)
+{
+  const char *keys[16], *values[16];
+  va_list ap;
+  size_t i;
+
+  va_start(ap, n);
+  for (i = 0; i < n; i++) {
+    keys[i] = va_arg(ap, const char *);
+    values[i] = va_arg(ap, const char *);
+  }
+  va_end(ap);
+  return rr_query_parse(q, keys, values, n, 50, 500, err, errsize);
+}
+
+static void expect_bad(const char *key, const char *value, const char *fragment)
+{
+  rr_worklist_query q;
+  char err[256] = "";
+  ck_assert_int_eq(parse_args(&q, err, sizeof(err), 1, key, value), RR_EINVAL);
+  ck_assert_msg(strstr(err, fragment) != NULL, "error '%s' lacks '%s'", err, fragment);
+}
+
+START_TEST(defaults)
+{
+  rr_worklist_query q;
+  char err[256];
+  ck_assert_int_eq(parse_args(&q, err, sizeof(err), 0), 0);
+  ck_assert_uint_eq(q.limit, 50);
+  ck_assert_uint_eq(q.offset, 0);
+  ck_assert_int_eq(q.sort, RR_SORT_STUDY_DATE);
+  ck_assert(q.descending);
+  ck_assert_int_eq(q.patient_name.mode, RR_MATCH_NONE);
+}
+END_TEST
+
+START_TEST(text_filters_are_folded)
+{
+  rr_worklist_query q;
+  char err[256];
+  ck_assert_int_eq(parse_args(&q, err, sizeof(err), 3, "patientName", "müller^Re*", "description", "Thorax abd",
+                              "q", "Smith  John"), 0);
+  ck_assert_int_eq(q.patient_name.mode, RR_MATCH_GLOB);
+  ck_assert_str_eq(q.patient_name.value, "MULLER RE*");
+  ck_assert_int_eq(q.description.mode, RR_MATCH_WORDS);
+  ck_assert_str_eq(q.description.value, "THORAX ABD");
+  ck_assert_int_eq(q.text.mode, RR_MATCH_WORDS);
+  ck_assert_str_eq(q.text.value, "SMITH JOHN");
+  /* q has no wildcards: a * is just punctuation */
+  ck_assert_int_eq(parse_args(&q, err, sizeof(err), 1, "q", "smi*"), 0);
+  ck_assert_int_eq(q.text.mode, RR_MATCH_WORDS);
+  ck_assert_str_eq(q.text.value, "SMI");
+  /* only stars: no filter */
+  ck_assert_int_eq(parse_args(&q, err, sizeof(err), 1, "patientName", "**"), 0);
+  ck_assert_int_eq(q.patient_name.mode, RR_MATCH_NONE);
+}
+END_TEST
+
+START_TEST(identifier_filters)
+{
+  rr_worklist_query q;
+  char err[256];
+  ck_assert_int_eq(parse_args(&q, err, sizeof(err), 2, "patientId", " AB-12 ", "accessionNumber", "A[1]*"), 0);
+  ck_assert_int_eq(q.patient_id.mode, RR_MATCH_EXACT);
+  ck_assert_str_eq(q.patient_id.value, "AB-12");
+  ck_assert_int_eq(q.accession.mode, RR_MATCH_GLOB);
+  ck_assert_str_eq(q.accession.value, "A[[]1]*");
+}
+END_TEST
+
+START_TEST(modalities_and_dates)
+{
+  rr_worklist_query q;
+  char err[256];
+  ck_assert_int_eq(parse_args(&q, err, sizeof(err), 3, "modality", "ct,Mr", "modality", "PT",
+                              "studyDateFrom", "2023-01-31"), 0);
+  ck_assert_uint_eq(q.modality_count, 3);
+  ck_assert_str_eq(q.modalities[1], "MR");
+  ck_assert_str_eq(q.date_from, "20230131");
+  ck_assert_int_eq(parse_args(&q, err, sizeof(err), 1, "studyDate", "20230101-20231231"), 0);
+  ck_assert_str_eq(q.date_from, "20230101");
+  ck_assert_str_eq(q.date_to, "20231231");
+  ck_assert_int_eq(parse_args(&q, err, sizeof(err), 1, "studyDate", "-20231231"), 0);
+  ck_assert_str_eq(q.date_from, "");
+  ck_assert_int_eq(parse_args(&q, err, sizeof(err), 1, "studyDate", "2023-05-06"), 0);
+  ck_assert_str_eq(q.date_to, "20230506");
+}
+END_TEST
+
+START_TEST(sorting)
+{
+  rr_worklist_query q;
+  char err[256];
+  ck_assert_int_eq(parse_args(&q, err, sizeof(err), 1, "sort", "patientName"), 0);
+  ck_assert_int_eq(q.sort, RR_SORT_PATIENT_NAME);
+  ck_assert(!q.descending);
+  ck_assert_int_eq(parse_args(&q, err, sizeof(err), 2, "sort", "receivedAt", "order", "asc"), 0);
+  ck_assert_int_eq(q.sort, RR_SORT_RECEIVED_AT);
+  ck_assert(!q.descending);
+}
+END_TEST
+
+START_TEST(bad_arguments)
+{
+  expect_bad("studyDateFrom", "20231301", "is not a date");
+  expect_bad("studyDateTo", "2023-02-30", "is not a date");
+  expect_bad("studyDate", "2023-2024", "is not a date");
+  expect_bad("limit", "-1", "between 1 and 500");
+  expect_bad("limit", "0", "between 1 and 500");
+  expect_bad("limit", "100000", "between 1 and 500");
+  expect_bad("limit", "abc", "between 1 and 500");
+  expect_bad("offset", "-5", "between 0 and");
+  expect_bad("offset", "99999999999", "between 0 and");
+  expect_bad("sort", "bogus", "argument 'sort'");
+  expect_bad("order", "sideways", "argument 'order'");
+  expect_bad("modality", "C T;", "only letters");
+  expect_bad("whatever", "1", "unknown argument 'whatever'");
+  expect_bad("q", "a b c d e f g h i", "more than 8 words");
+  expect_bad("patientName", "\xff\xfe", "not valid UTF-8");
+  {
+    char big[400];
+    memset(big, 'A', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    expect_bad("patientName", big, "too long");
+  }
+  {
+    rr_worklist_query q;
+    char err[256] = "";
+    ck_assert_int_eq(parse_args(&q, err, sizeof(err), 2, "studyDateFrom", "20240101", "studyDateTo", "20230101"), RR_EINVAL);
+    ck_assert(strstr(err, "is after") != NULL);
+  }
+}
+END_TEST
+
+START_TEST(sql_text_is_just_text)
+{
+  rr_worklist_query q;
+  char err[256];
+  ck_assert_int_eq(parse_args(&q, err, sizeof(err), 1, "patientId", "1' OR '1'='1"), 0);
+  ck_assert_int_eq(q.patient_id.mode, RR_MATCH_EXACT);
+  ck_assert_str_eq(q.patient_id.value, "1' OR '1'='1");
+}
+END_TEST
+
+int main(void)
+{
+  Suite *s = suite_create("query");
+  TCase *tc = tcase_create("parse");
+  tcase_add_test(tc, defaults);
+  tcase_add_test(tc, text_filters_are_folded);
+  tcase_add_test(tc, identifier_filters);
+  tcase_add_test(tc, modalities_and_dates);
+  tcase_add_test(tc, sorting);
+  tcase_add_test(tc, bad_arguments);
+  tcase_add_test(tc, sql_text_is_just_text);
+  suite_add_tcase(s, tc);
+  return rr_test_run(s);
+}

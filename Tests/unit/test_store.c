@@ -1,0 +1,418 @@
+/*
+ * Store conformance suite: written against store/store.h only, so every
+ * backend must pass it. The backend is chosen by RR_TEST_STORE.
+ */
+#include <pthread.h>
+
+#include "api/query.h"
+#include "common.h"
+#include "util/errors.h"
+#include "util/str.h"
+
+static char dir[4096];
+static rr_store *store;
+static char err[512];
+
+static void setup(void)
+{
+  rr_test_tmpdir(dir, sizeof(dir));
+  store = rr_test_store_open(dir);
+}
+
+static void teardown(void)
+{
+  rr_store_free(store);
+  store = NULL;
+  rr_test_rmdir(dir);
+}
+
+typedef struct spec {
+  const char *study, *patient, *uid, *name, *pid, *date, *desc, *acc, *series, *modality;
+  int series_number; /* -1: none */
+  const char *instance;
+  int number;
+  const char *position;
+} spec;
+
+static rr_ingest_item make(const spec *s)
+{
+  rr_ingest_item it;
+  char buf[RR_UID_SIZE];
+
+  memset(&it, 0, sizeof(it));
+  rr_str_copy(it.study.orthanc_id, RR_OID_SIZE, s->study);
+  rr_str_copy(it.study.patient_orthanc_id, RR_OID_SIZE, s->patient ? s->patient : "p-1");
+  rr_str_copy(it.study.study_uid, RR_UID_SIZE, s->uid);
+  rr_str_copy(it.study.patient_name, RR_PN_SIZE, s->name ? s->name : "");
+  rr_str_copy(it.study.patient_id, RR_LO_SIZE, s->pid ? s->pid : "");
+  rr_str_copy(it.study.study_date, RR_DA_SIZE, s->date ? s->date : "");
+  rr_str_copy(it.study.study_time, RR_TM_SIZE, "101010");
+  rr_str_copy(it.study.study_description, RR_LO_SIZE, s->desc ? s->desc : "");
+  rr_str_copy(it.study.accession_number, RR_LO_SIZE, s->acc ? s->acc : "");
+  rr_str_copy(it.study.referring_physician, RR_PN_SIZE, "House^Gregory");
+  rr_str_copy(it.study.institution_name, RR_LO_SIZE, "Princeton Plainsboro");
+  rr_str_copy(it.series.orthanc_id, RR_OID_SIZE, s->series);
+  rr_str_copy(it.series.study_orthanc_id, RR_OID_SIZE, s->study);
+  snprintf(buf, sizeof(buf), "%s.1", s->uid);
+  rr_str_copy(it.series.series_uid, RR_UID_SIZE, buf);
+  rr_str_copy(it.series.modality, RR_CS_SIZE, s->modality ? s->modality : "CT");
+  it.series.has_series_number = s->series_number >= 0;
+  it.series.series_number = s->series_number;
+  rr_str_copy(it.instance.orthanc_id, RR_OID_SIZE, s->instance);
+  rr_str_copy(it.instance.series_orthanc_id, RR_OID_SIZE, s->series);
+  snprintf(buf, sizeof(buf), "%s.%d", s->uid, s->number + 100);
+  rr_str_copy(it.instance.sop_instance_uid, RR_UID_SIZE, buf);
+  rr_str_copy(it.instance.sop_class_uid, RR_UID_SIZE, "1.2.840.10008.5.1.4.1.1.2");
+  it.instance.has_instance_number = true;
+  it.instance.instance_number = s->number;
+  it.instance.number_of_frames = 1;
+  rr_str_copy(it.instance.image_position, RR_DS3_SIZE, s->position ? s->position : "");
+  return it;
+}
+
+static void apply(const rr_ingest_item *items, size_t n, int64_t now)
+{
+  rr_ingest_batch b = {items, n, NULL, NULL, now};
+  ck_assert_msg(rr_store_apply_batch(store, &b, err, sizeof(err)) == 0, "apply: %s", err);
+}
+
+/* Five studies, seven instances. */
+static void load_fixture(void)
+{
+  static const spec specs[] = {
+    {"s-a", "p-a", "1.2.3.1", "Müller^Renée", "PID-1", "20230115", "CT Thorax Abdomen", "ACC1", "se-a1", "CT", 2, "i-a1", 1, "0\\0\\1"},
+    {"s-a", "p-a", "1.2.3.1", "Müller^Renée", "PID-1", "20230115", "CT Thorax Abdomen", "ACC1", "se-a1", "CT", 2, "i-a2", 2, "0\\0\\2"},
+    {"s-a", "p-a", "1.2.3.1", "Müller^Renée", "PID-1", "20230115", "CT Thorax Abdomen", "ACC1", "se-a0", "SR", -1, "i-a3", 1, NULL},
+    {"s-b", "p-b", "1.2.3.2", "SMITH^JOHN", "PID-2", "20240301", "MR Brain", "ACC2", "se-b1", "MR", 1, "i-b1", 1, NULL},
+    {"s-c", "p-c", "1.2.3.3", "Smithers^Waylon", "X'; DROP TABLE studies;--", "20221231", "Chest PA", "ACC3", "se-c1", "CR", 1, "i-c1", 1, NULL},
+    {"s-d", "p-d", "1.2.3.4", "Yamada^Tarou=山田^太郎", "PID-4", "", "Knee", "", "se-d1", "MR", 3, "i-d1", 1, NULL},
+    {"s-e", "p-e", "1.2.3.5", "Παπαδόπουλος^Γιώργος", "PID-5", "20240302", "PET CT", "A[5]", "se-e1", "PT", 1, "i-e1", 1, NULL},
+  };
+  rr_ingest_item items[7];
+  size_t i;
+  for (i = 0; i < 7; i++)
+    items[i] = make(&specs[i]);
+  apply(items, 5, 1000);
+  apply(items + 5, 2, 2000);
+}
+
+static rr_study_list *query(const char *const *keys, const char *const *values, size_t n)
+{
+  rr_worklist_query q;
+  rr_study_list *list = NULL;
+  size_t i;
+  ck_assert_msg(rr_query_parse(&q, keys, values, n, 50, 500, err, sizeof(err)) == 0, "parse: %s", err);
+  ck_assert_msg(rr_store_query_worklist(store, &list, &q, err, sizeof(err)) == 0, "query: %s", err);
+  for (i = 0; i < list->count; i++)
+    ck_assert_str_ne(list->items[i].orthanc_id, "");
+  return list;
+}
+
+/* Orthanc IDs of the rows, joined by ',' */
+static const char *ids_of(const char *key, const char *value)
+{
+  static char out[512];
+  const char *keys[1] = {key}, *values[1] = {value};
+  rr_study_list *l = query(keys, values, key ? 1 : 0);
+  size_t i;
+  out[0] = '\0';
+  for (i = 0; i < l->count; i++) {
+    if (i)
+      strncat(out, ",", sizeof(out) - strlen(out) - 1);
+    strncat(out, l->items[i].orthanc_id, sizeof(out) - strlen(out) - 1);
+  }
+  ck_assert_int_eq(l->total, (int64_t)l->count);
+  rr_study_list_free(l);
+  return out;
+}
+
+START_TEST(empty_store)
+{
+  int version = 0;
+  rr_study_detail *d = NULL;
+  rr_store_stats st;
+  char v[16];
+  ck_assert_int_eq(rr_store_schema_version(store, &version, err, sizeof(err)), 0);
+  ck_assert_int_ge(version, 1);
+  ck_assert_str_eq(ids_of(NULL, NULL), "");
+  ck_assert_int_eq(rr_store_get_study(store, &d, "1.2.3", err, sizeof(err)), RR_ENOTFOUND);
+  ck_assert_ptr_null(d);
+  ck_assert_int_eq(rr_store_kv_get(store, v, sizeof(v), "nope", err, sizeof(err)), RR_ENOTFOUND);
+  ck_assert_int_eq(rr_store_get_stats(store, &st, err, sizeof(err)), 0);
+  ck_assert_int_eq(st.studies + st.series + st.instances, 0);
+  ck_assert_int_eq(rr_store_delete(store, RR_LEVEL_STUDY, "nope", err, sizeof(err)), RR_ENOTFOUND);
+}
+END_TEST
+
+START_TEST(batch_builds_counts_and_modalities)
+{
+  rr_study_detail *d = NULL;
+  rr_store_stats st;
+  load_fixture();
+  ck_assert_int_eq(rr_store_get_stats(store, &st, err, sizeof(err)), 0);
+  ck_assert_int_eq(st.studies, 5);
+  ck_assert_int_eq(st.series, 6);
+  ck_assert_int_eq(st.instances, 7);
+  ck_assert_int_eq(rr_store_get_study(store, &d, "1.2.3.1", err, sizeof(err)), 0);
+  ck_assert_str_eq(d->study.orthanc_id, "s-a");
+  ck_assert_str_eq(d->study.patient_name, "Müller^Renée");
+  ck_assert_str_eq(d->study.modalities, "CT\\SR");
+  ck_assert_int_eq(d->study.series_count, 2);
+  ck_assert_int_eq(d->study.instance_count, 3);
+  ck_assert_int_eq(d->study.received_at, 1000);
+  /* series by number, unnumbered last */
+  ck_assert_uint_eq(d->series_count, 2);
+  ck_assert_str_eq(d->series[0].series.orthanc_id, "se-a1");
+  ck_assert_int_eq(d->series[0].series.instance_count, 2);
+  ck_assert_uint_eq(d->series[0].instance_count, 2);
+  ck_assert_str_eq(d->series[1].series.orthanc_id, "se-a0");
+  ck_assert(!d->series[1].series.has_series_number);
+  ck_assert_str_eq(d->series[0].instances[1].image_position, "0\\0\\2");
+  rr_study_detail_free(d);
+}
+END_TEST
+
+START_TEST(reapplying_is_idempotent)
+{
+  rr_study_detail *d = NULL;
+  rr_store_stats st;
+  spec s = {"s-a", "p-a", "1.2.3.1", "Müller^Renée", "PID-1", "20230115", "Changed", "ACC1", "se-a1", "CT", 2, "i-a1", 1, NULL};
+  rr_ingest_item it;
+  load_fixture();
+  it = make(&s);
+  apply(&it, 1, 5000);
+  apply(&it, 1, 6000);
+  ck_assert_int_eq(rr_store_get_stats(store, &st, err, sizeof(err)), 0);
+  ck_assert_int_eq(st.instances, 7);
+  ck_assert_int_eq(rr_store_get_study(store, &d, "1.2.3.1", err, sizeof(err)), 0);
+  ck_assert_int_eq(d->study.instance_count, 3);
+  ck_assert_int_eq(d->study.received_at, 1000); /* first arrival kept */
+  ck_assert_int_eq(d->study.updated_at, 6000);
+  ck_assert_str_eq(d->study.study_description, "Changed");
+  rr_study_detail_free(d);
+  /* the search terms follow the new description */
+  ck_assert_str_eq(ids_of("description", "changed"), "s-a");
+  ck_assert_str_eq(ids_of("description", "thorax"), "");
+}
+END_TEST
+
+START_TEST(cursor_is_saved_with_the_batch)
+{
+  char v[32];
+  spec s = {"s-x", NULL, "9.9", "A", "B", "20200101", "", "", "se-x", "CT", 1, "i-x", 1, NULL};
+  rr_ingest_item it = make(&s);
+  rr_ingest_batch b = {&it, 1, "ingest.cursor", "42", 10};
+  ck_assert_int_eq(rr_store_apply_batch(store, &b, err, sizeof(err)), 0);
+  ck_assert_int_eq(rr_store_kv_get(store, v, sizeof(v), "ingest.cursor", err, sizeof(err)), 0);
+  ck_assert_str_eq(v, "42");
+  b.items = NULL;
+  b.count = 0;
+  b.cursor_value = "43";
+  ck_assert_int_eq(rr_store_apply_batch(store, &b, err, sizeof(err)), 0);
+  ck_assert_int_eq(rr_store_kv_get(store, v, sizeof(v), "ingest.cursor", err, sizeof(err)), 0);
+  ck_assert_str_eq(v, "43");
+  ck_assert_int_eq(rr_store_kv_set(store, "k", "v'\"; --", err, sizeof(err)), 0);
+  ck_assert_int_eq(rr_store_kv_get(store, v, sizeof(v), "k", err, sizeof(err)), 0);
+  ck_assert_str_eq(v, "v'\"; --");
+}
+END_TEST
+
+START_TEST(filters)
+{
+  load_fixture();
+  /* default order: study date, newest first; undated last */
+  ck_assert_str_eq(ids_of(NULL, NULL), "s-e,s-b,s-a,s-c,s-d");
+  ck_assert_str_eq(ids_of("patientName", "muller"), "s-a");
+  ck_assert_str_eq(ids_of("patientName", "MÜLLER renee"), "s-a");
+  ck_assert_str_eq(ids_of("patientName", "ren"), "s-a");
+  ck_assert_str_eq(ids_of("patientName", "smith"), "s-b,s-c");
+  ck_assert_str_eq(ids_of("patientName", "smith*"), "s-b,s-c");
+  ck_assert_str_eq(ids_of("patientName", "smith j*"), "s-b");
+  ck_assert_str_eq(ids_of("patientName", "sm?th"), "");
+  ck_assert_str_eq(ids_of("patientName", "sm?th*"), "s-b,s-c");
+  ck_assert_str_eq(ids_of("patientName", "sm?th j*"), "s-b");
+  ck_assert_str_eq(ids_of("patientName", "*ERS*"), "s-c");
+  ck_assert_str_eq(ids_of("patientName", "山田"), "s-d");
+  ck_assert_str_eq(ids_of("patientName", "παπαδοπουλος"), "s-e");
+  ck_assert_str_eq(ids_of("patientId", "PID-2"), "s-b");
+  ck_assert_str_eq(ids_of("patientId", "pid-2"), ""); /* IDs are exact */
+  ck_assert_str_eq(ids_of("patientId", "PID-*"), "s-e,s-b,s-a,s-d");
+  ck_assert_str_eq(ids_of("patientId", "X'; DROP TABLE studies;--"), "s-c");
+  ck_assert_str_eq(ids_of("accessionNumber", "A[5]"), "s-e");
+  ck_assert_str_eq(ids_of("accessionNumber", "ACC?"), "s-b,s-a,s-c");
+  ck_assert_str_eq(ids_of("modality", "MR"), "s-b,s-d");
+  ck_assert_str_eq(ids_of("modality", "SR,CR"), "s-a,s-c");
+  ck_assert_str_eq(ids_of("modality", "XA"), "");
+  ck_assert_str_eq(ids_of("studyDateFrom", "20230101"), "s-e,s-b,s-a");
+  ck_assert_str_eq(ids_of("studyDateTo", "20230115"), "s-a,s-c");
+  ck_assert_str_eq(ids_of("studyDate", "20230101-20231231"), "s-a");
+  ck_assert_str_eq(ids_of("description", "thor abd"), "s-a");
+  ck_assert_str_eq(ids_of("description", "*brain"), "s-b");
+  ck_assert_str_eq(ids_of("q", "acc1"), "s-a");
+  ck_assert_str_eq(ids_of("q", "house"), "s-e,s-b,s-a,s-c,s-d");
+  ck_assert_str_eq(ids_of("q", "princeton mull"), "s-a");
+  ck_assert_str_eq(ids_of("q", "pid 5"), "s-e");
+  ck_assert_str_eq(ids_of("q", "'"), "s-e,s-b,s-a,s-c,s-d"); /* punctuation only: no filter */
+}
+END_TEST
+
+START_TEST(sorting_and_paging)
+{
+  const char *k[3], *v[3];
+  rr_study_list *l;
+  load_fixture();
+  ck_assert_str_eq(ids_of("sort", "patientName"), "s-a,s-b,s-c,s-d,s-e");
+  k[0] = "sort"; v[0] = "studyDate";
+  k[1] = "order"; v[1] = "asc";
+  l = query(k, v, 2);
+  ck_assert_str_eq(l->items[0].orthanc_id, "s-d"); /* undated first ascending */
+  rr_study_list_free(l);
+  k[0] = "sort"; v[0] = "receivedAt";
+  k[1] = "limit"; v[1] = "2";
+  k[2] = "offset"; v[2] = "1";
+  l = query(k, v, 3);
+  ck_assert_int_eq(l->total, 5);
+  ck_assert_uint_eq(l->count, 2);
+  /* received desc: s-e, s-d (2000), then the 1000s */
+  ck_assert_str_eq(l->items[0].orthanc_id, "s-d");
+  ck_assert_int_eq(l->items[1].received_at, 1000);
+  rr_study_list_free(l);
+  k[0] = "offset"; v[0] = "100";
+  l = query(k, v, 1);
+  ck_assert_int_eq(l->total, 5);
+  ck_assert_uint_eq(l->count, 0);
+  rr_study_list_free(l);
+}
+END_TEST
+
+START_TEST(deletions_settle_parents)
+{
+  rr_study_detail *d = NULL;
+  rr_store_stats st;
+  load_fixture();
+  ck_assert_int_eq(rr_store_delete(store, RR_LEVEL_INSTANCE, "i-a1", err, sizeof(err)), 0);
+  ck_assert_int_eq(rr_store_get_study(store, &d, "1.2.3.1", err, sizeof(err)), 0);
+  ck_assert_int_eq(d->study.instance_count, 2);
+  rr_study_detail_free(d);
+  /* the SR series' only instance: the series goes, modalities follow */
+  ck_assert_int_eq(rr_store_delete(store, RR_LEVEL_INSTANCE, "i-a3", err, sizeof(err)), 0);
+  ck_assert_int_eq(rr_store_get_study(store, &d, "1.2.3.1", err, sizeof(err)), 0);
+  ck_assert_int_eq(d->study.series_count, 1);
+  ck_assert_str_eq(d->study.modalities, "CT");
+  rr_study_detail_free(d);
+  ck_assert_str_eq(ids_of("modality", "SR"), "");
+  /* the last series: the study goes */
+  ck_assert_int_eq(rr_store_delete(store, RR_LEVEL_SERIES, "se-a1", err, sizeof(err)), 0);
+  ck_assert_int_eq(rr_store_get_study(store, &d, "1.2.3.1", err, sizeof(err)), RR_ENOTFOUND);
+  ck_assert_int_eq(rr_store_delete(store, RR_LEVEL_STUDY, "s-b", err, sizeof(err)), 0);
+  ck_assert_int_eq(rr_store_delete(store, RR_LEVEL_PATIENT, "p-c", err, sizeof(err)), 0);
+  ck_assert_int_eq(rr_store_delete(store, RR_LEVEL_PATIENT, "p-c", err, sizeof(err)), RR_ENOTFOUND);
+  ck_assert_int_eq(rr_store_delete(store, RR_LEVEL_INSTANCE, "i-zz", err, sizeof(err)), RR_ENOTFOUND);
+  ck_assert_int_eq(rr_store_get_stats(store, &st, err, sizeof(err)), 0);
+  ck_assert_int_eq(st.studies, 2);
+  ck_assert_int_eq(st.series, 2);
+  ck_assert_int_eq(st.instances, 2);
+  ck_assert_str_eq(ids_of("q", "smith"), "");
+}
+END_TEST
+
+START_TEST(listing_for_reconciliation)
+{
+  rr_series_count_list *page = NULL;
+  rr_id_list *ids = NULL;
+  load_fixture();
+  ck_assert_int_eq(rr_store_list_series(store, &page, "", 4, err, sizeof(err)), 0);
+  ck_assert_uint_eq(page->count, 4);
+  ck_assert_str_eq(page->items[0].orthanc_id, "se-a0");
+  ck_assert_str_eq(page->items[1].orthanc_id, "se-a1");
+  ck_assert_int_eq(page->items[1].instance_count, 2);
+  rr_series_count_list_free(page);
+  ck_assert_int_eq(rr_store_list_series(store, &page, "se-c1", 10, err, sizeof(err)), 0);
+  ck_assert_uint_eq(page->count, 2);
+  ck_assert_str_eq(page->items[0].orthanc_id, "se-d1");
+  rr_series_count_list_free(page);
+  ck_assert_int_eq(rr_store_list_instances(store, &ids, "se-a1", err, sizeof(err)), 0);
+  ck_assert_uint_eq(ids->count, 2);
+  ck_assert_str_eq(ids->ids[0], "i-a1");
+  rr_id_list_free(ids);
+  ck_assert_int_eq(rr_store_list_instances(store, &ids, "unknown", err, sizeof(err)), 0);
+  ck_assert_uint_eq(ids->count, 0);
+  rr_id_list_free(ids);
+}
+END_TEST
+
+START_TEST(survives_reopening)
+{
+  rr_study_detail *d = NULL;
+  load_fixture();
+  rr_store_free(store);
+  store = rr_test_store_open(dir);
+  ck_assert_int_eq(rr_store_get_study(store, &d, "1.2.3.4", err, sizeof(err)), 0);
+  ck_assert_str_eq(d->study.patient_name, "Yamada^Tarou=山田^太郎");
+  rr_study_detail_free(d);
+}
+END_TEST
+
+/* Readers and one writer at once: no errors, readers see whole batches. */
+static void *reader(void *arg)
+{
+  int i, *failures = arg;
+  char e[256];
+  for (i = 0; i < 200; i++) {
+    rr_worklist_query q;
+    rr_study_list *l = NULL;
+    memset(&q, 0, sizeof(q));
+    q.limit = 20;
+    q.descending = true;
+    if (rr_store_query_worklist(store, &l, &q, e, sizeof(e)) != 0) {
+      (*failures)++;
+      continue;
+    }
+    if (l->count > 0 && l->items[0].instance_count % 10 != 0)
+      (*failures)++; /* saw half a batch */
+    rr_study_list_free(l);
+  }
+  return NULL;
+}
+
+START_TEST(concurrent_readers_and_writer)
+{
+  pthread_t t[4];
+  int failures[4] = {0}, i, j;
+  char inst[32];
+  for (i = 0; i < 4; i++)
+    pthread_create(&t[i], NULL, reader, &failures[i]);
+  for (i = 0; i < 50; i++) {
+    rr_ingest_item items[10];
+    for (j = 0; j < 10; j++) {
+      spec s = {"s-load", NULL, "5.5", "LOAD^TEST", "L", "20200101", "", "", "se-load", "CT", 1, inst, i * 10 + j, NULL};
+      snprintf(inst, sizeof(inst), "i-%d", i * 10 + j);
+      items[j] = make(&s);
+    }
+    apply(items, 10, 100 + i);
+  }
+  for (i = 0; i < 4; i++) {
+    pthread_join(t[i], NULL);
+    ck_assert_int_eq(failures[i], 0);
+  }
+}
+END_TEST
+
+int main(void)
+{
+  Suite *s = suite_create("store conformance");
+  TCase *tc = tcase_create("contract");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, empty_store);
+  tcase_add_test(tc, batch_builds_counts_and_modalities);
+  tcase_add_test(tc, reapplying_is_idempotent);
+  tcase_add_test(tc, cursor_is_saved_with_the_batch);
+  tcase_add_test(tc, filters);
+  tcase_add_test(tc, sorting_and_paging);
+  tcase_add_test(tc, deletions_settle_parents);
+  tcase_add_test(tc, listing_for_reconciliation);
+  tcase_add_test(tc, survives_reopening);
+  tcase_add_test(tc, concurrent_readers_and_writer);
+  suite_add_tcase(s, tc);
+  return rr_test_run(s);
+}
