@@ -1,0 +1,36 @@
+# Thin wrapper over CMake and the scripts in Resources/scripts and Tests/.
+# make run | make test | make bench | make build | make install | make clean
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+
+.PHONY: all deps build asan run test bench install clean
+
+all: build
+
+deps:
+	@bash Resources/scripts/install-deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRR_BUILD_WEBAPP=ON -DRR_BUILD_TESTS=ON
+	cmake --build $(BUILD) -j $(JOBS)
+
+asan: deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DRR_SANITIZE=ON -DRR_BUILD_WEBAPP=OFF -DRR_BUILD_TESTS=ON
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+run: build
+	@bash Resources/scripts/run.sh $(BUILD)
+
+test: build asan
+	@bash Tests/run-all.sh $(BUILD) $(ASAN_BUILD)
+
+bench: build
+	@bash bench/run.sh $(BUILD)
+
+install: build
+	cmake --install $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

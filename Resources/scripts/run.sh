@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# run.sh - start Debian's Orthanc with the Reading Room plugin and the
+# embedded store, using orthanc.json.example (data under ./data).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+build=${1:-build}
+if [ ! -f "$build/libOrthancReadingRoom.so" ]; then
+  echo "run: $build/libOrthancReadingRoom.so is missing: run 'make build' first" >&2
+  exit 1
+fi
+if [ "$build" != "build" ]; then
+  echo "run: orthanc.json.example loads build/libOrthancReadingRoom.so; copy it and edit \"Plugins\" for $build" >&2
+fi
+for port in 8042 4242; do
+  if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
+    echo "run: port $port is in use (is the system Orthanc running? 'systemctl stop orthanc')" >&2
+    exit 1
+  fi
+done
+mkdir -p data/storage
+cat <<MSG
+
+  Orthanc Reading Room
+  --------------------
+  Web app   http://localhost:8042/reading-room/
+  REST API  http://localhost:8042/api/dicom/studies
+  DICOM     AE title READINGROOM, port 4242, e.g.:
+            storescu -aec READINGROOM localhost 4242 path/to/*.dcm
+  Data      $(pwd)/data    (stop with Ctrl-C)
+
+MSG
+exec /usr/sbin/Orthanc orthanc.json.example

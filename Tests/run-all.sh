@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# run-all.sh - every test suite of the project, one after the other, then
+# one summary line: "total: N passed, N failed".
+#   Tests/run-all.sh [build-dir] [asan-build-dir]
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}
+ASAN_BUILD=${2:-build-asan}
+LOGDIR=$(mktemp -d "${TMPDIR:-/tmp}/rr-tests-XXXXXX")
+export READING_ROOM_PLUGIN=${READING_ROOM_PLUGIN:-$PWD/$BUILD/libOrthancReadingRoom.so}
+export READING_ROOM_TEST_DATA=${READING_ROOM_TEST_DATA:-$(cd .. && pwd)/shared/dicom}
+
+passed=0
+failed=0
+broken=()
+
+# add PASSED FAILED SUITE-NAME EXIT-CODE
+add() {
+  passed=$((passed + $1))
+  failed=$((failed + $2))
+  if [ "$4" -ne 0 ] && [ "$2" -eq 0 ]; then
+    failed=$((failed + 1)) # the suite itself failed (crash, build error): count it
+  fi
+  [ "$4" -ne 0 ] && broken+=("$3")
+  printf '== %-22s %5d passed, %d failed (exit %d)\n' "$3" "$1" "$2" "$4"
+}
+
+# Check prints "NN%: Checks: T, Failures: F, Errors: E" per test program.
+check_suite() {
+  local name=$1 dir=$2 log="$LOGDIR/$1.log" rc t=0 f=0
+  echo "== $name: ctest in $dir"
+  (cd "$dir" && CK_FORK=no ctest --output-on-failure -V) >"$log" 2>&1
+  rc=$?
+  while read -r c fl er; do
+    t=$((t + c)); f=$((f + fl + er))
+  done < <(sed -n 's/.*Checks: \([0-9]*\), Failures: \([0-9]*\), Errors: \([0-9]*\).*/\1 \2 \3/p' "$log")
+  grep -E "^[0-9]+/[0-9]+ Test|tests passed|Failures: [1-9]|Errors: [1-9]|ERROR: |runtime error" "$log" | grep -v "^Reading Room"
+  add $((t - f)) "$f" "$name" "$rc"
+}
+
+node_suite() {
+  local name=$1; shift
+  local log="$LOGDIR/$name.log" rc p f
+  echo "== $name: $*"
+  "$@" 2>&1 | tee "$log" | grep -E "^# (tests|pass|fail)|^not ok|^# Subtest|✖|failed" | grep -v "^# Subtest" || true
+  rc=${PIPESTATUS[0]}
+  p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -1); f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -1)
+  add "${p:-0}" "${f:-0}" "$name" "$rc"
+}
+
+vitest_suite() {
+  local name=$1 log="$LOGDIR/$1.log" rc p f
+  echo "== $name: vitest in WebViewer/"
+  (cd WebViewer && NO_COLOR=1 FORCE_COLOR=0 npx vitest run) 2>&1 | sed "s/\x1b\[[0-9;]*m//g" >"$log"
+  rc=${PIPESTATUS[0]}
+  grep -E "Test Files|Tests |FAIL" "$log"
+  p=$(sed -n 's/.*Tests .* \([0-9][0-9]*\) passed.*/\1/p' "$log" | tail -1)
+  f=$(sed -n 's/.*Tests .* \([0-9][0-9]*\) failed.*/\1/p' "$log" | tail -1)
+  add "${p:-0}" "${f:-0}" "$name" "$rc"
+}
+
+if [ ! -d ../shared/dicom ] && [ ! -d "$READING_ROOM_TEST_DATA" ]; then
+  echo "run-all: test data not found at $READING_ROOM_TEST_DATA (set READING_ROOM_TEST_DATA)" >&2
+fi
+
+(cd Tests && npm ci --no-audit --no-fund >"$LOGDIR/npm-tests.log" 2>&1) || { echo "npm ci in Tests/ failed"; cat "$LOGDIR/npm-tests.log"; }
+
+check_suite unit "$BUILD"
+check_suite unit-asan-ubsan "$ASAN_BUILD"
+vitest_suite webapp-unit
+node_suite integration node --test --test-concurrency=1 Tests/integration/
+node_suite browser node --test --test-concurrency=1 Tests/browser/
+
+echo "logs: $LOGDIR"
+[ ${#broken[@]} -gt 0 ] && echo "failing suites: ${broken[*]}"
+echo "total: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

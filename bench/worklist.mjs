@@ -1,0 +1,60 @@
+// Worklist latency through HTTP with 10,000 and 100,000 synthetic studies
+// written straight into the store (bench/fill_store.c). Baseline in the same
+// run: Orthanc's own GET /system on the same connection (the HTTP floor).
+import { startOrthanc, repoRoot } from '../Tests/lib/orthanc.mjs';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { get, percentile } from './lib.mjs';
+
+const SIZES = (process.env.SIZES || '10000,100000').split(',').map(Number);
+const N = Number(process.env.REQUESTS || 300);
+const fill = process.env.RR_BENCH_FILL || path.join(repoRoot, 'build', 'rr_bench_fill');
+
+const QUERIES = [
+  ['GET /system (baseline)', '/system'],
+  ['default page (50, by date)', '/api/dicom/studies'],
+  ['name search "mull"', '/api/dicom/studies?patientName=mull'],
+  ['name wildcard "GARC*"', '/api/dicom/studies?patientName=GARC*'],
+  ['date range + modality', '/api/dicom/studies?studyDateFrom=20100101&studyDateTo=20151231&modality=CT'],
+  ['free text "kim taro"', '/api/dicom/studies?q=kim%20taro'],
+  ['sort by name, page 100', '/api/dicom/studies?sort=patientName&offset=5000'],
+];
+
+for (const size of SIZES) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rr-bench-'));
+  const db = path.join(dir, 'rr.db');
+  const t0 = Date.now();
+  execFileSync(fill, [db, String(size)], { stdio: 'inherit' });
+  const fillSeconds = (Date.now() - t0) / 1000;
+  const orthanc = await startOrthanc({
+    readingRoom: { Store: { SQLite: { Path: db } }, Ingest: { ReconcileAtStartup: false } },
+  });
+  try {
+    console.log(`worklist: ${size} studies (filled in ${fillSeconds.toFixed(1)} s), ${N} sequential requests per query, keep-alive`);
+    let floor = null;
+    for (const [label, url] of QUERIES) {
+      for (let i = 0; i < 20; i++) await get(orthanc.httpPort, url);
+      const times = [];
+      let total = null;
+      for (let i = 0; i < N; i++) {
+        const t = process.hrtime.bigint();
+        const r = await get(orthanc.httpPort, url);
+        times.push(Number(process.hrtime.bigint() - t) / 1e6);
+        if (r.status !== 200) throw new Error(`${url}: HTTP ${r.status} ${r.body}`);
+        if (i === 0 && url.startsWith('/api/')) total = JSON.parse(r.body).total;
+      }
+      times.sort((a, b) => a - b);
+      const p50 = percentile(times, 50);
+      const p95 = percentile(times, 95);
+      if (floor === null) floor = p50;
+      const extra = total === null ? '' : `  matches ${total}`;
+      console.log(`  ${label.padEnd(28)} p50 ${p50.toFixed(2).padStart(6)} ms  p95 ${p95.toFixed(2).padStart(6)} ms  p50/baseline ${(p50 / floor).toFixed(1)}x${extra}`);
+    }
+  } finally {
+    await orthanc.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+console.log('goal: p95 under 20 ms at 100,000 studies');
