@@ -42,7 +42,7 @@ node_suite() {
   local name=$1; shift
   local log="$LOGDIR/$name.log" rc p f
   echo "== $name: $*"
-  "$@" 2>&1 | tee "$log" | grep -E "^# (tests|pass|fail)|^not ok|^# Subtest|✖|failed" | grep -v "^# Subtest" || true
+  "$@" 2>&1 | tee "$log" | grep --line-buffered -E "^# (tests|pass|fail)|^not ok"
   rc=${PIPESTATUS[0]}
   p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -1); f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -1)
   add "${p:-0}" "${f:-0}" "$name" "$rc"

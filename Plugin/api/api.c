@@ -26,6 +26,24 @@ static void send_store_error(OrthancPluginRestOutput *out, int error, const char
   rr_http_send_error(CTX, out, 503, "unavailable", "the Reading Room store is unavailable; see Orthanc's log");
 }
 
+/* A study identifier in a URL: at most 64 characters, digits and dots as in a
+ * conformant UID, plus letters, '-' and '_' because real archives hold
+ * non-conformant UIDs (hex digests, vendor prefixes) that must still open.
+ * Anything else (spaces, quotes, ';', '%', '/', control bytes) is refused. */
+static int study_uid_acceptable(const char *uid)
+{
+  size_t i, len = strlen(uid);
+
+  if (len == 0 || len > 64)
+    return 0;
+  for (i = 0; i < len; i++) {
+    char c = uid[i];
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' || c == '-' || c == '_'))
+      return 0;
+  }
+  return 1;
+}
+
 /* ------------------------------------------------------------- JSON shapes */
 
 static void add_str(json_object *o, const char *key, const char *value)
@@ -183,9 +201,9 @@ static OrthancPluginErrorCode on_study(OrthancPluginRestOutput *out, const char 
     rr_http_method_not_allowed(CTX, out, "GET");
     return OrthancPluginErrorCode_Success;
   }
-  if (!rr_uid_valid(uid)) {
+  if (!study_uid_acceptable(uid)) {
     rr_http_send_error(CTX, out, 400, "invalid_argument",
-                       "the study identifier must be a DICOM UID (digits and dots, at most 64 characters)");
+                       "the study identifier must be a StudyInstanceUID (at most 64 characters: digits, dots, letters, '-', '_')");
     return OrthancPluginErrorCode_Success;
   }
   if ((error = rr_store_get_study(api_deps->store, &d, uid, err, sizeof(err))) < 0) {

@@ -186,6 +186,7 @@ int rr_query_parse(rr_worklist_query *q, const char *const *keys, const char *co
 {
   size_t i, len;
   const char *k, *v;
+  char key[64], value[RR_QUERY_MAX_ARG_BYTES + 1];
   int error = 0;
   bool order_given = false;
 
@@ -195,11 +196,13 @@ int rr_query_parse(rr_worklist_query *q, const char *const *keys, const char *co
   q->limit = default_limit;
 
   for (i = 0; i < count && error == 0; i++) {
-    k = keys[i];
-    v = values[i] ? values[i] : "";
+    if (rr_url_decode(key, sizeof(key), keys[i]) < 0)
+      return fail(err, errsize, "unknown argument '%.32s'", keys[i]);
+    if (rr_url_decode(value, sizeof(value), values[i] ? values[i] : "") < 0)
+      return fail(err, errsize, "argument '%.32s' is too long (at most %d bytes)", key, RR_QUERY_MAX_ARG_BYTES);
+    k = key;
+    v = value;
     len = strlen(v);
-    if (len > RR_QUERY_MAX_ARG_BYTES)
-      return fail(err, errsize, "argument '%.32s' is too long (at most %d bytes)", k, RR_QUERY_MAX_ARG_BYTES);
     if (rr_utf8_valid_prefix(v, len) != len)
       return fail(err, errsize, "argument '%.32s' is not valid UTF-8", k);
 

@@ -2,7 +2,8 @@
  * query.h - parse and validate the worklist's HTTP query arguments into an
  * rr_worklist_query (see store/records.h and the README's API section).
  *
- * Pure and thread-safe. Unknown arguments, values that are not UTF-8 or too
+ * Keys and values are URL-decoded here ("%XX", '+'), since Orthanc 1.10.1
+ * passes them to plugins as they came. Pure and thread-safe. Unknown arguments, values that are not UTF-8 or too
  * long, impossible dates, out-of-range numbers and unknown sort keys are
  * refused with RR_EINVAL and a sentence naming the argument.
  */

@@ -317,3 +317,37 @@ int rr_root_regex(char *out, size_t size, const char *root)
   out[j] = '\0';
   return 0;
 }
+
+static int hex_value(char c)
+{
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+int rr_url_decode(char *out, size_t size, const char *in)
+{
+  size_t j = 0;
+  int hi, lo;
+
+  if (size == 0)
+    return RR_EFULL;
+  for (; *in; in++) {
+    char c = *in;
+    if (c == '+') {
+      c = ' ';
+    } else if (c == '%' && (hi = hex_value(in[1])) >= 0 && (lo = hex_value(in[2])) >= 0) {
+      c = (char)(hi * 16 + lo);
+      in += 2;
+    }
+    if (j + 1 >= size)
+      return RR_EFULL;
+    out[j++] = c;
+  }
+  out[j] = '\0';
+  return 0;
+}

@@ -56,6 +56,11 @@ bool rr_str_ieq(const char *a, const char *b);
 bool rr_str_starts_with(const char *s, const char *prefix);
 bool rr_str_ends_with(const char *s, const char *suffix);
 
+/* Decode a URL query component: "%XX" and '+' (space). A '%' not followed
+ * by two hex digits is kept as it is. Fails with RR_EFULL when out is too
+ * small. (Orthanc 1.10.1 hands GET arguments to plugins undecoded.) */
+int rr_url_decode(char *out, size_t size, const char *in);
+
 /* Regular expression matching a URL root ("/reading-room/") literally,
  * '.' escaped, without the trailing '/'. Returns RR_EFULL if out is small. */
 int rr_root_regex(char *out, size_t size, const char *root);

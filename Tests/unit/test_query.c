@@ -138,6 +138,19 @@ START_TEST(bad_arguments)
 }
 END_TEST
 
+START_TEST(arguments_are_url_decoded)
+{
+  rr_worklist_query q;
+  char err[256];
+  ck_assert_int_eq(parse_args(&q, err, sizeof(err), 3, "patientName", "M%C3%BCller+re%6Eee", "order", "%61sc",
+                              "patientId", "50%"), 0);
+  ck_assert_str_eq(q.patient_name.value, "MULLER RENEE");
+  ck_assert(!q.descending);
+  ck_assert_str_eq(q.patient_id.value, "50%"); /* a lone % stays */
+  expect_bad("patientName", "%FF%FE", "not valid UTF-8");
+}
+END_TEST
+
 START_TEST(sql_text_is_just_text)
 {
   rr_worklist_query q;
@@ -158,6 +171,7 @@ int main(void)
   tcase_add_test(tc, modalities_and_dates);
   tcase_add_test(tc, sorting);
   tcase_add_test(tc, bad_arguments);
+  tcase_add_test(tc, arguments_are_url_decoded);
   tcase_add_test(tc, sql_text_is_just_text);
   suite_add_tcase(s, tc);
   return rr_test_run(s);

@@ -1,0 +1,138 @@
+// Study page (route "#/studies/<StudyInstanceUID>"): study header, series list and the viewer slot.
+import { ApiError, type Api, type Series, type StudyDetail } from './api';
+import { h, hIn, type Child } from './dom';
+import { formatBirthSex, formatDateTime, formatInstant, formatModalities, formatPersonName } from './format';
+import { lastWorklistHash, type Page } from './router';
+
+export interface StudyOptions {
+  api: Api;
+  uid: string;
+}
+
+/** One series row; DICOM values only through textContent. */
+export function renderSeriesRow(doc: Document, series: Series): HTMLTableRowElement {
+  const cell = (cls: string, value: string, title = false): HTMLTableCellElement =>
+    hIn(doc, 'td', { class: cls, attrs: { title: title && value ? value : null } }, value);
+  return hIn(
+    doc,
+    'tr',
+    { class: 'series-row', attrs: { 'data-series-uid': series.seriesInstanceUid } },
+    cell('c-num', series.seriesNumber === null ? '' : String(series.seriesNumber)),
+    hIn(doc, 'td', { class: 'c-mod' }, series.modality ? hIn(doc, 'span', { class: 'mod', attrs: { 'data-mod': series.modality }, text: series.modality }) : null),
+    cell('c-desc', series.seriesDescription, true),
+    cell('c-body', series.bodyPartExamined, true),
+    cell('c-count', String(series.instanceCount)),
+  );
+}
+
+function fact(label: string, value: Child, cls = ''): HTMLDivElement {
+  return h('div', { class: `fact ${cls}` }, h('dt', { text: label }), h('dd', {}, value || '—'));
+}
+
+function renderHeader(study: StudyDetail): HTMLElement {
+  return h(
+    'section',
+    { class: 'study-header', attrs: { 'aria-label': 'Study' } },
+    h(
+      'div',
+      { class: 'study-title' },
+      h('h1', { class: 'patient-name', text: formatPersonName(study.patientName) || 'Unnamed patient' }),
+      h('span', { class: 'patient-meta', text: [study.patientId, formatBirthSex(study.patientBirthDate, study.patientSex)].filter(Boolean).join(' · ') }),
+    ),
+    h(
+      'dl',
+      { class: 'facts' },
+      fact('Study date', formatDateTime(study.studyDate, study.studyTime)),
+      fact('Description', study.studyDescription, 'wide'),
+      fact('Accession', study.accessionNumber),
+      fact('Modalities', formatModalities(study.modalities)),
+      fact('Referring physician', formatPersonName(study.referringPhysicianName)),
+      fact('Institution', study.institutionName),
+      fact('Series / Images', `${study.seriesCount} / ${study.instanceCount}`),
+      fact('Received', formatInstant(study.receivedAt)),
+      fact('Study UID', h('code', { text: study.studyInstanceUid }), 'wide'),
+    ),
+  );
+}
+
+function renderSeriesTable(study: StudyDetail): HTMLElement {
+  const head = h(
+    'tr',
+    {},
+    h('th', { class: 'c-num', attrs: { scope: 'col' }, text: '#' }),
+    h('th', { class: 'c-mod', attrs: { scope: 'col' }, text: 'Mod.' }),
+    h('th', { class: 'c-desc', attrs: { scope: 'col' }, text: 'Series description' }),
+    h('th', { class: 'c-body', attrs: { scope: 'col' }, text: 'Body part' }),
+    h('th', { class: 'c-count', attrs: { scope: 'col' }, text: 'Images' }),
+  );
+  const body = h('tbody');
+  if (study.series.length === 0) {
+    body.appendChild(h('tr', {}, h('td', { attrs: { colspan: 5 } }, h('div', { class: 'state', text: 'No series.' }))));
+  } else {
+    for (const s of study.series) body.appendChild(renderSeriesRow(document, s));
+  }
+  return h(
+    'section',
+    { class: 'series-panel', attrs: { 'aria-label': 'Series' } },
+    h('h2', { class: 'panel-title', text: `Series (${study.series.length})` }),
+    h('div', { class: 'table-scroll' }, h('table', { class: 'series' }, h('thead', {}, head), body)),
+  );
+}
+
+export function mountStudy(opts: StudyOptions): Page {
+  const controller = new AbortController();
+  const content = h('main', { class: 'study-content' });
+  const el = h(
+    'div',
+    { class: 'page study-page' },
+    h(
+      'header',
+      { class: 'topbar' },
+      h('a', { class: 'brand', attrs: { href: '#/' } }, h('span', { class: 'brand-mark', attrs: { 'aria-hidden': 'true' } }), 'Reading Room'),
+      h('a', { class: 'btn back', attrs: { href: lastWorklistHash() }, text: '← Worklist' }),
+    ),
+    content,
+  );
+  content.appendChild(h('div', { class: 'state' }, h('span', { class: 'spinner', attrs: { 'aria-hidden': 'true' } }), 'Loading study…'));
+  document.title = 'Study · Reading Room';
+
+  opts.api
+    .getStudy(opts.uid, controller.signal)
+    .then((study) => {
+      document.title = `${formatPersonName(study.patientName) || 'Study'} · Reading Room`;
+      content.replaceChildren(
+        renderHeader(study),
+        h(
+          'div',
+          { class: 'study-body' },
+          renderSeriesTable(study),
+          // VIEWER SLOT: the cornerstone3D viewer (later issue) mounts into this element.
+          h(
+            'section',
+            { class: 'viewer-slot', attrs: { id: 'rr-viewer', 'data-rr-viewer': '', 'aria-label': 'Image viewer' } },
+            h('div', { class: 'viewer-placeholder' }, h('strong', { text: 'Image viewer' }), h('span', { class: 'muted', text: 'The image viewer will be added here.' })),
+          ),
+        ),
+      );
+    })
+    .catch((err: unknown) => {
+      if (controller.signal.aborted) return;
+      const message = err instanceof Error ? err.message : String(err);
+      const title = err instanceof ApiError && err.status === 404 ? 'Study not found' : 'Could not load the study';
+      content.replaceChildren(
+        h(
+          'div',
+          { class: 'state' },
+          h('div', { class: 'error', attrs: { role: 'alert' } }, h('strong', { text: `${title}: ` }), h('span', { class: 'error-message', text: message })),
+          h('a', { class: 'btn', attrs: { href: lastWorklistHash() }, text: 'Back to worklist' }),
+        ),
+      );
+    });
+
+  return {
+    el,
+    destroy(): void {
+      controller.abort();
+    },
+  };
+}
