@@ -69,13 +69,15 @@ int main(int argc, char **argv)
       snprintf(it->study.accession_number, RR_LO_SIZE, "ACC%08ld", k);
       snprintf(it->series.orthanc_id, RR_OID_SIZE, "bench-series-%08ld", k);
       rr_str_copy(it->series.study_orthanc_id, RR_OID_SIZE, it->study.orthanc_id);
-      snprintf(it->series.series_uid, RR_UID_SIZE, "%s.1", it->study.study_uid);
+      snprintf(name, sizeof(name), "%s.1", it->study.study_uid);
+      rr_str_copy(it->series.series_uid, RR_UID_SIZE, name);
       rr_str_copy(it->series.modality, RR_CS_SIZE, modality[next(8)]);
       it->series.has_series_number = true;
       it->series.series_number = 1;
       snprintf(it->instance.orthanc_id, RR_OID_SIZE, "bench-instance-%08ld", k);
       rr_str_copy(it->instance.series_orthanc_id, RR_OID_SIZE, it->series.orthanc_id);
-      snprintf(it->instance.sop_instance_uid, RR_UID_SIZE, "%s.1.1", it->study.study_uid);
+      snprintf(name, sizeof(name), "%s.1.1", it->study.study_uid);
+      rr_str_copy(it->instance.sop_instance_uid, RR_UID_SIZE, name);
       it->instance.number_of_frames = 1;
     }
     if (rr_store_apply_batch(store, &b, err, sizeof(err)) < 0) {
