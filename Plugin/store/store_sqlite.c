@@ -21,6 +21,40 @@ static const char *const migrations[] = {
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 #define MAX_READERS 64
+#define MMAP_BYTES (256 * 1024 * 1024)
+
+/* Modalities that get a bit of studies.mod_mask; any other modality is
+ * answered through the search terms (kind 'M'). */
+static const char *const mask_modalities[] = {
+  "CT", "MR", "CR", "DX", "US", "MG", "PT", "NM", "XA", "RF", "OT", "SR", "SEG", "RTSTRUCT", "RTPLAN", "RTDOSE",
+  "RTIMAGE", "PR", "KO", "DOC", "ECG", "IO", "PX", "ES", "XC", "OP", "OPT", "BMD", "HD", "DG", "SM"};
+#define MASK_MODALITY_COUNT ((int)(sizeof(mask_modalities) / sizeof(mask_modalities[0])))
+
+static int64_t modality_bit(const char *modality, size_t len)
+{
+  int i;
+
+  for (i = 0; i < MASK_MODALITY_COUNT; i++)
+    if (strlen(mask_modalities[i]) == len && strncmp(mask_modalities[i], modality, len) == 0)
+      return (int64_t)1 << i;
+  return 0;
+}
+
+/* Mask of a backslash-separated modality list. */
+static int64_t modality_mask(const char *mods)
+{
+  int64_t mask = 0;
+  size_t len;
+
+  while (*mods) {
+    len = strcspn(mods, "\\");
+    mask |= modality_bit(mods, len);
+    mods += len;
+    if (*mods)
+      mods++;
+  }
+  return mask;
+}
 #define MAX_WORDS_PER_FIELD 64
 #define MAX_WORD_BYTES 64
 
@@ -95,7 +129,11 @@ static int conn_open(sqlite_conn *c, const char *path, int busy_ms, int readonly
   sqlite3_extended_result_codes(c->db, 1);
   if (!readonly && (error = exec_sql(c->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", err, errsize)) < 0)
     return error;
-  return exec_sql(c->db, "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;", err, errsize);
+  if ((error = exec_sql(c->db, "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384;", err, errsize)) < 0)
+    return error;
+  /* memory-mapped reads share the OS page cache between connections */
+  sqlite3_file_control(c->db, "main", SQLITE_FCNTL_MMAP_SIZE, &(sqlite3_int64){MMAP_BYTES});
+  return 0;
 }
 
 static sqlite_conn *reader_acquire(sqlite_store *s)
@@ -437,11 +475,30 @@ static int upsert_instance(sqlite3_stmt *st, const rr_instance_rec *i, int64_t s
   return sqlite3_step(st) == SQLITE_DONE ? 0 : RR_ESTORE;
 }
 
+static int update_mod_mask(sqlite3 *db, int64_t study_id, char *err, size_t errsize)
+{
+  sqlite3_stmt *st = NULL;
+  int64_t mask = 0;
+  int rc;
+
+  if (sqlite3_prepare_v2(db, "SELECT modalities FROM studies WHERE id=?1", -1, &st, NULL) != SQLITE_OK)
+    return db_fail(err, errsize, db, "prepare modalities");
+  sqlite3_bind_int64(st, 1, study_id);
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    mask = modality_mask((const char *)sqlite3_column_text(st, 0));
+  sqlite3_finalize(st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return db_fail(err, errsize, db, "read modalities");
+  return run_ids(db, "UPDATE studies SET mod_mask=?2 WHERE id=?1", study_id, mask, err, errsize);
+}
+
 static int recount_study(sqlite3 *db, int64_t study_id, int64_t now, char *err, size_t errsize)
 {
   int error;
 
-  if ((error = run_ids(db, SQL_RECOUNT_STUDY, study_id, now, err, errsize)) < 0)
+  if ((error = run_ids(db, SQL_RECOUNT_STUDY, study_id, now, err, errsize)) < 0 ||
+      (error = update_mod_mask(db, study_id, err, errsize)) < 0)
     return error;
   if ((error = run_ids(db, "DELETE FROM study_terms WHERE study_id=?1 AND kind='M'", study_id, 0, err, errsize)) < 0)
     return error;
@@ -746,14 +803,37 @@ static int build_where(rr_buf *sql, params *p, const rr_worklist_query *q)
       (error = where_match(sql, p, &q->accession, "s.accession_number", "")) < 0)
     return error;
   if (q->modality_count > 0) {
-    if ((error = rr_buf_puts(sql, " AND s.id IN (SELECT study_id FROM study_terms WHERE kind='M' AND term IN (")) < 0)
-      return error;
+    int64_t mask = 0;
+    size_t unknown = 0;
+    char maskbuf[32];
+
     for (i = 0; i < q->modality_count && i < RR_QUERY_MAX_MODALITIES; i++) {
-      if ((i > 0 && (error = rr_buf_putc(sql, ',')) < 0) ||
-          (error = param_add(p, sql, q->modalities[i], strlen(q->modalities[i]))) < 0)
+      int64_t bit = modality_bit(q->modalities[i], strlen(q->modalities[i]));
+      mask |= bit;
+      unknown += bit == 0;
+    }
+    snprintf(maskbuf, sizeof(maskbuf), "%lld", (long long)mask);
+    if ((error = rr_buf_puts(sql, " AND (")) < 0)
+      return error;
+    if (mask != 0 && ((error = rr_buf_puts(sql, "(s.mod_mask & CAST(")) < 0 ||
+                      (error = param_add(p, sql, maskbuf, strlen(maskbuf))) < 0 ||
+                      (error = rr_buf_puts(sql, " AS INTEGER))<>0")) < 0))
+      return error;
+    if (unknown > 0) {
+      if ((error = rr_buf_puts(sql, mask != 0 ? " OR " : "")) < 0 ||
+          (error = rr_buf_puts(sql, "s.id IN (SELECT study_id FROM study_terms WHERE kind='M' AND term IN (")) < 0)
+        return error;
+      for (i = 0, unknown = 0; i < q->modality_count && i < RR_QUERY_MAX_MODALITIES; i++) {
+        if (modality_bit(q->modalities[i], strlen(q->modalities[i])) != 0)
+          continue;
+        if ((unknown++ > 0 && (error = rr_buf_putc(sql, ',')) < 0) ||
+            (error = param_add(p, sql, q->modalities[i], strlen(q->modalities[i]))) < 0)
+          return error;
+      }
+      if ((error = rr_buf_puts(sql, "))")) < 0)
         return error;
     }
-    if ((error = rr_buf_puts(sql, "))")) < 0)
+    if ((error = rr_buf_putc(sql, ')')) < 0)
       return error;
   }
   if (q->date_from[0] != '\0') {
@@ -784,16 +864,17 @@ static int sqlite_query_worklist(void *impl, rr_study_list **out, const rr_workl
 {
   sqlite_store *s = impl;
   sqlite_conn *c = reader_acquire(s);
-  rr_buf where, sql;
+  rr_buf where, sql, order;
   params p = {{0}, 0};
   sqlite3_stmt *st = NULL;
   rr_study_list *list = NULL;
-  const char *dir = q->descending ? "DESC" : "ASC";
+  const char *dir = q->descending ? "DESC" : "ASC", *hint;
   int error = 0, rc;
 
   *out = NULL;
   rr_buf_init(&where, 16384);
   rr_buf_init(&sql, 32768);
+  rr_buf_init(&order, 256);
   if ((error = build_where(&where, &p, q)) < 0) {
     error = fail(err, errsize, error, "query too complex");
     goto out;
@@ -805,7 +886,10 @@ static int sqlite_query_worklist(void *impl, rr_study_list **out, const rr_workl
   }
 
   /* total */
-  if ((error = rr_buf_printf(&sql, "SELECT count(*) FROM studies s%s", where.ptr)) < 0 ||
+  /* Filters through the search terms yield row ids: then the covering index
+   * of sort keys answers without reading rows, whatever statistics say. */
+  hint = strstr(where.ptr, "study_terms") != NULL ? " INDEXED BY studies_keys" : "";
+  if ((error = rr_buf_printf(&sql, "SELECT count(*) FROM studies s%s%s", hint, where.ptr)) < 0 ||
       (error = prepare_with_params(c->db, &st, &sql, &p)) < 0) {
     error = db_fail(err, errsize, c->db, "prepare count");
     goto out;
@@ -820,23 +904,23 @@ static int sqlite_query_worklist(void *impl, rr_study_list **out, const rr_workl
 
   /* page */
   rr_buf_clear(&sql);
-  error = rr_buf_printf(&sql, "SELECT " STUDY_COLUMNS " FROM studies s%s ORDER BY ", where.ptr);
-  if (error == 0) {
-    switch (q->sort) {
-    case RR_SORT_PATIENT_NAME:
-      error = rr_buf_printf(&sql, "s.patient_name_norm %s, s.id %s", dir, dir);
-      break;
-    case RR_SORT_RECEIVED_AT:
-      error = rr_buf_printf(&sql, "s.received_at %s, s.id %s", dir, dir);
-      break;
-    case RR_SORT_STUDY_DATE:
-    default:
-      error = rr_buf_printf(&sql, "s.study_date %s, s.study_time %s, s.id %s", dir, dir, dir);
-      break;
-    }
+  switch (q->sort) {
+  case RR_SORT_PATIENT_NAME:
+    rr_buf_printf(&order, "s.patient_name_norm %s, s.id %s", dir, dir);
+    break;
+  case RR_SORT_RECEIVED_AT:
+    rr_buf_printf(&order, "s.received_at %s, s.id %s", dir, dir);
+    break;
+  case RR_SORT_STUDY_DATE:
+  default:
+    rr_buf_printf(&order, "s.study_date %s, s.study_time %s, s.id %s", dir, dir, dir);
+    break;
   }
-  if (error == 0)
-    error = rr_buf_printf(&sql, " LIMIT %u OFFSET %u", q->limit, q->offset);
+  /* pick the page's row ids from the indexes first, then read 'limit' rows */
+  error = rr_buf_printf(&sql,
+                        "SELECT " STUDY_COLUMNS " FROM studies s WHERE s.id IN (SELECT s.id FROM studies s%s%s"
+                        " ORDER BY %s LIMIT %u OFFSET %u) ORDER BY %s",
+                        hint, where.ptr, order.ptr ? order.ptr : "s.id", q->limit, q->offset, order.ptr ? order.ptr : "s.id");
   if (error < 0 || (error = prepare_with_params(c->db, &st, &sql, &p)) < 0) {
     error = db_fail(err, errsize, c->db, "prepare worklist");
     goto out;
@@ -856,6 +940,7 @@ out:
   params_free(&p);
   rr_buf_dispose(&where);
   rr_buf_dispose(&sql);
+  rr_buf_dispose(&order);
   rr_study_list_free(list);
   return error;
 }

@@ -25,6 +25,9 @@ CREATE TABLE studies (
   referring_physician TEXT NOT NULL DEFAULT '',
   institution_name    TEXT NOT NULL DEFAULT '',
   modalities          TEXT NOT NULL DEFAULT '',
+  -- one bit per common modality (see store_sqlite.c), so that modality
+  -- filters are answered from an index without reading rows
+  mod_mask            INTEGER NOT NULL DEFAULT 0,
   series_count        INTEGER NOT NULL DEFAULT 0,
   instance_count      INTEGER NOT NULL DEFAULT 0,
   received_at         INTEGER NOT NULL,
@@ -32,7 +35,10 @@ CREATE TABLE studies (
 );
 CREATE INDEX studies_uid ON studies(study_uid);
 CREATE INDEX studies_patient ON studies(patient_orthanc_id);
-CREATE INDEX studies_date ON studies(study_date, study_time);
+CREATE INDEX studies_date ON studies(study_date, study_time, mod_mask);
+-- covering index of the sort keys by row: filters that yield row ids
+-- (search terms) sort and page without reading the wide rows
+CREATE INDEX studies_keys ON studies(id, study_date, study_time, received_at, patient_name_norm, mod_mask);
 CREATE INDEX studies_name ON studies(patient_name_norm);
 CREATE INDEX studies_received ON studies(received_at);
 CREATE INDEX studies_patient_id ON studies(patient_id);

@@ -256,6 +256,20 @@ START_TEST(filters)
 }
 END_TEST
 
+START_TEST(rare_modalities)
+{
+  spec sp = {"s-f", "p-f", "1.2.3.6", "Rare^Case", "PID-6", "20240303", "Lensometry", "", "se-f1", "LEN", 1, "i-f1", 1, NULL};
+  rr_ingest_item it;
+  load_fixture();
+  it = make(&sp);
+  apply(&it, 1, 3000);
+  ck_assert_str_eq(ids_of("modality", "LEN"), "s-f");
+  ck_assert_str_eq(ids_of("modality", "LEN,CR"), "s-f,s-c");
+  ck_assert_str_eq(ids_of("modality", "CT,SR"), "s-a");
+  ck_assert_str_eq(ids_of("modality", "ZZZ"), "");
+}
+END_TEST
+
 START_TEST(sorting_and_paging)
 {
   const char *k[3], *v[3];
@@ -408,6 +422,7 @@ int main(void)
   tcase_add_test(tc, reapplying_is_idempotent);
   tcase_add_test(tc, cursor_is_saved_with_the_batch);
   tcase_add_test(tc, filters);
+  tcase_add_test(tc, rare_modalities);
   tcase_add_test(tc, sorting_and_paging);
   tcase_add_test(tc, deletions_settle_parents);
   tcase_add_test(tc, listing_for_reconciliation);
