@@ -248,6 +248,10 @@ int rr_config_parse(rr_config *out, const char *orthanc_json, size_t len, const 
                         out->worklist_max_page_size, err, errsize)) < 0)
     goto out;
 
+  out->orthanc_describe_errors = true;
+  if (json_object_object_get_ex(all, "HttpDescribeErrors", &o) && json_object_is_type(o, json_type_boolean))
+    out->orthanc_describe_errors = json_object_get_boolean(o);
+
 out:
   json_tokener_free(tok);
   json_object_put(all);

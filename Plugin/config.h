@@ -37,6 +37,9 @@ typedef struct rr_config {
 
   unsigned worklist_default_page_size;
   unsigned worklist_max_page_size;
+
+  /* read from Orthanc's own options */
+  bool orthanc_describe_errors;        /* HttpDescribeErrors (default true) */
 } rr_config;
 
 /*

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "ingest/ingest.h"
 #include "store/store_sqlite.h"
+#include "util/buf.h"
 #include "util/embedded.h"
 #include "util/log.h"
 #include "util/str.h"
@@ -131,6 +132,31 @@ static int open_store(void)
   return 0;
 }
 
+/* Add links to the Reading Room in Orthanc Explorer. */
+static void extend_explorer(void)
+{
+  const rr_embedded_file *js = rr_embedded_find(rr_resources_files, rr_resources_count, "OrthancExplorer.js");
+  static const char placeholder[] = "READING_ROOM_WEB_ROOT";
+  rr_buf out;
+  const char *text, *hit;
+
+  if (js == NULL)
+    return;
+  rr_buf_init(&out, js->size + 4096);
+  text = (const char *)js->data;
+  while ((hit = strstr(text, placeholder)) != NULL) {
+    /* the root is '/'-prefixed: make it relative to /app/explorer.html */
+    if (rr_buf_append(&out, text, (size_t)(hit - text)) < 0 || rr_buf_puts(&out, "..") < 0 ||
+        rr_buf_puts(&out, plugin_config.web_root) < 0)
+      goto out;
+    text = hit + sizeof(placeholder) - 1;
+  }
+  if (rr_buf_puts(&out, text) == 0)
+    OrthancPluginExtendOrthancExplorer(plugin_ctx, out.ptr);
+out:
+  rr_buf_dispose(&out);
+}
+
 ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext *ctx)
 {
   rr_ingest_options ingest_opts;
@@ -148,6 +174,8 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext *ctx)
     rr_log_warning("disabled by configuration (ReadingRoom.Enable is false)");
     return 0;
   }
+  if (!plugin_config.orthanc_describe_errors)
+    rr_log_warning("HttpDescribeErrors is false: the API's error answers will have no JSON body");
   if (open_store() < 0)
     return -1;
 
@@ -169,6 +197,7 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext *ctx)
     goto fail;
   }
   OrthancPluginRegisterOnChangeCallback(ctx, on_change);
+  extend_explorer();
   rr_log_warning("version %s ready: web app at %s, API at %s", RR_VERSION, plugin_config.web_root, plugin_config.api_root);
   return 0;
 

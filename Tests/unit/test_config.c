@@ -38,6 +38,9 @@ START_TEST(defaults_without_section)
   ck_assert_uint_eq(c.ingest_batch_size, 100);
   ck_assert(c.ingest_reconcile_at_startup);
   ck_assert_str_eq(c.webapp_directory, "");
+  ck_assert(c.orthanc_describe_errors);
+  ck_assert_int_eq(parse(&c, "{\"HttpDescribeErrors\": false}", err, sizeof(err)), 0);
+  ck_assert(!c.orthanc_describe_errors);
 }
 END_TEST
 
