@@ -34,8 +34,8 @@ static int study_uid_acceptable(const char *uid)
 {
   size_t i, len = strlen(uid);
 
-  if (len == 0 || len > 64)
-    return 0;
+  if (len == 0 || len > 64 || uid[0] == '.' || uid[len - 1] == '.' || strstr(uid, "..") != NULL)
+    return 0; /* empty components are malformed in any UID */
   for (i = 0; i < len; i++) {
     char c = uid[i];
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' || c == '-' || c == '_'))
