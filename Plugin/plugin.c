@@ -198,6 +198,11 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext *ctx)
   }
   OrthancPluginRegisterOnChangeCallback(ctx, on_change);
   extend_explorer();
+  {
+    char root_uri[RR_ROOT_SIZE + 16];
+    snprintf(root_uri, sizeof(root_uri), "%sindex.html", plugin_config.web_root);
+    OrthancPluginSetRootUri(ctx, root_uri); /* the link in Orthanc Explorer's plugin list */
+  }
   rr_log_warning("version %s ready: web app at %s, API at %s", RR_VERSION, plugin_config.web_root, plugin_config.api_root);
   return 0;
 
