@@ -19,6 +19,7 @@
 #define LIST_PAGE 500
 #define MAX_SERIES_IN_MAP 10000000
 #define MAX_BACKOFF_MS 30000u
+#define COALESCE_MS 100u
 
 typedef struct pending_delete {
   rr_level level;
@@ -573,7 +574,8 @@ int rr_ingest_step(rr_ingest *ing, bool *more)
 
 /* ------------------------------------------------------------- the thread */
 
-static void wait_ms(rr_ingest *ing, unsigned ms)
+/* Sleep up to `ms`; wake early on stop, and on a notification when asked. */
+static void wait_ms(rr_ingest *ing, unsigned ms, bool wake_on_notify)
 {
   struct timespec ts;
 
@@ -585,7 +587,7 @@ static void wait_ms(rr_ingest *ing, unsigned ms)
     ts.tv_nsec -= 1000000000L;
   }
   pthread_mutex_lock(&ing->lock);
-  while (!ing->stop && !ing->notified) {
+  while (!ing->stop && !(wake_on_notify && ing->notified)) {
     if (pthread_cond_timedwait(&ing->cond, &ing->lock, &ts) == ETIMEDOUT)
       break;
   }
@@ -608,17 +610,18 @@ static void *worker(void *arg)
     if (error == RR_ESTOPPED)
       break;
     if (error < 0) {
+      /* Orthanc or the store failed: retry later, whatever arrives meanwhile */
       backoff = backoff == 0 ? 250 : (backoff * 2 > MAX_BACKOFF_MS ? MAX_BACKOFF_MS : backoff * 2);
-      /* a notification must not cut the back-off short */
-      pthread_mutex_lock(&ing->lock);
-      ing->notified = 0;
-      pthread_mutex_unlock(&ing->lock);
-      wait_ms(ing, backoff);
+      wait_ms(ing, backoff, false);
       continue;
     }
     backoff = 0;
-    if (!more)
-      wait_ms(ing, ing->opts.poll_interval_ms);
+    if (!more) {
+      wait_ms(ing, ing->opts.poll_interval_ms, true);
+      /* instances come in bursts (a C-STORE association): let a burst gather
+       * so that one batch reads each series and study once */
+      wait_ms(ing, COALESCE_MS, false);
+    }
   }
   rr_log_info("ingestion: worker stopped");
   return NULL;
