@@ -10,20 +10,6 @@
 
 #define SECTION "ReadingRoom"
 
-static int fail(char *err, size_t errsize, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errsize, const char *fmt, ...)
-{
-  va_list ap;
-
-  if (err != NULL && errsize > 0) {
-    va_start(ap, fmt);
-    vsnprintf(err, errsize, fmt, ap);
-    va_end(ap);
-  }
-  return RR_EINVAL;
-}
-
 static const char *type_name(json_type t)
 {
   switch (t) {
@@ -51,22 +37,22 @@ static int overlay(json_object *base, json_object *user, const char *path, char 
   {
     snprintf(sub, sizeof(sub), "%s.%s", path, it.key);
     if (!json_object_object_get_ex(base, it.key, &target))
-      return fail(err, errsize, "%s: unknown option (check the spelling; see orthanc.json.example)", sub);
+      return rr_fail(err, errsize, RR_EINVAL, "%s: unknown option (check the spelling; see orthanc.json.example)", sub);
     bt = json_object_get_type(target);
     ut = json_object_get_type(it.val);
     if (bt == json_type_object) {
       if (ut != json_type_object)
-        return fail(err, errsize, "%s: must be an object, not %s", sub, type_name(ut));
+        return rr_fail(err, errsize, RR_EINVAL, "%s: must be an object, not %s", sub, type_name(ut));
       if ((error = overlay(target, it.val, sub, err, errsize)) < 0)
         return error;
       continue;
     }
     if (bt != ut && !(bt == json_type_int && ut == json_type_double))
-      return fail(err, errsize, "%s: must be %s, not %s", sub, type_name(bt), type_name(ut));
+      return rr_fail(err, errsize, RR_EINVAL, "%s: must be %s, not %s", sub, type_name(bt), type_name(ut));
     if (bt == json_type_int && ut == json_type_double) {
       double d = json_object_get_double(it.val);
       if (d != (double)(long long)d)
-        return fail(err, errsize, "%s: must be an integer", sub);
+        return rr_fail(err, errsize, RR_EINVAL, "%s: must be an integer", sub);
     }
     json_object_object_add(base, it.key, json_object_get(it.val));
   }
@@ -93,12 +79,12 @@ static int get_uint(unsigned *out, json_object *root, const char *name, const ch
   long long v;
 
   if (o == NULL)
-    return fail(err, errsize, SECTION ".%s: missing from the defaults", name);
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".%s: missing from the defaults", name);
   v = (long long)json_object_get_double(o);
   if (json_object_get_type(o) == json_type_int)
     v = json_object_get_int64(o);
   if (v < min || v > max)
-    return fail(err, errsize, SECTION ".%s: must be between %lld and %lld (got %lld)", name, min, max, v);
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".%s: must be between %lld and %lld (got %lld)", name, min, max, v);
   *out = (unsigned)v;
   return 0;
 }
@@ -110,10 +96,10 @@ static int get_string(char *out, size_t size, json_object *root, const char *nam
   const char *s;
 
   if (o == NULL)
-    return fail(err, errsize, SECTION ".%s: missing from the defaults", name);
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".%s: missing from the defaults", name);
   s = json_object_get_string(o);
   if (strlen(s) >= size)
-    return fail(err, errsize, SECTION ".%s: too long (at most %zu characters)", name, size - 1);
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".%s: too long (at most %zu characters)", name, size - 1);
   rr_str_copy(out, size, s);
   return 0;
 }
@@ -123,15 +109,15 @@ static int check_root(const char *root, const char *name, char *err, size_t errs
   size_t i, len = strlen(root);
 
   if (len < 3 || root[0] != '/' || root[len - 1] != '/')
-    return fail(err, errsize, SECTION ".%s: must start and end with '/' and name a path, like \"/reading-room/\" (got \"%s\")",
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".%s: must start and end with '/' and name a path, like \"/reading-room/\" (got \"%s\")",
                 name, root);
   for (i = 0; i < len; i++) {
     char ch = root[i];
     if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '/' ||
           ch == '-' || ch == '_' || ch == '.'))
-      return fail(err, errsize, SECTION ".%s: only letters, digits, '-', '_', '.' and '/' are allowed (got \"%s\")", name, root);
+      return rr_fail(err, errsize, RR_EINVAL, SECTION ".%s: only letters, digits, '-', '_', '.' and '/' are allowed (got \"%s\")", name, root);
     if (ch == '/' && i + 1 < len && root[i + 1] == '/')
-      return fail(err, errsize, SECTION ".%s: empty path segment in \"%s\"", name, root);
+      return rr_fail(err, errsize, RR_EINVAL, SECTION ".%s: empty path segment in \"%s\"", name, root);
   }
   return 0;
 }
@@ -145,7 +131,7 @@ static int resolve_path(char *out, size_t size, const char *dir, const char *pat
   else
     n = snprintf(out, size, "%s/%s", dir, path);
   if (n < 0 || (size_t)n >= size)
-    return fail(err, errsize, SECTION ".%s: path too long", name);
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".%s: path too long", name);
   return 0;
 }
 
@@ -160,23 +146,23 @@ int rr_config_parse(rr_config *out, const char *orthanc_json, size_t len, const 
   memset(out, 0, sizeof(*out));
   base = json_tokener_parse(defaults_json);
   if (base == NULL || !json_object_is_type(base, json_type_object)) {
-    error = fail(err, errsize, "the embedded default configuration is not a JSON object");
+    error = rr_fail(err, errsize, RR_EINVAL, "the embedded default configuration is not a JSON object");
     goto out;
   }
   tok = json_tokener_new();
   if (tok == NULL) {
-    error = fail(err, errsize, "out of memory");
+    error = rr_fail(err, errsize, RR_EINVAL, "out of memory");
     goto out;
   }
   all = json_tokener_parse_ex(tok, orthanc_json, (int)len);
   if (all == NULL || json_tokener_get_error(tok) != json_tokener_success ||
       !json_object_is_type(all, json_type_object)) {
-    error = fail(err, errsize, "Orthanc's configuration is not a JSON object");
+    error = rr_fail(err, errsize, RR_EINVAL, "Orthanc's configuration is not a JSON object");
     goto out;
   }
   if (json_object_object_get_ex(all, SECTION, &user)) {
     if (!json_object_is_type(user, json_type_object)) {
-      error = fail(err, errsize, SECTION ": must be an object, not %s", type_name(json_object_get_type(user)));
+      error = rr_fail(err, errsize, RR_EINVAL, SECTION ": must be an object, not %s", type_name(json_object_get_type(user)));
       goto out;
     }
     if ((error = overlay(base, user, SECTION, err, errsize)) < 0)
@@ -191,7 +177,7 @@ int rr_config_parse(rr_config *out, const char *orthanc_json, size_t len, const 
       (error = check_root(out->api_root, "ApiRoot", err, errsize)) < 0)
     goto out;
   if (rr_str_starts_with(out->web_root, out->api_root) || rr_str_starts_with(out->api_root, out->web_root)) {
-    error = fail(err, errsize, SECTION ".WebRoot and " SECTION ".ApiRoot must not contain each other (\"%s\", \"%s\")",
+    error = rr_fail(err, errsize, RR_EINVAL, SECTION ".WebRoot and " SECTION ".ApiRoot must not contain each other (\"%s\", \"%s\")",
                  out->web_root, out->api_root);
     goto out;
   }
@@ -204,7 +190,7 @@ int rr_config_parse(rr_config *out, const char *orthanc_json, size_t len, const 
   if ((error = get_string(out->store_backend, sizeof(out->store_backend), base, "Store.Backend", "Store", "Backend", NULL, err, errsize)) < 0)
     goto out;
   if (strcmp(out->store_backend, "sqlite") != 0 && strcmp(out->store_backend, "mongodb") != 0) {
-    error = fail(err, errsize, SECTION ".Store.Backend: must be \"sqlite\" or \"mongodb\" (got \"%s\")", out->store_backend);
+    error = rr_fail(err, errsize, RR_EINVAL, SECTION ".Store.Backend: must be \"sqlite\" or \"mongodb\" (got \"%s\")", out->store_backend);
     goto out;
   }
   if ((error = get_string(tmp, sizeof(tmp), base, "Store.SQLite.Path", "Store", "SQLite", "Path", err, errsize)) < 0 ||
@@ -233,7 +219,7 @@ int rr_config_parse(rr_config *out, const char *orthanc_json, size_t len, const 
       (error = get_string(out->mongodb_database, sizeof(out->mongodb_database), base, "Store.MongoDB.Database", "Store", "MongoDB", "Database", err, errsize)) < 0)
     goto out;
   if (strcmp(out->store_backend, "mongodb") == 0 && out->mongodb_uri[0] == '\0') {
-    error = fail(err, errsize, SECTION ".Store.MongoDB.Uri: required when Store.Backend is \"mongodb\"");
+    error = rr_fail(err, errsize, RR_EINVAL, SECTION ".Store.MongoDB.Uri: required when Store.Backend is \"mongodb\"");
     goto out;
   }
 

@@ -16,6 +16,16 @@ static const rr_api_deps *api_deps;
 #define CTX api_ctx
 #define ERR_SIZE 256
 
+/* Answer 405 unless the request uses `method`; true when it may go on. */
+static int require_method(OrthancPluginRestOutput *out, const OrthancPluginHttpRequest *req,
+                          OrthancPluginHttpMethod method)
+{
+  if (req->method == method)
+    return 1;
+  rr_http_method_not_allowed(CTX, out, method == OrthancPluginHttpMethod_Post ? "POST" : "GET");
+  return 0;
+}
+
 static void send_store_error(OrthancPluginRestOutput *out, int error, const char *err)
 {
   if (error == RR_ENOTFOUND) {
@@ -160,10 +170,8 @@ static OrthancPluginErrorCode on_studies(OrthancPluginRestOutput *out, const cha
   int error;
 
   (void)url;
-  if (req->method != OrthancPluginHttpMethod_Get) {
-    rr_http_method_not_allowed(CTX, out, "GET");
+  if (!require_method(out, req, OrthancPluginHttpMethod_Get))
     return OrthancPluginErrorCode_Success;
-  }
   if (rr_query_parse(&q, req->getKeys, req->getValues, req->getCount, api_deps->config->worklist_default_page_size,
                      api_deps->config->worklist_max_page_size, err, sizeof(err)) < 0) {
     rr_http_send_error(CTX, out, 400, "invalid_argument", err);
@@ -197,10 +205,8 @@ static OrthancPluginErrorCode on_study(OrthancPluginRestOutput *out, const char 
   int error;
 
   (void)url;
-  if (req->method != OrthancPluginHttpMethod_Get) {
-    rr_http_method_not_allowed(CTX, out, "GET");
+  if (!require_method(out, req, OrthancPluginHttpMethod_Get))
     return OrthancPluginErrorCode_Success;
-  }
   if (!study_uid_acceptable(uid)) {
     rr_http_send_error(CTX, out, 400, "invalid_argument",
                        "the study identifier must be a StudyInstanceUID (at most 64 characters: digits, dots, letters, '-', '_')");
@@ -262,10 +268,8 @@ static OrthancPluginErrorCode on_health(OrthancPluginRestOutput *out, const char
   int version = 0, store_ok, healthy;
 
   (void)url;
-  if (req->method != OrthancPluginHttpMethod_Get) {
-    rr_http_method_not_allowed(CTX, out, "GET");
+  if (!require_method(out, req, OrthancPluginHttpMethod_Get))
     return OrthancPluginErrorCode_Success;
-  }
   store_ok = rr_store_schema_version(api_deps->store, &version, err, sizeof(err)) == 0 &&
              rr_store_get_stats(api_deps->store, &stats, err, sizeof(err)) == 0;
   root = json_object_new_object();
@@ -297,10 +301,8 @@ static OrthancPluginErrorCode on_ingest(OrthancPluginRestOutput *out, const char
   json_object *o;
 
   (void)url;
-  if (req->method != OrthancPluginHttpMethod_Get) {
-    rr_http_method_not_allowed(CTX, out, "GET");
+  if (!require_method(out, req, OrthancPluginHttpMethod_Get))
     return OrthancPluginErrorCode_Success;
-  }
   o = ingest_json();
   rr_http_send_json(CTX, out, 200, o);
   json_object_put(o);
@@ -312,10 +314,8 @@ static OrthancPluginErrorCode on_resync(OrthancPluginRestOutput *out, const char
   json_object *o;
 
   (void)url;
-  if (req->method != OrthancPluginHttpMethod_Post) {
-    rr_http_method_not_allowed(CTX, out, "POST");
+  if (!require_method(out, req, OrthancPluginHttpMethod_Post))
     return OrthancPluginErrorCode_Success;
-  }
   rr_ingest_request_resync(api_deps->ingest);
   rr_log_info("ingestion: full re-sync requested through the API");
   o = json_object_new_object();

@@ -9,20 +9,6 @@
 #include "util/str.h"
 #include "util/textnorm.h"
 
-static int fail(char *err, size_t errsize, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errsize, const char *fmt, ...)
-{
-  va_list ap;
-
-  if (err != NULL && errsize > 0) {
-    va_start(ap, fmt);
-    vsnprintf(err, errsize, fmt, ap);
-    va_end(ap);
-  }
-  return RR_EINVAL;
-}
-
 static size_t count_words(const char *folded)
 {
   const char *w;
@@ -51,7 +37,7 @@ static int parse_text(rr_match *m, const char *name, const char *value, bool all
   rr_buf_init(&folded, RR_QUERY_VALUE_SIZE - 1);
   rr_buf_init(&glob, RR_QUERY_VALUE_SIZE - 1);
   if (rr_text_fold(&folded, value, strlen(value), wild) < 0) {
-    error = fail(err, errsize, "argument '%s' is too long", name);
+    error = rr_fail(err, errsize, RR_EINVAL, "argument '%s' is too long", name);
     goto out;
   }
   if (folded.len == 0 || (wild && only_stars(folded.ptr))) {
@@ -60,14 +46,14 @@ static int parse_text(rr_match *m, const char *name, const char *value, bool all
   }
   if (wild) {
     if (rr_text_glob(&glob, folded.ptr) < 0) {
-      error = fail(err, errsize, "argument '%s' is too long", name);
+      error = rr_fail(err, errsize, RR_EINVAL, "argument '%s' is too long", name);
       goto out;
     }
     m->mode = RR_MATCH_GLOB;
     rr_str_copy(m->value, sizeof(m->value), glob.ptr);
   } else {
     if (count_words(folded.ptr) > RR_QUERY_MAX_WORDS) {
-      error = fail(err, errsize, "argument '%s' has more than %d words", name, RR_QUERY_MAX_WORDS);
+      error = rr_fail(err, errsize, RR_EINVAL, "argument '%s' has more than %d words", name, RR_QUERY_MAX_WORDS);
       goto out;
     }
     m->mode = RR_MATCH_WORDS;
@@ -98,7 +84,7 @@ static int parse_exact(rr_match *m, const char *name, const char *value, char *e
   }
   rr_buf_init(&glob, RR_QUERY_VALUE_SIZE - 1);
   if (rr_text_glob(&glob, trimmed) < 0)
-    error = fail(err, errsize, "argument '%s' is too long", name);
+    error = rr_fail(err, errsize, RR_EINVAL, "argument '%s' is too long", name);
   else {
     m->mode = RR_MATCH_GLOB;
     rr_str_copy(m->value, sizeof(m->value), glob.ptr);
@@ -117,18 +103,18 @@ static int parse_modalities(rr_worklist_query *q, const char *value, char *err, 
     len = strcspn(p, ",\\ ");
     if (len > 0) {
       if (len > 16)
-        return fail(err, errsize, "argument 'modality': '%.*s...' is not a modality", 16, p);
+        return rr_fail(err, errsize, RR_EINVAL, "argument 'modality': '%.*s...' is not a modality", 16, p);
       for (i = 0; i < len; i++) {
         char c = p[i];
         if (c >= 'a' && c <= 'z')
           c = (char)(c - 32);
         if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
-          return fail(err, errsize, "argument 'modality': only letters, digits and '_' are allowed");
+          return rr_fail(err, errsize, RR_EINVAL, "argument 'modality': only letters, digits and '_' are allowed");
         item[i] = c;
       }
       item[len] = '\0';
       if (q->modality_count >= RR_QUERY_MAX_MODALITIES)
-        return fail(err, errsize, "argument 'modality': at most %d modalities", RR_QUERY_MAX_MODALITIES);
+        return rr_fail(err, errsize, RR_EINVAL, "argument 'modality': at most %d modalities", RR_QUERY_MAX_MODALITIES);
       rr_str_copy(q->modalities[q->modality_count++], RR_CS_SIZE, item);
     }
     p += len;
@@ -145,7 +131,7 @@ static int parse_date(char out[RR_DA_SIZE], const char *name, const char *value,
     return 0;
   }
   if (rr_date_parse(out, value) < 0)
-    return fail(err, errsize, "argument '%s': '%s' is not a date (YYYYMMDD or YYYY-MM-DD)", name, value);
+    return rr_fail(err, errsize, RR_EINVAL, "argument '%s': '%s' is not a date (YYYYMMDD or YYYY-MM-DD)", name, value);
   return 0;
 }
 
@@ -176,7 +162,7 @@ static int parse_uint(uint32_t *out, const char *name, const char *value, uint32
   int64_t v;
 
   if (rr_parse_i64(&v, value, min, max) < 0)
-    return fail(err, errsize, "argument '%s' must be a whole number between %u and %u", name, min, max);
+    return rr_fail(err, errsize, RR_EINVAL, "argument '%s' must be a whole number between %u and %u", name, min, max);
   *out = (uint32_t)v;
   return 0;
 }
@@ -197,14 +183,14 @@ int rr_query_parse(rr_worklist_query *q, const char *const *keys, const char *co
 
   for (i = 0; i < count && error == 0; i++) {
     if (rr_url_decode(key, sizeof(key), keys[i]) < 0)
-      return fail(err, errsize, "unknown argument '%.32s'", keys[i]);
+      return rr_fail(err, errsize, RR_EINVAL, "unknown argument '%.32s'", keys[i]);
     if (rr_url_decode(value, sizeof(value), values[i] ? values[i] : "") < 0)
-      return fail(err, errsize, "argument '%.32s' is too long (at most %d bytes)", key, RR_QUERY_MAX_ARG_BYTES);
+      return rr_fail(err, errsize, RR_EINVAL, "argument '%.32s' is too long (at most %d bytes)", key, RR_QUERY_MAX_ARG_BYTES);
     k = key;
     v = value;
     len = strlen(v);
     if (rr_utf8_valid_prefix(v, len) != len)
-      return fail(err, errsize, "argument '%.32s' is not valid UTF-8", k);
+      return rr_fail(err, errsize, RR_EINVAL, "argument '%.32s' is not valid UTF-8", k);
 
     if (strcmp(k, "patientName") == 0)
       error = parse_text(&q->patient_name, k, v, true, err, errsize);
@@ -232,7 +218,7 @@ int rr_query_parse(rr_worklist_query *q, const char *const *keys, const char *co
       else if (strcmp(v, "receivedAt") == 0)
         q->sort = RR_SORT_RECEIVED_AT;
       else
-        error = fail(err, errsize, "argument 'sort' must be one of studyDate, patientName, receivedAt");
+        error = rr_fail(err, errsize, RR_EINVAL, "argument 'sort' must be one of studyDate, patientName, receivedAt");
     } else if (strcmp(k, "order") == 0) {
       order_given = true;
       if (strcmp(v, "asc") == 0)
@@ -240,13 +226,13 @@ int rr_query_parse(rr_worklist_query *q, const char *const *keys, const char *co
       else if (strcmp(v, "desc") == 0)
         q->descending = true;
       else
-        error = fail(err, errsize, "argument 'order' must be 'asc' or 'desc'");
+        error = rr_fail(err, errsize, RR_EINVAL, "argument 'order' must be 'asc' or 'desc'");
     } else if (strcmp(k, "limit") == 0)
       error = parse_uint(&q->limit, k, v, 1, max_limit, err, errsize);
     else if (strcmp(k, "offset") == 0)
       error = parse_uint(&q->offset, k, v, 0, RR_QUERY_MAX_OFFSET, err, errsize);
     else
-      error = fail(err, errsize, "unknown argument '%.32s'", k);
+      error = rr_fail(err, errsize, RR_EINVAL, "unknown argument '%.32s'", k);
   }
   if (error < 0)
     return error;
@@ -254,6 +240,6 @@ int rr_query_parse(rr_worklist_query *q, const char *const *keys, const char *co
   if (!order_given && q->sort == RR_SORT_PATIENT_NAME)
     q->descending = false;
   if (q->date_from[0] && q->date_to[0] && strcmp(q->date_from, q->date_to) > 0)
-    return fail(err, errsize, "studyDateFrom (%s) is after studyDateTo (%s)", q->date_from, q->date_to);
+    return rr_fail(err, errsize, RR_EINVAL, "studyDateFrom (%s) is after studyDateTo (%s)", q->date_from, q->date_to);
   return 0;
 }

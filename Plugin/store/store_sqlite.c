@@ -72,24 +72,9 @@ typedef struct sqlite_store {
   unsigned reader_count;
 } sqlite_store;
 
-static int fail(char *err, size_t errsize, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errsize, int code, const char *fmt, ...)
-{
-  va_list ap;
-
-  if (err != NULL && errsize > 0) {
-    va_start(ap, fmt);
-    vsnprintf(err, errsize, fmt, ap);
-    va_end(ap);
-  }
-  return code;
-}
-
 static int db_fail(char *err, size_t errsize, sqlite3 *db, const char *what)
 {
-  return fail(err, errsize, RR_ESTORE, "sqlite: %s: %s", what, sqlite3_errmsg(db));
+  return rr_fail(err, errsize, RR_ESTORE, "sqlite: %s: %s", what, sqlite3_errmsg(db));
 }
 
 int rr_store_sqlite_latest_schema(void)
@@ -105,7 +90,7 @@ static int exec_sql(sqlite3 *db, const char *sql, char *err, size_t errsize)
   int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
 
   if (rc != SQLITE_OK) {
-    fail(err, errsize, RR_ESTORE, "sqlite: %s", msg ? msg : sqlite3_errstr(rc));
+    rr_fail(err, errsize, RR_ESTORE, "sqlite: %s", msg ? msg : sqlite3_errstr(rc));
     sqlite3_free(msg);
     return RR_ESTORE;
   }
@@ -119,7 +104,7 @@ static int conn_open(sqlite_conn *c, const char *path, int busy_ms, int readonly
 
   rc = sqlite3_open_v2(path, &c->db, flags, NULL);
   if (rc != SQLITE_OK) {
-    error = fail(err, errsize, RR_ESTORE, "sqlite: cannot open database '%s': %s", path,
+    error = rr_fail(err, errsize, RR_ESTORE, "sqlite: cannot open database '%s': %s", path,
                  c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
     sqlite3_close(c->db);
     c->db = NULL;
@@ -179,14 +164,14 @@ static int migrate(sqlite3 *db, char *err, size_t errsize)
   sqlite3_finalize(st);
 
   if (version > MIGRATION_COUNT)
-    return fail(err, errsize, RR_ESTORE,
+    return rr_fail(err, errsize, RR_ESTORE,
                 "database schema version %d is newer than this plugin knows (%d): "
                 "use a newer plugin or another database file", version, MIGRATION_COUNT);
 
   for (i = version; i < MIGRATION_COUNT; i++) {
     f = rr_embedded_find(rr_resources_files, rr_resources_count, migrations[i]);
     if (f == NULL)
-      return fail(err, errsize, RR_ERROR, "migration %s is not embedded", migrations[i]);
+      return rr_fail(err, errsize, RR_ERROR, "migration %s is not embedded", migrations[i]);
     if ((error = exec_sql(db, "BEGIN IMMEDIATE", err, errsize)) < 0)
       return error;
     snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d", i + 1);
@@ -341,7 +326,7 @@ static int write_study_terms(sqlite3 *db, int64_t study_id, const rr_study_rec *
 
 terms_failed:
   error = error == RR_ESTORE ? db_fail(err, errsize, db, "insert terms")
-                             : fail(err, errsize, error, "cannot build search terms");
+                             : rr_fail(err, errsize, error, "cannot build search terms");
 out:
   sqlite3_finalize(ins);
   rr_buf_dispose(&scratch);
@@ -876,12 +861,12 @@ static int sqlite_query_worklist(void *impl, rr_study_list **out, const rr_workl
   rr_buf_init(&sql, 32768);
   rr_buf_init(&order, 256);
   if ((error = build_where(&where, &p, q)) < 0) {
-    error = fail(err, errsize, error, "query too complex");
+    error = rr_fail(err, errsize, error, "query too complex");
     goto out;
   }
   list = calloc(1, sizeof(*list));
   if (list == NULL || (q->limit > 0 && (list->items = calloc(q->limit, sizeof(rr_study_rec))) == NULL)) {
-    error = fail(err, errsize, RR_ENOMEM, "out of memory");
+    error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
     goto out;
   }
 
@@ -1019,14 +1004,14 @@ static int sqlite_get_study(void *impl, rr_study_detail **out, const char *study
   bind_text(st, 1, study_uid);
   rc = sqlite3_step(st);
   if (rc == SQLITE_DONE) {
-    error = fail(err, errsize, RR_ENOTFOUND, "no such study");
+    error = rr_fail(err, errsize, RR_ENOTFOUND, "no such study");
     goto out;
   } else if (rc != SQLITE_ROW) {
     error = db_fail(err, errsize, c->db, "study");
     goto out;
   }
   if ((d = calloc(1, sizeof(*d))) == NULL) {
-    error = fail(err, errsize, RR_ENOMEM, "out of memory");
+    error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
     goto out;
   }
   read_study(&d->study, st);
@@ -1050,13 +1035,13 @@ static int sqlite_get_study(void *impl, rr_study_detail **out, const char *study
       size_t ncap = cap ? cap * 2 : 8;
       void *p1 = realloc(d->series, ncap * sizeof(*d->series));
       if (p1 == NULL) {
-        error = fail(err, errsize, RR_ENOMEM, "out of memory");
+        error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
         goto out;
       }
       d->series = p1;
       p1 = realloc(series_ids, ncap * sizeof(*series_ids));
       if (p1 == NULL) {
-        error = fail(err, errsize, RR_ENOMEM, "out of memory");
+        error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
         goto out;
       }
       series_ids = p1;
@@ -1082,7 +1067,7 @@ static int sqlite_get_study(void *impl, rr_study_detail **out, const char *study
   }
   for (i = 0; i < d->series_count; i++) {
     if ((error = load_instances(c->db, &d->series[i], series_ids[i])) < 0) {
-      error = error == RR_ENOMEM ? fail(err, errsize, error, "out of memory") : db_fail(err, errsize, c->db, "instances");
+      error = error == RR_ENOMEM ? rr_fail(err, errsize, error, "out of memory") : db_fail(err, errsize, c->db, "instances");
       goto out;
     }
   }
@@ -1150,7 +1135,7 @@ static int sqlite_list_series(void *impl, rr_series_count_list **out, const char
   *out = NULL;
   if ((list = calloc(1, sizeof(*list))) == NULL ||
       (limit > 0 && (list->items = calloc(limit, sizeof(*list->items))) == NULL)) {
-    error = fail(err, errsize, RR_ENOMEM, "out of memory");
+    error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
     goto out;
   }
   if (sqlite3_prepare_v2(c->db, "SELECT orthanc_id, instance_count FROM series WHERE orthanc_id>?1 ORDER BY orthanc_id LIMIT ?2",
@@ -1189,7 +1174,7 @@ static int sqlite_list_instances(void *impl, rr_id_list **out, const char *serie
 
   *out = NULL;
   if ((list = calloc(1, sizeof(*list))) == NULL) {
-    error = fail(err, errsize, RR_ENOMEM, "out of memory");
+    error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
     goto out;
   }
   if (sqlite3_prepare_v2(c->db, "SELECT i.orthanc_id FROM instances i JOIN series s ON i.series_id=s.id"
@@ -1203,7 +1188,7 @@ static int sqlite_list_instances(void *impl, rr_id_list **out, const char *serie
       size_t ncap = cap ? cap * 2 : 64;
       void *p = realloc(list->ids, ncap * sizeof(*list->ids));
       if (p == NULL) {
-        error = fail(err, errsize, RR_ENOMEM, "out of memory");
+        error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
         goto out;
       }
       list->ids = p;
@@ -1282,7 +1267,7 @@ static int ensure_parent_dirs(const char *path, char *err, size_t errsize)
       char saved = dir[i];
       dir[i] = '\0';
       if (mkdir(dir, 0750) != 0 && errno != EEXIST)
-        return fail(err, errsize, RR_ESTORE, "cannot create directory '%s': %s", dir, strerror(errno));
+        return rr_fail(err, errsize, RR_ESTORE, "cannot create directory '%s': %s", dir, strerror(errno));
       dir[i] = saved;
     }
   }
@@ -1332,14 +1317,14 @@ int rr_store_sqlite_open(rr_store **out, const rr_sqlite_options *opts, char *er
 
   *out = NULL;
   if (opts == NULL || opts->path == NULL || opts->path[0] == '\0')
-    return fail(err, errsize, RR_EINVAL, "no database path");
+    return rr_fail(err, errsize, RR_EINVAL, "no database path");
   if (opts->reader_count < 1 || opts->reader_count > MAX_READERS)
-    return fail(err, errsize, RR_EINVAL, "reader connections must be between 1 and %d", MAX_READERS);
+    return rr_fail(err, errsize, RR_EINVAL, "reader connections must be between 1 and %d", MAX_READERS);
   if (!sqlite3_threadsafe())
-    return fail(err, errsize, RR_ESTORE, "the SQLite library was built without thread safety");
+    return rr_fail(err, errsize, RR_ESTORE, "the SQLite library was built without thread safety");
   if ((s = calloc(1, sizeof(*s))) == NULL || (store = calloc(1, sizeof(*store))) == NULL) {
     free(s);
-    return fail(err, errsize, RR_ENOMEM, "out of memory");
+    return rr_fail(err, errsize, RR_ENOMEM, "out of memory");
   }
   pthread_mutex_init(&s->write_lock, NULL);
   pthread_mutex_init(&s->pool_lock, NULL);

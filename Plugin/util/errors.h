@@ -19,6 +19,13 @@ enum {
   RR_ESTOPPED = -8   /* the component is stopping */
 };
 
+#include <stddef.h>
+
+/* Write a printf-style sentence into err (when err is not NULL and errsize
+ * is not 0; truncated to fit) and return `code`: the one way modules report
+ * a failure with its reason. */
+int rr_fail(char *err, size_t errsize, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 /* A stable identifier for an error code, e.g. "not_found". Never NULL. */
 const char *rr_error_name(int code);
 
