@@ -845,6 +845,30 @@ static int prepare_with_params(sqlite3 *db, sqlite3_stmt **st, const rr_buf *sql
   return 0;
 }
 
+static int count_matches(sqlite3 *db, int64_t *total, const char *hint, const rr_buf *where, const params *p,
+                         char *err, size_t errsize)
+{
+  sqlite3_stmt *st = NULL;
+  rr_buf sql;
+  int error = 0;
+
+  rr_buf_init(&sql, 32768);
+  if (rr_buf_printf(&sql, "SELECT count(*) FROM studies s%s%s", hint, where->ptr) < 0 ||
+      prepare_with_params(db, &st, &sql, p) < 0) {
+    error = db_fail(err, errsize, db, "prepare count");
+    goto out;
+  }
+  if (sqlite3_step(st) != SQLITE_ROW) {
+    error = db_fail(err, errsize, db, "count");
+    goto out;
+  }
+  *total = sqlite3_column_int64(st, 0);
+out:
+  sqlite3_finalize(st);
+  rr_buf_dispose(&sql);
+  return error;
+}
+
 static int sqlite_query_worklist(void *impl, rr_study_list **out, const rr_worklist_query *q, char *err, size_t errsize)
 {
   sqlite_store *s = impl;
@@ -854,7 +878,7 @@ static int sqlite_query_worklist(void *impl, rr_study_list **out, const rr_workl
   sqlite3_stmt *st = NULL;
   rr_study_list *list = NULL;
   const char *dir = q->descending ? "DESC" : "ASC", *hint;
-  int error = 0, rc;
+  int error = 0, rc, filtered, have_total = 0;
 
   *out = NULL;
   rr_buf_init(&where, 16384);
@@ -869,53 +893,57 @@ static int sqlite_query_worklist(void *impl, rr_study_list **out, const rr_workl
     error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
     goto out;
   }
-
-  /* total */
   /* Filters through the search terms yield row ids: then the covering index
-   * of sort keys answers without reading rows, whatever statistics say. */
-  hint = strstr(where.ptr, "study_terms") != NULL ? " INDEXED BY studies_keys" : "";
-  if ((error = rr_buf_printf(&sql, "SELECT count(*) FROM studies s%s%s", hint, where.ptr)) < 0 ||
-      (error = prepare_with_params(c->db, &st, &sql, &p)) < 0) {
-    error = db_fail(err, errsize, c->db, "prepare count");
-    goto out;
-  }
-  if (sqlite3_step(st) != SQLITE_ROW) {
-    error = db_fail(err, errsize, c->db, "count");
-    goto out;
-  }
-  list->total = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  st = NULL;
+   * of sort keys answers without reading rows, whatever statistics say, and
+   * the rows are sorted anyway, so the same pass may as well count them. */
+  filtered = strstr(where.ptr, "study_terms") != NULL;
+  hint = filtered ? " INDEXED BY studies_keys" : "";
 
-  /* page */
-  rr_buf_clear(&sql);
   switch (q->sort) {
   case RR_SORT_PATIENT_NAME:
-    rr_buf_printf(&order, "s.patient_name_norm %s, s.id %s", dir, dir);
+    error = rr_buf_printf(&order, "s.patient_name_norm %s, s.id %s", dir, dir);
     break;
   case RR_SORT_RECEIVED_AT:
-    rr_buf_printf(&order, "s.received_at %s, s.id %s", dir, dir);
+    error = rr_buf_printf(&order, "s.received_at %s, s.id %s", dir, dir);
     break;
   case RR_SORT_STUDY_DATE:
   default:
-    rr_buf_printf(&order, "s.study_date %s, s.study_time %s, s.id %s", dir, dir, dir);
+    error = rr_buf_printf(&order, "s.study_date %s, s.study_time %s, s.id %s", dir, dir, dir);
     break;
   }
-  /* pick the page's row ids from the indexes first, then read 'limit' rows */
-  error = rr_buf_printf(&sql,
-                        "SELECT " STUDY_COLUMNS " FROM studies s WHERE s.id IN (SELECT s.id FROM studies s%s%s"
-                        " ORDER BY %s LIMIT %u OFFSET %u) ORDER BY %s",
-                        hint, where.ptr, order.ptr ? order.ptr : "s.id", q->limit, q->offset, order.ptr ? order.ptr : "s.id");
+  /* The page's row ids are chosen from the indexes first, then only 'limit'
+   * rows are read. With term filters the same pass counts the matches (a
+   * window over the filtered rows); otherwise an index walk in sort order
+   * stops after the page, and a separate count is cheaper. */
+  if (error == 0 && filtered)
+    error = rr_buf_printf(&sql,
+                          "SELECT " STUDY_COLUMNS ", p.total FROM studies s JOIN (SELECT s.id AS id, count(*) OVER () AS total"
+                          " FROM studies s%s%s ORDER BY %s LIMIT %u OFFSET %u) p ON p.id=s.id ORDER BY %s",
+                          hint, where.ptr, order.ptr, q->limit, q->offset, order.ptr);
+  else if (error == 0)
+    error = rr_buf_printf(&sql,
+                          "SELECT " STUDY_COLUMNS ", 0 FROM studies s WHERE s.id IN (SELECT s.id FROM studies s%s"
+                          " ORDER BY %s LIMIT %u OFFSET %u) ORDER BY %s",
+                          where.ptr, order.ptr, q->limit, q->offset, order.ptr);
   if (error < 0 || (error = prepare_with_params(c->db, &st, &sql, &p)) < 0) {
     error = db_fail(err, errsize, c->db, "prepare worklist");
     goto out;
   }
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW && list->count < q->limit)
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW && list->count < q->limit) {
+    if (filtered && !have_total) {
+      list->total = sqlite3_column_int64(st, 18);
+      have_total = 1;
+    }
     read_study(&list->items[list->count++], st);
+  }
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
     error = db_fail(err, errsize, c->db, "worklist");
     goto out;
   }
+  /* an empty page says nothing of the total when it is past the end */
+  if (!have_total && (!filtered || q->offset > 0) &&
+      (error = count_matches(c->db, &list->total, hint, &where, &p, err, errsize)) < 0)
+    goto out;
   *out = list;
   list = NULL;
 

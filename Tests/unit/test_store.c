@@ -296,6 +296,24 @@ START_TEST(sorting_and_paging)
   ck_assert_int_eq(l->total, 5);
   ck_assert_uint_eq(l->count, 0);
   rr_study_list_free(l);
+  /* filtered: the total comes with the page, or from a count past the end */
+  k[0] = "modality"; v[0] = "MR";
+  k[1] = "limit"; v[1] = "1";
+  k[2] = "offset"; v[2] = "1";
+  l = query(k, v, 3);
+  ck_assert_int_eq(l->total, 2);
+  ck_assert_uint_eq(l->count, 1);
+  ck_assert_str_eq(l->items[0].orthanc_id, "s-d");
+  rr_study_list_free(l);
+  v[2] = "7";
+  l = query(k, v, 3);
+  ck_assert_int_eq(l->total, 2);
+  ck_assert_uint_eq(l->count, 0);
+  rr_study_list_free(l);
+  k[0] = "patientName"; v[0] = "nobody";
+  l = query(k, v, 1);
+  ck_assert_int_eq(l->total, 0);
+  rr_study_list_free(l);
 }
 END_TEST
 
