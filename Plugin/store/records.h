@@ -123,4 +123,51 @@ typedef struct rr_worklist_query {
   uint32_t offset;
 } rr_worklist_query;
 
+/* ---- access control (users, revoked tokens, audit trail) ---- */
+
+#define RR_USERNAME_SIZE 65  /* 64 bytes */
+#define RR_ROLE_SIZE 16
+#define RR_HASH_HEX_SIZE 65  /* SHA-256 as hex */
+
+typedef struct rr_user_rec {
+  char username[RR_USERNAME_SIZE];  /* unique, compared case-insensitively */
+  char display_name[128];
+  char role[RR_ROLE_SIZE];          /* "admin", "radiologist", "technician", "physician" */
+  char password_hash[256];          /* encoded Argon2id */
+  bool enabled;
+  int64_t created_at;
+  int64_t updated_at;
+  int64_t password_changed_at;
+  int64_t last_login_at;
+  int64_t failed_logins;
+  int64_t locked_until;             /* unix seconds; 0 = not locked */
+  int64_t token_generation;         /* tokens of an older generation are refused */
+} rr_user_rec;
+
+typedef struct rr_audit_rec {
+  int64_t seq;                      /* assigned by the store, increasing */
+  int64_t at_ms;                    /* unix milliseconds */
+  char username[RR_USERNAME_SIZE];
+  char role[RR_ROLE_SIZE];
+  char source[64];                  /* client address */
+  char action[48];                  /* e.g. "login", "study.view" */
+  char resource[128];               /* e.g. a StudyInstanceUID, a user name */
+  char outcome[16];                 /* "success", "failure", "denied" */
+  char detail[256];                 /* never passwords, tokens or patient names */
+  char prev_hash[RR_HASH_HEX_SIZE];
+  char hash[RR_HASH_HEX_SIZE];
+} rr_audit_rec;
+
+typedef struct rr_audit_filter {
+  char username[RR_USERNAME_SIZE];  /* "" = any */
+  char action[48];
+  char resource[128];
+  int64_t from_ms;                  /* 0 = open */
+  int64_t to_ms;                    /* 0 = open */
+  int64_t after_seq;                /* ascending pages: seq > after_seq */
+  int64_t before_seq;               /* descending pages: seq < before_seq (0 = newest) */
+  bool descending;
+  uint32_t limit;
+} rr_audit_filter;
+
 #endif

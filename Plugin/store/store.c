@@ -47,6 +47,22 @@ void rr_id_list_free(rr_id_list *list)
   free(list);
 }
 
+void rr_user_list_free(rr_user_list *list)
+{
+  if (list == NULL)
+    return;
+  free(list->items);
+  free(list);
+}
+
+void rr_audit_list_free(rr_audit_list *list)
+{
+  if (list == NULL)
+    return;
+  free(list->items);
+  free(list);
+}
+
 int rr_store_schema_version(rr_store *s, int *out, char *err, size_t errsize)
 {
   return s->ops->schema_version(s->impl, out, err, errsize);
@@ -95,4 +111,54 @@ int rr_store_list_instances(rr_store *s, rr_id_list **out, const char *series_or
 int rr_store_get_stats(rr_store *s, rr_store_stats *out, char *err, size_t errsize)
 {
   return s->ops->stats(s->impl, out, err, errsize);
+}
+
+int rr_store_user_create(rr_store *s, const rr_user_rec *user, char *err, size_t errsize)
+{
+  return s->ops->user_create(s->impl, user, err, errsize);
+}
+
+int rr_store_user_get(rr_store *s, rr_user_rec *out, const char *username, char *err, size_t errsize)
+{
+  return s->ops->user_get(s->impl, out, username, err, errsize);
+}
+
+int rr_store_user_update(rr_store *s, const rr_user_rec *user, char *err, size_t errsize)
+{
+  return s->ops->user_update(s->impl, user, err, errsize);
+}
+
+int rr_store_user_list(rr_store *s, rr_user_list **out, char *err, size_t errsize)
+{
+  return s->ops->user_list(s->impl, out, err, errsize);
+}
+
+int rr_store_user_count(rr_store *s, int64_t *out, char *err, size_t errsize)
+{
+  return s->ops->user_count(s->impl, out, err, errsize);
+}
+
+int rr_store_token_revoke(rr_store *s, const char *token_hash, int64_t expires_at, char *err, size_t errsize)
+{
+  return s->ops->token_revoke(s->impl, token_hash, expires_at, err, errsize);
+}
+
+int rr_store_token_is_revoked(rr_store *s, bool *out, const char *token_hash, char *err, size_t errsize)
+{
+  return s->ops->token_is_revoked(s->impl, out, token_hash, err, errsize);
+}
+
+int rr_store_token_purge(rr_store *s, int64_t now, char *err, size_t errsize)
+{
+  return s->ops->token_purge(s->impl, now, err, errsize);
+}
+
+int rr_store_audit_append(rr_store *s, rr_audit_rec *rec, rr_audit_hash_fn hash, char *err, size_t errsize)
+{
+  return s->ops->audit_append(s->impl, rec, hash, err, errsize);
+}
+
+int rr_store_audit_query(rr_store *s, rr_audit_list **out, const rr_audit_filter *filter, char *err, size_t errsize)
+{
+  return s->ops->audit_query(s->impl, out, filter, err, errsize);
 }

@@ -21,6 +21,7 @@
 #ifndef RR_STORE_STORE_H
 #define RR_STORE_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -73,6 +74,23 @@ typedef struct rr_store_stats {
   int64_t instances;
 } rr_store_stats;
 
+typedef struct rr_user_list {
+  rr_user_rec *items;
+  size_t count;
+} rr_user_list;
+void rr_user_list_free(rr_user_list *list);
+
+typedef struct rr_audit_list {
+  rr_audit_rec *items;
+  size_t count;
+} rr_audit_list;
+void rr_audit_list_free(rr_audit_list *list);
+
+/* Computes an audit record's hash from the previous record's hash and the
+ * record's own fields (see audit/chain.h). Called by audit_append while the
+ * store holds its write lock: must be pure and quick. */
+typedef int (*rr_audit_hash_fn)(char out[RR_HASH_HEX_SIZE], const char *prev_hash, const rr_audit_rec *rec);
+
 /* A batch of ingested instances applied at once, with the ingestion cursor
  * saved in the same step (atomically where the backend supports it, else
  * after the items). Each item upserts its study, series and instance;
@@ -98,6 +116,19 @@ typedef struct rr_store_ops {
   int (*list_series)(void *impl, rr_series_count_list **out, const char *after_orthanc_id, size_t limit, char *err, size_t errsize);
   int (*list_instances)(void *impl, rr_id_list **out, const char *series_orthanc_id, char *err, size_t errsize);
   int (*stats)(void *impl, rr_store_stats *out, char *err, size_t errsize);
+
+  int (*user_create)(void *impl, const rr_user_rec *user, char *err, size_t errsize);
+  int (*user_get)(void *impl, rr_user_rec *out, const char *username, char *err, size_t errsize);
+  int (*user_update)(void *impl, const rr_user_rec *user, char *err, size_t errsize);
+  int (*user_list)(void *impl, rr_user_list **out, char *err, size_t errsize);
+  int (*user_count)(void *impl, int64_t *out, char *err, size_t errsize);
+
+  int (*token_revoke)(void *impl, const char *token_hash, int64_t expires_at, char *err, size_t errsize);
+  int (*token_is_revoked)(void *impl, bool *out, const char *token_hash, char *err, size_t errsize);
+  int (*token_purge)(void *impl, int64_t now, char *err, size_t errsize);
+
+  int (*audit_append)(void *impl, rr_audit_rec *rec, rr_audit_hash_fn hash, char *err, size_t errsize);
+  int (*audit_query)(void *impl, rr_audit_list **out, const rr_audit_filter *filter, char *err, size_t errsize);
 } rr_store_ops;
 
 struct rr_store {
@@ -121,5 +152,28 @@ int rr_store_list_series(rr_store *s, rr_series_count_list **out, const char *af
 /* Orthanc identifiers of the instances of a series (empty list if unknown). */
 int rr_store_list_instances(rr_store *s, rr_id_list **out, const char *series_orthanc_id, char *err, size_t errsize);
 int rr_store_get_stats(rr_store *s, rr_store_stats *out, char *err, size_t errsize);
+
+/* Users. user_create fails with RR_EEXISTS when the name is taken (in any
+ * letter case); user_get and user_update with RR_ENOTFOUND for an unknown
+ * name. user_update writes every field but username and created_at. */
+int rr_store_user_create(rr_store *s, const rr_user_rec *user, char *err, size_t errsize);
+int rr_store_user_get(rr_store *s, rr_user_rec *out, const char *username, char *err, size_t errsize);
+int rr_store_user_update(rr_store *s, const rr_user_rec *user, char *err, size_t errsize);
+/* All users, by user name. */
+int rr_store_user_list(rr_store *s, rr_user_list **out, char *err, size_t errsize);
+int rr_store_user_count(rr_store *s, int64_t *out, char *err, size_t errsize);
+
+/* Revoked tokens (by SHA-256 hex), kept until expires_at; purge drops the
+ * ones that expired before `now`. Revoking twice is fine. */
+int rr_store_token_revoke(rr_store *s, const char *token_hash, int64_t expires_at, char *err, size_t errsize);
+int rr_store_token_is_revoked(rr_store *s, bool *out, const char *token_hash, char *err, size_t errsize);
+int rr_store_token_purge(rr_store *s, int64_t now, char *err, size_t errsize);
+
+/* Append an audit record: the store assigns seq, sets prev_hash to the last
+ * record's hash ("" chain start: 64 zeros) and hash = hash(prev, rec), all
+ * under one lock so that the chain has no fork. *rec is updated. */
+int rr_store_audit_append(rr_store *s, rr_audit_rec *rec, rr_audit_hash_fn hash, char *err, size_t errsize);
+/* Records matching the filter, at most filter->limit (1..1000). */
+int rr_store_audit_query(rr_store *s, rr_audit_list **out, const rr_audit_filter *filter, char *err, size_t errsize);
 
 #endif

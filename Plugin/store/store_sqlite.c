@@ -17,6 +17,7 @@
 
 static const char *const migrations[] = {
   "sqlite/001_initial.sql",
+  "sqlite/002_access_control.sql",
 };
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -1276,6 +1277,378 @@ static int sqlite_schema_version(void *impl, int *out, char *err, size_t errsize
   return error;
 }
 
+
+/* ----------------------------------------------------------------- users */
+
+#define USER_COLUMNS \
+  "username, display_name, role, password_hash, enabled, created_at, updated_at, password_changed_at," \
+  " last_login_at, failed_logins, locked_until, token_generation"
+
+static void read_user(rr_user_rec *u, sqlite3_stmt *st)
+{
+  memset(u, 0, sizeof(*u));
+  column_copy(u->username, sizeof(u->username), st, 0);
+  column_copy(u->display_name, sizeof(u->display_name), st, 1);
+  column_copy(u->role, sizeof(u->role), st, 2);
+  column_copy(u->password_hash, sizeof(u->password_hash), st, 3);
+  u->enabled = sqlite3_column_int(st, 4) != 0;
+  u->created_at = sqlite3_column_int64(st, 5);
+  u->updated_at = sqlite3_column_int64(st, 6);
+  u->password_changed_at = sqlite3_column_int64(st, 7);
+  u->last_login_at = sqlite3_column_int64(st, 8);
+  u->failed_logins = sqlite3_column_int64(st, 9);
+  u->locked_until = sqlite3_column_int64(st, 10);
+  u->token_generation = sqlite3_column_int64(st, 11);
+}
+
+/* Bind the user's fields as ?1..?12 in USER_COLUMNS order. */
+static void bind_user(sqlite3_stmt *st, const rr_user_rec *u)
+{
+  bind_text(st, 1, u->username);
+  bind_text(st, 2, u->display_name);
+  bind_text(st, 3, u->role);
+  bind_text(st, 4, u->password_hash);
+  sqlite3_bind_int(st, 5, u->enabled ? 1 : 0);
+  sqlite3_bind_int64(st, 6, u->created_at);
+  sqlite3_bind_int64(st, 7, u->updated_at);
+  sqlite3_bind_int64(st, 8, u->password_changed_at);
+  sqlite3_bind_int64(st, 9, u->last_login_at);
+  sqlite3_bind_int64(st, 10, u->failed_logins);
+  sqlite3_bind_int64(st, 11, u->locked_until);
+  sqlite3_bind_int64(st, 12, u->token_generation);
+}
+
+/* Run one write statement (with the user bound) under the write lock. */
+static int write_user(sqlite_store *s, const char *sql, const rr_user_rec *u, int *changes, char *err, size_t errsize)
+{
+  sqlite3_stmt *st = NULL;
+  int rc, error = 0;
+
+  pthread_mutex_lock(&s->write_lock);
+  if (sqlite3_prepare_v2(s->writer.db, sql, -1, &st, NULL) != SQLITE_OK) {
+    error = db_fail(err, errsize, s->writer.db, "prepare user");
+    goto out;
+  }
+  bind_user(st, u);
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+    error = rr_fail(err, errsize, RR_EEXISTS, "a user with this name exists already");
+    goto out;
+  }
+  if (rc != SQLITE_DONE) {
+    error = db_fail(err, errsize, s->writer.db, "write user");
+    goto out;
+  }
+  *changes = sqlite3_changes(s->writer.db);
+out:
+  sqlite3_finalize(st);
+  pthread_mutex_unlock(&s->write_lock);
+  return error;
+}
+
+static int sqlite_user_create(void *impl, const rr_user_rec *u, char *err, size_t errsize)
+{
+  int changes = 0;
+
+  if (u->username[0] == '\0' || u->role[0] == '\0' || u->password_hash[0] == '\0')
+    return rr_fail(err, errsize, RR_EINVAL, "a user needs a name, a role and a password hash");
+  return write_user(impl, "INSERT INTO users(" USER_COLUMNS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)", u, &changes,
+                    err, errsize);
+}
+
+static int sqlite_user_update(void *impl, const rr_user_rec *u, char *err, size_t errsize)
+{
+  int changes = 0, error;
+
+  error = write_user(impl,
+                     "UPDATE users SET display_name=?2, role=?3, password_hash=?4, enabled=?5, updated_at=?7,"
+                     " password_changed_at=?8, last_login_at=?9, failed_logins=?10, locked_until=?11,"
+                     " token_generation=?12 WHERE username=?1",
+                     u, &changes, err, errsize);
+  if (error == 0 && changes == 0)
+    error = rr_fail(err, errsize, RR_ENOTFOUND, "no such user");
+  return error;
+}
+
+static int sqlite_user_get(void *impl, rr_user_rec *out, const char *username, char *err, size_t errsize)
+{
+  sqlite_store *s = impl;
+  sqlite_conn *c = reader_acquire(s);
+  sqlite3_stmt *st = NULL;
+  int rc, error = 0;
+
+  if (sqlite3_prepare_v2(c->db, "SELECT " USER_COLUMNS " FROM users WHERE username=?1", -1, &st, NULL) != SQLITE_OK) {
+    error = db_fail(err, errsize, c->db, "prepare user");
+    goto out;
+  }
+  bind_text(st, 1, username);
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    read_user(out, st);
+  else if (rc == SQLITE_DONE)
+    error = rr_fail(err, errsize, RR_ENOTFOUND, "no such user");
+  else
+    error = db_fail(err, errsize, c->db, "read user");
+out:
+  sqlite3_finalize(st);
+  reader_release(s, c);
+  return error;
+}
+
+static int sqlite_user_list(void *impl, rr_user_list **out, char *err, size_t errsize)
+{
+  sqlite_store *s = impl;
+  sqlite_conn *c = reader_acquire(s);
+  sqlite3_stmt *st = NULL;
+  rr_user_list *list = NULL;
+  size_t cap = 0;
+  int rc, error = 0;
+
+  *out = NULL;
+  if ((list = calloc(1, sizeof(*list))) == NULL) {
+    error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
+    goto out;
+  }
+  if (sqlite3_prepare_v2(c->db, "SELECT " USER_COLUMNS " FROM users ORDER BY username COLLATE NOCASE", -1, &st, NULL) !=
+      SQLITE_OK) {
+    error = db_fail(err, errsize, c->db, "prepare users");
+    goto out;
+  }
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (list->count == cap) {
+      size_t ncap = cap ? cap * 2 : 16;
+      void *p = realloc(list->items, ncap * sizeof(*list->items));
+      if (p == NULL) {
+        error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
+        goto out;
+      }
+      list->items = p;
+      cap = ncap;
+    }
+    read_user(&list->items[list->count++], st);
+  }
+  if (rc != SQLITE_DONE) {
+    error = db_fail(err, errsize, c->db, "users");
+    goto out;
+  }
+  *out = list;
+  list = NULL;
+out:
+  sqlite3_finalize(st);
+  reader_release(s, c);
+  rr_user_list_free(list);
+  return error;
+}
+
+/* First column of the first row of a parameterless query. */
+static int read_int64(sqlite_store *s, int64_t *out, const char *sql, const char *text_param, char *err, size_t errsize)
+{
+  sqlite_conn *c = reader_acquire(s);
+  sqlite3_stmt *st = NULL;
+  int error = 0;
+
+  if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
+    error = db_fail(err, errsize, c->db, "prepare");
+    goto out;
+  }
+  if (text_param != NULL)
+    bind_text(st, 1, text_param);
+  if (sqlite3_step(st) != SQLITE_ROW) {
+    error = db_fail(err, errsize, c->db, "read");
+    goto out;
+  }
+  *out = sqlite3_column_int64(st, 0);
+out:
+  sqlite3_finalize(st);
+  reader_release(s, c);
+  return error;
+}
+
+static int sqlite_user_count(void *impl, int64_t *out, char *err, size_t errsize)
+{
+  return read_int64(impl, out, "SELECT count(*) FROM users", NULL, err, errsize);
+}
+
+/* ---------------------------------------------------------- revoked tokens */
+
+static int sqlite_token_revoke(void *impl, const char *token_hash, int64_t expires_at, char *err, size_t errsize)
+{
+  sqlite_store *s = impl;
+  sqlite3_stmt *st = NULL;
+  int error = 0;
+
+  pthread_mutex_lock(&s->write_lock);
+  if (sqlite3_prepare_v2(s->writer.db,
+                         "INSERT INTO revoked_tokens(token_hash, expires_at) VALUES(?1, ?2)"
+                         " ON CONFLICT(token_hash) DO UPDATE SET expires_at=max(expires_at, excluded.expires_at)",
+                         -1, &st, NULL) != SQLITE_OK) {
+    error = db_fail(err, errsize, s->writer.db, "prepare revoke");
+    goto out;
+  }
+  bind_text(st, 1, token_hash);
+  sqlite3_bind_int64(st, 2, expires_at);
+  if (sqlite3_step(st) != SQLITE_DONE)
+    error = db_fail(err, errsize, s->writer.db, "revoke");
+out:
+  sqlite3_finalize(st);
+  pthread_mutex_unlock(&s->write_lock);
+  return error;
+}
+
+static int sqlite_token_is_revoked(void *impl, bool *out, const char *token_hash, char *err, size_t errsize)
+{
+  int64_t n = 0;
+  int error = read_int64(impl, &n, "SELECT count(*) FROM revoked_tokens WHERE token_hash=?1", token_hash, err, errsize);
+
+  *out = error == 0 && n > 0;
+  return error;
+}
+
+static int sqlite_token_purge(void *impl, int64_t now, char *err, size_t errsize)
+{
+  sqlite_store *s = impl;
+  int error;
+
+  pthread_mutex_lock(&s->write_lock);
+  error = run_ids(s->writer.db, "DELETE FROM revoked_tokens WHERE expires_at<?1", now, 0, err, errsize);
+  pthread_mutex_unlock(&s->write_lock);
+  return error;
+}
+
+/* ------------------------------------------------------------------ audit */
+
+static const char CHAIN_START[] = "0000000000000000000000000000000000000000000000000000000000000000";
+
+#define AUDIT_COLUMNS "seq, at_ms, username, role, source, action, resource, outcome, detail, prev_hash, hash"
+
+static void read_audit(rr_audit_rec *r, sqlite3_stmt *st)
+{
+  memset(r, 0, sizeof(*r));
+  r->seq = sqlite3_column_int64(st, 0);
+  r->at_ms = sqlite3_column_int64(st, 1);
+  column_copy(r->username, sizeof(r->username), st, 2);
+  column_copy(r->role, sizeof(r->role), st, 3);
+  column_copy(r->source, sizeof(r->source), st, 4);
+  column_copy(r->action, sizeof(r->action), st, 5);
+  column_copy(r->resource, sizeof(r->resource), st, 6);
+  column_copy(r->outcome, sizeof(r->outcome), st, 7);
+  column_copy(r->detail, sizeof(r->detail), st, 8);
+  column_copy(r->prev_hash, sizeof(r->prev_hash), st, 9);
+  column_copy(r->hash, sizeof(r->hash), st, 10);
+}
+
+static int sqlite_audit_append(void *impl, rr_audit_rec *rec, rr_audit_hash_fn hash, char *err, size_t errsize)
+{
+  sqlite_store *s = impl;
+  sqlite3 *db;
+  sqlite3_stmt *st = NULL;
+  int rc, error = 0, began = 0;
+
+  pthread_mutex_lock(&s->write_lock);
+  db = s->writer.db;
+  if ((error = exec_sql(db, "BEGIN IMMEDIATE", err, errsize)) < 0)
+    goto out;
+  began = 1;
+  if (sqlite3_prepare_v2(db, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK) {
+    error = db_fail(err, errsize, db, "prepare audit tail");
+    goto out;
+  }
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    rec->seq = sqlite3_column_int64(st, 0) + 1;
+    column_copy(rec->prev_hash, sizeof(rec->prev_hash), st, 1);
+  } else if (rc == SQLITE_DONE) {
+    rec->seq = 1;
+    rr_str_copy(rec->prev_hash, sizeof(rec->prev_hash), CHAIN_START);
+  } else {
+    error = db_fail(err, errsize, db, "audit tail");
+    goto out;
+  }
+  sqlite3_finalize(st);
+  st = NULL;
+  if ((error = hash(rec->hash, rec->prev_hash, rec)) < 0) {
+    error = rr_fail(err, errsize, error, "cannot hash the audit record");
+    goto out;
+  }
+  if (sqlite3_prepare_v2(db, "INSERT INTO audit(" AUDIT_COLUMNS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)", -1, &st,
+                         NULL) != SQLITE_OK) {
+    error = db_fail(err, errsize, db, "prepare audit");
+    goto out;
+  }
+  sqlite3_bind_int64(st, 1, rec->seq);
+  sqlite3_bind_int64(st, 2, rec->at_ms);
+  bind_text(st, 3, rec->username);
+  bind_text(st, 4, rec->role);
+  bind_text(st, 5, rec->source);
+  bind_text(st, 6, rec->action);
+  bind_text(st, 7, rec->resource);
+  bind_text(st, 8, rec->outcome);
+  bind_text(st, 9, rec->detail);
+  bind_text(st, 10, rec->prev_hash);
+  bind_text(st, 11, rec->hash);
+  if (sqlite3_step(st) != SQLITE_DONE) {
+    error = db_fail(err, errsize, db, "append audit");
+    goto out;
+  }
+  error = exec_sql(db, "COMMIT", err, errsize);
+  began = error < 0;
+out:
+  sqlite3_finalize(st);
+  if (began)
+    exec_sql(db, "ROLLBACK", NULL, 0);
+  pthread_mutex_unlock(&s->write_lock);
+  return error;
+}
+
+static int sqlite_audit_query(void *impl, rr_audit_list **out, const rr_audit_filter *f, char *err, size_t errsize)
+{
+  sqlite_store *s = impl;
+  sqlite_conn *c = reader_acquire(s);
+  sqlite3_stmt *st = NULL;
+  rr_audit_list *list = NULL;
+  rr_buf sql;
+  int rc, error = 0, n = 0;
+  uint32_t limit = f->limit < 1 ? 1 : (f->limit > 1000 ? 1000 : f->limit);
+
+  *out = NULL;
+  rr_buf_init(&sql, 4096);
+  if ((list = calloc(1, sizeof(*list))) == NULL || (list->items = calloc(limit, sizeof(*list->items))) == NULL) {
+    error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
+    goto out;
+  }
+  /* every filter is always present and bound; an empty one matches all */
+  if (rr_buf_printf(&sql,
+                    "SELECT " AUDIT_COLUMNS " FROM audit WHERE (?1='' OR username=?1) AND (?2='' OR action=?2)"
+                    " AND (?3='' OR resource=?3) AND (?4=0 OR at_ms>=?4) AND (?5=0 OR at_ms<=?5) AND seq>?6"
+                    " AND (?7=0 OR seq<?7) ORDER BY seq %s LIMIT %u",
+                    f->descending ? "DESC" : "ASC", limit) < 0 ||
+      sqlite3_prepare_v2(c->db, sql.ptr, (int)sql.len, &st, NULL) != SQLITE_OK) {
+    error = db_fail(err, errsize, c->db, "prepare audit query");
+    goto out;
+  }
+  bind_text(st, ++n, f->username);
+  bind_text(st, ++n, f->action);
+  bind_text(st, ++n, f->resource);
+  sqlite3_bind_int64(st, ++n, f->from_ms);
+  sqlite3_bind_int64(st, ++n, f->to_ms);
+  sqlite3_bind_int64(st, ++n, f->after_seq);
+  sqlite3_bind_int64(st, ++n, f->before_seq);
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW && list->count < limit)
+    read_audit(&list->items[list->count++], st);
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+    error = db_fail(err, errsize, c->db, "audit query");
+    goto out;
+  }
+  *out = list;
+  list = NULL;
+out:
+  sqlite3_finalize(st);
+  reader_release(s, c);
+  rr_buf_dispose(&sql);
+  rr_audit_list_free(list);
+  return error;
+}
+
 /* ---------------------------------------------------------- open / close */
 
 /* Create the directories leading to `path` (Orthanc creates its storage
@@ -1334,6 +1707,16 @@ static const rr_store_ops sqlite_ops = {
   sqlite_list_series,
   sqlite_list_instances,
   sqlite_stats,
+  sqlite_user_create,
+  sqlite_user_get,
+  sqlite_user_update,
+  sqlite_user_list,
+  sqlite_user_count,
+  sqlite_token_revoke,
+  sqlite_token_is_revoked,
+  sqlite_token_purge,
+  sqlite_audit_append,
+  sqlite_audit_query,
 };
 
 int rr_store_sqlite_open(rr_store **out, const rr_sqlite_options *opts, char *err, size_t errsize)

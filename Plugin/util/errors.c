@@ -26,6 +26,7 @@ const char *rr_error_name(int code)
   case RR_ESTORE: return "store_error";
   case RR_EUPSTREAM: return "upstream_error";
   case RR_ESTOPPED: return "stopping";
+  case RR_EEXISTS: return "already_exists";
   default: return "internal";
   }
 }

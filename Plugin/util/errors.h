@@ -16,7 +16,8 @@ enum {
   RR_EFULL = -5,     /* a bounded buffer or queue is full */
   RR_ESTORE = -6,    /* the store failed (I/O, corruption, busy too long) */
   RR_EUPSTREAM = -7, /* Orthanc or another service answered with an error */
-  RR_ESTOPPED = -8   /* the component is stopping */
+  RR_ESTOPPED = -8,  /* the component is stopping */
+  RR_EEXISTS = -9    /* the thing to create exists already */
 };
 
 #include <stddef.h>

@@ -385,6 +385,136 @@ START_TEST(survives_reopening)
 }
 END_TEST
 
+static rr_user_rec user(const char *name, const char *role)
+{
+  rr_user_rec u;
+  memset(&u, 0, sizeof(u));
+  rr_str_copy(u.username, sizeof(u.username), name);
+  rr_str_copy(u.role, sizeof(u.role), role);
+  rr_str_copy(u.password_hash, sizeof(u.password_hash), "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA");
+  u.enabled = true;
+  u.created_at = u.updated_at = u.password_changed_at = 1000;
+  return u;
+}
+
+START_TEST(users)
+{
+  rr_user_rec u = user("Alice", "radiologist"), got;
+  rr_user_list *list = NULL;
+  int64_t n = -1;
+  ck_assert_int_eq(rr_store_user_count(store, &n, err, sizeof(err)), 0);
+  ck_assert_int_eq(n, 0);
+  ck_assert_int_eq(rr_store_user_create(store, &u, err, sizeof(err)), 0);
+  u = user("alice", "admin");
+  ck_assert_int_eq(rr_store_user_create(store, &u, err, sizeof(err)), RR_EEXISTS); /* names ignore case */
+  u = user("bob'; DROP TABLE users; --", "technician");
+  ck_assert_int_eq(rr_store_user_create(store, &u, err, sizeof(err)), 0);
+  ck_assert_int_eq(rr_store_user_get(store, &got, "ALICE", err, sizeof(err)), 0);
+  ck_assert_str_eq(got.username, "Alice");
+  ck_assert_str_eq(got.role, "radiologist");
+  ck_assert(got.enabled);
+  got.enabled = false;
+  rr_str_copy(got.role, sizeof(got.role), "physician");
+  got.failed_logins = 3;
+  got.locked_until = 5000;
+  got.token_generation = 7;
+  got.updated_at = 2000;
+  ck_assert_int_eq(rr_store_user_update(store, &got, err, sizeof(err)), 0);
+  ck_assert_int_eq(rr_store_user_get(store, &got, "alice", err, sizeof(err)), 0);
+  ck_assert(!got.enabled);
+  ck_assert_str_eq(got.role, "physician");
+  ck_assert_int_eq(got.failed_logins, 3);
+  ck_assert_int_eq(got.locked_until, 5000);
+  ck_assert_int_eq(got.token_generation, 7);
+  ck_assert_int_eq(got.created_at, 1000);
+  ck_assert_int_eq(rr_store_user_get(store, &got, "carol", err, sizeof(err)), RR_ENOTFOUND);
+  u = user("carol", "admin");
+  ck_assert_int_eq(rr_store_user_update(store, &u, err, sizeof(err)), RR_ENOTFOUND);
+  ck_assert_int_eq(rr_store_user_list(store, &list, err, sizeof(err)), 0);
+  ck_assert_uint_eq(list->count, 2);
+  ck_assert_str_eq(list->items[0].username, "Alice");
+  rr_user_list_free(list);
+  ck_assert_int_eq(rr_store_user_count(store, &n, err, sizeof(err)), 0);
+  ck_assert_int_eq(n, 2);
+  u = user("", "admin");
+  ck_assert_int_eq(rr_store_user_create(store, &u, err, sizeof(err)), RR_EINVAL);
+}
+END_TEST
+
+START_TEST(revoked_tokens)
+{
+  bool revoked = true;
+  ck_assert_int_eq(rr_store_token_is_revoked(store, &revoked, "aa", err, sizeof(err)), 0);
+  ck_assert(!revoked);
+  ck_assert_int_eq(rr_store_token_revoke(store, "aa", 100, err, sizeof(err)), 0);
+  ck_assert_int_eq(rr_store_token_revoke(store, "aa", 100, err, sizeof(err)), 0);
+  ck_assert_int_eq(rr_store_token_revoke(store, "bb", 300, err, sizeof(err)), 0);
+  ck_assert_int_eq(rr_store_token_is_revoked(store, &revoked, "aa", err, sizeof(err)), 0);
+  ck_assert(revoked);
+  ck_assert_int_eq(rr_store_token_purge(store, 200, err, sizeof(err)), 0);
+  ck_assert_int_eq(rr_store_token_is_revoked(store, &revoked, "aa", err, sizeof(err)), 0);
+  ck_assert(!revoked); /* expired anyway: no longer kept */
+  ck_assert_int_eq(rr_store_token_is_revoked(store, &revoked, "bb", err, sizeof(err)), 0);
+  ck_assert(revoked);
+}
+END_TEST
+
+static int test_hash(char out[RR_HASH_HEX_SIZE], const char *prev, const rr_audit_rec *rec)
+{
+  snprintf(out, RR_HASH_HEX_SIZE, "%.8s-%lld-%s", prev, (long long)rec->seq, rec->action);
+  return 0;
+}
+
+START_TEST(audit_append_and_query)
+{
+  rr_audit_rec r;
+  rr_audit_filter f;
+  rr_audit_list *l = NULL;
+  int i;
+  for (i = 0; i < 30; i++) {
+    memset(&r, 0, sizeof(r));
+    r.at_ms = 1000 + i;
+    snprintf(r.username, sizeof(r.username), "%s", i % 3 == 0 ? "alice" : "bob");
+    snprintf(r.action, sizeof(r.action), "%s", i % 2 ? "study.view" : "login");
+    snprintf(r.resource, sizeof(r.resource), "1.2.%d", i % 5);
+    snprintf(r.outcome, sizeof(r.outcome), "success");
+    ck_assert_int_eq(rr_store_audit_append(store, &r, test_hash, err, sizeof(err)), 0);
+    ck_assert_int_eq(r.seq, i + 1);
+  }
+
+  ck_assert(strncmp(r.hash, r.prev_hash, 8) == 0 && strstr(r.hash, "-30-study.view") != NULL);
+  memset(&f, 0, sizeof(f));
+  f.limit = 1000;
+  ck_assert_int_eq(rr_store_audit_query(store, &l, &f, err, sizeof(err)), 0);
+  ck_assert_uint_eq(l->count, 30);
+  ck_assert_str_eq(l->items[0].prev_hash, "0000000000000000000000000000000000000000000000000000000000000000");
+  ck_assert_str_eq(l->items[1].prev_hash, l->items[0].hash);
+  rr_audit_list_free(l);
+  snprintf(f.username, sizeof(f.username), "alice");
+  snprintf(f.action, sizeof(f.action), "login");
+  ck_assert_int_eq(rr_store_audit_query(store, &l, &f, err, sizeof(err)), 0);
+  ck_assert_uint_eq(l->count, 5); /* i = 0, 6, 12, 18, 24 */
+  rr_audit_list_free(l);
+  memset(&f, 0, sizeof(f));
+  f.descending = true;
+  f.limit = 4;
+  f.before_seq = 10;
+  snprintf(f.resource, sizeof(f.resource), "1.2.3");
+  ck_assert_int_eq(rr_store_audit_query(store, &l, &f, err, sizeof(err)), 0);
+  ck_assert_uint_eq(l->count, 2); /* seq 9 (i=8), seq 4 (i=3) */
+  ck_assert_int_eq(l->items[0].seq, 9);
+  ck_assert_int_eq(l->items[1].seq, 4);
+  rr_audit_list_free(l);
+  memset(&f, 0, sizeof(f));
+  f.from_ms = 1010;
+  f.to_ms = 1012;
+  f.limit = 100;
+  ck_assert_int_eq(rr_store_audit_query(store, &l, &f, err, sizeof(err)), 0);
+  ck_assert_uint_eq(l->count, 3);
+  rr_audit_list_free(l);
+}
+END_TEST
+
 /* Readers and one writer at once: no errors, readers see whole batches. */
 static void *reader(void *arg)
 {
@@ -446,6 +576,9 @@ int main(void)
   tcase_add_test(tc, listing_for_reconciliation);
   tcase_add_test(tc, survives_reopening);
   tcase_add_test(tc, concurrent_readers_and_writer);
+  tcase_add_test(tc, users);
+  tcase_add_test(tc, revoked_tokens);
+  tcase_add_test(tc, audit_append_and_query);
   suite_add_tcase(s, tc);
   return rr_test_run(s);
 }
