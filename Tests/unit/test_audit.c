@@ -2,7 +2,11 @@
  * The audit chain: appending through the store, verifying, and detecting
  * records edited, deleted or forged directly in the SQLite database.
  */
+#include <pthread.h>
 #include <sqlite3.h>
+#include <time.h>
+
+#include "audit/audit.h"
 
 #include "audit/chain.h"
 #include "common.h"
@@ -160,6 +164,100 @@ START_TEST(appends_continue_the_chain_after_reopening)
 }
 END_TEST
 
+static void *log_many(void *arg)
+{
+  rr_audit *a = arg;
+  int i;
+  for (i = 0; i < 50; i++)
+    rr_audit_log(a, "carol", "admin", "10.0.0.1", "user.update", "dave", "success", NULL);
+  return NULL;
+}
+
+START_TEST(writer_appends_from_many_threads)
+{
+  rr_audit *a = NULL;
+  rr_audit_stats st;
+  pthread_t t[4];
+  int i;
+  ck_assert_int_eq(rr_audit_new(&a, store, 1000), 0);
+  ck_assert_int_eq(rr_audit_start(a), 0);
+  for (i = 0; i < 4; i++)
+    pthread_create(&t[i], NULL, log_many, a);
+  for (i = 0; i < 4; i++)
+    pthread_join(t[i], NULL);
+  ck_assert_int_eq(rr_audit_flush(a, 10000), 0);
+  rr_audit_get_stats(a, &st);
+  ck_assert_int_eq(st.written, 200);
+  ck_assert_int_eq(st.dropped, 0);
+  ck_assert_int_eq(st.queued, 0);
+  rr_audit_free(a);
+  ck_assert(verify().intact);
+  ck_assert_int_eq(verify().records, 225);
+}
+END_TEST
+
+START_TEST(a_full_queue_drops_and_counts)
+{
+  rr_audit *a = NULL;
+  rr_audit_stats st;
+  int i;
+  ck_assert_int_eq(rr_audit_new(&a, store, 3), 0); /* not started: nothing drains */
+  for (i = 0; i < 5; i++)
+    rr_audit_log(a, NULL, NULL, NULL, "login", NULL, "failure", NULL);
+  rr_audit_get_stats(a, &st);
+  ck_assert_int_eq(st.queued, 3);
+  ck_assert_int_eq(st.dropped, 2);
+  ck_assert_int_eq(rr_audit_flush(a, 50), RR_EFULL);
+  ck_assert_int_eq(rr_audit_start(a), 0);
+  ck_assert_int_eq(rr_audit_flush(a, 10000), 0);
+  rr_audit_get_stats(a, &st);
+  ck_assert_int_eq(st.written, 3);
+  rr_audit_free(a);
+}
+END_TEST
+
+START_TEST(a_failing_store_keeps_records_and_counts_failures)
+{
+  char path[4200];
+  sqlite3 *db = NULL;
+  rr_store *fast = NULL;
+  rr_sqlite_options o;
+  rr_audit *a = NULL;
+  rr_audit_stats st;
+  int i;
+  snprintf(path, sizeof(path), "%s/sub/dir/test.db", dir);
+  o.path = path;
+  o.reader_count = 1;
+  o.busy_timeout_ms = 100;
+  ck_assert_int_eq(rr_store_sqlite_open(&fast, &o, err, sizeof(err)), 0);
+  /* another process holds the write lock */
+  ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+  ck_assert_int_eq(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+  ck_assert_int_eq(rr_audit_new(&a, fast, 100), 0);
+  ck_assert_int_eq(rr_audit_start(a), 0);
+  rr_audit_log(a, "eve", "physician", "10.0.0.9", "study.view", "1.2.3", "success", NULL);
+  for (i = 0; i < 100; i++) {
+    rr_audit_get_stats(a, &st);
+    if (st.failures >= 2)
+      break;
+    nanosleep(&(struct timespec){0, 20000000L}, NULL);
+  }
+  ck_assert_int_ge(st.failures, 2);
+  ck_assert_int_eq(st.queued, 1);
+  ck_assert(st.last_error[0] != '\0');
+  ck_assert_int_eq(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  ck_assert_int_eq(rr_audit_flush(a, 10000), 0);
+  rr_audit_get_stats(a, &st);
+  ck_assert_int_eq(st.written, 1);
+  ck_assert_int_eq(st.dropped, 0);
+  ck_assert_str_eq(st.last_error, "");
+  rr_audit_free(a);
+  rr_store_free(fast);
+  ck_assert(verify().intact);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("audit chain");
@@ -172,6 +270,9 @@ int main(void)
   tcase_add_test(tc, a_deleted_record_is_found);
   tcase_add_test(tc, a_rehashed_record_breaks_the_next_link);
   tcase_add_test(tc, appends_continue_the_chain_after_reopening);
+  tcase_add_test(tc, writer_appends_from_many_threads);
+  tcase_add_test(tc, a_full_queue_drops_and_counts);
+  tcase_add_test(tc, a_failing_store_keeps_records_and_counts_failures);
   suite_add_tcase(s, tc);
   return rr_test_run(s);
 }

@@ -1,0 +1,208 @@
+#include "audit.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit/chain.h"
+#include "util/errors.h"
+#include "util/log.h"
+#include "util/str.h"
+
+#define MAX_BACKOFF_MS 5000
+#define STOP_GRACE_MS 5000
+
+struct rr_audit {
+  rr_store *store;
+  pthread_t thread;
+  int thread_started;
+  pthread_mutex_t lock; /* guards everything below */
+  pthread_cond_t wake;  /* the writer: records queued, or stop */
+  pthread_cond_t idle;  /* flush: the queue emptied */
+  rr_audit_rec *ring;
+  size_t capacity, head, count;
+  int stop;
+  rr_audit_stats stats;
+};
+
+static int64_t now_ms(void)
+{
+  struct timespec ts;
+
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void deadline_in(struct timespec *ts, int ms)
+{
+  clock_gettime(CLOCK_REALTIME, ts);
+  ts->tv_sec += ms / 1000;
+  ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+  if (ts->tv_nsec >= 1000000000L) {
+    ts->tv_sec++;
+    ts->tv_nsec -= 1000000000L;
+  }
+}
+
+static void *writer(void *arg)
+{
+  rr_audit *a = arg;
+  rr_audit_rec rec;
+  char err[256];
+  struct timespec ts;
+  int backoff = 0, error;
+  int64_t stop_deadline = 0;
+
+  pthread_mutex_lock(&a->lock);
+  for (;;) {
+    while (a->count == 0 && !a->stop)
+      pthread_cond_wait(&a->wake, &a->lock);
+    if (a->count == 0)
+      break; /* stopping, nothing left */
+    if (a->stop && stop_deadline == 0)
+      stop_deadline = now_ms() + STOP_GRACE_MS;
+    if (stop_deadline != 0 && now_ms() > stop_deadline)
+      break; /* the store does not come back: give up on what is left */
+    rec = a->ring[a->head];
+    pthread_mutex_unlock(&a->lock);
+
+    err[0] = '\0';
+    error = rr_store_audit_append(a->store, &rec, rr_audit_hash, err, sizeof(err));
+
+    pthread_mutex_lock(&a->lock);
+    if (error == 0) {
+      a->head = (a->head + 1) % a->capacity;
+      a->count--;
+      a->stats.written++;
+      a->stats.last_error[0] = '\0';
+      backoff = 0;
+      if (a->count == 0)
+        pthread_cond_broadcast(&a->idle);
+      continue;
+    }
+    a->stats.failures++;
+    rr_str_copy(a->stats.last_error, sizeof(a->stats.last_error), err);
+    rr_log_warning("audit: cannot write to the store (%s); retrying", err);
+    backoff = backoff == 0 ? 50 : (backoff * 2 > MAX_BACKOFF_MS ? MAX_BACKOFF_MS : backoff * 2);
+    deadline_in(&ts, backoff);
+    while (!a->stop && pthread_cond_timedwait(&a->wake, &a->lock, &ts) != ETIMEDOUT)
+      ;
+  }
+  if (a->count > 0) {
+    a->stats.dropped += (int64_t)a->count;
+    rr_log_error("audit: %zu records could not be written before stopping", a->count);
+    a->count = 0;
+  }
+  pthread_cond_broadcast(&a->idle);
+  pthread_mutex_unlock(&a->lock);
+  return NULL;
+}
+
+int rr_audit_new(rr_audit **out, rr_store *store, size_t queue_capacity)
+{
+  rr_audit *a;
+
+  *out = NULL;
+  if (store == NULL || queue_capacity == 0)
+    return RR_EINVAL;
+  if ((a = calloc(1, sizeof(*a))) == NULL)
+    return RR_ENOMEM;
+  if ((a->ring = calloc(queue_capacity, sizeof(*a->ring))) == NULL) {
+    free(a);
+    return RR_ENOMEM;
+  }
+  a->store = store;
+  a->capacity = queue_capacity;
+  pthread_mutex_init(&a->lock, NULL);
+  pthread_cond_init(&a->wake, NULL);
+  pthread_cond_init(&a->idle, NULL);
+  *out = a;
+  return 0;
+}
+
+int rr_audit_start(rr_audit *a)
+{
+  if (a->thread_started)
+    return 0;
+  a->stop = 0;
+  if (pthread_create(&a->thread, NULL, writer, a) != 0)
+    return RR_ERROR;
+  a->thread_started = 1;
+  return 0;
+}
+
+void rr_audit_stop(rr_audit *a)
+{
+  if (a == NULL || !a->thread_started)
+    return;
+  pthread_mutex_lock(&a->lock);
+  a->stop = 1;
+  pthread_cond_broadcast(&a->wake);
+  pthread_mutex_unlock(&a->lock);
+  pthread_join(a->thread, NULL);
+  a->thread_started = 0;
+}
+
+void rr_audit_free(rr_audit *a)
+{
+  if (a == NULL)
+    return;
+  rr_audit_stop(a);
+  pthread_mutex_destroy(&a->lock);
+  pthread_cond_destroy(&a->wake);
+  pthread_cond_destroy(&a->idle);
+  free(a->ring);
+  free(a);
+}
+
+void rr_audit_log(rr_audit *a, const char *username, const char *role, const char *source, const char *action,
+                  const char *resource, const char *outcome, const char *detail)
+{
+  rr_audit_rec *r;
+
+  if (a == NULL)
+    return;
+  pthread_mutex_lock(&a->lock);
+  if (a->count == a->capacity) {
+    a->stats.dropped++;
+    pthread_mutex_unlock(&a->lock);
+    return;
+  }
+  r = &a->ring[(a->head + a->count) % a->capacity];
+  memset(r, 0, sizeof(*r));
+  r->at_ms = now_ms();
+  rr_str_copy(r->username, sizeof(r->username), username);
+  rr_str_copy(r->role, sizeof(r->role), role);
+  rr_str_copy(r->source, sizeof(r->source), source);
+  rr_str_copy(r->action, sizeof(r->action), action);
+  rr_str_copy(r->resource, sizeof(r->resource), resource);
+  rr_str_copy(r->outcome, sizeof(r->outcome), outcome);
+  rr_str_copy(r->detail, sizeof(r->detail), detail);
+  a->count++;
+  pthread_cond_signal(&a->wake);
+  pthread_mutex_unlock(&a->lock);
+}
+
+void rr_audit_get_stats(rr_audit *a, rr_audit_stats *out)
+{
+  pthread_mutex_lock(&a->lock);
+  *out = a->stats;
+  out->queued = (int64_t)a->count;
+  pthread_mutex_unlock(&a->lock);
+}
+
+int rr_audit_flush(rr_audit *a, int timeout_ms)
+{
+  struct timespec ts;
+  int error = 0;
+
+  deadline_in(&ts, timeout_ms);
+  pthread_mutex_lock(&a->lock);
+  while (a->count > 0 && error == 0)
+    if (pthread_cond_timedwait(&a->idle, &a->lock, &ts) == ETIMEDOUT)
+      error = RR_EFULL;
+  pthread_mutex_unlock(&a->lock);
+  return error;
+}
