@@ -234,13 +234,104 @@ int rr_config_parse(rr_config *out, const char *orthanc_json, size_t len, const 
                         out->worklist_max_page_size, err, errsize)) < 0)
     goto out;
 
+  /* access control */
+  o = get_path(base, "Auth", "Enable", NULL);
+  out->auth_enable = o ? json_object_get_boolean(o) : true;
+  o = get_path(base, "Auth", "AllowBasic", NULL);
+  out->auth_allow_basic = o ? json_object_get_boolean(o) : true;
+  if ((error = get_string(out->auth_admin_password, sizeof(out->auth_admin_password), base, "Auth.AdminPassword", "Auth",
+                          "AdminPassword", NULL, err, errsize)) < 0 ||
+      (error = get_uint(&out->auth_token_lifetime, base, "Auth.TokenLifetimeSeconds", "Auth", "TokenLifetimeSeconds", NULL, 60,
+                        7 * 24 * 3600, err, errsize)) < 0 ||
+      (error = get_string(out->auth_issuer, sizeof(out->auth_issuer), base, "Auth.Issuer", "Auth", "Issuer", NULL, err,
+                          errsize)) < 0 ||
+      (error = get_string(out->auth_audience, sizeof(out->auth_audience), base, "Auth.Audience", "Auth", "Audience", NULL,
+                          err, errsize)) < 0 ||
+      (error = get_string(out->auth_algorithm, sizeof(out->auth_algorithm), base, "Auth.Algorithm", "Auth", "Algorithm",
+                          NULL, err, errsize)) < 0 ||
+      (error = get_uint(&out->auth_password_min_length, base, "Auth.PasswordMinLength", "Auth", "PasswordMinLength", NULL, 8,
+                        128, err, errsize)) < 0 ||
+      (error = get_uint(&out->auth_lockout_max_failures, base, "Auth.Lockout.MaxFailures", "Auth", "Lockout",
+                        "MaxFailures", 1, 100, err, errsize)) < 0 ||
+      (error = get_uint(&out->auth_lockout_seconds, base, "Auth.Lockout.LockSeconds", "Auth", "Lockout", "LockSeconds", 1,
+                        86400, err, errsize)) < 0 ||
+      (error = get_uint(&out->auth_lockout_max_per_address, base, "Auth.Lockout.MaxFailuresPerAddress", "Auth", "Lockout",
+                        "MaxFailuresPerAddress", 1, 10000, err, errsize)) < 0)
+    goto out;
+  if (strcmp(out->auth_algorithm, "HS256") != 0 && strcmp(out->auth_algorithm, "RS256") != 0 &&
+      strcmp(out->auth_algorithm, "ES256") != 0) {
+    error = rr_fail(err, errsize, RR_EINVAL, SECTION ".Auth.Algorithm: must be \"HS256\", \"RS256\" or \"ES256\" (got \"%s\")",
+                    out->auth_algorithm);
+    goto out;
+  }
+  if (out->auth_issuer[0] == '\0' || out->auth_audience[0] == '\0') {
+    error = rr_fail(err, errsize, RR_EINVAL, SECTION ".Auth.Issuer and " SECTION ".Auth.Audience must not be empty");
+    goto out;
+  }
+  if ((error = get_string(tmp, sizeof(tmp), base, "Auth.SecretFile", "Auth", "SecretFile", NULL, err, errsize)) < 0)
+    goto out;
+  if (tmp[0] == '\0') {
+    /* beside the database */
+    char *slash;
+    rr_str_copy(storage, sizeof(storage), out->sqlite_path);
+    slash = strrchr(storage, '/');
+    if (slash != NULL)
+      *slash = '\0';
+    else
+      rr_str_copy(storage, sizeof(storage), ".");
+    error = resolve_path(out->auth_secret_file, sizeof(out->auth_secret_file), storage, "reading-room-jwt.key",
+                         "Auth.SecretFile", err, errsize);
+  } else {
+    error = resolve_path(out->auth_secret_file, sizeof(out->auth_secret_file), config_dir, tmp, "Auth.SecretFile", err,
+                         errsize);
+  }
+  if (error < 0)
+    goto out;
+  if ((error = get_string(tmp, sizeof(tmp), base, "Auth.PrivateKeyFile", "Auth", "PrivateKeyFile", NULL, err, errsize)) < 0 ||
+      (tmp[0] && (error = resolve_path(out->auth_private_key_file, sizeof(out->auth_private_key_file), config_dir, tmp,
+                                       "Auth.PrivateKeyFile", err, errsize)) < 0) ||
+      (error = get_string(tmp, sizeof(tmp), base, "Auth.PublicKeyFile", "Auth", "PublicKeyFile", NULL, err, errsize)) < 0 ||
+      (tmp[0] && (error = resolve_path(out->auth_public_key_file, sizeof(out->auth_public_key_file), config_dir, tmp,
+                                       "Auth.PublicKeyFile", err, errsize)) < 0))
+    goto out;
+  if (strcmp(out->auth_algorithm, "HS256") != 0 &&
+      (out->auth_private_key_file[0] == '\0' || out->auth_public_key_file[0] == '\0')) {
+    error = rr_fail(err, errsize, RR_EINVAL, SECTION ".Auth.PrivateKeyFile and PublicKeyFile: required with Algorithm %s",
+                    out->auth_algorithm);
+    goto out;
+  }
+
   out->orthanc_describe_errors = true;
   if (json_object_object_get_ex(all, "HttpDescribeErrors", &o) && json_object_is_type(o, json_type_boolean))
     out->orthanc_describe_errors = json_object_get_boolean(o);
+  out->orthanc_remote_access = json_object_object_get_ex(all, "RemoteAccessAllowed", &o) && json_object_get_boolean(o);
+  out->orthanc_ssl = json_object_object_get_ex(all, "SslEnabled", &o) && json_object_get_boolean(o);
+  out->orthanc_authentication = -1;
+  if (json_object_object_get_ex(all, "AuthenticationEnabled", &o) && json_object_is_type(o, json_type_boolean))
+    out->orthanc_authentication = json_object_get_boolean(o) ? 1 : 0;
 
 out:
   json_tokener_free(tok);
   json_object_put(all);
   json_object_put(base);
   return error;
+}
+
+int rr_config_check_access(const rr_config *c, char *err, size_t errsize)
+{
+  if (!c->enable)
+    return 0;
+  if (c->auth_enable && c->orthanc_authentication == 1)
+    return rr_fail(err, errsize, RR_EINVAL,
+                   "\"AuthenticationEnabled\" is true: Orthanc would refuse the Reading Room's tokens before the plugin "
+                   "sees them; set \"AuthenticationEnabled\": false (the plugin authenticates every request)");
+  if (c->auth_enable && c->orthanc_authentication == -1 && c->orthanc_remote_access)
+    return rr_fail(err, errsize, RR_EINVAL,
+                   "\"AuthenticationEnabled\" is not set and \"RemoteAccessAllowed\" is true, so Orthanc turns its own "
+                   "authentication on and refuses the Reading Room's tokens; set \"AuthenticationEnabled\": false");
+  if (!c->auth_enable && c->orthanc_remote_access)
+    return rr_fail(err, errsize, RR_EINVAL,
+                   SECTION ".Auth.Enable is false while \"RemoteAccessAllowed\" is true: every study would be open to "
+                   "the network; turn access control on or keep Orthanc local");
+  return 0;
 }

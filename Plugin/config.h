@@ -38,8 +38,26 @@ typedef struct rr_config {
   unsigned worklist_default_page_size;
   unsigned worklist_max_page_size;
 
+  bool auth_enable;
+  char auth_admin_password[256];       /* "" = generate at first start */
+  unsigned auth_token_lifetime;        /* seconds */
+  char auth_issuer[128];
+  char auth_audience[128];
+  char auth_algorithm[8];              /* "HS256", "RS256", "ES256" */
+  char auth_secret_file[RR_PATH_SIZE]; /* resolved; HS256 secret */
+  char auth_private_key_file[RR_PATH_SIZE];
+  char auth_public_key_file[RR_PATH_SIZE];
+  bool auth_allow_basic;
+  unsigned auth_password_min_length;
+  unsigned auth_lockout_max_failures;
+  unsigned auth_lockout_seconds;
+  unsigned auth_lockout_max_per_address;
+
   /* read from Orthanc's own options */
   bool orthanc_describe_errors;        /* HttpDescribeErrors (default true) */
+  bool orthanc_remote_access;          /* RemoteAccessAllowed (default false) */
+  int orthanc_authentication;          /* AuthenticationEnabled: 1, 0, -1 when unset */
+  bool orthanc_ssl;                    /* SslEnabled (default false) */
 } rr_config;
 
 /*
@@ -51,5 +69,14 @@ typedef struct rr_config {
  */
 int rr_config_parse(rr_config *out, const char *orthanc_json, size_t len, const char *defaults_json,
                     const char *config_dir, char *err, size_t errsize);
+
+/*
+ * Refuse combinations that would make access control ineffective or
+ * unreachable: access control on while Orthanc's own HTTP authentication is
+ * (or defaults to) on, which rejects Bearer tokens before the plugin sees
+ * them; access control off while Orthanc accepts remote connections, which
+ * leaves every study open to the network. Pure.
+ */
+int rr_config_check_access(const rr_config *config, char *err, size_t errsize);
 
 #endif

@@ -95,6 +95,51 @@ START_TEST(invalid_configurations_name_the_key)
 }
 END_TEST
 
+START_TEST(access_control_options)
+{
+  rr_config c;
+  char err[512] = "";
+  ck_assert_int_eq(parse(&c, "{\"IndexDirectory\": \"/var/lib/orthanc/db\"}", err, sizeof(err)), 0);
+  ck_assert(c.auth_enable);
+  ck_assert_str_eq(c.auth_algorithm, "HS256");
+  ck_assert_str_eq(c.auth_secret_file, "/var/lib/orthanc/db/reading-room-jwt.key");
+  ck_assert_uint_eq(c.auth_token_lifetime, 28800);
+  ck_assert_uint_eq(c.auth_lockout_max_failures, 5);
+  ck_assert(c.auth_allow_basic);
+  ck_assert_int_eq(parse(&c, "{\"ReadingRoom\": {\"Auth\": {\"Algorithm\": \"RS256\", \"PrivateKeyFile\": \"k.pem\","
+                             " \"PublicKeyFile\": \"/keys/p.pem\", \"Lockout\": {\"LockSeconds\": 60}}}}", err, sizeof(err)), 0);
+  ck_assert_str_eq(c.auth_private_key_file, "/etc/orthanc/k.pem");
+  ck_assert_str_eq(c.auth_public_key_file, "/keys/p.pem");
+  ck_assert_uint_eq(c.auth_lockout_seconds, 60);
+  ck_assert_uint_eq(c.auth_lockout_max_failures, 5);
+  expect_error("{\"ReadingRoom\": {\"Auth\": {\"Algorithm\": \"none\"}}}", "ReadingRoom.Auth.Algorithm: must be");
+  expect_error("{\"ReadingRoom\": {\"Auth\": {\"Algorithm\": \"ES256\"}}}", "PrivateKeyFile and PublicKeyFile: required");
+  expect_error("{\"ReadingRoom\": {\"Auth\": {\"TokenLifetimeSeconds\": 5}}}", "ReadingRoom.Auth.TokenLifetimeSeconds");
+  expect_error("{\"ReadingRoom\": {\"Auth\": {\"Issuer\": \"\"}}}", "must not be empty");
+}
+END_TEST
+
+static int access_check(const char *json)
+{
+  rr_config c;
+  char err[512] = "";
+  ck_assert_int_eq(parse(&c, json, err, sizeof(err)), 0);
+  return rr_config_check_access(&c, err, sizeof(err));
+}
+
+START_TEST(access_control_must_be_effective)
+{
+  ck_assert_int_eq(access_check("{}"), 0);
+  ck_assert_int_eq(access_check("{\"RemoteAccessAllowed\": true, \"AuthenticationEnabled\": false}"), 0);
+  ck_assert_int_eq(access_check("{\"AuthenticationEnabled\": true}"), RR_EINVAL);
+  ck_assert_int_eq(access_check("{\"RemoteAccessAllowed\": true}"), RR_EINVAL); /* Orthanc would turn its own on */
+  ck_assert_int_eq(access_check("{\"RemoteAccessAllowed\": true, \"AuthenticationEnabled\": false,"
+                          " \"ReadingRoom\": {\"Auth\": {\"Enable\": false}}}"), RR_EINVAL);
+  ck_assert_int_eq(access_check("{\"ReadingRoom\": {\"Auth\": {\"Enable\": false}}}"), 0); /* local only */
+  ck_assert_int_eq(access_check("{\"AuthenticationEnabled\": true, \"ReadingRoom\": {\"Enable\": false}}"), 0);
+}
+END_TEST
+
 START_TEST(body_need_not_be_nul_terminated)
 {
   rr_config c;
@@ -113,6 +158,8 @@ int main(void)
   tcase_add_test(tc, overlay_and_relative_paths);
   tcase_add_test(tc, explicit_database_path);
   tcase_add_test(tc, invalid_configurations_name_the_key);
+  tcase_add_test(tc, access_control_options);
+  tcase_add_test(tc, access_control_must_be_effective);
   tcase_add_test(tc, body_need_not_be_nul_terminated);
   suite_add_tcase(s, tc);
   return rr_test_run(s);
