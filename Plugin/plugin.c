@@ -3,13 +3,20 @@
  * creates the modules (store, ingestion, API, web app), wires Orthanc's
  * callbacks to them and starts/stops the worker thread. No logic of its own.
  */
+#include <fcntl.h>
 #include <limits.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <orthanc/OrthancCPlugin.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "api/api.h"
+#include "audit/audit.h"
+#include "auth/auth.h"
+#include "auth/filter.h"
+#include "auth/matrix.h"
 #include "config.h"
 #include "ingest/ingest.h"
 #include "store/store_sqlite.h"
@@ -31,6 +38,128 @@ static rr_config plugin_config;
 static rr_store *plugin_store;
 static rr_ingest *plugin_ingest;
 static rr_api_deps plugin_api;
+static rr_audit *plugin_audit;
+static rr_auth *plugin_auth;
+static rr_matrix *plugin_matrix;
+static rr_filter *plugin_filter;
+
+#define AUDIT_QUEUE 65536
+#define ADMIN_PASSWORD_ENV "READING_ROOM_ADMIN_PASSWORD"
+
+static const char *method_name(OrthancPluginHttpMethod m)
+{
+  switch (m) {
+  case OrthancPluginHttpMethod_Get: return "GET";
+  case OrthancPluginHttpMethod_Post: return "POST";
+  case OrthancPluginHttpMethod_Put: return "PUT";
+  case OrthancPluginHttpMethod_Delete: return "DELETE";
+  default: return "OTHER";
+  }
+}
+
+static const char *header_of(uint32_t count, const char *const *keys, const char *const *values, const char *name)
+{
+  uint32_t i;
+
+  for (i = 0; i < count; i++)
+    if (strcmp(keys[i], name) == 0) /* Orthanc gives header names in lower case */
+      return values[i];
+  return NULL;
+}
+
+/* Every HTTP request Orthanc receives passes here first (concurrently). */
+static int32_t on_http_request(OrthancPluginHttpMethod method, const char *uri, const char *ip, uint32_t headers_count,
+                               const char *const *keys, const char *const *values, uint32_t get_count,
+                               const char *const *get_keys, const char *const *get_values)
+{
+  rr_filter_request req;
+  rr_filter_result res;
+
+  (void)get_count;
+  (void)get_keys;
+  (void)get_values;
+  req.method = method_name(method);
+  req.uri = uri;
+  req.source = ip ? ip : "";
+  req.authorization = header_of(headers_count, keys, values, "authorization");
+  req.cookie = header_of(headers_count, keys, values, "cookie");
+  req.csrf = header_of(headers_count, keys, values, RR_CSRF_HEADER);
+  req.origin = header_of(headers_count, keys, values, "origin");
+  req.host = header_of(headers_count, keys, values, "host");
+  rr_filter_decide(plugin_filter, &res, &req);
+  return res.allow ? 1 : 0;
+}
+
+/* Write the generated first password where only the Orthanc user can read
+ * it (never into the log). */
+static void hand_over_password(const char *password)
+{
+  char path[RR_PATH_SIZE + 64], *slash;
+  int fd;
+  ssize_t n;
+
+  rr_str_copy(path, sizeof(path), plugin_config.sqlite_path);
+  slash = strrchr(path, '/');
+  if (slash != NULL)
+    slash[1] = '\0';
+  else
+    path[0] = '\0';
+  if (strlen(path) + 32 >= sizeof(path))
+    return;
+  memcpy(path + strlen(path), "initial-admin-password", sizeof("initial-admin-password"));
+  unlink(path);
+  fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    rr_log_error("cannot write %s: log in with the password in ReadingRoom.Auth.AdminPassword or %s instead", path,
+                 ADMIN_PASSWORD_ENV);
+    return;
+  }
+  n = write(fd, password, strlen(password));
+  n += write(fd, "\n", 1);
+  close(fd);
+  if (n > 0)
+    rr_log_warning("access control: created the administrator 'admin'; its generated password is in %s (readable by "
+                   "the Orthanc user only). Log in, change it, then delete that file.", path);
+}
+
+static int setup_access_control(void)
+{
+  char err[512] = "", generated[64] = "";
+  const char *password = plugin_config.auth_admin_password;
+  bool created = false;
+
+  if (rr_config_check_access(&plugin_config, err, sizeof(err)) < 0) {
+    rr_log_error("invalid configuration: %s", err);
+    return -1;
+  }
+  if (!plugin_config.auth_enable) {
+    rr_log_warning("access control is OFF (ReadingRoom.Auth.Enable is false): anyone who reaches this Orthanc can use it");
+    return 0;
+  }
+  if (password[0] == '\0' && getenv(ADMIN_PASSWORD_ENV) != NULL)
+    password = getenv(ADMIN_PASSWORD_ENV);
+  if (rr_audit_new(&plugin_audit, plugin_store, AUDIT_QUEUE) < 0 || rr_audit_start(plugin_audit) < 0) {
+    rr_log_error("cannot start the audit writer");
+    return -1;
+  }
+  if (rr_auth_new(&plugin_auth, &plugin_config, plugin_store, plugin_audit, err, sizeof(err)) < 0 ||
+      rr_matrix_new(&plugin_matrix, plugin_config.api_root, plugin_config.web_root, err, sizeof(err)) < 0 ||
+      rr_filter_new(&plugin_filter, plugin_auth, plugin_matrix, plugin_audit, plugin_config.api_root) < 0) {
+    rr_log_error("access control: %s", err[0] ? err : "out of memory");
+    return -1;
+  }
+  if (rr_auth_bootstrap(plugin_auth, &created, generated, sizeof(generated), password, err, sizeof(err)) < 0) {
+    rr_log_error("access control: cannot create the first administrator: %s", err);
+    return -1;
+  }
+  if (created && generated[0] != '\0')
+    hand_over_password(generated);
+  else if (created)
+    rr_log_warning("access control: created the administrator 'admin' with the configured password");
+  memset(generated, 0, sizeof(generated));
+  OrthancPluginRegisterIncomingHttpRequestFilter2(plugin_ctx, on_http_request);
+  return 0;
+}
 
 static rr_level level_of(OrthancPluginResourceType type)
 {
@@ -188,10 +317,15 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext *ctx)
     goto fail;
   }
 
+  if (setup_access_control() < 0)
+    goto fail;
+
   plugin_api.config = &plugin_config;
   plugin_api.store = plugin_store;
   plugin_api.ingest = plugin_ingest;
   plugin_api.version = RR_VERSION;
+  plugin_api.auth = plugin_auth;
+  plugin_api.audit = plugin_audit;
   if (rr_api_register(ctx, &plugin_api) < 0 || rr_web_register(ctx, &plugin_config) < 0) {
     rr_log_error("cannot register the REST routes");
     goto fail;
@@ -207,6 +341,14 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext *ctx)
   return 0;
 
 fail:
+  rr_filter_free(plugin_filter);
+  plugin_filter = NULL;
+  rr_matrix_free(plugin_matrix);
+  plugin_matrix = NULL;
+  rr_auth_free(plugin_auth);
+  plugin_auth = NULL;
+  rr_audit_free(plugin_audit);
+  plugin_audit = NULL;
   rr_ingest_free(plugin_ingest);
   plugin_ingest = NULL;
   rr_store_free(plugin_store);
@@ -218,6 +360,14 @@ ORTHANC_PLUGINS_API void OrthancPluginFinalize(void)
 {
   rr_ingest_free(plugin_ingest);
   plugin_ingest = NULL;
+  rr_filter_free(plugin_filter);
+  plugin_filter = NULL;
+  rr_matrix_free(plugin_matrix);
+  plugin_matrix = NULL;
+  rr_auth_free(plugin_auth);
+  plugin_auth = NULL;
+  rr_audit_free(plugin_audit); /* writes what is queued */
+  plugin_audit = NULL;
   rr_store_free(plugin_store);
   plugin_store = NULL;
   rr_log_info("finalized");

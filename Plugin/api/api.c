@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/auth_api.h"
 #include "api/http.h"
 #include "api/query.h"
 #include "api/sort.h"
@@ -287,6 +288,19 @@ static OrthancPluginErrorCode on_health(OrthancPluginRestOutput *out, const char
   ingest = ingest_json();
   healthy = store_ok && json_object_get_boolean(json_object_object_get(ingest, "running")) &&
             (v = json_object_object_get(ingest, "lastError")) == NULL;
+  if (api_deps->audit != NULL) {
+    rr_audit_stats as;
+    json_object *a = json_object_new_object();
+    rr_audit_get_stats(api_deps->audit, &as);
+    json_object_object_add(a, "written", json_object_new_int64(as.written));
+    json_object_object_add(a, "queued", json_object_new_int64(as.queued));
+    json_object_object_add(a, "dropped", json_object_new_int64(as.dropped));
+    json_object_object_add(a, "failures", json_object_new_int64(as.failures));
+    json_object_object_add(a, "lastError", as.last_error[0] ? rr_json_string(as.last_error) : NULL);
+    json_object_object_add(root, "audit", a);
+    healthy = healthy && as.dropped == 0 && as.last_error[0] == '\0';
+  }
+  json_object_object_add(root, "accessControl", json_object_new_boolean(api_deps->auth != NULL));
   add_str(root, "status", healthy ? "ok" : "degraded");
   add_str(root, "version", api_deps->version);
   json_object_object_add(root, "store", store);
@@ -344,7 +358,6 @@ int rr_api_register(OrthancPluginContext *ctx, const rr_api_deps *deps)
     {"/health", on_health},
     {"/admin/ingest", on_ingest},
     {"/admin/ingest/resync", on_resync},
-    {"/(.*)", on_unknown}, /* last: anything else under the root */
   };
   char root[RR_ROOT_SIZE * 2], regex[RR_ROOT_SIZE * 2 + 64];
   size_t i;
@@ -358,5 +371,10 @@ int rr_api_register(OrthancPluginContext *ctx, const rr_api_deps *deps)
     snprintf(regex, sizeof(regex), "%s%s", root, routes[i].suffix);
     OrthancPluginRegisterRestCallbackNoLock(ctx, regex, routes[i].cb);
   }
+  if (deps->auth != NULL)
+    rr_auth_api_register(ctx, deps, root);
+  /* last: anything else under the root */
+  snprintf(regex, sizeof(regex), "%s/(.*)", root);
+  OrthancPluginRegisterRestCallbackNoLock(ctx, regex, on_unknown);
   return 0;
 }

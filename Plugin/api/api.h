@@ -14,6 +14,8 @@
 
 #include <orthanc/OrthancCPlugin.h>
 
+#include "audit/audit.h"
+#include "auth/auth.h"
 #include "config.h"
 #include "ingest/ingest.h"
 #include "store/store.h"
@@ -22,6 +24,8 @@ typedef struct rr_api_deps {
   const rr_config *config;
   rr_store *store;
   rr_ingest *ingest;
+  rr_auth *auth;      /* NULL when access control is off */
+  rr_audit *audit;    /* NULL when access control is off */
   const char *version;
 } rr_api_deps;
 

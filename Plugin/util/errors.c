@@ -27,6 +27,7 @@ const char *rr_error_name(int code)
   case RR_EUPSTREAM: return "upstream_error";
   case RR_ESTOPPED: return "stopping";
   case RR_EEXISTS: return "already_exists";
+  case RR_ELOCKED: return "locked";
   default: return "internal";
   }
 }

@@ -17,7 +17,8 @@ enum {
   RR_ESTORE = -6,    /* the store failed (I/O, corruption, busy too long) */
   RR_EUPSTREAM = -7, /* Orthanc or another service answered with an error */
   RR_ESTOPPED = -8,  /* the component is stopping */
-  RR_EEXISTS = -9    /* the thing to create exists already */
+  RR_EEXISTS = -9,   /* the thing to create exists already */
+  RR_ELOCKED = -10   /* refused for a while (too many failed attempts) */
 };
 
 #include <stddef.h>

@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
   orthanc orthanc-dev orthanc-gdcm
-  libjson-c-dev libsqlite3-dev libcurl4-openssl-dev libpng-dev libjwt-dev libmongoc-dev libssl-dev libargon2-dev
+  libjson-c-dev libsqlite3-dev libcurl4-openssl-dev libpng-dev libjwt-dev libmongoc-dev libssl-dev libargon2-dev openssl
   check dcmtk sqlite3 chromium
 )
 

@@ -22,7 +22,9 @@ describe('Orthanc Explorer integration (browser)', { timeout: 120_000 }, () => {
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
-    page = await browser.newPage();
+    const context = await browser.newContext();
+    await context.addCookies(await orthanc.browserCookies()); // Orthanc Explorer is for administrators
+    page = await context.newPage();
     page.on('pageerror', (e) => errors.push(String(e)));
   });
 
@@ -40,6 +42,7 @@ describe('Orthanc Explorer integration (browser)', { timeout: 120_000 }, () => {
 
   it('opens a study from its Orthanc Explorer page', async () => {
     const [orthancStudyId] = await orthanc.json('/studies');
+    // the popup shares the session cookie
     const { data: [study] } = await orthanc.json('/api/dicom/studies');
     await page.goto(`${orthanc.baseUrl}/app/explorer.html#study?uuid=${orthancStudyId}`);
     const button = page.locator('#reading-room-open').first();

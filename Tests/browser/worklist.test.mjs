@@ -52,6 +52,7 @@ describe('Reading Room worklist (browser)', { timeout: 180_000 }, () => {
         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    await context.addCookies(await orthanc.browserCookies()); // logged in as the administrator
     // Window properties before any app code runs, to detect injected globals later.
     await context.addInitScript(() => {
       Object.defineProperty(window, '__rrBaseline', { value: Object.getOwnPropertyNames(window), enumerable: false });

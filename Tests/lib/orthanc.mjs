@@ -26,6 +26,8 @@ export const pluginPath = path.resolve(process.env.READING_ROOM_PLUGIN || path.j
 export const orthancBinary = process.env.ORTHANC_BINARY || '/usr/sbin/Orthanc';
 export const gdcmPluginPath = process.env.ORTHANC_GDCM_PLUGIN || '/usr/share/orthanc/plugins/libOrthancGdcm.so';
 export const AET = 'READINGROOM';
+/** Password of the first administrator ('admin') of every test Orthanc. */
+export const ADMIN_PASSWORD = process.env.READING_ROOM_TEST_ADMIN_PASSWORD || 'Test-Admin-Password-2026';
 
 const START_TIMEOUT_MS = 30000;
 const STOP_GRACE_MS = 20000;
@@ -205,6 +207,14 @@ class OrthancInstance {
     this.exitPromise = null;
     this.exitInfo = null;
     this.runLogOffset = 0;
+    this.adminPassword = ADMIN_PASSWORD;
+    this.adminToken = null;
+  }
+
+  /** Whether this run has the plugin's access control in front of every route. */
+  get accessControl() {
+    const rr = this.opts.readingRoom || {};
+    return !!this.opts.plugin && rr.Enable !== false && rr.Auth?.Enable !== false;
   }
 
   get running() { return !!this.child && !this.exitInfo; }
@@ -260,12 +270,15 @@ class OrthancInstance {
     fs.writeSync(fd, `\n===== harness: starting Orthanc ${new Date().toISOString()} plugin=${!!this.opts.plugin} =====\n`);
     let child;
     try {
-      child = spawn(orthancBinary, ['--verbose', this.configPath], { cwd: this.dir, stdio: ['ignore', fd, fd] });
+      child = spawn(orthancBinary, ['--verbose', this.configPath], {
+        cwd: this.dir, stdio: ['ignore', fd, fd], env: { ...process.env, READING_ROOM_ADMIN_PASSWORD: ADMIN_PASSWORD },
+      });
     } finally {
       fs.closeSync(fd);
     }
     this.child = child;
     this.exitInfo = null;
+    this.adminToken = null;
     liveChildren.add(child);
     this.exitPromise = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
@@ -292,11 +305,20 @@ class OrthancInstance {
         if (stage === 'GET /system') {
           const r = await httpRequest(`${this.baseUrl}/system`, { timeoutMs: 5000 });
           const wantHealth = this.opts.plugin && this.opts.readingRoom?.Enable !== false;
-          if (r.status === 200) stage = wantHealth ? 'GET /api/health' : 'done';
-          else lastProblem = `/system answered ${r.status}`;
+          // with access control, an anonymous /system is refused (403): Orthanc is up
+          if (r.status === 200 || (r.status === 403 && this.accessControl)) {
+            stage = this.accessControl ? 'login' : wantHealth ? 'GET /api/health' : 'done';
+          } else lastProblem = `/system answered ${r.status}`;
+        }
+        if (stage === 'login') {
+          const l = await this.login('admin', this.adminPassword);
+          if (l.status === 200) {
+            this.adminToken = l.token;
+            stage = 'GET /api/health';
+          } else lastProblem = `admin login answered ${l.status}: ${l.text.slice(0, 300)}`;
         }
         if (stage === 'GET /api/health') {
-          const r = await httpRequest(`${this.baseUrl}/api/health`, { timeoutMs: 5000 });
+          const r = await httpRequest(`${this.baseUrl}/api/health`, { timeoutMs: 5000, headers: this.authHeaders() });
           if (r.status === 200) stage = 'done';
           else lastProblem = `/api/health answered ${r.status}: ${r.body.toString('utf8').slice(0, 300)}`;
         }
@@ -363,9 +385,45 @@ class OrthancInstance {
 
   /** REST call. body: object (sent as JSON), string or Buffer.
    *  Resolves with {status, headers, json, text} (json is null when not JSON). */
-  async api(p, { method = 'GET', body, headers = {}, timeoutMs } = {}) {
+  /** Authorization header of the administrator's session ({} without access control). */
+  authHeaders() {
+    return this.adminToken ? { Authorization: `Bearer ${this.adminToken}` } : {};
+  }
+
+  /** POST /api/auth/login. Resolves with {status, token, csrfToken, user, cookies, json, text}. */
+  async login(username, password) {
+    const r = await httpRequest(`${this.baseUrl}/api/auth/login`, { method: 'POST', body: { username, password } });
+    const text = r.body.toString('utf8');
+    let json = null;
+    try { json = JSON.parse(text); } catch { /* not JSON */ }
+    const cookies = [].concat(r.headers['set-cookie'] || []);
+    return { status: r.status, token: json?.token, csrfToken: json?.csrfToken, user: json?.user, cookies, json, text };
+  }
+
+  /** Log in and return the session as Playwright cookies (for context.addCookies). */
+  async browserCookies(username = 'admin', password = this.adminPassword) {
+    const l = await this.login(username, password);
+    if (l.status !== 200) throw new Error(`login ${username}: HTTP ${l.status} ${l.text}`);
+    return [
+      { name: 'rr_session', value: l.token, url: this.baseUrl, httpOnly: true, sameSite: 'Strict' },
+      { name: 'rr_csrf', value: l.csrfToken, url: this.baseUrl, sameSite: 'Strict' },
+    ];
+  }
+
+  /** Create a user as the administrator; resolves with the API's answer. */
+  async createUser({ username, password, role, displayName }) {
+    const r = await this.api('/api/users', { method: 'POST', body: { username, password, role, displayName } });
+    if (r.status !== 201 && r.status !== 200) throw new Error(`create user ${username}: HTTP ${r.status} ${r.text}`);
+    return r.json;
+  }
+
+  /** REST call, as the administrator unless `auth: false` or an Authorization header is given.
+   *  body: object (sent as JSON), string or Buffer. Resolves with {status, headers, json, text}. */
+  async api(p, { method = 'GET', body, headers = {}, timeoutMs, auth = true } = {}) {
     const url = p.startsWith('http') ? p : this.baseUrl + (p.startsWith('/') ? p : '/' + p);
-    const r = await httpRequest(url, { method, body, headers, timeoutMs });
+    const hasAuth = Object.keys(headers).some((k) => k.toLowerCase() === 'authorization');
+    const all = auth && !hasAuth ? { ...this.authHeaders(), ...headers } : headers;
+    const r = await httpRequest(url, { method, body, headers: all, timeoutMs });
     const text = r.body.toString('utf8');
     let json = null;
     if (text.length) {

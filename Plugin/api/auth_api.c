@@ -1,0 +1,611 @@
+#include "auth_api.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <time.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/http.h"
+#include "audit/chain.h"
+#include "auth/filter.h"
+#include "auth/matrix.h"
+#include "auth/token.h"
+#include "util/errors.h"
+#include "util/str.h"
+
+#define MAX_BODY 16384
+#define ERR_SIZE 256
+
+static OrthancPluginContext *ctx;
+static const rr_api_deps *deps;
+
+/* -------------------------------------------------------------- helpers */
+
+static int identify(rr_identity *id, const OrthancPluginHttpRequest *req)
+{
+  rr_credentials c = {rr_http_header(req, "authorization"), rr_http_header(req, "cookie"), ""};
+  char reason[160];
+
+  return rr_auth_authenticate(deps->auth, id, &c, reason, sizeof(reason));
+}
+
+/* Parse a JSON object body (not NUL-terminated, at most MAX_BODY bytes). */
+static json_object *parse_body(const OrthancPluginHttpRequest *req, OrthancPluginRestOutput *out)
+{
+  json_tokener *tok;
+  json_object *obj = NULL;
+
+  if (req->bodySize == 0 || req->bodySize > MAX_BODY) {
+    rr_http_send_error(ctx, out, 400, "invalid_argument", "the body must be a JSON object of at most 16 KiB");
+    return NULL;
+  }
+  tok = json_tokener_new();
+  if (tok != NULL)
+    obj = json_tokener_parse_ex(tok, req->body, (int)req->bodySize);
+  if (obj == NULL || json_tokener_get_error(tok) != json_tokener_success || !json_object_is_type(obj, json_type_object)) {
+    json_object_put(obj);
+    obj = NULL;
+    rr_http_send_error(ctx, out, 400, "invalid_argument", "the body is not a JSON object");
+  }
+  json_tokener_free(tok);
+  return obj;
+}
+
+/* A member's string, or NULL when absent; *bad is set when present but not a string. */
+static const char *member(json_object *o, const char *key, int *bad)
+{
+  json_object *v;
+
+  if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
+    return NULL;
+  if (!json_object_is_type(v, json_type_string)) {
+    *bad = 1;
+    return NULL;
+  }
+  return json_object_get_string(v);
+}
+
+static void add_str(json_object *o, const char *key, const char *value)
+{
+  json_object_object_add(o, key, rr_json_string(value));
+}
+
+static void add_time(json_object *o, const char *key, int64_t t)
+{
+  char when[21];
+
+  if (t <= 0) {
+    json_object_object_add(o, key, NULL);
+    return;
+  }
+  rr_time_iso8601(when, (time_t)t);
+  add_str(o, key, when);
+}
+
+static json_object *user_json(const rr_user_rec *u, int full)
+{
+  json_object *o = json_object_new_object();
+
+  add_str(o, "username", u->username);
+  add_str(o, "displayName", u->display_name);
+  add_str(o, "role", u->role);
+  if (full) {
+    json_object_object_add(o, "enabled", json_object_new_boolean(u->enabled));
+    add_time(o, "createdAt", u->created_at);
+    add_time(o, "lastLoginAt", u->last_login_at);
+    add_time(o, "lockedUntil", u->locked_until > (int64_t)time(NULL) ? u->locked_until : 0);
+  }
+  return o;
+}
+
+static void set_session_cookies(OrthancPluginRestOutput *out, const char *token, const char *csrf, int64_t max_age)
+{
+  char cookie[RR_TOKEN_MAX_BYTES + 256];
+  const char *secure = deps->config->orthanc_ssl ? "; Secure" : "";
+
+  snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%" PRId64 "%s", RR_SESSION_COOKIE,
+           token, max_age, secure);
+  OrthancPluginSetHttpHeader(ctx, out, "Set-Cookie", cookie);
+  snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; SameSite=Strict; Max-Age=%" PRId64 "%s", RR_CSRF_COOKIE, csrf,
+           max_age, secure);
+  OrthancPluginSetHttpHeader(ctx, out, "Set-Cookie", cookie);
+}
+
+static void send_session(OrthancPluginRestOutput *out, const rr_login_result *r)
+{
+  json_object *o = json_object_new_object();
+  int64_t max_age = r->expires_at - (int64_t)time(NULL);
+
+  add_str(o, "token", r->token);
+  add_time(o, "expiresAt", r->expires_at);
+  add_str(o, "csrfToken", r->csrf);
+  json_object_object_add(o, "user", user_json(&r->user, 0));
+  set_session_cookies(out, r->token, r->csrf, max_age > 0 ? max_age : 0);
+  rr_http_send_json(ctx, out, 200, o);
+  json_object_put(o);
+}
+
+static int status_of(int error)
+{
+  switch (error) {
+  case RR_EINVAL: return 400;
+  case RR_ENOTFOUND: return 404;
+  case RR_EEXISTS: return 409;
+  case RR_ELOCKED: return 403;
+  default: return 500;
+  }
+}
+
+static void send_failure(OrthancPluginRestOutput *out, int error, const char *err)
+{
+  int status = status_of(error);
+
+  rr_http_send_error(ctx, out, status, rr_error_name(error), status == 500 ? "internal error; see Orthanc's log" : err);
+}
+
+static void send_ok(OrthancPluginRestOutput *out)
+{
+  json_object *o = json_object_new_object();
+
+  rr_http_send_json(ctx, out, 200, o);
+  json_object_put(o);
+}
+
+#define REQUIRE_METHOD(m, name)                                  \
+  do {                                                           \
+    if (req->method != (m)) {                                    \
+      rr_http_method_not_allowed(ctx, out, name);                \
+      return OrthancPluginErrorCode_Success;                     \
+    }                                                            \
+  } while (0)
+
+/* The caller; answers 403 itself when there is none. */
+#define REQUIRE_IDENTITY(id)                                                                  \
+  do {                                                                                        \
+    if (identify(&(id), req) < 0) {                                                           \
+      rr_http_send_error(ctx, out, 403, "forbidden", "log in first");                         \
+      return OrthancPluginErrorCode_Success;                                                  \
+    }                                                                                         \
+  } while (0)
+
+#define REQUIRE_ADMIN(id)                                                                     \
+  do {                                                                                        \
+    REQUIRE_IDENTITY(id);                                                                     \
+    if ((id).role != RR_ROLE_ADMIN) {                                                         \
+      rr_http_send_error(ctx, out, 403, "forbidden", "administrators only");                  \
+      return OrthancPluginErrorCode_Success;                                                  \
+    }                                                                                         \
+  } while (0)
+
+/* ------------------------------------------------------------ sessions */
+
+static OrthancPluginErrorCode on_login(OrthancPluginRestOutput *out, const char *url, const OrthancPluginHttpRequest *req)
+{
+  rr_login_result r;
+  json_object *body;
+  const char *user, *pass;
+  char err[ERR_SIZE] = "";
+  int bad = 0, error;
+
+  (void)url;
+  REQUIRE_METHOD(OrthancPluginHttpMethod_Post, "POST");
+  if ((body = parse_body(req, out)) == NULL)
+    return OrthancPluginErrorCode_Success;
+  user = member(body, "username", &bad);
+  pass = member(body, "password", &bad);
+  if (bad || user == NULL || pass == NULL) {
+    rr_http_send_error(ctx, out, 400, "invalid_argument", "give \"username\" and \"password\" as strings");
+    json_object_put(body);
+    return OrthancPluginErrorCode_Success;
+  }
+  error = rr_auth_login(deps->auth, &r, user, pass, rr_filter_current_source(), err, sizeof(err));
+  json_object_put(body);
+  if (error == RR_EINVAL || error == RR_ELOCKED)
+    rr_http_send_error(ctx, out, 403, error == RR_ELOCKED ? "locked" : "invalid_credentials", err);
+  else if (error < 0)
+    send_failure(out, error, err);
+  else
+    send_session(out, &r);
+  rr_login_result_dispose(&r);
+  return OrthancPluginErrorCode_Success;
+}
+
+static OrthancPluginErrorCode on_logout(OrthancPluginRestOutput *out, const char *url, const OrthancPluginHttpRequest *req)
+{
+  rr_identity id;
+
+  (void)url;
+  REQUIRE_METHOD(OrthancPluginHttpMethod_Post, "POST");
+  REQUIRE_IDENTITY(id);
+  rr_auth_logout(deps->auth, &id, NULL, 0);
+  rr_audit_log(deps->audit, id.username, id.role_name, "", "logout", "", "success", "");
+  set_session_cookies(out, "", "", 0);
+  send_ok(out);
+  return OrthancPluginErrorCode_Success;
+}
+
+static OrthancPluginErrorCode on_refresh(OrthancPluginRestOutput *out, const char *url, const OrthancPluginHttpRequest *req)
+{
+  rr_identity id;
+  rr_login_result r;
+  char err[ERR_SIZE] = "";
+  int error;
+
+  (void)url;
+  REQUIRE_METHOD(OrthancPluginHttpMethod_Post, "POST");
+  REQUIRE_IDENTITY(id);
+  if ((error = rr_auth_refresh(deps->auth, &r, &id, err, sizeof(err))) < 0)
+    send_failure(out, error, err);
+  else
+    send_session(out, &r);
+  rr_login_result_dispose(&r);
+  return OrthancPluginErrorCode_Success;
+}
+
+static OrthancPluginErrorCode on_me(OrthancPluginRestOutput *out, const char *url, const OrthancPluginHttpRequest *req)
+{
+  rr_identity id;
+  json_object *o, *u;
+  char csrf[65];
+
+  (void)url;
+  REQUIRE_METHOD(OrthancPluginHttpMethod_Get, "GET");
+  REQUIRE_IDENTITY(id);
+  o = json_object_new_object();
+  u = json_object_new_object();
+  add_str(u, "username", id.username);
+  add_str(u, "displayName", id.display_name);
+  add_str(u, "role", id.role_name);
+  json_object_object_add(o, "user", u);
+  add_time(o, "expiresAt", id.method == RR_AUTH_BASIC ? 0 : id.expires_at);
+  if (id.jti[0] != '\0') {
+    rr_auth_csrf_for(deps->auth, csrf, id.jti);
+    add_str(o, "csrfToken", csrf);
+  } else {
+    json_object_object_add(o, "csrfToken", NULL);
+  }
+  rr_http_send_json(ctx, out, 200, o);
+  json_object_put(o);
+  return OrthancPluginErrorCode_Success;
+}
+
+static OrthancPluginErrorCode on_password(OrthancPluginRestOutput *out, const char *url, const OrthancPluginHttpRequest *req)
+{
+  rr_identity id;
+  json_object *body;
+  const char *current, *next;
+  char err[ERR_SIZE] = "";
+  int bad = 0, error;
+
+  (void)url;
+  REQUIRE_METHOD(OrthancPluginHttpMethod_Put, "PUT");
+  REQUIRE_IDENTITY(id);
+  if ((body = parse_body(req, out)) == NULL)
+    return OrthancPluginErrorCode_Success;
+  current = member(body, "currentPassword", &bad);
+  next = member(body, "newPassword", &bad);
+  if (bad || current == NULL || next == NULL)
+    rr_http_send_error(ctx, out, 400, "invalid_argument", "give \"currentPassword\" and \"newPassword\" as strings");
+  else if ((error = rr_auth_change_password(deps->auth, &id, current, next, err, sizeof(err))) < 0)
+    send_failure(out, error, err);
+  else
+    send_ok(out);
+  json_object_put(body);
+  return OrthancPluginErrorCode_Success;
+}
+
+/* --------------------------------------------------------------- users */
+
+static OrthancPluginErrorCode on_users(OrthancPluginRestOutput *out, const char *url, const OrthancPluginHttpRequest *req)
+{
+  rr_identity id;
+  rr_user_list *list = NULL;
+  rr_user_rec u;
+  json_object *body, *o, *arr;
+  const char *name, *display, *role, *pass;
+  char err[ERR_SIZE] = "";
+  size_t i;
+  int bad = 0, error;
+
+  (void)url;
+  REQUIRE_ADMIN(id);
+  if (req->method == OrthancPluginHttpMethod_Get) {
+    if ((error = rr_store_user_list(deps->store, &list, err, sizeof(err))) < 0) {
+      send_failure(out, error, err);
+      return OrthancPluginErrorCode_Success;
+    }
+    o = json_object_new_object();
+    arr = json_object_new_array();
+    for (i = 0; i < list->count; i++)
+      json_object_array_add(arr, user_json(&list->items[i], 1));
+    json_object_object_add(o, "data", arr);
+    rr_http_send_json(ctx, out, 200, o);
+    json_object_put(o);
+    rr_user_list_free(list);
+    return OrthancPluginErrorCode_Success;
+  }
+  REQUIRE_METHOD(OrthancPluginHttpMethod_Post, "GET,POST");
+  if ((body = parse_body(req, out)) == NULL)
+    return OrthancPluginErrorCode_Success;
+  name = member(body, "username", &bad);
+  display = member(body, "displayName", &bad);
+  role = member(body, "role", &bad);
+  pass = member(body, "password", &bad);
+  if (bad || name == NULL || role == NULL || pass == NULL) {
+    rr_http_send_error(ctx, out, 400, "invalid_argument", "give \"username\", \"role\" and \"password\" (and optionally \"displayName\") as strings");
+  } else if ((error = rr_auth_user_create(deps->auth, &id, name, display, role, pass, err, sizeof(err))) < 0) {
+    send_failure(out, error, err);
+  } else if ((error = rr_store_user_get(deps->store, &u, name, err, sizeof(err))) < 0) {
+    send_failure(out, error, err);
+  } else {
+    o = user_json(&u, 1);
+    rr_http_send_json(ctx, out, 201, o);
+    json_object_put(o);
+  }
+  json_object_put(body);
+  return OrthancPluginErrorCode_Success;
+}
+
+static OrthancPluginErrorCode on_user(OrthancPluginRestOutput *out, const char *url, const OrthancPluginHttpRequest *req)
+{
+  rr_identity id;
+  rr_user_rec u;
+  json_object *body, *v, *o;
+  const char *name = req->groupsCount > 0 ? req->groups[0] : "", *display, *role;
+  char err[ERR_SIZE] = "";
+  int bad = 0, enabled = -1, error;
+
+  (void)url;
+  REQUIRE_ADMIN(id);
+  if (req->method == OrthancPluginHttpMethod_Get) {
+    if ((error = rr_store_user_get(deps->store, &u, name, err, sizeof(err))) < 0) {
+      send_failure(out, error, err);
+    } else {
+      o = user_json(&u, 1);
+      rr_http_send_json(ctx, out, 200, o);
+      json_object_put(o);
+    }
+    return OrthancPluginErrorCode_Success;
+  }
+  REQUIRE_METHOD(OrthancPluginHttpMethod_Put, "GET,PUT");
+  if ((body = parse_body(req, out)) == NULL)
+    return OrthancPluginErrorCode_Success;
+  display = member(body, "displayName", &bad);
+  role = member(body, "role", &bad);
+  if (json_object_object_get_ex(body, "enabled", &v)) {
+    if (json_object_is_type(v, json_type_boolean))
+      enabled = json_object_get_boolean(v) ? 1 : 0;
+    else
+      bad = 1;
+  }
+  if (bad)
+    rr_http_send_error(ctx, out, 400, "invalid_argument", "\"displayName\" and \"role\" are strings, \"enabled\" a boolean");
+  else if ((error = rr_auth_user_update(deps->auth, &id, name, display, role, enabled, err, sizeof(err))) < 0)
+    send_failure(out, error, err);
+  else if ((error = rr_store_user_get(deps->store, &u, name, err, sizeof(err))) < 0)
+    send_failure(out, error, err);
+  else {
+    o = user_json(&u, 1);
+    rr_http_send_json(ctx, out, 200, o);
+    json_object_put(o);
+  }
+  json_object_put(body);
+  return OrthancPluginErrorCode_Success;
+}
+
+static OrthancPluginErrorCode on_user_password(OrthancPluginRestOutput *out, const char *url,
+                                               const OrthancPluginHttpRequest *req)
+{
+  rr_identity id;
+  json_object *body;
+  const char *name = req->groupsCount > 0 ? req->groups[0] : "", *pass;
+  char err[ERR_SIZE] = "";
+  int bad = 0, error;
+
+  (void)url;
+  REQUIRE_METHOD(OrthancPluginHttpMethod_Post, "POST");
+  REQUIRE_ADMIN(id);
+  if ((body = parse_body(req, out)) == NULL)
+    return OrthancPluginErrorCode_Success;
+  pass = member(body, "password", &bad);
+  if (bad || pass == NULL)
+    rr_http_send_error(ctx, out, 400, "invalid_argument", "give \"password\" as a string");
+  else if ((error = rr_auth_user_reset_password(deps->auth, &id, name, pass, err, sizeof(err))) < 0)
+    send_failure(out, error, err);
+  else
+    send_ok(out);
+  json_object_put(body);
+  return OrthancPluginErrorCode_Success;
+}
+
+/* --------------------------------------------------------------- audit */
+
+static const char *arg(const OrthancPluginHttpRequest *req, const char *key, char *buf, size_t size)
+{
+  uint32_t i;
+
+  for (i = 0; i < req->getCount; i++)
+    if (strcmp(req->getKeys[i], key) == 0)
+      return rr_url_decode(buf, size, req->getValues[i]) == 0 ? buf : NULL;
+  return "";
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+  int64_t era, yoe, doy, doe;
+
+  y -= m <= 2;
+  era = (y >= 0 ? y : y - 399) / 400;
+  yoe = y - era * 400;
+  doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/* "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SS[Z]" (UTC) to unix milliseconds. */
+static int parse_time_ms(int64_t *out, const char *s)
+{
+  char date[9];
+  int h = 0, mi = 0, sec = 0, n = 0;
+  size_t len;
+
+  *out = 0;
+  if (s == NULL)
+    return RR_EINVAL;
+  if (*s == '\0')
+    return 0;
+  len = strlen(s);
+  if (len < 10 || s[4] != '-' || s[7] != '-')
+    return RR_EINVAL;
+  memcpy(date, s, 4);
+  memcpy(date + 4, s + 5, 2);
+  memcpy(date + 6, s + 8, 2);
+  date[8] = '\0';
+  if (!rr_date_valid(date))
+    return RR_EINVAL;
+  if (len > 10) {
+    if (sscanf(s + 10, "T%2d:%2d:%2d%n", &h, &mi, &sec, &n) != 3 || h > 23 || mi > 59 || sec > 60 ||
+        (s[10 + n] != '\0' && strcmp(s + 10 + n, "Z") != 0))
+      return RR_EINVAL;
+  }
+  *out = (days_from_civil(atoi(date) / 10000, (atoi(date) / 100) % 100, atoi(date) % 100) * 86400 + h * 3600 + mi * 60 +
+          sec) * 1000;
+  return 0;
+}
+
+static OrthancPluginErrorCode on_audit(OrthancPluginRestOutput *out, const char *url, const OrthancPluginHttpRequest *req)
+{
+  rr_identity id;
+  rr_audit_filter f;
+  rr_audit_list *list = NULL;
+  json_object *o, *arr, *r;
+  char a[4][160], err[ERR_SIZE] = "", when[64];
+  const char *user, *action, *resource, *from, *to, *before, *limit;
+  int64_t v;
+  size_t i;
+  int error;
+
+  (void)url;
+  REQUIRE_METHOD(OrthancPluginHttpMethod_Get, "GET");
+  REQUIRE_ADMIN(id);
+  memset(&f, 0, sizeof(f));
+  f.descending = true;
+  f.limit = 100;
+  user = arg(req, "user", a[0], sizeof(a[0]));
+  action = arg(req, "action", a[1], sizeof(a[1]));
+  resource = arg(req, "resource", a[2], sizeof(a[2]));
+  from = arg(req, "from", a[3], sizeof(a[3]));
+  if (user == NULL || action == NULL || resource == NULL || from == NULL || strlen(user) >= sizeof(f.username) ||
+      strlen(action) >= sizeof(f.action) || strlen(resource) >= sizeof(f.resource) ||
+      parse_time_ms(&f.from_ms, from) < 0) {
+    rr_http_send_error(ctx, out, 400, "invalid_argument", "bad filter: user, action, resource, from (ISO 8601 date or time)");
+    return OrthancPluginErrorCode_Success;
+  }
+  rr_str_copy(f.username, sizeof(f.username), user);
+  rr_str_copy(f.action, sizeof(f.action), action);
+  rr_str_copy(f.resource, sizeof(f.resource), resource);
+  to = arg(req, "to", a[3], sizeof(a[3]));
+  if (to == NULL || parse_time_ms(&f.to_ms, to) < 0) {
+    rr_http_send_error(ctx, out, 400, "invalid_argument", "bad 'to' (ISO 8601 date or time)");
+    return OrthancPluginErrorCode_Success;
+  }
+  before = arg(req, "before", a[3], sizeof(a[3]));
+  if (before == NULL || (before[0] && rr_parse_i64(&f.before_seq, before, 1, INT64_MAX) < 0)) {
+    rr_http_send_error(ctx, out, 400, "invalid_argument", "'before' must be a sequence number");
+    return OrthancPluginErrorCode_Success;
+  }
+  limit = arg(req, "limit", a[3], sizeof(a[3]));
+  if (limit == NULL || (limit[0] && rr_parse_i64(&v, limit, 1, 1000) < 0)) {
+    rr_http_send_error(ctx, out, 400, "invalid_argument", "'limit' must be between 1 and 1000");
+    return OrthancPluginErrorCode_Success;
+  }
+  if (limit[0])
+    f.limit = (uint32_t)v;
+  if ((error = rr_store_audit_query(deps->store, &list, &f, err, sizeof(err))) < 0) {
+    send_failure(out, error, err);
+    return OrthancPluginErrorCode_Success;
+  }
+  o = json_object_new_object();
+  arr = json_object_new_array();
+  for (i = 0; i < list->count; i++) {
+    const rr_audit_rec *x = &list->items[i];
+    time_t secs = (time_t)(x->at_ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+             tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(x->at_ms % 1000));
+    r = json_object_new_object();
+    json_object_object_add(r, "seq", json_object_new_int64(x->seq));
+    add_str(r, "at", when);
+    add_str(r, "username", x->username);
+    add_str(r, "role", x->role);
+    add_str(r, "source", x->source);
+    add_str(r, "action", x->action);
+    add_str(r, "resource", x->resource);
+    add_str(r, "outcome", x->outcome);
+    add_str(r, "detail", x->detail);
+    add_str(r, "hash", x->hash);
+    json_object_array_add(arr, r);
+  }
+  json_object_object_add(o, "data", arr);
+  json_object_object_add(o, "nextBefore", list->count == f.limit && list->count > 0
+                                              ? json_object_new_int64(list->items[list->count - 1].seq)
+                                              : NULL);
+  rr_http_send_json(ctx, out, 200, o);
+  json_object_put(o);
+  rr_audit_list_free(list);
+  return OrthancPluginErrorCode_Success;
+}
+
+static OrthancPluginErrorCode on_audit_verify(OrthancPluginRestOutput *out, const char *url,
+                                              const OrthancPluginHttpRequest *req)
+{
+  rr_identity id;
+  rr_audit_verification v;
+  json_object *o;
+  char err[ERR_SIZE] = "";
+  int error;
+
+  (void)url;
+  REQUIRE_METHOD(OrthancPluginHttpMethod_Get, "GET");
+  REQUIRE_ADMIN(id);
+  rr_audit_flush(deps->audit, 2000);
+  if ((error = rr_audit_verify(&v, deps->store, err, sizeof(err))) < 0) {
+    send_failure(out, error, err);
+    return OrthancPluginErrorCode_Success;
+  }
+  o = json_object_new_object();
+  json_object_object_add(o, "intact", json_object_new_boolean(v.intact));
+  json_object_object_add(o, "records", json_object_new_int64(v.records));
+  json_object_object_add(o, "firstBroken", v.intact ? NULL : json_object_new_int64(v.first_broken));
+  json_object_object_add(o, "reason", v.intact ? NULL : rr_json_string(v.reason));
+  rr_audit_log(deps->audit, id.username, id.role_name, "", "audit.verify", "", v.intact ? "success" : "failure",
+               v.intact ? "" : v.reason);
+  rr_http_send_json(ctx, out, 200, o);
+  json_object_put(o);
+  return OrthancPluginErrorCode_Success;
+}
+
+void rr_auth_api_register(OrthancPluginContext *context, const rr_api_deps *d, const char *root)
+{
+  static const struct {
+    const char *suffix;
+    OrthancPluginRestCallback cb;
+  } routes[] = {
+    {"/auth/login", on_login},       {"/auth/logout", on_logout}, {"/auth/refresh", on_refresh},
+    {"/auth/me", on_me},             {"/auth/password", on_password}, {"/users", on_users},
+    {"/users/([^/]+)", on_user},     {"/users/([^/]+)/password", on_user_password},
+    {"/audit", on_audit},            {"/audit/verify", on_audit_verify},
+  };
+  char regex[512];
+  size_t i;
+
+  ctx = context;
+  deps = d;
+  for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+    snprintf(regex, sizeof(regex), "%s%s", root, routes[i].suffix);
+    OrthancPluginRegisterRestCallbackNoLock(context, regex, routes[i].cb);
+  }
+}

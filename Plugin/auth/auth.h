@@ -1,0 +1,107 @@
+/*
+ * auth/auth.h - identities: users and their passwords, login with lock-out,
+ * tokens (JWT) and their revocation, and the authentication of a request
+ * from its Authorization header (Bearer or Basic) or session cookie.
+ *
+ * Caches keep requests off the store: a verified token (keyed by its
+ * SHA-256, never kept past the token's expiry) and a user's state (enabled,
+ * role, password change time; kept 10 s, dropped at once by the changes made
+ * through this module). A request is accepted when its token verifies, is
+ * not revoked, and its user exists, is enabled, still has the role the token
+ * claims and has not changed password since the token was issued.
+ *
+ * Every function is thread-safe. The store and audit writer are borrowed and
+ * must outlive the object. Error sentences never contain passwords or
+ * tokens, and say nothing of whether a user name exists.
+ */
+#ifndef RR_AUTH_AUTH_H
+#define RR_AUTH_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "audit/audit.h"
+#include "config.h"
+#include "store/store.h"
+
+typedef struct rr_auth rr_auth;
+
+typedef enum rr_auth_method { RR_AUTH_NONE = 0, RR_AUTH_BEARER, RR_AUTH_COOKIE, RR_AUTH_BASIC } rr_auth_method;
+
+#define RR_SESSION_COOKIE "rr_session"
+#define RR_CSRF_COOKIE "rr_csrf"
+#define RR_CSRF_HEADER "x-csrf-token"
+
+typedef struct rr_identity {
+  char username[RR_USERNAME_SIZE];
+  char display_name[128];
+  char role_name[RR_ROLE_SIZE];
+  unsigned role;          /* one RR_ROLE_* bit (auth/matrix.h) */
+  char jti[64];           /* "" for Basic */
+  char token_hash[65];    /* "" for Basic */
+  int64_t expires_at;     /* token expiry; Basic: end of the cache entry */
+  rr_auth_method method;
+} rr_identity;
+
+/* What a request offers to prove who it is; any field may be NULL. */
+typedef struct rr_credentials {
+  const char *authorization; /* Authorization header */
+  const char *cookie;        /* Cookie header */
+  const char *source;        /* client address */
+} rr_credentials;
+
+typedef struct rr_login_result {
+  char *token;            /* malloc'd; release with rr_login_result_dispose */
+  char csrf[65];
+  int64_t expires_at;
+  rr_user_rec user;       /* password_hash is cleared */
+} rr_login_result;
+void rr_login_result_dispose(rr_login_result *r);
+
+/* Load or create the signing keys and the CSRF key; does not create users. */
+int rr_auth_new(rr_auth **out, const rr_config *config, rr_store *store, rr_audit *audit, char *err, size_t errsize);
+void rr_auth_free(rr_auth *auth);
+
+/*
+ * When no user exists: create "admin" with `password` (from the
+ * configuration or READING_ROOM_ADMIN_PASSWORD), or with a generated one
+ * copied into generated[] (otherwise generated[0] = '\0'). *created says
+ * whether the account was made now.
+ */
+int rr_auth_bootstrap(rr_auth *auth, bool *created, char *generated, size_t gsize, const char *password, char *err,
+                      size_t errsize);
+
+/* Log in. RR_EINVAL: wrong user name or password (one message for both);
+ * RR_ELOCKED: too many failures for this account or address. The answer of
+ * a failure is slowed down as failures accumulate. */
+int rr_auth_login(rr_auth *auth, rr_login_result *out, const char *username, const char *password, const char *source,
+                  char *err, size_t errsize);
+/* A new token for a still valid identity (the old one is revoked). */
+int rr_auth_refresh(rr_auth *auth, rr_login_result *out, const rr_identity *id, char *err, size_t errsize);
+/* Revoke the identity's token (no-op for Basic). */
+int rr_auth_logout(rr_auth *auth, const rr_identity *id, char *err, size_t errsize);
+
+/* Who makes this request: 0 and *out filled; RR_ENOTFOUND when it offers no
+ * credentials; RR_EINVAL when they do not hold (reason says why, for the
+ * audit trail and the log, never the token). */
+int rr_auth_authenticate(rr_auth *auth, rr_identity *out, const rr_credentials *c, char *reason, size_t rsize);
+
+/* The CSRF token that goes with a session token (HMAC of its jti), and its
+ * check for state-changing requests made with the session cookie. */
+void rr_auth_csrf_for(rr_auth *auth, char out[65], const char *jti);
+bool rr_auth_csrf_ok(rr_auth *auth, const rr_identity *id, const char *csrf_header);
+
+/* Users, for administrators (actor is the caller, for the audit trail). */
+int rr_auth_user_create(rr_auth *auth, const rr_identity *actor, const char *username, const char *display_name,
+                        const char *role, const char *password, char *err, size_t errsize);
+/* display_name / role NULL: unchanged; enabled -1: unchanged. */
+int rr_auth_user_update(rr_auth *auth, const rr_identity *actor, const char *username, const char *display_name,
+                        const char *role, int enabled, char *err, size_t errsize);
+int rr_auth_user_reset_password(rr_auth *auth, const rr_identity *actor, const char *username, const char *password,
+                                char *err, size_t errsize);
+/* The caller's own password; needs the current one. */
+int rr_auth_change_password(rr_auth *auth, const rr_identity *actor, const char *current, const char *password,
+                            char *err, size_t errsize);
+
+#endif

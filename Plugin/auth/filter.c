@@ -1,0 +1,197 @@
+#include "filter.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/errors.h"
+#include "util/str.h"
+
+#define SEEN_SIZE 4096          /* power of two */
+#define SEEN_SECONDS 600        /* audit a user's access to a study once per 10 minutes */
+
+typedef struct seen_slot {
+  char key[160];
+  int64_t at;
+} seen_slot;
+
+static _Thread_local char current_source[64];
+
+const char *rr_filter_current_source(void)
+{
+  return current_source;
+}
+
+struct rr_filter {
+  rr_auth *auth;
+  rr_matrix *matrix;
+  rr_audit *audit;
+  char api_root[128];
+  pthread_mutex_t lock;
+  seen_slot *seen;
+};
+
+int rr_filter_new(rr_filter **out, rr_auth *auth, rr_matrix *matrix, rr_audit *audit, const char *api_root)
+{
+  rr_filter *f;
+
+  *out = NULL;
+  if ((f = calloc(1, sizeof(*f))) == NULL || (f->seen = calloc(SEEN_SIZE, sizeof(seen_slot))) == NULL) {
+    free(f);
+    return RR_ENOMEM;
+  }
+  f->auth = auth;
+  f->matrix = matrix;
+  f->audit = audit;
+  rr_str_copy(f->api_root, sizeof(f->api_root), api_root);
+  pthread_mutex_init(&f->lock, NULL);
+  *out = f;
+  return 0;
+}
+
+void rr_filter_free(rr_filter *f)
+{
+  if (f == NULL)
+    return;
+  pthread_mutex_destroy(&f->lock);
+  free(f->seen);
+  free(f);
+}
+
+static bool state_changing(const char *method)
+{
+  return strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 || strcmp(method, "DELETE") == 0;
+}
+
+/* Origin "http://host[:port]" or "https://..." naming the Host header. */
+static bool same_origin(const char *origin, const char *host)
+{
+  const char *p;
+
+  if (origin == NULL || host == NULL || *host == '\0')
+    return false;
+  if (strncmp(origin, "http://", 7) == 0)
+    p = origin + 7;
+  else if (strncmp(origin, "https://", 8) == 0)
+    p = origin + 8;
+  else
+    return false;
+  return strcmp(p, host) == 0;
+}
+
+/* The identifier a study-related path is about: "/studies/{id}/..." etc. */
+static void resource_of(char *out, size_t size, const char *uri)
+{
+  static const char *const prefixes[] = {"/studies/", "/series/", "/instances/", "/patients/"};
+  size_t i, len;
+
+  out[0] = '\0';
+  for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+    size_t n = strlen(prefixes[i]);
+    if (strncmp(uri, prefixes[i], n) == 0) {
+      len = strcspn(uri + n, "/");
+      rr_str_copyn(out, size, uri + n, len);
+      return;
+    }
+  }
+  /* the plugin's own study routes end with the StudyInstanceUID */
+  if ((uri = strstr(uri, "/dicom/studies/")) != NULL) {
+    uri += strlen("/dicom/studies/");
+    rr_str_copyn(out, size, uri, strcspn(uri, "/"));
+  }
+}
+
+/* True the first time in SEEN_SECONDS this user touches this resource. */
+static bool first_access(rr_filter *f, const char *user, const char *resource)
+{
+  char key[160];
+  uint64_t h = 1469598103934665603ULL;
+  const char *p;
+  seen_slot *s;
+  int64_t now = (int64_t)time(NULL);
+  bool first;
+
+  snprintf(key, sizeof(key), "%s|%s", user, resource);
+  for (p = key; *p; p++)
+    h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+  pthread_mutex_lock(&f->lock);
+  s = &f->seen[h & (SEEN_SIZE - 1)];
+  first = strcmp(s->key, key) != 0 || now - s->at >= SEEN_SECONDS;
+  if (first) {
+    rr_str_copy(s->key, sizeof(s->key), key);
+    s->at = now;
+  }
+  pthread_mutex_unlock(&f->lock);
+  return first;
+}
+
+static void refuse(rr_filter *f, rr_filter_result *out, const rr_filter_request *req, const char *action,
+                   const char *reason)
+{
+  out->allow = false;
+  rr_str_copy(out->reason, sizeof(out->reason), reason);
+  rr_audit_log(f->audit, out->identity.username, out->identity.role_name, req->source, action, req->uri, "denied",
+               reason);
+}
+
+void rr_filter_decide(rr_filter *f, rr_filter_result *out, const rr_filter_request *req)
+{
+  rr_credentials cred = {req->authorization, req->cookie, req->source};
+  rr_matrix_decision d;
+  char reason[160] = "", resource[128];
+  int error;
+
+  memset(out, 0, sizeof(*out));
+  rr_str_copy(current_source, sizeof(current_source), req->source);
+  error = rr_auth_authenticate(f->auth, &out->identity, &cred, reason, sizeof(reason));
+  if (error == RR_ENOTFOUND) {
+    memset(&out->identity, 0, sizeof(out->identity));
+    out->identity.role = RR_ROLE_ANONYMOUS;
+  } else if (error < 0) {
+    /* credentials that do not hold are refused, even on public routes */
+    memset(&out->identity, 0, sizeof(out->identity));
+    refuse(f, out, req, "auth.refused", reason[0] ? reason : "credentials refused");
+    return;
+  }
+
+  rr_matrix_check(&d, f->matrix, req->method, req->uri, out->identity.role);
+  if (!d.allow) {
+    out->allow = false;
+    rr_str_copy(out->reason, sizeof(out->reason), d.reason);
+    /* anonymous probes of non-public routes are common (browsers, scanners):
+     * audit only the refusals of authenticated users */
+    if (out->identity.role != RR_ROLE_ANONYMOUS)
+      refuse(f, out, req, "access.denied", d.reason);
+    return;
+  }
+  if (out->identity.method == RR_AUTH_COOKIE && state_changing(req->method) &&
+      !rr_auth_csrf_ok(f->auth, &out->identity, req->csrf) && !same_origin(req->origin, req->host)) {
+    refuse(f, out, req, "csrf.refused", "a cookie session needs its CSRF token (X-CSRF-Token) or a same-origin request");
+    return;
+  }
+  resource_of(resource, sizeof(resource), req->uri);
+  if ((d.flags & RR_RULE_STUDY_IMAGES) != 0) {
+    rr_matrix_check_study(&d, f->matrix, resource);
+    if (!d.allow) {
+      refuse(f, out, req, "access.denied", d.reason);
+      return;
+    }
+  }
+  out->allow = true;
+  /* changes through Orthanc's own API (uploads, deletions, modifications);
+   * the plugin's API audits its own actions with more detail */
+  if (state_changing(req->method) && !rr_str_starts_with(req->uri, f->api_root)) {
+    const char *action = strcmp(req->method, "DELETE") == 0 ? "delete"
+                         : strcmp(req->uri, "/instances") == 0 || strncmp(req->uri, "/dicom-web/studies", 18) == 0
+                             ? "upload"
+                             : "change";
+    rr_audit_log(f->audit, out->identity.username, out->identity.role_name, req->source, action,
+                 resource[0] ? resource : req->uri, "success", req->method);
+  }
+  if ((d.flags & RR_RULE_AUDIT_STUDY) != 0 && resource[0] != '\0' &&
+      first_access(f, out->identity.username, resource))
+    rr_audit_log(f->audit, out->identity.username, out->identity.role_name, req->source, "study.access", resource,
+                 "success", req->method);
+}

@@ -1,0 +1,58 @@
+/*
+ * auth/filter.h - the decision for every HTTP request Orthanc receives (its
+ * own REST API, Orthanc Explorer, other plugins, this plugin's API and web
+ * app): who is asking (auth.h), whether the role matrix allows it
+ * (matrix.h), CSRF protection for cookie sessions, and what goes to the
+ * audit trail.
+ *
+ * CSRF: a state-changing request (POST, PUT, DELETE) authenticated by the
+ * session cookie must carry the session's CSRF token in X-CSRF-Token, or an
+ * Origin header naming this server (what browsers send for same-origin
+ * requests such as Orthanc Explorer's); the cookie itself is SameSite=Strict.
+ * Bearer and Basic requests need neither (a browser never adds them on its
+ * own).
+ *
+ * Independent of the Orthanc SDK so that it can be tested alone; plugin.c
+ * adapts Orthanc's filter callback to it. Thread-safe: called concurrently by
+ * Orthanc's HTTP threads. The auth, matrix and audit objects are borrowed.
+ */
+#ifndef RR_AUTH_FILTER_H
+#define RR_AUTH_FILTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "audit/audit.h"
+#include "auth/auth.h"
+#include "auth/matrix.h"
+
+typedef struct rr_filter rr_filter;
+
+typedef struct rr_filter_request {
+  const char *method;  /* "GET", "POST", ... */
+  const char *uri;     /* path, without the query string */
+  const char *source;  /* client address */
+  const char *authorization, *cookie, *csrf, *origin, *host; /* headers, NULL when absent */
+} rr_filter_request;
+
+typedef struct rr_filter_result {
+  bool allow;
+  rr_identity identity;   /* role RR_ROLE_ANONYMOUS when no credentials */
+  char reason[160];       /* why a request is refused */
+} rr_filter_result;
+
+/* api_root: the plugin's API root (its routes audit themselves). */
+int rr_filter_new(rr_filter **out, rr_auth *auth, rr_matrix *matrix, rr_audit *audit, const char *api_root);
+void rr_filter_free(rr_filter *filter);
+
+/* The client address of the request being handled by the calling thread:
+ * Orthanc runs its filter and then the route in the same HTTP thread, and
+ * the SDK 1.10.1 gives the address to the filter only. "" outside a
+ * request. */
+const char *rr_filter_current_source(void);
+
+/* Decide; never fails (an internal error is a refusal). Remembers the
+ * request's client address for rr_filter_current_source(). */
+void rr_filter_decide(rr_filter *filter, rr_filter_result *out, const rr_filter_request *req);
+
+#endif
