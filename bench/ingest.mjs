@@ -26,7 +26,7 @@ async function round(plugin) {
     let visible = null;
     if (plugin) {
       for (;;) {
-        const r = await get(orthanc.httpPort, '/api/dicom/studies?limit=1');
+        const r = await get(orthanc.httpPort, '/api/dicom/studies?limit=1', orthanc.authHeaders());
         const row = JSON.parse(r.body).data[0];
         if (row && row.instanceCount === files.length) break;
         await new Promise((res) => setTimeout(res, 5));

@@ -8,3 +8,4 @@ export RR_BENCH_FILL=${RR_BENCH_FILL:-$PWD/$build/rr_bench_fill}
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(/usr/sbin/Orthanc --version | head -1)"
 node bench/ingest.mjs
 node bench/worklist.mjs
+node bench/access.mjs

@@ -1,6 +1,7 @@
 // Worklist latency through HTTP with 10,000 and 100,000 synthetic studies
 // written straight into the store (bench/fill_store.c). Baseline in the same
 // run: Orthanc's own GET /system on the same connection (the HTTP floor).
+// Requests carry the administrator's Bearer token (access control is on).
 import { startOrthanc, repoRoot } from '../Tests/lib/orthanc.mjs';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -35,12 +36,13 @@ for (const size of SIZES) {
     console.log(`worklist: ${size} studies (filled in ${fillSeconds.toFixed(1)} s), ${N} sequential requests per query, keep-alive`);
     let floor = null;
     for (const [label, url] of QUERIES) {
-      for (let i = 0; i < 20; i++) await get(orthanc.httpPort, url);
+      const auth = orthanc.authHeaders();
+      for (let i = 0; i < 20; i++) await get(orthanc.httpPort, url, auth);
       const times = [];
       let total = null;
       for (let i = 0; i < N; i++) {
         const t = process.hrtime.bigint();
-        const r = await get(orthanc.httpPort, url);
+        const r = await get(orthanc.httpPort, url, auth);
         times.push(Number(process.hrtime.bigint() - t) / 1e6);
         if (r.status !== 200) throw new Error(`${url}: HTTP ${r.status} ${r.body}`);
         if (i === 0 && url.startsWith('/api/')) total = JSON.parse(r.body).total;
