@@ -18,11 +18,24 @@ for port in 8042 4242; do
   fi
 done
 mkdir -p data/storage
+# The first start creates the administrator "admin": give it a generated
+# password (kept in data/admin-password, readable by root only) and say it.
+if [ ! -f data/storage/reading-room.db ] && [ -z "${READING_ROOM_ADMIN_PASSWORD:-}" ]; then
+  umask 077
+  openssl rand -base64 18 | tr -d '/+=\n' | head -c 20 > data/admin-password
+  export READING_ROOM_ADMIN_PASSWORD="$(cat data/admin-password)"
+fi
+if [ -f data/admin-password ]; then
+  login="user admin, password $(cat data/admin-password)   (kept in data/admin-password; change it after logging in)"
+else
+  login="user admin (or another user an administrator created)"
+fi
 cat <<MSG
 
   Orthanc Reading Room
   --------------------
   Web app   http://localhost:8042/reading-room/
+  Log in    $login
   REST API  http://localhost:8042/api/dicom/studies
   DICOM     AE title READINGROOM, port 4242, e.g.:
             storescu -aec READINGROOM localhost 4242 path/to/*.dcm
