@@ -127,7 +127,8 @@ test('tokens: none, forged, tampered, expired, not yet valid, garbage and oversi
   }
   for (const header of ['Bearer', 'Basic !!!', 'Basic ' + Buffer.from('admin:wrong').toString('base64'), 'Digest x', 'x'.repeat(7000)]) {
     const r = await orthanc.api('/system', { headers: { Authorization: header } });
-    assert.equal(r.status, 403, `Authorization: ${header.slice(0, 20)}: HTTP ${r.status}`);
+    // Orthanc's HTTP server itself answers 400 to some malformed Basic headers before any filter runs
+    assert.ok([400, 403].includes(r.status), `Authorization: ${header.slice(0, 20)}: HTTP ${r.status}`);
   }
   assert.equal((await orthanc.api('/system')).status, 200, 'Orthanc is still up');
 });
