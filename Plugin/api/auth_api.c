@@ -289,8 +289,16 @@ static OrthancPluginErrorCode on_password(OrthancPluginRestOutput *out, const ch
     rr_http_send_error(ctx, out, 400, "invalid_argument", "give \"currentPassword\" and \"newPassword\" as strings");
   else if ((error = rr_auth_change_password(deps->auth, &id, current, next, err, sizeof(err))) < 0)
     send_failure(out, error, err);
-  else
-    send_ok(out);
+  else {
+    /* every earlier token of the user stops working: answer with a new
+     * session, as login does, so that the caller stays logged in */
+    rr_login_result r;
+    if (rr_auth_login(deps->auth, &r, id.username, next, rr_filter_current_source(), err, sizeof(err)) == 0)
+      send_session(out, &r);
+    else
+      send_ok(out);
+    rr_login_result_dispose(&r);
+  }
   json_object_put(body);
   return OrthancPluginErrorCode_Success;
 }

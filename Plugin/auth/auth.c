@@ -43,6 +43,7 @@ typedef struct token_slot {
   SLOT_HEAD;
   rr_identity id;
   int64_t issued_at;
+  int64_t generation;
   int64_t valid_until;
 } token_slot;
 
@@ -52,6 +53,7 @@ typedef struct user_slot {
   char role[RR_ROLE_SIZE];
   char display_name[128];
   int64_t password_changed_at;
+  int64_t token_generation;
   int64_t fetched_at;
 } user_slot;
 
@@ -390,6 +392,7 @@ static int user_state(rr_auth *a, user_slot *out, const char *username, char *re
   rr_str_copy(u->role, sizeof(u->role), error == 0 ? rec.role : "");
   rr_str_copy(u->display_name, sizeof(u->display_name), error == 0 ? rec.display_name : "");
   u->password_changed_at = error == 0 ? rec.password_changed_at : 0;
+  u->token_generation = error == 0 ? rec.token_generation : 0;
   u->fetched_at = now;
   *out = *u;
   pthread_mutex_unlock(&a->lock);
@@ -471,8 +474,9 @@ static int issue(rr_auth *a, rr_login_result *out, const rr_user_rec *user, char
   int error;
 
   memset(out, 0, sizeof(*out));
-  error = rr_token_issue(&out->token, a->keys, a->cfg->auth_issuer, a->cfg->auth_audience, user->username, user->role,
-                         now_s(), a->cfg->auth_token_lifetime, &claims, err, errsize);
+  error = rr_token_issue_gen(&out->token, a->keys, a->cfg->auth_issuer, a->cfg->auth_audience, user->username,
+                             user->role, user->token_generation, now_s(), a->cfg->auth_token_lifetime, &claims, err,
+                             errsize);
   if (error < 0)
     return error;
   out->expires_at = claims.expires_at;
@@ -609,7 +613,7 @@ static bool cookie_value(char *out, size_t size, const char *header, const char 
   return false;
 }
 
-static int check_user(rr_auth *a, rr_identity *id, int64_t issued_at, char *reason, size_t rsize)
+static int check_user(rr_auth *a, rr_identity *id, int64_t issued_at, int64_t generation, char *reason, size_t rsize)
 {
   user_slot u;
   int error;
@@ -622,7 +626,7 @@ static int check_user(rr_auth *a, rr_identity *id, int64_t issued_at, char *reas
     return rr_fail(reason, rsize, RR_EINVAL, "the user is disabled");
   if (strcmp(u.role, id->role_name) != 0)
     return rr_fail(reason, rsize, RR_EINVAL, "the user's role changed since the token was issued");
-  if (issued_at != 0 && issued_at < u.password_changed_at)
+  if (issued_at != 0 && (issued_at < u.password_changed_at || generation != u.token_generation))
     return rr_fail(reason, rsize, RR_EINVAL, "the password changed since the token was issued");
   rr_str_copy(id->display_name, sizeof(id->display_name), u.display_name);
   return 0;
@@ -642,11 +646,12 @@ static int authenticate_token(rr_auth *a, rr_identity *out, const char *token, r
   pthread_mutex_lock(&a->lock);
   t = slot_find(a->tokens, sizeof(token_slot), TOKEN_CACHE_SIZE, hash);
   if (t != NULL && t->used && t->valid_until > now) {
+    int64_t generation = t->generation;
     *out = t->id;
     issued_at = t->issued_at;
     pthread_mutex_unlock(&a->lock);
     out->method = method;
-    return check_user(a, out, issued_at, reason, rsize);
+    return check_user(a, out, issued_at, generation, reason, rsize);
   }
   pthread_mutex_unlock(&a->lock);
 
@@ -666,12 +671,13 @@ static int authenticate_token(rr_auth *a, rr_identity *out, const char *token, r
   memcpy(out->token_hash, hash, sizeof(hash));
   out->expires_at = claims.expires_at;
   out->method = method;
-  if ((error = check_user(a, out, claims.issued_at, reason, rsize)) < 0)
+  if ((error = check_user(a, out, claims.issued_at, claims.generation, reason, rsize)) < 0)
     return error;
   pthread_mutex_lock(&a->lock);
   t = slot_claim(a->tokens, sizeof(token_slot), TOKEN_CACHE_SIZE, &a->token_count, hash);
   t->id = *out;
   t->issued_at = claims.issued_at;
+  t->generation = claims.generation;
   t->valid_until = claims.expires_at;
   pthread_mutex_unlock(&a->lock);
   return 0;
@@ -704,7 +710,7 @@ static int authenticate_basic(rr_auth *a, rr_identity *out, const char *encoded,
   if (t != NULL && t->used && t->valid_until > now) {
     *out = t->id;
     pthread_mutex_unlock(&a->lock);
-    return check_user(a, out, 0, reason, rsize);
+    return check_user(a, out, 0, 0, reason, rsize);
   }
   pthread_mutex_unlock(&a->lock);
 
@@ -936,6 +942,7 @@ static int set_password(rr_auth *a, rr_user_rec *u, const char *password, char *
     return error;
   /* tokens issued before now stop working (they compare iat) */
   u->password_changed_at = u->updated_at = now_s();
+  u->token_generation++; /* every earlier token of the user stops working */
   u->failed_logins = 0;
   u->locked_until = 0;
   error = rr_store_user_update(a->store, u, err, errsize);

@@ -146,7 +146,13 @@ void rr_filter_decide(rr_filter *f, rr_filter_result *out, const rr_filter_reque
   memset(out, 0, sizeof(*out));
   rr_str_copy(current_source, sizeof(current_source), req->source);
   error = rr_auth_authenticate(f->auth, &out->identity, &cred, reason, sizeof(reason));
-  if (error == RR_ENOTFOUND) {
+  if (error == RR_ENOTFOUND || (error < 0 && req->authorization == NULL)) {
+    /* No credentials, or only a session cookie that no longer holds (logged
+     * out, password changed, expired): anonymous, so that the login page and
+     * the login route still work; the browser cannot drop an HttpOnly cookie
+     * by itself, and login replaces it. */
+    if (error != RR_ENOTFOUND)
+      rr_audit_log(f->audit, "", "", req->source, "auth.refused", req->uri, "denied", reason[0] ? reason : "stale session");
     memset(&out->identity, 0, sizeof(out->identity));
     out->identity.role = RR_ROLE_ANONYMOUS;
   } else if (error < 0) {

@@ -623,6 +623,14 @@ int rr_token_issue(char **out, const rr_token_keys *keys, const char *issuer, co
                    const char *subject, const char *role, int64_t now, int64_t lifetime_seconds,
                    rr_token_claims *claims_out, char *err, size_t errsize)
 {
+  return rr_token_issue_gen(out, keys, issuer, audience, subject, role, 0, now, lifetime_seconds, claims_out, err,
+                            errsize);
+}
+
+int rr_token_issue_gen(char **out, const rr_token_keys *keys, const char *issuer, const char *audience,
+                       const char *subject, const char *role, int64_t generation, int64_t now,
+                       int64_t lifetime_seconds, rr_token_claims *claims_out, char *err, size_t errsize)
+{
   rr_token_claims claims;
   unsigned char rnd[16];
   jwt_t *jwt = NULL;
@@ -660,6 +668,9 @@ int rr_token_issue(char **out, const rr_token_keys *keys, const char *issuer, co
   rr_str_copy(claims.role, sizeof(claims.role), role);
   claims.issued_at = claims.not_before = now;
   claims.expires_at = now + lifetime_seconds;
+  if (generation < 0 || generation > 2147483647)
+    return rr_fail(err, errsize, RR_EINVAL, "the token generation is out of range");
+  claims.generation = generation;
 
   if ((rc = jwt_new(&jwt)) != 0) {
     error = rr_fail(err, errsize, from_errno(rc), "cannot create the token (libjwt: %s)", strerror(rc));
@@ -671,7 +682,8 @@ int rr_token_issue(char **out, const rr_token_keys *keys, const char *issuer, co
       (rc = jwt_add_grant(jwt, "jti", claims.jti)) != 0 ||
       (rc = jwt_add_grant_int(jwt, "iat", (long)claims.issued_at)) != 0 ||
       (rc = jwt_add_grant_int(jwt, "nbf", (long)claims.not_before)) != 0 ||
-      (rc = jwt_add_grant_int(jwt, "exp", (long)claims.expires_at)) != 0) {
+      (rc = jwt_add_grant_int(jwt, "exp", (long)claims.expires_at)) != 0 ||
+      (generation > 0 && (rc = jwt_add_grant_int(jwt, "gen", (long)generation)) != 0)) {
     error = rr_fail(err, errsize, from_errno(rc), "cannot fill the token (libjwt: %s)", strerror(rc));
     goto out;
   }
@@ -876,6 +888,18 @@ int rr_token_verify(rr_token_claims *out, const rr_token_keys *keys, const char 
     error = rr_fail(err, errsize, RR_EINVAL, "the token's id (jti) is missing, empty or longer than %zu bytes",
                     sizeof(c.jti) - 1);
     goto out;
+  }
+  {
+    /* the user's token generation (optional; absent = 0) */
+    json_object *g;
+    if (json_object_object_get_ex(payload, "gen", &g)) {
+      if (!json_object_is_type(g, json_type_int) || json_object_get_int64(g) < 0 ||
+          json_object_get_int64(g) > 2147483647) {
+        error = rr_fail(err, errsize, RR_EINVAL, "the token's generation (gen) is not a small whole number");
+        goto out;
+      }
+      c.generation = json_object_get_int64(g);
+    }
   }
   rr_str_copy(c.subject, sizeof(c.subject), sub);
   rr_str_copy(c.role, sizeof(c.role), role);

@@ -40,6 +40,7 @@ typedef struct rr_token_claims {
   char role[32];     /* role: 1..31 bytes */
   char jti[64];      /* jti: 1..63 bytes (ours: 32 hex digits) */
   int64_t issued_at, not_before, expires_at; /* seconds since the epoch; 0 = absent (iat/nbf are optional) */
+  int64_t generation; /* gen: the user's token generation when issued (0 = absent) */
 } rr_token_claims;
 
 /* HS256 keys from a secret of RR_TOKEN_SECRET_MIN..RR_TOKEN_SECRET_MAX bytes. */
@@ -79,6 +80,13 @@ int rr_token_secret_load_or_create(unsigned char *out, size_t outsize, size_t *o
 int rr_token_issue(char **out, const rr_token_keys *keys, const char *issuer, const char *audience,
                    const char *subject, const char *role, int64_t now, int64_t lifetime_seconds,
                    rr_token_claims *claims_out, char *err, size_t errsize);
+
+/* The same with a "gen" claim: the user's token generation, which the
+ * caller bumps to invalidate every earlier token of the user (0..2^31-1;
+ * 0 adds no claim). */
+int rr_token_issue_gen(char **out, const rr_token_keys *keys, const char *issuer, const char *audience,
+                       const char *subject, const char *role, int64_t generation, int64_t now,
+                       int64_t lifetime_seconds, rr_token_claims *claims_out, char *err, size_t errsize);
 
 /* Verify a token at time `now` with `leeway_seconds` (0..3600) of clock
  * skew allowed. Checks, in order: length (<= RR_TOKEN_MAX_BYTES), three

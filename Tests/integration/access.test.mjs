@@ -186,6 +186,33 @@ test('a disabled user, a changed role and a logout stop live tokens at once; rev
   assert.equal((await as(tokens.radiologist, '/api/auth/me')).status, 200, 'other tokens survive a restart');
 });
 
+test('a stale session cookie does not lock its browser out of the login page', async () => {
+  const l = await orthanc.login('rad', PASSWORD);
+  const cookie = l.cookies.map((c) => c.split(';')[0]).join('; ');
+  const out = await orthanc.api('/api/auth/logout', { method: 'POST', auth: false, headers: { Cookie: cookie, 'X-CSRF-Token': l.csrfToken } });
+  assert.equal(out.status, 200);
+  assert.match([].concat(out.headers['set-cookie']).join('\n'), /rr_session=; .*Max-Age=0/, 'logout clears the cookie');
+  // the browser may still send the revoked cookie
+  const page = await orthanc.api('/reading-room/index.html', { auth: false, headers: { Cookie: cookie } });
+  assert.notEqual(page.status, 403, 'the app still loads');
+  assert.equal((await orthanc.api('/api/dicom/studies', { auth: false, headers: { Cookie: cookie } })).status, 403, 'but no data');
+  const again = await httpRequest(`${orthanc.baseUrl}/api/auth/login`, { method: 'POST', body: { username: 'rad', password: PASSWORD }, headers: { Cookie: cookie } });
+  assert.equal(again.status, 200, 'login works with the stale cookie');
+});
+
+test('changing one\'s own password answers a new session; the old token stops working', async () => {
+  await orthanc.createUser({ username: 'changer', password: PASSWORD, role: 'radiologist' });
+  const old = (await orthanc.login('changer', PASSWORD)).token;
+  await new Promise((r) => setTimeout(r, 1100)); // tokens carry whole seconds
+  const r = await as(old, '/api/auth/password', { method: 'PUT', body: { currentPassword: PASSWORD, newPassword: 'Another-Good-Pass-77' } });
+  assert.equal(r.status, 200, r.text);
+  assert.ok(r.json.token, 'a new token');
+  assert.equal((await as(r.json.token, '/api/auth/me')).status, 200);
+  assert.equal((await as(old, '/api/auth/me')).status, 403);
+  const wrong = await as(r.json.token, '/api/auth/password', { method: 'PUT', body: { currentPassword: 'nope', newPassword: 'Yet-Another-Pass-88' } });
+  assert.equal(wrong.status, 400);
+});
+
 test('brute force: the account locks; the answer never tells whether a user exists', async () => {
   await orthanc.createUser({ username: 'victim', password: PASSWORD, role: 'physician' });
   const unknown = await orthanc.login('nobody-here', 'wrong-password-1');
