@@ -109,6 +109,13 @@ export function encodeQueryComponent(value: string): string {
     .replace(/%(2C|3F|3A|2F|40|24|3B)/gi, (m) => decodeURIComponent(m));
 }
 
+/** Orthanc's own root (for /instances, /app/explorer.html) from <meta name="rr-orthanc-root">, "/" when absent. */
+export function orthancRoot(doc: Document | undefined = globalThis.document): string {
+  const value = doc?.querySelector('meta[name="rr-orthanc-root"]')?.getAttribute('content')?.trim();
+  const root = value ? value : '/';
+  return root.endsWith('/') ? root : `${root}/`;
+}
+
 /** Builds the query string of a StudyQuery, skipping empty values. */
 export function studyQueryString(query: StudyQuery): string {
   const parts: string[] = [];
@@ -120,11 +127,11 @@ export function studyQueryString(query: StudyQuery): string {
   return parts.join('&');
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function errorFromBody(status: number, statusText: string, body: unknown): ApiError {
+export function errorFromBody(status: number, statusText: string, body: unknown): ApiError {
   if (isRecord(body) && isRecord(body.error)) {
     const code = typeof body.error.code === 'string' ? body.error.code : 'error';
     const message = typeof body.error.message === 'string' ? body.error.message : `HTTP ${status}`;
@@ -135,37 +142,114 @@ function errorFromBody(status: number, statusText: string, body: unknown): ApiEr
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
+/** Methods that change state: they carry the X-CSRF-Token header. */
+export const STATE_CHANGING_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'DELETE', 'PATCH']);
+
+export const CSRF_HEADER = 'X-CSRF-Token';
+
+/** Session hooks installed by the session (see session.ts). */
+export interface ApiHooks {
+  /** CSRF token sent with state-changing requests (null: none known). */
+  csrfToken?(): string | null;
+  /**
+   * A request answered 403 with an empty body: resolves true when the session is over (the app then
+   * shows the login page), false when the user is logged in but not allowed this request.
+   */
+  onEmpty403?(): Promise<boolean>;
+}
+
+export interface RequestOptions {
+  /** Sent as JSON. */
+  body?: unknown;
+  signal?: AbortSignal;
+  /** Answer 403-with-empty-body as an ApiError without asking the session hook (auth endpoints). */
+  raw403?: boolean;
+  /** Accept an empty (or non-object) 2xx body: resolves null then. */
+  allowEmpty?: boolean;
+}
+
+/** code of the ApiError thrown when the session is over (403 with an empty body). */
+export const SESSION_ENDED = 'session_ended';
+/** code of the ApiError thrown for 403 with an empty body while the session is still valid. */
+export const FORBIDDEN = 'forbidden';
+
+export function isSessionEnded(err: unknown): boolean {
+  return err instanceof ApiError && err.code === SESSION_ENDED;
+}
+
 export class Api {
   readonly root: string;
   private readonly fetchFn: FetchLike;
+  private hooks: ApiHooks;
 
-  constructor(root: string = apiRoot(), fetchFn: FetchLike = (input, init) => fetch(input, init)) {
+  constructor(root: string = apiRoot(), fetchFn: FetchLike = (input, init) => fetch(input, init), hooks: ApiHooks = {}) {
     this.root = root.endsWith('/') ? root : `${root}/`;
     this.fetchFn = fetchFn;
+    this.hooks = hooks;
   }
 
-  /** GET a JSON document below the API root; rejects with ApiError. */
-  async getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+  setHooks(hooks: ApiHooks): void {
+    this.hooks = hooks;
+  }
+
+  /** Headers of a request: Accept, JSON content type, and the CSRF token for state-changing methods. */
+  headersFor(method: string, hasBody: boolean): Record<string, string> {
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    if (hasBody) headers['Content-Type'] = 'application/json';
+    if (STATE_CHANGING_METHODS.has(method.toUpperCase())) {
+      const token = this.hooks.csrfToken?.();
+      if (token) headers[CSRF_HEADER] = token;
+    }
+    return headers;
+  }
+
+  /** 403 with an empty body: "not logged in / session over", unless the session says otherwise. */
+  async empty403(raw = false): Promise<ApiError> {
+    const ended = raw || !this.hooks.onEmpty403 ? true : await this.hooks.onEmpty403();
+    return ended
+      ? new ApiError(403, SESSION_ENDED, 'Your session has ended. Please log in again.')
+      : new ApiError(403, FORBIDDEN, 'You are not allowed to do this.');
+  }
+
+  /** Any request below the API root; JSON in and out. Rejects with ApiError (or AbortError). */
+  async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const hasBody = opts.body !== undefined;
     let response: Response;
+    let text: string;
     try {
       response = await this.fetchFn(this.root + path, {
-        headers: { Accept: 'application/json' },
-        ...(signal ? { signal } : {}),
+        method,
+        headers: this.headersFor(method, hasBody),
+        credentials: 'same-origin',
+        ...(hasBody ? { body: JSON.stringify(opts.body) } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
       });
+      text = await response.text();
     } catch (err) {
       if (err instanceof DOMException && err.name === 'AbortError') throw err;
       const detail = err instanceof Error ? err.message : String(err);
       throw new ApiError(0, 'network', `Network error: ${detail}`);
     }
     let body: unknown = null;
-    try {
-      body = (await response.json()) as unknown;
-    } catch {
-      body = null;
+    if (text.trim() !== '') {
+      try {
+        body = JSON.parse(text) as unknown;
+      } catch {
+        body = null;
+      }
     }
+    if (response.status === 403 && text.trim() === '') throw await this.empty403(opts.raw403 === true);
     if (!response.ok) throw errorFromBody(response.status, response.statusText, body);
-    if (!isRecord(body)) throw new ApiError(response.status, 'bad_response', 'Unexpected answer from the server');
+    if (!isRecord(body)) {
+      if (opts.allowEmpty) return null as T;
+      throw new ApiError(response.status, 'bad_response', 'Unexpected answer from the server');
+    }
     return body as T;
+  }
+
+  /** GET a JSON document below the API root; rejects with ApiError. */
+  getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+    return this.request<T>('GET', path, signal ? { signal } : {});
   }
 
   listStudies(query: StudyQuery, signal?: AbortSignal): Promise<StudyList> {

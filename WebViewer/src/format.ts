@@ -74,3 +74,25 @@ export function formatModalities(modalities: readonly string[] | null | undefine
 export function formatCounts(series: number, instances: number): string {
   return `${series} / ${instances}`;
 }
+
+/** ISO-8601 instant -> local "YYYY-MM-DD HH:MM:SS" (audit records). */
+export function formatInstantSeconds(iso: string | null | undefined): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return `${formatInstant(iso)}:${String(d.getSeconds()).padStart(2, '0')}`;
+}
+
+/** Byte count -> "512 B", "1.4 KB", "12.0 MB". */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return '';
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}

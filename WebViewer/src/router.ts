@@ -1,8 +1,12 @@
-// Hash router: "#/" (worklist, optional "?query") and "#/studies/<StudyInstanceUID>".
+// Hash router: "#/" (worklist, optional "?query"), "#/studies/<StudyInstanceUID>", "#/upload", "#/users",
+// "#/audit" (optional "?query").
 
 export type Route =
   | { name: 'worklist'; query: string }
   | { name: 'study'; uid: string }
+  | { name: 'upload' }
+  | { name: 'users' }
+  | { name: 'audit'; query: string }
   | { name: 'notFound'; path: string };
 
 export function parseHash(hash: string): Route {
@@ -11,6 +15,10 @@ export function parseHash(hash: string): Route {
   const path = q >= 0 ? raw.slice(0, q) : raw;
   const query = q >= 0 ? raw.slice(q + 1) : '';
   if (path === '' || path === '/') return { name: 'worklist', query };
+  const page = path.replace(/\/+$/, '');
+  if (page === '/upload') return { name: 'upload' };
+  if (page === '/users') return { name: 'users' };
+  if (page === '/audit') return { name: 'audit', query };
   const m = /^\/studies\/([^/]+)\/?$/.exec(path);
   if (m?.[1]) {
     try {
@@ -41,6 +49,11 @@ export function rememberWorklistHash(hash: string): void {
 
 export function lastWorklistHash(): string {
   return lastWorklist;
+}
+
+/** Forgets navigation state (logout). */
+export function resetNavigation(): void {
+  lastWorklist = '#/';
 }
 
 /** Replaces the current hash without adding a history entry nor firing hashchange. */

@@ -88,7 +88,6 @@ export function mountStudy(opts: StudyOptions): Page {
     h(
       'header',
       { class: 'topbar' },
-      h('a', { class: 'brand', attrs: { href: '#/' } }, h('span', { class: 'brand-mark', attrs: { 'aria-hidden': 'true' } }), 'Reading Room'),
       h('a', { class: 'btn back', attrs: { href: lastWorklistHash() }, text: '← Worklist' }),
     ),
     content,

@@ -85,6 +85,8 @@ export interface WorklistOptions {
   /** Query part of the hash ("q=..&page=2"). */
   query: string;
   navigate(hash: string): void;
+  /** Rows open the study page (default true; false for roles without study pages). */
+  openStudies?: boolean;
   refreshMs?: number;
   debounceMs?: number;
 }
@@ -93,6 +95,7 @@ export function mountWorklist(opts: WorklistOptions): Page {
   const doc = document;
   const refreshMs = opts.refreshMs ?? 10_000;
   const debounceMs = opts.debounceMs ?? 300;
+  const canOpen = opts.openStudies !== false;
 
   let state: WorklistState = parseState(opts.query);
   let list: StudyList | null = null;
@@ -256,11 +259,10 @@ export function mountWorklist(opts: WorklistOptions): Page {
 
   const el = h(
     'div',
-    { class: 'page worklist-page' },
+    { class: `page worklist-page${canOpen ? '' : ' no-open'}` },
     h(
       'header',
       { class: 'topbar' },
-      h('a', { class: 'brand', attrs: { href: '#/' } }, h('span', { class: 'brand-mark', attrs: { 'aria-hidden': 'true' } }), 'Reading Room'),
       search,
       h('div', { class: 'topbar-right' }, summary, updated, refreshBtn),
     ),
@@ -364,6 +366,7 @@ export function mountWorklist(opts: WorklistOptions): Page {
   }
 
   function open(row: HTMLTableRowElement): void {
+    if (!canOpen) return;
     const uid = row.dataset.uid;
     if (uid) opts.navigate(studyHash(uid));
   }

@@ -1,0 +1,187 @@
+// The application: session state -> login page, or the shell with the pages the role may use.
+import { orthancRoot, type Api } from './api';
+import { mountAudit } from './audit';
+import { h } from './dom';
+import { mountLogin } from './login';
+import { openChangePasswordDialog } from './password';
+import { OPEN_MODE, canAccess, type Section } from './roles';
+import { replaceHash, resetNavigation, startRouter, type Page, type Route } from './router';
+import type { Session, SessionState, User } from './session';
+import { createShell, type Shell } from './shell';
+import { mountStudy } from './study';
+import { mountUpload } from './upload';
+import { UploadQueue, xhrSender } from './upload-queue';
+import { mountUsers } from './users';
+import { mountWorklist } from './worklist';
+
+export interface AppOptions {
+  api: Api;
+  session: Session;
+  /** Orthanc's root ("/"): /instances for uploads, /app/explorer.html. */
+  orthancRoot?: string;
+  /** Creates the upload queue of a session (tests replace the sender). */
+  uploadQueue?(): UploadQueue;
+}
+
+function sectionOf(route: Route): Section | null {
+  return route.name === 'notFound' ? null : route.name;
+}
+
+function statePage(...children: (Node | string)[]): Page {
+  return { el: h('div', { class: 'page' }, h('div', { class: 'state' }, ...children)), destroy: () => undefined };
+}
+
+function notFound(path: string): Page {
+  return statePage(h('strong', { text: 'Page not found: ' }), h('code', { text: path }), ' ', h('a', { class: 'btn', attrs: { href: '#/' }, text: 'Worklist' }));
+}
+
+function notAllowed(): Page {
+  return statePage(h('strong', { text: 'This page is not available for your role.' }), ' ', h('a', { class: 'btn', attrs: { href: '#/' }, text: 'Worklist' }));
+}
+
+/** Removes dialogs left open (a session that ends while one is shown). */
+function closeDialogs(doc: Document): void {
+  for (const d of Array.from(doc.querySelectorAll('dialog.dialog'))) d.remove();
+}
+
+export function startApp(root: HTMLElement, opts: AppOptions): () => void {
+  const { api, session } = opts;
+  const doc = root.ownerDocument;
+  const base = opts.orthancRoot ?? orthancRoot(doc);
+  const newQueue =
+    opts.uploadQueue ??
+    ((): UploadQueue => new UploadQueue(xhrSender(`${base}instances`, () => session.csrfToken()), { onEmpty403: () => session.confirmEnded() }));
+
+  let page: Page | null = null; // login / boot pages
+  let stopRouter: (() => void) | null = null;
+  let shell: Shell | null = null;
+  /** Who the shell was built for ("open" or "username role"). */
+  let shellKey = '';
+  let queue: UploadQueue | null = null;
+  let queueOwner = '';
+
+  const unmountAll = (): void => {
+    stopRouter?.();
+    stopRouter = null;
+    shell = null;
+    shellKey = '';
+    page?.destroy();
+    page = null;
+    closeDialogs(doc);
+  };
+
+  const show = (p: Page): void => {
+    unmountAll();
+    page = p;
+    root.replaceChildren(p.el);
+  };
+
+  const uploadQueue = (user: User | null): UploadQueue => {
+    const owner = user?.username ?? OPEN_MODE;
+    if (!queue || queueOwner !== owner) {
+      queue?.cancel();
+      queue = newQueue();
+      queueOwner = owner;
+    }
+    return queue;
+  };
+
+  const mountRoute = (route: Route, role: string, user: User | null): Page => {
+    const section = sectionOf(route);
+    shell?.setActive(section);
+    if (section && !canAccess(role, section)) return notAllowed();
+    switch (route.name) {
+      case 'worklist':
+        return mountWorklist({
+          api,
+          query: route.query,
+          navigate: (hash) => (location.hash = hash),
+          openStudies: canAccess(role, 'study'),
+        });
+      case 'study':
+        return mountStudy({ api, uid: route.uid });
+      case 'upload':
+        return mountUpload({ queue: uploadQueue(user) });
+      case 'users':
+        return mountUsers({ api, self: user?.username ?? '' });
+      case 'audit':
+        return mountAudit({ api, query: route.query });
+      case 'notFound':
+        return notFound(route.path);
+    }
+  };
+
+  const showApp = (user: User | null): void => {
+    const role = user ? user.role : OPEN_MODE;
+    const key = user ? `${user.username}\n${user.role}\n${user.displayName}` : OPEN_MODE;
+    if (shell && key === shellKey) return; // a refresh of the same session
+    unmountAll();
+    shellKey = key;
+    const s = createShell(doc, {
+      user,
+      role,
+      explorerHref: `${base}app/explorer.html`,
+      onChangePassword: () => {
+        if (!user) return;
+        openChangePasswordDialog(doc, {
+          username: user.username,
+          change: (current, next) => session.changePassword(current, next),
+          done: () => flash(s, 'Password changed.'),
+        });
+      },
+      onLogout: () => void session.logout(),
+    });
+    shell = s;
+    root.replaceChildren(s.el);
+    stopRouter = startRouter(s.outlet, (route) => mountRoute(route, role, user));
+  };
+
+  const render = (state: SessionState): void => {
+    switch (state.status) {
+      case 'unknown':
+        if (!shell) show(statePage(h('span', { class: 'spinner', attrs: { 'aria-hidden': 'true' } }), 'Loading…'));
+        return;
+      case 'error':
+        show(
+          statePage(
+            h('div', { class: 'error', attrs: { role: 'alert' } }, h('strong', { text: 'Cannot reach the Reading Room: ' }), h('span', { class: 'error-message', text: state.message })),
+            h('button', { class: 'btn', attrs: { type: 'button' }, text: 'Retry', on: { click: () => void session.init() } }),
+          ),
+        );
+        return;
+      case 'anonymous':
+        if (state.reason === 'logout') {
+          // explicit logout: forget everything of the previous user, including the route
+          queue?.cancel();
+          queue = null;
+          queueOwner = '';
+          resetNavigation();
+          if (location.hash && location.hash !== '#/') replaceHash('#/');
+        }
+        show(mountLogin({ reason: state.reason, login: (u, p) => session.login(u, p) }));
+        return;
+      case 'authenticated':
+        showApp(state.user);
+        return;
+      case 'open':
+        showApp(null);
+        return;
+    }
+  };
+
+  const unsubscribe = session.subscribe(render);
+  render(session.state);
+  if (session.state.status === 'unknown') void session.init();
+  return () => {
+    unsubscribe();
+    unmountAll();
+    queue?.cancel();
+  };
+}
+
+/** A short confirmation under the app bar. */
+function flash(shell: Shell, text: string): void {
+  const note = h('div', { class: 'flash', attrs: { role: 'status', 'data-kind': 'ok' }, text });
+  shell.el.insertBefore(note, shell.outlet);
+  setTimeout(() => note.remove(), 4000);
+}

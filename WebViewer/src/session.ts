@@ -1,0 +1,275 @@
+// Session state machine (cookie-based login of the plugin's access control).
+//
+//   unknown --init()--> authenticated | anonymous | open (server without access control) | error
+//   anonymous --login()--> authenticated --refresh timer--> authenticated (renewed)
+//   authenticated --logout()--> anonymous('logout');  any 403 with an empty body --> anonymous('expired')
+//
+// The session token lives in an HttpOnly cookie the app never sees. The CSRF token is kept in memory
+// (answer of login / me / refresh), with the readable rr_csrf cookie as fallback.
+import { ApiError, SESSION_ENDED, isRecord, type Api } from './api';
+
+/** The logged-in user (strings untrusted: display with textContent only). */
+export interface User {
+  username: string;
+  displayName: string;
+  role: string;
+}
+
+/** Answer of POST auth/login, POST auth/refresh and GET auth/me. */
+export interface SessionInfo {
+  user: User;
+  expiresAt: string;
+  csrfToken: string;
+}
+
+export type LoggedOutReason = 'initial' | 'expired' | 'logout';
+
+export type SessionState =
+  | { status: 'unknown' }
+  | { status: 'anonymous'; reason: LoggedOutReason }
+  | { status: 'authenticated'; user: User; expiresAt: number }
+  | { status: 'open' }
+  | { status: 'error'; message: string };
+
+export const CSRF_COOKIE = 'rr_csrf';
+
+/** Value of a cookie readable by scripts, null when absent. */
+export function readCookie(name: string, doc: Document | undefined = globalThis.document): string | null {
+  const all = doc?.cookie ?? '';
+  for (const part of all.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() !== name) continue;
+    const value = part.slice(eq + 1).trim();
+    try {
+      return decodeURIComponent(value);
+    } catch {
+      return value;
+    }
+  }
+  return null;
+}
+
+function parseUser(value: unknown): User | null {
+  if (!isRecord(value) || typeof value.username !== 'string' || typeof value.role !== 'string') return null;
+  return {
+    username: value.username,
+    displayName: typeof value.displayName === 'string' ? value.displayName : '',
+    role: value.role,
+  };
+}
+
+/** Validates a login / me / refresh answer. */
+export function parseSessionInfo(body: unknown): SessionInfo | null {
+  if (!isRecord(body)) return null;
+  const user = parseUser(body.user);
+  if (!user) return null;
+  return {
+    user,
+    expiresAt: typeof body.expiresAt === 'string' ? body.expiresAt : '',
+    csrfToken: typeof body.csrfToken === 'string' ? body.csrfToken : '',
+  };
+}
+
+export interface SessionOptions {
+  /** Renew when less than this remains (default 10 minutes). */
+  refreshMarginMs?: number;
+  /** Never renew more often than this (default 30 s): guards against short server session lengths. */
+  minRefreshIntervalMs?: number;
+  /** Retry delay of a refresh that failed for another reason than the session being over (default 60 s). */
+  retryMs?: number;
+  now?: () => number;
+  doc?: Document;
+}
+
+const MAX_TIMEOUT = 2_147_483_647;
+
+export class Session {
+  private readonly api: Api;
+  private readonly margin: number;
+  private readonly minInterval: number;
+  private readonly retryMs: number;
+  private readonly now: () => number;
+  private readonly doc: Document | undefined;
+  private current: SessionState = { status: 'unknown' };
+  private csrf: string | null = null;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private lastRefresh = -Infinity;
+  private checking: Promise<boolean> | null = null;
+  private readonly listeners = new Set<(state: SessionState) => void>();
+
+  constructor(api: Api, opts: SessionOptions = {}) {
+    this.api = api;
+    this.margin = opts.refreshMarginMs ?? 10 * 60_000;
+    this.minInterval = opts.minRefreshIntervalMs ?? 30_000;
+    this.retryMs = opts.retryMs ?? 60_000;
+    this.now = opts.now ?? (() => Date.now());
+    this.doc = opts.doc ?? globalThis.document;
+    api.setHooks({ csrfToken: () => this.csrfToken(), onEmpty403: () => this.confirmEnded() });
+  }
+
+  get state(): SessionState {
+    return this.current;
+  }
+
+  /** The logged-in user, null when not logged in (or in open mode). */
+  get user(): User | null {
+    return this.current.status === 'authenticated' ? this.current.user : null;
+  }
+
+  /** CSRF token for state-changing requests: from the last session answer, else the rr_csrf cookie. */
+  csrfToken(): string | null {
+    return this.csrf || readCookie(CSRF_COOKIE, this.doc);
+  }
+
+  /** true while a refresh is scheduled. */
+  get refreshScheduled(): boolean {
+    return this.timer !== undefined;
+  }
+
+  subscribe(listener: (state: SessionState) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private set(state: SessionState): void {
+    this.current = state;
+    for (const listener of [...this.listeners]) listener(state);
+  }
+
+  /** Asks the server who is logged in (GET auth/me). */
+  async init(): Promise<SessionState> {
+    this.set({ status: 'unknown' });
+    try {
+      const body = await this.api.request<unknown>('GET', 'auth/me', { raw403: true });
+      const info = parseSessionInfo(body);
+      if (!info) throw new ApiError(200, 'bad_response', 'Unexpected answer from the server');
+      this.apply(info);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 403) this.end('initial');
+      else if (err instanceof ApiError && err.status === 404) this.set({ status: 'open' });
+      else this.set({ status: 'error', message: err instanceof Error ? err.message : String(err) });
+    }
+    return this.current;
+  }
+
+  /** POST auth/login. Rejects with ApiError (message from the server) on failure. */
+  async login(username: string, password: string): Promise<User> {
+    let body: unknown;
+    try {
+      body = await this.api.request<unknown>('POST', 'auth/login', { body: { username, password }, raw403: true });
+    } catch (err) {
+      // 403 without a body: no message to show
+      if (err instanceof ApiError && err.code === SESSION_ENDED) throw new ApiError(403, 'login_failed', 'Login failed.');
+      throw err;
+    }
+    const info = parseSessionInfo(body);
+    if (!info) throw new ApiError(200, 'bad_response', 'Unexpected answer from the server');
+    this.apply(info);
+    return info.user;
+  }
+
+  /** POST auth/refresh; a refresh the server refuses ends the session. */
+  async refresh(): Promise<void> {
+    if (this.current.status !== 'authenticated') return;
+    this.clearTimer();
+    this.lastRefresh = this.now();
+    try {
+      const info = parseSessionInfo(await this.api.request<unknown>('POST', 'auth/refresh', { raw403: true }));
+      if (!info) throw new ApiError(200, 'bad_response', 'Unexpected answer from the server');
+      if (this.current.status === 'authenticated') this.apply(info);
+    } catch (err) {
+      if (this.current.status !== 'authenticated') return;
+      if (err instanceof ApiError && (err.status === 403 || err.status === 401)) this.end('expired');
+      else this.schedule(this.retryMs);
+    }
+  }
+
+  /** POST auth/logout, then forget everything (even when the server could not be reached). */
+  async logout(): Promise<void> {
+    this.clearTimer();
+    try {
+      await this.api.request<unknown>('POST', 'auth/logout', { raw403: true, allowEmpty: true });
+    } catch {
+      // the local state is cleared anyway
+    }
+    this.end('logout');
+  }
+
+  /**
+   * PUT auth/password. Rejects with ApiError (policy failures: 400 with a message). The server revokes the
+   * tokens issued before the change, this session's included: log in again with the new password (kept
+   * only for this call), or show the login page if that fails.
+   */
+  async changePassword(currentPassword: string, newPassword: string): Promise<void> {
+    const body = await this.api.request<unknown>('PUT', 'auth/password', { body: { currentPassword, newPassword }, allowEmpty: true });
+    const renewed = parseSessionInfo(body);
+    if (renewed) {
+      this.apply(renewed); // the server answered with a new session (as login does)
+      return;
+    }
+    const username = this.user?.username;
+    if (!username) return;
+    try {
+      await this.login(username, newPassword);
+    } catch {
+      this.end('expired');
+    }
+  }
+
+  /**
+   * Hook for a 403 with an empty body on any other request: asks GET auth/me whether the session is still
+   * valid. Resolves true (and shows the login page) when it is over. Concurrent calls share one check.
+   */
+  confirmEnded(): Promise<boolean> {
+    if (this.current.status !== 'authenticated') return Promise.resolve(this.current.status !== 'open');
+    this.checking ??= (async () => {
+      try {
+        const info = parseSessionInfo(await this.api.request<unknown>('GET', 'auth/me', { raw403: true }));
+        if (info && this.current.status === 'authenticated') this.apply(info);
+        return false;
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 403) {
+          this.end('expired');
+          return true;
+        }
+        return false;
+      } finally {
+        this.checking = null;
+      }
+    })();
+    return this.checking;
+  }
+
+  private apply(info: SessionInfo): void {
+    this.csrf = info.csrfToken || null;
+    const expiresAt = Date.parse(info.expiresAt);
+    this.set({ status: 'authenticated', user: info.user, expiresAt });
+    this.clearTimer();
+    if (Number.isNaN(expiresAt)) return;
+    const due = expiresAt - this.margin - this.now();
+    const sinceLast = this.now() - this.lastRefresh;
+    this.schedule(Math.max(due, this.minInterval - sinceLast, 0));
+  }
+
+  private schedule(delay: number): void {
+    this.clearTimer();
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.refresh();
+    }, Math.min(delay, MAX_TIMEOUT));
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Forgets the session (timer, CSRF token, user) and shows the login page. */
+  private end(reason: LoggedOutReason): void {
+    this.clearTimer();
+    this.csrf = null;
+    this.lastRefresh = -Infinity;
+    this.set({ status: 'anonymous', reason });
+  }
+}
