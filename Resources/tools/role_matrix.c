@@ -1,9 +1,12 @@
 /*
  * role_matrix - print the role matrix (Plugin/auth/matrix.c) as the
- * Markdown table of README.md, so that the README is made from the code.
+ * Markdown table of README.md, so that the README is made from the code,
+ * or as JSON for the integration test that replays it against Orthanc.
  *   role_matrix > table.md
+ *   role_matrix --json > rules.json
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "auth/matrix.h"
 
@@ -12,9 +15,27 @@ static const char *mark(unsigned roles, unsigned role)
   return (roles & role) ? "✓" : "";
 }
 
-int main(void)
+static int print_json(void)
 {
   size_t i, n = rr_matrix_rule_count();
+
+  printf("[\n");
+  for (i = 0; i < n; i++) {
+    const rr_matrix_rule *r = rr_matrix_rule_at(i);
+    /* patterns hold no '"' or '\\' (rr_matrix_new refuses them) */
+    printf("  {\"methods\": %u, \"pattern\": \"%s\", \"roles\": %u, \"flags\": %u}%s\n", r->methods, r->pattern,
+           r->roles, r->flags, i + 1 < n ? "," : "");
+  }
+  printf("]\n");
+  return 0;
+}
+
+int main(int argc, char **argv)
+{
+  size_t i, n = rr_matrix_rule_count();
+
+  if (argc > 1 && strcmp(argv[1], "--json") == 0)
+    return print_json();
 
   printf("| methods | route | admin | radiologist | technician | physician | anonymous | notes |\n");
   printf("|---|---|:-:|:-:|:-:|:-:|:-:|---|\n");

@@ -271,3 +271,16 @@ test('users: policy and validation errors are clear', async () => {
   const me = await as(tokens.admin2, '/api/users/admin2', { method: 'PUT', body: { role: 'radiologist' } });
   assert.equal(me.status, 400, 'the last enabled administrator cannot be demoted');
 });
+
+test('the plugin refuses to start where access control would be ineffective or unreachable', async () => {
+  for (const [config, readingRoom, message] of [
+    [{ AuthenticationEnabled: true }, {}, /"AuthenticationEnabled" is true/],
+    [{ RemoteAccessAllowed: true, AuthenticationEnabled: undefined }, {}, /"AuthenticationEnabled" is not set/],
+    [{ RemoteAccessAllowed: true }, { Auth: { Enable: false } }, /every study would be open to the network/],
+  ]) {
+    await assert.rejects(startOrthanc({ config, readingRoom }), (e) => {
+      assert.match(e.message, message);
+      return true;
+    });
+  }
+});
