@@ -170,4 +170,48 @@ typedef struct rr_audit_filter {
   uint32_t limit;
 } rr_audit_filter;
 
+/* ---- AI analyses ---- */
+
+#define RR_AI_ID_SIZE 33 /* 32 hex digits */
+
+/* One analysis. Long texts are malloc'd (NULL reads as ""); release them
+ * with rr_ai_analysis_dispose (store.h). */
+typedef struct rr_ai_analysis {
+  char id[RR_AI_ID_SIZE];
+  char study_uid[RR_UID_SIZE];
+  char orthanc_study_id[RR_OID_SIZE];
+  char provider[32];
+  char model_requested[128];
+  char model_version[128];
+  char status[24];        /* queued, running, completed, invalid, blocked, safety, truncated, refused, failed, cancelled */
+  char requested_by[RR_USERNAME_SIZE];
+  int64_t requested_at, started_at, finished_at;
+  int64_t attempts;
+  char *summary;
+  char *findings_json;    /* validated findings (JSON text) */
+  bool has_ai_confidence;
+  double ai_confidence;
+  char *images_json;      /* [{"sopInstanceUid","frame","sha256"}] */
+  char prompt_version[32];
+  char schema_version[32];
+  int64_t prompt_tokens, completion_tokens, latency_ms;
+  double cost;
+  char *error;
+  char *raw_text;         /* the model's answer when it did not validate */
+  char review_status[16]; /* pending, confirmed, rejected, modified */
+  char reviewed_by[RR_USERNAME_SIZE];
+  int64_t reviewed_at;
+  char *radiologist_notes;
+} rr_ai_analysis;
+
+typedef struct rr_ai_review {
+  int64_t seq;
+  char analysis_id[RR_AI_ID_SIZE];
+  int64_t at;
+  char reviewer[RR_USERNAME_SIZE];
+  char review_status[16];
+  char *notes;
+  char *feedback_json;    /* per-finding feedback */
+} rr_ai_review;
+
 #endif

@@ -1,6 +1,7 @@
 #include "store.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 void rr_store_free(rr_store *store)
 {
@@ -59,6 +60,45 @@ void rr_audit_list_free(rr_audit_list *list)
 {
   if (list == NULL)
     return;
+  free(list->items);
+  free(list);
+}
+
+void rr_ai_analysis_dispose(rr_ai_analysis *a)
+{
+  if (a == NULL)
+    return;
+  free(a->summary);
+  free(a->findings_json);
+  free(a->images_json);
+  free(a->error);
+  free(a->raw_text);
+  free(a->radiologist_notes);
+  memset(a, 0, sizeof(*a));
+}
+
+void rr_ai_list_free(rr_ai_list *list)
+{
+  size_t i;
+
+  if (list == NULL)
+    return;
+  for (i = 0; i < list->count; i++)
+    rr_ai_analysis_dispose(&list->items[i]);
+  free(list->items);
+  free(list);
+}
+
+void rr_ai_review_list_free(rr_ai_review_list *list)
+{
+  size_t i;
+
+  if (list == NULL)
+    return;
+  for (i = 0; i < list->count; i++) {
+    free(list->items[i].notes);
+    free(list->items[i].feedback_json);
+  }
   free(list->items);
   free(list);
 }
@@ -161,4 +201,49 @@ int rr_store_audit_append(rr_store *s, rr_audit_rec *rec, rr_audit_hash_fn hash,
 int rr_store_audit_query(rr_store *s, rr_audit_list **out, const rr_audit_filter *filter, char *err, size_t errsize)
 {
   return s->ops->audit_query(s->impl, out, filter, err, errsize);
+}
+
+int rr_store_ai_create(rr_store *s, const rr_ai_analysis *a, char *err, size_t errsize)
+{
+  return s->ops->ai_create(s->impl, a, err, errsize);
+}
+
+int rr_store_ai_get(rr_store *s, rr_ai_analysis *out, const char *id, char *err, size_t errsize)
+{
+  return s->ops->ai_get(s->impl, out, id, err, errsize);
+}
+
+int rr_store_ai_update(rr_store *s, const rr_ai_analysis *a, char *err, size_t errsize)
+{
+  return s->ops->ai_update(s->impl, a, err, errsize);
+}
+
+int rr_store_ai_list_study(rr_store *s, rr_ai_list **out, const char *study_uid, char *err, size_t errsize)
+{
+  return s->ops->ai_list_study(s->impl, out, study_uid, err, errsize);
+}
+
+int rr_store_ai_claim_next(rr_store *s, rr_ai_analysis *out, int64_t now, char *err, size_t errsize)
+{
+  return s->ops->ai_claim_next(s->impl, out, now, err, errsize);
+}
+
+int rr_store_ai_recover(rr_store *s, int64_t *requeued, int64_t now, char *err, size_t errsize)
+{
+  return s->ops->ai_recover(s->impl, requeued, now, err, errsize);
+}
+
+int rr_store_ai_review_add(rr_store *s, const rr_ai_review *r, const char *notes_for_analysis, char *err, size_t errsize)
+{
+  return s->ops->ai_review_add(s->impl, r, notes_for_analysis, err, errsize);
+}
+
+int rr_store_ai_review_history(rr_store *s, rr_ai_review_list **out, const char *analysis_id, char *err, size_t errsize)
+{
+  return s->ops->ai_review_history(s->impl, out, analysis_id, err, errsize);
+}
+
+int rr_store_ai_counts(rr_store *s, rr_ai_counts *out, int64_t since, char *err, size_t errsize)
+{
+  return s->ops->ai_counts(s->impl, out, since, err, errsize);
 }

@@ -91,6 +91,26 @@ void rr_audit_list_free(rr_audit_list *list);
  * store holds its write lock: must be pure and quick. */
 typedef int (*rr_audit_hash_fn)(char out[RR_HASH_HEX_SIZE], const char *prev_hash, const rr_audit_rec *rec);
 
+typedef struct rr_ai_list {
+  rr_ai_analysis *items;
+  size_t count;
+} rr_ai_list;
+void rr_ai_analysis_dispose(rr_ai_analysis *a);
+void rr_ai_list_free(rr_ai_list *list);
+
+typedef struct rr_ai_review_list {
+  rr_ai_review *items;
+  size_t count;
+} rr_ai_review_list;
+void rr_ai_review_list_free(rr_ai_review_list *list);
+
+/* Counts for /api/ai/status: analyses by status, and usage since `since`. */
+typedef struct rr_ai_counts {
+  int64_t queued, running, completed, failed, other;
+  int64_t prompt_tokens, completion_tokens;
+  double cost;
+} rr_ai_counts;
+
 /* A batch of ingested instances applied at once, with the ingestion cursor
  * saved in the same step (atomically where the backend supports it, else
  * after the items). Each item upserts its study, series and instance;
@@ -129,6 +149,16 @@ typedef struct rr_store_ops {
 
   int (*audit_append)(void *impl, rr_audit_rec *rec, rr_audit_hash_fn hash, char *err, size_t errsize);
   int (*audit_query)(void *impl, rr_audit_list **out, const rr_audit_filter *filter, char *err, size_t errsize);
+
+  int (*ai_create)(void *impl, const rr_ai_analysis *a, char *err, size_t errsize);
+  int (*ai_get)(void *impl, rr_ai_analysis *out, const char *id, char *err, size_t errsize);
+  int (*ai_update)(void *impl, const rr_ai_analysis *a, char *err, size_t errsize);
+  int (*ai_list_study)(void *impl, rr_ai_list **out, const char *study_uid, char *err, size_t errsize);
+  int (*ai_claim_next)(void *impl, rr_ai_analysis *out, int64_t now, char *err, size_t errsize);
+  int (*ai_recover)(void *impl, int64_t *requeued, int64_t now, char *err, size_t errsize);
+  int (*ai_review_add)(void *impl, const rr_ai_review *r, const char *notes_for_analysis, char *err, size_t errsize);
+  int (*ai_review_history)(void *impl, rr_ai_review_list **out, const char *analysis_id, char *err, size_t errsize);
+  int (*ai_counts)(void *impl, rr_ai_counts *out, int64_t since, char *err, size_t errsize);
 } rr_store_ops;
 
 struct rr_store {
@@ -175,5 +205,24 @@ int rr_store_token_purge(rr_store *s, int64_t now, char *err, size_t errsize);
 int rr_store_audit_append(rr_store *s, rr_audit_rec *rec, rr_audit_hash_fn hash, char *err, size_t errsize);
 /* Records matching the filter, at most filter->limit (1..1000). */
 int rr_store_audit_query(rr_store *s, rr_audit_list **out, const rr_audit_filter *filter, char *err, size_t errsize);
+
+/* AI analyses. create: RR_EEXISTS for a used id. get/update: RR_ENOTFOUND
+ * for an unknown id; update writes every field but id, study and request.
+ * list_study: the study's analyses, newest first. claim_next: the oldest
+ * "queued" analysis becomes "running" (started_at = now, attempts + 1) in one
+ * step, so that two workers never take the same; RR_ENOTFOUND when none
+ * waits. recover (at start-up): analyses left "running" by a stopped process
+ * go back to "queued" while they have had fewer than 3 attempts, else end
+ * "failed" with an error saying so. review_add appends to the history and
+ * sets the analysis' review fields (status, reviewer, time, notes). */
+int rr_store_ai_create(rr_store *s, const rr_ai_analysis *a, char *err, size_t errsize);
+int rr_store_ai_get(rr_store *s, rr_ai_analysis *out, const char *id, char *err, size_t errsize);
+int rr_store_ai_update(rr_store *s, const rr_ai_analysis *a, char *err, size_t errsize);
+int rr_store_ai_list_study(rr_store *s, rr_ai_list **out, const char *study_uid, char *err, size_t errsize);
+int rr_store_ai_claim_next(rr_store *s, rr_ai_analysis *out, int64_t now, char *err, size_t errsize);
+int rr_store_ai_recover(rr_store *s, int64_t *requeued, int64_t now, char *err, size_t errsize);
+int rr_store_ai_review_add(rr_store *s, const rr_ai_review *r, const char *notes_for_analysis, char *err, size_t errsize);
+int rr_store_ai_review_history(rr_store *s, rr_ai_review_list **out, const char *analysis_id, char *err, size_t errsize);
+int rr_store_ai_counts(rr_store *s, rr_ai_counts *out, int64_t since, char *err, size_t errsize);
 
 #endif

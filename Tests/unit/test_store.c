@@ -515,6 +515,128 @@ START_TEST(audit_append_and_query)
 }
 END_TEST
 
+static rr_ai_analysis analysis(const char *id, const char *uid, int64_t at)
+{
+  rr_ai_analysis a;
+  memset(&a, 0, sizeof(a));
+  rr_str_copy(a.id, sizeof(a.id), id);
+  rr_str_copy(a.study_uid, sizeof(a.study_uid), uid);
+  rr_str_copy(a.provider, sizeof(a.provider), "gemini");
+  rr_str_copy(a.model_requested, sizeof(a.model_requested), "gemini-2.5-flash");
+  rr_str_copy(a.status, sizeof(a.status), "queued");
+  rr_str_copy(a.requested_by, sizeof(a.requested_by), "rad");
+  a.requested_at = at;
+  return a;
+}
+
+START_TEST(ai_analyses_lifecycle)
+{
+  rr_ai_analysis a = analysis("a1", "1.2.3", 100), b = analysis("a2", "1.2.3", 200), got;
+  rr_ai_list *list = NULL;
+  rr_ai_review r;
+  rr_ai_review_list *hist = NULL;
+  rr_ai_counts counts;
+  int64_t requeued = -1;
+  ck_assert_int_eq(rr_store_ai_create(store, &a, err, sizeof(err)), 0);
+  ck_assert_int_eq(rr_store_ai_create(store, &a, err, sizeof(err)), RR_EEXISTS);
+  ck_assert_int_eq(rr_store_ai_create(store, &b, err, sizeof(err)), 0);
+  /* the oldest queued first, each only once */
+  ck_assert_int_eq(rr_store_ai_claim_next(store, &got, 1000, err, sizeof(err)), 0);
+  ck_assert_str_eq(got.id, "a1");
+  ck_assert_str_eq(got.status, "running");
+  ck_assert_int_eq(got.attempts, 1);
+  ck_assert_int_eq(got.started_at, 1000);
+  rr_ai_analysis_dispose(&got);
+  ck_assert_int_eq(rr_store_ai_claim_next(store, &got, 1001, err, sizeof(err)), 0);
+  ck_assert_str_eq(got.id, "a2");
+  rr_ai_analysis_dispose(&got);
+  ck_assert_int_eq(rr_store_ai_claim_next(store, &got, 1002, err, sizeof(err)), RR_ENOTFOUND);
+  /* results */
+  ck_assert_int_eq(rr_store_ai_get(store, &got, "a1", err, sizeof(err)), 0);
+  rr_str_copy(got.status, sizeof(got.status), "completed");
+  free(got.summary);
+  free(got.findings_json);
+  got.summary = strdup("No acute findings; 'quoted' \"text\".");
+  got.findings_json = strdup("[{\"category\":\"normal_variant\"}]");
+  got.has_ai_confidence = true;
+  got.ai_confidence = 0.75;
+  got.prompt_tokens = 2000;
+  got.completion_tokens = 300;
+  got.cost = 0.01;
+  got.finished_at = 1100;
+  ck_assert_int_eq(rr_store_ai_update(store, &got, err, sizeof(err)), 0);
+  rr_ai_analysis_dispose(&got);
+  ck_assert_int_eq(rr_store_ai_get(store, &got, "a1", err, sizeof(err)), 0);
+  ck_assert_str_eq(got.status, "completed");
+  ck_assert_str_eq(got.summary, "No acute findings; 'quoted' \"text\".");
+  ck_assert(got.has_ai_confidence && got.ai_confidence == 0.75);
+  ck_assert_str_eq(got.review_status, "pending");
+  ck_assert_str_eq(got.raw_text, "");
+  rr_ai_analysis_dispose(&got);
+  ck_assert_int_eq(rr_store_ai_get(store, &got, "nope", err, sizeof(err)), RR_ENOTFOUND);
+  /* a stopped process leaves a2 running: recovered to queued */
+  ck_assert_int_eq(rr_store_ai_recover(store, &requeued, 2000, err, sizeof(err)), 0);
+  ck_assert_int_eq(requeued, 1);
+  ck_assert_int_eq(rr_store_ai_get(store, &got, "a2", err, sizeof(err)), 0);
+  ck_assert_str_eq(got.status, "queued");
+  rr_ai_analysis_dispose(&got);
+  /* review history */
+  memset(&r, 0, sizeof(r));
+  rr_str_copy(r.analysis_id, sizeof(r.analysis_id), "a1");
+  r.at = 3000;
+  rr_str_copy(r.reviewer, sizeof(r.reviewer), "rad");
+  rr_str_copy(r.review_status, sizeof(r.review_status), "modified");
+  r.notes = "edited finding 1";
+  r.feedback_json = "[{\"index\":0,\"decision\":\"edited\"}]";
+  ck_assert_int_eq(rr_store_ai_review_add(store, &r, "final notes", err, sizeof(err)), 0);
+  rr_str_copy(r.review_status, sizeof(r.review_status), "confirmed");
+  r.at = 3100;
+  ck_assert_int_eq(rr_store_ai_review_add(store, &r, "confirmed after all", err, sizeof(err)), 0);
+  rr_str_copy(r.analysis_id, sizeof(r.analysis_id), "nope");
+  ck_assert_int_eq(rr_store_ai_review_add(store, &r, "", err, sizeof(err)), RR_ENOTFOUND);
+  ck_assert_int_eq(rr_store_ai_review_history(store, &hist, "a1", err, sizeof(err)), 0);
+  ck_assert_uint_eq(hist->count, 2);
+  ck_assert_str_eq(hist->items[0].review_status, "modified");
+  ck_assert_str_eq(hist->items[1].review_status, "confirmed");
+  ck_assert_str_eq(hist->items[0].feedback_json, "[{\"index\":0,\"decision\":\"edited\"}]");
+  rr_ai_review_list_free(hist);
+  ck_assert_int_eq(rr_store_ai_get(store, &got, "a1", err, sizeof(err)), 0);
+  ck_assert_str_eq(got.review_status, "confirmed");
+  ck_assert_str_eq(got.radiologist_notes, "confirmed after all");
+  ck_assert_int_eq(got.reviewed_at, 3100);
+  rr_ai_analysis_dispose(&got);
+  /* listing and counts */
+  ck_assert_int_eq(rr_store_ai_list_study(store, &list, "1.2.3", err, sizeof(err)), 0);
+  ck_assert_uint_eq(list->count, 2);
+  ck_assert_str_eq(list->items[0].id, "a2"); /* newest first */
+  rr_ai_list_free(list);
+  ck_assert_int_eq(rr_store_ai_counts(store, &counts, 0, err, sizeof(err)), 0);
+  ck_assert_int_eq(counts.queued, 1);
+  ck_assert_int_eq(counts.completed, 1);
+  ck_assert_int_eq(counts.prompt_tokens, 2000);
+  ck_assert_int_eq(rr_store_ai_counts(store, &counts, 150, err, sizeof(err)), 0);
+  ck_assert_int_eq(counts.prompt_tokens, 0); /* a1 was requested before */
+}
+END_TEST
+
+START_TEST(ai_interrupted_three_times_fails)
+{
+  rr_ai_analysis a = analysis("a3", "1.2.9", 100), got;
+  int64_t requeued;
+  int i;
+  ck_assert_int_eq(rr_store_ai_create(store, &a, err, sizeof(err)), 0);
+  for (i = 0; i < 3; i++) {
+    ck_assert_int_eq(rr_store_ai_claim_next(store, &got, 1000 + i, err, sizeof(err)), 0);
+    rr_ai_analysis_dispose(&got);
+    ck_assert_int_eq(rr_store_ai_recover(store, &requeued, 2000 + i, err, sizeof(err)), 0);
+  }
+  ck_assert_int_eq(rr_store_ai_get(store, &got, "a3", err, sizeof(err)), 0);
+  ck_assert_str_eq(got.status, "failed");
+  ck_assert(strstr(got.error, "interrupted") != NULL);
+  rr_ai_analysis_dispose(&got);
+}
+END_TEST
+
 /* Readers and one writer at once: no errors, readers see whole batches. */
 static void *reader(void *arg)
 {
@@ -579,6 +701,8 @@ int main(void)
   tcase_add_test(tc, users);
   tcase_add_test(tc, revoked_tokens);
   tcase_add_test(tc, audit_append_and_query);
+  tcase_add_test(tc, ai_analyses_lifecycle);
+  tcase_add_test(tc, ai_interrupted_three_times_fails);
   suite_add_tcase(s, tc);
   return rr_test_run(s);
 }
