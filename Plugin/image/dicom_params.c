@@ -1,0 +1,446 @@
+/*
+ * dicom_params.c - see dicom_params.h.
+ */
+#include "image/dicom_params.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/base64.h"
+#include "util/buf.h"
+#include "util/errors.h"
+#include "util/str.h"
+
+enum { SLOT_MODALITY = 0, SLOT_VOI = 1, SLOT_RED = 2 };
+
+#define LUT_MAX_ENTRIES 65536u
+#define DATA_URI_PREFIX "data:application/octet-stream;base64,"
+
+/* ------------------------------------------------------------ JSON access */
+
+/* The element `tag` of `obj` (an item object), or NULL. */
+static json_object *element(json_object *obj, const char *tag)
+{
+  json_object *el = NULL;
+
+  if (obj == NULL || !json_object_is_type(obj, json_type_object))
+    return NULL;
+  if (!json_object_object_get_ex(obj, tag, &el) || !json_object_is_type(el, json_type_object))
+    return NULL;
+  return el;
+}
+
+static const char *element_type(json_object *el)
+{
+  json_object *t = NULL;
+
+  if (el == NULL || !json_object_object_get_ex(el, "Type", &t) || !json_object_is_type(t, json_type_string))
+    return "";
+  return json_object_get_string(t);
+}
+
+/* The string value of `tag` ("String" type only), or NULL. */
+static const char *tag_string(json_object *obj, const char *tag)
+{
+  json_object *el = element(obj, tag), *v = NULL;
+
+  if (el == NULL || strcmp(element_type(el), "String") != 0)
+    return NULL;
+  if (!json_object_object_get_ex(el, "Value", &v) || !json_object_is_type(v, json_type_string))
+    return NULL;
+  return json_object_get_string(v);
+}
+
+/* Item `index` of the sequence `tag`, or NULL. */
+static json_object *seq_item(json_object *obj, const char *tag, size_t index)
+{
+  json_object *el = element(obj, tag), *v = NULL, *item;
+
+  if (el == NULL || strcmp(element_type(el), "Sequence") != 0)
+    return NULL;
+  if (!json_object_object_get_ex(el, "Value", &v) || !json_object_is_type(v, json_type_array))
+    return NULL;
+  if (index >= json_object_array_length(v))
+    return NULL;
+  item = json_object_array_get_idx(v, index);
+  return item != NULL && json_object_is_type(item, json_type_object) ? item : NULL;
+}
+
+/* Copy backslash-separated component `index` of s (trimmed) into out.
+ * Returns false when there is no such component. */
+static bool component(char *out, size_t size, const char *s, size_t index)
+{
+  const char *p = s, *end;
+  size_t i;
+  char tmp[128];
+
+  if (s == NULL)
+    return false;
+  for (i = 0; i < index; i++) {
+    p = strchr(p, '\\');
+    if (p == NULL)
+      return false;
+    p++;
+  }
+  end = strchr(p, '\\');
+  rr_str_copyn(tmp, sizeof(tmp), p, end ? (size_t)(end - p) : strlen(p));
+  rr_str_copy_trim(out, size, tmp);
+  return true;
+}
+
+static bool first_double(double *out, const char *s)
+{
+  char c[128];
+
+  if (!component(c, sizeof(c), s, 0) || c[0] == '\0')
+    return false;
+  return rr_parse_double(out, c) == 0 && isfinite(*out);
+}
+
+static bool first_int(int64_t *out, const char *s, int64_t min, int64_t max)
+{
+  char c[128];
+
+  if (!component(c, sizeof(c), s, 0) || c[0] == '\0')
+    return false;
+  return rr_parse_i64(out, c, min, max) == 0;
+}
+
+/* A tag looked up at the top level, then in the Shared Functional Groups,
+ * then in item `frame` of the Per-frame Functional Groups, inside the
+ * functional group macro `group`. */
+static const char *tag_string_fg(json_object *tags, const char *group, const char *tag, uint32_t frame)
+{
+  const char *s = tag_string(tags, tag);
+  json_object *fg;
+
+  if (s != NULL)
+    return s;
+  fg = seq_item(tags, "5200,9229", 0);
+  s = tag_string(seq_item(fg, group, 0), tag);
+  if (s != NULL)
+    return s;
+  fg = seq_item(tags, "5200,9230", frame);
+  return tag_string(seq_item(fg, group, 0), tag);
+}
+
+/* ------------------------------------------------------------------ LUTs */
+
+/* Map a first-mapped value read as US or SS to the wanted signedness. */
+static int32_t first_mapped_value(int64_t v, bool want_signed)
+{
+  if (want_signed && v > 32767)
+    return (int32_t)(v - 65536);
+  if (!want_signed && v < 0)
+    return (int32_t)(v + 65536);
+  return (int32_t)v;
+}
+
+/* Raw bytes into `entries` 16-bit values (see the header). */
+static int words_from_bytes(uint16_t *data, uint32_t entries, unsigned bits, const uint8_t *raw, size_t size,
+                            const char *what, char *err, size_t errsize)
+{
+  uint32_t i;
+
+  if (bits <= 8 && (size == entries || (entries % 2 == 1 && size == (size_t)entries + 1))) {
+    for (i = 0; i < entries; i++)
+      data[i] = raw[i];
+    return 0;
+  }
+  if (size / 2 < entries)
+    return rr_fail(err, errsize, RR_EINVAL, "%s: %zu bytes of data for %u entries", what, size, (unsigned)entries);
+  for (i = 0; i < entries; i++)
+    data[i] = (uint16_t)(raw[2 * (size_t)i] | (raw[2 * (size_t)i + 1] << 8));
+  return 0;
+}
+
+/* Load the LUT (descriptor `desc_tag`, data `data_tag`) of `item` into
+ * slot `slot`. `path` is the Orthanc /content path of the data element. */
+static int load_lut(rr_dicom_params *p, int slot, json_object *item, const char *desc_tag, const char *data_tag,
+                    const char *desc_path, const char *path, bool signed_first, rr_dicom_fetch_fn fetch,
+                    void *fetch_ctx, const char *what, char *err, size_t errsize)
+{
+  const char *desc = tag_string(item, desc_tag);
+  json_object *el = element(item, data_tag);
+  const char *type = element_type(el);
+  char c[64];
+  int64_t v[3];
+  uint32_t entries;
+  uint16_t *data = NULL;
+  uint8_t *raw = NULL;
+  size_t rawsize = 0, i;
+  rr_buf dec;
+  int rc;
+
+  rr_buf_init(&dec, 2 * (size_t)LUT_MAX_ENTRIES + 16);
+  if (desc == NULL && element(item, desc_tag) != NULL && fetch != NULL) {
+    /* binary (US/SS read as OW, e.g. xs in implicit VR): three raw words */
+    rc = fetch(fetch_ctx, &raw, &rawsize, desc_path, err, errsize);
+    if (rc != 0)
+      goto done;
+    if (raw == NULL || rawsize != 6) {
+      rc = rr_fail(err, errsize, RR_EINVAL, "%s: descriptor %s has %zu bytes, not 6", what, desc_tag, rawsize);
+      goto done;
+    }
+    for (i = 0; i < 3; i++)
+      v[i] = raw[2 * i] | (raw[2 * i + 1] << 8);
+    free(raw);
+    raw = NULL;
+    rawsize = 0;
+  } else {
+    for (i = 0; i < 3; i++) {
+      if (!component(c, sizeof(c), desc, i) || rr_parse_i64(&v[i], c, -32768, 65535) != 0) {
+        rc = rr_fail(err, errsize, RR_EINVAL, "%s: missing or malformed descriptor (%s)", what, desc_tag);
+        goto done;
+      }
+    }
+  }
+  if (v[0] < 0 || v[2] < 8 || v[2] > 16) {
+    rc = rr_fail(err, errsize, RR_EINVAL, "%s: descriptor %s has %lld entries, %lld bits", what, desc_tag,
+                 (long long)v[0], (long long)v[2]);
+    goto done;
+  }
+  entries = v[0] == 0 ? LUT_MAX_ENTRIES : (uint32_t)v[0];
+  data = calloc(entries, sizeof(*data));
+  if (data == NULL) {
+    rc = rr_fail(err, errsize, RR_ENOMEM, "%s: out of memory", what);
+    goto done;
+  }
+
+  if (strcmp(type, "String") == 0 && tag_string(item, data_tag) != NULL &&
+      !rr_str_starts_with(tag_string(item, data_tag), "data:")) {
+    const char *s = tag_string(item, data_tag);
+    for (i = 0; i < entries; i++) {
+      int64_t x;
+      if (!component(c, sizeof(c), s, i) || rr_parse_i64(&x, c, -32768, 65535) != 0) {
+        rc = rr_fail(err, errsize, RR_EINVAL, "%s: data %s has fewer than %u numbers", what, data_tag,
+                     (unsigned)entries);
+        goto done;
+      }
+      data[i] = (uint16_t)(x < 0 ? x + 65536 : x);
+    }
+  } else if ((strcmp(type, "Binary") == 0 || strcmp(type, "String") == 0) &&
+             (el != NULL && json_object_object_get_ex(el, "Value", NULL))) {
+    json_object *jv = NULL;
+    const char *s;
+    json_object_object_get_ex(el, "Value", &jv);
+    s = jv != NULL && json_object_is_type(jv, json_type_string) ? json_object_get_string(jv) : "";
+    if (!rr_str_starts_with(s, DATA_URI_PREFIX) ||
+        rr_base64_decode(&dec, s + strlen(DATA_URI_PREFIX), strlen(s) - strlen(DATA_URI_PREFIX)) != 0) {
+      rc = rr_fail(err, errsize, RR_EINVAL, "%s: data %s is not a base64 data URI", what, data_tag);
+      goto done;
+    }
+    rc = words_from_bytes(data, entries, (unsigned)v[2], (const uint8_t *)dec.ptr, dec.len, what, err, errsize);
+    if (rc != 0)
+      goto done;
+  } else {
+    if (fetch == NULL) {
+      rc = rr_fail(err, errsize, RR_EINVAL, "%s: data %s is not in the tags and no fetch callback was given", what,
+                   data_tag);
+      goto done;
+    }
+    rc = fetch(fetch_ctx, &raw, &rawsize, path, err, errsize);
+    if (rc != 0)
+      goto done;
+    if (raw == NULL && rawsize > 0) {
+      rc = rr_fail(err, errsize, RR_EINVAL, "%s: fetch of %s returned no buffer", what, path);
+      goto done;
+    }
+    rc = words_from_bytes(data, entries, (unsigned)v[2], raw, rawsize, what, err, errsize);
+    if (rc != 0)
+      goto done;
+  }
+
+  rc = rr_lut_init(&p->luts[slot], (uint32_t)v[0], first_mapped_value(v[1], signed_first), (unsigned)v[2], data,
+                   entries, err, errsize);
+  if (rc != 0)
+    goto done;
+  p->lut_data[slot] = data;
+  data = NULL;
+
+done:
+  free(data);
+  free(raw);
+  rr_buf_dispose(&dec);
+  return rc;
+}
+
+/* ------------------------------------------------------------------ API */
+
+static unsigned uint_tag(json_object *tags, const char *tag, unsigned dflt, int64_t max)
+{
+  int64_t v;
+
+  return first_int(&v, tag_string(tags, tag), 0, max) ? (unsigned)v : dflt;
+}
+
+int rr_dicom_params_from_tags(rr_dicom_params **out, json_object *tags, uint32_t frame, rr_dicom_fetch_fn fetch,
+                              void *fetch_ctx, char *err, size_t errsize)
+{
+  rr_dicom_params *p = NULL;
+  rr_render_params *r;
+  const char *s;
+  json_object *item;
+  int64_t iv;
+  double d;
+  bool mono, negative_modality = false;
+  int rc;
+
+  if (out == NULL)
+    return rr_fail(err, errsize, RR_EINVAL, "no output");
+  *out = NULL;
+  if (tags == NULL || !json_object_is_type(tags, json_type_object))
+    return rr_fail(err, errsize, RR_EINVAL, "the tags are not a JSON object");
+  p = calloc(1, sizeof(*p));
+  if (p == NULL)
+    return rr_fail(err, errsize, RR_ENOMEM, "out of memory");
+  r = &p->render;
+  rr_render_params_init(r);
+
+  p->samples_per_pixel = uint_tag(tags, "0028,0002", 1, 4);
+  p->rows = uint_tag(tags, "0028,0010", 0, 65535);
+  p->columns = uint_tag(tags, "0028,0011", 0, 65535);
+  p->number_of_frames = uint_tag(tags, "0028,0008", 1, INT32_MAX);
+  if (p->number_of_frames == 0)
+    p->number_of_frames = 1;
+  p->bits_allocated = uint_tag(tags, "0028,0100", 0, 64);
+  p->bits_stored = uint_tag(tags, "0028,0101", 0, 64);
+  p->pixel_signed = uint_tag(tags, "0028,0103", 0, 1) == 1;
+  rr_str_copy_trim(p->modality, sizeof(p->modality), tag_string(tags, "0008,0060"));
+  r->modality = p->modality[0] ? p->modality : NULL;
+
+  s = tag_string(tags, "0028,0004");
+  if (s == NULL || s[0] == '\0') {
+    r->photometric = p->samples_per_pixel == 3 ? RR_PHOTO_RGB : RR_PHOTO_MONOCHROME2;
+  } else if (rr_photometric_parse(&r->photometric, s) != 0) {
+    rc = rr_fail(err, errsize, RR_EINVAL, "unsupported PhotometricInterpretation '%.64s'", s);
+    goto fail;
+  }
+  mono = r->photometric == RR_PHOTO_MONOCHROME1 || r->photometric == RR_PHOTO_MONOCHROME2;
+
+  /* Pixel Padding Value: a stored value, US or SS */
+  if (first_int(&iv, tag_string(tags, "0028,0120"), -32768, 65535)) {
+    r->has_padding = true;
+    r->padding_value = first_mapped_value(iv, p->pixel_signed);
+  }
+
+  if (mono) {
+    /* Modality LUT: sequence, else rescale */
+    item = seq_item(tags, "0028,3000", 0);
+    if (item != NULL) {
+      rc = load_lut(p, SLOT_MODALITY, item, "0028,3002", "0028,3006", "0028-3000/0/0028-3002",
+                    "0028-3000/0/0028-3006", p->pixel_signed, fetch, fetch_ctx, "Modality LUT Sequence", err,
+                    errsize);
+      if (rc != 0)
+        goto fail;
+      r->modality_lut = &p->luts[SLOT_MODALITY];
+      negative_modality = p->luts[SLOT_MODALITY].first_mapped < 0;
+    }
+    if (first_double(&d, tag_string_fg(tags, "0028,9145", "0028,1053", frame)) && d != 0)
+      r->rescale_slope = d;
+    if (first_double(&d, tag_string_fg(tags, "0028,9145", "0028,1052", frame)))
+      r->rescale_intercept = d;
+    if (r->modality_lut == NULL && (r->rescale_intercept < 0 || r->rescale_slope < 0 || p->pixel_signed))
+      negative_modality = true;
+
+    /* VOI */
+    {
+      double c, w;
+      if (first_double(&c, tag_string_fg(tags, "0028,9132", "0028,1050", frame)) &&
+          first_double(&w, tag_string_fg(tags, "0028,9132", "0028,1051", frame))) {
+        r->has_window = true;
+        r->window_center = c;
+        r->window_width = w;
+      }
+    }
+    s = tag_string_fg(tags, "0028,9132", "0028,1056", frame);
+    if (s != NULL) {
+      char fn[64];
+      component(fn, sizeof(fn), s, 0);
+      if (rr_voi_function_parse(&r->voi_function, fn) != 0)
+        r->voi_function = RR_VOI_LINEAR;
+    }
+    item = seq_item(tags, "0028,3010", 0);
+    if (item != NULL && !(r->has_window && r->window_width > 0)) {
+      rc = load_lut(p, SLOT_VOI, item, "0028,3002", "0028,3006", "0028-3010/0/0028-3002",
+                    "0028-3010/0/0028-3006", negative_modality, fetch, fetch_ctx, "VOI LUT Sequence", err,
+                    errsize);
+      if (rc != 0)
+        goto fail;
+      r->voi_lut = &p->luts[SLOT_VOI];
+    }
+  } else if (r->photometric == RR_PHOTO_PALETTE) {
+    static const char *const desc[3] = {"0028,1101", "0028,1102", "0028,1103"};
+    static const char *const data[3] = {"0028,1201", "0028,1202", "0028,1203"};
+    static const char *const path[3] = {"0028-1201", "0028-1202", "0028-1203"};
+    static const char *const desc_path[3] = {"0028-1101", "0028-1102", "0028-1103"};
+    static const char *const seg[3] = {"0028,1221", "0028,1222", "0028,1223"};
+    static const char *const name[3] = {"red palette", "green palette", "blue palette"};
+    int i;
+
+    for (i = 0; i < 3; i++) {
+      if (element(tags, data[i]) == NULL && element(tags, seg[i]) != NULL) {
+        rc = rr_fail(err, errsize, RR_EINVAL,
+                     "segmented palette colour lookup tables (%s) are not supported", seg[i]);
+        goto fail;
+      }
+      if (element(tags, data[i]) == NULL) {
+        rc = rr_fail(err, errsize, RR_EINVAL, "PALETTE COLOR without %s data (%s)", name[i], data[i]);
+        goto fail;
+      }
+      rc = load_lut(p, SLOT_RED + i, tags, desc[i], data[i], desc_path[i], path[i], p->pixel_signed, fetch,
+                    fetch_ctx, name[i], err, errsize);
+      if (rc != 0)
+        goto fail;
+      r->palette[i] = &p->luts[SLOT_RED + i];
+    }
+  }
+
+  *out = p;
+  return 0;
+
+fail:
+  rr_dicom_params_free(p);
+  return rc;
+}
+
+int rr_dicom_params_from_json(rr_dicom_params **out, const char *json, size_t len, uint32_t frame,
+                              rr_dicom_fetch_fn fetch, void *fetch_ctx, char *err, size_t errsize)
+{
+  json_tokener *tok = NULL;
+  json_object *obj = NULL;
+  int rc;
+
+  if (out == NULL)
+    return rr_fail(err, errsize, RR_EINVAL, "no output");
+  *out = NULL;
+  if (json == NULL || len > INT32_MAX)
+    return rr_fail(err, errsize, RR_EINVAL, "no JSON text");
+  tok = json_tokener_new();
+  if (tok == NULL)
+    return rr_fail(err, errsize, RR_ENOMEM, "out of memory");
+  obj = json_tokener_parse_ex(tok, json, (int)len);
+  if (obj == NULL || json_tokener_get_error(tok) != json_tokener_success) {
+    rc = rr_fail(err, errsize, RR_EINVAL, "the tags are not valid JSON: %s",
+                 json_tokener_error_desc(json_tokener_get_error(tok)));
+    goto done;
+  }
+  rc = rr_dicom_params_from_tags(out, obj, frame, fetch, fetch_ctx, err, errsize);
+
+done:
+  json_object_put(obj);
+  json_tokener_free(tok);
+  return rc;
+}
+
+void rr_dicom_params_free(rr_dicom_params *params)
+{
+  int i;
+
+  if (params == NULL)
+    return;
+  for (i = 0; i < RR_DICOM_LUT_SLOTS; i++)
+    free(params->lut_data[i]);
+  free(params);
+}
