@@ -1,6 +1,7 @@
 /*
  * findings.c - validation, serialisation and schemas of the AI findings.
  */
+#include "util/json.h"
 #include "ai/findings.h"
 
 #include <math.h>
@@ -474,28 +475,6 @@ void rr_findings_free(rr_findings *f)
 /* ------------------------------------------------------- serialisation */
 
 /* Add val under key; takes ownership of val in every case. */
-static int add(json_object *obj, const char *key, json_object *val)
-{
-  if (val == NULL)
-    return RR_ENOMEM;
-  if (json_object_object_add(obj, key, val) != 0) {
-    json_object_put(val);
-    return RR_ENOMEM;
-  }
-  return 0;
-}
-
-static int push(json_object *arr, json_object *val)
-{
-  if (val == NULL)
-    return RR_ENOMEM;
-  if (json_object_array_add(arr, val) != 0) {
-    json_object_put(val);
-    return RR_ENOMEM;
-  }
-  return 0;
-}
-
 int rr_findings_to_json(json_object **out, const rr_findings *f, char *err, size_t errsize)
 {
   json_object *root = NULL, *arr = NULL, *item = NULL;
@@ -519,30 +498,30 @@ int rr_findings_to_json(json_object **out, const rr_findings *f, char *err, size
 
   if ((root = json_object_new_object()) == NULL)
     goto fail;
-  if (add(root, "summary", json_object_new_string(f->summary)) != 0)
+  if (rr_json_add(root, "summary", json_object_new_string(f->summary)) != 0)
     goto fail;
-  if ((arr = json_object_new_array()) == NULL || add(root, "findings", arr) != 0)
+  if ((arr = json_object_new_array()) == NULL || rr_json_add(root, "findings", arr) != 0)
     goto fail;
   for (i = 0; i < f->finding_count; i++) {
     const rr_finding *x = &f->findings[i];
     cat = rr_finding_category_name(x->category);
     conf = rr_finding_confidence_name(x->confidence);
     sev = rr_finding_severity_name(x->severity);
-    if ((item = json_object_new_object()) == NULL || push(arr, item) != 0)
+    if ((item = json_object_new_object()) == NULL || rr_json_push(arr, item) != 0)
       goto fail;
-    if (add(item, "category", json_object_new_string(cat)) != 0 ||
-        add(item, "description", json_object_new_string(x->description)) != 0 ||
-        add(item, "location", json_object_new_string(x->location != NULL ? x->location : "")) != 0 ||
-        add(item, "confidence", json_object_new_string(conf)) != 0 ||
-        add(item, "severity", json_object_new_string(sev)) != 0)
+    if (rr_json_add(item, "category", json_object_new_string(cat)) != 0 ||
+        rr_json_add(item, "description", json_object_new_string(x->description)) != 0 ||
+        rr_json_add(item, "location", json_object_new_string(x->location != NULL ? x->location : "")) != 0 ||
+        rr_json_add(item, "confidence", json_object_new_string(conf)) != 0 ||
+        rr_json_add(item, "severity", json_object_new_string(sev)) != 0)
       goto fail;
   }
-  if ((arr = json_object_new_array()) == NULL || add(root, "recommendations", arr) != 0)
+  if ((arr = json_object_new_array()) == NULL || rr_json_add(root, "recommendations", arr) != 0)
     goto fail;
   for (i = 0; i < f->recommendation_count; i++)
-    if (push(arr, json_object_new_string(f->recommendations[i])) != 0)
+    if (rr_json_push(arr, json_object_new_string(f->recommendations[i])) != 0)
       goto fail;
-  if (add(root, "ai_confidence", json_object_new_double(f->ai_confidence)) != 0)
+  if (rr_json_add(root, "ai_confidence", json_object_new_double(f->ai_confidence)) != 0)
     goto fail;
   *out = root;
   return 0;
@@ -612,39 +591,39 @@ static json_object *emit(const schema_node *n, bool gemini)
 
   if (o == NULL)
     return NULL;
-  if (add(o, "type", json_object_new_string((gemini ? UPPER : LOWER)[n->kind])) != 0)
+  if (rr_json_add(o, "type", json_object_new_string((gemini ? UPPER : LOWER)[n->kind])) != 0)
     goto fail;
-  if (n->description != NULL && add(o, "description", json_object_new_string(n->description)) != 0)
+  if (n->description != NULL && rr_json_add(o, "description", json_object_new_string(n->description)) != 0)
     goto fail;
   if (n->enum_count > 0) {
-    if ((a = json_object_new_array()) == NULL || add(o, "enum", a) != 0)
+    if ((a = json_object_new_array()) == NULL || rr_json_add(o, "enum", a) != 0)
       goto fail;
     for (i = 0; i < n->enum_count; i++)
-      if (push(a, json_object_new_string(n->enums[i])) != 0)
+      if (rr_json_push(a, json_object_new_string(n->enums[i])) != 0)
         goto fail;
   }
   if (n->kind == K_ARRAY) {
-    if (gemini && n->max_items > 0 && add(o, "maxItems", json_object_new_int(n->max_items)) != 0)
+    if (gemini && n->max_items > 0 && rr_json_add(o, "maxItems", json_object_new_int(n->max_items)) != 0)
       goto fail;
-    if (add(o, "items", emit(n->items, gemini)) != 0)
+    if (rr_json_add(o, "items", emit(n->items, gemini)) != 0)
       goto fail;
   }
   if (n->kind == K_OBJECT) {
-    if ((props = json_object_new_object()) == NULL || add(o, "properties", props) != 0)
+    if ((props = json_object_new_object()) == NULL || rr_json_add(o, "properties", props) != 0)
       goto fail;
-    if ((req = json_object_new_array()) == NULL || add(o, "required", req) != 0)
+    if ((req = json_object_new_array()) == NULL || rr_json_add(o, "required", req) != 0)
       goto fail;
     for (i = 0; i < n->prop_count; i++)
-      if (add(props, n->props[i].name, emit(n->props[i].node, gemini)) != 0 ||
-          push(req, json_object_new_string(n->props[i].name)) != 0)
+      if (rr_json_add(props, n->props[i].name, emit(n->props[i].node, gemini)) != 0 ||
+          rr_json_push(req, json_object_new_string(n->props[i].name)) != 0)
         goto fail;
     if (gemini) {
-      if ((order = json_object_new_array()) == NULL || add(o, "propertyOrdering", order) != 0)
+      if ((order = json_object_new_array()) == NULL || rr_json_add(o, "propertyOrdering", order) != 0)
         goto fail;
       for (i = 0; i < n->prop_count; i++)
-        if (push(order, json_object_new_string(n->props[i].name)) != 0)
+        if (rr_json_push(order, json_object_new_string(n->props[i].name)) != 0)
           goto fail;
-    } else if (add(o, "additionalProperties", json_object_new_boolean(0)) != 0) {
+    } else if (rr_json_add(o, "additionalProperties", json_object_new_boolean(0)) != 0) {
       goto fail;
     }
   }

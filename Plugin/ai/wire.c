@@ -1,6 +1,7 @@
 /*
  * wire.c - provider request bodies, response parsing, retry decisions.
  */
+#include "util/json.h"
 #include "ai/wire.h"
 
 #include <json-c/json.h>
@@ -17,28 +18,6 @@
 /* ------------------------------------------------------------ requests */
 
 /* Add val under key; takes ownership of val in every case. */
-static int add(json_object *obj, const char *key, json_object *val)
-{
-  if (val == NULL)
-    return RR_ENOMEM;
-  if (json_object_object_add(obj, key, val) != 0) {
-    json_object_put(val);
-    return RR_ENOMEM;
-  }
-  return 0;
-}
-
-static int push(json_object *arr, json_object *val)
-{
-  if (val == NULL)
-    return RR_ENOMEM;
-  if (json_object_array_add(arr, val) != 0) {
-    json_object_put(val);
-    return RR_ENOMEM;
-  }
-  return 0;
-}
-
 static bool mime_ok(const char *m)
 {
   size_t i;
@@ -91,7 +70,7 @@ static int check_request(const rr_ai_request *req, bool need_model, char *err, s
 static json_object *text_part(const char *text)
 {
   json_object *o = json_object_new_object();
-  if (o != NULL && add(o, "text", json_object_new_string(text)) != 0) {
+  if (o != NULL && rr_json_add(o, "text", json_object_new_string(text)) != 0) {
     json_object_put(o);
     return NULL;
   }
@@ -151,43 +130,43 @@ int rr_ai_gemini_request(char **out, size_t *outlen, const rr_ai_request *req, c
   if ((root = json_object_new_object()) == NULL)
     goto nomem;
   if (req->system_prompt != NULL && req->system_prompt[0] != '\0') {
-    if ((o = json_object_new_object()) == NULL || add(root, "system_instruction", o) != 0)
+    if ((o = json_object_new_object()) == NULL || rr_json_add(root, "system_instruction", o) != 0)
       goto nomem;
-    if ((parts = json_object_new_array()) == NULL || add(o, "parts", parts) != 0 ||
-        push(parts, text_part(req->system_prompt)) != 0)
+    if ((parts = json_object_new_array()) == NULL || rr_json_add(o, "parts", parts) != 0 ||
+        rr_json_push(parts, text_part(req->system_prompt)) != 0)
       goto nomem;
   }
-  if ((arr = json_object_new_array()) == NULL || add(root, "contents", arr) != 0)
+  if ((arr = json_object_new_array()) == NULL || rr_json_add(root, "contents", arr) != 0)
     goto nomem;
-  if ((content = json_object_new_object()) == NULL || push(arr, content) != 0 ||
-      add(content, "role", json_object_new_string("user")) != 0)
+  if ((content = json_object_new_object()) == NULL || rr_json_push(arr, content) != 0 ||
+      rr_json_add(content, "role", json_object_new_string("user")) != 0)
     goto nomem;
-  if ((parts = json_object_new_array()) == NULL || add(content, "parts", parts) != 0 ||
-      push(parts, text_part(req->user_prompt)) != 0)
+  if ((parts = json_object_new_array()) == NULL || rr_json_add(content, "parts", parts) != 0 ||
+      rr_json_push(parts, text_part(req->user_prompt)) != 0)
     goto nomem;
   for (i = 0; i < req->image_count; i++) {
     rr_buf_clear(&b64);
     if (rr_base64_encode(&b64, req->images[i].data, req->images[i].size) != 0)
       goto nomem;
-    if ((o = json_object_new_object()) == NULL || push(parts, o) != 0)
+    if ((o = json_object_new_object()) == NULL || rr_json_push(parts, o) != 0)
       goto nomem;
-    if ((inl = json_object_new_object()) == NULL || add(o, "inline_data", inl) != 0 ||
-        add(inl, "mime_type", json_object_new_string(image_mime(&req->images[i]))) != 0 ||
-        add(inl, "data", json_object_new_string_len(b64.ptr, (int)b64.len)) != 0)
+    if ((inl = json_object_new_object()) == NULL || rr_json_add(o, "inline_data", inl) != 0 ||
+        rr_json_add(inl, "mime_type", json_object_new_string(image_mime(&req->images[i]))) != 0 ||
+        rr_json_add(inl, "data", json_object_new_string_len(b64.ptr, (int)b64.len)) != 0)
       goto nomem;
   }
-  if ((cfg = json_object_new_object()) == NULL || add(root, "generationConfig", cfg) != 0 ||
-      add(cfg, "temperature", number(req->temperature)) != 0 ||
-      add(cfg, "maxOutputTokens", json_object_new_int(req->max_output_tokens)) != 0 ||
-      add(cfg, "responseMimeType", json_object_new_string("application/json")) != 0 ||
-      add(cfg, "responseSchema", rr_findings_schema_gemini()) != 0)
+  if ((cfg = json_object_new_object()) == NULL || rr_json_add(root, "generationConfig", cfg) != 0 ||
+      rr_json_add(cfg, "temperature", number(req->temperature)) != 0 ||
+      rr_json_add(cfg, "maxOutputTokens", json_object_new_int(req->max_output_tokens)) != 0 ||
+      rr_json_add(cfg, "responseMimeType", json_object_new_string("application/json")) != 0 ||
+      rr_json_add(cfg, "responseSchema", rr_findings_schema_gemini()) != 0)
     goto nomem;
-  if ((arr = json_object_new_array()) == NULL || add(root, "safetySettings", arr) != 0)
+  if ((arr = json_object_new_array()) == NULL || rr_json_add(root, "safetySettings", arr) != 0)
     goto nomem;
   for (i = 0; i < sizeof(CATEGORIES) / sizeof(CATEGORIES[0]); i++) {
-    if ((set = json_object_new_object()) == NULL || push(arr, set) != 0 ||
-        add(set, "category", json_object_new_string(CATEGORIES[i])) != 0 ||
-        add(set, "threshold", json_object_new_string(threshold)) != 0)
+    if ((set = json_object_new_object()) == NULL || rr_json_push(arr, set) != 0 ||
+        rr_json_add(set, "category", json_object_new_string(CATEGORIES[i])) != 0 ||
+        rr_json_add(set, "threshold", json_object_new_string(threshold)) != 0)
       goto nomem;
   }
   rc = finish_body(out, outlen, root, err, errsize);
@@ -213,45 +192,45 @@ int rr_ai_openai_request(char **out, size_t *outlen, const rr_ai_request *req, c
   if ((rc = check_request(req, true, err, errsize)) != 0)
     return rc;
 
-  if ((root = json_object_new_object()) == NULL || add(root, "model", json_object_new_string(req->model)) != 0)
+  if ((root = json_object_new_object()) == NULL || rr_json_add(root, "model", json_object_new_string(req->model)) != 0)
     goto nomem;
-  if ((msgs = json_object_new_array()) == NULL || add(root, "messages", msgs) != 0)
+  if ((msgs = json_object_new_array()) == NULL || rr_json_add(root, "messages", msgs) != 0)
     goto nomem;
   if (req->system_prompt != NULL && req->system_prompt[0] != '\0') {
-    if ((m = json_object_new_object()) == NULL || push(msgs, m) != 0 ||
-        add(m, "role", json_object_new_string("system")) != 0 ||
-        add(m, "content", json_object_new_string(req->system_prompt)) != 0)
+    if ((m = json_object_new_object()) == NULL || rr_json_push(msgs, m) != 0 ||
+        rr_json_add(m, "role", json_object_new_string("system")) != 0 ||
+        rr_json_add(m, "content", json_object_new_string(req->system_prompt)) != 0)
       goto nomem;
   }
-  if ((m = json_object_new_object()) == NULL || push(msgs, m) != 0 ||
-      add(m, "role", json_object_new_string("user")) != 0)
+  if ((m = json_object_new_object()) == NULL || rr_json_push(msgs, m) != 0 ||
+      rr_json_add(m, "role", json_object_new_string("user")) != 0)
     goto nomem;
-  if ((parts = json_object_new_array()) == NULL || add(m, "content", parts) != 0)
+  if ((parts = json_object_new_array()) == NULL || rr_json_add(m, "content", parts) != 0)
     goto nomem;
-  if ((p = text_part(req->user_prompt)) == NULL || push(parts, p) != 0 ||
-      add(p, "type", json_object_new_string("text")) != 0)
+  if ((p = text_part(req->user_prompt)) == NULL || rr_json_push(parts, p) != 0 ||
+      rr_json_add(p, "type", json_object_new_string("text")) != 0)
     goto nomem;
   for (i = 0; i < req->image_count; i++) {
     rr_buf_clear(&data);
     if (rr_buf_printf(&data, "data:%s;base64,", image_mime(&req->images[i])) != 0 ||
         rr_base64_encode(&data, req->images[i].data, req->images[i].size) != 0)
       goto nomem;
-    if ((p = json_object_new_object()) == NULL || push(parts, p) != 0 ||
-        add(p, "type", json_object_new_string("image_url")) != 0)
+    if ((p = json_object_new_object()) == NULL || rr_json_push(parts, p) != 0 ||
+        rr_json_add(p, "type", json_object_new_string("image_url")) != 0)
       goto nomem;
-    if ((url = json_object_new_object()) == NULL || add(p, "image_url", url) != 0 ||
-        add(url, "url", json_object_new_string_len(data.ptr, (int)data.len)) != 0)
+    if ((url = json_object_new_object()) == NULL || rr_json_add(p, "image_url", url) != 0 ||
+        rr_json_add(url, "url", json_object_new_string_len(data.ptr, (int)data.len)) != 0)
       goto nomem;
   }
-  if (add(root, "temperature", number(req->temperature)) != 0 ||
-      add(root, "max_tokens", json_object_new_int(req->max_output_tokens)) != 0)
+  if (rr_json_add(root, "temperature", number(req->temperature)) != 0 ||
+      rr_json_add(root, "max_tokens", json_object_new_int(req->max_output_tokens)) != 0)
     goto nomem;
-  if ((fmt = json_object_new_object()) == NULL || add(root, "response_format", fmt) != 0 ||
-      add(fmt, "type", json_object_new_string("json_schema")) != 0)
+  if ((fmt = json_object_new_object()) == NULL || rr_json_add(root, "response_format", fmt) != 0 ||
+      rr_json_add(fmt, "type", json_object_new_string("json_schema")) != 0)
     goto nomem;
-  if ((js = json_object_new_object()) == NULL || add(fmt, "json_schema", js) != 0 ||
-      add(js, "name", json_object_new_string("findings")) != 0 ||
-      add(js, "schema", rr_findings_schema_openai()) != 0 || add(js, "strict", json_object_new_boolean(1)) != 0)
+  if ((js = json_object_new_object()) == NULL || rr_json_add(fmt, "json_schema", js) != 0 ||
+      rr_json_add(js, "name", json_object_new_string("findings")) != 0 ||
+      rr_json_add(js, "schema", rr_findings_schema_openai()) != 0 || rr_json_add(js, "strict", json_object_new_boolean(1)) != 0)
     goto nomem;
   rc = finish_body(out, outlen, root, err, errsize);
   json_object_put(root);

@@ -195,18 +195,14 @@ void rr_login_result_dispose(rr_login_result *r)
 
 void rr_auth_csrf_for(rr_auth *a, char out[65], const char *jti)
 {
-  static const char hex[] = "0123456789abcdef";
   unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int n = 0, i;
+  unsigned int n = 0;
 
   out[0] = '\0';
-  if (HMAC(EVP_sha256(), a->csrf_key, sizeof(a->csrf_key), (const unsigned char *)jti, strlen(jti), mac, &n) == NULL)
+  if (HMAC(EVP_sha256(), a->csrf_key, sizeof(a->csrf_key), (const unsigned char *)jti, strlen(jti), mac, &n) == NULL ||
+      n < 32)
     return;
-  for (i = 0; i < n && i < 32; i++) {
-    out[2 * i] = hex[mac[i] >> 4];
-    out[2 * i + 1] = hex[mac[i] & 15];
-  }
-  out[64] = '\0';
+  rr_hex_encode(out, mac, 32);
 }
 
 bool rr_auth_csrf_ok(rr_auth *a, const rr_identity *id, const char *header)
@@ -271,17 +267,16 @@ static int load_keys(rr_auth *a, char *err, size_t errsize)
 /* The CSRF key lives in the store so that CSRF tokens survive restarts. */
 static int load_csrf_key(rr_auth *a, char *err, size_t errsize)
 {
-  static const char hex[] = "0123456789abcdef";
   char text[65];
   size_t i;
   int error = rr_store_kv_get(a->store, text, sizeof(text), CSRF_KEY_NAME, err, errsize);
 
   if (error == 0 && strlen(text) == 64) {
     for (i = 0; i < 32; i++) {
-      const char *h = strchr(hex, text[2 * i]), *l = strchr(hex, text[2 * i + 1]);
-      if (h == NULL || l == NULL)
+      int h = rr_hex_value(text[2 * i]), l = rr_hex_value(text[2 * i + 1]);
+      if (h < 0 || l < 0)
         break;
-      a->csrf_key[i] = (unsigned char)(((h - hex) << 4) | (l - hex));
+      a->csrf_key[i] = (unsigned char)((h << 4) | l);
     }
     if (i == 32)
       return 0;
@@ -290,11 +285,7 @@ static int load_csrf_key(rr_auth *a, char *err, size_t errsize)
   }
   if (RAND_bytes(a->csrf_key, sizeof(a->csrf_key)) != 1)
     return rr_fail(err, errsize, RR_ERROR, "no random numbers for the CSRF key");
-  for (i = 0; i < 32; i++) {
-    text[2 * i] = hex[a->csrf_key[i] >> 4];
-    text[2 * i + 1] = hex[a->csrf_key[i] & 15];
-  }
-  text[64] = '\0';
+  rr_hex_encode(text, a->csrf_key, sizeof(a->csrf_key));
   return rr_store_kv_set(a->store, CSRF_KEY_NAME, text, err, errsize);
 }
 

@@ -39,30 +39,6 @@ struct rr_token_keys {
 
 /* ------------------------------------------------------------- helpers */
 
-static const char hexdigits[] = "0123456789abcdef";
-
-static void hex_encode(char *out, const unsigned char *in, size_t n)
-{
-  size_t i;
-
-  for (i = 0; i < n; i++) {
-    out[2 * i] = hexdigits[in[i] >> 4];
-    out[2 * i + 1] = hexdigits[in[i] & 0x0F];
-  }
-  out[2 * n] = '\0';
-}
-
-static int hex_value(char c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 static int b64url_value(char c)
 {
   if (c >= 'A' && c <= 'Z')
@@ -397,13 +373,13 @@ static int parse_secret(unsigned char *out, size_t outsize, size_t *outlen, cons
   while (t > 0 && (buf[t - 1] == '\n' || buf[t - 1] == '\r' || buf[t - 1] == ' ' || buf[t - 1] == '\t'))
     t--;
   for (i = 0; i < t && hex; i++)
-    hex = hex_value((char)buf[i]) >= 0;
+    hex = rr_hex_value((char)buf[i]) >= 0;
   if (hex && t % 2 == 0 && t >= 2 * RR_TOKEN_SECRET_MIN && t <= 2 * RR_TOKEN_SECRET_MAX) {
     if (t / 2 > outsize)
       return rr_fail(err, errsize, RR_EFULL, "the secret in %s (%zu bytes) does not fit in %zu bytes", path, t / 2,
                      outsize);
     for (i = 0; i < t / 2; i++)
-      out[i] = (unsigned char)(hex_value((char)buf[2 * i]) << 4 | hex_value((char)buf[2 * i + 1]));
+      out[i] = (unsigned char)(rr_hex_value((char)buf[2 * i]) << 4 | rr_hex_value((char)buf[2 * i + 1]));
     *outlen = t / 2;
     return 0;
   }
@@ -545,7 +521,7 @@ int rr_token_secret_load_or_create(unsigned char *out, size_t outsize, size_t *o
     error = rr_fail(err, errsize, RR_ERROR, "could not draw random bytes for the token secret (RAND_bytes failed)");
     goto out;
   }
-  hex_encode(hex, secret, sizeof(secret));
+  rr_hex_encode(hex, secret, sizeof(secret));
   hex[2 * RR_TOKEN_SECRET_MIN] = '\n';
   hex[2 * RR_TOKEN_SECRET_MIN + 1] = '\0';
 
@@ -663,7 +639,7 @@ int rr_token_issue_gen(char **out, const rr_token_keys *keys, const char *issuer
     error = rr_fail(err, errsize, RR_ERROR, "could not draw random bytes for the token id (RAND_bytes failed)");
     goto out;
   }
-  hex_encode(claims.jti, rnd, sizeof(rnd));
+  rr_hex_encode(claims.jti, rnd, sizeof(rnd));
   rr_str_copy(claims.subject, sizeof(claims.subject), subject);
   rr_str_copy(claims.role, sizeof(claims.role), role);
   claims.issued_at = claims.not_before = now;

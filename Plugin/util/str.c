@@ -318,7 +318,7 @@ int rr_root_regex(char *out, size_t size, const char *root)
   return 0;
 }
 
-static int hex_value(char c)
+int rr_hex_value(char c)
 {
   if (c >= '0' && c <= '9')
     return c - '0';
@@ -340,7 +340,7 @@ int rr_url_decode(char *out, size_t size, const char *in)
     char c = *in;
     if (c == '+') {
       c = ' ';
-    } else if (c == '%' && (hi = hex_value(in[1])) >= 0 && (lo = hex_value(in[2])) >= 0) {
+    } else if (c == '%' && (hi = rr_hex_value(in[1])) >= 0 && (lo = rr_hex_value(in[2])) >= 0) {
       c = (char)(hi * 16 + lo);
       in += 2;
     }
@@ -350,4 +350,16 @@ int rr_url_decode(char *out, size_t size, const char *in)
   }
   out[j] = '\0';
   return 0;
+}
+
+void rr_hex_encode(char *out, const unsigned char *in, size_t n)
+{
+  static const char digits[] = "0123456789abcdef";
+  size_t i;
+
+  for (i = 0; i < n; i++) {
+    out[2 * i] = digits[in[i] >> 4];
+    out[2 * i + 1] = digits[in[i] & 15];
+  }
+  out[2 * n] = '\0';
 }

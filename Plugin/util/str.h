@@ -56,6 +56,11 @@ bool rr_str_ieq(const char *a, const char *b);
 bool rr_str_starts_with(const char *s, const char *prefix);
 bool rr_str_ends_with(const char *s, const char *suffix);
 
+/* Value of a hex digit (either case), or -1. */
+int rr_hex_value(char c);
+/* Write n bytes as 2n lower-case hex digits and a NUL into out (2n+1 bytes). */
+void rr_hex_encode(char *out, const unsigned char *in, size_t n);
+
 /* Decode a URL query component: "%XX" and '+' (space). A '%' not followed
  * by two hex digits is kept as it is. Fails with RR_EFULL when out is too
  * small. (Orthanc 1.10.1 hands GET arguments to plugins undecoded.) */
