@@ -7,6 +7,7 @@
 #include "api/http.h"
 #include "api/query.h"
 #include "api/sort.h"
+#include "image/orthanc_frame.h"
 #include "util/errors.h"
 #include "util/log.h"
 #include "util/str.h"
@@ -339,6 +340,147 @@ static OrthancPluginErrorCode on_resync(OrthancPluginRestOutput *out, const char
   return OrthancPluginErrorCode_Success;
 }
 
+
+/* ------------------------------------------------------- rendered frames */
+
+#define MAX_PNG (32u * 1024u * 1024u)
+
+/* window=C,W  preset=NAME  size=N (64..2048) */
+static int frame_args(rr_frame_request *r, const OrthancPluginHttpRequest *req, char *err, size_t errsize)
+{
+  static char presets[5][16] = {"lung", "mediastinum", "bone", "brain", "abdomen"};
+  char key[32], value[64], *comma;
+  int64_t size;
+  uint32_t i;
+  size_t k;
+
+  for (i = 0; i < req->getCount; i++) {
+    if (rr_url_decode(key, sizeof(key), req->getKeys[i]) < 0 ||
+        rr_url_decode(value, sizeof(value), req->getValues[i] ? req->getValues[i] : "") < 0)
+      return rr_fail(err, errsize, RR_EINVAL, "argument too long");
+    if (strcmp(key, "window") == 0) {
+      comma = strchr(value, ',');
+      if (comma == NULL)
+        return rr_fail(err, errsize, RR_EINVAL, "argument 'window' is 'center,width'");
+      *comma = '\0';
+      if (rr_parse_double(&r->center, value) < 0 || rr_parse_double(&r->width, comma + 1) < 0 || !(r->width >= 1))
+        return rr_fail(err, errsize, RR_EINVAL, "argument 'window' is 'center,width' with a width of at least 1");
+      r->has_window = true;
+    } else if (strcmp(key, "preset") == 0) {
+      for (k = 0; k < 5; k++)
+        if (rr_str_ieq(value, presets[k]))
+          break;
+      if (k == 5)
+        return rr_fail(err, errsize, RR_EINVAL, "argument 'preset' is one of lung, mediastinum, bone, brain, abdomen");
+      r->preset = presets[k];
+    } else if (strcmp(key, "size") == 0) {
+      if (rr_parse_i64(&size, value, 64, 2048) < 0)
+        return rr_fail(err, errsize, RR_EINVAL, "argument 'size' must be between 64 and 2048");
+      r->max_side = (uint32_t)size;
+    } else {
+      return rr_fail(err, errsize, RR_EINVAL, "unknown argument '%.32s'", key);
+    }
+  }
+  return 0;
+}
+
+static void send_frame(OrthancPluginRestOutput *out, const char *instance_id, const rr_frame_request *r)
+{
+  rr_buf png;
+  char err[ERR_SIZE] = "";
+  int error;
+
+  rr_buf_init(&png, MAX_PNG);
+  error = rr_orthanc_frame_png(&png, NULL, CTX, instance_id, r, err, sizeof(err));
+  if (error == RR_ENOTFOUND)
+    rr_http_send_error(CTX, out, 404, "not_found", err);
+  else if (error == RR_EINVAL)
+    rr_http_send_error(CTX, out, 415, "unsupported", err);
+  else if (error < 0) {
+    rr_log_warning("rendering instance %s: %s", instance_id, err);
+    rr_http_send_error(CTX, out, 502, "upstream_error", "the image could not be rendered; see Orthanc's log");
+  } else {
+    OrthancPluginSetHttpHeader(CTX, out, "Cache-Control", "private, no-store");
+    OrthancPluginSetHttpHeader(CTX, out, "X-Content-Type-Options", "nosniff");
+    OrthancPluginAnswerBuffer(CTX, out, png.ptr, (uint32_t)png.len, "image/png");
+  }
+  rr_buf_dispose(&png);
+}
+
+static OrthancPluginErrorCode on_instance_frame(OrthancPluginRestOutput *out, const char *url,
+                                                const OrthancPluginHttpRequest *req)
+{
+  rr_frame_request r;
+  char err[ERR_SIZE] = "";
+  int64_t n;
+
+  (void)url;
+  if (!require_method(out, req, OrthancPluginHttpMethod_Get))
+    return OrthancPluginErrorCode_Success;
+  memset(&r, 0, sizeof(r));
+  if (rr_parse_i64(&n, req->groups[1], 0, 100000) < 0) {
+    rr_http_send_error(CTX, out, 400, "invalid_argument", "the frame number must be between 0 and 100000");
+    return OrthancPluginErrorCode_Success;
+  }
+  r.frame = (uint32_t)n;
+  if (frame_args(&r, req, err, sizeof(err)) < 0) {
+    rr_http_send_error(CTX, out, 400, "invalid_argument", err);
+    return OrthancPluginErrorCode_Success;
+  }
+  send_frame(out, req->groups[0], &r);
+  return OrthancPluginErrorCode_Success;
+}
+
+/* The n-th image of a study in display order (series by number, instances
+ * along the slice normal, frames in order): the original design's route. */
+static OrthancPluginErrorCode on_study_frame(OrthancPluginRestOutput *out, const char *url,
+                                             const OrthancPluginHttpRequest *req)
+{
+  rr_frame_request r;
+  rr_study_detail *d = NULL;
+  char err[ERR_SIZE] = "", instance[RR_OID_SIZE] = "";
+  int64_t n, seen = 0;
+  size_t i, j;
+  int error;
+
+  (void)url;
+  if (!require_method(out, req, OrthancPluginHttpMethod_Get))
+    return OrthancPluginErrorCode_Success;
+  memset(&r, 0, sizeof(r));
+  if (!study_uid_acceptable(req->groups[0]) || rr_parse_i64(&n, req->groups[1], 0, 10000000) < 0) {
+    rr_http_send_error(CTX, out, 400, "invalid_argument", "a StudyInstanceUID and an image number are expected");
+    return OrthancPluginErrorCode_Success;
+  }
+  if (frame_args(&r, req, err, sizeof(err)) < 0) {
+    rr_http_send_error(CTX, out, 400, "invalid_argument", err);
+    return OrthancPluginErrorCode_Success;
+  }
+  if ((error = rr_store_get_study(api_deps->store, &d, req->groups[0], err, sizeof(err))) < 0) {
+    send_store_error(out, error, err);
+    return OrthancPluginErrorCode_Success;
+  }
+  for (i = 0; i < d->series_count && instance[0] == '\0'; i++) {
+    rr_series_detail *sd = &d->series[i];
+    rr_instances_sort_display(sd->instances, sd->instance_count);
+    for (j = 0; j < sd->instance_count; j++) {
+      int64_t frames = sd->instances[j].number_of_frames > 0 ? sd->instances[j].number_of_frames : 1;
+      if (n < seen + frames) {
+        rr_str_copy(instance, sizeof(instance), sd->instances[j].orthanc_id);
+        r.frame = (uint32_t)(n - seen);
+        break;
+      }
+      seen += frames;
+    }
+  }
+  rr_study_detail_free(d);
+  if (instance[0] == '\0') {
+    rr_http_send_error(CTX, out, 404, "not_found", "the study has fewer images");
+    return OrthancPluginErrorCode_Success;
+  }
+  send_frame(out, instance, &r);
+  return OrthancPluginErrorCode_Success;
+}
+
 static OrthancPluginErrorCode on_unknown(OrthancPluginRestOutput *out, const char *url, const OrthancPluginHttpRequest *req)
 {
   (void)url;
@@ -355,6 +497,8 @@ int rr_api_register(OrthancPluginContext *ctx, const rr_api_deps *deps)
   } routes[] = {
     {"/dicom/studies", on_studies},
     {"/dicom/studies/([^/]+)", on_study},
+    {"/dicom/studies/([^/]+)/frames/([0-9]+)", on_study_frame},
+    {"/dicom/instances/([^/]+)/frames/([0-9]+)/png", on_instance_frame},
     {"/health", on_health},
     {"/admin/ingest", on_ingest},
     {"/admin/ingest/resync", on_resync},

@@ -90,6 +90,9 @@ static const rr_matrix_rule rules[] = {
   /* the worklist: every role has one; rows are filtered per role by the API */
   {M_GET, "{api}dicom/studies", USR, 0},
   {M_GET, "{api}dicom/studies/{id}", USR, IMG | AUD},
+  /* rendered images (PNG) for the viewer, reports and AI: no technician */
+  {M_GET, "{api}dicom/studies/{id}/frames/{id}", ADM | RAD | PHY, IMG | AUD},
+  {M_GET, "{api}dicom/instances/{id}/frames/{id}/png", ADM | RAD | PHY, IMG | AUD},
   {M_GET, "{api}health", USR, 0},
   {M_ALL, "{api}admin/*", ADM, 0},
   /* the audit trail is written by the plugin only: reads and searches, never

@@ -1,0 +1,143 @@
+#include "orthanc_frame.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "image/dicom_params.h"
+#include "image/png_encode.h"
+#include "util/errors.h"
+#include "util/orthanc_rest.h"
+#include "util/str.h"
+
+typedef struct fetch_ctx {
+  OrthancPluginContext *ctx;
+  const char *instance_id;
+} fetch_ctx;
+
+static bool id_ok(const char *id)
+{
+  size_t i, len = strlen(id);
+
+  if (len == 0 || len > 63)
+    return false;
+  for (i = 0; i < len; i++)
+    if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f') || id[i] == '-'))
+      return false;
+  return true;
+}
+
+/* GET a URI of Orthanc's REST API as raw bytes (malloc'd copy). */
+static int get_raw(OrthancPluginContext *ctx, uint8_t **data, size_t *size, const char *uri, char *err, size_t errsize)
+{
+  OrthancPluginMemoryBuffer buf = {0};
+  OrthancPluginErrorCode code = OrthancPluginRestApiGet(ctx, &buf, uri);
+
+  *data = NULL;
+  *size = 0;
+  if (code == OrthancPluginErrorCode_UnknownResource || code == OrthancPluginErrorCode_InexistentItem)
+    return rr_fail(err, errsize, RR_ENOTFOUND, "not found in Orthanc");
+  if (code != OrthancPluginErrorCode_Success)
+    return rr_fail(err, errsize, RR_EUPSTREAM, "Orthanc answered error %d", (int)code);
+  *data = malloc(buf.size ? buf.size : 1);
+  if (*data == NULL) {
+    OrthancPluginFreeMemoryBuffer(ctx, &buf);
+    return rr_fail(err, errsize, RR_ENOMEM, "out of memory");
+  }
+  if (buf.size > 0)
+    memcpy(*data, buf.data, buf.size);
+  *size = buf.size;
+  OrthancPluginFreeMemoryBuffer(ctx, &buf);
+  return 0;
+}
+
+static int fetch_content(void *c, uint8_t **data, size_t *size, const char *path, char *err, size_t errsize)
+{
+  fetch_ctx *f = c;
+  char uri[256];
+  size_t i;
+
+  for (i = 0; path[i]; i++)
+    if (!((path[i] >= '0' && path[i] <= '9') || (path[i] >= 'a' && path[i] <= 'f') ||
+          (path[i] >= 'A' && path[i] <= 'F') || path[i] == '-' || path[i] == '/'))
+      return rr_fail(err, errsize, RR_EINVAL, "bad tag path");
+  if (snprintf(uri, sizeof(uri), "/instances/%s/content/%s", f->instance_id, path) >= (int)sizeof(uri))
+    return rr_fail(err, errsize, RR_EINVAL, "tag path too long");
+  return get_raw(f->ctx, data, size, uri, err, errsize);
+}
+
+int rr_orthanc_frame_png(rr_buf *png, rr_render_info *info, OrthancPluginContext *ctx, const char *instance_id,
+                         const rr_frame_request *req, char *err, size_t errsize)
+{
+  rr_rest_source src = rr_rest_source_orthanc(ctx);
+  fetch_ctx fctx = {ctx, instance_id};
+  json_object *tags = NULL;
+  rr_dicom_params *dp = NULL;
+  OrthancPluginImage *image = NULL;
+  rr_image *out = NULL;
+  rr_frame frame;
+  uint8_t *file = NULL;
+  size_t file_size = 0;
+  char uri[128];
+  int error;
+
+  if (!id_ok(instance_id))
+    return rr_fail(err, errsize, RR_EINVAL, "not an Orthanc instance identifier");
+  snprintf(uri, sizeof(uri), "/instances/%s/tags", instance_id);
+  if ((error = src.get_json(src.ctx, &tags, uri, err, errsize)) < 0) {
+    if (error == RR_ENOTFOUND)
+      rr_fail(err, errsize, error, "no such instance");
+    goto out;
+  }
+  if ((error = rr_dicom_params_from_tags(&dp, tags, req->frame, fetch_content, &fctx, err, errsize)) < 0)
+    goto out;
+  if (dp->number_of_frames > 0 && req->frame >= dp->number_of_frames) {
+    error = rr_fail(err, errsize, RR_ENOTFOUND, "the instance has %u frames", (unsigned)dp->number_of_frames);
+    goto out;
+  }
+  snprintf(uri, sizeof(uri), "/instances/%s/file", instance_id);
+  if ((error = get_raw(ctx, &file, &file_size, uri, err, errsize)) < 0)
+    goto out;
+  image = OrthancPluginDecodeDicomImage(ctx, file, (uint32_t)file_size, req->frame);
+  if (image == NULL) {
+    error = rr_fail(err, errsize, RR_EINVAL, "Orthanc cannot decode this frame (not an image, or a transfer syntax without a decoder)");
+    goto out;
+  }
+  memset(&frame, 0, sizeof(frame));
+  frame.width = OrthancPluginGetImageWidth(ctx, image);
+  frame.height = OrthancPluginGetImageHeight(ctx, image);
+  frame.pitch = OrthancPluginGetImagePitch(ctx, image);
+  frame.pixels = OrthancPluginGetImageBuffer(ctx, image);
+  switch (OrthancPluginGetImagePixelFormat(ctx, image)) {
+  case OrthancPluginPixelFormat_Grayscale8: frame.format = RR_PIXEL_GRAY8; break;
+  case OrthancPluginPixelFormat_Grayscale16: frame.format = RR_PIXEL_GRAY16; break;
+  case OrthancPluginPixelFormat_SignedGrayscale16: frame.format = RR_PIXEL_SGRAY16; break;
+  case OrthancPluginPixelFormat_RGB24:
+    frame.format = RR_PIXEL_RGB24;
+    /* Orthanc's decoders turn YBR and PALETTE COLOR into RGB */
+    dp->render.photometric = RR_PHOTO_RGB;
+    break;
+  default:
+    error = rr_fail(err, errsize, RR_EINVAL, "pixel format %d is not supported yet",
+                    (int)OrthancPluginGetImagePixelFormat(ctx, image));
+    goto out;
+  }
+  if (req->has_window) {
+    dp->render.has_override = true;
+    dp->render.override_center = req->center;
+    dp->render.override_width = req->width;
+  }
+  dp->render.preset = req->preset;
+  dp->render.max_side = req->max_side;
+  if ((error = rr_render_frame(&out, info, &frame, &dp->render, err, errsize)) < 0 ||
+      (error = rr_png_encode(png, out, 6, err, errsize)) < 0)
+    goto out;
+out:
+  rr_image_free(out);
+  if (image != NULL)
+    OrthancPluginFreeImage(ctx, image);
+  free(file);
+  rr_dicom_params_free(dp);
+  json_object_put(tags);
+  return error;
+}
