@@ -286,6 +286,23 @@ out:
   rr_buf_dispose(&out);
 }
 
+/* Stop the threads and free the modules, users before what they use. */
+static void teardown(void)
+{
+  rr_ingest_free(plugin_ingest); /* stops the worker */
+  plugin_ingest = NULL;
+  rr_filter_free(plugin_filter);
+  plugin_filter = NULL;
+  rr_matrix_free(plugin_matrix);
+  plugin_matrix = NULL;
+  rr_auth_free(plugin_auth);
+  plugin_auth = NULL;
+  rr_audit_free(plugin_audit); /* writes what is queued */
+  plugin_audit = NULL;
+  rr_store_free(plugin_store);
+  plugin_store = NULL;
+}
+
 ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext *ctx)
 {
   rr_ingest_options ingest_opts;
@@ -341,35 +358,13 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext *ctx)
   return 0;
 
 fail:
-  rr_filter_free(plugin_filter);
-  plugin_filter = NULL;
-  rr_matrix_free(plugin_matrix);
-  plugin_matrix = NULL;
-  rr_auth_free(plugin_auth);
-  plugin_auth = NULL;
-  rr_audit_free(plugin_audit);
-  plugin_audit = NULL;
-  rr_ingest_free(plugin_ingest);
-  plugin_ingest = NULL;
-  rr_store_free(plugin_store);
-  plugin_store = NULL;
+  teardown();
   return -1;
 }
 
 ORTHANC_PLUGINS_API void OrthancPluginFinalize(void)
 {
-  rr_ingest_free(plugin_ingest);
-  plugin_ingest = NULL;
-  rr_filter_free(plugin_filter);
-  plugin_filter = NULL;
-  rr_matrix_free(plugin_matrix);
-  plugin_matrix = NULL;
-  rr_auth_free(plugin_auth);
-  plugin_auth = NULL;
-  rr_audit_free(plugin_audit); /* writes what is queued */
-  plugin_audit = NULL;
-  rr_store_free(plugin_store);
-  plugin_store = NULL;
+  teardown();
   rr_log_info("finalized");
   rr_log_set_context(NULL);
 }

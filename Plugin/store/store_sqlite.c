@@ -201,6 +201,23 @@ static void column_copy(char *dst, size_t size, sqlite3_stmt *st, int col)
   rr_str_copyn(dst, size, (const char *)t, t ? (size_t)sqlite3_column_bytes(st, col) : 0);
 }
 
+/* Make room for one more element in a result array of `*cap` elements
+ * holding `count` (doubling, starting at `first`). */
+static int grow_array(void **items, size_t *cap, size_t count, size_t elem_size, size_t first)
+{
+  size_t ncap;
+  void *p;
+
+  if (count < *cap)
+    return 0;
+  ncap = *cap ? *cap * 2 : first;
+  if ((p = realloc(*items, ncap * elem_size)) == NULL)
+    return RR_ENOMEM;
+  *items = p;
+  *cap = ncap;
+  return 0;
+}
+
 typedef struct id_set {
   int64_t ids[64];
   int64_t *more;
@@ -977,7 +994,7 @@ static int load_instances(sqlite3 *db, rr_series_detail *sd, int64_t series_id)
 {
   sqlite3_stmt *st = NULL;
   size_t cap = (size_t)(sd->series.instance_count > 0 ? sd->series.instance_count : 8);
-  rr_instance_rec *items, *p;
+  rr_instance_rec *items;
   int rc, error = 0;
 
   if (sqlite3_prepare_v2(db,
@@ -993,15 +1010,8 @@ static int load_instances(sqlite3 *db, rr_series_detail *sd, int64_t series_id)
     goto out;
   }
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (sd->instance_count == cap) {
-      p = realloc(items, cap * 2 * sizeof(*items));
-      if (p == NULL) {
-        error = RR_ENOMEM;
-        goto out;
-      }
-      items = p;
-      cap *= 2;
-    }
+    if ((error = grow_array((void **)&items, &cap, sd->instance_count, sizeof(*items), 8)) < 0)
+      goto out;
     memset(&items[sd->instance_count], 0, sizeof(*items));
     read_instance(&items[sd->instance_count], st);
     rr_str_copy(items[sd->instance_count].series_orthanc_id, RR_OID_SIZE, sd->series.orthanc_id);
@@ -1022,7 +1032,7 @@ static int sqlite_get_study(void *impl, rr_study_detail **out, const char *study
   sqlite3_stmt *st = NULL;
   rr_study_detail *d = NULL;
   int64_t study_id, *series_ids = NULL;
-  size_t cap = 0, i;
+  size_t cap = 0, ids_cap = 0, i;
   int rc, error = 0;
 
   *out = NULL;
@@ -1061,21 +1071,10 @@ static int sqlite_get_study(void *impl, rr_study_detail **out, const char *study
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     rr_series_rec *r;
 
-    if (d->series_count == cap) {
-      size_t ncap = cap ? cap * 2 : 8;
-      void *p1 = realloc(d->series, ncap * sizeof(*d->series));
-      if (p1 == NULL) {
-        error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
-        goto out;
-      }
-      d->series = p1;
-      p1 = realloc(series_ids, ncap * sizeof(*series_ids));
-      if (p1 == NULL) {
-        error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
-        goto out;
-      }
-      series_ids = p1;
-      cap = ncap;
+    if (grow_array((void **)&d->series, &cap, d->series_count, sizeof(*d->series), 8) < 0 ||
+        grow_array((void **)&series_ids, &ids_cap, d->series_count, sizeof(*series_ids), 8) < 0) {
+      error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
+      goto out;
     }
     memset(&d->series[d->series_count], 0, sizeof(d->series[0]));
     r = &d->series[d->series_count].series;
@@ -1214,15 +1213,9 @@ static int sqlite_list_instances(void *impl, rr_id_list **out, const char *serie
   }
   bind_text(st, 1, series_orthanc_id);
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (list->count == cap) {
-      size_t ncap = cap ? cap * 2 : 64;
-      void *p = realloc(list->ids, ncap * sizeof(*list->ids));
-      if (p == NULL) {
-        error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
-        goto out;
-      }
-      list->ids = p;
-      cap = ncap;
+    if (grow_array((void **)&list->ids, &cap, list->count, sizeof(*list->ids), 64) < 0) {
+      error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
+      goto out;
     }
     column_copy(list->ids[list->count++], RR_OID_SIZE, st, 0);
   }
@@ -1416,15 +1409,9 @@ static int sqlite_user_list(void *impl, rr_user_list **out, char *err, size_t er
     goto out;
   }
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (list->count == cap) {
-      size_t ncap = cap ? cap * 2 : 16;
-      void *p = realloc(list->items, ncap * sizeof(*list->items));
-      if (p == NULL) {
-        error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
-        goto out;
-      }
-      list->items = p;
-      cap = ncap;
+    if (grow_array((void **)&list->items, &cap, list->count, sizeof(*list->items), 16) < 0) {
+      error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
+      goto out;
     }
     read_user(&list->items[list->count++], st);
   }
@@ -1846,15 +1833,9 @@ static int sqlite_ai_list_study(void *impl, rr_ai_list **out, const char *study_
   }
   bind_text(st, 1, study_uid);
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (list->count == cap) {
-      size_t ncap = cap ? cap * 2 : 8;
-      void *p = realloc(list->items, ncap * sizeof(*list->items));
-      if (p == NULL) {
-        error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
-        goto out;
-      }
-      list->items = p;
-      cap = ncap;
+    if (grow_array((void **)&list->items, &cap, list->count, sizeof(*list->items), 8) < 0) {
+      error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
+      goto out;
     }
     if ((error = read_ai(&list->items[list->count], st)) < 0) {
       error = rr_fail(err, errsize, error, "out of memory");
@@ -2025,15 +2006,9 @@ static int sqlite_ai_review_history(void *impl, rr_ai_review_list **out, const c
   bind_text(st, 1, id);
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     rr_ai_review *r;
-    if (list->count == cap) {
-      size_t ncap = cap ? cap * 2 : 8;
-      void *p = realloc(list->items, ncap * sizeof(*list->items));
-      if (p == NULL) {
-        error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
-        goto out;
-      }
-      list->items = p;
-      cap = ncap;
+    if (grow_array((void **)&list->items, &cap, list->count, sizeof(*list->items), 8) < 0) {
+      error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
+      goto out;
     }
     r = &list->items[list->count++];
     memset(r, 0, sizeof(*r));
