@@ -47,6 +47,10 @@ static int overlay(json_object *base, json_object *user, const char *path, char 
         return error;
       continue;
     }
+    if (bt == json_type_double && ut == json_type_int) {
+      json_object_object_add(base, it.key, json_object_new_double((double)json_object_get_int64(it.val)));
+      continue;
+    }
     if (bt != ut && !(bt == json_type_int && ut == json_type_double))
       return rr_fail(err, errsize, RR_EINVAL, "%s: must be %s, not %s", sub, type_name(bt), type_name(ut));
     if (bt == json_type_int && ut == json_type_double) {
@@ -104,6 +108,63 @@ static int get_string(char *out, size_t size, json_object *root, const char *nam
   return 0;
 }
 
+static int get_double(double *out, json_object *root, const char *name, const char *a, const char *b, double min,
+                      double max, char *err, size_t errsize)
+{
+  json_object *o = get_path(root, a, b, NULL);
+  double v;
+
+  if (o == NULL)
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".%s: missing from the defaults", name);
+  v = json_object_get_double(o);
+  if (!(v >= min && v <= max))
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".%s: must be between %g and %g (got %g)", name, min, max, v);
+  *out = v;
+  return 0;
+}
+
+static bool get_bool(json_object *root, const char *a, const char *b, const char *c, bool dflt)
+{
+  json_object *o = get_path(root, a, b, c);
+  return o ? json_object_get_boolean(o) : dflt;
+}
+
+/* An array of short strings into rows of `width` bytes; `upper` folds ASCII
+ * to upper case (modalities), otherwise to lower case (description words). */
+static int get_words(char *rows, size_t width, unsigned *count, json_object *root, const char *name, const char *a,
+                     const char *b, const char *c, bool upper, char *err, size_t errsize)
+{
+  json_object *arr = get_path(root, a, b, c), *item;
+  size_t i, j, n;
+  const char *v;
+
+  *count = 0;
+  if (arr == NULL || !json_object_is_type(arr, json_type_array))
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".%s: must be an array of strings", name);
+  n = json_object_array_length(arr);
+  if (n > RR_AI_AUTO_RULES_MAX)
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".%s: at most %d entries", name, RR_AI_AUTO_RULES_MAX);
+  for (i = 0; i < n; i++) {
+    item = json_object_array_get_idx(arr, i);
+    if (!json_object_is_type(item, json_type_string))
+      return rr_fail(err, errsize, RR_EINVAL, SECTION ".%s[%zu]: must be a string", name, i);
+    v = json_object_get_string(item);
+    if (v[0] == '\0' || strlen(v) >= width)
+      return rr_fail(err, errsize, RR_EINVAL, SECTION ".%s[%zu]: must have 1 to %zu characters", name, i, width - 1);
+    for (j = 0; v[j] != '\0'; j++) {
+      char ch = v[j];
+      if (upper && ch >= 'a' && ch <= 'z')
+        ch = (char)(ch - 'a' + 'A');
+      else if (!upper && ch >= 'A' && ch <= 'Z')
+        ch = (char)(ch - 'A' + 'a');
+      rows[i * width + j] = ch;
+    }
+    rows[i * width + j] = '\0';
+  }
+  *count = (unsigned)n;
+  return 0;
+}
+
 static int check_root(const char *root, const char *name, char *err, size_t errsize)
 {
   size_t i, len = strlen(root);
@@ -133,6 +194,157 @@ static int resolve_path(char *out, size_t size, const char *dir, const char *pat
   if (n < 0 || (size_t)n >= size)
     return rr_fail(err, errsize, RR_EINVAL, SECTION ".%s: path too long", name);
   return 0;
+}
+
+#define GEMINI_BASE_URL "https://generativelanguage.googleapis.com"
+
+static int parse_ai(rr_config *out, json_object *base, const char *config_dir, char *err, size_t errsize)
+{
+  char tmp[RR_PATH_SIZE];
+  size_t len;
+  int error;
+
+  if ((error = get_string(out->ai_provider, sizeof(out->ai_provider), base, "AI.Provider", "AI", "Provider", NULL, err, errsize)) < 0 ||
+      (error = get_string(out->ai_base_url, sizeof(out->ai_base_url), base, "AI.BaseUrl", "AI", "BaseUrl", NULL, err, errsize)) < 0 ||
+      (error = get_string(out->ai_api_version, sizeof(out->ai_api_version), base, "AI.ApiVersion", "AI", "ApiVersion", NULL, err, errsize)) < 0 ||
+      (error = get_string(out->ai_model, sizeof(out->ai_model), base, "AI.Model", "AI", "Model", NULL, err, errsize)) < 0 ||
+      (error = get_string(out->ai_api_key, sizeof(out->ai_api_key), base, "AI.ApiKey", "AI", "ApiKey", NULL, err, errsize)) < 0 ||
+      (error = get_string(out->ai_api_key_env, sizeof(out->ai_api_key_env), base, "AI.ApiKeyEnvironmentVariable", "AI",
+                          "ApiKeyEnvironmentVariable", NULL, err, errsize)) < 0 ||
+      (error = get_string(tmp, sizeof(tmp), base, "AI.CaFile", "AI", "CaFile", NULL, err, errsize)) < 0 ||
+      (tmp[0] && (error = resolve_path(out->ai_ca_file, sizeof(out->ai_ca_file), config_dir, tmp, "AI.CaFile", err, errsize)) < 0) ||
+      (error = get_uint(&out->ai_concurrency, base, "AI.Concurrency", "AI", "Concurrency", NULL, 1, 16, err, errsize)) < 0 ||
+      (error = get_uint(&out->ai_max_queued, base, "AI.MaxQueuedAnalyses", "AI", "MaxQueuedAnalyses", NULL, 1, 100000, err, errsize)) < 0 ||
+      (error = get_uint(&out->ai_images_per_series, base, "AI.ImagesPerSeries", "AI", "ImagesPerSeries", NULL, 1, 64, err, errsize)) < 0 ||
+      (error = get_uint(&out->ai_max_images, base, "AI.MaxImages", "AI", "MaxImages", NULL, 1, 256, err, errsize)) < 0 ||
+      (error = get_uint(&out->ai_image_max_side, base, "AI.ImageMaxSide", "AI", "ImageMaxSide", NULL, 128, 2048, err, errsize)) < 0 ||
+      (error = get_uint(&out->ai_max_request_mb, base, "AI.MaxRequestMegabytes", "AI", "MaxRequestMegabytes", NULL, 1, 19, err, errsize)) < 0 ||
+      (error = get_double(&out->ai_temperature, base, "AI.Temperature", "AI", "Temperature", 0, 2, err, errsize)) < 0 ||
+      (error = get_uint(&out->ai_max_output_tokens, base, "AI.MaxOutputTokens", "AI", "MaxOutputTokens", NULL, 256, 65536, err, errsize)) < 0 ||
+      (error = get_uint(&out->ai_connect_timeout_s, base, "AI.ConnectTimeoutSeconds", "AI", "ConnectTimeoutSeconds", NULL, 1, 120, err, errsize)) < 0 ||
+      (error = get_uint(&out->ai_timeout_s, base, "AI.TimeoutSeconds", "AI", "TimeoutSeconds", NULL, 1, 3600, err, errsize)) < 0 ||
+      (error = get_uint(&out->ai_max_attempts, base, "AI.MaxAttempts", "AI", "MaxAttempts", NULL, 1, 10, err, errsize)) < 0 ||
+      (error = get_uint(&out->ai_max_retry_wait_s, base, "AI.MaxRetryWaitSeconds", "AI", "MaxRetryWaitSeconds", NULL, 0, 3600, err, errsize)) < 0 ||
+      (error = get_uint(&out->ai_max_response_mb, base, "AI.MaxResponseMegabytes", "AI", "MaxResponseMegabytes", NULL, 1, 64, err, errsize)) < 0 ||
+      (error = get_double(&out->ai_price_input, base, "AI.PricePerMillionInputTokens", "AI", "PricePerMillionInputTokens", 0, 10000, err, errsize)) < 0 ||
+      (error = get_double(&out->ai_price_output, base, "AI.PricePerMillionOutputTokens", "AI", "PricePerMillionOutputTokens", 0, 10000, err, errsize)) < 0 ||
+      (error = get_words(&out->ai_auto_modalities[0][0], sizeof(out->ai_auto_modalities[0]), &out->ai_auto_modality_count, base,
+                         "AI.AutoAnalyze.Modalities", "AI", "AutoAnalyze", "Modalities", true, err, errsize)) < 0 ||
+      (error = get_words(&out->ai_auto_descriptions[0][0], sizeof(out->ai_auto_descriptions[0]), &out->ai_auto_description_count,
+                         base, "AI.AutoAnalyze.DescriptionContains", "AI", "AutoAnalyze", "DescriptionContains", false, err, errsize)) < 0)
+    return error;
+  out->ai_allow_cloud = get_bool(base, "AI", "AllowCloud", NULL, false);
+  out->ai_auto_enable = get_bool(base, "AI", "AutoAnalyze", "Enable", false);
+
+  if (out->ai_provider[0] == '\0') {
+    if (out->ai_auto_enable)
+      return rr_fail(err, errsize, RR_EINVAL, SECTION ".AI.AutoAnalyze.Enable: needs an AI provider (AI.Provider)");
+    return 0;
+  }
+  if (strcmp(out->ai_provider, "gemini") != 0 && strcmp(out->ai_provider, "openai") != 0)
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".AI.Provider: must be \"\" (off), \"gemini\" or \"openai\" (got \"%s\")",
+                   out->ai_provider);
+  if (out->ai_model[0] == '\0')
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".AI.Model: must name the model");
+  if (out->ai_base_url[0] == '\0') {
+    if (strcmp(out->ai_provider, "openai") == 0)
+      return rr_fail(err, errsize, RR_EINVAL, SECTION ".AI.BaseUrl: required with the \"openai\" provider (the server's address, "
+                     "e.g. \"http://gpu-server:8000\" for vLLM or \"http://localhost:11434\" for Ollama)");
+    rr_str_copy(out->ai_base_url, sizeof(out->ai_base_url), GEMINI_BASE_URL);
+  }
+  if (!rr_str_starts_with(out->ai_base_url, "http://") && !rr_str_starts_with(out->ai_base_url, "https://"))
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".AI.BaseUrl: must start with http:// or https://");
+  if (strchr(out->ai_base_url, '?') != NULL || strchr(out->ai_base_url, '#') != NULL || strchr(out->ai_base_url, '@') != NULL)
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".AI.BaseUrl: must not carry a query, a fragment or credentials "
+                   "(put the key in AI.ApiKey)");
+  len = strlen(out->ai_base_url);
+  while (len > 0 && out->ai_base_url[len - 1] == '/')
+    out->ai_base_url[--len] = '\0';
+  if (strcmp(out->ai_provider, "openai") == 0 && len >= 3 && strcmp(out->ai_base_url + len - 3, "/v1") == 0)
+    out->ai_base_url[len - 3] = '\0'; /* the client adds /v1/chat/completions */
+  if (strcmp(out->ai_provider, "gemini") == 0 && out->ai_api_version[0] == '\0')
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".AI.ApiVersion: must not be empty (\"v1beta\")");
+  {
+    size_t i;
+    for (i = 0; out->ai_model[i] != '\0'; i++) {
+      char ch = out->ai_model[i];
+      if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+            ch == '_' || ch == '.' || ch == ':' || ch == '/'))
+        return rr_fail(err, errsize, RR_EINVAL, SECTION ".AI.Model: only letters, digits and - _ . : / are allowed");
+    }
+    for (i = 0; out->ai_api_version[i] != '\0'; i++) {
+      char ch = out->ai_api_version[i];
+      if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')))
+        return rr_fail(err, errsize, RR_EINVAL, SECTION ".AI.ApiVersion: only lower-case letters and digits are allowed");
+    }
+  }
+  out->ai_cloud = strcmp(out->ai_provider, "gemini") == 0 || !rr_config_url_is_local(out->ai_base_url);
+  if (out->ai_cloud && !out->ai_allow_cloud)
+    return rr_fail(err, errsize, RR_EINVAL,
+                   SECTION ".AI: the provider at %s is outside the hospital and would receive patient images; cloud "
+                   "providers' terms forbid clinical use. Set AI.AllowCloud to true to accept this, or use an "
+                   "on-premises OpenAI-compatible server (Provider \"openai\" with a local BaseUrl)",
+                   strcmp(out->ai_provider, "gemini") == 0 ? "Google (Gemini)" : "the configured BaseUrl");
+  return 0;
+}
+
+static bool host_is_local(const char *host, size_t len)
+{
+  static const char *const suffixes[] = {".local", ".internal", ".lan", ".home.arpa", ".localhost"};
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  char h[256];
+  size_t i;
+  int n = 0;
+
+  if (len == 0 || len >= sizeof(h))
+    return false;
+  for (i = 0; i < len; i++)
+    h[i] = (host[i] >= 'A' && host[i] <= 'Z') ? (char)(host[i] - 'A' + 'a') : host[i];
+  h[len] = '\0';
+  if (h[0] == '[') { /* IPv6 literal */
+    if (strcmp(h, "[::1]") == 0)
+      return true;
+    return rr_str_starts_with(h, "[fc") || rr_str_starts_with(h, "[fd") || rr_str_starts_with(h, "[fe8") ||
+           rr_str_starts_with(h, "[fe9") || rr_str_starts_with(h, "[fea") || rr_str_starts_with(h, "[feb");
+  }
+  if (sscanf(h, "%3u.%3u.%3u.%3u%n", &a, &b, &c, &d, &n) == 4 && (size_t)n == len) {
+    if (a > 255 || b > 255 || c > 255 || d > 255)
+      return false;
+    return a == 127 || a == 10 || (a == 172 && b >= 16 && b <= 31) || (a == 192 && b == 168) || (a == 169 && b == 254);
+  }
+  if (strcmp(h, "localhost") == 0 || strchr(h, '.') == NULL)
+    return true;
+  for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+    size_t sl = strlen(suffixes[i]);
+    if (len > sl && strcmp(h + len - sl, suffixes[i]) == 0)
+      return true;
+  }
+  return false;
+}
+
+bool rr_config_url_is_local(const char *url)
+{
+  const char *p, *end;
+
+  if (url == NULL)
+    return false;
+  if (rr_str_starts_with(url, "http://"))
+    p = url + 7;
+  else if (rr_str_starts_with(url, "https://"))
+    p = url + 8;
+  else
+    return false;
+  if (*p == '[') {
+    end = strchr(p, ']');
+    if (end == NULL)
+      return false;
+    end++;
+  } else {
+    end = p + strcspn(p, ":/?#@");
+    if (*end == '@')
+      return false; /* credentials in the URL: refuse to guess */
+  }
+  return host_is_local(p, (size_t)(end - p));
 }
 
 int rr_config_parse(rr_config *out, const char *orthanc_json, size_t len, const char *defaults_json,
@@ -300,6 +512,10 @@ int rr_config_parse(rr_config *out, const char *orthanc_json, size_t len, const 
                     out->auth_algorithm);
     goto out;
   }
+
+  /* AI analysis */
+  if ((error = parse_ai(out, base, config_dir, err, errsize)) < 0)
+    goto out;
 
   out->orthanc_describe_errors = true;
   if (json_object_object_get_ex(all, "HttpDescribeErrors", &o) && json_object_is_type(o, json_type_boolean))

@@ -53,6 +53,38 @@ typedef struct rr_config {
   unsigned auth_lockout_seconds;
   unsigned auth_lockout_max_per_address;
 
+  /* AI analysis (ReadingRoom.AI) */
+  char ai_provider[16];                 /* "" (off), "gemini" or "openai" */
+  char ai_base_url[512];                /* no trailing '/'; Gemini's default when "" */
+  char ai_api_version[16];              /* Gemini: "v1beta" */
+  char ai_model[128];
+  char ai_api_key[512];                 /* ApiKey as configured ("" = none) */
+  char ai_api_key_env[128];             /* environment variable read when ApiKey is "" */
+  bool ai_allow_cloud;
+  bool ai_cloud;                        /* computed: the provider is off-site */
+  char ai_ca_file[RR_PATH_SIZE];        /* resolved; "" = the system's trust store */
+  unsigned ai_concurrency;
+  unsigned ai_max_queued;
+  unsigned ai_images_per_series;
+  unsigned ai_max_images;
+  unsigned ai_image_max_side;
+  unsigned ai_max_request_mb;
+  double ai_temperature;
+  unsigned ai_max_output_tokens;
+  unsigned ai_connect_timeout_s;
+  unsigned ai_timeout_s;
+  unsigned ai_max_attempts;
+  unsigned ai_max_retry_wait_s;
+  unsigned ai_max_response_mb;
+  double ai_price_input;                /* per million tokens */
+  double ai_price_output;
+  bool ai_auto_enable;
+#define RR_AI_AUTO_RULES_MAX 32
+  char ai_auto_modalities[RR_AI_AUTO_RULES_MAX][17];
+  unsigned ai_auto_modality_count;
+  char ai_auto_descriptions[RR_AI_AUTO_RULES_MAX][65];
+  unsigned ai_auto_description_count;
+
   /* read from Orthanc's own options */
   bool orthanc_describe_errors;        /* HttpDescribeErrors (default true) */
   bool orthanc_remote_access;          /* RemoteAccessAllowed (default false) */
@@ -78,5 +110,13 @@ int rr_config_parse(rr_config *out, const char *orthanc_json, size_t len, const 
  * leaves every study open to the network. Pure.
  */
 int rr_config_check_access(const rr_config *config, char *err, size_t errsize);
+
+/*
+ * Whether a provider URL stays inside the hospital: loopback, private
+ * (RFC 1918, RFC 4193 fc00::/7, link-local) addresses, "localhost", host
+ * names without a dot and names under .local, .internal, .lan, .home.arpa.
+ * Anything else, and anything unparsable, counts as cloud. Pure.
+ */
+bool rr_config_url_is_local(const char *url);
 
 #endif

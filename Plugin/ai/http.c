@@ -301,9 +301,13 @@ int rr_ai_http_post(rr_ai_http_response *out, const rr_ai_http_request *req, cha
   SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)out->body.max);
   SETOPT(CURLOPT_USERAGENT, "OrthancReadingRoom/" RR_VERSION);
   SETOPT(CURLOPT_HTTPHEADER, headers);
-  SETOPT(CURLOPT_POST, 1L);
-  SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
-  SETOPT(CURLOPT_POSTFIELDS, req->body != NULL ? req->body : "");
+  if (req->get) {
+    SETOPT(CURLOPT_HTTPGET, 1L);
+  } else {
+    SETOPT(CURLOPT_POST, 1L);
+    SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+    SETOPT(CURLOPT_POSTFIELDS, req->body != NULL ? req->body : "");
+  }
   SETOPT(CURLOPT_WRITEFUNCTION, on_body);
   SETOPT(CURLOPT_WRITEDATA, &t);
   SETOPT(CURLOPT_HEADERFUNCTION, on_header);

@@ -29,6 +29,7 @@
 #define RR_AI_HTTP_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -58,6 +59,7 @@ typedef struct rr_ai_http_request {
   size_t max_response;         /* body cap in bytes; 0: RR_AI_HTTP_RESPONSE_MAX */
   const char *ca_file;         /* PEM bundle to trust; NULL: the system's */
   const atomic_int *cancel;    /* may be NULL; non-zero aborts (RR_ESTOPPED) */
+  bool get;                    /* send a GET without body instead of the POST */
 } rr_ai_http_request;
 
 /* Why no answer came. */

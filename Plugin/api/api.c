@@ -104,10 +104,10 @@ static json_object *study_json(const rr_study_rec *s)
   add_str(o, "receivedAt", when);
   rr_time_iso8601(when, (time_t)s->updated_at);
   add_str(o, "updatedAt", when);
-  /* filled by later features (AI, review, reports) */
-  json_object_object_add(o, "aiStatus", NULL);
-  json_object_object_add(o, "reviewStatus", NULL);
-  json_object_object_add(o, "reportStatus", NULL);
+  /* the latest analysis' status and the latest completed one's review; null = none */
+  json_object_object_add(o, "aiStatus", s->ai_status[0] ? json_object_new_string(s->ai_status) : NULL);
+  json_object_object_add(o, "reviewStatus", s->review_status[0] ? json_object_new_string(s->review_status) : NULL);
+  json_object_object_add(o, "reportStatus", NULL); /* reports: a later feature */
   return o;
 }
 

@@ -124,6 +124,44 @@ static int parse_modalities(rr_worklist_query *q, const char *value, char *err, 
   return 0;
 }
 
+static const char *const ai_states[] = {"none", "queued", "running", "completed", "invalid", "blocked", "safety",
+                                        "truncated", "refused", "failed", "cancelled"};
+static const char *const review_states[] = {"none", "pending", "confirmed", "rejected", "modified"};
+
+/* A comma list of states ("none" = no analysis, stored as ""). */
+static int parse_states(char (*out)[RR_STATE_SIZE], size_t *count, const char *name, const char *value,
+                        const char *const *allowed, size_t allowed_count, char *err, size_t errsize)
+{
+  const char *p = value;
+  char item[RR_STATE_SIZE];
+  size_t len, i;
+
+  while (*p) {
+    len = strcspn(p, ",");
+    if (len > 0) {
+      for (i = 0; i < allowed_count; i++)
+        if (strlen(allowed[i]) == len && strncmp(p, allowed[i], len) == 0)
+          break;
+      if (i == allowed_count) {
+        char list[256] = "";
+        size_t j, used = 0;
+        for (j = 0; j < allowed_count && used + 16 < sizeof(list); j++)
+          used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", j ? ", " : "", allowed[j]);
+        return rr_fail(err, errsize, RR_EINVAL, "argument '%s': '%.*s' is not one of %s", name, (int)(len > 24 ? 24 : len),
+                       p, list);
+      }
+      if (*count >= RR_QUERY_MAX_STATES)
+        return rr_fail(err, errsize, RR_EINVAL, "argument '%s': too many values", name);
+      rr_str_copy(item, sizeof(item), i == 0 ? "" : allowed[i]);
+      memcpy(out[(*count)++], item, sizeof(item));
+    }
+    p += len;
+    if (*p)
+      p++;
+  }
+  return 0;
+}
+
 static int parse_date(char out[RR_DA_SIZE], const char *name, const char *value, char *err, size_t errsize)
 {
   if (value[0] == '\0') {
@@ -204,6 +242,12 @@ int rr_query_parse(rr_worklist_query *q, const char *const *keys, const char *co
       error = parse_exact(&q->accession, k, v, err, errsize);
     else if (strcmp(k, "modality") == 0)
       error = parse_modalities(q, v, err, errsize);
+    else if (strcmp(k, "aiStatus") == 0)
+      error = parse_states(q->ai_statuses, &q->ai_status_count, k, v, ai_states,
+                           sizeof(ai_states) / sizeof(ai_states[0]), err, errsize);
+    else if (strcmp(k, "reviewStatus") == 0)
+      error = parse_states(q->review_statuses, &q->review_status_count, k, v, review_states,
+                           sizeof(review_states) / sizeof(review_states[0]), err, errsize);
     else if (strcmp(k, "studyDateFrom") == 0)
       error = parse_date(q->date_from, k, v, err, errsize);
     else if (strcmp(k, "studyDateTo") == 0)

@@ -155,11 +155,88 @@ static int words_from_bytes(uint16_t *data, uint32_t entries, unsigned bits, con
   return 0;
 }
 
+/* Segmented palette data (PS3.3 C.7.9.2) is read as units: bytes for
+ * 8-bit tables, little-endian words for 16-bit ones (as pydicom and GDCM
+ * read it). */
+static size_t units_from_bytes(uint16_t *units, unsigned bits, const uint8_t *raw, size_t size)
+{
+  size_t i, n = bits <= 8 ? size : size / 2;
+
+  for (i = 0; i < n; i++)
+    units[i] = bits <= 8 ? raw[i] : (uint16_t)(raw[2 * i] | (raw[2 * i + 1] << 8));
+  return n;
+}
+
+/* Expand at most `max_segments` segments (all when 0) of seg[pos..n) onto
+ * out[*k..entries). Discrete segments copy their values; linear ones join
+ * the previous value to y1 in `length` steps, the previous value not
+ * repeated (C.7.9.2.2); indirect ones (only when `indirect`) expand again
+ * the segments found at a byte offset from the start of the data, which
+ * must not be indirect themselves (C.7.9.2.3). Values past `entries` are
+ * dropped; a trailing odd unit (padding) is ignored. */
+static int expand_segments(uint16_t *out, uint32_t *k, uint32_t entries, const uint16_t *seg, size_t n, size_t pos,
+                           size_t max_segments, bool indirect, unsigned unit_bytes, const char *what, char *err,
+                           size_t errsize)
+{
+  size_t done = 0;
+
+  while (pos + 1 < n && (max_segments == 0 || done < max_segments)) {
+    uint16_t op = seg[pos], len = seg[pos + 1];
+    uint32_t i;
+
+    if (op == 0) {
+      if (pos + 2 + len > n)
+        return rr_fail(err, errsize, RR_EINVAL, "%s: a discrete segment runs past the end of the data", what);
+      for (i = 0; i < len && *k < entries; i++)
+        out[(*k)++] = seg[pos + 2 + i];
+      pos += 2 + (size_t)len;
+    } else if (op == 1) {
+      double y0, y1;
+      if (*k == 0)
+        return rr_fail(err, errsize, RR_EINVAL, "%s: a linear segment cannot come first", what);
+      if (pos + 2 >= n)
+        return rr_fail(err, errsize, RR_EINVAL, "%s: a linear segment runs past the end of the data", what);
+      y0 = out[*k - 1];
+      y1 = seg[pos + 2];
+      for (i = 1; i <= len && *k < entries; i++)
+        out[(*k)++] = (uint16_t)floor(y0 + (y1 - y0) * (double)i / (double)len + 0.5);
+      pos += 3;
+    } else if (op == 2 && indirect) {
+      size_t words = 4 / unit_bytes, at;
+      uint32_t offset;
+      if (*k == 0)
+        return rr_fail(err, errsize, RR_EINVAL, "%s: an indirect segment cannot come first", what);
+      if (pos + 2 + words > n)
+        return rr_fail(err, errsize, RR_EINVAL, "%s: an indirect segment runs past the end of the data", what);
+      if (unit_bytes == 1)
+        offset = (uint32_t)seg[pos + 2] | (uint32_t)seg[pos + 3] << 8 | (uint32_t)seg[pos + 4] << 16 |
+                 (uint32_t)seg[pos + 5] << 24;
+      else
+        offset = (uint32_t)seg[pos + 2] | (uint32_t)seg[pos + 3] << 16;
+      at = offset / unit_bytes;
+      if (offset % unit_bytes != 0 || at >= pos)
+        return rr_fail(err, errsize, RR_EINVAL, "%s: an indirect segment points to offset %u", what, offset);
+      if (len > 0) {
+        int rc = expand_segments(out, k, entries, seg, pos, at, len, false, unit_bytes, what, err, errsize);
+        if (rc != 0)
+          return rc;
+      }
+      pos += 2 + words;
+    } else {
+      return rr_fail(err, errsize, RR_EINVAL, "%s: segment type %u is not allowed here", what, (unsigned)op);
+    }
+    done++;
+  }
+  if (max_segments != 0 && done < max_segments)
+    return rr_fail(err, errsize, RR_EINVAL, "%s: an indirect segment copies more segments than there are", what);
+  return 0;
+}
+
 /* Load the LUT (descriptor `desc_tag`, data `data_tag`) of `item` into
  * slot `slot`. `path` is the Orthanc /content path of the data element. */
 static int load_lut(rr_dicom_params *p, int slot, json_object *item, const char *desc_tag, const char *data_tag,
-                    const char *desc_path, const char *path, bool signed_first, rr_dicom_fetch_fn fetch,
-                    void *fetch_ctx, const char *what, char *err, size_t errsize)
+                    const char *desc_path, const char *path, bool signed_first, bool segmented,
+                    rr_dicom_fetch_fn fetch, void *fetch_ctx, const char *what, char *err, size_t errsize)
 {
   const char *desc = tag_string(item, desc_tag);
   json_object *el = element(item, data_tag);
@@ -167,13 +244,14 @@ static int load_lut(rr_dicom_params *p, int slot, json_object *item, const char 
   char c[64];
   int64_t v[3];
   uint32_t entries;
-  uint16_t *data = NULL;
+  uint16_t *data = NULL, *seg = NULL;
   uint8_t *raw = NULL;
-  size_t rawsize = 0, i;
+  size_t rawsize = 0, nseg = 0, i;
   rr_buf dec;
   int rc;
 
-  rr_buf_init(&dec, 2 * (size_t)LUT_MAX_ENTRIES + 16);
+  /* segmented data may be longer than the table it expands to */
+  rr_buf_init(&dec, (segmented ? 8 : 2) * (size_t)LUT_MAX_ENTRIES + 16);
   if (desc == NULL && element(item, desc_tag) != NULL && fetch != NULL) {
     /* binary (US/SS read as OW, e.g. xs in implicit VR): three raw words */
     rc = fetch(fetch_ctx, &raw, &rawsize, desc_path, err, errsize);
@@ -210,46 +288,82 @@ static int load_lut(rr_dicom_params *p, int slot, json_object *item, const char 
 
   if (strcmp(type, "String") == 0 && tag_string(item, data_tag) != NULL &&
       !rr_str_starts_with(tag_string(item, data_tag), "data:")) {
+    /* numbers as text: the table itself, or its segments */
     const char *s = tag_string(item, data_tag);
-    for (i = 0; i < entries; i++) {
+    size_t count = segmented ? 1 : entries;
+    if (segmented) {
+      const char *q;
+      for (q = s; (q = strchr(q, '\\')) != NULL; q++)
+        count++;
+      if ((seg = calloc(count, sizeof(*seg))) == NULL) {
+        rc = rr_fail(err, errsize, RR_ENOMEM, "%s: out of memory", what);
+        goto done;
+      }
+    }
+    for (i = 0; i < count; i++) {
       int64_t x;
       if (!component(c, sizeof(c), s, i) || rr_parse_i64(&x, c, -32768, 65535) != 0) {
         rc = rr_fail(err, errsize, RR_EINVAL, "%s: data %s has fewer than %u numbers", what, data_tag,
-                     (unsigned)entries);
+                     (unsigned)count);
         goto done;
       }
-      data[i] = (uint16_t)(x < 0 ? x + 65536 : x);
+      (segmented ? seg : data)[i] = (uint16_t)(x < 0 ? x + 65536 : x);
     }
-  } else if ((strcmp(type, "Binary") == 0 || strcmp(type, "String") == 0) &&
-             (el != NULL && json_object_object_get_ex(el, "Value", NULL))) {
-    json_object *jv = NULL;
-    const char *s;
-    json_object_object_get_ex(el, "Value", &jv);
-    s = jv != NULL && json_object_is_type(jv, json_type_string) ? json_object_get_string(jv) : "";
-    if (!rr_str_starts_with(s, DATA_URI_PREFIX) ||
-        rr_base64_decode(&dec, s + strlen(DATA_URI_PREFIX), strlen(s) - strlen(DATA_URI_PREFIX)) != 0) {
-      rc = rr_fail(err, errsize, RR_EINVAL, "%s: data %s is not a base64 data URI", what, data_tag);
-      goto done;
-    }
-    rc = words_from_bytes(data, entries, (unsigned)v[2], (const uint8_t *)dec.ptr, dec.len, what, err, errsize);
-    if (rc != 0)
-      goto done;
+    nseg = segmented ? count : 0;
   } else {
-    if (fetch == NULL) {
-      rc = rr_fail(err, errsize, RR_EINVAL, "%s: data %s is not in the tags and no fetch callback was given", what,
-                   data_tag);
-      goto done;
+    const uint8_t *bytes;
+    size_t nbytes;
+    if ((strcmp(type, "Binary") == 0 || strcmp(type, "String") == 0) &&
+        (el != NULL && json_object_object_get_ex(el, "Value", NULL))) {
+      json_object *jv = NULL;
+      const char *s;
+      json_object_object_get_ex(el, "Value", &jv);
+      s = jv != NULL && json_object_is_type(jv, json_type_string) ? json_object_get_string(jv) : "";
+      if (!rr_str_starts_with(s, DATA_URI_PREFIX) ||
+          rr_base64_decode(&dec, s + strlen(DATA_URI_PREFIX), strlen(s) - strlen(DATA_URI_PREFIX)) != 0) {
+        rc = rr_fail(err, errsize, RR_EINVAL, "%s: data %s is not a base64 data URI", what, data_tag);
+        goto done;
+      }
+      bytes = (const uint8_t *)dec.ptr;
+      nbytes = dec.len;
+    } else {
+      if (fetch == NULL) {
+        rc = rr_fail(err, errsize, RR_EINVAL, "%s: data %s is not in the tags and no fetch callback was given", what,
+                     data_tag);
+        goto done;
+      }
+      rc = fetch(fetch_ctx, &raw, &rawsize, path, err, errsize);
+      if (rc != 0)
+        goto done;
+      if (raw == NULL && rawsize > 0) {
+        rc = rr_fail(err, errsize, RR_EINVAL, "%s: fetch of %s returned no buffer", what, path);
+        goto done;
+      }
+      bytes = raw;
+      nbytes = rawsize;
     }
-    rc = fetch(fetch_ctx, &raw, &rawsize, path, err, errsize);
+    if (!segmented) {
+      rc = words_from_bytes(data, entries, (unsigned)v[2], bytes, nbytes, what, err, errsize);
+      if (rc != 0)
+        goto done;
+    } else {
+      if ((seg = calloc(nbytes ? nbytes : 1, sizeof(*seg))) == NULL) {
+        rc = rr_fail(err, errsize, RR_ENOMEM, "%s: out of memory", what);
+        goto done;
+      }
+      nseg = units_from_bytes(seg, (unsigned)v[2], bytes, nbytes);
+    }
+  }
+  if (segmented) {
+    uint32_t k = 0;
+    rc = expand_segments(data, &k, entries, seg, nseg, 0, 0, true, v[2] <= 8 ? 1u : 2u, what, err, errsize);
     if (rc != 0)
       goto done;
-    if (raw == NULL && rawsize > 0) {
-      rc = rr_fail(err, errsize, RR_EINVAL, "%s: fetch of %s returned no buffer", what, path);
+    if (k != entries) {
+      rc = rr_fail(err, errsize, RR_EINVAL, "%s: the segments give %u entries, the descriptor %u", what, (unsigned)k,
+                   (unsigned)entries);
       goto done;
     }
-    rc = words_from_bytes(data, entries, (unsigned)v[2], raw, rawsize, what, err, errsize);
-    if (rc != 0)
-      goto done;
   }
 
   rc = rr_lut_init(&p->luts[slot], (uint32_t)v[0], first_mapped_value(v[1], signed_first), (unsigned)v[2], data,
@@ -261,6 +375,7 @@ static int load_lut(rr_dicom_params *p, int slot, json_object *item, const char 
 
 done:
   free(data);
+  free(seg);
   free(raw);
   rr_buf_dispose(&dec);
   return rc;
@@ -330,7 +445,7 @@ int rr_dicom_params_from_tags(rr_dicom_params **out, json_object *tags, uint32_t
     item = seq_item(tags, "0028,3000", 0);
     if (item != NULL) {
       rc = load_lut(p, SLOT_MODALITY, item, "0028,3002", "0028,3006", "0028-3000/0/0028-3002",
-                    "0028-3000/0/0028-3006", p->pixel_signed, fetch, fetch_ctx, "Modality LUT Sequence", err,
+                    "0028-3000/0/0028-3006", p->pixel_signed, false, fetch, fetch_ctx, "Modality LUT Sequence", err,
                     errsize);
       if (rc != 0)
         goto fail;
@@ -364,7 +479,7 @@ int rr_dicom_params_from_tags(rr_dicom_params **out, json_object *tags, uint32_t
     item = seq_item(tags, "0028,3010", 0);
     if (item != NULL && !(r->has_window && r->window_width > 0)) {
       rc = load_lut(p, SLOT_VOI, item, "0028,3002", "0028,3006", "0028-3010/0/0028-3002",
-                    "0028-3010/0/0028-3006", negative_modality, fetch, fetch_ctx, "VOI LUT Sequence", err,
+                    "0028-3010/0/0028-3006", negative_modality, false, fetch, fetch_ctx, "VOI LUT Sequence", err,
                     errsize);
       if (rc != 0)
         goto fail;
@@ -376,21 +491,20 @@ int rr_dicom_params_from_tags(rr_dicom_params **out, json_object *tags, uint32_t
     static const char *const path[3] = {"0028-1201", "0028-1202", "0028-1203"};
     static const char *const desc_path[3] = {"0028-1101", "0028-1102", "0028-1103"};
     static const char *const seg[3] = {"0028,1221", "0028,1222", "0028,1223"};
+    static const char *const seg_path[3] = {"0028-1221", "0028-1222", "0028-1223"};
     static const char *const name[3] = {"red palette", "green palette", "blue palette"};
     int i;
 
     for (i = 0; i < 3; i++) {
-      if (element(tags, data[i]) == NULL && element(tags, seg[i]) != NULL) {
-        rc = rr_fail(err, errsize, RR_EINVAL,
-                     "segmented palette colour lookup tables (%s) are not supported", seg[i]);
-        goto fail;
-      }
-      if (element(tags, data[i]) == NULL) {
+      /* the table itself, else its segmented form (PS3.3 C.7.9.2) */
+      bool segmented = element(tags, data[i]) == NULL && element(tags, seg[i]) != NULL;
+      if (element(tags, data[i]) == NULL && !segmented) {
         rc = rr_fail(err, errsize, RR_EINVAL, "PALETTE COLOR without %s data (%s)", name[i], data[i]);
         goto fail;
       }
-      rc = load_lut(p, SLOT_RED + i, tags, desc[i], data[i], desc_path[i], path[i], p->pixel_signed, fetch,
-                    fetch_ctx, name[i], err, errsize);
+      rc = load_lut(p, SLOT_RED + i, tags, desc[i], segmented ? seg[i] : data[i], desc_path[i],
+                    segmented ? seg_path[i] : path[i], p->pixel_signed, segmented, fetch, fetch_ctx, name[i], err,
+                    errsize);
       if (rc != 0)
         goto fail;
       r->palette[i] = &p->luts[SLOT_RED + i];

@@ -39,7 +39,13 @@
  * gives OW/OB values as "Null" and values longer than its limit as
  * "TooLong"; short US values come as text). Raw bytes are little-endian 16-bit
  * words, or one byte per entry for 8-bit tables whose byte count equals the
- * entry count. Segmented palettes (0028,1221-1223) are refused (RR_EINVAL).
+ * entry count. Segmented palettes (0028,1221-1223, PS3.3 C.7.9.2) are
+ * expanded to the number of entries of their descriptor: units are bytes for
+ * 8-bit tables and 16-bit words otherwise; discrete, linear (joining the
+ * previous value to y1, rounded) and indirect segments (byte offset, low
+ * word first; they may not copy indirect segments). Orthanc's decoders turn
+ * PALETTE COLOR frames into RGB themselves (the tables are then unused), so
+ * a segmented palette must not make the route fail.
  *
  * Ownership: rr_dicom_params is allocated by rr_dicom_params_from_tags and
  * freed with rr_dicom_params_free (NULL accepted); `render` points into the
@@ -88,8 +94,8 @@ typedef struct rr_dicom_params {
  * (0-based; only used for Per-frame Functional Groups). fetch may be NULL:
  * then LUT data that the JSON does not carry is RR_EINVAL. Errors:
  * RR_EINVAL (not an object, unknown photometric interpretation, malformed
- * LUT descriptor or data, segmented palette, PALETTE COLOR without its
- * three tables), whatever fetch returns, RR_ENOMEM. A window or
+ * LUT descriptor or data, malformed segmented palette data, PALETTE COLOR
+ * without its three tables), whatever fetch returns, RR_ENOMEM. A window or
  * VOILUTFunction that cannot be parsed is ignored (no window / LINEAR). */
 int rr_dicom_params_from_tags(rr_dicom_params **out, json_object *tags, uint32_t frame, rr_dicom_fetch_fn fetch,
                               void *fetch_ctx, char *err, size_t errsize);

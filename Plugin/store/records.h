@@ -49,6 +49,9 @@ typedef struct rr_study_rec {
   int64_t instance_count;
   int64_t received_at; /* unix seconds of the first ingestion */
   int64_t updated_at;  /* unix seconds of the last change */
+  /* maintained by the store from the AI analyses (read-only here): */
+  char ai_status[24];     /* status of the latest analysis, "" = none */
+  char review_status[16]; /* review of the latest completed analysis, "" = none */
 } rr_study_rec;
 
 typedef struct rr_series_rec {
@@ -95,6 +98,8 @@ typedef enum rr_match_mode {
 #define RR_QUERY_VALUE_SIZE 512
 #define RR_QUERY_MAX_WORDS 8
 #define RR_QUERY_MAX_MODALITIES 16
+#define RR_QUERY_MAX_STATES 12
+#define RR_STATE_SIZE 24
 
 typedef struct rr_match {
   rr_match_mode mode;
@@ -117,6 +122,11 @@ typedef struct rr_worklist_query {
   size_t modality_count;
   char date_from[RR_DA_SIZE]; /* "" = open */
   char date_to[RR_DA_SIZE];
+  /* AI and review states of the study (see rr_study_rec); "" = no analysis */
+  char ai_statuses[RR_QUERY_MAX_STATES][RR_STATE_SIZE];
+  size_t ai_status_count;
+  char review_statuses[RR_QUERY_MAX_STATES][RR_STATE_SIZE];
+  size_t review_status_count;
   rr_sort_key sort;
   bool descending;
   uint32_t limit;

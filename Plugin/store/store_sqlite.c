@@ -19,6 +19,7 @@ static const char *const migrations[] = {
   "sqlite/001_initial.sql",
   "sqlite/002_access_control.sql",
   "sqlite/003_ai_analyses.sql",
+  "sqlite/004_study_ai_state.sql",
 };
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -693,7 +694,9 @@ out:
   "s.orthanc_id, s.patient_orthanc_id, s.study_uid, s.patient_name, s.patient_id, s.patient_birth_date," \
   " s.patient_sex, s.study_date, s.study_time, s.study_description, s.accession_number," \
   " s.referring_physician, s.institution_name, s.modalities, s.series_count, s.instance_count," \
-  " s.received_at, s.updated_at"
+  " s.received_at, s.updated_at," \
+  " COALESCE((SELECT x.ai_status FROM study_ai x WHERE x.study_uid=s.study_uid),'')," \
+  " COALESCE((SELECT x.review_status FROM study_ai x WHERE x.study_uid=s.study_uid),'')"
 
 static void read_study(rr_study_rec *r, sqlite3_stmt *st)
 {
@@ -715,6 +718,8 @@ static void read_study(rr_study_rec *r, sqlite3_stmt *st)
   r->instance_count = sqlite3_column_int64(st, 15);
   r->received_at = sqlite3_column_int64(st, 16);
   r->updated_at = sqlite3_column_int64(st, 17);
+  column_copy(r->ai_status, sizeof(r->ai_status), st, 18);
+  column_copy(r->review_status, sizeof(r->review_status), st, 19);
 }
 
 /* Parameters collected while the WHERE clause is built. */
@@ -794,6 +799,41 @@ static int where_match(rr_buf *sql, params *p, const rr_match *m, const char *co
   return RR_EINVAL;
 }
 
+/* States of study_ai: "" in the list stands for "no analysis". */
+static int where_states(rr_buf *sql, params *p, const char *column, const char (*values)[RR_STATE_SIZE], size_t count)
+{
+  size_t i, named = 0;
+  bool none = false;
+  int error;
+
+  if (count == 0)
+    return 0;
+  for (i = 0; i < count; i++)
+    if (values[i][0] == '\0')
+      none = true;
+    else
+      named++;
+  if ((error = rr_buf_puts(sql, " AND (")) < 0)
+    return error;
+  if (named > 0) {
+    if ((error = rr_buf_printf(sql, "s.study_uid IN (SELECT study_uid FROM study_ai WHERE %s IN (", column)) < 0)
+      return error;
+    for (i = 0, named = 0; i < count; i++) {
+      if (values[i][0] == '\0')
+        continue;
+      if ((named++ > 0 && (error = rr_buf_putc(sql, ',')) < 0) ||
+          (error = param_add(p, sql, values[i], strlen(values[i]))) < 0)
+        return error;
+    }
+    if ((error = rr_buf_puts(sql, "))")) < 0)
+      return error;
+  }
+  if (none && (error = rr_buf_printf(sql, "%ss.study_uid NOT IN (SELECT study_uid FROM study_ai WHERE %s<>'')",
+                                     named > 0 ? " OR " : "", column)) < 0)
+    return error;
+  return rr_buf_putc(sql, ')');
+}
+
 static int build_where(rr_buf *sql, params *p, const rr_worklist_query *q)
 {
   size_t i;
@@ -840,6 +880,9 @@ static int build_where(rr_buf *sql, params *p, const rr_worklist_query *q)
     if ((error = rr_buf_putc(sql, ')')) < 0)
       return error;
   }
+  if ((error = where_states(sql, p, "ai_status", q->ai_statuses, q->ai_status_count)) < 0 ||
+      (error = where_states(sql, p, "review_status", q->review_statuses, q->review_status_count)) < 0)
+    return error;
   if (q->date_from[0] != '\0') {
     if ((error = rr_buf_puts(sql, " AND s.study_date>=")) < 0 ||
         (error = param_add(p, sql, q->date_from, strlen(q->date_from))) < 0)
@@ -950,7 +993,7 @@ static int sqlite_query_worklist(void *impl, rr_study_list **out, const rr_workl
   }
   while ((rc = sqlite3_step(st)) == SQLITE_ROW && list->count < q->limit) {
     if (filtered && !have_total) {
-      list->total = sqlite3_column_int64(st, 18);
+      list->total = sqlite3_column_int64(st, 20);
       have_total = 1;
     }
     read_study(&list->items[list->count++], st);
@@ -1055,7 +1098,7 @@ static int sqlite_get_study(void *impl, rr_study_detail **out, const char *study
     goto out;
   }
   read_study(&d->study, st);
-  study_id = sqlite3_column_int64(st, 18);
+  study_id = sqlite3_column_int64(st, 20);
   sqlite3_finalize(st);
   st = NULL;
 

@@ -2,8 +2,8 @@
  * test_dicom_params.c - rendering parameters from Orthanc's /instances/{id}/tags
  * JSON. orthanc_tags_fixtures.h holds Orthanc 1.10.1's verbatim answers for
  * gdcm-CR-MONO1-10-chest.dcm, OT-PAL-8-face.dcm and mlut_18.dcm; the other
- * fixtures are written by hand in the same format (the segmented palette one
- * after gdcm-US-ALOKA-16.dcm, read with dcmdump).
+ * fixtures are written by hand in the same format (the segmented palette
+ * ones after gdcm-US-ALOKA-16.dcm, read with dcmdump, and PS3.3 C.7.9.2).
  */
 #include <math.h>
 
@@ -471,9 +471,118 @@ START_TEST(palette_8_bit_packed_and_data_uri)
 }
 END_TEST
 
-START_TEST(segmented_and_missing_palettes_refused)
+/* A PALETTE COLOR header whose three tables are segmented, descriptors
+ * "entries\0\bits", data fetched (Orthanc gives OW as Null). */
+#define SEGMENTED_PALETTE(desc) "{" \
+    S("0028,0004", "PhotometricInterpretation", "PALETTE COLOR") "," \
+    S("0028,1101", "RedPaletteColorLookupTableDescriptor", desc) "," \
+    S("0028,1102", "GreenPaletteColorLookupTableDescriptor", desc) "," \
+    S("0028,1103", "BluePaletteColorLookupTableDescriptor", desc) "," \
+    N("0028,1221", "SegmentedRedPaletteColorLookupTableData", "Null") "," \
+    N("0028,1222", "SegmentedGreenPaletteColorLookupTableData", "Null") "," \
+    N("0028,1223", "SegmentedBluePaletteColorLookupTableData", "Null") "}"
+
+static void segmented_fetcher(fetcher *f, const uint8_t *red, size_t nred, const uint8_t *green, size_t ngreen,
+                              const uint8_t *blue, size_t nblue)
 {
-  /* gdcm-US-ALOKA-16.dcm: segmented palette data only */
+  memset(f, 0, sizeof(*f));
+  f->blobs[0] = (blob){"0028-1221", red, nred};
+  f->blobs[1] = (blob){"0028-1222", green, ngreen};
+  f->blobs[2] = (blob){"0028-1223", blue, nblue};
+  f->count = 3;
+}
+
+START_TEST(segmented_palette_expanded)
+{
+  /* PS3.3 C.7.9.2: discrete, linear (from the previous value, which is not
+   * repeated, to y1), indirect (byte offset of the segments to copy, low
+   * word first) */
+  static const uint16_t red_w[] = {0, 2, 100, 200,  /* discrete: 100 200 */
+                                   1, 3, 500,       /* linear: 300 400 500 */
+                                   2, 1, 0, 0,      /* indirect: segment at byte 0 again: 100 200 */
+                                   0, 1, 7};        /* discrete: 7 */
+  static const uint16_t green_w[] = {0, 1, 0, 1, 7, 10}; /* 0, then 1.43 2.86 4.29 5.71 7.14 8.57 10 rounded */
+  static const uint16_t blue_w[] = {0, 1, 65535, 1, 3, 65535, 0, 4, 1, 2, 3, 4, 0}; /* trailing pad word */
+  static const uint16_t want_red[8] = {100, 200, 300, 400, 500, 100, 200, 7};
+  static const uint16_t want_green[8] = {0, 1, 3, 4, 6, 7, 9, 10};
+  static const uint16_t want_blue[8] = {65535, 65535, 65535, 65535, 1, 2, 3, 4};
+  static uint8_t red[sizeof(red_w)], green[sizeof(green_w)], blue[sizeof(blue_w)];
+  uint16_t px[3] = {0, 4, 7};
+  rr_frame fr = {RR_PIXEL_GRAY16, 3, 1, 6, px};
+  rr_image *img = NULL;
+  rr_dicom_params *p;
+  fetcher f;
+  char err[256] = "";
+
+  words_le(red, red_w, sizeof(red_w) / 2);
+  words_le(green, green_w, sizeof(green_w) / 2);
+  words_le(blue, blue_w, sizeof(blue_w) / 2);
+  segmented_fetcher(&f, red, sizeof(red), green, sizeof(green), blue, sizeof(blue));
+  p = parse_ok(SEGMENTED_PALETTE("8\\\\0\\\\16"), 0, &f);
+  ck_assert_int_eq(f.calls, 3);
+  ck_assert_str_eq(f.last_path, "0028-1223");
+  ck_assert_uint_eq(p->render.palette[0]->entries, 8);
+  ck_assert_uint_eq(p->render.palette[0]->bits, 16);
+  ck_assert_mem_eq(p->render.palette[0]->data, want_red, sizeof(want_red));
+  ck_assert_mem_eq(p->render.palette[1]->data, want_green, sizeof(want_green));
+  ck_assert_mem_eq(p->render.palette[2]->data, want_blue, sizeof(want_blue));
+  ck_assert_int_eq(rr_render_frame(&img, NULL, &fr, &p->render, err, sizeof(err)), 0);
+  ck_assert_uint_eq(img->channels, 3);
+  ck_assert_uint_eq(img->pixels[0], 0);   /* red 100 / 65535 */
+  ck_assert_uint_eq(img->pixels[2], 255); /* blue 65535 */
+  ck_assert_uint_eq(img->pixels[3], 2);   /* red 500 */
+  ck_assert_uint_eq(img->pixels[6], 0);   /* red 7 */
+  rr_image_free(img);
+  rr_dicom_params_free(p);
+}
+END_TEST
+
+START_TEST(segmented_palette_8_bit_and_text)
+{
+  /* 8-bit tables count in bytes (the well-known SPRING... palettes); the
+   * indirect offset is then 4 bytes, low word first */
+  static const uint8_t red[] = {0, 2, 10, 20, 1, 2, 40, 2, 1, 0, 0, 0, 0};
+  static const uint8_t green[] = {0, 6, 1, 2, 3, 4, 5, 6};
+  static const uint8_t blue[] = {0, 1, 255, 1, 5, 5};
+  static const char text[] = "{"
+    S("0028,0004", "PhotometricInterpretation", "PALETTE COLOR") ","
+    S("0028,1101", "RedPaletteColorLookupTableDescriptor", "3\\\\0\\\\16") ","
+    S("0028,1102", "GreenPaletteColorLookupTableDescriptor", "3\\\\0\\\\16") ","
+    S("0028,1103", "BluePaletteColorLookupTableDescriptor", "3\\\\0\\\\16") ","
+    S("0028,1221", "SegmentedRedPaletteColorLookupTableData", "0\\\\3\\\\1\\\\2\\\\3") ","
+    S("0028,1222", "SegmentedGreenPaletteColorLookupTableData", "0\\\\1\\\\0\\\\1\\\\2\\\\65535") ","
+    "\"0028,1223\": {\"Name\": \"SegmentedBluePaletteColorLookupTableData\", \"Type\": \"Binary\", "
+    "\"Value\": \"data:application/octet-stream;base64,AAADAAEAAgADAA==\"}}"; /* words 0 3 1 2 3 */
+  static const uint8_t want_red[6] = {10, 20, 30, 40, 10, 20};
+  rr_dicom_params *p;
+  fetcher f;
+  int i;
+
+  segmented_fetcher(&f, red, sizeof(red), green, sizeof(green), blue, sizeof(blue));
+  p = parse_ok(SEGMENTED_PALETTE("6\\\\0\\\\8"), 0, &f);
+  ck_assert_uint_eq(p->render.palette[0]->bits, 8);
+  for (i = 0; i < 6; i++) {
+    ck_assert_uint_eq(p->render.palette[0]->data[i], want_red[i]);
+    ck_assert_uint_eq(p->render.palette[1]->data[i], (unsigned)i + 1);
+    ck_assert_uint_eq(p->render.palette[2]->data[i], i == 0 ? 255u : 255u - (255u - 5u) * (unsigned)i / 5u);
+  }
+  rr_dicom_params_free(p);
+
+  /* segments given as text and as a data URI */
+  p = parse_ok(text, 0, NULL);
+  ck_assert_uint_eq(p->render.palette[0]->data[2], 3);
+  ck_assert_uint_eq(p->render.palette[1]->data[1], 32768);
+  ck_assert_uint_eq(p->render.palette[1]->data[2], 65535);
+  ck_assert_uint_eq(p->render.palette[2]->data[0], 1);
+  ck_assert_uint_eq(p->render.palette[2]->data[2], 3);
+  rr_dicom_params_free(p);
+}
+END_TEST
+
+START_TEST(segmented_palette_aloka_and_errors)
+{
+  /* gdcm-US-ALOKA-16.dcm: descriptors 0\0\16 (65536 entries), segmented
+   * data only, too long for Orthanc's JSON; here a full ramp */
   static const char aloka[] = "{"
     S("0008,0060", "Modality", "US") ","
     S("0028,0004", "PhotometricInterpretation", "PALETTE COLOR") ","
@@ -489,13 +598,44 @@ START_TEST(segmented_and_missing_palettes_refused)
   static const char none[] = "{"
     S("0028,0004", "PhotometricInterpretation", "PALETTE COLOR") ","
     S("0028,1101", "RedPaletteColorLookupTableDescriptor", "0\\\\0\\\\16") "}";
+  static const uint16_t ramp_w[] = {0, 1, 0, 1, 65535, 65535};
+  static const uint16_t bad_w[][6] = {
+    {1, 2, 5, 0, 1, 0},       /* linear first */
+    {0, 1, 0, 0, 9, 1},       /* discrete past the end */
+    {0, 1, 0, 3, 1, 1},       /* segment type 3 */
+    {0, 1, 0, 2, 1, 0},       /* indirect segment cut short */
+    {0, 1, 0, 1, 2, 9},       /* 3 entries of 4 */
+  };
+  static const uint16_t nested_w[] = {0, 1, 0, 2, 1, 0, 0, 2, 1, 6, 0};
+  static uint8_t ramp[sizeof(ramp_w)], bad[12], nested[sizeof(nested_w)];
+  rr_dicom_params *p;
   fetcher f;
   char err[256];
+  size_t i;
+  uint32_t k;
+
+  words_le(ramp, ramp_w, sizeof(ramp_w) / 2);
+  segmented_fetcher(&f, ramp, sizeof(ramp), ramp, sizeof(ramp), ramp, sizeof(ramp));
+  p = parse_ok(aloka, 0, &f);
+  ck_assert_int_eq(f.calls, 3);
+  ck_assert_uint_eq(p->render.palette[1]->entries, 65536);
+  for (k = 0; k < 65536; k++)
+    ck_assert_uint_eq(p->render.palette[1]->data[k], k);
+  rr_dicom_params_free(p);
+
+  for (i = 0; i < sizeof(bad_w) / sizeof(bad_w[0]); i++) {
+    words_le(bad, bad_w[i], 6);
+    segmented_fetcher(&f, bad, sizeof(bad), bad, sizeof(bad), bad, sizeof(bad));
+    ck_assert_int_eq(parse_fail(SEGMENTED_PALETTE("4\\\\0\\\\16"), &f, err, sizeof(err)), RR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "red palette"));
+  }
+  /* an indirect segment may not copy another indirect segment */
+  words_le(nested, nested_w, sizeof(nested_w) / 2);
+  segmented_fetcher(&f, nested, sizeof(nested), nested, sizeof(nested), nested, sizeof(nested));
+  ck_assert_int_eq(parse_fail(SEGMENTED_PALETTE("3\\\\0\\\\16"), &f, err, sizeof(err)), RR_EINVAL);
+  ck_assert_ptr_nonnull(strstr(err, "segment type 2"));
 
   memset(&f, 0, sizeof(f));
-  ck_assert_int_eq(parse_fail(aloka, &f, err, sizeof(err)), RR_EINVAL);
-  ck_assert_ptr_nonnull(strstr(err, "segmented"));
-  ck_assert_int_eq(f.calls, 0);
   ck_assert_int_eq(parse_fail(none, &f, err, sizeof(err)), RR_EINVAL);
   ck_assert_ptr_nonnull(strstr(err, "PALETTE COLOR"));
 }
@@ -596,7 +736,9 @@ int main(void)
   tcase_add_test(luts, voi_lut_first_mapped_sign);
   tcase_add_test(luts, real_palette_colour);
   tcase_add_test(luts, palette_8_bit_packed_and_data_uri);
-  tcase_add_test(luts, segmented_and_missing_palettes_refused);
+  tcase_add_test(luts, segmented_palette_expanded);
+  tcase_add_test(luts, segmented_palette_8_bit_and_text);
+  tcase_add_test(luts, segmented_palette_aloka_and_errors);
   tcase_add_test(luts, real_orthanc_modality_lut);
   tcase_add_test(luts, binary_descriptor_errors);
   suite_add_tcase(s, gray);

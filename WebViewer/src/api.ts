@@ -70,6 +70,10 @@ export interface StudyQuery {
   studyDateTo?: string;
   description?: string;
   q?: string;
+  /** Status of the latest AI analysis, comma list; "none" = no analysis. */
+  aiStatus?: string;
+  /** Review status of the latest completed analysis, comma list. */
+  reviewStatus?: string;
   sort?: SortKey;
   order?: SortOrder;
   limit?: number;
@@ -131,11 +135,21 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Error code of a status when the body names none ({"error": "sentence"}). */
+function codeOfStatus(status: number): string {
+  const codes: Record<number, string> = { 400: 'invalid_argument', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 503: 'unavailable' };
+  return codes[status] ?? 'error';
+}
+
+/** ApiError of an error answer: {"error": {"code", "message"}} or {"error": "sentence"} (AI routes). */
 export function errorFromBody(status: number, statusText: string, body: unknown): ApiError {
   if (isRecord(body) && isRecord(body.error)) {
     const code = typeof body.error.code === 'string' ? body.error.code : 'error';
     const message = typeof body.error.message === 'string' ? body.error.message : `HTTP ${status}`;
     return new ApiError(status, code, message);
+  }
+  if (isRecord(body) && typeof body.error === 'string' && body.error.trim() !== '') {
+    return new ApiError(status, codeOfStatus(status), body.error);
   }
   return new ApiError(status, 'http', `HTTP ${status}${statusText ? ` ${statusText}` : ''}`);
 }

@@ -69,3 +69,14 @@ export function navFor(role: string): NavItem[] {
 export function showsExplorer(role: string): boolean {
   return role === 'admin';
 }
+
+/**
+ * Roles that see the AI analysis panel (and the AI / review columns of the worklist): radiologists and
+ * administrators, as the server's role matrix allows ai/* to them only. A server without access control
+ * answers everyone, so the open mode shows them too. Technicians, physicians and unknown roles do not.
+ */
+const AI_ROLES: readonly string[] = ['admin', 'radiologist', OPEN_MODE] satisfies readonly (Role | typeof OPEN_MODE)[];
+
+export function canUseAi(role: string): boolean {
+  return AI_ROLES.includes(role);
+}

@@ -1,0 +1,259 @@
+// AI analysis endpoints of the plugin's API (/api/ai/…) and the shape of an analysis.
+//
+// Everything in an analysis comes from the server or from an AI model: untrusted. parseAnalysis() only
+// guarantees types (so rendering never breaks on a partial or odd answer); the strings are still to be
+// shown as text only.
+import { isRecord, type Api } from './api';
+
+/** Every status of an analysis. queued / running are in progress, the others are final. */
+export const ANALYSIS_STATUSES = [
+  'queued', 'running', 'completed', 'invalid', 'blocked', 'safety', 'truncated', 'refused', 'failed', 'cancelled',
+] as const;
+export type AnalysisStatus = (typeof ANALYSIS_STATUSES)[number];
+
+export const REVIEW_STATUSES = ['pending', 'confirmed', 'rejected', 'modified'] as const;
+export type ReviewStatus = (typeof REVIEW_STATUSES)[number];
+/** What a reviewer may decide (pending is only the state before any review). */
+export type ReviewDecision = Exclude<ReviewStatus, 'pending'>;
+
+export type FindingVerdict = 'accepted' | 'rejected' | 'edited';
+
+export interface Finding {
+  /** 'abnormality' | 'normal_variant' | 'artifact' | 'incidental' | 'technical' (other values shown as received) */
+  category: string;
+  description: string;
+  location: string;
+  /** 'low' | 'medium' | 'high' */
+  confidence: string;
+  /** 'normal' | 'mild' | 'moderate' | 'severe' | 'critical' */
+  severity: string;
+}
+
+export interface ReviewedFinding {
+  index: number;
+  verdict: string;
+  text: string;
+}
+
+export interface Review {
+  at: string;
+  reviewer: string;
+  reviewStatus: string;
+  notes: string;
+  findings: ReviewedFinding[];
+}
+
+export interface AnalysisImage {
+  sopInstanceUid: string;
+  frame: number;
+  sha256: string;
+}
+
+export interface Analysis {
+  id: string;
+  studyInstanceUid: string;
+  provider: string;
+  modelRequested: string;
+  modelVersion: string;
+  /** One of ANALYSIS_STATUSES; an unknown value is kept as received. */
+  status: string;
+  requestedBy: string;
+  requestedAt: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  attempts: number;
+  summary: string;
+  findings: Finding[];
+  recommendations: string[];
+  /** 0..1, null when unknown. */
+  aiConfidence: number | null;
+  images: AnalysisImage[];
+  promptVersion: string;
+  schemaVersion: string;
+  usage: { promptTokens: number | null; completionTokens: number | null };
+  latencyMs: number | null;
+  /** Number (provider's currency, as configured) or null. */
+  cost: number | null;
+  /** '' when none. */
+  error: string;
+  /** The model's answer when it did not validate ('' otherwise). */
+  rawText: string;
+  reviewStatus: string;
+  reviewedBy: string;
+  reviewedAt: string | null;
+  radiologistNotes: string;
+  /** Review history, oldest first as sent; null when the answer left it out (list items). */
+  reviews: Review[] | null;
+}
+
+/** Answer of POST ai/analyze/{uid}. */
+export interface AnalyzeAnswer {
+  id: string;
+  status: string;
+  href: string;
+  /** true: an analysis of the study was already queued or running; it is the one answered. */
+  existing: boolean;
+}
+
+export interface AiStatusInfo {
+  provider: { configured: boolean; name: string; model: string; cloud: boolean; reachable: boolean | null; lastError: string };
+  queue: { depth: number; running: number; concurrency: number };
+  counts: Record<string, number>;
+  today: { analyses: number; promptTokens: number; completionTokens: number; cost: number | null };
+}
+
+/** Body of PUT ai/analysis/{id}/review. The reviewer is the session's user (the server sets it). */
+export interface ReviewPayload {
+  reviewStatus: ReviewDecision;
+  radiologistNotes: string;
+  findings: { index: number; verdict: FindingVerdict; text?: string }[];
+}
+
+export function isInProgress(status: string): boolean {
+  return status === 'queued' || status === 'running';
+}
+
+/** Final: nothing will change any more (unknown statuses count as final: polling them forever helps nobody). */
+export function isFinal(status: string): boolean {
+  return !isInProgress(status);
+}
+
+// ---- parsing ----------------------------------------------------------------
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+const strOrNull = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+/** Ids may be numbers or strings on the wire; the app keeps strings. */
+const id = (v: unknown): string => (typeof v === 'number' && Number.isFinite(v) ? String(v) : str(v));
+
+function parseFinding(v: unknown): Finding {
+  const r = isRecord(v) ? v : {};
+  return {
+    category: str(r.category),
+    description: str(r.description),
+    location: str(r.location),
+    confidence: str(r.confidence),
+    severity: str(r.severity),
+  };
+}
+
+function parseReview(v: unknown): Review {
+  const r = isRecord(v) ? v : {};
+  return {
+    at: str(r.at),
+    reviewer: str(r.reviewer),
+    reviewStatus: str(r.reviewStatus),
+    notes: str(r.notes),
+    findings: list(r.findings)
+      .filter(isRecord)
+      .map((f) => ({ index: num(f.index) ?? -1, verdict: str(f.verdict), text: str(f.text) }))
+      .filter((f) => Number.isInteger(f.index) && f.index >= 0),
+  };
+}
+
+/** Typed copy of an analysis answer; missing or mistyped fields get neutral values. */
+export function parseAnalysis(body: unknown): Analysis {
+  const r = isRecord(body) ? body : {};
+  const usage = isRecord(r.usage) ? r.usage : {};
+  const confidence = num(r.aiConfidence);
+  return {
+    id: id(r.id),
+    studyInstanceUid: str(r.studyInstanceUid),
+    provider: str(r.provider),
+    modelRequested: str(r.modelRequested),
+    modelVersion: str(r.modelVersion),
+    status: str(r.status),
+    requestedBy: str(r.requestedBy),
+    requestedAt: strOrNull(r.requestedAt),
+    startedAt: strOrNull(r.startedAt),
+    finishedAt: strOrNull(r.finishedAt),
+    attempts: num(r.attempts) ?? 0,
+    summary: str(r.summary),
+    findings: list(r.findings).map(parseFinding),
+    recommendations: list(r.recommendations).filter((x): x is string => typeof x === 'string'),
+    aiConfidence: confidence === null ? null : Math.min(1, Math.max(0, confidence)),
+    images: list(r.images)
+      .filter(isRecord)
+      .map((i) => ({ sopInstanceUid: str(i.sopInstanceUid), frame: num(i.frame) ?? 0, sha256: str(i.sha256) })),
+    promptVersion: str(r.promptVersion),
+    schemaVersion: str(r.schemaVersion),
+    usage: { promptTokens: num(usage.promptTokens), completionTokens: num(usage.completionTokens) },
+    latencyMs: num(r.latencyMs),
+    cost: num(r.cost),
+    error: str(r.error),
+    rawText: str(r.rawText),
+    reviewStatus: str(r.reviewStatus) || 'pending',
+    reviewedBy: str(r.reviewedBy),
+    reviewedAt: strOrNull(r.reviewedAt),
+    radiologistNotes: str(r.radiologistNotes),
+    reviews: Array.isArray(r.reviews) ? r.reviews.map(parseReview) : null,
+  };
+}
+
+export function parseAnalyzeAnswer(body: unknown): AnalyzeAnswer {
+  const r = isRecord(body) ? body : {};
+  return { id: id(r.id), status: str(r.status) || 'queued', href: str(r.href), existing: r.existing === true };
+}
+
+export function parseAiStatus(body: unknown): AiStatusInfo {
+  const r = isRecord(body) ? body : {};
+  const p = isRecord(r.provider) ? r.provider : {};
+  const q = isRecord(r.queue) ? r.queue : {};
+  const c = isRecord(r.counts) ? r.counts : {};
+  const t = isRecord(r.today) ? r.today : {};
+  const counts: Record<string, number> = {};
+  for (const [k, v] of Object.entries(c)) if (typeof v === 'number') counts[k] = v;
+  return {
+    provider: {
+      configured: p.configured === true,
+      name: str(p.name),
+      model: str(p.model),
+      cloud: p.cloud === true,
+      reachable: typeof p.reachable === 'boolean' ? p.reachable : null,
+      lastError: str(p.lastError),
+    },
+    queue: { depth: num(q.depth) ?? 0, running: num(q.running) ?? 0, concurrency: num(q.concurrency) ?? 0 },
+    counts,
+    today: {
+      analyses: num(t.analyses) ?? 0,
+      promptTokens: num(t.promptTokens) ?? 0,
+      completionTokens: num(t.completionTokens) ?? 0,
+      cost: num(t.cost),
+    },
+  };
+}
+
+// ---- endpoints ----------------------------------------------------------------
+
+const seg = encodeURIComponent;
+
+/** POST ai/analyze/{uid}: {} or {"force": true} (a new analysis even though the study has one). */
+export async function analyzeStudy(api: Api, studyInstanceUid: string, force = false): Promise<AnalyzeAnswer> {
+  const body = await api.request<unknown>('POST', `ai/analyze/${seg(studyInstanceUid)}`, { body: force ? { force: true } : {} });
+  return parseAnalyzeAnswer(body);
+}
+
+export async function getAnalysis(api: Api, analysisId: string, signal?: AbortSignal): Promise<Analysis> {
+  return parseAnalysis(await api.getJson<unknown>(`ai/analysis/${seg(analysisId)}`, signal));
+}
+
+/** The study's analyses, newest first. */
+export async function listAnalyses(api: Api, studyInstanceUid: string, signal?: AbortSignal): Promise<Analysis[]> {
+  const body = await api.getJson<{ analyses?: unknown }>(`ai/studies/${seg(studyInstanceUid)}/analyses`, signal);
+  return list(body.analyses).map(parseAnalysis).filter((a) => a.id !== '');
+}
+
+/** POST ai/analysis/{id}/cancel; 409 (ApiError) when it had already finished. */
+export async function cancelAnalysis(api: Api, analysisId: string): Promise<Analysis> {
+  return parseAnalysis(await api.request<unknown>('POST', `ai/analysis/${seg(analysisId)}/cancel`));
+}
+
+/** PUT ai/analysis/{id}/review; 409 (ApiError) when the analysis is not completed. */
+export async function submitReview(api: Api, analysisId: string, payload: ReviewPayload): Promise<Analysis> {
+  return parseAnalysis(await api.request<unknown>('PUT', `ai/analysis/${seg(analysisId)}/review`, { body: payload }));
+}
+
+export async function getAiStatus(api: Api, signal?: AbortSignal): Promise<AiStatusInfo> {
+  return parseAiStatus(await api.getJson<unknown>('ai/status', signal));
+}

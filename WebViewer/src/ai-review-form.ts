@@ -1,0 +1,162 @@
+// Review controls of a completed analysis: Accept / Reject / Edit per finding (in the findings table), the
+// radiologist's notes and the Confirm / Save as modified / Reject decisions. The rule is in ai-review.ts.
+import type { Analysis, FindingVerdict, ReviewDecision, ReviewPayload } from './ai-api';
+import { DESCRIPTION_MAX, ReviewError, allowedDecisions, buildReviewPayload, effectiveVerdict, hasChanges, initialChoices, type FindingChoice } from './ai-review';
+import type { FindingDecorator } from './ai-view';
+import { labelled } from './dialog';
+import { hIn } from './dom';
+
+export interface ReviewFormOptions {
+  analysis: Analysis;
+  /** Sends the review; rejects with an Error whose message is shown under the buttons. */
+  submit(payload: ReviewPayload): Promise<void>;
+}
+
+export interface ReviewForm {
+  /** Goes into renderResult(): verdict buttons and description editors in the findings table. */
+  decorator: FindingDecorator;
+  /** Notes, decision buttons and messages. */
+  el: HTMLElement;
+  /** Current choices (tests, debugging). */
+  choices(): readonly FindingChoice[];
+}
+
+const VERDICT_BUTTONS: readonly { verdict: FindingVerdict; label: string }[] = [
+  { verdict: 'accepted', label: 'Accept' },
+  { verdict: 'rejected', label: 'Reject' },
+  { verdict: 'edited', label: 'Edit' },
+];
+
+const DECISIONS: readonly { decision: ReviewDecision; label: string; cls: string }[] = [
+  { decision: 'confirmed', label: 'Confirm', cls: 'btn btn-primary' },
+  { decision: 'modified', label: 'Save as modified', cls: 'btn btn-primary' },
+  { decision: 'rejected', label: 'Reject analysis', cls: 'btn btn-danger' },
+];
+
+export function createReviewForm(doc: Document, opts: ReviewFormOptions): ReviewForm {
+  const findings = opts.analysis.findings;
+  const choices: FindingChoice[] = initialChoices(opts.analysis);
+  const rows = new Map<number, HTMLTableRowElement>();
+  const buttonGroups = new Map<number, HTMLButtonElement[]>();
+  const editors = new Map<number, { box: HTMLDivElement; input: HTMLTextAreaElement }>();
+  let pending = false;
+
+  const notes = hIn(doc, 'textarea', {
+    class: 'text-input ai-notes',
+    attrs: { name: 'radiologistNotes', rows: 3, spellcheck: 'true', placeholder: 'Your assessment, corrections, missed findings…' },
+  });
+  notes.value = opts.analysis.radiologistNotes;
+  const hint = hIn(doc, 'p', { class: 'ai-review-hint small muted', attrs: { 'aria-live': 'polite' } });
+  const error = hIn(doc, 'div', { class: 'error ai-review-error', attrs: { role: 'alert', hidden: true } });
+  const decisionButtons = DECISIONS.map(({ decision, label, cls }) =>
+    hIn(doc, 'button', {
+      class: cls,
+      attrs: { type: 'button', 'data-decision': decision },
+      text: label,
+      on: { click: () => void decide(decision) },
+    }),
+  );
+
+  function refresh(): void {
+    findings.forEach((f, i) => {
+      const choice = choices[i];
+      const effective = effectiveVerdict(choice, f);
+      rows.get(i)?.setAttribute('data-verdict', effective ?? 'undecided');
+      for (const b of buttonGroups.get(i) ?? []) b.setAttribute('aria-pressed', b.dataset.verdict === choice?.verdict ? 'true' : 'false');
+      const editor = editors.get(i);
+      if (editor) editor.box.hidden = choice?.verdict !== 'edited';
+    });
+    const allowed = allowedDecisions(choices, findings);
+    for (const b of decisionButtons) b.disabled = pending || !allowed[b.dataset.decision as ReviewDecision];
+    hint.textContent = hasChanges(choices, findings)
+      ? 'Some findings were rejected or edited: save the review as modified, or reject the analysis.'
+      : findings.length
+        ? 'Confirm accepts every finding as it stands; reject or edit a finding to save a modified review.'
+        : 'Confirm agrees that there is nothing to report; reject if the model missed something (say what in the notes).';
+  }
+
+  function choose(index: number, verdict: FindingVerdict): void {
+    const choice = choices[index];
+    const finding = findings[index];
+    if (!choice || !finding) return;
+    choice.verdict = choice.verdict === verdict ? null : verdict; // a second click undoes the choice
+    if (choice.verdict === 'edited') {
+      const editor = editors.get(index);
+      refresh();
+      editor?.input.focus();
+      return;
+    }
+    refresh();
+  }
+
+  const decorator: FindingDecorator = {
+    controls(index) {
+      const buttons = VERDICT_BUTTONS.map(({ verdict, label }) =>
+        hIn(doc, 'button', {
+          class: 'verdict-btn',
+          attrs: { type: 'button', 'data-verdict': verdict, 'aria-pressed': 'false', title: `${label} finding ${index + 1}` },
+          text: label,
+          on: { click: () => choose(index, verdict) },
+        }),
+      );
+      buttonGroups.set(index, buttons);
+      return hIn(doc, 'div', { class: 'verdicts', attrs: { role: 'group', 'aria-label': `Review of finding ${index + 1}` } }, ...buttons);
+    },
+    editor(index) {
+      const input = hIn(doc, 'textarea', {
+        class: 'text-input finding-edit',
+        attrs: { rows: 3, maxlength: DESCRIPTION_MAX, 'aria-label': `Edited description of finding ${index + 1}` },
+      });
+      input.value = choices[index]?.text ?? '';
+      input.addEventListener('input', () => {
+        const choice = choices[index];
+        if (choice) choice.text = input.value;
+        refresh();
+      });
+      const box = hIn(doc, 'div', { class: 'finding-editor', attrs: { hidden: true } }, input);
+      editors.set(index, { box, input });
+      return box;
+    },
+    row(index, tr) {
+      rows.set(index, tr);
+      refresh();
+    },
+  };
+
+  async function decide(decision: ReviewDecision): Promise<void> {
+    if (pending) return;
+    error.hidden = true;
+    let payload: ReviewPayload;
+    try {
+      payload = buildReviewPayload(decision, choices, findings, notes.value);
+    } catch (err) {
+      error.textContent = err instanceof ReviewError ? err.message : String(err);
+      error.hidden = false;
+      return;
+    }
+    pending = true;
+    refresh();
+    try {
+      await opts.submit(payload);
+    } catch (err) {
+      error.textContent = err instanceof Error ? err.message : String(err);
+      error.hidden = false;
+    } finally {
+      pending = false;
+      refresh();
+    }
+  }
+
+  const el = hIn(
+    doc,
+    'section',
+    { class: 'ai-review-form', attrs: { 'aria-label': 'Review' } },
+    hIn(doc, 'h3', { class: 'ai-subtitle', text: opts.analysis.reviewStatus === 'pending' ? 'Your review' : 'Review again' }),
+    labelled(doc, 'Radiologist notes', notes),
+    hint,
+    error,
+    hIn(doc, 'div', { class: 'ai-decisions' }, ...decisionButtons),
+  );
+  refresh();
+  return { decorator, el, choices: () => choices };
+}

@@ -1,0 +1,278 @@
+// Rendering of AI analyses: status, findings, provenance, review history, list of a study's analyses.
+// Every string of an analysis comes from the server or the model: text nodes / attributes only.
+import { isInProgress, type Analysis, type Finding, type Review } from './ai-api';
+import {
+  categoryLabel,
+  confidenceLabel,
+  formatAiConfidence,
+  formatModel,
+  provenanceParts,
+  reviewLabel,
+  severityLabel,
+  severityRank,
+  statusKind,
+  statusLabel,
+  statusMessage,
+  statusTitle,
+  verdictLabel,
+} from './ai-format';
+import { latestReview, verdictSummary } from './ai-review';
+import { hIn } from './dom';
+import { formatInstant } from './format';
+
+export const NOT_A_DIAGNOSIS = 'AI output — not a diagnosis; must be reviewed by a radiologist';
+
+/** Small status badge ("Completed", "Failed"…). */
+export function statusBadge(doc: Document, status: string): HTMLSpanElement {
+  return hIn(doc, 'span', { class: 'ai-badge', attrs: { 'data-kind': statusKind(status), 'data-status': status }, text: statusLabel(status) });
+}
+
+/** Small review badge ("Pending review", "Confirmed"…). */
+export function reviewBadge(doc: Document, reviewStatus: string): HTMLSpanElement {
+  return hIn(doc, 'span', { class: 'review-badge', attrs: { 'data-review': reviewStatus }, text: reviewLabel(reviewStatus) });
+}
+
+/** Severity as a coloured badge with 4 pips (normal: none … critical: all), plus its name. */
+export function severityBadge(doc: Document, severity: string): HTMLSpanElement {
+  const rank = severityRank(severity);
+  const pips = hIn(doc, 'span', { class: 'sev-pips', attrs: { 'aria-hidden': 'true' } });
+  for (let i = 1; i <= 4; i++) pips.appendChild(hIn(doc, 'span', { class: `sev-pip${rank >= i ? ' on' : ''}` }));
+  return hIn(
+    doc,
+    'span',
+    { class: 'severity-badge', attrs: { 'data-severity': severity, title: `Severity: ${severityLabel(severity)}` } },
+    pips,
+    hIn(doc, 'span', { class: 'sev-label', text: severityLabel(severity) }),
+  );
+}
+
+/** Adds review controls to the findings table (see ai-review-form.ts). */
+export interface FindingDecorator {
+  /** Verdict buttons of a finding (the "Review" column). */
+  controls(index: number): Node;
+  /** The editor of a finding's description, shown under it. */
+  editor(index: number): Node;
+  /** Called with each row, to mark its verdict. */
+  row?(index: number, tr: HTMLTableRowElement): void;
+}
+
+export function renderFindingsTable(doc: Document, findings: readonly Finding[], decorator?: FindingDecorator): HTMLElement {
+  if (findings.length === 0) {
+    return hIn(doc, 'p', { class: 'ai-no-findings', text: 'The model reported no findings.' });
+  }
+  const th = (text: string, cls: string): HTMLTableCellElement => hIn(doc, 'th', { class: cls, attrs: { scope: 'col' }, text });
+  const head = hIn(
+    doc,
+    'tr',
+    {},
+    th('#', 'c-idx'),
+    th('Category', 'c-cat'),
+    th('Description', 'c-desc'),
+    th('Location', 'c-loc'),
+    th('Confidence', 'c-conf'),
+    th('Severity', 'c-sev'),
+    decorator ? th('Review', 'c-review') : null,
+  );
+  const body = hIn(doc, 'tbody');
+  findings.forEach((f, i) => {
+    const tr = hIn(
+      doc,
+      'tr',
+      { class: 'finding-row', attrs: { 'data-index': i, 'data-severity': f.severity } },
+      hIn(doc, 'td', { class: 'c-idx', text: String(i + 1) }),
+      hIn(doc, 'td', { class: 'c-cat', text: categoryLabel(f.category) }),
+      hIn(doc, 'td', { class: 'c-desc' }, hIn(doc, 'span', { class: 'finding-text', text: f.description }), decorator?.editor(i)),
+      hIn(doc, 'td', { class: 'c-loc', text: f.location }),
+      hIn(doc, 'td', { class: 'c-conf' }, hIn(doc, 'span', { class: 'conf-badge', attrs: { 'data-confidence': f.confidence }, text: confidenceLabel(f.confidence) })),
+      hIn(doc, 'td', { class: 'c-sev' }, severityBadge(doc, f.severity)),
+      decorator ? hIn(doc, 'td', { class: 'c-review' }, decorator.controls(i)) : null,
+    );
+    decorator?.row?.(i, tr);
+    body.appendChild(tr);
+  });
+  return hIn(doc, 'div', { class: 'findings-scroll' }, hIn(doc, 'table', { class: 'findings' }, hIn(doc, 'thead', {}, head), body));
+}
+
+/** "Requested by X · 2026-11-24 10:00 · finished 10:01" */
+export function requestLine(a: Analysis): string {
+  return [
+    a.requestedBy ? `Requested by ${a.requestedBy}` : 'Requested',
+    formatInstant(a.requestedAt),
+    a.finishedAt ? `finished ${formatInstant(a.finishedAt)}` : a.startedAt ? `started ${formatInstant(a.startedAt)}` : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
+}
+
+export interface StatusBlockOptions {
+  /** Cancel button (in progress only); omitted: no button. */
+  onCancel?(): void;
+  cancelling?: boolean;
+}
+
+/**
+ * The state of an analysis that is not a completed result: in progress (with Cancel) or a final failure
+ * (its own title and message, the error text, and the raw answer when kept). null for completed.
+ */
+export function renderStatusBlock(doc: Document, a: Analysis, opts: StatusBlockOptions = {}): HTMLElement | null {
+  if (a.status === 'completed') return null;
+  const kind = statusKind(a.status);
+  const progress = isInProgress(a.status);
+  const block = hIn(doc, 'div', {
+    class: 'ai-status',
+    attrs: { 'data-kind': kind, 'data-status': a.status, role: progress ? 'status' : 'alert', 'aria-live': progress ? 'polite' : null },
+  });
+  block.appendChild(
+    hIn(
+      doc,
+      'div',
+      { class: 'ai-status-head' },
+      progress ? hIn(doc, 'span', { class: 'spinner', attrs: { 'aria-hidden': 'true' } }) : null,
+      hIn(doc, 'strong', { class: 'ai-status-title', text: statusTitle(a.status) }),
+      progress && opts.onCancel
+        ? hIn(doc, 'button', {
+            class: 'btn',
+            attrs: { type: 'button', 'data-action': 'ai-cancel', disabled: opts.cancelling === true },
+            text: opts.cancelling ? 'Cancelling…' : 'Cancel',
+            on: { click: () => opts.onCancel?.() },
+          })
+        : null,
+    ),
+  );
+  block.appendChild(hIn(doc, 'p', { class: 'ai-status-message', text: statusMessage(a.status) }));
+  if (a.error.trim()) {
+    block.appendChild(hIn(doc, 'p', { class: 'ai-error' }, hIn(doc, 'span', { class: 'muted', text: 'Reason: ' }), hIn(doc, 'span', { class: 'ai-error-text', text: a.error })));
+  }
+  if (a.rawText) {
+    block.appendChild(
+      hIn(
+        doc,
+        'details',
+        { class: 'ai-raw' },
+        hIn(doc, 'summary', { text: 'The model’s raw answer (not validated)' }),
+        hIn(doc, 'pre', { class: 'ai-raw-text', text: a.rawText }),
+      ),
+    );
+  }
+  return block;
+}
+
+/** The notice while a result awaits review, or who reviewed it. */
+export function renderReviewNotice(doc: Document, a: Analysis): HTMLElement | null {
+  if (a.status !== 'completed') return null;
+  if (a.reviewStatus === 'pending') {
+    return hIn(doc, 'div', { class: 'ai-notice', attrs: { role: 'note', 'data-review': 'pending' } }, hIn(doc, 'strong', { text: NOT_A_DIAGNOSIS }));
+  }
+  return hIn(
+    doc,
+    'div',
+    { class: 'ai-reviewed', attrs: { 'data-review': a.reviewStatus } },
+    reviewBadge(doc, a.reviewStatus),
+    hIn(doc, 'span', { text: [a.reviewedBy ? ` by ${a.reviewedBy}` : '', a.reviewedAt ? ` · ${formatInstant(a.reviewedAt)}` : ''].join('') }),
+  );
+}
+
+/** Summary, findings, recommendations, AI confidence and the provenance line of a completed analysis. */
+export function renderResult(doc: Document, a: Analysis, decorator?: FindingDecorator): HTMLElement {
+  const confidence = formatAiConfidence(a.aiConfidence);
+  return hIn(
+    doc,
+    'div',
+    { class: 'ai-result' },
+    hIn(doc, 'h3', { class: 'ai-subtitle', text: 'Summary' }),
+    hIn(doc, 'p', { class: 'ai-summary', text: a.summary || '—' }),
+    hIn(doc, 'h3', { class: 'ai-subtitle', text: `Findings (${a.findings.length})` }),
+    renderFindingsTable(doc, a.findings, decorator),
+    hIn(doc, 'h3', { class: 'ai-subtitle', text: 'Recommendations' }),
+    a.recommendations.length
+      ? hIn(doc, 'ul', { class: 'ai-recommendations' }, ...a.recommendations.map((r) => hIn(doc, 'li', { text: r })))
+      : hIn(doc, 'p', { class: 'muted', text: 'None.' }),
+    hIn(
+      doc,
+      'p',
+      { class: 'ai-confidence' },
+      hIn(doc, 'span', { class: 'muted', text: 'AI confidence: ' }),
+      hIn(doc, 'strong', { text: confidence || 'not given' }),
+    ),
+  );
+}
+
+/** The small provenance line (model, provider, images sent, latency, tokens, cost…). */
+export function renderProvenance(doc: Document, a: Analysis): HTMLElement {
+  return hIn(doc, 'p', { class: 'ai-provenance small muted', attrs: { 'data-analysis-id': a.id } }, provenanceParts(a).join(' · '));
+}
+
+/** Review history, newest first: who, when, decision, per-finding verdicts, notes. */
+export function renderHistory(doc: Document, reviews: readonly Review[] | null): HTMLElement {
+  const section = hIn(doc, 'section', { class: 'ai-history', attrs: { 'aria-label': 'Review history' } }, hIn(doc, 'h3', { class: 'ai-subtitle', text: 'Review history' }));
+  if (!reviews || reviews.length === 0) {
+    section.appendChild(hIn(doc, 'p', { class: 'muted', text: 'Not reviewed yet.' }));
+    return section;
+  }
+  const ordered = [...reviews].sort((a, b) => (Date.parse(b.at) || 0) - (Date.parse(a.at) || 0));
+  const latest = latestReview(reviews);
+  section.appendChild(
+    hIn(
+      doc,
+      'ol',
+      { class: 'history-list' },
+      ...ordered.map((r) => {
+        const counts = verdictSummary(r);
+        const edits = r.findings.filter((f) => f.verdict === 'edited' && f.text);
+        return hIn(
+          doc,
+          'li',
+          { class: `history-entry${r === latest ? ' latest' : ''}`, attrs: { 'data-review': r.reviewStatus } },
+          hIn(
+            doc,
+            'div',
+            { class: 'history-head' },
+            reviewBadge(doc, r.reviewStatus),
+            hIn(doc, 'span', { class: 'history-reviewer', text: r.reviewer || 'unknown reviewer' }),
+            hIn(doc, 'span', { class: 'history-at muted', attrs: { title: r.at || null }, text: formatInstant(r.at) }),
+          ),
+          counts ? hIn(doc, 'div', { class: 'history-verdicts small muted', text: counts }) : null,
+          edits.length
+            ? hIn(
+                doc,
+                'ul',
+                { class: 'history-edits small' },
+                ...edits.map((e) => hIn(doc, 'li', {}, hIn(doc, 'span', { class: 'muted', text: `#${e.index + 1} ${verdictLabel(e.verdict)}: ` }), hIn(doc, 'span', { text: e.text }))),
+              )
+            : null,
+          r.notes ? hIn(doc, 'p', { class: 'history-notes', text: r.notes }) : null,
+        );
+      }),
+    ),
+  );
+  return section;
+}
+
+/** The study's analyses (newest first) as buttons; the selected one is marked aria-current. */
+export function renderAnalysesList(doc: Document, analyses: readonly Analysis[], selectedId: string | null, onSelect: (id: string) => void): HTMLElement {
+  return hIn(
+    doc,
+    'ol',
+    { class: 'ai-runs', attrs: { 'aria-label': 'Analyses of this study' } },
+    ...analyses.map((a) =>
+      hIn(
+        doc,
+        'li',
+        {},
+        hIn(
+          doc,
+          'button',
+          {
+            class: 'ai-run',
+            attrs: { type: 'button', 'data-analysis-id': a.id, 'aria-current': a.id === selectedId ? 'true' : null },
+            on: { click: () => onSelect(a.id) },
+          },
+          hIn(doc, 'span', { class: 'ai-run-at', text: formatInstant(a.requestedAt) || a.id }),
+          statusBadge(doc, a.status),
+          a.status === 'completed' ? reviewBadge(doc, a.reviewStatus) : null,
+          hIn(doc, 'span', { class: 'ai-run-model muted', text: formatModel(a) }),
+        ),
+      ),
+    ),
+  );
+}
