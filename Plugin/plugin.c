@@ -12,6 +12,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "ai/http.h"
+#include "ai/jobs.h"
+#include "ai/provider.h"
+#include "api/ai_api.h"
 #include "api/api.h"
 #include "audit/audit.h"
 #include "auth/auth.h"
@@ -42,6 +46,8 @@ static rr_audit *plugin_audit;
 static rr_auth *plugin_auth;
 static rr_matrix *plugin_matrix;
 static rr_filter *plugin_filter;
+static rr_ai_jobs *plugin_ai;
+static bool plugin_curl_ready;
 
 #define AUDIT_QUEUE 65536
 #define ADMIN_PASSWORD_ENV "READING_ROOM_ADMIN_PASSWORD"
@@ -171,6 +177,91 @@ static rr_level level_of(OrthancPluginResourceType type)
   }
 }
 
+/* The AI provider and the job pool (refusing analyses when no provider is
+ * configured). The key comes from AI.ApiKey or its environment variable. */
+static int setup_ai(void)
+{
+  rr_ai_provider_config pc;
+  rr_ai_jobs_options jo;
+  rr_ai_provider *provider = NULL;
+  const char *key = plugin_config.ai_api_key;
+  const char *modalities[RR_AI_AUTO_RULES_MAX], *words[RR_AI_AUTO_RULES_MAX];
+  char err[512] = "", host[256] = "";
+  unsigned i;
+
+  if (rr_ai_http_global_init() < 0) {
+    rr_log_error("cannot initialise libcurl");
+    return -1;
+  }
+  plugin_curl_ready = true;
+  if (plugin_config.ai_provider[0] != '\0') {
+    if (key[0] == '\0' && plugin_config.ai_api_key_env[0] != '\0' && getenv(plugin_config.ai_api_key_env) != NULL)
+      key = getenv(plugin_config.ai_api_key_env);
+    memset(&pc, 0, sizeof(pc));
+    pc.kind = plugin_config.ai_provider;
+    pc.base_url = plugin_config.ai_base_url;
+    pc.api_version = plugin_config.ai_api_version;
+    pc.model = plugin_config.ai_model;
+    pc.api_key = key;
+    pc.ca_file = plugin_config.ai_ca_file;
+    pc.connect_timeout_ms = (long)plugin_config.ai_connect_timeout_s * 1000;
+    pc.timeout_ms = (long)plugin_config.ai_timeout_s * 1000;
+    pc.max_response = (size_t)plugin_config.ai_max_response_mb * 1024 * 1024;
+    pc.max_attempts = plugin_config.ai_max_attempts;
+    pc.max_retry_wait_ms = (int64_t)plugin_config.ai_max_retry_wait_s * 1000;
+    pc.temperature = plugin_config.ai_temperature;
+    pc.max_output_tokens = (int)plugin_config.ai_max_output_tokens;
+    if (rr_ai_provider_new(&provider, &pc, err, sizeof(err)) < 0) {
+      rr_log_error("invalid configuration: ReadingRoom.AI: %s", err);
+      return -1;
+    }
+    {
+      const char *h = strstr(plugin_config.ai_base_url, "://");
+      h = h ? h + 3 : plugin_config.ai_base_url;
+      rr_str_copyn(host, sizeof(host), h, strcspn(h, "/"));
+    }
+  }
+  memset(&jo, 0, sizeof(jo));
+  jo.store = plugin_store;
+  jo.audit = plugin_audit;
+  jo.ctx = plugin_ctx;
+  jo.provider = provider;
+  jo.destination = host;
+  jo.concurrency = plugin_config.ai_concurrency;
+  jo.max_queued = plugin_config.ai_max_queued;
+  jo.select.per_series = plugin_config.ai_images_per_series;
+  jo.select.max_images = plugin_config.ai_max_images;
+  jo.max_side = plugin_config.ai_image_max_side;
+  jo.max_request_bytes = (size_t)plugin_config.ai_max_request_mb * 1000 * 1000;
+  jo.price_input = plugin_config.ai_price_input;
+  jo.price_output = plugin_config.ai_price_output;
+  jo.auto_enable = plugin_config.ai_auto_enable;
+  for (i = 0; i < plugin_config.ai_auto_modality_count; i++)
+    modalities[i] = plugin_config.ai_auto_modalities[i];
+  for (i = 0; i < plugin_config.ai_auto_description_count; i++)
+    words[i] = plugin_config.ai_auto_descriptions[i];
+  jo.auto_modalities = modalities;
+  jo.auto_modality_count = plugin_config.ai_auto_modality_count;
+  jo.auto_words = words;
+  jo.auto_word_count = plugin_config.ai_auto_description_count;
+  if (rr_ai_jobs_new(&plugin_ai, &jo, err, sizeof(err)) < 0) {
+    rr_log_error("AI: %s", err);
+    return -1;
+  }
+  if (provider != NULL)
+    rr_log_warning("AI: provider \"%s\", model \"%s\" at %s (%s), %u parallel analyses%s", plugin_config.ai_provider,
+                   plugin_config.ai_model, host, plugin_config.ai_cloud ? "OUTSIDE the hospital: AllowCloud is on" : "on-premises",
+                   plugin_config.ai_concurrency, plugin_config.ai_auto_enable ? ", automatic analysis of stable studies" : "");
+  else
+    rr_log_info("AI: no provider configured (ReadingRoom.AI.Provider): analyses are refused with 503");
+  return 0;
+}
+
+static void refresh_metrics(void)
+{
+  rr_ai_api_refresh_metrics();
+}
+
 /* Runs in Orthanc's single change thread: only signal or enqueue here. */
 static OrthancPluginErrorCode on_change(OrthancPluginChangeType type, OrthancPluginResourceType resource, const char *id)
 {
@@ -178,9 +269,16 @@ static OrthancPluginErrorCode on_change(OrthancPluginChangeType type, OrthancPlu
   case OrthancPluginChangeType_OrthancStarted:
     if (rr_ingest_start(plugin_ingest) < 0)
       rr_log_error("cannot start the ingestion thread");
+    if (rr_ai_jobs_start(plugin_ai) < 0)
+      rr_log_error("cannot start the AI workers");
     break;
   case OrthancPluginChangeType_OrthancStopped:
+    rr_ai_jobs_stop(plugin_ai);
     rr_ingest_stop(plugin_ingest);
+    break;
+  case OrthancPluginChangeType_StableStudy:
+    rr_ai_jobs_study_stable(plugin_ai, id);
+    rr_ingest_notify(plugin_ingest);
     break;
   case OrthancPluginChangeType_Deleted:
     if (id != NULL && resource != OrthancPluginResourceType_None)
@@ -289,6 +387,8 @@ out:
 /* Stop the threads and free the modules, users before what they use. */
 static void teardown(void)
 {
+  rr_ai_jobs_free(plugin_ai); /* stops the AI workers */
+  plugin_ai = NULL;
   rr_ingest_free(plugin_ingest); /* stops the worker */
   plugin_ingest = NULL;
   rr_filter_free(plugin_filter);
@@ -301,6 +401,9 @@ static void teardown(void)
   plugin_audit = NULL;
   rr_store_free(plugin_store);
   plugin_store = NULL;
+  if (plugin_curl_ready)
+    rr_ai_http_global_cleanup();
+  plugin_curl_ready = false;
 }
 
 ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext *ctx)
@@ -334,7 +437,7 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext *ctx)
     goto fail;
   }
 
-  if (setup_access_control() < 0)
+  if (setup_access_control() < 0 || setup_ai() < 0)
     goto fail;
 
   plugin_api.config = &plugin_config;
@@ -343,11 +446,13 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext *ctx)
   plugin_api.version = RR_VERSION;
   plugin_api.auth = plugin_auth;
   plugin_api.audit = plugin_audit;
+  plugin_api.ai = plugin_ai;
   if (rr_api_register(ctx, &plugin_api) < 0 || rr_web_register(ctx, &plugin_config) < 0) {
     rr_log_error("cannot register the REST routes");
     goto fail;
   }
   OrthancPluginRegisterOnChangeCallback(ctx, on_change);
+  OrthancPluginRegisterRefreshMetricsCallback(ctx, refresh_metrics);
   extend_explorer();
   {
     char root_uri[RR_ROOT_SIZE + 16];

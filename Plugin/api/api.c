@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/auth_api.h"
+#include "api/ai_api.h"
 #include "api/http.h"
 #include "api/query.h"
 #include "api/sort.h"
@@ -517,6 +518,7 @@ int rr_api_register(OrthancPluginContext *ctx, const rr_api_deps *deps)
   }
   if (deps->auth != NULL)
     rr_auth_api_register(ctx, deps, root);
+  rr_ai_api_register(ctx, deps, deps->ai, root);
   /* last: anything else under the root */
   snprintf(regex, sizeof(regex), "%s/(.*)", root);
   OrthancPluginRegisterRestCallbackNoLock(ctx, regex, on_unknown);

@@ -14,6 +14,7 @@
 
 #include <orthanc/OrthancCPlugin.h>
 
+#include "ai/jobs.h"
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "config.h"
@@ -27,6 +28,7 @@ typedef struct rr_api_deps {
   rr_auth *auth;      /* NULL when access control is off */
   rr_audit *audit;    /* NULL when access control is off */
   const char *version;
+  rr_ai_jobs *ai;     /* never NULL: without a provider it refuses analyses */
 } rr_api_deps;
 
 int rr_api_register(OrthancPluginContext *ctx, const rr_api_deps *deps);

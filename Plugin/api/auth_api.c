@@ -30,40 +30,14 @@ static int identify(rr_identity *id, const OrthancPluginHttpRequest *req)
   return rr_auth_authenticate(deps->auth, id, &c, reason, sizeof(reason));
 }
 
-/* Parse a JSON object body (not NUL-terminated, at most MAX_BODY bytes). */
 static json_object *parse_body(const OrthancPluginHttpRequest *req, OrthancPluginRestOutput *out)
 {
-  json_tokener *tok;
-  json_object *obj = NULL;
-
-  if (req->bodySize == 0 || req->bodySize > MAX_BODY) {
-    rr_http_send_error(ctx, out, 400, "invalid_argument", "the body must be a JSON object of at most 16 KiB");
-    return NULL;
-  }
-  tok = json_tokener_new();
-  if (tok != NULL)
-    obj = json_tokener_parse_ex(tok, req->body, (int)req->bodySize);
-  if (obj == NULL || json_tokener_get_error(tok) != json_tokener_success || !json_object_is_type(obj, json_type_object)) {
-    json_object_put(obj);
-    obj = NULL;
-    rr_http_send_error(ctx, out, 400, "invalid_argument", "the body is not a JSON object");
-  }
-  json_tokener_free(tok);
-  return obj;
+  return rr_http_parse_object(ctx, out, req, MAX_BODY, 0);
 }
 
-/* A member's string, or NULL when absent; *bad is set when present but not a string. */
 static const char *member(json_object *o, const char *key, int *bad)
 {
-  json_object *v;
-
-  if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
-    return NULL;
-  if (!json_object_is_type(v, json_type_string)) {
-    *bad = 1;
-    return NULL;
-  }
-  return json_object_get_string(v);
+  return rr_json_member_str(o, key, bad);
 }
 
 static void add_str(json_object *o, const char *key, const char *value)
@@ -73,14 +47,7 @@ static void add_str(json_object *o, const char *key, const char *value)
 
 static void add_time(json_object *o, const char *key, int64_t t)
 {
-  char when[21];
-
-  if (t <= 0) {
-    json_object_object_add(o, key, NULL);
-    return;
-  }
-  rr_time_iso8601(when, (time_t)t);
-  add_str(o, key, when);
+  rr_json_add_time(o, key, t);
 }
 
 static json_object *user_json(const rr_user_rec *u, int full)

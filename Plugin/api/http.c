@@ -1,6 +1,8 @@
 #include "http.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "util/str.h"
 
@@ -60,4 +62,55 @@ json_object *rr_json_string(const char *s)
     s = "";
   len = strlen(s);
   return json_object_new_string_len(s, (int)rr_utf8_valid_prefix(s, len));
+}
+
+json_object *rr_http_parse_object(OrthancPluginContext *ctx, OrthancPluginRestOutput *out,
+                                  const OrthancPluginHttpRequest *req, size_t max_body, int allow_empty)
+{
+  json_tokener *tok;
+  json_object *obj = NULL;
+  char msg[128];
+
+  if (req->bodySize == 0 && allow_empty)
+    return json_object_new_object();
+  if (req->bodySize == 0 || req->bodySize > max_body) {
+    snprintf(msg, sizeof(msg), "the body must be a JSON object of at most %zu KiB", max_body / 1024);
+    rr_http_send_error(ctx, out, 400, "invalid_argument", msg);
+    return NULL;
+  }
+  tok = json_tokener_new();
+  if (tok != NULL)
+    obj = json_tokener_parse_ex(tok, req->body, (int)req->bodySize);
+  if (obj == NULL || json_tokener_get_error(tok) != json_tokener_success || !json_object_is_type(obj, json_type_object)) {
+    json_object_put(obj);
+    obj = NULL;
+    rr_http_send_error(ctx, out, 400, "invalid_argument", "the body is not a JSON object");
+  }
+  json_tokener_free(tok);
+  return obj;
+}
+
+const char *rr_json_member_str(json_object *o, const char *key, int *bad)
+{
+  json_object *v;
+
+  if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
+    return NULL;
+  if (!json_object_is_type(v, json_type_string)) {
+    *bad = 1;
+    return NULL;
+  }
+  return json_object_get_string(v);
+}
+
+void rr_json_add_time(json_object *o, const char *key, int64_t t)
+{
+  char when[21];
+
+  if (t <= 0) {
+    json_object_object_add(o, key, NULL);
+    return;
+  }
+  rr_time_iso8601(when, (time_t)t);
+  json_object_object_add(o, key, json_object_new_string(when));
 }

@@ -27,4 +27,18 @@ const char *rr_http_header(const OrthancPluginHttpRequest *req, const char *name
 /* A json-c string from UTF-8 text (any invalid tail is dropped). */
 json_object *rr_json_string(const char *s);
 
+/* The request body as a JSON object of at most max_body bytes (the body is
+ * not NUL-terminated). An empty body gives an empty object when allow_empty.
+ * On failure, answers 400 itself and returns NULL. Release with
+ * json_object_put(). */
+json_object *rr_http_parse_object(OrthancPluginContext *ctx, OrthancPluginRestOutput *out,
+                                  const OrthancPluginHttpRequest *req, size_t max_body, int allow_empty);
+
+/* A member's string, or NULL when absent or null; *bad is set when present
+ * but not a string. */
+const char *rr_json_member_str(json_object *o, const char *key, int *bad);
+
+/* Add an ISO 8601 UTC time (null for t <= 0). */
+void rr_json_add_time(json_object *o, const char *key, int64_t t);
+
 #endif

@@ -43,9 +43,9 @@
  * expanded to the number of entries of their descriptor: units are bytes for
  * 8-bit tables and 16-bit words otherwise; discrete, linear (joining the
  * previous value to y1, rounded) and indirect segments (byte offset, low
- * word first; they may not copy indirect segments). Orthanc's decoders turn
- * PALETTE COLOR frames into RGB themselves (the tables are then unused), so
- * a segmented palette must not make the route fail.
+ * word first; they may not copy indirect segments). (Orthanc 1.10.1's
+ * decoders already give PALETTE COLOR frames as RGB24 / RGB48, segmented
+ * ones included, so the tables serve decoders that give the indices.)
  *
  * Ownership: rr_dicom_params is allocated by rr_dicom_params_from_tags and
  * freed with rr_dicom_params_free (NULL accepted); `render` points into the

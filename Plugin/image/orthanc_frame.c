@@ -117,6 +117,16 @@ int rr_orthanc_frame_png(rr_buf *png, rr_render_info *info, OrthancPluginContext
     /* Orthanc's decoders turn YBR and PALETTE COLOR into RGB */
     dp->render.photometric = RR_PHOTO_RGB;
     break;
+  case OrthancPluginPixelFormat_RGB48:
+    /* 16-bit RGB, or a PALETTE COLOR frame expanded through 16-bit tables
+     * (gdcm-US-ALOKA-16.dcm): white is the tables' or the samples' maximum */
+    frame.format = RR_PIXEL_RGB48;
+    if (dp->render.photometric == RR_PHOTO_PALETTE && dp->render.palette[0] != NULL)
+      dp->render.rgb_bits = dp->render.palette[0]->bits;
+    else
+      dp->render.rgb_bits = dp->bits_stored >= 9 && dp->bits_stored <= 16 ? dp->bits_stored : 16;
+    dp->render.photometric = RR_PHOTO_RGB;
+    break;
   default:
     error = rr_fail(err, errsize, RR_EINVAL, "pixel format %d is not supported yet",
                     (int)OrthancPluginGetImagePixelFormat(ctx, image));

@@ -361,20 +361,24 @@ static double modality_value(const rr_render_params *p, int32_t stored)
 
 static int check_frame(const rr_frame *f, const rr_render_params *p, char *err, size_t errsize)
 {
-  size_t bpp = f->format == RR_PIXEL_GRAY8 ? 1 : f->format == RR_PIXEL_RGB24 ? 3 : 2;
+  bool rgb = f->format == RR_PIXEL_RGB24 || f->format == RR_PIXEL_RGB48;
+  size_t bpp = f->format == RR_PIXEL_GRAY8   ? 1
+               : f->format == RR_PIXEL_RGB24 ? 3
+               : f->format == RR_PIXEL_RGB48 ? 6
+                                             : 2;
 
-  if (f->format > RR_PIXEL_RGB24)
+  if (f->format > RR_PIXEL_RGB48)
     return rr_fail(err, errsize, RR_EINVAL, "Unknown pixel format %d.", (int)f->format);
   if (f->pixels == NULL || f->width == 0 || f->height == 0)
     return rr_fail(err, errsize, RR_EINVAL, "The frame is empty (%ux%u).", f->width, f->height);
   if (f->pitch < (size_t)f->width * bpp)
     return rr_fail(err, errsize, RR_EINVAL, "The frame's pitch (%zu bytes) is shorter than a row (%zu bytes).",
                    f->pitch, (size_t)f->width * bpp);
-  if (bpp == 2 && (f->pitch % 2 != 0 || ((uintptr_t)f->pixels) % 2 != 0))
+  if ((bpp == 2 || bpp == 6) && (f->pitch % 2 != 0 || ((uintptr_t)f->pixels) % 2 != 0))
     return rr_fail(err, errsize, RR_EINVAL, "The rows of a 16-bit frame must be 2-byte aligned.");
-  if ((p->photometric == RR_PHOTO_RGB) != (f->format == RR_PIXEL_RGB24))
+  if ((p->photometric == RR_PHOTO_RGB) != rgb)
     return rr_fail(err, errsize, RR_EINVAL, "The photometric interpretation does not match the frame's %s pixels.",
-                   f->format == RR_PIXEL_RGB24 ? "RGB" : "grayscale");
+                   rgb ? "RGB" : "grayscale");
   if (p->photometric == RR_PHOTO_PALETTE && (p->palette[0] == NULL || p->palette[1] == NULL || p->palette[2] == NULL))
     return rr_fail(err, errsize, RR_EINVAL, "A PALETTE COLOR frame needs its red, green and blue LUTs.");
   return 0;
@@ -524,16 +528,27 @@ out:
   return error;
 }
 
-static int render_rgb(rr_image **out, const rr_frame *f, char *err, size_t errsize)
+static int render_rgb(rr_image **out, const rr_frame *f, unsigned bits, char *err, size_t errsize)
 {
   rr_image *img = NULL;
-  uint32_t y;
+  uint32_t y, max = bits == 0 || bits >= 16 ? 65535u : (1u << bits) - 1u;
+  size_t x;
   int error;
 
   if ((error = rr_image_new(&img, f->width, f->height, 3, err, errsize)) < 0)
     return error;
-  for (y = 0; y < f->height; y++)
-    memcpy(img->pixels + (size_t)y * img->pitch, (const uint8_t *)f->pixels + (size_t)y * f->pitch, img->pitch);
+  for (y = 0; y < f->height; y++) {
+    const uint8_t *row = (const uint8_t *)f->pixels + (size_t)y * f->pitch;
+    uint8_t *o = img->pixels + (size_t)y * img->pitch;
+    if (f->format == RR_PIXEL_RGB24) {
+      memcpy(o, row, img->pitch);
+      continue;
+    }
+    for (x = 0; x < img->pitch; x++) {
+      uint32_t v = ((const uint16_t *)(const void *)row)[x];
+      o[x] = v >= max ? 255 : (uint8_t)((v * 255u + max / 2u) / max);
+    }
+  }
   *out = img;
   return 0;
 }
@@ -555,7 +570,7 @@ int rr_render_frame(rr_image **out, rr_render_info *info, const rr_frame *frame,
   info->source_width = frame->width;
   info->source_height = frame->height;
   if (params->photometric == RR_PHOTO_RGB)
-    error = render_rgb(&full, frame, err, errsize);
+    error = render_rgb(&full, frame, params->rgb_bits, err, errsize);
   else if (params->photometric == RR_PHOTO_PALETTE)
     error = render_palette(&full, frame, params, err, errsize);
   else

@@ -9,7 +9,8 @@
  *   min/max) -> 8 bits -> inverted for MONOCHROME1
  *   -> area-averaging downscale so that the longest side is <= max_side.
  * PALETTE COLOR frames go through the red/green/blue LUTs; RGB frames (and
- * YBR_* ones, which the decoder already converted to RGB) are copied.
+ * YBR_* ones, which the decoder already converted to RGB) are copied, 16-bit
+ * ones (RGB48) scaled to 8 bits.
  *
  * Window choice, first that applies: explicit override, named preset (CT
  * presets: lung, mediastinum, bone, brain, abdomen), the file's first
@@ -36,7 +37,9 @@ typedef enum rr_pixel_format {
   RR_PIXEL_GRAY8 = 0,  /* uint8_t per pixel */
   RR_PIXEL_GRAY16 = 1, /* uint16_t per pixel, host byte order */
   RR_PIXEL_SGRAY16 = 2, /* int16_t per pixel, host byte order */
-  RR_PIXEL_RGB24 = 3   /* 3 x uint8_t per pixel (R, G, B), interleaved */
+  RR_PIXEL_RGB24 = 3,  /* 3 x uint8_t per pixel (R, G, B), interleaved */
+  RR_PIXEL_RGB48 = 4   /* 3 x uint16_t per pixel (R, G, B), interleaved, host byte order: 16-bit RGB,
+                          and 16-bit PALETTE COLOR as Orthanc's decoders expand it */
 } rr_pixel_format;
 
 /* A decoded frame (planar configuration already resolved). `pitch` is the
@@ -53,7 +56,7 @@ typedef struct rr_frame {
 typedef enum rr_photometric {
   RR_PHOTO_MONOCHROME2 = 0,
   RR_PHOTO_MONOCHROME1 = 1,
-  RR_PHOTO_RGB = 2,    /* also YBR_* already converted to RGB by the decoder */
+  RR_PHOTO_RGB = 2,    /* also YBR_* already converted to RGB by the decoder (RGB24 or RGB48 frames) */
   RR_PHOTO_PALETTE = 3 /* PALETTE COLOR */
 } rr_photometric;
 
@@ -97,6 +100,10 @@ typedef struct rr_render_params {
 
   /* PALETTE COLOR: red, green, blue */
   const rr_lut *palette[3];
+
+  /* RGB48 frames: significant bits of a sample (1..16; 0 = 16): samples are
+   * scaled from 0 .. 2^bits - 1 to 0 .. 255, rounded (larger ones give 255). */
+  unsigned rgb_bits;
 
   /* Output: longest side after downscaling; 0 = 1024, clamped to 2048. */
   uint32_t max_side;

@@ -28,6 +28,7 @@ const char *rr_error_name(int code)
   case RR_ESTOPPED: return "stopping";
   case RR_EEXISTS: return "already_exists";
   case RR_ELOCKED: return "locked";
+  case RR_ECONFLICT: return "conflict";
   default: return "internal";
   }
 }

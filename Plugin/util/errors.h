@@ -18,7 +18,8 @@ enum {
   RR_EUPSTREAM = -7, /* Orthanc or another service answered with an error */
   RR_ESTOPPED = -8,  /* the component is stopping */
   RR_EEXISTS = -9,   /* the thing to create exists already */
-  RR_ELOCKED = -10   /* refused for a while (too many failed attempts) */
+  RR_ELOCKED = -10,  /* refused for a while (too many failed attempts) */
+  RR_ECONFLICT = -11 /* the thing is not in a state that allows this */
 };
 
 #include <stddef.h>

@@ -641,11 +641,11 @@ export async function startAiProvider(opts = {}) {
 
   const tokens = (chars) => Math.ceil(chars / 4);
 
-  function usage(ctx, outChars, extraOut = 0) {
+  function usage(ctx, outChars) {
     const imageTokens = TOKENS_PER_IMAGE * ctx.entry.images.length;
     const textTokens = tokens(ctx.textChars);
     const prompt = imageTokens + textTokens;
-    const out = tokens(outChars) + extraOut;
+    const out = tokens(outChars);
     return { prompt, out, imageTokens, textTokens };
   }
 

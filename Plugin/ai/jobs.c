@@ -1,0 +1,933 @@
+#include "ai/jobs.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ai/findings.h"
+#include "ai/prompt.h"
+#include "image/orthanc_frame.h"
+#include "util/buf.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/orthanc_rest.h"
+#include "util/sha256.h"
+#include "util/str.h"
+
+#define MAX_WORKERS 16
+#define STABLE_QUEUE 256
+#define RAW_TEXT_KEEP (256 * 1024)
+#define SELECT_ROUNDS 4
+#define IDLE_WAIT_MS 5000
+
+struct rr_ai_jobs;
+
+typedef struct slot {
+  char id[RR_AI_ID_SIZE]; /* "" when idle */
+  atomic_int cancel;
+  bool shutdown;          /* the cancel comes from a stop, not a user */
+  struct rr_ai_jobs *jobs; /* the worker's argument */
+} slot;
+
+struct rr_ai_jobs {
+  rr_ai_jobs_options o;
+  char destination[256];
+  char **auto_modalities;
+  char **auto_words;
+
+  pthread_mutex_t lock;
+  pthread_cond_t wake;
+  bool stopping;
+  bool started;
+  unsigned thread_count;
+  pthread_t threads[MAX_WORKERS];
+  slot slots[MAX_WORKERS];
+
+  char stable[STABLE_QUEUE][RR_OID_SIZE];
+  size_t stable_head, stable_count;
+
+  /* stats, under lock */
+  int reachable;
+  char last_error[256];
+  int64_t images_sent, auto_submitted, auto_dropped;
+};
+
+static int64_t now_s(void) { return (int64_t)time(NULL); }
+
+static int64_t now_ms(void)
+{
+  struct timespec ts;
+
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static char **copy_words(const char *const *words, size_t n)
+{
+  char **out;
+  size_t i;
+
+  if (n == 0)
+    return NULL;
+  if ((out = calloc(n, sizeof(*out))) == NULL)
+    return NULL;
+  for (i = 0; i < n; i++)
+    if ((out[i] = strdup(words[i])) == NULL)
+      return out; /* partial: freed by the caller's free path */
+  return out;
+}
+
+static void free_words(char **words, size_t n)
+{
+  size_t i;
+
+  if (words == NULL)
+    return;
+  for (i = 0; i < n; i++)
+    free(words[i]);
+  free(words);
+}
+
+int rr_ai_jobs_new(rr_ai_jobs **out, const rr_ai_jobs_options *options, char *err, size_t errsize)
+{
+  rr_ai_jobs *j;
+  unsigned i;
+
+  *out = NULL;
+  if (options == NULL || options->store == NULL) {
+    rr_ai_provider_free(options ? options->provider : NULL);
+    return rr_fail(err, errsize, RR_EINVAL, "AI jobs: a store is required");
+  }
+  if ((j = calloc(1, sizeof(*j))) == NULL) {
+    rr_ai_provider_free(options->provider);
+    return rr_fail(err, errsize, RR_ENOMEM, "out of memory");
+  }
+  j->o = *options;
+  if (j->o.concurrency == 0)
+    j->o.concurrency = 1;
+  if (j->o.concurrency > MAX_WORKERS)
+    j->o.concurrency = MAX_WORKERS;
+  if (j->o.max_queued == 0)
+    j->o.max_queued = 1000;
+  if (j->o.max_side == 0)
+    j->o.max_side = 1024;
+  if (j->o.max_request_bytes == 0)
+    j->o.max_request_bytes = 15u * 1000u * 1000u;
+  rr_str_copy(j->destination, sizeof(j->destination), options->destination ? options->destination : "");
+  j->o.destination = j->destination;
+  j->auto_modalities = copy_words(options->auto_modalities, options->auto_modality_count);
+  j->auto_words = copy_words(options->auto_words, options->auto_word_count);
+  j->o.auto_modalities = NULL;
+  j->o.auto_words = NULL;
+  pthread_mutex_init(&j->lock, NULL);
+  pthread_cond_init(&j->wake, NULL);
+  for (i = 0; i < MAX_WORKERS; i++)
+    atomic_init(&j->slots[i].cancel, 0);
+  j->reachable = -1;
+  *out = j;
+  return 0;
+}
+
+bool rr_ai_jobs_configured(const rr_ai_jobs *j) { return j != NULL && j->o.provider != NULL; }
+const char *rr_ai_jobs_provider_kind(const rr_ai_jobs *j) { return rr_ai_jobs_configured(j) ? rr_ai_provider_kind(j->o.provider) : ""; }
+const char *rr_ai_jobs_model(const rr_ai_jobs *j) { return rr_ai_jobs_configured(j) ? rr_ai_provider_model(j->o.provider) : ""; }
+
+/* ---- one job ---------------------------------------------------------- */
+
+typedef struct job {
+  rr_ai_jobs *j;
+  slot *slot;
+  rr_ai_analysis *a;
+  int64_t started_ms;
+} job;
+
+static void set_text(char **field, const char *value, size_t max)
+{
+  size_t len = value ? strlen(value) : 0;
+
+  free(*field);
+  *field = NULL;
+  if (value == NULL)
+    return;
+  if (len > max)
+    len = rr_utf8_valid_prefix(value, max);
+  if ((*field = malloc(len + 1)) != NULL) {
+    memcpy(*field, value, len);
+    (*field)[len] = '\0';
+  }
+}
+
+static void note_call(rr_ai_jobs *j, int answered, const char *error)
+{
+  pthread_mutex_lock(&j->lock);
+  j->reachable = answered;
+  rr_str_copy(j->last_error, sizeof(j->last_error), error ? error : "");
+  pthread_mutex_unlock(&j->lock);
+}
+
+/* Write the final state of the analysis. */
+static void finish(job *jb, const char *status, const char *error)
+{
+  rr_ai_analysis *a = jb->a;
+  char err[256] = "";
+
+  rr_str_copy(a->status, sizeof(a->status), status);
+  a->finished_at = now_s();
+  set_text(&a->error, error ? error : "", 2000);
+  if (rr_store_ai_update(jb->j->o.store, a, err, sizeof(err)) < 0)
+    rr_log_error("AI: cannot store the result of analysis %s: %s", a->id, err);
+  else if (strcmp(status, "completed") != 0)
+    rr_log_warning("AI: analysis %s ended %s: %s", a->id, status, error ? error : "");
+}
+
+typedef struct pick {
+  rr_select_extra **extras;     /* per series, parallel to its instances */
+  char (**image_types)[64];     /* storage for extras[s][i].image_type */
+  bool **fetched;
+  size_t series_count;
+} pick;
+
+static void pick_free(pick *p)
+{
+  size_t s;
+
+  for (s = 0; s < p->series_count; s++) {
+    if (p->extras)
+      free(p->extras[s]);
+    if (p->image_types)
+      free(p->image_types[s]);
+    if (p->fetched)
+      free(p->fetched[s]);
+  }
+  free(p->extras);
+  free(p->image_types);
+  free(p->fetched);
+  memset(p, 0, sizeof(*p));
+}
+
+static int pick_init(pick *p, const rr_study_detail *d)
+{
+  size_t s, n;
+
+  memset(p, 0, sizeof(*p));
+  p->series_count = d->series_count;
+  if (d->series_count == 0)
+    return 0;
+  p->extras = calloc(d->series_count, sizeof(*p->extras));
+  p->image_types = calloc(d->series_count, sizeof(*p->image_types));
+  p->fetched = calloc(d->series_count, sizeof(*p->fetched));
+  if (p->extras == NULL || p->image_types == NULL || p->fetched == NULL)
+    return RR_ENOMEM;
+  for (s = 0; s < d->series_count; s++) {
+    n = d->series[s].instance_count > 0 ? d->series[s].instance_count : 1;
+    p->extras[s] = calloc(n, sizeof(**p->extras));
+    p->image_types[s] = calloc(n, sizeof(**p->image_types));
+    p->fetched[s] = calloc(n, sizeof(**p->fetched));
+    if (p->extras[s] == NULL || p->image_types[s] == NULL || p->fetched[s] == NULL)
+      return RR_ENOMEM;
+  }
+  return 0;
+}
+
+/* What the store does not keep about one instance, from its tags. */
+static int fetch_extra(rr_select_extra *ex, char *image_type, size_t size, OrthancPluginContext *ctx, const char *id)
+{
+  rr_rest_source src = rr_rest_source_orthanc(ctx);
+  json_object *tags = NULL;
+  char uri[128], err[256];
+  const char *v;
+  int64_t frames;
+  int rc;
+
+  snprintf(uri, sizeof(uri), "/instances/%s/tags?short", id);
+  if ((rc = src.get_json(src.ctx, &tags, uri, err, sizeof(err))) < 0)
+    return rc;
+  rr_str_copy(image_type, size, rr_json_str(tags, "0008,0008"));
+  ex->image_type = image_type[0] ? image_type : NULL;
+  v = rr_json_str(tags, "0028,0301");
+  ex->burned_in = strncmp(v, "YES", 3) == 0;
+  v = rr_json_str(tags, "0028,0008");
+  if (v[0] && rr_parse_i64(&frames, v, 1, 1000000) == 0)
+    ex->number_of_frames = frames;
+  json_object_put(tags);
+  return 0;
+}
+
+static bool find_instance(const rr_study_detail *d, const rr_select_item *it, size_t *sidx, size_t *iidx)
+{
+  size_t s, i;
+
+  for (s = 0; s < d->series_count; s++) {
+    if (strcmp(d->series[s].series.orthanc_id, it->series_orthanc_id) != 0)
+      continue;
+    for (i = 0; i < d->series[s].instance_count; i++)
+      if (strcmp(d->series[s].instances[i].orthanc_id, it->orthanc_id) == 0) {
+        *sidx = s;
+        *iidx = i;
+        return true;
+      }
+  }
+  return false;
+}
+
+/* Choose the images: select without the tags the store lacks, read those
+ * tags for the chosen instances only, and select again while a chosen one
+ * turns out to be a localizer, a secondary image or burned in. */
+static int choose(rr_selection **out, pick *p, const rr_study_detail *d, rr_ai_jobs *j, char *err, size_t errsize)
+{
+  rr_selection *sel = NULL;
+  size_t k, s = 0, i = 0;
+  int round, rc;
+  bool changed;
+
+  *out = NULL;
+  for (round = 0; round < SELECT_ROUNDS; round++) {
+    const rr_select_extra *const *ex = (const rr_select_extra *const *)p->extras;
+    rr_selection_free(sel);
+    sel = NULL;
+    if ((rc = rr_select_images(&sel, d->series, d->series_count, ex, &j->o.select, err, errsize)) < 0)
+      return rc;
+    changed = false;
+    for (k = 0; k < sel->count; k++) {
+      if (!find_instance(d, &sel->items[k], &s, &i) || p->fetched[s][i])
+        continue;
+      p->fetched[s][i] = true;
+      if (fetch_extra(&p->extras[s][i], p->image_types[s][i], sizeof(p->image_types[s][i]), j->o.ctx,
+                      d->series[s].instances[i].orthanc_id) < 0)
+        continue; /* unreadable tags: the renderer will say more */
+      if (rr_select_skip_reason(&d->series[s].instances[i], &p->extras[s][i],
+                                d->series[s].series.series_description) != RR_SKIP_NONE ||
+          p->extras[s][i].number_of_frames > 1)
+        changed = true;
+    }
+    if (!changed)
+      break;
+  }
+  *out = sel;
+  return 0;
+}
+
+typedef struct rendered {
+  rr_buf png;
+  char sha256[65];
+  const rr_select_item *item;
+} rendered;
+
+static void skipped_sentence(char *out, size_t size, const rr_selection *sel)
+{
+  size_t r, used = 0;
+  int n;
+
+  out[0] = '\0';
+  for (r = 1; r < RR_SKIP_REASON_COUNT; r++) {
+    if (sel->skipped[r] == 0)
+      continue;
+    n = snprintf(out + used, size - used, "%s%zu %s", used ? ", " : "", sel->skipped[r],
+                 rr_skip_reason_name((rr_skip_reason)r));
+    if (n < 0 || (size_t)n >= size - used)
+      break;
+    used += (size_t)n;
+  }
+}
+
+static json_object *images_json(const rendered *imgs, size_t n)
+{
+  json_object *arr = json_object_new_array(), *o;
+  size_t i;
+
+  for (i = 0; i < n && arr; i++) {
+    o = json_object_new_object();
+    rr_json_add(o, "sopInstanceUid", json_object_new_string(imgs[i].item->sop_instance_uid));
+    rr_json_add(o, "frame", json_object_new_int64(imgs[i].item->frame));
+    rr_json_add(o, "sha256", json_object_new_string(imgs[i].sha256));
+    rr_json_add(o, "bytes", json_object_new_int64((int64_t)imgs[i].png.len));
+    rr_json_push(arr, o);
+  }
+  return arr;
+}
+
+static void add_usage(rr_ai_analysis *a, const rr_ai_result *res, const rr_ai_jobs *j)
+{
+  if (res->prompt_tokens > 0)
+    a->prompt_tokens += res->prompt_tokens;
+  if (res->output_tokens > 0)
+    a->completion_tokens += res->output_tokens;
+  if (res->model_version[0])
+    rr_str_copy(a->model_version, sizeof(a->model_version), res->model_version);
+  a->cost = ((double)a->prompt_tokens * j->o.price_input + (double)a->completion_tokens * j->o.price_output) / 1e6;
+}
+
+static const char *state_of(rr_ai_outcome outcome)
+{
+  switch (outcome) {
+  case RR_AI_BLOCKED: return "blocked";
+  case RR_AI_SAFETY: return "safety";
+  case RR_AI_TRUNCATED: return "truncated";
+  case RR_AI_REFUSED: return "refused";
+  default: return "failed";
+  }
+}
+
+static void run_job(job *jb)
+{
+  rr_ai_jobs *j = jb->j;
+  rr_ai_analysis *a = jb->a;
+  rr_study_detail *d = NULL;
+  rr_selection *sel = NULL;
+  rendered *imgs = NULL;
+  rr_ai_image *wire_imgs = NULL;
+  rr_findings *findings = NULL;
+  rr_findings_problems problems;
+  rr_ai_result res;
+  json_object *jo = NULL;
+  char err[512] = "", msg[1024], skipped[256];
+  char *system_prompt = NULL, *user_prompt = NULL;
+  const char **parts = NULL;
+  size_t n = 0, k, total_b64 = 0, capped = 0, failed_render = 0, s;
+  unsigned attempts = 0;
+  int64_t t_call;
+  pick p;
+  int rc, repair;
+
+  memset(&res, 0, sizeof(res));
+  memset(&p, 0, sizeof(p));
+  rc = rr_store_get_study(j->o.store, &d, a->study_uid, err, sizeof(err));
+  if (rc == RR_ENOTFOUND) {
+    finish(jb, "failed", "the study is no longer in the worklist (deleted from Orthanc?)");
+    goto out;
+  }
+  if (rc < 0) {
+    snprintf(msg, sizeof(msg), "cannot read the study: %s", err);
+    finish(jb, "failed", msg);
+    goto out;
+  }
+  rr_str_copy(a->orthanc_study_id, sizeof(a->orthanc_study_id), d->study.orthanc_id);
+  if (pick_init(&p, d) < 0 || choose(&sel, &p, d, j, err, sizeof(err)) < 0) {
+    snprintf(msg, sizeof(msg), "cannot choose the images: %s", err[0] ? err : "out of memory");
+    finish(jb, "failed", msg);
+    goto out;
+  }
+  skipped_sentence(skipped, sizeof(skipped), sel);
+  if (sel->count == 0) {
+    snprintf(msg, sizeof(msg), "no image of this study can be sent to a model%s%s%s", skipped[0] ? " (skipped: " : "",
+             skipped, skipped[0] ? ")" : "");
+    finish(jb, "failed", msg);
+    goto out;
+  }
+  if ((imgs = calloc(sel->count, sizeof(*imgs))) == NULL || (wire_imgs = calloc(sel->count, sizeof(*wire_imgs))) == NULL) {
+    finish(jb, "failed", "out of memory");
+    goto out;
+  }
+  for (k = 0; k < sel->count; k++) {
+    rr_frame_request fr;
+    rendered *r = &imgs[n];
+    size_t b64;
+
+    if (atomic_load(&jb->slot->cancel))
+      break;
+    memset(&fr, 0, sizeof(fr));
+    fr.frame = sel->items[k].frame;
+    fr.max_side = j->o.max_side;
+    rr_buf_init(&r->png, 64u * 1024u * 1024u);
+    if (rr_orthanc_frame_png(&r->png, NULL, j->o.ctx, sel->items[k].orthanc_id, &fr, err, sizeof(err)) < 0) {
+      rr_log_warning("AI: analysis %s: one image could not be rendered (%s); left out", a->id, err);
+      rr_buf_dispose(&r->png);
+      failed_render++;
+      continue;
+    }
+    b64 = (r->png.len + 2) / 3 * 4;
+    if (total_b64 + b64 > j->o.max_request_bytes) {
+      rr_buf_dispose(&r->png);
+      capped++;
+      continue;
+    }
+    total_b64 += b64;
+    rr_sha256_hex(r->sha256, r->png.ptr, r->png.len);
+    r->item = &sel->items[k];
+    wire_imgs[n].data = (const unsigned char *)r->png.ptr;
+    wire_imgs[n].size = r->png.len;
+    wire_imgs[n].mime_type = "image/png";
+    n++;
+  }
+  if (atomic_load(&jb->slot->cancel))
+    goto stopped;
+  if (n == 0) {
+    snprintf(msg, sizeof(msg), "none of the %zu chosen images could be rendered%s", sel->count,
+             capped ? " within AI.MaxRequestMegabytes" : "");
+    finish(jb, "failed", msg);
+    goto out;
+  }
+  jo = images_json(imgs, n);
+  set_text(&a->images_json, jo ? json_object_to_json_string_ext(jo, JSON_C_TO_STRING_PLAIN) : "[]", SIZE_MAX);
+  json_object_put(jo);
+  jo = NULL;
+
+  /* the prompt: whitelisted facts only */
+  {
+    rr_ai_context ctx;
+    memset(&ctx, 0, sizeof(ctx));
+    if (d->series_count > 0 && (parts = calloc(d->series_count, sizeof(*parts))) != NULL)
+      for (s = 0; s < d->series_count; s++)
+        parts[s] = d->series[s].series.body_part;
+    ctx.study = &d->study;
+    ctx.body_parts = parts;
+    ctx.body_part_count = parts ? d->series_count : 0;
+    ctx.image_count = n;
+    {
+      size_t distinct = 0, x, y;
+      for (x = 0; x < n; x++) {
+        for (y = 0; y < x; y++)
+          if (strcmp(imgs[y].item->series_orthanc_id, imgs[x].item->series_orthanc_id) == 0)
+            break;
+        distinct += y == x;
+      }
+      ctx.series_count = distinct;
+    }
+    rr_str_copy(a->prompt_version, sizeof(a->prompt_version), RR_AI_PROMPT_VERSION);
+    rr_str_copy(a->schema_version, sizeof(a->schema_version), RR_FINDINGS_SCHEMA_VERSION);
+    if (rr_ai_prompt_build(&system_prompt, &user_prompt, &ctx, NULL, err, sizeof(err)) < 0) {
+      finish(jb, "failed", err);
+      goto out;
+    }
+    /* the images leave now: one audit event each */
+    for (k = 0; k < n && j->o.audit != NULL; k++) {
+      char res_id[2 * RR_UID_SIZE + 2], detail[2 * RR_AI_ID_SIZE + 600];
+      snprintf(res_id, sizeof(res_id), "%.64s/%.64s", a->study_uid, imgs[k].item->sop_instance_uid);
+      snprintf(detail, sizeof(detail), "analysis %.32s, frame %u, sha256 %.64s, to %.255s (%.15s)", a->id, imgs[k].item->frame,
+               imgs[k].sha256, j->destination, rr_ai_provider_kind(j->o.provider));
+      rr_audit_log(j->o.audit, a->requested_by, "", "", "ai.image.sent", res_id, "success", detail);
+    }
+    pthread_mutex_lock(&j->lock);
+    j->images_sent += (int64_t)n;
+    pthread_mutex_unlock(&j->lock);
+    rr_store_ai_update(j->o.store, a, err, sizeof(err)); /* provenance visible while it runs */
+  }
+
+  t_call = now_ms();
+  for (repair = 0; repair < 2; repair++) {
+    unsigned tries = 0;
+    rr_ai_result_dispose(&res);
+    rc = rr_ai_provider_generate(&res, &tries, j->o.provider, system_prompt, user_prompt, wire_imgs, n,
+                                 &jb->slot->cancel, err, sizeof(err));
+    attempts += tries;
+    a->latency_ms = now_ms() - t_call;
+    add_usage(a, &res, j);
+    if (rc == RR_ESTOPPED)
+      goto stopped;
+    note_call(j, res.http_status != 0 ? 1 : 0, rc == 0 ? "" : err);
+    if (rc != 0) {
+      if (res.text != NULL && res.outcome == RR_AI_TRUNCATED)
+        set_text(&a->raw_text, res.text, RAW_TEXT_KEEP);
+      if (rc == RR_EUPSTREAM && res.outcome != RR_AI_ERROR)
+        finish(jb, state_of(res.outcome), err);
+      else {
+        snprintf(msg, sizeof(msg), "%s%s", err, tries > 1 ? " (after retries)" : "");
+        finish(jb, "failed", msg);
+      }
+      goto out;
+    }
+    if (rr_findings_parse(&findings, &problems, res.text, strlen(res.text), err, sizeof(err)) == 0)
+      break;
+    set_text(&a->raw_text, res.text, RAW_TEXT_KEEP);
+    if (repair == 0) {
+      char list[2048];
+      rr_findings_problems_join(list, sizeof(list), &problems);
+      free(system_prompt);
+      free(user_prompt);
+      system_prompt = user_prompt = NULL;
+      {
+        rr_ai_context ctx;
+        memset(&ctx, 0, sizeof(ctx));
+        ctx.study = &d->study;
+        ctx.body_parts = parts;
+        ctx.body_part_count = parts ? d->series_count : 0;
+        ctx.image_count = n;
+        ctx.series_count = 1;
+        if (rr_ai_prompt_build(&system_prompt, &user_prompt, &ctx, list, err, sizeof(err)) < 0) {
+          finish(jb, "failed", err);
+          goto out;
+        }
+      }
+      continue;
+    }
+    snprintf(msg, sizeof(msg), "the model's answer did not match the findings schema, also after one repair "
+                               "attempt: %s", err);
+    finish(jb, "invalid", msg);
+    goto out;
+  }
+  a->attempts = a->attempts > 0 ? a->attempts : 1;
+  if (rr_findings_to_json(&jo, findings, err, sizeof(err)) < 0) {
+    finish(jb, "failed", err);
+    goto out;
+  }
+  set_text(&a->findings_json, json_object_to_json_string_ext(jo, JSON_C_TO_STRING_PLAIN), SIZE_MAX);
+  set_text(&a->summary, findings->summary, SIZE_MAX);
+  a->has_ai_confidence = true;
+  a->ai_confidence = findings->ai_confidence;
+  set_text(&a->raw_text, "", 0);
+  msg[0] = '\0';
+  if (capped || failed_render)
+    snprintf(msg, sizeof(msg), "%zu image%s left out (%zu too large for the request, %zu not renderable)",
+             capped + failed_render, capped + failed_render == 1 ? "" : "s", capped, failed_render);
+  finish(jb, "completed", msg);
+  goto out;
+
+stopped:
+  if (jb->slot->shutdown) {
+    /* Orthanc is stopping: the next start takes it up again */
+    rr_str_copy(a->status, sizeof(a->status), "queued");
+    a->started_at = 0;
+    if (rr_store_ai_update(j->o.store, a, err, sizeof(err)) < 0)
+      rr_log_error("AI: cannot requeue analysis %s: %s", a->id, err);
+  } else {
+    finish(jb, "cancelled", "cancelled by a user");
+  }
+out:
+  (void)attempts;
+  json_object_put(jo);
+  rr_findings_free(findings);
+  rr_ai_result_dispose(&res);
+  free(system_prompt);
+  free(user_prompt);
+  free(parts);
+  if (imgs != NULL)
+    for (k = 0; k < sel->count; k++)
+      rr_buf_dispose(&imgs[k].png);
+  free(imgs);
+  free(wire_imgs);
+  rr_selection_free(sel);
+  pick_free(&p);
+  rr_study_detail_free(d);
+}
+
+/* ---- automatic analysis ----------------------------------------------- */
+
+static bool rules_match(const rr_ai_jobs *j, const rr_study_rec *st)
+{
+  char desc[RR_LO_SIZE];
+  size_t i, k;
+  bool ok;
+
+  if (j->o.auto_modality_count > 0) {
+    ok = false;
+    for (i = 0; i < j->o.auto_modality_count && !ok; i++) {
+      const char *m = j->auto_modalities[i], *p = st->modalities;
+      size_t ml = strlen(m);
+      while ((p = strstr(p, m)) != NULL && !ok) {
+        ok = (p == st->modalities || p[-1] == '\\') && (p[ml] == '\0' || p[ml] == '\\');
+        p += ml;
+      }
+    }
+    if (!ok)
+      return false;
+  }
+  if (j->o.auto_word_count > 0) {
+    for (k = 0; st->study_description[k] != '\0' && k + 1 < sizeof(desc); k++) {
+      char c = st->study_description[k];
+      desc[k] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+    }
+    desc[k] = '\0';
+    ok = false;
+    for (i = 0; i < j->o.auto_word_count && !ok; i++)
+      ok = strstr(desc, j->auto_words[i]) != NULL;
+    if (!ok)
+      return false;
+  }
+  return true;
+}
+
+static void handle_stable(rr_ai_jobs *j, const char *orthanc_id)
+{
+  rr_rest_source src = rr_rest_source_orthanc(j->o.ctx);
+  rr_study_detail *d = NULL;
+  json_object *study = NULL;
+  char uri[128], err[256], id[RR_AI_ID_SIZE], uid[RR_UID_SIZE];
+  bool existing = false;
+
+  snprintf(uri, sizeof(uri), "/studies/%s", orthanc_id);
+  if (src.get_json(src.ctx, &study, uri, err, sizeof(err)) < 0)
+    return;
+  rr_str_copy(uid, sizeof(uid), rr_json_str(rr_json_obj(study, "MainDicomTags"), "StudyInstanceUID"));
+  json_object_put(study);
+  if (uid[0] == '\0' || rr_store_get_study(j->o.store, &d, uid, err, sizeof(err)) < 0)
+    return;
+  if (rules_match(j, &d->study)) {
+    if (rr_ai_jobs_submit(id, &existing, j, uid, "auto", false, err, sizeof(err)) == 0 && !existing) {
+      pthread_mutex_lock(&j->lock);
+      j->auto_submitted++;
+      pthread_mutex_unlock(&j->lock);
+      rr_log_info("AI: analysis %s queued automatically for a stable study", id);
+    } else if (!existing) {
+      rr_log_warning("AI: cannot queue the automatic analysis of a stable study: %s", err);
+    }
+  }
+  rr_study_detail_free(d);
+}
+
+void rr_ai_jobs_study_stable(rr_ai_jobs *j, const char *orthanc_study_id)
+{
+  if (j == NULL || !j->o.auto_enable || j->o.provider == NULL || orthanc_study_id == NULL ||
+      strlen(orthanc_study_id) >= RR_OID_SIZE)
+    return;
+  pthread_mutex_lock(&j->lock);
+  if (j->stable_count >= STABLE_QUEUE) {
+    j->auto_dropped++;
+  } else {
+    rr_str_copy(j->stable[(j->stable_head + j->stable_count) % STABLE_QUEUE], RR_OID_SIZE, orthanc_study_id);
+    j->stable_count++;
+    pthread_cond_signal(&j->wake);
+  }
+  pthread_mutex_unlock(&j->lock);
+}
+
+/* ---- workers ------------------------------------------------------------ */
+
+static void *worker(void *arg)
+{
+  slot *sl = arg;
+  rr_ai_jobs *j = sl->jobs;
+  rr_ai_analysis a;
+  char err[256], stable_id[RR_OID_SIZE];
+  struct timespec ts;
+  job jb;
+  int rc;
+
+  pthread_mutex_lock(&j->lock);
+  while (!j->stopping) {
+    if (j->stable_count > 0) {
+      rr_str_copy(stable_id, sizeof(stable_id), j->stable[j->stable_head]);
+      j->stable_head = (j->stable_head + 1) % STABLE_QUEUE;
+      j->stable_count--;
+      pthread_mutex_unlock(&j->lock);
+      handle_stable(j, stable_id);
+      pthread_mutex_lock(&j->lock);
+      continue;
+    }
+    /* claim under the lock, so that a cancel sees either queued or ours */
+    rc = rr_store_ai_claim_next(j->o.store, &a, now_s(), err, sizeof(err));
+    if (rc == 0) {
+      rr_str_copy(sl->id, sizeof(sl->id), a.id);
+      atomic_store(&sl->cancel, 0);
+      sl->shutdown = false;
+      pthread_mutex_unlock(&j->lock);
+      jb.j = j;
+      jb.slot = sl;
+      jb.a = &a;
+      jb.started_ms = now_ms();
+      run_job(&jb);
+      rr_ai_analysis_dispose(&a);
+      pthread_mutex_lock(&j->lock);
+      sl->id[0] = '\0';
+      continue;
+    }
+    if (rc != RR_ENOTFOUND)
+      rr_log_error("AI: cannot take the next analysis: %s", err);
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += IDLE_WAIT_MS / 1000;
+    pthread_cond_timedwait(&j->wake, &j->lock, &ts);
+  }
+  pthread_mutex_unlock(&j->lock);
+  return NULL;
+}
+
+int rr_ai_jobs_start(rr_ai_jobs *j)
+{
+  int64_t requeued = 0;
+  char err[256];
+  unsigned i;
+
+  if (j == NULL || j->o.provider == NULL || j->started)
+    return 0;
+  if (rr_store_ai_recover(j->o.store, &requeued, now_s(), err, sizeof(err)) < 0)
+    rr_log_error("AI: cannot recover interrupted analyses: %s", err);
+  else if (requeued > 0)
+    rr_log_warning("AI: %lld interrupted analyses queued again", (long long)requeued);
+  j->stopping = false;
+  for (i = 0; i < j->o.concurrency; i++) {
+    j->slots[i].jobs = j;
+    if (pthread_create(&j->threads[i], NULL, worker, &j->slots[i]) != 0) {
+      rr_log_error("AI: cannot start worker thread %u", i);
+      break;
+    }
+    j->thread_count++;
+  }
+  j->started = true;
+  return j->thread_count > 0 ? 0 : RR_ERROR;
+}
+
+void rr_ai_jobs_stop(rr_ai_jobs *j)
+{
+  unsigned i;
+
+  if (j == NULL || !j->started)
+    return;
+  pthread_mutex_lock(&j->lock);
+  j->stopping = true;
+  for (i = 0; i < MAX_WORKERS; i++)
+    if (j->slots[i].id[0] != '\0') {
+      j->slots[i].shutdown = true;
+      atomic_store(&j->slots[i].cancel, 1);
+    }
+  pthread_cond_broadcast(&j->wake);
+  pthread_mutex_unlock(&j->lock);
+  for (i = 0; i < j->thread_count; i++)
+    pthread_join(j->threads[i], NULL);
+  j->thread_count = 0;
+  j->started = false;
+}
+
+void rr_ai_jobs_free(rr_ai_jobs *j)
+{
+  if (j == NULL)
+    return;
+  rr_ai_jobs_stop(j);
+  pthread_cond_destroy(&j->wake);
+  pthread_mutex_destroy(&j->lock);
+  free_words(j->auto_modalities, j->o.auto_modality_count);
+  free_words(j->auto_words, j->o.auto_word_count);
+  rr_ai_provider_free(j->o.provider);
+  free(j);
+}
+
+/* ---- requests from the API ---------------------------------------------- */
+
+static int new_id(char out[RR_AI_ID_SIZE])
+{
+  unsigned char raw[16];
+
+  if (RAND_bytes(raw, sizeof(raw)) != 1)
+    return RR_ERROR;
+  rr_hex_encode(out, raw, sizeof(raw));
+  return 0;
+}
+
+int rr_ai_jobs_submit(char id_out[RR_AI_ID_SIZE], bool *existing, rr_ai_jobs *j, const char *study_uid,
+                      const char *requested_by, bool force, char *err, size_t errsize)
+{
+  rr_study_detail *d = NULL;
+  rr_ai_list *list = NULL;
+  rr_ai_counts counts;
+  rr_ai_analysis a;
+  size_t i;
+  int rc;
+
+  id_out[0] = '\0';
+  *existing = false;
+  if (!rr_ai_jobs_configured(j))
+    return rr_fail(err, errsize, RR_ECONFLICT,
+                   "AI analysis is not configured: set ReadingRoom.AI.Provider (\"openai\" for an on-premises "
+                   "OpenAI-compatible server such as vLLM, Ollama or llama.cpp, with AI.BaseUrl and AI.Model; or "
+                   "\"gemini\" with AI.ApiKey and AI.AllowCloud) in Orthanc's configuration, then restart Orthanc");
+  if ((rc = rr_store_get_study(j->o.store, &d, study_uid, err, errsize)) < 0)
+    return rc == RR_ENOTFOUND ? rr_fail(err, errsize, RR_ENOTFOUND, "no such study in the worklist") : rc;
+  pthread_mutex_lock(&j->lock);
+  if (!force && (rc = rr_store_ai_list_study(j->o.store, &list, study_uid, err, errsize)) == 0) {
+    for (i = 0; i < list->count; i++)
+      if (strcmp(list->items[i].status, "queued") == 0 || strcmp(list->items[i].status, "running") == 0) {
+        rr_str_copy(id_out, RR_AI_ID_SIZE, list->items[i].id);
+        *existing = true;
+        goto out;
+      }
+  }
+  if (rc < 0)
+    goto out;
+  if ((rc = rr_store_ai_counts(j->o.store, &counts, now_s(), err, errsize)) < 0)
+    goto out;
+  if (counts.queued >= (int64_t)j->o.max_queued) {
+    rc = rr_fail(err, errsize, RR_EFULL, "%lld analyses are waiting already (AI.MaxQueuedAnalyses); try again later",
+                 (long long)counts.queued);
+    goto out;
+  }
+  memset(&a, 0, sizeof(a));
+  if (new_id(a.id) < 0) {
+    rc = rr_fail(err, errsize, RR_ERROR, "cannot make an analysis ID");
+    goto out;
+  }
+  rr_str_copy(a.study_uid, sizeof(a.study_uid), study_uid);
+  rr_str_copy(a.orthanc_study_id, sizeof(a.orthanc_study_id), d->study.orthanc_id);
+  rr_str_copy(a.provider, sizeof(a.provider), rr_ai_provider_kind(j->o.provider));
+  rr_str_copy(a.model_requested, sizeof(a.model_requested), rr_ai_provider_model(j->o.provider));
+  rr_str_copy(a.status, sizeof(a.status), "queued");
+  rr_str_copy(a.requested_by, sizeof(a.requested_by), requested_by ? requested_by : "");
+  rr_str_copy(a.review_status, sizeof(a.review_status), "pending");
+  rr_str_copy(a.prompt_version, sizeof(a.prompt_version), RR_AI_PROMPT_VERSION);
+  rr_str_copy(a.schema_version, sizeof(a.schema_version), RR_FINDINGS_SCHEMA_VERSION);
+  a.requested_at = now_s();
+  if ((rc = rr_store_ai_create(j->o.store, &a, err, errsize)) < 0)
+    goto out;
+  rr_str_copy(id_out, RR_AI_ID_SIZE, a.id);
+  pthread_cond_signal(&j->wake);
+out:
+  pthread_mutex_unlock(&j->lock);
+  rr_ai_list_free(list);
+  rr_study_detail_free(d);
+  return rc;
+}
+
+int rr_ai_jobs_cancel(rr_ai_jobs *j, const char *id, char *err, size_t errsize)
+{
+  rr_ai_analysis a;
+  unsigned i;
+  int rc;
+
+  pthread_mutex_lock(&j->lock);
+  for (i = 0; i < MAX_WORKERS; i++)
+    if (j->slots[i].id[0] != '\0' && strcmp(j->slots[i].id, id) == 0) {
+      atomic_store(&j->slots[i].cancel, 1);
+      pthread_mutex_unlock(&j->lock);
+      return 0;
+    }
+  if ((rc = rr_store_ai_get(j->o.store, &a, id, err, errsize)) < 0)
+    goto out;
+  if (strcmp(a.status, "queued") != 0) {
+    rc = rr_fail(err, errsize, RR_ECONFLICT, "the analysis has %s already", strcmp(a.status, "running") == 0
+                                                                             ? "been taken by another process"
+                                                                             : "finished");
+  } else {
+    rr_str_copy(a.status, sizeof(a.status), "cancelled");
+    a.finished_at = now_s();
+    set_text(&a.error, "cancelled by a user before it started", 200);
+    rc = rr_store_ai_update(j->o.store, &a, err, errsize);
+  }
+  rr_ai_analysis_dispose(&a);
+out:
+  pthread_mutex_unlock(&j->lock);
+  return rc;
+}
+
+void rr_ai_jobs_get_stats(rr_ai_jobs *j, rr_ai_jobs_stats *out)
+{
+  unsigned i;
+
+  memset(out, 0, sizeof(*out));
+  out->reachable = -1;
+  if (j == NULL)
+    return;
+  pthread_mutex_lock(&j->lock);
+  out->concurrency = j->o.concurrency;
+  for (i = 0; i < MAX_WORKERS; i++)
+    out->running += j->slots[i].id[0] != '\0';
+  out->reachable = j->reachable;
+  rr_str_copy(out->last_error, sizeof(out->last_error), j->last_error);
+  out->images_sent = j->images_sent;
+  out->auto_submitted = j->auto_submitted;
+  out->auto_dropped = j->auto_dropped;
+  pthread_mutex_unlock(&j->lock);
+}
+
+int rr_ai_jobs_probe(rr_ai_jobs *j, char *err, size_t errsize)
+{
+  int rc;
+
+  if (!rr_ai_jobs_configured(j))
+    return rr_fail(err, errsize, RR_ECONFLICT, "no AI provider is configured");
+  rc = rr_ai_provider_probe(j->o.provider, err, errsize);
+  note_call(j, rc == 0 ? 1 : 0, rc == 0 ? "" : err);
+  return rc;
+}

@@ -1,0 +1,620 @@
+#include "api/ai_api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ai/findings.h"
+#include "api/http.h"
+#include "auth/matrix.h"
+#include "util/errors.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/str.h"
+
+#define MAX_BODY (64 * 1024)
+#define NOTES_MAX 8000
+#define EDIT_MAX RR_FINDING_DESCRIPTION_MAX
+
+static OrthancPluginContext *ctx;
+static const rr_api_deps *deps;
+static rr_ai_jobs *jobs;
+static char api_root[RR_ROOT_SIZE];
+
+/* The caller, or NULL with access control off. Answers 403 itself when
+ * access control is on and the caller is not a radiologist or admin. */
+static int caller(rr_identity *id, const OrthancPluginHttpRequest *req, OrthancPluginRestOutput *out)
+{
+  rr_credentials c = {rr_http_header(req, "authorization"), rr_http_header(req, "cookie"), ""};
+  char reason[160];
+
+  memset(id, 0, sizeof(*id));
+  if (deps->auth == NULL) {
+    rr_str_copy(id->username, sizeof(id->username), "anonymous");
+    return 0;
+  }
+  if (rr_auth_authenticate(deps->auth, id, &c, reason, sizeof(reason)) < 0) {
+    rr_http_send_error(ctx, out, 403, "forbidden", "log in first");
+    return -1;
+  }
+  if (id->role != RR_ROLE_ADMIN && id->role != RR_ROLE_RADIOLOGIST) {
+    rr_http_send_error(ctx, out, 403, "forbidden", "radiologists and administrators only");
+    return -1;
+  }
+  return 0;
+}
+
+static void audit(const rr_identity *id, const char *action, const char *resource, const char *outcome,
+                  const char *detail)
+{
+  if (deps->audit != NULL)
+    rr_audit_log(deps->audit, id->username, id->role_name, "", action, resource, outcome, detail);
+}
+
+static void send_failure(OrthancPluginRestOutput *out, int error, const char *err)
+{
+  int status;
+
+  switch (error) {
+  case RR_EINVAL: status = 400; break;
+  case RR_ENOTFOUND: status = 404; break;
+  case RR_ECONFLICT: status = 409; break;
+  case RR_EFULL: status = 429; break;
+  default: status = 500; break;
+  }
+  if (status == 500)
+    rr_log_error("AI API: %s", err);
+  rr_http_send_error(ctx, out, status, rr_error_name(error), status == 500 ? "internal error; see Orthanc's log" : err);
+}
+
+static bool id_valid(const char *id)
+{
+  size_t i;
+
+  for (i = 0; id[i] != '\0'; i++)
+    if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+      return false;
+  return i == RR_AI_ID_SIZE - 1;
+}
+
+/* A stored JSON text as an object, or a fallback when empty/invalid. */
+static json_object *parsed(const char *text, json_type want)
+{
+  json_object *o = text && text[0] ? json_tokener_parse(text) : NULL;
+
+  if (o != NULL && !json_object_is_type(o, want)) {
+    json_object_put(o);
+    o = NULL;
+  }
+  if (o == NULL)
+    o = want == json_type_array ? json_object_new_array() : json_object_new_object();
+  return o;
+}
+
+static json_object *review_json(const rr_ai_review *r)
+{
+  json_object *o = json_object_new_object();
+
+  rr_json_add_time(o, "at", r->at);
+  json_object_object_add(o, "reviewer", rr_json_string(r->reviewer));
+  json_object_object_add(o, "reviewStatus", rr_json_string(r->review_status));
+  json_object_object_add(o, "notes", rr_json_string(r->notes));
+  json_object_object_add(o, "findings", parsed(r->feedback_json, json_type_array));
+  return o;
+}
+
+static json_object *analysis_json(const rr_ai_analysis *a, const rr_ai_review_list *reviews)
+{
+  json_object *o = json_object_new_object(), *f = parsed(a->findings_json, json_type_object), *v, *usage;
+  char href[RR_ROOT_SIZE + 64];
+  size_t i;
+
+  json_object_object_add(o, "id", json_object_new_string(a->id));
+  snprintf(href, sizeof(href), "%sai/analysis/%s", api_root, a->id);
+  json_object_object_add(o, "href", json_object_new_string(href));
+  json_object_object_add(o, "studyInstanceUid", rr_json_string(a->study_uid));
+  json_object_object_add(o, "orthancStudyId", rr_json_string(a->orthanc_study_id));
+  json_object_object_add(o, "provider", rr_json_string(a->provider));
+  json_object_object_add(o, "modelRequested", rr_json_string(a->model_requested));
+  json_object_object_add(o, "modelVersion", rr_json_string(a->model_version));
+  json_object_object_add(o, "status", rr_json_string(a->status));
+  json_object_object_add(o, "requestedBy", rr_json_string(a->requested_by));
+  rr_json_add_time(o, "requestedAt", a->requested_at);
+  rr_json_add_time(o, "startedAt", a->started_at);
+  rr_json_add_time(o, "finishedAt", a->finished_at);
+  json_object_object_add(o, "attempts", json_object_new_int64(a->attempts));
+  json_object_object_add(o, "summary", rr_json_string(a->summary));
+  json_object_object_add(o, "findings", json_object_object_get_ex(f, "findings", &v) ? json_object_get(v)
+                                                                                      : json_object_new_array());
+  json_object_object_add(o, "recommendations", json_object_object_get_ex(f, "recommendations", &v)
+                                                   ? json_object_get(v) : json_object_new_array());
+  json_object_object_add(o, "aiConfidence", a->has_ai_confidence ? json_object_new_double(a->ai_confidence) : NULL);
+  json_object_object_add(o, "images", parsed(a->images_json, json_type_array));
+  json_object_object_add(o, "promptVersion", rr_json_string(a->prompt_version));
+  json_object_object_add(o, "schemaVersion", rr_json_string(a->schema_version));
+  usage = json_object_new_object();
+  json_object_object_add(usage, "promptTokens", json_object_new_int64(a->prompt_tokens));
+  json_object_object_add(usage, "completionTokens", json_object_new_int64(a->completion_tokens));
+  json_object_object_add(o, "usage", usage);
+  json_object_object_add(o, "latencyMs", json_object_new_int64(a->latency_ms));
+  json_object_object_add(o, "cost", json_object_new_double(a->cost));
+  json_object_object_add(o, "error", rr_json_string(a->error));
+  json_object_object_add(o, "rawText", rr_json_string(a->raw_text));
+  json_object_object_add(o, "reviewStatus", rr_json_string(a->review_status));
+  json_object_object_add(o, "reviewedBy", rr_json_string(a->reviewed_by));
+  rr_json_add_time(o, "reviewedAt", a->reviewed_at);
+  json_object_object_add(o, "radiologistNotes", rr_json_string(a->radiologist_notes));
+  if (reviews != NULL) {
+    json_object *arr = json_object_new_array();
+    for (i = 0; i < reviews->count; i++)
+      json_object_array_add(arr, review_json(&reviews->items[i]));
+    json_object_object_add(o, "reviews", arr);
+  }
+  json_object_put(f);
+  return o;
+}
+
+static void send_analysis(OrthancPluginRestOutput *out, int status, const char *id)
+{
+  rr_ai_analysis a;
+  rr_ai_review_list *reviews = NULL;
+  json_object *o;
+  char err[256] = "";
+  int rc;
+
+  if ((rc = rr_store_ai_get(deps->store, &a, id, err, sizeof(err))) < 0) {
+    send_failure(out, rc, rc == RR_ENOTFOUND ? "no such analysis" : err);
+    return;
+  }
+  if ((rc = rr_store_ai_review_history(deps->store, &reviews, id, err, sizeof(err))) < 0) {
+    rr_ai_analysis_dispose(&a);
+    send_failure(out, rc, err);
+    return;
+  }
+  o = analysis_json(&a, reviews);
+  rr_http_send_json(ctx, out, status, o);
+  json_object_put(o);
+  rr_ai_review_list_free(reviews);
+  rr_ai_analysis_dispose(&a);
+}
+
+#define REQUIRE_METHOD(m, name)                                                                                \
+  do {                                                                                                         \
+    if (req->method != (m)) {                                                                                  \
+      rr_http_method_not_allowed(ctx, out, name);                                                              \
+      return OrthancPluginErrorCode_Success;                                                                   \
+    }                                                                                                          \
+  } while (0)
+
+/* POST {root}ai/analyze/{StudyInstanceUID} */
+static OrthancPluginErrorCode on_analyze(OrthancPluginRestOutput *out, const char *url,
+                                         const OrthancPluginHttpRequest *req)
+{
+  rr_identity id;
+  json_object *body, *v, *o;
+  char uid[RR_UID_SIZE], aid[RR_AI_ID_SIZE], err[1024] = "", href[RR_ROOT_SIZE + 64];
+  bool force = false, existing = false;
+  int rc;
+
+  (void)url;
+  REQUIRE_METHOD(OrthancPluginHttpMethod_Post, "POST");
+  if (caller(&id, req, out) < 0)
+    return OrthancPluginErrorCode_Success;
+  if (rr_url_decode(uid, sizeof(uid), req->groups[0]) < 0 || !rr_uid_valid(uid)) {
+    rr_http_send_error(ctx, out, 400, "invalid_argument", "not a Study Instance UID");
+    return OrthancPluginErrorCode_Success;
+  }
+  if ((body = rr_http_parse_object(ctx, out, req, 4096, 1)) == NULL)
+    return OrthancPluginErrorCode_Success;
+  if (json_object_object_get_ex(body, "force", &v)) {
+    if (!json_object_is_type(v, json_type_boolean)) {
+      json_object_put(body);
+      rr_http_send_error(ctx, out, 400, "invalid_argument", "'force' must be true or false");
+      return OrthancPluginErrorCode_Success;
+    }
+    force = json_object_get_boolean(v);
+  }
+  json_object_put(body);
+  rc = rr_ai_jobs_submit(aid, &existing, jobs, uid, id.username, force, err, sizeof(err));
+  if (rc == RR_ECONFLICT && !rr_ai_jobs_configured(jobs)) {
+    rr_http_send_error(ctx, out, 503, "not_configured", err);
+    return OrthancPluginErrorCode_Success;
+  }
+  if (rc == RR_EFULL) {
+    OrthancPluginSetHttpHeader(ctx, out, "Retry-After", "60");
+    rr_http_send_error(ctx, out, 503, "queue_full", err);
+    return OrthancPluginErrorCode_Success;
+  }
+  if (rc < 0) {
+    send_failure(out, rc, err);
+    return OrthancPluginErrorCode_Success;
+  }
+  if (!existing)
+    audit(&id, "ai.analyze", uid, "success", aid);
+  o = json_object_new_object();
+  json_object_object_add(o, "id", json_object_new_string(aid));
+  json_object_object_add(o, "status", json_object_new_string(existing ? "existing" : "queued"));
+  snprintf(href, sizeof(href), "%sai/analysis/%s", api_root, aid);
+  json_object_object_add(o, "href", json_object_new_string(href));
+  if (existing) {
+    rr_ai_analysis a;
+    if (rr_store_ai_get(deps->store, &a, aid, err, sizeof(err)) == 0) {
+      json_object_object_add(o, "status", json_object_new_string(a.status));
+      rr_ai_analysis_dispose(&a);
+    }
+    json_object_object_add(o, "existing", json_object_new_boolean(1));
+  }
+  OrthancPluginSetHttpHeader(ctx, out, "Location", href);
+  rr_http_send_json(ctx, out, existing ? 200 : 202, o);
+  json_object_put(o);
+  return OrthancPluginErrorCode_Success;
+}
+
+static bool analysis_id(char out[RR_AI_ID_SIZE], const OrthancPluginHttpRequest *req, OrthancPluginRestOutput *o)
+{
+  if (strlen(req->groups[0]) != RR_AI_ID_SIZE - 1 || !id_valid(req->groups[0])) {
+    rr_http_send_error(ctx, o, 404, "not_found", "no such analysis");
+    return false;
+  }
+  rr_str_copy(out, RR_AI_ID_SIZE, req->groups[0]);
+  return true;
+}
+
+/* GET {root}ai/analysis/{id} */
+static OrthancPluginErrorCode on_analysis(OrthancPluginRestOutput *out, const char *url,
+                                          const OrthancPluginHttpRequest *req)
+{
+  rr_identity id;
+  char aid[RR_AI_ID_SIZE];
+
+  (void)url;
+  REQUIRE_METHOD(OrthancPluginHttpMethod_Get, "GET");
+  if (caller(&id, req, out) < 0 || !analysis_id(aid, req, out))
+    return OrthancPluginErrorCode_Success;
+  send_analysis(out, 200, aid);
+  return OrthancPluginErrorCode_Success;
+}
+
+/* POST {root}ai/analysis/{id}/cancel */
+static OrthancPluginErrorCode on_cancel(OrthancPluginRestOutput *out, const char *url,
+                                        const OrthancPluginHttpRequest *req)
+{
+  rr_identity id;
+  char aid[RR_AI_ID_SIZE], err[256] = "";
+  int rc;
+
+  (void)url;
+  REQUIRE_METHOD(OrthancPluginHttpMethod_Post, "POST");
+  if (caller(&id, req, out) < 0 || !analysis_id(aid, req, out))
+    return OrthancPluginErrorCode_Success;
+  if (!rr_ai_jobs_configured(jobs)) {
+    rr_http_send_error(ctx, out, 409, "conflict", "no AI provider is configured, so nothing runs");
+    return OrthancPluginErrorCode_Success;
+  }
+  if ((rc = rr_ai_jobs_cancel(jobs, aid, err, sizeof(err))) < 0) {
+    send_failure(out, rc, err);
+    return OrthancPluginErrorCode_Success;
+  }
+  audit(&id, "ai.cancel", aid, "success", "");
+  send_analysis(out, 200, aid);
+  return OrthancPluginErrorCode_Success;
+}
+
+static const char *const verdicts[] = {"accepted", "rejected", "edited"};
+
+/* Check the per-finding feedback against the analysis' findings and build
+ * the stored form [{index, verdict, text?}]. */
+static int feedback_of(json_object **out, json_object *list, size_t finding_count, char *err, size_t errsize)
+{
+  json_object *res = json_object_new_array(), *item, *v, *o;
+  bool seen[RR_FINDINGS_MAX] = {false};
+  size_t i, n, k;
+  int64_t index;
+  const char *verdict, *text;
+  int bad = 0;
+
+  *out = NULL;
+  if (!json_object_is_type(list, json_type_array)) {
+    json_object_put(res);
+    return rr_fail(err, errsize, RR_EINVAL, "'findings' must be an array of {index, verdict, text}");
+  }
+  n = json_object_array_length(list);
+  if (n > finding_count) {
+    json_object_put(res);
+    return rr_fail(err, errsize, RR_EINVAL, "'findings' has %zu entries but the analysis has %zu findings", n,
+                   finding_count);
+  }
+  for (i = 0; i < n; i++) {
+    item = json_object_array_get_idx(list, i);
+    if (!json_object_is_type(item, json_type_object) || !json_object_object_get_ex(item, "index", &v) ||
+        !json_object_is_type(v, json_type_int)) {
+      json_object_put(res);
+      return rr_fail(err, errsize, RR_EINVAL, "findings[%zu]: 'index' (a whole number) is required", i);
+    }
+    index = json_object_get_int64(v);
+    if (index < 0 || (size_t)index >= finding_count || seen[index]) {
+      json_object_put(res);
+      return rr_fail(err, errsize, RR_EINVAL, "findings[%zu]: index %lld is %s", i, (long long)index,
+                     index >= 0 && (size_t)index < finding_count ? "given twice" : "not a finding of the analysis");
+    }
+    seen[index] = true;
+    verdict = rr_json_member_str(item, "verdict", &bad);
+    for (k = 0; verdict != NULL && k < 3; k++)
+      if (strcmp(verdict, verdicts[k]) == 0)
+        break;
+    if (verdict == NULL || k == 3) {
+      json_object_put(res);
+      return rr_fail(err, errsize, RR_EINVAL, "findings[%zu]: 'verdict' must be accepted, rejected or edited", i);
+    }
+    text = rr_json_member_str(item, "text", &bad);
+    if (bad || (k == 2 && (text == NULL || text[0] == '\0'))) {
+      json_object_put(res);
+      return rr_fail(err, errsize, RR_EINVAL, "findings[%zu]: an edited finding needs its new 'text'", i);
+    }
+    if (text != NULL && (strlen(text) > EDIT_MAX || rr_utf8_valid_prefix(text, strlen(text)) != strlen(text))) {
+      json_object_put(res);
+      return rr_fail(err, errsize, RR_EINVAL, "findings[%zu]: 'text' must be UTF-8 of at most %d bytes", i, EDIT_MAX);
+    }
+    o = json_object_new_object();
+    json_object_object_add(o, "index", json_object_new_int64(index));
+    json_object_object_add(o, "verdict", json_object_new_string(verdicts[k]));
+    if (k == 2)
+      json_object_object_add(o, "text", json_object_new_string(text));
+    json_object_array_add(res, o);
+  }
+  *out = res;
+  return 0;
+}
+
+/* PUT {root}ai/analysis/{id}/review */
+static OrthancPluginErrorCode on_review(OrthancPluginRestOutput *out, const char *url,
+                                        const OrthancPluginHttpRequest *req)
+{
+  static const char *const statuses[] = {"confirmed", "rejected", "modified"};
+  rr_identity id;
+  rr_ai_analysis a;
+  rr_ai_review r;
+  json_object *body = NULL, *v, *feedback = NULL, *f = NULL, *list;
+  char aid[RR_AI_ID_SIZE], err[512] = "";
+  const char *status, *notes;
+  size_t k, finding_count = 0;
+  int bad = 0, rc;
+  bool have_a = false;
+
+  (void)url;
+  REQUIRE_METHOD(OrthancPluginHttpMethod_Put, "PUT");
+  if (caller(&id, req, out) < 0 || !analysis_id(aid, req, out))
+    return OrthancPluginErrorCode_Success;
+  if ((body = rr_http_parse_object(ctx, out, req, MAX_BODY, 0)) == NULL)
+    return OrthancPluginErrorCode_Success;
+  if (json_object_object_get_ex(body, "reviewedBy", &v) || json_object_object_get_ex(body, "reviewer", &v)) {
+    rr_http_send_error(ctx, out, 400, "invalid_argument",
+                       "the reviewer is the logged-in user; do not send 'reviewedBy'");
+    goto out;
+  }
+  status = rr_json_member_str(body, "reviewStatus", &bad);
+  for (k = 0; status != NULL && k < 3; k++)
+    if (strcmp(status, statuses[k]) == 0)
+      break;
+  if (status == NULL || k == 3) {
+    rr_http_send_error(ctx, out, 400, "invalid_argument", "'reviewStatus' must be confirmed, rejected or modified");
+    goto out;
+  }
+  notes = rr_json_member_str(body, "radiologistNotes", &bad);
+  if (bad || (notes != NULL && (strlen(notes) > NOTES_MAX || rr_utf8_valid_prefix(notes, strlen(notes)) != strlen(notes)))) {
+    rr_http_send_error(ctx, out, 400, "invalid_argument", "'radiologistNotes' must be UTF-8 text of at most 8000 bytes");
+    goto out;
+  }
+  if ((rc = rr_store_ai_get(deps->store, &a, aid, err, sizeof(err))) < 0) {
+    send_failure(out, rc, rc == RR_ENOTFOUND ? "no such analysis" : err);
+    goto out;
+  }
+  have_a = true;
+  if (strcmp(a.status, "completed") != 0) {
+    snprintf(err, sizeof(err), "only completed analyses can be reviewed (this one is %s)", a.status);
+    rr_http_send_error(ctx, out, 409, "conflict", err);
+    goto out;
+  }
+  f = parsed(a.findings_json, json_type_object);
+  if (json_object_object_get_ex(f, "findings", &list) && json_object_is_type(list, json_type_array))
+    finding_count = json_object_array_length(list);
+  if (json_object_object_get_ex(body, "findings", &v) && !json_object_is_type(v, json_type_null)) {
+    if ((rc = feedback_of(&feedback, v, finding_count, err, sizeof(err))) < 0) {
+      rr_http_send_error(ctx, out, 400, "invalid_argument", err);
+      goto out;
+    }
+  }
+  /* Rejecting or editing a finding changes the reading: "confirmed" would
+   * say the AI was right as it stood. */
+  if (feedback != NULL && strcmp(status, "confirmed") == 0) {
+    for (k = 0; k < json_object_array_length(feedback); k++) {
+      const char *verdict = json_object_get_string(
+          json_object_object_get(json_object_array_get_idx(feedback, k), "verdict"));
+      if (strcmp(verdict, "accepted") != 0) {
+        rr_http_send_error(ctx, out, 400, "invalid_argument",
+                           "a review that rejects or edits findings is 'modified' (or 'rejected'), not 'confirmed'");
+        goto out;
+      }
+    }
+  }
+  memset(&r, 0, sizeof(r));
+  rr_str_copy(r.analysis_id, sizeof(r.analysis_id), aid);
+  r.at = (int64_t)time(NULL);
+  rr_str_copy(r.reviewer, sizeof(r.reviewer), id.username);
+  rr_str_copy(r.review_status, sizeof(r.review_status), status);
+  r.notes = (char *)(notes ? notes : "");
+  r.feedback_json = (char *)(feedback ? json_object_to_json_string_ext(feedback, JSON_C_TO_STRING_PLAIN) : "[]");
+  if ((rc = rr_store_ai_review_add(deps->store, &r, notes ? notes : "", err, sizeof(err))) < 0) {
+    send_failure(out, rc, err);
+    goto out;
+  }
+  snprintf(err, sizeof(err), "%s, %zu finding verdicts", status, feedback ? json_object_array_length(feedback) : 0);
+  audit(&id, "ai.review", aid, "success", err);
+  send_analysis(out, 200, aid);
+out:
+  if (have_a)
+    rr_ai_analysis_dispose(&a);
+  json_object_put(f);
+  json_object_put(feedback);
+  json_object_put(body);
+  return OrthancPluginErrorCode_Success;
+}
+
+/* GET {root}ai/studies/{StudyInstanceUID}/analyses */
+static OrthancPluginErrorCode on_study_analyses(OrthancPluginRestOutput *out, const char *url,
+                                                const OrthancPluginHttpRequest *req)
+{
+  rr_identity id;
+  rr_ai_list *list = NULL;
+  json_object *o, *arr;
+  char uid[RR_UID_SIZE], err[256] = "";
+  size_t i;
+  int rc;
+
+  (void)url;
+  REQUIRE_METHOD(OrthancPluginHttpMethod_Get, "GET");
+  if (caller(&id, req, out) < 0)
+    return OrthancPluginErrorCode_Success;
+  if (rr_url_decode(uid, sizeof(uid), req->groups[0]) < 0 || !rr_uid_valid(uid)) {
+    rr_http_send_error(ctx, out, 400, "invalid_argument", "not a Study Instance UID");
+    return OrthancPluginErrorCode_Success;
+  }
+  if ((rc = rr_store_ai_list_study(deps->store, &list, uid, err, sizeof(err))) < 0) {
+    send_failure(out, rc, err);
+    return OrthancPluginErrorCode_Success;
+  }
+  o = json_object_new_object();
+  arr = json_object_new_array();
+  for (i = 0; i < list->count; i++)
+    json_object_array_add(arr, analysis_json(&list->items[i], NULL));
+  json_object_object_add(o, "analyses", arr);
+  rr_http_send_json(ctx, out, 200, o);
+  json_object_put(o);
+  rr_ai_list_free(list);
+  return OrthancPluginErrorCode_Success;
+}
+
+static int64_t start_of_today(void)
+{
+  time_t now = time(NULL);
+  struct tm tm;
+
+  localtime_r(&now, &tm);
+  tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+  return (int64_t)mktime(&tm);
+}
+
+/* GET {root}ai/status */
+static OrthancPluginErrorCode on_status(OrthancPluginRestOutput *out, const char *url,
+                                        const OrthancPluginHttpRequest *req)
+{
+  rr_identity id;
+  rr_ai_counts all, today;
+  rr_ai_jobs_stats st;
+  json_object *o, *p, *q, *c, *t;
+  char err[512] = "";
+  uint32_t i;
+  int rc;
+
+  (void)url;
+  REQUIRE_METHOD(OrthancPluginHttpMethod_Get, "GET");
+  if (caller(&id, req, out) < 0)
+    return OrthancPluginErrorCode_Success;
+  for (i = 0; i < req->getCount; i++)
+    if (strcmp(req->getKeys[i], "check") == 0 && strcmp(req->getValues[i], "true") == 0 && rr_ai_jobs_configured(jobs))
+      rr_ai_jobs_probe(jobs, err, sizeof(err));
+  if ((rc = rr_store_ai_counts(deps->store, &all, 0, err, sizeof(err))) < 0 ||
+      (rc = rr_store_ai_counts(deps->store, &today, start_of_today(), err, sizeof(err))) < 0) {
+    send_failure(out, rc, err);
+    return OrthancPluginErrorCode_Success;
+  }
+  rr_ai_jobs_get_stats(jobs, &st);
+  o = json_object_new_object();
+  p = json_object_new_object();
+  json_object_object_add(p, "configured", json_object_new_boolean(rr_ai_jobs_configured(jobs)));
+  json_object_object_add(p, "name", rr_json_string(rr_ai_jobs_provider_kind(jobs)));
+  json_object_object_add(p, "model", rr_json_string(rr_ai_jobs_model(jobs)));
+  json_object_object_add(p, "cloud", json_object_new_boolean(deps->config->ai_cloud));
+  json_object_object_add(p, "reachable", st.reachable < 0 ? NULL : json_object_new_boolean(st.reachable));
+  json_object_object_add(p, "lastError", rr_json_string(st.last_error));
+  json_object_object_add(o, "provider", p);
+  q = json_object_new_object();
+  json_object_object_add(q, "depth", json_object_new_int64(all.queued));
+  json_object_object_add(q, "running", json_object_new_int64(all.running));
+  json_object_object_add(q, "concurrency", json_object_new_int64(st.concurrency));
+  json_object_object_add(o, "queue", q);
+  c = json_object_new_object();
+  json_object_object_add(c, "queued", json_object_new_int64(all.queued));
+  json_object_object_add(c, "running", json_object_new_int64(all.running));
+  json_object_object_add(c, "completed", json_object_new_int64(all.completed));
+  json_object_object_add(c, "failed", json_object_new_int64(all.failed));
+  json_object_object_add(c, "other", json_object_new_int64(all.other));
+  json_object_object_add(o, "counts", c);
+  t = json_object_new_object();
+  json_object_object_add(t, "analyses", json_object_new_int64(today.queued + today.running + today.completed +
+                                                              today.failed + today.other));
+  json_object_object_add(t, "promptTokens", json_object_new_int64(today.prompt_tokens));
+  json_object_object_add(t, "completionTokens", json_object_new_int64(today.completion_tokens));
+  json_object_object_add(t, "cost", json_object_new_double(today.cost));
+  json_object_object_add(t, "imagesSent", json_object_new_int64(st.images_sent));
+  json_object_object_add(o, "today", t);
+  rr_http_send_json(ctx, out, 200, o);
+  json_object_put(o);
+  return OrthancPluginErrorCode_Success;
+}
+
+void rr_ai_api_refresh_metrics(void)
+{
+  rr_ai_counts all, today;
+  rr_ai_jobs_stats st;
+  char err[256];
+
+  if (ctx == NULL || deps == NULL)
+    return;
+  if (rr_store_ai_counts(deps->store, &all, 0, err, sizeof(err)) < 0 ||
+      rr_store_ai_counts(deps->store, &today, start_of_today(), err, sizeof(err)) < 0)
+    return;
+  rr_ai_jobs_get_stats(jobs, &st);
+  OrthancPluginSetMetricsValue(ctx, "reading_room_ai_configured", rr_ai_jobs_configured(jobs) ? 1 : 0,
+                               OrthancPluginMetricsType_Default);
+  OrthancPluginSetMetricsValue(ctx, "reading_room_ai_reachable", (float)st.reachable, OrthancPluginMetricsType_Default);
+  OrthancPluginSetMetricsValue(ctx, "reading_room_ai_queue_depth", (float)all.queued, OrthancPluginMetricsType_Default);
+  OrthancPluginSetMetricsValue(ctx, "reading_room_ai_running", (float)all.running, OrthancPluginMetricsType_Default);
+  OrthancPluginSetMetricsValue(ctx, "reading_room_ai_completed", (float)all.completed, OrthancPluginMetricsType_Default);
+  OrthancPluginSetMetricsValue(ctx, "reading_room_ai_failed", (float)all.failed, OrthancPluginMetricsType_Default);
+  OrthancPluginSetMetricsValue(ctx, "reading_room_ai_other", (float)all.other, OrthancPluginMetricsType_Default);
+  OrthancPluginSetMetricsValue(ctx, "reading_room_ai_prompt_tokens_today", (float)today.prompt_tokens,
+                               OrthancPluginMetricsType_Default);
+  OrthancPluginSetMetricsValue(ctx, "reading_room_ai_completion_tokens_today", (float)today.completion_tokens,
+                               OrthancPluginMetricsType_Default);
+  OrthancPluginSetMetricsValue(ctx, "reading_room_ai_cost_today", (float)today.cost, OrthancPluginMetricsType_Default);
+  OrthancPluginSetMetricsValue(ctx, "reading_room_ai_images_sent", (float)st.images_sent,
+                               OrthancPluginMetricsType_Default);
+}
+
+void rr_ai_api_register(OrthancPluginContext *context, const rr_api_deps *d, rr_ai_jobs *j, const char *root)
+{
+  static const struct {
+    const char *suffix;
+    OrthancPluginRestCallback cb;
+  } routes[] = {
+    {"/ai/analyze/([^/]+)", on_analyze},
+    {"/ai/analysis/([^/]+)", on_analysis},
+    {"/ai/analysis/([^/]+)/cancel", on_cancel},
+    {"/ai/analysis/([^/]+)/review", on_review},
+    {"/ai/studies/([^/]+)/analyses", on_study_analyses},
+    {"/ai/status", on_status},
+  };
+  char regex[512];
+  size_t i;
+
+  ctx = context;
+  deps = d;
+  jobs = j;
+  rr_str_copy(api_root, sizeof(api_root), d->config->api_root);
+  for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+    snprintf(regex, sizeof(regex), "%s%s", root, routes[i].suffix);
+    OrthancPluginRegisterRestCallbackNoLock(context, regex, routes[i].cb);
+  }
+}
