@@ -150,6 +150,78 @@ START_TEST(body_need_not_be_nul_terminated)
 }
 END_TEST
 
+START_TEST(ai_defaults_off_and_parsed_options)
+{
+  rr_config c;
+  char err[512] = "";
+
+  ck_assert_int_eq(parse(&c, "{}", err, sizeof(err)), 0);
+  ck_assert_str_eq(c.ai_provider, "");
+  ck_assert_str_eq(c.ai_model, "gemini-2.5-flash");
+  ck_assert_uint_eq(c.ai_concurrency, 2);
+  ck_assert_uint_eq(c.ai_images_per_series, 8);
+  ck_assert_uint_eq(c.ai_image_max_side, 1024);
+  ck_assert(!c.ai_allow_cloud);
+
+  ck_assert_int_eq(parse(&c, "{\"ReadingRoom\": {\"AI\": {\"Provider\": \"openai\", \"BaseUrl\": \"http://gpu-01:8000/v1/\","
+                             " \"Model\": \"qwen2.5-vl\", \"Temperature\": 0, \"PricePerMillionInputTokens\": 1,"
+                             " \"AutoAnalyze\": {\"Enable\": true, \"Modalities\": [\"ct\", \"CR\"],"
+                             " \"DescriptionContains\": [\"Chest\"]}}}}", err, sizeof(err)), 0);
+  ck_assert_str_eq(c.ai_base_url, "http://gpu-01:8000"); /* trailing /v1/ dropped: the client adds it */
+  ck_assert(!c.ai_cloud);
+  ck_assert(c.ai_temperature == 0.0);
+  ck_assert(c.ai_price_input == 1.0);
+  ck_assert_uint_eq(c.ai_auto_modality_count, 2);
+  ck_assert_str_eq(c.ai_auto_modalities[0], "CT");
+  ck_assert_str_eq(c.ai_auto_descriptions[0], "chest");
+
+  ck_assert_int_eq(parse(&c, "{\"ReadingRoom\": {\"AI\": {\"Provider\": \"gemini\", \"AllowCloud\": true}}}", err,
+                         sizeof(err)), 0);
+  ck_assert_str_eq(c.ai_base_url, "https://generativelanguage.googleapis.com");
+  ck_assert(c.ai_cloud);
+}
+END_TEST
+
+START_TEST(ai_invalid_options_and_cloud_opt_in)
+{
+  expect_error("{\"ReadingRoom\": {\"AI\": {\"Provider\": \"claude\"}}}", "ReadingRoom.AI.Provider: must be");
+  expect_error("{\"ReadingRoom\": {\"AI\": {\"Provider\": \"gemini\"}}}", "AI.AllowCloud");
+  expect_error("{\"ReadingRoom\": {\"AI\": {\"Provider\": \"openai\", \"BaseUrl\": \"https://api.openai.com\"}}}",
+               "AI.AllowCloud");
+  expect_error("{\"ReadingRoom\": {\"AI\": {\"Provider\": \"openai\"}}}", "ReadingRoom.AI.BaseUrl: required");
+  expect_error("{\"ReadingRoom\": {\"AI\": {\"Provider\": \"openai\", \"BaseUrl\": \"ftp://x\"}}}", "http:// or https://");
+  expect_error("{\"ReadingRoom\": {\"AI\": {\"Provider\": \"openai\", \"BaseUrl\": \"http://h/?key=1\"}}}", "query");
+  expect_error("{\"ReadingRoom\": {\"AI\": {\"Provider\": \"openai\", \"BaseUrl\": \"http://h\", \"Model\": \"a b\"}}}",
+               "ReadingRoom.AI.Model");
+  expect_error("{\"ReadingRoom\": {\"AI\": {\"Concurrency\": 0}}}", "ReadingRoom.AI.Concurrency: must be between 1 and 16");
+  expect_error("{\"ReadingRoom\": {\"AI\": {\"ImageMaxSide\": 4096}}}", "ReadingRoom.AI.ImageMaxSide");
+  expect_error("{\"ReadingRoom\": {\"AI\": {\"Temperature\": 3}}}", "ReadingRoom.AI.Temperature");
+  expect_error("{\"ReadingRoom\": {\"AI\": {\"AutoAnalyze\": {\"Enable\": true}}}}", "needs an AI provider");
+  expect_error("{\"ReadingRoom\": {\"AI\": {\"AutoAnalyze\": {\"Modalities\": [1]}}}}", "AI.AutoAnalyze.Modalities[0]");
+  expect_error("{\"ReadingRoom\": {\"AI\": {\"ApiKey\": 5}}}", "ReadingRoom.AI.ApiKey: must be a string");
+}
+END_TEST
+
+START_TEST(ai_local_urls)
+{
+  static const char *const local[] = {"http://localhost:11434", "http://127.0.0.1:8000", "http://10.1.2.3",
+                                      "https://172.20.0.5:443/v1", "http://192.168.1.10", "http://gpu-server:8000",
+                                      "http://llm.hospital.local", "http://[::1]:8000", "http://[fd00::5]/",
+                                      "http://ai.radiology.internal/v1", "http://169.254.1.1"};
+  static const char *const cloud[] = {"https://api.openai.com", "https://generativelanguage.googleapis.com",
+                                      "http://8.8.8.8", "http://172.32.0.1", "http://192.169.0.1", "http://[2001:db8::1]",
+                                      "http://user@localhost", "ftp://localhost", "http://256.1.1.1", "",
+                                      "http://localhost.evil.com", "http://10.0.0.1.nip.io"};
+  size_t i;
+
+  for (i = 0; i < sizeof(local) / sizeof(local[0]); i++)
+    ck_assert_msg(rr_config_url_is_local(local[i]), "%s should be local", local[i]);
+  for (i = 0; i < sizeof(cloud) / sizeof(cloud[0]); i++)
+    ck_assert_msg(!rr_config_url_is_local(cloud[i]), "%s should be cloud", cloud[i]);
+  ck_assert(!rr_config_url_is_local(NULL));
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("config");
@@ -161,6 +233,9 @@ int main(void)
   tcase_add_test(tc, access_control_options);
   tcase_add_test(tc, access_control_must_be_effective);
   tcase_add_test(tc, body_need_not_be_nul_terminated);
+  tcase_add_test(tc, ai_defaults_off_and_parsed_options);
+  tcase_add_test(tc, ai_invalid_options_and_cloud_opt_in);
+  tcase_add_test(tc, ai_local_urls);
   suite_add_tcase(s, tc);
   return rr_test_run(s);
 }

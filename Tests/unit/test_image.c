@@ -418,6 +418,70 @@ START_TEST(rgb_passthrough_and_mismatch)
 }
 END_TEST
 
+START_TEST(rgb48_scaled_to_8_bits)
+{
+  /* 16-bit RGB (and 16-bit PALETTE COLOR expanded by Orthanc's decoders,
+   * gdcm-US-ALOKA-16.dcm): 0 .. 2^bits - 1 onto 0 .. 255, rounded */
+  uint16_t rgb[2 * 3 * 2 + 2]; /* 2 x 2, pitch 14 bytes: one padding sample per row */
+  rr_render_params p;
+  rr_image *img = NULL;
+  rr_frame f = {RR_PIXEL_RGB48, 2, 2, 14, rgb};
+  char err[256] = "";
+  static const uint16_t row0[6] = {0, 257, 0x8080, 0xc8c8, 65534, 65535};
+  static const uint16_t row1[6] = {100, 128, 32767, 4095, 4096, 2048};
+
+  memcpy(rgb, row0, sizeof(row0));
+  rgb[6] = 1;
+  memcpy(rgb + 7, row1, sizeof(row1));
+  rgb[13] = 1;
+  rr_render_params_init(&p);
+  p.photometric = RR_PHOTO_RGB;
+  ck_assert_int_eq(rr_render_frame(&img, NULL, &f, &p, err, sizeof(err)), 0);
+  ck_assert_uint_eq(img->channels, 3);
+  ck_assert_uint_eq(img->width, 2);
+  /* 16 bits (rgb_bits 0): v * 255 / 65535 rounded, i.e. the high byte of v * 257 */
+  ck_assert_uint_eq(img->pixels[0], 0);
+  ck_assert_uint_eq(img->pixels[1], 1);
+  ck_assert_uint_eq(img->pixels[2], 0x80);
+  ck_assert_uint_eq(img->pixels[3], 0xc8);
+  ck_assert_uint_eq(img->pixels[4], 255);
+  ck_assert_uint_eq(img->pixels[5], 255);
+  ck_assert_uint_eq(img->pixels[6], 0);   /* 100 -> 0.39 */
+  ck_assert_uint_eq(img->pixels[7], 0);   /* 128 -> 0.498 */
+  ck_assert_uint_eq(img->pixels[8], 127); /* 32767 -> 127.498 */
+  rr_image_free(img);
+  img = NULL;
+
+  /* 12 significant bits: 4095 is white, larger values too */
+  p.rgb_bits = 12;
+  ck_assert_int_eq(rr_render_frame(&img, NULL, &f, &p, err, sizeof(err)), 0);
+  ck_assert_uint_eq(img->pixels[9], 255);
+  ck_assert_uint_eq(img->pixels[10], 255);
+  ck_assert_uint_eq(img->pixels[11], 128); /* 2048 * 255 / 4095 = 127.53 */
+  ck_assert_uint_eq(img->pixels[6], 6);    /* 100 * 255 / 4095 = 6.23 */
+  rr_image_free(img);
+  img = NULL;
+
+  /* downscaled like 8-bit RGB; refused with a grayscale interpretation and when unaligned */
+  p.rgb_bits = 0;
+  p.max_side = 1;
+  ck_assert_int_eq(rr_render_frame(&img, NULL, &f, &p, err, sizeof(err)), 0);
+  ck_assert_uint_eq(img->width, 1);
+  ck_assert_uint_eq(img->height, 1);
+  rr_image_free(img);
+  img = NULL;
+  p.max_side = 0;
+  p.photometric = RR_PHOTO_MONOCHROME2;
+  ck_assert_int_eq(rr_render_frame(&img, NULL, &f, &p, err, sizeof(err)), RR_EINVAL);
+  p.photometric = RR_PHOTO_RGB;
+  f.pitch = 13;
+  ck_assert_int_eq(rr_render_frame(&img, NULL, &f, &p, err, sizeof(err)), RR_EINVAL);
+  f.pitch = 10;
+  ck_assert_int_eq(rr_render_frame(&img, NULL, &f, &p, err, sizeof(err)), RR_EINVAL);
+  ck_assert_ptr_null(img);
+}
+END_TEST
+
 static rr_image *make_image(uint32_t w, uint32_t h, unsigned ch)
 {
   rr_image *img = NULL;
@@ -692,6 +756,7 @@ int main(void)
   tcase_add_test(voi, min_max_fallback);
   tcase_add_test(color, palette_color_8_and_16_bit);
   tcase_add_test(color, rgb_passthrough_and_mismatch);
+  tcase_add_test(color, rgb48_scaled_to_8_bits);
   tcase_add_test(scale, downscale_checkerboard_halved);
   tcase_add_test(scale, downscale_exact_area_weights);
   tcase_add_test(scale, downscale_keeps_ratio);

@@ -27,6 +27,24 @@ static void expect_bad(const char *key, const char *value, const char *fragment)
   ck_assert_msg(strstr(err, fragment) != NULL, "error '%s' lacks '%s'", err, fragment);
 }
 
+START_TEST(ai_and_review_states)
+{
+  rr_worklist_query q;
+  char err[256] = "";
+
+  ck_assert_int_eq(parse_args(&q, err, sizeof(err), 2, "aiStatus", "completed,none", "reviewStatus", "pending"), 0);
+  ck_assert_uint_eq(q.ai_status_count, 2);
+  ck_assert_str_eq(q.ai_statuses[0], "completed");
+  ck_assert_str_eq(q.ai_statuses[1], ""); /* none */
+  ck_assert_uint_eq(q.review_status_count, 1);
+  ck_assert_str_eq(q.review_statuses[0], "pending");
+  expect_bad("aiStatus", "done", "not one of none, queued");
+  expect_bad("reviewStatus", "completed", "not one of none, pending");
+  expect_bad("aiStatus", "queued,queued,queued,queued,queued,queued,queued,queued,queued,queued,queued,queued,queued",
+             "too many");
+}
+END_TEST
+
 START_TEST(defaults)
 {
   rr_worklist_query q;
@@ -166,6 +184,7 @@ int main(void)
   Suite *s = suite_create("query");
   TCase *tc = tcase_create("parse");
   tcase_add_test(tc, defaults);
+  tcase_add_test(tc, ai_and_review_states);
   tcase_add_test(tc, text_filters_are_folded);
   tcase_add_test(tc, identifier_filters);
   tcase_add_test(tc, modalities_and_dates);

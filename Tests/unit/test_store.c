@@ -619,6 +619,48 @@ START_TEST(ai_analyses_lifecycle)
 }
 END_TEST
 
+START_TEST(ai_state_in_the_worklist)
+{
+  rr_ai_analysis a = analysis("w1", "1.2.3.1", 100), b = analysis("w2", "1.2.3.2", 100), c = analysis("w3", "1.2.3.2", 200);
+  rr_ai_review r;
+  rr_study_list *l;
+  const char *keys[1] = {NULL}, *values[1] = {NULL};
+
+  load_fixture();
+  ck_assert_str_eq(ids_of("aiStatus", "none"), "s-e,s-b,s-a,s-c,s-d");
+  ck_assert_int_eq(rr_store_ai_create(store, &a, err, sizeof(err)), 0);
+  ck_assert_int_eq(rr_store_ai_create(store, &b, err, sizeof(err)), 0);
+  ck_assert_str_eq(ids_of("aiStatus", "queued"), "s-b,s-a");
+  ck_assert_str_eq(ids_of("aiStatus", "none"), "s-e,s-c,s-d");
+  ck_assert_str_eq(ids_of("aiStatus", "none,queued"), "s-e,s-b,s-a,s-c,s-d");
+  /* completed, then reviewed */
+  rr_str_copy(b.status, sizeof(b.status), "completed");
+  ck_assert_int_eq(rr_store_ai_update(store, &b, err, sizeof(err)), 0);
+  ck_assert_str_eq(ids_of("aiStatus", "completed"), "s-b");
+  ck_assert_str_eq(ids_of("reviewStatus", "pending"), "s-b");
+  ck_assert_str_eq(ids_of("reviewStatus", "none"), "s-e,s-a,s-c,s-d");
+  memset(&r, 0, sizeof(r));
+  rr_str_copy(r.analysis_id, sizeof(r.analysis_id), "w2");
+  r.at = 300;
+  rr_str_copy(r.reviewer, sizeof(r.reviewer), "rad");
+  rr_str_copy(r.review_status, sizeof(r.review_status), "confirmed");
+  r.notes = "";
+  ck_assert_int_eq(rr_store_ai_review_add(store, &r, "", err, sizeof(err)), 0);
+  ck_assert_str_eq(ids_of("reviewStatus", "confirmed"), "s-b");
+  /* a newer analysis of s-b: its state shows, the review of the last completed one stays */
+  ck_assert_int_eq(rr_store_ai_create(store, &c, err, sizeof(err)), 0);
+  ck_assert_str_eq(ids_of("aiStatus", "queued"), "s-b,s-a");
+  ck_assert_str_eq(ids_of("reviewStatus", "confirmed"), "s-b");
+  keys[0] = "patientId";
+  values[0] = "PID-2";
+  l = query(keys, values, 1);
+  ck_assert_uint_eq(l->count, 1);
+  ck_assert_str_eq(l->items[0].ai_status, "queued");
+  ck_assert_str_eq(l->items[0].review_status, "confirmed");
+  rr_study_list_free(l);
+}
+END_TEST
+
 START_TEST(ai_interrupted_three_times_fails)
 {
   rr_ai_analysis a = analysis("a3", "1.2.9", 100), got;
@@ -703,6 +745,7 @@ int main(void)
   tcase_add_test(tc, audit_append_and_query);
   tcase_add_test(tc, ai_analyses_lifecycle);
   tcase_add_test(tc, ai_interrupted_three_times_fails);
+  tcase_add_test(tc, ai_state_in_the_worklist);
   suite_add_tcase(s, tc);
   return rr_test_run(s);
 }
