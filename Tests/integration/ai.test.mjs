@@ -371,3 +371,39 @@ test('without a provider, Analyze answers 503 saying what to configure; a cloud 
   }
   await assert.rejects(startOrthanc({ readingRoom: { AI: { Provider: 'gemini', ApiKey: KEY } } }), /AllowCloud|exited|did not start/i);
 });
+
+test('automatic analysis when a study becomes stable, by the modality and description rules', async () => {
+  const auto = await startOrthanc({
+    config: { StableAge: 1 },
+    readingRoom: {
+      AI: {
+        Provider: 'openai', BaseUrl: provider.url, Model: 'stand-in', ApiKey: KEY, ImagesPerSeries: 2,
+        AutoAnalyze: { Enable: true, Modalities: ['ct'], DescriptionContains: ['thorax'] },
+      },
+    },
+  });
+  try {
+    provider.reset();
+    const ct = (await dicomFilesOf(path.join(testData, 'ct_chest_lung_30'))).slice(0, 3);
+    for (const f of ct) assert.equal((await uploadFile(auto, f)).status, 200);
+    const mr = path.join(testData, 'ts_mr_small', 'MR_small.dcm');
+    const otherCt = path.join(testData, 'ts_mr_small', 'CT_small.dcm'); // CT, description without "thorax"
+    assert.equal((await uploadFile(auto, mr)).status, 200);
+    assert.equal((await uploadFile(auto, otherCt)).status, 200);
+    let list;
+    await waitFor(async () => {
+      list = await auto.json(`/api/ai/studies/${ctUid}/analyses`);
+      return list.analyses.length === 1 && FINAL.has(list.analyses[0].status);
+    }, 30000, 200, 'the automatic analysis of the CT study');
+    assert.equal(list.analyses[0].requestedBy, 'auto');
+    assert.equal(list.analyses[0].status, 'completed', list.analyses[0].error);
+    await new Promise((r) => setTimeout(r, 2500)); // the MR study is stable by now too
+    const mrUid = dump(mr, CT_UID_TAG);
+    assert.deepEqual((await auto.json(`/api/ai/studies/${mrUid}/analyses`)).analyses, [], 'MR does not match the rules');
+    const ctUid2 = dump(otherCt, CT_UID_TAG);
+    assert.deepEqual((await auto.json(`/api/ai/studies/${ctUid2}/analyses`)).analyses, [], 'description does not match');
+    assert.equal(provider.requests.length, 1);
+  } finally {
+    await auto.stop();
+  }
+});
