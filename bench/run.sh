@@ -5,7 +5,30 @@ cd "$(dirname "$0")/.."
 build=${1:-build}
 export READING_ROOM_PLUGIN=${READING_ROOM_PLUGIN:-$PWD/$build/libOrthancReadingRoom.so}
 export RR_BENCH_FILL=${RR_BENCH_FILL:-$PWD/$build/rr_bench_fill}
+
+# png.mjs compares with the original design's Python rendering: Debian's
+# pydicom, numpy, Pillow, and GDCM (pydicom's decoder for JPEG Lossless).
+# Installed here, before anything is measured, when missing.
+png=1
+py_missing=()
+for p in python3-pydicom python3-numpy python3-pil python3-gdcm; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || py_missing+=("$p")
+done
+if [ ${#py_missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "bench: png.mjs needs ${py_missing[*]} (run as root, or: sudo apt-get install ${py_missing[*]}); it is skipped" >&2
+    png=0
+  else
+    echo "bench: installing ${py_missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends "${py_missing[@]}" >/dev/null
+  fi
+fi
+
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(/usr/sbin/Orthanc --version | head -1)"
 node bench/ingest.mjs
 node bench/worklist.mjs
 node bench/access.mjs
+[ "$png" -eq 0 ] || node bench/png.mjs
+node bench/ai.mjs

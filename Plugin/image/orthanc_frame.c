@@ -7,7 +7,6 @@
 #include "image/dicom_params.h"
 #include "image/png_encode.h"
 #include "util/errors.h"
-#include "util/orthanc_rest.h"
 #include "util/str.h"
 
 typedef struct fetch_ctx {
@@ -66,39 +65,57 @@ static int fetch_content(void *c, uint8_t **data, size_t *size, const char *path
   return get_raw(f->ctx, data, size, uri, err, errsize);
 }
 
+/* Tags as Orthanc's /instances/{id}/tags gives them (full format, private
+ * and unknown tags, binary values null, long strings "TooLong"). */
+#define TAGS_FLAGS                                                                                            \
+  ((OrthancPluginDicomToJsonFlags)(OrthancPluginDicomToJsonFlags_IncludeBinary |                             \
+                                   OrthancPluginDicomToJsonFlags_IncludePrivateTags |                        \
+                                   OrthancPluginDicomToJsonFlags_IncludeUnknownTags |                        \
+                                   OrthancPluginDicomToJsonFlags_ConvertBinaryToNull))
+#define TAGS_MAX_STRING 256
+
 int rr_orthanc_frame_png(rr_buf *png, rr_render_info *info, OrthancPluginContext *ctx, const char *instance_id,
                          const rr_frame_request *req, char *err, size_t errsize)
 {
-  rr_rest_source src = rr_rest_source_orthanc(ctx);
   fetch_ctx fctx = {ctx, instance_id};
-  json_object *tags = NULL;
   rr_dicom_params *dp = NULL;
+  OrthancPluginDicomInstance *dicom = NULL;
   OrthancPluginImage *image = NULL;
   rr_image *out = NULL;
   rr_frame frame;
-  uint8_t *file = NULL;
-  size_t file_size = 0;
-  char uri[128];
+  OrthancPluginMemoryBuffer file = {0};
+  OrthancPluginErrorCode code;
+  char *json = NULL;
   int error;
 
   if (!id_ok(instance_id))
     return rr_fail(err, errsize, RR_EINVAL, "not an Orthanc instance identifier");
-  snprintf(uri, sizeof(uri), "/instances/%s/tags", instance_id);
-  if ((error = src.get_json(src.ctx, &tags, uri, err, errsize)) < 0) {
-    if (error == RR_ENOTFOUND)
-      rr_fail(err, errsize, error, "no such instance");
+  /* the file is read and parsed once, for its tags and its pixels */
+  code = OrthancPluginGetDicomForInstance(ctx, &file, instance_id);
+  if (code == OrthancPluginErrorCode_UnknownResource || code == OrthancPluginErrorCode_InexistentItem) {
+    error = rr_fail(err, errsize, RR_ENOTFOUND, "no such instance");
     goto out;
   }
-  if ((error = rr_dicom_params_from_tags(&dp, tags, req->frame, fetch_content, &fctx, err, errsize)) < 0)
+  if (code != OrthancPluginErrorCode_Success) {
+    error = rr_fail(err, errsize, RR_EUPSTREAM, "Orthanc cannot read the file (error %d)", (int)code);
+    goto out;
+  }
+  if ((dicom = OrthancPluginCreateDicomInstance(ctx, file.data, file.size)) == NULL) {
+    error = rr_fail(err, errsize, RR_EINVAL, "Orthanc cannot parse this file");
+    goto out;
+  }
+  if ((json = OrthancPluginGetInstanceAdvancedJson(ctx, dicom, OrthancPluginDicomToJsonFormat_Full, TAGS_FLAGS,
+                                                   TAGS_MAX_STRING)) == NULL) {
+    error = rr_fail(err, errsize, RR_EUPSTREAM, "Orthanc cannot read the tags of this file");
+    goto out;
+  }
+  if ((error = rr_dicom_params_from_json(&dp, json, strlen(json), req->frame, fetch_content, &fctx, err, errsize)) < 0)
     goto out;
   if (dp->number_of_frames > 0 && req->frame >= dp->number_of_frames) {
     error = rr_fail(err, errsize, RR_ENOTFOUND, "the instance has %u frames", (unsigned)dp->number_of_frames);
     goto out;
   }
-  snprintf(uri, sizeof(uri), "/instances/%s/file", instance_id);
-  if ((error = get_raw(ctx, &file, &file_size, uri, err, errsize)) < 0)
-    goto out;
-  image = OrthancPluginDecodeDicomImage(ctx, file, (uint32_t)file_size, req->frame);
+  image = OrthancPluginGetInstanceDecodedFrame(ctx, dicom, req->frame);
   if (image == NULL) {
     error = rr_fail(err, errsize, RR_EINVAL, "Orthanc cannot decode this frame (not an image, or a transfer syntax without a decoder)");
     goto out;
@@ -140,14 +157,18 @@ int rr_orthanc_frame_png(rr_buf *png, rr_render_info *info, OrthancPluginContext
   dp->render.preset = req->preset;
   dp->render.max_side = req->max_side;
   if ((error = rr_render_frame(&out, info, &frame, &dp->render, err, errsize)) < 0 ||
-      (error = rr_png_encode(png, out, 6, err, errsize)) < 0)
+      (error = rr_png_encode(png, out, RR_PNG_FAST, err, errsize)) < 0)
     goto out;
 out:
   rr_image_free(out);
   if (image != NULL)
     OrthancPluginFreeImage(ctx, image);
-  free(file);
+  if (json != NULL)
+    OrthancPluginFreeString(ctx, json);
+  if (dicom != NULL)
+    OrthancPluginFreeDicomInstance(ctx, dicom);
+  if (file.data != NULL)
+    OrthancPluginFreeMemoryBuffer(ctx, &file);
   rr_dicom_params_free(dp);
-  json_object_put(tags);
   return error;
 }

@@ -1,6 +1,7 @@
 #include "png_encode.h"
 
 #include <png.h>
+#include <zlib.h>
 #include <setjmp.h>
 #include <string.h>
 
@@ -54,8 +55,13 @@ static void write_rows(png_structp png, png_infop info, const rr_image *img, int
 
   png_set_IHDR(png, info, img->width, img->height, 8, img->channels == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY,
                PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-  if (compression >= 0)
+  if (compression == RR_PNG_FAST) {
+    png_set_compression_level(png, 1);
+    png_set_compression_strategy(png, Z_RLE);
+    png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_SUB);
+  } else if (compression >= 0) {
     png_set_compression_level(png, compression);
+  }
   png_write_info(png, info);
   for (y = 0; y < img->height; y++)
     png_write_row(png, img->pixels + (size_t)y * img->pitch);
@@ -86,8 +92,8 @@ int rr_png_encode(rr_buf *out, const rr_image *img, int compression, char *err, 
     error = rr_fail(err, errsize, RR_EINVAL, "The image to encode as PNG is empty or malformed.");
     goto out;
   }
-  if (compression < -1 || compression > 9) {
-    error = rr_fail(err, errsize, RR_EINVAL, "PNG compression must be -1 or 0..9 (got %d).", compression);
+  if ((compression < -1 && compression != RR_PNG_FAST) || compression > 9) {
+    error = rr_fail(err, errsize, RR_EINVAL, "PNG compression must be RR_PNG_FAST, -1 or 0..9 (got %d).", compression);
     goto out;
   }
   png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &sink, sink_error, sink_warning);

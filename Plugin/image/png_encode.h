@@ -16,7 +16,13 @@
 #include "image/render.h"
 #include "util/buf.h"
 
-/* compression: 0 (none) .. 9 (smallest); -1 = libpng's default (6).
+/* zlib's run-length strategy at level 1 with the Sub filter on every row:
+ * measured on a windowed 512x512 CT slice, 3.4 times faster than libpng's
+ * default (level 6, adaptive filters) for a file 1 % larger. */
+#define RR_PNG_FAST (-2)
+
+/* compression: 0 (none) .. 9 (smallest); -1 = libpng's default (6);
+ * RR_PNG_FAST.
  * RR_EINVAL for a bad image, RR_EFULL when the PNG would pass out's maximum,
  * RR_ENOMEM, RR_ERROR for any other libpng failure. */
 int rr_png_encode(rr_buf *out, const rr_image *img, int compression, char *err, size_t errsize);

@@ -260,20 +260,63 @@ static double coverage(uint64_t i, uint64_t d, uint64_t src, uint64_t dst)
   return hi > lo ? (double)(hi - lo) / (double)src : 0.0;
 }
 
-/* Average one source row horizontally into hrow (dw * channels values). */
-static void reduce_row(double *hrow, const uint8_t *row, uint32_t sw, uint32_t dw, unsigned ch)
+/* The horizontal footprints of the dw output columns, computed once per
+ * image: column dx reads source pixels first[dx] .. first[dx] + count[dx] - 1
+ * with weights weight[offset[dx] ...]. */
+typedef struct taps {
+  uint32_t *first, *count;
+  size_t *offset;
+  double *weight;
+} taps;
+
+static void taps_free(taps *t)
+{
+  free(t->first);
+  free(t->count);
+  free(t->offset);
+  free(t->weight);
+}
+
+static int taps_init(taps *t, uint32_t sw, uint32_t dw)
 {
   uint32_t dx, i, first, end;
+  size_t total = 0, k = 0;
+
+  memset(t, 0, sizeof(*t));
+  for (dx = 0; dx < dw; dx++) {
+    footprint(&first, &end, dx, sw, dw);
+    total += (end < sw ? end : sw) - first;
+  }
+  t->first = malloc(dw * sizeof(*t->first));
+  t->count = malloc(dw * sizeof(*t->count));
+  t->offset = malloc(dw * sizeof(*t->offset));
+  t->weight = malloc((total ? total : 1) * sizeof(*t->weight));
+  if (t->first == NULL || t->count == NULL || t->offset == NULL || t->weight == NULL)
+    return RR_ENOMEM;
+  for (dx = 0; dx < dw; dx++) {
+    footprint(&first, &end, dx, sw, dw);
+    t->first[dx] = first;
+    t->offset[dx] = k;
+    for (i = first; i < end && i < sw; i++)
+      t->weight[k++] = coverage(i, dx, sw, dw);
+    t->count[dx] = (uint32_t)(k - t->offset[dx]);
+  }
+  return 0;
+}
+
+/* Average one source row horizontally into hrow (dw * channels values). */
+static void reduce_row(double *hrow, const uint8_t *row, const taps *t, uint32_t dw, unsigned ch)
+{
+  uint32_t dx, j;
   unsigned c;
 
   for (dx = 0; dx < dw; dx++) {
     double acc[3] = {0, 0, 0};
-    footprint(&first, &end, dx, sw, dw);
-    for (i = first; i < end && i < sw; i++) {
-      double w = coverage(i, dx, sw, dw);
+    const uint8_t *src = row + (size_t)t->first[dx] * ch;
+    const double *w = t->weight + t->offset[dx];
+    for (j = 0; j < t->count[dx]; j++)
       for (c = 0; c < ch; c++)
-        acc[c] += w * row[(size_t)i * ch + c];
-    }
+        acc[c] += w[j] * src[(size_t)j * ch + c];
     for (c = 0; c < ch; c++)
       hrow[(size_t)dx * ch + c] = acc[c];
   }
@@ -283,11 +326,13 @@ int rr_image_downscale(rr_image **out, const rr_image *in, uint32_t max_side, ch
 {
   rr_image *img = NULL;
   double *hrow = NULL, *acc = NULL;
-  uint32_t dw, dh, dy, i, first, end;
+  uint32_t dw, dh, dy, i, first, end, reduced = UINT32_MAX;
+  taps t;
   size_t n, k;
   int error;
 
   *out = NULL;
+  memset(&t, 0, sizeof(t));
   rr_image_fit_size(&dw, &dh, in->width, in->height, max_side);
   if ((error = rr_image_new(&img, dw, dh, in->channels, err, errsize)) < 0)
     goto out;
@@ -299,7 +344,7 @@ int rr_image_downscale(rr_image **out, const rr_image *in, uint32_t max_side, ch
   n = (size_t)dw * in->channels;
   hrow = malloc(n * sizeof(*hrow));
   acc = malloc(n * sizeof(*acc));
-  if (hrow == NULL || acc == NULL) {
+  if (hrow == NULL || acc == NULL || taps_init(&t, in->width, dw) < 0) {
     error = rr_fail(err, errsize, RR_ENOMEM, "Out of memory while downscaling an image.");
     goto out;
   }
@@ -309,7 +354,10 @@ int rr_image_downscale(rr_image **out, const rr_image *in, uint32_t max_side, ch
     footprint(&first, &end, dy, in->height, dh);
     for (i = first; i < end && i < in->height; i++) {
       double w = coverage(i, dy, in->height, dh);
-      reduce_row(hrow, in->pixels + (size_t)i * in->pitch, in->width, dw, in->channels);
+      if (i != reduced) { /* a row shared by two output rows is reduced once */
+        reduce_row(hrow, in->pixels + (size_t)i * in->pitch, &t, dw, in->channels);
+        reduced = i;
+      }
       for (k = 0; k < n; k++)
         acc[k] += w * hrow[k];
     }
@@ -320,6 +368,7 @@ done:
   *out = img;
   img = NULL;
 out:
+  taps_free(&t);
   free(hrow);
   free(acc);
   rr_image_free(img);

@@ -667,6 +667,14 @@ START_TEST(png_round_trip)
     ck_assert_mem_eq(back, img->pixels, (size_t)37 * 23 * ch);
     free(back);
 
+    /* the fast setting is lossless too */
+    rr_buf_clear(&png);
+    ck_assert_msg(rr_png_encode(&png, img, RR_PNG_FAST, err, sizeof(err)) == 0, "%s", err);
+    back = png_decode(&png, &w, &h, ch);
+    ck_assert_mem_eq(back, img->pixels, (size_t)37 * 23 * ch);
+    free(back);
+    ck_assert_int_eq(rr_png_encode(&png, img, -3, err, sizeof(err)), RR_EINVAL);
+
     /* a hard maximum too small: RR_EFULL, buffer unchanged */
     rr_buf_dispose(&png);
     rr_buf_init(&png, 100);

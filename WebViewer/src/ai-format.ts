@@ -81,8 +81,9 @@ const REVIEW_LABELS: Record<string, string> = {
   rejected: 'Rejected',
   modified: 'Modified',
 };
-/** "Pending review", "Confirmed"…; unknown values as received. */
-export const reviewLabel = (status: string): string => REVIEW_LABELS[status] ?? status;
+/** "Pending review", "Confirmed"…; unknown values as received. short: "Pending" (worklist badges). */
+export const reviewLabel = (status: string, short = false): string =>
+  short && status === 'pending' ? 'Pending' : (REVIEW_LABELS[status] ?? status);
 
 const CATEGORY_LABELS: Record<string, string> = {
   abnormality: 'Abnormality',

@@ -40,11 +40,12 @@ type Notice = { kind: 'error' | 'info' | 'ok'; title: string; text: string } | n
 export function analyzeErrorNotice(err: unknown): { title: string; text: string } {
   const message = err instanceof Error ? err.message : String(err);
   if (err instanceof ApiError) {
-    if (err.status === 503) return { title: 'AI analysis is not available', text: message };
-    if (err.status === 404) return { title: 'Study not found', text: message };
-    if (err.status === 403) return { title: 'Not allowed', text: message };
+    if (err.code === 'queue_full' || err.status === 429) return { title: 'The AI queue is full:', text: message };
+    if (err.status === 503) return { title: 'AI analysis is not available:', text: message };
+    if (err.status === 404) return { title: 'Study not found:', text: message };
+    if (err.status === 403) return { title: 'Not allowed:', text: message };
   }
-  return { title: 'Could not start the analysis', text: message };
+  return { title: 'Could not start the analysis:', text: message };
 }
 
 /** One line about the provider from GET ai/status ("" when the server gave nothing useful). */
@@ -150,7 +151,7 @@ export function mountAiPanel(opts: AiPanelOptions): AiPanel {
           renderStatusBlock(doc, a, { onCancel: () => void cancel(a.id), cancelling }),
           pollProblem && isInProgress(a.status) ? hIn(doc, 'p', { class: 'small error', attrs: { role: 'status' }, text: pollProblem }) : null,
           meta,
-          renderProvenance(doc, a),
+          isInProgress(a.status) ? null : renderProvenance(doc, a),
         ].filter((n): n is HTMLElement => n !== null),
       );
       return;
@@ -279,8 +280,9 @@ export function mountAiPanel(opts: AiPanelOptions): AiPanel {
     renderNotice();
     renderActions();
     try {
-      // force: the study already has an analysis and the radiologist asks for a new one
-      const answer = await analyzeStudy(api, uid, analyses.length > 0);
+      // never "force": the server then starts a second analysis even while one is queued or running; without
+      // it, such a one (started elsewhere meanwhile) is answered as "existing" and shown
+      const answer = await analyzeStudy(api, uid);
       if (destroyed) return;
       notice = answer.existing
         ? { kind: 'info', title: 'An analysis of this study is already in progress:', text: 'showing it.' }

@@ -1,7 +1,7 @@
 // Review controls of a completed analysis: Accept / Reject / Edit per finding (in the findings table), the
 // radiologist's notes and the Confirm / Save as modified / Reject decisions. The rule is in ai-review.ts.
 import type { Analysis, FindingVerdict, ReviewDecision, ReviewPayload } from './ai-api';
-import { DESCRIPTION_MAX, ReviewError, allowedDecisions, buildReviewPayload, effectiveVerdict, hasChanges, initialChoices, type FindingChoice } from './ai-review';
+import { DESCRIPTION_MAX, NOTES_MAX_BYTES, ReviewError, allowedDecisions, buildReviewPayload, effectiveVerdict, hasChanges, initialChoices, type FindingChoice } from './ai-review';
 import type { FindingDecorator } from './ai-view';
 import { labelled } from './dialog';
 import { hIn } from './dom';
@@ -13,7 +13,7 @@ export interface ReviewFormOptions {
 }
 
 export interface ReviewForm {
-  /** Goes into renderResult(): verdict buttons and description editors in the findings table. */
+  /** Goes into renderResult(): verdict buttons and description editors under each finding. */
   decorator: FindingDecorator;
   /** Notes, decision buttons and messages. */
   el: HTMLElement;
@@ -43,7 +43,7 @@ export function createReviewForm(doc: Document, opts: ReviewFormOptions): Review
 
   const notes = hIn(doc, 'textarea', {
     class: 'text-input ai-notes',
-    attrs: { name: 'radiologistNotes', rows: 3, spellcheck: 'true', placeholder: 'Your assessment, corrections, missed findings…' },
+    attrs: { name: 'radiologistNotes', rows: 3, maxlength: NOTES_MAX_BYTES, spellcheck: 'true', placeholder: 'Your assessment, corrections, missed findings…' },
   });
   notes.value = opts.analysis.radiologistNotes;
   const hint = hIn(doc, 'p', { class: 'ai-review-hint small muted', attrs: { 'aria-live': 'polite' } });
@@ -61,7 +61,9 @@ export function createReviewForm(doc: Document, opts: ReviewFormOptions): Review
     findings.forEach((f, i) => {
       const choice = choices[i];
       const effective = effectiveVerdict(choice, f);
-      rows.get(i)?.setAttribute('data-verdict', effective ?? 'undecided');
+      const row = rows.get(i);
+      row?.setAttribute('data-verdict', effective ?? 'undecided');
+      row?.nextElementSibling?.setAttribute('data-verdict', effective ?? 'undecided');
       for (const b of buttonGroups.get(i) ?? []) b.setAttribute('aria-pressed', b.dataset.verdict === choice?.verdict ? 'true' : 'false');
       const editor = editors.get(i);
       if (editor) editor.box.hidden = choice?.verdict !== 'edited';

@@ -19,6 +19,10 @@ export interface FindingChoice {
 }
 
 export const DESCRIPTION_MAX = 2000;
+/** The server's limit of the radiologist's notes, in UTF-8 bytes. */
+export const NOTES_MAX_BYTES = 8000;
+
+const utf8Length = (text: string): number => new TextEncoder().encode(text).length;
 
 /** The newest review of an analysis (by time; the last one sent when times are equal or missing). */
 export function latestReview(reviews: readonly Review[] | null): Review | null {
@@ -103,6 +107,7 @@ export function buildReviewPayload(
     );
   }
   const problems = validateChoices(choices, findings);
+  if (utf8Length(notes.trim()) > NOTES_MAX_BYTES) problems.push(`The notes are longer than the ${NOTES_MAX_BYTES} bytes the server keeps.`);
   if (problems.length) throw new ReviewError(problems.join(' '));
   const undecided: FindingVerdict = decision === 'rejected' ? 'rejected' : 'accepted';
   return {

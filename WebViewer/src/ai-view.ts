@@ -18,7 +18,7 @@ import {
 } from './ai-format';
 import { latestReview, verdictSummary } from './ai-review';
 import { hIn } from './dom';
-import { formatInstant } from './format';
+import { formatInstant, formatInstantSeconds } from './format';
 
 export const NOT_A_DIAGNOSIS = 'AI output — not a diagnosis; must be reviewed by a radiologist';
 
@@ -27,9 +27,9 @@ export function statusBadge(doc: Document, status: string): HTMLSpanElement {
   return hIn(doc, 'span', { class: 'ai-badge', attrs: { 'data-kind': statusKind(status), 'data-status': status }, text: statusLabel(status) });
 }
 
-/** Small review badge ("Pending review", "Confirmed"…). */
-export function reviewBadge(doc: Document, reviewStatus: string): HTMLSpanElement {
-  return hIn(doc, 'span', { class: 'review-badge', attrs: { 'data-review': reviewStatus }, text: reviewLabel(reviewStatus) });
+/** Small review badge ("Pending review", "Confirmed"…; short: "Pending"). */
+export function reviewBadge(doc: Document, reviewStatus: string, short = false): HTMLSpanElement {
+  return hIn(doc, 'span', { class: 'review-badge', attrs: { 'data-review': reviewStatus, title: reviewLabel(reviewStatus) }, text: reviewLabel(reviewStatus, short) });
 }
 
 /** Severity as a coloured badge with 4 pips (normal: none … critical: all), plus its name. */
@@ -46,15 +46,17 @@ export function severityBadge(doc: Document, severity: string): HTMLSpanElement 
   );
 }
 
-/** Adds review controls to the findings table (see ai-review-form.ts). */
+/** Adds review controls to the findings table (see ai-review-form.ts): a row under each finding. */
 export interface FindingDecorator {
-  /** Verdict buttons of a finding (the "Review" column). */
+  /** Verdict buttons of a finding. */
   controls(index: number): Node;
-  /** The editor of a finding's description, shown under it. */
+  /** The editor of a finding's description (hidden until "Edit"). */
   editor(index: number): Node;
-  /** Called with each row, to mark its verdict. */
+  /** Called with each finding's row, to mark its verdict. */
   row?(index: number, tr: HTMLTableRowElement): void;
 }
+
+const FINDING_COLUMNS = 6;
 
 export function renderFindingsTable(doc: Document, findings: readonly Finding[], decorator?: FindingDecorator): HTMLElement {
   if (findings.length === 0) {
@@ -71,7 +73,6 @@ export function renderFindingsTable(doc: Document, findings: readonly Finding[],
     th('Location', 'c-loc'),
     th('Confidence', 'c-conf'),
     th('Severity', 'c-sev'),
-    decorator ? th('Review', 'c-review') : null,
   );
   const body = hIn(doc, 'tbody');
   findings.forEach((f, i) => {
@@ -81,24 +82,36 @@ export function renderFindingsTable(doc: Document, findings: readonly Finding[],
       { class: 'finding-row', attrs: { 'data-index': i, 'data-severity': f.severity } },
       hIn(doc, 'td', { class: 'c-idx', text: String(i + 1) }),
       hIn(doc, 'td', { class: 'c-cat', text: categoryLabel(f.category) }),
-      hIn(doc, 'td', { class: 'c-desc' }, hIn(doc, 'span', { class: 'finding-text', text: f.description }), decorator?.editor(i)),
+      hIn(doc, 'td', { class: 'c-desc' }, hIn(doc, 'span', { class: 'finding-text', text: f.description })),
       hIn(doc, 'td', { class: 'c-loc', text: f.location }),
       hIn(doc, 'td', { class: 'c-conf' }, hIn(doc, 'span', { class: 'conf-badge', attrs: { 'data-confidence': f.confidence }, text: confidenceLabel(f.confidence) })),
       hIn(doc, 'td', { class: 'c-sev' }, severityBadge(doc, f.severity)),
-      decorator ? hIn(doc, 'td', { class: 'c-review' }, decorator.controls(i)) : null,
     );
-    decorator?.row?.(i, tr);
     body.appendChild(tr);
+    if (decorator) {
+      tr.classList.add('has-review');
+      body.appendChild(
+        hIn(
+          doc,
+          'tr',
+          { class: 'finding-review', attrs: { 'data-index': i } },
+          hIn(doc, 'td', { class: 'c-idx' }),
+          hIn(doc, 'td', { class: 'c-review', attrs: { colspan: FINDING_COLUMNS - 1 } }, decorator.controls(i), decorator.editor(i)),
+        ),
+      );
+      decorator.row?.(i, tr);
+    }
   });
   return hIn(doc, 'div', { class: 'findings-scroll' }, hIn(doc, 'table', { class: 'findings' }, hIn(doc, 'thead', {}, head), body));
 }
 
 /** "Requested by X · 2026-11-24 10:00 · finished 10:01" */
 export function requestLine(a: Analysis): string {
+  const progress = isInProgress(a.status);
   return [
     a.requestedBy ? `Requested by ${a.requestedBy}` : 'Requested',
     formatInstant(a.requestedAt),
-    a.finishedAt ? `finished ${formatInstant(a.finishedAt)}` : a.startedAt ? `started ${formatInstant(a.startedAt)}` : '',
+    !progress && a.finishedAt ? `finished ${formatInstant(a.finishedAt)}` : a.startedAt ? `started ${formatInstant(a.startedAt)}` : '',
   ]
     .filter(Boolean)
     .join(' · ');
@@ -267,7 +280,7 @@ export function renderAnalysesList(doc: Document, analyses: readonly Analysis[],
             attrs: { type: 'button', 'data-analysis-id': a.id, 'aria-current': a.id === selectedId ? 'true' : null },
             on: { click: () => onSelect(a.id) },
           },
-          hIn(doc, 'span', { class: 'ai-run-at', text: formatInstant(a.requestedAt) || a.id }),
+          hIn(doc, 'span', { class: 'ai-run-at', text: formatInstantSeconds(a.requestedAt) || a.id }),
           statusBadge(doc, a.status),
           a.status === 'completed' ? reviewBadge(doc, a.reviewStatus) : null,
           hIn(doc, 'span', { class: 'ai-run-model muted', text: formatModel(a) }),

@@ -4,7 +4,7 @@ import { mountAudit } from './audit';
 import { h } from './dom';
 import { mountLogin } from './login';
 import { openChangePasswordDialog } from './password';
-import { OPEN_MODE, canAccess, type Section } from './roles';
+import { OPEN_MODE, canAccess, canUseAi, type Section } from './roles';
 import { replaceHash, resetNavigation, startRouter, type Page, type Route } from './router';
 import type { Session, SessionState, User } from './session';
 import { createShell, type Shell } from './shell';
@@ -97,9 +97,10 @@ export function startApp(root: HTMLElement, opts: AppOptions): () => void {
           query: route.query,
           navigate: (hash) => (location.hash = hash),
           openStudies: canAccess(role, 'study'),
+          showAi: canUseAi(role),
         });
       case 'study':
-        return mountStudy({ api, uid: route.uid });
+        return mountStudy({ api, uid: route.uid, ai: canUseAi(role) });
       case 'upload':
         return mountUpload({ queue: uploadQueue(user) });
       case 'users':

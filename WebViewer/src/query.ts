@@ -11,6 +11,29 @@ export const MODALITIES = [
 
 export const SORT_KEYS: readonly SortKey[] = ['studyDate', 'patientName', 'receivedAt'];
 
+/**
+ * AI filter chips of the worklist. Each chip stands for the analysis statuses (of the study's latest analysis)
+ * it sends in the aiStatus argument; "none" is the API's word for "no analysis". The final failure states are
+ * one chip: a radiologist looks for "AI did not give a result", whatever the reason.
+ */
+export const AI_FILTERS = [
+  { id: 'none', label: 'None', statuses: ['none'] },
+  { id: 'active', label: 'In progress', statuses: ['queued', 'running'] },
+  { id: 'completed', label: 'Completed', statuses: ['completed'] },
+  { id: 'failed', label: 'Failed', statuses: ['failed', 'invalid', 'blocked', 'safety', 'truncated', 'refused'] },
+  { id: 'cancelled', label: 'Cancelled', statuses: ['cancelled'] },
+] as const;
+export type AiFilter = (typeof AI_FILTERS)[number]['id'];
+
+/** Review filter chips: review status of the study's latest completed analysis (sent as reviewStatus). */
+export const REVIEW_FILTERS = [
+  { id: 'pending', label: 'Pending' },
+  { id: 'confirmed', label: 'Confirmed' },
+  { id: 'modified', label: 'Modified' },
+  { id: 'rejected', label: 'Rejected' },
+] as const;
+export type ReviewFilter = (typeof REVIEW_FILTERS)[number]['id'];
+
 export interface WorklistState {
   q: string;
   patientName: string;
@@ -21,6 +44,10 @@ export interface WorklistState {
   dateFrom: string;
   /** YYYY-MM-DD or "" */
   dateTo: string;
+  /** AI filter chips that are on (none: no AI filter). */
+  ai: AiFilter[];
+  /** Review filter chips that are on. */
+  review: ReviewFilter[];
   sort: SortKey;
   order: SortOrder;
   /** 1-based */
@@ -36,6 +63,8 @@ export const DEFAULT_STATE: Readonly<WorklistState> = Object.freeze({
   modalities: [],
   dateFrom: '',
   dateTo: '',
+  ai: [],
+  review: [],
   sort: 'studyDate',
   order: 'desc',
   page: 1,
@@ -43,7 +72,7 @@ export const DEFAULT_STATE: Readonly<WorklistState> = Object.freeze({
 });
 
 export function defaultState(): WorklistState {
-  return { ...DEFAULT_STATE, modalities: [] };
+  return { ...DEFAULT_STATE, modalities: [], ai: [], review: [] };
 }
 
 /** Natural order when a column is first sorted: newest first for dates, A→Z for names. */
@@ -60,6 +89,8 @@ const P = {
   modalities: 'mod',
   dateFrom: 'from',
   dateTo: 'to',
+  ai: 'ai',
+  review: 'review',
   sort: 'sort',
   order: 'order',
   page: 'page',
@@ -86,6 +117,13 @@ function parseModalities(value: string | null): string[] {
   return out;
 }
 
+/** Known ids of a comma list, in the order of `known`, without duplicates. */
+function parseIds<T extends string>(value: string | null, known: readonly { id: T }[]): T[] {
+  if (!value) return [];
+  const given = value.split(',').map((v) => v.trim().toLowerCase());
+  return known.map((k) => k.id).filter((id) => given.includes(id));
+}
+
 /** Parses the query part of the worklist hash ("q=..&page=2", with or without leading "?"). */
 export function parseState(query: string): WorklistState {
   const p = new URLSearchParams(query.startsWith('?') ? query.slice(1) : query);
@@ -97,6 +135,8 @@ export function parseState(query: string): WorklistState {
   s.modalities = parseModalities(p.get(P.modalities));
   s.dateFrom = normalizeDay(p.get(P.dateFrom));
   s.dateTo = normalizeDay(p.get(P.dateTo));
+  s.ai = parseIds(p.get(P.ai), AI_FILTERS);
+  s.review = parseIds(p.get(P.review), REVIEW_FILTERS);
   const sort = p.get(P.sort);
   if (sort && (SORT_KEYS as readonly string[]).includes(sort)) s.sort = sort as SortKey;
   const order = p.get(P.order);
@@ -121,6 +161,8 @@ export function serializeState(s: WorklistState): string {
   if (s.modalities.length) p.set(P.modalities, s.modalities.join(','));
   text(P.dateFrom, s.dateFrom);
   text(P.dateTo, s.dateTo);
+  if (s.ai.length) p.set(P.ai, s.ai.join(','));
+  if (s.review.length) p.set(P.review, s.review.join(','));
   if (s.sort !== DEFAULT_STATE.sort) p.set(P.sort, s.sort);
   if (s.order !== defaultOrder(s.sort)) p.set(P.order, s.order);
   if (s.page !== 1) p.set(P.page, String(s.page));
@@ -148,11 +190,21 @@ export function toApiQuery(s: WorklistState): StudyQuery {
   if (s.modalities.length) query.modality = s.modalities.join(',');
   if (s.dateFrom) query.studyDateFrom = s.dateFrom;
   if (s.dateTo) query.studyDateTo = s.dateTo;
+  const aiStatus = aiStatusQuery(s.ai);
+  if (aiStatus) query.aiStatus = aiStatus;
+  if (s.review.length) query.reviewStatus = REVIEW_FILTERS.map((r) => r.id).filter((id) => s.review.includes(id)).join(',');
   query.sort = s.sort;
   query.order = s.order;
   query.limit = s.pageSize;
   query.offset = (s.page - 1) * s.pageSize;
   return query;
+}
+
+/** The aiStatus argument of the chips that are on ("completed,failed,invalid,…"; "" for none). */
+export function aiStatusQuery(filters: readonly AiFilter[]): string {
+  return AI_FILTERS.filter((f) => filters.includes(f.id))
+    .flatMap((f) => f.statuses)
+    .join(',');
 }
 
 export type DatePreset = 'today' | '7d' | '30d' | 'all';
@@ -185,6 +237,6 @@ export function activePreset(s: WorklistState, now: Date = new Date()): DatePres
 export function hasFilters(s: WorklistState): boolean {
   return Boolean(
     s.q.trim() || s.patientName.trim() || s.patientId.trim() || s.accession.trim() ||
-      s.modalities.length || s.dateFrom || s.dateTo,
+      s.modalities.length || s.dateFrom || s.dateTo || s.ai.length || s.review.length,
   );
 }

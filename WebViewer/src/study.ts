@@ -1,4 +1,6 @@
-// Study page (route "#/studies/<StudyInstanceUID>"): study header, series list and the viewer slot.
+// Study page (route "#/studies/<StudyInstanceUID>"): study header, series list, the viewer slot and, for the
+// roles that may use it, the AI analysis panel.
+import { mountAiPanel, type AiPanel } from './ai-panel';
 import { ApiError, type Api, type Series, type StudyDetail } from './api';
 import { h, hIn, type Child } from './dom';
 import { formatBirthSex, formatDateTime, formatInstant, formatModalities, formatPersonName } from './format';
@@ -7,6 +9,10 @@ import { lastWorklistHash, type Page } from './router';
 export interface StudyOptions {
   api: Api;
   uid: string;
+  /** Show the AI analysis panel (roles.ts canUseAi); default false. */
+  ai?: boolean;
+  /** Poll interval of an AI analysis in progress (tests). */
+  aiPollMs?: number;
 }
 
 /** One series row; DICOM values only through textContent. */
@@ -81,6 +87,7 @@ function renderSeriesTable(study: StudyDetail): HTMLElement {
 
 export function mountStudy(opts: StudyOptions): Page {
   const controller = new AbortController();
+  let aiPanel: AiPanel | null = null;
   const content = h('main', { class: 'study-content' });
   const el = h(
     'div',
@@ -99,11 +106,18 @@ export function mountStudy(opts: StudyOptions): Page {
     .getStudy(opts.uid, controller.signal)
     .then((study) => {
       document.title = `${formatPersonName(study.patientName) || 'Study'} · Reading Room`;
+      if (opts.ai) {
+        aiPanel = mountAiPanel({
+          api: opts.api,
+          studyInstanceUid: study.studyInstanceUid || opts.uid,
+          ...(opts.aiPollMs !== undefined ? { pollMs: opts.aiPollMs } : {}),
+        });
+      }
       content.replaceChildren(
         renderHeader(study),
         h(
           'div',
-          { class: 'study-body' },
+          { class: `study-body${aiPanel ? ' with-ai' : ''}` },
           renderSeriesTable(study),
           // VIEWER SLOT: the cornerstone3D viewer (later issue) mounts into this element.
           h(
@@ -111,6 +125,7 @@ export function mountStudy(opts: StudyOptions): Page {
             { class: 'viewer-slot', attrs: { id: 'rr-viewer', 'data-rr-viewer': '', 'aria-label': 'Image viewer' } },
             h('div', { class: 'viewer-placeholder' }, h('strong', { text: 'Image viewer' }), h('span', { class: 'muted', text: 'The image viewer will be added here.' })),
           ),
+          aiPanel?.el,
         ),
       );
     })
@@ -132,6 +147,7 @@ export function mountStudy(opts: StudyOptions): Page {
     el,
     destroy(): void {
       controller.abort();
+      aiPanel?.destroy();
     },
   };
 }

@@ -1,5 +1,6 @@
 // Worklist page (route "#/"): searchable, filterable, sortable, paginated list of studies.
 import { ApiError, type Api, type SortKey, type Study, type StudyList } from './api';
+import { reviewBadge, statusBadge } from './ai-view';
 import { append, h, hIn, type Child } from './dom';
 import {
   formatBirthSex,
@@ -9,8 +10,10 @@ import {
   formatPersonName,
 } from './format';
 import {
+  AI_FILTERS,
   DATE_PRESETS,
   MODALITIES,
+  REVIEW_FILTERS,
   PAGE_SIZES,
   activePreset,
   defaultOrder,
@@ -35,7 +38,7 @@ export interface Column {
   title?(study: Study): string;
 }
 
-export const COLUMNS: readonly Column[] = [
+export const BASE_COLUMNS: readonly Column[] = [
   {
     id: 'patientName',
     label: 'Patient name',
@@ -62,13 +65,37 @@ export const COLUMNS: readonly Column[] = [
   { id: 'received', label: 'Received', sort: 'receivedAt', cell: (_d, s) => formatInstant(s.receivedAt) },
 ];
 
+/** State of the study's latest AI analysis and the review of its latest completed one (roles.ts canUseAi). */
+export const AI_COLUMNS: readonly Column[] = [
+  {
+    id: 'ai',
+    label: 'AI',
+    cell: (doc, s) => (s.aiStatus ? statusBadge(doc, s.aiStatus) : null),
+    title: (s) => (s.aiStatus ? `AI analysis: ${s.aiStatus}` : 'No AI analysis'),
+  },
+  {
+    id: 'review',
+    label: 'Review',
+    cell: (doc, s) => (s.reviewStatus ? reviewBadge(doc, s.reviewStatus, true) : null),
+    title: (s) => (s.reviewStatus ? `Review: ${s.reviewStatus}` : ''),
+  },
+];
+
+/** Every column (what renderStudyRow shows by default). */
+export const COLUMNS: readonly Column[] = [...BASE_COLUMNS, ...AI_COLUMNS];
+
+/** The columns of a role: the AI ones only for those who may use AI. */
+export function columnsFor(showAi: boolean): readonly Column[] {
+  return showAi ? COLUMNS : BASE_COLUMNS;
+}
+
 /** One worklist row. Every DICOM value goes through textContent / setAttribute only. */
-export function renderStudyRow(doc: Document, study: Study): HTMLTableRowElement {
+export function renderStudyRow(doc: Document, study: Study, columns: readonly Column[] = COLUMNS): HTMLTableRowElement {
   const tr = hIn(doc, 'tr', {
     class: 'study-row',
     attrs: { tabindex: -1, 'data-uid': study.studyInstanceUid, 'aria-selected': 'false' },
   });
-  for (const col of COLUMNS) {
+  for (const col of columns) {
     const title = col.title?.(study);
     tr.appendChild(hIn(doc, 'td', { class: `c-${col.id}`, attrs: { title: title || null } }, col.cell(doc, study)));
   }
@@ -87,6 +114,8 @@ export interface WorklistOptions {
   navigate(hash: string): void;
   /** Rows open the study page (default true; false for roles without study pages). */
   openStudies?: boolean;
+  /** AI / Review columns and filters (roles.ts canUseAi; default false). */
+  showAi?: boolean;
   refreshMs?: number;
   debounceMs?: number;
 }
@@ -96,8 +125,12 @@ export function mountWorklist(opts: WorklistOptions): Page {
   const refreshMs = opts.refreshMs ?? 10_000;
   const debounceMs = opts.debounceMs ?? 300;
   const canOpen = opts.openStudies !== false;
+  const showAi = opts.showAi === true;
+  const columns = columnsFor(showAi);
 
   let state: WorklistState = parseState(opts.query);
+  // a bookmark with AI filters opened by a role without AI columns: no invisible filter
+  if (!showAi) state = { ...state, ai: [], review: [] };
   let list: StudyList | null = null;
   let signature = '';
   let controller: AbortController | null = null;
@@ -161,6 +194,46 @@ export function mountWorklist(opts: WorklistOptions): Page {
     );
   };
 
+  // AI / review chips: toggles of the ids in state.ai / state.review
+  const aiGroup = h('div', { class: 'chips', attrs: { role: 'group', 'aria-label': 'AI analysis' } });
+  const reviewGroup = h('div', { class: 'chips', attrs: { role: 'group', 'aria-label': 'Review' } });
+  const renderStatusChips = (): void => {
+    aiGroup.replaceChildren(
+      ...AI_FILTERS.map((f) => {
+        const on = state.ai.includes(f.id);
+        return h('button', {
+          class: 'chip',
+          attrs: { type: 'button', 'aria-pressed': on ? 'true' : 'false', 'data-ai-filter': f.id, title: f.statuses.join(', ') },
+          text: f.label,
+          on: {
+            click: () => {
+              update({ ai: on ? state.ai.filter((x) => x !== f.id) : [...state.ai, f.id] });
+              renderStatusChips();
+              aiGroup.querySelector<HTMLButtonElement>(`button[data-ai-filter="${f.id}"]`)?.focus();
+            },
+          },
+        });
+      }),
+    );
+    reviewGroup.replaceChildren(
+      ...REVIEW_FILTERS.map((f) => {
+        const on = state.review.includes(f.id);
+        return h('button', {
+          class: 'chip',
+          attrs: { type: 'button', 'aria-pressed': on ? 'true' : 'false', 'data-review-filter': f.id },
+          text: f.label,
+          on: {
+            click: () => {
+              update({ review: on ? state.review.filter((x) => x !== f.id) : [...state.review, f.id] });
+              renderStatusChips();
+              reviewGroup.querySelector<HTMLButtonElement>(`button[data-review-filter="${f.id}"]`)?.focus();
+            },
+          },
+        });
+      }),
+    );
+  };
+
   const dateFrom = h('input', { class: 'filter-input date', attrs: { type: 'date', 'aria-label': 'Study date from' } });
   const dateTo = h('input', { class: 'filter-input date', attrs: { type: 'date', 'aria-label': 'Study date to' } });
   dateFrom.addEventListener('change', () => update({ dateFrom: dateFrom.value }));
@@ -199,7 +272,7 @@ export function mountWorklist(opts: WorklistOptions): Page {
   const tbody = h('tbody');
   const table = h(
     'table',
-    { class: 'worklist', attrs: { role: 'grid', 'aria-readonly': 'true', 'aria-label': 'Studies' } },
+    { class: `worklist${showAi ? ' with-ai' : ''}`, attrs: { role: 'grid', 'aria-readonly': 'true', 'aria-label': 'Studies' } },
     thead,
     tbody,
   );
@@ -208,7 +281,7 @@ export function mountWorklist(opts: WorklistOptions): Page {
 
   const renderHead = (): void => {
     headRow.replaceChildren(
-      ...COLUMNS.map((col) => {
+      ...columns.map((col) => {
         const th = h('th', { class: `c-${col.id}`, attrs: { scope: 'col' } });
         if (!col.sort) {
           th.textContent = col.label;
@@ -279,6 +352,8 @@ export function mountWorklist(opts: WorklistOptions): Page {
         h('span', { class: 'field-label', text: 'Study date' }),
         h('div', { class: 'date-range' }, dateFrom, h('span', { class: 'muted', text: '–' }), dateTo, presetGroup),
       ),
+      showAi ? h('div', { class: 'field' }, h('span', { class: 'field-label', text: 'AI' }), aiGroup) : null,
+      showAi ? h('div', { class: 'field' }, h('span', { class: 'field-label', text: 'Review' }), reviewGroup) : null,
       clearBtn,
     ),
     progress,
@@ -304,6 +379,7 @@ export function mountWorklist(opts: WorklistOptions): Page {
     dateTo.value = state.dateTo;
     pageSize.value = String(state.pageSize);
     renderModalityChips();
+    renderStatusChips();
     renderPresets();
     renderHead();
     clearBtn.disabled = !hasFilters(state);
@@ -419,7 +495,7 @@ export function mountWorklist(opts: WorklistOptions): Page {
 
   // ---- rendering -----------------------------------------------------------
   const stateRow = (...children: Child[]): HTMLTableRowElement =>
-    h('tr', { class: 'state-row' }, h('td', { attrs: { colspan: COLUMNS.length } }, h('div', { class: 'state' }, ...children)));
+    h('tr', { class: 'state-row' }, h('td', { attrs: { colspan: columns.length } }, h('div', { class: 'state' }, ...children)));
 
   function renderList(data: StudyList): void {
     const hadFocus = tbody.contains(doc.activeElement);
@@ -432,7 +508,7 @@ export function mountWorklist(opts: WorklistOptions): Page {
           : stateRow(h('strong', { text: 'No studies yet.' }), ' Send images to Orthanc (DICOM C-STORE) or upload them; they will appear here.'),
       );
     } else {
-      const newRows = data.data.map((s) => renderStudyRow(doc, s));
+      const newRows = data.data.map((s) => renderStudyRow(doc, s, columns));
       tbody.replaceChildren(...newRows);
       const keep = newRows.find((r) => r.dataset.uid === (focusedUid ?? selectedUid)) ?? newRows[0];
       if (keep) {

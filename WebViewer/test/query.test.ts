@@ -20,6 +20,8 @@ const full: WorklistState = {
   modalities: ['CT', 'MR'],
   dateFrom: '2024-01-01',
   dateTo: '2024-12-31',
+  ai: [],
+  review: [],
   sort: 'patientName',
   order: 'desc',
   page: 3,
