@@ -742,8 +742,18 @@ int rr_ai_jobs_start(rr_ai_jobs *j)
   char err[256];
   unsigned i;
 
-  if (j == NULL || j->o.provider == NULL || j->started)
+  if (j == NULL || j->started)
     return 0;
+  if (j->o.provider == NULL) {
+    /* analyses queued before the provider was removed would wait forever */
+    if (rr_store_ai_abandon(j->o.store, &requeued, now_s(),
+                            "no AI provider is configured any more (ReadingRoom.AI.Provider); analyse the study again "
+                            "once one is", err, sizeof(err)) < 0)
+      rr_log_error("AI: cannot end the waiting analyses: %s", err);
+    else if (requeued > 0)
+      rr_log_warning("AI: %lld waiting analyses ended failed: no provider is configured", (long long)requeued);
+    return 0;
+  }
   if (rr_store_ai_recover(j->o.store, &requeued, now_s(), err, sizeof(err)) < 0)
     rr_log_error("AI: cannot recover interrupted analyses: %s", err);
   else if (requeued > 0)

@@ -68,8 +68,9 @@ typedef struct rr_ai_jobs_options {
 int rr_ai_jobs_new(rr_ai_jobs **out, const rr_ai_jobs_options *options, char *err, size_t errsize);
 void rr_ai_jobs_free(rr_ai_jobs *jobs);
 
-/* Recover interrupted analyses and start the workers (no-op without a
- * provider). 0 or RR_ERROR. */
+/* Recover interrupted analyses and start the workers. Without a provider,
+ * analyses still queued or running from an earlier configuration end
+ * "failed" with a sentence saying why. 0 or RR_ERROR. */
 int rr_ai_jobs_start(rr_ai_jobs *jobs);
 /* Interrupt running jobs (queued again), join the workers. Idempotent. */
 void rr_ai_jobs_stop(rr_ai_jobs *jobs);

@@ -233,6 +233,11 @@ int rr_store_ai_recover(rr_store *s, int64_t *requeued, int64_t now, char *err, 
   return s->ops->ai_recover(s->impl, requeued, now, err, errsize);
 }
 
+int rr_store_ai_abandon(rr_store *s, int64_t *count, int64_t now, const char *reason, char *err, size_t errsize)
+{
+  return s->ops->ai_abandon(s->impl, count, now, reason, err, errsize);
+}
+
 int rr_store_ai_review_add(rr_store *s, const rr_ai_review *r, const char *notes_for_analysis, char *err, size_t errsize)
 {
   return s->ops->ai_review_add(s->impl, r, notes_for_analysis, err, errsize);

@@ -156,6 +156,7 @@ typedef struct rr_store_ops {
   int (*ai_list_study)(void *impl, rr_ai_list **out, const char *study_uid, char *err, size_t errsize);
   int (*ai_claim_next)(void *impl, rr_ai_analysis *out, int64_t now, char *err, size_t errsize);
   int (*ai_recover)(void *impl, int64_t *requeued, int64_t now, char *err, size_t errsize);
+  int (*ai_abandon)(void *impl, int64_t *count, int64_t now, const char *reason, char *err, size_t errsize);
   int (*ai_review_add)(void *impl, const rr_ai_review *r, const char *notes_for_analysis, char *err, size_t errsize);
   int (*ai_review_history)(void *impl, rr_ai_review_list **out, const char *analysis_id, char *err, size_t errsize);
   int (*ai_counts)(void *impl, rr_ai_counts *out, int64_t since, char *err, size_t errsize);
@@ -221,6 +222,9 @@ int rr_store_ai_update(rr_store *s, const rr_ai_analysis *a, char *err, size_t e
 int rr_store_ai_list_study(rr_store *s, rr_ai_list **out, const char *study_uid, char *err, size_t errsize);
 int rr_store_ai_claim_next(rr_store *s, rr_ai_analysis *out, int64_t now, char *err, size_t errsize);
 int rr_store_ai_recover(rr_store *s, int64_t *requeued, int64_t now, char *err, size_t errsize);
+/* Analyses queued or running end "failed" with `reason` (no provider can
+ * run them any more); *count receives how many. */
+int rr_store_ai_abandon(rr_store *s, int64_t *count, int64_t now, const char *reason, char *err, size_t errsize);
 int rr_store_ai_review_add(rr_store *s, const rr_ai_review *r, const char *notes_for_analysis, char *err, size_t errsize);
 int rr_store_ai_review_history(rr_store *s, rr_ai_review_list **out, const char *analysis_id, char *err, size_t errsize);
 int rr_store_ai_counts(rr_store *s, rr_ai_counts *out, int64_t since, char *err, size_t errsize);

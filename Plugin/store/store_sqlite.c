@@ -1970,6 +1970,31 @@ static int sqlite_ai_recover(void *impl, int64_t *requeued, int64_t now, char *e
   return error;
 }
 
+static int sqlite_ai_abandon(void *impl, int64_t *count, int64_t now, const char *reason, char *err, size_t errsize)
+{
+  sqlite_store *s = impl;
+  sqlite3_stmt *st = NULL;
+  int error = 0;
+
+  *count = 0;
+  pthread_mutex_lock(&s->write_lock);
+  if (sqlite3_prepare_v2(s->writer.db, "UPDATE ai_analyses SET status='failed', finished_at=?1, error=?2"
+                         " WHERE status IN ('queued','running')", -1, &st, NULL) != SQLITE_OK) {
+    error = db_fail(err, errsize, s->writer.db, "prepare abandon");
+    goto out;
+  }
+  sqlite3_bind_int64(st, 1, now);
+  bind_text(st, 2, reason);
+  if (sqlite3_step(st) != SQLITE_DONE)
+    error = db_fail(err, errsize, s->writer.db, "abandon");
+  else
+    *count = sqlite3_changes(s->writer.db);
+out:
+  sqlite3_finalize(st);
+  pthread_mutex_unlock(&s->write_lock);
+  return error;
+}
+
 static int sqlite_ai_review_add(void *impl, const rr_ai_review *r, const char *notes, char *err, size_t errsize)
 {
   sqlite_store *s = impl;
@@ -2192,6 +2217,7 @@ static const rr_store_ops sqlite_ops = {
   sqlite_ai_list_study,
   sqlite_ai_claim_next,
   sqlite_ai_recover,
+  sqlite_ai_abandon,
   sqlite_ai_review_add,
   sqlite_ai_review_history,
   sqlite_ai_counts,

@@ -407,3 +407,20 @@ test('automatic analysis when a study becomes stable, by the modality and descri
     await auto.stop();
   }
 });
+
+test('provider removed from the configuration: analyses left waiting end failed at the next start, saying why', async () => {
+  provider.reset();
+  provider.defaultStep = { type: 'hang' };
+  const ids = [];
+  for (let i = 0; i < 3; i++) ids.push(await analyze(orthanc, ctUid));
+  await waitFor(async () => provider.concurrent === 2, 15000, 50, 'two requests in flight');
+  await orthanc.kill9();
+  provider.defaultStep = { type: 'success' };
+  await orthanc.restart({ readingRoom: {} });
+  for (const id of ids) {
+    const a = (await orthanc.api(`/api/ai/analysis/${id}`)).json;
+    assert.equal(a.status, 'failed');
+    assert.match(a.error, /no AI provider is configured any more/);
+  }
+  assert.equal((await orthanc.json('/api/ai/status')).counts.queued, 0);
+});

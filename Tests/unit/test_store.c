@@ -619,6 +619,32 @@ START_TEST(ai_analyses_lifecycle)
 }
 END_TEST
 
+START_TEST(ai_abandon_ends_waiting_analyses)
+{
+  rr_ai_analysis a = analysis("x1", "1.2.7", 100), b = analysis("x2", "1.2.7", 110), c = analysis("x3", "1.2.7", 120), got;
+  int64_t count = -1;
+
+  ck_assert_int_eq(rr_store_ai_create(store, &a, err, sizeof(err)), 0);
+  ck_assert_int_eq(rr_store_ai_create(store, &b, err, sizeof(err)), 0);
+  rr_str_copy(c.status, sizeof(c.status), "completed");
+  ck_assert_int_eq(rr_store_ai_create(store, &c, err, sizeof(err)), 0);
+  ck_assert_int_eq(rr_store_ai_claim_next(store, &got, 200, err, sizeof(err)), 0); /* x1 running */
+  rr_ai_analysis_dispose(&got);
+  ck_assert_int_eq(rr_store_ai_abandon(store, &count, 300, "no provider 'any more'", err, sizeof(err)), 0);
+  ck_assert_int_eq(count, 2);
+  ck_assert_int_eq(rr_store_ai_get(store, &got, "x1", err, sizeof(err)), 0);
+  ck_assert_str_eq(got.status, "failed");
+  ck_assert_str_eq(got.error, "no provider 'any more'");
+  ck_assert_int_eq(got.finished_at, 300);
+  rr_ai_analysis_dispose(&got);
+  ck_assert_int_eq(rr_store_ai_get(store, &got, "x3", err, sizeof(err)), 0);
+  ck_assert_str_eq(got.status, "completed");
+  rr_ai_analysis_dispose(&got);
+  ck_assert_int_eq(rr_store_ai_abandon(store, &count, 301, "again", err, sizeof(err)), 0);
+  ck_assert_int_eq(count, 0);
+}
+END_TEST
+
 START_TEST(ai_state_in_the_worklist)
 {
   rr_ai_analysis a = analysis("w1", "1.2.3.1", 100), b = analysis("w2", "1.2.3.2", 100), c = analysis("w3", "1.2.3.2", 200);
@@ -746,6 +772,7 @@ int main(void)
   tcase_add_test(tc, ai_analyses_lifecycle);
   tcase_add_test(tc, ai_interrupted_three_times_fails);
   tcase_add_test(tc, ai_state_in_the_worklist);
+  tcase_add_test(tc, ai_abandon_ends_waiting_analyses);
   suite_add_tcase(s, tc);
   return rr_test_run(s);
 }
