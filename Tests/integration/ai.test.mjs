@@ -334,9 +334,14 @@ test('prompt injection: tag text never reaches the prompt; a header-only file fa
 });
 
 test('OpenAI-compatible server on-premises: chat completions with json_schema; a refusal ends refused', async () => {
+  // the key from the environment, not the configuration file
+  process.env.RR_TEST_AI_KEY = KEY;
   const local = await startOrthanc({
-    readingRoom: { AI: { Provider: 'openai', BaseUrl: `${provider.url}/v1`, Model: 'qwen2.5-vl', ApiKey: KEY, ImagesPerSeries: 3 } },
+    readingRoom: {
+      AI: { Provider: 'openai', BaseUrl: `${provider.url}/v1`, Model: 'qwen2.5-vl', ApiKeyEnvironmentVariable: 'RR_TEST_AI_KEY', ImagesPerSeries: 3 },
+    },
   });
+  delete process.env.RR_TEST_AI_KEY;
   try {
     const files = (await dicomFilesOf(path.join(testData, 'ct_chest_lung_30'))).slice(0, 10);
     for (const f of files) assert.equal((await uploadFile(local, f)).status, 200);
@@ -346,6 +351,7 @@ test('OpenAI-compatible server on-premises: chat completions with json_schema; a
     assert.equal(a.status, 'completed', a.error);
     assert.equal(provider.requests[0].dialect, 'openai');
     assert.equal(provider.requests[0].json.model, 'qwen2.5-vl');
+    assert.equal(provider.requests[0].headers.authorization, `Bearer ${KEY}`);
     assert.equal(provider.requests[0].images.length, 3);
     assert.deepEqual(provider.problems(), []);
     provider.reset();
