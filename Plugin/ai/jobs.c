@@ -374,6 +374,21 @@ static const char *state_of(rr_ai_outcome outcome)
   }
 }
 
+/* The prompt for n images of `series` series (problems: the repair note). */
+static int build_prompt(char **system_prompt, char **user_prompt, const rr_study_detail *d, const char **parts,
+                        size_t n, size_t series, const char *problems, char *err, size_t errsize)
+{
+  rr_ai_context ctx;
+
+  memset(&ctx, 0, sizeof(ctx));
+  ctx.study = &d->study;
+  ctx.body_parts = parts;
+  ctx.body_part_count = parts ? d->series_count : 0;
+  ctx.image_count = n;
+  ctx.series_count = series;
+  return rr_ai_prompt_build(system_prompt, user_prompt, &ctx, problems, err, errsize);
+}
+
 static void run_job(job *jb)
 {
   rr_ai_jobs *j = jb->j;
@@ -389,7 +404,7 @@ static void run_job(job *jb)
   char err[512] = "", msg[1024], skipped[256];
   char *system_prompt = NULL, *user_prompt = NULL;
   const char **parts = NULL;
-  size_t n = 0, k, total_b64 = 0, capped = 0, failed_render = 0, s;
+  size_t n = 0, k, total_b64 = 0, capped = 0, failed_render = 0, s, series_sent = 0;
   unsigned attempts = 0;
   int64_t t_call;
   pick p;
@@ -470,28 +485,19 @@ static void run_job(job *jb)
 
   /* the prompt: whitelisted facts only */
   {
-    rr_ai_context ctx;
-    memset(&ctx, 0, sizeof(ctx));
+    size_t x, y;
     if (d->series_count > 0 && (parts = calloc(d->series_count, sizeof(*parts))) != NULL)
       for (s = 0; s < d->series_count; s++)
         parts[s] = d->series[s].series.body_part;
-    ctx.study = &d->study;
-    ctx.body_parts = parts;
-    ctx.body_part_count = parts ? d->series_count : 0;
-    ctx.image_count = n;
-    {
-      size_t distinct = 0, x, y;
-      for (x = 0; x < n; x++) {
-        for (y = 0; y < x; y++)
-          if (strcmp(imgs[y].item->series_orthanc_id, imgs[x].item->series_orthanc_id) == 0)
-            break;
-        distinct += y == x;
-      }
-      ctx.series_count = distinct;
+    for (x = 0; x < n; x++) {
+      for (y = 0; y < x; y++)
+        if (strcmp(imgs[y].item->series_orthanc_id, imgs[x].item->series_orthanc_id) == 0)
+          break;
+      series_sent += y == x;
     }
     rr_str_copy(a->prompt_version, sizeof(a->prompt_version), RR_AI_PROMPT_VERSION);
     rr_str_copy(a->schema_version, sizeof(a->schema_version), RR_FINDINGS_SCHEMA_VERSION);
-    if (rr_ai_prompt_build(&system_prompt, &user_prompt, &ctx, NULL, err, sizeof(err)) < 0) {
+    if (build_prompt(&system_prompt, &user_prompt, d, parts, n, series_sent, NULL, err, sizeof(err)) < 0) {
       finish(jb, "failed", err);
       goto out;
     }
@@ -541,18 +547,9 @@ static void run_job(job *jb)
       free(system_prompt);
       free(user_prompt);
       system_prompt = user_prompt = NULL;
-      {
-        rr_ai_context ctx;
-        memset(&ctx, 0, sizeof(ctx));
-        ctx.study = &d->study;
-        ctx.body_parts = parts;
-        ctx.body_part_count = parts ? d->series_count : 0;
-        ctx.image_count = n;
-        ctx.series_count = 1;
-        if (rr_ai_prompt_build(&system_prompt, &user_prompt, &ctx, list, err, sizeof(err)) < 0) {
-          finish(jb, "failed", err);
-          goto out;
-        }
+      if (build_prompt(&system_prompt, &user_prompt, d, parts, n, series_sent, list, err, sizeof(err)) < 0) {
+        finish(jb, "failed", err);
+        goto out;
       }
       continue;
     }
