@@ -374,6 +374,65 @@ static const char *state_of(rr_ai_outcome outcome)
   }
 }
 
+/* Render the chosen frames in order until the request's size would pass
+ * the cap: imgs[0..*n) and wire[0..*n) receive the images (wire borrows
+ * imgs' bytes). Frames that cannot be rendered are left out and counted;
+ * a cancel stops early. */
+static void render_images(rendered *imgs, rr_ai_image *wire, size_t *n, size_t *capped, size_t *failed, job *jb,
+                          const rr_selection *sel)
+{
+  const rr_ai_jobs *j = jb->j;
+  size_t k, total_b64 = 0, b64;
+  char err[512];
+
+  for (k = 0; k < sel->count; k++) {
+    rr_frame_request fr;
+    rendered *r = &imgs[*n];
+
+    if (atomic_load(&jb->slot->cancel))
+      return;
+    memset(&fr, 0, sizeof(fr));
+    fr.frame = sel->items[k].frame;
+    fr.max_side = j->o.max_side;
+    rr_buf_init(&r->png, 64u * 1024u * 1024u);
+    if (rr_orthanc_frame_png(&r->png, NULL, j->o.ctx, sel->items[k].orthanc_id, &fr, err, sizeof(err)) < 0) {
+      rr_log_warning("AI: analysis %s: one image could not be rendered (%s); left out", jb->a->id, err);
+      rr_buf_dispose(&r->png);
+      (*failed)++;
+      continue;
+    }
+    b64 = (r->png.len + 2) / 3 * 4;
+    if (total_b64 + b64 > j->o.max_request_bytes) {
+      rr_buf_dispose(&r->png);
+      (*capped)++;
+      continue;
+    }
+    total_b64 += b64;
+    rr_sha256_hex(r->sha256, r->png.ptr, r->png.len);
+    r->item = &sel->items[k];
+    wire[*n].data = (const unsigned char *)r->png.ptr;
+    wire[*n].size = r->png.len;
+    wire[*n].mime_type = "image/png";
+    (*n)++;
+  }
+}
+
+/* One audit record per image, written before the request leaves. */
+static void audit_images(const job *jb, const rendered *imgs, size_t n)
+{
+  const rr_ai_jobs *j = jb->j;
+  const rr_ai_analysis *a = jb->a;
+  char res_id[2 * RR_UID_SIZE + 2], detail[2 * RR_AI_ID_SIZE + 600];
+  size_t k;
+
+  for (k = 0; k < n && j->o.audit != NULL; k++) {
+    snprintf(res_id, sizeof(res_id), "%.64s/%.64s", a->study_uid, imgs[k].item->sop_instance_uid);
+    snprintf(detail, sizeof(detail), "analysis %.32s, frame %u, sha256 %.64s, to %.255s (%.15s)", a->id,
+             imgs[k].item->frame, imgs[k].sha256, j->destination, rr_ai_provider_kind(j->o.provider));
+    rr_audit_log(j->o.audit, a->requested_by, "", "", "ai.image.sent", res_id, "success", detail);
+  }
+}
+
 /* The prompt for n images of `series` series (problems: the repair note). */
 static int build_prompt(char **system_prompt, char **user_prompt, const rr_study_detail *d, const char **parts,
                         size_t n, size_t series, const char *problems, char *err, size_t errsize)
@@ -404,7 +463,7 @@ static void run_job(job *jb)
   char err[512] = "", msg[1024], skipped[256];
   char *system_prompt = NULL, *user_prompt = NULL;
   const char **parts = NULL;
-  size_t n = 0, k, total_b64 = 0, capped = 0, failed_render = 0, s, series_sent = 0;
+  size_t n = 0, k, capped = 0, failed_render = 0, s, series_sent = 0;
   unsigned attempts = 0;
   int64_t t_call;
   pick p;
@@ -439,37 +498,7 @@ static void run_job(job *jb)
     finish(jb, "failed", "out of memory");
     goto out;
   }
-  for (k = 0; k < sel->count; k++) {
-    rr_frame_request fr;
-    rendered *r = &imgs[n];
-    size_t b64;
-
-    if (atomic_load(&jb->slot->cancel))
-      break;
-    memset(&fr, 0, sizeof(fr));
-    fr.frame = sel->items[k].frame;
-    fr.max_side = j->o.max_side;
-    rr_buf_init(&r->png, 64u * 1024u * 1024u);
-    if (rr_orthanc_frame_png(&r->png, NULL, j->o.ctx, sel->items[k].orthanc_id, &fr, err, sizeof(err)) < 0) {
-      rr_log_warning("AI: analysis %s: one image could not be rendered (%s); left out", a->id, err);
-      rr_buf_dispose(&r->png);
-      failed_render++;
-      continue;
-    }
-    b64 = (r->png.len + 2) / 3 * 4;
-    if (total_b64 + b64 > j->o.max_request_bytes) {
-      rr_buf_dispose(&r->png);
-      capped++;
-      continue;
-    }
-    total_b64 += b64;
-    rr_sha256_hex(r->sha256, r->png.ptr, r->png.len);
-    r->item = &sel->items[k];
-    wire_imgs[n].data = (const unsigned char *)r->png.ptr;
-    wire_imgs[n].size = r->png.len;
-    wire_imgs[n].mime_type = "image/png";
-    n++;
-  }
+  render_images(imgs, wire_imgs, &n, &capped, &failed_render, jb, sel);
   if (atomic_load(&jb->slot->cancel))
     goto stopped;
   if (n == 0) {
@@ -501,14 +530,7 @@ static void run_job(job *jb)
       finish(jb, "failed", err);
       goto out;
     }
-    /* the images leave now: one audit event each */
-    for (k = 0; k < n && j->o.audit != NULL; k++) {
-      char res_id[2 * RR_UID_SIZE + 2], detail[2 * RR_AI_ID_SIZE + 600];
-      snprintf(res_id, sizeof(res_id), "%.64s/%.64s", a->study_uid, imgs[k].item->sop_instance_uid);
-      snprintf(detail, sizeof(detail), "analysis %.32s, frame %u, sha256 %.64s, to %.255s (%.15s)", a->id, imgs[k].item->frame,
-               imgs[k].sha256, j->destination, rr_ai_provider_kind(j->o.provider));
-      rr_audit_log(j->o.audit, a->requested_by, "", "", "ai.image.sent", res_id, "success", detail);
-    }
+    audit_images(jb, imgs, n);
     pthread_mutex_lock(&j->lock);
     j->images_sent += (int64_t)n;
     pthread_mutex_unlock(&j->lock);
