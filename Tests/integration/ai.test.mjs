@@ -222,6 +222,8 @@ for (const [name, steps, state, message] of failures) {
 const recoveries = [
   ['429 with RetryInfo, then success', [{ type: 'status', status: 429, retryDelay: '1s' }], 2],
   ['500 then success', [{ type: 'status', status: 500 }], 2],
+  ['504 then success', [{ type: 'status', status: 504 }], 2],
+  ['503 with Retry-After: 1, then success', [{ type: 'status', status: 503, retryAfter: 1 }], 2],
   ['connection reset then success', [{ type: 'reset' }], 2],
   ['schema break, then a repaired answer', [{ type: 'schemaBreak' }], 2],
   ['fenced JSON', [{ type: 'text', text: '```json\n{"summary":"Normal chest CT.","findings":[],"recommendations":[],"ai_confidence":0.8}\n```' }], 1],
@@ -235,6 +237,10 @@ for (const [name, steps, requests] of recoveries) {
     const a = await waitFinal(orthanc, id, 60000);
     assert.equal(a.status, 'completed', a.error);
     assert.equal(provider.requests.length, requests);
+    if (/Retry-After|RetryInfo/.test(name)) {
+      const gap = provider.requests[1].at - provider.requests[0].at;
+      assert.ok(gap >= 900, `waited ${gap} ms as the provider asked`);
+    }
     if (name.startsWith('schema')) {
       assert.match(JSON.stringify(provider.requests[1].json), /previous answer was rejected/);
     }
