@@ -29,8 +29,8 @@ export const AET = 'READINGROOM';
 /** Password of the first administrator ('admin') of every test Orthanc. */
 export const ADMIN_PASSWORD = process.env.READING_ROOM_TEST_ADMIN_PASSWORD || 'Test-Admin-Password-2026';
 
-const START_TIMEOUT_MS = 30000;
-const STOP_GRACE_MS = 20000;
+const START_TIMEOUT_MS = Number(process.env.READING_ROOM_TEST_START_TIMEOUT_MS || 30000);
+const STOP_GRACE_MS = Number(process.env.READING_ROOM_TEST_STOP_GRACE_MS || 20000);
 const keepDirs = process.env.KEEP_TEST_DIRS === '1';
 
 /** true when the plugin shared object has been built */
