@@ -59,6 +59,18 @@ async function waitFinal(inst, id, timeoutMs = 30000) {
   return last;
 }
 
+/** Three analyses, two of them waiting at the provider, then kill -9. */
+async function killWithAnalysesInFlight() {
+  provider.reset();
+  provider.defaultStep = { type: 'hang' };
+  const ids = [];
+  for (let i = 0; i < 3; i++) ids.push(await analyze(orthanc, ctUid));
+  await waitFor(async () => provider.concurrent === 2, 15000, 50, 'two requests in flight');
+  await orthanc.kill9();
+  provider.defaultStep = { type: 'success' };
+  return ids;
+}
+
 before(async () => {
   const files = await dicomFilesOf(path.join(testData, 'ct_chest_lung_30'));
   const forbidden = new Set();
@@ -284,13 +296,7 @@ test('ten analyses at once with a concurrency of two: all complete, never more t
 });
 
 test('kill -9 with analyses in flight: after restart they run again and complete, none stuck running', async () => {
-  provider.reset();
-  provider.defaultStep = { type: 'hang' };
-  const ids = [];
-  for (let i = 0; i < 3; i++) ids.push(await analyze(orthanc, ctUid));
-  await waitFor(async () => provider.concurrent === 2, 15000, 50, 'two requests in flight');
-  await orthanc.kill9();
-  provider.defaultStep = { type: 'success' };
+  const ids = await killWithAnalysesInFlight();
   await orthanc.restart();
   const done = await Promise.all(ids.map((id) => waitFinal(orthanc, id, 60000)));
   assert.deepEqual(done.map((a) => a.status), ['completed', 'completed', 'completed']);
@@ -421,13 +427,7 @@ test('automatic analysis when a study becomes stable, by the modality and descri
 });
 
 test('provider removed from the configuration: analyses left waiting end failed at the next start, saying why', async () => {
-  provider.reset();
-  provider.defaultStep = { type: 'hang' };
-  const ids = [];
-  for (let i = 0; i < 3; i++) ids.push(await analyze(orthanc, ctUid));
-  await waitFor(async () => provider.concurrent === 2, 15000, 50, 'two requests in flight');
-  await orthanc.kill9();
-  provider.defaultStep = { type: 'success' };
+  const ids = await killWithAnalysesInFlight();
   await orthanc.restart({ readingRoom: {} });
   for (const id of ids) {
     const a = (await orthanc.api(`/api/ai/analysis/${id}`)).json;
