@@ -552,12 +552,11 @@ static OrthancPluginErrorCode on_status(OrthancPluginRestOutput *out, const char
   json_object_object_add(c, "other", json_object_new_int64(all.other));
   json_object_object_add(o, "counts", c);
   t = json_object_new_object();
-  json_object_object_add(t, "analyses", json_object_new_int64(today.queued + today.running + today.completed +
-                                                              today.failed + today.other));
+  json_object_object_add(t, "analyses", json_object_new_int64(today.analyses));
   json_object_object_add(t, "promptTokens", json_object_new_int64(today.prompt_tokens));
   json_object_object_add(t, "completionTokens", json_object_new_int64(today.completion_tokens));
   json_object_object_add(t, "cost", json_object_new_double(today.cost));
-  json_object_object_add(t, "imagesSent", json_object_new_int64(st.images_sent));
+  json_object_object_add(t, "imagesSent", json_object_new_int64(today.images_sent));
   json_object_object_add(o, "today", t);
   rr_http_send_json(ctx, out, 200, o);
   json_object_put(o);
@@ -589,7 +588,9 @@ void rr_ai_api_refresh_metrics(void)
   OrthancPluginSetMetricsValue(ctx, "reading_room_ai_completion_tokens_today", (float)today.completion_tokens,
                                OrthancPluginMetricsType_Default);
   OrthancPluginSetMetricsValue(ctx, "reading_room_ai_cost_today", (float)today.cost, OrthancPluginMetricsType_Default);
-  OrthancPluginSetMetricsValue(ctx, "reading_room_ai_images_sent", (float)st.images_sent,
+  OrthancPluginSetMetricsValue(ctx, "reading_room_ai_images_sent_today", (float)today.images_sent,
+                               OrthancPluginMetricsType_Default);
+  OrthancPluginSetMetricsValue(ctx, "reading_room_ai_analyses_today", (float)today.analyses,
                                OrthancPluginMetricsType_Default);
 }
 

@@ -104,9 +104,12 @@ typedef struct rr_ai_review_list {
 } rr_ai_review_list;
 void rr_ai_review_list_free(rr_ai_review_list *list);
 
-/* Counts for /api/ai/status: analyses by status, and usage since `since`. */
+/* Counts for /api/ai/status: analyses by status (all of them), and the
+ * analyses requested since `since` with their usage (images sent counted
+ * from each analysis' images). */
 typedef struct rr_ai_counts {
   int64_t queued, running, completed, failed, other;
+  int64_t analyses, images_sent;
   int64_t prompt_tokens, completion_tokens;
   double cost;
 } rr_ai_counts;

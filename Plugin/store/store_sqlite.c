@@ -2119,7 +2119,10 @@ static int sqlite_ai_counts(void *impl, rr_ai_counts *out, int64_t since, char *
                          " coalesce(sum(status NOT IN ('queued','running','completed','failed')),0),"
                          " coalesce(sum(CASE WHEN requested_at>=?1 THEN prompt_tokens END),0),"
                          " coalesce(sum(CASE WHEN requested_at>=?1 THEN completion_tokens END),0),"
-                         " coalesce(sum(CASE WHEN requested_at>=?1 THEN cost END),0) FROM ai_analyses",
+                         " coalesce(sum(CASE WHEN requested_at>=?1 THEN cost END),0),"
+                         " coalesce(sum(requested_at>=?1),0),"
+                         " coalesce(sum(CASE WHEN requested_at>=?1 AND json_valid(images_json)"
+                         " THEN json_array_length(images_json) END),0) FROM ai_analyses",
                          -1, &st, NULL) != SQLITE_OK) {
     error = db_fail(err, errsize, c->db, "prepare AI counts");
     goto out;
@@ -2137,6 +2140,8 @@ static int sqlite_ai_counts(void *impl, rr_ai_counts *out, int64_t since, char *
   out->prompt_tokens = sqlite3_column_int64(st, 5);
   out->completion_tokens = sqlite3_column_int64(st, 6);
   out->cost = sqlite3_column_double(st, 7);
+  out->analyses = sqlite3_column_int64(st, 8);
+  out->images_sent = sqlite3_column_int64(st, 9);
 out:
   sqlite3_finalize(st);
   reader_release(s, c);

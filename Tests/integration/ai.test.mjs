@@ -289,6 +289,8 @@ test('ten analyses at once with a concurrency of two: all complete, never more t
   assert.equal(status.queue.concurrency, 2);
   assert.ok(status.counts.completed >= 10);
   assert.ok(status.today.promptTokens > 0 && status.today.cost > 0);
+  assert.ok(status.today.analyses >= 10 && status.today.analyses <= status.counts.completed + status.counts.failed + status.counts.other);
+  assert.ok(status.today.imagesSent >= 80, `images sent today: ${status.today.imagesSent}`);
   const metrics = await orthanc.api('/tools/metrics-prometheus');
   assert.equal(metrics.status, 200);
   assert.match(metrics.text, /reading_room_ai_completed \d+/);

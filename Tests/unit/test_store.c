@@ -562,6 +562,8 @@ START_TEST(ai_analyses_lifecycle)
   got.ai_confidence = 0.75;
   got.prompt_tokens = 2000;
   got.completion_tokens = 300;
+  free(got.images_json);
+  got.images_json = strdup("[{\"sopInstanceUid\":\"1.2\",\"frame\":0},{\"sopInstanceUid\":\"1.3\",\"frame\":0}]");
   got.cost = 0.01;
   got.finished_at = 1100;
   ck_assert_int_eq(rr_store_ai_update(store, &got, err, sizeof(err)), 0);
@@ -614,8 +616,13 @@ START_TEST(ai_analyses_lifecycle)
   ck_assert_int_eq(counts.queued, 1);
   ck_assert_int_eq(counts.completed, 1);
   ck_assert_int_eq(counts.prompt_tokens, 2000);
+  ck_assert_int_eq(counts.analyses, 2);
+  ck_assert_int_eq(counts.images_sent, 2);
   ck_assert_int_eq(rr_store_ai_counts(store, &counts, 150, err, sizeof(err)), 0);
   ck_assert_int_eq(counts.prompt_tokens, 0); /* a1 was requested before */
+  ck_assert_int_eq(counts.analyses, 1);
+  ck_assert_int_eq(counts.images_sent, 0);
+  ck_assert_int_eq(counts.completed, 1); /* states count every analysis */
 }
 END_TEST
 

@@ -99,7 +99,8 @@ export interface AiStatusInfo {
   provider: { configured: boolean; name: string; model: string; cloud: boolean; reachable: boolean | null; lastError: string };
   queue: { depth: number; running: number; concurrency: number };
   counts: Record<string, number>;
-  today: { analyses: number; promptTokens: number; completionTokens: number; cost: number | null };
+  /** Analyses requested since local midnight, their tokens, cost and images. */
+  today: { analyses: number; promptTokens: number; completionTokens: number; cost: number | null; imagesSent: number };
 }
 
 /** Body of PUT ai/analysis/{id}/review. The reviewer is the session's user (the server sets it). */
@@ -220,6 +221,7 @@ export function parseAiStatus(body: unknown): AiStatusInfo {
       promptTokens: num(t.promptTokens) ?? 0,
       completionTokens: num(t.completionTokens) ?? 0,
       cost: num(t.cost),
+      imagesSent: num(t.imagesSent) ?? 0,
     },
   };
 }
@@ -254,6 +256,7 @@ export async function submitReview(api: Api, analysisId: string, payload: Review
   return parseAnalysis(await api.request<unknown>('PUT', `ai/analysis/${seg(analysisId)}/review`, { body: payload }));
 }
 
-export async function getAiStatus(api: Api, signal?: AbortSignal): Promise<AiStatusInfo> {
-  return parseAiStatus(await api.getJson<unknown>('ai/status', signal));
+/** GET ai/status; check = true asks the provider now (?check=true), which may take up to its connect timeout. */
+export async function getAiStatus(api: Api, signal?: AbortSignal, check = false): Promise<AiStatusInfo> {
+  return parseAiStatus(await api.getJson<unknown>(check ? 'ai/status?check=true' : 'ai/status', signal));
 }

@@ -84,12 +84,18 @@ export interface StudyQuery {
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
+  /**
+   * The parsed JSON body of the answer (null when none): some error answers carry a document (the 503 of
+   * GET health). Not enumerable, so errors still compare by status, code and message.
+   */
+  declare readonly body: unknown;
 
-  constructor(status: number, code: string, message: string) {
+  constructor(status: number, code: string, message: string, body: unknown = null) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
+    Object.defineProperty(this, 'body', { value: body, enumerable: false });
   }
 }
 
@@ -146,12 +152,12 @@ export function errorFromBody(status: number, statusText: string, body: unknown)
   if (isRecord(body) && isRecord(body.error)) {
     const code = typeof body.error.code === 'string' ? body.error.code : 'error';
     const message = typeof body.error.message === 'string' ? body.error.message : `HTTP ${status}`;
-    return new ApiError(status, code, message);
+    return new ApiError(status, code, message, body);
   }
   if (isRecord(body) && typeof body.error === 'string' && body.error.trim() !== '') {
-    return new ApiError(status, codeOfStatus(status), body.error);
+    return new ApiError(status, codeOfStatus(status), body.error, body);
   }
-  return new ApiError(status, 'http', `HTTP ${status}${statusText ? ` ${statusText}` : ''}`);
+  return new ApiError(status, 'http', `HTTP ${status}${statusText ? ` ${statusText}` : ''}`, body);
 }
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;

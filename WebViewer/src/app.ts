@@ -9,6 +9,7 @@ import { replaceHash, resetNavigation, startRouter, type Page, type Route } from
 import type { Session, SessionState, User } from './session';
 import { createShell, type Shell } from './shell';
 import { mountStudy } from './study';
+import { mountSystem } from './system';
 import { mountUpload } from './upload';
 import { UploadQueue, xhrSender } from './upload-queue';
 import { mountUsers } from './users';
@@ -107,6 +108,8 @@ export function startApp(root: HTMLElement, opts: AppOptions): () => void {
         return mountUsers({ api, self: user?.username ?? '' });
       case 'audit':
         return mountAudit({ api, query: route.query });
+      case 'system':
+        return mountSystem({ api });
       case 'notFound':
         return notFound(route.path);
     }

@@ -3,7 +3,7 @@
 export type Role = 'admin' | 'radiologist' | 'technician' | 'physician';
 
 /** The app's sections (one or more routes each). */
-export type Section = 'worklist' | 'study' | 'upload' | 'users' | 'audit';
+export type Section = 'worklist' | 'study' | 'upload' | 'users' | 'audit' | 'system';
 
 export const ROLES: readonly Role[] = ['admin', 'radiologist', 'technician', 'physician'];
 
@@ -15,7 +15,7 @@ const ROLE_LABELS: Record<Role, string> = {
 };
 
 const ACCESS: Record<Role, readonly Section[]> = {
-  admin: ['worklist', 'study', 'upload', 'users', 'audit'],
+  admin: ['worklist', 'study', 'upload', 'users', 'audit', 'system'],
   radiologist: ['worklist', 'study'],
   technician: ['worklist', 'upload'],
   physician: ['worklist', 'study'],
@@ -58,6 +58,7 @@ const NAV: readonly NavItem[] = [
   { id: 'upload', label: 'Upload', href: '#/upload' },
   { id: 'users', label: 'Users', href: '#/users' },
   { id: 'audit', label: 'Audit', href: '#/audit' },
+  { id: 'system', label: 'System', href: '#/system' },
 ];
 
 /** Main navigation of a role (the study page has no entry of its own). */

@@ -1,5 +1,5 @@
 // Hash router: "#/" (worklist, optional "?query"), "#/studies/<StudyInstanceUID>", "#/upload", "#/users",
-// "#/audit" (optional "?query").
+// "#/audit" (optional "?query"), "#/system".
 
 export type Route =
   | { name: 'worklist'; query: string }
@@ -7,6 +7,7 @@ export type Route =
   | { name: 'upload' }
   | { name: 'users' }
   | { name: 'audit'; query: string }
+  | { name: 'system' }
   | { name: 'notFound'; path: string };
 
 export function parseHash(hash: string): Route {
@@ -19,6 +20,7 @@ export function parseHash(hash: string): Route {
   if (page === '/upload') return { name: 'upload' };
   if (page === '/users') return { name: 'users' };
   if (page === '/audit') return { name: 'audit', query };
+  if (page === '/system') return { name: 'system' };
   const m = /^\/studies\/([^/]+)\/?$/.exec(path);
   if (m?.[1]) {
     try {

@@ -32,7 +32,7 @@ const study = {
 
 describe('roles -> sections and navigation', () => {
   const table: Record<string, { nav: string[]; study: boolean; explorer: boolean }> = {
-    admin: { nav: ['worklist', 'upload', 'users', 'audit'], study: true, explorer: true },
+    admin: { nav: ['worklist', 'upload', 'users', 'audit', 'system'], study: true, explorer: true },
     radiologist: { nav: ['worklist'], study: true, explorer: false },
     technician: { nav: ['worklist', 'upload'], study: false, explorer: false },
     physician: { nav: ['worklist'], study: true, explorer: false },
@@ -44,7 +44,7 @@ describe('roles -> sections and navigation', () => {
       expect(navFor(role).map((n) => n.id)).toEqual(want.nav);
       expect(canAccess(role, 'study')).toBe(want.study);
       expect(showsExplorer(role)).toBe(want.explorer);
-      for (const s of ['users', 'audit'] as Section[]) expect(canAccess(role, s)).toBe(role === 'admin');
+      for (const s of ['users', 'audit', 'system'] as Section[]) expect(canAccess(role, s)).toBe(role === 'admin');
     });
   }
 });
@@ -86,7 +86,7 @@ describe('the app shows what the role may use', () => {
   it('admin: all sections, Orthanc Explorer link, user and role badge', async () => {
     boot('admin', 'Ada Admin');
     await vi.waitFor(() => expect(root.querySelector('.appbar')).not.toBeNull());
-    expect(navIds()).toEqual(['worklist', 'upload', 'users', 'audit', 'explorer']);
+    expect(navIds()).toEqual(['worklist', 'upload', 'users', 'audit', 'system', 'explorer']);
     expect(root.querySelector('a[data-nav="explorer"]')?.getAttribute('href')).toBe('/app/explorer.html');
     expect(root.querySelector('.user-name')?.textContent).toBe('Ada Admin');
     expect(root.querySelector('.role-badge')?.textContent).toBe('Admin');
@@ -106,7 +106,7 @@ describe('the app shows what the role may use', () => {
     expect(root.querySelector('.role-badge')?.textContent).toBe('Radiologist');
     root.querySelector<HTMLElement>('tr.study-row td')?.click();
     expect(location.hash).toBe('#/studies/1.2.3');
-    for (const hash of ['#/upload', '#/users', '#/audit']) {
+    for (const hash of ['#/upload', '#/users', '#/audit', '#/system']) {
       await go(hash);
       expect(root.querySelector('.outlet')?.textContent).toContain('not available for your role');
     }
@@ -133,7 +133,7 @@ describe('the app shows what the role may use', () => {
     await vi.waitFor(() => expect(root.querySelector('tr.study-row')).not.toBeNull());
     expect(navIds()).toEqual([]);
     expect(root.querySelector('.worklist-page.no-open')).toBeNull();
-    for (const hash of ['#/upload', '#/users', '#/audit']) {
+    for (const hash of ['#/upload', '#/users', '#/audit', '#/system']) {
       await go(hash);
       expect(root.querySelector('.outlet')?.textContent).toContain('not available for your role');
     }

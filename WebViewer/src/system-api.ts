@@ -1,0 +1,157 @@
+// Health and ingestion endpoints of the plugin's API (administrators' System page):
+//   GET health                 {status, version, accessControl, store {...}, ingest {...}, audit {...}}; 503 when the
+//                              store is unavailable (the body is then the same document, not an error object)
+//   GET admin/ingest           the "ingest" object of health alone
+//   POST admin/ingest/resync   202 {"accepted": true}
+//
+// parseHealth() only guarantees types; every string is untrusted and shown as text only.
+import { ApiError, isRecord, type Api } from './api';
+
+export interface IngestState {
+  /** null when the server did not say. */
+  running: boolean | null;
+  reconciling: boolean | null;
+  cursor: number | null;
+  lastSeq: number | null;
+  backlog: number | null;
+  instancesIngested: number | null;
+  deletionsApplied: number | null;
+  reconciliations: number | null;
+  errors: number | null;
+  /** '' when none. */
+  lastError: string;
+  lastErrorAt: string | null;
+  lastSuccessAt: string | null;
+}
+
+export interface AuditWriterState {
+  written: number | null;
+  queued: number | null;
+  dropped: number | null;
+  failures: number | null;
+  lastError: string;
+}
+
+export interface StoreState {
+  backend: string;
+  /** "ok" or "unavailable" (other values shown as received). */
+  status: string;
+  schemaVersion: number | null;
+  studies: number | null;
+  series: number | null;
+  instances: number | null;
+  /** Why the store is unavailable ('' otherwise). */
+  error: string;
+}
+
+export interface Health {
+  /** HTTP status of the answer: 200, or 503 (store unavailable). */
+  httpStatus: number;
+  /** "ok" | "degraded" (other values shown as received). */
+  status: string;
+  version: string;
+  accessControl: boolean | null;
+  store: StoreState;
+  ingest: IngestState | null;
+  audit: AuditWriterState | null;
+}
+
+export interface ResyncAnswer {
+  accepted: boolean;
+}
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+const strOrNull = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const bool = (v: unknown): boolean | null => (typeof v === 'boolean' ? v : null);
+
+export function parseIngest(v: unknown): IngestState {
+  const r = isRecord(v) ? v : {};
+  return {
+    running: bool(r.running),
+    reconciling: bool(r.reconciling),
+    cursor: num(r.cursor),
+    lastSeq: num(r.lastSeq),
+    backlog: num(r.backlog),
+    instancesIngested: num(r.instancesIngested),
+    deletionsApplied: num(r.deletionsApplied),
+    reconciliations: num(r.reconciliations),
+    errors: num(r.errors),
+    lastError: str(r.lastError),
+    lastErrorAt: strOrNull(r.lastErrorAt),
+    lastSuccessAt: strOrNull(r.lastSuccessAt),
+  };
+}
+
+function parseAuditWriter(v: unknown): AuditWriterState {
+  const r = isRecord(v) ? v : {};
+  return { written: num(r.written), queued: num(r.queued), dropped: num(r.dropped), failures: num(r.failures), lastError: str(r.lastError) };
+}
+
+/** Typed copy of a health document; missing or mistyped fields get neutral values. */
+export function parseHealth(body: unknown, httpStatus = 200): Health {
+  const r = isRecord(body) ? body : {};
+  const s = isRecord(r.store) ? r.store : {};
+  return {
+    httpStatus,
+    status: str(r.status) || (httpStatus === 200 ? 'unknown' : 'degraded'),
+    version: str(r.version),
+    accessControl: bool(r.accessControl),
+    store: {
+      backend: str(s.backend),
+      status: str(s.status) || (httpStatus === 503 ? 'unavailable' : ''),
+      schemaVersion: num(s.schemaVersion),
+      studies: num(s.studies),
+      series: num(s.series),
+      instances: num(s.instances),
+      error: str(s.error),
+    },
+    ingest: isRecord(r.ingest) ? parseIngest(r.ingest) : null,
+    audit: isRecord(r.audit) ? parseAuditWriter(r.audit) : null,
+  };
+}
+
+/** A 503 of GET health carries the health document (store unavailable), not an {"error": …} object. */
+function isHealthDocument(body: unknown): boolean {
+  return isRecord(body) && body.error === undefined && (isRecord(body.store) || typeof body.status === 'string');
+}
+
+/** GET health. A 503 with the health document resolves (httpStatus 503); other failures reject with ApiError. */
+export async function getHealth(api: Api, signal?: AbortSignal): Promise<Health> {
+  try {
+    return parseHealth(await api.getJson<unknown>('health', signal), 200);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 503 && isHealthDocument(err.body)) return parseHealth(err.body, 503);
+    throw err;
+  }
+}
+
+/** GET admin/ingest: the ingestion state alone (the same object as health's "ingest"). */
+export async function getIngest(api: Api, signal?: AbortSignal): Promise<IngestState> {
+  return parseIngest(await api.getJson<unknown>('admin/ingest', signal));
+}
+
+/** POST admin/ingest/resync: schedules a full re-synchronisation (202 {"accepted": true}). */
+export async function requestResync(api: Api): Promise<ResyncAnswer> {
+  const body = await api.request<unknown>('POST', 'admin/ingest/resync', { allowEmpty: true });
+  return { accepted: isRecord(body) && body.accepted === true };
+}
+
+/** Why the server says "degraded", in words (empty when nothing is wrong). */
+export function healthProblems(h: Health): string[] {
+  const problems: string[] = [];
+  if (h.store.status !== 'ok') {
+    problems.push(`The store is ${h.store.status || 'unavailable'}${h.store.error ? `: ${h.store.error}` : '.'}`);
+  }
+  if (h.ingest) {
+    if (h.ingest.running === false) problems.push('The ingestion worker is not running.');
+    if (h.ingest.lastError) problems.push(`Ingestion's last step failed (it retries by itself): ${h.ingest.lastError}`);
+  }
+  if (h.audit) {
+    if (h.audit.dropped !== null && h.audit.dropped > 0) {
+      problems.push(`${h.audit.dropped} audit ${h.audit.dropped === 1 ? 'record was' : 'records were'} dropped (queue full).`);
+    }
+    if (h.audit.lastError) problems.push(`The audit writer failed: ${h.audit.lastError}`);
+  }
+  return problems;
+}

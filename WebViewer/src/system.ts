@@ -1,0 +1,632 @@
+// System page (route "#/system", administrators): health of the plugin (store, ingestion, audit writer) with
+// "Re-synchronise", and the AI provider's state, queue and today's usage. Refreshed every 10 s while shown.
+//
+// Everything from the API is untrusted: text goes through textContent (dom helpers) only.
+import { ApiError, type Api } from './api';
+import { getAiStatus, type AiStatusInfo } from './ai-api';
+import { groupDigits } from './ai-format';
+import { openFormDialog } from './dialog';
+import { hIn, type Child } from './dom';
+import { formatInstantSeconds } from './format';
+import type { Page } from './router';
+import { getHealth, getIngest, healthProblems, requestResync, type Health } from './system-api';
+
+/** Refresh interval of the page. */
+export const SYSTEM_REFRESH_MS = 10_000;
+/** Refresh interval while a re-synchronisation that was asked for has not finished. */
+export const RESYNC_POLL_MS = 1_500;
+/** A refresh that gets no answer within this long is shown as failed (the next one is scheduled as usual). */
+export const REFRESH_TIMEOUT_MS = 20_000;
+/** Stop the faster refresh after this long (the outcome then stays "still running"). */
+const RESYNC_POLL_LIMIT_MS = 120_000;
+
+// ---- formatting -----------------------------------------------------------------
+
+/** 12345 -> "12,345"; null -> "—". */
+export function formatCount(n: number | null): string {
+  return n === null ? '—' : groupDigits(n);
+}
+
+/** Estimated cost with 4 decimals ("0.0017"); null -> "—". The currency is the one of the configured prices. */
+export function formatCost4(cost: number | null): string {
+  return cost === null ? '—' : cost.toFixed(4);
+}
+
+/** Local "HH:MM:SS". */
+export function formatClock(d: Date): string {
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+const yesNo = (v: boolean | null, yes: string, no: string): string => (v === null ? '—' : v ? yes : no);
+
+// ---- rendering ------------------------------------------------------------------
+
+/** <div class="fact" data-field=…><dt>label</dt><dd>value</dd></div>. */
+function fact(doc: Document, field: string, label: string, ...value: Child[]): HTMLDivElement {
+  return hIn(doc, 'div', { class: 'fact', attrs: { 'data-field': field } }, hIn(doc, 'dt', { text: label }), hIn(doc, 'dd', {}, ...value));
+}
+
+function facts(doc: Document, label: string, ...items: HTMLElement[]): HTMLDListElement {
+  return hIn(doc, 'dl', { class: 'facts sys-facts', attrs: { 'aria-label': label } }, ...items);
+}
+
+function subtitle(doc: Document, text: string): HTMLHeadingElement {
+  return hIn(doc, 'h3', { class: 'sys-subtitle', text });
+}
+
+/** An error box: "<title> (HTTP n): <message>" (message as text). */
+export function renderError(doc: Document, title: string, err: unknown): HTMLElement {
+  const code = err instanceof ApiError && err.status ? ` (HTTP ${err.status})` : '';
+  return hIn(
+    doc,
+    'div',
+    { class: 'sys-message error', attrs: { role: 'alert', 'data-kind': 'error' } },
+    hIn(doc, 'strong', { text: `${title}${code}: ` }),
+    hIn(doc, 'span', { class: 'error-message', text: messageOf(err) }),
+  );
+}
+
+/** Outcome of a re-synchronisation asked for on this page. */
+export interface ResyncOutcome {
+  /** requested: the server accepted it; running: reconciling; done: finished; timeout: stopped watching. */
+  phase: 'requested' | 'running' | 'done' | 'timeout';
+  requestedAt: Date;
+  /** Reconciliations counted before the request (null: unknown). */
+  baseline: number | null;
+  /** Seen reconciling since the request. */
+  sawRunning: boolean;
+  finishedAt: Date | null;
+  /** The ingestion's last error when it finished ('' when none). */
+  error: string;
+}
+
+export function renderResyncOutcome(doc: Document, o: ResyncOutcome): HTMLElement {
+  let text: string;
+  let kind: 'info' | 'ok' | 'error' = 'info';
+  switch (o.phase) {
+    case 'requested':
+      text = `Re-synchronisation requested at ${formatClock(o.requestedAt)}: accepted by the server, waiting for it to start…`;
+      break;
+    case 'running':
+      text = `Re-synchronisation running (requested at ${formatClock(o.requestedAt)})…`;
+      break;
+    case 'done':
+      kind = o.error ? 'error' : 'ok';
+      text = `Re-synchronisation finished at ${formatClock(o.finishedAt ?? o.requestedAt)}${o.error ? ` with an error: ${o.error}` : '.'}`;
+      break;
+    case 'timeout':
+      text = `Re-synchronisation requested at ${formatClock(o.requestedAt)} has not finished yet; the page keeps refreshing every ${SYSTEM_REFRESH_MS / 1000} s.`;
+      break;
+  }
+  return hIn(doc, 'div', { class: 'sys-message resync-outcome', attrs: { role: 'status', 'data-kind': kind, 'data-phase': o.phase }, text });
+}
+
+export interface HealthCardOptions {
+  onResync(): void;
+  /** A re-synchronisation request is being sent. */
+  resyncBusy?: boolean;
+  resync?: ResyncOutcome | null;
+}
+
+/** The health section's content (without its error / loading states). */
+export function renderHealth(doc: Document, h: Health, opts: HealthCardOptions): HTMLElement[] {
+  const out: HTMLElement[] = [];
+  const problems = healthProblems(h);
+  if (h.httpStatus === 503) {
+    out.push(
+      hIn(
+        doc,
+        'div',
+        { class: 'sys-message error', attrs: { role: 'alert', 'data-kind': 'error', 'data-unavailable': 'store' } },
+        hIn(doc, 'strong', { text: 'Store unavailable (HTTP 503)' }),
+        hIn(doc, 'span', { class: 'error-message', text: h.store.error ? `: ${h.store.error}` : ': the worklist cannot be read or written.' }),
+      ),
+    );
+  }
+  const listed = h.httpStatus === 503 ? problems.filter((p) => !p.startsWith('The store is')) : problems;
+  if (listed.length > 0) {
+    out.push(hIn(doc, 'ul', { class: 'health-problems', attrs: { 'aria-label': 'Problems' } }, ...listed.map((p) => hIn(doc, 'li', { text: p }))));
+  }
+
+  // the server answers schemaVersion 0 when it could not read it
+  const schema = h.store.schemaVersion === null || (h.store.schemaVersion === 0 && h.store.status !== 'ok') ? '—' : String(h.store.schemaVersion);
+  out.push(
+    facts(
+      doc,
+      'Plugin and store',
+      fact(doc, 'version', 'Plugin version', h.version || '—'),
+      fact(doc, 'accessControl', 'Access control', yesNo(h.accessControl, 'On', 'Off')),
+      fact(doc, 'backend', 'Store backend', h.store.backend || '—'),
+      fact(doc, 'storeStatus', 'Store status', hIn(doc, 'span', { class: 'sys-state', attrs: { 'data-ok': String(h.store.status === 'ok') }, text: h.store.status || '—' })),
+      fact(doc, 'schemaVersion', 'Schema version', schema),
+      fact(doc, 'studies', 'Studies', formatCount(h.store.studies)),
+      fact(doc, 'series', 'Series', formatCount(h.store.series)),
+      fact(doc, 'instances', 'Instances', formatCount(h.store.instances)),
+    ),
+  );
+
+  const resyncBtn = hIn(doc, 'button', {
+    class: 'btn',
+    attrs: { type: 'button', 'data-action': 'resync', disabled: opts.resyncBusy === true },
+    text: opts.resyncBusy ? 'Re-synchronising…' : 'Re-synchronise',
+    on: { click: () => opts.onResync() },
+  });
+  out.push(hIn(doc, 'div', { class: 'sys-subhead' }, subtitle(doc, 'Ingestion'), resyncBtn));
+  if (opts.resync) out.push(renderResyncOutcome(doc, opts.resync));
+  const i = h.ingest;
+  if (!i) {
+    out.push(hIn(doc, 'p', { class: 'muted sys-none', text: 'The server did not report the ingestion state.' }));
+  } else {
+    const cursor = i.cursor === null ? '—' : i.lastSeq === null ? formatCount(i.cursor) : `${formatCount(i.cursor)} of ${formatCount(i.lastSeq)}`;
+    out.push(
+      facts(
+        doc,
+        'Ingestion',
+        fact(doc, 'worker', 'Worker', hIn(doc, 'span', { class: 'sys-state', attrs: { 'data-ok': i.running === null ? null : String(i.running) }, text: yesNo(i.running, 'Running', 'Stopped') })),
+        fact(doc, 'reconciling', 'Reconciling', yesNo(i.reconciling, 'Yes', 'No')),
+        fact(doc, 'backlog', 'Backlog (changes)', formatCount(i.backlog)),
+        fact(doc, 'cursor', 'Cursor / last change', cursor),
+        fact(doc, 'instancesIngested', 'Instances ingested', formatCount(i.instancesIngested)),
+        fact(doc, 'deletionsApplied', 'Deletions applied', formatCount(i.deletionsApplied)),
+        fact(doc, 'reconciliations', 'Reconciliations', formatCount(i.reconciliations)),
+        fact(doc, 'errors', 'Errors', formatCount(i.errors)),
+        fact(doc, 'lastSuccessAt', 'Last success', i.lastSuccessAt ? formatInstantSeconds(i.lastSuccessAt) : '—'),
+        fact(doc, 'lastErrorAt', 'Last error at', i.lastErrorAt ? formatInstantSeconds(i.lastErrorAt) : '—'),
+      ),
+    );
+    if (i.lastError) {
+      out.push(hIn(doc, 'p', { class: 'sys-last-error', attrs: { 'data-field': 'ingestLastError' } }, hIn(doc, 'strong', { text: 'Last error: ' }), hIn(doc, 'span', { class: 'error-message', text: i.lastError })));
+    }
+  }
+
+  if (h.audit) {
+    const a = h.audit;
+    out.push(subtitle(doc, 'Audit trail writer'));
+    out.push(
+      facts(
+        doc,
+        'Audit trail writer',
+        fact(doc, 'auditWritten', 'Records written', formatCount(a.written)),
+        fact(doc, 'auditQueued', 'Queued', formatCount(a.queued)),
+        fact(doc, 'auditDropped', 'Dropped', formatCount(a.dropped)),
+        fact(doc, 'auditFailures', 'Write failures', formatCount(a.failures)),
+      ),
+    );
+    if (a.lastError) {
+      out.push(hIn(doc, 'p', { class: 'sys-last-error', attrs: { 'data-field': 'auditLastError' } }, hIn(doc, 'strong', { text: 'Last error: ' }), hIn(doc, 'span', { class: 'error-message', text: a.lastError })));
+    }
+  }
+  return out;
+}
+
+/** Badge of the overall status: data-status "ok" | "degraded" | other (text as received). */
+export function healthBadge(doc: Document, h: Health | null): HTMLElement {
+  const status = h ? h.status : 'unknown';
+  const text = h ? (h.httpStatus === 503 && h.status === 'degraded' ? 'degraded · store unavailable' : h.status) : 'unknown';
+  return hIn(doc, 'span', { class: 'health-badge', attrs: { 'data-status': status }, text });
+}
+
+export interface AiCardOptions {
+  onCheck(): void;
+  /** A "check now" is running. */
+  checking?: boolean;
+}
+
+const COUNT_LABELS: readonly (readonly [string, string])[] = [
+  ['queued', 'Queued'],
+  ['running', 'Running'],
+  ['completed', 'Completed'],
+  ['failed', 'Failed'],
+  ['other', 'Other end states'],
+];
+
+/** "reachable" | "unreachable" | "unknown" (null: not asked yet) | "off" (not configured). */
+export function reachabilityKind(s: AiStatusInfo): 'reachable' | 'unreachable' | 'unknown' | 'off' {
+  if (!s.provider.configured) return 'off';
+  if (s.provider.reachable === null) return 'unknown';
+  return s.provider.reachable ? 'reachable' : 'unreachable';
+}
+
+const REACHABILITY_TEXT: Record<ReturnType<typeof reachabilityKind>, string> = {
+  reachable: 'Reachable',
+  unreachable: 'Unreachable',
+  unknown: 'Not checked yet',
+  off: 'Not configured',
+};
+
+export function aiBadge(doc: Document, s: AiStatusInfo | null): HTMLElement {
+  const kind = s ? reachabilityKind(s) : 'unknown';
+  return hIn(doc, 'span', { class: 'health-badge ai-reach-badge', attrs: { 'data-reachable': kind }, text: s ? REACHABILITY_TEXT[kind] : 'unknown' });
+}
+
+/** The AI section's content (without its error / loading states). */
+export function renderAiStatus(doc: Document, s: AiStatusInfo, opts: AiCardOptions): HTMLElement[] {
+  const out: HTMLElement[] = [];
+  const p = s.provider;
+  if (!p.configured) {
+    out.push(
+      hIn(
+        doc,
+        'div',
+        { class: 'sys-message ai-not-configured', attrs: { 'data-kind': 'info' } },
+        hIn(doc, 'strong', { text: 'AI analysis is not configured.' }),
+        hIn(
+          doc,
+          'span',
+          {},
+          ' Set ',
+          hIn(doc, 'code', { text: 'ReadingRoom.AI.Provider' }),
+          ' in Orthanc\u2019s configuration (',
+          hIn(doc, 'code', { text: '"openai"' }),
+          ' for an OpenAI-compatible server inside the hospital such as vLLM or Ollama, or ',
+          hIn(doc, 'code', { text: '"gemini"' }),
+          '), with ',
+          hIn(doc, 'code', { text: 'AI.BaseUrl' }),
+          ', ',
+          hIn(doc, 'code', { text: 'AI.Model' }),
+          ' and the key, then restart Orthanc.',
+        ),
+      ),
+    );
+  } else {
+    if (p.cloud) {
+      out.push(
+        hIn(
+          doc,
+          'div',
+          { class: 'sys-message cloud-warning', attrs: { role: 'note', 'data-kind': 'warn' } },
+          hIn(doc, 'strong', { text: 'Cloud provider: images leave the hospital.' }),
+          hIn(doc, 'span', {
+            text: ' Every analysis sends rendered images of the study to this provider. Use it only for research, demonstration or de-identified data under your institution\u2019s agreements.',
+          }),
+        ),
+      );
+    }
+    const kind = reachabilityKind(s);
+    const check = hIn(doc, 'button', {
+      class: 'btn btn-small',
+      attrs: { type: 'button', 'data-action': 'ai-check', disabled: opts.checking === true },
+      text: opts.checking ? 'Checking…' : 'Check now',
+      on: { click: () => opts.onCheck() },
+    });
+    out.push(
+      facts(
+        doc,
+        'AI provider',
+        fact(doc, 'provider', 'Provider', p.name || '—'),
+        fact(doc, 'model', 'Model', p.model || '—'),
+        fact(doc, 'location', 'Location', p.cloud ? 'Cloud (outside the hospital)' : 'Inside the hospital'),
+        fact(doc, 'reachable', 'Reachability', hIn(doc, 'span', { class: 'sys-state', attrs: { 'data-reachable': kind }, text: REACHABILITY_TEXT[kind] }), ' ', check),
+      ),
+    );
+    if (p.lastError) {
+      out.push(hIn(doc, 'p', { class: 'sys-last-error', attrs: { 'data-field': 'aiLastError' } }, hIn(doc, 'strong', { text: 'Last error: ' }), hIn(doc, 'span', { class: 'error-message', text: p.lastError })));
+    }
+  }
+
+  out.push(subtitle(doc, 'Queue'));
+  out.push(
+    facts(
+      doc,
+      'Queue',
+      fact(doc, 'queueDepth', 'Waiting', formatCount(s.queue.depth)),
+      fact(doc, 'queueRunning', 'Running', formatCount(s.queue.running)),
+      fact(doc, 'concurrency', 'Concurrency', formatCount(s.queue.concurrency)),
+    ),
+  );
+
+  out.push(subtitle(doc, 'Analyses by state (all time)'));
+  const known = new Set(COUNT_LABELS.map(([k]) => k));
+  const extra = Object.keys(s.counts).filter((k) => !known.has(k)).sort();
+  out.push(
+    facts(
+      doc,
+      'Analyses by state',
+      ...COUNT_LABELS.map(([k, label]) => fact(doc, `count-${k}`, label, formatCount(s.counts[k] ?? null))),
+      ...extra.map((k) => fact(doc, `count-${k}`, k, formatCount(s.counts[k] ?? null))),
+    ),
+  );
+
+  out.push(subtitle(doc, 'Today'));
+  out.push(
+    facts(
+      doc,
+      'Usage today',
+      fact(doc, 'todayAnalyses', 'Analyses', formatCount(s.today.analyses)),
+      fact(doc, 'tokensIn', 'Tokens in', formatCount(s.today.promptTokens)),
+      fact(doc, 'tokensOut', 'Tokens out', formatCount(s.today.completionTokens)),
+      fact(doc, 'imagesSent', 'Images sent', formatCount(s.today.imagesSent)),
+      fact(doc, 'cost', 'Estimated cost', formatCost4(s.today.cost)),
+    ),
+  );
+  out.push(hIn(doc, 'p', { class: 'muted small sys-note', text: 'The cost is estimated from the configured prices per million tokens (AI.PricePerMillionInputTokens / OutputTokens). Every image sent is also in the audit trail (ai.image.sent).' }));
+  return out;
+}
+
+// ---- the page -------------------------------------------------------------------
+
+export interface SystemOptions {
+  api: Api;
+  doc?: Document;
+  /** Refresh interval (default 10 s). */
+  refreshMs?: number;
+  /** Refresh interval while a re-synchronisation runs (default 1.5 s). */
+  resyncPollMs?: number;
+  now?: () => Date;
+}
+
+interface Section<T> {
+  data: T | null;
+  error: unknown;
+  loading: boolean;
+}
+
+export function mountSystem(opts: SystemOptions): Page {
+  const doc = opts.doc ?? document;
+  const api = opts.api;
+  const refreshMs = opts.refreshMs ?? SYSTEM_REFRESH_MS;
+  const resyncPollMs = opts.resyncPollMs ?? RESYNC_POLL_MS;
+  const now = opts.now ?? ((): Date => new Date());
+
+  const health: Section<Health> = { data: null, error: null, loading: true };
+  const ai: Section<AiStatusInfo> = { data: null, error: null, loading: true };
+  let aiSeq = 0; // sequence of the AI answer shown
+  let checking = false;
+  let checkError: unknown = null;
+  let resyncBusy = false;
+  let resync: ResyncOutcome | null = null;
+
+  let destroyed = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let inflight: AbortController | null = null;
+  let checkCtrl: AbortController | null = null;
+  /** The timer fired while the tab was hidden: refresh when it is shown again. */
+  let stale = false;
+
+  const updated = hIn(doc, 'span', { class: 'updated' });
+  const refreshBtn = hIn(doc, 'button', { class: 'btn', attrs: { type: 'button', 'data-action': 'refresh' }, text: 'Refresh', on: { click: () => void refresh() } });
+  const healthHead = hIn(doc, 'div', { class: 'sys-card-head' });
+  const healthBody = hIn(doc, 'div', { class: 'sys-card-body' });
+  const aiHead = hIn(doc, 'div', { class: 'sys-card-head' });
+  const aiBody = hIn(doc, 'div', { class: 'sys-card-body' });
+
+  const loadingState = (what: string): HTMLElement =>
+    hIn(doc, 'div', { class: 'state sys-loading' }, hIn(doc, 'span', { class: 'spinner', attrs: { 'aria-hidden': 'true' } }), `Loading ${what}…`);
+
+  /** Re-renders a card; a focused button (Re-synchronise, Check now) keeps the focus in its new copy. */
+  function keepFocus(body: HTMLElement, render: () => void): void {
+    const active = doc.activeElement;
+    const action = active instanceof HTMLElement && body.contains(active) ? active.dataset.action : undefined;
+    render();
+    if (action) body.querySelector<HTMLElement>(`[data-action="${action}"]`)?.focus();
+  }
+
+  function renderHealthCard(): void {
+    keepFocus(healthBody, renderHealthCardNow);
+  }
+
+  function renderAiCard(): void {
+    keepFocus(aiBody, renderAiCardNow);
+  }
+
+  function renderHealthCardNow(): void {
+    healthHead.replaceChildren(hIn(doc, 'h2', { class: 'sys-title', text: 'Health' }), ...(health.data ? [healthBadge(doc, health.data)] : []));
+    const parts: HTMLElement[] = [];
+    if (health.error) parts.push(renderError(doc, health.data ? 'Could not refresh the health (showing the last answer)' : 'Could not load the health', health.error));
+    if (health.data) {
+      parts.push(...renderHealth(doc, health.data, { onResync: openResync, resyncBusy, resync }));
+    } else if (health.loading) {
+      parts.push(loadingState('the health'));
+    }
+    healthBody.replaceChildren(...parts);
+  }
+
+  function renderAiCardNow(): void {
+    aiHead.replaceChildren(hIn(doc, 'h2', { class: 'sys-title', text: 'AI analysis' }), ...(ai.data ? [aiBadge(doc, ai.data)] : []));
+    const parts: HTMLElement[] = [];
+    if (ai.error) parts.push(renderError(doc, ai.data ? 'Could not refresh the AI status (showing the last answer)' : 'Could not load the AI status', ai.error));
+    if (checkError) parts.push(renderError(doc, 'Could not check the provider', checkError));
+    if (ai.data) parts.push(...renderAiStatus(doc, ai.data, { onCheck: () => void checkNow(), checking }));
+    else if (ai.loading) parts.push(loadingState('the AI status'));
+    aiBody.replaceChildren(...parts);
+  }
+
+  const clearTimer = (): void => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+  };
+
+  const watchingResync = (): boolean =>
+    resync !== null && (resync.phase === 'requested' || resync.phase === 'running') && now().getTime() - resync.requestedAt.getTime() < RESYNC_POLL_LIMIT_MS;
+
+  function schedule(): void {
+    clearTimer();
+    if (destroyed) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      if (doc.hidden) {
+        stale = true; // no polling while the tab is in the background
+        return;
+      }
+      void refresh();
+    }, watchingResync() ? resyncPollMs : refreshMs);
+  }
+
+  /** Follows a re-synchronisation asked for here through the health answers. */
+  function trackResync(h: Health): void {
+    if (!resync || !h.ingest || resync.phase === 'done') return;
+    const i = h.ingest;
+    if (i.reconciling === true) {
+      resync.phase = 'running';
+      resync.sawRunning = true;
+      return;
+    }
+    const counted = resync.baseline !== null && i.reconciliations !== null && i.reconciliations > resync.baseline;
+    if (counted || resync.sawRunning) {
+      resync.phase = 'done';
+      resync.finishedAt = now();
+      resync.error = i.lastError;
+    } else if (!watchingResync()) {
+      resync.phase = 'timeout';
+    }
+  }
+
+  async function refresh(): Promise<void> {
+    if (destroyed) return;
+    clearTimer();
+    stale = false;
+    inflight?.abort();
+    const ctrl = new AbortController();
+    inflight = ctrl;
+    refreshBtn.disabled = true;
+    // While "Check now" runs, its answer is the newest AI state: do not race it with an older one.
+    const withAi = !checking;
+    const seq = withAi ? ++aiSeq : aiSeq;
+    let timedOut = false;
+    const timeout = setTimeout(() => {
+      timedOut = true;
+      ctrl.abort();
+    }, REFRESH_TIMEOUT_MS);
+    const settled = await Promise.allSettled([getHealth(api, ctrl.signal), withAi ? getAiStatus(api, ctrl.signal) : Promise.resolve(null)]);
+    clearTimeout(timeout);
+    if (destroyed || (ctrl.signal.aborted && !timedOut)) return;
+    inflight = null;
+    const noAnswer = new ApiError(0, 'timeout', `No answer from the server within ${REFRESH_TIMEOUT_MS / 1000} s.`);
+    const [h, a] = settled.map((r) => (timedOut && r.status === 'rejected' ? { status: 'rejected' as const, reason: noAnswer } : r)) as typeof settled;
+    refreshBtn.disabled = false;
+    health.loading = false;
+    if (h.status === 'fulfilled') {
+      health.data = h.value;
+      health.error = null;
+      trackResync(h.value);
+    } else {
+      health.error = h.reason;
+    }
+    renderHealthCard();
+    if (withAi && seq === aiSeq) {
+      ai.loading = false;
+      if (a.status === 'fulfilled') {
+        if (a.value) ai.data = a.value;
+        ai.error = null;
+      } else {
+        ai.error = a.reason;
+      }
+      renderAiCard();
+    }
+    const failed = h.status === 'rejected' || a.status === 'rejected';
+    updated.textContent = `${failed ? 'Partly updated' : 'Updated'} ${formatClock(now())}`;
+    updated.classList.toggle('error', failed);
+    schedule();
+  }
+
+  async function checkNow(): Promise<void> {
+    if (checking || destroyed) return;
+    checking = true;
+    checkError = null;
+    const seq = ++aiSeq;
+    const ctrl = new AbortController();
+    checkCtrl = ctrl;
+    renderAiCard();
+    try {
+      const s = await getAiStatus(api, ctrl.signal, true);
+      if (destroyed || ctrl.signal.aborted) return;
+      if (seq === aiSeq) {
+        ai.data = s;
+        ai.error = null;
+        ai.loading = false;
+      }
+    } catch (err) {
+      if (destroyed || ctrl.signal.aborted) return;
+      checkError = err;
+    } finally {
+      if (checkCtrl === ctrl) checkCtrl = null;
+      checking = false;
+      if (!destroyed) renderAiCard();
+    }
+  }
+
+  function openResync(): void {
+    if (resyncBusy) return;
+    openFormDialog(doc, {
+      title: 'Re-synchronise the worklist?',
+      description: [
+        'The plugin compares the worklist with Orthanc, removes what Orthanc no longer has and re-reads every instance. ',
+        'The worklist stays available meanwhile; on a large archive this takes a while and loads Orthanc.',
+      ],
+      fields: [],
+      submitLabel: 'Re-synchronise',
+      pendingLabel: 'Requesting…',
+      onSubmit: async () => {
+        resyncBusy = true;
+        renderHealthCard();
+        try {
+          // the count of reconciliations just before: the one asked for is done when it has grown
+          let baseline = health.data?.ingest?.reconciliations ?? null;
+          try {
+            baseline = (await getIngest(api)).reconciliations ?? baseline;
+          } catch {
+            // keep the last health answer's count
+          }
+          const answer = await requestResync(api);
+          if (!answer.accepted) throw new Error('The server did not accept the re-synchronisation.');
+          if (destroyed) return;
+          resync = {
+            phase: 'requested',
+            requestedAt: now(),
+            baseline,
+            sawRunning: false,
+            finishedAt: null,
+            error: '',
+          };
+        } finally {
+          resyncBusy = false;
+          if (!destroyed) renderHealthCard();
+        }
+        if (!destroyed) void refresh();
+      },
+    });
+  }
+
+  const onVisibility = (): void => {
+    if (!doc.hidden && stale && !destroyed) void refresh();
+  };
+  doc.addEventListener('visibilitychange', onVisibility);
+
+  const el = hIn(
+    doc,
+    'div',
+    { class: 'page admin-page system-page' },
+    hIn(doc, 'header', { class: 'topbar' }, hIn(doc, 'h1', { class: 'page-title', text: 'System' }), hIn(doc, 'div', { class: 'topbar-right' }, updated, refreshBtn)),
+    hIn(
+      doc,
+      'div',
+      { class: 'sys-scroll' },
+      hIn(
+        doc,
+        'div',
+        { class: 'sys-grid' },
+        hIn(doc, 'section', { class: 'sys-card', attrs: { 'data-section': 'health', 'aria-label': 'Health' } }, healthHead, healthBody),
+        hIn(doc, 'section', { class: 'sys-card', attrs: { 'data-section': 'ai', 'aria-label': 'AI analysis' } }, aiHead, aiBody),
+      ),
+    ),
+  );
+  renderHealthCard();
+  renderAiCard();
+  doc.title = 'System · Reading Room';
+  void refresh();
+  return {
+    el,
+    destroy(): void {
+      destroyed = true;
+      clearTimer();
+      inflight?.abort();
+      checkCtrl?.abort();
+      doc.removeEventListener('visibilitychange', onVisibility);
+    },
+  };
+}
