@@ -55,7 +55,7 @@ struct rr_ai_jobs {
   /* stats, under lock */
   int reachable;
   char last_error[256];
-  int64_t images_sent, auto_submitted, auto_dropped;
+  int64_t auto_submitted, auto_dropped;
 };
 
 static int64_t now_s(void) { return (int64_t)time(NULL); }
@@ -531,9 +531,6 @@ static void run_job(job *jb)
       goto out;
     }
     audit_images(jb, imgs, n);
-    pthread_mutex_lock(&j->lock);
-    j->images_sent += (int64_t)n;
-    pthread_mutex_unlock(&j->lock);
     rr_store_ai_update(j->o.store, a, err, sizeof(err)); /* provenance visible while it runs */
   }
 
@@ -944,7 +941,6 @@ void rr_ai_jobs_get_stats(rr_ai_jobs *j, rr_ai_jobs_stats *out)
     out->running += j->slots[i].id[0] != '\0';
   out->reachable = j->reachable;
   rr_str_copy(out->last_error, sizeof(out->last_error), j->last_error);
-  out->images_sent = j->images_sent;
   out->auto_submitted = j->auto_submitted;
   out->auto_dropped = j->auto_dropped;
   pthread_mutex_unlock(&j->lock);

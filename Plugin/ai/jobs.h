@@ -100,7 +100,6 @@ typedef struct rr_ai_jobs_stats {
   unsigned running;          /* jobs in the workers now */
   int reachable;             /* 1 answered, 0 no answer, -1 not tried yet */
   char last_error[256];      /* the last failed call's reason, "" */
-  int64_t images_sent;       /* since start */
   int64_t auto_submitted;    /* automatic analyses queued since start */
   int64_t auto_dropped;      /* stable studies dropped (queue full) */
 } rr_ai_jobs_stats;

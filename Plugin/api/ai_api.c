@@ -558,6 +558,11 @@ static OrthancPluginErrorCode on_status(OrthancPluginRestOutput *out, const char
   json_object_object_add(t, "cost", json_object_new_double(today.cost));
   json_object_object_add(t, "imagesSent", json_object_new_int64(today.images_sent));
   json_object_object_add(o, "today", t);
+  t = json_object_new_object();
+  json_object_object_add(t, "enabled", json_object_new_boolean(deps->config->ai_auto_enable));
+  json_object_object_add(t, "queuedSinceStart", json_object_new_int64(st.auto_submitted));
+  json_object_object_add(t, "droppedSinceStart", json_object_new_int64(st.auto_dropped));
+  json_object_object_add(o, "automatic", t);
   rr_http_send_json(ctx, out, 200, o);
   json_object_put(o);
   return OrthancPluginErrorCode_Success;

@@ -416,6 +416,9 @@ test('automatic analysis when a study becomes stable, by the modality and descri
       return list.analyses.length === 1 && FINAL.has(list.analyses[0].status);
     }, 30000, 200, 'the automatic analysis of the CT study');
     assert.equal(list.analyses[0].requestedBy, 'auto');
+    const status = await auto.json('/api/ai/status');
+    assert.equal(status.automatic.enabled, true);
+    assert.equal(status.automatic.queuedSinceStart, 1);
     assert.equal(list.analyses[0].status, 'completed', list.analyses[0].error);
     await new Promise((r) => setTimeout(r, 2500)); // the MR study is stable by now too
     const mrUid = dump(mr, CT_UID_TAG);

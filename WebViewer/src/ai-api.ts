@@ -101,6 +101,8 @@ export interface AiStatusInfo {
   counts: Record<string, number>;
   /** Analyses requested since local midnight, their tokens, cost and images. */
   today: { analyses: number; promptTokens: number; completionTokens: number; cost: number | null; imagesSent: number };
+  /** AI.AutoAnalyze: whether it is on, stable studies queued and dropped since Orthanc started. */
+  automatic: { enabled: boolean; queuedSinceStart: number; droppedSinceStart: number };
 }
 
 /** Body of PUT ai/analysis/{id}/review. The reviewer is the session's user (the server sets it). */
@@ -203,6 +205,7 @@ export function parseAiStatus(body: unknown): AiStatusInfo {
   const q = isRecord(r.queue) ? r.queue : {};
   const c = isRecord(r.counts) ? r.counts : {};
   const t = isRecord(r.today) ? r.today : {};
+  const au = isRecord(r.automatic) ? r.automatic : {};
   const counts: Record<string, number> = {};
   for (const [k, v] of Object.entries(c)) if (typeof v === 'number') counts[k] = v;
   return {
@@ -222,6 +225,11 @@ export function parseAiStatus(body: unknown): AiStatusInfo {
       completionTokens: num(t.completionTokens) ?? 0,
       cost: num(t.cost),
       imagesSent: num(t.imagesSent) ?? 0,
+    },
+    automatic: {
+      enabled: au.enabled === true,
+      queuedSinceStart: num(au.queuedSinceStart) ?? 0,
+      droppedSinceStart: num(au.droppedSinceStart) ?? 0,
     },
   };
 }

@@ -345,6 +345,16 @@ export function renderAiStatus(doc: Document, s: AiStatusInfo, opts: AiCardOptio
     ),
   );
   out.push(hIn(doc, 'p', { class: 'muted small sys-note', text: 'The cost is estimated from the configured prices per million tokens (AI.PricePerMillionInputTokens / OutputTokens). Every image sent is also in the audit trail (ai.image.sent).' }));
+  out.push(subtitle(doc, 'Automatic analysis'));
+  out.push(
+    facts(
+      doc,
+      'Automatic analysis of stable studies',
+      fact(doc, 'autoEnabled', 'AI.AutoAnalyze', s.automatic.enabled ? 'On' : 'Off'),
+      fact(doc, 'autoQueued', 'Queued since start', formatCount(s.automatic.queuedSinceStart)),
+      fact(doc, 'autoDropped', 'Dropped (queue full)', formatCount(s.automatic.droppedSinceStart)),
+    ),
+  );
   return out;
 }
 

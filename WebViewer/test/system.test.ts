@@ -53,6 +53,7 @@ function aiBody(provider: Record<string, unknown> = {}, today: Record<string, un
     queue: { depth: 2, running: 1, concurrency: 2 },
     counts: { queued: 2, running: 1, completed: 1234, failed: 5, other: 3 },
     today: { analyses: 17, promptTokens: 1234567, completionTokens: 8910, cost: 0.00171, imagesSent: 42, ...today },
+    automatic: { enabled: true, queuedSinceStart: 5, droppedSinceStart: 0 },
   };
 }
 
@@ -190,6 +191,9 @@ describe('System page: AI rendering', () => {
     expect(field(root, 'tokensOut')).toBe('8,910');
     expect(field(root, 'imagesSent')).toBe('42');
     expect(field(root, 'cost')).toBe('0.0017');
+    expect(field(root, 'autoEnabled')).toBe('On');
+    expect(field(root, 'autoQueued')).toBe('5');
+    expect(field(root, 'autoDropped')).toBe('0');
     expect(formatCost4(12.5)).toBe('12.5000');
     expect(formatCost4(null)).toBe('—');
   });
