@@ -195,6 +195,17 @@ test('review: reviewer from the session, per-finding feedback, history, audit; b
   assert.match(sent.data[0].detail, /sha256 [0-9a-f]{64}/);
 });
 
+test('status with check=true asks the provider now (Gemini: the model, with the key header)', async () => {
+  provider.reset();
+  const s = await orthanc.json('/api/ai/status?check=true');
+  assert.equal(s.provider.reachable, true, s.provider.lastError);
+  assert.equal(s.provider.lastError, '');
+  const probe = provider.otherRequests.at(-1);
+  assert.match(probe.path, /^\/v1beta\/models\/gemini-2\.5-flash$/);
+  assert.equal(probe.headers['x-goog-api-key'], KEY);
+  assert.equal(probe.status, 200);
+});
+
 test('a technician cannot start analyses; an unknown study is 404; bad ids are clear', async () => {
   assert.equal((await orthanc.api(`/api/ai/analyze/${ctUid}`, { method: 'POST', body: {}, headers: technician.headers })).status, 403);
   assert.equal((await orthanc.api(`/api/ai/analyze/1.2.3.4.5.6`, { method: 'POST', body: {} })).status, 404);
@@ -366,6 +377,10 @@ test('OpenAI-compatible server on-premises: chat completions with json_schema; a
     assert.equal(provider.requests[0].dialect, 'openai');
     assert.equal(provider.requests[0].json.model, 'qwen2.5-vl');
     assert.equal(provider.requests[0].headers.authorization, `Bearer ${KEY}`);
+    const s = await local.json('/api/ai/status?check=true');
+    assert.equal(s.provider.reachable, true, s.provider.lastError);
+    assert.equal(s.provider.cloud, false);
+    assert.equal(provider.otherRequests.at(-1).path, '/v1/models');
     assert.equal(provider.requests[0].images.length, 3);
     assert.deepEqual(provider.problems(), []);
     provider.reset();
