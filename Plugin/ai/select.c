@@ -67,27 +67,6 @@ static bool uid_under(const char *rest, const char *prefix)
   return strncmp(rest, prefix, n) == 0 && (rest[n] == '\0' || rest[n] == '.');
 }
 
-/* Component `index` of a backslash-separated value, trimmed, or false. */
-static bool component(char *out, size_t size, const char *s, size_t index)
-{
-  const char *p = s, *end;
-  char tmp[96];
-  size_t i;
-
-  if (s == NULL)
-    return false;
-  for (i = 0; i < index; i++) {
-    p = strchr(p, '\\');
-    if (p == NULL)
-      return false;
-    p++;
-  }
-  end = strchr(p, '\\');
-  rr_str_copyn(tmp, sizeof(tmp), p, end ? (size_t)(end - p) : strlen(p));
-  rr_str_copy_trim(out, size, tmp);
-  return true;
-}
-
 rr_skip_reason rr_select_skip_reason(const rr_instance_rec *inst, const rr_select_extra *extra,
                                      const char *series_description)
 {
@@ -105,7 +84,7 @@ rr_skip_reason rr_select_skip_reason(const rr_instance_rec *inst, const rr_selec
   if (uid_under(rest, "7"))
     return RR_SKIP_SECONDARY_CAPTURE;
 
-  for (i = 0; component(c, sizeof(c), image_type, i); i++)
+  for (i = 0; rr_dicom_value_at(c, sizeof(c), image_type, i); i++)
     if (ci_contains(c, "DOSE") || ci_contains(c, "SCREEN SAVE"))
       return RR_SKIP_DOSE_SCREEN;
   for (i = 0; i < sizeof(DOSE_DESCRIPTIONS) / sizeof(DOSE_DESCRIPTIONS[0]); i++)
@@ -114,10 +93,10 @@ rr_skip_reason rr_select_skip_reason(const rr_instance_rec *inst, const rr_selec
 
   if (extra != NULL && extra->is_localizer)
     return RR_SKIP_LOCALIZER;
-  for (i = 0; component(c, sizeof(c), image_type, i); i++)
+  for (i = 0; rr_dicom_value_at(c, sizeof(c), image_type, i); i++)
     if (rr_str_ieq(c, "LOCALIZER") || rr_str_ieq(c, "SCOUT") || rr_str_ieq(c, "TOPOGRAM"))
       return RR_SKIP_LOCALIZER;
-  if (component(c, sizeof(c), image_type, 1) && rr_str_ieq(c, "SECONDARY"))
+  if (rr_dicom_value_at(c, sizeof(c), image_type, 1) && rr_str_ieq(c, "SECONDARY"))
     return RR_SKIP_SECONDARY;
   if (extra != NULL && extra->burned_in)
     return RR_SKIP_BURNED_IN;

@@ -67,33 +67,11 @@ static json_object *seq_item(json_object *obj, const char *tag, size_t index)
   return item != NULL && json_object_is_type(item, json_type_object) ? item : NULL;
 }
 
-/* Copy backslash-separated component `index` of s (trimmed) into out.
- * Returns false when there is no such component. */
-static bool component(char *out, size_t size, const char *s, size_t index)
-{
-  const char *p = s, *end;
-  size_t i;
-  char tmp[128];
-
-  if (s == NULL)
-    return false;
-  for (i = 0; i < index; i++) {
-    p = strchr(p, '\\');
-    if (p == NULL)
-      return false;
-    p++;
-  }
-  end = strchr(p, '\\');
-  rr_str_copyn(tmp, sizeof(tmp), p, end ? (size_t)(end - p) : strlen(p));
-  rr_str_copy_trim(out, size, tmp);
-  return true;
-}
-
 static bool first_double(double *out, const char *s)
 {
   char c[128];
 
-  if (!component(c, sizeof(c), s, 0) || c[0] == '\0')
+  if (!rr_dicom_value_at(c, sizeof(c), s, 0) || c[0] == '\0')
     return false;
   return rr_parse_double(out, c) == 0 && isfinite(*out);
 }
@@ -102,7 +80,7 @@ static bool first_int(int64_t *out, const char *s, int64_t min, int64_t max)
 {
   char c[128];
 
-  if (!component(c, sizeof(c), s, 0) || c[0] == '\0')
+  if (!rr_dicom_value_at(c, sizeof(c), s, 0) || c[0] == '\0')
     return false;
   return rr_parse_i64(out, c, min, max) == 0;
 }
@@ -268,7 +246,7 @@ static int load_lut(rr_dicom_params *p, int slot, json_object *item, const char 
     rawsize = 0;
   } else {
     for (i = 0; i < 3; i++) {
-      if (!component(c, sizeof(c), desc, i) || rr_parse_i64(&v[i], c, -32768, 65535) != 0) {
+      if (!rr_dicom_value_at(c, sizeof(c), desc, i) || rr_parse_i64(&v[i], c, -32768, 65535) != 0) {
         rc = rr_fail(err, errsize, RR_EINVAL, "%s: missing or malformed descriptor (%s)", what, desc_tag);
         goto done;
       }
@@ -302,7 +280,7 @@ static int load_lut(rr_dicom_params *p, int slot, json_object *item, const char 
     }
     for (i = 0; i < count; i++) {
       int64_t x;
-      if (!component(c, sizeof(c), s, i) || rr_parse_i64(&x, c, -32768, 65535) != 0) {
+      if (!rr_dicom_value_at(c, sizeof(c), s, i) || rr_parse_i64(&x, c, -32768, 65535) != 0) {
         rc = rr_fail(err, errsize, RR_EINVAL, "%s: data %s has fewer than %u numbers", what, data_tag,
                      (unsigned)count);
         goto done;
@@ -472,7 +450,7 @@ int rr_dicom_params_from_tags(rr_dicom_params **out, json_object *tags, uint32_t
     s = tag_string_fg(tags, "0028,9132", "0028,1056", frame);
     if (s != NULL) {
       char fn[64];
-      component(fn, sizeof(fn), s, 0);
+      rr_dicom_value_at(fn, sizeof(fn), s, 0);
       if (rr_voi_function_parse(&r->voi_function, fn) != 0)
         r->voi_function = RR_VOI_LINEAR;
     }
