@@ -414,11 +414,41 @@ static bool status_ok(int s)
   return s >= 200 && s < 300;
 }
 
+/* Where each dialect puts the model version and the token counts. */
+typedef struct usage_keys {
+  const char *model, *usage, *prompt, *output, *total;
+} usage_keys;
+
+static const usage_keys gemini_keys = {"modelVersion", "usageMetadata", "promptTokenCount", "candidatesTokenCount",
+                                       "totalTokenCount"};
+static const usage_keys openai_keys = {"model", "usage", "prompt_tokens", "completion_tokens", "total_tokens"};
+
+static void read_usage(rr_ai_result *r, json_object *root, const usage_keys *k)
+{
+  json_object *usage;
+
+  copy_member(r->model_version, sizeof(r->model_version), root, k->model);
+  if ((usage = member(root, k->usage, json_type_object)) != NULL) {
+    r->prompt_tokens = int_member(usage, k->prompt);
+    r->output_tokens = int_member(usage, k->output);
+    r->total_tokens = int_member(usage, k->total);
+  }
+}
+
+/* An error answer (its fields read already): retried only for transient
+ * statuses and never for an exhausted quota. */
+static int error_answer(rr_ai_result *r, int http_status, char *err, size_t errsize)
+{
+  r->outcome = RR_AI_ERROR;
+  r->retryable = rr_ai_status_retryable(http_status) && !r->quota_per_day;
+  return upstream(r, err, errsize, "the AI provider answered with an error");
+}
+
 int rr_ai_gemini_parse(rr_ai_result *r, int http_status, const char *body, size_t len, char *err, size_t errsize)
 {
   static const char *const SAFETY[] = {"SAFETY", "RECITATION", "PROHIBITED_CONTENT", "SPII", "BLOCKLIST",
                                        "IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT"};
-  json_object *root, *e, *cands, *cand, *parts, *part, *v, *fb, *usage;
+  json_object *root, *e, *cands, *cand, *parts, *part, *v, *fb;
   rr_buf text;
   size_t i;
   int rc;
@@ -434,17 +464,10 @@ int rr_ai_gemini_parse(rr_ai_result *r, int http_status, const char *body, size_
   if (e != NULL || !status_ok(http_status)) {
     if (e != NULL)
       google_error(r, e);
-    r->outcome = RR_AI_ERROR;
-    r->retryable = rr_ai_status_retryable(http_status) && !r->quota_per_day;
-    rc = upstream(r, err, errsize, "the AI provider answered with an error");
+    rc = error_answer(r, http_status, err, errsize);
     goto done;
   }
-  copy_member(r->model_version, sizeof(r->model_version), root, "modelVersion");
-  if ((usage = member(root, "usageMetadata", json_type_object)) != NULL) {
-    r->prompt_tokens = int_member(usage, "promptTokenCount");
-    r->output_tokens = int_member(usage, "candidatesTokenCount");
-    r->total_tokens = int_member(usage, "totalTokenCount");
-  }
+  read_usage(r, root, &gemini_keys);
   cands = member(root, "candidates", json_type_array);
   if (cands == NULL || json_object_array_length(cands) == 0) {
     fb = member(root, "promptFeedback", json_type_object);
@@ -528,7 +551,7 @@ static int openai_content(rr_buf *text, json_object *content)
 
 int rr_ai_openai_parse(rr_ai_result *r, int http_status, const char *body, size_t len, char *err, size_t errsize)
 {
-  json_object *root, *e, *choices, *msg, *v, *usage;
+  json_object *root, *e, *choices, *msg, *v;
   rr_buf text;
   char code[64] = "";
   int rc;
@@ -549,19 +572,12 @@ int rr_ai_openai_parse(rr_ai_result *r, int http_status, const char *body, size_
     } else {
       copy_member(r->message, sizeof(r->message), root, "error");
     }
-    r->outcome = RR_AI_ERROR;
     /* OpenAI's 429 "insufficient_quota" is billing, not rate: no retry */
     r->quota_per_day = strcmp(code, "insufficient_quota") == 0;
-    r->retryable = rr_ai_status_retryable(http_status) && !r->quota_per_day;
-    rc = upstream(r, err, errsize, "the AI provider answered with an error");
+    rc = error_answer(r, http_status, err, errsize);
     goto done;
   }
-  copy_member(r->model_version, sizeof(r->model_version), root, "model");
-  if ((usage = member(root, "usage", json_type_object)) != NULL) {
-    r->prompt_tokens = int_member(usage, "prompt_tokens");
-    r->output_tokens = int_member(usage, "completion_tokens");
-    r->total_tokens = int_member(usage, "total_tokens");
-  }
+  read_usage(r, root, &openai_keys);
   choices = member(root, "choices", json_type_array);
   if (choices == NULL || json_object_array_length(choices) == 0) {
     r->outcome = RR_AI_ERROR;
