@@ -317,6 +317,23 @@ test('kill -9 with analyses in flight: after restart they run again and complete
   radiologist = await userHeaders(orthanc, 'radiologist');
 });
 
+test('a clean stop with an analysis waiting at the provider: Orthanc stops at once, the analysis runs again after the start', async () => {
+  provider.reset();
+  provider.defaultStep = { type: 'hang' };
+  const id = await analyze(orthanc, ctUid);
+  await waitFor(async () => provider.concurrent === 1, 15000, 50, 'the request in flight');
+  const t0 = Date.now();
+  await orthanc.stop();
+  const stopMs = Date.now() - t0;
+  assert.ok(stopMs < 10000, `stopping took ${stopMs} ms`);
+  provider.defaultStep = { type: 'success' };
+  await orthanc.restart();
+  const a = await waitFinal(orthanc, id, 60000);
+  assert.equal(a.status, 'completed', a.error);
+  assert.equal(provider.requests.length, 2, 'sent again after the restart');
+  radiologist = await userHeaders(orthanc, 'radiologist');
+});
+
 test('prompt injection: tag text never reaches the prompt; a header-only file fails clearly without a request', async () => {
   // a real CT slice whose text tags carry instructions and markup
   const src = (await dicomFilesOf(path.join(testData, 'ct_chest_lung_30')))[0];
