@@ -419,6 +419,8 @@ static OrthancPluginErrorCode on_review(OrthancPluginRestOutput *out, const char
   f = parsed(a.findings_json, json_type_object);
   if (json_object_object_get_ex(f, "findings", &list) && json_object_is_type(list, json_type_array))
     finding_count = json_object_array_length(list);
+  if (finding_count > RR_FINDINGS_MAX) /* stored findings were validated; never trust the store blindly */
+    finding_count = RR_FINDINGS_MAX;
   if (json_object_object_get_ex(body, "findings", &v) && !json_object_is_type(v, json_type_null)) {
     if ((rc = feedback_of(&feedback, v, finding_count, err, sizeof(err))) < 0) {
       rr_http_send_error(ctx, out, 400, "invalid_argument", err);
