@@ -25,6 +25,8 @@
 #define RAW_TEXT_KEEP (256 * 1024)
 #define SELECT_ROUNDS 4
 #define IDLE_WAIT_MS 5000
+#define STABLE_RETRY_MS 2000
+#define STABLE_RETRIES 60 /* two minutes for the worklist to catch up */
 
 struct rr_ai_jobs;
 
@@ -34,6 +36,13 @@ typedef struct slot {
   bool shutdown;          /* the cancel comes from a stop, not a user */
   struct rr_ai_jobs *jobs; /* the worker's argument */
 } slot;
+
+/* A study Orthanc called stable, waiting for the automatic-analysis rules. */
+typedef struct stable_entry {
+  char orthanc_id[RR_OID_SIZE];
+  unsigned attempts;   /* tries while the worklist had not caught up */
+  int64_t not_before;  /* monotonic ms */
+} stable_entry;
 
 struct rr_ai_jobs {
   rr_ai_jobs_options o;
@@ -49,7 +58,7 @@ struct rr_ai_jobs {
   pthread_t threads[MAX_WORKERS];
   slot slots[MAX_WORKERS];
 
-  char stable[STABLE_QUEUE][RR_OID_SIZE];
+  stable_entry stable[STABLE_QUEUE];
   size_t stable_head, stable_count;
 
   /* stats, under lock */
@@ -658,21 +667,37 @@ static bool rules_match(const rr_ai_jobs *j, const rr_study_rec *st)
   return true;
 }
 
-static void handle_stable(rr_ai_jobs *j, const char *orthanc_id)
+/* Apply the rules to a stable study. Returns true when it should be tried
+ * again later: the worklist has not caught up with Orthanc yet (a big
+ * import keeps ingestion behind the StableStudy event). */
+static bool handle_stable(rr_ai_jobs *j, const char *orthanc_id)
 {
   rr_rest_source src = rr_rest_source_orthanc(j->o.ctx);
   rr_study_detail *d = NULL;
-  json_object *study = NULL;
+  json_object *study = NULL, *stats = NULL, *v;
   char uri[128], err[256], id[RR_AI_ID_SIZE], uid[RR_UID_SIZE];
-  bool existing = false;
+  int64_t in_orthanc = -1;
+  bool existing = false, retry = false;
+  int rc;
 
   snprintf(uri, sizeof(uri), "/studies/%s", orthanc_id);
   if (src.get_json(src.ctx, &study, uri, err, sizeof(err)) < 0)
-    return;
+    return false; /* deleted meanwhile */
   rr_str_copy(uid, sizeof(uid), rr_json_str(rr_json_obj(study, "MainDicomTags"), "StudyInstanceUID"));
   json_object_put(study);
-  if (uid[0] == '\0' || rr_store_get_study(j->o.store, &d, uid, err, sizeof(err)) < 0)
-    return;
+  snprintf(uri, sizeof(uri), "/studies/%s/statistics", orthanc_id);
+  if (src.get_json(src.ctx, &stats, uri, err, sizeof(err)) == 0 && json_object_object_get_ex(stats, "CountInstances", &v))
+    in_orthanc = json_object_get_int64(v);
+  json_object_put(stats);
+  if (uid[0] == '\0')
+    return false;
+  rc = rr_store_get_study(j->o.store, &d, uid, err, sizeof(err));
+  if (rc == RR_ENOTFOUND || (rc == 0 && in_orthanc > d->study.instance_count)) {
+    retry = true;
+    goto out;
+  }
+  if (rc < 0)
+    goto out;
   if (rules_match(j, &d->study)) {
     if (rr_ai_jobs_submit(id, &existing, j, uid, "auto", false, err, sizeof(err)) == 0 && !existing) {
       pthread_mutex_lock(&j->lock);
@@ -683,7 +708,24 @@ static void handle_stable(rr_ai_jobs *j, const char *orthanc_id)
       rr_log_warning("AI: cannot queue the automatic analysis of a stable study: %s", err);
     }
   }
+out:
   rr_study_detail_free(d);
+  return retry;
+}
+
+/* Queue a stable study (lock held). False when the queue is full. */
+static bool stable_push(rr_ai_jobs *j, const char *orthanc_id, unsigned attempts, int64_t not_before)
+{
+  stable_entry *e;
+
+  if (j->stable_count >= STABLE_QUEUE)
+    return false;
+  e = &j->stable[(j->stable_head + j->stable_count) % STABLE_QUEUE];
+  rr_str_copy(e->orthanc_id, sizeof(e->orthanc_id), orthanc_id);
+  e->attempts = attempts;
+  e->not_before = not_before;
+  j->stable_count++;
+  return true;
 }
 
 void rr_ai_jobs_study_stable(rr_ai_jobs *j, const char *orthanc_study_id)
@@ -692,13 +734,10 @@ void rr_ai_jobs_study_stable(rr_ai_jobs *j, const char *orthanc_study_id)
       strlen(orthanc_study_id) >= RR_OID_SIZE)
     return;
   pthread_mutex_lock(&j->lock);
-  if (j->stable_count >= STABLE_QUEUE) {
+  if (!stable_push(j, orthanc_study_id, 0, 0))
     j->auto_dropped++;
-  } else {
-    rr_str_copy(j->stable[(j->stable_head + j->stable_count) % STABLE_QUEUE], RR_OID_SIZE, orthanc_study_id);
-    j->stable_count++;
+  else
     pthread_cond_signal(&j->wake);
-  }
   pthread_mutex_unlock(&j->lock);
 }
 
@@ -709,20 +748,29 @@ static void *worker(void *arg)
   slot *sl = arg;
   rr_ai_jobs *j = sl->jobs;
   rr_ai_analysis a;
-  char err[256], stable_id[RR_OID_SIZE];
+  char err[256];
   struct timespec ts;
+  bool retry;
   job jb;
   int rc;
 
   pthread_mutex_lock(&j->lock);
   while (!j->stopping) {
-    if (j->stable_count > 0) {
-      rr_str_copy(stable_id, sizeof(stable_id), j->stable[j->stable_head]);
+    if (j->stable_count > 0 && j->stable[j->stable_head].not_before <= now_ms()) {
+      stable_entry e = j->stable[j->stable_head];
       j->stable_head = (j->stable_head + 1) % STABLE_QUEUE;
       j->stable_count--;
       pthread_mutex_unlock(&j->lock);
-      handle_stable(j, stable_id);
+      retry = handle_stable(j, e.orthanc_id);
       pthread_mutex_lock(&j->lock);
+      if (retry && e.attempts + 1 < STABLE_RETRIES) {
+        if (!stable_push(j, e.orthanc_id, e.attempts + 1, now_ms() + STABLE_RETRY_MS))
+          j->auto_dropped++;
+      } else if (retry) {
+        j->auto_dropped++;
+        rr_log_warning("AI: a stable study did not reach the worklist within %d s; not analysed automatically",
+                       STABLE_RETRIES * STABLE_RETRY_MS / 1000);
+      }
       continue;
     }
     /* claim under the lock, so that a cancel sees either queued or ours */
@@ -744,9 +792,21 @@ static void *worker(void *arg)
     }
     if (rc != RR_ENOTFOUND)
       rr_log_error("AI: cannot take the next analysis: %s", err);
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += IDLE_WAIT_MS / 1000;
-    pthread_cond_timedwait(&j->wake, &j->lock, &ts);
+    {
+      int64_t wait_ms = IDLE_WAIT_MS;
+      if (j->stable_count > 0) {
+        int64_t due = j->stable[j->stable_head].not_before - now_ms();
+        wait_ms = due < 10 ? 10 : (due < wait_ms ? due : wait_ms);
+      }
+      clock_gettime(CLOCK_REALTIME, &ts);
+      ts.tv_sec += (time_t)(wait_ms / 1000);
+      ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+      if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+      }
+      pthread_cond_timedwait(&j->wake, &j->lock, &ts);
+    }
   }
   pthread_mutex_unlock(&j->lock);
   return NULL;

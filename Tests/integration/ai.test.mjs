@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { startOrthanc, uploadFile, dicomFilesOf, testData, waitFor, waitIngestIdle, worklistAll } from '../lib/orthanc.mjs';
+import { startOrthanc, uploadFile, dicomFilesOf, testData, waitFor, waitIngestIdle, worklistAll, lockDatabase } from '../lib/orthanc.mjs';
 import { startAiProvider } from '../lib/ai-provider.mjs';
 
 const KEY = 'test-ai-key';
@@ -460,6 +460,36 @@ test('automatic analysis when a study becomes stable, by the modality and descri
     assert.equal(provider.requests.length, 1);
   } finally {
     await auto.stop();
+  }
+});
+
+test('automatic analysis waits for the worklist to catch up when ingestion lags behind the stable event', async () => {
+  const lagging = await startOrthanc({
+    config: { StableAge: 1 },
+    readingRoom: {
+      Store: { SQLite: { BusyTimeoutMs: 200 } },
+      AI: { Provider: 'openai', BaseUrl: provider.url, Model: 'stand-in', ApiKey: KEY, ImagesPerSeries: 2, AutoAnalyze: { Enable: true } },
+    },
+  });
+  try {
+    provider.reset();
+    await waitIngestIdle(lagging);
+    const lock = await lockDatabase(path.join(lagging.dir, 'storage', 'reading-room.db'));
+    for (const f of (await dicomFilesOf(path.join(testData, 'ct_chest_lung_30'))).slice(0, 3)) {
+      assert.equal((await uploadFile(lagging, f)).status, 200);
+    }
+    await new Promise((r) => setTimeout(r, 5000)); // stable after 1 s, while the worklist cannot take it
+    assert.equal((await lagging.json(`/api/ai/studies/${ctUid}/analyses`)).analyses.length, 0);
+    await lock.release();
+    let list;
+    await waitFor(async () => {
+      list = await lagging.json(`/api/ai/studies/${ctUid}/analyses`);
+      return list.analyses.length === 1 && FINAL.has(list.analyses[0].status);
+    }, 60000, 200, 'the automatic analysis once the worklist has the study');
+    assert.equal(list.analyses[0].requestedBy, 'auto');
+    assert.equal(list.analyses[0].status, 'completed', list.analyses[0].error);
+  } finally {
+    await lagging.stop();
   }
 });
 

@@ -4,27 +4,11 @@
 // store is back.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { startOrthanc, storescu, dicomFilesOf, waitFor, waitIngestIdle, worklistAll } from '../lib/orthanc.mjs';
+import { startOrthanc, storescu, dicomFilesOf, waitFor, waitIngestIdle, worklistAll, lockDatabase } from '../lib/orthanc.mjs';
 
 let orthanc;
 after(async () => { await orthanc?.stop(); });
-
-/** Hold an exclusive write transaction on the database until release() is called. */
-async function lockDatabase(file) {
-  const child = spawn('sqlite3', [file], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d) => { out += d; });
-  child.stdin.write("PRAGMA busy_timeout=10000;\nBEGIN EXCLUSIVE;\nSELECT 'locked';\n");
-  await waitFor(async () => out.includes('locked'), 10_000, 20, 'sqlite3 to take the write lock');
-  return {
-    release: () => new Promise((resolve) => {
-      child.on('close', resolve);
-      child.stdin.end('COMMIT;\n.quit\n');
-    }),
-  };
-}
 
 test('store locked by another process during a C-STORE: error reported, nothing lost', async () => {
   orthanc = await startOrthanc({ readingRoom: { Store: { SQLite: { BusyTimeoutMs: 200 } } } });

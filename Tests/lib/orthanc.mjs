@@ -636,3 +636,18 @@ export async function orthancStudyId(instance, studyUid) {
   const hit = r.json.find((x) => x.Type === 'Study');
   return hit ? hit.ID : null;
 }
+
+/** Hold an exclusive write transaction on the database until release() is called. */
+export async function lockDatabase(file) {
+  const child = spawn('sqlite3', [file], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stdin.write("PRAGMA busy_timeout=10000;\nBEGIN EXCLUSIVE;\nSELECT 'locked';\n");
+  await waitFor(async () => out.includes('locked'), 10_000, 20, 'sqlite3 to take the write lock');
+  return {
+    release: () => new Promise((resolve) => {
+      child.on('close', resolve);
+      child.stdin.end('COMMIT;\n.quit\n');
+    }),
+  };
+}
