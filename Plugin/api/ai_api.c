@@ -104,7 +104,9 @@ static json_object *review_json(const rr_ai_review *r)
   return o;
 }
 
-static json_object *analysis_json(const rr_ai_analysis *a, const rr_ai_review_list *reviews)
+/* The analysis; `full` adds the raw answer and the review history (lists
+ * leave them out: a raw answer may weigh 256 KiB). */
+static json_object *analysis_json(const rr_ai_analysis *a, const rr_ai_review_list *reviews, bool full)
 {
   json_object *o = json_object_new_object(), *f = parsed(a->findings_json, json_type_object), *v, *usage;
   char href[RR_ROOT_SIZE + 64];
@@ -140,12 +142,13 @@ static json_object *analysis_json(const rr_ai_analysis *a, const rr_ai_review_li
   json_object_object_add(o, "latencyMs", json_object_new_int64(a->latency_ms));
   json_object_object_add(o, "cost", json_object_new_double(a->cost));
   json_object_object_add(o, "error", rr_json_string(a->error));
-  json_object_object_add(o, "rawText", rr_json_string(a->raw_text));
+  if (full)
+    json_object_object_add(o, "rawText", rr_json_string(a->raw_text));
   json_object_object_add(o, "reviewStatus", rr_json_string(a->review_status));
   json_object_object_add(o, "reviewedBy", rr_json_string(a->reviewed_by));
   rr_json_add_time(o, "reviewedAt", a->reviewed_at);
   json_object_object_add(o, "radiologistNotes", rr_json_string(a->radiologist_notes));
-  if (reviews != NULL) {
+  if (full && reviews != NULL) {
     json_object *arr = json_object_new_array();
     for (i = 0; i < reviews->count; i++)
       json_object_array_add(arr, review_json(&reviews->items[i]));
@@ -172,7 +175,7 @@ static void send_analysis(OrthancPluginRestOutput *out, int status, const char *
     send_failure(out, rc, err);
     return;
   }
-  o = analysis_json(&a, reviews);
+  o = analysis_json(&a, reviews, true);
   rr_http_send_json(ctx, out, status, o);
   json_object_put(o);
   rr_ai_review_list_free(reviews);
@@ -489,7 +492,7 @@ static OrthancPluginErrorCode on_study_analyses(OrthancPluginRestOutput *out, co
   o = json_object_new_object();
   arr = json_object_new_array();
   for (i = 0; i < list->count; i++)
-    json_object_array_add(arr, analysis_json(&list->items[i], NULL));
+    json_object_array_add(arr, analysis_json(&list->items[i], NULL, false));
   json_object_object_add(o, "analyses", arr);
   rr_http_send_json(ctx, out, 200, o);
   json_object_put(o);

@@ -142,6 +142,9 @@ test('analyse a CT series: 202 at once, poll, findings stored with provenance ma
 
   const list = await orthanc.json(`/api/ai/studies/${ctUid}/analyses`);
   assert.equal(list.analyses[0].id, a.id);
+  assert.equal(list.analyses[0].rawText, undefined, 'lists leave the raw answer out');
+  assert.equal(list.analyses[0].reviews, undefined);
+  assert.deepEqual(list.analyses[0].findings, a.findings);
 });
 
 test('worklist shows AI and review states and filters on them', async () => {
