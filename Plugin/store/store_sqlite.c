@@ -219,6 +219,17 @@ static int grow_array(void **items, size_t *cap, size_t count, size_t elem_size,
   return 0;
 }
 
+/* Reads one row into a zeroed element; < 0 (RR_ENOMEM) when it cannot. */
+typedef int (*row_reader)(void *elem, sqlite3_stmt *st);
+
+/* Run a read-only `sql` with at most one text parameter (?1, may be NULL)
+ * on a reader connection and append one element of elem_size bytes per row
+ * to *items (*count of them, storage grown from `first`). An element is
+ * counted before it is read, so that the caller's list free releases a
+ * partly read one. `what` names the query in errors. */
+static int collect_rows(sqlite_store *s, void **items, size_t *count, size_t elem_size, size_t first, const char *sql,
+                        const char *param, row_reader read, const char *what, char *err, size_t errsize);
+
 typedef struct id_set {
   int64_t ids[64];
   int64_t *more;
@@ -1235,44 +1246,66 @@ out:
   return error;
 }
 
-static int sqlite_list_instances(void *impl, rr_id_list **out, const char *series_orthanc_id, char *err, size_t errsize)
+static int collect_rows(sqlite_store *s, void **items, size_t *count, size_t elem_size, size_t first, const char *sql,
+                        const char *param, row_reader read, const char *what, char *err, size_t errsize)
 {
-  sqlite_store *s = impl;
   sqlite_conn *c = reader_acquire(s);
   sqlite3_stmt *st = NULL;
-  rr_id_list *list = NULL;
   size_t cap = 0;
+  char *elem;
   int rc, error = 0;
 
-  *out = NULL;
-  if ((list = calloc(1, sizeof(*list))) == NULL) {
-    error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
+  if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
+    error = db_fail(err, errsize, c->db, what);
     goto out;
   }
-  if (sqlite3_prepare_v2(c->db, "SELECT i.orthanc_id FROM instances i JOIN series s ON i.series_id=s.id"
-                         " WHERE s.orthanc_id=?1 ORDER BY i.orthanc_id", -1, &st, NULL) != SQLITE_OK) {
-    error = db_fail(err, errsize, c->db, "prepare list instances");
-    goto out;
-  }
-  bind_text(st, 1, series_orthanc_id);
+  if (param != NULL)
+    bind_text(st, 1, param);
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (grow_array((void **)&list->ids, &cap, list->count, sizeof(*list->ids), 64) < 0) {
+    if (grow_array(items, &cap, *count, elem_size, first) < 0) {
       error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
       goto out;
     }
-    column_copy(list->ids[list->count++], RR_OID_SIZE, st, 0);
+    elem = (char *)*items + *count * elem_size;
+    memset(elem, 0, elem_size);
+    (*count)++;
+    if (read(elem, st) < 0) {
+      error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
+      goto out;
+    }
   }
-  if (rc != SQLITE_DONE) {
-    error = db_fail(err, errsize, c->db, "list instances");
-    goto out;
-  }
-  *out = list;
-  list = NULL;
+  if (rc != SQLITE_DONE)
+    error = db_fail(err, errsize, c->db, what);
 out:
   sqlite3_finalize(st);
   reader_release(s, c);
-  rr_id_list_free(list);
   return error;
+}
+
+static int read_id(void *elem, sqlite3_stmt *st)
+{
+  column_copy(elem, RR_OID_SIZE, st, 0);
+  return 0;
+}
+
+static int sqlite_list_instances(void *impl, rr_id_list **out, const char *series_orthanc_id, char *err, size_t errsize)
+{
+  rr_id_list *list;
+  int error;
+
+  *out = NULL;
+  if ((list = calloc(1, sizeof(*list))) == NULL)
+    return rr_fail(err, errsize, RR_ENOMEM, "out of memory");
+  error = collect_rows(impl, (void **)&list->ids, &list->count, sizeof(*list->ids), 64,
+                       "SELECT i.orthanc_id FROM instances i JOIN series s ON i.series_id=s.id"
+                       " WHERE s.orthanc_id=?1 ORDER BY i.orthanc_id",
+                       series_orthanc_id, read_id, "list instances", err, errsize);
+  if (error < 0) {
+    rr_id_list_free(list);
+    return error;
+  }
+  *out = list;
+  return 0;
 }
 
 static int sqlite_stats(void *impl, rr_store_stats *out, char *err, size_t errsize)
@@ -1432,43 +1465,29 @@ out:
   return error;
 }
 
+static int read_user_row(void *elem, sqlite3_stmt *st)
+{
+  read_user(elem, st);
+  return 0;
+}
+
 static int sqlite_user_list(void *impl, rr_user_list **out, char *err, size_t errsize)
 {
-  sqlite_store *s = impl;
-  sqlite_conn *c = reader_acquire(s);
-  sqlite3_stmt *st = NULL;
-  rr_user_list *list = NULL;
-  size_t cap = 0;
-  int rc, error = 0;
+  rr_user_list *list;
+  int error;
 
   *out = NULL;
-  if ((list = calloc(1, sizeof(*list))) == NULL) {
-    error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
-    goto out;
-  }
-  if (sqlite3_prepare_v2(c->db, "SELECT " USER_COLUMNS " FROM users ORDER BY username COLLATE NOCASE", -1, &st, NULL) !=
-      SQLITE_OK) {
-    error = db_fail(err, errsize, c->db, "prepare users");
-    goto out;
-  }
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (grow_array((void **)&list->items, &cap, list->count, sizeof(*list->items), 16) < 0) {
-      error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
-      goto out;
-    }
-    read_user(&list->items[list->count++], st);
-  }
-  if (rc != SQLITE_DONE) {
-    error = db_fail(err, errsize, c->db, "users");
-    goto out;
+  if ((list = calloc(1, sizeof(*list))) == NULL)
+    return rr_fail(err, errsize, RR_ENOMEM, "out of memory");
+  error = collect_rows(impl, (void **)&list->items, &list->count, sizeof(*list->items), 16,
+                       "SELECT " USER_COLUMNS " FROM users ORDER BY username COLLATE NOCASE", NULL, read_user_row,
+                       "users", err, errsize);
+  if (error < 0) {
+    rr_user_list_free(list);
+    return error;
   }
   *out = list;
-  list = NULL;
-out:
-  sqlite3_finalize(st);
-  reader_release(s, c);
-  rr_user_list_free(list);
-  return error;
+  return 0;
 }
 
 /* First column of the first row of a parameterless query. */
@@ -1855,48 +1874,29 @@ out:
   return error;
 }
 
+static int read_ai_row(void *elem, sqlite3_stmt *st)
+{
+  return read_ai(elem, st);
+}
+
 static int sqlite_ai_list_study(void *impl, rr_ai_list **out, const char *study_uid, char *err, size_t errsize)
 {
-  sqlite_store *s = impl;
-  sqlite_conn *c = reader_acquire(s);
-  sqlite3_stmt *st = NULL;
-  rr_ai_list *list = NULL;
-  size_t cap = 0;
-  int rc, error = 0;
+  rr_ai_list *list;
+  int error;
 
   *out = NULL;
-  if ((list = calloc(1, sizeof(*list))) == NULL) {
-    error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
-    goto out;
-  }
-  if (sqlite3_prepare_v2(c->db, "SELECT " AI_COLUMNS " FROM ai_analyses WHERE study_uid=?1"
-                         " ORDER BY requested_at DESC, rowid DESC LIMIT 1000", -1, &st, NULL) != SQLITE_OK) {
-    error = db_fail(err, errsize, c->db, "prepare analyses");
-    goto out;
-  }
-  bind_text(st, 1, study_uid);
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (grow_array((void **)&list->items, &cap, list->count, sizeof(*list->items), 8) < 0) {
-      error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
-      goto out;
-    }
-    if ((error = read_ai(&list->items[list->count], st)) < 0) {
-      error = rr_fail(err, errsize, error, "out of memory");
-      goto out;
-    }
-    list->count++;
-  }
-  if (rc != SQLITE_DONE) {
-    error = db_fail(err, errsize, c->db, "analyses");
-    goto out;
+  if ((list = calloc(1, sizeof(*list))) == NULL)
+    return rr_fail(err, errsize, RR_ENOMEM, "out of memory");
+  error = collect_rows(impl, (void **)&list->items, &list->count, sizeof(*list->items), 8,
+                       "SELECT " AI_COLUMNS " FROM ai_analyses WHERE study_uid=?1"
+                       " ORDER BY requested_at DESC, rowid DESC LIMIT 1000",
+                       study_uid, read_ai_row, "analyses", err, errsize);
+  if (error < 0) {
+    rr_ai_list_free(list);
+    return error;
   }
   *out = list;
-  list = NULL;
-out:
-  sqlite3_finalize(st);
-  reader_release(s, c);
-  rr_ai_list_free(list);
-  return error;
+  return 0;
 }
 
 static int sqlite_ai_claim_next(void *impl, rr_ai_analysis *out, int64_t now, char *err, size_t errsize)
@@ -2052,57 +2052,38 @@ out:
   return error;
 }
 
+static int read_review(void *elem, sqlite3_stmt *st)
+{
+  rr_ai_review *r = elem;
+
+  r->seq = sqlite3_column_int64(st, 0);
+  column_copy(r->analysis_id, sizeof(r->analysis_id), st, 1);
+  r->at = sqlite3_column_int64(st, 2);
+  column_copy(r->reviewer, sizeof(r->reviewer), st, 3);
+  column_copy(r->review_status, sizeof(r->review_status), st, 4);
+  r->notes = column_dup(st, 5);
+  r->feedback_json = column_dup(st, 6);
+  return r->notes == NULL || r->feedback_json == NULL ? RR_ENOMEM : 0;
+}
+
 static int sqlite_ai_review_history(void *impl, rr_ai_review_list **out, const char *id, char *err, size_t errsize)
 {
-  sqlite_store *s = impl;
-  sqlite_conn *c = reader_acquire(s);
-  sqlite3_stmt *st = NULL;
-  rr_ai_review_list *list = NULL;
-  size_t cap = 0;
-  int rc, error = 0;
+  rr_ai_review_list *list;
+  int error;
 
   *out = NULL;
-  if ((list = calloc(1, sizeof(*list))) == NULL) {
-    error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
-    goto out;
-  }
-  if (sqlite3_prepare_v2(c->db, "SELECT seq, analysis_id, at, reviewer, review_status, notes, feedback_json"
-                         " FROM ai_reviews WHERE analysis_id=?1 ORDER BY seq", -1, &st, NULL) != SQLITE_OK) {
-    error = db_fail(err, errsize, c->db, "prepare review history");
-    goto out;
-  }
-  bind_text(st, 1, id);
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    rr_ai_review *r;
-    if (grow_array((void **)&list->items, &cap, list->count, sizeof(*list->items), 8) < 0) {
-      error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
-      goto out;
-    }
-    r = &list->items[list->count++];
-    memset(r, 0, sizeof(*r));
-    r->seq = sqlite3_column_int64(st, 0);
-    column_copy(r->analysis_id, sizeof(r->analysis_id), st, 1);
-    r->at = sqlite3_column_int64(st, 2);
-    column_copy(r->reviewer, sizeof(r->reviewer), st, 3);
-    column_copy(r->review_status, sizeof(r->review_status), st, 4);
-    r->notes = column_dup(st, 5);
-    r->feedback_json = column_dup(st, 6);
-    if (r->notes == NULL || r->feedback_json == NULL) {
-      error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
-      goto out;
-    }
-  }
-  if (rc != SQLITE_DONE) {
-    error = db_fail(err, errsize, c->db, "review history");
-    goto out;
+  if ((list = calloc(1, sizeof(*list))) == NULL)
+    return rr_fail(err, errsize, RR_ENOMEM, "out of memory");
+  error = collect_rows(impl, (void **)&list->items, &list->count, sizeof(*list->items), 8,
+                       "SELECT seq, analysis_id, at, reviewer, review_status, notes, feedback_json"
+                       " FROM ai_reviews WHERE analysis_id=?1 ORDER BY seq",
+                       id, read_review, "review history", err, errsize);
+  if (error < 0) {
+    rr_ai_review_list_free(list);
+    return error;
   }
   *out = list;
-  list = NULL;
-out:
-  sqlite3_finalize(st);
-  reader_release(s, c);
-  rr_ai_review_list_free(list);
-  return error;
+  return 0;
 }
 
 static int sqlite_ai_counts(void *impl, rr_ai_counts *out, int64_t since, char *err, size_t errsize)
