@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/base64.h"
 #include "util/errors.h"
 #include "util/sha256.h"
 #include "util/str.h"
@@ -39,21 +40,6 @@ struct rr_token_keys {
 
 /* ------------------------------------------------------------- helpers */
 
-static int b64url_value(char c)
-{
-  if (c >= 'A' && c <= 'Z')
-    return c - 'A';
-  if (c >= 'a' && c <= 'z')
-    return c - 'a' + 26;
-  if (c >= '0' && c <= '9')
-    return c - '0' + 52;
-  if (c == '-')
-    return 62;
-  if (c == '_')
-    return 63;
-  return -1;
-}
-
 /* Is s[0..n) canonical unpadded base64url (the only encoding of its bytes)? */
 static bool b64url_canonical(const char *s, size_t n)
 {
@@ -63,7 +49,7 @@ static bool b64url_canonical(const char *s, size_t n)
   if (n == 0 || n % 4 == 1)
     return false;
   for (i = 0; i < n; i++)
-    if ((last = b64url_value(s[i])) < 0)
+    if ((last = rr_base64_digit(s[i], true)) < 0)
       return false;
   if (n % 4 == 2)
     return (last & 0x0F) == 0;
@@ -85,7 +71,7 @@ static int b64url_decode(unsigned char **out, size_t *outlen, const char *s, siz
   if (buf == NULL)
     return RR_ENOMEM;
   for (i = 0; i < n; i++) {
-    acc = (acc << 6) | (uint32_t)b64url_value(s[i]);
+    acc = (acc << 6) | (uint32_t)rr_base64_digit(s[i], true);
     bits += 6;
     if (bits >= 8) {
       bits -= 8;

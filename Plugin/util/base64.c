@@ -65,7 +65,7 @@ out:
   return error;
 }
 
-static int b64_value(unsigned char c)
+int rr_base64_digit(char c, bool url)
 {
   if (c >= 'A' && c <= 'Z')
     return c - 'A';
@@ -73,9 +73,9 @@ static int b64_value(unsigned char c)
     return c - 'a' + 26;
   if (c >= '0' && c <= '9')
     return c - '0' + 52;
-  if (c == '+')
+  if (c == (url ? '-' : '+'))
     return 62;
-  if (c == '/')
+  if (c == (url ? '_' : '/'))
     return 63;
   return -1;
 }
@@ -96,7 +96,7 @@ int rr_base64_decode(rr_buf *out, const char *text, size_t len)
       if (c == '=' && i + 4 == len && k >= 2) {
         v[k] = 0;
         pad++;
-      } else if (pad > 0 || (v[k] = b64_value(c)) < 0) {
+      } else if (pad > 0 || (v[k] = rr_base64_digit((char)c, false)) < 0) {
         error = RR_EINVAL;
         goto out;
       }

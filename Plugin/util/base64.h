@@ -10,9 +10,15 @@
 #ifndef RR_UTIL_BASE64_H
 #define RR_UTIL_BASE64_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "buf.h"
+
+/* Value (0..63) of one character of the standard alphabet, or of the
+ * URL-safe one ("-" and "_" for 62 and 63, RFC 4648 section 5) when `url`;
+ * -1 for any other character, "=" included. */
+int rr_base64_digit(char c, bool url);
 
 /* Length of the encoding of `len` bytes (without NUL), or 0 when it would
  * overflow size_t. */

@@ -688,6 +688,22 @@ START_TEST(png_round_trip)
 }
 END_TEST
 
+START_TEST(base64_digits_of_both_alphabets)
+{
+  ck_assert_int_eq(rr_base64_digit('A', false), 0);
+  ck_assert_int_eq(rr_base64_digit('z', true), 51);
+  ck_assert_int_eq(rr_base64_digit('9', false), 61);
+  ck_assert_int_eq(rr_base64_digit('+', false), 62);
+  ck_assert_int_eq(rr_base64_digit('/', false), 63);
+  ck_assert_int_eq(rr_base64_digit('-', true), 62);
+  ck_assert_int_eq(rr_base64_digit('_', true), 63);
+  ck_assert_int_eq(rr_base64_digit('-', false), -1);
+  ck_assert_int_eq(rr_base64_digit('+', true), -1);
+  ck_assert_int_eq(rr_base64_digit('=', false), -1);
+  ck_assert_int_eq(rr_base64_digit('\xc3', true), -1);
+}
+END_TEST
+
 START_TEST(base64_known_vectors)
 {
   static const char *plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
@@ -772,6 +788,7 @@ int main(void)
   tcase_add_test(scale, never_upscale);
   tcase_add_test(enc, png_round_trip);
   tcase_add_test(enc, base64_known_vectors);
+  tcase_add_test(enc, base64_digits_of_both_alphabets);
   tcase_add_test(enc, base64_large_round_trip);
   suite_add_tcase(s, voi);
   suite_add_tcase(s, color);
