@@ -12,27 +12,28 @@ CREATE TABLE study_ai (
 CREATE INDEX study_ai_status ON study_ai(ai_status);
 CREATE INDEX study_ai_review ON study_ai(review_status);
 
+-- The state as computed from the analyses (one row per analysed study); a
+-- WHERE on study_uid reaches the index ai_analyses_study.
+CREATE VIEW study_ai_computed(study_uid, ai_status, review_status) AS
+  SELECT s.study_uid,
+    (SELECT status FROM ai_analyses a WHERE a.study_uid = s.study_uid ORDER BY requested_at DESC, rowid DESC LIMIT 1),
+    COALESCE((SELECT review_status FROM ai_analyses a WHERE a.study_uid = s.study_uid AND status = 'completed'
+              ORDER BY requested_at DESC, rowid DESC LIMIT 1), '')
+  FROM (SELECT DISTINCT study_uid FROM ai_analyses) s;
+
 CREATE TRIGGER ai_analyses_state_insert AFTER INSERT ON ai_analyses
 BEGIN
-  INSERT INTO study_ai(study_uid, ai_status, review_status) VALUES (NEW.study_uid,
-    (SELECT status FROM ai_analyses WHERE study_uid = NEW.study_uid ORDER BY requested_at DESC, rowid DESC LIMIT 1),
-    COALESCE((SELECT review_status FROM ai_analyses WHERE study_uid = NEW.study_uid AND status = 'completed'
-              ORDER BY requested_at DESC, rowid DESC LIMIT 1), ''))
+  INSERT INTO study_ai(study_uid, ai_status, review_status)
+    SELECT study_uid, ai_status, review_status FROM study_ai_computed WHERE study_uid = NEW.study_uid
   ON CONFLICT(study_uid) DO UPDATE SET ai_status = excluded.ai_status, review_status = excluded.review_status;
 END;
 
 CREATE TRIGGER ai_analyses_state_update AFTER UPDATE OF status, review_status ON ai_analyses
 BEGIN
-  INSERT INTO study_ai(study_uid, ai_status, review_status) VALUES (NEW.study_uid,
-    (SELECT status FROM ai_analyses WHERE study_uid = NEW.study_uid ORDER BY requested_at DESC, rowid DESC LIMIT 1),
-    COALESCE((SELECT review_status FROM ai_analyses WHERE study_uid = NEW.study_uid AND status = 'completed'
-              ORDER BY requested_at DESC, rowid DESC LIMIT 1), ''))
+  INSERT INTO study_ai(study_uid, ai_status, review_status)
+    SELECT study_uid, ai_status, review_status FROM study_ai_computed WHERE study_uid = NEW.study_uid
   ON CONFLICT(study_uid) DO UPDATE SET ai_status = excluded.ai_status, review_status = excluded.review_status;
 END;
 
 INSERT INTO study_ai(study_uid, ai_status, review_status)
-  SELECT DISTINCT a.study_uid,
-    (SELECT status FROM ai_analyses b WHERE b.study_uid = a.study_uid ORDER BY requested_at DESC, rowid DESC LIMIT 1),
-    COALESCE((SELECT review_status FROM ai_analyses b WHERE b.study_uid = a.study_uid AND status = 'completed'
-              ORDER BY requested_at DESC, rowid DESC LIMIT 1), '')
-  FROM ai_analyses a;
+  SELECT study_uid, ai_status, review_status FROM study_ai_computed;
