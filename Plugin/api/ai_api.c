@@ -515,7 +515,7 @@ static OrthancPluginErrorCode on_status(OrthancPluginRestOutput *out, const char
                                         const OrthancPluginHttpRequest *req)
 {
   rr_identity id;
-  rr_ai_counts all, today;
+  rr_ai_counts counts;
   rr_ai_jobs_stats st;
   json_object *o, *p, *q, *c, *t;
   char err[512] = "";
@@ -529,8 +529,8 @@ static OrthancPluginErrorCode on_status(OrthancPluginRestOutput *out, const char
   for (i = 0; i < req->getCount; i++)
     if (strcmp(req->getKeys[i], "check") == 0 && strcmp(req->getValues[i], "true") == 0 && rr_ai_jobs_configured(jobs))
       rr_ai_jobs_probe(jobs, err, sizeof(err));
-  if ((rc = rr_store_ai_counts(deps->store, &all, 0, err, sizeof(err))) < 0 ||
-      (rc = rr_store_ai_counts(deps->store, &today, start_of_today(), err, sizeof(err))) < 0) {
+  /* one query: the states count every analysis, the usage those since midnight */
+  if ((rc = rr_store_ai_counts(deps->store, &counts, start_of_today(), err, sizeof(err))) < 0) {
     send_failure(out, rc, err);
     return OrthancPluginErrorCode_Success;
   }
@@ -545,23 +545,23 @@ static OrthancPluginErrorCode on_status(OrthancPluginRestOutput *out, const char
   json_object_object_add(p, "lastError", rr_json_string(st.last_error));
   json_object_object_add(o, "provider", p);
   q = json_object_new_object();
-  json_object_object_add(q, "depth", json_object_new_int64(all.queued));
-  json_object_object_add(q, "running", json_object_new_int64(all.running));
+  json_object_object_add(q, "depth", json_object_new_int64(counts.queued));
+  json_object_object_add(q, "running", json_object_new_int64(counts.running));
   json_object_object_add(q, "concurrency", json_object_new_int64(st.concurrency));
   json_object_object_add(o, "queue", q);
   c = json_object_new_object();
-  json_object_object_add(c, "queued", json_object_new_int64(all.queued));
-  json_object_object_add(c, "running", json_object_new_int64(all.running));
-  json_object_object_add(c, "completed", json_object_new_int64(all.completed));
-  json_object_object_add(c, "failed", json_object_new_int64(all.failed));
-  json_object_object_add(c, "other", json_object_new_int64(all.other));
+  json_object_object_add(c, "queued", json_object_new_int64(counts.queued));
+  json_object_object_add(c, "running", json_object_new_int64(counts.running));
+  json_object_object_add(c, "completed", json_object_new_int64(counts.completed));
+  json_object_object_add(c, "failed", json_object_new_int64(counts.failed));
+  json_object_object_add(c, "other", json_object_new_int64(counts.other));
   json_object_object_add(o, "counts", c);
   t = json_object_new_object();
-  json_object_object_add(t, "analyses", json_object_new_int64(today.analyses));
-  json_object_object_add(t, "promptTokens", json_object_new_int64(today.prompt_tokens));
-  json_object_object_add(t, "completionTokens", json_object_new_int64(today.completion_tokens));
-  json_object_object_add(t, "cost", json_object_new_double(today.cost));
-  json_object_object_add(t, "imagesSent", json_object_new_int64(today.images_sent));
+  json_object_object_add(t, "analyses", json_object_new_int64(counts.analyses));
+  json_object_object_add(t, "promptTokens", json_object_new_int64(counts.prompt_tokens));
+  json_object_object_add(t, "completionTokens", json_object_new_int64(counts.completion_tokens));
+  json_object_object_add(t, "cost", json_object_new_double(counts.cost));
+  json_object_object_add(t, "imagesSent", json_object_new_int64(counts.images_sent));
   json_object_object_add(o, "today", t);
   t = json_object_new_object();
   json_object_object_add(t, "enabled", json_object_new_boolean(deps->config->ai_auto_enable));
@@ -575,32 +575,31 @@ static OrthancPluginErrorCode on_status(OrthancPluginRestOutput *out, const char
 
 void rr_ai_api_refresh_metrics(void)
 {
-  rr_ai_counts all, today;
+  rr_ai_counts counts;
   rr_ai_jobs_stats st;
   char err[256];
 
   if (ctx == NULL || deps == NULL)
     return;
-  if (rr_store_ai_counts(deps->store, &all, 0, err, sizeof(err)) < 0 ||
-      rr_store_ai_counts(deps->store, &today, start_of_today(), err, sizeof(err)) < 0)
+  if (rr_store_ai_counts(deps->store, &counts, start_of_today(), err, sizeof(err)) < 0)
     return;
   rr_ai_jobs_get_stats(jobs, &st);
   OrthancPluginSetMetricsValue(ctx, "reading_room_ai_configured", rr_ai_jobs_configured(jobs) ? 1 : 0,
                                OrthancPluginMetricsType_Default);
   OrthancPluginSetMetricsValue(ctx, "reading_room_ai_reachable", (float)st.reachable, OrthancPluginMetricsType_Default);
-  OrthancPluginSetMetricsValue(ctx, "reading_room_ai_queue_depth", (float)all.queued, OrthancPluginMetricsType_Default);
-  OrthancPluginSetMetricsValue(ctx, "reading_room_ai_running", (float)all.running, OrthancPluginMetricsType_Default);
-  OrthancPluginSetMetricsValue(ctx, "reading_room_ai_completed", (float)all.completed, OrthancPluginMetricsType_Default);
-  OrthancPluginSetMetricsValue(ctx, "reading_room_ai_failed", (float)all.failed, OrthancPluginMetricsType_Default);
-  OrthancPluginSetMetricsValue(ctx, "reading_room_ai_other", (float)all.other, OrthancPluginMetricsType_Default);
-  OrthancPluginSetMetricsValue(ctx, "reading_room_ai_prompt_tokens_today", (float)today.prompt_tokens,
+  OrthancPluginSetMetricsValue(ctx, "reading_room_ai_queue_depth", (float)counts.queued, OrthancPluginMetricsType_Default);
+  OrthancPluginSetMetricsValue(ctx, "reading_room_ai_running", (float)counts.running, OrthancPluginMetricsType_Default);
+  OrthancPluginSetMetricsValue(ctx, "reading_room_ai_completed", (float)counts.completed, OrthancPluginMetricsType_Default);
+  OrthancPluginSetMetricsValue(ctx, "reading_room_ai_failed", (float)counts.failed, OrthancPluginMetricsType_Default);
+  OrthancPluginSetMetricsValue(ctx, "reading_room_ai_other", (float)counts.other, OrthancPluginMetricsType_Default);
+  OrthancPluginSetMetricsValue(ctx, "reading_room_ai_prompt_tokens_today", (float)counts.prompt_tokens,
                                OrthancPluginMetricsType_Default);
-  OrthancPluginSetMetricsValue(ctx, "reading_room_ai_completion_tokens_today", (float)today.completion_tokens,
+  OrthancPluginSetMetricsValue(ctx, "reading_room_ai_completion_tokens_today", (float)counts.completion_tokens,
                                OrthancPluginMetricsType_Default);
-  OrthancPluginSetMetricsValue(ctx, "reading_room_ai_cost_today", (float)today.cost, OrthancPluginMetricsType_Default);
-  OrthancPluginSetMetricsValue(ctx, "reading_room_ai_images_sent_today", (float)today.images_sent,
+  OrthancPluginSetMetricsValue(ctx, "reading_room_ai_cost_today", (float)counts.cost, OrthancPluginMetricsType_Default);
+  OrthancPluginSetMetricsValue(ctx, "reading_room_ai_images_sent_today", (float)counts.images_sent,
                                OrthancPluginMetricsType_Default);
-  OrthancPluginSetMetricsValue(ctx, "reading_room_ai_analyses_today", (float)today.analyses,
+  OrthancPluginSetMetricsValue(ctx, "reading_room_ai_analyses_today", (float)counts.analyses,
                                OrthancPluginMetricsType_Default);
 }
 
