@@ -8,31 +8,10 @@ import { canUseAi } from '../src/roles';
 import { Session } from '../src/session';
 import { UploadQueue } from '../src/upload-queue';
 import { BASE_COLUMNS, COLUMNS, renderStudyRow } from '../src/worklist';
-import { FakeServer, json, sessionBody } from './fake-server';
+import { FakeServer, json, sessionBody, studyBody } from './fake-server';
 import { analysisBody } from './ai-fixtures';
 
-const study: Study = {
-  studyInstanceUid: '1.2.3',
-  orthancId: 'o',
-  patientName: 'DOE^JANE',
-  patientId: 'P1',
-  patientBirthDate: '',
-  patientSex: 'F',
-  studyDate: '20260101',
-  studyTime: '',
-  studyDescription: 'CT',
-  accessionNumber: 'A1',
-  referringPhysicianName: '',
-  institutionName: '',
-  modalities: ['CT'],
-  seriesCount: 1,
-  instanceCount: 1,
-  receivedAt: '2026-11-24T10:00:00Z',
-  updatedAt: '2026-11-24T10:00:00Z',
-  aiStatus: 'completed',
-  reviewStatus: 'pending',
-  reportStatus: null,
-};
+const study: Study = studyBody({ aiStatus: 'completed', reviewStatus: 'pending' });
 
 describe('worklist AI / review filters -> hash and API query', () => {
   it('chips map to the API status lists', () => {

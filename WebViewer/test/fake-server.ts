@@ -1,5 +1,5 @@
 // A scripted fetch for unit tests: routes "METHOD path" (path below /api/, query string included) to handlers.
-import type { FetchLike } from '../src/api';
+import type { FetchLike, Study } from '../src/api';
 
 export interface Call {
   method: string;
@@ -18,6 +18,33 @@ export const empty403 = (): Response => new Response(null, { status: 403 });
 
 export function sessionBody(user: { username: string; displayName?: string; role: string }, expiresAt: Date, csrfToken: string): unknown {
   return { token: 'secret-token', expiresAt: expiresAt.toISOString(), csrfToken, user: { displayName: '', ...user } };
+}
+
+/** One worklist row as the API answers it (study 1.2.3, no AI analysis). */
+export function studyBody(overrides: Partial<Study> = {}): Study {
+  return {
+    studyInstanceUid: '1.2.3',
+    orthancId: 'o',
+    patientName: 'DOE^JANE',
+    patientId: 'P1',
+    patientBirthDate: '',
+    patientSex: 'F',
+    studyDate: '20260101',
+    studyTime: '',
+    studyDescription: 'CT',
+    accessionNumber: 'A1',
+    referringPhysicianName: '',
+    institutionName: '',
+    modalities: ['CT'],
+    seriesCount: 1,
+    instanceCount: 1,
+    receivedAt: '2026-11-24T10:00:00Z',
+    updatedAt: '2026-11-24T10:00:00Z',
+    aiStatus: null,
+    reviewStatus: null,
+    reportStatus: null,
+    ...overrides,
+  };
 }
 
 export class FakeServer {

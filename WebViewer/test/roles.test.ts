@@ -5,30 +5,9 @@ import { startApp } from '../src/app';
 import { OPEN_MODE, canAccess, navFor, showsExplorer, type Section } from '../src/roles';
 import { Session } from '../src/session';
 import { UploadQueue } from '../src/upload-queue';
-import { FakeServer, json, sessionBody } from './fake-server';
+import { FakeServer, json, sessionBody, studyBody } from './fake-server';
 
-const study = {
-  studyInstanceUid: '1.2.3',
-  orthancId: 'o',
-  patientName: 'DOE^JANE',
-  patientId: 'P1',
-  patientBirthDate: '',
-  patientSex: 'F',
-  studyDate: '20260101',
-  studyTime: '',
-  studyDescription: 'CT',
-  accessionNumber: 'A1',
-  referringPhysicianName: '',
-  institutionName: '',
-  modalities: ['CT'],
-  seriesCount: 1,
-  instanceCount: 1,
-  receivedAt: '2026-11-24T10:00:00Z',
-  updatedAt: '2026-11-24T10:00:00Z',
-  aiStatus: null,
-  reviewStatus: null,
-  reportStatus: null,
-};
+const study = studyBody();
 
 describe('roles -> sections and navigation', () => {
   const table: Record<string, { nav: string[]; study: boolean; explorer: boolean }> = {
