@@ -1,11 +1,11 @@
 # Thin wrapper over CMake and the scripts in Resources/scripts and Tests/.
-# make run | make test | make bench | make build | make install | make clean
+# make run | make test | make unit | make bench | make build | make install | make clean
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build asan run test bench install clean
+.PHONY: all deps build asan run test unit bench install clean
 
 all: build
 
@@ -26,6 +26,12 @@ run: build
 test: build asan
 	@bash Tests/run-all.sh $(BUILD) $(ASAN_BUILD)
 
+# The fast loop: the C unit tests only (no web app, no Orthanc, no sanitizers).
+unit:
+	cmake -S . -B $(BUILD)-unit -DCMAKE_BUILD_TYPE=Debug -DRR_BUILD_WEBAPP=OFF -DRR_BUILD_TESTS=ON
+	cmake --build $(BUILD)-unit -j $(JOBS)
+	cd $(BUILD)-unit && CK_FORK=no ctest --output-on-failure
+
 bench: build
 	@bash bench/run.sh $(BUILD)
 
@@ -33,4 +39,4 @@ install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(BUILD)-unit
