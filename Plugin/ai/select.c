@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/sort.h"
+#include "dicom/display_order.h"
+#include "dicom/value.h"
 #include "util/errors.h"
 #include "util/str.h"
 
@@ -207,7 +208,7 @@ static int series_candidates(rr_select_item **out, size_t *out_count, rr_selecti
   }
   if (nkept == 0)
     goto done;
-  rc = rr_instances_sort_display(kept, nkept);
+  rc = rr_dicom_display_order(kept, nkept);
   if (rc != 0) {
     rc = rr_fail(err, errsize, rc, "out of memory sorting a series");
     goto done;

@@ -25,7 +25,7 @@
  *   - BurnedInAnnotation YES.
  *
  * Per series (in the caller's series order), kept instances are put in
- * display order (api/sort.h). Radiographs (modality CR, DX, MG, IO, PX):
+ * display order (dicom/display_order.h). Radiographs (modality CR, DX, MG, IO, PX):
  * every instance is kept, frame 0 (a multi-frame one gets its frames spread
  * as below). Other series: the series' frames, instance after instance
  * (a single-frame instance is one frame), N evenly spaced frames are taken,

@@ -8,7 +8,7 @@
 #include "api/ai_api.h"
 #include "api/http.h"
 #include "api/query.h"
-#include "api/sort.h"
+#include "dicom/display_order.h"
 #include "image/orthanc_frame.h"
 #include "util/errors.h"
 #include "util/log.h"
@@ -155,7 +155,7 @@ static json_object *series_json(rr_series_detail *sd)
   add_str(o, "seriesDescription", s->series_description);
   add_str(o, "bodyPartExamined", s->body_part);
   json_object_object_add(o, "instanceCount", json_object_new_int64(s->instance_count));
-  rr_instances_sort_display(sd->instances, sd->instance_count);
+  rr_dicom_display_order(sd->instances, sd->instance_count);
   for (i = 0; i < sd->instance_count; i++)
     json_object_array_add(arr, instance_json(&sd->instances[i]));
   json_object_object_add(o, "instances", arr);
@@ -470,7 +470,7 @@ static OrthancPluginErrorCode on_study_frame(OrthancPluginRestOutput *out, const
   }
   for (i = 0; i < d->series_count && instance[0] == '\0'; i++) {
     rr_series_detail *sd = &d->series[i];
-    rr_instances_sort_display(sd->instances, sd->instance_count);
+    rr_dicom_display_order(sd->instances, sd->instance_count);
     for (j = 0; j < sd->instance_count; j++) {
       int64_t frames = sd->instances[j].number_of_frames > 0 ? sd->instances[j].number_of_frames : 1;
       if (n < seen + frames) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dicom/value.h"
 #include "util/base64.h"
 #include "util/buf.h"
 #include "util/errors.h"
@@ -65,24 +66,6 @@ static json_object *seq_item(json_object *obj, const char *tag, size_t index)
     return NULL;
   item = json_object_array_get_idx(v, index);
   return item != NULL && json_object_is_type(item, json_type_object) ? item : NULL;
-}
-
-static bool first_double(double *out, const char *s)
-{
-  char c[128];
-
-  if (!rr_dicom_value_at(c, sizeof(c), s, 0) || c[0] == '\0')
-    return false;
-  return rr_parse_double(out, c) == 0 && isfinite(*out);
-}
-
-static bool first_int(int64_t *out, const char *s, int64_t min, int64_t max)
-{
-  char c[128];
-
-  if (!rr_dicom_value_at(c, sizeof(c), s, 0) || c[0] == '\0')
-    return false;
-  return rr_parse_i64(out, c, min, max) == 0;
 }
 
 /* A tag looked up at the top level, then in the Shared Functional Groups,
@@ -365,7 +348,7 @@ static unsigned uint_tag(json_object *tags, const char *tag, unsigned dflt, int6
 {
   int64_t v;
 
-  return first_int(&v, tag_string(tags, tag), 0, max) ? (unsigned)v : dflt;
+  return rr_dicom_first_i64(&v, tag_string(tags, tag), 0, max) == 0 ? (unsigned)v : dflt;
 }
 
 int rr_dicom_params_from_tags(rr_dicom_params **out, json_object *tags, uint32_t frame, rr_dicom_fetch_fn fetch,
@@ -413,7 +396,7 @@ int rr_dicom_params_from_tags(rr_dicom_params **out, json_object *tags, uint32_t
   mono = r->photometric == RR_PHOTO_MONOCHROME1 || r->photometric == RR_PHOTO_MONOCHROME2;
 
   /* Pixel Padding Value: a stored value, US or SS */
-  if (first_int(&iv, tag_string(tags, "0028,0120"), -32768, 65535)) {
+  if (rr_dicom_first_i64(&iv, tag_string(tags, "0028,0120"), -32768, 65535) == 0) {
     r->has_padding = true;
     r->padding_value = first_mapped_value(iv, p->pixel_signed);
   }
@@ -430,9 +413,9 @@ int rr_dicom_params_from_tags(rr_dicom_params **out, json_object *tags, uint32_t
       r->modality_lut = &p->luts[SLOT_MODALITY];
       negative_modality = p->luts[SLOT_MODALITY].first_mapped < 0;
     }
-    if (first_double(&d, tag_string_fg(tags, "0028,9145", "0028,1053", frame)) && d != 0)
+    if (rr_dicom_first_double(&d, tag_string_fg(tags, "0028,9145", "0028,1053", frame)) == 0 && d != 0)
       r->rescale_slope = d;
-    if (first_double(&d, tag_string_fg(tags, "0028,9145", "0028,1052", frame)))
+    if (rr_dicom_first_double(&d, tag_string_fg(tags, "0028,9145", "0028,1052", frame)) == 0)
       r->rescale_intercept = d;
     if (r->modality_lut == NULL && (r->rescale_intercept < 0 || r->rescale_slope < 0 || p->pixel_signed))
       negative_modality = true;
@@ -440,8 +423,8 @@ int rr_dicom_params_from_tags(rr_dicom_params **out, json_object *tags, uint32_t
     /* VOI */
     {
       double c, w;
-      if (first_double(&c, tag_string_fg(tags, "0028,9132", "0028,1050", frame)) &&
-          first_double(&w, tag_string_fg(tags, "0028,9132", "0028,1051", frame))) {
+      if (rr_dicom_first_double(&c, tag_string_fg(tags, "0028,9132", "0028,1050", frame)) == 0 &&
+          rr_dicom_first_double(&w, tag_string_fg(tags, "0028,9132", "0028,1051", frame)) == 0) {
         r->has_window = true;
         r->window_center = c;
         r->window_width = w;

@@ -123,26 +123,6 @@ size_t rr_str_copy_trim(char *dst, size_t dstsize, const char *src)
   return rr_str_copyn(dst, dstsize, src, len);
 }
 
-bool rr_dicom_value_at(char *dst, size_t dstsize, const char *s, size_t index)
-{
-  const char *p = s, *end;
-  char tmp[128];
-  size_t i;
-
-  if (s == NULL)
-    return false;
-  for (i = 0; i < index; i++) {
-    p = strchr(p, '\\');
-    if (p == NULL)
-      return false;
-    p++;
-  }
-  end = strchr(p, '\\');
-  rr_str_copyn(tmp, sizeof(tmp), p, end ? (size_t)(end - p) : strlen(p));
-  rr_str_copy_trim(dst, dstsize, tmp);
-  return true;
-}
-
 bool rr_uid_valid(const char *s)
 {
   size_t i, len;

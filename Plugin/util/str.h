@@ -21,10 +21,6 @@ size_t rr_str_copyn(char *dst, size_t dstsize, const char *src, size_t srclen);
 size_t rr_str_copy(char *dst, size_t dstsize, const char *src);
 /* Copy and trim leading/trailing spaces (DICOM pads values with spaces). */
 size_t rr_str_copy_trim(char *dst, size_t dstsize, const char *src);
-/* Copy value `index` (0-based) of a backslash-separated DICOM value s,
- * trimmed, into dst (at most 127 bytes of it are looked at). Returns false
- * (dst untouched) when s is NULL or has no such value. */
-bool rr_dicom_value_at(char *dst, size_t dstsize, const char *s, size_t index);
 
 /* Length of the longest prefix of s[0..len) that is valid UTF-8. */
 size_t rr_utf8_valid_prefix(const char *s, size_t len);

@@ -184,23 +184,6 @@ START_TEST(root_regex_escapes_dots)
 }
 END_TEST
 
-START_TEST(dicom_values_by_index)
-{
-  char v[16] = "unchanged";
-
-  ck_assert(rr_dicom_value_at(v, sizeof(v), "ORIGINAL\\PRIMARY\\ AXIAL ", 2));
-  ck_assert_str_eq(v, "AXIAL");
-  ck_assert(rr_dicom_value_at(v, sizeof(v), "ORIGINAL\\PRIMARY", 0));
-  ck_assert_str_eq(v, "ORIGINAL");
-  ck_assert(rr_dicom_value_at(v, sizeof(v), "A\\\\C", 1)); /* empty middle value */
-  ck_assert_str_eq(v, "");
-  ck_assert(!rr_dicom_value_at(v, sizeof(v), "A\\B", 2));
-  ck_assert(!rr_dicom_value_at(v, sizeof(v), NULL, 0));
-  ck_assert(rr_dicom_value_at(v, sizeof(v), "0123456789ABCDEFGHIJ", 0)); /* truncated to fit */
-  ck_assert_str_eq(v, "0123456789ABCDE");
-}
-END_TEST
-
 int main(void)
 {
   Suite *s = suite_create("util");
@@ -215,7 +198,6 @@ int main(void)
   tcase_add_test(tc, words_iterate);
   tcase_add_test(tc, strmap_basics);
   tcase_add_test(tc, root_regex_escapes_dots);
-  tcase_add_test(tc, dicom_values_by_index);
   suite_add_tcase(s, tc);
   return rr_test_run(s);
 }

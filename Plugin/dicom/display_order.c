@@ -1,11 +1,13 @@
-#include "sort.h"
+/*
+ * display_order.c - see display_order.h.
+ */
+#include "dicom/display_order.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dicom/geometry.h"
 #include "util/errors.h"
-#include "util/str.h"
 
 typedef struct sort_key {
   int has_position;
@@ -35,29 +37,11 @@ static int compare(const void *pa, const void *pb)
   return a->index < b->index ? -1 : (a->index > b->index);
 }
 
-static int slice_normal(double n[3], const char *orientation)
-{
-  double o[6], len;
-
-  if (rr_parse_ds_array(o, 6, orientation) < 0)
-    return RR_EINVAL;
-  n[0] = o[1] * o[5] - o[2] * o[4];
-  n[1] = o[2] * o[3] - o[0] * o[5];
-  n[2] = o[0] * o[4] - o[1] * o[3];
-  len = sqrt(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]);
-  if (!(len > 1e-6))
-    return RR_EINVAL;
-  n[0] /= len;
-  n[1] /= len;
-  n[2] /= len;
-  return 0;
-}
-
-int rr_instances_sort_display(rr_instance_rec *items, size_t count)
+int rr_dicom_display_order(rr_instance_rec *items, size_t count)
 {
   sort_key *keys = NULL;
   rr_instance_rec *sorted = NULL;
-  double normal[3], pos[3];
+  double normal[3];
   int has_normal = 0, error = 0;
   size_t i;
 
@@ -70,16 +54,14 @@ int rr_instances_sort_display(rr_instance_rec *items, size_t count)
     goto out;
   }
   for (i = 0; i < count && !has_normal; i++)
-    has_normal = slice_normal(normal, items[i].image_orientation) == 0;
+    has_normal = rr_dicom_slice_normal(normal, items[i].image_orientation) == 0;
   for (i = 0; i < count; i++) {
     keys[i].index = i;
     keys[i].uid = items[i].sop_instance_uid;
     keys[i].has_number = items[i].has_instance_number;
     keys[i].number = items[i].instance_number;
-    if (has_normal && rr_parse_ds_array(pos, 3, items[i].image_position) == 0) {
+    if (has_normal && rr_dicom_position_along(&keys[i].position, normal, items[i].image_position) == 0)
       keys[i].has_position = 1;
-      keys[i].position = pos[0] * normal[0] + pos[1] * normal[1] + pos[2] * normal[2];
-    }
   }
   qsort(keys, count, sizeof(*keys), compare);
   for (i = 0; i < count; i++)
