@@ -2,6 +2,7 @@
 
 #include <json-c/json.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -63,23 +64,88 @@ static int overlay(json_object *base, json_object *user, const char *path, char 
   return 0;
 }
 
-static json_object *get_path(json_object *root, const char *a, const char *b, const char *c)
-{
-  json_object *o = root;
+/* ------------------------------------------------------------ the options */
 
-  if (a && !json_object_object_get_ex(o, a, &o))
-    return NULL;
-  if (b && !json_object_object_get_ex(o, b, &o))
-    return NULL;
-  if (c && !json_object_object_get_ex(o, c, &o))
-    return NULL;
-  return o;
+/* What a step of the table does: read an option of the merged section into
+ * a field of rr_config (checking its range), or check what was read so far
+ * (OPT_CHECK). The steps run in table order and the first problem ends the
+ * parse, so a check sits after the options it reads. */
+typedef enum opt_type {
+  OPT_BOOL,   /* bool; `dflt` when the defaults lack it */
+  OPT_UINT,   /* unsigned in [min, max] (max: the `max_field` unsigned when max_is_field) */
+  OPT_INT,    /* int in [min, max], read as OPT_UINT */
+  OPT_DOUBLE, /* double in [min, max] */
+  OPT_STRING, /* char[size], shorter than size */
+  OPT_PATH,   /* OPT_STRING, then resolved against Orthanc's configuration directory unless "" */
+  OPT_WORDS,  /* array of strings into rows of `size` bytes, count at `count_field`, folded to upper/lower case */
+  OPT_CHECK   /* check(): cross-option rules and computed defaults */
+} opt_type;
+
+typedef struct parse_env {
+  json_object *all; /* Orthanc's whole configuration */
+  const char *config_dir;
+} parse_env;
+
+typedef int (*check_fn)(rr_config *c, const parse_env *env, char *err, size_t errsize);
+
+typedef struct option {
+  opt_type type;
+  const char *path; /* under ReadingRoom, dotted ("Store.SQLite.Path"); the name in messages */
+  size_t offset;    /* of the field in rr_config */
+  size_t size;      /* OPT_STRING/OPT_PATH: the field's size; OPT_WORDS: one row's size */
+  double min, max;
+  bool max_is_field;
+  size_t max_field;   /* OPT_UINT with max_is_field: offset of the unsigned bounding it */
+  size_t count_field; /* OPT_WORDS: offset of the unsigned count */
+  bool dflt;          /* OPT_BOOL */
+  bool upper;         /* OPT_WORDS: fold to upper case (else lower case) */
+  check_fn check;     /* OPT_CHECK */
+} option;
+
+/* offsetof(rr_config, f), refused at compile time unless f has type T */
+#define FIELD_OF(f, T) (offsetof(rr_config, f) + 0 * sizeof(char[_Generic(((rr_config *)0)->f, T: 1, default: -1)]))
+#define FIELD_SIZE(f) sizeof(((rr_config *)0)->f)
+
+#define BOOL(p, f, d) {.type = OPT_BOOL, .path = p, .offset = FIELD_OF(f, bool), .dflt = d}
+#define UINT(p, f, lo, hi) {.type = OPT_UINT, .path = p, .offset = FIELD_OF(f, unsigned), .min = lo, .max = hi}
+#define UINT_UPTO(p, f, lo, bound)                                                                           \
+  {.type = OPT_UINT, .path = p, .offset = FIELD_OF(f, unsigned), .min = lo, .max_is_field = true,            \
+   .max_field = FIELD_OF(bound, unsigned)}
+#define INT(p, f, lo, hi) {.type = OPT_INT, .path = p, .offset = FIELD_OF(f, int), .min = lo, .max = hi}
+#define DOUBLE(p, f, lo, hi) {.type = OPT_DOUBLE, .path = p, .offset = FIELD_OF(f, double), .min = lo, .max = hi}
+#define STRING(p, f) {.type = OPT_STRING, .path = p, .offset = FIELD_OF(f, char *), .size = FIELD_SIZE(f)}
+#define PATH(p, f) {.type = OPT_PATH, .path = p, .offset = FIELD_OF(f, char *), .size = FIELD_SIZE(f)}
+#define WORDS(p, f, count, up)                                                                               \
+  {.type = OPT_WORDS, .path = p, .offset = offsetof(rr_config, f), .size = FIELD_SIZE(f[0]),                 \
+   .count_field = FIELD_OF(count, unsigned), .upper = up}
+#define CHECK(fn) {.type = OPT_CHECK, .check = fn}
+
+/* The value at a dotted path under `root`, or NULL. */
+static json_object *find(json_object *root, const char *path)
+{
+  char key[64];
+  const char *dot;
+  json_object *o = root;
+  size_t len;
+
+  for (;;) {
+    dot = strchr(path, '.');
+    len = dot ? (size_t)(dot - path) : strlen(path);
+    if (len >= sizeof(key))
+      return NULL;
+    memcpy(key, path, len);
+    key[len] = '\0';
+    if (!json_object_object_get_ex(o, key, &o) || o == NULL)
+      return NULL;
+    if (dot == NULL)
+      return o;
+    path = dot + 1;
+  }
 }
 
-static int get_uint(unsigned *out, json_object *root, const char *name, const char *a, const char *b, const char *c,
-                    long long min, long long max, char *err, size_t errsize)
+static int get_uint(unsigned *out, json_object *o, const char *name, long long min, long long max, char *err,
+                    size_t errsize)
 {
-  json_object *o = get_path(root, a, b, c);
   long long v;
 
   if (o == NULL)
@@ -93,10 +159,8 @@ static int get_uint(unsigned *out, json_object *root, const char *name, const ch
   return 0;
 }
 
-static int get_string(char *out, size_t size, json_object *root, const char *name, const char *a, const char *b,
-                      const char *c, char *err, size_t errsize)
+static int get_string(char *out, size_t size, json_object *o, const char *name, char *err, size_t errsize)
 {
-  json_object *o = get_path(root, a, b, c);
   const char *s;
 
   if (o == NULL)
@@ -108,10 +172,8 @@ static int get_string(char *out, size_t size, json_object *root, const char *nam
   return 0;
 }
 
-static int get_double(double *out, json_object *root, const char *name, const char *a, const char *b, double min,
-                      double max, char *err, size_t errsize)
+static int get_double(double *out, json_object *o, const char *name, double min, double max, char *err, size_t errsize)
 {
-  json_object *o = get_path(root, a, b, NULL);
   double v;
 
   if (o == NULL)
@@ -123,18 +185,12 @@ static int get_double(double *out, json_object *root, const char *name, const ch
   return 0;
 }
 
-static bool get_bool(json_object *root, const char *a, const char *b, const char *c, bool dflt)
-{
-  json_object *o = get_path(root, a, b, c);
-  return o ? json_object_get_boolean(o) : dflt;
-}
-
 /* An array of short strings into rows of `width` bytes; `upper` folds ASCII
  * to upper case (modalities), otherwise to lower case (description words). */
-static int get_words(char *rows, size_t width, unsigned *count, json_object *root, const char *name, const char *a,
-                     const char *b, const char *c, bool upper, char *err, size_t errsize)
+static int get_words(char *rows, size_t width, unsigned *count, json_object *arr, const char *name, bool upper,
+                     char *err, size_t errsize)
 {
-  json_object *arr = get_path(root, a, b, c), *item;
+  json_object *item;
   size_t i, j, n;
   const char *v;
 
@@ -196,97 +252,321 @@ static int resolve_path(char *out, size_t size, const char *dir, const char *pat
   return 0;
 }
 
-#define GEMINI_BASE_URL "https://generativelanguage.googleapis.com"
-
-static int parse_ai(rr_config *out, json_object *base, const char *config_dir, char *err, size_t errsize)
+/* A path option as written (in `field`) made absolute against `dir`, in place. */
+static int resolve_in_place(char *field, size_t size, const char *dir, const char *name, char *err, size_t errsize)
 {
   char tmp[RR_PATH_SIZE];
-  size_t len;
+
+  rr_str_copy(tmp, sizeof(tmp), field);
+  return resolve_path(field, size, dir, tmp, name, err, errsize);
+}
+
+/* ----------------------------------------------------------------- checks */
+
+static int check_roots(rr_config *c, const parse_env *env, char *err, size_t errsize)
+{
   int error;
 
-  if ((error = get_string(out->ai_provider, sizeof(out->ai_provider), base, "AI.Provider", "AI", "Provider", NULL, err, errsize)) < 0 ||
-      (error = get_string(out->ai_base_url, sizeof(out->ai_base_url), base, "AI.BaseUrl", "AI", "BaseUrl", NULL, err, errsize)) < 0 ||
-      (error = get_string(out->ai_api_version, sizeof(out->ai_api_version), base, "AI.ApiVersion", "AI", "ApiVersion", NULL, err, errsize)) < 0 ||
-      (error = get_string(out->ai_model, sizeof(out->ai_model), base, "AI.Model", "AI", "Model", NULL, err, errsize)) < 0 ||
-      (error = get_string(out->ai_api_key, sizeof(out->ai_api_key), base, "AI.ApiKey", "AI", "ApiKey", NULL, err, errsize)) < 0 ||
-      (error = get_string(out->ai_api_key_env, sizeof(out->ai_api_key_env), base, "AI.ApiKeyEnvironmentVariable", "AI",
-                          "ApiKeyEnvironmentVariable", NULL, err, errsize)) < 0 ||
-      (error = get_string(tmp, sizeof(tmp), base, "AI.CaFile", "AI", "CaFile", NULL, err, errsize)) < 0 ||
-      (tmp[0] && (error = resolve_path(out->ai_ca_file, sizeof(out->ai_ca_file), config_dir, tmp, "AI.CaFile", err, errsize)) < 0) ||
-      (error = get_uint(&out->ai_concurrency, base, "AI.Concurrency", "AI", "Concurrency", NULL, 1, 16, err, errsize)) < 0 ||
-      (error = get_uint(&out->ai_max_queued, base, "AI.MaxQueuedAnalyses", "AI", "MaxQueuedAnalyses", NULL, 1, 100000, err, errsize)) < 0 ||
-      (error = get_uint(&out->ai_images_per_series, base, "AI.ImagesPerSeries", "AI", "ImagesPerSeries", NULL, 1, 64, err, errsize)) < 0 ||
-      (error = get_uint(&out->ai_max_images, base, "AI.MaxImages", "AI", "MaxImages", NULL, 1, 256, err, errsize)) < 0 ||
-      (error = get_uint(&out->ai_image_max_side, base, "AI.ImageMaxSide", "AI", "ImageMaxSide", NULL, 128, 2048, err, errsize)) < 0 ||
-      (error = get_uint(&out->ai_max_request_mb, base, "AI.MaxRequestMegabytes", "AI", "MaxRequestMegabytes", NULL, 1, 19, err, errsize)) < 0 ||
-      (error = get_double(&out->ai_temperature, base, "AI.Temperature", "AI", "Temperature", 0, 2, err, errsize)) < 0 ||
-      (error = get_uint(&out->ai_max_output_tokens, base, "AI.MaxOutputTokens", "AI", "MaxOutputTokens", NULL, 256, 65536, err, errsize)) < 0 ||
-      (error = get_uint(&out->ai_connect_timeout_s, base, "AI.ConnectTimeoutSeconds", "AI", "ConnectTimeoutSeconds", NULL, 1, 120, err, errsize)) < 0 ||
-      (error = get_uint(&out->ai_timeout_s, base, "AI.TimeoutSeconds", "AI", "TimeoutSeconds", NULL, 1, 3600, err, errsize)) < 0 ||
-      (error = get_uint(&out->ai_max_attempts, base, "AI.MaxAttempts", "AI", "MaxAttempts", NULL, 1, 10, err, errsize)) < 0 ||
-      (error = get_uint(&out->ai_max_retry_wait_s, base, "AI.MaxRetryWaitSeconds", "AI", "MaxRetryWaitSeconds", NULL, 0, 3600, err, errsize)) < 0 ||
-      (error = get_uint(&out->ai_max_response_mb, base, "AI.MaxResponseMegabytes", "AI", "MaxResponseMegabytes", NULL, 1, 64, err, errsize)) < 0 ||
-      (error = get_double(&out->ai_price_input, base, "AI.PricePerMillionInputTokens", "AI", "PricePerMillionInputTokens", 0, 10000, err, errsize)) < 0 ||
-      (error = get_double(&out->ai_price_output, base, "AI.PricePerMillionOutputTokens", "AI", "PricePerMillionOutputTokens", 0, 10000, err, errsize)) < 0 ||
-      (error = get_words(&out->ai_auto_modalities[0][0], sizeof(out->ai_auto_modalities[0]), &out->ai_auto_modality_count, base,
-                         "AI.AutoAnalyze.Modalities", "AI", "AutoAnalyze", "Modalities", true, err, errsize)) < 0 ||
-      (error = get_words(&out->ai_auto_descriptions[0][0], sizeof(out->ai_auto_descriptions[0]), &out->ai_auto_description_count,
-                         base, "AI.AutoAnalyze.DescriptionContains", "AI", "AutoAnalyze", "DescriptionContains", false, err, errsize)) < 0)
+  (void)env;
+  if ((error = check_root(c->web_root, "WebRoot", err, errsize)) < 0 ||
+      (error = check_root(c->api_root, "ApiRoot", err, errsize)) < 0)
     return error;
-  out->ai_allow_cloud = get_bool(base, "AI", "AllowCloud", NULL, false);
-  out->ai_auto_enable = get_bool(base, "AI", "AutoAnalyze", "Enable", false);
+  if (rr_str_starts_with(c->web_root, c->api_root) || rr_str_starts_with(c->api_root, c->web_root))
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".WebRoot and " SECTION ".ApiRoot must not contain each other (\"%s\", \"%s\")",
+                   c->web_root, c->api_root);
+  return 0;
+}
 
-  if (out->ai_provider[0] == '\0') {
-    if (out->ai_auto_enable)
+static int check_backend(rr_config *c, const parse_env *env, char *err, size_t errsize)
+{
+  (void)env;
+  if (strcmp(c->store_backend, "sqlite") != 0 && strcmp(c->store_backend, "mongodb") != 0)
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".Store.Backend: must be \"sqlite\" or \"mongodb\" (got \"%s\")", c->store_backend);
+  return 0;
+}
+
+/* Store.SQLite.Path as written, or "" for beside Orthanc's index:
+ * IndexDirectory, else StorageDirectory, else Orthanc's default. */
+static int resolve_database(rr_config *c, const parse_env *env, char *err, size_t errsize)
+{
+  char storage[RR_PATH_SIZE];
+  const char *dir = "OrthancStorage";
+  json_object *o;
+  int error;
+
+  if (c->sqlite_path[0] != '\0')
+    return resolve_in_place(c->sqlite_path, sizeof(c->sqlite_path), env->config_dir, "Store.SQLite.Path", err, errsize);
+  if (json_object_object_get_ex(env->all, "IndexDirectory", &o) && json_object_is_type(o, json_type_string))
+    dir = json_object_get_string(o);
+  else if (json_object_object_get_ex(env->all, "StorageDirectory", &o) && json_object_is_type(o, json_type_string))
+    dir = json_object_get_string(o);
+  if ((error = resolve_path(storage, sizeof(storage), env->config_dir, dir, "Store.SQLite.Path", err, errsize)) < 0)
+    return error;
+  return resolve_path(c->sqlite_path, sizeof(c->sqlite_path), storage, "reading-room.db", "Store.SQLite.Path", err, errsize);
+}
+
+static int check_mongodb(rr_config *c, const parse_env *env, char *err, size_t errsize)
+{
+  (void)env;
+  if (strcmp(c->store_backend, "mongodb") == 0 && c->mongodb_uri[0] == '\0')
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".Store.MongoDB.Uri: required when Store.Backend is \"mongodb\"");
+  return 0;
+}
+
+static int check_auth(rr_config *c, const parse_env *env, char *err, size_t errsize)
+{
+  (void)env;
+  if (strcmp(c->auth_algorithm, "HS256") != 0 && strcmp(c->auth_algorithm, "RS256") != 0 &&
+      strcmp(c->auth_algorithm, "ES256") != 0)
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".Auth.Algorithm: must be \"HS256\", \"RS256\" or \"ES256\" (got \"%s\")",
+                   c->auth_algorithm);
+  if (c->auth_issuer[0] == '\0' || c->auth_audience[0] == '\0')
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".Auth.Issuer and " SECTION ".Auth.Audience must not be empty");
+  return 0;
+}
+
+/* Auth.SecretFile as written, or "" for beside the database. */
+static int resolve_secret_file(rr_config *c, const parse_env *env, char *err, size_t errsize)
+{
+  char storage[RR_PATH_SIZE], *slash;
+
+  if (c->auth_secret_file[0] != '\0')
+    return resolve_in_place(c->auth_secret_file, sizeof(c->auth_secret_file), env->config_dir, "Auth.SecretFile", err,
+                            errsize);
+  rr_str_copy(storage, sizeof(storage), c->sqlite_path);
+  slash = strrchr(storage, '/');
+  if (slash != NULL)
+    *slash = '\0';
+  else
+    rr_str_copy(storage, sizeof(storage), ".");
+  return resolve_path(c->auth_secret_file, sizeof(c->auth_secret_file), storage, "reading-room-jwt.key",
+                      "Auth.SecretFile", err, errsize);
+}
+
+static int check_key_files(rr_config *c, const parse_env *env, char *err, size_t errsize)
+{
+  (void)env;
+  if (strcmp(c->auth_algorithm, "HS256") != 0 && (c->auth_private_key_file[0] == '\0' || c->auth_public_key_file[0] == '\0'))
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".Auth.PrivateKeyFile and PublicKeyFile: required with Algorithm %s",
+                   c->auth_algorithm);
+  return 0;
+}
+
+#define GEMINI_BASE_URL "https://generativelanguage.googleapis.com"
+
+/* AI: a known provider with a model and an http(s) base URL (Gemini's by
+ * default; trailing '/' and an OpenAI-style "/v1" dropped), and the cloud
+ * opt-in when the provider is off-site. */
+static int check_ai(rr_config *c, const parse_env *env, char *err, size_t errsize)
+{
+  size_t i, len;
+
+  (void)env;
+  if (c->ai_provider[0] == '\0') {
+    if (c->ai_auto_enable)
       return rr_fail(err, errsize, RR_EINVAL, SECTION ".AI.AutoAnalyze.Enable: needs an AI provider (AI.Provider)");
     return 0;
   }
-  if (strcmp(out->ai_provider, "gemini") != 0 && strcmp(out->ai_provider, "openai") != 0)
+  if (strcmp(c->ai_provider, "gemini") != 0 && strcmp(c->ai_provider, "openai") != 0)
     return rr_fail(err, errsize, RR_EINVAL, SECTION ".AI.Provider: must be \"\" (off), \"gemini\" or \"openai\" (got \"%s\")",
-                   out->ai_provider);
-  if (out->ai_model[0] == '\0')
+                   c->ai_provider);
+  if (c->ai_model[0] == '\0')
     return rr_fail(err, errsize, RR_EINVAL, SECTION ".AI.Model: must name the model");
-  if (out->ai_base_url[0] == '\0') {
-    if (strcmp(out->ai_provider, "openai") == 0)
+  if (c->ai_base_url[0] == '\0') {
+    if (strcmp(c->ai_provider, "openai") == 0)
       return rr_fail(err, errsize, RR_EINVAL, SECTION ".AI.BaseUrl: required with the \"openai\" provider (the server's address, "
                      "e.g. \"http://gpu-server:8000\" for vLLM or \"http://localhost:11434\" for Ollama)");
-    rr_str_copy(out->ai_base_url, sizeof(out->ai_base_url), GEMINI_BASE_URL);
+    rr_str_copy(c->ai_base_url, sizeof(c->ai_base_url), GEMINI_BASE_URL);
   }
-  if (!rr_str_starts_with(out->ai_base_url, "http://") && !rr_str_starts_with(out->ai_base_url, "https://"))
+  if (!rr_str_starts_with(c->ai_base_url, "http://") && !rr_str_starts_with(c->ai_base_url, "https://"))
     return rr_fail(err, errsize, RR_EINVAL, SECTION ".AI.BaseUrl: must start with http:// or https://");
-  if (strchr(out->ai_base_url, '?') != NULL || strchr(out->ai_base_url, '#') != NULL || strchr(out->ai_base_url, '@') != NULL)
+  if (strchr(c->ai_base_url, '?') != NULL || strchr(c->ai_base_url, '#') != NULL || strchr(c->ai_base_url, '@') != NULL)
     return rr_fail(err, errsize, RR_EINVAL, SECTION ".AI.BaseUrl: must not carry a query, a fragment or credentials "
                    "(put the key in AI.ApiKey)");
-  len = strlen(out->ai_base_url);
-  while (len > 0 && out->ai_base_url[len - 1] == '/')
-    out->ai_base_url[--len] = '\0';
-  if (strcmp(out->ai_provider, "openai") == 0 && len >= 3 && strcmp(out->ai_base_url + len - 3, "/v1") == 0)
-    out->ai_base_url[len - 3] = '\0'; /* the client adds /v1/chat/completions */
-  if (strcmp(out->ai_provider, "gemini") == 0 && out->ai_api_version[0] == '\0')
+  len = strlen(c->ai_base_url);
+  while (len > 0 && c->ai_base_url[len - 1] == '/')
+    c->ai_base_url[--len] = '\0';
+  if (strcmp(c->ai_provider, "openai") == 0 && len >= 3 && strcmp(c->ai_base_url + len - 3, "/v1") == 0)
+    c->ai_base_url[len - 3] = '\0'; /* the client adds /v1/chat/completions */
+  if (strcmp(c->ai_provider, "gemini") == 0 && c->ai_api_version[0] == '\0')
     return rr_fail(err, errsize, RR_EINVAL, SECTION ".AI.ApiVersion: must not be empty (\"v1beta\")");
-  {
-    size_t i;
-    for (i = 0; out->ai_model[i] != '\0'; i++) {
-      char ch = out->ai_model[i];
-      if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
-            ch == '_' || ch == '.' || ch == ':' || ch == '/'))
-        return rr_fail(err, errsize, RR_EINVAL, SECTION ".AI.Model: only letters, digits and - _ . : / are allowed");
-    }
-    for (i = 0; out->ai_api_version[i] != '\0'; i++) {
-      char ch = out->ai_api_version[i];
-      if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')))
-        return rr_fail(err, errsize, RR_EINVAL, SECTION ".AI.ApiVersion: only lower-case letters and digits are allowed");
-    }
+  for (i = 0; c->ai_model[i] != '\0'; i++) {
+    char ch = c->ai_model[i];
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
+          ch == '.' || ch == ':' || ch == '/'))
+      return rr_fail(err, errsize, RR_EINVAL, SECTION ".AI.Model: only letters, digits and - _ . : / are allowed");
   }
-  out->ai_cloud = strcmp(out->ai_provider, "gemini") == 0 || !rr_config_url_is_local(out->ai_base_url);
-  if (out->ai_cloud && !out->ai_allow_cloud)
+  for (i = 0; c->ai_api_version[i] != '\0'; i++) {
+    char ch = c->ai_api_version[i];
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')))
+      return rr_fail(err, errsize, RR_EINVAL, SECTION ".AI.ApiVersion: only lower-case letters and digits are allowed");
+  }
+  c->ai_cloud = strcmp(c->ai_provider, "gemini") == 0 || !rr_config_url_is_local(c->ai_base_url);
+  if (c->ai_cloud && !c->ai_allow_cloud)
     return rr_fail(err, errsize, RR_EINVAL,
                    SECTION ".AI: the provider at %s is outside the hospital and would receive patient images; cloud "
                    "providers' terms forbid clinical use. Set AI.AllowCloud to true to accept this, or use an "
                    "on-premises OpenAI-compatible server (Provider \"openai\" with a local BaseUrl)",
-                   strcmp(out->ai_provider, "gemini") == 0 ? "Google (Gemini)" : "the configured BaseUrl");
+                   strcmp(c->ai_provider, "gemini") == 0 ? "Google (Gemini)" : "the configured BaseUrl");
   return 0;
 }
+
+/* Every option of the defaults (Resources/DefaultConfiguration.json), in
+ * the order they are read and checked. */
+static const option OPTIONS[] = {
+  BOOL("Enable", enable, true),
+  STRING("WebRoot", web_root),
+  STRING("ApiRoot", api_root),
+  CHECK(check_roots),
+  PATH("WebAppDirectory", webapp_directory),
+
+  STRING("Store.Backend", store_backend),
+  CHECK(check_backend),
+  STRING("Store.SQLite.Path", sqlite_path),
+  UINT("Store.SQLite.ReaderConnections", sqlite_readers, 1, 64),
+  INT("Store.SQLite.BusyTimeoutMs", sqlite_busy_timeout_ms, 100, 600000),
+  CHECK(resolve_database),
+  STRING("Store.MongoDB.Uri", mongodb_uri),
+  STRING("Store.MongoDB.Database", mongodb_database),
+  CHECK(check_mongodb),
+
+  UINT("Ingest.BatchSize", ingest_batch_size, 1, 1000),
+  UINT("Ingest.PollIntervalMs", ingest_poll_interval_ms, 100, 3600000),
+  BOOL("Ingest.ReconcileAtStartup", ingest_reconcile_at_startup, true),
+
+  UINT("Worklist.MaxPageSize", worklist_max_page_size, 1, 10000),
+  UINT_UPTO("Worklist.DefaultPageSize", worklist_default_page_size, 1, worklist_max_page_size),
+
+  BOOL("Auth.Enable", auth_enable, true),
+  BOOL("Auth.AllowBasic", auth_allow_basic, true),
+  STRING("Auth.AdminPassword", auth_admin_password),
+  UINT("Auth.TokenLifetimeSeconds", auth_token_lifetime, 60, 7 * 24 * 3600),
+  STRING("Auth.Issuer", auth_issuer),
+  STRING("Auth.Audience", auth_audience),
+  STRING("Auth.Algorithm", auth_algorithm),
+  UINT("Auth.PasswordMinLength", auth_password_min_length, 8, 128),
+  UINT("Auth.Lockout.MaxFailures", auth_lockout_max_failures, 1, 100),
+  UINT("Auth.Lockout.LockSeconds", auth_lockout_seconds, 1, 86400),
+  UINT("Auth.Lockout.MaxFailuresPerAddress", auth_lockout_max_per_address, 1, 10000),
+  CHECK(check_auth),
+  STRING("Auth.SecretFile", auth_secret_file),
+  CHECK(resolve_secret_file),
+  PATH("Auth.PrivateKeyFile", auth_private_key_file),
+  PATH("Auth.PublicKeyFile", auth_public_key_file),
+  CHECK(check_key_files),
+
+  STRING("AI.Provider", ai_provider),
+  STRING("AI.BaseUrl", ai_base_url),
+  STRING("AI.ApiVersion", ai_api_version),
+  STRING("AI.Model", ai_model),
+  STRING("AI.ApiKey", ai_api_key),
+  STRING("AI.ApiKeyEnvironmentVariable", ai_api_key_env),
+  PATH("AI.CaFile", ai_ca_file),
+  UINT("AI.Concurrency", ai_concurrency, 1, 16),
+  UINT("AI.MaxQueuedAnalyses", ai_max_queued, 1, 100000),
+  UINT("AI.ImagesPerSeries", ai_images_per_series, 1, 64),
+  UINT("AI.MaxImages", ai_max_images, 1, 256),
+  UINT("AI.ImageMaxSide", ai_image_max_side, 128, 2048),
+  UINT("AI.MaxRequestMegabytes", ai_max_request_mb, 1, 19),
+  DOUBLE("AI.Temperature", ai_temperature, 0, 2),
+  UINT("AI.MaxOutputTokens", ai_max_output_tokens, 256, 65536),
+  UINT("AI.ConnectTimeoutSeconds", ai_connect_timeout_s, 1, 120),
+  UINT("AI.TimeoutSeconds", ai_timeout_s, 1, 3600),
+  UINT("AI.MaxAttempts", ai_max_attempts, 1, 10),
+  UINT("AI.MaxRetryWaitSeconds", ai_max_retry_wait_s, 0, 3600),
+  UINT("AI.MaxResponseMegabytes", ai_max_response_mb, 1, 64),
+  DOUBLE("AI.PricePerMillionInputTokens", ai_price_input, 0, 10000),
+  DOUBLE("AI.PricePerMillionOutputTokens", ai_price_output, 0, 10000),
+  WORDS("AI.AutoAnalyze.Modalities", ai_auto_modalities, ai_auto_modality_count, true),
+  WORDS("AI.AutoAnalyze.DescriptionContains", ai_auto_descriptions, ai_auto_description_count, false),
+  BOOL("AI.AllowCloud", ai_allow_cloud, false),
+  BOOL("AI.AutoAnalyze.Enable", ai_auto_enable, false),
+  CHECK(check_ai),
+};
+
+/* One step of OPTIONS over the merged section `base`. */
+static int apply(rr_config *c, const option *opt, json_object *base, const parse_env *env, char *err, size_t errsize)
+{
+  char *field = (char *)c + opt->offset;
+  json_object *o = opt->type == OPT_CHECK ? NULL : find(base, opt->path);
+  long long max = (long long)opt->max;
+  unsigned u = 0;
+  int error;
+
+  switch (opt->type) {
+  case OPT_BOOL:
+    *(bool *)field = o ? json_object_get_boolean(o) : opt->dflt;
+    return 0;
+  case OPT_UINT:
+  case OPT_INT:
+    if (opt->max_is_field)
+      max = *(const unsigned *)((const char *)c + opt->max_field);
+    if ((error = get_uint(&u, o, opt->path, (long long)opt->min, max, err, errsize)) < 0)
+      return error;
+    if (opt->type == OPT_INT)
+      *(int *)field = (int)u;
+    else
+      *(unsigned *)field = u;
+    return 0;
+  case OPT_DOUBLE:
+    return get_double((double *)field, o, opt->path, opt->min, opt->max, err, errsize);
+  case OPT_STRING:
+  case OPT_PATH:
+    if ((error = get_string(field, opt->size, o, opt->path, err, errsize)) < 0)
+      return error;
+    if (opt->type == OPT_PATH && field[0] != '\0')
+      return resolve_in_place(field, opt->size, env->config_dir, opt->path, err, errsize);
+    return 0;
+  case OPT_WORDS:
+    return get_words(field, opt->size, (unsigned *)((char *)c + opt->count_field), o, opt->path, opt->upper, err,
+                     errsize);
+  case OPT_CHECK:
+    return opt->check(c, env, err, errsize);
+  }
+  return rr_fail(err, errsize, RR_EINVAL, "internal error: option type %d", (int)opt->type);
+}
+
+/* Every leaf of the defaults must be an option of OPTIONS (else it would be
+ * accepted and ignored). `prefix` is the dotted path of obj ("" at the top). */
+static int check_all_read(json_object *obj, const char *prefix, char *err, size_t errsize)
+{
+  json_object_iter it;
+  char path[256];
+  size_t i;
+  int error;
+
+  json_object_object_foreachC(obj, it)
+  {
+    snprintf(path, sizeof(path), "%s%s%s", prefix, prefix[0] ? "." : "", it.key);
+    if (json_object_is_type(it.val, json_type_object)) {
+      if ((error = check_all_read(it.val, path, err, errsize)) < 0)
+        return error;
+      continue;
+    }
+    for (i = 0; i < sizeof(OPTIONS) / sizeof(OPTIONS[0]); i++)
+      if (OPTIONS[i].type != OPT_CHECK && strcmp(OPTIONS[i].path, path) == 0)
+        break;
+    if (i == sizeof(OPTIONS) / sizeof(OPTIONS[0]))
+      return rr_fail(err, errsize, RR_EINVAL, "the default configuration has " SECTION ".%s, which config.c does not read", path);
+  }
+  return 0;
+}
+
+/* What the plugin reads of Orthanc's own options. */
+static void read_orthanc_options(rr_config *c, json_object *all)
+{
+  json_object *o;
+
+  c->orthanc_describe_errors = true;
+  if (json_object_object_get_ex(all, "HttpDescribeErrors", &o) && json_object_is_type(o, json_type_boolean))
+    c->orthanc_describe_errors = json_object_get_boolean(o);
+  c->orthanc_remote_access = json_object_object_get_ex(all, "RemoteAccessAllowed", &o) && json_object_get_boolean(o);
+  c->orthanc_ssl = json_object_object_get_ex(all, "SslEnabled", &o) && json_object_get_boolean(o);
+  c->orthanc_authentication = -1;
+  if (json_object_object_get_ex(all, "AuthenticationEnabled", &o) && json_object_is_type(o, json_type_boolean))
+    c->orthanc_authentication = json_object_get_boolean(o) ? 1 : 0;
+}
+
 
 static bool host_is_local(const char *host, size_t len)
 {
@@ -351,8 +631,9 @@ int rr_config_parse(rr_config *out, const char *orthanc_json, size_t len, const 
                     const char *config_dir, char *err, size_t errsize)
 {
   json_tokener *tok = NULL;
-  json_object *all = NULL, *base = NULL, *user = NULL, *o;
-  char storage[RR_PATH_SIZE], tmp[RR_PATH_SIZE];
+  json_object *all = NULL, *base = NULL, *user = NULL;
+  parse_env env;
+  size_t i;
   int error = 0;
 
   memset(out, 0, sizeof(*out));
@@ -361,6 +642,8 @@ int rr_config_parse(rr_config *out, const char *orthanc_json, size_t len, const 
     error = rr_fail(err, errsize, RR_EINVAL, "the embedded default configuration is not a JSON object");
     goto out;
   }
+  if ((error = check_all_read(base, "", err, errsize)) < 0)
+    goto out;
   tok = json_tokener_new();
   if (tok == NULL) {
     error = rr_fail(err, errsize, RR_EINVAL, "out of memory");
@@ -381,153 +664,16 @@ int rr_config_parse(rr_config *out, const char *orthanc_json, size_t len, const 
       goto out;
   }
 
-  o = get_path(base, "Enable", NULL, NULL);
-  out->enable = o ? json_object_get_boolean(o) : true;
-  if ((error = get_string(out->web_root, sizeof(out->web_root), base, "WebRoot", "WebRoot", NULL, NULL, err, errsize)) < 0 ||
-      (error = get_string(out->api_root, sizeof(out->api_root), base, "ApiRoot", "ApiRoot", NULL, NULL, err, errsize)) < 0 ||
-      (error = check_root(out->web_root, "WebRoot", err, errsize)) < 0 ||
-      (error = check_root(out->api_root, "ApiRoot", err, errsize)) < 0)
-    goto out;
-  if (rr_str_starts_with(out->web_root, out->api_root) || rr_str_starts_with(out->api_root, out->web_root)) {
-    error = rr_fail(err, errsize, RR_EINVAL, SECTION ".WebRoot and " SECTION ".ApiRoot must not contain each other (\"%s\", \"%s\")",
-                 out->web_root, out->api_root);
-    goto out;
-  }
-  if ((error = get_string(tmp, sizeof(tmp), base, "WebAppDirectory", "WebAppDirectory", NULL, NULL, err, errsize)) < 0)
-    goto out;
-  if (tmp[0] != '\0' &&
-      (error = resolve_path(out->webapp_directory, sizeof(out->webapp_directory), config_dir, tmp, "WebAppDirectory", err, errsize)) < 0)
-    goto out;
-
-  if ((error = get_string(out->store_backend, sizeof(out->store_backend), base, "Store.Backend", "Store", "Backend", NULL, err, errsize)) < 0)
-    goto out;
-  if (strcmp(out->store_backend, "sqlite") != 0 && strcmp(out->store_backend, "mongodb") != 0) {
-    error = rr_fail(err, errsize, RR_EINVAL, SECTION ".Store.Backend: must be \"sqlite\" or \"mongodb\" (got \"%s\")", out->store_backend);
-    goto out;
-  }
-  if ((error = get_string(tmp, sizeof(tmp), base, "Store.SQLite.Path", "Store", "SQLite", "Path", err, errsize)) < 0 ||
-      (error = get_uint(&out->sqlite_readers, base, "Store.SQLite.ReaderConnections", "Store", "SQLite", "ReaderConnections", 1, 64, err, errsize)) < 0)
-    goto out;
-  {
-    unsigned busy;
-    if ((error = get_uint(&busy, base, "Store.SQLite.BusyTimeoutMs", "Store", "SQLite", "BusyTimeoutMs", 100, 600000, err, errsize)) < 0)
+  env.all = all;
+  env.config_dir = config_dir;
+  for (i = 0; i < sizeof(OPTIONS) / sizeof(OPTIONS[0]); i++)
+    if ((error = apply(out, &OPTIONS[i], base, &env, err, errsize)) < 0)
       goto out;
-    out->sqlite_busy_timeout_ms = (int)busy;
-  }
-  if (tmp[0] == '\0') {
-    /* beside Orthanc's index: IndexDirectory, else StorageDirectory, else Orthanc's default */
-    const char *dir = "OrthancStorage";
-    if (json_object_object_get_ex(all, "IndexDirectory", &o) && json_object_is_type(o, json_type_string))
-      dir = json_object_get_string(o);
-    else if (json_object_object_get_ex(all, "StorageDirectory", &o) && json_object_is_type(o, json_type_string))
-      dir = json_object_get_string(o);
-    if ((error = resolve_path(storage, sizeof(storage), config_dir, dir, "Store.SQLite.Path", err, errsize)) < 0 ||
-        (error = resolve_path(out->sqlite_path, sizeof(out->sqlite_path), storage, "reading-room.db", "Store.SQLite.Path", err, errsize)) < 0)
-      goto out;
-  } else if ((error = resolve_path(out->sqlite_path, sizeof(out->sqlite_path), config_dir, tmp, "Store.SQLite.Path", err, errsize)) < 0) {
-    goto out;
-  }
-  if ((error = get_string(out->mongodb_uri, sizeof(out->mongodb_uri), base, "Store.MongoDB.Uri", "Store", "MongoDB", "Uri", err, errsize)) < 0 ||
-      (error = get_string(out->mongodb_database, sizeof(out->mongodb_database), base, "Store.MongoDB.Database", "Store", "MongoDB", "Database", err, errsize)) < 0)
-    goto out;
-  if (strcmp(out->store_backend, "mongodb") == 0 && out->mongodb_uri[0] == '\0') {
-    error = rr_fail(err, errsize, RR_EINVAL, SECTION ".Store.MongoDB.Uri: required when Store.Backend is \"mongodb\"");
-    goto out;
-  }
-
-  if ((error = get_uint(&out->ingest_batch_size, base, "Ingest.BatchSize", "Ingest", "BatchSize", NULL, 1, 1000, err, errsize)) < 0 ||
-      (error = get_uint(&out->ingest_poll_interval_ms, base, "Ingest.PollIntervalMs", "Ingest", "PollIntervalMs", NULL, 100, 3600000, err, errsize)) < 0)
-    goto out;
-  o = get_path(base, "Ingest", "ReconcileAtStartup", NULL);
-  out->ingest_reconcile_at_startup = o ? json_object_get_boolean(o) : true;
-
-  if ((error = get_uint(&out->worklist_max_page_size, base, "Worklist.MaxPageSize", "Worklist", "MaxPageSize", NULL, 1, 10000, err, errsize)) < 0 ||
-      (error = get_uint(&out->worklist_default_page_size, base, "Worklist.DefaultPageSize", "Worklist", "DefaultPageSize", NULL, 1,
-                        out->worklist_max_page_size, err, errsize)) < 0)
-    goto out;
-
-  /* access control */
-  o = get_path(base, "Auth", "Enable", NULL);
-  out->auth_enable = o ? json_object_get_boolean(o) : true;
-  o = get_path(base, "Auth", "AllowBasic", NULL);
-  out->auth_allow_basic = o ? json_object_get_boolean(o) : true;
-  if ((error = get_string(out->auth_admin_password, sizeof(out->auth_admin_password), base, "Auth.AdminPassword", "Auth",
-                          "AdminPassword", NULL, err, errsize)) < 0 ||
-      (error = get_uint(&out->auth_token_lifetime, base, "Auth.TokenLifetimeSeconds", "Auth", "TokenLifetimeSeconds", NULL, 60,
-                        7 * 24 * 3600, err, errsize)) < 0 ||
-      (error = get_string(out->auth_issuer, sizeof(out->auth_issuer), base, "Auth.Issuer", "Auth", "Issuer", NULL, err,
-                          errsize)) < 0 ||
-      (error = get_string(out->auth_audience, sizeof(out->auth_audience), base, "Auth.Audience", "Auth", "Audience", NULL,
-                          err, errsize)) < 0 ||
-      (error = get_string(out->auth_algorithm, sizeof(out->auth_algorithm), base, "Auth.Algorithm", "Auth", "Algorithm",
-                          NULL, err, errsize)) < 0 ||
-      (error = get_uint(&out->auth_password_min_length, base, "Auth.PasswordMinLength", "Auth", "PasswordMinLength", NULL, 8,
-                        128, err, errsize)) < 0 ||
-      (error = get_uint(&out->auth_lockout_max_failures, base, "Auth.Lockout.MaxFailures", "Auth", "Lockout",
-                        "MaxFailures", 1, 100, err, errsize)) < 0 ||
-      (error = get_uint(&out->auth_lockout_seconds, base, "Auth.Lockout.LockSeconds", "Auth", "Lockout", "LockSeconds", 1,
-                        86400, err, errsize)) < 0 ||
-      (error = get_uint(&out->auth_lockout_max_per_address, base, "Auth.Lockout.MaxFailuresPerAddress", "Auth", "Lockout",
-                        "MaxFailuresPerAddress", 1, 10000, err, errsize)) < 0)
-    goto out;
-  if (strcmp(out->auth_algorithm, "HS256") != 0 && strcmp(out->auth_algorithm, "RS256") != 0 &&
-      strcmp(out->auth_algorithm, "ES256") != 0) {
-    error = rr_fail(err, errsize, RR_EINVAL, SECTION ".Auth.Algorithm: must be \"HS256\", \"RS256\" or \"ES256\" (got \"%s\")",
-                    out->auth_algorithm);
-    goto out;
-  }
-  if (out->auth_issuer[0] == '\0' || out->auth_audience[0] == '\0') {
-    error = rr_fail(err, errsize, RR_EINVAL, SECTION ".Auth.Issuer and " SECTION ".Auth.Audience must not be empty");
-    goto out;
-  }
-  if ((error = get_string(tmp, sizeof(tmp), base, "Auth.SecretFile", "Auth", "SecretFile", NULL, err, errsize)) < 0)
-    goto out;
-  if (tmp[0] == '\0') {
-    /* beside the database */
-    char *slash;
-    rr_str_copy(storage, sizeof(storage), out->sqlite_path);
-    slash = strrchr(storage, '/');
-    if (slash != NULL)
-      *slash = '\0';
-    else
-      rr_str_copy(storage, sizeof(storage), ".");
-    error = resolve_path(out->auth_secret_file, sizeof(out->auth_secret_file), storage, "reading-room-jwt.key",
-                         "Auth.SecretFile", err, errsize);
-  } else {
-    error = resolve_path(out->auth_secret_file, sizeof(out->auth_secret_file), config_dir, tmp, "Auth.SecretFile", err,
-                         errsize);
-  }
-  if (error < 0)
-    goto out;
-  if ((error = get_string(tmp, sizeof(tmp), base, "Auth.PrivateKeyFile", "Auth", "PrivateKeyFile", NULL, err, errsize)) < 0 ||
-      (tmp[0] && (error = resolve_path(out->auth_private_key_file, sizeof(out->auth_private_key_file), config_dir, tmp,
-                                       "Auth.PrivateKeyFile", err, errsize)) < 0) ||
-      (error = get_string(tmp, sizeof(tmp), base, "Auth.PublicKeyFile", "Auth", "PublicKeyFile", NULL, err, errsize)) < 0 ||
-      (tmp[0] && (error = resolve_path(out->auth_public_key_file, sizeof(out->auth_public_key_file), config_dir, tmp,
-                                       "Auth.PublicKeyFile", err, errsize)) < 0))
-    goto out;
-  if (strcmp(out->auth_algorithm, "HS256") != 0 &&
-      (out->auth_private_key_file[0] == '\0' || out->auth_public_key_file[0] == '\0')) {
-    error = rr_fail(err, errsize, RR_EINVAL, SECTION ".Auth.PrivateKeyFile and PublicKeyFile: required with Algorithm %s",
-                    out->auth_algorithm);
-    goto out;
-  }
-
-  /* AI analysis */
-  if ((error = parse_ai(out, base, config_dir, err, errsize)) < 0)
-    goto out;
-
-  out->orthanc_describe_errors = true;
-  if (json_object_object_get_ex(all, "HttpDescribeErrors", &o) && json_object_is_type(o, json_type_boolean))
-    out->orthanc_describe_errors = json_object_get_boolean(o);
-  out->orthanc_remote_access = json_object_object_get_ex(all, "RemoteAccessAllowed", &o) && json_object_get_boolean(o);
-  out->orthanc_ssl = json_object_object_get_ex(all, "SslEnabled", &o) && json_object_get_boolean(o);
-  out->orthanc_authentication = -1;
-  if (json_object_object_get_ex(all, "AuthenticationEnabled", &o) && json_object_is_type(o, json_type_boolean))
-    out->orthanc_authentication = json_object_get_boolean(o) ? 1 : 0;
+  read_orthanc_options(out, all);
 
 out:
-  json_tokener_free(tok);
+  if (tok != NULL) /* json-c 0.16 does not accept NULL */
+    json_tokener_free(tok);
   json_object_put(all);
   json_object_put(base);
   return error;

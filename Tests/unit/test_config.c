@@ -222,6 +222,18 @@ START_TEST(ai_local_urls)
 }
 END_TEST
 
+START_TEST(every_default_is_read)
+{
+  rr_config c;
+  char err[512] = "";
+  ck_assert_int_eq(rr_config_parse(&c, "{}", 2, "{\"Enable\": true, \"Store\": {\"Unread\": 1}}", "", err, sizeof(err)),
+                   RR_EINVAL);
+  ck_assert_msg(strstr(err, "ReadingRoom.Store.Unread, which config.c does not read") != NULL, "error '%s'", err);
+  ck_assert_int_eq(rr_config_parse(&c, "{}", 2, "[1]", "", err, sizeof(err)), RR_EINVAL); /* no crash either */
+  ck_assert_str_eq(err, "the embedded default configuration is not a JSON object");
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("config");
@@ -236,6 +248,7 @@ int main(void)
   tcase_add_test(tc, ai_defaults_off_and_parsed_options);
   tcase_add_test(tc, ai_invalid_options_and_cloud_opt_in);
   tcase_add_test(tc, ai_local_urls);
+  tcase_add_test(tc, every_default_is_read);
   suite_add_tcase(s, tc);
   return rr_test_run(s);
 }
