@@ -4,8 +4,8 @@
  * padded with spaces.
  *
  * Inputs: value strings may be NULL (no value). Outputs: caller buffers with
- * their size; a string written is always NUL-terminated and never cut inside
- * a UTF-8 sequence. Pure and thread-safe; no allocation.
+ * their size; a string written is NUL-terminated (when the size is > 0) and
+ * never cut inside a UTF-8 sequence. Pure and thread-safe; no allocation.
  */
 #ifndef RR_DICOM_VALUE_H
 #define RR_DICOM_VALUE_H
