@@ -185,7 +185,7 @@ typedef struct rr_audit_filter {
 #define RR_AI_ID_SIZE 33 /* 32 hex digits */
 
 /* One analysis. Long texts are malloc'd (NULL reads as ""); release them
- * with rr_ai_analysis_dispose (store.h). */
+ * with rr_ai_analysis_dispose (store_ai.h). */
 typedef struct rr_ai_analysis {
   char id[RR_AI_ID_SIZE];
   char study_uid[RR_UID_SIZE];

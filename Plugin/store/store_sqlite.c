@@ -2174,39 +2174,46 @@ static void sqlite_close(void *impl)
   free(s);
 }
 
-static const rr_store_ops sqlite_ops = {
-  "sqlite",
-  sqlite_close,
-  sqlite_schema_version,
-  sqlite_apply_batch,
-  sqlite_delete,
-  sqlite_query_worklist,
-  sqlite_get_study,
-  sqlite_kv_get,
-  sqlite_kv_set,
-  sqlite_list_series,
-  sqlite_list_instances,
-  sqlite_stats,
-  sqlite_user_create,
-  sqlite_user_get,
-  sqlite_user_update,
-  sqlite_user_list,
-  sqlite_user_count,
-  sqlite_token_revoke,
-  sqlite_token_is_revoked,
-  sqlite_token_purge,
-  sqlite_audit_append,
-  sqlite_audit_query,
-  sqlite_ai_create,
-  sqlite_ai_get,
-  sqlite_ai_update,
-  sqlite_ai_list_study,
-  sqlite_ai_claim_next,
-  sqlite_ai_recover,
-  sqlite_ai_abandon,
-  sqlite_ai_review_add,
-  sqlite_ai_review_history,
-  sqlite_ai_counts,
+static const rr_store_index_ops sqlite_index_ops = {
+  .schema_version = sqlite_schema_version,
+  .apply_batch = sqlite_apply_batch,
+  .delete_resource = sqlite_delete,
+  .query_worklist = sqlite_query_worklist,
+  .get_study = sqlite_get_study,
+  .kv_get = sqlite_kv_get,
+  .kv_set = sqlite_kv_set,
+  .list_series = sqlite_list_series,
+  .list_instances = sqlite_list_instances,
+  .stats = sqlite_stats,
+};
+
+static const rr_store_identity_ops sqlite_identity_ops = {
+  .user_create = sqlite_user_create,
+  .user_get = sqlite_user_get,
+  .user_update = sqlite_user_update,
+  .user_list = sqlite_user_list,
+  .user_count = sqlite_user_count,
+  .token_revoke = sqlite_token_revoke,
+  .token_is_revoked = sqlite_token_is_revoked,
+  .token_purge = sqlite_token_purge,
+};
+
+static const rr_store_audit_ops sqlite_audit_ops = {
+  .append = sqlite_audit_append,
+  .query = sqlite_audit_query,
+};
+
+static const rr_store_ai_ops sqlite_ai_ops = {
+  .create = sqlite_ai_create,
+  .get = sqlite_ai_get,
+  .update = sqlite_ai_update,
+  .list_study = sqlite_ai_list_study,
+  .claim_next = sqlite_ai_claim_next,
+  .recover = sqlite_ai_recover,
+  .abandon = sqlite_ai_abandon,
+  .review_add = sqlite_ai_review_add,
+  .review_history = sqlite_ai_review_history,
+  .counts = sqlite_ai_counts,
 };
 
 int rr_store_sqlite_open(rr_store **out, const rr_sqlite_options *opts, char *err, size_t errsize)
@@ -2230,8 +2237,13 @@ int rr_store_sqlite_open(rr_store **out, const rr_sqlite_options *opts, char *er
   pthread_mutex_init(&s->write_lock, NULL);
   pthread_mutex_init(&s->pool_lock, NULL);
   pthread_cond_init(&s->pool_cond, NULL);
-  store->ops = &sqlite_ops;
+  store->name = "sqlite";
+  store->close = sqlite_close;
   store->impl = s;
+  store->index = &sqlite_index_ops;
+  store->identity = &sqlite_identity_ops;
+  store->audit = &sqlite_audit_ops;
+  store->ai = &sqlite_ai_ops;
 
   if ((error = ensure_parent_dirs(opts->path, err, errsize)) < 0)
     goto out;

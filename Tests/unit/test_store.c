@@ -757,6 +757,37 @@ START_TEST(concurrent_readers_and_writer)
 }
 END_TEST
 
+/* A backend without a concern: every function of it fails with a sentence. */
+START_TEST(missing_concerns_fail_with_a_sentence)
+{
+  rr_store *stub = calloc(1, sizeof(*stub));
+  rr_study_list *l = NULL;
+  rr_user_rec u;
+  rr_audit_list *al = NULL;
+  rr_audit_filter f;
+  int64_t n = 0;
+
+  ck_assert_ptr_nonnull(stub);
+  stub->name = "stub";
+  memset(&f, 0, sizeof(f));
+  ck_assert_int_eq(rr_store_query_worklist(stub, &l, NULL, err, sizeof(err)), RR_ESTORE);
+  ck_assert_str_eq(err, "the stub store does not implement the worklist index");
+  ck_assert_ptr_null(l);
+  ck_assert_int_eq(rr_store_user_get(stub, &u, "alice", err, sizeof(err)), RR_ESTORE);
+  ck_assert_str_eq(err, "the stub store does not implement users and tokens");
+  ck_assert_int_eq(rr_store_audit_query(stub, &al, &f, err, sizeof(err)), RR_ESTORE);
+  ck_assert_str_eq(err, "the stub store does not implement the audit trail");
+  ck_assert_int_eq(rr_store_ai_recover(stub, &n, 0, NULL, 0), RR_ESTORE);
+  ck_assert_int_eq(rr_store_ai_counts(stub, NULL, 0, err, sizeof(err)), RR_ESTORE);
+  ck_assert_str_eq(err, "the stub store does not implement AI analyses");
+  /* a store with the index concern only answers for it */
+  stub->index = store->index;
+  stub->impl = store->impl;
+  ck_assert_int_eq(rr_store_get_stats(stub, &(rr_store_stats){0}, err, sizeof(err)), 0);
+  rr_store_free(stub); /* no close: the handle stays the fixture's */
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("store conformance");
@@ -780,6 +811,7 @@ int main(void)
   tcase_add_test(tc, ai_interrupted_three_times_fails);
   tcase_add_test(tc, ai_state_in_the_worklist);
   tcase_add_test(tc, ai_abandon_ends_waiting_analyses);
+  tcase_add_test(tc, missing_concerns_fail_with_a_sentence);
   suite_add_tcase(s, tc);
   return rr_test_run(s);
 }
