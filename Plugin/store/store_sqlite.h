@@ -6,6 +6,8 @@
  * the ingestion writer. Schema migrations embedded from Resources/sqlite/ are
  * applied at open, each in its own transaction; a database whose schema is
  * newer than this build is refused. All SQL uses bound parameters.
+ * It implements every concern of the store, one file each (see
+ * store_sqlite_internal.h for the files and what they share).
  */
 #ifndef RR_STORE_SQLITE_H
 #define RR_STORE_SQLITE_H

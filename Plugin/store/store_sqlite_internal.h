@@ -1,0 +1,91 @@
+/*
+ * store_sqlite_internal.h - what the files of the SQLite backend share; not
+ * for use outside Plugin/store/store_sqlite*.c.
+ *
+ * store_sqlite.c opens the database (migrations, connections, the reader
+ * pool) and holds the helpers below; each concern of the store has its file
+ * and its operations table: store_sqlite_index.c (ingestion writes, key-value,
+ * reconciliation, counts) with store_sqlite_worklist.c (worklist and study
+ * reads), store_sqlite_identity.c, store_sqlite_audit.c, store_sqlite_ai.c.
+ *
+ * Locking: writes take `write_lock` and use the one writer connection, in a
+ * transaction (BEGIN IMMEDIATE) where they change more than one row; reads
+ * take a reader connection from the pool (rr_sqlite_reader_acquire, never
+ * held across calls) and release it before returning. Every helper that
+ * reports a failure writes a sentence into err (may be NULL) and returns a
+ * negative RR_E* code.
+ */
+#ifndef RR_STORE_SQLITE_INTERNAL_H
+#define RR_STORE_SQLITE_INTERNAL_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store_sqlite.h"
+
+#define RR_SQLITE_MAX_READERS 64
+
+typedef struct rr_sqlite_conn {
+  sqlite3 *db;
+  int in_use;
+} rr_sqlite_conn;
+
+typedef struct rr_sqlite_store {
+  pthread_mutex_t write_lock;
+  rr_sqlite_conn writer;
+  pthread_mutex_t pool_lock;
+  pthread_cond_t pool_cond;
+  rr_sqlite_conn readers[RR_SQLITE_MAX_READERS];
+  unsigned reader_count;
+} rr_sqlite_store;
+
+/* The operations tables, one per concern (see store.h). */
+extern const rr_store_index_ops rr_sqlite_index_ops;
+extern const rr_store_identity_ops rr_sqlite_identity_ops;
+extern const rr_store_audit_ops rr_sqlite_audit_ops;
+extern const rr_store_ai_ops rr_sqlite_ai_ops;
+
+/* RR_ESTORE with "sqlite: <what>: <SQLite's message>". */
+int rr_sqlite_fail(char *err, size_t errsize, sqlite3 *db, const char *what);
+/* Run SQL without results (several statements allowed). */
+int rr_sqlite_exec(sqlite3 *db, const char *sql, char *err, size_t errsize);
+
+/* A reader connection from the pool (waits for a free one). */
+rr_sqlite_conn *rr_sqlite_reader_acquire(rr_sqlite_store *s);
+void rr_sqlite_reader_release(rr_sqlite_store *s, rr_sqlite_conn *c);
+
+/* Bind text (NULL binds ""), copied by SQLite. */
+void rr_sqlite_bind_text(sqlite3_stmt *st, int idx, const char *s);
+/* Copy a text column into a fixed-size field (truncated at a character). */
+void rr_sqlite_column_copy(char *dst, size_t size, sqlite3_stmt *st, int col);
+
+/* Make room for one more element in a result array of `*cap` elements
+ * holding `count` (doubling, starting at `first`). */
+int rr_sqlite_grow(void **items, size_t *cap, size_t count, size_t elem_size, size_t first);
+
+/* Reads one row into a zeroed element; < 0 (RR_ENOMEM) when it cannot. */
+typedef int (*rr_sqlite_row_reader)(void *elem, sqlite3_stmt *st);
+
+/* Run a read-only `sql` with at most one text parameter (?1, may be NULL)
+ * on a reader connection and append one element of elem_size bytes per row
+ * to *items (*count of them, storage grown from `first`). An element is
+ * counted before it is read, so that the caller's list free releases a
+ * partly read one. `what` names the query in errors. */
+int rr_sqlite_collect_rows(rr_sqlite_store *s, void **items, size_t *count, size_t elem_size, size_t first,
+                           const char *sql, const char *param, rr_sqlite_row_reader read, const char *what, char *err,
+                           size_t errsize);
+
+/* Run a statement with up to two bound int64 parameters that returns nothing. */
+int rr_sqlite_run_ids(sqlite3 *db, const char *sql, int64_t a, int64_t b, char *err, size_t errsize);
+
+/* The bit of a modality in studies.mod_mask, 0 for a modality without one
+ * (those are found through the search terms, kind 'M'). */
+int64_t rr_sqlite_modality_bit(const char *modality, size_t len);
+
+/* The worklist reads (store_sqlite_worklist.c) of the index table. */
+int rr_sqlite_query_worklist(void *impl, rr_study_list **out, const rr_worklist_query *q, char *err, size_t errsize);
+int rr_sqlite_get_study(void *impl, rr_study_detail **out, const char *study_uid, char *err, size_t errsize);
+
+#endif

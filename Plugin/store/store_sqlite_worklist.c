@@ -1,0 +1,481 @@
+/*
+ * store_sqlite_worklist.c - the SQLite backend's worklist reads: the
+ * worklist page (WHERE clause built from the validated query, bound
+ * parameters only) and one study with its series and instances.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_sqlite_internal.h"
+#include "util/buf.h"
+#include "util/errors.h"
+#include "util/str.h"
+#include "util/textnorm.h"
+
+/* ---------------------------------------------------------------- queries */
+
+#define STUDY_COLUMNS \
+  "s.orthanc_id, s.patient_orthanc_id, s.study_uid, s.patient_name, s.patient_id, s.patient_birth_date," \
+  " s.patient_sex, s.study_date, s.study_time, s.study_description, s.accession_number," \
+  " s.referring_physician, s.institution_name, s.modalities, s.series_count, s.instance_count," \
+  " s.received_at, s.updated_at," \
+  " COALESCE((SELECT x.ai_status FROM study_ai x WHERE x.study_uid=s.study_uid),'')," \
+  " COALESCE((SELECT x.review_status FROM study_ai x WHERE x.study_uid=s.study_uid),'')"
+
+static void read_study(rr_study_rec *r, sqlite3_stmt *st)
+{
+  rr_sqlite_column_copy(r->orthanc_id, sizeof(r->orthanc_id), st, 0);
+  rr_sqlite_column_copy(r->patient_orthanc_id, sizeof(r->patient_orthanc_id), st, 1);
+  rr_sqlite_column_copy(r->study_uid, sizeof(r->study_uid), st, 2);
+  rr_sqlite_column_copy(r->patient_name, sizeof(r->patient_name), st, 3);
+  rr_sqlite_column_copy(r->patient_id, sizeof(r->patient_id), st, 4);
+  rr_sqlite_column_copy(r->patient_birth_date, sizeof(r->patient_birth_date), st, 5);
+  rr_sqlite_column_copy(r->patient_sex, sizeof(r->patient_sex), st, 6);
+  rr_sqlite_column_copy(r->study_date, sizeof(r->study_date), st, 7);
+  rr_sqlite_column_copy(r->study_time, sizeof(r->study_time), st, 8);
+  rr_sqlite_column_copy(r->study_description, sizeof(r->study_description), st, 9);
+  rr_sqlite_column_copy(r->accession_number, sizeof(r->accession_number), st, 10);
+  rr_sqlite_column_copy(r->referring_physician, sizeof(r->referring_physician), st, 11);
+  rr_sqlite_column_copy(r->institution_name, sizeof(r->institution_name), st, 12);
+  rr_sqlite_column_copy(r->modalities, sizeof(r->modalities), st, 13);
+  r->series_count = sqlite3_column_int64(st, 14);
+  r->instance_count = sqlite3_column_int64(st, 15);
+  r->received_at = sqlite3_column_int64(st, 16);
+  r->updated_at = sqlite3_column_int64(st, 17);
+  rr_sqlite_column_copy(r->ai_status, sizeof(r->ai_status), st, 18);
+  rr_sqlite_column_copy(r->review_status, sizeof(r->review_status), st, 19);
+}
+
+/* Parameters collected while the WHERE clause is built. */
+#define MAX_PARAMS 64
+typedef struct params {
+  char *values[MAX_PARAMS];
+  size_t count;
+} params;
+
+static int param_add(params *p, rr_buf *sql, const char *value, size_t len)
+{
+  char *copy;
+
+  if (p->count >= MAX_PARAMS)
+    return RR_EFULL;
+  copy = malloc(len + 1);
+  if (copy == NULL)
+    return RR_ENOMEM;
+  memcpy(copy, value, len);
+  copy[len] = '\0';
+  p->values[p->count++] = copy;
+  return rr_buf_printf(sql, "?%zu", p->count);
+}
+
+static void params_free(params *p)
+{
+  size_t i;
+
+  for (i = 0; i < p->count; i++)
+    free(p->values[i]);
+  p->count = 0;
+}
+
+/* Each word must be the prefix of a term of `kind`. */
+static int where_words(rr_buf *sql, params *p, const char *kind, const char *words)
+{
+  const char *w;
+  size_t pos = 0, wl, n = 0;
+  char upper[RR_QUERY_VALUE_SIZE + 2];
+  int error = 0;
+
+  while (error == 0 && n < RR_QUERY_MAX_WORDS && rr_text_next_word(words, &pos, &w, &wl)) {
+    if (wl > RR_QUERY_VALUE_SIZE - 1)
+      return RR_EINVAL;
+    memcpy(upper, w, wl);
+    upper[wl] = '\xFF'; /* never in UTF-8: every string starting with w sorts below */
+    upper[wl + 1] = '\0';
+    if ((error = rr_buf_printf(sql, " AND s.id IN (SELECT study_id FROM study_terms WHERE kind='%s' AND term>=", kind)) < 0 ||
+        (error = param_add(p, sql, w, wl)) < 0 ||
+        (error = rr_buf_puts(sql, " AND term<")) < 0 ||
+        (error = param_add(p, sql, upper, wl + 1)) < 0 ||
+        (error = rr_buf_putc(sql, ')')) < 0)
+      return error;
+    n++;
+  }
+  return error;
+}
+
+static int where_match(rr_buf *sql, params *p, const rr_match *m, const char *column, const char *kind)
+{
+  int error = 0;
+
+  switch (m->mode) {
+  case RR_MATCH_NONE:
+    return 0;
+  case RR_MATCH_EXACT:
+    if ((error = rr_buf_printf(sql, " AND %s=", column)) < 0)
+      return error;
+    return param_add(p, sql, m->value, strlen(m->value));
+  case RR_MATCH_GLOB:
+    if ((error = rr_buf_printf(sql, " AND %s GLOB ", column)) < 0)
+      return error;
+    return param_add(p, sql, m->value, strlen(m->value));
+  case RR_MATCH_WORDS:
+    return where_words(sql, p, kind, m->value);
+  }
+  return RR_EINVAL;
+}
+
+/* States of study_ai: "" in the list stands for "no analysis". */
+static int where_states(rr_buf *sql, params *p, const char *column, const char (*values)[RR_STATE_SIZE], size_t count)
+{
+  size_t i, named = 0;
+  bool none = false;
+  int error;
+
+  if (count == 0)
+    return 0;
+  for (i = 0; i < count; i++)
+    if (values[i][0] == '\0')
+      none = true;
+    else
+      named++;
+  if ((error = rr_buf_puts(sql, " AND (")) < 0)
+    return error;
+  if (named > 0) {
+    if ((error = rr_buf_printf(sql, "s.study_uid IN (SELECT study_uid FROM study_ai WHERE %s IN (", column)) < 0)
+      return error;
+    for (i = 0, named = 0; i < count; i++) {
+      if (values[i][0] == '\0')
+        continue;
+      if ((named++ > 0 && (error = rr_buf_putc(sql, ',')) < 0) ||
+          (error = param_add(p, sql, values[i], strlen(values[i]))) < 0)
+        return error;
+    }
+    if ((error = rr_buf_puts(sql, "))")) < 0)
+      return error;
+  }
+  if (none && (error = rr_buf_printf(sql, "%ss.study_uid NOT IN (SELECT study_uid FROM study_ai WHERE %s<>'')",
+                                     named > 0 ? " OR " : "", column)) < 0)
+    return error;
+  return rr_buf_putc(sql, ')');
+}
+
+static int build_where(rr_buf *sql, params *p, const rr_worklist_query *q)
+{
+  size_t i;
+  int error;
+
+  if ((error = rr_buf_puts(sql, " WHERE 1")) < 0 ||
+      (error = where_match(sql, p, &q->patient_name, "s.patient_name_norm", "N")) < 0 ||
+      (error = where_match(sql, p, &q->description, "s.description_norm", "D")) < 0 ||
+      (error = where_match(sql, p, &q->text, "", "T")) < 0 ||
+      (error = where_match(sql, p, &q->patient_id, "s.patient_id", "")) < 0 ||
+      (error = where_match(sql, p, &q->accession, "s.accession_number", "")) < 0)
+    return error;
+  if (q->modality_count > 0) {
+    int64_t mask = 0;
+    size_t unknown = 0;
+    char maskbuf[32];
+
+    for (i = 0; i < q->modality_count && i < RR_QUERY_MAX_MODALITIES; i++) {
+      int64_t bit = rr_sqlite_modality_bit(q->modalities[i], strlen(q->modalities[i]));
+      mask |= bit;
+      unknown += bit == 0;
+    }
+    snprintf(maskbuf, sizeof(maskbuf), "%lld", (long long)mask);
+    if ((error = rr_buf_puts(sql, " AND (")) < 0)
+      return error;
+    if (mask != 0 && ((error = rr_buf_puts(sql, "(s.mod_mask & CAST(")) < 0 ||
+                      (error = param_add(p, sql, maskbuf, strlen(maskbuf))) < 0 ||
+                      (error = rr_buf_puts(sql, " AS INTEGER))<>0")) < 0))
+      return error;
+    if (unknown > 0) {
+      if ((error = rr_buf_puts(sql, mask != 0 ? " OR " : "")) < 0 ||
+          (error = rr_buf_puts(sql, "s.id IN (SELECT study_id FROM study_terms WHERE kind='M' AND term IN (")) < 0)
+        return error;
+      for (i = 0, unknown = 0; i < q->modality_count && i < RR_QUERY_MAX_MODALITIES; i++) {
+        if (rr_sqlite_modality_bit(q->modalities[i], strlen(q->modalities[i])) != 0)
+          continue;
+        if ((unknown++ > 0 && (error = rr_buf_putc(sql, ',')) < 0) ||
+            (error = param_add(p, sql, q->modalities[i], strlen(q->modalities[i]))) < 0)
+          return error;
+      }
+      if ((error = rr_buf_puts(sql, "))")) < 0)
+        return error;
+    }
+    if ((error = rr_buf_putc(sql, ')')) < 0)
+      return error;
+  }
+  if ((error = where_states(sql, p, "ai_status", q->ai_statuses, q->ai_status_count)) < 0 ||
+      (error = where_states(sql, p, "review_status", q->review_statuses, q->review_status_count)) < 0)
+    return error;
+  if (q->date_from[0] != '\0') {
+    if ((error = rr_buf_puts(sql, " AND s.study_date>=")) < 0 ||
+        (error = param_add(p, sql, q->date_from, strlen(q->date_from))) < 0)
+      return error;
+  }
+  if (q->date_to[0] != '\0') {
+    if ((error = rr_buf_puts(sql, " AND s.study_date<>'' AND s.study_date<=")) < 0 ||
+        (error = param_add(p, sql, q->date_to, strlen(q->date_to))) < 0)
+      return error;
+  }
+  return 0;
+}
+
+static int prepare_with_params(sqlite3 *db, sqlite3_stmt **st, const rr_buf *sql, const params *p)
+{
+  size_t i;
+
+  if (sqlite3_prepare_v2(db, sql->ptr, (int)sql->len, st, NULL) != SQLITE_OK)
+    return RR_ESTORE;
+  for (i = 0; i < p->count; i++)
+    sqlite3_bind_text(*st, (int)i + 1, p->values[i], -1, SQLITE_STATIC);
+  return 0;
+}
+
+static int count_matches(sqlite3 *db, int64_t *total, const char *hint, const rr_buf *where, const params *p,
+                         char *err, size_t errsize)
+{
+  sqlite3_stmt *st = NULL;
+  rr_buf sql;
+  int error = 0;
+
+  rr_buf_init(&sql, 32768);
+  if (rr_buf_printf(&sql, "SELECT count(*) FROM studies s%s%s", hint, where->ptr) < 0 ||
+      prepare_with_params(db, &st, &sql, p) < 0) {
+    error = rr_sqlite_fail(err, errsize, db, "prepare count");
+    goto out;
+  }
+  if (sqlite3_step(st) != SQLITE_ROW) {
+    error = rr_sqlite_fail(err, errsize, db, "count");
+    goto out;
+  }
+  *total = sqlite3_column_int64(st, 0);
+out:
+  sqlite3_finalize(st);
+  rr_buf_dispose(&sql);
+  return error;
+}
+
+int rr_sqlite_query_worklist(void *impl, rr_study_list **out, const rr_worklist_query *q, char *err, size_t errsize)
+{
+  rr_sqlite_store *s = impl;
+  rr_sqlite_conn *c = rr_sqlite_reader_acquire(s);
+  rr_buf where, sql, order;
+  params p = {{0}, 0};
+  sqlite3_stmt *st = NULL;
+  rr_study_list *list = NULL;
+  const char *dir = q->descending ? "DESC" : "ASC", *hint;
+  int error = 0, rc, filtered, have_total = 0;
+
+  *out = NULL;
+  rr_buf_init(&where, 16384);
+  rr_buf_init(&sql, 32768);
+  rr_buf_init(&order, 256);
+  if ((error = build_where(&where, &p, q)) < 0) {
+    error = rr_fail(err, errsize, error, "query too complex");
+    goto out;
+  }
+  list = calloc(1, sizeof(*list));
+  if (list == NULL || (q->limit > 0 && (list->items = calloc(q->limit, sizeof(rr_study_rec))) == NULL)) {
+    error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
+    goto out;
+  }
+  /* Filters through the search terms yield row ids: then the covering index
+   * of sort keys answers without reading rows, whatever statistics say, and
+   * the rows are sorted anyway, so the same pass may as well count them. */
+  filtered = strstr(where.ptr, "study_terms") != NULL;
+  hint = filtered ? " INDEXED BY studies_keys" : "";
+
+  switch (q->sort) {
+  case RR_SORT_PATIENT_NAME:
+    error = rr_buf_printf(&order, "s.patient_name_norm %s, s.id %s", dir, dir);
+    break;
+  case RR_SORT_RECEIVED_AT:
+    error = rr_buf_printf(&order, "s.received_at %s, s.id %s", dir, dir);
+    break;
+  case RR_SORT_STUDY_DATE:
+  default:
+    error = rr_buf_printf(&order, "s.study_date %s, s.study_time %s, s.id %s", dir, dir, dir);
+    break;
+  }
+  /* The page's row ids are chosen from the indexes first, then only 'limit'
+   * rows are read. With term filters the same pass counts the matches (a
+   * window over the filtered rows); otherwise an index walk in sort order
+   * stops after the page, and a separate count is cheaper. */
+  if (error == 0 && filtered)
+    error = rr_buf_printf(&sql,
+                          "SELECT " STUDY_COLUMNS ", p.total FROM studies s JOIN (SELECT s.id AS id, count(*) OVER () AS total"
+                          " FROM studies s%s%s ORDER BY %s LIMIT %u OFFSET %u) p ON p.id=s.id ORDER BY %s",
+                          hint, where.ptr, order.ptr, q->limit, q->offset, order.ptr);
+  else if (error == 0)
+    error = rr_buf_printf(&sql,
+                          "SELECT " STUDY_COLUMNS ", 0 FROM studies s WHERE s.id IN (SELECT s.id FROM studies s%s"
+                          " ORDER BY %s LIMIT %u OFFSET %u) ORDER BY %s",
+                          where.ptr, order.ptr, q->limit, q->offset, order.ptr);
+  if (error < 0 || (error = prepare_with_params(c->db, &st, &sql, &p)) < 0) {
+    error = rr_sqlite_fail(err, errsize, c->db, "prepare worklist");
+    goto out;
+  }
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW && list->count < q->limit) {
+    if (filtered && !have_total) {
+      list->total = sqlite3_column_int64(st, 20);
+      have_total = 1;
+    }
+    read_study(&list->items[list->count++], st);
+  }
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    error = rr_sqlite_fail(err, errsize, c->db, "worklist");
+    goto out;
+  }
+  /* an empty page says nothing of the total when it is past the end */
+  if (!have_total && (!filtered || q->offset > 0) &&
+      (error = count_matches(c->db, &list->total, hint, &where, &p, err, errsize)) < 0)
+    goto out;
+  *out = list;
+  list = NULL;
+
+out:
+  sqlite3_finalize(st);
+  rr_sqlite_reader_release(s, c);
+  params_free(&p);
+  rr_buf_dispose(&where);
+  rr_buf_dispose(&sql);
+  rr_buf_dispose(&order);
+  rr_study_list_free(list);
+  return error;
+}
+
+static void read_instance(rr_instance_rec *r, sqlite3_stmt *st)
+{
+  rr_sqlite_column_copy(r->orthanc_id, sizeof(r->orthanc_id), st, 0);
+  rr_sqlite_column_copy(r->sop_instance_uid, sizeof(r->sop_instance_uid), st, 1);
+  rr_sqlite_column_copy(r->sop_class_uid, sizeof(r->sop_class_uid), st, 2);
+  rr_sqlite_column_copy(r->transfer_syntax, sizeof(r->transfer_syntax), st, 3);
+  r->has_instance_number = sqlite3_column_type(st, 4) != SQLITE_NULL;
+  r->instance_number = sqlite3_column_int64(st, 4);
+  r->number_of_frames = sqlite3_column_int64(st, 5);
+  rr_sqlite_column_copy(r->image_position, sizeof(r->image_position), st, 6);
+  rr_sqlite_column_copy(r->image_orientation, sizeof(r->image_orientation), st, 7);
+}
+
+static int load_instances(sqlite3 *db, rr_series_detail *sd, int64_t series_id)
+{
+  sqlite3_stmt *st = NULL;
+  size_t cap = (size_t)(sd->series.instance_count > 0 ? sd->series.instance_count : 8);
+  rr_instance_rec *items;
+  int rc, error = 0;
+
+  if (sqlite3_prepare_v2(db,
+                         "SELECT orthanc_id, sop_instance_uid, sop_class_uid, transfer_syntax, instance_number,"
+                         " number_of_frames, image_position, image_orientation FROM instances WHERE series_id=?1"
+                         " ORDER BY id",
+                         -1, &st, NULL) != SQLITE_OK)
+    return RR_ESTORE;
+  sqlite3_bind_int64(st, 1, series_id);
+  items = calloc(cap, sizeof(*items));
+  if (items == NULL) {
+    error = RR_ENOMEM;
+    goto out;
+  }
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((error = rr_sqlite_grow((void **)&items, &cap, sd->instance_count, sizeof(*items), 8)) < 0)
+      goto out;
+    memset(&items[sd->instance_count], 0, sizeof(*items));
+    read_instance(&items[sd->instance_count], st);
+    rr_str_copy(items[sd->instance_count].series_orthanc_id, RR_OID_SIZE, sd->series.orthanc_id);
+    sd->instance_count++;
+  }
+  if (rc != SQLITE_DONE)
+    error = RR_ESTORE;
+out:
+  sd->instances = items;
+  sqlite3_finalize(st);
+  return error;
+}
+
+int rr_sqlite_get_study(void *impl, rr_study_detail **out, const char *study_uid, char *err, size_t errsize)
+{
+  rr_sqlite_store *s = impl;
+  rr_sqlite_conn *c = rr_sqlite_reader_acquire(s);
+  sqlite3_stmt *st = NULL;
+  rr_study_detail *d = NULL;
+  int64_t study_id, *series_ids = NULL;
+  size_t cap = 0, ids_cap = 0, i;
+  int rc, error = 0;
+
+  *out = NULL;
+  if (sqlite3_prepare_v2(c->db, "SELECT " STUDY_COLUMNS ", s.id FROM studies s WHERE s.study_uid=?1"
+                         " ORDER BY s.updated_at DESC, s.id DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK) {
+    error = rr_sqlite_fail(err, errsize, c->db, "prepare study");
+    goto out;
+  }
+  rr_sqlite_bind_text(st, 1, study_uid);
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_DONE) {
+    error = rr_fail(err, errsize, RR_ENOTFOUND, "no such study");
+    goto out;
+  } else if (rc != SQLITE_ROW) {
+    error = rr_sqlite_fail(err, errsize, c->db, "study");
+    goto out;
+  }
+  if ((d = calloc(1, sizeof(*d))) == NULL) {
+    error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
+    goto out;
+  }
+  read_study(&d->study, st);
+  study_id = sqlite3_column_int64(st, 20);
+  sqlite3_finalize(st);
+  st = NULL;
+
+  if (sqlite3_prepare_v2(c->db,
+                         "SELECT orthanc_id, series_uid, series_number, modality, series_description, body_part,"
+                         " instance_count, id FROM series WHERE study_id=?1"
+                         " ORDER BY series_number IS NULL, series_number, series_uid, id",
+                         -1, &st, NULL) != SQLITE_OK) {
+    error = rr_sqlite_fail(err, errsize, c->db, "prepare series");
+    goto out;
+  }
+  sqlite3_bind_int64(st, 1, study_id);
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    rr_series_rec *r;
+
+    if (rr_sqlite_grow((void **)&d->series, &cap, d->series_count, sizeof(*d->series), 8) < 0 ||
+        rr_sqlite_grow((void **)&series_ids, &ids_cap, d->series_count, sizeof(*series_ids), 8) < 0) {
+      error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
+      goto out;
+    }
+    memset(&d->series[d->series_count], 0, sizeof(d->series[0]));
+    r = &d->series[d->series_count].series;
+    rr_sqlite_column_copy(r->orthanc_id, sizeof(r->orthanc_id), st, 0);
+    rr_str_copy(r->study_orthanc_id, sizeof(r->study_orthanc_id), d->study.orthanc_id);
+    rr_sqlite_column_copy(r->series_uid, sizeof(r->series_uid), st, 1);
+    r->has_series_number = sqlite3_column_type(st, 2) != SQLITE_NULL;
+    r->series_number = sqlite3_column_int64(st, 2);
+    rr_sqlite_column_copy(r->modality, sizeof(r->modality), st, 3);
+    rr_sqlite_column_copy(r->series_description, sizeof(r->series_description), st, 4);
+    rr_sqlite_column_copy(r->body_part, sizeof(r->body_part), st, 5);
+    r->instance_count = sqlite3_column_int64(st, 6);
+    series_ids[d->series_count] = sqlite3_column_int64(st, 7);
+    d->series_count++;
+  }
+  if (rc != SQLITE_DONE) {
+    error = rr_sqlite_fail(err, errsize, c->db, "series");
+    goto out;
+  }
+  for (i = 0; i < d->series_count; i++) {
+    if ((error = load_instances(c->db, &d->series[i], series_ids[i])) < 0) {
+      error = error == RR_ENOMEM ? rr_fail(err, errsize, error, "out of memory") : rr_sqlite_fail(err, errsize, c->db, "instances");
+      goto out;
+    }
+  }
+  *out = d;
+  d = NULL;
+
+out:
+  sqlite3_finalize(st);
+  rr_sqlite_reader_release(s, c);
+  free(series_ids);
+  rr_study_detail_free(d);
+  return error;
+}
+
