@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "store_list.h"
 #include "store_sqlite_internal.h"
 #include "util/embedded.h"
 #include "util/errors.h"
@@ -153,21 +154,6 @@ void rr_sqlite_column_copy(char *dst, size_t size, sqlite3_stmt *st, int col)
   rr_str_copyn(dst, size, (const char *)t, t ? (size_t)sqlite3_column_bytes(st, col) : 0);
 }
 
-int rr_sqlite_grow(void **items, size_t *cap, size_t count, size_t elem_size, size_t first)
-{
-  size_t ncap;
-  void *p;
-
-  if (count < *cap)
-    return 0;
-  ncap = *cap ? *cap * 2 : first;
-  if ((p = realloc(*items, ncap * elem_size)) == NULL)
-    return RR_ENOMEM;
-  *items = p;
-  *cap = ncap;
-  return 0;
-}
-
 int rr_sqlite_run_ids(sqlite3 *db, const char *sql, int64_t a, int64_t b, char *err, size_t errsize)
 {
   sqlite3_stmt *st = NULL;
@@ -187,39 +173,58 @@ int rr_sqlite_run_ids(sqlite3 *db, const char *sql, int64_t a, int64_t b, char *
   return 0;
 }
 
-int rr_sqlite_collect_rows(rr_sqlite_store *s, void **items, size_t *count, size_t elem_size, size_t first,
-                           const char *sql, const char *param, rr_sqlite_row_reader read, const char *what, char *err, size_t errsize)
+int rr_sqlite_step_rows(sqlite3_stmt *st, const rr_store_list_kind *kind, void *list, size_t first,
+                        rr_sqlite_row_reader read, void *ctx)
+{
+  size_t cap = 0;
+  void *elem;
+  int rc, error;
+
+  if ((error = rr_store_list_reserve(kind, list, &cap, first)) < 0)
+    return error;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((elem = rr_store_list_push(kind, list, &cap, first)) == NULL)
+      return RR_ENOMEM;
+    if ((error = read(elem, st, ctx)) < 0)
+      return error;
+  }
+  return rc == SQLITE_DONE ? 0 : RR_ESTORE;
+}
+
+int rr_sqlite_rows_fail(int error, char *err, size_t errsize, sqlite3 *db, const char *what)
+{
+  return error == RR_ENOMEM ? rr_fail(err, errsize, RR_ENOMEM, "out of memory") : rr_sqlite_fail(err, errsize, db, what);
+}
+
+int rr_sqlite_read_list(rr_sqlite_store *s, void **out, const rr_store_list_kind *kind, size_t first, const char *sql,
+                        const char *param, rr_sqlite_row_reader read, const char *what, char *err, size_t errsize)
 {
   rr_sqlite_conn *c = rr_sqlite_reader_acquire(s);
   sqlite3_stmt *st = NULL;
-  size_t cap = 0;
-  char *elem;
-  int rc, error = 0;
+  void *list = NULL;
+  int error = 0;
 
+  *out = NULL;
+  if ((list = rr_store_list_new(kind)) == NULL) {
+    error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
+    goto out;
+  }
   if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
     error = rr_sqlite_fail(err, errsize, c->db, what);
     goto out;
   }
   if (param != NULL)
     rr_sqlite_bind_text(st, 1, param);
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (rr_sqlite_grow(items, &cap, *count, elem_size, first) < 0) {
-      error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
-      goto out;
-    }
-    elem = (char *)*items + *count * elem_size;
-    memset(elem, 0, elem_size);
-    (*count)++;
-    if (read(elem, st) < 0) {
-      error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
-      goto out;
-    }
+  if ((error = rr_sqlite_step_rows(st, kind, list, first, read, NULL)) < 0) {
+    error = rr_sqlite_rows_fail(error, err, errsize, c->db, what);
+    goto out;
   }
-  if (rc != SQLITE_DONE)
-    error = rr_sqlite_fail(err, errsize, c->db, what);
+  *out = list;
+  list = NULL;
 out:
   sqlite3_finalize(st);
   rr_sqlite_reader_release(s, c);
+  rr_store_list_free(kind, list);
   return error;
 }
 

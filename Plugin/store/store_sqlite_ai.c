@@ -183,29 +183,22 @@ out:
   return error;
 }
 
-static int read_ai_row(void *elem, sqlite3_stmt *st)
+static int read_ai_row(void *elem, sqlite3_stmt *st, void *ctx)
 {
+  (void)ctx;
   return read_ai(elem, st);
 }
 
 static int sqlite_ai_list_study(void *impl, rr_ai_list **out, const char *study_uid, char *err, size_t errsize)
 {
-  rr_ai_list *list;
-  int error;
+  void *list;
+  int error = rr_sqlite_read_list(impl, &list, &rr_ai_list_kind, 8,
+                                  "SELECT " AI_COLUMNS " FROM ai_analyses WHERE study_uid=?1"
+                                  " ORDER BY requested_at DESC, rowid DESC LIMIT 1000",
+                                  study_uid, read_ai_row, "analyses", err, errsize);
 
-  *out = NULL;
-  if ((list = calloc(1, sizeof(*list))) == NULL)
-    return rr_fail(err, errsize, RR_ENOMEM, "out of memory");
-  error = rr_sqlite_collect_rows(impl, (void **)&list->items, &list->count, sizeof(*list->items), 8,
-                       "SELECT " AI_COLUMNS " FROM ai_analyses WHERE study_uid=?1"
-                       " ORDER BY requested_at DESC, rowid DESC LIMIT 1000",
-                       study_uid, read_ai_row, "analyses", err, errsize);
-  if (error < 0) {
-    rr_ai_list_free(list);
-    return error;
-  }
   *out = list;
-  return 0;
+  return error;
 }
 
 static int sqlite_ai_claim_next(void *impl, rr_ai_analysis *out, int64_t now, char *err, size_t errsize)
@@ -361,10 +354,11 @@ out:
   return error;
 }
 
-static int read_review(void *elem, sqlite3_stmt *st)
+static int read_review(void *elem, sqlite3_stmt *st, void *ctx)
 {
   rr_ai_review *r = elem;
 
+  (void)ctx;
   r->seq = sqlite3_column_int64(st, 0);
   rr_sqlite_column_copy(r->analysis_id, sizeof(r->analysis_id), st, 1);
   r->at = sqlite3_column_int64(st, 2);
@@ -377,22 +371,14 @@ static int read_review(void *elem, sqlite3_stmt *st)
 
 static int sqlite_ai_review_history(void *impl, rr_ai_review_list **out, const char *id, char *err, size_t errsize)
 {
-  rr_ai_review_list *list;
-  int error;
+  void *list;
+  int error = rr_sqlite_read_list(impl, &list, &rr_ai_review_list_kind, 8,
+                                  "SELECT seq, analysis_id, at, reviewer, review_status, notes, feedback_json"
+                                  " FROM ai_reviews WHERE analysis_id=?1 ORDER BY seq",
+                                  id, read_review, "review history", err, errsize);
 
-  *out = NULL;
-  if ((list = calloc(1, sizeof(*list))) == NULL)
-    return rr_fail(err, errsize, RR_ENOMEM, "out of memory");
-  error = rr_sqlite_collect_rows(impl, (void **)&list->items, &list->count, sizeof(*list->items), 8,
-                       "SELECT seq, analysis_id, at, reviewer, review_status, notes, feedback_json"
-                       " FROM ai_reviews WHERE analysis_id=?1 ORDER BY seq",
-                       id, read_review, "review history", err, errsize);
-  if (error < 0) {
-    rr_ai_review_list_free(list);
-    return error;
-  }
   *out = list;
-  return 0;
+  return error;
 }
 
 static int sqlite_ai_counts(void *impl, rr_ai_counts *out, int64_t since, char *err, size_t errsize)

@@ -16,9 +16,11 @@ static const char CHAIN_START[] = "000000000000000000000000000000000000000000000
 
 #define AUDIT_COLUMNS "seq, at_ms, username, role, source, action, resource, outcome, detail, prev_hash, hash"
 
-static void read_audit(rr_audit_rec *r, sqlite3_stmt *st)
+static int read_audit(void *elem, sqlite3_stmt *st, void *ctx)
 {
-  memset(r, 0, sizeof(*r));
+  rr_audit_rec *r = elem;
+
+  (void)ctx;
   r->seq = sqlite3_column_int64(st, 0);
   r->at_ms = sqlite3_column_int64(st, 1);
   rr_sqlite_column_copy(r->username, sizeof(r->username), st, 2);
@@ -30,6 +32,7 @@ static void read_audit(rr_audit_rec *r, sqlite3_stmt *st)
   rr_sqlite_column_copy(r->detail, sizeof(r->detail), st, 8);
   rr_sqlite_column_copy(r->prev_hash, sizeof(r->prev_hash), st, 9);
   rr_sqlite_column_copy(r->hash, sizeof(r->hash), st, 10);
+  return 0;
 }
 
 static int sqlite_audit_append(void *impl, rr_audit_rec *rec, rr_audit_hash_fn hash, char *err, size_t errsize)
@@ -102,12 +105,12 @@ static int sqlite_audit_query(void *impl, rr_audit_list **out, const rr_audit_fi
   sqlite3_stmt *st = NULL;
   rr_audit_list *list = NULL;
   rr_buf sql;
-  int rc, error = 0, n = 0;
+  int error = 0, n = 0;
   uint32_t limit = f->limit < 1 ? 1 : (f->limit > 1000 ? 1000 : f->limit);
 
   *out = NULL;
   rr_buf_init(&sql, 4096);
-  if ((list = calloc(1, sizeof(*list))) == NULL || (list->items = calloc(limit, sizeof(*list->items))) == NULL) {
+  if ((list = rr_store_list_new(&rr_audit_list_kind)) == NULL) {
     error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
     goto out;
   }
@@ -128,10 +131,8 @@ static int sqlite_audit_query(void *impl, rr_audit_list **out, const rr_audit_fi
   sqlite3_bind_int64(st, ++n, f->to_ms);
   sqlite3_bind_int64(st, ++n, f->after_seq);
   sqlite3_bind_int64(st, ++n, f->before_seq);
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW && list->count < limit)
-    read_audit(&list->items[list->count++], st);
-  if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-    error = rr_sqlite_fail(err, errsize, c->db, "audit query");
+  if ((error = rr_sqlite_step_rows(st, &rr_audit_list_kind, list, limit, read_audit, NULL)) < 0) {
+    error = rr_sqlite_rows_fail(error, err, errsize, c->db, "audit query");
     goto out;
   }
   *out = list;

@@ -126,29 +126,22 @@ out:
   return error;
 }
 
-static int read_user_row(void *elem, sqlite3_stmt *st)
+static int read_user_row(void *elem, sqlite3_stmt *st, void *ctx)
 {
+  (void)ctx;
   read_user(elem, st);
   return 0;
 }
 
 static int sqlite_user_list(void *impl, rr_user_list **out, char *err, size_t errsize)
 {
-  rr_user_list *list;
-  int error;
+  void *list;
+  int error = rr_sqlite_read_list(impl, &list, &rr_user_list_kind, 16,
+                                  "SELECT " USER_COLUMNS " FROM users ORDER BY username COLLATE NOCASE", NULL,
+                                  read_user_row, "users", err, errsize);
 
-  *out = NULL;
-  if ((list = calloc(1, sizeof(*list))) == NULL)
-    return rr_fail(err, errsize, RR_ENOMEM, "out of memory");
-  error = rr_sqlite_collect_rows(impl, (void **)&list->items, &list->count, sizeof(*list->items), 16,
-                       "SELECT " USER_COLUMNS " FROM users ORDER BY username COLLATE NOCASE", NULL, read_user_row,
-                       "users", err, errsize);
-  if (error < 0) {
-    rr_user_list_free(list);
-    return error;
-  }
   *out = list;
-  return 0;
+  return error;
 }
 
 /* First column of the first row of a parameterless query. */

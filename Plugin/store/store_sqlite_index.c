@@ -59,7 +59,7 @@ typedef struct id_set {
 static int id_set_add(id_set *set, int64_t id)
 {
   size_t i;
-  int64_t *p;
+  int error;
 
   for (i = 0; i < set->count; i++)
     if ((i < 64 ? set->ids[i] : set->more[i - 64]) == id)
@@ -68,13 +68,8 @@ static int id_set_add(id_set *set, int64_t id)
     set->ids[set->count++] = id;
     return 0;
   }
-  if (set->count - 64 == set->cap) {
-    set->cap = set->cap ? set->cap * 2 : 64;
-    p = realloc(set->more, set->cap * sizeof(*p));
-    if (p == NULL)
-      return RR_ENOMEM;
-    set->more = p;
-  }
+  if ((error = rr_store_grow((void **)&set->more, &set->cap, set->count - 64, sizeof(*set->more), 64)) < 0)
+    return error;
   set->more[set->count - 64] = id;
   set->count++;
   return 0;
@@ -541,17 +536,26 @@ static int sqlite_kv_set(void *impl, const char *key, const char *value, char *e
 
 /* ------------------------------------------------------ reconciliation */
 
+static int read_series_count(void *elem, sqlite3_stmt *st, void *ctx)
+{
+  rr_series_count *r = elem;
+
+  (void)ctx;
+  rr_sqlite_column_copy(r->orthanc_id, RR_OID_SIZE, st, 0);
+  r->instance_count = sqlite3_column_int64(st, 1);
+  return 0;
+}
+
 static int sqlite_list_series(void *impl, rr_series_count_list **out, const char *after, size_t limit, char *err, size_t errsize)
 {
   rr_sqlite_store *s = impl;
   rr_sqlite_conn *c = rr_sqlite_reader_acquire(s);
   sqlite3_stmt *st = NULL;
   rr_series_count_list *list = NULL;
-  int rc, error = 0;
+  int error = 0;
 
   *out = NULL;
-  if ((list = calloc(1, sizeof(*list))) == NULL ||
-      (limit > 0 && (list->items = calloc(limit, sizeof(*list->items))) == NULL)) {
+  if ((list = rr_store_list_new(&rr_series_count_list_kind)) == NULL) {
     error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
     goto out;
   }
@@ -562,13 +566,8 @@ static int sqlite_list_series(void *impl, rr_series_count_list **out, const char
   }
   rr_sqlite_bind_text(st, 1, after);
   sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW && list->count < limit) {
-    rr_sqlite_column_copy(list->items[list->count].orthanc_id, RR_OID_SIZE, st, 0);
-    list->items[list->count].instance_count = sqlite3_column_int64(st, 1);
-    list->count++;
-  }
-  if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-    error = rr_sqlite_fail(err, errsize, c->db, "list series");
+  if ((error = rr_sqlite_step_rows(st, &rr_series_count_list_kind, list, limit, read_series_count, NULL)) < 0) {
+    error = rr_sqlite_rows_fail(error, err, errsize, c->db, "list series");
     goto out;
   }
   *out = list;
@@ -580,30 +579,23 @@ out:
   return error;
 }
 
-static int read_id(void *elem, sqlite3_stmt *st)
+static int read_id(void *elem, sqlite3_stmt *st, void *ctx)
 {
+  (void)ctx;
   rr_sqlite_column_copy(elem, RR_OID_SIZE, st, 0);
   return 0;
 }
 
 static int sqlite_list_instances(void *impl, rr_id_list **out, const char *series_orthanc_id, char *err, size_t errsize)
 {
-  rr_id_list *list;
-  int error;
+  void *list;
+  int error = rr_sqlite_read_list(impl, &list, &rr_id_list_kind, 64,
+                                  "SELECT i.orthanc_id FROM instances i JOIN series s ON i.series_id=s.id"
+                                  " WHERE s.orthanc_id=?1 ORDER BY i.orthanc_id",
+                                  series_orthanc_id, read_id, "list instances", err, errsize);
 
-  *out = NULL;
-  if ((list = calloc(1, sizeof(*list))) == NULL)
-    return rr_fail(err, errsize, RR_ENOMEM, "out of memory");
-  error = rr_sqlite_collect_rows(impl, (void **)&list->ids, &list->count, sizeof(*list->ids), 64,
-                       "SELECT i.orthanc_id FROM instances i JOIN series s ON i.series_id=s.id"
-                       " WHERE s.orthanc_id=?1 ORDER BY i.orthanc_id",
-                       series_orthanc_id, read_id, "list instances", err, errsize);
-  if (error < 0) {
-    rr_id_list_free(list);
-    return error;
-  }
   *out = list;
-  return 0;
+  return error;
 }
 
 static int sqlite_stats(void *impl, rr_store_stats *out, char *err, size_t errsize)

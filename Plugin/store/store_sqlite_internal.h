@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store_list.h"
 #include "store_sqlite.h"
 
 #define RR_SQLITE_MAX_READERS 64
@@ -61,21 +62,26 @@ void rr_sqlite_bind_text(sqlite3_stmt *st, int idx, const char *s);
 /* Copy a text column into a fixed-size field (truncated at a character). */
 void rr_sqlite_column_copy(char *dst, size_t size, sqlite3_stmt *st, int col);
 
-/* Make room for one more element in a result array of `*cap` elements
- * holding `count` (doubling, starting at `first`). */
-int rr_sqlite_grow(void **items, size_t *cap, size_t count, size_t elem_size, size_t first);
+/* Reads the current row into a zeroed, counted element (`ctx` is the
+ * caller's); < 0 (RR_ENOMEM) when it cannot. */
+typedef int (*rr_sqlite_row_reader)(void *elem, sqlite3_stmt *st, void *ctx);
 
-/* Reads one row into a zeroed element; < 0 (RR_ENOMEM) when it cannot. */
-typedef int (*rr_sqlite_row_reader)(void *elem, sqlite3_stmt *st);
+/* Step the prepared `st` to its end, appending one element per row to
+ * `list` (of `kind`, see store_list.h), read by `read`. The array holds
+ * `first` elements before the first row (an empty answer still has one) and
+ * doubles from there. Returns RR_ENOMEM, or RR_ESTORE when a step fails
+ * (sqlite3_errmsg says why); what was read stays in the list. */
+int rr_sqlite_step_rows(sqlite3_stmt *st, const rr_store_list_kind *kind, void *list, size_t first,
+                        rr_sqlite_row_reader read, void *ctx);
+/* The sentence for a failure of rr_sqlite_step_rows: "out of memory", or
+ * SQLite's message about `what`. Returns `error`. */
+int rr_sqlite_rows_fail(int error, char *err, size_t errsize, sqlite3 *db, const char *what);
 
-/* Run a read-only `sql` with at most one text parameter (?1, may be NULL)
- * on a reader connection and append one element of elem_size bytes per row
- * to *items (*count of them, storage grown from `first`). An element is
- * counted before it is read, so that the caller's list free releases a
- * partly read one. `what` names the query in errors. */
-int rr_sqlite_collect_rows(rr_sqlite_store *s, void **items, size_t *count, size_t elem_size, size_t first,
-                           const char *sql, const char *param, rr_sqlite_row_reader read, const char *what, char *err,
-                           size_t errsize);
+/* A new list of `kind` (*out; NULL on failure) from a read-only `sql` with
+ * at most one text parameter (?1, may be NULL), run on a reader connection.
+ * `what` names the query in errors. */
+int rr_sqlite_read_list(rr_sqlite_store *s, void **out, const rr_store_list_kind *kind, size_t first, const char *sql,
+                        const char *param, rr_sqlite_row_reader read, const char *what, char *err, size_t errsize);
 
 /* Run a statement with up to two bound int64 parameters that returns nothing. */
 int rr_sqlite_run_ids(sqlite3 *db, const char *sql, int64_t a, int64_t b, char *err, size_t errsize);

@@ -256,6 +256,25 @@ out:
   return error;
 }
 
+/* A worklist row; with term filters the page's first row also brings the
+ * number of matches (column 20). */
+typedef struct page_ctx {
+  rr_study_list *list;
+  int filtered, have_total;
+} page_ctx;
+
+static int read_page_row(void *elem, sqlite3_stmt *st, void *ctx)
+{
+  page_ctx *page = ctx;
+
+  if (page->filtered && !page->have_total) {
+    page->list->total = sqlite3_column_int64(st, 20);
+    page->have_total = 1;
+  }
+  read_study(elem, st);
+  return 0;
+}
+
 int rr_sqlite_query_worklist(void *impl, rr_study_list **out, const rr_worklist_query *q, char *err, size_t errsize)
 {
   rr_sqlite_store *s = impl;
@@ -265,7 +284,8 @@ int rr_sqlite_query_worklist(void *impl, rr_study_list **out, const rr_worklist_
   sqlite3_stmt *st = NULL;
   rr_study_list *list = NULL;
   const char *dir = q->descending ? "DESC" : "ASC", *hint;
-  int error = 0, rc, filtered, have_total = 0;
+  page_ctx page = {NULL, 0, 0};
+  int error = 0, filtered;
 
   *out = NULL;
   rr_buf_init(&where, 16384);
@@ -275,8 +295,7 @@ int rr_sqlite_query_worklist(void *impl, rr_study_list **out, const rr_worklist_
     error = rr_fail(err, errsize, error, "query too complex");
     goto out;
   }
-  list = calloc(1, sizeof(*list));
-  if (list == NULL || (q->limit > 0 && (list->items = calloc(q->limit, sizeof(rr_study_rec))) == NULL)) {
+  if ((list = rr_store_list_new(&rr_study_list_kind)) == NULL) {
     error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
     goto out;
   }
@@ -316,19 +335,14 @@ int rr_sqlite_query_worklist(void *impl, rr_study_list **out, const rr_worklist_
     error = rr_sqlite_fail(err, errsize, c->db, "prepare worklist");
     goto out;
   }
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW && list->count < q->limit) {
-    if (filtered && !have_total) {
-      list->total = sqlite3_column_int64(st, 20);
-      have_total = 1;
-    }
-    read_study(&list->items[list->count++], st);
-  }
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-    error = rr_sqlite_fail(err, errsize, c->db, "worklist");
+  page.list = list;
+  page.filtered = filtered;
+  if ((error = rr_sqlite_step_rows(st, &rr_study_list_kind, list, q->limit, read_page_row, &page)) < 0) {
+    error = rr_sqlite_rows_fail(error, err, errsize, c->db, "worklist");
     goto out;
   }
   /* an empty page says nothing of the total when it is past the end */
-  if (!have_total && (!filtered || q->offset > 0) &&
+  if (!page.have_total && (!filtered || q->offset > 0) &&
       (error = count_matches(c->db, &list->total, hint, &where, &p, err, errsize)) < 0)
     goto out;
   *out = list;
@@ -345,8 +359,11 @@ out:
   return error;
 }
 
-static void read_instance(rr_instance_rec *r, sqlite3_stmt *st)
+/* An instance row of the series whose Orthanc identifier is `ctx`. */
+static int read_instance(void *elem, sqlite3_stmt *st, void *ctx)
 {
+  rr_instance_rec *r = elem;
+
   rr_sqlite_column_copy(r->orthanc_id, sizeof(r->orthanc_id), st, 0);
   rr_sqlite_column_copy(r->sop_instance_uid, sizeof(r->sop_instance_uid), st, 1);
   rr_sqlite_column_copy(r->sop_class_uid, sizeof(r->sop_class_uid), st, 2);
@@ -356,14 +373,16 @@ static void read_instance(rr_instance_rec *r, sqlite3_stmt *st)
   r->number_of_frames = sqlite3_column_int64(st, 5);
   rr_sqlite_column_copy(r->image_position, sizeof(r->image_position), st, 6);
   rr_sqlite_column_copy(r->image_orientation, sizeof(r->image_orientation), st, 7);
+  rr_str_copy(r->series_orthanc_id, RR_OID_SIZE, ctx);
+  return 0;
 }
 
+/* The instances of a series, room made for as many as it counts. */
 static int load_instances(sqlite3 *db, rr_series_detail *sd, int64_t series_id)
 {
   sqlite3_stmt *st = NULL;
-  size_t cap = (size_t)(sd->series.instance_count > 0 ? sd->series.instance_count : 8);
-  rr_instance_rec *items;
-  int rc, error = 0;
+  size_t first = (size_t)(sd->series.instance_count > 0 ? sd->series.instance_count : 8);
+  int error;
 
   if (sqlite3_prepare_v2(db,
                          "SELECT orthanc_id, sop_instance_uid, sop_class_uid, transfer_syntax, instance_number,"
@@ -372,25 +391,37 @@ static int load_instances(sqlite3 *db, rr_series_detail *sd, int64_t series_id)
                          -1, &st, NULL) != SQLITE_OK)
     return RR_ESTORE;
   sqlite3_bind_int64(st, 1, series_id);
-  items = calloc(cap, sizeof(*items));
-  if (items == NULL) {
-    error = RR_ENOMEM;
-    goto out;
-  }
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if ((error = rr_sqlite_grow((void **)&items, &cap, sd->instance_count, sizeof(*items), 8)) < 0)
-      goto out;
-    memset(&items[sd->instance_count], 0, sizeof(*items));
-    read_instance(&items[sd->instance_count], st);
-    rr_str_copy(items[sd->instance_count].series_orthanc_id, RR_OID_SIZE, sd->series.orthanc_id);
-    sd->instance_count++;
-  }
-  if (rc != SQLITE_DONE)
-    error = RR_ESTORE;
-out:
-  sd->instances = items;
+  error = rr_sqlite_step_rows(st, &rr_series_detail_kind, sd, first, read_instance, sd->series.orthanc_id);
   sqlite3_finalize(st);
   return error;
+}
+
+/* The series rows of a study (`study_orthanc_id`), their row ids kept apart
+ * in `ids` to load their instances. */
+typedef struct series_ctx {
+  const char *study_orthanc_id;
+  int64_t *ids;
+  size_t count, cap;
+} series_ctx;
+
+static int read_series(void *elem, sqlite3_stmt *st, void *ctx)
+{
+  rr_series_rec *r = &((rr_series_detail *)elem)->series;
+  series_ctx *x = ctx;
+
+  if (rr_store_grow((void **)&x->ids, &x->cap, x->count, sizeof(*x->ids), 8) < 0)
+    return RR_ENOMEM;
+  rr_sqlite_column_copy(r->orthanc_id, sizeof(r->orthanc_id), st, 0);
+  rr_str_copy(r->study_orthanc_id, sizeof(r->study_orthanc_id), x->study_orthanc_id);
+  rr_sqlite_column_copy(r->series_uid, sizeof(r->series_uid), st, 1);
+  r->has_series_number = sqlite3_column_type(st, 2) != SQLITE_NULL;
+  r->series_number = sqlite3_column_int64(st, 2);
+  rr_sqlite_column_copy(r->modality, sizeof(r->modality), st, 3);
+  rr_sqlite_column_copy(r->series_description, sizeof(r->series_description), st, 4);
+  rr_sqlite_column_copy(r->body_part, sizeof(r->body_part), st, 5);
+  r->instance_count = sqlite3_column_int64(st, 6);
+  x->ids[x->count++] = sqlite3_column_int64(st, 7);
+  return 0;
 }
 
 int rr_sqlite_get_study(void *impl, rr_study_detail **out, const char *study_uid, char *err, size_t errsize)
@@ -399,8 +430,9 @@ int rr_sqlite_get_study(void *impl, rr_study_detail **out, const char *study_uid
   rr_sqlite_conn *c = rr_sqlite_reader_acquire(s);
   sqlite3_stmt *st = NULL;
   rr_study_detail *d = NULL;
-  int64_t study_id, *series_ids = NULL;
-  size_t cap = 0, ids_cap = 0, i;
+  series_ctx series = {NULL, NULL, 0, 0};
+  int64_t study_id;
+  size_t i;
   int rc, error = 0;
 
   *out = NULL;
@@ -418,7 +450,7 @@ int rr_sqlite_get_study(void *impl, rr_study_detail **out, const char *study_uid
     error = rr_sqlite_fail(err, errsize, c->db, "study");
     goto out;
   }
-  if ((d = calloc(1, sizeof(*d))) == NULL) {
+  if ((d = rr_store_list_new(&rr_study_detail_kind)) == NULL) {
     error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
     goto out;
   }
@@ -436,35 +468,14 @@ int rr_sqlite_get_study(void *impl, rr_study_detail **out, const char *study_uid
     goto out;
   }
   sqlite3_bind_int64(st, 1, study_id);
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    rr_series_rec *r;
-
-    if (rr_sqlite_grow((void **)&d->series, &cap, d->series_count, sizeof(*d->series), 8) < 0 ||
-        rr_sqlite_grow((void **)&series_ids, &ids_cap, d->series_count, sizeof(*series_ids), 8) < 0) {
-      error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
-      goto out;
-    }
-    memset(&d->series[d->series_count], 0, sizeof(d->series[0]));
-    r = &d->series[d->series_count].series;
-    rr_sqlite_column_copy(r->orthanc_id, sizeof(r->orthanc_id), st, 0);
-    rr_str_copy(r->study_orthanc_id, sizeof(r->study_orthanc_id), d->study.orthanc_id);
-    rr_sqlite_column_copy(r->series_uid, sizeof(r->series_uid), st, 1);
-    r->has_series_number = sqlite3_column_type(st, 2) != SQLITE_NULL;
-    r->series_number = sqlite3_column_int64(st, 2);
-    rr_sqlite_column_copy(r->modality, sizeof(r->modality), st, 3);
-    rr_sqlite_column_copy(r->series_description, sizeof(r->series_description), st, 4);
-    rr_sqlite_column_copy(r->body_part, sizeof(r->body_part), st, 5);
-    r->instance_count = sqlite3_column_int64(st, 6);
-    series_ids[d->series_count] = sqlite3_column_int64(st, 7);
-    d->series_count++;
-  }
-  if (rc != SQLITE_DONE) {
-    error = rr_sqlite_fail(err, errsize, c->db, "series");
+  series.study_orthanc_id = d->study.orthanc_id;
+  if ((error = rr_sqlite_step_rows(st, &rr_study_detail_kind, d, 8, read_series, &series)) < 0) {
+    error = rr_sqlite_rows_fail(error, err, errsize, c->db, "series");
     goto out;
   }
   for (i = 0; i < d->series_count; i++) {
-    if ((error = load_instances(c->db, &d->series[i], series_ids[i])) < 0) {
-      error = error == RR_ENOMEM ? rr_fail(err, errsize, error, "out of memory") : rr_sqlite_fail(err, errsize, c->db, "instances");
+    if ((error = load_instances(c->db, &d->series[i], series.ids[i])) < 0) {
+      error = rr_sqlite_rows_fail(error, err, errsize, c->db, "instances");
       goto out;
     }
   }
@@ -474,7 +485,7 @@ int rr_sqlite_get_study(void *impl, rr_study_detail **out, const char *study_uid
 out:
   sqlite3_finalize(st);
   rr_sqlite_reader_release(s, c);
-  free(series_ids);
+  free(series.ids);
   rr_study_detail_free(d);
   return error;
 }
