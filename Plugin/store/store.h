@@ -13,8 +13,9 @@
  * implemented", and every function of that concern then fails with
  * RR_ESTORE and a sentence naming the backend and the concern (its outputs
  * are left as they were). A table that is given has every entry set.
- * The conformance suite (Tests/unit/test_store.c) checks the contract
- * through these headers only, against every backend built.
+ * The conformance suite checks the contract through these headers only,
+ * concern by concern (Tests/unit/test_store_index.c, _identity.c, _audit.c,
+ * _ai.c), against every backend listed in Tests/unit/store_fixture.c.
  *
  * Contract shared by all operations:
  *  - Return 0 on success or a negative RR_E* code; RR_ENOTFOUND when the

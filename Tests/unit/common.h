@@ -1,6 +1,6 @@
 /*
  * common.h - helpers shared by the unit tests: temporary directories, a
- * store opened for the conformance suite, and a runner main().
+ * store of the backend under test (store_fixture.h), and a runner main().
  */
 #ifndef RR_TEST_COMMON_H
 #define RR_TEST_COMMON_H
@@ -13,6 +13,7 @@
 
 #include "store/store.h"
 #include "store/store_sqlite.h"
+#include "store_fixture.h"
 
 /* A fresh temporary directory (mkdtemp); removed by rr_test_rmdir. */
 static inline void rr_test_tmpdir(char *out, size_t size)
@@ -30,24 +31,11 @@ static inline void rr_test_rmdir(const char *dir)
     fprintf(stderr, "could not remove %s\n", dir);
 }
 
-/* Open the backend named by RR_TEST_STORE (default "sqlite") in `dir`. */
+/* Open the backend named by RR_TEST_STORE (default: the first one the build
+ * has, sqlite; see store_fixture.c) in `dir`. */
 static inline rr_store *rr_test_store_open(const char *dir)
 {
-  const char *backend = getenv("RR_TEST_STORE");
-  char path[4200], err[512] = "";
-  rr_store *store = NULL;
-  rr_sqlite_options opts;
-
-  if (backend == NULL || strcmp(backend, "sqlite") == 0) {
-    snprintf(path, sizeof(path), "%s/sub/dir/test.db", dir);
-    opts.path = path;
-    opts.reader_count = 3;
-    opts.busy_timeout_ms = 5000;
-    ck_assert_msg(rr_store_sqlite_open(&store, &opts, err, sizeof(err)) == 0, "open: %s", err);
-  } else {
-    ck_abort_msg("unknown RR_TEST_STORE backend '%s'", backend);
-  }
-  return store;
+  return rr_fx_open_named(getenv("RR_TEST_STORE"), dir);
 }
 
 static inline int rr_test_run(Suite *suite)

@@ -179,6 +179,106 @@ START_TEST(sql_text_is_just_text)
 }
 END_TEST
 
+/* A query's filters as one line, e.g. "name WORDS 'MULLER' mod CT". */
+static const char *describe(const rr_worklist_query *q)
+{
+  static const char *const modes[] = {"NONE", "EXACT", "GLOB", "WORDS"};
+  const rr_match *m[] = {&q->patient_name, &q->description, &q->text, &q->patient_id, &q->accession};
+  const char *names[] = {"name", "desc", "text", "pid", "acc"};
+  static char out[1024];
+  size_t i, n = 0;
+
+#define PUT(...) (n += (size_t)snprintf(out + n, n < sizeof(out) ? sizeof(out) - n : 0, __VA_ARGS__))
+  out[0] = '\0';
+  for (i = 0; i < 5; i++)
+    if (m[i]->mode != RR_MATCH_NONE)
+      PUT("%s%s %s '%s'", n ? " " : "", names[i], modes[m[i]->mode], m[i]->value);
+  for (i = 0; i < q->modality_count; i++)
+    PUT("%smod %s", n ? " " : "", q->modalities[i]);
+  if (q->date_from[0] || q->date_to[0])
+    PUT("%sdates '%s'-'%s'", n ? " " : "", q->date_from, q->date_to);
+  for (i = 0; i < q->ai_status_count; i++)
+    PUT("%sai '%s'", n ? " " : "", q->ai_statuses[i]);
+  for (i = 0; i < q->review_status_count; i++)
+    PUT("%srev '%s'", n ? " " : "", q->review_statuses[i]);
+#undef PUT
+  return out;
+}
+
+/* The arguments whose normalised form the store suite (test_store_index.c,
+ * test_store_ai.c) queries with: each row here and the store's answer to
+ * that form together make one assertion of the former end-to-end suite. */
+START_TEST(arguments_the_store_suite_queries_with)
+{
+  static const struct {
+    const char *key, *value, *expect;
+  } rows[] = {
+    {"accessionNumber", "ACC?", "acc GLOB 'ACC?'"},
+    {"accessionNumber", "A[5]", "acc EXACT 'A[5]'"},
+    {"aiStatus", "completed", "ai 'completed'"},
+    {"aiStatus", "none", "ai ''"},
+    {"aiStatus", "none,queued", "ai '' ai 'queued'"},
+    {"aiStatus", "queued", "ai 'queued'"},
+    {"description", "*brain", "desc GLOB '*BRAIN'"},
+    {"description", "changed", "desc WORDS 'CHANGED'"},
+    {"description", "thor abd", "desc WORDS 'THOR ABD'"},
+    {"description", "thorax", "desc WORDS 'THORAX'"},
+    {"modality", "CT,SR", "mod CT mod SR"},
+    {"modality", "LEN", "mod LEN"},
+    {"modality", "LEN,CR", "mod LEN mod CR"},
+    {"modality", "MR", "mod MR"},
+    {"modality", "SR", "mod SR"},
+    {"modality", "SR,CR", "mod SR mod CR"},
+    {"modality", "XA", "mod XA"},
+    {"modality", "ZZZ", "mod ZZZ"},
+    {"patientId", "PID-*", "pid GLOB 'PID-*'"},
+    {"patientId", "PID-2", "pid EXACT 'PID-2'"},
+    {"patientId", "X'; DROP TABLE studies;--", "pid EXACT 'X'; DROP TABLE studies;--'"},
+    {"patientId", "pid-2", "pid EXACT 'pid-2'"},
+    {"patientName", "*ERS*", "name GLOB '*ERS*'"},
+    {"patientName", "MÜLLER renee", "name WORDS 'MULLER RENEE'"},
+    {"patientName", "muller", "name WORDS 'MULLER'"},
+    {"patientName", "ren", "name WORDS 'REN'"},
+    {"patientName", "sm?th j*", "name GLOB 'SM?TH J*'"},
+    {"patientName", "sm?th", "name GLOB 'SM?TH'"},
+    {"patientName", "sm?th*", "name GLOB 'SM?TH*'"},
+    {"patientName", "smith j*", "name GLOB 'SMITH J*'"},
+    {"patientName", "smith", "name WORDS 'SMITH'"},
+    {"patientName", "smith*", "name GLOB 'SMITH*'"},
+    {"patientName", "παπαδοπουλος", "name WORDS 'ΠΑΠΑΔΟΠΟΥΛΟΣ'"},
+    {"patientName", "山田", "name WORDS '山田'"},
+    {"q", "'", ""},
+    {"q", "acc1", "text WORDS 'ACC1'"},
+    {"q", "house", "text WORDS 'HOUSE'"},
+    {"q", "pid 5", "text WORDS 'PID 5'"},
+    {"q", "princeton mull", "text WORDS 'PRINCETON MULL'"},
+    {"q", "smith", "text WORDS 'SMITH'"},
+    {"reviewStatus", "confirmed", "rev 'confirmed'"},
+    {"reviewStatus", "none", "rev ''"},
+    {"reviewStatus", "pending", "rev 'pending'"},
+    {"studyDate", "20230101-20231231", "dates '20230101'-'20231231'"},
+    {"studyDateFrom", "20230101", "dates '20230101'-''"},
+    {"studyDateTo", "20230115", "dates ''-'20230115'"},
+    {"patientName", "nobody", "name WORDS 'NOBODY'"},
+  };
+  rr_worklist_query q;
+  char err[256];
+  size_t i;
+
+  for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+    ck_assert_msg(parse_args(&q, err, sizeof(err), 1, rows[i].key, rows[i].value) == 0, "%s: %s", rows[i].key, err);
+    ck_assert_msg(strcmp(describe(&q), rows[i].expect) == 0, "%s=%s gives \"%s\", not \"%s\"", rows[i].key,
+                  rows[i].value, describe(&q), rows[i].expect);
+    ck_assert_uint_eq(q.limit, 50);
+    ck_assert_int_eq(q.sort, RR_SORT_STUDY_DATE);
+    ck_assert(q.descending);
+  }
+  /* punctuation only: no filter */
+  ck_assert_int_eq(parse_args(&q, err, sizeof(err), 1, "q", "'"), 0);
+  ck_assert_int_eq(q.text.mode, RR_MATCH_NONE);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("query");
@@ -192,6 +292,7 @@ int main(void)
   tcase_add_test(tc, bad_arguments);
   tcase_add_test(tc, arguments_are_url_decoded);
   tcase_add_test(tc, sql_text_is_just_text);
+  tcase_add_test(tc, arguments_the_store_suite_queries_with);
   suite_add_tcase(s, tc);
   return rr_test_run(s);
 }

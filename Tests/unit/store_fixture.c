@@ -1,0 +1,236 @@
+#include "store_fixture.h"
+
+#include "common.h"
+#include "util/str.h"
+
+/* ---------------------------------------------------------- the backends */
+
+static int open_sqlite(rr_store **out, const char *dir, char *err, size_t errsize)
+{
+  char path[4200];
+  rr_sqlite_options opts;
+
+  snprintf(path, sizeof(path), "%s/sub/dir/test.db", dir);
+  opts.path = path;
+  opts.reader_count = 3;
+  opts.busy_timeout_ms = 5000;
+  return rr_store_sqlite_open(out, &opts, err, errsize);
+}
+
+/* Every backend this build has; a new one is one line here. */
+const rr_fx_backend rr_fx_backends[] = {
+  {"sqlite", open_sqlite},
+};
+const size_t rr_fx_backend_count = sizeof(rr_fx_backends) / sizeof(rr_fx_backends[0]);
+
+static const rr_fx_backend *find_backend(const char *name)
+{
+  size_t i;
+
+  if (name == NULL || name[0] == '\0')
+    return &rr_fx_backends[0];
+  for (i = 0; i < rr_fx_backend_count; i++)
+    if (strcmp(rr_fx_backends[i].name, name) == 0)
+      return &rr_fx_backends[i];
+  ck_abort_msg("unknown RR_TEST_STORE backend '%s'", name);
+  return NULL;
+}
+
+static rr_store *open_backend(const rr_fx_backend *b, const char *dir)
+{
+  rr_store *store = NULL;
+  char err[512] = "";
+
+  ck_assert_msg(b->open(&store, dir, err, sizeof(err)) == 0, "open %s: %s", b->name, err);
+  return store;
+}
+
+rr_store *rr_fx_open_named(const char *name, const char *dir)
+{
+  return open_backend(find_backend(name), dir);
+}
+
+/* ------------------------------------------------------ the running test */
+
+rr_fx fx;
+
+void rr_fx_setup(void)
+{
+  rr_test_tmpdir(fx.dir, sizeof(fx.dir));
+  fx.store = open_backend(fx.backend, fx.dir);
+  fx.err[0] = '\0';
+}
+
+void rr_fx_teardown(void)
+{
+  rr_store_free(fx.store);
+  fx.store = NULL;
+  rr_test_rmdir(fx.dir);
+}
+
+void rr_fx_reopen(void)
+{
+  rr_store_free(fx.store);
+  fx.store = open_backend(fx.backend, fx.dir);
+}
+
+rr_store *rr_fx_stub(void)
+{
+  rr_store *stub = calloc(1, sizeof(*stub));
+
+  ck_assert_ptr_nonnull(stub);
+  stub->name = "stub";
+  return stub;
+}
+
+bool rr_fx_has(const rr_store *s, const char *concern)
+{
+  if (strcmp(concern, "index") == 0)
+    return s->index != NULL;
+  if (strcmp(concern, "identity") == 0)
+    return s->identity != NULL;
+  if (strcmp(concern, "audit") == 0)
+    return s->audit != NULL;
+  if (strcmp(concern, "ai") == 0)
+    return s->ai != NULL;
+  fprintf(stderr, "unknown store concern '%s'\n", concern);
+  return false;
+}
+
+/* Does backend b implement the concern? Opened once in a scratch directory,
+ * outside any test (no ck_assert here); a backend that does not open is
+ * run anyway, so that the suite's set-up reports why. */
+static bool backend_has(const rr_fx_backend *b, const char *concern)
+{
+  const char *base = getenv("TMPDIR");
+  char dir[4096], err[512] = "";
+  rr_store *s = NULL;
+  bool has = true;
+
+  snprintf(dir, sizeof(dir), "%s/rr-unit-XXXXXX", base && *base ? base : "/tmp");
+  if (mkdtemp(dir) == NULL)
+    return true;
+  if (b->open(&s, dir, err, sizeof(err)) == 0)
+    has = rr_fx_has(s, concern);
+  rr_store_free(s);
+  rr_test_rmdir(dir);
+  return has;
+}
+
+int rr_fx_run(Suite *(*make_suite)(void), const char *concern)
+{
+  const char *only = getenv("RR_TEST_STORE");
+  size_t i;
+  int status = EXIT_SUCCESS;
+
+  if (only != NULL && only[0] != '\0') {
+    for (i = 0; i < rr_fx_backend_count && strcmp(rr_fx_backends[i].name, only) != 0; i++)
+      ;
+    if (i == rr_fx_backend_count) {
+      fprintf(stderr, "unknown RR_TEST_STORE backend '%s'\n", only);
+      return EXIT_FAILURE;
+    }
+  }
+  for (i = 0; i < rr_fx_backend_count; i++) {
+    fx.backend = &rr_fx_backends[i];
+    if (only != NULL && only[0] != '\0' && strcmp(only, fx.backend->name) != 0)
+      continue;
+    if (!backend_has(fx.backend, concern)) {
+      printf("store backend %s: no %s concern, skipped\n", fx.backend->name, concern);
+      continue;
+    }
+    printf("store backend %s\n", fx.backend->name);
+    if (rr_test_run(make_suite()) != EXIT_SUCCESS)
+      status = EXIT_FAILURE;
+  }
+  return status;
+}
+
+/* --------------------------------------------------------- worklist data */
+
+rr_ingest_item rr_fx_item(const rr_fx_spec *s)
+{
+  rr_ingest_item it;
+  char buf[RR_UID_SIZE];
+
+  memset(&it, 0, sizeof(it));
+  rr_str_copy(it.study.orthanc_id, RR_OID_SIZE, s->study);
+  rr_str_copy(it.study.patient_orthanc_id, RR_OID_SIZE, s->patient ? s->patient : "p-1");
+  rr_str_copy(it.study.study_uid, RR_UID_SIZE, s->uid);
+  rr_str_copy(it.study.patient_name, RR_PN_SIZE, s->name ? s->name : "");
+  rr_str_copy(it.study.patient_id, RR_LO_SIZE, s->pid ? s->pid : "");
+  rr_str_copy(it.study.study_date, RR_DA_SIZE, s->date ? s->date : "");
+  rr_str_copy(it.study.study_time, RR_TM_SIZE, "101010");
+  rr_str_copy(it.study.study_description, RR_LO_SIZE, s->desc ? s->desc : "");
+  rr_str_copy(it.study.accession_number, RR_LO_SIZE, s->acc ? s->acc : "");
+  rr_str_copy(it.study.referring_physician, RR_PN_SIZE, "House^Gregory");
+  rr_str_copy(it.study.institution_name, RR_LO_SIZE, "Princeton Plainsboro");
+  rr_str_copy(it.series.orthanc_id, RR_OID_SIZE, s->series);
+  rr_str_copy(it.series.study_orthanc_id, RR_OID_SIZE, s->study);
+  snprintf(buf, sizeof(buf), "%s.1", s->uid);
+  rr_str_copy(it.series.series_uid, RR_UID_SIZE, buf);
+  rr_str_copy(it.series.modality, RR_CS_SIZE, s->modality ? s->modality : "CT");
+  it.series.has_series_number = s->series_number >= 0;
+  it.series.series_number = s->series_number;
+  rr_str_copy(it.instance.orthanc_id, RR_OID_SIZE, s->instance);
+  rr_str_copy(it.instance.series_orthanc_id, RR_OID_SIZE, s->series);
+  snprintf(buf, sizeof(buf), "%s.%d", s->uid, s->number + 100);
+  rr_str_copy(it.instance.sop_instance_uid, RR_UID_SIZE, buf);
+  rr_str_copy(it.instance.sop_class_uid, RR_UID_SIZE, "1.2.840.10008.5.1.4.1.1.2");
+  it.instance.has_instance_number = true;
+  it.instance.instance_number = s->number;
+  it.instance.number_of_frames = 1;
+  rr_str_copy(it.instance.image_position, RR_DS3_SIZE, s->position ? s->position : "");
+  return it;
+}
+
+void rr_fx_apply(const rr_ingest_item *items, size_t n, int64_t now)
+{
+  rr_ingest_batch b = {items, n, NULL, NULL, now};
+  ck_assert_msg(rr_store_apply_batch(fx.store, &b, fx.err, sizeof(fx.err)) == 0, "apply: %s", fx.err);
+}
+
+void rr_fx_load_worklist(void)
+{
+  static const rr_fx_spec specs[] = {
+    {"s-a", "p-a", "1.2.3.1", "Müller^Renée", "PID-1", "20230115", "CT Thorax Abdomen", "ACC1", "se-a1", "CT", 2, "i-a1", 1, "0\\0\\1"},
+    {"s-a", "p-a", "1.2.3.1", "Müller^Renée", "PID-1", "20230115", "CT Thorax Abdomen", "ACC1", "se-a1", "CT", 2, "i-a2", 2, "0\\0\\2"},
+    {"s-a", "p-a", "1.2.3.1", "Müller^Renée", "PID-1", "20230115", "CT Thorax Abdomen", "ACC1", "se-a0", "SR", -1, "i-a3", 1, NULL},
+    {"s-b", "p-b", "1.2.3.2", "SMITH^JOHN", "PID-2", "20240301", "MR Brain", "ACC2", "se-b1", "MR", 1, "i-b1", 1, NULL},
+    {"s-c", "p-c", "1.2.3.3", "Smithers^Waylon", "X'; DROP TABLE studies;--", "20221231", "Chest PA", "ACC3", "se-c1", "CR", 1, "i-c1", 1, NULL},
+    {"s-d", "p-d", "1.2.3.4", "Yamada^Tarou=山田^太郎", "PID-4", "", "Knee", "", "se-d1", "MR", 3, "i-d1", 1, NULL},
+    {"s-e", "p-e", "1.2.3.5", "Παπαδόπουλος^Γιώργος", "PID-5", "20240302", "PET CT", "A[5]", "se-e1", "PT", 1, "i-e1", 1, NULL},
+  };
+  rr_ingest_item items[7];
+  size_t i;
+  for (i = 0; i < 7; i++)
+    items[i] = rr_fx_item(&specs[i]);
+  rr_fx_apply(items, 5, 1000);
+  rr_fx_apply(items + 5, 2, 2000);
+}
+
+rr_study_list *rr_fx_page(const rr_worklist_query *q)
+{
+  rr_study_list *list = NULL;
+  size_t i;
+  ck_assert_msg(rr_store_query_worklist(fx.store, &list, q, fx.err, sizeof(fx.err)) == 0, "query: %s", fx.err);
+  for (i = 0; i < list->count; i++)
+    ck_assert_str_ne(list->items[i].orthanc_id, "");
+  return list;
+}
+
+const char *rr_fx_ids(rr_worklist_query q)
+{
+  static char out[512];
+  rr_study_list *l = rr_fx_page(&q);
+  size_t i;
+  out[0] = '\0';
+  for (i = 0; i < l->count; i++) {
+    if (i)
+      strncat(out, ",", sizeof(out) - strlen(out) - 1);
+    strncat(out, l->items[i].orthanc_id, sizeof(out) - strlen(out) - 1);
+  }
+  ck_assert_int_eq(l->total, (int64_t)l->count);
+  rr_study_list_free(l);
+  return out;
+}

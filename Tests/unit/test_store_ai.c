@@ -1,0 +1,258 @@
+/*
+ * Store conformance, AI concern (store/store_ai.h): analyses as a job queue,
+ * their results and reviews, usage counts, and the AI state the worklist
+ * shows (with the index concern). Run against every backend in
+ * store_fixture.c.
+ */
+#include "common.h"
+#include "store_fixture.h"
+#include "util/errors.h"
+#include "util/str.h"
+
+static rr_ai_analysis analysis(const char *id, const char *uid, int64_t at)
+{
+  rr_ai_analysis a;
+  memset(&a, 0, sizeof(a));
+  rr_str_copy(a.id, sizeof(a.id), id);
+  rr_str_copy(a.study_uid, sizeof(a.study_uid), uid);
+  rr_str_copy(a.provider, sizeof(a.provider), "gemini");
+  rr_str_copy(a.model_requested, sizeof(a.model_requested), "gemini-2.5-flash");
+  rr_str_copy(a.status, sizeof(a.status), "queued");
+  rr_str_copy(a.requested_by, sizeof(a.requested_by), "rad");
+  a.requested_at = at;
+  return a;
+}
+
+START_TEST(ai_analyses_lifecycle)
+{
+  rr_ai_analysis a = analysis("a1", "1.2.3", 100), b = analysis("a2", "1.2.3", 200), got;
+  rr_ai_list *list = NULL;
+  rr_ai_review r;
+  rr_ai_review_list *hist = NULL;
+  rr_ai_counts counts;
+  int64_t requeued = -1;
+  ck_assert_int_eq(rr_store_ai_create(fx.store, &a, fx.err, sizeof(fx.err)), 0);
+  ck_assert_int_eq(rr_store_ai_create(fx.store, &a, fx.err, sizeof(fx.err)), RR_EEXISTS);
+  ck_assert_int_eq(rr_store_ai_create(fx.store, &b, fx.err, sizeof(fx.err)), 0);
+  /* the oldest queued first, each only once */
+  ck_assert_int_eq(rr_store_ai_claim_next(fx.store, &got, 1000, fx.err, sizeof(fx.err)), 0);
+  ck_assert_str_eq(got.id, "a1");
+  ck_assert_str_eq(got.status, "running");
+  ck_assert_int_eq(got.attempts, 1);
+  ck_assert_int_eq(got.started_at, 1000);
+  rr_ai_analysis_dispose(&got);
+  ck_assert_int_eq(rr_store_ai_claim_next(fx.store, &got, 1001, fx.err, sizeof(fx.err)), 0);
+  ck_assert_str_eq(got.id, "a2");
+  rr_ai_analysis_dispose(&got);
+  ck_assert_int_eq(rr_store_ai_claim_next(fx.store, &got, 1002, fx.err, sizeof(fx.err)), RR_ENOTFOUND);
+  /* results */
+  ck_assert_int_eq(rr_store_ai_get(fx.store, &got, "a1", fx.err, sizeof(fx.err)), 0);
+  rr_str_copy(got.status, sizeof(got.status), "completed");
+  free(got.summary);
+  free(got.findings_json);
+  got.summary = strdup("No acute findings; 'quoted' \"text\".");
+  got.findings_json = strdup("[{\"category\":\"normal_variant\"}]");
+  got.has_ai_confidence = true;
+  got.ai_confidence = 0.75;
+  got.prompt_tokens = 2000;
+  got.completion_tokens = 300;
+  free(got.images_json);
+  got.images_json = strdup("[{\"sopInstanceUid\":\"1.2\",\"frame\":0},{\"sopInstanceUid\":\"1.3\",\"frame\":0}]");
+  got.cost = 0.01;
+  got.finished_at = 1100;
+  ck_assert_int_eq(rr_store_ai_update(fx.store, &got, fx.err, sizeof(fx.err)), 0);
+  rr_ai_analysis_dispose(&got);
+  ck_assert_int_eq(rr_store_ai_get(fx.store, &got, "a1", fx.err, sizeof(fx.err)), 0);
+  ck_assert_str_eq(got.status, "completed");
+  ck_assert_str_eq(got.summary, "No acute findings; 'quoted' \"text\".");
+  ck_assert(got.has_ai_confidence && got.ai_confidence == 0.75);
+  ck_assert_str_eq(got.review_status, "pending");
+  ck_assert_str_eq(got.raw_text, "");
+  rr_ai_analysis_dispose(&got);
+  ck_assert_int_eq(rr_store_ai_get(fx.store, &got, "nope", fx.err, sizeof(fx.err)), RR_ENOTFOUND);
+  /* a stopped process leaves a2 running: recovered to queued */
+  ck_assert_int_eq(rr_store_ai_recover(fx.store, &requeued, 2000, fx.err, sizeof(fx.err)), 0);
+  ck_assert_int_eq(requeued, 1);
+  ck_assert_int_eq(rr_store_ai_get(fx.store, &got, "a2", fx.err, sizeof(fx.err)), 0);
+  ck_assert_str_eq(got.status, "queued");
+  rr_ai_analysis_dispose(&got);
+  /* review history */
+  memset(&r, 0, sizeof(r));
+  rr_str_copy(r.analysis_id, sizeof(r.analysis_id), "a1");
+  r.at = 3000;
+  rr_str_copy(r.reviewer, sizeof(r.reviewer), "rad");
+  rr_str_copy(r.review_status, sizeof(r.review_status), "modified");
+  r.notes = "edited finding 1";
+  r.feedback_json = "[{\"index\":0,\"decision\":\"edited\"}]";
+  ck_assert_int_eq(rr_store_ai_review_add(fx.store, &r, "final notes", fx.err, sizeof(fx.err)), 0);
+  rr_str_copy(r.review_status, sizeof(r.review_status), "confirmed");
+  r.at = 3100;
+  ck_assert_int_eq(rr_store_ai_review_add(fx.store, &r, "confirmed after all", fx.err, sizeof(fx.err)), 0);
+  rr_str_copy(r.analysis_id, sizeof(r.analysis_id), "nope");
+  ck_assert_int_eq(rr_store_ai_review_add(fx.store, &r, "", fx.err, sizeof(fx.err)), RR_ENOTFOUND);
+  ck_assert_int_eq(rr_store_ai_review_history(fx.store, &hist, "a1", fx.err, sizeof(fx.err)), 0);
+  ck_assert_uint_eq(hist->count, 2);
+  ck_assert_str_eq(hist->items[0].review_status, "modified");
+  ck_assert_str_eq(hist->items[1].review_status, "confirmed");
+  ck_assert_str_eq(hist->items[0].feedback_json, "[{\"index\":0,\"decision\":\"edited\"}]");
+  rr_ai_review_list_free(hist);
+  ck_assert_int_eq(rr_store_ai_get(fx.store, &got, "a1", fx.err, sizeof(fx.err)), 0);
+  ck_assert_str_eq(got.review_status, "confirmed");
+  ck_assert_str_eq(got.radiologist_notes, "confirmed after all");
+  ck_assert_int_eq(got.reviewed_at, 3100);
+  rr_ai_analysis_dispose(&got);
+  /* listing and counts */
+  ck_assert_int_eq(rr_store_ai_list_study(fx.store, &list, "1.2.3", fx.err, sizeof(fx.err)), 0);
+  ck_assert_uint_eq(list->count, 2);
+  ck_assert_str_eq(list->items[0].id, "a2"); /* newest first */
+  rr_ai_list_free(list);
+  ck_assert_int_eq(rr_store_ai_counts(fx.store, &counts, 0, fx.err, sizeof(fx.err)), 0);
+  ck_assert_int_eq(counts.queued, 1);
+  ck_assert_int_eq(counts.completed, 1);
+  ck_assert_int_eq(counts.prompt_tokens, 2000);
+  ck_assert_int_eq(counts.analyses, 2);
+  ck_assert_int_eq(counts.images_sent, 2);
+  ck_assert_int_eq(rr_store_ai_counts(fx.store, &counts, 150, fx.err, sizeof(fx.err)), 0);
+  ck_assert_int_eq(counts.prompt_tokens, 0); /* a1 was requested before */
+  ck_assert_int_eq(counts.analyses, 1);
+  ck_assert_int_eq(counts.images_sent, 0);
+  ck_assert_int_eq(counts.completed, 1); /* states count every analysis */
+}
+END_TEST
+
+START_TEST(ai_abandon_ends_waiting_analyses)
+{
+  rr_ai_analysis a = analysis("x1", "1.2.7", 100), b = analysis("x2", "1.2.7", 110), c = analysis("x3", "1.2.7", 120), got;
+  int64_t count = -1;
+
+  ck_assert_int_eq(rr_store_ai_create(fx.store, &a, fx.err, sizeof(fx.err)), 0);
+  ck_assert_int_eq(rr_store_ai_create(fx.store, &b, fx.err, sizeof(fx.err)), 0);
+  rr_str_copy(c.status, sizeof(c.status), "completed");
+  ck_assert_int_eq(rr_store_ai_create(fx.store, &c, fx.err, sizeof(fx.err)), 0);
+  ck_assert_int_eq(rr_store_ai_claim_next(fx.store, &got, 200, fx.err, sizeof(fx.err)), 0); /* x1 running */
+  rr_ai_analysis_dispose(&got);
+  ck_assert_int_eq(rr_store_ai_abandon(fx.store, &count, 300, "no provider 'any more'", fx.err, sizeof(fx.err)), 0);
+  ck_assert_int_eq(count, 2);
+  ck_assert_int_eq(rr_store_ai_get(fx.store, &got, "x1", fx.err, sizeof(fx.err)), 0);
+  ck_assert_str_eq(got.status, "failed");
+  ck_assert_str_eq(got.error, "no provider 'any more'");
+  ck_assert_int_eq(got.finished_at, 300);
+  rr_ai_analysis_dispose(&got);
+  ck_assert_int_eq(rr_store_ai_get(fx.store, &got, "x3", fx.err, sizeof(fx.err)), 0);
+  ck_assert_str_eq(got.status, "completed");
+  rr_ai_analysis_dispose(&got);
+  ck_assert_int_eq(rr_store_ai_abandon(fx.store, &count, 301, "again", fx.err, sizeof(fx.err)), 0);
+  ck_assert_int_eq(count, 0);
+}
+END_TEST
+
+START_TEST(ai_state_in_the_worklist)
+{
+  rr_ai_analysis a = analysis("w1", "1.2.3.1", 100), b = analysis("w2", "1.2.3.2", 100), c = analysis("w3", "1.2.3.2", 200);
+  rr_ai_review r;
+  rr_worklist_query q = RR_FX_QUERY(.patient_id = {RR_MATCH_EXACT, "PID-2"});
+  rr_study_list *l;
+
+  rr_fx_load_worklist();
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.ai_statuses = {""}, .ai_status_count = 1)), "s-e,s-b,s-a,s-c,s-d");
+  ck_assert_int_eq(rr_store_ai_create(fx.store, &a, fx.err, sizeof(fx.err)), 0);
+  ck_assert_int_eq(rr_store_ai_create(fx.store, &b, fx.err, sizeof(fx.err)), 0);
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.ai_statuses = {"queued"}, .ai_status_count = 1)), "s-b,s-a");
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.ai_statuses = {""}, .ai_status_count = 1)), "s-e,s-c,s-d");
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.ai_statuses = {"", "queued"}, .ai_status_count = 2)), "s-e,s-b,s-a,s-c,s-d");
+  /* completed, then reviewed */
+  rr_str_copy(b.status, sizeof(b.status), "completed");
+  ck_assert_int_eq(rr_store_ai_update(fx.store, &b, fx.err, sizeof(fx.err)), 0);
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.ai_statuses = {"completed"}, .ai_status_count = 1)), "s-b");
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.review_statuses = {"pending"}, .review_status_count = 1)), "s-b");
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.review_statuses = {""}, .review_status_count = 1)), "s-e,s-a,s-c,s-d");
+  memset(&r, 0, sizeof(r));
+  rr_str_copy(r.analysis_id, sizeof(r.analysis_id), "w2");
+  r.at = 300;
+  rr_str_copy(r.reviewer, sizeof(r.reviewer), "rad");
+  rr_str_copy(r.review_status, sizeof(r.review_status), "confirmed");
+  r.notes = "";
+  ck_assert_int_eq(rr_store_ai_review_add(fx.store, &r, "", fx.err, sizeof(fx.err)), 0);
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.review_statuses = {"confirmed"}, .review_status_count = 1)), "s-b");
+  /* a newer analysis of s-b: its state shows, the review of the last completed one stays */
+  ck_assert_int_eq(rr_store_ai_create(fx.store, &c, fx.err, sizeof(fx.err)), 0);
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.ai_statuses = {"queued"}, .ai_status_count = 1)), "s-b,s-a");
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.review_statuses = {"confirmed"}, .review_status_count = 1)), "s-b");
+  l = rr_fx_page(&q);
+  ck_assert_uint_eq(l->count, 1);
+  ck_assert_str_eq(l->items[0].ai_status, "queued");
+  ck_assert_str_eq(l->items[0].review_status, "confirmed");
+  rr_study_list_free(l);
+}
+END_TEST
+
+START_TEST(ai_interrupted_three_times_fails)
+{
+  rr_ai_analysis a = analysis("a3", "1.2.9", 100), got;
+  int64_t requeued;
+  int i;
+  ck_assert_int_eq(rr_store_ai_create(fx.store, &a, fx.err, sizeof(fx.err)), 0);
+  for (i = 0; i < 3; i++) {
+    ck_assert_int_eq(rr_store_ai_claim_next(fx.store, &got, 1000 + i, fx.err, sizeof(fx.err)), 0);
+    rr_ai_analysis_dispose(&got);
+    ck_assert_int_eq(rr_store_ai_recover(fx.store, &requeued, 2000 + i, fx.err, sizeof(fx.err)), 0);
+  }
+  ck_assert_int_eq(rr_store_ai_get(fx.store, &got, "a3", fx.err, sizeof(fx.err)), 0);
+  ck_assert_str_eq(got.status, "failed");
+  ck_assert(strstr(got.error, "interrupted") != NULL);
+  rr_ai_analysis_dispose(&got);
+}
+END_TEST
+
+/* A backend without the AI concern: each function fails with a sentence. */
+START_TEST(ai_missing)
+{
+  rr_store *stub = rr_fx_stub();
+  rr_ai_analysis a = analysis("m1", "1.2", 1);
+  rr_ai_list *list = NULL;
+  rr_ai_review r;
+  rr_ai_review_list *hist = NULL;
+  rr_ai_counts counts;
+  int64_t n;
+
+  memset(&r, 0, sizeof(r));
+  ck_assert_int_eq(rr_store_ai_create(stub, &a, fx.err, sizeof(fx.err)), RR_ESTORE);
+  ck_assert_str_eq(fx.err, "the stub store does not implement AI analyses");
+  ck_assert_int_eq(rr_store_ai_get(stub, &a, "m1", fx.err, sizeof(fx.err)), RR_ESTORE);
+  ck_assert_int_eq(rr_store_ai_update(stub, &a, fx.err, sizeof(fx.err)), RR_ESTORE);
+  ck_assert_int_eq(rr_store_ai_list_study(stub, &list, "1.2", fx.err, sizeof(fx.err)), RR_ESTORE);
+  ck_assert_ptr_null(list);
+  ck_assert_int_eq(rr_store_ai_claim_next(stub, &a, 1, fx.err, sizeof(fx.err)), RR_ESTORE);
+  ck_assert_int_eq(rr_store_ai_recover(stub, &n, 1, NULL, 0), RR_ESTORE);
+  ck_assert_int_eq(rr_store_ai_abandon(stub, &n, 1, "why", fx.err, sizeof(fx.err)), RR_ESTORE);
+  ck_assert_int_eq(rr_store_ai_review_add(stub, &r, "", fx.err, sizeof(fx.err)), RR_ESTORE);
+  ck_assert_int_eq(rr_store_ai_review_history(stub, &hist, "m1", fx.err, sizeof(fx.err)), RR_ESTORE);
+  ck_assert_int_eq(rr_store_ai_counts(stub, &counts, 0, fx.err, sizeof(fx.err)), RR_ESTORE);
+  ck_assert_str_eq(fx.err, "the stub store does not implement AI analyses");
+  rr_store_free(stub);
+}
+END_TEST
+
+static Suite *make_suite(void)
+{
+  static char name[64];
+  Suite *s;
+  TCase *tc;
+
+  snprintf(name, sizeof(name), "store AI (%s)", fx.backend->name);
+  s = suite_create(name);
+  tc = tcase_create("ai");
+  tcase_add_checked_fixture(tc, rr_fx_setup, rr_fx_teardown);
+  tcase_add_test(tc, ai_analyses_lifecycle);
+  tcase_add_test(tc, ai_interrupted_three_times_fails);
+  tcase_add_test(tc, ai_state_in_the_worklist);
+  tcase_add_test(tc, ai_abandon_ends_waiting_analyses);
+  tcase_add_test(tc, ai_missing);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void)
+{
+  return rr_fx_run(make_suite, "ai");
+}
