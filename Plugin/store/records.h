@@ -1,8 +1,15 @@
 /*
- * records.h - the plain records the store keeps: studies, series, instances,
- * and the worklist query. Fixed-size fields; strings are UTF-8, NUL-terminated
- * and truncated at a character boundary when longer than the field (see
- * util/str.h). Records own no memory.
+ * records.h - the plain records the store keeps and the filters it takes:
+ * studies, series, instances and the worklist query (index), users (identity),
+ * audit records and their filter (audit), AI analyses and reviews (AI).
+ * Strings are UTF-8, NUL-terminated and, in fixed-size fields, truncated at
+ * a character boundary when longer than the field (see util/str.h).
+ *
+ * Memory: every record has fixed-size fields only and owns no memory, except
+ * the long texts of rr_ai_analysis and rr_ai_review (char * fields). Those
+ * the store returns are malloc'd and owned by the record: release them with
+ * rr_ai_analysis_dispose or the lists' *_free (store_ai.h). Those a caller
+ * passes in are borrowed for the call (NULL reads as "").
  */
 #ifndef RR_STORE_RECORDS_H
 #define RR_STORE_RECORDS_H
@@ -214,6 +221,8 @@ typedef struct rr_ai_analysis {
   char *radiologist_notes;
 } rr_ai_analysis;
 
+/* One review of an analysis; notes and feedback_json are owned as said at
+ * the top of this file. */
 typedef struct rr_ai_review {
   int64_t seq;
   char analysis_id[RR_AI_ID_SIZE];

@@ -143,6 +143,26 @@ static int migrate(sqlite3 *db, char *err, size_t errsize)
 
 /* ------------------------------------------------------------------ helpers */
 
+int rr_sqlite_begin(rr_sqlite_store *s, char *err, size_t errsize)
+{
+  int error;
+
+  pthread_mutex_lock(&s->write_lock);
+  if ((error = rr_sqlite_exec(s->writer.db, "BEGIN IMMEDIATE", err, errsize)) < 0)
+    pthread_mutex_unlock(&s->write_lock);
+  return error;
+}
+
+int rr_sqlite_end(rr_sqlite_store *s, int error, char *err, size_t errsize)
+{
+  if (error == 0)
+    error = rr_sqlite_exec(s->writer.db, "COMMIT", err, errsize);
+  if (error < 0)
+    rr_sqlite_exec(s->writer.db, "ROLLBACK", NULL, 0);
+  pthread_mutex_unlock(&s->write_lock);
+  return error;
+}
+
 void rr_sqlite_bind_text(sqlite3_stmt *st, int idx, const char *s)
 {
   sqlite3_bind_text(st, idx, s ? s : "", -1, SQLITE_TRANSIENT);
@@ -152,6 +172,70 @@ void rr_sqlite_column_copy(char *dst, size_t size, sqlite3_stmt *st, int col)
 {
   const unsigned char *t = sqlite3_column_text(st, col);
   rr_str_copyn(dst, size, (const char *)t, t ? (size_t)sqlite3_column_bytes(st, col) : 0);
+}
+
+void rr_sqlite_bind_text1(sqlite3_stmt *st, const void *arg)
+{
+  rr_sqlite_bind_text(st, 1, arg);
+}
+
+void rr_sqlite_bind_int1(sqlite3_stmt *st, const void *arg)
+{
+  sqlite3_bind_int64(st, 1, *(const int64_t *)arg);
+}
+
+int rr_sqlite_read_row(rr_sqlite_store *s, const rr_sqlite_sql *q, rr_sqlite_row_reader read, void *elem, void *ctx,
+                       char *err, size_t errsize)
+{
+  rr_sqlite_conn *c = rr_sqlite_reader_acquire(s);
+  sqlite3_stmt *st = NULL;
+  int rc, error = 0;
+
+  if (sqlite3_prepare_v2(c->db, q->sql, -1, &st, NULL) != SQLITE_OK) {
+    error = rr_sqlite_fail(err, errsize, c->db, q->prepare_what);
+    goto out;
+  }
+  if (q->bind != NULL)
+    q->bind(st, q->arg);
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    if ((error = read(elem, st, ctx)) < 0)
+      error = rr_fail(err, errsize, error, "out of memory");
+  } else if (rc == SQLITE_DONE) {
+    error = RR_ENOTFOUND;
+  } else {
+    error = rr_sqlite_fail(err, errsize, c->db, q->step_what);
+  }
+out:
+  sqlite3_finalize(st);
+  rr_sqlite_reader_release(s, c);
+  return error;
+}
+
+int rr_sqlite_write_row(rr_sqlite_store *s, const rr_sqlite_sql *q, const char *exists, int64_t *changes, char *err,
+                        size_t errsize)
+{
+  sqlite3_stmt *st = NULL;
+  int rc, error = 0;
+
+  pthread_mutex_lock(&s->write_lock);
+  if (sqlite3_prepare_v2(s->writer.db, q->sql, -1, &st, NULL) != SQLITE_OK) {
+    error = rr_sqlite_fail(err, errsize, s->writer.db, q->prepare_what);
+    goto out;
+  }
+  if (q->bind != NULL)
+    q->bind(st, q->arg);
+  rc = sqlite3_step(st);
+  if (exists != NULL && (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY))
+    error = rr_fail(err, errsize, RR_EEXISTS, "%s", exists);
+  else if (rc != SQLITE_DONE)
+    error = rr_sqlite_fail(err, errsize, s->writer.db, q->step_what);
+  else if (changes != NULL)
+    *changes = sqlite3_changes(s->writer.db);
+out:
+  sqlite3_finalize(st);
+  pthread_mutex_unlock(&s->write_lock);
+  return error;
 }
 
 int rr_sqlite_run_ids(sqlite3 *db, const char *sql, int64_t a, int64_t b, char *err, size_t errsize)

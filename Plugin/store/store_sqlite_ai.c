@@ -70,8 +70,10 @@ static int read_ai(rr_ai_analysis *a, sqlite3_stmt *st)
   return 0;
 }
 
-static void bind_ai(sqlite3_stmt *st, const rr_ai_analysis *a)
+static void bind_ai(sqlite3_stmt *st, const void *arg)
 {
+  const rr_ai_analysis *a = arg;
+
   rr_sqlite_bind_text(st, 1, a->id);
   rr_sqlite_bind_text(st, 2, a->study_uid);
   rr_sqlite_bind_text(st, 3, a->orthanc_study_id);
@@ -105,33 +107,15 @@ static void bind_ai(sqlite3_stmt *st, const rr_ai_analysis *a)
   rr_sqlite_bind_text(st, 28, a->radiologist_notes);
 }
 
-static int write_ai(rr_sqlite_store *s, const char *sql, const rr_ai_analysis *a, int *changes, char *err, size_t errsize)
+static int write_ai(rr_sqlite_store *s, const char *sql, const rr_ai_analysis *a, int64_t *changes, char *err, size_t errsize)
 {
-  sqlite3_stmt *st = NULL;
-  int rc, error = 0;
-
-  pthread_mutex_lock(&s->write_lock);
-  if (sqlite3_prepare_v2(s->writer.db, sql, -1, &st, NULL) != SQLITE_OK) {
-    error = rr_sqlite_fail(err, errsize, s->writer.db, "prepare analysis");
-    goto out;
-  }
-  bind_ai(st, a);
-  rc = sqlite3_step(st);
-  if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
-    error = rr_fail(err, errsize, RR_EEXISTS, "an analysis with this id exists already");
-  else if (rc != SQLITE_DONE)
-    error = rr_sqlite_fail(err, errsize, s->writer.db, "write analysis");
-  else
-    *changes = sqlite3_changes(s->writer.db);
-out:
-  sqlite3_finalize(st);
-  pthread_mutex_unlock(&s->write_lock);
-  return error;
+  return rr_sqlite_write_row(s, &(rr_sqlite_sql){sql, bind_ai, a, "prepare analysis", "write analysis"},
+                             "an analysis with this id exists already", changes, err, errsize);
 }
 
 static int sqlite_ai_create(void *impl, const rr_ai_analysis *a, char *err, size_t errsize)
 {
-  int changes = 0;
+  int64_t changes = 0;
 
   if (a->id[0] == '\0' || a->study_uid[0] == '\0' || a->status[0] == '\0')
     return rr_fail(err, errsize, RR_EINVAL, "an analysis needs an id, a study and a status");
@@ -142,7 +126,8 @@ static int sqlite_ai_create(void *impl, const rr_ai_analysis *a, char *err, size
 
 static int sqlite_ai_update(void *impl, const rr_ai_analysis *a, char *err, size_t errsize)
 {
-  int changes = 0, error;
+  int64_t changes = 0;
+  int error;
 
   error = write_ai(impl,
                    "UPDATE ai_analyses SET orthanc_study_id=?3, provider=?4, model_requested=?5, model_version=?6,"
@@ -157,36 +142,22 @@ static int sqlite_ai_update(void *impl, const rr_ai_analysis *a, char *err, size
   return error;
 }
 
-static int sqlite_ai_get(void *impl, rr_ai_analysis *out, const char *id, char *err, size_t errsize)
-{
-  rr_sqlite_store *s = impl;
-  rr_sqlite_conn *c = rr_sqlite_reader_acquire(s);
-  sqlite3_stmt *st = NULL;
-  int rc, error = 0;
-
-  memset(out, 0, sizeof(*out));
-  if (sqlite3_prepare_v2(c->db, "SELECT " AI_COLUMNS " FROM ai_analyses WHERE id=?1", -1, &st, NULL) != SQLITE_OK) {
-    error = rr_sqlite_fail(err, errsize, c->db, "prepare analysis");
-    goto out;
-  }
-  rr_sqlite_bind_text(st, 1, id);
-  rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW)
-    error = read_ai(out, st);
-  else if (rc == SQLITE_DONE)
-    error = rr_fail(err, errsize, RR_ENOTFOUND, "no such analysis");
-  else
-    error = rr_sqlite_fail(err, errsize, c->db, "read analysis");
-out:
-  sqlite3_finalize(st);
-  rr_sqlite_reader_release(s, c);
-  return error;
-}
-
 static int read_ai_row(void *elem, sqlite3_stmt *st, void *ctx)
 {
   (void)ctx;
   return read_ai(elem, st);
+}
+
+static int sqlite_ai_get(void *impl, rr_ai_analysis *out, const char *id, char *err, size_t errsize)
+{
+  int error;
+
+  memset(out, 0, sizeof(*out));
+  error = rr_sqlite_read_row(impl,
+                             &(rr_sqlite_sql){"SELECT " AI_COLUMNS " FROM ai_analyses WHERE id=?1", rr_sqlite_bind_text1,
+                                              id, "prepare analysis", "read analysis"},
+                             read_ai_row, out, NULL, err, errsize);
+  return error == RR_ENOTFOUND ? rr_fail(err, errsize, RR_ENOTFOUND, "no such analysis") : error;
 }
 
 static int sqlite_ai_list_study(void *impl, rr_ai_list **out, const char *study_uid, char *err, size_t errsize)
@@ -206,14 +177,12 @@ static int sqlite_ai_claim_next(void *impl, rr_ai_analysis *out, int64_t now, ch
   rr_sqlite_store *s = impl;
   sqlite3 *db;
   sqlite3_stmt *st = NULL;
-  int rc, error = 0, began = 0;
+  int rc, error;
 
   memset(out, 0, sizeof(*out));
-  pthread_mutex_lock(&s->write_lock);
+  if ((error = rr_sqlite_begin(s, err, errsize)) < 0)
+    return error;
   db = s->writer.db;
-  if ((error = rr_sqlite_exec(db, "BEGIN IMMEDIATE", err, errsize)) < 0)
-    goto out;
-  began = 1;
   if (sqlite3_prepare_v2(db,
                          "UPDATE ai_analyses SET status='running', started_at=?1, attempts=attempts+1 WHERE id="
                          "(SELECT id FROM ai_analyses WHERE status='queued' ORDER BY requested_at, rowid LIMIT 1)"
@@ -238,17 +207,11 @@ static int sqlite_ai_claim_next(void *impl, rr_ai_analysis *out, int64_t now, ch
     error = rr_sqlite_fail(err, errsize, db, "claim");
     goto out;
   }
-  sqlite3_finalize(st);
-  st = NULL;
-  error = rr_sqlite_exec(db, "COMMIT", err, errsize);
-  began = error < 0;
 out:
   sqlite3_finalize(st);
-  if (began)
-    rr_sqlite_exec(db, "ROLLBACK", NULL, 0);
+  error = rr_sqlite_end(s, error, err, errsize);
   if (error < 0)
     rr_ai_analysis_dispose(out);
-  pthread_mutex_unlock(&s->write_lock);
   return error;
 }
 
@@ -272,29 +235,29 @@ static int sqlite_ai_recover(void *impl, int64_t *requeued, int64_t now, char *e
   return error;
 }
 
+typedef struct abandon_arg {
+  int64_t now;
+  const char *reason;
+} abandon_arg;
+
+static void bind_abandon(sqlite3_stmt *st, const void *arg)
+{
+  const abandon_arg *a = arg;
+
+  sqlite3_bind_int64(st, 1, a->now);
+  rr_sqlite_bind_text(st, 2, a->reason);
+}
+
 static int sqlite_ai_abandon(void *impl, int64_t *count, int64_t now, const char *reason, char *err, size_t errsize)
 {
-  rr_sqlite_store *s = impl;
-  sqlite3_stmt *st = NULL;
-  int error = 0;
+  abandon_arg arg = {now, reason};
 
   *count = 0;
-  pthread_mutex_lock(&s->write_lock);
-  if (sqlite3_prepare_v2(s->writer.db, "UPDATE ai_analyses SET status='failed', finished_at=?1, error=?2"
-                         " WHERE status IN ('queued','running')", -1, &st, NULL) != SQLITE_OK) {
-    error = rr_sqlite_fail(err, errsize, s->writer.db, "prepare abandon");
-    goto out;
-  }
-  sqlite3_bind_int64(st, 1, now);
-  rr_sqlite_bind_text(st, 2, reason);
-  if (sqlite3_step(st) != SQLITE_DONE)
-    error = rr_sqlite_fail(err, errsize, s->writer.db, "abandon");
-  else
-    *count = sqlite3_changes(s->writer.db);
-out:
-  sqlite3_finalize(st);
-  pthread_mutex_unlock(&s->write_lock);
-  return error;
+  return rr_sqlite_write_row(impl,
+                             &(rr_sqlite_sql){"UPDATE ai_analyses SET status='failed', finished_at=?1, error=?2"
+                                              " WHERE status IN ('queued','running')",
+                                              bind_abandon, &arg, "prepare abandon", "abandon"},
+                             NULL, count, err, errsize);
 }
 
 static int sqlite_ai_review_add(void *impl, const rr_ai_review *r, const char *notes, char *err, size_t errsize)
@@ -302,13 +265,11 @@ static int sqlite_ai_review_add(void *impl, const rr_ai_review *r, const char *n
   rr_sqlite_store *s = impl;
   sqlite3 *db;
   sqlite3_stmt *st = NULL;
-  int error = 0, began = 0;
+  int error;
 
-  pthread_mutex_lock(&s->write_lock);
+  if ((error = rr_sqlite_begin(s, err, errsize)) < 0)
+    return error;
   db = s->writer.db;
-  if ((error = rr_sqlite_exec(db, "BEGIN IMMEDIATE", err, errsize)) < 0)
-    goto out;
-  began = 1;
   if (sqlite3_prepare_v2(db, "UPDATE ai_analyses SET review_status=?2, reviewed_by=?3, reviewed_at=?4,"
                          " radiologist_notes=?5 WHERE id=?1", -1, &st, NULL) != SQLITE_OK) {
     error = rr_sqlite_fail(err, errsize, db, "prepare review");
@@ -344,13 +305,9 @@ static int sqlite_ai_review_add(void *impl, const rr_ai_review *r, const char *n
     error = rr_sqlite_fail(err, errsize, db, "review history");
     goto out;
   }
-  error = rr_sqlite_exec(db, "COMMIT", err, errsize);
-  began = error < 0;
 out:
   sqlite3_finalize(st);
-  if (began)
-    rr_sqlite_exec(db, "ROLLBACK", NULL, 0);
-  pthread_mutex_unlock(&s->write_lock);
+  error = rr_sqlite_end(s, error, err, errsize);
   return error;
 }
 
@@ -381,33 +338,11 @@ static int sqlite_ai_review_history(void *impl, rr_ai_review_list **out, const c
   return error;
 }
 
-static int sqlite_ai_counts(void *impl, rr_ai_counts *out, int64_t since, char *err, size_t errsize)
+static int read_counts(void *elem, sqlite3_stmt *st, void *ctx)
 {
-  rr_sqlite_store *s = impl;
-  rr_sqlite_conn *c = rr_sqlite_reader_acquire(s);
-  sqlite3_stmt *st = NULL;
-  int error = 0;
+  rr_ai_counts *out = elem;
 
-  memset(out, 0, sizeof(*out));
-  if (sqlite3_prepare_v2(c->db,
-                         "SELECT coalesce(sum(status='queued'),0), coalesce(sum(status='running'),0),"
-                         " coalesce(sum(status='completed'),0), coalesce(sum(status='failed'),0),"
-                         " coalesce(sum(status NOT IN ('queued','running','completed','failed')),0),"
-                         " coalesce(sum(CASE WHEN requested_at>=?1 THEN prompt_tokens END),0),"
-                         " coalesce(sum(CASE WHEN requested_at>=?1 THEN completion_tokens END),0),"
-                         " coalesce(sum(CASE WHEN requested_at>=?1 THEN cost END),0),"
-                         " coalesce(sum(requested_at>=?1),0),"
-                         " coalesce(sum(CASE WHEN requested_at>=?1 AND json_valid(images_json)"
-                         " THEN json_array_length(images_json) END),0) FROM ai_analyses",
-                         -1, &st, NULL) != SQLITE_OK) {
-    error = rr_sqlite_fail(err, errsize, c->db, "prepare AI counts");
-    goto out;
-  }
-  sqlite3_bind_int64(st, 1, since);
-  if (sqlite3_step(st) != SQLITE_ROW) {
-    error = rr_sqlite_fail(err, errsize, c->db, "AI counts");
-    goto out;
-  }
+  (void)ctx;
   out->queued = sqlite3_column_int64(st, 0);
   out->running = sqlite3_column_int64(st, 1);
   out->completed = sqlite3_column_int64(st, 2);
@@ -418,10 +353,28 @@ static int sqlite_ai_counts(void *impl, rr_ai_counts *out, int64_t since, char *
   out->cost = sqlite3_column_double(st, 7);
   out->analyses = sqlite3_column_int64(st, 8);
   out->images_sent = sqlite3_column_int64(st, 9);
-out:
-  sqlite3_finalize(st);
-  rr_sqlite_reader_release(s, c);
-  return error;
+  return 0;
+}
+
+static int sqlite_ai_counts(void *impl, rr_ai_counts *out, int64_t since, char *err, size_t errsize)
+{
+  static const char sql[] =
+    "SELECT coalesce(sum(status='queued'),0), coalesce(sum(status='running'),0),"
+    " coalesce(sum(status='completed'),0), coalesce(sum(status='failed'),0),"
+    " coalesce(sum(status NOT IN ('queued','running','completed','failed')),0),"
+    " coalesce(sum(CASE WHEN requested_at>=?1 THEN prompt_tokens END),0),"
+    " coalesce(sum(CASE WHEN requested_at>=?1 THEN completion_tokens END),0),"
+    " coalesce(sum(CASE WHEN requested_at>=?1 THEN cost END),0),"
+    " coalesce(sum(requested_at>=?1),0),"
+    " coalesce(sum(CASE WHEN requested_at>=?1 AND json_valid(images_json)"
+    " THEN json_array_length(images_json) END),0) FROM ai_analyses";
+  int error;
+
+  memset(out, 0, sizeof(*out));
+  error = rr_sqlite_read_row(impl, &(rr_sqlite_sql){sql, rr_sqlite_bind_int1, &since, "prepare AI counts", "AI counts"},
+                             read_counts, out, NULL, err, errsize);
+  /* an aggregate always has its row */
+  return error == RR_ENOTFOUND ? rr_fail(err, errsize, RR_ESTORE, "sqlite: AI counts: no row") : error;
 }
 
 const rr_store_ai_ops rr_sqlite_ai_ops = {

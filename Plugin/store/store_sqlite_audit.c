@@ -40,13 +40,11 @@ static int sqlite_audit_append(void *impl, rr_audit_rec *rec, rr_audit_hash_fn h
   rr_sqlite_store *s = impl;
   sqlite3 *db;
   sqlite3_stmt *st = NULL;
-  int rc, error = 0, began = 0;
+  int rc, error;
 
-  pthread_mutex_lock(&s->write_lock);
+  if ((error = rr_sqlite_begin(s, err, errsize)) < 0)
+    return error;
   db = s->writer.db;
-  if ((error = rr_sqlite_exec(db, "BEGIN IMMEDIATE", err, errsize)) < 0)
-    goto out;
-  began = 1;
   if (sqlite3_prepare_v2(db, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK) {
     error = rr_sqlite_fail(err, errsize, db, "prepare audit tail");
     goto out;
@@ -88,13 +86,9 @@ static int sqlite_audit_append(void *impl, rr_audit_rec *rec, rr_audit_hash_fn h
     error = rr_sqlite_fail(err, errsize, db, "append audit");
     goto out;
   }
-  error = rr_sqlite_exec(db, "COMMIT", err, errsize);
-  began = error < 0;
 out:
   sqlite3_finalize(st);
-  if (began)
-    rr_sqlite_exec(db, "ROLLBACK", NULL, 0);
-  pthread_mutex_unlock(&s->write_lock);
+  error = rr_sqlite_end(s, error, err, errsize);
   return error;
 }
 

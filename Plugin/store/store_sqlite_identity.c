@@ -33,8 +33,10 @@ static void read_user(rr_user_rec *u, sqlite3_stmt *st)
 }
 
 /* Bind the user's fields as ?1..?12 in USER_COLUMNS order. */
-static void bind_user(sqlite3_stmt *st, const rr_user_rec *u)
+static void bind_user(sqlite3_stmt *st, const void *arg)
 {
+  const rr_user_rec *u = arg;
+
   rr_sqlite_bind_text(st, 1, u->username);
   rr_sqlite_bind_text(st, 2, u->display_name);
   rr_sqlite_bind_text(st, 3, u->role);
@@ -49,37 +51,16 @@ static void bind_user(sqlite3_stmt *st, const rr_user_rec *u)
   sqlite3_bind_int64(st, 12, u->token_generation);
 }
 
-/* Run one write statement (with the user bound) under the write lock. */
-static int write_user(rr_sqlite_store *s, const char *sql, const rr_user_rec *u, int *changes, char *err, size_t errsize)
+/* Run one write statement with the user bound. */
+static int write_user(rr_sqlite_store *s, const char *sql, const rr_user_rec *u, int64_t *changes, char *err, size_t errsize)
 {
-  sqlite3_stmt *st = NULL;
-  int rc, error = 0;
-
-  pthread_mutex_lock(&s->write_lock);
-  if (sqlite3_prepare_v2(s->writer.db, sql, -1, &st, NULL) != SQLITE_OK) {
-    error = rr_sqlite_fail(err, errsize, s->writer.db, "prepare user");
-    goto out;
-  }
-  bind_user(st, u);
-  rc = sqlite3_step(st);
-  if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
-    error = rr_fail(err, errsize, RR_EEXISTS, "a user with this name exists already");
-    goto out;
-  }
-  if (rc != SQLITE_DONE) {
-    error = rr_sqlite_fail(err, errsize, s->writer.db, "write user");
-    goto out;
-  }
-  *changes = sqlite3_changes(s->writer.db);
-out:
-  sqlite3_finalize(st);
-  pthread_mutex_unlock(&s->write_lock);
-  return error;
+  return rr_sqlite_write_row(s, &(rr_sqlite_sql){sql, bind_user, u, "prepare user", "write user"},
+                             "a user with this name exists already", changes, err, errsize);
 }
 
 static int sqlite_user_create(void *impl, const rr_user_rec *u, char *err, size_t errsize)
 {
-  int changes = 0;
+  int64_t changes = 0;
 
   if (u->username[0] == '\0' || u->role[0] == '\0' || u->password_hash[0] == '\0')
     return rr_fail(err, errsize, RR_EINVAL, "a user needs a name, a role and a password hash");
@@ -89,7 +70,8 @@ static int sqlite_user_create(void *impl, const rr_user_rec *u, char *err, size_
 
 static int sqlite_user_update(void *impl, const rr_user_rec *u, char *err, size_t errsize)
 {
-  int changes = 0, error;
+  int64_t changes = 0;
+  int error;
 
   error = write_user(impl,
                      "UPDATE users SET display_name=?2, role=?3, password_hash=?4, enabled=?5, updated_at=?7,"
@@ -101,36 +83,21 @@ static int sqlite_user_update(void *impl, const rr_user_rec *u, char *err, size_
   return error;
 }
 
-static int sqlite_user_get(void *impl, rr_user_rec *out, const char *username, char *err, size_t errsize)
-{
-  rr_sqlite_store *s = impl;
-  rr_sqlite_conn *c = rr_sqlite_reader_acquire(s);
-  sqlite3_stmt *st = NULL;
-  int rc, error = 0;
-
-  if (sqlite3_prepare_v2(c->db, "SELECT " USER_COLUMNS " FROM users WHERE username=?1", -1, &st, NULL) != SQLITE_OK) {
-    error = rr_sqlite_fail(err, errsize, c->db, "prepare user");
-    goto out;
-  }
-  rr_sqlite_bind_text(st, 1, username);
-  rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW)
-    read_user(out, st);
-  else if (rc == SQLITE_DONE)
-    error = rr_fail(err, errsize, RR_ENOTFOUND, "no such user");
-  else
-    error = rr_sqlite_fail(err, errsize, c->db, "read user");
-out:
-  sqlite3_finalize(st);
-  rr_sqlite_reader_release(s, c);
-  return error;
-}
-
 static int read_user_row(void *elem, sqlite3_stmt *st, void *ctx)
 {
   (void)ctx;
   read_user(elem, st);
   return 0;
+}
+
+static int sqlite_user_get(void *impl, rr_user_rec *out, const char *username, char *err, size_t errsize)
+{
+  int error = rr_sqlite_read_row(impl,
+                                 &(rr_sqlite_sql){"SELECT " USER_COLUMNS " FROM users WHERE username=?1",
+                                                  rr_sqlite_bind_text1, username, "prepare user", "read user"},
+                                 read_user_row, out, NULL, err, errsize);
+
+  return error == RR_ENOTFOUND ? rr_fail(err, errsize, RR_ENOTFOUND, "no such user") : error;
 }
 
 static int sqlite_user_list(void *impl, rr_user_list **out, char *err, size_t errsize)
@@ -144,28 +111,19 @@ static int sqlite_user_list(void *impl, rr_user_list **out, char *err, size_t er
   return error;
 }
 
-/* First column of the first row of a parameterless query. */
+/* A count: the first column of the first row of `sql`, with ?1 bound to
+ * text_param when it is given. */
+static int read_count(void *elem, sqlite3_stmt *st, void *ctx)
+{
+  (void)ctx;
+  *(int64_t *)elem = sqlite3_column_int64(st, 0);
+  return 0;
+}
+
 static int read_int64(rr_sqlite_store *s, int64_t *out, const char *sql, const char *text_param, char *err, size_t errsize)
 {
-  rr_sqlite_conn *c = rr_sqlite_reader_acquire(s);
-  sqlite3_stmt *st = NULL;
-  int error = 0;
-
-  if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
-    error = rr_sqlite_fail(err, errsize, c->db, "prepare");
-    goto out;
-  }
-  if (text_param != NULL)
-    rr_sqlite_bind_text(st, 1, text_param);
-  if (sqlite3_step(st) != SQLITE_ROW) {
-    error = rr_sqlite_fail(err, errsize, c->db, "read");
-    goto out;
-  }
-  *out = sqlite3_column_int64(st, 0);
-out:
-  sqlite3_finalize(st);
-  rr_sqlite_reader_release(s, c);
-  return error;
+  return rr_sqlite_read_row(s, &(rr_sqlite_sql){sql, text_param ? rr_sqlite_bind_text1 : NULL, text_param, "prepare", "read"},
+                            read_count, out, NULL, err, errsize);
 }
 
 static int sqlite_user_count(void *impl, int64_t *out, char *err, size_t errsize)
@@ -175,28 +133,28 @@ static int sqlite_user_count(void *impl, int64_t *out, char *err, size_t errsize
 
 /* ---------------------------------------------------------- revoked tokens */
 
+typedef struct revoke_arg {
+  const char *token_hash;
+  int64_t expires_at;
+} revoke_arg;
+
+static void bind_revoke(sqlite3_stmt *st, const void *arg)
+{
+  const revoke_arg *r = arg;
+
+  rr_sqlite_bind_text(st, 1, r->token_hash);
+  sqlite3_bind_int64(st, 2, r->expires_at);
+}
+
 static int sqlite_token_revoke(void *impl, const char *token_hash, int64_t expires_at, char *err, size_t errsize)
 {
-  rr_sqlite_store *s = impl;
-  sqlite3_stmt *st = NULL;
-  int error = 0;
+  revoke_arg arg = {token_hash, expires_at};
 
-  pthread_mutex_lock(&s->write_lock);
-  if (sqlite3_prepare_v2(s->writer.db,
-                         "INSERT INTO revoked_tokens(token_hash, expires_at) VALUES(?1, ?2)"
-                         " ON CONFLICT(token_hash) DO UPDATE SET expires_at=max(expires_at, excluded.expires_at)",
-                         -1, &st, NULL) != SQLITE_OK) {
-    error = rr_sqlite_fail(err, errsize, s->writer.db, "prepare revoke");
-    goto out;
-  }
-  rr_sqlite_bind_text(st, 1, token_hash);
-  sqlite3_bind_int64(st, 2, expires_at);
-  if (sqlite3_step(st) != SQLITE_DONE)
-    error = rr_sqlite_fail(err, errsize, s->writer.db, "revoke");
-out:
-  sqlite3_finalize(st);
-  pthread_mutex_unlock(&s->write_lock);
-  return error;
+  return rr_sqlite_write_row(impl,
+                             &(rr_sqlite_sql){"INSERT INTO revoked_tokens(token_hash, expires_at) VALUES(?1, ?2)"
+                                              " ON CONFLICT(token_hash) DO UPDATE SET expires_at=max(expires_at, excluded.expires_at)",
+                                              bind_revoke, &arg, "prepare revoke", "revoke"},
+                             NULL, NULL, err, errsize);
 }
 
 static int sqlite_token_is_revoked(void *impl, bool *out, const char *token_hash, char *err, size_t errsize)

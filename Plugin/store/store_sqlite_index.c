@@ -344,14 +344,12 @@ static int sqlite_apply_batch(void *impl, const rr_ingest_batch *b, char *err, s
   int64_t study_id = 0, series_id = 0;
   rr_buf scratch;
   size_t i;
-  int error = 0, began = 0;
+  int error;
 
-  rr_buf_init(&scratch, 4096);
-  pthread_mutex_lock(&s->write_lock);
+  if ((error = rr_sqlite_begin(s, err, errsize)) < 0)
+    return error;
   db = s->writer.db;
-  if ((error = rr_sqlite_exec(db, "BEGIN IMMEDIATE", err, errsize)) < 0)
-    goto out;
-  began = 1;
+  rr_buf_init(&scratch, 4096);
   if (sqlite3_prepare_v2(db, SQL_UPSERT_STUDY, -1, &st_study, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(db, SQL_UPSERT_SERIES, -1, &st_series, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(db, SQL_UPSERT_INSTANCE, -1, &st_inst, NULL) != SQLITE_OK) {
@@ -393,18 +391,14 @@ static int sqlite_apply_batch(void *impl, const rr_ingest_batch *b, char *err, s
   for (i = 0; i < studies.count; i++)
     if ((error = recount_study(db, id_set_get(&studies, i), b->now, err, errsize)) < 0)
       goto out;
-  if (b->cursor_key != NULL && (error = kv_set_conn(db, b->cursor_key, b->cursor_value, err, errsize)) < 0)
-    goto out;
-  error = rr_sqlite_exec(db, "COMMIT", err, errsize);
-  began = error < 0;
+  if (b->cursor_key != NULL)
+    error = kv_set_conn(db, b->cursor_key, b->cursor_value, err, errsize);
 
 out:
   sqlite3_finalize(st_study);
   sqlite3_finalize(st_series);
   sqlite3_finalize(st_inst);
-  if (began)
-    rr_sqlite_exec(db, "ROLLBACK", NULL, 0);
-  pthread_mutex_unlock(&s->write_lock);
+  error = rr_sqlite_end(s, error, err, errsize);
   free(studies.more);
   free(series.more);
   rr_buf_dispose(&scratch);
@@ -428,13 +422,11 @@ static int sqlite_delete(void *impl, rr_level level, const char *orthanc_id, cha
   rr_sqlite_store *s = impl;
   sqlite3 *db;
   int64_t series_id = 0, study_id = 0;
-  int error = 0, began = 0;
+  int error;
 
-  pthread_mutex_lock(&s->write_lock);
+  if ((error = rr_sqlite_begin(s, err, errsize)) < 0)
+    return error;
   db = s->writer.db;
-  if ((error = rr_sqlite_exec(db, "BEGIN IMMEDIATE", err, errsize)) < 0)
-    goto out;
-  began = 1;
   switch (level) {
   case RR_LEVEL_INSTANCE:
     error = query_id(db, &series_id, "SELECT series_id FROM instances WHERE orthanc_id=?1", orthanc_id, err, errsize);
@@ -482,45 +474,28 @@ static int sqlite_delete(void *impl, rr_level level, const char *orthanc_id, cha
       goto out;
   }
   if (level == RR_LEVEL_INSTANCE || level == RR_LEVEL_SERIES)
-    if ((error = settle_study(db, study_id, err, errsize)) < 0)
-      goto out;
-  error = rr_sqlite_exec(db, "COMMIT", err, errsize);
-  began = error < 0;
+    error = settle_study(db, study_id, err, errsize);
 
 out:
-  if (began)
-    rr_sqlite_exec(db, "ROLLBACK", NULL, 0);
-  pthread_mutex_unlock(&s->write_lock);
-  return error;
+  return rr_sqlite_end(s, error, err, errsize);
 }
 
 /* ------------------------------------------------------------ key-value */
 
+/* The value into a buffer of *(size_t *)ctx bytes. */
+static int read_value(void *elem, sqlite3_stmt *st, void *ctx)
+{
+  rr_sqlite_column_copy(elem, *(size_t *)ctx, st, 0);
+  return 0;
+}
+
 static int sqlite_kv_get(void *impl, char *out, size_t outsize, const char *key, char *err, size_t errsize)
 {
-  rr_sqlite_store *s = impl;
-  rr_sqlite_conn *c = rr_sqlite_reader_acquire(s);
-  sqlite3_stmt *st = NULL;
-  int rc, error = 0;
-
   if (outsize > 0)
     out[0] = '\0';
-  if (sqlite3_prepare_v2(c->db, "SELECT value FROM kv WHERE key=?1", -1, &st, NULL) != SQLITE_OK) {
-    error = rr_sqlite_fail(err, errsize, c->db, "prepare kv");
-    goto out;
-  }
-  rr_sqlite_bind_text(st, 1, key);
-  rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW)
-    rr_sqlite_column_copy(out, outsize, st, 0);
-  else if (rc == SQLITE_DONE)
-    error = RR_ENOTFOUND;
-  else
-    error = rr_sqlite_fail(err, errsize, c->db, "read kv");
-out:
-  sqlite3_finalize(st);
-  rr_sqlite_reader_release(s, c);
-  return error;
+  return rr_sqlite_read_row(impl, &(rr_sqlite_sql){"SELECT value FROM kv WHERE key=?1", rr_sqlite_bind_text1, key,
+                                                   "prepare kv", "read kv"},
+                            read_value, out, &outsize, err, errsize);
 }
 
 static int sqlite_kv_set(void *impl, const char *key, const char *value, char *err, size_t errsize)
@@ -598,43 +573,43 @@ static int sqlite_list_instances(void *impl, rr_id_list **out, const char *serie
   return error;
 }
 
-static int sqlite_stats(void *impl, rr_store_stats *out, char *err, size_t errsize)
+static int read_stats(void *elem, sqlite3_stmt *st, void *ctx)
 {
-  rr_sqlite_store *s = impl;
-  rr_sqlite_conn *c = rr_sqlite_reader_acquire(s);
-  sqlite3_stmt *st = NULL;
-  int error = 0;
+  rr_store_stats *out = elem;
 
-  memset(out, 0, sizeof(*out));
-  if (sqlite3_prepare_v2(c->db, "SELECT (SELECT count(*) FROM studies), (SELECT count(*) FROM series),"
-                         " (SELECT count(*) FROM instances)", -1, &st, NULL) != SQLITE_OK ||
-      sqlite3_step(st) != SQLITE_ROW) {
-    error = rr_sqlite_fail(err, errsize, c->db, "stats");
-    goto out;
-  }
+  (void)ctx;
   out->studies = sqlite3_column_int64(st, 0);
   out->series = sqlite3_column_int64(st, 1);
   out->instances = sqlite3_column_int64(st, 2);
-out:
-  sqlite3_finalize(st);
-  rr_sqlite_reader_release(s, c);
-  return error;
+  return 0;
+}
+
+static int sqlite_stats(void *impl, rr_store_stats *out, char *err, size_t errsize)
+{
+  int error;
+
+  memset(out, 0, sizeof(*out));
+  error = rr_sqlite_read_row(impl,
+                             &(rr_sqlite_sql){"SELECT (SELECT count(*) FROM studies), (SELECT count(*) FROM series),"
+                                              " (SELECT count(*) FROM instances)", NULL, NULL, "stats", "stats"},
+                             read_stats, out, NULL, err, errsize);
+  /* an aggregate always has its row */
+  return error == RR_ENOTFOUND ? rr_fail(err, errsize, RR_ESTORE, "sqlite: stats: no row") : error;
+}
+
+static int read_version(void *elem, sqlite3_stmt *st, void *ctx)
+{
+  (void)ctx;
+  *(int *)elem = sqlite3_column_int(st, 0);
+  return 0;
 }
 
 static int sqlite_schema_version(void *impl, int *out, char *err, size_t errsize)
 {
-  rr_sqlite_store *s = impl;
-  rr_sqlite_conn *c = rr_sqlite_reader_acquire(s);
-  sqlite3_stmt *st = NULL;
-  int error = 0;
+  int error = rr_sqlite_read_row(impl, &(rr_sqlite_sql){"PRAGMA user_version", NULL, NULL, "schema version", "schema version"},
+                                 read_version, out, NULL, err, errsize);
 
-  if (sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
-    error = rr_sqlite_fail(err, errsize, c->db, "schema version");
-  else
-    *out = sqlite3_column_int(st, 0);
-  sqlite3_finalize(st);
-  rr_sqlite_reader_release(s, c);
-  return error;
+  return error == RR_ENOTFOUND ? rr_fail(err, errsize, RR_ESTORE, "sqlite: schema version: no row") : error;
 }
 
 

@@ -53,6 +53,14 @@ int rr_sqlite_fail(char *err, size_t errsize, sqlite3 *db, const char *what);
 /* Run SQL without results (several statements allowed). */
 int rr_sqlite_exec(sqlite3 *db, const char *sql, char *err, size_t errsize);
 
+/* A write transaction: rr_sqlite_begin takes the write lock and begins an
+ * immediate transaction on the writer connection (on failure the lock is
+ * released again); rr_sqlite_end commits when `error` is 0, else (or when
+ * the commit fails) rolls back, releases the lock and returns the result.
+ * Finalise the transaction's statements before rr_sqlite_end. */
+int rr_sqlite_begin(rr_sqlite_store *s, char *err, size_t errsize);
+int rr_sqlite_end(rr_sqlite_store *s, int error, char *err, size_t errsize);
+
 /* A reader connection from the pool (waits for a free one). */
 rr_sqlite_conn *rr_sqlite_reader_acquire(rr_sqlite_store *s);
 void rr_sqlite_reader_release(rr_sqlite_store *s, rr_sqlite_conn *c);
@@ -85,6 +93,33 @@ int rr_sqlite_read_list(rr_sqlite_store *s, void **out, const rr_store_list_kind
 
 /* Run a statement with up to two bound int64 parameters that returns nothing. */
 int rr_sqlite_run_ids(sqlite3 *db, const char *sql, int64_t a, int64_t b, char *err, size_t errsize);
+
+/* One statement for rr_sqlite_read_row and rr_sqlite_write_row: its SQL,
+ * how to bind it (bind(st, arg); NULL: no parameters), and the words that
+ * name its failures ("prepare user", "read user"). */
+typedef struct rr_sqlite_sql {
+  const char *sql;
+  void (*bind)(sqlite3_stmt *st, const void *arg);
+  const void *arg;
+  const char *prepare_what, *step_what;
+} rr_sqlite_sql;
+
+/* Binders: arg as text ?1 (a const char *, NULL binds ""), as int64 ?1
+ * (a const int64_t *). */
+void rr_sqlite_bind_text1(sqlite3_stmt *st, const void *arg);
+void rr_sqlite_bind_int1(sqlite3_stmt *st, const void *arg);
+
+/* Run a read-only statement on a reader connection and read its first row
+ * with read(elem, st, ctx). RR_ENOTFOUND, without a sentence, when there is
+ * no row (the caller says what was not found). */
+int rr_sqlite_read_row(rr_sqlite_store *s, const rr_sqlite_sql *q, rr_sqlite_row_reader read, void *elem, void *ctx,
+                       char *err, size_t errsize);
+
+/* Run one write statement on the writer connection under the write lock;
+ * *changes (may be NULL) receives the rows it changed. With `exists` given,
+ * a unique-key conflict is RR_EEXISTS with that sentence. */
+int rr_sqlite_write_row(rr_sqlite_store *s, const rr_sqlite_sql *q, const char *exists, int64_t *changes, char *err,
+                        size_t errsize);
 
 /* The bit of a modality in studies.mod_mask, 0 for a modality without one
  * (those are found through the search terms, kind 'M'). */
