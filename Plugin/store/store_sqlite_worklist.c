@@ -256,6 +256,22 @@ out:
   return error;
 }
 
+/* The ORDER BY of the page (the row id last, so that pages never overlap). */
+static int build_order(rr_buf *order, const rr_worklist_query *q)
+{
+  const char *dir = q->descending ? "DESC" : "ASC";
+
+  switch (q->sort) {
+  case RR_SORT_PATIENT_NAME:
+    return rr_buf_printf(order, "s.patient_name_norm %s, s.id %s", dir, dir);
+  case RR_SORT_RECEIVED_AT:
+    return rr_buf_printf(order, "s.received_at %s, s.id %s", dir, dir);
+  case RR_SORT_STUDY_DATE:
+  default:
+    return rr_buf_printf(order, "s.study_date %s, s.study_time %s, s.id %s", dir, dir, dir);
+  }
+}
+
 /* A worklist row; with term filters the page's first row also brings the
  * number of matches (column 20). */
 typedef struct page_ctx {
@@ -283,7 +299,7 @@ int rr_sqlite_query_worklist(void *impl, rr_study_list **out, const rr_worklist_
   params p = {{0}, 0};
   sqlite3_stmt *st = NULL;
   rr_study_list *list = NULL;
-  const char *dir = q->descending ? "DESC" : "ASC", *hint;
+  const char *hint;
   page_ctx page = {NULL, 0, 0};
   int error = 0, filtered;
 
@@ -305,18 +321,7 @@ int rr_sqlite_query_worklist(void *impl, rr_study_list **out, const rr_worklist_
   filtered = strstr(where.ptr, "study_terms") != NULL;
   hint = filtered ? " INDEXED BY studies_keys" : "";
 
-  switch (q->sort) {
-  case RR_SORT_PATIENT_NAME:
-    error = rr_buf_printf(&order, "s.patient_name_norm %s, s.id %s", dir, dir);
-    break;
-  case RR_SORT_RECEIVED_AT:
-    error = rr_buf_printf(&order, "s.received_at %s, s.id %s", dir, dir);
-    break;
-  case RR_SORT_STUDY_DATE:
-  default:
-    error = rr_buf_printf(&order, "s.study_date %s, s.study_time %s, s.id %s", dir, dir, dir);
-    break;
-  }
+  error = build_order(&order, q);
   /* The page's row ids are chosen from the indexes first, then only 'limit'
    * rows are read. With term filters the same pass counts the matches (a
    * window over the filtered rows); otherwise an index walk in sort order
