@@ -117,7 +117,24 @@ static bool backend_has(const rr_fx_backend *b, const char *concern)
   return has;
 }
 
-int rr_fx_run(Suite *(*make_suite)(void), const char *concern)
+static Suite *make_suite(const char *concern, const TTest *const *tests, size_t count)
+{
+  static char name[64];
+  Suite *s;
+  TCase *tc;
+  size_t i;
+
+  snprintf(name, sizeof(name), "store %s (%s)", concern, fx.backend->name);
+  s = suite_create(name);
+  tc = tcase_create(concern);
+  tcase_add_checked_fixture(tc, rr_fx_setup, rr_fx_teardown);
+  for (i = 0; i < count; i++)
+    tcase_add_test(tc, tests[i]);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int rr_fx_run(const char *concern, const TTest *const *tests, size_t count)
 {
   const char *only = getenv("RR_TEST_STORE");
   size_t i;
@@ -140,7 +157,7 @@ int rr_fx_run(Suite *(*make_suite)(void), const char *concern)
       continue;
     }
     printf("store backend %s\n", fx.backend->name);
-    if (rr_test_run(make_suite()) != EXIT_SUCCESS)
+    if (rr_test_run(make_suite(concern, tests, count)) != EXIT_SUCCESS)
       status = EXIT_FAILURE;
   }
   return status;

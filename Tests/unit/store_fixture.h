@@ -48,10 +48,11 @@ void rr_fx_reopen(void);
 /* A store named "stub" without any concern table (caller frees it). */
 rr_store *rr_fx_stub(void);
 
-/* Run the suite that make_suite builds once per backend (or the one named
- * by RR_TEST_STORE); `concern` says which table the backend must have.
+/* The main() of a conformance file: one TCase of `tests` (with rr_fx_setup
+ * and rr_fx_teardown), run once per backend that implements `concern`
+ * ("index", "identity", "audit", "ai"), or only the one RR_TEST_STORE names.
  * Returns the process exit status. */
-int rr_fx_run(Suite *(*make_suite)(void), const char *concern);
+int rr_fx_run(const char *concern, const TTest *const *tests, size_t count);
 /* Does the running backend implement the concern ("index", "identity",
  * "audit", "ai")? */
 bool rr_fx_has(const rr_store *s, const char *concern);

@@ -233,26 +233,11 @@ START_TEST(ai_missing)
 }
 END_TEST
 
-static Suite *make_suite(void)
-{
-  static char name[64];
-  Suite *s;
-  TCase *tc;
-
-  snprintf(name, sizeof(name), "store AI (%s)", fx.backend->name);
-  s = suite_create(name);
-  tc = tcase_create("ai");
-  tcase_add_checked_fixture(tc, rr_fx_setup, rr_fx_teardown);
-  tcase_add_test(tc, ai_analyses_lifecycle);
-  tcase_add_test(tc, ai_interrupted_three_times_fails);
-  tcase_add_test(tc, ai_state_in_the_worklist);
-  tcase_add_test(tc, ai_abandon_ends_waiting_analyses);
-  tcase_add_test(tc, ai_missing);
-  suite_add_tcase(s, tc);
-  return s;
-}
-
 int main(void)
 {
-  return rr_fx_run(make_suite, "ai");
+  const TTest *const tests[] = {
+    ai_analyses_lifecycle, ai_interrupted_three_times_fails, ai_state_in_the_worklist,
+    ai_abandon_ends_waiting_analyses, ai_missing};
+
+  return rr_fx_run("ai", tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -81,23 +81,9 @@ START_TEST(audit_missing)
 }
 END_TEST
 
-static Suite *make_suite(void)
-{
-  static char name[64];
-  Suite *s;
-  TCase *tc;
-
-  snprintf(name, sizeof(name), "store audit (%s)", fx.backend->name);
-  s = suite_create(name);
-  tc = tcase_create("audit");
-  tcase_add_checked_fixture(tc, rr_fx_setup, rr_fx_teardown);
-  tcase_add_test(tc, audit_append_and_query);
-  tcase_add_test(tc, audit_missing);
-  suite_add_tcase(s, tc);
-  return s;
-}
-
 int main(void)
 {
-  return rr_fx_run(make_suite, "audit");
+  const TTest *const tests[] = {audit_append_and_query, audit_missing};
+
+  return rr_fx_run("audit", tests, sizeof(tests) / sizeof(tests[0]));
 }

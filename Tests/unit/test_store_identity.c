@@ -105,24 +105,9 @@ START_TEST(identity_missing)
 }
 END_TEST
 
-static Suite *make_suite(void)
-{
-  static char name[64];
-  Suite *s;
-  TCase *tc;
-
-  snprintf(name, sizeof(name), "store identity (%s)", fx.backend->name);
-  s = suite_create(name);
-  tc = tcase_create("identity");
-  tcase_add_checked_fixture(tc, rr_fx_setup, rr_fx_teardown);
-  tcase_add_test(tc, users);
-  tcase_add_test(tc, revoked_tokens);
-  tcase_add_test(tc, identity_missing);
-  suite_add_tcase(s, tc);
-  return s;
-}
-
 int main(void)
 {
-  return rr_fx_run(make_suite, "identity");
+  const TTest *const tests[] = {users, revoked_tokens, identity_missing};
+
+  return rr_fx_run("identity", tests, sizeof(tests) / sizeof(tests[0]));
 }

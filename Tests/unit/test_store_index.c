@@ -356,33 +356,12 @@ START_TEST(index_missing)
 }
 END_TEST
 
-static Suite *make_suite(void)
-{
-  static char name[64];
-  Suite *s;
-  TCase *tc;
-
-  snprintf(name, sizeof(name), "store index (%s)", fx.backend->name);
-  s = suite_create(name);
-  tc = tcase_create("index");
-  tcase_add_checked_fixture(tc, rr_fx_setup, rr_fx_teardown);
-  tcase_add_test(tc, empty_store);
-  tcase_add_test(tc, batch_builds_counts_and_modalities);
-  tcase_add_test(tc, reapplying_is_idempotent);
-  tcase_add_test(tc, cursor_is_saved_with_the_batch);
-  tcase_add_test(tc, filters);
-  tcase_add_test(tc, rare_modalities);
-  tcase_add_test(tc, sorting_and_paging);
-  tcase_add_test(tc, deletions_settle_parents);
-  tcase_add_test(tc, listing_for_reconciliation);
-  tcase_add_test(tc, survives_reopening);
-  tcase_add_test(tc, concurrent_readers_and_writer);
-  tcase_add_test(tc, index_missing);
-  suite_add_tcase(s, tc);
-  return s;
-}
-
 int main(void)
 {
-  return rr_fx_run(make_suite, "index");
+  const TTest *const tests[] = {
+    empty_store, batch_builds_counts_and_modalities, reapplying_is_idempotent, cursor_is_saved_with_the_batch,
+    filters, rare_modalities, sorting_and_paging, deletions_settle_parents, listing_for_reconciliation,
+    survives_reopening, concurrent_readers_and_writer, index_missing};
+
+  return rr_fx_run("index", tests, sizeof(tests) / sizeof(tests[0]));
 }
