@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "ai/http.h"
+#include "ai/http_client.h"
 #include "ai/jobs.h"
 #include "ai/provider.h"
 #include "api/ai_api.h"

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ai/http.h"
+#include "ai/http_client.h"
 #include "util/str.h"
 
 #define URL_SIZE 1024

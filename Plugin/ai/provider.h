@@ -1,8 +1,8 @@
 /*
  * provider.h - one configured AI provider: Gemini generateContent or an
  * OpenAI-compatible chat completions server. Joins wire.h (bodies and
- * answers) and http.h (transport with retries): URL and credential headers,
- * one analysis call, a reachability probe.
+ * answers) and http_client.h (transport with retries): URL and credential
+ * headers, one analysis call, a reachability probe.
  *
  * URLs: Gemini  {base}/{version}/models/{model}:generateContent, key in
  *               "x-goog-api-key";
@@ -13,7 +13,7 @@
  * Ownership: rr_ai_provider_new() copies everything it is given; free with
  * rr_ai_provider_free() (NULL accepted). Results: see wire.h.
  * Thread-safety: after creation, every function may be called from any
- * number of threads at once (http.h's global init must have run).
+ * number of threads at once (http_client.h's global init must have run).
  */
 #ifndef RR_AI_PROVIDER_H
 #define RR_AI_PROVIDER_H

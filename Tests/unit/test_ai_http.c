@@ -9,7 +9,7 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include "ai/http.h"
+#include "ai/http_client.h"
 #include "ai/wire.h"
 #include "common.h"
 #include "util/errors.h"

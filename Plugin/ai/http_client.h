@@ -1,6 +1,6 @@
 /*
- * http.h - the HTTP client the AI providers use: one JSON POST over libcurl,
- * and the same with retries driven by wire.h's retry decision.
+ * http_client.h - the HTTP client the AI providers use: one JSON POST over
+ * libcurl, and the same with retries driven by wire.h's retry decision.
  *
  * Contract:
  *  - rr_ai_http_global_init() must be called once, before any other thread
@@ -25,8 +25,8 @@
  * Thread-safety: after rr_ai_http_global_init(), the posting functions may
  * be called from any number of threads at once (one curl handle per call).
  */
-#ifndef RR_AI_HTTP_H
-#define RR_AI_HTTP_H
+#ifndef RR_AI_HTTP_CLIENT_H
+#define RR_AI_HTTP_CLIENT_H
 
 #include <stdatomic.h>
 #include <stdbool.h>

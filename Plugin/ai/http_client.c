@@ -1,7 +1,7 @@
 /*
- * http.c - the AI providers' HTTP client on libcurl. See http.h.
+ * http_client.c - the AI providers' HTTP client on libcurl. See http_client.h.
  */
-#include "ai/http.h"
+#include "ai/http_client.h"
 
 #include <curl/curl.h>
 #include <errno.h>
