@@ -11,9 +11,10 @@
  * Orthanc (series present and instance counts) at start-up and on request.
  *
  * Threads: rr_ingest_notify, rr_ingest_deleted, rr_ingest_request_resync and
- * rr_ingest_status never block on I/O (they take a short internal lock) and
- * may be called from Orthanc's callbacks. start/stop are called from the
- * plugin's OrthancStarted/OrthancStopped handling, never concurrently.
+ * rr_ingest_get_status never block on I/O (they take a short internal lock)
+ * and may be called from Orthanc's callbacks; rr_ingest_refresh makes a REST
+ * call (see below). start/stop are called from the plugin's
+ * OrthancStarted/OrthancStopped handling, never concurrently.
  * The ingest object borrows the store and the source; both must outlive it.
  */
 #ifndef RR_INGEST_INGEST_H
