@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "util/clock.h"
 #include "util/str.h"
 
 #define SLEEP_SLICE_MS 20
@@ -342,24 +343,16 @@ done:
 
 #undef SETOPT
 
-static int64_t now_ms(void)
-{
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Sleep ms milliseconds in slices, watching cancel. 0 or RR_ESTOPPED. */
 static int sleep_ms(int64_t ms, const atomic_int *cancel)
 {
-  int64_t deadline = now_ms() + ms, left;
+  int64_t deadline = rr_clock_mono_ms() + ms, left;
   struct timespec ts;
 
   for (;;) {
     if (cancelled(cancel))
       return RR_ESTOPPED;
-    if ((left = deadline - now_ms()) <= 0)
+    if ((left = deadline - rr_clock_mono_ms()) <= 0)
       return 0;
     if (left > SLEEP_SLICE_MS)
       left = SLEEP_SLICE_MS;

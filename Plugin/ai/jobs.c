@@ -1,6 +1,5 @@
 #include "ai/jobs.h"
 
-#include <errno.h>
 #include <json-c/json.h>
 #include <openssl/rand.h>
 #include <pthread.h>
@@ -8,12 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "ai/findings.h"
 #include "ai/prompt.h"
 #include "image/orthanc_frame.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/orthanc_rest.h"
@@ -66,16 +65,6 @@ struct rr_ai_jobs {
   char last_error[256];
   int64_t auto_submitted, auto_dropped;
 };
-
-static int64_t now_s(void) { return (int64_t)time(NULL); }
-
-static int64_t now_ms(void)
-{
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static char **copy_words(const char *const *words, size_t n)
 {
@@ -134,8 +123,14 @@ int rr_ai_jobs_new(rr_ai_jobs **out, const rr_ai_jobs_options *options, char *er
   j->auto_words = copy_words(options->auto_words, options->auto_word_count);
   j->o.auto_modalities = NULL;
   j->o.auto_words = NULL;
+  if (rr_clock_cond_init(&j->wake) < 0) {
+    free_words(j->auto_modalities, options->auto_modality_count);
+    free_words(j->auto_words, options->auto_word_count);
+    rr_ai_provider_free(options->provider);
+    free(j);
+    return rr_fail(err, errsize, RR_ERROR, "AI jobs: cannot create a condition variable");
+  }
   pthread_mutex_init(&j->lock, NULL);
-  pthread_cond_init(&j->wake, NULL);
   for (i = 0; i < MAX_WORKERS; i++)
     atomic_init(&j->slots[i].cancel, 0);
   j->reachable = -1;
@@ -187,7 +182,7 @@ static void finish(job *jb, const char *status, const char *error)
   char err[256] = "";
 
   rr_str_copy(a->status, sizeof(a->status), status);
-  a->finished_at = now_s();
+  a->finished_at = rr_clock_unix_s();
   set_text(&a->error, error ? error : "", 2000);
   if (rr_store_ai_update(jb->j->o.store, a, err, sizeof(err)) < 0)
     rr_log_error("AI: cannot store the result of analysis %s: %s", a->id, err);
@@ -543,14 +538,14 @@ static void run_job(job *jb)
     rr_store_ai_update(j->o.store, a, err, sizeof(err)); /* provenance visible while it runs */
   }
 
-  t_call = now_ms();
+  t_call = rr_clock_mono_ms();
   for (repair = 0; repair < 2; repair++) {
     unsigned tries = 0;
     rr_ai_result_dispose(&res);
     rc = rr_ai_provider_generate(&res, &tries, j->o.provider, system_prompt, user_prompt, wire_imgs, n,
                                  &jb->slot->cancel, err, sizeof(err));
     attempts += tries;
-    a->latency_ms = now_ms() - t_call;
+    a->latency_ms = rr_clock_mono_ms() - t_call;
     add_usage(a, &res, j);
     if (rc == RR_ESTOPPED)
       goto stopped;
@@ -756,7 +751,7 @@ static void *worker(void *arg)
 
   pthread_mutex_lock(&j->lock);
   while (!j->stopping) {
-    if (j->stable_count > 0 && j->stable[j->stable_head].not_before <= now_ms()) {
+    if (j->stable_count > 0 && j->stable[j->stable_head].not_before <= rr_clock_mono_ms()) {
       stable_entry e = j->stable[j->stable_head];
       j->stable_head = (j->stable_head + 1) % STABLE_QUEUE;
       j->stable_count--;
@@ -764,7 +759,7 @@ static void *worker(void *arg)
       retry = handle_stable(j, e.orthanc_id);
       pthread_mutex_lock(&j->lock);
       if (retry && e.attempts + 1 < STABLE_RETRIES) {
-        if (!stable_push(j, e.orthanc_id, e.attempts + 1, now_ms() + STABLE_RETRY_MS))
+        if (!stable_push(j, e.orthanc_id, e.attempts + 1, rr_clock_mono_ms() + STABLE_RETRY_MS))
           j->auto_dropped++;
       } else if (retry) {
         j->auto_dropped++;
@@ -774,7 +769,7 @@ static void *worker(void *arg)
       continue;
     }
     /* claim under the lock, so that a cancel sees either queued or ours */
-    rc = rr_store_ai_claim_next(j->o.store, &a, now_s(), err, sizeof(err));
+    rc = rr_store_ai_claim_next(j->o.store, &a, rr_clock_unix_s(), err, sizeof(err));
     if (rc == 0) {
       rr_str_copy(sl->id, sizeof(sl->id), a.id);
       atomic_store(&sl->cancel, 0);
@@ -783,7 +778,7 @@ static void *worker(void *arg)
       jb.j = j;
       jb.slot = sl;
       jb.a = &a;
-      jb.started_ms = now_ms();
+      jb.started_ms = rr_clock_mono_ms();
       run_job(&jb);
       rr_ai_analysis_dispose(&a);
       pthread_mutex_lock(&j->lock);
@@ -795,17 +790,11 @@ static void *worker(void *arg)
     {
       int64_t wait_ms = IDLE_WAIT_MS;
       if (j->stable_count > 0) {
-        int64_t due = j->stable[j->stable_head].not_before - now_ms();
+        int64_t due = j->stable[j->stable_head].not_before - rr_clock_mono_ms();
         wait_ms = due < 10 ? 10 : (due < wait_ms ? due : wait_ms);
       }
-      clock_gettime(CLOCK_REALTIME, &ts);
-      ts.tv_sec += (time_t)(wait_ms / 1000);
-      ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-      if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-      }
-      pthread_cond_timedwait(&j->wake, &j->lock, &ts);
+      rr_clock_deadline(&ts, wait_ms);
+      rr_clock_cond_wait_until(&j->wake, &j->lock, &ts);
     }
   }
   pthread_mutex_unlock(&j->lock);
@@ -822,7 +811,7 @@ int rr_ai_jobs_start(rr_ai_jobs *j)
     return 0;
   if (j->o.provider == NULL) {
     /* analyses queued before the provider was removed would wait forever */
-    if (rr_store_ai_abandon(j->o.store, &requeued, now_s(),
+    if (rr_store_ai_abandon(j->o.store, &requeued, rr_clock_unix_s(),
                             "no AI provider is configured any more (ReadingRoom.AI.Provider); analyse the study again "
                             "once one is", err, sizeof(err)) < 0)
       rr_log_error("AI: cannot end the waiting analyses: %s", err);
@@ -830,7 +819,7 @@ int rr_ai_jobs_start(rr_ai_jobs *j)
       rr_log_warning("AI: %lld waiting analyses ended failed: no provider is configured", (long long)requeued);
     return 0;
   }
-  if (rr_store_ai_recover(j->o.store, &requeued, now_s(), err, sizeof(err)) < 0)
+  if (rr_store_ai_recover(j->o.store, &requeued, rr_clock_unix_s(), err, sizeof(err)) < 0)
     rr_log_error("AI: cannot recover interrupted analyses: %s", err);
   else if (requeued > 0)
     rr_log_warning("AI: %lld interrupted analyses queued again", (long long)requeued);
@@ -923,7 +912,7 @@ int rr_ai_jobs_submit(char id_out[RR_AI_ID_SIZE], bool *existing, rr_ai_jobs *j,
   }
   if (rc < 0)
     goto out;
-  if ((rc = rr_store_ai_counts(j->o.store, &counts, now_s(), err, errsize)) < 0)
+  if ((rc = rr_store_ai_counts(j->o.store, &counts, rr_clock_unix_s(), err, errsize)) < 0)
     goto out;
   if (counts.queued >= (int64_t)j->o.max_queued) {
     rc = rr_fail(err, errsize, RR_EFULL, "%lld analyses are waiting already (AI.MaxQueuedAnalyses); try again later",
@@ -944,7 +933,7 @@ int rr_ai_jobs_submit(char id_out[RR_AI_ID_SIZE], bool *existing, rr_ai_jobs *j,
   rr_str_copy(a.review_status, sizeof(a.review_status), "pending");
   rr_str_copy(a.prompt_version, sizeof(a.prompt_version), RR_AI_PROMPT_VERSION);
   rr_str_copy(a.schema_version, sizeof(a.schema_version), RR_FINDINGS_SCHEMA_VERSION);
-  a.requested_at = now_s();
+  a.requested_at = rr_clock_unix_s();
   if ((rc = rr_store_ai_create(j->o.store, &a, err, errsize)) < 0)
     goto out;
   rr_str_copy(id_out, RR_AI_ID_SIZE, a.id);
@@ -977,7 +966,7 @@ int rr_ai_jobs_cancel(rr_ai_jobs *j, const char *id, char *err, size_t errsize)
                                                                              : "finished");
   } else {
     rr_str_copy(a.status, sizeof(a.status), "cancelled");
-    a.finished_at = now_s();
+    a.finished_at = rr_clock_unix_s();
     set_text(&a.error, "cancelled by a user before it started", 200);
     rc = rr_store_ai_update(j->o.store, &a, err, errsize);
   }

@@ -1,12 +1,11 @@
 #include "audit.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "audit/chain.h"
+#include "util/clock.h"
 #include "util/errors.h"
 #include "util/log.h"
 #include "util/str.h"
@@ -27,25 +26,6 @@ struct rr_audit {
   rr_audit_stats stats;
 };
 
-static int64_t now_ms(void)
-{
-  struct timespec ts;
-
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void deadline_in(struct timespec *ts, int ms)
-{
-  clock_gettime(CLOCK_REALTIME, ts);
-  ts->tv_sec += ms / 1000;
-  ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-  if (ts->tv_nsec >= 1000000000L) {
-    ts->tv_sec++;
-    ts->tv_nsec -= 1000000000L;
-  }
-}
-
 static void *writer(void *arg)
 {
   rr_audit *a = arg;
@@ -62,8 +42,8 @@ static void *writer(void *arg)
     if (a->count == 0)
       break; /* stopping, nothing left */
     if (a->stop && stop_deadline == 0)
-      stop_deadline = now_ms() + STOP_GRACE_MS;
-    if (stop_deadline != 0 && now_ms() > stop_deadline)
+      stop_deadline = rr_clock_mono_ms() + STOP_GRACE_MS;
+    if (stop_deadline != 0 && rr_clock_mono_ms() > stop_deadline)
       break; /* the store does not come back: give up on what is left */
     rec = a->ring[a->head];
     pthread_mutex_unlock(&a->lock);
@@ -86,8 +66,8 @@ static void *writer(void *arg)
     rr_str_copy(a->stats.last_error, sizeof(a->stats.last_error), err);
     rr_log_warning("audit: cannot write to the store (%s); retrying", err);
     backoff = backoff == 0 ? 50 : (backoff * 2 > MAX_BACKOFF_MS ? MAX_BACKOFF_MS : backoff * 2);
-    deadline_in(&ts, backoff);
-    while (!a->stop && pthread_cond_timedwait(&a->wake, &a->lock, &ts) != ETIMEDOUT)
+    rr_clock_deadline(&ts, backoff);
+    while (!a->stop && !rr_clock_cond_wait_until(&a->wake, &a->lock, &ts))
       ;
   }
   if (a->count > 0) {
@@ -103,23 +83,32 @@ static void *writer(void *arg)
 int rr_audit_new(rr_audit **out, rr_store *store, size_t queue_capacity)
 {
   rr_audit *a;
+  int wake_made = 0, error = RR_ENOMEM;
 
   *out = NULL;
   if (store == NULL || queue_capacity == 0)
     return RR_EINVAL;
   if ((a = calloc(1, sizeof(*a))) == NULL)
     return RR_ENOMEM;
-  if ((a->ring = calloc(queue_capacity, sizeof(*a->ring))) == NULL) {
-    free(a);
-    return RR_ENOMEM;
-  }
+  if ((a->ring = calloc(queue_capacity, sizeof(*a->ring))) == NULL)
+    goto fail;
+  error = RR_ERROR;
+  if (rr_clock_cond_init(&a->wake) < 0)
+    goto fail;
+  wake_made = 1;
+  if (rr_clock_cond_init(&a->idle) < 0)
+    goto fail;
   a->store = store;
   a->capacity = queue_capacity;
   pthread_mutex_init(&a->lock, NULL);
-  pthread_cond_init(&a->wake, NULL);
-  pthread_cond_init(&a->idle, NULL);
   *out = a;
   return 0;
+fail:
+  if (wake_made)
+    pthread_cond_destroy(&a->wake);
+  free(a->ring);
+  free(a);
+  return error;
 }
 
 int rr_audit_start(rr_audit *a)
@@ -172,7 +161,7 @@ void rr_audit_log(rr_audit *a, const char *username, const char *role, const cha
   }
   r = &a->ring[(a->head + a->count) % a->capacity];
   memset(r, 0, sizeof(*r));
-  r->at_ms = now_ms();
+  r->at_ms = rr_clock_unix_ms();
   rr_str_copy(r->username, sizeof(r->username), username);
   rr_str_copy(r->role, sizeof(r->role), role);
   rr_str_copy(r->source, sizeof(r->source), source);
@@ -198,10 +187,10 @@ int rr_audit_flush(rr_audit *a, int timeout_ms)
   struct timespec ts;
   int error = 0;
 
-  deadline_in(&ts, timeout_ms);
+  rr_clock_deadline(&ts, timeout_ms);
   pthread_mutex_lock(&a->lock);
   while (a->count > 0 && error == 0)
-    if (pthread_cond_timedwait(&a->idle, &a->lock, &ts) == ETIMEDOUT)
+    if (rr_clock_cond_wait_until(&a->idle, &a->lock, &ts))
       error = RR_EFULL;
   pthread_mutex_unlock(&a->lock);
   return error;

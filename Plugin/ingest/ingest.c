@@ -1,15 +1,14 @@
 #include "ingest.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "ingest/records.h"
+#include "util/clock.h"
 #include "util/errors.h"
 #include "util/log.h"
 #include "util/str.h"
@@ -47,11 +46,6 @@ struct rr_ingest {
 
 /* ------------------------------------------------------------ utilities */
 
-static int64_t now_seconds(void)
-{
-  return (int64_t)time(NULL);
-}
-
 /* Orthanc identifiers are hex groups joined by '-': accept only URI-safe
  * characters, so an identifier can never change the URI it is put in. */
 static bool valid_orthanc_id(const char *id)
@@ -81,7 +75,7 @@ static void record_error(rr_ingest *ing, const char *what, const char *detail)
 {
   pthread_mutex_lock(&ing->lock);
   snprintf(ing->status.last_error, sizeof(ing->status.last_error), "%s: %s", what, detail);
-  ing->status.last_error_at = now_seconds();
+  ing->status.last_error_at = rr_clock_unix_s();
   ing->status.errors++;
   pthread_mutex_unlock(&ing->lock);
   rr_log_warning("ingestion: %s: %s", what, detail);
@@ -198,7 +192,7 @@ static int ingest_ids(rr_ingest *ing, const char *const *ids, size_t count, cons
   batch.count = n;
   batch.cursor_key = cursor ? CURSOR_KEY : NULL;
   batch.cursor_value = cursor;
-  batch.now = now_seconds();
+  batch.now = rr_clock_unix_s();
   if ((error = rr_store_apply_batch(ing->store, &batch, err, sizeof(err))) < 0) {
     record_error(ing, "writing the store", err);
     goto out;
@@ -579,16 +573,10 @@ static void wait_ms(rr_ingest *ing, unsigned ms, bool wake_on_notify)
 {
   struct timespec ts;
 
-  clock_gettime(CLOCK_REALTIME, &ts);
-  ts.tv_sec += ms / 1000;
-  ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-  if (ts.tv_nsec >= 1000000000L) {
-    ts.tv_sec++;
-    ts.tv_nsec -= 1000000000L;
-  }
+  rr_clock_deadline(&ts, ms);
   pthread_mutex_lock(&ing->lock);
   while (!ing->stop && !(wake_on_notify && ing->notified)) {
-    if (pthread_cond_timedwait(&ing->cond, &ing->lock, &ts) == ETIMEDOUT)
+    if (rr_clock_cond_wait_until(&ing->cond, &ing->lock, &ts))
       break;
   }
   pthread_mutex_unlock(&ing->lock);
@@ -646,8 +634,12 @@ int rr_ingest_new(rr_ingest **out, rr_store *store, rr_rest_source source, const
   ing->src = source;
   ing->opts = *opts;
   ing->reconcile_pending = opts->reconcile_at_startup;
+  if (rr_clock_cond_init(&ing->cond) < 0) {
+    free(ing->deletes);
+    free(ing);
+    return RR_ERROR;
+  }
   pthread_mutex_init(&ing->lock, NULL);
-  pthread_cond_init(&ing->cond, NULL);
   *out = ing;
   return 0;
 }
