@@ -18,8 +18,9 @@
 #include "util/orthanc_rest.h"
 #include "util/sha256.h"
 #include "util/str.h"
+#include "util/worker.h"
 
-#define MAX_WORKERS 16
+#define MAX_WORKERS RR_WORKERS_MAX
 #define STABLE_QUEUE 256
 #define RAW_TEXT_KEEP (256 * 1024)
 #define SELECT_ROUNDS 4
@@ -33,7 +34,6 @@ typedef struct slot {
   char id[RR_AI_ID_SIZE]; /* "" when idle */
   atomic_int cancel;
   bool shutdown;          /* the cancel comes from a stop, not a user */
-  struct rr_ai_jobs *jobs; /* the worker's argument */
 } slot;
 
 /* A study Orthanc called stable, waiting for the automatic-analysis rules. */
@@ -51,11 +51,8 @@ struct rr_ai_jobs {
 
   pthread_mutex_t lock;
   pthread_cond_t wake;
-  bool stopping;
-  bool started;
-  unsigned thread_count;
-  pthread_t threads[MAX_WORKERS];
-  slot slots[MAX_WORKERS];
+  rr_workers workers;     /* their stop flag is under lock */
+  slot slots[MAX_WORKERS]; /* slots[i] belongs to worker i */
 
   stable_entry stable[STABLE_QUEUE];
   size_t stable_head, stable_count;
@@ -131,6 +128,7 @@ int rr_ai_jobs_new(rr_ai_jobs **out, const rr_ai_jobs_options *options, char *er
     return rr_fail(err, errsize, RR_ERROR, "AI jobs: cannot create a condition variable");
   }
   pthread_mutex_init(&j->lock, NULL);
+  rr_workers_init(&j->workers, &j->lock, &j->wake);
   for (i = 0; i < MAX_WORKERS; i++)
     atomic_init(&j->slots[i].cancel, 0);
   j->reachable = -1;
@@ -738,10 +736,10 @@ void rr_ai_jobs_study_stable(rr_ai_jobs *j, const char *orthanc_study_id)
 
 /* ---- workers ------------------------------------------------------------ */
 
-static void *worker(void *arg)
+static void work(void *arg, unsigned index)
 {
-  slot *sl = arg;
-  rr_ai_jobs *j = sl->jobs;
+  rr_ai_jobs *j = arg;
+  slot *sl = &j->slots[index];
   rr_ai_analysis a;
   char err[256];
   struct timespec ts;
@@ -750,7 +748,7 @@ static void *worker(void *arg)
   int rc;
 
   pthread_mutex_lock(&j->lock);
-  while (!j->stopping) {
+  while (!rr_workers_stopping(&j->workers)) {
     if (j->stable_count > 0 && j->stable[j->stable_head].not_before <= rr_clock_mono_ms()) {
       stable_entry e = j->stable[j->stable_head];
       j->stable_head = (j->stable_head + 1) % STABLE_QUEUE;
@@ -798,16 +796,14 @@ static void *worker(void *arg)
     }
   }
   pthread_mutex_unlock(&j->lock);
-  return NULL;
 }
 
 int rr_ai_jobs_start(rr_ai_jobs *j)
 {
   int64_t requeued = 0;
   char err[256];
-  unsigned i;
 
-  if (j == NULL || j->started)
+  if (j == NULL || rr_workers_running(&j->workers))
     return 0;
   if (j->o.provider == NULL) {
     /* analyses queued before the provider was removed would wait forever */
@@ -823,38 +819,32 @@ int rr_ai_jobs_start(rr_ai_jobs *j)
     rr_log_error("AI: cannot recover interrupted analyses: %s", err);
   else if (requeued > 0)
     rr_log_warning("AI: %lld interrupted analyses queued again", (long long)requeued);
-  j->stopping = false;
-  for (i = 0; i < j->o.concurrency; i++) {
-    j->slots[i].jobs = j;
-    if (pthread_create(&j->threads[i], NULL, worker, &j->slots[i]) != 0) {
-      rr_log_error("AI: cannot start worker thread %u", i);
-      break;
-    }
-    j->thread_count++;
+  if (rr_workers_start(&j->workers, j->o.concurrency, work, j) < 0) {
+    rr_log_error("AI: cannot start the worker threads");
+    return RR_ERROR;
   }
-  j->started = true;
-  return j->thread_count > 0 ? 0 : RR_ERROR;
+  if (j->workers.count < j->o.concurrency)
+    rr_log_error("AI: cannot start worker thread %u", j->workers.count);
+  return 0;
 }
 
-void rr_ai_jobs_stop(rr_ai_jobs *j)
+/* At stop (lock held): running jobs are interrupted, to be queued again. */
+static void interrupt_running(void *arg)
 {
+  rr_ai_jobs *j = arg;
   unsigned i;
 
-  if (j == NULL || !j->started)
-    return;
-  pthread_mutex_lock(&j->lock);
-  j->stopping = true;
   for (i = 0; i < MAX_WORKERS; i++)
     if (j->slots[i].id[0] != '\0') {
       j->slots[i].shutdown = true;
       atomic_store(&j->slots[i].cancel, 1);
     }
-  pthread_cond_broadcast(&j->wake);
-  pthread_mutex_unlock(&j->lock);
-  for (i = 0; i < j->thread_count; i++)
-    pthread_join(j->threads[i], NULL);
-  j->thread_count = 0;
-  j->started = false;
+}
+
+void rr_ai_jobs_stop(rr_ai_jobs *j)
+{
+  if (j != NULL)
+    rr_workers_stop(&j->workers, interrupt_running, j);
 }
 
 void rr_ai_jobs_free(rr_ai_jobs *j)

@@ -9,24 +9,23 @@
 #include "util/errors.h"
 #include "util/log.h"
 #include "util/str.h"
+#include "util/worker.h"
 
 #define MAX_BACKOFF_MS 5000
 #define STOP_GRACE_MS 5000
 
 struct rr_audit {
   rr_store *store;
-  pthread_t thread;
-  int thread_started;
+  rr_workers writer;    /* one thread; its stop flag is under lock */
   pthread_mutex_t lock; /* guards everything below */
   pthread_cond_t wake;  /* the writer: records queued, or stop */
   pthread_cond_t idle;  /* flush: the queue emptied */
   rr_audit_rec *ring;
   size_t capacity, head, count;
-  int stop;
   rr_audit_stats stats;
 };
 
-static void *writer(void *arg)
+static void write_queue(void *arg, unsigned index)
 {
   rr_audit *a = arg;
   rr_audit_rec rec;
@@ -35,13 +34,14 @@ static void *writer(void *arg)
   int backoff = 0, error;
   int64_t stop_deadline = 0;
 
+  (void)index;
   pthread_mutex_lock(&a->lock);
   for (;;) {
-    while (a->count == 0 && !a->stop)
+    while (a->count == 0 && !rr_workers_stopping(&a->writer))
       pthread_cond_wait(&a->wake, &a->lock);
     if (a->count == 0)
       break; /* stopping, nothing left */
-    if (a->stop && stop_deadline == 0)
+    if (rr_workers_stopping(&a->writer) && stop_deadline == 0)
       stop_deadline = rr_clock_mono_ms() + STOP_GRACE_MS;
     if (stop_deadline != 0 && rr_clock_mono_ms() > stop_deadline)
       break; /* the store does not come back: give up on what is left */
@@ -67,7 +67,7 @@ static void *writer(void *arg)
     rr_log_warning("audit: cannot write to the store (%s); retrying", err);
     backoff = backoff == 0 ? 50 : (backoff * 2 > MAX_BACKOFF_MS ? MAX_BACKOFF_MS : backoff * 2);
     rr_clock_deadline(&ts, backoff);
-    while (!a->stop && !rr_clock_cond_wait_until(&a->wake, &a->lock, &ts))
+    while (!rr_workers_stopping(&a->writer) && !rr_clock_cond_wait_until(&a->wake, &a->lock, &ts))
       ;
   }
   if (a->count > 0) {
@@ -77,7 +77,6 @@ static void *writer(void *arg)
   }
   pthread_cond_broadcast(&a->idle);
   pthread_mutex_unlock(&a->lock);
-  return NULL;
 }
 
 int rr_audit_new(rr_audit **out, rr_store *store, size_t queue_capacity)
@@ -101,6 +100,7 @@ int rr_audit_new(rr_audit **out, rr_store *store, size_t queue_capacity)
   a->store = store;
   a->capacity = queue_capacity;
   pthread_mutex_init(&a->lock, NULL);
+  rr_workers_init(&a->writer, &a->lock, &a->wake);
   *out = a;
   return 0;
 fail:
@@ -113,25 +113,13 @@ fail:
 
 int rr_audit_start(rr_audit *a)
 {
-  if (a->thread_started)
-    return 0;
-  a->stop = 0;
-  if (pthread_create(&a->thread, NULL, writer, a) != 0)
-    return RR_ERROR;
-  a->thread_started = 1;
-  return 0;
+  return rr_workers_start(&a->writer, 1, write_queue, a);
 }
 
 void rr_audit_stop(rr_audit *a)
 {
-  if (a == NULL || !a->thread_started)
-    return;
-  pthread_mutex_lock(&a->lock);
-  a->stop = 1;
-  pthread_cond_broadcast(&a->wake);
-  pthread_mutex_unlock(&a->lock);
-  pthread_join(a->thread, NULL);
-  a->thread_started = 0;
+  if (a != NULL)
+    rr_workers_stop(&a->writer, NULL, NULL);
 }
 
 void rr_audit_free(rr_audit *a)

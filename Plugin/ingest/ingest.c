@@ -13,6 +13,7 @@
 #include "util/log.h"
 #include "util/str.h"
 #include "util/strmap.h"
+#include "util/worker.h"
 
 #define CURSOR_KEY "ingest.cursor"
 #define LIST_PAGE 500
@@ -30,12 +31,10 @@ struct rr_ingest {
   rr_rest_source src;
   rr_ingest_options opts;
 
-  pthread_t thread;
-  int thread_started;
+  rr_workers worker;    /* one thread; its stop flag is under lock */
 
   pthread_mutex_t lock; /* guards everything below */
   pthread_cond_t cond;
-  int stop;
   int notified;
   int reconcile_pending;
   int resync_pending;
@@ -66,7 +65,7 @@ static bool stopping(rr_ingest *ing)
   int s;
 
   pthread_mutex_lock(&ing->lock);
-  s = ing->stop;
+  s = rr_workers_stopping(&ing->worker);
   pthread_mutex_unlock(&ing->lock);
   return s != 0;
 }
@@ -575,20 +574,21 @@ static void wait_ms(rr_ingest *ing, unsigned ms, bool wake_on_notify)
 
   rr_clock_deadline(&ts, ms);
   pthread_mutex_lock(&ing->lock);
-  while (!ing->stop && !(wake_on_notify && ing->notified)) {
+  while (!rr_workers_stopping(&ing->worker) && !(wake_on_notify && ing->notified)) {
     if (rr_clock_cond_wait_until(&ing->cond, &ing->lock, &ts))
       break;
   }
   pthread_mutex_unlock(&ing->lock);
 }
 
-static void *worker(void *arg)
+static void follow(void *arg, unsigned index)
 {
   rr_ingest *ing = arg;
   unsigned backoff = 0;
   bool more;
   int error;
 
+  (void)index;
   rr_log_info("ingestion: worker started");
   while (!stopping(ing)) {
     pthread_mutex_lock(&ing->lock);
@@ -612,7 +612,6 @@ static void *worker(void *arg)
     }
   }
   rr_log_info("ingestion: worker stopped");
-  return NULL;
 }
 
 int rr_ingest_new(rr_ingest **out, rr_store *store, rr_rest_source source, const rr_ingest_options *opts)
@@ -640,38 +639,33 @@ int rr_ingest_new(rr_ingest **out, rr_store *store, rr_rest_source source, const
     return RR_ERROR;
   }
   pthread_mutex_init(&ing->lock, NULL);
+  rr_workers_init(&ing->worker, &ing->lock, &ing->cond);
   *out = ing;
   return 0;
 }
 
 int rr_ingest_start(rr_ingest *ing)
 {
-  if (ing->thread_started)
+  int error;
+
+  if (rr_workers_running(&ing->worker))
     return 0;
   pthread_mutex_lock(&ing->lock);
-  ing->stop = 0;
   ing->status.running = true;
   pthread_mutex_unlock(&ing->lock);
-  if (pthread_create(&ing->thread, NULL, worker, ing) != 0) {
+  if ((error = rr_workers_start(&ing->worker, 1, follow, ing)) < 0) {
     pthread_mutex_lock(&ing->lock);
     ing->status.running = false;
     pthread_mutex_unlock(&ing->lock);
-    return RR_ERROR;
   }
-  ing->thread_started = 1;
-  return 0;
+  return error;
 }
 
 void rr_ingest_stop(rr_ingest *ing)
 {
-  if (ing == NULL || !ing->thread_started)
+  if (ing == NULL || !rr_workers_running(&ing->worker))
     return;
-  pthread_mutex_lock(&ing->lock);
-  ing->stop = 1;
-  pthread_cond_broadcast(&ing->cond);
-  pthread_mutex_unlock(&ing->lock);
-  pthread_join(ing->thread, NULL);
-  ing->thread_started = 0;
+  rr_workers_stop(&ing->worker, NULL, NULL);
   pthread_mutex_lock(&ing->lock);
   ing->status.running = false;
   pthread_mutex_unlock(&ing->lock);
