@@ -11,6 +11,7 @@
 #include "ai/findings.h"
 #include "ai/prompt.h"
 #include "image/orthanc_frame.h"
+#include "store/ai_state.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/json.h"
@@ -174,18 +175,18 @@ static void note_call(rr_ai_jobs *j, int answered, const char *error)
 }
 
 /* Write the final state of the analysis. */
-static void finish(job *jb, const char *status, const char *error)
+static void finish(job *jb, rr_ai_state state, const char *error)
 {
   rr_ai_analysis *a = jb->a;
   char err[256] = "";
 
-  rr_str_copy(a->status, sizeof(a->status), status);
+  rr_str_copy(a->status, sizeof(a->status), rr_ai_state_name(state));
   a->finished_at = rr_clock_unix_s();
   set_text(&a->error, error ? error : "", 2000);
   if (rr_store_ai_update(jb->j->o.store, a, err, sizeof(err)) < 0)
     rr_log_error("AI: cannot store the result of analysis %s: %s", a->id, err);
-  else if (strcmp(status, "completed") != 0)
-    rr_log_warning("AI: analysis %s ended %s: %s", a->id, status, error ? error : "");
+  else if (state != RR_AI_STATE_COMPLETED)
+    rr_log_warning("AI: analysis %s ended %s: %s", a->id, rr_ai_state_name(state), error ? error : "");
 }
 
 typedef struct pick {
@@ -365,14 +366,14 @@ static void add_usage(rr_ai_analysis *a, const rr_ai_result *res, const rr_ai_jo
   a->cost = ((double)a->prompt_tokens * j->o.price_input + (double)a->completion_tokens * j->o.price_output) / 1e6;
 }
 
-static const char *state_of(rr_ai_outcome outcome)
+static rr_ai_state state_of(rr_ai_outcome outcome)
 {
   switch (outcome) {
-  case RR_AI_BLOCKED: return "blocked";
-  case RR_AI_SAFETY: return "safety";
-  case RR_AI_TRUNCATED: return "truncated";
-  case RR_AI_REFUSED: return "refused";
-  default: return "failed";
+  case RR_AI_BLOCKED: return RR_AI_STATE_BLOCKED;
+  case RR_AI_SAFETY: return RR_AI_STATE_SAFETY;
+  case RR_AI_TRUNCATED: return RR_AI_STATE_TRUNCATED;
+  case RR_AI_REFUSED: return RR_AI_STATE_REFUSED;
+  default: return RR_AI_STATE_FAILED;
   }
 }
 
@@ -475,29 +476,29 @@ static void run_job(job *jb)
   memset(&p, 0, sizeof(p));
   rc = rr_store_get_study(j->o.store, &d, a->study_uid, err, sizeof(err));
   if (rc == RR_ENOTFOUND) {
-    finish(jb, "failed", "the study is no longer in the worklist (deleted from Orthanc?)");
+    finish(jb, RR_AI_STATE_FAILED, "the study is no longer in the worklist (deleted from Orthanc?)");
     goto out;
   }
   if (rc < 0) {
     snprintf(msg, sizeof(msg), "cannot read the study: %s", err);
-    finish(jb, "failed", msg);
+    finish(jb, RR_AI_STATE_FAILED, msg);
     goto out;
   }
   rr_str_copy(a->orthanc_study_id, sizeof(a->orthanc_study_id), d->study.orthanc_id);
   if (pick_init(&p, d) < 0 || choose(&sel, &p, d, j, err, sizeof(err)) < 0) {
     snprintf(msg, sizeof(msg), "cannot choose the images: %s", err[0] ? err : "out of memory");
-    finish(jb, "failed", msg);
+    finish(jb, RR_AI_STATE_FAILED, msg);
     goto out;
   }
   skipped_sentence(skipped, sizeof(skipped), sel);
   if (sel->count == 0) {
     snprintf(msg, sizeof(msg), "no image of this study can be sent to a model%s%s%s", skipped[0] ? " (skipped: " : "",
              skipped, skipped[0] ? ")" : "");
-    finish(jb, "failed", msg);
+    finish(jb, RR_AI_STATE_FAILED, msg);
     goto out;
   }
   if ((imgs = calloc(sel->count, sizeof(*imgs))) == NULL || (wire_imgs = calloc(sel->count, sizeof(*wire_imgs))) == NULL) {
-    finish(jb, "failed", "out of memory");
+    finish(jb, RR_AI_STATE_FAILED, "out of memory");
     goto out;
   }
   render_images(imgs, wire_imgs, &n, &capped, &failed_render, jb, sel);
@@ -506,7 +507,7 @@ static void run_job(job *jb)
   if (n == 0) {
     snprintf(msg, sizeof(msg), "none of the %zu chosen images could be rendered%s", sel->count,
              capped ? " within AI.MaxRequestMegabytes" : "");
-    finish(jb, "failed", msg);
+    finish(jb, RR_AI_STATE_FAILED, msg);
     goto out;
   }
   jo = images_json(imgs, n);
@@ -529,7 +530,7 @@ static void run_job(job *jb)
     rr_str_copy(a->prompt_version, sizeof(a->prompt_version), RR_AI_PROMPT_VERSION);
     rr_str_copy(a->schema_version, sizeof(a->schema_version), RR_FINDINGS_SCHEMA_VERSION);
     if (build_prompt(&system_prompt, &user_prompt, d, parts, n, series_sent, NULL, err, sizeof(err)) < 0) {
-      finish(jb, "failed", err);
+      finish(jb, RR_AI_STATE_FAILED, err);
       goto out;
     }
     audit_images(jb, imgs, n);
@@ -555,7 +556,7 @@ static void run_job(job *jb)
         finish(jb, state_of(res.outcome), err);
       else {
         snprintf(msg, sizeof(msg), "%s%s", err, tries > 1 ? " (after retries)" : "");
-        finish(jb, "failed", msg);
+        finish(jb, RR_AI_STATE_FAILED, msg);
       }
       goto out;
     }
@@ -569,19 +570,19 @@ static void run_job(job *jb)
       free(user_prompt);
       system_prompt = user_prompt = NULL;
       if (build_prompt(&system_prompt, &user_prompt, d, parts, n, series_sent, list, err, sizeof(err)) < 0) {
-        finish(jb, "failed", err);
+        finish(jb, RR_AI_STATE_FAILED, err);
         goto out;
       }
       continue;
     }
     snprintf(msg, sizeof(msg), "the model's answer did not match the findings schema, also after one repair "
                                "attempt: %s", err);
-    finish(jb, "invalid", msg);
+    finish(jb, RR_AI_STATE_INVALID, msg);
     goto out;
   }
   a->attempts = a->attempts > 0 ? a->attempts : 1;
   if (rr_findings_to_json(&jo, findings, err, sizeof(err)) < 0) {
-    finish(jb, "failed", err);
+    finish(jb, RR_AI_STATE_FAILED, err);
     goto out;
   }
   set_text(&a->findings_json, json_object_to_json_string_ext(jo, JSON_C_TO_STRING_PLAIN), SIZE_MAX);
@@ -593,18 +594,18 @@ static void run_job(job *jb)
   if (capped || failed_render)
     snprintf(msg, sizeof(msg), "%zu image%s left out (%zu too large for the request, %zu not renderable)",
              capped + failed_render, capped + failed_render == 1 ? "" : "s", capped, failed_render);
-  finish(jb, "completed", msg);
+  finish(jb, RR_AI_STATE_COMPLETED, msg);
   goto out;
 
 stopped:
   if (jb->slot->shutdown) {
     /* Orthanc is stopping: the next start takes it up again */
-    rr_str_copy(a->status, sizeof(a->status), "queued");
+    rr_str_copy(a->status, sizeof(a->status), rr_ai_state_name(RR_AI_STATE_QUEUED));
     a->started_at = 0;
     if (rr_store_ai_update(j->o.store, a, err, sizeof(err)) < 0)
       rr_log_error("AI: cannot requeue analysis %s: %s", a->id, err);
   } else {
-    finish(jb, "cancelled", "cancelled by a user");
+    finish(jb, RR_AI_STATE_CANCELLED, "cancelled by a user");
   }
 out:
   (void)attempts;
@@ -872,6 +873,14 @@ static int new_id(char out[RR_AI_ID_SIZE])
   return 0;
 }
 
+/* Queued or running (a stored name that is no state counts as neither). */
+static bool in_progress(const char *status)
+{
+  rr_ai_state state;
+
+  return rr_ai_state_parse(&state, status) == 0 && !rr_ai_state_is_final(state);
+}
+
 int rr_ai_jobs_submit(char id_out[RR_AI_ID_SIZE], bool *existing, rr_ai_jobs *j, const char *study_uid,
                       const char *requested_by, bool force, char *err, size_t errsize)
 {
@@ -894,7 +903,7 @@ int rr_ai_jobs_submit(char id_out[RR_AI_ID_SIZE], bool *existing, rr_ai_jobs *j,
   pthread_mutex_lock(&j->lock);
   if (!force && (rc = rr_store_ai_list_study(j->o.store, &list, study_uid, err, errsize)) == 0) {
     for (i = 0; i < list->count; i++)
-      if (strcmp(list->items[i].status, "queued") == 0 || strcmp(list->items[i].status, "running") == 0) {
+      if (in_progress(list->items[i].status)) {
         rr_str_copy(id_out, RR_AI_ID_SIZE, list->items[i].id);
         *existing = true;
         goto out;
@@ -918,7 +927,7 @@ int rr_ai_jobs_submit(char id_out[RR_AI_ID_SIZE], bool *existing, rr_ai_jobs *j,
   rr_str_copy(a.orthanc_study_id, sizeof(a.orthanc_study_id), d->study.orthanc_id);
   rr_str_copy(a.provider, sizeof(a.provider), rr_ai_provider_kind(j->o.provider));
   rr_str_copy(a.model_requested, sizeof(a.model_requested), rr_ai_provider_model(j->o.provider));
-  rr_str_copy(a.status, sizeof(a.status), "queued");
+  rr_str_copy(a.status, sizeof(a.status), rr_ai_state_name(RR_AI_STATE_QUEUED));
   rr_str_copy(a.requested_by, sizeof(a.requested_by), requested_by ? requested_by : "");
   rr_str_copy(a.review_status, sizeof(a.review_status), "pending");
   rr_str_copy(a.prompt_version, sizeof(a.prompt_version), RR_AI_PROMPT_VERSION);
@@ -950,12 +959,11 @@ int rr_ai_jobs_cancel(rr_ai_jobs *j, const char *id, char *err, size_t errsize)
     }
   if ((rc = rr_store_ai_get(j->o.store, &a, id, err, errsize)) < 0)
     goto out;
-  if (strcmp(a.status, "queued") != 0) {
-    rc = rr_fail(err, errsize, RR_ECONFLICT, "the analysis has %s already", strcmp(a.status, "running") == 0
-                                                                             ? "been taken by another process"
-                                                                             : "finished");
+  if (!rr_ai_state_is(a.status, RR_AI_STATE_QUEUED)) {
+    rc = rr_fail(err, errsize, RR_ECONFLICT, "the analysis has %s already",
+                 rr_ai_state_is(a.status, RR_AI_STATE_RUNNING) ? "been taken by another process" : "finished");
   } else {
-    rr_str_copy(a.status, sizeof(a.status), "cancelled");
+    rr_str_copy(a.status, sizeof(a.status), rr_ai_state_name(RR_AI_STATE_CANCELLED));
     a.finished_at = rr_clock_unix_s();
     set_text(&a.error, "cancelled by a user before it started", 200);
     rc = rr_store_ai_update(j->o.store, &a, err, errsize);

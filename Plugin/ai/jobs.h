@@ -6,12 +6,12 @@
  * validates the answer (ai/findings.h, one repair attempt) and stores the
  * result with its provenance.
  *
- * States of an analysis: queued -> running -> completed | invalid | blocked
- * | safety | truncated | refused | failed | cancelled. The queue lives in the
- * store, so jobs survive a restart: at start, analyses left "running" by a
- * stopped or killed process are queued again (or failed after 3 attempts,
- * see store.h); at a clean stop, running jobs are interrupted and queued
- * again for the next start.
+ * States of an analysis (store/ai_state.h): queued -> running -> completed
+ * | invalid | blocked | safety | truncated | refused | failed | cancelled.
+ * The queue lives in the store, so jobs survive a restart: at start,
+ * analyses left "running" by a stopped or killed process are queued again
+ * (or failed after 3 attempts, see store.h); at a clean stop, running jobs
+ * are interrupted and queued again for the next start.
  *
  * Threads: rr_ai_jobs_start() starts `concurrency` workers; every other
  * function may be called from any thread (REST handlers), including
