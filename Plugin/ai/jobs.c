@@ -3,6 +3,7 @@
 #include <json-c/json.h>
 #include <openssl/rand.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -451,178 +452,250 @@ static int build_prompt(char **system_prompt, char **user_prompt, const rr_study
   return rr_ai_prompt_build(system_prompt, user_prompt, &ctx, problems, err, errsize);
 }
 
-static void run_job(job *jb)
-{
-  rr_ai_jobs *j = jb->j;
-  rr_ai_analysis *a = jb->a;
-  rr_study_detail *d = NULL;
-  rr_selection *sel = NULL;
-  rendered *imgs = NULL;
-  rr_ai_image *wire_imgs = NULL;
-  rr_findings *findings = NULL;
-  rr_findings_problems problems;
-  rr_ai_result res;
-  json_object *jo = NULL;
-  char err[512] = "", msg[1024], skipped[256];
-  char *system_prompt = NULL, *user_prompt = NULL;
-  const char **parts = NULL;
-  size_t n = 0, k, capped = 0, failed_render = 0, s, series_sent = 0;
-  unsigned attempts = 0;
-  int64_t t_call;
-  pick p;
-  int rc, repair;
+/* ---- one job, step by step ---------------------------------------------- */
 
-  memset(&res, 0, sizeof(res));
-  memset(&p, 0, sizeof(p));
-  rc = rr_store_get_study(j->o.store, &d, a->study_uid, err, sizeof(err));
-  if (rc == RR_ENOTFOUND) {
-    finish(jb, RR_AI_STATE_FAILED, "the study is no longer in the worklist (deleted from Orthanc?)");
-    goto out;
+/* What a job carries from one step to the next; run_dispose() frees it. */
+typedef struct run {
+  job *jb;
+  rr_study_detail *d;
+  pick p;
+  rr_selection *sel;
+  rendered *imgs;    /* sel->count slots, the first n filled */
+  rr_ai_image *wire; /* the same n images, borrowing imgs' bytes */
+  size_t n, capped, failed_render, series_sent;
+  const char **parts; /* body part of each series, for the prompt */
+  char *system_prompt, *user_prompt;
+  rr_ai_result res;
+  rr_findings *findings;
+} run;
+
+/* A step returns 0 to go on, RUN_ENDED once it has written the analysis's
+ * final state, or RR_ESTOPPED when a user cancelled or Orthanc is stopping. */
+#define RUN_ENDED 1
+
+static int end(run *r, rr_ai_state state, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int end(run *r, rr_ai_state state, const char *fmt, ...)
+{
+  char msg[1024];
+  va_list ap;
+
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  finish(r->jb, state, msg);
+  return RUN_ENDED;
+}
+
+static void run_dispose(run *r)
+{
+  size_t k;
+
+  rr_findings_free(r->findings);
+  rr_ai_result_dispose(&r->res);
+  free(r->system_prompt);
+  free(r->user_prompt);
+  free(r->parts);
+  if (r->imgs != NULL)
+    for (k = 0; k < r->sel->count; k++)
+      rr_buf_dispose(&r->imgs[k].png);
+  free(r->imgs);
+  free(r->wire);
+  rr_selection_free(r->sel);
+  pick_free(&r->p);
+  rr_study_detail_free(r->d);
+}
+
+static int load_study(run *r)
+{
+  rr_ai_analysis *a = r->jb->a;
+  char err[512] = "";
+  int rc = rr_store_get_study(r->jb->j->o.store, &r->d, a->study_uid, err, sizeof(err));
+
+  if (rc == RR_ENOTFOUND)
+    return end(r, RR_AI_STATE_FAILED, "the study is no longer in the worklist (deleted from Orthanc?)");
+  if (rc < 0)
+    return end(r, RR_AI_STATE_FAILED, "cannot read the study: %s", err);
+  rr_str_copy(a->orthanc_study_id, sizeof(a->orthanc_study_id), r->d->study.orthanc_id);
+  return 0;
+}
+
+static int choose_images(run *r)
+{
+  char err[512] = "", skipped[256];
+
+  if (pick_init(&r->p, r->d) < 0 || choose(&r->sel, &r->p, r->d, r->jb->j, err, sizeof(err)) < 0)
+    return end(r, RR_AI_STATE_FAILED, "cannot choose the images: %s", err[0] ? err : "out of memory");
+  if (r->sel->count == 0) {
+    skipped_sentence(skipped, sizeof(skipped), r->sel);
+    return end(r, RR_AI_STATE_FAILED, "no image of this study can be sent to a model%s%s%s",
+               skipped[0] ? " (skipped: " : "", skipped, skipped[0] ? ")" : "");
   }
-  if (rc < 0) {
-    snprintf(msg, sizeof(msg), "cannot read the study: %s", err);
-    finish(jb, RR_AI_STATE_FAILED, msg);
-    goto out;
-  }
-  rr_str_copy(a->orthanc_study_id, sizeof(a->orthanc_study_id), d->study.orthanc_id);
-  if (pick_init(&p, d) < 0 || choose(&sel, &p, d, j, err, sizeof(err)) < 0) {
-    snprintf(msg, sizeof(msg), "cannot choose the images: %s", err[0] ? err : "out of memory");
-    finish(jb, RR_AI_STATE_FAILED, msg);
-    goto out;
-  }
-  skipped_sentence(skipped, sizeof(skipped), sel);
-  if (sel->count == 0) {
-    snprintf(msg, sizeof(msg), "no image of this study can be sent to a model%s%s%s", skipped[0] ? " (skipped: " : "",
-             skipped, skipped[0] ? ")" : "");
-    finish(jb, RR_AI_STATE_FAILED, msg);
-    goto out;
-  }
-  if ((imgs = calloc(sel->count, sizeof(*imgs))) == NULL || (wire_imgs = calloc(sel->count, sizeof(*wire_imgs))) == NULL) {
-    finish(jb, RR_AI_STATE_FAILED, "out of memory");
-    goto out;
-  }
-  render_images(imgs, wire_imgs, &n, &capped, &failed_render, jb, sel);
-  if (atomic_load(&jb->slot->cancel))
-    goto stopped;
-  if (n == 0) {
-    snprintf(msg, sizeof(msg), "none of the %zu chosen images could be rendered%s", sel->count,
-             capped ? " within AI.MaxRequestMegabytes" : "");
-    finish(jb, RR_AI_STATE_FAILED, msg);
-    goto out;
-  }
-  jo = images_json(imgs, n);
+  return 0;
+}
+
+static int render(run *r)
+{
+  rr_ai_analysis *a = r->jb->a;
+  json_object *jo;
+
+  if ((r->imgs = calloc(r->sel->count, sizeof(*r->imgs))) == NULL ||
+      (r->wire = calloc(r->sel->count, sizeof(*r->wire))) == NULL)
+    return end(r, RR_AI_STATE_FAILED, "out of memory");
+  render_images(r->imgs, r->wire, &r->n, &r->capped, &r->failed_render, r->jb, r->sel);
+  if (atomic_load(&r->jb->slot->cancel))
+    return RR_ESTOPPED;
+  if (r->n == 0)
+    return end(r, RR_AI_STATE_FAILED, "none of the %zu chosen images could be rendered%s", r->sel->count,
+               r->capped ? " within AI.MaxRequestMegabytes" : "");
+  jo = images_json(r->imgs, r->n);
   set_text(&a->images_json, jo ? json_object_to_json_string_ext(jo, JSON_C_TO_STRING_PLAIN) : "[]", SIZE_MAX);
   json_object_put(jo);
-  jo = NULL;
+  return 0;
+}
 
-  /* the prompt: whitelisted facts only */
-  {
-    size_t x, y;
-    if (d->series_count > 0 && (parts = calloc(d->series_count, sizeof(*parts))) != NULL)
-      for (s = 0; s < d->series_count; s++)
-        parts[s] = d->series[s].series.body_part;
-    for (x = 0; x < n; x++) {
-      for (y = 0; y < x; y++)
-        if (strcmp(imgs[y].item->series_orthanc_id, imgs[x].item->series_orthanc_id) == 0)
-          break;
-      series_sent += y == x;
-    }
-    rr_str_copy(a->prompt_version, sizeof(a->prompt_version), RR_AI_PROMPT_VERSION);
-    rr_str_copy(a->schema_version, sizeof(a->schema_version), RR_FINDINGS_SCHEMA_VERSION);
-    if (build_prompt(&system_prompt, &user_prompt, d, parts, n, series_sent, NULL, err, sizeof(err)) < 0) {
-      finish(jb, RR_AI_STATE_FAILED, err);
-      goto out;
-    }
-    audit_images(jb, imgs, n);
-    rr_store_ai_update(j->o.store, a, err, sizeof(err)); /* provenance visible while it runs */
+/* The prompt (whitelisted facts only); then the provenance is stored, and
+ * the images audited, before anything leaves: when the store refuses the
+ * provenance, nothing is sent and the analysis ends failed. */
+static int prepare(run *r)
+{
+  rr_ai_jobs *j = r->jb->j;
+  rr_ai_analysis *a = r->jb->a;
+  char err[512] = "";
+  size_t s, x, y;
+
+  if (r->d->series_count > 0) {
+    if ((r->parts = calloc(r->d->series_count, sizeof(*r->parts))) == NULL)
+      return end(r, RR_AI_STATE_FAILED, "out of memory");
+    for (s = 0; s < r->d->series_count; s++)
+      r->parts[s] = r->d->series[s].series.body_part;
   }
+  for (x = 0; x < r->n; x++) {
+    for (y = 0; y < x; y++)
+      if (strcmp(r->imgs[y].item->series_orthanc_id, r->imgs[x].item->series_orthanc_id) == 0)
+        break;
+    r->series_sent += y == x;
+  }
+  rr_str_copy(a->prompt_version, sizeof(a->prompt_version), RR_AI_PROMPT_VERSION);
+  rr_str_copy(a->schema_version, sizeof(a->schema_version), RR_FINDINGS_SCHEMA_VERSION);
+  if (build_prompt(&r->system_prompt, &r->user_prompt, r->d, r->parts, r->n, r->series_sent, NULL, err,
+                   sizeof(err)) < 0)
+    return end(r, RR_AI_STATE_FAILED, "%s", err);
+  if (rr_store_ai_update(j->o.store, a, err, sizeof(err)) < 0) {
+    rr_log_error("AI: cannot store the provenance of analysis %s; its images are not sent: %s", a->id, err);
+    return end(r, RR_AI_STATE_FAILED, "the store could not record the analysis before its images were sent: %s",
+               err);
+  }
+  audit_images(r->jb, r->imgs, r->n);
+  return 0;
+}
 
-  t_call = rr_clock_mono_ms();
+/* The provider's call failed: its outcome names the state when it has one. */
+static int end_call_failed(run *r, int rc, unsigned tries, const char *err)
+{
+  if (r->res.text != NULL && r->res.outcome == RR_AI_TRUNCATED)
+    set_text(&r->jb->a->raw_text, r->res.text, RAW_TEXT_KEEP);
+  if (rc == RR_EUPSTREAM && r->res.outcome != RR_AI_ERROR)
+    return end(r, state_of(r->res.outcome), "%s", err);
+  return end(r, RR_AI_STATE_FAILED, "%s%s", err, tries > 1 ? " (after retries)" : "");
+}
+
+/* Ask the model; when its answer does not match the findings schema, ask
+ * once more with the problems listed. */
+static int call_model(run *r)
+{
+  rr_ai_jobs *j = r->jb->j;
+  rr_ai_analysis *a = r->jb->a;
+  rr_findings_problems problems;
+  char err[512] = "", list[2048];
+  int64_t t_call = rr_clock_mono_ms();
+  unsigned tries;
+  int repair, rc;
+
   for (repair = 0; repair < 2; repair++) {
-    unsigned tries = 0;
-    rr_ai_result_dispose(&res);
-    rc = rr_ai_provider_generate(&res, &tries, j->o.provider, system_prompt, user_prompt, wire_imgs, n,
-                                 &jb->slot->cancel, err, sizeof(err));
-    attempts += tries;
+    tries = 0;
+    rr_ai_result_dispose(&r->res);
+    rc = rr_ai_provider_generate(&r->res, &tries, j->o.provider, r->system_prompt, r->user_prompt, r->wire, r->n,
+                                 &r->jb->slot->cancel, err, sizeof(err));
     a->latency_ms = rr_clock_mono_ms() - t_call;
-    add_usage(a, &res, j);
+    add_usage(a, &r->res, j);
     if (rc == RR_ESTOPPED)
-      goto stopped;
-    note_call(j, res.http_status != 0 ? 1 : 0, rc == 0 ? "" : err);
-    if (rc != 0) {
-      if (res.text != NULL && res.outcome == RR_AI_TRUNCATED)
-        set_text(&a->raw_text, res.text, RAW_TEXT_KEEP);
-      if (rc == RR_EUPSTREAM && res.outcome != RR_AI_ERROR)
-        finish(jb, state_of(res.outcome), err);
-      else {
-        snprintf(msg, sizeof(msg), "%s%s", err, tries > 1 ? " (after retries)" : "");
-        finish(jb, RR_AI_STATE_FAILED, msg);
-      }
-      goto out;
-    }
-    if (rr_findings_parse(&findings, &problems, res.text, strlen(res.text), err, sizeof(err)) == 0)
-      break;
-    set_text(&a->raw_text, res.text, RAW_TEXT_KEEP);
+      return RR_ESTOPPED;
+    note_call(j, r->res.http_status != 0 ? 1 : 0, rc == 0 ? "" : err);
+    if (rc != 0)
+      return end_call_failed(r, rc, tries, err);
+    if (rr_findings_parse(&r->findings, &problems, r->res.text, strlen(r->res.text), err, sizeof(err)) == 0)
+      return 0;
+    set_text(&a->raw_text, r->res.text, RAW_TEXT_KEEP);
     if (repair == 0) {
-      char list[2048];
       rr_findings_problems_join(list, sizeof(list), &problems);
-      free(system_prompt);
-      free(user_prompt);
-      system_prompt = user_prompt = NULL;
-      if (build_prompt(&system_prompt, &user_prompt, d, parts, n, series_sent, list, err, sizeof(err)) < 0) {
-        finish(jb, RR_AI_STATE_FAILED, err);
-        goto out;
-      }
-      continue;
+      free(r->system_prompt);
+      free(r->user_prompt);
+      r->system_prompt = r->user_prompt = NULL;
+      if (build_prompt(&r->system_prompt, &r->user_prompt, r->d, r->parts, r->n, r->series_sent, list, err,
+                       sizeof(err)) < 0)
+        return end(r, RR_AI_STATE_FAILED, "%s", err);
     }
-    snprintf(msg, sizeof(msg), "the model's answer did not match the findings schema, also after one repair "
-                               "attempt: %s", err);
-    finish(jb, RR_AI_STATE_INVALID, msg);
-    goto out;
   }
-  a->attempts = a->attempts > 0 ? a->attempts : 1;
-  if (rr_findings_to_json(&jo, findings, err, sizeof(err)) < 0) {
-    finish(jb, RR_AI_STATE_FAILED, err);
-    goto out;
-  }
-  set_text(&a->findings_json, json_object_to_json_string_ext(jo, JSON_C_TO_STRING_PLAIN), SIZE_MAX);
-  set_text(&a->summary, findings->summary, SIZE_MAX);
-  a->has_ai_confidence = true;
-  a->ai_confidence = findings->ai_confidence;
-  set_text(&a->raw_text, "", 0);
-  msg[0] = '\0';
-  if (capped || failed_render)
-    snprintf(msg, sizeof(msg), "%zu image%s left out (%zu too large for the request, %zu not renderable)",
-             capped + failed_render, capped + failed_render == 1 ? "" : "s", capped, failed_render);
-  finish(jb, RR_AI_STATE_COMPLETED, msg);
-  goto out;
+  return end(r, RR_AI_STATE_INVALID,
+             "the model's answer did not match the findings schema, also after one repair attempt: %s", err);
+}
 
-stopped:
-  if (jb->slot->shutdown) {
-    /* Orthanc is stopping: the next start takes it up again */
-    rr_str_copy(a->status, sizeof(a->status), rr_ai_state_name(RR_AI_STATE_QUEUED));
-    a->started_at = 0;
-    if (rr_store_ai_update(j->o.store, a, err, sizeof(err)) < 0)
-      rr_log_error("AI: cannot requeue analysis %s: %s", a->id, err);
-  } else {
-    finish(jb, RR_AI_STATE_CANCELLED, "cancelled by a user");
-  }
-out:
-  (void)attempts;
+static int store_result(run *r)
+{
+  rr_ai_analysis *a = r->jb->a;
+  json_object *jo = NULL;
+  char err[512] = "";
+  size_t left_out = r->capped + r->failed_render;
+
+  a->attempts = a->attempts > 0 ? a->attempts : 1;
+  if (rr_findings_to_json(&jo, r->findings, err, sizeof(err)) < 0)
+    return end(r, RR_AI_STATE_FAILED, "%s", err);
+  set_text(&a->findings_json, json_object_to_json_string_ext(jo, JSON_C_TO_STRING_PLAIN), SIZE_MAX);
   json_object_put(jo);
-  rr_findings_free(findings);
-  rr_ai_result_dispose(&res);
-  free(system_prompt);
-  free(user_prompt);
-  free(parts);
-  if (imgs != NULL)
-    for (k = 0; k < sel->count; k++)
-      rr_buf_dispose(&imgs[k].png);
-  free(imgs);
-  free(wire_imgs);
-  rr_selection_free(sel);
-  pick_free(&p);
-  rr_study_detail_free(d);
+  set_text(&a->summary, r->findings->summary, SIZE_MAX);
+  a->has_ai_confidence = true;
+  a->ai_confidence = r->findings->ai_confidence;
+  set_text(&a->raw_text, "", 0);
+  if (left_out > 0)
+    return end(r, RR_AI_STATE_COMPLETED, "%zu image%s left out (%zu too large for the request, %zu not renderable)",
+               left_out, left_out == 1 ? "" : "s", r->capped, r->failed_render);
+  return end(r, RR_AI_STATE_COMPLETED, "%s", "");
+}
+
+/* Cancelled by a user: ends cancelled. Interrupted because Orthanc stops:
+ * queued again for the next start (when even that write fails, the
+ * analysis stays running in the store, and the next start's recovery
+ * queues it again). */
+static void end_stopped(run *r)
+{
+  job *jb = r->jb;
+  rr_ai_analysis *a = jb->a;
+  char err[512] = "";
+
+  if (!jb->slot->shutdown) {
+    finish(jb, RR_AI_STATE_CANCELLED, "cancelled by a user");
+    return;
+  }
+  rr_str_copy(a->status, sizeof(a->status), rr_ai_state_name(RR_AI_STATE_QUEUED));
+  a->started_at = 0;
+  if (rr_store_ai_update(jb->j->o.store, a, err, sizeof(err)) < 0)
+    rr_log_error("AI: cannot requeue analysis %s: %s", a->id, err);
+}
+
+/* One claimed analysis, from the study to its final state. */
+static void run_job(job *jb)
+{
+  run r;
+  int rc;
+
+  memset(&r, 0, sizeof(r));
+  r.jb = jb;
+  if ((rc = load_study(&r)) == 0 && (rc = choose_images(&r)) == 0 && (rc = render(&r)) == 0 &&
+      (rc = prepare(&r)) == 0 && (rc = call_model(&r)) == 0)
+    rc = store_result(&r);
+  if (rc == RR_ESTOPPED)
+    end_stopped(&r);
+  run_dispose(&r);
 }
 
 /* ---- automatic analysis ----------------------------------------------- */

@@ -245,6 +245,27 @@ for (const [name, steps, state, message] of failures) {
   });
 }
 
+test('the store refuses to record an analysis before its images leave: it ends failed saying so, nothing is sent', async () => {
+  provider.reset();
+  const db = path.join(orthanc.dir, 'storage', 'reading-room.db');
+  const sql = (text) => execFileSync('sqlite3', ['-cmd', '.timeout 10000', db, text]);
+  // refuse the one write that records the images while the analysis is running
+  sql(`CREATE TRIGGER test_refuse_provenance BEFORE UPDATE ON ai_analyses
+       WHEN NEW.status = 'running' AND NEW.images_json IS NOT OLD.images_json
+       BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;`);
+  try {
+    const id = await analyze(orthanc, ctUid);
+    const a = await waitFinal(orthanc, id);
+    assert.equal(a.status, 'failed', a.error);
+    assert.match(a.error, /store could not record the analysis/);
+    assert.equal(provider.requests.length, 0, 'no image sent without its provenance');
+  } finally {
+    sql('DROP TRIGGER test_refuse_provenance;');
+  }
+  const log = orthanc.log();
+  assert.match(log, /cannot store the provenance of analysis [0-9a-f]{32}; its images are not sent/);
+});
+
 const recoveries = [
   ['429 with RetryInfo, then success', [{ type: 'status', status: 429, retryDelay: '1s' }], 2],
   ['500 then success', [{ type: 'status', status: 500 }], 2],
