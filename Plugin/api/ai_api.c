@@ -6,8 +6,8 @@
 #include <time.h>
 
 #include "ai/findings.h"
+#include "api/caller.h"
 #include "api/http.h"
-#include "auth/matrix.h"
 #include "util/errors.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -22,24 +22,14 @@ static const rr_api_deps *deps;
 static rr_ai_jobs *jobs;
 static char api_root[RR_ROOT_SIZE];
 
-/* The caller, or NULL with access control off. Answers 403 itself when
- * access control is on and the caller is not a radiologist or admin. */
-static int caller(rr_identity *id, const OrthancPluginHttpRequest *req, OrthancPluginRestOutput *out)
+/* Who calls (the identity the HTTP filter decided; the open identity with
+ * access control off). The role matrix has already allowed the request:
+ * radiologists and administrators only. Answers 403 itself when there is no
+ * signed-in caller. */
+static int caller(rr_identity *id, OrthancPluginRestOutput *out)
 {
-  rr_credentials c = {rr_http_header(req, "authorization"), rr_http_header(req, "cookie"), ""};
-  char reason[160];
-
-  memset(id, 0, sizeof(*id));
-  if (deps->auth == NULL) {
-    rr_str_copy(id->username, sizeof(id->username), "anonymous");
-    return 0;
-  }
-  if (rr_auth_authenticate(deps->auth, id, &c, reason, sizeof(reason)) < 0) {
+  if (rr_api_caller(id, deps->auth != NULL) < 0) {
     rr_http_send_error(ctx, out, 403, "forbidden", "log in first");
-    return -1;
-  }
-  if (id->role != RR_ROLE_ADMIN && id->role != RR_ROLE_RADIOLOGIST) {
-    rr_http_send_error(ctx, out, 403, "forbidden", "radiologists and administrators only");
     return -1;
   }
   return 0;
@@ -202,7 +192,7 @@ static OrthancPluginErrorCode on_analyze(OrthancPluginRestOutput *out, const cha
 
   (void)url;
   REQUIRE_METHOD(OrthancPluginHttpMethod_Post, "POST");
-  if (caller(&id, req, out) < 0)
+  if (caller(&id, out) < 0)
     return OrthancPluginErrorCode_Success;
   if (rr_url_decode(uid, sizeof(uid), req->groups[0]) < 0 || !rr_uid_valid(uid)) {
     rr_http_send_error(ctx, out, 400, "invalid_argument", "not a Study Instance UID");
@@ -273,7 +263,7 @@ static OrthancPluginErrorCode on_analysis(OrthancPluginRestOutput *out, const ch
 
   (void)url;
   REQUIRE_METHOD(OrthancPluginHttpMethod_Get, "GET");
-  if (caller(&id, req, out) < 0 || !analysis_id(aid, req, out))
+  if (caller(&id, out) < 0 || !analysis_id(aid, req, out))
     return OrthancPluginErrorCode_Success;
   send_analysis(out, 200, aid);
   return OrthancPluginErrorCode_Success;
@@ -289,7 +279,7 @@ static OrthancPluginErrorCode on_cancel(OrthancPluginRestOutput *out, const char
 
   (void)url;
   REQUIRE_METHOD(OrthancPluginHttpMethod_Post, "POST");
-  if (caller(&id, req, out) < 0 || !analysis_id(aid, req, out))
+  if (caller(&id, out) < 0 || !analysis_id(aid, req, out))
     return OrthancPluginErrorCode_Success;
   if (!rr_ai_jobs_configured(jobs)) {
     rr_http_send_error(ctx, out, 409, "conflict", "no AI provider is configured, so nothing runs");
@@ -387,7 +377,7 @@ static OrthancPluginErrorCode on_review(OrthancPluginRestOutput *out, const char
 
   (void)url;
   REQUIRE_METHOD(OrthancPluginHttpMethod_Put, "PUT");
-  if (caller(&id, req, out) < 0 || !analysis_id(aid, req, out))
+  if (caller(&id, out) < 0 || !analysis_id(aid, req, out))
     return OrthancPluginErrorCode_Success;
   if ((body = rr_http_parse_object(ctx, out, req, MAX_BODY, 0)) == NULL)
     return OrthancPluginErrorCode_Success;
@@ -479,7 +469,7 @@ static OrthancPluginErrorCode on_study_analyses(OrthancPluginRestOutput *out, co
 
   (void)url;
   REQUIRE_METHOD(OrthancPluginHttpMethod_Get, "GET");
-  if (caller(&id, req, out) < 0)
+  if (caller(&id, out) < 0)
     return OrthancPluginErrorCode_Success;
   if (rr_url_decode(uid, sizeof(uid), req->groups[0]) < 0 || !rr_uid_valid(uid)) {
     rr_http_send_error(ctx, out, 400, "invalid_argument", "not a Study Instance UID");
@@ -524,7 +514,7 @@ static OrthancPluginErrorCode on_status(OrthancPluginRestOutput *out, const char
 
   (void)url;
   REQUIRE_METHOD(OrthancPluginHttpMethod_Get, "GET");
-  if (caller(&id, req, out) < 0)
+  if (caller(&id, out) < 0)
     return OrthancPluginErrorCode_Success;
   for (i = 0; i < req->getCount; i++)
     if (strcmp(req->getKeys[i], "check") == 0 && strcmp(req->getValues[i], "true") == 0 && rr_ai_jobs_configured(jobs))

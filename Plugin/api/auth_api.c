@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/caller.h"
 #include "api/http.h"
 #include "audit/chain.h"
 #include "auth/filter.h"
-#include "auth/matrix.h"
 #include "auth/token.h"
 #include "util/errors.h"
 #include "util/str.h"
@@ -22,12 +22,10 @@ static const rr_api_deps *deps;
 
 /* -------------------------------------------------------------- helpers */
 
-static int identify(rr_identity *id, const OrthancPluginHttpRequest *req)
+/* The caller the HTTP filter decided (never a second authentication). */
+static int identify(rr_identity *id)
 {
-  rr_credentials c = {rr_http_header(req, "authorization"), rr_http_header(req, "cookie"), ""};
-  char reason[160];
-
-  return rr_auth_authenticate(deps->auth, id, &c, reason, sizeof(reason));
+  return rr_api_caller(id, true);
 }
 
 static json_object *parse_body(const OrthancPluginHttpRequest *req, OrthancPluginRestOutput *out)
@@ -127,20 +125,12 @@ static void send_ok(OrthancPluginRestOutput *out)
     }                                                            \
   } while (0)
 
-/* The caller; answers 403 itself when there is none. */
+/* The caller; answers 403 itself when there is none. Roles are not checked
+ * here: the role matrix decided before the route ran. */
 #define REQUIRE_IDENTITY(id)                                                                  \
   do {                                                                                        \
-    if (identify(&(id), req) < 0) {                                                           \
+    if (identify(&(id)) < 0) {                                                           \
       rr_http_send_error(ctx, out, 403, "forbidden", "log in first");                         \
-      return OrthancPluginErrorCode_Success;                                                  \
-    }                                                                                         \
-  } while (0)
-
-#define REQUIRE_ADMIN(id)                                                                     \
-  do {                                                                                        \
-    REQUIRE_IDENTITY(id);                                                                     \
-    if ((id).role != RR_ROLE_ADMIN) {                                                         \
-      rr_http_send_error(ctx, out, 403, "forbidden", "administrators only");                  \
       return OrthancPluginErrorCode_Success;                                                  \
     }                                                                                         \
   } while (0)
@@ -284,7 +274,7 @@ static OrthancPluginErrorCode on_users(OrthancPluginRestOutput *out, const char 
   int bad = 0, error;
 
   (void)url;
-  REQUIRE_ADMIN(id);
+  REQUIRE_IDENTITY(id); /* administrators only: the role matrix */
   if (req->method == OrthancPluginHttpMethod_Get) {
     if ((error = rr_store_user_list(deps->store, &list, err, sizeof(err))) < 0) {
       send_failure(out, error, err);
@@ -332,7 +322,7 @@ static OrthancPluginErrorCode on_user(OrthancPluginRestOutput *out, const char *
   int bad = 0, enabled = -1, error;
 
   (void)url;
-  REQUIRE_ADMIN(id);
+  REQUIRE_IDENTITY(id); /* administrators only: the role matrix */
   if (req->method == OrthancPluginHttpMethod_Get) {
     if ((error = rr_store_user_get(deps->store, &u, name, err, sizeof(err))) < 0) {
       send_failure(out, error, err);
@@ -380,7 +370,7 @@ static OrthancPluginErrorCode on_user_password(OrthancPluginRestOutput *out, con
 
   (void)url;
   REQUIRE_METHOD(OrthancPluginHttpMethod_Post, "POST");
-  REQUIRE_ADMIN(id);
+  REQUIRE_IDENTITY(id); /* administrators only: the role matrix */
   if ((body = parse_body(req, out)) == NULL)
     return OrthancPluginErrorCode_Success;
   pass = member(body, "password", &bad);
@@ -464,7 +454,7 @@ static OrthancPluginErrorCode on_audit(OrthancPluginRestOutput *out, const char 
 
   (void)url;
   REQUIRE_METHOD(OrthancPluginHttpMethod_Get, "GET");
-  REQUIRE_ADMIN(id);
+  REQUIRE_IDENTITY(id); /* administrators only: the role matrix */
   memset(&f, 0, sizeof(f));
   f.descending = true;
   f.limit = 100;
@@ -545,7 +535,7 @@ static OrthancPluginErrorCode on_audit_verify(OrthancPluginRestOutput *out, cons
 
   (void)url;
   REQUIRE_METHOD(OrthancPluginHttpMethod_Get, "GET");
-  REQUIRE_ADMIN(id);
+  REQUIRE_IDENTITY(id); /* administrators only: the role matrix */
   rr_audit_flush(deps->audit, 2000);
   if ((error = rr_audit_verify(&v, deps->store, err, sizeof(err))) < 0) {
     send_failure(out, error, err);

@@ -17,11 +17,21 @@ typedef struct seen_slot {
   int64_t at;
 } seen_slot;
 
+/* What the filter decided for the request the thread is handling: Orthanc
+ * runs the filter and then the route in the same HTTP thread. Reset at the
+ * start of every decision, so nothing of an earlier request survives. */
 static _Thread_local char current_source[64];
+static _Thread_local rr_identity current_identity;
+static _Thread_local bool current_allowed;
 
 const char *rr_filter_current_source(void)
 {
   return current_source;
+}
+
+const rr_identity *rr_filter_current_identity(void)
+{
+  return current_allowed ? &current_identity : NULL;
 }
 
 struct rr_filter {
@@ -144,6 +154,8 @@ void rr_filter_decide(rr_filter *f, rr_filter_result *out, const rr_filter_reque
   int error;
 
   memset(out, 0, sizeof(*out));
+  current_allowed = false;
+  memset(&current_identity, 0, sizeof(current_identity));
   rr_str_copy(current_source, sizeof(current_source), req->source);
   error = rr_auth_authenticate(f->auth, &out->identity, &cred, reason, sizeof(reason));
   if (error == RR_ENOTFOUND || (error < 0 && req->authorization == NULL)) {
@@ -186,6 +198,8 @@ void rr_filter_decide(rr_filter *f, rr_filter_result *out, const rr_filter_reque
     }
   }
   out->allow = true;
+  current_identity = out->identity;
+  current_allowed = true;
   /* changes through Orthanc's own API (uploads, deletions, modifications);
    * the plugin's API audits its own actions with more detail */
   if (state_changing(req->method) && !rr_str_starts_with(req->uri, f->api_root)) {

@@ -51,8 +51,21 @@ void rr_filter_free(rr_filter *filter);
  * request. */
 const char *rr_filter_current_source(void);
 
+/* The identity of the request being handled by the calling thread, as the
+ * last rr_filter_decide on this thread allowed it (role RR_ROLE_ANONYMOUS
+ * for a public route called without credentials), so that route handlers
+ * never authenticate a request a second time. NULL when the thread has not
+ * decided a request, or refused the last one: every decision first forgets
+ * the previous request's identity. A REST call that does not come through
+ * Orthanc's HTTP server (another plugin calling Orthanc's API internally)
+ * sees whatever the filter decided for the HTTP request its thread serves,
+ * or NULL. The pointer is valid on the calling thread until its next
+ * decision. */
+const rr_identity *rr_filter_current_identity(void);
+
 /* Decide; never fails (an internal error is a refusal). Remembers the
- * request's client address for rr_filter_current_source(). */
+ * request's client address for rr_filter_current_source() and, when it is
+ * allowed, its identity for rr_filter_current_identity(). */
 void rr_filter_decide(rr_filter *filter, rr_filter_result *out, const rr_filter_request *req);
 
 #endif
