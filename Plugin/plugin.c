@@ -445,6 +445,7 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext *ctx)
   plugin_api.ingest = plugin_ingest;
   plugin_api.version = RR_VERSION;
   plugin_api.auth = plugin_auth;
+  plugin_api.matrix = plugin_matrix;
   plugin_api.audit = plugin_audit;
   plugin_api.ai = plugin_ai;
   if (rr_api_register(ctx, &plugin_api) < 0 || rr_web_register(ctx, &plugin_config) < 0) {

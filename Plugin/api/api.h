@@ -17,6 +17,7 @@
 #include "ai/jobs.h"
 #include "audit/audit.h"
 #include "auth/auth.h"
+#include "auth/matrix.h"
 #include "config.h"
 #include "ingest/ingest.h"
 #include "store/store.h"
@@ -26,6 +27,7 @@ typedef struct rr_api_deps {
   rr_store *store;
   rr_ingest *ingest;
   rr_auth *auth;      /* NULL when access control is off */
+  rr_matrix *matrix;  /* NULL when access control is off */
   rr_audit *audit;    /* NULL when access control is off */
   const char *version;
   rr_ai_jobs *ai;     /* never NULL: without a provider it refuses analyses */

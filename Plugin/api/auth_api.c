@@ -203,8 +203,10 @@ static OrthancPluginErrorCode on_refresh(OrthancPluginRestOutput *out, const cha
 static OrthancPluginErrorCode on_me(OrthancPluginRestOutput *out, const char *url, const OrthancPluginHttpRequest *req)
 {
   rr_identity id;
-  json_object *o, *u;
+  json_object *o, *u, *caps;
+  const char *names[RR_CAPABILITY_COUNT];
   char csrf[65];
+  size_t i, n;
 
   (void)url;
   REQUIRE_METHOD(OrthancPluginHttpMethod_Get, "GET");
@@ -222,6 +224,12 @@ static OrthancPluginErrorCode on_me(OrthancPluginRestOutput *out, const char *ur
   } else {
     json_object_object_add(o, "csrfToken", NULL);
   }
+  /* what the role may use, from the role matrix (the web app shows no more) */
+  n = rr_matrix_capabilities(names, deps->matrix, id.role);
+  caps = json_object_new_array();
+  for (i = 0; i < n; i++)
+    json_object_array_add(caps, json_object_new_string(names[i]));
+  json_object_object_add(o, "capabilities", caps);
   rr_http_send_json(ctx, out, 200, o);
   json_object_put(o);
   return OrthancPluginErrorCode_Success;

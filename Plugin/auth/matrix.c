@@ -1,6 +1,7 @@
 #include "matrix.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -825,4 +826,47 @@ size_t rr_matrix_rule_count(void)
 const rr_matrix_rule *rr_matrix_rule_at(size_t i)
 {
   return i < RULE_COUNT ? &rules[i] : NULL;
+}
+
+/* ----------------------------------------------------------- capabilities
+ *
+ * What the web app's sections need, each probed with the one route that
+ * stands for it, so that the app's role rules come from this matrix rather
+ * than a copy. "{x}" stands for any identifier.
+ */
+static const struct {
+  const char *name, *method, *root, *path;
+} capability_probes[RR_CAPABILITY_COUNT] = {
+  {"worklist", "GET", "api", "dicom/studies"},
+  /* a study's images (the study page and viewer); technicians may read a
+   * study's details to see that it arrived, but not its images */
+  {"study", "GET", "api", "dicom/instances/x/frames/0/png"},
+  {"upload", "POST", "", "/instances"},
+  {"users", "GET", "api", "users"},
+  {"audit", "GET", "api", "audit"},
+  {"system", "GET", "api", "admin/ingest"}, /* the System page: ingestion state and re-sync */
+  {"ai", "POST", "api", "ai/analyze/x"},
+  {"explorer", "GET", "", "/app/explorer.html"},
+};
+
+const char *rr_capability_name(size_t i)
+{
+  return i < RR_CAPABILITY_COUNT ? capability_probes[i].name : NULL;
+}
+
+size_t rr_matrix_capabilities(const char *out[RR_CAPABILITY_COUNT], const rr_matrix *m, unsigned roles)
+{
+  char path[RR_MATRIX_MAX_ROOT + 64];
+  rr_matrix_decision d;
+  size_t i, n = 0;
+
+  if (m == NULL)
+    return 0;
+  for (i = 0; i < RR_CAPABILITY_COUNT; i++) {
+    snprintf(path, sizeof(path), "%s%s", capability_probes[i].root[0] ? m->api_root : "", capability_probes[i].path);
+    rr_matrix_check(&d, m, capability_probes[i].method, path, roles);
+    if (d.allow)
+      out[n++] = capability_probes[i].name;
+  }
+  return n;
 }

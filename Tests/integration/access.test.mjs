@@ -90,6 +90,20 @@ test('the role matrix, for every role and for no token', async () => {
   assert.deepEqual(failures, []);
 });
 
+test('GET /api/auth/me lists what the role may use, from the role matrix', async () => {
+  const want = {
+    admin: ['worklist', 'study', 'upload', 'users', 'audit', 'system', 'ai', 'explorer'],
+    radiologist: ['worklist', 'study', 'ai'],
+    technician: ['worklist', 'upload'],
+    physician: ['worklist', 'study'],
+  };
+  for (const [role, caps] of Object.entries(want)) {
+    const r = await as(tokens[role], '/api/auth/me');
+    assert.equal(r.status, 200, `${role}: ${r.text}`);
+    assert.deepEqual(r.json.capabilities, caps, role);
+  }
+});
+
 test('uploads: technician and admin may POST /instances, radiologist and physician may not', async () => {
   const [file] = (await dicomFilesOf('mr_brain_t1post_24')).slice(1, 2);
   const data = fs.readFileSync(file);

@@ -1,3 +1,4 @@
+#include <string.h>
 #include <json-c/json.h>
 
 #include "auth/matrix.h"
@@ -671,6 +672,45 @@ static bool covered(const char *method, const char *route, char *why, size_t why
   return true;
 }
 
+/* The web app's sections per role (GET /api/auth/me "capabilities"): the
+ * same lists as the app's table before it came from the server
+ * (WebViewer/src/roles.ts: ACCESS, canUseAi, showsExplorer). */
+static void expect_capabilities(const rr_matrix *m, unsigned role, const char *want)
+{
+  const char *caps[RR_CAPABILITY_COUNT];
+  char got[256] = "";
+  size_t i, n = rr_matrix_capabilities(caps, m, role);
+
+  for (i = 0; i < n; i++) {
+    strncat(got, i ? "," : "", sizeof(got) - strlen(got) - 1);
+    strncat(got, caps[i], sizeof(got) - strlen(got) - 1);
+  }
+  ck_assert_msg(strcmp(got, want) == 0, "%s: got \"%s\", want \"%s\"", rr_role_name(role), got, want);
+}
+
+START_TEST(capabilities_per_role)
+{
+  rr_matrix *other = NULL;
+  char err[256] = "";
+
+  expect_capabilities(matrix, A, "worklist,study,upload,users,audit,system,ai,explorer");
+  expect_capabilities(matrix, R, "worklist,study,ai");
+  expect_capabilities(matrix, T, "worklist,upload");
+  expect_capabilities(matrix, P, "worklist,study");
+  expect_capabilities(matrix, N, "");
+  expect_capabilities(matrix, NONE, "");
+  ck_assert_uint_eq(rr_matrix_capabilities(NULL, NULL, A), 0);
+  ck_assert_str_eq(rr_capability_name(0), "worklist");
+  ck_assert_str_eq(rr_capability_name(RR_CAPABILITY_COUNT - 1), "explorer");
+  ck_assert_ptr_null(rr_capability_name(RR_CAPABILITY_COUNT));
+  /* the probes follow the configured API root */
+  ck_assert_int_eq(rr_matrix_new(&other, "/rr/api/", "/rr/web/", err, sizeof(err)), 0);
+  expect_capabilities(other, A, "worklist,study,upload,users,audit,system,ai,explorer");
+  expect_capabilities(other, R, "worklist,study,ai");
+  rr_matrix_free(other);
+}
+END_TEST
+
 START_TEST(orthanc_rest_api_coverage)
 {
   static const char *methods[] = {"get", "post", "put", "delete", "head", "patch", "options"};
@@ -734,6 +774,7 @@ int main(void)
   tcase_add_test(tc, study_check_hook);
   tcase_add_test(tc, table_invariants);
   tcase_add_test(tc, anonymous_only_on_public_routes);
+  tcase_add_test(tc, capabilities_per_role);
   tcase_add_test(tc, orthanc_rest_api_coverage);
   suite_add_tcase(s, tc);
   return rr_test_run(s);
