@@ -29,7 +29,7 @@ static char api_root[RR_ROOT_SIZE];
 static int caller(rr_identity *id, OrthancPluginRestOutput *out)
 {
   if (rr_api_caller(id, deps->auth != NULL) < 0) {
-    rr_http_send_error(ctx, out, 403, "forbidden", "log in first");
+    rr_http_send_error(ctx, out, RR_API_FORBIDDEN, "log in first");
     return -1;
   }
   return 0;
@@ -44,18 +44,7 @@ static void audit(const rr_identity *id, const char *action, const char *resourc
 
 static void send_failure(OrthancPluginRestOutput *out, int error, const char *err)
 {
-  int status;
-
-  switch (error) {
-  case RR_EINVAL: status = 400; break;
-  case RR_ENOTFOUND: status = 404; break;
-  case RR_ECONFLICT: status = 409; break;
-  case RR_EFULL: status = 429; break;
-  default: status = 500; break;
-  }
-  if (status == 500)
-    rr_log_error("AI API: %s", err);
-  rr_http_send_error(ctx, out, status, rr_error_name(error), status == 500 ? "internal error; see Orthanc's log" : err);
+  rr_http_send_failure(ctx, out, error, "AI API", err);
 }
 
 static bool id_valid(const char *id)
@@ -195,7 +184,7 @@ static OrthancPluginErrorCode on_analyze(OrthancPluginRestOutput *out, const cha
   if (caller(&id, out) < 0)
     return OrthancPluginErrorCode_Success;
   if (rr_url_decode(uid, sizeof(uid), req->groups[0]) < 0 || !rr_uid_valid(uid)) {
-    rr_http_send_error(ctx, out, 400, "invalid_argument", "not a Study Instance UID");
+    rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "not a Study Instance UID");
     return OrthancPluginErrorCode_Success;
   }
   if ((body = rr_http_parse_object(ctx, out, req, 4096, 1)) == NULL)
@@ -203,7 +192,7 @@ static OrthancPluginErrorCode on_analyze(OrthancPluginRestOutput *out, const cha
   if (json_object_object_get_ex(body, "force", &v)) {
     if (!json_object_is_type(v, json_type_boolean)) {
       json_object_put(body);
-      rr_http_send_error(ctx, out, 400, "invalid_argument", "'force' must be true or false");
+      rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "'force' must be true or false");
       return OrthancPluginErrorCode_Success;
     }
     force = json_object_get_boolean(v);
@@ -211,12 +200,12 @@ static OrthancPluginErrorCode on_analyze(OrthancPluginRestOutput *out, const cha
   json_object_put(body);
   rc = rr_ai_jobs_submit(aid, &existing, jobs, uid, id.username, force, err, sizeof(err));
   if (rc == RR_ECONFLICT && !rr_ai_jobs_configured(jobs)) {
-    rr_http_send_error(ctx, out, 503, "not_configured", err);
+    rr_http_send_error(ctx, out, RR_API_NOT_CONFIGURED, err);
     return OrthancPluginErrorCode_Success;
   }
   if (rc == RR_EFULL) {
     OrthancPluginSetHttpHeader(ctx, out, "Retry-After", "60");
-    rr_http_send_error(ctx, out, 503, "queue_full", err);
+    rr_http_send_error(ctx, out, RR_API_QUEUE_FULL, err);
     return OrthancPluginErrorCode_Success;
   }
   if (rc < 0) {
@@ -247,7 +236,7 @@ static OrthancPluginErrorCode on_analyze(OrthancPluginRestOutput *out, const cha
 static bool analysis_id(char out[RR_AI_ID_SIZE], const OrthancPluginHttpRequest *req, OrthancPluginRestOutput *o)
 {
   if (strlen(req->groups[0]) != RR_AI_ID_SIZE - 1 || !id_valid(req->groups[0])) {
-    rr_http_send_error(ctx, o, 404, "not_found", "no such analysis");
+    rr_http_send_error(ctx, o, RR_API_NOT_FOUND, "no such analysis");
     return false;
   }
   rr_str_copy(out, RR_AI_ID_SIZE, req->groups[0]);
@@ -282,7 +271,7 @@ static OrthancPluginErrorCode on_cancel(OrthancPluginRestOutput *out, const char
   if (caller(&id, out) < 0 || !analysis_id(aid, req, out))
     return OrthancPluginErrorCode_Success;
   if (!rr_ai_jobs_configured(jobs)) {
-    rr_http_send_error(ctx, out, 409, "conflict", "no AI provider is configured, so nothing runs");
+    rr_http_send_error(ctx, out, RR_API_CONFLICT, "no AI provider is configured, so nothing runs");
     return OrthancPluginErrorCode_Success;
   }
   if ((rc = rr_ai_jobs_cancel(jobs, aid, err, sizeof(err))) < 0) {
@@ -382,7 +371,7 @@ static OrthancPluginErrorCode on_review(OrthancPluginRestOutput *out, const char
   if ((body = rr_http_parse_object(ctx, out, req, MAX_BODY, 0)) == NULL)
     return OrthancPluginErrorCode_Success;
   if (json_object_object_get_ex(body, "reviewedBy", &v) || json_object_object_get_ex(body, "reviewer", &v)) {
-    rr_http_send_error(ctx, out, 400, "invalid_argument",
+    rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT,
                        "the reviewer is the logged-in user; do not send 'reviewedBy'");
     goto out;
   }
@@ -391,12 +380,12 @@ static OrthancPluginErrorCode on_review(OrthancPluginRestOutput *out, const char
     if (strcmp(status, statuses[k]) == 0)
       break;
   if (status == NULL || k == 3) {
-    rr_http_send_error(ctx, out, 400, "invalid_argument", "'reviewStatus' must be confirmed, rejected or modified");
+    rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "'reviewStatus' must be confirmed, rejected or modified");
     goto out;
   }
   notes = rr_json_member_str(body, "radiologistNotes", &bad);
   if (bad || (notes != NULL && (strlen(notes) > NOTES_MAX || rr_utf8_valid_prefix(notes, strlen(notes)) != strlen(notes)))) {
-    rr_http_send_error(ctx, out, 400, "invalid_argument", "'radiologistNotes' must be UTF-8 text of at most 8000 bytes");
+    rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "'radiologistNotes' must be UTF-8 text of at most 8000 bytes");
     goto out;
   }
   if ((rc = rr_store_ai_get(deps->store, &a, aid, err, sizeof(err))) < 0) {
@@ -406,7 +395,7 @@ static OrthancPluginErrorCode on_review(OrthancPluginRestOutput *out, const char
   have_a = true;
   if (strcmp(a.status, "completed") != 0) {
     snprintf(err, sizeof(err), "only completed analyses can be reviewed (this one is %s)", a.status);
-    rr_http_send_error(ctx, out, 409, "conflict", err);
+    rr_http_send_error(ctx, out, RR_API_CONFLICT, err);
     goto out;
   }
   f = parsed(a.findings_json, json_type_object);
@@ -416,7 +405,7 @@ static OrthancPluginErrorCode on_review(OrthancPluginRestOutput *out, const char
     finding_count = RR_FINDINGS_MAX;
   if (json_object_object_get_ex(body, "findings", &v) && !json_object_is_type(v, json_type_null)) {
     if ((rc = feedback_of(&feedback, v, finding_count, err, sizeof(err))) < 0) {
-      rr_http_send_error(ctx, out, 400, "invalid_argument", err);
+      rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, err);
       goto out;
     }
   }
@@ -427,7 +416,7 @@ static OrthancPluginErrorCode on_review(OrthancPluginRestOutput *out, const char
       const char *verdict = json_object_get_string(
           json_object_object_get(json_object_array_get_idx(feedback, k), "verdict"));
       if (strcmp(verdict, "accepted") != 0) {
-        rr_http_send_error(ctx, out, 400, "invalid_argument",
+        rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT,
                            "a review that rejects or edits findings is 'modified' (or 'rejected'), not 'confirmed'");
         goto out;
       }
@@ -472,7 +461,7 @@ static OrthancPluginErrorCode on_study_analyses(OrthancPluginRestOutput *out, co
   if (caller(&id, out) < 0)
     return OrthancPluginErrorCode_Success;
   if (rr_url_decode(uid, sizeof(uid), req->groups[0]) < 0 || !rr_uid_valid(uid)) {
-    rr_http_send_error(ctx, out, 400, "invalid_argument", "not a Study Instance UID");
+    rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "not a Study Instance UID");
     return OrthancPluginErrorCode_Success;
   }
   if ((rc = rr_store_ai_list_study(deps->store, &list, uid, err, sizeof(err))) < 0) {

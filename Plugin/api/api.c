@@ -30,14 +30,14 @@ static int require_method(OrthancPluginRestOutput *out, const OrthancPluginHttpR
   return 0;
 }
 
+/* A store failure: 404 for a study that is not there; any other failure is
+ * the store's (503 unavailable, logged). */
 static void send_store_error(OrthancPluginRestOutput *out, int error, const char *err)
 {
-  if (error == RR_ENOTFOUND) {
-    rr_http_send_error(CTX, out, 404, "not_found", "no such study");
-    return;
-  }
-  rr_log_error("store: %s", err);
-  rr_http_send_error(CTX, out, 503, "unavailable", "the Reading Room store is unavailable; see Orthanc's log");
+  if (error == RR_ENOTFOUND)
+    rr_http_send_error(CTX, out, RR_API_NOT_FOUND, "no such study");
+  else
+    rr_http_send_failure(CTX, out, RR_ESTORE, "store", err);
 }
 
 /* A study identifier in a URL: at most 64 characters, digits and dots as in a
@@ -178,7 +178,7 @@ static OrthancPluginErrorCode on_studies(OrthancPluginRestOutput *out, const cha
     return OrthancPluginErrorCode_Success;
   if (rr_query_parse(&q, req->getKeys, req->getValues, req->getCount, api_deps->config->worklist_default_page_size,
                      api_deps->config->worklist_max_page_size, err, sizeof(err)) < 0) {
-    rr_http_send_error(CTX, out, 400, "invalid_argument", err);
+    rr_http_send_error(CTX, out, RR_API_INVALID_ARGUMENT, err);
     return OrthancPluginErrorCode_Success;
   }
   if ((error = rr_store_query_worklist(api_deps->store, &list, &q, err, sizeof(err))) < 0) {
@@ -212,7 +212,7 @@ static OrthancPluginErrorCode on_study(OrthancPluginRestOutput *out, const char 
   if (!require_method(out, req, OrthancPluginHttpMethod_Get))
     return OrthancPluginErrorCode_Success;
   if (!study_uid_acceptable(uid)) {
-    rr_http_send_error(CTX, out, 400, "invalid_argument",
+    rr_http_send_error(CTX, out, RR_API_INVALID_ARGUMENT,
                        "the study identifier must be a StudyInstanceUID (at most 64 characters: digits, dots, letters, '-', '_')");
     return OrthancPluginErrorCode_Success;
   }
@@ -401,13 +401,13 @@ static void send_frame(OrthancPluginRestOutput *out, const char *instance_id, co
   snprintf(timing, sizeof(timing), "render;dur=%.3f",
            (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
   OrthancPluginSetHttpHeader(CTX, out, "Server-Timing", timing);
-  if (error == RR_ENOTFOUND)
-    rr_http_send_error(CTX, out, 404, "not_found", err);
-  else if (error == RR_EINVAL)
-    rr_http_send_error(CTX, out, 415, "unsupported", err);
-  else if (error < 0) {
-    rr_log_warning("rendering instance %s: %s", instance_id, err);
-    rr_http_send_error(CTX, out, 502, "upstream_error", "the image could not be rendered; see Orthanc's log");
+  if (error < 0) {
+    /* the renderer's RR_EINVAL: a file it cannot decode; any other failure
+     * (reading from Orthanc, memory) is Orthanc's side */
+    char where[RR_OID_SIZE + 32];
+    snprintf(where, sizeof(where), "rendering instance %s", instance_id);
+    rr_http_send_failure(CTX, out, error == RR_EINVAL ? RR_EUNSUPPORTED : error == RR_ENOTFOUND ? error : RR_EUPSTREAM,
+                         where, err);
   } else {
     OrthancPluginSetHttpHeader(CTX, out, "Cache-Control", "private, no-store");
     OrthancPluginSetHttpHeader(CTX, out, "X-Content-Type-Options", "nosniff");
@@ -428,12 +428,12 @@ static OrthancPluginErrorCode on_instance_frame(OrthancPluginRestOutput *out, co
     return OrthancPluginErrorCode_Success;
   memset(&r, 0, sizeof(r));
   if (rr_parse_i64(&n, req->groups[1], 0, 100000) < 0) {
-    rr_http_send_error(CTX, out, 400, "invalid_argument", "the frame number must be between 0 and 100000");
+    rr_http_send_error(CTX, out, RR_API_INVALID_ARGUMENT, "the frame number must be between 0 and 100000");
     return OrthancPluginErrorCode_Success;
   }
   r.frame = (uint32_t)n;
   if (frame_args(&r, req, err, sizeof(err)) < 0) {
-    rr_http_send_error(CTX, out, 400, "invalid_argument", err);
+    rr_http_send_error(CTX, out, RR_API_INVALID_ARGUMENT, err);
     return OrthancPluginErrorCode_Success;
   }
   send_frame(out, req->groups[0], &r);
@@ -457,11 +457,11 @@ static OrthancPluginErrorCode on_study_frame(OrthancPluginRestOutput *out, const
     return OrthancPluginErrorCode_Success;
   memset(&r, 0, sizeof(r));
   if (!study_uid_acceptable(req->groups[0]) || rr_parse_i64(&n, req->groups[1], 0, 10000000) < 0) {
-    rr_http_send_error(CTX, out, 400, "invalid_argument", "a StudyInstanceUID and an image number are expected");
+    rr_http_send_error(CTX, out, RR_API_INVALID_ARGUMENT, "a StudyInstanceUID and an image number are expected");
     return OrthancPluginErrorCode_Success;
   }
   if (frame_args(&r, req, err, sizeof(err)) < 0) {
-    rr_http_send_error(CTX, out, 400, "invalid_argument", err);
+    rr_http_send_error(CTX, out, RR_API_INVALID_ARGUMENT, err);
     return OrthancPluginErrorCode_Success;
   }
   if ((error = rr_store_get_study(api_deps->store, &d, req->groups[0], err, sizeof(err))) < 0) {
@@ -483,7 +483,7 @@ static OrthancPluginErrorCode on_study_frame(OrthancPluginRestOutput *out, const
   }
   rr_study_detail_free(d);
   if (instance[0] == '\0') {
-    rr_http_send_error(CTX, out, 404, "not_found", "the study has fewer images");
+    rr_http_send_error(CTX, out, RR_API_NOT_FOUND, "the study has fewer images");
     return OrthancPluginErrorCode_Success;
   }
   send_frame(out, instance, &r);
@@ -494,7 +494,7 @@ static OrthancPluginErrorCode on_unknown(OrthancPluginRestOutput *out, const cha
 {
   (void)url;
   (void)req;
-  rr_http_send_error(CTX, out, 404, "not_found", "no such API route");
+  rr_http_send_error(CTX, out, RR_API_NOT_FOUND, "no such API route");
   return OrthancPluginErrorCode_Success;
 }
 

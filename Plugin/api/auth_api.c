@@ -91,22 +91,9 @@ static void send_session(OrthancPluginRestOutput *out, const rr_login_result *r)
   json_object_put(o);
 }
 
-static int status_of(int error)
-{
-  switch (error) {
-  case RR_EINVAL: return 400;
-  case RR_ENOTFOUND: return 404;
-  case RR_EEXISTS: return 409;
-  case RR_ELOCKED: return 403;
-  default: return 500;
-  }
-}
-
 static void send_failure(OrthancPluginRestOutput *out, int error, const char *err)
 {
-  int status = status_of(error);
-
-  rr_http_send_error(ctx, out, status, rr_error_name(error), status == 500 ? "internal error; see Orthanc's log" : err);
+  rr_http_send_failure(ctx, out, error, "auth API", err);
 }
 
 static void send_ok(OrthancPluginRestOutput *out)
@@ -130,7 +117,7 @@ static void send_ok(OrthancPluginRestOutput *out)
 #define REQUIRE_IDENTITY(id)                                                                  \
   do {                                                                                        \
     if (identify(&(id)) < 0) {                                                           \
-      rr_http_send_error(ctx, out, 403, "forbidden", "log in first");                         \
+      rr_http_send_error(ctx, out, RR_API_FORBIDDEN, "log in first");                         \
       return OrthancPluginErrorCode_Success;                                                  \
     }                                                                                         \
   } while (0)
@@ -152,14 +139,14 @@ static OrthancPluginErrorCode on_login(OrthancPluginRestOutput *out, const char 
   user = member(body, "username", &bad);
   pass = member(body, "password", &bad);
   if (bad || user == NULL || pass == NULL) {
-    rr_http_send_error(ctx, out, 400, "invalid_argument", "give \"username\" and \"password\" as strings");
+    rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "give \"username\" and \"password\" as strings");
     json_object_put(body);
     return OrthancPluginErrorCode_Success;
   }
   error = rr_auth_login(deps->auth, &r, user, pass, rr_filter_current_source(), err, sizeof(err));
   json_object_put(body);
   if (error == RR_EINVAL || error == RR_ELOCKED)
-    rr_http_send_error(ctx, out, 403, error == RR_ELOCKED ? "locked" : "invalid_credentials", err);
+    rr_http_send_error(ctx, out, error == RR_ELOCKED ? RR_API_LOCKED : RR_API_INVALID_CREDENTIALS, err);
   else if (error < 0)
     send_failure(out, error, err);
   else
@@ -251,7 +238,7 @@ static OrthancPluginErrorCode on_password(OrthancPluginRestOutput *out, const ch
   current = member(body, "currentPassword", &bad);
   next = member(body, "newPassword", &bad);
   if (bad || current == NULL || next == NULL)
-    rr_http_send_error(ctx, out, 400, "invalid_argument", "give \"currentPassword\" and \"newPassword\" as strings");
+    rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "give \"currentPassword\" and \"newPassword\" as strings");
   else if ((error = rr_auth_change_password(deps->auth, &id, current, next, err, sizeof(err))) < 0)
     send_failure(out, error, err);
   else {
@@ -306,7 +293,7 @@ static OrthancPluginErrorCode on_users(OrthancPluginRestOutput *out, const char 
   role = member(body, "role", &bad);
   pass = member(body, "password", &bad);
   if (bad || name == NULL || role == NULL || pass == NULL) {
-    rr_http_send_error(ctx, out, 400, "invalid_argument", "give \"username\", \"role\" and \"password\" (and optionally \"displayName\") as strings");
+    rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "give \"username\", \"role\" and \"password\" (and optionally \"displayName\") as strings");
   } else if ((error = rr_auth_user_create(deps->auth, &id, name, display, role, pass, err, sizeof(err))) < 0) {
     send_failure(out, error, err);
   } else if ((error = rr_store_user_get(deps->store, &u, name, err, sizeof(err))) < 0) {
@@ -353,7 +340,7 @@ static OrthancPluginErrorCode on_user(OrthancPluginRestOutput *out, const char *
       bad = 1;
   }
   if (bad)
-    rr_http_send_error(ctx, out, 400, "invalid_argument", "\"displayName\" and \"role\" are strings, \"enabled\" a boolean");
+    rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "\"displayName\" and \"role\" are strings, \"enabled\" a boolean");
   else if ((error = rr_auth_user_update(deps->auth, &id, name, display, role, enabled, err, sizeof(err))) < 0)
     send_failure(out, error, err);
   else if ((error = rr_store_user_get(deps->store, &u, name, err, sizeof(err))) < 0)
@@ -383,7 +370,7 @@ static OrthancPluginErrorCode on_user_password(OrthancPluginRestOutput *out, con
     return OrthancPluginErrorCode_Success;
   pass = member(body, "password", &bad);
   if (bad || pass == NULL)
-    rr_http_send_error(ctx, out, 400, "invalid_argument", "give \"password\" as a string");
+    rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "give \"password\" as a string");
   else if ((error = rr_auth_user_reset_password(deps->auth, &id, name, pass, err, sizeof(err))) < 0)
     send_failure(out, error, err);
   else
@@ -473,7 +460,7 @@ static OrthancPluginErrorCode on_audit(OrthancPluginRestOutput *out, const char 
   if (user == NULL || action == NULL || resource == NULL || from == NULL || strlen(user) >= sizeof(f.username) ||
       strlen(action) >= sizeof(f.action) || strlen(resource) >= sizeof(f.resource) ||
       parse_time_ms(&f.from_ms, from) < 0) {
-    rr_http_send_error(ctx, out, 400, "invalid_argument", "bad filter: user, action, resource, from (ISO 8601 date or time)");
+    rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "bad filter: user, action, resource, from (ISO 8601 date or time)");
     return OrthancPluginErrorCode_Success;
   }
   rr_str_copy(f.username, sizeof(f.username), user);
@@ -481,17 +468,17 @@ static OrthancPluginErrorCode on_audit(OrthancPluginRestOutput *out, const char 
   rr_str_copy(f.resource, sizeof(f.resource), resource);
   to = arg(req, "to", a[3], sizeof(a[3]));
   if (to == NULL || parse_time_ms(&f.to_ms, to) < 0) {
-    rr_http_send_error(ctx, out, 400, "invalid_argument", "bad 'to' (ISO 8601 date or time)");
+    rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "bad 'to' (ISO 8601 date or time)");
     return OrthancPluginErrorCode_Success;
   }
   before = arg(req, "before", a[3], sizeof(a[3]));
   if (before == NULL || (before[0] && rr_parse_i64(&f.before_seq, before, 1, INT64_MAX) < 0)) {
-    rr_http_send_error(ctx, out, 400, "invalid_argument", "'before' must be a sequence number");
+    rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "'before' must be a sequence number");
     return OrthancPluginErrorCode_Success;
   }
   limit = arg(req, "limit", a[3], sizeof(a[3]));
   if (limit == NULL || (limit[0] && rr_parse_i64(&v, limit, 1, 1000) < 0)) {
-    rr_http_send_error(ctx, out, 400, "invalid_argument", "'limit' must be between 1 and 1000");
+    rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "'limit' must be between 1 and 1000");
     return OrthancPluginErrorCode_Success;
   }
   if (limit[0])

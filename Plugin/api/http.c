@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/log.h"
 #include "util/str.h"
 
 void rr_http_send_json(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, int status, json_object *obj)
@@ -21,22 +22,39 @@ void rr_http_send_json(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, 
   }
 }
 
-void rr_http_send_error(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, int status, const char *code,
-                        const char *message)
+void rr_http_send_error(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, rr_api_error e, const char *message)
 {
-  json_object *root, *e;
+  const rr_api_error_info *info = rr_api_error_info_of(e);
+  json_object *root, *err;
 
-  if (status == 405) {
-    rr_http_method_not_allowed(ctx, out, "GET");
-    return;
+  if (info == NULL)
+    info = rr_api_error_info_of(RR_API_INTERNAL);
+  if (info->log) {
+    rr_log_error("%s", message ? message : info->code);
+    message = info->message;
   }
   root = json_object_new_object();
-  e = json_object_new_object();
-  json_object_object_add(e, "code", json_object_new_string(code));
-  json_object_object_add(e, "message", rr_json_string(message));
-  json_object_object_add(root, "error", e);
-  rr_http_send_json(ctx, out, status, root);
+  err = json_object_new_object();
+  json_object_object_add(err, "code", json_object_new_string(info->code));
+  json_object_object_add(err, "message", rr_json_string(message));
+  json_object_object_add(root, "error", err);
+  rr_http_send_json(ctx, out, info->status, root);
   json_object_put(root);
+}
+
+void rr_http_send_failure(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, int code, const char *where,
+                          const char *message)
+{
+  rr_api_error e = rr_api_error_of(code);
+  const rr_api_error_info *info = rr_api_error_info_of(e);
+  char line[1024];
+
+  if (info->log) {
+    snprintf(line, sizeof(line), "%s: %s", where ? where : "API", message ? message : "");
+    rr_http_send_error(ctx, out, e, line);
+    return;
+  }
+  rr_http_send_error(ctx, out, e, message);
 }
 
 void rr_http_method_not_allowed(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, const char *allowed)
@@ -75,7 +93,7 @@ json_object *rr_http_parse_object(OrthancPluginContext *ctx, OrthancPluginRestOu
     return json_object_new_object();
   if (req->bodySize == 0 || req->bodySize > max_body) {
     snprintf(msg, sizeof(msg), "the body must be a JSON object of at most %zu KiB", max_body / 1024);
-    rr_http_send_error(ctx, out, 400, "invalid_argument", msg);
+    rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, msg);
     return NULL;
   }
   tok = json_tokener_new();
@@ -84,7 +102,7 @@ json_object *rr_http_parse_object(OrthancPluginContext *ctx, OrthancPluginRestOu
   if (obj == NULL || json_tokener_get_error(tok) != json_tokener_success || !json_object_is_type(obj, json_type_object)) {
     json_object_put(obj);
     obj = NULL;
-    rr_http_send_error(ctx, out, 400, "invalid_argument", "the body is not a JSON object");
+    rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "the body is not a JSON object");
   }
   json_tokener_free(tok);
   return obj;

@@ -12,13 +12,20 @@
 #include <json-c/json.h>
 #include <orthanc/OrthancCPlugin.h>
 
+#include "api/failure.h"
+
 /* Send `obj` as application/json with the given status (the object is not
  * released). */
 void rr_http_send_json(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, int status, json_object *obj);
-/* Send {"error":{"code","message"}} with the given status (405 is answered
- * with an Allow header and no body: the SDK allows nothing else). */
-void rr_http_send_error(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, int status, const char *code,
-                        const char *message);
+/* Send {"error":{"code","message"}} with the status and code of `e` (the
+ * table in api/failure.h). A logged fault writes `message` to Orthanc's log
+ * and answers the table's sentence instead. */
+void rr_http_send_error(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, rr_api_error e, const char *message);
+/* The answer to a failed domain call: `code` (RR_E*) picks the error
+ * (rr_api_error_of); `where` prefixes the log line of a logged fault. */
+void rr_http_send_failure(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, int code, const char *where,
+                          const char *message);
+/* 405 with an Allow header and no body (the SDK allows nothing else). */
 void rr_http_method_not_allowed(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, const char *allowed);
 
 /* Value of a request header (names are compared case-insensitively); NULL. */

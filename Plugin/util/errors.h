@@ -2,7 +2,8 @@
  * errors.h - error codes shared by every module.
  *
  * Functions return 0 on success and one of these negative values on failure.
- * RR_ENOTFOUND is a normal outcome for look-ups, not a fault.
+ * RR_ENOTFOUND is a normal outcome for look-ups, not a fault. The HTTP
+ * answer of each code is in api/failure.c.
  */
 #ifndef RR_UTIL_ERRORS_H
 #define RR_UTIL_ERRORS_H
@@ -19,7 +20,8 @@ enum {
   RR_ESTOPPED = -8,  /* the component is stopping */
   RR_EEXISTS = -9,   /* the thing to create exists already */
   RR_ELOCKED = -10,  /* refused for a while (too many failed attempts) */
-  RR_ECONFLICT = -11 /* the thing is not in a state that allows this */
+  RR_ECONFLICT = -11, /* the thing is not in a state that allows this */
+  RR_EUNSUPPORTED = -12 /* valid input this build cannot handle (an image it cannot decode) */
 };
 
 #include <stddef.h>
@@ -28,8 +30,5 @@ enum {
  * is not 0; truncated to fit) and return `code`: the one way modules report
  * a failure with its reason. */
 int rr_fail(char *err, size_t errsize, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-/* A stable identifier for an error code, e.g. "not_found". Never NULL. */
-const char *rr_error_name(int code);
 
 #endif

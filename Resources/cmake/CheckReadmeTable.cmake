@@ -1,0 +1,31 @@
+# CheckReadmeTable.cmake - a table of README.md made from the code must be
+# the one in the code: compare the text between the README's markers
+# "<!-- MARKER:start -->" and "<!-- MARKER:end -->" with the output of TOOL.
+# With -DUPDATE=ON, rewrite the README's table instead.
+#   cmake -DTOOL=<tool> -DREADME=<README.md> -DMARKER=<name> [-DUPDATE=ON] -P CheckReadmeTable.cmake
+execute_process(COMMAND ${TOOL} OUTPUT_VARIABLE TABLE RESULT_VARIABLE RC)
+if(NOT RC EQUAL 0)
+  message(FATAL_ERROR "${TOOL} failed (${RC})")
+endif()
+file(READ ${README} TEXT)
+set(START "<!-- ${MARKER}:start -->\n")
+set(END "<!-- ${MARKER}:end -->")
+string(FIND "${TEXT}" "${START}" A)
+string(FIND "${TEXT}" "${END}" B)
+if(A EQUAL -1 OR B EQUAL -1)
+  message(FATAL_ERROR "README.md has no ${MARKER} markers")
+endif()
+string(LENGTH "${START}" SL)
+math(EXPR A2 "${A} + ${SL}")
+math(EXPR LEN "${B} - ${A2}")
+string(SUBSTRING "${TEXT}" ${A2} ${LEN} CURRENT)
+if(CURRENT STREQUAL TABLE)
+  message(STATUS "README.md's ${MARKER} table matches the code")
+elseif(UPDATE)
+  string(SUBSTRING "${TEXT}" 0 ${A2} HEAD)
+  string(SUBSTRING "${TEXT}" ${B} -1 TAIL)
+  file(WRITE ${README} "${HEAD}${TABLE}${TAIL}")
+  message(STATUS "README.md's ${MARKER} table updated")
+else()
+  message(FATAL_ERROR "README.md's ${MARKER} table differs from the code: run 'cmake --build build --target ${MARKER}-readme'")
+endif()
