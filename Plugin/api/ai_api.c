@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "ai/findings.h"
+#include "api/args.h"
 #include "api/caller.h"
 #include "api/http.h"
 #include "util/errors.h"
@@ -183,10 +184,11 @@ static OrthancPluginErrorCode on_analyze(OrthancPluginRestOutput *out, const cha
   REQUIRE_METHOD(OrthancPluginHttpMethod_Post, "POST");
   if (caller(&id, out) < 0)
     return OrthancPluginErrorCode_Success;
-  if (rr_url_decode(uid, sizeof(uid), req->groups[0]) < 0 || !rr_uid_valid(uid)) {
+  if (!rr_args_study_uid_ok(req->groups[0])) {
     rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "not a Study Instance UID");
     return OrthancPluginErrorCode_Success;
   }
+  rr_str_copy(uid, sizeof(uid), req->groups[0]);
   if ((body = rr_http_parse_object(ctx, out, req, 4096, 1)) == NULL)
     return OrthancPluginErrorCode_Success;
   if (json_object_object_get_ex(body, "force", &v)) {
@@ -460,10 +462,11 @@ static OrthancPluginErrorCode on_study_analyses(OrthancPluginRestOutput *out, co
   REQUIRE_METHOD(OrthancPluginHttpMethod_Get, "GET");
   if (caller(&id, out) < 0)
     return OrthancPluginErrorCode_Success;
-  if (rr_url_decode(uid, sizeof(uid), req->groups[0]) < 0 || !rr_uid_valid(uid)) {
+  if (!rr_args_study_uid_ok(req->groups[0])) {
     rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "not a Study Instance UID");
     return OrthancPluginErrorCode_Success;
   }
+  rr_str_copy(uid, sizeof(uid), req->groups[0]);
   if ((rc = rr_store_ai_list_study(deps->store, &list, uid, err, sizeof(err))) < 0) {
     send_failure(out, rc, err);
     return OrthancPluginErrorCode_Success;
@@ -497,17 +500,17 @@ static OrthancPluginErrorCode on_status(OrthancPluginRestOutput *out, const char
   rr_ai_counts counts;
   rr_ai_jobs_stats st;
   json_object *o, *p, *q, *c, *t;
-  char err[512] = "";
-  uint32_t i;
+  char err[512] = "", flag[8];
+  const char *check;
   int rc;
 
   (void)url;
   REQUIRE_METHOD(OrthancPluginHttpMethod_Get, "GET");
   if (caller(&id, out) < 0)
     return OrthancPluginErrorCode_Success;
-  for (i = 0; i < req->getCount; i++)
-    if (strcmp(req->getKeys[i], "check") == 0 && strcmp(req->getValues[i], "true") == 0 && rr_ai_jobs_configured(jobs))
-      rr_ai_jobs_probe(jobs, err, sizeof(err));
+  check = rr_args_query(req, "check", flag, sizeof(flag));
+  if (check != NULL && strcmp(check, "true") == 0 && rr_ai_jobs_configured(jobs))
+    rr_ai_jobs_probe(jobs, err, sizeof(err));
   /* one query: the states count every analysis, the usage those since midnight */
   if ((rc = rr_store_ai_counts(deps->store, &counts, start_of_today(), err, sizeof(err))) < 0) {
     send_failure(out, rc, err);

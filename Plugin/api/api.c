@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/args.h"
 #include "api/auth_api.h"
 #include "api/ai_api.h"
 #include "api/http.h"
@@ -38,24 +39,6 @@ static void send_store_error(OrthancPluginRestOutput *out, int error, const char
     rr_http_send_error(CTX, out, RR_API_NOT_FOUND, "no such study");
   else
     rr_http_send_failure(CTX, out, RR_ESTORE, "store", err);
-}
-
-/* A study identifier in a URL: at most 64 characters, digits and dots as in a
- * conformant UID, plus letters, '-' and '_' because real archives hold
- * non-conformant UIDs (hex digests, vendor prefixes) that must still open.
- * Anything else (spaces, quotes, ';', '%', '/', control bytes) is refused. */
-static int study_uid_acceptable(const char *uid)
-{
-  size_t i, len = strlen(uid);
-
-  if (len == 0 || len > 64 || uid[0] == '.' || uid[len - 1] == '.' || strstr(uid, "..") != NULL)
-    return 0; /* empty components are malformed in any UID */
-  for (i = 0; i < len; i++) {
-    char c = uid[i];
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' || c == '-' || c == '_'))
-      return 0;
-  }
-  return 1;
 }
 
 /* ------------------------------------------------------------- JSON shapes */
@@ -211,7 +194,7 @@ static OrthancPluginErrorCode on_study(OrthancPluginRestOutput *out, const char 
   (void)url;
   if (!require_method(out, req, OrthancPluginHttpMethod_Get))
     return OrthancPluginErrorCode_Success;
-  if (!study_uid_acceptable(uid)) {
+  if (!rr_args_study_uid_ok(uid)) {
     rr_http_send_error(CTX, out, RR_API_INVALID_ARGUMENT,
                        "the study identifier must be a StudyInstanceUID (at most 64 characters: digits, dots, letters, '-', '_')");
     return OrthancPluginErrorCode_Success;
@@ -456,7 +439,7 @@ static OrthancPluginErrorCode on_study_frame(OrthancPluginRestOutput *out, const
   if (!require_method(out, req, OrthancPluginHttpMethod_Get))
     return OrthancPluginErrorCode_Success;
   memset(&r, 0, sizeof(r));
-  if (!study_uid_acceptable(req->groups[0]) || rr_parse_i64(&n, req->groups[1], 0, 10000000) < 0) {
+  if (!rr_args_study_uid_ok(req->groups[0]) || rr_parse_i64(&n, req->groups[1], 0, 10000000) < 0) {
     rr_http_send_error(CTX, out, RR_API_INVALID_ARGUMENT, "a StudyInstanceUID and an image number are expected");
     return OrthancPluginErrorCode_Success;
   }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/args.h"
 #include "api/caller.h"
 #include "api/http.h"
 #include "audit/chain.h"
@@ -381,16 +382,6 @@ static OrthancPluginErrorCode on_user_password(OrthancPluginRestOutput *out, con
 
 /* --------------------------------------------------------------- audit */
 
-static const char *arg(const OrthancPluginHttpRequest *req, const char *key, char *buf, size_t size)
-{
-  uint32_t i;
-
-  for (i = 0; i < req->getCount; i++)
-    if (strcmp(req->getKeys[i], key) == 0)
-      return rr_url_decode(buf, size, req->getValues[i]) == 0 ? buf : NULL;
-  return "";
-}
-
 /* Days since 1970-01-01 of a proleptic Gregorian date. */
 static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
 {
@@ -453,10 +444,10 @@ static OrthancPluginErrorCode on_audit(OrthancPluginRestOutput *out, const char 
   memset(&f, 0, sizeof(f));
   f.descending = true;
   f.limit = 100;
-  user = arg(req, "user", a[0], sizeof(a[0]));
-  action = arg(req, "action", a[1], sizeof(a[1]));
-  resource = arg(req, "resource", a[2], sizeof(a[2]));
-  from = arg(req, "from", a[3], sizeof(a[3]));
+  user = rr_args_query(req, "user", a[0], sizeof(a[0]));
+  action = rr_args_query(req, "action", a[1], sizeof(a[1]));
+  resource = rr_args_query(req, "resource", a[2], sizeof(a[2]));
+  from = rr_args_query(req, "from", a[3], sizeof(a[3]));
   if (user == NULL || action == NULL || resource == NULL || from == NULL || strlen(user) >= sizeof(f.username) ||
       strlen(action) >= sizeof(f.action) || strlen(resource) >= sizeof(f.resource) ||
       parse_time_ms(&f.from_ms, from) < 0) {
@@ -466,17 +457,17 @@ static OrthancPluginErrorCode on_audit(OrthancPluginRestOutput *out, const char 
   rr_str_copy(f.username, sizeof(f.username), user);
   rr_str_copy(f.action, sizeof(f.action), action);
   rr_str_copy(f.resource, sizeof(f.resource), resource);
-  to = arg(req, "to", a[3], sizeof(a[3]));
+  to = rr_args_query(req, "to", a[3], sizeof(a[3]));
   if (to == NULL || parse_time_ms(&f.to_ms, to) < 0) {
     rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "bad 'to' (ISO 8601 date or time)");
     return OrthancPluginErrorCode_Success;
   }
-  before = arg(req, "before", a[3], sizeof(a[3]));
+  before = rr_args_query(req, "before", a[3], sizeof(a[3]));
   if (before == NULL || (before[0] && rr_parse_i64(&f.before_seq, before, 1, INT64_MAX) < 0)) {
     rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "'before' must be a sequence number");
     return OrthancPluginErrorCode_Success;
   }
-  limit = arg(req, "limit", a[3], sizeof(a[3]));
+  limit = rr_args_query(req, "limit", a[3], sizeof(a[3]));
   if (limit == NULL || (limit[0] && rr_parse_i64(&v, limit, 1, 1000) < 0)) {
     rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "'limit' must be between 1 and 1000");
     return OrthancPluginErrorCode_Success;

@@ -124,6 +124,22 @@ test('a listed study whose StudyInstanceUID is not a conformant UID can still be
   }
 });
 
+test('a study with a non-conformant StudyInstanceUID that opens can also be analysed: the AI routes take the same UID rule', async () => {
+  const list = await worklistAll(orthanc);
+  const odd = list.filter((s) => !isConformant(s.studyInstanceUid));
+  assert.ok(odd.length >= 1);
+  for (const s of odd) {
+    const uid = encodeURIComponent(s.studyInstanceUid);
+    const analyses = await orthanc.api(`/api/ai/studies/${uid}/analyses`);
+    assert.equal(analyses.status, 200, `analyses of ${s.studyInstanceUid}: ${analyses.status} ${analyses.text.slice(0, 200)}`);
+    assert.deepEqual(analyses.json.analyses, []);
+    // no provider is configured here: refused for that reason (503), never as a bad identifier (400)
+    const r = await orthanc.api(`/api/ai/analyze/${uid}`, { method: 'POST', body: '{}' });
+    assert.notEqual(r.status, 400, `analyze ${s.studyInstanceUid}: ${r.text.slice(0, 200)}`);
+    assert.equal(r.json?.error?.code, 'not_configured', r.text.slice(0, 200));
+  }
+});
+
 test('untrusted strings are returned verbatim (XSS payload file)', async () => {
   const f = path.join(testData, 'malformed', 'xss-tags.dcm');
   const tags = await dcmdumpTags(f, ['StudyInstanceUID', 'PatientName', 'StudyDescription', 'SeriesDescription'], { utf8: true });

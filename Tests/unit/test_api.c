@@ -1,4 +1,6 @@
-/* The API's pure parts: the error table (api/failure.h). */
+/* The API's pure parts: the error table (api/failure.h), route arguments
+ * (api/args.h). */
+#include "api/args.h"
 #include "api/failure.h"
 #include "common.h"
 #include "util/errors.h"
@@ -51,12 +53,57 @@ START_TEST(domain_codes_map_to_their_answers)
 }
 END_TEST
 
+START_TEST(study_uid_rule)
+{
+  static const char *const good[] = {
+    "1.2.840.10008.5.1.4.1.1.2", "1", "0.0",
+    /* non-conformant identifiers real archives hold: they open and can be analysed */
+    "05fa52f0e599f17b8186ff18fcdf2b5570a52206a75c4d03afebf5c475dc8758", "ACME1.2.3", "1.2.03",
+  };
+  static const char *const bad[] = {
+    "", ".1.2", "1.2.", "1..2", "not-a-uid", "1.2_3", "1.2 3", "1.2;DROP TABLE studies", "1.2' OR '1'='1", "1%2E2", "1+2", "1/2", "1\\2",
+    "1.2\n", "11111111111111111111111111111111111111111111111111111111111111111", /* 65 */
+  };
+  size_t i;
+
+  for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+    ck_assert_msg(rr_args_study_uid_ok(good[i]), "%s", good[i]);
+  for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    ck_assert_msg(!rr_args_study_uid_ok(bad[i]), "%s", bad[i]);
+  ck_assert(!rr_args_study_uid_ok(NULL));
+  ck_assert(rr_args_study_uid_ok("1111111111111111111111111111111111111111111111111111111111111111")); /* 64 */
+}
+END_TEST
+
+START_TEST(query_arguments_are_decoded_once)
+{
+  const char *keys[] = {"user", "from", "empty", "long"};
+  const char *values[] = {"dr%2Ehouse+md", "2024-01-02T03%3A04%3A05Z", "", "0123456789"};
+  OrthancPluginHttpRequest req;
+  char buf[8], big[64];
+
+  memset(&req, 0, sizeof(req));
+  req.getCount = 4;
+  req.getKeys = keys;
+  req.getValues = values;
+  ck_assert_str_eq(rr_args_query(&req, "user", big, sizeof(big)), "dr.house md");
+  ck_assert_str_eq(rr_args_query(&req, "from", big, sizeof(big)), "2024-01-02T03:04:05Z");
+  ck_assert_str_eq(rr_args_query(&req, "empty", big, sizeof(big)), "");
+  ck_assert_str_eq(rr_args_query(&req, "absent", big, sizeof(big)), "");
+  ck_assert_ptr_null(rr_args_query(&req, "long", buf, sizeof(buf)));
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("api");
   TCase *tc = tcase_create("errors");
   tcase_add_test(tc, error_table_is_complete_and_unique);
   tcase_add_test(tc, domain_codes_map_to_their_answers);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("arguments");
+  tcase_add_test(tc, study_uid_rule);
+  tcase_add_test(tc, query_arguments_are_decoded_once);
   suite_add_tcase(s, tc);
   return rr_test_run(s);
 }
