@@ -1,7 +1,6 @@
 #include "auth_api.h"
 
 #include <inttypes.h>
-#include <stdlib.h>
 #include <time.h>
 #include <stdio.h>
 #include <string.h>
@@ -382,50 +381,6 @@ static OrthancPluginErrorCode on_user_password(OrthancPluginRestOutput *out, con
 
 /* --------------------------------------------------------------- audit */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-  int64_t era, yoe, doy, doe;
-
-  y -= m <= 2;
-  era = (y >= 0 ? y : y - 399) / 400;
-  yoe = y - era * 400;
-  doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-/* "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SS[Z]" (UTC) to unix milliseconds. */
-static int parse_time_ms(int64_t *out, const char *s)
-{
-  char date[9];
-  int h = 0, mi = 0, sec = 0, n = 0;
-  size_t len;
-
-  *out = 0;
-  if (s == NULL)
-    return RR_EINVAL;
-  if (*s == '\0')
-    return 0;
-  len = strlen(s);
-  if (len < 10 || s[4] != '-' || s[7] != '-')
-    return RR_EINVAL;
-  memcpy(date, s, 4);
-  memcpy(date + 4, s + 5, 2);
-  memcpy(date + 6, s + 8, 2);
-  date[8] = '\0';
-  if (!rr_date_valid(date))
-    return RR_EINVAL;
-  if (len > 10) {
-    if (sscanf(s + 10, "T%2d:%2d:%2d%n", &h, &mi, &sec, &n) != 3 || h > 23 || mi > 59 || sec > 60 ||
-        (s[10 + n] != '\0' && strcmp(s + 10 + n, "Z") != 0))
-      return RR_EINVAL;
-  }
-  *out = (days_from_civil(atoi(date) / 10000, (atoi(date) / 100) % 100, atoi(date) % 100) * 86400 + h * 3600 + mi * 60 +
-          sec) * 1000;
-  return 0;
-}
-
 static OrthancPluginErrorCode on_audit(OrthancPluginRestOutput *out, const char *url, const OrthancPluginHttpRequest *req)
 {
   rr_identity id;
@@ -450,7 +405,7 @@ static OrthancPluginErrorCode on_audit(OrthancPluginRestOutput *out, const char 
   from = rr_args_query(req, "from", a[3], sizeof(a[3]));
   if (user == NULL || action == NULL || resource == NULL || from == NULL || strlen(user) >= sizeof(f.username) ||
       strlen(action) >= sizeof(f.action) || strlen(resource) >= sizeof(f.resource) ||
-      parse_time_ms(&f.from_ms, from) < 0) {
+      (from[0] && rr_time_parse_ms(&f.from_ms, from) < 0)) {
     rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "bad filter: user, action, resource, from (ISO 8601 date or time)");
     return OrthancPluginErrorCode_Success;
   }
@@ -458,7 +413,7 @@ static OrthancPluginErrorCode on_audit(OrthancPluginRestOutput *out, const char 
   rr_str_copy(f.action, sizeof(f.action), action);
   rr_str_copy(f.resource, sizeof(f.resource), resource);
   to = rr_args_query(req, "to", a[3], sizeof(a[3]));
-  if (to == NULL || parse_time_ms(&f.to_ms, to) < 0) {
+  if (to == NULL || (to[0] && rr_time_parse_ms(&f.to_ms, to) < 0)) {
     rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "bad 'to' (ISO 8601 date or time)");
     return OrthancPluginErrorCode_Success;
   }

@@ -197,6 +197,68 @@ int rr_date_parse(char out[9], const char *in)
   return 0;
 }
 
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+  int64_t era, yoe, doy, doe;
+
+  y -= m <= 2;
+  era = (y >= 0 ? y : y - 399) / 400;
+  yoe = y - era * 400;
+  doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/* n decimal digits at s as a number, or -1. */
+static int digits_value(const char *s, int n)
+{
+  int i, v = 0;
+
+  for (i = 0; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9')
+      return -1;
+    v = v * 10 + (s[i] - '0');
+  }
+  return v;
+}
+
+int rr_time_parse_ms(int64_t *out, const char *s)
+{
+  char date[9];
+  int h = 0, mi = 0, sec = 0, ms = 0, scale = 100;
+  const char *p;
+
+  *out = 0;
+  if (s == NULL || strlen(s) < 10 || s[4] != '-' || s[7] != '-')
+    return RR_EINVAL;
+  memcpy(date, s, 4);
+  memcpy(date + 4, s + 5, 2);
+  memcpy(date + 6, s + 8, 2);
+  date[8] = '\0';
+  if (!rr_date_valid(date))
+    return RR_EINVAL;
+  p = s + 10;
+  if (*p != '\0') {
+    /* "THH:MM:SS" first (nothing is read past the string's end) */
+    if (strlen(p) < 9 || p[0] != 'T' || p[3] != ':' || p[6] != ':' || (h = digits_value(p + 1, 2)) < 0 ||
+        (mi = digits_value(p + 4, 2)) < 0 || (sec = digits_value(p + 7, 2)) < 0 || h > 23 || mi > 59 || sec > 60)
+      return RR_EINVAL;
+    p += 9;
+    if (*p == '.') {
+      if (p[1] < '0' || p[1] > '9')
+        return RR_EINVAL;
+      for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
+        ms += (*p - '0') * scale; /* digits past milliseconds add 0 */
+    }
+    if (strcmp(p, "Z") != 0 && *p != '\0')
+      return RR_EINVAL;
+  }
+  *out = (days_from_civil(digits_value(date, 4), digits_value(date + 4, 2), digits_value(date + 6, 2)) * 86400 +
+          h * 3600 + mi * 60 + sec) * 1000 + ms;
+  return 0;
+}
+
 int rr_parse_i64(int64_t *out, const char *s, int64_t min, int64_t max)
 {
   char *end = NULL;

@@ -38,6 +38,12 @@ bool rr_uid_valid(const char *s);
 bool rr_date_valid(const char *yyyymmdd);
 /* Accept YYYYMMDD or YYYY-MM-DD, validate, write YYYYMMDD into out[9]. */
 int rr_date_parse(char out[9], const char *in);
+/* An ISO 8601 date or time in UTC, "YYYY-MM-DD" (midnight) or
+ * "YYYY-MM-DDTHH:MM:SS[.fraction][Z]" (what browsers' toISOString writes),
+ * as milliseconds since 1970-01-01T00:00:00Z (digits past the millisecond
+ * are ignored; second 60 is accepted). RR_EINVAL (and *out 0) for anything
+ * else, the empty string and other time zones included. */
+int rr_time_parse_ms(int64_t *out, const char *s);
 
 /* Parse a whole decimal integer in [min, max]; no sign other than '-', no
  * spaces, no trailing garbage. */

@@ -267,6 +267,23 @@ test('audit: logins, refusals and user changes are recorded; editing a record br
   assert.equal(v.firstBroken, seq);
 });
 
+test('audit filters take ISO 8601 dates and times, with milliseconds as browsers write them', async () => {
+  const since = new Date(Date.now() - 3600e3);
+  for (const from of [since.toISOString(), since.toISOString().slice(0, 19) + 'Z', since.toISOString().slice(0, 10)]) {
+    const r = await orthanc.api(`/api/audit?from=${encodeURIComponent(from)}&limit=5`);
+    assert.equal(r.status, 200, `from=${from}: ${r.text.slice(0, 200)}`);
+    assert.ok(r.json.data.length > 0, `from=${from}`);
+  }
+  const future = await orthanc.api(`/api/audit?from=${encodeURIComponent(new Date(Date.now() + 3600e3).toISOString())}`);
+  assert.equal(future.status, 200);
+  assert.deepEqual(future.json.data, []);
+  for (const bad of ['2024-13-01', '2024-01-02T3:04:05', '2024-01-02T03:04:05+01:00', 'yesterday']) {
+    const r = await orthanc.api(`/api/audit?to=${encodeURIComponent(bad)}`);
+    assert.equal(r.status, 400, `to=${bad}`);
+    assert.equal(r.json.error.code, 'invalid_argument');
+  }
+});
+
 test('users: policy and validation errors are clear', async () => {
   const bad = async (body, code) => {
     const r = await orthanc.api('/api/users', { method: 'POST', body });

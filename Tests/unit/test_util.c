@@ -88,6 +88,39 @@ START_TEST(uids_and_dates)
 }
 END_TEST
 
+START_TEST(iso8601_times)
+{
+  static const char *const bad[] = {"", "2024-01-02T", "2024-01-02 03:04:05", "2024-01-02T3:04:05", "2024-01-02T03:4:05",
+                                    "2024-01-02T+3:04:05", "2024-01-02T24:00:00", "2024-01-02T03:60:00",
+                                    "2024-01-02T03:04:61", "2024-01-02T03:04:05+01:00", "2024-01-02T03:04:05.Z",
+                                    "2024-01-02T03:04:05ZZ", "2023-02-29", "2024/01/02", "20240102", "2024-01-02x"};
+  int64_t ms;
+  size_t i;
+
+  ck_assert_int_eq(rr_time_parse_ms(&ms, "1970-01-01"), 0);
+  ck_assert_int_eq(ms, 0);
+  ck_assert_int_eq(rr_time_parse_ms(&ms, "2000-02-29"), 0);
+  ck_assert_int_eq(ms, 951782400000LL);
+  ck_assert_int_eq(rr_time_parse_ms(&ms, "2024-01-02T03:04:05Z"), 0);
+  ck_assert_int_eq(ms, 1704164645000LL);
+  ck_assert_int_eq(rr_time_parse_ms(&ms, "2024-01-02T03:04:05"), 0);
+  ck_assert_int_eq(ms, 1704164645000LL);
+  /* what a browser's Date.toISOString() writes */
+  ck_assert_int_eq(rr_time_parse_ms(&ms, "2024-01-02T03:04:05.250Z"), 0);
+  ck_assert_int_eq(ms, 1704164645250LL);
+  ck_assert_int_eq(rr_time_parse_ms(&ms, "2024-01-02T03:04:05.1234567"), 0);
+  ck_assert_int_eq(ms, 1704164645123LL);
+  ck_assert_int_eq(rr_time_parse_ms(&ms, "1969-12-31T23:59:59Z"), 0);
+  ck_assert_int_eq(ms, -1000);
+  for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    ms = 42;
+    ck_assert_msg(rr_time_parse_ms(&ms, bad[i]) == RR_EINVAL, "%s", bad[i]);
+    ck_assert_int_eq(ms, 0);
+  }
+  ck_assert_int_eq(rr_time_parse_ms(&ms, NULL), RR_EINVAL);
+}
+END_TEST
+
 START_TEST(numbers)
 {
   int64_t v;
@@ -191,6 +224,7 @@ int main(void)
   tcase_add_test(tc, buf_grows_to_max_and_no_further);
   tcase_add_test(tc, copy_never_cuts_utf8);
   tcase_add_test(tc, utf8_validation);
+  tcase_add_test(tc, iso8601_times);
   tcase_add_test(tc, uids_and_dates);
   tcase_add_test(tc, numbers);
   tcase_add_test(tc, fold_is_case_and_accent_insensitive);
