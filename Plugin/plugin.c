@@ -1,12 +1,13 @@
 /*
  * plugin.c - the Orthanc entry points. Reads the ReadingRoom configuration,
- * creates the modules (store, ingestion, API, web app), wires Orthanc's
- * callbacks to them and starts/stops the worker thread. No logic of its own.
+ * hands each module its options (store, ingestion, access control, AI,
+ * API, web app), wires Orthanc's callbacks to them (the HTTP filter, the
+ * change callback, metrics) and starts/stops the worker threads. What the
+ * modules do lives in the modules; here are only the adapters from the
+ * Orthanc SDK's callbacks and the log lines of start-up.
  */
-#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
-#include <unistd.h>
 #include <orthanc/OrthancCPlugin.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,7 +25,6 @@
 #include "config.h"
 #include "ingest/ingest.h"
 #include "store/store_sqlite.h"
-#include "util/buf.h"
 #include "util/embedded.h"
 #include "util/log.h"
 #include "util/str.h"
@@ -100,36 +100,19 @@ static int32_t on_http_request(OrthancPluginHttpMethod method, const char *uri, 
  * it (never into the log). */
 static void hand_over_password(const char *password)
 {
-  char path[RR_PATH_SIZE + 64], *slash;
-  int fd;
-  ssize_t n;
+  char path[RR_PATH_SIZE + 64] = "";
 
-  rr_str_copy(path, sizeof(path), plugin_config.sqlite_path);
-  slash = strrchr(path, '/');
-  if (slash != NULL)
-    slash[1] = '\0';
+  if (rr_auth_write_initial_password(path, sizeof(path), plugin_config.sqlite_path, password) < 0)
+    rr_log_error("cannot write %s: log in with the password in ReadingRoom.Auth.AdminPassword or %s instead",
+                 path[0] ? path : "initial-admin-password", ADMIN_PASSWORD_ENV);
   else
-    path[0] = '\0';
-  if (strlen(path) + 32 >= sizeof(path))
-    return;
-  memcpy(path + strlen(path), "initial-admin-password", sizeof("initial-admin-password"));
-  unlink(path);
-  fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    rr_log_error("cannot write %s: log in with the password in ReadingRoom.Auth.AdminPassword or %s instead", path,
-                 ADMIN_PASSWORD_ENV);
-    return;
-  }
-  n = write(fd, password, strlen(password));
-  n += write(fd, "\n", 1);
-  close(fd);
-  if (n > 0)
     rr_log_warning("access control: created the administrator 'admin'; its generated password is in %s (readable by "
                    "the Orthanc user only). Log in, change it, then delete that file.", path);
 }
 
 static int setup_access_control(void)
 {
+  rr_auth_options ao;
   char err[512] = "", generated[64] = "";
   const char *password = plugin_config.auth_admin_password;
   bool created = false;
@@ -148,7 +131,19 @@ static int setup_access_control(void)
     rr_log_error("cannot start the audit writer");
     return -1;
   }
-  if (rr_auth_new(&plugin_auth, &plugin_config, plugin_store, plugin_audit, err, sizeof(err)) < 0 ||
+  ao.algorithm = plugin_config.auth_algorithm;
+  ao.secret_file = plugin_config.auth_secret_file;
+  ao.private_key_file = plugin_config.auth_private_key_file;
+  ao.public_key_file = plugin_config.auth_public_key_file;
+  ao.issuer = plugin_config.auth_issuer;
+  ao.audience = plugin_config.auth_audience;
+  ao.token_lifetime = plugin_config.auth_token_lifetime;
+  ao.allow_basic = plugin_config.auth_allow_basic;
+  ao.password_min_length = plugin_config.auth_password_min_length;
+  ao.lockout_max_failures = plugin_config.auth_lockout_max_failures;
+  ao.lockout_max_per_address = plugin_config.auth_lockout_max_per_address;
+  ao.lockout_seconds = plugin_config.auth_lockout_seconds;
+  if (rr_auth_new(&plugin_auth, &ao, plugin_store, plugin_audit, err, sizeof(err)) < 0 ||
       rr_matrix_new(&plugin_matrix, plugin_config.api_root, plugin_config.web_root, err, sizeof(err)) < 0 ||
       rr_filter_new(&plugin_filter, plugin_auth, plugin_matrix, plugin_audit, plugin_config.api_root) < 0) {
     rr_log_error("access control: %s", err[0] ? err : "out of memory");
@@ -345,7 +340,7 @@ static int open_store(void)
 
   if (strcmp(plugin_config.store_backend, "sqlite") != 0) {
     rr_log_error("invalid configuration: ReadingRoom.Store.Backend: \"%s\" is not built into this plugin "
-                 "(build with -DENABLE_MONGODB=ON)", plugin_config.store_backend);
+                 "(this build has \"sqlite\" only)", plugin_config.store_backend);
     return -1;
   }
   opts.path = plugin_config.sqlite_path;
@@ -363,24 +358,12 @@ static int open_store(void)
 static void extend_explorer(void)
 {
   const rr_embedded_file *js = rr_embedded_find(rr_resources_files, rr_resources_count, "OrthancExplorer.js");
-  static const char placeholder[] = "READING_ROOM_WEB_ROOT";
   rr_buf out;
-  const char *text, *hit;
 
   if (js == NULL)
     return;
-  rr_buf_init(&out, js->size + 4096);
-  text = (const char *)js->data;
-  while ((hit = strstr(text, placeholder)) != NULL) {
-    /* the root is '/'-prefixed: make it relative to /app/explorer.html */
-    if (rr_buf_append(&out, text, (size_t)(hit - text)) < 0 || rr_buf_puts(&out, "..") < 0 ||
-        rr_buf_puts(&out, plugin_config.web_root) < 0)
-      goto out;
-    text = hit + sizeof(placeholder) - 1;
-  }
-  if (rr_buf_puts(&out, text) == 0)
+  if (rr_web_explorer_script(&out, (const char *)js->data, plugin_config.web_root) == 0)
     OrthancPluginExtendOrthancExplorer(plugin_ctx, out.ptr);
-out:
   rr_buf_dispose(&out);
 }
 
@@ -409,6 +392,7 @@ static void teardown(void)
 ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext *ctx)
 {
   rr_ingest_options ingest_opts;
+  rr_web_options web_opts;
 
   plugin_ctx = ctx;
   rr_log_set_context(ctx);
@@ -440,7 +424,13 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext *ctx)
   if (setup_access_control() < 0 || setup_ai() < 0)
     goto fail;
 
-  plugin_api.config = &plugin_config;
+  plugin_api.options.api_root = plugin_config.api_root;
+  plugin_api.options.worklist_default_page_size = plugin_config.worklist_default_page_size;
+  plugin_api.options.worklist_max_page_size = plugin_config.worklist_max_page_size;
+  plugin_api.options.store_backend = plugin_config.store_backend;
+  plugin_api.options.secure_cookies = plugin_config.orthanc_ssl;
+  plugin_api.options.ai_cloud = plugin_config.ai_cloud;
+  plugin_api.options.ai_auto_enable = plugin_config.ai_auto_enable;
   plugin_api.store = plugin_store;
   plugin_api.ingest = plugin_ingest;
   plugin_api.version = RR_VERSION;
@@ -448,7 +438,9 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext *ctx)
   plugin_api.matrix = plugin_matrix;
   plugin_api.audit = plugin_audit;
   plugin_api.ai = plugin_ai;
-  if (rr_api_register(ctx, &plugin_api) < 0 || rr_web_register(ctx, &plugin_config) < 0) {
+  web_opts.web_root = plugin_config.web_root;
+  web_opts.webapp_directory = plugin_config.webapp_directory;
+  if (rr_api_register(ctx, &plugin_api) < 0 || rr_web_register(ctx, &web_opts) < 0) {
     rr_log_error("cannot register the REST routes");
     goto fail;
   }

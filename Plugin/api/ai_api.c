@@ -522,7 +522,7 @@ static OrthancPluginErrorCode on_status(OrthancPluginRestOutput *out, const char
   json_object_object_add(p, "configured", json_object_new_boolean(rr_ai_jobs_configured(jobs)));
   json_object_object_add(p, "name", rr_json_string(rr_ai_jobs_provider_kind(jobs)));
   json_object_object_add(p, "model", rr_json_string(rr_ai_jobs_model(jobs)));
-  json_object_object_add(p, "cloud", json_object_new_boolean(deps->config->ai_cloud));
+  json_object_object_add(p, "cloud", json_object_new_boolean(deps->options.ai_cloud));
   json_object_object_add(p, "reachable", st.reachable < 0 ? NULL : json_object_new_boolean(st.reachable));
   json_object_object_add(p, "lastError", rr_json_string(st.last_error));
   json_object_object_add(o, "provider", p);
@@ -546,7 +546,7 @@ static OrthancPluginErrorCode on_status(OrthancPluginRestOutput *out, const char
   json_object_object_add(t, "imagesSent", json_object_new_int64(counts.images_sent));
   json_object_object_add(o, "today", t);
   t = json_object_new_object();
-  json_object_object_add(t, "enabled", json_object_new_boolean(deps->config->ai_auto_enable));
+  json_object_object_add(t, "enabled", json_object_new_boolean(deps->options.ai_auto_enable));
   json_object_object_add(t, "queuedSinceStart", json_object_new_int64(st.auto_submitted));
   json_object_object_add(t, "droppedSinceStart", json_object_new_int64(st.auto_dropped));
   json_object_object_add(o, "automatic", t);
@@ -604,7 +604,7 @@ void rr_ai_api_register(OrthancPluginContext *context, const rr_api_deps *d, rr_
   ctx = context;
   deps = d;
   jobs = j;
-  rr_str_copy(api_root, sizeof(api_root), d->config->api_root);
+  rr_str_copy(api_root, sizeof(api_root), d->options.api_root);
   for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
     snprintf(regex, sizeof(regex), "%s%s", root, routes[i].suffix);
     OrthancPluginRegisterRestCallbackNoLock(context, regex, routes[i].cb);

@@ -159,8 +159,8 @@ static OrthancPluginErrorCode on_studies(OrthancPluginRestOutput *out, const cha
   (void)url;
   if (!require_method(out, req, OrthancPluginHttpMethod_Get))
     return OrthancPluginErrorCode_Success;
-  if (rr_query_parse(&q, req->getKeys, req->getValues, req->getCount, api_deps->config->worklist_default_page_size,
-                     api_deps->config->worklist_max_page_size, err, sizeof(err)) < 0) {
+  if (rr_query_parse(&q, req->getKeys, req->getValues, req->getCount, api_deps->options.worklist_default_page_size,
+                     api_deps->options.worklist_max_page_size, err, sizeof(err)) < 0) {
     rr_http_send_error(CTX, out, RR_API_INVALID_ARGUMENT, err);
     return OrthancPluginErrorCode_Success;
   }
@@ -261,7 +261,7 @@ static OrthancPluginErrorCode on_health(OrthancPluginRestOutput *out, const char
              rr_store_get_stats(api_deps->store, &stats, err, sizeof(err)) == 0;
   root = json_object_new_object();
   store = json_object_new_object();
-  add_str(store, "backend", api_deps->config->store_backend);
+  add_str(store, "backend", api_deps->options.store_backend);
   add_str(store, "status", store_ok ? "ok" : "unavailable");
   json_object_object_add(store, "schemaVersion", json_object_new_int(version));
   if (store_ok) {
@@ -501,7 +501,7 @@ int rr_api_register(OrthancPluginContext *ctx, const rr_api_deps *deps)
 
   api_ctx = ctx;
   api_deps = deps;
-  if ((error = rr_root_regex(root, sizeof(root), deps->config->api_root)) < 0)
+  if ((error = rr_root_regex(root, sizeof(root), deps->options.api_root)) < 0)
     return error;
   for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
     snprintf(regex, sizeof(regex), "%s%s", root, routes[i].suffix);

@@ -18,12 +18,24 @@
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "auth/matrix.h"
-#include "config.h"
+#include "config.h" /* RR_ROOT_SIZE */
 #include "ingest/ingest.h"
 #include "store/store.h"
 
+/* What the routes need of the configuration; strings are borrowed and must
+ * outlive the plugin, like the deps. */
+typedef struct rr_api_options {
+  const char *api_root;                 /* "/api/": starts and ends with '/', < RR_ROOT_SIZE */
+  unsigned worklist_default_page_size;  /* GET dicom/studies without limit */
+  unsigned worklist_max_page_size;
+  const char *store_backend;            /* named by /health */
+  bool secure_cookies;                  /* Orthanc serves HTTPS: session cookies are Secure */
+  bool ai_cloud;                        /* the AI provider is off-site (ai/status) */
+  bool ai_auto_enable;                  /* automatic analysis of stable studies (ai/status) */
+} rr_api_options;
+
 typedef struct rr_api_deps {
-  const rr_config *config;
+  rr_api_options options;
   rr_store *store;
   rr_ingest *ingest;
   rr_auth *auth;      /* NULL when access control is off */

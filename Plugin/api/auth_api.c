@@ -67,7 +67,7 @@ static json_object *user_json(const rr_user_rec *u, int full)
 static void set_session_cookies(OrthancPluginRestOutput *out, const char *token, const char *csrf, int64_t max_age)
 {
   char cookie[RR_TOKEN_MAX_BYTES + 256];
-  const char *secure = deps->config->orthanc_ssl ? "; Secure" : "";
+  const char *secure = deps->options.secure_cookies ? "; Secure" : "";
 
   snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%" PRId64 "%s", RR_SESSION_COOKIE,
            token, max_age, secure);

@@ -1,6 +1,8 @@
 #include "auth.h"
 
 #include <ctype.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stddef.h>
 #include <strings.h>
 #include <inttypes.h>
@@ -65,7 +67,8 @@ typedef struct failure_slot {
 } failure_slot;
 
 struct rr_auth {
-  const rr_config *cfg;
+  rr_auth_options opts; /* its strings are NULL after rr_auth_new: see issuer, audience */
+  char issuer[128], audience[128];
   rr_store *store;
   rr_audit *audit;
   rr_token_keys *keys;
@@ -239,23 +242,23 @@ static int load_file(char **out, const char *path, char *err, size_t errsize)
   return error < 0 ? rr_fail(err, errsize, error, "%s is too large for a key", path) : 0;
 }
 
-static int load_keys(rr_auth *a, char *err, size_t errsize)
+static int load_keys(rr_auth *a, const rr_auth_options *o, char *err, size_t errsize)
 {
   unsigned char secret[RR_TOKEN_SECRET_MAX];
   size_t len = 0;
   char *priv = NULL, *pub = NULL;
   int error;
 
-  if (strcmp(a->cfg->auth_algorithm, "HS256") == 0) {
-    if ((error = rr_token_secret_load_or_create(secret, sizeof(secret), &len, a->cfg->auth_secret_file, err, errsize)) < 0)
+  if (strcmp(o->algorithm, "HS256") == 0) {
+    if ((error = rr_token_secret_load_or_create(secret, sizeof(secret), &len, o->secret_file, err, errsize)) < 0)
       return error;
     error = rr_token_keys_hs256(&a->keys, secret, len, err, errsize);
     OPENSSL_cleanse(secret, sizeof(secret));
     return error;
   }
-  if ((error = load_file(&priv, a->cfg->auth_private_key_file, err, errsize)) == 0 &&
-      (error = load_file(&pub, a->cfg->auth_public_key_file, err, errsize)) == 0)
-    error = rr_token_keys_pem(&a->keys, a->cfg->auth_algorithm, priv, pub, err, errsize);
+  if ((error = load_file(&priv, o->private_key_file, err, errsize)) == 0 &&
+      (error = load_file(&pub, o->public_key_file, err, errsize)) == 0)
+    error = rr_token_keys_pem(&a->keys, o->algorithm, priv, pub, err, errsize);
   if (priv != NULL) {
     OPENSSL_cleanse(priv, strlen(priv));
     free(priv);
@@ -289,15 +292,22 @@ static int load_csrf_key(rr_auth *a, char *err, size_t errsize)
   return rr_store_kv_set(a->store, CSRF_KEY_NAME, text, err, errsize);
 }
 
-int rr_auth_new(rr_auth **out, const rr_config *cfg, rr_store *store, rr_audit *audit_writer, char *err, size_t errsize)
+int rr_auth_new(rr_auth **out, const rr_auth_options *opts, rr_store *store, rr_audit *audit_writer, char *err,
+                size_t errsize)
 {
   rr_auth *a;
   int error;
 
   *out = NULL;
+  if (strlen(opts->issuer) >= sizeof(a->issuer) || strlen(opts->audience) >= sizeof(a->audience))
+    return rr_fail(err, errsize, RR_EINVAL, "the token issuer and audience have at most 127 bytes");
   if ((a = calloc(1, sizeof(*a))) == NULL)
     return rr_fail(err, errsize, RR_ENOMEM, "out of memory");
-  a->cfg = cfg;
+  a->opts = *opts;
+  a->opts.algorithm = a->opts.secret_file = a->opts.private_key_file = a->opts.public_key_file = NULL;
+  a->opts.issuer = a->opts.audience = NULL;
+  rr_str_copy(a->issuer, sizeof(a->issuer), opts->issuer);
+  rr_str_copy(a->audience, sizeof(a->audience), opts->audience);
   a->store = store;
   a->audit = audit_writer;
   pthread_mutex_init(&a->lock, NULL);
@@ -309,7 +319,7 @@ int rr_auth_new(rr_auth **out, const rr_config *cfg, rr_store *store, rr_audit *
     error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
     goto fail;
   }
-  if ((error = load_keys(a, err, errsize)) < 0 || (error = load_csrf_key(a, err, errsize)) < 0)
+  if ((error = load_keys(a, opts, err, errsize)) < 0 || (error = load_csrf_key(a, err, errsize)) < 0)
     goto fail;
   *out = a;
   return 0;
@@ -397,7 +407,7 @@ static failure_slot *failure_entry(rr_auth *a, failure_slot *table, size_t *coun
 {
   failure_slot *f = slot_claim(table, sizeof(failure_slot), FAILURE_TABLE_SIZE, count, key);
 
-  if (now - f->window_start > (int64_t)a->cfg->auth_lockout_seconds && f->locked_until <= now) {
+  if (now - f->window_start > (int64_t)a->opts.lockout_seconds && f->locked_until <= now) {
     f->failures = 0;
     f->window_start = now;
   }
@@ -434,14 +444,14 @@ static int64_t memory_failure(rr_auth *a, const char *username, const char *sour
   pthread_mutex_lock(&a->lock);
   lower_key(key, sizeof(key), "ip:", source);
   f = failure_entry(a, a->addresses, &a->address_count, key, now);
-  if (++f->failures >= a->cfg->auth_lockout_max_per_address)
-    f->locked_until = now + a->cfg->auth_lockout_seconds;
+  if (++f->failures >= a->opts.lockout_max_per_address)
+    f->locked_until = now + a->opts.lockout_seconds;
   if (count_account) {
     lower_key(key, sizeof(key), "user:", username);
     f = failure_entry(a, a->accounts, &a->account_count, key, now);
     n = ++f->failures;
-    if (n >= a->cfg->auth_lockout_max_failures)
-      f->locked_until = now + a->cfg->auth_lockout_seconds;
+    if (n >= a->opts.lockout_max_failures)
+      f->locked_until = now + a->opts.lockout_seconds;
   }
   pthread_mutex_unlock(&a->lock);
   return n;
@@ -465,8 +475,8 @@ static int issue(rr_auth *a, rr_login_result *out, const rr_user_rec *user, char
   int error;
 
   memset(out, 0, sizeof(*out));
-  error = rr_token_issue_gen(&out->token, a->keys, a->cfg->auth_issuer, a->cfg->auth_audience, user->username,
-                             user->role, user->token_generation, now_s(), a->cfg->auth_token_lifetime, &claims, err,
+  error = rr_token_issue_gen(&out->token, a->keys, a->issuer, a->audience, user->username,
+                             user->role, user->token_generation, now_s(), a->opts.token_lifetime, &claims, err,
                              errsize);
   if (error < 0)
     return error;
@@ -518,12 +528,12 @@ int rr_auth_login(rr_auth *a, rr_login_result *out, const char *username, const 
   if (rr_password_verify(user.password_hash, password) != 0) {
     memory_failure(a, username, source, false, now);
     user.failed_logins++;
-    if (user.failed_logins >= a->cfg->auth_lockout_max_failures) {
-      user.locked_until = now + a->cfg->auth_lockout_seconds;
+    if (user.failed_logins >= a->opts.lockout_max_failures) {
+      user.locked_until = now + a->opts.lockout_seconds;
       user.failed_logins = 0;
       audit(a, user.username, user.role, source, "account.lock", user.username, "success", "too many failed logins");
     }
-    failures = user.failed_logins == 0 ? (int64_t)a->cfg->auth_lockout_max_failures : user.failed_logins;
+    failures = user.failed_logins == 0 ? (int64_t)a->opts.lockout_max_failures : user.failed_logins;
     user.updated_at = now;
     rr_store_user_update(a->store, &user, NULL, 0);
     audit(a, user.username, user.role, source, "login", "", "failure", "bad credentials");
@@ -646,7 +656,7 @@ static int authenticate_token(rr_auth *a, rr_identity *out, const char *token, r
   }
   pthread_mutex_unlock(&a->lock);
 
-  if ((error = rr_token_verify(&claims, a->keys, token, a->cfg->auth_issuer, a->cfg->auth_audience, now, LEEWAY_SECONDS,
+  if ((error = rr_token_verify(&claims, a->keys, token, a->issuer, a->audience, now, LEEWAY_SECONDS,
                                reason, rsize)) < 0)
     return RR_EINVAL;
   if ((error = rr_store_token_is_revoked(a->store, &revoked, hash, reason, rsize)) < 0)
@@ -683,7 +693,7 @@ static int authenticate_basic(rr_auth *a, rr_identity *out, const char *encoded,
   int64_t now = now_s();
   int n, error = 0;
 
-  if (!a->cfg->auth_allow_basic)
+  if (!a->opts.allow_basic)
     return rr_fail(reason, rsize, RR_EINVAL, "HTTP Basic authentication is turned off (ReadingRoom.Auth.AllowBasic)");
   while (*encoded == ' ')
     encoded++;
@@ -812,7 +822,7 @@ static int create_user(rr_auth *a, const char *username, const char *display_nam
     return rr_fail(err, errsize, RR_EINVAL, "the role must be admin, radiologist, technician or physician");
   if (display_name != NULL && !display_name_ok(display_name))
     return rr_fail(err, errsize, RR_EINVAL, "the display name must be valid text of at most 127 bytes");
-  if ((error = rr_password_check_policy(password, username, a->cfg->auth_password_min_length, err, errsize)) < 0)
+  if ((error = rr_password_check_policy(password, username, a->opts.password_min_length, err, errsize)) < 0)
     return error;
   memset(&u, 0, sizeof(u));
   rr_str_copy(u.username, sizeof(u.username), username);
@@ -928,7 +938,7 @@ static int set_password(rr_auth *a, rr_user_rec *u, const char *password, char *
 {
   int error;
 
-  if ((error = rr_password_check_policy(password, u->username, a->cfg->auth_password_min_length, err, errsize)) < 0 ||
+  if ((error = rr_password_check_policy(password, u->username, a->opts.password_min_length, err, errsize)) < 0 ||
       (error = rr_password_hash(u->password_hash, sizeof(u->password_hash), password, NULL, err, errsize)) < 0)
     return error;
   /* tokens issued before now stop working (they compare iat) */
@@ -971,4 +981,27 @@ int rr_auth_change_password(rr_auth *a, const rr_identity *actor, const char *cu
         error == 0 ? "success" : "failure", error == 0 ? "" : err);
   OPENSSL_cleanse(&u, sizeof(u));
   return error;
+}
+
+int rr_auth_write_initial_password(char *path, size_t psize, const char *beside, const char *password)
+{
+  static const char name[] = "initial-admin-password";
+  const char *slash = strrchr(beside, '/');
+  size_t dirlen = slash != NULL ? (size_t)(slash - beside) + 1 : 0;
+  ssize_t n;
+  int fd;
+
+  if (psize == 0 || dirlen + sizeof(name) > psize)
+    return RR_EFULL;
+  memcpy(path, beside, dirlen);
+  memcpy(path + dirlen, name, sizeof(name));
+  unlink(path);
+  fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return RR_ERROR;
+  n = write(fd, password, strlen(password));
+  if (n == (ssize_t)strlen(password))
+    n = write(fd, "\n", 1);
+  close(fd);
+  return n > 0 ? 0 : RR_ERROR;
 }

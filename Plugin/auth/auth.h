@@ -22,7 +22,6 @@
 #include <stdint.h>
 
 #include "audit/audit.h"
-#include "config.h"
 #include "store/store.h"
 
 typedef struct rr_auth rr_auth;
@@ -59,8 +58,26 @@ typedef struct rr_login_result {
 } rr_login_result;
 void rr_login_result_dispose(rr_login_result *r);
 
-/* Load or create the signing keys and the CSRF key; does not create users. */
-int rr_auth_new(rr_auth **out, const rr_config *config, rr_store *store, rr_audit *audit, char *err, size_t errsize);
+/* What rr_auth_new needs of the configuration (ReadingRoom.Auth). The
+ * strings are borrowed during rr_auth_new only (issuer and audience are
+ * copied; the key files are read then). */
+typedef struct rr_auth_options {
+  const char *algorithm;        /* "HS256", "RS256" or "ES256" */
+  const char *secret_file;      /* HS256: the secret, created when missing */
+  const char *private_key_file; /* RS256/ES256: PEM files */
+  const char *public_key_file;
+  const char *issuer, *audience; /* the tokens' iss and aud (< 128 bytes) */
+  unsigned token_lifetime;      /* seconds */
+  bool allow_basic;             /* HTTP Basic accepted */
+  unsigned password_min_length;
+  unsigned lockout_max_failures;    /* per account */
+  unsigned lockout_max_per_address; /* per client address */
+  unsigned lockout_seconds;
+} rr_auth_options;
+
+/* Load or create the signing keys and the CSRF key; does not create users.
+ * RR_EINVAL for an issuer or audience that does not fit. */
+int rr_auth_new(rr_auth **out, const rr_auth_options *opts, rr_store *store, rr_audit *audit, char *err, size_t errsize);
 void rr_auth_free(rr_auth *auth);
 
 /*
@@ -71,6 +88,13 @@ void rr_auth_free(rr_auth *auth);
  */
 int rr_auth_bootstrap(rr_auth *auth, bool *created, char *generated, size_t gsize, const char *password, char *err,
                       size_t errsize);
+
+/* Hand a generated first password over without the log: write it to
+ * "initial-admin-password" in the directory of the file `beside` (the
+ * database), created anew with mode 0600, so that only the Orthanc user
+ * can read it. The file's path goes to path[]. RR_EFULL when the path does
+ * not fit, RR_ERROR when the file cannot be written. */
+int rr_auth_write_initial_password(char *path, size_t psize, const char *beside, const char *password);
 
 /* Log in. RR_EINVAL: wrong user name or password (one message for both);
  * RR_ELOCKED: too many failures for this account or address. The answer of

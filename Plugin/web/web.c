@@ -14,7 +14,8 @@
 #define MAX_DISK_FILE (64u * 1024u * 1024u)
 
 static OrthancPluginContext *web_ctx;
-static const rr_config *web_config;
+static char web_root[RR_ROOT_SIZE];
+static char webapp_directory[RR_PATH_SIZE];
 
 static const char CSP[] =
   "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; "
@@ -102,7 +103,7 @@ static void serve_from_disk(OrthancPluginRestOutput *out, const OrthancPluginHtt
   size_t n;
 
   rr_buf_init(&content, MAX_DISK_FILE);
-  if (snprintf(full, sizeof(full), "%s/%s", web_config->webapp_directory, path) >= (int)sizeof(full) ||
+  if (snprintf(full, sizeof(full), "%s/%s", webapp_directory, path) >= (int)sizeof(full) ||
       stat(full, &st) != 0 || !S_ISREG(st.st_mode) || (f = fopen(full, "rb")) == NULL) {
     send_not_found(out);
     goto out;
@@ -137,7 +138,7 @@ static OrthancPluginErrorCode on_asset(OrthancPluginRestOutput *out, const char 
     send_not_found(out);
     return OrthancPluginErrorCode_Success;
   }
-  if (web_config->webapp_directory[0] != '\0') {
+  if (webapp_directory[0] != '\0') {
     serve_from_disk(out, req, path);
     return OrthancPluginErrorCode_Success;
   }
@@ -160,22 +161,43 @@ static OrthancPluginErrorCode on_root_without_slash(OrthancPluginRestOutput *out
   /* Orthanc strips the trailing '/' before matching, so "/reading-room" and
    * "/reading-room/" both land here: send the browser to a URL whose base
    * makes the app's relative asset paths resolve. */
-  snprintf(target, sizeof(target), "%sindex.html", web_config->web_root);
+  snprintf(target, sizeof(target), "%sindex.html", web_root);
   OrthancPluginRedirect(web_ctx, out, target);
   return OrthancPluginErrorCode_Success;
 }
 
-int rr_web_register(OrthancPluginContext *ctx, const rr_config *config)
+int rr_web_register(OrthancPluginContext *ctx, const rr_web_options *opts)
 {
   char root[RR_ROOT_SIZE * 2], regex[RR_ROOT_SIZE * 2 + 32];
+  const char *dir = opts->webapp_directory ? opts->webapp_directory : "";
   int error;
 
+  if (strlen(opts->web_root) >= sizeof(web_root) || strlen(dir) >= sizeof(webapp_directory))
+    return RR_EFULL;
   web_ctx = ctx;
-  web_config = config;
-  if ((error = rr_root_regex(root, sizeof(root), config->web_root)) < 0)
+  rr_str_copy(web_root, sizeof(web_root), opts->web_root);
+  rr_str_copy(webapp_directory, sizeof(webapp_directory), dir);
+  if ((error = rr_root_regex(root, sizeof(root), web_root)) < 0)
     return error;
   OrthancPluginRegisterRestCallbackNoLock(ctx, root, on_root_without_slash);
   snprintf(regex, sizeof(regex), "%s/(.*)", root);
   OrthancPluginRegisterRestCallbackNoLock(ctx, regex, on_asset);
   return 0;
+}
+
+int rr_web_explorer_script(rr_buf *out, const char *js, const char *root)
+{
+  static const char placeholder[] = "READING_ROOM_WEB_ROOT";
+  const char *hit;
+  int error;
+
+  rr_buf_init(out, strlen(js) + 4096);
+  while ((hit = strstr(js, placeholder)) != NULL) {
+    /* the root is '/'-prefixed: make it relative to /app/explorer.html */
+    if ((error = rr_buf_append(out, js, (size_t)(hit - js))) < 0 || (error = rr_buf_puts(out, "..")) < 0 ||
+        (error = rr_buf_puts(out, root)) < 0)
+      return error;
+    js = hit + sizeof(placeholder) - 1;
+  }
+  return rr_buf_puts(out, js);
 }

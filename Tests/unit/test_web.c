@@ -38,6 +38,25 @@ START_TEST(resources_are_embedded)
 }
 END_TEST
 
+START_TEST(explorer_script_links_to_the_web_root)
+{
+  const rr_embedded_file *f = rr_embedded_find(rr_resources_files, rr_resources_count, "OrthancExplorer.js");
+  rr_buf out;
+
+  ck_assert_int_eq(rr_web_explorer_script(&out, "a READING_ROOM_WEB_ROOT b READING_ROOM_WEB_ROOTindex.html", "/rr/"), 0);
+  ck_assert_str_eq(out.ptr, "a ../rr/ b ../rr/index.html");
+  rr_buf_dispose(&out);
+  ck_assert_int_eq(rr_web_explorer_script(&out, "", "/rr/"), 0);
+  ck_assert_str_eq(out.ptr ? out.ptr : "", "");
+  rr_buf_dispose(&out);
+  ck_assert_ptr_nonnull(f);
+  ck_assert_int_eq(rr_web_explorer_script(&out, (const char *)f->data, "/reading-room/"), 0);
+  ck_assert_ptr_null(strstr(out.ptr, "READING_ROOM_WEB_ROOT"));
+  ck_assert_ptr_nonnull(strstr(out.ptr, "../reading-room/"));
+  rr_buf_dispose(&out);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("web");
@@ -45,6 +64,7 @@ int main(void)
   tcase_add_test(tc, mime_types);
   tcase_add_test(tc, paths_cannot_escape);
   tcase_add_test(tc, resources_are_embedded);
+  tcase_add_test(tc, explorer_script_links_to_the_web_root);
   suite_add_tcase(s, tc);
   return rr_test_run(s);
 }
