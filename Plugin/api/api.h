@@ -1,13 +1,20 @@
 /*
  * api.h - the Reading Room REST API under the configured root (default
- * "/api/"): worklist, study details, health and ingestion administration.
- * See README.md ("REST API") for every route, argument and answer.
+ * "/api/"): worklist, study details and rendered images (api.c); sessions,
+ * users and the audit trail (auth_api.c, with access control on); AI
+ * analyses (ai_api.c); health and ingestion administration (api.c). See
+ * README.md ("REST API") for every route, argument and answer, and
+ * api/failure.h for every error answer.
+ *
+ * Access is decided before a route runs, by the HTTP filter and the role
+ * matrix (auth/filter.h); routes ask only who calls (api/caller.h).
  *
  * rr_api_register must be called from OrthancPluginInitialize (routes can
  * only be registered there). Routes are registered with the NoLock variant:
- * handlers run concurrently and share only the store and ingest objects,
- * which are thread-safe. `deps` and everything it points to must outlive
- * the plugin (until OrthancPluginFinalize).
+ * handlers run concurrently and share only the objects of `deps` (store,
+ * ingestion, auth, audit, AI jobs), which are thread-safe. `deps` and
+ * everything it points to must outlive the plugin (until
+ * OrthancPluginFinalize).
  */
 #ifndef RR_API_API_H
 #define RR_API_API_H

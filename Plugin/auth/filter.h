@@ -12,9 +12,15 @@
  * Bearer and Basic requests need neither (a browser never adds them on its
  * own).
  *
- * Independent of the Orthanc SDK so that it can be tested alone; plugin.c
- * adapts Orthanc's filter callback to it. Thread-safe: called concurrently by
- * Orthanc's HTTP threads. The auth, matrix and audit objects are borrowed.
+ * The decision is the only one per request: the route handlers that run
+ * after it on the same thread take the identity it allowed
+ * (rr_filter_current_identity, read through api/caller.h) instead of
+ * authenticating again, so the role matrix is the only policy.
+ *
+ * Independent of the Orthanc SDK: plugin.c adapts Orthanc's filter callback
+ * to it, and Tests/unit/test_filter.c tests it alone. Thread-safe: called
+ * concurrently by Orthanc's HTTP threads. The auth, matrix and audit objects
+ * are borrowed.
  */
 #ifndef RR_AUTH_FILTER_H
 #define RR_AUTH_FILTER_H
