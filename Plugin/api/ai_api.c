@@ -8,7 +8,7 @@
 #include "ai/findings.h"
 #include "api/args.h"
 #include "api/caller.h"
-#include "api/http.h"
+#include "api/reply.h"
 #include "util/errors.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -30,7 +30,7 @@ static char api_root[RR_ROOT_SIZE];
 static int caller(rr_identity *id, OrthancPluginRestOutput *out)
 {
   if (rr_api_caller(id, deps->auth != NULL) < 0) {
-    rr_http_send_error(ctx, out, RR_API_FORBIDDEN, "log in first");
+    rr_reply_error(ctx, out, RR_API_FORBIDDEN, "log in first");
     return -1;
   }
   return 0;
@@ -45,7 +45,7 @@ static void audit(const rr_identity *id, const char *action, const char *resourc
 
 static void send_failure(OrthancPluginRestOutput *out, int error, const char *err)
 {
-  rr_http_send_failure(ctx, out, error, "AI API", err);
+  rr_reply_failure(ctx, out, error, "AI API", err);
 }
 
 static bool id_valid(const char *id)
@@ -156,7 +156,7 @@ static void send_analysis(OrthancPluginRestOutput *out, int status, const char *
     return;
   }
   o = analysis_json(&a, reviews, true);
-  rr_http_send_json(ctx, out, status, o);
+  rr_reply_json(ctx, out, status, o);
   json_object_put(o);
   rr_ai_review_list_free(reviews);
   rr_ai_analysis_dispose(&a);
@@ -165,7 +165,7 @@ static void send_analysis(OrthancPluginRestOutput *out, int status, const char *
 #define REQUIRE_METHOD(m, name)                                                                                \
   do {                                                                                                         \
     if (req->method != (m)) {                                                                                  \
-      rr_http_method_not_allowed(ctx, out, name);                                                              \
+      rr_reply_method_not_allowed(ctx, out, name);                                                              \
       return OrthancPluginErrorCode_Success;                                                                   \
     }                                                                                                          \
   } while (0)
@@ -185,16 +185,16 @@ static OrthancPluginErrorCode on_analyze(OrthancPluginRestOutput *out, const cha
   if (caller(&id, out) < 0)
     return OrthancPluginErrorCode_Success;
   if (!rr_args_study_uid_ok(req->groups[0])) {
-    rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "not a Study Instance UID");
+    rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, "not a Study Instance UID");
     return OrthancPluginErrorCode_Success;
   }
   rr_str_copy(uid, sizeof(uid), req->groups[0]);
-  if ((body = rr_http_parse_object(ctx, out, req, 4096, 1)) == NULL)
+  if ((body = rr_reply_parse_body(ctx, out, req, 4096, 1)) == NULL)
     return OrthancPluginErrorCode_Success;
   if (json_object_object_get_ex(body, "force", &v)) {
     if (!json_object_is_type(v, json_type_boolean)) {
       json_object_put(body);
-      rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "'force' must be true or false");
+      rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, "'force' must be true or false");
       return OrthancPluginErrorCode_Success;
     }
     force = json_object_get_boolean(v);
@@ -202,12 +202,12 @@ static OrthancPluginErrorCode on_analyze(OrthancPluginRestOutput *out, const cha
   json_object_put(body);
   rc = rr_ai_jobs_submit(aid, &existing, jobs, uid, id.username, force, err, sizeof(err));
   if (rc == RR_ECONFLICT && !rr_ai_jobs_configured(jobs)) {
-    rr_http_send_error(ctx, out, RR_API_NOT_CONFIGURED, err);
+    rr_reply_error(ctx, out, RR_API_NOT_CONFIGURED, err);
     return OrthancPluginErrorCode_Success;
   }
   if (rc == RR_EFULL) {
     OrthancPluginSetHttpHeader(ctx, out, "Retry-After", "60");
-    rr_http_send_error(ctx, out, RR_API_QUEUE_FULL, err);
+    rr_reply_error(ctx, out, RR_API_QUEUE_FULL, err);
     return OrthancPluginErrorCode_Success;
   }
   if (rc < 0) {
@@ -230,7 +230,7 @@ static OrthancPluginErrorCode on_analyze(OrthancPluginRestOutput *out, const cha
     json_object_object_add(o, "existing", json_object_new_boolean(1));
   }
   OrthancPluginSetHttpHeader(ctx, out, "Location", href);
-  rr_http_send_json(ctx, out, existing ? 200 : 202, o);
+  rr_reply_json(ctx, out, existing ? 200 : 202, o);
   json_object_put(o);
   return OrthancPluginErrorCode_Success;
 }
@@ -238,7 +238,7 @@ static OrthancPluginErrorCode on_analyze(OrthancPluginRestOutput *out, const cha
 static bool analysis_id(char out[RR_AI_ID_SIZE], const OrthancPluginHttpRequest *req, OrthancPluginRestOutput *o)
 {
   if (strlen(req->groups[0]) != RR_AI_ID_SIZE - 1 || !id_valid(req->groups[0])) {
-    rr_http_send_error(ctx, o, RR_API_NOT_FOUND, "no such analysis");
+    rr_reply_error(ctx, o, RR_API_NOT_FOUND, "no such analysis");
     return false;
   }
   rr_str_copy(out, RR_AI_ID_SIZE, req->groups[0]);
@@ -273,7 +273,7 @@ static OrthancPluginErrorCode on_cancel(OrthancPluginRestOutput *out, const char
   if (caller(&id, out) < 0 || !analysis_id(aid, req, out))
     return OrthancPluginErrorCode_Success;
   if (!rr_ai_jobs_configured(jobs)) {
-    rr_http_send_error(ctx, out, RR_API_CONFLICT, "no AI provider is configured, so nothing runs");
+    rr_reply_error(ctx, out, RR_API_CONFLICT, "no AI provider is configured, so nothing runs");
     return OrthancPluginErrorCode_Success;
   }
   if ((rc = rr_ai_jobs_cancel(jobs, aid, err, sizeof(err))) < 0) {
@@ -370,10 +370,10 @@ static OrthancPluginErrorCode on_review(OrthancPluginRestOutput *out, const char
   REQUIRE_METHOD(OrthancPluginHttpMethod_Put, "PUT");
   if (caller(&id, out) < 0 || !analysis_id(aid, req, out))
     return OrthancPluginErrorCode_Success;
-  if ((body = rr_http_parse_object(ctx, out, req, MAX_BODY, 0)) == NULL)
+  if ((body = rr_reply_parse_body(ctx, out, req, MAX_BODY, 0)) == NULL)
     return OrthancPluginErrorCode_Success;
   if (json_object_object_get_ex(body, "reviewedBy", &v) || json_object_object_get_ex(body, "reviewer", &v)) {
-    rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT,
+    rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT,
                        "the reviewer is the logged-in user; do not send 'reviewedBy'");
     goto out;
   }
@@ -382,12 +382,12 @@ static OrthancPluginErrorCode on_review(OrthancPluginRestOutput *out, const char
     if (strcmp(status, statuses[k]) == 0)
       break;
   if (status == NULL || k == 3) {
-    rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "'reviewStatus' must be confirmed, rejected or modified");
+    rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, "'reviewStatus' must be confirmed, rejected or modified");
     goto out;
   }
   notes = rr_json_member_str(body, "radiologistNotes", &bad);
   if (bad || (notes != NULL && (strlen(notes) > NOTES_MAX || rr_utf8_valid_prefix(notes, strlen(notes)) != strlen(notes)))) {
-    rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "'radiologistNotes' must be UTF-8 text of at most 8000 bytes");
+    rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, "'radiologistNotes' must be UTF-8 text of at most 8000 bytes");
     goto out;
   }
   if ((rc = rr_store_ai_get(deps->store, &a, aid, err, sizeof(err))) < 0) {
@@ -397,7 +397,7 @@ static OrthancPluginErrorCode on_review(OrthancPluginRestOutput *out, const char
   have_a = true;
   if (strcmp(a.status, "completed") != 0) {
     snprintf(err, sizeof(err), "only completed analyses can be reviewed (this one is %s)", a.status);
-    rr_http_send_error(ctx, out, RR_API_CONFLICT, err);
+    rr_reply_error(ctx, out, RR_API_CONFLICT, err);
     goto out;
   }
   f = parsed(a.findings_json, json_type_object);
@@ -407,7 +407,7 @@ static OrthancPluginErrorCode on_review(OrthancPluginRestOutput *out, const char
     finding_count = RR_FINDINGS_MAX;
   if (json_object_object_get_ex(body, "findings", &v) && !json_object_is_type(v, json_type_null)) {
     if ((rc = feedback_of(&feedback, v, finding_count, err, sizeof(err))) < 0) {
-      rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, err);
+      rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, err);
       goto out;
     }
   }
@@ -418,7 +418,7 @@ static OrthancPluginErrorCode on_review(OrthancPluginRestOutput *out, const char
       const char *verdict = json_object_get_string(
           json_object_object_get(json_object_array_get_idx(feedback, k), "verdict"));
       if (strcmp(verdict, "accepted") != 0) {
-        rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT,
+        rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT,
                            "a review that rejects or edits findings is 'modified' (or 'rejected'), not 'confirmed'");
         goto out;
       }
@@ -463,7 +463,7 @@ static OrthancPluginErrorCode on_study_analyses(OrthancPluginRestOutput *out, co
   if (caller(&id, out) < 0)
     return OrthancPluginErrorCode_Success;
   if (!rr_args_study_uid_ok(req->groups[0])) {
-    rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "not a Study Instance UID");
+    rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, "not a Study Instance UID");
     return OrthancPluginErrorCode_Success;
   }
   rr_str_copy(uid, sizeof(uid), req->groups[0]);
@@ -476,7 +476,7 @@ static OrthancPluginErrorCode on_study_analyses(OrthancPluginRestOutput *out, co
   for (i = 0; i < list->count; i++)
     json_object_array_add(arr, analysis_json(&list->items[i], NULL, false));
   json_object_object_add(o, "analyses", arr);
-  rr_http_send_json(ctx, out, 200, o);
+  rr_reply_json(ctx, out, 200, o);
   json_object_put(o);
   rr_ai_list_free(list);
   return OrthancPluginErrorCode_Success;
@@ -550,7 +550,7 @@ static OrthancPluginErrorCode on_status(OrthancPluginRestOutput *out, const char
   json_object_object_add(t, "queuedSinceStart", json_object_new_int64(st.auto_submitted));
   json_object_object_add(t, "droppedSinceStart", json_object_new_int64(st.auto_dropped));
   json_object_object_add(o, "automatic", t);
-  rr_http_send_json(ctx, out, 200, o);
+  rr_reply_json(ctx, out, 200, o);
   json_object_put(o);
   return OrthancPluginErrorCode_Success;
 }

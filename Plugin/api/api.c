@@ -7,7 +7,7 @@
 #include "api/args.h"
 #include "api/auth_api.h"
 #include "api/ai_api.h"
-#include "api/http.h"
+#include "api/reply.h"
 #include "api/query.h"
 #include "dicom/display_order.h"
 #include "image/orthanc_frame.h"
@@ -27,7 +27,7 @@ static int require_method(OrthancPluginRestOutput *out, const OrthancPluginHttpR
 {
   if (req->method == method)
     return 1;
-  rr_http_method_not_allowed(CTX, out, method == OrthancPluginHttpMethod_Post ? "POST" : "GET");
+  rr_reply_method_not_allowed(CTX, out, method == OrthancPluginHttpMethod_Post ? "POST" : "GET");
   return 0;
 }
 
@@ -36,9 +36,9 @@ static int require_method(OrthancPluginRestOutput *out, const OrthancPluginHttpR
 static void send_store_error(OrthancPluginRestOutput *out, int error, const char *err)
 {
   if (error == RR_ENOTFOUND)
-    rr_http_send_error(CTX, out, RR_API_NOT_FOUND, "no such study");
+    rr_reply_error(CTX, out, RR_API_NOT_FOUND, "no such study");
   else
-    rr_http_send_failure(CTX, out, RR_ESTORE, "store", err);
+    rr_reply_failure(CTX, out, RR_ESTORE, "store", err);
 }
 
 /* ------------------------------------------------------------- JSON shapes */
@@ -161,7 +161,7 @@ static OrthancPluginErrorCode on_studies(OrthancPluginRestOutput *out, const cha
     return OrthancPluginErrorCode_Success;
   if (rr_query_parse(&q, req->getKeys, req->getValues, req->getCount, api_deps->options.worklist_default_page_size,
                      api_deps->options.worklist_max_page_size, err, sizeof(err)) < 0) {
-    rr_http_send_error(CTX, out, RR_API_INVALID_ARGUMENT, err);
+    rr_reply_error(CTX, out, RR_API_INVALID_ARGUMENT, err);
     return OrthancPluginErrorCode_Success;
   }
   if ((error = rr_store_query_worklist(api_deps->store, &list, &q, err, sizeof(err))) < 0) {
@@ -176,7 +176,7 @@ static OrthancPluginErrorCode on_studies(OrthancPluginRestOutput *out, const cha
   json_object_object_add(root, "total", json_object_new_int64(list->total));
   json_object_object_add(root, "limit", json_object_new_int64(q.limit));
   json_object_object_add(root, "offset", json_object_new_int64(q.offset));
-  rr_http_send_json(CTX, out, 200, root);
+  rr_reply_json(CTX, out, 200, root);
   json_object_put(root);
   rr_study_list_free(list);
   return OrthancPluginErrorCode_Success;
@@ -195,7 +195,7 @@ static OrthancPluginErrorCode on_study(OrthancPluginRestOutput *out, const char 
   if (!require_method(out, req, OrthancPluginHttpMethod_Get))
     return OrthancPluginErrorCode_Success;
   if (!rr_args_study_uid_ok(uid)) {
-    rr_http_send_error(CTX, out, RR_API_INVALID_ARGUMENT,
+    rr_reply_error(CTX, out, RR_API_INVALID_ARGUMENT,
                        "the study identifier must be a StudyInstanceUID (at most 64 characters: digits, dots, letters, '-', '_')");
     return OrthancPluginErrorCode_Success;
   }
@@ -208,7 +208,7 @@ static OrthancPluginErrorCode on_study(OrthancPluginRestOutput *out, const char 
   for (i = 0; i < d->series_count; i++)
     json_object_array_add(arr, series_json(&d->series[i]));
   json_object_object_add(root, "series", arr);
-  rr_http_send_json(CTX, out, 200, root);
+  rr_reply_json(CTX, out, 200, root);
   json_object_put(root);
   rr_study_detail_free(d);
   return OrthancPluginErrorCode_Success;
@@ -291,7 +291,7 @@ static OrthancPluginErrorCode on_health(OrthancPluginRestOutput *out, const char
   add_str(root, "version", api_deps->version);
   json_object_object_add(root, "store", store);
   json_object_object_add(root, "ingest", ingest);
-  rr_http_send_json(CTX, out, store_ok ? 200 : 503, root);
+  rr_reply_json(CTX, out, store_ok ? 200 : 503, root);
   json_object_put(root);
   return OrthancPluginErrorCode_Success;
 }
@@ -304,7 +304,7 @@ static OrthancPluginErrorCode on_ingest(OrthancPluginRestOutput *out, const char
   if (!require_method(out, req, OrthancPluginHttpMethod_Get))
     return OrthancPluginErrorCode_Success;
   o = ingest_json();
-  rr_http_send_json(CTX, out, 200, o);
+  rr_reply_json(CTX, out, 200, o);
   json_object_put(o);
   return OrthancPluginErrorCode_Success;
 }
@@ -320,7 +320,7 @@ static OrthancPluginErrorCode on_resync(OrthancPluginRestOutput *out, const char
   rr_log_info("ingestion: full re-sync requested through the API");
   o = json_object_new_object();
   json_object_object_add(o, "accepted", json_object_new_boolean(1));
-  rr_http_send_json(CTX, out, 202, o);
+  rr_reply_json(CTX, out, 202, o);
   json_object_put(o);
   return OrthancPluginErrorCode_Success;
 }
@@ -389,7 +389,7 @@ static void send_frame(OrthancPluginRestOutput *out, const char *instance_id, co
      * (reading from Orthanc, memory) is Orthanc's side */
     char where[RR_OID_SIZE + 32];
     snprintf(where, sizeof(where), "rendering instance %s", instance_id);
-    rr_http_send_failure(CTX, out, error == RR_EINVAL ? RR_EUNSUPPORTED : error == RR_ENOTFOUND ? error : RR_EUPSTREAM,
+    rr_reply_failure(CTX, out, error == RR_EINVAL ? RR_EUNSUPPORTED : error == RR_ENOTFOUND ? error : RR_EUPSTREAM,
                          where, err);
   } else {
     OrthancPluginSetHttpHeader(CTX, out, "Cache-Control", "private, no-store");
@@ -411,12 +411,12 @@ static OrthancPluginErrorCode on_instance_frame(OrthancPluginRestOutput *out, co
     return OrthancPluginErrorCode_Success;
   memset(&r, 0, sizeof(r));
   if (rr_parse_i64(&n, req->groups[1], 0, 100000) < 0) {
-    rr_http_send_error(CTX, out, RR_API_INVALID_ARGUMENT, "the frame number must be between 0 and 100000");
+    rr_reply_error(CTX, out, RR_API_INVALID_ARGUMENT, "the frame number must be between 0 and 100000");
     return OrthancPluginErrorCode_Success;
   }
   r.frame = (uint32_t)n;
   if (frame_args(&r, req, err, sizeof(err)) < 0) {
-    rr_http_send_error(CTX, out, RR_API_INVALID_ARGUMENT, err);
+    rr_reply_error(CTX, out, RR_API_INVALID_ARGUMENT, err);
     return OrthancPluginErrorCode_Success;
   }
   send_frame(out, req->groups[0], &r);
@@ -440,11 +440,11 @@ static OrthancPluginErrorCode on_study_frame(OrthancPluginRestOutput *out, const
     return OrthancPluginErrorCode_Success;
   memset(&r, 0, sizeof(r));
   if (!rr_args_study_uid_ok(req->groups[0]) || rr_parse_i64(&n, req->groups[1], 0, 10000000) < 0) {
-    rr_http_send_error(CTX, out, RR_API_INVALID_ARGUMENT, "a StudyInstanceUID and an image number are expected");
+    rr_reply_error(CTX, out, RR_API_INVALID_ARGUMENT, "a StudyInstanceUID and an image number are expected");
     return OrthancPluginErrorCode_Success;
   }
   if (frame_args(&r, req, err, sizeof(err)) < 0) {
-    rr_http_send_error(CTX, out, RR_API_INVALID_ARGUMENT, err);
+    rr_reply_error(CTX, out, RR_API_INVALID_ARGUMENT, err);
     return OrthancPluginErrorCode_Success;
   }
   if ((error = rr_store_get_study(api_deps->store, &d, req->groups[0], err, sizeof(err))) < 0) {
@@ -466,7 +466,7 @@ static OrthancPluginErrorCode on_study_frame(OrthancPluginRestOutput *out, const
   }
   rr_study_detail_free(d);
   if (instance[0] == '\0') {
-    rr_http_send_error(CTX, out, RR_API_NOT_FOUND, "the study has fewer images");
+    rr_reply_error(CTX, out, RR_API_NOT_FOUND, "the study has fewer images");
     return OrthancPluginErrorCode_Success;
   }
   send_frame(out, instance, &r);
@@ -477,7 +477,7 @@ static OrthancPluginErrorCode on_unknown(OrthancPluginRestOutput *out, const cha
 {
   (void)url;
   (void)req;
-  rr_http_send_error(CTX, out, RR_API_NOT_FOUND, "no such API route");
+  rr_reply_error(CTX, out, RR_API_NOT_FOUND, "no such API route");
   return OrthancPluginErrorCode_Success;
 }
 

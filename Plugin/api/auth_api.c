@@ -7,7 +7,7 @@
 
 #include "api/args.h"
 #include "api/caller.h"
-#include "api/http.h"
+#include "api/reply.h"
 #include "audit/chain.h"
 #include "auth/filter.h"
 #include "auth/token.h"
@@ -30,7 +30,7 @@ static int identify(rr_identity *id)
 
 static json_object *parse_body(const OrthancPluginHttpRequest *req, OrthancPluginRestOutput *out)
 {
-  return rr_http_parse_object(ctx, out, req, MAX_BODY, 0);
+  return rr_reply_parse_body(ctx, out, req, MAX_BODY, 0);
 }
 
 static const char *member(json_object *o, const char *key, int *bad)
@@ -87,27 +87,27 @@ static void send_session(OrthancPluginRestOutput *out, const rr_login_result *r)
   add_str(o, "csrfToken", r->csrf);
   json_object_object_add(o, "user", user_json(&r->user, 0));
   set_session_cookies(out, r->token, r->csrf, max_age > 0 ? max_age : 0);
-  rr_http_send_json(ctx, out, 200, o);
+  rr_reply_json(ctx, out, 200, o);
   json_object_put(o);
 }
 
 static void send_failure(OrthancPluginRestOutput *out, int error, const char *err)
 {
-  rr_http_send_failure(ctx, out, error, "auth API", err);
+  rr_reply_failure(ctx, out, error, "auth API", err);
 }
 
 static void send_ok(OrthancPluginRestOutput *out)
 {
   json_object *o = json_object_new_object();
 
-  rr_http_send_json(ctx, out, 200, o);
+  rr_reply_json(ctx, out, 200, o);
   json_object_put(o);
 }
 
 #define REQUIRE_METHOD(m, name)                                  \
   do {                                                           \
     if (req->method != (m)) {                                    \
-      rr_http_method_not_allowed(ctx, out, name);                \
+      rr_reply_method_not_allowed(ctx, out, name);                \
       return OrthancPluginErrorCode_Success;                     \
     }                                                            \
   } while (0)
@@ -117,7 +117,7 @@ static void send_ok(OrthancPluginRestOutput *out)
 #define REQUIRE_IDENTITY(id)                                                                  \
   do {                                                                                        \
     if (identify(&(id)) < 0) {                                                           \
-      rr_http_send_error(ctx, out, RR_API_FORBIDDEN, "log in first");                         \
+      rr_reply_error(ctx, out, RR_API_FORBIDDEN, "log in first");                         \
       return OrthancPluginErrorCode_Success;                                                  \
     }                                                                                         \
   } while (0)
@@ -139,14 +139,14 @@ static OrthancPluginErrorCode on_login(OrthancPluginRestOutput *out, const char 
   user = member(body, "username", &bad);
   pass = member(body, "password", &bad);
   if (bad || user == NULL || pass == NULL) {
-    rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "give \"username\" and \"password\" as strings");
+    rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, "give \"username\" and \"password\" as strings");
     json_object_put(body);
     return OrthancPluginErrorCode_Success;
   }
   error = rr_auth_login(deps->auth, &r, user, pass, rr_filter_current_source(), err, sizeof(err));
   json_object_put(body);
   if (error == RR_EINVAL || error == RR_ELOCKED)
-    rr_http_send_error(ctx, out, error == RR_ELOCKED ? RR_API_LOCKED : RR_API_INVALID_CREDENTIALS, err);
+    rr_reply_error(ctx, out, error == RR_ELOCKED ? RR_API_LOCKED : RR_API_INVALID_CREDENTIALS, err);
   else if (error < 0)
     send_failure(out, error, err);
   else
@@ -217,7 +217,7 @@ static OrthancPluginErrorCode on_me(OrthancPluginRestOutput *out, const char *ur
   for (i = 0; i < n; i++)
     json_object_array_add(caps, json_object_new_string(names[i]));
   json_object_object_add(o, "capabilities", caps);
-  rr_http_send_json(ctx, out, 200, o);
+  rr_reply_json(ctx, out, 200, o);
   json_object_put(o);
   return OrthancPluginErrorCode_Success;
 }
@@ -238,7 +238,7 @@ static OrthancPluginErrorCode on_password(OrthancPluginRestOutput *out, const ch
   current = member(body, "currentPassword", &bad);
   next = member(body, "newPassword", &bad);
   if (bad || current == NULL || next == NULL)
-    rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "give \"currentPassword\" and \"newPassword\" as strings");
+    rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, "give \"currentPassword\" and \"newPassword\" as strings");
   else if ((error = rr_auth_change_password(deps->auth, &id, current, next, err, sizeof(err))) < 0)
     send_failure(out, error, err);
   else {
@@ -280,7 +280,7 @@ static OrthancPluginErrorCode on_users(OrthancPluginRestOutput *out, const char 
     for (i = 0; i < list->count; i++)
       json_object_array_add(arr, user_json(&list->items[i], 1));
     json_object_object_add(o, "data", arr);
-    rr_http_send_json(ctx, out, 200, o);
+    rr_reply_json(ctx, out, 200, o);
     json_object_put(o);
     rr_user_list_free(list);
     return OrthancPluginErrorCode_Success;
@@ -293,14 +293,14 @@ static OrthancPluginErrorCode on_users(OrthancPluginRestOutput *out, const char 
   role = member(body, "role", &bad);
   pass = member(body, "password", &bad);
   if (bad || name == NULL || role == NULL || pass == NULL) {
-    rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "give \"username\", \"role\" and \"password\" (and optionally \"displayName\") as strings");
+    rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, "give \"username\", \"role\" and \"password\" (and optionally \"displayName\") as strings");
   } else if ((error = rr_auth_user_create(deps->auth, &id, name, display, role, pass, err, sizeof(err))) < 0) {
     send_failure(out, error, err);
   } else if ((error = rr_store_user_get(deps->store, &u, name, err, sizeof(err))) < 0) {
     send_failure(out, error, err);
   } else {
     o = user_json(&u, 1);
-    rr_http_send_json(ctx, out, 201, o);
+    rr_reply_json(ctx, out, 201, o);
     json_object_put(o);
   }
   json_object_put(body);
@@ -323,7 +323,7 @@ static OrthancPluginErrorCode on_user(OrthancPluginRestOutput *out, const char *
       send_failure(out, error, err);
     } else {
       o = user_json(&u, 1);
-      rr_http_send_json(ctx, out, 200, o);
+      rr_reply_json(ctx, out, 200, o);
       json_object_put(o);
     }
     return OrthancPluginErrorCode_Success;
@@ -340,14 +340,14 @@ static OrthancPluginErrorCode on_user(OrthancPluginRestOutput *out, const char *
       bad = 1;
   }
   if (bad)
-    rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "\"displayName\" and \"role\" are strings, \"enabled\" a boolean");
+    rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, "\"displayName\" and \"role\" are strings, \"enabled\" a boolean");
   else if ((error = rr_auth_user_update(deps->auth, &id, name, display, role, enabled, err, sizeof(err))) < 0)
     send_failure(out, error, err);
   else if ((error = rr_store_user_get(deps->store, &u, name, err, sizeof(err))) < 0)
     send_failure(out, error, err);
   else {
     o = user_json(&u, 1);
-    rr_http_send_json(ctx, out, 200, o);
+    rr_reply_json(ctx, out, 200, o);
     json_object_put(o);
   }
   json_object_put(body);
@@ -370,7 +370,7 @@ static OrthancPluginErrorCode on_user_password(OrthancPluginRestOutput *out, con
     return OrthancPluginErrorCode_Success;
   pass = member(body, "password", &bad);
   if (bad || pass == NULL)
-    rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "give \"password\" as a string");
+    rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, "give \"password\" as a string");
   else if ((error = rr_auth_user_reset_password(deps->auth, &id, name, pass, err, sizeof(err))) < 0)
     send_failure(out, error, err);
   else
@@ -406,7 +406,7 @@ static OrthancPluginErrorCode on_audit(OrthancPluginRestOutput *out, const char 
   if (user == NULL || action == NULL || resource == NULL || from == NULL || strlen(user) >= sizeof(f.username) ||
       strlen(action) >= sizeof(f.action) || strlen(resource) >= sizeof(f.resource) ||
       (from[0] && rr_time_parse_ms(&f.from_ms, from) < 0)) {
-    rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "bad filter: user, action, resource, from (ISO 8601 date or time)");
+    rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, "bad filter: user, action, resource, from (ISO 8601 date or time)");
     return OrthancPluginErrorCode_Success;
   }
   rr_str_copy(f.username, sizeof(f.username), user);
@@ -414,17 +414,17 @@ static OrthancPluginErrorCode on_audit(OrthancPluginRestOutput *out, const char 
   rr_str_copy(f.resource, sizeof(f.resource), resource);
   to = rr_args_query(req, "to", a[3], sizeof(a[3]));
   if (to == NULL || (to[0] && rr_time_parse_ms(&f.to_ms, to) < 0)) {
-    rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "bad 'to' (ISO 8601 date or time)");
+    rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, "bad 'to' (ISO 8601 date or time)");
     return OrthancPluginErrorCode_Success;
   }
   before = rr_args_query(req, "before", a[3], sizeof(a[3]));
   if (before == NULL || (before[0] && rr_parse_i64(&f.before_seq, before, 1, INT64_MAX) < 0)) {
-    rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "'before' must be a sequence number");
+    rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, "'before' must be a sequence number");
     return OrthancPluginErrorCode_Success;
   }
   limit = rr_args_query(req, "limit", a[3], sizeof(a[3]));
   if (limit == NULL || (limit[0] && rr_parse_i64(&v, limit, 1, 1000) < 0)) {
-    rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "'limit' must be between 1 and 1000");
+    rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, "'limit' must be between 1 and 1000");
     return OrthancPluginErrorCode_Success;
   }
   if (limit[0])
@@ -459,7 +459,7 @@ static OrthancPluginErrorCode on_audit(OrthancPluginRestOutput *out, const char 
   json_object_object_add(o, "nextBefore", list->count == f.limit && list->count > 0
                                               ? json_object_new_int64(list->items[list->count - 1].seq)
                                               : NULL);
-  rr_http_send_json(ctx, out, 200, o);
+  rr_reply_json(ctx, out, 200, o);
   json_object_put(o);
   rr_audit_list_free(list);
   return OrthancPluginErrorCode_Success;
@@ -489,7 +489,7 @@ static OrthancPluginErrorCode on_audit_verify(OrthancPluginRestOutput *out, cons
   json_object_object_add(o, "reason", v.intact ? NULL : rr_json_string(v.reason));
   rr_audit_log(deps->audit, id.username, id.role_name, "", "audit.verify", "", v.intact ? "success" : "failure",
                v.intact ? "" : v.reason);
-  rr_http_send_json(ctx, out, 200, o);
+  rr_reply_json(ctx, out, 200, o);
   json_object_put(o);
   return OrthancPluginErrorCode_Success;
 }

@@ -1,51 +1,47 @@
 /*
- * http.h - answering plugin REST requests: JSON bodies, JSON errors
- * ({"error":{"code","message"}}), request argument access.
+ * api/reply.h - answering plugin REST requests: JSON bodies, JSON errors
+ * ({"error":{"code","message"}}, from the table of api/failure.h), and
+ * reading the request's headers and JSON body. (Not to be confused with
+ * ai/http.h, the libcurl client of the AI providers.)
  *
  * All functions take the Orthanc context and output of the current request
  * and must be called once per request, from the request's thread. Messages
  * placed in errors must not contain patient data.
  */
-#ifndef RR_API_HTTP_H
-#define RR_API_HTTP_H
+#ifndef RR_API_REPLY_H
+#define RR_API_REPLY_H
 
 #include <json-c/json.h>
 #include <orthanc/OrthancCPlugin.h>
 
 #include "api/failure.h"
+#include "util/json.h"
 
 /* Send `obj` as application/json with the given status (the object is not
  * released). */
-void rr_http_send_json(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, int status, json_object *obj);
+void rr_reply_json(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, int status, json_object *obj);
 /* Send {"error":{"code","message"}} with the status and code of `e` (the
  * table in api/failure.h). A logged fault writes `message` to Orthanc's log
  * and answers the table's sentence instead. */
-void rr_http_send_error(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, rr_api_error e, const char *message);
+void rr_reply_error(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, rr_api_error e, const char *message);
 /* The answer to a failed domain call: `code` (RR_E*) picks the error
  * (rr_api_error_of); `where` prefixes the log line of a logged fault. */
-void rr_http_send_failure(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, int code, const char *where,
+void rr_reply_failure(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, int code, const char *where,
                           const char *message);
 /* 405 with an Allow header and no body (the SDK allows nothing else). */
-void rr_http_method_not_allowed(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, const char *allowed);
+void rr_reply_method_not_allowed(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, const char *allowed);
 
 /* Value of a request header (names are compared case-insensitively); NULL. */
-const char *rr_http_header(const OrthancPluginHttpRequest *req, const char *name);
+const char *rr_reply_request_header(const OrthancPluginHttpRequest *req, const char *name);
 
-/* A json-c string from UTF-8 text (any invalid tail is dropped). */
-json_object *rr_json_string(const char *s);
 
 /* The request body as a JSON object of at most max_body bytes (the body is
  * not NUL-terminated). An empty body gives an empty object when allow_empty.
  * On failure, answers 400 itself and returns NULL. Release with
  * json_object_put(). */
-json_object *rr_http_parse_object(OrthancPluginContext *ctx, OrthancPluginRestOutput *out,
+json_object *rr_reply_parse_body(OrthancPluginContext *ctx, OrthancPluginRestOutput *out,
                                   const OrthancPluginHttpRequest *req, size_t max_body, int allow_empty);
 
-/* A member's string, or NULL when absent or null; *bad is set when present
- * but not a string. */
-const char *rr_json_member_str(json_object *o, const char *key, int *bad);
 
-/* Add an ISO 8601 UTC time (null for t <= 0). */
-void rr_json_add_time(json_object *o, const char *key, int64_t t);
 
 #endif

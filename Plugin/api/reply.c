@@ -1,4 +1,4 @@
-#include "http.h"
+#include "reply.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -7,7 +7,7 @@
 #include "util/log.h"
 #include "util/str.h"
 
-void rr_http_send_json(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, int status, json_object *obj)
+void rr_reply_json(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, int status, json_object *obj)
 {
   size_t len = 0;
   const char *text = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
@@ -22,7 +22,7 @@ void rr_http_send_json(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, 
   }
 }
 
-void rr_http_send_error(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, rr_api_error e, const char *message)
+void rr_reply_error(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, rr_api_error e, const char *message)
 {
   const rr_api_error_info *info = rr_api_error_info_of(e);
   json_object *root, *err;
@@ -38,11 +38,11 @@ void rr_http_send_error(OrthancPluginContext *ctx, OrthancPluginRestOutput *out,
   json_object_object_add(err, "code", json_object_new_string(info->code));
   json_object_object_add(err, "message", rr_json_string(message));
   json_object_object_add(root, "error", err);
-  rr_http_send_json(ctx, out, info->status, root);
+  rr_reply_json(ctx, out, info->status, root);
   json_object_put(root);
 }
 
-void rr_http_send_failure(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, int code, const char *where,
+void rr_reply_failure(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, int code, const char *where,
                           const char *message)
 {
   rr_api_error e = rr_api_error_of(code);
@@ -51,18 +51,18 @@ void rr_http_send_failure(OrthancPluginContext *ctx, OrthancPluginRestOutput *ou
 
   if (info->log) {
     snprintf(line, sizeof(line), "%s: %s", where ? where : "API", message ? message : "");
-    rr_http_send_error(ctx, out, e, line);
+    rr_reply_error(ctx, out, e, line);
     return;
   }
-  rr_http_send_error(ctx, out, e, message);
+  rr_reply_error(ctx, out, e, message);
 }
 
-void rr_http_method_not_allowed(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, const char *allowed)
+void rr_reply_method_not_allowed(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, const char *allowed)
 {
   OrthancPluginSendMethodNotAllowed(ctx, out, allowed);
 }
 
-const char *rr_http_header(const OrthancPluginHttpRequest *req, const char *name)
+const char *rr_reply_request_header(const OrthancPluginHttpRequest *req, const char *name)
 {
   uint32_t i;
 
@@ -72,17 +72,7 @@ const char *rr_http_header(const OrthancPluginHttpRequest *req, const char *name
   return NULL;
 }
 
-json_object *rr_json_string(const char *s)
-{
-  size_t len;
-
-  if (s == NULL)
-    s = "";
-  len = strlen(s);
-  return json_object_new_string_len(s, (int)rr_utf8_valid_prefix(s, len));
-}
-
-json_object *rr_http_parse_object(OrthancPluginContext *ctx, OrthancPluginRestOutput *out,
+json_object *rr_reply_parse_body(OrthancPluginContext *ctx, OrthancPluginRestOutput *out,
                                   const OrthancPluginHttpRequest *req, size_t max_body, int allow_empty)
 {
   json_tokener *tok;
@@ -93,7 +83,7 @@ json_object *rr_http_parse_object(OrthancPluginContext *ctx, OrthancPluginRestOu
     return json_object_new_object();
   if (req->bodySize == 0 || req->bodySize > max_body) {
     snprintf(msg, sizeof(msg), "the body must be a JSON object of at most %zu KiB", max_body / 1024);
-    rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, msg);
+    rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, msg);
     return NULL;
   }
   tok = json_tokener_new();
@@ -102,33 +92,8 @@ json_object *rr_http_parse_object(OrthancPluginContext *ctx, OrthancPluginRestOu
   if (obj == NULL || json_tokener_get_error(tok) != json_tokener_success || !json_object_is_type(obj, json_type_object)) {
     json_object_put(obj);
     obj = NULL;
-    rr_http_send_error(ctx, out, RR_API_INVALID_ARGUMENT, "the body is not a JSON object");
+    rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, "the body is not a JSON object");
   }
   json_tokener_free(tok);
   return obj;
-}
-
-const char *rr_json_member_str(json_object *o, const char *key, int *bad)
-{
-  json_object *v;
-
-  if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
-    return NULL;
-  if (!json_object_is_type(v, json_type_string)) {
-    *bad = 1;
-    return NULL;
-  }
-  return json_object_get_string(v);
-}
-
-void rr_json_add_time(json_object *o, const char *key, int64_t t)
-{
-  char when[21];
-
-  if (t <= 0) {
-    json_object_object_add(o, key, NULL);
-    return;
-  }
-  rr_time_iso8601(when, (time_t)t);
-  json_object_object_add(o, key, json_object_new_string(when));
 }
