@@ -74,68 +74,82 @@ static json_object *parsed(const char *text, json_type want)
 
 static json_object *review_json(const rr_ai_review *r)
 {
+  int jerr = 0;
   json_object *o = json_object_new_object();
 
-  rr_json_add_time(o, "at", r->at);
-  json_object_object_add(o, "reviewer", rr_json_string(r->reviewer));
-  json_object_object_add(o, "reviewStatus", rr_json_string(r->review_status));
-  json_object_object_add(o, "notes", rr_json_string(r->notes));
-  json_object_object_add(o, "findings", parsed(r->feedback_json, json_type_array));
-  return o;
+  rr_json_add_time(o, "at", r->at, &jerr);
+  rr_json_set(o, "reviewer", rr_json_string(r->reviewer), &jerr);
+  rr_json_set(o, "reviewStatus", rr_json_string(r->review_status), &jerr);
+  rr_json_set(o, "notes", rr_json_string(r->notes), &jerr);
+  rr_json_set(o, "findings", parsed(r->feedback_json, json_type_array), &jerr);
+  return rr_json_done(o, jerr);
+}
+
+/* The member `key` of the stored findings f, [] when absent (a stored null
+ * stays null). */
+static void set_list(json_object *o, json_object *f, const char *key, int *jerr)
+{
+  json_object *v;
+
+  if (!json_object_object_get_ex(f, key, &v))
+    rr_json_set(o, key, json_object_new_array(), jerr);
+  else if (v == NULL)
+    rr_json_set_null(o, key, jerr);
+  else
+    rr_json_set(o, key, json_object_get(v), jerr);
 }
 
 /* The analysis; `full` adds the raw answer and the review history (lists
  * leave them out: a raw answer may weigh 256 KiB). */
 static json_object *analysis_json(const rr_ai_analysis *a, const rr_ai_review_list *reviews, bool full)
 {
-  json_object *o = json_object_new_object(), *f = parsed(a->findings_json, json_type_object), *v, *usage;
+  int jerr = 0;
+  json_object *o = json_object_new_object(), *f = parsed(a->findings_json, json_type_object), *usage;
   char href[RR_ROOT_SIZE + 64];
   size_t i;
 
-  json_object_object_add(o, "id", json_object_new_string(a->id));
+  rr_json_set(o, "id", json_object_new_string(a->id), &jerr);
   snprintf(href, sizeof(href), "%sai/analysis/%s", api_root, a->id);
-  json_object_object_add(o, "href", json_object_new_string(href));
-  json_object_object_add(o, "studyInstanceUid", rr_json_string(a->study_uid));
-  json_object_object_add(o, "orthancStudyId", rr_json_string(a->orthanc_study_id));
-  json_object_object_add(o, "provider", rr_json_string(a->provider));
-  json_object_object_add(o, "modelRequested", rr_json_string(a->model_requested));
-  json_object_object_add(o, "modelVersion", rr_json_string(a->model_version));
-  json_object_object_add(o, "status", rr_json_string(a->status));
-  json_object_object_add(o, "requestedBy", rr_json_string(a->requested_by));
-  rr_json_add_time(o, "requestedAt", a->requested_at);
-  rr_json_add_time(o, "startedAt", a->started_at);
-  rr_json_add_time(o, "finishedAt", a->finished_at);
-  json_object_object_add(o, "attempts", json_object_new_int64(a->attempts));
-  json_object_object_add(o, "summary", rr_json_string(a->summary));
-  json_object_object_add(o, "findings", json_object_object_get_ex(f, "findings", &v) ? json_object_get(v)
-                                                                                      : json_object_new_array());
-  json_object_object_add(o, "recommendations", json_object_object_get_ex(f, "recommendations", &v)
-                                                   ? json_object_get(v) : json_object_new_array());
-  json_object_object_add(o, "aiConfidence", a->has_ai_confidence ? json_object_new_double(a->ai_confidence) : NULL);
-  json_object_object_add(o, "images", parsed(a->images_json, json_type_array));
-  json_object_object_add(o, "promptVersion", rr_json_string(a->prompt_version));
-  json_object_object_add(o, "schemaVersion", rr_json_string(a->schema_version));
+  rr_json_set(o, "href", json_object_new_string(href), &jerr);
+  rr_json_set(o, "studyInstanceUid", rr_json_string(a->study_uid), &jerr);
+  rr_json_set(o, "orthancStudyId", rr_json_string(a->orthanc_study_id), &jerr);
+  rr_json_set(o, "provider", rr_json_string(a->provider), &jerr);
+  rr_json_set(o, "modelRequested", rr_json_string(a->model_requested), &jerr);
+  rr_json_set(o, "modelVersion", rr_json_string(a->model_version), &jerr);
+  rr_json_set(o, "status", rr_json_string(a->status), &jerr);
+  rr_json_set(o, "requestedBy", rr_json_string(a->requested_by), &jerr);
+  rr_json_add_time(o, "requestedAt", a->requested_at, &jerr);
+  rr_json_add_time(o, "startedAt", a->started_at, &jerr);
+  rr_json_add_time(o, "finishedAt", a->finished_at, &jerr);
+  rr_json_set(o, "attempts", json_object_new_int64(a->attempts), &jerr);
+  rr_json_set(o, "summary", rr_json_string(a->summary), &jerr);
+  set_list(o, f, "findings", &jerr);
+  set_list(o, f, "recommendations", &jerr);
+  rr_json_set_opt(o, "aiConfidence", a->has_ai_confidence, json_object_new_double(a->ai_confidence), &jerr);
+  rr_json_set(o, "images", parsed(a->images_json, json_type_array), &jerr);
+  rr_json_set(o, "promptVersion", rr_json_string(a->prompt_version), &jerr);
+  rr_json_set(o, "schemaVersion", rr_json_string(a->schema_version), &jerr);
   usage = json_object_new_object();
-  json_object_object_add(usage, "promptTokens", json_object_new_int64(a->prompt_tokens));
-  json_object_object_add(usage, "completionTokens", json_object_new_int64(a->completion_tokens));
-  json_object_object_add(o, "usage", usage);
-  json_object_object_add(o, "latencyMs", json_object_new_int64(a->latency_ms));
-  json_object_object_add(o, "cost", json_object_new_double(a->cost));
-  json_object_object_add(o, "error", rr_json_string(a->error));
+  rr_json_set(usage, "promptTokens", json_object_new_int64(a->prompt_tokens), &jerr);
+  rr_json_set(usage, "completionTokens", json_object_new_int64(a->completion_tokens), &jerr);
+  rr_json_set(o, "usage", usage, &jerr);
+  rr_json_set(o, "latencyMs", json_object_new_int64(a->latency_ms), &jerr);
+  rr_json_set(o, "cost", json_object_new_double(a->cost), &jerr);
+  rr_json_set(o, "error", rr_json_string(a->error), &jerr);
   if (full)
-    json_object_object_add(o, "rawText", rr_json_string(a->raw_text));
-  json_object_object_add(o, "reviewStatus", rr_json_string(a->review_status));
-  json_object_object_add(o, "reviewedBy", rr_json_string(a->reviewed_by));
-  rr_json_add_time(o, "reviewedAt", a->reviewed_at);
-  json_object_object_add(o, "radiologistNotes", rr_json_string(a->radiologist_notes));
+    rr_json_set(o, "rawText", rr_json_string(a->raw_text), &jerr);
+  rr_json_set(o, "reviewStatus", rr_json_string(a->review_status), &jerr);
+  rr_json_set(o, "reviewedBy", rr_json_string(a->reviewed_by), &jerr);
+  rr_json_add_time(o, "reviewedAt", a->reviewed_at, &jerr);
+  rr_json_set(o, "radiologistNotes", rr_json_string(a->radiologist_notes), &jerr);
   if (full && reviews != NULL) {
     json_object *arr = json_object_new_array();
     for (i = 0; i < reviews->count; i++)
-      json_object_array_add(arr, review_json(&reviews->items[i]));
-    json_object_object_add(o, "reviews", arr);
+      rr_json_append(arr, review_json(&reviews->items[i]), &jerr);
+    rr_json_set(o, "reviews", arr, &jerr);
   }
   json_object_put(f);
-  return o;
+  return rr_json_done(o, jerr);
 }
 
 static void send_analysis(OrthancPluginRestOutput *out, int status, const char *id)
@@ -174,6 +188,7 @@ static void send_analysis(OrthancPluginRestOutput *out, int status, const char *
 static OrthancPluginErrorCode on_analyze(OrthancPluginRestOutput *out, const char *url,
                                          const OrthancPluginHttpRequest *req)
 {
+  int jerr = 0;
   rr_identity id;
   json_object *body, *v, *o;
   char uid[RR_UID_SIZE], aid[RR_AI_ID_SIZE], err[1024] = "", href[RR_ROOT_SIZE + 64];
@@ -217,20 +232,20 @@ static OrthancPluginErrorCode on_analyze(OrthancPluginRestOutput *out, const cha
   if (!existing)
     audit(&id, "ai.analyze", uid, "success", aid);
   o = json_object_new_object();
-  json_object_object_add(o, "id", json_object_new_string(aid));
-  json_object_object_add(o, "status", json_object_new_string(existing ? "existing" : "queued"));
+  rr_json_set(o, "id", json_object_new_string(aid), &jerr);
+  rr_json_set(o, "status", json_object_new_string(existing ? "existing" : "queued"), &jerr);
   snprintf(href, sizeof(href), "%sai/analysis/%s", api_root, aid);
-  json_object_object_add(o, "href", json_object_new_string(href));
+  rr_json_set(o, "href", json_object_new_string(href), &jerr);
   if (existing) {
     rr_ai_analysis a;
     if (rr_store_ai_get(deps->store, &a, aid, err, sizeof(err)) == 0) {
-      json_object_object_add(o, "status", json_object_new_string(a.status));
+      rr_json_set(o, "status", json_object_new_string(a.status), &jerr);
       rr_ai_analysis_dispose(&a);
     }
-    json_object_object_add(o, "existing", json_object_new_boolean(1));
+    rr_json_set(o, "existing", json_object_new_boolean(1), &jerr);
   }
   OrthancPluginSetHttpHeader(ctx, out, "Location", href);
-  rr_reply_json(ctx, out, existing ? 200 : 202, o);
+  rr_reply_built(ctx, out, existing ? 200 : 202, o, jerr);
   json_object_put(o);
   return OrthancPluginErrorCode_Success;
 }
@@ -291,6 +306,7 @@ static const char *const verdicts[] = {"accepted", "rejected", "edited"};
  * the stored form [{index, verdict, text?}]. */
 static int feedback_of(json_object **out, json_object *list, size_t finding_count, char *err, size_t errsize)
 {
+  int jerr = 0;
   json_object *res = json_object_new_array(), *item, *v, *o;
   bool seen[RR_FINDINGS_MAX] = {false};
   size_t i, n, k;
@@ -341,11 +357,15 @@ static int feedback_of(json_object **out, json_object *list, size_t finding_coun
       return rr_fail(err, errsize, RR_EINVAL, "findings[%zu]: 'text' must be UTF-8 of at most %d bytes", i, EDIT_MAX);
     }
     o = json_object_new_object();
-    json_object_object_add(o, "index", json_object_new_int64(index));
-    json_object_object_add(o, "verdict", json_object_new_string(verdicts[k]));
+    rr_json_set(o, "index", json_object_new_int64(index), &jerr);
+    rr_json_set(o, "verdict", json_object_new_string(verdicts[k]), &jerr);
     if (k == 2)
-      json_object_object_add(o, "text", json_object_new_string(text));
-    json_object_array_add(res, o);
+      rr_json_set(o, "text", json_object_new_string(text), &jerr);
+    rr_json_append(res, o, &jerr);
+  }
+  if (jerr < 0) {
+    json_object_put(res);
+    return rr_fail(err, errsize, jerr, "out of memory");
   }
   *out = res;
   return 0;
@@ -407,7 +427,7 @@ static OrthancPluginErrorCode on_review(OrthancPluginRestOutput *out, const char
     finding_count = RR_FINDINGS_MAX;
   if (json_object_object_get_ex(body, "findings", &v) && !json_object_is_type(v, json_type_null)) {
     if ((rc = feedback_of(&feedback, v, finding_count, err, sizeof(err))) < 0) {
-      rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, err);
+      rr_reply_failure(ctx, out, rc, "AI API", err);
       goto out;
     }
   }
@@ -451,6 +471,7 @@ out:
 static OrthancPluginErrorCode on_study_analyses(OrthancPluginRestOutput *out, const char *url,
                                                 const OrthancPluginHttpRequest *req)
 {
+  int jerr = 0;
   rr_identity id;
   rr_ai_list *list = NULL;
   json_object *o, *arr;
@@ -474,9 +495,9 @@ static OrthancPluginErrorCode on_study_analyses(OrthancPluginRestOutput *out, co
   o = json_object_new_object();
   arr = json_object_new_array();
   for (i = 0; i < list->count; i++)
-    json_object_array_add(arr, analysis_json(&list->items[i], NULL, false));
-  json_object_object_add(o, "analyses", arr);
-  rr_reply_json(ctx, out, 200, o);
+    rr_json_append(arr, analysis_json(&list->items[i], NULL, false), &jerr);
+  rr_json_set(o, "analyses", arr, &jerr);
+  rr_reply_built(ctx, out, 200, o, jerr);
   json_object_put(o);
   rr_ai_list_free(list);
   return OrthancPluginErrorCode_Success;
@@ -496,6 +517,7 @@ static int64_t start_of_today(void)
 static OrthancPluginErrorCode on_status(OrthancPluginRestOutput *out, const char *url,
                                         const OrthancPluginHttpRequest *req)
 {
+  int jerr = 0;
   rr_identity id;
   rr_ai_counts counts;
   rr_ai_jobs_stats st;
@@ -519,38 +541,38 @@ static OrthancPluginErrorCode on_status(OrthancPluginRestOutput *out, const char
   rr_ai_jobs_get_stats(jobs, &st);
   o = json_object_new_object();
   p = json_object_new_object();
-  json_object_object_add(p, "configured", json_object_new_boolean(rr_ai_jobs_configured(jobs)));
-  json_object_object_add(p, "name", rr_json_string(rr_ai_jobs_provider_kind(jobs)));
-  json_object_object_add(p, "model", rr_json_string(rr_ai_jobs_model(jobs)));
-  json_object_object_add(p, "cloud", json_object_new_boolean(deps->options.ai_cloud));
-  json_object_object_add(p, "reachable", st.reachable < 0 ? NULL : json_object_new_boolean(st.reachable));
-  json_object_object_add(p, "lastError", rr_json_string(st.last_error));
-  json_object_object_add(o, "provider", p);
+  rr_json_set(p, "configured", json_object_new_boolean(rr_ai_jobs_configured(jobs)), &jerr);
+  rr_json_set(p, "name", rr_json_string(rr_ai_jobs_provider_kind(jobs)), &jerr);
+  rr_json_set(p, "model", rr_json_string(rr_ai_jobs_model(jobs)), &jerr);
+  rr_json_set(p, "cloud", json_object_new_boolean(deps->options.ai_cloud), &jerr);
+  rr_json_set_opt(p, "reachable", !(st.reachable < 0), json_object_new_boolean(st.reachable), &jerr);
+  rr_json_set(p, "lastError", rr_json_string(st.last_error), &jerr);
+  rr_json_set(o, "provider", p, &jerr);
   q = json_object_new_object();
-  json_object_object_add(q, "depth", json_object_new_int64(counts.queued));
-  json_object_object_add(q, "running", json_object_new_int64(counts.running));
-  json_object_object_add(q, "concurrency", json_object_new_int64(st.concurrency));
-  json_object_object_add(o, "queue", q);
+  rr_json_set(q, "depth", json_object_new_int64(counts.queued), &jerr);
+  rr_json_set(q, "running", json_object_new_int64(counts.running), &jerr);
+  rr_json_set(q, "concurrency", json_object_new_int64(st.concurrency), &jerr);
+  rr_json_set(o, "queue", q, &jerr);
   c = json_object_new_object();
-  json_object_object_add(c, "queued", json_object_new_int64(counts.queued));
-  json_object_object_add(c, "running", json_object_new_int64(counts.running));
-  json_object_object_add(c, "completed", json_object_new_int64(counts.completed));
-  json_object_object_add(c, "failed", json_object_new_int64(counts.failed));
-  json_object_object_add(c, "other", json_object_new_int64(counts.other));
-  json_object_object_add(o, "counts", c);
+  rr_json_set(c, "queued", json_object_new_int64(counts.queued), &jerr);
+  rr_json_set(c, "running", json_object_new_int64(counts.running), &jerr);
+  rr_json_set(c, "completed", json_object_new_int64(counts.completed), &jerr);
+  rr_json_set(c, "failed", json_object_new_int64(counts.failed), &jerr);
+  rr_json_set(c, "other", json_object_new_int64(counts.other), &jerr);
+  rr_json_set(o, "counts", c, &jerr);
   t = json_object_new_object();
-  json_object_object_add(t, "analyses", json_object_new_int64(counts.analyses));
-  json_object_object_add(t, "promptTokens", json_object_new_int64(counts.prompt_tokens));
-  json_object_object_add(t, "completionTokens", json_object_new_int64(counts.completion_tokens));
-  json_object_object_add(t, "cost", json_object_new_double(counts.cost));
-  json_object_object_add(t, "imagesSent", json_object_new_int64(counts.images_sent));
-  json_object_object_add(o, "today", t);
+  rr_json_set(t, "analyses", json_object_new_int64(counts.analyses), &jerr);
+  rr_json_set(t, "promptTokens", json_object_new_int64(counts.prompt_tokens), &jerr);
+  rr_json_set(t, "completionTokens", json_object_new_int64(counts.completion_tokens), &jerr);
+  rr_json_set(t, "cost", json_object_new_double(counts.cost), &jerr);
+  rr_json_set(t, "imagesSent", json_object_new_int64(counts.images_sent), &jerr);
+  rr_json_set(o, "today", t, &jerr);
   t = json_object_new_object();
-  json_object_object_add(t, "enabled", json_object_new_boolean(deps->options.ai_auto_enable));
-  json_object_object_add(t, "queuedSinceStart", json_object_new_int64(st.auto_submitted));
-  json_object_object_add(t, "droppedSinceStart", json_object_new_int64(st.auto_dropped));
-  json_object_object_add(o, "automatic", t);
-  rr_reply_json(ctx, out, 200, o);
+  rr_json_set(t, "enabled", json_object_new_boolean(deps->options.ai_auto_enable), &jerr);
+  rr_json_set(t, "queuedSinceStart", json_object_new_int64(st.auto_submitted), &jerr);
+  rr_json_set(t, "droppedSinceStart", json_object_new_int64(st.auto_dropped), &jerr);
+  rr_json_set(o, "automatic", t, &jerr);
+  rr_reply_built(ctx, out, 200, o, jerr);
   json_object_put(o);
   return OrthancPluginErrorCode_Success;
 }

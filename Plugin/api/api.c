@@ -43,13 +43,9 @@ static void send_store_error(OrthancPluginRestOutput *out, int error, const char
 
 /* ------------------------------------------------------------- JSON shapes */
 
-static void add_str(json_object *o, const char *key, const char *value)
-{
-  json_object_object_add(o, key, rr_json_string(value));
-}
-
 static json_object *modalities_json(const char *mods)
 {
+  int jerr = 0;
   json_object *arr = json_object_new_array();
   const char *p = mods;
   size_t len;
@@ -57,98 +53,106 @@ static json_object *modalities_json(const char *mods)
   while (*p) {
     len = strcspn(p, "\\");
     if (len > 0)
-      json_object_array_add(arr, json_object_new_string_len(p, (int)len));
+      rr_json_append(arr, json_object_new_string_len(p, (int)len), &jerr);
     p += len;
     if (*p)
       p++;
   }
-  return arr;
+  return rr_json_done(arr, jerr);
 }
 
 static json_object *study_json(const rr_study_rec *s)
 {
+  int jerr = 0;
   json_object *o = json_object_new_object();
   char when[21];
 
-  add_str(o, "studyInstanceUid", s->study_uid);
-  add_str(o, "orthancId", s->orthanc_id);
-  add_str(o, "patientName", s->patient_name);
-  add_str(o, "patientId", s->patient_id);
-  add_str(o, "patientBirthDate", s->patient_birth_date);
-  add_str(o, "patientSex", s->patient_sex);
-  add_str(o, "studyDate", s->study_date);
-  add_str(o, "studyTime", s->study_time);
-  add_str(o, "studyDescription", s->study_description);
-  add_str(o, "accessionNumber", s->accession_number);
-  add_str(o, "referringPhysicianName", s->referring_physician);
-  add_str(o, "institutionName", s->institution_name);
-  json_object_object_add(o, "modalities", modalities_json(s->modalities));
-  json_object_object_add(o, "seriesCount", json_object_new_int64(s->series_count));
-  json_object_object_add(o, "instanceCount", json_object_new_int64(s->instance_count));
+  rr_json_set_str(o, "studyInstanceUid", s->study_uid, &jerr);
+  rr_json_set_str(o, "orthancId", s->orthanc_id, &jerr);
+  rr_json_set_str(o, "patientName", s->patient_name, &jerr);
+  rr_json_set_str(o, "patientId", s->patient_id, &jerr);
+  rr_json_set_str(o, "patientBirthDate", s->patient_birth_date, &jerr);
+  rr_json_set_str(o, "patientSex", s->patient_sex, &jerr);
+  rr_json_set_str(o, "studyDate", s->study_date, &jerr);
+  rr_json_set_str(o, "studyTime", s->study_time, &jerr);
+  rr_json_set_str(o, "studyDescription", s->study_description, &jerr);
+  rr_json_set_str(o, "accessionNumber", s->accession_number, &jerr);
+  rr_json_set_str(o, "referringPhysicianName", s->referring_physician, &jerr);
+  rr_json_set_str(o, "institutionName", s->institution_name, &jerr);
+  rr_json_set(o, "modalities", modalities_json(s->modalities), &jerr);
+  rr_json_set(o, "seriesCount", json_object_new_int64(s->series_count), &jerr);
+  rr_json_set(o, "instanceCount", json_object_new_int64(s->instance_count), &jerr);
   rr_time_iso8601(when, (time_t)s->received_at);
-  add_str(o, "receivedAt", when);
+  rr_json_set_str(o, "receivedAt", when, &jerr);
   rr_time_iso8601(when, (time_t)s->updated_at);
-  add_str(o, "updatedAt", when);
+  rr_json_set_str(o, "updatedAt", when, &jerr);
   /* the latest analysis' status and the latest completed one's review; null = none */
-  json_object_object_add(o, "aiStatus", s->ai_status[0] ? json_object_new_string(s->ai_status) : NULL);
-  json_object_object_add(o, "reviewStatus", s->review_status[0] ? json_object_new_string(s->review_status) : NULL);
-  json_object_object_add(o, "reportStatus", NULL); /* reports: a later feature */
-  return o;
+  rr_json_set_opt(o, "aiStatus", s->ai_status[0], json_object_new_string(s->ai_status), &jerr);
+  rr_json_set_opt(o, "reviewStatus", s->review_status[0], json_object_new_string(s->review_status), &jerr);
+  rr_json_set_null(o, "reportStatus", &jerr); /* reports: a later feature */
+  return rr_json_done(o, jerr);
 }
 
-static json_object *ds_json(const char *value, size_t n)
+/* `key`: the n DS numbers of `value`, or null when they are not n valid
+ * numbers (no geometry). */
+static void set_ds(json_object *o, const char *key, const char *value, size_t n, int *jerr)
 {
   double v[6];
   json_object *arr;
   size_t i;
 
-  if (n > 6 || rr_parse_ds_array(v, n, value) < 0)
-    return NULL;
+  if (n > 6 || rr_parse_ds_array(v, n, value) < 0) {
+    rr_json_set_null(o, key, jerr);
+    return;
+  }
   arr = json_object_new_array();
   for (i = 0; i < n; i++)
-    json_object_array_add(arr, json_object_new_double(v[i]));
-  return arr;
+    rr_json_append(arr, json_object_new_double(v[i]), jerr);
+  rr_json_set(o, key, arr, jerr);
 }
 
 static json_object *instance_json(const rr_instance_rec *i)
 {
+  int jerr = 0;
   json_object *o = json_object_new_object();
 
-  add_str(o, "sopInstanceUid", i->sop_instance_uid);
-  add_str(o, "orthancId", i->orthanc_id);
-  add_str(o, "sopClassUid", i->sop_class_uid);
-  json_object_object_add(o, "instanceNumber", i->has_instance_number ? json_object_new_int64(i->instance_number) : NULL);
-  json_object_object_add(o, "numberOfFrames", json_object_new_int64(i->number_of_frames));
-  json_object_object_add(o, "imagePositionPatient", ds_json(i->image_position, 3));
-  json_object_object_add(o, "imageOrientationPatient", ds_json(i->image_orientation, 6));
-  add_str(o, "transferSyntaxUid", i->transfer_syntax);
-  return o;
+  rr_json_set_str(o, "sopInstanceUid", i->sop_instance_uid, &jerr);
+  rr_json_set_str(o, "orthancId", i->orthanc_id, &jerr);
+  rr_json_set_str(o, "sopClassUid", i->sop_class_uid, &jerr);
+  rr_json_set_opt(o, "instanceNumber", i->has_instance_number, json_object_new_int64(i->instance_number), &jerr);
+  rr_json_set(o, "numberOfFrames", json_object_new_int64(i->number_of_frames), &jerr);
+  set_ds(o, "imagePositionPatient", i->image_position, 3, &jerr);
+  set_ds(o, "imageOrientationPatient", i->image_orientation, 6, &jerr);
+  rr_json_set_str(o, "transferSyntaxUid", i->transfer_syntax, &jerr);
+  return rr_json_done(o, jerr);
 }
 
 static json_object *series_json(rr_series_detail *sd)
 {
+  int jerr = 0;
   json_object *o = json_object_new_object(), *arr = json_object_new_array();
   const rr_series_rec *s = &sd->series;
   size_t i;
 
-  add_str(o, "seriesInstanceUid", s->series_uid);
-  add_str(o, "orthancId", s->orthanc_id);
-  json_object_object_add(o, "seriesNumber", s->has_series_number ? json_object_new_int64(s->series_number) : NULL);
-  add_str(o, "modality", s->modality);
-  add_str(o, "seriesDescription", s->series_description);
-  add_str(o, "bodyPartExamined", s->body_part);
-  json_object_object_add(o, "instanceCount", json_object_new_int64(s->instance_count));
+  rr_json_set_str(o, "seriesInstanceUid", s->series_uid, &jerr);
+  rr_json_set_str(o, "orthancId", s->orthanc_id, &jerr);
+  rr_json_set_opt(o, "seriesNumber", s->has_series_number, json_object_new_int64(s->series_number), &jerr);
+  rr_json_set_str(o, "modality", s->modality, &jerr);
+  rr_json_set_str(o, "seriesDescription", s->series_description, &jerr);
+  rr_json_set_str(o, "bodyPartExamined", s->body_part, &jerr);
+  rr_json_set(o, "instanceCount", json_object_new_int64(s->instance_count), &jerr);
   rr_dicom_display_order(sd->instances, sd->instance_count);
   for (i = 0; i < sd->instance_count; i++)
-    json_object_array_add(arr, instance_json(&sd->instances[i]));
-  json_object_object_add(o, "instances", arr);
-  return o;
+    rr_json_append(arr, instance_json(&sd->instances[i]), &jerr);
+  rr_json_set(o, "instances", arr, &jerr);
+  return rr_json_done(o, jerr);
 }
 
 /* ---------------------------------------------------------------- handlers */
 
 static OrthancPluginErrorCode on_studies(OrthancPluginRestOutput *out, const char *url, const OrthancPluginHttpRequest *req)
 {
+  int jerr = 0;
   rr_worklist_query q;
   rr_study_list *list = NULL;
   json_object *root, *data;
@@ -171,12 +175,12 @@ static OrthancPluginErrorCode on_studies(OrthancPluginRestOutput *out, const cha
   root = json_object_new_object();
   data = json_object_new_array_ext((int)list->count);
   for (i = 0; i < list->count; i++)
-    json_object_array_add(data, study_json(&list->items[i]));
-  json_object_object_add(root, "data", data);
-  json_object_object_add(root, "total", json_object_new_int64(list->total));
-  json_object_object_add(root, "limit", json_object_new_int64(q.limit));
-  json_object_object_add(root, "offset", json_object_new_int64(q.offset));
-  rr_reply_json(CTX, out, 200, root);
+    rr_json_append(data, study_json(&list->items[i]), &jerr);
+  rr_json_set(root, "data", data, &jerr);
+  rr_json_set(root, "total", json_object_new_int64(list->total), &jerr);
+  rr_json_set(root, "limit", json_object_new_int64(q.limit), &jerr);
+  rr_json_set(root, "offset", json_object_new_int64(q.offset), &jerr);
+  rr_reply_built(CTX, out, 200, root, jerr);
   json_object_put(root);
   rr_study_list_free(list);
   return OrthancPluginErrorCode_Success;
@@ -184,6 +188,7 @@ static OrthancPluginErrorCode on_studies(OrthancPluginRestOutput *out, const cha
 
 static OrthancPluginErrorCode on_study(OrthancPluginRestOutput *out, const char *url, const OrthancPluginHttpRequest *req)
 {
+  int jerr = 0;
   rr_study_detail *d = NULL;
   json_object *root, *arr;
   char err[ERR_SIZE] = "";
@@ -206,9 +211,9 @@ static OrthancPluginErrorCode on_study(OrthancPluginRestOutput *out, const char 
   root = study_json(&d->study);
   arr = json_object_new_array_ext((int)d->series_count);
   for (i = 0; i < d->series_count; i++)
-    json_object_array_add(arr, series_json(&d->series[i]));
-  json_object_object_add(root, "series", arr);
-  rr_reply_json(CTX, out, 200, root);
+    rr_json_append(arr, series_json(&d->series[i]), &jerr);
+  rr_json_set(root, "series", arr, &jerr);
+  rr_reply_built(CTX, out, 200, root, jerr);
   json_object_put(root);
   rr_study_detail_free(d);
   return OrthancPluginErrorCode_Success;
@@ -216,39 +221,41 @@ static OrthancPluginErrorCode on_study(OrthancPluginRestOutput *out, const char 
 
 static json_object *ingest_json(void)
 {
+  int jerr = 0;
   rr_ingest_status st;
   json_object *o = json_object_new_object();
   char when[21];
 
   rr_ingest_refresh(api_deps->ingest);
   rr_ingest_get_status(api_deps->ingest, &st);
-  json_object_object_add(o, "running", json_object_new_boolean(st.running));
-  json_object_object_add(o, "reconciling", json_object_new_boolean(st.reconciling));
-  json_object_object_add(o, "cursor", json_object_new_int64(st.cursor));
-  json_object_object_add(o, "lastSeq", json_object_new_int64(st.last_seq));
-  json_object_object_add(o, "backlog", json_object_new_int64(st.backlog));
-  json_object_object_add(o, "instancesIngested", json_object_new_int64(st.instances_ingested));
-  json_object_object_add(o, "deletionsApplied", json_object_new_int64(st.deletions_applied));
-  json_object_object_add(o, "reconciliations", json_object_new_int64(st.reconciliations));
-  json_object_object_add(o, "errors", json_object_new_int64(st.errors));
-  json_object_object_add(o, "lastError", st.last_error[0] ? rr_json_string(st.last_error) : NULL);
+  rr_json_set(o, "running", json_object_new_boolean(st.running), &jerr);
+  rr_json_set(o, "reconciling", json_object_new_boolean(st.reconciling), &jerr);
+  rr_json_set(o, "cursor", json_object_new_int64(st.cursor), &jerr);
+  rr_json_set(o, "lastSeq", json_object_new_int64(st.last_seq), &jerr);
+  rr_json_set(o, "backlog", json_object_new_int64(st.backlog), &jerr);
+  rr_json_set(o, "instancesIngested", json_object_new_int64(st.instances_ingested), &jerr);
+  rr_json_set(o, "deletionsApplied", json_object_new_int64(st.deletions_applied), &jerr);
+  rr_json_set(o, "reconciliations", json_object_new_int64(st.reconciliations), &jerr);
+  rr_json_set(o, "errors", json_object_new_int64(st.errors), &jerr);
+  rr_json_set_opt(o, "lastError", st.last_error[0], rr_json_string(st.last_error), &jerr);
   if (st.last_error_at > 0) {
     rr_time_iso8601(when, (time_t)st.last_error_at);
-    add_str(o, "lastErrorAt", when);
+    rr_json_set_str(o, "lastErrorAt", when, &jerr);
   } else {
-    json_object_object_add(o, "lastErrorAt", NULL);
+    rr_json_set_null(o, "lastErrorAt", &jerr);
   }
   if (st.last_success_at > 0) {
     rr_time_iso8601(when, (time_t)st.last_success_at);
-    add_str(o, "lastSuccessAt", when);
+    rr_json_set_str(o, "lastSuccessAt", when, &jerr);
   } else {
-    json_object_object_add(o, "lastSuccessAt", NULL);
+    rr_json_set_null(o, "lastSuccessAt", &jerr);
   }
-  return o;
+  return rr_json_done(o, jerr);
 }
 
 static OrthancPluginErrorCode on_health(OrthancPluginRestOutput *out, const char *url, const OrthancPluginHttpRequest *req)
 {
+  int jerr = 0;
   json_object *root, *store, *ingest, *v;
   rr_store_stats stats;
   char err[ERR_SIZE] = "";
@@ -261,15 +268,15 @@ static OrthancPluginErrorCode on_health(OrthancPluginRestOutput *out, const char
              rr_store_get_stats(api_deps->store, &stats, err, sizeof(err)) == 0;
   root = json_object_new_object();
   store = json_object_new_object();
-  add_str(store, "backend", api_deps->options.store_backend);
-  add_str(store, "status", store_ok ? "ok" : "unavailable");
-  json_object_object_add(store, "schemaVersion", json_object_new_int(version));
+  rr_json_set_str(store, "backend", api_deps->options.store_backend, &jerr);
+  rr_json_set_str(store, "status", store_ok ? "ok" : "unavailable", &jerr);
+  rr_json_set(store, "schemaVersion", json_object_new_int(version), &jerr);
   if (store_ok) {
-    json_object_object_add(store, "studies", json_object_new_int64(stats.studies));
-    json_object_object_add(store, "series", json_object_new_int64(stats.series));
-    json_object_object_add(store, "instances", json_object_new_int64(stats.instances));
+    rr_json_set(store, "studies", json_object_new_int64(stats.studies), &jerr);
+    rr_json_set(store, "series", json_object_new_int64(stats.series), &jerr);
+    rr_json_set(store, "instances", json_object_new_int64(stats.instances), &jerr);
   } else {
-    add_str(store, "error", err);
+    rr_json_set_str(store, "error", err, &jerr);
   }
   ingest = ingest_json();
   healthy = store_ok && json_object_get_boolean(json_object_object_get(ingest, "running")) &&
@@ -278,20 +285,20 @@ static OrthancPluginErrorCode on_health(OrthancPluginRestOutput *out, const char
     rr_audit_stats as;
     json_object *a = json_object_new_object();
     rr_audit_get_stats(api_deps->audit, &as);
-    json_object_object_add(a, "written", json_object_new_int64(as.written));
-    json_object_object_add(a, "queued", json_object_new_int64(as.queued));
-    json_object_object_add(a, "dropped", json_object_new_int64(as.dropped));
-    json_object_object_add(a, "failures", json_object_new_int64(as.failures));
-    json_object_object_add(a, "lastError", as.last_error[0] ? rr_json_string(as.last_error) : NULL);
-    json_object_object_add(root, "audit", a);
+    rr_json_set(a, "written", json_object_new_int64(as.written), &jerr);
+    rr_json_set(a, "queued", json_object_new_int64(as.queued), &jerr);
+    rr_json_set(a, "dropped", json_object_new_int64(as.dropped), &jerr);
+    rr_json_set(a, "failures", json_object_new_int64(as.failures), &jerr);
+    rr_json_set_opt(a, "lastError", as.last_error[0], rr_json_string(as.last_error), &jerr);
+    rr_json_set(root, "audit", a, &jerr);
     healthy = healthy && as.dropped == 0 && as.last_error[0] == '\0';
   }
-  json_object_object_add(root, "accessControl", json_object_new_boolean(api_deps->auth != NULL));
-  add_str(root, "status", healthy ? "ok" : "degraded");
-  add_str(root, "version", api_deps->version);
-  json_object_object_add(root, "store", store);
-  json_object_object_add(root, "ingest", ingest);
-  rr_reply_json(CTX, out, store_ok ? 200 : 503, root);
+  rr_json_set(root, "accessControl", json_object_new_boolean(api_deps->auth != NULL), &jerr);
+  rr_json_set_str(root, "status", healthy ? "ok" : "degraded", &jerr);
+  rr_json_set_str(root, "version", api_deps->version, &jerr);
+  rr_json_set(root, "store", store, &jerr);
+  rr_json_set(root, "ingest", ingest, &jerr);
+  rr_reply_built(CTX, out, store_ok ? 200 : 503, root, jerr);
   json_object_put(root);
   return OrthancPluginErrorCode_Success;
 }
@@ -311,6 +318,7 @@ static OrthancPluginErrorCode on_ingest(OrthancPluginRestOutput *out, const char
 
 static OrthancPluginErrorCode on_resync(OrthancPluginRestOutput *out, const char *url, const OrthancPluginHttpRequest *req)
 {
+  int jerr = 0;
   json_object *o;
 
   (void)url;
@@ -319,8 +327,8 @@ static OrthancPluginErrorCode on_resync(OrthancPluginRestOutput *out, const char
   rr_ingest_request_resync(api_deps->ingest);
   rr_log_info("ingestion: full re-sync requested through the API");
   o = json_object_new_object();
-  json_object_object_add(o, "accepted", json_object_new_boolean(1));
-  rr_reply_json(CTX, out, 202, o);
+  rr_json_set(o, "accepted", json_object_new_boolean(1), &jerr);
+  rr_reply_built(CTX, out, 202, o, jerr);
   json_object_put(o);
   return OrthancPluginErrorCode_Success;
 }

@@ -38,30 +38,21 @@ static const char *member(json_object *o, const char *key, int *bad)
   return rr_json_member_str(o, key, bad);
 }
 
-static void add_str(json_object *o, const char *key, const char *value)
-{
-  json_object_object_add(o, key, rr_json_string(value));
-}
-
-static void add_time(json_object *o, const char *key, int64_t t)
-{
-  rr_json_add_time(o, key, t);
-}
-
 static json_object *user_json(const rr_user_rec *u, int full)
 {
+  int jerr = 0;
   json_object *o = json_object_new_object();
 
-  add_str(o, "username", u->username);
-  add_str(o, "displayName", u->display_name);
-  add_str(o, "role", u->role);
+  rr_json_set_str(o, "username", u->username, &jerr);
+  rr_json_set_str(o, "displayName", u->display_name, &jerr);
+  rr_json_set_str(o, "role", u->role, &jerr);
   if (full) {
-    json_object_object_add(o, "enabled", json_object_new_boolean(u->enabled));
-    add_time(o, "createdAt", u->created_at);
-    add_time(o, "lastLoginAt", u->last_login_at);
-    add_time(o, "lockedUntil", u->locked_until > (int64_t)time(NULL) ? u->locked_until : 0);
+    rr_json_set(o, "enabled", json_object_new_boolean(u->enabled), &jerr);
+    rr_json_add_time(o, "createdAt", u->created_at, &jerr);
+    rr_json_add_time(o, "lastLoginAt", u->last_login_at, &jerr);
+    rr_json_add_time(o, "lockedUntil", u->locked_until > (int64_t)time(NULL) ? u->locked_until : 0, &jerr);
   }
-  return o;
+  return rr_json_done(o, jerr);
 }
 
 static void set_session_cookies(OrthancPluginRestOutput *out, const char *token, const char *csrf, int64_t max_age)
@@ -79,15 +70,16 @@ static void set_session_cookies(OrthancPluginRestOutput *out, const char *token,
 
 static void send_session(OrthancPluginRestOutput *out, const rr_login_result *r)
 {
+  int jerr = 0;
   json_object *o = json_object_new_object();
   int64_t max_age = r->expires_at - (int64_t)time(NULL);
 
-  add_str(o, "token", r->token);
-  add_time(o, "expiresAt", r->expires_at);
-  add_str(o, "csrfToken", r->csrf);
-  json_object_object_add(o, "user", user_json(&r->user, 0));
+  rr_json_set_str(o, "token", r->token, &jerr);
+  rr_json_add_time(o, "expiresAt", r->expires_at, &jerr);
+  rr_json_set_str(o, "csrfToken", r->csrf, &jerr);
+  rr_json_set(o, "user", user_json(&r->user, 0), &jerr);
   set_session_cookies(out, r->token, r->csrf, max_age > 0 ? max_age : 0);
-  rr_reply_json(ctx, out, 200, o);
+  rr_reply_built(ctx, out, 200, o, jerr);
   json_object_put(o);
 }
 
@@ -189,6 +181,7 @@ static OrthancPluginErrorCode on_refresh(OrthancPluginRestOutput *out, const cha
 
 static OrthancPluginErrorCode on_me(OrthancPluginRestOutput *out, const char *url, const OrthancPluginHttpRequest *req)
 {
+  int jerr = 0;
   rr_identity id;
   json_object *o, *u, *caps;
   const char *names[RR_CAPABILITY_COUNT];
@@ -200,24 +193,24 @@ static OrthancPluginErrorCode on_me(OrthancPluginRestOutput *out, const char *ur
   REQUIRE_IDENTITY(id);
   o = json_object_new_object();
   u = json_object_new_object();
-  add_str(u, "username", id.username);
-  add_str(u, "displayName", id.display_name);
-  add_str(u, "role", id.role_name);
-  json_object_object_add(o, "user", u);
-  add_time(o, "expiresAt", id.method == RR_AUTH_BASIC ? 0 : id.expires_at);
+  rr_json_set_str(u, "username", id.username, &jerr);
+  rr_json_set_str(u, "displayName", id.display_name, &jerr);
+  rr_json_set_str(u, "role", id.role_name, &jerr);
+  rr_json_set(o, "user", u, &jerr);
+  rr_json_add_time(o, "expiresAt", id.method == RR_AUTH_BASIC ? 0 : id.expires_at, &jerr);
   if (id.jti[0] != '\0') {
     rr_auth_csrf_for(deps->auth, csrf, id.jti);
-    add_str(o, "csrfToken", csrf);
+    rr_json_set_str(o, "csrfToken", csrf, &jerr);
   } else {
-    json_object_object_add(o, "csrfToken", NULL);
+    rr_json_set_null(o, "csrfToken", &jerr);
   }
   /* what the role may use, from the role matrix (the web app shows no more) */
   n = rr_matrix_capabilities(names, deps->matrix, id.role);
   caps = json_object_new_array();
   for (i = 0; i < n; i++)
-    json_object_array_add(caps, json_object_new_string(names[i]));
-  json_object_object_add(o, "capabilities", caps);
-  rr_reply_json(ctx, out, 200, o);
+    rr_json_append(caps, json_object_new_string(names[i]), &jerr);
+  rr_json_set(o, "capabilities", caps, &jerr);
+  rr_reply_built(ctx, out, 200, o, jerr);
   json_object_put(o);
   return OrthancPluginErrorCode_Success;
 }
@@ -259,6 +252,7 @@ static OrthancPluginErrorCode on_password(OrthancPluginRestOutput *out, const ch
 
 static OrthancPluginErrorCode on_users(OrthancPluginRestOutput *out, const char *url, const OrthancPluginHttpRequest *req)
 {
+  int jerr = 0;
   rr_identity id;
   rr_user_list *list = NULL;
   rr_user_rec u;
@@ -278,9 +272,9 @@ static OrthancPluginErrorCode on_users(OrthancPluginRestOutput *out, const char 
     o = json_object_new_object();
     arr = json_object_new_array();
     for (i = 0; i < list->count; i++)
-      json_object_array_add(arr, user_json(&list->items[i], 1));
-    json_object_object_add(o, "data", arr);
-    rr_reply_json(ctx, out, 200, o);
+      rr_json_append(arr, user_json(&list->items[i], 1), &jerr);
+    rr_json_set(o, "data", arr, &jerr);
+    rr_reply_built(ctx, out, 200, o, jerr);
     json_object_put(o);
     rr_user_list_free(list);
     return OrthancPluginErrorCode_Success;
@@ -300,7 +294,7 @@ static OrthancPluginErrorCode on_users(OrthancPluginRestOutput *out, const char 
     send_failure(out, error, err);
   } else {
     o = user_json(&u, 1);
-    rr_reply_json(ctx, out, 201, o);
+    rr_reply_built(ctx, out, 201, o, jerr);
     json_object_put(o);
   }
   json_object_put(body);
@@ -383,6 +377,7 @@ static OrthancPluginErrorCode on_user_password(OrthancPluginRestOutput *out, con
 
 static OrthancPluginErrorCode on_audit(OrthancPluginRestOutput *out, const char *url, const OrthancPluginHttpRequest *req)
 {
+  int jerr = 0;
   rr_identity id;
   rr_audit_filter f;
   rr_audit_list *list = NULL;
@@ -443,23 +438,21 @@ static OrthancPluginErrorCode on_audit(OrthancPluginRestOutput *out, const char 
     snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
              tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(x->at_ms % 1000));
     r = json_object_new_object();
-    json_object_object_add(r, "seq", json_object_new_int64(x->seq));
-    add_str(r, "at", when);
-    add_str(r, "username", x->username);
-    add_str(r, "role", x->role);
-    add_str(r, "source", x->source);
-    add_str(r, "action", x->action);
-    add_str(r, "resource", x->resource);
-    add_str(r, "outcome", x->outcome);
-    add_str(r, "detail", x->detail);
-    add_str(r, "hash", x->hash);
-    json_object_array_add(arr, r);
+    rr_json_set(r, "seq", json_object_new_int64(x->seq), &jerr);
+    rr_json_set_str(r, "at", when, &jerr);
+    rr_json_set_str(r, "username", x->username, &jerr);
+    rr_json_set_str(r, "role", x->role, &jerr);
+    rr_json_set_str(r, "source", x->source, &jerr);
+    rr_json_set_str(r, "action", x->action, &jerr);
+    rr_json_set_str(r, "resource", x->resource, &jerr);
+    rr_json_set_str(r, "outcome", x->outcome, &jerr);
+    rr_json_set_str(r, "detail", x->detail, &jerr);
+    rr_json_set_str(r, "hash", x->hash, &jerr);
+    rr_json_append(arr, r, &jerr);
   }
-  json_object_object_add(o, "data", arr);
-  json_object_object_add(o, "nextBefore", list->count == f.limit && list->count > 0
-                                              ? json_object_new_int64(list->items[list->count - 1].seq)
-                                              : NULL);
-  rr_reply_json(ctx, out, 200, o);
+  rr_json_set(o, "data", arr, &jerr);
+  rr_json_set_opt(o, "nextBefore", list->count == f.limit && list->count > 0, json_object_new_int64(list->items[list->count - 1].seq), &jerr);
+  rr_reply_built(ctx, out, 200, o, jerr);
   json_object_put(o);
   rr_audit_list_free(list);
   return OrthancPluginErrorCode_Success;
@@ -468,6 +461,7 @@ static OrthancPluginErrorCode on_audit(OrthancPluginRestOutput *out, const char 
 static OrthancPluginErrorCode on_audit_verify(OrthancPluginRestOutput *out, const char *url,
                                               const OrthancPluginHttpRequest *req)
 {
+  int jerr = 0;
   rr_identity id;
   rr_audit_verification v;
   json_object *o;
@@ -483,13 +477,13 @@ static OrthancPluginErrorCode on_audit_verify(OrthancPluginRestOutput *out, cons
     return OrthancPluginErrorCode_Success;
   }
   o = json_object_new_object();
-  json_object_object_add(o, "intact", json_object_new_boolean(v.intact));
-  json_object_object_add(o, "records", json_object_new_int64(v.records));
-  json_object_object_add(o, "firstBroken", v.intact ? NULL : json_object_new_int64(v.first_broken));
-  json_object_object_add(o, "reason", v.intact ? NULL : rr_json_string(v.reason));
+  rr_json_set(o, "intact", json_object_new_boolean(v.intact), &jerr);
+  rr_json_set(o, "records", json_object_new_int64(v.records), &jerr);
+  rr_json_set_opt(o, "firstBroken", !(v.intact), json_object_new_int64(v.first_broken), &jerr);
+  rr_json_set_opt(o, "reason", !(v.intact), rr_json_string(v.reason), &jerr);
   rr_audit_log(deps->audit, id.username, id.role_name, "", "audit.verify", "", v.intact ? "success" : "failure",
                v.intact ? "" : v.reason);
-  rr_reply_json(ctx, out, 200, o);
+  rr_reply_built(ctx, out, 200, o, jerr);
   json_object_put(o);
   return OrthancPluginErrorCode_Success;
 }

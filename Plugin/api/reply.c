@@ -4,14 +4,23 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/errors.h"
 #include "util/log.h"
 #include "util/str.h"
 
 void rr_reply_json(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, int status, json_object *obj)
 {
   size_t len = 0;
-  const char *text = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+  const char *text;
 
+  if (obj == NULL) {
+    rr_reply_failure(ctx, out, RR_ENOMEM, "API", "out of memory while building an answer");
+    return;
+  }
+  if ((text = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len)) == NULL) {
+    rr_reply_failure(ctx, out, RR_ENOMEM, "API", "out of memory while writing an answer");
+    return;
+  }
   OrthancPluginSetHttpHeader(ctx, out, "Cache-Control", "no-store");
   OrthancPluginSetHttpHeader(ctx, out, "X-Content-Type-Options", "nosniff");
   if (status == 200) {
@@ -22,10 +31,19 @@ void rr_reply_json(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, int 
   }
 }
 
+void rr_reply_built(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, int status, json_object *obj, int built)
+{
+  if (built < 0)
+    rr_reply_failure(ctx, out, built, "API", "out of memory while building an answer");
+  else
+    rr_reply_json(ctx, out, status, obj);
+}
+
 void rr_reply_error(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, rr_api_error e, const char *message)
 {
   const rr_api_error_info *info = rr_api_error_info_of(e);
   json_object *root, *err;
+  int jerr = 0;
 
   if (info == NULL)
     info = rr_api_error_info_of(RR_API_INTERNAL);
@@ -35,15 +53,18 @@ void rr_reply_error(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, rr_
   }
   root = json_object_new_object();
   err = json_object_new_object();
-  json_object_object_add(err, "code", json_object_new_string(info->code));
-  json_object_object_add(err, "message", rr_json_string(message));
-  json_object_object_add(root, "error", err);
-  rr_reply_json(ctx, out, info->status, root);
+  rr_json_set(err, "code", json_object_new_string(info->code), &jerr);
+  rr_json_set(err, "message", rr_json_string(message), &jerr);
+  rr_json_set(root, "error", err, &jerr);
+  if (jerr < 0) /* no memory for the body: the status alone (never back to rr_reply_failure) */
+    OrthancPluginSendHttpStatusCode(ctx, out, (uint16_t)info->status);
+  else
+    rr_reply_json(ctx, out, info->status, root);
   json_object_put(root);
 }
 
 void rr_reply_failure(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, int code, const char *where,
-                          const char *message)
+                      const char *message)
 {
   rr_api_error e = rr_api_error_of(code);
   const rr_api_error_info *info = rr_api_error_info_of(e);

@@ -18,8 +18,12 @@
 #include "util/json.h"
 
 /* Send `obj` as application/json with the given status (the object is not
- * released). */
+ * released). A NULL obj (a builder that failed, util/json.h) answers
+ * 500 out_of_memory instead. */
 void rr_reply_json(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, int status, json_object *obj);
+/* The same for an answer built with the checked builder: `built` is its
+ * status (0, or the first failure, answered as rr_reply_failure does). */
+void rr_reply_built(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, int status, json_object *obj, int built);
 /* Send {"error":{"code","message"}} with the status and code of `e` (the
  * table in api/failure.h). A logged fault writes `message` to Orthanc's log
  * and answers the table's sentence instead. */
@@ -27,7 +31,7 @@ void rr_reply_error(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, rr_
 /* The answer to a failed domain call: `code` (RR_E*) picks the error
  * (rr_api_error_of); `where` prefixes the log line of a logged fault. */
 void rr_reply_failure(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, int code, const char *where,
-                          const char *message);
+                      const char *message);
 /* 405 with an Allow header and no body (the SDK allows nothing else). */
 void rr_reply_method_not_allowed(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, const char *allowed);
 

@@ -51,14 +51,69 @@ const char *rr_json_member_str(json_object *o, const char *key, int *bad)
   return json_object_get_string(v);
 }
 
-void rr_json_add_time(json_object *o, const char *key, int64_t t)
+void rr_json_add_time(json_object *o, const char *key, int64_t t, int *status)
 {
   char when[21];
 
   if (t <= 0) {
-    json_object_object_add(o, key, NULL);
+    rr_json_set_null(o, key, status);
     return;
   }
   rr_time_iso8601(when, (time_t)t);
-  json_object_object_add(o, key, json_object_new_string(when));
+  rr_json_set(o, key, json_object_new_string(when), status);
+}
+
+static void record(int *status, int error)
+{
+  if (error < 0 && *status == 0)
+    *status = error;
+}
+
+void rr_json_set(json_object *obj, const char *key, json_object *val, int *status)
+{
+  if (obj == NULL) {
+    json_object_put(val);
+    record(status, RR_ENOMEM);
+    return;
+  }
+  record(status, rr_json_add(obj, key, val));
+}
+
+void rr_json_set_str(json_object *obj, const char *key, const char *s, int *status)
+{
+  rr_json_set(obj, key, rr_json_string(s), status);
+}
+
+void rr_json_set_null(json_object *obj, const char *key, int *status)
+{
+  if (obj == NULL || json_object_object_add(obj, key, NULL) != 0)
+    record(status, RR_ENOMEM);
+}
+
+void rr_json_set_opt(json_object *obj, const char *key, bool present, json_object *val, int *status)
+{
+  if (present) {
+    rr_json_set(obj, key, val, status);
+  } else {
+    json_object_put(val);
+    rr_json_set_null(obj, key, status);
+  }
+}
+
+void rr_json_append(json_object *arr, json_object *val, int *status)
+{
+  if (arr == NULL) {
+    json_object_put(val);
+    record(status, RR_ENOMEM);
+    return;
+  }
+  record(status, rr_json_push(arr, val));
+}
+
+json_object *rr_json_done(json_object *obj, int status)
+{
+  if (status == 0 && obj != NULL)
+    return obj;
+  json_object_put(obj);
+  return NULL;
 }

@@ -3,6 +3,7 @@
 #include "common.h"
 #include "util/buf.h"
 #include "util/errors.h"
+#include "util/json.h"
 #include "util/str.h"
 #include "util/strmap.h"
 #include "util/textnorm.h"
@@ -121,6 +122,42 @@ START_TEST(iso8601_times)
 }
 END_TEST
 
+START_TEST(json_builder_records_the_first_failure)
+{
+  json_object *o = json_object_new_object(), *arr = json_object_new_array(), *v;
+  int jerr = 0;
+
+  rr_json_set(o, "n", json_object_new_int(1), &jerr);
+  rr_json_set_str(o, "s", "caf\xc3\xa9\xff", &jerr); /* the invalid tail is dropped */
+  rr_json_set_null(o, "none", &jerr);
+  rr_json_set_opt(o, "absent", false, json_object_new_int(2), &jerr);
+  rr_json_set_opt(o, "present", true, json_object_new_int(3), &jerr);
+  rr_json_add_time(o, "never", 0, &jerr);
+  rr_json_add_time(o, "at", 86400, &jerr);
+  rr_json_append(arr, json_object_new_int(4), &jerr);
+  rr_json_set(o, "list", arr, &jerr);
+  ck_assert_int_eq(jerr, 0);
+  ck_assert_str_eq(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+                   "{\"n\":1,\"s\":\"caf\u00e9\",\"none\":null,\"absent\":null,\"present\":3,\"never\":null,"
+                   "\"at\":\"1970-01-02T00:00:00Z\",\"list\":[4]}");
+  /* a failed allocation (NULL) is recorded, later calls go on, the first error stays */
+  rr_json_set(o, "lost", NULL, &jerr);
+  ck_assert_int_eq(jerr, RR_ENOMEM);
+  rr_json_set(o, "after", json_object_new_int(5), &jerr);
+  ck_assert(json_object_object_get_ex(o, "after", &v));
+  ck_assert(!json_object_object_get_ex(o, "lost", &v));
+  jerr = RR_ESTORE;
+  rr_json_append(NULL, json_object_new_int(6), &jerr); /* released, not leaked */
+  rr_json_set(NULL, "x", json_object_new_int(7), &jerr);
+  rr_json_set_null(NULL, "x", &jerr);
+  ck_assert_int_eq(jerr, RR_ESTORE);
+  ck_assert_ptr_null(rr_json_done(json_object_get(o), RR_ENOMEM)); /* releases its reference */
+  ck_assert_ptr_eq(rr_json_done(o, 0), o);
+  ck_assert_ptr_null(rr_json_done(NULL, 0));
+  json_object_put(o);
+}
+END_TEST
+
 START_TEST(numbers)
 {
   int64_t v;
@@ -225,6 +262,7 @@ int main(void)
   tcase_add_test(tc, copy_never_cuts_utf8);
   tcase_add_test(tc, utf8_validation);
   tcase_add_test(tc, iso8601_times);
+  tcase_add_test(tc, json_builder_records_the_first_failure);
   tcase_add_test(tc, uids_and_dates);
   tcase_add_test(tc, numbers);
   tcase_add_test(tc, fold_is_case_and_accent_insensitive);
