@@ -10,6 +10,11 @@
  *   GET  {root}ai/studies/{StudyInstanceUID}/analyses
  *   GET  {root}ai/status[?check=true]             provider, queue, counts, usage today
  *
+ * Who may call them (radiologists and administrators) is the role matrix's
+ * decision (auth/matrix.c), made by the HTTP filter; the handlers take the
+ * caller from api/caller.h for the audit trail and the reviewer's name.
+ * Study identifiers follow api/args.h's one rule.
+ *
  * The same figures go to Orthanc's metrics (/tools/metrics-prometheus)
  * through rr_ai_api_refresh_metrics().
  *

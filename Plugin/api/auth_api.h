@@ -4,8 +4,9 @@
  *   PUT auth/password; GET/POST users; PUT users/{name};
  *   POST users/{name}/password; GET audit; GET audit/verify.
  * Registered by api.c before its catch-all route, only when access control
- * is on. Role checks are the HTTP filter's (auth/matrix.c); the handlers
- * check again who is calling, since they act in that user's name.
+ * is on. Role checks are the HTTP filter's (auth/matrix.c): the handlers
+ * only take the identity the filter decided (api/caller.h), since they act
+ * in that user's name, and never authenticate the request again.
  */
 #ifndef RR_API_AUTH_API_H
 #define RR_API_AUTH_API_H
