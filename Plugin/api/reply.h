@@ -2,7 +2,7 @@
  * api/reply.h - answering plugin REST requests: JSON bodies, JSON errors
  * ({"error":{"code","message"}}, from the table of api/failure.h), and
  * reading the request's headers and JSON body. (Not to be confused with
- * ai/http.h, the libcurl client of the AI providers.)
+ * ai/http_client.h, the libcurl client of the AI providers.)
  *
  * All functions take the Orthanc context and output of the current request
  * and must be called once per request, from the request's thread. Messages
