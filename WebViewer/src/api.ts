@@ -1,4 +1,4 @@
-// Fetch wrapper and types mirroring Tests/CONTRACT.md (REST API of the plugin).
+// Fetch wrapper of the plugin's REST API (documented in README.md, section "REST API") and the worklist's types.
 
 export type SortKey = 'studyDate' | 'patientName' | 'receivedAt';
 export type SortOrder = 'asc' | 'desc';
