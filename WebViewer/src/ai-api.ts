@@ -3,7 +3,8 @@
 // Everything in an analysis comes from the server or from an AI model: untrusted. parseAnalysis() only
 // guarantees types (so rendering never breaks on a partial or odd answer); the strings are still to be
 // shown as text only.
-import { isRecord, type Api } from './api';
+import type { Api } from './api';
+import { bool, fields, id, isRecord, list, num, optArrayOf, str, strOrNull, strings, type JsonObject } from './decode';
 
 /** Every status of an analysis. queued / running are in progress, the others are final. */
 export const ANALYSIS_STATUSES = [
@@ -123,15 +124,8 @@ export function isFinal(status: string): boolean {
 
 // ---- parsing ----------------------------------------------------------------
 
-const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-const strOrNull = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-/** Ids may be numbers or strings on the wire; the app keeps strings. */
-const id = (v: unknown): string => (typeof v === 'number' && Number.isFinite(v) ? String(v) : str(v));
-
 function parseFinding(v: unknown): Finding {
-  const r = isRecord(v) ? v : {};
+  const r = fields(v);
   return {
     category: str(r.category),
     description: str(r.description),
@@ -142,7 +136,7 @@ function parseFinding(v: unknown): Finding {
 }
 
 function parseReview(v: unknown): Review {
-  const r = isRecord(v) ? v : {};
+  const r = fields(v);
   return {
     at: str(r.at),
     reviewer: str(r.reviewer),
@@ -157,8 +151,8 @@ function parseReview(v: unknown): Review {
 
 /** Typed copy of an analysis answer; missing or mistyped fields get neutral values. */
 export function parseAnalysis(body: unknown): Analysis {
-  const r = isRecord(body) ? body : {};
-  const usage = isRecord(r.usage) ? r.usage : {};
+  const r = fields(body);
+  const usage = fields(r.usage);
   const confidence = num(r.aiConfidence);
   return {
     id: id(r.id),
@@ -174,7 +168,7 @@ export function parseAnalysis(body: unknown): Analysis {
     attempts: num(r.attempts) ?? 0,
     summary: str(r.summary),
     findings: list(r.findings).map(parseFinding),
-    recommendations: list(r.recommendations).filter((x): x is string => typeof x === 'string'),
+    recommendations: strings(r.recommendations),
     aiConfidence: confidence === null ? null : Math.min(1, Math.max(0, confidence)),
     images: list(r.images)
       .filter(isRecord)
@@ -195,17 +189,17 @@ export function parseAnalysis(body: unknown): Analysis {
 }
 
 export function parseAnalyzeAnswer(body: unknown): AnalyzeAnswer {
-  const r = isRecord(body) ? body : {};
+  const r = fields(body);
   return { id: id(r.id), status: str(r.status) || 'queued', href: str(r.href), existing: r.existing === true };
 }
 
 export function parseAiStatus(body: unknown): AiStatusInfo {
-  const r = isRecord(body) ? body : {};
-  const p = isRecord(r.provider) ? r.provider : {};
-  const q = isRecord(r.queue) ? r.queue : {};
-  const c = isRecord(r.counts) ? r.counts : {};
-  const t = isRecord(r.today) ? r.today : {};
-  const au = isRecord(r.automatic) ? r.automatic : {};
+  const r = fields(body);
+  const p = fields(r.provider);
+  const q = fields(r.queue);
+  const c = fields(r.counts);
+  const t = fields(r.today);
+  const au = fields(r.automatic);
   const counts: Record<string, number> = {};
   for (const [k, v] of Object.entries(c)) if (typeof v === 'number') counts[k] = v;
   return {
@@ -214,7 +208,7 @@ export function parseAiStatus(body: unknown): AiStatusInfo {
       name: str(p.name),
       model: str(p.model),
       cloud: p.cloud === true,
-      reachable: typeof p.reachable === 'boolean' ? p.reachable : null,
+      reachable: bool(p.reachable),
       lastError: str(p.lastError),
     },
     queue: { depth: num(q.depth) ?? 0, running: num(q.running) ?? 0, concurrency: num(q.concurrency) ?? 0 },
@@ -239,32 +233,35 @@ export function parseAiStatus(body: unknown): AiStatusInfo {
 const seg = encodeURIComponent;
 
 /** POST ai/analyze/{uid}: {} or {"force": true} (a new analysis even though the study has one). */
-export async function analyzeStudy(api: Api, studyInstanceUid: string, force = false): Promise<AnalyzeAnswer> {
-  const body = await api.request<unknown>('POST', `ai/analyze/${seg(studyInstanceUid)}`, { body: force ? { force: true } : {} });
-  return parseAnalyzeAnswer(body);
+export function analyzeStudy(api: Api, studyInstanceUid: string, force = false): Promise<AnalyzeAnswer> {
+  return api.decoded('POST', `ai/analyze/${seg(studyInstanceUid)}`, parseAnalyzeAnswer, { body: force ? { force: true } : {} });
 }
 
-export async function getAnalysis(api: Api, analysisId: string, signal?: AbortSignal): Promise<Analysis> {
-  return parseAnalysis(await api.getJson<unknown>(`ai/analysis/${seg(analysisId)}`, signal));
+export function getAnalysis(api: Api, analysisId: string, signal?: AbortSignal): Promise<Analysis> {
+  return api.getJson(`ai/analysis/${seg(analysisId)}`, parseAnalysis, signal);
+}
+
+/** Answer of GET ai/studies/{uid}/analyses: "analyses" (absent: none); items without an id are dropped. */
+export function parseAnalysisList(body: JsonObject | null): Analysis[] {
+  return optArrayOf(fields(body).analyses, 'analyses', parseAnalysis).filter((a) => a.id !== '');
 }
 
 /** The study's analyses, newest first. */
-export async function listAnalyses(api: Api, studyInstanceUid: string, signal?: AbortSignal): Promise<Analysis[]> {
-  const body = await api.getJson<{ analyses?: unknown }>(`ai/studies/${seg(studyInstanceUid)}/analyses`, signal);
-  return list(body.analyses).map(parseAnalysis).filter((a) => a.id !== '');
+export function listAnalyses(api: Api, studyInstanceUid: string, signal?: AbortSignal): Promise<Analysis[]> {
+  return api.getJson(`ai/studies/${seg(studyInstanceUid)}/analyses`, parseAnalysisList, signal);
 }
 
 /** POST ai/analysis/{id}/cancel; 409 (ApiError) when it had already finished. */
-export async function cancelAnalysis(api: Api, analysisId: string): Promise<Analysis> {
-  return parseAnalysis(await api.request<unknown>('POST', `ai/analysis/${seg(analysisId)}/cancel`));
+export function cancelAnalysis(api: Api, analysisId: string): Promise<Analysis> {
+  return api.decoded('POST', `ai/analysis/${seg(analysisId)}/cancel`, parseAnalysis);
 }
 
 /** PUT ai/analysis/{id}/review; 409 (ApiError) when the analysis is not completed. */
-export async function submitReview(api: Api, analysisId: string, payload: ReviewPayload): Promise<Analysis> {
-  return parseAnalysis(await api.request<unknown>('PUT', `ai/analysis/${seg(analysisId)}/review`, { body: payload }));
+export function submitReview(api: Api, analysisId: string, payload: ReviewPayload): Promise<Analysis> {
+  return api.decoded('PUT', `ai/analysis/${seg(analysisId)}/review`, parseAnalysis, { body: payload });
 }
 
 /** GET ai/status; check = true asks the provider now (?check=true), which may take up to its connect timeout. */
-export async function getAiStatus(api: Api, signal?: AbortSignal, check = false): Promise<AiStatusInfo> {
-  return parseAiStatus(await api.getJson<unknown>(check ? 'ai/status?check=true' : 'ai/status', signal));
+export function getAiStatus(api: Api, signal?: AbortSignal, check = false): Promise<AiStatusInfo> {
+  return api.getJson(check ? 'ai/status?check=true' : 'ai/status', parseAiStatus, signal);
 }

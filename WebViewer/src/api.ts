@@ -1,4 +1,5 @@
-// Fetch wrapper of the plugin's REST API (documented in README.md, section "REST API") and the worklist's types.
+// Fetch wrapper of the plugin's REST API (documented in README.md, section "REST API"), the worklist's types and their decoders.
+import { DecodeError, arrayOf, fields, isRecord, num, object, optArrayOf, str, strOrNull, strings, type JsonObject } from './decode';
 
 export type SortKey = 'studyDate' | 'patientName' | 'receivedAt';
 export type SortOrder = 'asc' | 'desc';
@@ -137,10 +138,6 @@ export function studyQueryString(query: StudyQuery): string {
   return parts.join('&');
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** Error code of a status when the body names none ({"error": "sentence"}). */
 function codeOfStatus(status: number): string {
   const codes: Record<number, string> = { 400: 'invalid_argument', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 503: 'unavailable' };
@@ -193,6 +190,10 @@ export const SESSION_ENDED = 'session_ended';
 /** code of the ApiError thrown for 403 with an empty body while the session is still valid. */
 export const FORBIDDEN = 'forbidden';
 
+/** code and message of the ApiError of an answer that is not what the API documents. */
+export const BAD_RESPONSE = 'bad_response';
+export const BAD_RESPONSE_MESSAGE = 'Unexpected answer from the server';
+
 export function isSessionEnded(err: unknown): boolean {
   return err instanceof ApiError && err.code === SESSION_ENDED;
 }
@@ -231,8 +232,11 @@ export class Api {
       : new ApiError(403, FORBIDDEN, 'You are not allowed to do this.');
   }
 
-  /** Any request below the API root; JSON in and out. Rejects with ApiError (or AbortError). */
-  async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+  /**
+   * Any request below the API root; JSON in and out. Resolves the answer's JSON object (null for an empty
+   * or non-object answer when opts.allowEmpty). Rejects with ApiError (or AbortError).
+   */
+  async request(method: string, path: string, opts: RequestOptions = {}): Promise<JsonObject | null> {
     const hasBody = opts.body !== undefined;
     let response: Response;
     let text: string;
@@ -261,23 +265,120 @@ export class Api {
     if (response.status === 403 && text.trim() === '') throw await this.empty403(opts.raw403 === true);
     if (!response.ok) throw errorFromBody(response.status, response.statusText, body);
     if (!isRecord(body)) {
-      if (opts.allowEmpty) return null as T;
-      throw new ApiError(response.status, 'bad_response', 'Unexpected answer from the server');
+      if (opts.allowEmpty) return null;
+      throw new ApiError(response.status, BAD_RESPONSE, BAD_RESPONSE_MESSAGE);
     }
-    return body as T;
+    return body;
   }
 
-  /** GET a JSON document below the API root; rejects with ApiError. */
-  getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
-    return this.request<T>('GET', path, signal ? { signal } : {});
+  /**
+   * A request whose answer is read by `decode` (decode.ts readers). An answer of the wrong shape rejects
+   * with ApiError 'bad_response' saying where ("Unexpected answer from the server: data: expected an array").
+   */
+  async decoded<T>(method: string, path: string, decode: (body: JsonObject | null) => T, opts: RequestOptions = {}): Promise<T> {
+    const body = await this.request(method, path, opts);
+    try {
+      return decode(body);
+    } catch (err) {
+      if (err instanceof DecodeError) throw new ApiError(200, BAD_RESPONSE, `${BAD_RESPONSE_MESSAGE}: ${err.message}`);
+      throw err;
+    }
+  }
+
+  /** GET a JSON document below the API root, read by `decode`; rejects with ApiError. */
+  getJson<T>(path: string, decode: (body: JsonObject | null) => T, signal?: AbortSignal): Promise<T> {
+    return this.decoded('GET', path, decode, signal ? { signal } : {});
   }
 
   listStudies(query: StudyQuery, signal?: AbortSignal): Promise<StudyList> {
     const qs = studyQueryString(query);
-    return this.getJson<StudyList>(`dicom/studies${qs ? `?${qs}` : ''}`, signal);
+    return this.getJson(`dicom/studies${qs ? `?${qs}` : ''}`, decodeStudyList, signal);
   }
 
   getStudy(studyInstanceUid: string, signal?: AbortSignal): Promise<StudyDetail> {
-    return this.getJson<StudyDetail>(`dicom/studies/${encodeURIComponent(studyInstanceUid)}`, signal);
+    return this.getJson(`dicom/studies/${encodeURIComponent(studyInstanceUid)}`, decodeStudyDetail, signal);
   }
+}
+
+// ---- decoders of the worklist's answers ----------------------------------------------------
+
+/** Study fields as GET dicom/studies lists them; missing or mistyped fields get neutral values. */
+export function decodeStudy(v: unknown, path = 'study'): Study {
+  const r = object(v, path);
+  return {
+    studyInstanceUid: str(r.studyInstanceUid),
+    orthancId: str(r.orthancId),
+    patientName: str(r.patientName),
+    patientId: str(r.patientId),
+    patientBirthDate: str(r.patientBirthDate),
+    patientSex: str(r.patientSex),
+    studyDate: str(r.studyDate),
+    studyTime: str(r.studyTime),
+    studyDescription: str(r.studyDescription),
+    accessionNumber: str(r.accessionNumber),
+    referringPhysicianName: str(r.referringPhysicianName),
+    institutionName: str(r.institutionName),
+    modalities: strings(r.modalities),
+    seriesCount: num(r.seriesCount) ?? 0,
+    instanceCount: num(r.instanceCount) ?? 0,
+    receivedAt: str(r.receivedAt),
+    updatedAt: str(r.updatedAt),
+    aiStatus: strOrNull(r.aiStatus),
+    reviewStatus: strOrNull(r.reviewStatus),
+    reportStatus: strOrNull(r.reportStatus),
+  };
+}
+
+/** Answer of GET dicom/studies: "data" must be an array of objects. */
+export function decodeStudyList(body: JsonObject | null): StudyList {
+  const r = object(body, 'answer');
+  const data = arrayOf(r.data, 'data', decodeStudy);
+  return { data, total: num(r.total) ?? data.length, limit: num(r.limit) ?? 0, offset: num(r.offset) ?? 0 };
+}
+
+/** [x, y, z] when v is an array of three numbers, null otherwise. */
+function point(v: unknown): [number, number, number] | null {
+  if (!Array.isArray(v) || v.length !== 3) return null;
+  const [x, y, z] = v.map(num);
+  return x != null && y != null && z != null ? [x, y, z] : null;
+}
+
+function numbers(v: unknown): number[] | null {
+  if (!Array.isArray(v)) return null;
+  const out = v.map(num);
+  return out.every((x): x is number => x !== null) ? out : null;
+}
+
+function decodeInstance(v: unknown, path: string): Instance {
+  const r = object(v, path);
+  return {
+    sopInstanceUid: str(r.sopInstanceUid),
+    orthancId: str(r.orthancId),
+    sopClassUid: str(r.sopClassUid),
+    instanceNumber: num(r.instanceNumber),
+    numberOfFrames: num(r.numberOfFrames) ?? 1,
+    imagePositionPatient: point(r.imagePositionPatient),
+    imageOrientationPatient: numbers(r.imageOrientationPatient),
+    transferSyntaxUid: str(r.transferSyntaxUid),
+  };
+}
+
+function decodeSeries(v: unknown, path: string): Series {
+  const r = object(v, path);
+  return {
+    seriesInstanceUid: str(r.seriesInstanceUid),
+    orthancId: str(r.orthancId),
+    seriesNumber: num(r.seriesNumber),
+    modality: str(r.modality),
+    seriesDescription: str(r.seriesDescription),
+    bodyPartExamined: str(r.bodyPartExamined),
+    instanceCount: num(r.instanceCount) ?? 0,
+    instances: optArrayOf(r.instances, `${path}.instances`, decodeInstance),
+  };
+}
+
+/** Answer of GET dicom/studies/{uid}: the study's fields and its series (absent: none). */
+export function decodeStudyDetail(body: JsonObject | null): StudyDetail {
+  const r = fields(body);
+  return { ...decodeStudy(r), series: optArrayOf(r.series, 'series', decodeSeries) };
 }

@@ -6,7 +6,8 @@
 //
 // The session token lives in an HttpOnly cookie the app never sees. The CSRF token is kept in memory
 // (answer of login / me / refresh), with the readable rr_csrf cookie as fallback.
-import { ApiError, SESSION_ENDED, isRecord, type Api } from './api';
+import { ApiError, BAD_RESPONSE, BAD_RESPONSE_MESSAGE, SESSION_ENDED, type Api } from './api';
+import { isRecord, str } from './decode';
 
 /** The logged-in user (strings untrusted: display with textContent only). */
 export interface User {
@@ -54,7 +55,7 @@ function parseUser(value: unknown): User | null {
   if (!isRecord(value) || typeof value.username !== 'string' || typeof value.role !== 'string') return null;
   return {
     username: value.username,
-    displayName: typeof value.displayName === 'string' ? value.displayName : '',
+    displayName: str(value.displayName),
     role: value.role,
   };
 }
@@ -66,8 +67,8 @@ export function parseSessionInfo(body: unknown): SessionInfo | null {
   if (!user) return null;
   return {
     user,
-    expiresAt: typeof body.expiresAt === 'string' ? body.expiresAt : '',
-    csrfToken: typeof body.csrfToken === 'string' ? body.csrfToken : '',
+    expiresAt: str(body.expiresAt),
+    csrfToken: str(body.csrfToken),
   };
 }
 
@@ -81,6 +82,9 @@ export interface SessionOptions {
   now?: () => number;
   doc?: Document;
 }
+
+/** The error of a session answer without a valid user. */
+const badAnswer = (): ApiError => new ApiError(200, BAD_RESPONSE, `${BAD_RESPONSE_MESSAGE}: user: expected an object with a username and a role`);
 
 const MAX_TIMEOUT = 2_147_483_647;
 
@@ -141,9 +145,9 @@ export class Session {
   async init(): Promise<SessionState> {
     this.set({ status: 'unknown' });
     try {
-      const body = await this.api.request<unknown>('GET', 'auth/me', { raw403: true });
+      const body = await this.api.request('GET', 'auth/me', { raw403: true });
       const info = parseSessionInfo(body);
-      if (!info) throw new ApiError(200, 'bad_response', 'Unexpected answer from the server');
+      if (!info) throw badAnswer();
       this.apply(info);
     } catch (err) {
       if (err instanceof ApiError && err.status === 403) this.end('initial');
@@ -155,16 +159,16 @@ export class Session {
 
   /** POST auth/login. Rejects with ApiError (message from the server) on failure. */
   async login(username: string, password: string): Promise<User> {
-    let body: unknown;
+    let body: unknown = null;
     try {
-      body = await this.api.request<unknown>('POST', 'auth/login', { body: { username, password }, raw403: true });
+      body = await this.api.request('POST', 'auth/login', { body: { username, password }, raw403: true });
     } catch (err) {
       // 403 without a body: no message to show
       if (err instanceof ApiError && err.code === SESSION_ENDED) throw new ApiError(403, 'login_failed', 'Login failed.');
       throw err;
     }
     const info = parseSessionInfo(body);
-    if (!info) throw new ApiError(200, 'bad_response', 'Unexpected answer from the server');
+    if (!info) throw badAnswer();
     this.apply(info);
     return info.user;
   }
@@ -175,8 +179,8 @@ export class Session {
     this.clearTimer();
     this.lastRefresh = this.now();
     try {
-      const info = parseSessionInfo(await this.api.request<unknown>('POST', 'auth/refresh', { raw403: true }));
-      if (!info) throw new ApiError(200, 'bad_response', 'Unexpected answer from the server');
+      const info = parseSessionInfo(await this.api.request('POST', 'auth/refresh', { raw403: true }));
+      if (!info) throw badAnswer();
       if (this.current.status === 'authenticated') this.apply(info);
     } catch (err) {
       if (this.current.status !== 'authenticated') return;
@@ -189,7 +193,7 @@ export class Session {
   async logout(): Promise<void> {
     this.clearTimer();
     try {
-      await this.api.request<unknown>('POST', 'auth/logout', { raw403: true, allowEmpty: true });
+      await this.api.request('POST', 'auth/logout', { raw403: true, allowEmpty: true });
     } catch {
       // the local state is cleared anyway
     }
@@ -202,7 +206,7 @@ export class Session {
    * only for this call), or show the login page if that fails.
    */
   async changePassword(currentPassword: string, newPassword: string): Promise<void> {
-    const body = await this.api.request<unknown>('PUT', 'auth/password', { body: { currentPassword, newPassword }, allowEmpty: true });
+    const body = await this.api.request('PUT', 'auth/password', { body: { currentPassword, newPassword }, allowEmpty: true });
     const renewed = parseSessionInfo(body);
     if (renewed) {
       this.apply(renewed); // the server answered with a new session (as login does)
@@ -225,7 +229,7 @@ export class Session {
     if (this.current.status !== 'authenticated') return Promise.resolve(this.current.status !== 'open');
     this.checking ??= (async () => {
       try {
-        const info = parseSessionInfo(await this.api.request<unknown>('GET', 'auth/me', { raw403: true }));
+        const info = parseSessionInfo(await this.api.request('GET', 'auth/me', { raw403: true }));
         if (info && this.current.status === 'authenticated') this.apply(info);
         return false;
       } catch (err) {

@@ -5,7 +5,8 @@
 //   POST admin/ingest/resync   202 {"accepted": true}
 //
 // parseHealth() only guarantees types; every string is untrusted and shown as text only.
-import { ApiError, isRecord, type Api } from './api';
+import { ApiError, type Api } from './api';
+import { bool, fields, isRecord, num, str, strOrNull, type JsonObject } from './decode';
 
 export interface IngestState {
   /** null when the server did not say. */
@@ -60,13 +61,8 @@ export interface ResyncAnswer {
   accepted: boolean;
 }
 
-const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-const strOrNull = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-const bool = (v: unknown): boolean | null => (typeof v === 'boolean' ? v : null);
-
 export function parseIngest(v: unknown): IngestState {
-  const r = isRecord(v) ? v : {};
+  const r = fields(v);
   return {
     running: bool(r.running),
     reconciling: bool(r.reconciling),
@@ -84,14 +80,14 @@ export function parseIngest(v: unknown): IngestState {
 }
 
 function parseAuditWriter(v: unknown): AuditWriterState {
-  const r = isRecord(v) ? v : {};
+  const r = fields(v);
   return { written: num(r.written), queued: num(r.queued), dropped: num(r.dropped), failures: num(r.failures), lastError: str(r.lastError) };
 }
 
 /** Typed copy of a health document; missing or mistyped fields get neutral values. */
 export function parseHealth(body: unknown, httpStatus = 200): Health {
-  const r = isRecord(body) ? body : {};
-  const s = isRecord(r.store) ? r.store : {};
+  const r = fields(body);
+  const s = fields(r.store);
   return {
     httpStatus,
     status: str(r.status) || (httpStatus === 200 ? 'unknown' : 'degraded'),
@@ -119,7 +115,7 @@ function isHealthDocument(body: unknown): boolean {
 /** GET health. A 503 with the health document resolves (httpStatus 503); other failures reject with ApiError. */
 export async function getHealth(api: Api, signal?: AbortSignal): Promise<Health> {
   try {
-    return parseHealth(await api.getJson<unknown>('health', signal), 200);
+    return await api.getJson('health', (body) => parseHealth(body, 200), signal);
   } catch (err) {
     if (err instanceof ApiError && err.status === 503 && isHealthDocument(err.body)) return parseHealth(err.body, 503);
     throw err;
@@ -127,14 +123,17 @@ export async function getHealth(api: Api, signal?: AbortSignal): Promise<Health>
 }
 
 /** GET admin/ingest: the ingestion state alone (the same object as health's "ingest"). */
-export async function getIngest(api: Api, signal?: AbortSignal): Promise<IngestState> {
-  return parseIngest(await api.getJson<unknown>('admin/ingest', signal));
+export function getIngest(api: Api, signal?: AbortSignal): Promise<IngestState> {
+  return api.getJson('admin/ingest', parseIngest, signal);
+}
+
+export function parseResync(body: JsonObject | null): ResyncAnswer {
+  return { accepted: fields(body).accepted === true };
 }
 
 /** POST admin/ingest/resync: schedules a full re-synchronisation (202 {"accepted": true}). */
-export async function requestResync(api: Api): Promise<ResyncAnswer> {
-  const body = await api.request<unknown>('POST', 'admin/ingest/resync', { allowEmpty: true });
-  return { accepted: isRecord(body) && body.accepted === true };
+export function requestResync(api: Api): Promise<ResyncAnswer> {
+  return api.decoded('POST', 'admin/ingest/resync', parseResync, { allowEmpty: true });
 }
 
 /** Why the server says "degraded", in words (empty when nothing is wrong). */

@@ -1,6 +1,7 @@
 // Upload queue: POSTs DICOM files one by one (a few at a time) to Orthanc's /instances, with progress.
 // Lives as long as the session, so that navigating away from the upload page does not stop it.
 import { CSRF_HEADER } from './api';
+import { fields, str } from './decode';
 
 export type UploadStatus = 'queued' | 'uploading' | 'stored' | 'duplicate' | 'failed' | 'cancelled';
 
@@ -35,16 +36,11 @@ export interface UploadSummary {
   bytesDone: number;
 }
 
-function record(value: unknown): Record<string, unknown> | null {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-}
-
 /** Orthanc's error sentence ({"Message","Details"} with HttpDescribeErrors), else "". */
 function orthancMessage(json: unknown): string {
-  const r = record(json);
-  if (!r) return '';
-  const details = typeof r.Details === 'string' ? r.Details : '';
-  const message = typeof r.Message === 'string' ? r.Message : '';
+  const r = fields(json);
+  const details = str(r.Details);
+  const message = str(r.Message);
   return details && message && details !== message ? `${message}: ${details}` : details || message;
 }
 
@@ -59,10 +55,7 @@ export function interpretUpload(res: SendResult): { status: UploadStatus; messag
   if (res.status === 0) return { status: 'failed', message: 'Network error' };
   if (res.status >= 200 && res.status < 300) {
     const items = Array.isArray(json) ? json : [json];
-    const statuses = items.map((x) => {
-      const s = record(x)?.Status;
-      return typeof s === 'string' ? s : '';
-    });
+    const statuses = items.map((x) => str(fields(x).Status));
     if (statuses.length > 0 && statuses.every((s) => s === 'AlreadyStored')) return { status: 'duplicate', message: 'Already stored' };
     if (statuses.some((s) => s !== '' && s !== 'Success' && s !== 'AlreadyStored')) {
       return { status: 'failed', message: statuses.find((s) => s !== 'Success' && s !== 'AlreadyStored') ?? 'Failed' };
