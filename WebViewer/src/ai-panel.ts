@@ -1,4 +1,4 @@
-// "AI analysis" panel of the study page (radiologists and admins, see roles.ts canUseAi): start an analysis,
+// "AI analysis" panel of the study page (shown with the "ai" capability, capabilities.ts): start an analysis,
 // follow it (polling, cancel), show its result or why there is none, review it, switch between the study's
 // earlier analyses.
 import { ApiError, isSessionEnded, type Api } from './api';

@@ -1,10 +1,11 @@
-// The application: session state -> login page, or the shell with the pages the role may use.
+// The application: session state -> login page, or the shell with the pages the user may use (the
+// capabilities the server lists, capabilities.ts).
 import { orthancRoot, type Api } from './api';
 import { mountAudit } from './audit';
+import { OPEN_CAPABILITIES, OPEN_MODE, type Capability, type Section } from './capabilities';
 import { h } from './dom';
 import { mountLogin } from './login';
 import { openChangePasswordDialog } from './password';
-import { OPEN_MODE, canAccess, canUseAi, type Section } from './roles';
 import { replaceHash, resetNavigation, startRouter, type Page, type Route } from './router';
 import type { Session, SessionState, User } from './session';
 import { createShell, type Shell } from './shell';
@@ -87,21 +88,22 @@ export function startApp(root: HTMLElement, opts: AppOptions): () => void {
     return queue;
   };
 
-  const mountRoute = (route: Route, role: string, user: User | null): Page => {
+  const mountRoute = (route: Route, capabilities: readonly Capability[], user: User | null): Page => {
     const section = sectionOf(route);
+    const can = (c: Capability): boolean => capabilities.includes(c);
     shell?.setActive(section);
-    if (section && !canAccess(role, section)) return notAllowed();
+    if (section && !can(section)) return notAllowed();
     switch (route.name) {
       case 'worklist':
         return mountWorklist({
           api,
           query: route.query,
           navigate: (hash) => (location.hash = hash),
-          openStudies: canAccess(role, 'study'),
-          showAi: canUseAi(role),
+          openStudies: can('study'),
+          showAi: can('ai'),
         });
       case 'study':
-        return mountStudy({ api, uid: route.uid, ai: canUseAi(role) });
+        return mountStudy({ api, uid: route.uid, ai: can('ai') });
       case 'upload':
         return mountUpload({ queue: uploadQueue(user) });
       case 'users':
@@ -115,15 +117,14 @@ export function startApp(root: HTMLElement, opts: AppOptions): () => void {
     }
   };
 
-  const showApp = (user: User | null): void => {
-    const role = user ? user.role : OPEN_MODE;
-    const key = user ? `${user.username}\n${user.role}\n${user.displayName}` : OPEN_MODE;
+  const showApp = (user: User | null, capabilities: readonly Capability[]): void => {
+    const key = user ? `${user.username}\n${user.role}\n${user.displayName}\n${capabilities.join(',')}` : OPEN_MODE;
     if (shell && key === shellKey) return; // a refresh of the same session
     unmountAll();
     shellKey = key;
     const s = createShell(doc, {
       user,
-      role,
+      capabilities,
       explorerHref: `${base}app/explorer.html`,
       onChangePassword: () => {
         if (!user) return;
@@ -137,7 +138,7 @@ export function startApp(root: HTMLElement, opts: AppOptions): () => void {
     });
     shell = s;
     root.replaceChildren(s.el);
-    stopRouter = startRouter(s.outlet, (route) => mountRoute(route, role, user));
+    stopRouter = startRouter(s.outlet, (route) => mountRoute(route, capabilities, user));
   };
 
   const render = (state: SessionState): void => {
@@ -165,10 +166,10 @@ export function startApp(root: HTMLElement, opts: AppOptions): () => void {
         show(mountLogin({ reason: state.reason, login: (u, p) => session.login(u, p) }));
         return;
       case 'authenticated':
-        showApp(state.user);
+        showApp(state.user, state.capabilities);
         return;
       case 'open':
-        showApp(null);
+        showApp(null, OPEN_CAPABILITIES);
         return;
     }
   };

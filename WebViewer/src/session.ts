@@ -6,7 +6,10 @@
 //
 // The session token lives in an HttpOnly cookie the app never sees. The CSRF token is kept in memory
 // (answer of login / me / refresh), with the readable rr_csrf cookie as fallback.
+// What the user may use (capabilities.ts) comes with the answer of GET auth/me; a login (or refresh) answer
+// without it is followed by GET auth/me.
 import { ApiError, BAD_RESPONSE, BAD_RESPONSE_MESSAGE, SESSION_ENDED, type Api } from './api';
+import { LEAST_PRIVILEGE, OPEN_CAPABILITIES, parseCapabilities, type Capability } from './capabilities';
 import { isRecord, str } from './decode';
 
 /** The logged-in user (strings untrusted: display with textContent only). */
@@ -21,6 +24,8 @@ export interface SessionInfo {
   user: User;
   expiresAt: string;
   csrfToken: string;
+  /** What the user may use; null when the answer has no "capabilities" field (login and refresh answers). */
+  capabilities: readonly Capability[] | null;
 }
 
 export type LoggedOutReason = 'initial' | 'expired' | 'logout';
@@ -28,7 +33,7 @@ export type LoggedOutReason = 'initial' | 'expired' | 'logout';
 export type SessionState =
   | { status: 'unknown' }
   | { status: 'anonymous'; reason: LoggedOutReason }
-  | { status: 'authenticated'; user: User; expiresAt: number }
+  | { status: 'authenticated'; user: User; expiresAt: number; capabilities: readonly Capability[] }
   | { status: 'open' }
   | { status: 'error'; message: string };
 
@@ -69,6 +74,7 @@ export function parseSessionInfo(body: unknown): SessionInfo | null {
     user,
     expiresAt: str(body.expiresAt),
     csrfToken: str(body.csrfToken),
+    capabilities: body.capabilities === undefined ? null : parseCapabilities(body.capabilities),
   };
 }
 
@@ -121,6 +127,12 @@ export class Session {
     return this.current.status === 'authenticated' ? this.current.user : null;
   }
 
+  /** What the user may use: the server's list when logged in, everything of the open mode, else nothing. */
+  get capabilities(): readonly Capability[] {
+    if (this.current.status === 'authenticated') return this.current.capabilities;
+    return this.current.status === 'open' ? OPEN_CAPABILITIES : [];
+  }
+
   /** CSRF token for state-changing requests: from the last session answer, else the rr_csrf cookie. */
   csrfToken(): string | null {
     return this.csrf || readCookie(CSRF_COOKIE, this.doc);
@@ -148,7 +160,7 @@ export class Session {
       const body = await this.api.request('GET', 'auth/me', { raw403: true });
       const info = parseSessionInfo(body);
       if (!info) throw badAnswer();
-      this.apply(info);
+      this.apply(info, info.capabilities ?? LEAST_PRIVILEGE);
     } catch (err) {
       if (err instanceof ApiError && err.status === 403) this.end('initial');
       else if (err instanceof ApiError && err.status === 404) this.set({ status: 'open' });
@@ -169,7 +181,7 @@ export class Session {
     }
     const info = parseSessionInfo(body);
     if (!info) throw badAnswer();
-    this.apply(info);
+    this.apply(info, await this.capabilitiesOf(info));
     return info.user;
   }
 
@@ -181,7 +193,8 @@ export class Session {
     try {
       const info = parseSessionInfo(await this.api.request('POST', 'auth/refresh', { raw403: true }));
       if (!info) throw badAnswer();
-      if (this.current.status === 'authenticated') this.apply(info);
+      const capabilities = await this.capabilitiesOf(info);
+      if (this.current.status === 'authenticated') this.apply(info, capabilities);
     } catch (err) {
       if (this.current.status !== 'authenticated') return;
       if (err instanceof ApiError && (err.status === 403 || err.status === 401)) this.end('expired');
@@ -209,7 +222,7 @@ export class Session {
     const body = await this.api.request('PUT', 'auth/password', { body: { currentPassword, newPassword }, allowEmpty: true });
     const renewed = parseSessionInfo(body);
     if (renewed) {
-      this.apply(renewed); // the server answered with a new session (as login does)
+      this.apply(renewed, await this.capabilitiesOf(renewed)); // the server answered with a new session (as login does)
       return;
     }
     const username = this.user?.username;
@@ -230,7 +243,7 @@ export class Session {
     this.checking ??= (async () => {
       try {
         const info = parseSessionInfo(await this.api.request('GET', 'auth/me', { raw403: true }));
-        if (info && this.current.status === 'authenticated') this.apply(info);
+        if (info && this.current.status === 'authenticated') this.apply(info, info.capabilities ?? LEAST_PRIVILEGE);
         return false;
       } catch (err) {
         if (err instanceof ApiError && err.status === 403) {
@@ -245,10 +258,26 @@ export class Session {
     return this.checking;
   }
 
-  private apply(info: SessionInfo): void {
+  /**
+   * The capabilities of a login / refresh / password answer: its own list, else those already known for the
+   * same user and role, else the list of GET auth/me (least privilege when that fails).
+   */
+  private async capabilitiesOf(info: SessionInfo): Promise<readonly Capability[]> {
+    if (info.capabilities) return info.capabilities;
+    const cur = this.current;
+    if (cur.status === 'authenticated' && cur.user.username === info.user.username && cur.user.role === info.user.role) return cur.capabilities;
+    try {
+      const me = parseSessionInfo(await this.api.request('GET', 'auth/me', { raw403: true }));
+      return me?.capabilities ?? LEAST_PRIVILEGE;
+    } catch {
+      return LEAST_PRIVILEGE;
+    }
+  }
+
+  private apply(info: SessionInfo, capabilities: readonly Capability[]): void {
     this.csrf = info.csrfToken || null;
     const expiresAt = Date.parse(info.expiresAt);
-    this.set({ status: 'authenticated', user: info.user, expiresAt });
+    this.set({ status: 'authenticated', user: info.user, expiresAt, capabilities });
     this.clearTimer();
     if (Number.isNaN(expiresAt)) return;
     const due = expiresAt - this.margin - this.now();

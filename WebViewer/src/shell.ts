@@ -1,14 +1,16 @@
-// Application bar (brand, navigation of the role, user, change password, log out) around the routed page.
+// Application bar (brand, navigation of what the user may use, user, change password, log out) around the
+// routed page.
+import type { Capability, Section } from './capabilities';
 import { hIn } from './dom';
-import { navFor, roleLabel, showsExplorer, type Section } from './roles';
+import { roleLabel } from './roles';
 import type { User } from './session';
 
 export interface ShellOptions {
   /** The logged-in user; null on a server without access control. */
   user: User | null;
-  /** The role deciding the navigation ("open" without access control). */
-  role: string;
-  /** URL of Orthanc Explorer (shown to admins). */
+  /** What the user may use (capabilities.ts): the navigation entries and the Orthanc Explorer link. */
+  capabilities: readonly Capability[];
+  /** URL of Orthanc Explorer (shown with the "explorer" capability). */
   explorerHref: string;
   onChangePassword(): void;
   onLogout(): void;
@@ -20,6 +22,25 @@ export interface Shell {
   outlet: HTMLElement;
   /** Marks the navigation entry of the current section. */
   setActive(section: Section | null): void;
+}
+
+export interface NavItem {
+  id: Section;
+  label: string;
+  href: string;
+}
+
+const NAV: readonly NavItem[] = [
+  { id: 'worklist', label: 'Worklist', href: '#/' },
+  { id: 'upload', label: 'Upload', href: '#/upload' },
+  { id: 'users', label: 'Users', href: '#/users' },
+  { id: 'audit', label: 'Audit', href: '#/audit' },
+  { id: 'system', label: 'System', href: '#/system' },
+];
+
+/** Main navigation of what the user may use (the study page has no entry of its own). */
+export function navFor(capabilities: readonly Capability[]): NavItem[] {
+  return NAV.filter((item) => capabilities.includes(item.id));
 }
 
 /** The user's name for display: display name, else username. */
@@ -55,11 +76,11 @@ export function renderUserArea(doc: Document, user: User, opts: Pick<ShellOption
 }
 
 export function createShell(doc: Document, opts: ShellOptions): Shell {
-  const links = navFor(opts.role).map((item) =>
+  const links = navFor(opts.capabilities).map((item) =>
     hIn(doc, 'a', { class: 'nav-link', attrs: { href: item.href, 'data-nav': item.id }, text: item.label }),
   );
   const right = hIn(doc, 'div', { class: 'appbar-right' });
-  if (showsExplorer(opts.role)) {
+  if (opts.capabilities.includes('explorer')) {
     right.appendChild(
       hIn(doc, 'a', {
         class: 'nav-link external',

@@ -9,7 +9,7 @@ import { lastWorklistHash, type Page } from './router';
 export interface StudyOptions {
   api: Api;
   uid: string;
-  /** Show the AI analysis panel (roles.ts canUseAi); default false. */
+  /** Show the AI analysis panel (the "ai" capability, capabilities.ts); default false. */
   ai?: boolean;
   /** Poll interval of an AI analysis in progress (tests). */
   aiPollMs?: number;

@@ -65,7 +65,7 @@ export const BASE_COLUMNS: readonly Column[] = [
   { id: 'received', label: 'Received', sort: 'receivedAt', cell: (_d, s) => formatInstant(s.receivedAt) },
 ];
 
-/** State of the study's latest AI analysis and the review of its latest completed one (roles.ts canUseAi). */
+/** State of the study's latest AI analysis and the review of its latest completed one (shown with the "ai" capability). */
 export const AI_COLUMNS: readonly Column[] = [
   {
     id: 'ai',
@@ -114,7 +114,7 @@ export interface WorklistOptions {
   navigate(hash: string): void;
   /** Rows open the study page (default true; false for roles without study pages). */
   openStudies?: boolean;
-  /** AI / Review columns and filters (roles.ts canUseAi; default false). */
+  /** AI / Review columns and filters (the "ai" capability, capabilities.ts; default false). */
   showAi?: boolean;
   refreshMs?: number;
   debounceMs?: number;

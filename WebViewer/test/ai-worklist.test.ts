@@ -4,11 +4,10 @@ import { Api, errorFromBody, studyQueryString, type Study } from '../src/api';
 import { analyzeStudy, getAiStatus, listAnalyses, parseAnalysis, submitReview } from '../src/ai-api';
 import { startApp } from '../src/app';
 import { aiStatusQuery, defaultState, hasFilters, parseState, serializeState, toApiQuery, worklistHash } from '../src/query';
-import { canUseAi } from '../src/roles';
 import { Session } from '../src/session';
 import { UploadQueue } from '../src/upload-queue';
 import { BASE_COLUMNS, COLUMNS, renderStudyRow } from '../src/worklist';
-import { FakeServer, json, sessionBody, studyBody } from './fake-server';
+import { FakeServer, capabilitiesOf, json, meBody, studyBody } from './fake-server';
 import { analysisBody } from './ai-fixtures';
 
 const study: Study = studyBody({ aiStatus: 'completed', reviewStatus: 'pending' });
@@ -103,8 +102,10 @@ describe('AI API client', () => {
 });
 
 describe('who sees AI', () => {
-  it('roles', () => {
-    expect(['admin', 'radiologist', 'technician', 'physician', 'open', 'someone'].map(canUseAi)).toEqual([true, true, false, false, true, false]);
+  it('roles', async () => {
+    const roles = ['admin', 'radiologist', 'technician', 'physician', 'open', 'someone'];
+    const caps = await Promise.all(roles.map((role) => capabilitiesOf(role)));
+    expect(caps.map((c) => c.includes('ai'))).toEqual([true, true, false, false, true, false]);
   });
 
   let root: HTMLElement;
@@ -122,7 +123,7 @@ describe('who sees AI', () => {
   function boot(role: string, hash = '#/'): FakeServer {
     history.replaceState(null, '', `/reading-room/${hash}`);
     const server = new FakeServer()
-      .on('GET auth/me', () => json(200, sessionBody({ username: `u-${role}`, role }, new Date(Date.now() + 3600_000), 'c')))
+      .on('GET auth/me', () => json(200, meBody({ username: `u-${role}`, role }, new Date(Date.now() + 3600_000), 'c')))
       .on('GET dicom/studies', () => json(200, { data: [study], total: 1, limit: 50, offset: 0 }))
       .on('GET dicom/studies/1.2.3', () => json(200, { ...study, series: [] }))
       .on('GET ai/status', () => json(200, { provider: { configured: true, name: 'openai', model: 'm' } }))

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Api } from '../src/api';
 import { startApp } from '../src/app';
 import { Session } from '../src/session';
-import { FakeServer, empty403, json, sessionBody } from './fake-server';
+import { FakeServer, empty403, json, meBody, sessionBody } from './fake-server';
 
 const admin = { username: 'admin', displayName: 'Ada', role: 'admin' };
 
@@ -18,7 +18,7 @@ describe('app: login page, session end, logout', () => {
     root = document.createElement('div');
     document.body.replaceChildren(root);
     server = new FakeServer()
-      .on('GET auth/me', () => (loggedIn ? json(200, sessionBody(admin, new Date(Date.now() + 3600_000), 'c1')) : empty403()))
+      .on('GET auth/me', () => (loggedIn ? json(200, meBody(admin, new Date(Date.now() + 3600_000), 'c1')) : empty403()))
       .on('POST auth/login', (call) => {
         const { password } = call.body as { password: string };
         if (password !== 'right') return json(403, { error: { code: 'invalid_credentials', message: 'Invalid username or password.' } });

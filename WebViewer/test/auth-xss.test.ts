@@ -28,7 +28,7 @@ describe('XSS: user and audit strings are rendered as text', () => {
   it('header: display name and role of the logged-in user', () => {
     const shell = createShell(document, {
       user: { username: `u${P.svg}`, displayName: `Dr ${P.img} ${P.script}`, role: `admin${P.b}` },
-      role: 'admin',
+      capabilities: ['worklist', 'study', 'upload', 'users', 'audit', 'system', 'ai', 'explorer'],
       explorerHref: '/app/explorer.html',
       onChangePassword: () => undefined,
       onLogout: () => undefined,

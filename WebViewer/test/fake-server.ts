@@ -1,5 +1,7 @@
 // A scripted fetch for unit tests: routes "METHOD path" (path below /api/, query string included) to handlers.
-import type { FetchLike, Study } from '../src/api';
+import { Api, type FetchLike, type Study } from '../src/api';
+import { OPEN_MODE, type Capability } from '../src/capabilities';
+import { Session } from '../src/session';
 
 export interface Call {
   method: string;
@@ -16,8 +18,31 @@ export const json = (status: number, body: unknown): Response =>
 /** 403 with an empty body: "not logged in". */
 export const empty403 = (): Response => new Response(null, { status: 403 });
 
+/** Answer of POST auth/login and auth/refresh (no "capabilities": the session then asks GET auth/me). */
 export function sessionBody(user: { username: string; displayName?: string; role: string }, expiresAt: Date, csrfToken: string): unknown {
   return { token: 'secret-token', expiresAt: expiresAt.toISOString(), csrfToken, user: { displayName: '', ...user } };
+}
+
+/** What the plugin's role matrix lets each role use, as GET auth/me lists it ("capabilities"). */
+export const ROLE_CAPABILITIES: Record<string, readonly string[]> = {
+  admin: ['worklist', 'study', 'upload', 'users', 'audit', 'system', 'ai', 'explorer'],
+  radiologist: ['worklist', 'study', 'ai'],
+  technician: ['worklist', 'upload'],
+  physician: ['worklist', 'study'],
+};
+
+/**
+ * Answer of GET auth/me: the session answer plus the role's "capabilities" (left out for a role the table
+ * does not know; `capabilities` overrides the list, e.g. with unknown or malformed values).
+ */
+export function meBody(
+  user: { username: string; displayName?: string; role: string },
+  expiresAt: Date,
+  csrfToken: string,
+  capabilities: unknown = ROLE_CAPABILITIES[user.role],
+): unknown {
+  const { token: _token, ...body } = sessionBody(user, expiresAt, csrfToken) as Record<string, unknown>;
+  return capabilities === undefined ? body : { ...body, capabilities };
 }
 
 /** One worklist row as the API answers it (study 1.2.3, no AI analysis). */
@@ -74,4 +99,16 @@ export class FakeServer {
     const [method, path] = route.split(' ');
     return this.calls.filter((c) => c.method === method && c.url.replace(/^\/api\//, '').split('?')[0] === path);
   }
+}
+
+/**
+ * What the app lets a role use: the session's capabilities after GET auth/me answered meBody (with `list`
+ * as its "capabilities" when given), or 404 for the open mode.
+ */
+export async function capabilitiesOf(role: string, list?: unknown): Promise<readonly Capability[]> {
+  const server = new FakeServer();
+  if (role !== OPEN_MODE) server.on('GET auth/me', () => json(200, meBody({ username: 'u', role }, new Date(Date.now() + 3600_000), 'c', list)));
+  const session = new Session(new Api('/api/', server.fetch), { doc: { cookie: '' } as unknown as Document });
+  await session.init();
+  return session.capabilities;
 }

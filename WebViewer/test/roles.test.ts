@@ -2,14 +2,15 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Api } from '../src/api';
 import { startApp } from '../src/app';
-import { OPEN_MODE, canAccess, navFor, showsExplorer, type Section } from '../src/roles';
+import { OPEN_MODE, parseCapabilities, type Section } from '../src/capabilities';
 import { Session } from '../src/session';
+import { navFor } from '../src/shell';
 import { UploadQueue } from '../src/upload-queue';
-import { FakeServer, json, sessionBody, studyBody } from './fake-server';
+import { FakeServer, capabilitiesOf, json, meBody, studyBody } from './fake-server';
 
 const study = studyBody();
 
-describe('roles -> sections and navigation', () => {
+describe('roles -> sections and navigation (capabilities from GET auth/me)', () => {
   const table: Record<string, { nav: string[]; study: boolean; explorer: boolean }> = {
     admin: { nav: ['worklist', 'upload', 'users', 'audit', 'system'], study: true, explorer: true },
     radiologist: { nav: ['worklist'], study: true, explorer: false },
@@ -19,13 +20,27 @@ describe('roles -> sections and navigation', () => {
     'future-role': { nav: ['worklist'], study: false, explorer: false },
   };
   for (const [role, want] of Object.entries(table)) {
-    it(role, () => {
-      expect(navFor(role).map((n) => n.id)).toEqual(want.nav);
-      expect(canAccess(role, 'study')).toBe(want.study);
-      expect(showsExplorer(role)).toBe(want.explorer);
-      for (const s of ['users', 'audit', 'system'] as Section[]) expect(canAccess(role, s)).toBe(role === 'admin');
+    it(role, async () => {
+      const caps = await capabilitiesOf(role);
+      expect(navFor(caps).map((n) => n.id)).toEqual(want.nav);
+      expect(caps.includes('study')).toBe(want.study);
+      expect(caps.includes('explorer')).toBe(want.explorer);
+      for (const s of ['users', 'audit', 'system'] as Section[]) expect(caps.includes(s)).toBe(role === 'admin');
     });
   }
+
+  it('unknown names are ignored, the order is the server\'s table order', async () => {
+    expect(await capabilitiesOf('auditor', ['reports', 'audit', 'worklist', 'audit'])).toEqual(['worklist', 'audit']);
+    expect(parseCapabilities(['explorer', 'ai', 'worklist'])).toEqual(['worklist', 'ai', 'explorer']);
+  });
+
+  it('a missing or malformed list means the worklist only', async () => {
+    for (const list of [null, 'admin', { worklist: true }, ['worklist', 'study', 3]]) {
+      expect(await capabilitiesOf('admin', list)).toEqual(['worklist']);
+    }
+    expect(await capabilitiesOf('future-role')).toEqual(['worklist']); // field left out
+    expect(parseCapabilities(undefined)).toEqual(['worklist']);
+  });
 });
 
 describe('the app shows what the role may use', () => {
@@ -42,9 +57,9 @@ describe('the app shows what the role may use', () => {
     stop = null;
   });
 
-  function boot(role: string, displayName = 'Some One'): FakeServer {
+  function boot(role: string, displayName = 'Some One', capabilities?: string[]): FakeServer {
     const server = new FakeServer()
-      .on('GET auth/me', () => json(200, sessionBody({ username: `u-${role}`, displayName, role }, new Date(Date.now() + 3600_000), 'c')))
+      .on('GET auth/me', () => json(200, meBody({ username: `u-${role}`, displayName, role }, new Date(Date.now() + 3600_000), 'c', capabilities)))
       .on('GET dicom/studies', () => json(200, { data: [study], total: 1, limit: 50, offset: 0 }))
       .on('GET dicom/studies/1.2.3', () => json(200, { ...study, series: [] }))
       .on('GET users', () => json(200, { data: [] }))
@@ -116,5 +131,14 @@ describe('the app shows what the role may use', () => {
       await go(hash);
       expect(root.querySelector('.outlet')?.textContent).toContain('not available for your role');
     }
+  });
+
+  it('follows the server\'s list, not the role name', async () => {
+    boot('physician', 'Some One', ['worklist', 'upload', 'ai', 'explorer']);
+    await vi.waitFor(() => expect(root.querySelector('tr.study-row')).not.toBeNull());
+    expect(navIds()).toEqual(['worklist', 'upload', 'explorer']);
+    expect(root.querySelector('th.c-ai')).not.toBeNull();
+    expect(root.querySelector('.worklist-page.no-open')).not.toBeNull(); // no "study" capability
+    expect(root.querySelector('.role-badge')?.textContent).toBe('Physician');
   });
 });

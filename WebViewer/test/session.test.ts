@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Api, ApiError, FORBIDDEN, SESSION_ENDED } from '../src/api';
 import { Session, readCookie, type SessionState } from '../src/session';
-import { FakeServer, empty403, json, sessionBody } from './fake-server';
+import { FakeServer, empty403, json, meBody, sessionBody } from './fake-server';
 
 const MIN = 60_000;
 const T0 = new Date('2026-11-25T10:00:00Z');
@@ -93,7 +93,7 @@ describe('session state machine', () => {
   it('a 403 with an empty body on any call ends the session (login page)', async () => {
     let loggedIn = true;
     const server = new FakeServer()
-      .on('GET auth/me', () => (loggedIn ? json(200, sessionBody(alice, at(30 * MIN), 'c')) : empty403()))
+      .on('GET auth/me', () => (loggedIn ? json(200, meBody(alice, at(30 * MIN), 'c')) : empty403()))
       .on('GET dicom/studies', () => empty403());
     const { session, api, states } = setup(server);
     await session.init();
@@ -107,7 +107,7 @@ describe('session state machine', () => {
 
   it('a 403 with an empty body while the session is still valid is "not allowed", not a logout', async () => {
     const server = new FakeServer()
-      .on('GET auth/me', () => json(200, sessionBody(alice, at(30 * MIN), 'c')))
+      .on('GET auth/me', () => json(200, meBody(alice, at(30 * MIN), 'c')))
       .on('GET dicom/studies/1.2.3', () => empty403());
     const { session, api } = setup(server);
     await session.init();
@@ -118,7 +118,7 @@ describe('session state machine', () => {
   it('concurrent 403s share one session check', async () => {
     let loggedIn = true;
     const server = new FakeServer()
-      .on('GET auth/me', () => (loggedIn ? json(200, sessionBody(alice, at(30 * MIN), 'c')) : empty403()))
+      .on('GET auth/me', () => (loggedIn ? json(200, meBody(alice, at(30 * MIN), 'c')) : empty403()))
       .on('GET dicom/studies', () => empty403());
     const { session, api } = setup(server);
     await session.init();
@@ -131,7 +131,7 @@ describe('session state machine', () => {
   it('a refused refresh ends the session; a failed one is retried', async () => {
     let mode: 'network' | 'refuse' = 'network';
     const server = new FakeServer()
-      .on('GET auth/me', () => json(200, sessionBody(alice, at(12 * MIN), 'c')))
+      .on('GET auth/me', () => json(200, meBody(alice, at(12 * MIN), 'c')))
       .on('POST auth/refresh', () => {
         if (mode === 'network') throw new TypeError('Failed to fetch');
         return empty403();
@@ -149,7 +149,7 @@ describe('session state machine', () => {
 
   it('does not refresh in a tight loop when the server grants less than the margin', async () => {
     const server = new FakeServer()
-      .on('GET auth/me', () => json(200, sessionBody(alice, at(5 * MIN), 'c')))
+      .on('GET auth/me', () => json(200, meBody(alice, at(5 * MIN), 'c')))
       .on('POST auth/refresh', () => json(200, sessionBody(alice, at(5 * MIN), 'c')));
     const { session } = setup(server);
     await session.init();
@@ -177,9 +177,42 @@ describe('session state machine', () => {
     await expect(session.login('bob', 'nope')).rejects.toMatchObject({ message: 'Login failed.' });
   });
 
+  it('capabilities: from GET auth/me, asked after a login answer without them, kept across refreshes', async () => {
+    let loggedIn = false;
+    const server = new FakeServer()
+      .on('GET auth/me', () => (loggedIn ? json(200, meBody(alice, at(30 * MIN), 'c')) : empty403()))
+      .on('POST auth/login', () => {
+        loggedIn = true;
+        return json(200, sessionBody(alice, at(30 * MIN), 'c'));
+      })
+      .on('POST auth/refresh', () => json(200, sessionBody(alice, at(30 * MIN), 'c')));
+    const { session } = setup(server);
+    await session.init();
+    expect(session.capabilities).toEqual([]);
+    await session.login('alice', 'pw');
+    expect(session.capabilities).toEqual(['worklist', 'study', 'ai']);
+    expect(session.state).toMatchObject({ status: 'authenticated', capabilities: ['worklist', 'study', 'ai'] });
+    expect(server.callsTo('GET auth/me')).toHaveLength(2); // init + after login
+    await session.refresh();
+    expect(session.capabilities).toEqual(['worklist', 'study', 'ai']);
+    expect(server.callsTo('GET auth/me')).toHaveLength(2);
+    // a login answer that lists them needs no GET auth/me
+    server.on('POST auth/login', () => json(200, meBody({ ...alice, role: 'technician' }, at(30 * MIN), 'c')));
+    await session.login('alice', 'pw');
+    expect(session.capabilities).toEqual(['worklist', 'upload']);
+    expect(server.callsTo('GET auth/me')).toHaveLength(2);
+    // GET auth/me failing after a login: least privilege
+    server.on('POST auth/login', () => json(200, sessionBody({ ...alice, role: 'admin' }, at(30 * MIN), 'c'))).on('GET auth/me', () => json(500, {}));
+    await session.login('alice', 'pw');
+    expect(session.capabilities).toEqual(['worklist']);
+    await session.logout();
+    expect(session.capabilities).toEqual([]);
+  });
+
   it('a server without access control (GET auth/me 404) runs in open mode', async () => {
     const { session } = setup(new FakeServer());
     expect(await session.init()).toEqual({ status: 'open' });
+    expect(session.capabilities).toEqual(['worklist', 'study', 'upload', 'ai']);
   });
 
   it('an unreachable server is an error state, not the login page', async () => {
@@ -224,7 +257,7 @@ describe('session state machine', () => {
 
   it('password policy failures reject with the server message', async () => {
     const server = new FakeServer()
-      .on('GET auth/me', () => json(200, sessionBody(alice, at(30 * MIN), 'c')))
+      .on('GET auth/me', () => json(200, meBody(alice, at(30 * MIN), 'c')))
       .on('PUT auth/password', () => json(400, { error: { code: 'weak_password', message: 'Too short.' } }));
     const { session } = setup(server);
     await session.init();

@@ -16,7 +16,7 @@ import {
   renderHealth,
 } from '../src/system';
 import { getHealth, healthProblems, parseHealth } from '../src/system-api';
-import { FakeServer, json, sessionBody } from './fake-server';
+import { FakeServer, json, meBody } from './fake-server';
 
 /** GET /api/health as the plugin answers it (captured from a real run, one instance stored). */
 function healthBody(overrides: { ingest?: Record<string, unknown>; store?: Record<string, unknown>; audit?: Record<string, unknown>; [k: string]: unknown } = {}): Record<string, unknown> {
@@ -480,7 +480,7 @@ describe('System page in the app', () => {
 
   function boot(role: string): FakeServer {
     const server = new FakeServer()
-      .on('GET auth/me', () => json(200, sessionBody({ username: `u-${role}`, role }, new Date(Date.now() + 8 * 3600_000), 'c')))
+      .on('GET auth/me', () => json(200, meBody({ username: `u-${role}`, role }, new Date(Date.now() + 8 * 3600_000), 'c')))
       .on('GET dicom/studies', () => json(200, { data: [], total: 0, limit: 50, offset: 0 }))
       .on('GET health', () => json(200, healthBody()))
       .on('GET ai/status', () => json(200, NOT_CONFIGURED));
