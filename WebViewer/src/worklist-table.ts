@@ -36,6 +36,27 @@ function moveTarget(key: string, i: number, n: number, pageStep: number): number
   return moves[key];
 }
 
+interface RowActions {
+  open(row: HTMLTableRowElement): void;
+  focusRow(index: number): void;
+  leaveTop(): void;
+}
+
+/** Keyboard on a row: Enter / Space open it, arrows, Home / End and Page Up / Down move the selection. */
+function onRowKey(e: KeyboardEvent, row: HTMLTableRowElement, all: HTMLTableRowElement[], scroller: HTMLElement, act: RowActions): void {
+  const i = all.indexOf(row);
+  const pageStep = Math.max(1, Math.floor(scroller.clientHeight / Math.max(1, row.offsetHeight)) - 1);
+  const target = moveTarget(e.key, i, all.length, pageStep);
+  if (e.key === 'Enter' || e.key === ' ') {
+    e.preventDefault();
+    act.open(row);
+  } else if (target !== undefined) {
+    e.preventDefault();
+    if (e.key === 'ArrowUp' && i === 0) act.leaveTop();
+    else act.focusRow(target);
+  }
+}
+
 /** A header cell: the label, or a sort button when the column sorts. */
 function headerCell(col: Column, ctl: StudyTableOptions['ctl']): HTMLTableCellElement {
   const th = h('th', { class: `c-${col.id}`, attrs: { scope: 'col' } });
@@ -110,19 +131,7 @@ export function createStudyTable(opts: StudyTableOptions): StudyTable {
   });
   tbody.addEventListener('keydown', (e) => {
     const row = rowOf(e);
-    if (!row) return;
-    const all = rows();
-    const i = all.indexOf(row);
-    const pageStep = Math.max(1, Math.floor(scroller.clientHeight / Math.max(1, row.offsetHeight)) - 1);
-    const target = moveTarget(e.key, i, all.length, pageStep);
-    if (e.key === 'Enter' || e.key === ' ') {
-      e.preventDefault();
-      open(row);
-    } else if (target !== undefined) {
-      e.preventDefault();
-      if (e.key === 'ArrowUp' && i === 0) opts.leaveTop();
-      else focusRow(target);
-    }
+    if (row) onRowKey(e, row, rows(), scroller, { open, focusRow, leaveTop: () => opts.leaveTop() });
   });
   tbody.addEventListener('focusin', (e) => {
     const row = rowOf(e);
