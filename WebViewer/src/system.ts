@@ -9,7 +9,7 @@ import { openFormDialog } from './dialog';
 import { hIn, type Child } from './dom';
 import { formatInstantSeconds } from './format';
 import type { Page } from './router';
-import { getHealth, getIngest, healthProblems, requestResync, type Health } from './system-api';
+import { getHealth, getIngest, healthProblems, requestResync, type AuditWriterState, type Health, type IngestState } from './system-api';
 
 /** Refresh interval of the page. */
 export const SYSTEM_REFRESH_MS = 10_000;
@@ -113,6 +113,11 @@ export interface HealthCardOptions {
   resync?: ResyncOutcome | null;
 }
 
+/** "Last error: …" under a group of facts. */
+function lastErrorLine(doc: Document, field: string, text: string): HTMLElement {
+  return hIn(doc, 'p', { class: 'sys-last-error', attrs: { 'data-field': field } }, hIn(doc, 'strong', { text: 'Last error: ' }), hIn(doc, 'span', { class: 'error-message', text }));
+}
+
 /** The health section's content (without its error / loading states). */
 export function renderHealth(doc: Document, h: Health, opts: HealthCardOptions): HTMLElement[] {
   const out: HTMLElement[] = [];
@@ -150,6 +155,14 @@ export function renderHealth(doc: Document, h: Health, opts: HealthCardOptions):
     ),
   );
 
+  out.push(...renderIngest(doc, h.ingest, opts));
+  if (h.audit) out.push(...renderAuditWriter(doc, h.audit));
+  return out;
+}
+
+/** The ingestion part of the health section: its facts and the re-synchronise button. */
+function renderIngest(doc: Document, i: IngestState | null, opts: HealthCardOptions): HTMLElement[] {
+  const out: HTMLElement[] = [];
   const resyncBtn = hIn(doc, 'button', {
     class: 'btn',
     attrs: { type: 'button', 'data-action': 'resync', disabled: opts.resyncBusy === true },
@@ -158,7 +171,6 @@ export function renderHealth(doc: Document, h: Health, opts: HealthCardOptions):
   });
   out.push(hIn(doc, 'div', { class: 'sys-subhead' }, subtitle(doc, 'Ingestion'), resyncBtn));
   if (opts.resync) out.push(renderResyncOutcome(doc, opts.resync));
-  const i = h.ingest;
   if (!i) {
     out.push(hIn(doc, 'p', { class: 'muted sys-none', text: 'The server did not report the ingestion state.' }));
   } else {
@@ -179,28 +191,26 @@ export function renderHealth(doc: Document, h: Health, opts: HealthCardOptions):
         fact(doc, 'lastErrorAt', 'Last error at', i.lastErrorAt ? formatInstantSeconds(i.lastErrorAt) : '—'),
       ),
     );
-    if (i.lastError) {
-      out.push(hIn(doc, 'p', { class: 'sys-last-error', attrs: { 'data-field': 'ingestLastError' } }, hIn(doc, 'strong', { text: 'Last error: ' }), hIn(doc, 'span', { class: 'error-message', text: i.lastError })));
-    }
+    if (i.lastError) out.push(lastErrorLine(doc, 'ingestLastError', i.lastError));
   }
+  return out;
+}
 
-  if (h.audit) {
-    const a = h.audit;
-    out.push(subtitle(doc, 'Audit trail writer'));
-    out.push(
-      facts(
-        doc,
-        'Audit trail writer',
-        fact(doc, 'auditWritten', 'Records written', formatCount(a.written)),
-        fact(doc, 'auditQueued', 'Queued', formatCount(a.queued)),
-        fact(doc, 'auditDropped', 'Dropped', formatCount(a.dropped)),
-        fact(doc, 'auditFailures', 'Write failures', formatCount(a.failures)),
-      ),
-    );
-    if (a.lastError) {
-      out.push(hIn(doc, 'p', { class: 'sys-last-error', attrs: { 'data-field': 'auditLastError' } }, hIn(doc, 'strong', { text: 'Last error: ' }), hIn(doc, 'span', { class: 'error-message', text: a.lastError })));
-    }
-  }
+/** The audit writer part of the health section. */
+function renderAuditWriter(doc: Document, a: AuditWriterState): HTMLElement[] {
+  const out: HTMLElement[] = [];
+  out.push(subtitle(doc, 'Audit trail writer'));
+  out.push(
+    facts(
+      doc,
+      'Audit trail writer',
+      fact(doc, 'auditWritten', 'Records written', formatCount(a.written)),
+      fact(doc, 'auditQueued', 'Queued', formatCount(a.queued)),
+      fact(doc, 'auditDropped', 'Dropped', formatCount(a.dropped)),
+      fact(doc, 'auditFailures', 'Write failures', formatCount(a.failures)),
+    ),
+  );
+  if (a.lastError) out.push(lastErrorLine(doc, 'auditLastError', a.lastError));
   return out;
 }
 
@@ -244,8 +254,8 @@ export function aiBadge(doc: Document, s: AiStatusInfo | null): HTMLElement {
   return hIn(doc, 'span', { class: 'health-badge ai-reach-badge', attrs: { 'data-reachable': kind }, text: s ? REACHABILITY_TEXT[kind] : 'unknown' });
 }
 
-/** The AI section's content (without its error / loading states). */
-export function renderAiStatus(doc: Document, s: AiStatusInfo, opts: AiCardOptions): HTMLElement[] {
+/** The provider part of the AI section: not configured, or where it is, whether it answers, its last error. */
+function renderAiProvider(doc: Document, s: AiStatusInfo, opts: AiCardOptions): HTMLElement[] {
   const out: HTMLElement[] = [];
   const p = s.provider;
   if (!p.configured) {
@@ -304,11 +314,14 @@ export function renderAiStatus(doc: Document, s: AiStatusInfo, opts: AiCardOptio
         fact(doc, 'reachable', 'Reachability', hIn(doc, 'span', { class: 'sys-state', attrs: { 'data-reachable': kind }, text: REACHABILITY_TEXT[kind] }), ' ', check),
       ),
     );
-    if (p.lastError) {
-      out.push(hIn(doc, 'p', { class: 'sys-last-error', attrs: { 'data-field': 'aiLastError' } }, hIn(doc, 'strong', { text: 'Last error: ' }), hIn(doc, 'span', { class: 'error-message', text: p.lastError })));
-    }
+    if (p.lastError) out.push(lastErrorLine(doc, 'aiLastError', p.lastError));
   }
+  return out;
+}
 
+/** The AI section's content (without its error / loading states). */
+export function renderAiStatus(doc: Document, s: AiStatusInfo, opts: AiCardOptions): HTMLElement[] {
+  const out: HTMLElement[] = renderAiProvider(doc, s, opts);
   out.push(subtitle(doc, 'Queue'));
   out.push(
     facts(
