@@ -58,6 +58,10 @@ export function providerLine(s: AiStatusInfo): { text: string; warn: boolean } {
   return { text: parts.join(' · '), warn: s.provider.reachable === false };
 }
 
+// Over ~80 lines (about 300) on purpose for now: the panel is one state machine (the analysis shown, its
+// polling, cancel, review, the study's earlier analyses) whose handlers share that state through this
+// closure; its pure parts already live apart (ai-view, ai-poll, ai-review, ai-review-form, ai-format).
+// Next step: one object per state with its own render and handlers.
 export function mountAiPanel(opts: AiPanelOptions): AiPanel {
   const doc = opts.doc ?? document;
   const { api, studyInstanceUid: uid } = opts;

@@ -33,6 +33,8 @@ const DECISIONS: readonly { decision: ReviewDecision; label: string; cls: string
   { decision: 'rejected', label: 'Reject analysis', cls: 'btn btn-danger' },
 ];
 
+// Over ~80 lines (about 130): one form whose controls (per-finding verdicts, notes, decision buttons)
+// enable each other through shared state in this closure; the rules themselves are in ai-review.ts.
 export function createReviewForm(doc: Document, opts: ReviewFormOptions): ReviewForm {
   const findings = opts.analysis.findings;
   const choices: FindingChoice[] = initialChoices(opts.analysis);

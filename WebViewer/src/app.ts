@@ -46,6 +46,8 @@ function closeDialogs(doc: Document): void {
   for (const d of Array.from(doc.querySelectorAll('dialog.dialog'))) d.remove();
 }
 
+// Over ~80 lines (about 140): the app's session state machine (boot, error, login page, shell, logout)
+// keeps the shell, router, upload queue and page of one session in this closure; routes are mountRoute.
 export function startApp(root: HTMLElement, opts: AppOptions): () => void {
   const { api, session } = opts;
   const doc = root.ownerDocument;

@@ -116,6 +116,8 @@ export interface AuditOptions {
   query: string;
 }
 
+// Over ~80 lines (about 160): one page whose filters, paging ("more"), verification and URL share state in
+// this closure; rendering of rows and of a verification is apart (renderAuditRow, renderVerification).
 export function mountAudit(opts: AuditOptions): Page {
   const doc = document;
   let filters = parseAuditFilters(opts.query);

@@ -389,6 +389,9 @@ interface Section<T> {
   loading: boolean;
 }
 
+// Over ~80 lines (about 260): the page's polling (visible tab only, faster while a re-synchronisation
+// runs, a time-out per refresh), "Check now" and the re-synchronise dialog share state in this closure;
+// the cards' content is rendered apart (renderHealth, renderAiStatus). Next step: one object per card.
 export function mountSystem(opts: SystemOptions): Page {
   const doc = opts.doc ?? document;
   const api = opts.api;

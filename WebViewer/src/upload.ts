@@ -111,6 +111,8 @@ export interface UploadOptions {
   queue: UploadQueue;
 }
 
+// Over ~80 lines (about 150): the page (drop zone, file and folder pickers, the list of files with their
+// states) follows one UploadQueue through this closure; the queue's logic is upload-queue.ts.
 export function mountUpload(opts: UploadOptions): Page {
   const doc = document;
   const { queue } = opts;

@@ -88,6 +88,8 @@ function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+// Over ~80 lines (about 160): one page whose list, create / edit / reset-password dialogs and messages
+// share state in this closure; a row is rendered apart (renderUserRow).
 export function mountUsers(opts: UsersOptions): Page {
   const doc = document;
   let controller: AbortController | null = null;
