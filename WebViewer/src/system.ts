@@ -389,9 +389,121 @@ interface Section<T> {
   loading: boolean;
 }
 
-// Over ~80 lines (about 260): the page's polling (visible tab only, faster while a re-synchronisation
-// runs, a time-out per refresh), "Check now" and the re-synchronise dialog share state in this closure;
-// the cards' content is rendered apart (renderHealth, renderAiStatus). Next step: one object per card.
+// Over ~80 lines (about 165): the page's polling (visible tab only, faster while a re-synchronisation
+// runs), "Check now" and the re-synchronise dialog share state in this closure; the steps are apart
+// (fetchStatus, settle, cardContent, renderCard, startResync, trackResync, systemLayout). Next step: one
+// object per card.
+/** Re-renders a card; a focused button (Re-synchronise, Check now) keeps the focus in its new copy. */
+function renderCard(doc: Document, head: HTMLElement, body: HTMLElement, title: string, badge: HTMLElement[], content: HTMLElement[]): void {
+  const active = doc.activeElement;
+  const action = active instanceof HTMLElement && body.contains(active) ? active.dataset.action : undefined;
+  head.replaceChildren(hIn(doc, 'h2', { class: 'sys-title', text: title }), ...badge);
+  body.replaceChildren(...content);
+  if (action) body.querySelector<HTMLElement>(`[data-action="${action}"]`)?.focus();
+}
+
+/** A card's content: its error (the last answer kept below it), `extra`, then the answer or "Loading…". */
+function cardContent<T>(doc: Document, s: Section<T>, what: string, extra: HTMLElement[], render: (data: T) => HTMLElement[]): HTMLElement[] {
+  const parts: HTMLElement[] = [];
+  if (s.error) parts.push(renderError(doc, s.data ? `Could not refresh ${what} (showing the last answer)` : `Could not load ${what}`, s.error));
+  parts.push(...extra);
+  if (s.data) parts.push(...render(s.data));
+  else if (s.loading) parts.push(hIn(doc, 'div', { class: 'state sys-loading' }, hIn(doc, 'span', { class: 'spinner', attrs: { 'aria-hidden': 'true' } }), `Loading ${what}…`));
+  return parts;
+}
+
+/** A section after an answer: the new data (a null answer keeps the old), or the error beside the old data. */
+function settle<T>(s: Section<T>, r: PromiseSettledResult<T | null>): void {
+  s.loading = false;
+  if (r.status === 'fulfilled') {
+    if (r.value) s.data = r.value;
+    s.error = null;
+  } else {
+    s.error = r.reason;
+  }
+}
+
+/**
+ * GET health and (withAi) GET ai/status at once. After REFRESH_TIMEOUT_MS both are aborted and a failure
+ * reads "No answer from the server…". Resolves null when ctrl was aborted by someone else (a newer refresh).
+ */
+async function fetchStatus(
+  api: Api,
+  ctrl: AbortController,
+  withAi: boolean,
+): Promise<[PromiseSettledResult<Health>, PromiseSettledResult<AiStatusInfo | null>] | null> {
+  let timedOut = false;
+  const timeout = setTimeout(() => {
+    timedOut = true;
+    ctrl.abort();
+  }, REFRESH_TIMEOUT_MS);
+  const [h, a] = await Promise.allSettled([getHealth(api, ctrl.signal), withAi ? getAiStatus(api, ctrl.signal) : Promise.resolve(null)]);
+  clearTimeout(timeout);
+  if (ctrl.signal.aborted && !timedOut) return null;
+  const noAnswer = new ApiError(0, 'timeout', `No answer from the server within ${REFRESH_TIMEOUT_MS / 1000} s.`);
+  const late = <T>(r: PromiseSettledResult<T>): PromiseSettledResult<T> => (timedOut && r.status === 'rejected' ? { status: 'rejected', reason: noAnswer } : r);
+  return [late(h), late(a)];
+}
+
+/** A re-synchronisation asked for is still watched: requested or running, for at most RESYNC_POLL_LIMIT_MS. */
+function isWatching(resync: ResyncOutcome | null, now: Date): boolean {
+  return resync !== null && (resync.phase === 'requested' || resync.phase === 'running') && now.getTime() - resync.requestedAt.getTime() < RESYNC_POLL_LIMIT_MS;
+}
+
+/** Follows a re-synchronisation asked for here through a health answer (updates `resync`). */
+function trackResync(resync: ResyncOutcome, h: Health, now: Date): void {
+  if (!h.ingest || resync.phase === 'done') return;
+  const i = h.ingest;
+  if (i.reconciling === true) {
+    resync.phase = 'running';
+    resync.sawRunning = true;
+    return;
+  }
+  const counted = resync.baseline !== null && i.reconciliations !== null && i.reconciliations > resync.baseline;
+  if (counted || resync.sawRunning) {
+    resync.phase = 'done';
+    resync.finishedAt = now;
+    resync.error = i.lastError;
+  } else if (!isWatching(resync, now)) {
+    resync.phase = 'timeout';
+  }
+}
+
+/** POST admin/ingest/resync, with the count of reconciliations just before (done when it has grown). */
+async function startResync(api: Api, last: Health | null, now: () => Date): Promise<ResyncOutcome> {
+  let baseline = last?.ingest?.reconciliations ?? null;
+  try {
+    baseline = (await getIngest(api)).reconciliations ?? baseline;
+  } catch {
+    // keep the last health answer's count
+  }
+  const answer = await requestResync(api);
+  if (!answer.accepted) throw new Error('The server did not accept the re-synchronisation.');
+  return { phase: 'requested', requestedAt: now(), baseline, sawRunning: false, finishedAt: null, error: '' };
+}
+
+/** The page: top bar (last update, Refresh) and the health and AI cards (head and body of each). */
+function systemLayout(doc: Document, topbar: HTMLElement[], health: HTMLElement[], ai: HTMLElement[]): HTMLElement {
+  return hIn(
+    doc,
+    'div',
+    { class: 'page admin-page system-page' },
+    hIn(doc, 'header', { class: 'topbar' }, hIn(doc, 'h1', { class: 'page-title', text: 'System' }), hIn(doc, 'div', { class: 'topbar-right' }, ...topbar)),
+    hIn(
+      doc,
+      'div',
+      { class: 'sys-scroll' },
+      hIn(
+        doc,
+        'div',
+        { class: 'sys-grid' },
+        hIn(doc, 'section', { class: 'sys-card', attrs: { 'data-section': 'health', 'aria-label': 'Health' } }, ...health),
+        hIn(doc, 'section', { class: 'sys-card', attrs: { 'data-section': 'ai', 'aria-label': 'AI analysis' } }, ...ai),
+      ),
+    ),
+  );
+}
+
 export function mountSystem(opts: SystemOptions): Page {
   const doc = opts.doc ?? document;
   const api = opts.api;
@@ -421,45 +533,17 @@ export function mountSystem(opts: SystemOptions): Page {
   const aiHead = hIn(doc, 'div', { class: 'sys-card-head' });
   const aiBody = hIn(doc, 'div', { class: 'sys-card-body' });
 
-  const loadingState = (what: string): HTMLElement =>
-    hIn(doc, 'div', { class: 'state sys-loading' }, hIn(doc, 'span', { class: 'spinner', attrs: { 'aria-hidden': 'true' } }), `Loading ${what}…`);
-
-  /** Re-renders a card; a focused button (Re-synchronise, Check now) keeps the focus in its new copy. */
-  function keepFocus(body: HTMLElement, render: () => void): void {
-    const active = doc.activeElement;
-    const action = active instanceof HTMLElement && body.contains(active) ? active.dataset.action : undefined;
-    render();
-    if (action) body.querySelector<HTMLElement>(`[data-action="${action}"]`)?.focus();
-  }
-
   function renderHealthCard(): void {
-    keepFocus(healthBody, renderHealthCardNow);
+    const badge = health.data ? [healthBadge(doc, health.data)] : [];
+    const content = cardContent(doc, health, 'the health', [], (data) => renderHealth(doc, data, { onResync: openResync, resyncBusy, resync }));
+    renderCard(doc, healthHead, healthBody, 'Health', badge, content);
   }
 
   function renderAiCard(): void {
-    keepFocus(aiBody, renderAiCardNow);
-  }
-
-  function renderHealthCardNow(): void {
-    healthHead.replaceChildren(hIn(doc, 'h2', { class: 'sys-title', text: 'Health' }), ...(health.data ? [healthBadge(doc, health.data)] : []));
-    const parts: HTMLElement[] = [];
-    if (health.error) parts.push(renderError(doc, health.data ? 'Could not refresh the health (showing the last answer)' : 'Could not load the health', health.error));
-    if (health.data) {
-      parts.push(...renderHealth(doc, health.data, { onResync: openResync, resyncBusy, resync }));
-    } else if (health.loading) {
-      parts.push(loadingState('the health'));
-    }
-    healthBody.replaceChildren(...parts);
-  }
-
-  function renderAiCardNow(): void {
-    aiHead.replaceChildren(hIn(doc, 'h2', { class: 'sys-title', text: 'AI analysis' }), ...(ai.data ? [aiBadge(doc, ai.data)] : []));
-    const parts: HTMLElement[] = [];
-    if (ai.error) parts.push(renderError(doc, ai.data ? 'Could not refresh the AI status (showing the last answer)' : 'Could not load the AI status', ai.error));
-    if (checkError) parts.push(renderError(doc, 'Could not check the provider', checkError));
-    if (ai.data) parts.push(...renderAiStatus(doc, ai.data, { onCheck: () => void checkNow(), checking }));
-    else if (ai.loading) parts.push(loadingState('the AI status'));
-    aiBody.replaceChildren(...parts);
+    const badge = ai.data ? [aiBadge(doc, ai.data)] : [];
+    const checkFailure = checkError ? [renderError(doc, 'Could not check the provider', checkError)] : [];
+    const content = cardContent(doc, ai, 'the AI status', checkFailure, (data) => renderAiStatus(doc, data, { onCheck: () => void checkNow(), checking }));
+    renderCard(doc, aiHead, aiBody, 'AI analysis', badge, content);
   }
 
   const clearTimer = (): void => {
@@ -467,8 +551,7 @@ export function mountSystem(opts: SystemOptions): Page {
     timer = undefined;
   };
 
-  const watchingResync = (): boolean =>
-    resync !== null && (resync.phase === 'requested' || resync.phase === 'running') && now().getTime() - resync.requestedAt.getTime() < RESYNC_POLL_LIMIT_MS;
+  const watchingResync = (): boolean => isWatching(resync, now());
 
   function schedule(): void {
     clearTimer();
@@ -483,25 +566,6 @@ export function mountSystem(opts: SystemOptions): Page {
     }, watchingResync() ? resyncPollMs : refreshMs);
   }
 
-  /** Follows a re-synchronisation asked for here through the health answers. */
-  function trackResync(h: Health): void {
-    if (!resync || !h.ingest || resync.phase === 'done') return;
-    const i = h.ingest;
-    if (i.reconciling === true) {
-      resync.phase = 'running';
-      resync.sawRunning = true;
-      return;
-    }
-    const counted = resync.baseline !== null && i.reconciliations !== null && i.reconciliations > resync.baseline;
-    if (counted || resync.sawRunning) {
-      resync.phase = 'done';
-      resync.finishedAt = now();
-      resync.error = i.lastError;
-    } else if (!watchingResync()) {
-      resync.phase = 'timeout';
-    }
-  }
-
   async function refresh(): Promise<void> {
     if (destroyed) return;
     clearTimer();
@@ -513,35 +577,16 @@ export function mountSystem(opts: SystemOptions): Page {
     // While "Check now" runs, its answer is the newest AI state: do not race it with an older one.
     const withAi = !checking;
     const seq = withAi ? ++aiSeq : aiSeq;
-    let timedOut = false;
-    const timeout = setTimeout(() => {
-      timedOut = true;
-      ctrl.abort();
-    }, REFRESH_TIMEOUT_MS);
-    const settled = await Promise.allSettled([getHealth(api, ctrl.signal), withAi ? getAiStatus(api, ctrl.signal) : Promise.resolve(null)]);
-    clearTimeout(timeout);
-    if (destroyed || (ctrl.signal.aborted && !timedOut)) return;
+    const answers = await fetchStatus(api, ctrl, withAi);
+    if (destroyed || !answers) return;
     inflight = null;
-    const noAnswer = new ApiError(0, 'timeout', `No answer from the server within ${REFRESH_TIMEOUT_MS / 1000} s.`);
-    const [h, a] = settled.map((r) => (timedOut && r.status === 'rejected' ? { status: 'rejected' as const, reason: noAnswer } : r)) as typeof settled;
+    const [h, a] = answers;
     refreshBtn.disabled = false;
-    health.loading = false;
-    if (h.status === 'fulfilled') {
-      health.data = h.value;
-      health.error = null;
-      trackResync(h.value);
-    } else {
-      health.error = h.reason;
-    }
+    settle(health, h);
+    if (h.status === 'fulfilled' && resync) trackResync(resync, h.value, now());
     renderHealthCard();
     if (withAi && seq === aiSeq) {
-      ai.loading = false;
-      if (a.status === 'fulfilled') {
-        if (a.value) ai.data = a.value;
-        ai.error = null;
-      } else {
-        ai.error = a.reason;
-      }
+      settle(ai, a);
       renderAiCard();
     }
     const failed = h.status === 'rejected' || a.status === 'rejected';
@@ -591,24 +636,9 @@ export function mountSystem(opts: SystemOptions): Page {
         resyncBusy = true;
         renderHealthCard();
         try {
-          // the count of reconciliations just before: the one asked for is done when it has grown
-          let baseline = health.data?.ingest?.reconciliations ?? null;
-          try {
-            baseline = (await getIngest(api)).reconciliations ?? baseline;
-          } catch {
-            // keep the last health answer's count
-          }
-          const answer = await requestResync(api);
-          if (!answer.accepted) throw new Error('The server did not accept the re-synchronisation.');
+          const outcome = await startResync(api, health.data, now);
           if (destroyed) return;
-          resync = {
-            phase: 'requested',
-            requestedAt: now(),
-            baseline,
-            sawRunning: false,
-            finishedAt: null,
-            error: '',
-          };
+          resync = outcome;
         } finally {
           resyncBusy = false;
           if (!destroyed) renderHealthCard();
@@ -623,24 +653,7 @@ export function mountSystem(opts: SystemOptions): Page {
   };
   doc.addEventListener('visibilitychange', onVisibility);
 
-  const el = hIn(
-    doc,
-    'div',
-    { class: 'page admin-page system-page' },
-    hIn(doc, 'header', { class: 'topbar' }, hIn(doc, 'h1', { class: 'page-title', text: 'System' }), hIn(doc, 'div', { class: 'topbar-right' }, updated, refreshBtn)),
-    hIn(
-      doc,
-      'div',
-      { class: 'sys-scroll' },
-      hIn(
-        doc,
-        'div',
-        { class: 'sys-grid' },
-        hIn(doc, 'section', { class: 'sys-card', attrs: { 'data-section': 'health', 'aria-label': 'Health' } }, healthHead, healthBody),
-        hIn(doc, 'section', { class: 'sys-card', attrs: { 'data-section': 'ai', 'aria-label': 'AI analysis' } }, aiHead, aiBody),
-      ),
-    ),
-  );
+  const el = systemLayout(doc, [updated, refreshBtn], [healthHead, healthBody], [aiHead, aiBody]);
   renderHealthCard();
   renderAiCard();
   doc.title = 'System · Reading Room';
