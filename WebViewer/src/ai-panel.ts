@@ -58,9 +58,69 @@ export function providerLine(s: AiStatusInfo): { text: string; warn: boolean } {
   return { text: parts.join(' · '), warn: s.provider.reachable === false };
 }
 
-// Over ~80 lines (about 300) on purpose for now: the panel is one state machine (the analysis shown, its
+/** A notice above the analyses (error, information, confirmation) with its Dismiss button. */
+function noticeNode(doc: Document, notice: NonNullable<Notice>, dismiss: () => void): HTMLElement {
+  return hIn(
+    doc,
+    'div',
+    { class: 'ai-message', attrs: { 'data-kind': notice.kind, role: notice.kind === 'error' ? 'alert' : 'status' } },
+    hIn(doc, 'strong', { text: notice.title }),
+    notice.text ? hIn(doc, 'span', { class: 'ai-message-text', text: ` ${notice.text}` }) : null,
+    hIn(doc, 'button', { class: 'btn-link ai-message-close', attrs: { type: 'button', 'aria-label': 'Dismiss' }, text: '×', on: { click: dismiss } }),
+  );
+}
+
+/** The notice of a failed cancel: 409 means it had finished meanwhile. */
+function cancelErrorNotice(err: unknown): Notice {
+  const finished = err instanceof ApiError && err.status === 409;
+  return { kind: 'error', title: finished ? 'The analysis had already finished.' : 'Could not cancel:', text: finished ? '' : err instanceof Error ? err.message : String(err) };
+}
+
+interface DetailOptions {
+  cancelling: boolean;
+  /** Why polling is retrying ('' when it is not). */
+  pollProblem: string;
+  onCancel(): void;
+  review(payload: ReviewPayload): Promise<void>;
+}
+
+/** The analysis shown: its state (in progress or why there is no result), or the result with its review form. */
+function detailNodes(doc: Document, a: Analysis, o: DetailOptions): HTMLElement[] {
+  const meta = hIn(doc, 'p', { class: 'ai-meta small muted', text: requestLine(a) });
+  const present = (nodes: (HTMLElement | null)[]): HTMLElement[] => nodes.filter((n): n is HTMLElement => n !== null);
+  if (a.status !== 'completed') {
+    return present([
+      renderStatusBlock(doc, a, { onCancel: o.onCancel, cancelling: o.cancelling }),
+      o.pollProblem && isInProgress(a.status) ? hIn(doc, 'p', { class: 'small error', attrs: { role: 'status' }, text: o.pollProblem }) : null,
+      meta,
+      isInProgress(a.status) ? null : renderProvenance(doc, a),
+    ]);
+  }
+  const form = createReviewForm(doc, { analysis: a, submit: o.review });
+  return present([renderReviewNotice(doc, a), renderResult(doc, a, form.decorator), renderProvenance(doc, a), meta, form.el, renderHistory(doc, a.reviews)]);
+}
+
+/** A line instead of the analysis (loading, none yet). */
+function emptyState(doc: Document, text: string, spinner: boolean): HTMLElement {
+  return hIn(doc, 'div', { class: 'ai-empty' }, spinner ? hIn(doc, 'span', { class: 'spinner', attrs: { 'aria-hidden': 'true' } }) : null, hIn(doc, 'span', { text }));
+}
+
+/** A failed load instead of the analysis, with Retry. */
+function errorState(doc: Document, title: string, err: unknown, retry: () => void): HTMLElement {
+  const message = err instanceof Error ? err.message : String(err);
+  return hIn(
+    doc,
+    'div',
+    { class: 'ai-empty' },
+    hIn(doc, 'div', { class: 'error', attrs: { role: 'alert' } }, hIn(doc, 'strong', { text: `${title}: ` }), hIn(doc, 'span', { class: 'error-message', text: message })),
+    hIn(doc, 'button', { class: 'btn', attrs: { type: 'button' }, text: 'Retry', on: { click: retry } }),
+  );
+}
+
+// Over ~80 lines (about 250) on purpose for now: the panel is one state machine (the analysis shown, its
 // polling, cancel, review, the study's earlier analyses) whose handlers share that state through this
-// closure; its pure parts already live apart (ai-view, ai-poll, ai-review, ai-review-form, ai-format).
+// closure; what it renders is apart (noticeNode, detailNodes, emptyState, errorState, and ai-view, ai-poll,
+// ai-review, ai-review-form, ai-format).
 // Next step: one object per state with its own render and handlers.
 export function mountAiPanel(opts: AiPanelOptions): AiPanel {
   const doc = opts.doc ?? document;
@@ -107,30 +167,15 @@ export function mountAiPanel(opts: AiPanelOptions): AiPanel {
   }
 
   function renderNotice(): void {
-    if (!notice) {
-      noticeArea.replaceChildren();
-      return;
-    }
-    noticeArea.replaceChildren(
-      hIn(
-        doc,
-        'div',
-        { class: 'ai-message', attrs: { 'data-kind': notice.kind, role: notice.kind === 'error' ? 'alert' : 'status' } },
-        hIn(doc, 'strong', { text: notice.title }),
-        notice.text ? hIn(doc, 'span', { class: 'ai-message-text', text: ` ${notice.text}` }) : null,
-        hIn(doc, 'button', {
-          class: 'btn-link ai-message-close',
-          attrs: { type: 'button', 'aria-label': 'Dismiss' },
-          text: '×',
-          on: {
-            click: () => {
-              notice = null;
-              renderNotice();
-            },
-          },
+    if (!notice) noticeArea.replaceChildren();
+    else {
+      noticeArea.replaceChildren(
+        noticeNode(doc, notice, () => {
+          notice = null;
+          renderNotice();
         }),
-      ),
-    );
+      );
+    }
   }
 
   function renderRuns(): void {
@@ -148,44 +193,13 @@ export function mountAiPanel(opts: AiPanelOptions): AiPanel {
     if (!current) return;
     const a = current;
     currentSig = JSON.stringify(a);
-    const meta = hIn(doc, 'p', { class: 'ai-meta small muted', text: requestLine(a) });
-    if (a.status !== 'completed') {
-      detail.replaceChildren(
-        ...[
-          renderStatusBlock(doc, a, { onCancel: () => void cancel(a.id), cancelling }),
-          pollProblem && isInProgress(a.status) ? hIn(doc, 'p', { class: 'small error', attrs: { role: 'status' }, text: pollProblem }) : null,
-          meta,
-          isInProgress(a.status) ? null : renderProvenance(doc, a),
-        ].filter((n): n is HTMLElement => n !== null),
-      );
-      return;
-    }
-    const form = createReviewForm(doc, { analysis: a, submit: (payload) => review(a.id, payload) });
     detail.replaceChildren(
-      ...[renderReviewNotice(doc, a), renderResult(doc, a, form.decorator), renderProvenance(doc, a), meta, form.el, renderHistory(doc, a.reviews)].filter(
-        (n): n is HTMLElement => n !== null,
-      ),
+      ...detailNodes(doc, a, { cancelling, pollProblem, onCancel: () => void cancel(a.id), review: (payload) => review(a.id, payload) }),
     );
   }
 
-  function detailState(text: string, spinner = false): void {
-    detail.replaceChildren(
-      hIn(doc, 'div', { class: 'ai-empty' }, spinner ? hIn(doc, 'span', { class: 'spinner', attrs: { 'aria-hidden': 'true' } }) : null, hIn(doc, 'span', { text })),
-    );
-  }
-
-  function detailError(title: string, err: unknown, retry: () => void): void {
-    const message = err instanceof Error ? err.message : String(err);
-    detail.replaceChildren(
-      hIn(
-        doc,
-        'div',
-        { class: 'ai-empty' },
-        hIn(doc, 'div', { class: 'error', attrs: { role: 'alert' } }, hIn(doc, 'strong', { text: `${title}: ` }), hIn(doc, 'span', { class: 'error-message', text: message })),
-        hIn(doc, 'button', { class: 'btn', attrs: { type: 'button' }, text: 'Retry', on: { click: retry } }),
-      ),
-    );
-  }
+  const detailState = (text: string, spinner = false): void => detail.replaceChildren(emptyState(doc, text, spinner));
+  const detailError = (title: string, err: unknown, retry: () => void): void => detail.replaceChildren(errorState(doc, title, err, retry));
 
   // ---- state changes ---------------------------------------------------------
   /** Puts a newer copy of an analysis into the list (or at its top when new). */
@@ -325,11 +339,7 @@ export function mountAiPanel(opts: AiPanelOptions): AiPanel {
     } catch (err) {
       cancelling = false;
       if (stopped(err)) return;
-      notice = {
-        kind: 'error',
-        title: err instanceof ApiError && err.status === 409 ? 'The analysis had already finished.' : 'Could not cancel:',
-        text: err instanceof ApiError && err.status === 409 ? '' : err instanceof Error ? err.message : String(err),
-      };
+      notice = cancelErrorNotice(err);
       renderNotice();
       await select(id);
     }
