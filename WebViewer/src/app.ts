@@ -46,8 +46,94 @@ function closeDialogs(doc: Document): void {
   for (const d of Array.from(doc.querySelectorAll('dialog.dialog'))) d.remove();
 }
 
-// Over ~80 lines (about 140): the app's session state machine (boot, error, login page, shell, logout)
-// keeps the shell, router, upload queue and page of one session in this closure; routes are mountRoute.
+interface RouteContext {
+  api: Api;
+  capabilities: readonly Capability[];
+  user: User | null;
+  uploadQueue(): UploadQueue;
+}
+
+/** The page of a route, or "not available" when its section is not among the user's capabilities. */
+function routePage(route: Route, ctx: RouteContext): Page {
+  const { api } = ctx;
+  const can = (c: Capability): boolean => ctx.capabilities.includes(c);
+  const section = sectionOf(route);
+  if (section && !can(section)) return notAllowed();
+  switch (route.name) {
+    case 'worklist':
+      return mountWorklist({ api, query: route.query, navigate: (hash) => (location.hash = hash), openStudies: can('study'), showAi: can('ai') });
+    case 'study':
+      return mountStudy({ api, uid: route.uid, ai: can('ai') });
+    case 'upload':
+      return mountUpload({ queue: ctx.uploadQueue() });
+    case 'users':
+      return mountUsers({ api, self: ctx.user?.username ?? '' });
+    case 'audit':
+      return mountAudit({ api, query: route.query });
+    case 'system':
+      return mountSystem({ api });
+    case 'notFound':
+      return notFound(route.path);
+  }
+}
+
+/** The page shown when the server cannot be reached, with Retry. */
+function errorPage(message: string, retry: () => void): Page {
+  return statePage(
+    h('div', { class: 'error', attrs: { role: 'alert' } }, h('strong', { text: 'Cannot reach the Reading Room: ' }), h('span', { class: 'error-message', text: message })),
+    h('button', { class: 'btn', attrs: { type: 'button' }, text: 'Retry', on: { click: retry } }),
+  );
+}
+
+/** The upload queue of the user logged in (uploads go on across pages): a new one when the user changes. */
+class QueueKeeper {
+  private queue: UploadQueue | null = null;
+  private owner = '';
+  private readonly create: () => UploadQueue;
+
+  constructor(create: () => UploadQueue) {
+    this.create = create;
+  }
+
+  of(user: User | null): UploadQueue {
+    const owner = user?.username ?? OPEN_MODE;
+    if (!this.queue || this.owner !== owner) {
+      this.queue?.cancel();
+      this.queue = this.create();
+      this.owner = owner;
+    }
+    return this.queue;
+  }
+
+  /** Cancels the queue's uploads and forgets it (logout, app stopped). */
+  drop(): void {
+    this.queue?.cancel();
+    this.queue = null;
+    this.owner = '';
+  }
+}
+
+/** The app bar of a session: navigation, Orthanc Explorer link, change password, log out. */
+function shellOf(doc: Document, session: Session, user: User | null, capabilities: readonly Capability[], explorerHref: string): Shell {
+  const s = createShell(doc, {
+    user,
+    capabilities,
+    explorerHref,
+    onChangePassword: () => {
+      if (!user) return;
+      openChangePasswordDialog(doc, {
+        username: user.username,
+        change: (current, next) => session.changePassword(current, next),
+        done: () => flash(s, 'Password changed.'),
+      });
+    },
+    onLogout: () => void session.logout(),
+  });
+  return s;
+}
+
+// The app's session state machine (boot, error, login page, shell, logout) keeps the shell, router, upload
+// queue and page of one session in this closure; pages are routePage, the app bar shellOf.
 export function startApp(root: HTMLElement, opts: AppOptions): () => void {
   const { api, session } = opts;
   const doc = root.ownerDocument;
@@ -61,8 +147,7 @@ export function startApp(root: HTMLElement, opts: AppOptions): () => void {
   let shell: Shell | null = null;
   /** Who the shell was built for ("open" or "username role"). */
   let shellKey = '';
-  let queue: UploadQueue | null = null;
-  let queueOwner = '';
+  const queues = new QueueKeeper(newQueue);
 
   const unmountAll = (): void => {
     stopRouter?.();
@@ -80,43 +165,9 @@ export function startApp(root: HTMLElement, opts: AppOptions): () => void {
     root.replaceChildren(p.el);
   };
 
-  const uploadQueue = (user: User | null): UploadQueue => {
-    const owner = user?.username ?? OPEN_MODE;
-    if (!queue || queueOwner !== owner) {
-      queue?.cancel();
-      queue = newQueue();
-      queueOwner = owner;
-    }
-    return queue;
-  };
-
   const mountRoute = (route: Route, capabilities: readonly Capability[], user: User | null): Page => {
-    const section = sectionOf(route);
-    const can = (c: Capability): boolean => capabilities.includes(c);
-    shell?.setActive(section);
-    if (section && !can(section)) return notAllowed();
-    switch (route.name) {
-      case 'worklist':
-        return mountWorklist({
-          api,
-          query: route.query,
-          navigate: (hash) => (location.hash = hash),
-          openStudies: can('study'),
-          showAi: can('ai'),
-        });
-      case 'study':
-        return mountStudy({ api, uid: route.uid, ai: can('ai') });
-      case 'upload':
-        return mountUpload({ queue: uploadQueue(user) });
-      case 'users':
-        return mountUsers({ api, self: user?.username ?? '' });
-      case 'audit':
-        return mountAudit({ api, query: route.query });
-      case 'system':
-        return mountSystem({ api });
-      case 'notFound':
-        return notFound(route.path);
-    }
+    shell?.setActive(sectionOf(route));
+    return routePage(route, { api, capabilities, user, uploadQueue: () => queues.of(user) });
   };
 
   const showApp = (user: User | null, capabilities: readonly Capability[]): void => {
@@ -124,20 +175,7 @@ export function startApp(root: HTMLElement, opts: AppOptions): () => void {
     if (shell && key === shellKey) return; // a refresh of the same session
     unmountAll();
     shellKey = key;
-    const s = createShell(doc, {
-      user,
-      capabilities,
-      explorerHref: `${base}app/explorer.html`,
-      onChangePassword: () => {
-        if (!user) return;
-        openChangePasswordDialog(doc, {
-          username: user.username,
-          change: (current, next) => session.changePassword(current, next),
-          done: () => flash(s, 'Password changed.'),
-        });
-      },
-      onLogout: () => void session.logout(),
-    });
+    const s = shellOf(doc, session, user, capabilities, `${base}app/explorer.html`);
     shell = s;
     root.replaceChildren(s.el);
     stopRouter = startRouter(s.outlet, (route) => mountRoute(route, capabilities, user));
@@ -149,19 +187,12 @@ export function startApp(root: HTMLElement, opts: AppOptions): () => void {
         if (!shell) show(statePage(h('span', { class: 'spinner', attrs: { 'aria-hidden': 'true' } }), 'Loading…'));
         return;
       case 'error':
-        show(
-          statePage(
-            h('div', { class: 'error', attrs: { role: 'alert' } }, h('strong', { text: 'Cannot reach the Reading Room: ' }), h('span', { class: 'error-message', text: state.message })),
-            h('button', { class: 'btn', attrs: { type: 'button' }, text: 'Retry', on: { click: () => void session.init() } }),
-          ),
-        );
+        show(errorPage(state.message, () => void session.init()));
         return;
       case 'anonymous':
         if (state.reason === 'logout') {
           // explicit logout: forget everything of the previous user, including the route
-          queue?.cancel();
-          queue = null;
-          queueOwner = '';
+          queues.drop();
           resetNavigation();
           if (location.hash && location.hash !== '#/') replaceHash('#/');
         }
@@ -182,7 +213,7 @@ export function startApp(root: HTMLElement, opts: AppOptions): () => void {
   return () => {
     unsubscribe();
     unmountAll();
-    queue?.cancel();
+    queues.drop();
   };
 }
 
