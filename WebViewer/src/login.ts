@@ -16,8 +16,33 @@ const NOTICES: Record<LoggedOutReason, string> = {
   logout: 'You have logged out.',
 };
 
-// Over ~80 lines (about 95): the login form is one element tree with its pending / error states; nothing
-// in it is shared with another page.
+/** What a failed login says: the server's sentence, or that it cannot be reached. */
+function loginFailure(err: unknown): string {
+  if (err instanceof ApiError && err.status === 0) return 'The server cannot be reached. Try again in a moment.';
+  return err instanceof Error && err.message ? err.message : 'Login failed.';
+}
+
+/** The page around the form: brand, subtitle and the notice of why the user is here ('' for none). */
+function loginCard(notice: string, form: HTMLElement): HTMLElement {
+  return h(
+    'div',
+    { class: 'login-page' },
+    h(
+      'main',
+      { class: 'login-card' },
+      h(
+        'div',
+        { class: 'login-brand' },
+        h('span', { class: 'brand-mark login-mark', attrs: { 'aria-hidden': 'true' } }),
+        h('h1', { class: 'login-title', attrs: { id: 'rr-login-title' }, text: 'Reading Room' }),
+      ),
+      h('p', { class: 'login-subtitle muted', text: 'Sign in to continue' }),
+      notice ? h('p', { class: 'login-notice', attrs: { role: 'status' }, text: notice }) : null,
+      form,
+    ),
+  );
+}
+
 export function mountLogin(opts: LoginOptions): Page {
   let destroyed = false;
   const username = h('input', {
@@ -73,35 +98,14 @@ export function mountLogin(opts: LoginOptions): Page {
       (err: unknown) => {
         if (destroyed) return;
         setPending(false);
-        error.textContent =
-          err instanceof ApiError && err.status === 0
-            ? 'The server cannot be reached. Try again in a moment.'
-            : err instanceof Error && err.message
-              ? err.message
-              : 'Login failed.';
+        error.textContent = loginFailure(err);
         password.value = '';
         password.focus();
       },
     );
   });
 
-  const el = h(
-    'div',
-    { class: 'login-page' },
-    h(
-      'main',
-      { class: 'login-card' },
-      h(
-        'div',
-        { class: 'login-brand' },
-        h('span', { class: 'brand-mark login-mark', attrs: { 'aria-hidden': 'true' } }),
-        h('h1', { class: 'login-title', attrs: { id: 'rr-login-title' }, text: 'Reading Room' }),
-      ),
-      h('p', { class: 'login-subtitle muted', text: 'Sign in to continue' }),
-      notice ? h('p', { class: 'login-notice', attrs: { role: 'status' }, text: notice }) : null,
-      form,
-    ),
-  );
+  const el = loginCard(notice, form);
   document.title = 'Log in · Reading Room';
   queueMicrotask(() => {
     if (!destroyed) username.focus();
