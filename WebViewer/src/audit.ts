@@ -116,20 +116,40 @@ export interface AuditOptions {
   query: string;
 }
 
-// Over ~80 lines (about 160): one page whose filters, paging ("more"), verification and URL share state in
-// this closure; rendering of rows and of a verification is apart (renderAuditRow, renderVerification).
-export function mountAudit(opts: AuditOptions): Page {
-  const doc = document;
-  let filters = parseAuditFilters(opts.query);
-  let nextBefore: number | null = null;
-  let shown = 0;
-  let controller: AbortController | null = null;
-  let verifyCtrl: AbortController | null = null;
-  let destroyed = false;
+/** A row across the table instead of records (loading, none, error). */
+function stateRow(...children: (Node | string)[]): HTMLTableRowElement {
+  return h('tr', { class: 'state-row' }, h('td', { attrs: { colspan: AUDIT_COLUMNS.length } }, h('div', { class: 'state' }, ...children)));
+}
 
+/** A failed load, with Retry. */
+function errorRow(err: unknown, retry: () => void): HTMLTableRowElement {
+  const code = err instanceof ApiError && err.status ? ` (HTTP ${err.status})` : '';
+  const message = err instanceof Error ? err.message : String(err);
+  return stateRow(
+    h('div', { class: 'error', attrs: { role: 'alert' } }, h('strong', { text: `Could not load the audit trail${code}: ` }), h('span', { class: 'error-message', text: message })),
+    h('button', { class: 'btn', attrs: { type: 'button' }, text: 'Retry', on: { click: retry } }),
+  );
+}
+
+/** The records' table (header of AUDIT_COLUMNS) around its body. */
+function auditTable(tbody: HTMLElement): HTMLElement {
+  return h(
+    'div',
+    { class: 'table-scroll' },
+    h(
+      'table',
+      { class: 'audit', attrs: { 'aria-label': 'Audit records' } },
+      h('thead', {}, h('tr', {}, ...AUDIT_COLUMNS.map((c) => h('th', { class: c.cls, attrs: { scope: 'col' }, text: c.label })))),
+      tbody,
+    ),
+  );
+}
+
+/** The filter form: Apply hands the trimmed values to `apply`, Clear empties them first. */
+function filterForm(initial: AuditFilters, apply: (filters: AuditFilters) => void): HTMLFormElement {
   const input = (key: keyof AuditFilters, type: string, cls: string): HTMLInputElement => {
     const el = h('input', { class: `filter-input ${cls}`, attrs: { type, name: key, autocomplete: 'off', spellcheck: 'false' } });
-    el.value = filters[key];
+    el.value = initial[key];
     return el;
   };
   const inputs: Record<keyof AuditFilters, HTMLInputElement> = {
@@ -155,15 +175,85 @@ export function mountAudit(opts: AuditOptions): Page {
     clearBtn,
   );
 
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    apply({
+      user: inputs.user.value.trim(),
+      action: inputs.action.value.trim(),
+      resource: inputs.resource.value.trim(),
+      from: inputs.from.value,
+      to: inputs.to.value,
+    });
+  });
+  clearBtn.addEventListener('click', () => {
+    for (const key of FILTER_KEYS) inputs[key].value = '';
+    apply(parseAuditFilters(''));
+  });
+  return form;
+}
+
+/** "Verify chain": the button and where its result is shown (GET audit/verify). */
+function createVerifier(api: Api, doc: Document): { button: HTMLButtonElement; area: HTMLElement; destroy(): void } {
+  let destroyed = false;
+  let verifyCtrl: AbortController | null = null;
+  const verifyBtn = h('button', { class: 'btn btn-primary', attrs: { type: 'button', 'data-action': 'verify' }, text: 'Verify chain' });
+  const verifyArea = h('div', { class: 'verify-area', attrs: { 'aria-live': 'polite' } });
+
+  async function verify(): Promise<void> {
+    verifyCtrl?.abort();
+    const ctrl = new AbortController();
+    verifyCtrl = ctrl;
+    verifyBtn.disabled = true;
+    verifyBtn.textContent = 'Verifying…';
+    verifyArea.replaceChildren(h('div', { class: 'verify-result', attrs: { 'data-intact': 'pending' } }, h('span', { class: 'spinner', attrs: { 'aria-hidden': 'true' } }), 'Verifying the audit chain…'));
+    try {
+      const v = await verifyAudit(api, ctrl.signal);
+      if (!ctrl.signal.aborted && !destroyed) verifyArea.replaceChildren(renderVerification(doc, v));
+    } catch (err) {
+      if (ctrl.signal.aborted || destroyed) return;
+      const message = err instanceof Error ? err.message : String(err);
+      verifyArea.replaceChildren(
+        h('div', { class: 'verify-result', attrs: { 'data-intact': 'unknown', role: 'alert' } }, h('strong', { text: 'Verification failed: ' }), h('span', { text: message })),
+      );
+    } finally {
+      if (verifyCtrl === ctrl) {
+        verifyCtrl = null;
+        verifyBtn.disabled = false;
+        verifyBtn.textContent = 'Verify chain';
+      }
+    }
+  }
+
+  verifyBtn.addEventListener('click', () => void verify());
+  return {
+    button: verifyBtn,
+    area: verifyArea,
+    destroy(): void {
+      destroyed = true;
+      verifyCtrl?.abort();
+    },
+  };
+}
+
+export function mountAudit(opts: AuditOptions): Page {
+  const doc = document;
+  let filters = parseAuditFilters(opts.query);
+  let nextBefore: number | null = null;
+  let shown = 0;
+  let controller: AbortController | null = null;
+  let destroyed = false;
+
+  const form = filterForm(filters, (next) => {
+    filters = next;
+    replaceHash(auditHash(filters));
+    void load(false);
+  });
+
   const tbody = h('tbody');
   const progress = h('div', { class: 'progress', attrs: { hidden: true } });
   const count = h('span', { class: 'range' });
   const more = h('button', { class: 'btn', attrs: { type: 'button', 'data-action': 'load-more', disabled: true }, text: 'Load more' });
-  const verifyBtn = h('button', { class: 'btn btn-primary', attrs: { type: 'button', 'data-action': 'verify' }, text: 'Verify chain' });
-  const verifyArea = h('div', { class: 'verify-area', attrs: { 'aria-live': 'polite' } });
-
-  const stateRow = (...children: (Node | string)[]): HTMLTableRowElement =>
-    h('tr', { class: 'state-row' }, h('td', { attrs: { colspan: AUDIT_COLUMNS.length } }, h('div', { class: 'state' }, ...children)));
+  const verifier = createVerifier(opts.api, doc);
 
   async function load(append: boolean): Promise<void> {
     controller?.abort();
@@ -188,12 +278,7 @@ export function mountAudit(opts: AuditOptions): Page {
       count.textContent = `${shown} ${shown === 1 ? 'record' : 'records'} shown${nextBefore === null ? '' : ' · more available'}`;
     } catch (err) {
       if (ctrl.signal.aborted || destroyed) return;
-      const code = err instanceof ApiError && err.status ? ` (HTTP ${err.status})` : '';
-      const message = err instanceof Error ? err.message : String(err);
-      const row = stateRow(
-        h('div', { class: 'error', attrs: { role: 'alert' } }, h('strong', { text: `Could not load the audit trail${code}: ` }), h('span', { class: 'error-message', text: message })),
-        h('button', { class: 'btn', attrs: { type: 'button' }, text: 'Retry', on: { click: () => void load(append) } }),
-      );
+      const row = errorRow(err, () => void load(append));
       if (append) tbody.append(row);
       else tbody.replaceChildren(row);
       more.disabled = true;
@@ -205,70 +290,16 @@ export function mountAudit(opts: AuditOptions): Page {
     }
   }
 
-  async function verify(): Promise<void> {
-    verifyCtrl?.abort();
-    const ctrl = new AbortController();
-    verifyCtrl = ctrl;
-    verifyBtn.disabled = true;
-    verifyBtn.textContent = 'Verifying…';
-    verifyArea.replaceChildren(h('div', { class: 'verify-result', attrs: { 'data-intact': 'pending' } }, h('span', { class: 'spinner', attrs: { 'aria-hidden': 'true' } }), 'Verifying the audit chain…'));
-    try {
-      const v = await verifyAudit(opts.api, ctrl.signal);
-      if (!ctrl.signal.aborted && !destroyed) verifyArea.replaceChildren(renderVerification(doc, v));
-    } catch (err) {
-      if (ctrl.signal.aborted || destroyed) return;
-      const message = err instanceof Error ? err.message : String(err);
-      verifyArea.replaceChildren(
-        h('div', { class: 'verify-result', attrs: { 'data-intact': 'unknown', role: 'alert' } }, h('strong', { text: 'Verification failed: ' }), h('span', { text: message })),
-      );
-    } finally {
-      if (verifyCtrl === ctrl) {
-        verifyCtrl = null;
-        verifyBtn.disabled = false;
-        verifyBtn.textContent = 'Verify chain';
-      }
-    }
-  }
-
-  const apply = (next: AuditFilters): void => {
-    filters = next;
-    replaceHash(auditHash(filters));
-    void load(false);
-  };
-  form.addEventListener('submit', (e) => {
-    e.preventDefault();
-    apply({
-      user: inputs.user.value.trim(),
-      action: inputs.action.value.trim(),
-      resource: inputs.resource.value.trim(),
-      from: inputs.from.value,
-      to: inputs.to.value,
-    });
-  });
-  clearBtn.addEventListener('click', () => {
-    for (const key of FILTER_KEYS) inputs[key].value = '';
-    apply(parseAuditFilters(''));
-  });
   more.addEventListener('click', () => void load(true));
-  verifyBtn.addEventListener('click', () => void verify());
 
   const el = h(
     'div',
     { class: 'page admin-page audit-page' },
-    h('header', { class: 'topbar' }, h('h1', { class: 'page-title', text: 'Audit trail' }), h('div', { class: 'topbar-right' }, verifyBtn)),
-    verifyArea,
+    h('header', { class: 'topbar' }, h('h1', { class: 'page-title', text: 'Audit trail' }), h('div', { class: 'topbar-right' }, verifier.button)),
+    verifier.area,
     form,
     progress,
-    h(
-      'div',
-      { class: 'table-scroll' },
-      h(
-        'table',
-        { class: 'audit', attrs: { 'aria-label': 'Audit records' } },
-        h('thead', {}, h('tr', {}, ...AUDIT_COLUMNS.map((c) => h('th', { class: c.cls, attrs: { scope: 'col' }, text: c.label })))),
-        tbody,
-      ),
-    ),
+    auditTable(tbody),
     h('footer', { class: 'pager' }, count, more),
   );
   document.title = 'Audit · Reading Room';
@@ -278,7 +309,7 @@ export function mountAudit(opts: AuditOptions): Page {
     destroy(): void {
       destroyed = true;
       controller?.abort();
-      verifyCtrl?.abort();
+      verifier.destroy();
     },
   };
 }
