@@ -20,6 +20,7 @@ import { pollAnalysis, POLL_INTERVAL_MS } from './ai-poll';
 import { createReviewForm } from './ai-review-form';
 import { renderAnalysesList, renderHistory, renderProvenance, renderResult, renderReviewNotice, renderStatusBlock, requestLine } from './ai-view';
 import { hIn } from './dom';
+import { errorAlert, messageOf, retryButton } from './failure';
 
 export interface AiPanelOptions {
   api: Api;
@@ -38,7 +39,7 @@ type Notice = { kind: 'error' | 'info' | 'ok'; title: string; text: string } | n
 
 /** Title and text of a failed POST ai/analyze (503: the server says what to configure). */
 export function analyzeErrorNotice(err: unknown): { title: string; text: string } {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = messageOf(err);
   if (err instanceof ApiError) {
     if (err.code === 'queue_full' || err.status === 429) return { title: 'The AI queue is full:', text: message };
     if (err.status === 503) return { title: 'AI analysis is not available:', text: message };
@@ -73,7 +74,7 @@ function noticeNode(doc: Document, notice: NonNullable<Notice>, dismiss: () => v
 /** The notice of a failed cancel: 409 means it had finished meanwhile. */
 function cancelErrorNotice(err: unknown): Notice {
   const finished = err instanceof ApiError && err.status === 409;
-  return { kind: 'error', title: finished ? 'The analysis had already finished.' : 'Could not cancel:', text: finished ? '' : err instanceof Error ? err.message : String(err) };
+  return { kind: 'error', title: finished ? 'The analysis had already finished.' : 'Could not cancel:', text: finished ? '' : messageOf(err) };
 }
 
 interface DetailOptions {
@@ -107,14 +108,7 @@ function emptyState(doc: Document, text: string, spinner: boolean): HTMLElement 
 
 /** A failed load instead of the analysis, with Retry. */
 function errorState(doc: Document, title: string, err: unknown, retry: () => void): HTMLElement {
-  const message = err instanceof Error ? err.message : String(err);
-  return hIn(
-    doc,
-    'div',
-    { class: 'ai-empty' },
-    hIn(doc, 'div', { class: 'error', attrs: { role: 'alert' } }, hIn(doc, 'strong', { text: `${title}: ` }), hIn(doc, 'span', { class: 'error-message', text: message })),
-    hIn(doc, 'button', { class: 'btn', attrs: { type: 'button' }, text: 'Retry', on: { click: retry } }),
-  );
+  return hIn(doc, 'div', { class: 'ai-empty' }, errorAlert(doc, title, err), retryButton(doc, retry));
 }
 
 // Over ~80 lines (about 250) on purpose for now: the panel is one state machine (the analysis shown, its
@@ -232,7 +226,7 @@ export function mountAiPanel(opts: AiPanelOptions): AiPanel {
       },
       onError: (err) => {
         if (stopped(err) || (err instanceof ApiError && (err.status === 404 || err.status === 403))) return false;
-        pollProblem = `Lost contact with the server (${err instanceof Error ? err.message : String(err)}); retrying…`;
+        pollProblem = `Lost contact with the server (${messageOf(err)}); retrying…`;
         if (current?.id === id) renderDetail();
         return true;
       },

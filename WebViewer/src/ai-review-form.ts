@@ -5,6 +5,7 @@ import { DESCRIPTION_MAX, NOTES_MAX_BYTES, ReviewError, allowedDecisions, buildR
 import type { FindingDecorator } from './ai-view';
 import { labelled } from './dialog';
 import { hIn } from './dom';
+import { messageOf } from './failure';
 
 export interface ReviewFormOptions {
   analysis: Analysis;
@@ -143,7 +144,7 @@ export function createReviewForm(doc: Document, opts: ReviewFormOptions): Review
     try {
       await opts.submit(payload);
     } catch (err) {
-      error.textContent = err instanceof Error ? err.message : String(err);
+      error.textContent = messageOf(err);
       error.hidden = false;
     } finally {
       pending = false;

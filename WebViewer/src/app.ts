@@ -15,6 +15,7 @@ import { mountUpload } from './upload';
 import { UploadQueue, xhrSender } from './upload-queue';
 import { mountUsers } from './users';
 import { mountWorklist } from './worklist';
+import { errorAlert, retryButton } from './failure';
 
 export interface AppOptions {
   api: Api;
@@ -79,10 +80,7 @@ function routePage(route: Route, ctx: RouteContext): Page {
 
 /** The page shown when the server cannot be reached, with Retry. */
 function errorPage(message: string, retry: () => void): Page {
-  return statePage(
-    h('div', { class: 'error', attrs: { role: 'alert' } }, h('strong', { text: 'Cannot reach the Reading Room: ' }), h('span', { class: 'error-message', text: message })),
-    h('button', { class: 'btn', attrs: { type: 'button' }, text: 'Retry', on: { click: retry } }),
-  );
+  return statePage(errorAlert(document, 'Cannot reach the Reading Room', message), retryButton(document, retry));
 }
 
 /** The upload queue of the user logged in (uploads go on across pages): a new one when the user changes. */

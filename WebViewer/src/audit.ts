@@ -1,9 +1,10 @@
 // Audit page (route "#/audit", admins): filtered audit trail, "load more" paging, chain verification.
-import { ApiError, type Api } from './api';
+import type { Api } from './api';
 import { listAudit, verifyAudit, type AuditQuery, type AuditRecord, type AuditVerification } from './admin-api';
 import { h, hIn } from './dom';
 import { formatInstantSeconds } from './format';
 import { replaceHash, type Page } from './router';
+import { errorAlert, messageOf, retryButton, statusNote } from './failure';
 
 export const AUDIT_PAGE_SIZE = 100;
 
@@ -123,12 +124,7 @@ function stateRow(...children: (Node | string)[]): HTMLTableRowElement {
 
 /** A failed load, with Retry. */
 function errorRow(err: unknown, retry: () => void): HTMLTableRowElement {
-  const code = err instanceof ApiError && err.status ? ` (HTTP ${err.status})` : '';
-  const message = err instanceof Error ? err.message : String(err);
-  return stateRow(
-    h('div', { class: 'error', attrs: { role: 'alert' } }, h('strong', { text: `Could not load the audit trail${code}: ` }), h('span', { class: 'error-message', text: message })),
-    h('button', { class: 'btn', attrs: { type: 'button' }, text: 'Retry', on: { click: retry } }),
-  );
+  return stateRow(errorAlert(document, `Could not load the audit trail${statusNote(err)}`, err), retryButton(document, retry));
 }
 
 /** The records' table (header of AUDIT_COLUMNS) around its body. */
@@ -211,7 +207,7 @@ function createVerifier(api: Api, doc: Document): { button: HTMLButtonElement; a
       if (!ctrl.signal.aborted && !destroyed) verifyArea.replaceChildren(renderVerification(doc, v));
     } catch (err) {
       if (ctrl.signal.aborted || destroyed) return;
-      const message = err instanceof Error ? err.message : String(err);
+      const message = messageOf(err);
       verifyArea.replaceChildren(
         h('div', { class: 'verify-result', attrs: { 'data-intact': 'unknown', role: 'alert' } }, h('strong', { text: 'Verification failed: ' }), h('span', { text: message })),
       );

@@ -1,5 +1,6 @@
 // Modal form dialogs (<dialog>): change password, reset password, new user.
 import { hIn, type Child } from './dom';
+import { messageOf } from './failure';
 
 let nextId = 0;
 
@@ -84,7 +85,7 @@ export function openFormDialog(doc: Document, opts: FormDialogOptions): FormDial
     opts
       .onSubmit(form)
       .then(close, (err: unknown) => {
-        error.textContent = err instanceof Error ? err.message : String(err);
+        error.textContent = messageOf(err);
         error.hidden = false;
       })
       .finally(() => {

@@ -5,6 +5,7 @@ import { ApiError, type Api, type Series, type StudyDetail } from './api';
 import { h, hIn, type Child } from './dom';
 import { formatBirthSex, formatDateTime, formatInstant, formatModalities, formatPersonName } from './format';
 import { lastWorklistHash, type Page } from './router';
+import { errorAlert } from './failure';
 
 export interface StudyOptions {
   api: Api;
@@ -131,13 +132,12 @@ export function mountStudy(opts: StudyOptions): Page {
     })
     .catch((err: unknown) => {
       if (controller.signal.aborted) return;
-      const message = err instanceof Error ? err.message : String(err);
       const title = err instanceof ApiError && err.status === 404 ? 'Study not found' : 'Could not load the study';
       content.replaceChildren(
         h(
           'div',
           { class: 'state' },
-          h('div', { class: 'error', attrs: { role: 'alert' } }, h('strong', { text: `${title}: ` }), h('span', { class: 'error-message', text: message })),
+          errorAlert(document, title, err),
           h('a', { class: 'btn', attrs: { href: lastWorklistHash() }, text: 'Back to worklist' }),
         ),
       );

@@ -10,6 +10,7 @@ import { hIn, type Child } from './dom';
 import { formatInstantSeconds } from './format';
 import type { Page } from './router';
 import { getHealth, getIngest, healthProblems, requestResync, type AuditWriterState, type Health, type IngestState } from './system-api';
+import { messageOf, statusNote } from './failure';
 
 /** Refresh interval of the page. */
 export const SYSTEM_REFRESH_MS = 10_000;
@@ -38,10 +39,6 @@ export function formatClock(d: Date): string {
   return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 const yesNo = (v: boolean | null, yes: string, no: string): string => (v === null ? '—' : v ? yes : no);
 
 // ---- rendering ------------------------------------------------------------------
@@ -61,12 +58,11 @@ function subtitle(doc: Document, text: string): HTMLHeadingElement {
 
 /** An error box: "<title> (HTTP n): <message>" (message as text). */
 export function renderError(doc: Document, title: string, err: unknown): HTMLElement {
-  const code = err instanceof ApiError && err.status ? ` (HTTP ${err.status})` : '';
   return hIn(
     doc,
     'div',
     { class: 'sys-message error', attrs: { role: 'alert', 'data-kind': 'error' } },
-    hIn(doc, 'strong', { text: `${title}${code}: ` }),
+    hIn(doc, 'strong', { text: `${title}${statusNote(err)}: ` }),
     hIn(doc, 'span', { class: 'error-message', text: messageOf(err) }),
   );
 }

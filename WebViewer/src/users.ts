@@ -1,5 +1,5 @@
 // Users page (route "#/users", admins): list, create, enable/disable, change role, reset password.
-import { ApiError, type Api } from './api';
+import type { Api } from './api';
 import { createUser, listUsers, resetUserPassword, updateUser, type UserRecord } from './admin-api';
 import { labelled, openFormDialog, passwordInput } from './dialog';
 import { h, hIn } from './dom';
@@ -7,6 +7,7 @@ import { formatInstant } from './format';
 import { openResetPasswordDialog } from './password';
 import { ROLES, roleLabel } from './roles';
 import type { Page } from './router';
+import { errorAlert, messageOf, retryButton, statusNote } from './failure';
 
 export interface UserRowActions {
   /** The row is the logged-in admin: role and enabled state cannot be changed here. */
@@ -82,10 +83,6 @@ export interface UsersOptions {
   api: Api;
   /** Username of the logged-in admin. */
   self: string;
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 // Over ~80 lines (about 160): one page whose list, create / edit / reset-password dialogs and messages
@@ -164,13 +161,7 @@ export function mountUsers(opts: UsersOptions): Page {
       if (!ctrl.signal.aborted && !destroyed) render(users);
     } catch (err) {
       if (ctrl.signal.aborted || destroyed) return;
-      const code = err instanceof ApiError && err.status ? ` (HTTP ${err.status})` : '';
-      tbody.replaceChildren(
-        stateRow(
-          h('div', { class: 'error', attrs: { role: 'alert' } }, h('strong', { text: `Could not load users${code}: ` }), h('span', { class: 'error-message', text: messageOf(err) })),
-          h('button', { class: 'btn', attrs: { type: 'button' }, text: 'Retry', on: { click: () => void load() } }),
-        ),
-      );
+      tbody.replaceChildren(stateRow(errorAlert(doc, `Could not load users${statusNote(err)}`, err), retryButton(doc, () => void load())));
     } finally {
       if (controller === ctrl) controller = null;
     }

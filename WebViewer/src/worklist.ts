@@ -1,7 +1,7 @@
 // Worklist page (route "#/"): searchable, filterable, sortable, paginated list of studies. The page owns the
 // state (query.ts) and puts together its pieces: filters (worklist-filters.ts), the table with its rows and
 // keyboard (worklist-table.ts), the pager (worklist-pager.ts) and loading / polling (worklist-loader.ts).
-import { ApiError, type Api, type StudyList } from './api';
+import type { Api, StudyList } from './api';
 import { h } from './dom';
 import { defaultState, hasFilters, parseState, toApiQuery, worklistHash, type WorklistState } from './query';
 import { rememberWorklistHash, replaceHash, studyHash, type Page } from './router';
@@ -10,6 +10,7 @@ import { createFilters, type WorklistControl } from './worklist-filters';
 import { WorklistLoader } from './worklist-loader';
 import { createPager, type WorklistPager } from './worklist-pager';
 import { createStudyTable, type StudyTable } from './worklist-table';
+import { errorAlert, messageOf, retryButton, statusNote } from './failure';
 
 export { AI_COLUMNS, BASE_COLUMNS, COLUMNS, columnsFor, renderStudyRow, type Column } from './worklist-columns';
 
@@ -129,17 +130,12 @@ function showList(v: ListView, data: StudyList, clearFilters: (() => void) | nul
 
 /** A load failed: a note beside the list still shown (background refresh), else the error with Retry. */
 function showError(v: ListView, err: unknown, listShown: boolean, retry: () => void): void {
-  const message = err instanceof Error ? err.message : String(err);
   if (listShown) {
-    v.updated.textContent = `Refresh failed: ${message}`;
+    v.updated.textContent = `Refresh failed: ${messageOf(err)}`;
     v.updated.classList.add('error');
     return;
   }
-  const status = err instanceof ApiError && err.status ? ` (HTTP ${err.status})` : '';
-  v.table.showState(
-    h('div', { class: 'error', attrs: { role: 'alert' } }, h('strong', { text: `Could not load studies${status}: ` }), h('span', { class: 'error-message', text: message })),
-    h('button', { class: 'btn', attrs: { type: 'button' }, text: 'Retry', on: { click: retry } }),
-  );
+  v.table.showState(errorAlert(document, `Could not load studies${statusNote(err)}`, err), retryButton(document, retry));
   v.summary.textContent = '';
   v.pager.showNone();
 }
