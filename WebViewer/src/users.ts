@@ -1,6 +1,6 @@
 // Users page (route "#/users", admins): list, create, enable/disable, change role, reset password.
 import type { Api } from './api';
-import { createUser, listUsers, resetUserPassword, updateUser, type UserRecord } from './admin-api';
+import { createUser, listUsers, resetUserPassword, updateUser, type NewUser, type UserPatch, type UserRecord } from './admin-api';
 import { labelled, openFormDialog, passwordInput } from './dialog';
 import { h, hIn } from './dom';
 import { formatInstant } from './format';
@@ -85,8 +85,102 @@ export interface UsersOptions {
   self: string;
 }
 
-// Over ~80 lines (about 160): one page whose list, create / edit / reset-password dialogs and messages
-// share state in this closure; a row is rendered apart (renderUserRow).
+/** The "New user" dialog; `create` sends the user (its failure is shown in the dialog). */
+function openCreateUserDialog(doc: Document, create: (user: NewUser) => Promise<void>): void {
+  const username = h('input', {
+    class: 'text-input',
+    attrs: { type: 'text', name: 'new-username', autocomplete: 'off', autocapitalize: 'off', spellcheck: 'false', required: true, maxlength: 64 },
+  });
+  const name = h('input', { class: 'text-input', attrs: { type: 'text', name: 'displayName', autocomplete: 'off', maxlength: 128 } });
+  const role = h('select', { class: 'text-input', attrs: { name: 'role', required: true } }, h('option', { attrs: { value: '' }, text: 'Choose a role…' }));
+  for (const r of ROLES) role.appendChild(h('option', { attrs: { value: r }, text: roleLabel(r) }));
+  const password = passwordInput(doc, 'password', 'new-password');
+  const confirm = passwordInput(doc, 'confirmPassword', 'new-password');
+  openFormDialog(doc, {
+    title: 'New user',
+    fields: [
+      labelled(doc, 'Username', username),
+      labelled(doc, 'Display name', name),
+      labelled(doc, 'Role', role),
+      labelled(doc, 'Password', password),
+      labelled(doc, 'Repeat password', confirm),
+    ],
+    submitLabel: 'Create user',
+    pendingLabel: 'Creating…',
+    async onSubmit() {
+      if (password.value !== confirm.value) {
+        confirm.focus();
+        throw new Error('The two passwords differ.');
+      }
+      const newUser = { username: username.value.trim(), displayName: name.value.trim(), role: role.value, password: password.value };
+      await create(newUser);
+    },
+  });
+}
+
+/** The table's header row. */
+function usersHead(): HTMLTableRowElement {
+  return h(
+    'tr',
+    {},
+    ...([
+      ['c-username', 'Username'],
+      ['c-display', 'Display name'],
+      ['c-role', 'Role'],
+      ['c-status', 'Status'],
+      ['c-lastLogin', 'Last login'],
+      ['c-created', 'Created'],
+      ['c-actions', 'Actions'],
+    ] as const).map(([cls, label]) => h('th', { class: cls, attrs: { scope: 'col' }, text: label })),
+  );
+}
+
+/** Title, count of users, Refresh and New user. */
+function usersTopbar(summary: HTMLElement, refresh: () => void, create: () => void): HTMLElement {
+  return h(
+    'header',
+    { class: 'topbar' },
+    h('h1', { class: 'page-title', text: 'Users' }),
+    summary,
+    h(
+      'div',
+      { class: 'topbar-right' },
+      h('button', { class: 'btn', attrs: { type: 'button' }, text: 'Refresh', on: { click: refresh } }),
+      h('button', { class: 'btn btn-primary', attrs: { type: 'button', 'data-action': 'new-user' }, text: 'New user', on: { click: create } }),
+    ),
+  );
+}
+
+/** A row across the table instead of users (loading, none, error). */
+function stateRow(...children: (Node | string)[]): HTMLTableRowElement {
+  return h('tr', { class: 'state-row' }, h('td', { attrs: { colspan: 7 } }, h('div', { class: 'state' }, ...children)));
+}
+
+type Change = (user: UserRecord, patch: UserPatch, done: string) => Promise<boolean>;
+
+/** What a row's controls do: change the role (back to the old one if refused), enable / disable, reset the password. */
+function rowActions(
+  doc: Document,
+  user: UserRecord,
+  change: Change,
+  reset: (password: string) => Promise<void>,
+  done: () => void,
+): Pick<UserRowActions, 'onRole' | 'onToggleEnabled' | 'onResetPassword'> {
+  return {
+    onRole: (role, select) => {
+      select.disabled = true;
+      void change(user, { role }, `${user.username} is now ${roleLabel(role)}.`).then((ok) => {
+        if (!ok) select.value = user.role;
+        select.disabled = false;
+      });
+    },
+    onToggleEnabled: () => void change(user, { enabled: !user.enabled }, `${user.username} ${user.enabled ? 'disabled' : 'enabled'}.`),
+    onResetPassword: () => openResetPasswordDialog(doc, { username: user.username, displayName: user.displayName, reset, done }),
+  };
+}
+
+// The page's list, its reload after each change and its messages share state in this closure; rows,
+// their actions and the dialogs are apart (renderUserRow, rowActions, openCreateUserDialog).
 export function mountUsers(opts: UsersOptions): Page {
   const doc = document;
   let controller: AbortController | null = null;
@@ -101,10 +195,7 @@ export function mountUsers(opts: UsersOptions): Page {
     status.hidden = false;
   };
 
-  const stateRow = (...children: (Node | string)[]): HTMLTableRowElement =>
-    h('tr', { class: 'state-row' }, h('td', { attrs: { colspan: 7 } }, h('div', { class: 'state' }, ...children)));
-
-  async function change(user: UserRecord, patch: Parameters<typeof updateUser>[2], done: string): Promise<boolean> {
+  async function change(user: UserRecord, patch: UserPatch, done: string): Promise<boolean> {
     try {
       await updateUser(opts.api, user.username, patch);
       flash(done, 'ok');
@@ -126,24 +217,9 @@ export function mountUsers(opts: UsersOptions): Page {
       ...users.map((user) =>
         renderUserRow(doc, user, {
           self: user.username.toLowerCase() === opts.self.toLowerCase(),
-          onRole: (role, select) => {
-            select.disabled = true;
-            void change(user, { role }, `${user.username} is now ${roleLabel(role)}.`).then((ok) => {
-              if (!ok) select.value = user.role;
-              select.disabled = false;
-            });
-          },
-          onToggleEnabled: () =>
-            void change(user, { enabled: !user.enabled }, `${user.username} ${user.enabled ? 'disabled' : 'enabled'}.`),
-          onResetPassword: () =>
-            openResetPasswordDialog(doc, {
-              username: user.username,
-              displayName: user.displayName,
-              reset: async (password) => {
-                await resetUserPassword(opts.api, user.username, password);
-              },
-              done: () => flash(`Password of ${user.username} set.`, 'ok'),
-            }),
+          ...rowActions(doc, user, change, async (password) => {
+            await resetUserPassword(opts.api, user.username, password);
+          }, () => flash(`Password of ${user.username} set.`, 'ok')),
         }),
       ),
     );
@@ -167,71 +243,19 @@ export function mountUsers(opts: UsersOptions): Page {
     }
   }
 
-  function openCreate(): void {
-    const username = h('input', {
-      class: 'text-input',
-      attrs: { type: 'text', name: 'new-username', autocomplete: 'off', autocapitalize: 'off', spellcheck: 'false', required: true, maxlength: 64 },
+  const openCreate = (): void =>
+    openCreateUserDialog(doc, async (newUser) => {
+      await createUser(opts.api, newUser);
+      flash(`User ${newUser.username} created.`, 'ok');
+      void load();
     });
-    const name = h('input', { class: 'text-input', attrs: { type: 'text', name: 'displayName', autocomplete: 'off', maxlength: 128 } });
-    const role = h('select', { class: 'text-input', attrs: { name: 'role', required: true } }, h('option', { attrs: { value: '' }, text: 'Choose a role…' }));
-    for (const r of ROLES) role.appendChild(h('option', { attrs: { value: r }, text: roleLabel(r) }));
-    const password = passwordInput(doc, 'password', 'new-password');
-    const confirm = passwordInput(doc, 'confirmPassword', 'new-password');
-    openFormDialog(doc, {
-      title: 'New user',
-      fields: [
-        labelled(doc, 'Username', username),
-        labelled(doc, 'Display name', name),
-        labelled(doc, 'Role', role),
-        labelled(doc, 'Password', password),
-        labelled(doc, 'Repeat password', confirm),
-      ],
-      submitLabel: 'Create user',
-      pendingLabel: 'Creating…',
-      async onSubmit() {
-        if (password.value !== confirm.value) {
-          confirm.focus();
-          throw new Error('The two passwords differ.');
-        }
-        const newUser = { username: username.value.trim(), displayName: name.value.trim(), role: role.value, password: password.value };
-        await createUser(opts.api, newUser);
-        flash(`User ${newUser.username} created.`, 'ok');
-        void load();
-      },
-    });
-  }
-
-  const head = h(
-    'tr',
-    {},
-    ...([
-      ['c-username', 'Username'],
-      ['c-display', 'Display name'],
-      ['c-role', 'Role'],
-      ['c-status', 'Status'],
-      ['c-lastLogin', 'Last login'],
-      ['c-created', 'Created'],
-      ['c-actions', 'Actions'],
-    ] as const).map(([cls, label]) => h('th', { class: cls, attrs: { scope: 'col' }, text: label })),
-  );
 
   const el = h(
     'div',
     { class: 'page admin-page users-page' },
-    h(
-      'header',
-      { class: 'topbar' },
-      h('h1', { class: 'page-title', text: 'Users' }),
-      summary,
-      h(
-        'div',
-        { class: 'topbar-right' },
-        h('button', { class: 'btn', attrs: { type: 'button' }, text: 'Refresh', on: { click: () => void load() } }),
-        h('button', { class: 'btn btn-primary', attrs: { type: 'button', 'data-action': 'new-user' }, text: 'New user', on: { click: openCreate } }),
-      ),
-    ),
+    usersTopbar(summary, () => void load(), openCreate),
     status,
-    h('div', { class: 'table-scroll' }, h('table', { class: 'users', attrs: { 'aria-label': 'Users' } }, h('thead', {}, head), tbody)),
+    h('div', { class: 'table-scroll' }, h('table', { class: 'users', attrs: { 'aria-label': 'Users' } }, h('thead', {}, usersHead()), tbody)),
   );
   document.title = 'Users · Reading Room';
   void load();
