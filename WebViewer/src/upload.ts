@@ -111,28 +111,16 @@ export interface UploadOptions {
   queue: UploadQueue;
 }
 
-// Over ~80 lines (about 150): the page (drop zone, file and folder pickers, the list of files with their
-// states) follows one UploadQueue through this closure; the queue's logic is upload-queue.ts.
-export function mountUpload(opts: UploadOptions): Page {
-  const doc = document;
-  const { queue } = opts;
-  const rows = new Map<number, HTMLTableRowElement>();
-  let skippedNote = '';
-
+/** The drop zone with its "Choose files…" / "Choose folder…" buttons; `add` receives what was chosen or dropped. */
+function createDropZone(doc: Document, add: (files: { file: File; name: string }[]) => void): HTMLElement {
   const fileInput = h('input', { class: 'visually-hidden', attrs: { type: 'file', multiple: true, 'data-upload': 'files' } });
   const folderInput = h('input', { class: 'visually-hidden', attrs: { type: 'file', multiple: true, webkitdirectory: true, 'data-upload': 'folder' } });
-  const addFiles = (files: { file: File; name: string }[]): void => {
-    if (files.length === 0) return;
-    const skipped = queue.add(files);
-    skippedNote = skipped ? `${skipped} hidden ${skipped === 1 ? 'file' : 'files'} skipped` : '';
-    renderSummary();
-  };
   fileInput.addEventListener('change', () => {
-    addFiles(filesOf(fileInput.files));
+    add(filesOf(fileInput.files));
     fileInput.value = '';
   });
   folderInput.addEventListener('change', () => {
-    addFiles(filesOf(folderInput.files));
+    add(filesOf(folderInput.files));
     folderInput.value = '';
   });
 
@@ -165,19 +153,26 @@ export function mountUpload(opts: UploadOptions): Page {
     e.preventDefault();
     depth = 0;
     drop.classList.remove('over');
-    if (e.dataTransfer) void droppedFiles(e.dataTransfer).then(addFiles);
+    if (e.dataTransfer) void droppedFiles(e.dataTransfer).then(add);
   });
 
-  const total = h('progress', { class: 'total-progress', attrs: { max: 1, value: 0, 'aria-label': 'Total progress' } });
-  const summaryText = h('span', { class: 'upload-summary-text' });
-  const cancelBtn = h('button', { class: 'btn', attrs: { type: 'button', 'data-action': 'cancel' }, text: 'Cancel', on: { click: () => queue.cancel() } });
-  const retryBtn = h('button', { class: 'btn', attrs: { type: 'button', 'data-action': 'retry' }, text: 'Retry failed', on: { click: () => queue.retry() } });
-  const clearBtn = h('button', { class: 'btn btn-ghost', attrs: { type: 'button', 'data-action': 'clear' }, text: 'Clear list', on: { click: () => queue.clearFinished() } });
-  const worklistLink = h('a', { class: 'btn', attrs: { href: '#/' }, text: 'Open worklist' });
-  const summary = h('div', { class: 'upload-summary', attrs: { role: 'status', 'aria-live': 'polite' } }, total, summaryText);
+  return drop;
+}
 
-  const tbody = h('tbody');
-  const table = h(
+/** "3 of 10 files done · 2 stored · …" (or why nothing is listed). */
+function summaryLine(s: ReturnType<UploadQueue['summary']>, skippedNote: string): string {
+  if (s.total === 0) return skippedNote || 'No files chosen yet.';
+  const done = s.stored + s.duplicate + s.failed + s.cancelled;
+  const parts = [`${done} of ${s.total} ${s.total === 1 ? 'file' : 'files'} done`, `${s.stored} stored`, `${s.duplicate} already stored`, `${s.failed} failed`];
+  if (s.cancelled) parts.push(`${s.cancelled} cancelled`);
+  parts.push(`${formatBytes(s.bytesDone)} of ${formatBytes(s.bytesTotal)}`);
+  if (skippedNote) parts.push(skippedNote);
+  return parts.join(' · ');
+}
+
+/** The files' table (hidden while empty) around its body. */
+function uploadsTable(tbody: HTMLElement): HTMLTableElement {
+  return h(
     'table',
     { class: 'uploads', attrs: { 'aria-label': 'Files' } },
     h(
@@ -194,22 +189,40 @@ export function mountUpload(opts: UploadOptions): Page {
     ),
     tbody,
   );
+}
+
+// The page follows one UploadQueue (which outlives it) through this closure; the drop zone, the summary
+// line and the table are apart (createDropZone, summaryLine, uploadsTable), the queue is upload-queue.ts.
+export function mountUpload(opts: UploadOptions): Page {
+  const doc = document;
+  const { queue } = opts;
+  const rows = new Map<number, HTMLTableRowElement>();
+  let skippedNote = '';
+
+  const addFiles = (files: { file: File; name: string }[]): void => {
+    if (files.length === 0) return;
+    const skipped = queue.add(files);
+    skippedNote = skipped ? `${skipped} hidden ${skipped === 1 ? 'file' : 'files'} skipped` : '';
+    renderSummary();
+  };
+  const drop = createDropZone(doc, addFiles);
+
+  const total = h('progress', { class: 'total-progress', attrs: { max: 1, value: 0, 'aria-label': 'Total progress' } });
+  const summaryText = h('span', { class: 'upload-summary-text' });
+  const cancelBtn = h('button', { class: 'btn', attrs: { type: 'button', 'data-action': 'cancel' }, text: 'Cancel', on: { click: () => queue.cancel() } });
+  const retryBtn = h('button', { class: 'btn', attrs: { type: 'button', 'data-action': 'retry' }, text: 'Retry failed', on: { click: () => queue.retry() } });
+  const clearBtn = h('button', { class: 'btn btn-ghost', attrs: { type: 'button', 'data-action': 'clear' }, text: 'Clear list', on: { click: () => queue.clearFinished() } });
+  const worklistLink = h('a', { class: 'btn', attrs: { href: '#/' }, text: 'Open worklist' });
+  const summary = h('div', { class: 'upload-summary', attrs: { role: 'status', 'aria-live': 'polite' } }, total, summaryText);
+
+  const tbody = h('tbody');
+  const table = uploadsTable(tbody);
 
   function renderSummary(): void {
     const s = queue.summary();
     total.max = Math.max(1, s.bytesTotal);
     total.value = s.bytesDone;
-    const done = s.stored + s.duplicate + s.failed + s.cancelled;
-    const parts = [
-      `${done} of ${s.total} ${s.total === 1 ? 'file' : 'files'} done`,
-      `${s.stored} stored`,
-      `${s.duplicate} already stored`,
-      `${s.failed} failed`,
-    ];
-    if (s.cancelled) parts.push(`${s.cancelled} cancelled`);
-    parts.push(`${formatBytes(s.bytesDone)} of ${formatBytes(s.bytesTotal)}`);
-    if (skippedNote) parts.push(skippedNote);
-    summaryText.textContent = s.total === 0 ? (skippedNote || 'No files chosen yet.') : parts.join(' · ');
+    summaryText.textContent = summaryLine(s, skippedNote);
     summary.dataset.state = s.total === 0 ? 'empty' : queue.running ? 'running' : s.failed ? 'failed' : 'done';
     cancelBtn.disabled = !queue.running;
     retryBtn.disabled = s.failed + s.cancelled === 0 || queue.running;
