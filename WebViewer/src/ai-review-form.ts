@@ -34,8 +34,50 @@ const DECISIONS: readonly { decision: ReviewDecision; label: string; cls: string
   { decision: 'rejected', label: 'Reject analysis', cls: 'btn btn-danger' },
 ];
 
-// Over ~80 lines (about 130): one form whose controls (per-finding verdicts, notes, decision buttons)
-// enable each other through shared state in this closure; the rules themselves are in ai-review.ts.
+/** What the decision buttons will do, in words. */
+function reviewHint(choices: readonly FindingChoice[], findings: Analysis['findings']): string {
+  if (hasChanges(choices, findings)) return 'Some findings were rejected or edited: save the review as modified, or reject the analysis.';
+  return findings.length
+    ? 'Confirm accepts every finding as it stands; reject or edit a finding to save a modified review.'
+    : 'Confirm agrees that there is nothing to report; reject if the model missed something (say what in the notes).';
+}
+
+/** Accept / Reject / Edit of finding `index`. */
+function verdictButtons(doc: Document, index: number, choose: (verdict: FindingVerdict) => void): HTMLButtonElement[] {
+  return VERDICT_BUTTONS.map(({ verdict, label }) =>
+    hIn(doc, 'button', {
+      class: 'verdict-btn',
+      attrs: { type: 'button', 'data-verdict': verdict, 'aria-pressed': 'false', title: `${label} finding ${index + 1}` },
+      text: label,
+      on: { click: () => choose(verdict) },
+    }),
+  );
+}
+
+/** The edited description of finding `index` (hidden until "Edit"); `changed` gets each new text. */
+function findingEditor(doc: Document, index: number, text: string, changed: (text: string) => void): { box: HTMLDivElement; input: HTMLTextAreaElement } {
+  const input = hIn(doc, 'textarea', {
+    class: 'text-input finding-edit',
+    attrs: { rows: 3, maxlength: DESCRIPTION_MAX, 'aria-label': `Edited description of finding ${index + 1}` },
+  });
+  input.value = text;
+  input.addEventListener('input', () => changed(input.value));
+  const box = hIn(doc, 'div', { class: 'finding-editor', attrs: { hidden: true } }, input);
+  return { box, input };
+}
+
+function notesInput(doc: Document, value: string): HTMLTextAreaElement {
+  const notes = hIn(doc, 'textarea', {
+    class: 'text-input ai-notes',
+    attrs: { name: 'radiologistNotes', rows: 3, maxlength: NOTES_MAX_BYTES, spellcheck: 'true', placeholder: 'Your assessment, corrections, missed findings…' },
+  });
+  notes.value = value;
+  return notes;
+}
+
+// Over ~80 lines (about 110): one form whose controls (per-finding verdicts, notes, decision buttons)
+// enable each other through shared state in this closure; the rules are in ai-review.ts, the controls'
+// elements in the functions above.
 export function createReviewForm(doc: Document, opts: ReviewFormOptions): ReviewForm {
   const findings = opts.analysis.findings;
   const choices: FindingChoice[] = initialChoices(opts.analysis);
@@ -44,11 +86,7 @@ export function createReviewForm(doc: Document, opts: ReviewFormOptions): Review
   const editors = new Map<number, { box: HTMLDivElement; input: HTMLTextAreaElement }>();
   let pending = false;
 
-  const notes = hIn(doc, 'textarea', {
-    class: 'text-input ai-notes',
-    attrs: { name: 'radiologistNotes', rows: 3, maxlength: NOTES_MAX_BYTES, spellcheck: 'true', placeholder: 'Your assessment, corrections, missed findings…' },
-  });
-  notes.value = opts.analysis.radiologistNotes;
+  const notes = notesInput(doc, opts.analysis.radiologistNotes);
   const hint = hIn(doc, 'p', { class: 'ai-review-hint small muted', attrs: { 'aria-live': 'polite' } });
   const error = hIn(doc, 'div', { class: 'error ai-review-error', attrs: { role: 'alert', hidden: true } });
   const decisionButtons = DECISIONS.map(({ decision, label, cls }) =>
@@ -73,11 +111,7 @@ export function createReviewForm(doc: Document, opts: ReviewFormOptions): Review
     });
     const allowed = allowedDecisions(choices, findings);
     for (const b of decisionButtons) b.disabled = pending || !allowed[b.dataset.decision as ReviewDecision];
-    hint.textContent = hasChanges(choices, findings)
-      ? 'Some findings were rejected or edited: save the review as modified, or reject the analysis.'
-      : findings.length
-        ? 'Confirm accepts every finding as it stands; reject or edit a finding to save a modified review.'
-        : 'Confirm agrees that there is nothing to report; reject if the model missed something (say what in the notes).';
+    hint.textContent = reviewHint(choices, findings);
   }
 
   function choose(index: number, verdict: FindingVerdict): void {
@@ -96,31 +130,18 @@ export function createReviewForm(doc: Document, opts: ReviewFormOptions): Review
 
   const decorator: FindingDecorator = {
     controls(index) {
-      const buttons = VERDICT_BUTTONS.map(({ verdict, label }) =>
-        hIn(doc, 'button', {
-          class: 'verdict-btn',
-          attrs: { type: 'button', 'data-verdict': verdict, 'aria-pressed': 'false', title: `${label} finding ${index + 1}` },
-          text: label,
-          on: { click: () => choose(index, verdict) },
-        }),
-      );
+      const buttons = verdictButtons(doc, index, (verdict) => choose(index, verdict));
       buttonGroups.set(index, buttons);
       return hIn(doc, 'div', { class: 'verdicts', attrs: { role: 'group', 'aria-label': `Review of finding ${index + 1}` } }, ...buttons);
     },
     editor(index) {
-      const input = hIn(doc, 'textarea', {
-        class: 'text-input finding-edit',
-        attrs: { rows: 3, maxlength: DESCRIPTION_MAX, 'aria-label': `Edited description of finding ${index + 1}` },
-      });
-      input.value = choices[index]?.text ?? '';
-      input.addEventListener('input', () => {
+      const editor = findingEditor(doc, index, choices[index]?.text ?? '', (text) => {
         const choice = choices[index];
-        if (choice) choice.text = input.value;
+        if (choice) choice.text = text;
         refresh();
       });
-      const box = hIn(doc, 'div', { class: 'finding-editor', attrs: { hidden: true } }, input);
-      editors.set(index, { box, input });
-      return box;
+      editors.set(index, editor);
+      return editor.box;
     },
     row(index, tr) {
       rows.set(index, tr);
