@@ -111,255 +111,273 @@ function errorState(doc: Document, title: string, err: unknown, retry: () => voi
   return hIn(doc, 'div', { class: 'ai-empty' }, errorAlert(doc, title, err), retryButton(doc, retry));
 }
 
-// Over ~80 lines (about 250) on purpose for now: the panel is one state machine (the analysis shown, its
-// polling, cancel, review, the study's earlier analyses) whose handlers share that state through this
-// closure; what it renders is apart (noticeNode, detailNodes, emptyState, errorState, and ai-view, ai-poll,
-// ai-review, ai-review-form, ai-format).
-// Next step: one object per state with its own render and handlers.
-export function mountAiPanel(opts: AiPanelOptions): AiPanel {
-  const doc = opts.doc ?? document;
-  const { api, studyInstanceUid: uid } = opts;
-  const pollMs = opts.pollMs ?? POLL_INTERVAL_MS;
+// The panel's state and its transitions (select an analysis, follow it, analyze, cancel, review); what it
+// renders is in the functions above and in ai-view / ai-review-form. One method per step.
+class AiPanelController {
+  private readonly doc: Document;
+  private readonly api: Api;
+  private readonly uid: string;
+  private readonly pollMs: number;
+  private analyses: Analysis[] = [];
+  private selectedId: string | null = null;
+  private current: Analysis | null = null;
+  private currentSig = '';
+  private notice: Notice = null;
+  private starting = false;
+  private cancelling = false;
+  private destroyed = false;
+  private pollProblem = '';
+  private readonly life = new AbortController();
+  private selection: AbortController | null = null;
+  readonly el: HTMLElement;
+  private readonly analyzeBtn: HTMLButtonElement;
+  private readonly provider: HTMLElement;
+  private readonly noticeArea: HTMLElement;
+  private readonly runs: HTMLElement;
+  private readonly detail: HTMLElement;
 
-  let analyses: Analysis[] = [];
-  let selectedId: string | null = null;
-  let current: Analysis | null = null;
-  let currentSig = '';
-  let notice: Notice = null;
-  let starting = false;
-  let cancelling = false;
-  let destroyed = false;
-  let pollProblem = '';
-  const life = new AbortController();
-  let selection: AbortController | null = null;
-
-  // ---- layout --------------------------------------------------------------
-  const analyzeBtn = hIn(doc, 'button', {
-    class: 'btn btn-primary',
-    attrs: { type: 'button', 'data-action': 'ai-analyze' },
-    text: 'Analyze with AI',
-    on: { click: () => void analyze() },
-  });
-  const provider = hIn(doc, 'p', { class: 'ai-provider small muted', attrs: { hidden: true } });
-  const noticeArea = hIn(doc, 'div', { class: 'ai-notice-area' });
-  const runs = hIn(doc, 'div', { class: 'ai-runs-area' });
-  const detail = hIn(doc, 'div', { class: 'ai-detail' });
-  const el = hIn(
-    doc,
-    'section',
-    { class: 'ai-panel', attrs: { 'aria-label': 'AI analysis', 'data-rr-ai': '' } },
-    hIn(doc, 'h2', { class: 'panel-title', text: 'AI analysis' }),
-    hIn(doc, 'div', { class: 'ai-panel-body' }, hIn(doc, 'div', { class: 'ai-actions' }, analyzeBtn), provider, noticeArea, runs, detail),
-  );
-
-  // ---- rendering -------------------------------------------------------------
-  function renderActions(): void {
-    const running = analyses.some((a) => isInProgress(a.status));
-    analyzeBtn.disabled = starting || running;
-    analyzeBtn.textContent = starting ? 'Starting…' : 'Analyze with AI';
-    analyzeBtn.title = running ? 'An analysis of this study is in progress' : '';
+  constructor(opts: AiPanelOptions) {
+    this.doc = opts.doc ?? document;
+    this.api = opts.api;
+    this.uid = opts.studyInstanceUid;
+    this.pollMs = opts.pollMs ?? POLL_INTERVAL_MS;
+    this.analyzeBtn = hIn(this.doc, 'button', {
+      class: 'btn btn-primary',
+      attrs: { type: 'button', 'data-action': 'ai-analyze' },
+      text: 'Analyze with AI',
+      on: { click: () => void this.analyze() },
+    });
+    this.provider = hIn(this.doc, 'p', { class: 'ai-provider small muted', attrs: { hidden: true } });
+    this.noticeArea = hIn(this.doc, 'div', { class: 'ai-notice-area' });
+    this.runs = hIn(this.doc, 'div', { class: 'ai-runs-area' });
+    this.detail = hIn(this.doc, 'div', { class: 'ai-detail' });
+    this.el = hIn(
+      this.doc,
+      'section',
+      { class: 'ai-panel', attrs: { 'aria-label': 'AI analysis', 'data-rr-ai': '' } },
+      hIn(this.doc, 'h2', { class: 'panel-title', text: 'AI analysis' }),
+      hIn(this.doc, 'div', { class: 'ai-panel-body' }, hIn(this.doc, 'div', { class: 'ai-actions' }, this.analyzeBtn), this.provider, this.noticeArea, this.runs, this.detail),
+    );
   }
 
-  function renderNotice(): void {
-    if (!notice) noticeArea.replaceChildren();
+  start(): void {
+    this.renderActions();
+    void this.loadStatus();
+    void this.loadList();
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    this.life.abort();
+    this.selection?.abort();
+  }
+
+  // ---- rendering -------------------------------------------------------------
+  private renderActions(): void {
+    const running = this.analyses.some((a) => isInProgress(a.status));
+    this.analyzeBtn.disabled = this.starting || running;
+    this.analyzeBtn.textContent = this.starting ? 'Starting…' : 'Analyze with AI';
+    this.analyzeBtn.title = running ? 'An analysis of this study is in progress' : '';
+  }
+
+  private renderNotice(): void {
+    if (!this.notice) this.noticeArea.replaceChildren();
     else {
-      noticeArea.replaceChildren(
-        noticeNode(doc, notice, () => {
-          notice = null;
-          renderNotice();
+      this.noticeArea.replaceChildren(
+        noticeNode(this.doc, this.notice, () => {
+          this.notice = null;
+          this.renderNotice();
         }),
       );
     }
   }
 
-  function renderRuns(): void {
-    if (analyses.length === 0) {
-      runs.replaceChildren();
+  private renderRuns(): void {
+    if (this.analyses.length === 0) {
+      this.runs.replaceChildren();
       return;
     }
-    runs.replaceChildren(
-      hIn(doc, 'h3', { class: 'ai-subtitle', text: `Analyses of this study (${analyses.length})` }),
-      renderAnalysesList(doc, analyses, selectedId, (id) => void select(id)),
+    this.runs.replaceChildren(
+      hIn(this.doc, 'h3', { class: 'ai-subtitle', text: `Analyses of this study (${this.analyses.length})` }),
+      renderAnalysesList(this.doc, this.analyses, this.selectedId, (id) => void this.select(id)),
     );
   }
 
-  function renderDetail(): void {
-    if (!current) return;
-    const a = current;
-    currentSig = JSON.stringify(a);
-    detail.replaceChildren(
-      ...detailNodes(doc, a, { cancelling, pollProblem, onCancel: () => void cancel(a.id), review: (payload) => review(a.id, payload) }),
+  private renderDetail(): void {
+    if (!this.current) return;
+    const a = this.current;
+    this.currentSig = JSON.stringify(a);
+    this.detail.replaceChildren(
+      ...detailNodes(this.doc, a, { cancelling: this.cancelling, pollProblem: this.pollProblem, onCancel: () => void this.cancel(a.id), review: (payload) => this.review(a.id, payload) }),
     );
   }
 
-  const detailState = (text: string, spinner = false): void => detail.replaceChildren(emptyState(doc, text, spinner));
-  const detailError = (title: string, err: unknown, retry: () => void): void => detail.replaceChildren(errorState(doc, title, err, retry));
+  private detailState(text: string, spinner = false): void {
+    this.detail.replaceChildren(emptyState(this.doc, text, spinner));
+  }
+
+  private detailError(title: string, err: unknown, retry: () => void): void {
+    this.detail.replaceChildren(errorState(this.doc, title, err, retry));
+  }
 
   // ---- state changes ---------------------------------------------------------
   /** Puts a newer copy of an analysis into the list (or at its top when new). */
-  function remember(a: Analysis): void {
-    const i = analyses.findIndex((x) => x.id === a.id);
-    if (i >= 0) analyses[i] = a;
-    else analyses = [a, ...analyses];
-    renderRuns();
-    renderActions();
+  private remember(a: Analysis): void {
+    const i = this.analyses.findIndex((x) => x.id === a.id);
+    if (i >= 0) this.analyses[i] = a;
+    else this.analyses = [a, ...this.analyses];
+    this.renderRuns();
+    this.renderActions();
   }
 
-  function show(a: Analysis): void {
-    if (a.id !== selectedId) return;
-    current = a;
-    remember(a);
-    if (JSON.stringify(a) !== currentSig) renderDetail();
+  private show(a: Analysis): void {
+    if (a.id !== this.selectedId) return;
+    this.current = a;
+    this.remember(a);
+    if (JSON.stringify(a) !== this.currentSig) this.renderDetail();
   }
 
-  const stopped = (err: unknown): boolean => destroyed || isSessionEnded(err) || (err instanceof DOMException && err.name === 'AbortError');
+  private readonly stopped = (err: unknown): boolean => this.destroyed || isSessionEnded(err) || (err instanceof DOMException && err.name === 'AbortError');
 
-  function follow(id: string, signal: AbortSignal): void {
-    void pollAnalysis((s) => getAnalysis(api, id, s), {
-      intervalMs: pollMs,
+  private follow(id: string, signal: AbortSignal): void {
+    void pollAnalysis((s) => getAnalysis(this.api, id, s), {
+      intervalMs: this.pollMs,
       signal,
       onUpdate: (a) => {
-        const hadProblem = pollProblem !== '';
-        pollProblem = '';
-        if (hadProblem) currentSig = '';
-        show(a);
+        const hadProblem = this.pollProblem !== '';
+        this.pollProblem = '';
+        if (hadProblem) this.currentSig = '';
+        this.show(a);
       },
       onError: (err) => {
-        if (stopped(err) || (err instanceof ApiError && (err.status === 404 || err.status === 403))) return false;
-        pollProblem = `Lost contact with the server (${messageOf(err)}); retrying…`;
-        if (current?.id === id) renderDetail();
+        if (this.stopped(err) || (err instanceof ApiError && (err.status === 404 || err.status === 403))) return false;
+        this.pollProblem = `Lost contact with the server (${messageOf(err)}); retrying…`;
+        if (this.current?.id === id) this.renderDetail();
         return true;
       },
     });
   }
 
-  async function select(id: string): Promise<void> {
-    selection?.abort();
+  private async select(id: string): Promise<void> {
+    this.selection?.abort();
     const ctrl = new AbortController();
-    selection = ctrl;
-    selectedId = id;
-    current = null;
-    currentSig = '';
-    cancelling = false;
-    pollProblem = '';
-    renderRuns();
-    detailState('Loading the analysis…', true);
+    this.selection = ctrl;
+    this.selectedId = id;
+    this.current = null;
+    this.currentSig = '';
+    this.cancelling = false;
+    this.pollProblem = '';
+    this.renderRuns();
+    this.detailState('Loading the analysis…', true);
     try {
-      const a = await getAnalysis(api, id, ctrl.signal);
+      const a = await getAnalysis(this.api, id, ctrl.signal);
       if (ctrl.signal.aborted) return;
-      show(a);
-      if (isInProgress(a.status)) follow(id, ctrl.signal);
+      this.show(a);
+      if (isInProgress(a.status)) this.follow(id, ctrl.signal);
     } catch (err) {
-      if (ctrl.signal.aborted || stopped(err)) return;
-      detailError('Could not load the analysis', err, () => void select(id));
+      if (ctrl.signal.aborted || this.stopped(err)) return;
+      this.detailError('Could not load the analysis', err, () => void this.select(id));
     }
   }
 
-  async function loadList(): Promise<void> {
-    detailState('Loading AI analyses…', true);
+  private async loadList(): Promise<void> {
+    this.detailState('Loading AI analyses…', true);
     try {
-      analyses = await listAnalyses(api, uid, life.signal);
+      this.analyses = await listAnalyses(this.api, this.uid, this.life.signal);
     } catch (err) {
-      if (stopped(err)) return;
-      detailError('Could not load the AI analyses', err, () => void loadList());
+      if (this.stopped(err)) return;
+      this.detailError('Could not load the AI analyses', err, () => void this.loadList());
       return;
     }
-    if (destroyed) return;
-    renderRuns();
-    renderActions();
-    const newest = analyses[0];
-    if (newest) await select(newest.id);
-    else detailState('No AI analysis of this study yet.');
+    if (this.destroyed) return;
+    this.renderRuns();
+    this.renderActions();
+    const newest = this.analyses[0];
+    if (newest) await this.select(newest.id);
+    else this.detailState('No AI analysis of this study yet.');
   }
 
-  async function loadStatus(): Promise<void> {
+  private async loadStatus(): Promise<void> {
     try {
-      const s = await getAiStatus(api, life.signal);
-      if (destroyed) return;
+      const s = await getAiStatus(this.api, this.life.signal);
+      if (this.destroyed) return;
       const line = providerLine(s);
-      provider.textContent = line.text;
-      provider.classList.toggle('warn', line.warn);
-      provider.hidden = line.text === '';
+      this.provider.textContent = line.text;
+      this.provider.classList.toggle('warn', line.warn);
+      this.provider.hidden = line.text === '';
     } catch {
-      provider.hidden = true; // optional information: the analyze answer says the same when it matters
+      this.provider.hidden = true; // optional information: the analyze answer says the same when it matters
     }
   }
 
-  async function analyze(): Promise<void> {
-    if (starting) return;
-    starting = true;
-    notice = null;
-    renderNotice();
-    renderActions();
+  private async analyze(): Promise<void> {
+    if (this.starting) return;
+    this.starting = true;
+    this.notice = null;
+    this.renderNotice();
+    this.renderActions();
     try {
       // never "force": the server then starts a second analysis even while one is queued or running; without
       // it, such a one (started elsewhere meanwhile) is answered as "existing" and shown
-      const answer = await analyzeStudy(api, uid);
-      if (destroyed) return;
-      notice = answer.existing
+      const answer = await analyzeStudy(this.api, this.uid);
+      if (this.destroyed) return;
+      this.notice = answer.existing
         ? { kind: 'info', title: 'An analysis of this study is already in progress:', text: 'showing it.' }
         : null;
-      if (!analyses.some((a) => a.id === answer.id)) {
-        remember(parseAnalysis({ id: answer.id, status: answer.status, studyInstanceUid: uid, requestedAt: new Date().toISOString() }));
+      if (!this.analyses.some((a) => a.id === answer.id)) {
+        this.remember(parseAnalysis({ id: answer.id, status: answer.status, studyInstanceUid: this.uid, requestedAt: new Date().toISOString() }));
       }
-      starting = false;
-      renderNotice();
-      renderActions();
-      await select(answer.id);
+      this.starting = false;
+      this.renderNotice();
+      this.renderActions();
+      await this.select(answer.id);
     } catch (err) {
-      if (stopped(err)) return;
-      notice = { kind: 'error', ...analyzeErrorNotice(err) };
-      renderNotice();
+      if (this.stopped(err)) return;
+      this.notice = { kind: 'error', ...analyzeErrorNotice(err) };
+      this.renderNotice();
     } finally {
-      starting = false;
-      if (!destroyed) renderActions();
+      this.starting = false;
+      if (!this.destroyed) this.renderActions();
     }
   }
 
-  async function cancel(id: string): Promise<void> {
-    if (cancelling) return;
-    cancelling = true;
-    renderDetail();
+  private async cancel(id: string): Promise<void> {
+    if (this.cancelling) return;
+    this.cancelling = true;
+    this.renderDetail();
     try {
-      const a = await cancelAnalysis(api, id);
-      cancelling = false;
-      if (a.id === '' || a.id !== id) await select(id);
+      const a = await cancelAnalysis(this.api, id);
+      this.cancelling = false;
+      if (a.id === '' || a.id !== id) await this.select(id);
       else {
-        selection?.abort(); // stop polling: the answer is final
-        show(a);
-        currentSig = '';
-        renderDetail();
+        this.selection?.abort(); // stop polling: the answer is final
+        this.show(a);
+        this.currentSig = '';
+        this.renderDetail();
       }
     } catch (err) {
-      cancelling = false;
-      if (stopped(err)) return;
-      notice = cancelErrorNotice(err);
-      renderNotice();
-      await select(id);
+      this.cancelling = false;
+      if (this.stopped(err)) return;
+      this.notice = cancelErrorNotice(err);
+      this.renderNotice();
+      await this.select(id);
     }
   }
 
-  async function review(id: string, payload: ReviewPayload): Promise<void> {
-    const a = await submitReview(api, id, payload);
-    if (destroyed) return;
-    notice = { kind: 'ok', title: `Review saved: ${reviewLabel(payload.reviewStatus)}.`, text: '' };
-    renderNotice();
-    if (selectedId === id) {
-      currentSig = '';
-      show(a.id ? a : { ...a, id });
-    } else remember(a);
+  private async review(id: string, payload: ReviewPayload): Promise<void> {
+    const a = await submitReview(this.api, id, payload);
+    if (this.destroyed) return;
+    this.notice = { kind: 'ok', title: `Review saved: ${reviewLabel(payload.reviewStatus)}.`, text: '' };
+    this.renderNotice();
+    if (this.selectedId === id) {
+      this.currentSig = '';
+      this.show(a.id ? a : { ...a, id });
+    } else this.remember(a);
   }
+}
 
-  renderActions();
-  void loadStatus();
-  void loadList();
-
-  return {
-    el,
-    destroy(): void {
-      destroyed = true;
-      life.abort();
-      selection?.abort();
-    },
-  };
+export function mountAiPanel(opts: AiPanelOptions): AiPanel {
+  const panel = new AiPanelController(opts);
+  panel.start();
+  return { el: panel.el, destroy: () => panel.destroy() };
 }
