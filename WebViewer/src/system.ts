@@ -385,10 +385,6 @@ interface Section<T> {
   loading: boolean;
 }
 
-// Over ~80 lines (about 165): the page's polling (visible tab only, faster while a re-synchronisation
-// runs), "Check now" and the re-synchronise dialog share state in this closure; the steps are apart
-// (fetchStatus, settle, cardContent, renderCard, startResync, trackResync, systemLayout). Next step: one
-// object per card.
 /** Re-renders a card; a focused button (Re-synchronise, Check now) keeps the focus in its new copy. */
 function renderCard(doc: Document, head: HTMLElement, body: HTMLElement, title: string, badge: HTMLElement[], content: HTMLElement[]): void {
   const active = doc.activeElement;
@@ -500,126 +496,165 @@ function systemLayout(doc: Document, topbar: HTMLElement[], health: HTMLElement[
   );
 }
 
-export function mountSystem(opts: SystemOptions): Page {
-  const doc = opts.doc ?? document;
-  const api = opts.api;
-  const refreshMs = opts.refreshMs ?? SYSTEM_REFRESH_MS;
-  const resyncPollMs = opts.resyncPollMs ?? RESYNC_POLL_MS;
-  const now = opts.now ?? ((): Date => new Date());
-
-  const health: Section<Health> = { data: null, error: null, loading: true };
-  const ai: Section<AiStatusInfo> = { data: null, error: null, loading: true };
-  let aiSeq = 0; // sequence of the AI answer shown
-  let checking = false;
-  let checkError: unknown = null;
-  let resyncBusy = false;
-  let resync: ResyncOutcome | null = null;
-
-  let destroyed = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let inflight: AbortController | null = null;
-  let checkCtrl: AbortController | null = null;
+// The page's state: both cards' last answers, the polling (visible tab only, faster while a
+// re-synchronisation runs), "Check now" and the re-synchronise dialog; one method per step, what it renders
+// is in the functions above.
+class SystemPage {
+  readonly el: HTMLElement;
+  private readonly doc: Document;
+  private readonly api: Api;
+  private readonly refreshMs: number;
+  private readonly resyncPollMs: number;
+  private readonly now: () => Date;
+  private readonly health: Section<Health> = { data: null, error: null, loading: true };
+  private readonly ai: Section<AiStatusInfo> = { data: null, error: null, loading: true };
+  /** Sequence of the AI answer shown. */
+  private aiSeq = 0;
+  private checking = false;
+  private checkError: unknown = null;
+  private resyncBusy = false;
+  private resync: ResyncOutcome | null = null;
+  private destroyed = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private inflight: AbortController | null = null;
+  private checkCtrl: AbortController | null = null;
   /** The timer fired while the tab was hidden: refresh when it is shown again. */
-  let stale = false;
-
-  const updated = hIn(doc, 'span', { class: 'updated' });
-  const refreshBtn = hIn(doc, 'button', { class: 'btn', attrs: { type: 'button', 'data-action': 'refresh' }, text: 'Refresh', on: { click: () => void refresh() } });
-  const healthHead = hIn(doc, 'div', { class: 'sys-card-head' });
-  const healthBody = hIn(doc, 'div', { class: 'sys-card-body' });
-  const aiHead = hIn(doc, 'div', { class: 'sys-card-head' });
-  const aiBody = hIn(doc, 'div', { class: 'sys-card-body' });
-
-  function renderHealthCard(): void {
-    const badge = health.data ? [healthBadge(doc, health.data)] : [];
-    const content = cardContent(doc, health, 'the health', [], (data) => renderHealth(doc, data, { onResync: openResync, resyncBusy, resync }));
-    renderCard(doc, healthHead, healthBody, 'Health', badge, content);
-  }
-
-  function renderAiCard(): void {
-    const badge = ai.data ? [aiBadge(doc, ai.data)] : [];
-    const checkFailure = checkError ? [renderError(doc, 'Could not check the provider', checkError)] : [];
-    const content = cardContent(doc, ai, 'the AI status', checkFailure, (data) => renderAiStatus(doc, data, { onCheck: () => void checkNow(), checking }));
-    renderCard(doc, aiHead, aiBody, 'AI analysis', badge, content);
-  }
-
-  const clearTimer = (): void => {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
+  private stale = false;
+  private readonly updated: HTMLElement;
+  private readonly refreshBtn: HTMLButtonElement;
+  private readonly healthHead: HTMLElement;
+  private readonly healthBody: HTMLElement;
+  private readonly aiHead: HTMLElement;
+  private readonly aiBody: HTMLElement;
+  private readonly onVisibility = (): void => {
+    if (!this.doc.hidden && this.stale && !this.destroyed) void this.refresh();
   };
 
-  const watchingResync = (): boolean => isWatching(resync, now());
+  constructor(opts: SystemOptions) {
+    const doc = opts.doc ?? document;
+    this.doc = doc;
+    this.api = opts.api;
+    this.refreshMs = opts.refreshMs ?? SYSTEM_REFRESH_MS;
+    this.resyncPollMs = opts.resyncPollMs ?? RESYNC_POLL_MS;
+    this.now = opts.now ?? ((): Date => new Date());
+    this.updated = hIn(doc, 'span', { class: 'updated' });
+    this.refreshBtn = hIn(doc, 'button', { class: 'btn', attrs: { type: 'button', 'data-action': 'refresh' }, text: 'Refresh', on: { click: () => void this.refresh() } });
+    this.healthHead = hIn(doc, 'div', { class: 'sys-card-head' });
+    this.healthBody = hIn(doc, 'div', { class: 'sys-card-body' });
+    this.aiHead = hIn(doc, 'div', { class: 'sys-card-head' });
+    this.aiBody = hIn(doc, 'div', { class: 'sys-card-body' });
+    doc.addEventListener('visibilitychange', this.onVisibility);
+    this.el = systemLayout(doc, [this.updated, this.refreshBtn], [this.healthHead, this.healthBody], [this.aiHead, this.aiBody]);
+  }
 
-  function schedule(): void {
-    clearTimer();
-    if (destroyed) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      if (doc.hidden) {
-        stale = true; // no polling while the tab is in the background
+  start(): void {
+    this.renderHealthCard();
+    this.renderAiCard();
+    this.doc.title = 'System · Reading Room';
+    void this.refresh();
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    this.clearTimer();
+    this.inflight?.abort();
+    this.checkCtrl?.abort();
+    this.doc.removeEventListener('visibilitychange', this.onVisibility);
+  }
+
+  private renderHealthCard(): void {
+    const badge = this.health.data ? [healthBadge(this.doc, this.health.data)] : [];
+    const content = cardContent(this.doc, this.health, 'the health', [], (data) => renderHealth(this.doc, data, { onResync: () => this.openResync(), resyncBusy: this.resyncBusy, resync: this.resync }));
+    renderCard(this.doc, this.healthHead, this.healthBody, 'Health', badge, content);
+  }
+
+  private renderAiCard(): void {
+    const badge = this.ai.data ? [aiBadge(this.doc, this.ai.data)] : [];
+    const checkFailure = this.checkError ? [renderError(this.doc, 'Could not check the provider', this.checkError)] : [];
+    const content = cardContent(this.doc, this.ai, 'the AI status', checkFailure, (data) => renderAiStatus(this.doc, data, { onCheck: () => void this.checkNow(), checking: this.checking }));
+    renderCard(this.doc, this.aiHead, this.aiBody, 'AI analysis', badge, content);
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private watchingResync(): boolean {
+    return isWatching(this.resync, this.now());
+  }
+
+  private schedule(): void {
+    this.clearTimer();
+    if (this.destroyed) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.doc.hidden) {
+        this.stale = true; // no polling while the tab is in the background
         return;
       }
-      void refresh();
-    }, watchingResync() ? resyncPollMs : refreshMs);
+      void this.refresh();
+    }, this.watchingResync() ? this.resyncPollMs : this.refreshMs);
   }
 
-  async function refresh(): Promise<void> {
-    if (destroyed) return;
-    clearTimer();
-    stale = false;
-    inflight?.abort();
+  private async refresh(): Promise<void> {
+    if (this.destroyed) return;
+    this.clearTimer();
+    this.stale = false;
+    this.inflight?.abort();
     const ctrl = new AbortController();
-    inflight = ctrl;
-    refreshBtn.disabled = true;
+    this.inflight = ctrl;
+    this.refreshBtn.disabled = true;
     // While "Check now" runs, its answer is the newest AI state: do not race it with an older one.
-    const withAi = !checking;
-    const seq = withAi ? ++aiSeq : aiSeq;
-    const answers = await fetchStatus(api, ctrl, withAi);
-    if (destroyed || !answers) return;
-    inflight = null;
+    const withAi = !this.checking;
+    const seq = withAi ? ++this.aiSeq : this.aiSeq;
+    const answers = await fetchStatus(this.api, ctrl, withAi);
+    if (this.destroyed || !answers) return;
+    this.inflight = null;
     const [h, a] = answers;
-    refreshBtn.disabled = false;
-    settle(health, h);
-    if (h.status === 'fulfilled' && resync) trackResync(resync, h.value, now());
-    renderHealthCard();
-    if (withAi && seq === aiSeq) {
-      settle(ai, a);
-      renderAiCard();
+    this.refreshBtn.disabled = false;
+    settle(this.health, h);
+    if (h.status === 'fulfilled' && this.resync) trackResync(this.resync, h.value, this.now());
+    this.renderHealthCard();
+    if (withAi && seq === this.aiSeq) {
+      settle(this.ai, a);
+      this.renderAiCard();
     }
     const failed = h.status === 'rejected' || a.status === 'rejected';
-    updated.textContent = `${failed ? 'Partly updated' : 'Updated'} ${formatClock(now())}`;
-    updated.classList.toggle('error', failed);
-    schedule();
+    this.updated.textContent = `${failed ? 'Partly updated' : 'Updated'} ${formatClock(this.now())}`;
+    this.updated.classList.toggle('error', failed);
+    this.schedule();
   }
 
-  async function checkNow(): Promise<void> {
-    if (checking || destroyed) return;
-    checking = true;
-    checkError = null;
-    const seq = ++aiSeq;
+  private async checkNow(): Promise<void> {
+    if (this.checking || this.destroyed) return;
+    this.checking = true;
+    this.checkError = null;
+    const seq = ++this.aiSeq;
     const ctrl = new AbortController();
-    checkCtrl = ctrl;
-    renderAiCard();
+    this.checkCtrl = ctrl;
+    this.renderAiCard();
     try {
-      const s = await getAiStatus(api, ctrl.signal, true);
-      if (destroyed || ctrl.signal.aborted) return;
-      if (seq === aiSeq) {
-        ai.data = s;
-        ai.error = null;
-        ai.loading = false;
+      const s = await getAiStatus(this.api, ctrl.signal, true);
+      if (this.destroyed || ctrl.signal.aborted) return;
+      if (seq === this.aiSeq) {
+        this.ai.data = s;
+        this.ai.error = null;
+        this.ai.loading = false;
       }
     } catch (err) {
-      if (destroyed || ctrl.signal.aborted) return;
-      checkError = err;
+      if (this.destroyed || ctrl.signal.aborted) return;
+      this.checkError = err;
     } finally {
-      if (checkCtrl === ctrl) checkCtrl = null;
-      checking = false;
-      if (!destroyed) renderAiCard();
+      if (this.checkCtrl === ctrl) this.checkCtrl = null;
+      this.checking = false;
+      if (!this.destroyed) this.renderAiCard();
     }
   }
 
-  function openResync(): void {
-    if (resyncBusy) return;
-    openFormDialog(doc, {
+  private openResync(): void {
+    if (this.resyncBusy) return;
+    openFormDialog(this.doc, {
       title: 'Re-synchronise the worklist?',
       description: [
         'The plugin compares the worklist with Orthanc, removes what Orthanc no longer has and re-reads every instance. ',
@@ -629,39 +664,24 @@ export function mountSystem(opts: SystemOptions): Page {
       submitLabel: 'Re-synchronise',
       pendingLabel: 'Requesting…',
       onSubmit: async () => {
-        resyncBusy = true;
-        renderHealthCard();
+        this.resyncBusy = true;
+        this.renderHealthCard();
         try {
-          const outcome = await startResync(api, health.data, now);
-          if (destroyed) return;
-          resync = outcome;
+          const outcome = await startResync(this.api, this.health.data, this.now);
+          if (this.destroyed) return;
+          this.resync = outcome;
         } finally {
-          resyncBusy = false;
-          if (!destroyed) renderHealthCard();
+          this.resyncBusy = false;
+          if (!this.destroyed) this.renderHealthCard();
         }
-        if (!destroyed) void refresh();
+        if (!this.destroyed) void this.refresh();
       },
     });
   }
+}
 
-  const onVisibility = (): void => {
-    if (!doc.hidden && stale && !destroyed) void refresh();
-  };
-  doc.addEventListener('visibilitychange', onVisibility);
-
-  const el = systemLayout(doc, [updated, refreshBtn], [healthHead, healthBody], [aiHead, aiBody]);
-  renderHealthCard();
-  renderAiCard();
-  doc.title = 'System · Reading Room';
-  void refresh();
-  return {
-    el,
-    destroy(): void {
-      destroyed = true;
-      clearTimer();
-      inflight?.abort();
-      checkCtrl?.abort();
-      doc.removeEventListener('visibilitychange', onVisibility);
-    },
-  };
+export function mountSystem(opts: SystemOptions): Page {
+  const page = new SystemPage(opts);
+  page.start();
+  return { el: page.el, destroy: () => page.destroy() };
 }
