@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "store/ai_state.h"
 #include "util/buf.h"
 #include "util/errors.h"
 #include "util/str.h"
@@ -124,8 +125,17 @@ static int parse_modalities(rr_worklist_query *q, const char *value, char *err, 
   return 0;
 }
 
-static const char *const ai_states[] = {"none", "queued", "running", "completed", "invalid", "blocked", "safety",
-                                        "truncated", "refused", "failed", "cancelled"};
+/* The aiStatus filter's words: "none" (no analysis) and the analysis states
+ * of store/ai_state.h, in their order. */
+static size_t ai_filter_words(const char *out[RR_AI_STATE_COUNT + 1])
+{
+  size_t i;
+
+  out[0] = "none";
+  for (i = 0; i < RR_AI_STATE_COUNT; i++)
+    out[i + 1] = rr_ai_state_name((rr_ai_state)i);
+  return RR_AI_STATE_COUNT + 1;
+}
 static const char *const review_states[] = {"none", "pending", "confirmed", "rejected", "modified"};
 
 /* A comma list of states ("none" = no analysis, stored as ""). */
@@ -242,9 +252,11 @@ int rr_query_parse(rr_worklist_query *q, const char *const *keys, const char *co
       error = parse_exact(&q->accession, k, v, err, errsize);
     else if (strcmp(k, "modality") == 0)
       error = parse_modalities(q, v, err, errsize);
-    else if (strcmp(k, "aiStatus") == 0)
-      error = parse_states(q->ai_statuses, &q->ai_status_count, k, v, ai_states,
-                           sizeof(ai_states) / sizeof(ai_states[0]), err, errsize);
+    else if (strcmp(k, "aiStatus") == 0) {
+      const char *words[RR_AI_STATE_COUNT + 1];
+      size_t n = ai_filter_words(words);
+      error = parse_states(q->ai_statuses, &q->ai_status_count, k, v, words, n, err, errsize);
+    }
     else if (strcmp(k, "reviewStatus") == 0)
       error = parse_states(q->review_statuses, &q->review_status_count, k, v, review_states,
                            sizeof(review_states) / sizeof(review_states[0]), err, errsize);

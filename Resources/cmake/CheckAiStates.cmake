@@ -1,8 +1,7 @@
 # CheckAiStates.cmake - every list of AI analysis states must be the one in
 # Plugin/store/ai_state.c (printed by the ai_states tool): the web app's
 # lists (ai-api.ts ANALYSIS_STATUSES, ai-format.ts STATUS_TEXT, query.ts
-# AI_FILTERS and its "In progress" chip), the query parser's ai_states[]
-# (Plugin/api/query.c), README.md's lists, and the states named in SQL
+# AI_FILTERS and its "In progress" chip), README.md's lists, and the states named in SQL
 # (Resources/sqlite/*.sql and the SQL in Plugin/store/*.c) must name states
 # of the enum. Lists are compared as sets; "none" (no analysis) is added
 # where the API accepts it.
@@ -103,13 +102,6 @@ between(B "${T}" "{ id: 'active'," "}")
 between(B "${B}" "statuses: [" "]")
 words(W "${B}")
 compare("WebViewer/src/query.ts AI_FILTERS 'active' chip (states in progress)" PROGRESS W)
-
-# --- the query parser (read as text)
-set(CURRENT_FILE Plugin/api/query.c)
-file(READ ${SOURCE_DIR}/${CURRENT_FILE} T)
-between(B "${T}" "ai_states[] = {" "};")
-words(W "${B}")
-compare("Plugin/api/query.c ai_states[]" WITH_NONE W)
 
 # --- README.md
 set(CURRENT_FILE README.md)
