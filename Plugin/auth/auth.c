@@ -20,6 +20,7 @@
 #include "auth/password.h"
 #include "auth/token.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/errors.h"
 #include "util/log.h"
 #include "util/str.h"
@@ -83,11 +84,6 @@ struct rr_auth {
   failure_slot *addresses;
   size_t address_count;
 };
-
-static int64_t now_s(void)
-{
-  return (int64_t)time(NULL);
-}
 
 /* ------------------------------------------------------------- hash tables */
 
@@ -370,7 +366,7 @@ static int user_state(rr_auth *a, user_slot *out, const char *username, char *re
   char key[72];
   user_slot *u;
   rr_user_rec rec;
-  int64_t now = now_s();
+  int64_t now = rr_clock_unix_s();
   int error;
 
   lower_key(key, sizeof(key), "", username);
@@ -476,7 +472,7 @@ static int issue(rr_auth *a, rr_login_result *out, const rr_user_rec *user, char
 
   memset(out, 0, sizeof(*out));
   error = rr_token_issue_gen(&out->token, a->keys, a->issuer, a->audience, user->username,
-                             user->role, user->token_generation, now_s(), a->opts.token_lifetime, &claims, err,
+                             user->role, user->token_generation, rr_clock_unix_s(), a->opts.token_lifetime, &claims, err,
                              errsize);
   if (error < 0)
     return error;
@@ -491,7 +487,7 @@ int rr_auth_login(rr_auth *a, rr_login_result *out, const char *username, const 
                   char *err, size_t errsize)
 {
   rr_user_rec user;
-  int64_t now = now_s(), failures;
+  int64_t now = rr_clock_unix_s(), failures;
   bool known;
   int error;
 
@@ -639,7 +635,7 @@ static int authenticate_token(rr_auth *a, rr_identity *out, const char *token, r
   char hash[65];
   token_slot *t;
   rr_token_claims claims;
-  int64_t now = now_s(), issued_at;
+  int64_t now = rr_clock_unix_s(), issued_at;
   bool revoked = false;
   int error;
 
@@ -690,7 +686,7 @@ static int authenticate_basic(rr_auth *a, rr_identity *out, const char *encoded,
   char key[72], decoded[1200], *colon;
   token_slot *t;
   rr_user_rec user;
-  int64_t now = now_s();
+  int64_t now = rr_clock_unix_s();
   int n, error = 0;
 
   if (!a->opts.allow_basic)
@@ -829,7 +825,7 @@ static int create_user(rr_auth *a, const char *username, const char *display_nam
   rr_str_copy(u.display_name, sizeof(u.display_name), display_name ? display_name : username);
   rr_str_copy(u.role, sizeof(u.role), role);
   u.enabled = true;
-  u.created_at = u.updated_at = u.password_changed_at = now_s();
+  u.created_at = u.updated_at = u.password_changed_at = rr_clock_unix_s();
   if ((error = rr_password_hash(u.password_hash, sizeof(u.password_hash), password, NULL, err, errsize)) == 0)
     error = rr_store_user_create(a->store, &u, err, errsize);
   OPENSSL_cleanse(&u, sizeof(u));
@@ -924,7 +920,7 @@ int rr_auth_user_update(rr_auth *a, const rr_identity *actor, const char *userna
     if (enabled)
       u.locked_until = 0, u.failed_logins = 0;
   }
-  u.updated_at = now_s();
+  u.updated_at = rr_clock_unix_s();
   error = rr_store_user_update(a->store, &u, err, errsize);
   forget_user(a, username);
 out:
@@ -942,7 +938,7 @@ static int set_password(rr_auth *a, rr_user_rec *u, const char *password, char *
       (error = rr_password_hash(u->password_hash, sizeof(u->password_hash), password, NULL, err, errsize)) < 0)
     return error;
   /* tokens issued before now stop working (they compare iat) */
-  u->password_changed_at = u->updated_at = now_s();
+  u->password_changed_at = u->updated_at = rr_clock_unix_s();
   u->token_generation++; /* every earlier token of the user stops working */
   u->failed_logins = 0;
   u->locked_until = 0;

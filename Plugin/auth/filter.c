@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "util/clock.h"
 #include "util/errors.h"
 #include "util/str.h"
 
@@ -120,7 +120,7 @@ static bool first_access(rr_filter *f, const char *user, const char *resource)
   uint64_t h = 1469598103934665603ULL;
   const char *p;
   seen_slot *s;
-  int64_t now = (int64_t)time(NULL);
+  int64_t now = rr_clock_unix_s();
   bool first;
 
   snprintf(key, sizeof(key), "%s|%s", user, resource);
