@@ -7,9 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ingest/records.h"
+#include "ingest/instance_item.h"
 #include "util/clock.h"
 #include "util/errors.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/str.h"
 #include "util/strmap.h"

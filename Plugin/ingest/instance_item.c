@@ -1,9 +1,9 @@
-#include "records.h"
+#include "instance_item.h"
 
 #include <string.h>
 
 #include "util/errors.h"
-#include "util/orthanc_rest.h"
+#include "util/json.h"
 #include "util/str.h"
 
 #define TAG(dst, obj, key) rr_str_copy_trim((dst), sizeof(dst), rr_json_str((obj), (key)))

@@ -1,13 +1,13 @@
 /*
- * ingest/records.h - turn Orthanc's JSON descriptions of an instance, its
+ * ingest/instance_item.h - turn Orthanc's JSON descriptions of an instance, its
  * metadata, its series and its study (GET /instances/{id},
  * /instances/{id}/metadata?expand, /series/{id}, /studies/{id}) into an
  * rr_ingest_item. Values are trimmed, bounded and kept as UTF-8 (Orthanc has
  * already converted them from the file's SpecificCharacterSet).
  * Pure and thread-safe.
  */
-#ifndef RR_INGEST_RECORDS_H
-#define RR_INGEST_RECORDS_H
+#ifndef RR_INGEST_INSTANCE_ITEM_H
+#define RR_INGEST_INSTANCE_ITEM_H
 
 #include <json-c/json.h>
 

@@ -7,7 +7,7 @@
 
 #include "common.h"
 #include "ingest/ingest.h"
-#include "ingest/records.h"
+#include "ingest/instance_item.h"
 #include "util/errors.h"
 
 #define MAX_ROUTES 64
