@@ -117,3 +117,21 @@ json_object *rr_json_done(json_object *obj, int status)
   json_object_put(obj);
   return NULL;
 }
+
+const char *rr_json_str(json_object *obj, const char *key)
+{
+  json_object *v;
+
+  if (obj == NULL || !json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
+    return "";
+  return json_object_get_string(v);
+}
+
+json_object *rr_json_obj(json_object *obj, const char *key)
+{
+  json_object *v;
+
+  if (obj == NULL || !json_object_object_get_ex(obj, key, &v))
+    return NULL;
+  return v;
+}

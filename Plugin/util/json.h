@@ -45,6 +45,12 @@ json_object *rr_json_string(const char *s);
  * but not a string. */
 const char *rr_json_member_str(json_object *o, const char *key, int *bad);
 
+/* Readers that never fail: a member's string ("" when obj is NULL, or the
+ * member is absent or not a string); a member of any type (NULL when
+ * absent). The results are borrowed from obj. */
+const char *rr_json_str(json_object *obj, const char *key);
+json_object *rr_json_obj(json_object *obj, const char *key);
+
 /* Add an ISO 8601 UTC time (null for t <= 0), checked like rr_json_set. */
 void rr_json_add_time(json_object *o, const char *key, int64_t t, int *status);
 

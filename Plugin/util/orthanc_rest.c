@@ -43,21 +43,3 @@ rr_rest_source rr_rest_source_orthanc(struct _OrthancPluginContext_t *ctx)
   rr_rest_source src = {ctx, orthanc_get_json};
   return src;
 }
-
-const char *rr_json_str(json_object *obj, const char *key)
-{
-  json_object *v;
-
-  if (obj == NULL || !json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
-    return "";
-  return json_object_get_string(v);
-}
-
-json_object *rr_json_obj(json_object *obj, const char *key)
-{
-  json_object *v;
-
-  if (obj == NULL || !json_object_object_get_ex(obj, key, &v))
-    return NULL;
-  return v;
-}

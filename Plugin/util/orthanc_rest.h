@@ -27,8 +27,4 @@ struct _OrthancPluginContext_t;
 /* A source reading the running Orthanc's REST API through the plugin SDK. */
 rr_rest_source rr_rest_source_orthanc(struct _OrthancPluginContext_t *ctx);
 
-/* Helpers over json-c: a member's string ("" if absent or not a string). */
-const char *rr_json_str(json_object *obj, const char *key);
-json_object *rr_json_obj(json_object *obj, const char *key);
-
 #endif
