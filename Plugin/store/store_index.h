@@ -32,7 +32,7 @@ void rr_study_list_free(rr_study_list *list);
 
 typedef struct rr_series_detail {
   rr_series_rec series;
-  rr_instance_rec *instances; /* in storage order; see api/sort.h for display order */
+  rr_instance_rec *instances; /* in storage order; see dicom/display_order.h for display order */
   size_t instance_count;
 } rr_series_detail;
 

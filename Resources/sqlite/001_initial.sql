@@ -25,7 +25,7 @@ CREATE TABLE studies (
   referring_physician TEXT NOT NULL DEFAULT '',
   institution_name    TEXT NOT NULL DEFAULT '',
   modalities          TEXT NOT NULL DEFAULT '',
-  -- one bit per common modality (see store_sqlite.c), so that modality
+  -- one bit per common modality (see store_sqlite_index.c), so that modality
   -- filters are answered from an index without reading rows
   mod_mask            INTEGER NOT NULL DEFAULT 0,
   series_count        INTEGER NOT NULL DEFAULT 0,
