@@ -713,16 +713,146 @@ static bool audience_ok(json_object *payload, const char *audience)
   return false;
 }
 
+/* Step 1 of rr_token_verify: the shape, before anything parses the token.
+ * Sets *len and the two dot positions; 0 or RR_EINVAL with a message. */
+static int verify_shape(size_t *len, size_t *d1, size_t *d2, const char *token, char *err, size_t errsize)
+{
+  if (token == NULL || token[0] == '\0')
+    return rr_fail(err, errsize, RR_EINVAL, "the token is empty");
+  *len = strnlen(token, RR_TOKEN_MAX_BYTES + 1);
+  if (*len > RR_TOKEN_MAX_BYTES)
+    return rr_fail(err, errsize, RR_EINVAL, "the token is longer than %u bytes", RR_TOKEN_MAX_BYTES);
+  if (!token_shape_ok(token, *len, d1, d2))
+    return rr_fail(err, errsize, RR_EINVAL, "the token does not have three dot-separated parts");
+  if (!b64url_canonical(token, *d1))
+    return rr_fail(err, errsize, RR_EINVAL, "the token's header is not canonical base64url");
+  if (!b64url_canonical(token + *d1 + 1, *d2 - *d1 - 1))
+    return rr_fail(err, errsize, RR_EINVAL, "the token's payload is not canonical base64url");
+  if (*len - *d2 - 1 == 0)
+    return rr_fail(err, errsize, RR_EINVAL, "the token has no signature (unsigned tokens are refused)");
+  if (!b64url_canonical(token + *d2 + 1, *len - *d2 - 1))
+    return rr_fail(err, errsize, RR_EINVAL, "the token's signature is not canonical base64url");
+  return 0;
+}
+
+/* Step 2 of rr_token_verify: the parsed header pins the algorithm to the
+ * keys' one, allows only typ JWT and refuses crit. 0 or RR_EINVAL. */
+static int verify_header(json_object *header, const rr_token_keys *keys, char *err, size_t errsize)
+{
+  json_object *v;
+  const char *alg;
+
+  if (!json_object_object_get_ex(header, "alg", &v) || !json_object_is_type(v, json_type_string))
+    return rr_fail(err, errsize, RR_EINVAL, "the token's header names no algorithm");
+  alg = json_object_get_string(v);
+  if (strcmp(alg, keys->alg_name) != 0 || (size_t)json_object_get_string_len(v) != strlen(keys->alg_name))
+    return rr_fail(err, errsize, RR_EINVAL, "the token's algorithm %s is not the expected %s", safe_alg(alg),
+                   keys->alg_name);
+  if (json_object_object_get_ex(header, "typ", &v) &&
+      (!json_object_is_type(v, json_type_string) || !rr_str_ieq(json_object_get_string(v), "JWT")))
+    return rr_fail(err, errsize, RR_EINVAL, "the token's type is not JWT");
+  if (json_object_object_get_ex(header, "crit", &v))
+    return rr_fail(err, errsize, RR_EINVAL,
+                   "the token's header has critical extensions (crit), which are not supported");
+  return 0;
+}
+
+/* Step 3 of rr_token_verify: the signature, by libjwt with the pinned key
+ * (the header says the same algorithm, checked in step 2, and again here).
+ * Frees what libjwt allocates; 0, RR_ENOMEM or RR_EINVAL. */
+static int verify_signature(const rr_token_keys *keys, const char *token, char *err, size_t errsize)
+{
+  jwt_t *jwt = NULL;
+  int rc, error = 0;
+
+  rc = jwt_decode(&jwt, token, keys->verify_key, (int)keys->verify_len);
+  if (rc != 0 || jwt == NULL)
+    error = rc == ENOMEM ? rr_fail(err, errsize, RR_ENOMEM, "out of memory while checking the signature")
+                         : rr_fail(err, errsize, RR_EINVAL, "the token's signature does not verify");
+  else if (jwt_get_alg(jwt) != keys->alg)
+    error = rr_fail(err, errsize, RR_EINVAL, "the token's algorithm is not the expected %s", keys->alg_name);
+  jwt_free(jwt);
+  return error;
+}
+
+/* An optional time claim (nbf, iat): absent leaves *out alone; present, it
+ * must be a valid time no later than latest. The two messages name the
+ * claim. 0 or RR_EINVAL. */
+static int verify_optional_time(int64_t *out, json_object *payload, const char *key, int64_t latest,
+                                const char *invalid_msg, const char *late_msg, char *err, size_t errsize)
+{
+  int found = get_time(out, payload, key);
+
+  if (found < 0)
+    return rr_fail(err, errsize, RR_EINVAL, "%s", invalid_msg);
+  if (found > 0 && *out > latest)
+    return rr_fail(err, errsize, RR_EINVAL, "%s", late_msg);
+  return 0;
+}
+
+/* Step 4a of rr_token_verify: exp (required, not past), nbf and iat
+ * (optional, not in the future), each with the leeway. 0 or RR_EINVAL. */
+static int verify_times(rr_token_claims *c, json_object *payload, int64_t now, int64_t leeway_seconds, char *err,
+                        size_t errsize)
+{
+  int error;
+
+  if (get_time(&c->expires_at, payload, "exp") <= 0)
+    return rr_fail(err, errsize, RR_EINVAL, "the token has no valid expiry time (exp)");
+  if (c->expires_at <= now - leeway_seconds)
+    return rr_fail(err, errsize, RR_EINVAL, "the token has expired");
+  if ((error = verify_optional_time(&c->not_before, payload, "nbf", now + leeway_seconds,
+                                    "the token's not-before time (nbf) is not a valid time",
+                                    "the token is not valid yet (nbf)", err, errsize)) < 0)
+    return error;
+  return verify_optional_time(&c->issued_at, payload, "iat", now + leeway_seconds,
+                              "the token's issue time (iat) is not a valid time",
+                              "the token was issued in the future (iat)", err, errsize);
+}
+
+/* Step 4b of rr_token_verify: iss and aud as expected; sub, role, jti
+ * present and short enough (copied into *c); gen optional (absent = 0).
+ * 0 or RR_EINVAL. */
+static int verify_identity(rr_token_claims *c, json_object *payload, const char *issuer, const char *audience,
+                           char *err, size_t errsize)
+{
+  const char *s, *sub, *role, *jti;
+  json_object *g;
+
+  s = get_str(payload, "iss", RR_TOKEN_NAME_MAX);
+  if (s == NULL || strcmp(s, issuer) != 0)
+    return rr_fail(err, errsize, RR_EINVAL, "the token's issuer (iss) is not the expected one");
+  if (!audience_ok(payload, audience))
+    return rr_fail(err, errsize, RR_EINVAL, "the token's audience (aud) does not include the expected one");
+  if ((sub = get_str(payload, "sub", sizeof(c->subject) - 1)) == NULL)
+    return rr_fail(err, errsize, RR_EINVAL, "the token's subject (sub) is missing, empty or longer than %zu bytes",
+                   sizeof(c->subject) - 1);
+  if ((role = get_str(payload, "role", sizeof(c->role) - 1)) == NULL)
+    return rr_fail(err, errsize, RR_EINVAL, "the token's role is missing, empty or longer than %zu bytes",
+                   sizeof(c->role) - 1);
+  if ((jti = get_str(payload, "jti", sizeof(c->jti) - 1)) == NULL)
+    return rr_fail(err, errsize, RR_EINVAL, "the token's id (jti) is missing, empty or longer than %zu bytes",
+                   sizeof(c->jti) - 1);
+  if (json_object_object_get_ex(payload, "gen", &g)) {
+    if (!json_object_is_type(g, json_type_int) || json_object_get_int64(g) < 0 ||
+        json_object_get_int64(g) > 2147483647)
+      return rr_fail(err, errsize, RR_EINVAL, "the token's generation (gen) is not a small whole number");
+    c->generation = json_object_get_int64(g);
+  }
+  rr_str_copy(c->subject, sizeof(c->subject), sub);
+  rr_str_copy(c->role, sizeof(c->role), role);
+  rr_str_copy(c->jti, sizeof(c->jti), jti);
+  return 0;
+}
+
 int rr_token_verify(rr_token_claims *out, const rr_token_keys *keys, const char *token, const char *issuer,
                     const char *audience, int64_t now, int64_t leeway_seconds, char *err, size_t errsize)
 {
   unsigned char *header_text = NULL, *payload_text = NULL;
-  json_object *header = NULL, *payload = NULL, *v;
-  const char *alg, *s, *sub, *role, *jti;
+  json_object *header = NULL, *payload = NULL;
   size_t len, d1, d2, hlen, plen;
   rr_token_claims c;
-  jwt_t *jwt = NULL;
-  int rc, error = 0, found;
+  int error = 0;
 
   memset(out, 0, sizeof(*out));
   memset(&c, 0, sizeof(c));
@@ -735,21 +865,8 @@ int rr_token_verify(rr_token_claims *out, const rr_token_keys *keys, const char 
     return rr_fail(err, errsize, RR_EINVAL, "the time or the leeway (0 to %d seconds) is out of range", LEEWAY_MAX);
 
   /* 1. Shape, before anything parses it. */
-  if (token == NULL || token[0] == '\0')
-    return rr_fail(err, errsize, RR_EINVAL, "the token is empty");
-  len = strnlen(token, RR_TOKEN_MAX_BYTES + 1);
-  if (len > RR_TOKEN_MAX_BYTES)
-    return rr_fail(err, errsize, RR_EINVAL, "the token is longer than %u bytes", RR_TOKEN_MAX_BYTES);
-  if (!token_shape_ok(token, len, &d1, &d2))
-    return rr_fail(err, errsize, RR_EINVAL, "the token does not have three dot-separated parts");
-  if (!b64url_canonical(token, d1))
-    return rr_fail(err, errsize, RR_EINVAL, "the token's header is not canonical base64url");
-  if (!b64url_canonical(token + d1 + 1, d2 - d1 - 1))
-    return rr_fail(err, errsize, RR_EINVAL, "the token's payload is not canonical base64url");
-  if (len - d2 - 1 == 0)
-    return rr_fail(err, errsize, RR_EINVAL, "the token has no signature (unsigned tokens are refused)");
-  if (!b64url_canonical(token + d2 + 1, len - d2 - 1))
-    return rr_fail(err, errsize, RR_EINVAL, "the token's signature is not canonical base64url");
+  if ((error = verify_shape(&len, &d1, &d2, token, err, errsize)) < 0)
+    return error;
 
   /* 2. Header: pin the algorithm. */
   if ((error = b64url_decode(&header_text, &hlen, token, d1)) < 0 ||
@@ -761,115 +878,21 @@ int rr_token_verify(rr_token_claims *out, const rr_token_keys *keys, const char 
     error = rr_fail(err, errsize, RR_EINVAL, "the token's header is not a JSON object");
     goto out;
   }
-  if (!json_object_object_get_ex(header, "alg", &v) || !json_object_is_type(v, json_type_string)) {
-    error = rr_fail(err, errsize, RR_EINVAL, "the token's header names no algorithm");
+  if ((error = verify_header(header, keys, err, errsize)) < 0)
     goto out;
-  }
-  alg = json_object_get_string(v);
-  if (strcmp(alg, keys->alg_name) != 0 || (size_t)json_object_get_string_len(v) != strlen(keys->alg_name)) {
-    error = rr_fail(err, errsize, RR_EINVAL, "the token's algorithm %s is not the expected %s", safe_alg(alg),
-                    keys->alg_name);
-    goto out;
-  }
-  if (json_object_object_get_ex(header, "typ", &v) &&
-      (!json_object_is_type(v, json_type_string) || !rr_str_ieq(json_object_get_string(v), "JWT"))) {
-    error = rr_fail(err, errsize, RR_EINVAL, "the token's type is not JWT");
-    goto out;
-  }
-  if (json_object_object_get_ex(header, "crit", &v)) {
-    error = rr_fail(err, errsize, RR_EINVAL,
-                    "the token's header has critical extensions (crit), which are not supported");
-    goto out;
-  }
   if ((payload = parse_object(payload_text, plen)) == NULL) {
     error = rr_fail(err, errsize, RR_EINVAL, "the token's payload is not a JSON object");
     goto out;
   }
 
-  /* 3. Signature, by libjwt with the pinned key (the header says the same
-   * algorithm, checked above, and again below). */
-  rc = jwt_decode(&jwt, token, keys->verify_key, (int)keys->verify_len);
-  if (rc != 0 || jwt == NULL) {
-    error = rc == ENOMEM ? rr_fail(err, errsize, RR_ENOMEM, "out of memory while checking the signature")
-                         : rr_fail(err, errsize, RR_EINVAL, "the token's signature does not verify");
+  /* 3. Signature; 4. claims. */
+  if ((error = verify_signature(keys, token, err, errsize)) < 0 ||
+      (error = verify_times(&c, payload, now, leeway_seconds, err, errsize)) < 0 ||
+      (error = verify_identity(&c, payload, issuer, audience, err, errsize)) < 0)
     goto out;
-  }
-  if (jwt_get_alg(jwt) != keys->alg) {
-    error = rr_fail(err, errsize, RR_EINVAL, "the token's algorithm is not the expected %s", keys->alg_name);
-    goto out;
-  }
-
-  /* 4. Claims. */
-  found = get_time(&c.expires_at, payload, "exp");
-  if (found <= 0) {
-    error = rr_fail(err, errsize, RR_EINVAL, "the token has no valid expiry time (exp)");
-    goto out;
-  }
-  if (c.expires_at <= now - leeway_seconds) {
-    error = rr_fail(err, errsize, RR_EINVAL, "the token has expired");
-    goto out;
-  }
-  found = get_time(&c.not_before, payload, "nbf");
-  if (found < 0) {
-    error = rr_fail(err, errsize, RR_EINVAL, "the token's not-before time (nbf) is not a valid time");
-    goto out;
-  }
-  if (found > 0 && c.not_before > now + leeway_seconds) {
-    error = rr_fail(err, errsize, RR_EINVAL, "the token is not valid yet (nbf)");
-    goto out;
-  }
-  found = get_time(&c.issued_at, payload, "iat");
-  if (found < 0) {
-    error = rr_fail(err, errsize, RR_EINVAL, "the token's issue time (iat) is not a valid time");
-    goto out;
-  }
-  if (found > 0 && c.issued_at > now + leeway_seconds) {
-    error = rr_fail(err, errsize, RR_EINVAL, "the token was issued in the future (iat)");
-    goto out;
-  }
-  s = get_str(payload, "iss", RR_TOKEN_NAME_MAX);
-  if (s == NULL || strcmp(s, issuer) != 0) {
-    error = rr_fail(err, errsize, RR_EINVAL, "the token's issuer (iss) is not the expected one");
-    goto out;
-  }
-  if (!audience_ok(payload, audience)) {
-    error = rr_fail(err, errsize, RR_EINVAL, "the token's audience (aud) does not include the expected one");
-    goto out;
-  }
-  if ((sub = get_str(payload, "sub", sizeof(c.subject) - 1)) == NULL) {
-    error = rr_fail(err, errsize, RR_EINVAL, "the token's subject (sub) is missing, empty or longer than %zu bytes",
-                    sizeof(c.subject) - 1);
-    goto out;
-  }
-  if ((role = get_str(payload, "role", sizeof(c.role) - 1)) == NULL) {
-    error = rr_fail(err, errsize, RR_EINVAL, "the token's role is missing, empty or longer than %zu bytes",
-                    sizeof(c.role) - 1);
-    goto out;
-  }
-  if ((jti = get_str(payload, "jti", sizeof(c.jti) - 1)) == NULL) {
-    error = rr_fail(err, errsize, RR_EINVAL, "the token's id (jti) is missing, empty or longer than %zu bytes",
-                    sizeof(c.jti) - 1);
-    goto out;
-  }
-  {
-    /* the user's token generation (optional; absent = 0) */
-    json_object *g;
-    if (json_object_object_get_ex(payload, "gen", &g)) {
-      if (!json_object_is_type(g, json_type_int) || json_object_get_int64(g) < 0 ||
-          json_object_get_int64(g) > 2147483647) {
-        error = rr_fail(err, errsize, RR_EINVAL, "the token's generation (gen) is not a small whole number");
-        goto out;
-      }
-      c.generation = json_object_get_int64(g);
-    }
-  }
-  rr_str_copy(c.subject, sizeof(c.subject), sub);
-  rr_str_copy(c.role, sizeof(c.role), role);
-  rr_str_copy(c.jti, sizeof(c.jti), jti);
   *out = c;
 
 out:
-  jwt_free(jwt);
   json_object_put(header);
   json_object_put(payload);
   free(header_text);
