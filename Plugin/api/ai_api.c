@@ -513,6 +513,24 @@ static int64_t start_of_today(void)
   return (int64_t)mktime(&tm);
 }
 
+/* One named whole number of GET ai/status. */
+typedef struct {
+  const char *name;
+  int64_t value;
+} status_count;
+
+/* A new JSON object with the rows as integer members, in the rows' order;
+ * failures are recorded in *jerr like rr_json_set. The caller owns it. */
+static json_object *count_object(const status_count *rows, size_t n, int *jerr)
+{
+  json_object *obj = json_object_new_object();
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    rr_json_set(obj, rows[i].name, json_object_new_int64(rows[i].value), jerr);
+  return obj;
+}
+
 /* GET {root}ai/status */
 static OrthancPluginErrorCode on_status(OrthancPluginRestOutput *out, const char *url,
                                         const OrthancPluginHttpRequest *req)
@@ -521,7 +539,7 @@ static OrthancPluginErrorCode on_status(OrthancPluginRestOutput *out, const char
   rr_identity id;
   rr_ai_counts counts;
   rr_ai_jobs_stats st;
-  json_object *o, *p, *q, *c, *t;
+  json_object *o, *p, *t;
   char err[512] = "", flag[8];
   const char *check;
   int rc;
@@ -548,18 +566,15 @@ static OrthancPluginErrorCode on_status(OrthancPluginRestOutput *out, const char
   rr_json_set_opt(p, "reachable", !(st.reachable < 0), json_object_new_boolean(st.reachable), &jerr);
   rr_json_set(p, "lastError", rr_json_string(st.last_error), &jerr);
   rr_json_set(o, "provider", p, &jerr);
-  q = json_object_new_object();
-  rr_json_set(q, "depth", json_object_new_int64(counts.queued), &jerr);
-  rr_json_set(q, "running", json_object_new_int64(counts.running), &jerr);
-  rr_json_set(q, "concurrency", json_object_new_int64(st.concurrency), &jerr);
-  rr_json_set(o, "queue", q, &jerr);
-  c = json_object_new_object();
-  rr_json_set(c, "queued", json_object_new_int64(counts.queued), &jerr);
-  rr_json_set(c, "running", json_object_new_int64(counts.running), &jerr);
-  rr_json_set(c, "completed", json_object_new_int64(counts.completed), &jerr);
-  rr_json_set(c, "failed", json_object_new_int64(counts.failed), &jerr);
-  rr_json_set(c, "other", json_object_new_int64(counts.other), &jerr);
-  rr_json_set(o, "counts", c, &jerr);
+  {
+    const status_count queue[] = {
+        {"depth", counts.queued}, {"running", counts.running}, {"concurrency", st.concurrency}};
+    const status_count states[] = {{"queued", counts.queued},       {"running", counts.running},
+                                   {"completed", counts.completed}, {"failed", counts.failed},
+                                   {"other", counts.other}};
+    rr_json_set(o, "queue", count_object(queue, sizeof(queue) / sizeof(queue[0]), &jerr), &jerr);
+    rr_json_set(o, "counts", count_object(states, sizeof(states) / sizeof(states[0]), &jerr), &jerr);
+  }
   t = json_object_new_object();
   rr_json_set(t, "analyses", json_object_new_int64(counts.analyses), &jerr);
   rr_json_set(t, "promptTokens", json_object_new_int64(counts.prompt_tokens), &jerr);
