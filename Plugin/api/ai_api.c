@@ -371,19 +371,88 @@ static int feedback_of(json_object **out, json_object *list, size_t finding_coun
   return 0;
 }
 
+/* The review's own fields of a PUT .../review body: *status one of
+ * confirmed, rejected, modified; *notes NULL or UTF-8 of at most NOTES_MAX
+ * bytes (both point into body). No reviewer may be sent: it is the caller.
+ * Replies 400 and returns false when a field is wrong. */
+static bool review_fields(const char **status, const char **notes, json_object *body, OrthancPluginRestOutput *out)
+{
+  static const char *const statuses[] = {"confirmed", "rejected", "modified"};
+  json_object *v;
+  size_t k;
+  int bad = 0;
+
+  if (json_object_object_get_ex(body, "reviewedBy", &v) || json_object_object_get_ex(body, "reviewer", &v)) {
+    rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT,
+                       "the reviewer is the logged-in user; do not send 'reviewedBy'");
+    return false;
+  }
+  *status = rr_json_member_str(body, "reviewStatus", &bad);
+  for (k = 0; *status != NULL && k < 3; k++)
+    if (strcmp(*status, statuses[k]) == 0)
+      break;
+  if (*status == NULL || k == 3) {
+    rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, "'reviewStatus' must be confirmed, rejected or modified");
+    return false;
+  }
+  *notes = rr_json_member_str(body, "radiologistNotes", &bad);
+  if (bad || (*notes != NULL && (strlen(*notes) > NOTES_MAX || rr_utf8_valid_prefix(*notes, strlen(*notes)) != strlen(*notes)))) {
+    rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, "'radiologistNotes' must be UTF-8 text of at most 8000 bytes");
+    return false;
+  }
+  return true;
+}
+
+/* How many findings a stored analysis's findings JSON lists, at most
+ * RR_FINDINGS_MAX (stored findings were validated; never trust the store
+ * blindly). 0 when the text is not a findings object. */
+static size_t stored_finding_count(const char *findings_json)
+{
+  json_object *f = parsed(findings_json, json_type_object), *list;
+  size_t n = 0;
+
+  if (json_object_object_get_ex(f, "findings", &list) && json_object_is_type(list, json_type_array))
+    n = json_object_array_length(list);
+  if (n > RR_FINDINGS_MAX)
+    n = RR_FINDINGS_MAX;
+  json_object_put(f);
+  return n;
+}
+
+/* Rejecting or editing a finding changes the reading: "confirmed" would
+ * say the AI was right as it stood. Replies 400 and returns false when a
+ * confirmed review's feedback (NULL = none) has a verdict other than
+ * accepted. */
+static bool verdicts_fit_status(json_object *feedback, const char *status, OrthancPluginRestOutput *out)
+{
+  size_t k;
+
+  if (feedback == NULL || strcmp(status, "confirmed") != 0)
+    return true;
+  for (k = 0; k < json_object_array_length(feedback); k++) {
+    const char *verdict = json_object_get_string(
+        json_object_object_get(json_object_array_get_idx(feedback, k), "verdict"));
+    if (strcmp(verdict, "accepted") != 0) {
+      rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT,
+                         "a review that rejects or edits findings is 'modified' (or 'rejected'), not 'confirmed'");
+      return false;
+    }
+  }
+  return true;
+}
+
 /* PUT {root}ai/analysis/{id}/review */
 static OrthancPluginErrorCode on_review(OrthancPluginRestOutput *out, const char *url,
                                         const OrthancPluginHttpRequest *req)
 {
-  static const char *const statuses[] = {"confirmed", "rejected", "modified"};
   rr_identity id;
   rr_ai_analysis a;
   rr_ai_review r;
-  json_object *body = NULL, *v, *feedback = NULL, *f = NULL, *list;
+  json_object *body = NULL, *v, *feedback = NULL;
   char aid[RR_AI_ID_SIZE], err[512] = "";
   const char *status, *notes;
-  size_t k, finding_count = 0;
-  int bad = 0, rc;
+  size_t finding_count;
+  int rc;
   bool have_a = false;
 
   (void)url;
@@ -392,24 +461,8 @@ static OrthancPluginErrorCode on_review(OrthancPluginRestOutput *out, const char
     return OrthancPluginErrorCode_Success;
   if ((body = rr_reply_parse_body(ctx, out, req, MAX_BODY, 0)) == NULL)
     return OrthancPluginErrorCode_Success;
-  if (json_object_object_get_ex(body, "reviewedBy", &v) || json_object_object_get_ex(body, "reviewer", &v)) {
-    rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT,
-                       "the reviewer is the logged-in user; do not send 'reviewedBy'");
+  if (!review_fields(&status, &notes, body, out))
     goto out;
-  }
-  status = rr_json_member_str(body, "reviewStatus", &bad);
-  for (k = 0; status != NULL && k < 3; k++)
-    if (strcmp(status, statuses[k]) == 0)
-      break;
-  if (status == NULL || k == 3) {
-    rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, "'reviewStatus' must be confirmed, rejected or modified");
-    goto out;
-  }
-  notes = rr_json_member_str(body, "radiologistNotes", &bad);
-  if (bad || (notes != NULL && (strlen(notes) > NOTES_MAX || rr_utf8_valid_prefix(notes, strlen(notes)) != strlen(notes)))) {
-    rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, "'radiologistNotes' must be UTF-8 text of at most 8000 bytes");
-    goto out;
-  }
   if ((rc = rr_store_ai_get(deps->store, &a, aid, err, sizeof(err))) < 0) {
     send_failure(out, rc, rc == RR_ENOTFOUND ? "no such analysis" : err);
     goto out;
@@ -420,30 +473,15 @@ static OrthancPluginErrorCode on_review(OrthancPluginRestOutput *out, const char
     rr_reply_error(ctx, out, RR_API_CONFLICT, err);
     goto out;
   }
-  f = parsed(a.findings_json, json_type_object);
-  if (json_object_object_get_ex(f, "findings", &list) && json_object_is_type(list, json_type_array))
-    finding_count = json_object_array_length(list);
-  if (finding_count > RR_FINDINGS_MAX) /* stored findings were validated; never trust the store blindly */
-    finding_count = RR_FINDINGS_MAX;
+  finding_count = stored_finding_count(a.findings_json);
   if (json_object_object_get_ex(body, "findings", &v) && !json_object_is_type(v, json_type_null)) {
     if ((rc = feedback_of(&feedback, v, finding_count, err, sizeof(err))) < 0) {
       rr_reply_failure(ctx, out, rc, "AI API", err);
       goto out;
     }
   }
-  /* Rejecting or editing a finding changes the reading: "confirmed" would
-   * say the AI was right as it stood. */
-  if (feedback != NULL && strcmp(status, "confirmed") == 0) {
-    for (k = 0; k < json_object_array_length(feedback); k++) {
-      const char *verdict = json_object_get_string(
-          json_object_object_get(json_object_array_get_idx(feedback, k), "verdict"));
-      if (strcmp(verdict, "accepted") != 0) {
-        rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT,
-                           "a review that rejects or edits findings is 'modified' (or 'rejected'), not 'confirmed'");
-        goto out;
-      }
-    }
-  }
+  if (!verdicts_fit_status(feedback, status, out))
+    goto out;
   memset(&r, 0, sizeof(r));
   rr_str_copy(r.analysis_id, sizeof(r.analysis_id), aid);
   r.at = (int64_t)time(NULL);
@@ -461,7 +499,6 @@ static OrthancPluginErrorCode on_review(OrthancPluginRestOutput *out, const char
 out:
   if (have_a)
     rr_ai_analysis_dispose(&a);
-  json_object_put(f);
   json_object_put(feedback);
   json_object_put(body);
   return OrthancPluginErrorCode_Success;
