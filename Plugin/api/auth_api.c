@@ -375,81 +375,101 @@ static OrthancPluginErrorCode on_user_password(OrthancPluginRestOutput *out, con
 
 /* --------------------------------------------------------------- audit */
 
+/* The audit filter from GET audit's query (user, action, resource, from,
+ * to, before, limit; newest first, 100 by default). Replies 400 and
+ * returns false when a parameter is wrong. */
+static bool audit_filter_of(rr_audit_filter *f, const OrthancPluginHttpRequest *req, OrthancPluginRestOutput *out)
+{
+  char a[4][160];
+  const char *user, *action, *resource, *from, *to, *before, *limit;
+  int64_t v;
+
+  memset(f, 0, sizeof(*f));
+  f->descending = true;
+  f->limit = 100;
+  user = rr_args_query(req, "user", a[0], sizeof(a[0]));
+  action = rr_args_query(req, "action", a[1], sizeof(a[1]));
+  resource = rr_args_query(req, "resource", a[2], sizeof(a[2]));
+  from = rr_args_query(req, "from", a[3], sizeof(a[3]));
+  if (user == NULL || action == NULL || resource == NULL || from == NULL || strlen(user) >= sizeof(f->username) ||
+      strlen(action) >= sizeof(f->action) || strlen(resource) >= sizeof(f->resource) ||
+      (from[0] && rr_time_parse_ms(&f->from_ms, from) < 0)) {
+    rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, "bad filter: user, action, resource, from (ISO 8601 date or time)");
+    return false;
+  }
+  rr_str_copy(f->username, sizeof(f->username), user);
+  rr_str_copy(f->action, sizeof(f->action), action);
+  rr_str_copy(f->resource, sizeof(f->resource), resource);
+  to = rr_args_query(req, "to", a[3], sizeof(a[3]));
+  if (to == NULL || (to[0] && rr_time_parse_ms(&f->to_ms, to) < 0)) {
+    rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, "bad 'to' (ISO 8601 date or time)");
+    return false;
+  }
+  before = rr_args_query(req, "before", a[3], sizeof(a[3]));
+  if (before == NULL || (before[0] && rr_parse_i64(&f->before_seq, before, 1, INT64_MAX) < 0)) {
+    rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, "'before' must be a sequence number");
+    return false;
+  }
+  limit = rr_args_query(req, "limit", a[3], sizeof(a[3]));
+  if (limit == NULL || (limit[0] && rr_parse_i64(&v, limit, 1, 1000) < 0)) {
+    rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, "'limit' must be between 1 and 1000");
+    return false;
+  }
+  if (limit[0])
+    f->limit = (uint32_t)v;
+  return true;
+}
+
+/* One audit record as a new JSON object (time as ISO 8601 UTC with
+ * milliseconds); failures are recorded in *jerr like rr_json_set. */
+static json_object *audit_record_json(const rr_audit_rec *x, int *jerr)
+{
+  time_t secs = (time_t)(x->at_ms / 1000);
+  struct tm tm;
+  char when[64];
+  json_object *r;
+
+  gmtime_r(&secs, &tm);
+  snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+           tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(x->at_ms % 1000));
+  r = json_object_new_object();
+  rr_json_set(r, "seq", json_object_new_int64(x->seq), jerr);
+  rr_json_set_str(r, "at", when, jerr);
+  rr_json_set_str(r, "username", x->username, jerr);
+  rr_json_set_str(r, "role", x->role, jerr);
+  rr_json_set_str(r, "source", x->source, jerr);
+  rr_json_set_str(r, "action", x->action, jerr);
+  rr_json_set_str(r, "resource", x->resource, jerr);
+  rr_json_set_str(r, "outcome", x->outcome, jerr);
+  rr_json_set_str(r, "detail", x->detail, jerr);
+  rr_json_set_str(r, "hash", x->hash, jerr);
+  return r;
+}
+
 static OrthancPluginErrorCode on_audit(OrthancPluginRestOutput *out, const char *url, const OrthancPluginHttpRequest *req)
 {
   int jerr = 0;
   rr_identity id;
   rr_audit_filter f;
   rr_audit_list *list = NULL;
-  json_object *o, *arr, *r;
-  char a[4][160], err[ERR_SIZE] = "", when[64];
-  const char *user, *action, *resource, *from, *to, *before, *limit;
-  int64_t v;
+  json_object *o, *arr;
+  char err[ERR_SIZE] = "";
   size_t i;
   int error;
 
   (void)url;
   REQUIRE_METHOD(OrthancPluginHttpMethod_Get, "GET");
   REQUIRE_IDENTITY(id); /* administrators only: the role matrix */
-  memset(&f, 0, sizeof(f));
-  f.descending = true;
-  f.limit = 100;
-  user = rr_args_query(req, "user", a[0], sizeof(a[0]));
-  action = rr_args_query(req, "action", a[1], sizeof(a[1]));
-  resource = rr_args_query(req, "resource", a[2], sizeof(a[2]));
-  from = rr_args_query(req, "from", a[3], sizeof(a[3]));
-  if (user == NULL || action == NULL || resource == NULL || from == NULL || strlen(user) >= sizeof(f.username) ||
-      strlen(action) >= sizeof(f.action) || strlen(resource) >= sizeof(f.resource) ||
-      (from[0] && rr_time_parse_ms(&f.from_ms, from) < 0)) {
-    rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, "bad filter: user, action, resource, from (ISO 8601 date or time)");
+  if (!audit_filter_of(&f, req, out))
     return OrthancPluginErrorCode_Success;
-  }
-  rr_str_copy(f.username, sizeof(f.username), user);
-  rr_str_copy(f.action, sizeof(f.action), action);
-  rr_str_copy(f.resource, sizeof(f.resource), resource);
-  to = rr_args_query(req, "to", a[3], sizeof(a[3]));
-  if (to == NULL || (to[0] && rr_time_parse_ms(&f.to_ms, to) < 0)) {
-    rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, "bad 'to' (ISO 8601 date or time)");
-    return OrthancPluginErrorCode_Success;
-  }
-  before = rr_args_query(req, "before", a[3], sizeof(a[3]));
-  if (before == NULL || (before[0] && rr_parse_i64(&f.before_seq, before, 1, INT64_MAX) < 0)) {
-    rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, "'before' must be a sequence number");
-    return OrthancPluginErrorCode_Success;
-  }
-  limit = rr_args_query(req, "limit", a[3], sizeof(a[3]));
-  if (limit == NULL || (limit[0] && rr_parse_i64(&v, limit, 1, 1000) < 0)) {
-    rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, "'limit' must be between 1 and 1000");
-    return OrthancPluginErrorCode_Success;
-  }
-  if (limit[0])
-    f.limit = (uint32_t)v;
   if ((error = rr_store_audit_query(deps->store, &list, &f, err, sizeof(err))) < 0) {
     send_failure(out, error, err);
     return OrthancPluginErrorCode_Success;
   }
   o = json_object_new_object();
   arr = json_object_new_array();
-  for (i = 0; i < list->count; i++) {
-    const rr_audit_rec *x = &list->items[i];
-    time_t secs = (time_t)(x->at_ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-             tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(x->at_ms % 1000));
-    r = json_object_new_object();
-    rr_json_set(r, "seq", json_object_new_int64(x->seq), &jerr);
-    rr_json_set_str(r, "at", when, &jerr);
-    rr_json_set_str(r, "username", x->username, &jerr);
-    rr_json_set_str(r, "role", x->role, &jerr);
-    rr_json_set_str(r, "source", x->source, &jerr);
-    rr_json_set_str(r, "action", x->action, &jerr);
-    rr_json_set_str(r, "resource", x->resource, &jerr);
-    rr_json_set_str(r, "outcome", x->outcome, &jerr);
-    rr_json_set_str(r, "detail", x->detail, &jerr);
-    rr_json_set_str(r, "hash", x->hash, &jerr);
-    rr_json_append(arr, r, &jerr);
-  }
+  for (i = 0; i < list->count; i++)
+    rr_json_append(arr, audit_record_json(&list->items[i], &jerr), &jerr);
   rr_json_set(o, "data", arr, &jerr);
   rr_json_set_opt(o, "nextBefore", list->count == f.limit && list->count > 0, json_object_new_int64(list->items[list->count - 1].seq), &jerr);
   rr_reply_built(ctx, out, 200, o, jerr);
