@@ -471,7 +471,9 @@ static OrthancPluginErrorCode on_audit(OrthancPluginRestOutput *out, const char 
   for (i = 0; i < list->count; i++)
     rr_json_append(arr, audit_record_json(&list->items[i], &jerr), &jerr);
   rr_json_set(o, "data", arr, &jerr);
-  rr_json_set_opt(o, "nextBefore", list->count == f.limit && list->count > 0, json_object_new_int64(list->items[list->count - 1].seq), &jerr);
+  /* the last item is read only when there is one */
+  rr_json_set_opt(o, "nextBefore", list->count == f.limit && list->count > 0,
+                  json_object_new_int64(list->count > 0 ? list->items[list->count - 1].seq : 0), &jerr);
   rr_reply_built(ctx, out, 200, o, jerr);
   json_object_put(o);
   rr_audit_list_free(list);
