@@ -259,12 +259,68 @@ static int bio_take(unsigned char **out, size_t *outlen, BIO *bio)
   return 0;
 }
 
+/* Read one unencrypted PEM key (a private key when is_private, else a
+ * public key) and check it suits alg. *out is the caller's to free
+ * (EVP_PKEY_free); NULL on error. 0, RR_ENOMEM or RR_EINVAL. */
+static int read_pem_key(EVP_PKEY **out, const char *pem, bool is_private, jwt_alg_t alg, char *err, size_t errsize)
+{
+  BIO *in;
+  int error;
+
+  *out = NULL;
+  if ((in = BIO_new_mem_buf(pem, -1)) == NULL)
+    return rr_fail(err, errsize, RR_ENOMEM, "out of memory");
+  *out = is_private ? PEM_read_bio_PrivateKey(in, NULL, no_passphrase, NULL)
+                    : PEM_read_bio_PUBKEY(in, NULL, no_passphrase, NULL);
+  BIO_free(in);
+  if (*out == NULL)
+    return is_private
+               ? rr_fail(err, errsize, RR_EINVAL,
+                         "the private key is not an unencrypted PEM private key (encrypted keys are not supported)")
+               : rr_fail(err, errsize, RR_EINVAL, "the public key is not a PEM public key (\"BEGIN PUBLIC KEY\")");
+  if ((error = check_pkey(*out, alg, is_private ? "private key" : "public key", err, errsize)) < 0) {
+    EVP_PKEY_free(*out);
+    *out = NULL;
+  }
+  return error;
+}
+
+/* Hand libjwt normalised PEM: unencrypted PKCS#8 and SubjectPublicKeyInfo,
+ * one key each, so that it never needs OpenSSL's pass phrase prompt. Fills
+ * keys' sign key from priv (when not NULL) and its verify key from pub, or
+ * from priv when pub is NULL. 0 or RR_ENOMEM. */
+static int encode_pem_keys(rr_token_keys *keys, EVP_PKEY *priv, EVP_PKEY *pub, char *err, size_t errsize)
+{
+  BIO *mem = NULL;
+  int error = 0;
+
+  if (priv != NULL) {
+    /* secmem: the BIO's buffer is cleansed when freed */
+    if ((mem = BIO_new(BIO_s_secmem())) == NULL ||
+        PEM_write_bio_PrivateKey(mem, priv, NULL, NULL, 0, NULL, NULL) != 1 ||
+        bio_take(&keys->sign_key, &keys->sign_len, mem) < 0) {
+      error = rr_fail(err, errsize, RR_ENOMEM, "could not re-encode the private key");
+      goto out;
+    }
+    BIO_free(mem);
+    mem = NULL;
+  }
+  if ((mem = BIO_new(BIO_s_mem())) == NULL || PEM_write_bio_PUBKEY(mem, pub != NULL ? pub : priv) != 1 ||
+      bio_take(&keys->verify_key, &keys->verify_len, mem) < 0) {
+    error = rr_fail(err, errsize, RR_ENOMEM, "could not encode the public key");
+    goto out;
+  }
+
+out:
+  BIO_free(mem);
+  return error;
+}
+
 int rr_token_keys_pem(rr_token_keys **out, const char *alg, const char *private_pem, const char *public_pem,
                       char *err, size_t errsize)
 {
   rr_token_keys *keys = NULL;
   EVP_PKEY *priv = NULL, *pub = NULL;
-  BIO *in = NULL, *mem = NULL;
   int error = 0;
 
   *out = NULL;
@@ -282,66 +338,22 @@ int rr_token_keys_pem(rr_token_keys **out, const char *alg, const char *private_
   keys->alg = strcmp(alg, "RS256") == 0 ? JWT_ALG_RS256 : JWT_ALG_ES256;
   keys->alg_name = keys->alg == JWT_ALG_RS256 ? "RS256" : "ES256";
 
-  if (private_pem != NULL) {
-    if ((in = BIO_new_mem_buf(private_pem, -1)) == NULL) {
-      error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
-      goto out;
-    }
-    priv = PEM_read_bio_PrivateKey(in, NULL, no_passphrase, NULL);
-    BIO_free(in);
-    in = NULL;
-    if (priv == NULL) {
-      error = rr_fail(err, errsize, RR_EINVAL,
-                      "the private key is not an unencrypted PEM private key (encrypted keys are not supported)");
-      goto out;
-    }
-    if ((error = check_pkey(priv, keys->alg, "private key", err, errsize)) < 0)
-      goto out;
-  }
+  if (private_pem != NULL && (error = read_pem_key(&priv, private_pem, true, keys->alg, err, errsize)) < 0)
+    goto out;
   if (public_pem != NULL) {
-    if ((in = BIO_new_mem_buf(public_pem, -1)) == NULL) {
-      error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
-      goto out;
-    }
-    pub = PEM_read_bio_PUBKEY(in, NULL, no_passphrase, NULL);
-    BIO_free(in);
-    in = NULL;
-    if (pub == NULL) {
-      error = rr_fail(err, errsize, RR_EINVAL, "the public key is not a PEM public key (\"BEGIN PUBLIC KEY\")");
-      goto out;
-    }
-    if ((error = check_pkey(pub, keys->alg, "public key", err, errsize)) < 0)
+    if ((error = read_pem_key(&pub, public_pem, false, keys->alg, err, errsize)) < 0)
       goto out;
     if (priv != NULL && EVP_PKEY_eq(priv, pub) != 1) {
       error = rr_fail(err, errsize, RR_EINVAL, "the public key does not belong to the private key");
       goto out;
     }
   }
-
-  /* Hand libjwt normalised PEM: unencrypted PKCS#8 and SubjectPublicKeyInfo,
-   * one key each, so that it never needs OpenSSL's pass phrase prompt. */
-  if (priv != NULL) {
-    /* secmem: the BIO's buffer is cleansed when freed */
-    if ((mem = BIO_new(BIO_s_secmem())) == NULL ||
-        PEM_write_bio_PrivateKey(mem, priv, NULL, NULL, 0, NULL, NULL) != 1 ||
-        bio_take(&keys->sign_key, &keys->sign_len, mem) < 0) {
-      error = rr_fail(err, errsize, RR_ENOMEM, "could not re-encode the private key");
-      goto out;
-    }
-    BIO_free(mem);
-    mem = NULL;
-  }
-  if ((mem = BIO_new(BIO_s_mem())) == NULL || PEM_write_bio_PUBKEY(mem, pub != NULL ? pub : priv) != 1 ||
-      bio_take(&keys->verify_key, &keys->verify_len, mem) < 0) {
-    error = rr_fail(err, errsize, RR_ENOMEM, "could not encode the public key");
+  if ((error = encode_pem_keys(keys, priv, pub, err, errsize)) < 0)
     goto out;
-  }
   *out = keys;
   keys = NULL;
 
 out:
-  BIO_free(mem);
-  BIO_free(in);
   EVP_PKEY_free(priv);
   EVP_PKEY_free(pub);
   rr_token_keys_free(keys);
