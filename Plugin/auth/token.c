@@ -593,6 +593,29 @@ static bool token_shape_ok(const char *token, size_t len, size_t *dot1, size_t *
   return true;
 }
 
+/* Step 1 of rr_token_verify (and the last check of issuing): the shape,
+ * before anything parses the token. Sets *len and the two dot positions;
+ * 0 or RR_EINVAL with a message (err may be NULL). */
+static int verify_shape(size_t *len, size_t *d1, size_t *d2, const char *token, char *err, size_t errsize)
+{
+  if (token == NULL || token[0] == '\0')
+    return rr_fail(err, errsize, RR_EINVAL, "the token is empty");
+  *len = strnlen(token, RR_TOKEN_MAX_BYTES + 1);
+  if (*len > RR_TOKEN_MAX_BYTES)
+    return rr_fail(err, errsize, RR_EINVAL, "the token is longer than %u bytes", RR_TOKEN_MAX_BYTES);
+  if (!token_shape_ok(token, *len, d1, d2))
+    return rr_fail(err, errsize, RR_EINVAL, "the token does not have three dot-separated parts");
+  if (!b64url_canonical(token, *d1))
+    return rr_fail(err, errsize, RR_EINVAL, "the token's header is not canonical base64url");
+  if (!b64url_canonical(token + *d1 + 1, *d2 - *d1 - 1))
+    return rr_fail(err, errsize, RR_EINVAL, "the token's payload is not canonical base64url");
+  if (*len - *d2 - 1 == 0)
+    return rr_fail(err, errsize, RR_EINVAL, "the token has no signature (unsigned tokens are refused)");
+  if (!b64url_canonical(token + *d2 + 1, *len - *d2 - 1))
+    return rr_fail(err, errsize, RR_EINVAL, "the token's signature is not canonical base64url");
+  return 0;
+}
+
 int rr_token_issue(char **out, const rr_token_keys *keys, const char *issuer, const char *audience,
                    const char *subject, const char *role, int64_t now, int64_t lifetime_seconds,
                    rr_token_claims *claims_out, char *err, size_t errsize)
@@ -601,21 +624,14 @@ int rr_token_issue(char **out, const rr_token_keys *keys, const char *issuer, co
                             errsize);
 }
 
-int rr_token_issue_gen(char **out, const rr_token_keys *keys, const char *issuer, const char *audience,
-                       const char *subject, const char *role, int64_t generation, int64_t now,
-                       int64_t lifetime_seconds, rr_token_claims *claims_out, char *err, size_t errsize)
+/* The arguments of rr_token_issue_gen() other than the generation: keys
+ * that can sign, names of valid UTF-8 that fit, a time and a lifetime in
+ * range. 0 or RR_EINVAL. */
+static int issue_args_ok(const rr_token_keys *keys, const char *issuer, const char *audience, const char *subject,
+                         const char *role, int64_t now, int64_t lifetime_seconds, char *err, size_t errsize)
 {
-  rr_token_claims claims;
-  unsigned char rnd[16];
-  jwt_t *jwt = NULL;
-  char *token = NULL;
-  size_t len, d1, d2;
-  int rc, error = 0;
+  const rr_token_claims *c = NULL; /* for the field sizes only */
 
-  *out = NULL;
-  memset(&claims, 0, sizeof(claims));
-  if (claims_out != NULL)
-    memset(claims_out, 0, sizeof(*claims_out));
   if (keys == NULL)
     return rr_fail(err, errsize, RR_EINVAL, "no keys to sign the token");
   if (keys->sign_key == NULL)
@@ -624,55 +640,104 @@ int rr_token_issue_gen(char **out, const rr_token_keys *keys, const char *issuer
   if (!valid_text(issuer, RR_TOKEN_NAME_MAX) || !valid_text(audience, RR_TOKEN_NAME_MAX))
     return rr_fail(err, errsize, RR_EINVAL, "the issuer and the audience must be 1 to %u bytes of UTF-8",
                    RR_TOKEN_NAME_MAX);
-  if (!valid_text(subject, sizeof(claims.subject) - 1))
-    return rr_fail(err, errsize, RR_EINVAL, "the subject must be 1 to %zu bytes of UTF-8", sizeof(claims.subject) - 1);
-  if (!valid_text(role, sizeof(claims.role) - 1))
-    return rr_fail(err, errsize, RR_EINVAL, "the role must be 1 to %zu bytes of UTF-8", sizeof(claims.role) - 1);
+  if (!valid_text(subject, sizeof(c->subject) - 1))
+    return rr_fail(err, errsize, RR_EINVAL, "the subject must be 1 to %zu bytes of UTF-8", sizeof(c->subject) - 1);
+  if (!valid_text(role, sizeof(c->role) - 1))
+    return rr_fail(err, errsize, RR_EINVAL, "the role must be 1 to %zu bytes of UTF-8", sizeof(c->role) - 1);
   if (now < 0 || now > TIME_MAX - LIFETIME_MAX)
     return rr_fail(err, errsize, RR_EINVAL, "the current time is out of range");
   if (lifetime_seconds < 1 || lifetime_seconds > LIFETIME_MAX)
     return rr_fail(err, errsize, RR_EINVAL, "the token lifetime must be 1 to %d seconds", LIFETIME_MAX);
+  return 0;
+}
+
+/* The claims of a new token: a random jti, the given subject and role
+ * (checked by issue_args_ok), iat = nbf = now, exp = now + lifetime, and
+ * the generation (0 to 2^31 - 1). 0, RR_ERROR (no randomness) or
+ * RR_EINVAL. */
+static int new_claims(rr_token_claims *claims, const char *subject, const char *role, int64_t generation,
+                      int64_t now, int64_t lifetime_seconds, char *err, size_t errsize)
+{
+  unsigned char rnd[16];
+  int error = 0;
 
   if (RAND_bytes(rnd, (int)sizeof(rnd)) != 1) {
     error = rr_fail(err, errsize, RR_ERROR, "could not draw random bytes for the token id (RAND_bytes failed)");
     goto out;
   }
-  rr_hex_encode(claims.jti, rnd, sizeof(rnd));
-  rr_str_copy(claims.subject, sizeof(claims.subject), subject);
-  rr_str_copy(claims.role, sizeof(claims.role), role);
-  claims.issued_at = claims.not_before = now;
-  claims.expires_at = now + lifetime_seconds;
-  if (generation < 0 || generation > 2147483647)
-    return rr_fail(err, errsize, RR_EINVAL, "the token generation is out of range");
-  claims.generation = generation;
+  rr_hex_encode(claims->jti, rnd, sizeof(rnd));
+  rr_str_copy(claims->subject, sizeof(claims->subject), subject);
+  rr_str_copy(claims->role, sizeof(claims->role), role);
+  claims->issued_at = claims->not_before = now;
+  claims->expires_at = now + lifetime_seconds;
+  if (generation < 0 || generation > 2147483647) {
+    error = rr_fail(err, errsize, RR_EINVAL, "the token generation is out of range");
+    goto out;
+  }
+  claims->generation = generation;
 
+out:
+  OPENSSL_cleanse(rnd, sizeof(rnd));
+  return error;
+}
+
+/* Sign the claims (gen only when above 0) with libjwt: *out is a new
+ * compact JWS the caller frees (free()). 0, RR_ENOMEM or RR_ERROR. */
+static int sign_claims(char **out, const rr_token_keys *keys, const char *issuer, const char *audience,
+                       const rr_token_claims *claims, char *err, size_t errsize)
+{
+  jwt_t *jwt = NULL;
+  int rc, error = 0;
+
+  *out = NULL;
   if ((rc = jwt_new(&jwt)) != 0) {
     error = rr_fail(err, errsize, from_errno(rc), "cannot create the token (libjwt: %s)", strerror(rc));
     goto out;
   }
   if ((rc = jwt_set_alg(jwt, keys->alg, keys->sign_key, (int)keys->sign_len)) != 0 ||
       (rc = jwt_add_grant(jwt, "iss", issuer)) != 0 || (rc = jwt_add_grant(jwt, "aud", audience)) != 0 ||
-      (rc = jwt_add_grant(jwt, "sub", claims.subject)) != 0 || (rc = jwt_add_grant(jwt, "role", claims.role)) != 0 ||
-      (rc = jwt_add_grant(jwt, "jti", claims.jti)) != 0 ||
-      (rc = jwt_add_grant_int(jwt, "iat", (long)claims.issued_at)) != 0 ||
-      (rc = jwt_add_grant_int(jwt, "nbf", (long)claims.not_before)) != 0 ||
-      (rc = jwt_add_grant_int(jwt, "exp", (long)claims.expires_at)) != 0 ||
-      (generation > 0 && (rc = jwt_add_grant_int(jwt, "gen", (long)generation)) != 0)) {
+      (rc = jwt_add_grant(jwt, "sub", claims->subject)) != 0 || (rc = jwt_add_grant(jwt, "role", claims->role)) != 0 ||
+      (rc = jwt_add_grant(jwt, "jti", claims->jti)) != 0 ||
+      (rc = jwt_add_grant_int(jwt, "iat", (long)claims->issued_at)) != 0 ||
+      (rc = jwt_add_grant_int(jwt, "nbf", (long)claims->not_before)) != 0 ||
+      (rc = jwt_add_grant_int(jwt, "exp", (long)claims->expires_at)) != 0 ||
+      (claims->generation > 0 && (rc = jwt_add_grant_int(jwt, "gen", (long)claims->generation)) != 0)) {
     error = rr_fail(err, errsize, from_errno(rc), "cannot fill the token (libjwt: %s)", strerror(rc));
     goto out;
   }
   errno = 0;
-  token = jwt_encode_str(jwt);
-  if (token == NULL) {
+  *out = jwt_encode_str(jwt);
+  if (*out == NULL) {
     rc = errno;
     error = rr_fail(err, errsize, from_errno(rc), "cannot sign the token with %s (libjwt: %s)", keys->alg_name,
                     rc != 0 ? strerror(rc) : "unknown error");
     goto out;
   }
+
+out:
+  jwt_free(jwt);
+  return error;
+}
+
+int rr_token_issue_gen(char **out, const rr_token_keys *keys, const char *issuer, const char *audience,
+                       const char *subject, const char *role, int64_t generation, int64_t now,
+                       int64_t lifetime_seconds, rr_token_claims *claims_out, char *err, size_t errsize)
+{
+  rr_token_claims claims;
+  char *token = NULL;
+  size_t len, d1, d2;
+  int error = 0;
+
+  *out = NULL;
+  memset(&claims, 0, sizeof(claims));
+  if (claims_out != NULL)
+    memset(claims_out, 0, sizeof(*claims_out));
+  if ((error = issue_args_ok(keys, issuer, audience, subject, role, now, lifetime_seconds, err, errsize)) < 0 ||
+      (error = new_claims(&claims, subject, role, generation, now, lifetime_seconds, err, errsize)) < 0 ||
+      (error = sign_claims(&token, keys, issuer, audience, &claims, err, errsize)) < 0)
+    goto out;
   /* Only hand out what rr_token_verify() will accept. */
-  len = strlen(token);
-  if (len > RR_TOKEN_MAX_BYTES || !token_shape_ok(token, len, &d1, &d2) || !b64url_canonical(token, d1) ||
-      !b64url_canonical(token + d1 + 1, d2 - d1 - 1) || !b64url_canonical(token + d2 + 1, len - d2 - 1)) {
+  if (verify_shape(&len, &d1, &d2, token, NULL, 0) < 0) {
     error = rr_fail(err, errsize, RR_ERROR, "libjwt produced a token that is not compact, canonical JWS");
     goto out;
   }
@@ -683,8 +748,6 @@ int rr_token_issue_gen(char **out, const rr_token_keys *keys, const char *issuer
 
 out:
   free(token);
-  jwt_free(jwt);
-  OPENSSL_cleanse(rnd, sizeof(rnd));
   return error;
 }
 
@@ -723,28 +786,6 @@ static bool audience_ok(json_object *payload, const char *audience)
       return true;
   }
   return false;
-}
-
-/* Step 1 of rr_token_verify: the shape, before anything parses the token.
- * Sets *len and the two dot positions; 0 or RR_EINVAL with a message. */
-static int verify_shape(size_t *len, size_t *d1, size_t *d2, const char *token, char *err, size_t errsize)
-{
-  if (token == NULL || token[0] == '\0')
-    return rr_fail(err, errsize, RR_EINVAL, "the token is empty");
-  *len = strnlen(token, RR_TOKEN_MAX_BYTES + 1);
-  if (*len > RR_TOKEN_MAX_BYTES)
-    return rr_fail(err, errsize, RR_EINVAL, "the token is longer than %u bytes", RR_TOKEN_MAX_BYTES);
-  if (!token_shape_ok(token, *len, d1, d2))
-    return rr_fail(err, errsize, RR_EINVAL, "the token does not have three dot-separated parts");
-  if (!b64url_canonical(token, *d1))
-    return rr_fail(err, errsize, RR_EINVAL, "the token's header is not canonical base64url");
-  if (!b64url_canonical(token + *d1 + 1, *d2 - *d1 - 1))
-    return rr_fail(err, errsize, RR_EINVAL, "the token's payload is not canonical base64url");
-  if (*len - *d2 - 1 == 0)
-    return rr_fail(err, errsize, RR_EINVAL, "the token has no signature (unsigned tokens are refused)");
-  if (!b64url_canonical(token + *d2 + 1, *len - *d2 - 1))
-    return rr_fail(err, errsize, RR_EINVAL, "the token's signature is not canonical base64url");
-  return 0;
 }
 
 /* Step 2 of rr_token_verify: the parsed header pins the algorithm to the
