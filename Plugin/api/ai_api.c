@@ -184,6 +184,18 @@ static void send_analysis(OrthancPluginRestOutput *out, int status, const char *
     }                                                                                                          \
   } while (0)
 
+/* The Study Instance UID in the route into out; replies 400 and returns
+ * false when it is not one. */
+static bool study_uid(char out[RR_UID_SIZE], const OrthancPluginHttpRequest *req, OrthancPluginRestOutput *o)
+{
+  if (!rr_args_study_uid_ok(req->groups[0])) {
+    rr_reply_error(ctx, o, RR_API_INVALID_ARGUMENT, "not a Study Instance UID");
+    return false;
+  }
+  rr_str_copy(out, RR_UID_SIZE, req->groups[0]);
+  return true;
+}
+
 /* POST {root}ai/analyze/{StudyInstanceUID} */
 static OrthancPluginErrorCode on_analyze(OrthancPluginRestOutput *out, const char *url,
                                          const OrthancPluginHttpRequest *req)
@@ -199,11 +211,8 @@ static OrthancPluginErrorCode on_analyze(OrthancPluginRestOutput *out, const cha
   REQUIRE_METHOD(OrthancPluginHttpMethod_Post, "POST");
   if (caller(&id, out) < 0)
     return OrthancPluginErrorCode_Success;
-  if (!rr_args_study_uid_ok(req->groups[0])) {
-    rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, "not a Study Instance UID");
+  if (!study_uid(uid, req, out))
     return OrthancPluginErrorCode_Success;
-  }
-  rr_str_copy(uid, sizeof(uid), req->groups[0]);
   if ((body = rr_reply_parse_body(ctx, out, req, 4096, 1)) == NULL)
     return OrthancPluginErrorCode_Success;
   if (json_object_object_get_ex(body, "force", &v)) {
@@ -520,11 +529,8 @@ static OrthancPluginErrorCode on_study_analyses(OrthancPluginRestOutput *out, co
   REQUIRE_METHOD(OrthancPluginHttpMethod_Get, "GET");
   if (caller(&id, out) < 0)
     return OrthancPluginErrorCode_Success;
-  if (!rr_args_study_uid_ok(req->groups[0])) {
-    rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, "not a Study Instance UID");
+  if (!study_uid(uid, req, out))
     return OrthancPluginErrorCode_Success;
-  }
-  rr_str_copy(uid, sizeof(uid), req->groups[0]);
   if ((rc = rr_store_ai_list_study(deps->store, &list, uid, err, sizeof(err))) < 0) {
     send_failure(out, rc, err);
     return OrthancPluginErrorCode_Success;
