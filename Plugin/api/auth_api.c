@@ -38,6 +38,25 @@ static const char *member(json_object *o, const char *key, int *bad)
   return rr_json_member_str(o, key, bad);
 }
 
+/* Two required string members a and b of a request body into *va and *vb
+ * (pointing into body). Replies 400 'give "a" and "b" as strings' and
+ * returns false when either is missing or not a string. */
+static bool required_pair(const char **va, const char **vb, json_object *body, const char *a, const char *b,
+                          OrthancPluginRestOutput *out)
+{
+  char msg[128];
+  int bad = 0;
+
+  *va = member(body, a, &bad);
+  *vb = member(body, b, &bad);
+  if (bad || *va == NULL || *vb == NULL) {
+    snprintf(msg, sizeof(msg), "give \"%s\" and \"%s\" as strings", a, b);
+    rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, msg);
+    return false;
+  }
+  return true;
+}
+
 static json_object *user_json(const rr_user_rec *u, int full)
 {
   int jerr = 0;
@@ -122,16 +141,13 @@ static OrthancPluginErrorCode on_login(OrthancPluginRestOutput *out, const char 
   json_object *body;
   const char *user, *pass;
   char err[ERR_SIZE] = "";
-  int bad = 0, error;
+  int error;
 
   (void)url;
   REQUIRE_METHOD(OrthancPluginHttpMethod_Post, "POST");
   if ((body = parse_body(req, out)) == NULL)
     return OrthancPluginErrorCode_Success;
-  user = member(body, "username", &bad);
-  pass = member(body, "password", &bad);
-  if (bad || user == NULL || pass == NULL) {
-    rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, "give \"username\" and \"password\" as strings");
+  if (!required_pair(&user, &pass, body, "username", "password", out)) {
     json_object_put(body);
     return OrthancPluginErrorCode_Success;
   }
@@ -221,17 +237,15 @@ static OrthancPluginErrorCode on_password(OrthancPluginRestOutput *out, const ch
   json_object *body;
   const char *current, *next;
   char err[ERR_SIZE] = "";
-  int bad = 0, error;
+  int error;
 
   (void)url;
   REQUIRE_METHOD(OrthancPluginHttpMethod_Put, "PUT");
   REQUIRE_IDENTITY(id);
   if ((body = parse_body(req, out)) == NULL)
     return OrthancPluginErrorCode_Success;
-  current = member(body, "currentPassword", &bad);
-  next = member(body, "newPassword", &bad);
-  if (bad || current == NULL || next == NULL)
-    rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, "give \"currentPassword\" and \"newPassword\" as strings");
+  if (!required_pair(&current, &next, body, "currentPassword", "newPassword", out))
+    ; /* it answered 400 */
   else if ((error = rr_auth_change_password(deps->auth, &id, current, next, err, sizeof(err))) < 0)
     send_failure(out, error, err);
   else {
