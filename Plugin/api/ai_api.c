@@ -9,6 +9,7 @@
 #include "api/args.h"
 #include "api/caller.h"
 #include "api/reply.h"
+#include "store/ai_state.h"
 #include "util/errors.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -242,7 +243,7 @@ static OrthancPluginErrorCode on_analyze(OrthancPluginRestOutput *out, const cha
     audit(&id, "ai.analyze", uid, "success", aid);
   o = json_object_new_object();
   rr_json_set(o, "id", json_object_new_string(aid), &jerr);
-  rr_json_set(o, "status", json_object_new_string(existing ? "existing" : "queued"), &jerr);
+  rr_json_set(o, "status", json_object_new_string(existing ? "existing" : rr_ai_state_name(RR_AI_STATE_QUEUED)), &jerr);
   snprintf(href, sizeof(href), "%sai/analysis/%s", api_root, aid);
   rr_json_set(o, "href", json_object_new_string(href), &jerr);
   if (existing) {
@@ -477,7 +478,7 @@ static OrthancPluginErrorCode on_review(OrthancPluginRestOutput *out, const char
     goto out;
   }
   have_a = true;
-  if (strcmp(a.status, "completed") != 0) {
+  if (!rr_ai_state_is(a.status, RR_AI_STATE_COMPLETED)) {
     snprintf(err, sizeof(err), "only completed analyses can be reviewed (this one is %s)", a.status);
     rr_reply_error(ctx, out, RR_API_CONFLICT, err);
     goto out;
@@ -612,8 +613,10 @@ static OrthancPluginErrorCode on_status(OrthancPluginRestOutput *out, const char
   {
     const status_count queue[] = {
         {"depth", counts.queued}, {"running", counts.running}, {"concurrency", st.concurrency}};
-    const status_count states[] = {{"queued", counts.queued},       {"running", counts.running},
-                                   {"completed", counts.completed}, {"failed", counts.failed},
+    const status_count states[] = {{rr_ai_state_name(RR_AI_STATE_QUEUED), counts.queued},
+                                   {rr_ai_state_name(RR_AI_STATE_RUNNING), counts.running},
+                                   {rr_ai_state_name(RR_AI_STATE_COMPLETED), counts.completed},
+                                   {rr_ai_state_name(RR_AI_STATE_FAILED), counts.failed},
                                    {"other", counts.other}};
     rr_json_set(o, "queue", count_object(queue, sizeof(queue) / sizeof(queue[0]), &jerr), &jerr);
     rr_json_set(o, "counts", count_object(states, sizeof(states) / sizeof(states[0]), &jerr), &jerr);
