@@ -87,8 +87,22 @@ static void set_session_cookies(OrthancPluginRestOutput *out, const char *token,
   OrthancPluginSetHttpHeader(ctx, out, "Set-Cookie", cookie);
 }
 
+/* What a role may use, from the role matrix (the web app shows no more): the
+ * "capabilities" member of the session and auth/me answers. */
+static json_object *capabilities_json(unsigned role, int *jerr)
+{
+  const char *names[RR_CAPABILITY_COUNT];
+  json_object *caps = json_object_new_array();
+  size_t i, n = rr_matrix_capabilities(names, deps->matrix, role);
+
+  for (i = 0; i < n; i++)
+    rr_json_append(caps, json_object_new_string(names[i]), jerr);
+  return caps;
+}
+
 static void send_session(OrthancPluginRestOutput *out, const rr_login_result *r)
 {
+  unsigned role = 0;
   int jerr = 0;
   json_object *o = json_object_new_object();
   int64_t max_age = r->expires_at - (int64_t)time(NULL);
@@ -97,6 +111,9 @@ static void send_session(OrthancPluginRestOutput *out, const rr_login_result *r)
   rr_json_add_time(o, "expiresAt", r->expires_at, &jerr);
   rr_json_set_str(o, "csrfToken", r->csrf, &jerr);
   rr_json_set(o, "user", user_json(&r->user, 0), &jerr);
+  if (rr_role_parse(&role, r->user.role) < 0)
+    role = 0; /* an unknown role may use nothing */
+  rr_json_set(o, "capabilities", capabilities_json(role, &jerr), &jerr);
   set_session_cookies(out, r->token, r->csrf, max_age > 0 ? max_age : 0);
   rr_reply_built(ctx, out, 200, o, jerr);
   json_object_put(o);
@@ -199,10 +216,8 @@ static OrthancPluginErrorCode on_me(OrthancPluginRestOutput *out, const char *ur
 {
   int jerr = 0;
   rr_identity id;
-  json_object *o, *u, *caps;
-  const char *names[RR_CAPABILITY_COUNT];
+  json_object *o, *u;
   char csrf[65];
-  size_t i, n;
 
   (void)url;
   REQUIRE_METHOD(OrthancPluginHttpMethod_Get, "GET");
@@ -220,12 +235,7 @@ static OrthancPluginErrorCode on_me(OrthancPluginRestOutput *out, const char *ur
   } else {
     rr_json_set_null(o, "csrfToken", &jerr);
   }
-  /* what the role may use, from the role matrix (the web app shows no more) */
-  n = rr_matrix_capabilities(names, deps->matrix, id.role);
-  caps = json_object_new_array();
-  for (i = 0; i < n; i++)
-    rr_json_append(caps, json_object_new_string(names[i]), &jerr);
-  rr_json_set(o, "capabilities", caps, &jerr);
+  rr_json_set(o, "capabilities", capabilities_json(id.role, &jerr), &jerr);
   rr_reply_built(ctx, out, 200, o, jerr);
   json_object_put(o);
   return OrthancPluginErrorCode_Success;

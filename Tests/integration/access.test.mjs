@@ -12,6 +12,7 @@ import { startOrthanc, uploadFile, dicomFilesOf, waitFor, waitIngestIdle, httpRe
 const PASSWORD = 'Correct-Horse-Battery-9';
 let orthanc;
 const tokens = {};      // role -> token
+const loginCapabilities = {}; // role -> "capabilities" of the login answer
 const ids = {};         // study/series/instance ids
 
 const b64url = (buf) => Buffer.from(buf).toString('base64').replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
@@ -37,6 +38,7 @@ before(async () => {
     const l = await orthanc.login(name, PASSWORD);
     assert.equal(l.status, 200, `login ${name}: ${l.text}`);
     tokens[role === 'admin' ? 'admin2' : role] = l.token;
+    loginCapabilities[role] = l.json.capabilities;
   }
   tokens.admin = orthanc.adminToken;
   const [file] = (await dicomFilesOf('mr_brain_t1post_24')).slice(0, 1);
@@ -90,7 +92,7 @@ test('the role matrix, for every role and for no token', async () => {
   assert.deepEqual(failures, []);
 });
 
-test('GET /api/auth/me lists what the role may use, from the role matrix', async () => {
+test('GET /api/auth/me and the login answer list what the role may use, from the role matrix', async () => {
   const want = {
     admin: ['worklist', 'study', 'upload', 'users', 'audit', 'system', 'ai', 'explorer'],
     radiologist: ['worklist', 'study', 'ai'],
@@ -101,6 +103,7 @@ test('GET /api/auth/me lists what the role may use, from the role matrix', async
     const r = await as(tokens[role], '/api/auth/me');
     assert.equal(r.status, 200, `${role}: ${r.text}`);
     assert.deepEqual(r.json.capabilities, caps, role);
+    assert.deepEqual(loginCapabilities[role], caps, `${role}: login answer`);
   }
 });
 

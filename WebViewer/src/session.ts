@@ -6,8 +6,8 @@
 //
 // The session token lives in an HttpOnly cookie the app never sees. The CSRF token is kept in memory
 // (answer of login / me / refresh), with the readable rr_csrf cookie as fallback.
-// What the user may use (capabilities.ts) comes with the answer of GET auth/me; a login (or refresh) answer
-// without it is followed by GET auth/me.
+// What the user may use (capabilities.ts) comes with the answers of login, refresh, password change and
+// GET auth/me; an answer without it is followed by GET auth/me.
 import { ApiError, BAD_RESPONSE, BAD_RESPONSE_MESSAGE, SESSION_ENDED, type Api } from './api';
 import { LEAST_PRIVILEGE, OPEN_CAPABILITIES, parseCapabilities, type Capability } from './capabilities';
 import { isRecord, str } from './decode';
@@ -24,7 +24,7 @@ export interface SessionInfo {
   user: User;
   expiresAt: string;
   csrfToken: string;
-  /** What the user may use; null when the answer has no "capabilities" field (login and refresh answers). */
+  /** What the user may use; null when the answer has no "capabilities" field. */
   capabilities: readonly Capability[] | null;
 }
 
