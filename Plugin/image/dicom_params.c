@@ -193,53 +193,140 @@ static int expand_segments(uint16_t *out, uint32_t *k, uint32_t entries, const u
   return 0;
 }
 
+/* Read descriptor `desc_tag` of `item` into v (entries, first mapped value,
+ * bits) and check it: as text, else (US/SS read as OW, e.g. xs in implicit
+ * VR) as three little-endian words fetched from `desc_path`. */
+static int lut_descriptor(int64_t v[3], json_object *item, const char *desc_tag, const char *desc_path,
+                          rr_dicom_fetch_fn fetch, void *fetch_ctx, const char *what, char *err, size_t errsize)
+{
+  const char *desc = tag_string(item, desc_tag);
+  char c[64];
+  size_t i;
+
+  if (desc == NULL && element(item, desc_tag) != NULL && fetch != NULL) {
+    uint8_t *raw = NULL;
+    size_t rawsize = 0;
+    int rc = fetch(fetch_ctx, &raw, &rawsize, desc_path, err, errsize);
+    if (rc == 0 && (raw == NULL || rawsize != 6))
+      rc = rr_fail(err, errsize, RR_EINVAL, "%s: descriptor %s has %zu bytes, not 6", what, desc_tag, rawsize);
+    if (rc == 0)
+      for (i = 0; i < 3; i++)
+        v[i] = raw[2 * i] | (raw[2 * i + 1] << 8);
+    free(raw);
+    if (rc != 0)
+      return rc;
+  } else {
+    for (i = 0; i < 3; i++) {
+      if (!rr_dicom_value_at(c, sizeof(c), desc, i) || rr_parse_i64(&v[i], c, -32768, 65535) != 0)
+        return rr_fail(err, errsize, RR_EINVAL, "%s: missing or malformed descriptor (%s)", what, desc_tag);
+    }
+  }
+  if (v[0] < 0 || v[2] < 8 || v[2] > 16)
+    return rr_fail(err, errsize, RR_EINVAL, "%s: descriptor %s has %lld entries, %lld bits", what, desc_tag,
+                   (long long)v[0], (long long)v[2]);
+  return 0;
+}
+
+/* Parse LUT data `data_tag` given as numbers in text `s`: the table itself
+ * into `data` (`entries` words), or, if `segmented`, its segment words into
+ * a new *seg of *nseg words (the caller frees *seg, also on error). */
+static int lut_from_text(uint16_t *data, uint16_t **seg, size_t *nseg, const char *s, uint32_t entries,
+                         bool segmented, const char *data_tag, const char *what, char *err, size_t errsize)
+{
+  size_t count = segmented ? 1 : entries, i;
+  char c[64];
+
+  if (segmented) {
+    const char *q;
+    for (q = s; (q = strchr(q, '\\')) != NULL; q++)
+      count++;
+    if ((*seg = calloc(count, sizeof(**seg))) == NULL)
+      return rr_fail(err, errsize, RR_ENOMEM, "%s: out of memory", what);
+  }
+  for (i = 0; i < count; i++) {
+    int64_t x;
+    if (!rr_dicom_value_at(c, sizeof(c), s, i) || rr_parse_i64(&x, c, -32768, 65535) != 0)
+      return rr_fail(err, errsize, RR_EINVAL, "%s: data %s has fewer than %u numbers", what, data_tag,
+                     (unsigned)count);
+    (segmented ? *seg : data)[i] = (uint16_t)(x < 0 ? x + 65536 : x);
+  }
+  *nseg = segmented ? count : 0;
+  return 0;
+}
+
+/* The bytes of LUT data element `el` (`data_tag`, of JSON type `type`):
+ * decoded from its base64 data URI into `dec`, else fetched from `path` into
+ * *raw. *bytes points into `dec` or *raw, which the caller disposes/frees. */
+static int lut_data_bytes(const uint8_t **bytes, size_t *nbytes, rr_buf *dec, uint8_t **raw, json_object *el,
+                          const char *type, const char *data_tag, const char *path, rr_dicom_fetch_fn fetch,
+                          void *fetch_ctx, const char *what, char *err, size_t errsize)
+{
+  size_t rawsize = 0;
+  int rc;
+
+  if ((strcmp(type, "Binary") == 0 || strcmp(type, "String") == 0) &&
+      (el != NULL && json_object_object_get_ex(el, "Value", NULL))) {
+    json_object *jv = NULL;
+    const char *s;
+    json_object_object_get_ex(el, "Value", &jv);
+    s = jv != NULL && json_object_is_type(jv, json_type_string) ? json_object_get_string(jv) : "";
+    if (!rr_str_starts_with(s, DATA_URI_PREFIX) ||
+        rr_base64_decode(dec, s + strlen(DATA_URI_PREFIX), strlen(s) - strlen(DATA_URI_PREFIX)) != 0)
+      return rr_fail(err, errsize, RR_EINVAL, "%s: data %s is not a base64 data URI", what, data_tag);
+    *bytes = (const uint8_t *)dec->ptr;
+    *nbytes = dec->len;
+    return 0;
+  }
+  if (fetch == NULL)
+    return rr_fail(err, errsize, RR_EINVAL, "%s: data %s is not in the tags and no fetch callback was given", what,
+                   data_tag);
+  rc = fetch(fetch_ctx, raw, &rawsize, path, err, errsize);
+  if (rc != 0)
+    return rc;
+  if (*raw == NULL && rawsize > 0)
+    return rr_fail(err, errsize, RR_EINVAL, "%s: fetch of %s returned no buffer", what, path);
+  *bytes = *raw;
+  *nbytes = rawsize;
+  return 0;
+}
+
+/* Expand the `nseg` segment words `seg` (units of `bits` bits) into the
+ * `entries` words of `data`; they must give exactly that many. */
+static int lut_expand(uint16_t *data, uint32_t entries, const uint16_t *seg, size_t nseg, int64_t bits,
+                      const char *what, char *err, size_t errsize)
+{
+  uint32_t k = 0;
+  int rc = expand_segments(data, &k, entries, seg, nseg, 0, 0, true, bits <= 8 ? 1u : 2u, what, err, errsize);
+
+  if (rc != 0)
+    return rc;
+  if (k != entries)
+    return rr_fail(err, errsize, RR_EINVAL, "%s: the segments give %u entries, the descriptor %u", what, (unsigned)k,
+                   (unsigned)entries);
+  return 0;
+}
+
 /* Load the LUT (descriptor `desc_tag`, data `data_tag`) of `item` into
  * slot `slot`. `path` is the Orthanc /content path of the data element. */
 static int load_lut(rr_dicom_params *p, int slot, json_object *item, const char *desc_tag, const char *data_tag,
                     const char *desc_path, const char *path, bool signed_first, bool segmented,
                     rr_dicom_fetch_fn fetch, void *fetch_ctx, const char *what, char *err, size_t errsize)
 {
-  const char *desc = tag_string(item, desc_tag);
   json_object *el = element(item, data_tag);
-  const char *type = element_type(el);
-  char c[64];
+  const char *text = tag_string(item, data_tag);
   int64_t v[3];
   uint32_t entries;
   uint16_t *data = NULL, *seg = NULL;
   uint8_t *raw = NULL;
-  size_t rawsize = 0, nseg = 0, i;
+  size_t nseg = 0;
   rr_buf dec;
   int rc;
 
   /* segmented data may be longer than the table it expands to */
   rr_buf_init(&dec, (segmented ? 8 : 2) * (size_t)LUT_MAX_ENTRIES + 16);
-  if (desc == NULL && element(item, desc_tag) != NULL && fetch != NULL) {
-    /* binary (US/SS read as OW, e.g. xs in implicit VR): three raw words */
-    rc = fetch(fetch_ctx, &raw, &rawsize, desc_path, err, errsize);
-    if (rc != 0)
-      goto done;
-    if (raw == NULL || rawsize != 6) {
-      rc = rr_fail(err, errsize, RR_EINVAL, "%s: descriptor %s has %zu bytes, not 6", what, desc_tag, rawsize);
-      goto done;
-    }
-    for (i = 0; i < 3; i++)
-      v[i] = raw[2 * i] | (raw[2 * i + 1] << 8);
-    free(raw);
-    raw = NULL;
-    rawsize = 0;
-  } else {
-    for (i = 0; i < 3; i++) {
-      if (!rr_dicom_value_at(c, sizeof(c), desc, i) || rr_parse_i64(&v[i], c, -32768, 65535) != 0) {
-        rc = rr_fail(err, errsize, RR_EINVAL, "%s: missing or malformed descriptor (%s)", what, desc_tag);
-        goto done;
-      }
-    }
-  }
-  if (v[0] < 0 || v[2] < 8 || v[2] > 16) {
-    rc = rr_fail(err, errsize, RR_EINVAL, "%s: descriptor %s has %lld entries, %lld bits", what, desc_tag,
-                 (long long)v[0], (long long)v[2]);
+  rc = lut_descriptor(v, item, desc_tag, desc_path, fetch, fetch_ctx, what, err, errsize);
+  if (rc != 0)
     goto done;
-  }
   entries = v[0] == 0 ? LUT_MAX_ENTRIES : (uint32_t)v[0];
   data = calloc(entries, sizeof(*data));
   if (data == NULL) {
@@ -247,85 +334,27 @@ static int load_lut(rr_dicom_params *p, int slot, json_object *item, const char 
     goto done;
   }
 
-  if (strcmp(type, "String") == 0 && tag_string(item, data_tag) != NULL &&
-      !rr_str_starts_with(tag_string(item, data_tag), "data:")) {
+  if (strcmp(element_type(el), "String") == 0 && text != NULL && !rr_str_starts_with(text, "data:")) {
     /* numbers as text: the table itself, or its segments */
-    const char *s = tag_string(item, data_tag);
-    size_t count = segmented ? 1 : entries;
-    if (segmented) {
-      const char *q;
-      for (q = s; (q = strchr(q, '\\')) != NULL; q++)
-        count++;
-      if ((seg = calloc(count, sizeof(*seg))) == NULL) {
-        rc = rr_fail(err, errsize, RR_ENOMEM, "%s: out of memory", what);
-        goto done;
-      }
-    }
-    for (i = 0; i < count; i++) {
-      int64_t x;
-      if (!rr_dicom_value_at(c, sizeof(c), s, i) || rr_parse_i64(&x, c, -32768, 65535) != 0) {
-        rc = rr_fail(err, errsize, RR_EINVAL, "%s: data %s has fewer than %u numbers", what, data_tag,
-                     (unsigned)count);
-        goto done;
-      }
-      (segmented ? seg : data)[i] = (uint16_t)(x < 0 ? x + 65536 : x);
-    }
-    nseg = segmented ? count : 0;
+    rc = lut_from_text(data, &seg, &nseg, text, entries, segmented, data_tag, what, err, errsize);
   } else {
-    const uint8_t *bytes;
-    size_t nbytes;
-    if ((strcmp(type, "Binary") == 0 || strcmp(type, "String") == 0) &&
-        (el != NULL && json_object_object_get_ex(el, "Value", NULL))) {
-      json_object *jv = NULL;
-      const char *s;
-      json_object_object_get_ex(el, "Value", &jv);
-      s = jv != NULL && json_object_is_type(jv, json_type_string) ? json_object_get_string(jv) : "";
-      if (!rr_str_starts_with(s, DATA_URI_PREFIX) ||
-          rr_base64_decode(&dec, s + strlen(DATA_URI_PREFIX), strlen(s) - strlen(DATA_URI_PREFIX)) != 0) {
-        rc = rr_fail(err, errsize, RR_EINVAL, "%s: data %s is not a base64 data URI", what, data_tag);
-        goto done;
-      }
-      bytes = (const uint8_t *)dec.ptr;
-      nbytes = dec.len;
-    } else {
-      if (fetch == NULL) {
-        rc = rr_fail(err, errsize, RR_EINVAL, "%s: data %s is not in the tags and no fetch callback was given", what,
-                     data_tag);
-        goto done;
-      }
-      rc = fetch(fetch_ctx, &raw, &rawsize, path, err, errsize);
-      if (rc != 0)
-        goto done;
-      if (raw == NULL && rawsize > 0) {
-        rc = rr_fail(err, errsize, RR_EINVAL, "%s: fetch of %s returned no buffer", what, path);
-        goto done;
-      }
-      bytes = raw;
-      nbytes = rawsize;
-    }
-    if (!segmented) {
+    const uint8_t *bytes = NULL;
+    size_t nbytes = 0;
+    rc = lut_data_bytes(&bytes, &nbytes, &dec, &raw, el, element_type(el), data_tag, path, fetch, fetch_ctx, what,
+                        err, errsize);
+    if (rc == 0 && !segmented) {
       rc = words_from_bytes(data, entries, (unsigned)v[2], bytes, nbytes, what, err, errsize);
-      if (rc != 0)
-        goto done;
-    } else {
-      if ((seg = calloc(nbytes ? nbytes : 1, sizeof(*seg))) == NULL) {
+    } else if (rc == 0) {
+      if ((seg = calloc(nbytes ? nbytes : 1, sizeof(*seg))) == NULL)
         rc = rr_fail(err, errsize, RR_ENOMEM, "%s: out of memory", what);
-        goto done;
-      }
-      nseg = units_from_bytes(seg, (unsigned)v[2], bytes, nbytes);
+      else
+        nseg = units_from_bytes(seg, (unsigned)v[2], bytes, nbytes);
     }
   }
-  if (segmented) {
-    uint32_t k = 0;
-    rc = expand_segments(data, &k, entries, seg, nseg, 0, 0, true, v[2] <= 8 ? 1u : 2u, what, err, errsize);
-    if (rc != 0)
-      goto done;
-    if (k != entries) {
-      rc = rr_fail(err, errsize, RR_EINVAL, "%s: the segments give %u entries, the descriptor %u", what, (unsigned)k,
-                   (unsigned)entries);
-      goto done;
-    }
-  }
+  if (rc == 0 && segmented)
+    rc = lut_expand(data, entries, seg, nseg, v[2], what, err, errsize);
+  if (rc != 0)
+    goto done;
 
   rc = rr_lut_init(&p->luts[slot], (uint32_t)v[0], first_mapped_value(v[1], signed_first), (unsigned)v[2], data,
                    entries, err, errsize);
