@@ -380,28 +380,11 @@ static unsigned uint_tag(json_object *tags, const char *tag, unsigned dflt, int6
   return rr_dicom_first_i64(&v, tag_string(tags, tag), 0, max) == 0 ? (unsigned)v : dflt;
 }
 
-int rr_dicom_params_from_tags(rr_dicom_params **out, json_object *tags, uint32_t frame, rr_dicom_fetch_fn fetch,
-                              void *fetch_ctx, char *err, size_t errsize)
+/* The image pixel attributes, modality and pixel padding value of `tags`
+ * into p and its render parameters; the photometric interpretation is set. */
+static void image_attributes(rr_dicom_params *p, json_object *tags)
 {
-  rr_dicom_params *p = NULL;
-  rr_render_params *r;
-  const char *s;
-  json_object *item;
-  int64_t iv;
-  double d;
-  bool mono, negative_modality = false;
-  int rc;
-
-  if (out == NULL)
-    return rr_fail(err, errsize, RR_EINVAL, "no output");
-  *out = NULL;
-  if (tags == NULL || !json_object_is_type(tags, json_type_object))
-    return rr_fail(err, errsize, RR_EINVAL, "the tags are not a JSON object");
-  p = calloc(1, sizeof(*p));
-  if (p == NULL)
-    return rr_fail(err, errsize, RR_ENOMEM, "out of memory");
-  r = &p->render;
-  rr_render_params_init(r);
+  rr_render_params *r = &p->render;
 
   p->samples_per_pixel = uint_tag(tags, "0028,0002", 1, 4);
   p->rows = uint_tag(tags, "0028,0010", 0, 65535);
@@ -414,6 +397,128 @@ int rr_dicom_params_from_tags(rr_dicom_params **out, json_object *tags, uint32_t
   p->pixel_signed = uint_tag(tags, "0028,0103", 0, 1) == 1;
   rr_str_copy_trim(p->modality, sizeof(p->modality), tag_string(tags, "0008,0060"));
   r->modality = p->modality[0] ? p->modality : NULL;
+}
+
+/* Pixel Padding Value: a stored value, US or SS. */
+static void pixel_padding(rr_render_params *r, json_object *tags, bool pixel_signed)
+{
+  int64_t iv;
+
+  if (rr_dicom_first_i64(&iv, tag_string(tags, "0028,0120"), -32768, 65535) == 0) {
+    r->has_padding = true;
+    r->padding_value = first_mapped_value(iv, pixel_signed);
+  }
+}
+
+/* Modality LUT (sequence, else rescale) of a monochrome image for `frame`;
+ * *negative_modality tells whether its output can be negative. */
+static int modality_params(rr_dicom_params *p, bool *negative_modality, json_object *tags, uint32_t frame,
+                           rr_dicom_fetch_fn fetch, void *fetch_ctx, char *err, size_t errsize)
+{
+  rr_render_params *r = &p->render;
+  json_object *item = seq_item(tags, "0028,3000", 0);
+  double d;
+
+  *negative_modality = false;
+  if (item != NULL) {
+    int rc = load_lut(p, SLOT_MODALITY, item, "0028,3002", "0028,3006", "0028-3000/0/0028-3002",
+                      "0028-3000/0/0028-3006", p->pixel_signed, false, fetch, fetch_ctx, "Modality LUT Sequence", err,
+                      errsize);
+    if (rc != 0)
+      return rc;
+    r->modality_lut = &p->luts[SLOT_MODALITY];
+    *negative_modality = p->luts[SLOT_MODALITY].first_mapped < 0;
+  }
+  if (rr_dicom_first_double(&d, tag_string_fg(tags, "0028,9145", "0028,1053", frame)) == 0 && d != 0)
+    r->rescale_slope = d;
+  if (rr_dicom_first_double(&d, tag_string_fg(tags, "0028,9145", "0028,1052", frame)) == 0)
+    r->rescale_intercept = d;
+  if (r->modality_lut == NULL && (r->rescale_intercept < 0 || r->rescale_slope < 0 || p->pixel_signed))
+    *negative_modality = true;
+  return 0;
+}
+
+/* VOI of a monochrome image for `frame`: window and function, else the VOI
+ * LUT (its first mapped value signed when the modality output can be). */
+static int voi_params(rr_dicom_params *p, json_object *tags, uint32_t frame, bool negative_modality,
+                      rr_dicom_fetch_fn fetch, void *fetch_ctx, char *err, size_t errsize)
+{
+  rr_render_params *r = &p->render;
+  json_object *item;
+  const char *s;
+  double c, w;
+
+  if (rr_dicom_first_double(&c, tag_string_fg(tags, "0028,9132", "0028,1050", frame)) == 0 &&
+      rr_dicom_first_double(&w, tag_string_fg(tags, "0028,9132", "0028,1051", frame)) == 0) {
+    r->has_window = true;
+    r->window_center = c;
+    r->window_width = w;
+  }
+  s = tag_string_fg(tags, "0028,9132", "0028,1056", frame);
+  if (s != NULL) {
+    char fn[64];
+    rr_dicom_value_at(fn, sizeof(fn), s, 0);
+    if (rr_voi_function_parse(&r->voi_function, fn) != 0)
+      r->voi_function = RR_VOI_LINEAR;
+  }
+  item = seq_item(tags, "0028,3010", 0);
+  if (item != NULL && !(r->has_window && r->window_width > 0)) {
+    int rc = load_lut(p, SLOT_VOI, item, "0028,3002", "0028,3006", "0028-3010/0/0028-3002", "0028-3010/0/0028-3006",
+                      negative_modality, false, fetch, fetch_ctx, "VOI LUT Sequence", err, errsize);
+    if (rc != 0)
+      return rc;
+    r->voi_lut = &p->luts[SLOT_VOI];
+  }
+  return 0;
+}
+
+/* The red, green and blue tables of a PALETTE COLOR image: each the table
+ * itself, else its segmented form (PS3.3 C.7.9.2). */
+static int palette_params(rr_dicom_params *p, json_object *tags, rr_dicom_fetch_fn fetch, void *fetch_ctx, char *err,
+                          size_t errsize)
+{
+  static const char *const desc[3] = {"0028,1101", "0028,1102", "0028,1103"};
+  static const char *const data[3] = {"0028,1201", "0028,1202", "0028,1203"};
+  static const char *const path[3] = {"0028-1201", "0028-1202", "0028-1203"};
+  static const char *const desc_path[3] = {"0028-1101", "0028-1102", "0028-1103"};
+  static const char *const seg[3] = {"0028,1221", "0028,1222", "0028,1223"};
+  static const char *const seg_path[3] = {"0028-1221", "0028-1222", "0028-1223"};
+  static const char *const name[3] = {"red palette", "green palette", "blue palette"};
+  int i, rc;
+
+  for (i = 0; i < 3; i++) {
+    bool segmented = element(tags, data[i]) == NULL && element(tags, seg[i]) != NULL;
+    if (element(tags, data[i]) == NULL && !segmented)
+      return rr_fail(err, errsize, RR_EINVAL, "PALETTE COLOR without %s data (%s)", name[i], data[i]);
+    rc = load_lut(p, SLOT_RED + i, tags, desc[i], segmented ? seg[i] : data[i], desc_path[i],
+                  segmented ? seg_path[i] : path[i], p->pixel_signed, segmented, fetch, fetch_ctx, name[i], err,
+                  errsize);
+    if (rc != 0)
+      return rc;
+    p->render.palette[i] = &p->luts[SLOT_RED + i];
+  }
+  return 0;
+}
+
+int rr_dicom_params_from_tags(rr_dicom_params **out, json_object *tags, uint32_t frame, rr_dicom_fetch_fn fetch,
+                              void *fetch_ctx, char *err, size_t errsize)
+{
+  rr_dicom_params *p = NULL;
+  rr_render_params *r;
+  const char *s;
+  int rc = 0;
+
+  if (out == NULL)
+    return rr_fail(err, errsize, RR_EINVAL, "no output");
+  *out = NULL;
+  if (tags == NULL || !json_object_is_type(tags, json_type_object))
+    return rr_fail(err, errsize, RR_EINVAL, "the tags are not a JSON object");
+  p = calloc(1, sizeof(*p));
+  if (p == NULL)
+    return rr_fail(err, errsize, RR_ENOMEM, "out of memory");
+  r = &p->render;
+  rr_render_params_init(r);
+  image_attributes(p, tags);
 
   s = tag_string(tags, "0028,0004");
   if (s == NULL || s[0] == '\0') {
@@ -422,84 +527,18 @@ int rr_dicom_params_from_tags(rr_dicom_params **out, json_object *tags, uint32_t
     rc = rr_fail(err, errsize, RR_EINVAL, "unsupported PhotometricInterpretation '%.64s'", s);
     goto fail;
   }
-  mono = r->photometric == RR_PHOTO_MONOCHROME1 || r->photometric == RR_PHOTO_MONOCHROME2;
+  pixel_padding(r, tags, p->pixel_signed);
 
-  /* Pixel Padding Value: a stored value, US or SS */
-  if (rr_dicom_first_i64(&iv, tag_string(tags, "0028,0120"), -32768, 65535) == 0) {
-    r->has_padding = true;
-    r->padding_value = first_mapped_value(iv, p->pixel_signed);
-  }
-
-  if (mono) {
-    /* Modality LUT: sequence, else rescale */
-    item = seq_item(tags, "0028,3000", 0);
-    if (item != NULL) {
-      rc = load_lut(p, SLOT_MODALITY, item, "0028,3002", "0028,3006", "0028-3000/0/0028-3002",
-                    "0028-3000/0/0028-3006", p->pixel_signed, false, fetch, fetch_ctx, "Modality LUT Sequence", err,
-                    errsize);
-      if (rc != 0)
-        goto fail;
-      r->modality_lut = &p->luts[SLOT_MODALITY];
-      negative_modality = p->luts[SLOT_MODALITY].first_mapped < 0;
-    }
-    if (rr_dicom_first_double(&d, tag_string_fg(tags, "0028,9145", "0028,1053", frame)) == 0 && d != 0)
-      r->rescale_slope = d;
-    if (rr_dicom_first_double(&d, tag_string_fg(tags, "0028,9145", "0028,1052", frame)) == 0)
-      r->rescale_intercept = d;
-    if (r->modality_lut == NULL && (r->rescale_intercept < 0 || r->rescale_slope < 0 || p->pixel_signed))
-      negative_modality = true;
-
-    /* VOI */
-    {
-      double c, w;
-      if (rr_dicom_first_double(&c, tag_string_fg(tags, "0028,9132", "0028,1050", frame)) == 0 &&
-          rr_dicom_first_double(&w, tag_string_fg(tags, "0028,9132", "0028,1051", frame)) == 0) {
-        r->has_window = true;
-        r->window_center = c;
-        r->window_width = w;
-      }
-    }
-    s = tag_string_fg(tags, "0028,9132", "0028,1056", frame);
-    if (s != NULL) {
-      char fn[64];
-      rr_dicom_value_at(fn, sizeof(fn), s, 0);
-      if (rr_voi_function_parse(&r->voi_function, fn) != 0)
-        r->voi_function = RR_VOI_LINEAR;
-    }
-    item = seq_item(tags, "0028,3010", 0);
-    if (item != NULL && !(r->has_window && r->window_width > 0)) {
-      rc = load_lut(p, SLOT_VOI, item, "0028,3002", "0028,3006", "0028-3010/0/0028-3002",
-                    "0028-3010/0/0028-3006", negative_modality, false, fetch, fetch_ctx, "VOI LUT Sequence", err,
-                    errsize);
-      if (rc != 0)
-        goto fail;
-      r->voi_lut = &p->luts[SLOT_VOI];
-    }
+  if (r->photometric == RR_PHOTO_MONOCHROME1 || r->photometric == RR_PHOTO_MONOCHROME2) {
+    bool negative_modality;
+    rc = modality_params(p, &negative_modality, tags, frame, fetch, fetch_ctx, err, errsize);
+    if (rc == 0)
+      rc = voi_params(p, tags, frame, negative_modality, fetch, fetch_ctx, err, errsize);
   } else if (r->photometric == RR_PHOTO_PALETTE) {
-    static const char *const desc[3] = {"0028,1101", "0028,1102", "0028,1103"};
-    static const char *const data[3] = {"0028,1201", "0028,1202", "0028,1203"};
-    static const char *const path[3] = {"0028-1201", "0028-1202", "0028-1203"};
-    static const char *const desc_path[3] = {"0028-1101", "0028-1102", "0028-1103"};
-    static const char *const seg[3] = {"0028,1221", "0028,1222", "0028,1223"};
-    static const char *const seg_path[3] = {"0028-1221", "0028-1222", "0028-1223"};
-    static const char *const name[3] = {"red palette", "green palette", "blue palette"};
-    int i;
-
-    for (i = 0; i < 3; i++) {
-      /* the table itself, else its segmented form (PS3.3 C.7.9.2) */
-      bool segmented = element(tags, data[i]) == NULL && element(tags, seg[i]) != NULL;
-      if (element(tags, data[i]) == NULL && !segmented) {
-        rc = rr_fail(err, errsize, RR_EINVAL, "PALETTE COLOR without %s data (%s)", name[i], data[i]);
-        goto fail;
-      }
-      rc = load_lut(p, SLOT_RED + i, tags, desc[i], segmented ? seg[i] : data[i], desc_path[i],
-                    segmented ? seg_path[i] : path[i], p->pixel_signed, segmented, fetch, fetch_ctx, name[i], err,
-                    errsize);
-      if (rc != 0)
-        goto fail;
-      r->palette[i] = &p->luts[SLOT_RED + i];
-    }
+    rc = palette_params(p, tags, fetch, fetch_ctx, err, errsize);
   }
+  if (rc != 0)
+    goto fail;
 
   *out = p;
   return 0;
