@@ -74,6 +74,70 @@ static int fetch_content(void *c, uint8_t **data, size_t *size, const char *path
                                    OrthancPluginDicomToJsonFlags_ConvertBinaryToNull))
 #define TAGS_MAX_STRING 256
 
+/* Read instance `instance_id` into *file and parse it into *dicom (the
+ * caller frees both, also on error). */
+static int open_instance(OrthancPluginMemoryBuffer *file, OrthancPluginDicomInstance **dicom,
+                         OrthancPluginContext *ctx, const char *instance_id, char *err, size_t errsize)
+{
+  OrthancPluginErrorCode code = OrthancPluginGetDicomForInstance(ctx, file, instance_id);
+
+  if (code == OrthancPluginErrorCode_UnknownResource || code == OrthancPluginErrorCode_InexistentItem)
+    return rr_fail(err, errsize, RR_ENOTFOUND, "no such instance");
+  if (code != OrthancPluginErrorCode_Success)
+    return rr_fail(err, errsize, RR_EUPSTREAM, "Orthanc cannot read the file (error %d)", (int)code);
+  if ((*dicom = OrthancPluginCreateDicomInstance(ctx, file->data, file->size)) == NULL)
+    return rr_fail(err, errsize, RR_EINVAL, "Orthanc cannot parse this file");
+  return 0;
+}
+
+/* Describe decoded `image` as `frame` (borrowing its pixels) and adapt the
+ * render parameters of `dp` to the pixel format Orthanc decoded to. */
+static int frame_from_image(rr_frame *frame, rr_dicom_params *dp, OrthancPluginContext *ctx,
+                            const OrthancPluginImage *image, char *err, size_t errsize)
+{
+  memset(frame, 0, sizeof(*frame));
+  frame->width = OrthancPluginGetImageWidth(ctx, image);
+  frame->height = OrthancPluginGetImageHeight(ctx, image);
+  frame->pitch = OrthancPluginGetImagePitch(ctx, image);
+  frame->pixels = OrthancPluginGetImageBuffer(ctx, image);
+  switch (OrthancPluginGetImagePixelFormat(ctx, image)) {
+  case OrthancPluginPixelFormat_Grayscale8: frame->format = RR_PIXEL_GRAY8; break;
+  case OrthancPluginPixelFormat_Grayscale16: frame->format = RR_PIXEL_GRAY16; break;
+  case OrthancPluginPixelFormat_SignedGrayscale16: frame->format = RR_PIXEL_SGRAY16; break;
+  case OrthancPluginPixelFormat_RGB24:
+    frame->format = RR_PIXEL_RGB24;
+    /* Orthanc's decoders turn YBR and PALETTE COLOR into RGB */
+    dp->render.photometric = RR_PHOTO_RGB;
+    break;
+  case OrthancPluginPixelFormat_RGB48:
+    /* 16-bit RGB, or a PALETTE COLOR frame expanded through 16-bit tables
+     * (gdcm-US-ALOKA-16.dcm): white is the tables' or the samples' maximum */
+    frame->format = RR_PIXEL_RGB48;
+    if (dp->render.photometric == RR_PHOTO_PALETTE && dp->render.palette[0] != NULL)
+      dp->render.rgb_bits = dp->render.palette[0]->bits;
+    else
+      dp->render.rgb_bits = dp->bits_stored >= 9 && dp->bits_stored <= 16 ? dp->bits_stored : 16;
+    dp->render.photometric = RR_PHOTO_RGB;
+    break;
+  default:
+    return rr_fail(err, errsize, RR_EINVAL, "pixel format %d is not supported yet",
+                   (int)OrthancPluginGetImagePixelFormat(ctx, image));
+  }
+  return 0;
+}
+
+/* The viewer's window override, preset and size limit of `req` into `r`. */
+static void apply_request(rr_render_params *r, const rr_frame_request *req)
+{
+  if (req->has_window) {
+    r->has_override = true;
+    r->override_center = req->center;
+    r->override_width = req->width;
+  }
+  r->preset = req->preset;
+  r->max_side = req->max_side;
+}
+
 int rr_orthanc_frame_png(rr_buf *png, rr_render_info *info, OrthancPluginContext *ctx, const char *instance_id,
                          const rr_frame_request *req, char *err, size_t errsize)
 {
@@ -84,26 +148,14 @@ int rr_orthanc_frame_png(rr_buf *png, rr_render_info *info, OrthancPluginContext
   rr_image *out = NULL;
   rr_frame frame;
   OrthancPluginMemoryBuffer file = {0};
-  OrthancPluginErrorCode code;
   char *json = NULL;
   int error;
 
   if (!id_ok(instance_id))
     return rr_fail(err, errsize, RR_EINVAL, "not an Orthanc instance identifier");
   /* the file is read and parsed once, for its tags and its pixels */
-  code = OrthancPluginGetDicomForInstance(ctx, &file, instance_id);
-  if (code == OrthancPluginErrorCode_UnknownResource || code == OrthancPluginErrorCode_InexistentItem) {
-    error = rr_fail(err, errsize, RR_ENOTFOUND, "no such instance");
+  if ((error = open_instance(&file, &dicom, ctx, instance_id, err, errsize)) < 0)
     goto out;
-  }
-  if (code != OrthancPluginErrorCode_Success) {
-    error = rr_fail(err, errsize, RR_EUPSTREAM, "Orthanc cannot read the file (error %d)", (int)code);
-    goto out;
-  }
-  if ((dicom = OrthancPluginCreateDicomInstance(ctx, file.data, file.size)) == NULL) {
-    error = rr_fail(err, errsize, RR_EINVAL, "Orthanc cannot parse this file");
-    goto out;
-  }
   if ((json = OrthancPluginGetInstanceAdvancedJson(ctx, dicom, OrthancPluginDicomToJsonFormat_Full, TAGS_FLAGS,
                                                    TAGS_MAX_STRING)) == NULL) {
     error = rr_fail(err, errsize, RR_EUPSTREAM, "Orthanc cannot read the tags of this file");
@@ -120,42 +172,9 @@ int rr_orthanc_frame_png(rr_buf *png, rr_render_info *info, OrthancPluginContext
     error = rr_fail(err, errsize, RR_EINVAL, "Orthanc cannot decode this frame (not an image, or a transfer syntax without a decoder)");
     goto out;
   }
-  memset(&frame, 0, sizeof(frame));
-  frame.width = OrthancPluginGetImageWidth(ctx, image);
-  frame.height = OrthancPluginGetImageHeight(ctx, image);
-  frame.pitch = OrthancPluginGetImagePitch(ctx, image);
-  frame.pixels = OrthancPluginGetImageBuffer(ctx, image);
-  switch (OrthancPluginGetImagePixelFormat(ctx, image)) {
-  case OrthancPluginPixelFormat_Grayscale8: frame.format = RR_PIXEL_GRAY8; break;
-  case OrthancPluginPixelFormat_Grayscale16: frame.format = RR_PIXEL_GRAY16; break;
-  case OrthancPluginPixelFormat_SignedGrayscale16: frame.format = RR_PIXEL_SGRAY16; break;
-  case OrthancPluginPixelFormat_RGB24:
-    frame.format = RR_PIXEL_RGB24;
-    /* Orthanc's decoders turn YBR and PALETTE COLOR into RGB */
-    dp->render.photometric = RR_PHOTO_RGB;
-    break;
-  case OrthancPluginPixelFormat_RGB48:
-    /* 16-bit RGB, or a PALETTE COLOR frame expanded through 16-bit tables
-     * (gdcm-US-ALOKA-16.dcm): white is the tables' or the samples' maximum */
-    frame.format = RR_PIXEL_RGB48;
-    if (dp->render.photometric == RR_PHOTO_PALETTE && dp->render.palette[0] != NULL)
-      dp->render.rgb_bits = dp->render.palette[0]->bits;
-    else
-      dp->render.rgb_bits = dp->bits_stored >= 9 && dp->bits_stored <= 16 ? dp->bits_stored : 16;
-    dp->render.photometric = RR_PHOTO_RGB;
-    break;
-  default:
-    error = rr_fail(err, errsize, RR_EINVAL, "pixel format %d is not supported yet",
-                    (int)OrthancPluginGetImagePixelFormat(ctx, image));
+  if ((error = frame_from_image(&frame, dp, ctx, image, err, errsize)) < 0)
     goto out;
-  }
-  if (req->has_window) {
-    dp->render.has_override = true;
-    dp->render.override_center = req->center;
-    dp->render.override_width = req->width;
-  }
-  dp->render.preset = req->preset;
-  dp->render.max_side = req->max_side;
+  apply_request(&dp->render, req);
   if ((error = rr_render_frame(&out, info, &frame, &dp->render, err, errsize)) < 0 ||
       (error = rr_png_encode(png, out, RR_PNG_FAST, err, errsize)) < 0)
     goto out;
