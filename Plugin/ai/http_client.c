@@ -245,6 +245,55 @@ static int transfer_failed(rr_ai_http_response *out, CURLcode code, int write_rc
     }                                                                                                          \
   } while (0)
 
+/* Set every option of the request `req` on `curl`: the error text goes to
+ * `detail` (CURL_ERROR_SIZE), the answer through transfer `t`, `headers`
+ * (still the caller's) are sent. */
+static int setup_curl(CURL *curl, const rr_ai_http_request *req, struct curl_slist *headers, transfer *t,
+                      char *detail, char *err, size_t errsize)
+{
+  CURLcode code;
+  int rc = 0;
+
+  SETOPT(CURLOPT_ERRORBUFFER, detail);
+  SETOPT(CURLOPT_URL, req->url);
+#if LIBCURL_VERSION_NUM >= 0x075500
+  SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+  SETOPT(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+  SETOPT(CURLOPT_NOSIGNAL, 1L);
+  SETOPT(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+  SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
+  SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
+  SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
+  if (req->ca_file != NULL && req->ca_file[0] != '\0')
+    SETOPT(CURLOPT_CAINFO, req->ca_file);
+  SETOPT(CURLOPT_CONNECTTIMEOUT_MS, req->connect_timeout_ms > 0 ? req->connect_timeout_ms
+                                                                : (long)RR_AI_HTTP_CONNECT_TIMEOUT_MS);
+  SETOPT(CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : (long)RR_AI_HTTP_TIMEOUT_MS);
+  SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t->out->body.max);
+  SETOPT(CURLOPT_USERAGENT, "OrthancReadingRoom/" RR_VERSION);
+  SETOPT(CURLOPT_HTTPHEADER, headers);
+  if (req->get) {
+    SETOPT(CURLOPT_HTTPGET, 1L);
+  } else {
+    SETOPT(CURLOPT_POST, 1L);
+    SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+    SETOPT(CURLOPT_POSTFIELDS, req->body != NULL ? req->body : "");
+  }
+  SETOPT(CURLOPT_WRITEFUNCTION, on_body);
+  SETOPT(CURLOPT_WRITEDATA, t);
+  SETOPT(CURLOPT_HEADERFUNCTION, on_header);
+  SETOPT(CURLOPT_HEADERDATA, t);
+  if (req->cancel != NULL) {
+    SETOPT(CURLOPT_XFERINFOFUNCTION, on_progress);
+    SETOPT(CURLOPT_XFERINFODATA, t);
+    SETOPT(CURLOPT_NOPROGRESS, 0L);
+  }
+done:
+  return rc;
+}
+
 int rr_ai_http_post(rr_ai_http_response *out, const rr_ai_http_request *req, char *err, size_t errsize)
 {
   CURL *curl = NULL;
@@ -282,42 +331,8 @@ int rr_ai_http_post(rr_ai_http_response *out, const rr_ai_http_request *req, cha
     rc = rr_fail(err, errsize, RR_ENOMEM, "could not create a curl handle for the AI request");
     goto done;
   }
-  SETOPT(CURLOPT_ERRORBUFFER, detail);
-  SETOPT(CURLOPT_URL, req->url);
-#if LIBCURL_VERSION_NUM >= 0x075500
-  SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-  SETOPT(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-  SETOPT(CURLOPT_NOSIGNAL, 1L);
-  SETOPT(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-  SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
-  SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
-  SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
-  if (req->ca_file != NULL && req->ca_file[0] != '\0')
-    SETOPT(CURLOPT_CAINFO, req->ca_file);
-  SETOPT(CURLOPT_CONNECTTIMEOUT_MS, req->connect_timeout_ms > 0 ? req->connect_timeout_ms
-                                                                : (long)RR_AI_HTTP_CONNECT_TIMEOUT_MS);
-  SETOPT(CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : (long)RR_AI_HTTP_TIMEOUT_MS);
-  SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)out->body.max);
-  SETOPT(CURLOPT_USERAGENT, "OrthancReadingRoom/" RR_VERSION);
-  SETOPT(CURLOPT_HTTPHEADER, headers);
-  if (req->get) {
-    SETOPT(CURLOPT_HTTPGET, 1L);
-  } else {
-    SETOPT(CURLOPT_POST, 1L);
-    SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
-    SETOPT(CURLOPT_POSTFIELDS, req->body != NULL ? req->body : "");
-  }
-  SETOPT(CURLOPT_WRITEFUNCTION, on_body);
-  SETOPT(CURLOPT_WRITEDATA, &t);
-  SETOPT(CURLOPT_HEADERFUNCTION, on_header);
-  SETOPT(CURLOPT_HEADERDATA, &t);
-  if (req->cancel != NULL) {
-    SETOPT(CURLOPT_XFERINFOFUNCTION, on_progress);
-    SETOPT(CURLOPT_XFERINFODATA, &t);
-    SETOPT(CURLOPT_NOPROGRESS, 0L);
-  }
+  if ((rc = setup_curl(curl, req, headers, &t, detail, err, errsize)) != 0)
+    goto done;
 
   code = curl_easy_perform(curl);
   if (code != CURLE_OK) {
