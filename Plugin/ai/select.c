@@ -172,28 +172,14 @@ static void set_item(rr_select_item *it, const rr_instance_rec *inst, uint32_t f
   it->frame = frame;
 }
 
-/* The candidates of one series: kept instances in display order, frames
- * chosen. *out is malloc'ed (NULL when empty). */
-static int series_candidates(rr_select_item **out, size_t *out_count, rr_selection *sel,
-                             const rr_series_detail *sd, const rr_select_extra *extras, uint32_t per_series,
-                             char *err, size_t errsize)
+/* Copy the instances of `sd` that are not skipped into `kept` (room for
+ * all), their frame counts from `extras` where known; count the skipped
+ * ones in sel->skipped. Returns how many were kept. */
+static size_t kept_instances(rr_instance_rec *kept, rr_selection *sel, const rr_series_detail *sd,
+                             const rr_select_extra *extras)
 {
-  rr_instance_rec *kept = NULL;
-  rr_select_item *items = NULL;
-  uint32_t *picks = NULL;
-  size_t nkept = 0, n = 0, i, cap, total_frames = 0;
-  int rc = 0;
+  size_t nkept = 0, i;
 
-  *out = NULL;
-  *out_count = 0;
-  if (sd->instance_count == 0)
-    return 0;
-  kept = calloc(sd->instance_count, sizeof(*kept));
-  picks = calloc(per_series, sizeof(*picks));
-  if (kept == NULL || picks == NULL) {
-    rc = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
-    goto done;
-  }
   for (i = 0; i < sd->instance_count; i++) {
     const rr_select_extra *ex = extras ? &extras[i] : NULL;
     rr_skip_reason why = rr_select_skip_reason(&sd->instances[i], ex, sd->series.series_description);
@@ -206,6 +192,83 @@ static int series_candidates(rr_select_item **out, size_t *out_count, rr_selecti
       kept[nkept].number_of_frames = ex->number_of_frames;
     nkept++;
   }
+  return nkept;
+}
+
+/* Radiographs: every instance is its own image, so each gives one item, or
+ * up to `per_series` spread frames when it has several. *items is
+ * malloc'ed; `picks` has room for `per_series`. */
+static int radiograph_items(rr_select_item **items, size_t *n, const rr_instance_rec *kept, size_t nkept,
+                            uint32_t *picks, uint32_t per_series, char *err, size_t errsize)
+{
+  size_t cap = 0, i;
+
+  for (i = 0; i < nkept; i++)
+    cap += frames_of(&kept[i]) > 1 ? per_series : 1;
+  *items = calloc(cap, sizeof(**items));
+  if (*items == NULL)
+    return rr_fail(err, errsize, RR_ENOMEM, "out of memory");
+  for (i = 0; i < nkept; i++) {
+    size_t m = rr_select_spread(picks, per_series, frames_of(&kept[i])), j;
+    for (j = 0; j < m; j++)
+      set_item(&(*items)[(*n)++], &kept[i], picks[j]);
+  }
+  return 0;
+}
+
+/* Other series: up to `per_series` frames spread over all the frames of
+ * the series in display order. *items is malloc'ed; `picks` has room for
+ * `per_series`. */
+static int volume_items(rr_select_item **items, size_t *n, const rr_instance_rec *kept, size_t nkept,
+                        uint32_t *picks, uint32_t per_series, char *err, size_t errsize)
+{
+  size_t total_frames = 0, m, i, j, inst = 0, base = 0;
+
+  for (i = 0; i < nkept; i++) {
+    total_frames += frames_of(&kept[i]);
+    if (total_frames > UINT32_MAX)
+      total_frames = UINT32_MAX;
+  }
+  m = rr_select_spread(picks, per_series, total_frames);
+  *items = calloc(m, sizeof(**items));
+  if (*items == NULL)
+    return rr_fail(err, errsize, RR_ENOMEM, "out of memory");
+  /* map each global frame index to (instance, frame); picks ascend */
+  for (j = 0; j < m; j++) {
+    while (inst < nkept && picks[j] >= base + frames_of(&kept[inst])) {
+      base += frames_of(&kept[inst]);
+      inst++;
+    }
+    if (inst >= nkept)
+      break;
+    set_item(&(*items)[(*n)++], &kept[inst], (uint32_t)(picks[j] - base));
+  }
+  return 0;
+}
+
+/* The candidates of one series: kept instances in display order, frames
+ * chosen. *out is malloc'ed (NULL when empty). */
+static int series_candidates(rr_select_item **out, size_t *out_count, rr_selection *sel,
+                             const rr_series_detail *sd, const rr_select_extra *extras, uint32_t per_series,
+                             char *err, size_t errsize)
+{
+  rr_instance_rec *kept = NULL;
+  rr_select_item *items = NULL;
+  uint32_t *picks = NULL;
+  size_t nkept = 0, n = 0;
+  int rc = 0;
+
+  *out = NULL;
+  *out_count = 0;
+  if (sd->instance_count == 0)
+    return 0;
+  kept = calloc(sd->instance_count, sizeof(*kept));
+  picks = calloc(per_series, sizeof(*picks));
+  if (kept == NULL || picks == NULL) {
+    rc = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
+    goto done;
+  }
+  nkept = kept_instances(kept, sel, sd, extras);
   if (nkept == 0)
     goto done;
   rc = rr_dicom_display_order(kept, nkept);
@@ -214,44 +277,12 @@ static int series_candidates(rr_select_item **out, size_t *out_count, rr_selecti
     goto done;
   }
 
-  if (is_radiograph(sd->series.modality)) {
-    cap = 0;
-    for (i = 0; i < nkept; i++)
-      cap += frames_of(&kept[i]) > 1 ? per_series : 1;
-    items = calloc(cap, sizeof(*items));
-    if (items == NULL) {
-      rc = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
-      goto done;
-    }
-    for (i = 0; i < nkept; i++) {
-      size_t m = rr_select_spread(picks, per_series, frames_of(&kept[i])), j;
-      for (j = 0; j < m; j++)
-        set_item(&items[n++], &kept[i], picks[j]);
-    }
-  } else {
-    size_t m, j, inst = 0, base = 0;
-    for (i = 0; i < nkept; i++) {
-      total_frames += frames_of(&kept[i]);
-      if (total_frames > UINT32_MAX)
-        total_frames = UINT32_MAX;
-    }
-    m = rr_select_spread(picks, per_series, total_frames);
-    items = calloc(m, sizeof(*items));
-    if (items == NULL) {
-      rc = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
-      goto done;
-    }
-    /* map each global frame index to (instance, frame); picks ascend */
-    for (j = 0; j < m; j++) {
-      while (inst < nkept && picks[j] >= base + frames_of(&kept[inst])) {
-        base += frames_of(&kept[inst]);
-        inst++;
-      }
-      if (inst >= nkept)
-        break;
-      set_item(&items[n++], &kept[inst], (uint32_t)(picks[j] - base));
-    }
-  }
+  if (is_radiograph(sd->series.modality))
+    rc = radiograph_items(&items, &n, kept, nkept, picks, per_series, err, errsize);
+  else
+    rc = volume_items(&items, &n, kept, nkept, picks, per_series, err, errsize);
+  if (rc != 0)
+    goto done;
   *out = items;
   *out_count = n;
   items = NULL;
