@@ -294,6 +294,48 @@ done:
   return rc;
 }
 
+/* The per-series and total image limits: `options` (may be NULL; 0 means
+ * the default) bounded by the hard limits. */
+static void select_limits(uint32_t *per_series, uint32_t *max_images, const rr_select_options *options)
+{
+  *per_series = RR_SELECT_DEFAULT_PER_SERIES;
+  *max_images = RR_SELECT_DEFAULT_MAX_IMAGES;
+  if (options != NULL && options->per_series > 0)
+    *per_series = options->per_series;
+  if (options != NULL && options->max_images > 0)
+    *max_images = options->max_images;
+  if (*per_series > RR_SELECT_LIMIT_PER_SERIES)
+    *per_series = RR_SELECT_LIMIT_PER_SERIES;
+  if (*max_images > RR_SELECT_LIMIT_MAX_IMAGES)
+    *max_images = RR_SELECT_LIMIT_MAX_IMAGES;
+}
+
+/* How many of its `cand_count[s]` candidates each series gets (quota, zeroed
+ * by the caller): everything when the `total` fits `max_images`, else turns
+ * of one image per series up to that cap. */
+static void set_quotas(size_t *quota, const size_t *cand_count, size_t series_count, size_t total,
+                       uint32_t max_images)
+{
+  size_t left = max_images, s;
+  bool progress = true;
+
+  if (total <= max_images) {
+    for (s = 0; s < series_count; s++)
+      quota[s] = cand_count[s];
+    return;
+  }
+  while (left > 0 && progress) {
+    progress = false;
+    for (s = 0; s < series_count && left > 0; s++) {
+      if (quota[s] < cand_count[s]) {
+        quota[s]++;
+        left--;
+        progress = true;
+      }
+    }
+  }
+}
+
 int rr_select_images(rr_selection **out, const rr_series_detail *series, size_t series_count,
                      const rr_select_extra *const *extras, const rr_select_options *options, char *err,
                      size_t errsize)
@@ -301,7 +343,7 @@ int rr_select_images(rr_selection **out, const rr_series_detail *series, size_t 
   rr_selection *sel = NULL;
   rr_select_item **cand = NULL;
   size_t *cand_count = NULL, *quota = NULL, total = 0, s, j, n = 0;
-  uint32_t per_series = RR_SELECT_DEFAULT_PER_SERIES, max_images = RR_SELECT_DEFAULT_MAX_IMAGES;
+  uint32_t per_series, max_images;
   uint32_t *picks = NULL;
   int rc = 0;
 
@@ -313,14 +355,7 @@ int rr_select_images(rr_selection **out, const rr_series_detail *series, size_t 
   for (s = 0; s < series_count; s++)
     if (series[s].instances == NULL && series[s].instance_count > 0)
       return rr_fail(err, errsize, RR_EINVAL, "series %zu has no instance array", s);
-  if (options != NULL && options->per_series > 0)
-    per_series = options->per_series;
-  if (options != NULL && options->max_images > 0)
-    max_images = options->max_images;
-  if (per_series > RR_SELECT_LIMIT_PER_SERIES)
-    per_series = RR_SELECT_LIMIT_PER_SERIES;
-  if (max_images > RR_SELECT_LIMIT_MAX_IMAGES)
-    max_images = RR_SELECT_LIMIT_MAX_IMAGES;
+  select_limits(&per_series, &max_images, options);
 
   sel = calloc(1, sizeof(*sel));
   cand = calloc(series_count + 1, sizeof(*cand));
@@ -338,25 +373,9 @@ int rr_select_images(rr_selection **out, const rr_series_detail *series, size_t 
     total += cand_count[s];
   }
 
-  /* quotas: everything, or turns of one image per series up to the cap */
-  if (total <= max_images) {
-    for (s = 0; s < series_count; s++)
-      quota[s] = cand_count[s];
-  } else {
-    size_t left = max_images;
-    bool progress = true;
-    while (left > 0 && progress) {
-      progress = false;
-      for (s = 0; s < series_count && left > 0; s++) {
-        if (quota[s] < cand_count[s]) {
-          quota[s]++;
-          left--;
-          progress = true;
-        }
-      }
-    }
+  set_quotas(quota, cand_count, series_count, total, max_images);
+  if (total > max_images)
     sel->capped = total - max_images;
-  }
 
   sel->items = calloc(total < max_images ? total + 1 : (size_t)max_images + 1, sizeof(*sel->items));
   picks = calloc((size_t)max_images + 1, sizeof(*picks));
