@@ -444,10 +444,67 @@ static int error_answer(rr_ai_result *r, int http_status, char *err, size_t errs
   return upstream(r, err, errsize, "the AI provider answered with an error");
 }
 
+/* How a finish reason ends an answer. The first rule whose reason matches
+ * decides; a NULL reason matches any non-empty one. RR_AI_OK is the normal
+ * end: the answer is its text, if it has one. No rule matching is the same. */
+typedef struct finish_rule {
+  const char *reason;
+  rr_ai_outcome outcome;
+  const char *message; /* why the answer is not usable */
+  bool with_reason;    /* the message names the finish reason */
+} finish_rule;
+
+#define GEMINI_STOPPED(reason) {reason, RR_AI_SAFETY, "the AI provider stopped the answer", true}
+#define CUT_AT_LIMIT "the AI answer was cut at the output token limit"
+
+static const finish_rule gemini_finish[] = {
+    GEMINI_STOPPED("SAFETY"),
+    GEMINI_STOPPED("RECITATION"),
+    GEMINI_STOPPED("PROHIBITED_CONTENT"),
+    GEMINI_STOPPED("SPII"),
+    GEMINI_STOPPED("BLOCKLIST"),
+    GEMINI_STOPPED("IMAGE_SAFETY"),
+    GEMINI_STOPPED("IMAGE_PROHIBITED_CONTENT"),
+    {"MAX_TOKENS", RR_AI_TRUNCATED, CUT_AT_LIMIT, false},
+    {"STOP", RR_AI_OK, NULL, false},
+    {NULL, RR_AI_ERROR, "the AI model stopped early", true},
+};
+
+static const finish_rule openai_finish[] = {
+    {"length", RR_AI_TRUNCATED, CUT_AT_LIMIT, false},
+    {"content_filter", RR_AI_SAFETY, "the AI provider's content filter stopped the answer", false},
+};
+
+#undef GEMINI_STOPPED
+#undef CUT_AT_LIMIT
+
+/* The outcome of an answer from its finish reason (r->finish_reason) under
+ * a dialect's `rules`, and its text (r->text, read already). */
+static int finish_answer(rr_ai_result *r, const finish_rule *rules, size_t nrules, char *err, size_t errsize)
+{
+  size_t i;
+
+  for (i = 0; i < nrules; i++) {
+    const finish_rule *f = &rules[i];
+    if (f->reason != NULL ? strcmp(r->finish_reason, f->reason) != 0 : r->finish_reason[0] == '\0')
+      continue;
+    if (f->outcome == RR_AI_OK)
+      break;
+    r->outcome = f->outcome;
+    if (f->with_reason)
+      return rr_fail(err, errsize, RR_EUPSTREAM, "%s (%s)", f->message, r->finish_reason);
+    return rr_fail(err, errsize, RR_EUPSTREAM, "%s", f->message);
+  }
+  if (r->text == NULL) {
+    r->outcome = RR_AI_ERROR;
+    return upstream(r, err, errsize, "the AI provider's answer has no text");
+  }
+  r->outcome = RR_AI_OK;
+  return 0;
+}
+
 int rr_ai_gemini_parse(rr_ai_result *r, int http_status, const char *body, size_t len, char *err, size_t errsize)
 {
-  static const char *const SAFETY[] = {"SAFETY", "RECITATION", "PROHIBITED_CONTENT", "SPII", "BLOCKLIST",
-                                       "IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT"};
   json_object *root, *e, *cands, *cand, *parts, *part, *v, *fb;
   rr_buf text;
   size_t i;
@@ -506,26 +563,7 @@ int rr_ai_gemini_parse(rr_ai_result *r, int http_status, const char *body, size_
     goto done;
   }
 
-  for (i = 0; i < sizeof(SAFETY) / sizeof(SAFETY[0]); i++) {
-    if (strcmp(r->finish_reason, SAFETY[i]) == 0) {
-      r->outcome = RR_AI_SAFETY;
-      rc = rr_fail(err, errsize, RR_EUPSTREAM, "the AI provider stopped the answer (%s)", r->finish_reason);
-      goto done;
-    }
-  }
-  if (strcmp(r->finish_reason, "MAX_TOKENS") == 0) {
-    r->outcome = RR_AI_TRUNCATED;
-    rc = rr_fail(err, errsize, RR_EUPSTREAM, "the AI answer was cut at the output token limit");
-  } else if (r->finish_reason[0] != '\0' && strcmp(r->finish_reason, "STOP") != 0) {
-    r->outcome = RR_AI_ERROR;
-    rc = rr_fail(err, errsize, RR_EUPSTREAM, "the AI model stopped early (%s)", r->finish_reason);
-  } else if (r->text == NULL) {
-    r->outcome = RR_AI_ERROR;
-    rc = upstream(r, err, errsize, "the AI provider's answer has no text");
-  } else {
-    r->outcome = RR_AI_OK;
-    rc = 0;
-  }
+  rc = finish_answer(r, gemini_finish, sizeof(gemini_finish) / sizeof(gemini_finish[0]), err, errsize);
 
 done:
   rr_buf_dispose(&text);
@@ -611,19 +649,7 @@ int rr_ai_openai_parse(rr_ai_result *r, int http_status, const char *body, size_
     rc = rr_fail(err, errsize, RR_ENOMEM, "out of memory while reading the AI answer");
     goto done;
   }
-  if (strcmp(r->finish_reason, "length") == 0) {
-    r->outcome = RR_AI_TRUNCATED;
-    rc = rr_fail(err, errsize, RR_EUPSTREAM, "the AI answer was cut at the output token limit");
-  } else if (strcmp(r->finish_reason, "content_filter") == 0) {
-    r->outcome = RR_AI_SAFETY;
-    rc = rr_fail(err, errsize, RR_EUPSTREAM, "the AI provider's content filter stopped the answer");
-  } else if (r->text == NULL) {
-    r->outcome = RR_AI_ERROR;
-    rc = upstream(r, err, errsize, "the AI provider's answer has no text");
-  } else {
-    r->outcome = RR_AI_OK;
-    rc = 0;
-  }
+  rc = finish_answer(r, openai_finish, sizeof(openai_finish) / sizeof(openai_finish[0]), err, errsize);
 
 done:
   rr_buf_dispose(&text);
