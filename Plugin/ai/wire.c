@@ -503,21 +503,78 @@ static int finish_answer(rr_ai_result *r, const finish_rule *rules, size_t nrule
   return 0;
 }
 
+/* The end of reading an answer's text: `rc` is how appending it to `text`
+ * went (RR_ENOMEM, or another error when it is longer than the buffer
+ * allows); then the text, if any, moves to r->text. */
+static int take_text(rr_ai_result *r, rr_buf *text, int rc, char *err, size_t errsize)
+{
+  if (rc == RR_ENOMEM)
+    return rr_fail(err, errsize, RR_ENOMEM, "out of memory while reading the AI answer");
+  if (rc != 0) {
+    r->outcome = RR_AI_ERROR;
+    return upstream(r, err, errsize, "the AI provider's answer is too long");
+  }
+  if (text->len > 0 && rr_buf_detach(&r->text, text) != 0)
+    return rr_fail(err, errsize, RR_ENOMEM, "out of memory while reading the AI answer");
+  return 0;
+}
+
+/* The error object of a Gemini answer, or NULL; an answer that is an
+ * array has it in its first element. */
+static json_object *gemini_error(json_object *root)
+{
+  if (json_object_is_type(root, json_type_array) && json_object_array_length(root) > 0)
+    return member(json_object_array_get_idx(root, 0), "error", json_type_object);
+  return member(root, "error", json_type_object);
+}
+
+/* A Gemini answer without candidates: the prompt was blocked, or an error. */
+static int gemini_no_candidates(rr_ai_result *r, json_object *root, char *err, size_t errsize)
+{
+  json_object *fb = member(root, "promptFeedback", json_type_object);
+  json_object *v = member(fb, "blockReason", json_type_string);
+
+  if (v == NULL) {
+    r->outcome = RR_AI_ERROR;
+    return upstream(r, err, errsize, "the AI provider's answer has no candidates");
+  }
+  r->outcome = RR_AI_BLOCKED;
+  rr_str_copy(r->finish_reason, sizeof(r->finish_reason), json_object_get_string(v));
+  copy_member(r->message, sizeof(r->message), fb, "blockReasonMessage");
+  return rr_fail(err, errsize, RR_EUPSTREAM, "the AI provider blocked the prompt (%s)", r->finish_reason);
+}
+
+/* Append the text parts of Gemini candidate `cand` to `text`, leaving out
+ * the model's thoughts. 0, or the error of rr_buf_append. */
+static int gemini_text(rr_buf *text, json_object *cand)
+{
+  json_object *parts = member(member(cand, "content", json_type_object), "parts", json_type_array), *part, *v;
+  size_t i;
+  int rc;
+
+  for (i = 0; parts != NULL && i < json_object_array_length(parts); i++) {
+    part = json_object_array_get_idx(parts, i);
+    if ((v = member(part, "thought", json_type_boolean)) != NULL && json_object_get_boolean(v))
+      continue;
+    if ((v = member(part, "text", json_type_string)) == NULL)
+      continue;
+    if ((rc = rr_buf_append(text, json_object_get_string(v), (size_t)json_object_get_string_len(v))) != 0)
+      return rc;
+  }
+  return 0;
+}
+
 int rr_ai_gemini_parse(rr_ai_result *r, int http_status, const char *body, size_t len, char *err, size_t errsize)
 {
-  json_object *root, *e, *cands, *cand, *parts, *part, *v, *fb;
+  json_object *root, *e, *cands, *cand;
   rr_buf text;
-  size_t i;
   int rc;
 
   result_reset(r, http_status);
   rr_buf_init(&text, RR_AI_TEXT_MAX);
   if ((root = parse_body(body, len)) == NULL)
     return unreadable(r, err, errsize);
-  if (json_object_is_type(root, json_type_array) && json_object_array_length(root) > 0)
-    e = member(json_object_array_get_idx(root, 0), "error", json_type_object);
-  else
-    e = member(root, "error", json_type_object);
+  e = gemini_error(root);
   if (e != NULL || !status_ok(http_status)) {
     if (e != NULL)
       google_error(r, e);
@@ -527,42 +584,13 @@ int rr_ai_gemini_parse(rr_ai_result *r, int http_status, const char *body, size_
   read_usage(r, root, &gemini_keys);
   cands = member(root, "candidates", json_type_array);
   if (cands == NULL || json_object_array_length(cands) == 0) {
-    fb = member(root, "promptFeedback", json_type_object);
-    if ((v = member(fb, "blockReason", json_type_string)) != NULL) {
-      r->outcome = RR_AI_BLOCKED;
-      rr_str_copy(r->finish_reason, sizeof(r->finish_reason), json_object_get_string(v));
-      copy_member(r->message, sizeof(r->message), fb, "blockReasonMessage");
-      rc = rr_fail(err, errsize, RR_EUPSTREAM, "the AI provider blocked the prompt (%s)", r->finish_reason);
-    } else {
-      r->outcome = RR_AI_ERROR;
-      rc = upstream(r, err, errsize, "the AI provider's answer has no candidates");
-    }
+    rc = gemini_no_candidates(r, root, err, errsize);
     goto done;
   }
   cand = json_object_array_get_idx(cands, 0);
   copy_member(r->finish_reason, sizeof(r->finish_reason), cand, "finishReason");
-  parts = member(member(cand, "content", json_type_object), "parts", json_type_array);
-  for (i = 0; parts != NULL && i < json_object_array_length(parts); i++) {
-    part = json_object_array_get_idx(parts, i);
-    if ((v = member(part, "thought", json_type_boolean)) != NULL && json_object_get_boolean(v))
-      continue;
-    if ((v = member(part, "text", json_type_string)) == NULL)
-      continue;
-    if ((rc = rr_buf_append(&text, json_object_get_string(v), (size_t)json_object_get_string_len(v))) != 0) {
-      if (rc == RR_ENOMEM) {
-        rc = rr_fail(err, errsize, RR_ENOMEM, "out of memory while reading the AI answer");
-        goto done;
-      }
-      r->outcome = RR_AI_ERROR;
-      rc = upstream(r, err, errsize, "the AI provider's answer is too long");
-      goto done;
-    }
-  }
-  if (text.len > 0 && (rc = rr_buf_detach(&r->text, &text)) != 0) {
-    rc = rr_fail(err, errsize, RR_ENOMEM, "out of memory while reading the AI answer");
+  if ((rc = take_text(r, &text, gemini_text(&text, cand), err, errsize)) != 0)
     goto done;
-  }
-
   rc = finish_answer(r, gemini_finish, sizeof(gemini_finish) / sizeof(gemini_finish[0]), err, errsize);
 
 done:
@@ -636,19 +664,9 @@ int rr_ai_openai_parse(rr_ai_result *r, int http_status, const char *body, size_
     rc = rr_fail(err, errsize, RR_EUPSTREAM, "the AI model refused: %s", r->message);
     goto done;
   }
-  if (json_object_object_get_ex(msg, "content", &v) && (rc = openai_content(&text, v)) != 0) {
-    if (rc == RR_ENOMEM) {
-      rc = rr_fail(err, errsize, RR_ENOMEM, "out of memory while reading the AI answer");
-      goto done;
-    }
-    r->outcome = RR_AI_ERROR;
-    rc = upstream(r, err, errsize, "the AI provider's answer is too long");
+  rc = json_object_object_get_ex(msg, "content", &v) ? openai_content(&text, v) : 0;
+  if ((rc = take_text(r, &text, rc, err, errsize)) != 0)
     goto done;
-  }
-  if (text.len > 0 && rr_buf_detach(&r->text, &text) != 0) {
-    rc = rr_fail(err, errsize, RR_ENOMEM, "out of memory while reading the AI answer");
-    goto done;
-  }
   rc = finish_answer(r, openai_finish, sizeof(openai_finish) / sizeof(openai_finish[0]), err, errsize);
 
 done:
