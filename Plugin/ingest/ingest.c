@@ -343,25 +343,15 @@ out:
   return error;
 }
 
-int rr_ingest_reconcile(rr_ingest *ing, bool full)
+/* Put every series Orthanc has into `orthanc_series`, with its instance
+ * count, reading Orthanc's list page by page. */
+static int list_orthanc_series(rr_ingest *ing, rr_strmap *orthanc_series)
 {
-  rr_strmap *orthanc_series = NULL;
-  rr_series_count_list *page = NULL;
   json_object *list = NULL;
-  char err[256] = "", after[RR_OID_SIZE] = "";
-  size_t since = 0, i, n, pos = 0;
-  const char *key;
-  int64_t count;
+  char err[256] = "";
+  size_t since = 0, i, n;
   int error;
 
-  pthread_mutex_lock(&ing->lock);
-  ing->status.reconciling = true;
-  pthread_mutex_unlock(&ing->lock);
-  rr_log_info("ingestion: reconciling the worklist with Orthanc (%s)", full ? "full re-sync" : "series and counts");
-
-  if ((error = rr_strmap_new(&orthanc_series, MAX_SERIES_IN_MAP)) < 0)
-    goto out;
-  /* every series Orthanc has, with its instance count */
   for (;;) {
     if (stopping(ing)) {
       error = RR_ESTOPPED;
@@ -384,8 +374,22 @@ int rr_ingest_reconcile(rr_ingest *ing, bool full)
       break;
     since += n;
   }
+out:
+  json_object_put(list);
+  return error;
+}
 
-  /* every series the store has: drop the gone, repair the different */
+/* Go through every series the store has, page by page: drop those Orthanc
+ * no longer has, repair those whose instance count differs (all of them when
+ * `full`), and mark in `orthanc_series` the ones seen. */
+static int reconcile_stored_series(rr_ingest *ing, rr_strmap *orthanc_series, bool full)
+{
+  rr_series_count_list *page = NULL;
+  char err[256] = "", after[RR_OID_SIZE] = "";
+  size_t i, n;
+  int64_t count;
+  int error;
+
   for (;;) {
     if ((error = rr_store_list_series(ing->store, &page, after, LIST_PAGE, err, sizeof(err))) < 0) {
       record_error(ing, "reading the store", err);
@@ -418,15 +422,34 @@ int rr_ingest_reconcile(rr_ingest *ing, bool full)
     if (n < LIST_PAGE)
       break;
   }
+out:
+  rr_series_count_list_free(page);
+  return error;
+}
 
+int rr_ingest_reconcile(rr_ingest *ing, bool full)
+{
+  rr_strmap *orthanc_series = NULL;
+  size_t pos = 0;
+  const char *key;
+  int64_t count;
+  int error;
+
+  pthread_mutex_lock(&ing->lock);
+  ing->status.reconciling = true;
+  pthread_mutex_unlock(&ing->lock);
+  rr_log_info("ingestion: reconciling the worklist with Orthanc (%s)", full ? "full re-sync" : "series and counts");
+
+  if ((error = rr_strmap_new(&orthanc_series, MAX_SERIES_IN_MAP)) < 0 ||
+      (error = list_orthanc_series(ing, orthanc_series)) < 0 ||
+      (error = reconcile_stored_series(ing, orthanc_series, full)) < 0)
+    goto out;
   /* series Orthanc has and the store does not */
   while (rr_strmap_next(orthanc_series, &pos, &key, &count))
     if ((error = reconcile_series(ing, key, full)) < 0)
       goto out;
 
 out:
-  json_object_put(list);
-  rr_series_count_list_free(page);
   rr_strmap_free(orthanc_series);
   pthread_mutex_lock(&ing->lock);
   ing->status.reconciling = false;
