@@ -767,6 +767,56 @@ START_TEST(gemini_blocked_safety_truncated)
 }
 END_TEST
 
+START_TEST(finish_reasons_per_dialect)
+{
+  /* the table of finish reasons shared by both parsers, at its edges */
+  rr_ai_result r;
+  char err[512];
+
+  ck_assert_int_eq(gparse(&r, 200, "{\"candidates\":[{\"finishReason\":\"IMAGE_SAFETY\"}]}", err), RR_EUPSTREAM);
+  ck_assert_int_eq(r.outcome, RR_AI_SAFETY);
+  ck_assert_str_eq(err, "the AI provider stopped the answer (IMAGE_SAFETY)");
+  rr_ai_result_dispose(&r);
+
+  ck_assert_int_eq(gparse(&r, 200, "{\"candidates\":[{\"finishReason\":\"MAX_TOKENS\"}]}", err), RR_EUPSTREAM);
+  ck_assert_int_eq(r.outcome, RR_AI_TRUNCATED);
+  ck_assert_str_eq(err, "the AI answer was cut at the output token limit");
+  rr_ai_result_dispose(&r);
+
+  /* no finish reason: the text decides */
+  ck_assert_int_eq(gparse(&r, 200, "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"x\"}]}}]}", err), 0);
+  ck_assert_int_eq(r.outcome, RR_AI_OK);
+  ck_assert_str_eq(r.text, "x");
+  rr_ai_result_dispose(&r);
+
+  ck_assert_int_eq(gparse(&r, 200, "{\"candidates\":[{\"finishReason\":\"STOP\"}]}", err), RR_EUPSTREAM);
+  ck_assert_int_eq(r.outcome, RR_AI_ERROR);
+  ck_assert(strstr(err, "the AI provider's answer has no text") == err);
+  rr_ai_result_dispose(&r);
+
+  ck_assert_int_eq(oparse(&r, 200, "{\"choices\":[{\"message\":{\"content\":\"\"},\"finish_reason\":\"length\"}]}",
+                          err),
+                   RR_EUPSTREAM);
+  ck_assert_str_eq(err, "the AI answer was cut at the output token limit");
+  rr_ai_result_dispose(&r);
+
+  ck_assert_int_eq(oparse(&r, 200,
+                          "{\"choices\":[{\"message\":{\"content\":\"\"},\"finish_reason\":\"content_filter\"}]}",
+                          err),
+                   RR_EUPSTREAM);
+  ck_assert_str_eq(err, "the AI provider's content filter stopped the answer");
+  rr_ai_result_dispose(&r);
+
+  /* an OpenAI finish reason it does not know: the text decides */
+  ck_assert_int_eq(oparse(&r, 200,
+                          "{\"choices\":[{\"message\":{\"content\":\"y\"},\"finish_reason\":\"tool_calls\"}]}", err),
+                   0);
+  ck_assert_int_eq(r.outcome, RR_AI_OK);
+  ck_assert_str_eq(r.text, "y");
+  rr_ai_result_dispose(&r);
+}
+END_TEST
+
 START_TEST(gemini_errors)
 {
   rr_ai_result r;
@@ -1221,6 +1271,7 @@ int main(void)
   tcase_add_test(tw, bad_requests);
   tcase_add_test(tw, gemini_success_and_thoughts);
   tcase_add_test(tw, gemini_blocked_safety_truncated);
+  tcase_add_test(tw, finish_reasons_per_dialect);
   tcase_add_test(tw, gemini_errors);
   tcase_add_test(tw, garbage_bodies);
   tcase_add_test(tw, openai_outcomes);
