@@ -172,6 +172,14 @@ static int parse_states(char (*out)[RR_STATE_SIZE], size_t *count, const char *n
   return 0;
 }
 
+static int parse_ai_states(rr_worklist_query *q, const char *name, const char *value, char *err, size_t errsize)
+{
+  const char *words[RR_AI_STATE_COUNT + 1];
+  size_t n = ai_filter_words(words);
+
+  return parse_states(q->ai_statuses, &q->ai_status_count, name, value, words, n, err, errsize);
+}
+
 static int parse_date(char out[RR_DA_SIZE], const char *name, const char *value, char *err, size_t errsize)
 {
   if (value[0] == '\0') {
@@ -252,11 +260,8 @@ int rr_query_parse(rr_worklist_query *q, const char *const *keys, const char *co
       error = parse_exact(&q->accession, k, v, err, errsize);
     else if (strcmp(k, "modality") == 0)
       error = parse_modalities(q, v, err, errsize);
-    else if (strcmp(k, "aiStatus") == 0) {
-      const char *words[RR_AI_STATE_COUNT + 1];
-      size_t n = ai_filter_words(words);
-      error = parse_states(q->ai_statuses, &q->ai_status_count, k, v, words, n, err, errsize);
-    }
+    else if (strcmp(k, "aiStatus") == 0)
+      error = parse_ai_states(q, k, v, err, errsize);
     else if (strcmp(k, "reviewStatus") == 0)
       error = parse_states(q->review_statuses, &q->review_status_count, k, v, review_states,
                            sizeof(review_states) / sizeof(review_states[0]), err, errsize);
