@@ -903,7 +903,7 @@ int rr_token_verify(rr_token_claims *out, const rr_token_keys *keys, const char 
 {
   unsigned char *header_text = NULL, *payload_text = NULL;
   json_object *header = NULL, *payload = NULL;
-  size_t len, d1, d2, hlen, plen;
+  size_t len, d1 = 0, d2 = 0, hlen, plen;
   rr_token_claims c;
   int error = 0;
 
