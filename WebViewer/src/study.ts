@@ -1,11 +1,12 @@
 // Study page (route "#/studies/<StudyInstanceUID>"): study header, series list, the viewer slot and, for the
 // roles that may use it, the AI analysis panel.
 import { mountAiPanel, type AiPanel } from './ai-panel';
-import { ApiError, type Api, type Series, type StudyDetail } from './api';
+import { ApiError, apiRoot, type Api, type Series, type StudyDetail } from './api';
 import { h, hIn, type Child } from './dom';
 import { formatBirthSex, formatDateTime, formatInstant, formatModalities, formatPersonName } from './format';
 import { lastWorklistHash, type Page } from './router';
 import { errorAlert } from './failure';
+import { orthancRoot } from './viewer-model';
 
 export interface StudyOptions {
   api: Api;
@@ -14,6 +15,28 @@ export interface StudyOptions {
   ai?: boolean;
   /** Poll interval of an AI analysis in progress (tests). */
   aiPollMs?: number;
+  /**
+   * Show the image viewer (the "study" capability); default false. Its code (viewer.ts, cornerstone3D) is
+   * loaded with a dynamic import() only then, so the worklist's JavaScript stays small.
+   */
+  viewer?: boolean;
+}
+
+interface MountedViewer {
+  destroy(): void;
+}
+
+/** Loads viewer.ts lazily and mounts it into the viewer slot; failures are shown in the slot. */
+async function startViewer(slot: HTMLElement, study: StudyDetail, signal: AbortSignal): Promise<MountedViewer | null> {
+  const root = apiRoot();
+  const { mountViewer } = await import('./viewer');
+  if (signal.aborted) return null;
+  const viewer = await mountViewer(slot, { study, apiRoot: root, orthancRoot: orthancRoot(root, location.href) });
+  if (signal.aborted) {
+    viewer.destroy();
+    return null;
+  }
+  return viewer;
 }
 
 /** One series row; DICOM values only through textContent. */
@@ -89,6 +112,7 @@ function renderSeriesTable(study: StudyDetail): HTMLElement {
 export function mountStudy(opts: StudyOptions): Page {
   const controller = new AbortController();
   let aiPanel: AiPanel | null = null;
+  let viewer: MountedViewer | null = null;
   const content = h('main', { class: 'study-content' });
   const el = h(
     'div',
@@ -107,6 +131,12 @@ export function mountStudy(opts: StudyOptions): Page {
     .getStudy(opts.uid, controller.signal)
     .then((study) => {
       document.title = `${formatPersonName(study.patientName) || 'Study'} · Reading Room`;
+      // VIEWER SLOT: the cornerstone3D viewer (viewer.ts) mounts into this element.
+      const slot = h(
+        'section',
+        { class: 'viewer-slot', attrs: { id: 'rr-viewer', 'data-rr-viewer': '', 'aria-label': 'Image viewer' } },
+        h('div', { class: 'viewer-placeholder' }, h('strong', { text: 'Image viewer' }), h('span', { class: 'muted', text: opts.viewer ? 'Loading the image viewer…' : 'No image viewer for this role.' })),
+      );
       if (opts.ai) {
         aiPanel = mountAiPanel({
           api: opts.api,
@@ -120,15 +150,19 @@ export function mountStudy(opts: StudyOptions): Page {
           'div',
           { class: `study-body${aiPanel ? ' with-ai' : ''}` },
           renderSeriesTable(study),
-          // VIEWER SLOT: the cornerstone3D viewer (later issue) mounts into this element.
-          h(
-            'section',
-            { class: 'viewer-slot', attrs: { id: 'rr-viewer', 'data-rr-viewer': '', 'aria-label': 'Image viewer' } },
-            h('div', { class: 'viewer-placeholder' }, h('strong', { text: 'Image viewer' }), h('span', { class: 'muted', text: 'The image viewer will be added here.' })),
-          ),
+          slot,
           aiPanel?.el,
         ),
       );
+      if (opts.viewer) {
+        startViewer(slot, study, controller.signal)
+          .then((v) => {
+            viewer = v;
+          })
+          .catch((err: unknown) => {
+            if (!controller.signal.aborted) slot.replaceChildren(errorAlert(document, 'The image viewer could not be loaded', err));
+          });
+      }
     })
     .catch((err: unknown) => {
       if (controller.signal.aborted) return;
@@ -147,6 +181,8 @@ export function mountStudy(opts: StudyOptions): Page {
     el,
     destroy(): void {
       controller.abort();
+      viewer?.destroy();
+      viewer = null;
       aiPanel?.destroy();
     },
   };

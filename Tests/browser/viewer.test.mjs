@@ -1,0 +1,229 @@
+// Browser test of the study page's image viewer (cornerstone3D, issue 10): real Orthanc + plugin, Debian's
+// chromium with software WebGL (SwiftShader), driven by playwright-core. Two independent rendering paths
+// check each other: the viewport canvas (cornerstone3D decoding the raw DICOM file in the browser) against
+// the plugin's PNG route (Orthanc's decoder, Plugin/image) at the same window and size.
+// Run: cd Tests && npm ci && node --test browser/viewer.test.mjs
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { decodePng } from '../lib/png.mjs';
+import { dicomFilesOf, storescu, startOrthanc, testData, uploadFile, waitFor } from '../lib/orthanc.mjs';
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const SCREENSHOT = process.env.RR_VIEWER_SCREENSHOT || '/tmp/rr-viewer.png';
+const CT_FOLDER = 'ct_abdomen_pancreas_134';
+const XSS_FILE = path.join(testData, 'malformed', 'xss-tags.dcm');
+const WEBAPP_DIR = process.env.READING_ROOM_WEBAPP_DIR ? path.resolve(process.env.READING_ROOM_WEBAPP_DIR) : null;
+const GRID = 16; // cells per side for the mean comparison
+const SOFT_TISSUE = { key: '1', center: 40, width: 400 };
+
+describe('Reading Room image viewer (browser)', { timeout: 300_000 }, () => {
+  let orthanc;
+  let browser;
+  let page;
+  let ct; // study detail
+  let xss; // study detail
+  const dialogs = [];
+  const pageErrors = [];
+
+  const studyUrl = (uid) => `${orthanc.baseUrl}/reading-room/#/studies/${encodeURIComponent(uid)}`;
+  const viewport = () => page.locator('.viewer-viewport[data-rr-viewport]');
+  const renderedIndex = () => viewport().getAttribute('data-rr-image-index');
+  const renders = async () => Number(await viewport().getAttribute('data-rr-renders'));
+  /** Presses a key and waits until the viewport has drawn again. */
+  const pressAndRender = async (key) => {
+    const n = await renders();
+    await page.keyboard.press(key);
+    await waitFor(async () => (await renders()) > n, 10_000, 50, `a render after ${key}`);
+  };
+  const waitIndex = (n) => waitFor(async () => (await renderedIndex()) === String(n), 30_000, 100, `image ${n} rendered`);
+
+  /** Grid means (GRID×GRID) of the image region of the viewport canvas: the image is fitted and centred. */
+  const canvasGrid = (imgW, imgH) =>
+    page.evaluate(({ imgW, imgH, grid }) => {
+      const canvas = document.querySelector('.viewer-viewport canvas');
+      const ctx = canvas.getContext('2d', { willReadFrequently: true });
+      const { width: cw, height: ch } = canvas;
+      const scale = Math.min(cw / imgW, ch / imgH);
+      const w = imgW * scale, hgt = imgH * scale;
+      const x0 = (cw - w) / 2, y0 = (ch - hgt) / 2;
+      const data = ctx.getImageData(0, 0, cw, ch).data;
+      const out = [];
+      for (let gy = 0; gy < grid; gy++) {
+        for (let gx = 0; gx < grid; gx++) {
+          // inner part of each cell (skip a border of 15 %: sub-pixel placement differences)
+          const ax = Math.ceil(x0 + ((gx + 0.15) * w) / grid), bx = Math.floor(x0 + ((gx + 0.85) * w) / grid);
+          const ay = Math.ceil(y0 + ((gy + 0.15) * hgt) / grid), by = Math.floor(y0 + ((gy + 0.85) * hgt) / grid);
+          let sum = 0, n = 0;
+          for (let y = ay; y < by; y++) for (let x = ax; x < bx; x++) { sum += data[(y * cw + x) * 4]; n++; }
+          out.push(sum / n);
+        }
+      }
+      return { means: out, cw, ch };
+    }, { imgW, imgH, grid: GRID });
+
+  /** The same grid over the plugin's PNG. */
+  const pngGrid = (png) => {
+    const out = [];
+    const { width: w, height: hgt, channels, pixels } = png;
+    for (let gy = 0; gy < GRID; gy++) {
+      for (let gx = 0; gx < GRID; gx++) {
+        const ax = Math.ceil(((gx + 0.15) * w) / GRID), bx = Math.floor(((gx + 0.85) * w) / GRID);
+        const ay = Math.ceil(((gy + 0.15) * hgt) / GRID), by = Math.floor(((gy + 0.85) * hgt) / GRID);
+        let sum = 0, n = 0;
+        for (let y = ay; y < by; y++) for (let x = ax; x < bx; x++) { sum += pixels[(y * w + x) * channels]; n++; }
+        out.push(sum / n);
+      }
+    }
+    return out;
+  };
+
+  const pngBytes = async (orthancId, { center, width }, size) => {
+    const res = await fetch(`${orthanc.baseUrl}/api/dicom/instances/${orthancId}/frames/0/png?window=${center},${width}&size=${size}`, {
+      headers: orthanc.authHeaders(),
+    });
+    assert.equal(res.status, 200);
+    return decodePng(Buffer.from(await res.arrayBuffer()));
+  };
+
+  /** Compares the canvas with the plugin's PNG of the same instance at the same window and size. */
+  const assertSameImage = async (orthancId, what) => {
+    const png = await pngBytes(orthancId, SOFT_TISSUE, 512);
+    const expected = pngGrid(png);
+    const { means, cw, ch } = await canvasGrid(png.width, png.height);
+    const diffs = means.map((m, i) => Math.abs(m - expected[i]));
+    const mean = diffs.reduce((a, b) => a + b, 0) / diffs.length;
+    const max = Math.max(...diffs);
+    const spread = Math.max(...expected) - Math.min(...expected);
+    assert.ok(spread > 40, `${what}: the reference image has contrast (${spread})`);
+    assert.ok(mean < 3 && max < 12, `${what}: canvas ${cw}×${ch} vs PNG ${png.width}×${png.height}: mean |Δ| ${mean.toFixed(2)}, max ${max.toFixed(1)} grey levels`);
+    return { mean, max };
+  };
+
+  before(async () => {
+    orthanc = await startOrthanc(WEBAPP_DIR ? { readingRoom: { WebAppDirectory: WEBAPP_DIR } } : {});
+    const files = await dicomFilesOf(CT_FOLDER);
+    await storescu(orthanc, files);
+    const up = await uploadFile(orthanc, XSS_FILE);
+    assert.equal(up.status, 200, `POST /instances of xss-tags.dcm: HTTP ${up.status}`);
+    const list = await waitFor(async () => {
+      const l = await orthanc.json('/api/dicom/studies?limit=10');
+      const n = l.data.reduce((sum, s) => sum + s.instanceCount, 0);
+      return l.total === 2 && n === files.length + 1 ? l : false;
+    }, 60_000, 200, `2 studies / ${files.length + 1} instances`);
+    const ctUid = list.data.find((s) => s.instanceCount === files.length).studyInstanceUid;
+    const xssUid = list.data.find((s) => s.patientName.includes('<script>')).studyInstanceUid;
+    ct = await orthanc.json(`/api/dicom/studies/${encodeURIComponent(ctUid)}`);
+    xss = await orthanc.json(`/api/dicom/studies/${encodeURIComponent(xssUid)}`);
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      // software WebGL2 (../shared/NOTES.md, cornerstone3D: headless tests)
+      args: ['--headless', '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-quic',
+        '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    await context.addCookies(await orthanc.browserCookies()); // the administrator
+    page = await context.newPage();
+    page.on('dialog', (d) => {
+      dialogs.push(`${d.type()}: ${d.message()}`);
+      d.dismiss().catch(() => {});
+    });
+    page.on('pageerror', (e) => pageErrors.push(String(e?.stack ?? e)));
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => {});
+    await orthanc?.stop();
+  });
+
+  it('opens the CT on its first image series without a click, drawn like the plugin draws it', async () => {
+    const t0 = Date.now();
+    await page.goto(studyUrl(ct.studyInstanceUid));
+    await waitIndex(0);
+    const firstImageMs = Date.now() - t0;
+    const total = ct.series[0].instances.length;
+    assert.equal(total, 134);
+    assert.equal(await page.locator('.viewer-overlay .ov-image').textContent(), `Im 1/${total}`);
+    assert.equal(await viewport().getAttribute('data-rr-series-uid'), ct.series[0].seriesInstanceUid);
+    // series panel: one button per series, the shown one active, with a thumbnail from the PNG route
+    assert.equal(await page.locator('.viewer-series .series-item').count(), ct.series.length);
+    assert.equal(await page.locator('.viewer-series .series-item.active').getAttribute('data-series-uid'), ct.series[0].seriesInstanceUid);
+    const thumb = page.locator('.viewer-series .series-item.active img.series-thumb');
+    assert.match(await thumb.getAttribute('src'), /\/api\/dicom\/instances\/[^/]+\/frames\/0\/png\?size=64$/);
+    await waitFor(() => thumb.evaluate((img) => img.complete && img.naturalWidth === 64), 10_000, 100, 'thumbnail loaded');
+    assert.match(await page.locator('.viewer-series .series-item.active .series-detail').textContent(), /134 images/);
+
+    // soft-tissue preset (key 1), then the canvas against the plugin's PNG at 40/400, 512 px
+    await viewport().focus();
+    await pressAndRender(SOFT_TISSUE.key);
+    assert.equal(await page.locator('.viewer-overlay .ov-window').textContent(), 'W 400 L 40');
+    const r = await assertSameImage(ct.series[0].instances[0].orthancId, 'image 1');
+    console.log(`# first image drawn ${firstImageMs} ms after navigation; canvas vs PNG: mean ${r.mean.toFixed(2)}, max ${r.max.toFixed(1)}`);
+    await page.screenshot({ path: SCREENSHOT });
+  });
+
+  it('scrolls with the arrow keys to the 67th image, which is the 67th of the API order', async () => {
+    const before = await canvasGrid(512, 512);
+    for (let i = 0; i < 66; i++) await page.keyboard.press('ArrowDown');
+    await waitIndex(66);
+    assert.equal(await page.locator('.viewer-overlay .ov-image').textContent(), 'Im 67/134');
+    await page.waitForTimeout(300);
+    const after67 = await canvasGrid(512, 512);
+    assert.notDeepEqual(after67.means, before.means, 'the canvas changed');
+    await assertSameImage(ct.series[0].instances[66].orthancId, 'image 67');
+    // the window is kept while scrolling
+    assert.equal(await page.locator('.viewer-overlay .ov-window').textContent(), 'W 400 L 40');
+  });
+
+  it('scrolls with the mouse wheel and PgUp/PgDn', async () => {
+    const box = await viewport().boundingBox();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.wheel(0, 100);
+    await waitFor(async () => Number(await renderedIndex()) !== 66, 10_000, 100, 'wheel scroll');
+    const afterWheel = Number(await renderedIndex());
+    assert.ok(afterWheel === 67 || afterWheel === 65, `one image on from 66: ${afterWheel}`);
+    await page.keyboard.press('PageUp');
+    await waitIndex(afterWheel - 10);
+    assert.equal(await page.locator('.viewer-overlay .ov-image').textContent(), `Im ${afterWheel - 9}/134`);
+    await page.keyboard.press('Home');
+    await waitIndex(0);
+    await page.waitForTimeout(300);
+  });
+
+  it('window presets, invert and reset', async () => {
+    await pressAndRender('2');
+    assert.equal(await page.locator('.viewer-overlay .ov-window').textContent(), 'W 1500 L -600');
+    const lung = await canvasGrid(512, 512);
+    await pressAndRender('i');
+    const inverted = await canvasGrid(512, 512);
+    const sumInv = lung.means.reduce((a, m, i) => a + Math.abs(255 - m - inverted.means[i]), 0) / lung.means.length;
+    assert.ok(sumInv < 3, `inverted image is 255 − image (mean |Δ| ${sumInv.toFixed(2)})`);
+    await pressAndRender('r');
+    await pressAndRender(SOFT_TISSUE.key);
+    assert.equal(await page.locator('.viewer-overlay .ov-window').textContent(), 'W 400 L 40');
+    await assertSameImage(ct.series[0].instances[0].orthancId, 'after reset');
+  });
+
+  it('shows the XSS file\'s payloads as text in the overlay and runs nothing', async () => {
+    await page.goto(studyUrl(xss.studyInstanceUid));
+    await waitIndex(0);
+    const patient = await page.locator('.viewer-overlay .ov-patient').textContent();
+    const series = await page.locator('.viewer-overlay .ov-series').textContent();
+    assert.ok(patient.includes('<script>alert("xss-patient")</script>'), patient);
+    assert.ok(series.includes('<svg onload=alert("xss-series")>'), series);
+    assert.ok((await page.locator('.viewer-series .series-title').first().textContent()).includes('<svg'));
+    // nothing of the payloads became markup (cornerstone's own SVG annotation layer has no children)
+    assert.equal(await page.locator('.viewer-overlay *:not(div), .viewer-series svg, .viewer script, svg[onload], svg svg').count(), 0);
+    assert.equal(await page.locator('.viewer-overlay .ov-image').textContent(), 'Im 1/1');
+  });
+
+  it('leaves the page cleanly: the viewer is torn down, no dialog, no page error', async () => {
+    await page.locator('a.back').click();
+    await page.locator('tbody tr.study-row').first().waitFor({ timeout: 10_000 });
+    assert.equal(await page.locator('.viewer-viewport').count(), 0);
+    assert.deepEqual(dialogs, []);
+    assert.deepEqual(pageErrors, []);
+  });
+});

@@ -1,0 +1,207 @@
+// The viewer's pure parts (no cornerstone3D, no DOM), shared by the study page and the lazily loaded viewer:
+// which series can be stacked, their cornerstone image IDs in the API's display order, thumbnails, the
+// window presets of the number keys and the overlay's text. Everything here is plain data in, plain data
+// out; DICOM strings stay strings (the caller puts them into the DOM as text).
+
+import type { Instance, Series, StudyDetail } from './api';
+import { formatDateTime, formatPersonName } from './format';
+
+export interface WindowLevel {
+  center: number;
+  width: number;
+}
+
+export interface Preset {
+  /** The key that applies it ("0"–"6"). */
+  key: string;
+  name: string;
+  /** null: the file's own window (what the image carried when it was loaded). */
+  window: WindowLevel | null;
+}
+
+/**
+ * Number-key presets (CT values in Hounsfield units). Bone is 1800/400, the same as the plugin's "bone"
+ * preset of the PNG route (Plugin/image/render.c), so the two rendering paths agree.
+ */
+export const PRESETS: readonly Preset[] = [
+  { key: '0', name: 'Default', window: null },
+  { key: '1', name: 'Soft tissue', window: { center: 40, width: 400 } },
+  { key: '2', name: 'Lung', window: { center: -600, width: 1500 } },
+  { key: '3', name: 'Bone', window: { center: 400, width: 1800 } },
+  { key: '4', name: 'Brain', window: { center: 40, width: 80 } },
+  { key: '5', name: 'Abdomen', window: { center: 50, width: 350 } },
+  { key: '6', name: 'Liver', window: { center: 30, width: 150 } },
+];
+
+export function presetForKey(key: string): Preset | null {
+  return PRESETS.find((p) => p.key === key) ?? null;
+}
+
+/** DICOM's linear VOI (PS3.3 C.11.2.1.2.1) as cornerstone's voiRange: toLowHighRange(1500, -600) = -1350…149. */
+export function voiRange(w: WindowLevel): { lower: number; upper: number } {
+  const lower = w.center - 0.5 - (w.width - 1) / 2;
+  const upper = w.center - 0.5 + (w.width - 1) / 2;
+  return { lower, upper };
+}
+
+/** The inverse of voiRange. */
+export function windowOf(range: { lower: number; upper: number }): WindowLevel {
+  const width = range.upper - range.lower + 1;
+  return { center: (range.upper + range.lower) / 2 + 0.5, width };
+}
+
+// SOP classes that are not images a stack viewport can show: SR, encapsulated documents, presentation
+// states, waveforms, raw data, registrations, segmentations, surface/mesh, RT objects other than RT Image.
+const NON_IMAGE_PREFIXES = [
+  '1.2.840.10008.5.1.4.1.1.88.',
+  '1.2.840.10008.5.1.4.1.1.104.',
+  '1.2.840.10008.5.1.4.1.1.11.',
+  '1.2.840.10008.5.1.4.1.1.9.',
+  '1.2.840.10008.5.1.4.1.1.66',
+  '1.2.840.10008.5.1.4.1.1.68.',
+  '1.2.840.10008.5.1.4.1.1.481.2',
+  '1.2.840.10008.5.1.4.1.1.481.3',
+  '1.2.840.10008.5.1.4.1.1.481.4',
+  '1.2.840.10008.5.1.4.1.1.481.5',
+  '1.2.840.10008.5.1.4.1.1.481.6',
+  '1.2.840.10008.5.1.4.1.1.481.7',
+  '1.2.840.10008.5.1.4.1.1.481.8',
+  '1.2.840.10008.5.1.4.1.1.481.9',
+  '1.2.840.10008.5.1.4.34.',
+];
+
+/** Whether an instance is an image (an unknown or empty SOP class counts as one: the loader decides). */
+export function isImageInstance(instance: Pick<Instance, 'sopClassUid'>): boolean {
+  const uid = instance.sopClassUid;
+  return !NON_IMAGE_PREFIXES.some((p) => uid.startsWith(p));
+}
+
+export function imageInstances(series: Series): Instance[] {
+  return series.instances.filter(isImageInstance);
+}
+
+/** The first series (in the API's order) with at least one image, or null. */
+export function firstImageSeries(study: Pick<StudyDetail, 'series'>): Series | null {
+  return study.series.find((s) => imageInstances(s).length > 0) ?? null;
+}
+
+/** Orthanc's REST root ("http://host:8042/") from the app's API root ("/api/") and the page's URL. */
+export function orthancRoot(apiRootUrl: string, pageUrl: string): string {
+  return new URL('../', new URL(apiRootUrl, pageUrl)).href;
+}
+
+/** One image of a stack: the instance and its frame (0-based), and the cornerstone image ID. */
+export interface StackImage {
+  imageId: string;
+  orthancId: string;
+  sopInstanceUid: string;
+  frame: number;
+}
+
+/**
+ * The stack of a series in the API's display order: `wadouri:<root>instances/<orthancId>/file`, one per
+ * frame (`?frame=N`, 1-based as the wadouri loader expects) for multi-frame instances.
+ */
+export function stackImages(series: Series, root: string): StackImage[] {
+  const base = root.endsWith('/') ? root : `${root}/`;
+  const out: StackImage[] = [];
+  for (const inst of imageInstances(series)) {
+    const file = `wadouri:${base}instances/${encodeURIComponent(inst.orthancId)}/file`;
+    if (inst.numberOfFrames > 1) {
+      for (let f = 0; f < inst.numberOfFrames; f++) {
+        out.push({ imageId: `${file}?frame=${f + 1}`, orthancId: inst.orthancId, sopInstanceUid: inst.sopInstanceUid, frame: f });
+      }
+    } else {
+      out.push({ imageId: file, orthancId: inst.orthancId, sopInstanceUid: inst.sopInstanceUid, frame: 0 });
+    }
+  }
+  return out;
+}
+
+/** The plugin's PNG of one frame (README "Rendered images"), optionally windowed and sized. */
+export function pngUrl(apiRootUrl: string, orthancId: string, frame: number, opts: { size?: number; window?: WindowLevel } = {}): string {
+  const root = apiRootUrl.endsWith('/') ? apiRootUrl : `${apiRootUrl}/`;
+  const args: string[] = [];
+  if (opts.window) args.push(`window=${opts.window.center},${opts.window.width}`);
+  if (opts.size !== undefined) args.push(`size=${opts.size}`);
+  return `${root}dicom/instances/${encodeURIComponent(orthancId)}/frames/${frame}/png${args.length ? `?${args.join('&')}` : ''}`;
+}
+
+/** The thumbnail of a series: its middle image, 64 px. null when the series has no image. */
+export function thumbnailUrl(apiRootUrl: string, series: Series): string | null {
+  const images = imageInstances(series);
+  if (images.length === 0) return null;
+  const mid = images[Math.floor(images.length / 2)]!;
+  const frame = mid.numberOfFrames > 1 ? Math.floor(mid.numberOfFrames / 2) : 0;
+  return pngUrl(apiRootUrl, mid.orthancId, frame, { size: 64 });
+}
+
+/** The series panel's lines: "#3 · CT · 134 images" and the description. */
+export function seriesLabel(series: Series): { title: string; detail: string } {
+  const n = stackCount(series);
+  const parts = [series.seriesNumber === null ? '' : `#${series.seriesNumber}`, series.modality, `${n} image${n === 1 ? '' : 's'}`];
+  return { title: series.seriesDescription || '(no description)', detail: parts.filter(Boolean).join(' · ') };
+}
+
+/** Number of images in the stack of a series (frames of multi-frame instances counted). */
+export function stackCount(series: Series): number {
+  return imageInstances(series).reduce((n, i) => n + Math.max(1, i.numberOfFrames), 0);
+}
+
+export interface OverlayState {
+  index: number; // 0-based
+  total: number;
+  window: WindowLevel | null;
+}
+
+function round(n: number): string {
+  return String(Math.round(n));
+}
+
+/** The overlay's four text lines (top left: patient, study date; bottom left: series, image, W/L). */
+export function overlayLines(study: Pick<StudyDetail, 'patientName' | 'studyDate' | 'studyTime'>, series: Series, state: OverlayState): {
+  patient: string;
+  date: string;
+  series: string;
+  image: string;
+  window: string;
+} {
+  return {
+    patient: formatPersonName(study.patientName),
+    date: formatDateTime(study.studyDate, study.studyTime),
+    series: [series.seriesNumber === null ? '' : `Se ${series.seriesNumber}`, series.seriesDescription].filter(Boolean).join(': '),
+    image: state.total > 0 ? `Im ${state.index + 1}/${state.total}` : 'No image',
+    window: state.window ? `W ${round(state.window.width)} L ${round(state.window.center)}` : '',
+  };
+}
+
+/** The next index after a navigation key, or null when the key does not navigate. */
+export function navigate(key: string, index: number, total: number, page = 10): number | null {
+  if (total <= 0) return null;
+  let next: number;
+  switch (key) {
+    case 'ArrowDown':
+    case 'ArrowRight':
+      next = index + 1;
+      break;
+    case 'ArrowUp':
+    case 'ArrowLeft':
+      next = index - 1;
+      break;
+    case 'PageDown':
+      next = index + page;
+      break;
+    case 'PageUp':
+      next = index - page;
+      break;
+    case 'Home':
+      next = 0;
+      break;
+    case 'End':
+      next = total - 1;
+      break;
+    default:
+      return null;
+  }
+  return Math.min(total - 1, Math.max(0, next));
+}

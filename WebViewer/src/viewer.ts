@@ -1,0 +1,327 @@
+// The study page's image viewer (issue 10, first slice): a series panel with the plugin's thumbnails and one
+// cornerstone3D stack viewport showing raw DICOM from Orthanc (wadouri image IDs, viewer-model.ts), with
+// scrolling, window/level, presets, pan, zoom, invert, reset and a text overlay.
+//
+// Loaded only by the study page, with a dynamic import() (study.ts): cornerstone3D (≈1 MB gzipped, decode
+// workers, WASM codecs) never reaches the worklist. Contract: mountViewer() fills `slot` and returns
+// destroy(), which removes the listeners, destroys the rendering engine and the tool group and purges
+// cornerstone's image cache (../shared/NOTES.md: OHIF issue 6010). DICOM strings reach the DOM as text only.
+// The element carries data-rr-image-index (0-based index of the image last rendered), data-rr-renders (count
+// of renders) and data-rr-series-uid for tests and automation.
+
+import {
+  cache,
+  Enums,
+  init as coreInit,
+  RenderingEngine,
+  type Types,
+} from '@cornerstonejs/core';
+import { init as loaderInit } from '@cornerstonejs/dicom-image-loader';
+import {
+  addTool,
+  Enums as ToolEnums,
+  init as toolsInit,
+  PanTool,
+  StackScrollTool,
+  ToolGroupManager,
+  WindowLevelTool,
+  ZoomTool,
+} from '@cornerstonejs/tools';
+import type { Series, StudyDetail } from './api';
+import { h } from './dom';
+import {
+  firstImageSeries,
+  navigate,
+  overlayLines,
+  presetForKey,
+  seriesLabel,
+  stackImages,
+  thumbnailUrl,
+  voiRange,
+  windowOf,
+  type StackImage,
+  type WindowLevel,
+} from './viewer-model';
+
+export interface ViewerOptions {
+  study: StudyDetail;
+  /** The app's API root ("/api/"), for thumbnails. */
+  apiRoot: string;
+  /** Orthanc's REST root (absolute URL ending in "/"), for the wadouri image IDs. */
+  orthancRoot: string;
+}
+
+export interface Viewer {
+  destroy(): void;
+}
+
+let initialised: Promise<void> | null = null;
+
+/** cornerstone3D, its DICOM loader and its tools, once per page load. */
+function initCornerstone(): Promise<void> {
+  initialised ??= (async () => {
+    coreInit();
+    loaderInit({ maxWebWorkers: Math.max(1, Math.min(4, Math.floor((navigator.hardwareConcurrency || 2) / 2))) });
+    toolsInit();
+    for (const tool of [WindowLevelTool, PanTool, ZoomTool, StackScrollTool]) addTool(tool);
+  })();
+  return initialised;
+}
+
+let counter = 0;
+
+function isTyping(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  return target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT', 'BUTTON'].includes(target.tagName);
+}
+
+export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promise<Viewer> {
+  const { study } = opts;
+  const id = ++counter;
+  const engineId = `rr-engine-${id}`;
+  const toolGroupId = `rr-tools-${id}`;
+  const viewportId = `rr-stack-${id}`;
+
+  const element = h('div', { class: 'viewer-viewport', attrs: { 'data-rr-viewport': '', tabindex: '0' } });
+  const text = (cls: string): HTMLDivElement => h('div', { class: `ov ${cls}` });
+  const ov = {
+    patient: text('ov-patient'),
+    date: text('ov-date'),
+    series: text('ov-series'),
+    image: text('ov-image'),
+    window: text('ov-window'),
+    status: text('ov-status'),
+  };
+  const overlay = h(
+    'div',
+    { class: 'viewer-overlay', attrs: { 'aria-live': 'polite' } },
+    h('div', { class: 'ov-tl' }, ov.patient, ov.date),
+    h('div', { class: 'ov-bl' }, ov.series, ov.image, ov.window),
+    h('div', { class: 'ov-c' }, ov.status),
+  );
+  const seriesList = h('ul', { class: 'viewer-series', attrs: { 'aria-label': 'Series' } });
+  const help = h('div', {
+    class: 'viewer-help muted',
+    text: 'Wheel/↑↓/PgUp/PgDn scroll · left drag W/L · middle drag pan · right drag or Ctrl+wheel zoom · 0–6 presets · I invert · R reset',
+  });
+  const root = h(
+    'div',
+    { class: 'viewer' },
+    seriesList,
+    h('div', { class: 'viewer-main' }, h('div', { class: 'viewer-stage' }, element, overlay), help),
+  );
+  slot.replaceChildren(root);
+
+  const seriesButtons = new Map<string, HTMLButtonElement>();
+  const imageSeries = study.series.filter((s) => stackImages(s, opts.orthancRoot).length > 0);
+  for (const s of study.series) {
+    const label = seriesLabel(s);
+    const thumb = thumbnailUrl(opts.apiRoot, s);
+    const button = h(
+      'button',
+      { class: 'series-item', attrs: { type: 'button', 'data-series-uid': s.seriesInstanceUid, disabled: thumb ? null : '' } },
+      thumb
+        ? h('img', { class: 'series-thumb', attrs: { src: thumb, alt: '', loading: 'lazy', width: '64', height: '64' } })
+        : h('span', { class: 'series-thumb none', text: s.modality || '?' }),
+      h('span', { class: 'series-text' }, h('span', { class: 'series-title', text: label.title }), h('span', { class: 'series-detail muted', text: label.detail })),
+    );
+    seriesButtons.set(s.seriesInstanceUid, button);
+    seriesList.appendChild(h('li', {}, button));
+  }
+
+  const cleanups: Array<() => void> = [];
+  const listen = <K extends keyof HTMLElementEventMap>(
+    target: HTMLElement | Document,
+    type: K | string,
+    fn: (e: Event) => void,
+    options?: AddEventListenerOptions,
+  ): void => {
+    target.addEventListener(type, fn, options);
+    cleanups.push(() => target.removeEventListener(type, fn, options));
+  };
+
+  let destroyed = false;
+  let engine: RenderingEngine | null = null;
+  let current: Series | null = null;
+  let stack: StackImage[] = [];
+  let userInverted = false;
+  let renders = 0;
+
+  const setStatus = (msg: string): void => {
+    ov.status.textContent = msg;
+  };
+
+  const viewport = (): Types.IStackViewport | null =>
+    (engine?.getViewport(viewportId) as Types.IStackViewport | undefined) ?? null;
+
+  const currentWindow = (): WindowLevel | null => {
+    const range = viewport()?.getProperties().voiRange;
+    return range ? windowOf(range) : null;
+  };
+
+  const updateOverlay = (): void => {
+    if (!current) return;
+    const vp = viewport();
+    const index = vp ? vp.getCurrentImageIdIndex() : 0;
+    const lines = overlayLines(study, current, { index, total: stack.length, window: currentWindow() });
+    ov.patient.textContent = lines.patient;
+    ov.date.textContent = lines.date;
+    ov.series.textContent = lines.series;
+    ov.image.textContent = lines.image;
+    ov.window.textContent = lines.window;
+  };
+
+  const loadSeries = async (s: Series): Promise<void> => {
+    const vp = viewport();
+    if (!vp || destroyed) return;
+    current = s;
+    stack = stackImages(s, opts.orthancRoot);
+    userInverted = false;
+    element.setAttribute('data-rr-series-uid', s.seriesInstanceUid);
+    element.removeAttribute('data-rr-image-index');
+    for (const [uid, b] of seriesButtons) b.classList.toggle('active', uid === s.seriesInstanceUid);
+    updateOverlay();
+    setStatus('Loading…');
+    try {
+      await vp.setStack(stack.map((i) => i.imageId), 0);
+      if (destroyed) return;
+      vp.resetCamera();
+      vp.render();
+      setStatus('');
+    } catch (err) {
+      if (destroyed) return;
+      setStatus(`This series cannot be displayed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    updateOverlay();
+  };
+
+  const applyWindow = (w: WindowLevel | null): void => {
+    const vp = viewport();
+    if (!vp) return;
+    if (w) {
+      vp.setProperties({ voiRange: voiRange(w) });
+    } else {
+      // the file's own window: cornerstone's defaults for the current image, keeping the user's invert
+      vp.resetProperties();
+      if (userInverted) vp.setProperties({ invert: !vp.getProperties().invert });
+    }
+    vp.render();
+    updateOverlay();
+  };
+
+  const onKey = (e: Event): void => {
+    const k = e as KeyboardEvent;
+    if (k.ctrlKey || k.metaKey || k.altKey || isTyping(k.target) || !current) return;
+    const vp = viewport();
+    if (!vp) return;
+    const next = navigate(k.key, vp.getCurrentImageIdIndex(), stack.length);
+    if (next !== null) {
+      k.preventDefault();
+      if (next !== vp.getCurrentImageIdIndex()) void vp.setImageIdIndex(next);
+      return;
+    }
+    const preset = presetForKey(k.key);
+    if (preset) {
+      k.preventDefault();
+      applyWindow(preset.window);
+      return;
+    }
+    if (k.key === 'i' || k.key === 'I') {
+      k.preventDefault();
+      userInverted = !userInverted;
+      vp.setProperties({ invert: !vp.getProperties().invert });
+      vp.render();
+    } else if (k.key === 'r' || k.key === 'R') {
+      k.preventDefault();
+      userInverted = false;
+      vp.resetProperties();
+      vp.resetCamera();
+      vp.render();
+      updateOverlay();
+    }
+  };
+
+  // Ctrl+wheel zooms; it is caught on the stage before cornerstone's wheel listener (stack scroll) sees it.
+  const onWheel = (e: Event): void => {
+    const w = e as WheelEvent;
+    if (!w.ctrlKey) return;
+    w.preventDefault();
+    w.stopPropagation();
+    const vp = viewport();
+    if (!vp) return;
+    vp.setZoom(vp.getZoom() * (w.deltaY < 0 ? 1.1 : 1 / 1.1));
+    vp.render();
+  };
+
+  const onRendered = (): void => {
+    const vp = viewport();
+    if (!vp) return;
+    renders++;
+    element.setAttribute('data-rr-image-index', String(vp.getCurrentImageIdIndex()));
+    element.setAttribute('data-rr-renders', String(renders));
+    updateOverlay();
+  };
+
+  const stage = element.parentElement as HTMLElement;
+  listen(document, 'keydown', onKey);
+  listen(stage, 'wheel', onWheel, { capture: true, passive: false });
+  listen(element, 'contextmenu', (e) => e.preventDefault());
+  listen(element, Enums.Events.IMAGE_RENDERED, onRendered);
+  listen(element, Enums.Events.VOI_MODIFIED, updateOverlay);
+  listen(element, Enums.Events.STACK_NEW_IMAGE, updateOverlay);
+  for (const s of study.series) {
+    seriesButtons.get(s.seriesInstanceUid)?.addEventListener('click', () => void loadSeries(s));
+  }
+
+  const destroy = (): void => {
+    if (destroyed) return;
+    destroyed = true;
+    for (const c of cleanups.splice(0)) c();
+    try {
+      ToolGroupManager.destroyToolGroup(toolGroupId);
+      engine?.destroy();
+    } finally {
+      engine = null;
+      cache.purgeCache();
+    }
+  };
+
+  const first = firstImageSeries(study);
+  if (imageSeries.length === 0 || !first) {
+    setStatus('This study has no image series to display.');
+    return { destroy };
+  }
+  setStatus('Loading viewer…');
+  try {
+    await initCornerstone();
+  } catch (err) {
+    setStatus(`The viewer could not start: ${err instanceof Error ? err.message : String(err)}`);
+    return { destroy };
+  }
+  if (destroyed || !element.isConnected) return { destroy };
+
+  engine = new RenderingEngine(engineId);
+  engine.enableElement({
+    viewportId,
+    type: Enums.ViewportType.STACK,
+    element,
+    defaultOptions: { background: [0, 0, 0] as Types.Point3 },
+  });
+  const tools = ToolGroupManager.createToolGroup(toolGroupId);
+  if (tools) {
+    for (const t of [WindowLevelTool, PanTool, ZoomTool, StackScrollTool]) tools.addTool(t.toolName);
+    tools.addViewport(viewportId, engineId);
+    const { MouseBindings } = ToolEnums;
+    tools.setToolActive(WindowLevelTool.toolName, { bindings: [{ mouseButton: MouseBindings.Primary }] });
+    tools.setToolActive(PanTool.toolName, { bindings: [{ mouseButton: MouseBindings.Auxiliary }] });
+    tools.setToolActive(ZoomTool.toolName, { bindings: [{ mouseButton: MouseBindings.Secondary }] });
+    tools.setToolActive(StackScrollTool.toolName, { bindings: [{ mouseButton: MouseBindings.Wheel }] });
+  }
+  // the viewport follows the slot's size
+  const resize = new ResizeObserver(() => engine?.resize(true, true));
+  resize.observe(element);
+  cleanups.push(() => resize.disconnect());
+
+  await loadSeries(first);
+  return { destroy };
+}

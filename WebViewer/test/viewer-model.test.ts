@@ -1,0 +1,194 @@
+import { describe, expect, it } from 'vitest';
+import type { Instance, Series } from '../src/api';
+import {
+  firstImageSeries,
+  isImageInstance,
+  navigate,
+  orthancRoot,
+  overlayLines,
+  PRESETS,
+  presetForKey,
+  pngUrl,
+  seriesLabel,
+  stackCount,
+  stackImages,
+  thumbnailUrl,
+  voiRange,
+  windowOf,
+} from '../src/viewer-model';
+
+const CT = '1.2.840.10008.5.1.4.1.1.2';
+const SR = '1.2.840.10008.5.1.4.1.1.88.22';
+const PDF = '1.2.840.10008.5.1.4.1.1.104.1';
+
+function inst(orthancId: string, sopClassUid = CT, numberOfFrames = 1): Instance {
+  return {
+    sopInstanceUid: `1.2.3.${orthancId}`,
+    orthancId,
+    sopClassUid,
+    instanceNumber: null,
+    numberOfFrames,
+    imagePositionPatient: null,
+    imageOrientationPatient: null,
+    transferSyntaxUid: '1.2.840.10008.1.2',
+  };
+}
+
+function series(uid: string, instances: Instance[], extra: Partial<Series> = {}): Series {
+  return {
+    seriesInstanceUid: uid,
+    orthancId: `o-${uid}`,
+    seriesNumber: 2,
+    modality: 'CT',
+    seriesDescription: 'Abdomen',
+    bodyPartExamined: '',
+    instanceCount: instances.length,
+    instances,
+    ...extra,
+  };
+}
+
+const ROOT = 'http://host:8042/';
+
+describe('stackImages', () => {
+  it('keeps the API display order, one wadouri ID per single-frame instance', () => {
+    const s = series('1', [inst('c'), inst('a'), inst('b')]);
+    expect(stackImages(s, ROOT).map((i) => i.imageId)).toEqual([
+      'wadouri:http://host:8042/instances/c/file',
+      'wadouri:http://host:8042/instances/a/file',
+      'wadouri:http://host:8042/instances/b/file',
+    ]);
+  });
+
+  it('expands multi-frame instances into frames (1-based frame= for the loader, 0-based frame for the PNG route)', () => {
+    const s = series('1', [inst('m', CT, 3), inst('x')]);
+    const images = stackImages(s, 'http://host/orthanc');
+    expect(images.map((i) => i.imageId)).toEqual([
+      'wadouri:http://host/orthanc/instances/m/file?frame=1',
+      'wadouri:http://host/orthanc/instances/m/file?frame=2',
+      'wadouri:http://host/orthanc/instances/m/file?frame=3',
+      'wadouri:http://host/orthanc/instances/x/file',
+    ]);
+    expect(images.map((i) => i.frame)).toEqual([0, 1, 2, 0]);
+    expect(stackCount(s)).toBe(4);
+  });
+
+  it('leaves out SR, PDF and other non-image objects', () => {
+    const s = series('1', [inst('sr', SR), inst('img'), inst('pdf', PDF)]);
+    expect(stackImages(s, ROOT).map((i) => i.orthancId)).toEqual(['img']);
+    expect(isImageInstance({ sopClassUid: '' })).toBe(true);
+    expect(isImageInstance({ sopClassUid: '1.2.840.10008.5.1.4.1.1.481.1' })).toBe(true); // RT Image
+    expect(isImageInstance({ sopClassUid: '1.2.840.10008.5.1.4.1.1.481.3' })).toBe(false); // RT Structure Set
+  });
+
+  it('encodes the Orthanc ID into the path', () => {
+    expect(stackImages(series('1', [inst('a/b?c')]), ROOT)[0]!.imageId).toBe('wadouri:http://host:8042/instances/a%2Fb%3Fc/file');
+  });
+});
+
+describe('firstImageSeries', () => {
+  it('is the first series in the API order that has an image', () => {
+    const study = { series: [series('sr', [inst('1', SR)]), series('ct', [inst('2')]), series('ct2', [inst('3')])] };
+    expect(firstImageSeries(study)?.seriesInstanceUid).toBe('ct');
+    expect(firstImageSeries({ series: [series('sr', [inst('1', SR)])] })).toBeNull();
+    expect(firstImageSeries({ series: [] })).toBeNull();
+  });
+});
+
+describe('orthancRoot', () => {
+  it('is the parent of the API root, resolved against the page', () => {
+    expect(orthancRoot('/api/', 'http://h:8042/reading-room/index.html#/studies/1')).toBe('http://h:8042/');
+    expect(orthancRoot('/orthanc/api/', 'https://h/orthanc/reading-room/index.html')).toBe('https://h/orthanc/');
+    expect(orthancRoot('../api/', 'http://h/reading-room/index.html')).toBe('http://h/');
+  });
+});
+
+describe('PNG URLs', () => {
+  it('window and size arguments of the plugin route', () => {
+    expect(pngUrl('/api/', 'abc', 0)).toBe('/api/dicom/instances/abc/frames/0/png');
+    expect(pngUrl('/api', 'abc', 2, { size: 512, window: { center: -600, width: 1500 } })).toBe(
+      '/api/dicom/instances/abc/frames/2/png?window=-600,1500&size=512',
+    );
+  });
+
+  it('thumbnail: middle image of the series (middle frame of a multi-frame instance), 64 px', () => {
+    expect(thumbnailUrl('/api/', series('1', [inst('a'), inst('b'), inst('c')]))).toBe('/api/dicom/instances/b/frames/0/png?size=64');
+    expect(thumbnailUrl('/api/', series('1', [inst('m', CT, 10)]))).toBe('/api/dicom/instances/m/frames/5/png?size=64');
+    expect(thumbnailUrl('/api/', series('1', [inst('s', SR)]))).toBeNull();
+  });
+});
+
+describe('presets', () => {
+  it('number keys 0-6, 0 = the file window', () => {
+    expect(PRESETS.map((p) => p.key)).toEqual(['0', '1', '2', '3', '4', '5', '6']);
+    expect(presetForKey('0')?.window).toBeNull();
+    expect(presetForKey('1')).toMatchObject({ name: 'Soft tissue', window: { width: 400, center: 40 } });
+    expect(presetForKey('2')).toMatchObject({ name: 'Lung', window: { width: 1500, center: -600 } });
+    expect(presetForKey('3')).toMatchObject({ name: 'Bone', window: { width: 1800, center: 400 } });
+    expect(presetForKey('4')).toMatchObject({ name: 'Brain', window: { width: 80, center: 40 } });
+    expect(presetForKey('5')).toMatchObject({ name: 'Abdomen', window: { width: 350, center: 50 } });
+    expect(presetForKey('6')).toMatchObject({ name: 'Liver', window: { width: 150, center: 30 } });
+    expect(presetForKey('7')).toBeNull();
+    expect(presetForKey('a')).toBeNull();
+  });
+
+  it('voiRange is the DICOM linear formula (cornerstone toLowHighRange) and windowOf inverts it', () => {
+    expect(voiRange({ width: 1500, center: -600 })).toEqual({ lower: -1350, upper: 149 });
+    for (const p of PRESETS) {
+      if (!p.window) continue;
+      const back = windowOf(voiRange(p.window));
+      expect(back.center).toBeCloseTo(p.window.center, 9);
+      expect(back.width).toBeCloseTo(p.window.width, 9);
+    }
+  });
+});
+
+describe('overlay text', () => {
+  const study = { patientName: 'DOE^JANE', studyDate: '20240131', studyTime: '101500' };
+
+  it('patient, date, series, image n/total, W/L', () => {
+    const lines = overlayLines(study, series('1', [inst('a')], { seriesNumber: 3, seriesDescription: 'Axial 1mm' }), {
+      index: 66,
+      total: 134,
+      window: { center: 40.4, width: 399.6 },
+    });
+    expect(lines.patient).toBe('DOE, JANE');
+    expect(lines.date).toContain('2024-01-31');
+    expect(lines.series).toBe('Se 3: Axial 1mm');
+    expect(lines.image).toBe('Im 67/134');
+    expect(lines.window).toBe('W 400 L 40');
+  });
+
+  it('keeps DICOM strings as they are (the DOM gets them as text)', () => {
+    const payload = 'Series"><svg onload=alert("xss-series")>';
+    const lines = overlayLines(
+      { patientName: 'Xss^Patient<script>alert("x")</script>', studyDate: '', studyTime: '' },
+      series('1', [inst('a')], { seriesNumber: null, seriesDescription: payload }),
+      { index: 0, total: 1, window: null },
+    );
+    expect(lines.series).toBe(payload);
+    expect(lines.patient).toContain('<script>alert("x")</script>');
+    expect(lines.window).toBe('');
+    expect(lines.image).toBe('Im 1/1');
+  });
+
+  it('series panel label', () => {
+    expect(seriesLabel(series('1', [inst('a'), inst('m', CT, 4)], { seriesNumber: 5 }))).toEqual({ title: 'Abdomen', detail: '#5 · CT · 5 images' });
+    expect(seriesLabel(series('1', [inst('a')], { seriesNumber: null, seriesDescription: '', modality: '' }))).toEqual({ title: '(no description)', detail: '1 image' });
+  });
+});
+
+describe('navigate', () => {
+  it('arrows, pages, Home/End, clamped', () => {
+    expect(navigate('ArrowDown', 0, 10)).toBe(1);
+    expect(navigate('ArrowUp', 0, 10)).toBe(0);
+    expect(navigate('ArrowUp', 5, 10)).toBe(4);
+    expect(navigate('PageDown', 5, 10)).toBe(9);
+    expect(navigate('PageUp', 5, 100)).toBe(0);
+    expect(navigate('PageDown', 5, 100)).toBe(15);
+    expect(navigate('End', 5, 100)).toBe(99);
+    expect(navigate('Home', 5, 100)).toBe(0);
+    expect(navigate('x', 5, 100)).toBeNull();
+    expect(navigate('ArrowDown', 0, 0)).toBeNull();
+  });
+});
