@@ -14,6 +14,8 @@ const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const SCREENSHOT = process.env.RR_VIEWER_SCREENSHOT || '/tmp/rr-viewer.png';
 const CT_FOLDER = 'ct_abdomen_pancreas_134';
 const XSS_FILE = path.join(testData, 'malformed', 'xss-tags.dcm');
+// decoded in the browser by a web worker with the CharLS WASM codec: workers, WASM, MIME types and CSP
+const JPEG_LS_FILE = path.join(testData, 'ts_ct_matrix', 'CTImage.dcm_JPEGLSLosslessTransferSyntax_1.2.840.10008.1.2.4.80.dcm');
 const WEBAPP_DIR = process.env.READING_ROOM_WEBAPP_DIR ? path.resolve(process.env.READING_ROOM_WEBAPP_DIR) : null;
 const GRID = 16; // cells per side for the mean comparison
 const SOFT_TISSUE = { key: '1', center: 40, width: 400 };
@@ -24,6 +26,8 @@ describe('Reading Room image viewer (browser)', { timeout: 300_000 }, () => {
   let page;
   let ct; // study detail
   let xss; // study detail
+  let jls; // study detail
+  const assetTypes = new Map(); // /reading-room/assets/* answered: path -> Content-Type
   const dialogs = [];
   const pageErrors = [];
 
@@ -107,13 +111,17 @@ describe('Reading Room image viewer (browser)', { timeout: 300_000 }, () => {
     await storescu(orthanc, files);
     const up = await uploadFile(orthanc, XSS_FILE);
     assert.equal(up.status, 200, `POST /instances of xss-tags.dcm: HTTP ${up.status}`);
+    const up2 = await uploadFile(orthanc, JPEG_LS_FILE);
+    assert.equal(up2.status, 200, `POST /instances of the JPEG-LS file: HTTP ${up2.status}`);
     const list = await waitFor(async () => {
       const l = await orthanc.json('/api/dicom/studies?limit=10');
       const n = l.data.reduce((sum, s) => sum + s.instanceCount, 0);
-      return l.total === 2 && n === files.length + 1 ? l : false;
-    }, 60_000, 200, `2 studies / ${files.length + 1} instances`);
+      return l.total === 3 && n === files.length + 2 ? l : false;
+    }, 60_000, 200, `3 studies / ${files.length + 2} instances`);
     const ctUid = list.data.find((s) => s.instanceCount === files.length).studyInstanceUid;
     const xssUid = list.data.find((s) => s.patientName.includes('<script>')).studyInstanceUid;
+    const jlsUid = list.data.find((s) => s.studyInstanceUid !== ctUid && s.studyInstanceUid !== xssUid).studyInstanceUid;
+    jls = await orthanc.json(`/api/dicom/studies/${encodeURIComponent(jlsUid)}`);
     ct = await orthanc.json(`/api/dicom/studies/${encodeURIComponent(ctUid)}`);
     xss = await orthanc.json(`/api/dicom/studies/${encodeURIComponent(xssUid)}`);
 
@@ -131,6 +139,10 @@ describe('Reading Room image viewer (browser)', { timeout: 300_000 }, () => {
       d.dismiss().catch(() => {});
     });
     page.on('pageerror', (e) => pageErrors.push(String(e?.stack ?? e)));
+    page.on('response', (r) => {
+      const u = new URL(r.url());
+      if (u.pathname.startsWith('/reading-room/assets/')) assetTypes.set(u.pathname, r.headers()['content-type'] ?? '');
+    });
   });
 
   after(async () => {
@@ -177,7 +189,7 @@ describe('Reading Room image viewer (browser)', { timeout: 300_000 }, () => {
     assert.equal(await page.locator('.viewer-overlay .ov-window').textContent(), 'W 400 L 40');
   });
 
-  it('scrolls with the mouse wheel and PgUp/PgDn', async () => {
+  it('scrolls with the mouse wheel, PgUp/PgDn and End; a series click loads it', async () => {
     const box = await viewport().boundingBox();
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     await page.mouse.wheel(0, 100);
@@ -187,8 +199,13 @@ describe('Reading Room image viewer (browser)', { timeout: 300_000 }, () => {
     await page.keyboard.press('PageUp');
     await waitIndex(afterWheel - 10);
     assert.equal(await page.locator('.viewer-overlay .ov-image').textContent(), `Im ${afterWheel - 9}/134`);
-    await page.keyboard.press('Home');
+    await page.keyboard.press('End');
+    await waitIndex(133);
+    // a click on a series in the panel loads it from its first image
+    await page.locator(`.viewer-series .series-item[data-series-uid="${ct.series[0].seriesInstanceUid}"]`).click();
     await waitIndex(0);
+    assert.equal(await page.locator('.viewer-overlay .ov-image').textContent(), 'Im 1/134');
+    assert.ok(await viewport().evaluate((el) => el === document.activeElement), 'the viewport has the keyboard after the click');
     await page.waitForTimeout(300);
   });
 
@@ -217,6 +234,21 @@ describe('Reading Room image viewer (browser)', { timeout: 300_000 }, () => {
     // nothing of the payloads became markup (cornerstone's own SVG annotation layer has no children)
     assert.equal(await page.locator('.viewer-overlay *:not(div), .viewer-series svg, .viewer script, svg[onload], svg svg').count(), 0);
     assert.equal(await page.locator('.viewer-overlay .ov-image').textContent(), 'Im 1/1');
+  });
+
+  it('decodes a JPEG-LS file in a web worker with the WASM codec, like the plugin', async () => {
+    assert.equal(jls.series[0].instances[0].transferSyntaxUid, '1.2.840.10008.1.2.4.80');
+    await page.goto(studyUrl(jls.studyInstanceUid));
+    await waitIndex(0);
+    await viewport().focus();
+    await pressAndRender(SOFT_TISSUE.key);
+    await assertSameImage(jls.series[0].instances[0].orthancId, 'JPEG-LS');
+    const wasm = [...assetTypes].filter(([p]) => p.endsWith('.wasm'));
+    const workers = [...assetTypes].filter(([p]) => /decodeImageFrameWorker-[^/]+\.js$/.test(p));
+    assert.ok(wasm.length >= 1, `a WASM codec was fetched: ${[...assetTypes.keys()].join(', ')}`);
+    assert.ok(workers.length >= 1, 'the decode worker was fetched');
+    for (const [p, type] of wasm) assert.equal(type, 'application/wasm', p);
+    for (const [p, type] of workers) assert.match(type, /^text\/javascript/, p);
   });
 
   it('leaves the page cleanly: the viewer is torn down, no dialog, no page error', async () => {

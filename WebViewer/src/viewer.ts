@@ -270,7 +270,10 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
   listen(element, Enums.Events.VOI_MODIFIED, updateOverlay);
   listen(element, Enums.Events.STACK_NEW_IMAGE, updateOverlay);
   for (const s of study.series) {
-    seriesButtons.get(s.seriesInstanceUid)?.addEventListener('click', () => void loadSeries(s));
+    seriesButtons.get(s.seriesInstanceUid)?.addEventListener('click', () => {
+      element.focus({ preventScroll: true }); // the keys act on the viewer, not on the button
+      void loadSeries(s);
+    });
   }
 
   const destroy = (): void => {
