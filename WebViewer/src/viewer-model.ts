@@ -96,6 +96,24 @@ export interface StackImage {
   orthancId: string;
   sopInstanceUid: string;
   frame: number;
+  /** Position along the slice normal in mm (slicePosition), null without geometry. */
+  location: number | null;
+}
+
+/**
+ * Where a slice lies along its normal (mm): Image Position (Patient) projected on row × column of Image
+ * Orientation (Patient), the quantity the API's display order sorts by. null when either is missing or
+ * malformed. For an axial slice this is its z.
+ */
+export function slicePosition(inst: Pick<Instance, 'imagePositionPatient' | 'imageOrientationPatient'>): number | null {
+  const p = inst.imagePositionPatient;
+  const o = inst.imageOrientationPatient;
+  if (!p || !o || o.length !== 6 || ![...p, ...o].every(Number.isFinite)) return null;
+  const [r0, r1, r2, c0, c1, c2] = o as [number, number, number, number, number, number];
+  const n = [r1 * c2 - r2 * c1, r2 * c0 - r0 * c2, r0 * c1 - r1 * c0] as const;
+  const len = Math.hypot(n[0], n[1], n[2]);
+  if (len < 1e-6) return null;
+  return (p[0] * n[0] + p[1] * n[1] + p[2] * n[2]) / len;
 }
 
 /**
@@ -106,13 +124,14 @@ export function stackImages(series: Series, root: string): StackImage[] {
   const base = root.endsWith('/') ? root : `${root}/`;
   const out: StackImage[] = [];
   for (const inst of imageInstances(series)) {
+    const location = inst.numberOfFrames > 1 ? null : slicePosition(inst);
     const file = `wadouri:${base}instances/${encodeURIComponent(inst.orthancId)}/file`;
     if (inst.numberOfFrames > 1) {
       for (let f = 0; f < inst.numberOfFrames; f++) {
-        out.push({ imageId: `${file}?frame=${f + 1}`, orthancId: inst.orthancId, sopInstanceUid: inst.sopInstanceUid, frame: f });
+        out.push({ imageId: `${file}?frame=${f + 1}`, orthancId: inst.orthancId, sopInstanceUid: inst.sopInstanceUid, frame: f, location });
       }
     } else {
-      out.push({ imageId: file, orthancId: inst.orthancId, sopInstanceUid: inst.sopInstanceUid, frame: 0 });
+      out.push({ imageId: file, orthancId: inst.orthancId, sopInstanceUid: inst.sopInstanceUid, frame: 0, location });
     }
   }
   return out;
@@ -152,7 +171,14 @@ export interface OverlayState {
   index: number; // 0-based
   total: number;
   window: WindowLevel | null;
+  /** Slice position (mm, slicePosition) and Slice Thickness (mm) of the shown image, when known. */
+  location?: number | null;
+  thickness?: number | null;
+  /** Zoom relative to the fitted image (1 = fit). */
+  zoom?: number | null;
 }
+
+const mm = (n: number): string => `${n.toFixed(1)} mm`;
 
 function round(n: number): string {
   return String(Math.round(n));
@@ -165,13 +191,23 @@ export function overlayLines(study: Pick<StudyDetail, 'patientName' | 'studyDate
   series: string;
   image: string;
   window: string;
+  position: string;
+  zoom: string;
 } {
+  const loc = state.location ?? null;
+  const thk = state.thickness ?? null;
+  const position = [loc !== null && Number.isFinite(loc) ? `Loc ${mm(loc)}` : '', thk !== null && Number.isFinite(thk) && thk > 0 ? `Thk ${mm(thk)}` : '']
+    .filter(Boolean)
+    .join(' · ');
+  const zoom = state.zoom != null && Number.isFinite(state.zoom) && state.zoom > 0 ? `Zoom ${Math.round(state.zoom * 100)}%` : '';
   return {
     patient: formatPersonName(study.patientName),
     date: formatDateTime(study.studyDate, study.studyTime),
     series: [series.seriesNumber === null ? '' : `Se ${series.seriesNumber}`, series.seriesDescription].filter(Boolean).join(': '),
     image: state.total > 0 ? `Im ${state.index + 1}/${state.total}` : 'No image',
     window: state.window ? `W ${round(state.window.width)} L ${round(state.window.center)}` : '',
+    position,
+    zoom,
   };
 }
 

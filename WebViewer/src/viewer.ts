@@ -13,6 +13,7 @@ import {
   cache,
   Enums,
   init as coreInit,
+  metaData,
   RenderingEngine,
   type Types,
 } from '@cornerstonejs/core';
@@ -24,6 +25,7 @@ import {
   PanTool,
   StackScrollTool,
   ToolGroupManager,
+  utilities as toolUtilities,
   WindowLevelTool,
   ZoomTool,
 } from '@cornerstonejs/tools';
@@ -90,19 +92,22 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     series: text('ov-series'),
     image: text('ov-image'),
     window: text('ov-window'),
+    position: text('ov-position'),
+    zoom: text('ov-zoom'),
     status: text('ov-status'),
   };
   const overlay = h(
     'div',
     { class: 'viewer-overlay', attrs: { 'aria-live': 'polite' } },
     h('div', { class: 'ov-tl' }, ov.patient, ov.date),
-    h('div', { class: 'ov-bl' }, ov.series, ov.image, ov.window),
+    h('div', { class: 'ov-bl' }, ov.series, ov.image, ov.position),
+    h('div', { class: 'ov-br' }, ov.zoom, ov.window),
     h('div', { class: 'ov-c' }, ov.status),
   );
   const seriesList = h('ul', { class: 'viewer-series', attrs: { 'aria-label': 'Series' } });
   const help = h('div', {
     class: 'viewer-help muted',
-    text: 'Wheel/↑↓/PgUp/PgDn scroll · left drag W/L · middle drag pan · right drag or Ctrl+wheel zoom · 0–6 presets · I invert · R reset',
+    text: 'Wheel/↑↓/PgUp/PgDn scroll · left drag W/L · middle drag pan · right drag or Ctrl+wheel zoom · 0–6 presets · I invert · H/V flip · T rotate · R reset',
   });
   const root = h(
     'div',
@@ -163,12 +168,23 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     if (!current) return;
     const vp = viewport();
     const index = vp ? vp.getCurrentImageIdIndex() : 0;
-    const lines = overlayLines(study, current, { index, total: stack.length, window: currentWindow() });
+    const image = stack[index];
+    const plane = image ? (metaData.get('imagePlaneModule', image.imageId) as { sliceThickness?: number } | undefined) : undefined;
+    const lines = overlayLines(study, current, {
+      index,
+      total: stack.length,
+      window: currentWindow(),
+      location: image?.location ?? null,
+      thickness: plane?.sliceThickness ?? null,
+      zoom: vp && element.hasAttribute('data-rr-image-index') ? vp.getZoom() : null,
+    });
     ov.patient.textContent = lines.patient;
     ov.date.textContent = lines.date;
     ov.series.textContent = lines.series;
     ov.image.textContent = lines.image;
     ov.window.textContent = lines.window;
+    ov.position.textContent = lines.position;
+    ov.zoom.textContent = lines.zoom;
   };
 
   const loadSeries = async (s: Series): Promise<void> => {
@@ -188,6 +204,8 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
       vp.resetCamera();
       vp.render();
       setStatus('');
+      // the rest of the series is fetched in the background, nearest images first
+      toolUtilities.stackPrefetch.enable(element);
     } catch (err) {
       if (destroyed) return;
       setStatus(`This series cannot be displayed: ${err instanceof Error ? err.message : String(err)}`);
@@ -231,6 +249,15 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
       userInverted = !userInverted;
       vp.setProperties({ invert: !vp.getProperties().invert });
       vp.render();
+    } else if (k.key === 'h' || k.key === 'H' || k.key === 'v' || k.key === 'V') {
+      k.preventDefault();
+      const cam = vp.getCamera();
+      vp.setCamera(k.key.toLowerCase() === 'h' ? { flipHorizontal: !cam.flipHorizontal } : { flipVertical: !cam.flipVertical });
+      vp.render();
+    } else if (k.key === 't' || k.key === 'T') {
+      k.preventDefault();
+      vp.setViewPresentation({ rotation: (vp.getRotation() + 90) % 360 });
+      vp.render();
     } else if (k.key === 'r' || k.key === 'R') {
       k.preventDefault();
       userInverted = false;
@@ -269,6 +296,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
   listen(element, Enums.Events.IMAGE_RENDERED, onRendered);
   listen(element, Enums.Events.VOI_MODIFIED, updateOverlay);
   listen(element, Enums.Events.STACK_NEW_IMAGE, updateOverlay);
+  listen(element, Enums.Events.CAMERA_MODIFIED, updateOverlay);
   for (const s of study.series) {
     seriesButtons.get(s.seriesInstanceUid)?.addEventListener('click', () => {
       element.focus({ preventScroll: true }); // the keys act on the viewer, not on the button
@@ -280,13 +308,19 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     if (destroyed) return;
     destroyed = true;
     for (const c of cleanups.splice(0)) c();
-    try {
-      ToolGroupManager.destroyToolGroup(toolGroupId);
-      engine?.destroy();
-    } finally {
-      engine = null;
-      cache.purgeCache();
-    }
+    // each step on its own: one failing (nothing to disable, already destroyed) must not skip the others
+    const safely = (step: () => void): void => {
+      try {
+        step();
+      } catch {
+        /* nothing left to release */
+      }
+    };
+    safely(() => toolUtilities.stackPrefetch.disable(element));
+    safely(() => ToolGroupManager.destroyToolGroup(toolGroupId));
+    safely(() => engine?.destroy());
+    engine = null;
+    cache.purgeCache();
   };
 
   const first = firstImageSeries(study);

@@ -10,6 +10,7 @@ import {
   presetForKey,
   pngUrl,
   seriesLabel,
+  slicePosition,
   stackCount,
   stackImages,
   thumbnailUrl,
@@ -175,6 +176,52 @@ describe('overlay text', () => {
   it('series panel label', () => {
     expect(seriesLabel(series('1', [inst('a'), inst('m', CT, 4)], { seriesNumber: 5 }))).toEqual({ title: 'Abdomen', detail: '#5 · CT · 5 images' });
     expect(seriesLabel(series('1', [inst('a')], { seriesNumber: null, seriesDescription: '', modality: '' }))).toEqual({ title: '(no description)', detail: '1 image' });
+  });
+});
+
+describe('slicePosition', () => {
+  it('projects Image Position (Patient) on the slice normal', () => {
+    const axial = [1, 0, 0, 0, 1, 0];
+    expect(slicePosition({ imagePositionPatient: [-200, -180, -87.5], imageOrientationPatient: axial })).toBeCloseTo(-87.5, 9);
+    // sagittal (row = y, column = -z): normal = (0,1,0)×(0,0,-1) = (-1,0,0)
+    expect(slicePosition({ imagePositionPatient: [12, 0, 0], imageOrientationPatient: [0, 1, 0, 0, 0, -1] })).toBeCloseTo(-12, 9);
+    // coronal (row = x, column = -z): normal = (1,0,0)×(0,0,-1) = (0,1,0)
+    expect(slicePosition({ imagePositionPatient: [0, 33, 5], imageOrientationPatient: [1, 0, 0, 0, 0, -1] })).toBeCloseTo(33, 9);
+    // oblique, not normalised cosines: divided by |n|
+    const c = Math.SQRT1_2;
+    expect(slicePosition({ imagePositionPatient: [0, 10, 10], imageOrientationPatient: [1, 0, 0, 0, c, -c] })).toBeCloseTo(20 * c, 9); // n = (0, c, c)
+    expect(slicePosition({ imagePositionPatient: [5, 10, -10], imageOrientationPatient: [1, 0, 0, 0, c, -c] })).toBeCloseTo(0, 9);
+    expect(slicePosition({ imagePositionPatient: [0, 0, 10], imageOrientationPatient: [2, 0, 0, 0, 2, 0] })).toBeCloseTo(10, 9);
+  });
+
+  it('null without geometry', () => {
+    expect(slicePosition({ imagePositionPatient: null, imageOrientationPatient: [1, 0, 0, 0, 1, 0] })).toBeNull();
+    expect(slicePosition({ imagePositionPatient: [0, 0, 0], imageOrientationPatient: null })).toBeNull();
+    expect(slicePosition({ imagePositionPatient: [0, 0, 0], imageOrientationPatient: [1, 0, 0] })).toBeNull();
+    expect(slicePosition({ imagePositionPatient: [0, 0, 0], imageOrientationPatient: [1, 0, 0, 1, 0, 0] })).toBeNull();
+    expect(slicePosition({ imagePositionPatient: [0, NaN, 0], imageOrientationPatient: [1, 0, 0, 0, 1, 0] })).toBeNull();
+  });
+
+  it('is carried by the stack images of single-frame instances', () => {
+    const i = { ...inst('a'), imagePositionPatient: [0, 0, -42] as [number, number, number], imageOrientationPatient: [1, 0, 0, 0, 1, 0] };
+    expect(stackImages(series('1', [i]), ROOT)[0]!.location).toBeCloseTo(-42, 9);
+    expect(stackImages(series('1', [{ ...i, numberOfFrames: 2 }]), ROOT).map((x) => x.location)).toEqual([null, null]);
+  });
+});
+
+describe('overlay position and zoom', () => {
+  const study = { patientName: '', studyDate: '', studyTime: '' };
+  const s = series('1', [inst('a')]);
+  it('slice location and thickness in mm, zoom in % of the fitted size', () => {
+    const l = overlayLines(study, s, { index: 0, total: 1, window: null, location: -87.54, thickness: 1.25, zoom: 1.5 });
+    expect(l.position).toBe('Loc -87.5 mm · Thk 1.3 mm');
+    expect(l.zoom).toBe('Zoom 150%');
+  });
+  it('leaves out what is unknown', () => {
+    expect(overlayLines(study, s, { index: 0, total: 1, window: null }).position).toBe('');
+    expect(overlayLines(study, s, { index: 0, total: 1, window: null, location: 3, thickness: 0 }).position).toBe('Loc 3.0 mm');
+    expect(overlayLines(study, s, { index: 0, total: 1, window: null, location: null, thickness: 2 }).position).toBe('Thk 2.0 mm');
+    expect(overlayLines(study, s, { index: 0, total: 1, window: null, zoom: NaN }).zoom).toBe('');
   });
 });
 
