@@ -208,7 +208,7 @@ describe('Reading Room image viewer (browser)', { timeout: 300_000 }, () => {
     assert.equal(await page.locator('.viewer-overlay .ov-zoom').textContent(), 'Zoom 100%');
   });
 
-  it('scrolls with the mouse wheel, PgUp/PgDn and End; a series click loads it', async () => {
+  it('scrolls with the mouse wheel, PgUp/PgDn, End and the scrollbar; a series click loads it', async () => {
     const box = await viewport().boundingBox();
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     await page.mouse.wheel(0, 100);
@@ -220,6 +220,13 @@ describe('Reading Room image viewer (browser)', { timeout: 300_000 }, () => {
     assert.equal(await page.locator('.viewer-overlay .ov-image').textContent(), `Im ${afterWheel - 9}/134`);
     await page.keyboard.press('End');
     await waitIndex(133);
+    // the scrollbar follows the keys, and moves the stack
+    const bar = page.locator('.viewer-stage input.viewer-scroll[type="range"]');
+    assert.equal(await bar.inputValue(), '133');
+    assert.equal(await bar.getAttribute('max'), '133');
+    await bar.fill('100');
+    await waitIndex(100);
+    assert.equal(await page.locator('.viewer-overlay .ov-image').textContent(), 'Im 101/134');
     // a click on a series in the panel loads it from its first image
     await page.locator(`.viewer-series .series-item[data-series-uid="${ct.series[0].seriesInstanceUid}"]`).click();
     await waitIndex(0);

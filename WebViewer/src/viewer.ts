@@ -1,6 +1,7 @@
 // The study page's image viewer (issue 10, first slice): a series panel with the plugin's thumbnails and one
 // cornerstone3D stack viewport showing raw DICOM from Orthanc (wadouri image IDs, viewer-model.ts), with
-// scrolling, window/level, presets, pan, zoom, invert, reset and a text overlay.
+// scrolling (wheel, keys, scrollbar), window/level, presets, pan, zoom, invert, flips, rotation, reset,
+// background prefetch and a text overlay.
 //
 // Loaded only by the study page, with a dynamic import() (study.ts): cornerstone3D (≈1 MB gzipped, decode
 // workers, WASM codecs) never reaches the worklist. Contract: mountViewer() fills `slot` and returns
@@ -104,6 +105,11 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     h('div', { class: 'ov-br' }, ov.zoom, ov.window),
     h('div', { class: 'ov-c' }, ov.status),
   );
+  // scrollbar: one step per image of the stack
+  const scroll = h('input', {
+    class: 'viewer-scroll',
+    attrs: { type: 'range', min: '0', max: '0', step: '1', value: '0', 'aria-label': 'Image in series', hidden: '' },
+  });
   const seriesList = h('ul', { class: 'viewer-series', attrs: { 'aria-label': 'Series' } });
   const help = h('div', {
     class: 'viewer-help muted',
@@ -113,7 +119,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     'div',
     { class: 'viewer' },
     seriesList,
-    h('div', { class: 'viewer-main' }, h('div', { class: 'viewer-stage' }, element, overlay), help),
+    h('div', { class: 'viewer-main' }, h('div', { class: 'viewer-stage' }, element, overlay, scroll), help),
   );
   slot.replaceChildren(root);
 
@@ -194,6 +200,9 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     stack = stackImages(s, opts.orthancRoot);
     userInverted = false;
     element.setAttribute('data-rr-series-uid', s.seriesInstanceUid);
+    scroll.max = String(Math.max(0, stack.length - 1));
+    scroll.value = '0';
+    scroll.hidden = stack.length < 2;
     element.removeAttribute('data-rr-image-index');
     for (const [uid, b] of seriesButtons) b.classList.toggle('active', uid === s.seriesInstanceUid);
     updateOverlay();
@@ -285,6 +294,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     if (!vp) return;
     renders++;
     element.setAttribute('data-rr-image-index', String(vp.getCurrentImageIdIndex()));
+    scroll.value = String(vp.getCurrentImageIdIndex());
     element.setAttribute('data-rr-renders', String(renders));
     updateOverlay();
   };
@@ -293,6 +303,11 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
   listen(document, 'keydown', onKey);
   listen(stage, 'wheel', onWheel, { capture: true, passive: false });
   listen(element, 'contextmenu', (e) => e.preventDefault());
+  listen(scroll, 'input', () => {
+    const vp = viewport();
+    const next = Number(scroll.value);
+    if (vp && Number.isInteger(next) && next !== vp.getCurrentImageIdIndex()) void vp.setImageIdIndex(next);
+  });
   listen(element, Enums.Events.IMAGE_RENDERED, onRendered);
   listen(element, Enums.Events.VOI_MODIFIED, updateOverlay);
   listen(element, Enums.Events.STACK_NEW_IMAGE, updateOverlay);
