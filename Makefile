@@ -3,9 +3,11 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+RELEASE_BUILD ?= build-release
+CLANG_BUILD ?= build-clang
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build asan run test unit bench install clean
+.PHONY: all deps build asan release clang run test unit bench install clean
 
 all: build
 
@@ -20,11 +22,21 @@ asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DRR_SANITIZE=ON -DRR_BUILD_WEBAPP=OFF -DRR_BUILD_TESTS=ON
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
+# What a packager builds (-O3, NDEBUG), and the same with clang: both must
+# build without a warning (-Werror) and pass the unit tests.
+release: deps
+	cmake -S . -B $(RELEASE_BUILD) -DCMAKE_BUILD_TYPE=Release -DRR_BUILD_WEBAPP=OFF -DRR_BUILD_TESTS=ON
+	cmake --build $(RELEASE_BUILD) -j $(JOBS)
+
+clang: deps
+	CC=clang cmake -S . -B $(CLANG_BUILD) -DCMAKE_BUILD_TYPE=Release -DRR_BUILD_WEBAPP=OFF -DRR_BUILD_TESTS=ON
+	cmake --build $(CLANG_BUILD) -j $(JOBS)
+
 run: build
 	@bash Resources/scripts/run.sh $(BUILD)
 
-test: build asan
-	@bash Tests/run-all.sh $(BUILD) $(ASAN_BUILD)
+test: build asan release clang
+	@bash Tests/run-all.sh $(BUILD) $(ASAN_BUILD) $(RELEASE_BUILD) $(CLANG_BUILD)
 
 # The fast loop: the C unit tests only (no web app, no Orthanc, no sanitizers).
 unit:
@@ -39,4 +51,4 @@ install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(BUILD)-unit
+	rm -rf $(BUILD) $(ASAN_BUILD) $(RELEASE_BUILD) $(CLANG_BUILD) $(BUILD)-unit

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # run-all.sh - every test suite of the project, one after the other, then
 # one summary line: "total: N passed, N failed".
-#   Tests/run-all.sh [build-dir] [asan-build-dir]
+#   Tests/run-all.sh [build-dir] [asan-build-dir] [release-build-dir] [clang-build-dir]
+# (the last two are optional: their unit tests run when the folders exist)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 ASAN_BUILD=${2:-build-asan}
+RELEASE_BUILD=${3:-}
+CLANG_BUILD=${4:-}
 LOGDIR=$(mktemp -d "${TMPDIR:-/tmp}/rr-tests-XXXXXX")
 export READING_ROOM_PLUGIN=${READING_ROOM_PLUGIN:-$PWD/$BUILD/libOrthancReadingRoom.so}
 export READING_ROOM_TEST_DATA=${READING_ROOM_TEST_DATA:-$(cd .. && pwd)/shared/dicom}
@@ -67,6 +70,8 @@ fi
 
 check_suite unit "$BUILD"
 check_suite unit-asan-ubsan "$ASAN_BUILD"
+[ -n "$RELEASE_BUILD" ] && check_suite unit-release "$RELEASE_BUILD"
+[ -n "$CLANG_BUILD" ] && check_suite unit-clang "$CLANG_BUILD"
 vitest_suite webapp-unit
 node_suite integration node --test --test-concurrency=1 Tests/integration/
 node_suite browser node --test --test-concurrency=1 Tests/browser/

@@ -39,7 +39,7 @@ int rr_buf_putc(rr_buf *buf, char c);
 /* printf-style append, bounded by the buffer's maximum. */
 int rr_buf_printf(rr_buf *buf, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-int rr_buf_vprintf(rr_buf *buf, const char *fmt, va_list ap);
+int rr_buf_vprintf(rr_buf *buf, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* Take the content (NUL-terminated, malloc'd; caller frees with free()). An
  * empty buffer yields an empty string. The buffer is left empty. */

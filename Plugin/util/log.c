@@ -11,7 +11,7 @@ void rr_log_set_context(struct _OrthancPluginContext_t *ctx)
   log_ctx = ctx;
 }
 
-static void emit(int level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void emit(int level, const char *fmt, va_list ap)
 {
   char msg[1024];
   int n = snprintf(msg, sizeof(msg), "Reading Room: ");

@@ -8,6 +8,8 @@ PACKAGES=(
   orthanc orthanc-dev orthanc-gdcm
   libjson-c-dev libsqlite3-dev libcurl4-openssl-dev libpng-dev libjwt-dev libmongoc-dev libssl-dev libargon2-dev openssl
   check dcmtk sqlite3 chromium
+  # make test also builds with clang (warnings are errors there too)
+  clang
   # test references for rendering where DCMTK cannot do a case (segmented palettes, YBR)
   python3-pydicom python3-numpy
 )
