@@ -270,6 +270,29 @@ describe('Reading Room image viewer (browser)', { timeout: 300_000 }, () => {
     await assertSameImage(ct.series[0].instances[0].orthancId, 'after reset');
   });
 
+  it('orientation markers from Image Orientation (Patient), following rotation and flips', async () => {
+    // the CT is axial (row along +x, column along +y): radiological convention, patient right on the screen's left, anterior on top
+    assert.deepEqual(ct.series[0].instances[0].imageOrientationPatient, [1, 0, 0, 0, 1, 0]);
+    const markers = () => page.evaluate(() => Object.fromEntries(['top', 'bottom', 'left', 'right'].map((e) =>
+      [e, document.querySelector(`.viewer-overlay .ov-orient-${e}`)?.textContent ?? null])));
+    assert.deepEqual(await markers(), { top: 'A', bottom: 'P', left: 'R', right: 'L' });
+    // where the labels are drawn: each near its edge of the viewport
+    const box = await viewport().boundingBox();
+    const at = async (e) => page.locator(`.viewer-overlay .ov-orient-${e}`).boundingBox();
+    assert.ok((await at('left')).x < box.x + box.width / 4 && (await at('right')).x > box.x + (3 * box.width) / 4, 'left/right edges');
+    assert.ok((await at('top')).y < box.y + box.height / 4 && (await at('bottom')).y > box.y + (3 * box.height) / 4, 'top/bottom edges');
+    await pressAndRender('t'); // clockwise: the left edge goes to the top
+    assert.deepEqual(await markers(), { top: 'R', bottom: 'L', left: 'P', right: 'A' });
+    await pressAndRender('r');
+    assert.deepEqual(await markers(), { top: 'A', bottom: 'P', left: 'R', right: 'L' });
+    await pressAndRender('h');
+    assert.deepEqual(await markers(), { top: 'A', bottom: 'P', left: 'L', right: 'R' });
+    await pressAndRender('v');
+    assert.deepEqual(await markers(), { top: 'P', bottom: 'A', left: 'L', right: 'R' });
+    await pressAndRender('r');
+    assert.deepEqual(await markers(), { top: 'A', bottom: 'P', left: 'R', right: 'L' });
+  });
+
   it('shows the XSS file\'s payloads as text in the overlay and runs nothing', async () => {
     await page.goto(studyUrl(xss.studyInstanceUid));
     await waitIndex(0);

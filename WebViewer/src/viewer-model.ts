@@ -241,3 +241,83 @@ export function navigate(key: string, index: number, total: number, page = 10): 
   }
   return Math.min(total - 1, Math.max(0, next));
 }
+
+export type Vec3 = readonly [number, number, number];
+
+/**
+ * A secondary axis enters an orientation label when its share of the direction is at least this (≈ 11.5°
+ * off the main axis): nearly orthogonal planes (scanner rounding) keep one letter, real obliques get two or three.
+ */
+const OBLIQUE_MIN = 0.2;
+
+/**
+ * The orientation letters of a direction in the patient's LPS system (DICOM PS3.3 C.7.6.2.1.1): +x L / −x R,
+ * +y P / −y A, +z H / −z F, the dominant axis first ("LA" for a direction mostly left and somewhat anterior),
+ * up to three letters. "" for a zero or non-finite vector.
+ */
+export function orientationLabel(v: Vec3): string {
+  const len = Math.hypot(v[0], v[1], v[2]);
+  if (!Number.isFinite(len) || len < 1e-9) return '';
+  const letters: Array<[number, string]> = [
+    [v[0] / len, v[0] > 0 ? 'L' : 'R'],
+    [v[1] / len, v[1] > 0 ? 'P' : 'A'],
+    [v[2] / len, v[2] > 0 ? 'H' : 'F'],
+  ];
+  return letters
+    .map(([c, l]) => [Math.abs(c), l] as [number, string])
+    .sort((a, b) => b[0] - a[0])
+    .filter(([c], i) => i === 0 || c >= OBLIQUE_MIN)
+    .map(([, l]) => l)
+    .join('');
+}
+
+export interface OrientationMarkers {
+  top: string;
+  bottom: string;
+  left: string;
+  right: string;
+}
+
+const neg = (v: Vec3): Vec3 => [-v[0], -v[1], -v[2]];
+
+/** The markers of the four edges from the screen's right and down directions in patient space (LPS). */
+export function markersOf(right: Vec3, down: Vec3): OrientationMarkers {
+  return { top: orientationLabel(neg(down)), bottom: orientationLabel(down), left: orientationLabel(neg(right)), right: orientationLabel(right) };
+}
+
+export interface ViewTransform {
+  /** Clockwise rotation of the image on screen in degrees (a multiple of 90). */
+  rotation?: number;
+  /** Mirrored left–right / top–bottom on screen, after the rotation. */
+  flipHorizontal?: boolean;
+  flipVertical?: boolean;
+}
+
+/**
+ * Orientation markers of an image from its Image Orientation (Patient) (row direction, then column direction)
+ * as shown: unrotated, the row direction points right and the column direction down; a clockwise rotation by
+ * 90° brings the left edge to the top; flips mirror the screen. null without a usable orientation.
+ */
+export function orientationMarkers(iop: readonly number[] | null | undefined, view: ViewTransform = {}): OrientationMarkers | null {
+  if (!iop || iop.length !== 6 || !iop.every(Number.isFinite)) return null;
+  let right: Vec3 = [iop[0]!, iop[1]!, iop[2]!];
+  let down: Vec3 = [iop[3]!, iop[4]!, iop[5]!];
+  if (Math.hypot(...right) < 1e-6 || Math.hypot(...down) < 1e-6) return null;
+  const quarter = ((Math.round((view.rotation ?? 0) / 90) % 4) + 4) % 4;
+  for (let i = 0; i < quarter; i++) [right, down] = [neg(down), right]; // clockwise: old top goes right, old right goes down
+  if (view.flipHorizontal) right = neg(right);
+  if (view.flipVertical) down = neg(down);
+  return markersOf(right, down);
+}
+
+/**
+ * The same from a cornerstone3D camera: viewUp is the screen's up direction, viewPlaneNormal points from the
+ * image towards the viewer, so right = viewUp × viewPlaneNormal and down = −viewUp. null for a degenerate camera.
+ */
+export function markersFromCamera(viewUp: Vec3, viewPlaneNormal: Vec3): OrientationMarkers | null {
+  const [u0, u1, u2] = viewUp;
+  const [n0, n1, n2] = viewPlaneNormal;
+  const right: Vec3 = [u1 * n2 - u2 * n1, u2 * n0 - u0 * n2, u0 * n1 - u1 * n0];
+  if (![...right, ...viewUp].every(Number.isFinite) || Math.hypot(...right) < 1e-6) return null;
+  return markersOf(right, neg(viewUp));
+}

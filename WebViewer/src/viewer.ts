@@ -34,6 +34,7 @@ import type { Series, StudyDetail } from './api';
 import { h } from './dom';
 import {
   firstImageSeries,
+  markersFromCamera,
   navigate,
   overlayLines,
   presetForKey,
@@ -97,6 +98,13 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     zoom: text('ov-zoom'),
     status: text('ov-status'),
   };
+  // orientation markers on the four edges (from the camera: they follow flips and rotation)
+  const marker = {
+    top: text('ov-orient ov-orient-top'),
+    bottom: text('ov-orient ov-orient-bottom'),
+    left: text('ov-orient ov-orient-left'),
+    right: text('ov-orient ov-orient-right'),
+  };
   const overlay = h(
     'div',
     { class: 'viewer-overlay', attrs: { 'aria-live': 'polite' } },
@@ -104,6 +112,10 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     h('div', { class: 'ov-bl' }, ov.series, ov.image, ov.position),
     h('div', { class: 'ov-br' }, ov.zoom, ov.window),
     h('div', { class: 'ov-c' }, ov.status),
+    marker.top,
+    marker.bottom,
+    marker.left,
+    marker.right,
   );
   // scrollbar: one step per image of the stack
   const scroll = h('input', {
@@ -175,7 +187,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     const vp = viewport();
     const index = vp ? vp.getCurrentImageIdIndex() : 0;
     const image = stack[index];
-    const plane = image ? (metaData.get('imagePlaneModule', image.imageId) as { sliceThickness?: number } | undefined) : undefined;
+    const plane = image ? (metaData.get('imagePlaneModule', image.imageId) as { sliceThickness?: number; rowCosines?: number[] | null } | undefined) : undefined;
     const lines = overlayLines(study, current, {
       index,
       total: stack.length,
@@ -191,6 +203,10 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     ov.window.textContent = lines.window;
     ov.position.textContent = lines.position;
     ov.zoom.textContent = lines.zoom;
+    // no markers before an image is drawn, nor for images without Image Orientation (Patient)
+    const cam = vp && element.hasAttribute('data-rr-image-index') && plane?.rowCosines ? vp.getCamera() : null;
+    const m = cam?.viewUp && cam.viewPlaneNormal ? markersFromCamera(cam.viewUp, cam.viewPlaneNormal) : null;
+    for (const edge of ['top', 'bottom', 'left', 'right'] as const) marker[edge].textContent = m ? m[edge] : '';
   };
 
   const loadSeries = async (s: Series): Promise<void> => {

@@ -3,7 +3,10 @@ import type { Instance, Series } from '../src/api';
 import {
   firstImageSeries,
   isImageInstance,
+  markersFromCamera,
   navigate,
+  orientationLabel,
+  orientationMarkers,
   orthancRoot,
   overlayLines,
   PRESETS,
@@ -237,5 +240,67 @@ describe('navigate', () => {
     expect(navigate('Home', 5, 100)).toBe(0);
     expect(navigate('x', 5, 100)).toBeNull();
     expect(navigate('ArrowDown', 0, 0)).toBeNull();
+  });
+});
+
+describe('orientation markers', () => {
+  const AXIAL = [1, 0, 0, 0, 1, 0];
+  const SAGITTAL = [0, 1, 0, 0, 0, -1];
+  const CORONAL = [1, 0, 0, 0, 0, -1];
+
+  it('labels directions in LPS, dominant axis first, obliques with two or three letters', () => {
+    expect(orientationLabel([1, 0, 0])).toBe('L');
+    expect(orientationLabel([-1, 0, 0])).toBe('R');
+    expect(orientationLabel([0, 1, 0])).toBe('P');
+    expect(orientationLabel([0, -1, 0])).toBe('A');
+    expect(orientationLabel([0, 0, 1])).toBe('H');
+    expect(orientationLabel([0, 0, -1])).toBe('F');
+    expect(orientationLabel([0.866, -0.5, 0])).toBe('LA');
+    expect(orientationLabel([-0.3, 0.9, 0.3])).toBe('PRH');
+    expect(orientationLabel([0.999, 0.01, -0.02])).toBe('L'); // scanner rounding stays one letter
+    expect(orientationLabel([0, 0, 0])).toBe('');
+    expect(orientationLabel([NaN, 0, 1])).toBe('');
+  });
+
+  it('axial: patient right on the left of the screen (radiological convention), anterior on top', () => {
+    expect(orientationMarkers(AXIAL)).toEqual({ left: 'R', right: 'L', top: 'A', bottom: 'P' });
+  });
+
+  it('sagittal and coronal', () => {
+    expect(orientationMarkers(SAGITTAL)).toEqual({ left: 'A', right: 'P', top: 'H', bottom: 'F' });
+    expect(orientationMarkers(CORONAL)).toEqual({ left: 'R', right: 'L', top: 'H', bottom: 'F' });
+  });
+
+  it('an oblique plane gets combined letters', () => {
+    const c = Math.cos(Math.PI / 6), s = Math.sin(Math.PI / 6);
+    // axial rotated by 30° about the patient's z axis
+    expect(orientationMarkers([c, s, 0, -s, c, 0])).toEqual({ left: 'RA', right: 'LP', top: 'AL', bottom: 'PR' });
+    // a double oblique
+    expect(orientationMarkers([c, 0, -s, 0, 1, 0])).toEqual({ left: 'RH', right: 'LF', top: 'A', bottom: 'P' });
+  });
+
+  it('follows rotation and flips', () => {
+    // clockwise by 90°: the left edge goes to the top
+    expect(orientationMarkers(AXIAL, { rotation: 90 })).toEqual({ top: 'R', right: 'A', bottom: 'L', left: 'P' });
+    expect(orientationMarkers(AXIAL, { rotation: 180 })).toEqual({ top: 'P', right: 'R', bottom: 'A', left: 'L' });
+    expect(orientationMarkers(AXIAL, { rotation: 270 })).toEqual(orientationMarkers(AXIAL, { rotation: -90 }));
+    expect(orientationMarkers(AXIAL, { rotation: 360 })).toEqual(orientationMarkers(AXIAL));
+    expect(orientationMarkers(AXIAL, { flipHorizontal: true })).toEqual({ left: 'L', right: 'R', top: 'A', bottom: 'P' });
+    expect(orientationMarkers(AXIAL, { flipVertical: true })).toEqual({ left: 'R', right: 'L', top: 'P', bottom: 'A' });
+    expect(orientationMarkers(SAGITTAL, { rotation: 90, flipHorizontal: true })).toEqual({ top: 'A', bottom: 'P', left: 'H', right: 'F' });
+  });
+
+  it('no markers without a usable orientation', () => {
+    expect(orientationMarkers(null)).toBeNull();
+    expect(orientationMarkers([1, 0, 0, 0, 1])).toBeNull();
+    expect(orientationMarkers([0, 0, 0, 0, 1, 0])).toBeNull();
+    expect(orientationMarkers([1, 0, 0, 0, NaN, 0])).toBeNull();
+  });
+
+  it('from a cornerstone3D camera: the stack camera of an axial image gives the same markers', () => {
+    // StackViewport: viewUp = −column direction, viewPlaneNormal = column × row
+    expect(markersFromCamera([0, -1, 0], [0, 0, -1])).toEqual(orientationMarkers(AXIAL));
+    expect(markersFromCamera([0, 0, 1], [1, 0, 0])).toEqual(orientationMarkers(SAGITTAL));
+    expect(markersFromCamera([0, 0, 0], [0, 0, 1])).toBeNull();
   });
 });
