@@ -293,6 +293,32 @@ describe('Reading Room image viewer (browser)', { timeout: 300_000 }, () => {
     assert.deepEqual(await markers(), { top: 'A', bottom: 'P', left: 'R', right: 'L' });
   });
 
+  it('cine: Space plays the stack at the fps control\'s rate (10 without a rate in the file), Space pauses', async () => {
+    const fps = page.locator('.viewer-cine input.viewer-fps[type="number"]');
+    assert.equal(await fps.inputValue(), '10');
+    await viewport().focus();
+    const start = Number(await renderedIndex());
+    await page.keyboard.press('Space');
+    assert.equal(await viewport().getAttribute('data-rr-cine'), 'playing');
+    await waitFor(async () => Number(await renderedIndex()) >= start + 3, 10_000, 50, 'cine advanced three images');
+    assert.equal(await page.locator('.viewer-overlay .ov-cine').textContent(), 'Cine 10 fps');
+    await page.keyboard.press('Space');
+    assert.equal(await viewport().getAttribute('data-rr-cine'), null);
+    await page.waitForTimeout(300); // a frame asked for before the pause may still be drawn
+    const paused = await renderedIndex();
+    await page.waitForTimeout(800);
+    assert.equal(await renderedIndex(), paused, 'the index stays after the pause');
+    assert.equal(await page.locator('.viewer-overlay .ov-cine').textContent(), '');
+    // loops from the last image back to the first
+    await page.keyboard.press('End');
+    await waitIndex(133);
+    await page.keyboard.press('Space');
+    await waitFor(async () => Number(await renderedIndex()) < 133, 10_000, 50, 'cine looped to the start');
+    await page.keyboard.press('Space');
+    await page.keyboard.press('Home');
+    await waitIndex(0);
+  });
+
   it('shows the XSS file\'s payloads as text in the overlay and runs nothing', async () => {
     await page.goto(studyUrl(xss.studyInstanceUid));
     await waitIndex(0);

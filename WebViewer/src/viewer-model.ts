@@ -321,3 +321,31 @@ export function markersFromCamera(viewUp: Vec3, viewPlaneNormal: Vec3): Orientat
   if (![...right, ...viewUp].every(Number.isFinite) || Math.hypot(...right) < 1e-6) return null;
   return markersOf(right, neg(viewUp));
 }
+
+/** Cine frame rate without a rate in the file (frames per second), and the range the control accepts. */
+export const DEFAULT_FPS = 10;
+export const MIN_FPS = 1;
+export const MAX_FPS = 60;
+
+export function clampFps(fps: number): number {
+  if (!Number.isFinite(fps)) return DEFAULT_FPS;
+  return Math.min(MAX_FPS, Math.max(MIN_FPS, Math.round(fps)));
+}
+
+/**
+ * The cine rate a series starts with: Recommended Display Frame Rate (0008,2144), else Cine Rate
+ * (0018,0040), else Frame Time (0018,1063, ms per frame), else DEFAULT_FPS; kept within MIN_FPS…MAX_FPS.
+ */
+export function cineFrameRate(tags: { recommendedDisplayFrameRate?: number | null; cineRate?: number | null; frameTimeMs?: number | null }): number {
+  const ok = (n: number | null | undefined): n is number => n != null && Number.isFinite(n) && n > 0;
+  if (ok(tags.recommendedDisplayFrameRate)) return clampFps(tags.recommendedDisplayFrameRate);
+  if (ok(tags.cineRate)) return clampFps(tags.cineRate);
+  if (ok(tags.frameTimeMs)) return clampFps(1000 / tags.frameTimeMs);
+  return DEFAULT_FPS;
+}
+
+/** The next image of a playing cine: one on, back to the first after the last (looping). */
+export function cineNext(index: number, total: number): number {
+  if (total <= 0) return 0;
+  return (index + 1) % total;
+}

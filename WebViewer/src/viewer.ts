@@ -18,7 +18,7 @@ import {
   RenderingEngine,
   type Types,
 } from '@cornerstonejs/core';
-import { init as loaderInit } from '@cornerstonejs/dicom-image-loader';
+import { init as loaderInit, wadouri } from '@cornerstonejs/dicom-image-loader';
 import {
   addTool,
   Enums as ToolEnums,
@@ -33,8 +33,13 @@ import {
 import type { Series, StudyDetail } from './api';
 import { h } from './dom';
 import {
+  cineFrameRate,
+  cineNext,
+  clampFps,
   firstImageSeries,
   markersFromCamera,
+  MAX_FPS,
+  MIN_FPS,
   navigate,
   overlayLines,
   presetForKey,
@@ -97,6 +102,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     position: text('ov-position'),
     zoom: text('ov-zoom'),
     status: text('ov-status'),
+    cine: text('ov-cine'),
   };
   // orientation markers on the four edges (from the camera: they follow flips and rotation)
   const marker = {
@@ -110,7 +116,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     { class: 'viewer-overlay', attrs: { 'aria-live': 'polite' } },
     h('div', { class: 'ov-tl' }, ov.patient, ov.date),
     h('div', { class: 'ov-bl' }, ov.series, ov.image, ov.position),
-    h('div', { class: 'ov-br' }, ov.zoom, ov.window),
+    h('div', { class: 'ov-br' }, ov.cine, ov.zoom, ov.window),
     h('div', { class: 'ov-c' }, ov.status),
     marker.top,
     marker.bottom,
@@ -122,16 +128,22 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     class: 'viewer-scroll',
     attrs: { type: 'range', min: '0', max: '0', step: '1', value: '0', 'aria-label': 'Image in series', hidden: '' },
   });
+  // cine: frames per second (Space plays and pauses)
+  const fpsInput = h('input', {
+    class: 'viewer-fps',
+    attrs: { type: 'number', min: String(MIN_FPS), max: String(MAX_FPS), step: '1', value: '10', 'aria-label': 'Cine frames per second' },
+  });
+  const cineControl = h('label', { class: 'viewer-cine muted' }, h('span', { text: 'Cine fps ' }), fpsInput);
   const seriesList = h('ul', { class: 'viewer-series', attrs: { 'aria-label': 'Series' } });
   const help = h('div', {
     class: 'viewer-help muted',
-    text: 'Wheel/↑↓/PgUp/PgDn scroll · left drag W/L · middle drag pan · right drag or Ctrl+wheel zoom · 0–6 presets · I invert · H/V flip · T rotate · R reset',
+    text: 'Wheel/↑↓/PgUp/PgDn scroll · Space cine · left drag W/L · middle drag pan · right drag or Ctrl+wheel zoom · 0–6 presets · I invert · H/V flip · T rotate · R reset',
   });
   const root = h(
     'div',
     { class: 'viewer' },
     seriesList,
-    h('div', { class: 'viewer-main' }, h('div', { class: 'viewer-stage' }, element, overlay, scroll), help),
+    h('div', { class: 'viewer-main' }, h('div', { class: 'viewer-stage' }, element, overlay, scroll), h('div', { class: 'viewer-bar' }, help, cineControl)),
   );
   slot.replaceChildren(root);
 
@@ -169,6 +181,50 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
   let stack: StackImage[] = [];
   let userInverted = false;
   let renders = 0;
+
+  // cine: one timer; a frame is asked for only when the previous one has been set (no pile-up when slow)
+  let cineTimer: ReturnType<typeof setInterval> | null = null;
+  let cineBusy = false;
+  const stopCine = (): void => {
+    if (cineTimer !== null) clearInterval(cineTimer);
+    cineTimer = null;
+    cineBusy = false;
+    element.removeAttribute('data-rr-cine');
+    ov.cine.textContent = '';
+  };
+  const startCine = (): void => {
+    stopCine();
+    if (stack.length < 2) return;
+    const fps = clampFps(Number(fpsInput.value));
+    fpsInput.value = String(fps);
+    element.setAttribute('data-rr-cine', 'playing');
+    ov.cine.textContent = `Cine ${fps} fps`;
+    cineTimer = setInterval(() => {
+      const vp = viewport();
+      if (!vp || cineBusy) return;
+      cineBusy = true;
+      vp.setImageIdIndex(cineNext(vp.getCurrentImageIdIndex(), stack.length)).then(
+        () => (cineBusy = false),
+        () => (cineBusy = false),
+      );
+    }, 1000 / fps);
+  };
+  /** The file's own cine rate (Recommended Display Frame Rate, Cine Rate, Frame Time) from the parsed first image. */
+  const fileFps = (imageId: string): number => {
+    try {
+      const ds = wadouri.dataSetCacheManager.get(wadouri.parseImageId(imageId).url) as
+        | { floatString(tag: string): number | undefined }
+        | undefined;
+      if (!ds) return cineFrameRate({});
+      return cineFrameRate({
+        recommendedDisplayFrameRate: ds.floatString('x00082144') ?? null,
+        cineRate: ds.floatString('x00180040') ?? null,
+        frameTimeMs: ds.floatString('x00181063') ?? null,
+      });
+    } catch {
+      return cineFrameRate({});
+    }
+  };
 
   const setStatus = (msg: string): void => {
     ov.status.textContent = msg;
@@ -212,6 +268,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
   const loadSeries = async (s: Series): Promise<void> => {
     const vp = viewport();
     if (!vp || destroyed) return;
+    stopCine();
     current = s;
     stack = stackImages(s, opts.orthancRoot);
     userInverted = false;
@@ -229,6 +286,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
       vp.resetCamera();
       vp.render();
       setStatus('');
+      fpsInput.value = String(fileFps(stack[0]!.imageId));
       // the rest of the series is fetched in the background, nearest images first
       toolUtilities.stackPrefetch.enable(element);
     } catch (err) {
@@ -261,6 +319,12 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     if (next !== null) {
       k.preventDefault();
       if (next !== vp.getCurrentImageIdIndex()) void vp.setImageIdIndex(next);
+      return;
+    }
+    if (k.key === ' ') {
+      k.preventDefault();
+      if (cineTimer !== null) stopCine();
+      else startCine();
       return;
     }
     const preset = presetForKey(k.key);
@@ -324,6 +388,10 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     const next = Number(scroll.value);
     if (vp && Number.isInteger(next) && next !== vp.getCurrentImageIdIndex()) void vp.setImageIdIndex(next);
   });
+  listen(fpsInput, 'change', () => {
+    fpsInput.value = String(clampFps(Number(fpsInput.value)));
+    if (cineTimer !== null) startCine(); // the new rate at once
+  });
   listen(element, Enums.Events.IMAGE_RENDERED, onRendered);
   listen(element, Enums.Events.VOI_MODIFIED, updateOverlay);
   listen(element, Enums.Events.STACK_NEW_IMAGE, updateOverlay);
@@ -338,6 +406,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
   const destroy = (): void => {
     if (destroyed) return;
     destroyed = true;
+    stopCine();
     for (const c of cleanups.splice(0)) c();
     // each step on its own: one failing (nothing to disable, already destroyed) must not skip the others
     const safely = (step: () => void): void => {

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Instance, Series } from '../src/api';
 import {
+  cineFrameRate,
+  cineNext,
+  clampFps,
+  DEFAULT_FPS,
   firstImageSeries,
   isImageInstance,
   markersFromCamera,
@@ -302,5 +306,32 @@ describe('orientation markers', () => {
     expect(markersFromCamera([0, -1, 0], [0, 0, -1])).toEqual(orientationMarkers(AXIAL));
     expect(markersFromCamera([0, 0, 1], [1, 0, 0])).toEqual(orientationMarkers(SAGITTAL));
     expect(markersFromCamera([0, 0, 0], [0, 0, 1])).toBeNull();
+  });
+});
+
+describe('cine', () => {
+  it('starts at the file\'s rate: Recommended Display Frame Rate, then Cine Rate, then Frame Time, else 10 fps', () => {
+    expect(DEFAULT_FPS).toBe(10);
+    expect(cineFrameRate({})).toBe(10);
+    expect(cineFrameRate({ recommendedDisplayFrameRate: 25, cineRate: 15, frameTimeMs: 100 })).toBe(25);
+    expect(cineFrameRate({ recommendedDisplayFrameRate: null, cineRate: 15, frameTimeMs: 100 })).toBe(15);
+    expect(cineFrameRate({ cineRate: 0, frameTimeMs: 33.33 })).toBe(30);
+    expect(cineFrameRate({ recommendedDisplayFrameRate: NaN })).toBe(10);
+    expect(cineFrameRate({ recommendedDisplayFrameRate: 500 })).toBe(60);
+    expect(cineFrameRate({ frameTimeMs: 5000 })).toBe(1);
+  });
+
+  it('clamps the control\'s value', () => {
+    expect(clampFps(0)).toBe(1);
+    expect(clampFps(12.4)).toBe(12);
+    expect(clampFps(99)).toBe(60);
+    expect(clampFps(NaN)).toBe(10);
+  });
+
+  it('loops', () => {
+    expect(cineNext(0, 134)).toBe(1);
+    expect(cineNext(133, 134)).toBe(0);
+    expect(cineNext(0, 1)).toBe(0);
+    expect(cineNext(5, 0)).toBe(0);
   });
 });
