@@ -319,6 +319,34 @@ describe('Reading Room image viewer (browser)', { timeout: 300_000 }, () => {
     await waitIndex(0);
   });
 
+  it('scale bar in mm from Pixel Spacing, following zoom', async () => {
+    // the CT: Pixel Spacing 1.07421875 mm, 512 × 512, fitted into the viewport's shorter side
+    const SPACING = 1.07421875;
+    const bar = page.locator('.viewer-overlay .ov-scale');
+    const read = async () => {
+      const mm = Number(await bar.getAttribute('data-rr-mm'));
+      const px = (await page.locator('.viewer-overlay .ov-scale-bar').boundingBox()).width;
+      return { mm, px, label: await page.locator('.viewer-overlay .ov-scale-label').textContent() };
+    };
+    const fit = await viewport().evaluate((el) => Math.min(el.clientWidth, el.clientHeight));
+    const a = await read();
+    assert.equal(a.label, `${a.mm} mm`);
+    const expected = (512 * SPACING) / fit; // mm per screen pixel at 100 %
+    assert.ok(Math.abs(a.mm / a.px - expected) / expected < 0.03, `${a.mm} mm over ${a.px} px vs ${expected} mm/px`);
+    // Ctrl+wheel zooms in by 1.1: a screen pixel now stands for 1/1.1 of the mm
+    const box = await viewport().boundingBox();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    const n = await renders();
+    await page.keyboard.down('Control');
+    await page.mouse.wheel(0, -100);
+    await page.keyboard.up('Control');
+    await waitFor(async () => (await renders()) > n, 10_000, 50, 'a render after zooming');
+    assert.equal(await page.locator('.viewer-overlay .ov-zoom').textContent(), 'Zoom 110%');
+    const b = await read();
+    assert.ok(Math.abs(b.mm / b.px - expected / 1.1) / expected < 0.03, `zoomed: ${b.mm} mm over ${b.px} px`);
+    await pressAndRender('r');
+  });
+
   it('shows the XSS file\'s payloads as text in the overlay and runs nothing', async () => {
     await page.goto(studyUrl(xss.studyInstanceUid));
     await waitIndex(0);

@@ -1,6 +1,6 @@
 // The viewer's pure parts (no cornerstone3D, no DOM), shared by the study page and the lazily loaded viewer:
 // which series can be stacked, their cornerstone image IDs in the API's display order, thumbnails, the
-// window presets of the number keys and the overlay's text. Everything here is plain data in, plain data
+// window presets of the number keys, the overlay's text, orientation markers, cine rates and the scale bar. Everything here is plain data in, plain data
 // out; DICOM strings stay strings (the caller puts them into the DOM as text).
 
 import type { Instance, Series, StudyDetail } from './api';
@@ -348,4 +348,56 @@ export function cineFrameRate(tags: { recommendedDisplayFrameRate?: number | nul
 export function cineNext(index: number, total: number): number {
   if (total <= 0) return 0;
   return (index + 1) % total;
+}
+
+/** The spacing a scale bar measures with: mm per image pixel horizontally, and where it comes from. */
+export interface ScaleSpacing {
+  mmPerPixel: number;
+  /** true: Imager Pixel Spacing (at the detector, projection radiographs), not Pixel Spacing (in the patient). */
+  imager: boolean;
+}
+
+const spacingOk = (v: readonly number[] | null | undefined): v is readonly number[] =>
+  !!v && v.length >= 2 && v.slice(0, 2).every((n) => Number.isFinite(n) && n > 0);
+
+/**
+ * Pixel Spacing (0028,0030), else Imager Pixel Spacing (0018,1164), as "row spacing\column spacing"; the
+ * horizontal bar uses the column spacing (the second value). null when neither is usable: no bar.
+ */
+export function scaleSpacing(tags: { pixelSpacing?: readonly number[] | null; imagerPixelSpacing?: readonly number[] | null }): ScaleSpacing | null {
+  if (spacingOk(tags.pixelSpacing)) return { mmPerPixel: tags.pixelSpacing[1]!, imager: false };
+  if (spacingOk(tags.imagerPixelSpacing)) return { mmPerPixel: tags.imagerPixelSpacing[1]!, imager: true };
+  return null;
+}
+
+export interface ScaleBar {
+  /** Length of the bar on screen (CSS pixels) and what it stands for (mm). */
+  px: number;
+  mm: number;
+  label: string;
+}
+
+/**
+ * The longest "round" length (1, 2 or 5 × 10^k mm) whose bar fits in maxPx screen pixels at mmPerScreenPx
+ * mm per screen pixel (which changes with zoom); labelled "N mm", or "N mm (imager)" for Imager Pixel
+ * Spacing. null when the bar would be shorter than minPx or the inputs are not usable.
+ */
+export function scaleBar(mmPerScreenPx: number, maxPx: number, imager = false, minPx = 10): ScaleBar | null {
+  if (!Number.isFinite(mmPerScreenPx) || mmPerScreenPx <= 0 || !Number.isFinite(maxPx) || maxPx < minPx) return null;
+  const maxMm = maxPx * mmPerScreenPx;
+  let exp = Math.floor(Math.log10(maxMm));
+  let best = 0;
+  for (; best === 0; exp--) {
+    for (const m of [5, 2, 1]) {
+      const len = m * 10 ** exp;
+      if (len <= maxMm * (1 + 1e-9)) {
+        best = len;
+        break;
+      }
+    }
+  }
+  const mmLen = Number(best.toPrecision(6));
+  const px = mmLen / mmPerScreenPx;
+  if (px < minPx) return null;
+  return { px, mm: mmLen, label: `${mmLen} mm${imager ? ' (imager)' : ''}` };
 }

@@ -1,14 +1,16 @@
 // The study page's image viewer (issue 10, first slice): a series panel with the plugin's thumbnails and one
 // cornerstone3D stack viewport showing raw DICOM from Orthanc (wadouri image IDs, viewer-model.ts), with
 // scrolling (wheel, keys, scrollbar), window/level, presets, pan, zoom, invert, flips, rotation, reset,
-// background prefetch and a text overlay.
+// background prefetch, cine (Space, a frames-per-second control) and a text overlay with orientation markers
+// and a scale bar in mm.
 //
 // Loaded only by the study page, with a dynamic import() (study.ts): cornerstone3D (≈1 MB gzipped, decode
 // workers, WASM codecs) never reaches the worklist. Contract: mountViewer() fills `slot` and returns
 // destroy(), which removes the listeners, destroys the rendering engine and the tool group and purges
 // cornerstone's image cache (../shared/NOTES.md: OHIF issue 6010). DICOM strings reach the DOM as text only.
 // The element carries data-rr-image-index (0-based index of the image last rendered), data-rr-renders (count
-// of renders) and data-rr-series-uid for tests and automation.
+// of renders), data-rr-series-uid and data-rr-cine ("playing" while cine runs) for tests and automation; the
+// scale bar carries data-rr-mm (the length it stands for).
 
 import {
   cache,
@@ -43,6 +45,8 @@ import {
   navigate,
   overlayLines,
   presetForKey,
+  scaleBar,
+  scaleSpacing,
   seriesLabel,
   stackImages,
   thumbnailUrl,
@@ -111,6 +115,10 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     left: text('ov-orient ov-orient-left'),
     right: text('ov-orient ov-orient-right'),
   };
+  // scale bar: a line whose length stands for a round number of mm at the current zoom
+  const scaleLine = h('div', { class: 'ov-scale-bar' });
+  const scaleLabel = h('div', { class: 'ov-scale-label' });
+  const scaleBox = h('div', { class: 'ov-scale', attrs: { hidden: '' } }, scaleLine, scaleLabel);
   const overlay = h(
     'div',
     { class: 'viewer-overlay', attrs: { 'aria-live': 'polite' } },
@@ -122,6 +130,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     marker.bottom,
     marker.left,
     marker.right,
+    scaleBox,
   );
   // scrollbar: one step per image of the stack
   const scroll = h('input', {
@@ -212,9 +221,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
   /** The file's own cine rate (Recommended Display Frame Rate, Cine Rate, Frame Time) from the parsed first image. */
   const fileFps = (imageId: string): number => {
     try {
-      const ds = wadouri.dataSetCacheManager.get(wadouri.parseImageId(imageId).url) as
-        | { floatString(tag: string): number | undefined }
-        | undefined;
+      const ds = dataSetOf(imageId);
       if (!ds) return cineFrameRate({});
       return cineFrameRate({
         recommendedDisplayFrameRate: ds.floatString('x00082144') ?? null,
@@ -224,6 +231,37 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     } catch {
       return cineFrameRate({});
     }
+  };
+
+  /** The parsed file of an image (dicom-parser's DataSet) once the loader has it, else null. */
+  const dataSetOf = (imageId: string): { floatString(tag: string, index?: number): number | undefined; string(tag: string): string | undefined } | null => {
+    try {
+      return (wadouri.dataSetCacheManager.get(wadouri.parseImageId(imageId).url) as ReturnType<typeof dataSetOf>) ?? null;
+    } catch {
+      return null;
+    }
+  };
+
+  /** The scale bar for the shown image and zoom: screen px → image px (camera, image data) → mm (spacing). */
+  const updateScale = (image: StackImage | undefined, pixelSpacing: number[] | null | undefined): void => {
+    const vp = viewport();
+    let bar = null;
+    if (vp && image && element.hasAttribute('data-rr-image-index') && element.clientHeight > 0) {
+      const ds = dataSetOf(image.imageId);
+      const imager = ds?.string('x00181164')?.split('\\').map(Number) ?? null;
+      const spacing = scaleSpacing({ pixelSpacing: pixelSpacing ?? null, imagerPixelSpacing: imager });
+      const worldPerImagePx = vp.getImageData()?.spacing?.[0];
+      const scale = vp.getCamera().parallelScale;
+      if (spacing && worldPerImagePx && worldPerImagePx > 0 && scale && scale > 0) {
+        const worldPerScreenPx = (2 * scale) / element.clientHeight;
+        bar = scaleBar((worldPerScreenPx / worldPerImagePx) * spacing.mmPerPixel, Math.min(200, element.clientWidth / 3), spacing.imager);
+      }
+    }
+    scaleBox.hidden = bar === null;
+    scaleLine.style.width = bar ? `${bar.px.toFixed(1)}px` : '0';
+    scaleLabel.textContent = bar ? bar.label : '';
+    if (bar) scaleBox.setAttribute('data-rr-mm', String(bar.mm));
+    else scaleBox.removeAttribute('data-rr-mm');
   };
 
   const setStatus = (msg: string): void => {
@@ -243,7 +281,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     const vp = viewport();
     const index = vp ? vp.getCurrentImageIdIndex() : 0;
     const image = stack[index];
-    const plane = image ? (metaData.get('imagePlaneModule', image.imageId) as { sliceThickness?: number; rowCosines?: number[] | null } | undefined) : undefined;
+    const plane = image ? (metaData.get('imagePlaneModule', image.imageId) as { sliceThickness?: number; rowCosines?: number[] | null; pixelSpacing?: number[] | null } | undefined) : undefined;
     const lines = overlayLines(study, current, {
       index,
       total: stack.length,
@@ -263,6 +301,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     const cam = vp && element.hasAttribute('data-rr-image-index') && plane?.rowCosines ? vp.getCamera() : null;
     const m = cam?.viewUp && cam.viewPlaneNormal ? markersFromCamera(cam.viewUp, cam.viewPlaneNormal) : null;
     for (const edge of ['top', 'bottom', 'left', 'right'] as const) marker[edge].textContent = m ? m[edge] : '';
+    updateScale(image, plane?.pixelSpacing);
   };
 
   const loadSeries = async (s: Series): Promise<void> => {

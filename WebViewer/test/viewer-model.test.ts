@@ -15,6 +15,8 @@ import {
   overlayLines,
   PRESETS,
   presetForKey,
+  scaleBar,
+  scaleSpacing,
   pngUrl,
   seriesLabel,
   slicePosition,
@@ -333,5 +335,45 @@ describe('cine', () => {
     expect(cineNext(133, 134)).toBe(0);
     expect(cineNext(0, 1)).toBe(0);
     expect(cineNext(5, 0)).toBe(0);
+  });
+});
+
+describe('scale bar', () => {
+  it('measures with Pixel Spacing, else Imager Pixel Spacing (said so), else none', () => {
+    expect(scaleSpacing({ pixelSpacing: [0.5, 0.7], imagerPixelSpacing: [0.2, 0.2] })).toEqual({ mmPerPixel: 0.7, imager: false });
+    expect(scaleSpacing({ pixelSpacing: null, imagerPixelSpacing: [0.2, 0.25] })).toEqual({ mmPerPixel: 0.25, imager: true });
+    expect(scaleSpacing({ pixelSpacing: [0, 0], imagerPixelSpacing: [0.2, 0.2] })).toEqual({ mmPerPixel: 0.2, imager: true });
+    expect(scaleSpacing({})).toBeNull();
+    expect(scaleSpacing({ pixelSpacing: [1], imagerPixelSpacing: [NaN, 1] })).toBeNull();
+  });
+
+  it('picks the longest 1-2-5 length that fits and its length on screen', () => {
+    // the 134-slice CT fitted in 800 px: 512 × 1.07421875 mm over 800 px
+    const mmPerPx = (512 * 1.07421875) / 800;
+    const bar = scaleBar(mmPerPx, 200)!;
+    expect(bar.mm).toBe(100); // 200 px = 137.5 mm
+    expect(bar.px).toBeCloseTo(100 / mmPerPx, 9);
+    expect(bar.label).toBe('100 mm');
+    expect(scaleBar(1, 60)).toMatchObject({ mm: 50, px: 50, label: '50 mm' });
+    expect(scaleBar(1, 50)).toMatchObject({ mm: 50, px: 50 });
+    expect(scaleBar(1, 49.9)).toMatchObject({ mm: 20, px: 20 });
+    expect(scaleBar(0.01, 150)).toMatchObject({ mm: 1, px: 100 });
+    expect(scaleBar(0.001, 150)).toMatchObject({ mm: 0.1, px: 100, label: '0.1 mm' });
+  });
+
+  it('follows zoom: twice the zoom, half the mm per screen pixel', () => {
+    const a = scaleBar(0.5, 200)!;
+    const b = scaleBar(0.25, 200)!;
+    expect(a).toMatchObject({ mm: 100, px: 200 });
+    expect(b).toMatchObject({ mm: 50, px: 200 });
+    expect(scaleBar(0.3, 200)).toMatchObject({ mm: 50 });
+  });
+
+  it('labels Imager Pixel Spacing; nothing when it would not fit', () => {
+    expect(scaleBar(0.2, 200, true)!.label).toBe('20 mm (imager)');
+    expect(scaleBar(1, 5)).toBeNull();
+    expect(scaleBar(0, 200)).toBeNull();
+    expect(scaleBar(Infinity, 200)).toBeNull();
+    expect(scaleBar(NaN, 200)).toBeNull();
   });
 });
