@@ -20,7 +20,7 @@ import {
   RenderingEngine,
   type Types,
 } from '@cornerstonejs/core';
-import { init as loaderInit, wadouri } from '@cornerstonejs/dicom-image-loader';
+import { init as loaderInit } from '@cornerstonejs/dicom-image-loader';
 import {
   addTool,
   Enums as ToolEnums,
@@ -219,37 +219,39 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     }, 1000 / fps);
   };
   /** The file's own cine rate (Recommended Display Frame Rate, Cine Rate, Frame Time) from the parsed first image. */
-  const fileFps = (imageId: string): number => {
-    try {
-      const ds = dataSetOf(imageId);
-      if (!ds) return cineFrameRate({});
-      return cineFrameRate({
-        recommendedDisplayFrameRate: ds.floatString('x00082144') ?? null,
-        cineRate: ds.floatString('x00180040') ?? null,
-        frameTimeMs: ds.floatString('x00181063') ?? null,
-      });
-    } catch {
-      return cineFrameRate({});
-    }
-  };
+  const fileFps = (imageId: string): number =>
+    cineFrameRate({
+      recommendedDisplayFrameRate: fileNumbers(imageId, 'RecommendedDisplayFrameRate')?.[0] ?? null,
+      cineRate: fileNumbers(imageId, 'CineRate')?.[0] ?? null,
+      frameTimeMs: fileNumbers(imageId, 'FrameTime')?.[0] ?? null,
+    });
 
-  /** The parsed file of an image (dicom-parser's DataSet) once the loader has it, else null. */
-  const dataSetOf = (imageId: string): { floatString(tag: string, index?: number): number | undefined; string(tag: string): string | undefined } | null => {
+  /**
+   * Numbers of one attribute of an image's file, from cornerstone's naturalized instance metadata (keyword →
+   * value; multi-frame functional groups combined for the frame), or null when absent. Read from the file
+   * itself: cornerstone's image plane module fills in defaults (1 mm spacing, an axial orientation).
+   */
+  const fileNumbers = (imageId: string, keyword: string): number[] | null => {
+    let v: unknown;
     try {
-      return (wadouri.dataSetCacheManager.get(wadouri.parseImageId(imageId).url) as ReturnType<typeof dataSetOf>) ?? null;
+      v = (metaData.get('instance', imageId) as Record<string, unknown> | undefined)?.[keyword];
     } catch {
       return null;
     }
+    const list = Array.isArray(v) ? v : typeof v === 'string' ? v.split('\\') : typeof v === 'number' ? [v] : [];
+    const out = list.map((x) => Number(x)).filter(Number.isFinite);
+    return out.length > 0 ? out : null;
   };
 
   /** The scale bar for the shown image and zoom: screen px → image px (camera, image data) → mm (spacing). */
-  const updateScale = (image: StackImage | undefined, pixelSpacing: number[] | null | undefined): void => {
+  const updateScale = (image: StackImage | undefined): void => {
     const vp = viewport();
     let bar = null;
     if (vp && image && element.hasAttribute('data-rr-image-index') && element.clientHeight > 0) {
-      const ds = dataSetOf(image.imageId);
-      const imager = ds?.string('x00181164')?.split('\\').map(Number) ?? null;
-      const spacing = scaleSpacing({ pixelSpacing: pixelSpacing ?? null, imagerPixelSpacing: imager });
+      const spacing = scaleSpacing({
+        pixelSpacing: fileNumbers(image.imageId, 'PixelSpacing'),
+        imagerPixelSpacing: fileNumbers(image.imageId, 'ImagerPixelSpacing'),
+      });
       const worldPerImagePx = vp.getImageData()?.spacing?.[0];
       const scale = vp.getCamera().parallelScale;
       if (spacing && worldPerImagePx && worldPerImagePx > 0 && scale && scale > 0) {
@@ -281,7 +283,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     const vp = viewport();
     const index = vp ? vp.getCurrentImageIdIndex() : 0;
     const image = stack[index];
-    const plane = image ? (metaData.get('imagePlaneModule', image.imageId) as { sliceThickness?: number; rowCosines?: number[] | null; pixelSpacing?: number[] | null } | undefined) : undefined;
+    const plane = image ? (metaData.get('imagePlaneModule', image.imageId) as { sliceThickness?: number } | undefined) : undefined;
     const lines = overlayLines(study, current, {
       index,
       total: stack.length,
@@ -297,11 +299,13 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     ov.window.textContent = lines.window;
     ov.position.textContent = lines.position;
     ov.zoom.textContent = lines.zoom;
-    // no markers before an image is drawn, nor for images without Image Orientation (Patient)
-    const cam = vp && element.hasAttribute('data-rr-image-index') && plane?.rowCosines ? vp.getCamera() : null;
+    // no markers before an image is drawn, nor for images without Image Orientation (Patient) in the file
+    // (cornerstone's metadata may fill in a default orientation)
+    const hasOrientation = image ? (fileNumbers(image.imageId, 'ImageOrientationPatient')?.length ?? 0) === 6 : false;
+    const cam = vp && element.hasAttribute('data-rr-image-index') && hasOrientation ? vp.getCamera() : null;
     const m = cam?.viewUp && cam.viewPlaneNormal ? markersFromCamera(cam.viewUp, cam.viewPlaneNormal) : null;
     for (const edge of ['top', 'bottom', 'left', 'right'] as const) marker[edge].textContent = m ? m[edge] : '';
-    updateScale(image, plane?.pixelSpacing);
+    updateScale(image);
   };
 
   const loadSeries = async (s: Series): Promise<void> => {
