@@ -177,14 +177,6 @@ static void send_analysis(OrthancPluginRestOutput *out, int status, const char *
   rr_ai_analysis_dispose(&a);
 }
 
-#define REQUIRE_METHOD(m, name)                                                                                \
-  do {                                                                                                         \
-    if (req->method != (m)) {                                                                                  \
-      rr_reply_method_not_allowed(ctx, out, name);                                                              \
-      return OrthancPluginErrorCode_Success;                                                                   \
-    }                                                                                                          \
-  } while (0)
-
 /* The Study Instance UID in the route into out; replies 400 and returns
  * false when it is not one. */
 static bool study_uid(char out[RR_UID_SIZE], const OrthancPluginHttpRequest *req, OrthancPluginRestOutput *o)
@@ -209,7 +201,7 @@ static OrthancPluginErrorCode on_analyze(OrthancPluginRestOutput *out, const cha
   int rc;
 
   (void)url;
-  REQUIRE_METHOD(OrthancPluginHttpMethod_Post, "POST");
+  RR_REPLY_REQUIRE_METHOD(ctx, out, req, OrthancPluginHttpMethod_Post, "POST");
   if (caller(&id, out) < 0)
     return OrthancPluginErrorCode_Success;
   if (!study_uid(uid, req, out))
@@ -278,7 +270,7 @@ static OrthancPluginErrorCode on_analysis(OrthancPluginRestOutput *out, const ch
   char aid[RR_AI_ID_SIZE];
 
   (void)url;
-  REQUIRE_METHOD(OrthancPluginHttpMethod_Get, "GET");
+  RR_REPLY_REQUIRE_METHOD(ctx, out, req, OrthancPluginHttpMethod_Get, "GET");
   if (caller(&id, out) < 0 || !analysis_id(aid, req, out))
     return OrthancPluginErrorCode_Success;
   send_analysis(out, 200, aid);
@@ -294,7 +286,7 @@ static OrthancPluginErrorCode on_cancel(OrthancPluginRestOutput *out, const char
   int rc;
 
   (void)url;
-  REQUIRE_METHOD(OrthancPluginHttpMethod_Post, "POST");
+  RR_REPLY_REQUIRE_METHOD(ctx, out, req, OrthancPluginHttpMethod_Post, "POST");
   if (caller(&id, out) < 0 || !analysis_id(aid, req, out))
     return OrthancPluginErrorCode_Success;
   if (!rr_ai_jobs_configured(jobs)) {
@@ -466,7 +458,7 @@ static OrthancPluginErrorCode on_review(OrthancPluginRestOutput *out, const char
   bool have_a = false;
 
   (void)url;
-  REQUIRE_METHOD(OrthancPluginHttpMethod_Put, "PUT");
+  RR_REPLY_REQUIRE_METHOD(ctx, out, req, OrthancPluginHttpMethod_Put, "PUT");
   if (caller(&id, out) < 0 || !analysis_id(aid, req, out))
     return OrthancPluginErrorCode_Success;
   if ((body = rr_reply_parse_body(ctx, out, req, MAX_BODY, 0)) == NULL)
@@ -527,7 +519,7 @@ static OrthancPluginErrorCode on_study_analyses(OrthancPluginRestOutput *out, co
   int rc;
 
   (void)url;
-  REQUIRE_METHOD(OrthancPluginHttpMethod_Get, "GET");
+  RR_REPLY_REQUIRE_METHOD(ctx, out, req, OrthancPluginHttpMethod_Get, "GET");
   if (caller(&id, out) < 0)
     return OrthancPluginErrorCode_Success;
   if (!study_uid(uid, req, out))
@@ -589,7 +581,7 @@ static OrthancPluginErrorCode on_status(OrthancPluginRestOutput *out, const char
   int rc;
 
   (void)url;
-  REQUIRE_METHOD(OrthancPluginHttpMethod_Get, "GET");
+  RR_REPLY_REQUIRE_METHOD(ctx, out, req, OrthancPluginHttpMethod_Get, "GET");
   if (caller(&id, out) < 0)
     return OrthancPluginErrorCode_Success;
   check = rr_args_query(req, "check", flag, sizeof(flag));

@@ -21,14 +21,12 @@ static const rr_api_deps *api_deps;
 #define CTX api_ctx
 #define ERR_SIZE 256
 
-/* Answer 405 unless the request uses `method`; true when it may go on. */
-static int require_method(OrthancPluginRestOutput *out, const OrthancPluginHttpRequest *req,
-                          OrthancPluginHttpMethod method)
+/* Answer 405 unless the request uses `method` (GET or POST: the only
+ * methods of these routes); true when it may go on. */
+static bool require_method(OrthancPluginRestOutput *out, const OrthancPluginHttpRequest *req,
+                           OrthancPluginHttpMethod method)
 {
-  if (req->method == method)
-    return 1;
-  rr_reply_method_not_allowed(CTX, out, method == OrthancPluginHttpMethod_Post ? "POST" : "GET");
-  return 0;
+  return rr_reply_require_method(CTX, out, req, method, method == OrthancPluginHttpMethod_Post ? "POST" : "GET");
 }
 
 /* A store failure: 404 for a study that is not there; any other failure is

@@ -132,14 +132,6 @@ static void send_ok(OrthancPluginRestOutput *out)
   json_object_put(o);
 }
 
-#define REQUIRE_METHOD(m, name)                                  \
-  do {                                                           \
-    if (req->method != (m)) {                                    \
-      rr_reply_method_not_allowed(ctx, out, name);                \
-      return OrthancPluginErrorCode_Success;                     \
-    }                                                            \
-  } while (0)
-
 /* The caller; answers 403 itself when there is none. Roles are not checked
  * here: the role matrix decided before the route ran. */
 #define REQUIRE_IDENTITY(id)                                                                  \
@@ -161,7 +153,7 @@ static OrthancPluginErrorCode on_login(OrthancPluginRestOutput *out, const char 
   int error;
 
   (void)url;
-  REQUIRE_METHOD(OrthancPluginHttpMethod_Post, "POST");
+  RR_REPLY_REQUIRE_METHOD(ctx, out, req, OrthancPluginHttpMethod_Post, "POST");
   if ((body = parse_body(req, out)) == NULL)
     return OrthancPluginErrorCode_Success;
   if (!required_pair(&user, &pass, body, "username", "password", out)) {
@@ -185,7 +177,7 @@ static OrthancPluginErrorCode on_logout(OrthancPluginRestOutput *out, const char
   rr_identity id;
 
   (void)url;
-  REQUIRE_METHOD(OrthancPluginHttpMethod_Post, "POST");
+  RR_REPLY_REQUIRE_METHOD(ctx, out, req, OrthancPluginHttpMethod_Post, "POST");
   REQUIRE_IDENTITY(id);
   rr_auth_logout(deps->auth, &id, NULL, 0);
   rr_audit_log(deps->audit, id.username, id.role_name, "", "logout", "", "success", "");
@@ -202,7 +194,7 @@ static OrthancPluginErrorCode on_refresh(OrthancPluginRestOutput *out, const cha
   int error;
 
   (void)url;
-  REQUIRE_METHOD(OrthancPluginHttpMethod_Post, "POST");
+  RR_REPLY_REQUIRE_METHOD(ctx, out, req, OrthancPluginHttpMethod_Post, "POST");
   REQUIRE_IDENTITY(id);
   if ((error = rr_auth_refresh(deps->auth, &r, &id, err, sizeof(err))) < 0)
     send_failure(out, error, err);
@@ -220,7 +212,7 @@ static OrthancPluginErrorCode on_me(OrthancPluginRestOutput *out, const char *ur
   char csrf[65];
 
   (void)url;
-  REQUIRE_METHOD(OrthancPluginHttpMethod_Get, "GET");
+  RR_REPLY_REQUIRE_METHOD(ctx, out, req, OrthancPluginHttpMethod_Get, "GET");
   REQUIRE_IDENTITY(id);
   o = json_object_new_object();
   u = json_object_new_object();
@@ -250,7 +242,7 @@ static OrthancPluginErrorCode on_password(OrthancPluginRestOutput *out, const ch
   int error;
 
   (void)url;
-  REQUIRE_METHOD(OrthancPluginHttpMethod_Put, "PUT");
+  RR_REPLY_REQUIRE_METHOD(ctx, out, req, OrthancPluginHttpMethod_Put, "PUT");
   REQUIRE_IDENTITY(id);
   if ((body = parse_body(req, out)) == NULL)
     return OrthancPluginErrorCode_Success;
@@ -303,7 +295,7 @@ static OrthancPluginErrorCode on_users(OrthancPluginRestOutput *out, const char 
     rr_user_list_free(list);
     return OrthancPluginErrorCode_Success;
   }
-  REQUIRE_METHOD(OrthancPluginHttpMethod_Post, "GET,POST");
+  RR_REPLY_REQUIRE_METHOD(ctx, out, req, OrthancPluginHttpMethod_Post, "GET,POST");
   if ((body = parse_body(req, out)) == NULL)
     return OrthancPluginErrorCode_Success;
   name = member(body, "username", &bad);
@@ -346,7 +338,7 @@ static OrthancPluginErrorCode on_user(OrthancPluginRestOutput *out, const char *
     }
     return OrthancPluginErrorCode_Success;
   }
-  REQUIRE_METHOD(OrthancPluginHttpMethod_Put, "GET,PUT");
+  RR_REPLY_REQUIRE_METHOD(ctx, out, req, OrthancPluginHttpMethod_Put, "GET,PUT");
   if ((body = parse_body(req, out)) == NULL)
     return OrthancPluginErrorCode_Success;
   display = member(body, "displayName", &bad);
@@ -382,7 +374,7 @@ static OrthancPluginErrorCode on_user_password(OrthancPluginRestOutput *out, con
   int bad = 0, error;
 
   (void)url;
-  REQUIRE_METHOD(OrthancPluginHttpMethod_Post, "POST");
+  RR_REPLY_REQUIRE_METHOD(ctx, out, req, OrthancPluginHttpMethod_Post, "POST");
   REQUIRE_IDENTITY(id); /* administrators only: the role matrix */
   if ((body = parse_body(req, out)) == NULL)
     return OrthancPluginErrorCode_Success;
@@ -482,7 +474,7 @@ static OrthancPluginErrorCode on_audit(OrthancPluginRestOutput *out, const char 
   int error;
 
   (void)url;
-  REQUIRE_METHOD(OrthancPluginHttpMethod_Get, "GET");
+  RR_REPLY_REQUIRE_METHOD(ctx, out, req, OrthancPluginHttpMethod_Get, "GET");
   REQUIRE_IDENTITY(id); /* administrators only: the role matrix */
   if (!audit_filter_of(&f, req, out))
     return OrthancPluginErrorCode_Success;
@@ -515,7 +507,7 @@ static OrthancPluginErrorCode on_audit_verify(OrthancPluginRestOutput *out, cons
   int error;
 
   (void)url;
-  REQUIRE_METHOD(OrthancPluginHttpMethod_Get, "GET");
+  RR_REPLY_REQUIRE_METHOD(ctx, out, req, OrthancPluginHttpMethod_Get, "GET");
   REQUIRE_IDENTITY(id); /* administrators only: the role matrix */
   rr_audit_flush(deps->audit, 2000);
   if ((error = rr_audit_verify(&v, deps->store, err, sizeof(err))) < 0) {

@@ -83,6 +83,15 @@ void rr_reply_method_not_allowed(OrthancPluginContext *ctx, OrthancPluginRestOut
   OrthancPluginSendMethodNotAllowed(ctx, out, allowed);
 }
 
+bool rr_reply_require_method(OrthancPluginContext *ctx, OrthancPluginRestOutput *out,
+                             const OrthancPluginHttpRequest *req, OrthancPluginHttpMethod method, const char *allowed)
+{
+  if (req->method == method)
+    return true;
+  rr_reply_method_not_allowed(ctx, out, allowed);
+  return false;
+}
+
 const char *rr_reply_request_header(const OrthancPluginHttpRequest *req, const char *name)
 {
   uint32_t i;

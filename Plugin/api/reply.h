@@ -12,6 +12,7 @@
 #define RR_API_REPLY_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <orthanc/OrthancCPlugin.h>
 
 #include "api/failure.h"
@@ -34,6 +35,18 @@ void rr_reply_failure(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, i
                       const char *message);
 /* 405 with an Allow header and no body (the SDK allows nothing else). */
 void rr_reply_method_not_allowed(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, const char *allowed);
+/* true when the request uses `method`; otherwise answers 405 with the Allow
+ * header `allowed` (e.g. "GET,POST" for a route that takes both) and
+ * returns false. */
+bool rr_reply_require_method(OrthancPluginContext *ctx, OrthancPluginRestOutput *out,
+                             const OrthancPluginHttpRequest *req, OrthancPluginHttpMethod method, const char *allowed);
+/* In a route handler: answer 405 and return from it unless the request
+ * uses `method`. */
+#define RR_REPLY_REQUIRE_METHOD(ctx, out, req, method, allowed)              \
+  do {                                                                      \
+    if (!rr_reply_require_method((ctx), (out), (req), (method), (allowed))) \
+      return OrthancPluginErrorCode_Success;                                \
+  } while (0)
 
 /* Value of a request header (names are compared case-insensitively); NULL. */
 const char *rr_reply_request_header(const OrthancPluginHttpRequest *req, const char *name);
