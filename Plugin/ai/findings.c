@@ -10,11 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/str.h"
 
 static const char *const CATEGORY_NAMES[] = {"abnormality", "normal_variant", "artifact", "incidental",
-                                             "technical"};
+                                             "technical",   "lesion",         "fracture", "hemorrhage",
+                                             "device"};
 static const char *const CONFIDENCE_NAMES[] = {"low", "medium", "high"};
 static const char *const SEVERITY_NAMES[] = {"normal", "mild", "moderate", "severe", "critical"};
 
@@ -28,6 +30,13 @@ const char *rr_finding_category_name(rr_finding_category c)
 const char *rr_finding_confidence_name(rr_finding_confidence c)
 {
   return (unsigned)c < COUNT(CONFIDENCE_NAMES) ? CONFIDENCE_NAMES[c] : NULL;
+}
+
+rr_finding_confidence rr_findings_confidence_band(double score)
+{
+  if (!(score >= 0.4))
+    return RR_CONFIDENCE_LOW;
+  return score < 0.7 ? RR_CONFIDENCE_MEDIUM : RR_CONFIDENCE_HIGH;
 }
 
 const char *rr_finding_severity_name(rr_finding_severity s)
@@ -255,6 +264,43 @@ static void unknown_keys(rr_findings_problems *p, const char *prefix, json_objec
   }
 }
 
+/* The overall confidence: a band in any letter case, or a score in [0, 1]
+ * mapped to its band (findings.h says why). */
+static void take_ai_confidence(rr_findings *f, rr_findings_problems *p, json_object *v)
+{
+  char q[64];
+  const char *s;
+  size_t i, len;
+  double d;
+
+  if (json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int)) {
+    d = json_object_get_double(v);
+    if (!isfinite(d) || d < 0.0 || d > 1.0) {
+      problem(p, "ai_confidence: %g is not between 0 and 1", d);
+      return;
+    }
+    f->ai_confidence = rr_findings_confidence_band(d);
+    f->has_ai_confidence_score = true;
+    f->ai_confidence_score = d;
+    return;
+  }
+  if (!json_object_is_type(v, json_type_string)) {
+    problem(p, "ai_confidence: expected one of low, medium, high, found %s", type_name(v));
+    return;
+  }
+  s = json_object_get_string(v);
+  len = (size_t)json_object_get_string_len(v);
+  for (i = 0; i < COUNT(CONFIDENCE_NAMES); i++) {
+    if (strlen(CONFIDENCE_NAMES[i]) == len && strncasecmp(CONFIDENCE_NAMES[i], s, len) == 0 &&
+        strlen(s) == len) {
+      f->ai_confidence = (rr_finding_confidence)i;
+      return;
+    }
+  }
+  quote(q, s, len);
+  problem(p, "ai_confidence: '%s' is not one of low, medium, high", q);
+}
+
 static const char *const TOP_KEYS[] = {"summary", "findings", "recommendations", "ai_confidence"};
 static const char *const FINDING_KEYS[] = {"category", "description", "location", "confidence", "severity"};
 
@@ -359,15 +405,8 @@ static int take_document(rr_findings *f, rr_findings_problems *p, json_object *r
     }
   }
 
-  if (get_key(&v, p, "", root, "ai_confidence")) {
-    if (!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int)) {
-      problem(p, "ai_confidence: expected a number, found %s", type_name(v));
-    } else {
-      f->ai_confidence = json_object_get_double(v);
-      if (!isfinite(f->ai_confidence) || f->ai_confidence < 0.0 || f->ai_confidence > 1.0)
-        problem(p, "ai_confidence: %g is not between 0 and 1", f->ai_confidence);
-    }
-  }
+  if (get_key(&v, p, "", root, "ai_confidence"))
+    take_ai_confidence(f, p, v);
   return 0;
 }
 
@@ -478,7 +517,7 @@ void rr_findings_free(rr_findings *f)
 int rr_findings_to_json(json_object **out, const rr_findings *f, char *err, size_t errsize)
 {
   json_object *root = NULL, *arr = NULL, *item = NULL;
-  const char *cat, *conf, *sev;
+  const char *cat, *conf, *sev, *overall;
   size_t i;
   int rc = RR_ENOMEM;
 
@@ -495,6 +534,8 @@ int rr_findings_to_json(json_object **out, const rr_findings *f, char *err, size
   for (i = 0; i < f->recommendation_count; i++)
     if (f->recommendations[i] == NULL)
       return rr_fail(err, errsize, RR_EINVAL, "recommendation %zu is missing", i);
+  if ((overall = rr_finding_confidence_name(f->ai_confidence)) == NULL)
+    return rr_fail(err, errsize, RR_EINVAL, "the overall confidence is out of range");
 
   if ((root = json_object_new_object()) == NULL)
     goto fail;
@@ -521,7 +562,7 @@ int rr_findings_to_json(json_object **out, const rr_findings *f, char *err, size
   for (i = 0; i < f->recommendation_count; i++)
     if (rr_json_push(arr, json_object_new_string(f->recommendations[i])) != 0)
       goto fail;
-  if (rr_json_add(root, "ai_confidence", json_object_new_double(f->ai_confidence)) != 0)
+  if (rr_json_add(root, "ai_confidence", json_object_new_string(overall)) != 0)
     goto fail;
   *out = root;
   return 0;
@@ -551,7 +592,12 @@ struct schema_prop {
   const schema_node *node;
 };
 
-static const schema_node S_CATEGORY = {K_STRING, "Kind of finding.", CATEGORY_NAMES, COUNT(CATEGORY_NAMES), 0,
+static const schema_node S_CATEGORY = {K_STRING,
+                                       "Kind of finding: lesion (focal: mass, nodule, cyst, focal opacity), "
+                                       "fracture, hemorrhage, device (line, tube, implant), abnormality (any "
+                                       "other pathology), incidental, normal_variant, artifact, technical "
+                                       "(image quality).",
+                                       CATEGORY_NAMES, COUNT(CATEGORY_NAMES), 0,
                                        NULL, NULL, 0};
 static const schema_node S_DESCRIPTION = {K_STRING, "What is seen, at most 2000 bytes.", NULL, 0, 0, NULL, NULL,
                                           0};
@@ -574,8 +620,8 @@ static const schema_node S_RECOMMENDATION = {K_STRING, "One recommendation, at m
                                              NULL, 0};
 static const schema_node S_RECOMMENDATIONS = {K_ARRAY, "Recommended next steps, at most 20.", NULL, 0,
                                               RR_FINDINGS_RECOMMENDATIONS_MAX, &S_RECOMMENDATION, NULL, 0};
-static const schema_node S_AI_CONFIDENCE = {K_NUMBER, "Overall confidence between 0 and 1.", NULL, 0, 0, NULL, NULL,
-                                            0};
+static const schema_node S_AI_CONFIDENCE = {K_STRING, "Overall confidence in this reading.", CONFIDENCE_NAMES,
+                                            COUNT(CONFIDENCE_NAMES), 0, NULL, NULL, 0};
 static const schema_prop TOP_PROPS[] = {{"summary", &S_SUMMARY},
                                         {"findings", &S_FINDINGS},
                                         {"recommendations", &S_RECOMMENDATIONS},

@@ -13,9 +13,25 @@
  *                    severity     "normal" | "mild" | "moderate" | "severe" | "critical"
  *   recommendations  array of at most RR_FINDINGS_RECOMMENDATIONS_MAX strings
  *                    of 1..RR_FINDINGS_RECOMMENDATION_MAX bytes
- *   ai_confidence    number in [0, 1]
+ *   ai_confidence    "low" | "medium" | "high" (the original design's bands)
  * Every key is required, no other key is allowed, every string is valid
- * UTF-8 without NUL characters. Lengths are counted in bytes.
+ * UTF-8 without NUL characters. Lengths are counted in bytes. Enum values
+ * must match exactly (the schema sent to the provider lists them), with two
+ * unambiguous exceptions for ai_confidence, which models trained on other
+ * prompts often write differently:
+ *   - any letter case ("High" is high);
+ *   - a number in [0, 1] (findings-1 answers, older models) is taken as the
+ *     band rr_findings_confidence_band() gives, and kept as the score.
+ *
+ * Categories (rr_finding_category_name()): the five of findings-1, kept so
+ * that stored analyses stay valid -- abnormality (any other pathological
+ * finding, e.g. diffuse disease), normal_variant, artifact, incidental,
+ * technical (image quality, positioning) -- and four that a radiologist
+ * triages on, from the original design and the common critical results:
+ *   lesion      a focal abnormality: mass, nodule, cyst, focal opacity
+ *   fracture    a fracture or dislocation
+ *   hemorrhage  bleeding: intracranial, intra-abdominal, haematoma
+ *   device      a line, tube, implant or surgical material (its position)
  *
  * Ownership: rr_findings_parse() hands a new rr_findings to the caller, who
  * releases it with rr_findings_free() (which accepts NULL). The schema and
@@ -28,6 +44,7 @@
 #define RR_AI_FINDINGS_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util/errors.h"
@@ -42,7 +59,7 @@
 #define RR_FINDINGS_TEXT_MAX (1024 * 1024)
 
 /* Version of the schema and of its validation rules, for provenance. */
-#define RR_FINDINGS_SCHEMA_VERSION "findings-1"
+#define RR_FINDINGS_SCHEMA_VERSION "findings-2"
 
 typedef enum rr_finding_category {
   RR_FINDING_ABNORMALITY = 0,
@@ -50,6 +67,10 @@ typedef enum rr_finding_category {
   RR_FINDING_ARTIFACT,
   RR_FINDING_INCIDENTAL,
   RR_FINDING_TECHNICAL,
+  RR_FINDING_LESION,
+  RR_FINDING_FRACTURE,
+  RR_FINDING_HEMORRHAGE,
+  RR_FINDING_DEVICE,
   RR_FINDING_CATEGORY_COUNT
 } rr_finding_category;
 
@@ -83,8 +104,15 @@ typedef struct rr_findings {
   size_t finding_count;
   char **recommendations; /* owned array of owned strings */
   size_t recommendation_count;
-  double ai_confidence;
+  rr_finding_confidence ai_confidence;
+  bool has_ai_confidence_score; /* the model answered with a number */
+  double ai_confidence_score;   /* that number, in [0, 1] */
 } rr_findings;
+
+/* The band of an overall confidence score in [0, 1]: below 0.4 low, below
+ * 0.7 medium, else high (the same thresholds as the store's migration of
+ * findings-1 analyses, Resources/sqlite/005_ai_confidence_band.sql). */
+rr_finding_confidence rr_findings_confidence_band(double score);
 
 /* The wire names of the enums ("abnormality", "medium", "critical", ...);
  * NULL for a value out of range. */

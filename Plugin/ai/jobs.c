@@ -653,8 +653,9 @@ static int store_result(run *r)
   set_text(&a->findings_json, json_object_to_json_string_ext(jo, JSON_C_TO_STRING_PLAIN), SIZE_MAX);
   json_object_put(jo);
   set_text(&a->summary, r->findings->summary, SIZE_MAX);
-  a->has_ai_confidence = true;
-  a->ai_confidence = r->findings->ai_confidence;
+  rr_str_copy(a->ai_confidence, sizeof(a->ai_confidence), rr_finding_confidence_name(r->findings->ai_confidence));
+  a->has_ai_confidence_score = r->findings->has_ai_confidence_score;
+  a->ai_confidence_score = r->findings->ai_confidence_score;
   set_text(&a->raw_text, "", 0);
   if (left_out > 0)
     return end(r, RR_AI_STATE_COMPLETED, "%zu image%s left out (%zu too large for the request, %zu not renderable)",

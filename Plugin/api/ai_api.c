@@ -126,7 +126,9 @@ static json_object *analysis_json(const rr_ai_analysis *a, const rr_ai_review_li
   rr_json_set(o, "summary", rr_json_string(a->summary), &jerr);
   set_list(o, f, "findings", &jerr);
   set_list(o, f, "recommendations", &jerr);
-  rr_json_set_opt(o, "aiConfidence", a->has_ai_confidence, json_object_new_double(a->ai_confidence), &jerr);
+  rr_json_set_opt(o, "aiConfidence", a->ai_confidence[0] != '\0', json_object_new_string(a->ai_confidence), &jerr);
+  rr_json_set_opt(o, "aiConfidenceScore", a->has_ai_confidence_score, json_object_new_double(a->ai_confidence_score),
+                  &jerr);
   rr_json_set(o, "images", parsed(a->images_json, json_type_array), &jerr);
   rr_json_set(o, "promptVersion", rr_json_string(a->prompt_version), &jerr);
   rr_json_set(o, "schemaVersion", rr_json_string(a->schema_version), &jerr);

@@ -206,8 +206,9 @@ typedef struct rr_ai_analysis {
   int64_t attempts;
   char *summary;
   char *findings_json;    /* validated findings (JSON text) */
-  bool has_ai_confidence;
-  double ai_confidence;
+  char ai_confidence[8];  /* overall confidence: low, medium, high; "" when none */
+  bool has_ai_confidence_score;
+  double ai_confidence_score; /* the model's number in [0, 1] when it gave one (findings-1 analyses) */
   char *images_json;      /* [{"sopInstanceUid","frame","sha256"}] */
   char prompt_version[32];
   char schema_version[32];

@@ -22,6 +22,7 @@ static const char *const migrations[] = {
   "sqlite/002_access_control.sql",
   "sqlite/003_ai_analyses.sql",
   "sqlite/004_study_ai_state.sql",
+  "sqlite/005_ai_confidence_band.sql",
 };
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

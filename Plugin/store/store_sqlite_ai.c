@@ -15,7 +15,7 @@
   "id, study_uid, orthanc_study_id, provider, model_requested, model_version, status, requested_by, requested_at," \
   " started_at, finished_at, attempts, summary, findings_json, ai_confidence, images_json, prompt_version," \
   " schema_version, prompt_tokens, completion_tokens, latency_ms, cost, error, raw_text, review_status, reviewed_by," \
-  " reviewed_at, radiologist_notes"
+  " reviewed_at, radiologist_notes, ai_confidence_band"
 
 static char *column_dup(sqlite3_stmt *st, int col)
 {
@@ -48,8 +48,8 @@ static int read_ai(rr_ai_analysis *a, sqlite3_stmt *st)
   a->attempts = sqlite3_column_int64(st, 11);
   a->summary = column_dup(st, 12);
   a->findings_json = column_dup(st, 13);
-  a->has_ai_confidence = sqlite3_column_type(st, 14) != SQLITE_NULL;
-  a->ai_confidence = sqlite3_column_double(st, 14);
+  a->has_ai_confidence_score = sqlite3_column_type(st, 14) != SQLITE_NULL;
+  a->ai_confidence_score = sqlite3_column_double(st, 14);
   a->images_json = column_dup(st, 15);
   rr_sqlite_column_copy(a->prompt_version, sizeof(a->prompt_version), st, 16);
   rr_sqlite_column_copy(a->schema_version, sizeof(a->schema_version), st, 17);
@@ -63,6 +63,7 @@ static int read_ai(rr_ai_analysis *a, sqlite3_stmt *st)
   rr_sqlite_column_copy(a->reviewed_by, sizeof(a->reviewed_by), st, 25);
   a->reviewed_at = sqlite3_column_int64(st, 26);
   a->radiologist_notes = column_dup(st, 27);
+  rr_sqlite_column_copy(a->ai_confidence, sizeof(a->ai_confidence), st, 28);
   if (!a->summary || !a->findings_json || !a->images_json || !a->error || !a->raw_text || !a->radiologist_notes) {
     rr_ai_analysis_dispose(a);
     return RR_ENOMEM;
@@ -88,8 +89,8 @@ static void bind_ai(sqlite3_stmt *st, const void *arg)
   sqlite3_bind_int64(st, 12, a->attempts);
   rr_sqlite_bind_text(st, 13, a->summary);
   rr_sqlite_bind_text(st, 14, a->findings_json);
-  if (a->has_ai_confidence)
-    sqlite3_bind_double(st, 15, a->ai_confidence);
+  if (a->has_ai_confidence_score)
+    sqlite3_bind_double(st, 15, a->ai_confidence_score);
   else
     sqlite3_bind_null(st, 15);
   rr_sqlite_bind_text(st, 16, a->images_json ? a->images_json : "[]");
@@ -105,6 +106,7 @@ static void bind_ai(sqlite3_stmt *st, const void *arg)
   rr_sqlite_bind_text(st, 26, a->reviewed_by);
   sqlite3_bind_int64(st, 27, a->reviewed_at);
   rr_sqlite_bind_text(st, 28, a->radiologist_notes);
+  rr_sqlite_bind_text(st, 29, a->ai_confidence);
 }
 
 static int write_ai(rr_sqlite_store *s, const char *sql, const rr_ai_analysis *a, int64_t *changes, char *err, size_t errsize)
@@ -120,7 +122,7 @@ static int sqlite_ai_create(void *impl, const rr_ai_analysis *a, char *err, size
   if (a->id[0] == '\0' || a->study_uid[0] == '\0' || a->status[0] == '\0')
     return rr_fail(err, errsize, RR_EINVAL, "an analysis needs an id, a study and a status");
   return write_ai(impl, "INSERT INTO ai_analyses(" AI_COLUMNS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
-                        "?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28)",
+                        "?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29)",
                   a, &changes, err, errsize);
 }
 
@@ -134,7 +136,7 @@ static int sqlite_ai_update(void *impl, const rr_ai_analysis *a, char *err, size
                    " status=?7, started_at=?10, finished_at=?11, attempts=?12, summary=?13, findings_json=?14,"
                    " ai_confidence=?15, images_json=?16, prompt_version=?17, schema_version=?18, prompt_tokens=?19,"
                    " completion_tokens=?20, latency_ms=?21, cost=?22, error=?23, raw_text=?24, review_status=?25,"
-                   " reviewed_by=?26, reviewed_at=?27, radiologist_notes=?28"
+                   " reviewed_by=?26, reviewed_at=?27, radiologist_notes=?28, ai_confidence_band=?29"
                    " WHERE id=?1",
                    a, &changes, err, errsize);
   if (error == 0 && changes == 0)

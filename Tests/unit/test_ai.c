@@ -19,7 +19,7 @@
 
 #define VALID                                                                                                   \
   "{\"summary\":\"One nodule.\",\"findings\":[" FINDING_OK "],\"recommendations\":[\"CT follow-up in 3 "       \
-  "months\"],\"ai_confidence\":0.7}"
+  "months\"],\"ai_confidence\":\"medium\"}"
 
 static rr_findings *parse_ok(const char *text)
 {
@@ -107,14 +107,17 @@ START_TEST(valid_answer)
   ck_assert_int_eq(f->findings[0].severity, RR_SEVERITY_MODERATE);
   ck_assert_uint_eq(f->recommendation_count, 1);
   ck_assert_str_eq(f->recommendations[0], "CT follow-up in 3 months");
-  ck_assert(fabs(f->ai_confidence - 0.7) < 1e-9);
+  ck_assert_int_eq(f->ai_confidence, RR_CONFIDENCE_MEDIUM);
+  ck_assert(!f->has_ai_confidence_score);
   rr_findings_free(f);
 
-  /* empty lists, integer confidence, empty location, every enum value */
+  /* empty lists, integer confidence (a findings-1 score: its band), empty
+   * location, every enum value */
   f = parse_ok("{\"summary\":\"Normal study.\",\"findings\":[],\"recommendations\":[],\"ai_confidence\":1}");
   ck_assert_uint_eq(f->finding_count, 0);
   ck_assert_ptr_null(f->findings);
-  ck_assert(f->ai_confidence == 1.0);
+  ck_assert_int_eq(f->ai_confidence, RR_CONFIDENCE_HIGH);
+  ck_assert(f->has_ai_confidence_score && f->ai_confidence_score == 1.0);
   rr_findings_free(f);
   f = parse_ok("{\"summary\":\"x\",\"findings\":["
                "{\"category\":\"normal_variant\",\"description\":\"a\",\"location\":\"\",\"confidence\":\"low\","
@@ -129,8 +132,68 @@ START_TEST(valid_answer)
   ck_assert_int_eq(f->findings[2].category, RR_FINDING_TECHNICAL);
   ck_assert_str_eq(f->findings[2].description, "Ünïcödé ✓");
   ck_assert_str_eq(f->findings[0].location, "");
+  ck_assert_int_eq(f->ai_confidence, RR_CONFIDENCE_LOW);
   rr_findings_free(f);
   rr_findings_free(NULL);
+}
+END_TEST
+
+/* The original design's answer: a "lesion" finding and the overall
+ * confidence as a band; and the categories findings-2 adds. */
+START_TEST(design_answer)
+{
+  rr_findings *f = parse_ok(
+      "{\"summary\":\"Solitary pulmonary nodule in the right upper lobe.\",\"findings\":["
+      "{\"category\":\"lesion\",\"description\":\"8 mm solid nodule\",\"location\":\"right upper lobe\","
+      "\"confidence\":\"high\",\"severity\":\"moderate\"},"
+      "{\"category\":\"fracture\",\"description\":\"Healed rib fracture\",\"location\":\"left 6th rib\","
+      "\"confidence\":\"medium\",\"severity\":\"mild\"},"
+      "{\"category\":\"hemorrhage\",\"description\":\"No\",\"location\":\"\",\"confidence\":\"low\","
+      "\"severity\":\"normal\"},"
+      "{\"category\":\"device\",\"description\":\"Central venous catheter tip in the SVC\","
+      "\"location\":\"superior vena cava\",\"confidence\":\"high\",\"severity\":\"normal\"}],"
+      "\"recommendations\":[\"CT follow-up in 6-12 months (Fleischner 2017).\"],\"ai_confidence\":\"high\"}");
+  json_object *obj = NULL;
+  char err[256];
+  const char *s;
+  static const struct { const char *text; rr_finding_confidence band; } liberal[] = {
+    {"\"High\"", RR_CONFIDENCE_HIGH}, {"\"MEDIUM\"", RR_CONFIDENCE_MEDIUM}, {"\"Low\"", RR_CONFIDENCE_LOW},
+    {"0.72", RR_CONFIDENCE_HIGH},     {"0.7", RR_CONFIDENCE_HIGH},         {"0.69", RR_CONFIDENCE_MEDIUM},
+    {"0.4", RR_CONFIDENCE_MEDIUM},    {"0.39", RR_CONFIDENCE_LOW},         {"0", RR_CONFIDENCE_LOW}};
+  size_t i;
+
+  ck_assert_int_eq(f->findings[0].category, RR_FINDING_LESION);
+  ck_assert_int_eq(f->findings[1].category, RR_FINDING_FRACTURE);
+  ck_assert_int_eq(f->findings[2].category, RR_FINDING_HEMORRHAGE);
+  ck_assert_int_eq(f->findings[3].category, RR_FINDING_DEVICE);
+  ck_assert_int_eq(f->ai_confidence, RR_CONFIDENCE_HIGH);
+  ck_assert(!f->has_ai_confidence_score);
+  /* stored in the design's shape */
+  ck_assert_int_eq(rr_findings_to_json(&obj, f, err, sizeof(err)), 0);
+  s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN);
+  ck_assert_ptr_nonnull(strstr(s, "\"category\":\"lesion\""));
+  ck_assert_ptr_nonnull(strstr(s, "\"ai_confidence\":\"high\"}"));
+  json_object_put(obj);
+  rr_findings_free(f);
+  ck_assert_str_eq(RR_FINDINGS_SCHEMA_VERSION, "findings-2");
+
+  /* liberal where unambiguous: letter case, a findings-1 score */
+  for (i = 0; i < sizeof(liberal) / sizeof(liberal[0]); i++) {
+    char text[256];
+    snprintf(text, sizeof(text), "{\"summary\":\"x\",\"findings\":[],\"recommendations\":[],\"ai_confidence\":%s}",
+             liberal[i].text);
+    f = parse_ok(text);
+    ck_assert_msg(f->ai_confidence == liberal[i].band, "%s", liberal[i].text);
+    rr_findings_free(f);
+  }
+  expect_problem("{\"summary\":\"x\",\"findings\":[],\"recommendations\":[],\"ai_confidence\":\"very high\"}",
+                 "ai_confidence: 'very high' is not one of low, medium, high");
+  expect_problem("{\"summary\":\"x\",\"findings\":[],\"recommendations\":[],\"ai_confidence\":\"hi\"}",
+                 "ai_confidence: 'hi' is not one of low, medium, high");
+  expect_problem("{\"summary\":\"x\",\"findings\":[],\"recommendations\":[],\"ai_confidence\":\"high\\u0000\"}",
+                 "ai_confidence: 'high");
+  expect_problem("{\"summary\":\"x\",\"findings\":[],\"recommendations\":[],\"ai_confidence\":[\"high\"]}",
+                 "ai_confidence: expected one of low, medium, high, found an array");
 }
 END_TEST
 
@@ -193,11 +256,11 @@ START_TEST(wrong_types)
   expect_problem("{\"summary\":\"x\",\"findings\":[],\"recommendations\":\"none\",\"ai_confidence\":0.5}",
                  "recommendations: expected an array, found a string");
   expect_problem("{\"summary\":\"x\",\"findings\":[],\"recommendations\":[],\"ai_confidence\":\"0.5\"}",
-                 "ai_confidence: expected a number, found a string");
+                 "ai_confidence: '0.5' is not one of low, medium, high");
   expect_problem("{\"summary\":null,\"findings\":[],\"recommendations\":[],\"ai_confidence\":true}",
                  "summary: expected a string, found null");
   expect_problem("{\"summary\":\"x\",\"findings\":[],\"recommendations\":[],\"ai_confidence\":true}",
-                 "ai_confidence: expected a number, found a boolean");
+                 "ai_confidence: expected one of low, medium, high, found a boolean");
   expect_problem("{\"summary\":\"x\",\"findings\":[{\"category\":1,\"description\":\"d\",\"location\":\"\","
                  "\"confidence\":\"low\",\"severity\":\"mild\"}],\"recommendations\":[],\"ai_confidence\":0.5}",
                  "findings[0].category: expected a string, found a number");
@@ -223,7 +286,7 @@ START_TEST(bad_enums)
                  "\"location\":\"\",\"confidence\":\"certain\",\"severity\":\"Mild\"}],"
                  "\"recommendations\":[],\"ai_confidence\":0.5}",
                  "findings[0].category: 'tumour' is not one of abnormality, normal_variant, artifact, "
-                 "incidental, technical");
+                 "incidental, technical, lesion, fracture, hemorrhage, device");
   expect_problem("{\"summary\":\"x\",\"findings\":[{\"category\":\"artifact\",\"description\":\"d\","
                  "\"location\":\"\",\"confidence\":\"certain\",\"severity\":\"mild\"}],"
                  "\"recommendations\":[],\"ai_confidence\":0.5}",
@@ -377,7 +440,7 @@ START_TEST(round_trip_to_json)
   ck_assert_uint_eq(g->finding_count, 1);
   ck_assert_int_eq(g->findings[0].confidence, f->findings[0].confidence);
   ck_assert_str_eq(g->recommendations[0], f->recommendations[0]);
-  ck_assert(fabs(g->ai_confidence - f->ai_confidence) < 1e-9);
+  ck_assert_int_eq(g->ai_confidence, f->ai_confidence);
   json_object_put(obj);
   rr_findings_free(g);
 
@@ -468,6 +531,9 @@ START_TEST(schema_gemini)
   ck_assert(json_object_object_get_ex(s, "required", &v));
   ck_assert_uint_eq(json_object_array_length(v), 4);
   ck_assert_ptr_nonnull(strstr(text, "\"enum\":[\"normal\",\"mild\",\"moderate\",\"severe\",\"critical\"]"));
+  ck_assert_ptr_nonnull(strstr(text, "\"ai_confidence\":{\"type\":\"STRING\",\"description\":\"Overall confidence "
+                                     "in this reading.\",\"enum\":[\"low\",\"medium\",\"high\"]}"));
+  ck_assert_ptr_null(strstr(text, "NUMBER"));
   ck_assert(json_object_object_get_ex(s, "properties", &v) && json_object_object_get_ex(v, "findings", &v) &&
             json_object_object_get_ex(v, "items", &v) && json_object_object_get_ex(v, "properties", &v) &&
             json_object_object_get_ex(v, "severity", &sev));
@@ -487,6 +553,12 @@ START_TEST(schema_openai)
   ck_assert_int_eq(objects, 2); /* the answer and a finding */
   ck_assert_ptr_nonnull(strstr(json_object_to_json_string_ext(s, JSON_C_TO_STRING_PLAIN),
                                "\"enum\":[\"low\",\"medium\",\"high\"]"));
+  /* the overall confidence is the design's band, the categories include lesion */
+  ck_assert_ptr_nonnull(strstr(json_object_to_json_string_ext(s, JSON_C_TO_STRING_PLAIN),
+                               "\"ai_confidence\":{\"type\":\"string\",\"description\":\"Overall confidence in this "
+                               "reading.\",\"enum\":[\"low\",\"medium\",\"high\"]}"));
+  ck_assert_ptr_nonnull(strstr(json_object_to_json_string_ext(s, JSON_C_TO_STRING_PLAIN),
+                               "\"technical\",\"lesion\",\"fracture\",\"hemorrhage\",\"device\"]"));
   json_object_put(s);
 }
 END_TEST
@@ -1254,6 +1326,7 @@ int main(void)
         *tr = tcase_create("retry");
 
   tcase_add_test(tf, valid_answer);
+  tcase_add_test(tf, design_answer);
   tcase_add_test(tf, fences_are_stripped);
   tcase_add_test(tf, bad_json);
   tcase_add_test(tf, missing_keys);

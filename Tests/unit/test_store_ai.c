@@ -6,6 +6,10 @@
  */
 #include "common.h"
 #include "store_fixture.h"
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include "util/embedded.h"
 #include "util/errors.h"
 #include "util/str.h"
 
@@ -52,8 +56,9 @@ START_TEST(ai_analyses_lifecycle)
   free(got.findings_json);
   got.summary = strdup("No acute findings; 'quoted' \"text\".");
   got.findings_json = strdup("[{\"category\":\"normal_variant\"}]");
-  got.has_ai_confidence = true;
-  got.ai_confidence = 0.75;
+  rr_str_copy(got.ai_confidence, sizeof(got.ai_confidence), "high");
+  got.has_ai_confidence_score = true;
+  got.ai_confidence_score = 0.75;
   got.prompt_tokens = 2000;
   got.completion_tokens = 300;
   free(got.images_json);
@@ -65,7 +70,8 @@ START_TEST(ai_analyses_lifecycle)
   ck_assert_int_eq(rr_store_ai_get(fx.store, &got, "a1", fx.err, sizeof(fx.err)), 0);
   ck_assert_str_eq(got.status, "completed");
   ck_assert_str_eq(got.summary, "No acute findings; 'quoted' \"text\".");
-  ck_assert(got.has_ai_confidence && got.ai_confidence == 0.75);
+  ck_assert_str_eq(got.ai_confidence, "high");
+  ck_assert(got.has_ai_confidence_score && got.ai_confidence_score == 0.75);
   ck_assert_str_eq(got.review_status, "pending");
   ck_assert_str_eq(got.raw_text, "");
   rr_ai_analysis_dispose(&got);
@@ -204,6 +210,81 @@ START_TEST(ai_interrupted_three_times_fails)
 }
 END_TEST
 
+/* A store written by schema version 4 (findings-1: the overall confidence a
+ * number from 0 to 1) opens with the current schema: every analysis keeps
+ * its number as the score and gets the design's band (below 0.4 low, below
+ * 0.7 medium, else high), and one without a confidence gets none. */
+static void exec_sql(sqlite3 *db, const char *sql)
+{
+  char *msg = NULL;
+  ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK, "%s", msg ? msg : "");
+}
+
+START_TEST(ai_numeric_confidence_migrates_to_bands)
+{
+  static const char *const old[] = {"sqlite/001_initial.sql", "sqlite/002_access_control.sql",
+                                    "sqlite/003_ai_analyses.sql", "sqlite/004_study_ai_state.sql"};
+  static const struct { const char *id; const char *value; const char *band; } rows[] = {
+    {"n1", "0.72", "high"}, {"n2", "0.7", "high"}, {"n3", "0.5", "medium"}, {"n4", "0.4", "medium"},
+    {"n5", "0.39", "low"},  {"n6", "0", "low"},    {"n7", "1", "high"},     {"n8", "NULL", ""}};
+  char dir[4200], path[4300], sql[512];
+  sqlite3 *db = NULL;
+  rr_store *store;
+  rr_ai_analysis got;
+  size_t i;
+
+  if (strcmp(fx.backend->name, "sqlite") != 0)
+    return;
+  snprintf(dir, sizeof(dir), "%s/old", fx.dir);
+  snprintf(path, sizeof(path), "%s/sub", dir);
+  ck_assert(mkdir(dir, 0700) == 0 && mkdir(path, 0700) == 0);
+  snprintf(path, sizeof(path), "%s/sub/dir", dir);
+  ck_assert(mkdir(path, 0700) == 0);
+  snprintf(path, sizeof(path), "%s/sub/dir/test.db", dir);
+  ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+  for (i = 0; i < sizeof(old) / sizeof(old[0]); i++) {
+    const rr_embedded_file *f = rr_embedded_find(rr_resources_files, rr_resources_count, old[i]);
+    char *text;
+    ck_assert_ptr_nonnull(f);
+    ck_assert_ptr_nonnull(text = strndup((const char *)f->data, f->size));
+    exec_sql(db, text);
+    free(text);
+  }
+  exec_sql(db, "PRAGMA user_version=4");
+  for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO ai_analyses(id, study_uid, provider, model_requested, status, requested_at, summary,"
+             " findings_json, ai_confidence, schema_version) VALUES('%s', '1.2.%zu', 'gemini', 'm', 'completed',"
+             " %zu, 'old', '{\"findings\":[],\"recommendations\":[],\"ai_confidence\":%s}', %s, 'findings-1')",
+             rows[i].id, i, i, rows[i].value, rows[i].value);
+    exec_sql(db, sql);
+  }
+  sqlite3_close(db);
+
+  store = rr_fx_open_named("sqlite", dir);
+  for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+    ck_assert_int_eq(rr_store_ai_get(store, &got, rows[i].id, fx.err, sizeof(fx.err)), 0);
+    ck_assert_msg(strcmp(got.ai_confidence, rows[i].band) == 0, "%s: %s gave '%s'", rows[i].id, rows[i].value,
+                  got.ai_confidence);
+    ck_assert(got.has_ai_confidence_score == (rows[i].band[0] != '\0'));
+    if (got.has_ai_confidence_score)
+      ck_assert(got.ai_confidence_score == strtod(rows[i].value, NULL));
+    ck_assert_str_eq(got.schema_version, "findings-1");
+    rr_ai_analysis_dispose(&got);
+  }
+  /* a migrated analysis is written back with its band */
+  ck_assert_int_eq(rr_store_ai_get(store, &got, "n3", fx.err, sizeof(fx.err)), 0);
+  rr_str_copy(got.review_status, sizeof(got.review_status), "confirmed");
+  ck_assert_int_eq(rr_store_ai_update(store, &got, fx.err, sizeof(fx.err)), 0);
+  rr_ai_analysis_dispose(&got);
+  ck_assert_int_eq(rr_store_ai_get(store, &got, "n3", fx.err, sizeof(fx.err)), 0);
+  ck_assert_str_eq(got.ai_confidence, "medium");
+  ck_assert(got.ai_confidence_score == 0.5);
+  rr_ai_analysis_dispose(&got);
+  rr_store_free(store);
+}
+END_TEST
+
 /* A backend without the AI concern: each function fails with a sentence. */
 START_TEST(ai_missing)
 {
@@ -237,7 +318,7 @@ int main(void)
 {
   const TTest *const tests[] = {
     ai_analyses_lifecycle, ai_interrupted_three_times_fails, ai_state_in_the_worklist,
-    ai_abandon_ends_waiting_analyses, ai_missing};
+    ai_abandon_ends_waiting_analyses, ai_numeric_confidence_migrates_to_bands, ai_missing};
 
   return rr_fx_run("ai", tests, sizeof(tests) / sizeof(tests[0]));
 }
