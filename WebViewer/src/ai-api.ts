@@ -20,7 +20,8 @@ export type ReviewDecision = Exclude<ReviewStatus, 'pending'>;
 export type FindingVerdict = 'accepted' | 'rejected' | 'edited';
 
 export interface Finding {
-  /** 'abnormality' | 'normal_variant' | 'artifact' | 'incidental' | 'technical' (other values shown as received) */
+  /** 'lesion' | 'fracture' | 'hemorrhage' | 'device' | 'abnormality' | 'normal_variant' | 'artifact' | 'incidental' |
+   * 'technical' (other values shown as received) */
   category: string;
   description: string;
   location: string;
@@ -66,8 +67,10 @@ export interface Analysis {
   summary: string;
   findings: Finding[];
   recommendations: string[];
-  /** 0..1, null when unknown. */
-  aiConfidence: number | null;
+  /** The overall confidence, the original design's band; null when not given. */
+  aiConfidence: ConfidenceBand | null;
+  /** The model's own number (0..1) when it answered with one (analyses stored before findings-2); null otherwise. */
+  aiConfidenceScore: number | null;
   images: AnalysisImage[];
   promptVersion: string;
   schemaVersion: string;
@@ -124,6 +127,26 @@ export function isFinal(status: string): boolean {
 
 // ---- parsing ----------------------------------------------------------------
 
+export type ConfidenceBand = 'low' | 'medium' | 'high';
+const BANDS: readonly string[] = ['low', 'medium', 'high'];
+
+/** The band of a 0..1 score, with the server's thresholds (Plugin/ai/findings.c): below 0.4 low, below 0.7 medium. */
+export function confidenceBand(score: number): ConfidenceBand {
+  if (!(score >= 0.4)) return 'low';
+  return score < 0.7 ? 'medium' : 'high';
+}
+
+const clamp01 = (n: number): number => Math.min(1, Math.max(0, n));
+
+/** aiConfidence: a band in any letter case; a number (an older server's answer) becomes its band and the score. */
+function parseConfidence(r: Record<string, unknown>): { band: ConfidenceBand | null; score: number | null } {
+  const given = num(r.aiConfidenceScore);
+  const n = num(r.aiConfidence);
+  if (n !== null) return { band: confidenceBand(clamp01(n)), score: clamp01(given ?? n) };
+  const s = str(r.aiConfidence).trim().toLowerCase();
+  return { band: BANDS.includes(s) ? (s as ConfidenceBand) : null, score: given === null ? null : clamp01(given) };
+}
+
 function parseFinding(v: unknown): Finding {
   const r = fields(v);
   return {
@@ -153,7 +176,7 @@ function parseReview(v: unknown): Review {
 export function parseAnalysis(body: unknown): Analysis {
   const r = fields(body);
   const usage = fields(r.usage);
-  const confidence = num(r.aiConfidence);
+  const confidence = parseConfidence(r);
   return {
     id: id(r.id),
     studyInstanceUid: str(r.studyInstanceUid),
@@ -169,7 +192,8 @@ export function parseAnalysis(body: unknown): Analysis {
     summary: str(r.summary),
     findings: list(r.findings).map(parseFinding),
     recommendations: strings(r.recommendations),
-    aiConfidence: confidence === null ? null : Math.min(1, Math.max(0, confidence)),
+    aiConfidence: confidence.band,
+    aiConfidenceScore: confidence.score,
     images: list(r.images)
       .filter(isRecord)
       .map((i) => ({ sopInstanceUid: str(i.sopInstanceUid), frame: num(i.frame) ?? 0, sha256: str(i.sha256) })),

@@ -91,6 +91,10 @@ const CATEGORY_LABELS: Record<string, string> = {
   artifact: 'Artifact',
   incidental: 'Incidental',
   technical: 'Technical',
+  lesion: 'Lesion',
+  fracture: 'Fracture',
+  hemorrhage: 'Hemorrhage',
+  device: 'Device',
 };
 export const categoryLabel = (category: string): string => CATEGORY_LABELS[category] ?? category;
 
@@ -114,9 +118,10 @@ export function groupDigits(n: number): string {
   return frac ? `${grouped}.${frac}` : grouped;
 }
 
-/** 0.723 -> "72 %"; null -> "". */
-export function formatAiConfidence(c: number | null): string {
-  return c === null ? '' : `${Math.round(c * 100)} %`;
+/** The overall confidence: "High"; with the model's own score (older analyses) "High (score 72 %)"; "" when none. */
+export function formatAiConfidence(band: string | null, score: number | null = null): string {
+  if (!band) return '';
+  return score === null ? confidenceLabel(band) : `${confidenceLabel(band)} (score ${Math.round(score * 100)} %)`;
 }
 
 /** 850 -> "850 ms", 12345 -> "12.3 s", 125000 -> "2 min 5 s"; null -> "". */

@@ -187,7 +187,7 @@ export function renderReviewNotice(doc: Document, a: Analysis): HTMLElement | nu
 
 /** Summary, findings, recommendations, AI confidence and the provenance line of a completed analysis. */
 export function renderResult(doc: Document, a: Analysis, decorator?: FindingDecorator): HTMLElement {
-  const confidence = formatAiConfidence(a.aiConfidence);
+  const confidence = formatAiConfidence(a.aiConfidence, a.aiConfidenceScore);
   return hIn(
     doc,
     'div',
@@ -205,7 +205,7 @@ export function renderResult(doc: Document, a: Analysis, decorator?: FindingDeco
       'p',
       { class: 'ai-confidence' },
       hIn(doc, 'span', { class: 'muted', text: 'AI confidence: ' }),
-      hIn(doc, 'strong', { text: confidence || 'not given' }),
+      hIn(doc, 'strong', { class: 'conf-badge', attrs: { 'data-confidence': a.aiConfidence ?? '' }, text: confidence || 'not given' }),
     ),
   );
 }

@@ -91,10 +91,36 @@ describe('completed result', () => {
     expect(first.querySelector('.severity-badge')?.getAttribute('data-severity')).toBe('moderate');
     expect(first.querySelectorAll('.sev-pip.on').length).toBe(2);
     expect(el.querySelector('.ai-recommendations')?.textContent).toBe('CT follow-up in 6 months');
-    expect(el.querySelector('.ai-confidence')?.textContent).toBe('AI confidence: 72 %');
+    expect(el.querySelector('.ai-confidence')?.textContent).toBe('AI confidence: High');
+    expect(el.querySelector('.ai-confidence .conf-badge')?.getAttribute('data-confidence')).toBe('high');
     expect(el.querySelector('.c-review')).toBeNull(); // no review controls without a decorator
     const prov = renderProvenance(document, a).textContent;
-    expect(prov).toBe('stand-in-2026-01 (requested stand-in) · openai · 2 images sent · 12.3 s · 1,234 in / 567 out tokens · cost 0.0123 · prompt p-1 · schema findings-1');
+    expect(prov).toBe('stand-in-2026-01 (requested stand-in) · openai · 2 images sent · 12.3 s · 1,234 in / 567 out tokens · cost 0.0123 · prompt p-1 · schema findings-2');
+  });
+
+  it("the original design's answer: a lesion finding and a high overall confidence", () => {
+    const a = analysis({
+      findings: [{ category: 'lesion', description: '8 mm solid nodule', location: 'right upper lobe', confidence: 'high', severity: 'moderate' }],
+      aiConfidence: 'high',
+    });
+    const el = renderResult(document, a);
+    expect(el.querySelector('tr.finding-row .c-cat')?.textContent).toBe('Lesion');
+    expect(el.querySelector('.ai-confidence')?.textContent).toBe('AI confidence: High');
+  });
+
+  it('an analysis stored with a number (findings-1) shows its band and the score', () => {
+    // as the server answers it after the store's migration
+    let el = renderResult(document, analysis({ aiConfidence: 'high', aiConfidenceScore: 0.72, schemaVersion: 'findings-1' }));
+    expect(el.querySelector('.ai-confidence')?.textContent).toBe('AI confidence: High (score 72 %)');
+    // as an older server answered it: the number alone
+    el = renderResult(document, analysis({ aiConfidence: 0.55 }));
+    expect(el.querySelector('.ai-confidence')?.textContent).toBe('AI confidence: Medium (score 55 %)');
+    el = renderResult(document, analysis({ aiConfidence: 'LOW' }));
+    expect(el.querySelector('.ai-confidence')?.textContent).toBe('AI confidence: Low');
+    el = renderResult(document, analysis({ aiConfidence: null }));
+    expect(el.querySelector('.ai-confidence')?.textContent).toBe('AI confidence: not given');
+    el = renderResult(document, analysis({ aiConfidence: 'certain' }));
+    expect(el.querySelector('.ai-confidence')?.textContent).toBe('AI confidence: not given');
   });
 
   it('no findings is said only for a completed answer without findings', () => {

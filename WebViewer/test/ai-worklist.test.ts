@@ -93,7 +93,8 @@ describe('AI API client', () => {
       { category: '', description: '', location: '', confidence: '', severity: '' },
       { category: '', description: '', location: '', confidence: '', severity: '' },
     ]);
-    expect(a.aiConfidence).toBe(1);
+    expect(a.aiConfidence).toBe('high'); // a number out of range is clamped to 1, then banded
+    expect(a.aiConfidenceScore).toBe(1);
     expect(a.usage).toEqual({ promptTokens: null, completionTokens: null });
     expect(a.reviews).toBeNull();
     expect(a.reviewStatus).toBe('pending');
