@@ -131,8 +131,10 @@ test('analyse a CT series: 202 at once, poll, findings stored with provenance ma
   assert.ok(a.findings.length >= 1 && a.summary.length > 0);
   assert.ok(a.usage.promptTokens > 8 * 258);
   assert.ok(a.startedAt && a.finishedAt && a.requestedAt);
-  assert.equal(a.promptVersion, 'prompt-1');
-  assert.equal(a.schemaVersion, 'findings-1');
+  assert.equal(a.promptVersion, 'prompt-2');
+  assert.equal(a.schemaVersion, 'findings-2');
+  assert.equal(a.aiConfidence, 'high', "the design's band, as the model gave it");
+  assert.equal(a.aiConfidenceScore, null, 'no number was given');
   assert.ok(a.cost > 0);
   // the prompt carries whitelisted context only
   const text = JSON.stringify(req.json);
@@ -275,6 +277,78 @@ const recoveries = [
   ['schema break, then a repaired answer', [{ type: 'schemaBreak' }], 2],
   ['fenced JSON', [{ type: 'text', text: '```json\n{"summary":"Normal chest CT.","findings":[],"recommendations":[],"ai_confidence":0.8}\n```' }], 1],
 ];
+
+// The original design's own answer shape: a "lesion" finding, the overall confidence a band.
+const DESIGN_ANSWER = {
+  summary: 'Solitary pulmonary nodule in the right upper lobe.',
+  findings: [{ category: 'lesion', description: '8 mm solid nodule', location: 'right upper lobe', confidence: 'high', severity: 'moderate' }],
+  recommendations: ['CT follow-up in 6-12 months.'],
+  ai_confidence: 'high',
+};
+
+test("the design's example answer (a lesion, ai_confidence \"high\") is accepted end to end", async () => {
+  for (const [dialect, inst] of [['gemini', orthanc]]) {
+    provider.reset();
+    provider.script({ type: 'text', text: JSON.stringify(DESIGN_ANSWER) });
+    const id = await analyze(inst, ctUid);
+    const a = await waitFinal(inst, id);
+    assert.equal(a.status, 'completed', `${dialect}: ${a.error}`);
+    assert.equal(provider.requests.length, 1, 'no repair attempt was needed');
+    assert.equal(a.aiConfidence, 'high');
+    assert.equal(a.aiConfidenceScore, null);
+    assert.deepEqual(a.findings, DESIGN_ANSWER.findings);
+    // the schema sent asks for exactly this: a band, and lesion among the categories
+    const schema = provider.requests[0].json.generationConfig.responseSchema;
+    assert.deepEqual(schema.properties.ai_confidence.enum, ['low', 'medium', 'high']);
+    assert.equal(schema.properties.ai_confidence.type, 'STRING');
+    assert.ok(schema.properties.findings.items.properties.category.enum.includes('lesion'));
+  }
+});
+
+test('an older model answering ai_confidence as a number or in another letter case: its band (and the number as the score)', async () => {
+  for (const [given, band, score] of [[0.8, 'high', 0.8], [0.55, 'medium', 0.55], [0.1, 'low', 0.1], ['High', 'high', null]]) {
+    provider.reset();
+    provider.script({ type: 'text', text: JSON.stringify({ ...DESIGN_ANSWER, ai_confidence: given }) });
+    const a = await waitFinal(orthanc, await analyze(orthanc, ctUid));
+    assert.equal(a.status, 'completed', a.error);
+    assert.equal(provider.requests.length, 1, 'accepted without a repair attempt');
+    assert.equal(a.aiConfidence, band, String(given));
+    assert.equal(a.aiConfidenceScore, score);
+  }
+});
+
+test('a store written before findings-2 (ai_confidence a number) opens: the analysis answers its band and score', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rr-ai-old-store-'));
+  const storage = path.join(dir, 'storage');
+  fs.mkdirSync(storage);
+  const db = path.join(storage, 'reading-room.db');
+  const migrations = path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'Resources', 'sqlite');
+  const schema4 = ['001_initial.sql', '002_access_control.sql', '003_ai_analyses.sql', '004_study_ai_state.sql']
+    .map((f) => fs.readFileSync(path.join(migrations, f), 'utf8')).join('\n');
+  const id = 'f1'.padEnd(32, '0');
+  const findings = JSON.stringify({ summary: 'Old.', findings: [{ category: 'abnormality', description: 'Nodule', location: 'lung', confidence: 'medium', severity: 'mild' }], recommendations: [], ai_confidence: 0.72 });
+  execFileSync('sqlite3', [db], { input: `${schema4}
+PRAGMA user_version=4;
+INSERT INTO ai_analyses(id, study_uid, provider, model_requested, status, requested_at, finished_at, summary,
+  findings_json, ai_confidence, prompt_version, schema_version)
+  VALUES('${id}', '${ctUid}', 'gemini', 'gemini-2.0-flash', 'completed', 1700000000, 1700000012, 'Old.',
+  '${findings.replace(/'/g, "''")}', 0.72, 'prompt-1', 'findings-1');
+` });
+  const old = await startOrthanc({ dir, readingRoom: { AI: { Provider: 'gemini', BaseUrl: provider.url, ApiKey: KEY, AllowCloud: true } } });
+  try {
+    const r = await old.api(`/api/ai/analysis/${id}`);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.status, 'completed');
+    assert.equal(r.json.aiConfidence, 'high', '0.72 is in the high band (0.7 and above)');
+    assert.equal(r.json.aiConfidenceScore, 0.72);
+    assert.equal(r.json.schemaVersion, 'findings-1');
+    assert.equal(r.json.findings[0].description, 'Nodule');
+    assert.ok(Number(execFileSync('sqlite3', [db, 'PRAGMA user_version'], { encoding: 'utf8' })) >= 5, 'migrated');
+  } finally {
+    await old.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 for (const [name, steps, requests] of recoveries) {
   test(`provider hiccup: ${name} ends completed`, async () => {

@@ -101,7 +101,7 @@ export const DEFAULT_FINDINGS = Object.freeze({
     },
   ],
   recommendations: ['Correlate with prior imaging if available.', 'Consider follow-up ultrasound of the liver lesion.'],
-  ai_confidence: 0.72,
+  ai_confidence: 'high',
 });
 
 // Transport-level steps: they run as scripted even when the request had problems.
