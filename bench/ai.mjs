@@ -15,7 +15,7 @@ const answer = JSON.stringify({
   candidates: [{
     content: { role: 'model', parts: [{ text: JSON.stringify({
       summary: 'No acute abnormality.', findings: [{ category: 'incidental', description: 'Small cyst.', location: 'left kidney',
-        confidence: 'medium', severity: 'mild' }], recommendations: [], ai_confidence: 0.7,
+        confidence: 'medium', severity: 'mild' }], recommendations: [], ai_confidence: 'high',
     }) }] },
     finishReason: 'STOP', index: 0,
   }],
