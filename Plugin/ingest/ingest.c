@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ingest/instance_item.h"
+#include "ingest/raw_text.h"
 #include "util/clock.h"
 #include "util/errors.h"
 #include "util/json.h"
@@ -105,6 +106,8 @@ typedef struct parent_cache {
   json_object *series;
   char study_id[RR_OID_SIZE];
   json_object *study;
+  char texts_series[RR_OID_SIZE]; /* the series whose instance gave `texts` */
+  rr_raw_text texts;
 } parent_cache;
 
 static void cache_dispose(parent_cache *c)
@@ -132,6 +135,30 @@ static int cached_get(rr_ingest *ing, json_object **slot, char *slot_id, const c
   return 0;
 }
 
+/* Text values the plugin decodes itself where Orthanc's decoding is wrong
+ * (raw_text.h): read once per series from its first instance seen, like the
+ * series' and study's JSON. Failures leave Orthanc's values and are logged
+ * without patient data (identifiers and the character set only). */
+static void read_texts(rr_ingest *ing, parent_cache *cache, const char *instance_id)
+{
+  char why[256] = "";
+  int error;
+
+  if (strcmp(cache->texts_series, cache->series_id) == 0)
+    return;
+  error = rr_raw_text_read(&cache->texts, &ing->src, instance_id, why, sizeof(why));
+  if (error < 0) {
+    memset(&cache->texts, 0, sizeof(cache->texts));
+    rr_log_warning("ingestion: instance %s: text values left as Orthanc decoded them (%s)", instance_id,
+                   why[0] ? why : "raw values unreadable");
+  } else if (cache->texts.kept > 0) {
+    rr_log_warning("ingestion: instance %s: %u text value(s) in character set '%.64s' left as Orthanc decoded them "
+                   "(%s)",
+                   instance_id, cache->texts.kept, cache->texts.charset, why);
+  }
+  rr_str_copy(cache->texts_series, sizeof(cache->texts_series), cache->series_id);
+}
+
 /* Read one instance and its parents. RR_ENOTFOUND when it vanished. */
 static int fetch_item(rr_ingest *ing, rr_ingest_item *item, const char *instance_id, parent_cache *cache, char *err,
                       size_t errsize)
@@ -152,7 +179,9 @@ static int fetch_item(rr_ingest *ing, rr_ingest_item *item, const char *instance
   if ((error = cached_get(ing, &cache->study, cache->study_id, "studies", rr_json_str(cache->series, "ParentStudy"),
                           err, errsize)) < 0)
     goto out;
-  error = rr_ingest_build_item(item, inst, meta, cache->series, cache->study);
+  read_texts(ing, cache, instance_id);
+  if ((error = rr_ingest_build_item(item, inst, meta, cache->series, cache->study)) == 0)
+    rr_raw_text_apply(item, &cache->texts);
 out:
   json_object_put(inst);
   json_object_put(meta);

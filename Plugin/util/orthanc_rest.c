@@ -2,6 +2,8 @@
 
 #include <orthanc/OrthancCPlugin.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "errors.h"
 
@@ -38,8 +40,39 @@ static int orthanc_get_json(void *ctx, json_object **out, const char *uri, char 
   return 0;
 }
 
+static int orthanc_get_raw(void *ctx, char **out, size_t *outlen, const char *uri, size_t max, char *err,
+                           size_t errsize)
+{
+  OrthancPluginMemoryBuffer buf = {0};
+  OrthancPluginErrorCode code;
+  int error = 0;
+
+  *out = NULL;
+  *outlen = 0;
+  code = OrthancPluginRestApiGet((OrthancPluginContext *)ctx, &buf, uri);
+  if (code == OrthancPluginErrorCode_UnknownResource || code == OrthancPluginErrorCode_InexistentItem)
+    return RR_ENOTFOUND;
+  if (code != OrthancPluginErrorCode_Success) {
+    if (err && errsize)
+      snprintf(err, errsize, "Orthanc answered error %d to GET %.80s", (int)code, uri);
+    return RR_EUPSTREAM;
+  }
+  if (buf.size > max)
+    error = RR_EFULL;
+  else if ((*out = malloc(buf.size + 1)) == NULL)
+    error = RR_ENOMEM;
+  else {
+    if (buf.size > 0)
+      memcpy(*out, buf.data, buf.size);
+    (*out)[buf.size] = '\0';
+    *outlen = buf.size;
+  }
+  OrthancPluginFreeMemoryBuffer((OrthancPluginContext *)ctx, &buf);
+  return error;
+}
+
 rr_rest_source rr_rest_source_orthanc(struct _OrthancPluginContext_t *ctx)
 {
-  rr_rest_source src = {ctx, orthanc_get_json};
+  rr_rest_source src = {ctx, orthanc_get_json, orthanc_get_raw};
   return src;
 }

@@ -10,6 +10,11 @@
  * get_json: *out receives a new json-c object the caller releases with
  * json_object_put(). Returns 0, RR_ENOTFOUND (unknown resource), or
  * RR_EUPSTREAM with a sentence in err.
+ *
+ * get_raw (may be NULL in stand-ins: the caller then does without): the
+ * answer's bytes, at most max of them. *out receives a malloc'd copy (plus a
+ * NUL not counted in *outlen) the caller frees. Returns 0, RR_ENOTFOUND,
+ * RR_EFULL (longer than max; *out is NULL), RR_ENOMEM or RR_EUPSTREAM.
  */
 #ifndef RR_UTIL_ORTHANC_REST_H
 #define RR_UTIL_ORTHANC_REST_H
@@ -20,6 +25,7 @@
 typedef struct rr_rest_source {
   void *ctx;
   int (*get_json)(void *ctx, json_object **out, const char *uri, char *err, size_t errsize);
+  int (*get_raw)(void *ctx, char **out, size_t *outlen, const char *uri, size_t max, char *err, size_t errsize);
 } rr_rest_source;
 
 struct _OrthancPluginContext_t;

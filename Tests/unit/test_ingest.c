@@ -113,7 +113,7 @@ static void setup(void)
   memset(&fake, 0, sizeof(fake));
   rr_test_tmpdir(dir, sizeof(dir));
   store = rr_test_store_open(dir);
-  ck_assert_int_eq(rr_ingest_new(&ing, store, (rr_rest_source){NULL, fake_get}, &o), 0);
+  ck_assert_int_eq(rr_ingest_new(&ing, store, (rr_rest_source){NULL, fake_get, NULL}, &o), 0);
   route("/changes?last", "{\"Changes\":[],\"Done\":true,\"Last\":0}");
 }
 
@@ -345,7 +345,7 @@ START_TEST(reconciliation_failure_is_reported_and_retried)
 
   add_series(1, 1, 1);
   set_changes(0, "{\"Changes\":[],\"Done\":true,\"Last\":0}");
-  ck_assert_int_eq(rr_ingest_new(&ing2, store, (rr_rest_source){NULL, fake_get}, &o), 0);
+  ck_assert_int_eq(rr_ingest_new(&ing2, store, (rr_rest_source){NULL, fake_get, NULL}, &o), 0);
   fake.fail_prefix = "/series?expand";
   ck_assert_int_eq(rr_ingest_step(ing2, &more), RR_EUPSTREAM);
   rr_ingest_get_status(ing2, &st);
