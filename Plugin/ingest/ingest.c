@@ -28,10 +28,25 @@ typedef struct pending_delete {
   char id[RR_OID_SIZE];
 } pending_delete;
 
+/* Text values decoded from the raw bytes (raw_text.h) of the last few
+ * series, keyed by a fingerprint of what Orthanc gave for them: instances of
+ * one series arrive one batch after another, and reading (0008,0005) makes
+ * Orthanc parse the file. A re-sent instance that changes Orthanc's values
+ * changes the fingerprint and is read again. */
+#define TEXT_MEMO_SIZE 4
+
+typedef struct text_memo {
+  uint64_t fingerprint; /* 0 = empty */
+  rr_raw_text texts;
+} text_memo;
+
 struct rr_ingest {
   rr_store *store;
   rr_rest_source src;
   rr_ingest_options opts;
+
+  text_memo memo[TEXT_MEMO_SIZE]; /* used by the reading thread only (the worker, or a test's steps) */
+  unsigned memo_next;
 
   rr_workers worker;    /* one thread; its stop flag is under lock */
 
@@ -106,8 +121,6 @@ typedef struct parent_cache {
   json_object *series;
   char study_id[RR_OID_SIZE];
   json_object *study;
-  char texts_series[RR_OID_SIZE]; /* the series whose instance gave `texts` */
-  rr_raw_text texts;
 } parent_cache;
 
 static void cache_dispose(parent_cache *c)
@@ -136,27 +149,36 @@ static int cached_get(rr_ingest *ing, json_object **slot, char *slot_id, const c
 }
 
 /* Text values the plugin decodes itself where Orthanc's decoding is wrong
- * (raw_text.h): read once per series from its first instance seen, like the
- * series' and study's JSON. Failures leave Orthanc's values and are logged
- * without patient data (identifiers and the character set only). */
-static void read_texts(rr_ingest *ing, parent_cache *cache, const char *instance_id)
+ * (raw_text.h), read once per series and Orthanc values (text_memo).
+ * Failures leave Orthanc's values and are logged without patient data
+ * (identifiers and the character set only). */
+static const rr_raw_text *texts_for(rr_ingest *ing, const rr_ingest_item *item, const char *instance_id)
 {
+  uint64_t fp = rr_raw_text_fingerprint(item);
+  text_memo *m;
   char why[256] = "";
+  size_t i;
   int error;
 
-  if (strcmp(cache->texts_series, cache->series_id) == 0)
-    return;
-  error = rr_raw_text_read(&cache->texts, &ing->src, instance_id, why, sizeof(why));
+  for (i = 0; i < TEXT_MEMO_SIZE; i++)
+    if (ing->memo[i].fingerprint == fp)
+      return &ing->memo[i].texts;
+  m = &ing->memo[ing->memo_next];
+  ing->memo_next = (ing->memo_next + 1) % TEXT_MEMO_SIZE;
+  error = rr_raw_text_read(&m->texts, &ing->src, instance_id, why, sizeof(why));
   if (error < 0) {
-    memset(&cache->texts, 0, sizeof(cache->texts));
+    memset(&m->texts, 0, sizeof(m->texts));
     rr_log_warning("ingestion: instance %s: text values left as Orthanc decoded them (%s)", instance_id,
                    why[0] ? why : "raw values unreadable");
-  } else if (cache->texts.kept > 0) {
+    m->fingerprint = 0; /* try again with the next instance */
+    return &m->texts;
+  }
+  if (m->texts.kept > 0)
     rr_log_warning("ingestion: instance %s: %u text value(s) in character set '%.64s' left as Orthanc decoded them "
                    "(%s)",
-                   instance_id, cache->texts.kept, cache->texts.charset, why);
-  }
-  rr_str_copy(cache->texts_series, sizeof(cache->texts_series), cache->series_id);
+                   instance_id, m->texts.kept, m->texts.charset, why);
+  m->fingerprint = fp;
+  return &m->texts;
 }
 
 /* Read one instance and its parents. RR_ENOTFOUND when it vanished. */
@@ -179,9 +201,8 @@ static int fetch_item(rr_ingest *ing, rr_ingest_item *item, const char *instance
   if ((error = cached_get(ing, &cache->study, cache->study_id, "studies", rr_json_str(cache->series, "ParentStudy"),
                           err, errsize)) < 0)
     goto out;
-  read_texts(ing, cache, instance_id);
   if ((error = rr_ingest_build_item(item, inst, meta, cache->series, cache->study)) == 0)
-    rr_raw_text_apply(item, &cache->texts);
+    rr_raw_text_apply(item, texts_for(ing, item, instance_id));
 out:
   json_object_put(inst);
   json_object_put(meta);

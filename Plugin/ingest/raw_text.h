@@ -3,11 +3,13 @@
  * itself from the bytes Orthanc keeps, for the character sets Orthanc 1.10.1
  * decodes wrongly (code extensions: ISO 2022 terms, several values in
  * (0008,0005); e.g. ISO 2022 IR 13\ISO 2022 IR 87 comes out of Orthanc's JSON
- * as garbage after the first component group).
+ * as garbage after the first component group; ISO_IR 203 loses its 8-bit
+ * characters).
  *
  * rr_raw_text_read asks Orthanc for the raw value of (0008,0005)
  * (GET /instances/{id}/content/0008-0005, one small call); only when that
- * value uses code extensions (rr_charset_has_extensions) does it read the
+ * value uses code extensions (rr_charset_has_extensions) or is a single set
+ * Orthanc 1.10.1 does not decode (ISO_IR 203) does it read the
  * raw bytes of each text element the store keeps (patient name and ID,
  * study description, accession number, referring physician, institution,
  * series description) and decode them with dicom/charset. Orthanc serves
@@ -23,6 +25,7 @@
 #define RR_INGEST_RAW_TEXT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "store/records.h"
 #include "util/orthanc_rest.h"
@@ -47,6 +50,11 @@ typedef struct rr_raw_text {
  * RR_ENOMEM. */
 int rr_raw_text_read(rr_raw_text *out, const rr_rest_source *src, const char *instance_id, char *err,
                      size_t errsize);
+
+/* A hash (never 0) of the item's series identifier and of the text values
+ * Orthanc gave: while it is unchanged, an rr_raw_text read for an instance of
+ * that series still applies (FNV-1a, 64 bits). */
+uint64_t rr_raw_text_fingerprint(const rr_ingest_item *item);
 
 /* Replace the item's text values by those of t that were decoded. */
 void rr_raw_text_apply(rr_ingest_item *item, const rr_raw_text *t);
