@@ -10,7 +10,8 @@ PACKAGES=(
   check dcmtk sqlite3 chromium
   # make test also builds with clang (warnings are errors there too)
   clang
-  # test references for rendering where DCMTK cannot do a case (segmented palettes, YBR)
+  # test references for rendering where DCMTK cannot do a case (segmented palettes, YBR), and the
+  # character-set oracle (pydicom decodes the standard's charset_files, which it ships)
   python3-pydicom python3-numpy
 )
 
