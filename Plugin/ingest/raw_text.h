@@ -44,10 +44,12 @@ typedef struct rr_raw_text {
 } rr_raw_text;
 
 /* Fill *out for the Orthanc instance instance_id (a URI-safe identifier).
- * A source without get_raw gives an unused *out. Returns 0 (also when
- * values were kept; err then says why), RR_ENOTFOUND when the instance
- * vanished, RR_EUPSTREAM when Orthanc failed to answer (with err), or
- * RR_ENOMEM. */
+ * A source without get_raw, an instance without (0008,0005) (or that vanished
+ * meanwhile) and a character set Orthanc decodes right give an unused *out.
+ * Returns 0 (also when values were kept; err then says why, without patient
+ * data), RR_EUPSTREAM when Orthanc failed to answer for (0008,0005) (with
+ * err), or RR_ENOMEM; on failure *out is unused or partly filled: the caller
+ * discards it. */
 int rr_raw_text_read(rr_raw_text *out, const rr_rest_source *src, const char *instance_id, char *err,
                      size_t errsize);
 
