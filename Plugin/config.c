@@ -441,6 +441,8 @@ static const option OPTIONS[] = {
   BOOL("Auth.AllowBasic", auth_allow_basic, true),
   STRING("Auth.AdminPassword", auth_admin_password),
   UINT("Auth.TokenLifetimeSeconds", auth_token_lifetime, 60, 7 * 24 * 3600),
+  UINT("Auth.IdleTimeoutSeconds", auth_idle_timeout, 0, 24 * 3600),
+  UINT("Auth.MaxSessionSeconds", auth_max_session, 1, 7 * 24 * 3600),
   STRING("Auth.Issuer", auth_issuer),
   STRING("Auth.Audience", auth_audience),
   STRING("Auth.Algorithm", auth_algorithm),

@@ -41,6 +41,8 @@ typedef struct rr_config {
   bool auth_enable;
   char auth_admin_password[256];       /* "" = generate at first start */
   unsigned auth_token_lifetime;        /* seconds */
+  unsigned auth_idle_timeout;          /* seconds without activity; 0 = no idle log-off */
+  unsigned auth_max_session;           /* seconds from login to the forced log-off */
   char auth_issuer[128];
   char auth_audience[128];
   char auth_algorithm[8];              /* "HS256", "RS256", "ES256" */

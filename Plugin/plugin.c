@@ -138,6 +138,8 @@ static int setup_access_control(void)
   ao.issuer = plugin_config.auth_issuer;
   ao.audience = plugin_config.auth_audience;
   ao.token_lifetime = plugin_config.auth_token_lifetime;
+  ao.idle_timeout = plugin_config.auth_idle_timeout;
+  ao.max_session = plugin_config.auth_max_session;
   ao.allow_basic = plugin_config.auth_allow_basic;
   ao.password_min_length = plugin_config.auth_password_min_length;
   ao.lockout_max_failures = plugin_config.auth_lockout_max_failures;

@@ -100,6 +100,26 @@ static json_object *capabilities_json(unsigned role, int *jerr)
   return caps;
 }
 
+/* The automatic log-off figures of a session answer: "expiresInSeconds"
+ * (the token's remaining life, so that a browser with a wrong clock still
+ * knows when its idle time ends), "idleTimeoutSeconds", "maxSessionSeconds"
+ * (0: none) and "sessionEndsAt" (null: never). */
+static void add_session_limits(json_object *o, const rr_identity *id, int64_t expires_at, int64_t ends_at, int *jerr)
+{
+  int64_t idle = 0, max_session = 0, id_ends = 0, left = expires_at - (int64_t)time(NULL);
+
+  rr_auth_session_limits(deps->auth, id, &idle, &max_session, &id_ends);
+  if (id != NULL)
+    ends_at = id_ends;
+  rr_json_set(o, "expiresInSeconds", json_object_new_int64(expires_at > 0 ? (left > 0 ? left : 0) : 0), jerr);
+  rr_json_set(o, "idleTimeoutSeconds", json_object_new_int64(idle), jerr);
+  rr_json_set(o, "maxSessionSeconds", json_object_new_int64(max_session), jerr);
+  if (ends_at > 0 && ends_at < INT64_MAX)
+    rr_json_add_time(o, "sessionEndsAt", ends_at, jerr);
+  else
+    rr_json_set_null(o, "sessionEndsAt", jerr);
+}
+
 static void send_session(OrthancPluginRestOutput *out, const rr_login_result *r)
 {
   unsigned role = 0;
@@ -114,6 +134,7 @@ static void send_session(OrthancPluginRestOutput *out, const rr_login_result *r)
   if (rr_role_parse(&role, r->user.role) < 0)
     role = 0; /* an unknown role may use nothing */
   rr_json_set(o, "capabilities", capabilities_json(role, &jerr), &jerr);
+  add_session_limits(o, NULL, r->expires_at, r->session_ends_at, &jerr);
   set_session_cookies(out, r->token, r->csrf, max_age > 0 ? max_age : 0);
   rr_reply_built(ctx, out, 200, o, jerr);
   json_object_put(o);
@@ -172,15 +193,34 @@ static OrthancPluginErrorCode on_login(OrthancPluginRestOutput *out, const char 
   return OrthancPluginErrorCode_Success;
 }
 
+/* POST auth/logout; an optional body {"reason": "idle" | "max-age"} says
+ * that the web app logged its user off automatically (audited as such). */
 static OrthancPluginErrorCode on_logout(OrthancPluginRestOutput *out, const char *url, const OrthancPluginHttpRequest *req)
 {
   rr_identity id;
+  json_object *body = NULL;
+  const char *reason = NULL;
+  char detail[32] = "";
+  int bad = 0;
 
   (void)url;
   RR_REPLY_REQUIRE_METHOD(ctx, out, req, OrthancPluginHttpMethod_Post, "POST");
   REQUIRE_IDENTITY(id);
+  if (req->bodySize > 0) {
+    if ((body = parse_body(req, out)) == NULL)
+      return OrthancPluginErrorCode_Success;
+    reason = member(body, "reason", &bad);
+    if (bad || (reason != NULL && strcmp(reason, "idle") != 0 && strcmp(reason, "max-age") != 0)) {
+      json_object_put(body);
+      rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, "\"reason\" is \"idle\" or \"max-age\" when given");
+      return OrthancPluginErrorCode_Success;
+    }
+    if (reason != NULL)
+      snprintf(detail, sizeof(detail), "automatic: %s", reason);
+    json_object_put(body);
+  }
   rr_auth_logout(deps->auth, &id, NULL, 0);
-  rr_audit_log(deps->audit, id.username, id.role_name, "", "logout", "", "success", "");
+  rr_audit_log(deps->audit, id.username, id.role_name, "", "logout", "", "success", detail);
   set_session_cookies(out, "", "", 0);
   send_ok(out);
   return OrthancPluginErrorCode_Success;
@@ -228,6 +268,7 @@ static OrthancPluginErrorCode on_me(OrthancPluginRestOutput *out, const char *ur
     rr_json_set_null(o, "csrfToken", &jerr);
   }
   rr_json_set(o, "capabilities", capabilities_json(id.role, &jerr), &jerr);
+  add_session_limits(o, &id, id.method == RR_AUTH_BASIC ? 0 : id.expires_at, 0, &jerr);
   rr_reply_built(ctx, out, 200, o, jerr);
   json_object_put(o);
   return OrthancPluginErrorCode_Success;

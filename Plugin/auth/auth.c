@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth/lifetime.h"
 #include "auth/matrix.h"
 #include "auth/password.h"
 #include "auth/token.h"
@@ -73,6 +74,8 @@ struct rr_auth {
   rr_store *store;
   rr_audit *audit;
   rr_token_keys *keys;
+  rr_session_limits limits;
+  int64_t (*now)(void);
   unsigned char csrf_key[32];
   pthread_mutex_t lock; /* guards the tables below */
   token_slot *tokens;
@@ -306,6 +309,10 @@ int rr_auth_new(rr_auth **out, const rr_auth_options *opts, rr_store *store, rr_
   rr_str_copy(a->audience, sizeof(a->audience), opts->audience);
   a->store = store;
   a->audit = audit_writer;
+  a->now = rr_clock_unix_s;
+  a->limits.token_lifetime = opts->token_lifetime;
+  a->limits.idle_timeout = opts->idle_timeout;
+  a->limits.max_age = opts->max_session;
   pthread_mutex_init(&a->lock, NULL);
   a->tokens = calloc(TOKEN_CACHE_SIZE, sizeof(token_slot));
   a->users = calloc(USER_CACHE_SIZE, sizeof(user_slot));
@@ -366,7 +373,7 @@ static int user_state(rr_auth *a, user_slot *out, const char *username, char *re
   char key[72];
   user_slot *u;
   rr_user_rec rec;
-  int64_t now = rr_clock_unix_s();
+  int64_t now = a->now();
   int error;
 
   lower_key(key, sizeof(key), "", username);
@@ -465,18 +472,44 @@ static void slow_down(int64_t failures)
 
 /* ------------------------------------------------------------- tokens */
 
-static int issue(rr_auth *a, rr_login_result *out, const rr_user_rec *user, char *err, size_t errsize)
+void rr_auth_set_clock(rr_auth *a, int64_t (*now)(void))
+{
+  a->now = now != NULL ? now : rr_clock_unix_s;
+}
+
+void rr_auth_session_limits(rr_auth *a, const rr_identity *id, int64_t *idle_timeout, int64_t *max_session,
+                            int64_t *ends_at)
+{
+  *idle_timeout = a->limits.idle_timeout;
+  *max_session = a->limits.max_age;
+  *ends_at = id == NULL || id->method == RR_AUTH_BASIC || id->auth_time == 0 ? 0 : rr_session_ends_at(&a->limits, id->auth_time);
+}
+
+/* A token for `user` in the session that began at `auth_time` (the login:
+ * now), expiring as auth/lifetime.h says; RR_EINVAL when the session has
+ * reached its maximum age. */
+static int issue(rr_auth *a, rr_login_result *out, const rr_user_rec *user, int64_t auth_time, char *err,
+                 size_t errsize)
 {
   rr_token_claims claims;
+  rr_token_request rq;
+  int64_t now = a->now(), exp;
   int error;
 
   memset(out, 0, sizeof(*out));
-  error = rr_token_issue_gen(&out->token, a->keys, a->issuer, a->audience, user->username,
-                             user->role, user->token_generation, rr_clock_unix_s(), a->opts.token_lifetime, &claims, err,
-                             errsize);
+  if (rr_session_expiry(&exp, &a->limits, auth_time, now) < 0)
+    return rr_fail(err, errsize, RR_EINVAL, "the session has reached its maximum length: log in again");
+  rq.subject = user->username;
+  rq.role = user->role;
+  rq.generation = user->token_generation;
+  rq.auth_time = auth_time;
+  rq.now = now;
+  rq.lifetime_seconds = exp - now;
+  error = rr_token_issue_request(&out->token, a->keys, a->issuer, a->audience, &rq, &claims, err, errsize);
   if (error < 0)
     return error;
   out->expires_at = claims.expires_at;
+  out->session_ends_at = rr_session_ends_at(&a->limits, auth_time);
   rr_auth_csrf_for(a, out->csrf, claims.jti);
   out->user = *user;
   OPENSSL_cleanse(out->user.password_hash, sizeof(out->user.password_hash));
@@ -487,7 +520,7 @@ int rr_auth_login(rr_auth *a, rr_login_result *out, const char *username, const 
                   char *err, size_t errsize)
 {
   rr_user_rec user;
-  int64_t now = rr_clock_unix_s(), failures;
+  int64_t now = a->now(), failures;
   bool known;
   int error;
 
@@ -547,7 +580,7 @@ int rr_auth_login(rr_auth *a, rr_login_result *out, const char *username, const 
     OPENSSL_cleanse(&user, sizeof(user));
     return error;
   }
-  error = issue(a, out, &user, err, errsize);
+  error = issue(a, out, &user, now, err, errsize);
   audit(a, user.username, user.role, source, "login", "", error == 0 ? "success" : "failure", error == 0 ? "" : err);
   OPENSSL_cleanse(&user, sizeof(user));
   return error;
@@ -562,7 +595,8 @@ int rr_auth_refresh(rr_auth *a, rr_login_result *out, const rr_identity *id, cha
     return rr_fail(err, errsize, RR_EINVAL, "HTTP Basic sessions have no token to refresh");
   if ((error = rr_store_user_get(a->store, &user, id->username, err, errsize)) < 0)
     return error;
-  error = issue(a, out, &user, err, errsize);
+  /* tokens from before automatic log-off have no auth_time: their session began at the latest when they were issued */
+  error = issue(a, out, &user, id->auth_time > 0 ? id->auth_time : a->now(), err, errsize);
   OPENSSL_cleanse(&user, sizeof(user));
   if (error == 0)
     rr_auth_logout(a, id, NULL, 0);
@@ -629,13 +663,32 @@ static int check_user(rr_auth *a, rr_identity *id, int64_t issued_at, int64_t ge
   return 0;
 }
 
-static int authenticate_token(rr_auth *a, rr_identity *out, const char *token, rr_auth_method method, char *reason,
-                              size_t rsize)
+/* A token that verified except for its expiry, seen for the first time
+ * since it ended: audit the automatic log-off once (idle or max-age) and
+ * revoke the token so that later requests with it are not audited again.
+ * Always RR_EINVAL with the reason. */
+static int session_ended(rr_auth *a, const rr_token_claims *claims, const char *hash, const char *source,
+                         char *reason, size_t rsize)
+{
+  int64_t auth_time = claims->auth_time > 0 ? claims->auth_time : claims->issued_at;
+  const char *why = rr_session_end_name(rr_session_end_reason(&a->limits, auth_time, claims->expires_at));
+  char detail[96];
+
+  snprintf(detail, sizeof(detail), "automatic: %s", why);
+  audit(a, claims->subject, claims->role, source, "logout", "", "success", detail);
+  /* kept in the list as long as a session could last, not only to exp (which has passed) */
+  rr_store_token_revoke(a->store, hash, a->now() + (a->limits.max_age > 0 ? a->limits.max_age : 86400), NULL, 0);
+  return rr_fail(reason, rsize, RR_EINVAL, "the session has ended (%s): log in again",
+                 strcmp(why, "idle") == 0 ? "no activity" : "maximum length reached");
+}
+
+static int authenticate_token(rr_auth *a, rr_identity *out, const char *token, rr_auth_method method,
+                              const char *source, char *reason, size_t rsize)
 {
   char hash[65];
   token_slot *t;
   rr_token_claims claims;
-  int64_t now = rr_clock_unix_s(), issued_at;
+  int64_t now = a->now(), issued_at;
   bool revoked = false;
   int error;
 
@@ -652,13 +705,17 @@ static int authenticate_token(rr_auth *a, rr_identity *out, const char *token, r
   }
   pthread_mutex_unlock(&a->lock);
 
-  if ((error = rr_token_verify(&claims, a->keys, token, a->issuer, a->audience, now, LEEWAY_SECONDS,
-                               reason, rsize)) < 0)
+  /* The expiry is checked here, without leeway: this module issued the
+   * token, and an idle time of a few seconds must mean a few seconds. */
+  if ((error = rr_token_verify_flags(&claims, a->keys, token, a->issuer, a->audience, now, LEEWAY_SECONDS,
+                                     RR_TOKEN_ALLOW_EXPIRED, reason, rsize)) < 0)
     return RR_EINVAL;
   if ((error = rr_store_token_is_revoked(a->store, &revoked, hash, reason, rsize)) < 0)
     return error;
   if (revoked)
     return rr_fail(reason, rsize, RR_EINVAL, "the token was revoked (logged out)");
+  if (claims.expires_at <= now)
+    return session_ended(a, &claims, hash, source, reason, rsize);
   memset(out, 0, sizeof(*out));
   rr_str_copy(out->username, sizeof(out->username), claims.subject);
   rr_str_copy(out->role_name, sizeof(out->role_name), claims.role);
@@ -667,6 +724,7 @@ static int authenticate_token(rr_auth *a, rr_identity *out, const char *token, r
   rr_str_copy(out->jti, sizeof(out->jti), claims.jti);
   memcpy(out->token_hash, hash, sizeof(hash));
   out->expires_at = claims.expires_at;
+  out->auth_time = claims.auth_time > 0 ? claims.auth_time : claims.issued_at;
   out->method = method;
   if ((error = check_user(a, out, claims.issued_at, claims.generation, reason, rsize)) < 0)
     return error;
@@ -686,7 +744,7 @@ static int authenticate_basic(rr_auth *a, rr_identity *out, const char *encoded,
   char key[72], decoded[1200], *colon;
   token_slot *t;
   rr_user_rec user;
-  int64_t now = rr_clock_unix_s();
+  int64_t now = a->now();
   int n, error = 0;
 
   if (!a->opts.allow_basic)
@@ -772,14 +830,14 @@ int rr_auth_authenticate(rr_auth *a, rr_identity *out, const rr_credentials *c, 
         h++;
       if (strlen(h) > RR_TOKEN_MAX_BYTES)
         return rr_fail(reason, rsize, RR_EINVAL, "token too long");
-      return authenticate_token(a, out, h, RR_AUTH_BEARER, reason, rsize);
+      return authenticate_token(a, out, h, RR_AUTH_BEARER, c->source ? c->source : "", reason, rsize);
     }
     if (strncasecmp(h, "Basic ", 6) == 0)
       return authenticate_basic(a, out, h + 6, c->source ? c->source : "", reason, rsize);
     return rr_fail(reason, rsize, RR_EINVAL, "unsupported Authorization scheme");
   }
   if (c->cookie != NULL && cookie_value(token, sizeof(token), c->cookie, RR_SESSION_COOKIE)) {
-    error = authenticate_token(a, out, token, RR_AUTH_COOKIE, reason, rsize);
+    error = authenticate_token(a, out, token, RR_AUTH_COOKIE, c->source ? c->source : "", reason, rsize);
     OPENSSL_cleanse(token, sizeof(token));
     return error;
   }
@@ -825,7 +883,7 @@ static int create_user(rr_auth *a, const char *username, const char *display_nam
   rr_str_copy(u.display_name, sizeof(u.display_name), display_name ? display_name : username);
   rr_str_copy(u.role, sizeof(u.role), role);
   u.enabled = true;
-  u.created_at = u.updated_at = u.password_changed_at = rr_clock_unix_s();
+  u.created_at = u.updated_at = u.password_changed_at = a->now();
   if ((error = rr_password_hash(u.password_hash, sizeof(u.password_hash), password, NULL, err, errsize)) == 0)
     error = rr_store_user_create(a->store, &u, err, errsize);
   OPENSSL_cleanse(&u, sizeof(u));
@@ -920,7 +978,7 @@ int rr_auth_user_update(rr_auth *a, const rr_identity *actor, const char *userna
     if (enabled)
       u.locked_until = 0, u.failed_logins = 0;
   }
-  u.updated_at = rr_clock_unix_s();
+  u.updated_at = a->now();
   error = rr_store_user_update(a->store, &u, err, errsize);
   forget_user(a, username);
 out:
@@ -938,7 +996,7 @@ static int set_password(rr_auth *a, rr_user_rec *u, const char *password, char *
       (error = rr_password_hash(u->password_hash, sizeof(u->password_hash), password, NULL, err, errsize)) < 0)
     return error;
   /* tokens issued before now stop working (they compare iat) */
-  u->password_changed_at = u->updated_at = rr_clock_unix_s();
+  u->password_changed_at = u->updated_at = a->now();
   u->token_generation++; /* every earlier token of the user stops working */
   u->failed_logins = 0;
   u->locked_until = 0;

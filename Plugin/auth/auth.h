@@ -10,6 +10,14 @@
  * not revoked, and its user exists, is enabled, still has the role the token
  * claims and has not changed password since the token was issued.
  *
+ * Automatic log-off (auth/lifetime.h): every token carries its session's
+ * login time (auth_time); it expires IdleTimeoutSeconds after it was issued
+ * (a refresh is the session's activity mark) and never after the session's
+ * maximum age; a refresh past that age is refused. The first request that
+ * shows an ended session's token is audited ("logout", outcome "success",
+ * detail "automatic: idle" or "automatic: max-age") and the token revoked,
+ * so each ending is recorded once.
+ *
  * Every function is thread-safe. The store and audit writer are borrowed and
  * must outlive the object. Error sentences never contain passwords or
  * tokens, and say nothing of whether a user name exists.
@@ -40,6 +48,7 @@ typedef struct rr_identity {
   char jti[64];           /* "" for Basic */
   char token_hash[65];    /* "" for Basic */
   int64_t expires_at;     /* token expiry; Basic: end of the cache entry */
+  int64_t auth_time;      /* when the session began (its login); 0 for Basic */
   rr_auth_method method;
 } rr_identity;
 
@@ -54,6 +63,7 @@ typedef struct rr_login_result {
   char *token;            /* malloc'd; release with rr_login_result_dispose */
   char csrf[65];
   int64_t expires_at;
+  int64_t session_ends_at; /* the session's maximum age reached (INT64_MAX: none) */
   rr_user_rec user;       /* password_hash is cleared */
 } rr_login_result;
 void rr_login_result_dispose(rr_login_result *r);
@@ -68,6 +78,8 @@ typedef struct rr_auth_options {
   const char *public_key_file;
   const char *issuer, *audience; /* the tokens' iss and aud (< 128 bytes) */
   unsigned token_lifetime;      /* seconds */
+  unsigned idle_timeout;        /* seconds without activity before the log-off; 0 = none */
+  unsigned max_session;         /* seconds from login to the forced log-off; 0 = none */
   bool allow_basic;             /* HTTP Basic accepted */
   unsigned password_min_length;
   unsigned lockout_max_failures;    /* per account */
@@ -103,6 +115,15 @@ int rr_auth_login(rr_auth *auth, rr_login_result *out, const char *username, con
                   char *err, size_t errsize);
 /* A new token for a still valid identity (the old one is revoked). */
 int rr_auth_refresh(rr_auth *auth, rr_login_result *out, const rr_identity *id, char *err, size_t errsize);
+/* The session limits as configured: idle timeout and maximum age in
+ * seconds (0: none), and when the identity's session must end at the latest
+ * (INT64_MAX: never; 0 for Basic or a NULL identity). */
+void rr_auth_session_limits(rr_auth *auth, const rr_identity *id, int64_t *idle_timeout, int64_t *max_session,
+                            int64_t *ends_at);
+/* The clock the module reads (unix seconds); tests set theirs, NULL puts
+ * util/clock.h's rr_clock_unix_s back. Call before any other thread uses
+ * the object. */
+void rr_auth_set_clock(rr_auth *auth, int64_t (*now)(void));
 /* Revoke the identity's token (no-op for Basic). */
 int rr_auth_logout(rr_auth *auth, const rr_identity *id, char *err, size_t errsize);
 

@@ -655,9 +655,10 @@ static int issue_args_ok(const rr_token_keys *keys, const char *issuer, const ch
  * (checked by issue_args_ok), iat = nbf = now, exp = now + lifetime, and
  * the generation (0 to 2^31 - 1). 0, RR_ERROR (no randomness) or
  * RR_EINVAL. */
-static int new_claims(rr_token_claims *claims, const char *subject, const char *role, int64_t generation,
-                      int64_t now, int64_t lifetime_seconds, char *err, size_t errsize)
+static int new_claims(rr_token_claims *claims, const rr_token_request *rq, char *err, size_t errsize)
 {
+  const char *subject = rq->subject, *role = rq->role;
+  int64_t generation = rq->generation, now = rq->now, lifetime_seconds = rq->lifetime_seconds;
   unsigned char rnd[16];
   int error = 0;
 
@@ -675,6 +676,11 @@ static int new_claims(rr_token_claims *claims, const char *subject, const char *
     goto out;
   }
   claims->generation = generation;
+  if (rq->auth_time < 0 || rq->auth_time > now) {
+    error = rr_fail(err, errsize, RR_EINVAL, "the session's start (auth_time) is not a time before now");
+    goto out;
+  }
+  claims->auth_time = rq->auth_time;
 
 out:
   OPENSSL_cleanse(rnd, sizeof(rnd));
@@ -701,7 +707,8 @@ static int sign_claims(char **out, const rr_token_keys *keys, const char *issuer
       (rc = jwt_add_grant_int(jwt, "iat", (long)claims->issued_at)) != 0 ||
       (rc = jwt_add_grant_int(jwt, "nbf", (long)claims->not_before)) != 0 ||
       (rc = jwt_add_grant_int(jwt, "exp", (long)claims->expires_at)) != 0 ||
-      (claims->generation > 0 && (rc = jwt_add_grant_int(jwt, "gen", (long)claims->generation)) != 0)) {
+      (claims->generation > 0 && (rc = jwt_add_grant_int(jwt, "gen", (long)claims->generation)) != 0) ||
+      (claims->auth_time > 0 && (rc = jwt_add_grant_int(jwt, "auth_time", (long)claims->auth_time)) != 0)) {
     error = rr_fail(err, errsize, from_errno(rc), "cannot fill the token (libjwt: %s)", strerror(rc));
     goto out;
   }
@@ -723,6 +730,14 @@ int rr_token_issue_gen(char **out, const rr_token_keys *keys, const char *issuer
                        const char *subject, const char *role, int64_t generation, int64_t now,
                        int64_t lifetime_seconds, rr_token_claims *claims_out, char *err, size_t errsize)
 {
+  rr_token_request rq = {subject, role, generation, 0, now, lifetime_seconds};
+
+  return rr_token_issue_request(out, keys, issuer, audience, &rq, claims_out, err, errsize);
+}
+
+int rr_token_issue_request(char **out, const rr_token_keys *keys, const char *issuer, const char *audience,
+                           const rr_token_request *rq, rr_token_claims *claims_out, char *err, size_t errsize)
+{
   rr_token_claims claims;
   char *token = NULL;
   size_t len, d1, d2;
@@ -732,8 +747,9 @@ int rr_token_issue_gen(char **out, const rr_token_keys *keys, const char *issuer
   memset(&claims, 0, sizeof(claims));
   if (claims_out != NULL)
     memset(claims_out, 0, sizeof(*claims_out));
-  if ((error = issue_args_ok(keys, issuer, audience, subject, role, now, lifetime_seconds, err, errsize)) < 0 ||
-      (error = new_claims(&claims, subject, role, generation, now, lifetime_seconds, err, errsize)) < 0 ||
+  if ((error = issue_args_ok(keys, issuer, audience, rq->subject, rq->role, rq->now, rq->lifetime_seconds, err,
+                             errsize)) < 0 ||
+      (error = new_claims(&claims, rq, err, errsize)) < 0 ||
       (error = sign_claims(&token, keys, issuer, audience, &claims, err, errsize)) < 0)
     goto out;
   /* Only hand out what rr_token_verify() will accept. */
@@ -845,22 +861,26 @@ static int verify_optional_time(int64_t *out, json_object *payload, const char *
 
 /* Step 4a of rr_token_verify: exp (required, not past), nbf and iat
  * (optional, not in the future), each with the leeway. 0 or RR_EINVAL. */
-static int verify_times(rr_token_claims *c, json_object *payload, int64_t now, int64_t leeway_seconds, char *err,
-                        size_t errsize)
+static int verify_times(rr_token_claims *c, json_object *payload, int64_t now, int64_t leeway_seconds,
+                        unsigned flags, char *err, size_t errsize)
 {
   int error;
 
   if (get_time(&c->expires_at, payload, "exp") <= 0)
     return rr_fail(err, errsize, RR_EINVAL, "the token has no valid expiry time (exp)");
-  if (c->expires_at <= now - leeway_seconds)
+  if (!(flags & RR_TOKEN_ALLOW_EXPIRED) && c->expires_at <= now - leeway_seconds)
     return rr_fail(err, errsize, RR_EINVAL, "the token has expired");
   if ((error = verify_optional_time(&c->not_before, payload, "nbf", now + leeway_seconds,
                                     "the token's not-before time (nbf) is not a valid time",
-                                    "the token is not valid yet (nbf)", err, errsize)) < 0)
+                                    "the token is not valid yet (nbf)", err, errsize)) < 0 ||
+      (error = verify_optional_time(&c->issued_at, payload, "iat", now + leeway_seconds,
+                                    "the token's issue time (iat) is not a valid time",
+                                    "the token was issued in the future (iat)", err, errsize)) < 0)
     return error;
-  return verify_optional_time(&c->issued_at, payload, "iat", now + leeway_seconds,
-                              "the token's issue time (iat) is not a valid time",
-                              "the token was issued in the future (iat)", err, errsize);
+  return verify_optional_time(&c->auth_time, payload, "auth_time",
+                              c->issued_at != 0 ? c->issued_at : now + leeway_seconds,
+                              "the token's session start (auth_time) is not a valid time",
+                              "the token's session start (auth_time) is after its issue", err, errsize);
 }
 
 /* Step 4b of rr_token_verify: iss and aud as expected; sub, role, jti
@@ -901,6 +921,13 @@ static int verify_identity(rr_token_claims *c, json_object *payload, const char 
 int rr_token_verify(rr_token_claims *out, const rr_token_keys *keys, const char *token, const char *issuer,
                     const char *audience, int64_t now, int64_t leeway_seconds, char *err, size_t errsize)
 {
+  return rr_token_verify_flags(out, keys, token, issuer, audience, now, leeway_seconds, 0, err, errsize);
+}
+
+int rr_token_verify_flags(rr_token_claims *out, const rr_token_keys *keys, const char *token, const char *issuer,
+                          const char *audience, int64_t now, int64_t leeway_seconds, unsigned flags, char *err,
+                          size_t errsize)
+{
   unsigned char *header_text = NULL, *payload_text = NULL;
   json_object *header = NULL, *payload = NULL;
   size_t len, d1 = 0, d2 = 0, hlen, plen;
@@ -940,7 +967,7 @@ int rr_token_verify(rr_token_claims *out, const rr_token_keys *keys, const char 
 
   /* 3. Signature; 4. claims. */
   if ((error = verify_signature(keys, token, err, errsize)) < 0 ||
-      (error = verify_times(&c, payload, now, leeway_seconds, err, errsize)) < 0 ||
+      (error = verify_times(&c, payload, now, leeway_seconds, flags, err, errsize)) < 0 ||
       (error = verify_identity(&c, payload, issuer, audience, err, errsize)) < 0)
     goto out;
   *out = c;

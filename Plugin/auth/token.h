@@ -3,7 +3,9 @@
  *
  * Tokens are signed with one algorithm, fixed by the keys: HS256 (a
  * per-installation secret, see rr_token_secret_load_or_create), RS256 or
- * ES256 (PEM keys). Claims: iss, aud, sub, role, iat, nbf, exp, jti.
+ * ES256 (PEM keys). Claims: iss, aud, sub, role, iat, nbf, exp, jti, and
+ * optionally gen (the user's token generation) and auth_time (when the
+ * session began: the login, kept by every refresh; OpenID Connect's name).
  *
  * libjwt 1.10.2 is only used to sign and to check a signature: its
  * jwt_decode() trusts the token's own "alg" header (including "none"), so
@@ -41,7 +43,20 @@ typedef struct rr_token_claims {
   char jti[64];      /* jti: 1..63 bytes (ours: 32 hex digits) */
   int64_t issued_at, not_before, expires_at; /* seconds since the epoch; 0 = absent (iat/nbf are optional) */
   int64_t generation; /* gen: the user's token generation when issued (0 = absent) */
+  int64_t auth_time;  /* auth_time: when the session began (its login); 0 = absent */
 } rr_token_claims;
+
+/* What rr_token_issue_request() signs (the strings are borrowed). */
+typedef struct rr_token_request {
+  const char *subject, *role;
+  int64_t generation;       /* 0..2^31-1; 0 adds no "gen" claim */
+  int64_t auth_time;        /* 0 adds no "auth_time"; else 0 < auth_time <= now */
+  int64_t now;              /* iat = nbf */
+  int64_t lifetime_seconds; /* exp = now + lifetime (1 .. 31 days) */
+} rr_token_request;
+
+/* Flags of rr_token_verify_flags(). */
+#define RR_TOKEN_ALLOW_EXPIRED 1u /* check everything but the expiry: the caller compares exp with the time */
 
 /* HS256 keys from a secret of RR_TOKEN_SECRET_MIN..RR_TOKEN_SECRET_MAX bytes. */
 int rr_token_keys_hs256(rr_token_keys **out, const unsigned char *secret, size_t len, char *err, size_t errsize);
@@ -88,6 +103,10 @@ int rr_token_issue_gen(char **out, const rr_token_keys *keys, const char *issuer
                        const char *subject, const char *role, int64_t generation, int64_t now,
                        int64_t lifetime_seconds, rr_token_claims *claims_out, char *err, size_t errsize);
 
+/* The general form of the two above: every claim from `rq`. */
+int rr_token_issue_request(char **out, const rr_token_keys *keys, const char *issuer, const char *audience,
+                           const rr_token_request *rq, rr_token_claims *claims_out, char *err, size_t errsize);
+
 /* Verify a token at time `now` with `leeway_seconds` (0..3600) of clock
  * skew allowed. Checks, in order: length (<= RR_TOKEN_MAX_BYTES), three
  * canonical base64url segments, the header (JSON object, "alg" exactly the
@@ -100,6 +119,14 @@ int rr_token_issue_gen(char **out, const rr_token_keys *keys, const char *issuer
  * zeroed on failure. */
 int rr_token_verify(rr_token_claims *out, const rr_token_keys *keys, const char *token, const char *issuer,
                     const char *audience, int64_t now, int64_t leeway_seconds, char *err, size_t errsize);
+
+/* rr_token_verify() with flags: RR_TOKEN_ALLOW_EXPIRED accepts a token whose
+ * exp has passed (exp must still be present and valid), so that a caller can
+ * tell why a session ended; it then compares claims.expires_at itself.
+ * auth_time, when present, must be a time not after iat (or now + leeway). */
+int rr_token_verify_flags(rr_token_claims *out, const rr_token_keys *keys, const char *token, const char *issuer,
+                          const char *audience, int64_t now, int64_t leeway_seconds, unsigned flags, char *err,
+                          size_t errsize);
 
 /* SHA-256 of the token's text, as 64 lower-case hex digits and a NUL (for
  * revocation lists and caches). NULL hashes like "". */

@@ -4,6 +4,7 @@
 
 #include "auth_fixture.h"
 #include "util/buf.h"
+#include "util/clock.h"
 
 static int authenticate(rr_identity *id, const char *authorization, const char *cookie)
 {
@@ -117,6 +118,135 @@ START_TEST(logout_refresh_and_disabled_users)
 }
 END_TEST
 
+/* ------------------------------------------------ automatic log-off */
+
+static int64_t fake_now;
+static int64_t fake_clock(void)
+{
+  return fake_now;
+}
+
+/* A second rr_auth on the fixture's store with idle 60 s and maximum age
+ * 300 s, reading the fake clock (util/clock.h's time is never touched). */
+static rr_auth *short_sessions(void)
+{
+  char secret[4200], err[256] = "";
+  rr_auth_options o;
+  rr_auth *a = NULL;
+
+  snprintf(secret, sizeof(secret), "%s/jwt.key", fx_dir);
+  memset(&o, 0, sizeof(o));
+  o.algorithm = "HS256";
+  o.secret_file = secret;
+  o.private_key_file = o.public_key_file = "";
+  o.issuer = "orthanc-reading-room";
+  o.audience = "reading-room";
+  o.token_lifetime = 28800;
+  o.idle_timeout = 60;
+  o.max_session = 300;
+  o.allow_basic = true;
+  o.password_min_length = 12;
+  o.lockout_max_failures = FX_MAX_FAILURES;
+  o.lockout_max_per_address = 50;
+  o.lockout_seconds = 60;
+  ck_assert_msg(rr_auth_new(&a, &o, fx_store, fx_audit, err, sizeof(err)) == 0, "rr_auth_new: %s", err);
+  rr_auth_set_clock(a, fake_clock);
+  ck_assert_int_eq(rr_audit_start(fx_audit), 0);
+  fake_now = rr_clock_unix_s() + 5; /* after the fixture's password changes */
+  return a;
+}
+
+static int auth_at(rr_auth *a, rr_identity *id, const char *token, int64_t t, char *reason, size_t rsize)
+{
+  char header[4200];
+  rr_credentials c = {header, NULL, "10.0.0.9"};
+
+  fake_now = t;
+  snprintf(header, sizeof(header), "Bearer %s", token);
+  reason[0] = '\0';
+  return rr_auth_authenticate(a, id, &c, reason, rsize);
+}
+
+/* The number of audit records with this action, outcome and detail. */
+static int64_t audited(const char *action, const char *outcome, const char *detail)
+{
+  rr_audit_filter f;
+  rr_audit_list *list = NULL;
+  size_t i;
+  int64_t count = 0;
+  char err[256] = "";
+
+  ck_assert_int_eq(rr_audit_flush(fx_audit, 5000), 0);
+  memset(&f, 0, sizeof(f));
+  f.limit = 1000;
+  ck_assert_msg(rr_store_audit_query(fx_store, &list, &f, err, sizeof(err)) == 0, "%s", err);
+  for (i = 0; i < list->count; i++)
+    if (strcmp(list->items[i].action, action) == 0 && strcmp(list->items[i].outcome, outcome) == 0 &&
+        strcmp(list->items[i].detail, detail) == 0)
+      count++;
+  rr_audit_list_free(list);
+  return count;
+}
+
+START_TEST(a_session_without_activity_ends_after_the_idle_time)
+{
+  rr_auth *a = short_sessions();
+  rr_login_result r;
+  rr_identity id;
+  char err[256] = "", reason[256];
+  int64_t t0 = fake_now;
+
+  ck_assert_msg(rr_auth_login(a, &r, "rad", FX_PASSWORD, "10.0.0.9", err, sizeof(err)) == 0, "%s", err);
+  ck_assert_int_eq(r.expires_at, t0 + 60);
+  ck_assert_int_eq(r.session_ends_at, t0 + 300);
+  /* polling (authenticated requests) does not extend it */
+  ck_assert_int_eq(auth_at(a, &id, r.token, t0 + 30, reason, sizeof(reason)), 0);
+  ck_assert_int_eq(id.auth_time, t0);
+  ck_assert_int_eq(auth_at(a, &id, r.token, t0 + 59, reason, sizeof(reason)), 0);
+  ck_assert_int_eq(auth_at(a, &id, r.token, t0 + 60, reason, sizeof(reason)), RR_EINVAL);
+  ck_assert_msg(strstr(reason, "no activity") != NULL, "%s", reason);
+  /* recorded once: later requests find the token revoked */
+  ck_assert_int_eq(auth_at(a, &id, r.token, t0 + 61, reason, sizeof(reason)), RR_EINVAL);
+  ck_assert_msg(strstr(reason, "revoked") != NULL, "%s", reason);
+  ck_assert_int_eq(audited("logout", "success", "automatic: idle"), 1);
+  rr_login_result_dispose(&r);
+  rr_auth_free(a);
+}
+END_TEST
+
+START_TEST(activity_keeps_a_session_until_its_maximum_age)
+{
+  rr_auth *a = short_sessions();
+  rr_login_result r, next;
+  rr_identity id;
+  char err[256] = "", reason[256];
+  int64_t t0 = fake_now, t;
+
+  ck_assert_msg(rr_auth_login(a, &r, "rad", FX_PASSWORD, "10.0.0.9", err, sizeof(err)) == 0, "%s", err);
+  /* a refresh every 50 s (the web app refreshes on user activity) */
+  for (t = t0 + 50; t <= t0 + 250; t += 50) {
+    ck_assert_msg(auth_at(a, &id, r.token, t, reason, sizeof(reason)) == 0, "at +%lld: %s", (long long)(t - t0), reason);
+    ck_assert_int_eq(id.auth_time, t0); /* the login time is kept */
+    ck_assert_msg(rr_auth_refresh(a, &next, &id, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_int_eq(next.expires_at, t + 60 < t0 + 300 ? t + 60 : t0 + 300);
+    rr_login_result_dispose(&r);
+    r = next;
+  }
+  ck_assert_int_eq(r.expires_at, t0 + 300); /* the last one is capped */
+  ck_assert_int_eq(auth_at(a, &id, r.token, t0 + 299, reason, sizeof(reason)), 0);
+  /* a refresh at the very end cannot make a token */
+  fake_now = t0 + 300;
+  ck_assert_int_eq(rr_auth_refresh(a, &next, &id, err, sizeof(err)), RR_EINVAL);
+  ck_assert_msg(strstr(err, "maximum length") != NULL, "%s", err);
+  rr_login_result_dispose(&next);
+  ck_assert_int_eq(auth_at(a, &id, r.token, t0 + 300, reason, sizeof(reason)), RR_EINVAL);
+  ck_assert_msg(strstr(reason, "maximum length") != NULL, "%s", reason);
+  ck_assert_int_eq(audited("logout", "success", "automatic: max-age"), 1);
+  rr_login_result_dispose(&r);
+  rr_auth_free(a);
+}
+END_TEST
+
 START_TEST(csrf_tokens_belong_to_their_session)
 {
   char bearer[4096], cookie[4096], csrf[65], other[65];
@@ -171,6 +301,8 @@ int main(void)
   tcase_add_test(tc, the_account_locks_after_too_many_failures);
   tcase_add_test(tc, logout_refresh_and_disabled_users);
   tcase_add_test(tc, csrf_tokens_belong_to_their_session);
+  tcase_add_test(tc, a_session_without_activity_ends_after_the_idle_time);
+  tcase_add_test(tc, activity_keeps_a_session_until_its_maximum_age);
   tcase_add_test(tc, the_first_password_file_is_private);
   suite_add_tcase(s, tc);
   return rr_test_run(s);

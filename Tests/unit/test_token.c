@@ -4,6 +4,7 @@
 #include <openssl/pem.h>
 #include <sys/stat.h>
 
+#include "auth/lifetime.h"
 #include "auth/token.h"
 #include "common.h"
 #include "util/errors.h"
@@ -334,6 +335,81 @@ START_TEST(expiry_and_leeway)
   refused(keys, token, NOW + 90, 30, "expired");
   free(token);
   rr_token_keys_free(keys);
+}
+END_TEST
+
+/* auth_time (the session's login) travels in the token; an expired token
+ * can still be read with RR_TOKEN_ALLOW_EXPIRED, to say why it ended. */
+START_TEST(session_start_and_expired_claims)
+{
+  rr_token_keys *keys = hs_keys(secret_a);
+  rr_token_request rq = {"alice", "reader", 3, NOW - 500, NOW, 60};
+  rr_token_claims c;
+  char *token = NULL, err[256] = "";
+
+  ck_assert_msg(rr_token_issue_request(&token, keys, ISS, AUD, &rq, NULL, err, sizeof(err)) == 0, "%s", err);
+  ck_assert_int_eq(rr_token_verify(&c, keys, token, ISS, AUD, NOW + 10, 0, err, sizeof(err)), 0);
+  ck_assert_int_eq(c.auth_time, NOW - 500);
+  ck_assert_int_eq(c.generation, 3);
+  ck_assert_int_eq(c.expires_at, NOW + 60);
+  refused(keys, token, NOW + 61, 0, "expired");
+  ck_assert_int_eq(rr_token_verify_flags(&c, keys, token, ISS, AUD, NOW + 7200, 0, RR_TOKEN_ALLOW_EXPIRED, err,
+                                         sizeof(err)), 0);
+  ck_assert_int_eq(c.expires_at, NOW + 60);
+  ck_assert_str_eq(c.subject, "alice");
+  free(token);
+  token = NULL;
+  /* a session cannot begin after its token was issued */
+  rq.auth_time = NOW + 1;
+  ck_assert_int_eq(rr_token_issue_request(&token, keys, ISS, AUD, &rq, NULL, err, sizeof(err)), RR_EINVAL);
+  ck_assert_ptr_null(token);
+  {
+    char payload[512], *crafted;
+    payload_json(payload, sizeof(payload), "\"auth_time\":9999999999,");
+    crafted = craft("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", payload, secret_a, 32);
+    refused(keys, crafted, NOW + 10, 0, "auth_time");
+    free(crafted);
+    payload_json(payload, sizeof(payload), "\"auth_time\":\"yesterday\",");
+    crafted = craft("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", payload, secret_a, 32);
+    refused(keys, crafted, NOW + 10, 0, "auth_time");
+    free(crafted);
+  }
+  /* a token without auth_time (issued before automatic log-off) has 0 */
+  token = issue(keys, "reader", NOW, 60);
+  ck_assert_int_eq(rr_token_verify(&c, keys, token, ISS, AUD, NOW, 0, err, sizeof(err)), 0);
+  ck_assert_int_eq(c.auth_time, 0);
+  free(token);
+  rr_token_keys_free(keys);
+}
+END_TEST
+
+/* auth/lifetime.c: each token lives the idle time, never past the session's maximum age. */
+START_TEST(session_lifetime_rules)
+{
+  rr_session_limits l = {28800, 900, 43200};
+  int64_t exp = 0;
+
+  ck_assert_int_eq(rr_session_expiry(&exp, &l, NOW, NOW), 0);
+  ck_assert_int_eq(exp, NOW + 900); /* idle time, not the token lifetime */
+  ck_assert_int_eq(rr_session_expiry(&exp, &l, NOW, NOW + 43000), 0);
+  ck_assert_int_eq(exp, NOW + 43200); /* capped by the maximum age */
+  ck_assert_int_eq(rr_session_end_reason(&l, NOW, exp), RR_SESSION_END_MAX_AGE);
+  ck_assert_int_eq(rr_session_end_reason(&l, NOW, NOW + 900), RR_SESSION_END_IDLE);
+  ck_assert_str_eq(rr_session_end_name(RR_SESSION_END_MAX_AGE), "max-age");
+  ck_assert_str_eq(rr_session_end_name(RR_SESSION_END_IDLE), "idle");
+  ck_assert_int_eq(rr_session_expiry(&exp, &l, NOW, NOW + 43200), RR_EINVAL); /* no refresh past the end */
+  ck_assert_int_eq(exp, 0);
+  ck_assert_int_eq(rr_session_ends_at(&l, NOW), NOW + 43200);
+  l.idle_timeout = 0; /* no idle log-off: the token lifetime */
+  ck_assert_int_eq(rr_session_expiry(&exp, &l, NOW, NOW), 0);
+  ck_assert_int_eq(exp, NOW + 28800);
+  l.idle_timeout = 90000; /* an idle time above the token lifetime: the lifetime */
+  ck_assert_int_eq(rr_session_expiry(&exp, &l, NOW, NOW), 0);
+  ck_assert_int_eq(exp, NOW + 28800);
+  l.max_age = 0; /* no maximum age */
+  ck_assert_int_eq(rr_session_ends_at(&l, NOW), INT64_MAX);
+  ck_assert_int_eq(rr_session_expiry(&exp, &l, NOW - 400000, NOW), 0);
+  ck_assert_int_eq(exp, NOW + 28800);
 }
 END_TEST
 
@@ -749,6 +825,8 @@ int main(void)
   tcase_add_test(tc, pem_keys_are_checked);
   tcase_add_test(tc, expiry_and_leeway);
   tcase_add_test(tc, not_yet_valid);
+  tcase_add_test(tc, session_start_and_expired_claims);
+  tcase_add_test(tc, session_lifetime_rules);
   tcase_add_test(tc, issuer_and_audience);
   tcase_add_test(tc, tampered_payload);
   tcase_add_test(tc, wrong_secret_or_key);
