@@ -18,6 +18,7 @@
 #include "ai/provider.h"
 #include "api/ai_api.h"
 #include "api/api.h"
+#include "api/reply.h"
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "auth/filter.h"
@@ -442,6 +443,8 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext *ctx)
   plugin_api.ai = plugin_ai;
   web_opts.web_root = plugin_config.web_root;
   web_opts.webapp_directory = plugin_config.webapp_directory;
+  web_opts.hsts = plugin_config.orthanc_ssl;
+  rr_reply_set_hsts(plugin_config.orthanc_ssl);
   if (rr_api_register(ctx, &plugin_api) < 0 || rr_web_register(ctx, &web_opts) < 0) {
     rr_log_error("cannot register the REST routes");
     goto fail;

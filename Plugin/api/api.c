@@ -400,6 +400,7 @@ static void send_frame(OrthancPluginRestOutput *out, const char *instance_id, co
   } else {
     OrthancPluginSetHttpHeader(CTX, out, "Cache-Control", "private, no-store");
     OrthancPluginSetHttpHeader(CTX, out, "X-Content-Type-Options", "nosniff");
+    rr_reply_security_headers(CTX, out);
     OrthancPluginAnswerBuffer(CTX, out, png.ptr, (uint32_t)png.len, "image/png");
   }
   rr_buf_dispose(&png);

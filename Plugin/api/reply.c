@@ -8,6 +8,19 @@
 #include "util/log.h"
 #include "util/str.h"
 
+static bool hsts;
+
+void rr_reply_set_hsts(bool on)
+{
+  hsts = on;
+}
+
+void rr_reply_security_headers(OrthancPluginContext *ctx, OrthancPluginRestOutput *out)
+{
+  if (hsts)
+    OrthancPluginSetHttpHeader(ctx, out, "Strict-Transport-Security", RR_HSTS_VALUE);
+}
+
 void rr_reply_json(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, int status, json_object *obj)
 {
   size_t len = 0;
@@ -23,6 +36,7 @@ void rr_reply_json(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, int 
   }
   OrthancPluginSetHttpHeader(ctx, out, "Cache-Control", "no-store");
   OrthancPluginSetHttpHeader(ctx, out, "X-Content-Type-Options", "nosniff");
+  rr_reply_security_headers(ctx, out);
   if (status == 200) {
     OrthancPluginAnswerBuffer(ctx, out, text, (uint32_t)len, "application/json");
   } else {

@@ -22,6 +22,14 @@
  * released). A NULL obj (a builder that failed, util/json.h) answers
  * 500 out_of_memory instead. */
 void rr_reply_json(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, int status, json_object *obj);
+
+/* HTTP Strict Transport Security on every answer of the API (Orthanc serves
+ * HTTPS: "SslEnabled"): set once from OrthancPluginInitialize, before any
+ * route runs. rr_reply_security_headers adds it (when on) to an answer that
+ * does not go through rr_reply_json. */
+#define RR_HSTS_VALUE "max-age=31536000"
+void rr_reply_set_hsts(bool on);
+void rr_reply_security_headers(OrthancPluginContext *ctx, OrthancPluginRestOutput *out);
 /* The same for an answer built with the checked builder: `built` is its
  * status (0, or the first failure, answered as rr_reply_failure does). */
 void rr_reply_built(OrthancPluginContext *ctx, OrthancPluginRestOutput *out, int status, json_object *obj, int built);

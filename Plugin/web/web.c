@@ -16,6 +16,7 @@
 static OrthancPluginContext *web_ctx;
 static char web_root[RR_ROOT_SIZE];
 static char webapp_directory[RR_PATH_SIZE];
+static bool web_hsts;
 
 static const char CSP[] =
   "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; "
@@ -64,6 +65,8 @@ static void send_not_found(OrthancPluginRestOutput *out)
 {
   static const char body[] = "Not found\n";
   OrthancPluginSetHttpHeader(web_ctx, out, "Content-Type", "text/plain; charset=utf-8");
+  if (web_hsts)
+    OrthancPluginSetHttpHeader(web_ctx, out, "Strict-Transport-Security", "max-age=31536000");
   OrthancPluginSendHttpStatus(web_ctx, out, 404, body, sizeof(body) - 1);
 }
 
@@ -83,6 +86,8 @@ static void send_file(OrthancPluginRestOutput *out, const OrthancPluginHttpReque
   OrthancPluginSetHttpHeader(web_ctx, out, "X-Content-Type-Options", "nosniff");
   OrthancPluginSetHttpHeader(web_ctx, out, "Referrer-Policy", "no-referrer");
   OrthancPluginSetHttpHeader(web_ctx, out, "X-Frame-Options", "DENY");
+  if (web_hsts)
+    OrthancPluginSetHttpHeader(web_ctx, out, "Strict-Transport-Security", "max-age=31536000");
   if (rr_str_ends_with(path, ".html"))
     OrthancPluginSetHttpHeader(web_ctx, out, "Content-Security-Policy", CSP);
   if (inm != NULL && strstr(inm, etag) != NULL) {
@@ -175,6 +180,7 @@ int rr_web_register(OrthancPluginContext *ctx, const rr_web_options *opts)
   if (strlen(opts->web_root) >= sizeof(web_root) || strlen(dir) >= sizeof(webapp_directory))
     return RR_EFULL;
   web_ctx = ctx;
+  web_hsts = opts->hsts;
   rr_str_copy(web_root, sizeof(web_root), opts->web_root);
   rr_str_copy(webapp_directory, sizeof(webapp_directory), dir);
   if ((error = rr_root_regex(root, sizeof(root), web_root)) < 0)

@@ -6,7 +6,8 @@
  * Answers carry the MIME type of the file's extension, a strong ETag
  * (If-None-Match gives 304), long-lived immutable caching for the hashed
  * files under assets/, "no-cache" for everything else (index.html), and
- * security headers (Content-Security-Policy, nosniff, no framing).
+ * security headers (Content-Security-Policy, nosniff, no framing; HSTS when
+ * Orthanc serves HTTPS).
  * rr_web_register must be called from OrthancPluginInitialize; it copies
  * the options.
  */
@@ -14,6 +15,7 @@
 #define RR_WEB_WEB_H
 
 #include <orthanc/OrthancCPlugin.h>
+#include <stdbool.h>
 
 #include "config.h"
 #include "util/buf.h"
@@ -21,6 +23,7 @@
 typedef struct rr_web_options {
   const char *web_root;         /* "/reading-room/": starts and ends with '/', < RR_ROOT_SIZE */
   const char *webapp_directory; /* "" or NULL: the embedded app; else a directory (development) */
+  bool hsts;                    /* Orthanc serves HTTPS: send Strict-Transport-Security */
 } rr_web_options;
 
 /* RR_EFULL when a root or directory does not fit. */

@@ -13,6 +13,7 @@ import { spawn, execFile } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -125,8 +126,11 @@ function portIsFree(port) {
 }
 
 /** Raw HTTP request with a fresh connection per request (no keep-alive pool,
- *  so restarting Orthanc on the same port never hits a stale socket). */
-export function httpRequest(url, { method = 'GET', body, headers = {}, timeoutMs = 120000 } = {}) {
+ *  so restarting Orthanc on the same port never hits a stale socket).
+ *  https URLs (an Orthanc started with SslEnabled) are checked against `ca` (PEM) when given; without it the
+ *  test certificate is accepted as is (loopback only).
+ */
+export function httpRequest(url, { method = 'GET', body, headers = {}, timeoutMs = 120000, ca } = {}) {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const hdrs = { ...headers };
@@ -145,8 +149,10 @@ export function httpRequest(url, { method = 'GET', body, headers = {}, timeoutMs
     } else if (method !== 'GET' && method !== 'HEAD') {
       hdrs['Content-Length'] = 0;
     }
-    const req = http.request({
+    const tls = u.protocol === 'https:';
+    const req = (tls ? https : http).request({
       host: u.hostname, port: u.port, path: u.pathname + u.search, method, headers: hdrs, agent: false,
+      ...(tls ? (ca ? { ca, servername: 'localhost' } : { rejectUnauthorized: false }) : {}),
     }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
@@ -199,7 +205,8 @@ class OrthancInstance {
     this.httpPort = httpPort;
     this.dicomPort = dicomPort;
     this.aet = AET;
-    this.baseUrl = `http://127.0.0.1:${httpPort}`;
+    // Orthanc started with "SslEnabled" (opts.config) serves HTTPS only
+    this.baseUrl = `${opts.config?.SslEnabled ? 'https' : 'http'}://127.0.0.1:${httpPort}`;
     this.configPath = path.join(dir, 'orthanc.json');
     this.logPath = path.join(dir, 'orthanc.log');
     this.opts = opts; // { plugin, readingRoom, config }
@@ -314,6 +321,7 @@ class OrthancInstance {
           const l = await this.login('admin', this.adminPassword);
           if (l.status === 200) {
             this.adminToken = l.token;
+            this.keepAdminSession(l.json?.expiresInSeconds);
             stage = 'GET /api/health';
           } else lastProblem = `admin login answered ${l.status}: ${l.text.slice(0, 300)}`;
         }
@@ -385,6 +393,27 @@ class OrthancInstance {
 
   /** REST call. body: object (sent as JSON), string or Buffer.
    *  Resolves with {status, headers, json, text} (json is null when not JSON). */
+  /** Automatic log-off (Auth.IdleTimeoutSeconds) ends the harness's own administrator session too: log in
+   *  again each third of a token's life, so that test files running longer than the idle time keep working
+   *  (a new login, not a refresh, so tokens copied earlier stay valid for their own life). */
+  keepAdminSession(expiresInSeconds) {
+    clearTimeout(this.adminTimer);
+    if (!(expiresInSeconds > 0) || !this.running) return;
+    this.adminTimer = setTimeout(async () => {
+      if (!this.running || !this.adminToken) return;
+      try {
+        const l = await this.login('admin', this.adminPassword);
+        if (l.status === 200) {
+          this.adminToken = l.token;
+          this.keepAdminSession(l.json?.expiresInSeconds);
+          return;
+        }
+      } catch { /* Orthanc restarting or stopped */ }
+      this.keepAdminSession(expiresInSeconds);
+    }, Math.max(500, (expiresInSeconds * 1000) / 3));
+    this.adminTimer.unref?.();
+  }
+
   /** Authorization header of the administrator's session ({} without access control). */
   authHeaders() {
     return this.adminToken ? { Authorization: `Bearer ${this.adminToken}` } : {};
