@@ -4,6 +4,7 @@ import type { Analysis, FindingVerdict, ReviewDecision, ReviewPayload } from './
 import { DESCRIPTION_MAX, NOTES_MAX_BYTES, ReviewError, allowedDecisions, buildReviewPayload, effectiveVerdict, hasChanges, initialChoices, type FindingChoice } from './ai-review';
 import type { FindingDecorator } from './ai-view';
 import { labelled } from './dialog';
+import { clearDraft, loadDraft, saveDraft } from './drafts';
 import { hIn } from './dom';
 import { messageOf } from './failure';
 
@@ -81,12 +82,26 @@ function notesInput(doc: Document, value: string): HTMLTextAreaElement {
 export function createReviewForm(doc: Document, opts: ReviewFormOptions): ReviewForm {
   const findings = opts.analysis.findings;
   const choices: FindingChoice[] = initialChoices(opts.analysis);
+  // what the user typed before an automatic log-off (drafts.ts), restored when it still fits the analysis
+  const draftKey = `ai-review.${opts.analysis.id}`;
+  const draft = loadDraft<{ notes?: unknown; choices?: unknown }>(draftKey);
+  if (draft && Array.isArray(draft.choices) && draft.choices.length === choices.length) {
+    draft.choices.forEach((c: unknown, i) => {
+      const target = choices[i];
+      if (!target || typeof c !== 'object' || c === null) return;
+      const { verdict, text } = c as { verdict?: unknown; text?: unknown };
+      if (verdict === null || verdict === 'accepted' || verdict === 'rejected' || verdict === 'edited') target.verdict = verdict;
+      if (typeof text === 'string') target.text = text;
+    });
+  }
   const rows = new Map<number, HTMLTableRowElement>();
   const buttonGroups = new Map<number, HTMLButtonElement[]>();
   const editors = new Map<number, { box: HTMLDivElement; input: HTMLTextAreaElement }>();
   let pending = false;
 
-  const notes = notesInput(doc, opts.analysis.radiologistNotes);
+  const notes = notesInput(doc, draft && typeof draft.notes === 'string' ? draft.notes : opts.analysis.radiologistNotes);
+  const keepDraft = (): void => saveDraft(draftKey, { notes: notes.value, choices });
+  notes.addEventListener('input', keepDraft);
   const hint = hIn(doc, 'p', { class: 'ai-review-hint small muted', attrs: { 'aria-live': 'polite' } });
   const error = hIn(doc, 'div', { class: 'error ai-review-error', attrs: { role: 'alert', hidden: true } });
   const decisionButtons = DECISIONS.map(({ decision, label, cls }) =>
@@ -114,6 +129,11 @@ export function createReviewForm(doc: Document, opts: ReviewFormOptions): Review
     hint.textContent = reviewHint(choices, findings);
   }
 
+  function changed(): void {
+    keepDraft();
+    refresh();
+  }
+
   function choose(index: number, verdict: FindingVerdict): void {
     const choice = choices[index];
     const finding = findings[index];
@@ -121,11 +141,11 @@ export function createReviewForm(doc: Document, opts: ReviewFormOptions): Review
     choice.verdict = choice.verdict === verdict ? null : verdict; // a second click undoes the choice
     if (choice.verdict === 'edited') {
       const editor = editors.get(index);
-      refresh();
+      changed();
       editor?.input.focus();
       return;
     }
-    refresh();
+    changed();
   }
 
   const decorator: FindingDecorator = {
@@ -138,7 +158,7 @@ export function createReviewForm(doc: Document, opts: ReviewFormOptions): Review
       const editor = findingEditor(doc, index, choices[index]?.text ?? '', (text) => {
         const choice = choices[index];
         if (choice) choice.text = text;
-        refresh();
+        changed();
       });
       editors.set(index, editor);
       return editor.box;
@@ -164,6 +184,7 @@ export function createReviewForm(doc: Document, opts: ReviewFormOptions): Review
     refresh();
     try {
       await opts.submit(payload);
+      clearDraft(draftKey);
     } catch (err) {
       error.textContent = messageOf(err);
       error.hidden = false;

@@ -4,6 +4,7 @@ import { orthancRoot, type Api } from './api';
 import { mountAudit } from './audit';
 import { OPEN_CAPABILITIES, OPEN_MODE, type Capability, type Section } from './capabilities';
 import { h } from './dom';
+import { IdleGuard } from './idle';
 import { mountLogin } from './login';
 import { openChangePasswordDialog } from './password';
 import { replaceHash, resetNavigation, startRouter, type Page, type Route } from './router';
@@ -206,10 +207,12 @@ export function startApp(root: HTMLElement, opts: AppOptions): () => void {
   };
 
   const unsubscribe = session.subscribe(render);
+  const idle = new IdleGuard(session, doc); // automatic log-off (idle.ts)
   render(session.state);
   if (session.state.status === 'unknown') void session.init();
   return () => {
     unsubscribe();
+    idle.destroy();
     unmountAll();
     queues.drop();
   };

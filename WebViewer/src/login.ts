@@ -14,6 +14,8 @@ const NOTICES: Record<LoggedOutReason, string> = {
   initial: '',
   expired: 'Your session has ended. Please log in again.',
   logout: 'You have logged out.',
+  idle: 'You were logged off after a period without activity. Log in again to continue; what you were typing was kept.',
+  'max-age': 'Your session reached its maximum length. Log in again to continue; what you were typing was kept.',
 };
 
 /** What a failed login says: the server's sentence, or that it cannot be reached. */

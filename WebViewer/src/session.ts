@@ -3,6 +3,12 @@
 //   unknown --init()--> authenticated | anonymous | open (server without access control) | error
 //   anonymous --login()--> authenticated --refresh timer--> authenticated (renewed)
 //   authenticated --logout()--> anonymous('logout');  any 403 with an empty body --> anonymous('expired')
+//   authenticated --autoLogout(reason)--> anonymous('idle' | 'max-age')   (idle.ts: automatic log-off)
+//
+// Automatic log-off (server: Auth.IdleTimeoutSeconds, Auth.MaxSessionSeconds): with an idle time-out the
+// server's tokens live that long, and a refresh is the session's user-activity mark. The session then never
+// refreshes on a timer (background polling must not keep it alive): only activity() refreshes, at most once
+// per activity interval. The deadline (local clock) comes from the answers' expiresInSeconds.
 //
 // The session token lives in an HttpOnly cookie the app never sees. The CSRF token is kept in memory
 // (answer of login / me / refresh), with the readable rr_csrf cookie as fallback.
@@ -11,6 +17,7 @@
 import { ApiError, BAD_RESPONSE, BAD_RESPONSE_MESSAGE, SESSION_ENDED, type Api } from './api';
 import { LEAST_PRIVILEGE, OPEN_CAPABILITIES, parseCapabilities, type Capability } from './capabilities';
 import { isRecord, str } from './decode';
+import { setDraftUser } from './drafts';
 
 /** The logged-in user (strings untrusted: display with textContent only). */
 export interface User {
@@ -26,14 +33,33 @@ export interface SessionInfo {
   csrfToken: string;
   /** What the user may use; null when the answer has no "capabilities" field. */
   capabilities: readonly Capability[] | null;
+  /** Seconds the token has left when answered (null: not given); 0 idle time-out / max session: none. */
+  expiresInSeconds: number | null;
+  idleTimeoutSeconds: number;
+  maxSessionSeconds: number;
+  /** When the session ends whatever the activity (ISO 8601), null: never. */
+  sessionEndsAt: string | null;
 }
 
-export type LoggedOutReason = 'initial' | 'expired' | 'logout';
+export type LoggedOutReason = 'initial' | 'expired' | 'logout' | 'idle' | 'max-age';
+
+/** Why the session's current deadline would end it. */
+export type SessionEnd = 'idle' | 'max-age';
+
+/** Automatic log-off figures of an authenticated session. */
+export interface SessionLimits {
+  /** When the token expires, on this browser's clock (ms); NaN when unknown. */
+  deadline: number;
+  /** The server's idle time-out in ms (0: none: the session refreshes itself on a timer). */
+  idleTimeoutMs: number;
+  /** What the deadline is: the idle time running out, or the session's maximum age. */
+  endsBy: SessionEnd;
+}
 
 export type SessionState =
   | { status: 'unknown' }
   | { status: 'anonymous'; reason: LoggedOutReason }
-  | { status: 'authenticated'; user: User; expiresAt: number; capabilities: readonly Capability[] }
+  | { status: 'authenticated'; user: User; expiresAt: number; capabilities: readonly Capability[]; limits: SessionLimits }
   | { status: 'open' }
   | { status: 'error'; message: string };
 
@@ -75,6 +101,10 @@ export function parseSessionInfo(body: unknown): SessionInfo | null {
     expiresAt: str(body.expiresAt),
     csrfToken: str(body.csrfToken),
     capabilities: body.capabilities === undefined ? null : parseCapabilities(body.capabilities),
+    expiresInSeconds: typeof body.expiresInSeconds === 'number' && body.expiresInSeconds >= 0 ? body.expiresInSeconds : null,
+    idleTimeoutSeconds: typeof body.idleTimeoutSeconds === 'number' && body.idleTimeoutSeconds > 0 ? body.idleTimeoutSeconds : 0,
+    maxSessionSeconds: typeof body.maxSessionSeconds === 'number' && body.maxSessionSeconds > 0 ? body.maxSessionSeconds : 0,
+    sessionEndsAt: typeof body.sessionEndsAt === 'string' ? body.sessionEndsAt : null,
   };
 }
 
@@ -85,6 +115,8 @@ export interface SessionOptions {
   minRefreshIntervalMs?: number;
   /** Retry delay of a refresh that failed for another reason than the session being over (default 60 s). */
   retryMs?: number;
+  /** With an idle time-out: refresh on activity at most this often (default min(60 s, idle time / 4)). */
+  activityIntervalMs?: number;
   now?: () => number;
   doc?: Document;
 }
@@ -99,6 +131,8 @@ export class Session {
   private readonly margin: number;
   private readonly minInterval: number;
   private readonly retryMs: number;
+  private readonly activityIntervalMs: number | undefined;
+  private refreshing: Promise<void> | null = null;
   private readonly now: () => number;
   private readonly doc: Document | undefined;
   private current: SessionState = { status: 'unknown' };
@@ -113,6 +147,7 @@ export class Session {
     this.margin = opts.refreshMarginMs ?? 10 * 60_000;
     this.minInterval = opts.minRefreshIntervalMs ?? 30_000;
     this.retryMs = opts.retryMs ?? 60_000;
+    this.activityIntervalMs = opts.activityIntervalMs;
     this.now = opts.now ?? (() => Date.now());
     this.doc = opts.doc ?? globalThis.document;
     api.setHooks({ csrfToken: () => this.csrfToken(), onEmpty403: () => this.confirmEnded() });
@@ -185,8 +220,45 @@ export class Session {
     return info.user;
   }
 
+  /**
+   * The user did something (a key, a click, the wheel, a touch: idle.ts). With an idle time-out this is what
+   * keeps the session: a refresh when the last one is older than the activity interval. Background requests
+   * never call it.
+   */
+  activity(): void {
+    const cur = this.current;
+    if (cur.status !== 'authenticated' || cur.limits.idleTimeoutMs <= 0 || cur.limits.endsBy === 'max-age') return;
+    const interval = this.activityIntervalMs ?? Math.min(60_000, cur.limits.idleTimeoutMs / 4);
+    if (this.refreshing || this.now() - this.lastRefresh < interval) return;
+    void this.refresh();
+  }
+
+  /** Asks the server for the session's figures (GET auth/me: does not extend it); ends it when it is over. */
+  async recheck(): Promise<void> {
+    await this.confirmEnded();
+  }
+
+  /** The automatic log-off: POST auth/logout with the reason (audited), then the login page says why. */
+  async autoLogout(reason: SessionEnd): Promise<void> {
+    if (this.current.status !== 'authenticated') return;
+    this.clearTimer();
+    try {
+      await this.api.request('POST', 'auth/logout', { body: { reason }, raw403: true, allowEmpty: true });
+    } catch {
+      // the token is ending anyway: the server refuses it at its deadline
+    }
+    this.end(reason);
+  }
+
   /** POST auth/refresh; a refresh the server refuses ends the session. */
-  async refresh(): Promise<void> {
+  refresh(): Promise<void> {
+    this.refreshing ??= this.doRefresh().finally(() => {
+      this.refreshing = null;
+    });
+    return this.refreshing;
+  }
+
+  private async doRefresh(): Promise<void> {
     if (this.current.status !== 'authenticated') return;
     this.clearTimer();
     this.lastRefresh = this.now();
@@ -277,9 +349,18 @@ export class Session {
   private apply(info: SessionInfo, capabilities: readonly Capability[]): void {
     this.csrf = info.csrfToken || null;
     const expiresAt = Date.parse(info.expiresAt);
-    this.set({ status: 'authenticated', user: info.user, expiresAt, capabilities });
+    const deadline = info.expiresInSeconds !== null ? this.now() + info.expiresInSeconds * 1000 : expiresAt - Date.now() + this.now();
+    const endsAt = info.sessionEndsAt ? Date.parse(info.sessionEndsAt) : NaN;
+    const limits: SessionLimits = {
+      deadline,
+      idleTimeoutMs: info.idleTimeoutSeconds * 1000,
+      endsBy: !Number.isNaN(endsAt) && endsAt <= expiresAt ? 'max-age' : 'idle',
+    };
+    if (limits.idleTimeoutMs > 0 && this.lastRefresh === -Infinity) this.lastRefresh = this.now(); // a login counts as activity
+    setDraftUser(info.user.username);
+    this.set({ status: 'authenticated', user: info.user, expiresAt, capabilities, limits });
     this.clearTimer();
-    if (Number.isNaN(expiresAt)) return;
+    if (Number.isNaN(expiresAt) || limits.idleTimeoutMs > 0) return; // with an idle time-out only activity refreshes
     const due = expiresAt - this.margin - this.now();
     const sinceLast = this.now() - this.lastRefresh;
     this.schedule(Math.max(due, this.minInterval - sinceLast, 0));
@@ -303,6 +384,7 @@ export class Session {
     this.clearTimer();
     this.csrf = null;
     this.lastRefresh = -Infinity;
+    setDraftUser(null); // the drafts stay stored for this user's next login in this tab
     this.set({ status: 'anonymous', reason });
   }
 }
