@@ -1,0 +1,105 @@
+// Browser test of the automatic log-off, against the real plugin with a short idle time set in the configuration
+// (Auth.IdleTimeoutSeconds 20): a radiologist types review notes on a study page whose AI panel keeps polling,
+// then does nothing: the warning "You will be logged off in N s" appears, the log-off happens at the deadline
+// (the polling does not keep the session), the login page says why, and after logging in again the typed notes
+// are back in the review form. The audit trail records the automatic log-off with its reason.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { dcmdumpTags, dicomFilesOf, startOrthanc, uploadFile, waitFor } from '../lib/orthanc.mjs';
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const WEBAPP_DIR = process.env.READING_ROOM_WEBAPP_DIR ? path.resolve(process.env.READING_ROOM_WEBAPP_DIR) : null;
+const PROVIDER_LIB = fileURLToPath(new URL('../lib/ai-provider.mjs', import.meta.url));
+const HAVE_PROVIDER = fs.existsSync(PROVIDER_LIB);
+const API_KEY = 'test-ai-key';
+const IDLE = 20;
+const RAD = { username: 'rad.idle', password: 'Rad-Idle-Password-2026!', role: 'radiologist', displayName: 'Dr Idle' };
+const NOTES = 'Draft typed before the automatic log-off: nodule right upper lobe, compare with prior.';
+
+describe('automatic log-off (browser)', { timeout: 240_000, skip: HAVE_PROVIDER ? false : 'Tests/lib/ai-provider.mjs does not exist' }, () => {
+  let provider;
+  let orthanc;
+  let browser;
+  let uid;
+  const pageErrors = [];
+
+  before(async () => {
+    const { startAiProvider } = await import(PROVIDER_LIB);
+    provider = await startAiProvider({ apiKey: API_KEY });
+    orthanc = await startOrthanc({
+      readingRoom: {
+        ...(WEBAPP_DIR ? { WebAppDirectory: WEBAPP_DIR } : {}),
+        Auth: { IdleTimeoutSeconds: IDLE, MaxSessionSeconds: 3600 },
+        AI: { Provider: 'openai', BaseUrl: provider.url, Model: 'stand-in', ApiKey: API_KEY, Concurrency: 1 },
+      },
+    });
+    await orthanc.createUser(RAD);
+    const [file] = await dicomFilesOf(path.join(process.env.READING_ROOM_TEST_DATA || path.resolve('..', 'shared', 'dicom'), 'ct_chest_lung_30'));
+    assert.ok(file, 'a CT slice');
+    const up = await uploadFile(orthanc, file);
+    assert.equal(up.status, 200, up.text);
+    uid = (await dcmdumpTags(file, ['StudyInstanceUID'])).StudyInstanceUID;
+    await waitFor(async () => (await orthanc.api(`/api/dicom/studies/${encodeURIComponent(uid)}`)).status === 200, 30_000, 200, 'the study');
+    const started = await orthanc.api(`/api/ai/analyze/${encodeURIComponent(uid)}`, { method: 'POST', body: {} });
+    assert.ok(started.status === 202 || started.status === 200, started.text);
+    await waitFor(async () => (await orthanc.json(`/api/ai/analysis/${encodeURIComponent(started.json.id)}`)).status === 'completed',
+      90_000, 250, 'the analysis to complete');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => {});
+    await orthanc?.stop();
+    await provider?.close();
+  });
+
+  async function logIn(page) {
+    await page.getByLabel('Username').fill(RAD.username);
+    await page.getByLabel('Password').fill(RAD.password);
+    await page.getByLabel('Password').press('Enter');
+  }
+
+  it('warns, logs off at the deadline despite the polling, and keeps the typed notes for the next login', async () => {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const page = await context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(String(e?.stack ?? e)));
+    await page.goto(`${orthanc.baseUrl}/reading-room/#/studies/${encodeURIComponent(uid)}`);
+    await logIn(page);
+    const notes = page.getByLabel('Radiologist notes');
+    await notes.waitFor({ timeout: 30_000 });
+    await notes.click(); // activity: the idle time starts again from here
+    await notes.fill(NOTES); // typed, never saved
+    const typedAt = Date.now();
+
+    const warning = page.locator('dialog.idle-warning');
+    await warning.waitFor({ state: 'visible', timeout: IDLE * 1000 });
+    assert.match(await warning.textContent(), /You will be logged off in \d+ s/);
+    assert.equal(await warning.locator('button').textContent(), 'Stay logged in');
+    assert.ok(Date.now() - typedAt >= (IDLE / 2 - 3) * 1000, 'the warning comes near the end of the idle time, not at once');
+
+    const notice = page.locator('.login-page', { hasText: 'logged off after a period without activity' });
+    await notice.waitFor({ timeout: (IDLE + 5) * 1000 });
+    const loggedOffAfter = Date.now() - typedAt;
+    assert.ok(loggedOffAfter >= (IDLE - 4) * 1000 && loggedOffAfter <= (IDLE + 5) * 1000, `logged off after ${loggedOffAfter} ms`);
+    assert.equal(await page.locator('dialog.idle-warning').count(), 0);
+
+    // the server refused the session too, and recorded why
+    const audit = await orthanc.json(`/api/audit?user=${RAD.username}&action=logout`);
+    assert.ok(audit.data.some((r) => r.detail === 'automatic: idle'), JSON.stringify(audit.data));
+
+    await logIn(page);
+    const again = page.getByLabel('Radiologist notes');
+    await again.waitFor({ timeout: 30_000 });
+    assert.equal(await again.inputValue(), NOTES, 'the draft is back after the login');
+    assert.deepEqual(pageErrors, []);
+    await context.close();
+  });
+});
