@@ -74,10 +74,21 @@ static json_object *user_json(const rr_user_rec *u, int full)
   return rr_json_done(o, jerr);
 }
 
-static void set_session_cookies(OrthancPluginRestOutput *out, const char *token, const char *csrf, int64_t max_age)
+/* Whether the browser reached us over HTTPS: Orthanc serves it ("SslEnabled"), or a TLS reverse proxy says
+ * so with "X-Forwarded-Proto: https" (a client that sends it over plain HTTP only gets cookies its browser
+ * will not send back). */
+static bool over_https(const OrthancPluginHttpRequest *req)
+{
+  const char *proto = req != NULL ? rr_reply_request_header(req, "x-forwarded-proto") : NULL;
+
+  return deps->options.secure_cookies || (proto != NULL && rr_str_ieq(proto, "https"));
+}
+
+static void set_session_cookies(OrthancPluginRestOutput *out, const OrthancPluginHttpRequest *req, const char *token,
+                                const char *csrf, int64_t max_age)
 {
   char cookie[RR_TOKEN_MAX_BYTES + 256];
-  const char *secure = deps->options.secure_cookies ? "; Secure" : "";
+  const char *secure = over_https(req) ? "; Secure" : "";
 
   snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%" PRId64 "%s", RR_SESSION_COOKIE,
            token, max_age, secure);
@@ -120,7 +131,7 @@ static void add_session_limits(json_object *o, const rr_identity *id, int64_t ex
     rr_json_set_null(o, "sessionEndsAt", jerr);
 }
 
-static void send_session(OrthancPluginRestOutput *out, const rr_login_result *r)
+static void send_session(OrthancPluginRestOutput *out, const OrthancPluginHttpRequest *req, const rr_login_result *r)
 {
   unsigned role = 0;
   int jerr = 0;
@@ -135,7 +146,7 @@ static void send_session(OrthancPluginRestOutput *out, const rr_login_result *r)
     role = 0; /* an unknown role may use nothing */
   rr_json_set(o, "capabilities", capabilities_json(role, &jerr), &jerr);
   add_session_limits(o, NULL, r->expires_at, r->session_ends_at, &jerr);
-  set_session_cookies(out, r->token, r->csrf, max_age > 0 ? max_age : 0);
+  set_session_cookies(out, req, r->token, r->csrf, max_age > 0 ? max_age : 0);
   rr_reply_built(ctx, out, 200, o, jerr);
   json_object_put(o);
 }
@@ -188,7 +199,7 @@ static OrthancPluginErrorCode on_login(OrthancPluginRestOutput *out, const char 
   else if (error < 0)
     send_failure(out, error, err);
   else
-    send_session(out, &r);
+    send_session(out, req, &r);
   rr_login_result_dispose(&r);
   return OrthancPluginErrorCode_Success;
 }
@@ -221,7 +232,7 @@ static OrthancPluginErrorCode on_logout(OrthancPluginRestOutput *out, const char
   }
   rr_auth_logout(deps->auth, &id, NULL, 0);
   rr_audit_log(deps->audit, id.username, id.role_name, "", "logout", "", "success", detail);
-  set_session_cookies(out, "", "", 0);
+  set_session_cookies(out, req, "", "", 0);
   send_ok(out);
   return OrthancPluginErrorCode_Success;
 }
@@ -239,7 +250,7 @@ static OrthancPluginErrorCode on_refresh(OrthancPluginRestOutput *out, const cha
   if ((error = rr_auth_refresh(deps->auth, &r, &id, err, sizeof(err))) < 0)
     send_failure(out, error, err);
   else
-    send_session(out, &r);
+    send_session(out, req, &r);
   rr_login_result_dispose(&r);
   return OrthancPluginErrorCode_Success;
 }
@@ -296,7 +307,7 @@ static OrthancPluginErrorCode on_password(OrthancPluginRestOutput *out, const ch
      * session, as login does, so that the caller stays logged in */
     rr_login_result r;
     if (rr_auth_login(deps->auth, &r, id.username, next, rr_filter_current_source(), err, sizeof(err)) == 0)
-      send_session(out, &r);
+      send_session(out, req, &r);
     else
       send_ok(out);
     rr_login_result_dispose(&r);

@@ -1,13 +1,16 @@
 // TLS, tested: Orthanc with "SslEnabled" (HTTPS) and "DicomTlsEnabled" (DICOM TLS), certificates made here with
 // openssl in a temporary folder, as the README's "TLS" section shows. Over HTTPS the session cookies are Secure
-// and the plugin's answers carry Strict-Transport-Security; plain HTTP to the TLS port gets no answer; a
-// modality's `storescu +tls` stores a CT that appears in the worklist, and a storescu without TLS is refused.
+// and the plugin's answers carry Strict-Transport-Security; plain HTTP to the TLS port gets no answer (skipped,
+// with the reason, where Orthanc's HTTPS server crashes: Debian 12); behind a TLS reverse proxy that says
+// "X-Forwarded-Proto: https" the cookies are Secure; a modality's `storescu +tls` stores a CT that appears in the
+// worklist, and a storescu without TLS, or with a certificate Orthanc does not trust, is refused.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import http from 'node:http';
+import nodeHttps from 'node:https';
 import { startOrthanc, storescu, dicomFilesOf, dcmdumpTags, testData, waitFor, execFile, worklistAll } from '../lib/orthanc.mjs';
 
 let orthanc; // DICOM TLS, plain HTTP
@@ -98,6 +101,42 @@ test('plain HTTP to the TLS port gets no HTTP answer', async (t) => {
     req.on('error', (e) => resolve({ error: e.code || e.message }));
   });
   assert.ok(answer.error, `plain HTTP was answered: ${JSON.stringify(answer)}`);
+});
+
+/** A TLS-terminating reverse proxy (as nginx would be) in front of Orthanc's plain HTTP port: it forwards each
+ *  request with "X-Forwarded-Proto: https". Resolves with {url, close}. */
+function tlsProxy(target) {
+  const server = nodeHttps.createServer({ cert: fs.readFileSync(pem('orthanc.crt')), key: fs.readFileSync(pem('orthanc.key')) }, (req, res) => {
+    const up = http.request({ host: '127.0.0.1', port: target.httpPort, path: req.url, method: req.method, agent: false,
+      headers: { ...req.headers, host: `127.0.0.1:${target.httpPort}`, 'x-forwarded-proto': 'https' } }, (r) => {
+      res.writeHead(r.statusCode, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
+    url: `https://127.0.0.1:${server.address().port}`,
+    close: () => new Promise((r) => server.close(r)),
+  })));
+}
+
+test('behind a TLS reverse proxy (X-Forwarded-Proto: https) the session cookies are Secure; over plain HTTP they are not', async () => {
+  const { httpRequest } = await import('../lib/orthanc.mjs');
+  const proxy = await tlsProxy(orthanc);
+  try {
+    const login = await httpRequest(`${proxy.url}/api/auth/login`, { method: 'POST', ca,
+      body: { username: 'admin', password: orthanc.adminPassword } });
+    assert.equal(login.status, 200, login.body.toString());
+    const cookies = [].concat(login.headers['set-cookie'] || []);
+    assert.equal(cookies.length, 2);
+    for (const c of cookies) assert.match(c, /; Secure/, c);
+  } finally {
+    await proxy.close();
+  }
+  const direct = await orthanc.login('admin', orthanc.adminPassword);
+  assert.equal(direct.status, 200);
+  for (const c of direct.cookies) assert.doesNotMatch(c, /Secure/, 'plain HTTP on loopback: cookies without Secure');
 });
 
 test('DICOM TLS: storescu +tls stores a CT that reaches the worklist; without TLS it is refused', async () => {
