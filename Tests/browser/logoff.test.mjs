@@ -2,7 +2,8 @@
 // (Auth.IdleTimeoutSeconds 20): a radiologist types review notes on a study page whose AI panel keeps polling,
 // then does nothing: the warning "You will be logged off in N s" appears, the log-off happens at the deadline
 // (the polling does not keep the session), the login page says why, and after logging in again the typed notes
-// are back in the review form. The audit trail records the automatic log-off with its reason.
+// are back in the review form. The audit trail records the automatic log-off with its reason. Orthanc Explorer
+// renews the session on the user's clicks too (Resources/OrthancExplorer.js).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -99,6 +100,26 @@ describe('automatic log-off (browser)', { timeout: 240_000, skip: HAVE_PROVIDER 
     const again = page.getByLabel('Radiologist notes');
     await again.waitFor({ timeout: 30_000 });
     assert.equal(await again.inputValue(), NOTES, 'the draft is back after the login');
+    assert.deepEqual(pageErrors, []);
+    await context.close();
+  });
+
+  it('Orthanc Explorer: the user\'s clicks keep the session, doing nothing ends it', async () => {
+    const context = await browser.newContext();
+    await context.addCookies(await orthanc.browserCookies()); // Orthanc Explorer is for administrators
+    const page = await context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(String(e?.stack ?? e)));
+    await page.goto(`${orthanc.baseUrl}/app/explorer.html`);
+    await page.locator('#lookup').waitFor({ timeout: 15_000 });
+    const system = () => page.evaluate(async () => (await fetch('../system', { credentials: 'same-origin' })).status);
+    const t0 = Date.now();
+    while (Date.now() - t0 < (IDLE + 8) * 1000) { // past the idle time of the login, with a click every 3 s
+      await page.mouse.click(5, 5);
+      await new Promise((r) => setTimeout(r, 3000));
+      assert.equal(await system(), 200, `still logged in after ${Date.now() - t0} ms of activity`);
+    }
+    await new Promise((r) => setTimeout(r, (IDLE + 2) * 1000)); // nothing
+    assert.equal(await system(), 403, 'the idle Explorer session has ended');
     assert.deepEqual(pageErrors, []);
     await context.close();
   });
