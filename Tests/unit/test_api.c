@@ -2,6 +2,7 @@
  * (api/args.h). */
 #include "api/args.h"
 #include "api/failure.h"
+#include "api/reply.h"
 #include "common.h"
 #include "util/errors.h"
 
@@ -23,6 +24,46 @@ START_TEST(error_table_is_complete_and_unique)
   }
   ck_assert_ptr_null(rr_api_error_info_of(RR_API_ERROR_COUNT));
   ck_assert_ptr_null(rr_api_error_info_of((rr_api_error)-1));
+}
+END_TEST
+
+/* A stand-in Orthanc that records the headers an answer sets (reply.c only
+ * calls SetHttpHeader and the answer services). */
+static char seen_headers[1024];
+
+static OrthancPluginErrorCode record_service(struct _OrthancPluginContext_t *context, _OrthancPluginService service,
+                                             const void *params)
+{
+  (void)context;
+  if (service == _OrthancPluginService_SetHttpHeader) {
+    const _OrthancPluginSetHttpHeader *h = params;
+    size_t n = strlen(seen_headers);
+    snprintf(seen_headers + n, sizeof(seen_headers) - n, "%s: %s\n", h->key, h->value);
+  }
+  return OrthancPluginErrorCode_Success;
+}
+
+static const char *answer_headers(bool hsts)
+{
+  OrthancPluginContext ctx;
+  json_object *o = json_object_new_object();
+
+  memset(&ctx, 0, sizeof(ctx));
+  ctx.InvokeService = record_service;
+  seen_headers[0] = '\0';
+  rr_reply_set_hsts(hsts);
+  rr_reply_json(&ctx, (OrthancPluginRestOutput *)&ctx, 200, o);
+  rr_reply_set_hsts(false);
+  json_object_put(o);
+  return seen_headers;
+}
+
+/* HSTS on every JSON answer when Orthanc serves HTTPS, never otherwise. */
+START_TEST(strict_transport_security_follows_https)
+{
+  ck_assert_ptr_null(strstr(answer_headers(false), "Strict-Transport-Security"));
+  ck_assert_ptr_nonnull(strstr(answer_headers(true), "Strict-Transport-Security: " RR_HSTS_VALUE "\n"));
+  ck_assert_ptr_nonnull(strstr(seen_headers, "Cache-Control: no-store\n"));
 }
 END_TEST
 
@@ -99,6 +140,7 @@ int main(void)
   Suite *s = suite_create("api");
   TCase *tc = tcase_create("errors");
   tcase_add_test(tc, error_table_is_complete_and_unique);
+  tcase_add_test(tc, strict_transport_security_follows_https);
   tcase_add_test(tc, domain_codes_map_to_their_answers);
   suite_add_tcase(s, tc);
   tc = tcase_create("arguments");
