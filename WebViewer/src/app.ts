@@ -146,7 +146,13 @@ export function startApp(root: HTMLElement, opts: AppOptions): () => void {
   let shell: Shell | null = null;
   /** Who the shell was built for ("open" or "username role"). */
   let shellKey = '';
-  const queues = new QueueKeeper(newQueue);
+  // an upload the user started keeps the session while it runs (automatic log-off: it is the user's work,
+  // not background polling); the session refreshes at most once per activity interval
+  const queues = new QueueKeeper(() => {
+    const q = newQueue();
+    q.subscribe(() => session.activity());
+    return q;
+  });
 
   const unmountAll = (): void => {
     stopRouter?.();
