@@ -676,7 +676,8 @@ static int session_ended(rr_auth *a, const rr_token_claims *claims, const char *
 
   snprintf(detail, sizeof(detail), "automatic: %s", why);
   audit(a, claims->subject, claims->role, source, "logout", "", "success", detail);
-  /* kept in the list as long as a session could last, not only to exp (which has passed) */
+  /* kept in the list as long as a session could last, not only to exp (which has passed); best effort:
+   * when the store cannot record it, the ending is audited again at the next request with the token */
   rr_store_token_revoke(a->store, hash, a->now() + (a->limits.max_age > 0 ? a->limits.max_age : 86400), NULL, 0);
   return rr_fail(reason, rsize, RR_EINVAL, "the session has ended (%s): log in again",
                  strcmp(why, "idle") == 0 ? "no activity" : "maximum length reached");
