@@ -128,7 +128,19 @@ static int setup_access_control(void)
   }
   if (password[0] == '\0' && getenv(ADMIN_PASSWORD_ENV) != NULL)
     password = getenv(ADMIN_PASSWORD_ENV);
-  if (rr_audit_new(&plugin_audit, plugin_store, AUDIT_QUEUE) < 0 || rr_audit_start(plugin_audit) < 0) {
+  if (rr_audit_new(&plugin_audit, plugin_store, AUDIT_QUEUE) < 0) {
+    rr_log_error("cannot start the audit writer");
+    return -1;
+  }
+  {
+    char anchor[RR_PATH_SIZE + 16];
+    snprintf(anchor, sizeof(anchor), "%s.audit-head", plugin_config.sqlite_path);
+    if (rr_audit_set_anchor(plugin_audit, anchor, err, sizeof(err)) < 0) {
+      rr_log_error("audit: cannot anchor the trail's head: %s", err);
+      return -1;
+    }
+  }
+  if (rr_audit_start(plugin_audit) < 0) {
     rr_log_error("cannot start the audit writer");
     return -1;
   }

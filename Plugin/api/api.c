@@ -288,8 +288,19 @@ static OrthancPluginErrorCode on_health(OrthancPluginRestOutput *out, const char
     rr_json_set(a, "dropped", json_object_new_int64(as.dropped), &jerr);
     rr_json_set(a, "failures", json_object_new_int64(as.failures), &jerr);
     rr_json_set_opt(a, "lastError", as.last_error[0], rr_json_string(as.last_error), &jerr);
+    if (as.anchored) {
+      /* for external monitoring: records must only grow, and the hash
+       * changes only when they do */
+      json_object *anchor = json_object_new_object();
+      rr_json_set(anchor, "records", json_object_new_int64(as.anchor_seq), &jerr);
+      rr_json_set_str(anchor, "headHash", as.anchor_hash, &jerr);
+      rr_json_set_opt(anchor, "problem", as.anchor_problem[0], rr_json_string(as.anchor_problem), &jerr);
+      rr_json_set_opt(anchor, "error", as.anchor_error[0], rr_json_string(as.anchor_error), &jerr);
+      rr_json_set(a, "anchor", anchor, &jerr);
+    }
     rr_json_set(root, "audit", a, &jerr);
-    healthy = healthy && as.dropped == 0 && as.last_error[0] == '\0';
+    healthy = healthy && as.dropped == 0 && as.last_error[0] == '\0' && as.anchor_problem[0] == '\0' &&
+              as.anchor_error[0] == '\0';
   }
   rr_json_set(root, "accessControl", json_object_new_boolean(api_deps->auth != NULL), &jerr);
   rr_json_set_str(root, "status", healthy ? "ok" : "degraded", &jerr);

@@ -554,6 +554,7 @@ static OrthancPluginErrorCode on_audit_verify(OrthancPluginRestOutput *out, cons
   int jerr = 0;
   rr_identity id;
   rr_audit_verification v;
+  rr_audit_stats as;
   json_object *o;
   char err[ERR_SIZE] = "";
   int error;
@@ -562,13 +563,23 @@ static OrthancPluginErrorCode on_audit_verify(OrthancPluginRestOutput *out, cons
   RR_REPLY_REQUIRE_METHOD(ctx, out, req, OrthancPluginHttpMethod_Get, "GET");
   REQUIRE_IDENTITY(id); /* administrators only: the role matrix */
   rr_audit_flush(deps->audit, 2000);
-  if ((error = rr_audit_verify(&v, deps->store, err, sizeof(err))) < 0) {
+  if ((error = rr_audit_verify(&v, deps->store, err, sizeof(err))) < 0 ||
+      (error = rr_audit_check_head(deps->audit, &v, deps->store, err, sizeof(err))) < 0) {
     send_failure(out, error, err);
     return OrthancPluginErrorCode_Success;
   }
+  rr_audit_get_stats(deps->audit, &as);
   o = json_object_new_object();
   rr_json_set(o, "intact", json_object_new_boolean(v.intact), &jerr);
   rr_json_set(o, "records", json_object_new_int64(v.records), &jerr);
+  if (as.anchored) {
+    json_object *anchor = json_object_new_object();
+    rr_json_set(anchor, "records", json_object_new_int64(as.anchor_seq), &jerr);
+    rr_json_set_str(anchor, "headHash", as.anchor_hash, &jerr);
+    rr_json_set(o, "anchor", anchor, &jerr);
+  } else {
+    rr_json_set_null(o, "anchor", &jerr);
+  }
   rr_json_set_opt(o, "firstBroken", !(v.intact), json_object_new_int64(v.first_broken), &jerr);
   rr_json_set_opt(o, "reason", !(v.intact), rr_json_string(v.reason), &jerr);
   rr_audit_log(deps->audit, id.username, id.role_name, "", "audit.verify", "", v.intact ? "success" : "failure",

@@ -22,7 +22,7 @@ typedef struct rr_audit_verification {
   bool intact;
   int64_t records;        /* records checked */
   int64_t first_broken;   /* seq of the first record that does not fit (0 if intact) */
-  char reason[160];       /* what did not fit, "" if intact */
+  char reason[256];       /* what did not fit, "" if intact */
 } rr_audit_verification;
 
 /* Walk the whole trail in order and check every link. Returns 0 when the

@@ -8,6 +8,7 @@
 
 #include "audit/audit.h"
 
+#include "audit/anchor.h"
 #include "audit/chain.h"
 #include "common.h"
 #include "util/errors.h"
@@ -258,6 +259,100 @@ START_TEST(a_failing_store_keeps_records_and_counts_failures)
 }
 END_TEST
 
+/* ------------------------------------------------------------ head anchor */
+
+static void anchor_path(char *out, size_t size)
+{
+  snprintf(out, size, "%s/sub/dir/test.db.audit-head", dir);
+}
+
+START_TEST(the_anchor_file_round_trips_and_refuses_garbage)
+{
+  char path[4300];
+  rr_audit_anchor w, r;
+  FILE *f;
+
+  anchor_path(path, sizeof(path));
+  ck_assert_int_eq(rr_audit_anchor_read(&r, path, err, sizeof(err)), RR_ENOTFOUND);
+  ck_assert_int_eq(rr_audit_anchor_of_store(&w, store, err, sizeof(err)), 0);
+  ck_assert_int_eq(w.seq, 25);
+  ck_assert_int_eq(rr_audit_anchor_write(path, &w, err, sizeof(err)), 0);
+  ck_assert_int_eq(rr_audit_anchor_read(&r, path, err, sizeof(err)), 0);
+  ck_assert_int_eq(r.seq, 25);
+  ck_assert_str_eq(r.hash, w.hash);
+  memset(&w, 0, sizeof(w)); /* an empty trail */
+  ck_assert_int_eq(rr_audit_anchor_write(path, &w, err, sizeof(err)), 0);
+  ck_assert_int_eq(rr_audit_anchor_read(&r, path, err, sizeof(err)), 0);
+  ck_assert_int_eq(r.seq, 0);
+  f = fopen(path, "w");
+  fputs("rr-audit-anchor-v1 7 not-a-hash\n", f);
+  fclose(f);
+  ck_assert_int_eq(rr_audit_anchor_read(&r, path, err, sizeof(err)), RR_EINVAL);
+}
+END_TEST
+
+START_TEST(the_anchor_check_names_the_missing_head)
+{
+  rr_audit_anchor a;
+  char reason[256];
+  bool ok;
+
+  ck_assert_int_eq(rr_audit_anchor_of_store(&a, store, err, sizeof(err)), 0);
+  ck_assert_int_eq(rr_audit_anchor_check(&ok, reason, sizeof(reason), &a, store, err, sizeof(err)), 0);
+  ck_assert(ok);
+  tamper("DELETE FROM audit WHERE seq > 22");
+  ck_assert(verify().intact); /* the chain alone cannot see it */
+  ck_assert_int_eq(rr_audit_anchor_check(&ok, reason, sizeof(reason), &a, store, err, sizeof(err)), 0);
+  ck_assert(!ok);
+  ck_assert_str_eq(reason, "head missing: 3 records deleted after #22 (the anchor is at #25)");
+}
+END_TEST
+
+/* The writer keeps the anchor current; deleting the head while stopped is
+ * found at the next start, and the anchor file is left as evidence. */
+START_TEST(the_writer_anchors_and_a_restart_finds_a_truncation)
+{
+  char path[4300];
+  rr_audit *a = NULL;
+  rr_audit_stats st;
+  rr_audit_verification v;
+  rr_audit_anchor r;
+
+  anchor_path(path, sizeof(path));
+  ck_assert_int_eq(rr_audit_new(&a, store, 100), 0);
+  ck_assert_int_eq(rr_audit_set_anchor(a, path, err, sizeof(err)), 0);
+  ck_assert_int_eq(rr_audit_start(a), 0);
+  rr_audit_log(a, "carol", "admin", "", "login", "", "success", "");
+  rr_audit_log(a, "carol", "admin", "", "logout", "", "success", "");
+  ck_assert_int_eq(rr_audit_flush(a, 10000), 0);
+  rr_audit_get_stats(a, &st);
+  ck_assert(st.anchored);
+  ck_assert_int_eq(st.anchor_seq, 27);
+  ck_assert_str_eq(st.anchor_problem, "");
+  v = verify();
+  ck_assert_int_eq(rr_audit_check_head(a, &v, store, err, sizeof(err)), 0);
+  ck_assert(v.intact);
+  rr_audit_free(a);
+
+  tamper("DELETE FROM audit WHERE seq > 24");
+  ck_assert_int_eq(rr_audit_new(&a, store, 100), 0);
+  ck_assert_int_eq(rr_audit_set_anchor(a, path, err, sizeof(err)), 0);
+  ck_assert_int_eq(rr_audit_start(a), 0);
+  rr_audit_log(a, "mallory", "admin", "", "login", "", "success", ""); /* takes seq 25 again */
+  ck_assert_int_eq(rr_audit_flush(a, 10000), 0);
+  rr_audit_get_stats(a, &st);
+  ck_assert_str_eq(st.anchor_problem, "head missing: 3 records deleted after #24 (the anchor is at #27)");
+  v = verify();
+  ck_assert(v.intact);
+  ck_assert_int_eq(rr_audit_check_head(a, &v, store, err, sizeof(err)), 0);
+  ck_assert(!v.intact);
+  ck_assert(strstr(v.reason, "head missing: 3 records deleted after #24") != NULL);
+  ck_assert_int_eq(rr_audit_anchor_read(&r, path, err, sizeof(err)), 0);
+  ck_assert_int_eq(r.seq, 27); /* kept */
+  rr_audit_free(a);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("audit chain");
@@ -273,6 +368,9 @@ int main(void)
   tcase_add_test(tc, writer_appends_from_many_threads);
   tcase_add_test(tc, a_full_queue_drops_and_counts);
   tcase_add_test(tc, a_failing_store_keeps_records_and_counts_failures);
+  tcase_add_test(tc, the_anchor_file_round_trips_and_refuses_garbage);
+  tcase_add_test(tc, the_anchor_check_names_the_missing_head);
+  tcase_add_test(tc, the_writer_anchors_and_a_restart_finds_a_truncation);
   suite_add_tcase(s, tc);
   return rr_test_run(s);
 }
