@@ -257,7 +257,7 @@ static OrthancPluginErrorCode on_health(OrthancPluginRestOutput *out, const char
   json_object *root, *store, *ingest, *v;
   rr_store_stats stats;
   char err[ERR_SIZE] = "";
-  int version = 0, store_ok, healthy;
+  int version = 0, store_ok, writable, healthy;
 
   (void)url;
   if (!require_method(out, req, OrthancPluginHttpMethod_Get))
@@ -267,17 +267,21 @@ static OrthancPluginErrorCode on_health(OrthancPluginRestOutput *out, const char
   root = json_object_new_object();
   store = json_object_new_object();
   rr_json_set_str(store, "backend", api_deps->options.store_backend, &jerr);
-  rr_json_set_str(store, "status", store_ok ? "ok" : "unavailable", &jerr);
+  /* readable but not writable: "read-only", "full" or "io-error" with the reason */
+  writable = store_ok && stats.write_fault_kind[0] == '\0';
+  rr_json_set_str(store, "status", !store_ok ? "unavailable" : writable ? "ok" : stats.write_fault_kind, &jerr);
   rr_json_set(store, "schemaVersion", json_object_new_int(version), &jerr);
   if (store_ok) {
     rr_json_set(store, "studies", json_object_new_int64(stats.studies), &jerr);
     rr_json_set(store, "series", json_object_new_int64(stats.series), &jerr);
     rr_json_set(store, "instances", json_object_new_int64(stats.instances), &jerr);
+    if (!writable)
+      rr_json_set_str(store, "error", stats.write_fault, &jerr);
   } else {
     rr_json_set_str(store, "error", err, &jerr);
   }
   ingest = ingest_json();
-  healthy = store_ok && json_object_get_boolean(json_object_object_get(ingest, "running")) &&
+  healthy = writable && json_object_get_boolean(json_object_object_get(ingest, "running")) &&
             (v = json_object_object_get(ingest, "lastError")) == NULL;
   if (api_deps->audit != NULL) {
     rr_audit_stats as;

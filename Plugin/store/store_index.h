@@ -65,6 +65,13 @@ typedef struct rr_store_stats {
   int64_t studies;
   int64_t series;
   int64_t instances;
+  /* Whether the store can be written, as far as the backend can tell
+   * without writing: "" when it can, else "read-only" (file or file system
+   * not writable), "full" (no space left) or "io-error" (the last write
+   * failed with an I/O error); `write_fault` says why, in a sentence. A
+   * fault found by a failed write lasts until a write succeeds. */
+  char write_fault_kind[16];
+  char write_fault[256];
 } rr_store_stats;
 
 /* A batch of ingested instances applied at once, with the ingestion cursor

@@ -6,10 +6,13 @@
 #include "store_sqlite.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "store_list.h"
 #include "store_sqlite_internal.h"
@@ -144,13 +147,21 @@ static int migrate(sqlite3 *db, char *err, size_t errsize)
 
 /* ------------------------------------------------------------------ helpers */
 
+/* Write lock held: remember how the last write ended (for write_fault). */
+static void note_write(rr_sqlite_store *s, int error)
+{
+  __atomic_store_n(&s->last_write_rc, error < 0 ? sqlite3_extended_errcode(s->writer.db) : 0, __ATOMIC_RELAXED);
+}
+
 int rr_sqlite_begin(rr_sqlite_store *s, char *err, size_t errsize)
 {
   int error;
 
   pthread_mutex_lock(&s->write_lock);
-  if ((error = rr_sqlite_exec(s->writer.db, "BEGIN IMMEDIATE", err, errsize)) < 0)
+  if ((error = rr_sqlite_exec(s->writer.db, "BEGIN IMMEDIATE", err, errsize)) < 0) {
+    note_write(s, error);
     pthread_mutex_unlock(&s->write_lock);
+  }
   return error;
 }
 
@@ -158,6 +169,7 @@ int rr_sqlite_end(rr_sqlite_store *s, int error, char *err, size_t errsize)
 {
   if (error == 0)
     error = rr_sqlite_exec(s->writer.db, "COMMIT", err, errsize);
+  note_write(s, error);
   if (error < 0)
     rr_sqlite_exec(s->writer.db, "ROLLBACK", NULL, 0);
   pthread_mutex_unlock(&s->write_lock);
@@ -234,6 +246,7 @@ int rr_sqlite_write_row(rr_sqlite_store *s, const rr_sqlite_sql *q, const char *
   else if (changes != NULL)
     *changes = sqlite3_changes(s->writer.db);
 out:
+  note_write(s, error == RR_EEXISTS ? 0 : error);
   sqlite3_finalize(st);
   pthread_mutex_unlock(&s->write_lock);
   return error;
@@ -313,6 +326,54 @@ out:
   return error;
 }
 
+/* ------------------------------------------------------------ write faults */
+
+#define FULL_BELOW_BYTES (1024u * 1024u) /* less free space than this is "full" */
+
+/* A file that exists and cannot be written (ENOENT is fine: not made yet). */
+static bool not_writable(const char *path, int *errnum)
+{
+  if (access(path, W_OK) == 0 || errno == ENOENT)
+    return false;
+  *errnum = errno;
+  return true;
+}
+
+void rr_sqlite_write_fault(rr_sqlite_store *s, char *kind, size_t kindsize, char *fault, size_t faultsize)
+{
+  char dir[4096], wal[4120];
+  struct statvfs vfs;
+  unsigned long long avail;
+  size_t len = rr_str_copy(dir, sizeof(dir), s->path);
+  int rc = __atomic_load_n(&s->last_write_rc, __ATOMIC_RELAXED), e = 0;
+
+  rr_str_copy(kind, kindsize, "");
+  rr_str_copy(fault, faultsize, "");
+  while (len > 0 && dir[len - 1] != '/')
+    len--;
+  rr_str_copy(dir + len, sizeof(dir) - len, len > 0 ? "" : ".");
+  snprintf(wal, sizeof(wal), "%s-wal", s->path);
+  if (statvfs(dir, &vfs) == 0 && (vfs.f_flag & ST_RDONLY)) {
+    rr_str_copy(kind, kindsize, "read-only");
+    snprintf(fault, faultsize, "the store's file system (%s) is mounted read-only", dir);
+  } else if (not_writable(s->path, &e) || not_writable(wal, &e) || not_writable(dir, &e)) {
+    rr_str_copy(kind, kindsize, "read-only");
+    snprintf(fault, faultsize, "the database file %s or its folder is not writable: %s", s->path, strerror(e));
+  } else if (statvfs(dir, &vfs) == 0 && (avail = (unsigned long long)vfs.f_bavail * vfs.f_frsize) < FULL_BELOW_BYTES) {
+    rr_str_copy(kind, kindsize, "full");
+    snprintf(fault, faultsize, "no space left for the store in %s (%llu KiB free)", dir, avail / 1024);
+  } else if ((rc & 0xff) == SQLITE_FULL) {
+    rr_str_copy(kind, kindsize, "full");
+    snprintf(fault, faultsize, "the last write failed: %s", sqlite3_errstr(rc));
+  } else if ((rc & 0xff) == SQLITE_READONLY) {
+    rr_str_copy(kind, kindsize, "read-only");
+    snprintf(fault, faultsize, "the last write failed: %s", sqlite3_errstr(rc));
+  } else if ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_CANTOPEN) {
+    rr_str_copy(kind, kindsize, "io-error");
+    snprintf(fault, faultsize, "the last write failed: %s (SQLite code %d)", sqlite3_errstr(rc), rc);
+  }
+}
+
 /* ---------------------------------------------------------- open / close */
 
 /* Create the directories leading to `path` (Orthanc creates its storage
@@ -389,6 +450,7 @@ int rr_store_sqlite_open(rr_store **out, const rr_sqlite_options *opts, char *er
   store->audit = &rr_sqlite_audit_ops;
   store->ai = &rr_sqlite_ai_ops;
 
+  rr_str_copy(s->path, sizeof(s->path), opts->path);
   if ((error = ensure_parent_dirs(opts->path, err, errsize)) < 0)
     goto out;
   if ((error = conn_open(&s->writer, opts->path, opts->busy_timeout_ms, 0, err, errsize)) < 0 ||

@@ -594,7 +594,12 @@ static int sqlite_stats(void *impl, rr_store_stats *out, char *err, size_t errsi
                                               " (SELECT count(*) FROM instances)", NULL, NULL, "stats", "stats"},
                              read_stats, out, NULL, err, errsize);
   /* an aggregate always has its row */
-  return error == RR_ENOTFOUND ? rr_fail(err, errsize, RR_ESTORE, "sqlite: stats: no row") : error;
+  if (error == RR_ENOTFOUND)
+    return rr_fail(err, errsize, RR_ESTORE, "sqlite: stats: no row");
+  if (error == 0)
+    rr_sqlite_write_fault(impl, out->write_fault_kind, sizeof(out->write_fault_kind), out->write_fault,
+                          sizeof(out->write_fault));
+  return error;
 }
 
 static int read_version(void *elem, sqlite3_stmt *st, void *ctx)

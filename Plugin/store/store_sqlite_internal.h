@@ -40,6 +40,8 @@ typedef struct rr_sqlite_store {
   pthread_cond_t pool_cond;
   rr_sqlite_conn readers[RR_SQLITE_MAX_READERS];
   unsigned reader_count;
+  char path[4096];     /* the database file */
+  int last_write_rc;   /* SQLite's extended code of the last failed write, 0 after a success (__atomic) */
 } rr_sqlite_store;
 
 /* The operations tables, one per concern (see store.h). */
@@ -60,6 +62,11 @@ int rr_sqlite_exec(sqlite3 *db, const char *sql, char *err, size_t errsize);
  * Finalise the transaction's statements before rr_sqlite_end. */
 int rr_sqlite_begin(rr_sqlite_store *s, char *err, size_t errsize);
 int rr_sqlite_end(rr_sqlite_store *s, int error, char *err, size_t errsize);
+
+/* Whether the store can be written (see rr_store_stats): the file system
+ * (read-only mount, space left), the files' write permission, and the last
+ * write's outcome. Sets kind "" and fault "" when nothing is wrong. */
+void rr_sqlite_write_fault(rr_sqlite_store *s, char *kind, size_t kindsize, char *fault, size_t faultsize);
 
 /* A reader connection from the pool (waits for a free one). */
 rr_sqlite_conn *rr_sqlite_reader_acquire(rr_sqlite_store *s);

@@ -25,6 +25,8 @@ START_TEST(empty_store)
   ck_assert_int_eq(rr_store_kv_get(fx.store, v, sizeof(v), "nope", fx.err, sizeof(fx.err)), RR_ENOTFOUND);
   ck_assert_int_eq(rr_store_get_stats(fx.store, &st, fx.err, sizeof(fx.err)), 0);
   ck_assert_int_eq(st.studies + st.series + st.instances, 0);
+  ck_assert_str_eq(st.write_fault_kind, ""); /* a writable store on a disk with room */
+  ck_assert_str_eq(st.write_fault, "");
   ck_assert_int_eq(rr_store_delete(fx.store, RR_LEVEL_STUDY, "nope", fx.err, sizeof(fx.err)), RR_ENOTFOUND);
 }
 END_TEST
