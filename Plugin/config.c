@@ -305,6 +305,27 @@ static int resolve_database(rr_config *c, const parse_env *env, char *err, size_
   return resolve_path(c->sqlite_path, sizeof(c->sqlite_path), storage, "reading-room.db", "Store.SQLite.Path", err, errsize);
 }
 
+/* Orthanc's StorageDirectory (default "OrthancStorage") and IndexDirectory
+ * (default: the storage directory), resolved like Orthanc resolves them,
+ * for the System page's free space (Storage.*). */
+static int resolve_orthanc_storage(rr_config *c, const parse_env *env, char *err, size_t errsize)
+{
+  const char *storage = "OrthancStorage";
+  json_object *o;
+  int error;
+
+  if (json_object_object_get_ex(env->all, "StorageDirectory", &o) && json_object_is_type(o, json_type_string))
+    storage = json_object_get_string(o);
+  if ((error = resolve_path(c->orthanc_storage_dir, sizeof(c->orthanc_storage_dir), env->config_dir, storage,
+                            "StorageDirectory", err, errsize)) < 0)
+    return error;
+  if (json_object_object_get_ex(env->all, "IndexDirectory", &o) && json_object_is_type(o, json_type_string))
+    return resolve_path(c->orthanc_index_dir, sizeof(c->orthanc_index_dir), env->config_dir, json_object_get_string(o),
+                        "IndexDirectory", err, errsize);
+  rr_str_copy(c->orthanc_index_dir, sizeof(c->orthanc_index_dir), c->orthanc_storage_dir);
+  return 0;
+}
+
 static int check_mongodb(rr_config *c, const parse_env *env, char *err, size_t errsize)
 {
   (void)env;
@@ -433,6 +454,10 @@ static const option OPTIONS[] = {
   UINT("Ingest.BatchSize", ingest_batch_size, 1, 1000),
   UINT("Ingest.PollIntervalMs", ingest_poll_interval_ms, 100, 3600000),
   BOOL("Ingest.ReconcileAtStartup", ingest_reconcile_at_startup, true),
+
+  UINT("Storage.WarnFreePercent", storage_warn_free_percent, 0, 99),
+  UINT("Storage.WarnFreeGigabytes", storage_warn_free_gb, 0, 1000000),
+  CHECK(resolve_orthanc_storage),
 
   UINT("Worklist.MaxPageSize", worklist_max_page_size, 1, 10000),
   UINT_UPTO("Worklist.DefaultPageSize", worklist_default_page_size, 1, worklist_max_page_size),

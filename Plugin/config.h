@@ -35,6 +35,12 @@ typedef struct rr_config {
   unsigned ingest_poll_interval_ms;
   bool ingest_reconcile_at_startup;
 
+  /* the System page's storage figures (ReadingRoom.Storage) */
+  unsigned storage_warn_free_percent;  /* degraded below this % free (0 = off) */
+  unsigned storage_warn_free_gb;       /* degraded below this many GB free (0 = off) */
+  char orthanc_storage_dir[RR_PATH_SIZE]; /* Orthanc's StorageDirectory, resolved */
+  char orthanc_index_dir[RR_PATH_SIZE];   /* Orthanc's IndexDirectory, resolved */
+
   unsigned worklist_default_page_size;
   unsigned worklist_max_page_size;
 

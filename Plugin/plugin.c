@@ -25,6 +25,7 @@
 #include "auth/matrix.h"
 #include "config.h"
 #include "ingest/ingest.h"
+#include "storage/storage.h"
 #include "store/store_sqlite.h"
 #include "util/embedded.h"
 #include "util/log.h"
@@ -48,6 +49,7 @@ static rr_auth *plugin_auth;
 static rr_matrix *plugin_matrix;
 static rr_filter *plugin_filter;
 static rr_ai_jobs *plugin_ai;
+static rr_storage *plugin_storage;
 static bool plugin_curl_ready;
 
 #define AUDIT_QUEUE 65536
@@ -270,6 +272,7 @@ static int setup_ai(void)
 static void refresh_metrics(void)
 {
   rr_ai_api_refresh_metrics();
+  rr_api_refresh_storage_metrics();
 }
 
 /* Runs in Orthanc's single change thread: only signal or enqueue here. */
@@ -281,8 +284,11 @@ static OrthancPluginErrorCode on_change(OrthancPluginChangeType type, OrthancPlu
       rr_log_error("cannot start the ingestion thread");
     if (rr_ai_jobs_start(plugin_ai) < 0)
       rr_log_error("cannot start the AI workers");
+    if (rr_storage_start(plugin_storage) < 0)
+      rr_log_error("cannot start the storage sampler");
     break;
   case OrthancPluginChangeType_OrthancStopped:
+    rr_storage_stop(plugin_storage);
     rr_ai_jobs_stop(plugin_ai);
     rr_ingest_stop(plugin_ingest);
     break;
@@ -387,6 +393,8 @@ static void teardown(void)
 {
   rr_ai_jobs_free(plugin_ai); /* stops the AI workers */
   plugin_ai = NULL;
+  rr_storage_free(plugin_storage);
+  plugin_storage = NULL;
   rr_ingest_free(plugin_ingest); /* stops the worker */
   plugin_ingest = NULL;
   rr_filter_free(plugin_filter);
@@ -438,6 +446,17 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext *ctx)
 
   if (setup_access_control() < 0 || setup_ai() < 0)
     goto fail;
+  {
+    rr_storage_options so;
+    so.storage_dir = plugin_config.orthanc_storage_dir;
+    so.index_dir = plugin_config.orthanc_index_dir;
+    so.warn_free_percent = plugin_config.storage_warn_free_percent;
+    so.warn_free_gb = plugin_config.storage_warn_free_gb;
+    if (rr_storage_new(&plugin_storage, &so, plugin_store, rr_rest_source_orthanc(ctx)) < 0) {
+      rr_log_error("cannot create the storage sampler");
+      goto fail;
+    }
+  }
 
   plugin_api.options.api_root = plugin_config.api_root;
   plugin_api.options.worklist_default_page_size = plugin_config.worklist_default_page_size;
@@ -453,6 +472,7 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext *ctx)
   plugin_api.matrix = plugin_matrix;
   plugin_api.audit = plugin_audit;
   plugin_api.ai = plugin_ai;
+  plugin_api.storage = plugin_storage;
   web_opts.web_root = plugin_config.web_root;
   web_opts.webapp_directory = plugin_config.webapp_directory;
   web_opts.hsts = plugin_config.orthanc_ssl;

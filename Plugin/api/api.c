@@ -1,6 +1,7 @@
 #include "api.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -251,6 +252,95 @@ static json_object *ingest_json(void)
   return rr_json_done(o, jerr);
 }
 
+/* ---------------------------------------------------------------- storage */
+
+static json_object *volume_json(const rr_storage_volume *v)
+{
+  int jerr = 0;
+  json_object *o = json_object_new_object();
+
+  rr_json_set_str(o, "path", v->path, &jerr);
+  rr_json_set_opt(o, "totalBytes", v->known, json_object_new_int64((int64_t)v->total_bytes), &jerr);
+  rr_json_set_opt(o, "freeBytes", v->known, json_object_new_int64((int64_t)v->free_bytes), &jerr);
+  rr_json_set_opt(o, "freePercent", v->known, json_object_new_double(v->free_percent), &jerr);
+  rr_json_set_opt(o, "error", v->error[0], rr_json_string(v->error), &jerr);
+  return rr_json_done(o, jerr);
+}
+
+/* {"status": "ok" | "low", "warning", "storageFolder", "indexFolder", "sameFileSystem"} */
+static json_object *volumes_json(const rr_storage_volumes *v)
+{
+  int jerr = 0;
+  json_object *o = json_object_new_object();
+
+  rr_json_set_str(o, "status", v->warning[0] ? "low" : "ok", &jerr);
+  rr_json_set_opt(o, "warning", v->warning[0], rr_json_string(v->warning), &jerr);
+  rr_json_set(o, "storageFolder", volume_json(&v->storage), &jerr);
+  rr_json_set(o, "indexFolder", volume_json(&v->index), &jerr);
+  rr_json_set(o, "sameFileSystem", json_object_new_boolean(v->same_file_system), &jerr);
+  return rr_json_done(o, jerr);
+}
+
+static OrthancPluginErrorCode on_storage(OrthancPluginRestOutput *out, const char *url, const OrthancPluginHttpRequest *req)
+{
+  int jerr = 0;
+  rr_storage_report *r;
+  json_object *o, *days, *d;
+  size_t i;
+
+  (void)url;
+  if (!require_method(out, req, OrthancPluginHttpMethod_Get))
+    return OrthancPluginErrorCode_Success;
+  if (api_deps->storage == NULL || (r = malloc(sizeof(*r))) == NULL) {
+    rr_reply_failure(CTX, out, RR_ENOMEM, "storage", "out of memory");
+    return OrthancPluginErrorCode_Success;
+  }
+  rr_storage_report_get(api_deps->storage, r);
+  o = volumes_json(&r->volumes);
+  rr_json_set_opt(o, "orthancDiskBytes", r->has_disk_size, json_object_new_int64(r->disk_bytes), &jerr);
+  rr_json_set_opt(o, "orthancUncompressedBytes", r->has_disk_size, json_object_new_int64(r->uncompressed_bytes), &jerr);
+  rr_json_set_opt(o, "orthancInstances", r->has_disk_size, json_object_new_int64(r->instances), &jerr);
+  rr_json_set(o, "warnFreePercent", json_object_new_int64(r->warn_free_percent), &jerr);
+  rr_json_set(o, "warnFreeGigabytes", json_object_new_int64(r->warn_free_gb), &jerr);
+  days = json_object_new_array();
+  for (i = 0; i < r->day_count; i++) {
+    d = json_object_new_object();
+    rr_json_set_str(d, "date", r->days[i].date, &jerr);
+    rr_json_set(d, "diskBytes", json_object_new_int64(r->days[i].disk_bytes), &jerr);
+    rr_json_append(days, d, &jerr);
+  }
+  rr_json_set(o, "days", days, &jerr);
+  rr_json_set_opt(o, "error", r->error[0], rr_json_string(r->error), &jerr);
+  free(r);
+  rr_reply_built(CTX, out, 200, o, jerr);
+  json_object_put(o);
+  return OrthancPluginErrorCode_Success;
+}
+
+void rr_api_refresh_storage_metrics(void)
+{
+  rr_storage_report *r;
+
+  if (api_deps == NULL || api_deps->storage == NULL || (r = malloc(sizeof(*r))) == NULL)
+    return;
+  rr_storage_report_get(api_deps->storage, r);
+  if (r->has_disk_size)
+    OrthancPluginSetMetricsValue(CTX, "reading_room_storage_orthanc_disk_bytes", (float)r->disk_bytes,
+                                 OrthancPluginMetricsType_Default);
+  if (r->volumes.storage.known)
+    OrthancPluginSetMetricsValue(CTX, "reading_room_storage_free_bytes", (float)r->volumes.storage.free_bytes,
+                                 OrthancPluginMetricsType_Default);
+  if (r->volumes.index.known)
+    OrthancPluginSetMetricsValue(CTX, "reading_room_storage_index_free_bytes", (float)r->volumes.index.free_bytes,
+                                 OrthancPluginMetricsType_Default);
+  if (r->day_count >= 2)
+    OrthancPluginSetMetricsValue(CTX, "reading_room_storage_growth_bytes_per_day",
+                                 (float)rr_storage_growth_per_day(r->days, r->day_count), OrthancPluginMetricsType_Default);
+  OrthancPluginSetMetricsValue(CTX, "reading_room_storage_low", r->volumes.warning[0] ? 1 : 0,
+                               OrthancPluginMetricsType_Default);
+  free(r);
+}
+
 static OrthancPluginErrorCode on_health(OrthancPluginRestOutput *out, const char *url, const OrthancPluginHttpRequest *req)
 {
   int jerr = 0;
@@ -305,6 +395,12 @@ static OrthancPluginErrorCode on_health(OrthancPluginRestOutput *out, const char
     rr_json_set(root, "audit", a, &jerr);
     healthy = healthy && as.dropped == 0 && as.last_error[0] == '\0' && as.anchor_problem[0] == '\0' &&
               as.anchor_error[0] == '\0';
+  }
+  if (api_deps->storage != NULL) {
+    rr_storage_volumes vol;
+    rr_storage_volumes_get(api_deps->storage, &vol);
+    rr_json_set(root, "storage", volumes_json(&vol), &jerr);
+    healthy = healthy && vol.warning[0] == '\0';
   }
   rr_json_set(root, "accessControl", json_object_new_boolean(api_deps->auth != NULL), &jerr);
   rr_json_set_str(root, "status", healthy ? "ok" : "degraded", &jerr);
@@ -516,6 +612,7 @@ int rr_api_register(OrthancPluginContext *ctx, const rr_api_deps *deps)
     {"/health", on_health},
     {"/admin/ingest", on_ingest},
     {"/admin/ingest/resync", on_resync},
+    {"/admin/storage", on_storage},
   };
   char root[RR_ROOT_SIZE * 2], regex[RR_ROOT_SIZE * 2 + 64];
   size_t i;

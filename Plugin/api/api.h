@@ -27,6 +27,7 @@
 #include "auth/matrix.h"
 #include "config.h" /* RR_ROOT_SIZE */
 #include "ingest/ingest.h"
+#include "storage/storage.h"
 #include "store/store.h"
 
 /* What the routes need of the configuration; strings are borrowed and must
@@ -50,8 +51,14 @@ typedef struct rr_api_deps {
   rr_audit *audit;    /* NULL when access control is off */
   const char *version;
   rr_ai_jobs *ai;     /* never NULL: without a provider it refuses analyses */
+  rr_storage *storage; /* NULL: no storage figures (health and admin/storage) */
 } rr_api_deps;
 
 int rr_api_register(OrthancPluginContext *ctx, const rr_api_deps *deps);
+
+/* Prometheus gauges of the storage (reading_room_storage_*), from Orthanc's
+ * metrics refresh callback; nothing before rr_api_register or without
+ * deps->storage. Reads Orthanc's /statistics. */
+void rr_api_refresh_storage_metrics(void);
 
 #endif

@@ -24,7 +24,7 @@
 # per problem; exit status 0 (clean), 1 (problems), 2 (usage).
 set -u
 
-LAYERS='util:0 store:0 web:0 config:0 ingest:1 image:1 audit:1 dicom:1 ai:2 auth:2 report:2 backup:2 api:3 plugin:4'
+LAYERS='util:0 store:0 web:0 config:0 ingest:1 image:1 audit:1 dicom:1 storage:1 ai:2 auth:2 report:2 backup:2 api:3 plugin:4'
 
 check_tree() {
   root=$1

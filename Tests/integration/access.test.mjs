@@ -76,6 +76,7 @@ const MATRIX = () => [
   ['GET', '/api/audit', ['admin']],
   ['GET', '/api/audit/verify', ['admin']],
   ['GET', '/api/admin/ingest', ['admin']],
+  ['GET', '/api/admin/storage', ['admin']],
   ['GET', '/reading-room/index.html', ['admin', 'radiologist', 'technician', 'physician', 'anonymous']],
   ['GET', '/no/such/route', []],
 ];
