@@ -7,6 +7,7 @@
 // parseHealth() only guarantees types; every string is untrusted and shown as text only.
 import { ApiError, type Api } from './api';
 import { bool, fields, isRecord, num, str, strOrNull, type JsonObject } from './decode';
+import { parseVolumes, type StorageVolumes } from './system-storage';
 
 export interface IngestState {
   /** null when the server did not say. */
@@ -31,6 +32,18 @@ export interface AuditWriterState {
   dropped: number | null;
   failures: number | null;
   lastError: string;
+  /** The trail's head kept apart from the chain (null without one). */
+  anchor: AuditAnchorState | null;
+}
+
+export interface AuditAnchorState {
+  /** Records the anchor vouches for (sequence number of the newest). */
+  records: number | null;
+  headHash: string;
+  /** "head missing: N records deleted after #M" ('' when fine). */
+  problem: string;
+  /** The anchor file cannot be written ('' when fine). */
+  error: string;
 }
 
 export interface StoreState {
@@ -55,6 +68,8 @@ export interface Health {
   store: StoreState;
   ingest: IngestState | null;
   audit: AuditWriterState | null;
+  /** Free space of Orthanc's folders (null when the server does not say). */
+  storage: StorageVolumes | null;
 }
 
 export interface ResyncAnswer {
@@ -81,7 +96,15 @@ export function parseIngest(v: unknown): IngestState {
 
 function parseAuditWriter(v: unknown): AuditWriterState {
   const r = fields(v);
-  return { written: num(r.written), queued: num(r.queued), dropped: num(r.dropped), failures: num(r.failures), lastError: str(r.lastError) };
+  const a = isRecord(r.anchor) ? r.anchor : null;
+  return {
+    written: num(r.written),
+    queued: num(r.queued),
+    dropped: num(r.dropped),
+    failures: num(r.failures),
+    lastError: str(r.lastError),
+    anchor: a ? { records: num(a.records), headHash: str(a.headHash), problem: str(a.problem), error: str(a.error) } : null,
+  };
 }
 
 /** Typed copy of a health document; missing or mistyped fields get neutral values. */
@@ -104,6 +127,7 @@ export function parseHealth(body: unknown, httpStatus = 200): Health {
     },
     ingest: isRecord(r.ingest) ? parseIngest(r.ingest) : null,
     audit: isRecord(r.audit) ? parseAuditWriter(r.audit) : null,
+    storage: isRecord(r.storage) ? parseVolumes(r.storage) : null,
   };
 }
 
@@ -136,11 +160,19 @@ export function requestResync(api: Api): Promise<ResyncAnswer> {
   return api.decoded('POST', 'admin/ingest/resync', parseResync, { allowEmpty: true });
 }
 
+/** How a store that can be read but not written is described (the rest: "is <status>"). */
+const STORE_STATES: Record<string, string> = {
+  'read-only': 'is read-only (ingestion waits)',
+  full: 'is full (ingestion waits)',
+  'io-error': 'cannot be written (ingestion waits)',
+};
+
 /** Why the server says "degraded", in words (empty when nothing is wrong). */
 export function healthProblems(h: Health): string[] {
   const problems: string[] = [];
   if (h.store.status !== 'ok') {
-    problems.push(`The store is ${h.store.status || 'unavailable'}${h.store.error ? `: ${h.store.error}` : '.'}`);
+    const state = STORE_STATES[h.store.status] ?? `is ${h.store.status || 'unavailable'}`;
+    problems.push(`The store ${state}${h.store.error ? `: ${h.store.error}` : '.'}`);
   }
   if (h.ingest) {
     if (h.ingest.running === false) problems.push('The ingestion worker is not running.');
@@ -151,6 +183,9 @@ export function healthProblems(h: Health): string[] {
       problems.push(`${h.audit.dropped} audit ${h.audit.dropped === 1 ? 'record was' : 'records were'} dropped (queue full).`);
     }
     if (h.audit.lastError) problems.push(`The audit writer failed: ${h.audit.lastError}`);
+    if (h.audit.anchor?.problem) problems.push(`The audit trail's newest records are missing (${h.audit.anchor.problem}).`);
+    if (h.audit.anchor?.error) problems.push(`The audit trail's anchor cannot be written: ${h.audit.anchor.error}`);
   }
+  if (h.storage?.warning) problems.push(`Low disk space: ${h.storage.warning}.`);
   return problems;
 }

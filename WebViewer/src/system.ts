@@ -1,5 +1,6 @@
 // System page (route "#/system", administrators): health of the plugin (store, ingestion, audit writer) with
-// "Re-synchronise", and the AI provider's state, queue and today's usage. Refreshed every 10 s while shown.
+// "Re-synchronise", storage (Orthanc's disk use, free space, growth per day: system-storage.ts), and the AI
+// provider's state, queue and today's usage. Refreshed every 10 s while shown.
 //
 // Everything from the API is untrusted: text goes through textContent (dom helpers) only.
 import { ApiError, type Api } from './api';
@@ -11,6 +12,7 @@ import { formatInstantSeconds } from './format';
 import type { Page } from './router';
 import { getHealth, getIngest, healthProblems, requestResync, type AuditWriterState, type Health, type IngestState } from './system-api';
 import { messageOf, statusNote } from './failure';
+import { getStorage, renderStorage, storageBadge, type StorageReport } from './system-storage';
 
 /** Refresh interval of the page. */
 export const SYSTEM_REFRESH_MS = 10_000;
@@ -204,6 +206,7 @@ function renderAuditWriter(doc: Document, a: AuditWriterState): HTMLElement[] {
       fact(doc, 'auditQueued', 'Queued', formatCount(a.queued)),
       fact(doc, 'auditDropped', 'Dropped', formatCount(a.dropped)),
       fact(doc, 'auditFailures', 'Write failures', formatCount(a.failures)),
+      ...(a.anchor ? [fact(doc, 'auditAnchor', 'Anchored head', a.anchor.records === null ? '—' : `#${groupDigits(a.anchor.records)}`)] : []),
     ),
   );
   if (a.lastError) out.push(lastErrorLine(doc, 'auditLastError', a.lastError));
@@ -423,18 +426,22 @@ async function fetchStatus(
   api: Api,
   ctrl: AbortController,
   withAi: boolean,
-): Promise<[PromiseSettledResult<Health>, PromiseSettledResult<AiStatusInfo | null>] | null> {
+): Promise<[PromiseSettledResult<Health>, PromiseSettledResult<AiStatusInfo | null>, PromiseSettledResult<StorageReport>] | null> {
   let timedOut = false;
   const timeout = setTimeout(() => {
     timedOut = true;
     ctrl.abort();
   }, REFRESH_TIMEOUT_MS);
-  const [h, a] = await Promise.allSettled([getHealth(api, ctrl.signal), withAi ? getAiStatus(api, ctrl.signal) : Promise.resolve(null)]);
+  const [h, a, st] = await Promise.allSettled([
+    getHealth(api, ctrl.signal),
+    withAi ? getAiStatus(api, ctrl.signal) : Promise.resolve(null),
+    getStorage(api, ctrl.signal),
+  ]);
   clearTimeout(timeout);
   if (ctrl.signal.aborted && !timedOut) return null;
   const noAnswer = new ApiError(0, 'timeout', `No answer from the server within ${REFRESH_TIMEOUT_MS / 1000} s.`);
   const late = <T>(r: PromiseSettledResult<T>): PromiseSettledResult<T> => (timedOut && r.status === 'rejected' ? { status: 'rejected', reason: noAnswer } : r);
-  return [late(h), late(a)];
+  return [late(h), late(a), late(st)];
 }
 
 /** A re-synchronisation asked for is still watched: requested or running, for at most RESYNC_POLL_LIMIT_MS. */
@@ -475,7 +482,7 @@ async function startResync(api: Api, last: Health | null, now: () => Date): Prom
 }
 
 /** The page: top bar (last update, Refresh) and the health and AI cards (head and body of each). */
-function systemLayout(doc: Document, topbar: HTMLElement[], health: HTMLElement[], ai: HTMLElement[]): HTMLElement {
+function systemLayout(doc: Document, topbar: HTMLElement[], health: HTMLElement[], ai: HTMLElement[], storage: HTMLElement[]): HTMLElement {
   return hIn(
     doc,
     'div',
@@ -490,6 +497,7 @@ function systemLayout(doc: Document, topbar: HTMLElement[], health: HTMLElement[
         'div',
         { class: 'sys-grid' },
         hIn(doc, 'section', { class: 'sys-card', attrs: { 'data-section': 'health', 'aria-label': 'Health' } }, ...health),
+        hIn(doc, 'section', { class: 'sys-card', attrs: { 'data-section': 'storage', 'aria-label': 'Storage' } }, ...storage),
         hIn(doc, 'section', { class: 'sys-card', attrs: { 'data-section': 'ai', 'aria-label': 'AI analysis' } }, ...ai),
       ),
     ),
@@ -508,6 +516,7 @@ class SystemPage {
   private readonly now: () => Date;
   private readonly health: Section<Health> = { data: null, error: null, loading: true };
   private readonly ai: Section<AiStatusInfo> = { data: null, error: null, loading: true };
+  private readonly storage: Section<StorageReport> = { data: null, error: null, loading: true };
   /** Sequence of the AI answer shown. */
   private aiSeq = 0;
   private checking = false;
@@ -526,6 +535,8 @@ class SystemPage {
   private readonly healthBody: HTMLElement;
   private readonly aiHead: HTMLElement;
   private readonly aiBody: HTMLElement;
+  private readonly storageHead: HTMLElement;
+  private readonly storageBody: HTMLElement;
   private readonly onVisibility = (): void => {
     if (!this.doc.hidden && this.stale && !this.destroyed) void this.refresh();
   };
@@ -543,13 +554,16 @@ class SystemPage {
     this.healthBody = hIn(doc, 'div', { class: 'sys-card-body' });
     this.aiHead = hIn(doc, 'div', { class: 'sys-card-head' });
     this.aiBody = hIn(doc, 'div', { class: 'sys-card-body' });
+    this.storageHead = hIn(doc, 'div', { class: 'sys-card-head' });
+    this.storageBody = hIn(doc, 'div', { class: 'sys-card-body' });
     doc.addEventListener('visibilitychange', this.onVisibility);
-    this.el = systemLayout(doc, [this.updated, this.refreshBtn], [this.healthHead, this.healthBody], [this.aiHead, this.aiBody]);
+    this.el = systemLayout(doc, [this.updated, this.refreshBtn], [this.healthHead, this.healthBody], [this.aiHead, this.aiBody], [this.storageHead, this.storageBody]);
   }
 
   start(): void {
     this.renderHealthCard();
     this.renderAiCard();
+    this.renderStorageCard();
     this.doc.title = 'System · Reading Room';
     void this.refresh();
   }
@@ -573,6 +587,12 @@ class SystemPage {
     const checkFailure = this.checkError ? [renderError(this.doc, 'Could not check the provider', this.checkError)] : [];
     const content = cardContent(this.doc, this.ai, 'the AI status', checkFailure, (data) => renderAiStatus(this.doc, data, { onCheck: () => void this.checkNow(), checking: this.checking }));
     renderCard(this.doc, this.aiHead, this.aiBody, 'AI analysis', badge, content);
+  }
+
+  private renderStorageCard(): void {
+    const badge = this.storage.data ? [storageBadge(this.doc, this.storage.data)] : [];
+    const content = cardContent(this.doc, this.storage, 'the storage', [], (data) => renderStorage(this.doc, data));
+    renderCard(this.doc, this.storageHead, this.storageBody, 'Storage', badge, content);
   }
 
   private clearTimer(): void {
@@ -611,16 +631,18 @@ class SystemPage {
     const answers = await fetchStatus(this.api, ctrl, withAi);
     if (this.destroyed || !answers) return;
     this.inflight = null;
-    const [h, a] = answers;
+    const [h, a, st] = answers;
     this.refreshBtn.disabled = false;
     settle(this.health, h);
+    settle(this.storage, st);
+    this.renderStorageCard();
     if (h.status === 'fulfilled' && this.resync) trackResync(this.resync, h.value, this.now());
     this.renderHealthCard();
     if (withAi && seq === this.aiSeq) {
       settle(this.ai, a);
       this.renderAiCard();
     }
-    const failed = h.status === 'rejected' || a.status === 'rejected';
+    const failed = h.status === 'rejected' || a.status === 'rejected' || st.status === 'rejected';
     this.updated.textContent = `${failed ? 'Partly updated' : 'Updated'} ${formatClock(this.now())}`;
     this.updated.classList.toggle('error', failed);
     this.schedule();

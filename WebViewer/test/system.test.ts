@@ -234,10 +234,24 @@ describe('System page: AI rendering', () => {
 describe('System page: mounted', () => {
   let server: FakeServer;
   let destroy: (() => void) | null = null;
+  const STORAGE = {
+    status: 'ok',
+    storageFolder: { path: '/var/lib/orthanc/db', totalBytes: 100e9, freeBytes: 40e9, freePercent: 40 },
+    indexFolder: { path: '/var/lib/orthanc/db', totalBytes: 100e9, freeBytes: 40e9, freePercent: 40 },
+    sameFileSystem: true,
+    orthancDiskBytes: 1.2e9,
+    orthancInstances: 42,
+    warnFreePercent: 10,
+    warnFreeGigabytes: 0,
+    days: [{ date: '2026-12-02', diskBytes: 1.0e9 }, { date: '2026-12-03', diskBytes: 1.1e9 }, { date: '2026-12-04', diskBytes: 1.2e9 }],
+  };
 
   beforeEach(() => {
     document.body.replaceChildren();
-    server = new FakeServer().on('GET health', () => json(200, healthBody())).on('GET ai/status', () => json(200, NOT_CONFIGURED));
+    server = new FakeServer()
+      .on('GET health', () => json(200, healthBody()))
+      .on('GET ai/status', () => json(200, NOT_CONFIGURED))
+      .on('GET admin/storage', () => json(200, STORAGE));
   });
   afterEach(() => {
     destroy?.();
@@ -261,6 +275,16 @@ describe('System page: mounted', () => {
     document.body.appendChild(page.el);
     return page.el;
   }
+
+  it('shows the storage card: disk use, free space, growth per day', async () => {
+    const el = mount();
+    const card = el.querySelector('[data-section="storage"]')!;
+    await vi.waitFor(() => expect(field(card, 'orthancDisk')).toBe('1.20 GB (42 instances)'));
+    expect(field(card, 'storageFree')).toBe('40.0 GB free of 100 GB (40.0 %)');
+    expect(field(card, 'growth')).toBe('+100 MB/day');
+    expect(card.querySelector('.health-badge')?.textContent).toBe('ok');
+    expect(card.querySelectorAll('table.storage-days tbody tr')).toHaveLength(3);
+  });
 
   it('shows health and AI once loaded', async () => {
     const el = mount();
