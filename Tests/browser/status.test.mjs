@@ -1,5 +1,6 @@
 // Browser test of the administrators' System page (#/system): health of the plugin (store counts, ingestion,
-// re-synchronisation behind a confirmation) and the AI status without a provider; a radiologist gets neither
+// re-synchronisation behind a confirmation), storage (disk use, free space, today's sample) and the AI status
+// without a provider; a radiologist gets neither
 // the navigation entry nor the page. Real Orthanc + plugin (shared harness, no AI provider), Debian's chromium
 // driven by playwright-core.
 //
@@ -92,6 +93,19 @@ describe('Reading Room System page (browser)', { timeout: 240_000 }, () => {
     assert.equal(await page.locator('[data-action="ai-check"]').count(), 0);
     assert.equal(await page.locator('.cloud-warning').count(), 0);
     assert.equal(await fact(page, 'ai', 'cost').textContent(), '0.0000');
+
+    // Storage: Orthanc's disk use from /statistics, the free space of its folders, today's sample
+    const stats = await orthanc.json('/statistics');
+    const storageBadge = page.locator('[data-section="storage"] .health-badge');
+    await storageBadge.waitFor({ timeout: 15_000 });
+    assert.equal(await storageBadge.textContent(), 'ok');
+    assert.match(await fact(page, 'storage', 'orthancDisk').textContent(), /^[\d.]+ (kB|MB) \(1 instance\)$/);
+    assert.ok(Number(stats.TotalDiskSize) > 0);
+    assert.match(await fact(page, 'storage', 'storageFree').textContent(), /^[\d.]+ [kMGT]?B free of [\d.]+ [kMGT]?B \([\d.]+ %\)$/);
+    assert.equal(await fact(page, 'storage', 'threshold').textContent(), 'below 10 % free');
+    const today = new Date().toISOString().slice(0, 10);
+    assert.equal(await page.locator('[data-section="storage"] table.storage-days tbody tr td').first().textContent(), today);
+    assert.equal(await page.locator('[data-section="storage"] .storage-bar').count(), 1);
     await page.screenshot({ path: path.join(SHOTS, 'rr-system.png'), fullPage: true });
 
     // Re-synchronise: cancel first (nothing is sent), then confirm

@@ -203,7 +203,7 @@ export function renderStorage(doc: Document, r: StorageReport): HTMLElement[] {
       doc,
       'dl',
       { class: 'facts sys-facts', attrs: { 'aria-label': 'Storage' } },
-      fact(doc, 'orthancDisk', 'Orthanc\u2019s disk use', `${formatBytes(r.orthancDiskBytes)}${r.orthancInstances !== null ? ` (${r.orthancInstances.toLocaleString('en-US')} instances)` : ''}`),
+      fact(doc, 'orthancDisk', 'Orthanc\u2019s disk use', `${formatBytes(r.orthancDiskBytes)}${r.orthancInstances !== null ? ` (${r.orthancInstances.toLocaleString('en-US')} ${r.orthancInstances === 1 ? 'instance' : 'instances'})` : ''}`),
       fact(doc, 'storageFree', r.sameFileSystem ? 'Storage and index folders' : 'Storage folder', formatFolderSpace(r.storageFolder)),
       ...(r.sameFileSystem ? [] : [fact(doc, 'indexFree', 'Index folder', formatFolderSpace(r.indexFolder))]),
       fact(doc, 'growth', `Growth (${r.days.length > 1 ? `last ${r.days.length - 1} days` : 'not enough days yet'})`, formatGrowth(avg)),
@@ -223,7 +223,7 @@ export function renderStorage(doc: Document, r: StorageReport): HTMLElement[] {
         doc,
         'table',
         { class: 'storage-days', attrs: { 'aria-label': 'Disk use per day' } },
-        hIn(doc, 'thead', {}, hIn(doc, 'tr', {}, hIn(doc, 'th', { text: 'Day (UTC)' }), hIn(doc, 'th', { text: 'Orthanc\u2019s disk use' }), hIn(doc, 'th', { text: 'Growth' }))),
+        hIn(doc, 'thead', {}, hIn(doc, 'tr', {}, hIn(doc, 'th', { text: 'Day (UTC)' }), hIn(doc, 'th', { text: 'Disk use' }), hIn(doc, 'th', { text: 'Growth' }))),
         hIn(doc, 'tbody', {}, ...rows.map((row) => hIn(doc, 'tr', {}, hIn(doc, 'td', { text: row.date }), hIn(doc, 'td', { text: formatBytes(row.diskBytes) }), hIn(doc, 'td', { text: formatGrowth(row.growth) })))),
       ),
     );
