@@ -21,6 +21,7 @@
 #include "api/reply.h"
 #include "audit/audit.h"
 #include "auth/auth.h"
+#include "auth/challenge.h"
 #include "auth/filter.h"
 #include "auth/matrix.h"
 #include "config.h"
@@ -95,8 +96,10 @@ static int32_t on_http_request(OrthancPluginHttpMethod method, const char *uri, 
   req.csrf = header_of(headers_count, keys, values, RR_CSRF_HEADER);
   req.origin = header_of(headers_count, keys, values, "origin");
   req.host = header_of(headers_count, keys, values, "host");
+  req.requested_with = header_of(headers_count, keys, values, "x-requested-with");
   rr_filter_decide(plugin_filter, &res, &req);
-  return res.allow ? 1 : 0;
+  /* a challenge goes on to the route dispatch, which answers 401 (api/route.h) */
+  return res.allow || res.challenge ? 1 : 0;
 }
 
 /* Write the generated first password where only the Orthanc user can read
@@ -118,7 +121,7 @@ static int setup_access_control(void)
   rr_auth_options ao;
   char err[512] = "", generated[64] = "";
   const char *password = plugin_config.auth_admin_password;
-  bool created = false;
+  bool created = false, challenging = false;
 
   if (rr_config_check_access(&plugin_config, err, sizeof(err)) < 0) {
     rr_log_error("invalid configuration: %s", err);
@@ -176,6 +179,12 @@ static int setup_access_control(void)
     rr_log_warning("access control: created the administrator 'admin' with the configured password");
   memset(generated, 0, sizeof(generated));
   OrthancPluginRegisterIncomingHttpRequestFilter2(plugin_ctx, on_http_request);
+  if (rr_challenge_register(&challenging, plugin_ctx, plugin_auth, plugin_matrix, plugin_audit) < 0)
+    rr_log_warning("access control: Orthanc refused the HTTP authentication callback (another plugin has one): "
+                   "HTTP Basic challenges on the plugin's API routes only");
+  else if (challenging)
+    rr_log_warning("access control: HTTP authentication callback registered (Orthanc >= 1.12.9): every route "
+                   "answers 401 with a Basic challenge to requests without valid credentials");
   return 0;
 }
 
@@ -397,6 +406,7 @@ static void teardown(void)
   plugin_storage = NULL;
   rr_ingest_free(plugin_ingest); /* stops the worker */
   plugin_ingest = NULL;
+  rr_challenge_reset();
   rr_filter_free(plugin_filter);
   plugin_filter = NULL;
   rr_matrix_free(plugin_matrix);

@@ -9,6 +9,7 @@
 #include "api/args.h"
 #include "api/caller.h"
 #include "api/reply.h"
+#include "api/route.h"
 #include "store/ai_state.h"
 #include "util/errors.h"
 #include "util/json.h"
@@ -684,6 +685,6 @@ void rr_ai_api_register(OrthancPluginContext *context, const rr_api_deps *d, rr_
   rr_str_copy(api_root, sizeof(api_root), d->options.api_root);
   for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
     snprintf(regex, sizeof(regex), "%s%s", root, routes[i].suffix);
-    OrthancPluginRegisterRestCallbackNoLock(context, regex, routes[i].cb);
+    rr_api_route(context, regex, routes[i].cb);
   }
 }

@@ -9,6 +9,7 @@
 #include "api/auth_api.h"
 #include "api/ai_api.h"
 #include "api/reply.h"
+#include "api/route.h"
 #include "api/query.h"
 #include "dicom/display_order.h"
 #include "image/orthanc_frame.h"
@@ -624,13 +625,13 @@ int rr_api_register(OrthancPluginContext *ctx, const rr_api_deps *deps)
     return error;
   for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
     snprintf(regex, sizeof(regex), "%s%s", root, routes[i].suffix);
-    OrthancPluginRegisterRestCallbackNoLock(ctx, regex, routes[i].cb);
+    if ((error = rr_api_route(ctx, regex, routes[i].cb)) < 0)
+      return error;
   }
   if (deps->auth != NULL)
     rr_auth_api_register(ctx, deps, root);
   rr_ai_api_register(ctx, deps, deps->ai, root);
   /* last: anything else under the root */
   snprintf(regex, sizeof(regex), "%s/(.*)", root);
-  OrthancPluginRegisterRestCallbackNoLock(ctx, regex, on_unknown);
-  return 0;
+  return rr_api_route(ctx, regex, on_unknown);
 }

@@ -8,6 +8,7 @@
 #include "api/args.h"
 #include "api/caller.h"
 #include "api/reply.h"
+#include "api/route.h"
 #include "audit/chain.h"
 #include "auth/filter.h"
 #include "auth/token.h"
@@ -607,6 +608,6 @@ void rr_auth_api_register(OrthancPluginContext *context, const rr_api_deps *d, c
   deps = d;
   for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
     snprintf(regex, sizeof(regex), "%s%s", root, routes[i].suffix);
-    OrthancPluginRegisterRestCallbackNoLock(context, regex, routes[i].cb);
+    rr_api_route(context, regex, routes[i].cb);
   }
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/clock.h"
 #include "util/errors.h"
@@ -23,6 +24,15 @@ typedef struct seen_slot {
 static _Thread_local char current_source[64];
 static _Thread_local rr_identity current_identity;
 static _Thread_local bool current_allowed;
+static _Thread_local bool current_challenge;
+
+bool rr_filter_take_challenge(void)
+{
+  bool c = current_challenge;
+
+  current_challenge = false;
+  return c;
+}
 
 const char *rr_filter_current_source(void)
 {
@@ -146,6 +156,60 @@ static void refuse(rr_filter *f, rr_filter_result *out, const rr_filter_request 
                reason);
 }
 
+/* A request that may be answered with a challenge instead of a refusal: not
+ * from the web app, under the API root (where only the plugin's routes
+ * answer: its catch-all route takes every path there), and with a path that
+ * Orthanc cannot turn into one outside the root (no dot segments, no empty
+ * segments, no escapes). */
+static bool challengeable(const rr_filter *f, const rr_filter_request *req)
+{
+  const char *p;
+
+  if (rr_filter_from_web_app(req->requested_with, req->cookie) || !rr_str_starts_with(req->uri, f->api_root))
+    return false;
+  for (p = req->uri; *p; p++) {
+    unsigned char c = (unsigned char)*p;
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+          c == '.' || c == '/'))
+      return false;
+    if (c == '/' && (p[1] == '/' || p[1] == '.'))
+      return false;
+  }
+  return true;
+}
+
+/* Whether the Cookie header has a cookie named `name`. */
+static bool has_cookie(const char *header, const char *name)
+{
+  size_t n = strlen(name);
+  const char *p = header;
+
+  while (p != NULL && *p != '\0') {
+    p += strspn(p, " \t;");
+    if (strncmp(p, name, n) == 0 && p[n] == '=')
+      return true;
+    p = strchr(p, ';');
+  }
+  return false;
+}
+
+bool rr_filter_from_web_app(const char *requested_with, const char *cookie)
+{
+  return requested_with != NULL || has_cookie(cookie, RR_SESSION_COOKIE) || has_cookie(cookie, RR_CSRF_COOKIE);
+}
+
+static bool is_basic(const char *authorization)
+{
+  return authorization != NULL && strncasecmp(authorization, "Basic ", 6) == 0;
+}
+
+/* Refused, but let through to be answered 401 + challenge by the route. */
+static void challenge(rr_filter_result *out)
+{
+  out->challenge = true;
+  current_challenge = true;
+}
+
 void rr_filter_decide(rr_filter *f, rr_filter_result *out, const rr_filter_request *req)
 {
   rr_credentials cred = {req->authorization, req->cookie, req->source};
@@ -155,6 +219,7 @@ void rr_filter_decide(rr_filter *f, rr_filter_result *out, const rr_filter_reque
 
   memset(out, 0, sizeof(*out));
   current_allowed = false;
+  current_challenge = false;
   memset(&current_identity, 0, sizeof(current_identity));
   rr_str_copy(current_source, sizeof(current_source), req->source);
   error = rr_auth_authenticate(f->auth, &out->identity, &cred, reason, sizeof(reason));
@@ -171,6 +236,8 @@ void rr_filter_decide(rr_filter *f, rr_filter_result *out, const rr_filter_reque
     /* credentials that do not hold are refused, even on public routes */
     memset(&out->identity, 0, sizeof(out->identity));
     refuse(f, out, req, "auth.refused", reason[0] ? reason : "credentials refused");
+    if (is_basic(req->authorization) && challengeable(f, req))
+      challenge(out);
     return;
   }
 
@@ -182,6 +249,8 @@ void rr_filter_decide(rr_filter *f, rr_filter_result *out, const rr_filter_reque
      * audit only the refusals of authenticated users */
     if (out->identity.role != RR_ROLE_ANONYMOUS)
       refuse(f, out, req, "access.denied", d.reason);
+    else if (challengeable(f, req))
+      challenge(out);
     return;
   }
   if (out->identity.method == RR_AUTH_COOKIE && state_changing(req->method) &&

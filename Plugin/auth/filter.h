@@ -17,6 +17,20 @@
  * (rr_filter_current_identity, read through api/caller.h) instead of
  * authenticating again, so the role matrix is the only policy.
  *
+ * Challenges (HTTP Basic clients that send credentials only after a 401
+ * with WWW-Authenticate, such as httplib2, .NET HttpClient, Java's
+ * Authenticator, curl --anyauth): Orthanc 1.10.1's filter can only allow or
+ * answer 403. So a request under the plugin's API root that the filter would
+ * refuse for want of credentials (none, or a stale session cookie) or for
+ * wrong HTTP Basic credentials is refused with `challenge` set: the caller
+ * (plugin.c) lets it through to the routes,
+ * when it does not come from the web app (rr_filter_from_web_app) and
+ * its path cannot leave the API root (plain characters, no dot segments).
+ * The route dispatch (api/route.h) then answers 401 with a Basic challenge
+ * instead of running the route (rr_filter_take_challenge). Wrong Basic
+ * credentials are audited ("auth.refused") as before; the identity stays
+ * unset, so rr_filter_current_identity() is NULL for such a request.
+ *
  * Independent of the Orthanc SDK: plugin.c adapts Orthanc's filter callback
  * to it, and Tests/unit/test_filter.c tests it alone. Thread-safe: called
  * concurrently by Orthanc's HTTP threads. The auth, matrix and audit objects
@@ -39,10 +53,13 @@ typedef struct rr_filter_request {
   const char *uri;     /* path, without the query string */
   const char *source;  /* client address */
   const char *authorization, *cookie, *csrf, *origin, *host; /* headers, NULL when absent */
+  const char *requested_with; /* X-Requested-With (the web app sends it): never challenged */
 } rr_filter_request;
 
 typedef struct rr_filter_result {
-  bool allow;
+  bool allow;            /* access granted */
+  bool challenge;        /* refused (allow false), but Orthanc must let it through to the
+                          * route dispatch, which answers 401 + challenge */
   rr_identity identity;   /* role RR_ROLE_ANONYMOUS when no credentials */
   char reason[160];       /* why a request is refused */
 } rr_filter_result;
@@ -68,6 +85,20 @@ const char *rr_filter_current_source(void);
  * or NULL. The pointer is valid on the calling thread until its next
  * decision. */
 const rr_identity *rr_filter_current_identity(void);
+
+/* Whether a request comes from a browser running the web app: it carries
+ * X-Requested-With (the web app's fetches send it) or one of the web app's
+ * cookies (rr_session, rr_csrf; also on <img> and cornerstone's requests,
+ * and still there when the session has ended). Such requests are never
+ * challenged: a Basic challenge makes browsers show their own login
+ * dialog. Either argument may be NULL. */
+bool rr_filter_from_web_app(const char *requested_with, const char *cookie);
+
+/* True when the filter let the calling thread's current request through
+ * only to be challenged (see above); clears the mark, so a later call on
+ * the thread that did not come through the filter is never mistaken for
+ * it. */
+bool rr_filter_take_challenge(void);
 
 /* Decide; never fails (an internal error is a refusal). Remembers the
  * request's client address for rr_filter_current_source() and, when it is

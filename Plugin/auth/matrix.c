@@ -30,9 +30,12 @@
 
 /*
  * The role matrix. First match (method and pattern) decides; anything not
- * listed is denied to everybody, admin included (a route added by a newer
- * Orthanc or by another plugin stays closed until it is reviewed and listed
- * here).
+ * listed is denied to every role but admin (a route added by a newer Orthanc
+ * or by another plugin stays closed to them until it is reviewed and listed
+ * here). An administrator, who may already run Lua inside Orthanc, gets
+ * Orthanc's own answer for a path no rule knows (404 for a route that does
+ * not exist, as Orthanc's integration suite expects); a path a rule knows,
+ * with a method no rule lists, stays refused to everybody, admin included.
  *
  * Principles, as a PACS security engineer would apply them:
  *
@@ -693,6 +696,7 @@ int rr_matrix_check_len(rr_matrix_decision *out, const rr_matrix *m, const char 
   size_t count = 0, i;
   const char *reason;
   unsigned mbit, granted, flags;
+  bool known = false;
 
   if (out == NULL)
     return RR_EINVAL;
@@ -710,7 +714,10 @@ int rr_matrix_check_len(rr_matrix_decision *out, const rr_matrix *m, const char 
     return 0;
   }
   for (i = 0; i < RULE_COUNT; i++) {
-    if ((rules[i].methods & mbit) == 0 || !rule_matches(m, &m->rules[i], segs, count))
+    if (!rule_matches(m, &m->rules[i], segs, count))
+      continue;
+    known = true;
+    if ((rules[i].methods & mbit) == 0)
       continue;
     granted = rules[i].roles & roles;
     if (granted == 0) {
@@ -722,6 +729,14 @@ int rr_matrix_check_len(rr_matrix_decision *out, const rr_matrix *m, const char 
     if ((granted & ~RR_ROLE_PHYSICIAN) != 0)
       flags &= ~RR_RULE_STUDY_IMAGES;
     decide(out, true, (int)i, flags, "allowed by the role matrix");
+    return 0;
+  }
+  /* a path no rule knows (with any method): administrators get Orthanc's
+   * own answer (404 for a route that does not exist, another plugin's
+   * pages); a known path with a method its rules leave out stays refused,
+   * even for them (the audit trail is never changed through HTTP) */
+  if (!known && (roles & RR_ROLE_ADMIN) != 0) {
+    decide(out, true, RR_MATRIX_ADMIN_UNKNOWN_PATH, 0, "allowed: a path the role matrix does not know, for an administrator");
     return 0;
   }
   decide(out, false, -1, 0, "denied: no rule for this method and path (default deny)");

@@ -5,8 +5,11 @@
  *
  * Contract:
  * - Default deny. One static table of rules (matrix.c) lists every route
- *   that anyone may call; a request no rule matches is denied for every role,
- *   admin included. Rules are evaluated in table order and the FIRST rule
+ *   that anyone may call; a request no rule matches is denied for every role
+ *   but admin. An administrator is allowed a path that no rule matches with
+ *   any method (Orthanc then answers, e.g. 404 for a route that does not
+ *   exist); a path some rule matches, called with a method none of its rules
+ *   list, is denied to every role, admin included. Rules are evaluated in table order and the FIRST rule
  *   whose methods and pattern match the request decides: it allows the
  *   request when it grants one of the caller's role bits, otherwise the
  *   request is denied. HEAD is treated as GET; other methods than GET, HEAD,
@@ -86,9 +89,13 @@ typedef struct {
   unsigned flags;      /* RR_RULE_* bits */
 } rr_matrix_rule;
 
+#define RR_MATRIX_ADMIN_UNKNOWN_PATH (-2)
+
 typedef struct {
   bool allow;
-  int rule;           /* index of the rule that decided, -1 when none matched */
+  int rule;           /* index of the rule that decided, -1 when none matched,
+                       * RR_MATRIX_ADMIN_UNKNOWN_PATH for an administrator's
+                       * request on a path no rule knows (allowed) */
   unsigned flags;     /* RR_RULE_* bits to honour when allowed (see above) */
   const char *reason; /* static sentence, never NULL */
 } rr_matrix_decision;

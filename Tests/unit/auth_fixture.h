@@ -91,4 +91,17 @@ static inline void fx_login(const char *user, char *header, size_t hsize, char *
   rr_login_result_dispose(&r);
 }
 
+/* header[] = "Basic base64(user:password)" */
+static inline void fx_basic(char *header, size_t hsize, const char *user, const char *password)
+{
+  char plain[256];
+  rr_buf b64;
+
+  snprintf(plain, sizeof(plain), "%s:%s", user, password);
+  rr_buf_init(&b64, 1024);
+  ck_assert_int_eq(rr_base64_encode(&b64, plain, strlen(plain)), 0);
+  snprintf(header, hsize, "Basic %.*s", (int)b64.len, b64.ptr);
+  rr_buf_dispose(&b64);
+}
+
 #endif

@@ -7,6 +7,8 @@
 #include "api/caller.h"
 #include "auth/filter.h"
 #include "auth_fixture.h"
+#include "store/store.h"
+#include "util/str.h"
 
 static rr_matrix *matrix;
 static rr_filter *filter;
@@ -170,6 +172,118 @@ START_TEST(the_routes_get_the_identity_of_their_own_request_only)
 }
 END_TEST
 
+/* the number of audit records with this action (after flushing the writer) */
+static size_t audited(const char *action)
+{
+  rr_audit_filter f;
+  rr_audit_list *l = NULL;
+  char err[256] = "";
+  size_t n;
+
+  ck_assert_int_eq(rr_audit_flush(fx_audit, 5000), 0);
+  memset(&f, 0, sizeof(f));
+  rr_str_copy(f.action, sizeof(f.action), action);
+  f.limit = 1000;
+  ck_assert_msg(rr_store_audit_query(fx_store, &l, &f, err, sizeof(err)) == 0, "%s", err);
+  n = l->count;
+  rr_audit_list_free(l);
+  return n;
+}
+
+static bool decide_from(rr_filter_result *res, const char *method, const char *uri, const char *authorization,
+                        const char *requested_with)
+{
+  rr_filter_request req;
+
+  memset(&req, 0, sizeof(req));
+  req.method = method;
+  req.uri = uri;
+  req.source = "192.0.2.8";
+  req.authorization = authorization;
+  req.requested_with = requested_with;
+  req.host = "pacs.example:8042";
+  rr_filter_decide(filter, res, &req);
+  return res->allow;
+}
+
+/* Issue 14: clients that send Basic credentials only after a 401 challenge */
+START_TEST(api_requests_without_credentials_are_challenged_not_web_app_ones)
+{
+  char good[256], bad[256], rad[4096];
+  rr_filter_result res;
+  size_t refused;
+
+  ck_assert_int_eq(rr_audit_start(fx_audit), 0); /* the fixture's writer is not started */
+  fx_basic(good, sizeof(good), "admin", FX_PASSWORD);
+  fx_basic(bad, sizeof(bad), "admin", "wrong-password-1");
+  fx_login("rad", rad, sizeof(rad), NULL, 0, NULL);
+
+  /* no credentials on an API route: refused, to be answered 401 by the route dispatch */
+  ck_assert(!decide_from(&res, "GET", "/api/dicom/studies", NULL, NULL));
+  ck_assert(res.challenge);
+  ck_assert(rr_filter_take_challenge());
+  ck_assert(!rr_filter_take_challenge()); /* taken once */
+  ck_assert_ptr_null(rr_filter_current_identity());
+  /* the web app's requests are never challenged (the browser would show its dialog) */
+  ck_assert(!decide_from(&res, "GET", "/api/dicom/studies", NULL, "XMLHttpRequest"));
+  ck_assert(!res.challenge);
+  ck_assert(!rr_filter_take_challenge());
+  /* nor a browser holding the web app's cookies, even a stale session (images, cornerstone) */
+  {
+    rr_filter_request req;
+    memset(&req, 0, sizeof(req));
+    req.method = "GET";
+    req.uri = "/api/dicom/instances/0a/frames/0/png";
+    req.source = "192.0.2.8";
+    req.cookie = "theme=dark; " RR_SESSION_COOKIE "=stale.token.here";
+    rr_filter_decide(filter, &res, &req);
+    ck_assert(!res.allow && !res.challenge);
+    req.cookie = RR_CSRF_COOKIE "=abc";
+    rr_filter_decide(filter, &res, &req);
+    ck_assert(!res.allow && !res.challenge);
+    req.cookie = "other_rr_session=x; rr_sessionx=y";
+    rr_filter_decide(filter, &res, &req);
+    ck_assert(!res.allow && res.challenge);
+    ck_assert(rr_filter_take_challenge());
+  }
+  ck_assert(rr_filter_from_web_app("XMLHttpRequest", NULL));
+  ck_assert(!rr_filter_from_web_app(NULL, NULL));
+  ck_assert(!rr_filter_from_web_app(NULL, ""));
+  /* Orthanc's own routes cannot be answered by the plugin on 1.10.1: 403 */
+  ck_assert(!decide_from(&res, "GET", "/system", NULL, NULL));
+  ck_assert(!res.challenge);
+  /* paths that might leave the API root are never let through */
+  ck_assert(!decide_from(&res, "GET", "/api/../system", NULL, NULL));
+  ck_assert(!res.challenge);
+  ck_assert(!decide_from(&res, "GET", "/api/%2e%2e/system", NULL, NULL));
+  ck_assert(!res.challenge);
+  ck_assert(!decide_from(&res, "GET", "/api//system", NULL, NULL));
+  ck_assert(!res.challenge);
+  /* public routes stay public */
+  ck_assert(decide_from(&res, "POST", "/api/auth/login", NULL, NULL));
+  ck_assert(!res.challenge);
+  /* good Basic credentials: allowed, no challenge */
+  ck_assert(decide_from(&res, "GET", "/api/dicom/studies", good, NULL));
+  ck_assert(!res.challenge);
+  ck_assert(!rr_filter_take_challenge());
+  ck_assert_str_eq(res.identity.username, "admin");
+  /* wrong Basic credentials: challenged again, and audited as before */
+  refused = audited("auth.refused");
+  ck_assert(!decide_from(&res, "GET", "/api/dicom/studies", bad, NULL));
+  ck_assert(res.challenge);
+  ck_assert_ptr_null(rr_filter_current_identity());
+  ck_assert_uint_eq(audited("auth.refused"), refused + 1);
+  ck_assert(!decide_from(&res, "GET", "/api/dicom/studies", bad, "XMLHttpRequest"));
+  ck_assert(!res.challenge);
+  /* a bad Bearer token and a role the matrix refuses: 403 as before */
+  ck_assert(!decide_from(&res, "GET", "/api/dicom/studies", "Bearer not.a.token", NULL));
+  ck_assert(!res.challenge);
+  ck_assert(!decide_from(&res, "GET", "/api/users", rad, NULL));
+  ck_assert(!res.challenge);
+  ck_assert(!rr_filter_take_challenge());
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("filter");
@@ -180,6 +294,7 @@ int main(void)
   tcase_add_test(tc, physicians_see_images_of_reported_studies_only);
   tcase_add_test(tc, cookie_sessions_need_the_csrf_token_or_the_same_origin);
   tcase_add_test(tc, the_routes_get_the_identity_of_their_own_request_only);
+  tcase_add_test(tc, api_requests_without_credentials_are_challenged_not_web_app_ones);
   suite_add_tcase(s, tc);
   return rr_test_run(s);
 }

@@ -42,8 +42,10 @@ static void expect_roles(const rr_matrix *m, const char *method, const char *pat
     ck_assert_ptr_nonnull(d.reason);
     ck_assert_msg(d.allow == want, "%s %s as %s: expected %s, got %s (rule %d: %s)", method, path,
                   rr_role_name(single_roles[i]), want ? "allow" : "deny", d.allow ? "allow" : "deny", d.rule, d.reason);
-    if (d.allow)
+    if (d.allow && d.rule != RR_MATRIX_ADMIN_UNKNOWN_PATH)
       ck_assert_int_ge(d.rule, 0);
+    if (d.rule == RR_MATRIX_ADMIN_UNKNOWN_PATH)
+      ck_assert(d.allow && single_roles[i] == RR_ROLE_ADMIN);
   }
 }
 
@@ -117,10 +119,10 @@ START_TEST(configured_roots)
   expect_roles(m, "GET", "/viewer/app/index.html", ALL);
   expect_roles(m, "GET", "/viewer/app/assets/index-1.js", ALL);
   /* the default roots mean nothing now */
-  expect_roles(m, "POST", "/api/auth/login", NONE);
-  expect_roles(m, "GET", "/reading-room/index.html", NONE);
-  expect_roles(m, "GET", "/viewer", NONE);
-  expect_roles(m, "GET", "/viewer/index.html", NONE);
+  expect_roles(m, "POST", "/api/auth/login", A); /* not the API under these roots: a path no rule knows */
+  expect_roles(m, "GET", "/reading-room/index.html", A);
+  expect_roles(m, "GET", "/viewer", A);
+  expect_roles(m, "GET", "/viewer/index.html", A);
   /* Orthanc's routes do not depend on the roots */
   expect_roles(m, "GET", "/system", A);
   rr_matrix_free(m);
@@ -146,7 +148,7 @@ static const route_case cases[] = {
   {"GET", "/reading-room/assets/index-BT0K21nA.js", ALL},
   {"GET", "/reading-room/assets/favicon-BmqOExze.svg", ALL},
   {"POST", "/reading-room/index.html", NONE},
-  {"GET", "/reading-room/other.html", NONE},
+  {"GET", "/reading-room/other.html", A}, /* a path no rule knows: administrators only */
   {"POST", "/api/auth/login", ALL},
   {"GET", "/api/auth/login", NONE},
   /* the plugin's API */
@@ -162,7 +164,7 @@ static const route_case cases[] = {
   {"GET", "/api/dicom/studies/1.2.840.1", USERS},
   {"POST", "/api/dicom/studies", NONE},
   {"DELETE", "/api/dicom/studies/1.2.840.1", NONE},
-  {"GET", "/api/dicom/studies/1.2.840.1/extra", NONE},
+  {"GET", "/api/dicom/studies/1.2.840.1/extra", A},
   {"GET", "/api/health", USERS},
   {"GET", "/api/admin/ingest", A},
   {"POST", "/api/admin/ingest/resync", A},
@@ -179,10 +181,10 @@ static const route_case cases[] = {
   {"POST", "/api/reports", A | R},
   {"PUT", "/api/reports/5", A | R},
   {"DELETE", "/api/reports/5", A},
-  {"GET", "/api", NONE},
-  {"GET", "/api/", NONE},
-  {"GET", "/api/unknown", NONE},
-  {"GET", "/api/usersx", NONE},
+  {"GET", "/api", A},
+  {"GET", "/api/", A},
+  {"GET", "/api/unknown", A},
+  {"GET", "/api/usersx", A},
   /* Orthanc Explorer, DICOMweb */
   {"GET", "/app/explorer.html", A},
   {"GET", "/app/libs/jquery.min.js", A},
@@ -283,21 +285,25 @@ static const route_case cases[] = {
   {"GET", "//reading-room//index.html", ALL},
   {"GET", "/studies//0a1b///series", A | R | T | P},
   /* case-sensitive, whole segments */
-  {"GET", "/SYSTEM", NONE},
-  {"GET", "/Studies/0a1b", NONE},
-  {"GET", "/Reading-Room/index.html", NONE},
-  {"GET", "/systems", NONE},
-  {"GET", "/studies/0a1b/filex", NONE},
+  {"GET", "/SYSTEM", A},
+  {"GET", "/Studies/0a1b", A},
+  {"GET", "/Reading-Room/index.html", A},
+  {"GET", "/systems", A},
+  {"GET", "/studies/0a1b/filex", A},
   /* a literal that is merely encoded does not match (then default deny) */
-  {"GET", "/tool%73/reset", NONE},
+  {"GET", "/tool%73/reset", A},
   {"GET", "/studies/0a1b%20x", A | R | T | P},
-  /* unknown routes: nobody, admin included */
-  {"GET", "/nothing", NONE},
-  {"GET", "/stone-webviewer/index.html", NONE},
-  {"GET", "/web-viewer/app/viewer.html", NONE},
-  {"POST", "/tools/labels", NONE},
-  {"GET", "/studies/0a1b/labels", NONE},
-  {"GET", "/instances/0a1b/frames/0/rendered/extra", NONE},
+  /* paths no rule knows: administrators only (Orthanc's own answer, e.g.
+   * 404; issue 14), every other role refused */
+  {"GET", "/nothing", A},
+  {"GET", "/stone-webviewer/index.html", A},
+  {"GET", "/web-viewer/app/viewer.html", A},
+  {"POST", "/tools/labels", A},
+  {"GET", "/studies/0a1b/labels", A},
+  {"GET", "/instances/0a1b/frames/0/rendered/extra", A},
+  /* a known path with a method no rule lists: nobody, admin included */
+  {"DELETE", "/tools/reset", NONE},
+  {"PUT", "/system", NONE},
 };
 
 START_TEST(route_table)

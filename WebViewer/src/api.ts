@@ -213,9 +213,13 @@ export class Api {
     this.hooks = hooks;
   }
 
-  /** Headers of a request: Accept, JSON content type, and the CSRF token for state-changing methods. */
+  /**
+   * Headers of a request: Accept, X-Requested-With (the plugin never answers such a request with an HTTP
+   * Basic challenge, which would make the browser show its own login dialog), JSON content type, and the
+   * CSRF token for state-changing methods.
+   */
   headersFor(method: string, hasBody: boolean): Record<string, string> {
-    const headers: Record<string, string> = { Accept: 'application/json' };
+    const headers: Record<string, string> = { Accept: 'application/json', 'X-Requested-With': 'XMLHttpRequest' };
     if (hasBody) headers['Content-Type'] = 'application/json';
     if (STATE_CHANGING_METHODS.has(method.toUpperCase())) {
       const token = this.hooks.csrfToken?.();
