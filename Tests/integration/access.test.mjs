@@ -78,7 +78,7 @@ const MATRIX = () => [
   ['GET', '/api/admin/ingest', ['admin']],
   ['GET', '/api/admin/storage', ['admin']],
   ['GET', '/reading-room/index.html', ['admin', 'radiologist', 'technician', 'physician', 'anonymous']],
-  ['GET', '/no/such/route', []],
+  ['GET', '/no/such/route', ['admin']], // issue 14: administrators get Orthanc's own 404, others 403
 ];
 
 test('the role matrix, for every role and for no token', async () => {

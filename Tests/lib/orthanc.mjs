@@ -447,11 +447,14 @@ class OrthancInstance {
   }
 
   /** REST call, as the administrator unless `auth: false` or an Authorization header is given.
-   *  body: object (sent as JSON), string or Buffer. Resolves with {status, headers, json, text}. */
-  async api(p, { method = 'GET', body, headers = {}, timeoutMs, auth = true } = {}) {
+   *  body: object (sent as JSON), string or Buffer. Resolves with {status, headers, json, text}.
+   *  Sent like the web app's requests (X-Requested-With: XMLHttpRequest, which the plugin never answers
+   *  with an HTTP Basic challenge, so a refusal stays the filter's 403) unless `webApp: false`. */
+  async api(p, { method = 'GET', body, headers = {}, timeoutMs, auth = true, webApp = true } = {}) {
     const url = p.startsWith('http') ? p : this.baseUrl + (p.startsWith('/') ? p : '/' + p);
     const hasAuth = Object.keys(headers).some((k) => k.toLowerCase() === 'authorization');
-    const all = auth && !hasAuth ? { ...this.authHeaders(), ...headers } : headers;
+    const base = webApp ? { 'X-Requested-With': 'XMLHttpRequest' } : {};
+    const all = auth && !hasAuth ? { ...base, ...this.authHeaders(), ...headers } : { ...base, ...headers };
     const r = await httpRequest(url, { method, body, headers: all, timeoutMs });
     const text = r.body.toString('utf8');
     let json = null;

@@ -23,7 +23,19 @@ describe('CSRF header', () => {
   it('is left out when no token is known', async () => {
     const server = new FakeServer().on('POST auth/login', () => json(200, {}));
     await api(server, null).request('POST', 'auth/login', { body: { username: 'a', password: 'b' } });
-    expect(server.calls[0]?.headers).toEqual({ Accept: 'application/json', 'Content-Type': 'application/json' });
+    expect(server.calls[0]?.headers).toEqual({
+      Accept: 'application/json',
+      'X-Requested-With': 'XMLHttpRequest',
+      'Content-Type': 'application/json',
+    });
+  });
+
+  it('every API request says it comes from the web app, so the plugin never answers it with a Basic challenge', async () => {
+    const server = new FakeServer();
+    for (const route of ['GET x', 'POST x', 'PUT x', 'DELETE x']) server.on(route, () => json(200, {}));
+    const a = api(server);
+    for (const method of ['GET', 'POST', 'PUT', 'DELETE']) await a.request(method, 'x', { allowEmpty: true });
+    expect(server.calls.map((c) => c.headers['X-Requested-With'])).toEqual(Array(4).fill('XMLHttpRequest'));
   });
 
   it('reaches every state-changing admin call, and no read', async () => {
