@@ -10,7 +10,9 @@
  * matrix (auth/filter.h); routes ask only who calls (api/caller.h).
  *
  * rr_api_register must be called from OrthancPluginInitialize (routes can
- * only be registered there). Routes are registered with the NoLock variant:
+ * only be registered there). Every route is registered through the one
+ * dispatch of api/route.h (which answers the filter's HTTP Basic
+ * challenges), with the NoLock variant:
  * handlers run concurrently and share only the objects of `deps` (store,
  * ingestion, auth, audit, AI jobs), which are thread-safe. `deps` and
  * everything it points to must outlive the plugin (until

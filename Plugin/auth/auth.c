@@ -195,6 +195,11 @@ void rr_login_result_dispose(rr_login_result *r)
   memset(r, 0, sizeof(*r));
 }
 
+bool rr_auth_basic_allowed(const rr_auth *a)
+{
+  return a->opts.allow_basic;
+}
+
 void rr_auth_csrf_for(rr_auth *a, char out[65], const char *jti)
 {
   unsigned char mac[EVP_MAX_MD_SIZE];

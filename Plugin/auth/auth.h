@@ -132,6 +132,10 @@ int rr_auth_logout(rr_auth *auth, const rr_identity *id, char *err, size_t errsi
  * audit trail and the log, never the token). */
 int rr_auth_authenticate(rr_auth *auth, rr_identity *out, const rr_credentials *c, char *reason, size_t rsize);
 
+/* Whether HTTP Basic is accepted (Auth.AllowBasic): without it nothing is
+ * answered with a Basic challenge. */
+bool rr_auth_basic_allowed(const rr_auth *auth);
+
 /* The CSRF token that goes with a session token (HMAC of its jti), and its
  * check for state-changing requests made with the session cookie. */
 void rr_auth_csrf_for(rr_auth *auth, char out[65], const char *jti);

@@ -61,11 +61,13 @@ rr_challenge_status rr_challenge_decide(rr_auth *auth, rr_matrix *matrix, rr_aud
   rr_credentials cred;
   rr_identity id;
   char reason[160] = "";
-  bool web_app;
+  bool web_app, basic;
   int error;
 
   cred.authorization = header(headers_count, keys, values, "authorization");
   cred.cookie = header(headers_count, keys, values, "cookie");
+  /* without HTTP Basic (Auth.AllowBasic false) nothing is challenged */
+  basic = rr_auth_basic_allowed(auth);
   web_app = rr_filter_from_web_app(header(headers_count, keys, values, "x-requested-with"), cred.cookie);
   cred.source = ip != NULL ? ip : "";
   error = rr_auth_authenticate(auth, &id, &cred, reason, sizeof(reason));
@@ -75,10 +77,11 @@ rr_challenge_status rr_challenge_decide(rr_auth *auth, rr_matrix *matrix, rr_aud
     /* credentials that do not hold: audited as the filter does */
     rr_audit_log(audit, "", "", cred.source, "auth.refused", uri, "denied",
                  reason[0] ? reason : "credentials refused");
-    return web_app ? RR_CHALLENGE_FORBIDDEN : RR_CHALLENGE_UNAUTHORIZED;
+    return web_app || !basic ? RR_CHALLENGE_FORBIDDEN : RR_CHALLENGE_UNAUTHORIZED;
   }
-  /* none, or a stale session cookie: the filter treats it as anonymous */
-  if (web_app || anonymous_path(matrix, uri))
+  /* none, or a stale session cookie: the filter treats it as anonymous (and
+   * refuses with 403 where the matrix says so) */
+  if (web_app || !basic || anonymous_path(matrix, uri))
     return RR_CHALLENGE_GRANTED;
   return RR_CHALLENGE_UNAUTHORIZED;
 }

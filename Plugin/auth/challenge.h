@@ -18,7 +18,9 @@
  * - no credentials (or only a stale session cookie): granted for the web
  *   app and for paths anonymous callers may use (login, the web app's
  *   shell: the filter then decides), otherwise 401 (challenge).
- * On Orthanc 1.10.1 nothing is registered: the filter and the route
+ * With Auth.AllowBasic false nothing is challenged (bad credentials 403,
+ * none granted for the filter to refuse). On Orthanc 1.10.1 nothing is
+ * registered: the filter and the route
  * dispatch (api/route.h) challenge on the plugin's own routes only.
  *
  * Verified only with a fake OrthancPluginContext (Tests/unit/test_challenge.c):

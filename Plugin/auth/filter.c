@@ -156,8 +156,8 @@ static void refuse(rr_filter *f, rr_filter_result *out, const rr_filter_request 
                reason);
 }
 
-/* A request that may be answered with a challenge instead of a refusal: not
- * from the web app, under the API root (where only the plugin's routes
+/* A request that may be answered with a challenge instead of a refusal: HTTP
+ * Basic accepted at all, not from the web app, under the API root (where only the plugin's routes
  * answer: its catch-all route takes every path there), and with a path that
  * Orthanc cannot turn into one outside the root (no dot segments, no empty
  * segments, no escapes). */
@@ -165,7 +165,8 @@ static bool challengeable(const rr_filter *f, const rr_filter_request *req)
 {
   const char *p;
 
-  if (rr_filter_from_web_app(req->requested_with, req->cookie) || !rr_str_starts_with(req->uri, f->api_root))
+  if (!rr_auth_basic_allowed(f->auth) || rr_filter_from_web_app(req->requested_with, req->cookie) ||
+      !rr_str_starts_with(req->uri, f->api_root))
     return false;
   for (p = req->uri; *p; p++) {
     unsigned char c = (unsigned char)*p;

@@ -26,6 +26,8 @@
  * (plugin.c) lets it through to the routes,
  * when it does not come from the web app (rr_filter_from_web_app) and
  * its path cannot leave the API root (plain characters, no dot segments).
+ * The API root must belong to the plugin alone: its catch-all route takes
+ * every path there, so no other handler can run for a challenged request.
  * The route dispatch (api/route.h) then answers 401 with a Basic challenge
  * instead of running the route (rr_filter_take_challenge). Wrong Basic
  * credentials are audited ("auth.refused") as before; the identity stays

@@ -184,6 +184,43 @@ START_TEST(a_refused_registration_leaves_the_filter_alone)
 }
 END_TEST
 
+/* Auth.AllowBasic false: nothing is challenged (no Basic to send) */
+START_TEST(nothing_is_challenged_without_http_basic)
+{
+  OrthancPluginContext c = fake("1.12.9");
+  rr_auth_options o;
+  rr_auth *no_basic = NULL;
+  char secret[4200], err[256] = "", good[256], bad[256];
+  bool registered = false;
+
+  snprintf(secret, sizeof(secret), "%s/jwt.key", fx_dir);
+  memset(&o, 0, sizeof(o));
+  o.algorithm = "HS256";
+  o.secret_file = secret;
+  o.private_key_file = o.public_key_file = "";
+  o.issuer = "orthanc-reading-room";
+  o.audience = "reading-room";
+  o.token_lifetime = 600;
+  o.allow_basic = false;
+  o.password_min_length = 12;
+  o.lockout_max_failures = FX_MAX_FAILURES;
+  o.lockout_max_per_address = 50;
+  o.lockout_seconds = 60;
+  ck_assert_msg(rr_auth_new(&no_basic, &o, fx_store, fx_audit, err, sizeof(err)) == 0, "%s", err);
+  ck_assert(!rr_auth_basic_allowed(no_basic));
+  ck_assert(rr_auth_basic_allowed(fx_auth));
+  ck_assert_int_eq(rr_challenge_register(&registered, &c, no_basic, matrix, fx_audit), 0);
+  ck_assert(registered);
+  fx_basic(good, sizeof(good), "admin", FX_PASSWORD);
+  fx_basic(bad, sizeof(bad), "admin", "wrong-password-1");
+  ck_assert_int_eq(call("/system", NULL, NULL), RR_CHALLENGE_GRANTED);  /* the filter answers 403 */
+  ck_assert_int_eq(call("/system", good, NULL), RR_CHALLENGE_FORBIDDEN); /* Basic is refused */
+  ck_assert_int_eq(call("/system", bad, NULL), RR_CHALLENGE_FORBIDDEN);
+  rr_challenge_reset();
+  rr_auth_free(no_basic);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("challenge");
@@ -193,6 +230,7 @@ int main(void)
   tcase_add_test(tc, nothing_is_registered_on_orthanc_1_10_1);
   tcase_add_test(tc, every_route_challenges_on_orthanc_1_12_9);
   tcase_add_test(tc, a_refused_registration_leaves_the_filter_alone);
+  tcase_add_test(tc, nothing_is_challenged_without_http_basic);
   suite_add_tcase(s, tc);
   return rr_test_run(s);
 }

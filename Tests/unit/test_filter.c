@@ -284,6 +284,42 @@ START_TEST(api_requests_without_credentials_are_challenged_not_web_app_ones)
 }
 END_TEST
 
+/* Auth.AllowBasic false: no Basic challenge either (403 as before) */
+START_TEST(no_challenge_without_http_basic)
+{
+  rr_auth_options o;
+  rr_auth *no_basic = NULL;
+  rr_filter *f2 = NULL;
+  rr_filter_request req;
+  rr_filter_result res;
+  char secret[4200], err[256] = "";
+
+  snprintf(secret, sizeof(secret), "%s/jwt.key", fx_dir);
+  memset(&o, 0, sizeof(o));
+  o.algorithm = "HS256";
+  o.secret_file = secret;
+  o.private_key_file = o.public_key_file = "";
+  o.issuer = "orthanc-reading-room";
+  o.audience = "reading-room";
+  o.token_lifetime = 600;
+  o.password_min_length = 12;
+  o.lockout_max_failures = FX_MAX_FAILURES;
+  o.lockout_max_per_address = 50;
+  o.lockout_seconds = 60;
+  ck_assert_msg(rr_auth_new(&no_basic, &o, fx_store, fx_audit, err, sizeof(err)) == 0, "%s", err);
+  ck_assert_int_eq(rr_filter_new(&f2, no_basic, matrix, fx_audit, "/api/"), 0);
+  memset(&req, 0, sizeof(req));
+  req.method = "GET";
+  req.uri = "/api/dicom/studies";
+  req.source = "192.0.2.8";
+  rr_filter_decide(f2, &res, &req);
+  ck_assert(!res.allow && !res.challenge);
+  ck_assert(!rr_filter_take_challenge());
+  rr_filter_free(f2);
+  rr_auth_free(no_basic);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("filter");
@@ -295,6 +331,7 @@ int main(void)
   tcase_add_test(tc, cookie_sessions_need_the_csrf_token_or_the_same_origin);
   tcase_add_test(tc, the_routes_get_the_identity_of_their_own_request_only);
   tcase_add_test(tc, api_requests_without_credentials_are_challenged_not_web_app_ones);
+  tcase_add_test(tc, no_challenge_without_http_basic);
   suite_add_tcase(s, tc);
   return rr_test_run(s);
 }
