@@ -97,6 +97,7 @@ static int32_t on_http_request(OrthancPluginHttpMethod method, const char *uri, 
   req.origin = header_of(headers_count, keys, values, "origin");
   req.host = header_of(headers_count, keys, values, "host");
   req.requested_with = header_of(headers_count, keys, values, "x-requested-with");
+  req.sec_fetch_mode = header_of(headers_count, keys, values, "sec-fetch-mode");
   rr_filter_decide(plugin_filter, &res, &req);
   /* a challenge goes on to the route dispatch, which answers 401 (api/route.h) */
   return res.allow || res.challenge ? 1 : 0;

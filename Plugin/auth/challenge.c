@@ -68,7 +68,8 @@ rr_challenge_status rr_challenge_decide(rr_auth *auth, rr_matrix *matrix, rr_aud
   cred.cookie = header(headers_count, keys, values, "cookie");
   /* without HTTP Basic (Auth.AllowBasic false) nothing is challenged */
   basic = rr_auth_basic_allowed(auth);
-  web_app = rr_filter_from_web_app(header(headers_count, keys, values, "x-requested-with"), cred.cookie);
+  web_app = rr_filter_from_web_app(header(headers_count, keys, values, "x-requested-with"), cred.cookie,
+                                   header(headers_count, keys, values, "sec-fetch-mode"));
   cred.source = ip != NULL ? ip : "";
   error = rr_auth_authenticate(auth, &id, &cred, reason, sizeof(reason));
   if (error == 0)

@@ -165,7 +165,7 @@ static bool challengeable(const rr_filter *f, const rr_filter_request *req)
 {
   const char *p;
 
-  if (!rr_auth_basic_allowed(f->auth) || rr_filter_from_web_app(req->requested_with, req->cookie) ||
+  if (!rr_auth_basic_allowed(f->auth) || rr_filter_from_web_app(req->requested_with, req->cookie, req->sec_fetch_mode) ||
       !rr_str_starts_with(req->uri, f->api_root))
     return false;
   for (p = req->uri; *p; p++) {
@@ -194,9 +194,10 @@ static bool has_cookie(const char *header, const char *name)
   return false;
 }
 
-bool rr_filter_from_web_app(const char *requested_with, const char *cookie)
+bool rr_filter_from_web_app(const char *requested_with, const char *cookie, const char *sec_fetch_mode)
 {
-  return requested_with != NULL || has_cookie(cookie, RR_SESSION_COOKIE) || has_cookie(cookie, RR_CSRF_COOKIE);
+  return requested_with != NULL || (sec_fetch_mode != NULL && strcmp(sec_fetch_mode, "navigate") != 0) ||
+         has_cookie(cookie, RR_SESSION_COOKIE) || has_cookie(cookie, RR_CSRF_COOKIE);
 }
 
 static bool is_basic(const char *authorization)

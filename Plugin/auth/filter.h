@@ -56,6 +56,7 @@ typedef struct rr_filter_request {
   const char *source;  /* client address */
   const char *authorization, *cookie, *csrf, *origin, *host; /* headers, NULL when absent */
   const char *requested_with; /* X-Requested-With (the web app sends it): never challenged */
+  const char *sec_fetch_mode; /* Sec-Fetch-Mode (browsers send it) */
 } rr_filter_request;
 
 typedef struct rr_filter_result {
@@ -88,13 +89,14 @@ const char *rr_filter_current_source(void);
  * decision. */
 const rr_identity *rr_filter_current_identity(void);
 
-/* Whether a request comes from a browser running the web app: it carries
- * X-Requested-With (the web app's fetches send it) or one of the web app's
- * cookies (rr_session, rr_csrf; also on <img> and cornerstone's requests,
- * and still there when the session has ended). Such requests are never
- * challenged: a Basic challenge makes browsers show their own login
- * dialog. Either argument may be NULL. */
-bool rr_filter_from_web_app(const char *requested_with, const char *cookie);
+/* Whether a request comes from a browser's script or page resources (the
+ * web app and any other page): it carries X-Requested-With (the web app's
+ * fetches send it), a Sec-Fetch-Mode other than "navigate" (what browsers
+ * send with every fetch, XHR, image or script request), or one of the web
+ * app's cookies (rr_session, rr_csrf; still there when the session has
+ * ended). Such requests are never challenged: a Basic challenge makes
+ * browsers show their own login dialog. Any argument may be NULL. */
+bool rr_filter_from_web_app(const char *requested_with, const char *cookie, const char *sec_fetch_mode);
 
 /* True when the filter let the calling thread's current request through
  * only to be challenged (see above); clears the mark, so a later call on

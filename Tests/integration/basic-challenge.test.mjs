@@ -100,6 +100,15 @@ test('requests from the web app are never challenged', async () => {
     headers: { Cookie: 'rr_session=stale.token.here; rr_csrf=abc' } });
   assert.equal(stale.status, 403);
   assert.equal(stale.headers['www-authenticate'], undefined);
+  // any page's fetch, XHR or image (browsers send Sec-Fetch-Mode): 403, no dialog
+  for (const mode of ['cors', 'no-cors', 'same-origin']) {
+    const page = await orthanc.api('/api/dicom/studies', { auth: false, webApp: false, headers: { 'Sec-Fetch-Mode': mode } });
+    assert.equal(page.status, 403, mode);
+    assert.equal(page.headers['www-authenticate'], undefined, mode);
+  }
+  // typed into the address bar: the browser may ask for credentials
+  const nav = await orthanc.api('/api/dicom/studies', { auth: false, webApp: false, headers: { 'Sec-Fetch-Mode': 'navigate' } });
+  assert.equal(nav.status, 401);
   const wrong = await orthanc.api('/api/dicom/studies', { headers: {
     Authorization: `Basic ${Buffer.from('admin:not-the-password').toString('base64')}` } });
   assert.equal(wrong.status, 403);

@@ -149,6 +149,16 @@ START_TEST(every_route_challenges_on_orthanc_1_12_9)
                      OrthancPluginErrorCode_Success);
     ck_assert_int_eq(status, RR_CHALLENGE_GRANTED); /* a browser with a stale session: the filter answers 403 */
   }
+  {
+    const char *keys[] = {"sec-fetch-mode"}, *fetch_mode[] = {"cors"}, *navigate[] = {"navigate"};
+    int32_t status = -1;
+    ck_assert_int_eq(captured(&status, NULL, NULL, "/system", "192.0.2.9", 1, keys, fetch_mode, 0, NULL, NULL),
+                     OrthancPluginErrorCode_Success);
+    ck_assert_int_eq(status, RR_CHALLENGE_GRANTED); /* a page's fetch: no dialog, the filter answers 403 */
+    ck_assert_int_eq(captured(&status, NULL, NULL, "/system", "192.0.2.9", 1, keys, navigate, 0, NULL, NULL),
+                     OrthancPluginErrorCode_Success);
+    ck_assert_int_eq(status, RR_CHALLENGE_UNAUTHORIZED); /* the address bar: the browser asks for credentials */
+  }
   /* good credentials: granted (the filter then applies the role matrix) */
   ck_assert_int_eq(call("/system", good, NULL), RR_CHALLENGE_GRANTED);
   ck_assert_int_eq(call("/studies", bearer, NULL), RR_CHALLENGE_GRANTED);

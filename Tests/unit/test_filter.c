@@ -246,9 +246,28 @@ START_TEST(api_requests_without_credentials_are_challenged_not_web_app_ones)
     ck_assert(!res.allow && res.challenge);
     ck_assert(rr_filter_take_challenge());
   }
-  ck_assert(rr_filter_from_web_app("XMLHttpRequest", NULL));
-  ck_assert(!rr_filter_from_web_app(NULL, NULL));
-  ck_assert(!rr_filter_from_web_app(NULL, ""));
+  ck_assert(rr_filter_from_web_app("XMLHttpRequest", NULL, NULL));
+  ck_assert(!rr_filter_from_web_app(NULL, NULL, NULL));
+  ck_assert(!rr_filter_from_web_app(NULL, "", NULL));
+  /* a browser's fetch, XHR or image from any page, but not a navigation (address bar) */
+  ck_assert(rr_filter_from_web_app(NULL, NULL, "cors"));
+  ck_assert(rr_filter_from_web_app(NULL, NULL, "no-cors"));
+  ck_assert(rr_filter_from_web_app(NULL, NULL, "same-origin"));
+  ck_assert(!rr_filter_from_web_app(NULL, NULL, "navigate"));
+  {
+    rr_filter_request req;
+    memset(&req, 0, sizeof(req));
+    req.method = "GET";
+    req.uri = "/api/dicom/studies";
+    req.source = "192.0.2.8";
+    req.sec_fetch_mode = "cors";
+    rr_filter_decide(filter, &res, &req);
+    ck_assert(!res.allow && !res.challenge);
+    req.sec_fetch_mode = "navigate";
+    rr_filter_decide(filter, &res, &req);
+    ck_assert(!res.allow && res.challenge);
+    ck_assert(rr_filter_take_challenge());
+  }
   /* Orthanc's own routes cannot be answered by the plugin on 1.10.1: 403 */
   ck_assert(!decide_from(&res, "GET", "/system", NULL, NULL));
   ck_assert(!res.challenge);
