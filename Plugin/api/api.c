@@ -255,12 +255,15 @@ static json_object *ingest_json(void)
 
 /* ---------------------------------------------------------------- storage */
 
-static json_object *volume_json(const rr_storage_volume *v)
+/* with_paths: the folders' paths are for administrators (admin/storage);
+ * /api/health, open to every signed-in user, leaves them out. */
+static json_object *volume_json(const rr_storage_volume *v, int with_paths)
 {
   int jerr = 0;
   json_object *o = json_object_new_object();
 
-  rr_json_set_str(o, "path", v->path, &jerr);
+  if (with_paths)
+    rr_json_set_str(o, "path", v->path, &jerr);
   rr_json_set_opt(o, "totalBytes", v->known, json_object_new_int64((int64_t)v->total_bytes), &jerr);
   rr_json_set_opt(o, "freeBytes", v->known, json_object_new_int64((int64_t)v->free_bytes), &jerr);
   rr_json_set_opt(o, "freePercent", v->known, json_object_new_double(v->free_percent), &jerr);
@@ -269,15 +272,15 @@ static json_object *volume_json(const rr_storage_volume *v)
 }
 
 /* {"status": "ok" | "low", "warning", "storageFolder", "indexFolder", "sameFileSystem"} */
-static json_object *volumes_json(const rr_storage_volumes *v)
+static json_object *volumes_json(const rr_storage_volumes *v, int with_paths)
 {
   int jerr = 0;
   json_object *o = json_object_new_object();
 
   rr_json_set_str(o, "status", v->warning[0] ? "low" : "ok", &jerr);
   rr_json_set_opt(o, "warning", v->warning[0], rr_json_string(v->warning), &jerr);
-  rr_json_set(o, "storageFolder", volume_json(&v->storage), &jerr);
-  rr_json_set(o, "indexFolder", volume_json(&v->index), &jerr);
+  rr_json_set(o, "storageFolder", volume_json(&v->storage, with_paths), &jerr);
+  rr_json_set(o, "indexFolder", volume_json(&v->index, with_paths), &jerr);
   rr_json_set(o, "sameFileSystem", json_object_new_boolean(v->same_file_system), &jerr);
   return rr_json_done(o, jerr);
 }
@@ -297,7 +300,7 @@ static OrthancPluginErrorCode on_storage(OrthancPluginRestOutput *out, const cha
     return OrthancPluginErrorCode_Success;
   }
   rr_storage_report_get(api_deps->storage, r);
-  o = volumes_json(&r->volumes);
+  o = volumes_json(&r->volumes, 1);
   rr_json_set_opt(o, "orthancDiskBytes", r->has_disk_size, json_object_new_int64(r->disk_bytes), &jerr);
   rr_json_set_opt(o, "orthancUncompressedBytes", r->has_disk_size, json_object_new_int64(r->uncompressed_bytes), &jerr);
   rr_json_set_opt(o, "orthancInstances", r->has_disk_size, json_object_new_int64(r->instances), &jerr);
@@ -400,7 +403,7 @@ static OrthancPluginErrorCode on_health(OrthancPluginRestOutput *out, const char
   if (api_deps->storage != NULL) {
     rr_storage_volumes vol;
     rr_storage_volumes_get(api_deps->storage, &vol);
-    rr_json_set(root, "storage", volumes_json(&vol), &jerr);
+    rr_json_set(root, "storage", volumes_json(&vol, 0), &jerr);
     healthy = healthy && vol.warning[0] == '\0';
   }
   rr_json_set(root, "accessControl", json_object_new_boolean(api_deps->auth != NULL), &jerr);

@@ -41,6 +41,8 @@ test('admin/storage: Orthanc disk use, free space of its folders, today\'s sampl
   const h = await orthanc.json('/api/health');
   assert.equal(h.storage.status, 'ok');
   assert.equal(h.status, 'ok');
+  assert.equal(h.storage.storageFolder.path, undefined, 'health (open to every user) names no folder');
+  assert.equal(h.storage.indexFolder.path, undefined);
   const metrics = (await orthanc.api('/tools/metrics-prometheus')).text;
   assert.match(metrics, /^reading_room_storage_free_bytes \d/m);
   assert.match(metrics, /^reading_room_storage_orthanc_disk_bytes \d/m);
