@@ -81,7 +81,7 @@ START_TEST(thresholds_warn_below_the_free_space)
   rr_storage_volumes v;
   rr_storage_report r;
   rr_storage_options o = {dir, dir, 0, 0};
-  rr_rest_source src = {NULL, no_statistics};
+  rr_rest_source src = {NULL, no_statistics, NULL};
 
   ck_assert_int_eq(rr_storage_new(&s, &o, store, src), 0);
   rr_storage_volumes_get(s, &v);
