@@ -5,9 +5,10 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 RELEASE_BUILD ?= build-release
 CLANG_BUILD ?= build-clang
+FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build asan release clang run test unit bench install clean
+.PHONY: all deps build asan release clang fuzz run test unit bench install clean
 
 all: build
 
@@ -32,11 +33,17 @@ clang: deps
 	CC=clang cmake -S . -B $(CLANG_BUILD) -DCMAKE_BUILD_TYPE=Release -DRR_BUILD_WEBAPP=OFF -DRR_BUILD_TESTS=ON
 	cmake --build $(CLANG_BUILD) -j $(JOBS)
 
+# The libFuzzer targets of Tests/fuzz (clang, ASan+UBSan); make test runs
+# each briefly, README "Fuzzing" says how to run them for longer.
+fuzz: deps
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRR_FUZZ=ON -DRR_BUILD_WEBAPP=OFF -DRR_BUILD_TESTS=OFF
+	cmake --build $(FUZZ_BUILD) --target rr_fuzz -j $(JOBS)
+
 run: build
 	@bash Resources/scripts/run.sh $(BUILD)
 
-test: build asan release clang
-	@bash Tests/run-all.sh $(BUILD) $(ASAN_BUILD) $(RELEASE_BUILD) $(CLANG_BUILD)
+test: build asan release clang fuzz
+	@bash Tests/run-all.sh $(BUILD) $(ASAN_BUILD) $(RELEASE_BUILD) $(CLANG_BUILD) $(FUZZ_BUILD)
 
 # The fast loop: the C unit tests only (no web app, no Orthanc, no sanitizers).
 unit:
@@ -51,4 +58,4 @@ install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(RELEASE_BUILD) $(CLANG_BUILD) $(BUILD)-unit
+	rm -rf $(BUILD) $(ASAN_BUILD) $(RELEASE_BUILD) $(CLANG_BUILD) $(FUZZ_BUILD) $(BUILD)-unit

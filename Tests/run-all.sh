@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # run-all.sh - every test suite of the project, one after the other, then
 # one summary line: "total: N passed, N failed".
-#   Tests/run-all.sh [build-dir] [asan-build-dir] [release-build-dir] [clang-build-dir]
-# (the last two are optional: their unit tests run when the folders exist)
+#   Tests/run-all.sh [build-dir] [asan-build-dir] [release-build-dir] [clang-build-dir] [fuzz-build-dir]
+# (the last three are optional: their unit tests, or the fuzz targets' short
+# runs, run when given)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 ASAN_BUILD=${2:-build-asan}
 RELEASE_BUILD=${3:-}
 CLANG_BUILD=${4:-}
+FUZZ_BUILD=${5:-}
 LOGDIR=$(mktemp -d "${TMPDIR:-/tmp}/rr-tests-XXXXXX")
 export READING_ROOM_PLUGIN=${READING_ROOM_PLUGIN:-$PWD/$BUILD/libOrthancReadingRoom.so}
 export READING_ROOM_TEST_DATA=${READING_ROOM_TEST_DATA:-$(cd .. && pwd)/shared/dicom}
@@ -51,6 +53,19 @@ node_suite() {
   add "${p:-0}" "${f:-0}" "$name" "$rc"
 }
 
+# Each libFuzzer target of Tests/fuzz runs briefly from its seed corpus
+# (ctest in <fuzz-build>/Tests/fuzz): one test per target, passed when
+# nothing crashed; prints each target's executions and coverage.
+fuzz_suite() {
+  local name=$1 dir=$2/Tests/fuzz log="$LOGDIR/$1.log" rc p f
+  echo "== $name: ctest in $dir"
+  (cd "$dir" && ctest --output-on-failure -V) >"$log" 2>&1
+  rc=$?
+  grep -E "Test +#[0-9]+: fuzz_|stat::number_of_executed_units|DONE +cov|ERROR: |SUMMARY: " "$log" | sed 's/^[0-9]*: //'
+  p=$(grep -cE "Test +#[0-9]+: fuzz_.* Passed" "$log"); f=$(grep -cE "Test +#[0-9]+: fuzz_.*(Failed|Timeout|Exception|Not Run)" "$log")
+  add "${p:-0}" "${f:-0}" "$name" "$rc"
+}
+
 vitest_suite() {
   local name=$1 log="$LOGDIR/$1.log" rc p f
   echo "== $name: vitest in WebViewer/"
@@ -72,6 +87,7 @@ check_suite unit "$BUILD"
 check_suite unit-asan-ubsan "$ASAN_BUILD"
 [ -n "$RELEASE_BUILD" ] && check_suite unit-release "$RELEASE_BUILD"
 [ -n "$CLANG_BUILD" ] && check_suite unit-clang "$CLANG_BUILD"
+[ -n "$FUZZ_BUILD" ] && fuzz_suite fuzz "$FUZZ_BUILD"
 vitest_suite webapp-unit
 node_suite integration node --test --test-concurrency=1 Tests/integration/
 node_suite browser node --test --test-concurrency=1 Tests/browser/
