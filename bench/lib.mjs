@@ -1,17 +1,29 @@
-// Shared helpers of the benchmarks: timing statistics and a keep-alive GET.
+// Shared helpers of the benchmarks: timing statistics, a keep-alive GET and
+// requests through a caller's own agent.
 import http from 'node:http';
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
-export function get(port, path, headers = {}) {
+/** One HTTP request on loopback: {status, body (Buffer)}. `agent` defaults to
+ *  the shared keep-alive agent of one socket; give each simulated client its
+ *  own (bench/load.mjs). A request taking over timeoutMs (0 = none) fails. */
+export function request(port, { method = 'GET', path, headers = {}, body, agent: via = agent, timeoutMs = 0 }) {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path, agent, headers }, (res) => {
+    const h = body === undefined ? headers : { ...headers, 'Content-Length': body.length };
+    const req = http.request({ host: '127.0.0.1', port, method, path, agent: via, headers: h }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
     });
     req.on('error', reject);
+    if (timeoutMs > 0) req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.end(body);
   });
+}
+
+export function get(port, path, headers = {}) {
+  return request(port, { path, headers }).then((r) => ({ status: r.status, body: r.body.toString('utf8') }));
 }
 
 export function percentile(sorted, p) {

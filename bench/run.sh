@@ -32,3 +32,5 @@ node bench/worklist.mjs
 node bench/access.mjs
 [ "$png" -eq 0 ] || node bench/png.mjs
 node bench/ai.mjs
+# 50 users for 10 minutes (LOAD_SECONDS to change it; node bench/load.mjs --short to try it)
+node bench/load.mjs
