@@ -184,10 +184,15 @@ async function action(u) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const think = () => Math.min(5 * THINK_MS, Math.max(50, -THINK_MS * Math.log(1 - Math.random())));
+const loadBefore = os.loadavg()[0];
 const t0 = Date.now();
 const deadline = t0 + SECONDS * 1000;
 const warmupEnd = t0 + WARMUP * 1000;
-const sampler = setInterval(() => rssSamples.push([(Date.now() - t0) / 1000, rssMiB()]), 10000);
+const loadSamples = [];
+const sampler = setInterval(() => {
+  rssSamples.push([(Date.now() - t0) / 1000, rssMiB()]);
+  loadSamples.push(os.loadavg()[0]);
+}, 10000);
 const warm = setTimeout(() => { measuring = true; }, WARMUP * 1000);
 rssSamples.push([0, rssMiB()]);
 await Promise.all(users.map(async (u, i) => {
@@ -198,6 +203,7 @@ await Promise.all(users.map(async (u, i) => {
   }
 }));
 const elapsed = (Date.now() - t0) / 1000;
+const loadAfter = os.loadavg()[0];
 const measured = (Date.now() - Math.max(warmupEnd, t0)) / 1000;
 clearInterval(sampler);
 clearTimeout(warm);
@@ -210,7 +216,7 @@ fs.rmSync(uploadDir, { recursive: true, force: true });
 const f = (x) => (Number.isFinite(x) ? x.toFixed(1) : '-').padStart(7);
 console.log(`load: ${USERS} users (${USERS - ADMINS} radiologists, ${ADMINS} administrators), ${elapsed.toFixed(0)} s on loopback, ` +
   `warm-up ${WARMUP} s excluded from the timings; think time mean ${THINK_MS} ms; store: ${STUDIES} synthetic + ${REAL.length} real studies; ` +
-  `${UPLOADS - uploads.length} uploads; ${os.cpus().length} cores`);
+  `${UPLOADS - uploads.length} uploads; ${os.cpus().length} cores, load average (1 min) ${loadBefore.toFixed(2)} before, ${(loadSamples.reduce((a, b) => a + b, 0) / Math.max(1, loadSamples.length)).toFixed(2)} mean during the run (this script and Orthanc included), ${loadAfter.toFixed(2)} at the end`);
 console.log(`  ${'kind'.padEnd(10)} ${'requests'.padStart(8)} ${'req/s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p95 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'max ms'.padStart(7)}  errors`);
 let total = 0;
 let errors = 0;

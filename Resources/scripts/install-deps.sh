@@ -8,8 +8,9 @@ PACKAGES=(
   orthanc orthanc-dev orthanc-gdcm
   libjson-c-dev libsqlite3-dev libcurl4-openssl-dev libpng-dev libjwt-dev libmongoc-dev libssl-dev libargon2-dev openssl
   check dcmtk sqlite3 chromium
-  # make test also builds with clang (warnings are errors there too)
-  clang
+  # make test also builds with clang (warnings are errors there too), and the
+  # libFuzzer targets (libFuzzer and the sanitizers' runtimes)
+  clang libclang-rt-14-dev
   # test references for rendering where DCMTK cannot do a case (segmented palettes, YBR), and the
   # character-set oracle (pydicom decodes the standard's charset_files, which it ships)
   python3-pydicom python3-numpy
