@@ -18,7 +18,8 @@
 //   node bench/load.mjs --short    30 s with 10 users, to try it
 // Environment: LOAD_USERS, LOAD_ADMINS (of the users; default 5),
 // LOAD_SECONDS, LOAD_WARMUP_SECONDS (default 60, 5 with --short),
-// LOAD_THINK_MS (mean pause between a user's actions; default 1000),
+// LOAD_THINK_MS (mean pause between a user's actions, exponential, at most
+// five times the mean; default 2000),
 // LOAD_STUDIES (synthetic worklist studies besides the real ones; default
 // 10000), LOAD_UPLOADS (files the administrators upload; default 20),
 // LOAD_RSS_TOLERANCE (default 0.10), RR_BENCH_FILL, READING_ROOM_PLUGIN.
@@ -37,7 +38,7 @@ const USERS = env('LOAD_USERS', short ? 10 : 50);
 const ADMINS = Math.min(USERS, env('LOAD_ADMINS', short ? 2 : 5));
 const SECONDS = env('LOAD_SECONDS', short ? 30 : 600);
 const WARMUP = env('LOAD_WARMUP_SECONDS', short ? 5 : 60);
-const THINK_MS = env('LOAD_THINK_MS', 1000);
+const THINK_MS = env('LOAD_THINK_MS', 2000);
 const STUDIES = env('LOAD_STUDIES', short ? 2000 : 10000);
 const UPLOADS = env('LOAD_UPLOADS', short ? 4 : 20);
 const TOLERANCE = env('LOAD_RSS_TOLERANCE', 0.10);
@@ -160,7 +161,6 @@ async function studyPage(u) {
   const series = pick(s.series);
   const from = Math.floor(Math.random() * series.instances.length);
   for (const inst of series.instances.slice(from, from + 8)) await hit(u, 'file', `/instances/${inst.id}/file`);
-  await hit(u, 'png', `/api/dicom/instances/${series.instances[from].id}/frames/0/png`);
   // Orthanc's own rendering (what Orthanc Explorer and WADO-URI clients get;
   // /wado itself needs the DICOMweb plugin, not installed here)
   await hit(u, 'rendered', `/instances/${series.instances[from].id}/frames/0/rendered`);
