@@ -14,6 +14,9 @@ PACKAGES=(
   # test references for rendering where DCMTK cannot do a case (segmented palettes, YBR), and the
   # character-set oracle (pydicom decodes the standard's charset_files, which it ships)
   python3-pydicom python3-numpy
+  # clients that answer a Basic challenge (basic-challenge tests), the immutable flag and
+  # tmpfs mounts of the store-fault tests
+  python3-httplib2 curl e2fsprogs mount
 )
 
 missing=()
