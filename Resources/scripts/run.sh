@@ -42,4 +42,8 @@ cat <<MSG
   Data      $(pwd)/data    (stop with Ctrl-C)
 
 MSG
+# Two glibc malloc arenas instead of up to 8 per core: under 50 users Orthanc's
+# memory then stays flat (bench/README.md, "Load"); the same line belongs in a
+# production systemd unit (README, "Install on an Orthanc server").
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 exec /usr/sbin/Orthanc orthanc.json.example
