@@ -15,6 +15,11 @@ export function setDraftUser(username: string | null): void {
   currentUser = username;
 }
 
+/** The logged-in user the session set (null: none, or open mode); the viewer keys its remembered layout by it. */
+export function draftUser(): string | null {
+  return currentUser;
+}
+
 function storage(): Storage | null {
   try {
     return globalThis.sessionStorage ?? null;

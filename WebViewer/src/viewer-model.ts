@@ -1,7 +1,9 @@
 // The viewer's pure parts (no cornerstone3D, no DOM), shared by the study page and the lazily loaded viewer:
 // which series can be stacked, their cornerstone image IDs in the API's display order, thumbnails, the
-// window presets of the number keys, the overlay's text, orientation markers, cine rates and the scale bar. Everything here is plain data in, plain data
-// out; DICOM strings stay strings (the caller puts them into the DOM as text).
+// window presets of the number keys, the overlay's text, orientation markers, cine rates, the scale bar, the
+// layouts (which series fills which viewport, the layout remembered per user) and the keyboard shortcut table
+// (the "?" overlay; the README's table must equal it). Everything here is plain data in, plain data out;
+// DICOM strings stay strings (the caller puts them into the DOM as text).
 
 import type { Instance, Series, StudyDetail } from './api';
 import { formatDateTime, formatPersonName } from './format';
@@ -400,4 +402,121 @@ export function scaleBar(mmPerScreenPx: number, maxPx: number, imager = false, m
   const px = mmLen / mmPerScreenPx;
   if (px < minPx) return null;
   return { px, mm: mmLen, label: `${mmLen} mm${imager ? ' (imager)' : ''}` };
+}
+
+// ---- layouts (several stack viewports) ----
+
+export type LayoutId = '1x1' | '1x2' | '2x1' | '2x2';
+
+export interface Layout {
+  id: LayoutId;
+  rows: number;
+  cols: number;
+  /** The toolbar's label ("1×2": one row of two viewports). */
+  label: string;
+}
+
+/** Rows × columns: "1×2" is two viewports side by side, "2×1" two above each other. */
+export const LAYOUTS: readonly Layout[] = [
+  { id: '1x1', rows: 1, cols: 1, label: '1×1' },
+  { id: '1x2', rows: 1, cols: 2, label: '1×2' },
+  { id: '2x1', rows: 2, cols: 1, label: '2×1' },
+  { id: '2x2', rows: 2, cols: 2, label: '2×2' },
+];
+
+export const DEFAULT_LAYOUT: LayoutId = '1x1';
+
+/** The layout of an id; an unknown, empty or missing id gives the default 1×1. */
+export function layoutOf(id: string | null | undefined): Layout {
+  return LAYOUTS.find((l) => l.id === id) ?? LAYOUTS[0]!;
+}
+
+export function viewportCount(layout: Layout): number {
+  return layout.rows * layout.cols;
+}
+
+/**
+ * The series shown by each of `count` viewports (series Instance UIDs, null: empty). Viewports keep what they
+ * showed (`shown`, index by index; those beyond `count` are dropped); each empty one gets the next image series
+ * in display order (`imageSeries`) not shown in any viewport, and stays empty when every series is shown.
+ */
+export function fillViewports(shown: readonly (string | null)[], count: number, imageSeries: readonly string[]): (string | null)[] {
+  const out: (string | null)[] = [];
+  for (let i = 0; i < count; i++) out.push(shown[i] ?? null);
+  const used = new Set(out.filter((u): u is string => u !== null));
+  const next = imageSeries.filter((u) => !used.has(u));
+  return out.map((u) => u ?? next.shift() ?? null);
+}
+
+const LAYOUT_KEY = 'rr.viewer.layout';
+
+/** The localStorage key of a user's layout: per signed-in username ("open" mode without accounts shares one). */
+export function layoutKey(username: string | null): string {
+  return `${LAYOUT_KEY}.${encodeURIComponent(username ?? 'open')}`;
+}
+
+/** The user's remembered layout, the default when none is stored, storage is disabled or the value is unknown. */
+export function loadLayout(storage: Pick<Storage, 'getItem'> | null, username: string | null): Layout {
+  try {
+    return layoutOf(storage?.getItem(layoutKey(username)));
+  } catch {
+    return layoutOf(null);
+  }
+}
+
+/** Remembers the user's layout (nothing when storage is disabled or full). */
+export function saveLayout(storage: Pick<Storage, 'setItem'> | null, username: string | null, id: LayoutId): void {
+  try {
+    storage?.setItem(layoutKey(username), id);
+  } catch {
+    /* storage disabled or full: the layout is not remembered */
+  }
+}
+
+/** The viewport after `active` (key W): 0 → 1 → … → count−1 → 0. */
+export function nextViewport(active: number, count: number): number {
+  return count > 0 ? (active + 1) % count : 0;
+}
+
+// ---- keyboard shortcuts: one table for the "?" overlay and the README (a Vitest compares them) ----
+
+export interface Shortcut {
+  /** The input, as the README writes it (Markdown: keys in backticks). */
+  keys: string;
+  action: string;
+}
+
+export const SHORTCUTS: readonly Shortcut[] = [
+  { keys: 'mouse wheel, ↑ ↓ (← →), PgUp PgDn (10 images), Home End, the scrollbar on the right', action: 'previous / next image' },
+  { keys: '`Space`', action: 'play / pause cine (rate: the "Cine fps" control)' },
+  { keys: 'left drag', action: 'window/level (with the magnifier on: the magnifying glass while held)' },
+  { keys: 'middle drag', action: 'pan' },
+  { keys: 'right drag, Ctrl+wheel', action: 'zoom' },
+  {
+    keys: '`1` … `6`',
+    action: 'CT presets (W/L): soft tissue 400/40, lung 1500/−600, bone 1800/400 (the plugin\'s `bone` preset), brain 80/40, abdomen 350/50, liver 150/30',
+  },
+  { keys: '`0`', action: "the file's own window" },
+  { keys: '`I`', action: 'invert' },
+  { keys: '`H`, `V`', action: 'flip horizontally, vertically' },
+  { keys: '`T`', action: 'rotate by 90° clockwise' },
+  { keys: '`F`', action: 'fit the image to the viewport (zoom and pan only)' },
+  { keys: '`R`', action: 'reset (window, invert, pan, zoom, flips, rotation)' },
+  { keys: '`M`', action: 'magnifier on / off (left button held on the image shows it 3×)' },
+  { keys: 'click a viewport, `W`', action: 'make it (the next one) the active viewport: keys and toolbar act on it' },
+  { keys: 'click or drag a series', action: 'load it into the active viewport (or the one it is dropped on)' },
+  { keys: '`L`', action: 'next layout (1×1, 1×2, 2×1, 2×2)' },
+  { keys: '`?`', action: 'this list of shortcuts (`Esc` closes it)' },
+];
+
+/** A shortcut's input as plain text for the overlay (the README's backticks removed). */
+export function shortcutText(s: Shortcut): { keys: string; action: string } {
+  const plain = (t: string): string => t.replace(/`/g, '');
+  return { keys: plain(s.keys), action: plain(s.action) };
+}
+
+/** The next layout in LAYOUTS order (key L), wrapping around. */
+export function nextLayout(id: LayoutId): Layout {
+  const i = LAYOUTS.findIndex((l) => l.id === id);
+  return LAYOUTS[(i + 1) % LAYOUTS.length]!;
 }

@@ -1,60 +1,52 @@
-// The study page's image viewer (issue 10, first slice): a series panel with the plugin's thumbnails and one
-// cornerstone3D stack viewport showing raw DICOM from Orthanc (wadouri image IDs, viewer-model.ts), with
-// scrolling (wheel, keys, scrollbar), window/level, presets, pan, zoom, invert, flips, rotation, reset,
-// background prefetch, cine (Space, a frames-per-second control) and a text overlay with orientation markers
-// and a scale bar in mm.
+// The study page's image viewer (issue 10): a series panel with the plugin's thumbnails and a grid of
+// cornerstone3D stack viewports (layouts 1×1, 1×2, 2×1, 2×2; viewer-viewport.ts is one viewport) showing raw
+// DICOM from Orthanc (wadouri image IDs, viewer-model.ts). One viewport is active (highlighted when there are
+// several; a click selects it): keys and the toolbar act on it, and a series clicked in the panel loads into
+// it; a series dragged onto a viewport loads there. The layout is remembered per signed-in user (localStorage,
+// viewer-model.ts layoutKey) and restored on the next study. Toolbar: layouts, fit, magnifier (cornerstone's
+// MagnifyTool on the left button while on), "?" (the shortcut list, rendered from viewer-model.ts SHORTCUTS).
 //
 // Loaded only by the study page, with a dynamic import() (study.ts): cornerstone3D (≈1 MB gzipped, decode
 // workers, WASM codecs) never reaches the worklist. Contract: mountViewer() fills `slot` and returns
 // destroy(), which removes the listeners, destroys the rendering engine and the tool group and purges
 // cornerstone's image cache (../shared/NOTES.md: OHIF issue 6010). DICOM strings reach the DOM as text only.
-// The element carries data-rr-image-index (0-based index of the image last rendered), data-rr-renders (count
-// of renders), data-rr-series-uid and data-rr-cine ("playing" while cine runs) for tests and automation; the
-// scale bar carries data-rr-mm (the length it stands for).
+// Hooks for tests: see viewer-viewport.ts; the grid carries data-rr-layout, layout buttons data-rr-layout too.
 
-import {
-  cache,
-  Enums,
-  init as coreInit,
-  metaData,
-  RenderingEngine,
-  type Types,
-} from '@cornerstonejs/core';
+import { cache, init as coreInit, RenderingEngine } from '@cornerstonejs/core';
 import { init as loaderInit } from '@cornerstonejs/dicom-image-loader';
 import {
   addTool,
   Enums as ToolEnums,
   init as toolsInit,
+  MagnifyTool,
   PanTool,
   StackScrollTool,
   ToolGroupManager,
-  utilities as toolUtilities,
   WindowLevelTool,
   ZoomTool,
 } from '@cornerstonejs/tools';
 import type { Series, StudyDetail } from './api';
 import { h } from './dom';
+import { draftUser } from './drafts';
 import {
-  cineFrameRate,
-  cineNext,
   clampFps,
-  firstImageSeries,
-  markersFromCamera,
+  fillViewports,
+  LAYOUTS,
+  loadLayout,
   MAX_FPS,
   MIN_FPS,
-  navigate,
-  overlayLines,
-  presetForKey,
-  scaleBar,
-  scaleSpacing,
+  nextLayout,
+  nextViewport,
+  saveLayout,
   seriesLabel,
+  SHORTCUTS,
+  shortcutText,
   stackImages,
   thumbnailUrl,
-  voiRange,
-  windowOf,
-  type StackImage,
-  type WindowLevel,
+  viewportCount,
+  type Layout,
 } from './viewer-model';
+import { createPane, type Pane } from './viewer-viewport';
 
 export interface ViewerOptions {
   study: StudyDetail;
@@ -68,6 +60,11 @@ export interface Viewer {
   destroy(): void;
 }
 
+/** The magnifier: 3× the pixels under the cursor in a 200-px loupe (style.css makes it round). */
+const MAGNIFY = { magnifySize: 3, magnifyWidth: 200, magnifyHeight: 200 };
+/** The dataTransfer type of a series dragged from the panel. */
+const DRAG_TYPE = 'application/x-rr-series';
+
 let initialised: Promise<void> | null = null;
 
 /** cornerstone3D, its DICOM loader and its tools, once per page load. */
@@ -76,7 +73,7 @@ function initCornerstone(): Promise<void> {
     coreInit();
     loaderInit({ maxWebWorkers: Math.max(1, Math.min(4, Math.floor((navigator.hardwareConcurrency || 2) / 2))) });
     toolsInit();
-    for (const tool of [WindowLevelTool, PanTool, ZoomTool, StackScrollTool]) addTool(tool);
+    for (const tool of [WindowLevelTool, PanTool, ZoomTool, StackScrollTool, MagnifyTool]) addTool(tool);
   })();
   return initialised;
 }
@@ -88,56 +85,39 @@ function isTyping(target: EventTarget | null): boolean {
   return target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT', 'BUTTON'].includes(target.tagName);
 }
 
+function localStore(): Storage | null {
+  try {
+    return globalThis.localStorage ?? null;
+  } catch {
+    return null; // storage disabled
+  }
+}
+
+/** The "?" overlay: every shortcut from the one table (viewer-model.ts SHORTCUTS), as text. */
+function shortcutOverlay(): HTMLDivElement {
+  const rows = SHORTCUTS.map((s) => {
+    const t = shortcutText(s);
+    return h('tr', {}, h('th', { text: t.keys, attrs: { scope: 'row' } }), h('td', { text: t.action }));
+  });
+  return h(
+    'div',
+    { class: 'viewer-shortcuts', attrs: { role: 'dialog', 'aria-label': 'Keyboard shortcuts', hidden: '' } },
+    h('div', { class: 'viewer-shortcuts-title', text: 'Keyboard and mouse (? or Esc closes)' }),
+    h('table', {}, h('tbody', {}, ...rows)),
+  );
+}
+
+// Builds the viewer; the closures share its state (panes, active index, layout): one function on purpose.
 export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promise<Viewer> {
   const { study } = opts;
   const id = ++counter;
   const engineId = `rr-engine-${id}`;
   const toolGroupId = `rr-tools-${id}`;
-  const viewportId = `rr-stack-${id}`;
+  const user = draftUser();
+  let layout: Layout = loadLayout(localStore(), user);
 
-  const element = h('div', { class: 'viewer-viewport', attrs: { 'data-rr-viewport': '', tabindex: '0' } });
-  const text = (cls: string): HTMLDivElement => h('div', { class: `ov ${cls}` });
-  const ov = {
-    patient: text('ov-patient'),
-    date: text('ov-date'),
-    series: text('ov-series'),
-    image: text('ov-image'),
-    window: text('ov-window'),
-    position: text('ov-position'),
-    zoom: text('ov-zoom'),
-    status: text('ov-status'),
-    cine: text('ov-cine'),
-  };
-  // orientation markers on the four edges (from the camera: they follow flips and rotation)
-  const marker = {
-    top: text('ov-orient ov-orient-top'),
-    bottom: text('ov-orient ov-orient-bottom'),
-    left: text('ov-orient ov-orient-left'),
-    right: text('ov-orient ov-orient-right'),
-  };
-  // scale bar: a line whose length stands for a round number of mm at the current zoom
-  const scaleLine = h('div', { class: 'ov-scale-bar' });
-  const scaleLabel = h('div', { class: 'ov-scale-label' });
-  const scaleBox = h('div', { class: 'ov-scale', attrs: { hidden: '' } }, scaleLine, scaleLabel);
-  const overlay = h(
-    'div',
-    { class: 'viewer-overlay', attrs: { 'aria-live': 'polite' } },
-    h('div', { class: 'ov-tl' }, ov.patient, ov.date),
-    h('div', { class: 'ov-bl' }, ov.series, ov.image, ov.position),
-    h('div', { class: 'ov-br' }, ov.cine, ov.zoom, ov.window),
-    h('div', { class: 'ov-c' }, ov.status),
-    marker.top,
-    marker.bottom,
-    marker.left,
-    marker.right,
-    scaleBox,
-  );
-  // scrollbar: one step per image of the stack
-  const scroll = h('input', {
-    class: 'viewer-scroll',
-    attrs: { type: 'range', min: '0', max: '0', step: '1', value: '0', 'aria-label': 'Image in series', hidden: '' },
-  });
-  // cine: frames per second (Space plays and pauses)
+  const grid = h('div', { class: 'viewer-grid' });
+  // cine: frames per second (Space plays and pauses the active viewport)
   const fpsInput = h('input', {
     class: 'viewer-fps',
     attrs: { type: 'number', min: String(MIN_FPS), max: String(MAX_FPS), step: '1', value: '10', 'aria-label': 'Cine frames per second' },
@@ -146,26 +126,39 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
   const seriesList = h('ul', { class: 'viewer-series', attrs: { 'aria-label': 'Series' } });
   const help = h('div', {
     class: 'viewer-help muted',
-    text: 'Wheel/↑↓/PgUp/PgDn scroll · Space cine · left drag W/L · middle drag pan · right drag or Ctrl+wheel zoom · 0–6 presets · I invert · H/V flip · T rotate · R reset',
+    text: 'Wheel/↑↓ scroll · Space cine · drag W/L · 0–6 presets · F fit · R reset · ? all keys',
   });
+  const tool = (label: string, title: string, attrs: Record<string, string> = {}): HTMLButtonElement =>
+    h('button', { class: 'viewer-tool', text: label, attrs: { type: 'button', title, ...attrs } });
+  const layoutButtons = LAYOUTS.map((l) => tool(l.label, `Layout ${l.label}`, { 'data-rr-layout': l.id, 'aria-pressed': 'false' }));
+  const fitButton = tool('Fit', 'Fit the image to the viewport (F)', { 'data-rr-tool': 'fit' });
+  const magnifyButton = tool('Magnify', 'Magnifying glass on the left button (M)', { 'data-rr-tool': 'magnify', 'aria-pressed': 'false' });
+  const helpButton = tool('?', 'Keyboard shortcuts (?)', { 'data-rr-tool': 'help', 'aria-pressed': 'false' });
+  const toolbar = h('div', { class: 'viewer-tools', attrs: { role: 'toolbar', 'aria-label': 'Viewer tools' } }, ...layoutButtons, fitButton, magnifyButton, helpButton);
+  const shortcuts = shortcutOverlay();
   const root = h(
     'div',
     { class: 'viewer' },
     seriesList,
-    h('div', { class: 'viewer-main' }, h('div', { class: 'viewer-stage' }, element, overlay, scroll), h('div', { class: 'viewer-bar' }, help, cineControl)),
+    h('div', { class: 'viewer-main' }, h('div', { class: 'viewer-area' }, grid, shortcuts), h('div', { class: 'viewer-bar' }, toolbar, help, cineControl)),
   );
   slot.replaceChildren(root);
 
   const seriesButtons = new Map<string, HTMLButtonElement>();
+  const seriesByUid = new Map<string, Series>();
   const imageSeries = study.series.filter((s) => stackImages(s, opts.orthancRoot).length > 0);
   for (const s of study.series) {
+    seriesByUid.set(s.seriesInstanceUid, s);
     const label = seriesLabel(s);
     const thumb = thumbnailUrl(opts.apiRoot, s);
     const button = h(
       'button',
-      { class: 'series-item', attrs: { type: 'button', 'data-series-uid': s.seriesInstanceUid, disabled: thumb ? null : '' } },
+      {
+        class: 'series-item',
+        attrs: { type: 'button', 'data-series-uid': s.seriesInstanceUid, disabled: thumb ? null : '', draggable: thumb ? 'true' : null },
+      },
       thumb
-        ? h('img', { class: 'series-thumb', attrs: { src: thumb, alt: '', loading: 'lazy', width: '64', height: '64' } })
+        ? h('img', { class: 'series-thumb', attrs: { src: thumb, alt: '', loading: 'lazy', width: '64', height: '64', draggable: 'false' } })
         : h('span', { class: 'series-thumb none', text: s.modality || '?' }),
       h('span', { class: 'series-text' }, h('span', { class: 'series-title', text: label.title }), h('span', { class: 'series-detail muted', text: label.detail })),
     );
@@ -174,282 +167,191 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
   }
 
   const cleanups: Array<() => void> = [];
-  const listen = <K extends keyof HTMLElementEventMap>(
-    target: HTMLElement | Document,
-    type: K | string,
-    fn: (e: Event) => void,
-    options?: AddEventListenerOptions,
-  ): void => {
+  const listen = (target: HTMLElement | Document, type: string, fn: (e: Event) => void, options?: AddEventListenerOptions): void => {
     target.addEventListener(type, fn, options);
     cleanups.push(() => target.removeEventListener(type, fn, options));
   };
 
   let destroyed = false;
   let engine: RenderingEngine | null = null;
-  let current: Series | null = null;
-  let stack: StackImage[] = [];
-  let userInverted = false;
-  let renders = 0;
+  let tools: ReturnType<typeof ToolGroupManager.createToolGroup> = undefined;
+  let panes: Pane[] = [];
+  let active = 0;
+  let magnify = false;
+  const activePane = (): Pane | null => panes[active] ?? null;
 
-  // cine: one timer; a frame is asked for only when the previous one has been set (no pile-up when slow)
-  let cineTimer: ReturnType<typeof setInterval> | null = null;
-  let cineBusy = false;
-  const stopCine = (): void => {
-    if (cineTimer !== null) clearInterval(cineTimer);
-    cineTimer = null;
-    cineBusy = false;
-    element.removeAttribute('data-rr-cine');
-    ov.cine.textContent = '';
+  /** Marks the active pane and, in the panel, the series it shows. */
+  const showActive = (): void => {
+    const multi = panes.length > 1;
+    for (const p of panes) p.setActive(p.index === active, multi);
+    const uid = activePane()?.series()?.seriesInstanceUid;
+    for (const [u, b] of seriesButtons) b.classList.toggle('active', u === uid);
   };
-  const startCine = (): void => {
-    stopCine();
-    if (stack.length < 2) return;
-    const fps = clampFps(Number(fpsInput.value));
-    fpsInput.value = String(fps);
-    element.setAttribute('data-rr-cine', 'playing');
-    ov.cine.textContent = `Cine ${fps} fps`;
-    cineTimer = setInterval(() => {
-      const vp = viewport();
-      if (!vp || cineBusy) return;
-      cineBusy = true;
-      vp.setImageIdIndex(cineNext(vp.getCurrentImageIdIndex(), stack.length)).then(
-        () => (cineBusy = false),
-        () => (cineBusy = false),
-      );
-    }, 1000 / fps);
+  const activate = (i: number): void => {
+    if (i === active || !panes[i]) return;
+    active = i;
+    showActive();
   };
-  /** The file's own cine rate (Recommended Display Frame Rate, Cine Rate, Frame Time) from the parsed first image. */
-  const fileFps = (imageId: string): number =>
-    cineFrameRate({
-      recommendedDisplayFrameRate: fileNumbers(imageId, 'RecommendedDisplayFrameRate')?.[0] ?? null,
-      cineRate: fileNumbers(imageId, 'CineRate')?.[0] ?? null,
-      frameTimeMs: fileNumbers(imageId, 'FrameTime')?.[0] ?? null,
-    });
+  const loadInto = async (pane: Pane, s: Series): Promise<void> => {
+    const done = pane.load(s);
+    showActive();
+    await done;
+  };
 
-  /**
-   * Numbers of one attribute of an image's file, from cornerstone's naturalized instance metadata (keyword →
-   * value; multi-frame functional groups combined for the frame), or null when absent. Read from the file
-   * itself: cornerstone's image plane module fills in defaults (1 mm spacing, an axial orientation).
-   */
-  const fileNumbers = (imageId: string, keyword: string): number[] | null => {
-    let v: unknown;
-    try {
-      v = (metaData.get('instance', imageId) as Record<string, unknown> | undefined)?.[keyword];
-    } catch {
-      return null;
+  /** Builds the panes of a layout: viewports keep their series, empty ones get the next image series. */
+  const applyLayout = async (next: Layout): Promise<void> => {
+    layout = next;
+    grid.setAttribute('data-rr-layout', next.id);
+    grid.style.gridTemplateColumns = `repeat(${next.cols}, minmax(0, 1fr))`;
+    grid.style.gridTemplateRows = `repeat(${next.rows}, minmax(0, 1fr))`;
+    for (const b of layoutButtons) b.setAttribute('aria-pressed', String(b.getAttribute('data-rr-layout') === next.id));
+    const count = viewportCount(next);
+    const shown = panes.map((p) => p.series()?.seriesInstanceUid ?? null);
+    for (const p of panes.splice(count)) {
+      tools?.removeViewports(engineId, p.viewportId);
+      p.destroy();
     }
-    const list = Array.isArray(v) ? v : typeof v === 'string' ? v.split('\\') : typeof v === 'number' ? [v] : [];
-    const out = list.map((x) => Number(x)).filter(Number.isFinite);
-    return out.length > 0 ? out : null;
-  };
-
-  /** The scale bar for the shown image and zoom: screen px → image px (camera, image data) → mm (spacing). */
-  const updateScale = (image: StackImage | undefined): void => {
-    const vp = viewport();
-    let bar = null;
-    if (vp && image && element.hasAttribute('data-rr-image-index') && element.clientHeight > 0) {
-      const spacing = scaleSpacing({
-        pixelSpacing: fileNumbers(image.imageId, 'PixelSpacing'),
-        imagerPixelSpacing: fileNumbers(image.imageId, 'ImagerPixelSpacing'),
-      });
-      const worldPerImagePx = vp.getImageData()?.spacing?.[0];
-      const scale = vp.getCamera().parallelScale;
-      if (spacing && worldPerImagePx && worldPerImagePx > 0 && scale && scale > 0) {
-        const worldPerScreenPx = (2 * scale) / element.clientHeight;
-        bar = scaleBar((worldPerScreenPx / worldPerImagePx) * spacing.mmPerPixel, Math.min(200, element.clientWidth / 3), spacing.imager);
+    const fresh: Pane[] = [];
+    for (let i = panes.length; i < count; i++) {
+      const pane = createPane({ index: i, viewportId: `rr-stack-${id}-${i}`, study, orthancRoot: opts.orthancRoot, fpsInput, isActive: () => active === i });
+      grid.appendChild(pane.cell);
+      bindPane(pane);
+      panes.push(pane);
+      fresh.push(pane);
+    }
+    if (active >= count) active = 0;
+    if (engine) {
+      for (const p of fresh) {
+        p.enable(engine);
+        tools?.addViewport(p.viewportId, engineId);
       }
+      engine.resize(true, true);
     }
-    scaleBox.hidden = bar === null;
-    scaleLine.style.width = bar ? `${bar.px.toFixed(1)}px` : '0';
-    scaleLabel.textContent = bar ? bar.label : '';
-    if (bar) scaleBox.setAttribute('data-rr-mm', String(bar.mm));
-    else scaleBox.removeAttribute('data-rr-mm');
+    showActive();
+    const want = fillViewports(shown, count, imageSeries.map((s) => s.seriesInstanceUid));
+    await Promise.all(
+      panes.map((p, i) => {
+        const uid = want[i];
+        const s = uid ? seriesByUid.get(uid) : undefined;
+        return s && p.series()?.seriesInstanceUid !== uid ? loadInto(p, s) : Promise.resolve();
+      }),
+    );
   };
 
-  const setStatus = (msg: string): void => {
-    ov.status.textContent = msg;
+  const setLayout = (next: Layout): void => {
+    saveLayout(localStore(), user, next.id);
+    void applyLayout(next);
   };
 
-  const viewport = (): Types.IStackViewport | null =>
-    (engine?.getViewport(viewportId) as Types.IStackViewport | undefined) ?? null;
-
-  const currentWindow = (): WindowLevel | null => {
-    const range = viewport()?.getProperties().voiRange;
-    return range ? windowOf(range) : null;
-  };
-
-  const updateOverlay = (): void => {
-    if (!current) return;
-    const vp = viewport();
-    const index = vp ? vp.getCurrentImageIdIndex() : 0;
-    const image = stack[index];
-    const plane = image ? (metaData.get('imagePlaneModule', image.imageId) as { sliceThickness?: number } | undefined) : undefined;
-    const lines = overlayLines(study, current, {
-      index,
-      total: stack.length,
-      window: currentWindow(),
-      location: image?.location ?? null,
-      thickness: plane?.sliceThickness ?? null,
-      zoom: vp && element.hasAttribute('data-rr-image-index') ? vp.getZoom() : null,
-    });
-    ov.patient.textContent = lines.patient;
-    ov.date.textContent = lines.date;
-    ov.series.textContent = lines.series;
-    ov.image.textContent = lines.image;
-    ov.window.textContent = lines.window;
-    ov.position.textContent = lines.position;
-    ov.zoom.textContent = lines.zoom;
-    // no markers before an image is drawn, nor for images without Image Orientation (Patient) in the file
-    // (cornerstone's metadata may fill in a default orientation)
-    const hasOrientation = image ? (fileNumbers(image.imageId, 'ImageOrientationPatient')?.length ?? 0) === 6 : false;
-    const cam = vp && element.hasAttribute('data-rr-image-index') && hasOrientation ? vp.getCamera() : null;
-    const m = cam?.viewUp && cam.viewPlaneNormal ? markersFromCamera(cam.viewUp, cam.viewPlaneNormal) : null;
-    for (const edge of ['top', 'bottom', 'left', 'right'] as const) marker[edge].textContent = m ? m[edge] : '';
-    updateScale(image);
-  };
-
-  const loadSeries = async (s: Series): Promise<void> => {
-    const vp = viewport();
-    if (!vp || destroyed) return;
-    stopCine();
-    current = s;
-    stack = stackImages(s, opts.orthancRoot);
-    userInverted = false;
-    element.setAttribute('data-rr-series-uid', s.seriesInstanceUid);
-    scroll.max = String(Math.max(0, stack.length - 1));
-    scroll.value = '0';
-    scroll.hidden = stack.length < 2;
-    element.removeAttribute('data-rr-image-index');
-    for (const [uid, b] of seriesButtons) b.classList.toggle('active', uid === s.seriesInstanceUid);
-    updateOverlay();
-    setStatus('Loading…');
-    try {
-      await vp.setStack(stack.map((i) => i.imageId), 0);
-      if (destroyed) return;
-      vp.resetCamera();
-      vp.render();
-      setStatus('');
-      fpsInput.value = String(fileFps(stack[0]!.imageId));
-      // the rest of the series is fetched in the background, nearest images first
-      toolUtilities.stackPrefetch.enable(element);
-    } catch (err) {
-      if (destroyed) return;
-      setStatus(`This series cannot be displayed: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    updateOverlay();
-  };
-
-  const applyWindow = (w: WindowLevel | null): void => {
-    const vp = viewport();
-    if (!vp) return;
-    if (w) {
-      vp.setProperties({ voiRange: voiRange(w) });
+  const setMagnify = (on: boolean): void => {
+    magnify = on;
+    magnifyButton.setAttribute('aria-pressed', String(on));
+    if (!tools) return;
+    const primary = [{ mouseButton: ToolEnums.MouseBindings.Primary }];
+    if (on) {
+      tools.setToolPassive(WindowLevelTool.toolName);
+      tools.setToolActive(MagnifyTool.toolName, { bindings: primary });
     } else {
-      // the file's own window: cornerstone's defaults for the current image, keeping the user's invert
-      vp.resetProperties();
-      if (userInverted) vp.setProperties({ invert: !vp.getProperties().invert });
+      tools.setToolPassive(MagnifyTool.toolName);
+      tools.setToolActive(WindowLevelTool.toolName, { bindings: primary });
     }
-    vp.render();
-    updateOverlay();
   };
 
+  const setHelp = (on: boolean): void => {
+    shortcuts.hidden = !on;
+    helpButton.setAttribute('aria-pressed', String(on));
+  };
+
+  const focusActive = (): void => activePane()?.element.focus({ preventScroll: true });
+
+  // Viewer-wide keys first (help, layout, viewport, magnifier), then the active viewport's.
   const onKey = (e: Event): void => {
     const k = e as KeyboardEvent;
-    if (k.ctrlKey || k.metaKey || k.altKey || isTyping(k.target) || !current) return;
-    const vp = viewport();
-    if (!vp) return;
-    const next = navigate(k.key, vp.getCurrentImageIdIndex(), stack.length);
-    if (next !== null) {
-      k.preventDefault();
-      if (next !== vp.getCurrentImageIdIndex()) void vp.setImageIdIndex(next);
-      return;
-    }
-    if (k.key === ' ') {
-      k.preventDefault();
-      if (cineTimer !== null) stopCine();
-      else startCine();
-      return;
-    }
-    const preset = presetForKey(k.key);
-    if (preset) {
-      k.preventDefault();
-      applyWindow(preset.window);
-      return;
-    }
-    if (k.key === 'i' || k.key === 'I') {
-      k.preventDefault();
-      userInverted = !userInverted;
-      vp.setProperties({ invert: !vp.getProperties().invert });
-      vp.render();
-    } else if (k.key === 'h' || k.key === 'H' || k.key === 'v' || k.key === 'V') {
-      k.preventDefault();
-      const cam = vp.getCamera();
-      vp.setCamera(k.key.toLowerCase() === 'h' ? { flipHorizontal: !cam.flipHorizontal } : { flipVertical: !cam.flipVertical });
-      vp.render();
-    } else if (k.key === 't' || k.key === 'T') {
-      k.preventDefault();
-      vp.setViewPresentation({ rotation: (vp.getRotation() + 90) % 360 });
-      vp.render();
-    } else if (k.key === 'r' || k.key === 'R') {
-      k.preventDefault();
-      userInverted = false;
-      vp.resetProperties();
-      vp.resetCamera();
-      vp.render();
-      updateOverlay();
-    }
+    if (k.ctrlKey || k.metaKey || k.altKey || isTyping(k.target)) return;
+    let handled = true;
+    if (k.key === '?') setHelp(shortcuts.hidden);
+    else if (k.key === 'Escape' && !shortcuts.hidden) setHelp(false);
+    else if (!engine) handled = false;
+    else if (k.key === 'l' || k.key === 'L') setLayout(nextLayout(layout.id));
+    else if (k.key === 'w' || k.key === 'W') activate(nextViewport(active, panes.length));
+    else if (k.key === 'm' || k.key === 'M') setMagnify(!magnify);
+    else handled = activePane()?.key(k) ?? false;
+    if (handled) k.preventDefault();
   };
 
-  // Ctrl+wheel zooms; it is caught on the stage before cornerstone's wheel listener (stack scroll) sees it.
-  const onWheel = (e: Event): void => {
-    const w = e as WheelEvent;
-    if (!w.ctrlKey) return;
-    w.preventDefault();
-    w.stopPropagation();
-    const vp = viewport();
-    if (!vp) return;
-    vp.setZoom(vp.getZoom() * (w.deltaY < 0 ? 1.1 : 1 / 1.1));
-    vp.render();
+  const bindPane = (pane: Pane): void => {
+    // a click (any button) makes the viewport active before the tools see it
+    pane.cell.addEventListener('pointerdown', () => activate(pane.index), { capture: true });
+    // Ctrl+wheel zooms; it is caught on the cell before cornerstone's wheel listener (stack scroll) sees it.
+    pane.cell.addEventListener(
+      'wheel',
+      (e) => {
+        if (!e.ctrlKey) return;
+        e.preventDefault();
+        e.stopPropagation();
+        activate(pane.index);
+        pane.zoomBy(e.deltaY < 0 ? 1.1 : 1 / 1.1);
+      },
+      { capture: true, passive: false },
+    );
+    pane.cell.addEventListener('dragover', (e) => {
+      if (!e.dataTransfer?.types.includes(DRAG_TYPE)) return;
+      e.preventDefault();
+      e.dataTransfer.dropEffect = 'copy';
+      pane.cell.classList.add('drop-target');
+    });
+    pane.cell.addEventListener('dragleave', () => pane.cell.classList.remove('drop-target'));
+    pane.cell.addEventListener('drop', (e) => {
+      pane.cell.classList.remove('drop-target');
+      const s = seriesByUid.get(e.dataTransfer?.getData(DRAG_TYPE) ?? '');
+      if (!s || !engine) return;
+      e.preventDefault();
+      activate(pane.index);
+      pane.element.focus({ preventScroll: true });
+      void loadInto(pane, s);
+    });
   };
 
-  const onRendered = (): void => {
-    const vp = viewport();
-    if (!vp) return;
-    renders++;
-    element.setAttribute('data-rr-image-index', String(vp.getCurrentImageIdIndex()));
-    scroll.value = String(vp.getCurrentImageIdIndex());
-    element.setAttribute('data-rr-renders', String(renders));
-    updateOverlay();
-  };
-
-  const stage = element.parentElement as HTMLElement;
   listen(document, 'keydown', onKey);
-  listen(stage, 'wheel', onWheel, { capture: true, passive: false });
-  listen(element, 'contextmenu', (e) => e.preventDefault());
-  listen(scroll, 'input', () => {
-    const vp = viewport();
-    const next = Number(scroll.value);
-    if (vp && Number.isInteger(next) && next !== vp.getCurrentImageIdIndex()) void vp.setImageIdIndex(next);
-  });
   listen(fpsInput, 'change', () => {
     fpsInput.value = String(clampFps(Number(fpsInput.value)));
-    if (cineTimer !== null) startCine(); // the new rate at once
+    activePane()?.restartCine(); // the new rate at once
   });
-  listen(element, Enums.Events.IMAGE_RENDERED, onRendered);
-  listen(element, Enums.Events.VOI_MODIFIED, updateOverlay);
-  listen(element, Enums.Events.STACK_NEW_IMAGE, updateOverlay);
-  listen(element, Enums.Events.CAMERA_MODIFIED, updateOverlay);
+  for (const b of layoutButtons) {
+    listen(b, 'click', () => {
+      setLayout(LAYOUTS.find((l) => l.id === b.getAttribute('data-rr-layout')) ?? layout);
+      focusActive();
+    });
+  }
+  listen(fitButton, 'click', () => {
+    activePane()?.fit();
+    focusActive();
+  });
+  listen(magnifyButton, 'click', () => {
+    setMagnify(!magnify);
+    focusActive();
+  });
+  listen(helpButton, 'click', () => setHelp(shortcuts.hidden));
   for (const s of study.series) {
-    seriesButtons.get(s.seriesInstanceUid)?.addEventListener('click', () => {
-      element.focus({ preventScroll: true }); // the keys act on the viewer, not on the button
-      void loadSeries(s);
+    const button = seriesButtons.get(s.seriesInstanceUid)!;
+    listen(button, 'click', () => {
+      const pane = activePane();
+      if (!pane || !engine) return;
+      pane.element.focus({ preventScroll: true }); // the keys act on the viewer, not on the button
+      void loadInto(pane, s);
+    });
+    listen(button, 'dragstart', (e) => {
+      const d = (e as DragEvent).dataTransfer;
+      if (!d) return;
+      d.setData(DRAG_TYPE, s.seriesInstanceUid);
+      d.setData('text/plain', s.seriesDescription || s.seriesInstanceUid);
+      d.effectAllowed = 'copy';
     });
   }
 
   const destroy = (): void => {
     if (destroyed) return;
     destroyed = true;
-    stopCine();
     for (const c of cleanups.splice(0)) c();
     // each step on its own: one failing (nothing to disable, already destroyed) must not skip the others
     const safely = (step: () => void): void => {
@@ -459,49 +361,51 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
         /* nothing left to release */
       }
     };
-    safely(() => toolUtilities.stackPrefetch.disable(element));
+    for (const p of panes.splice(0)) safely(() => p.destroy());
     safely(() => ToolGroupManager.destroyToolGroup(toolGroupId));
     safely(() => engine?.destroy());
     engine = null;
     cache.purgeCache();
   };
 
-  const first = firstImageSeries(study);
-  if (imageSeries.length === 0 || !first) {
-    setStatus('This study has no image series to display.');
+  // the panes exist (and show their status) before cornerstone is loaded
+  await applyLayout(layout);
+  const status = (msg: string): void => {
+    const ov = panes[0]?.cell.querySelector('.ov-status');
+    if (ov) ov.textContent = msg;
+  };
+  if (imageSeries.length === 0) {
+    status('This study has no image series to display.');
     return { destroy };
   }
-  setStatus('Loading viewer…');
+  status('Loading viewer…');
   try {
     await initCornerstone();
   } catch (err) {
-    setStatus(`The viewer could not start: ${err instanceof Error ? err.message : String(err)}`);
+    status(`The viewer could not start: ${err instanceof Error ? err.message : String(err)}`);
     return { destroy };
   }
-  if (destroyed || !element.isConnected) return { destroy };
+  if (destroyed || !grid.isConnected) return { destroy };
 
   engine = new RenderingEngine(engineId);
-  engine.enableElement({
-    viewportId,
-    type: Enums.ViewportType.STACK,
-    element,
-    defaultOptions: { background: [0, 0, 0] as Types.Point3 },
-  });
-  const tools = ToolGroupManager.createToolGroup(toolGroupId);
+  for (const p of panes) p.enable(engine);
+  tools = ToolGroupManager.createToolGroup(toolGroupId);
   if (tools) {
-    for (const t of [WindowLevelTool, PanTool, ZoomTool, StackScrollTool]) tools.addTool(t.toolName);
-    tools.addViewport(viewportId, engineId);
+    for (const t of [WindowLevelTool, PanTool, ZoomTool, StackScrollTool, MagnifyTool]) tools.addTool(t.toolName);
+    tools.setToolConfiguration(MagnifyTool.toolName, MAGNIFY);
+    for (const p of panes) tools.addViewport(p.viewportId, engineId);
     const { MouseBindings } = ToolEnums;
     tools.setToolActive(WindowLevelTool.toolName, { bindings: [{ mouseButton: MouseBindings.Primary }] });
     tools.setToolActive(PanTool.toolName, { bindings: [{ mouseButton: MouseBindings.Auxiliary }] });
     tools.setToolActive(ZoomTool.toolName, { bindings: [{ mouseButton: MouseBindings.Secondary }] });
     tools.setToolActive(StackScrollTool.toolName, { bindings: [{ mouseButton: MouseBindings.Wheel }] });
   }
-  // the viewport follows the slot's size
+  // the viewports follow the slot's size
   const resize = new ResizeObserver(() => engine?.resize(true, true));
-  resize.observe(element);
+  resize.observe(grid);
   cleanups.push(() => resize.disconnect());
 
-  await loadSeries(first);
+  status('');
+  await applyLayout(layout); // fills the viewports now that they can draw
   return { destroy };
 }

@@ -1,0 +1,426 @@
+// One stack viewport of the viewer (viewer.ts builds one per cell of the layout): its element, text overlay
+// (.ov-* classes), orientation markers, scale bar, scrollbar and cine timer, and the actions the keys and the
+// toolbar apply to it (presets, invert, flips, rotation, fit, reset). The rendering engine and the tool group
+// belong to viewer.ts; a pane enables its element in the engine it is given and disables it in destroy().
+// Hooks for tests and automation on the element: data-rr-viewport (the pane's index in the layout),
+// data-rr-image-index (0-based index of the image last rendered), data-rr-renders (count of renders),
+// data-rr-series-uid, data-rr-cine ("playing" while cine runs), data-rr-active on the active pane; the scale
+// bar carries data-rr-mm. DICOM strings reach the DOM as text only.
+
+import { Enums, metaData, type RenderingEngine, type Types } from '@cornerstonejs/core';
+import { utilities as toolUtilities } from '@cornerstonejs/tools';
+import type { Series, StudyDetail } from './api';
+import { h } from './dom';
+import {
+  cineFrameRate,
+  cineNext,
+  clampFps,
+  markersFromCamera,
+  navigate,
+  overlayLines,
+  presetForKey,
+  scaleBar,
+  scaleSpacing,
+  stackImages,
+  voiRange,
+  windowOf,
+  type StackImage,
+  type WindowLevel,
+} from './viewer-model';
+
+export interface PaneOptions {
+  index: number;
+  viewportId: string;
+  study: StudyDetail;
+  orthancRoot: string;
+  /** The shared "Cine fps" control (read when cine starts; set from the file when the active pane loads). */
+  fpsInput: HTMLInputElement;
+  /** Whether this pane is the active one (the fps control follows the active pane only). */
+  isActive: () => boolean;
+}
+
+export interface Pane {
+  readonly index: number;
+  readonly viewportId: string;
+  /** The cell (.viewer-stage) holding element, overlay and scrollbar. */
+  readonly cell: HTMLDivElement;
+  readonly element: HTMLDivElement;
+  series(): Series | null;
+  /** Enables the element in the engine (once the engine exists). */
+  enable(engine: RenderingEngine): void;
+  load(s: Series): Promise<void>;
+  /** Applies a key; true when the key was handled. */
+  key(k: KeyboardEvent): boolean;
+  zoomBy(factor: number): void;
+  fit(): void;
+  reset(): void;
+  toggleCine(): void;
+  restartCine(): void;
+  setActive(active: boolean, multi: boolean): void;
+  destroy(): void;
+}
+
+/** Numbers of one attribute of an image's file from cornerstone's naturalized instance metadata, or null. */
+function fileNumbers(imageId: string, keyword: string): number[] | null {
+  let v: unknown;
+  try {
+    v = (metaData.get('instance', imageId) as Record<string, unknown> | undefined)?.[keyword];
+  } catch {
+    return null;
+  }
+  const list = Array.isArray(v) ? v : typeof v === 'string' ? v.split('\\') : typeof v === 'number' ? [v] : [];
+  const out = list.map((x) => Number(x)).filter(Number.isFinite);
+  return out.length > 0 ? out : null;
+}
+
+/** The file's own cine rate (Recommended Display Frame Rate, Cine Rate, Frame Time) from the parsed image. */
+function fileFps(imageId: string): number {
+  return cineFrameRate({
+    recommendedDisplayFrameRate: fileNumbers(imageId, 'RecommendedDisplayFrameRate')?.[0] ?? null,
+    cineRate: fileNumbers(imageId, 'CineRate')?.[0] ?? null,
+    frameTimeMs: fileNumbers(imageId, 'FrameTime')?.[0] ?? null,
+  });
+}
+
+// Builds the pane's DOM and its state; the closures below share that state (one function on purpose).
+export function createPane(opts: PaneOptions): Pane {
+  const { study, index, viewportId, fpsInput } = opts;
+  const element = h('div', { class: 'viewer-viewport', attrs: { 'data-rr-viewport': String(index), tabindex: '0' } });
+  const text = (cls: string): HTMLDivElement => h('div', { class: `ov ${cls}` });
+  const ov = {
+    patient: text('ov-patient'),
+    date: text('ov-date'),
+    series: text('ov-series'),
+    image: text('ov-image'),
+    window: text('ov-window'),
+    position: text('ov-position'),
+    zoom: text('ov-zoom'),
+    status: text('ov-status'),
+    cine: text('ov-cine'),
+  };
+  // orientation markers on the four edges (from the camera: they follow flips and rotation)
+  const marker = {
+    top: text('ov-orient ov-orient-top'),
+    bottom: text('ov-orient ov-orient-bottom'),
+    left: text('ov-orient ov-orient-left'),
+    right: text('ov-orient ov-orient-right'),
+  };
+  // scale bar: a line whose length stands for a round number of mm at the current zoom
+  const scaleLine = h('div', { class: 'ov-scale-bar' });
+  const scaleLabel = h('div', { class: 'ov-scale-label' });
+  const scaleBox = h('div', { class: 'ov-scale', attrs: { hidden: '' } }, scaleLine, scaleLabel);
+  const overlay = h(
+    'div',
+    { class: 'viewer-overlay', attrs: { 'aria-live': 'polite' } },
+    h('div', { class: 'ov-tl' }, ov.patient, ov.date),
+    h('div', { class: 'ov-bl' }, ov.series, ov.image, ov.position),
+    h('div', { class: 'ov-br' }, ov.cine, ov.zoom, ov.window),
+    h('div', { class: 'ov-c' }, ov.status),
+    marker.top,
+    marker.bottom,
+    marker.left,
+    marker.right,
+    scaleBox,
+  );
+  // scrollbar: one step per image of the stack
+  const scroll = h('input', {
+    class: 'viewer-scroll',
+    attrs: { type: 'range', min: '0', max: '0', step: '1', value: '0', 'aria-label': 'Image in series', hidden: '' },
+  });
+  const cell = h('div', { class: 'viewer-stage', attrs: { 'data-rr-cell': String(index) } }, element, overlay, scroll);
+
+  const cleanups: Array<() => void> = [];
+  const listen = (target: HTMLElement, type: string, fn: (e: Event) => void): void => {
+    target.addEventListener(type, fn);
+    cleanups.push(() => target.removeEventListener(type, fn));
+  };
+
+  let engine: RenderingEngine | null = null;
+  let destroyed = false;
+  let current: Series | null = null;
+  let stack: StackImage[] = [];
+  let userInverted = false;
+  let renders = 0;
+
+  const viewport = (): Types.IStackViewport | null =>
+    (engine?.getViewport(viewportId) as Types.IStackViewport | undefined) ?? null;
+  const drawn = (): boolean => element.hasAttribute('data-rr-image-index');
+  const setStatus = (msg: string): void => {
+    ov.status.textContent = msg;
+  };
+
+  // cine: one timer; a frame is asked for only when the previous one has been set (no pile-up when slow)
+  let cineTimer: ReturnType<typeof setInterval> | null = null;
+  let cineBusy = false;
+  const stopCine = (): void => {
+    if (cineTimer !== null) clearInterval(cineTimer);
+    cineTimer = null;
+    cineBusy = false;
+    element.removeAttribute('data-rr-cine');
+    ov.cine.textContent = '';
+  };
+  const startCine = (): void => {
+    stopCine();
+    if (stack.length < 2) return;
+    const fps = clampFps(Number(fpsInput.value));
+    fpsInput.value = String(fps);
+    element.setAttribute('data-rr-cine', 'playing');
+    ov.cine.textContent = `Cine ${fps} fps`;
+    cineTimer = setInterval(() => {
+      const vp = viewport();
+      if (!vp || cineBusy) return;
+      cineBusy = true;
+      vp.setImageIdIndex(cineNext(vp.getCurrentImageIdIndex(), stack.length)).then(
+        () => (cineBusy = false),
+        () => (cineBusy = false),
+      );
+    }, 1000 / fps);
+  };
+
+  /** The scale bar for the shown image and zoom: screen px → image px (camera, image data) → mm (spacing). */
+  const updateScale = (image: StackImage | undefined): void => {
+    const vp = viewport();
+    let bar = null;
+    if (vp && image && drawn() && element.clientHeight > 0) {
+      const spacing = scaleSpacing({
+        pixelSpacing: fileNumbers(image.imageId, 'PixelSpacing'),
+        imagerPixelSpacing: fileNumbers(image.imageId, 'ImagerPixelSpacing'),
+      });
+      const worldPerImagePx = vp.getImageData()?.spacing?.[0];
+      const scale = vp.getCamera().parallelScale;
+      if (spacing && worldPerImagePx && worldPerImagePx > 0 && scale && scale > 0) {
+        const worldPerScreenPx = (2 * scale) / element.clientHeight;
+        bar = scaleBar((worldPerScreenPx / worldPerImagePx) * spacing.mmPerPixel, Math.min(200, element.clientWidth / 3), spacing.imager);
+      }
+    }
+    scaleBox.hidden = bar === null;
+    scaleLine.style.width = bar ? `${bar.px.toFixed(1)}px` : '0';
+    scaleLabel.textContent = bar ? bar.label : '';
+    if (bar) scaleBox.setAttribute('data-rr-mm', String(bar.mm));
+    else scaleBox.removeAttribute('data-rr-mm');
+  };
+
+  const currentWindow = (): WindowLevel | null => {
+    const range = viewport()?.getProperties().voiRange;
+    return range ? windowOf(range) : null;
+  };
+
+  const updateOverlay = (): void => {
+    if (!current) return;
+    const vp = viewport();
+    const at = vp ? vp.getCurrentImageIdIndex() : 0;
+    const image = stack[at];
+    const plane = image ? (metaData.get('imagePlaneModule', image.imageId) as { sliceThickness?: number } | undefined) : undefined;
+    const lines = overlayLines(study, current, {
+      index: at,
+      total: stack.length,
+      window: currentWindow(),
+      location: image?.location ?? null,
+      thickness: plane?.sliceThickness ?? null,
+      zoom: vp && drawn() ? vp.getZoom() : null,
+    });
+    ov.patient.textContent = lines.patient;
+    ov.date.textContent = lines.date;
+    ov.series.textContent = lines.series;
+    ov.image.textContent = lines.image;
+    ov.window.textContent = lines.window;
+    ov.position.textContent = lines.position;
+    ov.zoom.textContent = lines.zoom;
+    // no markers before an image is drawn, nor for images without Image Orientation (Patient) in the file
+    // (cornerstone's metadata may fill in a default orientation)
+    const hasOrientation = image ? (fileNumbers(image.imageId, 'ImageOrientationPatient')?.length ?? 0) === 6 : false;
+    const cam = vp && drawn() && hasOrientation ? vp.getCamera() : null;
+    const m = cam?.viewUp && cam.viewPlaneNormal ? markersFromCamera(cam.viewUp, cam.viewPlaneNormal) : null;
+    for (const edge of ['top', 'bottom', 'left', 'right'] as const) marker[edge].textContent = m ? m[edge] : '';
+    updateScale(image);
+  };
+
+  const load = async (s: Series): Promise<void> => {
+    const vp = viewport();
+    if (!vp || destroyed) return;
+    stopCine();
+    current = s;
+    stack = stackImages(s, opts.orthancRoot);
+    userInverted = false;
+    element.setAttribute('data-rr-series-uid', s.seriesInstanceUid);
+    scroll.max = String(Math.max(0, stack.length - 1));
+    scroll.value = '0';
+    scroll.hidden = stack.length < 2;
+    element.removeAttribute('data-rr-image-index');
+    updateOverlay();
+    setStatus('Loading…');
+    try {
+      await vp.setStack(
+        stack.map((i) => i.imageId),
+        0,
+      );
+      if (destroyed) return;
+      vp.resetCamera();
+      vp.render();
+      setStatus('');
+      if (opts.isActive()) fpsInput.value = String(fileFps(stack[0]!.imageId));
+      // the rest of the series is fetched in the background, nearest images first
+      toolUtilities.stackPrefetch.enable(element);
+    } catch (err) {
+      if (destroyed) return;
+      setStatus(`This series cannot be displayed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    updateOverlay();
+  };
+
+  const applyWindow = (w: WindowLevel | null): void => {
+    const vp = viewport();
+    if (!vp) return;
+    if (w) {
+      vp.setProperties({ voiRange: voiRange(w) });
+    } else {
+      // the file's own window: cornerstone's defaults for the current image, keeping the user's invert
+      vp.resetProperties();
+      if (userInverted) vp.setProperties({ invert: !vp.getProperties().invert });
+    }
+    vp.render();
+    updateOverlay();
+  };
+
+  /** Fit: the whole image in the viewport, centred (zoom 100 %, no pan); window, flips and rotation stay. */
+  const fit = (): void => {
+    const vp = viewport();
+    if (!vp || !current) return;
+    vp.setPan([0, 0]);
+    vp.setZoom(1);
+    vp.render();
+    updateOverlay();
+  };
+
+  const reset = (): void => {
+    const vp = viewport();
+    if (!vp || !current) return;
+    userInverted = false;
+    vp.resetProperties();
+    vp.resetCamera();
+    vp.render();
+    updateOverlay();
+  };
+
+  // The keys of one viewport (viewer.ts handles the viewer-wide ones first): one switch on purpose.
+  const key = (k: KeyboardEvent): boolean => {
+    const vp = viewport();
+    if (!vp || !current) return false;
+    const next = navigate(k.key, vp.getCurrentImageIdIndex(), stack.length);
+    if (next !== null) {
+      if (next !== vp.getCurrentImageIdIndex()) void vp.setImageIdIndex(next);
+      return true;
+    }
+    if (k.key === ' ') {
+      toggleCine();
+      return true;
+    }
+    const preset = presetForKey(k.key);
+    if (preset) {
+      applyWindow(preset.window);
+      return true;
+    }
+    switch (k.key.toLowerCase()) {
+      case 'i':
+        userInverted = !userInverted;
+        vp.setProperties({ invert: !vp.getProperties().invert });
+        vp.render();
+        return true;
+      case 'h':
+      case 'v': {
+        const cam = vp.getCamera();
+        vp.setCamera(k.key.toLowerCase() === 'h' ? { flipHorizontal: !cam.flipHorizontal } : { flipVertical: !cam.flipVertical });
+        vp.render();
+        return true;
+      }
+      case 't':
+        vp.setViewPresentation({ rotation: (vp.getRotation() + 90) % 360 });
+        vp.render();
+        return true;
+      case 'f':
+        fit();
+        return true;
+      case 'r':
+        reset();
+        return true;
+      default:
+        return false;
+    }
+  };
+
+  const toggleCine = (): void => {
+    if (cineTimer !== null) stopCine();
+    else startCine();
+  };
+
+  const onRendered = (): void => {
+    const vp = viewport();
+    if (!vp) return;
+    renders++;
+    element.setAttribute('data-rr-image-index', String(vp.getCurrentImageIdIndex()));
+    scroll.value = String(vp.getCurrentImageIdIndex());
+    element.setAttribute('data-rr-renders', String(renders));
+    updateOverlay();
+  };
+
+  listen(element, 'contextmenu', (e) => e.preventDefault());
+  listen(scroll, 'input', () => {
+    const vp = viewport();
+    const next = Number(scroll.value);
+    if (vp && Number.isInteger(next) && next !== vp.getCurrentImageIdIndex()) void vp.setImageIdIndex(next);
+  });
+  listen(element, Enums.Events.IMAGE_RENDERED, onRendered);
+  listen(element, Enums.Events.VOI_MODIFIED, updateOverlay);
+  listen(element, Enums.Events.STACK_NEW_IMAGE, updateOverlay);
+  listen(element, Enums.Events.CAMERA_MODIFIED, updateOverlay);
+
+  return {
+    index,
+    viewportId,
+    cell,
+    element,
+    series: () => current,
+    enable(e: RenderingEngine): void {
+      engine = e;
+      e.enableElement({ viewportId, type: Enums.ViewportType.STACK, element, defaultOptions: { background: [0, 0, 0] as Types.Point3 } });
+    },
+    load,
+    key,
+    zoomBy(factor: number): void {
+      const vp = viewport();
+      if (!vp) return;
+      vp.setZoom(vp.getZoom() * factor);
+      vp.render();
+    },
+    fit,
+    reset,
+    toggleCine,
+    restartCine(): void {
+      if (cineTimer !== null) startCine();
+    },
+    setActive(active: boolean, multi: boolean): void {
+      cell.classList.toggle('active', active && multi);
+      if (active) element.setAttribute('data-rr-active', '');
+      else element.removeAttribute('data-rr-active');
+      if (active && stack[0] && cineTimer === null) fpsInput.value = String(fileFps(stack[0].imageId));
+    },
+    destroy(): void {
+      if (destroyed) return;
+      destroyed = true;
+      stopCine();
+      for (const c of cleanups.splice(0)) c();
+      try {
+        toolUtilities.stackPrefetch.disable(element);
+      } catch {
+        /* nothing to disable */
+      }
+      try {
+        engine?.disableElement(viewportId);
+      } catch {
+        /* engine already destroyed */
+      }
+      engine = null;
+      cell.remove();
+    },
+  };
+}
