@@ -133,6 +133,7 @@ describe('Reading Room viewer layouts (browser)', { timeout: 300_000 }, () => {
     assert.equal(await vp(1).getAttribute('data-rr-series-uid'), s1.seriesInstanceUid, 'the next image series fills the second');
     assert.equal(await vp(2).getAttribute('data-rr-series-uid'), null);
     assert.equal(await vp(3).getAttribute('data-rr-series-uid'), null);
+    assert.equal(await cellText(3, 'ov-status'), 'Click a series in the panel or drag it here');
     assert.equal(await cellText(1, 'ov-image'), `Im 1/${s1.instances.length}`);
     // four cells in a 2 × 2 grid of about equal size
     const boxes = await Promise.all([0, 1, 2, 3].map((i) => vp(i).boundingBox()));
@@ -157,6 +158,7 @@ describe('Reading Room viewer layouts (browser)', { timeout: 300_000 }, () => {
     await page.locator(`.viewer-series .series-item[data-series-uid="${s0.seriesInstanceUid}"]`).click();
     await waitIndex(2, 0);
     assert.equal(await vp(2).getAttribute('data-rr-series-uid'), s0.seriesInstanceUid);
+    assert.equal(await cellText(2, 'ov-status'), '');
     assert.equal(await page.locator('.viewer-series .series-item.active').getAttribute('data-series-uid'), s0.seriesInstanceUid);
     assert.ok(await vp(2).evaluate((el) => el === document.activeElement), 'the active viewport has the keyboard');
     for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown');

@@ -46,6 +46,8 @@ export interface Pane {
   readonly cell: HTMLDivElement;
   readonly element: HTMLDivElement;
   series(): Series | null;
+  /** The centred status line (loading, errors, the hint of an empty viewport). */
+  status(msg: string): void;
   /** Enables the element in the engine (once the engine exists). */
   enable(engine: RenderingEngine): void;
   load(s: Series): Promise<void>;
@@ -380,6 +382,7 @@ export function createPane(opts: PaneOptions): Pane {
     cell,
     element,
     series: () => current,
+    status: setStatus,
     enable(e: RenderingEngine): void {
       engine = e;
       e.enableElement({ viewportId, type: Enums.ViewportType.STACK, element, defaultOptions: { background: [0, 0, 0] as Types.Point3 } });

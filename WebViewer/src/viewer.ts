@@ -62,6 +62,8 @@ export interface Viewer {
 
 /** The magnifier: 3× the pixels under the cursor in a 200-px loupe (style.css makes it round). */
 const MAGNIFY = { magnifySize: 3, magnifyWidth: 200, magnifyHeight: 200 };
+/** The status line of a viewport without a series (every series of the study is shown elsewhere). */
+const EMPTY_HINT = 'Click a series in the panel or drag it here';
 /** The dataTransfer type of a series dragged from the panel. */
 const DRAG_TYPE = 'application/x-rr-series';
 
@@ -233,6 +235,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
       panes.map((p, i) => {
         const uid = want[i];
         const s = uid ? seriesByUid.get(uid) : undefined;
+        if (!s && engine && !p.series()) p.status(EMPTY_HINT);
         return s && p.series()?.seriesInstanceUid !== uid ? loadInto(p, s) : Promise.resolve();
       }),
     );
@@ -370,10 +373,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
 
   // the panes exist (and show their status) before cornerstone is loaded
   await applyLayout(layout);
-  const status = (msg: string): void => {
-    const ov = panes[0]?.cell.querySelector('.ov-status');
-    if (ov) ov.textContent = msg;
-  };
+  const status = (msg: string): void => panes[0]?.status(msg);
   if (imageSeries.length === 0) {
     status('This study has no image series to display.');
     return { destroy };
