@@ -272,6 +272,22 @@ describe('Reading Room viewer layouts (browser)', { timeout: 300_000 }, () => {
     await page.locator('.viewer-tool[data-rr-layout="1x1"]').click();
     await waitFor(async () => (await page.locator('.viewer-viewport[data-rr-viewport]').count()) === 1, 10_000, 100, 'one viewport');
     assert.equal(await page.evaluate(() => localStorage.getItem('rr.viewer.layout.admin')), '1x1');
+  });
+
+  it('another user of the same browser keeps a layout of their own', async () => {
+    await page.locator('.viewer-tool[data-rr-layout="1x2"]').click();
+    await waitFor(async () => (await page.locator('.viewer-viewport[data-rr-viewport]').count()) === 2, 10_000, 100, 'two viewports');
+    await orthanc.createUser({ username: 'dr.layout', password: 'Layout-Password-2026', role: 'radiologist', displayName: 'Dr Layout' });
+    const context = page.context();
+    await context.clearCookies();
+    await context.addCookies(await orthanc.browserCookies('dr.layout', 'Layout-Password-2026'));
+    await page.reload();
+    await waitIndex(0, 0);
+    assert.equal(await page.locator('.viewer-grid').getAttribute('data-rr-layout'), '1x1', "not the administrator's layout");
+    assert.equal(await page.locator('.viewer-viewport[data-rr-viewport]').count(), 1);
+    await page.locator('.viewer-tool[data-rr-layout="2x1"]').click();
+    assert.equal(await page.evaluate(() => localStorage.getItem('rr.viewer.layout.dr.layout')), '2x1');
+    assert.equal(await page.evaluate(() => localStorage.getItem('rr.viewer.layout.admin')), '1x2', "the administrator's stays");
     assert.deepEqual(dialogs, []);
     assert.deepEqual(pageErrors, []);
   });
