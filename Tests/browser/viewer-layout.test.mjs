@@ -107,6 +107,7 @@ describe('Reading Room viewer layouts (browser)', { timeout: 300_000 }, () => {
       d.dismiss().catch(() => {});
     });
     page.on('pageerror', (e) => pageErrors.push(String(e?.stack ?? e)));
+    page.on('console', (m) => { if (process.env.RR_DEBUG) console.log('# console', m.type(), m.text().slice(0, 300)); });
   });
 
   after(async () => {
@@ -223,12 +224,33 @@ describe('Reading Room viewer layouts (browser)', { timeout: 300_000 }, () => {
     assert.equal(await cellText(0, 'ov-zoom'), 'Zoom 100%');
   });
 
+  it('the toolbar acts on the active viewport only (rotate, reset)', async () => {
+    // viewport 1 shows the axial CT: A on top; a click makes it active, the Rotate button turns it
+    const marker = (i, edge) => page.locator(`.viewer-stage[data-rr-cell="${i}"] .ov-orient-${edge}`).textContent();
+    const topOf0 = await marker(0, 'top');
+    await vp(1).click();
+    assert.equal(await vp(1).getAttribute('data-rr-active'), '');
+    assert.equal(await marker(1, 'top'), 'A');
+    const n = await renders(1);
+    await page.locator('.viewer-tool[data-rr-tool="t"]').click();
+    await waitFor(async () => (await renders(1)) > n, 10_000, 50, 'viewport 1 drawn again');
+    assert.equal(await marker(1, 'top'), 'R', 'clockwise: the left edge goes to the top');
+    assert.equal(await marker(0, 'top'), topOf0, 'viewport 0 not rotated');
+    assert.ok(await vp(1).evaluate((el) => el === document.activeElement), 'the keys stay on the viewport');
+    await page.locator('.viewer-tool[data-rr-tool="r"]').click();
+    await waitFor(async () => (await marker(1, 'top')) === 'A', 10_000, 50, 'reset');
+    await vp(0).click();
+  });
+
   it('the magnifying glass shows while the left button is held (M, or the toolbar)', async () => {
     await page.keyboard.press('m');
     assert.equal(await page.locator('.viewer-tool[data-rr-tool="magnify"]').getAttribute('aria-pressed'), 'true');
     const box = await vp(0).boundingBox();
     const loupe = page.locator('.viewer-viewport[data-rr-viewport="0"] .magnifyTool');
     const windowBefore = await cellText(0, 'ov-window');
+    // cornerstone's tools take a second press within their double-click time (400 ms) after the last click for
+    // a double click, which starts no drag tool: press after it
+    await page.waitForTimeout(600);
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     await page.mouse.down();
     await page.mouse.move(box.x + box.width / 2 + 20, box.y + box.height / 2 + 10, { steps: 4 });

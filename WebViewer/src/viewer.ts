@@ -4,7 +4,8 @@
 // several; a click selects it): keys and the toolbar act on it, and a series clicked in the panel loads into
 // it; a series dragged onto a viewport loads there. The layout is remembered per signed-in user (localStorage,
 // viewer-model.ts layoutKey) and restored on the next study. Toolbar: layouts, fit, magnifier (cornerstone's
-// MagnifyTool on the left button while on), "?" (the shortcut list, rendered from viewer-model.ts SHORTCUTS).
+// MagnifyTool on the left button while on), invert, flips, rotate, reset (as their keys), "?" (the shortcut
+// list, rendered from viewer-model.ts SHORTCUTS).
 //
 // Loaded only by the study page, with a dynamic import() (study.ts): cornerstone3D (≈1 MB gzipped, decode
 // workers, WASM codecs) never reaches the worklist. Contract: mountViewer() fills `slot` and returns
@@ -133,10 +134,18 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
   const tool = (label: string, title: string, attrs: Record<string, string> = {}): HTMLButtonElement =>
     h('button', { class: 'viewer-tool', text: label, attrs: { type: 'button', title, ...attrs } });
   const layoutButtons = LAYOUTS.map((l) => tool(l.label, `Layout ${l.label}`, { 'data-rr-layout': l.id, 'aria-pressed': 'false' }));
+  // the active viewport's view actions, each the same as its key
+  const keyButtons = [
+    ['Invert', 'Invert (I)', 'i'],
+    ['Flip H', 'Flip horizontally (H)', 'h'],
+    ['Flip V', 'Flip vertically (V)', 'v'],
+    ['Rotate', 'Rotate by 90° clockwise (T)', 't'],
+    ['Reset', 'Reset window, invert, pan, zoom, flips, rotation (R)', 'r'],
+  ].map(([label, title, key]) => tool(label!, title!, { 'data-rr-tool': key! }));
   const fitButton = tool('Fit', 'Fit the image to the viewport (F)', { 'data-rr-tool': 'fit' });
   const magnifyButton = tool('Magnify', 'Magnifying glass on the left button (M)', { 'data-rr-tool': 'magnify', 'aria-pressed': 'false' });
   const helpButton = tool('?', 'Keyboard shortcuts (?)', { 'data-rr-tool': 'help', 'aria-pressed': 'false' });
-  const toolbar = h('div', { class: 'viewer-tools', attrs: { role: 'toolbar', 'aria-label': 'Viewer tools' } }, ...layoutButtons, fitButton, magnifyButton, helpButton);
+  const toolbar = h('div', { class: 'viewer-tools', attrs: { role: 'toolbar', 'aria-label': 'Viewer tools' } }, ...layoutButtons, fitButton, ...keyButtons, magnifyButton, helpButton);
   const shortcuts = shortcutOverlay();
   const root = h(
     'div',
@@ -323,6 +332,12 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
   for (const b of layoutButtons) {
     listen(b, 'click', () => {
       setLayout(LAYOUTS.find((l) => l.id === b.getAttribute('data-rr-layout')) ?? layout);
+      focusActive();
+    });
+  }
+  for (const b of keyButtons) {
+    listen(b, 'click', () => {
+      activePane()?.key(new KeyboardEvent('keydown', { key: b.getAttribute('data-rr-tool') ?? '' }));
       focusActive();
     });
   }
