@@ -47,6 +47,8 @@ import {
   viewportCount,
   type Layout,
 } from './viewer-model';
+import { objectDetail } from './viewer-objects';
+import { objectPanel } from './viewer-objects-view';
 import { createPane, type Pane } from './viewer-viewport';
 
 export interface ViewerOptions {
@@ -147,11 +149,13 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
   const helpButton = tool('?', 'Keyboard shortcuts (?)', { 'data-rr-tool': 'help', 'aria-pressed': 'false' });
   const toolbar = h('div', { class: 'viewer-tools', attrs: { role: 'toolbar', 'aria-label': 'Viewer tools' } }, ...layoutButtons, fitButton, ...keyButtons, magnifyButton, helpButton);
   const shortcuts = shortcutOverlay();
+  // series that are not image stacks (SR, PDF, waveforms, …) show in a panel over the grid (viewer-objects-view.ts)
+  const objects = objectPanel(opts.orthancRoot);
   const root = h(
     'div',
     { class: 'viewer' },
     seriesList,
-    h('div', { class: 'viewer-main' }, h('div', { class: 'viewer-area' }, grid, shortcuts), h('div', { class: 'viewer-bar' }, toolbar, help, cineControl)),
+    h('div', { class: 'viewer-main' }, h('div', { class: 'viewer-area' }, grid, objects.element, shortcuts), h('div', { class: 'viewer-bar' }, toolbar, help, cineControl)),
   );
   slot.replaceChildren(root);
 
@@ -160,13 +164,13 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
   const imageSeries = study.series.filter((s) => stackImages(s, opts.orthancRoot).length > 0);
   for (const s of study.series) {
     seriesByUid.set(s.seriesInstanceUid, s);
-    const label = seriesLabel(s);
     const thumb = thumbnailUrl(opts.apiRoot, s);
+    const label = thumb ? seriesLabel(s) : { ...seriesLabel(s), detail: objectDetail(s) };
     const button = h(
       'button',
       {
-        class: 'series-item',
-        attrs: { type: 'button', 'data-series-uid': s.seriesInstanceUid, disabled: thumb ? null : '', draggable: thumb ? 'true' : null },
+        class: `series-item${thumb ? '' : ' series-object'}`,
+        attrs: { type: 'button', 'data-series-uid': s.seriesInstanceUid, draggable: thumb ? 'true' : null },
       },
       thumb
         ? h('img', { class: 'series-thumb', attrs: { src: thumb, alt: '', loading: 'lazy', width: '64', height: '64', draggable: 'false' } })
@@ -318,6 +322,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
       const s = seriesByUid.get(e.dataTransfer?.getData(DRAG_TYPE) ?? '');
       if (!s || !engine) return;
       e.preventDefault();
+      objects.hide();
       activate(pane.index);
       pane.element.focus({ preventScroll: true });
       void loadInto(pane, s);
@@ -353,6 +358,12 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
   for (const s of study.series) {
     const button = seriesButtons.get(s.seriesInstanceUid)!;
     listen(button, 'click', () => {
+      if (!imageSeries.includes(s)) {
+        objects.show(s);
+        for (const [u, b] of seriesButtons) b.classList.toggle('active', u === s.seriesInstanceUid);
+        return;
+      }
+      objects.hide();
       const pane = activePane();
       if (!pane || !engine) return;
       pane.element.focus({ preventScroll: true }); // the keys act on the viewer, not on the button
@@ -371,6 +382,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     if (destroyed) return;
     destroyed = true;
     for (const c of cleanups.splice(0)) c();
+    objects.hide();
     // each step on its own: one failing (nothing to disable, already destroyed) must not skip the others
     const safely = (step: () => void): void => {
       try {
@@ -391,6 +403,8 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
   const status = (msg: string): void => panes[0]?.status(msg);
   if (imageSeries.length === 0) {
     status('This study has no image series to display.');
+    const first = study.series[0];
+    if (first) seriesButtons.get(first.seriesInstanceUid)?.click(); // its other objects, shown for what they are
     return { destroy };
   }
   status('Loading viewer…');
