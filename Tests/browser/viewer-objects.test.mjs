@@ -2,7 +2,8 @@
 // Debian's chromium, playwright-core. The series panel says what each series holds; an SR (DCMTK's sample,
 // dcmqi's TID 1500) shows as a readable document, an Encapsulated PDF inline with a download, an ECG waveform
 // as a line saying the viewer cannot display it with a working download; an SR whose strings are markup
-// (made here with Orthanc's /tools/create-dicom) shows them as text and runs nothing.
+// (made here with Orthanc's /tools/create-dicom, in the study of an MR image) shows them as text and runs
+// nothing, and the panel gives way to the images when the image series is clicked.
 // Run: cd Tests && npm ci && node --test browser/viewer-objects.test.mjs
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +19,7 @@ const FILES = {
   tid1500: path.join(testData, 'sr_tid1500_dcmqi', 'sr.dcm'),
   pdf: path.join(testData, 'pdf', 'sample-pdf.dcm'),
   ecg: path.join(testData, 'waveform_ecg', 'waveform_ecg.dcm'),
+  mr: path.join(testData, 'ts_mr_small', 'MR_small.dcm'), // the image series of the study the markup SR joins
 };
 const XSS = '<img src=x onerror="window.__rrXss=1">';
 const XSS_TITLE = '<script>window.__rrXss=2</script>';
@@ -53,16 +55,16 @@ describe('Reading Room viewer: other objects (browser)', { timeout: 240_000 }, (
   before(async () => {
     orthanc = await startOrthanc(WEBAPP_DIR ? { readingRoom: { WebAppDirectory: WEBAPP_DIR } } : {});
     for (const [name, file] of Object.entries(FILES)) study[name] = await studyOf(await uploadFile(orthanc, file));
-    // a Basic Text SR whose title and text are markup
+    // a Basic Text SR whose title and text are markup, in the MR's study
+    const mrStudy = (await orthanc.json('/studies?expand')).find((s) => s.MainDicomTags.StudyInstanceUID === study.mr);
     const made = await orthanc.api('/tools/create-dicom', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({
+        Parent: mrStudy.ID,
         Tags: {
           SOPClassUID: '1.2.840.10008.5.1.4.1.1.88.11',
           Modality: 'SR',
-          PatientName: 'XSS^SR',
-          PatientID: 'XSS-SR',
           SeriesDescription: XSS,
           ValueType: 'CONTAINER',
           ContinuityOfContent: 'SEPARATE',
@@ -176,8 +178,19 @@ describe('Reading Room viewer: other objects (browser)', { timeout: 240_000 }, (
     await page.screenshot({ path: `${SHOTS}-pdf.png` });
   });
 
-  it('an SR whose strings are markup shows them as text and runs nothing', async () => {
-    await open(study.xss, 'sr');
+  it('an SR whose strings are markup shows them as text and runs nothing; the images come back on their series', async () => {
+    assert.equal(study.xss, study.mr);
+    await page.goto(studyUrl(study.mr));
+    // the study opens on its image series, the panel hidden
+    const vp = page.locator('.viewer-viewport[data-rr-viewport="0"]');
+    await page.waitForFunction(() => document.querySelector('.viewer-viewport[data-rr-viewport="0"]')?.getAttribute('data-rr-image-index') === '0', null, { timeout: 60_000 });
+    assert.equal(await panel().isHidden(), true);
+    const items = page.locator('.viewer-series .series-item');
+    assert.equal(await items.count(), 2);
+    const srItem = page.locator('.viewer-series .series-item.series-object');
+    assert.match(await srItem.locator('.series-detail').textContent(), /SR · structured report · 1 instance/);
+    await srItem.click();
+    await page.locator('.viewer-object[data-rr-object-kind="sr"]:not([hidden])').waitFor({ timeout: 10_000 });
     const doc = panel().locator('.sr-document');
     await doc.waitFor({ timeout: 15_000 });
     assert.equal(await doc.locator('.sr-title').textContent(), XSS_TITLE);
@@ -186,6 +199,10 @@ describe('Reading Room viewer: other objects (browser)', { timeout: 240_000 }, (
     assert.equal(await page.locator('.viewer-object img, .viewer-object script').count(), 0);
     assert.equal(await page.evaluate(() => window.__rrXss ?? null), null);
     await page.screenshot({ path: `${SHOTS}-xss.png` });
+    // the image series brings the images back
+    await page.locator('.viewer-series .series-item:not(.series-object)').click();
+    assert.equal(await panel().isHidden(), true);
+    assert.equal(await vp.getAttribute('data-rr-image-index'), '0');
     assert.deepEqual(dialogs, []);
     assert.deepEqual(pageErrors, []);
   });
