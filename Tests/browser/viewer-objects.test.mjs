@@ -1,7 +1,8 @@
 // Browser test of the viewer's other objects (issue 10, "shown for what they are"): real Orthanc + plugin,
 // Debian's chromium, playwright-core. The series panel says what each series holds; an SR (DCMTK's sample,
 // dcmqi's TID 1500) shows as a readable document, an Encapsulated PDF inline with a download, an ECG waveform
-// as a line saying the viewer cannot display it with a working download; an SR whose strings are markup
+// as a line saying the viewer cannot display it with a working download (a SEG and an RT structure set also
+// list their segments and ROIs); an SR whose strings are markup
 // (made here with Orthanc's /tools/create-dicom, in the study of an MR image) shows them as text and runs
 // nothing, and the panel gives way to the images when the image series is clicked.
 // Run: cd Tests && npm ci && node --test browser/viewer-objects.test.mjs
@@ -19,6 +20,9 @@ const FILES = {
   tid1500: path.join(testData, 'sr_tid1500_dcmqi', 'sr.dcm'),
   pdf: path.join(testData, 'pdf', 'sample-pdf.dcm'),
   ecg: path.join(testData, 'waveform_ecg', 'waveform_ecg.dcm'),
+  seg: path.join(testData, 'seg', 'DicomSeg.dcm'),
+  rtss: path.join(testData, 'rt_breast_dicompyler', 'rtss.dcm'),
+  rtct: path.join(testData, 'rt_breast_dicompyler', 'ct.0.dcm'), // the CT slice of the same case
   mr: path.join(testData, 'ts_mr_small', 'MR_small.dcm'), // the image series of the study the markup SR joins
 };
 const XSS = '<img src=x onerror="window.__rrXss=1">';
@@ -157,6 +161,25 @@ describe('Reading Room viewer: other objects (browser)', { timeout: 240_000 }, (
     assert.match(text, /object 1\.[0-9.]+/, 'the referenced SEG');
     assert.match(text, /: [0-9.]+ [a-zA-Z[\]/]+/, 'a measurement with its unit');
     await page.screenshot({ path: `${SHOTS}-tid1500.png` });
+  });
+
+  it('a SEG lists its segments and an RT structure set its ROIs, each saying the viewer cannot display it', async () => {
+    await open(study.seg, 'seg');
+    assert.match(await panel().locator('.object-cannot').textContent(), /^This series holds a segmentation \(1 instance\): the viewer cannot display it\.$/);
+    await panel().locator('.object-outline').first().waitFor({ timeout: 15_000 });
+    const segments = await panel().locator('.object-outline').allTextContents();
+    assert.equal(segments.length, 3);
+    assert.match(segments[0], /^1 Necrosis: .*automatic$/);
+    assert.equal(study.rtss, study.rtct, 'the RT structure set and its CT share a study');
+    await page.goto(studyUrl(study.rtss));
+    await page.locator('.viewer-series .series-item.series-object').click();
+    await page.locator('.viewer-object[data-rr-object-kind="rtstruct"]:not([hidden])').waitFor({ timeout: 30_000 });
+    await panel().locator('.object-outline').first().waitFor({ timeout: 30_000 });
+    const rois = await panel().locator('.object-outline').allTextContents();
+    assert.equal(rois.length, 10);
+    assert.ok(rois.includes('1 BODY (EXTERNAL)') || rois.some((r) => /^\d+ BODY \(EXTERNAL\)$/.test(r)), JSON.stringify(rois));
+    assert.ok(rois.some((r) => /^\d+ Heart \(ORGAN\)$/.test(r)), JSON.stringify(rois));
+    await page.screenshot({ path: `${SHOTS}-rtstruct.png` });
   });
 
   it('an Encapsulated PDF displays inline and downloads as application/pdf', async () => {

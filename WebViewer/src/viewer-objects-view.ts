@@ -12,7 +12,7 @@
 
 import type { Series } from './api';
 import { h } from './dom';
-import { cannotShowLine, objectDetail, seriesKind, srDocument, srLineText, type SrDocument } from './viewer-objects';
+import { cannotShowLine, objectDetail, outlineList, seriesKind, srDocument, srLineText, type SeriesKind, type SrDocument } from './viewer-objects';
 
 export interface ObjectPanel {
   element: HTMLDivElement;
@@ -102,6 +102,25 @@ export function objectPanel(orthancRoot: string): ObjectPanel {
     }
   };
 
+  /** A SEG's segments or an RT structure set's ROIs under the "cannot display" line. */
+  const showOutlines = async (kind: SeriesKind, orthancId: string, gen: number): Promise<void> => {
+    const box = h('div', { class: 'object-outlines' }, h('div', { class: 'muted', text: 'Loading the list…' }));
+    body.appendChild(box);
+    try {
+      const res = await fetch(instanceUrl(orthancId, 'tags?short'), { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+      if (!res.ok) throw new Error(`the server answered ${res.status}`);
+      const items = outlineList(kind, await res.json());
+      if (gen !== generation) return;
+      box.replaceChildren(
+        h('div', { class: 'sr-heading', text: kind === 'seg' ? `Segments (${items.length})` : `Regions of interest (${items.length})` }),
+        h('ul', {}, ...items.map((t) => h('li', { class: 'object-outline', text: t }))),
+      );
+    } catch (err) {
+      if (gen !== generation) return;
+      box.replaceChildren(h('div', { class: 'object-error', text: `The list could not be read: ${err instanceof Error ? err.message : String(err)}` }));
+    }
+  };
+
   const show = (s: Series): void => {
     const gen = ++generation;
     shown = s;
@@ -124,6 +143,7 @@ export function objectPanel(orthancRoot: string): ObjectPanel {
       if (s.instances.length > 1) body.appendChild(h('div', { class: 'muted', text: `This series holds ${s.instances.length} PDF documents; the first is shown.` }));
     } else {
       body.append(h('p', { class: 'object-cannot', text: cannotShowLine(s) }), fileLinks(s));
+      if ((kind.kind === 'seg' || kind.kind === 'rtstruct') && first) void showOutlines(kind.kind, first.orthancId, gen);
     }
   };
 

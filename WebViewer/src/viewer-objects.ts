@@ -310,3 +310,32 @@ export function srLineText(line: SrLine): string {
   if (!line.label) return line.value;
   return line.value ? `${line.label}: ${line.value}` : line.label;
 }
+
+// ------------------------------------------------------------------ SEG and RT structure sets
+
+/**
+ * What a segmentation or RT structure set outlines, one line each, from its tags (?short): SEG segments
+ * ("1 Necrosis: Morphologically Altered Structure, Necrosis; automatic") from Segment Sequence (0062,0002),
+ * RT ROIs ("1 Heart (ORGAN)") from Structure Set ROI Sequence (3006,0020) and RT ROI Observations (3006,0080).
+ */
+export function outlineList(kind: SeriesKind, tags: unknown): string[] {
+  const root: Dataset = typeof tags === 'object' && tags !== null && !Array.isArray(tags) ? (tags as Dataset) : {};
+  if (kind === 'seg') {
+    return seq(root, '0062,0002').slice(0, MAX_SR_LINES).map((s) => {
+      const what = [codeText(seq(s, '0062,0003')[0]), codeText(seq(s, '0062,000f')[0])].filter(Boolean).join(', ');
+      const algorithm = str(s, '0062,0008').toLowerCase();
+      const head = [str(s, '0062,0004'), str(s, '0062,0005') || '(no label)'].filter(Boolean).join(' ');
+      return `${head}${what ? `: ${what}` : ''}${algorithm ? `; ${algorithm}` : ''}`;
+    });
+  }
+  if (kind === 'rtstruct') {
+    const types = new Map<string, string>();
+    for (const o of seq(root, '3006,0080')) types.set(str(o, '3006,0084'), str(o, '3006,00a4'));
+    return seq(root, '3006,0020').slice(0, MAX_SR_LINES).map((r) => {
+      const n = str(r, '3006,0022');
+      const type = types.get(n) ?? '';
+      return `${[n, str(r, '3006,0026') || '(no name)'].filter(Boolean).join(' ')}${type ? ` (${type})` : ''}`;
+    });
+  }
+  return [];
+}

@@ -7,6 +7,7 @@ import {
   formatPersonName,
   MAX_SR_DEPTH,
   objectDetail,
+  outlineList,
   seriesKind,
   srDocument,
   srLineText,
@@ -156,5 +157,34 @@ describe('SR document', () => {
     expect(formatPersonName('Doe^John^^Dr')).toBe('Doe, Dr John');
     expect(formatPersonName('Yamada^Tarou=山田^太郎')).toBe('Yamada, Tarou');
     expect(formatPersonName('')).toBe('');
+  });
+});
+
+describe('SEG segments and RT structure set ROIs', () => {
+  it('lists segments with label, category, type and algorithm', () => {
+    const seg = {
+      '0062,0002': [
+        {
+          '0062,0004': '1',
+          '0062,0005': 'Necrosis',
+          '0062,0003': [code('Morphologically Altered Structure')],
+          '0062,000f': [code('Necrosis')],
+          '0062,0008': 'AUTOMATIC',
+        },
+        { '0062,0004': '2', '0062,0005': '<b>x</b>' },
+      ],
+    };
+    expect(outlineList('seg', seg)).toEqual(['1 Necrosis: Morphologically Altered Structure, Necrosis; automatic', '2 <b>x</b>']);
+  });
+
+  it('lists RT ROIs with their interpreted type, and nothing for other kinds or bad input', () => {
+    const rt = {
+      '3006,0020': [{ '3006,0022': '1', '3006,0026': 'BODY' }, { '3006,0022': '2', '3006,0026': 'Heart' }, { '3006,0022': '3' }],
+      '3006,0080': [{ '3006,0084': '1', '3006,00a4': 'EXTERNAL' }, { '3006,0084': '2', '3006,00a4': 'ORGAN' }],
+    };
+    expect(outlineList('rtstruct', rt)).toEqual(['1 BODY (EXTERNAL)', '2 Heart (ORGAN)', '3 (no name)']);
+    expect(outlineList('waveform', rt)).toEqual([]);
+    expect(outlineList('seg', null)).toEqual([]);
+    expect(outlineList('rtstruct', { '3006,0020': 'x' })).toEqual([]);
   });
 });
