@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { startOrthanc, testData, uploadFile } from '../lib/orthanc.mjs';
+import { startOrthanc, testData, uploadFile, waitFor } from '../lib/orthanc.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const SHOTS = process.env.RR_OBJECTS_SCREENSHOT_PREFIX || '/tmp/rr-viewer-objects';
@@ -61,6 +61,9 @@ describe('Reading Room viewer: other objects (browser)', { timeout: 240_000 }, (
     for (const [name, file] of Object.entries(FILES)) study[name] = await studyOf(await uploadFile(orthanc, file));
     // a Basic Text SR whose title and text are markup, in the MR's study
     const mrStudy = (await orthanc.json('/studies?expand')).find((s) => s.MainDicomTags.StudyInstanceUID === study.mr);
+    const [mrInstance] = await orthanc.json(`/studies/${mrStudy.ID}/instances`);
+    const mrTags = await orthanc.json(`/instances/${mrInstance.ID}/simplified-tags`);
+    const mrImage = { sopClassUid: mrTags.SOPClassUID, sopInstanceUid: mrTags.SOPInstanceUID };
     const made = await orthanc.api('/tools/create-dicom', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
@@ -82,6 +85,12 @@ describe('Reading Room viewer: other objects (browser)', { timeout: 240_000 }, (
               ConceptNameCodeSequence: [{ CodeValue: '121071', CodingSchemeDesignator: 'DCM', CodeMeaning: 'Finding' }],
               TextValue: XSS,
             },
+            {
+              RelationshipType: 'CONTAINS',
+              ValueType: 'IMAGE',
+              ConceptNameCodeSequence: [{ CodeValue: '121112', CodingSchemeDesignator: 'DCM', CodeMeaning: 'Source of Measurement' }],
+              ReferencedSOPSequence: [{ ReferencedSOPClassUID: mrImage.sopClassUid, ReferencedSOPInstanceUID: mrImage.sopInstanceUid }],
+            },
           ],
         },
       }),
@@ -90,6 +99,14 @@ describe('Reading Room viewer: other objects (browser)', { timeout: 240_000 }, (
     const inst = await orthanc.json(`/instances/${made.json.ID}`);
     const series = await orthanc.json(`/series/${inst.ParentSeries}`);
     study.xss = (await orthanc.json(`/studies/${series.ParentStudy}`)).MainDicomTags.StudyInstanceUID;
+    // the plugin's index has every study and series (it indexes in the background)
+    const want = { [study.rtss]: 2, [study.mr]: 2 };
+    for (const uid of new Set(Object.values(study))) {
+      await waitFor(async () => {
+        const r = await orthanc.api(`/api/dicom/studies/${encodeURIComponent(uid)}`);
+        return r.status === 200 && r.json.series.length === (want[uid] ?? 1);
+      }, 60_000, 200, `study ${uid} indexed`);
+    }
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -148,6 +165,8 @@ describe('Reading Room viewer: other objects (browser)', { timeout: 240_000 }, (
     assert.ok(lines.some(([, t]) => /Diameter: 3 /.test(t)), 'the NUM with its unit');
     assert.ok(lines.some(([, t]) => /Sample Code 1/.test(t)), 'the CODE');
     assert.ok(lines.some(([d]) => d >= 2), 'nested items are indented');
+    // its IMAGE items reference images this study does not hold, and say so
+    assert.match(await doc.locator('.sr-where').first().textContent(), /^ \(not in this study\)$/);
     await page.screenshot({ path: `${SHOTS}-sr.png` });
   });
 
@@ -219,6 +238,8 @@ describe('Reading Room viewer: other objects (browser)', { timeout: 240_000 }, (
     assert.equal(await doc.locator('.sr-title').textContent(), XSS_TITLE);
     assert.match(await doc.textContent(), /Finding: <img src=x onerror="window.__rrXss=1">/);
     assert.equal(await panel().locator('.object-title').textContent(), XSS);
+    // the IMAGE item names the MR image of this study
+    assert.equal(await doc.locator('.sr-where').textContent(), ' (series #1 MR, image 1 of 1)');
     assert.equal(await page.locator('.viewer-object img, .viewer-object script').count(), 0);
     assert.equal(await page.evaluate(() => window.__rrXss ?? null), null);
     await page.screenshot({ path: `${SHOTS}-xss.png` });

@@ -29,7 +29,10 @@ function fileName(base: string, ext: string): string {
   return `${safe}.${ext}`;
 }
 
-function srView(doc: SrDocument): HTMLElement {
+/** Where a referenced instance is in the study ("series #2 CT, image 5 of 30"), or null. */
+export type Locate = (sopInstanceUid: string) => string | null;
+
+function srView(doc: SrDocument, locate: Locate): HTMLElement {
   const meta = [
     doc.completion ? `Completion: ${doc.completion}` : '',
     doc.verification ? `Verification: ${doc.verification}` : '',
@@ -41,6 +44,7 @@ function srView(doc: SrDocument): HTMLElement {
       { class: `sr-line${l.heading ? ' sr-heading' : ''}`, attrs: { 'data-depth': String(l.depth), style: `padding-left: ${Math.min(l.depth, 20) * 16}px` } },
       l.relation ? h('span', { class: 'sr-relation muted', text: `${l.relation.toLowerCase()} · ` }) : null,
       h('span', { text: srLineText(l) }),
+      l.reference ? h('span', { class: 'sr-where muted', text: ` (${locate(l.reference) ?? 'not in this study'})` }) : null,
     ),
   );
   return h(
@@ -55,7 +59,7 @@ function srView(doc: SrDocument): HTMLElement {
   );
 }
 
-export function objectPanel(orthancRoot: string): ObjectPanel {
+export function objectPanel(orthancRoot: string, locate: Locate = () => null): ObjectPanel {
   const base = orthancRoot.endsWith('/') ? orthancRoot : `${orthancRoot}/`;
   const title = h('span', { class: 'object-title' });
   const detail = h('span', { class: 'object-detail muted' });
@@ -93,7 +97,7 @@ export function objectPanel(orthancRoot: string): ObjectPanel {
         if (!res.ok) throw new Error(`the server answered ${res.status}`);
         const doc = srDocument(await res.json());
         if (gen !== generation) return;
-        section.replaceChildren(...(i > 0 ? [h('hr')] : []), srView(doc));
+        section.replaceChildren(...(i > 0 ? [h('hr')] : []), srView(doc, locate));
       } catch (err) {
         if (gen !== generation) return;
         section.replaceChildren(h('div', { class: 'object-error', text: `The report could not be read: ${err instanceof Error ? err.message : String(err)}` }));

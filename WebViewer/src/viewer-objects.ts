@@ -5,7 +5,7 @@
 // "gggg,eeee", strings as strings, sequences as arrays of such objects, binary or long values as null.
 // Every string stays a string: the view puts it into the DOM as text.
 
-import type { Series } from './api';
+import type { Series, StudyDetail } from './api';
 import { isImageInstance } from './viewer-model';
 
 export type SeriesKind = 'image' | 'sr' | 'pdf' | 'seg' | 'rtstruct' | 'rt' | 'waveform' | 'video' | 'other';
@@ -113,6 +113,8 @@ export interface SrLine {
   value: string;
   /** Relationship to its parent when it is not the plain CONTAINS (e.g. "HAS OBS CONTEXT"). */
   relation: string;
+  /** The SOP Instance UID an IMAGE, COMPOSITE or WAVEFORM item references (for whereInStudy). */
+  reference?: string;
 }
 
 export interface SrDocument {
@@ -266,7 +268,10 @@ function walk(items: Dataset[], depth: number, out: Walk): void {
     const label = codeText(seq(item, '0040,a043')[0]);
     const rel = str(item, '0040,a010').toUpperCase();
     const heading = type === 'CONTAINER';
-    out.lines.push({ depth, heading, label: label || (heading ? '(untitled section)' : ''), value: itemValue(item), relation: rel === 'CONTAINS' ? '' : rel });
+    const line: SrLine = { depth, heading, label: label || (heading ? '(untitled section)' : ''), value: itemValue(item), relation: rel === 'CONTAINS' ? '' : rel };
+    const reference = type === 'IMAGE' || type === 'COMPOSITE' || type === 'WAVEFORM' ? str(seq(item, '0008,1199')[0], '0008,1155') : '';
+    if (reference) line.reference = reference;
+    out.lines.push(line);
     walk(seq(item, '0040,a730'), depth + 1, out);
   }
 }
@@ -338,4 +343,29 @@ export function outlineList(kind: SeriesKind, tags: unknown): string[] {
     });
   }
   return [];
+}
+
+/**
+ * Where an instance referenced by an SR is in the study: "series #2 CT chest, image 5 of 30" (image
+ * series: the stack position in display order, frames counted) or "series #4 SEG" (other objects); null
+ * when the study does not hold it.
+ */
+export function whereInStudy(study: Pick<StudyDetail, 'series'>, sopInstanceUid: string): string | null {
+  for (const s of study.series) {
+    const name = ['series', s.seriesNumber === null ? '' : `#${s.seriesNumber}`, s.modality, s.seriesDescription].filter(Boolean).join(' ');
+    let position = 0;
+    let total = 0;
+    let found = false;
+    for (const inst of s.instances) {
+      const image = isImageInstance(inst);
+      if (inst.sopInstanceUid === sopInstanceUid) {
+        if (!image) return name;
+        found = true;
+        position = total + 1;
+      }
+      if (image) total += Math.max(1, inst.numberOfFrames);
+    }
+    if (found) return `${name}, image ${position} of ${total}`;
+  }
+  return null;
 }

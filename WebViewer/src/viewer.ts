@@ -47,7 +47,7 @@ import {
   viewportCount,
   type Layout,
 } from './viewer-model';
-import { objectDetail } from './viewer-objects';
+import { objectDetail, whereInStudy } from './viewer-objects';
 import { objectPanel } from './viewer-objects-view';
 import { createPane, type Pane } from './viewer-viewport';
 
@@ -150,7 +150,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
   const toolbar = h('div', { class: 'viewer-tools', attrs: { role: 'toolbar', 'aria-label': 'Viewer tools' } }, ...layoutButtons, fitButton, ...keyButtons, magnifyButton, helpButton);
   const shortcuts = shortcutOverlay();
   // series that are not image stacks (SR, PDF, waveforms, …) show in a panel over the grid (viewer-objects-view.ts)
-  const objects = objectPanel(opts.orthancRoot);
+  const objects = objectPanel(opts.orthancRoot, (uid) => whereInStudy(study, uid));
   const root = h(
     'div',
     { class: 'viewer' },

@@ -11,6 +11,7 @@ import {
   seriesKind,
   srDocument,
   srLineText,
+  whereInStudy,
 } from '../src/viewer-objects';
 
 function series(sopClassUid: string, modality: string, n = 1, transferSyntaxUid = '1.2.840.10008.1.2.1'): Series {
@@ -186,5 +187,25 @@ describe('SEG segments and RT structure set ROIs', () => {
     expect(outlineList('waveform', rt)).toEqual([]);
     expect(outlineList('seg', null)).toEqual([]);
     expect(outlineList('rtstruct', { '3006,0020': 'x' })).toEqual([]);
+  });
+});
+
+describe('SR references in the study', () => {
+  it('finds an image by its stack position (frames counted) and another object by its series', () => {
+    const ct = series('1.2.840.10008.5.1.4.1.1.2', 'CT', 3);
+    ct.seriesNumber = 2;
+    ct.seriesDescription = 'Chest';
+    ct.instances[0]!.numberOfFrames = 4;
+    const seg = series('1.2.840.10008.5.1.4.1.1.66.4', 'SEG', 1);
+    seg.seriesNumber = null;
+    seg.seriesDescription = '';
+    seg.instances[0]!.sopInstanceUid = '9.9';
+    const study = { series: [ct, seg] };
+    expect(whereInStudy(study, '1.2.3.1')).toBe('series #2 CT Chest, image 5 of 6');
+    expect(whereInStudy(study, '9.9')).toBe('series SEG');
+    expect(whereInStudy(study, '7.7')).toBeNull();
+    const doc = srDocument({ '0040,a730': [item('IMAGE', 'Source', { '0008,1199': [{ '0008,1155': '1.2.3.1' }] })] });
+    expect(doc.lines[0]!.reference).toBe('1.2.3.1');
+    expect(srDocument({ '0040,a730': [item('TEXT', 'x', { '0040,a160': 'y' })] }).lines[0]!.reference).toBeUndefined();
   });
 });
