@@ -59,6 +59,7 @@ function srView(doc: SrDocument, locate: Locate): HTMLElement {
   );
 }
 
+// One function on purpose: show(), the fetches and hide() share the panel's elements and its generation counter.
 export function objectPanel(orthancRoot: string, locate: Locate = () => null): ObjectPanel {
   const base = orthancRoot.endsWith('/') ? orthancRoot : `${orthancRoot}/`;
   const title = h('span', { class: 'object-title' });
