@@ -506,6 +506,7 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { keys: 'click a viewport, `W`', action: 'make it (the next one) the active viewport: keys and toolbar act on it' },
   { keys: 'click or drag a series', action: 'load it into the active viewport (or the one it is dropped on)' },
   { keys: '`L`', action: 'next layout (1×1, 1×2, 2×1, 2×2)' },
+  { keys: '`G`', action: "tag browser: every tag of the active viewport's image, sequences expandable, search (`G` or `Esc` closes)" },
   { keys: '`?`', action: 'this list of shortcuts (`Esc` closes it)' },
 ];
 

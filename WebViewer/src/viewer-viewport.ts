@@ -46,6 +46,8 @@ export interface Pane {
   readonly cell: HTMLDivElement;
   readonly element: HTMLDivElement;
   series(): Series | null;
+  /** The image shown (instance, frame, the instance's frame count), or null before one is. */
+  currentImage(): { orthancId: string; frame: number; frames: number } | null;
   /** The centred status line (loading, errors, the hint of an empty viewport). */
   status(msg: string): void;
   /** Enables the element in the engine (once the engine exists). */
@@ -382,6 +384,13 @@ export function createPane(opts: PaneOptions): Pane {
     cell,
     element,
     series: () => current,
+    currentImage: () => {
+      const vp = viewport();
+      const image = vp && drawn() ? stack[vp.getCurrentImageIdIndex()] : undefined;
+      if (!image) return null;
+      const frames = stack.filter((i) => i.orthancId === image.orthancId).length;
+      return { orthancId: image.orthancId, frame: image.frame, frames };
+    },
     status: setStatus,
     enable(e: RenderingEngine): void {
       engine = e;

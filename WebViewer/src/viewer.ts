@@ -13,7 +13,7 @@
 // cornerstone's image cache (../shared/NOTES.md: OHIF issue 6010). DICOM strings reach the DOM as text only.
 // Hooks for tests: see viewer-viewport.ts; the grid carries data-rr-layout, layout buttons data-rr-layout too.
 
-import { cache, init as coreInit, RenderingEngine } from '@cornerstonejs/core';
+import { cache, Enums, init as coreInit, RenderingEngine } from '@cornerstonejs/core';
 import { init as loaderInit } from '@cornerstonejs/dicom-image-loader';
 import {
   addTool,
@@ -49,6 +49,7 @@ import {
 } from './viewer-model';
 import { objectDetail, whereInStudy } from './viewer-objects';
 import { objectPanel } from './viewer-objects-view';
+import { createTagPanel } from './viewer-tags-panel';
 import { createPane, type Pane } from './viewer-viewport';
 
 export interface ViewerOptions {
@@ -146,16 +147,18 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
   ].map(([label, title, key]) => tool(label!, title!, { 'data-rr-tool': key! }));
   const fitButton = tool('Fit', 'Fit the image to the viewport (F)', { 'data-rr-tool': 'fit' });
   const magnifyButton = tool('Magnify', 'Magnifying glass on the left button (M)', { 'data-rr-tool': 'magnify', 'aria-pressed': 'false' });
+  const tagsButton = tool('Tags', 'Tag browser of the active image (G)', { 'data-rr-tool': 'tags', 'aria-pressed': 'false' });
   const helpButton = tool('?', 'Keyboard shortcuts (?)', { 'data-rr-tool': 'help', 'aria-pressed': 'false' });
-  const toolbar = h('div', { class: 'viewer-tools', attrs: { role: 'toolbar', 'aria-label': 'Viewer tools' } }, ...layoutButtons, fitButton, ...keyButtons, magnifyButton, helpButton);
+  const toolbar = h('div', { class: 'viewer-tools', attrs: { role: 'toolbar', 'aria-label': 'Viewer tools' } }, ...layoutButtons, fitButton, ...keyButtons, magnifyButton, tagsButton, helpButton);
   const shortcuts = shortcutOverlay();
   // series that are not image stacks (SR, PDF, waveforms, …) show in a panel over the grid (viewer-objects-view.ts)
   const objects = objectPanel(opts.orthancRoot, (uid) => whereInStudy(study, uid));
+  const tagPanel = createTagPanel(opts.orthancRoot, () => setTags(false));
   const root = h(
     'div',
     { class: 'viewer' },
     seriesList,
-    h('div', { class: 'viewer-main' }, h('div', { class: 'viewer-area' }, grid, objects.element, shortcuts), h('div', { class: 'viewer-bar' }, toolbar, help, cineControl)),
+    h('div', { class: 'viewer-main' }, h('div', { class: 'viewer-area' }, grid, objects.element, shortcuts, tagPanel.element), h('div', { class: 'viewer-bar' }, toolbar, help, cineControl)),
   );
   slot.replaceChildren(root);
 
@@ -201,6 +204,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     for (const p of panes) p.setActive(p.index === active, multi);
     const uid = activePane()?.series()?.seriesInstanceUid;
     for (const [u, b] of seriesButtons) b.classList.toggle('active', u === uid);
+    if (!tagPanel.hidden) tagPanel.show(activePane()?.currentImage() ?? null);
   };
   const activate = (i: number): void => {
     if (i === active || !panes[i]) return;
@@ -278,6 +282,13 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     helpButton.setAttribute('aria-pressed', String(on));
   };
 
+  const setTags = (on: boolean): void => {
+    tagPanel.setHidden(!on);
+    tagsButton.setAttribute('aria-pressed', String(on));
+    if (on) tagPanel.show(activePane()?.currentImage() ?? null);
+    engine?.resize(true, true);
+  };
+
   const focusActive = (): void => activePane()?.element.focus({ preventScroll: true });
 
   // Viewer-wide keys first (help, layout, viewport, magnifier), then the active viewport's.
@@ -287,10 +298,12 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     let handled = true;
     if (k.key === '?') setHelp(shortcuts.hidden);
     else if (k.key === 'Escape' && !shortcuts.hidden) setHelp(false);
+    else if (k.key === 'Escape' && !tagPanel.hidden) setTags(false);
     else if (!engine) handled = false;
     else if (k.key === 'l' || k.key === 'L') setLayout(nextLayout(layout.id));
     else if (k.key === 'w' || k.key === 'W') activate(nextViewport(active, panes.length));
     else if (k.key === 'm' || k.key === 'M') setMagnify(!magnify);
+    else if (k.key === 'g' || k.key === 'G') setTags(tagPanel.hidden);
     else handled = activePane()?.key(k) ?? false;
     if (handled) k.preventDefault();
   };
@@ -355,6 +368,16 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     focusActive();
   });
   listen(helpButton, 'click', () => setHelp(shortcuts.hidden));
+  listen(tagsButton, 'click', () => setTags(tagPanel.hidden));
+  // the tag browser follows the active viewport's image (refetched only when the instance changes)
+  listen(
+    grid,
+    Enums.Events.IMAGE_RENDERED,
+    () => {
+      if (!tagPanel.hidden) tagPanel.show(activePane()?.currentImage() ?? null);
+    },
+    { capture: true },
+  );
   for (const s of study.series) {
     const button = seriesButtons.get(s.seriesInstanceUid)!;
     listen(button, 'click', () => {
@@ -391,6 +414,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
         /* nothing left to release */
       }
     };
+    safely(() => tagPanel.destroy());
     for (const p of panes.splice(0)) safely(() => p.destroy());
     safely(() => ToolGroupManager.destroyToolGroup(toolGroupId));
     safely(() => engine?.destroy());
