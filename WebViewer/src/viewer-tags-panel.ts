@@ -25,7 +25,7 @@ function row(node: TagNode, match: boolean): HTMLElement {
     'span',
     { class: `tag-row${match ? ' tag-match' : ''}`, attrs: { 'data-rr-tag': node.tag } },
     h('span', { class: 'tag-id', text: tagLabel(node.tag) }),
-    h('span', { class: 'tag-name', text: node.name || '(unnamed)' }),
+    h('span', { class: 'tag-name', text: node.name || '(unnamed)', attrs: { title: node.name } }),
     h('span', { class: `tag-value tag-${node.kind}`, text: valueText(node) }),
   );
 }

@@ -93,6 +93,7 @@ export function valueText(node: TagNode): string {
       return bytes === null ? 'binary value' : `binary, ${bytes} bytes`;
     }
     default:
+      if (node.value === '') return '(empty)';
       if (node.value.length > MAX_VALUE_CHARS) return `${node.value.slice(0, MAX_VALUE_CHARS)}… (${node.value.length} characters)`;
       return node.value;
   }

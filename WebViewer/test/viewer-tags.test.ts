@@ -62,6 +62,7 @@ describe('formatting', () => {
   it('summarises sequences, empty, binary and too-long values', () => {
     expect(valueText(at('0008,1140'))).toBe('sequence, 2 items');
     expect(valueText(at('0008,0021'))).toBe('(empty)');
+    expect(valueText(parseTags({ '0008,0022': { Name: 'AcquisitionDate', Type: 'String', Value: '' } })[0]!)).toBe('(empty)');
     expect(valueText(at('0029,1010'))).toBe('binary, 5 bytes');
     expect(valueText(at('0029,1020'))).toMatch(/too long/);
     expect(valueText(at('0010,0010'))).toBe(XSS_NAME);
