@@ -159,20 +159,14 @@ int rr_storage_record(rr_store *store, int64_t now_unix, int64_t disk_bytes, cha
   return rr_store_kv_set(store, DAILY_KEY, text, err, errsize);
 }
 
-/* Days since 1970-01-01 of a YYYY-MM-DD date (H. Hinnant's days_from_civil). */
+/* Days since 1970-01-01 of a YYYY-MM-DD date (0 when it does not parse). */
 static long day_number(const char *date)
 {
   int y, m, d;
-  long era, yoe, doy, doe;
 
   if (sscanf(date, "%d-%d-%d", &y, &m, &d) != 3)
     return 0;
-  y -= m <= 2;
-  era = (y >= 0 ? y : y - 399) / 400;
-  yoe = y - era * 400;
-  doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
+  return (long)rr_days_from_civil(y, m, d);
 }
 
 double rr_storage_growth_per_day(const rr_storage_day *days, size_t count)

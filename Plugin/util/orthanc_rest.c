@@ -7,15 +7,12 @@
 
 #include "errors.h"
 
-static int orthanc_get_json(void *ctx, json_object **out, const char *uri, char *err, size_t errsize)
+/* GET uri from Orthanc into buf (freed by the caller with the SDK on 0):
+ * RR_ENOTFOUND for an unknown resource, RR_EUPSTREAM for any other error. */
+static int orthanc_get(void *ctx, OrthancPluginMemoryBuffer *buf, const char *uri, char *err, size_t errsize)
 {
-  OrthancPluginMemoryBuffer buf = {0};
-  OrthancPluginErrorCode code;
-  json_tokener *tok;
-  json_object *obj;
+  OrthancPluginErrorCode code = OrthancPluginRestApiGet((OrthancPluginContext *)ctx, buf, uri);
 
-  *out = NULL;
-  code = OrthancPluginRestApiGet((OrthancPluginContext *)ctx, &buf, uri);
   if (code == OrthancPluginErrorCode_UnknownResource || code == OrthancPluginErrorCode_InexistentItem)
     return RR_ENOTFOUND;
   if (code != OrthancPluginErrorCode_Success) {
@@ -23,6 +20,19 @@ static int orthanc_get_json(void *ctx, json_object **out, const char *uri, char 
       snprintf(err, errsize, "Orthanc answered error %d to GET %.80s", (int)code, uri);
     return RR_EUPSTREAM;
   }
+  return 0;
+}
+
+static int orthanc_get_json(void *ctx, json_object **out, const char *uri, char *err, size_t errsize)
+{
+  OrthancPluginMemoryBuffer buf = {0};
+  json_tokener *tok;
+  json_object *obj;
+  int error;
+
+  *out = NULL;
+  if ((error = orthanc_get(ctx, &buf, uri, err, errsize)) < 0)
+    return error;
   tok = json_tokener_new();
   obj = tok ? json_tokener_parse_ex(tok, buf.data, (int)buf.size) : NULL;
   if (obj == NULL || json_tokener_get_error(tok) != json_tokener_success) {
@@ -44,19 +54,12 @@ static int orthanc_get_raw(void *ctx, char **out, size_t *outlen, const char *ur
                            size_t errsize)
 {
   OrthancPluginMemoryBuffer buf = {0};
-  OrthancPluginErrorCode code;
-  int error = 0;
+  int error;
 
   *out = NULL;
   *outlen = 0;
-  code = OrthancPluginRestApiGet((OrthancPluginContext *)ctx, &buf, uri);
-  if (code == OrthancPluginErrorCode_UnknownResource || code == OrthancPluginErrorCode_InexistentItem)
-    return RR_ENOTFOUND;
-  if (code != OrthancPluginErrorCode_Success) {
-    if (err && errsize)
-      snprintf(err, errsize, "Orthanc answered error %d to GET %.80s", (int)code, uri);
-    return RR_EUPSTREAM;
-  }
+  if ((error = orthanc_get(ctx, &buf, uri, err, errsize)) < 0)
+    return error;
   if (buf.size > max)
     error = RR_EFULL;
   else if ((*out = malloc(buf.size + 1)) == NULL)

@@ -197,8 +197,7 @@ int rr_date_parse(char out[9], const char *in)
   return 0;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
+int64_t rr_days_from_civil(int64_t y, int64_t m, int64_t d)
 {
   int64_t era, yoe, doy, doe;
 
@@ -254,7 +253,7 @@ int rr_time_parse_ms(int64_t *out, const char *s)
     if (strcmp(p, "Z") != 0 && *p != '\0')
       return RR_EINVAL;
   }
-  *out = (days_from_civil(digits_value(date, 4), digits_value(date + 4, 2), digits_value(date + 6, 2)) * 86400 +
+  *out = (rr_days_from_civil(digits_value(date, 4), digits_value(date + 4, 2), digits_value(date + 6, 2)) * 86400 +
           h * 3600 + mi * 60 + sec) * 1000 + ms;
   return 0;
 }

@@ -36,6 +36,9 @@ size_t rr_utf8_encode(char out[4], uint32_t cp);
 bool rr_uid_valid(const char *s);
 /* A calendar date YYYYMMDD that exists (leap years included). */
 bool rr_date_valid(const char *yyyymmdd);
+/* Days since 1970-01-01 of a proleptic Gregorian date (y, m 1-12, d 1-31;
+ * not validated: use rr_date_valid first where the date comes from outside). */
+int64_t rr_days_from_civil(int64_t y, int64_t m, int64_t d);
 /* Accept YYYYMMDD or YYYY-MM-DD, validate, write YYYYMMDD into out[9]. */
 int rr_date_parse(char out[9], const char *in);
 /* An ISO 8601 date or time in UTC, "YYYY-MM-DD" (midnight) or
