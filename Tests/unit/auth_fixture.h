@@ -23,6 +23,27 @@ static rr_audit *fx_audit;
 static rr_auth *fx_auth;
 static rr_identity fx_admin;
 
+/* The fixture's authentication options (HS256 with the key file in fx_dir,
+ * Basic allowed, 600 s tokens, lock-out after FX_MAX_FAILURES): tests that
+ * need another rr_auth start from these and change what they test.
+ * secret (secretsize bytes) receives the key file's path that o points to. */
+static inline void fx_auth_options(rr_auth_options *o, char *secret, size_t secretsize)
+{
+  snprintf(secret, secretsize, "%s/jwt.key", fx_dir);
+  memset(o, 0, sizeof(*o));
+  o->algorithm = "HS256";
+  o->secret_file = secret;
+  o->private_key_file = o->public_key_file = "";
+  o->issuer = "orthanc-reading-room";
+  o->audience = "reading-room";
+  o->token_lifetime = 600;
+  o->allow_basic = true;
+  o->password_min_length = 12;
+  o->lockout_max_failures = FX_MAX_FAILURES;
+  o->lockout_max_per_address = 50;
+  o->lockout_seconds = 60;
+}
+
 static inline void fx_setup(void)
 {
   char secret[4200], err[512] = "", generated[64] = "";
@@ -33,19 +54,7 @@ static inline void fx_setup(void)
   rr_test_tmpdir(fx_dir, sizeof(fx_dir));
   fx_store = rr_test_store_open(fx_dir);
   ck_assert_int_eq(rr_audit_new(&fx_audit, fx_store, 4096), 0);
-  snprintf(secret, sizeof(secret), "%s/jwt.key", fx_dir);
-  memset(&o, 0, sizeof(o));
-  o.algorithm = "HS256";
-  o.secret_file = secret;
-  o.private_key_file = o.public_key_file = "";
-  o.issuer = "orthanc-reading-room";
-  o.audience = "reading-room";
-  o.token_lifetime = 600;
-  o.allow_basic = true;
-  o.password_min_length = 12;
-  o.lockout_max_failures = FX_MAX_FAILURES;
-  o.lockout_max_per_address = 50;
-  o.lockout_seconds = 60;
+  fx_auth_options(&o, secret, sizeof(secret));
   ck_assert_msg(rr_auth_new(&fx_auth, &o, fx_store, fx_audit, err, sizeof(err)) == 0, "rr_auth_new: %s", err);
   ck_assert_msg(rr_auth_bootstrap(fx_auth, &created, generated, sizeof(generated), FX_PASSWORD, err, sizeof(err)) == 0,
                 "bootstrap: %s", err);

@@ -134,21 +134,10 @@ static rr_auth *short_sessions(void)
   rr_auth_options o;
   rr_auth *a = NULL;
 
-  snprintf(secret, sizeof(secret), "%s/jwt.key", fx_dir);
-  memset(&o, 0, sizeof(o));
-  o.algorithm = "HS256";
-  o.secret_file = secret;
-  o.private_key_file = o.public_key_file = "";
-  o.issuer = "orthanc-reading-room";
-  o.audience = "reading-room";
+  fx_auth_options(&o, secret, sizeof(secret));
   o.token_lifetime = 28800;
   o.idle_timeout = 60;
   o.max_session = 300;
-  o.allow_basic = true;
-  o.password_min_length = 12;
-  o.lockout_max_failures = FX_MAX_FAILURES;
-  o.lockout_max_per_address = 50;
-  o.lockout_seconds = 60;
   ck_assert_msg(rr_auth_new(&a, &o, fx_store, fx_audit, err, sizeof(err)) == 0, "rr_auth_new: %s", err);
   rr_auth_set_clock(a, fake_clock);
   ck_assert_int_eq(rr_audit_start(fx_audit), 0);

@@ -203,19 +203,8 @@ START_TEST(nothing_is_challenged_without_http_basic)
   char secret[4200], err[256] = "", good[256], bad[256];
   bool registered = false;
 
-  snprintf(secret, sizeof(secret), "%s/jwt.key", fx_dir);
-  memset(&o, 0, sizeof(o));
-  o.algorithm = "HS256";
-  o.secret_file = secret;
-  o.private_key_file = o.public_key_file = "";
-  o.issuer = "orthanc-reading-room";
-  o.audience = "reading-room";
-  o.token_lifetime = 600;
+  fx_auth_options(&o, secret, sizeof(secret));
   o.allow_basic = false;
-  o.password_min_length = 12;
-  o.lockout_max_failures = FX_MAX_FAILURES;
-  o.lockout_max_per_address = 50;
-  o.lockout_seconds = 60;
   ck_assert_msg(rr_auth_new(&no_basic, &o, fx_store, fx_audit, err, sizeof(err)) == 0, "%s", err);
   ck_assert(!rr_auth_basic_allowed(no_basic));
   ck_assert(rr_auth_basic_allowed(fx_auth));

@@ -313,18 +313,8 @@ START_TEST(no_challenge_without_http_basic)
   rr_filter_result res;
   char secret[4200], err[256] = "";
 
-  snprintf(secret, sizeof(secret), "%s/jwt.key", fx_dir);
-  memset(&o, 0, sizeof(o));
-  o.algorithm = "HS256";
-  o.secret_file = secret;
-  o.private_key_file = o.public_key_file = "";
-  o.issuer = "orthanc-reading-room";
-  o.audience = "reading-room";
-  o.token_lifetime = 600;
-  o.password_min_length = 12;
-  o.lockout_max_failures = FX_MAX_FAILURES;
-  o.lockout_max_per_address = 50;
-  o.lockout_seconds = 60;
+  fx_auth_options(&o, secret, sizeof(secret));
+  o.allow_basic = false;
   ck_assert_msg(rr_auth_new(&no_basic, &o, fx_store, fx_audit, err, sizeof(err)) == 0, "%s", err);
   ck_assert_int_eq(rr_filter_new(&f2, no_basic, matrix, fx_audit, "/api/"), 0);
   memset(&req, 0, sizeof(req));
