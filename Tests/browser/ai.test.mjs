@@ -13,10 +13,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { dcmdumpTags, dicomFilesOf, startOrthanc, uploadFile, waitFor } from '../lib/orthanc.mjs';
+import { launchChromium } from '../lib/browser.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const SHOTS = process.env.RR_SCREENSHOT_DIR || '/tmp';
 const WEBAPP_DIR = process.env.READING_ROOM_WEBAPP_DIR ? path.resolve(process.env.READING_ROOM_WEBAPP_DIR) : null;
 const PROVIDER_LIB = fileURLToPath(new URL('../lib/ai-provider.mjs', import.meta.url));
@@ -79,11 +78,7 @@ describe('Reading Room AI analysis (browser)', { timeout: 300_000, skip: HAVE_PR
     studies.abdomen = await uploadSlice('ct_abdomen_pancreas_134');
     assert.notEqual(studies.chest, studies.abdomen);
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
     await context.addCookies(await orthanc.browserCookies(RAD.username, RAD.password)); // logged in as the radiologist
   });

@@ -9,10 +9,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { dcmdumpTags, dicomFilesOf, startOrthanc, waitFor } from '../lib/orthanc.mjs';
+import { launchChromium } from '../lib/browser.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const SHOTS = process.env.RR_SCREENSHOT_DIR || '/tmp';
 const WEBAPP_DIR = process.env.READING_ROOM_WEBAPP_DIR ? path.resolve(process.env.READING_ROOM_WEBAPP_DIR) : null;
 const UPLOAD_FOLDER = 'mr_brain_t1post_24';
@@ -42,11 +41,7 @@ describe('Reading Room access control (browser)', { timeout: 240_000 }, () => {
     uploadStudyUid = (await dcmdumpTags(uploadFiles[0], ['StudyInstanceUID'])).StudyInstanceUID;
     assert.ok(uploadStudyUid);
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -2,10 +2,9 @@
 // home page and "Open in Reading Room" on a study, which opens the study page.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
 import { dicomFilesOf, startOrthanc, storescu, waitFor } from '../lib/orthanc.mjs';
+import { launchChromium } from '../lib/browser.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 describe('Orthanc Explorer integration (browser)', { timeout: 120_000 }, () => {
   let orthanc;
@@ -17,11 +16,7 @@ describe('Orthanc Explorer integration (browser)', { timeout: 120_000 }, () => {
     orthanc = await startOrthanc();
     await storescu(orthanc, await dicomFilesOf('ct_chest_lung_30'));
     await waitFor(async () => (await orthanc.json('/api/dicom/studies')).total === 1, 30_000, 100, 'the study in the worklist');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     const context = await browser.newContext();
     await context.addCookies(await orthanc.browserCookies()); // Orthanc Explorer is for administrators
     page = await context.newPage();

@@ -9,10 +9,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { dcmdumpTags, dicomFilesOf, startOrthanc, uploadFile, waitFor } from '../lib/orthanc.mjs';
+import { launchChromium } from '../lib/browser.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const WEBAPP_DIR = process.env.READING_ROOM_WEBAPP_DIR ? path.resolve(process.env.READING_ROOM_WEBAPP_DIR) : null;
 const PROVIDER_LIB = fileURLToPath(new URL('../lib/ai-provider.mjs', import.meta.url));
 const HAVE_PROVIDER = fs.existsSync(PROVIDER_LIB);
@@ -49,11 +48,7 @@ describe('automatic log-off (browser)', { timeout: 240_000, skip: HAVE_PROVIDER 
     assert.ok(started.status === 202 || started.status === 200, started.text);
     await waitFor(async () => (await orthanc.json(`/api/ai/analysis/${encodeURIComponent(started.json.id)}`)).status === 'completed',
       90_000, 250, 'the analysis to complete');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

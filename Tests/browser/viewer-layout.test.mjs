@@ -9,10 +9,9 @@ import assert from 'node:assert/strict';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { dicomFilesOf, execFile, orthancStudyId, storescu, startOrthanc, waitFor } from '../lib/orthanc.mjs';
+import { launchChromium } from '../lib/browser.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const SCREENSHOT = process.env.RR_VIEWER_LAYOUT_SCREENSHOT || '/tmp/rr-viewer-layout.png';
 const WEBAPP_DIR = process.env.READING_ROOM_WEBAPP_DIR ? path.resolve(process.env.READING_ROOM_WEBAPP_DIR) : null;
 
@@ -93,12 +92,7 @@ describe('Reading Room viewer layouts (browser)', { timeout: 300_000 }, () => {
       return s.series.length === 2 && s.series.reduce((n, x) => n + x.instances.length, 0) === ctFiles.length + mrFiles.length ? s : false;
     }, 60_000, 200, 'the study with the CT and the MR series');
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      // software WebGL2 (../shared/NOTES.md, cornerstone3D: headless tests)
-      args: ['--headless', '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-quic',
-        '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium({ webgl: true });
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     await context.addCookies(await orthanc.browserCookies()); // the administrator
     page = await context.newPage();

@@ -6,10 +6,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { dcmdumpTags, dicomFilesOf, storescu, startOrthanc, testData, uploadFile, waitFor } from '../lib/orthanc.mjs';
+import { launchChromium } from '../lib/browser.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const SCREENSHOT = process.env.RR_TAGS_SCREENSHOT || '/tmp/rr-viewer-tags.png';
 const CT_FOLDER = 'ct_abdomen_pancreas_134';
 const XSS_FILE = path.join(testData, 'malformed', 'xss-tags.dcm');
@@ -56,11 +55,7 @@ describe('Reading Room viewer tag browser (browser)', { timeout: 300_000 }, () =
     }
     assert.ok(ctFirstFile, 'the file of the first image');
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-quic',
-        '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium({ webgl: true });
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     await context.addCookies(await orthanc.browserCookies()); // the administrator
     page = await context.newPage();

@@ -6,11 +6,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { decodePng } from '../lib/png.mjs';
 import { dicomFilesOf, storescu, startOrthanc, testData, uploadFile, waitFor } from '../lib/orthanc.mjs';
+import { launchChromium } from '../lib/browser.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const SCREENSHOT = process.env.RR_VIEWER_SCREENSHOT || '/tmp/rr-viewer.png';
 const CT_FOLDER = 'ct_abdomen_pancreas_134';
 const XSS_FILE = path.join(testData, 'malformed', 'xss-tags.dcm');
@@ -136,12 +135,7 @@ describe('Reading Room image viewer (browser)', { timeout: 300_000 }, () => {
     ct = await orthanc.json(`/api/dicom/studies/${encodeURIComponent(ctUid)}`);
     xss = await orthanc.json(`/api/dicom/studies/${encodeURIComponent(xssUid)}`);
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      // software WebGL2 (../shared/NOTES.md, cornerstone3D: headless tests)
-      args: ['--headless', '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-quic',
-        '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium({ webgl: true });
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     await context.addCookies(await orthanc.browserCookies()); // the administrator
     page = await context.newPage();

@@ -3,10 +3,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { dicomFilesOf, startOrthanc, storescu, testData, uploadFile, waitFor } from '../lib/orthanc.mjs';
+import { launchChromium } from '../lib/browser.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const SCREENSHOT = process.env.RR_SCREENSHOT || '/tmp/rr-worklist.png';
 const XSS_FILE = path.join(testData, 'malformed', 'xss-tags.dcm');
 // Optional: serve a freshly built WebViewer/dist from disk instead of the app embedded in the plugin.
@@ -46,11 +45,7 @@ describe('Reading Room worklist (browser)', { timeout: 180_000 }, () => {
     xssStudy = studies.find((s) => s.patientName.includes('<script>'));
     assert.ok(xssStudy, 'the XSS study is listed by the API');
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     await context.addCookies(await orthanc.browserCookies()); // logged in as the administrator
     // Window properties before any app code runs, to detect injected globals later.

@@ -1,0 +1,18 @@
+// Debian's chromium for the browser tests, driven by playwright-core (never a
+// downloaded browser). The flags keep it off this machine's closed network
+// (background networking, component updates, sync); `webgl: true` gives the
+// viewer tests software WebGL2 through SwiftShader (../shared/NOTES.md,
+// cornerstone3D: headless tests), otherwise the GPU is off.
+// CHROMIUM_PATH overrides the executable.
+import { chromium } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+export function launchChromium({ webgl = false } = {}) {
+  const graphics = webgl ? ['--use-angle=swiftshader', '--enable-unsafe-swiftshader'] : ['--disable-gpu'];
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', ...graphics, '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
