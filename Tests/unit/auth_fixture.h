@@ -11,8 +11,10 @@
 #include "auth/auth.h"
 #include "auth/matrix.h"
 #include "common.h"
+#include "store/store_audit.h"
 #include "util/base64.h"
 #include "util/errors.h"
+#include "util/str.h"
 
 #define FX_PASSWORD "Correct-Horse-Battery-9"
 #define FX_MAX_FAILURES 3u
@@ -42,6 +44,24 @@ static inline void fx_auth_options(rr_auth_options *o, char *secret, size_t secr
   o->lockout_max_failures = FX_MAX_FAILURES;
   o->lockout_max_per_address = 50;
   o->lockout_seconds = 60;
+}
+
+/* The number of audit records with this action (after flushing the writer). */
+static inline size_t fx_audited(const char *action)
+{
+  rr_audit_filter f;
+  rr_audit_list *l = NULL;
+  char err[256] = "";
+  size_t n;
+
+  ck_assert_int_eq(rr_audit_flush(fx_audit, 5000), 0);
+  memset(&f, 0, sizeof(f));
+  rr_str_copy(f.action, sizeof(f.action), action);
+  f.limit = 1000;
+  ck_assert_msg(rr_store_audit_query(fx_store, &l, &f, err, sizeof(err)) == 0, "%s", err);
+  n = l->count;
+  rr_audit_list_free(l);
+  return n;
 }
 
 static inline void fx_setup(void)

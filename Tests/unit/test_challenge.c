@@ -63,23 +63,6 @@ static void teardown(void)
   fx_teardown();
 }
 
-static size_t audited(const char *action)
-{
-  rr_audit_filter f;
-  rr_audit_list *l = NULL;
-  char err[256] = "";
-  size_t n;
-
-  ck_assert_int_eq(rr_audit_flush(fx_audit, 5000), 0);
-  memset(&f, 0, sizeof(f));
-  rr_str_copy(f.action, sizeof(f.action), action);
-  f.limit = 1000;
-  ck_assert_msg(rr_store_audit_query(fx_store, &l, &f, err, sizeof(err)) == 0, "%s", err);
-  n = l->count;
-  rr_audit_list_free(l);
-  return n;
-}
-
 /* Call the captured callback as Orthanc would (header keys in lower case). */
 static int32_t call(const char *uri, const char *authorization, const char *requested_with)
 {
@@ -163,11 +146,11 @@ START_TEST(every_route_challenges_on_orthanc_1_12_9)
   ck_assert_int_eq(call("/system", good, NULL), RR_CHALLENGE_GRANTED);
   ck_assert_int_eq(call("/studies", bearer, NULL), RR_CHALLENGE_GRANTED);
   /* bad credentials: 401 with a challenge, audited; 403 for the web app */
-  refused = audited("auth.refused");
+  refused = fx_audited("auth.refused");
   ck_assert_int_eq(call("/system", bad, NULL), RR_CHALLENGE_UNAUTHORIZED);
   ck_assert_int_eq(call("/api/dicom/studies", "Bearer not.a.token", NULL), RR_CHALLENGE_UNAUTHORIZED);
   ck_assert_int_eq(call("/api/dicom/studies", "Bearer not.a.token", "XMLHttpRequest"), RR_CHALLENGE_FORBIDDEN);
-  ck_assert_uint_eq(audited("auth.refused"), refused + 3);
+  ck_assert_uint_eq(fx_audited("auth.refused"), refused + 3);
 
   /* newer versions too */
   invoked_service = -1;

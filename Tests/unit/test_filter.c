@@ -172,24 +172,6 @@ START_TEST(the_routes_get_the_identity_of_their_own_request_only)
 }
 END_TEST
 
-/* the number of audit records with this action (after flushing the writer) */
-static size_t audited(const char *action)
-{
-  rr_audit_filter f;
-  rr_audit_list *l = NULL;
-  char err[256] = "";
-  size_t n;
-
-  ck_assert_int_eq(rr_audit_flush(fx_audit, 5000), 0);
-  memset(&f, 0, sizeof(f));
-  rr_str_copy(f.action, sizeof(f.action), action);
-  f.limit = 1000;
-  ck_assert_msg(rr_store_audit_query(fx_store, &l, &f, err, sizeof(err)) == 0, "%s", err);
-  n = l->count;
-  rr_audit_list_free(l);
-  return n;
-}
-
 static bool decide_from(rr_filter_result *res, const char *method, const char *uri, const char *authorization,
                         const char *requested_with)
 {
@@ -287,11 +269,11 @@ START_TEST(api_requests_without_credentials_are_challenged_not_web_app_ones)
   ck_assert(!rr_filter_take_challenge());
   ck_assert_str_eq(res.identity.username, "admin");
   /* wrong Basic credentials: challenged again, and audited as before */
-  refused = audited("auth.refused");
+  refused = fx_audited("auth.refused");
   ck_assert(!decide_from(&res, "GET", "/api/dicom/studies", bad, NULL));
   ck_assert(res.challenge);
   ck_assert_ptr_null(rr_filter_current_identity());
-  ck_assert_uint_eq(audited("auth.refused"), refused + 1);
+  ck_assert_uint_eq(fx_audited("auth.refused"), refused + 1);
   ck_assert(!decide_from(&res, "GET", "/api/dicom/studies", bad, "XMLHttpRequest"));
   ck_assert(!res.challenge);
   /* a bad Bearer token and a role the matrix refuses: 403 as before */
