@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
   orthanc orthanc-dev orthanc-gdcm
   libjson-c-dev libsqlite3-dev libcurl4-openssl-dev libpng-dev libjwt-dev libmongoc-dev libssl-dev libargon2-dev openssl
-  check dcmtk sqlite3 chromium
+  check dcmtk dicom3tools sqlite3 chromium
   # make test also builds with clang (warnings are errors there too), and the
   # libFuzzer targets (libFuzzer and the sanitizers' runtimes)
   clang libclang-rt-14-dev
