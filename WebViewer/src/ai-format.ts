@@ -108,6 +108,22 @@ export const severityLabel = (s: string): string => ((SEVERITIES as readonly str
 /** 0 (normal) … 4 (critical), -1 unknown: the number of filled pips of the severity badge. */
 export const severityRank = (s: string): number => (SEVERITIES as readonly string[]).indexOf(s);
 
+const CONFIDENCES = ['low', 'medium', 'high'] as const;
+/** 0 (low) … 2 (high), -1 unknown. */
+export const confidenceRank = (c: string): number => (CONFIDENCES as readonly string[]).indexOf(c);
+
+/**
+ * The order findings are shown in: severity first (critical, severe, moderate, mild, normal, then values the app
+ * does not know), then confidence (high first), then the model's order. Returns the findings' indices (the index
+ * stays a finding's identity: the review and its history name findings by it).
+ */
+export function findingOrder(findings: readonly { severity: string; confidence: string }[]): number[] {
+  return findings
+    .map((f, index) => ({ index, sev: severityRank(f.severity), conf: confidenceRank(f.confidence) }))
+    .sort((a, b) => b.sev - a.sev || b.conf - a.conf || a.index - b.index)
+    .map((x) => x.index);
+}
+
 const VERDICT_LABELS: Record<string, string> = { accepted: 'Accepted', rejected: 'Rejected', edited: 'Edited' };
 export const verdictLabel = (v: string): string => VERDICT_LABELS[v] ?? v;
 

@@ -1,7 +1,7 @@
 // "AI analysis" panel of the study page (shown with the "ai" capability, capabilities.ts): start an analysis,
 // follow it (polling, cancel), show its result or why there is none, review it, switch between the study's
 // earlier analyses.
-import { ApiError, isSessionEnded, type Api } from './api';
+import { ApiError, isSessionEnded, type Api, type StudyDetail } from './api';
 import {
   analyzeStudy,
   cancelAnalysis,
@@ -16,9 +16,10 @@ import {
   type ReviewPayload,
 } from './ai-api';
 import { reviewLabel } from './ai-format';
+import { findingImageNumbers, renderSentImages, sentImages, showWithFeedback, type SentImage } from './ai-images';
 import { pollAnalysis, POLL_INTERVAL_MS } from './ai-poll';
 import { createReviewForm } from './ai-review-form';
-import { renderAnalysesList, renderHistory, renderProvenance, renderResult, renderReviewNotice, renderStatusBlock, requestLine } from './ai-view';
+import { renderAnalysesList, renderHistory, renderProvenance, renderResult, renderReviewNotice, renderStatusBlock, requestLine, type ResultImages } from './ai-view';
 import { hIn } from './dom';
 import { errorAlert, messageOf, retryButton } from './failure';
 
@@ -28,10 +29,21 @@ export interface AiPanelOptions {
   doc?: Document;
   /** Poll interval of an analysis in progress (default 1.5 s). */
   pollMs?: number;
+  /** The study detail: where the images sent to the model are (their Orthanc IDs, for the thumbnails). */
+  study?: Pick<StudyDetail, 'series'> | null;
+  /** The app's API root ("/api/"), for the thumbnails (the plugin's rendered frames); without it, no thumbnails. */
+  apiRoot?: string;
+  /**
+   * The viewer's navigation (viewer-goto.ts: frame 1-based): a thumbnail of an image sent, or a finding that
+   * names one, shows it in the active viewport. Without it the thumbnails only list the images.
+   */
+  showImage?: (sopInstanceUid: string, frame: number) => Promise<boolean>;
 }
 
 export interface AiPanel {
   el: HTMLElement;
+  /** "Analyze with AI": in the panel until the page puts it elsewhere (the study page: top right of the viewer). */
+  analyzeButton: HTMLButtonElement;
   destroy(): void;
 }
 
@@ -78,6 +90,8 @@ function cancelErrorNotice(err: unknown): Notice {
 }
 
 interface DetailOptions {
+  /** The thumbnails of the images sent and the images findings name (ai-images.ts). */
+  images: (a: Analysis) => ResultImages;
   cancelling: boolean;
   /** Why polling is retrying ('' when it is not). */
   pollProblem: string;
@@ -98,7 +112,7 @@ function detailNodes(doc: Document, a: Analysis, o: DetailOptions): HTMLElement[
     ]);
   }
   const form = createReviewForm(doc, { analysis: a, submit: o.review });
-  return present([renderReviewNotice(doc, a), renderResult(doc, a, form.decorator), renderProvenance(doc, a), meta, form.el, renderHistory(doc, a.reviews)]);
+  return present([renderReviewNotice(doc, a), renderResult(doc, a, form.decorator, o.images(a)), renderProvenance(doc, a), meta, form.el, renderHistory(doc, a.reviews)]);
 }
 
 /** A line instead of the analysis (loading, none yet). */
@@ -118,6 +132,9 @@ class AiPanelController {
   private readonly api: Api;
   private readonly uid: string;
   private readonly pollMs: number;
+  private readonly study: Pick<StudyDetail, 'series'> | null;
+  private readonly apiRoot: string | null;
+  private readonly showImage: ((sopInstanceUid: string, frame: number) => Promise<boolean>) | null;
   private analyses: Analysis[] = [];
   private selectedId: string | null = null;
   private current: Analysis | null = null;
@@ -130,7 +147,7 @@ class AiPanelController {
   private readonly life = new AbortController();
   private selection: AbortController | null = null;
   readonly el: HTMLElement;
-  private readonly analyzeBtn: HTMLButtonElement;
+  readonly analyzeButton: HTMLButtonElement;
   private readonly provider: HTMLElement;
   private readonly noticeArea: HTMLElement;
   private readonly runs: HTMLElement;
@@ -141,7 +158,10 @@ class AiPanelController {
     this.api = opts.api;
     this.uid = opts.studyInstanceUid;
     this.pollMs = opts.pollMs ?? POLL_INTERVAL_MS;
-    this.analyzeBtn = hIn(this.doc, 'button', {
+    this.study = opts.study ?? null;
+    this.apiRoot = opts.apiRoot ?? null;
+    this.showImage = opts.showImage ?? null;
+    this.analyzeButton = hIn(this.doc, 'button', {
       class: 'btn btn-primary',
       attrs: { type: 'button', 'data-action': 'ai-analyze' },
       text: 'Analyze with AI',
@@ -156,7 +176,7 @@ class AiPanelController {
       'section',
       { class: 'ai-panel', attrs: { 'aria-label': 'AI analysis', 'data-rr-ai': '' } },
       hIn(this.doc, 'h2', { class: 'panel-title', text: 'AI analysis' }),
-      hIn(this.doc, 'div', { class: 'ai-panel-body' }, hIn(this.doc, 'div', { class: 'ai-actions' }, this.analyzeBtn), this.provider, this.noticeArea, this.runs, this.detail),
+      hIn(this.doc, 'div', { class: 'ai-panel-body' }, hIn(this.doc, 'div', { class: 'ai-actions' }, this.analyzeButton), this.provider, this.noticeArea, this.runs, this.detail),
     );
   }
 
@@ -175,9 +195,9 @@ class AiPanelController {
   // ---- rendering -------------------------------------------------------------
   private renderActions(): void {
     const running = this.analyses.some((a) => isInProgress(a.status));
-    this.analyzeBtn.disabled = this.starting || running;
-    this.analyzeBtn.textContent = this.starting ? 'Starting…' : 'Analyze with AI';
-    this.analyzeBtn.title = running ? 'An analysis of this study is in progress' : '';
+    this.analyzeButton.disabled = this.starting || running;
+    this.analyzeButton.textContent = this.starting ? 'Starting…' : 'Analyze with AI';
+    this.analyzeButton.title = running ? 'An analysis of this study is in progress' : '';
   }
 
   private renderNotice(): void {
@@ -208,8 +228,27 @@ class AiPanelController {
     const a = this.current;
     this.currentSig = JSON.stringify(a);
     this.detail.replaceChildren(
-      ...detailNodes(this.doc, a, { cancelling: this.cancelling, pollProblem: this.pollProblem, onCancel: () => void this.cancel(a.id), review: (payload) => this.review(a.id, payload) }),
+      ...detailNodes(this.doc, a, { images: (x) => this.resultImages(x), cancelling: this.cancelling, pollProblem: this.pollProblem, onCancel: () => void this.cancel(a.id), review: (payload) => this.review(a.id, payload) }),
     );
+  }
+
+  /** The thumbnails of the images sent and the "Image n" links of the findings (ai-images.ts). */
+  private resultImages(a: Analysis): ResultImages {
+    const images = sentImages(a.images, this.study);
+    const show = this.showImage;
+    const showSent = show ? (img: SentImage): Promise<boolean> => (img.orthancId === null ? Promise.resolve(false) : show(img.sopInstanceUid, img.frame + 1)) : null;
+    const sent = renderSentImages(this.doc, images, this.apiRoot, showSent);
+    if (!showSent) return { sent };
+    return {
+      sent,
+      findings: {
+        numbers: (f) => findingImageNumbers(f, images.length),
+        show: (n, button) => {
+          const img = images[n - 1];
+          if (img) void showWithFeedback(button, img, showSent);
+        },
+      },
+    };
   }
 
   private detailState(text: string, spinner = false): void {
@@ -379,5 +418,5 @@ class AiPanelController {
 export function mountAiPanel(opts: AiPanelOptions): AiPanel {
   const panel = new AiPanelController(opts);
   panel.start();
-  return { el: panel.el, destroy: () => panel.destroy() };
+  return { el: panel.el, analyzeButton: panel.analyzeButton, destroy: () => panel.destroy() };
 }

@@ -4,6 +4,7 @@ import { isInProgress, type Analysis, type Finding, type Review } from './ai-api
 import {
   categoryLabel,
   confidenceLabel,
+  findingOrder,
   formatAiConfidence,
   formatModel,
   provenanceParts,
@@ -56,9 +57,35 @@ export interface FindingDecorator {
   row?(index: number, tr: HTMLTableRowElement): void;
 }
 
+/** The images a finding names (ai-images.ts) and how to show one; the row and its "Image n" buttons show them. */
+export interface FindingImages {
+  /** The image numbers (1-based, in the order sent) finding `index` names; [] for none. */
+  numbers(f: Finding, index: number): number[];
+  /** Shows image n (the button clicked, or the row's first image button, gets the feedback). */
+  show(n: number, button: HTMLElement): void;
+}
+
 const FINDING_COLUMNS = 6;
 
-export function renderFindingsTable(doc: Document, findings: readonly Finding[], decorator?: FindingDecorator): HTMLElement {
+/** "Image 3" buttons of a finding, in its location cell. */
+function findingImageButtons(doc: Document, numbers: readonly number[], images: FindingImages): HTMLElement[] {
+  return numbers.map((n) => {
+    const b: HTMLButtonElement = hIn(doc, 'button', {
+      class: 'finding-image btn-link',
+      attrs: { type: 'button', 'data-rr-ai-image': n, title: `Show image ${n} in the viewer` },
+      text: `Image ${n}`,
+      on: { click: () => images.show(n, b) },
+    });
+    return b;
+  });
+}
+
+/**
+ * The findings, most severe first (ai-format.ts findingOrder), each row colour-coded by severity (the badge says
+ * it in words too). data-index and the "#" column keep the model's numbering, which the review uses. With
+ * `images`, a finding that names images gets "Image n" buttons, and a click on its row shows the first.
+ */
+export function renderFindingsTable(doc: Document, findings: readonly Finding[], decorator?: FindingDecorator, images?: FindingImages): HTMLElement {
   if (findings.length === 0) {
     return hIn(doc, 'p', { class: 'ai-no-findings', text: 'The model reported no findings.' });
   }
@@ -75,19 +102,32 @@ export function renderFindingsTable(doc: Document, findings: readonly Finding[],
     th('Severity', 'c-sev'),
   );
   const body = hIn(doc, 'tbody');
-  findings.forEach((f, i) => {
+  for (const i of findingOrder(findings)) {
+    const f = findings[i]!;
+    const refs = images ? images.numbers(f, i) : [];
+    const refButtons = images && refs.length ? findingImageButtons(doc, refs, images) : [];
     const tr = hIn(
       doc,
       'tr',
-      { class: 'finding-row', attrs: { 'data-index': i, 'data-severity': f.severity } },
+      { class: `finding-row${refs.length ? ' has-image' : ''}`, attrs: { 'data-index': i, 'data-severity': f.severity, 'data-rr-image': refs[0] ?? null } },
       hIn(doc, 'td', { class: 'c-idx', text: String(i + 1) }),
       hIn(doc, 'td', { class: 'c-cat', text: categoryLabel(f.category) }),
       hIn(doc, 'td', { class: 'c-desc' }, hIn(doc, 'span', { class: 'finding-text', text: f.description })),
-      hIn(doc, 'td', { class: 'c-loc', text: f.location }),
+      refButtons.length
+        ? hIn(doc, 'td', { class: 'c-loc' }, hIn(doc, 'span', { class: 'finding-loc', text: f.location }), hIn(doc, 'span', { class: 'finding-images' }, ...refButtons))
+        : hIn(doc, 'td', { class: 'c-loc', text: f.location }),
       hIn(doc, 'td', { class: 'c-conf' }, hIn(doc, 'span', { class: 'conf-badge', attrs: { 'data-confidence': f.confidence }, text: confidenceLabel(f.confidence) })),
       hIn(doc, 'td', { class: 'c-sev' }, severityBadge(doc, f.severity)),
     );
     body.appendChild(tr);
+    const first = refButtons[0];
+    if (images && first) {
+      tr.title = `Click to show image ${refs[0]} in the viewer`;
+      tr.addEventListener('click', (e) => {
+        if (e.target instanceof Element && e.target.closest('button, a, textarea, input')) return;
+        images.show(refs[0]!, first);
+      });
+    }
     if (decorator) {
       tr.classList.add('has-review');
       body.appendChild(
@@ -101,7 +141,7 @@ export function renderFindingsTable(doc: Document, findings: readonly Finding[],
       );
       decorator.row?.(i, tr);
     }
-  });
+  }
   return hIn(doc, 'div', { class: 'findings-scroll' }, hIn(doc, 'table', { class: 'findings' }, hIn(doc, 'thead', {}, head), body));
 }
 
@@ -185,8 +225,15 @@ export function renderReviewNotice(doc: Document, a: Analysis): HTMLElement | nu
   );
 }
 
+/** What the study page adds to a result: the images a finding names, and the thumbnails of the images sent. */
+export interface ResultImages {
+  findings?: FindingImages;
+  /** The images sent (ai-images.ts renderSentImages), shown under the findings. */
+  sent?: HTMLElement;
+}
+
 /** Summary, findings, recommendations, AI confidence and the provenance line of a completed analysis. */
-export function renderResult(doc: Document, a: Analysis, decorator?: FindingDecorator): HTMLElement {
+export function renderResult(doc: Document, a: Analysis, decorator?: FindingDecorator, images: ResultImages = {}): HTMLElement {
   const confidence = formatAiConfidence(a.aiConfidence, a.aiConfidenceScore);
   return hIn(
     doc,
@@ -195,7 +242,9 @@ export function renderResult(doc: Document, a: Analysis, decorator?: FindingDeco
     hIn(doc, 'h3', { class: 'ai-subtitle', text: 'Summary' }),
     hIn(doc, 'p', { class: 'ai-summary', text: a.summary || '—' }),
     hIn(doc, 'h3', { class: 'ai-subtitle', text: `Findings (${a.findings.length})` }),
-    renderFindingsTable(doc, a.findings, decorator),
+    renderFindingsTable(doc, a.findings, decorator, images.findings),
+    images.sent ? hIn(doc, 'h3', { class: 'ai-subtitle', text: `Images sent to the model (${a.images.length})` }) : null,
+    images.sent ?? null,
     hIn(doc, 'h3', { class: 'ai-subtitle', text: 'Recommendations' }),
     a.recommendations.length
       ? hIn(doc, 'ul', { class: 'ai-recommendations' }, ...a.recommendations.map((r) => hIn(doc, 'li', { text: r })))

@@ -1,5 +1,7 @@
-// Study page (route "#/studies/<StudyInstanceUID>"): study header, series list, the viewer slot and, for the
-// roles that may use it, the AI analysis panel.
+// Study page (route "#/studies/<StudyInstanceUID>"): study header, series list (collapsed when the viewer, which
+// has its own series panel, is shown), the viewer slot taking the space and, for the roles that may use it, the AI
+// analysis panel right of the viewer with "Analyze with AI" at the viewer's top right; the panel's images and
+// findings show their image in the viewer (the viewer's showImage, viewer-goto.ts).
 import { mountAiPanel, type AiPanel } from './ai-panel';
 import { ApiError, apiRoot, type Api, type Series, type StudyDetail } from './api';
 import { h, hIn, type Child } from './dom';
@@ -24,6 +26,8 @@ export interface StudyOptions {
 
 interface MountedViewer {
   destroy(): void;
+  /** viewer-goto.ts contract: frame 1-based; false when the study has no such image. */
+  showImage(sopInstanceUid: string, frame: number): Promise<boolean>;
 }
 
 /** Loads viewer.ts lazily and mounts it into the viewer slot; failures are shown in the slot. */
@@ -85,7 +89,8 @@ function renderHeader(study: StudyDetail): HTMLElement {
   );
 }
 
-function renderSeriesTable(study: StudyDetail): HTMLElement {
+/** The series table; `open` false: collapsed under its title (the viewer lists the series itself). */
+function renderSeriesTable(study: StudyDetail, open: boolean): HTMLElement {
   const head = h(
     'tr',
     {},
@@ -102,9 +107,9 @@ function renderSeriesTable(study: StudyDetail): HTMLElement {
     for (const s of study.series) body.appendChild(renderSeriesRow(document, s));
   }
   return h(
-    'section',
-    { class: 'series-panel', attrs: { 'aria-label': 'Series' } },
-    h('h2', { class: 'panel-title', text: `Series (${study.series.length})` }),
+    'details',
+    { class: 'series-panel', attrs: { 'aria-label': 'Series', open } },
+    h('summary', { class: 'panel-title', text: `Series (${study.series.length})` }),
     h('div', { class: 'table-scroll' }, h('table', { class: 'series' }, h('thead', {}, head), body)),
   );
 }
@@ -113,6 +118,7 @@ export function mountStudy(opts: StudyOptions): Page {
   const controller = new AbortController();
   let aiPanel: AiPanel | null = null;
   let viewer: MountedViewer | null = null;
+  let viewerReady: Promise<MountedViewer | null> = Promise.resolve(null);
   const content = h('main', { class: 'study-content' });
   const el = h(
     'div',
@@ -138,24 +144,36 @@ export function mountStudy(opts: StudyOptions): Page {
         h('div', { class: 'viewer-placeholder' }, h('strong', { text: 'Image viewer' }), h('span', { class: 'muted', text: opts.viewer ? 'Loading the image viewer…' : 'No image viewer for this role.' })),
       );
       if (opts.ai) {
+        // the images sent to the model and the findings naming one show it in the viewer once it is up
+        const showImage = async (sop: string, frame: number): Promise<boolean> => (await viewerReady.catch(() => null))?.showImage(sop, frame) ?? false;
         aiPanel = mountAiPanel({
           api: opts.api,
           studyInstanceUid: study.studyInstanceUid || opts.uid,
+          study,
+          apiRoot: apiRoot(),
+          ...(opts.viewer ? { showImage } : {}),
           ...(opts.aiPollMs !== undefined ? { pollMs: opts.aiPollMs } : {}),
         });
       }
       content.replaceChildren(
         renderHeader(study),
+        renderSeriesTable(study, !opts.viewer),
         h(
           'div',
           { class: `study-body${aiPanel ? ' with-ai' : ''}` },
-          renderSeriesTable(study),
-          slot,
+          h(
+            'div',
+            { class: 'viewer-column' },
+            // "Analyze with AI" at the viewer's top right (the original design's place)
+            aiPanel ? h('div', { class: 'viewer-head', attrs: { 'data-rr-viewer-head': '' } }, aiPanel.analyzeButton) : null,
+            slot,
+          ),
           aiPanel?.el,
         ),
       );
       if (opts.viewer) {
-        startViewer(slot, study, controller.signal)
+        viewerReady = startViewer(slot, study, controller.signal);
+        viewerReady
           .then((v) => {
             viewer = v;
           })

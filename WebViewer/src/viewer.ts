@@ -51,6 +51,7 @@ import { objectDetail, whereInStudy } from './viewer-objects';
 import { objectPanel } from './viewer-objects-view';
 import { createTagPanel } from './viewer-tags-panel';
 import { createPane, type Pane } from './viewer-viewport';
+import { createShowImage } from './viewer-goto';
 
 export interface ViewerOptions {
   study: StudyDetail;
@@ -62,6 +63,8 @@ export interface ViewerOptions {
 
 export interface Viewer {
   destroy(): void;
+  /** Shows an image of the study in the active viewport (contract in viewer-goto.ts; frame 1-based). */
+  showImage(sopInstanceUid: string, frame: number): Promise<boolean>;
 }
 
 /** The magnifier: 3× the pixels under the cursor in a 200-px loupe (style.css makes it round). */
@@ -422,6 +425,23 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     cache.purgeCache();
   };
 
+  // other panels (the AI panel's images and findings) show an image in the active viewport (viewer-goto.ts)
+  const showImage = createShowImage({
+    study,
+    orthancRoot: opts.orthancRoot,
+    ready: () => !destroyed && engine !== null && activePane() !== null,
+    shownSeries: () => activePane()?.series() ?? null,
+    load: async (s) => {
+      const pane = activePane();
+      if (pane) await loadInto(pane, s);
+    },
+    viewport: () => (engine && activePane() ? engine.getViewport(activePane()!.viewportId) : null),
+    shown: () => {
+      objects.hide();
+      focusActive();
+    },
+  });
+
   // the panes exist (and show their status) before cornerstone is loaded
   await applyLayout(layout);
   const status = (msg: string): void => panes[0]?.status(msg);
@@ -429,16 +449,16 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     status('This study has no image series to display.');
     const first = study.series[0];
     if (first) seriesButtons.get(first.seriesInstanceUid)?.click(); // its other objects, shown for what they are
-    return { destroy };
+    return { destroy, showImage };
   }
   status('Loading viewer…');
   try {
     await initCornerstone();
   } catch (err) {
     status(`The viewer could not start: ${err instanceof Error ? err.message : String(err)}`);
-    return { destroy };
+    return { destroy, showImage };
   }
-  if (destroyed || !grid.isConnected) return { destroy };
+  if (destroyed || !grid.isConnected) return { destroy, showImage };
 
   engine = new RenderingEngine(engineId);
   for (const p of panes) p.enable(engine);
@@ -460,5 +480,5 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
 
   status('');
   await applyLayout(layout); // fills the viewports now that they can draw
-  return { destroy };
+  return { destroy, showImage };
 }
