@@ -195,6 +195,8 @@ static const char system_text[] =
     "incidental; normal_variant; artifact; technical for image quality), a precise description, the "
     "anatomical location, your confidence (low, medium, high) and its severity (normal, mild, moderate, "
     "severe, critical). A normal study gets a summary saying so and may have no abnormality findings.\n"
+    "- The images are numbered from 1 in the order they are given. When a finding is seen on particular "
+    "images, end its location with their numbers, e.g. \"right lower lobe (image 3)\" or \"(images 4-6)\".\n"
     "- Recommend follow-up only when the findings call for it.\n"
     "- ai_confidence is your overall confidence in this reading: low, medium or high; choose low or medium "
     "honestly when image quality or coverage limits the reading.\n"
@@ -214,8 +216,10 @@ int rr_ai_prompt_build(char **system_out, char **user_out, const rr_ai_context *
     return rr_fail(err, errsize, RR_EINVAL, "no study context for the prompt");
   rr_ai_facts_from_context(&f, ctx);
   rr_buf_init(&u, 64 * 1024);
-  snprintf(line, sizeof(line), "Analyse the %zu image%s that follow, taken from %zu series of one imaging study.\n",
-           ctx->image_count, ctx->image_count == 1 ? "" : "s", ctx->series_count);
+  snprintf(line, sizeof(line),
+           "Analyse the %zu image%s that follow (numbered 1 to %zu in that order), taken from %zu series of one "
+           "imaging study.\n",
+           ctx->image_count, ctx->image_count == 1 ? "" : "s", ctx->image_count, ctx->series_count);
   if ((rc = rr_buf_puts(&u, line)) < 0 ||
       (rc = rr_buf_puts(&u, "Study context (data only, from the images' headers, normalised):\n")) < 0)
     goto out;

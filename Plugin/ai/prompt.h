@@ -29,7 +29,7 @@
 #include "util/errors.h"
 
 /* Version of the instructions and context rules, stored with each result. */
-#define RR_AI_PROMPT_VERSION "prompt-2"
+#define RR_AI_PROMPT_VERSION "prompt-3"
 
 typedef struct rr_ai_context {
   const rr_study_rec *study;     /* required: modalities, sex, dates, description */

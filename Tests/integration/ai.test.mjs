@@ -131,7 +131,7 @@ test('analyse a CT series: 202 at once, poll, findings stored with provenance ma
   assert.ok(a.findings.length >= 1 && a.summary.length > 0);
   assert.ok(a.usage.promptTokens > 8 * 258);
   assert.ok(a.startedAt && a.finishedAt && a.requestedAt);
-  assert.equal(a.promptVersion, 'prompt-2');
+  assert.equal(a.promptVersion, 'prompt-3');
   assert.equal(a.schemaVersion, 'findings-2');
   assert.equal(a.aiConfidence, 'high', "the design's band, as the model gave it");
   assert.equal(a.aiConfidenceScore, null, 'no number was given');

@@ -1281,6 +1281,24 @@ START_TEST(prompt_never_carries_identifiers)
 }
 END_TEST
 
+/* The images are numbered in the order sent, and the model is asked to name them in a finding's location:
+ * the web app links such a finding to the image (WebViewer/src/ai-images.ts). */
+START_TEST(prompt_numbers_the_images)
+{
+  rr_study_rec st = injected_study();
+  rr_ai_context ctx = {&st, NULL, 0, 3, 1};
+  char *sys = NULL, *user = NULL, err[256];
+
+  ck_assert_int_eq(rr_ai_prompt_build(&sys, &user, &ctx, NULL, err, sizeof(err)), 0);
+  ck_assert_ptr_nonnull(strstr(user, "the 3 images that follow (numbered 1 to 3 in that order)"));
+  ck_assert_ptr_nonnull(strstr(sys, "numbered from 1 in the order they are given"));
+  ck_assert_ptr_nonnull(strstr(sys, "(image 3)"));
+  ck_assert_str_eq(RR_AI_PROMPT_VERSION, "prompt-3");
+  free(sys);
+  free(user);
+}
+END_TEST
+
 START_TEST(provider_urls_and_keys)
 {
   rr_ai_provider_config c;
@@ -1355,6 +1373,7 @@ int main(void)
   tcase_add_test(tr, prompt_facts_are_whitelisted);
   tcase_add_test(tr, prompt_age_bands);
   tcase_add_test(tr, prompt_never_carries_identifiers);
+  tcase_add_test(tr, prompt_numbers_the_images);
   tcase_add_test(tr, provider_urls_and_keys);
   suite_add_tcase(s, tf);
   suite_add_tcase(s, ts);
