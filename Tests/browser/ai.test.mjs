@@ -186,7 +186,9 @@ describe('Reading Room AI analysis (browser)', { timeout: 300_000, skip: HAVE_PR
     assert.equal(await text.first().isVisible(), true);
     assert.equal(await page.locator('tr.finding-row td.c-loc').first().textContent(), XSS_FINDINGS.findings[0].location);
     assert.equal(await page.locator('.ai-summary').textContent(), XSS_FINDINGS.summary);
-    assert.equal(await page.locator('[data-rr-ai] img, [data-rr-ai] svg, [data-rr-ai] iframe, [data-rr-ai] script').count(), 0);
+    // no markup from the model (the thumbnails of the images sent are the panel's own img.ai-image-thumb)
+    assert.equal(await page.locator('[data-rr-ai] img:not(.ai-image-thumb), [data-rr-ai] svg, [data-rr-ai] iframe, [data-rr-ai] script').count(), 0);
+    assert.ok((await page.locator('[data-rr-ai] img.ai-image-thumb').count()) >= 1, 'the images sent are shown');
     await page.waitForTimeout(500); // give an injected handler the time to run
     assert.equal(await page.evaluate(() => window.__xss), undefined);
     await page.screenshot({ path: path.join(SHOTS, 'rr-ai-xss.png') });

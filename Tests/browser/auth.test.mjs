@@ -164,7 +164,7 @@ describe('Reading Room access control (browser)', { timeout: 240_000 }, () => {
     const row = page.locator(`tbody tr.study-row[data-uid="${uploadStudyUid}"]`);
     await row.waitFor({ timeout: 15_000 });
     await row.locator('td.c-patientName').click();
-    await page.locator('tr.series-row').first().waitFor({ timeout: 10_000 });
+    await page.locator('tr.series-row').first().waitFor({ state: 'attached', timeout: 10_000 }); // in the collapsed series table
     assert.equal(await page.locator('[data-rr-viewer]').count(), 1);
     for (const hash of ['#/upload', '#/users', '#/audit']) {
       await goHash(page, hash);

@@ -149,7 +149,7 @@ describe('Reading Room worklist (browser)', { timeout: 180_000 }, () => {
   it('opens the study page with its series on click', async () => {
     const detail = await orthanc.json(`/api/dicom/studies/${encodeURIComponent(xssStudy.studyInstanceUid)}`);
     await page.locator(`tbody tr.study-row[data-uid="${xssStudy.studyInstanceUid}"] td.c-patientName`).click();
-    await page.locator('tr.series-row').first().waitFor({ timeout: 10_000 });
+    await page.locator('tr.series-row').first().waitFor({ state: 'attached', timeout: 10_000 }); // in the collapsed series table
     assert.ok(page.url().endsWith(`#/studies/${encodeURIComponent(xssStudy.studyInstanceUid)}`), page.url());
     assert.equal(await page.locator('tr.series-row').count(), detail.series.length);
     assert.equal(await page.locator('tr.series-row .c-desc').first().textContent(), detail.series[0].seriesDescription);
@@ -167,7 +167,7 @@ describe('Reading Room worklist (browser)', { timeout: 180_000 }, () => {
     const uid = await first.getAttribute('data-uid');
     await first.focus();
     await page.keyboard.press('Enter');
-    await page.locator('tr.series-row').first().waitFor({ timeout: 10_000 });
+    await page.locator('tr.series-row').first().waitFor({ state: 'attached', timeout: 10_000 }); // in the collapsed series table
     assert.ok(page.url().endsWith(`#/studies/${encodeURIComponent(uid)}`), page.url());
   });
 

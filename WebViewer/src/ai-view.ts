@@ -95,11 +95,11 @@ export function renderFindingsTable(doc: Document, findings: readonly Finding[],
     'tr',
     {},
     th('#', 'c-idx'),
+    th('Severity', 'c-sev'),
     th('Category', 'c-cat'),
     th('Description', 'c-desc'),
     th('Location', 'c-loc'),
     th('Confidence', 'c-conf'),
-    th('Severity', 'c-sev'),
   );
   const body = hIn(doc, 'tbody');
   for (const i of findingOrder(findings)) {
@@ -111,13 +111,14 @@ export function renderFindingsTable(doc: Document, findings: readonly Finding[],
       'tr',
       { class: `finding-row${refs.length ? ' has-image' : ''}`, attrs: { 'data-index': i, 'data-severity': f.severity, 'data-rr-image': refs[0] ?? null } },
       hIn(doc, 'td', { class: 'c-idx', text: String(i + 1) }),
+      // severity first: the table is in severity order
+      hIn(doc, 'td', { class: 'c-sev' }, severityBadge(doc, f.severity)),
       hIn(doc, 'td', { class: 'c-cat', text: categoryLabel(f.category) }),
       hIn(doc, 'td', { class: 'c-desc' }, hIn(doc, 'span', { class: 'finding-text', text: f.description })),
       refButtons.length
         ? hIn(doc, 'td', { class: 'c-loc' }, hIn(doc, 'span', { class: 'finding-loc', text: f.location }), hIn(doc, 'span', { class: 'finding-images' }, ...refButtons))
         : hIn(doc, 'td', { class: 'c-loc', text: f.location }),
       hIn(doc, 'td', { class: 'c-conf' }, hIn(doc, 'span', { class: 'conf-badge', attrs: { 'data-confidence': f.confidence }, text: confidenceLabel(f.confidence) })),
-      hIn(doc, 'td', { class: 'c-sev' }, severityBadge(doc, f.severity)),
     );
     body.appendChild(tr);
     const first = refButtons[0];
