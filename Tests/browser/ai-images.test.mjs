@@ -9,13 +9,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { dicomFilesOf, startOrthanc, storescu, waitFor } from '../lib/orthanc.mjs';
+import { dcmdumpTags, dicomFilesOf, startOrthanc, storescu, testData, uploadFile, waitFor } from '../lib/orthanc.mjs';
 import { launchChromium } from '../lib/browser.mjs';
 import { startAiProvider } from '../lib/ai-provider.mjs';
 
 const SHOTS = process.env.RR_SCREENSHOT_DIR || '/tmp';
 const WEBAPP_DIR = process.env.READING_ROOM_WEBAPP_DIR ? path.resolve(process.env.READING_ROOM_WEBAPP_DIR) : null;
 const CT_FOLDER = 'ct_chest_lung_30';
+// one multi-frame instance (13 frames): the analysis sends frames of it, a click shows that frame
+const NM_FILE = path.join(testData, 'nm_multiframe', 'NM-MONO2-16-13x-heart.dcm');
 const API_KEY = 'test-ai-key';
 const RAD = { username: 'rad.images', password: 'Rad-Images-Password-2026!', role: 'radiologist', displayName: 'Dr Images' };
 const NOTICE = 'AI output — not a diagnosis; must be reviewed by a radiologist';
@@ -41,6 +43,7 @@ describe('AI on the images (browser)', { timeout: 300_000 }, () => {
   let context;
   let page;
   let study; // GET /api/dicom/studies/{uid}
+  let nmUid; // StudyInstanceUID of the multi-frame study
   let analysis; // GET /api/ai/analysis/{id}
   const dialogs = [];
   const pageErrors = [];
@@ -77,11 +80,15 @@ describe('AI on the images (browser)', { timeout: 300_000 }, () => {
     await orthanc.createUser(RAD);
     const files = await dicomFilesOf(CT_FOLDER);
     await storescu(orthanc, files);
+    const up = await uploadFile(orthanc, NM_FILE);
+    assert.equal(up.status, 200, `POST /instances of the NM file: HTTP ${up.status}`);
+    nmUid = (await dcmdumpTags(NM_FILE, ['StudyInstanceUID'])).StudyInstanceUID;
     const list = await waitFor(async () => {
       const l = await orthanc.json('/api/dicom/studies?limit=10');
-      return l.total === 1 && l.data[0].instanceCount === files.length ? l : false;
-    }, 60_000, 200, `the ${files.length} slices in the worklist`);
-    study = await orthanc.json(`/api/dicom/studies/${encodeURIComponent(list.data[0].studyInstanceUid)}`);
+      const ct = l.data.find((s) => s.studyInstanceUid !== nmUid);
+      return l.total === 2 && ct?.instanceCount === files.length ? ct : false;
+    }, 60_000, 200, `the ${files.length} slices and the NM file in the worklist`);
+    study = await orthanc.json(`/api/dicom/studies/${encodeURIComponent(list.studyInstanceUid)}`);
     assert.equal(study.series.length, 1);
 
     browser = await launchChromium({ webgl: true });
@@ -196,6 +203,41 @@ describe('AI on the images (browser)', { timeout: 300_000 }, () => {
     assert.equal(await page.locator('[data-rr-ai] .ai-notice').count(), 0, 'and stays gone');
     const stored = await orthanc.json(`/api/ai/analysis/${encodeURIComponent(analysis.id)}`);
     assert.equal(stored.reviewStatus, 'confirmed');
+  });
+
+  it('a multi-frame instance: a thumbnail and a finding show the frame that was sent', async () => {
+    const nm = await orthanc.json(`/api/dicom/studies/${encodeURIComponent(nmUid)}`);
+    const inst = nm.series[0].instances[0];
+    assert.equal(inst.numberOfFrames, 13);
+    provider.reset();
+    provider.script({
+      type: 'success',
+      findings: { ...FINDINGS, findings: [{ category: 'abnormality', description: 'Perfusion defect.', location: 'inferior wall (image 5)', confidence: 'low', severity: 'moderate' }] },
+    });
+    await page.goto(`${orthanc.baseUrl}/reading-room/#/studies/${encodeURIComponent(nmUid)}`);
+    await waitFor(async () => (await viewport().getAttribute('data-rr-image-index')) === '0', 60_000, 100, 'frame 1 drawn');
+    await page.locator('[data-rr-ai] .ai-detail', { hasText: 'No AI analysis of this study yet.' }).waitFor({ timeout: 15_000 });
+    await page.locator('[data-action="ai-analyze"]').click();
+    await page.locator('tr.finding-row').first().waitFor({ timeout: 90_000 });
+    const { analyses } = await orthanc.json(`/api/ai/studies/${encodeURIComponent(nmUid)}/analyses`);
+    const a = await orthanc.json(`/api/ai/analysis/${encodeURIComponent(analyses[0].id)}`);
+    assert.ok(a.images.length >= 5 && a.images.every((i) => i.sopInstanceUid === inst.sopInstanceUid), 'frames of the one instance were sent');
+    const frameShown = async (n, what) => {
+      const want = a.images[n - 1].frame; // 0-based: the stack of one multi-frame instance is its frames
+      assert.ok(want > 0, `${what}: a frame other than the first`);
+      await waitFor(async () => (await viewport().getAttribute('data-rr-image-index')) === String(want), 30_000, 100, `${what}: frame ${want + 1} drawn`);
+      assert.equal(await viewport().getAttribute('data-rr-series-uid'), nm.series[0].seriesInstanceUid);
+      assert.equal(await page.locator('.viewer-overlay .ov-image').first().textContent(), `Im ${want + 1}/13`);
+    };
+    const last = a.images.length;
+    const thumb = page.locator(`button.ai-image[data-rr-ai-image="${last}"]`);
+    assert.equal(await thumb.getAttribute('data-frame'), String(a.images[last - 1].frame));
+    assert.match(await thumb.locator('.ai-image-label').textContent(), new RegExp(`^Image ${last} · frame ${a.images[last - 1].frame + 1}$`));
+    await thumb.click();
+    await frameShown(last, `thumbnail ${last}`);
+    await page.locator('tr.finding-row[data-index="0"] .finding-text').click();
+    await frameShown(5, 'the finding naming image 5');
+    await page.screenshot({ path: path.join(SHOTS, 'rr-ai-images-multiframe.png') });
   });
 
   it('raised no dialog nor page error', () => {

@@ -138,6 +138,9 @@ export async function showWithFeedback(button: HTMLElement, img: SentImage, show
   }
   button.removeAttribute('aria-busy');
   if (ok) button.removeAttribute('data-rr-failed');
-  else button.setAttribute('data-rr-failed', 'The viewer could not show this image');
+  else {
+    button.setAttribute('data-rr-failed', '');
+    button.title = `${sentImageLabel(img)}: the viewer could not show this image`;
+  }
   return ok;
 }

@@ -86,6 +86,11 @@ describe('sentImages and their thumbnails', () => {
     buttons[0]!.click();
     await vi.waitFor(() => expect(shown).toEqual([1]));
     expect(buttons[0]!.hasAttribute('data-rr-failed')).toBe(false);
+    // the viewer could not show it: said on the button
+    const failing = renderSentImages(document, list, '/api/', async () => false).querySelector<HTMLButtonElement>('button.ai-image')!;
+    failing.click();
+    await vi.waitFor(() => expect(failing.hasAttribute('data-rr-failed')).toBe(true));
+    expect(failing.title).toBe('Image 1 · frame 15: the viewer could not show this image');
     expect(el.querySelector('b')).toBeNull(); // series descriptions as text
   });
 });
