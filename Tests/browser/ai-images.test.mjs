@@ -172,6 +172,7 @@ describe('AI on the images (browser)', { timeout: 300_000 }, () => {
     for (const n of [5, 8, 1]) {
       await page.locator(`button.ai-image[data-rr-ai-image="${n}"]`).click();
       await assertShows(n, `thumbnail ${n}`);
+      assert.equal(await page.locator('button.ai-image[aria-current="true"]').getAttribute('data-rr-ai-image'), String(n), 'its thumbnail is marked');
     }
   });
 

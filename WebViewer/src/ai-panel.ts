@@ -236,7 +236,14 @@ class AiPanelController {
   private resultImages(a: Analysis): ResultImages {
     const images = sentImages(a.images, this.study);
     const show = this.showImage;
-    const showSent = show ? (img: SentImage): Promise<boolean> => (img.orthancId === null ? Promise.resolve(false) : show(img.sopInstanceUid, img.frame + 1)) : null;
+    const showSent = show
+      ? async (img: SentImage): Promise<boolean> => {
+          if (img.orthancId === null) return false;
+          const ok = await show(img.sopInstanceUid, img.frame + 1);
+          if (ok) this.markShown(img.n);
+          return ok;
+        }
+      : null;
     const sent = renderSentImages(this.doc, images, this.apiRoot, showSent);
     if (!showSent) return { sent };
     return {
@@ -249,6 +256,14 @@ class AiPanelController {
         },
       },
     };
+  }
+
+  /** Marks the thumbnail of the image the viewer shows now (aria-current). */
+  private markShown(n: number): void {
+    for (const b of this.detail.querySelectorAll<HTMLElement>('button.ai-image')) {
+      if (b.getAttribute('data-rr-ai-image') === String(n)) b.setAttribute('aria-current', 'true');
+      else b.removeAttribute('aria-current');
+    }
   }
 
   private detailState(text: string, spinner = false): void {

@@ -160,6 +160,9 @@ describe('AI panel on the study page: images and findings show their image in th
     root.querySelector<HTMLButtonElement>('button.ai-image[data-rr-ai-image="1"]')!.click();
     root.querySelector<HTMLButtonElement>('tr.finding-row[data-index="1"] button.finding-image')!.click();
     await vi.waitFor(() => expect(calls).toEqual([['1.2.3.4.1', 1], ['1.2.3.9', 15]]));
+    // the thumbnail of the image shown is marked
+    await vi.waitFor(() => expect(root.querySelector('button.ai-image[aria-current="true"]')?.getAttribute('data-rr-ai-image')).toBe('2'));
+    expect(root.querySelectorAll('button.ai-image[aria-current]').length).toBe(1);
     expect(root.querySelector('img[src="/api/dicom/instances/o-9/frames/14/png?size=96"]')).not.toBeNull();
   });
 
