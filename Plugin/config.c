@@ -462,6 +462,8 @@ static const option OPTIONS[] = {
   UINT("Worklist.MaxPageSize", worklist_max_page_size, 1, 10000),
   UINT_UPTO("Worklist.DefaultPageSize", worklist_default_page_size, 1, worklist_max_page_size),
 
+  UINT("Viewer.CacheMegabytes", viewer_cache_mb, 64, 16384),
+
   BOOL("Auth.Enable", auth_enable, true),
   BOOL("Auth.AllowBasic", auth_allow_basic, true),
   STRING("Auth.AdminPassword", auth_admin_password),

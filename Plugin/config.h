@@ -44,6 +44,9 @@ typedef struct rr_config {
   unsigned worklist_default_page_size;
   unsigned worklist_max_page_size;
 
+  /* the study viewer's image cache in the browser (ReadingRoom.Viewer) */
+  unsigned viewer_cache_mb; /* megabytes of decoded images (cornerstone's cache) */
+
   bool auth_enable;
   char auth_admin_password[256];       /* "" = generate at first start */
   unsigned auth_token_lifetime;        /* seconds */

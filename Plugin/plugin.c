@@ -476,6 +476,7 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext *ctx)
   plugin_api.options.secure_cookies = plugin_config.orthanc_ssl;
   plugin_api.options.ai_cloud = plugin_config.ai_cloud;
   plugin_api.options.ai_auto_enable = plugin_config.ai_auto_enable;
+  plugin_api.options.viewer_cache_mb = plugin_config.viewer_cache_mb;
   plugin_api.store = plugin_store;
   plugin_api.ingest = plugin_ingest;
   plugin_api.version = RR_VERSION;

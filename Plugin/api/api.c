@@ -10,6 +10,7 @@
 #include "api/ai_api.h"
 #include "api/reply.h"
 #include "api/route.h"
+#include "api/transcode_api.h"
 #include "api/query.h"
 #include "dicom/display_order.h"
 #include "image/orthanc_frame.h"
@@ -634,6 +635,8 @@ int rr_api_register(OrthancPluginContext *ctx, const rr_api_deps *deps)
   if (deps->auth != NULL)
     rr_auth_api_register(ctx, deps, root);
   rr_ai_api_register(ctx, deps, deps->ai, root);
+  if ((error = rr_transcode_api_register(ctx, root)) < 0)
+    return error;
   /* last: anything else under the root */
   snprintf(regex, sizeof(regex), "%s/(.*)", root);
   return rr_api_route(ctx, regex, on_unknown);

@@ -42,6 +42,7 @@ typedef struct rr_api_options {
   bool secure_cookies;                  /* Orthanc serves HTTPS: session cookies are Secure */
   bool ai_cloud;                        /* the AI provider is off-site (ai/status) */
   bool ai_auto_enable;                  /* automatic analysis of stable studies (ai/status) */
+  unsigned viewer_cache_mb;             /* the viewer's image cache budget (auth/me "viewer") */
 } rr_api_options;
 
 typedef struct rr_api_deps {

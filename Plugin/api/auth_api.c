@@ -260,7 +260,7 @@ static OrthancPluginErrorCode on_me(OrthancPluginRestOutput *out, const char *ur
 {
   int jerr = 0;
   rr_identity id;
-  json_object *o, *u;
+  json_object *o, *u, *v;
   char csrf[65];
 
   (void)url;
@@ -281,6 +281,10 @@ static OrthancPluginErrorCode on_me(OrthancPluginRestOutput *out, const char *ur
   }
   rr_json_set(o, "capabilities", capabilities_json(id.role, &jerr), &jerr);
   add_session_limits(o, &id, id.method == RR_AUTH_BASIC ? 0 : id.expires_at, 0, &jerr);
+  /* the study viewer's settings (ReadingRoom.Viewer) */
+  v = json_object_new_object();
+  rr_json_set(v, "cacheMegabytes", json_object_new_int64(deps->options.viewer_cache_mb), &jerr);
+  rr_json_set(o, "viewer", v, &jerr);
   rr_reply_built(ctx, out, 200, o, jerr);
   json_object_put(o);
   return OrthancPluginErrorCode_Success;

@@ -35,6 +35,7 @@ START_TEST(defaults_without_section)
   ck_assert_str_eq(c.sqlite_path, "/var/lib/orthanc/db/reading-room.db");
   ck_assert_uint_eq(c.worklist_default_page_size, 50);
   ck_assert_uint_eq(c.worklist_max_page_size, 500);
+  ck_assert_uint_eq(c.viewer_cache_mb, 1024);
   ck_assert_uint_eq(c.ingest_batch_size, 100);
   ck_assert(c.ingest_reconcile_at_startup);
   ck_assert_str_eq(c.webapp_directory, "");
@@ -87,6 +88,8 @@ START_TEST(invalid_configurations_name_the_key)
   expect_error("{\"ReadingRoom\": {\"Worklist\": {\"MaxPageSize\": 0}}}", "ReadingRoom.Worklist.MaxPageSize: must be between 1 and 10000");
   expect_error("{\"ReadingRoom\": {\"Worklist\": {\"DefaultPageSize\": 600}}}", "ReadingRoom.Worklist.DefaultPageSize");
   expect_error("{\"ReadingRoom\": {\"Worklist\": {\"MaxPageSize\": 2.5}}}", "must be an integer");
+  expect_error("{\"ReadingRoom\": {\"Viewer\": {\"CacheMegabytes\": 32}}}", "ReadingRoom.Viewer.CacheMegabytes: must be between 64 and 16384");
+  expect_error("{\"ReadingRoom\": {\"Viewer\": {\"CacheMegabytes\": 20000}}}", "ReadingRoom.Viewer.CacheMegabytes");
   expect_error("{\"ReadingRoom\": {\"Store\": {\"Backend\": \"postgres\"}}}", "ReadingRoom.Store.Backend: must be \"sqlite\" or \"mongodb\"");
   expect_error("{\"ReadingRoom\": {\"Store\": {\"Backend\": \"mongodb\"}}}", "ReadingRoom.Store.MongoDB.Uri: required");
   expect_error("{\"ReadingRoom\": [1]}", "ReadingRoom: must be an object");

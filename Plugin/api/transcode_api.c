@@ -1,0 +1,79 @@
+#include "transcode_api.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "api/reply.h"
+#include "api/route.h"
+#include "util/errors.h"
+
+static OrthancPluginContext *ctx;
+
+/* An Orthanc identifier: lower-case hex and dashes, 1..63 characters. */
+static bool orthanc_id_ok(const char *id)
+{
+  size_t i, len = strlen(id);
+
+  if (len == 0 || len > 63)
+    return false;
+  for (i = 0; i < len; i++)
+    if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f') || id[i] == '-'))
+      return false;
+  return true;
+}
+
+static OrthancPluginErrorCode on_transcoded(OrthancPluginRestOutput *out, const char *url,
+                                            const OrthancPluginHttpRequest *req)
+{
+  OrthancPluginMemoryBuffer file = {0}, answer = {0};
+  OrthancPluginDicomInstance *dicom = NULL;
+  OrthancPluginErrorCode code;
+  const char *id = req->groups[0];
+
+  (void)url;
+  RR_REPLY_REQUIRE_METHOD(ctx, out, req, OrthancPluginHttpMethod_Get, "GET");
+  if (!orthanc_id_ok(id)) {
+    rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, "an Orthanc instance identifier is expected");
+    return OrthancPluginErrorCode_Success;
+  }
+  code = OrthancPluginGetDicomForInstance(ctx, &file, id);
+  if (code == OrthancPluginErrorCode_UnknownResource || code == OrthancPluginErrorCode_InexistentItem) {
+    rr_reply_error(ctx, out, RR_API_NOT_FOUND, "no such instance");
+    goto out;
+  }
+  if (code != OrthancPluginErrorCode_Success) {
+    rr_reply_failure(ctx, out, RR_EUPSTREAM, "transcoding", "Orthanc cannot read the instance's file");
+    goto out;
+  }
+  dicom = OrthancPluginTranscodeDicomInstance(ctx, file.data, file.size, RR_TRANSCODE_TARGET_SYNTAX);
+  if (dicom == NULL) {
+    rr_reply_error(ctx, out, RR_API_UNSUPPORTED, "Orthanc cannot decode this instance's transfer syntax");
+    goto out;
+  }
+  if (OrthancPluginSerializeDicomInstance(ctx, &answer, dicom) != OrthancPluginErrorCode_Success) {
+    rr_reply_failure(ctx, out, RR_EUPSTREAM, "transcoding", "Orthanc cannot write the transcoded instance");
+    goto out;
+  }
+  OrthancPluginSetHttpHeader(ctx, out, "Cache-Control", "private, no-store");
+  OrthancPluginSetHttpHeader(ctx, out, "X-Content-Type-Options", "nosniff");
+  rr_reply_security_headers(ctx, out);
+  OrthancPluginAnswerBuffer(ctx, out, answer.data, answer.size, "application/dicom");
+out:
+  if (answer.data != NULL)
+    OrthancPluginFreeMemoryBuffer(ctx, &answer);
+  if (dicom != NULL)
+    OrthancPluginFreeDicomInstance(ctx, dicom);
+  if (file.data != NULL)
+    OrthancPluginFreeMemoryBuffer(ctx, &file);
+  return OrthancPluginErrorCode_Success;
+}
+
+int rr_transcode_api_register(OrthancPluginContext *context, const char *root)
+{
+  char regex[512];
+
+  ctx = context;
+  if (snprintf(regex, sizeof(regex), "%s/dicom/instances/([^/]+)/transcoded", root) >= (int)sizeof(regex))
+    return RR_EFULL;
+  return rr_api_route(context, regex, on_transcoded);
+}
