@@ -10,7 +10,7 @@
  *       Orthanc cannot decode.
  *
  * The web app uses it for the transfer syntaxes its decoder lacks
- * (WebViewer/src/viewer-cache-syntax.ts holds that table). Nothing is
+ * (WebViewer/src/viewer-prefetch-syntax.ts holds that table). Nothing is
  * stored: the transcoded file lives for the answer only. Who may call it
  * (the roles with the "study" capability, each study checked) is the role
  * matrix's decision, made by the HTTP filter.

@@ -8,9 +8,9 @@
 // bar carries data-rr-mm. DICOM strings reach the DOM as text only.
 
 import { Enums, metaData, type RenderingEngine, type Types } from '@cornerstonejs/core';
-import { utilities as toolUtilities } from '@cornerstonejs/tools';
 import type { Series, StudyDetail } from './api';
 import { h } from './dom';
+import { loadableStack, paneLoading } from './viewer-prefetch-glue';
 import {
   cineFrameRate,
   cineNext,
@@ -21,7 +21,6 @@ import {
   presetForKey,
   scaleBar,
   scaleSpacing,
-  stackImages,
   voiRange,
   windowOf,
   type StackImage,
@@ -131,7 +130,9 @@ export function createPane(opts: PaneOptions): Pane {
     class: 'viewer-scroll',
     attrs: { type: 'range', min: '0', max: '0', step: '1', value: '0', 'aria-label': 'Image in series', hidden: '' },
   });
-  const cell = h('div', { class: 'viewer-stage', attrs: { 'data-rr-cell': String(index) } }, element, overlay, scroll);
+  // prefetch outwards from the shown image, its progress bar, data-rr-cached/-total (viewer-prefetch*.ts)
+  const loading = paneLoading(viewportId, element);
+  const cell = h('div', { class: 'viewer-stage', attrs: { 'data-rr-cell': String(index) } }, element, overlay, scroll, loading.element);
 
   const cleanups: Array<() => void> = [];
   const listen = (target: HTMLElement, type: string, fn: (e: Event) => void): void => {
@@ -244,7 +245,8 @@ export function createPane(opts: PaneOptions): Pane {
     if (!vp || destroyed) return;
     stopCine();
     current = s;
-    stack = stackImages(s, opts.orthancRoot);
+    stack = loadableStack(s, opts.orthancRoot);
+    loading.stop(); // the previous series' prefetch
     userInverted = false;
     element.setAttribute('data-rr-series-uid', s.seriesInstanceUid);
     scroll.max = String(Math.max(0, stack.length - 1));
@@ -264,7 +266,7 @@ export function createPane(opts: PaneOptions): Pane {
       setStatus('');
       if (opts.isActive()) fpsInput.value = String(fileFps(stack[0]!.imageId));
       // the rest of the series is fetched in the background, nearest images first
-      toolUtilities.stackPrefetch.enable(element);
+      loading.start(s, stack, 0);
     } catch (err) {
       if (destroyed) return;
       setStatus(`This series cannot be displayed: ${err instanceof Error ? err.message : String(err)}`);
@@ -376,6 +378,7 @@ export function createPane(opts: PaneOptions): Pane {
   listen(element, Enums.Events.IMAGE_RENDERED, onRendered);
   listen(element, Enums.Events.VOI_MODIFIED, updateOverlay);
   listen(element, Enums.Events.STACK_NEW_IMAGE, updateOverlay);
+  listen(element, Enums.Events.STACK_NEW_IMAGE, () => loading.recenter(viewport()?.getCurrentImageIdIndex() ?? 0));
   listen(element, Enums.Events.CAMERA_MODIFIED, updateOverlay);
 
   return {
@@ -421,11 +424,7 @@ export function createPane(opts: PaneOptions): Pane {
       destroyed = true;
       stopCine();
       for (const c of cleanups.splice(0)) c();
-      try {
-        toolUtilities.stackPrefetch.disable(element);
-      } catch {
-        /* nothing to disable */
-      }
+      loading.destroy();
       try {
         engine?.disableElement(viewportId);
       } catch {

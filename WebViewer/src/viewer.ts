@@ -48,6 +48,7 @@ import {
   type Layout,
 } from './viewer-model';
 import { objectDetail, whereInStudy } from './viewer-objects';
+import { applyCacheBudget } from './viewer-prefetch-glue';
 import { objectPanel } from './viewer-objects-view';
 import { createTagPanel } from './viewer-tags-panel';
 import { createPane, type Pane } from './viewer-viewport';
@@ -459,6 +460,12 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     return { destroy, showImage };
   }
   if (destroyed || !grid.isConnected) return { destroy, showImage };
+  const stopBudget = await applyCacheBudget(opts.apiRoot, grid); // Viewer.CacheMegabytes (viewer-cache.ts)
+  cleanups.push(stopBudget);
+  if (destroyed || !grid.isConnected) {
+    stopBudget();
+    return { destroy, showImage };
+  }
 
   engine = new RenderingEngine(engineId);
   for (const p of panes) p.enable(engine);
