@@ -208,6 +208,12 @@ describe('Reading Room viewer: loading, cache budget, transfer syntaxes (browser
     await waitFor(async () => (await attr('data-rr-cached')) === String(limit), 120_000, 200, 'the window refilled');
     const bytes = Number(await grid.getAttribute('data-rr-cache-bytes'));
     assert.ok(bytes <= max, `cache ${bytes} ≤ budget ${max}`);
+    // back to the first image: it had left the window and been evicted, so it is fetched again
+    const beforeHome = requests.length;
+    await page.keyboard.press('Home');
+    await waitFor(async () => (await attr('data-rr-image-index')) === '0', 30_000, 50, 'the first image again');
+    assert.ok(requests.slice(beforeHome).map(fileOf).includes(ids[0]), 'image 1 fetched again after its eviction');
+    assert.equal(await page.locator('.viewer-overlay .ov-status').first().textContent(), '');
     assert.equal(await page.evaluate(() => 1 + 1), 2, 'the page is alive');
     assert.deepEqual(pageErrors, []);
   });
@@ -223,6 +229,9 @@ describe('Reading Room viewer: loading, cache budget, transfer syntaxes (browser
       const r = await compareWithPlugin(inst.orthancId);
       const via = requests.some((p) => p.endsWith(`/${inst.orthancId}/transcoded`)) ? 'transcoded' : 'browser';
       results.push({ ts: inst.transferSyntaxUid, via, ...r });
+      // drawn, not the previous image left on the canvas (the 16 files hold the same slice)
+      assert.equal(await page.locator('.viewer-overlay .ov-status').first().textContent(), '', `${inst.transferSyntaxUid}: no error`);
+      assert.deepEqual(pageErrors, [], `${inst.transferSyntaxUid}: no page error`);
     }
     for (const r of results) console.log(`# ${r.ts.padEnd(24)} ${r.via.padEnd(10)} mean |Δ| ${r.mean.toFixed(2)} max ${r.max.toFixed(1)}`);
     const bad = results.filter((r) => !(r.mean < 3 && r.max < 12));

@@ -68,6 +68,7 @@ const MATRIX = () => [
   ['GET', `/instances/${ids.instance}/file`, ['admin', 'radiologist']],
   ['GET', `/instances/${ids.instance}/preview`, ['admin', 'radiologist']],
   ['GET', `/instances/${ids.instance}/frames/0/rendered`, ['admin', 'radiologist']],
+  ['GET', `/api/dicom/instances/${ids.instance}/transcoded`, ['admin', 'radiologist']], // physicians: final reports only
   ['GET', '/api/dicom/studies', ['admin', 'radiologist', 'technician', 'physician']],
   ['GET', `/api/dicom/studies/${ids.uid}`, ['admin', 'radiologist', 'technician']],
   ['GET', '/api/health', ['admin', 'radiologist', 'technician', 'physician']],

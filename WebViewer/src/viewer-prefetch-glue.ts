@@ -5,6 +5,7 @@
 // these few functions only (small hook-in edits).
 
 import { cache, Enums, eventTarget, imageLoader } from '@cornerstonejs/core';
+import { Enums as MetadataEnums, utilities as metadataUtilities } from '@cornerstonejs/metadata';
 import type { Series } from './api';
 import { apiRoot } from './api';
 import { budgetBytes, CacheKeeper, fetchCacheMegabytes } from './viewer-cache';
@@ -14,9 +15,35 @@ import { stackImages, type StackImage } from './viewer-model';
 
 let keeper: CacheKeeper | null = null;
 
+/**
+ * Evicts an image: its decoded pixels from cornerstone's cache and the file's data set (pixel data
+ * included) that the DICOM loader keeps in its metadata store (NATURALIZED), which the cache budget does
+ * not count; loading the image again fetches the file again.
+ */
+function evictImage(imageId: string): void {
+  try {
+    cache.removeImageLoadObject(imageId);
+  } catch {
+    /* already gone */
+  }
+  metadataUtilities.clearTypedCacheData(MetadataEnums.MetadataModules.NATURALIZED, imageId);
+}
+
 function theKeeper(): CacheKeeper {
-  keeper ??= new CacheKeeper(cache);
+  keeper ??= new CacheKeeper({
+    isLoaded: (id) => cache.isLoaded(id),
+    getCacheSize: () => cache.getCacheSize(),
+    getMaxCacheSize: () => cache.getMaxCacheSize(),
+    setMaxCacheSize: (bytes) => cache.setMaxCacheSize(bytes),
+    removeImageLoadObject: evictImage,
+  });
   return keeper;
+}
+
+/** Leaving the study: every decoded image and every file's data set the loader keeps (OHIF issue 6010). */
+export function releaseImages(): void {
+  cache.purgeCache();
+  metadataUtilities.clearCacheData();
 }
 
 function forced(): Set<string> {
@@ -69,13 +96,7 @@ export function paneLoading(viewportId: string, viewport: HTMLElement): PaneLoad
     {
       load: (id) => imageLoader.loadAndCacheImage(id),
       isLoaded: (id) => cache.isLoaded(id),
-      evict: (id) => {
-        try {
-          cache.removeImageLoadObject(id);
-        } catch {
-          /* already gone */
-        }
-      },
+      evict: evictImage,
     },
     theKeeper(),
     progress,

@@ -16,8 +16,8 @@ export const BROWSER_SYNTAXES: ReadonlyMap<string, string> = new Map([
   ['1.2.840.10008.1.2', 'Implicit VR Little Endian'],
   ['1.2.840.10008.1.2.1', 'Explicit VR Little Endian'],
   ['1.2.840.10008.1.2.2', 'Explicit VR Big Endian'],
-  ['1.2.840.10008.1.2.1.99', 'Deflated Explicit VR Little Endian'],
   ['1.2.840.10008.1.2.5', 'RLE Lossless'],
+  ['1.2.840.10008.1.2.8.1', 'Deflated Image Frame Compression'],
   ['1.2.840.10008.1.2.4.50', 'JPEG Baseline (Process 1)'],
   ['1.2.840.10008.1.2.4.57', 'JPEG Lossless (Process 14)'],
   ['1.2.840.10008.1.2.4.70', 'JPEG Lossless SV1 (Process 14, selection value 1)'],
@@ -31,19 +31,21 @@ export const BROWSER_SYNTAXES: ReadonlyMap<string, string> = new Map([
 ]);
 
 /**
- * Transfer syntaxes read transcoded by the plugin (UID → name): the 12-bit JPEG processes, which the loader
+ * Transfer syntaxes read transcoded by the plugin (UID → name): Deflated Explicit VR Little Endian (the
+ * loader's naturalized-metadata path finds no pixel data in the inflated data set: "no pixel data in
+ * NATURALIZED", ../shared/NOTES.md); the 12-bit JPEG processes, which the loader
  * hands to its 12-bit baseline decoder (jpeg.js) — ts_ct_matrix's JPEG Extended file comes out 8 grey
  * levels off on average and up to 21 (Tests/browser/viewer-loading.test.mjs, against the plugin's PNG),
  * its retired siblings use the same decoder — and the compressions it has no decoder for at all.
  * Anything neither here nor in BROWSER_SYNTAXES is transcoded too.
  */
 export const TRANSCODED_SYNTAXES: ReadonlyMap<string, string> = new Map([
+  ['1.2.840.10008.1.2.1.99', 'Deflated Explicit VR Little Endian'],
   ['1.2.840.10008.1.2.4.51', 'JPEG Extended (Process 2 & 4)'],
   ['1.2.840.10008.1.2.4.53', 'JPEG Extended (Process 6 & 8, retired)'],
   ['1.2.840.10008.1.2.4.55', 'JPEG Full Progression (Process 10 & 12, retired)'],
   ['1.2.840.10008.1.2.4.92', 'JPEG 2000 Part 2 Multi-component Lossless'],
   ['1.2.840.10008.1.2.4.93', 'JPEG 2000 Part 2 Multi-component'],
-  ['1.2.840.10008.1.2.8.1', 'Deflated Image Frame Compression'],
 ]);
 
 /** The localStorage key of the syntaxes a browser is told to transcode as well. */

@@ -13,7 +13,7 @@
 // cornerstone's image cache (../shared/NOTES.md: OHIF issue 6010). DICOM strings reach the DOM as text only.
 // Hooks for tests: see viewer-viewport.ts; the grid carries data-rr-layout, layout buttons data-rr-layout too.
 
-import { cache, Enums, init as coreInit, RenderingEngine } from '@cornerstonejs/core';
+import { Enums, init as coreInit, RenderingEngine } from '@cornerstonejs/core';
 import { init as loaderInit } from '@cornerstonejs/dicom-image-loader';
 import {
   addTool,
@@ -48,7 +48,7 @@ import {
   type Layout,
 } from './viewer-model';
 import { objectDetail, whereInStudy } from './viewer-objects';
-import { applyCacheBudget } from './viewer-prefetch-glue';
+import { applyCacheBudget, releaseImages } from './viewer-prefetch-glue';
 import { objectPanel } from './viewer-objects-view';
 import { createTagPanel } from './viewer-tags-panel';
 import { createPane, type Pane } from './viewer-viewport';
@@ -423,7 +423,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     safely(() => ToolGroupManager.destroyToolGroup(toolGroupId));
     safely(() => engine?.destroy());
     engine = null;
-    cache.purgeCache();
+    releaseImages(); // cornerstone's image cache and the loader's data sets (viewer-prefetch-glue.ts)
   };
 
   // other panels (the AI panel's images and findings) show an image in the active viewport (viewer-goto.ts)
