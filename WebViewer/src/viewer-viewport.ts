@@ -4,8 +4,8 @@
 // belong to viewer.ts; a pane enables its element in the engine it is given and disables it in destroy().
 // Hooks for tests and automation on the element: data-rr-viewport (the pane's index in the layout),
 // data-rr-image-index (0-based index of the image last rendered), data-rr-renders (count of renders),
-// data-rr-series-uid, data-rr-cine ("playing" while cine runs), data-rr-active on the active pane; the scale
-// bar carries data-rr-mm. DICOM strings reach the DOM as text only.
+// data-rr-series-uid, data-rr-cine ("playing" while cine runs), data-rr-active on the active pane,
+// data-rr-cached/data-rr-total (viewer-prefetch.ts); the scale bar carries data-rr-mm. DICOM strings reach the DOM as text only.
 
 import { Enums, metaData, type RenderingEngine, type Types } from '@cornerstonejs/core';
 import type { Series, StudyDetail } from './api';
