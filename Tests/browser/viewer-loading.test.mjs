@@ -164,6 +164,7 @@ describe('Reading Room viewer: loading, cache budget, transfer syntaxes (browser
     assert.equal(ids.length, 134);
     await waitFor(async () => (await attr('data-rr-cached')) === '134', 90_000, 100, '134/134 cached');
     const fullMs = Date.now() - t0;
+    await page.screenshot({ path: process.env.RR_LOADING_SCREENSHOT || '/tmp/rr-viewer-loading.png' });
     assert.equal(await attr('data-rr-total'), '134');
     assert.equal(await page.locator('.viewer-stage .viewer-progress-label').first().textContent(), '134/134 cached');
     const order = requests.map(fileOf).map((id) => ids.indexOf(id)).filter((i) => i >= 0);
