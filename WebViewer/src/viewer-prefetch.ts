@@ -11,7 +11,7 @@
 // budget is kept as a window around the shown image (images that leave the window are evicted first, the
 // shown one never), so a 1,000-image series scrolls to its end without the tab running out of memory.
 //
-// Progress: a thin bar at the bottom of the viewport cell and "n/N cached" (ProgressView); DOM hooks on
+// Progress: a thin bar at the bottom of the viewport cell and "n/N cached" at its top right (ProgressView); hooks on
 // the viewport element (contract with the benchmark, ../notes): data-rr-cached (images of its series in
 // cornerstone's cache) and data-rr-total (images of its series); equal when the series is fully cached.
 
