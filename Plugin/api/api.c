@@ -8,6 +8,7 @@
 #include "api/args.h"
 #include "api/auth_api.h"
 #include "api/ai_api.h"
+#include "api/priors_api.h"
 #include "api/reply.h"
 #include "api/route.h"
 #include "api/transcode_api.h"
@@ -636,6 +637,8 @@ int rr_api_register(OrthancPluginContext *ctx, const rr_api_deps *deps)
     rr_auth_api_register(ctx, deps, root);
   rr_ai_api_register(ctx, deps, deps->ai, root);
   if ((error = rr_transcode_api_register(ctx, root)) < 0)
+    return error;
+  if ((error = rr_priors_api_register(ctx, deps, root)) < 0)
     return error;
   /* last: anything else under the root */
   snprintf(regex, sizeof(regex), "%s/(.*)", root);

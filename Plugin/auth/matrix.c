@@ -99,6 +99,8 @@ static const rr_matrix_rule rules[] = {
   {M_GET, "{api}dicom/instances/{id}/frames/{id}/png", ADM | RAD | PHY, IMG | AUD},
   /* the viewer's fallback for transfer syntaxes the browser cannot decode */
   {M_GET, "{api}dicom/instances/{id}/transcoded", ADM | RAD | PHY, IMG | AUD},
+  /* the patient's other studies (priors): each listed prior passes the same check (api/priors_api.c) */
+  {M_GET, "{api}dicom/studies/{id}/priors", ADM | RAD | PHY, IMG | AUD},
   {M_GET, "{api}health", USR, 0},
   {M_ALL, "{api}admin/*", ADM, 0},
   /* the audit trail is written by the plugin only: reads and searches, never

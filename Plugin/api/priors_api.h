@@ -1,0 +1,39 @@
+/*
+ * api/priors_api.h - the patient's other studies (priors) under the API
+ * root (see README.md, "REST API"):
+ *
+ *   GET {root}dicom/studies/{StudyInstanceUID}/priors
+ *     200 {"data": [{"studyInstanceUid", "studyDate", "studyTime",
+ *          "studyDescription", "modalities": [..], "bodyParts": [..],
+ *          "seriesCount", "instanceCount", "reportStatus": null}]}
+ *
+ * The studies of the store with the same Patient ID as the given study
+ * (matched exactly; an empty Patient ID has no priors), the study itself
+ * left out, newest first (study date, then time), at most RR_PRIORS_MAX.
+ * bodyParts are the distinct Body Part Examined values of a prior's series.
+ * An unknown study answers 404, a malformed identifier 400.
+ *
+ * Who may call it is the role matrix's decision (auth/matrix.c), made by
+ * the HTTP filter for the study in the path. Each prior is then put to the
+ * same matrix as if the caller had asked for that study
+ * (GET {root}dicom/studies/{uid} with the study check): a physician sees
+ * only the priors the study check allows. With access control off, every
+ * prior is listed.
+ *
+ * Registration must happen in OrthancPluginInitialize; handlers run
+ * concurrently (NoLock routes); `deps` must outlive the plugin.
+ */
+#ifndef RR_API_PRIORS_API_H
+#define RR_API_PRIORS_API_H
+
+#include <orthanc/OrthancCPlugin.h>
+
+#include "api/api.h"
+
+#define RR_PRIORS_MAX 100
+
+/* `root` is the API root as a regex prefix (rr_root_regex). Returns 0 or the
+ * error of rr_api_route (RR_EFULL). */
+int rr_priors_api_register(OrthancPluginContext *ctx, const rr_api_deps *deps, const char *root);
+
+#endif
