@@ -4,7 +4,7 @@
 // belong to viewer.ts; a pane enables its element in the engine it is given and disables it in destroy().
 // Hooks for tests and automation on the element: data-rr-viewport (the pane's index in the layout),
 // data-rr-image-index (0-based index of the image last rendered), data-rr-renders (count of renders),
-// data-rr-series-uid, data-rr-cine ("playing" while cine runs), data-rr-active on the active pane,
+// data-rr-series-uid, data-rr-study-uid, data-rr-cine ("playing" while cine runs), data-rr-active on the active pane,
 // data-rr-cached/data-rr-total (viewer-prefetch.ts); the scale bar carries data-rr-mm. DICOM strings reach the DOM as text only.
 
 import { Enums, metaData, type RenderingEngine, type Types } from '@cornerstonejs/core';
@@ -30,6 +30,7 @@ import {
 export interface PaneOptions {
   index: number;
   viewportId: string;
+  /** The viewer's study; load() may be given another one (a prior, viewer-priors.ts). */
   study: StudyDetail;
   orthancRoot: string;
   /** The shared "Cine fps" control (read when cine starts; set from the file when the active pane loads). */
@@ -45,13 +46,16 @@ export interface Pane {
   readonly cell: HTMLDivElement;
   readonly element: HTMLDivElement;
   series(): Series | null;
+  /** The study of the series shown (the viewer's, or the prior load() was given). */
+  study(): StudyDetail;
   /** The image shown (instance, frame, the instance's frame count), or null before one is. */
   currentImage(): { orthancId: string; frame: number; frames: number } | null;
   /** The centred status line (loading, errors, the hint of an empty viewport). */
   status(msg: string): void;
   /** Enables the element in the engine (once the engine exists). */
   enable(engine: RenderingEngine): void;
-  load(s: Series): Promise<void>;
+  /** Loads a series of `from` (default: the viewer's study). */
+  load(s: Series, from?: StudyDetail): Promise<void>;
   /** Applies a key; true when the key was handled. */
   key(k: KeyboardEvent): boolean;
   zoomBy(factor: number): void;
@@ -87,7 +91,8 @@ function fileFps(imageId: string): number {
 
 // Builds the pane's DOM and its state; the closures below share that state (one function on purpose).
 export function createPane(opts: PaneOptions): Pane {
-  const { study, index, viewportId, fpsInput } = opts;
+  const { index, viewportId, fpsInput } = opts;
+  let study = opts.study;
   const element = h('div', { class: 'viewer-viewport', attrs: { 'data-rr-viewport': String(index), tabindex: '0' } });
   const text = (cls: string): HTMLDivElement => h('div', { class: `ov ${cls}` });
   const ov = {
@@ -240,11 +245,13 @@ export function createPane(opts: PaneOptions): Pane {
     updateScale(image);
   };
 
-  const load = async (s: Series): Promise<void> => {
+  const load = async (s: Series, from?: StudyDetail): Promise<void> => {
     const vp = viewport();
     if (!vp || destroyed) return;
     stopCine();
     current = s;
+    study = from ?? opts.study;
+    element.setAttribute('data-rr-study-uid', study.studyInstanceUid);
     stack = loadableStack(s, opts.orthancRoot);
     loading.stop(); // the previous series' prefetch
     userInverted = false;
@@ -387,6 +394,7 @@ export function createPane(opts: PaneOptions): Pane {
     cell,
     element,
     series: () => current,
+    study: () => study,
     currentImage: () => {
       const vp = viewport();
       const image = vp && drawn() ? stack[vp.getCurrentImageIdIndex()] : undefined;

@@ -53,6 +53,8 @@ import { objectPanel } from './viewer-objects-view';
 import { createTagPanel } from './viewer-tags-panel';
 import { createPane, type Pane } from './viewer-viewport';
 import { createShowImage } from './viewer-goto';
+import { createPriors } from './viewer-priors';
+import { createSync } from './viewer-sync';
 
 export interface ViewerOptions {
   study: StudyDetail;
@@ -201,6 +203,32 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
   let active = 0;
   let magnify = false;
   const activePane = (): Pane | null => panes[active] ?? null;
+  /** Panes applyLayout leaves alone (the prior's viewport while it opens, viewer-priors.ts). */
+  const reserved = new Set<number>();
+  // linked scrolling and reference lines (viewer-sync.ts); priors beside the study (viewer-priors.ts)
+  const sync = createSync(grid, { engine: () => engine, panes: () => panes, active: () => active, orthancRoot: opts.orthancRoot });
+  toolbar.append(...sync.buttons);
+  const priors = createPriors({
+    study,
+    apiRoot: opts.apiRoot,
+    orthancRoot: opts.orthancRoot,
+    ready: () => engine !== null,
+    panes: () => panes,
+    active: () => active,
+    layoutId: () => layout.id,
+    showLayout: async (layoutId, reserve) => {
+      for (const i of reserve) reserved.add(i);
+      try {
+        await applyLayout(LAYOUTS.find((l) => l.id === layoutId) ?? layout);
+      } finally {
+        reserved.clear();
+      }
+    },
+    load: (pane, s, from) => loadInto(pane, s, from),
+    activate: (i) => activate(i),
+  });
+  seriesList.appendChild(priors.element);
+  void priors.load();
 
   /** Marks the active pane and, in the panel, the series it shows. */
   const showActive = (): void => {
@@ -209,14 +237,15 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     const uid = activePane()?.series()?.seriesInstanceUid;
     for (const [u, b] of seriesButtons) b.classList.toggle('active', u === uid);
     if (!tagPanel.hidden) tagPanel.show(activePane()?.currentImage() ?? null);
+    sync.refresh();
   };
   const activate = (i: number): void => {
     if (i === active || !panes[i]) return;
     active = i;
     showActive();
   };
-  const loadInto = async (pane: Pane, s: Series): Promise<void> => {
-    const done = pane.load(s);
+  const loadInto = async (pane: Pane, s: Series, from?: StudyDetail): Promise<void> => {
+    const done = pane.load(s, from);
     showActive();
     await done;
   };
@@ -256,6 +285,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
       panes.map((p, i) => {
         const uid = want[i];
         const s = uid ? seriesByUid.get(uid) : undefined;
+        if (reserved.has(i)) return Promise.resolve(); // a prior's viewport (viewer-priors.ts) fills itself
         if (!s && engine && !p.series()) p.status(EMPTY_HINT);
         return s && p.series()?.seriesInstanceUid !== uid ? loadInto(p, s) : Promise.resolve();
       }),
@@ -308,6 +338,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     else if (k.key === 'w' || k.key === 'W') activate(nextViewport(active, panes.length));
     else if (k.key === 'm' || k.key === 'M') setMagnify(!magnify);
     else if (k.key === 'g' || k.key === 'G') setTags(tagPanel.hidden);
+    else if (sync.key(k)) handled = true; // Y, K, J: linked scrolling, prior link, reference lines
     else handled = activePane()?.key(k) ?? false;
     if (handled) k.preventDefault();
   };
@@ -419,6 +450,8 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
       }
     };
     safely(() => tagPanel.destroy());
+    safely(() => sync.destroy());
+    safely(() => priors.destroy());
     for (const p of panes.splice(0)) safely(() => p.destroy());
     safely(() => ToolGroupManager.destroyToolGroup(toolGroupId));
     safely(() => engine?.destroy());
