@@ -36,6 +36,8 @@ export interface Priors {
   readonly element: HTMLLIElement;
   /** Fetches the list (once). */
   load(): Promise<void>;
+  /** Marks the prior's series the prior's viewport shows (after any load). */
+  refresh(): void;
   destroy(): void;
 }
 
@@ -103,7 +105,8 @@ export function createPriors(host: PriorsHost): Priors {
       item.series.hidden = !isOpen;
     }
     closeButton.hidden = open === null;
-    const shownUid = host.panes()[1]?.series()?.seriesInstanceUid;
+    const right = host.panes()[1];
+    const shownUid = right && open && right.study().studyInstanceUid === open.uid ? right.series()?.seriesInstanceUid : undefined;
     for (const b of list.querySelectorAll<HTMLButtonElement>('.prior-series')) {
       b.classList.toggle('active', b.getAttribute('data-series-uid') === shownUid);
     }
@@ -216,6 +219,7 @@ export function createPriors(host: PriorsHost): Priors {
       })();
       return loading;
     },
+    refresh: markOpen,
     destroy(): void {
       destroyed = true;
     },

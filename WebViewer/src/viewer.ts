@@ -238,6 +238,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     for (const [u, b] of seriesButtons) b.classList.toggle('active', u === uid);
     if (!tagPanel.hidden) tagPanel.show(activePane()?.currentImage() ?? null);
     sync.refresh();
+    priors.refresh();
   };
   const activate = (i: number): void => {
     if (i === active || !panes[i]) return;
