@@ -5,6 +5,7 @@
 //   another slice, every other viewport whose series shares its Frame of Reference and slice direction goes
 //   to its slice nearest the same position along the normal. Only the viewport the user works in drives the
 //   others (the last one wheeled, clicked or, for keys, the active one), so moved viewports never echo back.
+//   Two viewports showing the same series stay independent (two looks at one stack, e.g. two levels).
 // - A prior (another Frame of Reference: positions are not comparable) is linked on request: `K` or "Link
 //   prior" takes the offset between the slices shown at that moment (align, then link) for every pair of
 //   viewports of different Frames of Reference with parallel slices; loading another series into one of them
@@ -140,6 +141,8 @@ export function createSync(grid: HTMLElement, host: SyncHost): Sync {
       if (p === source) continue;
       const dst = stateOf(p);
       if (!dst || !dst.g.normal || !parallel(src.g.normal, dst.g.normal)) continue;
+      // one series in two viewports: two independent looks at one stack (two levels, two windows)
+      if (dst.series.seriesInstanceUid === src.series.seriesInstanceUid) continue;
       const flip = opposite(src.g.normal, dst.g.normal);
       const same = src.frameOfReference !== '' && src.frameOfReference === dst.frameOfReference;
       let offset: number | undefined;
