@@ -81,23 +81,28 @@ static json_object *prior_json(const rr_study_rec *s, int *failed)
   return rr_json_done(o, jerr);
 }
 
-/* Whether the caller may see `study_uid`: the role matrix's decision on
- * GET {root}dicom/studies/{uid}, with the study check (physicians). Always
- * true with access control off. */
-static bool may_see(const rr_identity *id, const char *study_uid)
+bool rr_priors_visible(const rr_matrix *m, const char *api_root, unsigned role, const char *study_uid)
 {
   rr_matrix_decision dec;
   char path[RR_ROOT_SIZE + RR_UID_SIZE + 32];
+  int n;
 
-  if (deps->matrix == NULL || deps->auth == NULL)
+  if (m == NULL)
     return true;
-  if (snprintf(path, sizeof(path), "%sdicom/studies/%s", deps->options.api_root, study_uid) >= (int)sizeof(path))
+  n = snprintf(path, sizeof(path), "%sdicom/studies/%s", api_root, study_uid);
+  if (n < 0 || (size_t)n >= sizeof(path))
     return false;
-  if (rr_matrix_check(&dec, deps->matrix, "GET", path, id->role) < 0 || !dec.allow)
+  if (rr_matrix_check(&dec, m, "GET", path, role) < 0 || !dec.allow)
     return false;
-  if (rr_matrix_check_study(&dec, deps->matrix, study_uid) < 0)
+  if (rr_matrix_check_study(&dec, m, study_uid) < 0)
     return false;
   return dec.allow;
+}
+
+/* Whether the caller may see `study_uid` (always with access control off). */
+static bool may_see(const rr_identity *id, const char *study_uid)
+{
+  return deps->auth == NULL || rr_priors_visible(deps->matrix, deps->options.api_root, id->role, study_uid);
 }
 
 /* The same Patient ID's other studies of the store, newest first. */

@@ -27,10 +27,20 @@
 #define RR_API_PRIORS_API_H
 
 #include <orthanc/OrthancCPlugin.h>
+#include <stdbool.h>
 
 #include "api/api.h"
+#include "auth/matrix.h"
 
 #define RR_PRIORS_MAX 100
+
+/* Whether a caller with `role` (RR_ROLE_* bits) may see the study
+ * `study_uid` among priors: the role matrix's decision on
+ * GET {api_root}dicom/studies/{study_uid}, then the study check
+ * (rr_matrix_check_study) where the rule asks for it. true when `m` is NULL
+ * (access control off); false for a path that does not fit or a failed
+ * check. Pure apart from the study check; thread-safe like the matrix. */
+bool rr_priors_visible(const rr_matrix *m, const char *api_root, unsigned role, const char *study_uid);
 
 /* `root` is the API root as a regex prefix (rr_root_regex). Returns 0 or the
  * error of rr_api_route (RR_EFULL). */
