@@ -161,7 +161,17 @@ describe('Reading Room viewer priors, linked scrolling, reference lines (browser
     await page.keyboard.press('y');
     await down(0, 1);
     const again = z(full.instances[target + 4]);
-    await waitIndex(1, half.instances.reduce((b, h, k) => (Math.abs(z(h) - again) < Math.abs(z(half.instances[b]) - again) - 1e-6 ? k : b), 0));
+    const nearestTo = (p) => half.instances.reduce((b, h, k) => (Math.abs(z(h) - p) < Math.abs(z(half.instances[b]) - p) - 1e-6 ? k : b), 0);
+    await waitIndex(1, nearestTo(again));
+    // the wheel over the inactive viewport drives the other one too (the viewport under the wheel leads)
+    await clickViewport(1);
+    const from = await index(0);
+    const box = await vp(0).boundingBox();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.wheel(0, 120);
+    const to = await waitFor(async () => { const i = await index(0); return i !== from ? i : false; }, 10_000, 100, 'the wheel scrolls viewport 0');
+    await waitFor(async () => (await index(1)) === nearestTo(z(full.instances[to])) && (await index(0)) === to, 10_000, 100, 'viewport 1 follows the wheel');
+    assert.equal(await vp(1).getAttribute('data-rr-active'), '', 'the active viewport is unchanged');
   });
 
   it('draws the active axial slice as a line on the perpendicular localizer; J hides it', async () => {
