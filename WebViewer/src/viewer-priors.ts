@@ -132,7 +132,9 @@ export function createPriors(host: PriorsHost): Priors {
       const prior = await detail(p.studyInstanceUid);
       if (destroyed) return;
       const panes = host.panes();
-      const activePane = panes[host.active()] ?? panes[0];
+      // the series to compare: the active viewport's, unless it shows a prior (then the first of the study's)
+      const own = (x: Pane | undefined): boolean => !!x?.series() && x.study().studyInstanceUid === host.study.studyInstanceUid;
+      const activePane = [panes[host.active()], ...panes].find(own);
       const current = activePane?.series() ?? null;
       const currentStudy = activePane?.study() ?? host.study;
       if (!saved) saved = { layout: host.layoutId(), shown: panes.map((x) => (x.series() ? { series: x.series()!, study: x.study() } : null)) };
