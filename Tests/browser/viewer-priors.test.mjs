@@ -4,7 +4,7 @@
 // a prior with MR, "Lung 1mm" and the same CT series in another Frame of Reference, a newer MR study; another
 // patient). A prior opens beside the study on the matching series and closes back to the previous layout;
 // linked scrolling moves a series of the same Frame of Reference to the slice at the same position and a prior
-// only once linked (by the offset at that moment); Y and K unlink; reference lines appear on the
+// only once linked (by the offset at that moment); Y and Q unlink; reference lines appear on the
 // perpendicular localizer where the active axial slice lies, and J hides them.
 // Run: cd Tests && npm ci && node --test browser/viewer-priors.test.mjs
 import { after, before, describe, it } from 'node:test';
@@ -110,14 +110,14 @@ describe('Reading Room viewer priors, linked scrolling, reference lines (browser
     console.log(`# side-by-side screenshot: ${SCREENSHOT}`);
   });
 
-  it('links a prior only on request, by the offset at that moment; K unlinks', async () => {
+  it('links a prior only on request, by the offset at that moment; Q unlinks', async () => {
     await clickViewport(0);
     await down(0, 10);
     await page.waitForTimeout(400);
     assert.equal(await index(1), 0, 'another frame of reference: the prior does not follow before it is linked');
     await clickViewport(1);
     await down(1, 14);
-    await page.keyboard.press('k');
+    await page.keyboard.press('q');
     assert.equal(await page.locator('.viewer-tool[data-rr-tool="link-prior"]').getAttribute('aria-pressed'), 'true');
     await clickViewport(0);
     await down(0, 3);
@@ -125,7 +125,7 @@ describe('Reading Room viewer priors, linked scrolling, reference lines (browser
     await clickViewport(1);
     await down(1, 2);
     await waitIndex(0, 15); // either way
-    await page.keyboard.press('k');
+    await page.keyboard.press('q');
     assert.equal(await page.locator('.viewer-tool[data-rr-tool="link-prior"]').getAttribute('aria-pressed'), 'false');
     await clickViewport(0);
     await down(0, 1);

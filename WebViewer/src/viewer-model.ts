@@ -508,7 +508,7 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { keys: '`L`', action: 'next layout (1×1, 1×2, 2×1, 2×2)' },
   { keys: '`G`', action: "tag browser: every tag of the active viewport's image, sequences expandable, search (`G` or `Esc` closes)" },
   { keys: '`Y`', action: 'linked scrolling on / off: series sharing a frame of reference follow the scrolled one to the slice at the same position (on by default)' },
-  { keys: '`K`', action: 'link / unlink the prior by position: the offset between the slices shown now is kept (align, then link)' },
+  { keys: '`Q`', action: 'link / unlink the prior by position: the offset between the slices shown now is kept (align, then link)' },
   { keys: '`J`', action: 'reference lines on / off: the active slice as a line on the other viewports of its frame of reference' },
   { keys: 'click a prior', action: 'open it beside the current study (1×2, the best matching series); its series listed under it; Close prior returns' },
   { keys: '`?`', action: 'this list of shortcuts (`Esc` closes it)' },

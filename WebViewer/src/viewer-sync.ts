@@ -6,7 +6,7 @@
 //   to its slice nearest the same position along the normal. Only the viewport the user works in drives the
 //   others (the last one wheeled, clicked or, for keys, the active one), so moved viewports never echo back.
 //   Two viewports showing the same series stay independent (two looks at one stack, e.g. two levels).
-// - A prior (another Frame of Reference: positions are not comparable) is linked on request: `K` or "Link
+// - A prior (another Frame of Reference: positions are not comparable) is linked on request: `Q` or "Link
 //   prior" takes the offset between the slices shown at that moment (align, then link) for every pair of
 //   viewports of different Frames of Reference with parallel slices; loading another series into one of them
 //   ends that pair's link. Pressed again, it unlinks.
@@ -102,7 +102,7 @@ export function createSync(grid: HTMLElement, host: SyncHost): Sync {
   const tool = (label: string, title: string, key: string, pressed: boolean): HTMLButtonElement =>
     h('button', { class: 'viewer-tool', text: label, attrs: { type: 'button', title, 'data-rr-tool': key, 'aria-pressed': String(pressed) } });
   const linkButton = tool('Link', 'Linked scrolling of series sharing a frame of reference (Y)', 'link', true);
-  const priorButton = tool('Link prior', 'Link the prior by position, keeping the offset shown now: align, then link (K)', 'link-prior', false);
+  const priorButton = tool('Link prior', 'Link the prior by position, keeping the offset shown now: align, then link (Q)', 'link-prior', false);
   const linesButton = tool('Ref lines', 'Reference lines of the active slice on the other viewports (J)', 'reflines', true);
 
   const viewport = (p: Pane): Types.IStackViewport | null =>
@@ -263,7 +263,7 @@ export function createSync(grid: HTMLElement, host: SyncHost): Sync {
         case 'y':
           setLinkSame(!linkSame);
           return true;
-        case 'k':
+        case 'q':
           setPriorLink(priorButton.getAttribute('aria-pressed') !== 'true');
           return true;
         case 'j':
