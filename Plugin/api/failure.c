@@ -25,6 +25,9 @@ static const rr_api_error_info table[RR_API_ERROR_COUNT] = {
   [RR_API_NOT_CONFIGURED] = {"not_configured", 503, false, NULL,
                              "AI: no provider is configured (the message says what to set)"},
   [RR_API_QUEUE_FULL] = {"queue_full", 503, false, NULL, "AI: too many analyses are waiting; with Retry-After"},
+  [RR_API_NOT_AUTHOR] = {"not_author", 403, false, NULL, "only the author may change or delete this (a measurement)"},
+  [RR_API_VERSION_MISMATCH] = {"version_mismatch", 412, false, NULL,
+                               "If-Match names a version that is not the current one: reload, then change"},
 };
 
 const rr_api_error_info *rr_api_error_info_of(rr_api_error e)
@@ -46,6 +49,8 @@ rr_api_error rr_api_error_of(int code)
   case RR_EUPSTREAM: return RR_API_UPSTREAM_ERROR;
   case RR_ENOMEM: return RR_API_OUT_OF_MEMORY;
   case RR_ESTOPPED: return RR_API_STOPPING;
+  case RR_EDENIED: return RR_API_NOT_AUTHOR;
+  case RR_ESTALE: return RR_API_VERSION_MISMATCH;
   default: return RR_API_INTERNAL;
   }
 }

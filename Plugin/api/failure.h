@@ -35,6 +35,8 @@ typedef enum rr_api_error {
   RR_API_UNAVAILABLE,
   RR_API_NOT_CONFIGURED,
   RR_API_QUEUE_FULL,
+  RR_API_NOT_AUTHOR,
+  RR_API_VERSION_MISMATCH,
   RR_API_ERROR_COUNT
 } rr_api_error;
 

@@ -101,6 +101,11 @@ static const rr_matrix_rule rules[] = {
   {M_GET, "{api}dicom/instances/{id}/transcoded", ADM | RAD | PHY, IMG | AUD},
   /* the patient's other studies (priors): each listed prior passes the same check (api/priors_api.c) */
   {M_GET, "{api}dicom/studies/{id}/priors", ADM | RAD | PHY, IMG | AUD},
+  /* the viewer's measurements and key images: radiologists write (the API
+   * lets only an annotation's author change it), physicians read */
+  {M_GET, "{api}dicom/studies/{id}/annotations", ADM | RAD | PHY, IMG | AUD},
+  {M_PUT | M_DEL, "{api}dicom/studies/{id}/annotations/{id}", ADM | RAD, IMG},
+  {M_PUT | M_DEL, "{api}dicom/studies/{id}/key-images/*", ADM | RAD, IMG},
   {M_GET, "{api}health", USR, 0},
   {M_ALL, "{api}admin/*", ADM, 0},
   /* the audit trail is written by the plugin only: reads and searches, never
@@ -866,6 +871,8 @@ static const struct {
   {"system", "GET", "api", "admin/ingest"}, /* the System page: ingestion state and re-sync */
   {"ai", "POST", "api", "ai/analyze/x"},
   {"explorer", "GET", "", "/app/explorer.html"},
+  /* the viewer's tools that write (measurements, key images, save to archive) */
+  {"annotate", "PUT", "api", "dicom/studies/x/annotations/x"},
 };
 
 const char *rr_capability_name(size_t i)

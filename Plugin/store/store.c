@@ -20,6 +20,7 @@ void rr_store_free(rr_store *store)
 #define IDENTITY "users and tokens"
 #define AUDIT "the audit trail"
 #define AI "AI analyses"
+#define ANNOTATIONS "annotations and key images"
 
 /* A concern (or one operation of it) the backend does not implement. */
 static int not_implemented(const rr_store *s, const char *concern, char *err, size_t errsize)
@@ -181,4 +182,42 @@ int rr_store_ai_review_history(rr_store *s, rr_ai_review_list **out, const char 
 int rr_store_ai_counts(rr_store *s, rr_ai_counts *out, int64_t since, char *err, size_t errsize)
 {
   return CALL(ai, counts, AI, out, since, err, errsize);
+}
+
+/* ------------------------------------------------------------ annotations */
+
+int rr_store_annotation_put(rr_store *s, rr_annotation *out, bool *created, const rr_annotation *a,
+                            int64_t expected_version, int64_t now, char *err, size_t errsize)
+{
+  return CALL(annotations, put, ANNOTATIONS, out, created, a, expected_version, now, err, errsize);
+}
+
+int rr_store_annotation_remove(rr_store *s, const char *study_uid, const char *annotation_uid, const char *author,
+                               int64_t expected_version, char *err, size_t errsize)
+{
+  return CALL(annotations, remove, ANNOTATIONS, study_uid, annotation_uid, author, expected_version, err, errsize);
+}
+
+int rr_store_annotation_list(rr_store *s, rr_annotation_list **out, const char *study_uid, char *err,
+                             size_t errsize)
+{
+  return CALL(annotations, list, ANNOTATIONS, out, study_uid, err, errsize);
+}
+
+int rr_store_key_image_mark(rr_store *s, bool *created, const rr_key_image *k, int64_t now, char *err,
+                            size_t errsize)
+{
+  return CALL(annotations, key_mark, ANNOTATIONS, created, k, now, err, errsize);
+}
+
+int rr_store_key_image_unmark(rr_store *s, const char *study_uid, const char *sop_uid, int64_t frame, char *err,
+                              size_t errsize)
+{
+  return CALL(annotations, key_unmark, ANNOTATIONS, study_uid, sop_uid, frame, err, errsize);
+}
+
+int rr_store_key_image_list(rr_store *s, rr_key_image_list **out, const char *study_uid, char *err,
+                            size_t errsize)
+{
+  return CALL(annotations, key_list, ANNOTATIONS, out, study_uid, err, errsize);
 }

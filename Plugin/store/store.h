@@ -8,6 +8,7 @@
  *   store_identity.h  users and revoked tokens
  *   store_audit.h     the hash-chained audit trail
  *   store_ai.h        AI analyses and their reviews
+ *   store_annotations.h  the viewer's measurements and key images
  *
  * A backend may implement some concerns only: a NULL table means "not
  * implemented", and every function of that concern then fails with
@@ -31,13 +32,14 @@
 
 #include "records.h"
 #include "store_ai.h"
+#include "store_annotations.h"
 #include "store_audit.h"
 #include "store_identity.h"
 #include "store_index.h"
 
 /* A store as a backend builds it (calloc'd; rr_store_free releases it). The
  * backend owns `impl`, closed by `close` (may be NULL). New concerns
- * (annotations, reports and templates, output and backup queues) add one
+ * (reports and templates, output and backup queues) add one
  * table pointer each here; backends that do not fill it stay valid. */
 struct rr_store {
   const char *name; /* the backend: "sqlite", "postgresql", "mongodb" */
@@ -47,6 +49,7 @@ struct rr_store {
   const rr_store_identity_ops *identity;
   const rr_store_audit_ops *audit;
   const rr_store_ai_ops *ai;
+  const rr_store_annotations_ops *annotations;
 };
 
 /* Close and free a store; accepts NULL. */

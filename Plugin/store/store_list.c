@@ -127,6 +127,19 @@ static void review_dispose(void *elem)
   free(r->feedback_json);
 }
 
+static void annotation_dispose(void *elem)
+{
+  rr_annotation_dispose(elem);
+}
+
+void rr_annotation_dispose(rr_annotation *a)
+{
+  if (a == NULL)
+    return;
+  free(a->data_json);
+  memset(a, 0, sizeof(*a));
+}
+
 static void series_dispose(void *elem)
 {
   rr_store_list_dispose(&rr_series_detail_kind, elem);
@@ -141,6 +154,8 @@ const rr_store_list_kind rr_user_list_kind = KIND(rr_user_list, items, count, NU
 const rr_store_list_kind rr_audit_list_kind = KIND(rr_audit_list, items, count, NULL);
 const rr_store_list_kind rr_ai_list_kind = KIND(rr_ai_list, items, count, analysis_dispose);
 const rr_store_list_kind rr_ai_review_list_kind = KIND(rr_ai_review_list, items, count, review_dispose);
+const rr_store_list_kind rr_annotation_list_kind = KIND(rr_annotation_list, items, count, annotation_dispose);
+const rr_store_list_kind rr_key_image_list_kind = KIND(rr_key_image_list, items, count, NULL);
 
 /* ------------------------------------------- the public *_free functions */
 
@@ -158,3 +173,5 @@ LIST_FREE(rr_user_list_free, rr_user_list, rr_user_list_kind)
 LIST_FREE(rr_audit_list_free, rr_audit_list, rr_audit_list_kind)
 LIST_FREE(rr_ai_list_free, rr_ai_list, rr_ai_list_kind)
 LIST_FREE(rr_ai_review_list_free, rr_ai_review_list, rr_ai_review_list_kind)
+LIST_FREE(rr_annotation_list_free, rr_annotation_list, rr_annotation_list_kind)
+LIST_FREE(rr_key_image_list_free, rr_key_image_list, rr_key_image_list_kind)

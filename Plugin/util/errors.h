@@ -21,7 +21,9 @@ enum {
   RR_EEXISTS = -9,   /* the thing to create exists already */
   RR_ELOCKED = -10,  /* refused for a while (too many failed attempts) */
   RR_ECONFLICT = -11, /* the thing is not in a state that allows this */
-  RR_EUNSUPPORTED = -12 /* valid input this build cannot handle (an image it cannot decode) */
+  RR_EUNSUPPORTED = -12, /* valid input this build cannot handle (an image it cannot decode) */
+  RR_EDENIED = -13,  /* the thing belongs to someone else (another user's annotation) */
+  RR_ESTALE = -14    /* the version named is not the current one (a change came first) */
 };
 
 #include <stddef.h>

@@ -93,6 +93,8 @@ bool rr_fx_has(const rr_store *s, const char *concern)
     return s->audit != NULL;
   if (strcmp(concern, "ai") == 0)
     return s->ai != NULL;
+  if (strcmp(concern, "annotations") == 0)
+    return s->annotations != NULL;
   fprintf(stderr, "unknown store concern '%s'\n", concern);
   return false;
 }

@@ -5,19 +5,20 @@
 //   worklist, study, upload, users, audit, system   the app's sections (routes and navigation)
 //   ai                                              AI panel of the study page, AI / Review worklist columns
 //   explorer                                        link to Orthanc Explorer
+//   annotate                                        the viewer's tools that write (measurements, key images)
 //
 // A server without access control (GET auth/me answers 404) answers everyone: OPEN_CAPABILITIES.
 // An unknown name is ignored (a newer server); a missing or malformed list means LEAST_PRIVILEGE.
 
-export const CAPABILITIES = ['worklist', 'study', 'upload', 'users', 'audit', 'system', 'ai', 'explorer'] as const;
+export const CAPABILITIES = ['worklist', 'study', 'upload', 'users', 'audit', 'system', 'ai', 'explorer', 'annotate'] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
 /** The app's sections (one or more routes each). */
-export type Section = Exclude<Capability, 'ai' | 'explorer'>;
+export type Section = Exclude<Capability, 'ai' | 'explorer' | 'annotate'>;
 
 /** The "role" of a server without access control: the app as it was before logins existed. */
 export const OPEN_MODE = 'open';
-export const OPEN_CAPABILITIES: readonly Capability[] = ['worklist', 'study', 'upload', 'ai'];
+export const OPEN_CAPABILITIES: readonly Capability[] = ['worklist', 'study', 'upload', 'ai', 'annotate'];
 
 /** What a caller whose list is missing or malformed may use. */
 export const LEAST_PRIVILEGE: readonly Capability[] = ['worklist'];

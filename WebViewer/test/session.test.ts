@@ -190,11 +190,11 @@ describe('session state machine', () => {
     await session.init();
     expect(session.capabilities).toEqual([]);
     await session.login('alice', 'pw');
-    expect(session.capabilities).toEqual(['worklist', 'study', 'ai']);
-    expect(session.state).toMatchObject({ status: 'authenticated', capabilities: ['worklist', 'study', 'ai'] });
+    expect(session.capabilities).toEqual(['worklist', 'study', 'ai', 'annotate']);
+    expect(session.state).toMatchObject({ status: 'authenticated', capabilities: ['worklist', 'study', 'ai', 'annotate'] });
     expect(server.callsTo('GET auth/me')).toHaveLength(2); // init + after login
     await session.refresh();
-    expect(session.capabilities).toEqual(['worklist', 'study', 'ai']);
+    expect(session.capabilities).toEqual(['worklist', 'study', 'ai', 'annotate']);
     expect(server.callsTo('GET auth/me')).toHaveLength(2);
     // a login answer that lists them needs no GET auth/me
     server.on('POST auth/login', () => json(200, meBody({ ...alice, role: 'technician' }, at(30 * MIN), 'c')));
@@ -212,7 +212,7 @@ describe('session state machine', () => {
   it('a server without access control (GET auth/me 404) runs in open mode', async () => {
     const { session } = setup(new FakeServer());
     expect(await session.init()).toEqual({ status: 'open' });
-    expect(session.capabilities).toEqual(['worklist', 'study', 'upload', 'ai']);
+    expect(session.capabilities).toEqual(['worklist', 'study', 'upload', 'ai', 'annotate']);
   });
 
   it('an unreachable server is an error state, not the login page', async () => {
