@@ -34,3 +34,5 @@ node bench/access.mjs
 node bench/ai.mjs
 # 50 users for 10 minutes (LOAD_SECONDS to change it; node bench/load.mjs --short to try it)
 node bench/load.mjs
+# this viewer against OHIF v3 in headless chromium (installs orthanc-dicomweb and fetches @ohif/app when missing)
+node bench/viewer.mjs

@@ -1,0 +1,412 @@
+// Viewer benchmark: this web app's viewer against OHIF v3 (the prebuilt @ohif/app, pinned below), same
+// machine, same run, same Orthanc, same 134-slice CT, in Debian's headless chromium with software WebGL
+// (Tests/lib/browser.mjs). One Orthanc runs our plugin and Debian's orthanc-dicomweb; each viewer is
+// reached through a small server in this script on its own loopback origin:
+//   ours: every request passed through to Orthanc (/reading-room/, /api/, /instances/.../file),
+//         the session cookies of a login set on that origin;
+//   OHIF: OHIF's dist/ served statically with a generated app-config.js pointing at /dicom-web/ on the
+//         same origin, passed through to Orthanc. OHIF authenticates itself: it takes the session's
+//         Bearer token from its own `?token=` URL parameter (userAuthenticationService) and sends it on
+//         every DICOMweb request. Same origin, so no CORS (Orthanc cannot answer preflights).
+// Both viewers therefore pay the same pass-through hop. Each measurement gets a fresh browser (and so a
+// fresh context, empty HTTP cache and clean process memory); repetitions alternate the viewers.
+// Measured in the page on the page's clock (performance.now(), 0 = navigation start), by listeners
+// installed before any script of the page runs (capture phase on document, so the non-bubbling
+// cornerstone events of both viewers are seen):
+//   first image: the first CORNERSTONE_IMAGE_RENDERED whose viewport canvas is not blank (for ours that is
+//     the first data-rr-renders increment);
+//   series cached: ours: data-rr-cached == data-rr-total on the viewport when the web app sets them,
+//     else (and for OHIF, and printed for both) when the last of the series' images has been received
+//     (Resource Timing responseEnd of the image requests, one per instance);
+//   navigation: ArrowDown (both viewers: next image) pressed STEPS times, each after the previous image
+//     was drawn: keydown -> CORNERSTONE_IMAGE_RENDERED of the new image (CORNERSTONE_STACK_NEW_IMAGE);
+//   scrolling: BURST key presses sent back to back on the cached series: renders per second from the
+//     first keydown to the render of the last image;
+//   memory after loading: the page's JS heap (CDP Performance.getMetrics; web workers not included)
+//     and the PSS of every chromium process of that browser (/proc/*/smaps_rollup).
+// Nothing passes or fails: the figures and the issue's goals (met / not met) are printed.
+// Env: READING_ROOM_PLUGIN, READING_ROOM_TEST_DATA (like the other benchmarks), VIEWER_REPS (default 5),
+// ORTHANC_DICOMWEB_PLUGIN (default Debian's), OHIF_DIST (a dist/ folder to use instead of the pinned one).
+import { execFileSync, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  dicomFilesOf, gdcmPluginPath, pluginPath, startOrthanc, storescu, waitFor, waitIngestIdle,
+} from '../Tests/lib/orthanc.mjs';
+import { launchChromium } from '../Tests/lib/browser.mjs';
+import { median, percentile } from './lib.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const REPS = Number(process.env.VIEWER_REPS || 5);
+const STEPS = 30;
+const BURST = 60;
+const CT_FOLDER = 'ct_abdomen_pancreas_134';
+const OHIF_VERSION = '3.13.2';
+// the registry's dist.integrity of @ohif/app@3.13.2 (checked against the downloaded tarball)
+const OHIF_INTEGRITY = 'sha512-WZdxmpmG7rqFgW9ZJLcbgr3XCtLi1KDNPoMaeY5PPe6j4G4fjEjjkycZM6C6Zk2F87BKxFfpq+jd5xXZB9E8EA==';
+const DICOMWEB = process.env.ORTHANC_DICOMWEB_PLUGIN || '/usr/share/orthanc/plugins/libOrthancDicomWeb.so';
+
+function skip(why) {
+  console.log(`viewer: skipped: ${why}`);
+  process.exit(0);
+}
+
+// --- what the benchmark needs, installed when missing ------------------------------------------
+
+if (!fs.existsSync(DICOMWEB)) {
+  if (process.getuid?.() !== 0) skip(`needs Debian's orthanc-dicomweb (run as root, or: sudo apt-get install orthanc-dicomweb)`);
+  console.log('viewer: installing orthanc-dicomweb');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  spawnSync('apt-get', ['update', '-qq'], { stdio: 'ignore', env });
+  const r = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'orthanc-dicomweb'], { stdio: 'inherit', env });
+  if (r.status !== 0 || !fs.existsSync(DICOMWEB)) skip('apt-get install orthanc-dicomweb failed');
+}
+
+/** OHIF's prebuilt dist/ folder: `npm pack @ohif/app@<pinned>` (npm's own client), the tarball checked
+ *  against the pinned integrity, only package/dist extracted. @ohif/app's own dependency tree cannot be
+ *  installed (it names @ohif/i18n 3.13.2, which the registry does not have), and the dist needs none of it. */
+function ohifDist() {
+  if (process.env.OHIF_DIST) return path.resolve(process.env.OHIF_DIST);
+  const dir = path.join(here, 'ohif');
+  const dist = path.join(dir, `dist-${OHIF_VERSION}`);
+  if (fs.existsSync(path.join(dist, 'index.html'))) return dist;
+  const tgz = path.join(dir, `ohif-app-${OHIF_VERSION}.tgz`);
+  if (!fs.existsSync(tgz)) {
+    console.log(`viewer: fetching @ohif/app@${OHIF_VERSION} (npm pack)`);
+    const r = spawnSync('npm', ['pack', `@ohif/app@${OHIF_VERSION}`, '--silent'], { cwd: dir, encoding: 'utf8' });
+    if (r.status !== 0 || !fs.existsSync(tgz)) skip(`npm pack @ohif/app@${OHIF_VERSION} failed: ${(r.stderr || '').trim().slice(0, 300)}`);
+  }
+  const sum = 'sha512-' + crypto.createHash('sha512').update(fs.readFileSync(tgz)).digest('base64');
+  if (sum !== OHIF_INTEGRITY) {
+    fs.rmSync(tgz);
+    skip(`${tgz}: integrity ${sum} is not the pinned ${OHIF_INTEGRITY}`);
+  }
+  const tmp = `${dist}.tmp`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(tmp, { recursive: true });
+  execFileSync('tar', ['xzf', tgz, '-C', tmp, '--strip-components=2', 'package/dist']);
+  fs.renameSync(tmp, dist);
+  return dist;
+}
+const DIST = ohifDist();
+
+// --- Orthanc with both plugins, the CT uploaded ------------------------------------------------
+
+const orthanc = await startOrthanc({
+  config: {
+    Plugins: [pluginPath, ...(fs.existsSync(gdcmPluginPath) ? [gdcmPluginPath] : []), DICOMWEB],
+    DicomWeb: { Enable: true, Root: '/dicom-web/', EnableWado: true },
+  },
+});
+const files = await dicomFilesOf(CT_FOLDER);
+await storescu(orthanc, files);
+await waitIngestIdle(orthanc, 60_000);
+const study = await waitFor(async () => {
+  const l = await orthanc.json('/api/dicom/studies?modality=CT');
+  const s = l.data.find((x) => x.instanceCount === files.length);
+  return s ? orthanc.json(`/api/dicom/studies/${encodeURIComponent(s.studyInstanceUid)}`) : false;
+}, 60_000, 200, `the ${files.length}-instance CT in the worklist`);
+const series = study.series[0];
+const TOTAL = series.instances.length;
+
+// --- the two origins ---------------------------------------------------------------------------
+
+const upstream = new http.Agent({ keepAlive: true });
+function pass(req, res) {
+  const p = http.request({
+    host: '127.0.0.1', port: orthanc.httpPort, method: req.method, path: req.url, agent: upstream,
+    headers: { ...req.headers, host: `127.0.0.1:${orthanc.httpPort}` },
+  }, (r) => {
+    res.writeHead(r.statusCode, r.headers);
+    r.pipe(res);
+  });
+  p.on('error', (e) => {
+    if (!res.headersSent) res.writeHead(502);
+    res.end(String(e));
+  });
+  req.pipe(p);
+}
+const listen = (handler) => new Promise((resolve) => {
+  const s = http.createServer(handler);
+  s.keepAliveTimeout = 60_000;
+  s.listen(0, '127.0.0.1', () => resolve(s));
+});
+
+const MIME = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css',
+  '.json': 'application/json', '.wasm': 'application/wasm', '.svg': 'image/svg+xml', '.png': 'image/png',
+  '.ico': 'image/x-icon', '.woff2': 'font/woff2', '.woff': 'font/woff', '.ttf': 'font/ttf', '.txt': 'text/plain',
+  '.map': 'application/json', '.xml': 'application/xml', '.onnx': 'application/octet-stream',
+};
+let ohifOrigin = '';
+/** OHIF's configuration: its default app-config's viewer settings, one DICOMweb source for this Orthanc
+ *  (the settings of OHIF's own platform/app/public/config/local_orthanc.js). */
+const appConfig = () => `window.config = ${JSON.stringify({
+  routerBasename: '/',
+  extensions: [],
+  modes: [],
+  customizationService: {},
+  showStudyList: true,
+  maxNumberOfWebWorkers: 3,
+  showWarningMessageForCrossOrigin: false,
+  showCPUFallbackMessage: false,
+  showLoadingIndicator: true,
+  strictZSpacingForVolumeViewport: true,
+  maxNumRequests: { interaction: 100, thumbnail: 5, prefetch: 25 },
+  // OHIF's whole-study prefetcher (off in its default config): on, so OHIF caches the series like ours does
+  studyPrefetcher: { enabled: true, displaySetsCount: 2, maxNumPrefetchRequests: 10, order: 'closest' },
+  defaultDataSourceName: 'orthanc',
+  dataSources: [{
+    namespace: '@ohif/extension-default.dataSourcesModule.dicomweb',
+    sourceName: 'orthanc',
+    configuration: {
+      friendlyName: 'Orthanc (bench)', name: 'orthanc',
+      wadoUriRoot: `${ohifOrigin}/wado`, qidoRoot: `${ohifOrigin}/dicom-web`, wadoRoot: `${ohifOrigin}/dicom-web`,
+      qidoSupportsIncludeField: false, supportsReject: false, dicomUploadEnabled: false,
+      imageRendering: 'wadors', thumbnailRendering: 'wadors', enableStudyLazyLoad: true,
+      supportsFuzzyMatching: false, supportsWildcard: true, staticWado: false,
+      bulkDataURI: { enabled: true }, omitQuotationForMultipartRequest: true,
+    },
+  }],
+}, null, 1)};\n`;
+const ohifServer = await listen((req, res) => {
+  const u = new URL(req.url, 'http://x');
+  if (u.pathname.startsWith('/dicom-web/') || u.pathname.startsWith('/wado')) return pass(req, res);
+  if (u.pathname === '/app-config.js') {
+    res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-store' });
+    return res.end(appConfig());
+  }
+  let file = path.join(DIST, path.normalize(decodeURIComponent(u.pathname)).replace(/^([/\\])+/, ''));
+  if (!file.startsWith(DIST) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) file = path.join(DIST, 'index.html');
+  res.writeHead(200, { 'content-type': MIME[path.extname(file)] || 'application/octet-stream' });
+  fs.createReadStream(file).pipe(res);
+});
+ohifOrigin = `http://127.0.0.1:${ohifServer.address().port}`;
+const oursServer = await listen(pass);
+const oursOrigin = `http://127.0.0.1:${oursServer.address().port}`;
+
+// --- one measurement ---------------------------------------------------------------------------
+
+// Installed before any script of the page: records renders, new images, key presses, the prefetch
+// attributes of our viewport, on the page's clock.
+const INSTRUMENT = () => {
+  const b = { first: null, renders: [], newImage: [], keys: [], attrCached: null, attrSeen: false };
+  window.__bench = b;
+  try { performance.setResourceTimingBufferSize(100000); } catch { /* older engines */ }
+  const blank = (el) => {
+    const c = el?.querySelector?.('canvas');
+    if (!c || !c.width || !c.height) return true;
+    const ctx = c.getContext('2d');
+    if (!ctx) return false; // not a 2D canvas: trust the event
+    const w = Math.min(64, c.width), h = Math.min(64, c.height);
+    const d = ctx.getImageData((c.width - w) >> 1, (c.height - h) >> 1, w, h).data;
+    for (let i = 0; i < d.length; i += 4) if (d[i] | d[i + 1] | d[i + 2]) return false;
+    return true;
+  };
+  document.addEventListener('CORNERSTONE_IMAGE_RENDERED', (e) => {
+    const t = performance.now();
+    b.renders.push(t);
+    if (b.first === null && !blank(e.target)) b.first = t;
+  }, true);
+  document.addEventListener('CORNERSTONE_STACK_NEW_IMAGE', (e) => b.newImage.push([performance.now(), e.detail?.imageIdIndex]), true);
+  document.addEventListener('keydown', () => b.keys.push(performance.now()), true);
+  new MutationObserver(() => {
+    if (b.attrCached !== null) return;
+    const v = document.querySelector('.viewer-viewport[data-rr-total]');
+    if (!v) return;
+    b.attrSeen = true;
+    const total = Number(v.getAttribute('data-rr-total'));
+    if (total > 0 && Number(v.getAttribute('data-rr-cached')) === total) b.attrCached = performance.now();
+  }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-rr-cached', 'data-rr-total'] });
+};
+
+/** Time at which `total` distinct instances had their image received (Resource Timing), or null. */
+const IMAGES_RECEIVED = ({ total, pattern }) => {
+  const re = new RegExp(pattern);
+  const first = new Map();
+  for (const e of performance.getEntriesByType('resource')) {
+    const m = re.exec(e.name);
+    if (!m || !(e.responseEnd > 0)) continue;
+    if (!first.has(m[1]) || first.get(m[1]) > e.responseEnd) first.set(m[1], e.responseEnd);
+  }
+  const ends = [...first.values()].sort((a, b) => a - b);
+  return { count: ends.length, at: ends.length >= total ? ends[total - 1] : null, requests: performance.getEntriesByType('resource').length };
+};
+
+/** PSS in MiB of every chromium process below this Node process (the one browser running). */
+function chromiumPssMiB() {
+  const parent = new Map();
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch { /* gone */ }
+  }
+  const below = (pid) => {
+    for (let p = pid; p > 1; p = parent.get(p) ?? 0) if (p === process.pid) return true;
+    return false;
+  };
+  let kib = 0;
+  for (const pid of parent.keys()) {
+    if (pid === process.pid || !below(pid)) continue;
+    try {
+      if (!fs.readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('chrom')) continue;
+      const m = /^Pss:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+      if (m) kib += Number(m[1]);
+    } catch { /* gone */ }
+  }
+  return kib / 1024;
+}
+
+const VIEWERS = {
+  ours: {
+    label: 'Reading Room',
+    url: () => `${oursOrigin}/reading-room/#/studies/${encodeURIComponent(study.studyInstanceUid)}`,
+    pattern: '/instances/([0-9a-f-]+)/(?:file|frames/)',
+    viewport: '.viewer-viewport[data-rr-viewport]',
+  },
+  ohif: {
+    label: `OHIF ${OHIF_VERSION}`,
+    url: (token) => `${ohifOrigin}/viewer?StudyInstanceUIDs=${encodeURIComponent(study.studyInstanceUid)}&token=${encodeURIComponent(token)}`,
+    pattern: '/instances/([0-9.]+)/frames/',
+    viewport: '.cornerstone-viewport-element, [data-viewportid] canvas, canvas.cornerstone-canvas',
+  },
+};
+
+async function measure(name) {
+  const v = VIEWERS[name];
+  const login = await orthanc.login('admin', orthanc.adminPassword);
+  if (login.status !== 200) throw new Error(`login: ${login.status}`);
+  const browser = await launchChromium({ webgl: true });
+  const errors = [];
+  try {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, serviceWorkers: 'block' });
+    if (name === 'ours') {
+      await context.addCookies([
+        { name: 'rr_session', value: login.token, url: oursOrigin, httpOnly: true, sameSite: 'Strict' },
+        { name: 'rr_csrf', value: login.csrfToken, url: oursOrigin, sameSite: 'Strict' },
+      ]);
+    }
+    const page = await context.newPage();
+    page.on('pageerror', (e) => errors.push(String(e?.message ?? e)));
+    await page.addInitScript(INSTRUMENT);
+    await page.goto(v.url(login.token), { waitUntil: 'commit' });
+    const state = () => page.evaluate(() => window.__bench);
+    const first = await waitFor(async () => (await state())?.first, 90_000, 20, `${v.label}: first image drawn`);
+    // whole series: prefer our viewport's prefetch attributes, else every image received
+    let received = null;
+    let attr = null;
+    await waitFor(async () => {
+      received = await page.evaluate(IMAGES_RECEIVED, { total: TOTAL, pattern: v.pattern });
+      const s = await state();
+      attr = s.attrSeen ? s.attrCached : undefined;
+      return received.at !== null && (attr === undefined || attr !== null);
+    }, 180_000, 100, `${v.label}: the ${TOTAL} images of the series (received ${received?.count})`);
+    const cached = attr ?? received.at;
+    // memory after loading
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Performance.enable');
+    const metrics = Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
+    const pss = chromiumPssMiB();
+
+    // navigation: one key at a time, each after the previous image was drawn
+    const box = await page.locator(v.viewport).first().boundingBox();
+    if (box) await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    if (name === 'ours') await page.locator(v.viewport).first().focus();
+    const s0 = await state();
+    const at0 = s0.newImage.length ? s0.newImage[s0.newImage.length - 1][1] : 0;
+    const key = at0 + STEPS + BURST < TOTAL ? 'ArrowDown' : 'ArrowUp';
+    const dir = key === 'ArrowDown' ? 1 : -1;
+    const drawnIndex = async (want) => {
+      const s = await state();
+      const ni = s.newImage.filter((x) => x[1] === want).pop();
+      return ni && s.renders.some((t) => t >= ni[0]) ? s : null;
+    };
+    const steps = [];
+    for (let i = 1; i <= STEPS; i++) {
+      await page.keyboard.press(key);
+      const s = await waitFor(() => drawnIndex(at0 + dir * i), 10_000, 5, `${v.label}: image ${at0 + dir * i} after ${key}`);
+      const k = s.keys[s.keys.length - 1];
+      const ni = s.newImage.filter((x) => x[1] === at0 + dir * i).pop();
+      steps.push(s.renders.find((t) => t >= ni[0]) - k);
+    }
+    // scrolling: BURST presses back to back
+    const before = await state();
+    for (let i = 0; i < BURST; i++) await page.keyboard.press(key);
+    const last = at0 + dir * (STEPS + BURST);
+    const s = await waitFor(() => drawnIndex(last), 30_000, 20, `${v.label}: image ${last} after ${BURST} key presses`);
+    const t0 = s.keys[before.keys.length];
+    const ni = s.newImage.filter((x) => x[1] === last).pop();
+    const tEnd = s.renders.find((t) => t >= ni[0]);
+    const frames = s.renders.filter((t) => t > t0 && t <= tEnd).length;
+    const images = new Set(s.newImage.filter((x) => x[0] > t0 && x[0] <= tEnd).map((x) => x[1])).size;
+    return {
+      first, cached, received: received.at, attr: attr ?? null, steps,
+      fps: (frames * 1000) / (tEnd - t0), ips: (images * 1000) / (tEnd - t0),
+      heap: metrics.JSHeapUsedSize / 2 ** 20, pss, requests: received.requests, errors,
+    };
+  } finally {
+    await browser.close().catch(() => {});
+  }
+}
+
+// --- runs --------------------------------------------------------------------------------------
+
+const load0 = (await import('node:os')).loadavg()[0];
+const results = { ours: [], ohif: [] };
+for (let r = 0; r < REPS; r++) {
+  for (const name of r % 2 ? ['ohif', 'ours'] : ['ours', 'ohif']) {
+    const m = await measure(name);
+    results[name].push(m);
+    console.error(`viewer: run ${r + 1}/${REPS} ${name}: first ${m.first.toFixed(0)} ms, cached ${m.cached.toFixed(0)} ms, ` +
+      `step p50 ${median(m.steps).toFixed(1)} ms, ${m.fps.toFixed(1)} fps, heap ${m.heap.toFixed(0)} MiB, pss ${m.pss.toFixed(0)} MiB` +
+      (m.errors.length ? `, page errors: ${m.errors.slice(0, 3).join(' | ')}` : ''));
+  }
+}
+await orthanc.stop();
+ohifServer.close();
+oursServer.close();
+
+const agg = (name) => {
+  const l = results[name];
+  const steps = l.flatMap((m) => m.steps).sort((a, b) => a - b);
+  return {
+    first: median(l.map((m) => m.first)), cached: median(l.map((m) => m.cached)),
+    received: median(l.map((m) => m.received)), attr: l.every((m) => m.attr !== null) ? median(l.map((m) => m.attr)) : null,
+    step50: percentile(steps, 50), step95: percentile(steps, 95),
+    fps: median(l.map((m) => m.fps)), ips: median(l.map((m) => m.ips)),
+    heap: median(l.map((m) => m.heap)), pss: median(l.map((m) => m.pss)), requests: median(l.map((m) => m.requests)),
+  };
+};
+const a = { ours: agg('ours'), ohif: agg('ohif') };
+const os = await import('node:os');
+const cpus = os.cpus();
+const line = (label, f, unit, digits = 0) => {
+  const o = a.ours[f], h = a.ohif[f];
+  console.log(`  ${label.padEnd(34)} ${o.toFixed(digits).padStart(8)} ${unit.padEnd(4)} ${h.toFixed(digits).padStart(8)} ${unit.padEnd(4)} ${(o / h).toFixed(2).padStart(6)}`);
+};
+console.log(`viewer: ${series.seriesDescription || 'CT'} ${TOTAL} slices ${series.instances[0]?.rows ?? ''}${series.instances[0]?.rows ? '×' + series.instances[0].columns : ''}, ` +
+  `headless chromium (SwiftShader WebGL), 1440×900, fresh browser per run, median of ${REPS} runs each, alternating; ${cpus.length} cores, load average (1 min) ${load0.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} at the end`);
+console.log(`  ${''.padEnd(34)} ${'ours'.padStart(13)} ${('OHIF ' + OHIF_VERSION).padStart(13)} ${'ours/OHIF'.padStart(6)}`);
+line('open -> first image drawn', 'first', 'ms');
+line(`open -> whole series cached`, 'cached', 'ms');
+line(`open -> all ${TOTAL} images received`, 'received', 'ms');
+line('next image (key -> drawn) p50', 'step50', 'ms', 1);
+line('next image (key -> drawn) p95', 'step95', 'ms', 1);
+line(`scrolling, ${BURST} keys back to back`, 'fps', 'fps', 1);
+line('  images advanced per second', 'ips', '/s', 1);
+line('JS heap after loading (page)', 'heap', 'MiB');
+line('browser memory (PSS, all processes)', 'pss', 'MiB');
+line('HTTP requests of the page', 'requests', '');
+console.log(`  ours "whole series cached": ${a.ours.attr !== null ? 'the viewport\'s data-rr-cached == data-rr-total' : 'all images received (the web app sets no data-rr-cached yet)'}; OHIF: all images received`);
+const met = (ok) => (ok ? 'met' : 'NOT met');
+console.log('goals (issue 10):');
+console.log(`  first image <= half of OHIF's       ${(a.ours.first / a.ohif.first).toFixed(2)}  ${met(a.ours.first <= a.ohif.first / 2)}`);
+console.log(`  whole series <= half of OHIF's      ${(a.ours.cached / a.ohif.cached).toFixed(2)}  ${met(a.ours.cached <= a.ohif.cached / 2)}`);
+console.log(`  >= 30 fps scrolling, cached         ${a.ours.fps.toFixed(1)} fps  ${met(a.ours.fps >= 30)}`);
+console.log(`  study load 1-3 s (first image)      ${(a.ours.first / 1000).toFixed(2)} s  ${met(a.ours.first <= 3000)}; whole series ${(a.ours.cached / 1000).toFixed(2)} s  ${met(a.ours.cached <= 3000)}`);
+console.log(`  frame navigation < 100 ms (p95)     ${a.ours.step95.toFixed(1)} ms  ${met(a.ours.step95 < 100)}`);
