@@ -235,7 +235,10 @@ const IMAGES_RECEIVED = ({ total, pattern }) => {
     if (!first.has(m[1]) || first.get(m[1]) > e.responseEnd) first.set(m[1], e.responseEnd);
   }
   const ends = [...first.values()].sort((a, b) => a - b);
-  return { count: ends.length, at: ends.length >= total ? ends[total - 1] : null, requests: performance.getEntriesByType('resource').length };
+  const all = performance.getEntriesByType('resource');
+  const nav = performance.getEntriesByType('navigation')[0];
+  const bytes = all.reduce((sum, e) => sum + (e.transferSize || 0), nav?.transferSize || 0);
+  return { count: ends.length, at: ends.length >= total ? ends[total - 1] : null, requests: all.length + 1, bytes };
 };
 
 /** PSS in MiB of every chromium process below this Node process (the one browser running). */
@@ -361,7 +364,7 @@ async function measure(name) {
     return {
       first, cached, received: received.at, attr: attr ?? null, steps,
       fps: (frames * 1000) / (tEnd - t0), ips: (images * 1000) / (tEnd - t0),
-      heap: metrics.JSHeapUsedSize / 2 ** 20, pss, requests: received.requests, errors,
+      heap: metrics.JSHeapUsedSize / 2 ** 20, pss, requests: received.requests, mib: received.bytes / 2 ** 20, errors,
     };
   } finally {
     await browser.close().catch(() => {});
@@ -394,6 +397,7 @@ const agg = (name) => {
     step50: percentile(steps, 50), step95: percentile(steps, 95),
     fps: median(l.map((m) => m.fps)), ips: median(l.map((m) => m.ips)),
     heap: median(l.map((m) => m.heap)), pss: median(l.map((m) => m.pss)), requests: median(l.map((m) => m.requests)),
+    mib: median(l.map((m) => m.mib)),
   };
 };
 const a = { ours: agg('ours'), ohif: agg('ohif') };
@@ -415,7 +419,8 @@ line(`scrolling, ${BURST} keys at ${KEY_HZ}/s: renders/s`, 'fps', 'fps', 1);
 line('  images advanced per second', 'ips', '/s', 1);
 line('JS heap after loading (page)', 'heap', 'MiB');
 line('browser memory (PSS, all processes)', 'pss', 'MiB');
-line('HTTP requests of the page', 'requests', '');
+line('HTTP requests until series cached', 'requests', '');
+line('  bytes received (transferSize)', 'mib', 'MiB', 1);
 console.log(`  ours "whole series cached": ${a.ours.attr !== null ? 'the viewport\'s data-rr-cached == data-rr-total' : 'all images received (the web app sets no data-rr-cached yet)'}; OHIF: all images received`);
 const met = (ok) => (ok ? 'met' : 'NOT met');
 console.log('goals (issue 10):');
