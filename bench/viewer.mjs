@@ -27,7 +27,8 @@
 //     and the PSS of every chromium process of that browser (/proc/*/smaps_rollup).
 // Nothing passes or fails: the figures and the issue's goals (met / not met) are printed.
 // Env: READING_ROOM_PLUGIN, READING_ROOM_TEST_DATA (like the other benchmarks), VIEWER_REPS (default 5),
-// ORTHANC_DICOMWEB_PLUGIN (default Debian's), OHIF_DIST (a dist/ folder to use instead of the pinned one).
+// ORTHANC_DICOMWEB_PLUGIN (default Debian's), OHIF_DIST (a dist/ folder to use instead of the pinned one),
+// VIEWER_HTTP_COMPRESSION=0 (Orthanc's HttpCompressionEnabled off), VIEWER_WINDOW=<w>x<h> (default 1440x900).
 import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -45,6 +46,8 @@ const REPS = Number(process.env.VIEWER_REPS || 5);
 const STEPS = 30;
 const BURST = 60;
 const KEY_HZ = 60;
+const [winW, winH] = (process.env.VIEWER_WINDOW || '1440x900').split('x').map(Number);
+const WINDOW = { width: winW, height: winH };
 const CT_FOLDER = 'ct_abdomen_pancreas_134';
 const OHIF_VERSION = '3.13.2';
 // the registry's dist.integrity of @ohif/app@3.13.2 (checked against the downloaded tarball)
@@ -101,6 +104,8 @@ const orthanc = await startOrthanc({
   config: {
     Plugins: [pluginPath, ...(fs.existsSync(gdcmPluginPath) ? [gdcmPluginPath] : []), DICOMWEB],
     DicomWeb: { Enable: true, Root: '/dicom-web/', EnableWado: true },
+    // Orthanc gzips answers on the fly when the browser accepts it (its default); VIEWER_HTTP_COMPRESSION=0 turns that off
+    HttpCompressionEnabled: process.env.VIEWER_HTTP_COMPRESSION !== '0',
   },
 });
 const files = await dicomFilesOf(CT_FOLDER);
@@ -289,7 +294,7 @@ async function measure(name) {
   const browser = await launchChromium({ webgl: true });
   const errors = [];
   try {
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, serviceWorkers: 'block' });
+    const context = await browser.newContext({ viewport: WINDOW, serviceWorkers: 'block' });
     if (name === 'ours') {
       await context.addCookies([
         { name: 'rr_session', value: login.token, url: oursOrigin, httpOnly: true, sameSite: 'Strict' },
@@ -408,7 +413,7 @@ const line = (label, f, unit, digits = 0) => {
   console.log(`  ${label.padEnd(34)} ${o.toFixed(digits).padStart(8)} ${unit.padEnd(4)} ${h.toFixed(digits).padStart(8)} ${unit.padEnd(4)} ${(o / h).toFixed(2).padStart(6)}`);
 };
 console.log(`viewer: CT series of ${TOTAL} slices (${CT_FOLDER}), ` +
-  `headless chromium (SwiftShader WebGL), 1440×900, fresh browser per run, median of ${REPS} runs each, alternating; ${cpus.length} cores, load average (1 min) ${load0.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} at the end`);
+  `headless chromium (SwiftShader WebGL), window ${WINDOW.width}×${WINDOW.height}, Orthanc HTTP compression ${process.env.VIEWER_HTTP_COMPRESSION === '0' ? 'off' : 'on'}, fresh browser per run, median of ${REPS} runs each, alternating; ${cpus.length} cores, load average (1 min) ${load0.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} at the end`);
 console.log(`  ${''.padEnd(34)} ${'ours'.padStart(13)} ${('OHIF ' + OHIF_VERSION).padStart(13)} ${'ours/OHIF'.padStart(6)}`);
 line('open -> first image drawn', 'first', 'ms');
 line(`open -> whole series cached`, 'cached', 'ms');
