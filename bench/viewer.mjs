@@ -38,7 +38,6 @@ import { fileURLToPath } from 'node:url';
 import {
   dicomFilesOf, gdcmPluginPath, pluginPath, startOrthanc, storescu, waitFor, waitIngestIdle,
 } from '../Tests/lib/orthanc.mjs';
-import { launchChromium } from '../Tests/lib/browser.mjs';
 import { median, percentile } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -69,6 +68,24 @@ if (!fs.existsSync(DICOMWEB)) {
   const r = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'orthanc-dicomweb'], { stdio: 'inherit', env });
   if (r.status !== 0 || !fs.existsSync(DICOMWEB)) skip('apt-get install orthanc-dicomweb failed');
 }
+
+// Debian's chromium, and playwright-core of Tests/package.json (npm ci there when it is missing)
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+if (!fs.existsSync(CHROMIUM)) {
+  if (process.getuid?.() !== 0) skip(`needs Debian's chromium at ${CHROMIUM} (run as root, or: sudo apt-get install chromium)`);
+  console.log('viewer: installing chromium');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  spawnSync('apt-get', ['update', '-qq'], { stdio: 'ignore', env });
+  const r = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'chromium'], { stdio: 'inherit', env });
+  if (r.status !== 0 || !fs.existsSync(CHROMIUM)) skip('apt-get install chromium failed');
+}
+const testsDir = path.join(here, '..', 'Tests');
+if (!fs.existsSync(path.join(testsDir, 'node_modules', 'playwright-core'))) {
+  console.log('viewer: npm ci in Tests/ (playwright-core)');
+  const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: testsDir, stdio: 'inherit' });
+  if (r.status !== 0) skip('npm ci in Tests/ failed');
+}
+const { launchChromium } = await import('../Tests/lib/browser.mjs');
 
 /** OHIF's prebuilt dist/ folder: `npm pack @ohif/app@<pinned>` (npm's own client), the tarball checked
  *  against the pinned integrity, only package/dist extracted. @ohif/app's own dependency tree cannot be
