@@ -106,6 +106,8 @@ static const rr_matrix_rule rules[] = {
   {M_GET, "{api}dicom/studies/{id}/annotations", ADM | RAD | PHY, IMG | AUD},
   {M_PUT | M_DEL, "{api}dicom/studies/{id}/annotations/{id}", ADM | RAD, IMG},
   {M_PUT | M_DEL, "{api}dicom/studies/{id}/key-images/*", ADM | RAD, IMG},
+  /* a viewport captured as PNG: the viewer's roles record it (api/capture_api.h) */
+  {M_POST, "{api}dicom/studies/{id}/captures", ADM | RAD | PHY, IMG | AUD},
   {M_GET, "{api}health", USR, 0},
   {M_ALL, "{api}admin/*", ADM, 0},
   /* the audit trail is written by the plugin only: reads and searches, never

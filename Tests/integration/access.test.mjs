@@ -71,6 +71,7 @@ const MATRIX = () => [
   ['GET', `/api/dicom/instances/${ids.instance}/transcoded`, ['admin', 'radiologist']], // physicians: final reports only
   ['GET', '/api/dicom/studies', ['admin', 'radiologist', 'technician', 'physician']],
   ['GET', `/api/dicom/studies/${ids.uid}`, ['admin', 'radiologist', 'technician']],
+  ['POST', `/api/dicom/studies/${ids.uid}/captures`, ['admin', 'radiologist']], // physician: the study check (no final report)
   ['GET', '/api/health', ['admin', 'radiologist', 'technician', 'physician']],
   ['GET', '/api/auth/me', ['admin', 'radiologist', 'technician', 'physician']],
   ['GET', '/api/users', ['admin']],

@@ -1,5 +1,5 @@
-// A small PNG decoder for the tests (8-bit grayscale or RGB, not
-// interlaced): enough to compare rendered images pixel by pixel.
+// A small PNG decoder for the tests (8-bit grayscale or RGB, with or without alpha,
+// not interlaced): enough to compare rendered images pixel by pixel.
 import zlib from 'node:zlib';
 
 export function decodePng(buf) {
@@ -19,8 +19,9 @@ export function decodePng(buf) {
     else if (kind === 'IEND') break;
     pos += 12 + len;
   }
-  if (depth !== 8 || interlace !== 0 || (type !== 0 && type !== 2)) throw new Error(`unsupported PNG (depth ${depth}, type ${type})`);
-  const channels = type === 2 ? 3 : 1;
+  const CHANNELS = { 0: 1, 2: 3, 4: 2, 6: 4 }; // grey, RGB, grey+alpha, RGBA (a browser's canvas.toBlob)
+  if (depth !== 8 || interlace !== 0 || !CHANNELS[type]) throw new Error(`unsupported PNG (depth ${depth}, type ${type})`);
+  const channels = CHANNELS[type];
   const raw = zlib.inflateSync(Buffer.concat(idat));
   const stride = width * channels;
   const out = Buffer.alloc(stride * height);

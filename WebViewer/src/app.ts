@@ -11,6 +11,7 @@ import { replaceHash, resetNavigation, startRouter, type Page, type Route } from
 import type { Session, SessionState, User } from './session';
 import { createShell, type Shell } from './shell';
 import { mountStudy } from './study';
+import { viewerMode } from './viewer-mode';
 import { mountSystem } from './system';
 import { mountUpload } from './upload';
 import { UploadQueue, xhrSender } from './upload-queue';
@@ -65,7 +66,7 @@ function routePage(route: Route, ctx: RouteContext): Page {
     case 'worklist':
       return mountWorklist({ api, query: route.query, navigate: (hash) => (location.hash = hash), openStudies: can('study'), showAi: can('ai') });
     case 'study':
-      return mountStudy({ api, uid: route.uid, ai: can('ai'), viewer: can('study') });
+      return mountStudy({ api, uid: route.uid, ai: can('ai'), viewer: can('study'), annotate: viewerMode(ctx.capabilities).canAnnotate });
     case 'upload':
       return mountUpload({ queue: ctx.uploadQueue() });
     case 'users':

@@ -22,6 +22,8 @@ export interface StudyOptions {
    * loaded with a dynamic import() only then, so the worklist's JavaScript stays small.
    */
   viewer?: boolean;
+  /** Tools that write in the viewer (the "annotate" capability, viewer-mode.ts); default false. */
+  annotate?: boolean;
 }
 
 interface MountedViewer {
@@ -31,11 +33,18 @@ interface MountedViewer {
 }
 
 /** Loads viewer.ts lazily and mounts it into the viewer slot; failures are shown in the slot. */
-async function startViewer(slot: HTMLElement, study: StudyDetail, signal: AbortSignal): Promise<MountedViewer | null> {
+async function startViewer(slot: HTMLElement, study: StudyDetail, signal: AbortSignal, opts: StudyOptions): Promise<MountedViewer | null> {
   const root = apiRoot();
   const { mountViewer } = await import('./viewer');
   if (signal.aborted) return null;
-  const viewer = await mountViewer(slot, { study, apiRoot: root, orthancRoot: orthancRoot(root, location.href) });
+  const viewer = await mountViewer(slot, {
+    study,
+    apiRoot: root,
+    orthancRoot: orthancRoot(root, location.href),
+    api: opts.api,
+    canAnnotate: opts.annotate === true,
+    canAi: opts.ai === true,
+  });
   if (signal.aborted) {
     viewer.destroy();
     return null;
@@ -172,7 +181,7 @@ export function mountStudy(opts: StudyOptions): Page {
         ),
       );
       if (opts.viewer) {
-        viewerReady = startViewer(slot, study, controller.signal);
+        viewerReady = startViewer(slot, study, controller.signal, opts);
         viewerReady
           .then((v) => {
             viewer = v;

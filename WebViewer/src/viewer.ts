@@ -26,7 +26,7 @@ import {
   WindowLevelTool,
   ZoomTool,
 } from '@cornerstonejs/tools';
-import type { Series, StudyDetail } from './api';
+import type { Api, Series, StudyDetail } from './api';
 import { h } from './dom';
 import { draftUser } from './drafts';
 import {
@@ -55,6 +55,8 @@ import { createPane, type Pane } from './viewer-viewport';
 import { createShowImage } from './viewer-goto';
 import { createPriors } from './viewer-priors';
 import { createSync } from './viewer-sync';
+import { createCapture, paneCaptureSource } from './viewer-capture';
+import { modeName } from './viewer-mode';
 
 export interface ViewerOptions {
   study: StudyDetail;
@@ -62,6 +64,15 @@ export interface ViewerOptions {
   apiRoot: string;
   /** Orthanc's REST root (absolute URL ending in "/"), for the wadouri image IDs. */
   orthancRoot: string;
+  /** The app's API client (the session's CSRF token): captures, and what the viewer writes. */
+  api: Api;
+  /**
+   * Tools that write (measurements, key images, "Save to archive") are shown and bound only when true: the
+   * "annotate" capability (viewer-mode.ts). Default false: the basic viewer of referring physicians.
+   */
+  canAnnotate?: boolean;
+  /** The AI button and panel only when true (the "ai" capability). Default false. */
+  canAi?: boolean;
 }
 
 export interface Viewer {
@@ -155,16 +166,22 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
   const magnifyButton = tool('Magnify', 'Magnifying glass on the left button (M)', { 'data-rr-tool': 'magnify', 'aria-pressed': 'false' });
   const tagsButton = tool('Tags', 'Tag browser of the active image (G)', { 'data-rr-tool': 'tags', 'aria-pressed': 'false' });
   const helpButton = tool('?', 'Keyboard shortcuts (?)', { 'data-rr-tool': 'help', 'aria-pressed': 'false' });
-  const toolbar = h('div', { class: 'viewer-tools', attrs: { role: 'toolbar', 'aria-label': 'Viewer tools' } }, ...layoutButtons, fitButton, ...keyButtons, magnifyButton, tagsButton, helpButton);
+  // the active viewport as PNG, audited (viewer-capture.ts); every role with a viewer
+  const capture = createCapture(opts.api, () => paneCaptureSource(activePane(), study));
+  // Tools that write (measure, key images, save to archive) go into writeTools, and their keys and mouse
+  // bindings are set, only when canWrite: the basic viewer (no "annotate") shows and binds none of them.
+  const canWrite = opts.canAnnotate === true;
+  const writeTools: HTMLElement[] = [];
+  const toolbar = h('div', { class: 'viewer-tools', attrs: { role: 'toolbar', 'aria-label': 'Viewer tools' } }, ...layoutButtons, fitButton, ...keyButtons, magnifyButton, tagsButton, ...capture.elements, ...(canWrite ? writeTools : []), helpButton);
   const shortcuts = shortcutOverlay();
   // series that are not image stacks (SR, PDF, waveforms, …) show in a panel over the grid (viewer-objects-view.ts)
   const objects = objectPanel(opts.orthancRoot, (uid) => whereInStudy(study, uid));
   const tagPanel = createTagPanel(opts.orthancRoot, () => setTags(false));
   const root = h(
     'div',
-    { class: 'viewer' },
+    { class: 'viewer', attrs: { 'data-rr-mode': modeName({ canAnnotate: canWrite, canAi: opts.canAi === true }) } },
     seriesList,
-    h('div', { class: 'viewer-main' }, h('div', { class: 'viewer-area' }, grid, objects.element, shortcuts, tagPanel.element), h('div', { class: 'viewer-bar' }, toolbar, help, cineControl)),
+    h('div', { class: 'viewer-main' }, h('div', { class: 'viewer-area' }, grid, objects.element, shortcuts, tagPanel.element), h('div', { class: 'viewer-bar' }, toolbar, capture.message, help, cineControl)),
   );
   slot.replaceChildren(root);
 
@@ -340,6 +357,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     else if (k.key === 'm' || k.key === 'M') setMagnify(!magnify);
     else if (k.key === 'g' || k.key === 'G') setTags(tagPanel.hidden);
     else if (sync.key(k)) handled = true; // Y, K, J: linked scrolling, prior link, reference lines
+    else if (k.key === 'c' || k.key === 'C') void capture.run(k.shiftKey ? true : undefined);
     else handled = activePane()?.key(k) ?? false;
     if (handled) k.preventDefault();
   };
@@ -441,6 +459,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     if (destroyed) return;
     destroyed = true;
     for (const c of cleanups.splice(0)) c();
+    capture.destroy();
     objects.hide();
     // each step on its own: one failing (nothing to disable, already destroyed) must not skip the others
     const safely = (step: () => void): void => {
