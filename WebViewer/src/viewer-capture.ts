@@ -4,6 +4,7 @@
 // in it and no patient data is burned in. "With overlays" (the checkbox, Shift+C or Shift+click) also draws
 // those texts, the orientation markers and the scale bar onto the PNG where they are shown.
 //
+// Segmentation overlays (viewer-seg-view.ts layers) are part of the image and are always drawn.
 // Every capture is recorded first: POST {api}dicom/studies/{StudyInstanceUID}/captures with the SOP Instance
 // UID, the 1-based frame and burnedIn (README "Viewport captures"); the file is saved only after the server
 // answered 204 (the audit record is in its store). A refusal or a failure saves nothing and says why in the
@@ -115,14 +116,18 @@ export function overlayShapes(overlay: HTMLElement, canvas: HTMLCanvasElement): 
   return { texts, boxes };
 }
 
-/** A copy of `canvas` (its pixels as shown), with the overlay's texts drawn on it when `overlay` is given. */
-export function composeCapture(canvas: HTMLCanvasElement, overlay: HTMLElement | null): HTMLCanvasElement {
+/**
+ * A copy of `canvas` (its pixels as shown) with the layers painted over it (SEG overlays: no patient data),
+ * and the overlay's texts drawn on it when `overlay` is given.
+ */
+export function composeCapture(canvas: HTMLCanvasElement, overlay: HTMLElement | null, layers: readonly HTMLCanvasElement[] = []): HTMLCanvasElement {
   const out = canvas.ownerDocument.createElement('canvas');
   out.width = canvas.width;
   out.height = canvas.height;
   const ctx = out.getContext('2d');
   if (!ctx) throw new Error('this browser cannot draw the capture (no 2D canvas)');
   ctx.drawImage(canvas, 0, 0);
+  for (const layer of layers) if (layer.width > 0 && layer.height > 0) ctx.drawImage(layer, 0, 0, out.width, out.height);
   if (!overlay) return out;
   const { texts, boxes } = overlayShapes(overlay, canvas);
   for (const b of boxes) {
@@ -167,6 +172,8 @@ export interface CaptureSource {
   canvas: HTMLCanvasElement | null;
   /** The viewport's HTML overlay (texts, markers, scale bar). */
   overlay: HTMLElement | null;
+  /** Canvas layers drawn over the image (SEG overlays), each covering the canvas. */
+  layers?: HTMLCanvasElement[];
   image: CaptureImage | null;
 }
 
@@ -217,7 +224,7 @@ export function createCapture(api: Api, source: () => CaptureSource): CaptureCon
     say('busy', 'Recording the capture…');
     try {
       // the pixels as they are at the click, before waiting for the server
-      const png = await toBlob(composeCapture(src.canvas, burnedIn ? src.overlay : null));
+      const png = await toBlob(composeCapture(src.canvas, burnedIn ? src.overlay : null, src.layers ?? []));
       try {
         await api.request('POST', capturePath(src.image.studyInstanceUid), { body: captureBody(src.image, burnedIn), allowEmpty: true });
       } catch (err) {
@@ -279,5 +286,6 @@ export function paneCaptureSource(pane: CapturePane | null, study: StudyDetail):
           imageIndex: (Number.isFinite(index) ? index : 0) + 1,
         }
       : null;
-  return { canvas, overlay, image };
+  const layers = pane ? Array.from(pane.cell.querySelectorAll<HTMLCanvasElement>('canvas.viewer-seg-layer:not([hidden])')) : [];
+  return { canvas, overlay, layers, image };
 }

@@ -56,6 +56,7 @@ import { createShowImage } from './viewer-goto';
 import { createPriors } from './viewer-priors';
 import { createSync } from './viewer-sync';
 import { createCapture, paneCaptureSource } from './viewer-capture';
+import { createSegOverlays } from './viewer-seg-view';
 import { modeName } from './viewer-mode';
 
 export interface ViewerOptions {
@@ -177,11 +178,13 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
   // series that are not image stacks (SR, PDF, waveforms, …) show in a panel over the grid (viewer-objects-view.ts)
   const objects = objectPanel(opts.orthancRoot, (uid) => whereInStudy(study, uid));
   const tagPanel = createTagPanel(opts.orthancRoot, () => setTags(false));
+  // SEG overlays on the series they reference (viewer-seg-view.ts), read once cornerstone is up
+  const segs = createSegOverlays({ study, orthancRoot: opts.orthancRoot, panes: () => panes, active: () => activePane(), engine: () => engine });
   const root = h(
     'div',
     { class: 'viewer', attrs: { 'data-rr-mode': modeName({ canAnnotate: canWrite, canAi: opts.canAi === true }) } },
     seriesList,
-    h('div', { class: 'viewer-main' }, h('div', { class: 'viewer-area' }, grid, objects.element, shortcuts, tagPanel.element), h('div', { class: 'viewer-bar' }, toolbar, capture.message, help, cineControl)),
+    h('div', { class: 'viewer-main' }, h('div', { class: 'viewer-area' }, grid, segs.element, objects.element, shortcuts, tagPanel.element), h('div', { class: 'viewer-bar' }, toolbar, capture.message, help, cineControl)),
   );
   slot.replaceChildren(root);
 
@@ -256,6 +259,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     if (!tagPanel.hidden) tagPanel.show(activePane()?.currentImage() ?? null);
     sync.refresh();
     priors.refresh();
+    segs.refresh();
   };
   const activate = (i: number): void => {
     if (i === active || !panes[i]) return;
@@ -427,15 +431,17 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
   listen(
     grid,
     Enums.Events.IMAGE_RENDERED,
-    () => {
+    (e) => {
       if (!tagPanel.hidden) tagPanel.show(activePane()?.currentImage() ?? null);
+      segs.rendered(e.target);
     },
     { capture: true },
   );
   for (const s of study.series) {
     const button = seriesButtons.get(s.seriesInstanceUid)!;
     listen(button, 'click', () => {
-      if (!imageSeries.includes(s)) {
+      const segTarget = imageSeries.includes(s) ? null : segs.referencedSeries(s);
+      if (!imageSeries.includes(s) && !segTarget) {
         objects.show(s);
         for (const [u, b] of seriesButtons) b.classList.toggle('active', u === s.seriesInstanceUid);
         return;
@@ -444,7 +450,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
       const pane = activePane();
       if (!pane || !engine) return;
       pane.element.focus({ preventScroll: true }); // the keys act on the viewer, not on the button
-      void loadInto(pane, s);
+      void loadInto(pane, segTarget ?? s); // a SEG: the series it is overlaid on
     });
     listen(button, 'dragstart', (e) => {
       const d = (e as DragEvent).dataTransfer;
@@ -472,6 +478,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     safely(() => tagPanel.destroy());
     safely(() => sync.destroy());
     safely(() => priors.destroy());
+    safely(() => segs.destroy());
     for (const p of panes.splice(0)) safely(() => p.destroy());
     safely(() => ToolGroupManager.destroyToolGroup(toolGroupId));
     safely(() => engine?.destroy());
@@ -540,5 +547,6 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
 
   status('');
   await applyLayout(layout); // fills the viewports now that they can draw
+  void segs.load();
   return { destroy, showImage };
 }
