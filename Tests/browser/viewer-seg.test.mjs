@@ -4,7 +4,8 @@
 // (Tests/lib/make_seg.py) over the 24-slice brain MR: segment 1 (red) on four slices, referenced by SOP
 // Instance UID, segment 2 (no colour: the palette's blue) on one slice, found by its Plane Position only.
 // Pixels of the screen inside a segment change colour when the overlay is on and not when it is off (per
-// segment and "Show"); slices without frames stay grey; clicking the SEG series shows the series it is on;
+// segment and "Show"); slices without frames stay grey; clicking the SEG series says where it is drawn and
+// shows those images on request;
 // a SEG whose images are not in the study keeps the objects panel's line and gets no overlay.
 // Run: cd Tests && npm ci && node --test browser/viewer-seg.test.mjs
 import { after, before, describe, it } from 'node:test';
@@ -133,6 +134,7 @@ describe('Reading Room viewer: SEG overlays (browser)', { timeout: 240_000 }, ()
     const on2 = await screenColour(rect2);
     assert.ok(isRed(on1), `segment 1 on: red (${on1})`);
     assert.ok(isBlue(on2), `segment 2 on (matched by position): blue (${on2})`);
+    await page.screenshot({ path: process.env.RR_SEG_SCREENSHOT || '/tmp/rr-viewer-seg.png' });
 
     await page.locator('input[data-rr-segment="1"]').uncheck();
     const off1 = await screenColour(rect1);
@@ -160,10 +162,19 @@ describe('Reading Room viewer: SEG overlays (browser)', { timeout: 240_000 }, ()
     assert.ok(isRed(await screenColour(rect1)), 'after Fit');
   });
 
-  it('a click on the SEG series shows the series it is on, with the overlay', async () => {
+  it('a click on the SEG series lists its segments, says where it is drawn and shows those images', async () => {
     await page.locator(`.viewer-series .series-item[data-series-uid="${made.seriesInstanceUid}"]`).click();
+    const objectPanel = page.locator('.viewer-object[data-rr-object-kind="seg"]:not([hidden])');
+    await objectPanel.waitFor({ timeout: 10_000 });
+    const line = objectPanel.locator('.object-overlaid');
+    assert.match(await line.textContent(), new RegExp(`^Drawn on the images of series #${mr.seriesNumber} MR`));
+    assert.equal(await objectPanel.locator('.object-cannot').count(), 0);
+    await objectPanel.locator('.object-outline').first().waitFor({ timeout: 10_000 });
+    assert.equal(await objectPanel.locator('.object-outline').count(), 2);
+    await line.locator('[data-rr-object-open]').click();
+    assert.equal(await page.locator('.viewer-object:not([hidden])').count(), 0, 'the images again');
     await waitFor(async () => (await viewport().getAttribute('data-rr-series-uid')) === mr.seriesInstanceUid, 10_000, 100, 'the MR series');
-    assert.equal(await page.locator('.viewer-object:not([hidden])').count(), 0, 'no objects panel');
+    assert.ok(isRed(await screenColour(made.segments['1'].rect)), 'the overlay is still there');
   });
 
   it('a SEG whose images are not in the study keeps its line and gets no overlay', async () => {

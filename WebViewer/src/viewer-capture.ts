@@ -4,7 +4,8 @@
 // in it and no patient data is burned in. "With overlays" (the checkbox, Shift+C or Shift+click) also draws
 // those texts, the orientation markers and the scale bar onto the PNG where they are shown.
 //
-// Segmentation overlays (viewer-seg-view.ts layers) are part of the image and are always drawn.
+// Segmentation overlays and RT contours (viewer-seg-view.ts, viewer-rt-view.ts layers) are part of the image
+// and are always drawn.
 // Every capture is recorded first: POST {api}dicom/studies/{StudyInstanceUID}/captures with the SOP Instance
 // UID, the 1-based frame and burnedIn (README "Viewport captures"); the file is saved only after the server
 // answered 204 (the audit record is in its store). A refusal or a failure saves nothing and says why in the
@@ -172,7 +173,7 @@ export interface CaptureSource {
   canvas: HTMLCanvasElement | null;
   /** The viewport's HTML overlay (texts, markers, scale bar). */
   overlay: HTMLElement | null;
-  /** Canvas layers drawn over the image (SEG overlays), each covering the canvas. */
+  /** Canvas layers drawn over the image (SEG overlays, RT contours), each covering the canvas. */
   layers?: HTMLCanvasElement[];
   image: CaptureImage | null;
 }
@@ -286,6 +287,6 @@ export function paneCaptureSource(pane: CapturePane | null, study: StudyDetail):
           imageIndex: (Number.isFinite(index) ? index : 0) + 1,
         }
       : null;
-  const layers = pane ? Array.from(pane.cell.querySelectorAll<HTMLCanvasElement>('canvas.viewer-seg-layer:not([hidden])')) : [];
+  const layers = pane ? Array.from(pane.cell.querySelectorAll<HTMLCanvasElement>('canvas.viewer-seg-layer:not([hidden]), canvas.viewer-rt-layer:not([hidden])')) : [];
   return { canvas, overlay, layers, image };
 }

@@ -16,7 +16,11 @@ import { cannotShowLine, objectDetail, outlineList, seriesKind, srDocument, srLi
 
 export interface ObjectPanel {
   element: HTMLDivElement;
-  show(series: Series): void;
+  /**
+   * Shows a series. `overlaid`: a SEG or RT structure set the viewer draws on an image series of the study
+   * (viewer-seg-view.ts, viewer-rt-view.ts): its line says so, with a button that shows those images.
+   */
+  show(series: Series, overlaid?: Overlaid): void;
   hide(): void;
   readonly shown: Series | null;
 }
@@ -57,6 +61,12 @@ function srView(doc: SrDocument, locate: Locate): HTMLElement {
     ...lines,
     doc.truncated ? h('div', { class: 'muted', text: 'The report is longer than the viewer shows; download the file for the rest.' }) : null,
   );
+}
+
+/** A SEG or structure set drawn on images: the line to show and what "Show on the images" does. */
+export interface Overlaid {
+  line: string;
+  open(): void;
 }
 
 // One function on purpose: show(), the fetches and hide() share the panel's elements and its generation counter.
@@ -126,7 +136,7 @@ export function objectPanel(orthancRoot: string, locate: Locate = () => null): O
     }
   };
 
-  const show = (s: Series): void => {
+  const show = (s: Series, overlaid?: Overlaid): void => {
     const gen = ++generation;
     shown = s;
     const kind = seriesKind(s);
@@ -147,7 +157,13 @@ export function objectPanel(orthancRoot: string, locate: Locate = () => null): O
       body.appendChild(h('iframe', { class: 'object-pdf', attrs: { src: pdf, title: 'PDF document', 'data-rr-type': 'application/pdf' } }));
       if (s.instances.length > 1) body.appendChild(h('div', { class: 'muted', text: `This series holds ${s.instances.length} PDF documents; the first is shown.` }));
     } else {
-      body.append(h('p', { class: 'object-cannot', text: cannotShowLine(s) }), fileLinks(s));
+      if (overlaid) {
+        const open = h('button', { class: 'viewer-tool', text: 'Show on the images', attrs: { type: 'button', 'data-rr-object-open': '' } });
+        open.addEventListener('click', () => overlaid.open());
+        body.append(h('p', { class: 'object-overlaid', text: overlaid.line }, ' ', open), fileLinks(s));
+      } else {
+        body.append(h('p', { class: 'object-cannot', text: cannotShowLine(s) }), fileLinks(s));
+      }
       if ((kind.kind === 'seg' || kind.kind === 'rtstruct') && first) void showOutlines(kind.kind, first.orthancId, gen);
     }
   };

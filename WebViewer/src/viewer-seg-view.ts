@@ -251,7 +251,8 @@ export function createSegOverlays(opts: SegOverlaysOptions): SegOverlays {
     },
     rendered(target: EventTarget | null): void {
       const pane = paneOf(target);
-      if (pane && segs.length > 0) paint(pane);
+      // after the event's other listeners: the pane marks the image it drew in its own listener
+      if (pane && segs.length > 0) queueMicrotask(() => paint(pane));
     },
     refresh(): void {
       refresh();

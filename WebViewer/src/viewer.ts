@@ -57,6 +57,7 @@ import { createPriors } from './viewer-priors';
 import { createSync } from './viewer-sync';
 import { createCapture, paneCaptureSource } from './viewer-capture';
 import { createSegOverlays } from './viewer-seg-view';
+import { createRtOverlays } from './viewer-rt-view';
 import { modeName } from './viewer-mode';
 
 export interface ViewerOptions {
@@ -180,11 +181,13 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
   const tagPanel = createTagPanel(opts.orthancRoot, () => setTags(false));
   // SEG overlays on the series they reference (viewer-seg-view.ts), read once cornerstone is up
   const segs = createSegOverlays({ study, orthancRoot: opts.orthancRoot, panes: () => panes, active: () => activePane(), engine: () => engine });
+  // RT Structure Set contours on their images (viewer-rt-view.ts), likewise
+  const rts = createRtOverlays({ study, orthancRoot: opts.orthancRoot, panes: () => panes, active: () => activePane(), engine: () => engine });
   const root = h(
     'div',
     { class: 'viewer', attrs: { 'data-rr-mode': modeName({ canAnnotate: canWrite, canAi: opts.canAi === true }) } },
     seriesList,
-    h('div', { class: 'viewer-main' }, h('div', { class: 'viewer-area' }, grid, segs.element, objects.element, shortcuts, tagPanel.element), h('div', { class: 'viewer-bar' }, toolbar, capture.message, help, cineControl)),
+    h('div', { class: 'viewer-main' }, h('div', { class: 'viewer-area' }, grid, h('div', { class: 'viewer-layer-panels' }, segs.element, rts.element), objects.element, shortcuts, tagPanel.element), h('div', { class: 'viewer-bar' }, toolbar, capture.message, help, cineControl)),
   );
   slot.replaceChildren(root);
 
@@ -260,6 +263,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     sync.refresh();
     priors.refresh();
     segs.refresh();
+    rts.refresh();
   };
   const activate = (i: number): void => {
     if (i === active || !panes[i]) return;
@@ -434,15 +438,26 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     (e) => {
       if (!tagPanel.hidden) tagPanel.show(activePane()?.currentImage() ?? null);
       segs.rendered(e.target);
+      rts.rendered(e.target);
     },
     { capture: true },
   );
   for (const s of study.series) {
     const button = seriesButtons.get(s.seriesInstanceUid)!;
     listen(button, 'click', () => {
-      const segTarget = imageSeries.includes(s) ? null : segs.referencedSeries(s);
-      if (!imageSeries.includes(s) && !segTarget) {
-        objects.show(s);
+      if (!imageSeries.includes(s)) {
+        // a SEG or structure set drawn on an image series: its panel offers those images
+        const target = segs.referencedSeries(s) ?? rts.referencedSeries(s);
+        const pane = activePane();
+        const open = (): void => {
+          objects.hide();
+          if (!target || !pane || !engine) return;
+          pane.element.focus({ preventScroll: true });
+          if (pane.series()?.seriesInstanceUid !== target.seriesInstanceUid) void loadInto(pane, target);
+          else showActive();
+        };
+        const where = target ? ['series', target.seriesNumber === null ? '' : `#${target.seriesNumber}`, target.modality, target.seriesDescription].filter(Boolean).join(' ') : '';
+        objects.show(s, target ? { line: `Drawn on the images of ${where}.`, open } : undefined);
         for (const [u, b] of seriesButtons) b.classList.toggle('active', u === s.seriesInstanceUid);
         return;
       }
@@ -450,7 +465,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
       const pane = activePane();
       if (!pane || !engine) return;
       pane.element.focus({ preventScroll: true }); // the keys act on the viewer, not on the button
-      void loadInto(pane, segTarget ?? s); // a SEG: the series it is overlaid on
+      void loadInto(pane, s);
     });
     listen(button, 'dragstart', (e) => {
       const d = (e as DragEvent).dataTransfer;
@@ -479,6 +494,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     safely(() => sync.destroy());
     safely(() => priors.destroy());
     safely(() => segs.destroy());
+    safely(() => rts.destroy());
     for (const p of panes.splice(0)) safely(() => p.destroy());
     safely(() => ToolGroupManager.destroyToolGroup(toolGroupId));
     safely(() => engine?.destroy());
@@ -547,6 +563,6 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
 
   status('');
   await applyLayout(layout); // fills the viewports now that they can draw
-  void segs.load();
+  void segs.load().then(() => rts.load());
   return { destroy, showImage };
 }
