@@ -48,6 +48,8 @@ describe('Reading Room viewer: capture and roles (browser)', { timeout: 240_000 
   const download = async (act) => {
     const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 20_000 }), act()]);
     const file = await dl.path();
+    // kept for a look when asked: RR_CAPTURE_DIR=/tmp
+    if (process.env.RR_CAPTURE_DIR) await dl.saveAs(path.join(process.env.RR_CAPTURE_DIR, `rr-${dl.suggestedFilename()}`));
     return { png: decodePng(await fs.readFile(file)), name: dl.suggestedFilename() };
   };
 

@@ -96,10 +96,15 @@ export function overlayShapes(overlay: HTMLElement, canvas: HTMLCanvasElement): 
     if (!visible(el)) continue;
     const cs = win.getComputedStyle(el);
     if (el.classList.contains('ov-scale-bar')) {
+      // the bar as styled: its bottom border and its left and right ends (a bracket)
       const r = el.getBoundingClientRect();
-      const color = cs.borderBottomColor || cs.backgroundColor || '#fff';
-      const thick = Math.max(1, Number.parseFloat(cs.borderBottomWidth) || r.height || 1);
-      boxes.push({ x: (r.left - frame.left) * sx, y: (r.bottom - thick - frame.top) * sy, width: r.width * sx, height: thick * sy, color });
+      const color = cs.borderBottomColor || '#fff';
+      const t = Math.max(1, Number.parseFloat(cs.borderBottomWidth) || 1);
+      const x = (r.left - frame.left) * sx;
+      const y = (r.top - frame.top) * sy;
+      boxes.push({ x, y: y + (r.height - t) * sy, width: r.width * sx, height: t * sy, color });
+      boxes.push({ x, y, width: t * sx, height: r.height * sy, color });
+      boxes.push({ x: x + (r.width - t) * sx, y, width: t * sx, height: r.height * sy, color });
       continue;
     }
     const text = Array.from(el.childNodes)
