@@ -1,7 +1,7 @@
 // Browser test of the viewer's "Capture" and of who gets a viewer (issue 10, "Roles"): real Orthanc + plugin,
 // Debian's chromium with software WebGL, playwright-core.
 // - The PNG saved by "Capture" (playwright's download event) has the size of the viewport's canvas and its
-//   pixels (sampled); by default it carries no overlay text, "with overlays" (Shift+C) draws the texts, so the
+//   pixels (sampled); by default it carries no overlay text, "with overlays" (Shift+S) draws the texts, so the
 //   PNG differs where they are and nowhere else; each capture is on the audit trail (viewer.capture, SOP
 //   Instance UID, frame, burnedIn) before the file is saved; a capture the server cannot record (its store is
 //   locked) saves no file and says so.
@@ -120,8 +120,8 @@ describe('Reading Room viewer: capture and roles (browser)', { timeout: 240_000 
     assert.match(await page.locator('.viewer-capture-msg').textContent(), /^Saved capture-series.*\(image only\)\.$/);
   });
 
-  it('with overlays (Shift+C) draws the texts: the PNG differs where they are, and nowhere else', async () => {
-    const withText = await download(() => page.keyboard.press('Shift+C'));
+  it('with overlays (Shift+S) draws the texts: the PNG differs where they are, and nowhere else', async () => {
+    const withText = await download(() => page.keyboard.press('Shift+S'));
     assert.match(withText.name, /-overlays\.png$/);
     const [record] = await captures();
     assert.match(record.detail, / burnedIn=true$/);

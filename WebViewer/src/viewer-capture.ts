@@ -1,7 +1,7 @@
 // "Capture" (issue 10, "Roles"): the active viewport saved as a PNG. By default the image only, the pixels of
 // cornerstone's canvas as shown (window, zoom, pan, flips, segmentation overlays drawn by cornerstone) and
 // nothing else: the overlay texts (patient name, study date, series…) are HTML over the canvas, so they are not
-// in it and no patient data is burned in. "With overlays" (the checkbox, Shift+C or Shift+click) also draws
+// in it and no patient data is burned in. "With overlays" (the checkbox, Shift+S or Shift+click) also draws
 // those texts, the orientation markers and the scale bar onto the PNG where they are shown.
 //
 // Segmentation overlays and RT contours (viewer-seg-view.ts, viewer-rt-view.ts layers) are part of the image
@@ -198,7 +198,7 @@ export function createCapture(api: Api, source: () => CaptureSource): CaptureCon
   const button = h('button', {
     class: 'viewer-tool',
     text: 'Capture',
-    attrs: { type: 'button', title: 'Save the image as PNG, without patient data (C); Shift+C or Shift+click: with the overlay texts', 'data-rr-tool': 'capture' },
+    attrs: { type: 'button', title: 'Save the image as PNG, without patient data (S); Shift+S or Shift+click: with the overlay texts', 'data-rr-tool': 'capture' },
   });
   const box = h('input', { attrs: { type: 'checkbox', 'data-rr-capture-overlays': '' } });
   const option = h(

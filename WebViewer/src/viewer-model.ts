@@ -511,7 +511,7 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { keys: '`Q`', action: 'link / unlink the prior by position: the offset between the slices shown now is kept (align, then link)' },
   { keys: '`J`', action: 'reference lines on / off: the active slice as a line on the other viewports of its frame of reference' },
   { keys: 'click a prior', action: 'open it beside the current study (1×2, the best matching series); its series listed under it; Close prior returns' },
-  { keys: '`C`, Shift+`C`', action: 'capture the active viewport as PNG: the image only, no patient data (Shift or "with overlays": the overlay texts too); audited' },
+  { keys: '`S`, Shift+`S`', action: 'capture the active viewport as PNG: the image only, no patient data (Shift or "with overlays": the overlay texts too); audited' },
   { keys: '`?`', action: 'this list of shortcuts (`Esc` closes it)' },
 ];
 

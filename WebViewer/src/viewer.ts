@@ -364,8 +364,8 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     else if (k.key === 'w' || k.key === 'W') activate(nextViewport(active, panes.length));
     else if (k.key === 'm' || k.key === 'M') setMagnify(!magnify);
     else if (k.key === 'g' || k.key === 'G') setTags(tagPanel.hidden);
-    else if (sync.key(k)) handled = true; // Y, K, J: linked scrolling, prior link, reference lines
-    else if (k.key === 'c' || k.key === 'C') void capture.run(k.shiftKey ? true : undefined);
+    else if (sync.key(k)) handled = true; // Y, Q, J: linked scrolling, prior link, reference lines
+    else if (k.key === 's' || k.key === 'S') void capture.run(k.shiftKey ? true : undefined);
     else handled = activePane()?.key(k) ?? false;
     if (handled) k.preventDefault();
   };

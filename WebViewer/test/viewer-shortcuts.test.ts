@@ -29,7 +29,7 @@ describe('keyboard shortcuts', () => {
 
   it('cover every key the viewer handles', () => {
     const all = SHORTCUTS.map((s) => s.keys).join(' ');
-    for (const k of ['`Space`', '`0`', '`1`', '`6`', '`I`', '`H`', '`V`', '`T`', '`F`', '`R`', '`M`', '`W`', '`L`', '`Y`', '`Q`', '`J`', '`C`', '`?`', 'PgUp', 'Home', 'Ctrl+wheel']) {
+    for (const k of ['`Space`', '`0`', '`1`', '`6`', '`I`', '`H`', '`V`', '`T`', '`F`', '`R`', '`M`', '`W`', '`L`', '`Y`', '`Q`', '`J`', '`S`', '`?`', 'PgUp', 'Home', 'Ctrl+wheel']) {
       expect(all).toContain(k);
     }
   });
