@@ -108,6 +108,8 @@ static const rr_matrix_rule rules[] = {
   {M_PUT | M_DEL, "{api}dicom/studies/{id}/key-images/*", ADM | RAD, IMG},
   /* a viewport captured as PNG: the viewer's roles record it (api/capture_api.h) */
   {M_POST, "{api}dicom/studies/{id}/captures", ADM | RAD | PHY, IMG | AUD},
+  /* "Save to archive": the viewer's measurements as a DICOM SR into the study */
+  {M_POST, "{api}dicom/studies/{id}/measurement-reports", ADM | RAD, AUD},
   {M_GET, "{api}health", USR, 0},
   {M_ALL, "{api}admin/*", ADM, 0},
   /* the audit trail is written by the plugin only: reads and searches, never
