@@ -50,6 +50,7 @@ import {
 import { objectDetail, whereInStudy } from './viewer-objects';
 import { applyCacheBudget, releaseImages } from './viewer-prefetch-glue';
 import { objectPanel } from './viewer-objects-view';
+import { createSr } from './viewer-sr';
 import { createTagPanel } from './viewer-tags-panel';
 import { createPane, type Pane } from './viewer-viewport';
 import { createShowImage } from './viewer-goto';
@@ -75,6 +76,10 @@ export interface ViewerOptions {
   canAnnotate?: boolean;
   /** The AI button and panel only when true (the "ai" capability). Default false. */
   canAi?: boolean;
+  /** The app's API client (CSRF headers) for the annotations and key images (viewer-measure.ts). */
+  api?: Pick<Api, 'root' | 'headersFor'>;
+  /** The tools that write (measurements, key images): the "annotate" capability; without it annotations are read-only. */
+  canAnnotate?: boolean;
 }
 
 export interface Viewer {
@@ -175,6 +180,9 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
   const canWrite = opts.canAnnotate === true;
   const writeTools: HTMLElement[] = [];
   const toolbar = h('div', { class: 'viewer-tools', attrs: { role: 'toolbar', 'aria-label': 'Viewer tools' } }, ...layoutButtons, fitButton, ...keyButtons, magnifyButton, tagsButton, ...capture.elements, ...(canWrite ? writeTools : []), helpButton);
+  // "Save to archive" (DICOM SR TID 1500) and the measurements of SRs already in the study (viewer-sr.ts)
+  const sr = createSr({ study, apiRoot: opts.apiRoot, orthancRoot: opts.orthancRoot, api: opts.api ?? null, canAnnotate: opts.canAnnotate === true, user, engine: () => engine });
+  toolbar.append(...sr.toolbar);
   const shortcuts = shortcutOverlay();
   // series that are not image stacks (SR, PDF, waveforms, …) show in a panel over the grid (viewer-objects-view.ts)
   const objects = objectPanel(opts.orthancRoot, (uid) => whereInStudy(study, uid));
@@ -187,7 +195,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     'div',
     { class: 'viewer', attrs: { 'data-rr-mode': modeName({ canAnnotate: canWrite, canAi: opts.canAi === true }) } },
     seriesList,
-    h('div', { class: 'viewer-main' }, h('div', { class: 'viewer-area' }, grid, h('div', { class: 'viewer-layer-panels' }, segs.element, rts.element), objects.element, shortcuts, tagPanel.element), h('div', { class: 'viewer-bar' }, toolbar, capture.message, help, cineControl)),
+    h('div', { class: 'viewer-main' }, h('div', { class: 'viewer-area' }, grid, h('div', { class: 'viewer-layer-panels' }, segs.element, rts.element), objects.element, shortcuts, tagPanel.element), h('div', { class: 'viewer-bar' }, toolbar, capture.message, help, cineControl, sr.element)),
   );
   slot.replaceChildren(root);
 
@@ -495,6 +503,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     safely(() => priors.destroy());
     safely(() => segs.destroy());
     safely(() => rts.destroy());
+    safely(() => sr.destroy());
     for (const p of panes.splice(0)) safely(() => p.destroy());
     safely(() => ToolGroupManager.destroyToolGroup(toolGroupId));
     safely(() => engine?.destroy());
@@ -555,6 +564,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     tools.setToolActive(PanTool.toolName, { bindings: [{ mouseButton: MouseBindings.Auxiliary }] });
     tools.setToolActive(ZoomTool.toolName, { bindings: [{ mouseButton: MouseBindings.Secondary }] });
     tools.setToolActive(StackScrollTool.toolName, { bindings: [{ mouseButton: MouseBindings.Wheel }] });
+    void sr.start(tools);
   }
   // the viewports follow the slot's size
   const resize = new ResizeObserver(() => engine?.resize(true, true));
