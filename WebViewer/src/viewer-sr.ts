@@ -79,8 +79,8 @@ export interface SrControl {
   toolbar: HTMLElement[];
   /** The status line and the list of measurements loaded from SRs. */
   element: HTMLElement;
-  /** After cornerstone is up and the tool group exists: load the study's TID 1500 SRs. */
-  start(tools: ToolGroup): Promise<void>;
+  /** After cornerstone is up and the tool group exists (undefined: a study without images, only said why): load the study's TID 1500 SRs. */
+  start(tools: ToolGroup | undefined): Promise<void>;
   destroy(): void;
 }
 
@@ -102,22 +102,32 @@ function first<T>(v: T | T[] | undefined): T | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** Every (SOP Instance UID, frame) an SR's content tree references. */
-function referencedImages(ds: Record<string, unknown>, out: Array<[string, number]> = []): Array<[string, number]> {
-  const walk = (items: unknown): void => {
-    for (const item of Array.isArray(items) ? items : items ? [items] : []) {
-      if (typeof item !== 'object' || item === null) continue;
-      const it = item as Record<string, unknown>;
-      const ref = first(it.ReferencedSOPSequence as Record<string, unknown> | Record<string, unknown>[] | undefined);
-      if (ref && typeof ref.ReferencedSOPInstanceUID === 'string') {
-        const f = Number(first(ref.ReferencedFrameNumber as number | number[] | undefined) ?? 1);
-        out.push([ref.ReferencedSOPInstanceUID, Number.isInteger(f) && f > 0 ? f : 1]);
+/** What an SR's measurements are drawn on: the images its SCOORD items are selected from (SOP Instance UID,
+ * frame), and how many SCOORD3D items (world coordinates, no image) it has. The Image Library's and the
+ * segmentations' references are not places to draw. */
+function spatialReferences(ds: Record<string, unknown>): { images: Array<[string, number]>; scoord3d: number } {
+  const images: Array<[string, number]> = [];
+  let scoord3d = 0;
+  const items = (v: unknown): Record<string, unknown>[] =>
+    (Array.isArray(v) ? v : v ? [v] : []).filter((x): x is Record<string, unknown> => typeof x === 'object' && x !== null);
+  const walk = (list: unknown, depth: number): void => {
+    if (depth > 64) return;
+    for (const it of items(list)) {
+      if (it.ValueType === 'SCOORD3D') scoord3d += 1;
+      if (it.ValueType === 'SCOORD') {
+        for (const img of items(it.ContentSequence)) {
+          const ref = first(img.ReferencedSOPSequence as Record<string, unknown> | Record<string, unknown>[] | undefined);
+          if (ref && typeof ref.ReferencedSOPInstanceUID === 'string') {
+            const f = Number(first(ref.ReferencedFrameNumber as number | number[] | undefined) ?? 1);
+            images.push([ref.ReferencedSOPInstanceUID, Number.isInteger(f) && f > 0 ? f : 1]);
+          }
+        }
       }
-      walk(it.ContentSequence);
+      walk(it.ContentSequence, depth + 1);
     }
   };
-  walk(ds.ContentSequence);
-  return out;
+  walk(ds.ContentSequence, 0);
+  return { images, scoord3d };
 }
 
 /** The tools that draw what an SR holds: registered and in the tool group (enabled: drawn, not drawing). */
@@ -222,7 +232,7 @@ export function createSr(opts: SrOptions): SrControl {
   };
 
   /** One SR instance's measurements onto the images; returns how many were added and why others were not. */
-  const loadOne = async (orthancId: string, store: StoredAnnotation[], tools: ToolGroup): Promise<{ added: number; missing: number; duplicate: number; other: string | null }> => {
+  const loadOne = async (orthancId: string, store: StoredAnnotation[], tools: ToolGroup | undefined): Promise<{ added: number; missing: number; duplicate: number; other: string | null }> => {
     const r = await fetch(`${opts.orthancRoot}instances/${encodeURIComponent(orthancId)}/file`, { credentials: 'same-origin' });
     if (!r.ok) throw new Error(`HTTP ${r.status}`);
     const dict = dcmjs.data.DicomMessage.readFile(await r.arrayBuffer());
@@ -230,7 +240,7 @@ export function createSr(opts: SrOptions): SrControl {
     ds._meta = dcmjs.data.DicomMetaDictionary.namifyDataset(dict.meta);
     const template = first(ds.ContentTemplateSequence as Record<string, unknown> | Record<string, unknown>[] | undefined)?.TemplateIdentifier;
     if (String(template ?? '') !== '1500') return { added: 0, missing: 0, duplicate: 0, other: 'not a TID 1500 measurement report' };
-    const refs = referencedImages(ds);
+    const { images: refs, scoord3d } = spatialReferences(ds);
     const present = refs.filter(([sop, f]) => index.has(imageKey(sop, f)));
     const missing = refs.length - present.length;
     const map: Record<string, string> = {};
@@ -239,9 +249,19 @@ export function createSr(opts: SrOptions): SrControl {
       map[imageKey(sop, f)] = id;
       if (f === 1) map[sop] = id;
     }
-    if (present.length === 0) return { added: 0, missing, duplicate: 0, other: refs.length ? null : 'it references no image (volumetric or segmentation measurements)' };
-    await Promise.all([...new Set(Object.values(map))].map((id) => imageLoader.loadAndCacheImage(id)));
-    ensureTools(tools);
+    if (present.length === 0) {
+      const why = refs.length
+        ? `not shown: none of the ${refs.length} images its measurements are drawn on is in this study`
+        : scoord3d > 0
+          ? `not shown: its ${scoord3d} measurements are in 3D patient coordinates (SCOORD3D), which this viewer does not place on images`
+          : 'not shown: its measurements are not drawn on images (volumetric or segmentation measurements)';
+      return { added: 0, missing: 0, duplicate: 0, other: why };
+    }
+    // the adapters place points with the images' geometry: an image that cannot be read drops its measurements
+    const unreadable = new Set<string>();
+    await Promise.all([...new Set(Object.values(map))].map((id) => imageLoader.loadAndCacheImage(id).catch(() => unreadable.add(id))));
+    for (const [k, id] of Object.entries(map)) if (unreadable.has(id)) delete map[k];
+    if (tools) ensureTools(tools);
     const state = MeasurementReport.generateToolState(ds, map, metaData, {}) as Record<string, Array<{ annotation?: SrAnnotation; sopInstanceUid?: string }>>;
     let count = 0;
     let duplicate = 0;
@@ -272,7 +292,7 @@ export function createSr(opts: SrOptions): SrControl {
     return { added: count, missing, duplicate, other: null };
   };
 
-  const start = async (tools: ToolGroup): Promise<void> => {
+  const start = async (tools: ToolGroup | undefined): Promise<void> => {
     const srs = srSeriesOf(study);
     if (srs.length === 0 || destroyed) return;
     say('Reading the measurement reports of the archive…', 'loading');

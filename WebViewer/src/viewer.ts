@@ -535,6 +535,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     status('This study has no image series to display.');
     const first = study.series[0];
     if (first) seriesButtons.get(first.seriesInstanceUid)?.click(); // its other objects, shown for what they are
+    void sr.start(undefined); // says why an SR's measurements cannot be shown
     return { destroy, showImage };
   }
   status('Loading viewer…');
