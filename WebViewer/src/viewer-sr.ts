@@ -156,6 +156,7 @@ export function createSr(opts: SrOptions): SrControl {
   const index = imageIndex(study, opts.orthancRoot);
   const added: string[] = [];
   let destroyed = false;
+  let lastSeriesNumber = 0;
 
   const say = (text: string, state: string): void => {
     status.textContent = text;
@@ -175,7 +176,7 @@ export function createSr(opts: SrOptions): SrControl {
   const buildReport = async (toolState: Record<string, unknown>, imageIds: string[]): Promise<{ bytes: ArrayBuffer; seriesNumber: number; sop: string }> => {
     // the adapters read the referenced images' metadata (plane, patient, study) from the loader
     await Promise.all(imageIds.map((id) => imageLoader.loadAndCacheImage(id)));
-    const seriesNumber = nextSeriesNumber(study);
+    const seriesNumber = Math.max(nextSeriesNumber(study), lastSeriesNumber + 1); // a second save in this session
     const now = dicomDateTime(new Date());
     const report = MeasurementReport.generateReport(toolState, metaData, {
       SeriesDescription: SR_SERIES_DESCRIPTION,
@@ -221,6 +222,7 @@ export function createSr(opts: SrOptions): SrControl {
       });
       if (!r.ok) throw new Error(`the archive refused the report: ${await failureOf(r)}`);
       const answer = (await r.json()) as { orthancId?: string; seriesInstanceUid?: string };
+      lastSeriesNumber = built.seriesNumber;
       say(savedMessage(plan.count, built.seriesNumber, plan.skipped.length), 'saved');
       status.setAttribute('data-rr-sr-orthanc-id', answer.orthancId ?? '');
       status.setAttribute('data-rr-sr-series', answer.seriesInstanceUid ?? '');
