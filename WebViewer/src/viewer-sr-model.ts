@@ -241,12 +241,23 @@ export function planReport(annotations: StoredAnnotation[], index: Map<string, s
   return plan;
 }
 
-/** Whether a stored annotation is the same measurement as one read from an SR (same image, tool, points within `tol` mm). */
+/**
+ * Whether a stored annotation is the same measurement as one read from an SR: same image and tool, and the
+ * same distinct points within `tol` mm in any order (the adapters reorder an ellipse's axes and write an
+ * angle's vertex twice).
+ */
 export function sameGeometry(s: StoredAnnotation, sop: string, frame: number, tool: string, points: readonly (readonly number[])[], tol = 0.05): boolean {
   if (s.sopInstanceUid !== sop || s.frame !== frame || s.tool !== tool || !isRecord(s.data)) return false;
-  const mine = vec3s(s.data.points);
-  if (mine.length !== points.length) return false;
-  return mine.every((p, i) => p.every((v, k) => Math.abs(v - Number(points[i]![k])) <= tol));
+  const near = (a: readonly number[], b: readonly number[]): boolean => [0, 1, 2].every((k) => Math.abs(Number(a[k]) - Number(b[k])) <= tol);
+  const distinct = (list: readonly (readonly number[])[]): (readonly number[])[] => {
+    const out: (readonly number[])[] = [];
+    for (const p of list) if (p.length >= 3 && p.slice(0, 3).every((v) => Number.isFinite(Number(v))) && !out.some((q) => near(p, q))) out.push(p);
+    return out;
+  };
+  const mine = distinct(vec3s(s.data.points));
+  const theirs = distinct(points);
+  if (mine.length === 0 || mine.length !== theirs.length) return false;
+  return mine.every((p) => theirs.some((q) => near(p, q))) && theirs.every((q) => mine.some((p) => near(p, q)));
 }
 
 /** DICOM DA and TM of a date (local time, as scanners write them). */

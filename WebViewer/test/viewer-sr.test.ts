@@ -148,13 +148,18 @@ describe('SR measurement reports: stored annotations to cornerstone', () => {
     ]);
   });
 
-  it('recognises a stored measurement read back from an SR (same image, tool, points within 0.05 mm)', () => {
+  it('recognises a stored measurement read back from an SR (same image, tool, distinct points within 0.05 mm, any order)', () => {
     const s = stored({});
     expect(sameGeometry(s, '1.1.0', 1, 'Length', [[0.01, 0, 0], [30, 39.97, 0]])).toBe(true);
     expect(sameGeometry(s, '1.1.0', 1, 'Length', [[0.2, 0, 0], [30, 40, 0]])).toBe(false);
     expect(sameGeometry(s, '1.1.0', 2, 'Length', [[0, 0, 0], [30, 40, 0]])).toBe(false);
     expect(sameGeometry(s, '1.1.0', 1, 'Angle', [[0, 0, 0], [30, 40, 0]])).toBe(false);
     expect(sameGeometry(s, '1.1.0', 1, 'Length', [[0, 0, 0]])).toBe(false);
+    // in another order, or with a point written twice (an angle's vertex)
+    expect(sameGeometry(s, '1.1.0', 1, 'Length', [[30, 40, 0], [0, 0, 0]])).toBe(true);
+    const angle = stored({ tool: 'Angle', data: { points: [[1, 0, 0], [0, 0, 0], [0, 1, 0]] } });
+    expect(sameGeometry(angle, '1.1.0', 1, 'Angle', [[1, 0, 0], [0, 0, 0], [0, 0, 0], [0, 1, 0]])).toBe(true);
+    expect(sameGeometry(angle, '1.1.0', 1, 'Angle', [[1, 0, 0], [0, 0, 0], [0, 0, 0], [0, 2, 0]])).toBe(false);
   });
 });
 
