@@ -24,8 +24,6 @@ export interface StudyOptions {
   viewer?: boolean;
   /** Tools that write in the viewer (the "annotate" capability, viewer-mode.ts); default false. */
   annotate?: boolean;
-  /** The viewer's tools that write (measurements, key images): the "annotate" capability; default false. */
-  annotate?: boolean;
 }
 
 interface MountedViewer {
@@ -35,7 +33,7 @@ interface MountedViewer {
 }
 
 /** Loads viewer.ts lazily and mounts it into the viewer slot; failures are shown in the slot. */
-async function startViewer(slot: HTMLElement, study: StudyDetail, signal: AbortSignal, opts: StudyOptions, api: Api, canAnnotate: boolean): Promise<MountedViewer | null> {
+async function startViewer(slot: HTMLElement, study: StudyDetail, signal: AbortSignal, opts: StudyOptions): Promise<MountedViewer | null> {
   const root = apiRoot();
   const { mountViewer } = await import('./viewer');
   if (signal.aborted) return null;
@@ -43,7 +41,7 @@ async function startViewer(slot: HTMLElement, study: StudyDetail, signal: AbortS
     study,
     apiRoot: root,
     orthancRoot: orthancRoot(root, location.href),
-    api:, api, canAnnotate opts.api,
+    api: opts.api,
     canAnnotate: opts.annotate === true,
     canAi: opts.ai === true,
   });
@@ -183,7 +181,7 @@ export function mountStudy(opts: StudyOptions): Page {
         ),
       );
       if (opts.viewer) {
-        viewerReady = startViewer(slot, study, controller.signal, opts, opts.api, opts.annotate === true);
+        viewerReady = startViewer(slot, study, controller.signal, opts);
         viewerReady
           .then((v) => {
             viewer = v;

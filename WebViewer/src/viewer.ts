@@ -76,10 +76,6 @@ export interface ViewerOptions {
   canAnnotate?: boolean;
   /** The AI button and panel only when true (the "ai" capability). Default false. */
   canAi?: boolean;
-  /** The app's API client (CSRF headers) for the annotations and key images (viewer-measure.ts). */
-  api?: Pick<Api, 'root' | 'headersFor'>;
-  /** The tools that write (measurements, key images): the "annotate" capability; without it annotations are read-only. */
-  canAnnotate?: boolean;
 }
 
 export interface Viewer {
@@ -181,7 +177,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
   const writeTools: HTMLElement[] = [];
   const toolbar = h('div', { class: 'viewer-tools', attrs: { role: 'toolbar', 'aria-label': 'Viewer tools' } }, ...layoutButtons, fitButton, ...keyButtons, magnifyButton, tagsButton, ...capture.elements, ...(canWrite ? writeTools : []), helpButton);
   // "Save to archive" (DICOM SR TID 1500) and the measurements of SRs already in the study (viewer-sr.ts)
-  const sr = createSr({ study, apiRoot: opts.apiRoot, orthancRoot: opts.orthancRoot, api: opts.api ?? null, canAnnotate: opts.canAnnotate === true, user, engine: () => engine });
+  const sr = createSr({ study, apiRoot: opts.apiRoot, orthancRoot: opts.orthancRoot, api: opts.api, canAnnotate: canWrite, user, engine: () => engine });
   toolbar.append(...sr.toolbar);
   const shortcuts = shortcutOverlay();
   // series that are not image stacks (SR, PDF, waveforms, …) show in a panel over the grid (viewer-objects-view.ts)
