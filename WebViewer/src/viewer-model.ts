@@ -512,6 +512,11 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { keys: '`J`', action: 'reference lines on / off: the active slice as a line on the other viewports of its frame of reference' },
   { keys: 'click a prior', action: 'open it beside the current study (1×2, the best matching series); its series listed under it; Close prior returns' },
   { keys: '`S`, Shift+`S`', action: 'capture the active viewport as PNG: the image only, no patient data (Shift or "with overlays": the overlay texts too); audited' },
+  { keys: '`D`, `A`, `C`, `B`, `E`, `X`, `O`, `U`, `P`, `N`', action: 'measurement tool on the left button: length, angle, Cobb angle, bidirectional, ellipse / rectangle / circle / freehand ROI, probe, arrow with text (the same key again, `Esc` or the W/L button: back to window/level)' },
+  { keys: '`K`', action: 'mark / unmark the shown image as a key image (a star on the viewport)' },
+  { keys: '`Z`', action: "measurement panel: the study's measurements and key images (click: show it; Label, Delete for your own)" },
+  { keys: '`Delete`', action: 'delete the selected measurement (your own)' },
+  { keys: 'Ctrl+Z; Ctrl+Shift+Z, Ctrl+Y', action: 'undo; redo (adding, moving, relabelling, deleting your measurements)' },
   { keys: '`?`', action: 'this list of shortcuts (`Esc` closes it)' },
 ];
 

@@ -51,6 +51,7 @@ import { objectDetail, whereInStudy } from './viewer-objects';
 import { applyCacheBudget, releaseImages } from './viewer-prefetch-glue';
 import { objectPanel } from './viewer-objects-view';
 import { createSr } from './viewer-sr';
+import { createMeasure } from './viewer-measure';
 import { createTagPanel } from './viewer-tags-panel';
 import { createPane, type Pane } from './viewer-viewport';
 import { createShowImage } from './viewer-goto';
@@ -179,6 +180,21 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
   // "Save to archive" (DICOM SR TID 1500) and the measurements of SRs already in the study (viewer-sr.ts)
   const sr = createSr({ study, apiRoot: opts.apiRoot, orthancRoot: opts.orthancRoot, api: opts.api, canAnnotate: canWrite, user, engine: () => engine });
   toolbar.append(...sr.toolbar);
+  // measurements, annotations and key images (viewer-measure.ts): its tools only with canWrite, the panel always
+  const measure = createMeasure({
+    study,
+    orthancRoot: opts.orthancRoot,
+    api: opts.api,
+    canAnnotate: canWrite,
+    user,
+    engine: () => engine,
+    panes: () => panes,
+    activePane: () => activePane(),
+    showImage: (sop, frame) => showImage(sop, frame),
+    onPrimaryTaken: () => setMagnify(false),
+    resized: () => engine?.resize(true, true),
+  });
+  toolbar.append(...measure.toolbar);
   const shortcuts = shortcutOverlay();
   // series that are not image stacks (SR, PDF, waveforms, …) show in a panel over the grid (viewer-objects-view.ts)
   const objects = objectPanel(opts.orthancRoot, (uid) => whereInStudy(study, uid));
@@ -191,7 +207,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     'div',
     { class: 'viewer', attrs: { 'data-rr-mode': modeName({ canAnnotate: canWrite, canAi: opts.canAi === true }) } },
     seriesList,
-    h('div', { class: 'viewer-main' }, h('div', { class: 'viewer-area' }, grid, h('div', { class: 'viewer-layer-panels' }, segs.element, rts.element), objects.element, shortcuts, tagPanel.element), h('div', { class: 'viewer-bar' }, toolbar, capture.message, help, cineControl, sr.element)),
+    h('div', { class: 'viewer-main' }, h('div', { class: 'viewer-area' }, grid, h('div', { class: 'viewer-layer-panels' }, segs.element, rts.element), objects.element, shortcuts, tagPanel.element, measure.panel), h('div', { class: 'viewer-bar' }, toolbar, capture.message, help, cineControl, sr.element)),
   );
   slot.replaceChildren(root);
 
@@ -328,6 +344,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
   };
 
   const setMagnify = (on: boolean): void => {
+    if (on) measure.releasePrimary();
     magnify = on;
     magnifyButton.setAttribute('aria-pressed', String(on));
     if (!tools) return;
@@ -364,6 +381,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     else if (k.key === 'Escape' && !shortcuts.hidden) setHelp(false);
     else if (k.key === 'Escape' && !tagPanel.hidden) setTags(false);
     else if (!engine) handled = false;
+    else if (measure.key(k)) handled = true; // tools, K, Z, Esc, Delete (viewer-measure.ts)
     else if (k.key === 'l' || k.key === 'L') setLayout(nextLayout(layout.id));
     else if (k.key === 'w' || k.key === 'W') activate(nextViewport(active, panes.length));
     else if (k.key === 'm' || k.key === 'M') setMagnify(!magnify);
@@ -443,6 +461,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
       if (!tagPanel.hidden) tagPanel.show(activePane()?.currentImage() ?? null);
       segs.rendered(e.target);
       rts.rendered(e.target);
+      measure.rendered();
     },
     { capture: true },
   );
@@ -500,6 +519,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     safely(() => segs.destroy());
     safely(() => rts.destroy());
     safely(() => sr.destroy());
+    safely(() => measure.destroy());
     for (const p of panes.splice(0)) safely(() => p.destroy());
     safely(() => ToolGroupManager.destroyToolGroup(toolGroupId));
     safely(() => engine?.destroy());
@@ -561,6 +581,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     tools.setToolActive(PanTool.toolName, { bindings: [{ mouseButton: MouseBindings.Auxiliary }] });
     tools.setToolActive(ZoomTool.toolName, { bindings: [{ mouseButton: MouseBindings.Secondary }] });
     tools.setToolActive(StackScrollTool.toolName, { bindings: [{ mouseButton: MouseBindings.Wheel }] });
+    measure.start(tools);
     void sr.start(tools);
   }
   // the viewports follow the slot's size
