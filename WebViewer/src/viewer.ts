@@ -194,7 +194,8 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     onPrimaryTaken: () => setMagnify(false),
     resized: () => engine?.resize(true, true),
   });
-  toolbar.append(...measure.toolbar);
+  // its own row under the images: the main toolbar keeps its width (and the viewport its height) as before
+  const measureBar = h('div', { class: 'viewer-tools viewer-measure-tools', attrs: { role: 'toolbar', 'aria-label': 'Measurement tools' } }, ...measure.toolbar);
   const shortcuts = shortcutOverlay();
   // series that are not image stacks (SR, PDF, waveforms, …) show in a panel over the grid (viewer-objects-view.ts)
   const objects = objectPanel(opts.orthancRoot, (uid) => whereInStudy(study, uid));
@@ -207,7 +208,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     'div',
     { class: 'viewer', attrs: { 'data-rr-mode': modeName({ canAnnotate: canWrite, canAi: opts.canAi === true }) } },
     seriesList,
-    h('div', { class: 'viewer-main' }, h('div', { class: 'viewer-area' }, grid, h('div', { class: 'viewer-layer-panels' }, segs.element, rts.element), objects.element, shortcuts, tagPanel.element, measure.panel), h('div', { class: 'viewer-bar' }, toolbar, capture.message, help, cineControl, sr.element)),
+    h('div', { class: 'viewer-main' }, h('div', { class: 'viewer-area' }, grid, h('div', { class: 'viewer-layer-panels' }, segs.element, rts.element), objects.element, shortcuts, tagPanel.element, measure.panel), measureBar, h('div', { class: 'viewer-bar' }, toolbar, capture.message, help, cineControl, sr.element)),
   );
   slot.replaceChildren(root);
 
