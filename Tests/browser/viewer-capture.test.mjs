@@ -216,7 +216,8 @@ describe('Reading Room viewer: capture and roles (browser)', { timeout: 240_000 
     const phys = await context.newPage();
     phys.on('pageerror', (e) => pageErrors.push(String(e?.stack ?? e)));
     await phys.goto(studyUrl(study.studyInstanceUid));
-    const refusal = phys.locator('.study-content .state');
+    // the state element shows "Loading study…" first: wait for the answer, not for the element
+    const refusal = phys.locator('.study-content .state').filter({ hasText: /Could not load the study|not found/i });
     await refusal.waitFor({ timeout: 20_000 });
     assert.match(await refusal.textContent(), /Could not load the study/);
     assert.equal(await phys.locator('.viewer, .viewer-slot, .viewer-viewport').count(), 0, 'no viewer');
