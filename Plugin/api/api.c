@@ -48,24 +48,6 @@ static void send_store_error(OrthancPluginRestOutput *out, int error, const char
 
 /* ------------------------------------------------------------- JSON shapes */
 
-static json_object *modalities_json(const char *mods)
-{
-  int jerr = 0;
-  json_object *arr = json_object_new_array();
-  const char *p = mods;
-  size_t len;
-
-  while (*p) {
-    len = strcspn(p, "\\");
-    if (len > 0)
-      rr_json_append(arr, json_object_new_string_len(p, (int)len), &jerr);
-    p += len;
-    if (*p)
-      p++;
-  }
-  return rr_json_done(arr, jerr);
-}
-
 static json_object *study_json(const rr_study_rec *s)
 {
   int jerr = 0;
@@ -84,7 +66,7 @@ static json_object *study_json(const rr_study_rec *s)
   rr_json_set_str(o, "accessionNumber", s->accession_number, &jerr);
   rr_json_set_str(o, "referringPhysicianName", s->referring_physician, &jerr);
   rr_json_set_str(o, "institutionName", s->institution_name, &jerr);
-  rr_json_set(o, "modalities", modalities_json(s->modalities), &jerr);
+  rr_json_set(o, "modalities", rr_json_split_values(s->modalities), &jerr);
   rr_json_set(o, "seriesCount", json_object_new_int64(s->series_count), &jerr);
   rr_json_set(o, "instanceCount", json_object_new_int64(s->instance_count), &jerr);
   rr_time_iso8601(when, (time_t)s->received_at);

@@ -16,25 +16,6 @@ static const rr_api_deps *deps;
 
 #define ERR_SIZE 256
 
-/* A backslash-separated value ("CT\MR") as a JSON array of its non-empty parts. */
-static json_object *split_json(const char *value)
-{
-  int jerr = 0;
-  json_object *arr = json_object_new_array();
-  const char *p = value;
-  size_t len;
-
-  while (*p) {
-    len = strcspn(p, "\\");
-    if (len > 0)
-      rr_json_append(arr, json_object_new_string_len(p, (int)len), &jerr);
-    p += len;
-    if (*p)
-      p++;
-  }
-  return rr_json_done(arr, jerr);
-}
-
 /* The distinct non-empty Body Part Examined values of a study's series, in
  * series order; an empty array when the study went away meanwhile. */
 static json_object *body_parts_json(const char *study_uid, int *failed)
@@ -73,7 +54,7 @@ static json_object *prior_json(const rr_study_rec *s, int *failed)
   rr_json_set_str(o, "studyDate", s->study_date, &jerr);
   rr_json_set_str(o, "studyTime", s->study_time, &jerr);
   rr_json_set_str(o, "studyDescription", s->study_description, &jerr);
-  rr_json_set(o, "modalities", split_json(s->modalities), &jerr);
+  rr_json_set(o, "modalities", rr_json_split_values(s->modalities), &jerr);
   rr_json_set(o, "bodyParts", body_parts_json(s->study_uid, failed), &jerr);
   rr_json_set(o, "seriesCount", json_object_new_int64(s->series_count), &jerr);
   rr_json_set(o, "instanceCount", json_object_new_int64(s->instance_count), &jerr);

@@ -135,3 +135,21 @@ json_object *rr_json_obj(json_object *obj, const char *key)
     return NULL;
   return v;
 }
+
+json_object *rr_json_split_values(const char *value)
+{
+  int jerr = 0;
+  json_object *arr = json_object_new_array();
+  const char *p = value;
+  size_t len;
+
+  while (*p) {
+    len = strcspn(p, "\\");
+    if (len > 0)
+      rr_json_append(arr, json_object_new_string_len(p, (int)len), &jerr);
+    p += len;
+    if (*p)
+      p++;
+  }
+  return rr_json_done(arr, jerr);
+}

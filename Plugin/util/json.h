@@ -51,6 +51,10 @@ const char *rr_json_member_str(json_object *o, const char *key, int *bad);
 const char *rr_json_str(json_object *obj, const char *key);
 json_object *rr_json_obj(json_object *obj, const char *key);
 
+/* A backslash-separated DICOM value ("CT\\MR") as a JSON array of its
+ * non-empty parts; NULL when out of memory. */
+json_object *rr_json_split_values(const char *value);
+
 /* Add an ISO 8601 UTC time (null for t <= 0), checked like rr_json_set. */
 void rr_json_add_time(json_object *o, const char *key, int64_t t, int *status);
 

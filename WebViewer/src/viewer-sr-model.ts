@@ -5,6 +5,7 @@
 // TID 1500; and it maps an SR's referenced SOP Instance UID + frame back to the viewer's imageIds.
 
 import type { Series, StudyDetail } from './api';
+import { MEASURE_TOOLS } from './viewer-measure-model';
 import { stackImages } from './viewer-model';
 
 /** SR SOP classes that can hold a TID 1500 measurement report (Enhanced, Comprehensive, Comprehensive 3D). */
@@ -18,18 +19,7 @@ export const SR_MEASUREMENT_CLASSES = new Set([
 export const SR_SERIES_DESCRIPTION = 'Reading Room measurements';
 
 /** The tools the adapters can write into TID 1500 (the tool list). */
-export const SR_TOOLS = new Set([
-  'Length',
-  'Angle',
-  'CobbAngle',
-  'Bidirectional',
-  'EllipticalROI',
-  'RectangleROI',
-  'CircleROI',
-  'PlanarFreehandROI',
-  'Probe',
-  'ArrowAnnotate',
-]);
+export const SR_TOOLS: ReadonlySet<string> = new Set<string>(MEASURE_TOOLS);
 
 export type Vec3 = [number, number, number];
 
