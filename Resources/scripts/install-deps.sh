@@ -17,6 +17,9 @@ PACKAGES=(
   # clients that answer a Basic challenge (basic-challenge tests), the immutable flag and
   # tmpfs mounts of the store-fault tests
   python3-httplib2 curl e2fsprogs mount
+  # report PDFs: Cairo + Pango (shaping, right to left, font fallback) with fonts for every script,
+  # and pdftotext/pdftoppm to read them back in tests
+  libcairo2-dev libpango1.0-dev fonts-noto-core fonts-noto-cjk fonts-dejavu-core poppler-utils
 )
 
 missing=()

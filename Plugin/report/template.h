@@ -1,0 +1,86 @@
+/*
+ * template.h - report templates: the built-in ones (JSON files embedded
+ * from Resources/reports/templates/), those an administrator adds or edits
+ * (kept in the store, store_report_templates.h), which one suits a study,
+ * and the checks of a report's fields against a template.
+ *
+ * A template is a JSON object (README "Report templates"):
+ *   {"id": "ct-chest", "title": "CT Chest", "revision": 1,
+ *    "builtin": true, "retired": false,
+ *    "match": {"modalities": ["CT"], "bodyParts": ["CHEST"], "keywords": ["chest", "thorax", "lung"]},
+ *    "sections": [{"id": "findings", "title": "Findings", "code": "59776-5", "meaning": "Findings",
+ *                  "fields": [{"id": "lungs", "label": "Lungs", "type": "longtext",
+ *                              "default": "Clear.", "required": "warn"}, ...]}, ...]}
+ * Field types: "text", "longtext", "number" (with "unit", optional "min",
+ * "max"), "date", "choice" and "multichoice" (with "options": [strings]).
+ * "required": "none" | "warn" | "block" (block: signing is refused while
+ * the field is empty). Field and section ids: 1..64 of [A-Za-z0-9._-],
+ * unique within the template. Field values in a report's fields object:
+ * string (text, longtext, date "YYYY-MM-DD", choice: one of the options),
+ * number, array of options (multichoice), or null/absent = empty.
+ *
+ * Thread-safe: a registry may be used by any number of threads.
+ * Returned strings are malloc'd and owned by the caller (free()).
+ */
+#ifndef RR_REPORT_TEMPLATE_H
+#define RR_REPORT_TEMPLATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "report/report_doc.h"
+
+typedef struct rr_store rr_store;
+typedef struct rr_templates rr_templates;
+
+/* A registry over the embedded built-ins and the store's templates (the
+ * store's row of an id overrides the built-in of that id). The store is
+ * borrowed and must outlive the registry. RR_EINVAL when a built-in does
+ * not validate (a build fault, said in err). */
+int rr_templates_new(rr_templates **out, rr_store *store, char *err, size_t errsize);
+void rr_templates_free(rr_templates *t);
+
+/* *out: the template's JSON (with "builtin", "retired", "revision");
+ * *retired (may be NULL) whether it is retired. RR_ENOTFOUND when unknown. */
+int rr_templates_get(char **out, bool *retired, rr_templates *t, const char *id, char *err, size_t errsize);
+
+/* *out: {"data": [template, ...]} by title; retired ones only when
+ * include_retired. */
+int rr_templates_list(char **out, rr_templates *t, bool include_retired, char *err, size_t errsize);
+
+/* The id of the active template that suits a study best (out of out_size
+ * bytes): modality and body part first, then keywords in the description,
+ * else "generic". `modalities` is backslash-separated. Never fails on bad
+ * input (empty strings are allowed); returns 0 or RR_ESTORE. */
+int rr_templates_choose(char *out, size_t out_size, rr_templates *t, const char *modalities, const char *body_part,
+                        const char *description);
+
+/* Validate a template given by an administrator (structure, ids, types,
+ * options, sizes); RR_EINVAL with the reason in err. */
+int rr_template_validate(const char *template_json, size_t len, char *err, size_t errsize);
+
+/* Check a report's fields object against a template (snapshot): every key
+ * names a field, every value has the field's type (choice among options,
+ * number within min/max, date a real YYYY-MM-DD). RR_EINVAL with the first
+ * problem (field id, not the value) in err. */
+int rr_template_check_fields(const char *template_json, const char *fields_json, char *err, size_t errsize);
+
+/* The empty fields of required "block" and "warn" fields, as JSON arrays
+ * of {"id", "label", "section"}: *out_block and *out_warn (both owned;
+ * "[]" when none). */
+int rr_template_missing(char **out_block, char **out_warn, const char *template_json, const char *fields_json,
+                        char *err, size_t errsize);
+
+/* The fields object a new report starts with: each field's default. */
+int rr_template_defaults(char **out, const char *template_json, char *err, size_t errsize);
+
+/* Fill doc->sections (and doc->title, doc->template_id) from a template
+ * snapshot and a fields object: sections in template order, each with its
+ * LOINC code, meaning and title and its non-empty fields rendered as text
+ * (numbers with their unit, multichoice joined with ", "). Sections without
+ * any value are left out. Replaces what doc held there. */
+int rr_template_render(rr_report_doc *doc, const char *template_json, const char *fields_json, char *err,
+                       size_t errsize);
+
+#endif
