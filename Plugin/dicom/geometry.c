@@ -10,9 +10,18 @@
 
 int rr_dicom_slice_normal(double n[3], const char *orientation)
 {
-  double o[6], len;
+  double o[6];
 
   if (rr_parse_ds_array(o, 6, orientation) < 0)
+    return RR_EINVAL;
+  return rr_dicom_normal_of(n, o);
+}
+
+int rr_dicom_normal_of(double n[3], const double o[6])
+{
+  double len;
+
+  if (!(isfinite(o[0]) && isfinite(o[1]) && isfinite(o[2]) && isfinite(o[3]) && isfinite(o[4]) && isfinite(o[5])))
     return RR_EINVAL;
   n[0] = o[1] * o[5] - o[2] * o[4];
   n[1] = o[2] * o[3] - o[0] * o[5];

@@ -15,6 +15,10 @@
 /* The unit slice normal of an ImageOrientationPatient value. */
 int rr_dicom_slice_normal(double normal[3], const char *orientation);
 
+/* The same from the six numbers already parsed (row cosines, then column
+ * cosines). RR_EINVAL when the two directions are parallel or null. */
+int rr_dicom_normal_of(double normal[3], const double orientation[6]);
+
 /* ImagePositionPatient projected on `normal`: the slice's location along
  * the normal (mm), which orders the slices of a volume. */
 int rr_dicom_position_along(double *out, const double normal[3], const char *position);
