@@ -101,6 +101,8 @@ static const rr_matrix_rule rules[] = {
   {M_GET, "{api}dicom/instances/{id}/transcoded", ADM | RAD | PHY, IMG | AUD},
   /* the patient's other studies (priors): each listed prior passes the same check (api/priors_api.c) */
   {M_GET, "{api}dicom/studies/{id}/priors", ADM | RAD | PHY, IMG | AUD},
+  /* whether a series can be viewed as a volume (MPR, 3D), and how (api/volume_api.h) */
+  {M_GET, "{api}dicom/studies/{id}/series/{id}/volume", ADM | RAD | PHY, IMG | AUD},
   /* the viewer's measurements and key images: radiologists write (the API
    * lets only an annotation's author change it), physicians read */
   {M_GET, "{api}dicom/studies/{id}/annotations", ADM | RAD | PHY, IMG | AUD},
