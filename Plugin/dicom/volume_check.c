@@ -20,6 +20,8 @@ static double dot(const double a[3], const double b[3])
   return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
 }
 
+static void reason(rr_vol_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 static void reason(rr_vol_result *r, const char *fmt, ...)
 {
   va_list ap;

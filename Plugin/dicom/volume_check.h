@@ -6,8 +6,9 @@
  * Input: the series' slices (one per single-frame instance, one per frame of
  * a multi-frame instance; dicom/volume_tags.h reads them from Orthanc's
  * tags), in any order. The check orders them itself along the slice normal
- * (the display order of dicom/display_order.h: position projected on
- * row x column, ties by input order) and answers:
+ * (position projected on row x column, as dicom/display_order.h does for
+ * instances; frames of one instance included), ties in input order (the
+ * API passes instances in display order), and answers:
  *
  * - reconstructable, or not with the reasons, each a short sentence:
  *   "fewer than 3 slices (2)", "rows/columns differ (512x512 and 256x256)",
