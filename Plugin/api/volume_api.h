@@ -21,7 +21,10 @@
  *                   "labels": {"left", "right", "top", "bottom"}}},
  *          "slices": [{"instanceId", "frame"}]}   (the order to build it in)
  *     400 a malformed UID; 404 unknown study, or no such series in it;
- *     502 Orthanc could not give the series' tags; 405 another method.
+ *     415 unsupported: an instance whose NumberOfFrames is not a number in
+ *     1..100000, or more slices than RR_VOL_MAX_SLICES (the message says
+ *     which); 502 Orthanc could not give the series' tags; 405 another
+ *     method.
  *
  * The checks, tolerances and the meaning of every field are those of
  * dicom/volume_check.h; the slices are read by dicom/volume_tags.h from
