@@ -38,9 +38,10 @@ static json_object *tilt_json(const rr_vol_result *r)
   rr_json_set(o, "degrees",
               json_object_new_double(t->tilted ? t->from_positions : t->has_tag ? t->from_tag : 0.0), &jerr);
   rr_json_set_opt(o, "fromTag", t->has_tag, json_object_new_double(t->from_tag), &jerr);
-  rr_json_set(o, "fromPositions", json_object_new_double(t->from_positions), &jerr);
+  /* without a common geometry the positions say nothing */
+  rr_json_set_opt(o, "fromPositions", r->has_geometry, json_object_new_double(t->from_positions), &jerr);
   rr_json_set(o, "tilted", json_object_new_boolean(t->tilted), &jerr);
-  rr_json_set(o, "uniform", json_object_new_boolean(t->uniform), &jerr);
+  rr_json_set_opt(o, "uniform", r->has_geometry, json_object_new_boolean(t->uniform), &jerr);
   rr_json_set(o, "correctable", json_object_new_boolean(t->correctable), &jerr);
   if (t->correctable) {
     c = json_object_new_object();

@@ -8,7 +8,8 @@
  *          "plane": "axial"|"sagittal"|"coronal"|"oblique"|null,
  *          "nearestPlane", "obliqueDegrees",
  *          "tilt": {"degrees", "fromTag" (null without the tag),
- *                   "fromPositions", "tilted", "uniform", "correctable",
+ *                   "fromPositions", "tilted", "uniform" (both null
+ *                   without a geometry), "correctable",
  *                   "correction": null | {"columnsPerSlice", "rowsPerSlice",
  *                       "columnsOffset", "rowsOffset", "mmAlongRowsPerSlice",
  *                       "mmAlongColumnsPerSlice"}},

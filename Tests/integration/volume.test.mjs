@@ -126,6 +126,8 @@ describe('volume API', { timeout: 180_000 }, () => {
     assert.deepEqual(v.reasons, ['10 slices without a position or orientation']);
     assert.equal(v.geometry, null);
     assert.equal(v.plane, null);
+    assert.equal(v.tilt.fromPositions, null);
+    assert.equal(v.tilt.uniform, null);
   });
 
   it('the enhanced MR with functional groups: a sagittal volume, frames ordered, true axial and coronal labels', async () => {
