@@ -258,6 +258,8 @@ typedef struct rr_store_reports_ops {
  *   a final sign adds a new version copying it. `expect` as for save_draft.
  *   Updates the state and, on the first preliminary/final, the timeline.
  *   *out_version (may be NULL) receives the signed version's number.
+ *   A final sign of a critical report without sig->critical_json (and none
+ *   recorded before) is RR_EINVAL: the communication must be recorded.
  * next_version: the number the next signed version of the report will
  *   have (for rendering the PDF before signing) and the expected values.
  * add_version: a signed final version of kind "addendum" (text = the

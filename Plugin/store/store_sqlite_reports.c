@@ -414,6 +414,7 @@ typedef struct head {
   char study_uid[RR_UID_SIZE];
   char state[RR_REPORT_STATE_SIZE];
   bool critical;
+  bool communicated; /* a critical result communication is recorded */
   int64_t prevailing;
   int64_t latest, revision; /* the latest version and its revision */
   char status[16];          /* of the latest version */
@@ -429,7 +430,7 @@ static int load_head(sqlite3 *db, head *h, int64_t id, char *err, size_t errsize
   memset(h, 0, sizeof(*h));
   if (sqlite3_prepare_v2(db,
                          "SELECT r.id, r.study_uid, r.state, r.critical, r.prevailing_version, v.version, v.revision,"
-                         " v.version_status, v.kind FROM reports r JOIN report_versions v ON v.report_id=r.id"
+                         " v.version_status, v.kind, r.critical_json IS NOT NULL FROM reports r JOIN report_versions v ON v.report_id=r.id"
                          " WHERE r.id=?1 ORDER BY v.version DESC LIMIT 1",
                          -1, &st, NULL) != SQLITE_OK)
     return rr_sqlite_fail(err, errsize, db, "prepare report head");
@@ -445,6 +446,7 @@ static int load_head(sqlite3 *db, head *h, int64_t id, char *err, size_t errsize
     h->revision = sqlite3_column_int64(st, 6);
     rr_sqlite_column_copy(h->status, sizeof(h->status), st, 7);
     rr_sqlite_column_copy(h->kind, sizeof(h->kind), st, 8);
+    h->communicated = sqlite3_column_int(st, 9) != 0;
   } else if (rc == SQLITE_DONE) {
     error = rr_fail(err, errsize, RR_ENOTFOUND, "no such report");
   } else {
@@ -672,6 +674,11 @@ static int sqlite_report_sign(void *impl, int64_t *out_version, int64_t id, cons
   if ((error = load_head(db, &h, id, err, errsize)) < 0 || (error = check_editable(&h, "sign", err, errsize)) < 0 ||
       (error = check_expect(&h, expect, err, errsize)) < 0)
     goto out;
+  if (final && h.critical && sig->critical_json == NULL && !h.communicated) {
+    error = rr_fail(err, errsize, RR_EINVAL,
+                    "a report with a critical result is signed final with the communication recorded");
+    goto out;
+  }
   version = h.latest;
   if (strcmp(h.status, "draft") != 0) { /* the latest is preliminary */
     if (!final) {

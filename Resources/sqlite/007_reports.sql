@@ -31,6 +31,7 @@ CREATE INDEX reports_study ON reports(study_uid, id);
 -- at most one open report per study
 CREATE UNIQUE INDEX reports_open ON reports(study_uid) WHERE state NOT IN ('cancelled', 'entered-in-error');
 CREATE INDEX reports_signed ON reports(signed_at, id);
+CREATE INDEX reports_state ON reports(state, signed_at);
 
 CREATE TABLE report_versions (
   report_id    INTEGER NOT NULL REFERENCES reports(id),

@@ -601,6 +601,9 @@ START_TEST(reports_acknowledge_and_worklist)
   ck_assert_int_eq(rr_store_report_acknowledge(fx.store, a, "doc", 1, E), RR_ECONFLICT); /* not critical */
   e = expect_of(a);
   ck_assert_int_eq(rr_store_report_save_draft(fx.store, NULL, a, &e, NULL, NULL, 1, "rad", 11000, E), 0);
+  ck_assert_int_eq(sign(a, "preliminary", 19000), 0); /* a preliminary needs no communication */
+  ck_assert_int_eq(sign(a, "final", 20000), RR_EINVAL);
+  ck_assert_ptr_nonnull(strstr(fx.err, "communication"));
   e = expect_of(a);
   s.critical_json = "{\"recipient\":\"Dr X\",\"method\":\"phone\",\"communicatedAt\":19000,\"recordedBy\":\"rad\"}";
   ck_assert_int_eq(rr_store_report_sign(fx.store, NULL, a, &e, "final", &s, E), 0);
@@ -722,9 +725,12 @@ START_TEST(reports_list_and_has_final)
   ck_assert_int_eq(save(3 - 0 * create("1.2.3.6"), "{}", 1000), 0);
   e = expect_of(3);
   ck_assert_int_eq(rr_store_report_save_draft(fx.store, NULL, 3, &e, NULL, NULL, 1, "rad", 29000, E), 0);
-  ck_assert_int_eq(sign(3, "final", 30000), 0);
+  ck_assert_int_eq(sign(3, "final", 30000), RR_EINVAL); /* critical: the communication is required */
+  e = expect_of(3);
+  s.signed_at = 30000;
+  s.critical_json = "{\"recipient\":\"Dr W\",\"method\":\"phone\",\"communicatedAt\":29500,\"recordedBy\":\"rad\"}";
+  ck_assert_int_eq(rr_store_report_sign(fx.store, NULL, 3, &e, "final", &s, E), 0);
   ck_assert_int_eq(sign(create("1.2.3.5"), "final", 40000), 0);
-  (void)s;
 
   memset(&q, 0, sizeof(q));
   rr_str_copy(q.username, sizeof(q.username), "doc");
