@@ -665,6 +665,28 @@ START_TEST(reports_acknowledge_and_worklist)
   ck_assert_str_eq(r->acks[1].username, "doc2");
   rr_report_free(r);
   ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.report = "critical")), "");
+  /* for a physician: not acknowledged by them */
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.report = "critical", .report_ack_user = "doc3")), "s-a");
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.report = "critical", .report_ack_user = "DOC")), "");
+  page = rr_fx_page(&RR_FX_QUERY(.report = "final", .report_ack_user = "doc3"));
+  ck_assert_uint_eq(page->count, 1);
+  ck_assert(page->items[0].report_critical);
+  rr_study_list_free(page);
+  page = rr_fx_page(&RR_FX_QUERY(.report = "final", .report_ack_user = "doc2"));
+  ck_assert(!page->items[0].report_critical);
+  rr_study_list_free(page);
+  page = rr_fx_page(&RR_FX_QUERY(.report = "final"));
+  ck_assert(!page->items[0].report_critical);
+  rr_study_list_free(page);
+  /* a critical draft shows until it is cancelled */
+  b = create("1.2.3.5");
+  e = expect_of(b);
+  ck_assert_int_eq(rr_store_report_save_draft(fx.store, NULL, b, &e, NULL, NULL, 1, "rad", 33000, E), 0);
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.report = "critical")), "s-e");
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.report = "critical", .report_ack_user = "doc")), "s-e");
+  ck_assert_int_eq(rr_store_report_cancel(fx.store, b, "rad", "wrong study", 34000, E), 0);
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.report = "critical")), "");
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.report = "critical", .report_ack_user = "doc")), "");
 
   /* a cancelled report: the study is unreported again */
   ck_assert_int_eq(rr_store_report_cancel(fx.store, c, "rad", "wrong", 40000, E), 0);
