@@ -1,7 +1,10 @@
 /*
  * store_sqlite_worklist.c - the SQLite backend's worklist reads: the
  * worklist page (WHERE clause built from the validated query, bound
- * parameters only) and one study with its series and instances.
+ * parameters only) and one study with its series and instances; and the
+ * WHERE-clause helpers the reports list shares (rr_sqlite_param_add,
+ * rr_sqlite_where_words, rr_sqlite_prepare_params). Each row carries the
+ * study's report state from study_report (Resources/sqlite/007).
  */
 #include <stdio.h>
 #include <stdlib.h>
