@@ -72,7 +72,8 @@ typedef struct rr_report_version {
   char author[RR_USERNAME_SIZE];     /* who created the version */
   char updated_by[RR_USERNAME_SIZE]; /* who saved it last */
   int64_t created_at, updated_at;
-  int64_t revision; /* 1 when created, + 1 per draft save */
+  int64_t revision; /* 1 when created, + 1 per draft save, + 1 when signed or
+                       cancelled (so that an expectation taken before is stale) */
   char signed_by[RR_USERNAME_SIZE]; /* "" unless signed */
   int64_t signed_at;                /* 0 unless signed */
   char pdf_sha256[RR_HASH_HEX_SIZE]; /* "" unless signed */
@@ -95,6 +96,7 @@ typedef struct rr_report {
   char *template_json; /* owned: the template as it was when the report was created */
   char state[RR_REPORT_STATE_SIZE];
   char *state_reason; /* owned: why cancelled / entered in error; NULL otherwise */
+  char state_by[RR_USERNAME_SIZE]; /* who cancelled it / entered it in error; "" otherwise */
   bool critical;      /* flagged as containing a critical finding */
   char *critical_json; /* owned: the communication recorded at final signing:
                           {"recipient", "method", "communicatedAt" (ms), "recordedBy"}; NULL before */
@@ -149,7 +151,9 @@ typedef struct rr_report_query {
   char states[8][RR_REPORT_STATE_SIZE];
   size_t state_count;
   char text[RR_QUERY_VALUE_SIZE]; /* "" or words matched (each) against patient name, id,
-                                     accession, description, case- and accent-insensitively */
+                                     accession, description, case- and accent-insensitively
+                                     (the worklist's free-text words, as typed: the store
+                                     folds them; referring physician and institution too) */
   char patient_id[RR_LO_SIZE];    /* "" or exact: the patient's history */
   char referring[RR_PN_SIZE];     /* "" or only studies whose referring physician matches
                                      this PN (family^given, case-insensitive, empty components ignored) */
@@ -175,7 +179,7 @@ void rr_macro_list_free(rr_macro_list *list);
  * = first such signature. 0 = not yet. */
 typedef struct rr_report_timeline {
   char study_uid[RR_UID_SIZE];
-  char modality[RR_CS_SIZE]; /* the study's first modality that is not SR/KO/PR/DOC/SEG/RTSTRUCT */
+  char modality[RR_CS_SIZE]; /* the study's first modality that is not SR/KO/PR/DOC/SEG/RTSTRUCT/OT */
   int64_t received_at, opened_at, preliminary_at, final_at;
 } rr_report_timeline;
 
@@ -202,15 +206,47 @@ typedef struct rr_report_signature {
   const char *critical_json; /* final signing of a critical report: the communication; else NULL */
 } rr_report_signature;
 
-/* rr_store_reports_ops, the table a backend fills (one entry per function
- * below, `impl` first), is defined here by the store's owner of this
- * concern, as store_annotations.h does; struct rr_store gets `reports`. */
+/* What a backend implements for this concern (one entry per function
+ * below, `impl` first; see store.h): struct rr_store's `reports`. */
+typedef struct rr_store_reports_ops {
+  int (*create)(void *impl, int64_t *out_id, const char *study_uid, const char *template_id,
+                const char *template_json, const char *author, int64_t now, char *err, size_t errsize);
+  int (*get)(void *impl, rr_report **out, int64_t id, char *err, size_t errsize);
+  int (*for_study)(void *impl, rr_report_list **out, const char *study_uid, char *err, size_t errsize);
+  int (*open_for_study)(void *impl, int64_t *out_id, const char *study_uid, char *err, size_t errsize);
+  int (*save_draft)(void *impl, rr_report_version *out, int64_t id, const rr_report_expect *expect,
+                    const char *fields_json, const char *inserts_json, int critical, const char *by, int64_t now,
+                    char *err, size_t errsize);
+  int (*next_version)(void *impl, int64_t *out_version, rr_report_expect *out_expect, int64_t id, char *err,
+                      size_t errsize);
+  int (*sign)(void *impl, int64_t *out_version, int64_t id, const rr_report_expect *expect, const char *status,
+              const rr_report_signature *sig, char *err, size_t errsize);
+  int (*add_version)(void *impl, int64_t *out_version, int64_t id, int64_t expected_prevailing, const char *kind,
+                     const char *fields_json, const char *text, const rr_report_signature *sig, char *err,
+                     size_t errsize);
+  int (*cancel)(void *impl, int64_t id, const char *by, const char *reason, int64_t now, char *err, size_t errsize);
+  int (*entered_in_error)(void *impl, int64_t id, const char *by, const char *reason, int64_t now, char *err,
+                          size_t errsize);
+  int (*acknowledge)(void *impl, int64_t id, const char *username, int64_t now, char *err, size_t errsize);
+  int (*pdf)(void *impl, rr_report_version *out, int64_t id, int64_t version, char *err, size_t errsize);
+  int (*list)(void *impl, rr_report_row_list **out, const rr_report_query *q, char *err, size_t errsize);
+  int (*has_final)(void *impl, bool *out, const char *study_uid_or_orthanc_id, const char *referring, char *err,
+                   size_t errsize);
+  int (*opened)(void *impl, const char *study_uid, int64_t now, char *err, size_t errsize);
+  int (*timeline)(void *impl, rr_report_timeline_list **out, int64_t since, int64_t until, char *err,
+                  size_t errsize);
+  int (*macro_list)(void *impl, rr_macro_list **out, const char *username, char *err, size_t errsize);
+  int (*macro_put)(void *impl, const char *username, const char *name, const char *text, int64_t now, char *err,
+                   size_t errsize);
+  int (*macro_remove)(void *impl, const char *username, const char *name, char *err, size_t errsize);
+} rr_store_reports_ops;
 
 /* ------------------------------------------------------------ reports
  *
  * create: a report for the study with version 1 (original, draft, fields
  *   and inserts "{}", revision 1); *out_id receives its id. RR_EEXISTS when
- *   the study has an open report (nothing created); RR_ENOTFOUND when the
+ *   the study has an open report (nothing created; the sentence ends with
+ *   its id in brackets, open_for_study gives it); RR_ENOTFOUND when the
  *   store has no such study. Also records the study's opened_at when unset.
  * get: the report with its versions (no PDF bytes) and acknowledgements.
  * for_study: the study's reports (every state), newest first.
@@ -225,6 +261,8 @@ typedef struct rr_report_signature {
  *   a final sign adds a new version copying it. `expect` as for save_draft.
  *   Updates the state and, on the first preliminary/final, the timeline.
  *   *out_version (may be NULL) receives the signed version's number.
+ *   A final sign of a critical report without sig->critical_json (and none
+ *   recorded before) is RR_EINVAL: the communication must be recorded.
  * next_version: the number the next signed version of the report will
  *   have (for rendering the PDF before signing) and the expected values.
  * add_version: a signed final version of kind "addendum" (text = the
@@ -232,13 +270,17 @@ typedef struct rr_report_signature {
  *   (fields given, text = the reason). `expected_prevailing` must be the
  *   prevailing version (RR_ESTALE otherwise).
  * cancel: state cancelled with the reason; the draft becomes "cancelled".
+ *   cancel and entered_in_error record `by` in rr_report.state_by; a reason
+ *   is required (1..RR_REPORT_TEXT_MAX bytes, else RR_EINVAL).
  * entered_in_error: state entered-in-error with the reason (any state).
  * acknowledge: records that `username` acknowledged the critical result
  *   (RR_ECONFLICT when the report is not critical; idempotent: the first
  *   time is kept).
  * pdf: *out (dispose it) receives the version with its PDF bytes;
  *   RR_ENOTFOUND when the version does not exist or was never signed.
- * list: rows for the query (see rr_report_query).
+ * list: rows for the query (see rr_report_query); unknown states are
+ *   RR_EINVAL. A report whose study is no longer in the index keeps its row
+ *   (study fields "").
  * has_final: *out = true when the study (StudyInstanceUID or Orthanc id)
  *   has a report in state final, appended or corrected; when `referring` is
  *   not "" only if the study's referring physician also matches it.
