@@ -21,6 +21,7 @@ void rr_store_free(rr_store *store)
 #define AUDIT "the audit trail"
 #define AI "AI analyses"
 #define ANNOTATIONS "annotations and key images"
+#define REPORT_TEMPLATES "report templates"
 
 /* A concern (or one operation of it) the backend does not implement. */
 static int not_implemented(const rr_store *s, const char *concern, char *err, size_t errsize)
@@ -220,4 +221,28 @@ int rr_store_key_image_list(rr_store *s, rr_key_image_list **out, const char *st
                             size_t errsize)
 {
   return CALL(annotations, key_list, ANNOTATIONS, out, study_uid, err, errsize);
+}
+
+/* ------------------------------------------------------- report templates */
+
+int rr_store_report_template_get(rr_store *s, rr_report_template_rec *out, const char *id, char *err,
+                                 size_t errsize)
+{
+  return CALL(report_templates, get, REPORT_TEMPLATES, out, id, err, errsize);
+}
+
+int rr_store_report_template_list(rr_store *s, rr_report_template_list **out, char *err, size_t errsize)
+{
+  return CALL(report_templates, list, REPORT_TEMPLATES, out, err, errsize);
+}
+
+int rr_store_report_template_create(rr_store *s, const rr_report_template_rec *rec, char *err, size_t errsize)
+{
+  return CALL(report_templates, create, REPORT_TEMPLATES, rec, err, errsize);
+}
+
+int rr_store_report_template_update(rr_store *s, rr_report_template_rec *out, const rr_report_template_rec *rec,
+                                    int64_t expected_revision, char *err, size_t errsize)
+{
+  return CALL(report_templates, update, REPORT_TEMPLATES, out, rec, expected_revision, err, errsize);
 }

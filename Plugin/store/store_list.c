@@ -140,6 +140,19 @@ void rr_annotation_dispose(rr_annotation *a)
   memset(a, 0, sizeof(*a));
 }
 
+void rr_report_template_rec_dispose(rr_report_template_rec *r)
+{
+  if (r == NULL)
+    return;
+  free(r->json);
+  memset(r, 0, sizeof(*r));
+}
+
+static void report_template_dispose(void *elem)
+{
+  rr_report_template_rec_dispose(elem);
+}
+
 static void series_dispose(void *elem)
 {
   rr_store_list_dispose(&rr_series_detail_kind, elem);
@@ -156,6 +169,8 @@ const rr_store_list_kind rr_ai_list_kind = KIND(rr_ai_list, items, count, analys
 const rr_store_list_kind rr_ai_review_list_kind = KIND(rr_ai_review_list, items, count, review_dispose);
 const rr_store_list_kind rr_annotation_list_kind = KIND(rr_annotation_list, items, count, annotation_dispose);
 const rr_store_list_kind rr_key_image_list_kind = KIND(rr_key_image_list, items, count, NULL);
+const rr_store_list_kind rr_report_template_list_kind =
+  KIND(rr_report_template_list, items, count, report_template_dispose);
 
 /* ------------------------------------------- the public *_free functions */
 
@@ -175,3 +190,4 @@ LIST_FREE(rr_ai_list_free, rr_ai_list, rr_ai_list_kind)
 LIST_FREE(rr_ai_review_list_free, rr_ai_review_list, rr_ai_review_list_kind)
 LIST_FREE(rr_annotation_list_free, rr_annotation_list, rr_annotation_list_kind)
 LIST_FREE(rr_key_image_list_free, rr_key_image_list, rr_key_image_list_kind)
+LIST_FREE(rr_report_template_list_free, rr_report_template_list, rr_report_template_list_kind)
