@@ -84,10 +84,12 @@ static int32_t on_http_request(OrthancPluginHttpMethod method, const char *uri, 
 {
   rr_filter_request req;
   rr_filter_result res;
+  uint32_t i;
 
-  (void)get_count;
-  (void)get_keys;
-  (void)get_values;
+  req.wado_study = NULL;
+  for (i = 0; i < get_count; i++)
+    if (strcmp(uri, "/wado") == 0 && strcmp(get_keys[i], "studyUID") == 0)
+      req.wado_study = get_values[i];
   req.method = method_name(method);
   req.uri = uri;
   req.source = ip ? ip : "";
