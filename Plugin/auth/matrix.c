@@ -118,6 +118,11 @@ static const rr_matrix_rule rules[] = {
   /* AI: radiologists run and review analyses; physicians have no AI */
   {M_GET | M_POST | M_PUT, "{api}ai/*", ADM | RAD, AUD},
   {M_DEL, "{api}ai/*", ADM, AUD},
+  /* report templates (before the reports): radiologists read them to write
+   * reports, physicians read reports, not templates; administrators add,
+   * edit and retire them */
+  {M_GET, "{api}reports/templates/*", ADM | RAD, 0},
+  {M_POST | M_PUT | M_DEL, "{api}reports/templates/*", ADM, 0},
   /* reports: physicians read (the API shows them final reports only) and
    * download PDFs; radiologists write; a report is a legal record, so
    * deleting one is an administrator's act */
@@ -877,6 +882,8 @@ static const struct {
   {"explorer", "GET", "", "/app/explorer.html"},
   /* the viewer's tools that write (measurements, key images, save to archive) */
   {"annotate", "PUT", "api", "dicom/studies/x/annotations/x"},
+  /* the administrators' report templates page */
+  {"templates", "PUT", "api", "reports/templates/x"},
 };
 
 const char *rr_capability_name(size_t i)

@@ -151,11 +151,12 @@ int rr_matrix_check_study(rr_matrix_decision *d, const rr_matrix *m, const char 
 /* Capabilities: the parts of the web app a role may use, in this order:
  * "worklist", "study" (a study's images), "upload", "users", "audit",
  * "system", "ai", "explorer" (Orthanc Explorer), "annotate" (the viewer's
- * tools that write: measurements, key images). Each is the decision of
+ * tools that write: measurements, key images), "templates" (the report
+ * templates page). Each is the decision of
  * the matrix on one representative route (matrix.c), so the app's role
  * rules come from this table. Fills out[] with static names, in that order,
  * and returns their count (0 for a NULL matrix). Thread-safe. */
-#define RR_CAPABILITY_COUNT 9
+#define RR_CAPABILITY_COUNT 10
 size_t rr_matrix_capabilities(const char *out[RR_CAPABILITY_COUNT], const rr_matrix *m, unsigned roles);
 /* The i-th capability's name; NULL when i is out of range. */
 const char *rr_capability_name(size_t i);

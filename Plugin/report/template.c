@@ -1092,6 +1092,29 @@ int rr_templates_choose(char *out, size_t out_size, rr_templates *t, const char 
   return 0;
 }
 
+int rr_templates_choose_study(char *out, size_t out_size, rr_templates *t, const rr_study_detail *study)
+{
+  rr_buf parts, words;
+  int error;
+
+  rr_buf_init(&parts, 4096);
+  rr_buf_init(&words, 16384);
+  rr_buf_puts(&parts, "");
+  rr_buf_puts(&words, study->study.study_description);
+  for (size_t i = 0; i < study->series_count; i++) {
+    const rr_series_rec *se = &study->series[i].series;
+    if (se->body_part[0] != '\0')
+      rr_buf_printf(&parts, "%s%s", parts.len ? "\\" : "", se->body_part); /* a full buffer drops the rest */
+    if (se->series_description[0] != '\0')
+      rr_buf_printf(&words, " / %s", se->series_description);
+  }
+  error = rr_templates_choose(out, out_size, t, study->study.modalities, parts.ptr ? parts.ptr : "",
+                              words.ptr ? words.ptr : "");
+  rr_buf_dispose(&parts);
+  rr_buf_dispose(&words);
+  return error;
+}
+
 /* ------------------------------------------------------------------ writes */
 
 /* A validated template from an administrator, without the members the
