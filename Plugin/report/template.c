@@ -871,7 +871,7 @@ static json_object *present(const resolved *r)
   rr_json_set(o, "modified", json_object_new_boolean(r->modified), &jerr);
   rr_json_set(o, "retired", json_object_new_boolean(r->retired), &jerr);
   rr_json_set_opt(o, "updatedBy", r->updated_by[0] != '\0', json_object_new_string(r->updated_by), &jerr);
-  rr_json_add_time(o, "updatedAt", r->updated_at, &jerr);
+  rr_json_add_time(o, "updatedAt", r->updated_at / 1000, &jerr); /* ms in the store */
   if (member(r->tpl, "match") == NULL)
     rr_json_set(o, "match", json_object_new_object(), &jerr);
   json_object_object_foreach(r->tpl, key, val) {
