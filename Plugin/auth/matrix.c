@@ -118,9 +118,11 @@ static const rr_matrix_rule rules[] = {
   /* AI: radiologists run and review analyses; physicians have no AI */
   {M_GET | M_POST | M_PUT, "{api}ai/*", ADM | RAD, AUD},
   {M_DEL, "{api}ai/*", ADM, AUD},
-  /* reports: physicians read (the API shows them final reports only) and
-   * download PDFs; radiologists write; a report is a legal record, so
-   * deleting one is an administrator's act */
+  /* report templates (before the reports): radiologists read them to write
+   * reports, physicians read reports, not templates; administrators add,
+   * edit and retire them */
+  {M_GET, "{api}reports/templates/*", ADM | RAD, 0},
+  {M_POST | M_PUT | M_DEL, "{api}reports/templates/*", ADM, 0},
   /* a physician lists a study's reports only when it has a final one (IMG);
    * the API then shows them its final reports and versions only */
   {M_GET, "{api}dicom/studies/{id}/reports", ADM | RAD | PHY, IMG | AUD},
@@ -130,9 +132,9 @@ static const rr_matrix_rule rules[] = {
   {M_POST, "{api}reports/{id}/entered-in-error", ADM, AUD},
   /* each radiologist's own text snippets */
   {M_ALL, "{api}reports/macros/*", ADM | RAD, 0},
-  /* templates: radiologists choose one, administrators edit them */
-  {M_GET, "{api}reports/templates/*", ADM | RAD, 0},
-  {M_POST | M_PUT, "{api}reports/templates/*", ADM, 0},
+  /* reports: physicians read (the API shows them final reports only) and
+   * download PDFs; radiologists write; a report is a legal record, so
+   * deleting one is an administrator's act */
   {M_GET, "{api}reports/*", ADM | RAD | PHY, AUD},
   {M_POST | M_PUT, "{api}reports/*", ADM | RAD, AUD},
   {M_DEL, "{api}reports/*", ADM, AUD},
@@ -896,12 +898,12 @@ static const struct {
   {"explorer", "GET", "", "/app/explorer.html"},
   /* the viewer's tools that write (measurements, key images, save to archive) */
   {"annotate", "PUT", "api", "dicom/studies/x/annotations/x"},
+  /* the administrators' report templates page */
+  {"templates", "PUT", "api", "reports/templates/x"},
   /* writing and signing reports */
   {"report", "POST", "api", "reports/x/sign"},
   /* reading reports (physicians: their final ones) */
   {"reports", "GET", "api", "reports"},
-  /* the templates' administration page */
-  {"templates", "POST", "api", "reports/templates"},
 };
 
 const char *rr_capability_name(size_t i)

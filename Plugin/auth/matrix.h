@@ -156,8 +156,9 @@ int rr_matrix_check_study_as(rr_matrix_decision *d, const rr_matrix *m, const ch
 /* Capabilities: the parts of the web app a role may use, in this order:
  * "worklist", "study" (a study's images), "upload", "users", "audit",
  * "system", "ai", "explorer" (Orthanc Explorer), "annotate" (the viewer's
- * tools that write: measurements, key images), "report" (write and sign
- * reports), "reports" (read reports), "templates" (edit report templates). Each is the decision of
+ * tools that write: measurements, key images), "templates" (the report
+ * templates page), "report" (write and sign reports), "reports" (read
+ * reports). Each is the decision of
  * the matrix on one representative route (matrix.c), so the app's role
  * rules come from this table. Fills out[] with static names, in that order,
  * and returns their count (0 for a NULL matrix). Thread-safe. */

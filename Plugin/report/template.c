@@ -871,7 +871,7 @@ static json_object *present(const resolved *r)
   rr_json_set(o, "modified", json_object_new_boolean(r->modified), &jerr);
   rr_json_set(o, "retired", json_object_new_boolean(r->retired), &jerr);
   rr_json_set_opt(o, "updatedBy", r->updated_by[0] != '\0', json_object_new_string(r->updated_by), &jerr);
-  rr_json_add_time(o, "updatedAt", r->updated_at, &jerr);
+  rr_json_add_time(o, "updatedAt", r->updated_at / 1000, &jerr); /* ms in the store */
   if (member(r->tpl, "match") == NULL)
     rr_json_set(o, "match", json_object_new_object(), &jerr);
   json_object_object_foreach(r->tpl, key, val) {
@@ -1090,6 +1090,29 @@ int rr_templates_choose(char *out, size_t out_size, rr_templates *t, const char 
   rr_str_copy(out, out_size, best);
   json_object_put(arr);
   return 0;
+}
+
+int rr_templates_choose_study(char *out, size_t out_size, rr_templates *t, const rr_study_detail *study)
+{
+  rr_buf parts, words;
+  int error;
+
+  rr_buf_init(&parts, 4096);
+  rr_buf_init(&words, 16384);
+  rr_buf_puts(&parts, "");
+  rr_buf_puts(&words, study->study.study_description);
+  for (size_t i = 0; i < study->series_count; i++) {
+    const rr_series_rec *se = &study->series[i].series;
+    if (se->body_part[0] != '\0')
+      rr_buf_printf(&parts, "%s%s", parts.len ? "\\" : "", se->body_part); /* a full buffer drops the rest */
+    if (se->series_description[0] != '\0')
+      rr_buf_printf(&words, " / %s", se->series_description);
+  }
+  error = rr_templates_choose(out, out_size, t, study->study.modalities, parts.ptr ? parts.ptr : "",
+                              words.ptr ? words.ptr : "");
+  rr_buf_dispose(&parts);
+  rr_buf_dispose(&words);
+  return error;
 }
 
 /* ------------------------------------------------------------------ writes */

@@ -66,6 +66,11 @@ int rr_templates_list(char **out, rr_templates *t, bool include_retired, char *e
 int rr_templates_choose(char *out, size_t out_size, rr_templates *t, const char *modalities, const char *body_part,
                         const char *description);
 
+/* rr_templates_choose for a study as the store knows it: its modalities,
+ * the body parts of its series, its description and those of its series. */
+typedef struct rr_study_detail rr_study_detail;
+int rr_templates_choose_study(char *out, size_t out_size, rr_templates *t, const rr_study_detail *study);
+
 /* Validate a template given by an administrator (structure, ids, types,
  * options, sizes); RR_EINVAL with the reason in err. */
 int rr_template_validate(const char *template_json, size_t len, char *err, size_t errsize);

@@ -176,6 +176,12 @@ static const route_case cases[] = {
   {"GET", "/api/ai/analyses/9", A | R},
   {"PUT", "/api/ai/analyses/9/review", A | R},
   {"DELETE", "/api/ai/analyses/9", A},
+  {"GET", "/api/reports/templates", A | R},
+  {"GET", "/api/reports/templates/ct-chest", A | R},
+  {"POST", "/api/reports/templates", A},
+  {"PUT", "/api/reports/templates/ct-chest", A},
+  {"POST", "/api/reports/templates/ct-chest/retire", A},
+  {"POST", "/api/reports/templates/ct-chest/restore", A},
   {"GET", "/api/reports", A | R | P},
   {"GET", "/api/reports/5/pdf", A | R | P},
   {"POST", "/api/reports", A | R},
@@ -190,9 +196,6 @@ static const route_case cases[] = {
   {"GET", "/api/reports/macros", A | R},
   {"PUT", "/api/reports/macros/normal%20chest", A | R},
   {"DELETE", "/api/reports/macros/x", A | R},
-  {"GET", "/api/reports/templates", A | R},
-  {"POST", "/api/reports/templates", A},
-  {"PUT", "/api/reports/templates/ct-chest", A},
   {"GET", "/api/dicom/studies/1.2.3/reports", A | R | P},
   {"GET", "/api/admin/reports/turnaround", A},
   {"GET", "/api", A},
@@ -718,7 +721,7 @@ START_TEST(capabilities_per_role)
   rr_matrix *other = NULL;
   char err[256] = "";
 
-  expect_capabilities(matrix, A, "worklist,study,upload,users,audit,system,ai,explorer,annotate,report,reports,templates");
+  expect_capabilities(matrix, A, "worklist,study,upload,users,audit,system,ai,explorer,annotate,templates,report,reports");
   expect_capabilities(matrix, R, "worklist,study,ai,annotate,report,reports");
   expect_capabilities(matrix, T, "worklist,upload");
   expect_capabilities(matrix, P, "worklist,study,reports");
@@ -727,11 +730,12 @@ START_TEST(capabilities_per_role)
   ck_assert_uint_eq(rr_matrix_capabilities(NULL, NULL, A), 0);
   ck_assert_str_eq(rr_capability_name(0), "worklist");
   ck_assert_str_eq(rr_capability_name(8), "annotate");
-  ck_assert_str_eq(rr_capability_name(RR_CAPABILITY_COUNT - 1), "templates");
+  ck_assert_str_eq(rr_capability_name(9), "templates");
+  ck_assert_str_eq(rr_capability_name(RR_CAPABILITY_COUNT - 1), "reports");
   ck_assert_ptr_null(rr_capability_name(RR_CAPABILITY_COUNT));
   /* the probes follow the configured API root */
   ck_assert_int_eq(rr_matrix_new(&other, "/rr/api/", "/rr/web/", err, sizeof(err)), 0);
-  expect_capabilities(other, A, "worklist,study,upload,users,audit,system,ai,explorer,annotate,report,reports,templates");
+  expect_capabilities(other, A, "worklist,study,upload,users,audit,system,ai,explorer,annotate,templates,report,reports");
   expect_capabilities(other, R, "worklist,study,ai,annotate,report,reports");
   rr_matrix_free(other);
 }
