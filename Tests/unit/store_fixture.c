@@ -95,6 +95,8 @@ bool rr_fx_has(const rr_store *s, const char *concern)
     return s->ai != NULL;
   if (strcmp(concern, "annotations") == 0)
     return s->annotations != NULL;
+  if (strcmp(concern, "report_outputs") == 0)
+    return s->report_outputs != NULL;
   fprintf(stderr, "unknown store concern '%s'\n", concern);
   return false;
 }
