@@ -10,6 +10,7 @@
  *   store_ai.h        AI analyses and their reviews
  *   store_annotations.h  the viewer's measurements and key images
  *   store_report_templates.h  administrators' report templates
+ *   store_report_outputs.h  the queue of report objects for the archive
  *
  * A backend may implement some concerns only: a NULL table means "not
  * implemented", and every function of that concern then fails with
@@ -38,6 +39,7 @@
 #include "store_identity.h"
 #include "store_index.h"
 #include "store_report_templates.h"
+#include "store_report_outputs.h"
 
 /* A store as a backend builds it (calloc'd; rr_store_free releases it). The
  * backend owns `impl`, closed by `close` (may be NULL). New concerns
@@ -53,6 +55,7 @@ struct rr_store {
   const rr_store_ai_ops *ai;
   const rr_store_annotations_ops *annotations;
   const rr_store_report_templates_ops *report_templates;
+  const rr_store_report_outputs_ops *report_outputs;
 };
 
 /* Close and free a store; accepts NULL. */

@@ -52,6 +52,7 @@ extern const rr_store_audit_ops rr_sqlite_audit_ops;
 extern const rr_store_ai_ops rr_sqlite_ai_ops;
 extern const rr_store_annotations_ops rr_sqlite_annotations_ops;
 extern const rr_store_report_templates_ops rr_sqlite_report_templates_ops;
+extern const rr_store_report_outputs_ops rr_sqlite_report_outputs_ops;
 
 /* RR_ESTORE with "sqlite: <what>: <SQLite's message>". */
 int rr_sqlite_fail(char *err, size_t errsize, sqlite3 *db, const char *what);
