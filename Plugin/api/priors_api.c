@@ -65,6 +65,7 @@ static json_object *prior_json(const rr_study_rec *s, int *failed)
     snprintf(rid, sizeof(rid), "%lld", (long long)s->report_id);
     rr_json_set_opt(o, "reportStatus", has, json_object_new_string(s->report_state), &jerr);
     rr_json_set_opt(o, "reportId", has, json_object_new_string(rid), &jerr);
+    rr_json_set(o, "reportCritical", json_object_new_boolean(has && s->report_critical), &jerr);
   }
   return rr_json_done(o, jerr);
 }
