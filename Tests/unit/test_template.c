@@ -43,6 +43,8 @@ START_TEST(builtins_load_and_follow_the_outline)
   ck_assert_int_eq(rr_templates_new(&t, NULL, err, sizeof(err)), 0);
   ck_assert_int_eq(rr_templates_list(&list, t, false, err, sizeof(err)), 0);
   root = json_tokener_parse(list);
+  free(list);
+  list = NULL;
   data = json_object_object_get(root, "data");
   ck_assert_uint_eq(json_object_array_length(data), 6);
   for (size_t i = 0; i < 6; i++) {
