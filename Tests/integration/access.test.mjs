@@ -97,7 +97,7 @@ test('the role matrix, for every role and for no token', async () => {
 
 test('GET /api/auth/me and the login answer list what the role may use, from the role matrix', async () => {
   const want = {
-    admin: ['worklist', 'study', 'upload', 'users', 'audit', 'system', 'ai', 'explorer', 'annotate'],
+    admin: ['worklist', 'study', 'upload', 'users', 'audit', 'system', 'ai', 'explorer', 'annotate', 'templates'],
     radiologist: ['worklist', 'study', 'ai', 'annotate'],
     technician: ['worklist', 'upload'],
     physician: ['worklist', 'study'],
