@@ -15,7 +15,7 @@
  *     "<revision>" (required: 400 without) → 200 (revision + 1);
  *     412 version_mismatch when another change came first; 400; 404.
  *   POST {root}reports/templates/{id}/retire, …/{id}/restore → 200 the
- *     template; 404.
+ *     template; 404; 409 for "generic" (the fallback cannot be retired).
  * A template is {"id", "title", "revision", "builtin", "modified",
  * "retired", "updatedBy", "updatedAt", "match", "sections": […]}.
  * Writes are audited: template.create, template.update, template.retire,

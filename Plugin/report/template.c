@@ -1072,11 +1072,11 @@ int rr_templates_choose(char *out, size_t out_size, rr_templates *t, const char 
                         const char *description)
 {
   json_object *arr = NULL;
-  const char *best = "generic";
+  const char *best = RR_TEMPLATE_FALLBACK;
   int best_score = 0, error;
 
   if ((error = collect(&arr, t, false, NULL, 0)) < 0) {
-    rr_str_copy(out, out_size, "generic");
+    rr_str_copy(out, out_size, RR_TEMPLATE_FALLBACK);
     return RR_ESTORE;
   }
   for (size_t i = 0; i < json_object_array_length(arr); i++) {
@@ -1245,6 +1245,12 @@ int rr_templates_set_retired(char **out, rr_templates *t, const char *id, bool r
   memset(&cur, 0, sizeof(cur));
   if ((error = need_store(t, err, errsize)) < 0 || (error = resolve(&cur, t, id, err, errsize)) < 0)
     goto out;
+  if (retired && strcmp(id, RR_TEMPLATE_FALLBACK) == 0) {
+    error = rr_fail(err, errsize, RR_ECONFLICT,
+                    "\"%s\" is the template of studies no other template suits: change it, but it cannot be retired",
+                    RR_TEMPLATE_FALLBACK);
+    goto out;
+  }
   if (cur.retired != retired) {
     for (size_t i = 0; i < sizeof(volatile_keys) / sizeof(volatile_keys[0]); i++)
       json_object_object_del(cur.tpl, volatile_keys[i]);

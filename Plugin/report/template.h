@@ -44,6 +44,11 @@
 typedef struct rr_store rr_store;
 typedef struct rr_templates rr_templates;
 
+/* The built-in chosen when no other template suits a study; it cannot be
+ * retired (rr_templates_set_retired: RR_ECONFLICT), only changed. */
+#define RR_TEMPLATE_FALLBACK "generic"
+
+
 /* A registry over the embedded built-ins and the store's templates (the
  * store's row of an id overrides the built-in of that id). The store is
  * borrowed and must outlive the registry. RR_EINVAL when a built-in does
@@ -89,7 +94,8 @@ int rr_template_check_fields(const char *template_json, const char *fields_json,
  *   its revision is expected_revision, else RR_ESTALE; revision + 1. A
  *   built-in's first change stores an override (its revision + 1).
  * set_retired: retires or restores (revision + 1; nothing changes when it
- *   is so already). RR_ENOTFOUND when no such template. */
+ *   is so already). RR_ENOTFOUND when no such template; RR_ECONFLICT when
+ *   retiring RR_TEMPLATE_FALLBACK. */
 int rr_templates_create(char **out, rr_templates *t, const char *json, size_t len, const char *by, int64_t now,
                         char *err, size_t errsize);
 int rr_templates_update(char **out, rr_templates *t, const char *id, const char *json, size_t len,

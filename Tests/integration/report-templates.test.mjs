@@ -146,6 +146,9 @@ test('administrators add, edit (If-Match, 412 when stale), retire and restore; a
   r = await as('rad', `${T}?studyInstanceUid=${studies.ct_chest_lung_30}`);
   assert.equal(r.json.suggested, 'ct-chest');
   assert.equal((await orthanc.api(`${T}/nope/retire`, { method: 'POST' })).status, 404);
+  r = await orthanc.api(`${T}/generic/retire`, { method: 'POST' });
+  assert.equal(r.status, 409, r.text);
+  assert.match(r.json.error.message, /cannot be retired/);
 });
 
 test('bad templates are refused with the reason, and nothing is stored', async () => {

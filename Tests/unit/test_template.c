@@ -320,6 +320,10 @@ START_TEST(registry_writes_over_the_store)
   ck_assert_int_eq(rr_templates_set_retired(&out, t, "t1", true, "admin", 4000, err, sizeof(err)), 0);
   free(out);
   ck_assert_int_eq(rr_templates_set_retired(&out, t, "none", true, "admin", 4000, err, sizeof(err)), RR_ENOTFOUND);
+  /* the fallback cannot be retired: every study must get a template */
+  ck_assert_int_eq(rr_templates_set_retired(&out, t, "generic", true, "admin", 4000, err, sizeof(err)), RR_ECONFLICT);
+  ck_assert_ptr_null(out);
+  ck_assert_str_eq(choose(t, "US", "", ""), "generic");
   rr_templates_free(t);
 
   /* kept across a restart */

@@ -12,6 +12,9 @@ import { renderTemplateForm } from './templates-form';
 import { cloneBody, fieldCount, fromJsonText, newTemplate, templateOrigin, templateProblems, toJsonText, type ReportTemplate, type TemplateBody } from './templates-model';
 import './templates.css';
 
+/** The template of studies no other suits (report/template.h RR_TEMPLATE_FALLBACK): never retired. */
+export const FALLBACK_TEMPLATE = 'generic';
+
 export interface TemplatesOptions {
   api: Api;
   doc?: Document;
@@ -39,6 +42,14 @@ export function renderTemplateRow(doc: Document, t: ReportTemplate, actions: Row
   const td = (cls: string, ...children: (Node | string)[]): HTMLTableCellElement => hIn(doc, 'td', { class: cls }, ...children);
   const button = (text: string, action: string, onClick: () => void): HTMLButtonElement =>
     hIn(doc, 'button', { class: 'btn', attrs: { type: 'button', 'data-action': action, 'aria-label': `${text} ${t.title}` }, text, on: { click: onClick } });
+  const retireButton = (): HTMLButtonElement => {
+    const b = button('Retire', 'retire', () => actions.onRetire(true));
+    if (t.id === FALLBACK_TEMPLATE) {
+      b.disabled = true;
+      b.title = 'The template of studies no other template suits: it can be changed, not retired.';
+    }
+    return b;
+  };
   return hIn(
     doc,
     'tr',
@@ -57,7 +68,7 @@ export function renderTemplateRow(doc: Document, t: ReportTemplate, actions: Row
         'div',
         { class: 'row-actions' },
         button('Edit', 'edit', actions.onEdit),
-        t.retired ? button('Restore', 'restore', () => actions.onRetire(false)) : button('Retire', 'retire', () => actions.onRetire(true)),
+        t.retired ? button('Restore', 'restore', () => actions.onRetire(false)) : retireButton(),
       ),
     ),
   );

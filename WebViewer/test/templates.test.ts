@@ -264,4 +264,13 @@ describe('templates page', () => {
     await settle();
     expect(el.querySelector('tr.template-row.is-retired')).toBeNull();
   });
+
+  it('the fallback template cannot be retired from the page', async () => {
+    const server = new FakeServer().on('GET reports/templates?all=true', () => json(200, { data: [chest({ id: 'generic', title: 'General' })], suggested: null }));
+    const el = mount(server);
+    await settle();
+    const retire = el.querySelector<HTMLButtonElement>('tr[data-template-id="generic"] [data-action="retire"]')!;
+    expect(retire.disabled).toBe(true);
+    expect(retire.title).toMatch(/not retired/);
+  });
 });
