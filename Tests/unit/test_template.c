@@ -10,6 +10,7 @@
 #include "report/report_doc.h"
 #include "report/template.h"
 #include "util/errors.h"
+#include "util/str.h"
 
 static char err[512];
 
@@ -258,6 +259,26 @@ START_TEST(choose_by_modality_body_part_and_description)
   ck_assert_str_eq(choose(t, NULL, NULL, NULL), "generic");
   /* a word, not a part of one: "pa" is not in "pancreas" */
   ck_assert_str_eq(choose(t, "DX", "", "pancreas"), "generic");
+
+  /* a study as the store knows it: body parts and descriptions of its series count */
+  rr_study_detail d;
+  rr_series_detail se[2];
+  char id[65];
+  memset(&d, 0, sizeof(d));
+  memset(se, 0, sizeof(se));
+  rr_str_copy(d.study.modalities, sizeof(d.study.modalities), "SR\\DX");
+  rr_str_copy(se[0].series.modality, sizeof(se[0].series.modality), "SR");
+  rr_str_copy(se[1].series.modality, sizeof(se[1].series.modality), "DX");
+  rr_str_copy(se[1].series.body_part, sizeof(se[1].series.body_part), "CHEST");
+  d.series = se;
+  d.series_count = 2;
+  ck_assert_int_eq(rr_templates_choose_study(id, sizeof(id), t, &d), 0);
+  ck_assert_str_eq(id, "chest-xray");
+  rr_str_copy(d.study.modalities, sizeof(d.study.modalities), "MR");
+  se[1].series.body_part[0] = '\0';
+  rr_str_copy(se[0].series.series_description, sizeof(se[0].series.series_description), "T2 FLAIR brain");
+  ck_assert_int_eq(rr_templates_choose_study(id, sizeof(id), t, &d), 0);
+  ck_assert_str_eq(id, "mr-brain");
   rr_templates_free(t);
 }
 END_TEST
