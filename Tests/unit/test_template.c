@@ -306,6 +306,7 @@ START_TEST(registry_writes_over_the_store)
   char *chest = NULL;
   ck_assert_int_eq(rr_templates_get(&chest, NULL, t, "ct-chest", err, sizeof(err)), 0);
   ck_assert_int_eq(rr_templates_create(&out, t, chest, strlen(chest), "admin", 1000, err, sizeof(err)), RR_EEXISTS);
+  memcpy(strstr(chest, "\"CT Chest\""), "\"CT Thora\"", 10); /* the administrator's change */
   ck_assert_int_eq(rr_templates_update(&out, t, "ct-chest", chest, strlen(chest), 2, "admin", 2000, err, sizeof(err)),
                    RR_ESTALE);
   ck_assert_int_eq(rr_templates_update(&out, t, "ct-head", chest, strlen(chest), 1, "admin", 2000, err, sizeof(err)),
@@ -341,6 +342,19 @@ START_TEST(registry_writes_over_the_store)
   ck_assert_int_eq(rr_templates_set_retired(&out, t, "t1", true, "admin", 4000, err, sizeof(err)), 0);
   free(out);
   ck_assert_int_eq(rr_templates_set_retired(&out, t, "none", true, "admin", 4000, err, sizeof(err)), RR_ENOTFOUND);
+  /* back to the shipped version: a stored row equal to the shipped template is not "modified" */
+  ck_assert_int_eq(rr_templates_reset(&out, t, "ct-chest", "admin", 5000, err, sizeof(err)), 0);
+  ck_assert_ptr_nonnull(strstr(out, "\"title\":\"CT Chest\",\"revision\":5,\"builtin\":true,\"modified\":false"));
+  free(out);
+  ck_assert_int_eq(rr_templates_reset(&out, t, "ct-chest", "admin", 5000, err, sizeof(err)), 0);
+  ck_assert_ptr_nonnull(strstr(out, "\"revision\":5,")); /* nothing to do */
+  free(out);
+  ck_assert_int_eq(rr_templates_reset(&out, t, "t1", "admin", 5000, err, sizeof(err)), RR_ECONFLICT);
+  ck_assert_int_eq(rr_templates_reset(&out, t, "none", "admin", 5000, err, sizeof(err)), RR_ENOTFOUND);
+  /* retiring an unchanged built-in stores it, but it is not "modified" */
+  ck_assert_int_eq(rr_templates_set_retired(&out, t, "ct-head", true, "admin", 6000, err, sizeof(err)), 0);
+  ck_assert_ptr_nonnull(strstr(out, "\"revision\":2,\"builtin\":true,\"modified\":false,\"retired\":true"));
+  free(out);
   /* the fallback cannot be retired: every study must get a template */
   ck_assert_int_eq(rr_templates_set_retired(&out, t, "generic", true, "admin", 4000, err, sizeof(err)), RR_ECONFLICT);
   ck_assert_ptr_null(out);
@@ -356,7 +370,7 @@ START_TEST(registry_writes_over_the_store)
   free(out);
   ck_assert_int_eq(rr_templates_get(&out, &retired, t, "ct-chest", err, sizeof(err)), 0);
   ck_assert(!retired);
-  ck_assert_ptr_nonnull(strstr(out, "\"revision\":4"));
+  ck_assert_ptr_nonnull(strstr(out, "\"revision\":5"));
   free(out);
   rr_templates_free(t);
   rr_store_free(s);

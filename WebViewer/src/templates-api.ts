@@ -38,3 +38,8 @@ export function updateTemplate(api: Api, id: string, body: TemplatePayload, revi
 export function setTemplateRetired(api: Api, id: string, retired: boolean): Promise<ReportTemplate> {
   return api.decoded('POST', `${one(id)}/${retired ? 'retire' : 'restore'}`, decodeOne);
 }
+
+/** Back to the built-in template as shipped (the administrator's changes are dropped; revision + 1). */
+export function resetTemplate(api: Api, id: string): Promise<ReportTemplate> {
+  return api.decoded('POST', `${one(id)}/reset`, decodeOne);
+}

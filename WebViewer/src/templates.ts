@@ -7,7 +7,8 @@ import { hIn } from './dom';
 import { errorAlert, messageOf, retryButton, statusNote } from './failure';
 import { formatInstant } from './format';
 import type { Page } from './router';
-import { createTemplate, getTemplate, listTemplates, setTemplateRetired, updateTemplate, type TemplatePayload } from './templates-api';
+import { createTemplate, getTemplate, listTemplates, resetTemplate, setTemplateRetired, updateTemplate, type TemplatePayload } from './templates-api';
+import { openFormDialog } from './dialog';
 import { renderTemplateForm } from './templates-form';
 import { cloneBody, fieldCount, fromJsonText, newTemplate, templateOrigin, templateProblems, toJsonText, type ReportTemplate, type TemplateBody } from './templates-model';
 import './templates.css';
@@ -36,6 +37,8 @@ export function sortTemplates(list: readonly ReportTemplate[]): ReportTemplate[]
 interface RowActions {
   onEdit(): void;
   onRetire(retire: boolean): void;
+  /** Back to the shipped version (built-ins an administrator changed). */
+  onReset(): void;
 }
 
 export function renderTemplateRow(doc: Document, t: ReportTemplate, actions: RowActions): HTMLTableRowElement {
@@ -69,6 +72,7 @@ export function renderTemplateRow(doc: Document, t: ReportTemplate, actions: Row
         { class: 'row-actions' },
         button('Edit', 'edit', actions.onEdit),
         t.retired ? button('Restore', 'restore', () => actions.onRetire(false)) : retireButton(),
+        t.builtin && t.modified ? button('Reset', 'reset', actions.onReset) : null,
       ),
     ),
   );
@@ -277,11 +281,25 @@ export function mountTemplates(opts: TemplatesOptions): Page {
     void load();
   }
 
+  const confirmReset = (t: ReportTemplate): void =>
+    void openFormDialog(doc, {
+      title: `Reset "${t.title}"?`,
+      description: 'The template goes back to the version shipped with the Reading Room; the changes made here are dropped. Reports already written keep the template they were written in.',
+      fields: [],
+      submitLabel: 'Reset to shipped version',
+      pendingLabel: 'Resetting…',
+      async onSubmit() {
+        await resetTemplate(opts.api, t.id);
+        flash(`Template "${t.title}" is the shipped version again.`, 'ok');
+        void load();
+      },
+    });
+
   function render(list: ReportTemplate[]): void {
     const active = list.filter((t) => !t.retired).length;
     summary.textContent = `${active} active, ${list.length - active} retired`;
     if (list.length === 0) return void tbody.replaceChildren(stateRow(hIn(doc, 'strong', { text: 'No templates.' })));
-    tbody.replaceChildren(...sortTemplates(list).map((t) => renderTemplateRow(doc, t, { onEdit: () => openEditor(t), onRetire: (r) => void retire(t, r) })));
+    tbody.replaceChildren(...sortTemplates(list).map((t) => renderTemplateRow(doc, t, { onEdit: () => openEditor(t), onRetire: (r) => void retire(t, r), onReset: () => confirmReset(t) })));
   }
 
   async function load(): Promise<void> {

@@ -265,6 +265,25 @@ describe('templates page', () => {
     expect(el.querySelector('tr.template-row.is-retired')).toBeNull();
   });
 
+  it('a changed built-in can go back to its shipped version, after a confirmation', async () => {
+    let modified = true;
+    const server = new FakeServer()
+      .on('GET reports/templates?all=true', () => json(200, { data: [chest({ modified }), chest({ id: 'mine', title: 'Mine', builtin: false })], suggested: null }))
+      .on('POST reports/templates/ct-chest/reset', () => ((modified = false), json(200, chest({ revision: 3 }))));
+    const el = mount(server);
+    await settle();
+    expect(el.querySelector('tr[data-template-id="mine"] [data-action="reset"]')).toBeNull();
+    el.querySelector<HTMLButtonElement>('tr[data-template-id="ct-chest"] [data-action="reset"]')!.click();
+    const dialog = document.querySelector<HTMLDialogElement>('dialog.dialog')!;
+    expect(dialog.textContent).toMatch(/shipped/);
+    expect(server.callsTo('POST reports/templates/ct-chest/reset')).toHaveLength(0);
+    dialog.querySelector<HTMLFormElement>('form')!.requestSubmit();
+    await settle();
+    expect(server.callsTo('POST reports/templates/ct-chest/reset')).toHaveLength(1);
+    expect(el.querySelector('.flash')?.textContent).toMatch(/shipped version again/);
+    expect(el.querySelector('tr[data-template-id="ct-chest"] [data-action="reset"]')).toBeNull();
+  });
+
   it('the fallback template cannot be retired from the page', async () => {
     const server = new FakeServer().on('GET reports/templates?all=true', () => json(200, { data: [chest({ id: 'generic', title: 'General' })], suggested: null }));
     const el = mount(server);
