@@ -2,7 +2,9 @@
  * report_pdf_bench.c - time to render a report PDF (report/report_pdf.h).
  *
  * The doc: a CT chest report of three A4 pages with four key images (grey
- * PNG, 512x512, CT-like noise over a body outline, as image/png_encode makes them), two AI-assisted findings,
+ * PNG, 512x512, as image/png_encode makes them: four windowed slices of the
+ * chest CT in READING_ROOM_TEST_DATA (default /work/shared/dicom), else
+ * synthetic CT-like images), two AI-assisted findings,
  * a critical result and its communication, an addendum, the patient named in
  * Latin, Japanese ideographic and phonetic groups, text in Greek, Cyrillic,
  * Arabic, Hebrew, Chinese and Korean. It is rendered RUNS times (default 30,
@@ -45,21 +47,77 @@ static void *xcalloc(size_t n, size_t size)
   return p;
 }
 
-/* A 512x512 grey image like a windowed CT slice: an ellipse of soft tissue,
- * two dark lungs, noise everywhere (fixed seed: the same bytes every run),
- * encoded as the plugin encodes the key images it renders (image/png_encode,
- * 8-bit grey, RR_PNG_FAST). */
-static void ct_like_png(rr_report_doc_image *im, unsigned seed)
+/* Encode img as the plugin encodes the key images it renders
+ * (image/png_encode, 8-bit grey, RR_PNG_FAST) into the doc's image. */
+static void encode(rr_report_doc_image *im, rr_image *img)
 {
-  rr_image *img = NULL;
   rr_buf b;
   char err[256];
-  unsigned rng = seed * 2654435761u;
+
+  rr_buf_init(&b, 16u << 20);
+  if (rr_png_encode(&b, img, RR_PNG_FAST, err, sizeof(err)) != 0) {
+    fprintf(stderr, "%s\n", err);
+    exit(1);
+  }
+  rr_image_free(img);
+  im->png = (unsigned char *)b.ptr; /* malloc'd: the doc frees it */
+  im->png_size = b.len;
+}
+
+static rr_image *grey_512(void)
+{
+  rr_image *img = NULL;
+  char err[256];
 
   if (rr_image_new(&img, 512, 512, 1, err, sizeof(err)) != 0) {
     fprintf(stderr, "%s\n", err);
     exit(1);
   }
+  return img;
+}
+
+/* A slice of the chest CT of the test data (ct_chest_lung_30/1-NN.dcm:
+ * explicit VR little endian, 512x512, 16-bit, rescale 1/-1024, pixel data
+ * last in the file), windowed (centre, width in HU) like a key image. False
+ * when the file is not there or not that. */
+static bool ct_slice(rr_report_doc_image *im, const char *dir, int slice, double centre, double width)
+{
+  static const unsigned char tag[12] = {0xe0, 0x7f, 0x10, 0x00, 'O', 'W', 0, 0, 0, 0, 0x08, 0x00};
+  char path[4096];
+  unsigned char *data;
+  long n;
+  FILE *f;
+
+  snprintf(path, sizeof(path), "%s/ct_chest_lung_30/1-%02d.dcm", dir, slice);
+  if ((f = fopen(path, "rb")) == NULL)
+    return false;
+  data = malloc(512 * 512 * 2 + 12);
+  if (data == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 512 * 512 * 2 + 12 ||
+      fseek(f, n - (512 * 512 * 2 + 12), SEEK_SET) != 0 || fread(data, 1, 512 * 512 * 2 + 12, f) != 512 * 512 * 2 + 12 ||
+      memcmp(data, tag, 12) != 0) {
+    fclose(f);
+    free(data);
+    return false;
+  }
+  fclose(f);
+  rr_image *img = grey_512();
+  for (size_t i = 0; i < 512 * 512; i++) {
+    double hu = (double)(data[12 + 2 * i] | data[13 + 2 * i] << 8) - 1024;
+    double v = (hu - (centre - width / 2)) / width * 255;
+    img->pixels[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v + 0.5);
+  }
+  free(data);
+  encode(im, img);
+  return true;
+}
+
+/* Without the test data: a 512x512 grey image like a windowed CT slice (an
+ * ellipse of soft tissue, two dark lungs, noise everywhere, fixed seed). */
+static void ct_like(rr_report_doc_image *im, unsigned seed)
+{
+  rr_image *img = grey_512();
+  unsigned rng = seed * 2654435761u;
+
   for (int y = 0; y < 512; y++)
     for (int x = 0; x < 512; x++) {
       double dx = (x - 256) / 220.0, dy = (y - 260) / 170.0;
@@ -71,14 +129,23 @@ static void ct_like_png(rr_report_doc_image *im, unsigned seed)
       v += (int)((rng >> 16) % 24) - 12;
       img->pixels[(size_t)y * img->pitch + (size_t)x] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
     }
-  rr_buf_init(&b, 16u << 20);
-  if (rr_png_encode(&b, img, RR_PNG_FAST, err, sizeof(err)) != 0) {
-    fprintf(stderr, "%s\n", err);
-    exit(1);
+  encode(im, img);
+}
+
+static const char *g_images = "synthetic";
+
+/* Key image i: a real CT slice (lung window for the first two, mediastinum
+ * for the others) when the test data is there, else a synthetic one. */
+static void key_image(rr_report_doc_image *im, unsigned i)
+{
+  const char *dir = getenv("READING_ROOM_TEST_DATA");
+
+  if (ct_slice(im, dir != NULL && dir[0] ? dir : "/work/shared/dicom", 10 + 5 * (int)i, i < 2 ? -600 : 40,
+               i < 2 ? 1200 : 350)) {
+    g_images = "CT slices of ct_chest_lung_30, windowed";
+    return;
   }
-  rr_image_free(img);
-  im->png = (unsigned char *)b.ptr; /* malloc'd: the doc frees it */
-  im->png_size = b.len;
+  ct_like(im, i + 1);
 }
 
 static void sections(rr_report_doc *d, size_t findings_items)
@@ -164,9 +231,9 @@ static rr_report_doc *bench_doc(bool with_images)
     d->image_count = 4;
     for (unsigned i = 0; i < 4; i++) {
       char cap[64];
-      snprintf(cap, sizeof(cap), "Series 3, image %u: nodule, lung window", 40 + 5 * i);
+      snprintf(cap, sizeof(cap), "Series 2, image %u, %s window", 10 + 5 * i, i < 2 ? "lung" : "mediastinal");
       S(&d->images[i].caption, cap);
-      ct_like_png(&d->images[i], 1 + i);
+      key_image(&d->images[i], i);
     }
   }
   d->critical = true;
@@ -312,9 +379,9 @@ int main(int argc, char **argv)
   }
   load = load_average();
   measure(docs, runs, st);
-  printf("report-pdf: %d pages A4, 4 key images (grey PNG 512x512), %s; %d renders each, alternating; "
+  printf("report-pdf: %d pages A4, 4 key images (grey PNG 512x512: %s), %s; %d renders each, alternating; "
          "load average (1 min) %.2f before, %.2f after\n",
-         pages_of(pdf[0], size[0]), g_latin ? "Latin text only" : "8 scripts", runs, load, load_average());
+         pages_of(pdf[0], size[0]), g_images, g_latin ? "Latin text only" : "8 scripts", runs, load, load_average());
   printf("  first render (fonts loading)  %7.1f ms\n", first);
   printf("                         wall p50   wall p95   CPU p50      bytes\n");
   printf("  with 4 key images    %8.1f ms %7.1f ms %7.1f ms %9zu\n", st[0].p50, st[0].p95, st[0].cpu50, size[0]);

@@ -502,7 +502,7 @@ static void watermark(pdf *p)
   cairo_save(p->cr);
   cairo_translate(p->cr, p->pw / 2, p->ph / 2);
   cairo_rotate(p->cr, -atan2(p->ph, p->pw));
-  cairo_set_source_rgba(p->cr, CRIT_RED.r, CRIT_RED.g, CRIT_RED.b, 0.09);
+  cairo_set_source_rgba(p->cr, CRIT_RED.r, CRIT_RED.g, CRIT_RED.b, 0.11);
   cairo_move_to(p->cr, -layout_width(l) / 2, -layout_height(l) / 2);
   pango_cairo_show_layout(p->cr, l);
   cairo_restore(p->cr);
