@@ -81,6 +81,7 @@ typedef struct pdf {
   double left, width;  /* the content column */
   double bottom;       /* lowest y of the body on every page */
   double y;            /* where the next block goes */
+  double page_top;     /* where the body of the current page starts */
   int page;            /* the current page, 1-based */
   int pages;           /* the total (known when drawing) */
   int rc;              /* the first failure */
@@ -359,6 +360,7 @@ static void page_begin(pdf *p)
     p->y += BANNER_H + 8;
   if (p->page > 1)
     p->y += RUNNING_H;
+  p->page_top = p->y;
   page_decorations(p);
 }
 
@@ -378,11 +380,12 @@ static void new_page(pdf *p)
   page_begin(p);
 }
 
-/* Start a page unless `h` pt fit below p->y (a block taller than a page
- * starts a page and overflows it: callers bound their blocks). */
+/* Start a page unless `h` pt fit below p->y. On a page still empty a block
+ * taller than the page stays (and overflows it: callers bound their blocks),
+ * so no block can start pages without end. */
 static void ensure(pdf *p, double h)
 {
-  if (p->y + h > p->bottom && p->y > MARGIN + BANNER_H + RUNNING_H + 8)
+  if (p->y + h > p->bottom && p->y > p->page_top + 0.5)
     new_page(p);
 }
 
@@ -981,26 +984,44 @@ static size_t text_size(const char *s)
   return s != NULL ? strlen(s) : 0;
 }
 
+/* The bytes of every string of the doc (what Pango would have to shape). */
+static size_t doc_text_size(const rr_report_doc *d)
+{
+  const char *top[] = {d->institution, d->patient_name, d->patient_id, d->patient_birth_date, d->patient_sex,
+                       d->study_date, d->study_time, d->study_description, d->accession_number,
+                       d->referring_physician, d->modalities, d->title, d->correction_reason,
+                       d->critical_recipient, d->critical_method, d->signed_by, d->signed_by_name,
+                       d->body_signed_by_name, d->status, d->kind};
+  size_t total = 0;
+
+  for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++)
+    total += text_size(top[i]);
+  for (size_t i = 0; i < d->section_count; i++) {
+    total += text_size(d->sections[i].title) + text_size(d->sections[i].meaning);
+    for (size_t j = 0; j < d->sections[i].item_count; j++)
+      total += text_size(d->sections[i].items[j].label) + text_size(d->sections[i].items[j].text);
+  }
+  for (size_t i = 0; i < d->finding_count; i++)
+    total += text_size(d->findings[i].text) + text_size(d->findings[i].analysis_ref);
+  for (size_t i = 0; i < d->image_count; i++)
+    total += text_size(d->images[i].caption);
+  for (size_t i = 0; i < d->addendum_count; i++)
+    total += text_size(d->addenda[i].text) + text_size(d->addenda[i].signed_by_name);
+  return total;
+}
+
 /* The bounds of the contract, checked before anything is laid out. */
 static int check_doc(const rr_report_doc *d, char *err, size_t errsize)
 {
-  size_t total = 0;
+  size_t total;
   unsigned w, h;
 
-  for (size_t i = 0; i < d->section_count; i++)
-    for (size_t j = 0; j < d->sections[i].item_count; j++)
-      total += text_size(d->sections[i].items[j].label) + text_size(d->sections[i].items[j].text);
-  for (size_t i = 0; i < d->finding_count; i++)
-    total += text_size(d->findings[i].text) + text_size(d->findings[i].analysis_ref);
-  for (size_t i = 0; i < d->addendum_count; i++)
-    total += text_size(d->addenda[i].text);
-  total += text_size(d->correction_reason) + text_size(d->study_description) + text_size(d->title);
-  if (total > RR_REPORT_PDF_MAX_TEXT)
-    return rr_fail(err, errsize, RR_EINVAL, "the report's text (%zu bytes) is over the PDF's limit of %u bytes",
-                   total, RR_REPORT_PDF_MAX_TEXT);
   if (d->image_count > RR_REPORT_PDF_MAX_IMAGES)
     return rr_fail(err, errsize, RR_EINVAL, "the report has %zu key images; a PDF shows at most %d",
                    d->image_count, RR_REPORT_PDF_MAX_IMAGES);
+  if ((total = doc_text_size(d)) > RR_REPORT_PDF_MAX_TEXT)
+    return rr_fail(err, errsize, RR_EINVAL, "the report's text (%zu bytes) is over the PDF's limit of %u bytes",
+                   total, RR_REPORT_PDF_MAX_TEXT);
   for (size_t i = 0; i < d->image_count; i++)
     if (d->images[i].png != NULL && !png_size(d->images[i].png, d->images[i].png_size, &w, &h))
       return rr_fail(err, errsize, RR_EINVAL,
