@@ -642,6 +642,7 @@ static double kv_column(pdf *p, const char *heading, const kv *rows, size_t n, d
     PangoLayout *l = text_layout(p, rows[i].label, 8, PANGO_WEIGHT_NORMAL, KV_LABEL_W - 4, 1, 0);
     PangoLayout *v = text_layout(p, rows[i].value, 9.5, PANGO_WEIGHT_NORMAL, w - KV_LABEL_W, 3, 0);
     if (l != NULL && v != NULL) {
+      pango_layout_set_auto_dir(v, FALSE); /* left-aligned beside its label, whatever its script */
       draw_layout(p, l, x, y + 1.2, GREY);
       draw_layout(p, v, x + KV_LABEL_W, y, INK);
       y += layout_height(v) + 2.5;
@@ -678,6 +679,7 @@ static void patient_box(pdf *p)
   name = text_layout(p, p->name[0] ? p->name : "\u2014", 12.5, PANGO_WEIGHT_BOLD, p->width - 2 * pad, 2, 0);
   if (name == NULL)
     return;
+  pango_layout_set_auto_dir(name, FALSE); /* an Arabic or Hebrew name reads right to left, flush left */
   nh = layout_height(name) + 6;
   p->cr = NULL; /* measure first */
   h1 = kv_column(p, "PATIENT", pat, 3, 0, 0, colw);
