@@ -26,6 +26,7 @@
 #include "auth/matrix.h"
 #include "config.h"
 #include "ingest/ingest.h"
+#include "report/report_outputs.h"
 #include "storage/storage.h"
 #include "store/store_sqlite.h"
 #include "util/embedded.h"
@@ -51,6 +52,7 @@ static rr_matrix *plugin_matrix;
 static rr_filter *plugin_filter;
 static rr_ai_jobs *plugin_ai;
 static rr_storage *plugin_storage;
+static rr_report_outputs *plugin_outputs; /* signed reports back into the archive */
 static bool plugin_curl_ready;
 
 #define AUDIT_QUEUE 65536
@@ -296,8 +298,11 @@ static OrthancPluginErrorCode on_change(OrthancPluginChangeType type, OrthancPlu
       rr_log_error("cannot start the AI workers");
     if (rr_storage_start(plugin_storage) < 0)
       rr_log_error("cannot start the storage sampler");
+    if (rr_report_outputs_start(plugin_outputs) < 0)
+      rr_log_error("cannot start the report outputs worker");
     break;
   case OrthancPluginChangeType_OrthancStopped:
+    rr_report_outputs_stop(plugin_outputs);
     rr_storage_stop(plugin_storage);
     rr_ai_jobs_stop(plugin_ai);
     rr_ingest_stop(plugin_ingest);
@@ -398,9 +403,31 @@ static void extend_explorer(void)
   rr_buf_dispose(&out);
 }
 
+/* The archive worker of signed reports. The loader (report_compose's, which
+ * reads a signed version and its kept PDF from the store) is handed in by
+ * the reports API's set-up; without one, signed versions are queued and the
+ * worker stays idle. */
+static int setup_report_outputs(void)
+{
+  rr_report_outputs_options o;
+
+  memset(&o, 0, sizeof(o));
+  o.archive = plugin_config.reports_archive_outputs;
+  o.max_attempts = plugin_config.reports_output_attempts;
+  o.software_version = RR_VERSION;
+  o.poster = rr_rest_poster_orthanc(plugin_ctx);
+  if (rr_report_outputs_new(&plugin_outputs, plugin_store, NULL, NULL, &o) < 0) {
+    rr_log_error("cannot create the report outputs worker");
+    return -1;
+  }
+  return 0;
+}
+
 /* Stop the threads and free the modules, users before what they use. */
 static void teardown(void)
 {
+  rr_report_outputs_free(plugin_outputs); /* stops its worker */
+  plugin_outputs = NULL;
   rr_ai_jobs_free(plugin_ai); /* stops the AI workers */
   plugin_ai = NULL;
   rr_storage_free(plugin_storage);
@@ -455,7 +482,7 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext *ctx)
     goto fail;
   }
 
-  if (setup_access_control() < 0 || setup_ai() < 0)
+  if (setup_access_control() < 0 || setup_ai() < 0 || setup_report_outputs() < 0)
     goto fail;
   {
     rr_storage_options so;
