@@ -1,0 +1,172 @@
+// The DICOM objects of a signed report (Plugin/report/report_dicom.c) against a real Orthanc with the
+// plugin: the bodies the archive worker posts (printed for the fixture's report — names in Japanese,
+// Greek and Cyrillic — by build/Tests/unit/rr_report_outputs_print) are posted to /tools/create-dicom
+// for a CT study of ../shared/dicom. Each object lands in the CT's study (no second patient or study),
+// passes dciodvfy without errors, the SR's content tree (dsrdump +U8) has the 18748-4 container, the
+// LOINC sections, VERIFIED with its observer and every name intact; the Encapsulated PDF gives back the
+// very PDF bytes; posting again stores nothing new (deterministic UIDs); an addendum's SR names its
+// predecessor; the KOS lists the key images.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { startOrthanc, uploadFile, testData, pluginPath, waitIngestIdle, httpRequest } from '../lib/orthanc.mjs';
+
+const PRINT = path.join(path.dirname(pluginPath), 'Tests', 'unit', 'rr_report_outputs_print');
+const CT = path.join(testData, 'ct_chest_lung_30');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rr-report-outputs-'));
+const PDF = path.join(tmp, 'report.pdf');
+let orthanc;
+let ct; // { study, patientId, series, sops: [..], orthancStudy }
+const created = {}; // kind -> { id, file, sop }
+
+const tag = (file, t) => /\[([^\]]*)\]/.exec(execFileSync('dcmdump', ['+P', t, file], { encoding: 'latin1' }))?.[1] ?? '';
+
+/** The create-dicom body of `kind` for the CT study, from the printer. */
+function body(kind, extra = []) {
+  const args = [kind, ct.study, ct.patientId, PDF, ...ct.sops.map((s) => `image=${ct.series}/${s}`), ...extra];
+  return JSON.parse(execFileSync(PRINT, args, { encoding: 'utf8' }));
+}
+
+async function create(kind, extra = []) {
+  const b = body(kind, extra);
+  const r = await orthanc.api('/tools/create-dicom', { method: 'POST', body: b });
+  assert.equal(r.status, 200, r.text);
+  const file = await fetchFile(r.json.ID, path.join(tmp, `${kind}-${r.json.ID}.dcm`));
+  return { id: r.json.ID, file, sop: b.Tags.SOPInstanceUID, answer: r.json };
+}
+
+async function fetchFile(id, file) {
+  const r = await httpRequest(`${orthanc.baseUrl}/instances/${id}/file`, { headers: orthanc.authHeaders() });
+  assert.equal(r.status, 200);
+  fs.writeFileSync(file, r.body);
+  return file;
+}
+
+/** dciodvfy's errors and warnings (it prints both on stderr). */
+function dciodvfy(file) {
+  const r = spawnSync('dciodvfy', [file], { encoding: 'utf8' });
+  const lines = (r.stdout + r.stderr).split('\n');
+  return { errors: lines.filter((l) => /^Error/.test(l)), warnings: lines.filter((l) => /^Warning/.test(l)) };
+}
+
+const dsrdump = (file) => execFileSync('dsrdump', ['+U8', '+Pc', '+Pl', file], { encoding: 'utf8' });
+
+before(async () => {
+  assert.ok(fs.existsSync(PRINT), `${PRINT} is built with RR_BUILD_TESTS`);
+  // a small PDF of our own (the objects must carry it byte for byte)
+  fs.writeFileSync(PDF, Buffer.from('%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n' +
+    '2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n', 'latin1'));
+  orthanc = await startOrthanc();
+  const files = fs.readdirSync(CT).filter((f) => f.endsWith('.dcm')).sort().slice(0, 3).map((f) => path.join(CT, f));
+  let up;
+  for (const f of files) {
+    up = await uploadFile(orthanc, f);
+    assert.equal(up.status, 200, up.text);
+  }
+  await waitIngestIdle(orthanc);
+  ct = {
+    study: tag(files[0], '0020,000d'),
+    patientId: tag(files[0], '0010,0020'),
+    series: tag(files[0], '0020,000e'),
+    sops: files.slice(0, 2).map((f) => tag(f, '0008,0018')),
+    orthancStudy: up.json.ParentStudy,
+  };
+});
+after(async () => {
+  await orthanc?.stop();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+test('the three objects are created in the CT study, no second patient or study', async () => {
+  const before = await orthanc.json('/statistics');
+  for (const kind of ['pdf', 'sr', 'kos']) {
+    created[kind] = await create(kind);
+    assert.equal(created[kind].answer.ParentStudy, ct.orthancStudy, `${kind} in the CT's study`);
+  }
+  const after = await orthanc.json('/statistics');
+  assert.equal(after.CountInstances, before.CountInstances + 3);
+  assert.equal(after.CountStudies, before.CountStudies);
+  assert.equal(after.CountPatients, before.CountPatients);
+  const series = await orthanc.json(`/studies/${ct.orthancStudy}/series`);
+  const modalities = series.map((s) => s.MainDicomTags.Modality).sort();
+  assert.deepEqual(modalities, ['CT', 'DOC', 'KO', 'SR']);
+});
+
+test('every object passes dciodvfy without errors (warnings listed)', () => {
+  for (const kind of ['pdf', 'sr', 'kos']) {
+    const v = dciodvfy(created[kind].file);
+    if (v.warnings.length) console.log(`dciodvfy ${kind} warnings:\n  ${v.warnings.join('\n  ')}`);
+    assert.deepEqual(v.errors, [], `${kind}: ${v.errors.join('\n')}`);
+  }
+});
+
+test('the Encapsulated PDF gives back the very PDF bytes, titled and coded 18748-4', async () => {
+  const r = await httpRequest(`${orthanc.baseUrl}/instances/${created.pdf.id}/pdf`, { headers: orthanc.authHeaders() });
+  assert.equal(r.status, 200);
+  assert.ok(Buffer.compare(r.body, fs.readFileSync(PDF)) === 0, 'byte-identical PDF');
+  const f = created.pdf.file;
+  assert.equal(tag(f, '0008,0060'), 'DOC');
+  assert.equal(tag(f, '0042,0010'), 'CT Chest');
+  assert.equal(tag(f, '0008,0100'), '18748-4');
+  assert.equal(tag(f, '0008,0018'), created.pdf.sop);
+});
+
+test('the SR content tree: 18748-4, LOINC sections, VERIFIED by its observer, every script intact', () => {
+  const d = dsrdump(created.sr.file);
+  assert.match(d, /Enhanced SR Document/);
+  assert.match(d, /Completion Flag\s*: COMPLETE/);
+  assert.match(d, /Verification Flag\s*: VERIFIED/);
+  assert.match(d, /Verifying Observers\s*: .*Петрова\^Мария, Πανεπιστημιακό Νοσοκομείο/);
+  assert.match(d, /Patient\s*: Yamada\^Tarou=山田\^太郎=やまだ\^たろう/);
+  assert.match(d, /Referring Physician\s*: Иванов\^Иван/);
+  assert.match(d, /<CONTAINER:\(18748-4,LN,"Diagnostic imaging report"\)=SEPARATE>/);
+  for (const code of ['55752-0,LN,"Clinical information"', '59776-5,LN,"Findings"', '19005-8,LN,"Impressions"', '121180,DCM,"Key Images"']) {
+    assert.ok(d.includes(`<contains CONTAINER:(${code})=SEPARATE>`), `section ${code}\n${d}`);
+  }
+  assert.match(d, /<contains TEXT:\(121071,DCM,"Finding"\)="Lungs: Ground-glass opacity, right lower lobe\./);
+  assert.match(d, /<contains TEXT:\(121071,DCM,"Finding"\)="AI-assisted: Nodule 6 mm/);
+  assert.match(d, /<contains TEXT:\(121073,DCM,"Impression"\)="Pneumonia\. 肺炎の疑い。">/);
+  assert.match(d, /<contains TEXT:\(11329-0,LN,"History"\)="Indication: Кашель, лихорадка/);
+  assert.match(d, /<has obs context PNAME:\(121008,DCM,"Person Observer Name"\)="Петрова\^Мария">/);
+  assert.equal((d.match(/<contains IMAGE:/g) || []).length, 2);
+});
+
+test('the KOS lists the key images under "Of Interest"', () => {
+  const d = dsrdump(created.kos.file);
+  assert.match(d, /Key Object Selection Document/);
+  assert.match(d, /<CONTAINER:\(113000,DCM,"Of Interest"\)=SEPARATE>/);
+  assert.match(d, /<contains TEXT:\(113012,DCM,"Key Object Description"\)="Key images of report 12/);
+  assert.equal((d.match(/<contains IMAGE:/g) || []).length, 2);
+  for (const sop of ct.sops) assert.ok(execFileSync('dcmdump', [created.kos.file], { encoding: 'utf8' }).includes(sop));
+});
+
+test('posting the same object again stores nothing new (deterministic UIDs)', async () => {
+  const before = await orthanc.json('/statistics');
+  const r = await orthanc.api('/tools/create-dicom', { method: 'POST', body: body('sr') });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.ID, created.sr.id);
+  assert.equal((await orthanc.json('/statistics')).CountInstances, before.CountInstances);
+});
+
+test("an addendum's SR is version 2 in the same series and names version 1's SR as its predecessor", async () => {
+  const series1 = tag(created.sr.file, '0020,000e');
+  const v2 = await create('sr', ['version=2', 'kind=addendum', `predecessor=${series1}/${created.sr.sop}`]);
+  assert.notEqual(v2.sop, created.sr.sop);
+  assert.equal(tag(v2.file, '0020,000e'), series1);
+  assert.equal(tag(v2.file, '0020,0013'), '2');
+  const dump = execFileSync('dcmdump', [v2.file], { encoding: 'utf8' });
+  assert.match(dump, /PredecessorDocumentsSequence/);
+  assert.ok(dump.includes(created.sr.sop));
+  assert.deepEqual(dciodvfy(v2.file).errors, []);
+});
+
+test('a preliminary SR is UNVERIFIED with PreliminaryFlag and still valid', async () => {
+  const p = await create('sr', ['version=3', 'status=preliminary']);
+  const d = dsrdump(p.file);
+  assert.match(d, /Verification Flag\s*: UNVERIFIED/);
+  assert.match(d, /Preliminary Flag\s*: PRELIMINARY/);
+  assert.deepEqual(dciodvfy(p.file).errors, []);
+});
