@@ -5,16 +5,20 @@
 // passes dciodvfy without errors, the SR's content tree (dsrdump +U8) has the 18748-4 container, the
 // LOINC sections, VERIFIED with its observer and every name intact; the Encapsulated PDF gives back the
 // very PDF bytes; posting again stores nothing new (deterministic UIDs); an addendum's SR names its
-// predecessor; the KOS lists the key images.
+// predecessor; the KOS lists the key images. And the worker itself (run outside Orthanc by
+// build/Tests/unit/rr_report_outputs_worker: the same queue and worker code, a store file, HTTP to this
+// Orthanc) is killed with SIGKILL right after Orthanc stored its first object: the next run takes the job
+// left running again, finds the object stored (same SOP Instance UID) and ends with one object per kind.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { startOrthanc, uploadFile, testData, pluginPath, waitIngestIdle, httpRequest } from '../lib/orthanc.mjs';
 
 const PRINT = path.join(path.dirname(pluginPath), 'Tests', 'unit', 'rr_report_outputs_print');
+const WORKER = path.join(path.dirname(pluginPath), 'Tests', 'unit', 'rr_report_outputs_worker');
 const CT = path.join(testData, 'ct_chest_lung_30');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rr-report-outputs-'));
 const PDF = path.join(tmp, 'report.pdf');
@@ -169,4 +173,35 @@ test('a preliminary SR is UNVERIFIED with PreliminaryFlag and still valid', asyn
   assert.match(d, /Verification Flag\s*: UNVERIFIED/);
   assert.match(d, /Preliminary Flag\s*: PRELIMINARY/);
   assert.deepEqual(dciodvfy(p.file).errors, []);
+});
+
+test('the queue survives kill -9 of its worker: the interrupted job is redone once, no duplicate object', async () => {
+  const db = path.join(tmp, 'outputs.db');
+  const args = (pause) => [db, orthanc.baseUrl, orthanc.authHeaders().Authorization, ct.study, ct.patientId, PDF, '77',
+    ...(pause ? [String(pause)] : [])];
+  const before = (await orthanc.json('/statistics')).CountInstances;
+  // first run: killed while it holds the PDF job, after Orthanc stored the object
+  const child = spawn(WORKER, args(60000), { stdio: ['ignore', 'pipe', 'pipe'] });
+  await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('posted ')) resolve();
+    });
+    child.on('exit', (code) => reject(new Error(`worker exited ${code} before posting: ${out}`)));
+  });
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('close', r));
+  assert.equal((await orthanc.json('/statistics')).CountInstances, before + 1, 'the PDF object was stored');
+  // second run: the job left running is taken again and both objects end done
+  const r = spawnSync(WORKER, args(0), { encoding: 'utf8', timeout: 60000 });
+  assert.equal(r.status, 0, r.stderr);
+  const outputs = JSON.parse(r.stdout.trim().split('\n').pop());
+  assert.deepEqual(outputs.map((o) => [o.kind, o.state]), [['pdf', 'done'], ['sr', 'done']]);
+  assert.equal(outputs[0].attempts, 2, 'the interrupted try counts');
+  assert.equal(outputs[1].attempts, 1);
+  assert.ok(outputs.every((o) => o.orthancId && o.sopInstanceUid && o.doneAt));
+  assert.equal((await orthanc.json('/statistics')).CountInstances, before + 2, 'one object per kind, no duplicate');
+  const pdf = await orthanc.json(`/instances/${outputs[0].orthancId}`);
+  assert.equal(pdf.MainDicomTags.SOPInstanceUID, outputs[0].sopInstanceUid);
 });
