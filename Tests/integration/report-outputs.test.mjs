@@ -205,3 +205,11 @@ test('the queue survives kill -9 of its worker: the interrupted job is redone on
   const pdf = await orthanc.json(`/instances/${outputs[0].orthancId}`);
   assert.equal(pdf.MainDicomTags.SOPInstanceUID, outputs[0].sopInstanceUid);
 });
+
+test('/api/health counts the report outputs queue', async () => {
+  const h = await orthanc.json('/api/health');
+  assert.deepEqual(Object.keys(h.reportOutputs).sort(), ['done', 'failed', 'oldestWaitingSince', 'queued', 'running']);
+  assert.equal(h.reportOutputs.failed, 0);
+  assert.equal(h.reportOutputs.queued, 0);
+  assert.equal(h.reportOutputs.oldestWaitingSince, null);
+});
