@@ -512,6 +512,7 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext *ctx)
   plugin_api.audit = plugin_audit;
   plugin_api.ai = plugin_ai;
   plugin_api.storage = plugin_storage;
+  plugin_api.report_outputs = plugin_outputs;
   web_opts.web_root = plugin_config.web_root;
   web_opts.webapp_directory = plugin_config.webapp_directory;
   web_opts.hsts = plugin_config.orthanc_ssl;

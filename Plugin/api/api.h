@@ -29,6 +29,7 @@
 #include "auth/matrix.h"
 #include "config.h" /* RR_ROOT_SIZE */
 #include "ingest/ingest.h"
+#include "report/report_outputs.h"
 #include "storage/storage.h"
 #include "store/store.h"
 
@@ -55,6 +56,7 @@ typedef struct rr_api_deps {
   const char *version;
   rr_ai_jobs *ai;     /* never NULL: without a provider it refuses analyses */
   rr_storage *storage; /* NULL: no storage figures (health and admin/storage) */
+  rr_report_outputs *report_outputs; /* signed versions go to the archive through it (enqueue, retry) */
 } rr_api_deps;
 
 int rr_api_register(OrthancPluginContext *ctx, const rr_api_deps *deps);
