@@ -15,6 +15,7 @@
 #include "api/route.h"
 #include "api/transcode_api.h"
 #include "api/sr_api.h"
+#include "api/report_outputs_api.h"
 #include "api/query.h"
 #include "dicom/display_order.h"
 #include "image/orthanc_frame.h"
@@ -645,6 +646,8 @@ int rr_api_register(OrthancPluginContext *ctx, const rr_api_deps *deps)
   if ((error = rr_capture_api_register(ctx, deps, root)) < 0)
     return error;
   if ((error = rr_sr_api_register(ctx, deps, root)) < 0)
+    return error;
+  if ((error = rr_report_outputs_api_register(ctx, deps, root)) < 0)
     return error;
   /* last: anything else under the root */
   snprintf(regex, sizeof(regex), "%s/(.*)", root);
