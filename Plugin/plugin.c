@@ -18,6 +18,7 @@
 #include "ai/provider.h"
 #include "api/ai_api.h"
 #include "api/api.h"
+#include "api/report_outputs_api.h"
 #include "api/reply.h"
 #include "audit/audit.h"
 #include "auth/auth.h"
@@ -285,6 +286,7 @@ static void refresh_metrics(void)
 {
   rr_ai_api_refresh_metrics();
   rr_api_refresh_storage_metrics();
+  rr_report_outputs_api_refresh_metrics();
 }
 
 /* Runs in Orthanc's single change thread: only signal or enqueue here. */

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/caller.h"
 #include "api/reply.h"
@@ -97,6 +98,25 @@ static OrthancPluginErrorCode on_retry(OrthancPluginRestOutput *out, const char 
   else
     answer_outputs(out, id);
   return OrthancPluginErrorCode_Success;
+}
+
+void rr_report_outputs_api_refresh_metrics(void)
+{
+  rr_report_output_counts c;
+  int64_t now_s = (int64_t)time(NULL);
+
+  if (ctx == NULL || deps == NULL || rr_store_report_output_counts(deps->store, &c, NULL, 0) < 0)
+    return;
+  OrthancPluginSetMetricsValue(ctx, "reading_room_report_outputs_queued", (float)c.queued,
+                               OrthancPluginMetricsType_Default);
+  OrthancPluginSetMetricsValue(ctx, "reading_room_report_outputs_running", (float)c.running,
+                               OrthancPluginMetricsType_Default);
+  OrthancPluginSetMetricsValue(ctx, "reading_room_report_outputs_failed", (float)c.failed,
+                               OrthancPluginMetricsType_Default);
+  OrthancPluginSetMetricsValue(ctx, "reading_room_report_outputs_done", (float)c.done, OrthancPluginMetricsType_Default);
+  OrthancPluginSetMetricsValue(ctx, "reading_room_report_outputs_oldest_waiting_seconds",
+                               c.oldest_waiting_at > 0 ? (float)(now_s - c.oldest_waiting_at / 1000) : 0,
+                               OrthancPluginMetricsType_Default);
 }
 
 int rr_report_outputs_api_register(OrthancPluginContext *context, const rr_api_deps *d, const char *root)

@@ -23,6 +23,11 @@
 
 #include "api/api.h"
 
+/* Prometheus gauges of the queue (reading_room_report_outputs_queued,
+ * _running, _failed, _done, _oldest_waiting_seconds), from Orthanc's metrics
+ * refresh callback; nothing before registration. */
+void rr_report_outputs_api_refresh_metrics(void);
+
 /* Register the two routes under `root` (a regex prefix, see api.c). */
 int rr_report_outputs_api_register(OrthancPluginContext *ctx, const rr_api_deps *deps, const char *root);
 

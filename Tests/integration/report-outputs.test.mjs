@@ -214,6 +214,9 @@ test('/api/health counts the report outputs queue', async () => {
   assert.equal(h.reportOutputs.failed, 0);
   assert.equal(h.reportOutputs.queued, 0);
   assert.equal(h.reportOutputs.oldestWaitingSince, null);
+  const metrics = (await orthanc.api('/tools/metrics-prometheus')).text;
+  assert.match(metrics, /^reading_room_report_outputs_failed 0\b/m);
+  assert.match(metrics, /^reading_room_report_outputs_queued 0\b/m);
 });
 
 test('administrators see a report\'s outputs and re-drive a failed one; others are refused', async () => {
