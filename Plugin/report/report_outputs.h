@@ -7,7 +7,9 @@
  *
  * The queue is the store's (store_report_outputs.h), so work survives a
  * restart: rr_report_outputs_start() first puts back the jobs a stopped or
- * killed process left running (this node's claimer), then starts one
+ * killed process left running (this node's claimer, and any try older than
+ * 30 minutes: a node that died or got another host name; the thread checks
+ * for those every 5 minutes too), then starts one
  * thread that claims due jobs one at a time, loads the version through the
  * loader (R2's report_compose: the doc and the PDF bytes kept at signing),
  * builds the body and posts it. A failed try is retried with back-off
