@@ -226,6 +226,16 @@ int rr_report_outputs_run_one(rr_report_outputs *w, bool *ran)
     return rc;
   }
   rc = rr_store_report_output_claim(w->store, &job, w->claimer, rr_clock_unix_ms(), err, sizeof(err));
+  if (rc == RR_ECONFLICT) {
+    /* a job of ours left running (its result could not be recorded): this
+     * node runs one job at a time, so it is abandoned; take it back */
+    int64_t now = rr_clock_unix_ms();
+    rr_log_warning("report outputs: a try of this node was left running; queued again");
+    if ((rc = rr_store_report_output_requeue(w->store, NULL, NULL, w->claimer, 0, w->o.max_attempts, now, err,
+                                             sizeof(err))) < 0)
+      return rc;
+    rc = rr_store_report_output_claim(w->store, &job, w->claimer, now, err, sizeof(err));
+  }
   if (rc == RR_ENOTFOUND)
     return 0;
   if (rc < 0)
