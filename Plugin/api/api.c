@@ -184,9 +184,12 @@ static OrthancPluginErrorCode on_studies(OrthancPluginRestOutput *out, const cha
     return OrthancPluginErrorCode_Success;
   }
   {
-    rr_identity id; /* report=mine: the caller's drafts */
-    if (rr_api_caller(&id, api_deps->auth != NULL) == 0)
+    rr_identity id; /* report=mine: the caller's drafts; a physician's critical: not acknowledged by them */
+    if (rr_api_caller(&id, api_deps->auth != NULL) == 0) {
       rr_str_copy(q.report_user, sizeof(q.report_user), id.username);
+      if (api_deps->auth != NULL && id.role == RR_ROLE_PHYSICIAN)
+        rr_str_copy(q.report_ack_user, sizeof(q.report_ack_user), id.username);
+    }
   }
   if ((error = rr_store_query_worklist(api_deps->store, &list, &q, err, sizeof(err))) < 0) {
     send_store_error(out, error == RR_ENOTFOUND ? RR_ESTORE : error, err);
