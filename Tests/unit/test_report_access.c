@@ -138,6 +138,19 @@ START_TEST(study_check_final_reports_only)
   ck_assert_int_eq(rr_report_access_study_check(a, "1.2.3.2", ""), 0);
   ck_assert_int_eq(rr_report_access_physician_may_read(&may, a, "1.2.3.2", "John Referrer", E), 0);
   ck_assert(!may);
+  {
+    /* a study that names its referring physician */
+    rr_fx_spec spec = {"s-r", "p-r", "1.2.3.9", "DOE^JANE", "PID-9", "20240101", "CT Chest", "ACC9", "se-r1", "CT", 1,
+                       "i-r1", 1, NULL};
+    rr_ingest_item item = rr_fx_item(&spec);
+    snprintf(item.study.referring_physician, sizeof(item.study.referring_physician), "%s", "REFERRER^JOHN^^DR");
+    rr_fx_apply(&item, 1, 30000);
+    sign(report("1.2.3.9"), "final");
+  }
+  ck_assert_int_eq(rr_report_access_study_check(a, "1.2.3.9", "John Referrer"), 1);
+  ck_assert_int_eq(rr_report_access_study_check(a, "1.2.3.9", "Referrer, John"), 1);
+  ck_assert_int_eq(rr_report_access_study_check(a, "1.2.3.9", "Jane Other"), 0);
+  ck_assert_int_eq(rr_report_access_study_check(a, "1.2.3.9", ""), 0);
   rr_report_access_free(a);
   rr_report_access_free(NULL);
 }
