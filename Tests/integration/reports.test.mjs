@@ -296,6 +296,12 @@ test('preliminary: signed with its PDF; physicians see neither the report nor th
   assert.match(text, /Lung_Dx-A0002/);
   assert.match(text, /Simple hepatic cyst, 8 mm/, 'the reviewed (edited) AI finding');
   assert.match(text, /AI analysis/);
+  assert.match(text, /Nodule RUL/, 'the inserted measurement');
+  // the key image, rendered at signing, is in the PDF
+  const f = path.join(tmp, 'prelim.pdf');
+  fs.writeFileSync(f, pdf.body);
+  const images = execFileSync('pdfimages', ['-list', f], { encoding: 'utf8' }).trim().split('\n').slice(2);
+  assert.ok(images.length >= 1, `key image in the PDF: ${images.length}`);
   // physicians: nothing yet
   const list = await api(phys, `/api/dicom/studies/${ctUid}/reports`);
   assert.equal(list.status, 403, 'no final report: the study is not theirs to see');
