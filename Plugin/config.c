@@ -285,6 +285,15 @@ static int check_backend(rr_config *c, const parse_env *env, char *err, size_t e
   return 0;
 }
 
+static int check_physician_scope(rr_config *c, const parse_env *env, char *err, size_t errsize)
+{
+  (void)env;
+  if (strcmp(c->reports_physician_scope, "all") != 0 && strcmp(c->reports_physician_scope, "referring") != 0)
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".Reports.PhysicianScope: must be \"all\" or \"referring\" (got \"%s\")",
+                   c->reports_physician_scope);
+  return 0;
+}
+
 /* Store.SQLite.Path as written, or "" for beside Orthanc's index:
  * IndexDirectory, else StorageDirectory, else Orthanc's default. */
 static int resolve_database(rr_config *c, const parse_env *env, char *err, size_t errsize)
@@ -464,6 +473,10 @@ static const option OPTIONS[] = {
 
   UINT("Viewer.CacheMegabytes", viewer_cache_mb, 64, 16384),
 
+  STRING("Reports.Institution", reports_institution),
+  STRING("Reports.PhysicianScope", reports_physician_scope),
+  CHECK(check_physician_scope),
+
   BOOL("Auth.Enable", auth_enable, true),
   BOOL("Auth.AllowBasic", auth_allow_basic, true),
   STRING("Auth.AdminPassword", auth_admin_password),
@@ -511,6 +524,9 @@ static const option OPTIONS[] = {
   BOOL("AI.AllowCloud", ai_allow_cloud, false),
   BOOL("AI.AutoAnalyze.Enable", ai_auto_enable, false),
   CHECK(check_ai),
+
+  BOOL("Reports.ArchiveOutputs", reports_archive_outputs, true),
+  UINT("Reports.OutputAttempts", reports_output_attempts, 1, 100),
 };
 
 /* One step of OPTIONS over the merged section `base`. */

@@ -47,6 +47,10 @@ typedef struct rr_config {
   /* the study viewer's image cache in the browser (ReadingRoom.Viewer) */
   unsigned viewer_cache_mb; /* megabytes of decoded images (cornerstone's cache) */
 
+  /* reports (ReadingRoom.Reports) */
+  char reports_institution[256];     /* the reports' header; "" = each study's InstitutionName */
+  char reports_physician_scope[16];  /* "all" | "referring" */
+
   bool auth_enable;
   char auth_admin_password[256];       /* "" = generate at first start */
   unsigned auth_token_lifetime;        /* seconds */
@@ -95,6 +99,10 @@ typedef struct rr_config {
   unsigned ai_auto_modality_count;
   char ai_auto_descriptions[RR_AI_AUTO_RULES_MAX][65];
   unsigned ai_auto_description_count;
+
+  /* reports */
+  bool reports_archive_outputs;         /* signed reports go back into the study as DICOM */
+  unsigned reports_output_attempts;     /* tries per object before it ends failed */
 
   /* read from Orthanc's own options */
   bool orthanc_describe_errors;        /* HttpDescribeErrors (default true) */

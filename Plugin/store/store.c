@@ -21,6 +21,7 @@ void rr_store_free(rr_store *store)
 #define AUDIT "the audit trail"
 #define AI "AI analyses"
 #define ANNOTATIONS "annotations and key images"
+#define REPORT_TEMPLATES "report templates"
 
 /* A concern (or one operation of it) the backend does not implement. */
 static int not_implemented(const rr_store *s, const char *concern, char *err, size_t errsize)
@@ -220,6 +221,95 @@ int rr_store_key_image_list(rr_store *s, rr_key_image_list **out, const char *st
                             size_t errsize)
 {
   return CALL(annotations, key_list, ANNOTATIONS, out, study_uid, err, errsize);
+}
+
+/* ------------------------------------------------------- report templates */
+
+int rr_store_report_template_get(rr_store *s, rr_report_template_rec *out, const char *id, char *err,
+                                 size_t errsize)
+{
+  return CALL(report_templates, get, REPORT_TEMPLATES, out, id, err, errsize);
+}
+
+int rr_store_report_template_list(rr_store *s, rr_report_template_list **out, char *err, size_t errsize)
+{
+  return CALL(report_templates, list, REPORT_TEMPLATES, out, err, errsize);
+}
+
+int rr_store_report_template_create(rr_store *s, const rr_report_template_rec *rec, char *err, size_t errsize)
+{
+  return CALL(report_templates, create, REPORT_TEMPLATES, rec, err, errsize);
+}
+
+int rr_store_report_template_update(rr_store *s, rr_report_template_rec *out, const rr_report_template_rec *rec,
+                                    int64_t expected_revision, char *err, size_t errsize)
+{
+  return CALL(report_templates, update, REPORT_TEMPLATES, out, rec, expected_revision, err, errsize);
+}
+
+/* ------------------------------------------------------- report outputs */
+
+#define REPORT_OUTPUTS "the report outputs queue"
+
+void rr_report_output_list_free(rr_report_output_list *list)
+{
+  if (list == NULL)
+    return;
+  free(list->items);
+  free(list);
+}
+
+int rr_store_report_output_enqueue(rr_store *s, bool *created, int64_t report_id, int64_t version, const char *kind,
+                                   int64_t now, char *err, size_t errsize)
+{
+  return CALL(report_outputs, enqueue, REPORT_OUTPUTS, created, report_id, version, kind, now, err, errsize);
+}
+
+int rr_store_report_output_claim(rr_store *s, rr_report_output *out, const char *claimer, int64_t now, char *err,
+                                 size_t errsize)
+{
+  return CALL(report_outputs, claim, REPORT_OUTPUTS, out, claimer, now, err, errsize);
+}
+
+int rr_store_report_output_done(rr_store *s, int64_t report_id, int64_t version, const char *kind,
+                                const char *orthanc_id, const char *sop_instance_uid, int64_t now, char *err,
+                                size_t errsize)
+{
+  return CALL(report_outputs, done, REPORT_OUTPUTS, report_id, version, kind, orthanc_id, sop_instance_uid, now, err,
+              errsize);
+}
+
+int rr_store_report_output_fail(rr_store *s, rr_report_output *out, int64_t report_id, int64_t version,
+                                const char *kind, const char *error, int64_t max_attempts, int64_t now, char *err,
+                                size_t errsize)
+{
+  return CALL(report_outputs, fail, REPORT_OUTPUTS, out, report_id, version, kind, error, max_attempts, now, err,
+              errsize);
+}
+
+int rr_store_report_output_requeue(rr_store *s, int64_t *requeued, int64_t *failed, const char *claimer,
+                                   int64_t stale_before, int64_t max_attempts, int64_t now, char *err,
+                                   size_t errsize)
+{
+  return CALL(report_outputs, requeue, REPORT_OUTPUTS, requeued, failed, claimer, stale_before, max_attempts, now, err,
+              errsize);
+}
+
+int rr_store_report_output_list(rr_store *s, rr_report_output_list **out, int64_t report_id, char *err,
+                                size_t errsize)
+{
+  return CALL(report_outputs, list, REPORT_OUTPUTS, out, report_id, err, errsize);
+}
+
+int rr_store_report_output_retry(rr_store *s, int64_t report_id, int64_t version, const char *kind, int64_t now,
+                                 char *err, size_t errsize)
+{
+  return CALL(report_outputs, retry, REPORT_OUTPUTS, report_id, version, kind, now, err, errsize);
+}
+
+int rr_store_report_output_counts(rr_store *s, rr_report_output_counts *out, char *err, size_t errsize)
+{
+  return CALL(report_outputs, counts, REPORT_OUTPUTS, out, err, errsize);
 }
 
 /* ------------------------------------------------------------ reports */

@@ -140,6 +140,19 @@ void rr_annotation_dispose(rr_annotation *a)
   memset(a, 0, sizeof(*a));
 }
 
+void rr_report_template_rec_dispose(rr_report_template_rec *r)
+{
+  if (r == NULL)
+    return;
+  free(r->json);
+  memset(r, 0, sizeof(*r));
+}
+
+static void report_template_dispose(void *elem)
+{
+  rr_report_template_rec_dispose(elem);
+}
+
 void rr_report_version_dispose(rr_report_version *v)
 {
   if (v == NULL)
@@ -201,6 +214,8 @@ const rr_store_list_kind rr_ai_list_kind = KIND(rr_ai_list, items, count, analys
 const rr_store_list_kind rr_ai_review_list_kind = KIND(rr_ai_review_list, items, count, review_dispose);
 const rr_store_list_kind rr_annotation_list_kind = KIND(rr_annotation_list, items, count, annotation_dispose);
 const rr_store_list_kind rr_key_image_list_kind = KIND(rr_key_image_list, items, count, NULL);
+const rr_store_list_kind rr_report_template_list_kind =
+  KIND(rr_report_template_list, items, count, report_template_dispose);
 const rr_store_list_kind rr_report_list_kind = KIND(rr_report_list, items, count, report_dispose);
 const rr_store_list_kind rr_report_versions_kind = KIND(rr_report, versions, version_count, version_dispose);
 const rr_store_list_kind rr_report_acks_kind = KIND(rr_report, acks, ack_count, NULL);
@@ -226,6 +241,7 @@ LIST_FREE(rr_ai_list_free, rr_ai_list, rr_ai_list_kind)
 LIST_FREE(rr_ai_review_list_free, rr_ai_review_list, rr_ai_review_list_kind)
 LIST_FREE(rr_annotation_list_free, rr_annotation_list, rr_annotation_list_kind)
 LIST_FREE(rr_key_image_list_free, rr_key_image_list, rr_key_image_list_kind)
+LIST_FREE(rr_report_template_list_free, rr_report_template_list, rr_report_template_list_kind)
 LIST_FREE(rr_report_list_free, rr_report_list, rr_report_list_kind)
 LIST_FREE(rr_report_row_list_free, rr_report_row_list, rr_report_row_list_kind)
 LIST_FREE(rr_report_timeline_list_free, rr_report_timeline_list, rr_report_timeline_list_kind)

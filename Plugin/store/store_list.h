@@ -35,6 +35,7 @@ extern const rr_store_list_kind rr_ai_list_kind;            /* rr_ai_list */
 extern const rr_store_list_kind rr_ai_review_list_kind;     /* rr_ai_review_list */
 extern const rr_store_list_kind rr_annotation_list_kind;    /* rr_annotation_list */
 extern const rr_store_list_kind rr_key_image_list_kind;     /* rr_key_image_list */
+extern const rr_store_list_kind rr_report_template_list_kind; /* rr_report_template_list */
 extern const rr_store_list_kind rr_report_list_kind;        /* rr_report_list */
 extern const rr_store_list_kind rr_report_versions_kind;    /* rr_report: its versions */
 extern const rr_store_list_kind rr_report_acks_kind;        /* rr_report: its acknowledgements */

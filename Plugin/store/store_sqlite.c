@@ -28,6 +28,8 @@ static const char *const migrations[] = {
   "sqlite/005_ai_confidence_band.sql",
   "sqlite/006_annotations.sql",
   "sqlite/007_reports.sql",
+  "sqlite/008_report_templates.sql",
+  "sqlite/009_report_outputs.sql",
 };
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -454,6 +456,8 @@ int rr_store_sqlite_open(rr_store **out, const rr_sqlite_options *opts, char *er
   store->audit = &rr_sqlite_audit_ops;
   store->ai = &rr_sqlite_ai_ops;
   store->annotations = &rr_sqlite_annotations_ops;
+  store->report_templates = &rr_sqlite_report_templates_ops;
+  store->report_outputs = &rr_sqlite_report_outputs_ops;
   store->reports = &rr_sqlite_reports_ops;
 
   rr_str_copy(s->path, sizeof(s->path), opts->path);

@@ -7,8 +7,9 @@
  * and its operations table: store_sqlite_index.c (ingestion writes, key-value,
  * reconciliation, counts) with store_sqlite_worklist.c (worklist and study
  * reads), store_sqlite_identity.c, store_sqlite_audit.c, store_sqlite_ai.c,
- * store_sqlite_annotations.c, store_sqlite_reports.c with
- * store_sqlite_report_reads.c (lists, timeline, macros).
+ * store_sqlite_annotations.c, store_sqlite_report_templates.c,
+ * store_sqlite_reports.c with store_sqlite_report_reads.c (lists, timeline,
+ * macros), store_sqlite_report_outputs.c.
  *
  * Locking: writes take `write_lock` and use the one writer connection, in a
  * transaction (BEGIN IMMEDIATE) where they change more than one row; reads
@@ -53,6 +54,8 @@ extern const rr_store_identity_ops rr_sqlite_identity_ops;
 extern const rr_store_audit_ops rr_sqlite_audit_ops;
 extern const rr_store_ai_ops rr_sqlite_ai_ops;
 extern const rr_store_annotations_ops rr_sqlite_annotations_ops;
+extern const rr_store_report_templates_ops rr_sqlite_report_templates_ops;
+extern const rr_store_report_outputs_ops rr_sqlite_report_outputs_ops;
 extern const rr_store_reports_ops rr_sqlite_reports_ops;
 
 /* RR_ESTORE with "sqlite: <what>: <SQLite's message>". */

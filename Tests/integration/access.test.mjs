@@ -79,6 +79,7 @@ const MATRIX = () => [
   ['GET', '/api/audit/verify', ['admin']],
   ['GET', '/api/admin/ingest', ['admin']],
   ['GET', '/api/admin/storage', ['admin']],
+  ['GET', '/api/admin/reports/1/outputs', ['admin']],
   ['GET', '/reading-room/index.html', ['admin', 'radiologist', 'technician', 'physician', 'anonymous']],
   ['GET', '/no/such/route', ['admin']], // issue 14: administrators get Orthanc's own 404, others 403
 ];
@@ -97,10 +98,10 @@ test('the role matrix, for every role and for no token', async () => {
 
 test('GET /api/auth/me and the login answer list what the role may use, from the role matrix', async () => {
   const want = {
-    admin: ['worklist', 'study', 'upload', 'users', 'audit', 'system', 'ai', 'explorer', 'annotate'],
-    radiologist: ['worklist', 'study', 'ai', 'annotate'],
+    admin: ['worklist', 'study', 'upload', 'users', 'audit', 'system', 'ai', 'explorer', 'annotate', 'templates', 'report', 'reports'],
+    radiologist: ['worklist', 'study', 'ai', 'annotate', 'report', 'reports'],
     technician: ['worklist', 'upload'],
-    physician: ['worklist', 'study'],
+    physician: ['worklist', 'study', 'reports'],
   };
   for (const [role, caps] of Object.entries(want)) {
     const r = await as(tokens[role], '/api/auth/me');
