@@ -6,7 +6,7 @@
 //   ai                                              AI panel of the study page, AI / Review worklist columns
 //   explorer                                        link to Orthanc Explorer
 //   annotate                                        the viewer's tools that write (measurements, key images)
-//   report                                          the study page's Report tab (write and sign reports)
+//   report                                          writing reports (the study page's Report tab, the worklist's report column)
 //
 // A server without access control (GET auth/me answers 404) answers everyone: OPEN_CAPABILITIES.
 // An unknown name is ignored (a newer server); a missing or malformed list means LEAST_PRIVILEGE.
