@@ -221,7 +221,8 @@ export function renderReadOnly(doc: Document, t: Template, values: FieldValues):
           doc,
           'div',
           { class: `report-ro-field report-ro-${f.type}`, attrs: { 'data-field-id': f.id } },
-          hIn(doc, 'dt', { text: f.label }),
+          // a section of one field named like it ("Impression / Impression") shows the name once
+          s.fields.length === 1 && f.label.trim().toLowerCase() === (s.title || '').trim().toLowerCase() ? null : hIn(doc, 'dt', { text: f.label }),
           hIn(doc, 'dd', { text: valueText(f, values[f.id]) }),
         ),
       );

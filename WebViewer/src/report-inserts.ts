@@ -86,7 +86,7 @@ export function aiCandidates(analyses: readonly Analysis[]): Candidate[] {
         key: insertKey('aiFindings', { analysisId: a.id, index }),
         ref: { analysisId: a.id, index },
         title: text || '(no description)',
-        detail: ['AI-assisted', f.location, analysisRef(a)].filter(Boolean).join(' · '),
+        detail: [f.location, analysisRef(a)].filter(Boolean).join(' · '),
         disabledReason: reviewed ? null : 'Review the AI analysis first (only confirmed or modified findings can be inserted)',
         image: null,
       });

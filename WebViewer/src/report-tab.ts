@@ -293,6 +293,9 @@ class ReportTabController {
     this.report = r;
     if (isEditable(r) && r.template) this.showEditor(r, r.template);
     else this.showSigned(r);
+    // a new state starts at its top (the signature, the PDF, Next), not where the draft was scrolled
+    const scroll = this.el.querySelector('.report-scroll');
+    if (scroll) scroll.scrollTop = 0;
   }
 
   private showEditor(r: Report, t: Template): void {

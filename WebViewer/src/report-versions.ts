@@ -1,5 +1,5 @@
 // The signed report, read-only: state badge, signature line, PDF of the prevailing version, the content of the
-// prevailing original or correction with its addenda in order, the critical result's communication, every
+// prevailing original or correction with its addenda in order (above it, so that no reader misses them), the critical result's communication, every
 // version with its own PDF, and the outputs in the archive (Encapsulated PDF, SR, key object selection) with
 // their state. Text only; PDF links point below the API root (the server's "pdf" member when it sent one).
 import { hIn } from './dom';
@@ -136,8 +136,9 @@ export function renderSigned(doc: Document, o: SignedViewOptions): HTMLElement {
     correction?.text ? hIn(doc, 'p', { class: 'report-correction-reason', text: `Corrected: ${correction.text}` }) : null,
     o.actions,
     renderCommunication(doc, r),
-    content && r.template ? renderReadOnly(doc, r.template, content.fields) : null,
+    // addenda first (in order): a reader must not miss what was added after the report
     ...addenda,
+    content && r.template ? renderReadOnly(doc, r.template, content.fields) : null,
     o.inserts,
     renderVersions(doc, o.apiRoot, r),
     renderOutputs(doc, r),

@@ -37,7 +37,7 @@ describe('report inserts', () => {
     const mod = aiCandidates([reviewed('modified', [{ index: 0, verdict: 'edited', text: 'Nodule 7 mm (edited)' }, { index: 1, verdict: 'rejected' }, { index: 2, verdict: 'accepted' }])]);
     expect(mod.map((c) => c.title)).toEqual(['Nodule 7 mm (edited)', 'Motion artifact']);
     expect(mod.every((c) => c.disabledReason === null)).toBe(true);
-    expect(mod[0]?.detail).toMatch(/^AI-assisted · right upper lobe · AI analysis aaaaaaaa/);
+    expect(mod[0]?.detail).toMatch(/^right upper lobe · AI analysis aaaaaaaa/);
     expect(mod[0]?.ref).toEqual({ analysisId: 'a'.repeat(32), index: 0 });
     const pending = aiCandidates([parseAnalysis(analysisBody({ reviewStatus: 'pending' }))]);
     expect(pending.length).toBe(3);
