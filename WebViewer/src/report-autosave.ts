@@ -141,6 +141,13 @@ export class DraftAutosave {
     return p;
   }
 
+  /** Sends now instead of waiting for the back-off (the browser is online again). */
+  retryNow(): void {
+    if (this.stopped || this.st !== 'retrying' || this.inFlight) return;
+    this.clear();
+    void this.sendNow();
+  }
+
   /** Stops for good (page left, conflict handled by a new instance); what is unsent stays in storage. */
   stop(): void {
     this.stopped = true;

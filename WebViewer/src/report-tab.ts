@@ -155,10 +155,15 @@ class ReportTabController {
   start(): void {
     void this.load();
     void this.loadCandidates();
+    // back online: a draft waiting for its next attempt is sent at once
+    globalThis.addEventListener?.('online', this.online);
   }
+
+  private readonly online = (): void => this.saver?.retryNow();
 
   destroy(): void {
     this.destroyed = true;
+    globalThis.removeEventListener?.('online', this.online);
     this.life.abort();
     this.saver?.stop();
     this.macros?.destroy();

@@ -129,6 +129,19 @@ describe('report draft autosave', () => {
     expect(t.states.at(-1)).toBe('saved');
   });
 
+  it('retryNow (back online) sends without waiting for the back-off', async () => {
+    const t = setup([retry, ok('"1.2"')]);
+    t.saver.change({ fields: { a: '1' } });
+    t.clock.run();
+    await flush();
+    expect(t.clock.delays()).toEqual([100]);
+    t.saver.retryNow();
+    await flush();
+    expect(t.sent.length).toBe(2);
+    expect(t.clock.delays()).toEqual([]);
+    expect(t.saver.state()).toBe('saved');
+  });
+
   it('edits while retrying are sent with the next attempt, not earlier', async () => {
     const t = setup([retry, ok('"1.2"')]);
     t.saver.change({ fields: { a: '1' } });

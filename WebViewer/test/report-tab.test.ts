@@ -246,6 +246,71 @@ describe('Report tab: inserting and signing', () => {
   });
 });
 
+describe('Report tab: correction and macros', () => {
+  it('Correct: the template form with the final values, a reason and the password; the corrected report shown', async () => {
+    const server = baseServer()
+      .on(`GET dicom/studies/${UID}/reports`, () => json(200, { data: [finalReportBody()] }))
+      .on('POST reports/12/corrections', (c: Call) => {
+        const b = c.body as { password: string };
+        if (b.password !== 'pw') return json(403, { error: { code: 'wrong_password', message: 'Wrong password' } });
+        return json(201, finalReportBody({ state: 'corrected', prevailingVersion: 2, versions: [versionBody({ status: 'final', signedBy: 'rad' }), versionBody({ version: 2, kind: 'correction', status: 'final', text: 'Wrong side', signedBy: 'rad', fields: { impression: 'Left nodule.' } })] }));
+      });
+    const root = mount(server);
+    await vi.waitFor(() => expect(root.getAttribute('data-state')).toBe('signed'));
+    $<HTMLButtonElement>(root, '[data-action="report-correct"]').click();
+    const dlg = $(document, 'dialog.report-correction-dialog');
+    expect(dlg.querySelectorAll('form').length).toBe(1); // the template's fields inside the dialog's form, not a nested form
+    const imp = $<HTMLTextAreaElement>(dlg, '[data-field="impression"]');
+    expect(imp.value).toBe('Nodule.');
+    imp.value = 'Left nodule.';
+    $<HTMLInputElement>(dlg, '[data-sign="reason"]').value = 'Wrong side';
+    $<HTMLInputElement>(dlg, '[data-sign="password"]').value = 'bad';
+    submitDialog();
+    await vi.waitFor(() => expect(dlg.querySelector('.dialog-error')?.textContent).toMatch(/^Wrong password/));
+    $<HTMLInputElement>(dlg, '[data-sign="password"]').value = 'pw';
+    submitDialog();
+    await vi.waitFor(() => expect($(root, '.report-state-badge').textContent).toBe('Final · corrected'));
+    const body = server.callsTo('POST reports/12/corrections').at(-1)!.body as { fields: Record<string, unknown>; reason: string };
+    expect(body.reason).toBe('Wrong side');
+    expect(body.fields.impression).toBe('Left nodule.');
+    expect(body.fields.contrast).toBe('iv');
+    expect($(root, '.report-correction-reason').textContent).toBe('Corrected: Wrong side');
+  });
+
+  it('Save as macro: the selection of the last text field under a name; Delete', async () => {
+    let macros = [{ name: 'normal', text: 'No acute findings.' }];
+    const server = baseServer()
+      .on(`GET dicom/studies/${UID}/reports`, () => json(200, { data: [reportBody({ versions: [versionBody({ fields: { comparison: 'none' } })] })] }))
+      .on('GET reports/macros', () => json(200, { data: macros }))
+      .on('PUT reports/macros/my%20macro', (c: Call) => {
+        macros = [...macros, { name: 'my macro', text: (c.body as { text: string }).text }];
+        return new Response(null, { status: 204 });
+      })
+      .on('DELETE reports/macros/my%20macro', () => {
+        macros = macros.filter((m) => m.name !== 'my macro');
+        return new Response(null, { status: 204 });
+      })
+      .on('PUT reports/12/draft', () => json(200, reportBody({ etag: '"1.2"' })));
+    const root = mount(server);
+    await vi.waitFor(() => expect(root.querySelector('[data-rr-macros="ready"]')).not.toBeNull());
+    const ind = $<HTMLTextAreaElement>(root, '[data-field="indication"]');
+    type(ind, 'Cough. Fever for three days.');
+    ind.focus();
+    ind.setSelectionRange(7, 28);
+    $<HTMLButtonElement>(root, '[data-action="macro-save"]').click();
+    const dlg = $(document, 'dialog');
+    expect($<HTMLTextAreaElement>(dlg, 'textarea[name="text"]').value).toBe('Fever for three days.');
+    $<HTMLInputElement>(dlg, 'input[name="name"]').value = 'my macro';
+    submitDialog();
+    await vi.waitFor(() => expect(document.querySelector('dialog')).toBeNull());
+    expect(server.callsTo('PUT reports/macros/my%20macro')[0]?.body).toEqual({ text: 'Fever for three days.' });
+    await vi.waitFor(() => expect($<HTMLSelectElement>(root, '.macro-select').value).toBe('my macro'));
+    $<HTMLButtonElement>(root, '[data-action="macro-delete"]').click();
+    submitDialog();
+    await vi.waitFor(() => expect([...$<HTMLSelectElement>(root, '.macro-select').options].map((o) => o.value)).toEqual(['', 'normal']));
+  });
+});
+
 describe('Report tab helpers', () => {
   it('comparison text and field; untouched drafts', () => {
     expect(comparisonText([{ studyInstanceUid: '1', studyDate: '20250102', studyTime: '', studyDescription: 'CT CHEST', modalities: ['CT'], bodyParts: [], seriesCount: 1, instanceCount: 1, reportStatus: null }])).toBe('2025-01-02 CT: CT CHEST');
