@@ -738,7 +738,10 @@ export interface SideTab {
 
 const SIDE_TAB_KEY = 'rr.study.sideTab';
 
-/** The tabbed right-hand panel; one tab: its panel alone. The chosen tab is remembered (localStorage). */
+/**
+ * The tabbed right-hand panel; one tab: its panel alone. The tab bar sits at the top of the panel shown (so
+ * that panel spans the column, as the AI panel alone does). The chosen tab is remembered (localStorage).
+ */
 export function createSidePanel(doc: Document, tabs: readonly SideTab[], storage: StorageLike | null = null): HTMLElement {
   if (tabs.length === 1) return tabs[0]!.el;
   const panel = hIn(doc, 'aside', { class: 'side-panel', attrs: { 'data-rr-side': '' } });
@@ -756,6 +759,8 @@ export function createSidePanel(doc: Document, tabs: readonly SideTab[], storage
   const select = (id: string, remember: boolean): void => {
     tabs.forEach((t, i) => {
       const on = t.id === id;
+      // the tab bar is the first child of the panel shown: each panel keeps the whole height of the column
+      if (on) t.el.prepend(bar);
       buttons[i]!.setAttribute('aria-selected', on ? 'true' : 'false');
       buttons[i]!.tabIndex = on ? 0 : -1;
       wraps[i]!.hidden = !on;
@@ -780,7 +785,7 @@ export function createSidePanel(doc: Document, tabs: readonly SideTab[], storage
     });
     bar.append(b);
   });
-  panel.append(bar, ...wraps);
+  panel.append(...wraps);
   select(tabs.some((t) => t.id === remembered) ? remembered! : tabs[0]!.id, false);
   return panel;
 }

@@ -334,6 +334,7 @@ describe('Report tab helpers', () => {
     expect(p.getAttribute('data-active-tab')).toBe('report');
     expect(shown).toEqual(['report']);
     expect(p.querySelectorAll('.side-tabpanel')[0]?.hasAttribute('hidden')).toBe(true);
+    expect(p.querySelector('[data-side-tab="report"]')?.closest('.side-tabpanel')).toBe(p.querySelectorAll('.side-tabpanel')[1]); // the bar on the panel shown
     expect(make().getAttribute('data-active-tab')).toBe('report');
     const single = document.createElement('section');
     expect(createSidePanel(document, [{ id: 'ai', label: 'AI', el: single }])).toBe(single);
