@@ -15,7 +15,7 @@ import { ApiError, type Api, type StudyDetail } from './api';
 import { labelled, openFormDialog } from './dialog';
 import { append, hIn } from './dom';
 import { errorAlert, messageOf, retryButton } from './failure';
-import { formatInstant } from './format';
+import { formatDate, formatInstant, formatModalities } from './format';
 import { lastWorklistHash, studyHash } from './router';
 import {
   addAddendum,
@@ -48,7 +48,6 @@ import { openAddendumDialog, openCorrectionDialog, openSignDialog } from './repo
 import { renderSigned, signatureLine, stateBadge, versionPdfHref } from './report-versions';
 import { readStudyAnnotations } from './viewer-annotations-wire';
 import { decodePriors, type Prior } from './viewer-priors-model';
-import { formatDate, formatModalities } from './format';
 
 export interface ReportTabOptions {
   api: Api;
