@@ -184,6 +184,11 @@ describe('Reading Room report writing (browser)', { timeout: 300_000 }, () => {
     assert.equal(got.magic, '%PDF-');
     assert.ok((await report().locator('.report-version .version-pdf').count()) >= 2, 'each signed version has its PDF');
     await page.screenshot({ path: path.join(SHOTS, 'rr-report-signed.png') });
+    // the copies in the archive: their state is followed until the Encapsulated PDF is there
+    const pdfOut = report().locator('.report-output[data-kind="pdf"]');
+    await waitFor(async () => (await pdfOut.count()) === 1 && (await pdfOut.getAttribute('data-state')) === 'done', 60_000, 250, 'the Encapsulated PDF in the archive');
+    assert.match(await pdfOut.textContent(), /Encapsulated PDF.*In the archive/);
+    assert.ok((await report().locator('.report-output[data-kind="sr"]').count()) === 1, 'the SR is listed too');
   });
 
   it('adds an addendum with the password', async () => {
