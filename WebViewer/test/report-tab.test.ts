@@ -81,6 +81,32 @@ describe('Report tab: starting and writing', () => {
     expect(root.querySelector('[data-action="report-change-template"]')).not.toBeNull();
   });
 
+  it('an untouched draft can change its template (cancel + create); once written it cannot', async () => {
+    let current = reportBody();
+    const server = baseServer()
+      .on(`GET dicom/studies/${UID}/reports`, () => json(200, { data: [current] }))
+      .on(`GET reports/templates?studyInstanceUid=${UID}`, () => json(200, { data: [templateBody(), templateBody({ id: 'generic', title: 'Generic', sections: [{ id: 'findings', title: 'Findings', fields: [{ id: 'findings', label: 'Findings', type: 'longtext' }] }] })], suggested: 'ct-chest' }))
+      .on('POST reports/12/cancel', () => json(200, reportBody({ state: 'cancelled' })))
+      .on('POST reports', (c: Call) => {
+        current = reportBody({ reportId: '13', template: templateBody({ id: (c.body as { templateId: string }).templateId, title: 'Generic', sections: [{ id: 'findings', title: 'Findings', fields: [{ id: 'findings', label: 'Findings', type: 'longtext' }] }] }), versions: [versionBody({ fields: {} })] });
+        return json(201, current);
+      })
+      .on('PUT reports/12/draft', () => json(200, reportBody({ etag: '"1.2"' })))
+      .on('PUT reports/13/draft', () => json(200, current));
+    const root = mount(server);
+    await vi.waitFor(() => expect(root.querySelector('[data-action="report-change-template"]')).not.toBeNull());
+    $<HTMLButtonElement>(root, '[data-action="report-change-template"]').click();
+    await vi.waitFor(() => expect(document.querySelector('dialog [data-rr-template]')).not.toBeNull());
+    $<HTMLSelectElement>(document, 'dialog [data-rr-template]').value = 'generic';
+    submitDialog();
+    await vi.waitFor(() => expect(root.querySelector('.report-template-title')?.textContent).toBe('Template: Generic'));
+    expect(server.callsTo('POST reports/12/cancel')[0]?.body).toEqual({ reason: 'Template changed before writing' });
+    expect(server.callsTo('POST reports')[0]?.body).toEqual({ studyInstanceUid: UID, templateId: 'generic' });
+    type($<HTMLTextAreaElement>(root, '[data-field="findings"]'), 'Written.');
+    expect(root.querySelector('[data-action="report-change-template"]')).toBeNull();
+    expect(root.querySelector('.report-template-line')?.textContent).toContain('kept once the report is written');
+  });
+
   it('typing autosaves with If-Match; the status line follows; reload replays what was not saved', async () => {
     const storage = new MemStorage();
     let fail = true;
