@@ -108,6 +108,9 @@ function storageOf(o: ReportTabOptions): StorageLike | null {
   }
 }
 
+/** How often the outputs of a signed report are looked at again (every outputsPollMs, default 3 s). */
+const MAX_OUTPUT_POLLS = 60;
+
 type Notice = { kind: 'error' | 'info' | 'ok' | 'warn'; text: string; actions?: { label: string; action: string; run(): void }[] };
 
 // One controller per mounted tab: it holds the report shown, the form, the autosave and the candidates.
@@ -133,6 +136,7 @@ class ReportTabController {
   private templateSlot: HTMLElement | null = null;
   private templates: Template[] | null = null;
   private pollTimer: ReturnType<typeof setTimeout> | null = null;
+  private outputPolls = 0;
   private destroyed = false;
 
   constructor(o: ReportTabOptions) {
@@ -290,6 +294,7 @@ class ReportTabController {
 
   // ---- showing a report -------------------------------------------------------
   private show(r: Report): void {
+    this.outputPolls = 0;
     this.saver?.stop();
     this.saver = null;
     this.macros?.destroy();
@@ -649,12 +654,17 @@ class ReportTabController {
     this.pollOutputs(r);
   }
 
-  /** After a final signature the archive copies are queued: their state is followed until they settle. */
+  /**
+   * After a final signature the archive copies are queued: their state is followed until they settle, for
+   * at most MAX_OUTPUT_POLLS looks (a server that archives nothing, or a queue stuck for long, is not asked
+   * for ever; the page shows the state it last saw).
+   */
   private pollOutputs(r: Report): void {
     if (this.pollTimer) clearTimeout(this.pollTimer);
     this.pollTimer = null;
     const busy = r.outputs.some((o) => o.state === 'queued' || o.state === 'running') || (isSignedFinal(r) && r.outputs.length === 0);
-    if (!busy || this.destroyed) return;
+    if (!busy || this.destroyed || this.outputPolls >= MAX_OUTPUT_POLLS) return;
+    this.outputPolls++;
     this.pollTimer = setTimeout(() => {
       void getReport(this.api, r.reportId, this.life.signal).then(
         (fresh) => {

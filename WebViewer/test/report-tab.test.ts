@@ -272,6 +272,24 @@ describe('Report tab: inserting and signing', () => {
   });
 });
 
+describe('Report tab: archive copies', () => {
+  it('queued outputs are looked at again until they settle, then no more', async () => {
+    let gets = 0;
+    const queued = { version: 1, kind: 'pdf', state: 'queued', attempts: 0, lastError: '', orthancId: '', sopInstanceUid: '', updatedAt: null };
+    const server = baseServer()
+      .on(`GET dicom/studies/${UID}/reports`, () => json(200, { data: [finalReportBody({ outputs: [queued] })] }))
+      .on('GET reports/12', () => {
+        gets++;
+        return json(200, finalReportBody({ outputs: [{ ...queued, state: gets >= 2 ? 'done' : 'running' }] }));
+      });
+    const root = mount(server, { outputsPollMs: 5 });
+    await vi.waitFor(() => expect(root.querySelector('.report-output')?.getAttribute('data-state')).toBe('done'));
+    expect(root.querySelector('.report-output .output-state')?.textContent).toBe('In the archive');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(gets).toBe(2);
+  });
+});
+
 describe('Report tab: correction and macros', () => {
   it('Correct: the template form with the final values, a reason and the password; the corrected report shown', async () => {
     const server = baseServer()
