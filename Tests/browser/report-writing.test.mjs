@@ -3,7 +3,7 @@
 // finding, a radiologist logged in once (cookies).
 //
 // A radiologist opens the study, switches to the Report tab, starts the report with the suggested template,
-// types, reloads (the text is kept), inserts a key image and a reviewed AI finding, signs preliminary (a wrong
+// types, reloads (the text is kept, also when the reload comes before the autosave), inserts a key image and a reviewed AI finding, signs preliminary (a wrong
 // password first: the message), then final, opens the PDF link (application/pdf), adds an addendum and goes to
 // the next unreported study with "Next". Screenshots of the draft and of the signed report go to
 // RR_SCREENSHOT_DIR (default /tmp).
@@ -128,6 +128,16 @@ describe('Reading Room report writing (browser)', { timeout: 300_000 }, () => {
     const [open] = (await orthanc.json(`/api/dicom/studies/${encodeURIComponent(studies.chest)}/reports`)).data;
     assert.equal(open.state, 'draft');
     assert.equal(open.versions.at(-1).fields.impression, IMPRESSION);
+
+    // typed and reloaded at once (before the autosave's pause is over): kept in the browser, sent after the reload
+    const more = `${IMPRESSION} Typed just before a reload.`;
+    await report().locator('textarea[data-field="impression"]').fill(more);
+    await page.reload();
+    await waitFor(async () => (await report().getAttribute('data-state')) === 'draft', 30_000, 100, 'the draft after the second reload');
+    assert.equal(await report().locator('textarea[data-field="impression"]').inputValue(), more);
+    await waitFor(async () => (await saveState()) === 'saved', 15_000, 100, '"Saved" after the replay');
+    const [again] = (await orthanc.json(`/api/dicom/studies/${encodeURIComponent(studies.chest)}/reports`)).data;
+    assert.equal(again.versions.at(-1).fields.impression, more);
   });
 
   it('inserts a key image and the reviewed AI finding; screenshot of the draft', async () => {

@@ -90,6 +90,19 @@ export function comparisonField(t: Template): string | null {
   return s?.fields.find((f) => f.type === 'text' || f.type === 'longtext')?.id ?? null;
 }
 
+/**
+ * True when the server's latest version already holds `change` (a save the server applied whose answer was
+ * lost to a reload): the kept change is then dropped instead of offered again.
+ */
+export function alreadySaved(r: Report, change: DraftBody): boolean {
+  const v = latestVersion(r);
+  if (!v) return false;
+  if (change.critical !== undefined && change.critical !== r.critical) return false;
+  if (change.inserts && JSON.stringify(change.inserts) !== JSON.stringify(v.inserts)) return false;
+  const f = change.fields ?? {};
+  return Object.keys(f).every((k) => sameValue(f[k], v.fields[k]) || (isEmptyValue(f[k]) && isEmptyValue(v.fields[k])));
+}
+
 /** True while the draft has nothing of the radiologist (see the header comment). */
 export function isUntouched(r: Report, values: FieldValues, inserts: Inserts, critical: boolean): boolean {
   if (r.state !== 'draft' || r.versions.length !== 1 || !r.template || critical) return false;
@@ -314,7 +327,15 @@ class ReportTabController {
     this.critical = r.critical;
     const key = draftKey(this.o.user, r.reportId);
     const storage = storageOf(this.o);
-    const stored = loadStoredDraft(storage, key);
+    let stored = loadStoredDraft(storage, key);
+    if (stored && stored.etag !== r.etag && alreadySaved(r, stored.change)) {
+      try {
+        storage?.removeItem(key);
+      } catch {
+        /* storage off */
+      }
+      stored = null;
+    }
     const values: FieldValues = { ...templateDefaults(t), ...(latest?.fields ?? {}) };
     let replay: DraftBody | null = null;
     if (stored && stored.etag === r.etag) {

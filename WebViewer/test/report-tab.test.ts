@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Api, type StudyDetail } from '../src/api';
 import { readReport } from '../src/report-api';
-import { comparisonField, comparisonText, createSidePanel, isUntouched, mountReportTab, type ReportTab } from '../src/report-tab';
+import { alreadySaved, comparisonField, comparisonText, createSidePanel, isUntouched, mountReportTab, type ReportTab } from '../src/report-tab';
 import { FakeServer, json, studyBody, type Call } from './fake-server';
 import { XSS, finalReportBody, reportBody, templateBody, versionBody } from './report-fixtures';
 
@@ -366,6 +366,14 @@ describe('Report tab helpers', () => {
     expect(isUntouched(r, { ...defaults, impression: 'x' }, none, false)).toBe(false);
     expect(isUntouched(r, defaults, none, true)).toBe(false);
     expect(isUntouched(r, defaults, { ...none, keyImages: [{ sopInstanceUid: '1', frame: 1 }] }, false)).toBe(false);
+  });
+
+  it('a kept change the server already holds is not offered again', () => {
+    const r = readReport(reportBody({ critical: true, versions: [versionBody({ fields: { impression: 'Done.', lobes: ['rul'] } })] }));
+    expect(alreadySaved(r, { fields: { impression: 'Done.', lobes: ['rul'], nodule: null } })).toBe(true);
+    expect(alreadySaved(r, { fields: { impression: 'Other.' } })).toBe(false);
+    expect(alreadySaved(r, { critical: false })).toBe(false);
+    expect(alreadySaved(r, { inserts: { aiFindings: [], measurements: [], keyImages: [{ sopInstanceUid: '1', frame: 1 }] } })).toBe(false);
   });
 
   it('side panel: AI and Report as tabs, the choice remembered', () => {
