@@ -372,7 +372,7 @@ class ReportTabController {
       this.form.el,
       hIn(this.doc, 'label', { class: 'report-critical-toggle' }, critical, hIn(this.doc, 'span', { text: ' Critical finding (the communication is recorded when signing final)' })),
       this.insertsSlot,
-      hIn(this.doc, 'div', { class: 'report-actions report-actions-main' }, sign, cancel),
+      hIn(this.doc, 'div', { class: 'report-actions report-actions-main' }, sign, r.state === 'preliminary' ? this.nextButton() : null, cancel),
     );
     this.renderInsertsSlot();
     this.renderTemplateLine();
@@ -667,9 +667,7 @@ class ReportTabController {
         hIn(this.doc, 'button', { class: 'btn', attrs: { type: 'button', 'data-action': 'report-correct' }, text: 'Correct…', on: { click: () => this.openCorrection(r) } }),
       );
     }
-    const next = hIn(this.doc, 'button', { class: 'btn btn-primary', attrs: { type: 'button', 'data-action': 'report-next', title: 'The next unreported study of your worklist filter' }, text: 'Next study →' });
-    next.addEventListener('click', () => void this.next(next));
-    actions.append(next);
+    actions.append(this.nextButton(true));
     const inserts = renderInserts(this.doc, { inserts: content?.inserts ?? emptyInserts(), candidates: this.candidates, study: this.o.study, readOnly: true, ...(this.o.showImage ? { onShow: (img) => void this.o.showImage?.(img.sopInstanceUid, img.frame) } : {}) });
     this.body.replaceChildren(renderSigned(this.doc, { apiRoot: this.o.apiRoot, report: r, inserts, actions }));
     this.pollOutputs(r);
@@ -727,6 +725,13 @@ class ReportTabController {
         this.show(fresh);
       },
     });
+  }
+
+  /** "Next study →" (primary after a final signature; beside Sign on a preliminary report). */
+  private nextButton(primary = false): HTMLButtonElement {
+    const next = hIn(this.doc, 'button', { class: `btn${primary ? ' btn-primary' : ''}`, attrs: { type: 'button', 'data-action': 'report-next', title: 'The next unreported study of your worklist filter' }, text: 'Next study →' });
+    next.addEventListener('click', () => void this.next(next));
+    return next;
   }
 
   private async next(button: HTMLButtonElement): Promise<void> {

@@ -368,6 +368,19 @@ describe('Report tab helpers', () => {
     expect(isUntouched(r, defaults, { ...none, keyImages: [{ sopInstanceUid: '1', frame: 1 }] }, false)).toBe(false);
   });
 
+  it('a preliminary report stays editable, with its signature and PDF, signed final only, and Next beside Sign', async () => {
+    const prelim = versionBody({ status: 'preliminary', signedBy: 'rad', signedByName: 'Dr Rad', signedAt: '2026-12-04T10:05:00Z', pdf: '/api/reports/12/pdf?version=1', fields: { comparison: 'none', impression: 'Prelim.' } });
+    const server = baseServer().on(`GET dicom/studies/${UID}/reports`, () => json(200, { data: [reportBody({ state: 'preliminary', versions: [prelim] })] }));
+    const root = mount(server);
+    await vi.waitFor(() => expect(root.getAttribute('data-state')).toBe('draft'));
+    expect($(root, '.report-state-badge').textContent).toBe('Preliminary');
+    expect($(root, '.report-prelim').textContent).toMatch(/^Preliminary, signed by Dr Rad \(rad\) on .* · PDF$/);
+    expect($<HTMLAnchorElement>(root, '.report-prelim a').getAttribute('href')).toBe('/api/reports/12/pdf?version=1');
+    expect(root.querySelector('.report-actions-main [data-action="report-next"]')).not.toBeNull();
+    $<HTMLButtonElement>(root, '[data-action="report-sign"]').click();
+    expect($<HTMLInputElement>(document, 'dialog [data-sign-status="preliminary"]').disabled).toBe(true);
+  });
+
   it('a kept change the server already holds is not offered again', () => {
     const r = readReport(reportBody({ critical: true, versions: [versionBody({ fields: { impression: 'Done.', lobes: ['rul'] } })] }));
     expect(alreadySaved(r, { fields: { impression: 'Done.', lobes: ['rul'], nodule: null } })).toBe(true);
