@@ -327,6 +327,20 @@ test('critical result: finalizing needs the communication (422), then physicians
   assert.equal(r.json.criticalCommunication.communicatedAt, '2026-12-04T10:15:00Z');
   assert.equal(r.json.criticalCommunication.recordedBy, rad.username);
   assert.equal(r.json.prevailingVersion, latest(r.json).version);
+  // the final version goes back into the study: PDF, SR and (key images) KOS, through the composer's loader
+  const finalVersion = r.json.prevailingVersion;
+  let outputs = [];
+  await waitFor(async () => {
+    outputs = (await getReport()).outputs.filter((o) => o.version === finalVersion);
+    return outputs.length === 3 && outputs.every((o) => o.state === 'done' || o.state === 'failed');
+  }, 60000, 250, 'the archive outputs of the final version');
+  assert.deepEqual(outputs.map((o) => o.kind).sort(), ['kos', 'pdf', 'sr']);
+  for (const o of outputs) assert.equal(o.state, 'done', `${o.kind}: ${o.lastError}`);
+  const pdfObject = outputs.find((o) => o.kind === 'pdf');
+  const archived = await httpRequest(`${orthanc.baseUrl}/instances/${pdfObject.orthancId}/pdf`, { headers: orthanc.authHeaders() });
+  assert.equal(archived.status, 200);
+  assert.equal(crypto.createHash('sha256').update(archived.body).digest('hex'), latest(r.json).pdfSha256,
+    'the archived Encapsulated PDF holds the bytes kept at signing');
   // the physician now sees the report, its final version only, and the images
   const seen = await api(phys, `/api/reports/${reportId}`);
   assert.equal(seen.status, 200, seen.text);
@@ -350,13 +364,19 @@ test('critical result: finalizing needs the communication (422), then physicians
   assert.ok((await uids(rad, 'critical')).includes(ctUid), 'critical, acknowledged by no one');
   assert.ok((await uids(rad, 'final')).includes(ctUid));
   assert.ok(!(await uids(rad, 'unreported')).includes(ctUid));
+  // another reader acknowledges first: no longer critical for the radiologists, still for the physician
+  const ack2 = await api(rad2, `/api/reports/${reportId}/acknowledge`, { method: 'POST', body: {} });
+  assert.equal(ack2.status, 200, ack2.text);
+  assert.ok(!(await uids(rad, 'critical')).includes(ctUid), 'acknowledged by someone');
   const wl = (await worklist(phys)).find((x) => x.studyInstanceUid === ctUid);
   assert.equal(wl.reportStatus, 'final');
-  assert.equal(wl.reportCritical, true);
+  assert.equal(wl.reportCritical, true, 'not acknowledged by this physician yet');
+  assert.ok((await uids(phys, 'critical')).includes(ctUid));
   const ack = await api(phys, `/api/reports/${reportId}/acknowledge`, { method: 'POST', body: {} });
   assert.equal(ack.status, 200, ack.text);
   assert.ok(ack.json.acknowledgements.some((a) => a.username === phys.username));
-  assert.ok(!(await uids(rad, 'critical')).includes(ctUid), 'acknowledged');
+  assert.equal((await worklist(phys)).find((x) => x.studyInstanceUid === ctUid).reportCritical, false, 'acknowledged by this physician');
+  assert.ok(!(await uids(phys, 'critical')).includes(ctUid));
   const after = await api(phys, '/api/reports');
   assert.equal(after.json.data.find((x) => x.reportId === reportId).acknowledged, true);
   for (const action of ['report.read', 'report.pdf', 'report.acknowledge', 'report.sign']) await audit(action);

@@ -183,7 +183,7 @@ export interface RequestOptions {
   raw403?: boolean;
   /** Accept an empty (or non-object) 2xx body: resolves null then. */
   allowEmpty?: boolean;
-  /** Extra request headers (If-Match of the report routes). */
+  /** Extra request headers (If-Match). */
   headers?: Record<string, string>;
 }
 
@@ -249,7 +249,7 @@ export class Api {
     try {
       response = await this.fetchFn(this.root + path, {
         method,
-        headers: { ...this.headersFor(method, hasBody), ...opts.headers },
+        headers: { ...this.headersFor(method, hasBody), ...(opts.headers ?? {}) },
         credentials: 'same-origin',
         ...(hasBody ? { body: JSON.stringify(opts.body) } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),

@@ -13,6 +13,7 @@ import { createShell, type Shell } from './shell';
 import { mountStudy } from './study';
 import { viewerMode } from './viewer-mode';
 import { mountSystem } from './system';
+import { mountTemplates } from './templates';
 import { mountUpload } from './upload';
 import { UploadQueue, xhrSender } from './upload-queue';
 import { mountUsers } from './users';
@@ -75,6 +76,8 @@ function routePage(route: Route, ctx: RouteContext): Page {
       return mountAudit({ api, query: route.query });
     case 'system':
       return mountSystem({ api });
+    case 'templates':
+      return mountTemplates({ api });
     case 'notFound':
       return notFound(route.path);
   }

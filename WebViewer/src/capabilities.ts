@@ -7,11 +7,12 @@
 //   explorer                                        link to Orthanc Explorer
 //   annotate                                        the viewer's tools that write (measurements, key images)
 //   report                                          writing reports (the study page's Report tab, the worklist's report column)
+//   templates                                       the report templates page (administrators)
 //
 // A server without access control (GET auth/me answers 404) answers everyone: OPEN_CAPABILITIES.
 // An unknown name is ignored (a newer server); a missing or malformed list means LEAST_PRIVILEGE.
 
-export const CAPABILITIES = ['worklist', 'study', 'upload', 'users', 'audit', 'system', 'ai', 'explorer', 'annotate', 'report'] as const;
+export const CAPABILITIES = ['worklist', 'study', 'upload', 'users', 'audit', 'system', 'ai', 'explorer', 'annotate', 'report', 'templates'] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
 /** The app's sections (one or more routes each). */

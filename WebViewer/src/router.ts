@@ -1,5 +1,5 @@
 // Hash router: "#/" (worklist, optional "?query"), "#/studies/<StudyInstanceUID>", "#/upload", "#/users",
-// "#/audit" (optional "?query"), "#/system".
+// "#/audit" (optional "?query"), "#/system", "#/templates".
 
 export type Route =
   | { name: 'worklist'; query: string }
@@ -8,6 +8,7 @@ export type Route =
   | { name: 'users' }
   | { name: 'audit'; query: string }
   | { name: 'system' }
+  | { name: 'templates' }
   | { name: 'notFound'; path: string };
 
 export function parseHash(hash: string): Route {
@@ -21,6 +22,7 @@ export function parseHash(hash: string): Route {
   if (page === '/users') return { name: 'users' };
   if (page === '/audit') return { name: 'audit', query };
   if (page === '/system') return { name: 'system' };
+  if (page === '/templates') return { name: 'templates' };
   const m = /^\/studies\/([^/]+)\/?$/.exec(path);
   if (m?.[1]) {
     try {

@@ -34,6 +34,7 @@ const NAV: readonly NavItem[] = [
   { id: 'worklist', label: 'Worklist', href: '#/' },
   { id: 'upload', label: 'Upload', href: '#/upload' },
   { id: 'users', label: 'Users', href: '#/users' },
+  { id: 'templates', label: 'Templates', href: '#/templates' },
   { id: 'audit', label: 'Audit', href: '#/audit' },
   { id: 'system', label: 'System', href: '#/system' },
 ];
