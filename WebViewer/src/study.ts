@@ -9,7 +9,8 @@ import { formatBirthSex, formatDateTime, formatInstant, formatModalities, format
 import { lastWorklistHash, type Page } from './router';
 import { errorAlert } from './failure';
 import { orthancRoot } from './viewer-model';
-import { createSidePanel, mountReportTab, type ReportTab, type SideTab } from './report-tab';
+import { createSidePanel, type SideTab } from './report-side';
+import { mountReportTab, type ReportTab } from './report-tab';
 
 export interface StudyOptions {
   api: Api;
@@ -174,7 +175,7 @@ export function mountStudy(opts: StudyOptions): Page {
         const showImage = async (sop: string, frame: number): Promise<boolean> => (await viewerReady.catch(() => null))?.showImage(sop, frame) ?? false;
         reportTab = mountReportTab({ api: opts.api, study, apiRoot: apiRoot(), user: opts.user ?? null, ...(opts.viewer ? { showImage } : {}) });
       }
-      // the right-hand panel: AI analysis and Report as tabs (report-tab.ts createSidePanel)
+      // the right-hand panel: AI analysis and Report as tabs (report-side.ts)
       const sideTabs: SideTab[] = [];
       if (aiPanel) sideTabs.push({ id: 'ai', label: 'AI analysis', el: aiPanel.el });
       if (reportTab) sideTabs.push({ id: 'report', label: 'Report', el: reportTab.el, onShow: () => reportTab?.activate() });

@@ -2,7 +2,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Api, type StudyDetail } from '../src/api';
 import { readReport } from '../src/report-api';
-import { alreadySaved, comparisonField, comparisonText, createSidePanel, isUntouched, mountReportTab, type ReportTab } from '../src/report-tab';
+import { createSidePanel } from '../src/report-side';
+import { alreadySaved, comparisonField, comparisonText, isUntouched, mountReportTab, type ReportTab } from '../src/report-tab';
 import { FakeServer, json, studyBody, type Call } from './fake-server';
 import { XSS, finalReportBody, reportBody, templateBody, versionBody } from './report-fixtures';
 
