@@ -67,7 +67,7 @@ function routePage(route: Route, ctx: RouteContext): Page {
     case 'worklist':
       return mountWorklist({ api, query: route.query, navigate: (hash) => (location.hash = hash), openStudies: can('study'), showAi: can('ai') });
     case 'study':
-      return mountStudy({ api, uid: route.uid, ai: can('ai'), viewer: can('study'), annotate: viewerMode(ctx.capabilities).canAnnotate });
+      return mountStudy({ api, uid: route.uid, ai: can('ai'), viewer: can('study'), annotate: viewerMode(ctx.capabilities).canAnnotate, report: can('report'), user: ctx.user?.username ?? null });
     case 'upload':
       return mountUpload({ queue: ctx.uploadQueue() });
     case 'users':

@@ -6,16 +6,17 @@
 //   ai                                              AI panel of the study page, AI / Review worklist columns
 //   explorer                                        link to Orthanc Explorer
 //   annotate                                        the viewer's tools that write (measurements, key images)
+//   report                                          writing reports (the study page's Report tab, the worklist's report column)
 //   templates                                       the report templates page (administrators)
 //
 // A server without access control (GET auth/me answers 404) answers everyone: OPEN_CAPABILITIES.
 // An unknown name is ignored (a newer server); a missing or malformed list means LEAST_PRIVILEGE.
 
-export const CAPABILITIES = ['worklist', 'study', 'upload', 'users', 'audit', 'system', 'ai', 'explorer', 'annotate', 'templates'] as const;
+export const CAPABILITIES = ['worklist', 'study', 'upload', 'users', 'audit', 'system', 'ai', 'explorer', 'annotate', 'report', 'templates'] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
 /** The app's sections (one or more routes each). */
-export type Section = Exclude<Capability, 'ai' | 'explorer' | 'annotate'>;
+export type Section = Exclude<Capability, 'ai' | 'explorer' | 'annotate' | 'report'>;
 
 /** The "role" of a server without access control: the app as it was before logins existed. */
 export const OPEN_MODE = 'open';

@@ -9,6 +9,8 @@ import { formatBirthSex, formatDateTime, formatInstant, formatModalities, format
 import { lastWorklistHash, type Page } from './router';
 import { errorAlert } from './failure';
 import { orthancRoot } from './viewer-model';
+import { createSidePanel, type SideTab } from './report-side';
+import { mountReportTab, type ReportTab } from './report-tab';
 
 export interface StudyOptions {
   api: Api;
@@ -24,6 +26,10 @@ export interface StudyOptions {
   viewer?: boolean;
   /** Tools that write in the viewer (the "annotate" capability, viewer-mode.ts); default false. */
   annotate?: boolean;
+  /** The Report tab beside the AI panel (the "report" capability, report-tab.ts); default false. */
+  report?: boolean;
+  /** The logged-in user (the report's unsent draft is kept per user). */
+  user?: string | null;
 }
 
 interface MountedViewer {
@@ -126,6 +132,7 @@ function renderSeriesTable(study: StudyDetail, open: boolean): HTMLElement {
 export function mountStudy(opts: StudyOptions): Page {
   const controller = new AbortController();
   let aiPanel: AiPanel | null = null;
+  let reportTab: ReportTab | null = null;
   let viewer: MountedViewer | null = null;
   let viewerReady: Promise<MountedViewer | null> = Promise.resolve(null);
   const content = h('main', { class: 'study-content' });
@@ -164,12 +171,21 @@ export function mountStudy(opts: StudyOptions): Page {
           ...(opts.aiPollMs !== undefined ? { pollMs: opts.aiPollMs } : {}),
         });
       }
+      if (opts.report) {
+        const showImage = async (sop: string, frame: number): Promise<boolean> => (await viewerReady.catch(() => null))?.showImage(sop, frame) ?? false;
+        reportTab = mountReportTab({ api: opts.api, study, apiRoot: apiRoot(), user: opts.user ?? null, ...(opts.viewer ? { showImage } : {}) });
+      }
+      // the right-hand panel: AI analysis and Report as tabs (report-side.ts)
+      const sideTabs: SideTab[] = [];
+      if (aiPanel) sideTabs.push({ id: 'ai', label: 'AI analysis', el: aiPanel.el });
+      if (reportTab) sideTabs.push({ id: 'report', label: 'Report', el: reportTab.el, onShow: () => reportTab?.activate() });
+      const side = sideTabs.length ? createSidePanel(document, sideTabs, globalThis.localStorage ?? null) : null;
       content.replaceChildren(
         renderHeader(study),
         renderSeriesTable(study, !opts.viewer),
         h(
           'div',
-          { class: `study-body${aiPanel ? ' with-ai' : ''}` },
+          { class: `study-body${aiPanel ? ' with-ai' : ''}${reportTab ? ' with-side' : ''}` },
           h(
             'div',
             { class: 'viewer-column' },
@@ -177,7 +193,7 @@ export function mountStudy(opts: StudyOptions): Page {
             aiPanel ? h('div', { class: 'viewer-head', attrs: { 'data-rr-viewer-head': '' } }, aiPanel.analyzeButton) : null,
             slot,
           ),
-          aiPanel?.el,
+          side,
         ),
       );
       if (opts.viewer) {
@@ -211,6 +227,7 @@ export function mountStudy(opts: StudyOptions): Page {
       viewer?.destroy();
       viewer = null;
       aiPanel?.destroy();
+      reportTab?.destroy();
     },
   };
 }
