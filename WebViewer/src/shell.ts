@@ -1,6 +1,6 @@
 // Application bar (brand, navigation of what the user may use, user, change password, log out) around the
 // routed page.
-import type { Capability, Section } from './capabilities';
+import { homeHashOf, type Capability, type Section } from './capabilities';
 import { hIn } from './dom';
 import { roleLabel } from './roles';
 import type { User } from './session';
@@ -32,15 +32,20 @@ export interface NavItem {
 
 const NAV: readonly NavItem[] = [
   { id: 'worklist', label: 'Worklist', href: '#/' },
+  { id: 'reports', label: 'Reports', href: '#/reports' },
   { id: 'upload', label: 'Upload', href: '#/upload' },
   { id: 'users', label: 'Users', href: '#/users' },
   { id: 'audit', label: 'Audit', href: '#/audit' },
   { id: 'system', label: 'System', href: '#/system' },
 ];
 
-/** Main navigation of what the user may use (the study page has no entry of its own). */
+/**
+ * Main navigation of what the user may use (the study page has no entry of its own). Those whose home is the
+ * reports list (referring physicians) have no worklist entry: "#/" takes them to their reports.
+ */
 export function navFor(capabilities: readonly Capability[]): NavItem[] {
-  return NAV.filter((item) => capabilities.includes(item.id));
+  const reportsHome = homeHashOf(capabilities) === '#/reports';
+  return NAV.filter((item) => capabilities.includes(item.id) && !(reportsHome && item.id === 'worklist'));
 }
 
 /** The user's name for display: display name, else username. */
@@ -100,7 +105,7 @@ export function createShell(doc: Document, opts: ShellOptions): Shell {
       doc,
       'header',
       { class: 'appbar' },
-      hIn(doc, 'a', { class: 'brand', attrs: { href: '#/' } }, hIn(doc, 'span', { class: 'brand-mark', attrs: { 'aria-hidden': 'true' } }), 'Reading Room'),
+      hIn(doc, 'a', { class: 'brand', attrs: { href: homeHashOf(opts.capabilities) } }, hIn(doc, 'span', { class: 'brand-mark', attrs: { 'aria-hidden': 'true' } }), 'Reading Room'),
       links.length > 1 ? hIn(doc, 'nav', { class: 'nav', attrs: { 'aria-label': 'Main' } }, ...links) : null,
       right,
     ),
@@ -110,7 +115,7 @@ export function createShell(doc: Document, opts: ShellOptions): Shell {
     el,
     outlet,
     setActive(section: Section | null): void {
-      const current = section === 'study' ? 'worklist' : section;
+      const current = section === 'study' ? (homeHashOf(opts.capabilities) === '#/reports' ? 'reports' : 'worklist') : section;
       for (const link of links) {
         if (link.dataset.nav === current) link.setAttribute('aria-current', 'page');
         else link.removeAttribute('aria-current');
