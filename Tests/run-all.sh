@@ -18,6 +18,7 @@ export READING_ROOM_TEST_DATA=${READING_ROOM_TEST_DATA:-$(cd .. && pwd)/shared/d
 passed=0
 failed=0
 broken=()
+t_mark=$SECONDS # each suite's line says how long it took (make test must stay well inside CI's limit)
 
 # add PASSED FAILED SUITE-NAME EXIT-CODE
 add() {
@@ -27,7 +28,8 @@ add() {
     failed=$((failed + 1)) # the suite itself failed (crash, build error): count it
   fi
   [ "$4" -ne 0 ] && broken+=("$3")
-  printf '== %-22s %5d passed, %d failed (exit %d)\n' "$3" "$1" "$2" "$4"
+  printf '== %-22s %5d passed, %d failed (exit %d, %d s)\n' "$3" "$1" "$2" "$4" $((SECONDS - t_mark))
+  t_mark=$SECONDS
 }
 
 # Check prints "NN%: Checks: T, Failures: F, Errors: E" per test program.
@@ -82,6 +84,7 @@ if [ ! -d ../shared/dicom ] && [ ! -d "$READING_ROOM_TEST_DATA" ]; then
 fi
 
 (cd Tests && npm ci --no-audit --no-fund >"$LOGDIR/npm-tests.log" 2>&1) || { echo "npm ci in Tests/ failed"; cat "$LOGDIR/npm-tests.log"; }
+t_mark=$SECONDS
 
 check_suite unit "$BUILD"
 check_suite unit-asan-ubsan "$ASAN_BUILD"
@@ -89,7 +92,10 @@ check_suite unit-asan-ubsan "$ASAN_BUILD"
 [ -n "$CLANG_BUILD" ] && check_suite unit-clang "$CLANG_BUILD"
 [ -n "$FUZZ_BUILD" ] && fuzz_suite fuzz "$FUZZ_BUILD"
 vitest_suite webapp-unit
-node_suite integration node --test --test-concurrency=1 Tests/integration/
+# integration files wait on Orthanc much more than they compute: two at a time
+# (each starts its own Orthanc on free ports in its own folder); the browser
+# files render with software WebGL and run one at a time
+node_suite integration node --test --test-concurrency="${RR_INTEGRATION_CONCURRENCY:-2}" Tests/integration/
 node_suite browser node --test --test-concurrency=1 Tests/browser/
 
 echo "logs: $LOGDIR"

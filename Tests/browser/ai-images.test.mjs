@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { dcmdumpTags, dicomFilesOf, startOrthanc, storescu, testData, uploadFile, waitFor } from '../lib/orthanc.mjs';
-import { launchChromium } from '../lib/browser.mjs';
+import { launchChromium, pageErrorText } from '../lib/browser.mjs';
 import { startAiProvider } from '../lib/ai-provider.mjs';
 
 const SHOTS = process.env.RR_SCREENSHOT_DIR || '/tmp';
@@ -99,7 +99,7 @@ describe('AI on the images (browser)', { timeout: 300_000 }, () => {
       dialogs.push(`${d.type()}: ${d.message()}`);
       d.dismiss().catch(() => {});
     });
-    page.on('pageerror', (e) => pageErrors.push(String(e?.stack ?? e)));
+    page.on('pageerror', (e) => pageErrors.push(pageErrorText(e)));
   });
 
   after(async () => {

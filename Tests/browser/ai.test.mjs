@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dcmdumpTags, dicomFilesOf, startOrthanc, uploadFile, waitFor } from '../lib/orthanc.mjs';
-import { launchChromium } from '../lib/browser.mjs';
+import { launchChromium, pageErrorText } from '../lib/browser.mjs';
 
 const SHOTS = process.env.RR_SCREENSHOT_DIR || '/tmp';
 const WEBAPP_DIR = process.env.READING_ROOM_WEBAPP_DIR ? path.resolve(process.env.READING_ROOM_WEBAPP_DIR) : null;
@@ -96,7 +96,7 @@ describe('Reading Room AI analysis (browser)', { timeout: 300_000, skip: HAVE_PR
       dialogs.push(`${d.type()}: ${d.message()}`);
       d.dismiss().catch(() => {});
     });
-    page.on('pageerror', (e) => pageErrors.push(String(e?.stack ?? e)));
+    page.on('pageerror', (e) => pageErrors.push(pageErrorText(e)));
     await page.goto(`${orthanc.baseUrl}/reading-room/#/studies/${encodeURIComponent(uid)}`);
     await page.locator('[data-rr-ai]').waitFor({ timeout: 15_000 });
     if (empty) await page.locator('[data-rr-ai] .ai-detail', { hasText: 'No AI analysis of this study yet.' }).waitFor({ timeout: 15_000 });

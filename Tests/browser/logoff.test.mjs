@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dcmdumpTags, dicomFilesOf, startOrthanc, uploadFile, waitFor } from '../lib/orthanc.mjs';
-import { launchChromium } from '../lib/browser.mjs';
+import { launchChromium, pageErrorText } from '../lib/browser.mjs';
 
 const WEBAPP_DIR = process.env.READING_ROOM_WEBAPP_DIR ? path.resolve(process.env.READING_ROOM_WEBAPP_DIR) : null;
 const PROVIDER_LIB = fileURLToPath(new URL('../lib/ai-provider.mjs', import.meta.url));
@@ -66,7 +66,7 @@ describe('automatic log-off (browser)', { timeout: 240_000, skip: HAVE_PROVIDER 
   it('warns, logs off at the deadline despite the polling, and keeps the typed notes for the next login', async () => {
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     const page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(String(e?.stack ?? e)));
+    page.on('pageerror', (e) => pageErrors.push(pageErrorText(e)));
     await page.goto(`${orthanc.baseUrl}/reading-room/#/studies/${encodeURIComponent(uid)}`);
     await logIn(page);
     const notes = page.getByLabel('Radiologist notes');
@@ -103,7 +103,7 @@ describe('automatic log-off (browser)', { timeout: 240_000, skip: HAVE_PROVIDER 
     const context = await browser.newContext();
     await context.addCookies(await orthanc.browserCookies()); // Orthanc Explorer is for administrators
     const page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(String(e?.stack ?? e)));
+    page.on('pageerror', (e) => pageErrors.push(pageErrorText(e)));
     await page.goto(`${orthanc.baseUrl}/app/explorer.html`);
     await page.locator('#lookup').waitFor({ timeout: 15_000 });
     const system = () => page.evaluate(async () => (await fetch('../system', { credentials: 'same-origin' })).status);

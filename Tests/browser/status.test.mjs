@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { dicomFilesOf, startOrthanc, uploadFile, waitFor, waitIngestIdle } from '../lib/orthanc.mjs';
-import { launchChromium } from '../lib/browser.mjs';
+import { launchChromium, pageErrorText } from '../lib/browser.mjs';
 
 const SHOTS = process.env.RR_SCREENSHOT_DIR || '/tmp';
 const WEBAPP_DIR = process.env.READING_ROOM_WEBAPP_DIR ? path.resolve(process.env.READING_ROOM_WEBAPP_DIR) : null;
@@ -52,7 +52,7 @@ describe('Reading Room System page (browser)', { timeout: 240_000 }, () => {
       dialogs.push(`${d.type()}: ${d.message()}`);
       d.dismiss().catch(() => {});
     });
-    page.on('pageerror', (e) => pageErrors.push(String(e?.stack ?? e)));
+    page.on('pageerror', (e) => pageErrors.push(pageErrorText(e)));
     await page.goto(`${orthanc.baseUrl}/reading-room/${hash}`);
     await page.locator('.appbar').waitFor({ timeout: 15_000 });
     return page;

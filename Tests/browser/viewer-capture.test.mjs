@@ -15,7 +15,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { decodePng } from '../lib/png.mjs';
 import { dicomFilesOf, lockDatabase, startOrthanc, storescu, waitFor } from '../lib/orthanc.mjs';
-import { launchChromium } from '../lib/browser.mjs';
+import { launchChromium, pageErrorText } from '../lib/browser.mjs';
 
 const WEBAPP_DIR = process.env.READING_ROOM_WEBAPP_DIR ? path.resolve(process.env.READING_ROOM_WEBAPP_DIR) : null;
 const FOLDER = 'mr_brain_t1post_24';
@@ -69,7 +69,7 @@ describe('Reading Room viewer: capture and roles (browser)', { timeout: 240_000 
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, acceptDownloads: true });
     await context.addCookies(await orthanc.browserCookies()); // the administrator
     page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(String(e?.stack ?? e)));
+    page.on('pageerror', (e) => pageErrors.push(pageErrorText(e)));
   });
 
   after(async () => {
@@ -214,7 +214,7 @@ describe('Reading Room viewer: capture and roles (browser)', { timeout: 240_000 
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
     await context.addCookies(await orthanc.browserCookies(USERS.phys.username, USERS.phys.password));
     const phys = await context.newPage();
-    phys.on('pageerror', (e) => pageErrors.push(String(e?.stack ?? e)));
+    phys.on('pageerror', (e) => pageErrors.push(pageErrorText(e)));
     await phys.goto(studyUrl(study.studyInstanceUid));
     // the state element shows "Loading study…" first: wait for the answer, not for the element
     const refusal = phys.locator('.study-content .state').filter({ hasText: /Could not load the study|not found/i });

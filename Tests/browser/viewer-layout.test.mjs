@@ -10,7 +10,7 @@ import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { dicomFilesOf, execFile, orthancStudyId, storescu, startOrthanc, waitFor } from '../lib/orthanc.mjs';
-import { launchChromium } from '../lib/browser.mjs';
+import { launchChromium, pageErrorText } from '../lib/browser.mjs';
 
 const SCREENSHOT = process.env.RR_VIEWER_LAYOUT_SCREENSHOT || '/tmp/rr-viewer-layout.png';
 const WEBAPP_DIR = process.env.READING_ROOM_WEBAPP_DIR ? path.resolve(process.env.READING_ROOM_WEBAPP_DIR) : null;
@@ -100,7 +100,7 @@ describe('Reading Room viewer layouts (browser)', { timeout: 300_000 }, () => {
       dialogs.push(`${d.type()}: ${d.message()}`);
       d.dismiss().catch(() => {});
     });
-    page.on('pageerror', (e) => pageErrors.push(String(e?.stack ?? e)));
+    page.on('pageerror', (e) => pageErrors.push(pageErrorText(e)));
     page.on('console', (m) => { if (process.env.RR_DEBUG) console.log('# console', m.type(), m.text().slice(0, 300)); });
   });
 

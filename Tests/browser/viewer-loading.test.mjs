@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { decodePng } from '../lib/png.mjs';
 import { dicomFilesOf, execFile, repoRoot, storescu, startOrthanc, testData, uploadFile, waitFor } from '../lib/orthanc.mjs';
-import { launchChromium } from '../lib/browser.mjs';
+import { launchChromium, pageErrorText } from '../lib/browser.mjs';
 
 const CT_FOLDER = 'ct_abdomen_pancreas_134';
 const WEBAPP_DIR = process.env.READING_ROOM_WEBAPP_DIR ? path.resolve(process.env.READING_ROOM_WEBAPP_DIR) : null;
@@ -128,7 +128,7 @@ describe('Reading Room viewer: loading, cache budget, transfer syntaxes (browser
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     await context.addCookies(await orthanc.browserCookies());
     page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(String(e?.stack ?? e)));
+    page.on('pageerror', (e) => pageErrors.push(pageErrorText(e)));
     page.on('request', (r) => {
       const p = new URL(r.url()).pathname;
       if (fileOf(p)) requests.push(p);

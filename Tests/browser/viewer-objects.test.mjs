@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { startOrthanc, testData, uploadFile, waitFor } from '../lib/orthanc.mjs';
-import { launchChromium } from '../lib/browser.mjs';
+import { launchChromium, pageErrorText } from '../lib/browser.mjs';
 
 const SHOTS = process.env.RR_OBJECTS_SCREENSHOT_PREFIX || '/tmp/rr-viewer-objects';
 const WEBAPP_DIR = process.env.READING_ROOM_WEBAPP_DIR ? path.resolve(process.env.READING_ROOM_WEBAPP_DIR) : null;
@@ -111,7 +111,7 @@ describe('Reading Room viewer: other objects (browser)', { timeout: 240_000 }, (
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
     await context.addCookies(await orthanc.browserCookies());
     page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(String(e?.stack ?? e)));
+    page.on('pageerror', (e) => pageErrors.push(pageErrorText(e)));
     page.on('dialog', (d) => {
       dialogs.push(d.message());
       d.dismiss().catch(() => {});

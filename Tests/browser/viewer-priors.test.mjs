@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { startOrthanc, storescu, waitFor } from '../lib/orthanc.mjs';
-import { launchChromium } from '../lib/browser.mjs';
+import { launchChromium, pageErrorText } from '../lib/browser.mjs';
 import { makePriorsData } from '../lib/priors-data.mjs';
 
 const SCREENSHOT = process.env.RR_VIEWER_PRIORS_SCREENSHOT || '/tmp/rr-viewer-priors.png';
@@ -69,7 +69,7 @@ describe('Reading Room viewer priors, linked scrolling, reference lines (browser
     await context.addCookies(await orthanc.browserCookies()); // the administrator
     page = await context.newPage();
     page.on('dialog', (d) => d.dismiss().catch(() => {}));
-    page.on('pageerror', (e) => pageErrors.push(String(e?.stack ?? e)));
+    page.on('pageerror', (e) => pageErrors.push(pageErrorText(e)));
     page.on('console', (m) => { if (process.env.RR_DEBUG) console.log('# console', m.type(), m.text().slice(0, 300)); });
   });
 

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { decodePng } from '../lib/png.mjs';
 import { startOrthanc, testData, uploadFile, waitFor } from '../lib/orthanc.mjs';
-import { launchChromium } from '../lib/browser.mjs';
+import { launchChromium, pageErrorText } from '../lib/browser.mjs';
 
 const WEBAPP_DIR = process.env.READING_ROOM_WEBAPP_DIR ? path.resolve(process.env.READING_ROOM_WEBAPP_DIR) : null;
 const DIR = path.join(testData, 'rt_breast_dicompyler');
@@ -83,7 +83,7 @@ describe('Reading Room viewer: RT structure set contours (browser)', { timeout: 
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     await context.addCookies(await orthanc.browserCookies());
     page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(String(e?.stack ?? e)));
+    page.on('pageerror', (e) => pageErrors.push(pageErrorText(e)));
   });
 
   after(async () => {

@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { decodePng } from '../lib/png.mjs';
 import { dicomFilesOf, execFile, repoRoot, startOrthanc, storescu, testData, uploadFile, waitFor } from '../lib/orthanc.mjs';
-import { launchChromium } from '../lib/browser.mjs';
+import { launchChromium, pageErrorText } from '../lib/browser.mjs';
 
 const WEBAPP_DIR = process.env.READING_ROOM_WEBAPP_DIR ? path.resolve(process.env.READING_ROOM_WEBAPP_DIR) : null;
 const FOLDER = 'mr_brain_t1post_24';
@@ -97,7 +97,7 @@ describe('Reading Room viewer: SEG overlays (browser)', { timeout: 240_000 }, ()
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
     await context.addCookies(await orthanc.browserCookies());
     page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(String(e?.stack ?? e)));
+    page.on('pageerror', (e) => pageErrors.push(pageErrorText(e)));
   });
 
   after(async () => {

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { dicomFilesOf, startOrthanc, storescu, testData, uploadFile, waitFor } from '../lib/orthanc.mjs';
-import { launchChromium } from '../lib/browser.mjs';
+import { launchChromium, pageErrorText } from '../lib/browser.mjs';
 
 const CT_FOLDER = 'ct_chest_lung_30';
 const DCMQI = ['sr.dcm', 'seg.dcm', 'rwvm.dcm'].map((f) => path.join(testData, 'sr_tid1500_dcmqi', f));
@@ -122,7 +122,7 @@ describe('Save to archive as DICOM SR TID 1500, and SRs loaded as measurements (
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     await context.addCookies(await orthanc.browserCookies()); // the administrator: may annotate
     page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(String(e?.stack ?? e)));
+    page.on('pageerror', (e) => pageErrors.push(pageErrorText(e)));
   });
 
   after(async () => {

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { dcmdumpTags, dicomFilesOf, storescu, startOrthanc, testData, uploadFile, waitFor } from '../lib/orthanc.mjs';
-import { launchChromium } from '../lib/browser.mjs';
+import { launchChromium, pageErrorText } from '../lib/browser.mjs';
 
 const SCREENSHOT = process.env.RR_TAGS_SCREENSHOT || '/tmp/rr-viewer-tags.png';
 const CT_FOLDER = 'ct_abdomen_pancreas_134';
@@ -63,7 +63,7 @@ describe('Reading Room viewer tag browser (browser)', { timeout: 300_000 }, () =
       dialogs.push(`${d.type()}: ${d.message()}`);
       d.dismiss().catch(() => {});
     });
-    page.on('pageerror', (e) => pageErrors.push(String(e?.stack ?? e)));
+    page.on('pageerror', (e) => pageErrors.push(pageErrorText(e)));
   });
 
   after(async () => {

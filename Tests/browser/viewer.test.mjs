@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { decodePng } from '../lib/png.mjs';
 import { dicomFilesOf, storescu, startOrthanc, testData, uploadFile, waitFor } from '../lib/orthanc.mjs';
-import { launchChromium } from '../lib/browser.mjs';
+import { launchChromium, pageErrorText } from '../lib/browser.mjs';
 
 const SCREENSHOT = process.env.RR_VIEWER_SCREENSHOT || '/tmp/rr-viewer.png';
 const CT_FOLDER = 'ct_abdomen_pancreas_134';
@@ -143,7 +143,7 @@ describe('Reading Room image viewer (browser)', { timeout: 300_000 }, () => {
       dialogs.push(`${d.type()}: ${d.message()}`);
       d.dismiss().catch(() => {});
     });
-    page.on('pageerror', (e) => pageErrors.push(String(e?.stack ?? e)));
+    page.on('pageerror', (e) => pageErrors.push(pageErrorText(e)));
     page.on('response', (r) => {
       const u = new URL(r.url());
       if (u.pathname.startsWith('/reading-room/assets/')) assetTypes.set(u.pathname, r.headers()['content-type'] ?? '');

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { dicomFilesOf, startOrthanc, storescu, testData, uploadFile, waitFor } from '../lib/orthanc.mjs';
-import { launchChromium } from '../lib/browser.mjs';
+import { launchChromium, pageErrorText } from '../lib/browser.mjs';
 
 const SCREENSHOT = process.env.RR_SCREENSHOT || '/tmp/rr-worklist.png';
 const XSS_FILE = path.join(testData, 'malformed', 'xss-tags.dcm');
@@ -60,7 +60,7 @@ describe('Reading Room worklist (browser)', { timeout: 180_000 }, () => {
     page.on('console', (m) => {
       if (m.type() === 'error') consoleErrors.push(`${m.text()} @ ${m.location()?.url ?? ''}`);
     });
-    page.on('pageerror', (e) => pageErrors.push(String(e?.stack ?? e)));
+    page.on('pageerror', (e) => pageErrors.push(pageErrorText(e)));
   });
 
   after(async () => {

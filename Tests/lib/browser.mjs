@@ -16,3 +16,11 @@ export function launchChromium({ webgl = false } = {}) {
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
 }
+
+/** A page error as text a failure report can use: name, message and stack
+ * (a rejection with a non-Error value has an empty stack; its message still says what it was). */
+export function pageErrorText(e) {
+  if (e == null || typeof e !== 'object') return `non-error value: ${String(e)}`;
+  const head = `${e.name ?? 'Error'}: ${e.message ?? ''}`;
+  return e.stack ? `${head}\n${e.stack}` : `${head} (no stack)`;
+}

@@ -150,7 +150,7 @@ export function createSync(grid: HTMLElement, host: SyncHost): Sync {
       else if (!same) offset = priorLinks.get(`${src.series.seriesInstanceUid}|${dst.series.seriesInstanceUid}`);
       if (offset === undefined) continue;
       const next = linkedIndex(src.position, dst.g.positions, { offset, flip, maxDistance: same ? dst.g.tolerance : Infinity });
-      if (next !== null && next !== dst.index) void dst.vp.setImageIdIndex(next);
+      if (next !== null && next !== dst.index) dst.vp.setImageIdIndex(next).catch(() => undefined); // the viewport shows its own load errors when scrolled to
     }
   };
 

@@ -27,6 +27,16 @@ import {
   type WindowLevel,
 } from './viewer-model';
 
+/** What a failed image load says: cornerstone rejects with an Error or with {status, request} for HTTP failures. */
+export function loadErrorText(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  if (err && typeof err === 'object' && typeof (err as { status?: unknown }).status === 'number') {
+    const st = (err as { status: number }).status;
+    return st === 0 ? 'the request was interrupted' : `the server answered ${st}`;
+  }
+  return String(err);
+}
+
 export interface PaneOptions {
   index: number;
   viewportId: string;
@@ -315,13 +325,27 @@ export function createPane(opts: PaneOptions): Pane {
     updateOverlay();
   };
 
+  // Show image `next` of the stack; an image that cannot be loaded or decoded says so in the viewport
+  // (a rejection left unhandled would show nothing to the user and only reach the console).
+  const showIndex = (vp: Types.IStackViewport, next: number): void => {
+    vp.setImageIdIndex(next).then(
+      () => {
+        if (!destroyed && ov.status.textContent?.startsWith('Image ')) setStatus('');
+      },
+      (err: unknown) => {
+        if (destroyed || vp !== viewport()) return;
+        setStatus(`Image ${next + 1} cannot be displayed: ${loadErrorText(err)}`);
+      },
+    );
+  };
+
   // The keys of one viewport (viewer.ts handles the viewer-wide ones first): one switch on purpose.
   const key = (k: KeyboardEvent): boolean => {
     const vp = viewport();
     if (!vp || !current) return false;
     const next = navigate(k.key, vp.getCurrentImageIdIndex(), stack.length);
     if (next !== null) {
-      if (next !== vp.getCurrentImageIdIndex()) void vp.setImageIdIndex(next);
+      if (next !== vp.getCurrentImageIdIndex()) showIndex(vp, next);
       return true;
     }
     if (k.key === ' ') {
@@ -380,7 +404,7 @@ export function createPane(opts: PaneOptions): Pane {
   listen(scroll, 'input', () => {
     const vp = viewport();
     const next = Number(scroll.value);
-    if (vp && Number.isInteger(next) && next !== vp.getCurrentImageIdIndex()) void vp.setImageIdIndex(next);
+    if (vp && Number.isInteger(next) && next !== vp.getCurrentImageIdIndex()) showIndex(vp, next);
   });
   listen(element, Enums.Events.IMAGE_RENDERED, onRendered);
   listen(element, Enums.Events.VOI_MODIFIED, updateOverlay);
