@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { dicomFilesOf, startOrthanc, storescu, testData, uploadFile, waitFor } from '../lib/orthanc.mjs';
-import { launchChromium } from '../lib/browser.mjs';
+import { launchChromium, pageErrorText } from '../lib/browser.mjs';
 
 const WEBAPP_DIR = process.env.READING_ROOM_WEBAPP_DIR ? path.resolve(process.env.READING_ROOM_WEBAPP_DIR) : null;
 const CT_FOLDER = 'ct_chest_lung_30';
@@ -142,7 +142,7 @@ describe('Reading Room physicians\' portal (browser)', { timeout: 300_000 }, () 
     const pc = await browser.newContext({ viewport: { width: 1366, height: 860 }, acceptDownloads: true });
     await pc.addCookies(await orthanc.browserCookies(USERS.phys.username, USERS.phys.password));
     phys = await pc.newPage();
-    phys.on('pageerror', (e) => pageErrors.push(String(e?.stack ?? e)));
+    phys.on('pageerror', (e) => pageErrors.push(pageErrorText(e)));
     phys.on('dialog', (d) => {
       dialogs.push(d.message());
       void d.dismiss();
@@ -150,7 +150,7 @@ describe('Reading Room physicians\' portal (browser)', { timeout: 300_000 }, () 
     const rc = await browser.newContext({ viewport: { width: 1366, height: 860 } });
     await rc.addCookies(await orthanc.browserCookies(USERS.rad.username, USERS.rad.password));
     rad = await rc.newPage();
-    rad.on('pageerror', (e) => pageErrors.push(String(e?.stack ?? e)));
+    rad.on('pageerror', (e) => pageErrors.push(pageErrorText(e)));
   });
 
   after(async () => {
@@ -258,7 +258,7 @@ describe('Reading Room physicians\' portal (browser)', { timeout: 300_000 }, () 
     const ctx = await browser.newContext({ viewport: { width: 1366, height: 900 } });
     await ctx.addCookies(await orthanc.browserCookies());
     const page = await ctx.newPage();
-    page.on('pageerror', (e) => pageErrors.push(String(e?.stack ?? e)));
+    page.on('pageerror', (e) => pageErrors.push(pageErrorText(e)));
     await page.goto(`${orthanc.baseUrl}/reading-room/#/system`);
     const card = page.locator('[data-section="turnaround"]');
     await waitFor(async () => (await card.locator('table.turnaround tr[data-modality]').count()) > 0, 30_000, 200, 'the turnaround table');

@@ -64,7 +64,7 @@ export function renderReportRow(doc: Document, row: ReportRow): HTMLTableRowElem
     cell('c-desc', row.studyDescription),
     cell('c-mod', mods),
     cell('c-state', state),
-    cell('c-signer', row.signedBy),
+    cell('c-signer', row.signedByName || row.signedBy),
     cell('c-signed', formatInstant(row.signedAt)),
   );
   return tr;

@@ -177,9 +177,16 @@ function renderBody(report: Report, view: PrevailingView, study: StudyDetail | n
   const sections = shownSections(report.template, content.fields).map((s) =>
     h(
       'section',
-      { class: 'rp-section', attrs: { 'data-section': s.id } },
+      { class: `rp-section${/impression|conclusion/i.test(`${s.id} ${s.title}`) ? ' rp-impression' : ''}`, attrs: { 'data-section': s.id } },
       h('h2', { text: s.title }),
-      h('dl', { class: 'rp-fields' }, ...s.items.flatMap((i) => [h('dt', { text: i.label }), h('dd', { class: `rp-text${i.type === 'longtext' ? ' long' : ''}`, attrs: { 'data-field': i.id }, text: i.text })])),
+      h(
+        'dl',
+        { class: `rp-fields${s.items.length === 1 && !s.items[0]?.label ? ' single' : ''}` },
+        ...s.items.flatMap((i) => [
+          i.label ? h('dt', { text: i.label }) : null,
+          h('dd', { class: `rp-text${i.type === 'longtext' ? ' long' : ''}`, attrs: { 'data-field': i.id }, text: i.text }),
+        ]),
+      ),
     ),
   );
   const corrected = content !== original;
@@ -217,7 +224,7 @@ function renderBody(report: Report, view: PrevailingView, study: StudyDetail | n
 }
 
 /** The patient's other studies with their report state; finalized reports are links. */
-export function renderHistory(priors: readonly Prior[], reports: readonly ReportRow[], currentReportId: string): HTMLElement {
+export function renderHistory(priors: readonly Prior[], reports: readonly ReportRow[], currentReportId: string, viewImages = false): HTMLElement {
   const byStudy = new Map<string, ReportRow>();
   for (const r of reports) if (!byStudy.has(r.studyInstanceUid)) byStudy.set(r.studyInstanceUid, r);
   const rows: { uid: string; date: string; desc: string; mods: string; state: string; report: ReportRow | null }[] = priors.map((p) => {
@@ -241,7 +248,12 @@ export function renderHistory(priors: readonly Prior[], reports: readonly Report
           h('td', { class: 'c-desc', attrs: { title: r.desc || null }, text: r.desc }),
           h('td', { text: r.mods }),
           h('td', {}, r.state ? h('span', { class: 'report-badge', attrs: { 'data-report': r.state }, text: stateLabel(r.state) }) : h('span', { class: 'muted', text: 'No report' })),
-          h('td', {}, r.report && (FINAL_STATES as readonly string[]).includes(r.report.state) ? h('a', { class: 'btn btn-link', attrs: { href: reportHash(r.report.reportId) }, text: 'Read report' }) : null),
+          h(
+            'td',
+            { class: 'c-links' },
+            r.report && (FINAL_STATES as readonly string[]).includes(r.report.state) ? h('a', { class: 'btn btn-link', attrs: { href: reportHash(r.report.reportId) }, text: 'Read report' }) : null,
+            viewImages ? h('a', { class: 'btn btn-link', attrs: { href: studyHash(r.uid) }, text: 'Images' }) : null,
+          ),
         ),
       )
     : [h('tr', {}, h('td', { attrs: { colspan: 5 } }, h('div', { class: 'state', text: 'No other studies of this patient.' })))];
@@ -323,7 +335,7 @@ export function mountReportPage(opts: ReportPageOptions): Page {
       return;
     }
     const others = (reports.status === 'fulfilled' ? reports.value.data : []).filter((r) => r.studyInstanceUid !== report.studyInstanceUid);
-    history.replaceChildren(h('h2', { text: 'Patient history' }), renderHistory(priors.status === 'fulfilled' ? priors.value : [], others, report.reportId));
+    history.replaceChildren(h('h2', { text: 'Patient history' }), renderHistory(priors.status === 'fulfilled' ? priors.value : [], others, report.reportId, opts.viewImages));
   };
 
   getReport(opts.api, opts.reportId, controller.signal)

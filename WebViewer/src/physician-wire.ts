@@ -24,6 +24,8 @@ export interface ReportRow {
   referringPhysicianName: string;
   modalities: string[];
   signedBy: string;
+  /** The signer's display name when the server sends it ('' otherwise). */
+  signedByName: string;
   signedAt: string | null;
   updatedAt: string | null;
 }
@@ -135,6 +137,7 @@ export function decodeReportRow(v: unknown, path = 'row'): ReportRow {
     referringPhysicianName: str(r.referringPhysicianName),
     modalities: strings(r.modalities),
     signedBy: str(r.signedBy),
+    signedByName: str(r.signedByName),
     signedAt: strOrNull(r.signedAt),
     updatedAt: strOrNull(r.updatedAt),
   };
@@ -350,6 +353,7 @@ export function fieldText(field: Pick<TemplateField, 'type' | 'unit'>, value: un
 export interface ShownSection {
   id: string;
   title: string;
+  /** label '' when the section's only field is named like the section ("Impression" in "Impression"). */
   items: { id: string; label: string; type: string; text: string }[];
 }
 
@@ -362,7 +366,10 @@ export function shownSections(template: ReportTemplate, values: JsonObject): Sho
       return { id: f.id, label: f.label || f.id, type: f.type, text: fieldText(f, values[f.id]) };
     });
     const filled = items.filter((i) => i.text !== '');
-    if (filled.length) out.push({ id: s.id, title: s.title || s.id, items: filled });
+    const title = s.title || s.id;
+    const only = filled.length === 1 && s.fields.length === 1 ? filled[0] : undefined;
+    if (only && only.label.trim().toLowerCase() === title.trim().toLowerCase()) only.label = '';
+    if (filled.length) out.push({ id: s.id, title, items: filled });
   }
   const rest = Object.keys(values)
     .filter((k) => !known.has(k))

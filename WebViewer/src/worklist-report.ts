@@ -35,8 +35,9 @@ export function criticalFlag(doc: Document, title = 'Critical result not yet ack
 /** The column's cell: the badge (none without a report) and the critical flag. */
 export function reportCell(doc: Document, s: Pick<Study, 'reportStatus' | 'reportCritical'>): DocumentFragment {
   const frag = doc.createDocumentFragment();
-  if (s.reportStatus) frag.appendChild(reportBadge(doc, s.reportStatus));
+  // the flag first: it is what must not be missed when the cell is narrow
   if (s.reportCritical) frag.appendChild(criticalFlag(doc));
+  if (s.reportStatus) frag.appendChild(reportBadge(doc, s.reportStatus));
   return frag;
 }
 
