@@ -192,6 +192,9 @@ describe('the prevailing version', () => {
       ['Lungs', 'Nodule right upper lobe.\nNo effusion.'],
       ['Nodule size', '8 mm'],
     ]);
+    // a section's only field named like the section: no repeated label
+    const single = shownSections({ id: 't', title: 'T', sections: [{ id: 'imp', title: 'Impression', fields: [{ id: 'i', label: 'impression', type: 'longtext', unit: '', options: [] }] }] }, { i: 'PE' });
+    expect(single[0]?.items).toEqual([{ id: 'i', label: '', type: 'longtext', text: 'PE' }]);
     expect(fieldText({ type: 'multichoice', unit: '' }, ['left', 'right'])).toBe('left, right');
     expect(fieldText({ type: 'number', unit: 'mm' }, '4.5')).toBe('4.5 mm');
     expect(fieldText({ type: 'text', unit: '' }, true)).toBe('Yes');
@@ -287,6 +290,10 @@ describe('text only', () => {
     expect(hist.querySelector('img,script')).toBeNull();
     expect(hist.querySelectorAll('tr.history-row')).toHaveLength(2);
     expect(hist.querySelector('a[href="#/reports/8"]')?.textContent).toBe('Read report');
+    expect(hist.querySelector('a[href^="#/studies/"]')).toBeNull(); // no images link without the viewer
+    const withImages = renderHistory([], [r], '99', true);
+    expect(withImages.querySelector('a[href="#/studies/1.2.8"]')?.textContent).toBe('Images');
+    expect(renderReportRow(document, { ...r, signedByName: 'Rita Radiologist' }).querySelector('.c-signer')?.textContent).toBe('Rita Radiologist');
   });
 });
 
