@@ -6,14 +6,14 @@
 //   ai                                              AI panel of the study page, AI / Review worklist columns
 //   explorer                                        link to Orthanc Explorer
 //   annotate                                        the viewer's tools that write (measurements, key images)
+//   templates                                       the report templates page (administrators)
 //   report                                          writing reports (the study page's Report tab, the worklist's report column)
 //   reports                                         reading reports: the reports list "#/reports" and a report "#/reports/{id}"
-//   templates                                       the report templates page (administrators)
 //
 // A server without access control (GET auth/me answers 404) answers everyone: OPEN_CAPABILITIES.
 // An unknown name is ignored (a newer server); a missing or malformed list means LEAST_PRIVILEGE.
 
-export const CAPABILITIES = ['worklist', 'study', 'upload', 'users', 'audit', 'system', 'ai', 'explorer', 'annotate', 'report', 'reports', 'templates'] as const;
+export const CAPABILITIES = ['worklist', 'study', 'upload', 'users', 'audit', 'system', 'ai', 'explorer', 'annotate', 'templates', 'report', 'reports'] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
 /** The app's sections (one or more routes each). */
