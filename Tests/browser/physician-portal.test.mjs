@@ -226,7 +226,7 @@ describe('Reading Room physicians\' portal (browser)', { timeout: 300_000 }, () 
     const viewport = phys.locator('.viewer-viewport[data-rr-viewport]').first();
     await waitFor(async () => (await viewport.getAttribute('data-rr-image-index').catch(() => null)) === '0', 60_000, 100, 'image 1 drawn');
     assert.equal(await phys.locator('.viewer').getAttribute('data-rr-mode'), 'basic');
-    assert.equal(await phys.locator('[data-rr-tool="length"]').count(), 0, 'no tools that write');
+    assert.equal(await phys.locator('[data-rr-tool="Length"], [data-rr-tool="save-sr"]').count(), 0, 'no tools that write');
     const px = await waitFor(async () => {
       const p = await litPixels(phys);
       return p.lit > p.total / 50 ? p : false;
