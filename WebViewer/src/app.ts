@@ -9,7 +9,7 @@ import { mountLogin } from './login';
 import { mountReportsHome } from './physician-home';
 import { mountReportPage } from './physician-report';
 import { openChangePasswordDialog } from './password';
-import { replaceHash, resetNavigation, startRouter, type Page, type Route } from './router';
+import { rememberStudyBack, replaceHash, resetNavigation, startRouter, type Page, type Route } from './router';
 import type { Session, SessionState, User } from './session';
 import { createShell, type Shell } from './shell';
 import { mountStudy } from './study';
@@ -198,6 +198,8 @@ export function startApp(root: HTMLElement, opts: AppOptions): () => void {
     shellKey = key;
     const s = shellOf(doc, session, user, capabilities, `${base}app/explorer.html`);
     shell = s;
+    // a study page opened without going through a report goes back to the home of a reports-home role
+    if (homeHashOf(capabilities) === '#/reports') rememberStudyBack({ href: '#/reports', label: 'Reports' });
     root.replaceChildren(s.el);
     stopRouter = startRouter(s.outlet, (route) => mountRoute(route, capabilities, user));
   };

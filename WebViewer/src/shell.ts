@@ -40,12 +40,14 @@ const NAV: readonly NavItem[] = [
 ];
 
 /**
- * Main navigation of what the user may use (the study page has no entry of its own). Those whose home is the
- * reports list (referring physicians) have no worklist entry: "#/" takes them to their reports.
+ * Main navigation of what the user may use (the study page has no entry of its own). The reports list is the
+ * home of those who read reports without writing them (referring physicians): they get it instead of the
+ * worklist ("#/" takes them there). Those who write reports work from the worklist (its Report column and
+ * filter); "#/reports" stays open to them by link.
  */
 export function navFor(capabilities: readonly Capability[]): NavItem[] {
   const reportsHome = homeHashOf(capabilities) === '#/reports';
-  return NAV.filter((item) => capabilities.includes(item.id) && !(reportsHome && item.id === 'worklist'));
+  return NAV.filter((item) => capabilities.includes(item.id) && (item.id === 'worklist' ? !reportsHome : item.id === 'reports' ? reportsHome : true));
 }
 
 /** The user's name for display: display name, else username. */

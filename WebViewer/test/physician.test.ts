@@ -223,7 +223,8 @@ describe('home state and queries', () => {
     expect(homeHashOf(physician)).toBe('#/reports');
     expect(homeHashOf(radiologist)).toBe('#/');
     expect(navFor(physician).map((n) => n.id)).toEqual(['reports']);
-    expect(navFor(radiologist).map((n) => n.id)).toEqual(['worklist', 'reports']);
+    expect(navFor(radiologist).map((n) => n.id)).toEqual(['worklist']);
+    expect(navFor(parseCapabilities(['worklist', 'upload', 'users', 'audit', 'system', 'report', 'reports'])).map((n) => n.id)).toEqual(['worklist', 'upload', 'users', 'audit', 'system']);
   });
 });
 
