@@ -285,6 +285,15 @@ static int check_backend(rr_config *c, const parse_env *env, char *err, size_t e
   return 0;
 }
 
+static int check_physician_scope(rr_config *c, const parse_env *env, char *err, size_t errsize)
+{
+  (void)env;
+  if (strcmp(c->reports_physician_scope, "all") != 0 && strcmp(c->reports_physician_scope, "referring") != 0)
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".Reports.PhysicianScope: must be \"all\" or \"referring\" (got \"%s\")",
+                   c->reports_physician_scope);
+  return 0;
+}
+
 /* Store.SQLite.Path as written, or "" for beside Orthanc's index:
  * IndexDirectory, else StorageDirectory, else Orthanc's default. */
 static int resolve_database(rr_config *c, const parse_env *env, char *err, size_t errsize)
@@ -463,6 +472,10 @@ static const option OPTIONS[] = {
   UINT_UPTO("Worklist.DefaultPageSize", worklist_default_page_size, 1, worklist_max_page_size),
 
   UINT("Viewer.CacheMegabytes", viewer_cache_mb, 64, 16384),
+
+  STRING("Reports.Institution", reports_institution),
+  STRING("Reports.PhysicianScope", reports_physician_scope),
+  CHECK(check_physician_scope),
 
   BOOL("Auth.Enable", auth_enable, true),
   BOOL("Auth.AllowBasic", auth_allow_basic, true),

@@ -47,6 +47,10 @@ typedef struct rr_config {
   /* the study viewer's image cache in the browser (ReadingRoom.Viewer) */
   unsigned viewer_cache_mb; /* megabytes of decoded images (cornerstone's cache) */
 
+  /* reports (ReadingRoom.Reports) */
+  char reports_institution[256];     /* the reports' header; "" = each study's InstitutionName */
+  char reports_physician_scope[16];  /* "all" | "referring" */
+
   bool auth_enable;
   char auth_admin_password[256];       /* "" = generate at first start */
   unsigned auth_token_lifetime;        /* seconds */

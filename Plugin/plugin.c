@@ -26,6 +26,7 @@
 #include "auth/matrix.h"
 #include "config.h"
 #include "ingest/ingest.h"
+#include "report/template.h"
 #include "storage/storage.h"
 #include "store/store_sqlite.h"
 #include "util/embedded.h"
@@ -51,6 +52,7 @@ static rr_matrix *plugin_matrix;
 static rr_filter *plugin_filter;
 static rr_ai_jobs *plugin_ai;
 static rr_storage *plugin_storage;
+static rr_templates *plugin_templates; /* report templates: templates_api and reports_api share it */
 static bool plugin_curl_ready;
 
 #define AUDIT_QUEUE 65536
@@ -84,10 +86,12 @@ static int32_t on_http_request(OrthancPluginHttpMethod method, const char *uri, 
 {
   rr_filter_request req;
   rr_filter_result res;
+  uint32_t i;
 
-  (void)get_count;
-  (void)get_keys;
-  (void)get_values;
+  req.wado_study = NULL;
+  for (i = 0; i < get_count; i++)
+    if (strcmp(uri, "/wado") == 0 && strcmp(get_keys[i], "studyUID") == 0)
+      req.wado_study = get_values[i];
   req.method = method_name(method);
   req.uri = uri;
   req.source = ip ? ip : "";
@@ -416,6 +420,8 @@ static void teardown(void)
   plugin_auth = NULL;
   rr_audit_free(plugin_audit); /* writes what is queued */
   plugin_audit = NULL;
+  rr_templates_free(plugin_templates);
+  plugin_templates = NULL;
   rr_store_free(plugin_store);
   plugin_store = NULL;
   if (plugin_curl_ready)
@@ -445,6 +451,13 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext *ctx)
     rr_log_warning("HttpDescribeErrors is false: the API's error answers will have no JSON body");
   if (open_store() < 0)
     return -1;
+  {
+    char terr[256] = "";
+    if (rr_templates_new(&plugin_templates, plugin_store, terr, sizeof(terr)) < 0) {
+      rr_log_error("cannot load the report templates: %s", terr);
+      goto fail;
+    }
+  }
 
   ingest_opts.batch_size = plugin_config.ingest_batch_size;
   ingest_opts.poll_interval_ms = plugin_config.ingest_poll_interval_ms;
@@ -485,6 +498,7 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext *ctx)
   plugin_api.audit = plugin_audit;
   plugin_api.ai = plugin_ai;
   plugin_api.storage = plugin_storage;
+  plugin_api.templates = plugin_templates;
   web_opts.web_root = plugin_config.web_root;
   web_opts.webapp_directory = plugin_config.webapp_directory;
   web_opts.hsts = plugin_config.orthanc_ssl;

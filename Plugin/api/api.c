@@ -10,6 +10,7 @@
 #include "api/ai_api.h"
 #include "api/priors_api.h"
 #include "api/annotations_api.h"
+#include "api/templates_api.h"
 #include "api/capture_api.h"
 #include "api/reply.h"
 #include "api/route.h"
@@ -626,6 +627,9 @@ int rr_api_register(OrthancPluginContext *ctx, const rr_api_deps *deps)
   if ((error = rr_priors_api_register(ctx, deps, root)) < 0)
     return error;
   if ((error = rr_annotations_api_register(ctx, deps, root)) < 0)
+    return error;
+  /* before any reports route: "reports/templates" must not be taken for a report id */
+  if ((error = rr_templates_api_register(ctx, deps, root)) < 0)
     return error;
   if ((error = rr_capture_api_register(ctx, deps, root)) < 0)
     return error;

@@ -29,6 +29,7 @@
 #include "auth/matrix.h"
 #include "config.h" /* RR_ROOT_SIZE */
 #include "ingest/ingest.h"
+#include "report/template.h"
 #include "storage/storage.h"
 #include "store/store.h"
 
@@ -55,6 +56,7 @@ typedef struct rr_api_deps {
   const char *version;
   rr_ai_jobs *ai;     /* never NULL: without a provider it refuses analyses */
   rr_storage *storage; /* NULL: no storage figures (health and admin/storage) */
+  rr_templates *templates; /* report templates (report/template.h), never NULL when registered */
 } rr_api_deps;
 
 int rr_api_register(OrthancPluginContext *ctx, const rr_api_deps *deps);

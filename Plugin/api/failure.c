@@ -28,6 +28,18 @@ static const rr_api_error_info table[RR_API_ERROR_COUNT] = {
   [RR_API_NOT_AUTHOR] = {"not_author", 403, false, NULL, "only the author may change or delete this (a measurement)"},
   [RR_API_VERSION_MISMATCH] = {"version_mismatch", 412, false, NULL,
                                "If-Match names a version that is not the current one: reload, then change"},
+  [RR_API_WRONG_PASSWORD] = {"wrong_password", 403, false, NULL,
+                             "signing a report: the password given is not the signer's (audited; counts toward "
+                             "the account's lock-out like a failed login)"},
+  [RR_API_INCOMPLETE] = {"incomplete", 422, false, NULL,
+                         "signing a report: required fields are empty (their ids in the error's `fields`), or a "
+                         "critical result has no recorded communication"},
+  [RR_API_PRECONDITION_REQUIRED] = {"precondition_required", 428, false, NULL,
+                                    "a change of a report's draft or a signature without If-Match: send the "
+                                    "version you read (its ETag)"},
+  [RR_API_NOT_REVIEWED] = {"not_reviewed", 409, false, NULL,
+                           "a report may insert AI findings only from an analysis whose latest review is "
+                           "confirmed or modified (and not a finding it rejected)"},
 };
 
 const rr_api_error_info *rr_api_error_info_of(rr_api_error e)

@@ -591,6 +591,59 @@ int rr_auth_login(rr_auth *a, rr_login_result *out, const char *username, const 
   return error;
 }
 
+int rr_auth_verify_password(rr_auth *a, const char *username, const char *password, const char *source, char *err,
+                            size_t errsize)
+{
+  rr_user_rec user;
+  int64_t now = a->now(), failures;
+  int error;
+
+  if (source == NULL)
+    source = "";
+  if (username == NULL || password == NULL || !username_ok(username) || strlen(password) > RR_PASSWORD_MAX_BYTES) {
+    rr_password_burn(password ? password : "");
+    return rr_fail(err, errsize, RR_EINVAL, "the password is not right");
+  }
+  if (memory_locked(a, username, source, now))
+    return rr_fail(err, errsize, RR_ELOCKED, MSG_LOCKED);
+  if ((error = rr_store_user_get(a->store, &user, username, err, errsize)) < 0 && error != RR_ENOTFOUND)
+    return error;
+  if (error == 0 && user.locked_until > now) {
+    OPENSSL_cleanse(&user, sizeof(user));
+    return rr_fail(err, errsize, RR_ELOCKED, MSG_LOCKED);
+  }
+  if (error == RR_ENOTFOUND || !user.enabled) {
+    rr_password_burn(password);
+    failures = memory_failure(a, username, source, true, now);
+    OPENSSL_cleanse(&user, sizeof(user));
+    slow_down(failures);
+    return rr_fail(err, errsize, RR_EINVAL, "the password is not right");
+  }
+  if (rr_password_verify(user.password_hash, password) != 0) {
+    memory_failure(a, username, source, false, now);
+    user.failed_logins++;
+    if (user.failed_logins >= a->opts.lockout_max_failures) {
+      user.locked_until = now + a->opts.lockout_seconds;
+      user.failed_logins = 0;
+      audit(a, user.username, user.role, source, "account.lock", user.username, "success",
+            "too many failed password checks");
+    }
+    failures = user.failed_logins == 0 ? (int64_t)a->opts.lockout_max_failures : user.failed_logins;
+    user.updated_at = now;
+    rr_store_user_update(a->store, &user, NULL, 0);
+    OPENSSL_cleanse(&user, sizeof(user));
+    slow_down(failures);
+    return rr_fail(err, errsize, RR_EINVAL, "the password is not right");
+  }
+  if (user.failed_logins != 0) {
+    user.failed_logins = 0;
+    user.updated_at = now;
+    rr_store_user_update(a->store, &user, NULL, 0);
+  }
+  OPENSSL_cleanse(&user, sizeof(user));
+  return 0;
+}
+
 int rr_auth_refresh(rr_auth *a, rr_login_result *out, const rr_identity *id, char *err, size_t errsize)
 {
   rr_user_rec user;

@@ -113,6 +113,16 @@ int rr_auth_write_initial_password(char *path, size_t psize, const char *beside,
  * a failure is slowed down as failures accumulate. */
 int rr_auth_login(rr_auth *auth, rr_login_result *out, const char *username, const char *password, const char *source,
                   char *err, size_t errsize);
+/* Check the password of a signed-in user again, for an act of the person
+ * rather than of a session (a report's signature): the same checks and
+ * counting as rr_auth_login (locks of the account and the address, the
+ * account's failed logins toward its lock-out, the slow-down of repeated
+ * failures; a success clears the failures), without a token. RR_EINVAL:
+ * wrong password (or a disabled or unknown account); RR_ELOCKED: locked.
+ * Audits only the "account.lock" a failure may cause; the caller audits
+ * the act and its refusal. */
+int rr_auth_verify_password(rr_auth *auth, const char *username, const char *password, const char *source, char *err,
+                            size_t errsize);
 /* A new token for a still valid identity (the old one is revoked). */
 int rr_auth_refresh(rr_auth *auth, rr_login_result *out, const rr_identity *id, char *err, size_t errsize);
 /* The session limits as configured: idle timeout and maximum age in

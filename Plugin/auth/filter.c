@@ -101,13 +101,18 @@ static bool same_origin(const char *origin, const char *host)
   return strcmp(p, host) == 0;
 }
 
-/* The identifier a study-related path is about: "/studies/{id}/..." etc. */
-static void resource_of(char *out, size_t size, const char *uri)
+/* The identifier a study-related path is about: "/studies/{id}/..." etc.;
+ * WADO-URI names its study in the query string (wado_study). */
+static void resource_of(char *out, size_t size, const char *uri, const char *wado_study)
 {
-  static const char *const prefixes[] = {"/studies/", "/series/", "/instances/", "/patients/"};
+  static const char *const prefixes[] = {"/studies/", "/series/", "/instances/", "/patients/", "/dicom-web/studies/"};
   size_t i, len;
 
   out[0] = '\0';
+  if (strcmp(uri, "/wado") == 0) {
+    rr_str_copy(out, size, wado_study ? wado_study : "");
+    return;
+  }
   for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
     size_t n = strlen(prefixes[i]);
     if (strncmp(uri, prefixes[i], n) == 0) {
@@ -260,9 +265,9 @@ void rr_filter_decide(rr_filter *f, rr_filter_result *out, const rr_filter_reque
     refuse(f, out, req, "csrf.refused", "a cookie session needs its CSRF token (X-CSRF-Token) or a same-origin request");
     return;
   }
-  resource_of(resource, sizeof(resource), req->uri);
+  resource_of(resource, sizeof(resource), req->uri, req->wado_study);
   if ((d.flags & RR_RULE_STUDY_IMAGES) != 0) {
-    rr_matrix_check_study(&d, f->matrix, resource);
+    rr_matrix_check_study_as(&d, f->matrix, resource, out->identity.display_name);
     if (!d.allow) {
       refuse(f, out, req, "access.denied", d.reason);
       return;

@@ -57,6 +57,7 @@ typedef struct rr_filter_request {
   const char *authorization, *cookie, *csrf, *origin, *host; /* headers, NULL when absent */
   const char *requested_with; /* X-Requested-With (the web app sends it): never challenged */
   const char *sec_fetch_mode; /* Sec-Fetch-Mode (browsers send it) */
+  const char *wado_study;     /* the studyUID query argument (WADO-URI, "/wado"), NULL when absent */
 } rr_filter_request;
 
 typedef struct rr_filter_result {

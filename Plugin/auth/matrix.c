@@ -118,6 +118,20 @@ static const rr_matrix_rule rules[] = {
   /* AI: radiologists run and review analyses; physicians have no AI */
   {M_GET | M_POST | M_PUT, "{api}ai/*", ADM | RAD, AUD},
   {M_DEL, "{api}ai/*", ADM, AUD},
+  /* report templates (before the reports): radiologists read them to write
+   * reports, physicians read reports, not templates; administrators add,
+   * edit and retire them */
+  {M_GET, "{api}reports/templates/*", ADM | RAD, 0},
+  {M_POST | M_PUT | M_DEL, "{api}reports/templates/*", ADM, 0},
+  /* a physician lists a study's reports only when it has a final one (IMG);
+   * the API then shows them its final reports and versions only */
+  {M_GET, "{api}dicom/studies/{id}/reports", ADM | RAD | PHY, IMG | AUD},
+  /* the physician who reads a critical result acknowledges it */
+  {M_POST, "{api}reports/{id}/acknowledge", ADM | RAD | PHY, AUD},
+  /* a report entered in error is withdrawn by an administrator */
+  {M_POST, "{api}reports/{id}/entered-in-error", ADM, AUD},
+  /* each radiologist's own text snippets */
+  {M_ALL, "{api}reports/macros/*", ADM | RAD, 0},
   /* reports: physicians read (the API shows them final reports only) and
    * download PDFs; radiologists write; a report is a legal record, so
    * deleting one is an administrator's act */
@@ -763,10 +777,11 @@ int rr_matrix_check(rr_matrix_decision *out, const rr_matrix *m, const char *met
 
 /* ------------------------------------------------------------ study check */
 
-int rr_matrix_no_final_report(void *ctx, const char *orthanc_or_uid)
+int rr_matrix_no_final_report(void *ctx, const char *orthanc_or_uid, const char *caller_name)
 {
   (void)ctx;
   (void)orthanc_or_uid;
+  (void)caller_name;
   return 0;
 }
 
@@ -779,6 +794,12 @@ void rr_matrix_set_study_check(rr_matrix *m, rr_study_check_fn fn, void *ctx)
 }
 
 int rr_matrix_check_study(rr_matrix_decision *d, const rr_matrix *m, const char *orthanc_or_uid)
+{
+  return rr_matrix_check_study_as(d, m, orthanc_or_uid, "");
+}
+
+int rr_matrix_check_study_as(rr_matrix_decision *d, const rr_matrix *m, const char *orthanc_or_uid,
+                             const char *caller_name)
 {
   int answer;
 
@@ -793,7 +814,7 @@ int rr_matrix_check_study(rr_matrix_decision *d, const rr_matrix *m, const char 
     decide(d, false, d->rule, 0, "denied: the study of the request is unknown");
     return 0;
   }
-  answer = m->study_check(m->study_ctx, orthanc_or_uid);
+  answer = m->study_check(m->study_ctx, orthanc_or_uid, caller_name ? caller_name : "");
   if (answer < 0) {
     decide(d, false, d->rule, 0, "denied: the study check failed");
     return answer;
@@ -877,6 +898,12 @@ static const struct {
   {"explorer", "GET", "", "/app/explorer.html"},
   /* the viewer's tools that write (measurements, key images, save to archive) */
   {"annotate", "PUT", "api", "dicom/studies/x/annotations/x"},
+  /* the administrators' report templates page */
+  {"templates", "PUT", "api", "reports/templates/x"},
+  /* writing and signing reports */
+  {"report", "POST", "api", "reports/x/sign"},
+  /* reading reports (physicians: their final ones) */
+  {"reports", "GET", "api", "reports"},
 };
 
 const char *rr_capability_name(size_t i)

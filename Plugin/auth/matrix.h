@@ -130,14 +130,16 @@ int rr_matrix_check_len(rr_matrix_decision *out, const rr_matrix *m, const char 
                         unsigned roles);
 
 /* The per-study hook of RR_RULE_STUDY_IMAGES: 1 when the study (an Orthanc
- * identifier or a StudyInstanceUID) has a final report, 0 when not, a
- * negative RR_E* code when it could not tell (the request is then denied).
- * Must be thread-safe. */
-typedef int (*rr_study_check_fn)(void *ctx, const char *orthanc_or_uid);
+ * identifier of a study, series or instance, or a StudyInstanceUID) has a
+ * final report the caller may read, 0 when not, a negative RR_E* code when it
+ * could not tell (the request is then denied). `caller_name` is the
+ * caller's display name ("" when unknown), for a scope of referring
+ * physicians (report/report_access.h). Must be thread-safe. */
+typedef int (*rr_study_check_fn)(void *ctx, const char *orthanc_or_uid, const char *caller_name);
 
 /* The default hook, until reports exist: always 0 ("no"), so physicians see
  * no images. */
-int rr_matrix_no_final_report(void *ctx, const char *orthanc_or_uid);
+int rr_matrix_no_final_report(void *ctx, const char *orthanc_or_uid, const char *caller_name);
 /* Replace the hook (NULL restores the default). Not thread-safe: call it
  * before the matrix is used by several threads. */
 void rr_matrix_set_study_check(rr_matrix *m, rr_study_check_fn fn, void *ctx);
@@ -147,15 +149,20 @@ void rr_matrix_set_study_check(rr_matrix *m, rr_study_check_fn fn, void *ctx);
  * the flag, and denials, are left as they are. Returns 0, or the hook's
  * error code (the decision is then a denial), RR_EINVAL for NULL d or m. */
 int rr_matrix_check_study(rr_matrix_decision *d, const rr_matrix *m, const char *orthanc_or_uid);
+/* The same for a caller with a display name (rr_matrix_check_study passes ""). */
+int rr_matrix_check_study_as(rr_matrix_decision *d, const rr_matrix *m, const char *orthanc_or_uid,
+                             const char *caller_name);
 
 /* Capabilities: the parts of the web app a role may use, in this order:
  * "worklist", "study" (a study's images), "upload", "users", "audit",
  * "system", "ai", "explorer" (Orthanc Explorer), "annotate" (the viewer's
- * tools that write: measurements, key images). Each is the decision of
+ * tools that write: measurements, key images), "templates" (the report
+ * templates page), "report" (write and sign reports), "reports" (read
+ * reports). Each is the decision of
  * the matrix on one representative route (matrix.c), so the app's role
  * rules come from this table. Fills out[] with static names, in that order,
  * and returns their count (0 for a NULL matrix). Thread-safe. */
-#define RR_CAPABILITY_COUNT 9
+#define RR_CAPABILITY_COUNT 12
 size_t rr_matrix_capabilities(const char *out[RR_CAPABILITY_COUNT], const rr_matrix *m, unsigned roles);
 /* The i-th capability's name; NULL when i is out of range. */
 const char *rr_capability_name(size_t i);

@@ -77,7 +77,7 @@ void rr_report_doc_free(rr_report_doc *d)
                       &d->study_time, &d->study_description, &d->accession_number, &d->referring_physician,
                       &d->modalities, &d->study_id, &d->kind, &d->status, &d->template_id, &d->title,
                       &d->correction_reason, &d->critical_recipient, &d->critical_method, &d->signed_by,
-                      &d->signed_by_name, &d->predecessor_series_uid, &d->predecessor_sop_uid,
+                      &d->signed_by_name, &d->body_signed_by_name, &d->predecessor_series_uid, &d->predecessor_sop_uid,
                       &d->predecessor_sop_class_uid};
   for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
     free(*strings[i]);

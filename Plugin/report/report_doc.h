@@ -109,6 +109,12 @@ typedef struct rr_report_doc {
   char *signed_by;      /* user name */
   char *signed_by_name; /* display name, else the user name */
   int64_t signed_at;
+  /* An addendum version shows the body of the prevailing original or
+   * correction: who signed that body and when (the PDF's signature block;
+   * this version's own signer is then in addenda[]). NULL/0 when the body is
+   * this version's own (original, correction). Added by report_pdf. */
+  char *body_signed_by_name;
+  int64_t body_signed_at;
 
   /* the SR this version replaces (addendum, correction): PredecessorDocumentsSequence */
   char *predecessor_series_uid; /* NULL when none */

@@ -15,9 +15,19 @@
  * "max"), "date", "choice" and "multichoice" (with "options": [strings]).
  * "required": "none" | "warn" | "block" (block: signing is refused while
  * the field is empty). Field and section ids: 1..64 of [A-Za-z0-9._-],
- * unique within the template. Field values in a report's fields object:
+ * unique within the template (section ids among sections, field ids among
+ * all the template's fields: a section and its field may share an id, as
+ * "comparison" does). Other members: "placeholder" and "help" (fields),
+ * "description" (template); unknown members are refused. Every built-in
+ * has a longtext field "comparison" (the report tab fills it with priors).
+ * Answers add "builtin" (a shipped id), "modified" (a built-in changed by
+ * an administrator), "retired", "revision", "updatedBy", "updatedAt"
+ * (null for an unchanged built-in); input may carry them (ignored). Field values in a report's fields object:
  * string (text, longtext, date "YYYY-MM-DD", choice: one of the options),
  * number, array of options (multichoice), or null/absent = empty.
+ *
+ * A value counts as empty when absent, null, a blank string or [];
+ * "" is accepted as the empty value for every type.
  *
  * Thread-safe: a registry may be used by any number of threads.
  * Returned strings are malloc'd and owned by the caller (free()).
@@ -56,15 +66,36 @@ int rr_templates_list(char **out, rr_templates *t, bool include_retired, char *e
 int rr_templates_choose(char *out, size_t out_size, rr_templates *t, const char *modalities, const char *body_part,
                         const char *description);
 
+/* rr_templates_choose for a study as the store knows it: its modalities,
+ * the body parts of its series, its description and those of its series. */
+typedef struct rr_study_detail rr_study_detail;
+int rr_templates_choose_study(char *out, size_t out_size, rr_templates *t, const rr_study_detail *study);
+
 /* Validate a template given by an administrator (structure, ids, types,
  * options, sizes); RR_EINVAL with the reason in err. */
 int rr_template_validate(const char *template_json, size_t len, char *err, size_t errsize);
 
-/* Check a report's fields object against a template (snapshot): every key
+/* Check a report's fields object (NULL or "" = {}) against a template (snapshot): every key
  * names a field, every value has the field's type (choice among options,
  * number within min/max, date a real YYYY-MM-DD). RR_EINVAL with the first
  * problem (field id, not the value) in err. */
 int rr_template_check_fields(const char *template_json, const char *fields_json, char *err, size_t errsize);
+
+/* Administrators' writes (`by` the user name, `now` unix ms; *out the
+ * template as rr_templates_get answers it). Need a store (RR_ESTORE else).
+ * create: a new id (RR_EEXISTS when it is a built-in's or a stored one's),
+ *   revision 1; RR_EINVAL with the reason when it does not validate.
+ * update: replaces the template of `id` (the body's id must be `id`) when
+ *   its revision is expected_revision, else RR_ESTALE; revision + 1. A
+ *   built-in's first change stores an override (its revision + 1).
+ * set_retired: retires or restores (revision + 1; nothing changes when it
+ *   is so already). RR_ENOTFOUND when no such template. */
+int rr_templates_create(char **out, rr_templates *t, const char *json, size_t len, const char *by, int64_t now,
+                        char *err, size_t errsize);
+int rr_templates_update(char **out, rr_templates *t, const char *id, const char *json, size_t len,
+                        int64_t expected_revision, const char *by, int64_t now, char *err, size_t errsize);
+int rr_templates_set_retired(char **out, rr_templates *t, const char *id, bool retired, const char *by, int64_t now,
+                             char *err, size_t errsize);
 
 /* The empty fields of required "block" and "warn" fields, as JSON arrays
  * of {"id", "label", "section"}: *out_block and *out_warn (both owned;

@@ -28,6 +28,7 @@
 #define RR_MODS_SIZE 96  /* backslash-separated modalities */
 #define RR_DS3_SIZE 80   /* ImagePositionPatient */
 #define RR_DS6_SIZE 160  /* ImageOrientationPatient */
+#define RR_USERNAME_SIZE 65  /* 64 bytes */
 
 typedef enum rr_level {
   RR_LEVEL_PATIENT = 0,
@@ -59,6 +60,12 @@ typedef struct rr_study_rec {
   /* maintained by the store from the AI analyses (read-only here): */
   char ai_status[24];     /* status of the latest analysis, "" = none */
   char review_status[16]; /* review of the latest completed analysis, "" = none */
+  /* maintained by the store from the reports (store_reports.h; read-only
+   * here): the study's latest report, which is its open one when it has one */
+  char report_state[24];  /* its state ("draft", ..., "cancelled"), "" = no report */
+  int64_t report_id;      /* its id, 0 = none */
+  bool report_critical;   /* flagged critical and acknowledged by no one yet */
+  char report_author[RR_USERNAME_SIZE]; /* who created the open report, "" = none open */
 } rr_study_rec;
 
 typedef struct rr_series_rec {
@@ -134,6 +141,13 @@ typedef struct rr_worklist_query {
   size_t ai_status_count;
   char review_statuses[RR_QUERY_MAX_STATES][RR_STATE_SIZE];
   size_t review_status_count;
+  /* the study's report (see rr_study_rec): "" = any; "unreported" = no open
+   * report or one in state draft; "mine" = an open report in state draft
+   * created by report_user (compared case-insensitively); "preliminary";
+   * "final" = final, appended or corrected; "critical" = flagged critical
+   * and acknowledged by no one. Anything else is RR_EINVAL. */
+  char report[16];
+  char report_user[RR_USERNAME_SIZE];
   rr_sort_key sort;
   bool descending;
   uint32_t limit;
@@ -142,7 +156,6 @@ typedef struct rr_worklist_query {
 
 /* ---- access control (users, revoked tokens, audit trail) ---- */
 
-#define RR_USERNAME_SIZE 65  /* 64 bytes */
 #define RR_ROLE_SIZE 16
 #define RR_HASH_HEX_SIZE 65  /* SHA-256 as hex */
 

@@ -21,6 +21,7 @@ void rr_store_free(rr_store *store)
 #define AUDIT "the audit trail"
 #define AI "AI analyses"
 #define ANNOTATIONS "annotations and key images"
+#define REPORT_TEMPLATES "report templates"
 
 /* A concern (or one operation of it) the backend does not implement. */
 static int not_implemented(const rr_store *s, const char *concern, char *err, size_t errsize)
@@ -220,4 +221,206 @@ int rr_store_key_image_list(rr_store *s, rr_key_image_list **out, const char *st
                             size_t errsize)
 {
   return CALL(annotations, key_list, ANNOTATIONS, out, study_uid, err, errsize);
+}
+
+/* ------------------------------------------------------- report templates */
+
+int rr_store_report_template_get(rr_store *s, rr_report_template_rec *out, const char *id, char *err,
+                                 size_t errsize)
+{
+  return CALL(report_templates, get, REPORT_TEMPLATES, out, id, err, errsize);
+}
+
+int rr_store_report_template_list(rr_store *s, rr_report_template_list **out, char *err, size_t errsize)
+{
+  return CALL(report_templates, list, REPORT_TEMPLATES, out, err, errsize);
+}
+
+int rr_store_report_template_create(rr_store *s, const rr_report_template_rec *rec, char *err, size_t errsize)
+{
+  return CALL(report_templates, create, REPORT_TEMPLATES, rec, err, errsize);
+}
+
+int rr_store_report_template_update(rr_store *s, rr_report_template_rec *out, const rr_report_template_rec *rec,
+                                    int64_t expected_revision, char *err, size_t errsize)
+{
+  return CALL(report_templates, update, REPORT_TEMPLATES, out, rec, expected_revision, err, errsize);
+}
+
+/* ------------------------------------------------------- report outputs */
+
+#define REPORT_OUTPUTS "the report outputs queue"
+
+void rr_report_output_list_free(rr_report_output_list *list)
+{
+  if (list == NULL)
+    return;
+  free(list->items);
+  free(list);
+}
+
+int rr_store_report_output_enqueue(rr_store *s, bool *created, int64_t report_id, int64_t version, const char *kind,
+                                   int64_t now, char *err, size_t errsize)
+{
+  return CALL(report_outputs, enqueue, REPORT_OUTPUTS, created, report_id, version, kind, now, err, errsize);
+}
+
+int rr_store_report_output_claim(rr_store *s, rr_report_output *out, const char *claimer, int64_t now, char *err,
+                                 size_t errsize)
+{
+  return CALL(report_outputs, claim, REPORT_OUTPUTS, out, claimer, now, err, errsize);
+}
+
+int rr_store_report_output_done(rr_store *s, int64_t report_id, int64_t version, const char *kind,
+                                const char *orthanc_id, const char *sop_instance_uid, int64_t now, char *err,
+                                size_t errsize)
+{
+  return CALL(report_outputs, done, REPORT_OUTPUTS, report_id, version, kind, orthanc_id, sop_instance_uid, now, err,
+              errsize);
+}
+
+int rr_store_report_output_fail(rr_store *s, rr_report_output *out, int64_t report_id, int64_t version,
+                                const char *kind, const char *error, int64_t max_attempts, int64_t now, char *err,
+                                size_t errsize)
+{
+  return CALL(report_outputs, fail, REPORT_OUTPUTS, out, report_id, version, kind, error, max_attempts, now, err,
+              errsize);
+}
+
+int rr_store_report_output_requeue(rr_store *s, int64_t *requeued, int64_t *failed, const char *claimer,
+                                   int64_t max_attempts, int64_t now, char *err, size_t errsize)
+{
+  return CALL(report_outputs, requeue, REPORT_OUTPUTS, requeued, failed, claimer, max_attempts, now, err, errsize);
+}
+
+int rr_store_report_output_list(rr_store *s, rr_report_output_list **out, int64_t report_id, char *err,
+                                size_t errsize)
+{
+  return CALL(report_outputs, list, REPORT_OUTPUTS, out, report_id, err, errsize);
+}
+
+int rr_store_report_output_retry(rr_store *s, int64_t report_id, int64_t version, const char *kind, int64_t now,
+                                 char *err, size_t errsize)
+{
+  return CALL(report_outputs, retry, REPORT_OUTPUTS, report_id, version, kind, now, err, errsize);
+}
+
+int rr_store_report_output_counts(rr_store *s, rr_report_output_counts *out, char *err, size_t errsize)
+{
+  return CALL(report_outputs, counts, REPORT_OUTPUTS, out, err, errsize);
+}
+
+/* ------------------------------------------------------------ reports */
+
+#define REPORTS "reports"
+
+int rr_store_report_create(rr_store *s, int64_t *out_id, const char *study_uid, const char *template_id,
+                           const char *template_json, const char *author, int64_t now, char *err, size_t errsize)
+{
+  return CALL(reports, create, REPORTS, out_id, study_uid, template_id, template_json, author, now, err, errsize);
+}
+
+int rr_store_report_get(rr_store *s, rr_report **out, int64_t id, char *err, size_t errsize)
+{
+  return CALL(reports, get, REPORTS, out, id, err, errsize);
+}
+
+int rr_store_report_for_study(rr_store *s, rr_report_list **out, const char *study_uid, char *err, size_t errsize)
+{
+  return CALL(reports, for_study, REPORTS, out, study_uid, err, errsize);
+}
+
+int rr_store_report_open_for_study(rr_store *s, int64_t *out_id, const char *study_uid, char *err, size_t errsize)
+{
+  return CALL(reports, open_for_study, REPORTS, out_id, study_uid, err, errsize);
+}
+
+int rr_store_report_save_draft(rr_store *s, rr_report_version *out, int64_t id, const rr_report_expect *expect,
+                               const char *fields_json, const char *inserts_json, int critical, const char *by,
+                               int64_t now, char *err, size_t errsize)
+{
+  return CALL(reports, save_draft, REPORTS, out, id, expect, fields_json, inserts_json, critical, by, now, err,
+              errsize);
+}
+
+int rr_store_report_next_version(rr_store *s, int64_t *out_version, rr_report_expect *out_expect, int64_t id,
+                                 char *err, size_t errsize)
+{
+  return CALL(reports, next_version, REPORTS, out_version, out_expect, id, err, errsize);
+}
+
+int rr_store_report_sign(rr_store *s, int64_t *out_version, int64_t id, const rr_report_expect *expect,
+                         const char *status, const rr_report_signature *sig, char *err, size_t errsize)
+{
+  return CALL(reports, sign, REPORTS, out_version, id, expect, status, sig, err, errsize);
+}
+
+int rr_store_report_add_version(rr_store *s, int64_t *out_version, int64_t id, int64_t expected_prevailing,
+                                const char *kind, const char *fields_json, const char *text,
+                                const rr_report_signature *sig, char *err, size_t errsize)
+{
+  return CALL(reports, add_version, REPORTS, out_version, id, expected_prevailing, kind, fields_json, text, sig, err,
+              errsize);
+}
+
+int rr_store_report_cancel(rr_store *s, int64_t id, const char *by, const char *reason, int64_t now, char *err,
+                           size_t errsize)
+{
+  return CALL(reports, cancel, REPORTS, id, by, reason, now, err, errsize);
+}
+
+int rr_store_report_entered_in_error(rr_store *s, int64_t id, const char *by, const char *reason, int64_t now,
+                                     char *err, size_t errsize)
+{
+  return CALL(reports, entered_in_error, REPORTS, id, by, reason, now, err, errsize);
+}
+
+int rr_store_report_acknowledge(rr_store *s, int64_t id, const char *username, int64_t now, char *err,
+                                size_t errsize)
+{
+  return CALL(reports, acknowledge, REPORTS, id, username, now, err, errsize);
+}
+
+int rr_store_report_pdf(rr_store *s, rr_report_version *out, int64_t id, int64_t version, char *err,
+                        size_t errsize)
+{
+  return CALL(reports, pdf, REPORTS, out, id, version, err, errsize);
+}
+
+int rr_store_report_list(rr_store *s, rr_report_row_list **out, const rr_report_query *q, char *err, size_t errsize)
+{
+  return CALL(reports, list, REPORTS, out, q, err, errsize);
+}
+
+int rr_store_report_has_final(rr_store *s, bool *out, const char *study_uid_or_orthanc_id, const char *referring,
+                              char *err, size_t errsize)
+{
+  return CALL(reports, has_final, REPORTS, out, study_uid_or_orthanc_id, referring, err, errsize);
+}
+
+int rr_store_report_opened(rr_store *s, const char *study_uid, int64_t now, char *err, size_t errsize)
+{
+  return CALL(reports, opened, REPORTS, study_uid, now, err, errsize);
+}
+
+int rr_store_report_timeline(rr_store *s, rr_report_timeline_list **out, int64_t since, int64_t until, char *err,
+                             size_t errsize)
+{
+  return CALL(reports, timeline, REPORTS, out, since, until, err, errsize);
+}
+
+int rr_store_macro_list(rr_store *s, rr_macro_list **out, const char *username, char *err, size_t errsize)
+{
+  return CALL(reports, macro_list, REPORTS, out, username, err, errsize);
+}
+
+int rr_store_macro_put(rr_store *s, const char *username, const char *name, const char *text, int64_t now, char *err,
+                       size_t errsize)
+{
+  return CALL(reports, macro_put, REPORTS, username, name, text, now, err, errsize);
+}
+
+int rr_store_macro_remove(rr_store *s, const char *username, const char *name, char *err, size_t errsize)
+{
+  return CALL(reports, macro_remove, REPORTS, username, name, err, errsize);
 }

@@ -9,6 +9,11 @@
  *   store_audit.h     the hash-chained audit trail
  *   store_ai.h        AI analyses and their reviews
  *   store_annotations.h  the viewer's measurements and key images
+ *   store_report_templates.h  administrators' report templates
+ *   store_report_outputs.h  the queue of report objects for the archive
+ *   store_reports.h   radiology reports, their versions and signatures,
+ *                     critical-result acknowledgements, the reading
+ *                     timeline (turnaround) and each user's macros
  *
  * A backend may implement some concerns only: a NULL table means "not
  * implemented", and every function of that concern then fails with
@@ -36,6 +41,9 @@
 #include "store_audit.h"
 #include "store_identity.h"
 #include "store_index.h"
+#include "store_report_templates.h"
+#include "store_report_outputs.h"
+#include "store_reports.h"
 
 /* A store as a backend builds it (calloc'd; rr_store_free releases it). The
  * backend owns `impl`, closed by `close` (may be NULL). New concerns
@@ -50,6 +58,9 @@ struct rr_store {
   const rr_store_audit_ops *audit;
   const rr_store_ai_ops *ai;
   const rr_store_annotations_ops *annotations;
+  const rr_store_report_templates_ops *report_templates;
+  const rr_store_report_outputs_ops *report_outputs;
+  const rr_store_reports_ops *reports; /* reports, versions, acknowledgements, timeline, macros */
 };
 
 /* Close and free a store; accepts NULL. */

@@ -140,6 +140,64 @@ void rr_annotation_dispose(rr_annotation *a)
   memset(a, 0, sizeof(*a));
 }
 
+void rr_report_template_rec_dispose(rr_report_template_rec *r)
+{
+  if (r == NULL)
+    return;
+  free(r->json);
+  memset(r, 0, sizeof(*r));
+}
+
+static void report_template_dispose(void *elem)
+{
+  rr_report_template_rec_dispose(elem);
+}
+
+void rr_report_version_dispose(rr_report_version *v)
+{
+  if (v == NULL)
+    return;
+  free(v->fields_json);
+  free(v->inserts_json);
+  free(v->text);
+  free(v->pdf);
+  memset(v, 0, sizeof(*v));
+}
+
+static void version_dispose(void *elem)
+{
+  rr_report_version_dispose(elem);
+}
+
+/* What a report owns (the report itself is an element of a list or freed by
+ * rr_report_free). */
+static void report_dispose(void *elem)
+{
+  rr_report *r = elem;
+
+  free(r->template_json);
+  free(r->state_reason);
+  free(r->critical_json);
+  free(r->acks);
+  /* disposes the versions and zeroes the whole report */
+  rr_store_list_dispose(&rr_report_versions_kind, r);
+}
+
+void rr_report_free(rr_report *r)
+{
+  if (r == NULL)
+    return;
+  report_dispose(r);
+  free(r);
+}
+
+static void macro_dispose(void *elem)
+{
+  rr_macro *m = elem;
+
+  free(m->text);
+}
+
 static void series_dispose(void *elem)
 {
   rr_store_list_dispose(&rr_series_detail_kind, elem);
@@ -156,6 +214,14 @@ const rr_store_list_kind rr_ai_list_kind = KIND(rr_ai_list, items, count, analys
 const rr_store_list_kind rr_ai_review_list_kind = KIND(rr_ai_review_list, items, count, review_dispose);
 const rr_store_list_kind rr_annotation_list_kind = KIND(rr_annotation_list, items, count, annotation_dispose);
 const rr_store_list_kind rr_key_image_list_kind = KIND(rr_key_image_list, items, count, NULL);
+const rr_store_list_kind rr_report_template_list_kind =
+  KIND(rr_report_template_list, items, count, report_template_dispose);
+const rr_store_list_kind rr_report_list_kind = KIND(rr_report_list, items, count, report_dispose);
+const rr_store_list_kind rr_report_versions_kind = KIND(rr_report, versions, version_count, version_dispose);
+const rr_store_list_kind rr_report_acks_kind = KIND(rr_report, acks, ack_count, NULL);
+const rr_store_list_kind rr_report_row_list_kind = KIND(rr_report_row_list, items, count, NULL);
+const rr_store_list_kind rr_report_timeline_list_kind = KIND(rr_report_timeline_list, items, count, NULL);
+const rr_store_list_kind rr_macro_list_kind = KIND(rr_macro_list, items, count, macro_dispose);
 
 /* ------------------------------------------- the public *_free functions */
 
@@ -175,3 +241,8 @@ LIST_FREE(rr_ai_list_free, rr_ai_list, rr_ai_list_kind)
 LIST_FREE(rr_ai_review_list_free, rr_ai_review_list, rr_ai_review_list_kind)
 LIST_FREE(rr_annotation_list_free, rr_annotation_list, rr_annotation_list_kind)
 LIST_FREE(rr_key_image_list_free, rr_key_image_list, rr_key_image_list_kind)
+LIST_FREE(rr_report_template_list_free, rr_report_template_list, rr_report_template_list_kind)
+LIST_FREE(rr_report_list_free, rr_report_list, rr_report_list_kind)
+LIST_FREE(rr_report_row_list_free, rr_report_row_list, rr_report_row_list_kind)
+LIST_FREE(rr_report_timeline_list_free, rr_report_timeline_list, rr_report_timeline_list_kind)
+LIST_FREE(rr_macro_list_free, rr_macro_list, rr_macro_list_kind)

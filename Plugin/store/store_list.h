@@ -35,6 +35,13 @@ extern const rr_store_list_kind rr_ai_list_kind;            /* rr_ai_list */
 extern const rr_store_list_kind rr_ai_review_list_kind;     /* rr_ai_review_list */
 extern const rr_store_list_kind rr_annotation_list_kind;    /* rr_annotation_list */
 extern const rr_store_list_kind rr_key_image_list_kind;     /* rr_key_image_list */
+extern const rr_store_list_kind rr_report_template_list_kind; /* rr_report_template_list */
+extern const rr_store_list_kind rr_report_list_kind;        /* rr_report_list */
+extern const rr_store_list_kind rr_report_versions_kind;    /* rr_report: its versions */
+extern const rr_store_list_kind rr_report_acks_kind;        /* rr_report: its acknowledgements */
+extern const rr_store_list_kind rr_report_row_list_kind;    /* rr_report_row_list */
+extern const rr_store_list_kind rr_report_timeline_list_kind; /* rr_report_timeline_list */
+extern const rr_store_list_kind rr_macro_list_kind;         /* rr_macro_list */
 
 /* Make room for one more element in an array of `*cap` elements holding
  * `count` (doubling, starting at `first`, at least 1). RR_ENOMEM leaves the

@@ -72,7 +72,8 @@ typedef struct rr_report_version {
   char author[RR_USERNAME_SIZE];     /* who created the version */
   char updated_by[RR_USERNAME_SIZE]; /* who saved it last */
   int64_t created_at, updated_at;
-  int64_t revision; /* 1 when created, + 1 per draft save */
+  int64_t revision; /* 1 when created, + 1 per draft save, + 1 when signed or
+                       cancelled (so that an expectation taken before is stale) */
   char signed_by[RR_USERNAME_SIZE]; /* "" unless signed */
   int64_t signed_at;                /* 0 unless signed */
   char pdf_sha256[RR_HASH_HEX_SIZE]; /* "" unless signed */
@@ -95,6 +96,7 @@ typedef struct rr_report {
   char *template_json; /* owned: the template as it was when the report was created */
   char state[RR_REPORT_STATE_SIZE];
   char *state_reason; /* owned: why cancelled / entered in error; NULL otherwise */
+  char state_by[RR_USERNAME_SIZE]; /* who cancelled it / entered it in error; "" otherwise */
   bool critical;      /* flagged as containing a critical finding */
   char *critical_json; /* owned: the communication recorded at final signing:
                           {"recipient", "method", "communicatedAt" (ms), "recordedBy"}; NULL before */
@@ -202,9 +204,40 @@ typedef struct rr_report_signature {
   const char *critical_json; /* final signing of a critical report: the communication; else NULL */
 } rr_report_signature;
 
-/* rr_store_reports_ops, the table a backend fills (one entry per function
- * below, `impl` first), is defined here by the store's owner of this
- * concern, as store_annotations.h does; struct rr_store gets `reports`. */
+/* What a backend implements for this concern (one entry per function
+ * below, `impl` first; see store.h): struct rr_store's `reports`. */
+typedef struct rr_store_reports_ops {
+  int (*create)(void *impl, int64_t *out_id, const char *study_uid, const char *template_id,
+                const char *template_json, const char *author, int64_t now, char *err, size_t errsize);
+  int (*get)(void *impl, rr_report **out, int64_t id, char *err, size_t errsize);
+  int (*for_study)(void *impl, rr_report_list **out, const char *study_uid, char *err, size_t errsize);
+  int (*open_for_study)(void *impl, int64_t *out_id, const char *study_uid, char *err, size_t errsize);
+  int (*save_draft)(void *impl, rr_report_version *out, int64_t id, const rr_report_expect *expect,
+                    const char *fields_json, const char *inserts_json, int critical, const char *by, int64_t now,
+                    char *err, size_t errsize);
+  int (*next_version)(void *impl, int64_t *out_version, rr_report_expect *out_expect, int64_t id, char *err,
+                      size_t errsize);
+  int (*sign)(void *impl, int64_t *out_version, int64_t id, const rr_report_expect *expect, const char *status,
+              const rr_report_signature *sig, char *err, size_t errsize);
+  int (*add_version)(void *impl, int64_t *out_version, int64_t id, int64_t expected_prevailing, const char *kind,
+                     const char *fields_json, const char *text, const rr_report_signature *sig, char *err,
+                     size_t errsize);
+  int (*cancel)(void *impl, int64_t id, const char *by, const char *reason, int64_t now, char *err, size_t errsize);
+  int (*entered_in_error)(void *impl, int64_t id, const char *by, const char *reason, int64_t now, char *err,
+                          size_t errsize);
+  int (*acknowledge)(void *impl, int64_t id, const char *username, int64_t now, char *err, size_t errsize);
+  int (*pdf)(void *impl, rr_report_version *out, int64_t id, int64_t version, char *err, size_t errsize);
+  int (*list)(void *impl, rr_report_row_list **out, const rr_report_query *q, char *err, size_t errsize);
+  int (*has_final)(void *impl, bool *out, const char *study_uid_or_orthanc_id, const char *referring, char *err,
+                   size_t errsize);
+  int (*opened)(void *impl, const char *study_uid, int64_t now, char *err, size_t errsize);
+  int (*timeline)(void *impl, rr_report_timeline_list **out, int64_t since, int64_t until, char *err,
+                  size_t errsize);
+  int (*macro_list)(void *impl, rr_macro_list **out, const char *username, char *err, size_t errsize);
+  int (*macro_put)(void *impl, const char *username, const char *name, const char *text, int64_t now, char *err,
+                   size_t errsize);
+  int (*macro_remove)(void *impl, const char *username, const char *name, char *err, size_t errsize);
+} rr_store_reports_ops;
 
 /* ------------------------------------------------------------ reports
  *
@@ -225,6 +258,8 @@ typedef struct rr_report_signature {
  *   a final sign adds a new version copying it. `expect` as for save_draft.
  *   Updates the state and, on the first preliminary/final, the timeline.
  *   *out_version (may be NULL) receives the signed version's number.
+ *   A final sign of a critical report without sig->critical_json (and none
+ *   recorded before) is RR_EINVAL: the communication must be recorded.
  * next_version: the number the next signed version of the report will
  *   have (for rendering the PDF before signing) and the expected values.
  * add_version: a signed final version of kind "addendum" (text = the

@@ -27,6 +27,9 @@ static const char *const migrations[] = {
   "sqlite/004_study_ai_state.sql",
   "sqlite/005_ai_confidence_band.sql",
   "sqlite/006_annotations.sql",
+  "sqlite/007_reports.sql",
+  "sqlite/008_report_templates.sql",
+  "sqlite/009_report_outputs.sql",
 };
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -72,6 +75,8 @@ static int conn_open(rr_sqlite_conn *c, const char *path, int busy_ms, int reado
   }
   sqlite3_busy_timeout(c->db, busy_ms);
   sqlite3_extended_result_codes(c->db, 1);
+  if (rr_sqlite_register_functions(c->db) < 0)
+    return rr_sqlite_fail(err, errsize, c->db, "registering the SQL functions");
   if (!readonly && (error = rr_sqlite_exec(c->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", err, errsize)) < 0)
     return error;
   if ((error = rr_sqlite_exec(c->db, "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384;", err, errsize)) < 0)
@@ -451,6 +456,9 @@ int rr_store_sqlite_open(rr_store **out, const rr_sqlite_options *opts, char *er
   store->audit = &rr_sqlite_audit_ops;
   store->ai = &rr_sqlite_ai_ops;
   store->annotations = &rr_sqlite_annotations_ops;
+  store->report_templates = &rr_sqlite_report_templates_ops;
+  store->report_outputs = &rr_sqlite_report_outputs_ops;
+  store->reports = &rr_sqlite_reports_ops;
 
   rr_str_copy(s->path, sizeof(s->path), opts->path);
   if ((error = ensure_parent_dirs(opts->path, err, errsize)) < 0)

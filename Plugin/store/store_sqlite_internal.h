@@ -7,7 +7,9 @@
  * and its operations table: store_sqlite_index.c (ingestion writes, key-value,
  * reconciliation, counts) with store_sqlite_worklist.c (worklist and study
  * reads), store_sqlite_identity.c, store_sqlite_audit.c, store_sqlite_ai.c,
- * store_sqlite_annotations.c.
+ * store_sqlite_annotations.c, store_sqlite_report_templates.c,
+ * store_sqlite_reports.c with store_sqlite_report_reads.c (lists, timeline,
+ * macros), store_sqlite_report_outputs.c.
  *
  * Locking: writes take `write_lock` and use the one writer connection, in a
  * transaction (BEGIN IMMEDIATE) where they change more than one row; reads
@@ -26,6 +28,7 @@
 
 #include "store_list.h"
 #include "store_sqlite.h"
+#include "util/buf.h"
 
 #define RR_SQLITE_MAX_READERS 64
 
@@ -51,6 +54,9 @@ extern const rr_store_identity_ops rr_sqlite_identity_ops;
 extern const rr_store_audit_ops rr_sqlite_audit_ops;
 extern const rr_store_ai_ops rr_sqlite_ai_ops;
 extern const rr_store_annotations_ops rr_sqlite_annotations_ops;
+extern const rr_store_report_templates_ops rr_sqlite_report_templates_ops;
+extern const rr_store_report_outputs_ops rr_sqlite_report_outputs_ops;
+extern const rr_store_reports_ops rr_sqlite_reports_ops;
 
 /* RR_ESTORE with "sqlite: <what>: <SQLite's message>". */
 int rr_sqlite_fail(char *err, size_t errsize, sqlite3 *db, const char *what);
@@ -133,6 +139,52 @@ int rr_sqlite_write_row(rr_sqlite_store *s, const rr_sqlite_sql *q, const char *
 /* The bit of a modality in studies.mod_mask, 0 for a modality without one
  * (those are found through the search terms, kind 'M'). */
 int64_t rr_sqlite_modality_bit(const char *modality, size_t len);
+
+/* Run one statement on db with parameters ?1.. given by `types`, one letter
+ * each: 't' text (NULL binds ""), 'n' text or SQL NULL, 'i' int64_t, 'b'
+ * blob (const void *, size_t). RR_ESTORE when it fails (sqlite3_errmsg(db)
+ * says why; the caller writes the sentence). */
+int rr_sqlite_run(sqlite3 *db, const char *sql, const char *types, ...);
+
+/* The first column of the first row of `sql` (one text parameter ?1, may be
+ * NULL) as an integer; 0 when there is no row. */
+int rr_sqlite_lookup_int(sqlite3 *db, int64_t *out, const char *sql, const char *param, char *err, size_t errsize);
+
+/* The SQL functions of the reports concern (rr_pn_match, see
+ * store_sqlite_report_reads.c), registered on every connection. */
+int rr_sqlite_register_functions(sqlite3 *db);
+
+/* Text parameters collected while a WHERE clause is built (the worklist's
+ * and the reports list's), bound by position when the statement is
+ * prepared. */
+#define RR_SQLITE_MAX_PARAMS 64
+typedef struct rr_sqlite_params {
+  char *values[RR_SQLITE_MAX_PARAMS];
+  size_t count;
+} rr_sqlite_params;
+
+/* Append "?N" to sql for a copy of value[0..len). RR_EFULL, RR_ENOMEM. */
+int rr_sqlite_param_add(rr_sqlite_params *p, rr_buf *sql, const char *value, size_t len);
+void rr_sqlite_params_free(rr_sqlite_params *p);
+/* Prepare sql and bind the parameters (RR_ESTORE: sqlite3_errmsg says why). */
+int rr_sqlite_prepare_params(sqlite3 *db, sqlite3_stmt **st, const rr_buf *sql, const rr_sqlite_params *p);
+/* " AND <id_column> IN (...)" per folded word of `words` (at most
+ * RR_QUERY_MAX_WORDS): each must be the prefix of a search term of `kind`
+ * (study_terms: N name, D description, T free text) of the study. */
+int rr_sqlite_where_words(rr_buf *sql, rr_sqlite_params *p, const char *id_column, const char *kind,
+                          const char *words);
+
+/* The reports concern's reads (store_sqlite_report_reads.c). */
+int rr_sqlite_report_list(void *impl, rr_report_row_list **out, const rr_report_query *q, char *err, size_t errsize);
+int rr_sqlite_report_has_final(void *impl, bool *out, const char *study_uid_or_orthanc_id, const char *referring,
+                               char *err, size_t errsize);
+int rr_sqlite_report_opened(void *impl, const char *study_uid, int64_t now, char *err, size_t errsize);
+int rr_sqlite_report_timeline(void *impl, rr_report_timeline_list **out, int64_t since, int64_t until, char *err,
+                              size_t errsize);
+int rr_sqlite_macro_list(void *impl, rr_macro_list **out, const char *username, char *err, size_t errsize);
+int rr_sqlite_macro_put(void *impl, const char *username, const char *name, const char *text, int64_t now, char *err,
+                        size_t errsize);
+int rr_sqlite_macro_remove(void *impl, const char *username, const char *name, char *err, size_t errsize);
 
 /* The worklist reads (store_sqlite_worklist.c) of the index table. */
 int rr_sqlite_query_worklist(void *impl, rr_study_list **out, const rr_worklist_query *q, char *err, size_t errsize);

@@ -21,7 +21,12 @@
   " s.referring_physician, s.institution_name, s.modalities, s.series_count, s.instance_count," \
   " s.received_at, s.updated_at," \
   " COALESCE((SELECT x.ai_status FROM study_ai x WHERE x.study_uid=s.study_uid),'')," \
-  " COALESCE((SELECT x.review_status FROM study_ai x WHERE x.study_uid=s.study_uid),'')"
+  " COALESCE((SELECT x.review_status FROM study_ai x WHERE x.study_uid=s.study_uid),'')," \
+  " COALESCE((SELECT x.state FROM study_report x WHERE x.study_uid=s.study_uid),'')," \
+  " COALESCE((SELECT x.report_id FROM study_report x WHERE x.study_uid=s.study_uid),0)," \
+  " COALESCE((SELECT x.critical FROM study_report x WHERE x.study_uid=s.study_uid),0)," \
+  " COALESCE((SELECT x.author FROM study_report x WHERE x.study_uid=s.study_uid),'')"
+#define STUDY_COLUMN_COUNT 24 /* the column after them */
 
 static void read_study(rr_study_rec *r, sqlite3_stmt *st)
 {
@@ -45,20 +50,17 @@ static void read_study(rr_study_rec *r, sqlite3_stmt *st)
   r->updated_at = sqlite3_column_int64(st, 17);
   rr_sqlite_column_copy(r->ai_status, sizeof(r->ai_status), st, 18);
   rr_sqlite_column_copy(r->review_status, sizeof(r->review_status), st, 19);
+  rr_sqlite_column_copy(r->report_state, sizeof(r->report_state), st, 20);
+  r->report_id = sqlite3_column_int64(st, 21);
+  r->report_critical = sqlite3_column_int(st, 22) != 0;
+  rr_sqlite_column_copy(r->report_author, sizeof(r->report_author), st, 23);
 }
 
-/* Parameters collected while the WHERE clause is built. */
-#define MAX_PARAMS 64
-typedef struct params {
-  char *values[MAX_PARAMS];
-  size_t count;
-} params;
-
-static int param_add(params *p, rr_buf *sql, const char *value, size_t len)
+int rr_sqlite_param_add(rr_sqlite_params *p, rr_buf *sql, const char *value, size_t len)
 {
   char *copy;
 
-  if (p->count >= MAX_PARAMS)
+  if (p->count >= RR_SQLITE_MAX_PARAMS)
     return RR_EFULL;
   copy = malloc(len + 1);
   if (copy == NULL)
@@ -69,7 +71,7 @@ static int param_add(params *p, rr_buf *sql, const char *value, size_t len)
   return rr_buf_printf(sql, "?%zu", p->count);
 }
 
-static void params_free(params *p)
+void rr_sqlite_params_free(rr_sqlite_params *p)
 {
   size_t i;
 
@@ -78,8 +80,8 @@ static void params_free(params *p)
   p->count = 0;
 }
 
-/* Each word must be the prefix of a term of `kind`. */
-static int where_words(rr_buf *sql, params *p, const char *kind, const char *words)
+int rr_sqlite_where_words(rr_buf *sql, rr_sqlite_params *p, const char *id_column, const char *kind,
+                          const char *words)
 {
   const char *w;
   size_t pos = 0, wl, n = 0;
@@ -92,10 +94,11 @@ static int where_words(rr_buf *sql, params *p, const char *kind, const char *wor
     memcpy(upper, w, wl);
     upper[wl] = '\xFF'; /* never in UTF-8: every string starting with w sorts below */
     upper[wl + 1] = '\0';
-    if ((error = rr_buf_printf(sql, " AND s.id IN (SELECT study_id FROM study_terms WHERE kind='%s' AND term>=", kind)) < 0 ||
-        (error = param_add(p, sql, w, wl)) < 0 ||
+    if ((error = rr_buf_printf(sql, " AND %s IN (SELECT study_id FROM study_terms WHERE kind='%s' AND term>=",
+                               id_column, kind)) < 0 ||
+        (error = rr_sqlite_param_add(p, sql, w, wl)) < 0 ||
         (error = rr_buf_puts(sql, " AND term<")) < 0 ||
-        (error = param_add(p, sql, upper, wl + 1)) < 0 ||
+        (error = rr_sqlite_param_add(p, sql, upper, wl + 1)) < 0 ||
         (error = rr_buf_putc(sql, ')')) < 0)
       return error;
     n++;
@@ -103,7 +106,7 @@ static int where_words(rr_buf *sql, params *p, const char *kind, const char *wor
   return error;
 }
 
-static int where_match(rr_buf *sql, params *p, const rr_match *m, const char *column, const char *kind)
+static int where_match(rr_buf *sql, rr_sqlite_params *p, const rr_match *m, const char *column, const char *kind)
 {
   int error = 0;
 
@@ -113,19 +116,19 @@ static int where_match(rr_buf *sql, params *p, const rr_match *m, const char *co
   case RR_MATCH_EXACT:
     if ((error = rr_buf_printf(sql, " AND %s=", column)) < 0)
       return error;
-    return param_add(p, sql, m->value, strlen(m->value));
+    return rr_sqlite_param_add(p, sql, m->value, strlen(m->value));
   case RR_MATCH_GLOB:
     if ((error = rr_buf_printf(sql, " AND %s GLOB ", column)) < 0)
       return error;
-    return param_add(p, sql, m->value, strlen(m->value));
+    return rr_sqlite_param_add(p, sql, m->value, strlen(m->value));
   case RR_MATCH_WORDS:
-    return where_words(sql, p, kind, m->value);
+    return rr_sqlite_where_words(sql, p, "s.id", kind, m->value);
   }
   return RR_EINVAL;
 }
 
 /* States of study_ai: "" in the list stands for "no analysis". */
-static int where_states(rr_buf *sql, params *p, const char *column, const char (*values)[RR_STATE_SIZE], size_t count)
+static int where_states(rr_buf *sql, rr_sqlite_params *p, const char *column, const char (*values)[RR_STATE_SIZE], size_t count)
 {
   size_t i, named = 0;
   bool none = false;
@@ -147,7 +150,7 @@ static int where_states(rr_buf *sql, params *p, const char *column, const char (
       if (values[i][0] == '\0')
         continue;
       if ((named++ > 0 && (error = rr_buf_putc(sql, ',')) < 0) ||
-          (error = param_add(p, sql, values[i], strlen(values[i]))) < 0)
+          (error = rr_sqlite_param_add(p, sql, values[i], strlen(values[i]))) < 0)
         return error;
     }
     if ((error = rr_buf_puts(sql, "))")) < 0)
@@ -159,7 +162,31 @@ static int where_states(rr_buf *sql, params *p, const char *column, const char (
   return rr_buf_putc(sql, ')');
 }
 
-static int build_where(rr_buf *sql, params *p, const rr_worklist_query *q)
+/* The report filter (see rr_worklist_query.report), already checked. */
+static int where_report(rr_buf *sql, rr_sqlite_params *p, const rr_worklist_query *q)
+{
+  int error;
+
+  if (q->report[0] == '\0')
+    return 0;
+  if (strcmp(q->report, "unreported") == 0)
+    return rr_buf_puts(sql, " AND s.study_uid NOT IN (SELECT study_uid FROM study_report"
+                            " WHERE state IN ('preliminary','final','appended','corrected'))");
+  if (strcmp(q->report, "preliminary") == 0)
+    return rr_buf_puts(sql, " AND s.study_uid IN (SELECT study_uid FROM study_report WHERE state='preliminary')");
+  if (strcmp(q->report, "final") == 0)
+    return rr_buf_puts(sql, " AND s.study_uid IN (SELECT study_uid FROM study_report"
+                            " WHERE state IN ('final','appended','corrected'))");
+  if (strcmp(q->report, "critical") == 0)
+    return rr_buf_puts(sql, " AND s.study_uid IN (SELECT study_uid FROM study_report WHERE critical=1)");
+  if ((error = rr_buf_puts(sql, " AND s.study_uid IN (SELECT study_uid FROM study_report WHERE state='draft'"
+                                " AND author=")) < 0 ||
+      (error = rr_sqlite_param_add(p, sql, q->report_user, strlen(q->report_user))) < 0)
+    return error;
+  return rr_buf_putc(sql, ')');
+}
+
+static int build_where(rr_buf *sql, rr_sqlite_params *p, const rr_worklist_query *q)
 {
   size_t i;
   int error;
@@ -185,7 +212,7 @@ static int build_where(rr_buf *sql, params *p, const rr_worklist_query *q)
     if ((error = rr_buf_puts(sql, " AND (")) < 0)
       return error;
     if (mask != 0 && ((error = rr_buf_puts(sql, "(s.mod_mask & CAST(")) < 0 ||
-                      (error = param_add(p, sql, maskbuf, strlen(maskbuf))) < 0 ||
+                      (error = rr_sqlite_param_add(p, sql, maskbuf, strlen(maskbuf))) < 0 ||
                       (error = rr_buf_puts(sql, " AS INTEGER))<>0")) < 0))
       return error;
     if (unknown > 0) {
@@ -196,7 +223,7 @@ static int build_where(rr_buf *sql, params *p, const rr_worklist_query *q)
         if (rr_sqlite_modality_bit(q->modalities[i], strlen(q->modalities[i])) != 0)
           continue;
         if ((unknown++ > 0 && (error = rr_buf_putc(sql, ',')) < 0) ||
-            (error = param_add(p, sql, q->modalities[i], strlen(q->modalities[i]))) < 0)
+            (error = rr_sqlite_param_add(p, sql, q->modalities[i], strlen(q->modalities[i]))) < 0)
           return error;
       }
       if ((error = rr_buf_puts(sql, "))")) < 0)
@@ -208,20 +235,22 @@ static int build_where(rr_buf *sql, params *p, const rr_worklist_query *q)
   if ((error = where_states(sql, p, "ai_status", q->ai_statuses, q->ai_status_count)) < 0 ||
       (error = where_states(sql, p, "review_status", q->review_statuses, q->review_status_count)) < 0)
     return error;
+  if ((error = where_report(sql, p, q)) < 0)
+    return error;
   if (q->date_from[0] != '\0') {
     if ((error = rr_buf_puts(sql, " AND s.study_date>=")) < 0 ||
-        (error = param_add(p, sql, q->date_from, strlen(q->date_from))) < 0)
+        (error = rr_sqlite_param_add(p, sql, q->date_from, strlen(q->date_from))) < 0)
       return error;
   }
   if (q->date_to[0] != '\0') {
     if ((error = rr_buf_puts(sql, " AND s.study_date<>'' AND s.study_date<=")) < 0 ||
-        (error = param_add(p, sql, q->date_to, strlen(q->date_to))) < 0)
+        (error = rr_sqlite_param_add(p, sql, q->date_to, strlen(q->date_to))) < 0)
       return error;
   }
   return 0;
 }
 
-static int prepare_with_params(sqlite3 *db, sqlite3_stmt **st, const rr_buf *sql, const params *p)
+int rr_sqlite_prepare_params(sqlite3 *db, sqlite3_stmt **st, const rr_buf *sql, const rr_sqlite_params *p)
 {
   size_t i;
 
@@ -232,7 +261,7 @@ static int prepare_with_params(sqlite3 *db, sqlite3_stmt **st, const rr_buf *sql
   return 0;
 }
 
-static int count_matches(sqlite3 *db, int64_t *total, const char *hint, const rr_buf *where, const params *p,
+static int count_matches(sqlite3 *db, int64_t *total, const char *hint, const rr_buf *where, const rr_sqlite_params *p,
                          char *err, size_t errsize)
 {
   sqlite3_stmt *st = NULL;
@@ -241,7 +270,7 @@ static int count_matches(sqlite3 *db, int64_t *total, const char *hint, const rr
 
   rr_buf_init(&sql, 32768);
   if (rr_buf_printf(&sql, "SELECT count(*) FROM studies s%s%s", hint, where->ptr) < 0 ||
-      prepare_with_params(db, &st, &sql, p) < 0) {
+      rr_sqlite_prepare_params(db, &st, &sql, p) < 0) {
     error = rr_sqlite_fail(err, errsize, db, "prepare count");
     goto out;
   }
@@ -273,7 +302,7 @@ static int build_order(rr_buf *order, const rr_worklist_query *q)
 }
 
 /* A worklist row; with term filters the page's first row also brings the
- * number of matches (column 20). */
+ * number of matches (column STUDY_COLUMN_COUNT). */
 typedef struct page_ctx {
   rr_study_list *list;
   int filtered, have_total;
@@ -284,10 +313,25 @@ static int read_page_row(void *elem, sqlite3_stmt *st, void *ctx)
   page_ctx *page = ctx;
 
   if (page->filtered && !page->have_total) {
-    page->list->total = sqlite3_column_int64(st, 20);
+    page->list->total = sqlite3_column_int64(st, STUDY_COLUMN_COUNT);
     page->have_total = 1;
   }
   read_study(elem, st);
+  return 0;
+}
+
+static int check_report_filter(const rr_worklist_query *q, char *err, size_t errsize)
+{
+  static const char *const known[] = {"", "unreported", "mine", "preliminary", "final", "critical"};
+  size_t i;
+
+  for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+    if (strcmp(q->report, known[i]) == 0)
+      break;
+  if (i == sizeof(known) / sizeof(known[0]))
+    return rr_fail(err, errsize, RR_EINVAL, "the report filter is one of unreported, mine, preliminary, final, critical");
+  if (strcmp(q->report, "mine") == 0 && q->report_user[0] == '\0')
+    return rr_fail(err, errsize, RR_EINVAL, "the report filter 'mine' needs the user");
   return 0;
 }
 
@@ -296,7 +340,7 @@ int rr_sqlite_query_worklist(void *impl, rr_study_list **out, const rr_worklist_
   rr_sqlite_store *s = impl;
   rr_sqlite_conn *c = rr_sqlite_reader_acquire(s);
   rr_buf where, sql, order;
-  params p = {{0}, 0};
+  rr_sqlite_params p = {{0}, 0};
   sqlite3_stmt *st = NULL;
   rr_study_list *list = NULL;
   const char *hint;
@@ -305,6 +349,8 @@ int rr_sqlite_query_worklist(void *impl, rr_study_list **out, const rr_worklist_
 
   *out = NULL;
   rr_buf_init(&where, 16384);
+  if ((error = check_report_filter(q, err, errsize)) < 0)
+    goto out;
   rr_buf_init(&sql, 32768);
   rr_buf_init(&order, 256);
   if ((error = build_where(&where, &p, q)) < 0) {
@@ -336,7 +382,7 @@ int rr_sqlite_query_worklist(void *impl, rr_study_list **out, const rr_worklist_
                           "SELECT " STUDY_COLUMNS ", 0 FROM studies s WHERE s.id IN (SELECT s.id FROM studies s%s"
                           " ORDER BY %s LIMIT %u OFFSET %u) ORDER BY %s",
                           where.ptr, order.ptr, q->limit, q->offset, order.ptr);
-  if (error < 0 || (error = prepare_with_params(c->db, &st, &sql, &p)) < 0) {
+  if (error < 0 || (error = rr_sqlite_prepare_params(c->db, &st, &sql, &p)) < 0) {
     error = rr_sqlite_fail(err, errsize, c->db, "prepare worklist");
     goto out;
   }
@@ -356,7 +402,7 @@ int rr_sqlite_query_worklist(void *impl, rr_study_list **out, const rr_worklist_
 out:
   sqlite3_finalize(st);
   rr_sqlite_reader_release(s, c);
-  params_free(&p);
+  rr_sqlite_params_free(&p);
   rr_buf_dispose(&where);
   rr_buf_dispose(&sql);
   rr_buf_dispose(&order);
@@ -460,7 +506,7 @@ int rr_sqlite_get_study(void *impl, rr_study_detail **out, const char *study_uid
     goto out;
   }
   read_study(&d->study, st);
-  study_id = sqlite3_column_int64(st, 20);
+  study_id = sqlite3_column_int64(st, STUDY_COLUMN_COUNT);
   sqlite3_finalize(st);
   st = NULL;
 

@@ -33,4 +33,20 @@ struct _OrthancPluginContext_t;
 /* A source reading the running Orthanc's REST API through the plugin SDK. */
 rr_rest_source rr_rest_source_orthanc(struct _OrthancPluginContext_t *ctx);
 
+/*
+ * rr_rest_poster: POST a body to Orthanc's REST API and read its JSON answer
+ * (report outputs: /tools/create-dicom), from the plugin's own threads only,
+ * like rr_rest_source. post_json: *out receives a new json-c object (NULL on
+ * failure); returns 0, RR_ENOTFOUND, RR_EINVAL (Orthanc refused the body as
+ * a bad request) or RR_EUPSTREAM with a sentence in err.
+ */
+typedef struct rr_rest_poster {
+  void *ctx;
+  int (*post_json)(void *ctx, json_object **out, const char *uri, const void *body, size_t len, char *err,
+                   size_t errsize);
+} rr_rest_poster;
+
+/* A poster to the running Orthanc through the plugin SDK. */
+rr_rest_poster rr_rest_poster_orthanc(struct _OrthancPluginContext_t *ctx);
+
 #endif

@@ -19,9 +19,10 @@
 
 static rr_matrix *matrices[2];
 
-static int answer_yes(void *ctx, const char *id)
+static int answer_yes(void *ctx, const char *id, const char *caller)
 {
   (void)ctx;
+  (void)caller;
   RR_FUZZ_ASSERT(id != NULL);
   return 1;
 }

@@ -97,10 +97,10 @@ test('the role matrix, for every role and for no token', async () => {
 
 test('GET /api/auth/me and the login answer list what the role may use, from the role matrix', async () => {
   const want = {
-    admin: ['worklist', 'study', 'upload', 'users', 'audit', 'system', 'ai', 'explorer', 'annotate'],
-    radiologist: ['worklist', 'study', 'ai', 'annotate'],
+    admin: ['worklist', 'study', 'upload', 'users', 'audit', 'system', 'ai', 'explorer', 'annotate', 'templates', 'report', 'reports'],
+    radiologist: ['worklist', 'study', 'ai', 'annotate', 'report', 'reports'],
     technician: ['worklist', 'upload'],
-    physician: ['worklist', 'study'],
+    physician: ['worklist', 'study', 'reports'],
   };
   for (const [role, caps] of Object.entries(want)) {
     const r = await as(tokens[role], '/api/auth/me');

@@ -95,6 +95,12 @@ bool rr_fx_has(const rr_store *s, const char *concern)
     return s->ai != NULL;
   if (strcmp(concern, "annotations") == 0)
     return s->annotations != NULL;
+  if (strcmp(concern, "report_templates") == 0)
+    return s->report_templates != NULL;
+  if (strcmp(concern, "report_outputs") == 0)
+    return s->report_outputs != NULL;
+  if (strcmp(concern, "reports") == 0)
+    return s->reports != NULL;
   fprintf(stderr, "unknown store concern '%s'\n", concern);
   return false;
 }

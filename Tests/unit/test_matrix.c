@@ -176,11 +176,28 @@ static const route_case cases[] = {
   {"GET", "/api/ai/analyses/9", A | R},
   {"PUT", "/api/ai/analyses/9/review", A | R},
   {"DELETE", "/api/ai/analyses/9", A},
+  {"GET", "/api/reports/templates", A | R},
+  {"GET", "/api/reports/templates/ct-chest", A | R},
+  {"POST", "/api/reports/templates", A},
+  {"PUT", "/api/reports/templates/ct-chest", A},
+  {"POST", "/api/reports/templates/ct-chest/retire", A},
+  {"POST", "/api/reports/templates/ct-chest/restore", A},
   {"GET", "/api/reports", A | R | P},
   {"GET", "/api/reports/5/pdf", A | R | P},
   {"POST", "/api/reports", A | R},
   {"PUT", "/api/reports/5", A | R},
   {"DELETE", "/api/reports/5", A},
+  /* reports: the routes before the general rules */
+  {"POST", "/api/reports/5/sign", A | R},
+  {"PUT", "/api/reports/5/draft", A | R},
+  {"POST", "/api/reports/5/acknowledge", A | R | P},
+  {"POST", "/api/reports/5/entered-in-error", A},
+  {"POST", "/api/reports/5/cancel", A | R},
+  {"GET", "/api/reports/macros", A | R},
+  {"PUT", "/api/reports/macros/normal%20chest", A | R},
+  {"DELETE", "/api/reports/macros/x", A | R},
+  {"GET", "/api/dicom/studies/1.2.3/reports", A | R | P},
+  {"GET", "/api/admin/reports/turnaround", A},
   {"GET", "/api", A},
   {"GET", "/api/", A},
   {"GET", "/api/unknown", A},
@@ -423,7 +440,7 @@ START_TEST(physician_images_need_the_study_check)
   static const char *image_routes[] = {
     "/instances/0a1b/file", "/instances/0a1b/frames/0/rendered", "/instances/0a1b/preview", "/instances/0a1b/tags",
     "/series/0a1b/ordered-slices", "/studies/0a1b", "/studies/0a1b/instances", "/dicom-web/studies/1.2/series/3/instances/4/frames/1",
-    "/wado", "/api/dicom/studies/1.2.3",
+    "/wado", "/api/dicom/studies/1.2.3", "/api/dicom/studies/1.2.3/reports",
   };
   rr_matrix_decision d;
   size_t i;
@@ -453,8 +470,9 @@ END_TEST
 
 static int hook_calls;
 
-static int hook(void *ctx, const char *id)
+static int hook(void *ctx, const char *id, const char *caller)
 {
+  ck_assert_ptr_nonnull(caller);
   hook_calls++;
   ck_assert_ptr_eq(ctx, &hook_calls);
   if (strcmp(id, "broken") == 0)
@@ -467,7 +485,7 @@ START_TEST(study_check_hook)
   rr_matrix_decision d;
 
   /* default hook: no reports yet, so no images for physicians */
-  ck_assert_int_eq(rr_matrix_no_final_report(NULL, "x"), 0);
+  ck_assert_int_eq(rr_matrix_no_final_report(NULL, "x", ""), 0);
   ck_assert_int_eq(rr_matrix_check(&d, matrix, "GET", "/instances/0a1b/file", P), 0);
   ck_assert_int_eq(rr_matrix_check_study(&d, matrix, "final"), 0);
   ck_assert(!d.allow);
@@ -568,9 +586,10 @@ START_TEST(table_invariants)
     ck_assert_msg(rule->roles & A, "rule %zu (%s) lacks admin", i, rule->pattern);
     /* deletions are the administrator's, but for the viewer's own work: a
      * radiologist deletes their measurements and unmarks key images (the API
-     * lets only an annotation's author delete it) */
+     * lets only an annotation's author delete it), and a radiologist's own
+     * report macros */
     if ((rule->methods & RR_METHOD_DELETE) && strstr(rule->pattern, "/annotations/") == NULL &&
-        strstr(rule->pattern, "/key-images/") == NULL)
+        strstr(rule->pattern, "/key-images/") == NULL && strstr(rule->pattern, "/macros/") == NULL)
       ck_assert_msg(rule->roles == A, "rule %zu (%s) lets non-admins delete", i, rule->pattern);
     /* public routes: reads, and the login call */
     if (rule->roles & N)
@@ -702,20 +721,22 @@ START_TEST(capabilities_per_role)
   rr_matrix *other = NULL;
   char err[256] = "";
 
-  expect_capabilities(matrix, A, "worklist,study,upload,users,audit,system,ai,explorer,annotate");
-  expect_capabilities(matrix, R, "worklist,study,ai,annotate");
+  expect_capabilities(matrix, A, "worklist,study,upload,users,audit,system,ai,explorer,annotate,templates,report,reports");
+  expect_capabilities(matrix, R, "worklist,study,ai,annotate,report,reports");
   expect_capabilities(matrix, T, "worklist,upload");
-  expect_capabilities(matrix, P, "worklist,study");
+  expect_capabilities(matrix, P, "worklist,study,reports");
   expect_capabilities(matrix, N, "");
   expect_capabilities(matrix, NONE, "");
   ck_assert_uint_eq(rr_matrix_capabilities(NULL, NULL, A), 0);
   ck_assert_str_eq(rr_capability_name(0), "worklist");
-  ck_assert_str_eq(rr_capability_name(RR_CAPABILITY_COUNT - 1), "annotate");
+  ck_assert_str_eq(rr_capability_name(8), "annotate");
+  ck_assert_str_eq(rr_capability_name(9), "templates");
+  ck_assert_str_eq(rr_capability_name(RR_CAPABILITY_COUNT - 1), "reports");
   ck_assert_ptr_null(rr_capability_name(RR_CAPABILITY_COUNT));
   /* the probes follow the configured API root */
   ck_assert_int_eq(rr_matrix_new(&other, "/rr/api/", "/rr/web/", err, sizeof(err)), 0);
-  expect_capabilities(other, A, "worklist,study,upload,users,audit,system,ai,explorer,annotate");
-  expect_capabilities(other, R, "worklist,study,ai,annotate");
+  expect_capabilities(other, A, "worklist,study,upload,users,audit,system,ai,explorer,annotate,templates,report,reports");
+  expect_capabilities(other, R, "worklist,study,ai,annotate,report,reports");
   rr_matrix_free(other);
 }
 END_TEST

@@ -7,9 +7,10 @@
 
 /* A study check that allows one study and fails for another. */
 static int check_calls;
-static int allow_one(void *ctx, const char *uid)
+static int allow_one(void *ctx, const char *uid, const char *caller)
 {
   (void)ctx;
+  (void)caller;
   check_calls++;
   if (strcmp(uid, "1.2.666") == 0)
     return RR_ESTORE;
