@@ -26,6 +26,9 @@
 #include "auth/matrix.h"
 #include "config.h"
 #include "ingest/ingest.h"
+#include "report/report_access.h"
+#include "report/report_compose.h"
+#include "report/report_outputs.h"
 #include "report/template.h"
 #include "storage/storage.h"
 #include "store/store_sqlite.h"
@@ -53,6 +56,9 @@ static rr_filter *plugin_filter;
 static rr_ai_jobs *plugin_ai;
 static rr_storage *plugin_storage;
 static rr_templates *plugin_templates; /* report templates: templates_api and reports_api share it */
+static rr_report_composer *plugin_composer; /* a report version as its outputs need it */
+static rr_report_access *plugin_report_access; /* the physicians' study check */
+static rr_report_outputs *plugin_outputs;      /* signed reports back into the archive */
 static bool plugin_curl_ready;
 
 #define AUDIT_QUEUE 65536
@@ -193,6 +199,32 @@ static int setup_access_control(void)
   return 0;
 }
 
+/* Reports: the composer (also the outputs worker's loader), the physicians'
+ * study check on the role matrix, the archive outputs worker (started with
+ * Orthanc). */
+static int setup_reports(void)
+{
+  rr_report_outputs_options oo;
+  rr_physician_scope scope = RR_PHYSICIAN_SCOPE_ALL;
+
+  if (rr_report_composer_new(&plugin_composer, plugin_store, plugin_templates, plugin_ctx,
+                             plugin_config.reports_institution) < 0)
+    return -1;
+  if (plugin_matrix != NULL) {
+    rr_physician_scope_parse(&scope, plugin_config.reports_physician_scope); /* checked by config.c */
+    if (rr_report_access_new(&plugin_report_access, plugin_store, rr_rest_source_orthanc(plugin_ctx), scope) < 0)
+      return -1;
+    rr_matrix_set_study_check(plugin_matrix, rr_report_access_study_check, plugin_report_access);
+  }
+  memset(&oo, 0, sizeof(oo));
+  oo.archive = true;
+  oo.software_version = RR_VERSION;
+  oo.poster = rr_rest_poster_orthanc(plugin_ctx);
+  if (rr_report_outputs_new(&plugin_outputs, plugin_store, rr_report_compose_load, plugin_composer, &oo) < 0)
+    return -1;
+  return 0;
+}
+
 static rr_level level_of(OrthancPluginResourceType type)
 {
   switch (type) {
@@ -300,8 +332,11 @@ static OrthancPluginErrorCode on_change(OrthancPluginChangeType type, OrthancPlu
       rr_log_error("cannot start the AI workers");
     if (rr_storage_start(plugin_storage) < 0)
       rr_log_error("cannot start the storage sampler");
+    if (rr_report_outputs_start(plugin_outputs) < 0)
+      rr_log_error("cannot start the report outputs worker");
     break;
   case OrthancPluginChangeType_OrthancStopped:
+    rr_report_outputs_stop(plugin_outputs);
     rr_storage_stop(plugin_storage);
     rr_ai_jobs_stop(plugin_ai);
     rr_ingest_stop(plugin_ingest);
@@ -405,6 +440,8 @@ static void extend_explorer(void)
 /* Stop the threads and free the modules, users before what they use. */
 static void teardown(void)
 {
+  rr_report_outputs_free(plugin_outputs); /* stops the worker */
+  plugin_outputs = NULL;
   rr_ai_jobs_free(plugin_ai); /* stops the AI workers */
   plugin_ai = NULL;
   rr_storage_free(plugin_storage);
@@ -420,6 +457,10 @@ static void teardown(void)
   plugin_auth = NULL;
   rr_audit_free(plugin_audit); /* writes what is queued */
   plugin_audit = NULL;
+  rr_report_access_free(plugin_report_access);
+  plugin_report_access = NULL;
+  rr_report_composer_free(plugin_composer);
+  plugin_composer = NULL;
   rr_templates_free(plugin_templates);
   plugin_templates = NULL;
   rr_store_free(plugin_store);
@@ -470,6 +511,10 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext *ctx)
 
   if (setup_access_control() < 0 || setup_ai() < 0)
     goto fail;
+  if (setup_reports() < 0) {
+    rr_log_error("cannot set up the reports");
+    goto fail;
+  }
   {
     rr_storage_options so;
     so.storage_dir = plugin_config.orthanc_storage_dir;
@@ -499,6 +544,9 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext *ctx)
   plugin_api.ai = plugin_ai;
   plugin_api.storage = plugin_storage;
   plugin_api.templates = plugin_templates;
+  plugin_api.report_composer = plugin_composer;
+  plugin_api.report_access = plugin_report_access;
+  plugin_api.report_outputs = plugin_outputs;
   web_opts.web_root = plugin_config.web_root;
   web_opts.webapp_directory = plugin_config.webapp_directory;
   web_opts.hsts = plugin_config.orthanc_ssl;

@@ -12,13 +12,17 @@
 #include "api/annotations_api.h"
 #include "api/templates_api.h"
 #include "api/capture_api.h"
+#include "api/caller.h"
 #include "api/reply.h"
+#include "api/reports_api.h"
 #include "api/route.h"
 #include "api/transcode_api.h"
 #include "api/sr_api.h"
 #include "api/query.h"
 #include "dicom/display_order.h"
 #include "image/orthanc_frame.h"
+#include "store/store_reports.h"
+#include "util/clock.h"
 #include "util/errors.h"
 #include "util/log.h"
 #include "util/str.h"
@@ -49,6 +53,28 @@ static void send_store_error(OrthancPluginRestOutput *out, int error, const char
 
 /* ------------------------------------------------------------- JSON shapes */
 
+/* The study's report (its latest): reportStatus (state or null), reportId
+ * (string or null), reportCritical (critical and acknowledged by no one).
+ * A physician sees final reports only: anything else reads as none. */
+static void report_columns(json_object *o, const rr_study_rec *s, int *jerr)
+{
+  static const char *const finals[] = {"final", "appended", "corrected"};
+  rr_identity id;
+  char rid[24];
+  bool shown = s->report_state[0] != '\0' && s->report_id > 0;
+  size_t i;
+
+  if (shown && api_deps->auth != NULL && rr_api_caller(&id, true) == 0 && id.role == RR_ROLE_PHYSICIAN) {
+    for (i = 0; i < 3 && strcmp(s->report_state, finals[i]) != 0; i++)
+      ;
+    shown = i < 3;
+  }
+  snprintf(rid, sizeof(rid), "%lld", (long long)s->report_id);
+  rr_json_set_opt(o, "reportStatus", shown, json_object_new_string(s->report_state), jerr);
+  rr_json_set_opt(o, "reportId", shown, json_object_new_string(rid), jerr);
+  rr_json_set(o, "reportCritical", json_object_new_boolean(shown && s->report_critical), jerr);
+}
+
 static json_object *study_json(const rr_study_rec *s)
 {
   int jerr = 0;
@@ -77,7 +103,7 @@ static json_object *study_json(const rr_study_rec *s)
   /* the latest analysis' status and the latest completed one's review; null = none */
   rr_json_set_opt(o, "aiStatus", s->ai_status[0], json_object_new_string(s->ai_status), &jerr);
   rr_json_set_opt(o, "reviewStatus", s->review_status[0], json_object_new_string(s->review_status), &jerr);
-  rr_json_set_null(o, "reportStatus", &jerr); /* reports: a later feature */
+  report_columns(o, s, &jerr);
   return rr_json_done(o, jerr);
 }
 
@@ -156,6 +182,11 @@ static OrthancPluginErrorCode on_studies(OrthancPluginRestOutput *out, const cha
     rr_reply_error(CTX, out, RR_API_INVALID_ARGUMENT, err);
     return OrthancPluginErrorCode_Success;
   }
+  {
+    rr_identity id; /* report=mine: the caller's drafts */
+    if (rr_api_caller(&id, api_deps->auth != NULL) == 0)
+      rr_str_copy(q.report_user, sizeof(q.report_user), id.username);
+  }
   if ((error = rr_store_query_worklist(api_deps->store, &list, &q, err, sizeof(err))) < 0) {
     send_store_error(out, error == RR_ENOTFOUND ? RR_ESTORE : error, err);
     return OrthancPluginErrorCode_Success;
@@ -172,6 +203,19 @@ static OrthancPluginErrorCode on_studies(OrthancPluginRestOutput *out, const cha
   json_object_put(root);
   rr_study_list_free(list);
   return OrthancPluginErrorCode_Success;
+}
+
+/* Turnaround: the first time a radiologist opens a study (the store keeps
+ * the first time only). A failure costs the figure, never the answer. */
+static void mark_opened(const char *study_uid)
+{
+  rr_identity id;
+  char err[ERR_SIZE] = "";
+
+  if (api_deps->auth == NULL || rr_api_caller(&id, true) < 0 || id.role != RR_ROLE_RADIOLOGIST)
+    return;
+  if (rr_store_report_opened(api_deps->store, study_uid, rr_clock_unix_ms(), err, sizeof(err)) < 0)
+    rr_log_warning("reports: the opening of a study was not recorded: %s", err);
 }
 
 static OrthancPluginErrorCode on_study(OrthancPluginRestOutput *out, const char *url, const OrthancPluginHttpRequest *req)
@@ -196,6 +240,7 @@ static OrthancPluginErrorCode on_study(OrthancPluginRestOutput *out, const char 
     send_store_error(out, error, err);
     return OrthancPluginErrorCode_Success;
   }
+  mark_opened(uid);
   root = study_json(&d->study);
   arr = json_object_new_array_ext((int)d->series_count);
   for (i = 0; i < d->series_count; i++)
@@ -634,6 +679,8 @@ int rr_api_register(OrthancPluginContext *ctx, const rr_api_deps *deps)
   if ((error = rr_capture_api_register(ctx, deps, root)) < 0)
     return error;
   if ((error = rr_sr_api_register(ctx, deps, root)) < 0)
+    return error;
+  if (deps->templates != NULL && (error = rr_reports_api_register(ctx, deps, root)) < 0)
     return error;
   /* last: anything else under the root */
   snprintf(regex, sizeof(regex), "%s/(.*)", root);

@@ -57,6 +57,10 @@ typedef struct rr_api_deps {
   rr_ai_jobs *ai;     /* never NULL: without a provider it refuses analyses */
   rr_storage *storage; /* NULL: no storage figures (health and admin/storage) */
   rr_templates *templates; /* report templates (report/template.h), never NULL when registered */
+  /* reports (api/reports_api.h) */
+  struct rr_report_composer *report_composer;
+  struct rr_report_access *report_access; /* NULL: access control off */
+  struct rr_report_outputs *report_outputs; /* NULL: no archive outputs */
 } rr_api_deps;
 
 int rr_api_register(OrthancPluginContext *ctx, const rr_api_deps *deps);

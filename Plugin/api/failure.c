@@ -34,7 +34,8 @@ static const rr_api_error_info table[RR_API_ERROR_COUNT] = {
   [RR_API_INCOMPLETE] = {"incomplete", 422, false, NULL,
                          "signing a report: required fields are empty (their ids in the error's `fields`), or a "
                          "critical result has no recorded communication"},
-  [RR_API_PRECONDITION_REQUIRED] = {"precondition_required", 428, false, NULL,
+  /* 412, not 428: Orthanc 1.10.1's HTTP layer knows no 428 (the answer fails) */
+  [RR_API_PRECONDITION_REQUIRED] = {"precondition_required", 412, false, NULL,
                                     "a change of a report's draft or a signature without If-Match: send the "
                                     "version you read (its ETag)"},
   [RR_API_NOT_REVIEWED] = {"not_reviewed", 409, false, NULL,

@@ -58,7 +58,14 @@ static json_object *prior_json(const rr_study_rec *s, int *failed)
   rr_json_set(o, "bodyParts", body_parts_json(s->study_uid, failed), &jerr);
   rr_json_set(o, "seriesCount", json_object_new_int64(s->series_count), &jerr);
   rr_json_set(o, "instanceCount", json_object_new_int64(s->instance_count), &jerr);
-  rr_json_set_null(o, "reportStatus", &jerr); /* reports: a later issue */
+  {
+    /* the study's report (a physician is shown only priors with a final one) */
+    char rid[24];
+    bool has = s->report_state[0] != '\0' && s->report_id > 0;
+    snprintf(rid, sizeof(rid), "%lld", (long long)s->report_id);
+    rr_json_set_opt(o, "reportStatus", has, json_object_new_string(s->report_state), &jerr);
+    rr_json_set_opt(o, "reportId", has, json_object_new_string(rid), &jerr);
+  }
   return rr_json_done(o, jerr);
 }
 

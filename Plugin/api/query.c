@@ -265,7 +265,14 @@ int rr_query_parse(rr_worklist_query *q, const char *const *keys, const char *co
     else if (strcmp(k, "reviewStatus") == 0)
       error = parse_states(q->review_statuses, &q->review_status_count, k, v, review_states,
                            sizeof(review_states) / sizeof(review_states[0]), err, errsize);
-    else if (strcmp(k, "studyDateFrom") == 0)
+    else if (strcmp(k, "report") == 0) {
+      if (strcmp(v, "unreported") != 0 && strcmp(v, "mine") != 0 && strcmp(v, "preliminary") != 0 &&
+          strcmp(v, "final") != 0 && strcmp(v, "critical") != 0)
+        error = rr_fail(err, errsize, RR_EINVAL,
+                        "argument 'report' must be one of unreported, mine, preliminary, final, critical");
+      else
+        rr_str_copy(q->report, sizeof(q->report), v);
+    } else if (strcmp(k, "studyDateFrom") == 0)
       error = parse_date(q->date_from, k, v, err, errsize);
     else if (strcmp(k, "studyDateTo") == 0)
       error = parse_date(q->date_to, k, v, err, errsize);
