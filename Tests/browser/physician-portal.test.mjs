@@ -233,6 +233,13 @@ describe('Reading Room physicians\' portal (browser)', { timeout: 300_000 }, () 
       return p.lit > p.total / 50 ? p : false;
     }, 20_000, 200, 'non-blank pixels');
     assert.ok(px.lit > 0);
+    // the series thumbnails (the plugin's PNG route, checked per study for a physician) load too
+    const thumbs = await waitFor(async () => {
+      const t = await phys.$$eval('img.series-thumb', (imgs) => imgs.map((i) => ({ done: i.complete, w: i.naturalWidth, src: i.getAttribute('src') })));
+      return t.length && t.every((x) => x.done) ? t : false;
+    }, 20_000, 200, 'the thumbnails');
+    const answers = await phys.evaluate(async (srcs) => Promise.all(srcs.map(async (u) => { const r = await fetch(u); return `${r.status} ${(await r.text()).slice(0, 200)}`; })), thumbs.map((t) => t.src));
+    assert.ok(thumbs.every((x) => x.w > 0), `thumbnails drawn: ${JSON.stringify(thumbs)} ${JSON.stringify(answers)}`);
     assert.match(await phys.locator('.study-page a.back').textContent(), /Report/);
     await shot(phys, 'physician-viewer');
   });
