@@ -71,7 +71,7 @@ describe('Reading Room physicians\' portal (browser)', { timeout: 300_000 }, () 
   const expectStatus = (r, status, what) => assert.equal(r.status, status, `${what}: HTTP ${r.status} ${r.text.slice(0, 600)}`);
 
   /** Creates a report of a study as the radiologist, fills every field; final signs it (critical: with the communication). */
-  async function writeReport(uid, { final = true, critical = false } = {}) {
+  async function writeReport(uid, { final = true, critical = false, keyImage = null } = {}) {
     const created = await asRad('/api/reports', { method: 'POST', body: { studyInstanceUid: uid } });
     expectStatus(created, 201, `POST /api/reports ${uid}`);
     const id = created.json.reportId;
@@ -79,7 +79,7 @@ describe('Reading Room physicians\' portal (browser)', { timeout: 300_000 }, () 
     const draft = await asRad(`/api/reports/${id}/draft`, {
       method: 'PUT',
       headers: { 'If-Match': created.headers.etag ?? created.json.etag },
-      body: { fields: fillTemplate(created.json.template), critical },
+      body: { fields: fillTemplate(created.json.template), critical, ...(keyImage ? { inserts: { keyImages: [{ sopInstanceUid: keyImage, frame: 1 }] } } : {}) },
     });
     expectStatus(draft, 200, `PUT draft of ${id}`);
     if (!final) return id;
@@ -134,7 +134,16 @@ describe('Reading Room physicians\' portal (browser)', { timeout: 300_000 }, () 
     const l = await orthanc.login(USERS.rad.username, USERS.rad.password);
     assert.equal(l.status, 200, l.text);
     radToken = l.token;
-    reports.ct = await writeReport(studies.ct, { critical: true });
+    // a key image of the CT, marked in the viewer's store, goes into its report
+    const ctDetail = await orthanc.json(`/api/dicom/studies/${encodeURIComponent(studies.ct)}`);
+    const keySeries = ctDetail.series.find((s) => s.instances.length > 10);
+    const keySop = keySeries.instances[Math.floor(keySeries.instances.length / 2)].sopInstanceUid;
+    const mark = await asRad(`/api/dicom/studies/${encodeURIComponent(studies.ct)}/key-images/${encodeURIComponent(keySop)}/frames/1`, {
+      method: 'PUT',
+      body: { seriesInstanceUid: keySeries.seriesInstanceUid },
+    });
+    assert.ok(mark.status === 201 || mark.status === 200, `key image: HTTP ${mark.status} ${mark.text}`);
+    reports.ct = await writeReport(studies.ct, { critical: true, keyImage: keySop });
     reports.xss = await writeReport(studies.xss);
     reports.mr = await writeReport(studies.mr, { final: false });
 
@@ -197,10 +206,23 @@ describe('Reading Room physicians\' portal (browser)', { timeout: 300_000 }, () 
     assert.match(doc, /Acute pulmonary embolism/);
     assert.match(doc, /Electronically signed by Rita Radiologist/);
     assert.ok((await phys.locator('.rp-doc .rp-section').count()) >= 2, 'sections shown');
+    // the key image: a thumbnail rendered by the plugin for the physician
+    const key = await waitFor(async () => {
+      const k = await phys.$$eval('.rp-key-img', (imgs) => imgs.map((i) => ({ done: i.complete, w: i.naturalWidth })));
+      return k.length && k.every((x) => x.done) ? k : false;
+    }, 20_000, 200, 'the key image');
+    assert.equal(key.length, 1);
+    assert.ok(key[0].w > 0, 'the key image is drawn');
     const critical = phys.locator('.rp-critical');
     assert.equal(await critical.getAttribute('data-acknowledged'), 'false');
     assert.match(await critical.textContent(), /Dr Grey, emergency department by phone/);
     await shot(phys, 'physician-report');
+    if (shots) {
+      await phys.waitForSelector('.rp-history table', { timeout: 10_000 }).catch(() => {});
+      await phys.evaluate(() => { const el = document.querySelector('.rp-scroll'); el.scrollTop = el.scrollHeight; });
+      await shot(phys, 'physician-report-end');
+      await phys.evaluate(() => { document.querySelector('.rp-scroll').scrollTop = 0; });
+    }
 
     const [dl] = await Promise.all([phys.waitForEvent('download', { timeout: 30_000 }), phys.locator('[data-action="pdf"]').click()]);
     const bytes = await fs.readFile(await dl.path());
