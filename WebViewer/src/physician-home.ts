@@ -7,7 +7,7 @@ import { h, type Child } from './dom';
 import { errorAlert, retryButton, statusNote } from './failure';
 import { formatDate, formatInstant, formatPersonName } from './format';
 import { listReports } from './physician-api';
-import { HOME_PAGE_SIZE, homeHash, homeQuery, needsAcknowledgement, orderRows, parseHomeState, stateLabel, type HomeState, type ReportList, type ReportRow } from './physician-wire';
+import { HOME_PAGE_SIZE, homeHash, homeQuery, imagingFirst, needsAcknowledgement, orderRows, parseHomeState, stateLabel, type HomeState, type ReportList, type ReportRow } from './physician-wire';
 import { rememberReportsHash, replaceHash, reportHash, type Page } from './router';
 import { criticalFlag } from './worklist-report';
 
@@ -40,7 +40,7 @@ export function renderReportRow(doc: Document, row: ReportRow): HTMLTableRowElem
   link.href = reportHash(row.reportId);
   link.textContent = name;
   const mods = doc.createDocumentFragment();
-  for (const m of row.modalities) {
+  for (const m of imagingFirst(row.modalities)) {
     const s = doc.createElement('span');
     s.className = 'mod';
     s.setAttribute('data-mod', m);

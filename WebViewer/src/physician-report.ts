@@ -12,6 +12,7 @@ import { acknowledgeReport, getReport, patientReports, pdfUrl, studyPriors } fro
 import {
   FINAL_STATES,
   acknowledgedBy,
+  imagingFirst,
   prevailingView,
   shortRef,
   shownSections,
@@ -59,7 +60,7 @@ function renderIdentity(study: StudyDetail | null, report: Report): HTMLElement 
       { class: 'facts' },
       fact('Study date', formatDateTime(study.studyDate, study.studyTime)),
       fact('Description', study.studyDescription),
-      fact('Modalities', formatModalities(study.modalities)),
+      fact('Modalities', formatModalities(imagingFirst(study.modalities))),
       fact('Accession', study.accessionNumber),
       fact('Referring physician', formatPersonName(study.referringPhysicianName)),
       fact('Institution', study.institutionName),
@@ -229,14 +230,14 @@ export function renderHistory(priors: readonly Prior[], reports: readonly Report
   for (const r of reports) if (!byStudy.has(r.studyInstanceUid)) byStudy.set(r.studyInstanceUid, r);
   const rows: { uid: string; date: string; desc: string; mods: string; state: string; report: ReportRow | null }[] = priors.map((p) => {
     const r = byStudy.get(p.studyInstanceUid) ?? null;
-    return { uid: p.studyInstanceUid, date: p.studyDate, desc: p.studyDescription, mods: formatModalities(p.modalities), state: r?.state ?? p.reportStatus ?? '', report: r };
+    return { uid: p.studyInstanceUid, date: p.studyDate, desc: p.studyDescription, mods: formatModalities(imagingFirst(p.modalities)), state: r?.state ?? p.reportStatus ?? '', report: r };
   });
   // reports of studies the priors did not list (another source of the same patient's history)
   const listed = new Set(priors.map((p) => p.studyInstanceUid));
   for (const r of reports) {
     if (r.reportId === currentReportId || listed.has(r.studyInstanceUid)) continue;
     listed.add(r.studyInstanceUid);
-    rows.push({ uid: r.studyInstanceUid, date: r.studyDate, desc: r.studyDescription, mods: formatModalities(r.modalities), state: r.state, report: r });
+    rows.push({ uid: r.studyInstanceUid, date: r.studyDate, desc: r.studyDescription, mods: formatModalities(imagingFirst(r.modalities)), state: r.state, report: r });
   }
   rows.sort((a, b) => b.date.localeCompare(a.date));
   const body = rows.length

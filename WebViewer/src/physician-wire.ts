@@ -379,6 +379,15 @@ export function shownSections(template: ReportTemplate, values: JsonObject): Sho
   return out;
 }
 
+/** Modalities of objects that are not images (reports, key object selections, presentation states…). */
+const NON_IMAGE = new Set(['SR', 'DOC', 'KO', 'PR', 'SEG', 'RTSTRUCT', 'RTPLAN', 'RTDOSE', 'REG', 'OT', 'ECG']);
+
+/** The modalities with the imaging ones first (a report's own PDF and SR put DOC and SR into its study). */
+export function imagingFirst(modalities: readonly string[]): string[] {
+  const image = modalities.filter((m) => !NON_IMAGE.has(m));
+  return [...image, ...modalities.filter((m) => NON_IMAGE.has(m))];
+}
+
 /** "a1b2c3d4" of an analysis id (the AI reference shown beside an AI-assisted finding). */
 export function shortRef(analysisId: string): string {
   return analysisId.slice(0, 8);

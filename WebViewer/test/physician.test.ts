@@ -12,6 +12,7 @@ import {
   fieldText,
   homeHash,
   homeQuery,
+  imagingFirst,
   orderRows,
   parseHomeState,
   patientQuery,
@@ -139,6 +140,10 @@ describe('wire: report rows and report objects', () => {
     expect(r.versions[0]?.aiFindings[0]).toMatchObject({ analysisId: 'a1b2c3d4e5f60718293a4b5c6d7e8f90', index: 0, text: 'Pulmonary nodule' });
     expect(r.versions[0]?.measurements[0]?.text).toBe('Nodule 8.1 mm');
     expect(r.versions[0]?.keyImages[0]).toEqual({ sopInstanceUid: '9.9', frame: 1, caption: '' });
+  });
+
+  it('imaging modalities first', () => {
+    expect(imagingFirst(['DOC', 'CT', 'SR', 'PT'])).toEqual(['CT', 'PT', 'DOC', 'SR']);
   });
 
   it('state names for a reader', () => {
