@@ -524,6 +524,9 @@ static const option OPTIONS[] = {
   BOOL("AI.AllowCloud", ai_allow_cloud, false),
   BOOL("AI.AutoAnalyze.Enable", ai_auto_enable, false),
   CHECK(check_ai),
+
+  BOOL("Reports.ArchiveOutputs", reports_archive_outputs, true),
+  UINT("Reports.OutputAttempts", reports_output_attempts, 1, 100),
 };
 
 /* One step of OPTIONS over the merged section `base`. */

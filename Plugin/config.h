@@ -100,6 +100,10 @@ typedef struct rr_config {
   char ai_auto_descriptions[RR_AI_AUTO_RULES_MAX][65];
   unsigned ai_auto_description_count;
 
+  /* reports */
+  bool reports_archive_outputs;         /* signed reports go back into the study as DICOM */
+  unsigned reports_output_attempts;     /* tries per object before it ends failed */
+
   /* read from Orthanc's own options */
   bool orthanc_describe_errors;        /* HttpDescribeErrors (default true) */
   bool orthanc_remote_access;          /* RemoteAccessAllowed (default false) */

@@ -18,6 +18,7 @@
 #include "ai/provider.h"
 #include "api/ai_api.h"
 #include "api/api.h"
+#include "api/report_outputs_api.h"
 #include "api/reply.h"
 #include "audit/audit.h"
 #include "auth/auth.h"
@@ -199,12 +200,10 @@ static int setup_access_control(void)
   return 0;
 }
 
-/* Reports: the composer (also the outputs worker's loader), the physicians'
- * study check on the role matrix, the archive outputs worker (started with
- * Orthanc). */
+/* Reports: the composer (also the outputs worker's loader) and the
+ * physicians' study check on the role matrix. */
 static int setup_reports(void)
 {
-  rr_report_outputs_options oo;
   rr_physician_scope scope = RR_PHYSICIAN_SCOPE_ALL;
 
   if (rr_report_composer_new(&plugin_composer, plugin_store, plugin_templates, plugin_ctx,
@@ -216,12 +215,6 @@ static int setup_reports(void)
       return -1;
     rr_matrix_set_study_check(plugin_matrix, rr_report_access_study_check, plugin_report_access);
   }
-  memset(&oo, 0, sizeof(oo));
-  oo.archive = true;
-  oo.software_version = RR_VERSION;
-  oo.poster = rr_rest_poster_orthanc(plugin_ctx);
-  if (rr_report_outputs_new(&plugin_outputs, plugin_store, rr_report_compose_load, plugin_composer, &oo) < 0)
-    return -1;
   return 0;
 }
 
@@ -319,6 +312,7 @@ static void refresh_metrics(void)
 {
   rr_ai_api_refresh_metrics();
   rr_api_refresh_storage_metrics();
+  rr_report_outputs_api_refresh_metrics();
 }
 
 /* Runs in Orthanc's single change thread: only signal or enqueue here. */
@@ -437,6 +431,24 @@ static void extend_explorer(void)
   rr_buf_dispose(&out);
 }
 
+/* The archive worker of signed reports. The loader is report_compose's
+ * (a signed version and its kept PDF from the store): setup_reports first. */
+static int setup_report_outputs(void)
+{
+  rr_report_outputs_options o;
+
+  memset(&o, 0, sizeof(o));
+  o.archive = plugin_config.reports_archive_outputs;
+  o.max_attempts = plugin_config.reports_output_attempts;
+  o.software_version = RR_VERSION;
+  o.poster = rr_rest_poster_orthanc(plugin_ctx);
+  if (rr_report_outputs_new(&plugin_outputs, plugin_store, rr_report_compose_load, plugin_composer, &o) < 0) {
+    rr_log_error("cannot create the report outputs worker");
+    return -1;
+  }
+  return 0;
+}
+
 /* Stop the threads and free the modules, users before what they use. */
 static void teardown(void)
 {
@@ -515,6 +527,8 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext *ctx)
     rr_log_error("cannot set up the reports");
     goto fail;
   }
+  if (setup_report_outputs() < 0)
+    goto fail;
   {
     rr_storage_options so;
     so.storage_dir = plugin_config.orthanc_storage_dir;

@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 build=${1:-build}
 export READING_ROOM_PLUGIN=${READING_ROOM_PLUGIN:-$PWD/$build/libOrthancReadingRoom.so}
 export RR_BENCH_FILL=${RR_BENCH_FILL:-$PWD/$build/rr_bench_fill}
+RR_BENCH_REPORT_PDF=${RR_BENCH_REPORT_PDF:-$PWD/$build/rr_bench_report_pdf}
 
 # png.mjs compares with the original design's Python rendering: Debian's
 # pydicom, numpy, Pillow, and GDCM (pydicom's decoder for JPEG Lossless).
@@ -32,6 +33,8 @@ node bench/worklist.mjs
 node bench/access.mjs
 [ "$png" -eq 0 ] || node bench/png.mjs
 node bench/ai.mjs
+# the report PDF (Cairo + Pango, in process: no Orthanc): 3 pages, 4 key images
+"$RR_BENCH_REPORT_PDF" 30
 # 50 users for 10 minutes (LOAD_SECONDS to change it; node bench/load.mjs --short to try it)
 node bench/load.mjs
 # this viewer against OHIF v3 in headless chromium (installs orthanc-dicomweb and fetches @ohif/app when missing)

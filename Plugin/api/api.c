@@ -18,6 +18,7 @@
 #include "api/route.h"
 #include "api/transcode_api.h"
 #include "api/sr_api.h"
+#include "api/report_outputs_api.h"
 #include "api/query.h"
 #include "dicom/display_order.h"
 #include "image/orthanc_frame.h"
@@ -183,9 +184,12 @@ static OrthancPluginErrorCode on_studies(OrthancPluginRestOutput *out, const cha
     return OrthancPluginErrorCode_Success;
   }
   {
-    rr_identity id; /* report=mine: the caller's drafts */
-    if (rr_api_caller(&id, api_deps->auth != NULL) == 0)
+    rr_identity id; /* report=mine: the caller's drafts; a physician's critical: not acknowledged by them */
+    if (rr_api_caller(&id, api_deps->auth != NULL) == 0) {
       rr_str_copy(q.report_user, sizeof(q.report_user), id.username);
+      if (api_deps->auth != NULL && id.role == RR_ROLE_PHYSICIAN)
+        rr_str_copy(q.report_ack_user, sizeof(q.report_ack_user), id.username);
+    }
   }
   if ((error = rr_store_query_worklist(api_deps->store, &list, &q, err, sizeof(err))) < 0) {
     send_store_error(out, error == RR_ENOTFOUND ? RR_ESTORE : error, err);
@@ -439,6 +443,21 @@ static OrthancPluginErrorCode on_health(OrthancPluginRestOutput *out, const char
     rr_json_set(root, "storage", volumes_json(&vol, 0), &jerr);
     healthy = healthy && vol.warning[0] == '\0';
   }
+  {
+    /* signed reports on their way into the archive; a failed one needs an
+     * administrator (re-drive it once the cause is fixed) */
+    rr_report_output_counts rc;
+    if (rr_store_report_output_counts(api_deps->store, &rc, NULL, 0) == 0) {
+      json_object *q = json_object_new_object();
+      rr_json_set(q, "queued", json_object_new_int64(rc.queued), &jerr);
+      rr_json_set(q, "running", json_object_new_int64(rc.running), &jerr);
+      rr_json_set(q, "failed", json_object_new_int64(rc.failed), &jerr);
+      rr_json_set(q, "done", json_object_new_int64(rc.done), &jerr);
+      rr_json_add_time(q, "oldestWaitingSince", rc.oldest_waiting_at / 1000, &jerr);
+      rr_json_set(root, "reportOutputs", q, &jerr);
+      healthy = healthy && rc.failed == 0;
+    }
+  }
   rr_json_set(root, "accessControl", json_object_new_boolean(api_deps->auth != NULL), &jerr);
   rr_json_set_str(root, "status", healthy ? "ok" : "degraded", &jerr);
   rr_json_set_str(root, "version", api_deps->version, &jerr);
@@ -681,6 +700,8 @@ int rr_api_register(OrthancPluginContext *ctx, const rr_api_deps *deps)
   if ((error = rr_sr_api_register(ctx, deps, root)) < 0)
     return error;
   if (deps->templates != NULL && (error = rr_reports_api_register(ctx, deps, root)) < 0)
+    return error;
+  if ((error = rr_report_outputs_api_register(ctx, deps, root)) < 0)
     return error;
   /* last: anything else under the root */
   snprintf(regex, sizeof(regex), "%s/(.*)", root);

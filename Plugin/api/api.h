@@ -30,6 +30,7 @@
 #include "config.h" /* RR_ROOT_SIZE */
 #include "ingest/ingest.h"
 #include "report/template.h"
+#include "report/report_outputs.h"
 #include "storage/storage.h"
 #include "store/store.h"
 
@@ -60,7 +61,7 @@ typedef struct rr_api_deps {
   /* reports (api/reports_api.h) */
   struct rr_report_composer *report_composer;
   struct rr_report_access *report_access; /* NULL: access control off */
-  struct rr_report_outputs *report_outputs; /* NULL: no archive outputs */
+  rr_report_outputs *report_outputs; /* signed versions go to the archive through it (enqueue, retry) */
 } rr_api_deps;
 
 int rr_api_register(OrthancPluginContext *ctx, const rr_api_deps *deps);

@@ -65,11 +65,18 @@ static json_object *prior_json(const rr_study_rec *s, int *failed)
     snprintf(rid, sizeof(rid), "%lld", (long long)s->report_id);
     rr_json_set_opt(o, "reportStatus", has, json_object_new_string(s->report_state), &jerr);
     rr_json_set_opt(o, "reportId", has, json_object_new_string(rid), &jerr);
+    rr_json_set(o, "reportCritical", json_object_new_boolean(has && s->report_critical), &jerr);
   }
   return rr_json_done(o, jerr);
 }
 
 bool rr_priors_visible(const rr_matrix *m, const char *api_root, unsigned role, const char *study_uid)
+{
+  return rr_priors_visible_as(m, api_root, role, "", study_uid);
+}
+
+bool rr_priors_visible_as(const rr_matrix *m, const char *api_root, unsigned role, const char *caller_name,
+                          const char *study_uid)
 {
   rr_matrix_decision dec;
   char path[RR_ROOT_SIZE + RR_UID_SIZE + 32];
@@ -82,7 +89,7 @@ bool rr_priors_visible(const rr_matrix *m, const char *api_root, unsigned role, 
     return false;
   if (rr_matrix_check(&dec, m, "GET", path, role) < 0 || !dec.allow)
     return false;
-  if (rr_matrix_check_study(&dec, m, study_uid) < 0)
+  if (rr_matrix_check_study_as(&dec, m, study_uid, caller_name) < 0)
     return false;
   return dec.allow;
 }
@@ -90,7 +97,8 @@ bool rr_priors_visible(const rr_matrix *m, const char *api_root, unsigned role, 
 /* Whether the caller may see `study_uid` (always with access control off). */
 static bool may_see(const rr_identity *id, const char *study_uid)
 {
-  return deps->auth == NULL || rr_priors_visible(deps->matrix, deps->options.api_root, id->role, study_uid);
+  return deps->auth == NULL ||
+         rr_priors_visible_as(deps->matrix, deps->options.api_root, id->role, id->display_name, study_uid);
 }
 
 /* The same Patient ID's other studies of the store, newest first. */

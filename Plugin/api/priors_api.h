@@ -41,6 +41,10 @@
  * (access control off); false for a path that does not fit or a failed
  * check. Pure apart from the study check; thread-safe like the matrix. */
 bool rr_priors_visible(const rr_matrix *m, const char *api_root, unsigned role, const char *study_uid);
+/* The same for a caller with a display name (the physicians' "referring"
+ * scope, report/report_access.h); rr_priors_visible passes "". */
+bool rr_priors_visible_as(const rr_matrix *m, const char *api_root, unsigned role, const char *caller_name,
+                          const char *study_uid);
 
 /* `root` is the API root as a regex prefix (rr_root_regex). Returns 0 or the
  * error of rr_api_route (RR_EFULL). */

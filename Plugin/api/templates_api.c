@@ -242,13 +242,13 @@ static OrthancPluginErrorCode on_template(OrthancPluginRestOutput *out, const ch
   return OrthancPluginErrorCode_Success;
 }
 
-/* POST {root}reports/templates/{id}/retire and …/restore */
-static OrthancPluginErrorCode on_retire(OrthancPluginRestOutput *out, const char *url,
+/* POST {root}reports/templates/{id}/retire, …/restore and …/reset */
+static OrthancPluginErrorCode on_action(OrthancPluginRestOutput *out, const char *url,
                                         const OrthancPluginHttpRequest *req)
 {
   rr_identity id;
-  char err[ERR_SIZE] = "", *text = NULL;
-  bool retire = strcmp(req->groups[1], "retire") == 0;
+  char err[ERR_SIZE] = "", *text = NULL, action[32];
+  const char *verb = req->groups[1];
   int error;
 
   (void)url;
@@ -259,13 +259,18 @@ static OrthancPluginErrorCode on_retire(OrthancPluginRestOutput *out, const char
   }
   if (!id_ok(out, req->groups[0]))
     return OrthancPluginErrorCode_Success;
-  error = rr_templates_set_retired(&text, deps->templates, req->groups[0], retire, id.username, rr_clock_unix_ms(),
-                                   err, sizeof(err));
+  if (strcmp(verb, "reset") == 0)
+    error = rr_templates_reset(&text, deps->templates, req->groups[0], id.username, rr_clock_unix_ms(), err,
+                               sizeof(err));
+  else
+    error = rr_templates_set_retired(&text, deps->templates, req->groups[0], strcmp(verb, "retire") == 0, id.username,
+                                     rr_clock_unix_ms(), err, sizeof(err));
   if (error < 0) {
     rr_reply_failure(ctx, out, error, WHERE, err);
     return OrthancPluginErrorCode_Success;
   }
-  audit(&id, retire ? "template.retire" : "template.restore", req->groups[0], text);
+  snprintf(action, sizeof(action), "template.%s", verb);
+  audit(&id, action, req->groups[0], text);
   answer_text(out, 200, text, true);
   free(text);
   return OrthancPluginErrorCode_Success;
@@ -284,6 +289,6 @@ int rr_templates_api_register(OrthancPluginContext *context, const rr_api_deps *
   snprintf(regex, sizeof(regex), "%s/reports/templates/([^/]+)", root);
   if ((error = rr_api_route(context, regex, on_template)) < 0)
     return error;
-  snprintf(regex, sizeof(regex), "%s/reports/templates/([^/]+)/(retire|restore)", root);
-  return rr_api_route(context, regex, on_retire);
+  snprintf(regex, sizeof(regex), "%s/reports/templates/([^/]+)/(retire|restore|reset)", root);
+  return rr_api_route(context, regex, on_action);
 }

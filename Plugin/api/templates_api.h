@@ -15,11 +15,13 @@
  *     "<revision>" (required: 400 without) → 200 (revision + 1);
  *     412 version_mismatch when another change came first; 400; 404.
  *   POST {root}reports/templates/{id}/retire, …/{id}/restore → 200 the
- *     template; 404.
+ *     template; 404; 409 for "generic" (the fallback cannot be retired).
+ *   POST {root}reports/templates/{id}/reset → 200 the built-in as shipped
+ *     (revision + 1); 409 for a template that is not a built-in; 404.
  * A template is {"id", "title", "revision", "builtin", "modified",
  * "retired", "updatedBy", "updatedAt", "match", "sections": […]}.
  * Writes are audited: template.create, template.update, template.retire,
- * template.restore (resource: the template id; detail: its revision).
+ * template.restore, template.reset (resource: the template id; detail: its revision).
  *
  * Who may call which is the role matrix's decision (auth/matrix.c: reads
  * for administrators and radiologists, writes for administrators). These

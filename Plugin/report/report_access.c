@@ -111,7 +111,7 @@ void rr_report_access_pn_of(char *out, size_t size, const char *name)
     rr_str_copyn(buf + strlen(buf), sizeof(buf) - strlen(buf), words[1][0], (size_t)(words[1][1] - words[1][0]));
   } else {
     /* the last word is the family name */
-    const char *last = p, *end;
+    const char *last = name + strlen(name), *end;
     while (last > name && is_space(last[-1]))
       last--;
     end = last;

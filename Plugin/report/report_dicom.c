@@ -133,8 +133,8 @@ static json_object *line(const char *s, size_t max)
     max = sizeof(out) - 1;
   while (i < len) {
     step = rr_utf8_decode(s + i, len - i, &cp);
-    if (cp == 0xFFFD && step == 1 && (unsigned char)s[i] != 0xEF) {
-      i++; /* an invalid byte */
+    if (cp == 0xFFFD && step == 1) {
+      i++; /* an invalid byte (a real U+FFFD takes three) */
       continue;
     }
     if (cp < 0x20 || cp == 0x7F || cp == '\\') {
@@ -601,7 +601,9 @@ static void push_sections(json_object *root, const rr_report_doc *doc, int *jerr
 
   for (i = 0; i < doc->section_count; i++) {
     const rr_report_doc_section *s = &doc->sections[i];
+    /* a section without a code joins the findings (its items keep their labels) */
     const char *code = s->code && s->code[0] ? s->code : "59776-5";
+    const char *meaning = s->code && s->code[0] ? (s->meaning && s->meaning[0] ? s->meaning : s->title) : "Findings";
     json_object *content = json_object_new_array();
     for (j = 0; j < s->item_count; j++)
       push_text(content, code, s->items[j].label, s->items[j].text, jerr);
@@ -617,8 +619,7 @@ static void push_sections(json_object *root, const rr_report_doc *doc, int *jerr
       json_object_put(content);
       continue;
     }
-    rr_json_append(root, container("CONTAINS", code, "LN", s->meaning && s->meaning[0] ? s->meaning : s->title,
-                                   content, jerr), jerr);
+    rr_json_append(root, container("CONTAINS", code, "LN", meaning, content, jerr), jerr);
   }
   if (!findings_done || !critical_done) {
     json_object *content = json_object_new_array();

@@ -23,6 +23,11 @@
 #define UID_ROOT_KEY "reports.uid-root"
 #define ROOT_SIZE 65
 #define ERR_SIZE 512
+/* A try running longer than this was abandoned (its node died or was
+ * renamed): the worker takes it back, at start and every STALE_CHECK_MS. A
+ * try is one create-dicom call on the same machine: seconds at most. */
+#define STALE_MS (30 * 60 * 1000)
+#define STALE_CHECK_MS (5 * 60 * 1000)
 
 struct rr_report_outputs {
   rr_store *store;
@@ -221,6 +226,16 @@ int rr_report_outputs_run_one(rr_report_outputs *w, bool *ran)
     return rc;
   }
   rc = rr_store_report_output_claim(w->store, &job, w->claimer, rr_clock_unix_ms(), err, sizeof(err));
+  if (rc == RR_ECONFLICT) {
+    /* a job of ours left running (its result could not be recorded): this
+     * node runs one job at a time, so it is abandoned; take it back */
+    int64_t now = rr_clock_unix_ms();
+    rr_log_warning("report outputs: a try of this node was left running; queued again");
+    if ((rc = rr_store_report_output_requeue(w->store, NULL, NULL, w->claimer, 0, w->o.max_attempts, now, err,
+                                             sizeof(err))) < 0)
+      return rc;
+    rc = rr_store_report_output_claim(w->store, &job, w->claimer, now, err, sizeof(err));
+  }
   if (rc == RR_ENOTFOUND)
     return 0;
   if (rc < 0)
@@ -253,9 +268,24 @@ int rr_report_outputs_run_one(rr_report_outputs *w, bool *ran)
 
 /* ---------------------------------------------------------------- thread */
 
+/* Tries abandoned by another node (or by this one under an older name). */
+static void take_back_stale(rr_report_outputs *w)
+{
+  char err[ERR_SIZE] = "";
+  int64_t requeued = 0, failed = 0, now = rr_clock_unix_ms();
+
+  if (rr_store_report_output_requeue(w->store, &requeued, &failed, NULL, now - STALE_MS, w->o.max_attempts, now, err,
+                                     sizeof(err)) < 0)
+    rr_log_error("report outputs: cannot take back abandoned jobs: %s", err);
+  else if (requeued > 0 || failed > 0)
+    rr_log_warning("report outputs: %lld abandoned jobs queued again, %lld ended failed", (long long)requeued,
+                   (long long)failed);
+}
+
 static void work(void *arg, unsigned index)
 {
   rr_report_outputs *w = arg;
+  int64_t next_stale_check = rr_clock_mono_ms() + STALE_CHECK_MS;
   struct timespec ts;
   bool ran;
   int rc;
@@ -265,6 +295,10 @@ static void work(void *arg, unsigned index)
   while (!rr_workers_stopping(&w->workers)) {
     w->poked = false;
     pthread_mutex_unlock(&w->lock);
+    if (rr_clock_mono_ms() >= next_stale_check) {
+      take_back_stale(w);
+      next_stale_check = rr_clock_mono_ms() + STALE_CHECK_MS;
+    }
     rc = rr_report_outputs_run_one(w, &ran);
     pthread_mutex_lock(&w->lock);
     if (rc == 0 && ran)
@@ -290,8 +324,8 @@ int rr_report_outputs_start(rr_report_outputs *w)
   }
   if (ensure_uid_root(w, err, sizeof(err)) < 0)
     rr_log_error("report outputs: no UID root: %s", err);
-  if (rr_store_report_output_requeue(w->store, &requeued, &failed, w->claimer, w->o.max_attempts, rr_clock_unix_ms(),
-                                     err, sizeof(err)) < 0)
+  if (rr_store_report_output_requeue(w->store, &requeued, &failed, w->claimer, rr_clock_unix_ms() - STALE_MS,
+                                     w->o.max_attempts, rr_clock_unix_ms(), err, sizeof(err)) < 0)
     rr_log_error("report outputs: cannot requeue interrupted jobs: %s", err);
   else if (requeued > 0 || failed > 0)
     rr_log_warning("report outputs: %lld interrupted jobs queued again, %lld ended failed (no attempts left)",

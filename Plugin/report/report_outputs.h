@@ -7,7 +7,9 @@
  *
  * The queue is the store's (store_report_outputs.h), so work survives a
  * restart: rr_report_outputs_start() first puts back the jobs a stopped or
- * killed process left running (this node's claimer), then starts one
+ * killed process left running (this node's claimer, and any try older than
+ * 30 minutes: a node that died or got another host name; the thread checks
+ * for those every 5 minutes too), then starts one
  * thread that claims due jobs one at a time, loads the version through the
  * loader (R2's report_compose: the doc and the PDF bytes kept at signing),
  * builds the body and posts it. A failed try is retried with back-off
@@ -90,9 +92,10 @@ int rr_report_outputs_retry(rr_report_outputs *w, int64_t report_id, int64_t ver
 
 /* Claim and run one due job in the calling thread (what the worker thread
  * does in its loop; for tests and tools). *ran says whether there was one.
- * The job's outcome is recorded in the store; the return value is only the
- * queue's own failure (RR_ESTORE, RR_ECONFLICT while this claimer holds a
- * job). */
+ * A job this claimer left running (its result could not be recorded) is
+ * queued again first: one caller at a time per claimer. The job's outcome
+ * is recorded in the store; the return value is only the queue's own
+ * failure (RR_ESTORE). */
 int rr_report_outputs_run_one(rr_report_outputs *w, bool *ran);
 
 /* The site's UID root in use (after start or run_one; "" before). */

@@ -81,6 +81,7 @@ typedef struct pdf {
   double left, width;  /* the content column */
   double bottom;       /* lowest y of the body on every page */
   double y;            /* where the next block goes */
+  double page_top;     /* where the body of the current page starts */
   int page;            /* the current page, 1-based */
   int pages;           /* the total (known when drawing) */
   int rc;              /* the first failure */
@@ -359,6 +360,7 @@ static void page_begin(pdf *p)
     p->y += BANNER_H + 8;
   if (p->page > 1)
     p->y += RUNNING_H;
+  p->page_top = p->y;
   page_decorations(p);
 }
 
@@ -378,11 +380,12 @@ static void new_page(pdf *p)
   page_begin(p);
 }
 
-/* Start a page unless `h` pt fit below p->y (a block taller than a page
- * starts a page and overflows it: callers bound their blocks). */
+/* Start a page unless `h` pt fit below p->y. On a page still empty a block
+ * taller than the page stays (and overflows it: callers bound their blocks),
+ * so no block can start pages without end. */
 static void ensure(pdf *p, double h)
 {
-  if (p->y + h > p->bottom && p->y > MARGIN + BANNER_H + RUNNING_H + 8)
+  if (p->y + h > p->bottom && p->y > p->page_top + 0.5)
     new_page(p);
 }
 
@@ -502,7 +505,7 @@ static void watermark(pdf *p)
   cairo_save(p->cr);
   cairo_translate(p->cr, p->pw / 2, p->ph / 2);
   cairo_rotate(p->cr, -atan2(p->ph, p->pw));
-  cairo_set_source_rgba(p->cr, CRIT_RED.r, CRIT_RED.g, CRIT_RED.b, 0.09);
+  cairo_set_source_rgba(p->cr, CRIT_RED.r, CRIT_RED.g, CRIT_RED.b, 0.11);
   cairo_move_to(p->cr, -layout_width(l) / 2, -layout_height(l) / 2);
   pango_cairo_show_layout(p->cr, l);
   cairo_restore(p->cr);
@@ -639,6 +642,7 @@ static double kv_column(pdf *p, const char *heading, const kv *rows, size_t n, d
     PangoLayout *l = text_layout(p, rows[i].label, 8, PANGO_WEIGHT_NORMAL, KV_LABEL_W - 4, 1, 0);
     PangoLayout *v = text_layout(p, rows[i].value, 9.5, PANGO_WEIGHT_NORMAL, w - KV_LABEL_W, 3, 0);
     if (l != NULL && v != NULL) {
+      pango_layout_set_auto_dir(v, FALSE); /* left-aligned beside its label, whatever its script */
       draw_layout(p, l, x, y + 1.2, GREY);
       draw_layout(p, v, x + KV_LABEL_W, y, INK);
       y += layout_height(v) + 2.5;
@@ -675,6 +679,7 @@ static void patient_box(pdf *p)
   name = text_layout(p, p->name[0] ? p->name : "\u2014", 12.5, PANGO_WEIGHT_BOLD, p->width - 2 * pad, 2, 0);
   if (name == NULL)
     return;
+  pango_layout_set_auto_dir(name, FALSE); /* an Arabic or Hebrew name reads right to left, flush left */
   nh = layout_height(name) + 6;
   p->cr = NULL; /* measure first */
   h1 = kv_column(p, "PATIENT", pat, 3, 0, 0, colw);
@@ -981,26 +986,44 @@ static size_t text_size(const char *s)
   return s != NULL ? strlen(s) : 0;
 }
 
+/* The bytes of every string of the doc (what Pango would have to shape). */
+static size_t doc_text_size(const rr_report_doc *d)
+{
+  const char *top[] = {d->institution, d->patient_name, d->patient_id, d->patient_birth_date, d->patient_sex,
+                       d->study_date, d->study_time, d->study_description, d->accession_number,
+                       d->referring_physician, d->modalities, d->title, d->correction_reason,
+                       d->critical_recipient, d->critical_method, d->signed_by, d->signed_by_name,
+                       d->body_signed_by_name, d->status, d->kind};
+  size_t total = 0;
+
+  for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++)
+    total += text_size(top[i]);
+  for (size_t i = 0; i < d->section_count; i++) {
+    total += text_size(d->sections[i].title) + text_size(d->sections[i].meaning);
+    for (size_t j = 0; j < d->sections[i].item_count; j++)
+      total += text_size(d->sections[i].items[j].label) + text_size(d->sections[i].items[j].text);
+  }
+  for (size_t i = 0; i < d->finding_count; i++)
+    total += text_size(d->findings[i].text) + text_size(d->findings[i].analysis_ref);
+  for (size_t i = 0; i < d->image_count; i++)
+    total += text_size(d->images[i].caption);
+  for (size_t i = 0; i < d->addendum_count; i++)
+    total += text_size(d->addenda[i].text) + text_size(d->addenda[i].signed_by_name);
+  return total;
+}
+
 /* The bounds of the contract, checked before anything is laid out. */
 static int check_doc(const rr_report_doc *d, char *err, size_t errsize)
 {
-  size_t total = 0;
+  size_t total;
   unsigned w, h;
 
-  for (size_t i = 0; i < d->section_count; i++)
-    for (size_t j = 0; j < d->sections[i].item_count; j++)
-      total += text_size(d->sections[i].items[j].label) + text_size(d->sections[i].items[j].text);
-  for (size_t i = 0; i < d->finding_count; i++)
-    total += text_size(d->findings[i].text) + text_size(d->findings[i].analysis_ref);
-  for (size_t i = 0; i < d->addendum_count; i++)
-    total += text_size(d->addenda[i].text);
-  total += text_size(d->correction_reason) + text_size(d->study_description) + text_size(d->title);
-  if (total > RR_REPORT_PDF_MAX_TEXT)
-    return rr_fail(err, errsize, RR_EINVAL, "the report's text (%zu bytes) is over the PDF's limit of %u bytes",
-                   total, RR_REPORT_PDF_MAX_TEXT);
   if (d->image_count > RR_REPORT_PDF_MAX_IMAGES)
     return rr_fail(err, errsize, RR_EINVAL, "the report has %zu key images; a PDF shows at most %d",
                    d->image_count, RR_REPORT_PDF_MAX_IMAGES);
+  if ((total = doc_text_size(d)) > RR_REPORT_PDF_MAX_TEXT)
+    return rr_fail(err, errsize, RR_EINVAL, "the report's text (%zu bytes) is over the PDF's limit of %u bytes",
+                   total, RR_REPORT_PDF_MAX_TEXT);
   for (size_t i = 0; i < d->image_count; i++)
     if (d->images[i].png != NULL && !png_size(d->images[i].png, d->images[i].png_size, &w, &h))
       return rr_fail(err, errsize, RR_EINVAL,

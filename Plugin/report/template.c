@@ -58,6 +58,7 @@ typedef struct resolved {
   json_object *tpl; /* owned: the template body */
   int64_t revision;
   bool builtin, modified, retired;
+  bool stored; /* the store has a row of this id */
   char updated_by[RR_USERNAME_SIZE];
   int64_t updated_at;
 } resolved;
@@ -805,6 +806,29 @@ static void resolved_dispose(resolved *r)
   memset(r, 0, sizeof(*r));
 }
 
+/* A template body as the registry stores it: without the members it adds,
+ * serialised plainly (*out owned). */
+static int body_text(char **out, json_object *tpl, char *err, size_t errsize)
+{
+  for (size_t i = 0; i < sizeof(volatile_keys) / sizeof(volatile_keys[0]); i++)
+    json_object_object_del(tpl, volatile_keys[i]);
+  return dup_json(out, tpl, err, errsize);
+}
+
+/* Whether a stored row's JSON is the built-in b as shipped. */
+static bool same_as_shipped(const char *row_json, const builtin *b)
+{
+  json_object *tpl = NULL;
+  char *shipped = NULL;
+  bool same = false;
+
+  if (parse_json(&tpl, b->json, b->len, "a built-in template", NULL, 0) == 0 && body_text(&shipped, tpl, NULL, 0) == 0)
+    same = strcmp(shipped, row_json) == 0;
+  free(shipped);
+  json_object_put(tpl);
+  return same;
+}
+
 /* r from a store row (over the built-in b, may be NULL). */
 static int from_row(resolved *r, const rr_report_template_rec *row, const builtin *b, char *err, size_t errsize)
 {
@@ -814,8 +838,9 @@ static int from_row(resolved *r, const rr_report_template_rec *row, const builti
     return error;
   r->revision = row->revision;
   r->builtin = b != NULL;
-  r->modified = b != NULL;
+  r->modified = b != NULL && !same_as_shipped(row->json, b);
   r->retired = row->retired;
+  r->stored = true;
   rr_str_copy(r->updated_by, sizeof(r->updated_by), row->updated_by);
   r->updated_at = row->updated_at;
   return 0;
@@ -1072,11 +1097,11 @@ int rr_templates_choose(char *out, size_t out_size, rr_templates *t, const char 
                         const char *description)
 {
   json_object *arr = NULL;
-  const char *best = "generic";
+  const char *best = RR_TEMPLATE_FALLBACK;
   int best_score = 0, error;
 
   if ((error = collect(&arr, t, false, NULL, 0)) < 0) {
-    rr_str_copy(out, out_size, "generic");
+    rr_str_copy(out, out_size, RR_TEMPLATE_FALLBACK);
     return RR_ESTORE;
   }
   for (size_t i = 0; i < json_object_array_length(arr); i++) {
@@ -1226,7 +1251,7 @@ int rr_templates_update(char **out, rr_templates *t, const char *id, const char 
                     (long long)expected_revision);
     goto out;
   }
-  if ((error = write_row(t, id, tpl, cur.retired, cur.revision, !cur.builtin || cur.modified, by, now, err,
+  if ((error = write_row(t, id, tpl, cur.retired, cur.revision, cur.stored, by, now, err,
                          errsize)) == 0)
     error = rr_templates_get(out, NULL, t, id, err, errsize);
 out:
@@ -1245,15 +1270,52 @@ int rr_templates_set_retired(char **out, rr_templates *t, const char *id, bool r
   memset(&cur, 0, sizeof(cur));
   if ((error = need_store(t, err, errsize)) < 0 || (error = resolve(&cur, t, id, err, errsize)) < 0)
     goto out;
+  if (retired && strcmp(id, RR_TEMPLATE_FALLBACK) == 0) {
+    error = rr_fail(err, errsize, RR_ECONFLICT,
+                    "\"%s\" is the template of studies no other template suits: change it, but it cannot be retired",
+                    RR_TEMPLATE_FALLBACK);
+    goto out;
+  }
   if (cur.retired != retired) {
     for (size_t i = 0; i < sizeof(volatile_keys) / sizeof(volatile_keys[0]); i++)
       json_object_object_del(cur.tpl, volatile_keys[i]);
-    if ((error = write_row(t, id, cur.tpl, retired, cur.revision, !cur.builtin || cur.modified, by, now, err,
+    if ((error = write_row(t, id, cur.tpl, retired, cur.revision, cur.stored, by, now, err,
                            errsize)) < 0)
       goto out;
   }
   error = rr_templates_get(out, NULL, t, id, err, errsize);
 out:
+  resolved_dispose(&cur);
+  return error;
+}
+
+int rr_templates_reset(char **out, rr_templates *t, const char *id, const char *by, int64_t now, char *err,
+                       size_t errsize)
+{
+  const builtin *b;
+  json_object *shipped = NULL;
+  resolved cur;
+  int error;
+
+  *out = NULL;
+  memset(&cur, 0, sizeof(cur));
+  if ((error = need_store(t, err, errsize)) < 0 || (error = resolve(&cur, t, id, err, errsize)) < 0)
+    goto out;
+  if ((b = find_builtin(t, id)) == NULL) {
+    error = rr_fail(err, errsize, RR_ECONFLICT, "only a built-in template has a shipped version to go back to");
+    goto out;
+  }
+  if (cur.modified) {
+    if ((error = parse_json(&shipped, b->json, b->len, "a built-in template", err, errsize)) < 0)
+      goto out;
+    for (size_t i = 0; i < sizeof(volatile_keys) / sizeof(volatile_keys[0]); i++)
+      json_object_object_del(shipped, volatile_keys[i]);
+    if ((error = write_row(t, id, shipped, cur.retired, cur.revision, cur.stored, by, now, err, errsize)) < 0)
+      goto out;
+  }
+  error = rr_templates_get(out, NULL, t, id, err, errsize);
+out:
+  json_object_put(shipped);
   resolved_dispose(&cur);
   return error;
 }

@@ -20,8 +20,8 @@
  * "comparison" does). Other members: "placeholder" and "help" (fields),
  * "description" (template); unknown members are refused. Every built-in
  * has a longtext field "comparison" (the report tab fills it with priors).
- * Answers add "builtin" (a shipped id), "modified" (a built-in changed by
- * an administrator), "retired", "revision", "updatedBy", "updatedAt"
+ * Answers add "builtin" (a shipped id), "modified" (a built-in whose
+ * stored version differs from the shipped one), "retired", "revision", "updatedBy", "updatedAt"
  * (null for an unchanged built-in); input may carry them (ignored). Field values in a report's fields object:
  * string (text, longtext, date "YYYY-MM-DD", choice: one of the options),
  * number, array of options (multichoice), or null/absent = empty.
@@ -43,6 +43,11 @@
 
 typedef struct rr_store rr_store;
 typedef struct rr_templates rr_templates;
+
+/* The built-in chosen when no other template suits a study; it cannot be
+ * retired (rr_templates_set_retired: RR_ECONFLICT), only changed. */
+#define RR_TEMPLATE_FALLBACK "generic"
+
 
 /* A registry over the embedded built-ins and the store's templates (the
  * store's row of an id overrides the built-in of that id). The store is
@@ -89,13 +94,19 @@ int rr_template_check_fields(const char *template_json, const char *fields_json,
  *   its revision is expected_revision, else RR_ESTALE; revision + 1. A
  *   built-in's first change stores an override (its revision + 1).
  * set_retired: retires or restores (revision + 1; nothing changes when it
- *   is so already). RR_ENOTFOUND when no such template. */
+ *   is so already). RR_ENOTFOUND when no such template; RR_ECONFLICT when
+ *   retiring RR_TEMPLATE_FALLBACK. */
 int rr_templates_create(char **out, rr_templates *t, const char *json, size_t len, const char *by, int64_t now,
                         char *err, size_t errsize);
 int rr_templates_update(char **out, rr_templates *t, const char *id, const char *json, size_t len,
                         int64_t expected_revision, const char *by, int64_t now, char *err, size_t errsize);
 int rr_templates_set_retired(char **out, rr_templates *t, const char *id, bool retired, const char *by, int64_t now,
                              char *err, size_t errsize);
+/* Back to the built-in `id` as shipped (its retired state kept; revision
+ * + 1; nothing changes when it is so already). RR_ECONFLICT for a template
+ * that is not a built-in, RR_ENOTFOUND for an unknown id. */
+int rr_templates_reset(char **out, rr_templates *t, const char *id, const char *by, int64_t now, char *err,
+                       size_t errsize);
 
 /* The empty fields of required "block" and "warn" fields, as JSON arrays
  * of {"id", "label", "section"}: *out_block and *out_warn (both owned;

@@ -64,7 +64,9 @@ typedef struct rr_study_rec {
    * here): the study's latest report, which is its open one when it has one */
   char report_state[24];  /* its state ("draft", ..., "cancelled"), "" = no report */
   int64_t report_id;      /* its id, 0 = none */
-  bool report_critical;   /* flagged critical and acknowledged by no one yet */
+  bool report_critical;   /* flagged critical (and neither cancelled nor entered in
+                             error) and acknowledged by no one yet, or, when the
+                             query names report_ack_user, not by that user */
   char report_author[RR_USERNAME_SIZE]; /* who created the open report, "" = none open */
 } rr_study_rec;
 
@@ -144,10 +146,13 @@ typedef struct rr_worklist_query {
   /* the study's report (see rr_study_rec): "" = any; "unreported" = no open
    * report or one in state draft; "mine" = an open report in state draft
    * created by report_user (compared case-insensitively); "preliminary";
-   * "final" = final, appended or corrected; "critical" = flagged critical
-   * and acknowledged by no one. Anything else is RR_EINVAL. */
+   * "final" = final, appended or corrected; "critical" = report_critical
+   * (see rr_study_rec). Anything else is RR_EINVAL. */
   char report[16];
   char report_user[RR_USERNAME_SIZE];
+  /* "" or a user (a physician): then report_critical and the "critical"
+   * filter mean "not acknowledged by this user" instead of "by no one" */
+  char report_ack_user[RR_USERNAME_SIZE];
   rr_sort_key sort;
   bool descending;
   uint32_t limit;

@@ -288,9 +288,11 @@ int rr_store_report_output_fail(rr_store *s, rr_report_output *out, int64_t repo
 }
 
 int rr_store_report_output_requeue(rr_store *s, int64_t *requeued, int64_t *failed, const char *claimer,
-                                   int64_t max_attempts, int64_t now, char *err, size_t errsize)
+                                   int64_t stale_before, int64_t max_attempts, int64_t now, char *err,
+                                   size_t errsize)
 {
-  return CALL(report_outputs, requeue, REPORT_OUTPUTS, requeued, failed, claimer, max_attempts, now, err, errsize);
+  return CALL(report_outputs, requeue, REPORT_OUTPUTS, requeued, failed, claimer, stale_before, max_attempts, now, err,
+              errsize);
 }
 
 int rr_store_report_output_list(rr_store *s, rr_report_output_list **out, int64_t report_id, char *err,

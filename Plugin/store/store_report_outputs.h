@@ -9,7 +9,8 @@
  *                       |  \--fail--> queued again after a back-off
  *                       |              (2^attempts s, at most 10 min), or
  *                       |              failed once `max_attempts` are used
- *                       \--requeue (start-up: a stopped or killed process)--> queued
+ *                       \--requeue (start-up: a stopped or killed process;
+ *                          or a try older than any try lasts)--> queued
  *   failed --retry (administrator)--> queued, attempts 0
  *
  * `attempts` counts the tries started (claim adds one), so a job whose try
@@ -73,8 +74,8 @@ typedef struct rr_store_report_outputs_ops {
               const char *sop_instance_uid, int64_t now, char *err, size_t errsize);
   int (*fail)(void *impl, rr_report_output *out, int64_t report_id, int64_t version, const char *kind,
               const char *error, int64_t max_attempts, int64_t now, char *err, size_t errsize);
-  int (*requeue)(void *impl, int64_t *requeued, int64_t *failed, const char *claimer, int64_t max_attempts,
-                 int64_t now, char *err, size_t errsize);
+  int (*requeue)(void *impl, int64_t *requeued, int64_t *failed, const char *claimer, int64_t stale_before,
+                 int64_t max_attempts, int64_t now, char *err, size_t errsize);
   int (*list)(void *impl, rr_report_output_list **out, int64_t report_id, char *err, size_t errsize);
   int (*retry)(void *impl, int64_t report_id, int64_t version, const char *kind, int64_t now, char *err,
                size_t errsize);
@@ -95,9 +96,12 @@ typedef struct rr_store_report_outputs_ops {
  * ends failed when attempts >= max_attempts; *out (may be NULL) receives
  * the job. done and fail: RR_ENOTFOUND for an unknown job, RR_ECONFLICT when
  * it is not running.
- * requeue (start-up): the jobs running for `claimer` (NULL: for anyone) go
- * back to queued, due now, or end failed when their attempts are used up;
- * *requeued and *failed (may be NULL) count them.
+ * requeue: the running jobs claimed by `claimer` (start-up: this node's
+ * process stopped or was killed; NULL: none by name) and those whose try
+ * started before `stale_before` (a node that died or was renamed; 0: none,
+ * INT64_MAX: every running job) go back to queued, due now, or end failed
+ * when their attempts are used up; *requeued and *failed (may be NULL)
+ * count them.
  * list: the report's jobs by version, then pdf, sr, kos.
  * retry: a failed job is queued again, due now, attempts 0 (its last error
  * kept until the next try); RR_ENOTFOUND, RR_ECONFLICT when not failed.
@@ -114,7 +118,8 @@ int rr_store_report_output_fail(rr_store *s, rr_report_output *out, int64_t repo
                                 const char *kind, const char *error, int64_t max_attempts, int64_t now, char *err,
                                 size_t errsize);
 int rr_store_report_output_requeue(rr_store *s, int64_t *requeued, int64_t *failed, const char *claimer,
-                                   int64_t max_attempts, int64_t now, char *err, size_t errsize);
+                                   int64_t stale_before, int64_t max_attempts, int64_t now, char *err,
+                                   size_t errsize);
 int rr_store_report_output_list(rr_store *s, rr_report_output_list **out, int64_t report_id, char *err,
                                 size_t errsize);
 int rr_store_report_output_retry(rr_store *s, int64_t report_id, int64_t version, const char *kind, int64_t now,

@@ -151,7 +151,9 @@ typedef struct rr_report_query {
   char states[8][RR_REPORT_STATE_SIZE];
   size_t state_count;
   char text[RR_QUERY_VALUE_SIZE]; /* "" or words matched (each) against patient name, id,
-                                     accession, description, case- and accent-insensitively */
+                                     accession, description, case- and accent-insensitively
+                                     (the worklist's free-text words, as typed: the store
+                                     folds them; referring physician and institution too) */
   char patient_id[RR_LO_SIZE];    /* "" or exact: the patient's history */
   char referring[RR_PN_SIZE];     /* "" or only studies whose referring physician matches
                                      this PN (family^given, case-insensitive, empty components ignored) */
@@ -177,7 +179,7 @@ void rr_macro_list_free(rr_macro_list *list);
  * = first such signature. 0 = not yet. */
 typedef struct rr_report_timeline {
   char study_uid[RR_UID_SIZE];
-  char modality[RR_CS_SIZE]; /* the study's first modality that is not SR/KO/PR/DOC/SEG/RTSTRUCT */
+  char modality[RR_CS_SIZE]; /* the study's first modality that is not SR/KO/PR/DOC/SEG/RTSTRUCT/OT */
   int64_t received_at, opened_at, preliminary_at, final_at;
 } rr_report_timeline;
 
@@ -243,7 +245,8 @@ typedef struct rr_store_reports_ops {
  *
  * create: a report for the study with version 1 (original, draft, fields
  *   and inserts "{}", revision 1); *out_id receives its id. RR_EEXISTS when
- *   the study has an open report (nothing created); RR_ENOTFOUND when the
+ *   the study has an open report (nothing created; the sentence ends with
+ *   its id in brackets, open_for_study gives it); RR_ENOTFOUND when the
  *   store has no such study. Also records the study's opened_at when unset.
  * get: the report with its versions (no PDF bytes) and acknowledgements.
  * for_study: the study's reports (every state), newest first.
@@ -267,13 +270,17 @@ typedef struct rr_store_reports_ops {
  *   (fields given, text = the reason). `expected_prevailing` must be the
  *   prevailing version (RR_ESTALE otherwise).
  * cancel: state cancelled with the reason; the draft becomes "cancelled".
+ *   cancel and entered_in_error record `by` in rr_report.state_by; a reason
+ *   is required (1..RR_REPORT_TEXT_MAX bytes, else RR_EINVAL).
  * entered_in_error: state entered-in-error with the reason (any state).
  * acknowledge: records that `username` acknowledged the critical result
  *   (RR_ECONFLICT when the report is not critical; idempotent: the first
  *   time is kept).
  * pdf: *out (dispose it) receives the version with its PDF bytes;
  *   RR_ENOTFOUND when the version does not exist or was never signed.
- * list: rows for the query (see rr_report_query).
+ * list: rows for the query (see rr_report_query); unknown states are
+ *   RR_EINVAL. A report whose study is no longer in the index keeps its row
+ *   (study fields "").
  * has_final: *out = true when the study (StudyInstanceUID or Orthanc id)
  *   has a report in state final, appended or corrected; when `referring` is
  *   not "" only if the study's referring physician also matches it.

@@ -285,9 +285,10 @@ static int sqlite_fail(void *impl, rr_report_output *out, int64_t report_id, int
   return error;
 }
 
-/* Run one requeue statement (?1 claimer or NULL, ?2 max, ?3 now). */
-static int requeue_step(sqlite3 *db, const char *sql, int64_t *count, const char *claimer, int64_t max, int64_t now,
-                        char *err, size_t errsize)
+/* Run one requeue statement (?1 claimer or NULL, ?2 max, ?3 now, ?4 the
+ * interruption's sentence, ?5 stale_before). */
+static int requeue_step(sqlite3 *db, const char *sql, int64_t *count, const char *claimer, int64_t stale_before,
+                        int64_t max, int64_t now, char *err, size_t errsize)
 {
   sqlite3_stmt *st = NULL;
   int error = 0;
@@ -299,6 +300,7 @@ static int requeue_step(sqlite3 *db, const char *sql, int64_t *count, const char
   sqlite3_bind_int64(st, 2, max);
   sqlite3_bind_int64(st, 3, now);
   sqlite3_bind_text(st, 4, INTERRUPTED, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 5, stale_before);
   if (sqlite3_step(st) != SQLITE_DONE)
     error = rr_sqlite_fail(err, errsize, db, "requeue report outputs");
   else if (count != NULL)
@@ -307,8 +309,10 @@ static int requeue_step(sqlite3 *db, const char *sql, int64_t *count, const char
   return error;
 }
 
-static int sqlite_requeue(void *impl, int64_t *requeued, int64_t *failed, const char *claimer, int64_t max_attempts,
-                          int64_t now, char *err, size_t errsize)
+#define REQUEUE_WHERE " WHERE state='running' AND ((?1 IS NOT NULL AND claimed_by=?1) OR updated_at<?5)"
+
+static int sqlite_requeue(void *impl, int64_t *requeued, int64_t *failed, const char *claimer, int64_t stale_before,
+                          int64_t max_attempts, int64_t now, char *err, size_t errsize)
 {
   rr_sqlite_store *s = impl;
   int error;
@@ -320,14 +324,14 @@ static int sqlite_requeue(void *impl, int64_t *requeued, int64_t *failed, const 
   if ((error = rr_sqlite_begin(s, err, errsize)) < 0)
     return error;
   error = requeue_step(s->writer.db,
-                       "UPDATE report_outputs SET state='failed', last_error=?4, updated_at=?3"
-                       " WHERE state='running' AND (?1 IS NULL OR claimed_by=?1) AND attempts>=?2",
-                       failed, claimer, max_attempts, now, err, errsize);
+                       "UPDATE report_outputs SET state='failed', last_error=?4, updated_at=?3" REQUEUE_WHERE
+                       " AND attempts>=?2",
+                       failed, claimer, stale_before, max_attempts, now, err, errsize);
   if (error == 0)
     error = requeue_step(s->writer.db,
-                         "UPDATE report_outputs SET state='queued', next_attempt_at=?3, updated_at=?3"
-                         " WHERE state='running' AND (?1 IS NULL OR claimed_by=?1) AND attempts<?2",
-                         requeued, claimer, max_attempts, now, err, errsize);
+                         "UPDATE report_outputs SET state='queued', next_attempt_at=?3, updated_at=?3" REQUEUE_WHERE
+                         " AND attempts<?2",
+                         requeued, claimer, stale_before, max_attempts, now, err, errsize);
   return rr_sqlite_end(s, error, err, errsize);
 }
 

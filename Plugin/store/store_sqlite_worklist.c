@@ -1,7 +1,10 @@
 /*
  * store_sqlite_worklist.c - the SQLite backend's worklist reads: the
  * worklist page (WHERE clause built from the validated query, bound
- * parameters only) and one study with its series and instances.
+ * parameters only) and one study with its series and instances; and the
+ * WHERE-clause helpers the reports list shares (rr_sqlite_param_add,
+ * rr_sqlite_where_words, rr_sqlite_prepare_params). Each row carries the
+ * study's report state from study_report (Resources/sqlite/007).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +18,16 @@
 
 /* ---------------------------------------------------------------- queries */
 
+/* The parameter that holds rr_worklist_query.report_ack_user ("" in a
+ * study's detail): past the WHERE clause's (RR_SQLITE_MAX_PARAMS), bound
+ * only where a statement has it. */
+#define ACK_USER_PARAM "99"
+#define ACK_USER_INDEX 99
+/* The report r is critical for the user ?99 (x: its study_report row). */
+#define CRITICAL_FOR_USER \
+  "(r.critical=1 AND r.state NOT IN ('cancelled','entered-in-error') AND NOT EXISTS(SELECT 1 FROM report_acks a" \
+  " WHERE a.report_id=r.id AND a.username=?" ACK_USER_PARAM "))"
+
 #define STUDY_COLUMNS \
   "s.orthanc_id, s.patient_orthanc_id, s.study_uid, s.patient_name, s.patient_id, s.patient_birth_date," \
   " s.patient_sex, s.study_date, s.study_time, s.study_description, s.accession_number," \
@@ -24,7 +37,8 @@
   " COALESCE((SELECT x.review_status FROM study_ai x WHERE x.study_uid=s.study_uid),'')," \
   " COALESCE((SELECT x.state FROM study_report x WHERE x.study_uid=s.study_uid),'')," \
   " COALESCE((SELECT x.report_id FROM study_report x WHERE x.study_uid=s.study_uid),0)," \
-  " COALESCE((SELECT x.critical FROM study_report x WHERE x.study_uid=s.study_uid),0)," \
+  " COALESCE((SELECT CASE WHEN ?" ACK_USER_PARAM "='' THEN x.critical ELSE " CRITICAL_FOR_USER " END" \
+  " FROM study_report x LEFT JOIN reports r ON r.id=x.report_id WHERE x.study_uid=s.study_uid),0)," \
   " COALESCE((SELECT x.author FROM study_report x WHERE x.study_uid=s.study_uid),'')"
 #define STUDY_COLUMN_COUNT 24 /* the column after them */
 
@@ -177,8 +191,17 @@ static int where_report(rr_buf *sql, rr_sqlite_params *p, const rr_worklist_quer
   if (strcmp(q->report, "final") == 0)
     return rr_buf_puts(sql, " AND s.study_uid IN (SELECT study_uid FROM study_report"
                             " WHERE state IN ('final','appended','corrected'))");
-  if (strcmp(q->report, "critical") == 0)
+  if (strcmp(q->report, "critical") == 0 && q->report_ack_user[0] == '\0')
     return rr_buf_puts(sql, " AND s.study_uid IN (SELECT study_uid FROM study_report WHERE critical=1)");
+  if (strcmp(q->report, "critical") == 0) {
+    if ((error = rr_buf_puts(sql, " AND s.study_uid IN (SELECT r.study_uid FROM reports r WHERE r.critical=1 AND"
+                                  " r.state NOT IN ('cancelled','entered-in-error') AND r.id IN (SELECT report_id"
+                                  " FROM study_report) AND NOT EXISTS(SELECT 1 FROM report_acks a"
+                                  " WHERE a.report_id=r.id AND a.username=")) < 0 ||
+        (error = rr_sqlite_param_add(p, sql, q->report_ack_user, strlen(q->report_ack_user))) < 0)
+      return error;
+    return rr_buf_puts(sql, "))");
+  }
   if ((error = rr_buf_puts(sql, " AND s.study_uid IN (SELECT study_uid FROM study_report WHERE state='draft'"
                                 " AND author=")) < 0 ||
       (error = rr_sqlite_param_add(p, sql, q->report_user, strlen(q->report_user))) < 0)
@@ -259,6 +282,13 @@ int rr_sqlite_prepare_params(sqlite3 *db, sqlite3_stmt **st, const rr_buf *sql, 
   for (i = 0; i < p->count; i++)
     sqlite3_bind_text(*st, (int)i + 1, p->values[i], -1, SQLITE_STATIC);
   return 0;
+}
+
+/* ?99 (the user of report_critical) in a statement that has it. */
+static void bind_ack_user(sqlite3_stmt *st, const char *user)
+{
+  if (sqlite3_bind_parameter_count(st) >= ACK_USER_INDEX)
+    rr_sqlite_bind_text(st, ACK_USER_INDEX, user);
 }
 
 static int count_matches(sqlite3 *db, int64_t *total, const char *hint, const rr_buf *where, const rr_sqlite_params *p,
@@ -386,6 +416,7 @@ int rr_sqlite_query_worklist(void *impl, rr_study_list **out, const rr_worklist_
     error = rr_sqlite_fail(err, errsize, c->db, "prepare worklist");
     goto out;
   }
+  bind_ack_user(st, q->report_ack_user);
   page.list = list;
   page.filtered = filtered;
   if ((error = rr_sqlite_step_rows(st, &rr_study_list_kind, list, q->limit, read_page_row, &page)) < 0) {
@@ -493,6 +524,7 @@ int rr_sqlite_get_study(void *impl, rr_study_detail **out, const char *study_uid
     goto out;
   }
   rr_sqlite_bind_text(st, 1, study_uid);
+  bind_ack_user(st, "");
   rc = sqlite3_step(st);
   if (rc == SQLITE_DONE) {
     error = rr_fail(err, errsize, RR_ENOTFOUND, "no such study");

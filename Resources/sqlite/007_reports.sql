@@ -83,8 +83,8 @@ CREATE TABLE report_acks (
 -- there is one) and its reading timeline. Keyed by study UID so that it
 -- survives the study being deleted from Orthanc and sent again. The report
 -- columns are kept by the triggers below in the transaction of every write;
--- critical = flagged and not acknowledged by anyone; author = the creator of
--- the open report ('' when none is open).
+-- critical = flagged, not cancelled or entered in error, and acknowledged by
+-- no one; author = the creator of the open report ('' when none is open).
 CREATE TABLE study_report (
   study_uid      TEXT PRIMARY KEY,
   report_id      INTEGER NOT NULL DEFAULT 0,
@@ -102,7 +102,8 @@ CREATE TRIGGER reports_study_insert AFTER INSERT ON reports
 BEGIN
   INSERT INTO study_report(study_uid, report_id, state, critical, author)
     SELECT r.study_uid, r.id, r.state,
-           r.critical = 1 AND NOT EXISTS (SELECT 1 FROM report_acks a WHERE a.report_id = r.id),
+           r.critical = 1 AND r.state NOT IN ('cancelled', 'entered-in-error')
+             AND NOT EXISTS (SELECT 1 FROM report_acks a WHERE a.report_id = r.id),
            CASE WHEN r.state IN ('cancelled', 'entered-in-error') THEN '' ELSE r.created_by END
     FROM reports r WHERE r.study_uid = NEW.study_uid ORDER BY r.id DESC LIMIT 1
   ON CONFLICT(study_uid) DO UPDATE SET report_id = excluded.report_id, state = excluded.state,
@@ -113,7 +114,8 @@ CREATE TRIGGER reports_study_update AFTER UPDATE OF state, critical ON reports
 BEGIN
   INSERT INTO study_report(study_uid, report_id, state, critical, author)
     SELECT r.study_uid, r.id, r.state,
-           r.critical = 1 AND NOT EXISTS (SELECT 1 FROM report_acks a WHERE a.report_id = r.id),
+           r.critical = 1 AND r.state NOT IN ('cancelled', 'entered-in-error')
+             AND NOT EXISTS (SELECT 1 FROM report_acks a WHERE a.report_id = r.id),
            CASE WHEN r.state IN ('cancelled', 'entered-in-error') THEN '' ELSE r.created_by END
     FROM reports r WHERE r.study_uid = NEW.study_uid ORDER BY r.id DESC LIMIT 1
   ON CONFLICT(study_uid) DO UPDATE SET report_id = excluded.report_id, state = excluded.state,

@@ -228,7 +228,7 @@ describe('Reading Room access control (browser)', { timeout: 240_000 }, () => {
 
   it('admin: users, audit with an intact chain, Orthanc Explorer link', async () => {
     const page = await loginAs({ username: 'admin', password: orthanc.adminPassword });
-    assert.deepEqual(await navIds(page), ['worklist', 'upload', 'users', 'audit', 'system', 'explorer']);
+    assert.deepEqual(await navIds(page), ['worklist', 'upload', 'users', 'templates', 'audit', 'system', 'explorer']);
     assert.match(await page.locator('a[data-nav="explorer"]').getAttribute('href'), /\/app\/explorer\.html$/);
 
     await page.locator('a[data-nav="users"]').click();

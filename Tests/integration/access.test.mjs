@@ -79,6 +79,7 @@ const MATRIX = () => [
   ['GET', '/api/audit/verify', ['admin']],
   ['GET', '/api/admin/ingest', ['admin']],
   ['GET', '/api/admin/storage', ['admin']],
+  ['GET', '/api/admin/reports/1/outputs', ['admin']],
   ['GET', '/reading-room/index.html', ['admin', 'radiologist', 'technician', 'physician', 'anonymous']],
   ['GET', '/no/such/route', ['admin']], // issue 14: administrators get Orthanc's own 404, others 403
 ];

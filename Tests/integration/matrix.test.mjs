@@ -103,3 +103,33 @@ test('an expired token and a disabled user are refused on every rule', async () 
   assert.deepEqual(failures.slice(0, 30), []);
   assert.equal((await orthanc.api('/system')).status, 200, 'Orthanc is still up');
 });
+
+test('report routes: each role as the table says, on a report that does not exist (nothing changes)', async () => {
+  // a state change is safe here: the report does not exist, so an allowed request answers 404
+  const routes = [
+    ['GET', '/api/reports'], ['GET', '/api/reports/999999'], ['GET', '/api/reports/999999/pdf'],
+    ['GET', '/api/reports/999999/fhir'], ['PUT', '/api/reports/999999/draft'], ['POST', '/api/reports/999999/sign'],
+    ['POST', '/api/reports/999999/addenda'], ['POST', '/api/reports/999999/corrections'],
+    ['POST', '/api/reports/999999/cancel'], ['POST', '/api/reports/999999/entered-in-error'],
+    ['POST', '/api/reports/999999/acknowledge'], ['GET', '/api/reports/macros'], ['DELETE', '/api/reports/macros/none'],
+    ['GET', '/api/admin/reports/turnaround'], ['GET', '/api/dicom/studies/1.2.999/reports'],
+  ];
+  const failures = [];
+  for (const [method, p] of routes) {
+    for (const role of Object.keys(ROLES)) {
+      const allow = expected(method, p, role);
+      const headers = role === 'anonymous' ? {} : { Authorization: `Bearer ${tokens[role]}` };
+      const r = await orthanc.api(p, { method, headers, auth: false, body: method === 'GET' || method === 'DELETE' ? undefined : {} });
+      const ok = allow ? r.status !== 403 && r.status < 500 : r.status === 403;
+      if (!ok) failures.push(`${role} ${method} ${p}: HTTP ${r.status}, table says ${allow ? 'allow' : 'refuse'}`);
+      if (allow && method !== 'GET' && ![400, 404, 412].includes(r.status)) failures.push(`${role} ${method} ${p}: changed something? HTTP ${r.status}`);
+    }
+  }
+  assert.deepEqual(failures, []);
+  // the rules the reports need exist, before the general ones
+  for (const pattern of ['{api}reports/{id}/acknowledge', '{api}reports/{id}/entered-in-error', '{api}reports/macros/*',
+    '{api}dicom/studies/{id}/reports']) {
+    const i = rules.findIndex((r) => r.pattern === pattern);
+    assert.ok(i >= 0 && i < rules.findIndex((r) => r.pattern === '{api}reports/*'), pattern);
+  }
+});

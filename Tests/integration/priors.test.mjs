@@ -41,8 +41,10 @@ describe('priors API', { timeout: 180_000 }, () => {
     const list = r.json.data;
     assert.deepEqual(list.map((p) => p.studyInstanceUid), [data.uid.newest, data.uid.prior], 'newest first, without the study itself');
     const [newest, prior] = list;
-    assert.deepEqual(Object.keys(prior).sort(), ['bodyParts', 'instanceCount', 'modalities', 'reportStatus', 'seriesCount',
-      'studyDate', 'studyDescription', 'studyInstanceUid', 'studyTime']);
+    assert.deepEqual(Object.keys(prior).sort(), ['bodyParts', 'instanceCount', 'modalities', 'reportCritical', 'reportId',
+      'reportStatus', 'seriesCount', 'studyDate', 'studyDescription', 'studyInstanceUid', 'studyTime']);
+    assert.equal(prior.reportId, null);
+    assert.equal(prior.reportCritical, false);
     assert.equal(prior.studyDate, '20230101');
     assert.equal(prior.studyTime, '100000');
     assert.equal(prior.studyDescription, 'CT Thorax prior');

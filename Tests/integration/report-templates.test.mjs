@@ -1,6 +1,6 @@
 // Report templates (report/template.c, api/templates_api.c) against a real Orthanc with the plugin: the
 // built-ins, the template suggested for a real CT chest and MR brain, administrators' add / edit / retire /
-// restore with revisions (412 on a stale one), refusals (bad JSON 400, non-admin writes 403, physicians read
+// restore / reset to the shipped version with revisions (412 on a stale one), refusals (bad JSON 400, non-admin writes 403, physicians read
 // nothing), a retired template still readable by id, a restart, and the audit trail.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -146,6 +146,18 @@ test('administrators add, edit (If-Match, 412 when stale), retire and restore; a
   r = await as('rad', `${T}?studyInstanceUid=${studies.ct_chest_lung_30}`);
   assert.equal(r.json.suggested, 'ct-chest');
   assert.equal((await orthanc.api(`${T}/nope/retire`, { method: 'POST' })).status, 404);
+  r = await orthanc.api(`${T}/generic/retire`, { method: 'POST' });
+  assert.equal(r.status, 409, r.text);
+  assert.match(r.json.error.message, /cannot be retired/);
+
+  // back to the shipped version of a built-in; a custom template has none
+  r = await orthanc.api(`${T}/ct-chest/reset`, { method: 'POST' });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.revision, 5);
+  assert.equal(r.json.modified, false);
+  assert.equal(r.json.sections[3].fields[0].label, 'Lungs and airways');
+  r = await orthanc.api(`${T}/us-thyroid/reset`, { method: 'POST' });
+  assert.equal(r.status, 409, r.text);
 });
 
 test('bad templates are refused with the reason, and nothing is stored', async () => {
@@ -197,11 +209,12 @@ test('templates survive a restart; writes are audited', async () => {
   assert.equal(r.status, 200, r.text);
   assert.equal(r.json.revision, 2);
   r = await as('rad', `${T}/ct-chest`);
-  assert.equal(r.json.revision, 4);
-  assert.equal(r.json.modified, true);
+  assert.equal(r.json.revision, 5);
+  assert.equal(r.json.modified, false);
+  assert.equal(r.json.updatedBy, 'admin');
   const audit = await orthanc.json('/api/audit?limit=500');
   const rows = audit.data.filter((e) => e.action.startsWith('template.'));
-  for (const a of ['template.create', 'template.update', 'template.retire', 'template.restore'])
+  for (const a of ['template.create', 'template.update', 'template.retire', 'template.restore', 'template.reset'])
     assert.ok(rows.some((e) => e.action === a), `${a} audited: ${rows.map((e) => e.action).join(', ')}`);
   assert.ok(rows.some((e) => e.action === 'template.update' && e.resource === 'ct-chest' && e.username === 'admin'));
 });

@@ -350,13 +350,19 @@ test('critical result: finalizing needs the communication (422), then physicians
   assert.ok((await uids(rad, 'critical')).includes(ctUid), 'critical, acknowledged by no one');
   assert.ok((await uids(rad, 'final')).includes(ctUid));
   assert.ok(!(await uids(rad, 'unreported')).includes(ctUid));
+  // another reader acknowledges first: no longer critical for the radiologists, still for the physician
+  const ack2 = await api(rad2, `/api/reports/${reportId}/acknowledge`, { method: 'POST', body: {} });
+  assert.equal(ack2.status, 200, ack2.text);
+  assert.ok(!(await uids(rad, 'critical')).includes(ctUid), 'acknowledged by someone');
   const wl = (await worklist(phys)).find((x) => x.studyInstanceUid === ctUid);
   assert.equal(wl.reportStatus, 'final');
-  assert.equal(wl.reportCritical, true);
+  assert.equal(wl.reportCritical, true, 'not acknowledged by this physician yet');
+  assert.ok((await uids(phys, 'critical')).includes(ctUid));
   const ack = await api(phys, `/api/reports/${reportId}/acknowledge`, { method: 'POST', body: {} });
   assert.equal(ack.status, 200, ack.text);
   assert.ok(ack.json.acknowledgements.some((a) => a.username === phys.username));
-  assert.ok(!(await uids(rad, 'critical')).includes(ctUid), 'acknowledged');
+  assert.equal((await worklist(phys)).find((x) => x.studyInstanceUid === ctUid).reportCritical, false, 'acknowledged by this physician');
+  assert.ok(!(await uids(phys, 'critical')).includes(ctUid));
   const after = await api(phys, '/api/reports');
   assert.equal(after.json.data.find((x) => x.reportId === reportId).acknowledged, true);
   for (const action of ['report.read', 'report.pdf', 'report.acknowledge', 'report.sign']) await audit(action);

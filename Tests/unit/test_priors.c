@@ -61,6 +61,28 @@ START_TEST(other_roots_and_odd_input)
 }
 END_TEST
 
+/* A scope by name: only "Dr Who" is referring. */
+static int referring_only(void *ctx, const char *uid, const char *caller)
+{
+  (void)ctx;
+  (void)uid;
+  return strcmp(caller, "Dr Who") == 0 ? 1 : 0;
+}
+
+START_TEST(the_study_check_knows_the_caller)
+{
+  rr_matrix *m = NULL;
+  char err[256];
+
+  ck_assert_int_eq(rr_matrix_new(&m, "/api/", "/reading-room/", err, sizeof(err)), 0);
+  rr_matrix_set_study_check(m, referring_only, NULL);
+  ck_assert(rr_priors_visible_as(m, "/api/", RR_ROLE_PHYSICIAN, "Dr Who", "1.2.3"));
+  ck_assert(!rr_priors_visible_as(m, "/api/", RR_ROLE_PHYSICIAN, "Dr Other", "1.2.3"));
+  ck_assert(!rr_priors_visible(m, "/api/", RR_ROLE_PHYSICIAN, "1.2.3")); /* no name: nobody's */
+  rr_matrix_free(m);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("priors");
@@ -68,6 +90,7 @@ int main(void)
 
   tcase_add_test(tc, physicians_see_only_what_the_study_check_allows);
   tcase_add_test(tc, other_roots_and_odd_input);
+  tcase_add_test(tc, the_study_check_knows_the_caller);
   suite_add_tcase(s, tc);
   return rr_test_run(s);
 }

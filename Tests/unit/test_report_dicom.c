@@ -319,13 +319,18 @@ START_TEST(hostile_text)
   longname[i] = '\0';
   rr_report_doc_set(&doc->institution, longname, strlen(longname));
   rr_report_doc_set(&doc->study_date, "2024-13-45", 10);
+  rr_report_doc_set(&doc->sections[1].code, "", 0);
+  rr_report_doc_set(&doc->patient_name, "Bad\xff\xfeName^X", strlen("Bad\xff\xfeName^X"));
   ck_assert_int_eq(rr_report_dicom_sr(&body, doc, &OPT, err, sizeof(err)), 0);
   t = tags_of(body);
   ck_assert_str_eq(rr_json_str(t, "PatientID"), "PID7");
+  /* an uncoded section's items join a Findings container */
+  ck_assert_ptr_nonnull(find_item(rr_json_obj(t, "ContentSequence"), "CONTAINER", "59776-5"));
   v = rr_json_str(t, "InstitutionName");
   ck_assert_uint_le(strlen(v), 64);
   ck_assert_uint_eq(rr_utf8_valid_prefix(v, strlen(v)), strlen(v));
   ck_assert_str_eq(rr_json_str(t, "StudyDate"), "");
+  ck_assert_str_eq(rr_json_str(t, "PatientName"), "BadName^X"); /* invalid UTF-8 bytes dropped */
   json_object_put(body);
   rr_report_doc_set(&doc->study_uid, "1.2.x", 5);
   ck_assert_int_eq(rr_report_dicom_sr(&body, doc, &OPT, err, sizeof(err)), RR_EINVAL);

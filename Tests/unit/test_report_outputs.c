@@ -249,6 +249,28 @@ START_TEST(failures_are_retried_then_failed_then_redriven)
 }
 END_TEST
 
+/* A try whose result could not be recorded stays running under this
+ * worker's name: the next run takes it back instead of waiting forever. */
+START_TEST(a_job_left_running_by_this_worker_is_taken_back)
+{
+  rr_report_outputs *w = worker(true, 0, "site-1");
+  rr_report_output o;
+  rr_report_output_list *l;
+  char err[256];
+
+  F.images = 0;
+  ck_assert_int_eq(rr_report_outputs_enqueue(w, 8, 1, false), 0);
+  ck_assert_int_eq(rr_store_report_output_claim(store, &o, "test-node", rr_clock_unix_ms(), err, sizeof(err)), 0);
+  run_all(w, 2);
+  l = outputs(8);
+  ck_assert_str_eq(l->items[0].state, "done");
+  ck_assert_int_eq(l->items[0].attempts, 2);
+  ck_assert_str_eq(l->items[1].state, "done");
+  rr_report_output_list_free(l);
+  rr_report_outputs_free(w);
+}
+END_TEST
+
 START_TEST(loader_failure_is_recorded)
 {
   rr_report_outputs *w = worker(true, 1, "site-1");
@@ -335,6 +357,7 @@ int main(void)
   tcase_add_test(tc, no_key_images_no_kos_and_archive_off_queues_nothing);
   tcase_add_test(tc, failures_are_retried_then_failed_then_redriven);
   tcase_add_test(tc, loader_failure_is_recorded);
+  tcase_add_test(tc, a_job_left_running_by_this_worker_is_taken_back);
   tcase_add_test(tc, an_addendum_sr_names_its_predecessor);
   tcase_add_test(tc, the_thread_archives_by_itself_and_requeues_at_start);
   suite_add_tcase(s, tc);

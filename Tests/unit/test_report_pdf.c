@@ -677,6 +677,33 @@ START_TEST(empty_fields)
 }
 END_TEST
 
+/* One paragraph over several pages, without a space to break at: split
+ * line by line, nothing lost, no page without end. */
+START_TEST(long_paragraph)
+{
+  rr_report_doc *d = base_doc();
+  size_t len = 60000;
+  char *text = malloc(len + 16), *out, *info;
+  char path[4200];
+
+  ck_assert_ptr_nonnull(text);
+  for (size_t i = 0; i < len; i++)
+    text[i] = (char)('a' + i % 26);
+  memcpy(text + len, "ENDOFTEXT", 10);
+  free(d->sections[1].items[0].text);
+  d->sections[1].items[0].text = text;
+  out = pdf_text(d, "paragraph");
+  ck_assert_in(out, "ENDOFTEXT");
+  ck_assert_in(out, "Impression: Solitary pulmonary nodule");
+  render_file(d, "paragraph", path, sizeof(path));
+  info = tool_out("pdfinfo", "-isodates", path);
+  ck_assert_ptr_null(strstr(info, "Pages:           1\n"));
+  free(info);
+  free(out);
+  rr_report_doc_free(d);
+}
+END_TEST
+
 START_TEST(refused)
 {
   rr_report_doc *d = long_doc(5000);
@@ -702,6 +729,28 @@ START_TEST(refused)
   d->sections[0].items[0].text = big;
   ck_assert_int_eq(rr_report_pdf_render(&pdf, &n, d, NULL, err, sizeof(err)), RR_EINVAL);
   ck_assert_in(err, "limit");
+  rr_report_doc_free(d);
+
+  /* the limit counts every string: here a caption */
+  d = base_doc();
+  add_images(d, 1);
+  big = malloc(RR_REPORT_PDF_MAX_TEXT + 10);
+  ck_assert_ptr_nonnull(big);
+  memset(big, 'c', RR_REPORT_PDF_MAX_TEXT + 9);
+  big[RR_REPORT_PDF_MAX_TEXT + 9] = '\0';
+  free(d->images[0].caption);
+  d->images[0].caption = big;
+  ck_assert_int_eq(rr_report_pdf_render(&pdf, &n, d, NULL, err, sizeof(err)), RR_EINVAL);
+  ck_assert_in(err, "over the PDF's limit");
+  rr_report_doc_free(d);
+
+  /* too many key images (checked before any is decoded) */
+  d = base_doc();
+  d->images = calloc(RR_REPORT_PDF_MAX_IMAGES + 1, sizeof(*d->images));
+  ck_assert_ptr_nonnull(d->images);
+  d->image_count = RR_REPORT_PDF_MAX_IMAGES + 1;
+  ck_assert_int_eq(rr_report_pdf_render(&pdf, &n, d, NULL, err, sizeof(err)), RR_EINVAL);
+  ck_assert_in(err, "at most 64");
   rr_report_doc_free(d);
 
   /* a key image that is not a PNG */
@@ -756,6 +805,7 @@ int main(void)
   tcase_add_test(tc, concurrent_renders);
   tcase_add_test(tc, markup_is_text);
   tcase_add_test(tc, empty_fields);
+  tcase_add_test(tc, long_paragraph);
   tcase_add_test(tc, refused);
   suite_add_tcase(s, tc);
   return rr_test_run(s);

@@ -175,7 +175,7 @@ START_TEST(requeue_running_jobs_at_start)
   o = claim("node-a", T0);
   o = claim("node-b", T0);
   /* node-a restarts: only its own job goes back */
-  ck_assert_int_eq(rr_store_report_output_requeue(fx.store, &requeued, &failed, "node-a", 3, T0 + 1, fx.err,
+  ck_assert_int_eq(rr_store_report_output_requeue(fx.store, &requeued, &failed, "node-a", 0, 3, T0 + 1, fx.err,
                                                   sizeof(fx.err)), 0);
   ck_assert_int_eq(requeued, 1);
   ck_assert_int_eq(failed, 0);
@@ -184,10 +184,20 @@ START_TEST(requeue_running_jobs_at_start)
   ck_assert_int_eq(o.attempts, 2);
   /* a killed process (any claimer), the store reopened */
   rr_fx_reopen();
-  ck_assert_int_eq(rr_store_report_output_requeue(fx.store, &requeued, &failed, NULL, 2, T0 + 3, fx.err,
+  /* nothing named, nothing stale: nothing moves */
+  ck_assert_int_eq(rr_store_report_output_requeue(fx.store, &requeued, &failed, NULL, T0 - 1, 2, T0 + 3, fx.err,
+                                                  sizeof(fx.err)), 0);
+  ck_assert_int_eq(requeued + failed, 0);
+  /* node-b's try started at T0: stale before T0 + 1 (node-b died or was renamed); node-a's
+   * second try (T0 + 2) too with every running job (INT64_MAX) */
+  ck_assert_int_eq(rr_store_report_output_requeue(fx.store, &requeued, &failed, NULL, T0 + 1, 2, T0 + 3, fx.err,
                                                   sizeof(fx.err)), 0);
   ck_assert_int_eq(requeued, 1); /* sr: 1 attempt of 2 */
-  ck_assert_int_eq(failed, 1);   /* pdf: its 2 attempts used */
+  ck_assert_int_eq(failed, 0);
+  ck_assert_int_eq(rr_store_report_output_requeue(fx.store, &requeued, &failed, NULL, INT64_MAX, 2, T0 + 3, fx.err,
+                                                  sizeof(fx.err)), 0);
+  ck_assert_int_eq(requeued, 0);
+  ck_assert_int_eq(failed, 1); /* pdf: its 2 attempts used */
   ck_assert_int_eq(rr_store_report_output_list(fx.store, &list, 11, fx.err, sizeof(fx.err)), 0);
   ck_assert_str_eq(list->items[0].state, "failed");
   ck_assert_ptr_nonnull(strstr(list->items[0].last_error, "interrupted"));

@@ -425,6 +425,90 @@ START_TEST(reports_addenda_corrections_and_refusals)
 }
 END_TEST
 
+/* The whole state machine: every operation on a report in every state,
+ * the state it leads to, or its refusal with nothing changed. */
+static const char *const matrix_states[] = {"draft",     "preliminary", "final",           "appended",
+                                            "corrected", "cancelled",   "entered-in-error"};
+static const char *const matrix_ops[] = {"save", "preliminary", "final", "addendum", "correction", "cancel", "error"};
+/* the state after each operation ("" = refused with RR_ECONFLICT) */
+static const char *const matrix_after[7][7] = {
+  /* draft */ {"draft", "preliminary", "final", "", "", "cancelled", "entered-in-error"},
+  /* preliminary */ {"preliminary", "", "final", "", "", "cancelled", "entered-in-error"},
+  /* final */ {"", "", "", "appended", "corrected", "", "entered-in-error"},
+  /* appended */ {"", "", "", "appended", "corrected", "", "entered-in-error"},
+  /* corrected */ {"", "", "", "appended", "corrected", "", "entered-in-error"},
+  /* cancelled */ {"", "", "", "", "", "", "entered-in-error"},
+  /* entered-in-error */ {"", "", "", "", "", "", ""},
+};
+
+/* A report on study 1.2.3.1 brought to `state`. */
+static int64_t reach(const char *state)
+{
+  int64_t id = create("1.2.3.1");
+
+  if (strcmp(state, "preliminary") == 0)
+    ck_assert_int_eq(sign(id, "preliminary", 11000), 0);
+  if (strcmp(state, "final") == 0 || strcmp(state, "appended") == 0 || strcmp(state, "corrected") == 0)
+    ck_assert_int_eq(sign(id, "final", 11000), 0);
+  if (strcmp(state, "appended") == 0)
+    ck_assert_int_eq(add(id, "addendum", 12000), 0);
+  if (strcmp(state, "corrected") == 0)
+    ck_assert_int_eq(add(id, "correction", 12000), 0);
+  if (strcmp(state, "cancelled") == 0)
+    ck_assert_int_eq(rr_store_report_cancel(fx.store, id, "rad", "test", 11000, E), 0);
+  if (strcmp(state, "entered-in-error") == 0)
+    ck_assert_int_eq(rr_store_report_entered_in_error(fx.store, id, "admin", "test", 11000, E), 0);
+  ck_assert_str_eq(state_of(id), state);
+  return id;
+}
+
+static int apply_op(int64_t id, const char *op)
+{
+  if (strcmp(op, "save") == 0)
+    return save(id, "{\"changed\":true}", 20000);
+  if (strcmp(op, "preliminary") == 0 || strcmp(op, "final") == 0)
+    return sign(id, op, 20000);
+  if (strcmp(op, "addendum") == 0 || strcmp(op, "correction") == 0)
+    return add(id, op, 20000);
+  if (strcmp(op, "cancel") == 0)
+    return rr_store_report_cancel(fx.store, id, "rad", "test", 20000, E);
+  return rr_store_report_entered_in_error(fx.store, id, "admin", "test", 20000, E);
+}
+
+START_TEST(reports_transition_matrix)
+{
+  size_t i, j;
+
+  rr_fx_load_worklist();
+  for (i = 0; i < 7; i++) {
+    for (j = 0; j < 7; j++) {
+      int64_t id = reach(matrix_states[i]);
+      rr_report *before = get(id), *after;
+      const char *expected = matrix_after[i][j];
+      int rc = apply_op(id, matrix_ops[j]);
+
+      after = get(id);
+      if (expected[0] == '\0') {
+        ck_assert_msg(rc == RR_ECONFLICT, "%s on %s: %d (%s)", matrix_ops[j], matrix_states[i], rc, fx.err);
+        ck_assert_str_eq(after->state, before->state);
+        ck_assert_uint_eq(after->version_count, before->version_count);
+        ck_assert_int_eq(after->versions[after->version_count - 1].revision,
+                         before->versions[before->version_count - 1].revision);
+        ck_assert_int_eq(after->updated_at, before->updated_at);
+      } else {
+        ck_assert_msg(rc == 0, "%s on %s: %d (%s)", matrix_ops[j], matrix_states[i], rc, fx.err);
+        ck_assert_msg(strcmp(after->state, expected) == 0, "%s on %s gave %s", matrix_ops[j], matrix_states[i],
+                      after->state);
+      }
+      if (strcmp(after->state, "entered-in-error") != 0)
+        ck_assert_int_eq(rr_store_report_entered_in_error(fx.store, id, "admin", "next", 30000, E), 0);
+      rr_report_free(before);
+      rr_report_free(after);
+    }
+  }
+}
+END_TEST
+
 /* cancel: a draft or a preliminary report, with a reason; then closed. */
 START_TEST(reports_cancel)
 {
@@ -665,6 +749,28 @@ START_TEST(reports_acknowledge_and_worklist)
   ck_assert_str_eq(r->acks[1].username, "doc2");
   rr_report_free(r);
   ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.report = "critical")), "");
+  /* for a physician: not acknowledged by them */
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.report = "critical", .report_ack_user = "doc3")), "s-a");
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.report = "critical", .report_ack_user = "DOC")), "");
+  page = rr_fx_page(&RR_FX_QUERY(.report = "final", .report_ack_user = "doc3"));
+  ck_assert_uint_eq(page->count, 1);
+  ck_assert(page->items[0].report_critical);
+  rr_study_list_free(page);
+  page = rr_fx_page(&RR_FX_QUERY(.report = "final", .report_ack_user = "doc2"));
+  ck_assert(!page->items[0].report_critical);
+  rr_study_list_free(page);
+  page = rr_fx_page(&RR_FX_QUERY(.report = "final"));
+  ck_assert(!page->items[0].report_critical);
+  rr_study_list_free(page);
+  /* a critical draft shows until it is cancelled */
+  b = create("1.2.3.5");
+  e = expect_of(b);
+  ck_assert_int_eq(rr_store_report_save_draft(fx.store, NULL, b, &e, NULL, NULL, 1, "rad", 33000, E), 0);
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.report = "critical")), "s-e");
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.report = "critical", .report_ack_user = "doc")), "s-e");
+  ck_assert_int_eq(rr_store_report_cancel(fx.store, b, "rad", "wrong study", 34000, E), 0);
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.report = "critical")), "");
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.report = "critical", .report_ack_user = "doc")), "");
 
   /* a cancelled report: the study is unreported again */
   ck_assert_int_eq(rr_store_report_cancel(fx.store, c, "rad", "wrong", 40000, E), 0);
@@ -956,6 +1062,7 @@ int main(void)
                                 reports_final_from_preliminary,
                                 reports_addenda_corrections_and_refusals,
                                 reports_cancel,
+                                reports_transition_matrix,
                                 reports_concurrent_drafts,
                                 reports_signed_versions_frozen_in_the_file,
                                 reports_acknowledge_and_worklist,

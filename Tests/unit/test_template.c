@@ -10,6 +10,7 @@
 #include "report/report_doc.h"
 #include "report/template.h"
 #include "util/errors.h"
+#include "util/str.h"
 
 static char err[512];
 
@@ -43,6 +44,8 @@ START_TEST(builtins_load_and_follow_the_outline)
   ck_assert_int_eq(rr_templates_new(&t, NULL, err, sizeof(err)), 0);
   ck_assert_int_eq(rr_templates_list(&list, t, false, err, sizeof(err)), 0);
   root = json_tokener_parse(list);
+  free(list);
+  list = NULL;
   data = json_object_object_get(root, "data");
   ck_assert_uint_eq(json_object_array_length(data), 6);
   for (size_t i = 0; i < 6; i++) {
@@ -256,6 +259,26 @@ START_TEST(choose_by_modality_body_part_and_description)
   ck_assert_str_eq(choose(t, NULL, NULL, NULL), "generic");
   /* a word, not a part of one: "pa" is not in "pancreas" */
   ck_assert_str_eq(choose(t, "DX", "", "pancreas"), "generic");
+
+  /* a study as the store knows it: body parts and descriptions of its series count */
+  rr_study_detail d;
+  rr_series_detail se[2];
+  char id[65];
+  memset(&d, 0, sizeof(d));
+  memset(se, 0, sizeof(se));
+  rr_str_copy(d.study.modalities, sizeof(d.study.modalities), "SR\\DX");
+  rr_str_copy(se[0].series.modality, sizeof(se[0].series.modality), "SR");
+  rr_str_copy(se[1].series.modality, sizeof(se[1].series.modality), "DX");
+  rr_str_copy(se[1].series.body_part, sizeof(se[1].series.body_part), "CHEST");
+  d.series = se;
+  d.series_count = 2;
+  ck_assert_int_eq(rr_templates_choose_study(id, sizeof(id), t, &d), 0);
+  ck_assert_str_eq(id, "chest-xray");
+  rr_str_copy(d.study.modalities, sizeof(d.study.modalities), "MR");
+  se[1].series.body_part[0] = '\0';
+  rr_str_copy(se[0].series.series_description, sizeof(se[0].series.series_description), "T2 FLAIR brain");
+  ck_assert_int_eq(rr_templates_choose_study(id, sizeof(id), t, &d), 0);
+  ck_assert_str_eq(id, "mr-brain");
   rr_templates_free(t);
 }
 END_TEST
@@ -283,6 +306,7 @@ START_TEST(registry_writes_over_the_store)
   char *chest = NULL;
   ck_assert_int_eq(rr_templates_get(&chest, NULL, t, "ct-chest", err, sizeof(err)), 0);
   ck_assert_int_eq(rr_templates_create(&out, t, chest, strlen(chest), "admin", 1000, err, sizeof(err)), RR_EEXISTS);
+  memcpy(strstr(chest, "\"CT Chest\""), "\"CT Thora\"", 10); /* the administrator's change */
   ck_assert_int_eq(rr_templates_update(&out, t, "ct-chest", chest, strlen(chest), 2, "admin", 2000, err, sizeof(err)),
                    RR_ESTALE);
   ck_assert_int_eq(rr_templates_update(&out, t, "ct-head", chest, strlen(chest), 1, "admin", 2000, err, sizeof(err)),
@@ -318,6 +342,23 @@ START_TEST(registry_writes_over_the_store)
   ck_assert_int_eq(rr_templates_set_retired(&out, t, "t1", true, "admin", 4000, err, sizeof(err)), 0);
   free(out);
   ck_assert_int_eq(rr_templates_set_retired(&out, t, "none", true, "admin", 4000, err, sizeof(err)), RR_ENOTFOUND);
+  /* back to the shipped version: a stored row equal to the shipped template is not "modified" */
+  ck_assert_int_eq(rr_templates_reset(&out, t, "ct-chest", "admin", 5000, err, sizeof(err)), 0);
+  ck_assert_ptr_nonnull(strstr(out, "\"title\":\"CT Chest\",\"revision\":5,\"builtin\":true,\"modified\":false"));
+  free(out);
+  ck_assert_int_eq(rr_templates_reset(&out, t, "ct-chest", "admin", 5000, err, sizeof(err)), 0);
+  ck_assert_ptr_nonnull(strstr(out, "\"revision\":5,")); /* nothing to do */
+  free(out);
+  ck_assert_int_eq(rr_templates_reset(&out, t, "t1", "admin", 5000, err, sizeof(err)), RR_ECONFLICT);
+  ck_assert_int_eq(rr_templates_reset(&out, t, "none", "admin", 5000, err, sizeof(err)), RR_ENOTFOUND);
+  /* retiring an unchanged built-in stores it, but it is not "modified" */
+  ck_assert_int_eq(rr_templates_set_retired(&out, t, "ct-head", true, "admin", 6000, err, sizeof(err)), 0);
+  ck_assert_ptr_nonnull(strstr(out, "\"revision\":2,\"builtin\":true,\"modified\":false,\"retired\":true"));
+  free(out);
+  /* the fallback cannot be retired: every study must get a template */
+  ck_assert_int_eq(rr_templates_set_retired(&out, t, "generic", true, "admin", 4000, err, sizeof(err)), RR_ECONFLICT);
+  ck_assert_ptr_null(out);
+  ck_assert_str_eq(choose(t, "US", "", ""), "generic");
   rr_templates_free(t);
 
   /* kept across a restart */
@@ -329,7 +370,7 @@ START_TEST(registry_writes_over_the_store)
   free(out);
   ck_assert_int_eq(rr_templates_get(&out, &retired, t, "ct-chest", err, sizeof(err)), 0);
   ck_assert(!retired);
-  ck_assert_ptr_nonnull(strstr(out, "\"revision\":4"));
+  ck_assert_ptr_nonnull(strstr(out, "\"revision\":5"));
   free(out);
   rr_templates_free(t);
   rr_store_free(s);

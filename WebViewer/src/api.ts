@@ -189,6 +189,8 @@ export interface RequestOptions {
   raw403?: boolean;
   /** Accept an empty (or non-object) 2xx body: resolves null then. */
   allowEmpty?: boolean;
+  /** Extra request headers (If-Match). */
+  headers?: Record<string, string>;
 }
 
 /** code of the ApiError thrown when the session is over (403 with an empty body). */
@@ -253,7 +255,7 @@ export class Api {
     try {
       response = await this.fetchFn(this.root + path, {
         method,
-        headers: this.headersFor(method, hasBody),
+        headers: { ...this.headersFor(method, hasBody), ...(opts.headers ?? {}) },
         credentials: 'same-origin',
         ...(hasBody ? { body: JSON.stringify(opts.body) } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),

@@ -15,6 +15,7 @@ import { createShell, type Shell } from './shell';
 import { mountStudy } from './study';
 import { viewerMode } from './viewer-mode';
 import { mountSystem } from './system';
+import { mountTemplates } from './templates';
 import { mountUpload } from './upload';
 import { UploadQueue, xhrSender } from './upload-queue';
 import { mountUsers } from './users';
@@ -89,6 +90,8 @@ function routePage(route: Route, ctx: RouteContext): Page {
       return mountReportsHome({ api, query: route.query, navigate: (hash) => (location.hash = hash) });
     case 'reportView':
       return mountReportPage({ api, reportId: route.id, username: ctx.user?.username ?? '', viewImages: can('study') });
+    case 'templates':
+      return mountTemplates({ api });
     case 'notFound':
       return notFound(route.path);
   }

@@ -1,5 +1,5 @@
 // Hash router: "#/" (worklist, optional "?query"), "#/studies/<StudyInstanceUID>", "#/upload", "#/users",
-// "#/audit" (optional "?query"), "#/system", "#/reports" (optional "?query"), "#/reports/<reportId>".
+// "#/audit" (optional "?query"), "#/system", "#/templates", "#/reports" (optional "?query"), "#/reports/<reportId>".
 
 export type Route =
   | { name: 'worklist'; query: string }
@@ -8,6 +8,7 @@ export type Route =
   | { name: 'users' }
   | { name: 'audit'; query: string }
   | { name: 'system' }
+  | { name: 'templates' }
   | { name: 'reports'; query: string }
   | { name: 'reportView'; id: string }
   | { name: 'notFound'; path: string };
@@ -23,6 +24,7 @@ export function parseHash(hash: string): Route {
   if (page === '/users') return { name: 'users' };
   if (page === '/audit') return { name: 'audit', query };
   if (page === '/system') return { name: 'system' };
+  if (page === '/templates') return { name: 'templates' };
   if (page === '/reports') return { name: 'reports', query };
   const r = /^\/reports\/(\d{1,19})$/.exec(page);
   if (r?.[1]) return { name: 'reportView', id: r[1] };

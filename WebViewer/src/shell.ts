@@ -35,6 +35,7 @@ const NAV: readonly NavItem[] = [
   { id: 'reports', label: 'Reports', href: '#/reports' },
   { id: 'upload', label: 'Upload', href: '#/upload' },
   { id: 'users', label: 'Users', href: '#/users' },
+  { id: 'templates', label: 'Templates', href: '#/templates' },
   { id: 'audit', label: 'Audit', href: '#/audit' },
   { id: 'system', label: 'System', href: '#/system' },
 ];

@@ -25,7 +25,7 @@ export function sessionBody(user: { username: string; displayName?: string; role
 
 /** What the plugin's role matrix lets each role use, as GET auth/me lists it ("capabilities"). */
 export const ROLE_CAPABILITIES: Record<string, readonly string[]> = {
-  admin: ['worklist', 'study', 'upload', 'users', 'audit', 'system', 'ai', 'explorer', 'annotate'],
+  admin: ['worklist', 'study', 'upload', 'users', 'audit', 'system', 'ai', 'explorer', 'annotate', 'templates'],
   radiologist: ['worklist', 'study', 'ai', 'annotate'],
   technician: ['worklist', 'upload'],
   physician: ['worklist', 'study'],

@@ -12,7 +12,7 @@ const study = studyBody();
 
 describe('roles -> sections and navigation (capabilities from GET auth/me)', () => {
   const table: Record<string, { nav: string[]; study: boolean; explorer: boolean }> = {
-    admin: { nav: ['worklist', 'upload', 'users', 'audit', 'system'], study: true, explorer: true },
+    admin: { nav: ['worklist', 'upload', 'users', 'templates', 'audit', 'system'], study: true, explorer: true },
     radiologist: { nav: ['worklist'], study: true, explorer: false },
     technician: { nav: ['worklist', 'upload'], study: false, explorer: false },
     physician: { nav: ['worklist'], study: true, explorer: false },
@@ -80,7 +80,7 @@ describe('the app shows what the role may use', () => {
   it('admin: all sections, Orthanc Explorer link, user and role badge', async () => {
     boot('admin', 'Ada Admin');
     await vi.waitFor(() => expect(root.querySelector('.appbar')).not.toBeNull());
-    expect(navIds()).toEqual(['worklist', 'upload', 'users', 'audit', 'system', 'explorer']);
+    expect(navIds()).toEqual(['worklist', 'upload', 'users', 'templates', 'audit', 'system', 'explorer']);
     expect(root.querySelector('a[data-nav="explorer"]')?.getAttribute('href')).toBe('/app/explorer.html');
     expect(root.querySelector('.user-name')?.textContent).toBe('Ada Admin');
     expect(root.querySelector('.role-badge')?.textContent).toBe('Admin');
