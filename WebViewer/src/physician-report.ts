@@ -35,6 +35,8 @@ export interface ReportPageOptions {
   viewImages: boolean;
 }
 
+const withdrawnState = (state: string): boolean => state === 'entered-in-error' || state === 'cancelled';
+
 const signer = (v: ReportVersion): string => v.signedByName || v.signedBy || v.author || 'unknown';
 
 function fact(label: string, value: Child): HTMLElement {
@@ -297,10 +299,20 @@ export function mountReportPage(opts: ReportPageOptions): Page {
       { class: 'rp-state' },
       h('span', { class: 'report-badge', attrs: { 'data-report': report.state }, text: stateLabel(report.state) }),
       report.state === 'appended' ? ' An addendum was added after signing (below).' : report.state === 'corrected' ? ' This report was corrected after signing (see the correction note).' : '',
-      report.stateReason ? h('span', { class: 'muted', text: ` ${report.stateReason}` }) : null,
+      report.stateReason && !withdrawnState(report.state) ? h('span', { class: 'muted', text: ` ${report.stateReason}` }) : null,
     );
+    const withdrawn =
+      withdrawnState(report.state)
+        ? h(
+            'div',
+            { class: 'error rp-withdrawn', attrs: { role: 'alert', 'data-state': report.state } },
+            h('strong', { text: report.state === 'cancelled' ? 'This report was cancelled before it was final.' : 'This report was entered in error and is withdrawn: do not use it.' }),
+            report.stateReason ? h('span', { class: 'error-message', text: ` Reason: ${report.stateReason}` }) : null,
+          )
+        : null;
     content.replaceChildren(
       renderIdentity(study, report),
+      withdrawn ?? '',
       stateLine,
       renderCritical(report, opts.username, () => void acknowledge(report)) ?? '',
       view ? renderBody(report, view, study, root) : h('div', { class: 'state', text: 'This report has no signed final version yet.' }),

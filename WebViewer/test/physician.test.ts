@@ -369,6 +369,20 @@ describe('the portal in the app', () => {
     expect(server.callsTo('POST reports/7/acknowledge')).toHaveLength(1);
   });
 
+  it('a report entered in error says so above everything, with its reason', async () => {
+    const server = new FakeServer()
+      .on('GET reports/7', () => json(200, reportBody({ state: 'entered-in-error', stateReason: 'Wrong patient <b>!</b>', critical: false })))
+      .on('GET dicom/studies/1.2.7', () => json(404, { error: { code: 'not_found', message: 'no' } }))
+      .on('GET dicom/studies/1.2.7/priors', () => json(200, { data: [] }));
+    boot('admin', ['worklist', 'study', 'system', 'templates', 'report', 'reports'], server);
+    await go('#/reports/7');
+    await vi.waitFor(() => expect(root.querySelector('.rp-withdrawn')).not.toBeNull());
+    expect(root.querySelector('.rp-withdrawn')?.textContent).toBe('This report was entered in error and is withdrawn: do not use it. Reason: Wrong patient <b>!</b>');
+    expect(root.querySelector('.rp-withdrawn b')).toBeNull();
+    expect(root.querySelector('.rp-identity')?.textContent).toContain('1.2.7'); // the study could not be read: its UID
+    expect(root.querySelector('.rp-doc')).not.toBeNull();
+  });
+
   it('a radiologist gets the report column and filter; the filter reaches the API', async () => {
     const server = new FakeServer().on('GET dicom/studies', () => json(200, { data: [{ ...studyBody(), reportStatus: 'draft', reportId: '3', reportCritical: false }], total: 1, limit: 50, offset: 0 }));
     boot('radiologist', ['worklist', 'study', 'ai', 'annotate', 'report', 'reports'], server);
