@@ -92,6 +92,8 @@ export function mountReportsHome(opts: ReportsHomeOptions): Page {
   let ctrl: AbortController | null = null;
   let debounce: number | undefined;
   let shown = false;
+  /** The answer shown (a refresh with the same answer leaves the rows, the focus and the scroll alone). */
+  let signature = '';
   const search = h('input', {
     class: 'search',
     attrs: { type: 'search', placeholder: 'Search patient name or ID…', 'aria-label': 'Search reports by patient', autocomplete: 'off', spellcheck: 'false' },
@@ -116,6 +118,9 @@ export function mountReportsHome(opts: ReportsHomeOptions): Page {
     body.replaceChildren(h('tr', { class: 'state-row' }, h('td', { attrs: { colspan: COLUMNS.length + 1 } }, h('div', { class: 'state' }, ...children))));
   };
   const show = (list: ReportList): void => {
+    const sig = JSON.stringify([state, list]);
+    if (shown && sig === signature) return;
+    signature = sig;
     shown = true;
     if (list.data.length) body.replaceChildren(...orderRows(list.data).map((r) => renderReportRow(document, r)));
     else if (state.q.trim()) showState(h('strong', { text: 'No finalized reports match ' }), h('q', { text: state.q.trim() }), '.');
@@ -142,6 +147,7 @@ export function mountReportsHome(opts: ReportsHomeOptions): Page {
       if (c.signal.aborted) return;
       if (!silent || !shown) {
         shown = false;
+        signature = '';
         showState(errorAlert(document, `Could not load the reports${statusNote(err)}`, err), retryButton(document, () => void load(false)));
       }
     } finally {
