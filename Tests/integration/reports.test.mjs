@@ -327,6 +327,20 @@ test('critical result: finalizing needs the communication (422), then physicians
   assert.equal(r.json.criticalCommunication.communicatedAt, '2026-12-04T10:15:00Z');
   assert.equal(r.json.criticalCommunication.recordedBy, rad.username);
   assert.equal(r.json.prevailingVersion, latest(r.json).version);
+  // the final version goes back into the study: PDF, SR and (key images) KOS, through the composer's loader
+  const finalVersion = r.json.prevailingVersion;
+  let outputs = [];
+  await waitFor(async () => {
+    outputs = (await getReport()).outputs.filter((o) => o.version === finalVersion);
+    return outputs.length === 3 && outputs.every((o) => o.state === 'done' || o.state === 'failed');
+  }, 60000, 250, 'the archive outputs of the final version');
+  assert.deepEqual(outputs.map((o) => o.kind).sort(), ['kos', 'pdf', 'sr']);
+  for (const o of outputs) assert.equal(o.state, 'done', `${o.kind}: ${o.lastError}`);
+  const pdfObject = outputs.find((o) => o.kind === 'pdf');
+  const archived = await httpRequest(`${orthanc.baseUrl}/instances/${pdfObject.orthancId}/pdf`, { headers: orthanc.authHeaders() });
+  assert.equal(archived.status, 200);
+  assert.equal(crypto.createHash('sha256').update(archived.body).digest('hex'), latest(r.json).pdfSha256,
+    'the archived Encapsulated PDF holds the bytes kept at signing');
   // the physician now sees the report, its final version only, and the images
   const seen = await api(phys, `/api/reports/${reportId}`);
   assert.equal(seen.status, 200, seen.text);

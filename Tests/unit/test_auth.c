@@ -94,6 +94,35 @@ START_TEST(the_account_locks_after_too_many_failures)
 }
 END_TEST
 
+/* A signature's password check (rr_auth_verify_password) is a login's
+ * without a token: right, wrong, and counted toward the same lock-out. */
+START_TEST(a_signature_checks_the_password_like_a_login)
+{
+  rr_login_result r;
+  char err[256] = "";
+  unsigned i;
+
+  ck_assert_int_eq(rr_auth_verify_password(fx_auth, "rad", FX_PASSWORD, "10.0.0.4", err, sizeof(err)), 0);
+  ck_assert_int_eq(rr_auth_verify_password(fx_auth, "rad", NULL, "10.0.0.4", err, sizeof(err)), RR_EINVAL);
+  ck_assert_int_eq(rr_auth_verify_password(fx_auth, "nobody", FX_PASSWORD, "10.0.0.4", err, sizeof(err)), RR_EINVAL);
+  /* a right one in between clears the failures, as a login does */
+  ck_assert_int_eq(rr_auth_verify_password(fx_auth, "rad", "Wrong-Password-123", "10.0.0.4", err, sizeof(err)),
+                   RR_EINVAL);
+  ck_assert_int_eq(rr_auth_verify_password(fx_auth, "rad", FX_PASSWORD, "10.0.0.4", err, sizeof(err)), 0);
+  for (i = 0; i + 1 < FX_MAX_FAILURES; i++)
+    ck_assert_int_eq(rr_auth_verify_password(fx_auth, "rad", "Wrong-Password-123", "10.0.0.4", err, sizeof(err)),
+                     RR_EINVAL);
+  ck_assert_int_eq(rr_auth_verify_password(fx_auth, "rad", FX_PASSWORD, "10.0.0.4", err, sizeof(err)), 0);
+  for (i = 0; i < FX_MAX_FAILURES; i++)
+    ck_assert_int_eq(rr_auth_verify_password(fx_auth, "rad", "Wrong-Password-123", "10.0.0.4", err, sizeof(err)),
+                     RR_EINVAL);
+  /* locked now: signatures and logins alike */
+  ck_assert_int_eq(rr_auth_verify_password(fx_auth, "rad", FX_PASSWORD, "10.0.0.5", err, sizeof(err)), RR_ELOCKED);
+  ck_assert_int_eq(rr_auth_login(fx_auth, &r, "rad", FX_PASSWORD, "10.0.0.5", err, sizeof(err)), RR_ELOCKED);
+  rr_login_result_dispose(&r);
+}
+END_TEST
+
 START_TEST(logout_refresh_and_disabled_users)
 {
   char bearer[4096], header[4096], err[256] = "";
@@ -288,6 +317,7 @@ int main(void)
   tcase_add_test(tc, login_and_the_three_ways_to_authenticate);
   tcase_add_test(tc, wrong_passwords_and_unknown_users_get_one_answer);
   tcase_add_test(tc, the_account_locks_after_too_many_failures);
+  tcase_add_test(tc, a_signature_checks_the_password_like_a_login);
   tcase_add_test(tc, logout_refresh_and_disabled_users);
   tcase_add_test(tc, csrf_tokens_belong_to_their_session);
   tcase_add_test(tc, a_session_without_activity_ends_after_the_idle_time);
