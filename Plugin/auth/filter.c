@@ -121,10 +121,18 @@ static void resource_of(char *out, size_t size, const char *uri, const char *wad
       return;
     }
   }
-  /* the plugin's own study routes end with the StudyInstanceUID */
-  if ((uri = strstr(uri, "/dicom/studies/")) != NULL) {
-    uri += strlen("/dicom/studies/");
-    rr_str_copyn(out, size, uri, strcspn(uri, "/"));
+  /* the plugin's own study routes name the StudyInstanceUID, its instance
+   * routes (rendered frames, transcoded files) the instance's Orthanc id,
+   * which the study check resolves to its study */
+  for (i = 0; i < 2; i++) {
+    const char *marker = i == 0 ? "/dicom/studies/" : "/dicom/instances/";
+    const char *at = strstr(uri, marker);
+
+    if (at != NULL) {
+      at += strlen(marker);
+      rr_str_copyn(out, size, at, strcspn(at, "/"));
+      return;
+    }
   }
 }
 

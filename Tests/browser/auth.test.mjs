@@ -174,12 +174,14 @@ describe('Reading Room access control (browser)', { timeout: 240_000 }, () => {
     await logout(page);
   });
 
-  it('physician: worklist, no upload or admin pages', async () => {
+  it('physician: the reports list as home (issue 12), no upload or admin pages', async () => {
     const page = await loginAs(USERS.phys);
     assert.deepEqual(await navIds(page), []);
     assert.equal(await page.locator('.role-badge').textContent(), 'Physician');
-    await page.locator('.worklist-page').waitFor();
-    assert.equal(await page.locator('.worklist-page.no-open').count(), 0);
+    // "#/" is the physicians' home, the reports list (their studies open from their reports)
+    await page.locator('.reports-page').waitFor();
+    assert.equal(new URL(page.url()).hash, '#/reports');
+    assert.equal(await page.locator('.worklist-page').count(), 0);
     for (const hash of ['#/upload', '#/users', '#/audit']) {
       await goHash(page, hash);
       await notAllowed(page);
@@ -210,16 +212,16 @@ describe('Reading Room access control (browser)', { timeout: 240_000 }, () => {
     USERS.phys.password = newPassword;
 
     // an administrator resets the password: the user's tokens stop working
-    await goHash(page, '#/?q=zzz');
-    await page.locator('.worklist-page').waitFor();
+    await goHash(page, '#/reports?q=zzz');
+    await page.locator('.reports-page').waitFor();
     const reset = await orthanc.api(`/api/users/${USERS.phys.username}/password`, { method: 'POST', body: { password: 'Phys-Reset-2026!!' } });
     assert.equal(reset.status, 200, reset.text);
     USERS.phys.password = 'Phys-Reset-2026!!';
-    await page.locator('.worklist-page .topbar-right .btn', { hasText: 'Refresh' }).click();
+    await page.locator('.reports-page .topbar-right .btn', { hasText: 'Refresh' }).click();
     await page.locator('.login-notice', { hasText: 'session has ended' }).waitFor({ timeout: 10_000 });
-    assert.equal(new URL(page.url()).hash, '#/?q=zzz', 'the route is kept for after the login');
+    assert.equal(new URL(page.url()).hash, '#/reports?q=zzz', 'the route is kept for after the login');
     await submitLogin(page, USERS.phys.username, USERS.phys.password);
-    await page.locator('.worklist-page').waitFor({ timeout: 10_000 });
+    await page.locator('.reports-page').waitFor({ timeout: 10_000 });
     assert.equal(await page.locator('input.search').inputValue(), 'zzz');
     await logout(page);
   });

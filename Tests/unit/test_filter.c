@@ -100,6 +100,40 @@ START_TEST(physicians_see_images_of_reported_studies_only)
 }
 END_TEST
 
+/* A study check that lets through one Orthanc instance id and remembers what it was asked. */
+static char checked_id[128];
+
+static int allow_inst_1(void *ctx, const char *orthanc_or_uid, const char *caller_name)
+{
+  (void)ctx;
+  (void)caller_name;
+  snprintf(checked_id, sizeof(checked_id), "%s", orthanc_or_uid);
+  return strcmp(orthanc_or_uid, "inst-1") == 0 ? 1 : 0;
+}
+
+/* The plugin's instance routes (rendered frames: the viewer's thumbnails and
+ * a report's key images; transcoded files) are checked on the instance's
+ * study like Orthanc's /instances/{id}/... routes. */
+START_TEST(physicians_instance_routes_are_checked_on_their_study)
+{
+  char doc[4096], err[256] = "";
+  rr_filter_result res;
+
+  ck_assert_msg(rr_auth_user_create(fx_auth, &fx_admin, "doc2", "Dr Doc", "physician", FX_PASSWORD, err, sizeof(err)) == 0,
+                "%s", err);
+  fx_login("doc2", doc, sizeof(doc), NULL, 0, NULL);
+  rr_matrix_set_study_check(matrix, allow_inst_1, NULL);
+  checked_id[0] = '\0';
+  ck_assert_msg(decide(&res, "GET", "/api/dicom/instances/inst-1/frames/0/png", (creds){doc, NULL, NULL, NULL}), "%s", res.reason);
+  ck_assert_str_eq(checked_id, "inst-1");
+  ck_assert_msg(decide(&res, "GET", "/api/dicom/instances/inst-1/transcoded", (creds){doc, NULL, NULL, NULL}), "%s", res.reason);
+  ck_assert(decide(&res, "GET", "/instances/inst-1/file", (creds){doc, NULL, NULL, NULL}));
+  ck_assert(!decide(&res, "GET", "/api/dicom/instances/inst-2/frames/0/png", (creds){doc, NULL, NULL, NULL}));
+  ck_assert_str_eq(checked_id, "inst-2");
+  rr_matrix_set_study_check(matrix, NULL, NULL);
+}
+END_TEST
+
 START_TEST(cookie_sessions_need_the_csrf_token_or_the_same_origin)
 {
   char bearer[4096], cookie[4096], csrf[65];
@@ -319,6 +353,7 @@ int main(void)
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, decisions_follow_the_matrix);
   tcase_add_test(tc, physicians_see_images_of_reported_studies_only);
+  tcase_add_test(tc, physicians_instance_routes_are_checked_on_their_study);
   tcase_add_test(tc, cookie_sessions_need_the_csrf_token_or_the_same_origin);
   tcase_add_test(tc, the_routes_get_the_identity_of_their_own_request_only);
   tcase_add_test(tc, api_requests_without_credentials_are_challenged_not_web_app_ones);

@@ -1,5 +1,5 @@
 // Fetch wrapper of the plugin's REST API (documented in README.md, section "REST API"), the worklist's types and their decoders.
-import { DecodeError, arrayOf, fields, isRecord, num, object, optArrayOf, str, strOrNull, strings, type JsonObject } from './decode';
+import { DecodeError, arrayOf, bool, fields, id, isRecord, num, object, optArrayOf, str, strOrNull, strings, type JsonObject } from './decode';
 
 export type SortKey = 'studyDate' | 'patientName' | 'receivedAt';
 export type SortOrder = 'asc' | 'desc';
@@ -26,6 +26,10 @@ export interface Study {
   aiStatus: string | null;
   reviewStatus: string | null;
   reportStatus: string | null;
+  /** The study's report id (string of digits), null without a report. */
+  reportId?: string | null;
+  /** Critical and not yet acknowledged (for a physician: not by them). */
+  reportCritical?: boolean;
 }
 
 export interface StudyList {
@@ -75,6 +79,8 @@ export interface StudyQuery {
   aiStatus?: string;
   /** Review status of the latest completed analysis, comma list. */
   reviewStatus?: string;
+  /** Report filter: unreported | mine | preliminary | final | critical. */
+  report?: string;
   sort?: SortKey;
   order?: SortOrder;
   limit?: number;
@@ -332,6 +338,8 @@ export function decodeStudy(v: unknown, path = 'study'): Study {
     aiStatus: strOrNull(r.aiStatus),
     reviewStatus: strOrNull(r.reviewStatus),
     reportStatus: strOrNull(r.reportStatus),
+    reportId: r.reportId === null || r.reportId === undefined ? null : id(r.reportId) || null,
+    reportCritical: bool(r.reportCritical) === true,
   };
 }
 

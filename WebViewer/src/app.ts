@@ -2,12 +2,14 @@
 // capabilities the server lists, capabilities.ts).
 import { orthancRoot, type Api } from './api';
 import { mountAudit } from './audit';
-import { OPEN_CAPABILITIES, OPEN_MODE, type Capability, type Section } from './capabilities';
+import { OPEN_CAPABILITIES, OPEN_MODE, homeHashOf, type Capability, type Section } from './capabilities';
 import { h } from './dom';
 import { IdleGuard } from './idle';
 import { mountLogin } from './login';
+import { mountReportsHome } from './physician-home';
+import { mountReportPage } from './physician-report';
 import { openChangePasswordDialog } from './password';
-import { replaceHash, resetNavigation, startRouter, type Page, type Route } from './router';
+import { rememberStudyBack, replaceHash, resetNavigation, startRouter, type Page, type Route } from './router';
 import type { Session, SessionState, User } from './session';
 import { createShell, type Shell } from './shell';
 import { mountStudy } from './study';
@@ -30,7 +32,15 @@ export interface AppOptions {
 }
 
 function sectionOf(route: Route): Section | null {
+  if (route.name === 'reportView') return 'reports';
   return route.name === 'notFound' ? null : route.name;
+}
+
+/** "#/" of a role whose home is the reports list (referring physicians) is that list (capabilities.ts). */
+function homeRoute(route: Route, capabilities: readonly Capability[]): Route {
+  if (route.name !== 'worklist' || homeHashOf(capabilities) === '#/') return route;
+  replaceHash('#/reports');
+  return { name: 'reports', query: '' };
 }
 
 function statePage(...children: (Node | string)[]): Page {
@@ -65,7 +75,7 @@ function routePage(route: Route, ctx: RouteContext): Page {
   if (section && !can(section)) return notAllowed();
   switch (route.name) {
     case 'worklist':
-      return mountWorklist({ api, query: route.query, navigate: (hash) => (location.hash = hash), openStudies: can('study'), showAi: can('ai') });
+      return mountWorklist({ api, query: route.query, navigate: (hash) => (location.hash = hash), openStudies: can('study'), showAi: can('ai'), showReport: can('report') });
     case 'study':
       return mountStudy({ api, uid: route.uid, ai: can('ai'), viewer: can('study'), annotate: viewerMode(ctx.capabilities).canAnnotate, report: can('report'), user: ctx.user?.username ?? null });
     case 'upload':
@@ -75,7 +85,11 @@ function routePage(route: Route, ctx: RouteContext): Page {
     case 'audit':
       return mountAudit({ api, query: route.query });
     case 'system':
-      return mountSystem({ api });
+      return mountSystem({ api, turnaround: can('reports') });
+    case 'reports':
+      return mountReportsHome({ api, query: route.query, navigate: (hash) => (location.hash = hash) });
+    case 'reportView':
+      return mountReportPage({ api, reportId: route.id, username: ctx.user?.username ?? '', viewImages: can('study') });
     case 'templates':
       return mountTemplates({ api });
     case 'notFound':
@@ -174,7 +188,8 @@ export function startApp(root: HTMLElement, opts: AppOptions): () => void {
     root.replaceChildren(p.el);
   };
 
-  const mountRoute = (route: Route, capabilities: readonly Capability[], user: User | null): Page => {
+  const mountRoute = (asked: Route, capabilities: readonly Capability[], user: User | null): Page => {
+    const route = homeRoute(asked, capabilities);
     shell?.setActive(sectionOf(route));
     return routePage(route, { api, capabilities, user, uploadQueue: () => queues.of(user) });
   };
@@ -186,6 +201,8 @@ export function startApp(root: HTMLElement, opts: AppOptions): () => void {
     shellKey = key;
     const s = shellOf(doc, session, user, capabilities, `${base}app/explorer.html`);
     shell = s;
+    // a study page opened without going through a report goes back to the home of a reports-home role
+    if (homeHashOf(capabilities) === '#/reports') rememberStudyBack({ href: '#/reports', label: 'Reports' });
     root.replaceChildren(s.el);
     stopRouter = startRouter(s.outlet, (route) => mountRoute(route, capabilities, user));
   };

@@ -1,4 +1,5 @@
 import './style.css';
+import './physician.css';
 import { Api } from './api';
 import { startApp } from './app';
 import { Session } from './session';

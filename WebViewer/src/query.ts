@@ -1,6 +1,7 @@
 // Worklist filter state <-> URL hash <-> API query.
 import type { SortKey, SortOrder, StudyQuery } from './api';
 import { isoDay } from './format';
+import { parseReportFilter, type ReportFilter } from './worklist-report';
 
 export const PAGE_SIZES = [25, 50, 100] as const;
 export type PageSize = (typeof PAGE_SIZES)[number];
@@ -48,6 +49,8 @@ export interface WorklistState {
   ai: AiFilter[];
   /** Review filter chips that are on. */
   review: ReviewFilter[];
+  /** Report filter (worklist-report.ts; absent or '': none). */
+  report?: ReportFilter | '';
   sort: SortKey;
   order: SortOrder;
   /** 1-based */
@@ -91,6 +94,7 @@ const P = {
   dateTo: 'to',
   ai: 'ai',
   review: 'review',
+  report: 'report',
   sort: 'sort',
   order: 'order',
   page: 'page',
@@ -137,6 +141,8 @@ export function parseState(query: string): WorklistState {
   s.dateTo = normalizeDay(p.get(P.dateTo));
   s.ai = parseIds(p.get(P.ai), AI_FILTERS);
   s.review = parseIds(p.get(P.review), REVIEW_FILTERS);
+  const report = parseReportFilter(p.get(P.report));
+  if (report) s.report = report;
   const sort = p.get(P.sort);
   if (sort && (SORT_KEYS as readonly string[]).includes(sort)) s.sort = sort as SortKey;
   const order = p.get(P.order);
@@ -163,6 +169,7 @@ export function serializeState(s: WorklistState): string {
   text(P.dateTo, s.dateTo);
   if (s.ai.length) p.set(P.ai, s.ai.join(','));
   if (s.review.length) p.set(P.review, s.review.join(','));
+  if (s.report) p.set(P.report, s.report);
   if (s.sort !== DEFAULT_STATE.sort) p.set(P.sort, s.sort);
   if (s.order !== defaultOrder(s.sort)) p.set(P.order, s.order);
   if (s.page !== 1) p.set(P.page, String(s.page));
@@ -193,6 +200,7 @@ export function toApiQuery(s: WorklistState): StudyQuery {
   const aiStatus = aiStatusQuery(s.ai);
   if (aiStatus) query.aiStatus = aiStatus;
   if (s.review.length) query.reviewStatus = REVIEW_FILTERS.map((r) => r.id).filter((id) => s.review.includes(id)).join(',');
+  if (s.report) query.report = s.report;
   query.sort = s.sort;
   query.order = s.order;
   query.limit = s.pageSize;
@@ -237,6 +245,6 @@ export function activePreset(s: WorklistState, now: Date = new Date()): DatePres
 export function hasFilters(s: WorklistState): boolean {
   return Boolean(
     s.q.trim() || s.patientName.trim() || s.patientId.trim() || s.accession.trim() ||
-      s.modalities.length || s.dateFrom || s.dateTo || s.ai.length || s.review.length,
+      s.modalities.length || s.dateFrom || s.dateTo || s.ai.length || s.review.length || s.report,
   );
 }

@@ -1,6 +1,6 @@
 // Application bar (brand, navigation of what the user may use, user, change password, log out) around the
 // routed page.
-import type { Capability, Section } from './capabilities';
+import { homeHashOf, type Capability, type Section } from './capabilities';
 import { hIn } from './dom';
 import { roleLabel } from './roles';
 import type { User } from './session';
@@ -32,6 +32,7 @@ export interface NavItem {
 
 const NAV: readonly NavItem[] = [
   { id: 'worklist', label: 'Worklist', href: '#/' },
+  { id: 'reports', label: 'Reports', href: '#/reports' },
   { id: 'upload', label: 'Upload', href: '#/upload' },
   { id: 'users', label: 'Users', href: '#/users' },
   { id: 'templates', label: 'Templates', href: '#/templates' },
@@ -39,9 +40,15 @@ const NAV: readonly NavItem[] = [
   { id: 'system', label: 'System', href: '#/system' },
 ];
 
-/** Main navigation of what the user may use (the study page has no entry of its own). */
+/**
+ * Main navigation of what the user may use (the study page has no entry of its own). The reports list is the
+ * home of those who read reports without writing them (referring physicians): they get it instead of the
+ * worklist ("#/" takes them there). Those who write reports work from the worklist (its Report column and
+ * filter); "#/reports" stays open to them by link.
+ */
 export function navFor(capabilities: readonly Capability[]): NavItem[] {
-  return NAV.filter((item) => capabilities.includes(item.id));
+  const reportsHome = homeHashOf(capabilities) === '#/reports';
+  return NAV.filter((item) => capabilities.includes(item.id) && (item.id === 'worklist' ? !reportsHome : item.id === 'reports' ? reportsHome : true));
 }
 
 /** The user's name for display: display name, else username. */
@@ -101,7 +108,7 @@ export function createShell(doc: Document, opts: ShellOptions): Shell {
       doc,
       'header',
       { class: 'appbar' },
-      hIn(doc, 'a', { class: 'brand', attrs: { href: '#/' } }, hIn(doc, 'span', { class: 'brand-mark', attrs: { 'aria-hidden': 'true' } }), 'Reading Room'),
+      hIn(doc, 'a', { class: 'brand', attrs: { href: homeHashOf(opts.capabilities) } }, hIn(doc, 'span', { class: 'brand-mark', attrs: { 'aria-hidden': 'true' } }), 'Reading Room'),
       links.length > 1 ? hIn(doc, 'nav', { class: 'nav', attrs: { 'aria-label': 'Main' } }, ...links) : null,
       right,
     ),
@@ -111,7 +118,7 @@ export function createShell(doc: Document, opts: ShellOptions): Shell {
     el,
     outlet,
     setActive(section: Section | null): void {
-      const current = section === 'study' ? 'worklist' : section;
+      const current = section === 'study' ? (homeHashOf(opts.capabilities) === '#/reports' ? 'reports' : 'worklist') : section;
       for (const link of links) {
         if (link.dataset.nav === current) link.setAttribute('aria-current', 'page');
         else link.removeAttribute('aria-current');

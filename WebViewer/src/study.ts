@@ -6,7 +6,7 @@ import { mountAiPanel, type AiPanel } from './ai-panel';
 import { ApiError, apiRoot, type Api, type Series, type StudyDetail } from './api';
 import { h, hIn, type Child } from './dom';
 import { formatBirthSex, formatDateTime, formatInstant, formatModalities, formatPersonName } from './format';
-import { lastWorklistHash, type Page } from './router';
+import { studyBackLink, type Page } from './router';
 import { errorAlert } from './failure';
 import { orthancRoot } from './viewer-model';
 import { createSidePanel, type SideTab } from './report-side';
@@ -142,7 +142,7 @@ export function mountStudy(opts: StudyOptions): Page {
     h(
       'header',
       { class: 'topbar' },
-      h('a', { class: 'btn back', attrs: { href: lastWorklistHash() }, text: '← Worklist' }),
+      h('a', { class: 'btn back', attrs: { href: studyBackLink().href }, text: `← ${studyBackLink().label}` }),
     ),
     content,
   );
@@ -215,7 +215,7 @@ export function mountStudy(opts: StudyOptions): Page {
           'div',
           { class: 'state' },
           errorAlert(document, title, err),
-          h('a', { class: 'btn', attrs: { href: lastWorklistHash() }, text: 'Back to worklist' }),
+          h('a', { class: 'btn', attrs: { href: studyBackLink().href }, text: `Back to ${studyBackLink().label.toLowerCase()}` }),
         ),
       );
     });

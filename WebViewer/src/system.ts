@@ -1,6 +1,7 @@
 // System page (route "#/system", administrators): health of the plugin (store, ingestion, audit writer) with
 // "Re-synchronise", storage (Orthanc's disk use, free space, growth per day: system-storage.ts), and the AI
-// provider's state, queue and today's usage. Refreshed every 10 s while shown.
+// provider's state, queue and today's usage, and (with reports) the report turnaround by modality
+// (system-turnaround.ts). Refreshed every 10 s while shown.
 //
 // Everything from the API is untrusted: text goes through textContent (dom helpers) only.
 import { ApiError, type Api } from './api';
@@ -13,6 +14,7 @@ import type { Page } from './router';
 import { getHealth, getIngest, healthProblems, requestResync, type AuditWriterState, type Health, type IngestState } from './system-api';
 import { messageOf, statusNote } from './failure';
 import { getStorage, renderStorage, storageBadge, type StorageReport } from './system-storage';
+import { getTurnaround, renderTurnaround, type TurnaroundRow } from './system-turnaround';
 
 /** Refresh interval of the page. */
 export const SYSTEM_REFRESH_MS = 10_000;
@@ -380,6 +382,8 @@ export interface SystemOptions {
   /** Refresh interval while a re-synchronisation runs (default 1.5 s). */
   resyncPollMs?: number;
   now?: () => Date;
+  /** The "Report turnaround" card (servers with reports); default false. */
+  turnaround?: boolean;
 }
 
 interface Section<T> {
@@ -482,7 +486,7 @@ async function startResync(api: Api, last: Health | null, now: () => Date): Prom
 }
 
 /** The page: top bar (last update, Refresh) and the health and AI cards (head and body of each). */
-function systemLayout(doc: Document, topbar: HTMLElement[], health: HTMLElement[], ai: HTMLElement[], storage: HTMLElement[]): HTMLElement {
+function systemLayout(doc: Document, topbar: HTMLElement[], health: HTMLElement[], ai: HTMLElement[], storage: HTMLElement[], turnaround: HTMLElement[] | null = null): HTMLElement {
   return hIn(
     doc,
     'div',
@@ -499,6 +503,7 @@ function systemLayout(doc: Document, topbar: HTMLElement[], health: HTMLElement[
         hIn(doc, 'section', { class: 'sys-card', attrs: { 'data-section': 'health', 'aria-label': 'Health' } }, ...health),
         hIn(doc, 'section', { class: 'sys-card', attrs: { 'data-section': 'storage', 'aria-label': 'Storage' } }, ...storage),
         hIn(doc, 'section', { class: 'sys-card', attrs: { 'data-section': 'ai', 'aria-label': 'AI analysis' } }, ...ai),
+        turnaround ? hIn(doc, 'section', { class: 'sys-card sys-wide', attrs: { 'data-section': 'turnaround', 'aria-label': 'Report turnaround' } }, ...turnaround) : null,
       ),
     ),
   );
@@ -517,6 +522,10 @@ class SystemPage {
   private readonly health: Section<Health> = { data: null, error: null, loading: true };
   private readonly ai: Section<AiStatusInfo> = { data: null, error: null, loading: true };
   private readonly storage: Section<StorageReport> = { data: null, error: null, loading: true };
+  private readonly turnaround: Section<TurnaroundRow[]> = { data: null, error: null, loading: true };
+  private readonly turnaroundOn: boolean;
+  private readonly taHead: HTMLElement;
+  private readonly taBody: HTMLElement;
   /** Sequence of the AI answer shown. */
   private aiSeq = 0;
   private checking = false;
@@ -556,14 +565,25 @@ class SystemPage {
     this.aiBody = hIn(doc, 'div', { class: 'sys-card-body' });
     this.storageHead = hIn(doc, 'div', { class: 'sys-card-head' });
     this.storageBody = hIn(doc, 'div', { class: 'sys-card-body' });
+    this.turnaroundOn = opts.turnaround === true;
+    this.taHead = hIn(doc, 'div', { class: 'sys-card-head' });
+    this.taBody = hIn(doc, 'div', { class: 'sys-card-body' });
     doc.addEventListener('visibilitychange', this.onVisibility);
-    this.el = systemLayout(doc, [this.updated, this.refreshBtn], [this.healthHead, this.healthBody], [this.aiHead, this.aiBody], [this.storageHead, this.storageBody]);
+    this.el = systemLayout(
+      doc,
+      [this.updated, this.refreshBtn],
+      [this.healthHead, this.healthBody],
+      [this.aiHead, this.aiBody],
+      [this.storageHead, this.storageBody],
+      this.turnaroundOn ? [this.taHead, this.taBody] : null,
+    );
   }
 
   start(): void {
     this.renderHealthCard();
     this.renderAiCard();
     this.renderStorageCard();
+    if (this.turnaroundOn) this.renderTurnaroundCard();
     this.doc.title = 'System · Reading Room';
     void this.refresh();
   }
@@ -593,6 +613,19 @@ class SystemPage {
     const badge = this.storage.data ? [storageBadge(this.doc, this.storage.data)] : [];
     const content = cardContent(this.doc, this.storage, 'the storage', [], (data) => renderStorage(this.doc, data));
     renderCard(this.doc, this.storageHead, this.storageBody, 'Storage', badge, content);
+  }
+
+  private renderTurnaroundCard(): void {
+    const content = cardContent(this.doc, this.turnaround, 'the report turnaround', [], (rows) => renderTurnaround(this.doc, rows));
+    renderCard(this.doc, this.taHead, this.taBody, 'Report turnaround', [], content);
+  }
+
+  /** The turnaround beside the other cards (its own request: a failure here leaves them alone). */
+  private async refreshTurnaround(signal: AbortSignal): Promise<void> {
+    const [r] = await Promise.allSettled([getTurnaround(this.api, undefined, signal)]);
+    if (this.destroyed || signal.aborted) return;
+    settle(this.turnaround, r);
+    this.renderTurnaroundCard();
   }
 
   private clearTimer(): void {
@@ -628,6 +661,7 @@ class SystemPage {
     // While "Check now" runs, its answer is the newest AI state: do not race it with an older one.
     const withAi = !this.checking;
     const seq = withAi ? ++this.aiSeq : this.aiSeq;
+    if (this.turnaroundOn) void this.refreshTurnaround(ctrl.signal);
     const answers = await fetchStatus(this.api, ctrl, withAi);
     if (this.destroyed || !answers) return;
     this.inflight = null;

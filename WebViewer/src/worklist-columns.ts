@@ -3,6 +3,7 @@ import type { SortKey, Study } from './api';
 import { reviewBadge, statusBadge } from './ai-view';
 import { append, hIn, type Child } from './dom';
 import { formatBirthSex, formatCounts, formatDateTime, formatInstant, formatPersonName } from './format';
+import { reportCell, reportTitle } from './worklist-report';
 
 export interface Column {
   id: string;
@@ -60,9 +61,13 @@ export const AI_COLUMNS: readonly Column[] = [
 /** Every column (what renderStudyRow shows by default). */
 export const COLUMNS: readonly Column[] = [...BASE_COLUMNS, ...AI_COLUMNS];
 
-/** The columns shown: the AI ones only to those who may use AI. */
-export function columnsFor(showAi: boolean): readonly Column[] {
-  return showAi ? COLUMNS : BASE_COLUMNS;
+/** The study's report state and critical flag (shown with the "report" capability, worklist-report.ts). */
+export const REPORT_COLUMN: Column = { id: 'report', label: 'Report', cell: (doc, s) => reportCell(doc, s), title: (s) => reportTitle(s) };
+
+/** The columns shown: the AI ones only to those who may use AI, the report one to those who write reports. */
+export function columnsFor(showAi: boolean, showReport = false): readonly Column[] {
+  const base = showAi ? COLUMNS : BASE_COLUMNS;
+  return showReport ? [...base, REPORT_COLUMN] : base;
 }
 
 /** One worklist row. Every DICOM value goes through textContent / setAttribute only. */

@@ -2,6 +2,7 @@
 // date range with presets, "Clear filters". It reads and changes the page's state through WorklistControl.
 import { h } from './dom';
 import { AI_FILTERS, DATE_PRESETS, MODALITIES, REVIEW_FILTERS, activePreset, hasFilters, presetRange, type WorklistState } from './query';
+import { REPORT_FILTERS, type ReportFilter } from './worklist-report';
 
 /** The worklist page's state, as its controls see it. */
 export interface WorklistControl {
@@ -67,8 +68,8 @@ type TextKey = 'patientName' | 'patientId' | 'accession';
 const field = (label: string, ...controls: HTMLElement[]): HTMLElement =>
   h('div', { class: 'field' }, h('span', { class: 'field-label', text: label }), ...controls);
 
-/** The filter section; the AI and review chips only when showAi. */
-export function createFilters(ctl: WorklistControl, showAi: boolean): WorklistFilters {
+/** The filter section; the AI and review chips only when showAi, the report chips (one at a time) when showReport. */
+export function createFilters(ctl: WorklistControl, showAi: boolean, showReport = false): WorklistFilters {
   const inputs: Partial<Record<TextKey, HTMLInputElement>> = {};
   const textFilter = (label: string, key: TextKey, width: string): HTMLLabelElement => {
     const input = h('input', {
@@ -89,6 +90,14 @@ export function createFilters(ctl: WorklistControl, showAi: boolean): WorklistFi
   const aiItems = AI_FILTERS.map((f) => ({ id: f.id, label: f.label, title: f.statuses.join(', ') }));
   const ai = toggleChips('AI analysis', 'data-ai-filter', () => aiItems, () => ctl.state().ai, (ids) => ctl.update({ ai: ids }));
   const review = toggleChips('Review', 'data-review-filter', () => REVIEW_FILTERS, () => ctl.state().review, (ids) => ctl.update({ review: ids }));
+  // one report filter at a time (the API takes one value): pressing a chip replaces the other
+  const reportChips = toggleChips<ReportFilter>(
+    'Report',
+    'data-report-filter',
+    () => REPORT_FILTERS,
+    () => (ctl.state().report ? [ctl.state().report as ReportFilter] : []),
+    (ids) => ctl.update({ report: ids[ids.length - 1] ?? '' }),
+  );
 
   const dateFrom = h('input', { class: 'filter-input date', attrs: { type: 'date', 'aria-label': 'Study date from' } });
   const dateTo = h('input', { class: 'filter-input date', attrs: { type: 'date', 'aria-label': 'Study date to' } });
@@ -127,6 +136,7 @@ export function createFilters(ctl: WorklistControl, showAi: boolean): WorklistFi
     field('Study date', h('div', { class: 'date-range' }, dateFrom, h('span', { class: 'muted', text: '–' }), dateTo, presetGroup)),
     showAi ? field('AI', ai.el) : null,
     showAi ? field('Review', review.el) : null,
+    showReport ? field('Report', reportChips.el) : null,
     clearBtn,
   );
 
@@ -145,6 +155,7 @@ export function createFilters(ctl: WorklistControl, showAi: boolean): WorklistFi
     modalities.render();
     ai.render();
     review.render();
+    reportChips.render();
     refresh();
   };
   return { el, sync, refresh };

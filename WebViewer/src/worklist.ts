@@ -4,7 +4,7 @@
 import type { Api, StudyList } from './api';
 import { h } from './dom';
 import { defaultState, hasFilters, parseState, toApiQuery, worklistHash, type WorklistState } from './query';
-import { rememberWorklistHash, replaceHash, studyHash, type Page } from './router';
+import { rememberStudyBack, rememberWorklistHash, replaceHash, studyHash, type Page } from './router';
 import { columnsFor } from './worklist-columns';
 import { createFilters, type WorklistControl } from './worklist-filters';
 import { WorklistLoader } from './worklist-loader';
@@ -23,6 +23,8 @@ export interface WorklistOptions {
   openStudies?: boolean;
   /** AI / Review columns and filters (the "ai" capability, capabilities.ts; default false). */
   showAi?: boolean;
+  /** Report column and filter (the "report" capability; default false). */
+  showReport?: boolean;
   refreshMs?: number;
   debounceMs?: number;
 }
@@ -146,10 +148,11 @@ export function mountWorklist(opts: WorklistOptions): Page {
   const doc = document;
   const canOpen = opts.openStudies !== false;
   const showAi = opts.showAi === true;
-  const columns = columnsFor(showAi);
+  const showReport = opts.showReport === true;
+  const columns = columnsFor(showAi, showReport);
   const initial = parseState(opts.query);
   // a bookmark with AI filters opened by a role without AI columns: no invisible filter
-  const ctl = createControl(showAi ? initial : { ...initial, ai: [], review: [] }, opts.debounceMs ?? 300, {
+  const ctl = createControl({ ...(showAi ? initial : { ...initial, ai: [], review: [] }), ...(showReport ? {} : { report: '' as const }) }, opts.debounceMs ?? 300, {
     changed() {
       filters.refresh();
       table.renderHead();
@@ -163,7 +166,7 @@ export function mountWorklist(opts: WorklistOptions): Page {
   const summary = h('span', { class: 'summary', attrs: { 'aria-live': 'polite' } });
   const updated = h('span', { class: 'updated' });
   const refreshBtn = h('button', { class: 'btn', attrs: { type: 'button', title: 'Refresh now' }, text: 'Refresh', on: { click: () => void loader.load(false) } });
-  const filters = createFilters(ctl, showAi);
+  const filters = createFilters(ctl, showAi, showReport);
   const table = createStudyTable({
     ctl,
     columns,
@@ -213,6 +216,7 @@ export function mountWorklist(opts: WorklistOptions): Page {
   doc.addEventListener('keydown', onGlobalKey);
   syncControls();
   rememberWorklistHash(worklistHash(ctl.state()));
+  rememberStudyBack(null); // a study opened from here goes back here
   document.title = 'Worklist · Reading Room';
   void loader.load(false);
   queueMicrotask(() => {

@@ -68,6 +68,8 @@ export function studyBody(overrides: Partial<Study> = {}): Study {
     aiStatus: null,
     reviewStatus: null,
     reportStatus: null,
+    reportId: null,
+    reportCritical: false,
     ...overrides,
   };
 }

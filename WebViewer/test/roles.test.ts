@@ -30,7 +30,7 @@ describe('roles -> sections and navigation (capabilities from GET auth/me)', () 
   }
 
   it('unknown names are ignored, the order is the server\'s table order', async () => {
-    expect(await capabilitiesOf('auditor', ['reports', 'audit', 'worklist', 'audit'])).toEqual(['worklist', 'audit']);
+    expect(await capabilitiesOf('auditor', ['billing', 'audit', 'worklist', 'audit'])).toEqual(['worklist', 'audit']);
     expect(parseCapabilities(['explorer', 'ai', 'worklist'])).toEqual(['worklist', 'ai', 'explorer']);
   });
 
