@@ -62,13 +62,49 @@ static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static PangoFontMap *g_fontmap; /* kept until the process ends */
 
+#define INIT_STACK (16u * 1024u * 1024u)
+
+/* Fontconfig's set-up (FcInit: its configuration parser recursing through
+ * the XML files, and the first fallback search) needs more stack than an
+ * HTTP server's worker threads have: it runs once on a thread of its own
+ * with INIT_STACK, and lays out one line in every script there so that the
+ * fonts of each are found before any caller's render. */
+static void *init_fonts(void *unused)
+{
+  (void)unused;
+  if (!FcInit())
+    return NULL;
+  PangoFontMap *map = pango_cairo_font_map_new();
+  if (map == NULL)
+    return NULL;
+  pango_cairo_font_map_set_resolution(PANGO_CAIRO_FONT_MAP(map), 72.0);
+  PangoContext *ctx = pango_font_map_create_context(map);
+  PangoLayout *l = ctx != NULL ? pango_layout_new(ctx) : NULL;
+  if (l != NULL) {
+    PangoFontDescription *fd = pango_font_description_from_string(FONT " 10");
+    int w, h;
+    pango_layout_set_font_description(l, fd);
+    pango_font_description_free(fd);
+    pango_layout_set_text(l, "Aé Ω Ж \u0642\u0628 \u05e9\u05e8 \u5c71\u7530 \u3084\u307e \ud64d", -1);
+    pango_layout_get_size(l, &w, &h);
+    g_object_unref(l);
+  }
+  if (ctx != NULL)
+    g_object_unref(ctx);
+  g_fontmap = map;
+  return NULL;
+}
+
 static void init_once(void)
 {
-  if (!FcInit())
+  pthread_attr_t attr;
+  pthread_t t;
+
+  if (pthread_attr_init(&attr) != 0)
     return;
-  g_fontmap = pango_cairo_font_map_new();
-  if (g_fontmap != NULL)
-    pango_cairo_font_map_set_resolution(PANGO_CAIRO_FONT_MAP(g_fontmap), 72.0);
+  if (pthread_attr_setstacksize(&attr, INIT_STACK) == 0 && pthread_create(&t, &attr, init_fonts, NULL) == 0)
+    pthread_join(t, NULL);
+  pthread_attr_destroy(&attr);
 }
 
 /* ----------------------------------------------------------- the renderer */

@@ -26,8 +26,11 @@
  * RR_REPORT_PDF_MAX_PAGES pages is refused (RR_EINVAL); the PDF itself is
  * capped at RR_REPORT_PDF_MAX_BYTES (RR_EFULL).
  *
- * Threads: safe to call from any thread. Fontconfig and the one Pango font
- * map are initialised once (pthread_once) and kept until the process ends;
+ * Threads: safe to call from any thread, also one with a small stack (an
+ * HTTP worker's: renders were tested on 64 KB). Fontconfig and the one Pango
+ * font map are initialised once (pthread_once) on a thread of this module's
+ * with a 16 MB stack (fontconfig's configuration parser recurses deeply)
+ * and kept until the process ends;
  * renders are serialised by one mutex inside this module (Pango's font map
  * and its caches are not safe to share between concurrent layouts), so a
  * second caller waits for the first (a 3-page report with 4 key images takes

@@ -250,6 +250,49 @@ static void teardown(void)
 
 /* ------------------------------------------------------------------ tests */
 
+typedef struct job {
+  const rr_report_doc *doc;
+  unsigned char *pdf;
+  size_t n;
+  int rc;
+} job;
+
+static void *render_thread(void *arg)
+{
+  job *j = arg;
+  char err[256];
+
+  j->rc = rr_report_pdf_render(&j->pdf, &j->n, j->doc, NULL, err, sizeof(err));
+  return NULL;
+}
+
+/* The first render of the process (fontconfig's set-up: its configuration
+ * parser is recursive) from a thread with a small stack, as an HTTP server's
+ * worker has; then another one there. Runs first in the suite. */
+START_TEST(small_stack_first)
+{
+  rr_report_doc *d = base_doc();
+  pthread_attr_t attr;
+  pthread_t t;
+  job j = {d, NULL, 0, -1};
+
+  S(&d->patient_name, "Hong^Gildong=洪^吉洞=홍^길동");
+  S(&d->sections[1].items[0].text, "قباني^لنزار שרון^דבורה Διονυσιος Люкceмбypг 王^小东");
+  ck_assert_int_eq(pthread_attr_init(&attr), 0);
+  ck_assert_int_eq(pthread_attr_setstacksize(&attr, 64 * 1024), 0);
+  for (int i = 0; i < 2; i++) {
+    ck_assert_int_eq(pthread_create(&t, &attr, render_thread, &j), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert_int_eq(j.rc, 0);
+    ck_assert_uint_gt(j.n, 1000);
+    free(j.pdf);
+    j.pdf = NULL;
+  }
+  pthread_attr_destroy(&attr);
+  rr_report_doc_free(d);
+}
+END_TEST
+
 START_TEST(person_names)
 {
   char out[256];
@@ -576,22 +619,6 @@ START_TEST(same_bytes)
 }
 END_TEST
 
-typedef struct job {
-  const rr_report_doc *doc;
-  unsigned char *pdf;
-  size_t n;
-  int rc;
-} job;
-
-static void *render_thread(void *arg)
-{
-  job *j = arg;
-  char err[256];
-
-  j->rc = rr_report_pdf_render(&j->pdf, &j->n, j->doc, NULL, err, sizeof(err));
-  return NULL;
-}
-
 START_TEST(concurrent_renders)
 {
   rr_report_doc *d = base_doc();
@@ -677,12 +704,12 @@ START_TEST(empty_fields)
 }
 END_TEST
 
-/* One paragraph over several pages, without a space to break at: split
+/* One paragraph over pages, without a space to break at: split
  * line by line, nothing lost, no page without end. */
 START_TEST(long_paragraph)
 {
   rr_report_doc *d = base_doc();
-  size_t len = 60000;
+  size_t len = 15000; /* about three pages */
   char *text = malloc(len + 16), *out, *info;
   char path[4200];
 
@@ -792,6 +819,7 @@ int main(void)
 
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, small_stack_first);
   tcase_add_test(tc, person_names);
   tcase_add_loop_test(tc, scripts, 0, (int)(sizeof(SCRIPTS) / sizeof(SCRIPTS[0])));
   tcase_add_test(tc, identification);
