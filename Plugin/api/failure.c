@@ -14,7 +14,7 @@ static const rr_api_error_info table[RR_API_ERROR_COUNT] = {
                        "the thing is not in a state that allows this (an analysis that has finished)"},
   [RR_API_ALREADY_EXISTS] = {"already_exists", 409, false, NULL, "the thing to create exists already (a user name)"},
   [RR_API_UNSUPPORTED] = {"unsupported", 415, false, NULL, "an image this build cannot decode or render"},
-  [RR_API_TOO_LARGE] = {"too_large", 429, false, NULL, "a bounded list or queue is full"},
+  [RR_API_TOO_LARGE] = {"too_large", 413, false, NULL, "a bounded list or queue is full (413: Orthanc 1.10.1 cannot answer 429)"},
   [RR_API_INTERNAL] = {"internal", 500, true, "internal error; see Orthanc's log", "a fault of the plugin"},
   [RR_API_OUT_OF_MEMORY] = {"out_of_memory", 500, true, "internal error; see Orthanc's log", "the plugin ran out of memory"},
   [RR_API_STOPPING] = {"stopping", 500, true, "internal error; see Orthanc's log", "the plugin is stopping"},

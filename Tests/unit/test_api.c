@@ -6,6 +6,19 @@
 #include "common.h"
 #include "util/errors.h"
 
+/* The error statuses Orthanc's HttpStatus enumeration knows (Orthanc 1.10.1,
+ * OrthancFramework/Sources/Enumerations.h): a plugin answering another one
+ * (428, 429, ...) makes Orthanc drop the connection instead of answering. */
+static bool orthanc_can_send(int status)
+{
+  static const int known[] = {400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416,
+                              417, 422, 423, 424, 426, 500, 501, 502, 503, 504, 505, 506, 507, 509, 510};
+  for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+    if (known[i] == status)
+      return true;
+  return false;
+}
+
 START_TEST(error_table_is_complete_and_unique)
 {
   int i, j;
@@ -16,6 +29,7 @@ START_TEST(error_table_is_complete_and_unique)
     ck_assert_ptr_nonnull(a->code);
     ck_assert_ptr_nonnull(a->meaning);
     ck_assert_msg(a->status >= 400 && a->status <= 599, "%s: status %d", a->code, a->status);
+    ck_assert_msg(orthanc_can_send(a->status), "%s: Orthanc cannot send status %d", a->code, a->status);
     /* a logged fault answers a generic sentence; only server faults are logged */
     ck_assert_msg(a->log == (a->message != NULL), "%s: message iff logged", a->code);
     ck_assert_msg(!a->log || a->status >= 500, "%s: only server faults are logged", a->code);
@@ -84,7 +98,7 @@ START_TEST(domain_codes_map_to_their_answers)
   expect(RR_ECONFLICT, "conflict", 409);
   expect(RR_EEXISTS, "already_exists", 409);
   expect(RR_EUNSUPPORTED, "unsupported", 415);
-  expect(RR_EFULL, "too_large", 429);
+  expect(RR_EFULL, "too_large", 413);
   expect(RR_ENOMEM, "out_of_memory", 500);
   expect(RR_ESTOPPED, "stopping", 500);
   expect(RR_ERROR, "internal", 500);
