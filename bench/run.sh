@@ -35,6 +35,8 @@ node bench/access.mjs
 node bench/ai.mjs
 # the report PDF (Cairo + Pango, in process: no Orthanc): 3 pages, 4 key images
 "$RR_BENCH_REPORT_PDF" 30
+# from signing a report to its PDF, SR and KOS in the archive, through a real Orthanc
+node bench/report.mjs
 # 50 users for 10 minutes (LOAD_SECONDS to change it; node bench/load.mjs --short to try it)
 node bench/load.mjs
 # this viewer against OHIF v3 in headless chromium (installs orthanc-dicomweb and fetches @ohif/app when missing)
