@@ -29,7 +29,7 @@ int rr_report_doc_set(char **slot, const char *s, size_t len)
   return 0;
 }
 
-static void free_sections(rr_report_doc_section *sections, size_t count)
+void rr_report_doc_sections_free(rr_report_doc_section *sections, size_t count)
 {
   for (size_t i = 0; i < count; i++) {
     for (size_t j = 0; j < sections[i].item_count; j++) {
@@ -46,7 +46,7 @@ static void free_sections(rr_report_doc_section *sections, size_t count)
 
 static void free_lists(rr_report_doc *d)
 {
-  free_sections(d->sections, d->section_count);
+  rr_report_doc_sections_free(d->sections, d->section_count);
   for (size_t i = 0; i < d->finding_count; i++) {
     free(d->findings[i].text);
     free(d->findings[i].analysis_ref);

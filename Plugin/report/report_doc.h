@@ -126,6 +126,8 @@ typedef struct rr_report_doc {
 rr_report_doc *rr_report_doc_new(void);
 /* Release the doc and everything it owns; accepts NULL. */
 void rr_report_doc_free(rr_report_doc *doc);
+/* Release an array of `count` sections and everything in them; accepts NULL. */
+void rr_report_doc_sections_free(rr_report_doc_section *sections, size_t count);
 /* Replace *slot with a copy of the first `len` bytes of s (not necessarily
  * NUL-terminated; NULL s gives ""). Returns 0 or RR_ENOMEM (*slot kept). */
 int rr_report_doc_set(char **slot, const char *s, size_t len);

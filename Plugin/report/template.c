@@ -656,21 +656,6 @@ static int value_text(rr_buf *b, json_object *field, json_object *v)
   return error;
 }
 
-static void free_sections(rr_report_doc_section *sections, size_t count)
-{
-  for (size_t i = 0; i < count; i++) {
-    for (size_t j = 0; j < sections[i].item_count; j++) {
-      free(sections[i].items[j].label);
-      free(sections[i].items[j].text);
-    }
-    free(sections[i].items);
-    free(sections[i].code);
-    free(sections[i].meaning);
-    free(sections[i].title);
-  }
-  free(sections);
-}
-
 static int set_str(char **slot, const char *s)
 {
   return rr_report_doc_set(slot, s, strlen(s));
@@ -733,12 +718,12 @@ int rr_template_render(rr_report_doc *doc, const char *template_json, const char
   if (error == 0 && (error = set_str(&doc->title, type_of(tpl, "title"))) == 0)
     error = set_str(&doc->template_id, type_of(tpl, "id"));
   if (error == 0) {
-    free_sections(doc->sections, doc->section_count);
+    rr_report_doc_sections_free(doc->sections, doc->section_count);
     doc->sections = out;
     doc->section_count = count;
     out = NULL;
   } else {
-    free_sections(out, count);
+    rr_report_doc_sections_free(out, count);
     error = rr_fail(err, errsize, error, "out of memory");
   }
   json_object_put(tpl);
