@@ -20,6 +20,7 @@
 #include "store/store_reports.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/big_stack.h"
 #include "util/errors.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -495,12 +496,9 @@ typedef struct signing {
   bool key_images;
 } signing;
 
-/* The PDF is rendered on a thread of its own with a large stack: Orthanc's
- * HTTP threads have small stacks, and fontconfig's first parse of its
- * configuration (expat, recursive) overflows them (measured: SIGSEGV in
- * libfontconfig under a civetweb worker). */
-#define RENDER_STACK (16u * 1024u * 1024u)
-
+/* The PDF is rendered on a thread of its own with a large stack
+ * (util/big_stack.h): fontconfig's first parse of its configuration
+ * overflowed an Orthanc HTTP thread's stack (SIGSEGV in libfontconfig). */
 typedef struct render_job {
   const rr_report_doc *doc;
   unsigned char *pdf;
@@ -509,31 +507,21 @@ typedef struct render_job {
   int error;
 } render_job;
 
-static void *render_thread(void *arg)
+static void render_on_big_stack(void *arg)
 {
   render_job *j = arg;
 
   j->error = rr_report_pdf_render(&j->pdf, &j->pdf_size, j->doc, NULL, j->err, sizeof(j->err));
-  return NULL;
 }
 
 static int render_pdf(unsigned char **pdf, size_t *pdf_size, const rr_report_doc *doc, char *err, size_t errsize)
 {
-  pthread_attr_t attr;
-  pthread_t t;
   render_job j;
-  int rc;
 
   memset(&j, 0, sizeof(j));
   j.doc = doc;
-  if (pthread_attr_init(&attr) != 0)
+  if (rr_big_stack_run(render_on_big_stack, &j, 0) < 0)
     return rr_fail(err, errsize, RR_ENOMEM, "cannot start the PDF renderer");
-  pthread_attr_setstacksize(&attr, RENDER_STACK);
-  rc = pthread_create(&t, &attr, render_thread, &j);
-  pthread_attr_destroy(&attr);
-  if (rc != 0)
-    return rr_fail(err, errsize, RR_ENOMEM, "cannot start the PDF renderer");
-  pthread_join(t, NULL);
   if (j.error < 0) {
     free(j.pdf);
     return rr_fail(err, errsize, j.error, "%s", j.err);

@@ -5,6 +5,7 @@
 
 #include "api/reply.h"
 #include "api/route.h"
+#include "util/big_stack.h"
 #include "util/errors.h"
 
 static OrthancPluginContext *ctx;
@@ -22,11 +23,38 @@ static bool orthanc_id_ok(const char *id)
   return true;
 }
 
+/* What the transcoding thread reads and writes. */
+typedef struct transcode_job {
+  const OrthancPluginMemoryBuffer *file;
+  OrthancPluginMemoryBuffer answer; /* the serialised result; data NULL on failure */
+  int failure;                      /* 0, or 1 cannot decode, 2 cannot serialise */
+} transcode_job;
+
+/* Orthanc's transcoder (DCMTK, or the GDCM plugin for JPEG 2000, JPEG-LS and
+ * 12-bit JPEG) runs here, on a large stack: on a civetweb worker's stack GDCM
+ * overflowed after a few requests and took Orthanc down (util/big_stack.h). */
+static void transcode(void *arg)
+{
+  transcode_job *j = arg;
+  OrthancPluginDicomInstance *dicom;
+
+  dicom = OrthancPluginTranscodeDicomInstance(ctx, j->file->data, j->file->size, RR_TRANSCODE_TARGET_SYNTAX);
+  if (dicom == NULL) {
+    j->failure = 1;
+    return;
+  }
+  if (OrthancPluginSerializeDicomInstance(ctx, &j->answer, dicom) != OrthancPluginErrorCode_Success) {
+    j->answer.data = NULL;
+    j->failure = 2;
+  }
+  OrthancPluginFreeDicomInstance(ctx, dicom);
+}
+
 static OrthancPluginErrorCode on_transcoded(OrthancPluginRestOutput *out, const char *url,
                                             const OrthancPluginHttpRequest *req)
 {
-  OrthancPluginMemoryBuffer file = {0}, answer = {0};
-  OrthancPluginDicomInstance *dicom = NULL;
+  OrthancPluginMemoryBuffer file = {0};
+  transcode_job job = {0};
   OrthancPluginErrorCode code;
   const char *id = req->groups[0];
 
@@ -45,24 +73,26 @@ static OrthancPluginErrorCode on_transcoded(OrthancPluginRestOutput *out, const 
     rr_reply_failure(ctx, out, RR_EUPSTREAM, "transcoding", "Orthanc cannot read the instance's file");
     goto out;
   }
-  dicom = OrthancPluginTranscodeDicomInstance(ctx, file.data, file.size, RR_TRANSCODE_TARGET_SYNTAX);
-  if (dicom == NULL) {
+  job.file = &file;
+  if (rr_big_stack_run(transcode, &job, 0) < 0) {
+    rr_reply_failure(ctx, out, RR_ENOMEM, "transcoding", "cannot start the transcoding thread");
+    goto out;
+  }
+  if (job.failure == 1) {
     rr_reply_error(ctx, out, RR_API_UNSUPPORTED, "Orthanc cannot decode this instance's transfer syntax");
     goto out;
   }
-  if (OrthancPluginSerializeDicomInstance(ctx, &answer, dicom) != OrthancPluginErrorCode_Success) {
+  if (job.failure == 2) {
     rr_reply_failure(ctx, out, RR_EUPSTREAM, "transcoding", "Orthanc cannot write the transcoded instance");
     goto out;
   }
   OrthancPluginSetHttpHeader(ctx, out, "Cache-Control", "private, no-store");
   OrthancPluginSetHttpHeader(ctx, out, "X-Content-Type-Options", "nosniff");
   rr_reply_security_headers(ctx, out);
-  OrthancPluginAnswerBuffer(ctx, out, answer.data, answer.size, "application/dicom");
+  OrthancPluginAnswerBuffer(ctx, out, job.answer.data, job.answer.size, "application/dicom");
 out:
-  if (answer.data != NULL)
-    OrthancPluginFreeMemoryBuffer(ctx, &answer);
-  if (dicom != NULL)
-    OrthancPluginFreeDicomInstance(ctx, dicom);
+  if (job.answer.data != NULL)
+    OrthancPluginFreeMemoryBuffer(ctx, &job.answer);
   if (file.data != NULL)
     OrthancPluginFreeMemoryBuffer(ctx, &file);
   return OrthancPluginErrorCode_Success;

@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "util/buf.h"
+#include "util/big_stack.h"
 #include "util/errors.h"
 #include "util/str.h"
 
@@ -62,21 +63,19 @@ static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static PangoFontMap *g_fontmap; /* kept until the process ends */
 
-#define INIT_STACK (16u * 1024u * 1024u)
-
 /* Fontconfig's set-up (FcInit: its configuration parser recursing through
  * the XML files, and the first fallback search) needs more stack than an
  * HTTP server's worker threads have: it runs once on a thread of its own
- * with INIT_STACK, and lays out one line in every script there so that the
+ * with a large stack (util/big_stack.h), and lays out one line in every script there so that the
  * fonts of each are found before any caller's render. */
-static void *init_fonts(void *unused)
+static void init_fonts(void *unused)
 {
   (void)unused;
   if (!FcInit())
-    return NULL;
+    return;
   PangoFontMap *map = pango_cairo_font_map_new();
   if (map == NULL)
-    return NULL;
+    return;
   pango_cairo_font_map_set_resolution(PANGO_CAIRO_FONT_MAP(map), 72.0);
   PangoContext *ctx = pango_font_map_create_context(map);
   PangoLayout *l = ctx != NULL ? pango_layout_new(ctx) : NULL;
@@ -92,19 +91,11 @@ static void *init_fonts(void *unused)
   if (ctx != NULL)
     g_object_unref(ctx);
   g_fontmap = map;
-  return NULL;
 }
 
 static void init_once(void)
 {
-  pthread_attr_t attr;
-  pthread_t t;
-
-  if (pthread_attr_init(&attr) != 0)
-    return;
-  if (pthread_attr_setstacksize(&attr, INIT_STACK) == 0 && pthread_create(&t, &attr, init_fonts, NULL) == 0)
-    pthread_join(t, NULL);
-  pthread_attr_destroy(&attr);
+  (void)rr_big_stack_run(init_fonts, NULL, 0); /* no thread: g_fontmap stays NULL, renders fail */
 }
 
 /* ----------------------------------------------------------- the renderer */

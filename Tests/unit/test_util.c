@@ -1,6 +1,8 @@
 #include <stdint.h>
+#include <string.h>
 
 #include "common.h"
+#include "util/big_stack.h"
 #include "util/buf.h"
 #include "util/errors.h"
 #include "util/json.h"
@@ -205,6 +207,39 @@ START_TEST(glob_escapes_brackets)
 }
 END_TEST
 
+/* 4 MiB of stack frames (more than an HTTP worker thread's stack holds),
+ * touched from end to end, run once on the big stack. */
+typedef struct deep_call {
+  int runs;
+  unsigned sum;
+} deep_call;
+
+static unsigned deep(unsigned depth)
+{
+  volatile unsigned char frame[64 * 1024];
+  memset((void *)frame, (int)depth, sizeof(frame));
+  return depth == 0 ? frame[100] : frame[sizeof(frame) - 1] + deep(depth - 1);
+}
+
+static void deep_work(void *arg)
+{
+  deep_call *c = arg;
+  c->runs++;
+  c->sum = deep(63); /* 4 MiB of frames */
+}
+
+START_TEST(big_stack_runs_once_with_room)
+{
+  deep_call c = {0, 0};
+
+  ck_assert_int_eq(rr_big_stack_run(deep_work, &c, 0), 0);
+  ck_assert_int_eq(c.runs, 1);
+  ck_assert_uint_eq(c.sum, 63u * 64u / 2u);
+  ck_assert_int_eq(rr_big_stack_run(NULL, &c, 0), RR_EINVAL);
+  ck_assert_int_eq(c.runs, 1);
+}
+END_TEST
+
 START_TEST(words_iterate)
 {
   const char *w;
@@ -270,6 +305,7 @@ int main(void)
   tcase_add_test(tc, words_iterate);
   tcase_add_test(tc, strmap_basics);
   tcase_add_test(tc, root_regex_escapes_dots);
+  tcase_add_test(tc, big_stack_runs_once_with_room);
   suite_add_tcase(s, tc);
   return rr_test_run(s);
 }

@@ -101,8 +101,23 @@ function initCornerstone(): Promise<void> {
     loaderInit({ maxWebWorkers: Math.max(1, Math.min(4, Math.floor((navigator.hardwareConcurrency || 2) / 2))) });
     toolsInit();
     for (const tool of [WindowLevelTool, PanTool, ZoomTool, StackScrollTool, MagnifyTool]) addTool(tool);
+    window.addEventListener('unhandledrejection', quietAbortedImageRequest);
   })();
   return initialised;
+}
+
+/**
+ * cornerstone's DICOM image loader rejects with the XMLHttpRequest itself when an image request fails
+ * or is aborted (a reload or a study closed while images load), and keeps promise forks of its own
+ * that nobody awaits: each aborted request then surfaced as an "Uncaught (in promise) XMLHttpRequest".
+ * The viewer handles the loads it awaits (the viewport says which image cannot be shown); these
+ * leftovers are logged at debug level instead of as page errors. Any other rejection is left alone.
+ */
+function quietAbortedImageRequest(e: PromiseRejectionEvent): void {
+  if (typeof XMLHttpRequest !== 'undefined' && e.reason instanceof XMLHttpRequest) {
+    e.preventDefault();
+    console.debug(`image request ended without an image (HTTP ${e.reason.status}): ${e.reason.responseURL}`);
+  }
 }
 
 let counter = 0;
