@@ -55,6 +55,36 @@ node_suite() {
   add "${p:-0}" "${f:-0}" "$name" "$rc"
 }
 
+# The browser files in two lanes side by side, each one file at a time: the
+# files that mostly wait (idle time-outs, forms, PDFs: BROWSER_WAITING_LANE)
+# beside the ones that render with software WebGL (every other file). One
+# summary line for both; each lane's TAP output in its own log.
+BROWSER_WAITING_LANE="logoff auth explorer worklist status report-templates report-writing physician-portal"
+browser_suite() {
+  local name=$1 log="$LOGDIR/$1.log" rc1 rc2 p=0 f=0 n file waiting=() rendering=()
+  for file in Tests/browser/*.test.mjs; do
+    n=$(basename "$file" .test.mjs)
+    case " $BROWSER_WAITING_LANE " in
+      *" $n "*) waiting+=("$file") ;;
+      *) rendering+=("$file") ;;
+    esac
+  done
+  echo "== $name: node --test --test-concurrency=1 in two lanes (${#waiting[@]} waiting, ${#rendering[@]} rendering files)"
+  node --test --test-concurrency=1 "${waiting[@]}" >"$LOGDIR/$name-waiting.log" 2>&1 &
+  local lane=$!
+  node --test --test-concurrency=1 "${rendering[@]}" >"$LOGDIR/$name-rendering.log" 2>&1
+  rc2=$?
+  wait "$lane"
+  rc1=$?
+  cat "$LOGDIR/$name-waiting.log" "$LOGDIR/$name-rendering.log" >"$log"
+  for n in waiting rendering; do
+    grep -E "^# (tests|pass|fail)|^not ok" "$LOGDIR/$name-$n.log" | sed "s/^/[$n] /"
+    p=$((p + $(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$LOGDIR/$name-$n.log" | tail -1 | grep . || echo 0)))
+    f=$((f + $(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$LOGDIR/$name-$n.log" | tail -1 | grep . || echo 0)))
+  done
+  add "$p" "$f" "$name" $((rc1 != 0 ? rc1 : rc2))
+}
+
 # Each libFuzzer target of Tests/fuzz runs briefly from its seed corpus
 # (ctest in <fuzz-build>/Tests/fuzz): one test per target, passed when
 # nothing crashed; prints each target's executions and coverage.
@@ -94,9 +124,9 @@ check_suite unit-asan-ubsan "$ASAN_BUILD"
 vitest_suite webapp-unit
 # integration files wait on Orthanc much more than they compute: two at a time
 # (each starts its own Orthanc on free ports in its own folder); the browser
-# files render with software WebGL and run one at a time
+# files in two lanes (browser_suite)
 node_suite integration node --test --test-concurrency="${RR_INTEGRATION_CONCURRENCY:-2}" Tests/integration/
-node_suite browser node --test --test-concurrency=1 Tests/browser/
+browser_suite browser
 
 echo "logs: $LOGDIR"
 [ ${#broken[@]} -gt 0 ] && echo "failing suites: ${broken[*]}"
