@@ -274,6 +274,7 @@ static json_object *ingest_json(void)
   rr_json_set(o, "instancesIngested", json_object_new_int64(st.instances_ingested), &jerr);
   rr_json_set(o, "deletionsApplied", json_object_new_int64(st.deletions_applied), &jerr);
   rr_json_set(o, "reconciliations", json_object_new_int64(st.reconciliations), &jerr);
+  rr_json_set(o, "leader", json_object_new_boolean(st.leader), &jerr);
   rr_json_set(o, "errors", json_object_new_int64(st.errors), &jerr);
   rr_json_set_opt(o, "lastError", st.last_error[0], rr_json_string(st.last_error), &jerr);
   if (st.last_error_at > 0) {

@@ -30,6 +30,10 @@
 #define USER_CACHE_SIZE 1024       /* power of two */
 #define FAILURE_TABLE_SIZE 4096    /* power of two */
 #define USER_CACHE_SECONDS 10
+/* The channel on which nodes sharing a store tell each other that a user or
+ * a token changed (store_cluster.h); payloads "user:<name>",
+ * "token:<sha256>", or "*" (forget everything). */
+#define IDENTITY_CHANNEL "rr_identity"
 #define BASIC_CACHE_SECONDS 60
 #define LEEWAY_SECONDS 30
 #define SLOWDOWN_AFTER 3
@@ -296,6 +300,8 @@ static int load_csrf_key(rr_auth *a, char *err, size_t errsize)
   return rr_store_kv_set(a->store, CSRF_KEY_NAME, text, err, errsize);
 }
 
+static void on_identity_signal(void *arg, const char *channel, const char *payload);
+
 int rr_auth_new(rr_auth **out, const rr_auth_options *opts, rr_store *store, rr_audit *audit_writer, char *err,
                 size_t errsize)
 {
@@ -327,7 +333,8 @@ int rr_auth_new(rr_auth **out, const rr_auth_options *opts, rr_store *store, rr_
     error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
     goto fail;
   }
-  if ((error = load_keys(a, opts, err, errsize)) < 0 || (error = load_csrf_key(a, err, errsize)) < 0)
+  if ((error = load_keys(a, opts, err, errsize)) < 0 || (error = load_csrf_key(a, err, errsize)) < 0 ||
+      (error = rr_store_subscribe(store, IDENTITY_CHANNEL, on_identity_signal, a, err, errsize)) < 0)
     goto fail;
   *out = a;
   return 0;
@@ -340,6 +347,7 @@ void rr_auth_free(rr_auth *a)
 {
   if (a == NULL)
     return;
+  rr_store_unsubscribe(a->store, on_identity_signal, a);
   rr_token_keys_free(a->keys);
   OPENSSL_cleanse(a->csrf_key, sizeof(a->csrf_key));
   if (a->tokens != NULL)
@@ -354,7 +362,7 @@ void rr_auth_free(rr_auth *a)
 
 /* --------------------------------------------------------------- caches */
 
-static void forget_user(rr_auth *a, const char *username)
+static void forget_user_here(rr_auth *a, const char *username)
 {
   char key[72];
   user_slot *u;
@@ -370,6 +378,67 @@ static void forget_user(rr_auth *a, const char *username)
     if (a->tokens[i].used && strcasecmp(a->tokens[i].id.username, username) == 0)
       a->tokens[i].valid_until = 0;
   pthread_mutex_unlock(&a->lock);
+}
+
+static void forget_token_here(rr_auth *a, const char *hash)
+{
+  token_slot *t;
+
+  pthread_mutex_lock(&a->lock);
+  t = slot_find(a->tokens, sizeof(token_slot), TOKEN_CACHE_SIZE, hash);
+  if (t != NULL && t->used)
+    t->valid_until = 0;
+  pthread_mutex_unlock(&a->lock);
+}
+
+static void forget_everything_here(rr_auth *a)
+{
+  size_t i;
+
+  pthread_mutex_lock(&a->lock);
+  for (i = 0; i < TOKEN_CACHE_SIZE; i++)
+    a->tokens[i].valid_until = 0;
+  for (i = 0; i < USER_CACHE_SIZE; i++)
+    a->users[i].fetched_at = 0;
+  pthread_mutex_unlock(&a->lock);
+}
+
+/* Tell the other nodes (and this one: harmless) to forget; a failure to
+ * signal is logged, the change itself is in the store already. */
+static void signal_identity(rr_auth *a, const char *kind, const char *value)
+{
+  char payload[RR_STORE_SIGNAL_MAX], err[256] = "";
+
+  snprintf(payload, sizeof(payload), "%s:%s", kind, value);
+  if (rr_store_signal(a->store, IDENTITY_CHANNEL, payload, err, sizeof(err)) < 0)
+    rr_log_warning("auth: could not tell the other nodes of a %s change: %s", kind, err);
+}
+
+/* A change made here: forget it here at once, then tell the other nodes. */
+static void forget_user(rr_auth *a, const char *username)
+{
+  forget_user_here(a, username);
+  signal_identity(a, "user", username);
+}
+
+static void forget_token(rr_auth *a, const char *hash)
+{
+  forget_token_here(a, hash);
+  signal_identity(a, "token", hash);
+}
+
+/* A change made on another node (or this one), from the store's listener. */
+static void on_identity_signal(void *arg, const char *channel, const char *payload)
+{
+  rr_auth *a = arg;
+
+  (void)channel;
+  if (strncmp(payload, "user:", 5) == 0)
+    forget_user_here(a, payload + 5);
+  else if (strncmp(payload, "token:", 6) == 0)
+    forget_token_here(a, payload + 6);
+  else
+    forget_everything_here(a);
 }
 
 /* The user's current state, from the cache or the store. */
@@ -663,17 +732,12 @@ int rr_auth_refresh(rr_auth *a, rr_login_result *out, const rr_identity *id, cha
 
 int rr_auth_logout(rr_auth *a, const rr_identity *id, char *err, size_t errsize)
 {
-  token_slot *t;
   int error;
 
   if (id->method == RR_AUTH_BASIC || id->token_hash[0] == '\0')
     return 0;
   error = rr_store_token_revoke(a->store, id->token_hash, id->expires_at, err, errsize);
-  pthread_mutex_lock(&a->lock);
-  t = slot_find(a->tokens, sizeof(token_slot), TOKEN_CACHE_SIZE, id->token_hash);
-  if (t != NULL && t->used)
-    t->valid_until = 0;
-  pthread_mutex_unlock(&a->lock);
+  forget_token(a, id->token_hash);
   return error;
 }
 

@@ -6,7 +6,8 @@
  * Caches keep requests off the store: a verified token (keyed by its
  * SHA-256, never kept past the token's expiry) and a user's state (enabled,
  * role, password change time; kept 10 s, dropped at once by the changes made
- * through this module). A request is accepted when its token verifies, is
+ * through this module — on every node sharing the store, which signals them
+ * (store_cluster.h: a user changed or disabled, a token revoked). A request is accepted when its token verifies, is
  * not revoked, and its user exists, is enabled, still has the role the token
  * claims and has not changed password since the token was issued.
  *

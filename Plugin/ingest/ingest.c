@@ -55,6 +55,7 @@ struct rr_ingest {
   int notified;
   int reconcile_pending;
   int resync_pending;
+  int was_standby;      /* another node held the ingestion lease at some point */
   pending_delete *deletes;
   size_t delete_head, delete_count;
   rr_ingest_status status;
@@ -611,13 +612,42 @@ out:
   return error;
 }
 
+/* Take or keep the ingestion lease (store_cluster.h; always held on a
+ * one-node store). A node that takes it over from another reconciles: the
+ * one before may have died with deletions it never applied. */
+static int take_lease(rr_ingest *ing, bool *leader)
+{
+  char err[256] = "";
+  int error;
+
+  if ((error = rr_store_lease_try(ing->store, leader, RR_INGEST_LEASE, err, sizeof(err))) < 0) {
+    record_error(ing, "taking the ingestion lease", err);
+    return error;
+  }
+  pthread_mutex_lock(&ing->lock);
+  if (*leader && !ing->status.leader) {
+    if (ing->was_standby) {
+      ing->reconcile_pending = 1;
+      rr_log_warning("ingestion: this node now follows Orthanc's change log (took the lease over)");
+    }
+  } else if (!*leader && !ing->was_standby) {
+    rr_log_info("ingestion: another node follows Orthanc's change log; this one stands by");
+  }
+  if (!*leader)
+    ing->was_standby = 1;
+  ing->status.leader = *leader;
+  pthread_mutex_unlock(&ing->lock);
+  return 0;
+}
+
 int rr_ingest_step(rr_ingest *ing, bool *more)
 {
   int error, reconcile, resync;
+  bool leader = false;
 
   *more = false;
-  if ((error = apply_deletions(ing)) < 0)
-    return error;
+  if ((error = apply_deletions(ing)) < 0 || (error = take_lease(ing, &leader)) < 0 || !leader)
+    return error; /* every node applies its own deletions; only the lease's holder follows the log */
   if ((error = follow_changes(ing, more)) < 0 || *more)
     return error;
   /* the change log is read up to its end: now repair what it cannot tell */

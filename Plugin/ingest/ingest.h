@@ -10,6 +10,14 @@
  * are lost when the process dies, the worker also reconciles the store with
  * Orthanc (series present and instance counts) at start-up and on request.
  *
+ * Several nodes on one store (store_cluster.h): only the node holding the
+ * store's "ingestion" lease follows the change log and reconciles; every
+ * node applies the deletions its own Orthanc reports (OnChange fires only on
+ * the node where a change happened). A node that takes the lease over from
+ * another reconciles first, which also repairs the deletions a killed
+ * holder never applied. The others try to take the lease at every step
+ * (PollIntervalMs), so a dead holder is replaced within that time.
+ *
  * Threads: rr_ingest_notify, rr_ingest_deleted, rr_ingest_request_resync and
  * rr_ingest_get_status never block on I/O (they take a short internal lock)
  * and may be called from Orthanc's callbacks; rr_ingest_refresh makes a REST
@@ -29,6 +37,8 @@
 
 typedef struct rr_ingest rr_ingest;
 
+#define RR_INGEST_LEASE "ingestion" /* the store lease of the node that follows the change log */
+
 typedef struct rr_ingest_options {
   unsigned batch_size;        /* changes read per step, 1..1000 */
   unsigned poll_interval_ms;  /* re-read the change log at least this often */
@@ -39,6 +49,7 @@ typedef struct rr_ingest_options {
 typedef struct rr_ingest_status {
   bool running;
   bool reconciling;
+  bool leader;                /* this node holds the ingestion lease (follows the change log) */
   int64_t cursor;             /* last change sequence applied */
   int64_t last_seq;           /* last sequence in Orthanc's change log */
   int64_t backlog;            /* changes not yet applied (last_seq - cursor) */

@@ -1,9 +1,11 @@
 #include "store.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/errors.h"
+#include "util/str.h"
 
 void rr_store_free(rr_store *store)
 {
@@ -425,4 +427,91 @@ int rr_store_macro_put(rr_store *s, const char *username, const char *name, cons
 int rr_store_macro_remove(rr_store *s, const char *username, const char *name, char *err, size_t errsize)
 {
   return CALL(reports, macro_remove, REPORTS, username, name, err, errsize);
+}
+
+/* ------------------------------------------------------------ the cluster */
+
+/* One lock for every handle's subscribers: backends calloc their handle,
+ * so it cannot carry an initialised mutex of its own. Held while a signal is
+ * delivered, which is what lets rr_store_unsubscribe promise that its
+ * subscriber is not running once it returns. */
+static pthread_mutex_t subscribers_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int rr_store_lease_try(rr_store *s, bool *held, const char *name, char *err, size_t errsize)
+{
+  *held = false;
+  if (s->cluster == NULL) {
+    *held = true; /* one node: the lease is always this one's */
+    return 0;
+  }
+  return s->cluster->lease_try(s->impl, held, name, err, errsize);
+}
+
+void rr_store_lease_release(rr_store *s, const char *name)
+{
+  if (s != NULL && s->cluster != NULL)
+    s->cluster->lease_release(s->impl, name);
+}
+
+int rr_store_subscribe(rr_store *s, const char *channel, rr_store_signal_fn fn, void *arg, char *err, size_t errsize)
+{
+  struct rr_store_subscriber *sub;
+  int error = 0;
+
+  if (strlen(channel) >= sizeof(sub->channel) || channel[0] == '\0')
+    return rr_fail(err, errsize, RR_EINVAL, "a signal channel's name has 1 to 63 bytes");
+  pthread_mutex_lock(&subscribers_lock);
+  if (s->subscriber_count >= RR_STORE_MAX_SUBSCRIBERS) {
+    pthread_mutex_unlock(&subscribers_lock);
+    return rr_fail(err, errsize, RR_EFULL, "too many signal subscribers (at most %d)", RR_STORE_MAX_SUBSCRIBERS);
+  }
+  sub = &s->subscribers[s->subscriber_count++];
+  rr_str_copy(sub->channel, sizeof(sub->channel), channel);
+  sub->fn = fn;
+  sub->arg = arg;
+  pthread_mutex_unlock(&subscribers_lock);
+  if (s->cluster != NULL && (error = s->cluster->listen(s->impl, s, channel, err, errsize)) < 0)
+    rr_store_unsubscribe(s, fn, arg);
+  return error;
+}
+
+void rr_store_unsubscribe(rr_store *s, rr_store_signal_fn fn, void *arg)
+{
+  size_t i;
+
+  if (s == NULL)
+    return;
+  pthread_mutex_lock(&subscribers_lock);
+  for (i = 0; i < s->subscriber_count;) {
+    if (s->subscribers[i].fn == fn && s->subscribers[i].arg == arg) {
+      memmove(&s->subscribers[i], &s->subscribers[i + 1], (s->subscriber_count - i - 1) * sizeof(s->subscribers[0]));
+      s->subscriber_count--;
+    } else {
+      i++;
+    }
+  }
+  pthread_mutex_unlock(&subscribers_lock);
+}
+
+void rr_store_deliver(rr_store *s, const char *channel, const char *payload)
+{
+  size_t i;
+
+  pthread_mutex_lock(&subscribers_lock);
+  for (i = 0; i < s->subscriber_count; i++)
+    if (strcmp(s->subscribers[i].channel, channel) == 0)
+      s->subscribers[i].fn(s->subscribers[i].arg, channel, payload);
+  pthread_mutex_unlock(&subscribers_lock);
+}
+
+int rr_store_signal(rr_store *s, const char *channel, const char *payload, char *err, size_t errsize)
+{
+  if (strlen(channel) >= 64 || strlen(payload) >= RR_STORE_SIGNAL_MAX)
+    return rr_fail(err, errsize, RR_EINVAL, "a signal's channel has at most 63 bytes and its payload %d",
+                   RR_STORE_SIGNAL_MAX - 1);
+  if (s->cluster == NULL) {
+    rr_store_deliver(s, channel, payload); /* one node: straight to this handle's subscribers */
+    return 0;
+  }
+  return s->cluster->signal(s->impl, channel, payload, err, errsize);
 }

@@ -14,6 +14,9 @@
  *   store_reports.h   radiology reports, their versions and signatures,
  *                     critical-result acknowledgements, the reading
  *                     timeline (turnaround) and each user's macros
+ *   store_cluster.h   several nodes on one store: leases and signals (a
+ *                     backend without it is one node: every lease is held,
+ *                     signals stay in the process)
  *
  * A backend may implement some concerns only: a NULL table means "not
  * implemented", and every function of that concern then fails with
@@ -39,6 +42,7 @@
 #include "store_ai.h"
 #include "store_annotations.h"
 #include "store_audit.h"
+#include "store_cluster.h"
 #include "store_identity.h"
 #include "store_index.h"
 #include "store_report_templates.h"
@@ -61,6 +65,14 @@ struct rr_store {
   const rr_store_report_templates_ops *report_templates;
   const rr_store_report_outputs_ops *report_outputs;
   const rr_store_reports_ops *reports; /* reports, versions, acknowledgements, timeline, macros */
+  const rr_store_cluster_ops *cluster; /* leases and signals between nodes; NULL: one node */
+  /* this handle's signal subscribers (store.c; guarded by a lock of its own) */
+  struct rr_store_subscriber {
+    char channel[64];
+    rr_store_signal_fn fn;
+    void *arg;
+  } subscribers[RR_STORE_MAX_SUBSCRIBERS];
+  size_t subscriber_count;
 };
 
 /* Close and free a store; accepts NULL. */

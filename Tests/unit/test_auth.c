@@ -147,6 +147,39 @@ START_TEST(logout_refresh_and_disabled_users)
 }
 END_TEST
 
+/* Two rr_auth on one store stand for two nodes: a logout or a disabled user
+ * on one is refused by the other at once, although the other had the token
+ * and the user in its caches (store_cluster.h signals; without them the
+ * token stayed valid there until it expired, the user for 10 s). */
+START_TEST(changes_reach_every_auth_on_the_store_at_once)
+{
+  char secret[4200], bearer[4096], header[4096], err[256] = "", reason[256] = "";
+  rr_auth_options o;
+  rr_auth *other = NULL;
+  rr_identity id, seen;
+  rr_credentials c = {header, NULL, "10.0.0.7"};
+
+  fx_auth_options(&o, secret, sizeof(secret));
+  ck_assert_msg(rr_auth_new(&other, &o, fx_store, fx_audit, err, sizeof(err)) == 0, "rr_auth_new: %s", err);
+
+  fx_login("rad", bearer, sizeof(bearer), NULL, 0, NULL);
+  rr_str_copy(header, sizeof(header), bearer);
+  ck_assert_int_eq(rr_auth_authenticate(other, &seen, &c, reason, sizeof(reason)), 0); /* cached there */
+  ck_assert_int_eq(authenticate(&id, bearer, NULL), 0);
+  ck_assert_int_eq(rr_auth_logout(fx_auth, &id, err, sizeof(err)), 0);
+  ck_assert_int_eq(rr_auth_authenticate(other, &seen, &c, reason, sizeof(reason)), RR_EINVAL);
+
+  fx_login("rad", bearer, sizeof(bearer), NULL, 0, NULL);
+  rr_str_copy(header, sizeof(header), bearer);
+  ck_assert_int_eq(rr_auth_authenticate(other, &seen, &c, reason, sizeof(reason)), 0);
+  ck_assert_int_eq(rr_auth_user_update(fx_auth, &fx_admin, "rad", NULL, NULL, 0, err, sizeof(err)), 0); /* disabled */
+  reason[0] = '\0';
+  ck_assert_int_eq(rr_auth_authenticate(other, &seen, &c, reason, sizeof(reason)), RR_EINVAL);
+  ck_assert_str_eq(reason, "the user is disabled");
+  rr_auth_free(other);
+}
+END_TEST
+
 /* ------------------------------------------------ automatic log-off */
 
 static int64_t fake_now;
@@ -319,6 +352,7 @@ int main(void)
   tcase_add_test(tc, the_account_locks_after_too_many_failures);
   tcase_add_test(tc, a_signature_checks_the_password_like_a_login);
   tcase_add_test(tc, logout_refresh_and_disabled_users);
+  tcase_add_test(tc, changes_reach_every_auth_on_the_store_at_once);
   tcase_add_test(tc, csrf_tokens_belong_to_their_session);
   tcase_add_test(tc, a_session_without_activity_ends_after_the_idle_time);
   tcase_add_test(tc, activity_keeps_a_session_until_its_maximum_age);
