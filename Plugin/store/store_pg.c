@@ -185,7 +185,7 @@ static int conn_open(rr_pg_store *s, rr_pg_conn *c, char *err, size_t errsize)
   return error;
 }
 
-static bool conn_lost(const rr_pg_conn *c)
+bool rr_pg_conn_lost(const rr_pg_conn *c)
 {
   return c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK;
 }
@@ -247,7 +247,7 @@ static int result_code(rr_pg_conn *c, const PGresult *r)
   msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
   if (msg == NULL)
     msg = PQerrorMessage(c->pg);
-  if (state == NULL && conn_lost(c))
+  if (state == NULL && rr_pg_conn_lost(c))
     state = "08006";
   rr_str_copy(c->last_state, sizeof(c->last_state), state ? state : "XX000");
   copy_message(c->last_message, sizeof(c->last_message), msg);
@@ -256,6 +256,27 @@ static int result_code(rr_pg_conn *c, const PGresult *r)
   if (strcmp(c->last_state, "40001") == 0 || strcmp(c->last_state, "40P01") == 0)
     return RR_ECONFLICT;
   return RR_ESTORE;
+}
+
+/* The highest $n of sql outside quoted text. */
+static int highest_param(const char *sql)
+{
+  int max = 0, v;
+  char quote = 0;
+
+  for (; *sql; sql++) {
+    if (quote != 0) {
+      if (*sql == quote)
+        quote = 0;
+    } else if (*sql == '\'' || *sql == '"') {
+      quote = *sql;
+    } else if (*sql == '$' && sql[1] >= '1' && sql[1] <= '9') {
+      v = (int)strtol(sql + 1, NULL, 10);
+      if (v > max)
+        max = v;
+    }
+  }
+  return max;
 }
 
 /* The name of sql's prepared statement on c, preparing it the first time;
@@ -273,6 +294,15 @@ static const char *prepared_name(rr_pg_conn *c, const char *sql, int n, const Oi
       snprintf(name, size, "s%u", i);
       return name;
     }
+  /* the parameter letters must match the statement's $n (a caller's bug
+   * otherwise: refuse it before any value is read) */
+  if (highest_param(sql) != n) {
+    rr_str_copy(c->last_state, sizeof(c->last_state), "XX000");
+    snprintf(c->last_message, sizeof(c->last_message), "the statement has %d parameters, %d were given (a bug)",
+             highest_param(sql), n);
+    *error = RR_ESTORE;
+    return NULL;
+  }
   if (c->prepared_count >= RR_PG_MAX_PREPARED) {
     name[0] = '\0';
     return name;
@@ -297,8 +327,24 @@ typedef struct bound {
   int n;
 } bound;
 
-/* Collect the parameters described by `types` from ap. RR_EINVAL for an
+/* The types of the parameters `types` describes. RR_EINVAL for an
  * unknown letter or too many. */
+static int type_oids(bound *b, const char *types)
+{
+  static const char letters[] = "tnidBb";
+  static const Oid oids[] = {25, 25, 20, 701, 16, 17}; /* text, text, int8, float8, bool, bytea */
+  const char *t, *at;
+
+  for (b->n = 0, t = types ? types : ""; *t; t++, b->n++) {
+    if (b->n >= RR_PG_MAX_PARAMS || (at = strchr(letters, *t)) == NULL)
+      return RR_EINVAL;
+    b->types[b->n] = oids[at - letters];
+  }
+  return 0;
+}
+
+/* Collect the parameters described by `types` (checked by type_oids)
+ * from ap. */
 static int bind_params(bound *b, const char *types, va_list ap)
 {
   const char *t;
@@ -306,10 +352,7 @@ static int bind_params(bound *b, const char *types, va_list ap)
 
   memset(b->lengths, 0, sizeof(b->lengths));
   memset(b->formats, 0, sizeof(b->formats));
-  for (b->n = 0, t = types ? types : ""; *t; t++, b->n++) {
-    i = b->n;
-    if (i >= RR_PG_MAX_PARAMS)
-      return RR_EINVAL;
+  for (i = 0, t = types ? types : ""; *t; t++, i++) {
     switch (*t) {
     case 't':
       b->values[i] = va_arg(ap, const char *);
@@ -360,13 +403,14 @@ int rr_pg_queryv(rr_pg_conn *c, PGresult **out, const char *sql, const char *typ
 
   if (out != NULL)
     *out = NULL;
-  if (bind_params(&b, types, ap) < 0) {
+  if (type_oids(&b, types) < 0) {
     rr_str_copy(c->last_state, sizeof(c->last_state), "XX000");
     rr_str_copy(c->last_message, sizeof(c->last_message), "invalid parameter types (a bug)");
     return RR_ESTORE;
   }
   if ((stmt = prepared_name(c, sql, b.n, b.types, name, sizeof(name), &error)) == NULL)
     return error;
+  bind_params(&b, types, ap);
   if (stmt[0] != '\0')
     r = PQexecPrepared(c->pg, stmt, b.n, b.values, b.lengths, b.formats, 0);
   else
@@ -375,7 +419,7 @@ int rr_pg_queryv(rr_pg_conn *c, PGresult **out, const char *sql, const char *typ
     PQclear(r);
   else
     *out = r;
-  if (error < 0 && conn_lost(c))
+  if (error < 0 && rr_pg_conn_lost(c))
     conn_forget(c);
   return error;
 }
@@ -398,11 +442,19 @@ int rr_pg_fail(char *err, size_t errsize, int error, const rr_pg_conn *c, const 
 }
 
 /* Remember whether the last write failed for another reason than a
- * conflict or a duplicate (rr_store_stats' write fault). */
-static void note_write(rr_pg_store *s, int error)
+ * conflict or a duplicate, and why (rr_store_stats' write fault); `state`
+ * is the SQLSTATE of the failure. */
+static void note_write(rr_pg_store *s, int error, const char *state)
 {
   int failed = error < 0 && error != RR_EEXISTS && error != RR_ECONFLICT && error != RR_ENOTFOUND &&
                error != RR_ESTALE && error != RR_EDENIED && error != RR_EINVAL;
+
+  if (failed && strcmp(state, "25006") == 0)
+    failed = RR_PG_WRITE_READ_ONLY;
+  else if (failed && strncmp(state, "53", 2) == 0)
+    failed = RR_PG_WRITE_FULL;
+  else if (failed)
+    failed = RR_PG_WRITE_FAILED;
   __atomic_store_n(&s->last_write_failed, failed, __ATOMIC_RELAXED);
 }
 
@@ -419,6 +471,7 @@ int rr_pg_run(rr_pg_store *s, PGresult **out, const char *what, char *err, size_
   rr_pg_conn *c = NULL;
   va_list ap;
   int error, attempt;
+  char state[6] = "";
 
   if (out != NULL)
     *out = NULL;
@@ -429,17 +482,18 @@ int rr_pg_run(rr_pg_store *s, PGresult **out, const char *what, char *err, size_
     error = rr_pg_queryv(c, out, sql, types, ap);
     va_end(ap);
     /* a pooled connection the server dropped (restart): once more on a new one */
-    if (error < 0 && conn_lost(c) && attempt == 0) {
+    if (error < 0 && rr_pg_conn_lost(c) && attempt == 0) {
       rr_pg_release(s, c);
       continue;
     }
     if (error < 0)
       rr_pg_fail(err, errsize, error, c, what);
+    rr_str_copy(state, sizeof(state), c->last_state);
     rr_pg_release(s, c);
     break;
   }
   if (!is_read(sql))
-    note_write(s, error);
+    note_write(s, error, state);
   return error;
 }
 
@@ -463,7 +517,7 @@ static int exec_simple(rr_pg_conn *c, const char *sql)
   int error = result_code(c, r);
 
   PQclear(r);
-  if (error < 0 && conn_lost(c))
+  if (error < 0 && rr_pg_conn_lost(c))
     conn_forget(c);
   return error;
 }
@@ -477,7 +531,7 @@ static int tx_once(rr_pg_conn *c, rr_pg_tx_fn fn, void *ctx, char *err, size_t e
     return rr_pg_fail(err, errsize, error, c, "beginning a transaction");
   if ((error = fn(c, ctx, err, errsize)) == 0 && (error = exec_simple(c, "COMMIT")) < 0 && error != RR_ECONFLICT)
     rr_pg_fail(err, errsize, error, c, "committing");
-  if (error < 0 && !conn_lost(c))
+  if (error < 0 && !rr_pg_conn_lost(c))
     exec_simple(c, "ROLLBACK");
   return error;
 }
@@ -487,18 +541,20 @@ int rr_pg_tx(rr_pg_store *s, rr_pg_tx_fn fn, void *ctx, char *err, size_t errsiz
   rr_pg_conn *c = NULL;
   int error = 0, attempt;
   bool reconnected = false;
+  char state[6] = "";
 
   for (attempt = 0; attempt < TX_ATTEMPTS; attempt++) {
     if ((error = rr_pg_acquire(s, &c, err, errsize)) < 0)
       break;
     error = tx_once(c, fn, ctx, err, errsize);
     /* a dropped connection before the commit: nothing was written */
-    if (error < 0 && conn_lost(c) && !reconnected) {
+    if (error < 0 && rr_pg_conn_lost(c) && !reconnected) {
       reconnected = true;
       rr_pg_release(s, c);
       attempt--;
       continue;
     }
+    rr_str_copy(state, sizeof(state), c->last_state);
     rr_pg_release(s, c);
     if (error != RR_ECONFLICT)
       break;
@@ -508,7 +564,7 @@ int rr_pg_tx(rr_pg_store *s, rr_pg_tx_fn fn, void *ctx, char *err, size_t errsiz
   if (error == RR_ECONFLICT)
     error = rr_fail(err, errsize, RR_ESTORE, "postgresql: the transaction kept conflicting with others (%d attempts)",
                     TX_ATTEMPTS);
-  note_write(s, error);
+  note_write(s, error, state);
   return error;
 }
 
@@ -650,7 +706,7 @@ int rr_pg_query_params(rr_pg_conn *c, PGresult **out, const rr_buf *sql, const r
     PQclear(r);
   else
     *out = r;
-  if (error < 0 && conn_lost(c))
+  if (error < 0 && rr_pg_conn_lost(c))
     conn_forget(c);
   return error;
 }
@@ -692,7 +748,7 @@ static int migrate_one(rr_pg_conn *c, const migration *m, int *newest, char *err
   return 0;
 fail:
   rr_pg_fail(err, errsize, RR_ESTORE, c, what);
-  if (!conn_lost(c))
+  if (!rr_pg_conn_lost(c))
     exec_simple(c, "ROLLBACK");
   return RR_ESTORE;
 }
@@ -738,6 +794,21 @@ static void pg_close(void *impl)
   free(s);
 }
 
+/* Which tables of other concerns exist (rr_pg_store.optional_tables). */
+static int find_optional_tables(rr_pg_store *s, char *err, size_t errsize)
+{
+  static const char sql[] = "SELECT to_regclass('study_ai') IS NOT NULL, to_regclass('study_report') IS NOT NULL"
+                            " AND to_regclass('reports') IS NOT NULL AND to_regclass('report_acks') IS NOT NULL";
+  PGresult *r = NULL;
+  int error;
+
+  if ((error = rr_pg_run(s, &r, "reading the schema", err, errsize, sql, "")) < 0)
+    return error;
+  s->optional_tables = (rr_pg_bool(r, 0, 0) ? RR_PG_HAS_STUDY_AI : 0u) | (rr_pg_bool(r, 0, 1) ? RR_PG_HAS_REPORTS : 0u);
+  PQclear(r);
+  return 0;
+}
+
 static int check_options(const rr_pg_options *o, char *err, size_t errsize)
 {
   static const char *const modes[] = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"};
@@ -777,7 +848,7 @@ int rr_store_pg_open(rr_store **out, const rr_pg_options *opts, char *err, size_
   store->name = "postgresql";
   store->close = pg_close;
   store->impl = s;
-  store->index = NULL; /* pgcore: index */
+  store->index = &rr_pg_index_ops;
   store->identity = NULL; /* pgid */
   store->audit = NULL; /* pgid */
   store->ai = NULL; /* pgid */
@@ -786,7 +857,8 @@ int rr_store_pg_open(rr_store **out, const rr_pg_options *opts, char *err, size_
   store->report_outputs = NULL; /* pgann */
   store->reports = NULL; /* pgrep */
 
-  if ((error = build_conninfo(&s->conninfo, opts, err, errsize)) < 0 || (error = migrate(s, err, errsize)) < 0)
+  if ((error = build_conninfo(&s->conninfo, opts, err, errsize)) < 0 || (error = migrate(s, err, errsize)) < 0 ||
+      (error = find_optional_tables(s, err, errsize)) < 0)
     goto out;
   *out = store;
   store = NULL;

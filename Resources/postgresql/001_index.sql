@@ -2,27 +2,30 @@
 -- (studies, series, instances, search terms, key-value).
 -- Applied inside one transaction by store_pg.c under the migrations'
 -- advisory lock; rr_schema_version is written by the runner, not here.
+-- Text that is compared, matched or sorted is COLLATE "C": byte order as in
+-- the SQLite backend whatever the database's locale, and B-tree indexes
+-- that answer prefix patterns (LIKE 'ABC%').
 
 CREATE TABLE kv (
-  key   TEXT PRIMARY KEY,
+  key   TEXT COLLATE "C" PRIMARY KEY,
   value TEXT NOT NULL
 );
 
 CREATE TABLE studies (
   id                  BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  orthanc_id          TEXT NOT NULL UNIQUE,
-  patient_orthanc_id  TEXT NOT NULL DEFAULT '',
-  study_uid           TEXT NOT NULL,
+  orthanc_id          TEXT COLLATE "C" NOT NULL UNIQUE,
+  patient_orthanc_id  TEXT COLLATE "C" NOT NULL DEFAULT '',
+  study_uid           TEXT COLLATE "C" NOT NULL,
   patient_name        TEXT NOT NULL DEFAULT '',
-  patient_name_norm   TEXT NOT NULL DEFAULT '',
-  patient_id          TEXT NOT NULL DEFAULT '',
+  patient_name_norm   TEXT COLLATE "C" NOT NULL DEFAULT '',
+  patient_id          TEXT COLLATE "C" NOT NULL DEFAULT '',
   patient_birth_date  TEXT NOT NULL DEFAULT '',
   patient_sex         TEXT NOT NULL DEFAULT '',
-  study_date          TEXT NOT NULL DEFAULT '',
-  study_time          TEXT NOT NULL DEFAULT '',
+  study_date          TEXT COLLATE "C" NOT NULL DEFAULT '',
+  study_time          TEXT COLLATE "C" NOT NULL DEFAULT '',
   study_description   TEXT NOT NULL DEFAULT '',
-  description_norm    TEXT NOT NULL DEFAULT '',
-  accession_number    TEXT NOT NULL DEFAULT '',
+  description_norm    TEXT COLLATE "C" NOT NULL DEFAULT '',
+  accession_number    TEXT COLLATE "C" NOT NULL DEFAULT '',
   referring_physician TEXT NOT NULL DEFAULT '',
   institution_name    TEXT NOT NULL DEFAULT '',
   modalities          TEXT NOT NULL DEFAULT '',
@@ -36,17 +39,18 @@ CREATE TABLE studies (
 CREATE INDEX studies_uid ON studies(study_uid);
 CREATE INDEX studies_patient ON studies(patient_orthanc_id);
 CREATE INDEX studies_date ON studies(study_date, study_time, id);
-CREATE INDEX studies_name ON studies(patient_name_norm COLLATE "C", id);
+CREATE INDEX studies_name ON studies(patient_name_norm, id);
 CREATE INDEX studies_received ON studies(received_at, id);
-CREATE INDEX studies_patient_id ON studies(patient_id COLLATE "C");
-CREATE INDEX studies_accession ON studies(accession_number COLLATE "C");
+CREATE INDEX studies_patient_id ON studies(patient_id);
+CREATE INDEX studies_accession ON studies(accession_number);
+CREATE INDEX studies_description ON studies(description_norm);
 CREATE INDEX studies_mod_mask ON studies(mod_mask);
 
 CREATE TABLE series (
   id                 BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  orthanc_id         TEXT NOT NULL UNIQUE,
+  orthanc_id         TEXT COLLATE "C" NOT NULL UNIQUE,
   study_id           BIGINT NOT NULL REFERENCES studies(id) ON DELETE CASCADE,
-  series_uid         TEXT NOT NULL,
+  series_uid         TEXT COLLATE "C" NOT NULL,
   series_number      BIGINT,
   modality           TEXT NOT NULL DEFAULT '',
   series_description TEXT NOT NULL DEFAULT '',
@@ -59,7 +63,7 @@ CREATE INDEX series_study ON series(study_id);
 
 CREATE TABLE instances (
   id                BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  orthanc_id        TEXT NOT NULL UNIQUE,
+  orthanc_id        TEXT COLLATE "C" NOT NULL UNIQUE,
   series_id         BIGINT NOT NULL REFERENCES series(id) ON DELETE CASCADE,
   sop_instance_uid  TEXT NOT NULL,
   sop_class_uid     TEXT NOT NULL DEFAULT '',
@@ -76,10 +80,9 @@ CREATE INDEX instances_series ON instances(series_id);
 -- Search terms: folded words (see util/textnorm.h) per study.
 -- kind: N = patient name, D = study description, T = free text, M = modality
 CREATE TABLE study_terms (
-  kind     TEXT NOT NULL,
-  term     TEXT NOT NULL,
+  kind     TEXT COLLATE "C" NOT NULL,
+  term     TEXT COLLATE "C" NOT NULL,
   study_id BIGINT NOT NULL REFERENCES studies(id) ON DELETE CASCADE,
   PRIMARY KEY (kind, term, study_id)
 );
-CREATE INDEX study_terms_prefix ON study_terms(kind, term text_pattern_ops);
 CREATE INDEX study_terms_study ON study_terms(study_id);

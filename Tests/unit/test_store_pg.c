@@ -242,6 +242,7 @@ END_TEST
 START_TEST(statements_are_prepared_once_per_connection)
 {
   static const char sql[] = "SELECT $1::bigint + 1";
+  static const char mismatch_sql[] = "SELECT $1::bigint";
   rr_store *s = open_store();
   rr_pg_store *ps = s->impl;
   rr_pg_conn *c = NULL;
@@ -264,6 +265,15 @@ START_TEST(statements_are_prepared_once_per_connection)
   ck_assert_uint_eq(c->prepared_count, before + 1);
   ck_assert_int_eq(rr_pg_fail(err, sizeof(err), RR_ESTORE, c, "testing"), RR_ESTORE);
   ck_assert_msg(strncmp(err, "postgresql: testing: syntax error", 33) == 0, "%s", err);
+  /* parameter letters that do not match the statement are refused before
+   * any value is read, and the statement is not kept */
+  ck_assert_int_eq(rr_pg_query(c, NULL, mismatch_sql, "ii", (int64_t)1, (int64_t)2), RR_ESTORE);
+  ck_assert_msg(strstr(c->last_message, "has 1 parameters, 2 were given") != NULL, "%s", c->last_message);
+  ck_assert_int_eq(rr_pg_query(c, NULL, mismatch_sql, "zz", (int64_t)1, (int64_t)2), RR_ESTORE);
+  ck_assert_uint_eq(c->prepared_count, before + 1);
+  ck_assert_int_eq(rr_pg_query(c, &r, mismatch_sql, "i", (int64_t)7), 0);
+  ck_assert_int_eq(rr_pg_int(r, 0, 0), 7);
+  PQclear(r);
   rr_pg_release(ps, c);
   rr_store_free(s);
 }
