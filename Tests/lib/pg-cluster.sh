@@ -5,6 +5,8 @@
 #                                       socket inside DIR), start it, create
 #                                       the database "readingroom" and print
 #                                       a libpq conninfo on stdout
+#                                       (a DIR that has a cluster: start it
+#                                       again on its port, same conninfo)
 #   Tests/lib/pg-cluster.sh stop DIR    stop it (DIR is left for the caller)
 # initdb refuses to run as root: as root the cluster runs as the user
 # postgres (runuser), which must be able to enter DIR.
@@ -27,10 +29,28 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
+# Start the server of an existing cluster again on its port (after stop).
+restart() {
+  local dir=$1 port
+  port=$(cat "$dir/port")
+  if as_owner "$BIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+    echo "host=127.0.0.1 port=$port user=postgres dbname=readingroom"
+    return
+  fi
+  as_owner "$BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+    -o "-p $port -k $dir/sock -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+  echo "host=127.0.0.1 port=$port user=postgres dbname=readingroom"
+}
+
 start() {
   local dir=$1 port data sock
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
+  if [ -f "$dir/data/PG_VERSION" ] && [ -f "$dir/port" ]; then
+    restart "$dir"
+    return
+  fi
   data=$dir/data
   sock=$dir/sock
   mkdir -p "$sock"
