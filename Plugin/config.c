@@ -280,9 +280,48 @@ static int check_roots(rr_config *c, const parse_env *env, char *err, size_t err
 static int check_backend(rr_config *c, const parse_env *env, char *err, size_t errsize)
 {
   (void)env;
-  if (strcmp(c->store_backend, "sqlite") != 0 && strcmp(c->store_backend, "mongodb") != 0)
-    return rr_fail(err, errsize, RR_EINVAL, SECTION ".Store.Backend: must be \"sqlite\" or \"mongodb\" (got \"%s\")", c->store_backend);
+  if (strcmp(c->store_backend, "sqlite") != 0 && strcmp(c->store_backend, "postgresql") != 0 &&
+      strcmp(c->store_backend, "mongodb") != 0)
+    return rr_fail(err, errsize, RR_EINVAL,
+                   SECTION ".Store.Backend: must be \"sqlite\", \"postgresql\" or \"mongodb\" (got \"%s\")", c->store_backend);
   return 0;
+}
+
+/* Store.PostgreSQL: a connection string when chosen, a known sslmode, an
+ * environment variable name (the password itself never in the file). */
+static int check_postgresql(rr_config *c, const parse_env *env, char *err, size_t errsize)
+{
+  static const char *const modes[] = {"", "disable", "allow", "prefer", "require", "verify-ca", "verify-full"};
+  size_t i;
+
+  (void)env;
+  for (i = 0; i < sizeof(modes) / sizeof(modes[0]) && strcmp(c->pg_sslmode, modes[i]) != 0; i++)
+    ;
+  if (i == sizeof(modes) / sizeof(modes[0]))
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".Store.PostgreSQL.SslMode: must be \"\", \"disable\", \"allow\", "
+                   "\"prefer\", \"require\", \"verify-ca\" or \"verify-full\" (got \"%s\")", c->pg_sslmode);
+  for (i = 0; c->pg_password_env[i] != '\0'; i++) {
+    char ch = c->pg_password_env[i];
+    if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || ch == '_' || (i > 0 && ch >= '0' && ch <= '9')))
+      return rr_fail(err, errsize, RR_EINVAL, SECTION ".Store.PostgreSQL.PasswordEnvironmentVariable: not a variable name "
+                     "(letters, digits and _; put the password itself in that variable)");
+  }
+  if (strcmp(c->store_backend, "postgresql") == 0 && c->pg_conninfo[0] == '\0')
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".Store.PostgreSQL.ConnectionString: required when Store.Backend is "
+                   "\"postgresql\" (e.g. \"host=db.example.org dbname=readingroom user=orthanc\")");
+  return 0;
+}
+
+/* The base path of the plugin's own files (rr_config.files_base). */
+static int resolve_files_base(rr_config *c, const parse_env *env, char *err, size_t errsize)
+{
+  (void)env;
+  if (strcmp(c->store_backend, "postgresql") != 0) {
+    rr_str_copy(c->files_base, sizeof(c->files_base), c->sqlite_path);
+    return 0;
+  }
+  return resolve_path(c->files_base, sizeof(c->files_base), c->orthanc_storage_dir, "reading-room", "StorageDirectory",
+                      err, errsize);
 }
 
 static int check_physician_scope(rr_config *c, const parse_env *env, char *err, size_t errsize)
@@ -363,7 +402,7 @@ static int resolve_secret_file(rr_config *c, const parse_env *env, char *err, si
   if (c->auth_secret_file[0] != '\0')
     return resolve_in_place(c->auth_secret_file, sizeof(c->auth_secret_file), env->config_dir, "Auth.SecretFile", err,
                             errsize);
-  rr_str_copy(storage, sizeof(storage), c->sqlite_path);
+  rr_str_copy(storage, sizeof(storage), c->files_base);
   slash = strrchr(storage, '/');
   if (slash != NULL)
     *slash = '\0';
@@ -459,6 +498,13 @@ static const option OPTIONS[] = {
   STRING("Store.MongoDB.Uri", mongodb_uri),
   STRING("Store.MongoDB.Database", mongodb_database),
   CHECK(check_mongodb),
+  STRING("Store.PostgreSQL.ConnectionString", pg_conninfo),
+  STRING("Store.PostgreSQL.PasswordEnvironmentVariable", pg_password_env),
+  STRING("Store.PostgreSQL.SslMode", pg_sslmode),
+  PATH("Store.PostgreSQL.SslRootCertificate", pg_sslrootcert),
+  UINT("Store.PostgreSQL.PoolSize", pg_pool_size, 1, 64),
+  UINT("Store.PostgreSQL.ConnectTimeoutSeconds", pg_connect_timeout_s, 1, 600),
+  CHECK(check_postgresql),
 
   UINT("Ingest.BatchSize", ingest_batch_size, 1, 1000),
   UINT("Ingest.PollIntervalMs", ingest_poll_interval_ms, 100, 3600000),
@@ -467,6 +513,7 @@ static const option OPTIONS[] = {
   UINT("Storage.WarnFreePercent", storage_warn_free_percent, 0, 99),
   UINT("Storage.WarnFreeGigabytes", storage_warn_free_gb, 0, 1000000),
   CHECK(resolve_orthanc_storage),
+  CHECK(resolve_files_base),
 
   UINT("Worklist.MaxPageSize", worklist_max_page_size, 1, 10000),
   UINT_UPTO("Worklist.DefaultPageSize", worklist_default_page_size, 1, worklist_max_page_size),

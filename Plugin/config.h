@@ -24,8 +24,19 @@ typedef struct rr_config {
   char api_root[RR_ROOT_SIZE];
   char webapp_directory[RR_PATH_SIZE]; /* "" = serve the embedded app */
 
-  char store_backend[16];              /* "sqlite" or "mongodb" */
+  char store_backend[16];              /* "sqlite", "postgresql" or "mongodb" */
   char sqlite_path[RR_PATH_SIZE];      /* resolved, never "" after parsing */
+  /* where the plugin's own files live (initial password, audit anchor,
+   * JWT secret): the SQLite database's path, or with PostgreSQL
+   * <StorageDirectory>/reading-room (the folder nodes share); resolved */
+  char files_base[RR_PATH_SIZE];
+  /* Store.PostgreSQL (store/store_pg.h) */
+  char pg_conninfo[2048];              /* libpq key=value string or postgresql:// URI */
+  char pg_password_env[128];           /* "" or the variable holding the password */
+  char pg_sslmode[16];                 /* "" = as the connection string says */
+  char pg_sslrootcert[RR_PATH_SIZE];   /* resolved; "" = libpq's default */
+  unsigned pg_pool_size;
+  unsigned pg_connect_timeout_s;
   unsigned sqlite_readers;
   int sqlite_busy_timeout_ms;
   char mongodb_uri[1024];

@@ -6,6 +6,7 @@
  * modules do lives in the modules; here are only the adapters from the
  * Orthanc SDK's callbacks and the log lines of start-up.
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <orthanc/OrthancCPlugin.h>
@@ -32,6 +33,7 @@
 #include "report/report_outputs.h"
 #include "report/template.h"
 #include "storage/storage.h"
+#include "store/store_pg.h"
 #include "store/store_sqlite.h"
 #include "util/embedded.h"
 #include "util/log.h"
@@ -120,7 +122,7 @@ static void hand_over_password(const char *password)
 {
   char path[RR_PATH_SIZE + 64] = "";
 
-  if (rr_auth_write_initial_password(path, sizeof(path), plugin_config.sqlite_path, password) < 0)
+  if (rr_auth_write_initial_password(path, sizeof(path), plugin_config.files_base, password) < 0)
     rr_log_error("cannot write %s: log in with the password in ReadingRoom.Auth.AdminPassword or %s instead",
                  path[0] ? path : "initial-admin-password", ADMIN_PASSWORD_ENV);
   else
@@ -151,7 +153,7 @@ static int setup_access_control(void)
   }
   {
     char anchor[RR_PATH_SIZE + 16];
-    snprintf(anchor, sizeof(anchor), "%s.audit-head", plugin_config.sqlite_path);
+    snprintf(anchor, sizeof(anchor), "%s.audit-head", plugin_config.files_base);
     if (rr_audit_set_anchor(plugin_audit, anchor, err, sizeof(err)) < 0) {
       rr_log_error("audit: cannot anchor the trail's head: %s", err);
       return -1;
@@ -397,14 +399,69 @@ static int read_configuration(void)
   return 0;
 }
 
+/* Create the folders leading to `path` (Orthanc creates its storage
+ * directory only after plugins are initialised). */
+static int make_parent_dirs(const char *path)
+{
+  char dir[RR_PATH_SIZE];
+  size_t i, len = rr_str_copy(dir, sizeof(dir), path);
+
+  while (len > 0 && dir[len - 1] != '/')
+    len--;
+  for (i = 1; i < len; i++) {
+    if (dir[i] != '/')
+      continue;
+    dir[i] = '\0';
+    if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+      return -1;
+    dir[i] = '/';
+  }
+  return 0;
+}
+
+/* The PostgreSQL store (Store.PostgreSQL); the password from the named
+ * environment variable, never logged. */
+static int open_pg_store(void)
+{
+  rr_pg_options opts;
+  const char *password = NULL;
+  char err[1024] = "";
+
+  memset(&opts, 0, sizeof(opts));
+  if (plugin_config.pg_password_env[0] != '\0' && (password = getenv(plugin_config.pg_password_env)) == NULL) {
+    rr_log_error("cannot open the store: ReadingRoom.Store.PostgreSQL.PasswordEnvironmentVariable names %s, which is "
+                 "not set in Orthanc's environment", plugin_config.pg_password_env);
+    return -1;
+  }
+  opts.conninfo = plugin_config.pg_conninfo;
+  opts.password = password;
+  opts.sslmode = plugin_config.pg_sslmode;
+  opts.sslrootcert = plugin_config.pg_sslrootcert;
+  opts.pool_size = plugin_config.pg_pool_size;
+  opts.connect_timeout_s = (int)plugin_config.pg_connect_timeout_s;
+  if (rr_store_pg_open(&plugin_store, &opts, err, sizeof(err)) < 0) {
+    rr_log_error("cannot open the store: %s", err);
+    return -1;
+  }
+  if (make_parent_dirs(plugin_config.files_base) < 0) {
+    rr_log_error("cannot create the folder of %s (StorageDirectory): %s", plugin_config.files_base, strerror(errno));
+    return -1;
+  }
+  rr_log_warning("store: PostgreSQL (schema version %d, %u connections); the plugin's own files under %s",
+                 rr_store_pg_latest_schema(), opts.pool_size, plugin_config.files_base);
+  return 0;
+}
+
 static int open_store(void)
 {
   rr_sqlite_options opts;
   char err[512] = "";
 
+  if (strcmp(plugin_config.store_backend, "postgresql") == 0)
+    return open_pg_store();
   if (strcmp(plugin_config.store_backend, "sqlite") != 0) {
     rr_log_error("invalid configuration: ReadingRoom.Store.Backend: \"%s\" is not built into this plugin "
-                 "(this build has \"sqlite\" only)", plugin_config.store_backend);
+                 "(this build has \"sqlite\" and \"postgresql\")", plugin_config.store_backend);
     return -1;
   }
   opts.path = plugin_config.sqlite_path;
