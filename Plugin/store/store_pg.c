@@ -782,6 +782,7 @@ static void pg_close(void *impl)
 
   if (s == NULL)
     return;
+  rr_pg_cluster_free(s->cluster);
   for (i = 0; i < RR_PG_MAX_CONNS; i++)
     PQfinish(s->conns[i].pg);
   if (s->conninfo != NULL) {
@@ -856,9 +857,10 @@ int rr_store_pg_open(rr_store **out, const rr_pg_options *opts, char *err, size_
   store->report_templates = NULL; /* pgann */
   store->report_outputs = NULL; /* pgann */
   store->reports = NULL; /* pgrep */
+  store->cluster = &rr_pg_cluster_ops;
 
   if ((error = build_conninfo(&s->conninfo, opts, err, errsize)) < 0 || (error = migrate(s, err, errsize)) < 0 ||
-      (error = find_optional_tables(s, err, errsize)) < 0)
+      (error = find_optional_tables(s, err, errsize)) < 0 || (error = rr_pg_cluster_new(&s->cluster, s, err, errsize)) < 0)
     goto out;
   *out = store;
   store = NULL;

@@ -7,7 +7,8 @@
  * store_pg_index.c with store_pg_worklist.c, store_pg_identity.c,
  * store_pg_audit.c, store_pg_ai.c, store_pg_annotations.c,
  * store_pg_report_templates.c, store_pg_reports.c with
- * store_pg_report_reads.c, store_pg_report_outputs.c.
+ * store_pg_report_reads.c, store_pg_report_outputs.c, store_pg_cluster.c
+ * (leases and signals between nodes: advisory locks, LISTEN/NOTIFY).
  * Migrations (Resources/postgresql/, one file per concern):
  *   001_index.sql 002_identity_audit.sql 003_ai.sql 004_annotations.sql
  *   005_report_templates.sql 006_reports.sql 007_report_outputs.sql
@@ -57,7 +58,16 @@ typedef struct rr_pg_store {
   /* (added) tables of other concerns that the worklist reads when this
    * build's migrations created them (RR_PG_HAS_*, set at open) */
   unsigned optional_tables;
+  struct rr_pg_cluster *cluster; /* leases and signals (store_pg_cluster.c) */
 } rr_pg_store;
+
+/* The cluster concern's state (store_pg_cluster.c): made at open, after the
+ * migrations; freed at close (joins the listener thread, ends the leases'
+ * connections). */
+typedef struct rr_pg_cluster rr_pg_cluster;
+int rr_pg_cluster_new(rr_pg_cluster **out, rr_pg_store *s, char *err, size_t errsize);
+void rr_pg_cluster_free(rr_pg_cluster *c);
+extern const rr_store_cluster_ops rr_pg_cluster_ops;
 
 /* last_write_failed: 0 after a success, else why (SQLSTATE 25006 / class 53 / other) */
 #define RR_PG_WRITE_FAILED 1

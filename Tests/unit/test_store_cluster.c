@@ -9,7 +9,9 @@
 #include "common.h"
 #include "store_fixture.h"
 
+#include <libpq-fe.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "util/errors.h"
@@ -25,6 +27,8 @@ static void on_signal(void *arg, const char *channel, const char *payload)
 {
   heard *h = arg;
 
+  if (strcmp(payload, "*") == 0)
+    return; /* "forget everything": a listener (re)connected, signals may have been missed */
   pthread_mutex_lock(&h->lock);
   h->count++;
   rr_str_copy(h->channel, sizeof(h->channel), channel);
@@ -162,10 +166,70 @@ START_TEST(signals_reach_the_other_handles)
 }
 END_TEST
 
+/* How many "*" (forget everything) a subscriber heard. */
+static int forgets;
+static pthread_mutex_t forgets_lock = PTHREAD_MUTEX_INITIALIZER;
+static void on_forget(void *arg, const char *channel, const char *payload)
+{
+  (void)arg;
+  (void)channel;
+  pthread_mutex_lock(&forgets_lock);
+  forgets += strcmp(payload, "*") == 0;
+  pthread_mutex_unlock(&forgets_lock);
+}
+
+static int forgets_now(void)
+{
+  int n;
+
+  pthread_mutex_lock(&forgets_lock);
+  n = forgets;
+  pthread_mutex_unlock(&forgets_lock);
+  return n;
+}
+
+/* The server drops the listener's connection (a restart, a network cut):
+ * the subscribers are told to forget (signals may have been missed), the
+ * listener reconnects and later signals arrive again. */
+START_TEST(a_dropped_listener_says_forget_and_listens_again)
+{
+  heard h = {PTHREAD_MUTEX_INITIALIZER, 0, "", ""};
+  const char *conninfo = getenv("RR_TEST_PG_CONNINFO");
+  PGconn *admin;
+  PGresult *r;
+  int before, i;
+
+  if (fx.store->cluster == NULL || strcmp(fx.store->name, "postgresql") != 0 || conninfo == NULL)
+    return;
+  ck_assert_int_eq(rr_store_subscribe(fx.store, "rr_test_drop", on_forget, NULL, fx.err, sizeof(fx.err)), 0);
+  ck_assert_int_eq(rr_store_subscribe(fx.store, "rr_test_drop", on_signal, &h, fx.err, sizeof(fx.err)), 0);
+  for (i = 0; i < 500 && forgets_now() < 1; i++) /* the first connection says it too */
+    sleep_ms(10);
+  before = forgets_now();
+  admin = PQconnectdb(conninfo);
+  ck_assert_int_eq(PQstatus(admin), CONNECTION_OK);
+  r = PQexec(admin, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE 'LISTEN rr%'"
+                    " AND pid <> pg_backend_pid()");
+  ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
+  ck_assert_int_ge(atoi(PQgetvalue(r, 0, 0)), 1);
+  PQclear(r);
+  PQfinish(admin);
+  for (i = 0; i < 500 && forgets_now() == before; i++)
+    sleep_ms(10);
+  ck_assert_int_gt(forgets_now(), before);
+  ck_assert_int_eq(rr_store_signal(fx.store, "rr_test_drop", "user:again", fx.err, sizeof(fx.err)), 0);
+  wait_heard(&h, 1);
+  ck_assert_str_eq(h.payload, "user:again");
+  rr_store_unsubscribe(fx.store, on_signal, &h);
+  rr_store_unsubscribe(fx.store, on_forget, NULL);
+}
+END_TEST
+
 int main(void)
 {
   const TTest *const tests[] = {a_signal_reaches_the_subscribers_of_its_channel_only, signals_and_subscriptions_are_bounded,
-                                one_handle_at_a_time_holds_a_lease, signals_reach_the_other_handles};
+                                one_handle_at_a_time_holds_a_lease, signals_reach_the_other_handles,
+                                a_dropped_listener_says_forget_and_listens_again};
 
   return rr_fx_run("cluster", tests, sizeof(tests) / sizeof(tests[0]));
 }
