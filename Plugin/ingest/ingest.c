@@ -646,11 +646,14 @@ int rr_ingest_step(rr_ingest *ing, bool *more)
   bool leader = false;
 
   *more = false;
-  if ((error = apply_deletions(ing)) < 0 || (error = take_lease(ing, &leader)) < 0 || !leader)
-    return error; /* every node applies its own deletions; only the lease's holder follows the log */
-  if ((error = follow_changes(ing, more)) < 0 || *more)
+  /* every node applies its own deletions; only the lease's holder follows the log */
+  if ((error = apply_deletions(ing)) < 0 || (error = take_lease(ing, &leader)) < 0)
     return error;
-  /* the change log is read up to its end: now repair what it cannot tell */
+  if (leader && ((error = follow_changes(ing, more)) < 0 || *more))
+    return error;
+  /* the change log is read up to its end: now repair what it cannot tell
+   * (on any node: one restarting after it died with deletions it never
+   * applied repairs them itself, leader or not) */
   pthread_mutex_lock(&ing->lock);
   reconcile = ing->reconcile_pending;
   resync = ing->resync_pending;

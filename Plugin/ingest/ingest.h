@@ -11,10 +11,10 @@
  * Orthanc (series present and instance counts) at start-up and on request.
  *
  * Several nodes on one store (store_cluster.h): only the node holding the
- * store's "ingestion" lease follows the change log and reconciles; every
- * node applies the deletions its own Orthanc reports (OnChange fires only on
- * the node where a change happened). A node that takes the lease over from
- * another reconciles first, which also repairs the deletions a killed
+ * store's "ingestion" lease follows the change log; every node applies the
+ * deletions its own Orthanc reports (OnChange fires only on the node where a
+ * change happened) and reconciles at start-up. A node that takes the lease
+ * over from another reconciles too, which repairs the deletions a killed
  * holder never applied. The others try to take the lease at every step
  * (PollIntervalMs), so a dead holder is replaced within that time.
  *

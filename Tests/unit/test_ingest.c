@@ -376,6 +376,71 @@ START_TEST(a_replaced_orthanc_database_is_detected)
 }
 END_TEST
 
+/* Another node holds the ingestion lease (a cluster table whose lease this
+ * handle never gets): this node applies its own deletions but does not
+ * follow the change log; once it takes the lease over it reconciles and
+ * follows. */
+static bool lease_free;
+static int fake_lease_try(void *impl, bool *held, const char *name, char *e, size_t esize)
+{
+  (void)impl, (void)e, (void)esize;
+  ck_assert_str_eq(name, RR_INGEST_LEASE);
+  *held = lease_free;
+  return 0;
+}
+static void fake_lease_release(void *impl, const char *name)
+{
+  (void)impl, (void)name;
+}
+static int fake_signal(void *impl, const char *channel, const char *payload, char *e, size_t esize)
+{
+  (void)impl, (void)channel, (void)payload, (void)e, (void)esize;
+  return 0;
+}
+static int fake_listen(void *impl, rr_store *s, const char *channel, char *e, size_t esize)
+{
+  (void)impl, (void)s, (void)channel, (void)e, (void)esize;
+  return 0;
+}
+static const rr_store_cluster_ops other_node_leads = {fake_lease_try, fake_lease_release, fake_signal, fake_listen};
+
+START_TEST(only_the_lease_holder_follows_the_change_log)
+{
+  rr_ingest_status st;
+  const int one[] = {1};
+  bool more;
+
+  add_series(1, 1, 3);
+  set_changes(0, THREE_CHANGES);
+  set_changes(5, "{\"Changes\":[],\"Done\":true,\"Last\":5}");
+  route("/changes?last", "{\"Changes\":[],\"Done\":true,\"Last\":5}");
+  ck_assert_int_eq(rr_ingest_step(ing, &more), 0); /* one node: the lease is always held */
+  ck_assert_int_eq(instances_in_store(), 3);
+  rr_ingest_get_status(ing, &st);
+  ck_assert(st.leader);
+
+  store->cluster = &other_node_leads;
+  lease_free = false;
+  add_instance(1, 1, 4);
+  set_changes(5, "{\"Changes\":[{\"ChangeType\":\"NewInstance\",\"ResourceType\":\"Instance\",\"ID\":\"i1-4\",\"Seq\":6}],"
+                 "\"Done\":true,\"Last\":6}");
+  rr_ingest_deleted(ing, RR_LEVEL_INSTANCE, "i1-1");
+  ck_assert_int_eq(rr_ingest_step(ing, &more), 0);
+  ck_assert_int_eq(instances_in_store(), 2); /* its own deletion applied, the new instance left to the leader */
+  rr_ingest_get_status(ing, &st);
+  ck_assert(!st.leader);
+
+  lease_free = true; /* the leader died */
+  set_series_list(one, 1);
+  ck_assert_int_eq(rr_ingest_step(ing, &more), 0);
+  ck_assert_int_eq(instances_in_store(), 3);
+  rr_ingest_get_status(ing, &st);
+  ck_assert(st.leader);
+  ck_assert_int_ge(st.reconciliations, 1); /* a take-over reconciles */
+  store->cluster = NULL;
+}
+END_TEST
+
 START_TEST(worker_thread_starts_and_stops)
 {
   rr_ingest_status st;
@@ -412,6 +477,7 @@ int main(void)
   tcase_add_test(tc, reconciliation_repairs_the_store);
   tcase_add_test(tc, reconciliation_failure_is_reported_and_retried);
   tcase_add_test(tc, a_replaced_orthanc_database_is_detected);
+  tcase_add_test(tc, only_the_lease_holder_follows_the_change_log);
   tcase_add_test(tc, worker_thread_starts_and_stops);
   suite_add_tcase(s, tc);
   return rr_test_run(s);
