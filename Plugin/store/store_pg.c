@@ -850,8 +850,8 @@ int rr_store_pg_open(rr_store **out, const rr_pg_options *opts, char *err, size_
   store->close = pg_close;
   store->impl = s;
   store->index = &rr_pg_index_ops;
-  store->identity = NULL; /* pgid */
-  store->audit = NULL; /* pgid */
+  store->identity = &rr_pg_identity_ops;
+  store->audit = &rr_pg_audit_ops;
   store->ai = NULL; /* pgid */
   store->annotations = NULL; /* pgann */
   store->report_templates = NULL; /* pgann */
