@@ -16,8 +16,8 @@
 import type { RenderingEngine, Types } from '@cornerstonejs/core';
 import type { Api, Series, StudyDetail } from './api';
 import { h } from './dom';
-import { stackImages, voiRange, windowOf, type WindowLevel } from './viewer-model';
-import type { Vec3 } from './viewer-volume-model';
+import { voiRange, windowOf, type WindowLevel } from './viewer-model';
+import { nearestImageIndex, type Vec3 } from './viewer-volume-model';
 import { freeSeriesVolume, loadSeriesVolume, type VolumeLoad } from './viewer-volume';
 
 /** What is kept when switching between 2D and a volume layout. */
@@ -230,31 +230,6 @@ export function createVolumeSwitch(host: VolumeHost, layouts: readonly VolumeLay
       if (shownId) unmount();
     },
   };
-}
-
-/**
- * The index of the stack image (viewer-model.ts stackImages order) nearest to a patient point along the slice
- * normal of the series' first positioned instance; null without geometry.
- */
-export function nearestImageIndex(series: Series, point: Vec3): number | null {
-  const o = series.instances.find((i) => i.imageOrientationPatient?.length === 6)?.imageOrientationPatient;
-  if (!o) return null;
-  const [r0, r1, r2, c0, c1, c2] = o as [number, number, number, number, number, number];
-  const n = [r1 * c2 - r2 * c1, r2 * c0 - r0 * c2, r0 * c1 - r1 * c0];
-  const len = Math.hypot(n[0]!, n[1]!, n[2]!);
-  if (!(len > 1e-6)) return null;
-  const at = (point[0] * n[0]! + point[1] * n[1]! + point[2] * n[2]!) / len;
-  let best: number | null = null;
-  let dist = Infinity;
-  stackImages(series, '/').forEach((img, i) => {
-    if (img.location === null) return;
-    const d = Math.abs(img.location - at);
-    if (d < dist) {
-      dist = d;
-      best = i;
-    }
-  });
-  return best;
 }
 
 /** A 2D stack viewport's state to keep: its window and the patient point at its centre. */

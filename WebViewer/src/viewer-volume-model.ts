@@ -7,6 +7,8 @@
 // to (i + k·columnsPerSlice + columnsOffset, j + k·rowsPerSlice + rowsOffset, k), fractional shifts
 // interpolated bilinearly), decimated on the way (placeSlice). Everything is plain data in, plain data out.
 
+import type { Series } from './api';
+import { stackImages } from './viewer-model';
 import { arrayOf, bool, DecodeError, isRecord, list, num, object, str, strings, type JsonObject } from './decode';
 
 export type Vec3 = [number, number, number];
@@ -239,4 +241,29 @@ export function placeSlice(out: { length: number; [i: number]: number }, src: Sl
 /** Whether values in [min, max] that are all integers fit an Int16Array voxel. */
 export function fitsInt16(min: number, max: number): boolean {
   return min >= -32768 && max <= 32767;
+}
+
+/**
+ * The index of the stack image (viewer-model.ts stackImages order) nearest to a patient point along the slice
+ * normal of the series' first positioned instance; null without geometry.
+ */
+export function nearestImageIndex(series: Series, point: Vec3): number | null {
+  const o = series.instances.find((i) => i.imageOrientationPatient?.length === 6)?.imageOrientationPatient;
+  if (!o) return null;
+  const [r0, r1, r2, c0, c1, c2] = o as [number, number, number, number, number, number];
+  const n = [r1 * c2 - r2 * c1, r2 * c0 - r0 * c2, r0 * c1 - r1 * c0];
+  const len = Math.hypot(n[0]!, n[1]!, n[2]!);
+  if (!(len > 1e-6)) return null;
+  const at = (point[0] * n[0]! + point[1] * n[1]! + point[2] * n[2]!) / len;
+  let best: number | null = null;
+  let dist = Infinity;
+  stackImages(series, '/').forEach((img, i) => {
+    if (img.location === null) return;
+    const d = Math.abs(img.location - at);
+    if (d < dist) {
+      dist = d;
+      best = i;
+    }
+  });
+  return best;
 }

@@ -184,7 +184,8 @@ export async function loadSeriesVolume(opts: LoadVolumeOptions): Promise<VolumeL
   }
   const frameOfReferenceUid = frameOfReference(imageIds[0]!);
   const window = filled.window ?? { center: (filled.min + filled.max) / 2, width: Math.max(1, filled.max - filled.min) };
-  const volumeId = `rr-volume:${++counter}:${opts.series.seriesInstanceUid}`;
+  // "derived:": cornerstone reads no image loader for the volume's slice images (setDefaultVolumeVOI)
+  const volumeId = `derived:rr-volume-${++counter}-${opts.series.seriesInstanceUid}`;
   const isInt = filled.data instanceof Int16Array;
   const g = info.geometry!;
   const metadata = {

@@ -1,0 +1,284 @@
+// Browser test of the MPR layout (issue 11): the volume built from the plugin's answer, checked by its PIXELS
+// against a reference reformat computed here, independently of the viewer (Tests/lib/mpr-reference.py: pydicom
+// decodes the slices, numpy interpolates), at sampled canvas points mapped to patient coordinates from the
+// plane's camera; the orientation labels; the crosshairs; a MIP slab; back to 2D with the position and window.
+// Then the series made from real files (Tests/lib/make-volume-series.py, Tests/lib/make-mpr-series.py): a
+// gantry-tilted acquisition is resampled (its sagittal plane equals the untilted anatomy's, not the sheared one),
+// an enhanced CT is reconstructed from its per-frame functional groups (frames stored out of order), a sagittal
+// MR gives true axial and coronal planes with their labels, and a series with missing slices or an irregular
+// spacing is refused with the plugin's reason while the 2D images stay. One Orthanc, one login, two page loads.
+// Run: cd Tests && npm ci && node --test browser/viewer-mpr.test.mjs
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { dicomFilesOf, execFile, repoRoot, storescu, startOrthanc, testData, waitFor } from '../lib/orthanc.mjs';
+import { launchChromium, pageErrorText } from '../lib/browser.mjs';
+
+const WEBAPP_DIR = process.env.READING_ROOM_WEBAPP_DIR ? path.resolve(process.env.READING_ROOM_WEBAPP_DIR) : null;
+const PYTHON = '/usr/bin/python3';
+const SCREENSHOT = process.env.RR_VIEWER_MPR_SCREENSHOT || '/tmp/rr-viewer-mpr.png';
+
+/** The reference values (modality units, null outside) of patient points, from the files' decoded pixels. */
+function reference(files, points, ignoreShift = false) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(PYTHON, [path.join(repoRoot, 'Tests/lib/mpr-reference.py')], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out).values) : reject(new Error(`mpr-reference.py: ${err}`))));
+    child.stdin.end(JSON.stringify({ files, points, ignoreShift }));
+  });
+}
+
+const cross = (a, b) => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
+const near = (a, b, eps = 1e-3) => a.every((x, i) => Math.abs(x - b[i]) < eps);
+const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
+
+/** The screen conventions of the three planes (README "Volumes"): normal, up, and the four edge labels. */
+const CONVENTIONS = {
+  axial: { normal: [0, 0, -1], up: [0, -1, 0], labels: { top: 'A', bottom: 'P', left: 'R', right: 'L' } },
+  sagittal: { normal: [1, 0, 0], up: [0, 0, 1], labels: { top: 'H', bottom: 'F', left: 'A', right: 'P' } },
+  coronal: { normal: [0, -1, 0], up: [0, 0, 1], labels: { top: 'H', bottom: 'F', left: 'R', right: 'L' } },
+};
+
+describe('Reading Room MPR (browser)', { timeout: 600_000 }, () => {
+  let orthanc;
+  let browser;
+  let page;
+  let tmp;
+  let ctStudy; // the 134-slice CT
+  let ctFiles;
+  let made; // make-volume-series.py's answer
+  let mine; // make-mpr-series.py's answer
+  const pageErrors = [];
+
+  const studyUrl = (uid) => `${orthanc.baseUrl}/reading-room/#/studies/${encodeURIComponent(uid)}`;
+  const plane = (name) => page.locator(`.viewer-mpr-viewport[data-rr-mpr-plane="${name}"]`);
+  const attr = (name, a) => plane(name).getAttribute(a);
+  const labels = (name) =>
+    page.evaluate((name) => {
+      const cell = document.querySelector(`[data-rr-mpr-cell="${name}"]`);
+      const t = (e) => cell.querySelector(`.ov-orient-${e}`).textContent;
+      return { top: t('top'), bottom: t('bottom'), left: t('left'), right: t('right') };
+    }, name);
+  const renders = async (name) => Number((await attr(name, 'data-rr-renders')) ?? 0);
+  const settle = async (name, since) => {
+    await waitFor(async () => (await renders(name)) > since, 20_000, 50, `a render of the ${name} plane`);
+    await page.waitForTimeout(300);
+  };
+
+  const openStudy = async (uid) => {
+    await page.goto(studyUrl(uid));
+    await waitFor(async () => (await page.locator('.viewer-viewport[data-rr-viewport="0"]').getAttribute('data-rr-image-index')) !== null, 60_000, 100, 'the first image');
+  };
+  const showSeries = async (uid) => {
+    await page.locator(`.viewer-series .series-item[data-series-uid="${uid}"]`).click();
+    await waitFor(async () => {
+      const vp = page.locator('.viewer-viewport[data-rr-viewport="0"]');
+      return (await vp.getAttribute('data-rr-series-uid')) === uid && (await vp.getAttribute('data-rr-image-index')) !== null;
+    }, 60_000, 100, `series ${uid} in the viewport`);
+  };
+  /** Chooses MPR; resolves when the three planes are drawn. */
+  const enterMpr = async () => {
+    await page.locator('.viewer-tool[data-rr-volume-layout="mpr"]').click();
+    await waitFor(async () => (await page.locator('.viewer-volume-area').getAttribute('data-rr-volume-state')) === 'shown', 120_000, 100, 'the MPR layout');
+    for (const p of ['axial', 'sagittal', 'coronal']) await waitFor(async () => (await renders(p)) > 0 && (await attr(p, 'data-rr-camera')) !== null, 30_000, 100, `the ${p} plane drawn`);
+    await page.waitForTimeout(500);
+  };
+  /** Chooses MPR on a series the plugin refuses: the message, the 2D grid still shown. */
+  const refusedMpr = async () => {
+    await page.locator('.viewer-tool[data-rr-volume-layout="mpr"]').click();
+    const msg = page.locator('.viewer-volume-message[data-rr-volume-refused]');
+    await waitFor(async () => (await msg.count()) > 0 && !(await msg.isHidden()), 30_000, 100, 'the refusal');
+    assert.equal(await page.locator('.viewer-grid').isVisible(), true, 'the 2D images stay');
+    assert.equal(await page.locator('.viewer-volume-area').isVisible(), false);
+    return msg.textContent();
+  };
+
+  /**
+   * Samples a plane's canvas on a grid and compares it with the reference reformat of `files` along the same
+   * plane (patient points from the plane's camera; grey from the plane's window): the differences in grey levels.
+   */
+  const comparePlane = async (name, files, { ignoreShift = false, grid = 18 } = {}) => {
+    const cam = JSON.parse(await attr(name, 'data-rr-camera'));
+    const [w, l] = (await attr(name, 'data-rr-window')).split(' ').map(Number);
+    const right = cross(cam.viewUp, cam.viewPlaneNormal);
+    const down = cam.viewUp.map((x) => -x);
+    const s = (2 * cam.parallelScale) / cam.height; // mm per CSS pixel
+    const samples = await page.evaluate(({ name, grid }) => {
+      const canvas = document.querySelector(`.viewer-mpr-viewport[data-rr-mpr-plane="${name}"] canvas`);
+      const ctx = canvas.getContext('2d', { willReadFrequently: true });
+      const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+      const ratio = canvas.width / canvas.clientWidth;
+      const out = [];
+      for (let gy = 1; gy < grid; gy++) {
+        for (let gx = 1; gx < grid; gx++) {
+          const cx = Math.floor((gx * canvas.clientWidth) / grid) + 0.5;
+          const cy = Math.floor((gy * canvas.clientHeight) / grid) + 0.5;
+          const px = Math.floor(cx * ratio);
+          const py = Math.floor(cy * ratio);
+          out.push({ cx, cy, grey: data[(py * canvas.width + px) * 4] });
+        }
+      }
+      return out;
+    }, { name, grid });
+    const points = samples.map(({ cx, cy }) =>
+      cam.focalPoint.map((f, i) => f + right[i] * (cx - cam.width / 2) * s + down[i] * (cy - cam.height / 2) * s));
+    const values = await reference(files, points, ignoreShift);
+    const lower = l - 0.5 - (w - 1) / 2;
+    const upper = l - 0.5 + (w - 1) / 2;
+    const diffs = [];
+    values.forEach((v, k) => {
+      if (v === null) return;
+      const expected = Math.max(0, Math.min(255, ((v - lower) / (upper - lower)) * 255));
+      diffs.push(Math.abs(expected - samples[k].grey));
+    });
+    return { n: diffs.length, median: quantile(diffs, 0.5), p90: quantile(diffs, 0.9), spread: Math.max(...samples.map((x) => x.grey)) - Math.min(...samples.map((x) => x.grey)) };
+  };
+  const assertMatches = (what, r) => {
+    if (process.env.RR_DEBUG) console.log('#', what, JSON.stringify(r));
+    assert.ok(r.n >= 40, `${what}: ${r.n} sampled points inside the volume`);
+    assert.ok(r.spread > 60, `${what}: the plane is drawn (grey spread ${r.spread})`);
+    assert.ok(r.median <= 6 && r.p90 <= 24, `${what}: grey differences from the reference, median ${r.median.toFixed(1)}, 90th percentile ${r.p90.toFixed(1)}`);
+  };
+  const assertConventions = async (name) => {
+    const cam = JSON.parse(await attr(name, 'data-rr-camera'));
+    assert.ok(near(cam.viewPlaneNormal, CONVENTIONS[name].normal) && near(cam.viewUp, CONVENTIONS[name].up), `${name}: a true ${name} plane (${JSON.stringify(cam)})`);
+    assert.deepEqual(await labels(name), CONVENTIONS[name].labels, `${name}: orientation labels`);
+  };
+
+  before(async () => {
+    orthanc = await startOrthanc(WEBAPP_DIR ? { readingRoom: { WebAppDirectory: WEBAPP_DIR } } : {});
+    ctFiles = await dicomFilesOf('ct_abdomen_pancreas_134');
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'rr-mpr-'));
+    const { stdout } = await execFile(PYTHON, [path.join(repoRoot, 'Tests/lib/make-volume-series.py'), path.join(tmp, 'v'),
+      path.join(testData, 'ct_abdomen_pancreas_134'), path.join(testData, 'enhanced_mr/emri_small.dcm')], { maxBuffer: 1 << 24 });
+    made = JSON.parse(stdout);
+    const second = await execFile(PYTHON, [path.join(repoRoot, 'Tests/lib/make-mpr-series.py'), path.join(tmp, 'm'),
+      path.join(testData, 'ct_abdomen_pancreas_134'), made.study], { maxBuffer: 1 << 24 });
+    mine = JSON.parse(second.stdout);
+    await storescu(orthanc, [...ctFiles, path.join(tmp, 'v'), path.join(tmp, 'm')]);
+    const studies = await waitFor(async () => {
+      const l = await orthanc.json('/api/dicom/studies?limit=10');
+      return l.total === 2 ? l : false;
+    }, 60_000, 200, 'the two studies');
+    ctStudy = studies.data.find((s) => s.studyInstanceUid !== made.study);
+    browser = await launchChromium({ webgl: true });
+    const context = await browser.newContext({ viewport: { width: 1500, height: 950 } });
+    await context.addCookies(await orthanc.browserCookies());
+    page = await context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(pageErrorText(e)));
+    page.on('console', (m) => { if (process.env.RR_DEBUG) console.log('# console', m.type(), m.text().slice(0, 300)); });
+  });
+
+  after(async () => {
+    if (page && process.env.RR_VIEWER_MPR_SCREENSHOT) await page.screenshot({ path: SCREENSHOT }).catch(() => {});
+    await browser?.close().catch(() => {});
+    await orthanc?.stop();
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('the 134-slice CT: sagittal and coronal planes through the centre match the reference reformat, with their labels', async () => {
+    await openStudy(ctStudy.studyInstanceUid);
+    await enterMpr();
+    for (const name of ['axial', 'sagittal', 'coronal']) await assertConventions(name);
+    for (const name of ['sagittal', 'coronal', 'axial']) assertMatches(`CT ${name}`, await comparePlane(name, ctFiles));
+    // a flipped or mislabelled reformat would not match: the same samples against the plane mirrored
+    assert.equal(await plane('sagittal').getAttribute('data-rr-slices'), '512');
+  });
+
+  it('crosshairs: a click in the axial plane moves the sagittal and coronal planes', async () => {
+    const before = { sag: await attr('sagittal', 'data-rr-slice-index'), cor: await attr('coronal', 'data-rr-slice-index'), ax: await attr('axial', 'data-rr-slice-index') };
+    const box = await plane('axial').boundingBox();
+    const n = { sag: await renders('sagittal'), cor: await renders('coronal') };
+    await page.mouse.click(box.x + box.width * 0.3, box.y + box.height * 0.65);
+    await settle('sagittal', n.sag);
+    await settle('coronal', n.cor);
+    const after1 = { sag: await attr('sagittal', 'data-rr-slice-index'), cor: await attr('coronal', 'data-rr-slice-index'), ax: await attr('axial', 'data-rr-slice-index') };
+    assert.notEqual(after1.sag, before.sag, 'the sagittal plane moved');
+    assert.notEqual(after1.cor, before.cor, 'the coronal plane moved');
+    assert.equal(after1.ax, before.ax, 'the axial plane stays');
+    // the moved planes still match the reference
+    assertMatches('CT sagittal after the crosshairs moved', await comparePlane('sagittal', ctFiles));
+  });
+
+  it('slab MIP of the contrast-filled vessels and bone is brighter than a single slice', async () => {
+    const mean = (name) =>
+      page.evaluate((name) => {
+        const c = document.querySelector(`.viewer-mpr-viewport[data-rr-mpr-plane="${name}"] canvas`);
+        const d = c.getContext('2d', { willReadFrequently: true }).getImageData(0, 0, c.width, c.height).data;
+        let s = 0;
+        let bright = 0;
+        for (let i = 0; i < d.length; i += 4) { s += d[i]; if (d[i] >= 250) bright++; }
+        return { mean: s / (d.length / 4), bright };
+      }, name);
+    const single = await mean('coronal');
+    let n = await renders('coronal');
+    await page.locator('[data-rr-mpr-slab-mm]').fill('30');
+    await page.locator('[data-rr-mpr-slab]').selectOption('mip');
+    await settle('coronal', n);
+    assert.equal(await attr('coronal', 'data-rr-slab'), 'mip 30');
+    const mip = await mean('coronal');
+    assert.ok(mip.mean > single.mean + 5 && mip.bright > single.bright * 1.5, `MIP ${JSON.stringify(mip)} vs slice ${JSON.stringify(single)}`);
+    n = await renders('coronal');
+    await page.locator('[data-rr-mpr-slab]').selectOption('minip');
+    await settle('coronal', n);
+    const minip = await mean('coronal');
+    assert.ok(minip.mean < single.mean - 5, `MinIP ${JSON.stringify(minip)} vs slice ${JSON.stringify(single)}`);
+    n = await renders('coronal');
+    await page.locator('[data-rr-mpr-slab]').selectOption('none');
+    await settle('coronal', n);
+  });
+
+  it('back to 2D keeps the series, the window and the position', async () => {
+    // a window of the axial plane's own (the active plane: the crosshairs click above), then the 2D layout
+    await plane('axial').focus(); // the keys reach the viewer (not the slab control)
+    await page.keyboard.press('3'); // bone 1800/400
+    await waitFor(async () => (await attr('axial', 'data-rr-window')) === '1800 400', 10_000, 50, 'the bone window in the axial plane');
+    const cam = JSON.parse(await attr('axial', 'data-rr-camera'));
+    await page.locator('.viewer-tool[data-rr-layout="1x1"]').click();
+    const vp = page.locator('.viewer-viewport[data-rr-viewport="0"]');
+    await waitFor(async () => await page.locator('.viewer-grid').isVisible(), 10_000, 50, 'the 2D grid');
+    assert.equal(await page.locator('.viewer-volume-area').isVisible(), false);
+    // the image nearest the axial plane's z (display order: the API's slices along the normal)
+    const series = (await orthanc.json(`/api/dicom/studies/${encodeURIComponent(ctStudy.studyInstanceUid)}`)).series[0];
+    const zs = series.instances.map((i) => i.imagePositionPatient[2]);
+    const want = zs.reduce((best, z, i) => (Math.abs(z - cam.focalPoint[2]) < Math.abs(zs[best] - cam.focalPoint[2]) ? i : best), 0);
+    await waitFor(async () => (await vp.getAttribute('data-rr-image-index')) === String(want), 20_000, 100, `2D image ${want}`);
+    assert.equal(await vp.getAttribute('data-rr-series-uid'), series.seriesInstanceUid);
+    const text = await page.locator('.viewer-stage[data-rr-cell="0"] .ov-window').textContent();
+    assert.equal(text, 'W 1800 L 400');
+  });
+
+  it('the volume checks: a tilted series resampled, never sheared; the enhanced CT; a sagittal MR; refusals with the reason', async () => {
+    await openStudy(made.study);
+    // gantry tilt: the anatomy of the untilted slices, not the sheared stack
+    await showSeries(mine.series['tilt-shifted']);
+    await enterMpr();
+    const right = await comparePlane('sagittal', mine.files.original, { grid: 32 });
+    assertMatches('tilted CT sagittal vs the untilted anatomy', right);
+    const sheared = await comparePlane('sagittal', mine.files['tilt-shifted'], { ignoreShift: true, grid: 32 });
+    assert.ok(sheared.median > right.median * 2 + 4, `a sheared reformat would differ (median ${sheared.median} vs ${right.median})`);
+    // the enhanced CT (frames stored out of order) from its functional groups: the same anatomy
+    await showSeries(mine.series['enhanced-ct']);
+    await enterMpr();
+    assertMatches('enhanced CT sagittal', await comparePlane('sagittal', mine.files.original, { grid: 32 }));
+    assertMatches('enhanced CT coronal', await comparePlane('coronal', mine.files.original, { grid: 32 }));
+    // a sagittal MR: true axial and coronal planes with their labels, drawn from its frames
+    await showSeries(made.series['enhanced-mr']);
+    await enterMpr();
+    for (const name of ['axial', 'sagittal', 'coronal']) await assertConventions(name);
+    const mr = await comparePlane('axial', made.files['enhanced-mr'], { grid: 24 });
+    assert.ok(mr.n >= 10 && mr.median <= 8, `sagittal MR, axial plane vs reference: ${JSON.stringify(mr)}`);
+    // refused with the plugin's reason; the 2D images stay
+    await showSeries(made.series.missing);
+    assert.match(await refusedMpr(), /MPR is not available for this series: 3 slices missing/);
+    await showSeries(made.series.irregular);
+    assert.match(await refusedMpr(), /slice spacing varies between 1\.0 and 5\.0 mm/);
+    assert.deepEqual(pageErrors, []);
+  });
+});
