@@ -206,6 +206,38 @@ describe('Reading Room MPR (browser)', { timeout: 600_000 }, () => {
     assertMatches('CT sagittal after the crosshairs moved', await comparePlane('sagittal', ctFiles));
   });
 
+  it('a length drawn in the sagittal plane is saved with world coordinates under the nearest slice', async () => {
+    const cam = JSON.parse(await attr('sagittal', 'data-rr-camera'));
+    const box = await plane('sagittal').boundingBox();
+    const at = [[0.35, 0.4], [0.6, 0.7]].map(([fx, fy]) => ({ x: box.x + box.width * fx, y: box.y + box.height * fy }));
+    const right = cross(cam.viewUp, cam.viewPlaneNormal);
+    const s = (2 * cam.parallelScale) / cam.height;
+    const world = at.map(({ x, y }) => cam.focalPoint.map((f, i) => f + right[i] * (x - box.x - cam.width / 2) * s - cam.viewUp[i] * (y - box.y - cam.height / 2) * s));
+    await page.locator('[data-rr-mpr-tool="length"]').click();
+    await page.mouse.move(at[0].x, at[0].y);
+    await page.mouse.down();
+    await page.mouse.move((at[0].x + at[1].x) / 2, (at[0].y + at[1].y) / 2, { steps: 4 });
+    await page.mouse.move(at[1].x, at[1].y, { steps: 4 });
+    await page.mouse.up();
+    const path = `/api/dicom/studies/${encodeURIComponent(ctStudy.studyInstanceUid)}/annotations`;
+    const stored = await waitFor(async () => {
+      const l = await orthanc.json(path);
+      return l.data.length === 1 ? l.data[0] : false;
+    }, 20_000, 200, 'the length saved');
+    await page.locator('[data-rr-mpr-tool="crosshairs"]').click();
+    assert.equal(stored.tool, 'Length');
+    assert.ok(near(stored.data.viewPlaneNormal, [1, 0, 0]), `the sagittal plane's normal: ${JSON.stringify(stored.data.viewPlaneNormal)}`);
+    stored.data.points.forEach((p, i) => assert.ok(near(p, world[i], 1.5), `point ${i}: ${JSON.stringify(p)} vs ${JSON.stringify(world[i])}`));
+    const mm = Math.hypot(...world[0].map((x, i) => x - world[1][i]));
+    assert.ok(Math.abs(stored.data.stats.length - mm) < 1.5, `length ${stored.data.stats.length} vs ${mm}`);
+    assert.equal(stored.data.stats.unit, 'mm');
+    // stored under the CT slice nearest the first point
+    const series = (await orthanc.json(`/api/dicom/studies/${encodeURIComponent(ctStudy.studyInstanceUid)}`)).series[0];
+    const nearest = series.instances.reduce((b, inst) => (Math.abs(inst.imagePositionPatient[2] - stored.data.points[0][2]) < Math.abs(b.imagePositionPatient[2] - stored.data.points[0][2]) ? inst : b));
+    assert.equal(stored.sopInstanceUid, nearest.sopInstanceUid);
+    assert.equal(stored.seriesInstanceUid, series.seriesInstanceUid);
+  });
+
   it('slab MIP of the contrast-filled vessels and bone is brighter than a single slice', async () => {
     const mean = (name) =>
       page.evaluate((name) => {
@@ -240,6 +272,8 @@ describe('Reading Room MPR (browser)', { timeout: 600_000 }, () => {
     await page.keyboard.press('3'); // bone 1800/400
     await waitFor(async () => (await attr('axial', 'data-rr-window')) === '1800 400', 10_000, 50, 'the bone window in the axial plane');
     const cam = JSON.parse(await attr('axial', 'data-rr-camera'));
+    const cacheBytes = async () => Number(await page.locator('.viewer-grid').getAttribute('data-rr-cache-bytes'));
+    const withVolume = await cacheBytes();
     await page.locator('.viewer-tool[data-rr-layout="1x1"]').click();
     const vp = page.locator('.viewer-viewport[data-rr-viewport="0"]');
     await waitFor(async () => await page.locator('.viewer-grid').isVisible(), 10_000, 50, 'the 2D grid');
@@ -252,6 +286,8 @@ describe('Reading Room MPR (browser)', { timeout: 600_000 }, () => {
     assert.equal(await vp.getAttribute('data-rr-series-uid'), series.seriesInstanceUid);
     const text = await page.locator('.viewer-stage[data-rr-cell="0"] .ov-window').textContent();
     assert.equal(text, 'W 1800 L 400');
+    // the volume (512 × 512 × 134 int16, 70 MB) left cornerstone's cache with the layout
+    await waitFor(async () => withVolume - (await cacheBytes()) >= 60e6, 10_000, 100, `the volume freed (${withVolume} bytes in the cache with it)`);
   });
 
   it('the volume checks: a tilted series resampled, never sheared; the enhanced CT; a sagittal MR; refusals with the reason', async () => {

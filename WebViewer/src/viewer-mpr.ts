@@ -16,6 +16,7 @@ import {
   addTool,
   CrosshairsTool,
   Enums as ToolEnums,
+  LengthTool,
   PanTool,
   StackScrollTool,
   ToolGroupManager,
@@ -31,15 +32,17 @@ import type { Vec3 } from './viewer-volume-model';
 
 const COLOURS: Readonly<Record<PlaneName, string>> = { axial: 'rgb(255, 80, 80)', sagittal: 'rgb(255, 216, 102)', coronal: 'rgb(77, 163, 255)' };
 
-let crosshairsAdded = false;
-function addCrosshairs(): void {
-  if (crosshairsAdded) return;
-  try {
-    addTool(CrosshairsTool);
-  } catch {
-    /* added by another module */
+let toolsAdded = false;
+function addTools(): void {
+  if (toolsAdded) return;
+  for (const t of [CrosshairsTool, LengthTool]) {
+    try {
+      addTool(t);
+    } catch {
+      /* added by another module (viewer-measure.ts adds LengthTool) */
+    }
   }
-  crosshairsAdded = true;
+  toolsAdded = true;
 }
 
 const v3 = (p: ArrayLike<number>): Vec3 => [p[0]!, p[1]!, p[2]!];
@@ -60,7 +63,7 @@ function centreOn(planes: readonly MprPlane[], point: Vec3): void {
 async function mount(ctx: VolumeLayoutContext): Promise<VolumeLayoutView> {
   const { engine, area, volume } = ctx;
   const series = ctx.from.series;
-  addCrosshairs();
+  addTools();
   const planes = PLANE_NAMES.map((name) => createPlane({ name, viewportId: `${ctx.idPrefix}-${name}`, engine, study: ctx.study, series }));
   const ids = planes.map((p) => p.viewportId);
   let active = 0;
@@ -69,6 +72,8 @@ async function mount(ctx: VolumeLayoutContext): Promise<VolumeLayoutView> {
     h('button', { class: 'viewer-tool', text: label, attrs: { type: 'button', title, 'data-rr-mpr-tool': id, 'aria-pressed': 'false' } });
   const crossButton = tool('Crosshairs', 'Crosshairs on the left button: move and turn the planes', 'crosshairs');
   const wlButton = tool('W/L', 'Window/level on the left button (per plane)', 'wl');
+  // a length in any plane, saved with world coordinates like the 2D measurements (viewer-measure.ts)
+  const lengthButton = ctx.canAnnotate ? tool('Length', 'Length on the left button, in any plane (saved with the study)', 'length') : null;
   const resetButton = tool('Reset', 'Planes back through the centre of the volume, window, zoom and slab reset', 'reset');
   const slabSelect = h('select', { class: 'viewer-mpr-slab', attrs: { 'data-rr-mpr-slab': '', 'aria-label': 'Slab mode' } }, ...SLAB_MODES.map((m) => h('option', { text: m.label, attrs: { value: m.id } })));
   const slabInput = h('input', {
@@ -80,6 +85,7 @@ async function mount(ctx: VolumeLayoutContext): Promise<VolumeLayoutView> {
     { class: 'viewer-tools viewer-mpr-tools', attrs: { role: 'toolbar', 'aria-label': 'MPR tools' } },
     crossButton,
     wlButton,
+    ...(lengthButton ? [lengthButton] : []),
     h('label', { class: 'viewer-cine muted' }, h('span', { text: 'Slab ' }), slabSelect),
     h('label', { class: 'viewer-cine muted' }, slabInput, h('span', { text: ' mm' })),
     resetButton,
@@ -112,7 +118,7 @@ async function mount(ctx: VolumeLayoutContext): Promise<VolumeLayoutView> {
     for (const p of planes) p.viewport()?.setProperties({ voiRange: voiRange(start) });
     if (ctx.from.point) centreOn(planes, ctx.from.point);
     if (tools) {
-      for (const t of [WindowLevelTool, PanTool, ZoomTool, StackScrollTool]) tools.addTool(t.toolName);
+      for (const t of [WindowLevelTool, PanTool, ZoomTool, StackScrollTool, LengthTool]) tools.addTool(t.toolName);
       tools.addTool(CrosshairsTool.toolName, {
         getReferenceLineColor: (viewportId: string) => COLOURS[planes.find((p) => p.viewportId === viewportId)?.name ?? 'axial'],
         getReferenceLineControllable: () => true,
@@ -130,18 +136,15 @@ async function mount(ctx: VolumeLayoutContext): Promise<VolumeLayoutView> {
     throw err;
   }
 
-  const setPrimary = (mode: 'crosshairs' | 'wl'): void => {
+  const setPrimary = (mode: 'crosshairs' | 'wl' | 'length'): void => {
     if (!tools) return;
     const primary = [{ mouseButton: ToolEnums.MouseBindings.Primary }];
-    if (mode === 'crosshairs') {
-      tools.setToolPassive(WindowLevelTool.toolName);
-      tools.setToolActive(CrosshairsTool.toolName, { bindings: primary });
-    } else {
-      tools.setToolPassive(CrosshairsTool.toolName); // the lines stay drawn
-      tools.setToolActive(WindowLevelTool.toolName, { bindings: primary });
-    }
+    const byMode = { crosshairs: CrosshairsTool.toolName, wl: WindowLevelTool.toolName, length: LengthTool.toolName };
+    for (const [m, name] of Object.entries(byMode)) if (m !== mode) tools.setToolPassive(name); // crosshairs stay drawn
+    tools.setToolActive(byMode[mode], { bindings: primary });
     crossButton.setAttribute('aria-pressed', String(mode === 'crosshairs'));
     wlButton.setAttribute('aria-pressed', String(mode === 'wl'));
+    lengthButton?.setAttribute('aria-pressed', String(mode === 'length'));
   };
   setPrimary('crosshairs');
 
@@ -178,10 +181,12 @@ async function mount(ctx: VolumeLayoutContext): Promise<VolumeLayoutView> {
   };
 
   planes.forEach((p, i) => {
-    listen(p.cell, 'pointerdown', () => {
+    const activate = (): void => {
       active = i;
       showActive();
-    }, { capture: true });
+    };
+    listen(p.cell, 'pointerdown', activate, { capture: true });
+    listen(p.element, 'focus', activate); // Tab, or a test's focus()
     // Ctrl+wheel zooms the plane (before the scroll tool sees the wheel)
     listen(
       p.cell,
@@ -201,6 +206,7 @@ async function mount(ctx: VolumeLayoutContext): Promise<VolumeLayoutView> {
   });
   listen(crossButton, 'click', () => setPrimary('crosshairs'));
   listen(wlButton, 'click', () => setPrimary('wl'));
+  if (lengthButton) listen(lengthButton, 'click', () => setPrimary('length'));
   listen(resetButton, 'click', reset);
   listen(slabSelect, 'change', applySlab);
   listen(slabInput, 'change', applySlab);

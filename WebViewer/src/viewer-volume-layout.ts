@@ -17,7 +17,7 @@ import type { RenderingEngine, Types } from '@cornerstonejs/core';
 import type { Api, Series, StudyDetail } from './api';
 import { h } from './dom';
 import { voiRange, windowOf, type WindowLevel } from './viewer-model';
-import { nearestImageIndex, type Vec3 } from './viewer-volume-model';
+import { nearestImageIndex, sliceAt, type Vec3, type VolumeInfo } from './viewer-volume-model';
 import { freeSeriesVolume, loadSeriesVolume, type VolumeLoad } from './viewer-volume';
 
 /** What is kept when switching between 2D and a volume layout. */
@@ -91,6 +91,12 @@ export interface VolumeSwitch {
   /** Back to 2D (nothing when in 2D). */
   leave(): Promise<void>;
   key(k: KeyboardEvent): boolean;
+  /**
+   * The stack image an annotation drawn in a volume plane belongs to (MPR measurements are stored under it,
+   * with their world coordinates, like the 2D ones: viewer-measure.ts): the volume's slice nearest its first
+   * point, for annotations in the frame of reference of a volume shown in this study; null otherwise.
+   */
+  imageOf(a: { metadata?: { FrameOfReferenceUID?: unknown }; data?: { handles?: { points?: unknown } } }): { orthancId: string; frame: number } | null;
   destroy(): void;
 }
 
@@ -107,6 +113,8 @@ export function createVolumeSwitch(host: VolumeHost, layouts: readonly VolumeLay
   let shownId: string | null = null;
   let loading: AbortController | null = null;
   let destroyed = false;
+  /** The volumes shown in this study, by frame of reference (their slices: small, kept after the volume goes). */
+  const shownVolumes = new Map<string, VolumeInfo>();
 
   const say = (text: string, refused = false): void => {
     message.textContent = text;
@@ -184,6 +192,7 @@ export function createVolumeSwitch(host: VolumeHost, layouts: readonly VolumeLay
       return false;
     }
     if (shownId) unmount();
+    if (load.frameOfReferenceUid) shownVolumes.set(load.frameOfReferenceUid, load.info);
     volumeId = load.volumeId;
     shownId = def.id;
     host.grid.hidden = true;
@@ -224,6 +233,13 @@ export function createVolumeSwitch(host: VolumeHost, layouts: readonly VolumeLay
     enter,
     leave,
     key: (k) => (view ? view.key(k) : false),
+    imageOf: (a) => {
+      const info = shownVolumes.get(typeof a.metadata?.FrameOfReferenceUID === 'string' ? a.metadata.FrameOfReferenceUID : '');
+      const points = a.data?.handles?.points;
+      const p = Array.isArray(points) && Array.isArray(points[0]) ? (points[0] as number[]) : null;
+      const slice = info && p && p.length === 3 ? sliceAt(info, [p[0]!, p[1]!, p[2]!]) : null;
+      return slice ? { orthancId: slice.instanceId, frame: slice.frame } : null;
+    },
     destroy: () => {
       destroyed = true;
       loading?.abort();

@@ -267,3 +267,13 @@ export function nearestImageIndex(series: Series, point: Vec3): number | null {
   });
   return best;
 }
+
+/** The plugin's slice nearest a patient point along the volume's normal (its `slices` order), null without geometry. */
+export function sliceAt(info: Pick<VolumeInfo, 'geometry' | 'slices'>, point: Vec3): { instanceId: string; frame: number } | null {
+  const g = info.geometry;
+  if (!g || info.slices.length === 0) return null;
+  const d = [point[0] - g.origin[0], point[1] - g.origin[1], point[2] - g.origin[2]];
+  const along = d[0]! * g.normal[0] + d[1]! * g.normal[1] + d[2]! * g.normal[2];
+  const k = Math.min(info.slices.length - 1, Math.max(0, Math.round(along / g.spacing[2])));
+  return info.slices[k] ?? null;
+}

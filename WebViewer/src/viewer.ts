@@ -237,6 +237,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     showImage: (sop, frame) => showImage(sop, frame),
     onPrimaryTaken: () => setMagnify(false),
     resized: () => engine?.resize(true, true),
+    volumeImage: (a) => volume.imageOf(a), // measurements drawn in MPR planes
   });
   // its own row under the images: the main toolbar keeps its width (and the viewport its height) as before
   const measureBar = h('div', { class: 'viewer-tools viewer-measure-tools', attrs: { role: 'toolbar', 'aria-label': 'Measurement tools' } }, ...measure.toolbar);
