@@ -10,7 +10,8 @@
 // Contract for a volume layout (VolumeLayoutDef): mount(ctx) fills ctx.area with its viewports on ctx.engine
 // (ids from ctx.idPrefix), starts at ctx.from, and returns a view whose destroy() removes its viewports and
 // tool groups (not the volume: this module frees it after). Hooks for tests: the area carries
-// data-rr-volume-layout (the mounted layout's id) and data-rr-volume-state (loading | shown | refused); the
+// data-rr-volume-layout (the mounted layout's id), data-rr-volume-state (loading | shown) and
+// data-rr-volume-decimation (1: full resolution; 2: every 2×2 pixels averaged to fit the budget…); the
 // message element .viewer-volume-message carries data-rr-volume-refused="1" when a volume was refused.
 
 import type { RenderingEngine, Types } from '@cornerstonejs/core';
@@ -140,6 +141,7 @@ export function createVolumeSwitch(host: VolumeHost, layouts: readonly VolumeLay
     area.hidden = true;
     area.removeAttribute('data-rr-volume-layout');
     area.removeAttribute('data-rr-volume-state');
+    area.removeAttribute('data-rr-volume-decimation');
     host.grid.hidden = false;
     press();
     return state;
@@ -199,8 +201,11 @@ export function createVolumeSwitch(host: VolumeHost, layouts: readonly VolumeLay
     area.hidden = false;
     area.setAttribute('data-rr-volume-layout', def.id);
     area.setAttribute('data-rr-volume-state', 'loading');
+    area.setAttribute('data-rr-volume-decimation', String(load.plan.decimation));
     press();
-    say('');
+    // a volume decimated to fit the budget says so (the planes are coarser than the images)
+    const f = load.plan.decimation;
+    say(f > 1 ? `${def.label}: the volume is shown at 1/${f} of its resolution in each slice to fit the viewer's cache budget (Viewer.CacheMegabytes).` : '');
     try {
       view = await def.mount({
         engine,
