@@ -5,8 +5,9 @@
 // corrected when the plugin gives `tilt.correction` (viewer-volume-model.ts placeSlice), decimated in-plane when
 // the full volume does not fit the cache budget, refused (with the plugin's reasons, or the sizes) otherwise.
 // Enhanced multi-frame instances come as one slice per frame (`frame` in `slices`), read with the wadouri
-// loader's ?frame=N. The source images are read with imageLoader.loadImage (taken from the cache when a stack
-// viewport already holds them, not added to it), so only the volume counts against the budget.
+// loader's ?frame=N. The source images are read through cornerstone's image cache (loadAndCacheImage), shared
+// with the 2D stack's prefetch of the same images: each file is fetched and decoded once, at interaction
+// priority; the cache budget evicts them like any 2D image (the plan keeps the volume within 80 % of it).
 //
 // Contract (used by viewer-mpr*.ts and by the 3D views, viewer-3d*.ts):
 //   loadSeriesVolume(opts) → {ok: true, volumeId, info, plan, frameOfReferenceUid, window} or
@@ -44,7 +45,7 @@ export type VolumeLoad =
   | { ok: false; reasons: string[]; info: VolumeInfo | null };
 
 /** Slices read at once (the decode workers are few; more only queue). */
-const CONCURRENCY = 4;
+const CONCURRENCY = 6;
 
 let counter = 0;
 
@@ -115,7 +116,8 @@ async function fillVolume(
   let next = 0;
   const middle = Math.floor(D / 2);
   const one = async (k: number): Promise<void> => {
-    const image = await imageLoader.loadImage(imageIds[k]!, { priority: 0, requestType: 'prefetch' } as never);
+    // through the cache: shares the 2D stack's prefetch (the same image IDs) instead of fetching twice
+    const image = await imageLoader.loadAndCacheImage(imageIds[k]!, { priority: -5, requestType: 'interaction' } as never);
     if (failure || opts.signal?.aborted) return;
     const d = modalityValues(image);
     if (typeof d === 'string') {
