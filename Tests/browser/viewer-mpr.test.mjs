@@ -139,11 +139,11 @@ describe('Reading Room MPR (browser)', { timeout: 600_000 }, () => {
     });
     return { n: diffs.length, median: quantile(diffs, 0.5), p90: quantile(diffs, 0.9), spread: Math.max(...samples.map((x) => x.grey)) - Math.min(...samples.map((x) => x.grey)) };
   };
-  const assertMatches = (what, r) => {
+  const assertMatches = (what, r, { median = 6, p90 = 24 } = {}) => {
     if (process.env.RR_DEBUG) console.log('#', what, JSON.stringify(r));
     assert.ok(r.n >= 40, `${what}: ${r.n} sampled points inside the volume`);
     assert.ok(r.spread > 60, `${what}: the plane is drawn (grey spread ${r.spread})`);
-    assert.ok(r.median <= 6 && r.p90 <= 24, `${what}: grey differences from the reference, median ${r.median.toFixed(1)}, 90th percentile ${r.p90.toFixed(1)}`);
+    assert.ok(r.median <= median && r.p90 <= p90, `${what}: grey differences from the reference, median ${r.median.toFixed(1)}, 90th percentile ${r.p90.toFixed(1)}`);
   };
   const assertConventions = async (name) => {
     const cam = JSON.parse(await attr(name, 'data-rr-camera'));
@@ -264,6 +264,65 @@ describe('Reading Room MPR (browser)', { timeout: 600_000 }, () => {
     n = await renders('coronal');
     await page.locator('[data-rr-mpr-slab]').selectOption('none');
     await settle('coronal', n);
+  });
+
+  it('oblique MPR: turning the sagittal line in the axial plane turns the sagittal and coronal planes together; still the reference', async () => {
+    const box = await plane('axial').boundingBox();
+    const c = { x: box.x + box.width * 0.35, y: box.y + box.height * 0.62 };
+    let n = await renders('sagittal');
+    await page.mouse.click(c.x, c.y); // the centre here
+    await settle('sagittal', n);
+    await page.mouse.move(c.x, c.y + 90, { steps: 3 }); // on the sagittal plane's line: its handles appear
+    const handle = await waitFor(async () => {
+      const circles = await page.evaluate(() => [...document.querySelectorAll('[data-rr-mpr-cell="axial"] svg circle')].map((e) => {
+        const b = e.getBoundingClientRect();
+        return { x: b.x + b.width / 2, y: b.y + b.height / 2 };
+      }));
+      return circles.filter((h) => Math.abs(h.x - c.x) < 4 && h.y > c.y + 20).sort((a, b) => b.y - a.y)[0] ?? false;
+    }, 10_000, 100, 'the rotation handle of the sagittal line');
+    n = await renders('sagittal');
+    const nc = await renders('coronal');
+    await page.mouse.move(handle.x, handle.y, { steps: 2 });
+    await page.mouse.down();
+    await page.mouse.move(handle.x + 40, handle.y, { steps: 5 });
+    await page.mouse.move(handle.x + 70, handle.y - 5, { steps: 5 });
+    await page.mouse.up();
+    await settle('sagittal', n);
+    await settle('coronal', nc);
+    await page.waitForTimeout(500);
+    const sag = JSON.parse(await attr('sagittal', 'data-rr-camera'));
+    const cor = JSON.parse(await attr('coronal', 'data-rr-camera'));
+    const deg = (Math.acos(Math.min(1, Math.abs(sag.viewPlaneNormal[0]))) * 180) / Math.PI;
+    assert.ok(deg > 10 && deg < 80 && Math.abs(sag.viewPlaneNormal[2]) < 1e-3, `the sagittal plane turned about the z axis: ${JSON.stringify(sag.viewPlaneNormal)}`);
+    const dot = sag.viewPlaneNormal.reduce((sum, x, i) => sum + x * cor.viewPlaneNormal[i], 0);
+    assert.ok(Math.abs(dot) < 1e-3, 'the coronal plane turned with it (still perpendicular)');
+    assert.match(await page.locator('[data-rr-mpr-cell="sagittal"] .ov-image').textContent(), /oblique \d+\.\d°/);
+    const l = await labels('sagittal');
+    assert.equal(l.top, 'H');
+    assert.ok(l.left.length === 2 && l.right.length === 2, `oblique labels ${JSON.stringify(l)}`);
+    // oblique planes match less closely than the true ones (median ≈ 2–5 grey levels, a tenth of the points up
+    // to ≈ 55 on edges: cornerstone's sampling between the 3-mm slices along an oblique plane differs from the
+    // reference's trilinear one); the plane it would be without the rotation is much further off
+    const loose = { median: 8, p90: 64 };
+    assertMatches('CT oblique sagittal', await comparePlane('sagittal', ctFiles), loose);
+    const oblique = await comparePlane('coronal', ctFiles);
+    assertMatches('CT oblique coronal', oblique, loose);
+    const straight = JSON.parse(await attr('coronal', 'data-rr-camera'));
+    // the same samples read as a true coronal plane through the same point
+    const unrotated = await (async () => {
+      const el = plane('coronal');
+      const saved = await el.getAttribute('data-rr-camera');
+      await el.evaluate((e, cam) => e.setAttribute('data-rr-camera', cam), JSON.stringify({ ...straight, viewPlaneNormal: [0, -1, 0] }));
+      const r = await comparePlane('coronal', ctFiles);
+      await el.evaluate((e, cam) => e.setAttribute('data-rr-camera', cam), saved);
+      return r;
+    })();
+    assert.ok(unrotated.median > oblique.median * 3, `the rotation is in the pixels (unrotated median ${unrotated.median} vs ${oblique.median})`);
+    // Reset: true planes again
+    n = await renders('sagittal');
+    await page.locator('[data-rr-mpr-tool="reset"]').click();
+    await settle('sagittal', n);
+    await assertConventions('sagittal');
   });
 
   it('back to 2D keeps the series, the window and the position', async () => {
