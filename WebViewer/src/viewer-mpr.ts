@@ -59,8 +59,20 @@ function centreOn(planes: readonly MprPlane[], point: Vec3): void {
   }
 }
 
+/** What another volume layout adds to the three planes (the 3D four-up: its 3D cell, a 2×2 grid class). */
+export interface MprExtra {
+  /** Cells appended to the planes' grid, after the three planes. */
+  cells: HTMLElement[];
+  /** A class for the grid (default: three planes side by side). */
+  gridClass?: string;
+}
+
+/**
+ * Mounts the three planes into ctx.area (the "MPR" layout; the 3D four-up reuses it with `extra`): the view's
+ * destroy() removes the planes, their tool group and the listeners (not what `extra` put in its cells).
+ */
 // Builds the layout; its closures share the planes and the tool group (one function on purpose).
-async function mount(ctx: VolumeLayoutContext): Promise<VolumeLayoutView> {
+export async function mountMpr(ctx: VolumeLayoutContext, extra?: MprExtra): Promise<VolumeLayoutView> {
   const { engine, area, volume } = ctx;
   const series = ctx.from.series;
   addTools();
@@ -90,7 +102,7 @@ async function mount(ctx: VolumeLayoutContext): Promise<VolumeLayoutView> {
     h('label', { class: 'viewer-cine muted' }, slabInput, h('span', { text: ' mm' })),
     resetButton,
   );
-  const grid = h('div', { class: 'viewer-mpr-grid' }, ...planes.map((p) => p.cell));
+  const grid = h('div', { class: `viewer-mpr-grid${extra?.gridClass ? ` ${extra.gridClass}` : ''}` }, ...planes.map((p) => p.cell), ...(extra?.cells ?? []));
   area.replaceChildren(h('div', { class: 'viewer-mpr' }, grid, bar));
 
   const toolGroupId = `${ctx.idPrefix}-tools`;
@@ -271,4 +283,4 @@ async function mount(ctx: VolumeLayoutContext): Promise<VolumeLayoutView> {
   };
 }
 
-export const mprLayout: VolumeLayoutDef = { id: 'mpr', label: 'MPR', title: 'Axial, sagittal and coronal planes of the volume (crosshairs, slabs)', mount };
+export const mprLayout: VolumeLayoutDef = { id: 'mpr', label: 'MPR', title: 'Axial, sagittal and coronal planes of the volume (crosshairs, slabs)', mount: (ctx) => mountMpr(ctx) };
