@@ -160,6 +160,7 @@ export function createVolumeSwitch(host: VolumeHost, layouts: readonly VolumeLay
     const def = layouts.find((l) => l.id === layoutId);
     const engine = host.engine();
     if (!def || !engine || destroyed) return false;
+    if (shownId === layoutId) return true; // shown already
     const from = shownId ? view?.state() ?? null : host.current();
     if (!from) {
       say(`${def.label}: show an image series in the active viewport first.`, true);

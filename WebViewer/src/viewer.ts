@@ -385,6 +385,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
   };
 
   const setLayout = (next: Layout): void => {
+    void volume.leave(); // a 2D layout (button or L) ends a volume layout
     saveLayout(localStore(), user, next.id);
     void applyLayout(next);
   };
@@ -480,7 +481,6 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
   });
   for (const b of layoutButtons) {
     listen(b, 'click', () => {
-      void volume.leave();
       setLayout(LAYOUTS.find((l) => l.id === b.getAttribute('data-rr-layout')) ?? layout);
       focusActive();
     });
