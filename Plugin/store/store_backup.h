@@ -128,9 +128,11 @@ typedef struct rr_store_backup_ops {
  * report, or day is not YYYY-MM-DD.
  * claim: for `target`, the item with the smallest id that is queued and due
  * (next_attempt_at <= now) or running with an expired lease (lease_until <
- * now) becomes running for `claimer` until now + lease_ms (attempts + 1), in
- * one step, so two claimers never hold the same item. Running items whose
- * lease expired with max_attempts used end failed first ("interrupted").
+ * now) or held by `claimer` itself (a claimer holds one item at a time: an
+ * item running under its name was left by its previous process, killed or
+ * stopped; claimer names are stable across restarts) becomes running for `claimer` until now + lease_ms (attempts + 1), in
+ * one step, so two claimers never hold the same item. Such running items
+ * with max_attempts used end failed first ("interrupted").
  * RR_ENOTFOUND when nothing is due.
  * done: the running item held by `claimer` ends done with the plain
  * object's SHA-256 (64 hex digits) and size. fail: it records `error` and is

@@ -84,11 +84,12 @@ static int get_item(rr_pg_store *s, rr_backup_item *o, int64_t id, char *err, si
 
 static const char SQL_EXPIRED[] =
   "UPDATE backup_items SET state = 'failed', last_error = $1, updated_at = $2 WHERE target = $3 AND"
-  " state = 'running' AND lease_until < $2 AND attempts >= $4";
+  " state = 'running' AND (lease_until < $2 OR claimed_by = $5) AND attempts >= $4";
 static const char SQL_CLAIM[] =
   "UPDATE backup_items SET state = 'running', claimed_by = $2, attempts = attempts + 1, lease_until = $3,"
   " updated_at = $4 WHERE id = (SELECT id FROM backup_items WHERE target = $1 AND"
-  " ((state = 'queued' AND next_attempt_at <= $4) OR (state = 'running' AND lease_until < $4))"
+  " ((state = 'queued' AND next_attempt_at <= $4) OR"
+  " (state = 'running' AND (lease_until < $4 OR claimed_by = $2)))"
   " ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING " COLUMNS;
 
 typedef struct claim_ctx {
@@ -105,7 +106,8 @@ static int claim_tx(rr_pg_conn *c, void *ctx, char *err, size_t errsize)
   int error;
 
   x->found = false;
-  if ((error = rr_pg_query(c, NULL, SQL_EXPIRED, "titi", INTERRUPTED, x->now, x->target, x->max_attempts)) == 0 &&
+  if ((error = rr_pg_query(c, NULL, SQL_EXPIRED, "titit", INTERRUPTED, x->now, x->target, x->max_attempts,
+                           x->claimer)) == 0 &&
       (error = rr_pg_query(c, &r, SQL_CLAIM, "ttii", x->target, x->claimer, x->now + x->lease_ms, x->now)) == 0 &&
       PQntuples(r) > 0) {
     read_item(x->out, r, 0, NULL);

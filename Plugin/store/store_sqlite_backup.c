@@ -89,19 +89,22 @@ static int sqlite_enqueue(void *impl, bool *created, const rr_backup_new *n, int
 }
 
 /* Inside the claim's transaction: the next claimable item of `target`. */
-static int next_claimable(sqlite3 *db, rr_backup_item *o, const char *target, int64_t now, char *err, size_t errsize)
+static int next_claimable(sqlite3 *db, rr_backup_item *o, const char *target, const char *claimer, int64_t now,
+                          char *err, size_t errsize)
 {
   sqlite3_stmt *st = NULL;
   int rc, error = 0;
 
   if (sqlite3_prepare_v2(db,
                          "SELECT " COLUMNS " FROM backup_items WHERE target=?1 AND"
-                         " ((state='queued' AND next_attempt_at<=?2) OR (state='running' AND lease_until<?2))"
+                         " ((state='queued' AND next_attempt_at<=?2) OR"
+                         " (state='running' AND (lease_until<?2 OR claimed_by=?3)))"
                          " ORDER BY id LIMIT 1",
                          -1, &st, NULL) != SQLITE_OK)
     return rr_sqlite_fail(err, errsize, db, "prepare backup claim");
   rr_sqlite_bind_text(st, 1, target);
   sqlite3_bind_int64(st, 2, now);
+  rr_sqlite_bind_text(st, 3, claimer);
   rc = sqlite3_step(st);
   if (rc == SQLITE_ROW)
     read_item(o, st);
@@ -122,15 +125,16 @@ static int sqlite_claim(void *impl, rr_backup_item *out, const char *target, con
 
   if ((error = rr_sqlite_begin(s, err, errsize)) < 0)
     return error;
-  /* expired leases without attempts left: dead letters */
+  /* expired leases (or this claimer's own, left by its previous process)
+   * without attempts left: dead letters */
   if (rr_sqlite_run(db,
                     "UPDATE backup_items SET state='failed', last_error=?1, updated_at=?2 WHERE target=?3 AND"
-                    " state='running' AND lease_until<?2 AND attempts>=?4",
-                    "titi", INTERRUPTED, now, target, max_attempts) < 0) {
+                    " state='running' AND (lease_until<?2 OR claimed_by=?5) AND attempts>=?4",
+                    "titit", INTERRUPTED, now, target, max_attempts, claimer) < 0) {
     error = rr_sqlite_fail(err, errsize, db, "end interrupted backup items");
     goto out;
   }
-  if ((error = next_claimable(db, out, target, now, err, errsize)) < 0)
+  if ((error = next_claimable(db, out, target, claimer, now, err, errsize)) < 0)
     goto out;
   if (rr_sqlite_run(db,
                     "UPDATE backup_items SET state='running', claimed_by=?2, attempts=attempts+1, lease_until=?3,"

@@ -177,6 +177,30 @@ START_TEST(lease_returns_a_killed_claimers_item)
 }
 END_TEST
 
+START_TEST(restarted_claimer_takes_back_its_own_item)
+{
+  rr_backup_item a, b, o;
+
+  enqueue("s3", "1.1", "1.1.1", "2026-12-01", T0, true);
+  enqueue("s3", "1.1", "1.1.2", "2026-12-01", T0, true);
+  a = claim("s3", "node-a/1", 2, T0);
+  rr_fx_reopen(); /* kill -9: node-a/1 starts again long before its lease ends */
+  /* another claimer does not get it, node-a/1 itself does (same name after a restart) */
+  b = claim("s3", "node-b/1", 2, T0 + 1);
+  ck_assert_str_eq(b.sop_uid, "1.1.2");
+  o = claim("s3", "node-a/1", 2, T0 + 2);
+  ck_assert_int_eq(o.id, a.id);
+  ck_assert_int_eq(o.attempts, 2);
+  /* killed again with its attempts used: a dead letter, not a third try */
+  ck_assert_int_eq(rr_store_backup_claim(fx.store, &o, "s3", "node-a/1", LEASE, 2, T0 + 3, fx.err, sizeof(fx.err)),
+                   RR_ENOTFOUND);
+  ck_assert_int_eq(rr_store_backup_get(fx.store, &o, a.id, fx.err, sizeof(fx.err)), 0);
+  ck_assert_str_eq(o.state, "failed");
+  ck_assert_int_eq(rr_store_backup_get(fx.store, &o, b.id, fx.err, sizeof(fx.err)), 0);
+  ck_assert_str_eq(o.state, "running");
+}
+END_TEST
+
 START_TEST(fail_backs_off_then_dead_letter_then_redrive)
 {
   rr_backup_item o, f;
@@ -396,6 +420,7 @@ int main(void)
   const TTest *const tests[] = {enqueue_is_idempotent_per_object_and_target,
                                 claim_in_arrival_order_then_done,
                                 lease_returns_a_killed_claimers_item,
+                                restarted_claimer_takes_back_its_own_item,
                                 fail_backs_off_then_dead_letter_then_redrive,
                                 backoff_is_capped_and_redrive_all,
                                 catalogue_by_study_and_since_a_day,
