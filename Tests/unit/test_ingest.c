@@ -109,7 +109,7 @@ static void set_changes(int64_t since, const char *body)
 
 static void setup(void)
 {
-  rr_ingest_options o = {100, 1000, false, 4};
+  rr_ingest_options o = {.batch_size = 100, .poll_interval_ms = 1000, .reconcile_at_startup = false, .max_pending_deletions = 4};
   memset(&fake, 0, sizeof(fake));
   rr_test_tmpdir(dir, sizeof(dir));
   store = rr_test_store_open(dir);
@@ -339,7 +339,7 @@ START_TEST(reconciliation_failure_is_reported_and_retried)
 {
   bool more;
   rr_ingest_status st;
-  rr_ingest_options o = {100, 1000, true, 16};
+  rr_ingest_options o = {.batch_size = 100, .poll_interval_ms = 1000, .reconcile_at_startup = true, .max_pending_deletions = 16};
   rr_ingest *ing2 = NULL;
   const int one[] = {1};
 
