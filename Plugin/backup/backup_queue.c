@@ -139,6 +139,20 @@ int rr_backup_queue_redrive(rr_backup_queue *q, int64_t *count, int64_t id, char
   return error;
 }
 
+int rr_backup_queue_restore(rr_backup_queue *q, rr_backup_restore_result **out, const rr_backup_restore_request *req,
+                            char *err, size_t errsize)
+{
+  rr_backup_target *t = NULL;
+  int error;
+
+  *out = NULL;
+  if ((error = q->o.make_target(q->o.make_target_ctx, &t, err, errsize)) < 0)
+    return error;
+  error = rr_backup_restore(out, t, q->o.key, q->o.poster, req, err, errsize);
+  rr_backup_target_free(t);
+  return error;
+}
+
 int rr_backup_queue_status(rr_backup_queue *q, rr_backup_status *out, char *err, size_t errsize)
 {
   memset(out, 0, sizeof(*out));

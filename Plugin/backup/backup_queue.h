@@ -37,6 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backup/backup_restore.h"
 #include "backup/backup_target.h"
 #include "store/store.h"
 #include "util/orthanc_rest.h"
@@ -61,6 +62,7 @@ typedef struct rr_backup_queue_options {
   rr_backup_make_target_fn make_target;
   void *make_target_ctx;
   rr_rest_source source;        /* reads /instances/{id}/file (get_raw) */
+  rr_rest_poster poster;        /* restore: POST /instances */
 } rr_backup_queue_options;
 
 /* What the admin route and health show (counts from the store). */
@@ -93,6 +95,11 @@ int rr_backup_queue_before_store(void *ctx, const rr_ingest_item *items, size_t 
 
 /* Re-drive the dead letter `id` (0: every one) and wake the workers. */
 int rr_backup_queue_redrive(rr_backup_queue *q, int64_t *count, int64_t id, char *err, size_t errsize);
+
+/* Restore (backup_restore.h) with a new target of this queue and its key,
+ * into the Orthanc of the poster. Synchronous (an admin route's thread). */
+int rr_backup_queue_restore(rr_backup_queue *q, rr_backup_restore_result **out, const rr_backup_restore_request *req,
+                            char *err, size_t errsize);
 
 int rr_backup_queue_status(rr_backup_queue *q, rr_backup_status *out, char *err, size_t errsize);
 rr_store *rr_backup_queue_store(rr_backup_queue *q);
