@@ -7,7 +7,7 @@
 // restart every one is copied; restore into an EMPTY second Orthanc (its own store, nothing shared but the
 // bucket) by study and since a date gives back every file byte for byte; a tampered object is refused with
 // the reason and not imported, the rest of its study is; a third Orthanc with another key imports nothing;
-// the routes are the administrators'.
+// the routes are the administrators'; the command Resources/scripts/rr-backup-restore.
 // The stand-in does not check request signatures (bt's Tests/lib/s3-standin.mjs does, with its own tests).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +15,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { startOrthanc, storescu, testData, waitFor, httpRequest } from '../lib/orthanc.mjs';
+import { spawn } from 'node:child_process';
+import { startOrthanc, storescu, testData, waitFor, httpRequest, repoRoot, ADMIN_PASSWORD } from '../lib/orthanc.mjs';
 
 const CT = path.join(testData, 'ct_chest_lung_30');
 const CR = path.join(testData, 'cr_chest_mono1');
@@ -112,6 +113,19 @@ async function storeAndRemember(files) {
     originals.set(sop, { bytes: r.body, study });
   }
   return ids.length;
+}
+
+/** Run the restore command (asynchronously: the S3 stand-in lives in this process). */
+function restoreCommand(url, args) {
+  return new Promise((resolve) => {
+    const child = spawn(path.join(repoRoot, 'Resources', 'scripts', 'rr-backup-restore'), ['--url', url, ...args],
+      { env: { ...process.env, RR_PASSWORD: ADMIN_PASSWORD } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }
 
 const status = async (o = A) => (await o.api('/api/admin/backup')).json;
@@ -224,6 +238,10 @@ test('restore into an empty Orthanc: byte for byte, by study and since a date', 
       assert.ok(originals.has(sop), `${sop} was backed up`);
       assert.ok(f.body.equals(originals.get(sop).bytes), `${sop}: the restored file is the original, byte for byte`);
     }
+    // the command: a study Orthanc has whole already, exit 0
+    const cmd = await restoreCommand(B.baseUrl, ['--study', ctStudy]);
+    assert.equal(cmd.status, 0, cmd.stderr + cmd.stdout);
+    assert.match(cmd.stdout, new RegExp(`restored ${inStudy} \\(already in Orthanc ${inStudy}\\), refused 0, failed 0`));
     // bad requests
     assert.equal((await B.api('/api/admin/backup/restore', { method: 'POST', body: {} })).status, 400);
     assert.equal((await B.api('/api/admin/backup/restore', { method: 'POST', body: { since: 'yesterday' } })).status, 400);
@@ -261,6 +279,12 @@ test('another key: every object refused, nothing imported; admin routes only', a
     assert.equal(r.status, 200, r.text);
     assert.equal(r.json.restored, 0);
     assert.equal(r.json.refused, originals.size);
+    assert.deepEqual(await C.json('/instances'), []);
+    // the command says the same and exits 1
+    const cmd = await restoreCommand(C.baseUrl, ['--since', today]);
+    assert.equal(cmd.status, 1, cmd.stderr);
+    assert.match(cmd.stdout, new RegExp(`restored 0 .*refused ${originals.size}`));
+    assert.match(cmd.stdout, /does not authenticate|another key/);
     assert.deepEqual(await C.json('/instances'), []);
     await C.createUser({ username: 'rad', password: 'Radiologist-Pass-2026', role: 'radiologist', displayName: 'Rad' });
     const login = await C.login('rad', 'Radiologist-Pass-2026');
