@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/errors.h"
@@ -280,9 +281,48 @@ static int check_roots(rr_config *c, const parse_env *env, char *err, size_t err
 static int check_backend(rr_config *c, const parse_env *env, char *err, size_t errsize)
 {
   (void)env;
-  if (strcmp(c->store_backend, "sqlite") != 0 && strcmp(c->store_backend, "mongodb") != 0)
-    return rr_fail(err, errsize, RR_EINVAL, SECTION ".Store.Backend: must be \"sqlite\" or \"mongodb\" (got \"%s\")", c->store_backend);
+  if (strcmp(c->store_backend, "sqlite") != 0 && strcmp(c->store_backend, "postgresql") != 0 &&
+      strcmp(c->store_backend, "mongodb") != 0)
+    return rr_fail(err, errsize, RR_EINVAL,
+                   SECTION ".Store.Backend: must be \"sqlite\", \"postgresql\" or \"mongodb\" (got \"%s\")", c->store_backend);
   return 0;
+}
+
+/* Store.PostgreSQL: a connection string when chosen, a known sslmode, an
+ * environment variable name (the password itself never in the file). */
+static int check_postgresql(rr_config *c, const parse_env *env, char *err, size_t errsize)
+{
+  static const char *const modes[] = {"", "disable", "allow", "prefer", "require", "verify-ca", "verify-full"};
+  size_t i;
+
+  (void)env;
+  for (i = 0; i < sizeof(modes) / sizeof(modes[0]) && strcmp(c->pg_sslmode, modes[i]) != 0; i++)
+    ;
+  if (i == sizeof(modes) / sizeof(modes[0]))
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".Store.PostgreSQL.SslMode: must be \"\", \"disable\", \"allow\", "
+                   "\"prefer\", \"require\", \"verify-ca\" or \"verify-full\" (got \"%s\")", c->pg_sslmode);
+  for (i = 0; c->pg_password_env[i] != '\0'; i++) {
+    char ch = c->pg_password_env[i];
+    if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || ch == '_' || (i > 0 && ch >= '0' && ch <= '9')))
+      return rr_fail(err, errsize, RR_EINVAL, SECTION ".Store.PostgreSQL.PasswordEnvironmentVariable: not a variable name "
+                     "(letters, digits and _; put the password itself in that variable)");
+  }
+  if (strcmp(c->store_backend, "postgresql") == 0 && c->pg_conninfo[0] == '\0')
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".Store.PostgreSQL.ConnectionString: required when Store.Backend is "
+                   "\"postgresql\" (e.g. \"host=db.example.org dbname=readingroom user=orthanc\")");
+  return 0;
+}
+
+/* The base path of the plugin's own files (rr_config.files_base). */
+static int resolve_files_base(rr_config *c, const parse_env *env, char *err, size_t errsize)
+{
+  (void)env;
+  if (strcmp(c->store_backend, "postgresql") != 0) {
+    rr_str_copy(c->files_base, sizeof(c->files_base), c->sqlite_path);
+    return 0;
+  }
+  return resolve_path(c->files_base, sizeof(c->files_base), c->orthanc_storage_dir, "reading-room", "StorageDirectory",
+                      err, errsize);
 }
 
 static int check_physician_scope(rr_config *c, const parse_env *env, char *err, size_t errsize)
@@ -363,7 +403,7 @@ static int resolve_secret_file(rr_config *c, const parse_env *env, char *err, si
   if (c->auth_secret_file[0] != '\0')
     return resolve_in_place(c->auth_secret_file, sizeof(c->auth_secret_file), env->config_dir, "Auth.SecretFile", err,
                             errsize);
-  rr_str_copy(storage, sizeof(storage), c->sqlite_path);
+  rr_str_copy(storage, sizeof(storage), c->files_base);
   slash = strrchr(storage, '/');
   if (slash != NULL)
     *slash = '\0';
@@ -441,6 +481,36 @@ static int check_ai(rr_config *c, const parse_env *env, char *err, size_t errsiz
   return 0;
 }
 
+/* Backup: a known target, and when enabled a key source and the target's
+ * required settings (the key itself is read and checked at start-up). */
+static int check_backup(rr_config *c, const parse_env *env, char *err, size_t errsize)
+{
+  (void)env;
+  if (strcmp(c->backup_target, "s3") != 0 && strcmp(c->backup_target, "cloudinary") != 0)
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".Backup.Target: must be \"s3\" or \"cloudinary\" (got \"%s\")",
+                   c->backup_target);
+  if (!c->backup_enabled)
+    return 0;
+  if (c->backup_key[0] == '\0' && c->backup_key_file[0] == '\0' &&
+      (c->backup_key_env[0] == '\0' || getenv(c->backup_key_env) == NULL || getenv(c->backup_key_env)[0] == '\0'))
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".Backup: objects are encrypted before they leave: give Backup.KeyFile "
+                   "(32 random bytes, e.g. openssl rand -base64 32 > backup.key; chmod 600), Backup.Key, or the "
+                   "variable named by Backup.KeyEnvironmentVariable");
+  if (strcmp(c->backup_target, "s3") == 0 &&
+      (c->backup_s3_endpoint[0] == '\0' || c->backup_s3_bucket[0] == '\0' || c->backup_s3_region[0] == '\0' ||
+       c->backup_s3_access_key_id[0] == '\0'))
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".Backup.S3: Endpoint, Region, Bucket and AccessKeyId are required "
+                   "with the \"s3\" target");
+  if (strcmp(c->backup_target, "s3") == 0 && !rr_str_starts_with(c->backup_s3_endpoint, "http://") &&
+      !rr_str_starts_with(c->backup_s3_endpoint, "https://"))
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".Backup.S3.Endpoint: must start with http:// or https://");
+  if (strcmp(c->backup_target, "cloudinary") == 0 &&
+      (c->backup_cl_cloud_name[0] == '\0' || c->backup_cl_api_key[0] == '\0'))
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".Backup.Cloudinary: CloudName and ApiKey are required with the "
+                   "\"cloudinary\" target");
+  return 0;
+}
+
 /* Every option of the defaults (Resources/DefaultConfiguration.json), in
  * the order they are read and checked. */
 static const option OPTIONS[] = {
@@ -459,6 +529,13 @@ static const option OPTIONS[] = {
   STRING("Store.MongoDB.Uri", mongodb_uri),
   STRING("Store.MongoDB.Database", mongodb_database),
   CHECK(check_mongodb),
+  STRING("Store.PostgreSQL.ConnectionString", pg_conninfo),
+  STRING("Store.PostgreSQL.PasswordEnvironmentVariable", pg_password_env),
+  STRING("Store.PostgreSQL.SslMode", pg_sslmode),
+  PATH("Store.PostgreSQL.SslRootCertificate", pg_sslrootcert),
+  UINT("Store.PostgreSQL.PoolSize", pg_pool_size, 1, 64),
+  UINT("Store.PostgreSQL.ConnectTimeoutSeconds", pg_connect_timeout_s, 1, 600),
+  CHECK(check_postgresql),
 
   UINT("Ingest.BatchSize", ingest_batch_size, 1, 1000),
   UINT("Ingest.PollIntervalMs", ingest_poll_interval_ms, 100, 3600000),
@@ -467,6 +544,7 @@ static const option OPTIONS[] = {
   UINT("Storage.WarnFreePercent", storage_warn_free_percent, 0, 99),
   UINT("Storage.WarnFreeGigabytes", storage_warn_free_gb, 0, 1000000),
   CHECK(resolve_orthanc_storage),
+  CHECK(resolve_files_base),
 
   UINT("Worklist.MaxPageSize", worklist_max_page_size, 1, 10000),
   UINT_UPTO("Worklist.DefaultPageSize", worklist_default_page_size, 1, worklist_max_page_size),
@@ -527,6 +605,33 @@ static const option OPTIONS[] = {
 
   BOOL("Reports.ArchiveOutputs", reports_archive_outputs, true),
   UINT("Reports.OutputAttempts", reports_output_attempts, 1, 100),
+
+  BOOL("Backup.Enabled", backup_enabled, false),
+  STRING("Backup.Target", backup_target),
+  STRING("Backup.Key", backup_key),
+  PATH("Backup.KeyFile", backup_key_file),
+  STRING("Backup.KeyEnvironmentVariable", backup_key_env),
+  UINT("Backup.MaxAttempts", backup_max_attempts, 1, 100),
+  UINT("Backup.Workers", backup_workers, 1, 16),
+  STRING("Backup.S3.Endpoint", backup_s3_endpoint),
+  STRING("Backup.S3.Region", backup_s3_region),
+  STRING("Backup.S3.Bucket", backup_s3_bucket),
+  STRING("Backup.S3.AccessKeyId", backup_s3_access_key_id),
+  STRING("Backup.S3.SecretAccessKey", backup_s3_secret),
+  STRING("Backup.S3.SecretAccessKeyEnvironmentVariable", backup_s3_secret_env),
+  STRING("Backup.S3.Prefix", backup_s3_prefix),
+  BOOL("Backup.S3.PathStyle", backup_s3_path_style, true),
+  PATH("Backup.S3.CaBundle", backup_s3_ca_bundle),
+  UINT("Backup.S3.TimeoutSeconds", backup_s3_timeout_s, 1, 3600),
+  STRING("Backup.Cloudinary.ApiBase", backup_cl_api_base),
+  STRING("Backup.Cloudinary.CloudName", backup_cl_cloud_name),
+  STRING("Backup.Cloudinary.ApiKey", backup_cl_api_key),
+  STRING("Backup.Cloudinary.ApiSecret", backup_cl_api_secret),
+  STRING("Backup.Cloudinary.ApiSecretEnvironmentVariable", backup_cl_api_secret_env),
+  STRING("Backup.Cloudinary.Folder", backup_cl_folder),
+  BOOL("Backup.Cloudinary.SignatureSha256", backup_cl_sha256, false),
+  UINT("Backup.Cloudinary.TimeoutSeconds", backup_cl_timeout_s, 1, 3600),
+  CHECK(check_backup),
 };
 
 /* One step of OPTIONS over the merged section `base`. */

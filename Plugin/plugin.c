@@ -6,6 +6,7 @@
  * modules do lives in the modules; here are only the adapters from the
  * Orthanc SDK's callbacks and the log lines of start-up.
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <orthanc/OrthancCPlugin.h>
@@ -30,8 +31,11 @@
 #include "report/report_access.h"
 #include "report/report_compose.h"
 #include "report/report_outputs.h"
+#include "backup/backup_setup.h"
+#include "api/backup_api.h"
 #include "report/template.h"
 #include "storage/storage.h"
+#include "store/store_pg.h"
 #include "store/store_sqlite.h"
 #include "util/embedded.h"
 #include "util/log.h"
@@ -60,6 +64,7 @@ static rr_templates *plugin_templates; /* report templates: templates_api and re
 static rr_report_composer *plugin_composer; /* a report version as its outputs need it */
 static rr_report_access *plugin_report_access; /* the physicians' study check */
 static rr_report_outputs *plugin_outputs;      /* signed reports back into the archive */
+static rr_backup_queue *plugin_backup;         /* off-site backup; NULL when off */
 static bool plugin_curl_ready;
 
 #define AUDIT_QUEUE 65536
@@ -120,7 +125,7 @@ static void hand_over_password(const char *password)
 {
   char path[RR_PATH_SIZE + 64] = "";
 
-  if (rr_auth_write_initial_password(path, sizeof(path), plugin_config.sqlite_path, password) < 0)
+  if (rr_auth_write_initial_password(path, sizeof(path), plugin_config.files_base, password) < 0)
     rr_log_error("cannot write %s: log in with the password in ReadingRoom.Auth.AdminPassword or %s instead",
                  path[0] ? path : "initial-admin-password", ADMIN_PASSWORD_ENV);
   else
@@ -151,7 +156,7 @@ static int setup_access_control(void)
   }
   {
     char anchor[RR_PATH_SIZE + 16];
-    snprintf(anchor, sizeof(anchor), "%s.audit-head", plugin_config.sqlite_path);
+    snprintf(anchor, sizeof(anchor), "%s.audit-head", plugin_config.files_base);
     if (rr_audit_set_anchor(plugin_audit, anchor, err, sizeof(err)) < 0) {
       rr_log_error("audit: cannot anchor the trail's head: %s", err);
       return -1;
@@ -313,6 +318,7 @@ static void refresh_metrics(void)
   rr_ai_api_refresh_metrics();
   rr_api_refresh_storage_metrics();
   rr_report_outputs_api_refresh_metrics();
+  rr_backup_api_refresh_metrics();
 }
 
 /* Runs in Orthanc's single change thread: only signal or enqueue here. */
@@ -328,8 +334,11 @@ static OrthancPluginErrorCode on_change(OrthancPluginChangeType type, OrthancPlu
       rr_log_error("cannot start the storage sampler");
     if (rr_report_outputs_start(plugin_outputs) < 0)
       rr_log_error("cannot start the report outputs worker");
+    if (rr_backup_queue_start(plugin_backup) < 0)
+      rr_log_error("cannot start the backup workers");
     break;
   case OrthancPluginChangeType_OrthancStopped:
+    rr_backup_queue_stop(plugin_backup);
     rr_report_outputs_stop(plugin_outputs);
     rr_storage_stop(plugin_storage);
     rr_ai_jobs_stop(plugin_ai);
@@ -397,14 +406,69 @@ static int read_configuration(void)
   return 0;
 }
 
+/* Create the folders leading to `path` (Orthanc creates its storage
+ * directory only after plugins are initialised). */
+static int make_parent_dirs(const char *path)
+{
+  char dir[RR_PATH_SIZE];
+  size_t i, len = rr_str_copy(dir, sizeof(dir), path);
+
+  while (len > 0 && dir[len - 1] != '/')
+    len--;
+  for (i = 1; i < len; i++) {
+    if (dir[i] != '/')
+      continue;
+    dir[i] = '\0';
+    if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+      return -1;
+    dir[i] = '/';
+  }
+  return 0;
+}
+
+/* The PostgreSQL store (Store.PostgreSQL); the password from the named
+ * environment variable, never logged. */
+static int open_pg_store(void)
+{
+  rr_pg_options opts;
+  const char *password = NULL;
+  char err[1024] = "";
+
+  memset(&opts, 0, sizeof(opts));
+  if (plugin_config.pg_password_env[0] != '\0' && (password = getenv(plugin_config.pg_password_env)) == NULL) {
+    rr_log_error("cannot open the store: ReadingRoom.Store.PostgreSQL.PasswordEnvironmentVariable names %s, which is "
+                 "not set in Orthanc's environment", plugin_config.pg_password_env);
+    return -1;
+  }
+  opts.conninfo = plugin_config.pg_conninfo;
+  opts.password = password;
+  opts.sslmode = plugin_config.pg_sslmode;
+  opts.sslrootcert = plugin_config.pg_sslrootcert;
+  opts.pool_size = plugin_config.pg_pool_size;
+  opts.connect_timeout_s = (int)plugin_config.pg_connect_timeout_s;
+  if (rr_store_pg_open(&plugin_store, &opts, err, sizeof(err)) < 0) {
+    rr_log_error("cannot open the store: %s", err);
+    return -1;
+  }
+  if (make_parent_dirs(plugin_config.files_base) < 0) {
+    rr_log_error("cannot create the folder of %s (StorageDirectory): %s", plugin_config.files_base, strerror(errno));
+    return -1;
+  }
+  rr_log_warning("store: PostgreSQL (schema version %d, %u connections); the plugin's own files under %s",
+                 rr_store_pg_latest_schema(), opts.pool_size, plugin_config.files_base);
+  return 0;
+}
+
 static int open_store(void)
 {
   rr_sqlite_options opts;
   char err[512] = "";
 
+  if (strcmp(plugin_config.store_backend, "postgresql") == 0)
+    return open_pg_store();
   if (strcmp(plugin_config.store_backend, "sqlite") != 0) {
     rr_log_error("invalid configuration: ReadingRoom.Store.Backend: \"%s\" is not built into this plugin "
-                 "(this build has \"sqlite\" only)", plugin_config.store_backend);
+                 "(this build has \"sqlite\" and \"postgresql\")", plugin_config.store_backend);
     return -1;
   }
   opts.path = plugin_config.sqlite_path;
@@ -460,6 +524,8 @@ static void teardown(void)
   plugin_storage = NULL;
   rr_ingest_free(plugin_ingest); /* stops the worker */
   plugin_ingest = NULL;
+  rr_backup_queue_free(plugin_backup); /* after ingestion, which enqueues */
+  plugin_backup = NULL;
   rr_challenge_reset();
   rr_filter_free(plugin_filter);
   plugin_filter = NULL;
@@ -512,6 +578,17 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext *ctx)
     }
   }
 
+  {
+    char berr[512] = "";
+    if (rr_backup_setup(&plugin_backup, &plugin_config, plugin_store, rr_rest_source_orthanc(ctx),
+                        rr_rest_poster_orthanc(ctx), berr, sizeof(berr)) < 0) {
+      rr_log_error("ReadingRoom.Backup: %s", berr);
+      goto fail;
+    }
+  }
+  memset(&ingest_opts, 0, sizeof(ingest_opts));
+  ingest_opts.before_store = plugin_backup != NULL ? rr_backup_queue_before_store : NULL;
+  ingest_opts.before_store_ctx = plugin_backup;
   ingest_opts.batch_size = plugin_config.ingest_batch_size;
   ingest_opts.poll_interval_ms = plugin_config.ingest_poll_interval_ms;
   ingest_opts.reconcile_at_startup = plugin_config.ingest_reconcile_at_startup;
@@ -561,6 +638,7 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext *ctx)
   plugin_api.report_composer = plugin_composer;
   plugin_api.report_access = plugin_report_access;
   plugin_api.report_outputs = plugin_outputs;
+  plugin_api.backup = plugin_backup;
   web_opts.web_root = plugin_config.web_root;
   web_opts.webapp_directory = plugin_config.webapp_directory;
   web_opts.hsts = plugin_config.orthanc_ssl;

@@ -1,7 +1,8 @@
 /*
  * fill_store - write N synthetic studies (one series, one instance each)
- * straight into a Reading Room SQLite store, for the worklist benchmark.
- *   fill_store <database-path> <studies>
+ * straight into a Reading Room store, for the worklist benchmark.
+ *   fill_store <database-path> <studies>            (SQLite)
+ *   fill_store --pg <libpq-conninfo> <studies>      (PostgreSQL)
  * Names, dates and modalities are drawn from small tables with a fixed seed,
  * so every run builds the same store.
  */
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/store_pg.h"
 #include "store/store_sqlite.h"
 #include "util/str.h"
 
@@ -29,20 +31,27 @@ static unsigned next(unsigned n)
 int main(int argc, char **argv)
 {
   rr_sqlite_options opts;
+  rr_pg_options pg;
   rr_store *store = NULL;
   rr_ingest_item *items;
   char err[512] = "";
   long total, i, done = 0;
   int batch = 1000, rc = 1;
 
-  if (argc != 3 || (total = strtol(argv[2], NULL, 10)) <= 0) {
-    fprintf(stderr, "usage: fill_store <database-path> <studies>\n");
+  int use_pg = argc == 4 && strcmp(argv[1], "--pg") == 0;
+
+  if ((argc != 3 && !use_pg) || (total = strtol(argv[argc - 1], NULL, 10)) <= 0) {
+    fprintf(stderr, "usage: fill_store <database-path> <studies>\n       fill_store --pg <conninfo> <studies>\n");
     return 2;
   }
   opts.path = argv[1];
   opts.reader_count = 1;
   opts.busy_timeout_ms = 10000;
-  if (rr_store_sqlite_open(&store, &opts, err, sizeof(err)) < 0) {
+  memset(&pg, 0, sizeof(pg));
+  pg.conninfo = argv[2];
+  pg.pool_size = 1;
+  pg.connect_timeout_s = 10;
+  if ((use_pg ? rr_store_pg_open(&store, &pg, err, sizeof(err)) : rr_store_sqlite_open(&store, &opts, err, sizeof(err))) < 0) {
     fprintf(stderr, "fill_store: %s\n", err);
     return 1;
   }

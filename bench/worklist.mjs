@@ -2,6 +2,9 @@
 // written straight into the store (bench/fill_store.c). Baseline in the same
 // run: Orthanc's own GET /system on the same connection (the HTTP floor).
 // Requests carry the administrator's Bearer token (access control is on).
+// BACKEND=postgresql: the same on the PostgreSQL store, in a fresh schema of
+// RR_TEST_PG_CONNINFO's server (else a throwaway cluster of
+// Tests/lib/pg-cluster.sh), analysed after the fill as autovacuum would.
 import { startOrthanc, repoRoot } from '../Tests/lib/orthanc.mjs';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,6 +15,48 @@ import { get, percentile } from './lib.mjs';
 const SIZES = (process.env.SIZES || '10000,100000').split(',').map(Number);
 const N = Number(process.env.REQUESTS || 300);
 const fill = process.env.RR_BENCH_FILL || path.join(repoRoot, 'build', 'rr_bench_fill');
+const BACKEND = process.env.BACKEND || 'sqlite';
+const CLUSTER = path.join(repoRoot, 'Tests', 'lib', 'pg-cluster.sh');
+
+let pgBase = process.env.RR_TEST_PG_CONNINFO || '';
+let pgDir = null;
+if (BACKEND === 'postgresql' && !pgBase) {
+  pgDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rr-bench-pg-'));
+  pgBase = execFileSync(CLUSTER, ['start', pgDir]).toString().trim();
+}
+const quiet = { ...process.env, PGOPTIONS: '-c client_min_messages=warning' };
+const psql = (sql) => execFileSync('psql', [pgBase, '-v', 'ON_ERROR_STOP=1', '-qAtc', sql], { env: quiet }).toString().trim();
+
+/** Fill a store of `size` studies; returns the ReadingRoom.Store options and a cleanup. */
+function fillStore(dir, size) {
+  if (BACKEND === 'postgresql') {
+    const schema = `rr_bench_${size}_${process.pid}`;
+    psql(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
+    const conninfo = `${pgBase} options='-c search_path=${schema}'`;
+    execFileSync(fill, ['--pg', conninfo, String(size)], { stdio: 'inherit' });
+    psql('VACUUM ANALYZE');
+    return {
+      store: { Backend: 'postgresql', PostgreSQL: { ConnectionString: conninfo } },
+      cleanup: () => psql(`DROP SCHEMA ${schema} CASCADE`),
+    };
+  }
+  const db = path.join(dir, 'rr.db');
+  execFileSync(fill, [db, String(size)], { stdio: 'inherit' });
+  return { store: { SQLite: { Path: db } }, cleanup: () => {} };
+}
+
+/** Orthanc on the store; access control off only when this build's
+ *  PostgreSQL backend cannot hold users yet (said in the output). */
+async function start(store) {
+  const readingRoom = { Store: store, Ingest: { ReconcileAtStartup: false } };
+  try {
+    return await startOrthanc({ readingRoom });
+  } catch (e) {
+    if (!/does not implement/.test(e.message)) throw e;
+    console.log('  (this build\'s PostgreSQL backend has no users yet: access control off)');
+    return startOrthanc({ readingRoom: { ...readingRoom, Auth: { Enable: false } } });
+  }
+}
 
 const QUERIES = [
   ['GET /system (baseline)', '/system'],
@@ -25,15 +70,12 @@ const QUERIES = [
 
 for (const size of SIZES) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rr-bench-'));
-  const db = path.join(dir, 'rr.db');
   const t0 = Date.now();
-  execFileSync(fill, [db, String(size)], { stdio: 'inherit' });
+  const filled = fillStore(dir, size);
   const fillSeconds = (Date.now() - t0) / 1000;
-  const orthanc = await startOrthanc({
-    readingRoom: { Store: { SQLite: { Path: db } }, Ingest: { ReconcileAtStartup: false } },
-  });
+  const orthanc = await start(filled.store);
   try {
-    console.log(`worklist: ${size} studies (filled in ${fillSeconds.toFixed(1)} s), ${N} sequential requests per query, keep-alive`);
+    console.log(`worklist (${BACKEND}): ${size} studies (filled in ${fillSeconds.toFixed(1)} s), ${N} sequential requests per query, keep-alive`);
     let floor = null;
     for (const [label, url] of QUERIES) {
       const auth = orthanc.authHeaders();
@@ -56,7 +98,12 @@ for (const size of SIZES) {
     }
   } finally {
     await orthanc.stop();
+    filled.cleanup();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+if (pgDir) {
+  execFileSync(CLUSTER, ['stop', pgDir]);
+  fs.rmSync(pgDir, { recursive: true, force: true });
 }
 console.log('goal: p95 under 20 ms at 100,000 studies');

@@ -11,6 +11,7 @@
  *   store_annotations.h  the viewer's measurements and key images
  *   store_report_templates.h  administrators' report templates
  *   store_report_outputs.h  the queue of report objects for the archive
+ *   store_backup.h    the off-site backup queue and its catalogue
  *   store_reports.h   radiology reports, their versions and signatures,
  *                     critical-result acknowledgements, the reading
  *                     timeline (turnaround) and each user's macros
@@ -39,6 +40,7 @@
 #include "store_ai.h"
 #include "store_annotations.h"
 #include "store_audit.h"
+#include "store_backup.h"
 #include "store_identity.h"
 #include "store_index.h"
 #include "store_report_templates.h"
@@ -61,6 +63,7 @@ struct rr_store {
   const rr_store_report_templates_ops *report_templates;
   const rr_store_report_outputs_ops *report_outputs;
   const rr_store_reports_ops *reports; /* reports, versions, acknowledgements, timeline, macros */
+  const rr_store_backup_ops *backup;   /* the off-site backup queue */
 };
 
 /* Close and free a store; accepts NULL. */

@@ -54,7 +54,21 @@ typedef struct rr_pg_store {
   unsigned conn_count;
   char *conninfo;  /* what PQconnectdb gets (password, sslmode added) */
   int last_write_failed; /* __atomic: the last write failed for a reason other than a conflict */
+  /* (added) tables of other concerns that the worklist reads when this
+   * build's migrations created them (RR_PG_HAS_*, set at open) */
+  unsigned optional_tables;
 } rr_pg_store;
+
+/* last_write_failed: 0 after a success, else why (SQLSTATE 25006 / class 53 / other) */
+#define RR_PG_WRITE_FAILED 1
+#define RR_PG_WRITE_READ_ONLY 2
+#define RR_PG_WRITE_FULL 3
+
+/* optional_tables: study_ai (AI concern); study_report, reports and
+ * report_acks (reports concern). Without them the worklist reads "no
+ * analysis" and "no report", as the SQLite backend does with empty ones. */
+#define RR_PG_HAS_STUDY_AI 1u
+#define RR_PG_HAS_REPORTS 2u
 
 /* The operations tables, one per concern (see store.h). */
 extern const rr_store_index_ops rr_pg_index_ops;
@@ -65,12 +79,29 @@ extern const rr_store_annotations_ops rr_pg_annotations_ops;
 extern const rr_store_report_templates_ops rr_pg_report_templates_ops;
 extern const rr_store_report_outputs_ops rr_pg_report_outputs_ops;
 extern const rr_store_reports_ops rr_pg_reports_ops;
+extern const rr_store_backup_ops rr_pg_backup_ops; /* store_pg_backup.c, 008_backup.sql */
+
+/* The index concern's reads (store_pg_worklist.c) and its modality bits
+ * (store_pg_index.c: 0 for a modality without a bit). */
+int rr_pg_query_worklist(void *impl, rr_study_list **out, const rr_worklist_query *q, char *err, size_t errsize);
+int rr_pg_get_study(void *impl, rr_study_detail **out, const char *study_uid, char *err, size_t errsize);
+int64_t rr_pg_modality_bit(const char *modality, size_t len);
+/* The LIKE pattern (escape '\\') of a GLOB pattern made by rr_text_glob
+ * (util/textnorm.h). RR_EINVAL for a class other than "[x]". */
+int rr_pg_glob_to_like(rr_buf *out, const char *glob);
+
+/* Did the server drop c (its last statement failed with the connection)?
+ * The next rr_pg_acquire of it reconnects. */
+bool rr_pg_conn_lost(const rr_pg_conn *c);
 
 /* A connection from the pool (waits for a free one; reconnects one the
  * server dropped). RR_ESTORE with a sentence when it cannot connect. */
 int rr_pg_acquire(rr_pg_store *s, rr_pg_conn **out, char *err, size_t errsize);
 void rr_pg_release(rr_pg_store *s, rr_pg_conn *c);
 
+/* Text parameters ('t', 'n') are sent as type text, 'i' as bigint, 'd' as
+ * double precision, 'B' as boolean, 'b' as bytea: cast where the context
+ * needs another type ($1::bigint for an 'n' number). */
 /* Run one statement, prepared once per connection (keyed by the address of
  * `sql`, which must therefore be a string literal or otherwise static),
  * with parameters $1.. given by `types`, one letter each:

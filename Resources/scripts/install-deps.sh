@@ -20,6 +20,9 @@ PACKAGES=(
   # report PDFs: Cairo + Pango (shaping, right to left, font fallback) with fonts for every script,
   # and pdftotext/pdftoppm to read them back in tests
   libcairo2-dev libpango1.0-dev fonts-noto-core fonts-noto-cjk fonts-dejavu-core poppler-utils
+  # the PostgreSQL store backend (libpq), the throwaway test server (Tests/lib/pg-cluster.sh) and
+  # Orthanc's own PostgreSQL index for the multi-node tests
+  libpq-dev postgresql orthanc-postgresql
 )
 
 missing=()

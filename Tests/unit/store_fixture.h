@@ -23,6 +23,11 @@ typedef struct rr_fx_backend {
   const char *name;
   /* open (or reopen) the backend's store kept in `dir` */
   int (*open)(rr_store **out, const char *dir, char *err, size_t errsize);
+  /* NULL, or release what open made outside `dir` (a database schema) */
+  void (*cleanup)(const char *dir);
+  /* NULL when the backend can run here, else why not (it is then SKIPPED,
+   * never counted as passed) */
+  const char *(*unavailable)(void);
 } rr_fx_backend;
 
 extern const rr_fx_backend rr_fx_backends[];
@@ -30,6 +35,14 @@ extern const size_t rr_fx_backend_count;
 
 /* Open the backend called `name` (NULL: the first one, sqlite) in `dir`. */
 rr_store *rr_fx_open_named(const char *name, const char *dir);
+
+/* The PostgreSQL backend's test server: the conninfo of env
+ * RR_TEST_PG_CONNINFO (NULL when unset), and the one for the fresh schema
+ * that belongs to test directory `dir` (created when missing; dropped by
+ * rr_fx_pg_drop_schema). Tests/lib/pg-cluster.sh starts such a server. */
+const char *rr_fx_pg_conninfo(void);
+int rr_fx_pg_schema_conninfo(char *out, size_t size, const char *dir, char *err, size_t errsize);
+void rr_fx_pg_drop_schema(const char *dir);
 
 /* The running test: a fresh store in a fresh directory (rr_fx_setup and
  * rr_fx_teardown are the checked fixture of every conformance TCase). */

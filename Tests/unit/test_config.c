@@ -74,6 +74,50 @@ START_TEST(explicit_database_path)
 }
 END_TEST
 
+START_TEST(postgresql_options)
+{
+  rr_config c;
+  char err[512] = "";
+
+  /* defaults: SQLite, whose database path is also the base of the plugin's files */
+  ck_assert_int_eq(parse(&c, "{\"StorageDirectory\": \"/var/lib/orthanc/db\"}", err, sizeof(err)), 0);
+  ck_assert_str_eq(c.store_backend, "sqlite");
+  ck_assert_str_eq(c.files_base, c.sqlite_path);
+  ck_assert_uint_eq(c.pg_pool_size, 8);
+  ck_assert_uint_eq(c.pg_connect_timeout_s, 10);
+  ck_assert_str_eq(c.pg_sslmode, "");
+  /* PostgreSQL: the files go to the StorageDirectory that the nodes share, and
+   * the JWT secret with them */
+  ck_assert_int_eq(parse(&c,
+                         "{\"StorageDirectory\": \"/srv/shared/orthanc\", \"IndexDirectory\": \"/var/local/idx\","
+                         " \"ReadingRoom\": {\"Store\": {\"Backend\": \"postgresql\", \"PostgreSQL\": {"
+                         "\"ConnectionString\": \"host=db dbname=rr user=orthanc\", \"PasswordEnvironmentVariable\": \"RR_PG_PW\","
+                         " \"SslMode\": \"verify-full\", \"SslRootCertificate\": \"pg-ca.crt\", \"PoolSize\": 16,"
+                         " \"ConnectTimeoutSeconds\": 3}}}}",
+                         err, sizeof(err)),
+                   0);
+  ck_assert_str_eq(c.store_backend, "postgresql");
+  ck_assert_str_eq(c.pg_conninfo, "host=db dbname=rr user=orthanc");
+  ck_assert_str_eq(c.pg_password_env, "RR_PG_PW");
+  ck_assert_str_eq(c.pg_sslmode, "verify-full");
+  ck_assert_str_eq(c.pg_sslrootcert, "/etc/orthanc/pg-ca.crt");
+  ck_assert_uint_eq(c.pg_pool_size, 16);
+  ck_assert_uint_eq(c.pg_connect_timeout_s, 3);
+  ck_assert_str_eq(c.files_base, "/srv/shared/orthanc/reading-room");
+  ck_assert_str_eq(c.auth_secret_file, "/srv/shared/orthanc/reading-room-jwt.key");
+  expect_error("{\"ReadingRoom\": {\"Store\": {\"Backend\": \"postgresql\"}}}",
+               "ReadingRoom.Store.PostgreSQL.ConnectionString: required when Store.Backend is \"postgresql\"");
+  expect_error("{\"ReadingRoom\": {\"Store\": {\"PostgreSQL\": {\"SslMode\": \"on\"}}}}",
+               "ReadingRoom.Store.PostgreSQL.SslMode: must be");
+  expect_error("{\"ReadingRoom\": {\"Store\": {\"PostgreSQL\": {\"PasswordEnvironmentVariable\": \"s3cret pw\"}}}}",
+               "ReadingRoom.Store.PostgreSQL.PasswordEnvironmentVariable: not a variable name");
+  expect_error("{\"ReadingRoom\": {\"Store\": {\"PostgreSQL\": {\"PoolSize\": 0}}}}",
+               "ReadingRoom.Store.PostgreSQL.PoolSize: must be between 1 and 64");
+  expect_error("{\"ReadingRoom\": {\"Store\": {\"PostgreSQL\": {\"ConnectTimeoutSeconds\": 601}}}}",
+               "ReadingRoom.Store.PostgreSQL.ConnectTimeoutSeconds: must be between 1 and 600");
+}
+END_TEST
+
 START_TEST(invalid_configurations_name_the_key)
 {
   expect_error("{\"ReadingRoom\": {\"WebRoot\": \"reading\"}}", "ReadingRoom.WebRoot: must start and end with '/'");
@@ -90,7 +134,7 @@ START_TEST(invalid_configurations_name_the_key)
   expect_error("{\"ReadingRoom\": {\"Worklist\": {\"MaxPageSize\": 2.5}}}", "must be an integer");
   expect_error("{\"ReadingRoom\": {\"Viewer\": {\"CacheMegabytes\": 32}}}", "ReadingRoom.Viewer.CacheMegabytes: must be between 64 and 16384");
   expect_error("{\"ReadingRoom\": {\"Viewer\": {\"CacheMegabytes\": 20000}}}", "ReadingRoom.Viewer.CacheMegabytes");
-  expect_error("{\"ReadingRoom\": {\"Store\": {\"Backend\": \"postgres\"}}}", "ReadingRoom.Store.Backend: must be \"sqlite\" or \"mongodb\"");
+  expect_error("{\"ReadingRoom\": {\"Store\": {\"Backend\": \"postgres\"}}}", "ReadingRoom.Store.Backend: must be \"sqlite\", \"postgresql\" or \"mongodb\"");
   expect_error("{\"ReadingRoom\": {\"Store\": {\"Backend\": \"mongodb\"}}}", "ReadingRoom.Store.MongoDB.Uri: required");
   expect_error("{\"ReadingRoom\": [1]}", "ReadingRoom: must be an object");
   expect_error("[1,2]", "not a JSON object");
@@ -244,6 +288,7 @@ int main(void)
   tcase_add_test(tc, defaults_without_section);
   tcase_add_test(tc, overlay_and_relative_paths);
   tcase_add_test(tc, explicit_database_path);
+  tcase_add_test(tc, postgresql_options);
   tcase_add_test(tc, invalid_configurations_name_the_key);
   tcase_add_test(tc, access_control_options);
   tcase_add_test(tc, access_control_must_be_effective);

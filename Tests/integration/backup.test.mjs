@@ -1,0 +1,273 @@
+// Off-site backup (Plugin/backup/backup_queue.c, backup_restore.c, api/backup_api.c) against a real Orthanc
+// with the plugin and an S3-speaking stand-in (path-style PUT/GET/HEAD/ListObjectsV2, kept in memory; it can
+// answer 500 to every request to play an outage). C-STORE'd instances appear in the bucket sealed (RRB1
+// envelope, no 'DICM' preamble, no plain bytes of the file) with their day marker; an outage makes the
+// copies retry with back-off and end as dead letters (health degraded, the last error says 500), a re-drive
+// after the target recovers copies them, nothing lost; kill -9 of Orthanc with items queued: after the
+// restart every one is copied; restore into an EMPTY second Orthanc (its own store, nothing shared but the
+// bucket) by study and since a date gives back every file byte for byte; a tampered object is refused with
+// the reason and not imported, the rest of its study is; a third Orthanc with another key imports nothing;
+// the routes are the administrators'.
+// The stand-in does not check request signatures (bt's Tests/lib/s3-standin.mjs does, with its own tests).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { startOrthanc, storescu, testData, waitFor, httpRequest } from '../lib/orthanc.mjs';
+
+const CT = path.join(testData, 'ct_chest_lung_30');
+const CR = path.join(testData, 'cr_chest_mono1');
+const KEY = crypto.randomBytes(32).toString('base64');
+const OTHER_KEY = crypto.randomBytes(32).toString('base64');
+const BUCKET = 'rr-backup';
+
+// ------------------------------------------------------------ S3 stand-in
+
+const objects = new Map(); // key -> Buffer
+let down = false;
+let requests = 0;
+let failures = 0;
+let server;
+let endpoint;
+
+function xmlEscape(s) {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function s3(req, res) {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    requests++;
+    const url = new URL(req.url, 'http://x');
+    const parts = url.pathname.split('/').slice(1);
+    if (down) {
+      failures++;
+      res.writeHead(500, { 'Content-Type': 'application/xml' });
+      res.end('<?xml version="1.0"?><Error><Code>InternalError</Code><Message>stand-in outage</Message></Error>');
+      return;
+    }
+    if (parts[0] !== BUCKET) {
+      res.writeHead(404, { 'Content-Type': 'application/xml' });
+      res.end('<Error><Code>NoSuchBucket</Code><Message>no such bucket</Message></Error>');
+      return;
+    }
+    const key = parts.slice(1).map(decodeURIComponent).join('/');
+    if (req.method === 'PUT') {
+      objects.set(key, Buffer.concat(chunks));
+      res.writeHead(200, { ETag: '"x"' });
+      res.end();
+    } else if ((req.method === 'GET' || req.method === 'HEAD') && key !== '') {
+      const o = objects.get(key);
+      if (!o) {
+        res.writeHead(404, { 'Content-Type': 'application/xml' });
+        res.end(req.method === 'HEAD' ? undefined : '<Error><Code>NoSuchKey</Code><Message>no such key</Message></Error>');
+        return;
+      }
+      res.writeHead(200, { 'Content-Length': o.length, 'Content-Type': 'application/octet-stream' });
+      res.end(req.method === 'HEAD' ? undefined : o);
+    } else if (req.method === 'GET' && url.searchParams.get('list-type') === '2') {
+      const prefix = url.searchParams.get('prefix') || '';
+      const keys = [...objects.keys()].filter((k) => k.startsWith(prefix)).sort();
+      res.writeHead(200, { 'Content-Type': 'application/xml' });
+      res.end(`<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>${BUCKET}</Name><Prefix>${xmlEscape(prefix)}</Prefix>` +
+        `<KeyCount>${keys.length}</KeyCount><IsTruncated>false</IsTruncated>` +
+        keys.map((k) => `<Contents><Key>${xmlEscape(k)}</Key><Size>${objects.get(k).length}</Size></Contents>`).join('') +
+        '</ListBucketResult>');
+    } else {
+      res.writeHead(400);
+      res.end();
+    }
+  });
+}
+
+// ------------------------------------------------------------ helpers
+
+const backupConfig = (key, extra = {}) => ({
+  Backup: {
+    Enabled: true, Target: 's3', Key: key, MaxAttempts: 3, Workers: 2,
+    S3: { Endpoint: endpoint, Region: 'us-east-1', Bucket: BUCKET, AccessKeyId: 'AKIDEXAMPLE', SecretAccessKey: 'stand-in-secret', PathStyle: true },
+    ...extra,
+  },
+});
+
+let A; // the Orthanc that is backed up
+const originals = new Map(); // SOP Instance UID -> { file, bytes, study }
+
+async function instanceOf(orthanc, id) {
+  const tags = await orthanc.json(`/instances/${id}/simplified-tags`);
+  return { sop: tags.SOPInstanceUID, study: tags.StudyInstanceUID };
+}
+
+/** C-STORE files into A and remember them by SOP Instance UID (read back from Orthanc). */
+async function storeAndRemember(files) {
+  const before = new Set(await A.json('/instances'));
+  await storescu(A, files);
+  const ids = (await A.json('/instances')).filter((id) => !before.has(id));
+  for (const id of ids) {
+    const { sop, study } = await instanceOf(A, id);
+    const r = await httpRequest(`${A.baseUrl}/instances/${id}/file`, { headers: A.authHeaders() });
+    originals.set(sop, { bytes: r.body, study });
+  }
+  return ids.length;
+}
+
+const status = async (o = A) => (await o.api('/api/admin/backup')).json;
+const rrbKeys = () => [...objects.keys()].filter((k) => k.endsWith('.rrb'));
+
+before(async () => {
+  server = http.createServer(s3);
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  endpoint = `http://127.0.0.1:${server.address().port}`;
+  A = await startOrthanc({ readingRoom: backupConfig(KEY) });
+});
+
+after(async () => {
+  await A?.stop();
+  server?.close();
+});
+
+test('stored instances are copied sealed, with their day markers', async () => {
+  const files = fs.readdirSync(CT).filter((f) => f.endsWith('.dcm')).sort().slice(0, 6).map((f) => path.join(CT, f));
+  const n = await storeAndRemember(files);
+  assert.equal(n, 6);
+  await waitFor(async () => (await status()).done >= 6, 30000, 250, 'six copies');
+  const st = await status();
+  assert.equal(st.enabled, true);
+  assert.equal(st.target, 's3');
+  assert.equal(st.failed, 0);
+  assert.equal(st.queued, 0);
+  assert.equal(rrbKeys().length, 6);
+  const today = new Date().toISOString().slice(0, 10);
+  for (const [sop, o] of originals) {
+    const key = `studies/${o.study}/${sop}.rrb`;
+    const sealed = objects.get(key);
+    assert.ok(sealed, `${key} in the bucket`);
+    assert.equal(sealed.subarray(0, 4).toString('latin1'), 'RRB1');
+    assert.equal(sealed.indexOf('DICM'), -1, 'no DICOM preamble in the sealed object');
+    assert.equal(sealed.indexOf(o.bytes.subarray(200, 264)), -1, 'no plain bytes of the file');
+    assert.ok(objects.has(`days/${today}/${o.study}`), 'the day marker');
+  }
+  const health = (await A.api('/api/health')).json;
+  assert.equal(health.backup.done, 6);
+  assert.equal(health.backup.failed, 0);
+});
+
+test('an outage: retries with back-off, dead letters, re-drive after recovery, nothing lost', async () => {
+  down = true;
+  failures = 0;
+  const n = await storeAndRemember([CR]);
+  assert.equal(n, 1);
+  // MaxAttempts 3: tries at 0, +2 s, +4 s, then a dead letter
+  await waitFor(async () => (await status()).failed >= 1, 30000, 250, 'a dead letter');
+  const st = await status();
+  assert.ok(failures >= 3, `at least three tries reached the target (${failures})`);
+  assert.equal(st.deadLetters.length, 1);
+  const dead = st.deadLetters[0];
+  assert.equal(dead.attempts, 3);
+  assert.match(dead.lastError, /500/);
+  assert.match(dead.objectKey, /^studies\/[0-9.]+\/[0-9.]+\.rrb$/);
+  const health = (await A.api('/api/health')).json;
+  assert.equal(health.status, 'degraded');
+  assert.equal(health.backup.failed, 1);
+  // not re-driven while the target is still down: it fails again
+  down = false;
+  const r = await A.api(`/api/admin/backup/${dead.id}/redrive`, { method: 'POST', body: {} });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.redriven, 1);
+  assert.equal((await A.api(`/api/admin/backup/${dead.id}/redrive`, { method: 'POST', body: {} })).status, 409);
+  assert.equal((await A.api('/api/admin/backup/999999/redrive', { method: 'POST', body: {} })).status, 404);
+  await waitFor(async () => { const s = await status(); return s.failed === 0 && s.done >= 7; }, 30000, 250, 'the re-drive');
+  assert.equal(rrbKeys().length, originals.size);
+});
+
+test('kill -9 of Orthanc with items queued: copied after the restart', async () => {
+  down = true;
+  const files = fs.readdirSync(CT).filter((f) => f.endsWith('.dcm')).sort().slice(6, 10).map((f) => path.join(CT, f));
+  assert.equal(await storeAndRemember(files), 4);
+  await waitFor(async () => { const s = await status(); return s.queued + s.inProgress >= 4; }, 30000, 100, 'four items queued');
+  await A.kill9();
+  down = false;
+  await A.restart();
+  await waitFor(async () => { const s = await status(); return s.done >= originals.size && s.queued === 0 && s.inProgress === 0; },
+    60000, 250, 'every item copied after the restart');
+  assert.equal(rrbKeys().length, originals.size);
+  assert.equal((await status()).failed, 0);
+});
+
+test('restore into an empty Orthanc: byte for byte, by study and since a date', async () => {
+  const B = await startOrthanc({ readingRoom: backupConfig(KEY) });
+  try {
+    assert.deepEqual(await B.json('/instances'), []);
+    const counts = new Map();
+    for (const o of originals.values()) counts.set(o.study, (counts.get(o.study) || 0) + 1);
+    const ctStudy = [...counts].find(([, n]) => n > 1)[0]; // the CT (the CR is one instance)
+    let r = await B.api('/api/admin/backup/restore', { method: 'POST', body: { studyInstanceUid: ctStudy } });
+    assert.equal(r.status, 200, r.text);
+    const inStudy = [...originals.values()].filter((o) => o.study === ctStudy).length;
+    assert.equal(r.json.complete, true);
+    assert.equal(r.json.restored, inStudy);
+    assert.equal(r.json.refused, 0);
+    // everything since today: the other study too (the CT's files are there already)
+    const today = new Date().toISOString().slice(0, 10);
+    r = await B.api('/api/admin/backup/restore', { method: 'POST', body: { since: today } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.restored, originals.size);
+    assert.equal(r.json.alreadyStored, inStudy);
+    const ids = await B.json('/instances');
+    assert.equal(ids.length, originals.size);
+    for (const id of ids) {
+      const { sop } = await instanceOf(B, id);
+      const f = await httpRequest(`${B.baseUrl}/instances/${id}/file`, { headers: B.authHeaders() });
+      assert.ok(originals.has(sop), `${sop} was backed up`);
+      assert.ok(f.body.equals(originals.get(sop).bytes), `${sop}: the restored file is the original, byte for byte`);
+    }
+    // bad requests
+    assert.equal((await B.api('/api/admin/backup/restore', { method: 'POST', body: {} })).status, 400);
+    assert.equal((await B.api('/api/admin/backup/restore', { method: 'POST', body: { since: 'yesterday' } })).status, 400);
+
+    // a tampered object: refused with the reason, not imported; the rest of its study is
+    const [victimSop] = [...originals].find(([, o]) => o.study === ctStudy);
+    const victimKey = `studies/${ctStudy}/${victimSop}.rrb`;
+    const good = objects.get(victimKey);
+    const bad = Buffer.from(good);
+    bad[bad.length - 40] ^= 0x01;
+    objects.set(victimKey, bad);
+    for (const id of await B.json('/instances')) {
+      if ((await instanceOf(B, id)).sop === victimSop) await B.api(`/instances/${id}`, { method: 'DELETE' });
+    }
+    r = await B.api('/api/admin/backup/restore', { method: 'POST', body: { studyInstanceUid: ctStudy } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.complete, false);
+    assert.equal(r.json.refused, 1);
+    assert.equal(r.json.errors[0].objectKey, victimKey);
+    assert.match(r.json.errors[0].message, /tamper|authentic|wrong key|does not open|refused/i);
+    const sops = await Promise.all((await B.json('/instances')).map(async (id) => (await instanceOf(B, id)).sop));
+    assert.ok(!sops.includes(victimSop), 'nothing imported from the tampered object');
+    assert.equal(sops.length, originals.size - 1);
+    objects.set(victimKey, good);
+  } finally {
+    await B.stop();
+  }
+});
+
+test('another key: every object refused, nothing imported; admin routes only', async () => {
+  const C = await startOrthanc({ readingRoom: backupConfig(OTHER_KEY) });
+  try {
+    const today = new Date().toISOString().slice(0, 10);
+    const r = await C.api('/api/admin/backup/restore', { method: 'POST', body: { since: today } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.restored, 0);
+    assert.equal(r.json.refused, originals.size);
+    assert.deepEqual(await C.json('/instances'), []);
+    await C.createUser({ username: 'rad', password: 'Radiologist-Pass-2026', role: 'radiologist', displayName: 'Rad' });
+    const login = await C.login('rad', 'Radiologist-Pass-2026');
+    const h = { Authorization: `Bearer ${login.token}` };
+    assert.equal((await C.api('/api/admin/backup', { headers: h })).status, 403);
+    assert.equal((await C.api('/api/admin/backup/restore', { method: 'POST', body: { since: today }, headers: h })).status, 403);
+  } finally {
+    await C.stop();
+  }
+});

@@ -1,0 +1,156 @@
+// The PostgreSQL store (ReadingRoom.Store.Backend "postgresql") in a real
+// Orthanc: C-STORE and REST uploads reach the worklist from the database,
+// a restart of Orthanc keeps them (they are in PostgreSQL, not in a file),
+// and while the database server is down the API answers 503 with its error
+// body, then catches up with what Orthanc stored meanwhile once it is back.
+//
+// Server: RR_TEST_PG_CONNINFO (Tests/run-all.sh starts one) for the ingest
+// test, each test file in its own schema; the outage test always starts a
+// private cluster (Tests/lib/pg-cluster.sh), since it stops it. Without
+// PostgreSQL's server binaries the tests are skipped, with the reason.
+//
+// Access control needs the identity and audit concerns of the PostgreSQL
+// backend; a build whose backend lacks them cannot start with it, and the
+// file then runs with ReadingRoom.Auth.Enable false (said in the output).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  startOrthanc, storescu, uploadFile, dicomFilesOf, waitFor, waitIngestIdle, worklistAll, repoRoot, testData, execFile,
+} from '../lib/orthanc.mjs';
+
+const CLUSTER = path.join(repoRoot, 'Tests', 'lib', 'pg-cluster.sh');
+const MR = path.join(testData, 'mr_brain_t1post_24');
+const CR = path.join(testData, 'cr_chest_mono1', 'gdcm-CR-MONO1-10-chest.dcm');
+const hasServer = fs.existsSync('/usr/lib/postgresql') && fs.readdirSync('/usr/lib/postgresql').length > 0;
+const skip = hasServer ? false : 'PostgreSQL server binaries not installed (Debian package postgresql)';
+
+const clusters = []; // private clusters to stop and remove at the end
+let shared = process.env.RR_TEST_PG_CONNINFO || '';
+
+async function cluster(dir, command) {
+  const { stdout } = await execFile(CLUSTER, [command, dir], { timeout: 120000 });
+  return stdout.trim();
+}
+
+async function newCluster() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rr-pg-test-'));
+  clusters.push(dir);
+  return { dir, conninfo: await cluster(dir, 'start') };
+}
+
+async function psql(conninfo, sql) {
+  const env = { ...process.env, PGOPTIONS: '-c client_min_messages=warning' };
+  const { stdout } = await execFile('psql', [conninfo, '-v', 'ON_ERROR_STOP=1', '-qAtc', sql], { timeout: 60000, env });
+  return stdout.trim();
+}
+
+/** A fresh schema on the server and the conninfo whose search_path is it. */
+async function freshSchema(conninfo) {
+  const schema = `rr_it_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
+  await psql(conninfo, `CREATE SCHEMA ${schema}`);
+  return { schema, conninfo: `${conninfo} options='-c search_path=${schema}'` };
+}
+
+/** Orthanc with the plugin on the PostgreSQL store; access control on when
+ *  this build's PostgreSQL backend has it (see the header). */
+async function startOnPg(t, conninfo, extra = {}) {
+  const store = { Backend: 'postgresql', PostgreSQL: { ConnectionString: conninfo, PoolSize: 4, ConnectTimeoutSeconds: 3 } };
+  try {
+    return await startOrthanc({ readingRoom: { Store: store, ...extra } });
+  } catch (e) {
+    if (!/the postgresql store does not implement/.test(e.message)) throw e;
+    t.diagnostic('this build\'s PostgreSQL backend lacks identity/audit: running with Auth.Enable false');
+    return startOrthanc({ readingRoom: { Store: store, Auth: { Enable: false }, ...extra } });
+  }
+}
+
+before(async () => {
+  if (skip) return;
+  if (!shared) shared = (await newCluster()).conninfo;
+});
+
+after(async () => {
+  for (const dir of clusters) {
+    await cluster(dir, 'stop').catch(() => {});
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('C-STORE and REST uploads reach the worklist from PostgreSQL, and a restart keeps them', { skip, timeout: 240000 }, async (t) => {
+  const { schema, conninfo } = await freshSchema(shared);
+  const orthanc = await startOnPg(t, conninfo);
+  try {
+    const mrFiles = await dicomFilesOf(MR);
+    await storescu(orthanc, mrFiles);
+    assert.equal((await uploadFile(orthanc, CR)).status, 200);
+    await waitIngestIdle(orthanc, 60000);
+    const rows = await worklistAll(orthanc);
+    assert.equal(rows.length, 2, JSON.stringify(rows.map((r) => r.studyInstanceUid)));
+    const mr = rows.find((r) => r.modalities.includes('MR'));
+    assert.ok(mr, 'the MR study is listed');
+    assert.equal(mr.instanceCount, mrFiles.length);
+    assert.ok(rows.some((r) => r.modalities.includes('CR')), 'the CR study is listed');
+    // the rows are in the database, in this file's schema
+    assert.equal(await psql(shared, `SELECT count(*) FROM ${schema}.studies`), '2');
+    assert.equal(await psql(shared, `SELECT count(*) FROM ${schema}.instances`), String(mrFiles.length + 1));
+    assert.equal(await psql(shared, `SELECT sum(instance_count) FROM ${schema}.studies`), String(mrFiles.length + 1));
+    // filters and the study page read it too
+    const byModality = await orthanc.json('/api/dicom/studies?modality=MR');
+    assert.deepEqual(byModality.data.map((r) => r.studyInstanceUid), [mr.studyInstanceUid]);
+    const detail = await orthanc.json(`/api/dicom/studies/${mr.studyInstanceUid}`);
+    assert.equal(detail.series.reduce((n, s) => n + s.instances.length, 0), mrFiles.length);
+    const health = await orthanc.json('/api/health');
+    assert.equal(health.store.backend, 'postgresql', JSON.stringify(health.store));
+    assert.equal(health.store.status, 'ok', JSON.stringify(health.store));
+    assert.equal(health.store.studies, 2);
+
+    await orthanc.restart();
+    const again = await worklistAll(orthanc);
+    assert.deepEqual(again.map((r) => r.studyInstanceUid).sort(), rows.map((r) => r.studyInstanceUid).sort());
+    assert.equal(again.find((r) => r.studyInstanceUid === mr.studyInstanceUid).instanceCount, mrFiles.length);
+  } finally {
+    await orthanc.stop();
+    await psql(shared, `DROP SCHEMA ${schema} CASCADE`).catch(() => {});
+  }
+});
+
+test('the database server stopped: 503 with the error body, nothing lost once it is back', { skip, timeout: 240000 }, async (t) => {
+  const { dir, conninfo } = await newCluster();
+  const orthanc = await startOnPg(t, conninfo, { Ingest: { PollIntervalMs: 300 } });
+  try {
+    const mrFiles = await dicomFilesOf(MR);
+    await storescu(orthanc, mrFiles.slice(0, 5));
+    await waitIngestIdle(orthanc, 60000);
+    assert.equal((await worklistAll(orthanc)).length, 1);
+
+    await cluster(dir, 'stop');
+    const down = await orthanc.api('/api/dicom/studies');
+    assert.equal(down.status, 503, down.text);
+    assert.match(down.text, /store is unavailable/);
+    const health = await orthanc.api('/api/health');
+    assert.equal(health.status, 503, health.text);
+    assert.equal(health.json.store.status, 'unavailable');
+    assert.match(health.json.store.error, /postgresql: cannot connect to the server/);
+    // Orthanc itself keeps storing; the plugin cannot index meanwhile
+    assert.equal((await uploadFile(orthanc, CR)).status, 200);
+    await storescu(orthanc, mrFiles.slice(5, 10));
+    const stillDown = await orthanc.api('/api/dicom/studies');
+    assert.equal(stillDown.status, 503, stillDown.text);
+
+    await cluster(dir, 'start');
+    const rows = await waitFor(async () => {
+      const r = await orthanc.api('/api/dicom/studies');
+      if (r.status !== 200 || r.json.total !== 2) return false;
+      const mr = r.json.data.find((x) => x.modalities.includes('MR'));
+      return mr && mr.instanceCount === 10 ? r.json.data : false;
+    }, 90000, 300, 'the worklist to catch up after the database came back');
+    assert.equal(rows.length, 2);
+    assert.equal(await psql(conninfo, 'SELECT count(*) FROM instances'), '11');
+  } finally {
+    await orthanc.stop();
+  }
+});
