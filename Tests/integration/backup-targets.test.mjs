@@ -94,6 +94,16 @@ async function scenario(t, env, standin, storedKey, wrongSecretEnv, expectRefusa
   r = await tool(env, 'get', `studies/${STUDY}/9.9.rrb`, path.join(tmp, 'x'));
   assert.equal(r.code, 2, r.stderr);
 
+  // an object over 1 MB (libcurl sends it after "Expect: 100-continue"), still signed over its hash
+  const big = path.join(tmp, 'big.bin');
+  fs.writeFileSync(big, crypto.randomBytes(3 * 1024 * 1024 + 7));
+  const bigKey = `studies/${STUDY}/1.2.826.0.1.3680043.8.498.1.99.rrb`;
+  r = await tool(env, 'seal-put', KEYFILE, bigKey, big);
+  assert.equal(r.code, 0, r.stderr);
+  r = await tool(env, 'get-unseal', KEYFILE, bigKey, path.join(tmp, 'big-back.bin'));
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(fs.readFileSync(path.join(tmp, 'big-back.bin')), fs.readFileSync(big));
+
   // an object swapped for another (the target's own fault or an attacker's) does not unseal
   standin.put(storedKey(keys[0]), stored.get(storedKey(keys[1])));
   r = await tool(env, 'get-unseal', KEYFILE, keys[0], path.join(tmp, 'swapped'));
