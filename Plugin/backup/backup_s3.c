@@ -364,8 +364,10 @@ static int s3_list(rr_backup_target *t, rr_backup_keys *keys, const char *prefix
       rc = rr_fail(err, errsize, rc, "the list URL is too long");
       break;
     }
-    if ((rc = s3_send(s, &r, "GET", url.ptr, NULL, 0, LIST_ANSWER_MAX, err, errsize)) != 0)
+    if ((rc = s3_send(s, &r, "GET", url.ptr, NULL, 0, LIST_ANSWER_MAX, err, errsize)) != 0) {
+      rr_backup_http_response_dispose(&r);
       break;
+    }
     if (r.status != 200) {
       rc = answer_error(&r, "list", err, errsize);
     } else if ((rc = rr_backup_keys_new(&page)) == 0) {
