@@ -430,7 +430,7 @@ static int build_base(s3_target *s, const rr_backup_s3_options *o, char *err, si
   CURLU *u = curl_url();
   char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *query = NULL;
   char buf[1024];
-  int rc = RR_EINVAL;
+  int rc = RR_EINVAL, n;
 
   if (u == NULL)
     return rr_fail(err, errsize, RR_ENOMEM, "out of memory");
@@ -450,9 +450,13 @@ static int build_base(s3_target *s, const rr_backup_s3_options *o, char *err, si
     goto out;
   }
   if (s->path_style)
-    snprintf(buf, sizeof(buf), "%s://%s%s%s/%s", scheme, host, port ? ":" : "", port ? port : "", o->bucket);
+    n = snprintf(buf, sizeof(buf), "%s://%s%s%s/%s", scheme, host, port ? ":" : "", port ? port : "", o->bucket);
   else
-    snprintf(buf, sizeof(buf), "%s://%s.%s%s%s", scheme, o->bucket, host, port ? ":" : "", port ? port : "");
+    n = snprintf(buf, sizeof(buf), "%s://%s.%s%s%s", scheme, o->bucket, host, port ? ":" : "", port ? port : "");
+  if (n < 0 || (size_t)n >= sizeof(buf)) {
+    rr_fail(err, errsize, RR_EINVAL, "ReadingRoom.Backup.S3.Endpoint is too long");
+    goto out;
+  }
   if ((s->base_url = strdup(buf)) == NULL) {
     rr_fail(err, errsize, RR_ENOMEM, "out of memory");
     rc = RR_ENOMEM;
