@@ -346,8 +346,10 @@ static int cld_list(rr_backup_target *t, rr_backup_keys *keys, const char *prefi
       rc = rr_fail(err, errsize, rc, "the list URL is too long");
       break;
     }
-    if ((rc = cld_send(c, &r, "list", "GET", url.ptr, NULL, NULL, 0, true, err, errsize)) != 0)
+    if ((rc = cld_send(c, &r, "list", "GET", url.ptr, NULL, NULL, 0, true, err, errsize)) != 0) {
+      rr_backup_http_response_dispose(&r);
       break;
+    }
     if (r.status != 200)
       rc = answer_error(&r, "list", err, errsize);
     else

@@ -129,7 +129,7 @@ int rr_backup_http_send(void *curl_easy, rr_backup_http_response *resp, const rr
   rc = setup(c, &list, resp, req);
   if (rc != 0) {
     curl_slist_free_all(list);
-    return rr_fail(err, errsize, rc, "libcurl refused the request's options (is libcurl at least 7.75?)");
+    return rr_fail(err, errsize, rc, "libcurl refused the request's options (backup needs libcurl 7.85 or newer)");
   }
   cc = curl_easy_perform(c);
   if (cc == CURLE_OK)

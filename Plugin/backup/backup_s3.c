@@ -364,8 +364,10 @@ static int s3_list(rr_backup_target *t, rr_backup_keys *keys, const char *prefix
       rc = rr_fail(err, errsize, rc, "the list URL is too long");
       break;
     }
-    if ((rc = s3_send(s, &r, "GET", url.ptr, NULL, 0, LIST_ANSWER_MAX, err, errsize)) != 0)
+    if ((rc = s3_send(s, &r, "GET", url.ptr, NULL, 0, LIST_ANSWER_MAX, err, errsize)) != 0) {
+      rr_backup_http_response_dispose(&r);
       break;
+    }
     if (r.status != 200) {
       rc = answer_error(&r, "list", err, errsize);
     } else if ((rc = rr_backup_keys_new(&page)) == 0) {
@@ -428,7 +430,7 @@ static int build_base(s3_target *s, const rr_backup_s3_options *o, char *err, si
   CURLU *u = curl_url();
   char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *query = NULL;
   char buf[1024];
-  int rc = RR_EINVAL;
+  int rc = RR_EINVAL, n;
 
   if (u == NULL)
     return rr_fail(err, errsize, RR_ENOMEM, "out of memory");
@@ -448,9 +450,13 @@ static int build_base(s3_target *s, const rr_backup_s3_options *o, char *err, si
     goto out;
   }
   if (s->path_style)
-    snprintf(buf, sizeof(buf), "%s://%s%s%s/%s", scheme, host, port ? ":" : "", port ? port : "", o->bucket);
+    n = snprintf(buf, sizeof(buf), "%s://%s%s%s/%s", scheme, host, port ? ":" : "", port ? port : "", o->bucket);
   else
-    snprintf(buf, sizeof(buf), "%s://%s.%s%s%s", scheme, o->bucket, host, port ? ":" : "", port ? port : "");
+    n = snprintf(buf, sizeof(buf), "%s://%s.%s%s%s", scheme, o->bucket, host, port ? ":" : "", port ? port : "");
+  if (n < 0 || (size_t)n >= sizeof(buf)) {
+    rr_fail(err, errsize, RR_EINVAL, "ReadingRoom.Backup.S3.Endpoint is too long");
+    goto out;
+  }
   if ((s->base_url = strdup(buf)) == NULL) {
     rr_fail(err, errsize, RR_ENOMEM, "out of memory");
     rc = RR_ENOMEM;

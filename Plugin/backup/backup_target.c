@@ -180,7 +180,7 @@ int rr_backup_http_global_init(char *err, size_t errsize)
   if (global_rc != CURLE_OK)
     return rr_fail(err, errsize, RR_ERROR, "libcurl could not be initialised: %s", curl_easy_strerror(global_rc));
   v = curl_version_info(CURLVERSION_NOW);
-  if (v == NULL || v->version_num < 0x074b00)
-    return rr_fail(err, errsize, RR_EUNSUPPORTED, "backup needs libcurl 7.75 or newer (AWS Signature V4)");
+  if (v == NULL || v->version_num < 0x075500)
+    return rr_fail(err, errsize, RR_EUNSUPPORTED, "backup needs libcurl 7.85 or newer (AWS Signature V4, protocol lists)");
   return 0;
 }

@@ -309,6 +309,17 @@ START_TEST(option_checks)
   ck_assert_int_eq(rr_backup_target_exists(t, &exists, "a/b", err, sizeof(err)), RR_EUPSTREAM);
   ck_assert_ptr_null(strstr(err, "secret"));
   ck_assert_ptr_nonnull(strstr(err, "S3 HEAD"));
+  {
+    rr_backup_keys *keys = (rr_backup_keys *)1;
+    rr_buf out;
+    rr_buf_init(&out, 100);
+    ck_assert_int_eq(rr_backup_target_list(t, &keys, "studies/", err, sizeof(err)), RR_EUPSTREAM);
+    ck_assert_ptr_null(keys);
+    ck_assert_int_eq(rr_backup_target_list(t, &keys, "a b", err, sizeof(err)), RR_EINVAL);
+    ck_assert_int_eq(rr_backup_target_get(t, &out, "a/b", err, sizeof(err)), RR_EUPSTREAM);
+    ck_assert_uint_eq(out.len, 0);
+    rr_buf_dispose(&out);
+  }
   rr_backup_target_free(t);
   rr_backup_target_free(NULL);
 
@@ -335,6 +346,13 @@ START_TEST(option_checks)
 
   ck_assert_int_eq(rr_backup_cloudinary_new(&t, &cl, err, sizeof(err)), 0);
   ck_assert_str_eq(rr_backup_target_name(t), "cloudinary");
+  {
+    rr_backup_keys *keys = NULL;
+    ck_assert_int_eq(rr_backup_target_list(t, &keys, "", err, sizeof(err)), RR_EUPSTREAM);
+    ck_assert_ptr_nonnull(strstr(err, "Cloudinary list"));
+    ck_assert_ptr_null(strstr(err, "secret"));
+    ck_assert_int_eq(rr_backup_target_put(t, "a/b", "x", 1, err, sizeof(err)), RR_EUPSTREAM);
+  }
   rr_backup_target_free(t);
   cl.cloud_name = "";
   ck_assert_int_eq(rr_backup_cloudinary_new(&t, &cl, err, sizeof(err)), RR_EINVAL);
