@@ -1,6 +1,6 @@
 // Off-site backup (Plugin/backup/backup_queue.c, backup_restore.c, api/backup_api.c) against a real Orthanc
-// with the plugin and an S3-speaking stand-in (path-style PUT/GET/HEAD/ListObjectsV2, kept in memory; it can
-// answer 500 to every request to play an outage). C-STORE'd instances appear in the bucket sealed (RRB1
+// with the plugin and the S3 and Cloudinary stand-ins (Tests/lib/*-standin.mjs: they verify every request's
+// signature; failNext plays an outage). C-STORE'd instances appear in the bucket sealed (RRB1
 // envelope, no 'DICM' preamble, no plain bytes of the file) with their day marker; an outage makes the
 // copies retry with back-off and end as dead letters (health degraded, the last error says 500), a re-drive
 // after the target recovers copies them, nothing lost; kill -9 of Orthanc with items queued: after the
@@ -8,14 +8,16 @@
 // bucket) by study and since a date gives back every file byte for byte; a tampered object is refused with
 // the reason and not imported, the rest of its study is; a third Orthanc with another key imports nothing;
 // the routes are the administrators'; the command Resources/scripts/rr-backup-restore.
-// The stand-in does not check request signatures (bt's Tests/lib/s3-standin.mjs does, with its own tests).
+// Cloudinary: one instance copied and restored (a round trip through the signed upload, Admin API list and
+// signed download).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
+import { startS3Standin } from '../lib/s3-standin.mjs';
+import { startCloudinaryStandin } from '../lib/cloudinary-standin.mjs';
 import { startOrthanc, storescu, testData, waitFor, httpRequest, repoRoot, ADMIN_PASSWORD } from '../lib/orthanc.mjs';
 
 const CT = path.join(testData, 'ct_chest_lung_30');
@@ -24,72 +26,20 @@ const KEY = crypto.randomBytes(32).toString('base64');
 const OTHER_KEY = crypto.randomBytes(32).toString('base64');
 const BUCKET = 'rr-backup';
 
-// ------------------------------------------------------------ S3 stand-in
+// ------------------------------------------------------------ stand-ins (they verify every signature)
 
-const objects = new Map(); // key -> Buffer
-let down = false;
-let requests = 0;
-let failures = 0;
-let server;
+let s3;
+let cld;
 let endpoint;
-
-function xmlEscape(s) {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-function s3(req, res) {
-  const chunks = [];
-  req.on('data', (c) => chunks.push(c));
-  req.on('end', () => {
-    requests++;
-    const url = new URL(req.url, 'http://x');
-    const parts = url.pathname.split('/').slice(1);
-    if (down) {
-      failures++;
-      res.writeHead(500, { 'Content-Type': 'application/xml' });
-      res.end('<?xml version="1.0"?><Error><Code>InternalError</Code><Message>stand-in outage</Message></Error>');
-      return;
-    }
-    if (parts[0] !== BUCKET) {
-      res.writeHead(404, { 'Content-Type': 'application/xml' });
-      res.end('<Error><Code>NoSuchBucket</Code><Message>no such bucket</Message></Error>');
-      return;
-    }
-    const key = parts.slice(1).map(decodeURIComponent).join('/');
-    if (req.method === 'PUT') {
-      objects.set(key, Buffer.concat(chunks));
-      res.writeHead(200, { ETag: '"x"' });
-      res.end();
-    } else if ((req.method === 'GET' || req.method === 'HEAD') && key !== '') {
-      const o = objects.get(key);
-      if (!o) {
-        res.writeHead(404, { 'Content-Type': 'application/xml' });
-        res.end(req.method === 'HEAD' ? undefined : '<Error><Code>NoSuchKey</Code><Message>no such key</Message></Error>');
-        return;
-      }
-      res.writeHead(200, { 'Content-Length': o.length, 'Content-Type': 'application/octet-stream' });
-      res.end(req.method === 'HEAD' ? undefined : o);
-    } else if (req.method === 'GET' && url.searchParams.get('list-type') === '2') {
-      const prefix = url.searchParams.get('prefix') || '';
-      const keys = [...objects.keys()].filter((k) => k.startsWith(prefix)).sort();
-      res.writeHead(200, { 'Content-Type': 'application/xml' });
-      res.end(`<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>${BUCKET}</Name><Prefix>${xmlEscape(prefix)}</Prefix>` +
-        `<KeyCount>${keys.length}</KeyCount><IsTruncated>false</IsTruncated>` +
-        keys.map((k) => `<Contents><Key>${xmlEscape(k)}</Key><Size>${objects.get(k).length}</Size></Contents>`).join('') +
-        '</ListBucketResult>');
-    } else {
-      res.writeHead(400);
-      res.end();
-    }
-  });
-}
+const objects = { get: (k) => s3.objects().get(k), has: (k) => s3.objects().has(k), keys: () => s3.objects().keys() };
+const failures500 = () => s3.requests.filter((r) => r.status === 500).length;
 
 // ------------------------------------------------------------ helpers
 
 const backupConfig = (key, extra = {}) => ({
   Backup: {
     Enabled: true, Target: 's3', Key: key, MaxAttempts: 3, Workers: 2,
-    S3: { Endpoint: endpoint, Region: 'us-east-1', Bucket: BUCKET, AccessKeyId: 'AKIDEXAMPLE', SecretAccessKey: 'stand-in-secret', PathStyle: true },
+    S3: { Endpoint: endpoint, Region: 'us-east-1', Bucket: BUCKET, AccessKeyId: 'AKIASTANDIN', SecretAccessKey: 'standin-secret', PathStyle: true },
     ...extra,
   },
 });
@@ -129,18 +79,19 @@ function restoreCommand(url, args) {
 }
 
 const status = async (o = A) => (await o.api('/api/admin/backup')).json;
-const rrbKeys = () => [...objects.keys()].filter((k) => k.endsWith('.rrb'));
+const rrbKeys = () => [...s3.objects().keys()].filter((k) => k.endsWith('.rrb'));
 
 before(async () => {
-  server = http.createServer(s3);
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  endpoint = `http://127.0.0.1:${server.address().port}`;
+  s3 = await startS3Standin({ accessKeyId: 'AKIASTANDIN', secretAccessKey: 'standin-secret', bucket: BUCKET });
+  cld = await startCloudinaryStandin({ cloudName: 'rr-test', apiKey: '424242', apiSecret: 'cloudinary-standin-secret' });
+  endpoint = s3.url;
   A = await startOrthanc({ readingRoom: backupConfig(KEY) });
 });
 
 after(async () => {
   await A?.stop();
-  server?.close();
+  await s3?.stop();
+  await cld?.stop();
 });
 
 test('stored instances are copied sealed, with their day markers', async () => {
@@ -170,14 +121,14 @@ test('stored instances are copied sealed, with their day markers', async () => {
 });
 
 test('an outage: retries with back-off, dead letters, re-drive after recovery, nothing lost', async () => {
-  down = true;
-  failures = 0;
+  const failedBefore = failures500();
+  s3.failNext(3, 500); // the three tries of the next item
   const n = await storeAndRemember([CR]);
   assert.equal(n, 1);
   // MaxAttempts 3: tries at 0, +2 s, +4 s, then a dead letter
   await waitFor(async () => (await status()).failed >= 1, 30000, 250, 'a dead letter');
   const st = await status();
-  assert.ok(failures >= 3, `at least three tries reached the target (${failures})`);
+  assert.equal(failures500() - failedBefore, 3, 'three tries reached the target');
   assert.equal(st.deadLetters.length, 1);
   const dead = st.deadLetters[0];
   assert.equal(dead.attempts, 3);
@@ -186,8 +137,7 @@ test('an outage: retries with back-off, dead letters, re-drive after recovery, n
   const health = (await A.api('/api/health')).json;
   assert.equal(health.status, 'degraded');
   assert.equal(health.backup.failed, 1);
-  // not re-driven while the target is still down: it fails again
-  down = false;
+  // the target answers again: re-drive
   const r = await A.api(`/api/admin/backup/${dead.id}/redrive`, { method: 'POST', body: {} });
   assert.equal(r.status, 200, r.text);
   assert.equal(r.json.redriven, 1);
@@ -198,12 +148,11 @@ test('an outage: retries with back-off, dead letters, re-drive after recovery, n
 });
 
 test('kill -9 of Orthanc with items queued: copied after the restart', async () => {
-  down = true;
+  s3.failNext(4, 500); // the first tries fail: the items wait in the queue
   const files = fs.readdirSync(CT).filter((f) => f.endsWith('.dcm')).sort().slice(6, 10).map((f) => path.join(CT, f));
   assert.equal(await storeAndRemember(files), 4);
   await waitFor(async () => { const s = await status(); return s.queued + s.inProgress >= 4; }, 30000, 100, 'four items queued');
   await A.kill9();
-  down = false;
   await A.restart();
   await waitFor(async () => { const s = await status(); return s.done >= originals.size && s.queued === 0 && s.inProgress === 0; },
     60000, 250, 'every item copied after the restart');
@@ -252,7 +201,7 @@ test('restore into an empty Orthanc: byte for byte, by study and since a date', 
     const good = objects.get(victimKey);
     const bad = Buffer.from(good);
     bad[bad.length - 40] ^= 0x01;
-    objects.set(victimKey, bad);
+    s3.put(victimKey, bad);
     for (const id of await B.json('/instances')) {
       if ((await instanceOf(B, id)).sop === victimSop) await B.api(`/instances/${id}`, { method: 'DELETE' });
     }
@@ -265,7 +214,7 @@ test('restore into an empty Orthanc: byte for byte, by study and since a date', 
     const sops = await Promise.all((await B.json('/instances')).map(async (id) => (await instanceOf(B, id)).sop));
     assert.ok(!sops.includes(victimSop), 'nothing imported from the tampered object');
     assert.equal(sops.length, originals.size - 1);
-    objects.set(victimKey, good);
+    s3.put(victimKey, good);
   } finally {
     await B.stop();
   }
@@ -293,5 +242,33 @@ test('another key: every object refused, nothing imported; admin routes only', a
     assert.equal((await C.api('/api/admin/backup/restore', { method: 'POST', body: { since: today }, headers: h })).status, 403);
   } finally {
     await C.stop();
+  }
+});
+
+test('Cloudinary target: a round trip', async () => {
+  const D = await startOrthanc({ readingRoom: { Backup: {
+    Enabled: true, Target: 'cloudinary', Key: KEY, MaxAttempts: 3, Workers: 1,
+    Cloudinary: { ApiBase: cld.url, CloudName: 'rr-test', ApiKey: '424242', ApiSecret: 'cloudinary-standin-secret', Folder: 'rr' },
+  } } });
+  try {
+    await storescu(D, [CR]);
+    await waitFor(async () => (await status(D)).done >= 1, 30000, 250, 'the Cloudinary copy');
+    const [id] = await D.json('/instances');
+    const { sop, study } = await instanceOf(D, id);
+    const original = (await httpRequest(`${D.baseUrl}/instances/${id}/file`, { headers: D.authHeaders() })).body;
+    const sealed = cld.objects().get(`rr/studies/${study}/${sop}.rrb`);
+    assert.ok(sealed, `rr/studies/${study}/${sop}.rrb in Cloudinary (${[...cld.objects().keys()].join(', ')})`);
+    assert.equal(sealed.subarray(0, 4).toString('latin1'), 'RRB1');
+    assert.equal(sealed.indexOf('DICM'), -1);
+    assert.equal((await D.api(`/instances/${id}`, { method: 'DELETE' })).status, 200);
+    const r = await D.api('/api/admin/backup/restore', { method: 'POST', body: { studyInstanceUid: study } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.restored, 1);
+    assert.equal(r.json.complete, true);
+    const [id2] = await D.json('/instances');
+    const back = (await httpRequest(`${D.baseUrl}/instances/${id2}/file`, { headers: D.authHeaders() })).body;
+    assert.ok(back.equals(original), 'the restored file is the original, byte for byte');
+  } finally {
+    await D.stop();
   }
 });
