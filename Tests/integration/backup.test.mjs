@@ -1,7 +1,8 @@
 // Off-site backup (Plugin/backup/backup_queue.c, backup_restore.c, api/backup_api.c) against a real Orthanc
 // with the plugin and the S3 and Cloudinary stand-ins (Tests/lib/*-standin.mjs: they verify every request's
 // signature; failNext plays an outage). C-STORE'd instances appear in the bucket sealed (RRB1
-// envelope, no 'DICM' preamble, no plain bytes of the file) with their day marker; an outage makes the
+// envelope, no 'DICM' preamble, no plain bytes of the file) with their day marker, and so is an object
+// created in a study through /tools/create-dicom as the report outputs worker creates report objects; an outage makes the
 // copies retry with back-off and end as dead letters (health degraded, the last error says 500), a re-drive
 // after the target recovers copies them, nothing lost; kill -9 of Orthanc with items queued: after the
 // restart every one is copied; restore into an EMPTY second Orthanc (its own store, nothing shared but the
@@ -120,6 +121,22 @@ test('stored instances are copied sealed, with their day markers', async () => {
   assert.equal(health.backup.failed, 0);
 });
 
+test('a report object (created in the study as the report outputs worker creates it) is copied too', async () => {
+  const [ctStudyId] = await A.json('/studies');
+  const pdf = Buffer.from('%PDF-1.4\n% Reading Room backup test report\n%%EOF\n');
+  const r = await A.api('/tools/create-dicom', { method: 'POST', body: {
+    Parent: ctStudyId,
+    Tags: { Modality: 'DOC', SeriesDescription: 'Report', DocumentTitle: 'Report', SOPClassUID: '1.2.840.10008.5.1.4.1.1.104.1' },
+    Content: `data:application/pdf;base64,${pdf.toString('base64')}`,
+  } });
+  assert.equal(r.status, 200, r.text);
+  const { sop, study } = await instanceOf(A, r.json.ID);
+  const f = await httpRequest(`${A.baseUrl}/instances/${r.json.ID}/file`, { headers: A.authHeaders() });
+  originals.set(sop, { bytes: f.body, study });
+  await waitFor(async () => (await status()).done >= originals.size, 30000, 250, 'the report object copied');
+  assert.ok(objects.has(`studies/${study}/${sop}.rrb`));
+});
+
 test('an outage: retries with back-off, dead letters, re-drive after recovery, nothing lost', async () => {
   const failedBefore = failures500();
   s3.failNext(3, 500); // the three tries of the next item
@@ -143,7 +160,7 @@ test('an outage: retries with back-off, dead letters, re-drive after recovery, n
   assert.equal(r.json.redriven, 1);
   assert.equal((await A.api(`/api/admin/backup/${dead.id}/redrive`, { method: 'POST', body: {} })).status, 409);
   assert.equal((await A.api('/api/admin/backup/999999/redrive', { method: 'POST', body: {} })).status, 404);
-  await waitFor(async () => { const s = await status(); return s.failed === 0 && s.done >= 7; }, 30000, 250, 'the re-drive');
+  await waitFor(async () => { const s = await status(); return s.failed === 0 && s.done >= originals.size; }, 30000, 250, 'the re-drive');
   assert.equal(rrbKeys().length, originals.size);
 });
 
