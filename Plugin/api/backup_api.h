@@ -39,7 +39,8 @@
 void rr_backup_api_refresh_metrics(void);
 
 /* The "backup" member of /api/health (NULL when backup is off); *degraded
- * set when dead letters exist or the last try failed. */
+ * set while dead letters exist (a failed try that will be retried is not
+ * degraded: the backlog and lastError show it). */
 json_object *rr_backup_api_health(bool *degraded);
 
 int rr_backup_api_register(OrthancPluginContext *ctx, const rr_api_deps *deps, const char *root);
