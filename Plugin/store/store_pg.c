@@ -858,6 +858,7 @@ int rr_store_pg_open(rr_store **out, const rr_pg_options *opts, char *err, size_
   store->report_outputs = NULL; /* pgann */
   store->reports = NULL; /* pgrep */
   store->cluster = &rr_pg_cluster_ops;
+  store->backup = &rr_pg_backup_ops;
 
   if ((error = build_conninfo(&s->conninfo, opts, err, errsize)) < 0 || (error = migrate(s, err, errsize)) < 0 ||
       (error = find_optional_tables(s, err, errsize)) < 0 || (error = rr_pg_cluster_new(&s->cluster, s, err, errsize)) < 0)

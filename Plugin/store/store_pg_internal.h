@@ -95,6 +95,7 @@ extern const rr_store_annotations_ops rr_pg_annotations_ops;
 extern const rr_store_report_templates_ops rr_pg_report_templates_ops;
 extern const rr_store_report_outputs_ops rr_pg_report_outputs_ops;
 extern const rr_store_reports_ops rr_pg_reports_ops;
+extern const rr_store_backup_ops rr_pg_backup_ops; /* store_pg_backup.c, 008_backup.sql */
 
 /* The index concern's reads (store_pg_worklist.c) and its modality bits
  * (store_pg_index.c: 0 for a modality without a bit). */
