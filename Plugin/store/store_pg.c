@@ -857,9 +857,9 @@ int rr_store_pg_open(rr_store **out, const rr_pg_options *opts, char *err, size_
   store->identity = NULL; /* pgid */
   store->audit = NULL; /* pgid */
   store->ai = NULL; /* pgid */
-  store->annotations = NULL; /* pgann */
-  store->report_templates = NULL; /* pgann */
-  store->report_outputs = NULL; /* pgann */
+  store->annotations = &rr_pg_annotations_ops; /* pgann */
+  store->report_templates = &rr_pg_report_templates_ops; /* pgann */
+  store->report_outputs = &rr_pg_report_outputs_ops; /* pgann */
   store->reports = NULL; /* pgrep */
 
   if ((error = build_conninfo(&s->conninfo, opts, err, errsize)) < 0 || (error = migrate(s, err, errsize)) < 0 ||
