@@ -858,9 +858,9 @@ int rr_store_pg_open(rr_store **out, const rr_pg_options *opts, char *err, size_
   store->identity = &rr_pg_identity_ops;
   store->audit = &rr_pg_audit_ops;
   store->ai = &rr_pg_ai_ops;
-  store->annotations = NULL; /* pgann */
-  store->report_templates = NULL; /* pgann */
-  store->report_outputs = NULL; /* pgann */
+  store->annotations = &rr_pg_annotations_ops;
+  store->report_templates = &rr_pg_report_templates_ops;
+  store->report_outputs = &rr_pg_report_outputs_ops;
   store->reports = NULL; /* pgrep */
   store->cluster = &rr_pg_cluster_ops;
   store->backup = &rr_pg_backup_ops;
