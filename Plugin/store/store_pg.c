@@ -174,6 +174,11 @@ static int conn_open(rr_pg_store *s, rr_pg_conn *c, char *err, size_t errsize)
   c->pg = PQconnectdb(s->conninfo);
   if (c->pg != NULL && PQstatus(c->pg) == CONNECTION_OK) {
     PQsetNoticeProcessor(c->pg, ignore_notice, NULL);
+    /* This session's planner only: the index is small and read from
+     * memory or SSD, so index probes are cheap (PostgreSQL's default of 4
+     * assumes spinning disks and made the worklist's word searches read
+     * every study instead of probing the matching ones). */
+    PQclear(PQexec(c->pg, "SET random_page_cost = 1.1"));
     return 0;
   }
   copy_message(msg, sizeof(msg), c->pg ? PQerrorMessage(c->pg) : "out of memory");
