@@ -857,7 +857,7 @@ int rr_store_pg_open(rr_store **out, const rr_pg_options *opts, char *err, size_
   store->index = &rr_pg_index_ops;
   store->identity = &rr_pg_identity_ops;
   store->audit = &rr_pg_audit_ops;
-  store->ai = NULL; /* pgid */
+  store->ai = &rr_pg_ai_ops;
   store->annotations = NULL; /* pgann */
   store->report_templates = NULL; /* pgann */
   store->report_outputs = NULL; /* pgann */
