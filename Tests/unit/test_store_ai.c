@@ -6,6 +6,7 @@
  */
 #include "common.h"
 #include "store_fixture.h"
+#include <pthread.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 
@@ -314,11 +315,88 @@ START_TEST(ai_missing)
 }
 END_TEST
 
+/* Several handles of one store (several nodes), two threads each, claiming
+ * from one queue at once: every analysis is claimed exactly once. */
+#define CLAIM_HANDLES 4
+#define CLAIM_THREADS_PER_HANDLE 2
+#define CLAIM_JOBS 200
+
+typedef struct claimer_arg {
+  rr_store *store;
+  int *claims; /* per job, counted atomically */
+  int failures;
+} claimer_arg;
+
+static void *claim_until_empty(void *p)
+{
+  claimer_arg *c = p;
+  rr_ai_analysis got;
+  char err[256];
+  int error, job;
+
+  for (;;) {
+    error = rr_store_ai_claim_next(c->store, &got, 5000, err, sizeof(err));
+    if (error == RR_ENOTFOUND)
+      break;
+    if (error != 0) {
+      __atomic_add_fetch(&c->failures, 1, __ATOMIC_SEQ_CST);
+      break;
+    }
+    if (sscanf(got.id, "job%d", &job) == 1 && job >= 0 && job < CLAIM_JOBS && strcmp(got.status, "running") == 0 &&
+        got.attempts == 1)
+      __atomic_add_fetch(&c->claims[job], 1, __ATOMIC_SEQ_CST);
+    else
+      __atomic_add_fetch(&c->failures, 1, __ATOMIC_SEQ_CST);
+    rr_ai_analysis_dispose(&got);
+  }
+  return NULL;
+}
+
+START_TEST(ai_claims_once_from_several_handles)
+{
+  rr_store *stores[CLAIM_HANDLES];
+  claimer_arg args[CLAIM_HANDLES];
+  pthread_t threads[CLAIM_HANDLES * CLAIM_THREADS_PER_HANDLE];
+  int claims[CLAIM_JOBS];
+  rr_ai_counts counts;
+  size_t i;
+
+  memset(claims, 0, sizeof(claims));
+  for (i = 0; i < CLAIM_JOBS; i++) {
+    char id[16];
+    rr_ai_analysis a;
+
+    snprintf(id, sizeof(id), "job%zu", i);
+    a = analysis(id, i % 2 ? "1.2.3" : "1.2.4", (int64_t)i);
+    ck_assert_int_eq(rr_store_ai_create(fx.store, &a, fx.err, sizeof(fx.err)), 0);
+  }
+  stores[0] = fx.store;
+  for (i = 1; i < CLAIM_HANDLES; i++)
+    stores[i] = rr_fx_open_named(fx.backend->name, fx.dir);
+  for (i = 0; i < CLAIM_HANDLES; i++)
+    args[i] = (claimer_arg){stores[i], claims, 0};
+  for (i = 0; i < CLAIM_HANDLES * CLAIM_THREADS_PER_HANDLE; i++)
+    ck_assert_int_eq(pthread_create(&threads[i], NULL, claim_until_empty, &args[i % CLAIM_HANDLES]), 0);
+  for (i = 0; i < CLAIM_HANDLES * CLAIM_THREADS_PER_HANDLE; i++)
+    pthread_join(threads[i], NULL);
+  for (i = 0; i < CLAIM_HANDLES; i++)
+    ck_assert_int_eq(args[i].failures, 0);
+  for (i = 0; i < CLAIM_JOBS; i++)
+    ck_assert_msg(claims[i] == 1, "job%zu claimed %d times", i, claims[i]);
+  ck_assert_int_eq(rr_store_ai_counts(stores[CLAIM_HANDLES - 1], &counts, 0, fx.err, sizeof(fx.err)), 0);
+  ck_assert_int_eq(counts.running, CLAIM_JOBS);
+  ck_assert_int_eq(counts.queued, 0);
+  for (i = 1; i < CLAIM_HANDLES; i++)
+    rr_store_free(stores[i]);
+}
+END_TEST
+
 int main(void)
 {
   const TTest *const tests[] = {
     ai_analyses_lifecycle, ai_interrupted_three_times_fails, ai_state_in_the_worklist,
-    ai_abandon_ends_waiting_analyses, ai_numeric_confidence_migrates_to_bands, ai_missing};
+    ai_abandon_ends_waiting_analyses, ai_numeric_confidence_migrates_to_bands, ai_missing,
+    ai_claims_once_from_several_handles};
 
   return rr_fx_run("ai", tests, sizeof(tests) / sizeof(tests[0]));
 }
