@@ -68,6 +68,12 @@ typedef struct rr_pg_cluster rr_pg_cluster;
 int rr_pg_cluster_new(rr_pg_cluster **out, rr_pg_store *s, char *err, size_t errsize);
 void rr_pg_cluster_free(rr_pg_cluster *c);
 extern const rr_store_cluster_ops rr_pg_cluster_ops;
+/* This handle's node id (16 hex digits, random at open; its "node-<id>"
+ * lease is held while the handle lives), for rows a node claims. */
+const char *rr_pg_node_id(const rr_pg_store *s);
+/* Whether the node `node_id` still holds its lease (true for this one and
+ * for ""). */
+int rr_pg_node_alive(rr_pg_store *s, bool *alive, const char *node_id, char *err, size_t errsize);
 
 /* last_write_failed: 0 after a success, else why (SQLSTATE 25006 / class 53 / other) */
 #define RR_PG_WRITE_FAILED 1

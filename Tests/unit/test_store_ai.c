@@ -6,6 +6,7 @@
  */
 #include "common.h"
 #include "store_fixture.h"
+
 #include <pthread.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -36,7 +37,7 @@ START_TEST(ai_analyses_lifecycle)
   rr_ai_review_list *hist = NULL;
   rr_ai_counts counts;
   int64_t requeued = -1;
-  ck_assert_int_eq(rr_store_ai_create(fx.store, &a, fx.err, sizeof(fx.err)), 0);
+  ck_assert_msg(rr_store_ai_create(fx.store, &a, fx.err, sizeof(fx.err)) == 0, "%s", fx.err);
   ck_assert_int_eq(rr_store_ai_create(fx.store, &a, fx.err, sizeof(fx.err)), RR_EEXISTS);
   ck_assert_int_eq(rr_store_ai_create(fx.store, &b, fx.err, sizeof(fx.err)), 0);
   /* the oldest queued first, each only once */
@@ -315,79 +316,89 @@ START_TEST(ai_missing)
 }
 END_TEST
 
-/* Several handles of one store (several nodes), two threads each, claiming
- * from one queue at once: every analysis is claimed exactly once. */
-#define CLAIM_HANDLES 4
-#define CLAIM_THREADS_PER_HANDLE 2
-#define CLAIM_JOBS 200
+/* Workers on several handles (nodes) claim from one queue at once: every
+ * analysis is claimed exactly once. On a backend with several nodes, a node
+ * that starts (recover) leaves the analyses another live node is running
+ * alone, and requeues those of a node that is gone. */
+#define CLAIM_HANDLES 3
+#define CLAIM_THREADS 6
+#define CLAIM_JOBS 120
 
-typedef struct claimer_arg {
+typedef struct claimer {
   rr_store *store;
-  int *claims; /* per job, counted atomically */
+  int claimed[CLAIM_JOBS];
   int failures;
-} claimer_arg;
+} claimer;
 
-static void *claim_until_empty(void *p)
+static void *claim_all(void *p)
 {
-  claimer_arg *c = p;
-  rr_ai_analysis got;
+  claimer *c = p;
+  rr_ai_analysis a;
   char err[256];
-  int error, job;
+  int n, error;
 
-  for (;;) {
-    error = rr_store_ai_claim_next(c->store, &got, 5000, err, sizeof(err));
-    if (error == RR_ENOTFOUND)
-      break;
-    if (error != 0) {
+  while ((error = rr_store_ai_claim_next(c->store, &a, 500, err, sizeof(err))) != RR_ENOTFOUND) {
+    if (error < 0) {
       __atomic_add_fetch(&c->failures, 1, __ATOMIC_SEQ_CST);
-      break;
+      continue;
     }
-    if (sscanf(got.id, "job%d", &job) == 1 && job >= 0 && job < CLAIM_JOBS && strcmp(got.status, "running") == 0 &&
-        got.attempts == 1)
-      __atomic_add_fetch(&c->claims[job], 1, __ATOMIC_SEQ_CST);
-    else
-      __atomic_add_fetch(&c->failures, 1, __ATOMIC_SEQ_CST);
-    rr_ai_analysis_dispose(&got);
+    if (sscanf(a.id, "job%d", &n) == 1 && n >= 0 && n < CLAIM_JOBS)
+      __atomic_add_fetch(&c->claimed[n], 1, __ATOMIC_SEQ_CST);
+    rr_ai_analysis_dispose(&a);
   }
   return NULL;
 }
 
-START_TEST(ai_claims_once_from_several_handles)
+START_TEST(ai_claims_once_across_handles)
 {
-  rr_store *stores[CLAIM_HANDLES];
-  claimer_arg args[CLAIM_HANDLES];
-  pthread_t threads[CLAIM_HANDLES * CLAIM_THREADS_PER_HANDLE];
-  int claims[CLAIM_JOBS];
-  rr_ai_counts counts;
-  size_t i;
+  static claimer claimers[CLAIM_HANDLES];
+  pthread_t threads[CLAIM_THREADS];
+  rr_ai_analysis a, got;
+  char id[32];
+  int64_t requeued = 0;
+  int i, h, total;
 
-  memset(claims, 0, sizeof(claims));
   for (i = 0; i < CLAIM_JOBS; i++) {
-    char id[16];
-    rr_ai_analysis a;
-
-    snprintf(id, sizeof(id), "job%zu", i);
-    a = analysis(id, i % 2 ? "1.2.3" : "1.2.4", (int64_t)i);
-    ck_assert_int_eq(rr_store_ai_create(fx.store, &a, fx.err, sizeof(fx.err)), 0);
+    snprintf(id, sizeof(id), "job%d", i);
+    a = analysis(id, "1.2.9", 100 + i);
+    ck_assert_msg(rr_store_ai_create(fx.store, &a, fx.err, sizeof(fx.err)) == 0, "%s", fx.err);
   }
-  stores[0] = fx.store;
-  for (i = 1; i < CLAIM_HANDLES; i++)
-    stores[i] = rr_fx_open_named(fx.backend->name, fx.dir);
-  for (i = 0; i < CLAIM_HANDLES; i++)
-    args[i] = (claimer_arg){stores[i], claims, 0};
-  for (i = 0; i < CLAIM_HANDLES * CLAIM_THREADS_PER_HANDLE; i++)
-    ck_assert_int_eq(pthread_create(&threads[i], NULL, claim_until_empty, &args[i % CLAIM_HANDLES]), 0);
-  for (i = 0; i < CLAIM_HANDLES * CLAIM_THREADS_PER_HANDLE; i++)
+  memset(claimers, 0, sizeof(claimers));
+  claimers[0].store = fx.store;
+  for (h = 1; h < CLAIM_HANDLES; h++)
+    claimers[h].store = rr_fx_open_named(fx.backend->name, fx.dir);
+  for (i = 0; i < CLAIM_THREADS; i++)
+    ck_assert_int_eq(pthread_create(&threads[i], NULL, claim_all, &claimers[i % CLAIM_HANDLES]), 0);
+  for (i = 0; i < CLAIM_THREADS; i++)
     pthread_join(threads[i], NULL);
-  for (i = 0; i < CLAIM_HANDLES; i++)
-    ck_assert_int_eq(args[i].failures, 0);
-  for (i = 0; i < CLAIM_JOBS; i++)
-    ck_assert_msg(claims[i] == 1, "job%zu claimed %d times", i, claims[i]);
-  ck_assert_int_eq(rr_store_ai_counts(stores[CLAIM_HANDLES - 1], &counts, 0, fx.err, sizeof(fx.err)), 0);
-  ck_assert_int_eq(counts.running, CLAIM_JOBS);
-  ck_assert_int_eq(counts.queued, 0);
-  for (i = 1; i < CLAIM_HANDLES; i++)
-    rr_store_free(stores[i]);
+  for (i = 0; i < CLAIM_JOBS; i++) {
+    for (total = 0, h = 0; h < CLAIM_HANDLES; h++)
+      total += claimers[h].claimed[i];
+    ck_assert_msg(total == 1, "job%d claimed %d times", i, total);
+  }
+  for (h = 0; h < CLAIM_HANDLES; h++)
+    ck_assert_int_eq(claimers[h].failures, 0);
+
+  if (fx.store->cluster != NULL) {
+    rr_store *starter = rr_fx_open_named(fx.backend->name, fx.dir);
+
+    /* every claimer is alive: a starting node's recover leaves their work alone */
+    ck_assert_int_eq(rr_store_ai_recover(starter, &requeued, 600, fx.err, sizeof(fx.err)), 0);
+    ck_assert_int_eq(requeued, 0);
+    /* handle 1 goes: its running analyses come back to the queue */
+    for (total = 0, i = 0; i < CLAIM_JOBS; i++)
+      total += claimers[1].claimed[i];
+    rr_store_free(claimers[1].store);
+    claimers[1].store = NULL;
+    ck_assert_int_eq(rr_store_ai_recover(starter, &requeued, 600, fx.err, sizeof(fx.err)), 0);
+    ck_assert_int_eq(requeued, total);
+    ck_assert_int_gt(total, 0);
+    rr_store_free(starter);
+  }
+  ck_assert_int_eq(rr_store_ai_get(fx.store, &got, "job0", fx.err, sizeof(fx.err)), 0);
+  rr_ai_analysis_dispose(&got);
+  for (h = 1; h < CLAIM_HANDLES; h++)
+    rr_store_free(claimers[h].store);
 }
 END_TEST
 
@@ -396,7 +407,7 @@ int main(void)
   const TTest *const tests[] = {
     ai_analyses_lifecycle, ai_interrupted_three_times_fails, ai_state_in_the_worklist,
     ai_abandon_ends_waiting_analyses, ai_numeric_confidence_migrates_to_bands, ai_missing,
-    ai_claims_once_from_several_handles};
+    ai_claims_once_across_handles};
 
   return rr_fx_run("ai", tests, sizeof(tests) / sizeof(tests[0]));
 }
