@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/errors.h"
 #include "util/str.h"
@@ -375,6 +376,24 @@ static int resolve_orthanc_storage(rr_config *c, const parse_env *env, char *err
   return 0;
 }
 
+/* "<host name>:<HttpPort>" (Orthanc's default port 8042). */
+static int derive_node_name(rr_config *c, const parse_env *env, char *err, size_t errsize)
+{
+  char host[96] = "";
+  int64_t port = 8042;
+  json_object *o;
+
+  if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0')
+    rr_str_copy(host, sizeof(host), "reading-room");
+  host[sizeof(host) - 1] = '\0';
+  if (json_object_object_get_ex(env->all, "HttpPort", &o) && json_object_is_type(o, json_type_int))
+    port = json_object_get_int64(o);
+  (void)err;
+  (void)errsize;
+  snprintf(c->node_name, sizeof(c->node_name), "%s:%lld", host, (long long)port);
+  return 0;
+}
+
 static int check_mongodb(rr_config *c, const parse_env *env, char *err, size_t errsize)
 {
   (void)env;
@@ -545,6 +564,7 @@ static const option OPTIONS[] = {
   UINT("Storage.WarnFreeGigabytes", storage_warn_free_gb, 0, 1000000),
   CHECK(resolve_orthanc_storage),
   CHECK(resolve_files_base),
+  CHECK(derive_node_name),
 
   UINT("Worklist.MaxPageSize", worklist_max_page_size, 1, 10000),
   UINT_UPTO("Worklist.DefaultPageSize", worklist_default_page_size, 1, worklist_max_page_size),

@@ -51,6 +51,10 @@ typedef struct rr_config {
   unsigned storage_warn_free_gb;       /* degraded below this many GB free (0 = off) */
   char orthanc_storage_dir[RR_PATH_SIZE]; /* Orthanc's StorageDirectory, resolved */
   char orthanc_index_dir[RR_PATH_SIZE];   /* Orthanc's IndexDirectory, resolved */
+  /* this node's name among nodes sharing a store: "<host name>:<HttpPort>"
+   * (derived, not an option): the claimer of its queued work, stable across
+   * restarts and distinct for two Orthancs on one host */
+  char node_name[128];
 
   unsigned worklist_default_page_size;
   unsigned worklist_max_page_size;

@@ -505,6 +505,7 @@ static int setup_report_outputs(void)
   o.archive = plugin_config.reports_archive_outputs;
   o.max_attempts = plugin_config.reports_output_attempts;
   o.software_version = RR_VERSION;
+  o.claimer = plugin_config.node_name; /* two Orthancs on one host are two claimers */
   o.poster = rr_rest_poster_orthanc(plugin_ctx);
   if (rr_report_outputs_new(&plugin_outputs, plugin_store, rr_report_compose_load, plugin_composer, &o) < 0) {
     rr_log_error("cannot create the report outputs worker");

@@ -73,6 +73,7 @@ int rr_backup_setup(rr_backup_queue **out, const rr_config *c, rr_store *store, 
   o.target_name = c->backup_target;
   o.max_attempts = c->backup_max_attempts;
   o.workers = c->backup_workers;
+  o.claimer = c->node_name; /* "<host>:<HttpPort>": two Orthancs on one host are two claimers */
   o.make_target = strcmp(c->backup_target, "cloudinary") == 0 ? make_cloudinary : make_s3;
   o.make_target_ctx = (void *)c;
   o.source = source;
