@@ -856,7 +856,7 @@ int rr_store_pg_open(rr_store **out, const rr_pg_options *opts, char *err, size_
   store->annotations = NULL; /* pgann */
   store->report_templates = NULL; /* pgann */
   store->report_outputs = NULL; /* pgann */
-  store->reports = NULL; /* pgrep */
+  store->reports = &rr_pg_reports_ops;
   store->cluster = &rr_pg_cluster_ops;
 
   if ((error = build_conninfo(&s->conninfo, opts, err, errsize)) < 0 || (error = migrate(s, err, errsize)) < 0 ||

@@ -90,6 +90,19 @@ extern const rr_store_report_templates_ops rr_pg_report_templates_ops;
 extern const rr_store_report_outputs_ops rr_pg_report_outputs_ops;
 extern const rr_store_reports_ops rr_pg_reports_ops;
 
+/* The reports concern's reads and small writes (store_pg_report_reads.c),
+ * in rr_pg_reports_ops (store_pg_reports.c). */
+int rr_pg_report_list(void *impl, rr_report_row_list **out, const rr_report_query *q, char *err, size_t errsize);
+int rr_pg_report_has_final(void *impl, bool *out, const char *study_uid_or_orthanc_id, const char *referring,
+                           char *err, size_t errsize);
+int rr_pg_report_opened(void *impl, const char *study_uid, int64_t now, char *err, size_t errsize);
+int rr_pg_report_timeline(void *impl, rr_report_timeline_list **out, int64_t since, int64_t until, char *err,
+                          size_t errsize);
+int rr_pg_macro_list(void *impl, rr_macro_list **out, const char *username, char *err, size_t errsize);
+int rr_pg_macro_put(void *impl, const char *username, const char *name, const char *text, int64_t now, char *err,
+                    size_t errsize);
+int rr_pg_macro_remove(void *impl, const char *username, const char *name, char *err, size_t errsize);
+
 /* The index concern's reads (store_pg_worklist.c) and its modality bits
  * (store_pg_index.c: 0 for a modality without a bit). */
 int rr_pg_query_worklist(void *impl, rr_study_list **out, const rr_worklist_query *q, char *err, size_t errsize);
