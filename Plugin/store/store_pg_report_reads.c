@@ -27,8 +27,6 @@
 /* ------------------------------------------------------------ person names */
 
 #define PN_COMPONENTS 5
-/* The most distinct referring physicians a referring filter looks at. */
-#define PN_CANDIDATES_MAX 200000
 #define PN_ARRAY_MAX (64u * 1024u * 1024u)
 
 /* The folded components (family, given, middle, prefix, suffix) of one
@@ -289,7 +287,8 @@ static int read_row(void *elem, const PGresult *r, int row, void *ctx)
 }
 
 /* The referring physicians of reported studies matching q->referring, as
- * an array literal into names (inside the caller's transaction). */
+ * an array literal into names (inside the caller's transaction); at most
+ * the first 200000 distinct ones are looked at. */
 static int referring_names(rr_pg_conn *c, rr_buf *names, const char *referring, char *err, size_t errsize)
 {
   static const char sql[] = "SELECT DISTINCT s.referring_physician FROM studies s WHERE s.referring_physician <> ''"

@@ -864,17 +864,26 @@ static int pg_report_acknowledge(void *impl, int64_t id, const char *username, i
   return run_tx(impl, acknowledge_tx, &a, err, errsize);
 }
 
+typedef struct pdf_ctx {
+  rr_report_version *out;
+  int64_t id, version;
+} pdf_ctx;
+
+static int pdf_tx(rr_pg_conn *c, void *arg, char *err, size_t errsize)
+{
+  pdf_ctx *p = arg;
+
+  rr_report_version_dispose(p->out);
+  return load_version(c, p->out, p->id, p->version, true, err, errsize);
+}
+
 static int pg_report_pdf(void *impl, rr_report_version *out, int64_t id, int64_t version, char *err, size_t errsize)
 {
-  rr_pg_store *s = impl;
-  rr_pg_conn *c = NULL;
+  pdf_ctx p = {out, id, version};
   int error;
 
   memset(out, 0, sizeof(*out));
-  if ((error = rr_pg_acquire(s, &c, err, errsize)) < 0)
-    return error;
-  error = load_version(c, out, id, version, true, err, errsize);
-  rr_pg_release(s, c);
+  error = run_tx(impl, pdf_tx, &p, err, errsize);
   if (error == 0 && out->pdf == NULL)
     error = RR_ENOTFOUND;
   if (error == RR_ENOTFOUND)
