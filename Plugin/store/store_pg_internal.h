@@ -102,6 +102,11 @@ int rr_pg_macro_list(void *impl, rr_macro_list **out, const char *username, char
 int rr_pg_macro_put(void *impl, const char *username, const char *name, const char *text, int64_t now, char *err,
                     size_t errsize);
 int rr_pg_macro_remove(void *impl, const char *username, const char *name, char *err, size_t errsize);
+/* Run fn inside a read-only REPEATABLE READ transaction (one snapshot for
+ * its statements), without noting a write (rr_pg_tx does); once more on a
+ * new connection when the server dropped the pooled one. */
+int rr_pg_report_read(rr_pg_store *s, int (*fn)(rr_pg_conn *c, void *ctx, char *err, size_t errsize), void *ctx,
+                      char *err, size_t errsize);
 
 /* The index concern's reads (store_pg_worklist.c) and its modality bits
  * (store_pg_index.c: 0 for a modality without a bit). */

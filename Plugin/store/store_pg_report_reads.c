@@ -337,7 +337,6 @@ static int list_run(rr_pg_conn *c, list_ctx *l, const rr_buf *sql, const rr_buf 
  * first, then the newest signature, then the latest change. */
 static int list_tx(rr_pg_conn *c, void *arg, char *err, size_t errsize)
 {
-  static const char snapshot_sql[] = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
   list_ctx *l = arg;
   const rr_report_query *q = l->q;
   rr_pg_params p = {{0}, 0};
@@ -352,10 +351,6 @@ static int list_tx(rr_pg_conn *c, void *arg, char *err, size_t errsize)
   rr_buf_init(&where, 32768);
   rr_buf_init(&folded, RR_QUERY_VALUE_SIZE * 4);
   rr_buf_init(&names, PN_ARRAY_MAX);
-  if ((error = rr_pg_query(c, NULL, snapshot_sql, "")) < 0) {
-    error = error == RR_ECONFLICT ? error : rr_pg_fail(err, errsize, error, c, "begin a read");
-    goto out;
-  }
   if (q->referring[0] != '\0' && (error = referring_names(c, &names, q->referring, err, errsize)) < 0)
     goto out;
   if ((error = list_where(&where, &p, q, q->referring[0] != '\0' ? &names : NULL, &folded)) < 0)
@@ -402,7 +397,7 @@ int rr_pg_report_list(void *impl, rr_report_row_list **out, const rr_report_quer
   *out = NULL;
   if ((error = check_query(q, err, errsize)) < 0)
     return error;
-  if ((error = rr_pg_tx(impl, list_tx, &l, err, errsize)) < 0) {
+  if ((error = rr_pg_report_read(impl, list_tx, &l, err, errsize)) < 0) {
     rr_report_row_list_free(l.list);
     return error;
   }

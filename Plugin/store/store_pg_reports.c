@@ -248,13 +248,32 @@ static int load_report_into(rr_pg_conn *c, rr_report *rep, int64_t id, char *err
   return error;
 }
 
-/* Reads of several statements see one snapshot. */
-static int snapshot(rr_pg_conn *c, char *err, size_t errsize)
+int rr_pg_report_read(rr_pg_store *s, rr_pg_tx_fn fn, void *ctx, char *err, size_t errsize)
 {
-  static const char sql[] = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
-  int error = rr_pg_query(c, NULL, sql, "");
+  static const char begin_sql[] = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+  static const char end_sql[] = "COMMIT";
+  rr_pg_conn *c = NULL;
+  int error = 0, attempt;
 
-  return error < 0 ? q_fail(error, c, "begin a read", err, errsize) : 0;
+  for (attempt = 0; attempt < 2; attempt++) {
+    if ((error = rr_pg_acquire(s, &c, err, errsize)) < 0)
+      return error;
+    if ((error = rr_pg_query(c, NULL, begin_sql, "")) < 0)
+      error = rr_pg_fail(err, errsize, error, c, "begin a read");
+    else if ((error = fn(c, ctx, err, errsize)) < 0 && error == RR_ECONFLICT)
+      error = rr_fail(err, errsize, RR_ESTORE, "postgresql: a read failed");
+    /* COMMIT also ends a transaction that failed (as a rollback) */
+    if (!rr_pg_conn_lost(c) && rr_pg_query(c, NULL, end_sql, "") < 0 && error == 0)
+      error = rr_pg_fail(err, errsize, RR_ESTORE, c, "end a read");
+    /* a pooled connection the server dropped (restart): once more on a new one */
+    if (error < 0 && rr_pg_conn_lost(c) && attempt == 0) {
+      rr_pg_release(s, c);
+      continue;
+    }
+    rr_pg_release(s, c);
+    break;
+  }
+  return error;
 }
 
 typedef struct get_ctx {
@@ -265,20 +284,17 @@ typedef struct get_ctx {
 static int get_tx(rr_pg_conn *c, void *arg, char *err, size_t errsize)
 {
   get_ctx *g = arg;
-  int error;
 
   rr_report_free(g->report);
   if ((g->report = calloc(1, sizeof(*g->report))) == NULL)
     return rr_fail(err, errsize, RR_ENOMEM, "out of memory");
-  if ((error = snapshot(c, err, errsize)) < 0)
-    return error;
   return load_report_into(c, g->report, g->id, err, errsize);
 }
 
 static int pg_report_get(void *impl, rr_report **out, int64_t id, char *err, size_t errsize)
 {
   get_ctx g = {NULL, id};
-  int error = run_tx(impl, get_tx, &g, err, errsize);
+  int error = rr_pg_report_read(impl, get_tx, &g, err, errsize);
 
   *out = NULL;
   if (error < 0) {
@@ -312,8 +328,6 @@ static int for_study_tx(rr_pg_conn *c, void *arg, char *err, size_t errsize)
   rr_report_list_free(sc->list);
   if ((sc->list = rr_store_list_new(&rr_report_list_kind)) == NULL)
     return rr_fail(err, errsize, RR_ENOMEM, "out of memory");
-  if ((error = snapshot(c, err, errsize)) < 0)
-    return error;
   if ((error = rr_pg_query(c, &r, sql, "t", sc->study_uid)) < 0)
     return q_fail(error, c, "study reports", err, errsize);
   error = rr_pg_rows(r, &rr_report_list_kind, sc->list, 2, read_id, NULL) < 0
@@ -328,7 +342,7 @@ static int for_study_tx(rr_pg_conn *c, void *arg, char *err, size_t errsize)
 static int pg_report_for_study(void *impl, rr_report_list **out, const char *study_uid, char *err, size_t errsize)
 {
   study_ctx sc = {NULL, study_uid ? study_uid : ""};
-  int error = run_tx(impl, for_study_tx, &sc, err, errsize);
+  int error = rr_pg_report_read(impl, for_study_tx, &sc, err, errsize);
 
   *out = NULL;
   if (error < 0) {
@@ -616,7 +630,7 @@ static int pg_report_next_version(void *impl, int64_t *out_version, rr_report_ex
 
   memset(&hc, 0, sizeof(hc));
   hc.id = id;
-  if ((error = run_tx(impl, head_tx, &hc, err, errsize)) < 0)
+  if ((error = rr_pg_report_read(impl, head_tx, &hc, err, errsize)) < 0)
     return error;
   if (state_is(hc.h.state, "cancelled", "entered-in-error", NULL))
     return rr_fail(err, errsize, RR_ECONFLICT, "a report in state %s is never signed again", hc.h.state);
@@ -883,7 +897,7 @@ static int pg_report_pdf(void *impl, rr_report_version *out, int64_t id, int64_t
   int error;
 
   memset(out, 0, sizeof(*out));
-  error = run_tx(impl, pdf_tx, &p, err, errsize);
+  error = rr_pg_report_read(impl, pdf_tx, &p, err, errsize);
   if (error == 0 && out->pdf == NULL)
     error = RR_ENOTFOUND;
   if (error == RR_ENOTFOUND)

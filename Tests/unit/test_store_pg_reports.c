@@ -8,12 +8,14 @@
  * equivalent is in test_store_reports.c); and writers on two store handles
  * (two nodes) at once: one draft save, one signature and one creation win,
  * the others are refused. Also the referring-physician filter with names
- * that need quoting in an array literal. Needs RR_TEST_PG_CONNINFO (see
+ * that need quoting in an array literal, reads after dropped connections,
+ * and reads that leave the store's write fault as it was. Needs RR_TEST_PG_CONNINFO (see
  * Tests/lib/pg-cluster.sh); without it the suite is reported SKIPPED and
  * counts nothing.
  */
 #include <libpq-fe.h>
 #include <pthread.h>
+#include <time.h>
 
 #include "common.h"
 #include "store_fixture.h"
@@ -337,6 +339,81 @@ START_TEST(referring_names_with_quotes_and_backslashes)
 }
 END_TEST
 
+/* Reads after the server dropped the store's connections (a restart)
+ * work: the pooled connections are re-established. */
+START_TEST(reads_reconnect_after_dropped_connections)
+{
+  rr_report_row_list *l = NULL;
+  rr_report_query q;
+  rr_report_version v;
+  rr_report *r = NULL;
+  PGconn *pg;
+  char msg[512];
+  int64_t id;
+
+  rr_fx_load_worklist();
+  id = create_on(fx.store, "1.2.3.1");
+  ck_assert_int_eq(sign(id, "final", 12000), 0);
+  pg = raw_connect();
+  /* every other connection of this schema's store (their last statement named a report table) */
+  ck_assert_msg(raw_exec(pg,
+                         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+                         " AND datname = current_database() AND (query LIKE '%report%' OR query LIKE '%studies%'"
+                         " OR query LIKE '%kv%' OR query LIKE '%rr_schema%')",
+                         msg, sizeof(msg)),
+                "%s", msg);
+  PQfinish(pg);
+  {
+    struct timespec pause = {0, 200000000};
+    nanosleep(&pause, NULL);
+  }
+  ck_assert_msg(rr_store_report_get(fx.store, &r, id, E) == 0, "get: %s", fx.err);
+  ck_assert_str_eq(r->state, "final");
+  rr_report_free(r);
+  ck_assert_msg(rr_store_report_pdf(fx.store, &v, id, 1, E) == 0, "pdf: %s", fx.err);
+  rr_report_version_dispose(&v);
+  memset(&q, 0, sizeof(q));
+  ck_assert_msg(rr_store_report_list(fx.store, &l, &q, E) == 0, "list: %s", fx.err);
+  ck_assert_uint_eq(l->count, 1);
+  rr_report_row_list_free(l);
+}
+END_TEST
+
+/* A write fault lasts until a write succeeds: report reads (their own
+ * read-only transactions) never clear it. */
+START_TEST(reads_keep_the_write_fault)
+{
+  rr_store_stats st;
+  rr_report_row_list *l = NULL;
+  rr_report_query q;
+  rr_report *r = NULL;
+  PGconn *pg;
+  char msg[512];
+  int64_t id;
+
+  rr_fx_load_worklist();
+  id = create_on(fx.store, "1.2.3.1");
+  pg = raw_connect();
+  ck_assert_msg(raw_exec(pg, "ALTER TABLE report_macros ADD CONSTRAINT no_boom CHECK (text <> 'boom')", msg,
+                         sizeof(msg)),
+                "%s", msg);
+  PQfinish(pg);
+  ck_assert_int_eq(rr_store_macro_put(fx.store, "rad", "m", "boom", 100, E), RR_ESTORE);
+  ck_assert_int_eq(rr_store_get_stats(fx.store, &st, E), 0);
+  ck_assert_str_eq(st.write_fault_kind, "io-error");
+  ck_assert_int_eq(rr_store_report_get(fx.store, &r, id, E), 0);
+  rr_report_free(r);
+  memset(&q, 0, sizeof(q));
+  ck_assert_int_eq(rr_store_report_list(fx.store, &l, &q, E), 0);
+  rr_report_row_list_free(l);
+  ck_assert_int_eq(rr_store_get_stats(fx.store, &st, E), 0);
+  ck_assert_str_eq(st.write_fault_kind, "io-error");
+  ck_assert_int_eq(rr_store_macro_put(fx.store, "rad", "m", "fine", 100, E), 0);
+  ck_assert_int_eq(rr_store_get_stats(fx.store, &st, E), 0);
+  ck_assert_str_eq(st.write_fault_kind, "");
+}
+END_TEST
+
 int main(void)
 {
   Suite *s;
@@ -362,6 +439,8 @@ int main(void)
   tcase_add_test(tc, signed_versions_are_frozen_in_the_database);
   tcase_add_test(tc, two_nodes_one_winner);
   tcase_add_test(tc, referring_names_with_quotes_and_backslashes);
+  tcase_add_test(tc, reads_reconnect_after_dropped_connections);
+  tcase_add_test(tc, reads_keep_the_write_fault);
   suite_add_tcase(s, tc);
   return rr_test_run(s);
 }
