@@ -4,7 +4,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/errors.h"
 #include "util/str.h"
@@ -374,6 +376,24 @@ static int resolve_orthanc_storage(rr_config *c, const parse_env *env, char *err
   return 0;
 }
 
+/* "<host name>:<HttpPort>" (Orthanc's default port 8042). */
+static int derive_node_name(rr_config *c, const parse_env *env, char *err, size_t errsize)
+{
+  char host[96] = "";
+  int64_t port = 8042;
+  json_object *o;
+
+  if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0')
+    rr_str_copy(host, sizeof(host), "reading-room");
+  host[sizeof(host) - 1] = '\0';
+  if (json_object_object_get_ex(env->all, "HttpPort", &o) && json_object_is_type(o, json_type_int))
+    port = json_object_get_int64(o);
+  (void)err;
+  (void)errsize;
+  snprintf(c->node_name, sizeof(c->node_name), "%s:%lld", host, (long long)port);
+  return 0;
+}
+
 static int check_mongodb(rr_config *c, const parse_env *env, char *err, size_t errsize)
 {
   (void)env;
@@ -480,6 +500,36 @@ static int check_ai(rr_config *c, const parse_env *env, char *err, size_t errsiz
   return 0;
 }
 
+/* Backup: a known target, and when enabled a key source and the target's
+ * required settings (the key itself is read and checked at start-up). */
+static int check_backup(rr_config *c, const parse_env *env, char *err, size_t errsize)
+{
+  (void)env;
+  if (strcmp(c->backup_target, "s3") != 0 && strcmp(c->backup_target, "cloudinary") != 0)
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".Backup.Target: must be \"s3\" or \"cloudinary\" (got \"%s\")",
+                   c->backup_target);
+  if (!c->backup_enabled)
+    return 0;
+  if (c->backup_key[0] == '\0' && c->backup_key_file[0] == '\0' &&
+      (c->backup_key_env[0] == '\0' || getenv(c->backup_key_env) == NULL || getenv(c->backup_key_env)[0] == '\0'))
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".Backup: objects are encrypted before they leave: give Backup.KeyFile "
+                   "(32 random bytes, e.g. openssl rand -base64 32 > backup.key; chmod 600), Backup.Key, or the "
+                   "variable named by Backup.KeyEnvironmentVariable");
+  if (strcmp(c->backup_target, "s3") == 0 &&
+      (c->backup_s3_endpoint[0] == '\0' || c->backup_s3_bucket[0] == '\0' || c->backup_s3_region[0] == '\0' ||
+       c->backup_s3_access_key_id[0] == '\0'))
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".Backup.S3: Endpoint, Region, Bucket and AccessKeyId are required "
+                   "with the \"s3\" target");
+  if (strcmp(c->backup_target, "s3") == 0 && !rr_str_starts_with(c->backup_s3_endpoint, "http://") &&
+      !rr_str_starts_with(c->backup_s3_endpoint, "https://"))
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".Backup.S3.Endpoint: must start with http:// or https://");
+  if (strcmp(c->backup_target, "cloudinary") == 0 &&
+      (c->backup_cl_cloud_name[0] == '\0' || c->backup_cl_api_key[0] == '\0'))
+    return rr_fail(err, errsize, RR_EINVAL, SECTION ".Backup.Cloudinary: CloudName and ApiKey are required with the "
+                   "\"cloudinary\" target");
+  return 0;
+}
+
 /* Every option of the defaults (Resources/DefaultConfiguration.json), in
  * the order they are read and checked. */
 static const option OPTIONS[] = {
@@ -514,6 +564,7 @@ static const option OPTIONS[] = {
   UINT("Storage.WarnFreeGigabytes", storage_warn_free_gb, 0, 1000000),
   CHECK(resolve_orthanc_storage),
   CHECK(resolve_files_base),
+  CHECK(derive_node_name),
 
   UINT("Worklist.MaxPageSize", worklist_max_page_size, 1, 10000),
   UINT_UPTO("Worklist.DefaultPageSize", worklist_default_page_size, 1, worklist_max_page_size),
@@ -574,6 +625,33 @@ static const option OPTIONS[] = {
 
   BOOL("Reports.ArchiveOutputs", reports_archive_outputs, true),
   UINT("Reports.OutputAttempts", reports_output_attempts, 1, 100),
+
+  BOOL("Backup.Enabled", backup_enabled, false),
+  STRING("Backup.Target", backup_target),
+  STRING("Backup.Key", backup_key),
+  PATH("Backup.KeyFile", backup_key_file),
+  STRING("Backup.KeyEnvironmentVariable", backup_key_env),
+  UINT("Backup.MaxAttempts", backup_max_attempts, 1, 100),
+  UINT("Backup.Workers", backup_workers, 1, 16),
+  STRING("Backup.S3.Endpoint", backup_s3_endpoint),
+  STRING("Backup.S3.Region", backup_s3_region),
+  STRING("Backup.S3.Bucket", backup_s3_bucket),
+  STRING("Backup.S3.AccessKeyId", backup_s3_access_key_id),
+  STRING("Backup.S3.SecretAccessKey", backup_s3_secret),
+  STRING("Backup.S3.SecretAccessKeyEnvironmentVariable", backup_s3_secret_env),
+  STRING("Backup.S3.Prefix", backup_s3_prefix),
+  BOOL("Backup.S3.PathStyle", backup_s3_path_style, true),
+  PATH("Backup.S3.CaBundle", backup_s3_ca_bundle),
+  UINT("Backup.S3.TimeoutSeconds", backup_s3_timeout_s, 1, 3600),
+  STRING("Backup.Cloudinary.ApiBase", backup_cl_api_base),
+  STRING("Backup.Cloudinary.CloudName", backup_cl_cloud_name),
+  STRING("Backup.Cloudinary.ApiKey", backup_cl_api_key),
+  STRING("Backup.Cloudinary.ApiSecret", backup_cl_api_secret),
+  STRING("Backup.Cloudinary.ApiSecretEnvironmentVariable", backup_cl_api_secret_env),
+  STRING("Backup.Cloudinary.Folder", backup_cl_folder),
+  BOOL("Backup.Cloudinary.SignatureSha256", backup_cl_sha256, false),
+  UINT("Backup.Cloudinary.TimeoutSeconds", backup_cl_timeout_s, 1, 3600),
+  CHECK(check_backup),
 };
 
 /* One step of OPTIONS over the merged section `base`. */

@@ -51,6 +51,10 @@ typedef struct rr_config {
   unsigned storage_warn_free_gb;       /* degraded below this many GB free (0 = off) */
   char orthanc_storage_dir[RR_PATH_SIZE]; /* Orthanc's StorageDirectory, resolved */
   char orthanc_index_dir[RR_PATH_SIZE];   /* Orthanc's IndexDirectory, resolved */
+  /* this node's name among nodes sharing a store: "<host name>:<HttpPort>"
+   * (derived, not an option): the claimer of its queued work, stable across
+   * restarts and distinct for two Orthancs on one host */
+  char node_name[128];
 
   unsigned worklist_default_page_size;
   unsigned worklist_max_page_size;
@@ -114,6 +118,33 @@ typedef struct rr_config {
   /* reports */
   bool reports_archive_outputs;         /* signed reports go back into the study as DICOM */
   unsigned reports_output_attempts;     /* tries per object before it ends failed */
+
+  /* off-site backup (ReadingRoom.Backup, backup/backup_queue.h) */
+  bool backup_enabled;
+  char backup_target[16];               /* "s3" or "cloudinary" */
+  char backup_key[128];                 /* base64 of 32 bytes, "" = KeyFile or the variable */
+  char backup_key_file[RR_PATH_SIZE];   /* resolved; "" = none */
+  char backup_key_env[128];             /* variable holding the base64 key when Key is "" */
+  unsigned backup_max_attempts;
+  unsigned backup_workers;
+  char backup_s3_endpoint[512];
+  char backup_s3_region[64];
+  char backup_s3_bucket[256];
+  char backup_s3_access_key_id[256];
+  char backup_s3_secret[256];           /* "" = the variable below */
+  char backup_s3_secret_env[128];
+  char backup_s3_prefix[256];
+  bool backup_s3_path_style;
+  char backup_s3_ca_bundle[RR_PATH_SIZE]; /* resolved; "" = the system's */
+  unsigned backup_s3_timeout_s;
+  char backup_cl_api_base[512];
+  char backup_cl_cloud_name[128];
+  char backup_cl_api_key[128];
+  char backup_cl_api_secret[256];       /* "" = the variable below */
+  char backup_cl_api_secret_env[128];
+  char backup_cl_folder[256];
+  bool backup_cl_sha256;
+  unsigned backup_cl_timeout_s;
 
   /* read from Orthanc's own options */
   bool orthanc_describe_errors;        /* HttpDescribeErrors (default true) */

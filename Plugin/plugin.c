@@ -31,6 +31,8 @@
 #include "report/report_access.h"
 #include "report/report_compose.h"
 #include "report/report_outputs.h"
+#include "backup/backup_setup.h"
+#include "api/backup_api.h"
 #include "report/template.h"
 #include "storage/storage.h"
 #include "store/store_pg.h"
@@ -62,6 +64,7 @@ static rr_templates *plugin_templates; /* report templates: templates_api and re
 static rr_report_composer *plugin_composer; /* a report version as its outputs need it */
 static rr_report_access *plugin_report_access; /* the physicians' study check */
 static rr_report_outputs *plugin_outputs;      /* signed reports back into the archive */
+static rr_backup_queue *plugin_backup;         /* off-site backup; NULL when off */
 static bool plugin_curl_ready;
 
 #define AUDIT_QUEUE 65536
@@ -315,6 +318,7 @@ static void refresh_metrics(void)
   rr_ai_api_refresh_metrics();
   rr_api_refresh_storage_metrics();
   rr_report_outputs_api_refresh_metrics();
+  rr_backup_api_refresh_metrics();
 }
 
 /* Runs in Orthanc's single change thread: only signal or enqueue here. */
@@ -330,8 +334,11 @@ static OrthancPluginErrorCode on_change(OrthancPluginChangeType type, OrthancPlu
       rr_log_error("cannot start the storage sampler");
     if (rr_report_outputs_start(plugin_outputs) < 0)
       rr_log_error("cannot start the report outputs worker");
+    if (rr_backup_queue_start(plugin_backup) < 0)
+      rr_log_error("cannot start the backup workers");
     break;
   case OrthancPluginChangeType_OrthancStopped:
+    rr_backup_queue_stop(plugin_backup);
     rr_report_outputs_stop(plugin_outputs);
     rr_storage_stop(plugin_storage);
     rr_ai_jobs_stop(plugin_ai);
@@ -498,6 +505,7 @@ static int setup_report_outputs(void)
   o.archive = plugin_config.reports_archive_outputs;
   o.max_attempts = plugin_config.reports_output_attempts;
   o.software_version = RR_VERSION;
+  o.claimer = plugin_config.node_name; /* two Orthancs on one host are two claimers */
   o.poster = rr_rest_poster_orthanc(plugin_ctx);
   if (rr_report_outputs_new(&plugin_outputs, plugin_store, rr_report_compose_load, plugin_composer, &o) < 0) {
     rr_log_error("cannot create the report outputs worker");
@@ -517,6 +525,8 @@ static void teardown(void)
   plugin_storage = NULL;
   rr_ingest_free(plugin_ingest); /* stops the worker */
   plugin_ingest = NULL;
+  rr_backup_queue_free(plugin_backup); /* after ingestion, which enqueues */
+  plugin_backup = NULL;
   rr_challenge_reset();
   rr_filter_free(plugin_filter);
   plugin_filter = NULL;
@@ -569,6 +579,17 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext *ctx)
     }
   }
 
+  {
+    char berr[512] = "";
+    if (rr_backup_setup(&plugin_backup, &plugin_config, plugin_store, rr_rest_source_orthanc(ctx),
+                        rr_rest_poster_orthanc(ctx), berr, sizeof(berr)) < 0) {
+      rr_log_error("ReadingRoom.Backup: %s", berr);
+      goto fail;
+    }
+  }
+  memset(&ingest_opts, 0, sizeof(ingest_opts));
+  ingest_opts.before_store = plugin_backup != NULL ? rr_backup_queue_before_store : NULL;
+  ingest_opts.before_store_ctx = plugin_backup;
   ingest_opts.batch_size = plugin_config.ingest_batch_size;
   ingest_opts.poll_interval_ms = plugin_config.ingest_poll_interval_ms;
   ingest_opts.reconcile_at_startup = plugin_config.ingest_reconcile_at_startup;
@@ -618,6 +639,7 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext *ctx)
   plugin_api.report_composer = plugin_composer;
   plugin_api.report_access = plugin_report_access;
   plugin_api.report_outputs = plugin_outputs;
+  plugin_api.backup = plugin_backup;
   web_opts.web_root = plugin_config.web_root;
   web_opts.webapp_directory = plugin_config.webapp_directory;
   web_opts.hsts = plugin_config.orthanc_ssl;

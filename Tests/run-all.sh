@@ -53,11 +53,14 @@ check_suite() {
 
 node_suite() {
   local name=$1; shift
-  local log="$LOGDIR/$name.log" rc p f
+  local log="$LOGDIR/$name.log" rc p f s
   echo "== $name: $*"
   "$@" 2>&1 | tee "$log" | grep --line-buffered -E "^# (tests|pass|fail)|^not ok"
   rc=${PIPESTATUS[0]}
   p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -1); f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -1)
+  s=$(sed -n 's/^# skipped \([0-9]*\)$/\1/p' "$log" | tail -1)
+  [ "${s:-0}" -gt 0 ] && grep -E "^ *ok .* # SKIP" "$log"
+  skipped=$((skipped + ${s:-0}))
   add "${p:-0}" "${f:-0}" "$name" "$rc"
 }
 

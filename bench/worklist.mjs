@@ -29,6 +29,11 @@ const psql = (sql) => execFileSync('psql', [pgBase, '-v', 'ON_ERROR_STOP=1', '-q
 
 /** Fill a store of `size` studies; returns the ReadingRoom.Store options and a cleanup. */
 function fillStore(dir, size) {
+  if (BACKEND === 'postgresql' && process.env.PG_SCHEMA) {
+    // a schema filled before (fill_store --pg) and kept: PG_SCHEMA=name SIZES=<its size>
+    const conninfo = `${pgBase} options='-c search_path=${process.env.PG_SCHEMA}'`;
+    return { store: { Backend: 'postgresql', PostgreSQL: { ConnectionString: conninfo } }, cleanup: () => {} };
+  }
   if (BACKEND === 'postgresql') {
     const schema = `rr_bench_${size}_${process.pid}`;
     psql(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);

@@ -20,6 +20,7 @@
 #include "api/sr_api.h"
 #include "api/volume_api.h"
 #include "api/report_outputs_api.h"
+#include "api/backup_api.h"
 #include "api/query.h"
 #include "dicom/display_order.h"
 #include "image/orthanc_frame.h"
@@ -460,6 +461,15 @@ static OrthancPluginErrorCode on_health(OrthancPluginRestOutput *out, const char
       healthy = healthy && rc.failed == 0;
     }
   }
+  {
+    /* the off-site backup: backlog, throughput, last error, dead letters */
+    bool degraded = false;
+    json_object *b = rr_backup_api_health(&degraded);
+    if (b != NULL) {
+      rr_json_set(root, "backup", b, &jerr);
+      healthy = healthy && !degraded;
+    }
+  }
   rr_json_set(root, "accessControl", json_object_new_boolean(api_deps->auth != NULL), &jerr);
   rr_json_set_str(root, "status", healthy ? "ok" : "degraded", &jerr);
   rr_json_set_str(root, "version", api_deps->version, &jerr);
@@ -706,6 +716,8 @@ int rr_api_register(OrthancPluginContext *ctx, const rr_api_deps *deps)
   if (deps->templates != NULL && (error = rr_reports_api_register(ctx, deps, root)) < 0)
     return error;
   if ((error = rr_report_outputs_api_register(ctx, deps, root)) < 0)
+    return error;
+  if ((error = rr_backup_api_register(ctx, deps, root)) < 0)
     return error;
   /* last: anything else under the root */
   snprintf(regex, sizeof(regex), "%s/(.*)", root);

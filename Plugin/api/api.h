@@ -62,6 +62,7 @@ typedef struct rr_api_deps {
   struct rr_report_composer *report_composer;
   struct rr_report_access *report_access; /* NULL: access control off */
   rr_report_outputs *report_outputs; /* signed versions go to the archive through it (enqueue, retry) */
+  struct rr_backup_queue *backup;    /* off-site backup (api/backup_api.h); NULL when off */
 } rr_api_deps;
 
 int rr_api_register(OrthancPluginContext *ctx, const rr_api_deps *deps);

@@ -113,6 +113,10 @@ static const rr_matrix_rule rules[] = {
   /* "Save to archive": the viewer's measurements as a DICOM SR into the study */
   {M_POST, "{api}dicom/studies/{id}/measurement-reports", ADM | RAD, AUD},
   {M_GET, "{api}health", USR, 0},
+  /* the off-site backup (api/backup_api.h): status and dead letters,
+   * re-drive, restore; administrators only, the API audits the writes */
+  {M_GET, "{api}admin/backup", ADM, 0},
+  {M_POST, "{api}admin/backup/*", ADM, 0},
   {M_ALL, "{api}admin/*", ADM, 0},
   /* the audit trail is written by the plugin only: reads and searches, never
    * changed through HTTP, not even by an admin */

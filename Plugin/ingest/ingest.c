@@ -244,6 +244,11 @@ static int ingest_ids(rr_ingest *ing, const char *const *ids, size_t count, cons
   batch.cursor_key = cursor ? CURSOR_KEY : NULL;
   batch.cursor_value = cursor;
   batch.now = rr_clock_unix_s();
+  if (ing->opts.before_store != NULL && n > 0 &&
+      (error = ing->opts.before_store(ing->opts.before_store_ctx, items, n, err, sizeof(err))) < 0) {
+    record_error(ing, "queueing backups", err);
+    goto out;
+  }
   if ((error = rr_store_apply_batch(ing->store, &batch, err, sizeof(err))) < 0) {
     record_error(ing, "writing the store", err);
     goto out;

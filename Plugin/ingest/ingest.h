@@ -44,6 +44,11 @@ typedef struct rr_ingest_options {
   unsigned poll_interval_ms;  /* re-read the change log at least this often */
   bool reconcile_at_startup;
   size_t max_pending_deletions; /* beyond this, a reconciliation is scheduled */
+  /* Given each batch of instances read before the batch and its cursor are
+   * stored (the backup queue's enqueue, backup/backup_queue.h); a failure
+   * fails the step, which is retried. NULL: none. Runs in the worker. */
+  int (*before_store)(void *ctx, const rr_ingest_item *items, size_t count, char *err, size_t errsize);
+  void *before_store_ctx;
 } rr_ingest_options;
 
 typedef struct rr_ingest_status {

@@ -11,6 +11,7 @@
  *   store_annotations.h  the viewer's measurements and key images
  *   store_report_templates.h  administrators' report templates
  *   store_report_outputs.h  the queue of report objects for the archive
+ *   store_backup.h    the off-site backup queue and its catalogue
  *   store_reports.h   radiology reports, their versions and signatures,
  *                     critical-result acknowledgements, the reading
  *                     timeline (turnaround) and each user's macros
@@ -43,6 +44,7 @@
 #include "store_annotations.h"
 #include "store_audit.h"
 #include "store_cluster.h"
+#include "store_backup.h"
 #include "store_identity.h"
 #include "store_index.h"
 #include "store_report_templates.h"
@@ -73,6 +75,7 @@ struct rr_store {
     void *arg;
   } subscribers[RR_STORE_MAX_SUBSCRIBERS];
   size_t subscriber_count;
+  const rr_store_backup_ops *backup;   /* the off-site backup queue */
 };
 
 /* Close and free a store; accepts NULL. */

@@ -42,6 +42,7 @@ extern const rr_store_list_kind rr_report_acks_kind;        /* rr_report: its ac
 extern const rr_store_list_kind rr_report_row_list_kind;    /* rr_report_row_list */
 extern const rr_store_list_kind rr_report_timeline_list_kind; /* rr_report_timeline_list */
 extern const rr_store_list_kind rr_macro_list_kind;         /* rr_macro_list */
+extern const rr_store_list_kind rr_backup_item_list_kind;   /* rr_backup_item_list (store_backup.c) */
 
 /* Make room for one more element in an array of `*cap` elements holding
  * `count` (doubling, starting at `first`, at least 1). RR_ENOMEM leaves the

@@ -174,6 +174,11 @@ static int conn_open(rr_pg_store *s, rr_pg_conn *c, char *err, size_t errsize)
   c->pg = PQconnectdb(s->conninfo);
   if (c->pg != NULL && PQstatus(c->pg) == CONNECTION_OK) {
     PQsetNoticeProcessor(c->pg, ignore_notice, NULL);
+    /* This session's planner only: the index is small and read from
+     * memory or SSD, so index probes are cheap (PostgreSQL's default of 4
+     * assumes spinning disks and made the worklist's word searches read
+     * every study instead of probing the matching ones). */
+    PQclear(PQexec(c->pg, "SET random_page_cost = 1.1"));
     return 0;
   }
   copy_message(msg, sizeof(msg), c->pg ? PQerrorMessage(c->pg) : "out of memory");
@@ -852,12 +857,13 @@ int rr_store_pg_open(rr_store **out, const rr_pg_options *opts, char *err, size_
   store->index = &rr_pg_index_ops;
   store->identity = &rr_pg_identity_ops;
   store->audit = &rr_pg_audit_ops;
-  store->ai = NULL; /* pgid */
-  store->annotations = NULL; /* pgann */
-  store->report_templates = NULL; /* pgann */
-  store->report_outputs = NULL; /* pgann */
+  store->ai = &rr_pg_ai_ops;
+  store->annotations = &rr_pg_annotations_ops;
+  store->report_templates = &rr_pg_report_templates_ops;
+  store->report_outputs = &rr_pg_report_outputs_ops;
   store->reports = &rr_pg_reports_ops;
   store->cluster = &rr_pg_cluster_ops;
+  store->backup = &rr_pg_backup_ops;
 
   if ((error = build_conninfo(&s->conninfo, opts, err, errsize)) < 0 || (error = migrate(s, err, errsize)) < 0 ||
       (error = find_optional_tables(s, err, errsize)) < 0 || (error = rr_pg_cluster_new(&s->cluster, s, err, errsize)) < 0)

@@ -19,6 +19,7 @@
  * store is closed (rr_pg_cluster_free joins it).
  */
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -56,6 +57,7 @@ struct rr_pg_cluster {
   size_t channel_count;
   unsigned requested, listened; /* channel_count asked for / LISTENed on the current connection */
   rr_store *store;
+  char node_id[17];      /* 16 hex digits, random per handle */
   pthread_t thread;
   bool started, stopping;
 };
@@ -87,6 +89,8 @@ static int read_schema(rr_pg_store *s, char *out, size_t size, char *err, size_t
   return 0;
 }
 
+static int take_node_lease(rr_pg_cluster *c, char *err, size_t errsize);
+
 int rr_pg_cluster_new(rr_pg_cluster **out, rr_pg_store *s, char *err, size_t errsize)
 {
   rr_pg_cluster *c;
@@ -105,6 +109,10 @@ int rr_pg_cluster_new(rr_pg_cluster **out, rr_pg_store *s, char *err, size_t err
   }
   pthread_mutex_init(&c->lock, NULL);
   c->conninfo = s->conninfo;
+  if ((error = take_node_lease(c, err, errsize)) < 0) {
+    rr_pg_cluster_free(c);
+    return error;
+  }
   *out = c;
   return 0;
 }
@@ -186,9 +194,8 @@ static int lease_call(pg_lease *l, bool *answer, const char *sql)
   return 0;
 }
 
-static int pg_lease_try(void *impl, bool *held, const char *name, char *err, size_t errsize)
+static int lease_try_on(rr_pg_cluster *c, bool *held, const char *name, char *err, size_t errsize)
 {
-  rr_pg_cluster *c = ((rr_pg_store *)impl)->cluster;
   pg_lease *l;
   bool alive = false;
   int error = 0;
@@ -217,6 +224,64 @@ static int pg_lease_try(void *impl, bool *held, const char *name, char *err, siz
 out:
   pthread_mutex_unlock(&c->lock);
   return error;
+}
+
+static int pg_lease_try(void *impl, bool *held, const char *name, char *err, size_t errsize)
+{
+  return lease_try_on(((rr_pg_store *)impl)->cluster, held, name, err, errsize);
+}
+
+/* ---------------------------------------------------------- this node */
+
+const char *rr_pg_node_id(const rr_pg_store *s)
+{
+  return s->cluster->node_id;
+}
+
+int rr_pg_node_alive(rr_pg_store *s, bool *alive, const char *node_id, char *err, size_t errsize)
+{
+  /* one statement, so that the probe's lock is released in its own session */
+  static const char sql[] =
+    "SELECT CASE WHEN pg_try_advisory_lock($1::bigint) THEN NOT pg_advisory_unlock($1::bigint) ELSE true END";
+  char name[64];
+  PGresult *r = NULL;
+  int error;
+
+  *alive = true;
+  if (node_id[0] == '\0' || strcmp(node_id, s->cluster->node_id) == 0)
+    return 0;
+  snprintf(name, sizeof(name), "node-%s", node_id);
+  if ((error = rr_pg_run(s, &r, "asking whether a node is alive", err, errsize, sql, "i",
+                         (int64_t)derive(s->cluster->schema, "lease", name))) < 0)
+    return error;
+  *alive = rr_pg_bool(r, 0, 0);
+  PQclear(r);
+  return 0;
+}
+
+/* This handle's node id (random) and its lease, held for the handle's life:
+ * other nodes learn it is gone when the server releases it. */
+static int take_node_lease(rr_pg_cluster *c, char *err, size_t errsize)
+{
+  unsigned char bytes[8];
+  char name[64];
+  bool held = false;
+  size_t i;
+  int error;
+  FILE *f = fopen("/dev/urandom", "rb");
+
+  if (f == NULL || fread(bytes, 1, sizeof(bytes), f) != sizeof(bytes)) {
+    if (f != NULL)
+      fclose(f);
+    return rr_fail(err, errsize, RR_ERROR, "cannot read /dev/urandom for the node's id");
+  }
+  fclose(f);
+  for (i = 0; i < sizeof(bytes); i++)
+    snprintf(c->node_id + 2 * i, sizeof(c->node_id) - 2 * i, "%02x", bytes[i]);
+  snprintf(name, sizeof(name), "node-%s", c->node_id);
+  if ((error = lease_try_on(c, &held, name, err, errsize)) < 0)
+    return error;
+  return held ? 0 : rr_fail(err, errsize, RR_ESTORE, "postgresql: the node's own lease is taken (id collision)");
 }
 
 static void pg_lease_release(void *impl, const char *name)

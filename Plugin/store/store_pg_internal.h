@@ -68,6 +68,12 @@ typedef struct rr_pg_cluster rr_pg_cluster;
 int rr_pg_cluster_new(rr_pg_cluster **out, rr_pg_store *s, char *err, size_t errsize);
 void rr_pg_cluster_free(rr_pg_cluster *c);
 extern const rr_store_cluster_ops rr_pg_cluster_ops;
+/* This handle's node id (16 hex digits, random at open; its "node-<id>"
+ * lease is held while the handle lives), for rows a node claims. */
+const char *rr_pg_node_id(const rr_pg_store *s);
+/* Whether the node `node_id` still holds its lease (true for this one and
+ * for ""). */
+int rr_pg_node_alive(rr_pg_store *s, bool *alive, const char *node_id, char *err, size_t errsize);
 
 /* last_write_failed: 0 after a success, else why (SQLSTATE 25006 / class 53 / other) */
 #define RR_PG_WRITE_FAILED 1
@@ -89,6 +95,7 @@ extern const rr_store_annotations_ops rr_pg_annotations_ops;
 extern const rr_store_report_templates_ops rr_pg_report_templates_ops;
 extern const rr_store_report_outputs_ops rr_pg_report_outputs_ops;
 extern const rr_store_reports_ops rr_pg_reports_ops;
+extern const rr_store_backup_ops rr_pg_backup_ops; /* store_pg_backup.c, 008_backup.sql */
 
 /* The reports concern's reads and small writes (store_pg_report_reads.c),
  * in rr_pg_reports_ops (store_pg_reports.c). */

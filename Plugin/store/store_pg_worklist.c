@@ -125,9 +125,12 @@ int rr_pg_glob_to_like(rr_buf *out, const char *glob)
   return error;
 }
 
-/* " AND <id_column> IN (studies with a term of `kind` starting with each
- * word)", at most RR_QUERY_MAX_WORDS words. */
-static int where_words(rr_buf *sql, rr_pg_params *p, const char *kind, const char *words)
+/* The studies with a term of `kind` starting with each word (at most
+ * RR_QUERY_MAX_WORDS) as a set of study_id appended to `terms`: "SELECT
+ * DISTINCT study_id ... INTERSECT SELECT study_id ...". A set, not IN
+ * filters: PostgreSQL then computes the few matching ids first instead of
+ * walking every study in sort order and probing its terms. */
+static int where_words(rr_buf *terms, rr_pg_params *p, const char *kind, const char *words)
 {
   const char *w;
   size_t pos = 0, wl, n = 0, i;
@@ -140,9 +143,9 @@ static int where_words(rr_buf *sql, rr_pg_params *p, const char *kind, const cha
     for (i = 0; i < wl && error == 0; i++)
       error = like_literal(&like, w[i]);
     if (error < 0 || (error = rr_buf_putc(&like, '%')) < 0 ||
-        (error = rr_buf_printf(sql, " AND s.id IN (SELECT study_id FROM study_terms WHERE kind = '%s' AND term LIKE ",
-                               kind)) < 0 ||
-        (error = rr_pg_param_add(p, sql, like.ptr, like.len)) < 0 || (error = rr_buf_putc(sql, ')')) < 0)
+        (error = rr_buf_printf(terms, "%s study_id FROM study_terms WHERE kind = '%s' AND term LIKE ",
+                               terms->len > 0 ? " INTERSECT SELECT" : "SELECT DISTINCT", kind)) < 0 ||
+        (error = rr_pg_param_add(p, terms, like.ptr, like.len)) < 0)
       break;
     n++;
   }
@@ -150,7 +153,8 @@ static int where_words(rr_buf *sql, rr_pg_params *p, const char *kind, const cha
   return error;
 }
 
-static int where_match(rr_buf *sql, rr_pg_params *p, const rr_match *m, const char *column, const char *kind)
+static int where_match(rr_buf *sql, rr_buf *terms, rr_pg_params *p, const rr_match *m, const char *column,
+                       const char *kind)
 {
   rr_buf like;
   int error;
@@ -169,7 +173,7 @@ static int where_match(rr_buf *sql, rr_pg_params *p, const rr_match *m, const ch
     rr_buf_dispose(&like);
     return error;
   case RR_MATCH_WORDS:
-    return where_words(sql, p, kind, m->value);
+    return where_words(terms, p, kind, m->value);
   }
   return RR_EINVAL;
 }
@@ -286,16 +290,18 @@ static int where_modalities(rr_buf *sql, rr_pg_params *p, const rr_worklist_quer
   return rr_buf_putc(sql, ')');
 }
 
-static int build_where(rr_buf *sql, rr_pg_params *p, unsigned tables, const rr_worklist_query *q)
+/* The WHERE clause into sql and the search words' id set into terms ("" =
+ * no search words). */
+static int build_where(rr_buf *sql, rr_buf *terms, rr_pg_params *p, unsigned tables, const rr_worklist_query *q)
 {
   int error;
 
-  if ((error = rr_buf_puts(sql, " WHERE TRUE")) < 0 ||
-      (error = where_match(sql, p, &q->patient_name, "s.patient_name_norm", "N")) < 0 ||
-      (error = where_match(sql, p, &q->description, "s.description_norm", "D")) < 0 ||
-      (error = where_match(sql, p, &q->text, "", "T")) < 0 ||
-      (error = where_match(sql, p, &q->patient_id, "s.patient_id", "")) < 0 ||
-      (error = where_match(sql, p, &q->accession, "s.accession_number", "")) < 0 ||
+  if ((error = rr_buf_puts(sql, " WHERE TRUE")) < 0 || (error = rr_buf_puts(terms, "")) < 0 ||
+      (error = where_match(sql, terms, p, &q->patient_name, "s.patient_name_norm", "N")) < 0 ||
+      (error = where_match(sql, terms, p, &q->description, "s.description_norm", "D")) < 0 ||
+      (error = where_match(sql, terms, p, &q->text, "", "T")) < 0 ||
+      (error = where_match(sql, terms, p, &q->patient_id, "s.patient_id", "")) < 0 ||
+      (error = where_match(sql, terms, p, &q->accession, "s.accession_number", "")) < 0 ||
       (error = where_modalities(sql, p, q)) < 0 ||
       (error = where_states(sql, p, tables, "ai_status", q->ai_statuses, q->ai_status_count)) < 0 ||
       (error = where_states(sql, p, tables, "review_status", q->review_statuses, q->review_status_count)) < 0 ||
@@ -346,7 +352,7 @@ static int check_report_filter(const rr_worklist_query *q, char *err, size_t err
 /* The statements of one worklist page: `page` (with `columns`) and `count`,
  * whose parameters are the first `where_params` of p. */
 typedef struct page_sql {
-  rr_buf where, columns, order, page, count;
+  rr_buf where, terms, from, columns, order, page, count;
   rr_pg_params p;
   size_t where_params;
   bool filtered;
@@ -355,6 +361,8 @@ typedef struct page_sql {
 static void page_sql_dispose(page_sql *x)
 {
   rr_buf_dispose(&x->where);
+  rr_buf_dispose(&x->terms);
+  rr_buf_dispose(&x->from);
   rr_buf_dispose(&x->columns);
   rr_buf_dispose(&x->order);
   rr_buf_dispose(&x->page);
@@ -362,32 +370,37 @@ static void page_sql_dispose(page_sql *x)
   rr_pg_params_free(&x->p);
 }
 
-/* Filters through the search terms yield row ids: the rows are sorted
- * anyway, so the same pass counts them (a window over the filtered rows).
- * Otherwise an index walk in sort order stops after the page, and a
- * separate count is cheaper. Only `limit` rows are read in full. */
+/* Search words yield a set of row ids: the studies are read from it, the
+ * rows are sorted anyway, so the same pass counts them (a window over the
+ * filtered rows). Otherwise an index walk in sort order stops after the
+ * page, and a separate count is cheaper. Only `limit` rows are read in
+ * full. */
 static int build_page(page_sql *x, unsigned tables, const rr_worklist_query *q)
 {
   int error;
 
-  if ((error = build_where(&x->where, &x->p, tables, q)) < 0)
+  if ((error = build_where(&x->where, &x->terms, &x->p, tables, q)) < 0)
     return error;
   x->where_params = x->p.count;
   if ((error = put_columns(&x->columns, &x->p, tables, q->report_ack_user)) < 0 || (error = build_order(&x->order, q)) < 0)
     return error;
-  x->filtered = strstr(x->where.ptr, "study_terms") != NULL;
+  x->filtered = x->terms.len > 0;
   if (x->filtered)
+    error = rr_buf_printf(&x->from, "(%s) t JOIN studies s ON s.id = t.study_id", x->terms.ptr);
+  else
+    error = rr_buf_puts(&x->from, "studies s");
+  if (error == 0 && x->filtered)
     error = rr_buf_printf(&x->page,
                           "SELECT %s, p.total FROM studies s JOIN (SELECT s.id AS id, count(*) OVER () AS total"
-                          " FROM studies s%s ORDER BY %s LIMIT %u OFFSET %u) p ON p.id = s.id ORDER BY %s",
-                          x->columns.ptr, x->where.ptr, x->order.ptr, q->limit, q->offset, x->order.ptr);
-  else
+                          " FROM %s%s ORDER BY %s LIMIT %u OFFSET %u) p ON p.id = s.id ORDER BY %s",
+                          x->columns.ptr, x->from.ptr, x->where.ptr, x->order.ptr, q->limit, q->offset, x->order.ptr);
+  else if (error == 0)
     error = rr_buf_printf(&x->page,
                           "SELECT %s, 0 FROM studies s WHERE s.id IN (SELECT s.id FROM studies s%s"
                           " ORDER BY %s LIMIT %u OFFSET %u) ORDER BY %s",
                           x->columns.ptr, x->where.ptr, x->order.ptr, q->limit, q->offset, x->order.ptr);
   if (error == 0)
-    error = rr_buf_printf(&x->count, "SELECT count(*) FROM studies s%s", x->where.ptr);
+    error = rr_buf_printf(&x->count, "SELECT count(*) FROM %s%s", x->from.ptr, x->where.ptr);
   return error;
 }
 
@@ -444,6 +457,8 @@ int rr_pg_query_worklist(void *impl, rr_study_list **out, const rr_worklist_quer
     return error;
   memset(&x, 0, sizeof(x));
   rr_buf_init(&x.where, 16384);
+  rr_buf_init(&x.terms, 16384);
+  rr_buf_init(&x.from, 16384);
   rr_buf_init(&x.columns, 8192);
   rr_buf_init(&x.order, 256);
   rr_buf_init(&x.page, 32768);

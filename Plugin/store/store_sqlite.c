@@ -30,6 +30,7 @@ static const char *const migrations[] = {
   "sqlite/007_reports.sql",
   "sqlite/008_report_templates.sql",
   "sqlite/009_report_outputs.sql",
+  "sqlite/010_backup.sql",
 };
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -459,6 +460,7 @@ int rr_store_sqlite_open(rr_store **out, const rr_sqlite_options *opts, char *er
   store->report_templates = &rr_sqlite_report_templates_ops;
   store->report_outputs = &rr_sqlite_report_outputs_ops;
   store->reports = &rr_sqlite_reports_ops;
+  store->backup = &rr_sqlite_backup_ops;
 
   rr_str_copy(s->path, sizeof(s->path), opts->path);
   if ((error = ensure_parent_dirs(opts->path, err, errsize)) < 0)

@@ -9,7 +9,7 @@
  * reads), store_sqlite_identity.c, store_sqlite_audit.c, store_sqlite_ai.c,
  * store_sqlite_annotations.c, store_sqlite_report_templates.c,
  * store_sqlite_reports.c with store_sqlite_report_reads.c (lists, timeline,
- * macros), store_sqlite_report_outputs.c.
+ * macros), store_sqlite_report_outputs.c, store_sqlite_backup.c.
  *
  * Locking: writes take `write_lock` and use the one writer connection, in a
  * transaction (BEGIN IMMEDIATE) where they change more than one row; reads
@@ -57,6 +57,7 @@ extern const rr_store_annotations_ops rr_sqlite_annotations_ops;
 extern const rr_store_report_templates_ops rr_sqlite_report_templates_ops;
 extern const rr_store_report_outputs_ops rr_sqlite_report_outputs_ops;
 extern const rr_store_reports_ops rr_sqlite_reports_ops;
+extern const rr_store_backup_ops rr_sqlite_backup_ops;
 
 /* RR_ESTORE with "sqlite: <what>: <SQLite's message>". */
 int rr_sqlite_fail(char *err, size_t errsize, sqlite3 *db, const char *what);

@@ -38,13 +38,17 @@ CREATE TABLE studies (
 );
 CREATE INDEX studies_uid ON studies(study_uid);
 CREATE INDEX studies_patient ON studies(patient_orthanc_id);
-CREATE INDEX studies_date ON studies(study_date, study_time, id);
-CREATE INDEX studies_name ON studies(patient_name_norm, id);
-CREATE INDEX studies_received ON studies(received_at, id);
+-- the sort keys, each with the modality mask, so that a page and its count
+-- under modality filters are answered from the index alone
+CREATE INDEX studies_date ON studies(study_date, study_time, id) INCLUDE (mod_mask);
+CREATE INDEX studies_name ON studies(patient_name_norm, id) INCLUDE (mod_mask);
+CREATE INDEX studies_received ON studies(received_at, id) INCLUDE (mod_mask);
+-- covering index of the sort keys by row: the ids that search words yield
+-- are sorted and paged without reading the wide rows
+CREATE INDEX studies_keys ON studies(id) INCLUDE (study_date, study_time, received_at, patient_name_norm, mod_mask);
 CREATE INDEX studies_patient_id ON studies(patient_id);
 CREATE INDEX studies_accession ON studies(accession_number);
 CREATE INDEX studies_description ON studies(description_norm);
-CREATE INDEX studies_mod_mask ON studies(mod_mask);
 
 CREATE TABLE series (
   id                 BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -114,7 +114,7 @@ test('exactly one node follows the change log', { skip }, async () => {
 test('a C-STORE to A is in B\'s worklist; a deletion on B leaves A\'s worklist', { skip }, async () => {
   const files = (await dicomFilesOf(path.join(testData, 'mr_brain_t1post_24'))).slice(0, 5);
   await storescu(A, files);
-  await waitFor(async () => (await worklistAll(B)).length === 1, 30000, 200, 'the study in B\'s worklist');
+  await waitFor(async () => (await worklistAll(B))[0]?.instanceCount === 5, 30000, 200, 'the study in B\'s worklist');
   const [study] = await worklistAll(B);
   const id = (await B.json('/studies'))[0];
   assert.ok(id, 'Orthanc B sees the study in the shared index');
@@ -129,26 +129,26 @@ test('a user disabled on A is refused by B within a second', { skip }, async () 
   const login = await B.login(user.username, user.password);
   assert.equal(login.status, 200, login.text);
   const headers = { Authorization: `Bearer ${login.token}` };
-  assert.equal((await B.api('/api/worklist', { auth: false, headers })).status, 200); // cached on B now
+  assert.equal((await B.api('/api/dicom/studies', { auth: false, headers })).status, 200); // cached on B now
   const r = await A.api(`/api/users/${user.username}`, { method: 'PUT', body: { enabled: false } });
   assert.ok(r.status === 200 || r.status === 204, r.text);
   const t0 = Date.now();
-  await waitFor(async () => (await B.api('/api/worklist', { auth: false, headers })).status === 403, 1000, 20,
+  await waitFor(async () => (await B.api('/api/dicom/studies', { auth: false, headers })).status === 403, 1000, 20,
     'B refusing the disabled user');
   assert.ok(Date.now() - t0 <= 1000);
 
   const again = await A.login('admin', A.adminPassword);
   const revoked = { Authorization: `Bearer ${again.token}` };
-  assert.equal((await B.api('/api/worklist', { auth: false, headers: revoked })).status, 200);
+  assert.equal((await B.api('/api/dicom/studies', { auth: false, headers: revoked })).status, 200);
   assert.equal((await A.api('/api/auth/logout', { method: 'POST', auth: false, headers: revoked })).status < 300, true);
-  await waitFor(async () => (await B.api('/api/worklist', { auth: false, headers: revoked })).status === 403, 1000, 20,
+  await waitFor(async () => (await B.api('/api/dicom/studies', { auth: false, headers: revoked })).status === 403, 1000, 20,
     'B refusing the token revoked on A');
 });
 
 test('AI analyses submitted on both nodes each run once', { skip }, async () => {
   const files = await dicomFilesOf(path.join(testData, 'ct_chest_lung_30'));
   for (const f of files.slice(0, 3)) assert.equal((await uploadFile(A, f)).status, 200);
-  await waitFor(async () => (await worklistAll(B)).length === 1, 30000, 200, 'the CT study');
+  await waitFor(async () => (await worklistAll(B))[0]?.instanceCount === 3, 30000, 200, 'the CT study');
   const [study] = await worklistAll(B);
   const uid = study.studyInstanceUid;
   provider.reset();

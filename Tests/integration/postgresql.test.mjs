@@ -118,6 +118,20 @@ test('C-STORE and REST uploads reach the worklist from PostgreSQL, and a restart
   }
 });
 
+test('an unreachable server at start: Orthanc refuses to start and the log says why, without the password', { skip, timeout: 120000 }, async () => {
+  // port 1 on loopback: nothing listens there; the password comes from the environment Orthanc inherits
+  process.env.RR_IT_PG_PASSWORD = 'S3cret-Integration-Pw';
+  const store = {
+    Backend: 'postgresql',
+    PostgreSQL: { ConnectionString: 'host=127.0.0.1 port=1 dbname=readingroom user=orthanc', PasswordEnvironmentVariable: 'RR_IT_PG_PASSWORD', ConnectTimeoutSeconds: 2 },
+  };
+  await assert.rejects(startOrthanc({ readingRoom: { Store: store } }), (e) => {
+    assert.match(e.message, /cannot open the store: postgresql: cannot connect to the server: .*(refused|connect)/);
+    assert.ok(!e.message.includes('S3cret-Integration-Pw'), 'the password never reaches the log');
+    return true;
+  });
+});
+
 test('the database server stopped: 503 with the error body, nothing lost once it is back', { skip, timeout: 240000 }, async (t) => {
   const { dir, conninfo } = await newCluster();
   const orthanc = await startOnPg(t, conninfo, { Ingest: { PollIntervalMs: 300 } });

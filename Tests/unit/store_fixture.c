@@ -196,6 +196,8 @@ bool rr_fx_has(const rr_store *s, const char *concern)
     return s->report_templates != NULL;
   if (strcmp(concern, "report_outputs") == 0)
     return s->report_outputs != NULL;
+  if (strcmp(concern, "backup") == 0)
+    return s->backup != NULL;
   if (strcmp(concern, "reports") == 0)
     return s->reports != NULL;
   if (strcmp(concern, "cluster") == 0)

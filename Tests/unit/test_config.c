@@ -1,4 +1,6 @@
 #include "common.h"
+
+#include <unistd.h>
 #include "config.h"
 #include "util/embedded.h"
 #include "util/errors.h"
@@ -42,6 +44,23 @@ START_TEST(defaults_without_section)
   ck_assert(c.orthanc_describe_errors);
   ck_assert_int_eq(parse(&c, "{\"HttpDescribeErrors\": false}", err, sizeof(err)), 0);
   ck_assert(!c.orthanc_describe_errors);
+}
+END_TEST
+
+/* The node's name (the claimer of its queued work) tells two Orthancs on
+ * one host apart by their HTTP port. */
+START_TEST(node_name_is_host_and_http_port)
+{
+  rr_config c;
+  char err[512] = "", host[96] = "", want[160];
+
+  ck_assert_int_eq(gethostname(host, sizeof(host) - 1), 0);
+  ck_assert_int_eq(parse(&c, "{\"HttpPort\": 8043}", err, sizeof(err)), 0);
+  snprintf(want, sizeof(want), "%s:8043", host);
+  ck_assert_str_eq(c.node_name, want);
+  ck_assert_int_eq(parse(&c, "{}", err, sizeof(err)), 0);
+  snprintf(want, sizeof(want), "%s:8042", host);
+  ck_assert_str_eq(c.node_name, want);
 }
 END_TEST
 
@@ -286,6 +305,7 @@ int main(void)
   Suite *s = suite_create("config");
   TCase *tc = tcase_create("parse");
   tcase_add_test(tc, defaults_without_section);
+  tcase_add_test(tc, node_name_is_host_and_http_port);
   tcase_add_test(tc, overlay_and_relative_paths);
   tcase_add_test(tc, explicit_database_path);
   tcase_add_test(tc, postgresql_options);

@@ -109,7 +109,7 @@ static void set_changes(int64_t since, const char *body)
 
 static void setup(void)
 {
-  rr_ingest_options o = {100, 1000, false, 4};
+  rr_ingest_options o = {.batch_size = 100, .poll_interval_ms = 1000, .reconcile_at_startup = false, .max_pending_deletions = 4};
   memset(&fake, 0, sizeof(fake));
   rr_test_tmpdir(dir, sizeof(dir));
   store = rr_test_store_open(dir);
@@ -339,7 +339,7 @@ START_TEST(reconciliation_failure_is_reported_and_retried)
 {
   bool more;
   rr_ingest_status st;
-  rr_ingest_options o = {100, 1000, true, 16};
+  rr_ingest_options o = {.batch_size = 100, .poll_interval_ms = 1000, .reconcile_at_startup = true, .max_pending_deletions = 16};
   rr_ingest *ing2 = NULL;
   const int one[] = {1};
 
@@ -373,6 +373,50 @@ START_TEST(a_replaced_orthanc_database_is_detected)
   ck_assert(more);
   ck_assert_int_eq(rr_store_kv_get(store, cursor, sizeof(cursor), "ingest.cursor", err, sizeof(err)), 0);
   ck_assert_str_eq(cursor, "0");
+}
+END_TEST
+
+/* The backup queue's hook: given each batch before it is stored; when it
+ * fails, nothing is stored and the cursor stays (the batch comes again). */
+static int hook_calls, hook_items, hook_fail;
+static int64_t hook_stored_before;
+static int before_store_hook(void *ctx, const rr_ingest_item *items, size_t count, char *e, size_t esize)
+{
+  (void)ctx;
+  hook_calls++;
+  hook_stored_before = instances_in_store();
+  if (hook_fail)
+    return rr_fail(e, esize, RR_ESTORE, "queue unavailable");
+  hook_items += (int)count;
+  ck_assert_str_eq(items[0].instance.sop_instance_uid, "1.2.1.1.1");
+  return 0;
+}
+
+START_TEST(before_store_hook_sees_each_batch_first)
+{
+  rr_ingest_options o = {.batch_size = 100, .poll_interval_ms = 1000, .max_pending_deletions = 4,
+                         .before_store = before_store_hook};
+  char cursor[32];
+  bool more;
+
+  rr_ingest_free(ing);
+  ck_assert_int_eq(rr_ingest_new(&ing, store, (rr_rest_source){NULL, fake_get, NULL}, &o), 0);
+  hook_calls = hook_items = 0;
+  hook_fail = 1;
+  add_series(1, 1, 3);
+  set_changes(0, THREE_CHANGES);
+  set_changes(5, "{\"Changes\":[],\"Done\":true,\"Last\":5}");
+  route("/changes?last", "{\"Changes\":[],\"Done\":true,\"Last\":5}");
+  ck_assert_int_lt(rr_ingest_step(ing, &more), 0);
+  ck_assert_int_eq(hook_calls, 1);
+  ck_assert_int_eq(instances_in_store(), 0);
+  ck_assert_int_eq(rr_store_kv_get(store, cursor, sizeof(cursor), "ingest.cursor", err, sizeof(err)), RR_ENOTFOUND);
+  hook_fail = 0;
+  ck_assert_int_eq(rr_ingest_step(ing, &more), 0);
+  ck_assert_int_eq(hook_calls, 2);
+  ck_assert_int_eq(hook_items, 3);
+  ck_assert_int_eq(hook_stored_before, 0); /* called before the batch was stored */
+  ck_assert_int_eq(instances_in_store(), 3);
 }
 END_TEST
 
@@ -477,6 +521,7 @@ int main(void)
   tcase_add_test(tc, reconciliation_repairs_the_store);
   tcase_add_test(tc, reconciliation_failure_is_reported_and_retried);
   tcase_add_test(tc, a_replaced_orthanc_database_is_detected);
+  tcase_add_test(tc, before_store_hook_sees_each_batch_first);
   tcase_add_test(tc, only_the_lease_holder_follows_the_change_log);
   tcase_add_test(tc, worker_thread_starts_and_stops);
   suite_add_tcase(s, tc);

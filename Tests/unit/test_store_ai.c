@@ -6,6 +6,8 @@
  */
 #include "common.h"
 #include "store_fixture.h"
+
+#include <pthread.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 
@@ -35,7 +37,7 @@ START_TEST(ai_analyses_lifecycle)
   rr_ai_review_list *hist = NULL;
   rr_ai_counts counts;
   int64_t requeued = -1;
-  ck_assert_int_eq(rr_store_ai_create(fx.store, &a, fx.err, sizeof(fx.err)), 0);
+  ck_assert_msg(rr_store_ai_create(fx.store, &a, fx.err, sizeof(fx.err)) == 0, "%s", fx.err);
   ck_assert_int_eq(rr_store_ai_create(fx.store, &a, fx.err, sizeof(fx.err)), RR_EEXISTS);
   ck_assert_int_eq(rr_store_ai_create(fx.store, &b, fx.err, sizeof(fx.err)), 0);
   /* the oldest queued first, each only once */
@@ -314,11 +316,98 @@ START_TEST(ai_missing)
 }
 END_TEST
 
+/* Workers on several handles (nodes) claim from one queue at once: every
+ * analysis is claimed exactly once. On a backend with several nodes, a node
+ * that starts (recover) leaves the analyses another live node is running
+ * alone, and requeues those of a node that is gone. */
+#define CLAIM_HANDLES 3
+#define CLAIM_THREADS 6
+#define CLAIM_JOBS 120
+
+typedef struct claimer {
+  rr_store *store;
+  int claimed[CLAIM_JOBS];
+  int failures;
+} claimer;
+
+static void *claim_all(void *p)
+{
+  claimer *c = p;
+  rr_ai_analysis a;
+  char err[256];
+  int n, error;
+
+  while ((error = rr_store_ai_claim_next(c->store, &a, 500, err, sizeof(err))) != RR_ENOTFOUND) {
+    if (error < 0) {
+      __atomic_add_fetch(&c->failures, 1, __ATOMIC_SEQ_CST);
+      continue;
+    }
+    if (sscanf(a.id, "job%d", &n) == 1 && n >= 0 && n < CLAIM_JOBS)
+      __atomic_add_fetch(&c->claimed[n], 1, __ATOMIC_SEQ_CST);
+    rr_ai_analysis_dispose(&a);
+  }
+  return NULL;
+}
+
+START_TEST(ai_claims_once_across_handles)
+{
+  static claimer claimers[CLAIM_HANDLES];
+  pthread_t threads[CLAIM_THREADS];
+  rr_ai_analysis a, got;
+  char id[32];
+  int64_t requeued = 0;
+  int i, h, total;
+
+  for (i = 0; i < CLAIM_JOBS; i++) {
+    snprintf(id, sizeof(id), "job%d", i);
+    a = analysis(id, "1.2.9", 100 + i);
+    ck_assert_msg(rr_store_ai_create(fx.store, &a, fx.err, sizeof(fx.err)) == 0, "%s", fx.err);
+  }
+  memset(claimers, 0, sizeof(claimers));
+  claimers[0].store = fx.store;
+  for (h = 1; h < CLAIM_HANDLES; h++)
+    claimers[h].store = rr_fx_open_named(fx.backend->name, fx.dir);
+  for (i = 0; i < CLAIM_THREADS; i++)
+    ck_assert_int_eq(pthread_create(&threads[i], NULL, claim_all, &claimers[i % CLAIM_HANDLES]), 0);
+  for (i = 0; i < CLAIM_THREADS; i++)
+    pthread_join(threads[i], NULL);
+  for (i = 0; i < CLAIM_JOBS; i++) {
+    for (total = 0, h = 0; h < CLAIM_HANDLES; h++)
+      total += claimers[h].claimed[i];
+    ck_assert_msg(total == 1, "job%d claimed %d times", i, total);
+  }
+  for (h = 0; h < CLAIM_HANDLES; h++)
+    ck_assert_int_eq(claimers[h].failures, 0);
+
+  if (fx.store->cluster != NULL) {
+    rr_store *starter = rr_fx_open_named(fx.backend->name, fx.dir);
+
+    /* every claimer is alive: a starting node's recover leaves their work alone */
+    ck_assert_int_eq(rr_store_ai_recover(starter, &requeued, 600, fx.err, sizeof(fx.err)), 0);
+    ck_assert_int_eq(requeued, 0);
+    /* handle 1 goes: its running analyses come back to the queue */
+    for (total = 0, i = 0; i < CLAIM_JOBS; i++)
+      total += claimers[1].claimed[i];
+    rr_store_free(claimers[1].store);
+    claimers[1].store = NULL;
+    ck_assert_int_eq(rr_store_ai_recover(starter, &requeued, 600, fx.err, sizeof(fx.err)), 0);
+    ck_assert_int_eq(requeued, total);
+    ck_assert_int_gt(total, 0);
+    rr_store_free(starter);
+  }
+  ck_assert_int_eq(rr_store_ai_get(fx.store, &got, "job0", fx.err, sizeof(fx.err)), 0);
+  rr_ai_analysis_dispose(&got);
+  for (h = 1; h < CLAIM_HANDLES; h++)
+    rr_store_free(claimers[h].store);
+}
+END_TEST
+
 int main(void)
 {
   const TTest *const tests[] = {
     ai_analyses_lifecycle, ai_interrupted_three_times_fails, ai_state_in_the_worklist,
-    ai_abandon_ends_waiting_analyses, ai_numeric_confidence_migrates_to_bands, ai_missing};
+    ai_abandon_ends_waiting_analyses, ai_numeric_confidence_migrates_to_bands, ai_missing,
+    ai_claims_once_across_handles};
 
   return rr_fx_run("ai", tests, sizeof(tests) / sizeof(tests[0]));
 }

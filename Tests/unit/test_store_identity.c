@@ -105,9 +105,45 @@ START_TEST(identity_missing)
 }
 END_TEST
 
+/* Another handle of the same store (another node) sees a revoked token, a
+ * disabled user and a new token generation at once: nothing is cached. */
+START_TEST(identity_changes_seen_by_another_handle)
+{
+  rr_store *other = rr_fx_open_named(fx.backend->name, fx.dir);
+  rr_user_rec u = user("carol", "radiologist"), got;
+  bool revoked = true;
+
+  ck_assert_ptr_nonnull(other);
+  ck_assert_int_eq(rr_store_user_create(fx.store, &u, fx.err, sizeof(fx.err)), 0);
+  /* the other node reads the user and the token first (a cache would keep these) */
+  ck_assert_int_eq(rr_store_user_get(other, &got, "carol", fx.err, sizeof(fx.err)), 0);
+  ck_assert(got.enabled);
+  ck_assert_int_eq(rr_store_token_is_revoked(other, &revoked, "cafe01", fx.err, sizeof(fx.err)), 0);
+  ck_assert(!revoked);
+  /* this node revokes the token and disables the user */
+  ck_assert_int_eq(rr_store_token_revoke(fx.store, "cafe01", 9000, fx.err, sizeof(fx.err)), 0);
+  u.enabled = false;
+  u.token_generation = 7;
+  u.updated_at = 2000;
+  ck_assert_int_eq(rr_store_user_update(fx.store, &u, fx.err, sizeof(fx.err)), 0);
+  /* the other node sees both on its next read */
+  ck_assert_int_eq(rr_store_token_is_revoked(other, &revoked, "cafe01", fx.err, sizeof(fx.err)), 0);
+  ck_assert(revoked);
+  ck_assert_int_eq(rr_store_user_get(other, &got, "CAROL", fx.err, sizeof(fx.err)), 0);
+  ck_assert(!got.enabled);
+  ck_assert_int_eq(got.token_generation, 7);
+  /* and the other way round: the other node enables her again */
+  got.enabled = true;
+  ck_assert_int_eq(rr_store_user_update(other, &got, fx.err, sizeof(fx.err)), 0);
+  ck_assert_int_eq(rr_store_user_get(fx.store, &u, "carol", fx.err, sizeof(fx.err)), 0);
+  ck_assert(u.enabled);
+  rr_store_free(other);
+}
+END_TEST
+
 int main(void)
 {
-  const TTest *const tests[] = {users, revoked_tokens, identity_missing};
+  const TTest *const tests[] = {users, revoked_tokens, identity_missing, identity_changes_seen_by_another_handle};
 
   return rr_fx_run("identity", tests, sizeof(tests) / sizeof(tests[0]));
 }

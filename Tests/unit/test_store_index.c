@@ -156,6 +156,33 @@ START_TEST(rare_modalities)
 }
 END_TEST
 
+/* A word that prefixes several words of one study (and of several fields
+ * for free text) lists the study once, and counts it once. */
+START_TEST(a_word_matching_twice_lists_once)
+{
+  rr_fx_spec sp = {"s-g", "p-g", "1.2.3.7", "Mulligan^Mullins", "MUL-7", "20240304", "Mullerian duct MR", "MUL8",
+                   "se-g1", "MR", 1, "i-g1", 1, NULL};
+  rr_ingest_item it;
+  rr_study_list *l;
+  rr_worklist_query q;
+
+  rr_fx_load_worklist();
+  it = rr_fx_item(&sp);
+  rr_fx_apply(&it, 1, 3000);
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.patient_name = {RR_MATCH_WORDS, "MULL"})), "s-g,s-a");
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.text = {RR_MATCH_WORDS, "MUL"})), "s-g,s-a");
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.text = {RR_MATCH_WORDS, "MUL MULLI"})), "s-g");
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.patient_name = {RR_MATCH_WORDS, "MULL"}, .description = {RR_MATCH_WORDS, "MR"})),
+                   "s-g");
+  q = RR_FX_QUERY(.text = {RR_MATCH_WORDS, "MUL"});
+  q.limit = 1;
+  l = rr_fx_page(&q);
+  ck_assert_int_eq(l->total, 2);
+  ck_assert_uint_eq(l->count, 1);
+  rr_study_list_free(l);
+}
+END_TEST
+
 START_TEST(sorting_and_paging)
 {
   rr_worklist_query q;
@@ -362,7 +389,7 @@ int main(void)
 {
   const TTest *const tests[] = {
     empty_store, batch_builds_counts_and_modalities, reapplying_is_idempotent, cursor_is_saved_with_the_batch,
-    filters, rare_modalities, sorting_and_paging, deletions_settle_parents, listing_for_reconciliation,
+    filters, rare_modalities, a_word_matching_twice_lists_once, sorting_and_paging, deletions_settle_parents, listing_for_reconciliation,
     survives_reopening, concurrent_readers_and_writer, index_missing};
 
   return rr_fx_run("index", tests, sizeof(tests) / sizeof(tests[0]));

@@ -229,7 +229,7 @@ START_TEST(dropped_connections_are_reestablished)
     ck_assert_msg(rr_pg_acquire(ps, &c[i], err, sizeof(err)) == 0, "%s", err);
   for (i = 0; i < 4; i++)
     rr_pg_release(ps, c[i]);
-  ck_assert_int_eq(scalar(killer, kill_sql), 4);
+  ck_assert_int_ge(scalar(killer, kill_sql), 4); /* the pool, and the node lease's connection (store_pg_cluster.c) */
   for (i = 0; i < 8; i++)
     ck_assert_int_eq(scalar(s, "SELECT 41 + 1"), 42);
   rr_store_free(killer);

@@ -84,6 +84,8 @@ export interface MeasureContext {
   onPrimaryTaken(): void;
   /** The viewer's layout changed size (the panel opened or closed). */
   resized(): void;
+  /** An annotation drawn in a volume plane (MPR): the stack image it is stored under (viewer-volume-layout.ts). */
+  volumeImage?(a: CsAnnotation): { orthancId: string; frame: number } | null;
 }
 
 export interface Measure {
@@ -105,6 +107,14 @@ interface Located {
   series: Series;
   index: number;
   image: StackImage;
+}
+
+/** A length between world points (mm): a Length drawn in a volume plane, whose points are patient coordinates. */
+function worldLength(a: CsAnnotation): Measurement | null {
+  const [p, q] = a.data.handles?.points ?? [];
+  if (!p || !q) return null;
+  const length = Math.hypot(q[0]! - p[0]!, q[1]! - p[1]!, q[2]! - p[2]!);
+  return { length, unit: 'mm', areaUnit: 'mm²', valueUnit: '', unitSource: 'PixelSpacing' };
 }
 
 function localStore(): Storage | null {
@@ -147,6 +157,13 @@ export function createMeasure(ctx: MeasureContext): Measure {
       byOrthancFrame.set(`${image.orthancId}:${image.frame}`, loc);
     });
   }
+  /** The image an annotation is stored under: its own, or for one drawn in an MPR plane the volume's slice. */
+  const locate = (a: CsAnnotation): Located | undefined => {
+    const loc = byImageId.get(a.metadata.referencedImageId ?? '');
+    if (loc) return loc;
+    const v = ctx.volumeImage?.(a);
+    return v ? byOrthancFrame.get(`${v.orthancId}:${v.frame}`) : undefined;
+  };
   const whereText = (loc: Located | undefined): string =>
     loc ? `Se ${loc.series.seriesNumber ?? '?'}, Im ${loc.index + 1}` : 'image not in this study';
 
@@ -186,6 +203,7 @@ export function createMeasure(ctx: MeasureContext): Measure {
     const uid = a.annotationUID ?? '';
     const imageId = a.metadata.referencedImageId ?? '';
     const loc = byImageId.get(imageId);
+    if (!loc && a.metadata.toolName === 'Length' && locate(a)) return worldLength(a); // drawn in an MPR plane
     if (!isMeasureTool(a.metadata.toolName) || !loc) return known.get(uid)?.data.stats ?? null;
     const key = JSON.stringify([imageId, a.data.handles?.points, a.data.contour?.polyline]);
     const cached = values.get(uid);
@@ -225,7 +243,7 @@ export function createMeasure(ctx: MeasureContext): Measure {
     (csAnnotation.state.getAllAnnotations() as unknown as CsAnnotation[]).filter((a) => isMeasureTool(a.metadata.toolName));
 
   const serialise = (a: CsAnnotation): WireBody | null => {
-    const loc = byImageId.get(a.metadata.referencedImageId ?? '');
+    const loc = locate(a);
     if (!loc) return null;
     const where = { seriesInstanceUid: loc.series.seriesInstanceUid, sopInstanceUid: loc.image.sopInstanceUid, frame: loc.image.frame + 1 };
     return toWire(a, where, measureOf(a));
@@ -402,7 +420,7 @@ export function createMeasure(ctx: MeasureContext): Measure {
 
   const showAnnotation = async (uid: string): Promise<void> => {
     const a = csAnnotation.state.getAnnotation(uid) as unknown as CsAnnotation | undefined;
-    const loc = a ? byImageId.get(a.metadata.referencedImageId ?? '') : undefined;
+    const loc = a ? locate(a) : undefined;
     if (!loc) return;
     await ctx.showImage(loc.image.sopInstanceUid, loc.image.frame + 1);
   };
@@ -423,7 +441,7 @@ export function createMeasure(ctx: MeasureContext): Measure {
     const rows: Array<PanelRow & { order: [number, number] }> = [];
     for (const a of measureAnnotations()) {
       const uid = a.annotationUID ?? '';
-      const loc = byImageId.get(a.metadata.referencedImageId ?? '');
+      const loc = locate(a);
       const m = measureOf(a);
       const tool = a.metadata.toolName;
       const own = isOwn(uid);

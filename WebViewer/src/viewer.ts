@@ -13,7 +13,7 @@
 // cornerstone's image cache (../shared/NOTES.md: OHIF issue 6010). DICOM strings reach the DOM as text only.
 // Hooks for tests: see viewer-viewport.ts; the grid carries data-rr-layout, layout buttons data-rr-layout too.
 
-import { Enums, init as coreInit, RenderingEngine } from '@cornerstonejs/core';
+import { Enums, init as coreInit, RenderingEngine, type Types } from '@cornerstonejs/core';
 import { init as loaderInit } from '@cornerstonejs/dicom-image-loader';
 import {
   addTool,
@@ -61,6 +61,8 @@ import { createCapture, paneCaptureSource } from './viewer-capture';
 import { createSegOverlays } from './viewer-seg-view';
 import { createRtOverlays } from './viewer-rt-view';
 import { modeName } from './viewer-mode';
+import { applyStackState, createVolumeSwitch, stackViewState } from './viewer-volume-layout';
+import { mprLayout } from './viewer-mpr';
 
 export interface ViewerOptions {
   study: StudyDetail;
@@ -191,7 +193,34 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
   // bindings are set, only when canWrite: the basic viewer (no "annotate") shows and binds none of them.
   const canWrite = opts.canAnnotate === true;
   const writeTools: HTMLElement[] = [];
-  const toolbar = h('div', { class: 'viewer-tools', attrs: { role: 'toolbar', 'aria-label': 'Viewer tools' } }, ...layoutButtons, fitButton, ...keyButtons, magnifyButton, tagsButton, ...capture.elements, ...(canWrite ? writeTools : []), helpButton);
+  // volume layouts (MPR, 3D): the active viewport's series as a volume, or why not (viewer-volume-layout.ts)
+  const volume = createVolumeSwitch(
+    {
+      engine: () => engine,
+      grid,
+      study,
+      api: opts.api,
+      apiRoot: opts.apiRoot,
+      orthancRoot: opts.orthancRoot,
+      canAnnotate: opts.canAnnotate === true,
+      current: () => {
+        const p = activePane();
+        const s = p?.series();
+        const vp = engine && p && s ? (engine.getViewport(p.viewportId) as Types.IStackViewport | undefined) : undefined;
+        return vp && s && p?.currentImage() ? stackViewState(vp, s) : null;
+      },
+      restore: async (state) => {
+        const p = activePane();
+        if (!p || !engine) return;
+        if (p.series()?.seriesInstanceUid !== state.series.seriesInstanceUid) await loadInto(p, state.series);
+        const vp = engine.getViewport(p.viewportId) as Types.IStackViewport | undefined;
+        if (vp && p.series()?.seriesInstanceUid === state.series.seriesInstanceUid) await applyStackState(vp, state).catch(() => undefined);
+      },
+      resized: () => engine?.resize(true, true),
+    },
+    [mprLayout],
+  );
+  const toolbar = h('div', { class: 'viewer-tools', attrs: { role: 'toolbar', 'aria-label': 'Viewer tools' } }, ...layoutButtons, ...volume.buttons, fitButton, ...keyButtons, magnifyButton, tagsButton, ...capture.elements, ...(canWrite ? writeTools : []), helpButton);
   // "Save to archive" (DICOM SR TID 1500) and the measurements of SRs already in the study (viewer-sr.ts)
   const sr = createSr({ study, apiRoot: opts.apiRoot, orthancRoot: opts.orthancRoot, api: opts.api, canAnnotate: canWrite, user, engine: () => engine });
   toolbar.append(...sr.toolbar);
@@ -208,6 +237,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     showImage: (sop, frame) => showImage(sop, frame),
     onPrimaryTaken: () => setMagnify(false),
     resized: () => engine?.resize(true, true),
+    volumeImage: (a) => volume.imageOf(a), // measurements drawn in MPR planes
   });
   // its own row under the images: the main toolbar keeps its width (and the viewport its height) as before
   const measureBar = h('div', { class: 'viewer-tools viewer-measure-tools', attrs: { role: 'toolbar', 'aria-label': 'Measurement tools' } }, ...measure.toolbar);
@@ -223,7 +253,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     'div',
     { class: 'viewer', attrs: { 'data-rr-mode': modeName({ canAnnotate: canWrite, canAi: opts.canAi === true }) } },
     seriesList,
-    h('div', { class: 'viewer-main' }, h('div', { class: 'viewer-area' }, grid, h('div', { class: 'viewer-layer-panels' }, segs.element, rts.element), objects.element, shortcuts, tagPanel.element, measure.panel), measureBar, h('div', { class: 'viewer-bar' }, toolbar, capture.message, help, cineControl, sr.element)),
+    h('div', { class: 'viewer-main' }, h('div', { class: 'viewer-area' }, grid, volume.area, volume.message, h('div', { class: 'viewer-layer-panels' }, segs.element, rts.element), objects.element, shortcuts, tagPanel.element, measure.panel), measureBar, h('div', { class: 'viewer-bar' }, toolbar, capture.message, help, cineControl, sr.element)),
   );
   slot.replaceChildren(root);
 
@@ -355,6 +385,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
   };
 
   const setLayout = (next: Layout): void => {
+    void volume.leave(); // a 2D layout (button or L) ends a volume layout
     saveLayout(localStore(), user, next.id);
     void applyLayout(next);
   };
@@ -397,6 +428,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     else if (k.key === 'Escape' && !shortcuts.hidden) setHelp(false);
     else if (k.key === 'Escape' && !tagPanel.hidden) setTags(false);
     else if (!engine) handled = false;
+    else if (volume.key(k)) handled = true; // the shown volume layout's keys (viewer-mpr.ts)
     else if (measure.key(k)) handled = true; // tools, K, Z, Esc, Delete (viewer-measure.ts)
     else if (k.key === 'l' || k.key === 'L') setLayout(nextLayout(layout.id));
     else if (k.key === 'w' || k.key === 'W') activate(nextViewport(active, panes.length));
@@ -453,6 +485,9 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
       focusActive();
     });
   }
+  for (const b of volume.buttons) {
+    listen(b, 'click', () => void volume.enter(b.getAttribute('data-rr-volume-layout') ?? ''));
+  }
   for (const b of keyButtons) {
     listen(b, 'click', () => {
       activePane()?.key(new KeyboardEvent('keydown', { key: b.getAttribute('data-rr-tool') ?? '' }));
@@ -504,7 +539,8 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
       const pane = activePane();
       if (!pane || !engine) return;
       pane.element.focus({ preventScroll: true }); // the keys act on the viewer, not on the button
-      void loadInto(pane, s);
+      if (volume.shown()) void volume.leave().then(() => loadInto(pane, s)); // back to 2D with the series clicked
+      else void loadInto(pane, s);
     });
     listen(button, 'dragstart', (e) => {
       const d = (e as DragEvent).dataTransfer;
@@ -536,6 +572,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     safely(() => rts.destroy());
     safely(() => sr.destroy());
     safely(() => measure.destroy());
+    safely(() => volume.destroy()); // its viewports and the volume, before the engine goes
     for (const p of panes.splice(0)) safely(() => p.destroy());
     safely(() => ToolGroupManager.destroyToolGroup(toolGroupId));
     safely(() => engine?.destroy());

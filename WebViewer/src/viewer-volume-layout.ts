@@ -1,0 +1,270 @@
+// The volume layouts' switch (issue 11): the toolbar buttons of the layouts that show the active viewport's
+// series as a volume ("MPR", viewer-mpr.ts; "3D four-up", viewer-3d*.ts), and the change between them and the
+// 2D grid. Choosing one loads the series' volume (viewer-volume.ts) while the 2D grid stays; when the plugin
+// refuses it (or it does not fit the budget) the 2D stack stays and a message says why, with the reasons;
+// otherwise the grid is hidden and the layout mounts in its own area with the 2D view's series, window and
+// position (the world point at the centre of the shown image). Leaving (a 2D layout button, another series, the
+// study) destroys the layout's viewports (their GPU textures), frees the volume and its slice images, and shows
+// the 2D grid again at the layout's window and position (host.restore).
+//
+// Contract for a volume layout (VolumeLayoutDef): mount(ctx) fills ctx.area with its viewports on ctx.engine
+// (ids from ctx.idPrefix), starts at ctx.from, and returns a view whose destroy() removes its viewports and
+// tool groups (not the volume: this module frees it after). Hooks for tests: the area carries
+// data-rr-volume-layout (the mounted layout's id), data-rr-volume-state (loading | shown) and
+// data-rr-volume-decimation (1: full resolution; 2: every 2×2 pixels averaged to fit the budget…); the
+// message element .viewer-volume-message carries data-rr-volume-refused="1" when a volume was refused.
+
+import type { RenderingEngine, Types } from '@cornerstonejs/core';
+import type { Api, Series, StudyDetail } from './api';
+import { h } from './dom';
+import { voiRange, windowOf, type WindowLevel } from './viewer-model';
+import { nearestImageIndex, sliceAt, type Vec3, type VolumeInfo } from './viewer-volume-model';
+import { freeSeriesVolume, loadSeriesVolume, type VolumeLoad } from './viewer-volume';
+
+/** What is kept when switching between 2D and a volume layout. */
+export interface ViewState {
+  series: Series;
+  window: WindowLevel | null;
+  /** The patient point (mm) at the centre of the view, null when unknown. */
+  point: Vec3 | null;
+}
+
+export type LoadedVolume = Extract<VolumeLoad, { ok: true }>;
+
+export interface VolumeLayoutContext {
+  engine: RenderingEngine;
+  /** The element to fill (emptied; sized like the 2D grid). */
+  area: HTMLElement;
+  study: StudyDetail;
+  api: Api;
+  apiRoot: string;
+  orthancRoot: string;
+  canAnnotate: boolean;
+  volume: LoadedVolume;
+  from: ViewState;
+  /** A prefix unique to this mount for viewport and tool group ids. */
+  idPrefix: string;
+}
+
+export interface VolumeLayoutView {
+  /** The series, window and centre point to keep when leaving. */
+  state(): ViewState;
+  /** A key for the layout (the viewer's keys come first); true when handled. */
+  key(k: KeyboardEvent): boolean;
+  destroy(): void;
+}
+
+export interface VolumeLayoutDef {
+  id: string;
+  label: string;
+  title: string;
+  mount(ctx: VolumeLayoutContext): Promise<VolumeLayoutView>;
+}
+
+/** What the viewer gives the switch (viewer.ts). */
+export interface VolumeHost {
+  engine(): RenderingEngine | null;
+  /** The 2D grid (hidden while a volume layout is shown). */
+  grid: HTMLElement;
+  study: StudyDetail;
+  api: Api;
+  apiRoot: string;
+  orthancRoot: string;
+  canAnnotate: boolean;
+  /** The active viewport's series, window and centre point; null when it shows no image. */
+  current(): ViewState | null;
+  /** Back in 2D: show `state` in the active viewport (series, nearest image to the point, window). */
+  restore(state: ViewState): Promise<void>;
+  /** Called once the grid is shown or hidden (the engine resizes). */
+  resized(): void;
+}
+
+export interface VolumeSwitch {
+  /** The layouts' toolbar buttons (data-rr-volume-layout, aria-pressed). */
+  readonly buttons: HTMLButtonElement[];
+  /** The volume layouts' area (insert beside the grid). */
+  readonly area: HTMLElement;
+  /** The refusal/progress message (insert in the viewer's bar or over the grid). */
+  readonly message: HTMLElement;
+  /** The id of the shown volume layout, or null in 2D. */
+  shown(): string | null;
+  enter(layoutId: string): Promise<boolean>;
+  /** Back to 2D (nothing when in 2D). */
+  leave(): Promise<void>;
+  key(k: KeyboardEvent): boolean;
+  /**
+   * The stack image an annotation drawn in a volume plane belongs to (MPR measurements are stored under it,
+   * with their world coordinates, like the 2D ones: viewer-measure.ts): the volume's slice nearest its first
+   * point, for annotations in the frame of reference of a volume shown in this study; null otherwise.
+   */
+  imageOf(a: { metadata?: { FrameOfReferenceUID?: unknown }; data?: { handles?: { points?: unknown } } }): { orthancId: string; frame: number } | null;
+  destroy(): void;
+}
+
+let mounts = 0;
+
+export function createVolumeSwitch(host: VolumeHost, layouts: readonly VolumeLayoutDef[]): VolumeSwitch {
+  const area = h('div', { class: 'viewer-volume-area', attrs: { hidden: '' } });
+  const message = h('div', { class: 'viewer-volume-message', attrs: { role: 'status', hidden: '' } });
+  const buttons = layouts.map((l) =>
+    h('button', { class: 'viewer-tool', text: l.label, attrs: { type: 'button', title: l.title, 'data-rr-volume-layout': l.id, 'aria-pressed': 'false' } }),
+  );
+  let view: VolumeLayoutView | null = null;
+  let volumeId: string | null = null;
+  let shownId: string | null = null;
+  let loading: AbortController | null = null;
+  let destroyed = false;
+  /** The volumes shown in this study, by frame of reference (their slices: small, kept after the volume goes). */
+  const shownVolumes = new Map<string, VolumeInfo>();
+
+  const say = (text: string, refused = false): void => {
+    message.textContent = text;
+    message.hidden = text === '';
+    if (refused) message.setAttribute('data-rr-volume-refused', '1');
+    else message.removeAttribute('data-rr-volume-refused');
+  };
+  const press = (): void => {
+    for (const b of buttons) b.setAttribute('aria-pressed', String(b.getAttribute('data-rr-volume-layout') === shownId));
+  };
+  const unmount = (): ViewState | null => {
+    const state = view?.state() ?? null;
+    try {
+      view?.destroy();
+    } catch {
+      /* already gone */
+    }
+    view = null;
+    if (volumeId) freeSeriesVolume(volumeId);
+    volumeId = null;
+    shownId = null;
+    area.replaceChildren();
+    area.hidden = true;
+    area.removeAttribute('data-rr-volume-layout');
+    area.removeAttribute('data-rr-volume-state');
+    area.removeAttribute('data-rr-volume-decimation');
+    host.grid.hidden = false;
+    press();
+    return state;
+  };
+
+  const leave = async (): Promise<void> => {
+    loading?.abort();
+    loading = null;
+    if (!shownId) return;
+    const state = unmount();
+    host.resized();
+    if (state) await host.restore(state);
+  };
+
+  const enter = async (layoutId: string): Promise<boolean> => {
+    const def = layouts.find((l) => l.id === layoutId);
+    const engine = host.engine();
+    if (!def || !engine || destroyed) return false;
+    if (shownId === layoutId) return true; // shown already
+    const from = shownId ? view?.state() ?? null : host.current();
+    if (!from) {
+      say(`${def.label}: show an image series in the active viewport first.`, true);
+      return false;
+    }
+    loading?.abort();
+    const abort = new AbortController();
+    loading = abort;
+    say(`${def.label}: building the volume…`);
+    let load: VolumeLoad;
+    try {
+      load = await loadSeriesVolume({
+        api: host.api,
+        studyInstanceUid: host.study.studyInstanceUid,
+        series: from.series,
+        orthancRoot: host.orthancRoot,
+        signal: abort.signal,
+        onProgress: (done, total) => say(`${def.label}: building the volume… ${done}/${total} slices`),
+      });
+    } catch (err) {
+      if (abort.signal.aborted) return false;
+      say(`${def.label} is not available: ${err instanceof Error ? err.message : String(err)}`, true);
+      return false;
+    }
+    if (abort.signal.aborted || destroyed) {
+      if (load.ok) freeSeriesVolume(load.volumeId);
+      return false;
+    }
+    loading = null;
+    if (!load.ok) {
+      say(`${def.label} is not available for this series: ${load.reasons.join('; ')}. The 2D images are shown.`, true);
+      return false;
+    }
+    if (shownId) unmount();
+    if (load.frameOfReferenceUid) shownVolumes.set(load.frameOfReferenceUid, load.info);
+    volumeId = load.volumeId;
+    shownId = def.id;
+    host.grid.hidden = true;
+    area.hidden = false;
+    area.setAttribute('data-rr-volume-layout', def.id);
+    area.setAttribute('data-rr-volume-state', 'loading');
+    area.setAttribute('data-rr-volume-decimation', String(load.plan.decimation));
+    press();
+    // a volume decimated to fit the budget says so (the planes are coarser than the images)
+    const f = load.plan.decimation;
+    say(f > 1 ? `${def.label}: the volume is shown at 1/${f} of its resolution in each slice to fit the viewer's cache budget (Viewer.CacheMegabytes).` : '');
+    try {
+      view = await def.mount({
+        engine,
+        area,
+        study: host.study,
+        api: host.api,
+        apiRoot: host.apiRoot,
+        orthancRoot: host.orthancRoot,
+        canAnnotate: host.canAnnotate,
+        volume: load,
+        from,
+        idPrefix: `rr-vol-${++mounts}`,
+      });
+    } catch (err) {
+      unmount();
+      host.resized();
+      say(`${def.label} could not be shown: ${err instanceof Error ? err.message : String(err)}`, true);
+      return false;
+    }
+    if (destroyed || shownId !== def.id) return false;
+    area.setAttribute('data-rr-volume-state', 'shown');
+    return true;
+  };
+
+  return {
+    buttons,
+    area,
+    message,
+    shown: () => shownId,
+    enter,
+    leave,
+    key: (k) => (view ? view.key(k) : false),
+    imageOf: (a) => {
+      const info = shownVolumes.get(typeof a.metadata?.FrameOfReferenceUID === 'string' ? a.metadata.FrameOfReferenceUID : '');
+      const points = a.data?.handles?.points;
+      const p = Array.isArray(points) && Array.isArray(points[0]) ? (points[0] as number[]) : null;
+      const slice = info && p && p.length === 3 ? sliceAt(info, [p[0]!, p[1]!, p[2]!]) : null;
+      return slice ? { orthancId: slice.instanceId, frame: slice.frame } : null;
+    },
+    destroy: () => {
+      destroyed = true;
+      loading?.abort();
+      if (shownId) unmount();
+    },
+  };
+}
+
+/** A 2D stack viewport's state to keep: its window and the patient point at its centre. */
+export function stackViewState(vp: Types.IStackViewport, series: Series): ViewState {
+  const range = vp.getProperties().voiRange;
+  const fp = vp.getCamera().focalPoint;
+  return { series, window: range ? windowOf(range) : null, point: fp ? ([fp[0], fp[1], fp[2]] as Vec3) : null };
+}
+
+/** Shows a kept state in a 2D stack viewport that shows its series: the nearest image, the window. */
+export async function applyStackState(vp: Types.IStackViewport, state: ViewState): Promise<void> {
+  const index = state.point ? nearestImageIndex(state.series, state.point) : null;
+  if (index !== null && index !== vp.getCurrentImageIdIndex()) await vp.setImageIdIndex(index);
+  if (state.window) vp.setProperties({ voiRange: voiRange(state.window) });
+  vp.render();
+}
