@@ -861,7 +861,7 @@ int rr_store_pg_open(rr_store **out, const rr_pg_options *opts, char *err, size_
   store->annotations = &rr_pg_annotations_ops;
   store->report_templates = &rr_pg_report_templates_ops;
   store->report_outputs = &rr_pg_report_outputs_ops;
-  store->reports = NULL; /* pgrep */
+  store->reports = &rr_pg_reports_ops;
   store->cluster = &rr_pg_cluster_ops;
   store->backup = &rr_pg_backup_ops;
 

@@ -97,6 +97,24 @@ extern const rr_store_report_outputs_ops rr_pg_report_outputs_ops;
 extern const rr_store_reports_ops rr_pg_reports_ops;
 extern const rr_store_backup_ops rr_pg_backup_ops; /* store_pg_backup.c, 008_backup.sql */
 
+/* The reports concern's reads and small writes (store_pg_report_reads.c),
+ * in rr_pg_reports_ops (store_pg_reports.c). */
+int rr_pg_report_list(void *impl, rr_report_row_list **out, const rr_report_query *q, char *err, size_t errsize);
+int rr_pg_report_has_final(void *impl, bool *out, const char *study_uid_or_orthanc_id, const char *referring,
+                           char *err, size_t errsize);
+int rr_pg_report_opened(void *impl, const char *study_uid, int64_t now, char *err, size_t errsize);
+int rr_pg_report_timeline(void *impl, rr_report_timeline_list **out, int64_t since, int64_t until, char *err,
+                          size_t errsize);
+int rr_pg_macro_list(void *impl, rr_macro_list **out, const char *username, char *err, size_t errsize);
+int rr_pg_macro_put(void *impl, const char *username, const char *name, const char *text, int64_t now, char *err,
+                    size_t errsize);
+int rr_pg_macro_remove(void *impl, const char *username, const char *name, char *err, size_t errsize);
+/* Run fn inside a read-only REPEATABLE READ transaction (one snapshot for
+ * its statements), without noting a write (rr_pg_tx does); once more on a
+ * new connection when the server dropped the pooled one. */
+int rr_pg_report_read(rr_pg_store *s, int (*fn)(rr_pg_conn *c, void *ctx, char *err, size_t errsize), void *ctx,
+                      char *err, size_t errsize);
+
 /* The index concern's reads (store_pg_worklist.c) and its modality bits
  * (store_pg_index.c: 0 for a modality without a bit). */
 int rr_pg_query_worklist(void *impl, rr_study_list **out, const rr_worklist_query *q, char *err, size_t errsize);
