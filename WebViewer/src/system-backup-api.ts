@@ -8,7 +8,8 @@
 //   POST admin/backup/{id}/redrive   {redriven}   (404 not_found, 409 conflict: not a dead letter)
 //   POST admin/backup/redrive        {redriven}   (every dead letter)
 //   POST admin/backup/restore        {studyInstanceUid} | {since: "YYYY-MM-DD"} -> {complete, studies, objects,
-//                                    restored, alreadyStored, refused, failed, bytes, errors [{objectKey, message}]}
+//                                    restored (already stored included), alreadyStored, refused, failed, bytes,
+//                                    errors [{objectKey, message}]}
 //
 // The parsers only guarantee types; every string is untrusted and shown as text only.
 import type { Api } from './api';
@@ -157,9 +158,9 @@ const count = (n: number | null): string => (n === null ? '—' : groupDigits(n)
 /** The restore's outcome in one sentence. */
 export function formatRestoreSummary(r: RestoreResult): string {
   const n = (v: number | null, one: string, many: string): string => `${count(v)} ${v === 1 ? one : many}`;
+  // "restored" counts every object Orthanc accepted, those it already had ("alreadyStored") included.
   const parts = [
-    `${n(r.restored, 'object', 'objects')} imported into Orthanc`,
-    `${count(r.alreadyStored)} already there`,
+    `${n(r.restored, 'object', 'objects')} restored into Orthanc (${count(r.alreadyStored)} of them already there)`,
     `${count(r.refused)} refused`,
     `${count(r.failed)} failed`,
   ];

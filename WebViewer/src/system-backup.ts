@@ -60,10 +60,10 @@ function deadLetterRow(doc: Document, d: DeadLetter, a: Actions): HTMLElement {
     doc,
     'tr',
     { attrs: { 'data-dead-letter': String(d.id) } },
-    hIn(doc, 'td', { class: 'mono', text: d.objectKey }),
-    hIn(doc, 'td', { class: 'mono', text: d.studyInstanceUid || '—' }),
+    hIn(doc, 'td', { class: 'mono', attrs: { title: d.objectKey }, text: d.objectKey }),
+    hIn(doc, 'td', { class: 'mono', attrs: { title: d.studyInstanceUid }, text: d.studyInstanceUid || '—' }),
     hIn(doc, 'td', { text: count(d.attempts) }),
-    hIn(doc, 'td', { class: 'error-message', text: d.lastError || '—' }),
+    hIn(doc, 'td', { class: 'error-message', attrs: { title: d.lastError }, text: d.lastError || '—' }),
     hIn(doc, 'td', { text: d.updatedAt ? formatInstantSeconds(d.updatedAt) : '—' }),
     hIn(
       doc,

@@ -66,9 +66,9 @@ describe('backup formatting', () => {
 
   it('summarises a restore', () => {
     expect(formatRestoreSummary(parseRestoreResult({ complete: true, studies: 2, objects: 1, restored: 1, alreadyStored: 0, refused: 0, failed: 0 })))
-      .toBe('Restore complete: 1 object of 2 studies found in the backup; 1 object imported into Orthanc, 0 already there, 0 refused, 0 failed.');
+      .toBe('Restore complete: 1 object of 2 studies found in the backup; 1 object restored into Orthanc (0 of them already there), 0 refused, 0 failed.');
     expect(formatRestoreSummary(parseRestoreResult({ complete: false, studies: 1, objects: 1200, restored: 1198, alreadyStored: 0, refused: 2, failed: 0 })))
-      .toBe('Restore incomplete: 1,200 objects of 1 study found in the backup; 1,198 objects imported into Orthanc, 0 already there, 2 refused, 0 failed.');
+      .toBe('Restore incomplete: 1,200 objects of 1 study found in the backup; 1,198 objects restored into Orthanc (0 of them already there), 2 refused, 0 failed.');
   });
 
   it('builds the restore request from the form, or says what is wrong', () => {
