@@ -71,6 +71,8 @@ describe('System page: off-site backup (browser)', { timeout: 120_000 }, () => {
     assert.equal(await card.locator('.sys-title').textContent(), 'Off-site backup');
     assert.equal(await card.locator('.health-badge').textContent(), 'dead letters');
     assert.equal(await fact('target').textContent(), 'S3-compatible object store (s3)');
+    assert.equal(await fact('location').textContent(), `${s3.url}, bucket ${BUCKET}`);
+    assert.doesNotMatch(await card.textContent(), /standin-secret|AKIASTANDIN/);
     assert.equal(await fact('done').textContent(), '1');
     assert.equal(await fact('failed').textContent(), '1');
     assert.equal(await fact('queued').textContent(), '0');

@@ -1,6 +1,6 @@
 // Off-site backup endpoints of the plugin's API (administrators' System page) and the pure formatting of
 // their answers:
-//   GET  admin/backup                {enabled, target, running, workers, queued, inProgress, done, failed,
+//   GET  admin/backup                {enabled, target, endpoint, bucket, running, workers, queued, inProgress, done, failed,
 //                                    oldestWaitingSeconds, copiedLastHour, lastCopiedAt, lastError, lastErrorAt,
 //                                    copiedSinceStart, bytesSinceStart, deadLetters [{id, objectKey, kind,
 //                                    studyInstanceUid, sopInstanceUid, orthancId, day, state, attempts, lastError,
@@ -32,6 +32,10 @@ export interface BackupStatus {
   enabled: boolean;
   /** "s3" | "cloudinary" (other values shown as received). */
   target: string;
+  /** S3 endpoint or Cloudinary API base, without credentials ('' when not said). */
+  endpoint: string;
+  /** S3 bucket[/prefix] or Cloudinary cloud/folder ('' when not said). */
+  bucket: string;
   running: boolean | null;
   workers: number | null;
   queued: number | null;
@@ -82,6 +86,8 @@ export function parseBackupStatus(body: unknown): BackupStatus {
   return {
     enabled: bool(r.enabled) === true,
     target: str(r.target),
+    endpoint: str(r.endpoint),
+    bucket: str(r.bucket),
     running: bool(r.running),
     workers: num(r.workers),
     queued: num(r.queued),
@@ -137,6 +143,12 @@ export function formatTarget(target: string): string {
   if (!target) return '—';
   const name = TARGETS[target];
   return name ? `${name} (${target})` : target;
+}
+
+/** "http://minio:9000, bucket rr/prefix" (S3) or "https://api.cloudinary.com, cloud/folder rr/x"; '' when neither is known. */
+export function formatLocation(target: string, endpoint: string, bucket: string): string {
+  const where = bucket ? `${target === 'cloudinary' ? 'cloud/folder' : 'bucket'} ${bucket}` : '';
+  return [endpoint, where].filter((x) => x).join(', ');
 }
 
 /** 0 -> "none waiting"; 42 -> "42 s"; 125 -> "2 min 5 s"; 7260 -> "2 h 1 min"; 90000 -> "1 d 1 h"; null -> "—". */

@@ -15,6 +15,7 @@ import { formatInstantSeconds } from './format';
 import {
   describeRestore,
   formatRestoreSummary,
+  formatLocation,
   formatTarget,
   formatWaitingAge,
   getBackupStatus,
@@ -121,6 +122,7 @@ export function renderBackupStatus(doc: Document, s: BackupStatus, a: Actions): 
       { class: 'facts sys-facts', attrs: { 'aria-label': 'Off-site backup' } },
       fact(doc, 'enabled', 'Backup', s.running === false ? 'Enabled, workers stopped' : `Enabled${s.workers !== null ? ` (${s.workers} ${s.workers === 1 ? 'worker' : 'workers'})` : ''}`),
       fact(doc, 'target', 'Target', formatTarget(s.target)),
+      fact(doc, 'location', 'Where', formatLocation(s.target, s.endpoint, s.bucket) || '—'),
       fact(doc, 'queued', 'Queued', count(s.queued)),
       fact(doc, 'inProgress', 'Running', count(s.inProgress)),
       fact(doc, 'done', 'Done', count(s.done)),

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   describeRestore,
   formatRestoreSummary,
+  formatLocation,
   formatTarget,
   formatWaitingAge,
   parseBackupStatus,
@@ -13,7 +14,7 @@ import { backupBadge, renderBackupStatus, renderRestoreResult } from '../src/sys
 import { healthProblems, parseHealth, parseIngest } from '../src/system-api';
 
 const STATUS = {
-  enabled: true, target: 's3', running: true, workers: 2, queued: 3, inProgress: 1, done: 1234, failed: 1,
+  enabled: true, target: 's3', endpoint: 'http://minio:9000', bucket: 'rr', running: true, workers: 2, queued: 3, inProgress: 1, done: 1234, failed: 1,
   oldestWaitingSeconds: 125, copiedLastHour: 7, lastCopiedAt: '2026-12-04T10:00:00Z', lastError: 'HTTP 500 InternalError',
   lastErrorAt: '2026-12-04T10:01:00Z', copiedSinceStart: 9, bytesSinceStart: 99,
   deadLetters: [{ id: 17, objectKey: 'studies/1.2.3/1.2.3.4.rrb', kind: 'instance', studyInstanceUid: '1.2.3<img src=x onerror=alert(1)>',
@@ -50,6 +51,9 @@ describe('backup formatting', () => {
     expect(formatTarget('cloudinary')).toBe('Cloudinary (cloudinary)');
     expect(formatTarget('ftp')).toBe('ftp');
     expect(formatTarget('')).toBe('—');
+    expect(formatLocation('s3', 'http://minio:9000', 'rr/pre')).toBe('http://minio:9000, bucket rr/pre');
+    expect(formatLocation('cloudinary', 'https://api.cloudinary.com', 'demo/rr')).toBe('https://api.cloudinary.com, cloud/folder demo/rr');
+    expect(formatLocation('s3', '', '')).toBe('');
   });
 
   it('says the oldest waiting item\'s age in words', () => {
@@ -91,6 +95,7 @@ describe('backup rendering', () => {
     const root = document.createElement('div');
     root.append(...els);
     const dd = (f: string): string | null | undefined => root.querySelector(`[data-field="${f}"] dd`)?.textContent;
+    expect(dd('location')).toBe('http://minio:9000, bucket rr');
     expect(dd('queued')).toBe('3');
     expect(dd('done')).toBe('1,234');
     expect(dd('failed')).toBe('1');
