@@ -54,6 +54,30 @@ static rr_config plugin_config;
 static rr_store *plugin_store;
 static rr_ingest *plugin_ingest;
 static rr_api_deps plugin_api;
+/* Where the off-site backup goes, for admin/backup (no credentials: a user:password@ in the URL is dropped). */
+static char backup_endpoint[512];
+static char backup_bucket[600];
+
+static void set_backup_location(const rr_config *c)
+{
+  bool s3 = strcmp(c->backup_target, "cloudinary") != 0;
+  const char *url = s3 ? c->backup_s3_endpoint : c->backup_cl_api_base;
+  const char *scheme = strstr(url, "://");
+  const char *host = scheme != NULL ? scheme + 3 : url;
+  const char *at = strchr(host, '@');
+  const char *slash = strchr(host, '/');
+
+  if (at != NULL && (slash == NULL || at < slash))
+    snprintf(backup_endpoint, sizeof(backup_endpoint), "%.*s%s", (int)(host - url), url, at + 1);
+  else
+    rr_str_copy(backup_endpoint, sizeof(backup_endpoint), url);
+  if (s3)
+    snprintf(backup_bucket, sizeof(backup_bucket), "%s%s%s", c->backup_s3_bucket, c->backup_s3_prefix[0] ? "/" : "",
+             c->backup_s3_prefix);
+  else
+    snprintf(backup_bucket, sizeof(backup_bucket), "%s/%s", c->backup_cl_cloud_name, c->backup_cl_folder);
+}
+
 static rr_audit *plugin_audit;
 static rr_auth *plugin_auth;
 static rr_matrix *plugin_matrix;
@@ -627,6 +651,9 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext *ctx)
   plugin_api.options.ai_cloud = plugin_config.ai_cloud;
   plugin_api.options.ai_auto_enable = plugin_config.ai_auto_enable;
   plugin_api.options.viewer_cache_mb = plugin_config.viewer_cache_mb;
+  set_backup_location(&plugin_config);
+  plugin_api.options.backup_endpoint = backup_endpoint;
+  plugin_api.options.backup_bucket = backup_bucket;
   plugin_api.store = plugin_store;
   plugin_api.ingest = plugin_ingest;
   plugin_api.version = RR_VERSION;

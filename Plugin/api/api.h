@@ -45,6 +45,8 @@ typedef struct rr_api_options {
   bool ai_cloud;                        /* the AI provider is off-site (ai/status) */
   bool ai_auto_enable;                  /* automatic analysis of stable studies (ai/status) */
   unsigned viewer_cache_mb;             /* the viewer's image cache budget (auth/me "viewer") */
+  const char *backup_endpoint;          /* admin/backup "endpoint": S3 endpoint or Cloudinary API base (no secrets) */
+  const char *backup_bucket;            /* admin/backup "bucket": S3 bucket/prefix or Cloudinary cloud/folder */
 } rr_api_options;
 
 typedef struct rr_api_deps {

@@ -74,6 +74,8 @@ static json_object *status_json(int *rc, char *err, size_t errsize)
   o = json_object_new_object();
   rr_json_set(o, "enabled", json_object_new_boolean(1), &jerr);
   rr_json_set_str(o, "target", st.target, &jerr);
+  rr_json_set_str(o, "endpoint", deps->options.backup_endpoint != NULL ? deps->options.backup_endpoint : "", &jerr);
+  rr_json_set_str(o, "bucket", deps->options.backup_bucket != NULL ? deps->options.backup_bucket : "", &jerr);
   rr_json_set(o, "running", json_object_new_boolean(st.running), &jerr);
   rr_json_set(o, "workers", json_object_new_int64(st.workers), &jerr);
   rr_json_set(o, "queued", json_object_new_int64(st.counts.queued), &jerr);

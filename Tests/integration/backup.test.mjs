@@ -103,6 +103,9 @@ test('stored instances are copied sealed, with their day markers', async () => {
   const st = await status();
   assert.equal(st.enabled, true);
   assert.equal(st.target, 's3');
+  assert.equal(st.endpoint, endpoint, 'where the copies go, for the System page');
+  assert.equal(st.bucket, BUCKET);
+  assert.doesNotMatch(JSON.stringify(st), /standin-secret/);
   assert.equal(st.failed, 0);
   assert.equal(st.queued, 0);
   assert.equal(rrbKeys().length, 6);

@@ -1,5 +1,5 @@
 // Health and ingestion endpoints of the plugin's API (administrators' System page):
-//   GET health                 {status, version, accessControl, store {...}, ingest {...}, audit {...}}; 503 when the
+//   GET health                 {status, version, accessControl, store {...}, ingest {...}, audit {...}, backup {...}}; 503 when the
 //                              store is unavailable (the body is then the same document, not an error object)
 //   GET admin/ingest           the "ingest" object of health alone
 //   POST admin/ingest/resync   202 {"accepted": true}
@@ -8,6 +8,7 @@
 import { ApiError, type Api } from './api';
 import { bool, fields, isRecord, num, str, strOrNull, type JsonObject } from './decode';
 import { parseVolumes, type StorageVolumes } from './system-storage';
+import { parseBackupStatus, type BackupStatus } from './system-backup-api';
 
 export interface IngestState {
   /** null when the server did not say. */
@@ -19,6 +20,8 @@ export interface IngestState {
   instancesIngested: number | null;
   deletionsApplied: number | null;
   reconciliations: number | null;
+  /** This node holds the ingestion lease and follows Orthanc's change log (null: not said). */
+  leader: boolean | null;
   errors: number | null;
   /** '' when none. */
   lastError: string;
@@ -70,6 +73,8 @@ export interface Health {
   audit: AuditWriterState | null;
   /** Free space of Orthanc's folders (null when the server does not say). */
   storage: StorageVolumes | null;
+  /** The off-site backup's status without its dead letters (null when the backup is off). */
+  backup: BackupStatus | null;
 }
 
 export interface ResyncAnswer {
@@ -87,6 +92,7 @@ export function parseIngest(v: unknown): IngestState {
     instancesIngested: num(r.instancesIngested),
     deletionsApplied: num(r.deletionsApplied),
     reconciliations: num(r.reconciliations),
+    leader: bool(r.leader),
     errors: num(r.errors),
     lastError: str(r.lastError),
     lastErrorAt: strOrNull(r.lastErrorAt),
@@ -128,6 +134,7 @@ export function parseHealth(body: unknown, httpStatus = 200): Health {
     ingest: isRecord(r.ingest) ? parseIngest(r.ingest) : null,
     audit: isRecord(r.audit) ? parseAuditWriter(r.audit) : null,
     storage: isRecord(r.storage) ? parseVolumes(r.storage) : null,
+    backup: isRecord(r.backup) ? parseBackupStatus(r.backup) : null,
   };
 }
 
@@ -185,6 +192,9 @@ export function healthProblems(h: Health): string[] {
     if (h.audit.lastError) problems.push(`The audit writer failed: ${h.audit.lastError}`);
     if (h.audit.anchor?.problem) problems.push(`The audit trail's newest records are missing (${h.audit.anchor.problem}).`);
     if (h.audit.anchor?.error) problems.push(`The audit trail's anchor cannot be written: ${h.audit.anchor.error}`);
+  }
+  if (h.backup && h.backup.failed !== null && h.backup.failed > 0) {
+    problems.push(`${h.backup.failed} off-site backup ${h.backup.failed === 1 ? 'copy is a dead letter' : 'copies are dead letters'} (see "Off-site backup").`);
   }
   if (h.storage?.warning) problems.push(`Low disk space: ${h.storage.warning}.`);
   return problems;

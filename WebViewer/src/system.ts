@@ -1,7 +1,8 @@
 // System page (route "#/system", administrators): health of the plugin (store, ingestion, audit writer) with
 // "Re-synchronise", storage (Orthanc's disk use, free space, growth per day: system-storage.ts), and the AI
-// provider's state, queue and today's usage, and (with reports) the report turnaround by modality
-// (system-turnaround.ts). Refreshed every 10 s while shown.
+// provider's state, queue and today's usage, (with reports) the report turnaround by modality
+// (system-turnaround.ts), and the off-site backup (queue, dead letters, restore: system-backup.ts). Refreshed
+// every 10 s while shown.
 //
 // Everything from the API is untrusted: text goes through textContent (dom helpers) only.
 import { ApiError, type Api } from './api';
@@ -15,6 +16,7 @@ import { getHealth, getIngest, healthProblems, requestResync, type AuditWriterSt
 import { messageOf, statusNote } from './failure';
 import { getStorage, renderStorage, storageBadge, type StorageReport } from './system-storage';
 import { getTurnaround, renderTurnaround, type TurnaroundRow } from './system-turnaround';
+import { BackupCard } from './system-backup';
 
 /** Refresh interval of the page. */
 export const SYSTEM_REFRESH_MS = 10_000;
@@ -181,6 +183,7 @@ function renderIngest(doc: Document, i: IngestState | null, opts: HealthCardOpti
         'Ingestion',
         fact(doc, 'worker', 'Worker', hIn(doc, 'span', { class: 'sys-state', attrs: { 'data-ok': i.running === null ? null : String(i.running) }, text: yesNo(i.running, 'Running', 'Stopped') })),
         fact(doc, 'reconciling', 'Reconciling', yesNo(i.reconciling, 'Yes', 'No')),
+        fact(doc, 'leader', 'Change log', yesNo(i.leader, 'This node follows the change log', 'Another node does')),
         fact(doc, 'backlog', 'Backlog (changes)', formatCount(i.backlog)),
         fact(doc, 'cursor', 'Cursor / last change', cursor),
         fact(doc, 'instancesIngested', 'Instances ingested', formatCount(i.instancesIngested)),
@@ -486,7 +489,7 @@ async function startResync(api: Api, last: Health | null, now: () => Date): Prom
 }
 
 /** The page: top bar (last update, Refresh) and the health and AI cards (head and body of each). */
-function systemLayout(doc: Document, topbar: HTMLElement[], health: HTMLElement[], ai: HTMLElement[], storage: HTMLElement[], turnaround: HTMLElement[] | null = null): HTMLElement {
+function systemLayout(doc: Document, topbar: HTMLElement[], health: HTMLElement[], ai: HTMLElement[], storage: HTMLElement[], turnaround: HTMLElement[] | null = null, backup: HTMLElement | null = null): HTMLElement {
   return hIn(
     doc,
     'div',
@@ -504,6 +507,7 @@ function systemLayout(doc: Document, topbar: HTMLElement[], health: HTMLElement[
         hIn(doc, 'section', { class: 'sys-card', attrs: { 'data-section': 'storage', 'aria-label': 'Storage' } }, ...storage),
         hIn(doc, 'section', { class: 'sys-card', attrs: { 'data-section': 'ai', 'aria-label': 'AI analysis' } }, ...ai),
         turnaround ? hIn(doc, 'section', { class: 'sys-card sys-wide', attrs: { 'data-section': 'turnaround', 'aria-label': 'Report turnaround' } }, ...turnaround) : null,
+        backup,
       ),
     ),
   );
@@ -526,6 +530,8 @@ class SystemPage {
   private readonly turnaroundOn: boolean;
   private readonly taHead: HTMLElement;
   private readonly taBody: HTMLElement;
+  /** The off-site backup card (system-backup.ts): its own request on the page's schedule. */
+  private readonly backup: BackupCard;
   /** Sequence of the AI answer shown. */
   private aiSeq = 0;
   private checking = false;
@@ -568,6 +574,7 @@ class SystemPage {
     this.turnaroundOn = opts.turnaround === true;
     this.taHead = hIn(doc, 'div', { class: 'sys-card-head' });
     this.taBody = hIn(doc, 'div', { class: 'sys-card-body' });
+    this.backup = new BackupCard(doc, opts.api);
     doc.addEventListener('visibilitychange', this.onVisibility);
     this.el = systemLayout(
       doc,
@@ -576,6 +583,7 @@ class SystemPage {
       [this.aiHead, this.aiBody],
       [this.storageHead, this.storageBody],
       this.turnaroundOn ? [this.taHead, this.taBody] : null,
+      this.backup.el,
     );
   }
 
@@ -593,6 +601,7 @@ class SystemPage {
     this.clearTimer();
     this.inflight?.abort();
     this.checkCtrl?.abort();
+    this.backup.destroy();
     this.doc.removeEventListener('visibilitychange', this.onVisibility);
   }
 
@@ -662,6 +671,7 @@ class SystemPage {
     const withAi = !this.checking;
     const seq = withAi ? ++this.aiSeq : this.aiSeq;
     if (this.turnaroundOn) void this.refreshTurnaround(ctrl.signal);
+    void this.backup.refresh();
     const answers = await fetchStatus(this.api, ctrl, withAi);
     if (this.destroyed || !answers) return;
     this.inflight = null;

@@ -251,7 +251,8 @@ describe('System page: mounted', () => {
     server = new FakeServer()
       .on('GET health', () => json(200, healthBody()))
       .on('GET ai/status', () => json(200, NOT_CONFIGURED))
-      .on('GET admin/storage', () => json(200, STORAGE));
+      .on('GET admin/storage', () => json(200, STORAGE))
+      .on('GET admin/backup', () => json(200, { enabled: false }));
   });
   afterEach(() => {
     destroy?.();
