@@ -366,10 +366,7 @@ static int parse_uri(rr_mongo_store *s, const char *uri, char *err, size_t errsi
 
 static int create_indexes(rr_mongo_store *s, char *err, size_t errsize)
 {
-  (void)s;
-  (void)err;
-  (void)errsize;
-  return 0; /* rr_mongo_index_setup: store_mongo_index.c */
+  return rr_mongo_index_setup(s, err, errsize);
 }
 
 int rr_store_mongo_open(rr_store **out, const rr_mongo_options *opts, char *err, size_t errsize)
@@ -392,7 +389,7 @@ int rr_store_mongo_open(rr_store **out, const rr_mongo_options *opts, char *err,
   store->name = "mongodb";
   store->close = mongo_close;
   store->impl = s;
-  store->index = NULL; /* store_mongo_index.c */
+  store->index = &rr_mongo_index_ops;
   store->identity = NULL;         /* mongo2 */
   store->audit = NULL;            /* mongo2 */
   store->ai = NULL;               /* mongo2 */
