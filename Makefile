@@ -16,11 +16,11 @@ deps:
 	@bash Resources/scripts/install-deps.sh
 
 build: deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRR_BUILD_WEBAPP=ON -DRR_BUILD_TESTS=ON
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRR_BUILD_WEBAPP=ON -DRR_BUILD_TESTS=ON -DENABLE_MONGODB=ON
 	cmake --build $(BUILD) -j $(JOBS)
 
 asan: deps
-	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DRR_SANITIZE=ON -DRR_BUILD_WEBAPP=OFF -DRR_BUILD_TESTS=ON
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DRR_SANITIZE=ON -DRR_BUILD_WEBAPP=OFF -DRR_BUILD_TESTS=ON -DENABLE_MONGODB=ON
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
 # What a packager builds (-O3, NDEBUG), and the same with clang: both must

@@ -547,6 +547,7 @@ static const option OPTIONS[] = {
   CHECK(resolve_database),
   STRING("Store.MongoDB.Uri", mongodb_uri),
   STRING("Store.MongoDB.Database", mongodb_database),
+  UINT("Store.MongoDB.PoolSize", mongodb_pool_size, 1, 100),
   CHECK(check_mongodb),
   STRING("Store.PostgreSQL.ConnectionString", pg_conninfo),
   STRING("Store.PostgreSQL.PasswordEnvironmentVariable", pg_password_env),

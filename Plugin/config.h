@@ -41,6 +41,7 @@ typedef struct rr_config {
   int sqlite_busy_timeout_ms;
   char mongodb_uri[1024];
   char mongodb_database[128];
+  unsigned mongodb_pool_size;
 
   unsigned ingest_batch_size;
   unsigned ingest_poll_interval_ms;

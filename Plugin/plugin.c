@@ -36,6 +36,9 @@
 #include "report/template.h"
 #include "storage/storage.h"
 #include "store/store_pg.h"
+#ifdef RR_HAVE_MONGODB
+#include "store/store_mongo.h"
+#endif
 #include "store/store_sqlite.h"
 #include "util/embedded.h"
 #include "util/log.h"
@@ -483,6 +486,32 @@ static int open_pg_store(void)
   return 0;
 }
 
+#ifdef RR_HAVE_MONGODB
+/* The MongoDB store (Store.MongoDB); the URI (it may hold a password) is
+ * never logged. */
+static int open_mongo_store(void)
+{
+  rr_mongo_options opts;
+  char err[1024] = "";
+
+  memset(&opts, 0, sizeof(opts));
+  opts.uri = plugin_config.mongodb_uri;
+  opts.database = plugin_config.mongodb_database;
+  opts.pool_size = plugin_config.mongodb_pool_size;
+  if (rr_store_mongo_open(&plugin_store, &opts, err, sizeof(err)) < 0) {
+    rr_log_error("cannot open the store: %s", err);
+    return -1;
+  }
+  if (make_parent_dirs(plugin_config.files_base) < 0) {
+    rr_log_error("cannot create the folder of %s (StorageDirectory): %s", plugin_config.files_base, strerror(errno));
+    return -1;
+  }
+  rr_log_warning("store: MongoDB database %s (schema version %d, %u clients); the plugin's own files under %s",
+                 opts.database, rr_store_mongo_latest_schema(), opts.pool_size, plugin_config.files_base);
+  return 0;
+}
+#endif
+
 static int open_store(void)
 {
   rr_sqlite_options opts;
@@ -490,9 +519,19 @@ static int open_store(void)
 
   if (strcmp(plugin_config.store_backend, "postgresql") == 0)
     return open_pg_store();
+#ifdef RR_HAVE_MONGODB
+  if (strcmp(plugin_config.store_backend, "mongodb") == 0)
+    return open_mongo_store();
+#endif
   if (strcmp(plugin_config.store_backend, "sqlite") != 0) {
     rr_log_error("invalid configuration: ReadingRoom.Store.Backend: \"%s\" is not built into this plugin "
-                 "(this build has \"sqlite\" and \"postgresql\")", plugin_config.store_backend);
+                 "(this build has \"sqlite\" and \"postgresql\"%s)", plugin_config.store_backend,
+#ifdef RR_HAVE_MONGODB
+                 ", \"mongodb\""
+#else
+                 "; \"mongodb\" needs a build with -DENABLE_MONGODB=ON"
+#endif
+    );
     return -1;
   }
   opts.path = plugin_config.sqlite_path;

@@ -138,10 +138,31 @@ if [ -z "${RR_TEST_PG_CONNINFO:-}" ]; then
     unset RR_TEST_PG_CONNINFO
   fi
 fi
+# One CongoDB server (MongoDB wire protocol, from npm: Tests/lib/congodb.sh) for the MongoDB store
+# backend's unit tests (builds with -DENABLE_MONGODB=ON). READING_ROOM_TEST_MONGODB_URI (a real
+# MongoDB) wins over it; without either those tests are SKIPPED, and so are, on CongoDB, the tests
+# it cannot support (unique indexes, transactions): never counted as passed.
+MONGO_DIR=""
+if [ -z "${READING_ROOM_TEST_MONGODB_URI:-}" ] && [ -z "${RR_TEST_MONGODB_URI:-}" ]; then
+  MONGO_DIR=$(mktemp -d "${TMPDIR:-/tmp}/rr-congodb-XXXXXX")
+  if RR_TEST_MONGODB_URI=$(Tests/lib/congodb.sh start "$MONGO_DIR" 2>"$LOGDIR/congodb.log"); then
+    export RR_TEST_MONGODB_URI
+    echo "== mongodb: CongoDB test server $RR_TEST_MONGODB_URI"
+  else
+    echo "== mongodb: no test server ($(tail -1 "$LOGDIR/congodb.log")): its tests are SKIPPED"
+    unset RR_TEST_MONGODB_URI
+  fi
+elif [ -n "${READING_ROOM_TEST_MONGODB_URI:-}" ]; then
+  echo "== mongodb: the MongoDB server of READING_ROOM_TEST_MONGODB_URI"
+fi
 stop_pg() {
   if [ -n "$PG_DIR" ]; then
     Tests/lib/pg-cluster.sh stop "$PG_DIR" || true
     rm -rf "$PG_DIR"
+  fi
+  if [ -n "$MONGO_DIR" ]; then
+    Tests/lib/congodb.sh stop "$MONGO_DIR" || true
+    rm -rf "$MONGO_DIR"
   fi
 }
 trap stop_pg EXIT

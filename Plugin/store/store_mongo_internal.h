@@ -80,4 +80,15 @@ int rr_mongo_find_list(rr_mongo_store *s, void *list, const rr_store_list_kind *
                        const bson_t *filter, const bson_t *opts, rr_mongo_doc_reader read, void *ctx,
                        const char *what, char *err, size_t errsize);
 
+/* Added by the core (store_mongo.c): the version of the `schema` document
+ * (0 when absent). */
+int rr_mongo_schema_version(rr_mongo_store *s, int *out, char *err, size_t errsize);
+/* The index concern's collections and indexes (store_mongo_index.c),
+ * called at open; each other concern adds one such call in store_mongo.c's
+ * create_indexes. */
+int rr_mongo_index_setup(rr_mongo_store *s, char *err, size_t errsize);
+/* The worklist reads of the index concern (store_mongo_worklist.c). */
+int rr_mongo_query_worklist(void *impl, rr_study_list **out, const rr_worklist_query *q, char *err, size_t errsize);
+int rr_mongo_get_study(void *impl, rr_study_detail **out, const char *study_uid, char *err, size_t errsize);
+
 #endif

@@ -4,6 +4,11 @@
 
 #include "common.h"
 #include "store/store_pg.h"
+#ifdef RR_HAVE_MONGODB
+#include <mongoc/mongoc.h>
+
+#include "store/store_mongo.h"
+#endif
 #include "util/errors.h"
 #include "util/str.h"
 
@@ -111,10 +116,93 @@ static const char *pg_unavailable(void)
   return rr_fx_pg_conninfo() ? NULL : "RR_TEST_PG_CONNINFO is not set (Tests/run-all.sh starts a server)";
 }
 
+/* ---- mongodb: a fresh database per test directory on the server that
+ * READING_ROOM_TEST_MONGODB_URI (a real MongoDB) or else
+ * RR_TEST_MONGODB_URI (CongoDB, started by Tests/run-all.sh) names */
+
+const char *rr_fx_mongo_uri(void)
+{
+  const char *u = getenv("READING_ROOM_TEST_MONGODB_URI");
+
+  if (u == NULL || u[0] == '\0')
+    u = getenv("RR_TEST_MONGODB_URI");
+  return u != NULL && u[0] != '\0' ? u : NULL;
+}
+
+bool rr_fx_mongo_is_congodb(void)
+{
+  const char *real = getenv("READING_ROOM_TEST_MONGODB_URI");
+  return rr_fx_mongo_uri() != NULL && (real == NULL || real[0] == '\0');
+}
+
+bool rr_fx_skip_unless(const char *feature)
+{
+  if (strcmp(fx.backend->name, "mongodb") != 0 || !rr_fx_mongo_is_congodb())
+    return false;
+  /* Tests/run-all.sh counts these lines as skipped, never as passed */
+  printf("store backend mongodb: SKIPPED (%s): the CongoDB test server does not support %s; "
+         "verifiable only against a real MongoDB (READING_ROOM_TEST_MONGODB_URI)\n",
+         tcase_name(), feature);
+  fflush(stdout);
+  return true;
+}
+
+#ifdef RR_HAVE_MONGODB
+/* The database of test directory dir: "rr_t_" and its last name's
+ * letters and digits. */
+static void mongo_db_name(char *out, size_t size, const char *dir)
+{
+  const char *base = strrchr(dir, '/');
+  size_t n = rr_str_copy(out, size, "rr_t_");
+
+  for (base = base ? base + 1 : dir; *base && n + 1 < size && n < 60; base++)
+    if ((*base >= 'a' && *base <= 'z') || (*base >= 'A' && *base <= 'Z') || (*base >= '0' && *base <= '9'))
+      out[n++] = *base;
+  out[n] = '\0';
+}
+
+static int open_mongo(rr_store **out, const char *dir, char *err, size_t errsize)
+{
+  char db[96];
+  rr_mongo_options opts = {0};
+
+  mongo_db_name(db, sizeof(db), dir);
+  opts.uri = rr_fx_mongo_uri();
+  opts.database = db;
+  opts.pool_size = 3;
+  return rr_store_mongo_open(out, &opts, err, errsize);
+}
+
+static void drop_mongo(const char *dir)
+{
+  char db[96];
+  mongoc_client_t *c;
+  mongoc_database_t *d;
+
+  if (rr_fx_mongo_uri() == NULL || (c = mongoc_client_new(rr_fx_mongo_uri())) == NULL)
+    return;
+  mongo_db_name(db, sizeof(db), dir);
+  d = mongoc_client_get_database(c, db);
+  mongoc_database_drop(d, NULL);
+  mongoc_database_destroy(d);
+  mongoc_client_destroy(c);
+}
+
+static const char *mongo_unavailable(void)
+{
+  return rr_fx_mongo_uri() ? NULL
+                           : "neither READING_ROOM_TEST_MONGODB_URI nor RR_TEST_MONGODB_URI is set "
+                             "(Tests/run-all.sh starts a CongoDB server)";
+}
+#endif
+
 /* Every backend this build has; a new one is one line here. */
 const rr_fx_backend rr_fx_backends[] = {
   {"sqlite", open_sqlite, NULL, NULL},
   {"postgresql", open_pg, rr_fx_pg_drop_schema, pg_unavailable},
+#ifdef RR_HAVE_MONGODB
+  {"mongodb", open_mongo, drop_mongo, mongo_unavailable},
+#endif
 };
 const size_t rr_fx_backend_count = sizeof(rr_fx_backends) / sizeof(rr_fx_backends[0]);
 

@@ -44,6 +44,19 @@ const char *rr_fx_pg_conninfo(void);
 int rr_fx_pg_schema_conninfo(char *out, size_t size, const char *dir, char *err, size_t errsize);
 void rr_fx_pg_drop_schema(const char *dir);
 
+/* The MongoDB backend's test server (built with -DENABLE_MONGODB=ON):
+ * READING_ROOM_TEST_MONGODB_URI (a real MongoDB) wins over
+ * RR_TEST_MONGODB_URI (the CongoDB test server Tests/lib/congodb.sh starts);
+ * NULL when neither is set. Each test directory gets a fresh database. */
+const char *rr_fx_mongo_uri(void);
+/* Is the MongoDB test server CongoDB (no real MongoDB named)? */
+bool rr_fx_mongo_is_congodb(void);
+/* When the running backend is mongodb on CongoDB, which does not support
+ * `feature` (e.g. "unique indexes"): print the SKIPPED line Tests/run-all.sh
+ * counts and return true (the test then returns without asserting);
+ * else false. */
+bool rr_fx_skip_unless(const char *feature);
+
 /* The running test: a fresh store in a fresh directory (rr_fx_setup and
  * rr_fx_teardown are the checked fixture of every conformance TCase). */
 typedef struct rr_fx {
