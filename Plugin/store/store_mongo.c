@@ -366,9 +366,11 @@ static int parse_uri(rr_mongo_store *s, const char *uri, char *err, size_t errsi
 
 static int create_indexes(rr_mongo_store *s, char *err, size_t errsize)
 {
-  (void)s;
-  (void)err;
-  (void)errsize;
+  int error;
+
+  if ((error = rr_mongo_identity_indexes(s, err, errsize)) < 0 ||
+      (error = rr_mongo_audit_indexes(s, err, errsize)) < 0)
+    return error;
   return 0; /* rr_mongo_index_setup: store_mongo_index.c */
 }
 
@@ -393,8 +395,8 @@ int rr_store_mongo_open(rr_store **out, const rr_mongo_options *opts, char *err,
   store->close = mongo_close;
   store->impl = s;
   store->index = NULL; /* store_mongo_index.c */
-  store->identity = NULL;         /* mongo2 */
-  store->audit = NULL;            /* mongo2 */
+  store->identity = &rr_mongo_identity_ops;
+  store->audit = &rr_mongo_audit_ops;
   store->ai = NULL;               /* mongo2 */
   store->annotations = NULL;      /* mongo2 */
   store->report_templates = NULL; /* mongo2 */
