@@ -49,6 +49,7 @@ extern const rr_store_reports_ops rr_mongo_reports_ops;
 int rr_mongo_identity_indexes(rr_mongo_store *s, char *err, size_t errsize); /* store_mongo_identity.c */
 int rr_mongo_audit_indexes(rr_mongo_store *s, char *err, size_t errsize);    /* store_mongo_audit.c */
 int rr_mongo_ai_indexes(rr_mongo_store *s, char *err, size_t errsize);       /* store_mongo_ai.c */
+int rr_mongo_annotations_indexes(rr_mongo_store *s, char *err, size_t errsize); /* store_mongo_annotations.c */
 
 /* A client from the pool (blocks until one is free) and back. */
 mongoc_client_t *rr_mongo_pop(rr_mongo_store *s);
