@@ -51,6 +51,7 @@ int rr_mongo_audit_indexes(rr_mongo_store *s, char *err, size_t errsize);    /* 
 int rr_mongo_ai_indexes(rr_mongo_store *s, char *err, size_t errsize);       /* store_mongo_ai.c */
 int rr_mongo_annotations_indexes(rr_mongo_store *s, char *err, size_t errsize); /* store_mongo_annotations.c */
 int rr_mongo_report_templates_indexes(rr_mongo_store *s, char *err, size_t errsize); /* store_mongo_report_templates.c */
+int rr_mongo_report_outputs_indexes(rr_mongo_store *s, char *err, size_t errsize); /* store_mongo_report_outputs.c */
 
 /* A client from the pool (blocks until one is free) and back. */
 mongoc_client_t *rr_mongo_pop(rr_mongo_store *s);
