@@ -373,7 +373,8 @@ static int create_indexes(rr_mongo_store *s, char *err, size_t errsize)
       (error = rr_mongo_ai_indexes(s, err, errsize)) < 0 ||
       (error = rr_mongo_annotations_indexes(s, err, errsize)) < 0 ||
       (error = rr_mongo_report_templates_indexes(s, err, errsize)) < 0 ||
-      (error = rr_mongo_report_outputs_indexes(s, err, errsize)) < 0)
+      (error = rr_mongo_report_outputs_indexes(s, err, errsize)) < 0 ||
+      (error = rr_mongo_backup_indexes(s, err, errsize)) < 0)
     return error;
   return 0; /* rr_mongo_index_setup: store_mongo_index.c */
 }
@@ -407,7 +408,7 @@ int rr_store_mongo_open(rr_store **out, const rr_mongo_options *opts, char *err,
   store->report_outputs = &rr_mongo_report_outputs_ops;
   store->reports = NULL;          /* mongo2 */
   store->cluster = NULL;          /* one node: leases held, signals in process */
-  store->backup = NULL;
+  store->backup = &rr_mongo_backup_ops;
 
   if ((error = parse_uri(s, opts->uri, err, errsize)) < 0)
     goto out;

@@ -52,6 +52,8 @@ int rr_mongo_ai_indexes(rr_mongo_store *s, char *err, size_t errsize);       /* 
 int rr_mongo_annotations_indexes(rr_mongo_store *s, char *err, size_t errsize); /* store_mongo_annotations.c */
 int rr_mongo_report_templates_indexes(rr_mongo_store *s, char *err, size_t errsize); /* store_mongo_report_templates.c */
 int rr_mongo_report_outputs_indexes(rr_mongo_store *s, char *err, size_t errsize); /* store_mongo_report_outputs.c */
+int rr_mongo_backup_indexes(rr_mongo_store *s, char *err, size_t errsize);   /* store_mongo_backup.c */
+extern const rr_store_backup_ops rr_mongo_backup_ops;
 
 /* A client from the pool (blocks until one is free) and back. */
 mongoc_client_t *rr_mongo_pop(rr_mongo_store *s);
