@@ -368,7 +368,8 @@ static int create_indexes(rr_mongo_store *s, char *err, size_t errsize)
 {
   int error;
 
-  if ((error = rr_mongo_identity_indexes(s, err, errsize)) < 0 ||
+  if ((error = rr_mongo_index_setup(s, err, errsize)) < 0 ||
+      (error = rr_mongo_identity_indexes(s, err, errsize)) < 0 ||
       (error = rr_mongo_audit_indexes(s, err, errsize)) < 0 ||
       (error = rr_mongo_ai_indexes(s, err, errsize)) < 0 ||
       (error = rr_mongo_annotations_indexes(s, err, errsize)) < 0 ||
@@ -376,7 +377,7 @@ static int create_indexes(rr_mongo_store *s, char *err, size_t errsize)
       (error = rr_mongo_report_outputs_indexes(s, err, errsize)) < 0 ||
       (error = rr_mongo_backup_indexes(s, err, errsize)) < 0)
     return error;
-  return 0; /* rr_mongo_index_setup: store_mongo_index.c */
+  return 0;
 }
 
 int rr_store_mongo_open(rr_store **out, const rr_mongo_options *opts, char *err, size_t errsize)
@@ -399,7 +400,7 @@ int rr_store_mongo_open(rr_store **out, const rr_mongo_options *opts, char *err,
   store->name = "mongodb";
   store->close = mongo_close;
   store->impl = s;
-  store->index = NULL; /* store_mongo_index.c */
+  store->index = &rr_mongo_index_ops;
   store->identity = &rr_mongo_identity_ops;
   store->audit = &rr_mongo_audit_ops;
   store->ai = &rr_mongo_ai_ops;

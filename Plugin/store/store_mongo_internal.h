@@ -98,5 +98,8 @@ int rr_mongo_schema_version(rr_mongo_store *s, int *out, char *err, size_t errsi
  * called at open; each other concern adds one such call in store_mongo.c's
  * create_indexes. */
 int rr_mongo_index_setup(rr_mongo_store *s, char *err, size_t errsize);
+/* The worklist reads of the index concern (store_mongo_worklist.c). */
+int rr_mongo_query_worklist(void *impl, rr_study_list **out, const rr_worklist_query *q, char *err, size_t errsize);
+int rr_mongo_get_study(void *impl, rr_study_detail **out, const char *study_uid, char *err, size_t errsize);
 
 #endif
