@@ -12,14 +12,15 @@
  * findAndModify (the oldest queued analysis becomes running, attempts + 1):
  * atomic on one document, so two workers, on any nodes, never take the same.
  *
- * study_ai ({study_uid, ai_status, review_status}, unique on study_uid) is
- * what the worklist (store_mongo_worklist.c) reads for the AI and review
- * filters and columns: ai_status is the status of the study's newest
+ * Each study's AI state: ai_status is the status of the study's newest
  * analysis, review_status the review status of its newest completed one
- * ("" when none). MongoDB has no triggers: every write here that can change
- * them recomputes the study's document afterwards from `aianalyses` (so a
- * recomputation that races another ends with what the last one read, and
- * the next write of the study settles it).
+ * ("" when none). It is kept in `study_ai` ({study_uid, ai_status,
+ * review_status}, unique on study_uid: the state even of a study not yet
+ * indexed) and copied onto every `studies` document of the UID, the fields
+ * the worklist (store_mongo_worklist.c) filters and shows. MongoDB has no
+ * triggers: every write here that can change them recomputes both
+ * afterwards from `aianalyses` (a recomputation racing another ends with
+ * what the last one read; the next write of the study settles it).
  * One node: recover requeues every running analysis (the backend has no
  * cluster concern, so there are no other live nodes to spare).
  */
@@ -182,6 +183,9 @@ static int refresh_study(rr_mongo_store *s, const char *study_uid, char *err, si
   error = update(s, STUDY_AI, false, filter, upd, opts, NULL, NULL, "study AI state", err, errsize);
   if (error == RR_EEXISTS) /* created by another writer at the same moment: set it */
     error = update(s, STUDY_AI, false, filter, upd, NULL, NULL, NULL, "study AI state", err, errsize);
+  /* the worklist's copy on every study document of the UID (store_mongo_index.c) */
+  if (error == 0)
+    error = update(s, "studies", true, filter, upd, NULL, NULL, NULL, "study AI state", err, errsize);
   bson_destroy(filter);
   bson_destroy(upd);
   bson_destroy(opts);
