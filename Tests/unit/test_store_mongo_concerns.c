@@ -161,10 +161,49 @@ START_TEST(ai_study_state_document_follows_the_analyses)
 }
 END_TEST
 
+/* Insert doc (taken) into collection `name`; the driver's error code. */
+static uint32_t insert_raw(const char *name, bson_t *doc)
+{
+  rr_mongo_store *s = fx.store->impl;
+  mongoc_client_t *c = rr_mongo_pop(s);
+  mongoc_collection_t *coll = rr_mongo_collection(s, c, name);
+  bson_error_t e;
+  uint32_t code = 0;
+
+  if (!mongoc_collection_insert_one(coll, doc, NULL, NULL, &e))
+    code = e.code;
+  mongoc_collection_destroy(coll);
+  rr_mongo_push(s, c);
+  bson_destroy(doc);
+  return code;
+}
+
+/* The unique indexes the concerns create hold against writes that bypass
+ * their upserts (two nodes racing): a second user with the same folded
+ * name, a second audit record with the same seq, a second running report
+ * output for one claimer are refused with duplicate key 11000. CongoDB does
+ * not enforce unique indexes: SKIPPED there. */
+START_TEST(unique_indexes_refuse_duplicates)
+{
+  if (!is_mongo() || rr_fx_skip_unless("unique indexes"))
+    return;
+  ck_assert_uint_eq(insert_raw("users", BCON_NEW("name_lower", BCON_UTF8("eve"), "username", BCON_UTF8("eve"))), 0);
+  ck_assert_uint_eq(insert_raw("users", BCON_NEW("name_lower", BCON_UTF8("eve"), "username", BCON_UTF8("EVE"))), 11000);
+  ck_assert_uint_eq(insert_raw("audit", BCON_NEW("seq", BCON_INT64(77))), 0);
+  ck_assert_uint_eq(insert_raw("audit", BCON_NEW("seq", BCON_INT64(77))), 11000);
+  ck_assert_uint_eq(insert_raw("report_outputs", BCON_NEW("report_id", BCON_INT64(1), "version", BCON_INT64(1), "kind",
+                                                          BCON_UTF8("pdf"), "state", BCON_UTF8("running"),
+                                                          "claimed_by", BCON_UTF8("node-a"))), 0);
+  ck_assert_uint_eq(insert_raw("report_outputs", BCON_NEW("report_id", BCON_INT64(1), "version", BCON_INT64(1), "kind",
+                                                          BCON_UTF8("sr"), "state", BCON_UTF8("running"),
+                                                          "claimed_by", BCON_UTF8("node-a"))), 11000);
+}
+END_TEST
+
 int main(void)
 {
   const TTest *const tests[] = {audit_interrupted_append_leaves_no_gap, identity_taken_name_refused_from_another_handle,
-                                ai_study_state_document_follows_the_analyses};
+                                ai_study_state_document_follows_the_analyses, unique_indexes_refuse_duplicates};
 
   return rr_fx_run("audit", tests, sizeof(tests) / sizeof(tests[0]));
 }
