@@ -316,8 +316,9 @@ static int mongo_list(void *impl, rr_backup_item_list **out, const rr_backup_que
   return error;
 }
 
-/* The first document of find(filter ∧ target, sort) into *doc_out (a copy;
- * bson_destroy it); false when none. */
+/* The first document of find(filter ∧ target, sort) into *doc_out (empty
+ * on entry: the copy overwrites it; bson_destroy it); *found false when
+ * none. Takes filter and sort. */
 static int first(mongoc_collection_t *coll, bson_t *doc_out, bool *found, const char *target, bson_t *filter,
                  bson_t *sort, char *err, size_t errsize)
 {
@@ -384,11 +385,13 @@ static int mongo_counts(void *impl, rr_backup_counts *out, const char *target, i
                      BCON_NEW("state", "{", "$in", "[", BCON_UTF8("queued"), BCON_UTF8("running"), "]", "}"),
                      BCON_NEW("created_at", BCON_INT32(1)), err, errsize)) == 0 && found)
     out->oldest_waiting_at = rr_mongo_int(&doc, "created_at");
-  bson_reinit(&doc);
+  bson_destroy(&doc); /* bson_copy_to needs an empty document */
+  bson_init(&doc);
   if (error == 0 && (error = first(coll, &doc, &found, target, BCON_NEW("state", BCON_UTF8("done")),
                                    BCON_NEW("done_at", BCON_INT32(-1)), err, errsize)) == 0 && found)
     out->last_done_at = rr_mongo_int(&doc, "done_at");
-  bson_reinit(&doc);
+  bson_destroy(&doc); /* bson_copy_to needs an empty document */
+  bson_init(&doc);
   if (error == 0 &&
       (error = first(coll, &doc, &found, target,
                      BCON_NEW("last_error", "{", "$ne", BCON_UTF8(""), "}", "state", "{", "$in", "[",
