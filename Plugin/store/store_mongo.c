@@ -20,6 +20,7 @@
 
 #include "store_mongo_internal.h"
 #include "util/errors.h"
+#include "util/log.h"
 #include "util/str.h"
 
 #define SCHEMA_VERSION 1
@@ -265,9 +266,21 @@ static void mongo_close(void *impl)
   free(s);
 }
 
+/* The driver's own messages go to Orthanc's log: warnings and worse only
+ * (its debug lines, e.g. every failed server check, would flood it). */
+static void log_driver(mongoc_log_level_t level, const char *domain, const char *message, void *arg)
+{
+  (void)arg;
+  if (level == MONGOC_LOG_LEVEL_ERROR || level == MONGOC_LOG_LEVEL_CRITICAL)
+    rr_log_error("mongodb driver (%s): %s", domain ? domain : "", message ? message : "");
+  else if (level == MONGOC_LOG_LEVEL_WARNING)
+    rr_log_warning("mongodb driver (%s): %s", domain ? domain : "", message ? message : "");
+}
+
 static void init_driver(void)
 {
   mongoc_init();
+  mongoc_log_set_handler(log_driver, NULL);
 }
 
 static int ping(rr_mongo_store *s, char *err, size_t errsize)
