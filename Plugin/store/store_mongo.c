@@ -379,7 +379,18 @@ static int parse_uri(rr_mongo_store *s, const char *uri, char *err, size_t errsi
 
 static int create_indexes(rr_mongo_store *s, char *err, size_t errsize)
 {
-  return rr_mongo_index_setup(s, err, errsize);
+  int error;
+
+  if ((error = rr_mongo_index_setup(s, err, errsize)) < 0 ||
+      (error = rr_mongo_identity_indexes(s, err, errsize)) < 0 ||
+      (error = rr_mongo_audit_indexes(s, err, errsize)) < 0 ||
+      (error = rr_mongo_ai_indexes(s, err, errsize)) < 0 ||
+      (error = rr_mongo_annotations_indexes(s, err, errsize)) < 0 ||
+      (error = rr_mongo_report_templates_indexes(s, err, errsize)) < 0 ||
+      (error = rr_mongo_report_outputs_indexes(s, err, errsize)) < 0 ||
+      (error = rr_mongo_backup_indexes(s, err, errsize)) < 0)
+    return error;
+  return 0;
 }
 
 int rr_store_mongo_open(rr_store **out, const rr_mongo_options *opts, char *err, size_t errsize)
@@ -403,15 +414,15 @@ int rr_store_mongo_open(rr_store **out, const rr_mongo_options *opts, char *err,
   store->close = mongo_close;
   store->impl = s;
   store->index = &rr_mongo_index_ops;
-  store->identity = NULL;         /* mongo2 */
-  store->audit = NULL;            /* mongo2 */
-  store->ai = NULL;               /* mongo2 */
-  store->annotations = NULL;      /* mongo2 */
-  store->report_templates = NULL; /* mongo2 */
-  store->report_outputs = NULL;   /* mongo2 */
+  store->identity = &rr_mongo_identity_ops;
+  store->audit = &rr_mongo_audit_ops;
+  store->ai = &rr_mongo_ai_ops;
+  store->annotations = &rr_mongo_annotations_ops;
+  store->report_templates = &rr_mongo_report_templates_ops;
+  store->report_outputs = &rr_mongo_report_outputs_ops;
   store->reports = NULL;          /* mongo2 */
   store->cluster = NULL;          /* one node: leases held, signals in process */
-  store->backup = NULL;
+  store->backup = &rr_mongo_backup_ops;
 
   if ((error = parse_uri(s, opts->uri, err, errsize)) < 0)
     goto out;

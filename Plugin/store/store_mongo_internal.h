@@ -44,6 +44,17 @@ extern const rr_store_report_templates_ops rr_mongo_report_templates_ops;
 extern const rr_store_report_outputs_ops rr_mongo_report_outputs_ops;
 extern const rr_store_reports_ops rr_mongo_reports_ops;
 
+/* Each concern's collections and indexes (and fixed documents), called at
+ * open by store_mongo.c; idempotent, several nodes may open at once. */
+int rr_mongo_identity_indexes(rr_mongo_store *s, char *err, size_t errsize); /* store_mongo_identity.c */
+int rr_mongo_audit_indexes(rr_mongo_store *s, char *err, size_t errsize);    /* store_mongo_audit.c */
+int rr_mongo_ai_indexes(rr_mongo_store *s, char *err, size_t errsize);       /* store_mongo_ai.c */
+int rr_mongo_annotations_indexes(rr_mongo_store *s, char *err, size_t errsize); /* store_mongo_annotations.c */
+int rr_mongo_report_templates_indexes(rr_mongo_store *s, char *err, size_t errsize); /* store_mongo_report_templates.c */
+int rr_mongo_report_outputs_indexes(rr_mongo_store *s, char *err, size_t errsize); /* store_mongo_report_outputs.c */
+int rr_mongo_backup_indexes(rr_mongo_store *s, char *err, size_t errsize);   /* store_mongo_backup.c */
+extern const rr_store_backup_ops rr_mongo_backup_ops;
+
 /* A client from the pool (blocks until one is free) and back. */
 mongoc_client_t *rr_mongo_pop(rr_mongo_store *s);
 void rr_mongo_push(rr_mongo_store *s, mongoc_client_t *c);
