@@ -28,7 +28,7 @@
 // Nothing passes or fails: the figures and the issue's goals (met / not met) are printed.
 // Env: READING_ROOM_PLUGIN, READING_ROOM_TEST_DATA (like the other benchmarks), VIEWER_REPS (default 5),
 // ORTHANC_DICOMWEB_PLUGIN (default Debian's), OHIF_DIST (a dist/ folder to use instead of the pinned one),
-// VIEWER_HTTP_COMPRESSION=0 (Orthanc's HttpCompressionEnabled off), VIEWER_WINDOW=<w>x<h> (default 1440x900).
+// VIEWER_PART=volume (only the MPR/3D measurement, below), VIEWER_HTTP_COMPRESSION=0 (Orthanc's HttpCompressionEnabled off), VIEWER_WINDOW=<w>x<h> (default 1440x900).
 import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -391,6 +391,103 @@ async function measure(name) {
   } finally {
     await browser.close().catch(() => {});
   }
+}
+
+// --- volume viewing (issue 11): MPR and 3D ------------------------------------------------------
+// ours: open the study, wait for the first image, then click "MPR": the time until the three planes are drawn
+//   (the layout shown, each plane's data-rr-renders > 0); back to 2D, then click "3D" (the four-up): the time
+//   until the 3D view's first render (data-rr-renders > 0). Memory (JS heap, browser PSS) with the volume loaded.
+// OHIF: its MPR is a hanging protocol chosen in the URL (hangingprotocolId=mpr), its 3D the protocol
+//   mprAnd3DVolumeViewport (three planes + 3D, like our four-up); it streams the volume into the planes, so its
+//   time is from navigation to the first render of every viewport after all the series' images were received.
+//   Ours is measured from the click (the 2D view already open) and also from navigation.
+const VOLUME_INSTRUMENT = () => {
+  const b = { byViewport: {} };
+  window.__vol = b;
+  document.addEventListener('CORNERSTONE_IMAGE_RENDERED', (e) => {
+    const id = e.detail?.viewportId ?? 'unknown';
+    (b.byViewport[id] ??= []).push(performance.now());
+  }, true);
+};
+
+async function measureVolume(name) {
+  const login = await orthanc.login('admin', orthanc.adminPassword);
+  if (login.status !== 200) throw new Error(`login: ${login.status}`);
+  const out = {};
+  for (const layout of ['mpr', '3d']) {
+    const browser = await launchChromium({ webgl: true });
+    try {
+      const context = await browser.newContext({ viewport: WINDOW, serviceWorkers: 'block' });
+      if (name === 'ours') {
+        await context.addCookies([
+          { name: 'rr_session', value: login.token, url: oursOrigin, httpOnly: true, sameSite: 'Strict' },
+          { name: 'rr_csrf', value: login.csrfToken, url: oursOrigin, sameSite: 'Strict' },
+        ]);
+      }
+      const page = await context.newPage();
+      await page.addInitScript(VOLUME_INSTRUMENT);
+      const now = () => page.evaluate(() => performance.now());
+      let fromNav;
+      let fromClick = null;
+      if (name === 'ours') {
+        await page.goto(VIEWERS.ours.url(), { waitUntil: 'commit' });
+        await waitFor(async () => (await page.locator('.viewer-viewport[data-rr-viewport="0"]').getAttribute('data-rr-image-index')) !== null, 90_000, 50, 'ours: first image');
+        const t0 = await now();
+        await page.locator(`.viewer-tool[data-rr-volume-layout="${layout}"]`).click();
+        const sel = layout === 'mpr' ? ['axial', 'sagittal', 'coronal'].map((p) => `[data-rr-mpr-plane="${p}"]`) : ['.viewer-3d-viewport'];
+        await waitFor(async () => {
+          for (const s of sel) if (!(Number((await page.locator(s).getAttribute('data-rr-renders').catch(() => null)) ?? 0) > 0)) return false;
+          return true;
+        }, 180_000, 20, `ours: ${layout} drawn`);
+        fromNav = await now();
+        fromClick = fromNav - t0;
+      } else {
+        const protocol = layout === 'mpr' ? 'mpr' : 'mprAnd3DVolumeViewport';
+        await page.goto(`${VIEWERS.ohif.url(login.token)}&hangingprotocolId=${protocol}`, { waitUntil: 'commit' });
+        const need = layout === 'mpr' ? 3 : 4;
+        fromNav = await waitFor(async () => {
+          const rec = await page.evaluate(IMAGES_RECEIVED, { total: TOTAL, pattern: VIEWERS.ohif.pattern });
+          if (rec.at === null) return false;
+          const v = await page.evaluate(() => window.__vol.byViewport);
+          const after = Object.values(v).map((l) => l.find((t) => t >= rec.at)).filter((t) => t !== undefined);
+          // 3D: the last viewport to draw after the data is the slowest, the 3D one
+          return after.length >= need ? Math.max(...after) : false;
+        }, 180_000, 50, `OHIF: ${protocol} drawn`);
+      }
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Performance.enable');
+      const metrics = Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
+      out[layout] = { fromNav, fromClick, heap: metrics.JSHeapUsedSize / 2 ** 20, pss: chromiumPssMiB() };
+    } finally {
+      await browser.close().catch(() => {});
+    }
+  }
+  return out;
+}
+
+if (process.env.VIEWER_PART === 'volume') {
+  const vol = { ours: [], ohif: [] };
+  for (let r = 0; r < REPS; r++) {
+    for (const name of r % 2 ? ['ohif', 'ours'] : ['ours', 'ohif']) {
+      const m = await measureVolume(name);
+      vol[name].push(m);
+      console.error(`viewer volume: run ${r + 1}/${REPS} ${name}: ${JSON.stringify(m)}`);
+    }
+  }
+  await orthanc.stop();
+  ohifServer.close();
+  oursServer.close();
+  const med = (name, layout, f) => median(vol[name].map((m) => m[layout][f]).filter((x) => x !== null));
+  const os = await import('node:os');
+  console.log(`viewer volume: CT series of ${TOTAL} slices, headless chromium (SwiftShader WebGL), ${os.cpus().length} cores, median of ${REPS} runs, load average ${os.loadavg()[0].toFixed(2)}`);
+  for (const layout of ['mpr', '3d']) {
+    const o = med('ours', layout, 'fromClick'), on = med('ours', layout, 'fromNav'), h = med('ohif', layout, 'fromNav');
+    console.log(`  ${layout === 'mpr' ? 'MPR: three planes drawn' : '3D: first 3D rendering'}: ours ${o.toFixed(0)} ms from the click (${on.toFixed(0)} ms from navigation), OHIF ${h.toFixed(0)} ms from navigation; ours/OHIF ${(o / h).toFixed(2)} (from navigation ${(on / h).toFixed(2)})`);
+    console.log(`    with the volume loaded: JS heap ours ${med('ours', layout, 'heap').toFixed(0)} MiB, OHIF ${med('ohif', layout, 'heap').toFixed(0)} MiB; browser PSS ours ${med('ours', layout, 'pss').toFixed(0)} MiB, OHIF ${med('ohif', layout, 'pss').toFixed(0)} MiB`);
+    const met = o <= h / 2 && o <= 5000;
+    console.log(`    goal (<= half of OHIF's and within 2-5 s): ${met ? 'met' : 'NOT met'}`);
+  }
+  process.exit(0);
 }
 
 // --- runs --------------------------------------------------------------------------------------

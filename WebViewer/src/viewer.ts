@@ -63,6 +63,7 @@ import { createRtOverlays } from './viewer-rt-view';
 import { modeName } from './viewer-mode';
 import { applyStackState, createVolumeSwitch, stackViewState } from './viewer-volume-layout';
 import { mprLayout } from './viewer-mpr';
+import { threeDLayout } from './viewer-3d';
 
 export interface ViewerOptions {
   study: StudyDetail;
@@ -218,7 +219,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
       },
       resized: () => engine?.resize(true, true),
     },
-    [mprLayout],
+    [mprLayout, threeDLayout],
   );
   const toolbar = h('div', { class: 'viewer-tools', attrs: { role: 'toolbar', 'aria-label': 'Viewer tools' } }, ...layoutButtons, ...volume.buttons, fitButton, ...keyButtons, magnifyButton, tagsButton, ...capture.elements, ...(canWrite ? writeTools : []), helpButton);
   // "Save to archive" (DICOM SR TID 1500) and the measurements of SRs already in the study (viewer-sr.ts)

@@ -1,0 +1,184 @@
+// The "3D four-up" layout (issue 11): the MPR layout's three planes (viewer-mpr.ts mountMpr) plus a VOLUME_3D
+// view of the same volume (volume rendering) in a 2×2 grid, mounted by the volume switch (viewer-volume-layout.ts).
+// 3D view: presets per modality (viewer-3d-model.ts: CT bone, soft tissue, lung, angio, MIP; MR default, MIP,
+// angio), rotate (trackball, left button), zoom (right button), pan (middle button), reset, a shading toggle.
+// Leaving destroys the 3D viewport (its GPU textures) and its tool group, then the planes; the switch frees the
+// volume after.
+// Hooks for tests, on the 3D viewport element: data-rr-3d-viewport, data-rr-renders (renders so far),
+// data-rr-3d-preset (the cornerstone preset shown), data-rr-3d-shade ("on" | "off"); the preset select carries
+// data-rr-3d-preset-select, the buttons data-rr-3d-tool (reset | shade).
+
+import { Enums, setVolumesForViewports, type RenderingEngine, type Types } from '@cornerstonejs/core';
+import { addTool, Enums as ToolEnums, PanTool, ToolGroupManager, TrackballRotateTool, ZoomTool } from '@cornerstonejs/tools';
+import { h } from './dom';
+import { defaultPreset, presetById, presetsFor, type RenderPreset } from './viewer-3d-model';
+import { mountMpr } from './viewer-mpr';
+import type { VolumeLayoutContext, VolumeLayoutDef, VolumeLayoutView } from './viewer-volume-layout';
+
+let toolsAdded = false;
+function addTools(): void {
+  if (toolsAdded) return;
+  for (const t of [TrackballRotateTool, PanTool, ZoomTool]) {
+    try {
+      addTool(t);
+    } catch {
+      /* added by another module */
+    }
+  }
+  toolsAdded = true;
+}
+
+/** The volume actor's property (shading), null before the volume is set. */
+function volumeProperty(vp: Types.IVolumeViewport): { setShade(on: boolean): void; getShade(): boolean } | null {
+  const actor = vp.getActors()[0]?.actor as unknown as { getProperty?: () => { setShade(on: boolean): void; getShade(): boolean } } | undefined;
+  return actor?.getProperty?.() ?? null;
+}
+
+interface View3d {
+  cell: HTMLElement;
+  /** After the cell is in the document: the viewport, its volume, preset and tools. */
+  start(engine: RenderingEngine, volumeId: string): Promise<void>;
+  destroy(): void;
+}
+
+// One function for the 3D cell: its closures share the viewport, the tool group and the listeners.
+function create3d(ctx: VolumeLayoutContext): View3d {
+  const viewportId = `${ctx.idPrefix}-3d`;
+  const toolGroupId = `${ctx.idPrefix}-3d-tools`;
+  const modality = ctx.from.series.modality;
+  let preset: RenderPreset = defaultPreset(modality);
+  let shade = true;
+  let renders = 0;
+  let engine: RenderingEngine | null = null;
+  /** The camera at the start (reset goes back to it: resetCamera keeps a trackball rotation). */
+  let startCamera: Types.ICamera | null = null;
+  const element = h('div', { class: 'viewer-viewport viewer-3d-viewport', attrs: { 'data-rr-3d-viewport': '', tabindex: '0', 'aria-label': '3D volume rendering' } });
+  const select = h(
+    'select',
+    { class: 'viewer-3d-preset', attrs: { 'data-rr-3d-preset-select': '', 'aria-label': '3D preset' } },
+    ...presetsFor(modality).map((p) => h('option', { text: p.label, attrs: { value: p.id } })),
+  );
+  select.value = preset.id;
+  const tool = (label: string, title: string, id: string): HTMLButtonElement =>
+    h('button', { class: 'viewer-tool', text: label, attrs: { type: 'button', title, 'data-rr-3d-tool': id } });
+  const resetButton = tool('Reset 3D', 'Rotation, zoom and pan of the 3D view back to the start', 'reset');
+  const shadeButton = tool('Shading', 'Shading (lighting) of the volume rendering on or off', 'shade');
+  const bar = h('div', { class: 'viewer-3d-tools' }, select, shadeButton, resetButton);
+  const cell = h('div', { class: 'viewer-stage viewer-mpr-cell viewer-3d-cell', attrs: { 'data-rr-mpr-cell': '3d' } }, element, bar);
+
+  const viewport = (): Types.IVolumeViewport | null => {
+    try {
+      return (engine?.getViewport(viewportId) as Types.IVolumeViewport | undefined) ?? null;
+    } catch {
+      return null;
+    }
+  };
+  const show = (): void => {
+    element.setAttribute('data-rr-3d-preset', preset.preset);
+    element.setAttribute('data-rr-3d-shade', shade ? 'on' : 'off');
+    shadeButton.setAttribute('aria-pressed', String(shade));
+  };
+  const applyPreset = (): void => {
+    const vp = viewport();
+    if (!vp) return;
+    vp.setProperties({ preset: preset.preset });
+    volumeProperty(vp)?.setShade(shade); // a preset sets its own shading: the toggle wins
+    show();
+    vp.render();
+  };
+  const onRendered = (): void => {
+    renders++;
+    element.setAttribute('data-rr-renders', String(renders));
+  };
+  const onPreset = (): void => {
+    preset = presetById(modality, select.value);
+    applyPreset();
+  };
+  const onShade = (): void => {
+    shade = !shade;
+    const vp = viewport();
+    if (vp) {
+      volumeProperty(vp)?.setShade(shade);
+      vp.render();
+    }
+    show();
+  };
+  const onReset = (): void => {
+    const vp = viewport();
+    if (!vp) return;
+    if (startCamera) vp.setCamera({ ...startCamera });
+    else vp.resetCamera();
+    vp.render();
+  };
+  element.addEventListener(Enums.Events.IMAGE_RENDERED, onRendered);
+  select.addEventListener('change', onPreset);
+  shadeButton.addEventListener('click', onShade);
+  resetButton.addEventListener('click', onReset);
+
+  return {
+    cell,
+    start: async (e, volumeId) => {
+      engine = e;
+      addTools();
+      e.enableElement({ viewportId, type: Enums.ViewportType.VOLUME_3D, element, defaultOptions: { background: [0, 0, 0] as Types.Point3 } });
+      await setVolumesForViewports(e, [{ volumeId }], [viewportId]);
+      const tools = ToolGroupManager.createToolGroup(toolGroupId);
+      if (tools) {
+        for (const t of [TrackballRotateTool, PanTool, ZoomTool]) tools.addTool(t.toolName);
+        tools.addViewport(viewportId, e.id);
+        const { MouseBindings } = ToolEnums;
+        tools.setToolActive(TrackballRotateTool.toolName, { bindings: [{ mouseButton: MouseBindings.Primary }] });
+        tools.setToolActive(PanTool.toolName, { bindings: [{ mouseButton: MouseBindings.Auxiliary }] });
+        tools.setToolActive(ZoomTool.toolName, { bindings: [{ mouseButton: MouseBindings.Secondary }] });
+      }
+      applyPreset();
+      const vp = viewport();
+      vp?.resetCamera();
+      startCamera = vp ? { ...vp.getCamera() } : null;
+      e.renderViewports([viewportId]);
+    },
+    destroy: () => {
+      element.removeEventListener(Enums.Events.IMAGE_RENDERED, onRendered);
+      select.removeEventListener('change', onPreset);
+      shadeButton.removeEventListener('click', onShade);
+      resetButton.removeEventListener('click', onReset);
+      try {
+        ToolGroupManager.destroyToolGroup(toolGroupId);
+      } catch {
+        /* already gone */
+      }
+      try {
+        engine?.disableElement(viewportId); // the viewport and its GPU textures
+      } catch {
+        /* already gone */
+      }
+    },
+  };
+}
+
+async function mountFourUp(ctx: VolumeLayoutContext): Promise<VolumeLayoutView> {
+  const view3d = create3d(ctx);
+  const planes = await mountMpr(ctx, { cells: [view3d.cell], gridClass: 'viewer-3d-four' });
+  try {
+    await view3d.start(ctx.engine, ctx.volume.volumeId);
+  } catch (err) {
+    view3d.destroy();
+    planes.destroy();
+    throw err;
+  }
+  return {
+    state: () => planes.state(),
+    key: (k) => planes.key(k),
+    destroy: () => {
+      view3d.destroy();
+      planes.destroy();
+    },
+  };
+}
+
+export const threeDLayout: VolumeLayoutDef = {
+  id: '3d',
+  label: '3D',
+  title: '3D four-up: axial, sagittal and coronal planes with a volume rendering (presets, rotate, zoom, pan, shading)',
+  mount: mountFourUp,
+};
