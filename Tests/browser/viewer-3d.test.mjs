@@ -1,4 +1,4 @@
-// Browser test of the "3D four-up" layout (issue 11): the 134-slice CT as a volume, the three MPR planes and a
+// Browser test of the "3D four-up" layout (issue 11): a 30-slice CT as a volume (the 134-slice one is the benchmark's: it took 2 min here), the three MPR planes and a
 // VOLUME_3D rendering, checked by their PIXELS (canvas read back): the 3D view is drawn (pixels other than the
 // black background) and changes when the preset changes and when shading is turned off; the four viewports are
 // drawn; leaving gives the 2D view back and frees the volume. One Orthanc, one login, one page load.
@@ -48,7 +48,7 @@ describe('Reading Room 3D four-up (browser)', { timeout: 300_000 }, () => {
 
   before(async () => {
     orthanc = await startOrthanc(WEBAPP_DIR ? { readingRoom: { WebAppDirectory: WEBAPP_DIR } } : {});
-    await storescu(orthanc, await dicomFilesOf('ct_abdomen_pancreas_134'));
+    await storescu(orthanc, await dicomFilesOf('ct_chest_lung_30'));
     study = await waitFor(async () => {
       const l = await orthanc.json('/api/dicom/studies?limit=10');
       return l.total === 1 ? l.data[0] : false;
@@ -132,7 +132,7 @@ describe('Reading Room 3D four-up (browser)', { timeout: 300_000 }, () => {
     await waitFor(async () => await page.locator('.viewer-grid').isVisible(), 10_000, 50, 'the 2D grid');
     assert.equal(await page.locator('.viewer-volume-area').isVisible(), false);
     assert.equal(await page.locator('.viewer-3d-viewport').count(), 0, 'the 3D viewport is gone');
-    await waitFor(async () => withVolume - (await cacheBytes()) >= 60e6, 10_000, 100, `the volume freed (${withVolume} bytes with it)`);
+    await waitFor(async () => withVolume - (await cacheBytes()) >= 10e6, 10_000, 100, `the volume freed (${withVolume} bytes with it)`);
     assert.deepEqual(pageErrors, []);
   });
 });
