@@ -65,10 +65,11 @@ node_suite() {
 }
 
 # The browser files in two lanes side by side, each one file at a time: the
-# files that mostly wait (idle time-outs, forms, PDFs: BROWSER_WAITING_LANE)
+# files that mostly wait (idle time-outs, forms, PDFs, single images:
+# BROWSER_WAITING_LANE)
 # beside the ones that render with software WebGL (every other file). One
 # summary line for both; each lane's TAP output in its own log.
-BROWSER_WAITING_LANE="logoff auth explorer worklist status report-templates report-writing physician-portal"
+BROWSER_WAITING_LANE="logoff auth explorer worklist status system-backup report-templates report-writing physician-portal ai ai-images viewer-tags viewer-objects"
 browser_suite() {
   local name=$1 log="$LOGDIR/$1.log" rc1 rc2 p=0 f=0 n file waiting=() rendering=()
   for file in Tests/browser/*.test.mjs; do
