@@ -158,12 +158,17 @@ function create3d(ctx: VolumeLayoutContext): View3d {
 
 async function mountFourUp(ctx: VolumeLayoutContext): Promise<VolumeLayoutView> {
   const view3d = create3d(ctx);
-  const planes = await mountMpr(ctx, { cells: [view3d.cell], gridClass: 'viewer-3d-four' });
+  let planes: Awaited<ReturnType<typeof mountMpr>>;
   try {
-    await view3d.start(ctx.engine, ctx.volume.volumeId);
+    // the 3D viewport is enabled before the planes' first resize (MprExtra.ready): enabling it resizes the
+    // engine, which otherwise left the axial plane of an axial CT flat grey (seen in make test)
+    planes = await mountMpr(ctx, {
+      cells: [view3d.cell],
+      gridClass: 'viewer-3d-four',
+      ready: () => view3d.start(ctx.engine, ctx.volume.volumeId),
+    });
   } catch (err) {
     view3d.destroy();
-    planes.destroy();
     throw err;
   }
   return {

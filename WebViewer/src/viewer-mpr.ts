@@ -65,6 +65,12 @@ export interface MprExtra {
   cells: HTMLElement[];
   /** A class for the grid (default: three planes side by side). */
   gridClass?: string;
+  /**
+   * Called once the planes show the volume, before their first resize and render: the 3D four-up enables its
+   * 3D viewport here, since enabling a viewport resizes the engine, after which the planes' slabs are set again
+   * (else the acquisition plane draws flat grey).
+   */
+  ready?: () => Promise<void>;
 }
 
 /**
@@ -143,6 +149,7 @@ export async function mountMpr(ctx: VolumeLayoutContext, extra?: MprExtra): Prom
       tools.setToolActive(ZoomTool.toolName, { bindings: [{ mouseButton: MouseBindings.Secondary }] });
       tools.setToolActive(StackScrollTool.toolName, { bindings: [{ mouseButton: MouseBindings.Wheel }] });
     }
+    await extra?.ready?.();
   } catch (err) {
     destroy();
     throw err;
