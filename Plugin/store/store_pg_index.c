@@ -18,40 +18,7 @@
 #include "util/errors.h"
 #include "util/str.h"
 #include "util/textnorm.h"
-
-/* Modalities that get a bit of studies.mod_mask; any other modality is
- * answered through the search terms (kind 'M'). The bits are this
- * backend's own (stored in its database), in the SQLite backend's order. */
-static const char *const mask_modalities[] = {
-  "CT", "MR", "CR", "DX", "US", "MG", "PT", "NM", "XA", "RF", "OT", "SR", "SEG", "RTSTRUCT", "RTPLAN", "RTDOSE",
-  "RTIMAGE", "PR", "KO", "DOC", "ECG", "IO", "PX", "ES", "XC", "OP", "OPT", "BMD", "HD", "DG", "SM"};
-#define MASK_MODALITY_COUNT ((int)(sizeof(mask_modalities) / sizeof(mask_modalities[0])))
-
-int64_t rr_pg_modality_bit(const char *modality, size_t len)
-{
-  int i;
-
-  for (i = 0; i < MASK_MODALITY_COUNT; i++)
-    if (strlen(mask_modalities[i]) == len && strncmp(mask_modalities[i], modality, len) == 0)
-      return (int64_t)1 << i;
-  return 0;
-}
-
-/* Mask of a backslash-separated modality list. */
-static int64_t modality_mask(const char *mods)
-{
-  int64_t mask = 0;
-  size_t len;
-
-  while (*mods) {
-    len = strcspn(mods, "\\");
-    mask |= rr_pg_modality_bit(mods, len);
-    mods += len;
-    if (*mods)
-      mods++;
-  }
-  return mask;
-}
+#include "modality_mask.h"
 
 #define MAX_WORDS_PER_FIELD 64
 #define MAX_WORD_BYTES 64
@@ -246,7 +213,7 @@ static int recount_study(rr_pg_conn *c, int64_t study_id, int64_t now)
   if ((error = rr_pg_query(c, &r, SQL_RECOUNT_STUDY, "ii", study_id, now)) < 0)
     return error;
   if (PQntuples(r) > 0)
-    mask = modality_mask(PQgetvalue(r, 0, 0));
+    mask = rr_modality_mask(PQgetvalue(r, 0, 0));
   PQclear(r);
   if ((error = rr_pg_query(c, NULL, SQL_MOD_MASK, "ii", study_id, mask)) < 0 ||
       (error = rr_pg_query(c, NULL, SQL_MOD_TERMS_CLEAR, "i", study_id)) < 0)

@@ -115,11 +115,9 @@ int rr_pg_macro_remove(void *impl, const char *username, const char *name, char 
 int rr_pg_report_read(rr_pg_store *s, int (*fn)(rr_pg_conn *c, void *ctx, char *err, size_t errsize), void *ctx,
                       char *err, size_t errsize);
 
-/* The index concern's reads (store_pg_worklist.c) and its modality bits
- * (store_pg_index.c: 0 for a modality without a bit). */
+/* The index concern's reads (store_pg_worklist.c). */
 int rr_pg_query_worklist(void *impl, rr_study_list **out, const rr_worklist_query *q, char *err, size_t errsize);
 int rr_pg_get_study(void *impl, rr_study_detail **out, const char *study_uid, char *err, size_t errsize);
-int64_t rr_pg_modality_bit(const char *modality, size_t len);
 /* The LIKE pattern (escape '\\') of a GLOB pattern made by rr_text_glob
  * (util/textnorm.h). RR_EINVAL for a class other than "[x]". */
 int rr_pg_glob_to_like(rr_buf *out, const char *glob);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "modality_mask.h"
 #include "store_pg_internal.h"
 #include "util/buf.h"
 #include "util/errors.h"
@@ -262,7 +263,7 @@ static int where_modalities(rr_buf *sql, rr_pg_params *p, const rr_worklist_quer
   if (n == 0)
     return 0;
   for (i = 0; i < n; i++) {
-    bit = rr_pg_modality_bit(q->modalities[i], strlen(q->modalities[i]));
+    bit = rr_modality_bit(q->modalities[i], strlen(q->modalities[i]));
     mask |= bit;
     unknown += bit == 0;
   }
@@ -278,7 +279,7 @@ static int where_modalities(rr_buf *sql, rr_pg_params *p, const rr_worklist_quer
         (error = rr_buf_puts(sql, "s.id IN (SELECT study_id FROM study_terms WHERE kind = 'M' AND term IN (")) < 0)
       return error;
     for (i = 0, unknown = 0; i < n; i++) {
-      if (rr_pg_modality_bit(q->modalities[i], strlen(q->modalities[i])) != 0)
+      if (rr_modality_bit(q->modalities[i], strlen(q->modalities[i])) != 0)
         continue;
       if ((unknown++ > 0 && (error = rr_buf_putc(sql, ',')) < 0) ||
           (error = rr_pg_param_add(p, sql, q->modalities[i], strlen(q->modalities[i]))) < 0)

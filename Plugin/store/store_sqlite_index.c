@@ -13,39 +13,7 @@
 #include "util/errors.h"
 #include "util/str.h"
 #include "util/textnorm.h"
-
-/* Modalities that get a bit of studies.mod_mask; any other modality is
- * answered through the search terms (kind 'M'). */
-static const char *const mask_modalities[] = {
-  "CT", "MR", "CR", "DX", "US", "MG", "PT", "NM", "XA", "RF", "OT", "SR", "SEG", "RTSTRUCT", "RTPLAN", "RTDOSE",
-  "RTIMAGE", "PR", "KO", "DOC", "ECG", "IO", "PX", "ES", "XC", "OP", "OPT", "BMD", "HD", "DG", "SM"};
-#define MASK_MODALITY_COUNT ((int)(sizeof(mask_modalities) / sizeof(mask_modalities[0])))
-
-int64_t rr_sqlite_modality_bit(const char *modality, size_t len)
-{
-  int i;
-
-  for (i = 0; i < MASK_MODALITY_COUNT; i++)
-    if (strlen(mask_modalities[i]) == len && strncmp(mask_modalities[i], modality, len) == 0)
-      return (int64_t)1 << i;
-  return 0;
-}
-
-/* Mask of a backslash-separated modality list. */
-static int64_t modality_mask(const char *mods)
-{
-  int64_t mask = 0;
-  size_t len;
-
-  while (*mods) {
-    len = strcspn(mods, "\\");
-    mask |= rr_sqlite_modality_bit(mods, len);
-    mods += len;
-    if (*mods)
-      mods++;
-  }
-  return mask;
-}
+#include "modality_mask.h"
 
 #define MAX_WORDS_PER_FIELD 64
 #define MAX_WORD_BYTES 64
@@ -297,7 +265,7 @@ static int update_mod_mask(sqlite3 *db, int64_t study_id, char *err, size_t errs
   sqlite3_bind_int64(st, 1, study_id);
   rc = sqlite3_step(st);
   if (rc == SQLITE_ROW)
-    mask = modality_mask((const char *)sqlite3_column_text(st, 0));
+    mask = rr_modality_mask((const char *)sqlite3_column_text(st, 0));
   sqlite3_finalize(st);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     return rr_sqlite_fail(err, errsize, db, "read modalities");

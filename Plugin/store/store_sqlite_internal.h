@@ -137,9 +137,6 @@ int rr_sqlite_read_row(rr_sqlite_store *s, const rr_sqlite_sql *q, rr_sqlite_row
 int rr_sqlite_write_row(rr_sqlite_store *s, const rr_sqlite_sql *q, const char *exists, int64_t *changes, char *err,
                         size_t errsize);
 
-/* The bit of a modality in studies.mod_mask, 0 for a modality without one
- * (those are found through the search terms, kind 'M'). */
-int64_t rr_sqlite_modality_bit(const char *modality, size_t len);
 
 /* Run one statement on db with parameters ?1.. given by `types`, one letter
  * each: 't' text (NULL binds ""), 'n' text or SQL NULL, 'i' int64_t, 'b'

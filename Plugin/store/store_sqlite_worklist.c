@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "modality_mask.h"
 #include "store_sqlite_internal.h"
 #include "util/buf.h"
 #include "util/errors.h"
@@ -227,7 +228,7 @@ static int build_where(rr_buf *sql, rr_sqlite_params *p, const rr_worklist_query
     char maskbuf[32];
 
     for (i = 0; i < q->modality_count && i < RR_QUERY_MAX_MODALITIES; i++) {
-      int64_t bit = rr_sqlite_modality_bit(q->modalities[i], strlen(q->modalities[i]));
+      int64_t bit = rr_modality_bit(q->modalities[i], strlen(q->modalities[i]));
       mask |= bit;
       unknown += bit == 0;
     }
@@ -243,7 +244,7 @@ static int build_where(rr_buf *sql, rr_sqlite_params *p, const rr_worklist_query
           (error = rr_buf_puts(sql, "s.id IN (SELECT study_id FROM study_terms WHERE kind='M' AND term IN (")) < 0)
         return error;
       for (i = 0, unknown = 0; i < q->modality_count && i < RR_QUERY_MAX_MODALITIES; i++) {
-        if (rr_sqlite_modality_bit(q->modalities[i], strlen(q->modalities[i])) != 0)
+        if (rr_modality_bit(q->modalities[i], strlen(q->modalities[i])) != 0)
           continue;
         if ((unknown++ > 0 && (error = rr_buf_putc(sql, ',')) < 0) ||
             (error = rr_sqlite_param_add(p, sql, q->modalities[i], strlen(q->modalities[i]))) < 0)
