@@ -71,6 +71,45 @@ int rr_mongo_fail(char *err, size_t errsize, const bson_error_t *e, const char *
   return rr_fail(err, errsize, RR_ESTORE, "mongodb: %s: %s", what, msg);
 }
 
+int rr_mongo_write(rr_mongo_store *s, rr_mongo_write_counts *out, const char *coll, rr_mongo_write_kind kind,
+                   const bson_t *filter, const bson_t *upd, bool upsert, const char *what, char *err, size_t errsize)
+{
+  mongoc_client_t *c = rr_mongo_pop(s);
+  mongoc_collection_t *collection = rr_mongo_collection(s, c, coll);
+  bson_t *opts = upsert && (kind == RR_MONGO_UPDATE_ONE || kind == RR_MONGO_UPDATE_MANY)
+                   ? BCON_NEW("upsert", BCON_BOOL(true)) : NULL;
+  bson_t reply = BSON_INITIALIZER;
+  bson_error_t e;
+  bool ok = false;
+  int error;
+
+  switch (kind) {
+  case RR_MONGO_UPDATE_ONE:
+    ok = mongoc_collection_update_one(collection, filter, upd, opts, &reply, &e);
+    break;
+  case RR_MONGO_UPDATE_MANY:
+    ok = mongoc_collection_update_many(collection, filter, upd, opts, &reply, &e);
+    break;
+  case RR_MONGO_DELETE_ONE:
+    ok = mongoc_collection_delete_one(collection, filter, NULL, &reply, &e);
+    break;
+  case RR_MONGO_DELETE_MANY:
+    ok = mongoc_collection_delete_many(collection, filter, NULL, &reply, &e);
+    break;
+  }
+  error = ok ? 0 : rr_mongo_fail(err, errsize, &e, what);
+  if (out != NULL) {
+    out->matched = ok ? rr_mongo_int(&reply, "matchedCount") : 0;
+    out->upserted = ok ? rr_mongo_int(&reply, "upsertedCount") : 0;
+    out->deleted = ok ? rr_mongo_int(&reply, "deletedCount") : 0;
+  }
+  bson_destroy(&reply);
+  bson_destroy(opts);
+  mongoc_collection_destroy(collection);
+  rr_mongo_push(s, c);
+  return error;
+}
+
 int rr_mongo_index(rr_mongo_store *s, const char *coll, const char *name, bson_t *keys, bool unique,
                    const bson_t *partial, char *err, size_t errsize)
 {

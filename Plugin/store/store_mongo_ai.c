@@ -115,26 +115,20 @@ static void append_mutable(bson_t *b, const rr_ai_analysis *a)
   BSON_APPEND_UTF8(b, "ai_confidence_band", a->ai_confidence);
 }
 
-/* One update of `coll` (update_one or, `many`, update_many); *matched and
- * *upserted receive the counts (either may be NULL). */
+/* One update of `name` (update_one or, `many`, update_many; opts holds
+ * only {upsert: true} or is NULL); *matched and *upserted receive the counts
+ * (either may be NULL). */
 static int update(rr_mongo_store *s, const char *name, bool many, const bson_t *filter, const bson_t *upd,
                   const bson_t *opts, int64_t *matched, int64_t *upserted, const char *what, char *err, size_t errsize)
 {
-  mongoc_client_t *c = rr_mongo_pop(s);
-  mongoc_collection_t *coll = rr_mongo_collection(s, c, name);
-  bson_t reply = BSON_INITIALIZER;
-  bson_error_t e;
-  bool ok = many ? mongoc_collection_update_many(coll, filter, upd, opts, &reply, &e)
-                 : mongoc_collection_update_one(coll, filter, upd, opts, &reply, &e);
-  int error = ok ? 0 : rr_mongo_fail(err, errsize, &e, what);
+  rr_mongo_write_counts w;
+  int error = rr_mongo_write(s, &w, name, many ? RR_MONGO_UPDATE_MANY : RR_MONGO_UPDATE_ONE, filter, upd,
+                             opts != NULL && rr_mongo_bool(opts, "upsert"), what, err, errsize);
 
   if (matched != NULL)
-    *matched = ok ? rr_mongo_int(&reply, "matchedCount") : 0;
+    *matched = w.matched;
   if (upserted != NULL)
-    *upserted = ok ? rr_mongo_int(&reply, "upsertedCount") : 0;
-  bson_destroy(&reply);
-  mongoc_collection_destroy(coll);
-  rr_mongo_push(s, c);
+    *upserted = w.upserted;
   return error;
 }
 

@@ -89,23 +89,11 @@ typedef enum write_kind { WRITE_UPDATE, WRITE_UPSERT, WRITE_DELETE } write_kind;
 static int write_one(rr_mongo_store *s, int64_t *n, const char *name, write_kind kind, const bson_t *filter,
                      const bson_t *upd, const char *what, char *err, size_t errsize)
 {
-  mongoc_client_t *c = rr_mongo_pop(s);
-  mongoc_collection_t *coll = rr_mongo_collection(s, c, name);
-  bson_t *opts = kind == WRITE_UPSERT ? BCON_NEW("upsert", BCON_BOOL(true)) : NULL;
-  bson_t reply = BSON_INITIALIZER;
-  bson_error_t e;
-  bool ok = kind == WRITE_DELETE ? mongoc_collection_delete_one(coll, filter, NULL, &reply, &e)
-                                 : mongoc_collection_update_one(coll, filter, upd, opts, &reply, &e);
-  int error = ok ? 0 : rr_mongo_fail(err, errsize, &e, what);
+  rr_mongo_write_counts w;
+  int error = rr_mongo_write(s, &w, name, kind == WRITE_DELETE ? RR_MONGO_DELETE_ONE : RR_MONGO_UPDATE_ONE, filter, upd,
+                             kind == WRITE_UPSERT, what, err, errsize);
 
-  *n = !ok                     ? 0
-       : kind == WRITE_DELETE ? rr_mongo_int(&reply, "deletedCount")
-       : kind == WRITE_UPSERT ? rr_mongo_int(&reply, "upsertedCount")
-                              : rr_mongo_int(&reply, "matchedCount");
-  bson_destroy(&reply);
-  bson_destroy(opts);
-  mongoc_collection_destroy(coll);
-  rr_mongo_push(s, c);
+  *n = kind == WRITE_DELETE ? w.deleted : kind == WRITE_UPSERT ? w.upserted : w.matched;
   return error;
 }
 

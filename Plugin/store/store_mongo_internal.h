@@ -66,6 +66,19 @@ mongoc_collection_t *rr_mongo_collection(rr_mongo_store *s, mongoc_client_t *c, 
  * RR_ESTORE; writes "mongodb: <what>: <message>" into err. */
 int rr_mongo_fail(char *err, size_t errsize, const bson_error_t *e, const char *what);
 
+/* One write to collection `coll`: an update (upd; `upsert` inserts when
+ * nothing matches) or a delete (upd and upsert unused). *out (may be NULL)
+ * receives the documents the write matched, upserted and deleted; all 0 on
+ * failure, which returns rr_mongo_fail's code. */
+typedef enum rr_mongo_write_kind {
+  RR_MONGO_UPDATE_ONE, RR_MONGO_UPDATE_MANY, RR_MONGO_DELETE_ONE, RR_MONGO_DELETE_MANY
+} rr_mongo_write_kind;
+typedef struct rr_mongo_write_counts {
+  int64_t matched, upserted, deleted;
+} rr_mongo_write_counts;
+int rr_mongo_write(rr_mongo_store *s, rr_mongo_write_counts *out, const char *coll, rr_mongo_write_kind kind,
+                   const bson_t *filter, const bson_t *upd, bool upsert, const char *what, char *err, size_t errsize);
+
 /* Create an index (keys as BSON, e.g. BCON_NEW("study_uid", BCON_INT32(1)))
  * named `name` on collection `coll`; `unique` and an optional partial
  * filter. Idempotent. */

@@ -64,22 +64,13 @@ static const rr_store_list_kind output_list_kind = {
 
 /* One update_one / update_many; *n the documents matched or upserted. */
 static int put_doc(rr_mongo_store *s, int64_t *n, bool many, const bson_t *filter, const bson_t *upd, bool upsert,
-                 const char *what, char *err, size_t errsize)
+                   const char *what, char *err, size_t errsize)
 {
-  mongoc_client_t *c = rr_mongo_pop(s);
-  mongoc_collection_t *coll = rr_mongo_collection(s, c, OUTPUTS);
-  bson_t *opts = upsert ? BCON_NEW("upsert", BCON_BOOL(true)) : NULL;
-  bson_t reply = BSON_INITIALIZER;
-  bson_error_t e;
-  bool ok = many ? mongoc_collection_update_many(coll, filter, upd, opts, &reply, &e)
-                 : mongoc_collection_update_one(coll, filter, upd, opts, &reply, &e);
-  int error = ok ? 0 : rr_mongo_fail(err, errsize, &e, what);
+  rr_mongo_write_counts w;
+  int error = rr_mongo_write(s, &w, OUTPUTS, many ? RR_MONGO_UPDATE_MANY : RR_MONGO_UPDATE_ONE, filter, upd, upsert,
+                             what, err, errsize);
 
-  *n = !ok ? 0 : upsert ? rr_mongo_int(&reply, "upsertedCount") : rr_mongo_int(&reply, "matchedCount");
-  bson_destroy(&reply);
-  bson_destroy(opts);
-  mongoc_collection_destroy(coll);
-  rr_mongo_push(s, c);
+  *n = upsert ? w.upserted : w.matched;
   return error;
 }
 
