@@ -248,41 +248,41 @@ static int s3_send(s3_target *s, rr_backup_http_response *resp, const char *meth
   return 0;
 }
 
-static int s3_put(rr_backup_target *t, const char *key, const void *data, size_t len, char *err, size_t errsize)
+/* One signed request on the object `key`; *resp is initialised in every
+ * case (dispose it). */
+static int object_send(s3_target *s, rr_backup_http_response *resp, const char *method, const char *key,
+                       const void *body, size_t len, size_t max_response, char *err, size_t errsize)
 {
-  s3_target *s = (s3_target *)t;
-  rr_backup_http_response r;
   rr_buf url;
   int rc;
 
+  memset(resp, 0, sizeof(*resp));
   rr_buf_init(&url, 8192);
-  rc = object_url(&url, s, key);
-  if (rc != 0) {
-    rr_buf_dispose(&url);
-    return rr_fail(err, errsize, rc, "the object URL is too long");
-  }
-  rc = s3_send(s, &r, "PUT", url.ptr, data != NULL ? data : "", len, ERROR_ANSWER_MAX, err, errsize);
+  if ((rc = object_url(&url, s, key)) != 0)
+    rc = rr_fail(err, errsize, rc, "the object URL is too long");
+  else
+    rc = s3_send(s, resp, method, url.ptr, body, len, max_response, err, errsize);
+  rr_buf_dispose(&url);
+  return rc;
+}
+
+static int s3_put(rr_backup_target *t, const char *key, const void *data, size_t len, char *err, size_t errsize)
+{
+  rr_backup_http_response r;
+  int rc = object_send((s3_target *)t, &r, "PUT", key, data != NULL ? data : "", len, ERROR_ANSWER_MAX, err, errsize);
+
   if (rc == 0 && (r.status < 200 || r.status > 299))
     rc = answer_error(&r, "PUT", err, errsize);
   rr_backup_http_response_dispose(&r);
-  rr_buf_dispose(&url);
   return rc;
 }
 
 static int s3_get(rr_backup_target *t, rr_buf *out, const char *key, char *err, size_t errsize)
 {
-  s3_target *s = (s3_target *)t;
   rr_backup_http_response r;
-  rr_buf url;
-  int rc;
+  int rc = object_send((s3_target *)t, &r, "GET", key, NULL, 0, out->max - out->len > 0 ? out->max - out->len : 1, err,
+                       errsize);
 
-  rr_buf_init(&url, 8192);
-  rc = object_url(&url, s, key);
-  if (rc != 0) {
-    rr_buf_dispose(&url);
-    return rr_fail(err, errsize, rc, "the object URL is too long");
-  }
-  rc = s3_send(s, &r, "GET", url.ptr, NULL, 0, out->max - out->len > 0 ? out->max - out->len : 1, err, errsize);
   if (rc == 0 && r.status == 404)
     rc = rr_fail(err, errsize, RR_ENOTFOUND, "the object store has no such object");
   else if (rc == 0 && r.status != 200)
@@ -290,24 +290,14 @@ static int s3_get(rr_backup_target *t, rr_buf *out, const char *key, char *err, 
   else if (rc == 0 && (rc = rr_buf_append(out, r.body.ptr != NULL ? r.body.ptr : "", r.body.len)) != 0)
     rc = rr_fail(err, errsize, rc, "the object is larger than the buffer allows");
   rr_backup_http_response_dispose(&r);
-  rr_buf_dispose(&url);
   return rc;
 }
 
 static int s3_exists(rr_backup_target *t, bool *out, const char *key, char *err, size_t errsize)
 {
-  s3_target *s = (s3_target *)t;
   rr_backup_http_response r;
-  rr_buf url;
-  int rc;
+  int rc = object_send((s3_target *)t, &r, "HEAD", key, NULL, 0, ERROR_ANSWER_MAX, err, errsize);
 
-  rr_buf_init(&url, 8192);
-  rc = object_url(&url, s, key);
-  if (rc != 0) {
-    rr_buf_dispose(&url);
-    return rr_fail(err, errsize, rc, "the object URL is too long");
-  }
-  rc = s3_send(s, &r, "HEAD", url.ptr, NULL, 0, ERROR_ANSWER_MAX, err, errsize);
   if (rc == 0 && r.status == 200)
     *out = true;
   else if (rc == 0 && r.status == 404)
@@ -315,7 +305,6 @@ static int s3_exists(rr_backup_target *t, bool *out, const char *key, char *err,
   else if (rc == 0)
     rc = answer_error(&r, "HEAD", err, errsize);
   rr_backup_http_response_dispose(&r);
-  rr_buf_dispose(&url);
   return rc;
 }
 
