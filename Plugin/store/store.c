@@ -1,5 +1,6 @@
 #include "store.h"
 
+#include <ctype.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,6 +227,27 @@ int rr_store_key_image_list(rr_store *s, rr_key_image_list **out, const char *st
 }
 
 /* ------------------------------------------------------- report templates */
+
+bool rr_report_template_id_ok(const char *id)
+{
+  size_t n = 0;
+
+  if (id == NULL)
+    return false;
+  for (; id[n] != '\0'; n++)
+    if (!(isalnum((unsigned char)id[n]) || id[n] == '.' || id[n] == '_' || id[n] == '-'))
+      return false;
+  return n >= 1 && n <= 64;
+}
+
+int rr_report_template_rec_check(const rr_report_template_rec *rec, char *err, size_t errsize)
+{
+  if (!rr_report_template_id_ok(rec->id))
+    return rr_fail(err, errsize, RR_EINVAL, "a template id is 1 to 64 of letters, digits, '.', '_' and '-'");
+  if (rec->json == NULL || strlen(rec->json) < 2 || strlen(rec->json) > RR_REPORT_TEMPLATE_JSON_MAX)
+    return rr_fail(err, errsize, RR_EINVAL, "a template's JSON is 2 to %d bytes", RR_REPORT_TEMPLATE_JSON_MAX);
+  return 0;
+}
 
 int rr_store_report_template_get(rr_store *s, rr_report_template_rec *out, const char *id, char *err,
                                  size_t errsize)

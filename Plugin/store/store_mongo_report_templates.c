@@ -7,7 +7,6 @@
  * conditional on the expected revision, so of two writers naming one
  * revision only the first wins (the other gets RR_ESTALE).
  */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,27 +27,6 @@ static int read_template(void *elem, const bson_t *doc, void *ctx)
   rr_mongo_copy(t->updated_by, sizeof(t->updated_by), doc, "updated_by");
   t->updated_at = rr_mongo_int(doc, "updated_at");
   return (t->json = rr_mongo_strdup(doc, "json")) == NULL ? RR_ENOMEM : 0;
-}
-
-static bool id_ok(const char *id)
-{
-  size_t n = 0;
-
-  if (id == NULL)
-    return false;
-  for (; id[n] != '\0'; n++)
-    if (!(isalnum((unsigned char)id[n]) || id[n] == '.' || id[n] == '_' || id[n] == '-'))
-      return false;
-  return n >= 1 && n <= 64;
-}
-
-static int check_rec(const rr_report_template_rec *rec, char *err, size_t errsize)
-{
-  if (!id_ok(rec->id))
-    return rr_fail(err, errsize, RR_EINVAL, "a template id is 1 to 64 of letters, digits, '.', '_' and '-'");
-  if (rec->json == NULL || strlen(rec->json) < 2 || strlen(rec->json) > RR_REPORT_TEMPLATE_JSON_MAX)
-    return rr_fail(err, errsize, RR_EINVAL, "a template's JSON is 2 to %d bytes", RR_REPORT_TEMPLATE_JSON_MAX);
-  return 0;
 }
 
 /* Templates matching filter (sorted by id) into a new list. */
@@ -109,7 +87,7 @@ static int mongo_template_create(void *impl, const rr_report_template_rec *rec, 
   bson_error_t e;
   int error;
 
-  if ((error = check_rec(rec, err, errsize)) < 0)
+  if ((error = rr_report_template_rec_check(rec, err, errsize)) < 0)
     return error;
   if (rec->revision < 1)
     return rr_fail(err, errsize, RR_EINVAL, "a template's revision is at least 1");
@@ -174,7 +152,7 @@ static int mongo_template_update(void *impl, rr_report_template_rec *out, const 
   if (out != NULL)
     memset(out, 0, sizeof(*out));
   memset(&stored, 0, sizeof(stored));
-  if ((error = check_rec(rec, err, errsize)) < 0)
+  if ((error = rr_report_template_rec_check(rec, err, errsize)) < 0)
     return error;
   query = BCON_NEW("id", BCON_UTF8(rec->id), "revision", BCON_INT64(expected));
   upd = BCON_NEW("$set", "{", "json", BCON_UTF8(rec->json), "retired", BCON_BOOL(rec->retired), "updated_by",

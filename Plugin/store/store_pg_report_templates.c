@@ -6,7 +6,6 @@
  * statement (WHERE revision = the expected one), so of two writers naming
  * the same revision exactly one wins and the other gets RR_ESTALE.
  */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,27 +33,6 @@ static int read_template(void *elem, const PGresult *r, int row, void *ctx)
   rr_pg_copy(t->updated_by, sizeof(t->updated_by), r, row, 4);
   t->updated_at = rr_pg_int(r, row, 5);
   return (t->json = rr_pg_strdup(r, row, 1)) == NULL ? RR_ENOMEM : 0;
-}
-
-static bool id_ok(const char *id)
-{
-  size_t n = 0;
-
-  if (id == NULL)
-    return false;
-  for (; id[n] != '\0'; n++)
-    if (!(isalnum((unsigned char)id[n]) || id[n] == '.' || id[n] == '_' || id[n] == '-'))
-      return false;
-  return n >= 1 && n <= 64;
-}
-
-static int check_rec(const rr_report_template_rec *rec, char *err, size_t errsize)
-{
-  if (!id_ok(rec->id))
-    return rr_fail(err, errsize, RR_EINVAL, "a template id is 1 to 64 of letters, digits, '.', '_' and '-'");
-  if (rec->json == NULL || strlen(rec->json) < 2 || strlen(rec->json) > RR_REPORT_TEMPLATE_JSON_MAX)
-    return rr_fail(err, errsize, RR_EINVAL, "a template's JSON is 2 to %d bytes", RR_REPORT_TEMPLATE_JSON_MAX);
-  return 0;
 }
 
 /* The first row of r into *out (zeroed first); RR_ENOTFOUND with a
@@ -108,7 +86,7 @@ static int pg_template_create(void *impl, const rr_report_template_rec *rec, cha
 {
   int error;
 
-  if ((error = check_rec(rec, err, errsize)) < 0)
+  if ((error = rr_report_template_rec_check(rec, err, errsize)) < 0)
     return error;
   if (rec->revision < 1)
     return rr_fail(err, errsize, RR_EINVAL, "a template's revision is at least 1");
@@ -128,7 +106,7 @@ static int pg_template_update(void *impl, rr_report_template_rec *out, const rr_
 
   if (out != NULL)
     memset(out, 0, sizeof(*out));
-  if ((error = check_rec(rec, err, errsize)) < 0)
+  if ((error = rr_report_template_rec_check(rec, err, errsize)) < 0)
     return error;
   if ((error = rr_pg_run(impl, &r, "updating a report template", err, errsize, SQL_UPDATE, "ttBtii", rec->id,
                          rec->json, rec->retired ? 1 : 0, rec->updated_by, rec->updated_at, expected)) < 0)

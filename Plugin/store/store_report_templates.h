@@ -48,6 +48,13 @@ typedef struct rr_report_template_list {
 } rr_report_template_list;
 void rr_report_template_list_free(rr_report_template_list *list);
 
+/* The rules every backend applies (store.c): whether id is 1..64 of
+ * [A-Za-z0-9._-]; and RR_EINVAL with a sentence in err when rec's id is
+ * malformed or its JSON empty or longer than RR_REPORT_TEMPLATE_JSON_MAX,
+ * else 0. */
+bool rr_report_template_id_ok(const char *id);
+int rr_report_template_rec_check(const rr_report_template_rec *rec, char *err, size_t errsize);
+
 typedef struct rr_store_report_templates_ops {
   int (*get)(void *impl, rr_report_template_rec *out, const char *id, char *err, size_t errsize);
   int (*list)(void *impl, rr_report_template_list **out, char *err, size_t errsize);

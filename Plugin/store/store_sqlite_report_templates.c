@@ -3,7 +3,6 @@
  * concern (contract in store_report_templates.h; table in
  * Resources/sqlite/008_report_templates.sql).
  */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,18 +30,6 @@ static int read_template(void *elem, sqlite3_stmt *st, void *ctx)
     memcpy(r->json, t, n);
   r->json[n] = '\0';
   return 0;
-}
-
-static bool id_ok(const char *id)
-{
-  size_t n = 0;
-
-  if (id == NULL)
-    return false;
-  for (; id[n] != '\0'; n++)
-    if (!(isalnum((unsigned char)id[n]) || id[n] == '.' || id[n] == '_' || id[n] == '-'))
-      return false;
-  return n >= 1 && n <= 64;
 }
 
 static int sqlite_template_get(void *impl, rr_report_template_rec *out, const char *id, char *err, size_t errsize)
@@ -73,15 +60,6 @@ static int sqlite_template_list(void *impl, rr_report_template_list **out, char 
   return error;
 }
 
-static int check_rec(const rr_report_template_rec *rec, char *err, size_t errsize)
-{
-  if (!id_ok(rec->id))
-    return rr_fail(err, errsize, RR_EINVAL, "a template id is 1 to 64 of letters, digits, '.', '_' and '-'");
-  if (rec->json == NULL || strlen(rec->json) < 2 || strlen(rec->json) > RR_REPORT_TEMPLATE_JSON_MAX)
-    return rr_fail(err, errsize, RR_EINVAL, "a template's JSON is 2 to %d bytes", RR_REPORT_TEMPLATE_JSON_MAX);
-  return 0;
-}
-
 static void bind_rec(sqlite3_stmt *st, const void *arg)
 {
   const rr_report_template_rec *r = arg;
@@ -98,7 +76,7 @@ static int sqlite_template_create(void *impl, const rr_report_template_rec *rec,
 {
   int error;
 
-  if ((error = check_rec(rec, err, errsize)) < 0)
+  if ((error = rr_report_template_rec_check(rec, err, errsize)) < 0)
     return error;
   if (rec->revision < 1)
     return rr_fail(err, errsize, RR_EINVAL, "a template's revision is at least 1");
@@ -156,7 +134,7 @@ static int sqlite_template_update(void *impl, rr_report_template_rec *out, const
 
   if (out != NULL)
     memset(out, 0, sizeof(*out));
-  if ((error = check_rec(rec, err, errsize)) < 0)
+  if ((error = rr_report_template_rec_check(rec, err, errsize)) < 0)
     return error;
   if ((error = rr_sqlite_begin(s, err, errsize)) < 0)
     return error;
