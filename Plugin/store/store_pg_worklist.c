@@ -7,7 +7,10 @@
  * Matching: text columns are COLLATE "C" (001_index.sql), so comparisons
  * and sorting are byte order as in SQLite; GLOB patterns (util/textnorm.h:
  * '*', '?', "[[]" for '[') become LIKE patterns, and search words become
- * prefix LIKEs on study_terms, both answered by B-tree indexes. Each row
+ * prefix LIKEs on study_terms, both answered by B-tree indexes; the term
+ * rows carry their study's sort keys and modality mask (009_term_keys.sql),
+ * so that a word search matching thousands of studies is sorted, paged and
+ * counted from one index-only scan of the terms. Each row
  * carries the study's AI and report state when this build's migrations
  * created those tables (rr_pg_store.optional_tables), else "none".
  */
@@ -127,10 +130,12 @@ int rr_pg_glob_to_like(rr_buf *out, const char *glob)
 }
 
 /* The studies with a term of `kind` starting with each word (at most
- * RR_QUERY_MAX_WORDS) as a set of study_id appended to `terms`: "SELECT
- * DISTINCT study_id ... INTERSECT SELECT study_id ...". A set, not IN
- * filters: PostgreSQL then computes the few matching ids first instead of
- * walking every study in sort order and probing its terms. */
+ * RR_QUERY_MAX_WORDS), appended to `terms` as the FROM and WHERE of a scan
+ * of study_terms: the first word of the whole query ranges over the term
+ * index ("FROM study_terms WHERE kind = 'N' AND term LIKE $1"), every
+ * other word is a set of study ids it must be in (" AND study_id IN
+ * (SELECT study_id ...)", hashed once). One range scan then yields each
+ * matching study with the keys its term rows carry (009_term_keys.sql). */
 static int where_words(rr_buf *terms, rr_pg_params *p, const char *kind, const char *words)
 {
   const char *w;
@@ -140,13 +145,15 @@ static int where_words(rr_buf *terms, rr_pg_params *p, const char *kind, const c
 
   rr_buf_init(&like, RR_QUERY_VALUE_SIZE * 2 + 2);
   while (error == 0 && n < RR_QUERY_MAX_WORDS && rr_text_next_word(words, &pos, &w, &wl)) {
+    bool first = terms->len == 0;
+
     rr_buf_clear(&like);
     for (i = 0; i < wl && error == 0; i++)
       error = like_literal(&like, w[i]);
     if (error < 0 || (error = rr_buf_putc(&like, '%')) < 0 ||
-        (error = rr_buf_printf(terms, "%s study_id FROM study_terms WHERE kind = '%s' AND term LIKE ",
-                               terms->len > 0 ? " INTERSECT SELECT" : "SELECT DISTINCT", kind)) < 0 ||
-        (error = rr_pg_param_add(p, terms, like.ptr, like.len)) < 0)
+        (error = rr_buf_printf(terms, "%s study_terms WHERE kind = '%s' AND term LIKE ",
+                               first ? "FROM" : " AND study_id IN (SELECT study_id FROM", kind)) < 0 ||
+        (error = rr_pg_param_add(p, terms, like.ptr, like.len)) < 0 || (!first && (error = rr_buf_putc(terms, ')')) < 0))
       break;
     n++;
   }
@@ -371,11 +378,25 @@ static void page_sql_dispose(page_sql *x)
   rr_pg_params_free(&x->p);
 }
 
-/* Search words yield a set of row ids: the studies are read from it, the
- * rows are sorted anyway, so the same pass counts them (a window over the
- * filtered rows). Otherwise an index walk in sort order stops after the
- * page, and a separate count is cheaper. Only `limit` rows are read in
- * full. */
+/* Whether every condition of q other than the search words is on a column
+ * the term rows carry (009_term_keys.sql: the sort keys, patient_name_norm
+ * and mod_mask; "s.id" stands for study_id): then the words' matches are
+ * answered from the term index alone, without reading `studies` per match.
+ * Keep in step with build_where. */
+static bool keyed_terms_suffice(const rr_worklist_query *q)
+{
+  return q->description.mode != RR_MATCH_GLOB && q->patient_id.mode == RR_MATCH_NONE &&
+         q->accession.mode == RR_MATCH_NONE && q->ai_status_count == 0 && q->review_status_count == 0 &&
+         q->report[0] == '\0';
+}
+
+/* Search words yield a set of studies: with the other conditions on keyed
+ * columns, the set is the term rows themselves (study id and keys, named
+ * as in `studies` under the alias s); else their ids joined to `studies`.
+ * The rows are sorted anyway, so the same pass counts them (a window over
+ * the filtered rows). Without words an index walk in sort order stops
+ * after the page, and a separate count is cheaper. Only `limit` rows are
+ * read in full. */
 static int build_page(page_sql *x, unsigned tables, const rr_worklist_query *q)
 {
   int error;
@@ -386,8 +407,13 @@ static int build_page(page_sql *x, unsigned tables, const rr_worklist_query *q)
   if ((error = put_columns(&x->columns, &x->p, tables, q->report_ack_user)) < 0 || (error = build_order(&x->order, q)) < 0)
     return error;
   x->filtered = x->terms.len > 0;
-  if (x->filtered)
-    error = rr_buf_printf(&x->from, "(%s) t JOIN studies s ON s.id = t.study_id", x->terms.ptr);
+  if (x->filtered && keyed_terms_suffice(q))
+    error = rr_buf_printf(&x->from,
+                          "(SELECT DISTINCT study_id AS id, study_date, study_time, received_at, patient_name_norm,"
+                          " mod_mask %s) s",
+                          x->terms.ptr);
+  else if (x->filtered)
+    error = rr_buf_printf(&x->from, "(SELECT DISTINCT study_id %s) t JOIN studies s ON s.id = t.study_id", x->terms.ptr);
   else
     error = rr_buf_puts(&x->from, "studies s");
   if (error == 0 && x->filtered)

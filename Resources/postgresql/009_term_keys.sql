@@ -1,0 +1,72 @@
+-- Reading Room store, PostgreSQL backend, schema version 9: the worklist's
+-- sort keys and modality mask on every search term row.
+--
+-- A word search ("mull", "kim taro") matches thousands of studies at
+-- 100,000; reading each match's sort keys from `studies` (one index probe
+-- per match) made it miss the worklist goal (p95 32 ms). With the keys
+-- in the term index, the matching studies, their sort keys and their count
+-- come from one index-only range scan (store_pg_worklist.c).
+--
+-- The copies are kept by the triggers below in the transaction of every
+-- write, whichever code writes: a new term row takes its study's keys, and
+-- a change of a study's keys is copied to its term rows.
+--
+-- Existing stores are upgraded in place: the table is rebuilt with the keys
+-- of every row (about 12 rows per study), sorted as its index, so it is
+-- not left with a dead copy of each row.
+
+CREATE TABLE study_terms_keyed (
+  kind              TEXT COLLATE "C" NOT NULL,
+  term              TEXT COLLATE "C" NOT NULL,
+  study_id          BIGINT NOT NULL REFERENCES studies(id) ON DELETE CASCADE,
+  study_date        TEXT COLLATE "C" NOT NULL DEFAULT '',
+  study_time        TEXT COLLATE "C" NOT NULL DEFAULT '',
+  received_at       BIGINT NOT NULL DEFAULT 0,
+  patient_name_norm TEXT COLLATE "C" NOT NULL DEFAULT '',
+  mod_mask          BIGINT NOT NULL DEFAULT 0
+);
+
+INSERT INTO study_terms_keyed (kind, term, study_id, study_date, study_time, received_at, patient_name_norm, mod_mask)
+  SELECT t.kind, t.term, t.study_id, s.study_date, s.study_time, s.received_at, s.patient_name_norm, s.mod_mask
+  FROM study_terms t JOIN studies s ON s.id = t.study_id
+  ORDER BY t.kind, t.term, t.study_id;
+
+DROP TABLE study_terms;
+ALTER TABLE study_terms_keyed RENAME TO study_terms;
+ALTER TABLE study_terms RENAME CONSTRAINT study_terms_keyed_study_id_fkey TO study_terms_study_id_fkey;
+
+-- one row per (kind, term, study) as before (ON CONFLICT DO NOTHING), and
+-- the index that answers a word search by itself
+CREATE UNIQUE INDEX study_terms_keys ON study_terms(kind, term, study_id)
+  INCLUDE (study_date, study_time, received_at, patient_name_norm, mod_mask);
+CREATE INDEX study_terms_study ON study_terms(study_id);
+
+-- A new term row (or one moved to another study) takes its study's keys.
+CREATE FUNCTION rr_study_terms_keys() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  SELECT s.study_date, s.study_time, s.received_at, s.patient_name_norm, s.mod_mask
+    INTO NEW.study_date, NEW.study_time, NEW.received_at, NEW.patient_name_norm, NEW.mod_mask
+    FROM studies s WHERE s.id = NEW.study_id;
+  RETURN NEW;
+END
+$$;
+CREATE TRIGGER study_terms_keys_insert BEFORE INSERT OR UPDATE OF study_id ON study_terms
+  FOR EACH ROW EXECUTE FUNCTION rr_study_terms_keys();
+
+-- A study whose keys changed: its term rows follow.
+CREATE FUNCTION rr_study_keys_sync() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE study_terms SET study_date = NEW.study_date, study_time = NEW.study_time, received_at = NEW.received_at,
+                         patient_name_norm = NEW.patient_name_norm, mod_mask = NEW.mod_mask
+    WHERE study_id = NEW.id;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER studies_keys_update AFTER UPDATE OF study_date, study_time, received_at, patient_name_norm, mod_mask
+  ON studies FOR EACH ROW
+  WHEN (OLD.study_date IS DISTINCT FROM NEW.study_date OR OLD.study_time IS DISTINCT FROM NEW.study_time
+        OR OLD.received_at IS DISTINCT FROM NEW.received_at OR OLD.patient_name_norm IS DISTINCT FROM NEW.patient_name_norm
+        OR OLD.mod_mask IS DISTINCT FROM NEW.mod_mask)
+  EXECUTE FUNCTION rr_study_keys_sync();
+
+ANALYZE study_terms;
