@@ -197,7 +197,7 @@ static int pg_param(void *params, rr_buf *sql, const char *value, size_t len)
 static int build_where(rr_buf *sql, rr_buf *terms, rr_pg_params *p, unsigned tables, const rr_worklist_query *q,
                        rr_wfilter_report report)
 {
-  rr_wfilter_sql d = {pg_param, p, (tables & RR_PG_HAS_STUDY_AI) != 0, (tables & RR_PG_HAS_REPORTS) != 0};
+  rr_wfilter_sql d = {pg_param, p, (tables & RR_PG_HAS_STUDY_AI) != 0, (tables & RR_PG_HAS_REPORTS) != 0, false};
   int error;
 
   if ((error = rr_buf_puts(sql, " WHERE TRUE")) < 0 || (error = rr_buf_puts(terms, "")) < 0 ||

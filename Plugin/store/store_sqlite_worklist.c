@@ -152,7 +152,7 @@ static int sqlite_param(void *params, rr_buf *sql, const char *value, size_t len
 /* The WHERE clause of q; `report` is q's report filter, parsed. */
 static int build_where(rr_buf *sql, rr_sqlite_params *p, const rr_worklist_query *q, rr_wfilter_report report)
 {
-  rr_wfilter_sql d = {sqlite_param, p, true, true};
+  rr_wfilter_sql d = {sqlite_param, p, true, true, true};
   int error;
 
   if ((error = rr_buf_puts(sql, " WHERE 1")) < 0 ||

@@ -119,6 +119,7 @@ int rr_wfilter_sql_report(rr_buf *sql, const rr_wfilter_sql *d, rr_wfilter_repor
 {
   const char *const *states;
   size_t n = rr_wfilter_report_states(&states, f);
+  const char *is_true = d->int_booleans ? " = 1" : "";
   int error;
 
   if (f == RR_WFILTER_REPORT_ANY)
@@ -126,12 +127,13 @@ int rr_wfilter_sql_report(rr_buf *sql, const rr_wfilter_sql *d, rr_wfilter_repor
   if (!d->has_reports) /* no reports at all: every study is unreported */
     return f == RR_WFILTER_REPORT_UNREPORTED ? 0 : rr_buf_puts(sql, " AND FALSE");
   if (f == RR_WFILTER_REPORT_CRITICAL && q->report_ack_user[0] == '\0')
-    return rr_buf_puts(sql, " AND s.study_uid IN (SELECT study_uid FROM study_report WHERE critical)");
+    return rr_buf_printf(sql, " AND s.study_uid IN (SELECT study_uid FROM study_report WHERE critical%s)", is_true);
   if (f == RR_WFILTER_REPORT_CRITICAL) {
-    if ((error = rr_buf_puts(sql, " AND s.study_uid IN (SELECT r.study_uid FROM reports r WHERE r.critical AND"
-                                  " r.state NOT IN " RR_WFILTER_ENDED_STATES_SQL " AND r.id IN (SELECT report_id"
-                                  " FROM study_report) AND NOT EXISTS (SELECT 1 FROM report_acks a"
-                                  " WHERE a.report_id = r.id AND a.username = ")) < 0 ||
+    if ((error = rr_buf_printf(sql, " AND s.study_uid IN (SELECT r.study_uid FROM reports r WHERE r.critical%s AND"
+                                    " r.state NOT IN " RR_WFILTER_ENDED_STATES_SQL " AND r.id IN (SELECT report_id"
+                                    " FROM study_report) AND NOT EXISTS (SELECT 1 FROM report_acks a"
+                                    " WHERE a.report_id = r.id AND a.username = ",
+                               is_true)) < 0 ||
         (error = d->param(d->params, sql, q->report_ack_user, strlen(q->report_ack_user))) < 0)
       return error;
     return rr_buf_puts(sql, "))");

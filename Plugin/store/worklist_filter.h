@@ -71,6 +71,9 @@ typedef struct rr_wfilter_sql {
   void *params;
   bool has_study_ai; /* false: no AI concern tables (no study has an analysis) */
   bool has_reports;  /* false: no report tables (every study is unreported) */
+  /* booleans are integer columns 0/1 (SQLite): a flag is tested as
+   * "flag = 1", the form its partial indexes are declared with */
+  bool int_booleans;
 } rr_wfilter_sql;
 
 /* " AND (...)" for the states of `column` (ai_status or review_status of

@@ -109,7 +109,7 @@ START_TEST(state_conditions)
 {
   const char values[2][RR_STATE_SIZE] = {"completed", ""};
   binder b = {{{0}}, 0};
-  rr_wfilter_sql d = {bind, &b, true, true};
+  rr_wfilter_sql d = {bind, &b, true, true, false};
   rr_buf sql;
 
   rr_buf_init(&sql, 4096);
@@ -137,7 +137,7 @@ END_TEST
 START_TEST(report_conditions)
 {
   binder b = {{{0}}, 0};
-  rr_wfilter_sql d = {bind, &b, true, true};
+  rr_wfilter_sql d = {bind, &b, true, true, false};
   rr_worklist_query q;
   rr_buf sql;
 
@@ -162,9 +162,13 @@ START_TEST(report_conditions)
   ck_assert_int_eq(rr_wfilter_sql_report(&sql, &d, RR_WFILTER_REPORT_CRITICAL, &q), 0);
   ck_assert_str_eq(sql.ptr, " AND s.study_uid IN (SELECT study_uid FROM study_report WHERE critical)");
   rr_buf_clear(&sql);
+  d.int_booleans = true; /* SQLite: the form of its partial index */
+  ck_assert_int_eq(rr_wfilter_sql_report(&sql, &d, RR_WFILTER_REPORT_CRITICAL, &q), 0);
+  ck_assert_str_eq(sql.ptr, " AND s.study_uid IN (SELECT study_uid FROM study_report WHERE critical = 1)");
+  rr_buf_clear(&sql);
   snprintf(q.report_ack_user, sizeof(q.report_ack_user), "rad");
   ck_assert_int_eq(rr_wfilter_sql_report(&sql, &d, RR_WFILTER_REPORT_CRITICAL, &q), 0);
-  ck_assert_ptr_nonnull(strstr(sql.ptr, "r.state NOT IN ('cancelled','entered-in-error')"));
+  ck_assert_ptr_nonnull(strstr(sql.ptr, "r.critical = 1 AND r.state NOT IN ('cancelled','entered-in-error')"));
   ck_assert_ptr_nonnull(strstr(sql.ptr, "a.username = $2))"));
   ck_assert_str_eq(b.values[1], "rad");
   /* without the report tables every study is unreported */
@@ -181,7 +185,7 @@ END_TEST
 START_TEST(modality_conditions)
 {
   binder b = {{{0}}, 0};
-  rr_wfilter_sql d = {bind, &b, true, true};
+  rr_wfilter_sql d = {bind, &b, true, true, false};
   rr_worklist_query q;
   rr_buf sql;
 
@@ -208,7 +212,7 @@ END_TEST
 START_TEST(dates_and_order)
 {
   binder b = {{{0}}, 0};
-  rr_wfilter_sql d = {bind, &b, true, true};
+  rr_wfilter_sql d = {bind, &b, true, true, false};
   rr_worklist_query q;
   rr_buf sql;
 
@@ -243,7 +247,7 @@ START_TEST(binder_errors_are_returned)
 {
   const char values[1][RR_STATE_SIZE] = {"completed"};
   binder b = {{{0}}, 8};
-  rr_wfilter_sql d = {bind, &b, true, true};
+  rr_wfilter_sql d = {bind, &b, true, true, false};
   rr_buf sql;
 
   rr_buf_init(&sql, 4096);
