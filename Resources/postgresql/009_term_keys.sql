@@ -13,7 +13,12 @@
 --
 -- Existing stores are upgraded in place: the table is rebuilt with the keys
 -- of every row (about 12 rows per study), sorted as its index, so it is
--- not left with a dead copy of each row.
+-- not left with a dead copy of each row. The old table is locked first, so
+-- that no term another node writes meanwhile is lost with it (other nodes'
+-- term writes and word searches wait for the upgrade: about 13 s at
+-- 100,000 studies).
+
+LOCK TABLE study_terms IN ACCESS EXCLUSIVE MODE;
 
 CREATE TABLE study_terms_keyed (
   kind              TEXT COLLATE "C" NOT NULL,
