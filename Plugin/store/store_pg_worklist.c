@@ -8,9 +8,10 @@
  * and sorting are byte order as in SQLite; GLOB patterns (util/textnorm.h:
  * '*', '?', "[[]" for '[') become LIKE patterns, and search words become
  * prefix LIKEs on study_terms, both answered by B-tree indexes; the term
- * rows carry their study's sort keys and modality mask (009_term_keys.sql),
+ * rows carry their study's sort keys and modality mask (009_worklist.sql),
  * so that a word search matching thousands of studies is sorted, paged and
- * counted from one index-only scan of the terms. Each row
+ * counted from one index-only scan of the terms; the unfiltered total is
+ * the number of studies the same migration's triggers keep. Each row
  * carries the study's AI and report state when this build's migrations
  * created those tables (rr_pg_store.optional_tables), else "none". The
  * report, AI-state and modality conditions are worklist_filter.h's, shared
@@ -136,7 +137,7 @@ int rr_pg_glob_to_like(rr_buf *out, const char *glob)
  * index ("FROM study_terms WHERE kind = 'N' AND term LIKE $1"), every
  * other word is a set of study ids it must be in (" AND study_id IN
  * (SELECT study_id ...)", hashed once). One range scan then yields each
- * matching study with the keys its term rows carry (009_term_keys.sql). */
+ * matching study with the keys its term rows carry (009_worklist.sql). */
 static int where_words(rr_buf *terms, rr_pg_params *p, const char *kind, const char *words)
 {
   const char *w;
@@ -238,7 +239,7 @@ static void page_sql_dispose(page_sql *x)
 }
 
 /* Whether every condition of q other than the search words is on a column
- * the term rows carry (009_term_keys.sql: the sort keys, patient_name_norm
+ * the term rows carry (009_worklist.sql: the sort keys, patient_name_norm
  * and mod_mask; "s.id" stands for study_id): then the words' matches are
  * answered from the term index alone, without reading `studies` per match.
  * Keep in step with build_where. */
@@ -285,7 +286,10 @@ static int build_page(page_sql *x, unsigned tables, const rr_worklist_query *q, 
                           "SELECT %s, 0 FROM studies s WHERE s.id IN (SELECT s.id FROM studies s%s"
                           " ORDER BY %s LIMIT %u OFFSET %u) ORDER BY %s",
                           x->columns.ptr, x->where.ptr, x->order.ptr, q->limit, q->offset, x->order.ptr);
-  if (error == 0)
+  /* without any filter: the number of studies the write triggers keep */
+  if (error == 0 && !x->filtered && strcmp(x->where.ptr, " WHERE TRUE") == 0)
+    error = rr_buf_puts(&x->count, "SELECT COALESCE(sum(n), 0)::bigint FROM study_count_deltas");
+  else if (error == 0)
     error = rr_buf_printf(&x->count, "SELECT count(*) FROM %s%s", x->from.ptr, x->where.ptr);
   return error;
 }

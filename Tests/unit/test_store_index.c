@@ -185,7 +185,7 @@ END_TEST
 
 /* Word searches combined with the filters and sort keys a backend may
  * answer from its search terms alone (the PostgreSQL backend's term rows
- * carry each study's sort keys and modality mask, 009_term_keys.sql): the
+ * carry each study's sort keys and modality mask, 009_worklist.sql): the
  * results follow a study whose date, name and modalities change when it
  * is sent again, and match the same query answered from the studies. */
 START_TEST(word_searches_follow_changed_studies)
