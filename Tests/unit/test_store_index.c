@@ -240,6 +240,16 @@ START_TEST(word_searches_follow_changed_studies)
   /* the same words with a filter on a column the terms do not carry */
   ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.patient_name = {RR_MATCH_WORDS, "MUL"}, .patient_id = {RR_MATCH_GLOB, "PID-*"})),
                    "s-a,s-c,s-b");
+  /* and with a modality that has no bit in the mask (through its terms) */
+  sp[1] = (rr_fx_spec){"s-d", "p-d", "1.2.3.4", "Mulvey^Dan", "PID-4", "20190101", "Lensometry", "ACC4", "se-d1", "LEN", 1,
+                       "i-d1", 1, NULL};
+  items[0] = rr_fx_item(&sp[1]);
+  rr_fx_apply(items, 1, 4000);
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.patient_name = {RR_MATCH_WORDS, "MUL"}, .modalities = {"LEN"}, .modality_count = 1)),
+                   "s-d");
+  ck_assert_str_eq(
+    rr_fx_ids(RR_FX_QUERY(.patient_name = {RR_MATCH_WORDS, "MUL"}, .modalities = {"LEN", "CT"}, .modality_count = 2)),
+    "s-a,s-c,s-d");
 }
 END_TEST
 
