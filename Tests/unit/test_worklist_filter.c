@@ -18,16 +18,36 @@ typedef struct binder {
   size_t count;
 } binder;
 
-static int bind(void *params, rr_buf *sql, const char *value, size_t len)
+static int bind(void *params, rr_buf *out, const char *value, size_t len)
 {
-  binder *b = params;
+  binder *kept = params;
 
-  if (b->count >= 8 || len >= sizeof(b->values[0]))
+  if (kept->count >= 8 || len >= sizeof(kept->values[0]))
     return RR_EFULL;
-  memcpy(b->values[b->count], value, len);
-  b->values[b->count][len] = '\0';
-  b->count++;
-  return rr_buf_printf(sql, "$%zu", b->count);
+  memcpy(kept->values[kept->count], value, len);
+  kept->values[kept->count][len] = '\0';
+  kept->count++;
+  return rr_buf_printf(out, "$%zu", kept->count);
+}
+
+/* Each SQL test's binder, dialect (PostgreSQL's: both optional table sets,
+ * boolean columns), query and output. */
+static binder b;
+static rr_wfilter_sql d;
+static rr_worklist_query q;
+static rr_buf sql;
+
+static void setup(void)
+{
+  memset(&b, 0, sizeof(b));
+  d = (rr_wfilter_sql){bind, &b, true, true, false};
+  memset(&q, 0, sizeof(q));
+  rr_buf_init(&sql, 4096);
+}
+
+static void teardown(void)
+{
+  rr_buf_dispose(&sql);
 }
 
 START_TEST(report_filter_values)
@@ -41,7 +61,6 @@ START_TEST(report_filter_values)
                {"preliminary", RR_WFILTER_REPORT_PRELIMINARY},
                {"final", RR_WFILTER_REPORT_FINAL},
                {"critical", RR_WFILTER_REPORT_CRITICAL}};
-  rr_worklist_query q;
   rr_wfilter_report f;
   char err[256];
   size_t i;
@@ -108,11 +127,6 @@ END_TEST
 START_TEST(state_conditions)
 {
   const char values[2][RR_STATE_SIZE] = {"completed", ""};
-  binder b = {{{0}}, 0};
-  rr_wfilter_sql d = {bind, &b, true, true, false};
-  rr_buf sql;
-
-  rr_buf_init(&sql, 4096);
   ck_assert_int_eq(rr_wfilter_sql_states(&sql, &d, "ai_status", values, 0), 0);
   ck_assert_uint_eq(sql.len, 0);
   ck_assert_int_eq(rr_wfilter_sql_states(&sql, &d, "ai_status", values, 2), 0);
@@ -130,20 +144,12 @@ START_TEST(state_conditions)
   rr_buf_clear(&sql);
   ck_assert_int_eq(rr_wfilter_sql_states(&sql, &d, "ai_status", values, 2), 0);
   ck_assert_str_eq(sql.ptr, "");
-  rr_buf_dispose(&sql);
 }
 END_TEST
 
 START_TEST(report_conditions)
 {
-  binder b = {{{0}}, 0};
-  rr_wfilter_sql d = {bind, &b, true, true, false};
-  rr_worklist_query q;
-  rr_buf sql;
-
-  memset(&q, 0, sizeof(q));
   snprintf(q.report_user, sizeof(q.report_user), "doc'; --");
-  rr_buf_init(&sql, 4096);
   ck_assert_int_eq(rr_wfilter_sql_report(&sql, &d, RR_WFILTER_REPORT_ANY, &q), 0);
   ck_assert_uint_eq(sql.len, 0);
   ck_assert_int_eq(rr_wfilter_sql_report(&sql, &d, RR_WFILTER_REPORT_UNREPORTED, &q), 0);
@@ -178,19 +184,11 @@ START_TEST(report_conditions)
   ck_assert_str_eq(sql.ptr, "");
   ck_assert_int_eq(rr_wfilter_sql_report(&sql, &d, RR_WFILTER_REPORT_FINAL, &q), 0);
   ck_assert_str_eq(sql.ptr, " AND FALSE");
-  rr_buf_dispose(&sql);
 }
 END_TEST
 
 START_TEST(modality_conditions)
 {
-  binder b = {{{0}}, 0};
-  rr_wfilter_sql d = {bind, &b, true, true, false};
-  rr_worklist_query q;
-  rr_buf sql;
-
-  memset(&q, 0, sizeof(q));
-  rr_buf_init(&sql, 4096);
   ck_assert_int_eq(rr_wfilter_sql_modalities(&sql, &d, &q), 0);
   ck_assert_uint_eq(sql.len, 0);
   snprintf(q.modalities[0], sizeof(q.modalities[0]), "CT");
@@ -205,19 +203,11 @@ START_TEST(modality_conditions)
   q.modality_count = 1;
   ck_assert_int_eq(rr_wfilter_sql_modalities(&sql, &d, &q), 0);
   ck_assert_str_eq(sql.ptr, " AND ((s.mod_mask & CAST($3 AS BIGINT)) <> 0)");
-  rr_buf_dispose(&sql);
 }
 END_TEST
 
 START_TEST(dates_and_order)
 {
-  binder b = {{{0}}, 0};
-  rr_wfilter_sql d = {bind, &b, true, true, false};
-  rr_worklist_query q;
-  rr_buf sql;
-
-  memset(&q, 0, sizeof(q));
-  rr_buf_init(&sql, 4096);
   ck_assert_int_eq(rr_wfilter_sql_dates(&sql, &d, &q), 0);
   ck_assert_uint_eq(sql.len, 0);
   snprintf(q.date_from, sizeof(q.date_from), "20200101");
@@ -238,7 +228,6 @@ START_TEST(dates_and_order)
   q.sort = RR_SORT_RECEIVED_AT;
   ck_assert_int_eq(rr_wfilter_sql_order(&sql, &q), 0);
   ck_assert_str_eq(sql.ptr, "s.received_at ASC, s.id ASC");
-  rr_buf_dispose(&sql);
 }
 END_TEST
 
@@ -246,13 +235,8 @@ END_TEST
 START_TEST(binder_errors_are_returned)
 {
   const char values[1][RR_STATE_SIZE] = {"completed"};
-  binder b = {{{0}}, 8};
-  rr_wfilter_sql d = {bind, &b, true, true, false};
-  rr_buf sql;
-
-  rr_buf_init(&sql, 4096);
+  b.count = 8;
   ck_assert_int_eq(rr_wfilter_sql_states(&sql, &d, "ai_status", values, 1), RR_EFULL);
-  rr_buf_dispose(&sql);
 }
 END_TEST
 
@@ -261,6 +245,7 @@ int main(void)
   Suite *s = suite_create("worklist_filter");
   TCase *tc = tcase_create("core");
 
+  tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, report_filter_values);
   tcase_add_test(tc, report_states);
   tcase_add_test(tc, state_lists_split);
