@@ -250,6 +250,15 @@ START_TEST(word_searches_follow_changed_studies)
   ck_assert_str_eq(
     rr_fx_ids(RR_FX_QUERY(.patient_name = {RR_MATCH_WORDS, "MUL"}, .modalities = {"LEN", "CT"}, .modality_count = 2)),
     "s-a,s-c,s-d");
+  /* a page past the end still says how many match */
+  q = RR_FX_QUERY(.patient_name = {RR_MATCH_WORDS, "MUL"}, .date_from = "20200101");
+  q.offset = 10;
+  {
+    rr_study_list *l = rr_fx_page(&q);
+    ck_assert_int_eq(l->total, 3);
+    ck_assert_uint_eq(l->count, 0);
+    rr_study_list_free(l);
+  }
 }
 END_TEST
 
