@@ -21,6 +21,7 @@
 #include "util/errors.h"
 #include "util/str.h"
 #include "util/textnorm.h"
+#include "worklist_filter.h"
 
 /* ------------------------------------------------------------ regexes */
 
@@ -145,58 +146,71 @@ static int where_match(filter_ctx *f, const rr_match *m, const char *field, cons
   return RR_EINVAL;
 }
 
-/* field in values, where "" also stands for "absent". */
+/* An array value of strings (appended as `key` to parent). */
+static void append_strings(bson_t *parent, const char *key, const char *const *values, size_t count, bool with_null)
+{
+  bson_t arr;
+  char index[24];
+  size_t i;
+
+  BSON_APPEND_ARRAY_BEGIN(parent, key, &arr);
+  for (i = 0; i < count; i++) {
+    snprintf(index, sizeof(index), "%zu", i);
+    BSON_APPEND_UTF8(&arr, index, values[i]);
+  }
+  if (with_null) {
+    snprintf(index, sizeof(index), "%zu", count);
+    BSON_APPEND_NULL(&arr, index);
+  }
+  bson_append_array_end(parent, &arr);
+}
+
+/* field in the named states; "" (no analysis) also matches "" and absent. */
 static void where_states(filter_ctx *f, const char *field, const char (*values)[RR_STATE_SIZE], size_t count)
 {
-  bson_t elem, in, arr;
-  char key[24];
-  size_t i;
-  uint32_t n = 0;
-  bool none = false;
+  const char *list[RR_QUERY_MAX_STATES + 1];
+  rr_wfilter_states st;
+  bson_t elem, in;
+  size_t n;
 
   if (count == 0)
     return;
+  rr_wfilter_states_split(&st, values, count);
+  memcpy(list, st.named, st.named_count * sizeof(list[0]));
+  n = st.named_count;
+  if (st.none)
+    list[n++] = "";
   and_begin(f, &elem);
   BSON_APPEND_DOCUMENT_BEGIN(&elem, field, &in);
-  BSON_APPEND_ARRAY_BEGIN(&in, "$in", &arr);
-  for (i = 0; i < count; i++) {
-    none = none || values[i][0] == '\0';
-    snprintf(key, sizeof(key), "%u", n++);
-    BSON_APPEND_UTF8(&arr, key, values[i]);
-  }
-  if (none) {
-    snprintf(key, sizeof(key), "%u", n++);
-    BSON_APPEND_NULL(&arr, key);
-  }
-  bson_append_array_end(&in, &arr);
+  append_strings(&in, "$in", list, n, st.none);
   bson_append_document_end(&elem, &in);
   bson_append_document_end(&f->and_, &elem);
 }
 
-static void where_report(filter_ctx *f, const rr_worklist_query *q)
+/* The report filter (parsed): the states of worklist_filter.h on the
+ * study's report_state; critical from the flag and the acknowledgements
+ * the reports concern keeps on the study. */
+static void where_report(filter_ctx *f, const rr_worklist_query *q, rr_wfilter_report report)
 {
-  bson_t elem;
+  const char *const *states;
+  size_t n = rr_wfilter_report_states(&states, report);
+  bson_t elem, op;
 
-  if (q->report[0] == '\0')
+  if (report == RR_WFILTER_REPORT_ANY)
     return;
   and_begin(f, &elem);
-  if (strcmp(q->report, "unreported") == 0) {
-    BCON_APPEND(&elem, "report_state", "{", "$nin", "[", BCON_UTF8("preliminary"), BCON_UTF8("final"),
-                BCON_UTF8("appended"), BCON_UTF8("corrected"), "]", "}");
-  } else if (strcmp(q->report, "preliminary") == 0) {
-    BSON_APPEND_UTF8(&elem, "report_state", "preliminary");
-  } else if (strcmp(q->report, "final") == 0) {
-    BCON_APPEND(&elem, "report_state", "{", "$in", "[", BCON_UTF8("final"), BCON_UTF8("appended"),
-                BCON_UTF8("corrected"), "]", "}");
-  } else if (strcmp(q->report, "critical") == 0 && q->report_ack_user[0] == '\0') {
+  if (report == RR_WFILTER_REPORT_CRITICAL) {
     BSON_APPEND_BOOL(&elem, "report_flagged", true);
-    BCON_APPEND(&elem, "report_acks.0", "{", "$exists", BCON_BOOL(false), "}");
-  } else if (strcmp(q->report, "critical") == 0) {
-    BSON_APPEND_BOOL(&elem, "report_flagged", true);
-    BCON_APPEND(&elem, "report_acks", "{", "$ne", BCON_UTF8(q->report_ack_user), "}");
-  } else { /* mine */
-    BSON_APPEND_UTF8(&elem, "report_state", "draft");
-    BSON_APPEND_UTF8(&elem, "report_author", q->report_user);
+    if (q->report_ack_user[0] == '\0')
+      BCON_APPEND(&elem, "report_acks.0", "{", "$exists", BCON_BOOL(false), "}");
+    else
+      BCON_APPEND(&elem, "report_acks", "{", "$ne", BCON_UTF8(q->report_ack_user), "}");
+  } else {
+    BSON_APPEND_DOCUMENT_BEGIN(&elem, "report_state", &op);
+    append_strings(&op, report == RR_WFILTER_REPORT_UNREPORTED ? "$nin" : "$in", states, n, false);
+    bson_append_document_end(&elem, &op);
+    if (report == RR_WFILTER_REPORT_MINE)
+      BSON_APPEND_UTF8(&elem, "report_author", q->report_user);
   }
   bson_append_document_end(&f->and_, &elem);
 }
@@ -240,7 +254,7 @@ static void where_dates(filter_ctx *f, const rr_worklist_query *q)
 }
 
 /* The filter document of q into out (an empty document matches all). */
-static int build_filter(bson_t *out, const rr_worklist_query *q)
+static int build_filter(bson_t *out, const rr_worklist_query *q, rr_wfilter_report report)
 {
   filter_ctx f;
   int error;
@@ -258,7 +272,7 @@ static int build_filter(bson_t *out, const rr_worklist_query *q)
     where_modalities(&f, q);
     where_states(&f, "ai_status", q->ai_statuses, q->ai_status_count);
     where_states(&f, "review_status", q->review_statuses, q->review_status_count);
-    where_report(&f, q);
+    where_report(&f, q, report);
     where_dates(&f, q);
   }
   if (f.n == 0) { /* $and takes no empty array */
@@ -342,21 +356,6 @@ static bson_t *sort_doc(const rr_worklist_query *q)
   }
 }
 
-static int check_report_filter(const rr_worklist_query *q, char *err, size_t errsize)
-{
-  static const char *const known[] = {"", "unreported", "mine", "preliminary", "final", "critical"};
-  size_t i;
-
-  for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-    if (strcmp(q->report, known[i]) == 0)
-      break;
-  if (i == sizeof(known) / sizeof(known[0]))
-    return rr_fail(err, errsize, RR_EINVAL, "the report filter is one of unreported, mine, preliminary, final, critical");
-  if (strcmp(q->report, "mine") == 0 && q->report_user[0] == '\0')
-    return rr_fail(err, errsize, RR_EINVAL, "the report filter 'mine' needs the user");
-  return 0;
-}
-
 static int count_matches(rr_mongo_store *s, int64_t *total, const bson_t *filter, char *err, size_t errsize)
 {
   mongoc_client_t *c = rr_mongo_pop(s);
@@ -379,12 +378,13 @@ int rr_mongo_query_worklist(void *impl, rr_study_list **out, const rr_worklist_q
   bson_t filter, opts = BSON_INITIALIZER;
   bson_t *sort = NULL;
   row_ctx row = {q->report_ack_user};
+  rr_wfilter_report report;
   int error;
 
   *out = NULL;
-  if ((error = check_report_filter(q, err, errsize)) < 0)
+  if ((error = rr_wfilter_report_parse(&report, q, err, errsize)) < 0)
     return error;
-  if ((error = build_filter(&filter, q)) < 0) {
+  if ((error = build_filter(&filter, q, report)) < 0) {
     bson_destroy(&filter);
     return rr_fail(err, errsize, error, "query too complex");
   }

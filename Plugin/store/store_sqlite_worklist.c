@@ -4,18 +4,20 @@
  * parameters only) and one study with its series and instances; and the
  * WHERE-clause helpers the reports list shares (rr_sqlite_param_add,
  * rr_sqlite_where_words, rr_sqlite_prepare_params). Each row carries the
- * study's report state from study_report (Resources/sqlite/007).
+ * study's report state from study_report (Resources/sqlite/007). The
+ * report, AI-state and modality conditions are worklist_filter.h's, shared
+ * with the PostgreSQL backend.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "modality_mask.h"
 #include "store_sqlite_internal.h"
 #include "util/buf.h"
 #include "util/errors.h"
 #include "util/str.h"
 #include "util/textnorm.h"
+#include "worklist_filter.h"
 
 /* ---------------------------------------------------------------- queries */
 
@@ -26,7 +28,7 @@
 #define ACK_USER_INDEX 99
 /* The report r is critical for the user ?99 (x: its study_report row). */
 #define CRITICAL_FOR_USER \
-  "(r.critical=1 AND r.state NOT IN ('cancelled','entered-in-error') AND NOT EXISTS(SELECT 1 FROM report_acks a" \
+  "(r.critical=1 AND r.state NOT IN " RR_WFILTER_ENDED_STATES_SQL " AND NOT EXISTS(SELECT 1 FROM report_acks a" \
   " WHERE a.report_id=r.id AND a.username=?" ACK_USER_PARAM "))"
 
 #define STUDY_COLUMNS \
@@ -142,77 +144,15 @@ static int where_match(rr_buf *sql, rr_sqlite_params *p, const rr_match *m, cons
   return RR_EINVAL;
 }
 
-/* States of study_ai: "" in the list stands for "no analysis". */
-static int where_states(rr_buf *sql, rr_sqlite_params *p, const char *column, const char (*values)[RR_STATE_SIZE], size_t count)
+static int sqlite_param(void *params, rr_buf *sql, const char *value, size_t len)
 {
-  size_t i, named = 0;
-  bool none = false;
-  int error;
-
-  if (count == 0)
-    return 0;
-  for (i = 0; i < count; i++)
-    if (values[i][0] == '\0')
-      none = true;
-    else
-      named++;
-  if ((error = rr_buf_puts(sql, " AND (")) < 0)
-    return error;
-  if (named > 0) {
-    if ((error = rr_buf_printf(sql, "s.study_uid IN (SELECT study_uid FROM study_ai WHERE %s IN (", column)) < 0)
-      return error;
-    for (i = 0, named = 0; i < count; i++) {
-      if (values[i][0] == '\0')
-        continue;
-      if ((named++ > 0 && (error = rr_buf_putc(sql, ',')) < 0) ||
-          (error = rr_sqlite_param_add(p, sql, values[i], strlen(values[i]))) < 0)
-        return error;
-    }
-    if ((error = rr_buf_puts(sql, "))")) < 0)
-      return error;
-  }
-  if (none && (error = rr_buf_printf(sql, "%ss.study_uid NOT IN (SELECT study_uid FROM study_ai WHERE %s<>'')",
-                                     named > 0 ? " OR " : "", column)) < 0)
-    return error;
-  return rr_buf_putc(sql, ')');
+  return rr_sqlite_param_add(params, sql, value, len);
 }
 
-/* The report filter (see rr_worklist_query.report), already checked. */
-static int where_report(rr_buf *sql, rr_sqlite_params *p, const rr_worklist_query *q)
+/* The WHERE clause of q; `report` is q's report filter, parsed. */
+static int build_where(rr_buf *sql, rr_sqlite_params *p, const rr_worklist_query *q, rr_wfilter_report report)
 {
-  int error;
-
-  if (q->report[0] == '\0')
-    return 0;
-  if (strcmp(q->report, "unreported") == 0)
-    return rr_buf_puts(sql, " AND s.study_uid NOT IN (SELECT study_uid FROM study_report"
-                            " WHERE state IN ('preliminary','final','appended','corrected'))");
-  if (strcmp(q->report, "preliminary") == 0)
-    return rr_buf_puts(sql, " AND s.study_uid IN (SELECT study_uid FROM study_report WHERE state='preliminary')");
-  if (strcmp(q->report, "final") == 0)
-    return rr_buf_puts(sql, " AND s.study_uid IN (SELECT study_uid FROM study_report"
-                            " WHERE state IN ('final','appended','corrected'))");
-  if (strcmp(q->report, "critical") == 0 && q->report_ack_user[0] == '\0')
-    return rr_buf_puts(sql, " AND s.study_uid IN (SELECT study_uid FROM study_report WHERE critical=1)");
-  if (strcmp(q->report, "critical") == 0) {
-    if ((error = rr_buf_puts(sql, " AND s.study_uid IN (SELECT r.study_uid FROM reports r WHERE r.critical=1 AND"
-                                  " r.state NOT IN ('cancelled','entered-in-error') AND r.id IN (SELECT report_id"
-                                  " FROM study_report) AND NOT EXISTS(SELECT 1 FROM report_acks a"
-                                  " WHERE a.report_id=r.id AND a.username=")) < 0 ||
-        (error = rr_sqlite_param_add(p, sql, q->report_ack_user, strlen(q->report_ack_user))) < 0)
-      return error;
-    return rr_buf_puts(sql, "))");
-  }
-  if ((error = rr_buf_puts(sql, " AND s.study_uid IN (SELECT study_uid FROM study_report WHERE state='draft'"
-                                " AND author=")) < 0 ||
-      (error = rr_sqlite_param_add(p, sql, q->report_user, strlen(q->report_user))) < 0)
-    return error;
-  return rr_buf_putc(sql, ')');
-}
-
-static int build_where(rr_buf *sql, rr_sqlite_params *p, const rr_worklist_query *q)
-{
-  size_t i;
+  rr_wfilter_sql d = {sqlite_param, p, true, true, true};
   int error;
 
   if ((error = rr_buf_puts(sql, " WHERE 1")) < 0 ||
@@ -220,58 +160,13 @@ static int build_where(rr_buf *sql, rr_sqlite_params *p, const rr_worklist_query
       (error = where_match(sql, p, &q->description, "s.description_norm", "D")) < 0 ||
       (error = where_match(sql, p, &q->text, "", "T")) < 0 ||
       (error = where_match(sql, p, &q->patient_id, "s.patient_id", "")) < 0 ||
-      (error = where_match(sql, p, &q->accession, "s.accession_number", "")) < 0)
+      (error = where_match(sql, p, &q->accession, "s.accession_number", "")) < 0 ||
+      (error = rr_wfilter_sql_modalities(sql, &d, q)) < 0 ||
+      (error = rr_wfilter_sql_states(sql, &d, "ai_status", q->ai_statuses, q->ai_status_count)) < 0 ||
+      (error = rr_wfilter_sql_states(sql, &d, "review_status", q->review_statuses, q->review_status_count)) < 0 ||
+      (error = rr_wfilter_sql_report(sql, &d, report, q)) < 0)
     return error;
-  if (q->modality_count > 0) {
-    int64_t mask = 0;
-    size_t unknown = 0;
-    char maskbuf[32];
-
-    for (i = 0; i < q->modality_count && i < RR_QUERY_MAX_MODALITIES; i++) {
-      int64_t bit = rr_modality_bit(q->modalities[i], strlen(q->modalities[i]));
-      mask |= bit;
-      unknown += bit == 0;
-    }
-    snprintf(maskbuf, sizeof(maskbuf), "%lld", (long long)mask);
-    if ((error = rr_buf_puts(sql, " AND (")) < 0)
-      return error;
-    if (mask != 0 && ((error = rr_buf_puts(sql, "(s.mod_mask & CAST(")) < 0 ||
-                      (error = rr_sqlite_param_add(p, sql, maskbuf, strlen(maskbuf))) < 0 ||
-                      (error = rr_buf_puts(sql, " AS INTEGER))<>0")) < 0))
-      return error;
-    if (unknown > 0) {
-      if ((error = rr_buf_puts(sql, mask != 0 ? " OR " : "")) < 0 ||
-          (error = rr_buf_puts(sql, "s.id IN (SELECT study_id FROM study_terms WHERE kind='M' AND term IN (")) < 0)
-        return error;
-      for (i = 0, unknown = 0; i < q->modality_count && i < RR_QUERY_MAX_MODALITIES; i++) {
-        if (rr_modality_bit(q->modalities[i], strlen(q->modalities[i])) != 0)
-          continue;
-        if ((unknown++ > 0 && (error = rr_buf_putc(sql, ',')) < 0) ||
-            (error = rr_sqlite_param_add(p, sql, q->modalities[i], strlen(q->modalities[i]))) < 0)
-          return error;
-      }
-      if ((error = rr_buf_puts(sql, "))")) < 0)
-        return error;
-    }
-    if ((error = rr_buf_putc(sql, ')')) < 0)
-      return error;
-  }
-  if ((error = where_states(sql, p, "ai_status", q->ai_statuses, q->ai_status_count)) < 0 ||
-      (error = where_states(sql, p, "review_status", q->review_statuses, q->review_status_count)) < 0)
-    return error;
-  if ((error = where_report(sql, p, q)) < 0)
-    return error;
-  if (q->date_from[0] != '\0') {
-    if ((error = rr_buf_puts(sql, " AND s.study_date>=")) < 0 ||
-        (error = rr_sqlite_param_add(p, sql, q->date_from, strlen(q->date_from))) < 0)
-      return error;
-  }
-  if (q->date_to[0] != '\0') {
-    if ((error = rr_buf_puts(sql, " AND s.study_date<>'' AND s.study_date<=")) < 0 ||
-        (error = rr_sqlite_param_add(p, sql, q->date_to, strlen(q->date_to))) < 0)
-      return error;
-  }
-  return 0;
+  return rr_wfilter_sql_dates(sql, &d, q);
 }
 
 int rr_sqlite_prepare_params(sqlite3 *db, sqlite3_stmt **st, const rr_buf *sql, const rr_sqlite_params *p)
@@ -316,22 +211,6 @@ out:
   return error;
 }
 
-/* The ORDER BY of the page (the row id last, so that pages never overlap). */
-static int build_order(rr_buf *order, const rr_worklist_query *q)
-{
-  const char *dir = q->descending ? "DESC" : "ASC";
-
-  switch (q->sort) {
-  case RR_SORT_PATIENT_NAME:
-    return rr_buf_printf(order, "s.patient_name_norm %s, s.id %s", dir, dir);
-  case RR_SORT_RECEIVED_AT:
-    return rr_buf_printf(order, "s.received_at %s, s.id %s", dir, dir);
-  case RR_SORT_STUDY_DATE:
-  default:
-    return rr_buf_printf(order, "s.study_date %s, s.study_time %s, s.id %s", dir, dir, dir);
-  }
-}
-
 /* A worklist row; with term filters the page's first row also brings the
  * number of matches (column STUDY_COLUMN_COUNT). */
 typedef struct page_ctx {
@@ -351,21 +230,6 @@ static int read_page_row(void *elem, sqlite3_stmt *st, void *ctx)
   return 0;
 }
 
-static int check_report_filter(const rr_worklist_query *q, char *err, size_t errsize)
-{
-  static const char *const known[] = {"", "unreported", "mine", "preliminary", "final", "critical"};
-  size_t i;
-
-  for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-    if (strcmp(q->report, known[i]) == 0)
-      break;
-  if (i == sizeof(known) / sizeof(known[0]))
-    return rr_fail(err, errsize, RR_EINVAL, "the report filter is one of unreported, mine, preliminary, final, critical");
-  if (strcmp(q->report, "mine") == 0 && q->report_user[0] == '\0')
-    return rr_fail(err, errsize, RR_EINVAL, "the report filter 'mine' needs the user");
-  return 0;
-}
-
 int rr_sqlite_query_worklist(void *impl, rr_study_list **out, const rr_worklist_query *q, char *err, size_t errsize)
 {
   rr_sqlite_store *s = impl;
@@ -376,15 +240,16 @@ int rr_sqlite_query_worklist(void *impl, rr_study_list **out, const rr_worklist_
   rr_study_list *list = NULL;
   const char *hint;
   page_ctx page = {NULL, 0, 0};
+  rr_wfilter_report report;
   int error = 0, filtered;
 
   *out = NULL;
   rr_buf_init(&where, 16384);
-  if ((error = check_report_filter(q, err, errsize)) < 0)
-    goto out;
   rr_buf_init(&sql, 32768);
   rr_buf_init(&order, 256);
-  if ((error = build_where(&where, &p, q)) < 0) {
+  if ((error = rr_wfilter_report_parse(&report, q, err, errsize)) < 0)
+    goto out;
+  if ((error = build_where(&where, &p, q, report)) < 0) {
     error = rr_fail(err, errsize, error, "query too complex");
     goto out;
   }
@@ -398,7 +263,7 @@ int rr_sqlite_query_worklist(void *impl, rr_study_list **out, const rr_worklist_
   filtered = strstr(where.ptr, "study_terms") != NULL;
   hint = filtered ? " INDEXED BY studies_keys" : "";
 
-  error = build_order(&order, q);
+  error = rr_wfilter_sql_order(&order, q);
   /* The page's row ids are chosen from the indexes first, then only 'limit'
    * rows are read. With term filters the same pass counts the matches (a
    * window over the filtered rows); otherwise an index walk in sort order

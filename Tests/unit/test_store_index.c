@@ -183,6 +183,85 @@ START_TEST(a_word_matching_twice_lists_once)
 }
 END_TEST
 
+/* Word searches combined with the filters and sort keys a backend may
+ * answer from its search terms alone (the PostgreSQL backend's term rows
+ * carry each study's sort keys and modality mask, 009_worklist.sql): the
+ * results follow a study whose date, name and modalities change when it
+ * is sent again, and match the same query answered from the studies. */
+START_TEST(word_searches_follow_changed_studies)
+{
+  rr_fx_spec sp[] = {
+    {"s-a", "p-a", "1.2.3.1", "Muller^Anna", "PID-1", "20200101", "CT Thorax", "ACC1", "se-a1", "CT", 1, "i-a1", 1, NULL},
+    {"s-b", "p-b", "1.2.3.2", "Mullins^Bob", "PID-2", "20210101", "MR Knee", "ACC2", "se-b1", "MR", 1, "i-b1", 1, NULL},
+    {"s-c", "p-c", "1.2.3.3", "Mulder^Carl", "PID-3", "20220101", "CT Head", "ACC3", "se-c1", "CT", 1, "i-c1", 1, NULL},
+  };
+  rr_ingest_item items[3];
+  rr_worklist_query q;
+  size_t i;
+
+  for (i = 0; i < 3; i++)
+    items[i] = rr_fx_item(&sp[i]);
+  rr_fx_apply(items, 3, 1000);
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.patient_name = {RR_MATCH_WORDS, "MUL"})), "s-c,s-b,s-a");
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.patient_name = {RR_MATCH_WORDS, "MUL"}, .modalities = {"CT"}, .modality_count = 1)),
+                   "s-c,s-a");
+  /* s-a is sent again: newer date, another name, an MR series added */
+  sp[0].date = "20230101";
+  sp[0].name = "Mullerova^Anna";
+  items[0] = rr_fx_item(&sp[0]);
+  rr_fx_apply(items, 1, 2000);
+  sp[0].series = "se-a2";
+  sp[0].modality = "MR";
+  sp[0].instance = "i-a2";
+  items[0] = rr_fx_item(&sp[0]);
+  rr_fx_apply(items, 1, 3000);
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.patient_name = {RR_MATCH_WORDS, "MUL"})), "s-a,s-c,s-b");
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.patient_name = {RR_MATCH_WORDS, "MUL"}, .modalities = {"MR"}, .modality_count = 1)),
+                   "s-a,s-b");
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.patient_name = {RR_MATCH_WORDS, "MUL"}, .date_from = "20220601")), "s-a");
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.text = {RR_MATCH_WORDS, "MUL ANNA"}, .date_to = "20221231")), "");
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.patient_name = {RR_MATCH_GLOB, "MULLEROVA*"}, .text = {RR_MATCH_WORDS, "CT"})),
+                   "s-a");
+  q = RR_FX_QUERY(.patient_name = {RR_MATCH_WORDS, "MUL"});
+  q.sort = RR_SORT_PATIENT_NAME;
+  q.descending = false;
+  ck_assert_str_eq(rr_fx_ids(q), "s-c,s-a,s-b"); /* MULDER, MULLEROVA, MULLINS */
+  q.sort = RR_SORT_RECEIVED_AT;
+  q.descending = true;
+  q.limit = 2;
+  q.offset = 1;
+  {
+    rr_study_list *l = rr_fx_page(&q);
+    ck_assert_int_eq(l->total, 3);
+    ck_assert_uint_eq(l->count, 2);
+    ck_assert_int_eq(l->items[0].received_at, 1000);
+    rr_study_list_free(l);
+  }
+  /* the same words with a filter on a column the terms do not carry */
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.patient_name = {RR_MATCH_WORDS, "MUL"}, .patient_id = {RR_MATCH_GLOB, "PID-*"})),
+                   "s-a,s-c,s-b");
+  /* and with a modality that has no bit in the mask (through its terms) */
+  sp[1] = (rr_fx_spec){"s-d", "p-d", "1.2.3.4", "Mulvey^Dan", "PID-4", "20190101", "Lensometry", "ACC4", "se-d1", "LEN", 1,
+                       "i-d1", 1, NULL};
+  items[0] = rr_fx_item(&sp[1]);
+  rr_fx_apply(items, 1, 4000);
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.patient_name = {RR_MATCH_WORDS, "MUL"}, .modalities = {"LEN"}, .modality_count = 1)),
+                   "s-d");
+  ck_assert_str_eq(
+    rr_fx_ids(RR_FX_QUERY(.patient_name = {RR_MATCH_WORDS, "MUL"}, .modalities = {"LEN", "CT"}, .modality_count = 2)),
+    "s-a,s-c,s-d");
+  /* a page past the end still says how many match */
+  q = RR_FX_QUERY(.patient_name = {RR_MATCH_WORDS, "MUL"}, .date_from = "20200101");
+  q.offset = 10;
+  {
+    rr_study_list *l = rr_fx_page(&q);
+    ck_assert_int_eq(l->total, 3);
+    ck_assert_uint_eq(l->count, 0);
+    rr_study_list_free(l);
+  }
+}
+END_TEST
+
 START_TEST(sorting_and_paging)
 {
   rr_worklist_query q;
@@ -389,7 +468,7 @@ int main(void)
 {
   const TTest *const tests[] = {
     empty_store, batch_builds_counts_and_modalities, reapplying_is_idempotent, cursor_is_saved_with_the_batch,
-    filters, rare_modalities, a_word_matching_twice_lists_once, sorting_and_paging, deletions_settle_parents, listing_for_reconciliation,
+    filters, rare_modalities, a_word_matching_twice_lists_once, word_searches_follow_changed_studies, sorting_and_paging, deletions_settle_parents, listing_for_reconciliation,
     survives_reopening, concurrent_readers_and_writer, index_missing};
 
   return rr_fx_run("index", tests, sizeof(tests) / sizeof(tests[0]));

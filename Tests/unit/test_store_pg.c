@@ -467,6 +467,175 @@ START_TEST(serialization_failures_are_retried)
 }
 END_TEST
 
+/* ------------------------------------------------------- search term keys */
+
+/* Term rows whose copied keys differ from their study's (009_worklist.sql). */
+static const char stale_terms_sql[] =
+  "SELECT COUNT(*) FROM study_terms t JOIN studies s ON s.id = t.study_id WHERE t.study_date <> s.study_date"
+  " OR t.study_time <> s.study_time OR t.received_at <> s.received_at"
+  " OR t.patient_name_norm <> s.patient_name_norm OR t.mod_mask <> s.mod_mask";
+
+static void apply(rr_store *st, const rr_fx_spec *spec, int64_t now)
+{
+  rr_ingest_item it = rr_fx_item(spec);
+  rr_ingest_batch b = {&it, 1, NULL, NULL, now};
+  char err[512] = "";
+
+  ck_assert_msg(rr_store_apply_batch(st, &b, err, sizeof(err)) == 0, "apply: %s", err);
+}
+
+static const char *first_match(rr_store *st, const char *words)
+{
+  static char id[RR_OID_SIZE];
+  rr_worklist_query q = {.sort = RR_SORT_STUDY_DATE, .descending = true, .limit = 50};
+  rr_study_list *l = NULL;
+  char err[512] = "";
+
+  q.patient_name.mode = RR_MATCH_WORDS;
+  snprintf(q.patient_name.value, sizeof(q.patient_name.value), "%s", words);
+  ck_assert_msg(rr_store_query_worklist(st, &l, &q, err, sizeof(err)) == 0, "%s", err);
+  snprintf(id, sizeof(id), "%s", l->count > 0 ? l->items[0].orthanc_id : "");
+  rr_study_list_free(l);
+  return id;
+}
+
+/* Every term row carries its study's sort keys and modality mask, kept by
+ * the migration's triggers through inserts and changes of the study. */
+START_TEST(search_terms_carry_their_study_keys)
+{
+  rr_fx_spec a = {"s-a", "p-a", "1.2.3.1", "Muller^Anna", "PID-1", "20200101", "CT Thorax", "ACC1", "se-a1", "CT", 1,
+                  "i-a1", 1, NULL};
+  rr_fx_spec b = {"s-b", "p-b", "1.2.3.2", "Mullins^Bob", "PID-2", "20210101", "MR Knee", "ACC2", "se-b1", "MR", 1,
+                  "i-b1", 1, NULL};
+  rr_store *st = open_store();
+
+  apply(st, &a, 1000);
+  apply(st, &b, 1000);
+  ck_assert_int_gt(scalar(st, "SELECT COUNT(*) FROM study_terms WHERE study_date = '20200101' AND mod_mask <> 0"), 3);
+  ck_assert_int_eq(scalar(st, stale_terms_sql), 0);
+  ck_assert_str_eq(first_match(st, "MUL"), "s-b");
+  a.date = "20220101";
+  a.name = "Mullerova^Anna";
+  a.series = "se-a2";
+  a.modality = "MR";
+  a.instance = "i-a2";
+  apply(st, &a, 2000);
+  ck_assert_int_eq(scalar(st, stale_terms_sql), 0);
+  ck_assert_int_eq(scalar(st, "SELECT COUNT(*) FROM study_terms WHERE term = 'MULLEROVA' AND study_date = '20220101'"), 2);
+  ck_assert_str_eq(first_match(st, "MUL"), "s-a");
+  rr_store_free(st);
+}
+END_TEST
+
+/* The total of the unfiltered worklist: the number of studies, kept by
+ * the write triggers through inserts, re-sent studies and deletions, and
+ * folded into one row past 32. */
+static int64_t unfiltered_total(rr_store *st)
+{
+  rr_worklist_query q = {.sort = RR_SORT_STUDY_DATE, .descending = true, .limit = 1};
+  rr_study_list *l = NULL;
+  char err[512] = "";
+  int64_t total;
+
+  ck_assert_msg(rr_store_query_worklist(st, &l, &q, err, sizeof(err)) == 0, "%s", err);
+  total = l->total;
+  rr_study_list_free(l);
+  return total;
+}
+
+START_TEST(the_unfiltered_total_is_the_kept_study_count)
+{
+  rr_fx_spec sp = {"s-0", "p-0", "1.2.3.0", "Doe^Jane", "PID-0", "20200101", "CT", "ACC", "se-0", "CT", 1, "i-0", 1, NULL};
+  char study[16], series[16], instance[16], uid[24];
+  rr_store *st = open_store();
+  char err[512] = "";
+  int i;
+
+  ck_assert_int_eq(unfiltered_total(st), 0);
+  for (i = 0; i < 200; i++) {
+    snprintf(study, sizeof(study), "s-%d", i);
+    snprintf(series, sizeof(series), "se-%d", i);
+    snprintf(instance, sizeof(instance), "i-%d", i);
+    snprintf(uid, sizeof(uid), "1.2.3.%d", i);
+    sp.study = study;
+    sp.series = series;
+    sp.instance = instance;
+    sp.uid = uid;
+    apply(st, &sp, 1000 + i);
+  }
+  apply(st, &sp, 5000); /* sent again: no new study */
+  ck_assert_int_eq(unfiltered_total(st), 200);
+  ck_assert_int_eq(rr_store_delete(st, RR_LEVEL_STUDY, "s-7", err, sizeof(err)), 0);
+  ck_assert_int_eq(rr_store_delete(st, RR_LEVEL_INSTANCE, "i-8", err, sizeof(err)), 0); /* its last instance */
+  ck_assert_int_eq(scalar(st, "SELECT COUNT(*) FROM studies"), 198);
+  ck_assert_int_eq(unfiltered_total(st), 198);
+  /* folded past 32 rows: never one row per insert */
+  ck_assert_int_le(scalar(st, "SELECT COUNT(*) FROM study_count_deltas"), 33);
+  rr_store_free(st);
+}
+END_TEST
+
+/* A store of schema 8 (terms without keys) is upgraded in place at start:
+ * the same terms, now with their studies' keys, and the searches work. */
+START_TEST(a_schema_8_store_is_upgraded_with_its_terms)
+{
+  static const char *const downgrade[] = {
+    "CREATE TABLE old_terms AS SELECT kind, term, study_id FROM study_terms",
+    "DROP TABLE study_terms",
+    "DROP FUNCTION rr_study_terms_keys()",
+    "DROP TRIGGER studies_keys_update ON studies",
+    "DROP FUNCTION rr_study_keys_sync()",
+    "ALTER TABLE old_terms RENAME TO study_terms",
+    "ALTER TABLE study_terms ADD PRIMARY KEY (kind, term, study_id),"
+    " ADD FOREIGN KEY (study_id) REFERENCES studies(id) ON DELETE CASCADE",
+    "CREATE INDEX study_terms_study ON study_terms(study_id)",
+    "DROP TRIGGER studies_count_insert ON studies",
+    "DROP TRIGGER studies_count_delete ON studies",
+    "DROP TRIGGER studies_count_truncate ON studies",
+    "DROP FUNCTION rr_study_count_inserted()",
+    "DROP FUNCTION rr_study_count_deleted()",
+    "DROP FUNCTION rr_study_count_truncated()",
+    "DROP FUNCTION rr_study_count_fold()",
+    "DROP TABLE study_count_deltas",
+    "DELETE FROM rr_schema_version WHERE version >= 9"};
+  rr_fx_spec a = {"s-a", "p-a", "1.2.3.1", "Muller^Anna", "PID-1", "20200101", "CT Thorax", "ACC1", "se-a1", "CT", 1,
+                  "i-a1", 1, NULL};
+  rr_fx_spec b = {"s-b", "p-b", "1.2.3.2", "Mullins^Bob", "PID-2", "20210101", "MR Knee", "ACC2", "se-b1", "MR", 1,
+                  "i-b1", 1, NULL};
+  rr_store *st = open_store();
+  PGresult *r = NULL;
+  char err[512] = "";
+  int64_t terms;
+  size_t i;
+
+  ck_assert_int_ge(rr_store_pg_latest_schema(), 9);
+  apply(st, &a, 1000);
+  apply(st, &b, 1000);
+  terms = scalar(st, "SELECT COUNT(*) FROM study_terms");
+  for (i = 0; i < sizeof(downgrade) / sizeof(downgrade[0]); i++) {
+    ck_assert_msg(rr_pg_run(st->impl, &r, "downgrade", err, sizeof(err), downgrade[i], "") == 0, "%s: %s", downgrade[i], err);
+    PQclear(r);
+    r = NULL;
+  }
+  ck_assert_int_eq(scalar(st, "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema()"
+                              " AND table_name = 'study_terms' AND column_name = 'study_date'"),
+                   0);
+  rr_store_free(st);
+  st = open_store();
+  ck_assert_int_eq(scalar(st, "SELECT MAX(version) FROM rr_schema_version"), rr_store_pg_latest_schema());
+  ck_assert_int_eq(scalar(st, "SELECT COUNT(*) FROM study_terms"), terms);
+  ck_assert_int_eq(scalar(st, stale_terms_sql), 0);
+  ck_assert_int_eq(scalar(st, "SELECT COUNT(*) FROM study_terms WHERE study_date = ''"), 0);
+  ck_assert_int_eq(scalar(st, "SELECT sum(n) FROM study_count_deltas"), 2);
+  ck_assert_str_eq(first_match(st, "MUL"), "s-b");
+  b.date = "20190101";
+  apply(st, &b, 2000);
+  ck_assert_int_eq(scalar(st, stale_terms_sql), 0);
+  ck_assert_str_eq(first_match(st, "MUL"), "s-a");
+  rr_store_free(st);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s;
@@ -494,6 +663,9 @@ int main(void)
   tcase_add_test(tc, dynamic_parameters);
   tcase_add_test(tc, transactions_retry_conflicts_and_roll_back);
   tcase_add_test(tc, serialization_failures_are_retried);
+  tcase_add_test(tc, search_terms_carry_their_study_keys);
+  tcase_add_test(tc, the_unfiltered_total_is_the_kept_study_count);
+  tcase_add_test(tc, a_schema_8_store_is_upgraded_with_its_terms);
   suite_add_tcase(s, tc);
   return rr_test_run(s);
 }
