@@ -17,7 +17,9 @@
  *             StudyInstanceUID: ai_status, review_status, report_state,
  *             report_id, report_author, report_flagged (critical, neither
  *             cancelled nor entered in error) and report_acks (the users who
- *             acknowledged it).
+ *             acknowledged it). A study document created after its
+ *             analyses gets ai_status and review_status from `study_ai`
+ *             (copy_ai_state below).
  *   series    one per series (study_orthanc_id, instance_count, ...)
  *   instances one per instance (series_orthanc_id, ...)
  *   kv        { key, value } (the ingestion cursor)
@@ -93,17 +95,22 @@ int rr_mongo_index_setup(rr_mongo_store *s, char *err, size_t errsize)
 
 /* ------------------------------------------------------------ helpers */
 
-/* update_one(filter, update, upsert) on coll. */
-static int upsert(mongoc_client_t *c, rr_mongo_store *s, const char *coll, const bson_t *filter,
+/* update_one(filter, update, upsert) on coll; *inserted (may be NULL)
+ * tells whether it created the document. */
+static int upsert(mongoc_client_t *c, rr_mongo_store *s, bool *inserted, const char *coll, const bson_t *filter,
                   const bson_t *update, const char *what, char *err, size_t errsize)
 {
   mongoc_collection_t *col = rr_mongo_collection(s, c, coll);
   bson_t *opts = BCON_NEW("upsert", BCON_BOOL(true));
+  bson_t reply;
   bson_error_t e;
   int error = 0;
 
-  if (!mongoc_collection_update_one(col, filter, update, opts, NULL, &e))
+  if (!mongoc_collection_update_one(col, filter, update, opts, &reply, &e))
     error = rr_mongo_fail(err, errsize, &e, what);
+  else if (inserted != NULL)
+    *inserted = rr_mongo_int(&reply, "upsertedCount") > 0;
+  bson_destroy(&reply);
   bson_destroy(opts);
   mongoc_collection_destroy(col);
   return error;
@@ -262,17 +269,54 @@ static int study_update(bson_t *update, const rr_study_rec *st, int64_t now, rr_
   return error;
 }
 
+/* A study document created after its analyses: copy the study's AI state
+ * from `study_ai` (store_mongo_ai.c keeps it there, and on the study
+ * documents that exist when it changes), so that the worklist's AI filter
+ * does not depend on which came first. Ingestion upserts the study before
+ * reading study_ai and the AI concern writes study_ai before the studies,
+ * so a change racing this one is seen by one or the other. */
+static int copy_ai_state(mongoc_client_t *c, rr_mongo_store *s, const rr_study_rec *st, char *err, size_t errsize)
+{
+  mongoc_collection_t *col = rr_mongo_collection(s, c, "study_ai");
+  bson_t *filter = BCON_NEW("study_uid", BCON_UTF8(st->study_uid));
+  bson_t *opts = BCON_NEW("limit", BCON_INT64(1));
+  mongoc_cursor_t *cur = mongoc_collection_find_with_opts(col, filter, opts, NULL);
+  char ai_status[32] = "", review_status[32] = "";
+  const bson_t *doc;
+  bson_t *target = NULL, *update = NULL;
+  bson_error_t e;
+  int error = 0;
+
+  if (mongoc_cursor_next(cur, &doc)) {
+    rr_mongo_copy(ai_status, sizeof(ai_status), doc, "ai_status");
+    rr_mongo_copy(review_status, sizeof(review_status), doc, "review_status");
+    target = BCON_NEW("orthanc_id", BCON_UTF8(st->orthanc_id));
+    update = BCON_NEW("$set", "{", "ai_status", BCON_UTF8(ai_status), "review_status", BCON_UTF8(review_status), "}");
+    error = upsert(c, s, NULL, "studies", target, update, "copy the study's AI state", err, errsize);
+  } else if (mongoc_cursor_error(cur, &e)) {
+    error = rr_mongo_fail(err, errsize, &e, "reading the study's AI state");
+  }
+  mongoc_cursor_destroy(cur);
+  bson_destroy(target);
+  bson_destroy(update);
+  bson_destroy(opts);
+  bson_destroy(filter);
+  mongoc_collection_destroy(col);
+  return error;
+}
+
 static int upsert_study(mongoc_client_t *c, rr_mongo_store *s, const rr_study_rec *st, int64_t now,
                         rr_buf *scratch, char *err, size_t errsize)
 {
   bson_t *filter = BCON_NEW("orthanc_id", BCON_UTF8(st->orthanc_id));
   bson_t update = BSON_INITIALIZER;
+  bool inserted = false;
   int error;
 
   if ((error = study_update(&update, st, now, scratch)) < 0)
     error = rr_fail(err, errsize, error, "cannot build search terms");
-  else
-    error = upsert(c, s, "studies", filter, &update, "upsert study", err, errsize);
+  else if ((error = upsert(c, s, &inserted, "studies", filter, &update, "upsert study", err, errsize)) == 0 && inserted)
+    error = copy_ai_state(c, s, st, err, errsize);
   bson_destroy(filter);
   bson_destroy(&update);
   return error;
@@ -305,7 +349,7 @@ static int upsert_series(mongoc_client_t *c, rr_mongo_store *s, const rr_series_
   BSON_APPEND_INT64(&once, "received_at", now);
   BSON_APPEND_INT64(&once, "instance_count", 0);
   bson_append_document_end(&update, &once);
-  error = upsert(c, s, "series", filter, &update, "upsert series", err, errsize);
+  error = upsert(c, s, NULL, "series", filter, &update, "upsert series", err, errsize);
   bson_destroy(filter);
   bson_destroy(&update);
   return error;
@@ -338,7 +382,7 @@ static int upsert_instance(mongoc_client_t *c, rr_mongo_store *s, const rr_insta
   BSON_APPEND_DOCUMENT_BEGIN(&update, "$setOnInsert", &once);
   BSON_APPEND_INT64(&once, "received_at", now);
   bson_append_document_end(&update, &once);
-  error = upsert(c, s, "instances", filter, &update, "upsert instance", err, errsize);
+  error = upsert(c, s, NULL, "instances", filter, &update, "upsert instance", err, errsize);
   bson_destroy(filter);
   bson_destroy(&update);
   return error;
@@ -457,7 +501,7 @@ static int kv_put(mongoc_client_t *c, rr_mongo_store *s, const char *key, const 
 {
   bson_t *filter = BCON_NEW("key", BCON_UTF8(key));
   bson_t *update = BCON_NEW("$set", "{", "value", BCON_UTF8(value ? value : ""), "}");
-  int error = upsert(c, s, "kv", filter, update, "write kv", err, errsize);
+  int error = upsert(c, s, NULL, "kv", filter, update, "write kv", err, errsize);
 
   bson_destroy(filter);
   bson_destroy(update);

@@ -195,6 +195,40 @@ START_TEST(ai_state_in_the_worklist)
 }
 END_TEST
 
+/* The analyses come first, the study's instances later (an analysis of a
+ * study requested before this store indexed it, or a study deleted and sent
+ * again): the worklist shows and filters the study's AI state all the same. */
+START_TEST(ai_state_before_the_study_is_indexed)
+{
+  rr_ai_analysis a = analysis("v1", "1.2.3.2", 100), b = analysis("v2", "1.2.3.1", 100);
+  rr_worklist_query q = RR_FX_QUERY(.patient_id = {RR_MATCH_EXACT, "PID-2"});
+  rr_ai_review r;
+  rr_study_list *l;
+
+  ck_assert_int_eq(rr_store_ai_create(fx.store, &a, fx.err, sizeof(fx.err)), 0);
+  rr_str_copy(a.status, sizeof(a.status), "completed");
+  ck_assert_int_eq(rr_store_ai_update(fx.store, &a, fx.err, sizeof(fx.err)), 0);
+  memset(&r, 0, sizeof(r));
+  rr_str_copy(r.analysis_id, sizeof(r.analysis_id), "v1");
+  r.at = 300;
+  rr_str_copy(r.reviewer, sizeof(r.reviewer), "rad");
+  rr_str_copy(r.review_status, sizeof(r.review_status), "confirmed");
+  r.notes = "";
+  ck_assert_int_eq(rr_store_ai_review_add(fx.store, &r, "", fx.err, sizeof(fx.err)), 0);
+  ck_assert_int_eq(rr_store_ai_create(fx.store, &b, fx.err, sizeof(fx.err)), 0);
+  rr_fx_load_worklist();
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.ai_statuses = {"completed"}, .ai_status_count = 1)), "s-b");
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.ai_statuses = {"queued"}, .ai_status_count = 1)), "s-a");
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.ai_statuses = {""}, .ai_status_count = 1)), "s-e,s-c,s-d");
+  ck_assert_str_eq(rr_fx_ids(RR_FX_QUERY(.review_statuses = {"confirmed"}, .review_status_count = 1)), "s-b");
+  l = rr_fx_page(&q);
+  ck_assert_uint_eq(l->count, 1);
+  ck_assert_str_eq(l->items[0].ai_status, "completed");
+  ck_assert_str_eq(l->items[0].review_status, "confirmed");
+  rr_study_list_free(l);
+}
+END_TEST
+
 START_TEST(ai_interrupted_three_times_fails)
 {
   rr_ai_analysis a = analysis("a3", "1.2.9", 100), got;
@@ -412,7 +446,7 @@ END_TEST
 int main(void)
 {
   const TTest *const tests[] = {
-    ai_analyses_lifecycle, ai_interrupted_three_times_fails, ai_state_in_the_worklist,
+    ai_analyses_lifecycle, ai_interrupted_three_times_fails, ai_state_in_the_worklist, ai_state_before_the_study_is_indexed,
     ai_abandon_ends_waiting_analyses, ai_numeric_confidence_migrates_to_bands, ai_missing,
     ai_claims_once_across_handles};
 
