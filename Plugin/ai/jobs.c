@@ -27,6 +27,7 @@
 #define RAW_TEXT_KEEP (256 * 1024)
 #define SELECT_ROUNDS 4
 #define IDLE_WAIT_MS 5000
+#define SWEEP_MS 15000 /* how often a worker requeues the analyses of nodes that are gone */
 #define STABLE_RETRY_MS 2000
 #define STABLE_RETRIES 60 /* two minutes for the worklist to catch up */
 
@@ -58,6 +59,7 @@ struct rr_ai_jobs {
 
   stable_entry stable[STABLE_QUEUE];
   size_t stable_head, stable_count;
+  int64_t next_sweep; /* monotonic ms, under lock */
 
   /* stats, under lock */
   int reachable;
@@ -811,6 +813,26 @@ void rr_ai_jobs_study_stable(rr_ai_jobs *j, const char *orthanc_study_id)
 
 /* ---- workers ------------------------------------------------------------ */
 
+/* Requeue the analyses of nodes that are gone (store_ai.h rr_store_ai_sweep;
+ * nothing on a one-node store), so that a survivor runs them; called by
+ * whichever idle worker finds the sweep due (lock not held). */
+static void sweep(rr_ai_jobs *j)
+{
+  int64_t requeued = 0;
+  char err[256];
+
+  if (rr_store_ai_sweep(j->o.store, &requeued, rr_clock_unix_s(), err, sizeof(err)) < 0) {
+    rr_log_warning("AI: cannot requeue the analyses of stopped nodes: %s", err);
+    return;
+  }
+  if (requeued > 0) {
+    rr_log_warning("AI: %lld analyses of a stopped node queued again", (long long)requeued);
+    pthread_mutex_lock(&j->lock);
+    pthread_cond_broadcast(&j->wake);
+    pthread_mutex_unlock(&j->lock);
+  }
+}
+
 static void work(void *arg, unsigned index)
 {
   rr_ai_jobs *j = arg;
@@ -839,6 +861,13 @@ static void work(void *arg, unsigned index)
         rr_log_warning("AI: a stable study did not reach the worklist within %d s; not analysed automatically",
                        STABLE_RETRIES * STABLE_RETRY_MS / 1000);
       }
+      continue;
+    }
+    if (rr_clock_mono_ms() >= j->next_sweep) {
+      j->next_sweep = rr_clock_mono_ms() + SWEEP_MS;
+      pthread_mutex_unlock(&j->lock);
+      sweep(j);
+      pthread_mutex_lock(&j->lock);
       continue;
     }
     /* claim under the lock, so that a cancel sees either queued or ours */
@@ -890,6 +919,9 @@ int rr_ai_jobs_start(rr_ai_jobs *j)
       rr_log_warning("AI: %lld waiting analyses ended failed: no provider is configured", (long long)requeued);
     return 0;
   }
+  pthread_mutex_lock(&j->lock);
+  j->next_sweep = rr_clock_mono_ms() + SWEEP_MS; /* recover below has just done it */
+  pthread_mutex_unlock(&j->lock);
   if (rr_store_ai_recover(j->o.store, &requeued, rr_clock_unix_s(), err, sizeof(err)) < 0)
     rr_log_error("AI: cannot recover interrupted analyses: %s", err);
   else if (requeued > 0)

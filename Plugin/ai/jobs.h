@@ -11,7 +11,10 @@
  * The queue lives in the store, so jobs survive a restart: at start,
  * analyses left "running" by a stopped or killed process are queued again
  * (or failed after 3 attempts, see store.h); at a clean stop, running jobs
- * are interrupted and queued again for the next start.
+ * are interrupted and queued again for the next start. With several nodes
+ * on one store (PostgreSQL), an idle worker of every living node also
+ * sweeps every 15 s (rr_store_ai_sweep): the analyses a killed node was
+ * running are queued again and run by a survivor within about 20 s.
  *
  * Threads: rr_ai_jobs_start() starts `concurrency` workers; every other
  * function may be called from any thread (REST handlers), including

@@ -168,6 +168,14 @@ int rr_store_ai_recover(rr_store *s, int64_t *requeued, int64_t now, char *err, 
   return CALL(ai, recover, AI, requeued, now, err, errsize);
 }
 
+int rr_store_ai_sweep(rr_store *s, int64_t *requeued, int64_t now, char *err, size_t errsize)
+{
+  *requeued = 0;
+  if (s->ai != NULL && s->ai->sweep == NULL)
+    return 0; /* one node: nothing of another to requeue */
+  return CALL(ai, sweep, AI, requeued, now, err, errsize);
+}
+
 int rr_store_ai_abandon(rr_store *s, int64_t *count, int64_t now, const char *reason, char *err, size_t errsize)
 {
   return CALL(ai, abandon, AI, count, now, reason, err, errsize);

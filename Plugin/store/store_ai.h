@@ -54,6 +54,8 @@ typedef struct rr_store_ai_ops {
   int (*review_add)(void *impl, const rr_ai_review *r, const char *notes_for_analysis, char *err, size_t errsize);
   int (*review_history)(void *impl, rr_ai_review_list **out, const char *analysis_id, char *err, size_t errsize);
   int (*counts)(void *impl, rr_ai_counts *out, int64_t since, char *err, size_t errsize);
+  /* NULL for a backend without other nodes (rr_store_ai_sweep then requeues nothing) */
+  int (*sweep)(void *impl, int64_t *requeued, int64_t now, char *err, size_t errsize);
 } rr_store_ai_ops;
 
 /* AI analyses. create: RR_EEXISTS for a used id. get/update: RR_ENOTFOUND
@@ -71,6 +73,13 @@ int rr_store_ai_update(rr_store *s, const rr_ai_analysis *a, char *err, size_t e
 int rr_store_ai_list_study(rr_store *s, rr_ai_list **out, const char *study_uid, char *err, size_t errsize);
 int rr_store_ai_claim_next(rr_store *s, rr_ai_analysis *out, int64_t now, char *err, size_t errsize);
 int rr_store_ai_recover(rr_store *s, int64_t *requeued, int64_t now, char *err, size_t errsize);
+/* While running (every living node, periodically): the analyses left
+ * "running" by other nodes that are gone (their node lease is free) go back
+ * to "queued", or end "failed" after 3 attempts, as recover does. Never this
+ * node's own running analyses, nor a live node's. A backend without other
+ * nodes (SQLite; MongoDB, which has no cluster concern) requeues nothing:
+ * its running analyses are this living process'. */
+int rr_store_ai_sweep(rr_store *s, int64_t *requeued, int64_t now, char *err, size_t errsize);
 /* Analyses queued or running end "failed" with `reason` (no provider can
  * run them any more); *count receives how many. */
 int rr_store_ai_abandon(rr_store *s, int64_t *count, int64_t now, const char *reason, char *err, size_t errsize);

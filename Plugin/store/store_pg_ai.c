@@ -8,7 +8,12 @@
  * node, and records the claiming node (its id and lease, store_pg_cluster.c).
  * recover, called when a node starts (before its workers claim anything),
  * requeues only the running analyses of nodes that are gone and its own,
- * never those another live node is running.
+ * never those another live node is running. sweep, called periodically by
+ * every living node's AI worker (ai/jobs.c), requeues only those of nodes
+ * that are gone (never its own: its workers are running them), so a killed
+ * node's analysis is taken over while the others keep running; it first
+ * makes sure this node still holds its own lease (taken again after a lost
+ * connection), so that the others do not take it for gone.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -210,19 +215,21 @@ static int gone_nodes(rr_pg_store *s, char *out, size_t size, char *err, size_t 
 }
 
 typedef struct recover_ctx {
-  const char *gone, *self;
+  const char *gone, *self; /* self: "" while sweeping (this node's own claims are live) */
   int64_t now, requeued;
 } recover_ctx;
 
+/* Requeue (or fail, after 3 attempts) the running analyses claimed by the
+ * gone nodes; at start-up (self set) also this node's and unattributed ones. */
 static int recover_tx(rr_pg_conn *c, void *arg, char *err, size_t errsize)
 {
   static const char fail_sql[] =
     "UPDATE ai_analyses SET status='failed', finished_at=$1, error='the analysis was interrupted "
     "3 times (Orthanc stopped while it ran); not retried' WHERE status='running' AND attempts>=3"
-    " AND (claimed_by = ANY($2::text[]) OR claimed_by='' OR claimed_by=$3)";
+    " AND (claimed_by = ANY($2::text[]) OR ($3 <> '' AND (claimed_by='' OR claimed_by=$3)))";
   static const char requeue_sql[] =
     "UPDATE ai_analyses SET status='queued', started_at=0, claimed_by='' WHERE status='running'"
-    " AND (claimed_by = ANY($1::text[]) OR claimed_by='' OR claimed_by=$2) RETURNING 1";
+    " AND (claimed_by = ANY($1::text[]) OR ($2 <> '' AND (claimed_by='' OR claimed_by=$2))) RETURNING 1";
   recover_ctx *x = arg;
   PGresult *r = NULL;
   int error;
@@ -236,18 +243,39 @@ static int recover_tx(rr_pg_conn *c, void *arg, char *err, size_t errsize)
   return 0;
 }
 
-static int pg_ai_recover(void *impl, int64_t *requeued, int64_t now, char *err, size_t errsize)
+static int recover_gone(rr_pg_store *s, int64_t *requeued, int64_t now, const char *self, char *err, size_t errsize)
 {
-  rr_pg_store *s = impl;
   char gone[256 * 20];
-  recover_ctx x = {gone, rr_pg_node_id(s), now, 0};
+  recover_ctx x = {gone, self, now, 0};
   int error;
 
   *requeued = 0;
-  if ((error = gone_nodes(s, gone, sizeof(gone), err, errsize)) < 0 || (error = rr_pg_tx(s, recover_tx, &x, err, errsize)) < 0)
+  if ((error = gone_nodes(s, gone, sizeof(gone), err, errsize)) < 0)
+    return error;
+  if (strcmp(gone, "{}") == 0 && self[0] == '\0')
+    return 0; /* sweeping, nobody gone: no write */
+  if ((error = rr_pg_tx(s, recover_tx, &x, err, errsize)) < 0)
     return error;
   *requeued = x.requeued;
   return 0;
+}
+
+static int pg_ai_recover(void *impl, int64_t *requeued, int64_t now, char *err, size_t errsize)
+{
+  rr_pg_store *s = impl;
+
+  return recover_gone(s, requeued, now, rr_pg_node_id(s), err, errsize);
+}
+
+static int pg_ai_sweep(void *impl, int64_t *requeued, int64_t now, char *err, size_t errsize)
+{
+  rr_pg_store *s = impl;
+  int error;
+
+  *requeued = 0;
+  if ((error = rr_pg_node_keep(s, err, errsize)) < 0)
+    return error; /* not sure of being alive ourselves: judge nobody */
+  return recover_gone(s, requeued, now, "", err, errsize);
 }
 
 static int pg_ai_abandon(void *impl, int64_t *count, int64_t now, const char *reason, char *err, size_t errsize)
@@ -372,6 +400,7 @@ const rr_store_ai_ops rr_pg_ai_ops = {
   .list_study = pg_ai_list_study,
   .claim_next = pg_ai_claim_next,
   .recover = pg_ai_recover,
+  .sweep = pg_ai_sweep,
   .abandon = pg_ai_abandon,
   .review_add = pg_ai_review_add,
   .review_history = pg_ai_review_history,

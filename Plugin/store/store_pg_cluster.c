@@ -259,6 +259,18 @@ int rr_pg_node_alive(rr_pg_store *s, bool *alive, const char *node_id, char *err
   return 0;
 }
 
+int rr_pg_node_keep(rr_pg_store *s, char *err, size_t errsize)
+{
+  char name[64];
+  bool held = false;
+  int error;
+
+  snprintf(name, sizeof(name), "node-%s", s->cluster->node_id);
+  if ((error = lease_try_on(s->cluster, &held, name, err, errsize)) < 0)
+    return error;
+  return held ? 0 : rr_fail(err, errsize, RR_ESTORE, "postgresql: this node's own lease is held by another session");
+}
+
 /* This handle's node id (random) and its lease, held for the handle's life:
  * other nodes learn it is gone when the server releases it. */
 static int take_node_lease(rr_pg_cluster *c, char *err, size_t errsize)

@@ -74,6 +74,9 @@ const char *rr_pg_node_id(const rr_pg_store *s);
 /* Whether the node `node_id` still holds its lease (true for this one and
  * for ""). */
 int rr_pg_node_alive(rr_pg_store *s, bool *alive, const char *node_id, char *err, size_t errsize);
+/* Keep this handle's node lease: check it with a round trip, and take it
+ * again when its connection was lost (RR_ESTORE when that fails). */
+int rr_pg_node_keep(rr_pg_store *s, char *err, size_t errsize);
 
 /* last_write_failed: 0 after a success, else why (SQLSTATE 25006 / class 53 / other) */
 #define RR_PG_WRITE_FAILED 1

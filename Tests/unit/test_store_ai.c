@@ -342,6 +342,7 @@ START_TEST(ai_missing)
   ck_assert_ptr_null(list);
   ck_assert_int_eq(rr_store_ai_claim_next(stub, &a, 1, fx.err, sizeof(fx.err)), RR_ESTORE);
   ck_assert_int_eq(rr_store_ai_recover(stub, &n, 1, NULL, 0), RR_ESTORE);
+  ck_assert_int_eq(rr_store_ai_sweep(stub, &n, 1, NULL, 0), RR_ESTORE);
   ck_assert_int_eq(rr_store_ai_abandon(stub, &n, 1, "why", fx.err, sizeof(fx.err)), RR_ESTORE);
   ck_assert_int_eq(rr_store_ai_review_add(stub, &r, "", fx.err, sizeof(fx.err)), RR_ESTORE);
   ck_assert_int_eq(rr_store_ai_review_history(stub, &hist, "m1", fx.err, sizeof(fx.err)), RR_ESTORE);
@@ -443,12 +444,83 @@ START_TEST(ai_claims_once_across_handles)
 }
 END_TEST
 
+/* A living node sweeps while it runs: the analysis a node that is gone had
+ * claimed goes back to the queue, while this node's own running analysis
+ * and a live node's stay running. A backend without other nodes requeues
+ * nothing (its running analyses are this living process'). */
+static void assert_status(rr_store *s, const char *id, const char *status)
+{
+  rr_ai_analysis got;
+  char err[256];
+
+  ck_assert_msg(rr_store_ai_get(s, &got, id, err, sizeof(err)) == 0, "%s", err);
+  ck_assert_msg(strcmp(got.status, status) == 0, "%s is %s, not %s", id, got.status, status);
+  rr_ai_analysis_dispose(&got);
+}
+
+static void claim_one(rr_store *s, const char *expected)
+{
+  rr_ai_analysis got;
+  char err[256];
+
+  ck_assert_msg(rr_store_ai_claim_next(s, &got, 700, err, sizeof(err)) == 0, "%s", err);
+  ck_assert_str_eq(got.id, expected);
+  rr_ai_analysis_dispose(&got);
+}
+
+START_TEST(ai_sweep_requeues_only_gone_nodes)
+{
+  rr_ai_analysis a = analysis("mine", "1.2.7", 100), b = analysis("theirs", "1.2.7", 200),
+                 c = analysis("dead", "1.2.7", 300);
+  rr_store *live = NULL, *dying = NULL;
+  int64_t requeued = -1, sum = 0;
+  int i;
+
+  ck_assert_int_eq(rr_store_ai_create(fx.store, &a, fx.err, sizeof(fx.err)), 0);
+  ck_assert_int_eq(rr_store_ai_create(fx.store, &b, fx.err, sizeof(fx.err)), 0);
+  ck_assert_int_eq(rr_store_ai_create(fx.store, &c, fx.err, sizeof(fx.err)), 0);
+  claim_one(fx.store, "mine");
+  if (fx.store->cluster == NULL) {
+    claim_one(fx.store, "theirs");
+    ck_assert_msg(rr_store_ai_sweep(fx.store, &requeued, 800, fx.err, sizeof(fx.err)) == 0, "%s", fx.err);
+    ck_assert_int_eq(requeued, 0);
+    assert_status(fx.store, "mine", "running");
+    assert_status(fx.store, "theirs", "running");
+    return;
+  }
+  live = rr_fx_open_named(fx.backend->name, fx.dir);
+  dying = rr_fx_open_named(fx.backend->name, fx.dir);
+  claim_one(live, "theirs");
+  claim_one(dying, "dead");
+  /* everyone alive: nothing moves, not even this node's own claim */
+  ck_assert_msg(rr_store_ai_sweep(fx.store, &requeued, 800, fx.err, sizeof(fx.err)) == 0, "%s", fx.err);
+  ck_assert_int_eq(requeued, 0);
+  rr_store_free(dying); /* the node is gone with its claim */
+  /* the server frees a closed session's locks a moment later: sweep again for up to 5 s */
+  for (i = 0; i < 100 && sum < 1; i++) {
+    ck_assert_msg(rr_store_ai_sweep(fx.store, &requeued, 800, fx.err, sizeof(fx.err)) == 0, "%s", fx.err);
+    sum += requeued;
+    if (sum < 1)
+      nanosleep(&(struct timespec){0, 50000000L}, NULL);
+  }
+  ck_assert_int_eq(sum, 1);
+  assert_status(fx.store, "dead", "queued");
+  assert_status(fx.store, "mine", "running");
+  assert_status(live, "theirs", "running");
+  /* the survivor claims it: attempts count on */
+  claim_one(live, "dead");
+  ck_assert_int_eq(rr_store_ai_sweep(live, &requeued, 900, fx.err, sizeof(fx.err)), 0);
+  ck_assert_int_eq(requeued, 0);
+  rr_store_free(live);
+}
+END_TEST
+
 int main(void)
 {
   const TTest *const tests[] = {
     ai_analyses_lifecycle, ai_interrupted_three_times_fails, ai_state_in_the_worklist, ai_state_before_the_study_is_indexed,
     ai_abandon_ends_waiting_analyses, ai_numeric_confidence_migrates_to_bands, ai_missing,
-    ai_claims_once_across_handles};
+    ai_claims_once_across_handles, ai_sweep_requeues_only_gone_nodes};
 
   return rr_fx_run("ai", tests, sizeof(tests) / sizeof(tests[0]));
 }
