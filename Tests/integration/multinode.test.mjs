@@ -5,7 +5,9 @@
 // A's worklist (OnChange fires only on B, which applies it to the shared
 // store); a user disabled on A is refused by B within a second (a signal
 // between the nodes, not a cache expiring); AI analyses submitted on both
-// nodes each run once; kill -9 of the node that follows the change log in
+// nodes each run once; kill -9 of the node running an analysis: the other
+// node requeues it (its periodic sweep) and completes it, one result, one
+// more provider call; kill -9 of the node that follows the change log in
 // the middle of a C-STORE: the other takes the lease over, and its worklist
 // equals Orthanc's index; the audit chain, written by both, verifies.
 //
@@ -165,6 +167,45 @@ test('AI analyses submitted on both nodes each run once', { skip }, async () => 
     return true;
   }, 60000, 250, 'ten completed analyses');
   assert.equal(provider.requests.length, 10, 'one provider call per analysis: none ran twice');
+});
+
+/** The Orthanc process whose TCP connection has local port `port` (ss -tnp lists our own processes' sockets). */
+async function processWithPort(port) {
+  const { stdout } = await execFile('ss', ['-tnpH', 'state', 'established', `( sport = :${port} )`], { timeout: 10000 });
+  const m = /pid=(\d+)/.exec(stdout);
+  return m ? Number(m[1]) : 0;
+}
+
+test('kill -9 of the node running an analysis: the other node completes it, once', { skip, timeout: 120000 }, async () => {
+  const [study] = await worklistAll(B);
+  assert.ok(study, 'the CT study of the previous test');
+  const uid = encodeURIComponent(study.studyInstanceUid);
+  provider.reset();
+  provider.script({ type: 'success', delayMs: 20000 }); // the first call is slow: time to kill its node
+  const r = await A.api(`/api/ai/analyze/${uid}`, { method: 'POST', body: { force: true } });
+  assert.ok(r.status === 202 || r.status === 200 || r.status === 201, r.text);
+  const id = encodeURIComponent(r.json.id || r.json.analysisId);
+  await waitFor(() => provider.requests.length === 1, 30000, 50, 'the analysis reaching the provider');
+  const pid = await processWithPort(provider.requests[0].remotePort);
+  const runner = [A, B].find((n) => n.pid === pid);
+  assert.ok(runner, `the provider's caller (pid ${pid}) is one of the nodes (${A.pid}, ${B.pid})`);
+  const survivor = runner === A ? B : A;
+  assert.equal((await survivor.json(`/api/ai/analysis/${id}`)).status, 'running');
+  const t0 = Date.now();
+  await runner.kill9();
+  await waitFor(async () => (await survivor.json(`/api/ai/analysis/${id}`)).status === 'completed', 50000, 250,
+    'the analysis completed by the surviving node');
+  const took = Date.now() - t0;
+  assert.ok(took < 45000, `completed ${took} ms after the kill`);
+  const done = await survivor.json(`/api/ai/analysis/${id}`);
+  assert.equal(done.attempts, 2, 'claimed by the dead node, then once by the survivor');
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  assert.equal(provider.requests.length, 2, 'one call from the dead node, one from the survivor: none ran twice');
+  const list = await survivor.json(`/api/ai/studies/${uid}/analyses`);
+  const items = Array.isArray(list) ? list : (list.analyses || list.items || []);
+  assert.equal(items.filter((a) => encodeURIComponent(a.id) === id).length, 1, 'one analysis, one result');
+  await runner.restart(); // the next tests use both nodes
+  await waitFor(async () => (await runner.api('/api/admin/ingest')).status === 200, 30000, 200, 'the node back');
 });
 
 test('kill -9 of the node following the change log during a C-STORE: the other takes over', { skip, timeout: 120000 }, async () => {

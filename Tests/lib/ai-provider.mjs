@@ -30,7 +30,7 @@
 //                            one (when its body has been read); when empty, defaultStep is used
 //   provider.defaultStep     settable; initially { type: 'success' }
 //   provider.requests        one entry per generate/chat request, in order:
-//                              { dialect: 'gemini'|'openai', path, method, headers, json,
+//                              { dialect: 'gemini'|'openai', path, method, remotePort, headers, json,
 //                                bodyText, images: [{ mime, bytes, width, height, sha256 }],
 //                                problems: string[], step, at }
 //   provider.otherRequests   every other request (model metadata, unknown routes):
@@ -320,6 +320,7 @@ export async function startAiProvider(opts = {}) {
       dialect,
       path: req.url,
       method: req.method,
+      remotePort: req.socket.remotePort, // the client's port: which process sent it (ss -tnp)
       headers: { ...req.headers },
       json: null,
       bodyText: body.toString('utf8'),
