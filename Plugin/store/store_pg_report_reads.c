@@ -8,8 +8,8 @@
  *
  * Referring physicians: the SQLite backend compares person names with its
  * SQL function rr_pn_match (folded with util/textnorm.h, component by
- * component). Here the same comparison runs in C (pn_match below, the same
- * rules) over the distinct referring physicians of the reported studies,
+ * component). Here the same comparison runs in C (rr_pn_match of
+ * report_rules.h, the one both backends use) over the distinct referring physicians of the reported studies,
  * and the query keeps the studies whose value is one of the matching ones
  * (an array parameter): the folding is byte for byte the plugin's, not the
  * server's locale, and paging and counts stay in SQL.
@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report_rules.h"
 #include "store_pg_internal.h"
 #include "util/buf.h"
 #include "util/errors.h"
@@ -26,117 +27,22 @@
 
 /* ------------------------------------------------------------ person names */
 
-#define PN_COMPONENTS 5
 #define PN_ARRAY_MAX (64u * 1024u * 1024u)
-
-/* The folded components (family, given, middle, prefix, suffix) of one
- * component group of a PN, each NUL-terminated in `store` at offset at[k]. */
-static int pn_components(rr_buf *store, size_t at[PN_COMPONENTS], const char *group, size_t len)
-{
-  size_t start = 0, k, end;
-  int error;
-
-  rr_buf_clear(store);
-  for (k = 0; k < PN_COMPONENTS; k++) {
-    for (end = start; end < len && group[end] != '^'; end++)
-      ;
-    at[k] = store->len;
-    if (start < len && (error = rr_text_fold(store, group + start, end - start, false)) < 0)
-      return error;
-    if ((error = rr_buf_putc(store, '\0')) < 0)
-      return error;
-    start = end < len ? end + 1 : len;
-  }
-  return 0;
-}
-
-/* Does one value of a PN (groups separated by '=') have a group whose
- * components equal the query's non-empty ones? */
-static bool pn_value_matches(const char *value, size_t len, const char *query_store, const size_t qat[PN_COMPONENTS],
-                             rr_buf *scratch)
-{
-  size_t start = 0, end, k, at[PN_COMPONENTS];
-  bool ok;
-
-  while (start <= len) {
-    for (end = start; end < len && value[end] != '='; end++)
-      ;
-    if (pn_components(scratch, at, value + start, end - start) < 0)
-      return false;
-    ok = true;
-    for (k = 0; k < PN_COMPONENTS && ok; k++)
-      if (query_store[qat[k]] != '\0' && strcmp(query_store + qat[k], scratch->ptr + at[k]) != 0)
-        ok = false;
-    if (ok)
-      return true;
-    start = end + 1;
-  }
-  return false;
-}
-
-/* A query PN folded once, matched against many stored ones. */
-typedef struct pn_query {
-  rr_buf q, scratch;
-  size_t qat[PN_COMPONENTS];
-  bool any; /* the query has a component at all */
-} pn_query;
-
-static int pn_query_init(pn_query *pq, const char *query)
-{
-  size_t qlen, k;
-  int error;
-
-  rr_buf_init(&pq->q, 4096);
-  rr_buf_init(&pq->scratch, 4096);
-  pq->any = false;
-  for (qlen = 0; query[qlen] != '\0' && query[qlen] != '='; qlen++)
-    ;
-  if ((error = pn_components(&pq->q, pq->qat, query, qlen)) < 0)
-    return error;
-  for (k = 0; k < PN_COMPONENTS; k++)
-    pq->any = pq->any || pq->q.ptr[pq->qat[k]] != '\0';
-  return 0;
-}
-
-static void pn_query_dispose(pn_query *pq)
-{
-  rr_buf_dispose(&pq->q);
-  rr_buf_dispose(&pq->scratch);
-}
-
-/* As the SQLite backend's rr_pn_match(stored, query): true when a value of
- * the stored PN (several values separated by '\') matches the query's first
- * group, component by component (family^given^middle^prefix^suffix),
- * folded (case and accents ignored), the query's empty components matching
- * anything; false when the query has no component at all. */
-static bool pn_match(pn_query *pq, const char *stored)
-{
-  size_t slen = strlen(stored), start = 0, end;
-
-  while (pq->any && start <= slen) {
-    for (end = start; end < slen && stored[end] != '\\'; end++)
-      ;
-    if (pn_value_matches(stored + start, end - start, pq->q.ptr, pq->qat, &pq->scratch))
-      return true;
-    start = end + 1;
-  }
-  return false;
-}
 
 /* The array literal ("{...}") of the referring physicians in the rows of r
  * (column 0) that match `query`; *count receives how many. */
 static int matching_names(rr_buf *out, size_t *count, const PGresult *r, const char *query)
 {
-  pn_query pq;
+  rr_pn_query pq;
   int row, n = PQntuples(r), error;
 
   *count = 0;
   rr_buf_clear(out);
-  if ((error = pn_query_init(&pq, query)) < 0 || (error = rr_buf_putc(out, '{')) < 0)
+  if ((error = rr_pn_query_init(&pq, query)) < 0 || (error = rr_buf_putc(out, '{')) < 0)
     goto out;
   for (row = 0; row < n && error == 0; row++) {
     const char *v = PQgetvalue(r, row, 0);
-    if (!pn_match(&pq, v))
+    if (!rr_pn_match(&pq, v))
       continue;
     if (*count > 0)
       error = rr_buf_putc(out, ',');
@@ -152,24 +58,11 @@ static int matching_names(rr_buf *out, size_t *count, const PGresult *r, const c
   if (error == 0)
     error = rr_buf_putc(out, '}');
 out:
-  pn_query_dispose(&pq);
+  rr_pn_query_dispose(&pq);
   return error;
 }
 
 /* ------------------------------------------------------------ the list */
-
-static const char *const report_states[] = {"draft",     "preliminary", "final",           "appended",
-                                            "corrected", "cancelled",   "entered-in-error"};
-
-static bool known_state(const char *s)
-{
-  size_t i;
-
-  for (i = 0; i < sizeof(report_states) / sizeof(report_states[0]); i++)
-    if (strcmp(s, report_states[i]) == 0)
-      return true;
-  return false;
-}
 
 /* The study row of a report: the most recently updated one with its UID. */
 #define REPORT_FROM \
@@ -242,22 +135,6 @@ static int list_where(rr_buf *sql, rr_pg_params *p, const rr_report_query *q, co
     if ((error = where_words(sql, p, folded->ptr ? folded->ptr : "")) < 0)
       return error;
   }
-  return 0;
-}
-
-static int check_query(const rr_report_query *q, char *err, size_t errsize)
-{
-  size_t i;
-
-  if (q->state_count > sizeof(q->states) / sizeof(q->states[0]))
-    return rr_fail(err, errsize, RR_EINVAL, "at most %zu report states may be named",
-                   sizeof(q->states) / sizeof(q->states[0]));
-  for (i = 0; i < q->state_count; i++)
-    if (!known_state(q->states[i]))
-      return rr_fail(err, errsize, RR_EINVAL, "unknown report state '%.24s'", q->states[i]);
-  if (memchr(q->text, '\0', sizeof(q->text)) == NULL || memchr(q->patient_id, '\0', sizeof(q->patient_id)) == NULL ||
-      memchr(q->referring, '\0', sizeof(q->referring)) == NULL || memchr(q->username, '\0', sizeof(q->username)) == NULL)
-    return rr_fail(err, errsize, RR_EINVAL, "a text of the reports query is not terminated");
   return 0;
 }
 
@@ -341,7 +218,7 @@ static int list_tx(rr_pg_conn *c, void *arg, char *err, size_t errsize)
   const rr_report_query *q = l->q;
   rr_pg_params p = {{0}, 0};
   rr_buf sql, count_sql, where, folded, names;
-  size_t limit = q->limit == 0 ? 50 : (q->limit > 500 ? 500 : q->limit), where_params;
+  size_t limit = rr_report_query_limit(q), where_params;
   int error;
 
   rr_report_row_list_free(l->list);
@@ -395,7 +272,7 @@ int rr_pg_report_list(void *impl, rr_report_row_list **out, const rr_report_quer
   int error;
 
   *out = NULL;
-  if ((error = check_query(q, err, errsize)) < 0)
+  if ((error = rr_report_check_query(q, err, errsize)) < 0)
     return error;
   if ((error = rr_pg_report_read(impl, list_tx, &l, err, errsize)) < 0) {
     rr_report_row_list_free(l.list);
@@ -417,7 +294,7 @@ int rr_pg_report_has_final(void *impl, bool *out, const char *study_uid_or_ortha
                             " WHERE r.study_uid IN (SELECT $1::text UNION ALL SELECT study_uid FROM studies"
                             " WHERE orthanc_id=$1) AND r.state IN ('final','appended','corrected')";
   PGresult *r = NULL;
-  pn_query pq;
+  rr_pn_query pq;
   int row, error;
   bool found = false;
 
@@ -427,12 +304,12 @@ int rr_pg_report_has_final(void *impl, bool *out, const char *study_uid_or_ortha
     return error;
   if (referring == NULL || referring[0] == '\0') {
     found = PQntuples(r) > 0;
-  } else if ((error = pn_query_init(&pq, referring)) == 0) {
+  } else if ((error = rr_pn_query_init(&pq, referring)) == 0) {
     for (row = 0; row < PQntuples(r) && !found; row++)
-      found = !rr_pg_null(r, row, 0) && pn_match(&pq, PQgetvalue(r, row, 0));
-    pn_query_dispose(&pq);
+      found = !rr_pg_null(r, row, 0) && rr_pn_match(&pq, PQgetvalue(r, row, 0));
+    rr_pn_query_dispose(&pq);
   } else {
-    pn_query_dispose(&pq);
+    rr_pn_query_dispose(&pq);
     error = rr_fail(err, errsize, error, "the referring physician is too long");
   }
   PQclear(r);
@@ -478,29 +355,6 @@ int rr_pg_report_opened(void *impl, const char *study_uid, int64_t now, char *er
   return rr_pg_tx(impl, opened_tx, &a, err, errsize);
 }
 
-/* The study's first modality that is not a derived object. */
-static void first_modality(char *out, size_t size, const char *mods)
-{
-  static const char *const derived[] = {"SR", "KO", "PR", "DOC", "SEG", "RTSTRUCT", "OT"};
-  const char *p = mods, *end;
-  size_t i, n;
-
-  out[0] = '\0';
-  while (*p != '\0') {
-    for (end = p; *end != '\0' && *end != '\\'; end++)
-      ;
-    n = (size_t)(end - p);
-    for (i = 0; i < sizeof(derived) / sizeof(derived[0]); i++)
-      if (strlen(derived[i]) == n && memcmp(derived[i], p, n) == 0)
-        break;
-    if (n > 0 && i == sizeof(derived) / sizeof(derived[0])) {
-      rr_str_copyn(out, size, p, n);
-      return;
-    }
-    p = *end ? end + 1 : end;
-  }
-}
-
 static int read_timeline(void *elem, const PGresult *r, int row, void *ctx)
 {
   rr_report_timeline *t = elem;
@@ -510,7 +364,7 @@ static int read_timeline(void *elem, const PGresult *r, int row, void *ctx)
   rr_pg_copy(t->study_uid, sizeof(t->study_uid), r, row, 0);
   t->received_at = rr_pg_int(r, row, 1) * 1000;
   rr_pg_copy(mods, sizeof(mods), r, row, 2);
-  first_modality(t->modality, sizeof(t->modality), mods);
+  rr_report_first_modality(t->modality, sizeof(t->modality), mods);
   t->opened_at = rr_pg_int(r, row, 3);
   t->preliminary_at = rr_pg_int(r, row, 4);
   t->final_at = rr_pg_int(r, row, 5);
@@ -587,22 +441,6 @@ int rr_pg_macro_list(void *impl, rr_macro_list **out, const char *username, char
   return 0;
 }
 
-static int check_macro(const char *username, const char *name, const char *text, char *err, size_t errsize)
-{
-  size_t i, n = name ? strlen(name) : 0, tn = text ? strlen(text) : 0;
-
-  if (username == NULL || username[0] == '\0' || strlen(username) >= RR_USERNAME_SIZE)
-    return rr_fail(err, errsize, RR_EINVAL, "a user name of 1 to %d bytes is required", RR_USERNAME_SIZE - 1);
-  if (n == 0 || n >= RR_MACRO_NAME_SIZE || rr_utf8_valid_prefix(name, n) != n)
-    return rr_fail(err, errsize, RR_EINVAL, "a macro name is 1 to %d bytes of UTF-8", RR_MACRO_NAME_SIZE - 1);
-  for (i = 0; i < n; i++)
-    if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
-      return rr_fail(err, errsize, RR_EINVAL, "a macro name has no control characters");
-  if (text != NULL && (tn > RR_MACRO_TEXT_MAX || rr_utf8_valid_prefix(text, tn) != tn))
-    return rr_fail(err, errsize, RR_EINVAL, "a macro's text is at most %d bytes of UTF-8", RR_MACRO_TEXT_MAX);
-  return 0;
-}
-
 typedef struct macro_ctx {
   const char *username, *name, *text;
   int64_t now;
@@ -642,7 +480,7 @@ int rr_pg_macro_put(void *impl, const char *username, const char *name, const ch
   macro_ctx m = {username, name, text ? text : "", now};
   int error;
 
-  if ((error = check_macro(username, name, m.text, err, errsize)) < 0)
+  if ((error = rr_report_check_macro(username, name, m.text, err, errsize)) < 0)
     return error;
   return rr_pg_tx(impl, macro_put_tx, &m, err, errsize);
 }

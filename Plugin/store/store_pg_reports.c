@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report_rules.h"
 #include "store_pg_internal.h"
 #include "util/errors.h"
 #include "util/str.h"
@@ -46,11 +47,6 @@ static int q_fail(int error, const rr_pg_conn *c, const char *what, char *err, s
   return error == RR_ECONFLICT ? RR_ECONFLICT : rr_pg_fail(err, errsize, error, c, what);
 }
 
-static bool state_is(const char *state, const char *a, const char *b, const char *c)
-{
-  return strcmp(state, a) == 0 || (b != NULL && strcmp(state, b) == 0) || (c != NULL && strcmp(state, c) == 0);
-}
-
 /* A malloc'd copy of a text column (NULL column: NULL when null_ok, else ""). */
 static int column_dup(char **out, const PGresult *r, int row, int col, bool null_ok)
 {
@@ -58,77 +54,6 @@ static int column_dup(char **out, const PGresult *r, int row, int col, bool null
   if (rr_pg_null(r, row, col) && null_ok)
     return 0;
   return (*out = rr_pg_strdup(r, row, col)) == NULL ? RR_ENOMEM : 0;
-}
-
-/* ------------------------------------------------------------ input checks */
-
-static int check_user(const char *what, const char *s, char *err, size_t errsize)
-{
-  if (s == NULL || s[0] == '\0' || strlen(s) >= RR_USERNAME_SIZE)
-    return rr_fail(err, errsize, RR_EINVAL, "the %s must be a user name of 1 to %d bytes", what,
-                   RR_USERNAME_SIZE - 1);
-  return 0;
-}
-
-/* A text of at most max bytes; required: not NULL and not empty. */
-static int check_text(const char *what, const char *s, size_t max, bool required, char *err, size_t errsize)
-{
-  size_t n = s ? strlen(s) : 0;
-
-  if (required && n == 0)
-    return rr_fail(err, errsize, RR_EINVAL, "the %s is required", what);
-  if (n > max)
-    return rr_fail(err, errsize, RR_EINVAL, "the %s is %zu bytes long, more than the %zu allowed", what, n, max);
-  if (n > 0 && rr_utf8_valid_prefix(s, n) != n)
-    return rr_fail(err, errsize, RR_EINVAL, "the %s is not valid UTF-8", what);
-  return 0;
-}
-
-static int check_study_uid(const char *uid, char *err, size_t errsize)
-{
-  if (uid == NULL || uid[0] == '\0' || strlen(uid) >= RR_UID_SIZE)
-    return rr_fail(err, errsize, RR_EINVAL, "a StudyInstanceUID of 1 to %d characters is required", RR_UID_SIZE - 1);
-  return 0;
-}
-
-static int check_template_id(const char *id, char *err, size_t errsize)
-{
-  size_t i, n = id ? strlen(id) : 0;
-
-  if (n == 0 || n >= RR_REPORT_TEMPLATE_ID_SIZE)
-    return rr_fail(err, errsize, RR_EINVAL, "a template id of 1 to %d characters is required",
-                   RR_REPORT_TEMPLATE_ID_SIZE - 1);
-  for (i = 0; i < n; i++) {
-    char c = id[i];
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-          c == '-'))
-      return rr_fail(err, errsize, RR_EINVAL, "a template id has only letters, digits, '.', '_' and '-'");
-  }
-  return 0;
-}
-
-static int check_signature(const rr_report_signature *sig, char *err, size_t errsize)
-{
-  size_t i;
-  int error;
-
-  if (sig == NULL)
-    return rr_fail(err, errsize, RR_EINVAL, "a signature is required");
-  if ((error = check_user("signer", sig->signed_by, err, errsize)) < 0)
-    return error;
-  if (sig->signed_at <= 0)
-    return rr_fail(err, errsize, RR_EINVAL, "the time of the signature is required");
-  if (sig->pdf == NULL || sig->pdf_size == 0)
-    return rr_fail(err, errsize, RR_EINVAL, "a signed version needs its PDF");
-  if (sig->pdf_size > RR_REPORT_PDF_MAX)
-    return rr_fail(err, errsize, RR_EINVAL, "the PDF is %zu bytes, more than the %d allowed", sig->pdf_size,
-                   RR_REPORT_PDF_MAX);
-  if (sig->pdf_sha256 == NULL || strlen(sig->pdf_sha256) != 64)
-    return rr_fail(err, errsize, RR_EINVAL, "the PDF's SHA-256 must be 64 hex digits");
-  for (i = 0; i < 64; i++)
-    if (rr_hex_value(sig->pdf_sha256[i]) < 0 || (sig->pdf_sha256[i] >= 'A' && sig->pdf_sha256[i] <= 'F'))
-      return rr_fail(err, errsize, RR_EINVAL, "the PDF's SHA-256 must be 64 lower-case hex digits");
-  return check_text("critical result communication", sig->critical_json, RR_REPORT_JSON_MAX, false, err, errsize);
 }
 
 /* ------------------------------------------------------------ reading */
@@ -368,18 +293,7 @@ static int pg_report_open_for_study(void *impl, int64_t *out_id, const char *stu
 
 /* ------------------------------------------------------------ the head */
 
-/* What a write needs to know of a report: its state and latest version. */
-typedef struct head {
-  int64_t id;
-  char study_uid[RR_UID_SIZE];
-  char state[RR_REPORT_STATE_SIZE];
-  bool critical;
-  bool communicated; /* a critical result communication is recorded */
-  int64_t prevailing;
-  int64_t latest, revision; /* the latest version and its revision */
-  char status[16];          /* of the latest version */
-  char kind[16];
-} head;
+typedef rr_report_head head;
 
 /* Inside the caller's transaction; `lock`: the report's row stays locked
  * until its end (every write). RR_ENOTFOUND with a sentence. */
@@ -423,29 +337,10 @@ static int load_head(rr_pg_conn *c, head *h, int64_t id, bool lock, char *err, s
   return 0;
 }
 
-/* The caller's view of the latest version against the store's. */
-static int check_expect(const head *h, const rr_report_expect *expect, char *err, size_t errsize)
+/* A refusal of report_rules.c (RR_ECONFLICT) as REFUSED, other errors as they are. */
+static int refused(int error)
 {
-  if (expect == NULL)
-    return rr_fail(err, errsize, RR_EINVAL, "the version and revision the change is based on are required");
-  if (expect->version != h->latest || expect->revision != h->revision)
-    return rr_fail(err, errsize, RR_ESTALE,
-                   "the report has changed: version %lld revision %lld is now the latest, not %lld.%lld",
-                   (long long)h->latest, (long long)h->revision, (long long)expect->version,
-                   (long long)expect->revision);
-  return 0;
-}
-
-/* A draft save or a sign: only before a final version. */
-static int check_editable(const head *h, const char *action, char *err, size_t errsize)
-{
-  if (state_is(h->state, "draft", "preliminary", NULL))
-    return 0;
-  if (state_is(h->state, "final", "appended", "corrected"))
-    return rr_fail(err, errsize, REFUSED,
-                   "cannot %s a report in state %s: a final report changes by addendum or correction only", action,
-                   h->state);
-  return rr_fail(err, errsize, REFUSED, "cannot %s a report in state %s", action, h->state);
+  return error == RR_ECONFLICT ? REFUSED : error;
 }
 
 /* ------------------------------------------------------------ create */
@@ -510,10 +405,7 @@ static int pg_report_create(void *impl, int64_t *out_id, const char *study_uid, 
   PGresult *r = NULL;
   int error;
 
-  if ((error = check_study_uid(study_uid, err, errsize)) < 0 ||
-      (error = check_template_id(template_id, err, errsize)) < 0 ||
-      (error = check_text("template", template_json, RR_REPORT_JSON_MAX, true, err, errsize)) < 0 ||
-      (error = check_user("author", author, err, errsize)) < 0)
+  if ((error = rr_report_check_create(study_uid, template_id, template_json, author, err, errsize)) < 0)
     return error;
   error = run_tx(impl, create_tx, &a, err, errsize);
   if (error == RR_EEXISTS) {
@@ -568,9 +460,11 @@ static int save_draft_tx(rr_pg_conn *c, void *arg, char *err, size_t errsize)
 
   if (d->out != NULL)
     rr_report_version_dispose(d->out);
-  if ((error = load_head(c, &h, d->id, true, err, errsize)) < 0 ||
-      (error = check_editable(&h, "edit", err, errsize)) < 0 || (error = check_expect(&h, d->expect, err, errsize)) < 0)
+  if ((error = load_head(c, &h, d->id, true, err, errsize)) < 0)
     return error;
+  if ((error = rr_report_check_editable(&h, "edit", err, errsize)) < 0 ||
+      (error = rr_report_check_expect(&h, d->expect, err, errsize)) < 0)
+    return refused(error);
   draft = h.latest;
   if (strcmp(h.status, "draft") != 0) { /* preliminary: a new draft copying it */
     if ((error = copy_version(c, d->id, h.latest, ++draft, "draft", d->by, d->now, err, errsize)) < 0)
@@ -598,9 +492,7 @@ static int pg_report_save_draft(void *impl, rr_report_version *out, int64_t id, 
 
   if (out != NULL)
     memset(out, 0, sizeof(*out));
-  if ((error = check_text("fields", fields_json, RR_REPORT_JSON_MAX, false, err, errsize)) < 0 ||
-      (error = check_text("inserts", inserts_json, RR_REPORT_JSON_MAX, false, err, errsize)) < 0 ||
-      (error = check_user("editor", by, err, errsize)) < 0)
+  if ((error = rr_report_check_draft(fields_json, inserts_json, by, err, errsize)) < 0)
     return error;
   error = run_tx(impl, save_draft_tx, &d, err, errsize);
   if (error < 0 && out != NULL)
@@ -632,15 +524,7 @@ static int pg_report_next_version(void *impl, int64_t *out_version, rr_report_ex
   hc.id = id;
   if ((error = rr_pg_report_read(impl, head_tx, &hc, err, errsize)) < 0)
     return error;
-  if (state_is(hc.h.state, "cancelled", "entered-in-error", NULL))
-    return rr_fail(err, errsize, RR_ECONFLICT, "a report in state %s is never signed again", hc.h.state);
-  if (out_version != NULL)
-    *out_version = strcmp(hc.h.status, "draft") == 0 ? hc.h.latest : hc.h.latest + 1;
-  if (out_expect != NULL) {
-    out_expect->version = hc.h.latest;
-    out_expect->revision = hc.h.revision;
-  }
-  return 0;
+  return rr_report_next_version(out_version, out_expect, &hc.h, err, errsize);
 }
 
 /* Freeze version `version` with the signature (the version is a draft). */
@@ -693,24 +577,19 @@ static int sign_tx(rr_pg_conn *c, void *arg, char *err, size_t errsize)
   sign_ctx *a = arg;
   const rr_report_signature *sig = a->sig;
   head h;
+  bool copy;
   int error;
 
   a->version = 0;
-  if ((error = load_head(c, &h, a->id, true, err, errsize)) < 0 ||
-      (error = check_editable(&h, "sign", err, errsize)) < 0 || (error = check_expect(&h, a->expect, err, errsize)) < 0)
+  if ((error = load_head(c, &h, a->id, true, err, errsize)) < 0)
     return error;
-  if (a->final && h.critical && sig->critical_json == NULL && !h.communicated)
-    return rr_fail(err, errsize, RR_EINVAL,
-                   "a report with a critical result is signed final with the communication recorded");
-  a->version = h.latest;
-  if (strcmp(h.status, "draft") != 0) { /* the latest is preliminary */
-    if (!a->final)
-      return rr_fail(err, errsize, REFUSED, "version %lld is already signed as preliminary",
-                     (long long)a->version);
-    if ((error = copy_version(c, a->id, h.latest, ++a->version, "draft", sig->signed_by, sig->signed_at, err,
-                              errsize)) < 0)
-      return error;
-  }
+  if ((error = rr_report_check_editable(&h, "sign", err, errsize)) < 0 ||
+      (error = rr_report_check_expect(&h, a->expect, err, errsize)) < 0 ||
+      (error = rr_report_plan_sign(&a->version, &copy, &h, a->final, sig, err, errsize)) < 0)
+    return refused(error);
+  if (copy && /* the latest is preliminary: a new draft copying it */
+      (error = copy_version(c, a->id, h.latest, a->version, "draft", sig->signed_by, sig->signed_at, err, errsize)) < 0)
+    return error;
   if ((error = write_signature(c, a->id, a->version, a->status, sig, err, errsize)) < 0)
     return error;
   return record_signature(c, &h, a->version, a->final ? "final" : "preliminary", a->final, sig, err, errsize);
@@ -719,12 +598,10 @@ static int sign_tx(rr_pg_conn *c, void *arg, char *err, size_t errsize)
 static int pg_report_sign(void *impl, int64_t *out_version, int64_t id, const rr_report_expect *expect,
                           const char *status, const rr_report_signature *sig, char *err, size_t errsize)
 {
-  sign_ctx a = {id, expect, status, status != NULL && strcmp(status, "final") == 0, sig, 0};
+  sign_ctx a = {id, expect, status, false, sig, 0};
   int error;
 
-  if (!a.final && (status == NULL || strcmp(status, "preliminary") != 0))
-    return rr_fail(err, errsize, RR_EINVAL, "a report is signed as preliminary or final");
-  if ((error = check_signature(sig, err, errsize)) < 0)
+  if ((error = rr_report_check_sign(&a.final, status, sig, err, errsize)) < 0)
     return error;
   if ((error = run_tx(impl, sign_tx, &a, err, errsize)) == 0 && out_version != NULL)
     *out_version = a.version;
@@ -753,12 +630,8 @@ static int add_version_tx(rr_pg_conn *c, void *arg, char *err, size_t errsize)
   a->version = 0;
   if ((error = load_head(c, &h, a->id, true, err, errsize)) < 0)
     return error;
-  if (!state_is(h.state, "final", "appended", "corrected"))
-    return rr_fail(err, errsize, REFUSED, "an %s needs a final report, not one in state %s", a->kind, h.state);
-  if (a->expected_prevailing != h.prevailing)
-    return rr_fail(err, errsize, RR_ESTALE, "the prevailing version is now %lld, not %lld", (long long)h.prevailing,
-                   (long long)a->expected_prevailing);
-  a->version = h.latest + 1;
+  if ((error = rr_report_plan_add(&a->version, &h, a->kind, a->expected_prevailing, err, errsize)) < 0)
+    return refused(error);
   if ((error = rr_pg_query(c, NULL, sql, "iiitntti", a->id, h.prevailing, a->version, a->kind,
                            a->addendum ? NULL : a->fields_json, a->text, sig->signed_by, sig->signed_at)) < 0)
     return q_fail(error, c, "add report version", err, errsize);
@@ -771,15 +644,10 @@ static int pg_report_add_version(void *impl, int64_t *out_version, int64_t id, i
                                  const char *kind, const char *fields_json, const char *text,
                                  const rr_report_signature *sig, char *err, size_t errsize)
 {
-  add_ctx a = {id, expected_prevailing, kind, fields_json, text, kind != NULL && strcmp(kind, "addendum") == 0, sig, 0};
+  add_ctx a = {id, expected_prevailing, kind, fields_json, text, false, sig, 0};
   int error;
 
-  if (!a.addendum && (kind == NULL || strcmp(kind, "correction") != 0))
-    return rr_fail(err, errsize, RR_EINVAL, "a new version is an addendum or a correction");
-  if ((error = check_text(a.addendum ? "addendum" : "reason for the correction", text, RR_REPORT_TEXT_MAX, true, err,
-                          errsize)) < 0 ||
-      (!a.addendum && (error = check_text("fields", fields_json, RR_REPORT_JSON_MAX, true, err, errsize)) < 0) ||
-      (error = check_signature(sig, err, errsize)) < 0)
+  if ((error = rr_report_check_add(&a.addendum, kind, fields_json, text, sig, err, errsize)) < 0)
     return error;
   if ((error = run_tx(impl, add_version_tx, &a, err, errsize)) == 0 && out_version != NULL)
     *out_version = a.version;
@@ -807,9 +675,8 @@ static int close_tx(rr_pg_conn *c, void *arg, char *err, size_t errsize)
 
   if ((error = load_head(c, &h, a->id, true, err, errsize)) < 0)
     return error;
-  if (strcmp(h.state, "entered-in-error") == 0 || (cancel && !state_is(h.state, "draft", "preliminary", NULL)))
-    return rr_fail(err, errsize, REFUSED, "a report in state %s cannot be %s", h.state,
-                   cancel ? "cancelled (only before a final version)" : "entered in error again");
+  if ((error = rr_report_check_close_state(&h, cancel, err, errsize)) < 0)
+    return refused(error);
   if (cancel && strcmp(h.status, "draft") == 0 &&
       (error = rr_pg_query(c, NULL, draft_sql, "iiti", a->id, h.latest, a->by, a->now)) < 0)
     return q_fail(error, c, "cancel the draft", err, errsize);
@@ -824,8 +691,7 @@ static int close_report(void *impl, int64_t id, const char *state, const char *b
   close_ctx a = {id, state, by, reason, now};
   int error;
 
-  if ((error = check_user("user", by, err, errsize)) < 0 ||
-      (error = check_text("reason", reason, RR_REPORT_TEXT_MAX, true, err, errsize)) < 0)
+  if ((error = rr_report_check_close(by, reason, err, errsize)) < 0)
     return error;
   return run_tx(impl, close_tx, &a, err, errsize);
 }
@@ -858,10 +724,8 @@ static int acknowledge_tx(rr_pg_conn *c, void *arg, char *err, size_t errsize)
 
   if ((error = load_head(c, &h, a->id, true, err, errsize)) < 0)
     return error;
-  if (strcmp(h.state, "entered-in-error") == 0)
-    return rr_fail(err, errsize, REFUSED, "a report entered in error is not acknowledged");
-  if (!h.critical)
-    return rr_fail(err, errsize, REFUSED, "the report has no critical result to acknowledge");
+  if ((error = rr_report_check_ack(&h, err, errsize)) < 0)
+    return refused(error);
   if ((error = rr_pg_query(c, NULL, sql, "iti", a->id, a->username, a->now)) < 0)
     return q_fail(error, c, "acknowledge", err, errsize);
   return 0;
@@ -873,7 +737,7 @@ static int pg_report_acknowledge(void *impl, int64_t id, const char *username, i
   ack_ctx a = {id, username, now};
   int error;
 
-  if ((error = check_user("user", username, err, errsize)) < 0)
+  if ((error = rr_report_check_user("user", username, err, errsize)) < 0)
     return error;
   return run_tx(impl, acknowledge_tx, &a, err, errsize);
 }
@@ -898,14 +762,7 @@ static int pg_report_pdf(void *impl, rr_report_version *out, int64_t id, int64_t
 
   memset(out, 0, sizeof(*out));
   error = rr_pg_report_read(impl, pdf_tx, &p, err, errsize);
-  if (error == 0 && out->pdf == NULL)
-    error = RR_ENOTFOUND;
-  if (error == RR_ENOTFOUND)
-    error = rr_fail(err, errsize, RR_ENOTFOUND, "report %lld has no signed version %lld", (long long)id,
-                    (long long)version);
-  if (error < 0)
-    rr_report_version_dispose(out);
-  return error;
+  return rr_report_pdf_result(error, out, id, version, err, errsize);
 }
 
 const rr_store_reports_ops rr_pg_reports_ops = {

@@ -4,11 +4,13 @@
  * the reports list with its study fields, has_final, the reading timeline
  * (opened, timeline) and each user's macros; and rr_pn_match, the SQL
  * function that compares person names the way a referring physician is
- * found (contract in store_reports.h; tables in Resources/sqlite/007).
+ * found (contract in store_reports.h; the rules, shared with the other
+ * backends, in report_rules.h; tables in Resources/sqlite/007).
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "report_rules.h"
 #include "store_sqlite_internal.h"
 #include "util/buf.h"
 #include "util/errors.h"
@@ -17,88 +19,23 @@
 
 /* ------------------------------------------------------------ rr_pn_match */
 
-#define PN_COMPONENTS 5
-
-/* The folded components (family, given, middle, prefix, suffix) of one
- * component group of a PN, each NUL-terminated in `store` at offset at[k]. */
-static int pn_components(rr_buf *store, size_t at[PN_COMPONENTS], const char *group, size_t len)
-{
-  size_t start = 0, k, end;
-  int error;
-
-  rr_buf_clear(store);
-  for (k = 0; k < PN_COMPONENTS; k++) {
-    for (end = start; end < len && group[end] != '^'; end++)
-      ;
-    at[k] = store->len;
-    if (start < len && (error = rr_text_fold(store, group + start, end - start, false)) < 0)
-      return error;
-    if ((error = rr_buf_putc(store, '\0')) < 0)
-      return error;
-    start = end < len ? end + 1 : len;
-  }
-  return 0;
-}
-
-/* Does one value of a PN (groups separated by '=') have a group whose
- * components equal the query's non-empty ones? */
-static bool pn_value_matches(const char *value, size_t len, const char *query_store, const size_t qat[PN_COMPONENTS],
-                             rr_buf *scratch)
-{
-  size_t start = 0, end, k, at[PN_COMPONENTS];
-  bool ok;
-
-  while (start <= len) {
-    for (end = start; end < len && value[end] != '='; end++)
-      ;
-    if (pn_components(scratch, at, value + start, end - start) < 0)
-      return false;
-    ok = true;
-    for (k = 0; k < PN_COMPONENTS && ok; k++)
-      if (query_store[qat[k]] != '\0' && strcmp(query_store + qat[k], scratch->ptr + at[k]) != 0)
-        ok = false;
-    if (ok)
-      return true;
-    start = end + 1;
-  }
-  return false;
-}
-
-/* rr_pn_match(stored, query): 1 when a value of the stored PN (several
- * values separated by '\') matches the query's first group, component by
- * component (family^given^middle^prefix^suffix), folded (case and accents
- * ignored), the query's empty components matching anything; 0 when the
- * query has no component at all. */
+/* The SQL function rr_pn_match(stored, query): 1 or 0 as rr_pn_match of
+ * report_rules.h says (the rules are there, shared by every backend). */
 static void pn_match_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
   const char *stored = (const char *)sqlite3_value_text(argv[0]);
   const char *query = (const char *)sqlite3_value_text(argv[1]);
-  rr_buf q, scratch;
-  size_t qat[PN_COMPONENTS], k, qlen, slen, start = 0, end;
-  bool any = false, match = false;
+  rr_pn_query pq;
+  bool match = false;
 
   (void)argc;
   if (stored == NULL || query == NULL) {
     sqlite3_result_int(ctx, 0);
     return;
   }
-  rr_buf_init(&q, 4096);
-  rr_buf_init(&scratch, 4096);
-  for (qlen = 0; query[qlen] != '\0' && query[qlen] != '='; qlen++)
-    ;
-  if (pn_components(&q, qat, query, qlen) == 0) {
-    for (k = 0; k < PN_COMPONENTS; k++)
-      any = any || q.ptr[qat[k]] != '\0';
-    slen = strlen(stored);
-    while (any && !match && start <= slen) {
-      for (end = start; end < slen && stored[end] != '\\'; end++)
-        ;
-      match = pn_value_matches(stored + start, end - start, q.ptr, qat, &scratch);
-      start = end + 1;
-    }
-  }
-  rr_buf_dispose(&q);
-  rr_buf_dispose(&scratch);
+  if (rr_pn_query_init(&pq, query) == 0)
+    match = rr_pn_match(&pq, stored);
+  rr_pn_query_dispose(&pq);
   sqlite3_result_int(ctx, match);
 }
 
@@ -130,19 +67,6 @@ int rr_sqlite_lookup_int(sqlite3 *db, int64_t *out, const char *sql, const char 
 }
 
 /* ------------------------------------------------------------ the list */
-
-static const char *const report_states[] = {"draft",     "preliminary", "final",           "appended",
-                                            "corrected", "cancelled",   "entered-in-error"};
-
-static bool known_state(const char *s)
-{
-  size_t i;
-
-  for (i = 0; i < sizeof(report_states) / sizeof(report_states[0]); i++)
-    if (strcmp(s, report_states[i]) == 0)
-      return true;
-  return false;
-}
 
 /* The study row of a report: the most recently updated one with its UID. */
 #define REPORT_FROM \
@@ -184,22 +108,6 @@ static int list_where(rr_buf *sql, rr_sqlite_params *p, const rr_report_query *q
   return 0;
 }
 
-static int check_query(const rr_report_query *q, char *err, size_t errsize)
-{
-  size_t i;
-
-  if (q->state_count > sizeof(q->states) / sizeof(q->states[0]))
-    return rr_fail(err, errsize, RR_EINVAL, "at most %zu report states may be named",
-                   sizeof(q->states) / sizeof(q->states[0]));
-  for (i = 0; i < q->state_count; i++)
-    if (!known_state(q->states[i]))
-      return rr_fail(err, errsize, RR_EINVAL, "unknown report state '%.24s'", q->states[i]);
-  if (memchr(q->text, '\0', sizeof(q->text)) == NULL || memchr(q->patient_id, '\0', sizeof(q->patient_id)) == NULL ||
-      memchr(q->referring, '\0', sizeof(q->referring)) == NULL || memchr(q->username, '\0', sizeof(q->username)) == NULL)
-    return rr_fail(err, errsize, RR_EINVAL, "a text of the reports query is not terminated");
-  return 0;
-}
-
 static int read_row(void *elem, sqlite3_stmt *st, void *ctx)
 {
   rr_report_row *r = elem;
@@ -237,14 +145,14 @@ int rr_sqlite_report_list(void *impl, rr_report_row_list **out, const rr_report_
   rr_buf sql, where, folded;
   sqlite3_stmt *st = NULL;
   rr_report_row_list *list = NULL;
-  size_t limit = q->limit == 0 ? 50 : (q->limit > 500 ? 500 : q->limit);
+  size_t limit = rr_report_query_limit(q);
   int error;
 
   *out = NULL;
   rr_buf_init(&sql, 32768);
   rr_buf_init(&where, 16384);
   rr_buf_init(&folded, RR_QUERY_VALUE_SIZE * 4);
-  if ((error = check_query(q, err, errsize)) < 0)
+  if ((error = rr_report_check_query(q, err, errsize)) < 0)
     goto out;
   if ((error = rr_buf_puts(&sql, "SELECT r.id, r.study_uid, r.state, r.template_id, r.critical,"
                                  " EXISTS(SELECT 1 FROM report_acks a WHERE a.report_id=r.id AND a.username=")) < 0 ||
@@ -364,29 +272,6 @@ int rr_sqlite_report_opened(void *impl, const char *study_uid, int64_t now, char
   return rr_sqlite_end(s, error, err, errsize);
 }
 
-/* The study's first modality that is not a derived object. */
-static void first_modality(char *out, size_t size, const char *mods)
-{
-  static const char *const derived[] = {"SR", "KO", "PR", "DOC", "SEG", "RTSTRUCT", "OT"};
-  const char *p = mods, *end;
-  size_t i, n;
-
-  out[0] = '\0';
-  while (*p != '\0') {
-    for (end = p; *end != '\0' && *end != '\\'; end++)
-      ;
-    n = (size_t)(end - p);
-    for (i = 0; i < sizeof(derived) / sizeof(derived[0]); i++)
-      if (strlen(derived[i]) == n && memcmp(derived[i], p, n) == 0)
-        break;
-    if (n > 0 && i == sizeof(derived) / sizeof(derived[0])) {
-      rr_str_copyn(out, size, p, n);
-      return;
-    }
-    p = *end ? end + 1 : end;
-  }
-}
-
 static int read_timeline(void *elem, sqlite3_stmt *st, void *ctx)
 {
   rr_report_timeline *t = elem;
@@ -396,7 +281,7 @@ static int read_timeline(void *elem, sqlite3_stmt *st, void *ctx)
   rr_sqlite_column_copy(t->study_uid, sizeof(t->study_uid), st, 0);
   t->received_at = sqlite3_column_int64(st, 1) * 1000;
   rr_sqlite_column_copy(mods, sizeof(mods), st, 2);
-  first_modality(t->modality, sizeof(t->modality), mods);
+  rr_report_first_modality(t->modality, sizeof(t->modality), mods);
   t->opened_at = sqlite3_column_int64(st, 3);
   t->preliminary_at = sqlite3_column_int64(st, 4);
   t->final_at = sqlite3_column_int64(st, 5);
@@ -489,22 +374,6 @@ int rr_sqlite_macro_list(void *impl, rr_macro_list **out, const char *username, 
   return error;
 }
 
-static int check_macro(const char *username, const char *name, const char *text, char *err, size_t errsize)
-{
-  size_t i, n = name ? strlen(name) : 0, tn = text ? strlen(text) : 0;
-
-  if (username == NULL || username[0] == '\0' || strlen(username) >= RR_USERNAME_SIZE)
-    return rr_fail(err, errsize, RR_EINVAL, "a user name of 1 to %d bytes is required", RR_USERNAME_SIZE - 1);
-  if (n == 0 || n >= RR_MACRO_NAME_SIZE || rr_utf8_valid_prefix(name, n) != n)
-    return rr_fail(err, errsize, RR_EINVAL, "a macro name is 1 to %d bytes of UTF-8", RR_MACRO_NAME_SIZE - 1);
-  for (i = 0; i < n; i++)
-    if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
-      return rr_fail(err, errsize, RR_EINVAL, "a macro name has no control characters");
-  if (text != NULL && (tn > RR_MACRO_TEXT_MAX || rr_utf8_valid_prefix(text, tn) != tn))
-    return rr_fail(err, errsize, RR_EINVAL, "a macro's text is at most %d bytes of UTF-8", RR_MACRO_TEXT_MAX);
-  return 0;
-}
-
 int rr_sqlite_macro_put(void *impl, const char *username, const char *name, const char *text, int64_t now, char *err,
                         size_t errsize)
 {
@@ -514,7 +383,7 @@ int rr_sqlite_macro_put(void *impl, const char *username, const char *name, cons
   int64_t count = 0, exists = 0;
   int error;
 
-  if ((error = check_macro(username, name, text ? text : "", err, errsize)) < 0)
+  if ((error = rr_report_check_macro(username, name, text ? text : "", err, errsize)) < 0)
     return error;
   if ((error = rr_sqlite_begin(s, err, errsize)) < 0)
     return error;

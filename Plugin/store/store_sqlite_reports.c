@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report_rules.h"
 #include "store_sqlite_internal.h"
 #include "util/errors.h"
 #include "util/str.h"
@@ -81,82 +82,6 @@ static int column_dup(char **out, sqlite3_stmt *st, int col, bool null_ok)
     memcpy(*out, t, n);
   (*out)[n] = '\0';
   return 0;
-}
-
-static bool state_is(const char *state, const char *a, const char *b, const char *c)
-{
-  return strcmp(state, a) == 0 || (b != NULL && strcmp(state, b) == 0) || (c != NULL && strcmp(state, c) == 0);
-}
-
-/* ------------------------------------------------------------ input checks */
-
-static int check_user(const char *what, const char *s, char *err, size_t errsize)
-{
-  if (s == NULL || s[0] == '\0' || strlen(s) >= RR_USERNAME_SIZE)
-    return rr_fail(err, errsize, RR_EINVAL, "the %s must be a user name of 1 to %d bytes", what,
-                   RR_USERNAME_SIZE - 1);
-  return 0;
-}
-
-/* A text of at most max bytes; required: not NULL and not empty. */
-static int check_text(const char *what, const char *s, size_t max, bool required, char *err, size_t errsize)
-{
-  size_t n = s ? strlen(s) : 0;
-
-  if (required && n == 0)
-    return rr_fail(err, errsize, RR_EINVAL, "the %s is required", what);
-  if (n > max)
-    return rr_fail(err, errsize, RR_EINVAL, "the %s is %zu bytes long, more than the %zu allowed", what, n, max);
-  if (n > 0 && rr_utf8_valid_prefix(s, n) != n)
-    return rr_fail(err, errsize, RR_EINVAL, "the %s is not valid UTF-8", what);
-  return 0;
-}
-
-static int check_study_uid(const char *uid, char *err, size_t errsize)
-{
-  if (uid == NULL || uid[0] == '\0' || strlen(uid) >= RR_UID_SIZE)
-    return rr_fail(err, errsize, RR_EINVAL, "a StudyInstanceUID of 1 to %d characters is required", RR_UID_SIZE - 1);
-  return 0;
-}
-
-static int check_template_id(const char *id, char *err, size_t errsize)
-{
-  size_t i, n = id ? strlen(id) : 0;
-
-  if (n == 0 || n >= RR_REPORT_TEMPLATE_ID_SIZE)
-    return rr_fail(err, errsize, RR_EINVAL, "a template id of 1 to %d characters is required",
-                   RR_REPORT_TEMPLATE_ID_SIZE - 1);
-  for (i = 0; i < n; i++) {
-    char c = id[i];
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-          c == '-'))
-      return rr_fail(err, errsize, RR_EINVAL, "a template id has only letters, digits, '.', '_' and '-'");
-  }
-  return 0;
-}
-
-static int check_signature(const rr_report_signature *sig, char *err, size_t errsize)
-{
-  size_t i;
-  int error;
-
-  if (sig == NULL)
-    return rr_fail(err, errsize, RR_EINVAL, "a signature is required");
-  if ((error = check_user("signer", sig->signed_by, err, errsize)) < 0)
-    return error;
-  if (sig->signed_at <= 0)
-    return rr_fail(err, errsize, RR_EINVAL, "the time of the signature is required");
-  if (sig->pdf == NULL || sig->pdf_size == 0)
-    return rr_fail(err, errsize, RR_EINVAL, "a signed version needs its PDF");
-  if (sig->pdf_size > RR_REPORT_PDF_MAX)
-    return rr_fail(err, errsize, RR_EINVAL, "the PDF is %zu bytes, more than the %d allowed", sig->pdf_size,
-                   RR_REPORT_PDF_MAX);
-  if (sig->pdf_sha256 == NULL || strlen(sig->pdf_sha256) != 64)
-    return rr_fail(err, errsize, RR_EINVAL, "the PDF's SHA-256 must be 64 hex digits");
-  for (i = 0; i < 64; i++)
-    if (rr_hex_value(sig->pdf_sha256[i]) < 0 || (sig->pdf_sha256[i] >= 'A' && sig->pdf_sha256[i] <= 'F'))
-      return rr_fail(err, errsize, RR_EINVAL, "the PDF's SHA-256 must be 64 lower-case hex digits");
-  return check_text("critical result communication", sig->critical_json, RR_REPORT_JSON_MAX, false, err, errsize);
 }
 
 /* ------------------------------------------------------------ reading */
@@ -408,18 +333,7 @@ static int sqlite_report_open_for_study(void *impl, int64_t *out_id, const char 
 
 /* ------------------------------------------------------------ the head */
 
-/* What a write needs to know of a report: its state and latest version. */
-typedef struct head {
-  int64_t id;
-  char study_uid[RR_UID_SIZE];
-  char state[RR_REPORT_STATE_SIZE];
-  bool critical;
-  bool communicated; /* a critical result communication is recorded */
-  int64_t prevailing;
-  int64_t latest, revision; /* the latest version and its revision */
-  char status[16];          /* of the latest version */
-  char kind[16];
-} head;
+typedef rr_report_head head;
 
 /* Inside the caller's transaction; RR_ENOTFOUND with a sentence. */
 static int load_head(sqlite3 *db, head *h, int64_t id, char *err, size_t errsize)
@@ -456,31 +370,6 @@ static int load_head(sqlite3 *db, head *h, int64_t id, char *err, size_t errsize
   return error;
 }
 
-/* The caller's view of the latest version against the store's. */
-static int check_expect(const head *h, const rr_report_expect *expect, char *err, size_t errsize)
-{
-  if (expect == NULL)
-    return rr_fail(err, errsize, RR_EINVAL, "the version and revision the change is based on are required");
-  if (expect->version != h->latest || expect->revision != h->revision)
-    return rr_fail(err, errsize, RR_ESTALE,
-                   "the report has changed: version %lld revision %lld is now the latest, not %lld.%lld",
-                   (long long)h->latest, (long long)h->revision, (long long)expect->version,
-                   (long long)expect->revision);
-  return 0;
-}
-
-/* A draft save or a sign: only before a final version. */
-static int check_editable(const head *h, const char *action, char *err, size_t errsize)
-{
-  if (state_is(h->state, "draft", "preliminary", NULL))
-    return 0;
-  if (state_is(h->state, "final", "appended", "corrected"))
-    return rr_fail(err, errsize, RR_ECONFLICT,
-                   "cannot %s a report in state %s: a final report changes by addendum or correction only", action,
-                   h->state);
-  return rr_fail(err, errsize, RR_ECONFLICT, "cannot %s a report in state %s", action, h->state);
-}
-
 /* ------------------------------------------------------------ create */
 
 static int sqlite_report_create(void *impl, int64_t *out_id, const char *study_uid, const char *template_id,
@@ -492,10 +381,7 @@ static int sqlite_report_create(void *impl, int64_t *out_id, const char *study_u
   int64_t found = 0, id;
   int error;
 
-  if ((error = check_study_uid(study_uid, err, errsize)) < 0 ||
-      (error = check_template_id(template_id, err, errsize)) < 0 ||
-      (error = check_text("template", template_json, RR_REPORT_JSON_MAX, true, err, errsize)) < 0 ||
-      (error = check_user("author", author, err, errsize)) < 0)
+  if ((error = rr_report_check_create(study_uid, template_id, template_json, author, err, errsize)) < 0)
     return error;
   if ((error = rr_sqlite_begin(s, err, errsize)) < 0)
     return error;
@@ -557,14 +443,12 @@ static int sqlite_report_save_draft(void *impl, rr_report_version *out, int64_t 
 
   if (out != NULL)
     memset(out, 0, sizeof(*out));
-  if ((error = check_text("fields", fields_json, RR_REPORT_JSON_MAX, false, err, errsize)) < 0 ||
-      (error = check_text("inserts", inserts_json, RR_REPORT_JSON_MAX, false, err, errsize)) < 0 ||
-      (error = check_user("editor", by, err, errsize)) < 0)
+  if ((error = rr_report_check_draft(fields_json, inserts_json, by, err, errsize)) < 0)
     return error;
   if ((error = rr_sqlite_begin(s, err, errsize)) < 0)
     return error;
-  if ((error = load_head(db, &h, id, err, errsize)) < 0 || (error = check_editable(&h, "edit", err, errsize)) < 0 ||
-      (error = check_expect(&h, expect, err, errsize)) < 0)
+  if ((error = load_head(db, &h, id, err, errsize)) < 0 || (error = rr_report_check_editable(&h, "edit", err, errsize)) < 0 ||
+      (error = rr_report_check_expect(&h, expect, err, errsize)) < 0)
     goto out;
   draft = h.latest;
   if (strcmp(h.status, "draft") != 0) /* preliminary: a new draft copying it */
@@ -610,15 +494,7 @@ static int sqlite_report_next_version(void *impl, int64_t *out_version, rr_repor
   read_end(s, c);
   if (error < 0)
     return error;
-  if (state_is(h.state, "cancelled", "entered-in-error", NULL))
-    return rr_fail(err, errsize, RR_ECONFLICT, "a report in state %s is never signed again", h.state);
-  if (out_version != NULL)
-    *out_version = strcmp(h.status, "draft") == 0 ? h.latest : h.latest + 1;
-  if (out_expect != NULL) {
-    out_expect->version = h.latest;
-    out_expect->revision = h.revision;
-  }
-  return 0;
+  return rr_report_next_version(out_version, out_expect, &h, err, errsize);
 }
 
 /* Freeze version `version` with the signature (the version is a draft). */
@@ -660,34 +536,23 @@ static int sqlite_report_sign(void *impl, int64_t *out_version, int64_t id, cons
 {
   rr_sqlite_store *s = impl;
   sqlite3 *db = s->writer.db;
-  bool final = status != NULL && strcmp(status, "final") == 0;
+  bool final, copy;
   int64_t version = 0;
   head h;
   int error;
 
-  if (!final && (status == NULL || strcmp(status, "preliminary") != 0))
-    return rr_fail(err, errsize, RR_EINVAL, "a report is signed as preliminary or final");
-  if ((error = check_signature(sig, err, errsize)) < 0)
+  if ((error = rr_report_check_sign(&final, status, sig, err, errsize)) < 0)
     return error;
   if ((error = rr_sqlite_begin(s, err, errsize)) < 0)
     return error;
-  if ((error = load_head(db, &h, id, err, errsize)) < 0 || (error = check_editable(&h, "sign", err, errsize)) < 0 ||
-      (error = check_expect(&h, expect, err, errsize)) < 0)
+  if ((error = load_head(db, &h, id, err, errsize)) < 0 || (error = rr_report_check_editable(&h, "sign", err, errsize)) < 0 ||
+      (error = rr_report_check_expect(&h, expect, err, errsize)) < 0)
     goto out;
-  if (final && h.critical && sig->critical_json == NULL && !h.communicated) {
-    error = rr_fail(err, errsize, RR_EINVAL,
-                    "a report with a critical result is signed final with the communication recorded");
+  if ((error = rr_report_plan_sign(&version, &copy, &h, final, sig, err, errsize)) < 0)
     goto out;
-  }
-  version = h.latest;
-  if (strcmp(h.status, "draft") != 0) { /* the latest is preliminary */
-    if (!final) {
-      error = rr_fail(err, errsize, RR_ECONFLICT, "version %lld is already signed as preliminary", (long long)version);
-      goto out;
-    }
-    if ((error = copy_version(db, id, h.latest, ++version, "draft", sig->signed_by, sig->signed_at, err, errsize)) < 0)
-      goto out;
-  }
+  if (copy && /* the latest is preliminary: a new draft copying it */
+      (error = copy_version(db, id, h.latest, version, "draft", sig->signed_by, sig->signed_at, err, errsize)) < 0)
+    goto out;
   if ((error = write_signature(db, id, version, status, sig, err, errsize)) < 0)
     goto out;
   error = record_signature(db, &h, version, final ? "final" : "preliminary", final, sig, err, errsize);
@@ -703,32 +568,18 @@ static int sqlite_report_add_version(void *impl, int64_t *out_version, int64_t i
 {
   rr_sqlite_store *s = impl;
   sqlite3 *db = s->writer.db;
-  bool addendum = kind != NULL && strcmp(kind, "addendum") == 0;
+  bool addendum;
   int64_t version = 0;
   head h;
   int error;
 
-  if (!addendum && (kind == NULL || strcmp(kind, "correction") != 0))
-    return rr_fail(err, errsize, RR_EINVAL, "a new version is an addendum or a correction");
-  if ((error = check_text(addendum ? "addendum" : "reason for the correction", text, RR_REPORT_TEXT_MAX, true, err,
-                          errsize)) < 0 ||
-      (!addendum && (error = check_text("fields", fields_json, RR_REPORT_JSON_MAX, true, err, errsize)) < 0) ||
-      (error = check_signature(sig, err, errsize)) < 0)
+  if ((error = rr_report_check_add(&addendum, kind, fields_json, text, sig, err, errsize)) < 0)
     return error;
   if ((error = rr_sqlite_begin(s, err, errsize)) < 0)
     return error;
-  if ((error = load_head(db, &h, id, err, errsize)) < 0)
+  if ((error = load_head(db, &h, id, err, errsize)) < 0 ||
+      (error = rr_report_plan_add(&version, &h, kind, expected_prevailing, err, errsize)) < 0)
     goto out;
-  if (!state_is(h.state, "final", "appended", "corrected")) {
-    error = rr_fail(err, errsize, RR_ECONFLICT, "an %s needs a final report, not one in state %s", kind, h.state);
-    goto out;
-  }
-  if (expected_prevailing != h.prevailing) {
-    error = rr_fail(err, errsize, RR_ESTALE, "the prevailing version is now %lld, not %lld", (long long)h.prevailing,
-                    (long long)expected_prevailing);
-    goto out;
-  }
-  version = h.latest + 1;
   if ((error = run_fail(rr_sqlite_run(db, "INSERT INTO report_versions(report_id, version, kind, version_status, fields_json,"
                                       " inserts_json, text, author, updated_by, created_at, updated_at)"
                                       " SELECT report_id, ?3, ?4, 'draft', coalesce(?5, fields_json), inserts_json,"
@@ -755,18 +606,13 @@ static int close_report(rr_sqlite_store *s, int64_t id, const char *state, const
   head h;
   int error;
 
-  if ((error = check_user("user", by, err, errsize)) < 0 ||
-      (error = check_text("reason", reason, RR_REPORT_TEXT_MAX, true, err, errsize)) < 0)
+  if ((error = rr_report_check_close(by, reason, err, errsize)) < 0)
     return error;
   if ((error = rr_sqlite_begin(s, err, errsize)) < 0)
     return error;
-  if ((error = load_head(db, &h, id, err, errsize)) < 0)
+  if ((error = load_head(db, &h, id, err, errsize)) < 0 ||
+      (error = rr_report_check_close_state(&h, cancel, err, errsize)) < 0)
     goto out;
-  if (strcmp(h.state, "entered-in-error") == 0 || (cancel && !state_is(h.state, "draft", "preliminary", NULL))) {
-    error = rr_fail(err, errsize, RR_ECONFLICT, "a report in state %s cannot be %s", h.state,
-                    cancel ? "cancelled (only before a final version)" : "entered in error again");
-    goto out;
-  }
   if (cancel && strcmp(h.status, "draft") == 0)
     error = run_fail(rr_sqlite_run(db, "UPDATE report_versions SET version_status='cancelled', updated_by=?3, updated_at=?4, revision=revision+1"
                                    " WHERE report_id=?1 AND version=?2",
@@ -800,20 +646,15 @@ static int sqlite_report_acknowledge(void *impl, int64_t id, const char *usernam
   head h;
   int error;
 
-  if ((error = check_user("user", username, err, errsize)) < 0)
+  if ((error = rr_report_check_user("user", username, err, errsize)) < 0)
     return error;
   if ((error = rr_sqlite_begin(s, err, errsize)) < 0)
     return error;
-  if ((error = load_head(db, &h, id, err, errsize)) < 0)
+  if ((error = load_head(db, &h, id, err, errsize)) < 0 || (error = rr_report_check_ack(&h, err, errsize)) < 0)
     goto out;
-  if (strcmp(h.state, "entered-in-error") == 0)
-    error = rr_fail(err, errsize, RR_ECONFLICT, "a report entered in error is not acknowledged");
-  else if (!h.critical)
-    error = rr_fail(err, errsize, RR_ECONFLICT, "the report has no critical result to acknowledge");
-  else
-    error = run_fail(rr_sqlite_run(db, "INSERT OR IGNORE INTO report_acks(report_id, username, at) VALUES(?1, ?2, ?3)", "iti",
-                                   id, username, now),
-                     db, "acknowledge", err, errsize);
+  error = run_fail(rr_sqlite_run(db, "INSERT OR IGNORE INTO report_acks(report_id, username, at) VALUES(?1, ?2, ?3)",
+                                 "iti", id, username, now),
+                   db, "acknowledge", err, errsize);
 out:
   return rr_sqlite_end(s, error, err, errsize);
 }
@@ -826,14 +667,7 @@ static int sqlite_report_pdf(void *impl, rr_report_version *out, int64_t id, int
   int error = load_version(c->db, out, id, version, true, err, errsize);
 
   rr_sqlite_reader_release(s, c);
-  if (error == 0 && out->pdf == NULL)
-    error = RR_ENOTFOUND;
-  if (error == RR_ENOTFOUND)
-    error = rr_fail(err, errsize, RR_ENOTFOUND, "report %lld has no signed version %lld", (long long)id,
-                    (long long)version);
-  if (error < 0)
-    rr_report_version_dispose(out);
-  return error;
+  return rr_report_pdf_result(error, out, id, version, err, errsize);
 }
 
 const rr_store_reports_ops rr_sqlite_reports_ops = {
