@@ -5,14 +5,23 @@
 // Leaving destroys the 3D viewport (its GPU textures) and its tool group, then the planes; the switch frees the
 // volume after.
 // Hooks for tests, on the 3D viewport element: data-rr-3d-viewport, data-rr-renders (renders so far),
-// data-rr-3d-preset (the cornerstone preset shown), data-rr-3d-shade ("on" | "off"); the preset select carries
+// data-rr-3d-preset (the cornerstone preset shown), data-rr-3d-shade ("on" | "off"), data-rr-3d-sample-multiplier (cornerstone's
+// sample distance multiplier, viewer-3d-model.ts sampleDistanceMultiplier); the preset select carries
 // data-rr-3d-preset-select, the buttons data-rr-3d-tool (reset | shade).
 
-import { Enums, setVolumesForViewports, type RenderingEngine, type Types } from '@cornerstonejs/core';
+import { CONSTANTS, Enums, setVolumesForViewports, type RenderingEngine, type Types } from '@cornerstonejs/core';
 import { addTool, Enums as ToolEnums, PanTool, ToolGroupManager, TrackballRotateTool, ZoomTool } from '@cornerstonejs/tools';
 import { h } from './dom';
-import { defaultPreset, presetById, presetsFor, type RenderPreset } from './viewer-3d-model';
+import {
+  defaultPreset,
+  gradientOpacityMatters,
+  presetById,
+  presetsFor,
+  sampleDistanceMultiplier,
+  type RenderPreset,
+} from './viewer-3d-model';
 import { mountMpr } from './viewer-mpr';
+import { volumeMeasure } from './viewer-volume';
 import type { VolumeLayoutContext, VolumeLayoutDef, VolumeLayoutView } from './viewer-volume-layout';
 
 let toolsAdded = false;
@@ -28,10 +37,29 @@ function addTools(): void {
   toolsAdded = true;
 }
 
+interface VolumePropertyLike {
+  setShade(on: boolean): void;
+  getShade(): boolean;
+  setUseGradientOpacity?(component: number, on: boolean): void;
+}
+
 /** The volume actor's property (shading), null before the volume is set. */
-function volumeProperty(vp: Types.IVolumeViewport): { setShade(on: boolean): void; getShade(): boolean } | null {
-  const actor = vp.getActors()[0]?.actor as unknown as { getProperty?: () => { setShade(on: boolean): void; getShade(): boolean } } | undefined;
+function volumeProperty(vp: Types.IVolumeViewport): VolumePropertyLike | null {
+  const actor = vp.getActors()[0]?.actor as unknown as { getProperty?: () => VolumePropertyLike } | undefined;
   return actor?.getProperty?.() ?? null;
+}
+
+/** Sets the 3D viewport's sample distance (cornerstone's multiplier of half the mean spacing) without rendering. */
+function setSampleMultiplier(vp: Types.IVolumeViewport, multiplier: number): void {
+  for (const entry of vp.getActors()) {
+    const mapper = (entry.actor as unknown as { getMapper?: () => unknown }).getMapper?.() as
+      | { getInputData?: () => { getSpacing(): number[] } | null; setSampleDistance?: (d: number) => void }
+      | undefined;
+    const data = mapper?.getInputData?.();
+    if (!data || !mapper?.setSampleDistance) continue;
+    const [sx = 1, sy = 1, sz = 1] = data.getSpacing();
+    mapper.setSampleDistance(((sx + sy + sz) / 6) * multiplier);
+  }
 }
 
 interface View3d {
@@ -82,11 +110,16 @@ function create3d(ctx: VolumeLayoutContext): View3d {
     const vp = viewport();
     if (!vp) return;
     vp.setProperties({ preset: preset.preset });
-    volumeProperty(vp)?.setShade(shade); // a preset sets its own shading: the toggle wins
+    const property = volumeProperty(vp);
+    property?.setShade(shade); // a preset sets its own shading: the toggle wins
+    // a constant gradient opacity only costs (the gradient at every sample): off unless it shapes the preset
+    const named = (CONSTANTS.VIEWPORT_PRESETS as Array<{ name: string; gradientOpacity?: string }>).find((p) => p.name === preset.preset);
+    if (!gradientOpacityMatters(named?.gradientOpacity)) property?.setUseGradientOpacity?.(0, false);
     show();
     vp.render();
   };
   const onRendered = (): void => {
+    if (renders === 0) volumeMeasure('3d-first-render');
     renders++;
     element.setAttribute('data-rr-renders', String(renders));
   };
@@ -110,6 +143,8 @@ function create3d(ctx: VolumeLayoutContext): View3d {
     else vp.resetCamera();
     vp.render();
   };
+  // about SAMPLES_PER_RAY samples a ray (viewer-3d-model.ts): cornerstone's default is slow on software WebGL
+  const samples = sampleDistanceMultiplier(ctx.volume.plan.dimensions, ctx.volume.plan.spacing);
   element.addEventListener(Enums.Events.IMAGE_RENDERED, onRendered);
   select.addEventListener('change', onPreset);
   shadeButton.addEventListener('click', onShade);
@@ -121,7 +156,9 @@ function create3d(ctx: VolumeLayoutContext): View3d {
       engine = e;
       addTools();
       e.enableElement({ viewportId, type: Enums.ViewportType.VOLUME_3D, element, defaultOptions: { background: [0, 0, 0] as Types.Point3 } });
+      volumeMeasure('3d-enabled');
       await setVolumesForViewports(e, [{ volumeId }], [viewportId]);
+      volumeMeasure('3d-set');
       const tools = ToolGroupManager.createToolGroup(toolGroupId);
       if (tools) {
         for (const t of [TrackballRotateTool, PanTool, ZoomTool]) tools.addTool(t.toolName);
@@ -131,6 +168,9 @@ function create3d(ctx: VolumeLayoutContext): View3d {
         tools.setToolActive(PanTool.toolName, { bindings: [{ mouseButton: MouseBindings.Auxiliary }] });
         tools.setToolActive(ZoomTool.toolName, { bindings: [{ mouseButton: MouseBindings.Secondary }] });
       }
+      const first = viewport();
+      if (first) setSampleMultiplier(first, samples);
+      element.setAttribute('data-rr-3d-sample-multiplier', String(samples));
       applyPreset();
       const vp = viewport();
       vp?.resetCamera();

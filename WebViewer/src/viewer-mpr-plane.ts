@@ -12,6 +12,7 @@ import { h } from './dom';
 import { markersFromCamera, overlayLines, windowOf, type WindowLevel } from './viewer-model';
 import { planeLine, planeLocation, PLANE_TITLES, slabText, type PlaneName, type SlabMode } from './viewer-mpr-model';
 import type { Vec3 } from './viewer-volume-model';
+import { volumeMeasure } from './viewer-volume';
 
 export interface MprPlane {
   readonly name: PlaneName;
@@ -100,6 +101,7 @@ export function createPlane(opts: { name: PlaneName; viewportId: string; engine:
   };
 
   const onRendered = (): void => {
+    if (renders === 0) volumeMeasure(`${name}-first-render`);
     renders++;
     element.setAttribute('data-rr-renders', String(renders));
     update();

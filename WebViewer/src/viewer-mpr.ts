@@ -29,6 +29,7 @@ import { cameraThrough, DEFAULT_SLAB_MM, PLANE_NAMES, SLAB_MODES, slabModeOf, sl
 import { createPlane, type MprPlane } from './viewer-mpr-plane';
 import type { VolumeLayoutContext, VolumeLayoutDef, VolumeLayoutView, ViewState } from './viewer-volume-layout';
 import type { Vec3 } from './viewer-volume-model';
+import { volumeMeasure } from './viewer-volume';
 
 const COLOURS: Readonly<Record<PlaneName, string>> = { axial: 'rgb(255, 80, 80)', sagittal: 'rgb(255, 216, 102)', coronal: 'rgb(77, 163, 255)' };
 
@@ -132,6 +133,7 @@ export async function mountMpr(ctx: VolumeLayoutContext, extra?: MprExtra): Prom
 
   try {
     await setVolumesForViewports(engine, [{ volumeId: volume.volumeId }], ids);
+    volumeMeasure('planes-set');
     const start = ctx.from.window ?? volume.window;
     for (const p of planes) p.viewport()?.setProperties({ voiRange: voiRange(start) });
     if (ctx.from.point) centreOn(planes, ctx.from.point);
@@ -150,6 +152,7 @@ export async function mountMpr(ctx: VolumeLayoutContext, extra?: MprExtra): Prom
       tools.setToolActive(StackScrollTool.toolName, { bindings: [{ mouseButton: MouseBindings.Wheel }] });
     }
     await extra?.ready?.();
+    volumeMeasure('extra-ready');
   } catch (err) {
     destroy();
     throw err;
@@ -230,26 +233,45 @@ export async function mountMpr(ctx: VolumeLayoutContext, extra?: MprExtra): Prom
   listen(slabSelect, 'change', applySlab);
   listen(slabInput, 'change', applySlab);
   showActive();
-  // The slab (clipping planes) again after every resize of the engine: after one, the acquisition plane (axial
-  // of an axial CT) draws flat grey until its clipping planes are set again (cornerstone 5.14, SwiftShader).
+  // After every resize of the engine (the grid's size; the 3D viewport enabled, which resizes it) each plane gets
+  // its camera and slab again and is drawn: cornerstone's resize resets a camera to the centre and back, after
+  // which the acquisition plane (axial of an axial CT) drew flat grey until its clipping planes were set again
+  // (cornerstone 5.14, SwiftShader). A resize asked while a frame is pending is skipped by cornerstone, so the
+  // canvases are checked against their displayed size and the refresh repeated on the next frames until they match.
   let frame = 0;
-  const resized = (): void => {
-    cancelAnimationFrame(frame);
-    frame = requestAnimationFrame(() => {
-      engine.resize(true, true);
-      applySlab();
-      engine.renderViewports(ids);
+  let retries = 0;
+  const sized = (): boolean =>
+    planes.every((p) => {
+      const c = p.viewport()?.canvas;
+      const dpr = window.devicePixelRatio || 1;
+      return !c || c.clientWidth === 0 || (c.width === Math.round(c.clientWidth * dpr) && c.height === Math.round(c.clientHeight * dpr));
     });
+  const refresh = (): void => {
+    const cameras = planes.map((p) => p.viewport()?.getCamera() ?? null);
+    engine.resize(true, true);
+    planes.forEach((p, i) => {
+      const vp = p.viewport();
+      const cam = cameras[i];
+      if (!vp || !cam?.focalPoint || !cam.position || !cam.viewUp || cam.parallelScale === undefined) return;
+      vp.setCamera({ focalPoint: cam.focalPoint, position: cam.position, viewUp: cam.viewUp, parallelScale: cam.parallelScale });
+    });
+    applySlab();
+    engine.renderViewports(ids);
+    if (sized()) retries = 0;
+    else if (retries++ < 40) schedule();
   };
-  const observer = new ResizeObserver(resized);
+  const schedule = (): void => {
+    cancelAnimationFrame(frame);
+    frame = requestAnimationFrame(refresh);
+  };
+  const observer = new ResizeObserver(schedule);
   observer.observe(grid);
   cleanups.push(() => {
     observer.disconnect();
     cancelAnimationFrame(frame);
   });
-  engine.resize(true, true);
-  applySlab();
-  engine.renderViewports(ids);
+  refresh();
+  volumeMeasure('planes-rendered');
 
   const centre = (): Vec3 | null => {
     const inst = tools?.getToolInstance(CrosshairsTool.toolName) as { toolCenter?: ArrayLike<number> } | undefined;

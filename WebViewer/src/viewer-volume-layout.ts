@@ -19,7 +19,7 @@ import type { Api, Series, StudyDetail } from './api';
 import { h } from './dom';
 import { voiRange, windowOf, type WindowLevel } from './viewer-model';
 import { nearestImageIndex, sliceAt, type Vec3, type VolumeInfo } from './viewer-volume-model';
-import { freeSeriesVolume, loadSeriesVolume, type VolumeLoad } from './viewer-volume';
+import { freeSeriesVolume, loadSeriesVolume, volumeMeasure, volumeStart, type VolumeLoad } from './viewer-volume';
 
 /** What is kept when switching between 2D and a volume layout. */
 export interface ViewState {
@@ -169,6 +169,7 @@ export function createVolumeSwitch(host: VolumeHost, layouts: readonly VolumeLay
     loading?.abort();
     const abort = new AbortController();
     loading = abort;
+    volumeStart();
     say(`${def.label}: building the volume…`);
     let load: VolumeLoad;
     try {
@@ -227,6 +228,7 @@ export function createVolumeSwitch(host: VolumeHost, layouts: readonly VolumeLay
       return false;
     }
     if (destroyed || shownId !== def.id) return false;
+    volumeMeasure('mounted');
     area.setAttribute('data-rr-volume-state', 'shown');
     return true;
   };

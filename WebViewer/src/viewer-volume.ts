@@ -44,6 +44,28 @@ export type VolumeLoad =
     }
   | { ok: false; reasons: string[]; info: VolumeInfo | null };
 
+/**
+ * Timing (issue 11's benchmark, the Performance panel): marks "rr-vol-enter" when a volume layout is chosen
+ * (volumeStart) and measures named "rr-vol-…" from it (volumeMeasure), read with
+ * performance.getEntriesByType('measure'). Never throws.
+ */
+export function volumeStart(): void {
+  try {
+    performance.clearMarks('rr-vol-enter');
+    performance.clearMeasures();
+    performance.mark('rr-vol-enter');
+  } catch {
+    /* no performance timeline */
+  }
+}
+export function volumeMeasure(name: string): void {
+  try {
+    if (performance.getEntriesByName('rr-vol-enter', 'mark').length) performance.measure(`rr-vol-${name}`, 'rr-vol-enter');
+  } catch {
+    /* no performance timeline */
+  }
+}
+
 /** Slices read at once (the decode workers are few; more only queue). */
 const CONCURRENCY = 6;
 
@@ -115,6 +137,7 @@ async function fillVolume(
   let done = 0;
   let next = 0;
   const middle = Math.floor(D / 2);
+  volumeMeasure(`cached-${imageIds.filter((id) => cache.getImageLoadObject(id)).length}-of-${D}`);
   const one = async (k: number): Promise<void> => {
     // through the cache: shares the 2D stack's prefetch (the same image IDs) instead of fetching twice
     const image = await imageLoader.loadAndCacheImage(imageIds[k]!, { priority: -5, requestType: 'interaction' } as never);
@@ -168,6 +191,7 @@ function frameOfReference(imageId: string): string {
  */
 export async function loadSeriesVolume(opts: LoadVolumeOptions): Promise<VolumeLoad> {
   const info = await fetchVolumeInfo(opts.api, opts.studyInstanceUid, opts.series.seriesInstanceUid, opts.signal);
+  volumeMeasure('info');
   const budget = cache.getMaxCacheSize();
   const planned = planVolume(info, budget);
   if (!planned.ok) return { ok: false, reasons: planned.reasons, info };
@@ -175,6 +199,7 @@ export async function loadSeriesVolume(opts: LoadVolumeOptions): Promise<VolumeL
   if (!imageIds) return { ok: false, reasons: ['a slice of the volume is not among the series\' images'], info };
   let plan = planned.plan;
   let filled = await fillVolume(imageIds, plan, opts);
+  volumeMeasure('filled');
   if (typeof filled === 'string') return { ok: false, reasons: [filled], info };
   if (filled.data instanceof Float32Array && plan.bytes * 2 > budget * 0.8) {
     // float voxels take twice the planned size: plan again at 4 bytes a voxel (coarser), or refuse
@@ -219,6 +244,7 @@ export async function loadSeriesVolume(opts: LoadVolumeOptions): Promise<VolumeL
   } catch (err) {
     return { ok: false, reasons: [`the volume could not be built: ${err instanceof Error ? err.message : String(err)}`], info };
   }
+  volumeMeasure('created');
   return { ok: true, volumeId, info, plan, frameOfReferenceUid, window };
 }
 
