@@ -36,6 +36,7 @@ function volumeProperty(vp: Types.IVolumeViewport): { setShade(on: boolean): voi
 
 interface View3d {
   cell: HTMLElement;
+  viewportId: string;
   /** After the cell is in the document: the viewport, its volume, preset and tools. */
   start(engine: RenderingEngine, volumeId: string): Promise<void>;
   destroy(): void;
@@ -117,6 +118,7 @@ function create3d(ctx: VolumeLayoutContext): View3d {
 
   return {
     cell,
+    viewportId,
     start: async (e, volumeId) => {
       engine = e;
       addTools();
@@ -166,6 +168,7 @@ async function mountFourUp(ctx: VolumeLayoutContext): Promise<VolumeLayoutView> 
       cells: [view3d.cell],
       gridClass: 'viewer-3d-four',
       ready: () => view3d.start(ctx.engine, ctx.volume.volumeId),
+      segViewports3d: [view3d.viewportId],
     });
   } catch (err) {
     view3d.destroy();
