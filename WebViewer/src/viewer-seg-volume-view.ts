@@ -1,9 +1,10 @@
 // SEGs over a volume layout (issue 11): in the MPR planes (and the 3D four-up's planes) each SEG of the study that
-// references the volume's series is shown as a labelmap — a second volume actor on the planes' viewports, with
-// the same grid as the series' volume (viewer-seg-volume.ts places each SEG pixel by its world position, so a
-// decimated or shear-corrected volume is labelled where the anatomy is) and a label transfer function (each
-// segment its Recommended Display CIELab colour, nearest-neighbour, label 0 transparent); in the 3D view the same
-// labelmap as a coloured overlay volume (unshaded). The planes move, rotate and slab it with the image volume.
+// references the volume's series is shown as a cornerstone3D volume labelmap segmentation: a labelmap volume
+// derived from the series' volume (same grid: viewer-seg-volume.ts places each SEG pixel by its world position,
+// so a decimated or shear-corrected volume is labelled where the anatomy is), added to the planes as a Labelmap
+// representation with a colour LUT of the segments' Recommended Display CIELab colours; it moves, turns and
+// slabs with the planes. In the 3D view the same labelmap volume is a second volume actor with a label transfer
+// function (each segment its colour, nearest-neighbour, label 0 transparent, unshaded): a coloured overlay.
 // A panel below the planes gives the 2D viewer's controls per SEG: "Show", opacity, one toggle per segment with
 // its colour, and says which segments cannot be shown and why. The SEGs are read after the planes are drawn
 // (nothing waits for them); leaving removes the labelmap volumes from the cache (the viewports go with the layout).
@@ -13,10 +14,11 @@
 // that shows a labelmap ("1" when a segment is drawn, "0" when all are hidden). Labels reach the DOM as text only.
 
 import { cache, volumeLoader, type RenderingEngine, type Types } from '@cornerstonejs/core';
+import { Enums as ToolEnums, segmentation } from '@cornerstonejs/tools';
 import type { Series, StudyDetail } from './api';
 import { h } from './dom';
 import { frameMask, pixelDataOf, segModel, segSeries, type SegModel } from './viewer-seg';
-import { buildLabelmap, framePlacements, labelTransferFunctions, type LabelGrid } from './viewer-seg-volume';
+import { buildLabelmap, framePlacements, labelTransferFunctions, MAX_LABEL, type LabelGrid } from './viewer-seg-volume';
 import type { LoadedVolume } from './viewer-volume-layout';
 
 /** As the 2D overlays: at most this many SEG series per study, each file at most this big. */
@@ -31,7 +33,7 @@ export interface SegVolumeOptions {
   volume: LoadedVolume;
   /** The viewports to label (planes, and a VOLUME_3D one when `threeD` says so). */
   viewportIds: readonly string[];
-  /** Viewports that render in 3D (the label volume unshaded there). */
+  /** VOLUME_3D viewports among them (the label volume as an actor there; a labelmap representation elsewhere). */
   threeD?: ReadonlySet<string>;
   /** Where the panel goes (appended). */
   host: HTMLElement;
@@ -62,6 +64,7 @@ interface TfProperty {
 }
 
 let counter = 0;
+const LABELMAP = ToolEnums.SegmentationRepresentations.Labelmap;
 
 async function readSeg(base: string, series: Series, study: StudyDetail): Promise<{ model: SegModel; pixels: Uint8Array } | null> {
   const inst = series.instances[0];
@@ -113,15 +116,39 @@ export function attachSegVolumes(opts: SegVolumeOptions): SegVolumes {
     if (threeD) prop.setShade(false);
   };
 
+  /** A plane's labelmap representation (cornerstone's segmentation state): shown, segments, fill opacity. */
+  const stylePlane = (s: Shown, id: string): void => {
+    const specifier = { segmentationId: s.volumeId, type: LABELMAP };
+    // segments first: turning one on makes the representation visible again (cornerstone 5.14)
+    // a hidden segment also gets a transparent colour (the labelmap's fill follows the LUT's alpha)
+    for (const seg of s.model.segments) {
+      if (seg.number < 1 || seg.number > MAX_LABEL) continue;
+      const on = s.visible.has(seg.number);
+      segmentation.config.visibility.setSegmentIndexVisibility(id, specifier, seg.number, on);
+      segmentation.config.color.setSegmentIndexColor(id, s.volumeId, seg.number, [...seg.color, on ? 255 : 0]);
+    }
+    segmentation.config.visibility.setSegmentationRepresentationVisibility(id, specifier, s.show);
+    segmentation.config.style.setStyle({ viewportId: id, ...specifier }, { fillAlpha: s.opacity, fillAlphaInactive: s.opacity, renderOutline: s.opacity > 0, outlineOpacity: s.opacity > 0 ? 1 : 0, outlineOpacityInactive: s.opacity > 0 ? 1 : 0 });
+  };
+
   const restyle = (): void => {
     for (const id of opts.viewportIds) {
       const vp = viewport(id);
       if (!vp) continue;
+      const threeD = opts.threeD?.has(id) ?? false;
       let on = false;
       for (const s of shown) {
-        const entry = vp.getActor(s.volumeId);
-        if (!entry) continue;
-        style(s, entry.actor, opts.threeD?.has(id) ?? false);
+        if (threeD) {
+          const entry = vp.getActor(s.volumeId);
+          if (!entry) continue;
+          style(s, entry.actor, true);
+        } else {
+          try {
+            stylePlane(s, id);
+          } catch {
+            continue; // not represented on this viewport
+          }
+        }
         on ||= s.show && s.opacity > 0 && s.visible.size > 0;
       }
       vp.element.setAttribute('data-rr-seg-volume-on', on ? '1' : '0');
@@ -175,35 +202,23 @@ export function attachSegVolumes(opts: SegVolumeOptions): SegVolumes {
     const section = sectionOf(s, labels.problems);
     panel.appendChild(section);
     if (s.visible.size === 0 || destroyed) return;
-    volumeLoader.createLocalVolume(s.volumeId, {
-      metadata: {
-        BitsAllocated: 8,
-        BitsStored: 8,
-        SamplesPerPixel: 1,
-        HighBit: 7,
-        PhotometricInterpretation: 'MONOCHROME2',
-        PixelRepresentation: 0,
-        Modality: 'SEG',
-        SeriesInstanceUID: series.seriesInstanceUid,
-        ImageOrientationPatient: volume.plan.direction.slice(0, 6),
-        PixelSpacing: [volume.plan.spacing[1], volume.plan.spacing[0]],
-        FrameOfReferenceUID: volume.frameOfReferenceUid,
-        Columns: volume.plan.dimensions[0],
-        Rows: volume.plan.dimensions[1],
-        voiLut: [{ windowCenter: 128, windowWidth: 256 }],
-        VOILUTFunction: 'LINEAR',
-      } as unknown as Types.Metadata,
-      dimensions: volume.plan.dimensions,
-      spacing: volume.plan.spacing,
-      origin: volume.plan.origin,
-      direction: volume.plan.direction as unknown as Types.Mat3,
-      scalarData: labels.data,
-    });
+    // cornerstone's labelmap volume on the image volume's grid (its geometry and slice images), then the labels
+    const labelVolume = volumeLoader.createAndCacheDerivedLabelmapVolume(volume.volumeId, { volumeId: s.volumeId });
+    if (!labelVolume.voxelManager?.setCompleteScalarDataArray) throw new Error('the labelmap volume could not be filled');
+    labelVolume.voxelManager.setCompleteScalarDataArray(labels.data);
+    const lut: Types.ColorLUT = [[0, 0, 0, 0]];
+    for (const seg of model.segments) if (seg.number >= 1 && seg.number <= MAX_LABEL) lut[seg.number] = [...seg.color, 255];
+    for (let i = 1; i < lut.length; i++) lut[i] ??= [0, 0, 0, 0];
+    const segments = Object.fromEntries(model.segments.filter((x) => x.number >= 1 && x.number <= MAX_LABEL).map((x) => [x.number, { segmentIndex: x.number, label: x.label }]));
+    segmentation.addSegmentations([{ segmentationId: s.volumeId, representation: { type: LABELMAP, data: { volumeId: s.volumeId } }, config: { label: series.seriesDescription || 'SEG', segments } }]);
     shown.push(s);
+    const planes = opts.viewportIds.filter((id) => !opts.threeD?.has(id) && viewport(id));
+    await segmentation.addLabelmapRepresentationToViewportMap(Object.fromEntries(planes.map((id) => [id, [{ segmentationId: s.volumeId, type: LABELMAP, config: { colorLUTOrIndex: lut } }]])));
     for (const id of opts.viewportIds) {
       const vp = viewport(id);
-      if (!vp) continue;
-      await vp.addVolumes([{ volumeId: s.volumeId, callback: ({ volumeActor }) => style(s, volumeActor, opts.threeD?.has(id) ?? false) }]);
+      if (!vp || !opts.threeD?.has(id)) continue;
+      // actorUID: found again by getActor(volumeId); visibility: cornerstone hides an actor added without it
+      await vp.addVolumes([{ volumeId: s.volumeId, actorUID: s.volumeId, visibility: true, callback: ({ volumeActor }) => style(s, volumeActor, opts.threeD?.has(id) ?? false) }]);
       if (destroyed) return;
     }
   };
@@ -235,9 +250,23 @@ export function attachSegVolumes(opts: SegVolumeOptions): SegVolumes {
       panel.remove();
       for (const s of shown.splice(0)) {
         try {
+          segmentation.removeSegmentation(s.volumeId); // its representations on the planes too
+        } catch {
+          /* already gone */
+        }
+        let imageIds: string[] = [];
+        try {
+          imageIds = [...(cache.getVolume(s.volumeId)?.imageIds ?? [])];
           cache.removeVolumeLoadObject(s.volumeId);
         } catch {
           /* already gone */
+        }
+        for (const id of imageIds) {
+          try {
+            cache.removeImageLoadObject(id, { force: true } as never);
+          } catch {
+            /* already gone */
+          }
         }
       }
     },
