@@ -176,7 +176,9 @@ describe('Reading Room viewer: SEG labelmaps in MPR and 3D (browser)', { timeout
     const on = await pixels();
     // a DOM click (the 3D view keeps the layout busy, so the pointer's "stable" check can wait long)
     const toggleShow = () => panel.locator('input[data-rr-seg-show]').evaluate((e) => e.click());
-    await afterRender([view], toggleShow);
+    await toggleShow();
+    await waitFor(async () => (await page.locator(view).getAttribute('data-rr-seg-volume-on')) === '0', 10_000, 100, 'the labelmap off in 3D');
+    await page.waitForTimeout(1500);
     assert.equal(await page.locator(view).getAttribute('data-rr-seg-volume-on'), '0');
     const off = await pixels();
     let changed = 0;
@@ -187,7 +189,7 @@ describe('Reading Room viewer: SEG labelmaps in MPR and 3D (browser)', { timeout
     }
     assert.ok(drawn > 1000, `the volume rendering is drawn (${drawn} pixels)`);
     assert.ok(changed > 50, `the SEG changes the 3D view (${changed} pixels)`);
-    await afterRender([view], toggleShow);
+    await toggleShow();
     // a segment that cannot be shown would be listed with its reason; here both are shown
     assert.equal(await panel.locator('.viewer-seg-problem').count(), 0);
     assert.deepEqual(pageErrors, []);

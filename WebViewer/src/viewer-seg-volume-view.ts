@@ -53,6 +53,9 @@ interface Shown {
   show: boolean;
   opacity: number;
   visible: Set<number>;
+  /** The labels as built (all segments) and the visible set last written into the labelmap volume. */
+  labels: Uint8Array;
+  written: string;
 }
 
 interface TfProperty {
@@ -116,22 +119,37 @@ export function attachSegVolumes(opts: SegVolumeOptions): SegVolumes {
     if (threeD) prop.setShade(false);
   };
 
-  /** A plane's labelmap representation (cornerstone's segmentation state): shown, segments, fill opacity. */
+  /**
+   * The labelmap volume holds the visible segments only (a hidden one's voxels are 0): cornerstone 5.14 does not
+   * hide a segment's outline in a ray-cast labelmap, so the data is the one switch that holds in every plane.
+   */
+  const writeLabels = (s: Shown): void => {
+    const key = [...s.visible].sort((a, b) => a - b).join(',');
+    if (key === s.written) return;
+    const all = s.model.segments.every((seg) => s.visible.has(seg.number) || !s.labels.includes(seg.number));
+    let data = s.labels;
+    if (!all) {
+      data = new Uint8Array(s.labels.length);
+      for (let i = 0; i < data.length; i++) {
+        const v = s.labels[i]!;
+        if (v && s.visible.has(v)) data[i] = v;
+      }
+    }
+    cache.getVolume(s.volumeId)?.voxelManager?.setCompleteScalarDataArray?.(data);
+    s.written = key;
+    segmentation.triggerSegmentationEvents.triggerSegmentationDataModified(s.volumeId);
+  };
+
+  /** A plane's labelmap representation (cornerstone's segmentation state): shown, fill and outline opacity. */
   const stylePlane = (s: Shown, id: string): void => {
     const specifier = { segmentationId: s.volumeId, type: LABELMAP };
-    // segments first: turning one on makes the representation visible again (cornerstone 5.14)
-    // a hidden segment also gets a transparent colour (the labelmap's fill follows the LUT's alpha)
-    for (const seg of s.model.segments) {
-      if (seg.number < 1 || seg.number > MAX_LABEL) continue;
-      const on = s.visible.has(seg.number);
-      segmentation.config.visibility.setSegmentIndexVisibility(id, specifier, seg.number, on);
-      segmentation.config.color.setSegmentIndexColor(id, s.volumeId, seg.number, [...seg.color, on ? 255 : 0]);
-    }
     segmentation.config.visibility.setSegmentationRepresentationVisibility(id, specifier, s.show);
-    segmentation.config.style.setStyle({ viewportId: id, ...specifier }, { fillAlpha: s.opacity, fillAlphaInactive: s.opacity, renderOutline: s.opacity > 0, outlineOpacity: s.opacity > 0 ? 1 : 0, outlineOpacityInactive: s.opacity > 0 ? 1 : 0 });
+    const outline = Math.min(1, s.opacity * 2);
+    segmentation.config.style.setStyle({ viewportId: id, ...specifier }, { fillAlpha: s.opacity, fillAlphaInactive: s.opacity, renderOutline: s.opacity > 0, outlineOpacity: outline, outlineOpacityInactive: outline });
   };
 
   const restyle = (): void => {
+    for (const s of shown) writeLabels(s);
     for (const id of opts.viewportIds) {
       const vp = viewport(id);
       if (!vp) continue;
@@ -198,7 +216,8 @@ export function attachSegVolumes(opts: SegVolumeOptions): SegVolumes {
     const { model, pixels } = read;
     const placements = framePlacements(model, opts.series, fallbackSpacing);
     const labels = buildLabelmap(grid, model, placements, (i) => frameMask(pixels, model, i));
-    const s: Shown = { series, model, volumeId: `derived:rr-seg-labelmap-${++counter}`, show: true, opacity: 0.5, visible: new Set(model.segments.map((x) => x.number).filter((n) => labels.voxels.get(n))) };
+    const s: Shown = { series, model, volumeId: `derived:rr-seg-labelmap-${++counter}`, show: true, opacity: 0.5, visible: new Set(model.segments.map((x) => x.number).filter((n) => labels.voxels.get(n))), labels: labels.data, written: '' };
+    s.written = [...s.visible].sort((a, b) => a - b).join(','); // the volume below is filled with all of them
     const section = sectionOf(s, labels.problems);
     panel.appendChild(section);
     if (s.visible.size === 0 || destroyed) return;
