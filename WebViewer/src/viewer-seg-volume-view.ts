@@ -2,8 +2,9 @@
 // references the volume's series is shown as a cornerstone3D volume labelmap segmentation: a labelmap volume
 // derived from the series' volume (same grid: viewer-seg-volume.ts places each SEG pixel by its world position,
 // so a decimated or shear-corrected volume is labelled where the anatomy is), added to the planes as a Labelmap
-// representation with a colour LUT of the segments' Recommended Display CIELab colours; it moves, turns and
-// slabs with the planes. In the 3D view the same labelmap volume is a second volume actor with a label transfer
+// representation (ray-cast: outline and fill; cornerstone 5.14's slice rendering misplaced it in the coronal
+// plane) with a colour LUT of the segments' Recommended Display CIELab colours; it moves, turns and slabs with
+// the planes. A hidden segment is taken out of the labelmap volume's data (the built labels are kept). In the 3D view the same labelmap volume is a second volume actor with a label transfer
 // function (each segment its colour, nearest-neighbour, label 0 transparent, unshaded): a coloured overlay.
 // A panel below the planes gives the 2D viewer's controls per SEG: "Show", opacity, one toggle per segment with
 // its colour, and says which segments cannot be shown and why. The SEGs are read after the planes are drawn
