@@ -161,32 +161,42 @@ describe('Reading Room viewer: SEG labelmaps in MPR and 3D (browser)', { timeout
   });
 
   it('3D four-up: the 3D view changes when the SEG is shown', async () => {
+    const t0 = Date.now();
     await page.locator('.viewer-tool[data-rr-volume-layout="3d"]').click();
     await waitFor(async () => (await page.locator('.viewer-volume-area').getAttribute('data-rr-volume-state')) === 'shown' && (await page.locator('[data-rr-3d-viewport]').count()) === 1, 120_000, 100, 'the 3D four-up');
     const panel = page.locator('.viewer-seg-volume-panel');
     await waitFor(async () => (await panel.getAttribute('data-rr-seg-volume-state')) === 'shown', 60_000, 100, 'the SEG labelmap in the four-up');
     const view = '[data-rr-3d-viewport]';
     await waitFor(async () => (await page.locator(view).getAttribute('data-rr-seg-volume-on')) === '1', 20_000, 100, 'the labelmap on the 3D view');
+    if (process.env.RR_DEBUG) console.log('# 3D shown after', Date.now() - t0, 'ms');
     await page.waitForTimeout(500);
-    const pixels = () =>
-      page.evaluate((sel) => {
+    // the 3D canvas kept in the page ("on"), then compared there (no megabytes through the protocol)
+    const grab = (key) =>
+      page.evaluate(({ sel, key }) => {
         const c = document.querySelector(`${sel} canvas`);
-        return Array.from(c.getContext('2d', { willReadFrequently: true }).getImageData(0, 0, c.width, c.height).data);
-      }, view);
-    const on = await pixels();
-    // a DOM click (the 3D view keeps the layout busy, so the pointer's "stable" check can wait long)
-    const toggleShow = () => panel.locator('input[data-rr-seg-show]').evaluate((e) => e.click());
+        window[key] = c.getContext('2d', { willReadFrequently: true }).getImageData(0, 0, c.width, c.height).data;
+      }, { sel: view, key });
+    await grab('__rrSegOn');
+    // a DOM click, allowed to wait: with software WebGL a render of the 3D view with the label volume keeps the
+    // page busy for tens of seconds (see the commit message)
+    const toggleShow = () => panel.locator('input[data-rr-seg-show]').evaluate((e) => e.click(), undefined, { timeout: 120_000 });
     await toggleShow();
-    await waitFor(async () => (await page.locator(view).getAttribute('data-rr-seg-volume-on')) === '0', 10_000, 100, 'the labelmap off in 3D');
+    await waitFor(async () => (await page.locator(view).getAttribute('data-rr-seg-volume-on')) === '0', 60_000, 100, 'the labelmap off in 3D');
     await page.waitForTimeout(1500);
     assert.equal(await page.locator(view).getAttribute('data-rr-seg-volume-on'), '0');
-    const off = await pixels();
-    let changed = 0;
-    let drawn = 0;
-    for (let i = 0; i < on.length; i += 4) {
-      if (off[i] + off[i + 1] + off[i + 2] > 30) drawn++;
-      if (Math.abs(on[i] - off[i]) + Math.abs(on[i + 1] - off[i + 1]) + Math.abs(on[i + 2] - off[i + 2]) > 30) changed++;
-    }
+    await grab('__rrSegOff');
+    const { drawn, changed } = await page.evaluate(() => {
+      const on = window.__rrSegOn;
+      const off = window.__rrSegOff;
+      let c = 0;
+      let d = 0;
+      for (let i = 0; i < on.length; i += 4) {
+        if (off[i] + off[i + 1] + off[i + 2] > 30) d++;
+        if (Math.abs(on[i] - off[i]) + Math.abs(on[i + 1] - off[i + 1]) + Math.abs(on[i + 2] - off[i + 2]) > 30) c++;
+      }
+      return { drawn: d, changed: c };
+    });
+    if (process.env.RR_DEBUG) console.log('# 3D', drawn, changed);
     assert.ok(drawn > 1000, `the volume rendering is drawn (${drawn} pixels)`);
     assert.ok(changed > 50, `the SEG changes the 3D view (${changed} pixels)`);
     await toggleShow();
