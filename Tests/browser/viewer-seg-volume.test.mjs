@@ -177,8 +177,8 @@ describe('Reading Room viewer: SEG labelmaps in MPR and 3D (browser)', { timeout
         window[key] = c.getContext('2d', { willReadFrequently: true }).getImageData(0, 0, c.width, c.height).data;
       }, { sel: view, key });
     await grab('__rrSegOn');
-    // a DOM click, allowed to wait: with software WebGL a render of the 3D view with the label volume keeps the
-    // page busy for tens of seconds (see the commit message)
+    // a DOM click, allowed to wait: with software WebGL a render of the 3D view with the label volume can keep
+    // the page busy for seconds
     const toggleShow = () => panel.locator('input[data-rr-seg-show]').evaluate((e) => e.click(), undefined, { timeout: 120_000 });
     await toggleShow();
     await waitFor(async () => (await page.locator(view).getAttribute('data-rr-seg-volume-on')) === '0', 60_000, 100, 'the labelmap off in 3D');

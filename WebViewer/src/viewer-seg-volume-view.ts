@@ -57,6 +57,8 @@ interface Shown {
   /** The labels as built (all segments) and the visible set last written into the labelmap volume. */
   labels: Uint8Array;
   written: string;
+  /** The 3D actor's sample distance was made coarser (once). */
+  coarse?: boolean;
 }
 
 interface TfProperty {
@@ -117,7 +119,17 @@ export function attachSegVolumes(opts: SegVolumeOptions): SegVolumes {
     for (const [x, a] of tf.opacity) alpha?.addPoint(x, a!);
     prop.setInterpolationTypeToNearest();
     prop.setUseGradientOpacity?.(0, false);
-    if (threeD) prop.setShade(false);
+    if (threeD) {
+      prop.setShade(false);
+      // the label volume is ray-cast beside the image volume: at twice the image's sample distance (labels are
+      // blocks of voxels), which halves its share of a 3D render on software WebGL
+      const mapper = (actor as { getMapper?: () => { getSampleDistance?: () => number; setSampleDistance?: (d: number) => void } | null }).getMapper?.();
+      const d = mapper?.getSampleDistance?.();
+      if (d && !s.coarse) {
+        mapper?.setSampleDistance?.(d * 2);
+        s.coarse = true;
+      }
+    }
   };
 
   /**
