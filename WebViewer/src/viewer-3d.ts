@@ -64,6 +64,7 @@ function setSampleMultiplier(vp: Types.IVolumeViewport, multiplier: number): voi
 
 interface View3d {
   cell: HTMLElement;
+  viewportId: string;
   /** After the cell is in the document: the viewport, its volume, preset and tools. */
   start(engine: RenderingEngine, volumeId: string): Promise<void>;
   destroy(): void;
@@ -152,6 +153,7 @@ function create3d(ctx: VolumeLayoutContext): View3d {
 
   return {
     cell,
+    viewportId,
     start: async (e, volumeId) => {
       engine = e;
       addTools();
@@ -206,6 +208,7 @@ async function mountFourUp(ctx: VolumeLayoutContext): Promise<VolumeLayoutView> 
       cells: [view3d.cell],
       gridClass: 'viewer-3d-four',
       ready: () => view3d.start(ctx.engine, ctx.volume.volumeId),
+      segViewports3d: [view3d.viewportId],
     });
   } catch (err) {
     view3d.destroy();

@@ -27,6 +27,7 @@ import { h } from './dom';
 import { presetForKey, voiRange, type WindowLevel } from './viewer-model';
 import { cameraThrough, DEFAULT_SLAB_MM, PLANE_NAMES, SLAB_MODES, slabModeOf, slabThickness, type PlaneName } from './viewer-mpr-model';
 import { createPlane, type MprPlane } from './viewer-mpr-plane';
+import { attachSegVolumes } from './viewer-seg-volume-view';
 import type { VolumeLayoutContext, VolumeLayoutDef, VolumeLayoutView, ViewState } from './viewer-volume-layout';
 import type { Vec3 } from './viewer-volume-model';
 import { volumeMeasure } from './viewer-volume';
@@ -72,6 +73,8 @@ export interface MprExtra {
    * (else the acquisition plane draws flat grey).
    */
   ready?: () => Promise<void>;
+  /** VOLUME_3D viewports (enabled by `ready`) that show the study's SEGs too (viewer-seg-volume-view.ts). */
+  segViewports3d?: string[];
 }
 
 /**
@@ -272,6 +275,10 @@ export async function mountMpr(ctx: VolumeLayoutContext, extra?: MprExtra): Prom
   });
   refresh();
   volumeMeasure('planes-rendered');
+  // the study's SEGs of this series as labelmaps, read after the planes are drawn (nothing waits for them)
+  const segs3d = extra?.segViewports3d ?? [];
+  const segs = attachSegVolumes({ study: ctx.study, series, orthancRoot: ctx.orthancRoot, engine, volume, viewportIds: [...ids, ...segs3d], threeD: new Set(segs3d), host: grid.parentElement! });
+  cleanups.push(() => segs.destroy());
 
   const centre = (): Vec3 | null => {
     const inst = tools?.getToolInstance(CrosshairsTool.toolName) as { toolCenter?: ArrayLike<number> } | undefined;

@@ -26,6 +26,14 @@ export interface SegFrame {
   /** The image the frame lies on (SOP Instance UID) and its 1-based frame; null when not in the study. */
   sopInstanceUid: string | null;
   frame: number;
+  /**
+   * The frame's geometry from its functional groups (per-frame, else shared): Image Position (Patient) of its
+   * first pixel, Image Orientation (Patient) (row then column cosines) and Pixel Spacing (between rows, between
+   * columns), each null when the SEG does not give it (viewer-seg-volume.ts then takes the referenced image's).
+   */
+  position: [number, number, number] | null;
+  orientation: number[] | null;
+  pixelSpacing: [number, number] | null;
 }
 
 export interface SegModel {
@@ -134,7 +142,19 @@ export function segModel(tags: unknown, study: Pick<StudyDetail, 'series'>, tran
     const frameNo = num(source, '0008,1160');
     if (!sop || !seriesOf(study, sop)) sop = instanceAt(study, nums(seq(f, '0020,9113')[0], '0020,0032'))?.sopInstanceUid ?? null;
     if (sop && referencedSeriesUid === null) referencedSeriesUid = seriesOf(study, sop)?.seriesInstanceUid ?? null;
-    frames.push({ index, segment, sopInstanceUid: sop, frame: Number.isFinite(frameNo) && frameNo > 0 ? frameNo : 1 });
+    const group = (tag: string): Dataset | undefined => seq(f, tag)[0] ?? seq(shared, tag)[0];
+    const position = nums(group('0020,9113'), '0020,0032');
+    const orientation = nums(group('0020,9116'), '0020,0037');
+    const spacing = nums(group('0028,9110'), '0028,0030');
+    frames.push({
+      index,
+      segment,
+      sopInstanceUid: sop,
+      frame: Number.isFinite(frameNo) && frameNo > 0 ? frameNo : 1,
+      position: position.length === 3 && position.every(Number.isFinite) ? [position[0]!, position[1]!, position[2]!] : null,
+      orientation: orientation.length === 6 && orientation.every(Number.isFinite) ? orientation : null,
+      pixelSpacing: spacing.length === 2 && spacing.every((v) => Number.isFinite(v) && v > 0) ? [spacing[0]!, spacing[1]!] : null,
+    });
   }
   if (frames.length === 0) throw new Error('it has no frames');
   return { rows, columns, bitsAllocated, segments, frames, referencedSeriesUid };

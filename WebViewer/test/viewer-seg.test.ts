@@ -43,8 +43,8 @@ describe('SEG model', () => {
     expect(red[0]).toBeGreaterThan(240);
     expect(red[1]).toBeLessThan(20);
     expect(m.frames).toEqual([
-      { index: 0, segment: 1, sopInstanceUid: '1.9.1.2', frame: 1 },
-      { index: 1, segment: 2, sopInstanceUid: '1.9.1.1', frame: 1 },
+      { index: 0, segment: 1, sopInstanceUid: '1.9.1.2', frame: 1, position: null, orientation: null, pixelSpacing: null },
+      { index: 1, segment: 2, sopInstanceUid: '1.9.1.1', frame: 1, position: [0, 0, 0], orientation: null, pixelSpacing: null },
     ]);
     expect(m.referencedSeriesUid).toBe('1.9.1');
     expect(framesOn(m, '1.9.1.1', 1).map((f) => f.segment)).toEqual([2]);
