@@ -67,3 +67,17 @@ export function gradientOpacityMatters(gradientOpacity: string | undefined): boo
   for (let i = 1; i < v.length; i += 2) if (v[i] !== 1) return true;
   return false;
 }
+
+type Vec3 = [number, number, number];
+
+/**
+ * The camera of the 3D view's start: the anterior view a radiologist expects (the patient facing the viewer,
+ * head up, the patient's right on the viewer's left, as in the coronal plane), looking at `focalPoint` from
+ * `distance` mm in front of the patient. Patient coordinates (LPS): anterior is −y, superior +z; the view-plane
+ * normal points from the focal point to the camera (cornerstone's coronal camera has the same normal and up).
+ */
+export function anteriorCamera(focalPoint: readonly number[], distance: number): { focalPoint: Vec3; position: Vec3; viewPlaneNormal: Vec3; viewUp: Vec3 } {
+  const [x = 0, y = 0, z = 0] = focalPoint;
+  const d = distance > 0 && Number.isFinite(distance) ? distance : 1;
+  return { focalPoint: [x, y, z], position: [x, y - d, z], viewPlaneNormal: [0, -1, 0], viewUp: [0, 0, 1] };
+}

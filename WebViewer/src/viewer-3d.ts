@@ -13,6 +13,7 @@ import { CONSTANTS, Enums, setVolumesForViewports, type RenderingEngine, type Ty
 import { addTool, Enums as ToolEnums, PanTool, ToolGroupManager, TrackballRotateTool, ZoomTool } from '@cornerstonejs/tools';
 import { h } from './dom';
 import {
+  anteriorCamera,
   defaultPreset,
   gradientOpacityMatters,
   presetById,
@@ -175,7 +176,15 @@ function create3d(ctx: VolumeLayoutContext): View3d {
       element.setAttribute('data-rr-3d-sample-multiplier', String(samples));
       applyPreset();
       const vp = viewport();
-      vp?.resetCamera();
+      if (vp) {
+        vp.resetCamera();
+        const cam = vp.getCamera();
+        if (cam.focalPoint && cam.position) {
+          const distance = Math.hypot(...cam.position.map((p, i) => p - cam.focalPoint![i]!));
+          vp.setCamera(anteriorCamera(cam.focalPoint, distance)); // the anterior view, then fitted again
+          vp.resetCamera();
+        }
+      }
       startCamera = vp ? { ...vp.getCamera() } : null;
       e.renderViewports([viewportId]);
     },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CONSTANTS } from '@cornerstonejs/core';
-import { CT_PRESETS, defaultPreset, gradientOpacityMatters, MR_PRESETS, presetById, presetsFor, sampleDistanceMultiplier, SAMPLES_PER_RAY } from '../src/viewer-3d-model';
+import { anteriorCamera, CT_PRESETS, defaultPreset, gradientOpacityMatters, MR_PRESETS, presetById, presetsFor, sampleDistanceMultiplier, SAMPLES_PER_RAY } from '../src/viewer-3d-model';
 
 describe('3D presets', () => {
   it('names only presets cornerstone has', () => {
@@ -45,5 +45,23 @@ describe('3D sample distance', () => {
     expect(gradientOpacityMatters('4 0 1 255 1')).toBe(false);
     expect(gradientOpacityMatters('4 0 0 255 1')).toBe(true);
     expect(gradientOpacityMatters(undefined)).toBe(false);
+  });
+});
+
+describe('anteriorCamera', () => {
+  it('looks at the patient from the front (−y in LPS), head up, the patient\'s right on the viewer\'s left', () => {
+    const c = anteriorCamera([10, 20, 30], 500);
+    expect(c.focalPoint).toEqual([10, 20, 30]);
+    expect(c.position).toEqual([10, -480, 30]);
+    expect(c.viewPlaneNormal).toEqual([0, -1, 0]);
+    expect(c.viewUp).toEqual([0, 0, 1]);
+    // the screen's right is viewUp × normal (vtk): +x in LPS = the patient's left, so the right is on the viewer's left
+    const [ux, uy, uz] = c.viewUp;
+    const [nx, ny, nz] = c.viewPlaneNormal;
+    expect([uy * nz - uz * ny, uz * nx - ux * nz, ux * ny - uy * nx].map((v) => v + 0)).toEqual([1, 0, 0]);
+  });
+  it('keeps a usable distance when the camera had none', () => {
+    expect(anteriorCamera([0, 0, 0], 0).position).toEqual([0, -1, 0]);
+    expect(anteriorCamera([0, 0, 0], Number.NaN).position).toEqual([0, -1, 0]);
   });
 });
