@@ -13,7 +13,9 @@
  * that are gone (never its own: its workers are running them), so a killed
  * node's analysis is taken over while the others keep running; it first
  * makes sure this node still holds its own lease (taken again after a lost
- * connection), so that the others do not take it for gone.
+ * connection), so that the others do not take it for gone; claim_next does
+ * the same before each claim. A node whose claim was requeued while its
+ * lease was lost sees so before it writes (ai/jobs.c) and drops its result.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -179,7 +181,9 @@ static int pg_ai_claim_next(void *impl, rr_ai_analysis *out, int64_t now, char *
   int error;
 
   memset(out, 0, sizeof(*out));
-  if ((error = rr_pg_run(s, &r, "claim", err, errsize, sql, "it", now, rr_pg_node_id(s))) < 0)
+  /* a claim recorded under a lease this node lost would look abandoned to the others' sweeps */
+  if ((error = rr_pg_node_keep(s, err, errsize)) < 0 ||
+      (error = rr_pg_run(s, &r, "claim", err, errsize, sql, "it", now, rr_pg_node_id(s))) < 0)
     return error;
   if (PQntuples(r) == 0)
     error = RR_ENOTFOUND;

@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <time.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 
@@ -515,12 +516,49 @@ START_TEST(ai_sweep_requeues_only_gone_nodes)
 }
 END_TEST
 
+/* PostgreSQL: the server drops every node's lease connection (a restart,
+ * a network cut). A node takes its lease again at its next claim (or
+ * sweep), so another node's sweep does not take its running analysis for
+ * a dead node's. */
+START_TEST(ai_sweep_spares_a_node_whose_lease_came_back)
+{
+  const char *conninfo = getenv("RR_TEST_PG_CONNINFO");
+  rr_ai_analysis a = analysis("k0", "1.2.78", 100), b = analysis("k1", "1.2.78", 101);
+  rr_store *other;
+  int64_t requeued = -1;
+  PGconn *admin;
+  PGresult *r;
+
+  if (fx.store->cluster == NULL || strcmp(fx.store->name, "postgresql") != 0 || conninfo == NULL)
+    return;
+  ck_assert_int_eq(rr_store_ai_create(fx.store, &a, fx.err, sizeof(fx.err)), 0);
+  ck_assert_int_eq(rr_store_ai_create(fx.store, &b, fx.err, sizeof(fx.err)), 0);
+  other = rr_fx_open_named(fx.backend->name, fx.dir);
+  claim_one(other, "k0");
+  admin = PQconnectdb(conninfo);
+  ck_assert_int_eq(PQstatus(admin), CONNECTION_OK);
+  r = PQexec(admin, "SELECT count(pg_terminate_backend(l.pid)) FROM (SELECT DISTINCT pid FROM pg_locks"
+                    " WHERE locktype='advisory' AND pid <> pg_backend_pid()) l");
+  ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
+  ck_assert_int_ge(atoi(PQgetvalue(r, 0, 0)), 2);
+  PQclear(r);
+  PQfinish(admin);
+  /* `other` goes on working: its next claim takes its lease again */
+  claim_one(other, "k1");
+  ck_assert_msg(rr_store_ai_sweep(fx.store, &requeued, 800, fx.err, sizeof(fx.err)) == 0, "%s", fx.err);
+  ck_assert_int_eq(requeued, 0);
+  assert_status(fx.store, "k0", "running");
+  rr_store_free(other);
+}
+END_TEST
+
 int main(void)
 {
   const TTest *const tests[] = {
     ai_analyses_lifecycle, ai_interrupted_three_times_fails, ai_state_in_the_worklist, ai_state_before_the_study_is_indexed,
     ai_abandon_ends_waiting_analyses, ai_numeric_confidence_migrates_to_bands, ai_missing,
-    ai_claims_once_across_handles, ai_sweep_requeues_only_gone_nodes};
+    ai_claims_once_across_handles, ai_sweep_requeues_only_gone_nodes,
+    ai_sweep_spares_a_node_whose_lease_came_back};
 
   return rr_fx_run("ai", tests, sizeof(tests) / sizeof(tests[0]));
 }
