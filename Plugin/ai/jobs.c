@@ -177,11 +177,35 @@ static void note_call(rr_ai_jobs *j, int answered, const char *error)
   pthread_mutex_unlock(&j->lock);
 }
 
+/* Whether the store still holds this worker's claim (running, the same
+ * attempt). With several nodes, a node that lost its lease for a while may
+ * have seen its analysis requeued and claimed by another node: its own
+ * result is dropped then, so that the analysis has one result. */
+static bool still_ours(const job *jb)
+{
+  rr_ai_analysis now;
+  char err[256];
+  bool ours = true; /* unreadable: the write that follows reports the store's trouble */
+
+  if (rr_store_ai_get(jb->j->o.store, &now, jb->a->id, err, sizeof(err)) == 0) {
+    ours = rr_ai_state_is(now.status, RR_AI_STATE_RUNNING) && now.attempts == jb->a->attempts &&
+           now.started_at == jb->a->started_at;
+    rr_ai_analysis_dispose(&now);
+  }
+  if (!ours)
+    rr_log_warning("AI: analysis %s was taken over by another node while this one ran it; its result here is dropped",
+                   jb->a->id);
+  return ours;
+}
+
 /* Write the final state of the analysis. */
 static void finish(job *jb, rr_ai_state state, const char *error)
 {
   rr_ai_analysis *a = jb->a;
   char err[256] = "";
+
+  if (!still_ours(jb))
+    return;
 
   rr_str_copy(a->status, sizeof(a->status), rr_ai_state_name(state));
   a->finished_at = rr_clock_unix_s();
@@ -582,6 +606,8 @@ static int prepare(run *r)
   if (build_prompt(&r->system_prompt, &r->user_prompt, r->d, r->parts, r->n, r->series_sent, NULL, err,
                    sizeof(err)) < 0)
     return end(r, RR_AI_STATE_FAILED, "%s", err);
+  if (!still_ours(r->jb))
+    return RUN_ENDED; /* its images are not sent: the other node runs it */
   if (rr_store_ai_update(j->o.store, a, err, sizeof(err)) < 0) {
     rr_log_error("AI: cannot store the provenance of analysis %s; its images are not sent: %s", a->id, err);
     return end(r, RR_AI_STATE_FAILED, "the store could not record the analysis before its images were sent: %s",
@@ -679,6 +705,8 @@ static void end_stopped(run *r)
     finish(jb, RR_AI_STATE_CANCELLED, "cancelled by a user");
     return;
   }
+  if (!still_ours(jb))
+    return;
   rr_str_copy(a->status, sizeof(a->status), rr_ai_state_name(RR_AI_STATE_QUEUED));
   a->started_at = 0;
   if (rr_store_ai_update(jb->j->o.store, a, err, sizeof(err)) < 0)

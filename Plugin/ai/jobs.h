@@ -15,6 +15,10 @@
  * on one store (PostgreSQL), an idle worker of every living node also
  * sweeps every 15 s (rr_store_ai_sweep): the analyses a killed node was
  * running are queued again and run by a survivor within about 20 s.
+ * Before its images leave and before it writes the outcome, a worker
+ * checks that the store still holds its claim (running, the same attempt):
+ * a node whose claim was taken over meanwhile (its lease lost for a while)
+ * drops its own result, so that the analysis keeps one.
  *
  * Threads: rr_ai_jobs_start() starts `concurrency` workers; every other
  * function may be called from any thread (REST handlers), including

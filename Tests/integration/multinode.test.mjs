@@ -7,7 +7,8 @@
 // between the nodes, not a cache expiring); AI analyses submitted on both
 // nodes each run once; kill -9 of the node running an analysis: the other
 // node requeues it (its periodic sweep) and completes it, one result, one
-// more provider call; kill -9 of the node that follows the change log in
+// more provider call; a node whose running analysis another node took over
+// meanwhile drops its own result; kill -9 of the node that follows the change log in
 // the middle of a C-STORE: the other takes the lease over, and its worklist
 // equals Orthanc's index; the audit chain, written by both, verifies.
 //
@@ -38,6 +39,7 @@ let A;
 let B;
 let provider;
 let storage;
+let dbInfo = ''; // the conninfo of the test's database
 
 async function psql(info, sql) {
   const env = { ...process.env, PGOPTIONS: '-c client_min_messages=warning' };
@@ -89,7 +91,7 @@ before(async () => {
   }
   const db = `rr_mn_${process.pid}_${Math.floor(Math.random() * 1e6)}`;
   await psql(conninfo, `CREATE DATABASE ${db}`);
-  const dbInfo = conninfo.replace(/(^|\s)dbname=\S+/, `$1dbname=${db}`);
+  dbInfo = conninfo.replace(/(^|\s)dbname=\S+/, `$1dbname=${db}`);
   await psql(dbInfo, 'CREATE SCHEMA rr');
   storage = fs.mkdtempSync(path.join(os.tmpdir(), 'rr-multinode-storage-'));
   const { startAiProvider } = await import('../lib/ai-provider.mjs');
@@ -206,6 +208,26 @@ test('kill -9 of the node running an analysis: the other node completes it, once
   assert.equal(items.filter((a) => encodeURIComponent(a.id) === id).length, 1, 'one analysis, one result');
   await runner.restart(); // the next tests use both nodes
   await waitFor(async () => (await runner.api('/api/admin/ingest')).status === 200, 30000, 200, 'the node back');
+});
+
+test('a node whose analysis another node took over meanwhile drops its own result', { skip, timeout: 120000 }, async () => {
+  const [study] = await worklistAll(A);
+  assert.ok(study, 'the CT study of an earlier test');
+  const uid = encodeURIComponent(study.studyInstanceUid);
+  provider.reset();
+  provider.script({ type: 'success', delayMs: 3000 });
+  const r = await A.api(`/api/ai/analyze/${uid}`, { method: 'POST', body: { force: true } });
+  assert.ok(r.status === 202 || r.status === 200 || r.status === 201, r.text);
+  const id = r.json.id || r.json.analysisId;
+  assert.match(id, /^[0-9a-f]+$/);
+  await waitFor(() => provider.requests.length === 1, 30000, 50, 'the analysis reaching the provider');
+  // what a sweep and a claim elsewhere leave while the runner's lease was lost: a newer attempt of a node (now gone)
+  await psql(dbInfo, `UPDATE rr.ai_analyses SET attempts = attempts + 1, claimed_by = '00000000000000ff' WHERE id = '${id}'`);
+  await waitFor(async () => (await A.json(`/api/ai/analysis/${id}`)).status === 'completed', 50000, 250,
+    'the analysis completed after the sweep requeued it');
+  const done = await A.json(`/api/ai/analysis/${id}`);
+  assert.equal(done.attempts, 3, 'the first runner wrote nothing; the analysis ran again');
+  assert.equal(provider.requests.length, 2);
 });
 
 test('kill -9 of the node following the change log during a C-STORE: the other takes over', { skip, timeout: 120000 }, async () => {
