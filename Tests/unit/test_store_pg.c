@@ -586,8 +586,8 @@ START_TEST(a_schema_8_store_is_upgraded_with_its_terms)
     "DROP TRIGGER studies_keys_update ON studies",
     "DROP FUNCTION rr_study_keys_sync()",
     "ALTER TABLE old_terms RENAME TO study_terms",
-    "ALTER TABLE study_terms ADD PRIMARY KEY (kind, term, study_id),"
-    " ADD FOREIGN KEY (study_id) REFERENCES studies(id) ON DELETE CASCADE",
+    "ALTER TABLE study_terms ADD PRIMARY KEY (kind, term, study_id)",
+    "ALTER TABLE study_terms ADD FOREIGN KEY (study_id) REFERENCES studies(id) ON DELETE CASCADE",
     "CREATE INDEX study_terms_study ON study_terms(study_id)",
     "DROP TRIGGER studies_count_insert ON studies",
     "DROP TRIGGER studies_count_delete ON studies",
