@@ -39,5 +39,7 @@ node bench/ai.mjs
 node bench/report.mjs
 # 50 users for 10 minutes (LOAD_SECONDS to change it; node bench/load.mjs --short to try it)
 node bench/load.mjs
-# this viewer against OHIF v3 in headless chromium (installs orthanc-dicomweb and fetches @ohif/app when missing)
+# this viewer against OHIF v3 in headless chromium (installs orthanc-dicomweb and fetches @ohif/app when missing):
+# the 2D viewer, then MPR and the 3D four-up (each about 10 minutes with the default 5 runs)
 node bench/viewer.mjs
+VIEWER_PART=volume node bench/viewer.mjs

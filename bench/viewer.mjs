@@ -28,7 +28,10 @@
 // Nothing passes or fails: the figures and the issue's goals (met / not met) are printed.
 // Env: READING_ROOM_PLUGIN, READING_ROOM_TEST_DATA (like the other benchmarks), VIEWER_REPS (default 5),
 // ORTHANC_DICOMWEB_PLUGIN (default Debian's), OHIF_DIST (a dist/ folder to use instead of the pinned one),
-// VIEWER_PART=volume (only the MPR/3D measurement, below), VIEWER_HTTP_COMPRESSION=0 (Orthanc's HttpCompressionEnabled off), VIEWER_WINDOW=<w>x<h> (default 1440x900).
+// VIEWER_PART=volume (only the MPR/3D measurement of issue 11, below; VOLUME_TIMEOUT=<s> per measurement,
+// default 300; VOLUME_CLICK=cached clicks once the series is cached in 2D; VIEWER_SHOTS=<dir> saves a
+// screenshot of each layout once ready), VIEWER_HTTP_COMPRESSION=0
+// (Orthanc's HttpCompressionEnabled off), VIEWER_WINDOW=<w>x<h> (default 1440x900).
 import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -263,8 +266,9 @@ const IMAGES_RECEIVED = ({ total, pattern }) => {
   return { count: ends.length, at: ends.length >= total ? ends[total - 1] : null, requests: all.length + 1, bytes };
 };
 
-/** PSS in MiB of every chromium process below this Node process (the one browser running). */
-function chromiumPssMiB() {
+/** PSS (or another smaps_rollup field, e.g. 'Rss') in MiB summed over every chromium process below this
+ *  Node process (the one browser running). */
+function chromiumPssMiB(field = 'Pss') {
   const parent = new Map();
   for (const d of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
@@ -282,7 +286,7 @@ function chromiumPssMiB() {
     if (pid === process.pid || !below(pid)) continue;
     try {
       if (!fs.readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('chrom')) continue;
-      const m = /^Pss:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+      const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
       if (m) kib += Number(m[1]);
     } catch { /* gone */ }
   }
@@ -394,98 +398,266 @@ async function measure(name) {
 }
 
 // --- volume viewing (issue 11): MPR and 3D ------------------------------------------------------
-// ours: open the study, wait for the first image, then click "MPR": the time until the three planes are drawn
-//   (the layout shown, each plane's data-rr-renders > 0); back to 2D, then click "3D" (the four-up): the time
-//   until the 3D view's first render (data-rr-renders > 0). Memory (JS heap, browser PSS) with the volume loaded.
-// OHIF: its MPR is a hanging protocol chosen in the URL (hangingprotocolId=mpr), its 3D the protocol
-//   mprAnd3DVolumeViewport (three planes + 3D, like our four-up); it streams the volume into the planes, so its
-//   time is from navigation to the first render of every viewport after all the series' images were received.
-//   Ours is measured from the click (the 2D view already open) and also from navigation.
+// The same steps and the same criterion for both viewers, each (viewer, layout) in a fresh browser:
+//   1. open the study in the 2D viewer (ours: the study page; OHIF: /viewer?StudyInstanceUIDs=…) and wait for
+//      the first image drawn (canvas pixels); OHIF's first-visit tour and "investigational use" banner are
+//      dismissed then, before anything is timed;
+//   2. choose the layout as a user does: ours: the toolbar's "MPR" or "3D" button (our 3D is the four-up:
+//      the three planes + the 3D view); OHIF: its toolbar's Layout menu (opened first, not timed), then
+//      "MPR" (its `mpr` protocol: axial, sagittal, coronal) or "3D four up" (`fourUp`: the three planes + 3D);
+//      the click's time is the page's own timestamp of the click event;
+//   3. "drawn": every viewport of the layout (3 for MPR, 4 for the four-up) has a canvas with at least
+//      DRAWN_FRACTION of its pixels not background (r+g+b > 24), checked in the page on every
+//      CORNERSTONE_IMAGE_RENDERED of the layout (capture listener on document) and by a poll from here;
+//      "ready": drawn with the whole volume. Ours builds the volume from all slices before it shows the
+//      planes, so its first drawn is ready. OHIF streams the slices into planes already shown: its
+//      "first drawn" can be a partial volume, its "ready" is the first time every viewport is drawn after
+//      cornerstone's IMAGE_VOLUME_LOADING_COMPLETED (window.cornerstone.eventTarget, which OHIF exposes).
+//   Memory with the volume loaded (right after ready): the page's JS heap (CDP JSHeapUsedSize; the volume's
+//   typed arrays outside the V8 heap and workers not counted), the PSS and the RSS summed over every
+//   chromium process of that browser (RSS counts shared pages once per process, PSS divides them).
+//   A measurement that does not reach ready within VOLUME_TIMEOUT s (default 300) prints "timed out after
+//   N s" and the next one runs. VOLUME_CLICK=cached: the click waits until the 2D viewer has the whole series
+//   (ours: data-rr-cached == data-rr-total; OHIF: every image received) and 3 s more, so the time is the
+//   volume build and the first rendering without the fetch. Medians over VIEWER_REPS; in the median of "ready" a timed-out run counts as
+//   longer than the timeout (the median of the finished runs is printed beside it).
+const DRAWN_FRACTION = 0.01;
+const VOLUME_TIMEOUT_S = Number(process.env.VOLUME_TIMEOUT || 300);
+const VOLUME_CLICK_CACHED = process.env.VOLUME_CLICK === 'cached';
+const VOLUME_LAYOUTS = {
+  mpr: { label: 'MPR: three planes drawn', ohifItem: 'MPR', oursButton: 'mpr', need: 3 },
+  '3d': { label: '3D four-up: the 3D view and the three planes drawn', ohifItem: '3D four up', oursButton: '3d', need: 4 },
+};
+const OURS_PLANES = ['axial', 'sagittal', 'coronal'].map((p) => `[data-rr-mpr-plane="${p}"]`);
+
 const VOLUME_INSTRUMENT = () => {
-  const b = { byViewport: {} };
+  const b = { clicks: [], firstImage: null, armed: null, drawn: null, ready: null, volumeLoaded: null, renders: 0 };
   window.__vol = b;
-  document.addEventListener('CORNERSTONE_IMAGE_RENDERED', (e) => {
-    const id = e.detail?.viewportId ?? 'unknown';
-    (b.byViewport[id] ??= []).push(performance.now());
-  }, true);
+  // the fraction of the canvas's pixels that are not background; 0 when those pixels are one flat colour
+  // (a plane drawn flat grey is not an image: at least 3 levels of brightness, each >= 0.1 % of the pixels)
+  const nonBackground = (c) => {
+    if (!c || !c.width || !c.height) return 0;
+    const ctx = c.getContext('2d', { willReadFrequently: true });
+    if (!ctx) return 0;
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    const levels = new Array(48).fill(0);
+    let n = 0;
+    let t = 0;
+    for (let i = 0; i < d.length; i += 16) { // every 4th pixel
+      t++;
+      const sum = d[i] + d[i + 1] + d[i + 2];
+      if (sum > 24) {
+        n++;
+        levels[sum >> 4]++;
+      }
+    }
+    return levels.filter((k) => k >= t / 1000).length >= 3 ? n / t : 0;
+  };
+  // armed = {selectors (one per viewport) | gridSelector + need, fraction}: the layout's viewports
+  const viewports = (a) => (a.selectors
+    ? a.selectors.map((sel) => document.querySelector(sel))
+    : [...document.querySelectorAll(a.gridSelector)]);
+  b.check = () => {
+    const a = b.armed;
+    if (!a) return false;
+    const els = viewports(a);
+    if (els.length !== a.need || els.some((e) => !e)) return false;
+    return els.every((e) => nonBackground(e.querySelector('canvas')) >= a.fraction);
+  };
+  const onRendered = () => {
+    b.renders++;
+    if (b.firstImage === null) {
+      const c = document.querySelector('canvas.cornerstone-canvas, .viewer-viewport canvas');
+      if (c && nonBackground(c) >= 0.01) b.firstImage = performance.now();
+    }
+    if (!b.armed || b.ready !== null) return;
+    const t = performance.now();
+    if (!b.check()) return;
+    if (b.drawn === null) b.drawn = t;
+    if (!b.armed.streaming || b.volumeLoaded !== null) b.ready = t;
+  };
+  document.addEventListener('CORNERSTONE_IMAGE_RENDERED', onRendered, true);
+  document.addEventListener('click', () => b.clicks.push(performance.now()), true);
+  // OHIF assigns window.cornerstone (its debugging handle): listen to its volume loading events there
+  let cs;
+  Object.defineProperty(window, 'cornerstone', {
+    configurable: true,
+    get: () => cs,
+    set: (v) => {
+      cs = v;
+      v?.eventTarget?.addEventListener?.('CORNERSTONE_IMAGE_VOLUME_LOADING_COMPLETED', () => {
+        if (b.armed && b.volumeLoaded === null) b.volumeLoaded = performance.now();
+      });
+    },
+  });
 };
 
-async function measureVolume(name) {
+/** Memory of the browser below this process: {pss, rss} in MiB summed over its chromium processes. */
+function chromiumMemMiB() {
+  return { pss: chromiumPssMiB('Pss'), rss: chromiumPssMiB('Rss') };
+}
+
+const timedOut = Symbol('timed out');
+/** fn() resolved, or timedOut after ms (fn keeps running; the caller closes the browser). */
+const within = (ms, fn) => Promise.race([fn(), new Promise((res) => setTimeout(() => res(timedOut), ms).unref())]);
+
+async function measureVolume(name, layout) {
+  const L = VOLUME_LAYOUTS[layout];
   const login = await orthanc.login('admin', orthanc.adminPassword);
   if (login.status !== 200) throw new Error(`login: ${login.status}`);
-  const out = {};
-  for (const layout of ['mpr', '3d']) {
-    const browser = await launchChromium({ webgl: true });
-    try {
-      const context = await browser.newContext({ viewport: WINDOW, serviceWorkers: 'block' });
-      if (name === 'ours') {
-        await context.addCookies([
-          { name: 'rr_session', value: login.token, url: oursOrigin, httpOnly: true, sameSite: 'Strict' },
-          { name: 'rr_csrf', value: login.csrfToken, url: oursOrigin, sameSite: 'Strict' },
-        ]);
-      }
-      const page = await context.newPage();
-      await page.addInitScript(VOLUME_INSTRUMENT);
-      const now = () => page.evaluate(() => performance.now());
-      let fromNav;
-      let fromClick = null;
-      if (name === 'ours') {
-        await page.goto(VIEWERS.ours.url(), { waitUntil: 'commit' });
-        await waitFor(async () => (await page.locator('.viewer-viewport[data-rr-viewport="0"]').getAttribute('data-rr-image-index')) !== null, 90_000, 50, 'ours: first image');
-        const t0 = await now();
-        await page.locator(`.viewer-tool[data-rr-volume-layout="${layout}"]`).click();
-        const sel = layout === 'mpr' ? ['axial', 'sagittal', 'coronal'].map((p) => `[data-rr-mpr-plane="${p}"]`) : ['.viewer-3d-viewport'];
+  const browser = await launchChromium({ webgl: true });
+  const errors = [];
+  const start = Date.now();
+  try {
+    const context = await browser.newContext({ viewport: WINDOW, serviceWorkers: 'block' });
+    if (name === 'ours') {
+      await context.addCookies([
+        { name: 'rr_session', value: login.token, url: oursOrigin, httpOnly: true, sameSite: 'Strict' },
+        { name: 'rr_csrf', value: login.csrfToken, url: oursOrigin, sameSite: 'Strict' },
+      ]);
+    }
+    const page = await context.newPage();
+    page.on('pageerror', (e) => errors.push(String(e?.message ?? e).slice(0, 200)));
+    await page.addInitScript(VOLUME_INSTRUMENT);
+    const state = () => page.evaluate(() => {
+      const { check, ...rest } = window.__vol;
+      return rest;
+    });
+    const r = await within(VOLUME_TIMEOUT_S * 1000, async () => {
+      await page.goto(VIEWERS[name].url(login.token), { waitUntil: 'commit' });
+      const firstImage = await waitFor(async () => (await state())?.firstImage, 120_000, 50, `${name}: first 2D image`);
+      if (VOLUME_CLICK_CACHED) {
+        // the series in the 2D viewer's cache first: ours' data-rr-cached == data-rr-total, OHIF's every image
+        // received (its prefetcher), then 3 s for the last decodes; the click then times the volume build
+        // and the first rendering without the fetch
         await waitFor(async () => {
-          for (const s of sel) if (!(Number((await page.locator(s).getAttribute('data-rr-renders').catch(() => null)) ?? 0) > 0)) return false;
-          return true;
-        }, 180_000, 20, `ours: ${layout} drawn`);
-        fromNav = await now();
-        fromClick = fromNav - t0;
-      } else {
-        const protocol = layout === 'mpr' ? 'mpr' : 'mprAnd3DVolumeViewport';
-        await page.goto(`${VIEWERS.ohif.url(login.token)}&hangingprotocolId=${protocol}`, { waitUntil: 'commit' });
-        const need = layout === 'mpr' ? 3 : 4;
-        fromNav = await waitFor(async () => {
-          const rec = await page.evaluate(IMAGES_RECEIVED, { total: TOTAL, pattern: VIEWERS.ohif.pattern });
-          if (rec.at === null) return false;
-          const v = await page.evaluate(() => window.__vol.byViewport);
-          const after = Object.values(v).map((l) => l.find((t) => t >= rec.at)).filter((t) => t !== undefined);
-          // 3D: the last viewport to draw after the data is the slowest, the 3D one
-          return after.length >= need ? Math.max(...after) : false;
-        }, 180_000, 50, `OHIF: ${protocol} drawn`);
+          if (name === 'ours') {
+            return page.evaluate(() => {
+              const v = document.querySelector('.viewer-viewport[data-rr-total]');
+              return !!v && Number(v.getAttribute('data-rr-total')) > 0 && v.getAttribute('data-rr-cached') === v.getAttribute('data-rr-total');
+            });
+          }
+          return (await page.evaluate(IMAGES_RECEIVED, { total: TOTAL, pattern: VIEWERS.ohif.pattern })).at !== null;
+        }, 180_000, 200, `${name}: the series cached in 2D`);
+        await page.waitForTimeout(3000);
       }
+      let armed;
+      if (name === 'ours') {
+        armed = { selectors: layout === 'mpr' ? OURS_PLANES : [...OURS_PLANES, '.viewer-3d-viewport'], need: L.need, fraction: DRAWN_FRACTION, streaming: false };
+        await page.evaluate((a) => { window.__vol.armed = a; }, armed);
+        await page.locator(`.viewer-tool[data-rr-volume-layout="${L.oursButton}"]`).click();
+      } else {
+        // OHIF's first visit: the onboarding tour and the investigational-use banner (not timed)
+        await page.getByText('Skip all', { exact: true }).click({ timeout: 5000 }).catch(() => {});
+        await page.getByText('Confirm and hide', { exact: true }).click({ timeout: 2000 }).catch(() => {});
+        await page.locator('[data-cy="Layout"]').click();
+        const item = page.getByText(L.ohifItem, { exact: true });
+        await item.waitFor({ state: 'visible', timeout: 10_000 });
+        armed = { gridSelector: '[data-cy="viewport-grid"] [data-viewportid]', need: L.need, fraction: DRAWN_FRACTION, streaming: true };
+        await page.evaluate((a) => { window.__vol.armed = a; }, armed);
+        await item.click();
+      }
+      const clicksBefore = (await state()).clicks.length;
+      // the poll catches a layout whose last render came before the check could pass (the page's own
+      // check on each render is the precise one)
+      await waitFor(async () => {
+        const s = await state();
+        if (s.ready !== null) return true;
+        return page.evaluate(() => {
+          const b = window.__vol;
+          if (b.ready !== null || !b.check()) return b.ready !== null;
+          const t = performance.now();
+          if (b.drawn === null) b.drawn = t;
+          if (!b.armed.streaming || b.volumeLoaded !== null) b.ready = t;
+          return b.ready !== null;
+        });
+      }, VOLUME_TIMEOUT_S * 1000, 250, `${name}: ${layout} drawn`);
+      const s = await state();
+      const click = s.clicks[clicksBefore - 1];
       const cdp = await context.newCDPSession(page);
       await cdp.send('Performance.enable');
       const metrics = Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
-      out[layout] = { fromNav, fromClick, heap: metrics.JSHeapUsedSize / 2 ** 20, pss: chromiumPssMiB() };
-    } finally {
-      await browser.close().catch(() => {});
-    }
+      const mem = chromiumMemMiB();
+      if (process.env.VIEWER_SHOTS) {
+        fs.mkdirSync(process.env.VIEWER_SHOTS, { recursive: true });
+        await page.screenshot({ path: path.join(process.env.VIEWER_SHOTS, `${name}-${layout}-${Date.now()}.png`), timeout: 60_000 }).catch(() => {});
+      }
+      return {
+        ready: s.ready - click, drawn: s.drawn - click, fromNav: s.ready, firstImage,
+        volumeLoaded: s.volumeLoaded === null ? null : s.volumeLoaded - click,
+        heap: metrics.JSHeapUsedSize / 2 ** 20, pss: mem.pss, rss: mem.rss,
+      };
+    });
+    if (r === timedOut) return { timedOut: VOLUME_TIMEOUT_S, errors };
+    return { ...r, errors };
+  } catch (e) {
+    return { failed: String(e?.message ?? e).split('\n')[0].slice(0, 300), errors, seconds: (Date.now() - start) / 1000 };
+  } finally {
+    await browser.close().catch(() => {});
   }
-  return out;
+}
+
+const fmtS = (ms) => `${(ms / 1000).toFixed(1)} s`;
+function volumeLine(name, layout, m, r) {
+  const who = `${name === 'ours' ? 'ours' : `OHIF ${OHIF_VERSION}`}`;
+  const head = `viewer volume: run ${r + 1}/${REPS} ${layout === 'mpr' ? 'MPR' : '3D four-up'} ${who}:`;
+  if (m.timedOut) return `${head} timed out after ${m.timedOut} s`;
+  if (m.failed) return `${head} failed after ${m.seconds.toFixed(0)} s: ${m.failed}`;
+  return `${head} ready ${fmtS(m.ready)} after the click (first drawn ${fmtS(m.drawn)}` +
+    (m.volumeLoaded !== null ? `, volume loaded ${fmtS(m.volumeLoaded)}` : '') +
+    `), ${fmtS(m.fromNav)} from navigation (2D first image ${fmtS(m.firstImage)}); ` +
+    `JS heap ${m.heap.toFixed(0)} MiB, browser PSS ${m.pss.toFixed(0)} MiB, RSS ${m.rss.toFixed(0)} MiB` +
+    (m.errors.length ? `; page errors: ${m.errors.slice(0, 2).join(' | ')}` : '');
 }
 
 if (process.env.VIEWER_PART === 'volume') {
-  const vol = { ours: [], ohif: [] };
+  const os = await import('node:os');
+  const tStart = Date.now();
+  const load0 = os.loadavg()[0];
+  console.log(`viewer volume: CT series of ${TOTAL} slices (${CT_FOLDER}), headless chromium (SwiftShader WebGL), window ${WINDOW.width}×${WINDOW.height}, ` +
+    `fresh browser per measurement, ${REPS} runs alternating, timeout ${VOLUME_TIMEOUT_S} s, ` +
+    `${VOLUME_CLICK_CACHED ? 'click once the series is cached in 2D (VOLUME_CLICK=cached)' : 'click right after the 2D first image'}; ${os.cpus().length} cores, load average (1 min) ${load0.toFixed(2)}`);
+  const vol = { ours: { mpr: [], '3d': [] }, ohif: { mpr: [], '3d': [] } };
   for (let r = 0; r < REPS; r++) {
-    for (const name of r % 2 ? ['ohif', 'ours'] : ['ours', 'ohif']) {
-      const m = await measureVolume(name);
-      vol[name].push(m);
-      console.error(`viewer volume: run ${r + 1}/${REPS} ${name}: ${JSON.stringify(m)}`);
+    for (const layout of ['mpr', '3d']) {
+      for (const name of r % 2 ? ['ohif', 'ours'] : ['ours', 'ohif']) {
+        const m = await measureVolume(name, layout);
+        vol[name][layout].push(m);
+        console.log(volumeLine(name, layout, m, r));
+      }
     }
   }
   await orthanc.stop();
   ohifServer.close();
   oursServer.close();
-  const med = (name, layout, f) => median(vol[name].map((m) => m[layout][f]).filter((x) => x !== null));
-  const os = await import('node:os');
-  console.log(`viewer volume: CT series of ${TOTAL} slices, headless chromium (SwiftShader WebGL), ${os.cpus().length} cores, median of ${REPS} runs, load average ${os.loadavg()[0].toFixed(2)}`);
+  const ok = (name, layout) => vol[name][layout].filter((m) => m.ready !== undefined);
+  const med = (name, layout, f) => {
+    const l = ok(name, layout).map((m) => m[f]).filter((x) => x !== null && x !== undefined);
+    return l.length ? median(l) : NaN;
+  };
+  // ready: a timed-out run counts as longer than the timeout (Infinity), so it moves the median up
+  // instead of leaving the faster runs alone; a run that failed otherwise is left out
+  const medReady = (name, layout) => {
+    const l = vol[name][layout].filter((m) => !m.failed).map((m) => (m.timedOut ? Infinity : m.ready));
+    return l.length ? median(l) : NaN;
+  };
+  const ratio = (o, h) => (Number.isFinite(o / h) ? (o / h).toFixed(2) : '—');
+  const s = (ms) => (Number.isNaN(ms) ? '—' : ms === Infinity ? `> ${VOLUME_TIMEOUT_S} s` : fmtS(ms));
+  const mib = (x) => (Number.isNaN(x) ? '—' : `${x.toFixed(0)} MiB`);
+  console.log(`viewer volume: medians (runs that reached ready: ours MPR ${ok('ours', 'mpr').length}/${REPS}, 3D ${ok('ours', '3d').length}/${REPS}; ` +
+    `OHIF MPR ${ok('ohif', 'mpr').length}/${REPS}, 3D ${ok('ohif', '3d').length}/${REPS}); load average (1 min) ${load0.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} at the end; ` +
+    `${((Date.now() - tStart) / 60000).toFixed(1)} min`);
   for (const layout of ['mpr', '3d']) {
-    const o = med('ours', layout, 'fromClick'), on = med('ours', layout, 'fromNav'), h = med('ohif', layout, 'fromNav');
-    console.log(`  ${layout === 'mpr' ? 'MPR: three planes drawn' : '3D: first 3D rendering'}: ours ${o.toFixed(0)} ms from the click (${on.toFixed(0)} ms from navigation), OHIF ${h.toFixed(0)} ms from navigation; ours/OHIF ${(o / h).toFixed(2)} (from navigation ${(on / h).toFixed(2)})`);
-    console.log(`    with the volume loaded: JS heap ours ${med('ours', layout, 'heap').toFixed(0)} MiB, OHIF ${med('ohif', layout, 'heap').toFixed(0)} MiB; browser PSS ours ${med('ours', layout, 'pss').toFixed(0)} MiB, OHIF ${med('ohif', layout, 'pss').toFixed(0)} MiB`);
+    const o = medReady('ours', layout), h = medReady('ohif', layout);
+    const timeouts = (name) => vol[name][layout].filter((m) => m.timedOut).length;
+    console.log(`  ${VOLUME_LAYOUTS[layout].label}, click -> ready: ours ${s(o)}, OHIF ${s(h)} (OHIF first drawn ${s(med('ohif', layout, 'drawn'))}, volume loaded ${s(med('ohif', layout, 'volumeLoaded'))}); ours/OHIF ${ratio(o, h)}` +
+      (timeouts('ours') + timeouts('ohif') ? `; timed-out runs counted as > ${VOLUME_TIMEOUT_S} s (ours ${timeouts('ours')}, OHIF ${timeouts('ohif')}); median of the finished runs: ours ${s(med('ours', layout, 'ready'))}, OHIF ${s(med('ohif', layout, 'ready'))}` : ''));
+    console.log(`    from navigation (2D first image, click, ready): ours ${s(med('ours', layout, 'fromNav'))}, OHIF ${s(med('ohif', layout, 'fromNav'))}`);
+    console.log(`    with the volume loaded: JS heap ours ${mib(med('ours', layout, 'heap'))}, OHIF ${mib(med('ohif', layout, 'heap'))}; ` +
+      `browser PSS ours ${mib(med('ours', layout, 'pss'))}, OHIF ${mib(med('ohif', layout, 'pss'))}; RSS ours ${mib(med('ours', layout, 'rss'))}, OHIF ${mib(med('ohif', layout, 'rss'))}`);
     const met = o <= h / 2 && o <= 5000;
-    console.log(`    goal (<= half of OHIF's and within 2-5 s): ${met ? 'met' : 'NOT met'}`);
+    console.log(`    goal (<= half of OHIF's and within 2-5 s): ${Number.isNaN(o) || Number.isNaN(h) ? 'not measured' : met ? 'met' : 'NOT met'} ` +
+      `(ours/OHIF ${ratio(o, h)}, ours ${s(o)})`);
   }
   process.exit(0);
 }
@@ -524,7 +696,7 @@ const os = await import('node:os');
 const cpus = os.cpus();
 const line = (label, f, unit, digits = 0) => {
   const o = a.ours[f], h = a.ohif[f];
-  console.log(`  ${label.padEnd(34)} ${o.toFixed(digits).padStart(8)} ${unit.padEnd(4)} ${h.toFixed(digits).padStart(8)} ${unit.padEnd(4)} ${(o / h).toFixed(2).padStart(6)}`);
+  console.log(`  ${label.padEnd(34)} ${o.toFixed(digits).padStart(8)} ${unit.padEnd(4)} ${h.toFixed(digits).padStart(8)} ${unit.padEnd(4)} ${ratio(o, h).padStart(6)}`);
 };
 console.log(`viewer: CT series of ${TOTAL} slices (${CT_FOLDER}), ` +
   `headless chromium (SwiftShader WebGL), window ${WINDOW.width}×${WINDOW.height}, Orthanc HTTP compression ${process.env.VIEWER_HTTP_COMPRESSION === '0' ? 'off' : 'on'}, fresh browser per run, median of ${REPS} runs each, alternating; ${cpus.length} cores, load average (1 min) ${load0.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} at the end`);
