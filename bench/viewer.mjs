@@ -424,6 +424,8 @@ async function measure(name) {
 const DRAWN_FRACTION = 0.01;
 const VOLUME_TIMEOUT_S = Number(process.env.VOLUME_TIMEOUT || 300);
 const VOLUME_CLICK_CACHED = process.env.VOLUME_CLICK === 'cached';
+// VOLUME_CASES=ohif-3d,ours-mpr: only those (viewer-layout) measurements (to look at one closely)
+const VOLUME_CASES = process.env.VOLUME_CASES ? process.env.VOLUME_CASES.split(',') : null;
 const VOLUME_LAYOUTS = {
   mpr: { label: 'MPR: three planes drawn', ohifItem: 'MPR', oursButton: 'mpr', need: 3 },
   '3d': { label: '3D four-up: the 3D view and the three planes drawn', ohifItem: '3D four up', oursButton: '3d', need: 4 },
@@ -508,6 +510,12 @@ async function measureVolume(name, layout) {
   const browser = await launchChromium({ webgl: true });
   const errors = [];
   const start = Date.now();
+  let page = null;
+  const shot = async (what) => {
+    if (!process.env.VIEWER_SHOTS || !page) return;
+    fs.mkdirSync(process.env.VIEWER_SHOTS, { recursive: true });
+    await page.screenshot({ path: path.join(process.env.VIEWER_SHOTS, `${name}-${layout}-${what}-${Date.now()}.png`), timeout: 60_000 }).catch(() => {});
+  };
   try {
     const context = await browser.newContext({ viewport: WINDOW, serviceWorkers: 'block' });
     if (name === 'ours') {
@@ -516,7 +524,7 @@ async function measureVolume(name, layout) {
         { name: 'rr_csrf', value: login.csrfToken, url: oursOrigin, sameSite: 'Strict' },
       ]);
     }
-    const page = await context.newPage();
+    page = await context.newPage();
     page.on('pageerror', (e) => errors.push(String(e?.message ?? e).slice(0, 200)));
     await page.addInitScript(VOLUME_INSTRUMENT);
     const state = () => page.evaluate(() => {
@@ -578,19 +586,20 @@ async function measureVolume(name, layout) {
       await cdp.send('Performance.enable');
       const metrics = Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
       const mem = chromiumMemMiB();
-      if (process.env.VIEWER_SHOTS) {
-        fs.mkdirSync(process.env.VIEWER_SHOTS, { recursive: true });
-        await page.screenshot({ path: path.join(process.env.VIEWER_SHOTS, `${name}-${layout}-${Date.now()}.png`), timeout: 60_000 }).catch(() => {});
-      }
+      await shot('ready');
       return {
         ready: s.ready - click, drawn: s.drawn - click, fromNav: s.ready, firstImage,
         volumeLoaded: s.volumeLoaded === null ? null : s.volumeLoaded - click,
         heap: metrics.JSHeapUsedSize / 2 ** 20, pss: mem.pss, rss: mem.rss,
       };
     });
-    if (r === timedOut) return { timedOut: VOLUME_TIMEOUT_S, errors };
+    if (r === timedOut) {
+      await shot('timed-out');
+      return { timedOut: VOLUME_TIMEOUT_S, errors };
+    }
     return { ...r, errors };
   } catch (e) {
+    await shot('failed');
     return { failed: String(e?.message ?? e).split('\n')[0].slice(0, 300), errors, seconds: (Date.now() - start) / 1000 };
   } finally {
     await browser.close().catch(() => {});
@@ -621,6 +630,7 @@ if (process.env.VIEWER_PART === 'volume') {
   for (let r = 0; r < REPS; r++) {
     for (const layout of ['mpr', '3d']) {
       for (const name of r % 2 ? ['ohif', 'ours'] : ['ours', 'ohif']) {
+        if (VOLUME_CASES && !VOLUME_CASES.includes(`${name}-${layout}`)) continue;
         const m = await measureVolume(name, layout);
         vol[name][layout].push(m);
         console.log(volumeLine(name, layout, m, r));
