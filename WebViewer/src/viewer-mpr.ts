@@ -275,6 +275,12 @@ export async function mountMpr(ctx: VolumeLayoutContext, extra?: MprExtra): Prom
   });
   refresh();
   volumeMeasure('planes-rendered');
+  // a late resize of the engine (a busy machine: the 3D viewport's first frames, the panel's layout) can
+  // still leave the acquisition plane grey without the grid changing size: refresh again a little later
+  for (const ms of [300, 1000, 3000]) {
+    const timer = window.setTimeout(schedule, ms);
+    cleanups.push(() => window.clearTimeout(timer));
+  }
   // the study's SEGs of this series as labelmaps, read after the planes are drawn (nothing waits for them)
   const segs3d = extra?.segViewports3d ?? [];
   const segs = attachSegVolumes({ study: ctx.study, series, orthancRoot: ctx.orthancRoot, engine, volume, viewportIds: [...ids, ...segs3d], threeD: new Set(segs3d), host: grid.parentElement! });
