@@ -1123,6 +1123,8 @@ static bool list_query(rr_report_query *q, bool *nothing, const OrthancPluginHtt
   memset(q, 0, sizeof(*q));
   if ((v = rr_args_query(req, "state", buf, sizeof(buf))) == NULL)
     goto bad;
+  if (v != buf) /* no `state` argument: v is a constant "" and buf was never written */
+    buf[0] = '\0';
   for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
     bool keep = !physician(id) || final_state(tok);
     if (strlen(tok) >= RR_REPORT_STATE_SIZE || q->state_count == 8)
