@@ -188,6 +188,16 @@ int rr_mongo_next_id(rr_mongo_store *s, int64_t *out, const char *name, char *er
   return error;
 }
 
+void rr_mongo_user_key(char *out, size_t size, const char *username)
+{
+  size_t i;
+
+  rr_str_copy(out, size, username ? username : "");
+  for (i = 0; i < size && out[i] != '\0'; i++)
+    if (out[i] >= 'A' && out[i] <= 'Z')
+      out[i] = (char)(out[i] - 'A' + 'a');
+}
+
 void rr_mongo_copy(char *dst, size_t size, const bson_t *doc, const char *field)
 {
   bson_iter_t it;
@@ -427,7 +437,8 @@ static int create_indexes(rr_mongo_store *s, char *err, size_t errsize)
       (error = rr_mongo_annotations_indexes(s, err, errsize)) < 0 ||
       (error = rr_mongo_report_templates_indexes(s, err, errsize)) < 0 ||
       (error = rr_mongo_report_outputs_indexes(s, err, errsize)) < 0 ||
-      (error = rr_mongo_backup_indexes(s, err, errsize)) < 0)
+      (error = rr_mongo_backup_indexes(s, err, errsize)) < 0 ||
+      (error = rr_mongo_reports_indexes(s, err, errsize)) < 0)
     return error;
   return 0;
 }
@@ -459,7 +470,7 @@ int rr_store_mongo_open(rr_store **out, const rr_mongo_options *opts, char *err,
   store->annotations = &rr_mongo_annotations_ops;
   store->report_templates = &rr_mongo_report_templates_ops;
   store->report_outputs = &rr_mongo_report_outputs_ops;
-  store->reports = NULL;          /* mongo2 */
+  store->reports = &rr_mongo_reports_ops;
   store->cluster = NULL;          /* one node: leases held, signals in process */
   store->backup = &rr_mongo_backup_ops;
 

@@ -19,7 +19,9 @@
  *             cancelled nor entered in error) and report_acks (the users who
  *             acknowledged it). A study document created after its
  *             analyses gets ai_status and review_status from `study_ai`
- *             (copy_ai_state below).
+ *             (copy_ai_state below), and after its reports (a study
+ *             deleted and sent again) their state from the reports
+ *             concern (rr_mongo_report_sync_study).
  *   series    one per series (study_orthanc_id, instance_count, ...)
  *   instances one per instance (series_orthanc_id, ...)
  *   kv        { key, value } (the ingestion cursor)
@@ -315,8 +317,9 @@ static int upsert_study(mongoc_client_t *c, rr_mongo_store *s, const rr_study_re
 
   if ((error = study_update(&update, st, now, scratch)) < 0)
     error = rr_fail(err, errsize, error, "cannot build search terms");
-  else if ((error = upsert(c, s, &inserted, "studies", filter, &update, "upsert study", err, errsize)) == 0 && inserted)
-    error = copy_ai_state(c, s, st, err, errsize);
+  else if ((error = upsert(c, s, &inserted, "studies", filter, &update, "upsert study", err, errsize)) == 0 && inserted &&
+           (error = copy_ai_state(c, s, st, err, errsize)) == 0)
+    error = rr_mongo_report_sync_study(s, st->study_uid, err, errsize); /* its reports' state, if any */
   bson_destroy(filter);
   bson_destroy(&update);
   return error;

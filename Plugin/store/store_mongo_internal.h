@@ -53,6 +53,8 @@ int rr_mongo_annotations_indexes(rr_mongo_store *s, char *err, size_t errsize); 
 int rr_mongo_report_templates_indexes(rr_mongo_store *s, char *err, size_t errsize); /* store_mongo_report_templates.c */
 int rr_mongo_report_outputs_indexes(rr_mongo_store *s, char *err, size_t errsize); /* store_mongo_report_outputs.c */
 int rr_mongo_backup_indexes(rr_mongo_store *s, char *err, size_t errsize);   /* store_mongo_backup.c */
+int rr_mongo_reports_indexes(rr_mongo_store *s, char *err, size_t errsize);  /* store_mongo_reports.c */
+int rr_mongo_report_reads_indexes(rr_mongo_store *s, char *err, size_t errsize); /* store_mongo_report_reads.c */
 extern const rr_store_backup_ops rr_mongo_backup_ops;
 
 /* A client from the pool (blocks until one is free) and back. */
@@ -114,5 +116,31 @@ int rr_mongo_index_setup(rr_mongo_store *s, char *err, size_t errsize);
 /* The worklist reads of the index concern (store_mongo_worklist.c). */
 int rr_mongo_query_worklist(void *impl, rr_study_list **out, const rr_worklist_query *q, char *err, size_t errsize);
 int rr_mongo_get_study(void *impl, rr_study_detail **out, const char *study_uid, char *err, size_t errsize);
+
+/* The reports concern's study-level records (store_mongo_reports.c; the
+ * collection study_reports, see there): does a study document of the UID
+ * exist; set a timeline field (opened_at, preliminary_at, final_at) when
+ * still 0; copy the latest report's worklist fields (report_state,
+ * report_id, report_author, report_flagged, report_acks) onto the study
+ * documents of the UID (also called by the index concern when it creates
+ * a study document). */
+/* A user name in ASCII lower case (how the other backends compare user
+ * names: SQLite NOCASE, PostgreSQL rr_nocase). */
+void rr_mongo_user_key(char *out, size_t size, const char *username);
+int rr_mongo_report_study_exists(rr_mongo_store *s, bool *out, const char *uid, char *err, size_t errsize);
+int rr_mongo_report_timeline_mark(rr_mongo_store *s, const char *uid, const char *field, int64_t at, char *err,
+                                  size_t errsize);
+int rr_mongo_report_sync_study(rr_mongo_store *s, const char *uid, char *err, size_t errsize);
+/* The reads of the reports concern (store_mongo_report_reads.c). */
+int rr_mongo_report_list(void *impl, rr_report_row_list **out, const rr_report_query *q, char *err, size_t errsize);
+int rr_mongo_report_has_final(void *impl, bool *out, const char *study_uid_or_orthanc_id, const char *referring,
+                              char *err, size_t errsize);
+int rr_mongo_report_opened(void *impl, const char *study_uid, int64_t now, char *err, size_t errsize);
+int rr_mongo_report_timeline(void *impl, rr_report_timeline_list **out, int64_t since, int64_t until, char *err,
+                             size_t errsize);
+int rr_mongo_macro_list(void *impl, rr_macro_list **out, const char *username, char *err, size_t errsize);
+int rr_mongo_macro_put(void *impl, const char *username, const char *name, const char *text, int64_t now, char *err,
+                       size_t errsize);
+int rr_mongo_macro_remove(void *impl, const char *username, const char *name, char *err, size_t errsize);
 
 #endif

@@ -187,6 +187,24 @@ static void where_states(filter_ctx *f, const char *field, const char (*values)[
   bson_append_document_end(&f->and_, &elem);
 }
 
+/* field: the user name in ASCII lower case (user names compare so). */
+static void append_user_key(bson_t *doc, const char *field, const char *username)
+{
+  char key[RR_USERNAME_SIZE];
+
+  rr_mongo_user_key(key, sizeof(key), username);
+  BSON_APPEND_UTF8(doc, field, key);
+}
+
+/* field: {$ne: the user name in ASCII lower case}. */
+static void append_user_ne(bson_t *doc, const char *field, const char *username)
+{
+  char key[RR_USERNAME_SIZE];
+
+  rr_mongo_user_key(key, sizeof(key), username);
+  BCON_APPEND(doc, field, "{", "$ne", BCON_UTF8(key), "}");
+}
+
 /* The report filter (parsed): the states of worklist_filter.h on the
  * study's report_state; critical from the flag and the acknowledgements
  * the reports concern keeps on the study. */
@@ -204,13 +222,13 @@ static void where_report(filter_ctx *f, const rr_worklist_query *q, rr_wfilter_r
     if (q->report_ack_user[0] == '\0')
       BCON_APPEND(&elem, "report_acks.0", "{", "$exists", BCON_BOOL(false), "}");
     else
-      BCON_APPEND(&elem, "report_acks", "{", "$ne", BCON_UTF8(q->report_ack_user), "}");
+      append_user_ne(&elem, "report_acks", q->report_ack_user);
   } else {
     BSON_APPEND_DOCUMENT_BEGIN(&elem, "report_state", &op);
     append_strings(&op, report == RR_WFILTER_REPORT_UNREPORTED ? "$nin" : "$in", states, n, false);
     bson_append_document_end(&elem, &op);
     if (report == RR_WFILTER_REPORT_MINE)
-      BSON_APPEND_UTF8(&elem, "report_author", q->report_user);
+      append_user_key(&elem, "report_author_key", q->report_user);
   }
   bson_append_document_end(&f->and_, &elem);
 }
@@ -306,6 +324,9 @@ static bool has_value(const bson_t *doc, const char *field, const char *value)
 
 static void read_study(rr_study_rec *r, const bson_t *doc, const char *ack_user)
 {
+  char ack_key[RR_USERNAME_SIZE];
+
+  rr_mongo_user_key(ack_key, sizeof(ack_key), ack_user);
   rr_mongo_copy(r->orthanc_id, sizeof(r->orthanc_id), doc, "orthanc_id");
   rr_mongo_copy(r->patient_orthanc_id, sizeof(r->patient_orthanc_id), doc, "patient_orthanc_id");
   rr_mongo_copy(r->study_uid, sizeof(r->study_uid), doc, "study_uid");
@@ -331,7 +352,7 @@ static void read_study(rr_study_rec *r, const bson_t *doc, const char *ack_user)
   rr_mongo_copy(r->report_author, sizeof(r->report_author), doc, "report_author");
   r->report_critical = rr_mongo_bool(doc, "report_flagged") &&
                        (ack_user == NULL || ack_user[0] == '\0' ? !has_value(doc, "report_acks", NULL)
-                                                                 : !has_value(doc, "report_acks", ack_user));
+                                                                 : !has_value(doc, "report_acks", ack_key));
 }
 
 static int read_row(void *elem, const bson_t *doc, void *ctx)

@@ -1,8 +1,10 @@
 // The MongoDB store (ReadingRoom.Store.Backend "mongodb", a plugin built with
 // -DENABLE_MONGODB=ON) in a real Orthanc: the plugin loads with
 // mongo-c-driver linked, C-STORE and REST uploads reach the worklist from
-// the database, a restart keeps them, and an unreachable server stops the
-// start with a reason that never shows the URI's password.
+// the database, a restart keeps them, a report goes through its lifecycle
+// (draft, stale save refused, final signature with its PDF, addendum) and
+// survives a restart, and an unreachable server stops the start with a
+// reason that never shows the URI's password.
 //
 // Server: READING_ROOM_TEST_MONGODB_URI (a real MongoDB) or
 // RR_TEST_MONGODB_URI (the CongoDB test server Tests/run-all.sh starts);
@@ -16,11 +18,13 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
   startOrthanc, storescu, uploadFile, dicomFilesOf, waitIngestIdle, worklistAll, repoRoot, testData, execFile, pluginPath,
+  httpRequest,
 } from '../lib/orthanc.mjs';
 
 const CONGODB = path.join(repoRoot, 'Tests', 'lib', 'congodb.sh');
@@ -104,4 +108,54 @@ test('an unreachable server at start: Orthanc refuses to start and the log says 
     assert.ok(!e.message.includes('S3cret-Integration-Pw'), 'the password never reaches the log');
     return true;
   });
+});
+
+test('a report on MongoDB: draft, stale save refused, final signature with its PDF, addendum, worklist state, restart', { skip, timeout: 240000 }, async (t) => {
+  const database = `rr_it_rep_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
+  const orthanc = await startOnMongo(t, database);
+  const call = async (p, method = 'GET', body, headers = {}) => {
+    const r = await orthanc.api(p, { method, body, headers });
+    assert.ok(r.status < 300, `${method} ${p}: ${r.status} ${r.text}`);
+    return r;
+  };
+  try {
+    assert.equal((await uploadFile(orthanc, CR)).status, 200);
+    await waitIngestIdle(orthanc, 60000);
+    const [row] = await worklistAll(orthanc);
+    const uid = row.studyInstanceUid;
+    let r = await call('/api/reports', 'POST', { studyInstanceUid: uid, templateId: 'chest-xray' });
+    const reportId = r.json.reportId;
+    const second = await orthanc.api('/api/reports', { method: 'POST', body: { studyInstanceUid: uid, templateId: 'chest-xray' } });
+    assert.equal(second.status, 409, second.text);
+    const first = r.json.etag;
+    r = await call(`/api/reports/${reportId}/draft`, 'PUT', { fields: { impression: 'Clear lungs. 日本語 ✓' } }, { 'If-Match': first });
+    const stale = await orthanc.api(`/api/reports/${reportId}/draft`, { method: 'PUT', body: { fields: { impression: 'lost' } }, headers: { 'If-Match': first } });
+    assert.equal(stale.status, 412, stale.text);
+    r = await call(`/api/reports/${reportId}/sign`, 'POST', { password: orthanc.adminPassword, status: 'final' }, { 'If-Match': r.json.etag });
+    let report = (await call(`/api/reports/${reportId}`)).json;
+    assert.equal(report.state, 'final');
+    const v1 = report.versions.find((v) => v.version === 1);
+    assert.equal(v1.status, 'final');
+    assert.equal(v1.fields.impression, 'Clear lungs. 日本語 ✓');
+    assert.match(v1.pdfSha256, /^[0-9a-f]{64}$/);
+    const pdf = await httpRequest(`${orthanc.baseUrl}/api/reports/${reportId}/pdf?version=1`, {
+      headers: { ...orthanc.authHeaders(), 'X-Requested-With': 'XMLHttpRequest' },
+    });
+    assert.equal(pdf.status, 200);
+    assert.equal(pdf.body.subarray(0, 5).toString('latin1'), '%PDF-');
+    assert.equal(crypto.createHash('sha256').update(pdf.body).digest('hex'), v1.pdfSha256);
+    await call(`/api/reports/${reportId}/addenda`, 'POST', { password: orthanc.adminPassword, text: 'Addendum on MongoDB.' });
+    report = (await call(`/api/reports/${reportId}`)).json;
+    assert.equal(report.state, 'appended');
+    assert.deepEqual(report.versions.map((v) => [v.version, v.kind, v.status]), [[1, 'original', 'final'], [2, 'addendum', 'final']]);
+    const finals = (await call('/api/dicom/studies?report=final')).json.data.map((x) => x.studyInstanceUid);
+    assert.deepEqual(finals, [uid]);
+    await orthanc.restart();
+    const again = (await call(`/api/reports/${reportId}`)).json;
+    assert.deepEqual(again.versions.map((v) => v.pdfSha256), report.versions.map((v) => v.pdfSha256));
+    const list = (await call('/api/reports?limit=10')).json;
+    assert.deepEqual(list.data.map((x) => x.reportId), [reportId], JSON.stringify(list));
+  } finally {
+    await orthanc.stop();
+  }
 });

@@ -1,7 +1,7 @@
 /*
  * The MongoDB backend's concerns where MongoDB differs from SQL (no
- * transactions, no triggers): what the conformance suites cannot reach from
- * the store interface alone. Runs on the mongodb backend only (built with
+ * transactions, no triggers, 16 MiB documents): what the conformance suites
+ * cannot reach from the store interface alone. Runs on the mongodb backend only (built with
  * -DENABLE_MONGODB=ON, a server named by RR_TEST_MONGODB_URI or
  * READING_ROOM_TEST_MONGODB_URI; else it is reported SKIPPED).
  */
@@ -10,6 +10,7 @@
 
 #include "store/store_mongo_internal.h"
 #include "util/errors.h"
+#include "util/sha256.h"
 #include "util/str.h"
 
 static int test_hash(char out[RR_HASH_HEX_SIZE], const char *prev, const rr_audit_rec *rec)
@@ -197,13 +198,159 @@ START_TEST(unique_indexes_refuse_duplicates)
   ck_assert_uint_eq(insert_raw("report_outputs", BCON_NEW("report_id", BCON_INT64(1), "version", BCON_INT64(1), "kind",
                                                           BCON_UTF8("sr"), "state", BCON_UTF8("running"),
                                                           "claimed_by", BCON_UTF8("node-a"))), 11000);
+  ck_assert_uint_eq(insert_raw("study_reports", BCON_NEW("study_uid", BCON_UTF8("1.2.9"))), 0);
+  ck_assert_uint_eq(insert_raw("study_reports", BCON_NEW("study_uid", BCON_UTF8("1.2.9"))), 11000);
+  ck_assert_uint_eq(insert_raw("reports", BCON_NEW("id", BCON_INT64(5))), 0);
+  ck_assert_uint_eq(insert_raw("reports", BCON_NEW("id", BCON_INT64(5))), 11000);
+}
+END_TEST
+
+
+/* Documents of collection `name` matching filter (taken). */
+static int64_t count_where(const char *name, bson_t *filter)
+{
+  rr_mongo_store *s = fx.store->impl;
+  mongoc_client_t *c = rr_mongo_pop(s);
+  mongoc_collection_t *coll = rr_mongo_collection(s, c, name);
+  bson_error_t e;
+  int64_t n = mongoc_collection_count_documents(coll, filter, NULL, NULL, NULL, &e);
+
+  ck_assert_msg(n >= 0, "%s", e.message);
+  mongoc_collection_destroy(coll);
+  rr_mongo_push(s, c);
+  bson_destroy(filter);
+  return n;
+}
+
+/* One update_many on collection `name` (filter and update taken). */
+static void update_where(const char *name, bson_t *filter, bson_t *update)
+{
+  rr_mongo_store *s = fx.store->impl;
+  mongoc_client_t *c = rr_mongo_pop(s);
+  mongoc_collection_t *coll = rr_mongo_collection(s, c, name);
+  bson_error_t e;
+
+  ck_assert_msg(mongoc_collection_update_many(coll, filter, update, NULL, NULL, &e), "%s", e.message);
+  mongoc_collection_destroy(coll);
+  rr_mongo_push(s, c);
+  bson_destroy(filter);
+  bson_destroy(update);
+}
+
+static rr_report_signature sign_with(const unsigned char *pdf, size_t size, char hex[RR_HASH_HEX_SIZE])
+{
+  rr_report_signature sig;
+
+  ck_assert_int_eq(rr_sha256_hex(hex, pdf, size), 0);
+  memset(&sig, 0, sizeof(sig));
+  sig.signed_by = "rad";
+  sig.signed_at = 20000;
+  sig.pdf = pdf;
+  sig.pdf_size = size;
+  sig.pdf_sha256 = hex;
+  return sig;
+}
+
+/* A PDF larger than a MongoDB document (16 MiB) is kept in chunks and
+ * read back byte for byte. */
+START_TEST(reports_pdf_larger_than_a_document)
+{
+  size_t size = 20u * 1024u * 1024u + 17u, i;
+  unsigned char *pdf = malloc(size);
+  char hex[RR_HASH_HEX_SIZE];
+  rr_report_signature sig;
+  rr_report_expect e = {1, 1};
+  rr_report_version v;
+  int64_t id = 0;
+
+  if (!is_mongo()) {
+    free(pdf);
+    return;
+  }
+  ck_assert_ptr_nonnull(pdf);
+  for (i = 0; i < size; i++)
+    pdf[i] = (unsigned char)(i * 131u + (i >> 13));
+  rr_fx_load_worklist();
+  ck_assert_int_eq(rr_store_report_create(fx.store, &id, "1.2.3.1", "t", "{}", "rad", 10000, fx.err, sizeof(fx.err)), 0);
+  sig = sign_with(pdf, size, hex);
+  ck_assert_msg(rr_store_report_sign(fx.store, NULL, id, &e, "final", &sig, fx.err, sizeof(fx.err)) == 0, "%s", fx.err);
+  ck_assert_int_eq(count_where("report_pdfs", BCON_NEW("report_id", BCON_INT64(id))), 3);
+  ck_assert_msg(rr_store_report_pdf(fx.store, &v, id, 1, fx.err, sizeof(fx.err)) == 0, "%s", fx.err);
+  ck_assert_uint_eq(v.pdf_size, size);
+  ck_assert_int_eq(memcmp(v.pdf, pdf, size), 0);
+  ck_assert_str_eq(v.pdf_sha256, hex);
+  rr_report_version_dispose(&v);
+  /* a missing chunk is an error, never a shorter PDF */
+  delete_where("report_pdfs", BCON_NEW("report_id", BCON_INT64(id), "n", BCON_INT32(1)));
+  ck_assert_int_eq(rr_store_report_pdf(fx.store, &v, id, 1, fx.err, sizeof(fx.err)), RR_ESTORE);
+  ck_assert_ptr_null(v.pdf);
+  free(pdf);
+}
+END_TEST
+
+/* A study claimed for a report whose document never came (its creator
+ * died between the two writes) is free again after a minute, not before;
+ * a refused signature leaves no PDF chunk behind. */
+START_TEST(reports_dead_claim_and_refused_signature)
+{
+  static const unsigned char pdf[] = "%PDF-1.5 refused";
+  char hex[RR_HASH_HEX_SIZE];
+  rr_report_signature sig;
+  rr_report_expect stale = {1, 7};
+  int64_t id = 0;
+
+  if (!is_mongo())
+    return;
+  rr_fx_load_worklist();
+  ck_assert_int_eq(rr_store_report_opened(fx.store, "1.2.3.1", 1000, fx.err, sizeof(fx.err)), 0);
+  update_where("study_reports", BCON_NEW("study_uid", BCON_UTF8("1.2.3.1")),
+               BCON_NEW("$set", "{", "open_report", BCON_INT64(999), "claimed_at", BCON_INT64(1000), "}"));
+  ck_assert_int_eq(rr_store_report_create(fx.store, &id, "1.2.3.1", "t", "{}", "rad", 31000, fx.err, sizeof(fx.err)),
+                   RR_EEXISTS);
+  ck_assert_msg(strstr(fx.err, "(999)") != NULL, "%s", fx.err);
+  ck_assert_int_eq(rr_store_report_create(fx.store, &id, "1.2.3.1", "t", "{}", "rad", 71000, fx.err, sizeof(fx.err)), 0);
+  ck_assert_int_ne(id, 999);
+  ck_assert_int_eq(count_where("study_reports", BCON_NEW("study_uid", BCON_UTF8("1.2.3.1"), "open_report",
+                                                         BCON_INT64(id))), 1);
+  sig = sign_with(pdf, sizeof(pdf), hex);
+  ck_assert_int_eq(rr_store_report_sign(fx.store, NULL, id, &stale, "final", &sig, fx.err, sizeof(fx.err)), RR_ESTALE);
+  ck_assert_int_eq(count_where("report_pdfs", BCON_NEW("report_id", BCON_INT64(id))), 0);
+}
+END_TEST
+
+/* The worklist's report fields live on the study documents: a study
+ * deleted and sent again gets them back from its reports. */
+START_TEST(reports_state_follows_a_study_sent_again)
+{
+  rr_fx_spec spec = {"s-z", "p-z", "1.2.3.99", "Z^Z", "PID-Z", "20240101", "CT", "ACCZ", "se-z1", "CT", 1, "i-z1", 1,
+                     NULL};
+  rr_ingest_item item;
+  rr_study_list *page;
+  int64_t id = 0;
+
+  if (!is_mongo())
+    return;
+  item = rr_fx_item(&spec);
+  rr_fx_apply(&item, 1, 1000);
+  ck_assert_int_eq(rr_store_report_create(fx.store, &id, "1.2.3.99", "t", "{}", "Rad", 10000, fx.err, sizeof(fx.err)),
+                   0);
+  ck_assert_int_eq(rr_store_delete(fx.store, RR_LEVEL_STUDY, "s-z", fx.err, sizeof(fx.err)), 0);
+  rr_fx_apply(&item, 1, 2000);
+  page = rr_fx_page(&RR_FX_QUERY(.report = "mine", .report_user = "rad"));
+  ck_assert_uint_eq(page->count, 1);
+  ck_assert_str_eq(page->items[0].report_state, "draft");
+  ck_assert_int_eq(page->items[0].report_id, id);
+  ck_assert_str_eq(page->items[0].report_author, "Rad");
+  rr_study_list_free(page);
 }
 END_TEST
 
 int main(void)
 {
   const TTest *const tests[] = {audit_interrupted_append_leaves_no_gap, identity_taken_name_refused_from_another_handle,
-                                ai_study_state_document_follows_the_analyses, unique_indexes_refuse_duplicates};
+                                ai_study_state_document_follows_the_analyses, unique_indexes_refuse_duplicates,
+                                reports_pdf_larger_than_a_document, reports_dead_claim_and_refused_signature,
+                                reports_state_follows_a_study_sent_again};
 
   /* the mongodb backend only: other backends would pass without testing anything */
   setenv("RR_TEST_STORE", "mongodb", 1);
