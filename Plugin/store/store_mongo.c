@@ -110,6 +110,46 @@ int rr_mongo_write(rr_mongo_store *s, rr_mongo_write_counts *out, const char *co
   return error;
 }
 
+int rr_mongo_find_one(rr_mongo_store *s, bson_t **out, const char *coll, const bson_t *filter, const bson_t *opts,
+                      const char *what, char *err, size_t errsize)
+{
+  mongoc_client_t *c = rr_mongo_pop(s);
+  mongoc_collection_t *col = rr_mongo_collection(s, c, coll);
+  bson_t *o = opts != NULL ? bson_copy(opts) : bson_new();
+  mongoc_cursor_t *cur;
+  const bson_t *doc;
+  bson_error_t e;
+  int error = 0;
+
+  *out = NULL;
+  if (!bson_has_field(o, "limit"))
+    BSON_APPEND_INT64(o, "limit", 1);
+  cur = mongoc_collection_find_with_opts(col, filter, o, NULL);
+  if (mongoc_cursor_next(cur, &doc))
+    error = (*out = bson_copy(doc)) == NULL ? rr_fail(err, errsize, RR_ENOMEM, "out of memory") : 0;
+  else if (mongoc_cursor_error(cur, &e))
+    error = rr_mongo_fail(err, errsize, &e, what);
+  mongoc_cursor_destroy(cur);
+  bson_destroy(o);
+  mongoc_collection_destroy(col);
+  rr_mongo_push(s, c);
+  return error;
+}
+
+int rr_mongo_count(rr_mongo_store *s, int64_t *out, const char *coll, const bson_t *filter, const bson_t *opts,
+                   const char *what, char *err, size_t errsize)
+{
+  mongoc_client_t *c = rr_mongo_pop(s);
+  mongoc_collection_t *col = rr_mongo_collection(s, c, coll);
+  bson_error_t e;
+  int64_t n = mongoc_collection_count_documents(col, filter, opts, NULL, NULL, &e);
+
+  mongoc_collection_destroy(col);
+  rr_mongo_push(s, c);
+  *out = n < 0 ? 0 : n;
+  return n < 0 ? rr_mongo_fail(err, errsize, &e, what) : 0;
+}
+
 int rr_mongo_index(rr_mongo_store *s, const char *coll, const char *name, bson_t *keys, bool unique,
                    const bson_t *partial, char *err, size_t errsize)
 {

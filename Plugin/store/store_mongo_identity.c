@@ -187,16 +187,7 @@ static int mongo_user_list(void *impl, rr_user_list **out, char *err, size_t err
 /* The number of documents of coll matching filter. */
 static int count(rr_mongo_store *s, int64_t *out, const char *name, const bson_t *filter, char *err, size_t errsize)
 {
-  mongoc_client_t *c = rr_mongo_pop(s);
-  mongoc_collection_t *coll = rr_mongo_collection(s, c, name);
-  bson_error_t e;
-  int64_t n = mongoc_collection_count_documents(coll, filter, NULL, NULL, NULL, &e);
-  int error = n < 0 ? rr_mongo_fail(err, errsize, &e, "count") : 0;
-
-  *out = n < 0 ? 0 : n;
-  mongoc_collection_destroy(coll);
-  rr_mongo_push(s, c);
-  return error;
+  return rr_mongo_count(s, out, name, filter, NULL, "count", err, errsize);
 }
 
 static int mongo_user_count(void *impl, int64_t *out, char *err, size_t errsize)

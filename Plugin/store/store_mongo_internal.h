@@ -81,6 +81,15 @@ typedef struct rr_mongo_write_counts {
 int rr_mongo_write(rr_mongo_store *s, rr_mongo_write_counts *out, const char *coll, rr_mongo_write_kind kind,
                    const bson_t *filter, const bson_t *upd, bool upsert, const char *what, char *err, size_t errsize);
 
+/* The first document of find(filter, opts) on `coll` as a copy (*out NULL
+ * when none matches; bson_destroy it); opts may be NULL and get "limit": 1
+ * when they have no limit. */
+int rr_mongo_find_one(rr_mongo_store *s, bson_t **out, const char *coll, const bson_t *filter, const bson_t *opts,
+                      const char *what, char *err, size_t errsize);
+/* count_documents(filter, opts) on `coll` into *out (0 on failure). */
+int rr_mongo_count(rr_mongo_store *s, int64_t *out, const char *coll, const bson_t *filter, const bson_t *opts,
+                   const char *what, char *err, size_t errsize);
+
 /* Create an index (keys as BSON, e.g. BCON_NEW("study_uid", BCON_INT32(1)))
  * named `name` on collection `coll`; `unique` and an optional partial
  * filter. Idempotent. */

@@ -314,17 +314,7 @@ static bson_t *run_filter(const rr_report_query *q, const uid_set *studies, bool
 static int count_docs(rr_mongo_store *s, int64_t *out, const char *coll, const bson_t *filter, char *err,
                       size_t errsize)
 {
-  mongoc_client_t *c = rr_mongo_pop(s);
-  mongoc_collection_t *col = rr_mongo_collection(s, c, coll);
-  bson_error_t e;
-  int64_t n = mongoc_collection_count_documents(col, filter, NULL, NULL, NULL, &e);
-
-  mongoc_collection_destroy(col);
-  rr_mongo_push(s, c);
-  if (n < 0)
-    return rr_mongo_fail(err, errsize, &e, "counting reports");
-  *out = n;
-  return 0;
+  return rr_mongo_count(s, out, coll, filter, NULL, "counting", err, errsize);
 }
 
 /* One run: its count into *total, its rows from `skip` (at most `limit`). */

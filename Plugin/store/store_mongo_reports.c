@@ -212,29 +212,12 @@ static int read_report(rr_report *rep, const bson_t *doc)
  * a sentence. */
 static int load_doc(rr_mongo_store *s, bson_t **out, int64_t id, char *err, size_t errsize)
 {
-  mongoc_client_t *c = rr_mongo_pop(s);
-  mongoc_collection_t *col = rr_mongo_collection(s, c, REPORTS);
   bson_t *filter = BCON_NEW("id", BCON_INT64(id));
-  bson_t *opts = BCON_NEW("limit", BCON_INT64(1));
-  mongoc_cursor_t *cur = mongoc_collection_find_with_opts(col, filter, opts, NULL);
-  const bson_t *doc;
-  bson_error_t e;
-  int error = 0;
+  int error = rr_mongo_find_one(s, out, REPORTS, filter, NULL, "reading a report", err, errsize);
 
-  *out = NULL;
-  if (mongoc_cursor_next(cur, &doc)) {
-    if ((*out = bson_copy(doc)) == NULL)
-      error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
-  } else if (mongoc_cursor_error(cur, &e)) {
-    error = rr_mongo_fail(err, errsize, &e, "reading a report");
-  } else {
-    error = rr_fail(err, errsize, RR_ENOTFOUND, "no such report");
-  }
-  mongoc_cursor_destroy(cur);
-  bson_destroy(opts);
   bson_destroy(filter);
-  mongoc_collection_destroy(col);
-  rr_mongo_push(s, c);
+  if (error == 0 && *out == NULL)
+    error = rr_fail(err, errsize, RR_ENOTFOUND, "no such report");
   return error;
 }
 
@@ -459,26 +442,13 @@ static void study_fields(bson_t *set, int64_t *stamp, const bson_t *doc)
 /* The latest report document of a study (NULL when it has none). */
 static int latest_report(rr_mongo_store *s, bson_t **out, const char *uid, char *err, size_t errsize)
 {
-  mongoc_client_t *c = rr_mongo_pop(s);
-  mongoc_collection_t *col = rr_mongo_collection(s, c, REPORTS);
   bson_t *filter = BCON_NEW("study_uid", BCON_UTF8(uid));
-  bson_t *opts = BCON_NEW("sort", "{", "id", BCON_INT32(-1), "}", "limit", BCON_INT64(1), "projection", "{",
-                          "versions", BCON_INT32(0), "template_json", BCON_INT32(0), "}");
-  mongoc_cursor_t *cur = mongoc_collection_find_with_opts(col, filter, opts, NULL);
-  const bson_t *doc;
-  bson_error_t e;
-  int error = 0;
+  bson_t *opts = BCON_NEW("sort", "{", "id", BCON_INT32(-1), "}", "projection", "{", "versions", BCON_INT32(0),
+                          "template_json", BCON_INT32(0), "}");
+  int error = rr_mongo_find_one(s, out, REPORTS, filter, opts, "reading the study's reports", err, errsize);
 
-  *out = NULL;
-  if (mongoc_cursor_next(cur, &doc))
-    error = (*out = bson_copy(doc)) == NULL ? rr_fail(err, errsize, RR_ENOMEM, "out of memory") : 0;
-  else if (mongoc_cursor_error(cur, &e))
-    error = rr_mongo_fail(err, errsize, &e, "reading the study's reports");
-  mongoc_cursor_destroy(cur);
   bson_destroy(opts);
   bson_destroy(filter);
-  mongoc_collection_destroy(col);
-  rr_mongo_push(s, c);
   return error;
 }
 
@@ -535,48 +505,28 @@ static int mongo_report_open_for_study(void *impl, int64_t *out_id, const char *
 
 int rr_mongo_report_study_exists(rr_mongo_store *s, bool *out, const char *uid, char *err, size_t errsize)
 {
-  mongoc_client_t *c = rr_mongo_pop(s);
-  mongoc_collection_t *col = rr_mongo_collection(s, c, "studies");
   bson_t *filter = BCON_NEW("study_uid", BCON_UTF8(uid));
   bson_t *opts = BCON_NEW("limit", BCON_INT64(1));
-  bson_error_t e;
-  int64_t n = mongoc_collection_count_documents(col, filter, opts, NULL, NULL, &e);
+  int64_t n = 0;
+  int error = rr_mongo_count(s, &n, "studies", filter, opts, "finding the study", err, errsize);
 
   bson_destroy(opts);
   bson_destroy(filter);
-  mongoc_collection_destroy(col);
-  rr_mongo_push(s, c);
-  if (n < 0)
-    return rr_mongo_fail(err, errsize, &e, "finding the study");
   *out = n > 0;
-  return 0;
+  return error;
 }
 
 /* The study's open report and when it was claimed (0, 0 when none). */
 static int read_claim(rr_mongo_store *s, int64_t *open, int64_t *claimed_at, const char *uid, char *err,
                       size_t errsize)
 {
-  mongoc_client_t *c = rr_mongo_pop(s);
-  mongoc_collection_t *col = rr_mongo_collection(s, c, STUDY_REPORTS);
-  bson_t *filter = BCON_NEW("study_uid", BCON_UTF8(uid));
-  bson_t *opts = BCON_NEW("limit", BCON_INT64(1));
-  mongoc_cursor_t *cur = mongoc_collection_find_with_opts(col, filter, opts, NULL);
-  const bson_t *doc;
-  bson_error_t e;
-  int error = 0;
+  bson_t *filter = BCON_NEW("study_uid", BCON_UTF8(uid)), *doc = NULL;
+  int error = rr_mongo_find_one(s, &doc, STUDY_REPORTS, filter, NULL, "reading the study's open report", err, errsize);
 
-  *open = *claimed_at = 0;
-  if (mongoc_cursor_next(cur, &doc)) {
-    *open = rr_mongo_int(doc, "open_report");
-    *claimed_at = rr_mongo_int(doc, "claimed_at");
-  } else if (mongoc_cursor_error(cur, &e)) {
-    error = rr_mongo_fail(err, errsize, &e, "reading the study's open report");
-  }
-  mongoc_cursor_destroy(cur);
-  bson_destroy(opts);
+  *open = doc != NULL ? rr_mongo_int(doc, "open_report") : 0;
+  *claimed_at = doc != NULL ? rr_mongo_int(doc, "claimed_at") : 0;
+  bson_destroy(doc);
   bson_destroy(filter);
-  mongoc_collection_destroy(col);
-  rr_mongo_push(s, c);
   return error;
 }
 
@@ -1296,33 +1246,19 @@ static int read_chunk(chunks_ctx *c, const bson_t *doc)
 static int next_chunk(rr_mongo_store *s, chunks_ctx *c, const rr_report_version *v, bool *found, char *err,
                       size_t errsize)
 {
-  mongoc_client_t *cl = rr_mongo_pop(s);
-  mongoc_collection_t *col = rr_mongo_collection(s, cl, PDFS);
   bson_t *filter = BCON_NEW("report_id", BCON_INT64(v->report_id), "version", BCON_INT64(v->version), "sha256",
                             BCON_UTF8(v->pdf_sha256), "n", BCON_INT32(c->next));
-  bson_t *opts = BCON_NEW("limit", BCON_INT64(1));
-  mongoc_cursor_t *cur = mongoc_collection_find_with_opts(col, filter, opts, NULL);
-  const bson_t *doc;
-  bson_error_t e;
-  int error = 0;
+  bson_t *doc = NULL;
+  int error = rr_mongo_find_one(s, &doc, PDFS, filter, NULL, "reading a report PDF", err, errsize);
 
-  *found = false;
-  if (mongoc_cursor_next(cur, &doc)) {
-    *found = true;
-    error = read_chunk(c, doc);
-  } else if (mongoc_cursor_error(cur, &e)) {
-    error = rr_mongo_fail(err, errsize, &e, "reading a report PDF");
-  }
-  if (error == RR_ENOMEM && *found)
+  *found = doc != NULL;
+  if (error == 0 && doc != NULL && (error = read_chunk(c, doc)) == RR_ENOMEM)
     error = rr_fail(err, errsize, RR_ENOMEM, "out of memory");
-  else if (error == RR_ESTORE && *found)
+  else if (error == RR_ESTORE && doc != NULL)
     error = rr_fail(err, errsize, RR_ESTORE, "mongodb: a chunk of the PDF of report %lld version %lld is damaged",
                     (long long)v->report_id, (long long)v->version);
-  mongoc_cursor_destroy(cur);
-  bson_destroy(opts);
+  bson_destroy(doc);
   bson_destroy(filter);
-  mongoc_collection_destroy(col);
-  rr_mongo_push(s, cl);
   return error;
 }
 

@@ -379,17 +379,7 @@ static bson_t *sort_doc(const rr_worklist_query *q)
 
 static int count_matches(rr_mongo_store *s, int64_t *total, const bson_t *filter, char *err, size_t errsize)
 {
-  mongoc_client_t *c = rr_mongo_pop(s);
-  mongoc_collection_t *col = rr_mongo_collection(s, c, "studies");
-  bson_error_t e;
-  int64_t n = mongoc_collection_count_documents(col, filter, NULL, NULL, NULL, &e);
-
-  mongoc_collection_destroy(col);
-  rr_mongo_push(s, c);
-  if (n < 0)
-    return rr_mongo_fail(err, errsize, &e, "counting the worklist");
-  *total = n;
-  return 0;
+  return rr_mongo_count(s, total, "studies", filter, NULL, "counting the worklist", err, errsize);
 }
 
 int rr_mongo_query_worklist(void *impl, rr_study_list **out, const rr_worklist_query *q, char *err, size_t errsize)
