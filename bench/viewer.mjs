@@ -704,6 +704,7 @@ const agg = (name) => {
 const a = { ours: agg('ours'), ohif: agg('ohif') };
 const os = await import('node:os');
 const cpus = os.cpus();
+const ratio = (o, h) => (Number.isFinite(o / h) ? (o / h).toFixed(2) : '—');
 const line = (label, f, unit, digits = 0) => {
   const o = a.ours[f], h = a.ohif[f];
   console.log(`  ${label.padEnd(34)} ${o.toFixed(digits).padStart(8)} ${unit.padEnd(4)} ${h.toFixed(digits).padStart(8)} ${unit.padEnd(4)} ${ratio(o, h).padStart(6)}`);
