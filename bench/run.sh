@@ -29,6 +29,8 @@ fi
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(/usr/sbin/Orthanc --version | head -1)"
 node bench/ingest.mjs
+# two Orthanc nodes on one PostgreSQL against one (skipped, with the reason, without orthanc-postgresql and postgresql)
+node bench/ingest_nodes.mjs
 node bench/worklist.mjs
 node bench/access.mjs
 [ "$png" -eq 0 ] || node bench/png.mjs
