@@ -1,8 +1,8 @@
-// The 2D stack viewports' pipeline (viewer-stack-rendering.ts): cornerstone's CPU pipeline only when WebGL is
-// a software rasterizer, WebGL with a real GPU, the localStorage override first. The browser side (the
-// attribute data-rr-rendering, and MPR/3D staying on WebGL) is checked in Tests/browser/viewer.test.mjs.
+// The 2D stack viewports' pipeline (viewer-stack-rendering.ts): WebGL by default (the automatic CPU choice on
+// software WebGL is off, see the module's header), never CPU with a real GPU, the localStorage override first.
+// The browser side (the attribute data-rr-rendering) is checked in Tests/browser/viewer.test.mjs.
 import { describe, expect, it } from 'vitest';
-import { chooseStackRendering, isSoftwareRenderer } from '../src/viewer-stack-rendering';
+import { AUTO_CPU_ON_SOFTWARE, chooseStackRendering, isSoftwareRenderer } from '../src/viewer-stack-rendering';
 
 // renderer strings as browsers report them (UNMASKED_RENDERER_WEBGL)
 const SWIFTSHADER = 'ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device (Subzero) (0x0000C0DE)), SwiftShader driver)';
@@ -26,18 +26,25 @@ describe('stack rendering pipeline', () => {
     expect(isSoftwareRenderer('')).toBe(false);
   });
 
-  it('uses the CPU pipeline only with software WebGL', () => {
-    expect(chooseStackRendering(SWIFTSHADER, null)).toBe('cpu');
-    expect(chooseStackRendering(LLVMPIPE, undefined)).toBe('cpu');
-    for (const r of GPUS) expect(chooseStackRendering(r, null)).toBe('gpu');
+  it('uses WebGL by default, software WebGL included (the CPU pipeline changes behaviour)', () => {
+    expect(AUTO_CPU_ON_SOFTWARE).toBe(false);
+    for (const r of [SWIFTSHADER, LLVMPIPE, ...GPUS, null]) expect(chooseStackRendering(r, null)).toBe('gpu');
+  });
+
+  it('the automatic choice, when on, takes the CPU pipeline only with software WebGL', () => {
+    expect(chooseStackRendering(SWIFTSHADER, null, true)).toBe('cpu');
+    expect(chooseStackRendering(LLVMPIPE, undefined, true)).toBe('cpu');
+    for (const r of GPUS) expect(chooseStackRendering(r, null, true)).toBe('gpu');
     // no WebGL at all: left to cornerstone (which falls back to CPU itself)
-    expect(chooseStackRendering(null, null)).toBe('gpu');
+    expect(chooseStackRendering(null, null, true)).toBe('gpu');
   });
 
   it('follows a valid override and ignores others', () => {
-    expect(chooseStackRendering(SWIFTSHADER, 'gpu')).toBe('gpu');
+    expect(chooseStackRendering(SWIFTSHADER, 'gpu', true)).toBe('gpu');
+    expect(chooseStackRendering(SWIFTSHADER, 'cpu')).toBe('cpu');
     expect(chooseStackRendering(GPUS[0], 'cpu')).toBe('cpu');
-    expect(chooseStackRendering(SWIFTSHADER, 'fast')).toBe('cpu');
+    expect(chooseStackRendering(SWIFTSHADER, 'fast', true)).toBe('cpu');
+    expect(chooseStackRendering(SWIFTSHADER, 'fast')).toBe('gpu');
     expect(chooseStackRendering(GPUS[0], '')).toBe('gpu');
   });
 });
