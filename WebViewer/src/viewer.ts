@@ -65,6 +65,7 @@ import { applyStackState, createVolumeSwitch, stackViewState } from './viewer-vo
 import { mprLayout } from './viewer-mpr';
 import { threeDLayout } from './viewer-3d';
 import { createRenderingEngine } from './viewer-stack-rendering';
+import { decodeWorkers } from './viewer-prefetch';
 
 export interface ViewerOptions {
   study: StudyDetail;
@@ -102,7 +103,7 @@ let initialised: Promise<void> | null = null;
 function initCornerstone(): Promise<void> {
   initialised ??= (async () => {
     coreInit();
-    loaderInit({ maxWebWorkers: Math.max(1, Math.min(4, Math.floor((navigator.hardwareConcurrency || 2) / 2))) });
+    loaderInit({ maxWebWorkers: decodeWorkers(navigator.hardwareConcurrency) });
     toolsInit();
     for (const tool of [WindowLevelTool, PanTool, ZoomTool, StackScrollTool, MagnifyTool]) addTool(tool);
     window.addEventListener('unhandledrejection', quietAbortedImageRequest);
