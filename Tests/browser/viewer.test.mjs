@@ -184,7 +184,9 @@ describe('Reading Room image viewer (browser)', { timeout: 300_000 }, () => {
     const renderer = await page.evaluate(() => {
       const gl = document.createElement('canvas').getContext('webgl2');
       const info = gl?.getExtension('WEBGL_debug_renderer_info');
-      return info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : null;
+      const name = info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : null;
+      gl?.getExtension('WEBGL_lose_context')?.loseContext();
+      return name;
     });
     assert.match(String(renderer), /SwiftShader/i, 'the browser tests run on software WebGL');
     assert.equal(await viewport().getAttribute('data-rr-rendering'), 'gpu');
