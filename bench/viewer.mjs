@@ -30,8 +30,11 @@
 // ORTHANC_DICOMWEB_PLUGIN (default Debian's), OHIF_DIST (a dist/ folder to use instead of the pinned one),
 // VIEWER_PART=volume (only the MPR/3D measurement of issue 11, below; VOLUME_TIMEOUT=<s> per measurement,
 // default 300; VOLUME_CLICK=cached clicks once the series is cached in 2D; VIEWER_SHOTS=<dir> saves a
-// screenshot of each layout once ready), VIEWER_HTTP_COMPRESSION=0
-// (Orthanc's HttpCompressionEnabled off), VIEWER_WINDOW=<w>x<h> (default 1440x900).
+// screenshot of each layout once ready), VIEWER_HTTP_COMPRESSION=0|1 (Orthanc's HttpCompressionEnabled; default:
+// the value orthanc.json.example ships, the recommended configuration), VIEWER_WINDOW=<w>x<h> (default 1440x900),
+// VIEWER_CPU=cpu|gpu (ours' 2D stack viewports forced to cornerstone's CPU or WebGL pipeline through the web
+// app's localStorage override rr.stackRendering; default: the app's own choice, printed),
+// VIEWER_CPU=ab (only ours, CPU and WebGL pipelines alternating in the same run, VIEWER_REPS each; no OHIF).
 import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -55,6 +58,12 @@ const OHIF_VERSION = '3.13.2';
 // the registry's dist.integrity of @ohif/app@3.13.2 (checked against the downloaded tarball)
 const OHIF_INTEGRITY = 'sha512-WZdxmpmG7rqFgW9ZJLcbgr3XCtLi1KDNPoMaeY5PPe6j4G4fjEjjkycZM6C6Zk2F87BKxFfpq+jd5xXZB9E8EA==';
 const DICOMWEB = process.env.ORTHANC_DICOMWEB_PLUGIN || '/usr/share/orthanc/plugins/libOrthancDicomWeb.so';
+// Orthanc's HTTP compression as orthanc.json.example ships it, unless VIEWER_HTTP_COMPRESSION says otherwise
+const SHIPPED_COMPRESSION = /"HttpCompressionEnabled"\s*:\s*true/.test(fs.readFileSync(path.join(here, '..', 'orthanc.json.example'), 'utf8'));
+const HTTP_COMPRESSION = process.env.VIEWER_HTTP_COMPRESSION ? process.env.VIEWER_HTTP_COMPRESSION !== '0' : SHIPPED_COMPRESSION;
+const COMPRESSION_LABEL = `Orthanc HTTP compression ${HTTP_COMPRESSION ? 'on' : 'off'} (${process.env.VIEWER_HTTP_COMPRESSION ? 'VIEWER_HTTP_COMPRESSION' : 'as orthanc.json.example'})`;
+const VIEWER_CPU = process.env.VIEWER_CPU || '';
+if (!['', 'cpu', 'gpu', 'ab'].includes(VIEWER_CPU)) skip(`VIEWER_CPU=${VIEWER_CPU}: cpu, gpu or ab`);
 
 function skip(why) {
   console.log(`viewer: skipped: ${why}`);
@@ -124,8 +133,8 @@ const orthanc = await startOrthanc({
   config: {
     Plugins: [pluginPath, ...(fs.existsSync(gdcmPluginPath) ? [gdcmPluginPath] : []), DICOMWEB],
     DicomWeb: { Enable: true, Root: '/dicom-web/', EnableWado: true },
-    // Orthanc gzips answers on the fly when the browser accepts it (its default); VIEWER_HTTP_COMPRESSION=0 turns that off
-    HttpCompressionEnabled: process.env.VIEWER_HTTP_COMPRESSION !== '0',
+    // Orthanc gzips answers on the fly when this is on (Orthanc's default; orthanc.json.example turns it off)
+    HttpCompressionEnabled: HTTP_COMPRESSION,
   },
 });
 const files = await dicomFilesOf(CT_FOLDER);
@@ -308,7 +317,7 @@ const VIEWERS = {
   },
 };
 
-async function measure(name) {
+async function measure(name, rendering = '') {
   const v = VIEWERS[name];
   const login = await orthanc.login('admin', orthanc.adminPassword);
   if (login.status !== 200) throw new Error(`login: ${login.status}`);
@@ -324,6 +333,7 @@ async function measure(name) {
     }
     const page = await context.newPage();
     page.on('pageerror', (e) => errors.push(String(e?.message ?? e)));
+    if (name === 'ours' && rendering) await page.addInitScript((r) => localStorage.setItem('rr.stackRendering', r), rendering);
     await page.addInitScript(INSTRUMENT);
     await page.goto(v.url(login.token), { waitUntil: 'commit' });
     const state = () => page.evaluate(() => window.__bench);
@@ -387,8 +397,9 @@ async function measure(name) {
     const tEnd = s.renders.find((t) => t >= ni[0]);
     const frames = s.renders.filter((t) => t > t0 && t <= tEnd).length;
     const images = new Set(s.newImage.filter((x) => x[0] > t0 && x[0] <= tEnd).map((x) => x[1])).size;
+    const pipeline = name === 'ours' ? await page.evaluate(() => document.querySelector('[data-rr-rendering]')?.getAttribute('data-rr-rendering') ?? '?') : '';
     return {
-      first, cached, received: received.at, attr: attr ?? null, steps,
+      pipeline, first, cached, received: received.at, attr: attr ?? null, steps,
       fps: (frames * 1000) / (tEnd - t0), ips: (images * 1000) / (tEnd - t0),
       heap: metrics.JSHeapUsedSize / 2 ** 20, pss, requests: received.requests, mib: received.bytes / 2 ** 20, errors,
     };
@@ -672,15 +683,54 @@ if (process.env.VIEWER_PART === 'volume') {
   process.exit(0);
 }
 
+// --- VIEWER_CPU=ab: ours with cornerstone's CPU pipeline against its WebGL one, same run ---------
+// REPS pairs, the order alternating; the same figures as the main table, medians; then exits.
+async function pipelineAB() {
+  const ab = { cpu: [], gpu: [] };
+  for (let r = 0; r < REPS; r++) {
+    for (const mode of r % 2 ? ['gpu', 'cpu'] : ['cpu', 'gpu']) {
+      const m = await measure('ours', mode);
+      if (m.pipeline !== mode) throw new Error(`asked for the ${mode} pipeline, the viewport says ${m.pipeline}`);
+      ab[mode].push(m);
+      console.error(`viewer ab: run ${r + 1}/${REPS} ${mode}: cached ${m.cached.toFixed(0)} ms, step p50 ${median(m.steps).toFixed(1)} ms, ` +
+        `p95 ${percentile([...m.steps].sort((x, y) => x - y), 95).toFixed(1)} ms, ${m.fps.toFixed(1)} renders/s` + (m.errors.length ? `, page errors: ${m.errors.slice(0, 3).join(' | ')}` : ''));
+    }
+  }
+  await orthanc.stop();
+  ohifServer.close();
+  oursServer.close();
+  const os = await import('node:os');
+  const f = (mode, fn) => fn(ab[mode]);
+  const steps = (mode) => ab[mode].flatMap((m) => m.steps).sort((x, y) => x - y);
+  console.log(`viewer ab: ours' 2D stack viewports, cornerstone's CPU pipeline vs WebGL (SwiftShader), window ${WINDOW.width}×${WINDOW.height}, ${COMPRESSION_LABEL}, ` +
+    `${REPS} runs each alternating; load average (1 min) ${load0.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} at the end`);
+  const rows = [
+    ['open -> first image drawn (ms)', (l) => median(l.map((m) => m.first))],
+    ['open -> whole series cached (ms)', (l) => median(l.map((m) => m.cached))],
+    ['next image p50 (ms)', (l, mode) => percentile(steps(mode), 50)],
+    ['next image p95 (ms)', (l, mode) => percentile(steps(mode), 95)],
+    [`scrolling renders/s (median)`, (l) => median(l.map((m) => m.fps))],
+    ['scrolling renders/s (each run)', (l) => l.map((m) => m.fps.toFixed(1)).join(' ')],
+  ];
+  console.log(`  ${''.padEnd(34)} ${'CPU'.padStart(26)} ${'WebGL'.padStart(26)}`);
+  for (const [label, fn] of rows) {
+    const c = fn(ab.cpu, 'cpu'), g = fn(ab.gpu, 'gpu');
+    const fmt = (x) => String(typeof x === 'number' ? x.toFixed(1) : x).padStart(26);
+    console.log(`  ${label.padEnd(34)} ${fmt(c)} ${fmt(g)}`);
+  }
+  process.exit(0);
+}
+
 // --- runs --------------------------------------------------------------------------------------
 
 const load0 = (await import('node:os')).loadavg()[0];
+if (VIEWER_CPU === 'ab') await pipelineAB();
 const results = { ours: [], ohif: [] };
 for (let r = 0; r < REPS; r++) {
   for (const name of r % 2 ? ['ohif', 'ours'] : ['ours', 'ohif']) {
-    const m = await measure(name);
+    const m = await measure(name, VIEWER_CPU);
     results[name].push(m);
-    console.error(`viewer: run ${r + 1}/${REPS} ${name}: first ${m.first.toFixed(0)} ms, cached ${m.cached.toFixed(0)} ms, ` +
+    console.error(`viewer: run ${r + 1}/${REPS} ${name}${m.pipeline ? ` (${m.pipeline})` : ''}: first ${m.first.toFixed(0)} ms, cached ${m.cached.toFixed(0)} ms, ` +
       `step p50 ${median(m.steps).toFixed(1)} ms, ${m.fps.toFixed(1)} fps, heap ${m.heap.toFixed(0)} MiB, pss ${m.pss.toFixed(0)} MiB` +
       (m.errors.length ? `, page errors: ${m.errors.slice(0, 3).join(' | ')}` : ''));
   }
@@ -710,7 +760,7 @@ const line = (label, f, unit, digits = 0) => {
   console.log(`  ${label.padEnd(34)} ${o.toFixed(digits).padStart(8)} ${unit.padEnd(4)} ${h.toFixed(digits).padStart(8)} ${unit.padEnd(4)} ${ratio(o, h).padStart(6)}`);
 };
 console.log(`viewer: CT series of ${TOTAL} slices (${CT_FOLDER}), ` +
-  `headless chromium (SwiftShader WebGL), window ${WINDOW.width}×${WINDOW.height}, Orthanc HTTP compression ${process.env.VIEWER_HTTP_COMPRESSION === '0' ? 'off' : 'on'}, fresh browser per run, median of ${REPS} runs each, alternating; ${cpus.length} cores, load average (1 min) ${load0.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} at the end`);
+  `headless chromium (SwiftShader WebGL), window ${WINDOW.width}×${WINDOW.height}, ${COMPRESSION_LABEL}, ours' stack pipeline ${[...new Set(results.ours.map((m) => m.pipeline))].join('/')}${VIEWER_CPU ? ' (VIEWER_CPU)' : ''}, fresh browser per run, median of ${REPS} runs each, alternating; ${cpus.length} cores, load average (1 min) ${load0.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} at the end`);
 console.log(`  ${''.padEnd(34)} ${'ours'.padStart(13)} ${('OHIF ' + OHIF_VERSION).padStart(13)} ${'ours/OHIF'.padStart(6)}`);
 line('open -> first image drawn', 'first', 'ms');
 line(`open -> whole series cached`, 'cached', 'ms');

@@ -178,6 +178,18 @@ describe('Reading Room image viewer (browser)', { timeout: 300_000 }, () => {
     assert.equal(await page.locator('.viewer-overlay .ov-window').textContent(), 'W 400 L 40');
     const r = await assertSameImage(ct.series[0].instances[0].orthancId, 'image 1');
     console.log(`# first image drawn ${firstImageMs} ms after navigation; canvas vs PNG: mean ${r.mean.toFixed(2)}, max ${r.max.toFixed(1)}`);
+    // WebGL here is SwiftShader (software); the stack viewport still draws with cornerstone's WebGL pipeline:
+    // the automatic CPU choice is off (viewer-stack-rendering.ts: this file's window, zoom, marker and reset
+    // checks fail with the CPU pipeline), and the page says which pipeline it used
+    const renderer = await page.evaluate(() => {
+      const gl = document.createElement('canvas').getContext('webgl2');
+      const info = gl?.getExtension('WEBGL_debug_renderer_info');
+      const name = info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : null;
+      gl?.getExtension('WEBGL_lose_context')?.loseContext();
+      return name;
+    });
+    assert.match(String(renderer), /SwiftShader/i, 'the browser tests run on software WebGL');
+    assert.equal(await viewport().getAttribute('data-rr-rendering'), 'gpu');
     await page.screenshot({ path: SCREENSHOT });
   });
 

@@ -8,6 +8,7 @@
 // data-rr-cached/data-rr-total (viewer-prefetch.ts); the scale bar carries data-rr-mm. DICOM strings reach the DOM as text only.
 
 import { Enums, metaData, type RenderingEngine, type Types } from '@cornerstonejs/core';
+import { stackPipeline } from './viewer-stack-rendering';
 import type { Series, StudyDetail } from './api';
 import { h } from './dom';
 import { loadableStack, paneLoading } from './viewer-prefetch-glue';
@@ -429,7 +430,9 @@ export function createPane(opts: PaneOptions): Pane {
     status: setStatus,
     enable(e: RenderingEngine): void {
       engine = e;
+      // CPU pipeline when WebGL is software-only (viewer-stack-rendering.ts, set on the engine by viewer.ts); data-rr-rendering says which
       e.enableElement({ viewportId, type: Enums.ViewportType.STACK, element, defaultOptions: { background: [0, 0, 0] as Types.Point3 } });
+      element.setAttribute('data-rr-rendering', stackPipeline());
     },
     load,
     key,

@@ -13,7 +13,7 @@
 // cornerstone's image cache (../shared/NOTES.md: OHIF issue 6010). DICOM strings reach the DOM as text only.
 // Hooks for tests: see viewer-viewport.ts; the grid carries data-rr-layout, layout buttons data-rr-layout too.
 
-import { Enums, init as coreInit, RenderingEngine, type Types } from '@cornerstonejs/core';
+import { Enums, init as coreInit, type RenderingEngine, type Types } from '@cornerstonejs/core';
 import { init as loaderInit } from '@cornerstonejs/dicom-image-loader';
 import {
   addTool,
@@ -64,6 +64,8 @@ import { modeName } from './viewer-mode';
 import { applyStackState, createVolumeSwitch, stackViewState } from './viewer-volume-layout';
 import { mprLayout } from './viewer-mpr';
 import { threeDLayout } from './viewer-3d';
+import { createRenderingEngine } from './viewer-stack-rendering';
+import { decodeWorkers } from './viewer-prefetch';
 
 export interface ViewerOptions {
   study: StudyDetail;
@@ -101,7 +103,7 @@ let initialised: Promise<void> | null = null;
 function initCornerstone(): Promise<void> {
   initialised ??= (async () => {
     coreInit();
-    loaderInit({ maxWebWorkers: Math.max(1, Math.min(4, Math.floor((navigator.hardwareConcurrency || 2) / 2))) });
+    loaderInit({ maxWebWorkers: decodeWorkers(navigator.hardwareConcurrency) });
     toolsInit();
     for (const tool of [WindowLevelTool, PanTool, ZoomTool, StackScrollTool, MagnifyTool]) addTool(tool);
     window.addEventListener('unhandledrejection', quietAbortedImageRequest);
@@ -623,7 +625,7 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     return { destroy, showImage };
   }
 
-  engine = new RenderingEngine(engineId);
+  engine = createRenderingEngine(engineId); // stack pipeline: viewer-stack-rendering.ts
   for (const p of panes) p.enable(engine);
   tools = ToolGroupManager.createToolGroup(toolGroupId);
   if (tools) {

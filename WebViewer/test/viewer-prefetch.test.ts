@@ -3,7 +3,7 @@
 // change, its progress hooks (data-rr-cached / data-rr-total, "n/N cached"), the budget window.
 import { describe, expect, it } from 'vitest';
 import { CacheKeeper, type ImageCache } from '../src/viewer-cache';
-import { MAX_IN_FLIGHT, ProgressView, SeriesPrefetch, type Loader } from '../src/viewer-prefetch';
+import { decodeWorkers, MAX_IN_FLIGHT, ProgressView, SeriesPrefetch, type Loader } from '../src/viewer-prefetch';
 
 const MB = 1024 * 1024;
 
@@ -107,5 +107,17 @@ describe('SeriesPrefetch', () => {
     await f.settle();
     expect([...f.loaded].filter((id) => id.startsWith('a'))).toEqual([]);
     expect([...f.loaded].filter((id) => id.startsWith('b')).length).toBe(9);
+  });
+});
+
+describe('decodeWorkers', () => {
+  it('one decode worker per core (2 on the 2-core machine, not 1), at least 1, at most 4', () => {
+    expect(decodeWorkers(2)).toBe(2);
+    expect(decodeWorkers(1)).toBe(1);
+    expect(decodeWorkers(3)).toBe(3);
+    expect(decodeWorkers(16)).toBe(4);
+    expect(decodeWorkers(undefined)).toBe(2);
+    expect(decodeWorkers(0)).toBe(2);
+    expect(decodeWorkers(Number.NaN)).toBe(2);
   });
 });
