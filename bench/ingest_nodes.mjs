@@ -19,7 +19,8 @@
 // (polled every 5 ms); Orthanc's CPU time per node and PostgreSQL's CPU time
 // (every process of the server, private cluster only), from the first
 // association to 300 ms after the study is complete; failed C-STOREs (a
-// serialization failure between the nodes answers 503, which storescu reports
+// serialization failure between the nodes is answered with a failure status,
+// which storescu reports
 // and then sends the next file): their files are sent again after the timing,
 // so every round ends with the complete study. The load average is printed
 // before and after.
