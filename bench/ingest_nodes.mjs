@@ -19,10 +19,9 @@
 // (polled every 5 ms); Orthanc's CPU time per node and PostgreSQL's CPU time
 // (every process of the server, private cluster only), from the first
 // association to 300 ms after the study is complete; failed C-STOREs (a
-// serialization failure between the nodes is answered with a failure status,
-// which storescu reports
-// and then sends the next file): their files are sent again after the timing,
-// so every round ends with the complete study. The load average is printed
+// serialization failure between the nodes is answered with a failure status;
+// storescu logs it and sends the next file): their files are sent again after
+// the timing, so every round ends with the complete study. The load average is printed
 // before and after.
 //
 // On a 2-core machine two nodes add no CPU: the figure is the cost (or
