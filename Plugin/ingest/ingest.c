@@ -53,6 +53,7 @@ struct rr_ingest {
   pthread_mutex_t lock; /* guards everything below */
   pthread_cond_t cond;
   int notified;
+  int changes_seen;     /* this node's Orthanc logged changes since the worker last told the leader */
   int reconcile_pending;
   int resync_pending;
   int was_standby;      /* another node held the ingestion lease at some point */
@@ -693,6 +694,39 @@ static void wait_ms(rr_ingest *ing, unsigned ms, bool wake_on_notify)
   pthread_mutex_unlock(&ing->lock);
 }
 
+/* A node that does not follow the change log tells the one that does when
+ * its own Orthanc logged changes (OnChange fires only on the node where an
+ * instance was stored): without it the leader would find them only at its
+ * next poll, Ingest.PollIntervalMs later. In the worker, never in Orthanc's
+ * callback: the signal is a round trip to the store. At most once per step. */
+static void tell_leader(rr_ingest *ing)
+{
+  char err[256] = "";
+  bool tell;
+
+  pthread_mutex_lock(&ing->lock);
+  tell = ing->changes_seen && !ing->status.leader;
+  ing->changes_seen = 0;
+  pthread_mutex_unlock(&ing->lock);
+  if (tell && rr_store_signal(ing->store, RR_INGEST_CHANNEL, "changes", err, sizeof(err)) < 0)
+    rr_log_warning("ingestion: cannot tell the node that follows the change log about new changes: %s", err);
+}
+
+/* Signals on RR_INGEST_CHANNEL (store_cluster.h: on the store's listener
+ * thread): another node's Orthanc logged changes, or "*" (signals may have
+ * been missed): wake the worker. Never blocks. */
+static void on_ingest_signal(void *arg, const char *channel, const char *payload)
+{
+  rr_ingest *ing = arg;
+
+  (void)channel;
+  (void)payload;
+  pthread_mutex_lock(&ing->lock);
+  ing->notified = 1;
+  pthread_cond_signal(&ing->cond);
+  pthread_mutex_unlock(&ing->lock);
+}
+
 static void follow(void *arg, unsigned index)
 {
   rr_ingest *ing = arg;
@@ -707,6 +741,7 @@ static void follow(void *arg, unsigned index)
     ing->notified = 0;
     pthread_mutex_unlock(&ing->lock);
     error = rr_ingest_step(ing, &more);
+    tell_leader(ing);
     if (error == RR_ESTOPPED)
       break;
     if (error < 0) {
@@ -729,6 +764,7 @@ static void follow(void *arg, unsigned index)
 int rr_ingest_new(rr_ingest **out, rr_store *store, rr_rest_source source, const rr_ingest_options *opts)
 {
   rr_ingest *ing;
+  char err[256] = "";
 
   *out = NULL;
   if (store == NULL || source.get_json == NULL || opts == NULL || opts->batch_size == 0 ||
@@ -752,6 +788,11 @@ int rr_ingest_new(rr_ingest **out, rr_store *store, rr_rest_source source, const
   }
   pthread_mutex_init(&ing->lock, NULL);
   rr_workers_init(&ing->worker, &ing->lock, &ing->cond);
+  if (rr_store_subscribe(store, RR_INGEST_CHANNEL, on_ingest_signal, ing, err, sizeof(err)) < 0) {
+    rr_log_error("ingestion: cannot subscribe to the other nodes' changes: %s", err);
+    rr_ingest_free(ing);
+    return RR_ERROR;
+  }
   *out = ing;
   return 0;
 }
@@ -788,6 +829,7 @@ void rr_ingest_free(rr_ingest *ing)
   if (ing == NULL)
     return;
   rr_ingest_stop(ing);
+  rr_store_unsubscribe(ing->store, on_ingest_signal, ing);
   pthread_mutex_destroy(&ing->lock);
   pthread_cond_destroy(&ing->cond);
   free(ing->deletes);
@@ -798,6 +840,7 @@ void rr_ingest_notify(rr_ingest *ing)
 {
   pthread_mutex_lock(&ing->lock);
   ing->notified = 1;
+  ing->changes_seen = 1;
   pthread_cond_signal(&ing->cond);
   pthread_mutex_unlock(&ing->lock);
 }

@@ -16,7 +16,10 @@
  * change happened) and reconciles at start-up. A node that takes the lease
  * over from another reconciles too, which repairs the deletions a killed
  * holder never applied. The others try to take the lease at every step
- * (PollIntervalMs), so a dead holder is replaced within that time.
+ * (PollIntervalMs), so a dead holder is replaced within that time. A node
+ * whose Orthanc logged changes (rr_ingest_notify) while it does not hold
+ * the lease signals the holder (store signal RR_INGEST_CHANNEL, sent by its
+ * worker), which reads the log at once instead of at its next poll.
  *
  * Threads: rr_ingest_notify, rr_ingest_deleted, rr_ingest_request_resync and
  * rr_ingest_get_status never block on I/O (they take a short internal lock)
@@ -38,6 +41,7 @@
 typedef struct rr_ingest rr_ingest;
 
 #define RR_INGEST_LEASE "ingestion" /* the store lease of the node that follows the change log */
+#define RR_INGEST_CHANNEL "ingest"  /* store signal: a node's Orthanc logged changes (wakes the lease's holder) */
 
 typedef struct rr_ingest_options {
   unsigned batch_size;        /* changes read per step, 1..1000 */

@@ -3,7 +3,9 @@
 // and the plugin's store on PostgreSQL. What one node learns or changes, the
 // other honours: a C-STORE to A is in B's worklist; a deletion on B leaves
 // A's worklist (OnChange fires only on B, which applies it to the shared
-// store); a user disabled on A is refused by B within a second (a signal
+// store); a C-STORE to the node that does not follow the change log is in
+// both worklists within seconds although both poll the log only every 60 s
+// (that node signals the follower); a user disabled on A is refused by B within a second (a signal
 // between the nodes, not a cache expiring); AI analyses submitted on both
 // nodes each run once; kill -9 of the node running an analysis: the other
 // node requeues it (its periodic sweep) and completes it, one result, one
@@ -125,6 +127,34 @@ test('a C-STORE to A is in B\'s worklist; a deletion on B leaves A\'s worklist',
   assert.equal((await B.api(`/studies/${id}`, { method: 'DELETE' })).status, 200);
   await waitFor(async () => (await worklistAll(A)).length === 0, 15000, 200, 'the deletion in A\'s worklist');
   assert.equal(study.instanceCount, 5);
+});
+
+test('a C-STORE to the node that does not follow the change log reaches both worklists at once, not at the next poll', { skip, timeout: 120000 }, async () => {
+  // both nodes poll the change log only every 60 s: the follower must learn of B's instances from B's signal
+  const slow = (node) => node.restart({ readingRoom: { ...node.opts.readingRoom, Ingest: { PollIntervalMs: 60000 } } });
+  const fast = (node) => node.restart({ readingRoom: { ...node.opts.readingRoom, Ingest: { PollIntervalMs: 500 } } });
+  await slow(A);
+  await slow(B);
+  try {
+    await waitFor(async () => (await leader(A)) !== (await leader(B)), 15000, 200, 'one leader');
+    const standby = (await leader(A)) ? B : A;
+    const files = (await dicomFilesOf(path.join(testData, 'ct_chest_lung_30'))).slice(0, 3);
+    const t0 = Date.now();
+    await storescu(standby, files);
+    const stored = Date.now();
+    for (const node of [A, B]) {
+      await waitFor(async () => (await worklistAll(node)).some((s) => s.instanceCount === 3), 10000, 50,
+        'the study complete in both worklists');
+    }
+    const lag = Date.now() - stored;
+    assert.ok(lag < 5000, `visible ${lag} ms after the C-STORE (${stored - t0} ms) ended; the poll interval is 60 s`);
+    const id = (await A.json('/studies'))[0];
+    assert.equal((await A.api(`/studies/${id}`, { method: 'DELETE' })).status, 200);
+    await waitFor(async () => (await worklistAll(B)).length === 0, 15000, 200, 'the deletion in B\'s worklist');
+  } finally {
+    await fast(A);
+    await fast(B);
+  }
 });
 
 test('a user disabled on A is refused by B within a second', { skip }, async () => {
