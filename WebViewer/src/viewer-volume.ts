@@ -277,8 +277,17 @@ export async function loadSeriesVolume(opts: LoadVolumeOptions): Promise<VolumeL
           /* a viewport going away */
         }
       };
+      // like cornerstone's streaming volumes (about every 5 % of the frames), a redraw is due after a twentieth
+      // of the slices or a second, never sooner than RENDER_EVERY_MS: on software WebGL each redraw of the
+      // planes (and the 3D view) takes CPU from the decoding
+      const step = Math.max(1, Math.ceil(D / 20));
+      let renderedAt = 1;
+      let lastRender = performance.now();
       const timer = globalThis.setInterval(() => {
-        if (dirty) render();
+        if (!dirty || (done - renderedAt < step && performance.now() - lastRender < 1000)) return;
+        renderedAt = done;
+        lastRender = performance.now();
+        render();
       }, RENDER_EVERY_MS);
       const stopped = (): boolean => outcome !== null || signal.aborted || !cache.getVolume(volumeId);
       progress(done, D);
