@@ -16,7 +16,7 @@
 //   freeSeriesVolume(volumeId): removes the volume and its slice images from cornerstone's cache; the GPU
 //   textures go with the viewports that showed it (destroy them first: viewer-volume-layout.ts does).
 
-import { cache, imageLoader, metaData, utilities, volumeLoader, type Types } from '@cornerstonejs/core';
+import { cache, Enums, imageLoader, metaData, utilities, volumeLoader, type Types } from '@cornerstonejs/core';
 import type { Api, Series } from './api';
 import { loadableStack } from './viewer-prefetch-glue';
 import type { WindowLevel } from './viewer-model';
@@ -175,6 +175,8 @@ function writeSlice(data: Int16Array | Float32Array, sliceLength: number, k: num
 
 /** Throttle of the progressive re-rendering while slices arrive. */
 const RENDER_EVERY_MS = 200;
+/** …and of the 3D view's. */
+const RENDER_3D_EVERY_MS = 5000;
 
 /**
  * Builds the volume of `series` or says why not. The volume is created as soon as the plan is made and one slice
@@ -266,13 +268,19 @@ export async function loadSeriesVolume(opts: LoadVolumeOptions): Promise<VolumeL
       let done = 1;
       let next = 1;
       let dirty = true;
-      const render = (): void => {
+      let last3d = performance.now();
+      // the 3D view (a ray cast on the CPU under software WebGL, seconds a frame) is redrawn at most every
+      // RENDER_3D_EVERY_MS while the slices arrive, and at the end; the planes on every redraw
+      const render = (final: boolean): void => {
         dirty = false;
         const volume = cache.getVolume(volumeId) as (Types.IImageVolume & { imageData?: { modified(): void } }) | undefined;
         if (!volume) return;
+        const now = performance.now();
+        const with3d = final || now - last3d >= RENDER_3D_EVERY_MS;
+        if (with3d) last3d = now;
         try {
           volume.imageData?.modified();
-          for (const vp of utilities.getViewportsWithVolumeId(volumeId)) vp.render();
+          for (const vp of utilities.getViewportsWithVolumeId(volumeId)) if (with3d || vp.type !== Enums.ViewportType.VOLUME_3D) vp.render();
         } catch {
           /* a viewport going away */
         }
@@ -287,7 +295,7 @@ export async function loadSeriesVolume(opts: LoadVolumeOptions): Promise<VolumeL
         if (!dirty || (done - renderedAt < step && performance.now() - lastRender < 1000)) return;
         renderedAt = done;
         lastRender = performance.now();
-        render();
+        render(false);
       }, RENDER_EVERY_MS);
       const stopped = (): boolean => outcome !== null || signal.aborted || !cache.getVolume(volumeId);
       progress(done, D);
@@ -326,7 +334,7 @@ export async function loadSeriesVolume(opts: LoadVolumeOptions): Promise<VolumeL
       if (outcome) return outcome;
       // as the whole volume built at once did: the middle slice's window, else the volume's range
       if (!opts.window) result.window = middleWindow ?? { center: (min + max) / 2, width: Math.max(1, max - min) };
-      render();
+      render(true);
       volumeMeasure('filled');
       return { state: 'ready' };
     },
