@@ -10,9 +10,17 @@
 // priority; the cache budget evicts them like any 2D image (the plan keeps the volume within 80 % of it).
 //
 // Contract (used by viewer-mpr*.ts and by the 3D views, viewer-3d*.ts):
-//   loadSeriesVolume(opts) → {ok: true, volumeId, info, plan, frameOfReferenceUid, window} or
+//   loadSeriesVolume(opts) → {ok: true, volumeId, info, plan, frameOfReferenceUid, window, total, fill} or
 //                            {ok: false, reasons, info}   (never throws for a refused series; rejects only on
-//                            a network or API error — ApiError — or when aborted)
+//                            a network or API error — ApiError — or when aborted). Progressive: the volume is
+//                            created once the plan is made and ONE slice is read (the shown one, or a cached
+//                            one near it: int16 unless that slice needs float); the other voxels hold that
+//                            slice's minimum until fill(progress, signal), called once the views are mounted,
+//                            reads the cached slices then the others from the shown one outwards
+//                            (viewer-volume-order.ts), marking each uploaded frame (vtkOpenGLTexture
+//                            .setUpdatedFrame) and redrawing the views now and then. fill resolves
+//                            {state: 'ready'} | {state: 'float'} (a slice int16 cannot hold: never written;
+//                            build again with opts.float) | {state: 'failed', reason} | {state: 'aborted'}.
 //   freeSeriesVolume(volumeId): removes the volume and its slice images from cornerstone's cache; the GPU
 //   textures go with the viewports that showed it (destroy them first: viewer-volume-layout.ts does).
 
