@@ -420,10 +420,11 @@ async function measure(name, rendering = '') {
 //   3. "drawn": every viewport of the layout (3 for MPR, 4 for the four-up) has a canvas with at least
 //      DRAWN_FRACTION of its pixels not background (r+g+b > 24), checked in the page on every
 //      CORNERSTONE_IMAGE_RENDERED of the layout (capture listener on document) and by a poll from here;
-//      "ready": drawn with the whole volume. Ours builds the volume from all slices before it shows the
-//      planes, so its first drawn is ready. OHIF streams the slices into planes already shown: its
-//      "first drawn" can be a partial volume, its "ready" is the first time every viewport is drawn after
-//      cornerstone's IMAGE_VOLUME_LOADING_COMPLETED (window.cornerstone.eventTarget, which OHIF exposes).
+//      "ready": drawn with the whole volume. Both stream the slices into planes already shown: "first
+//      drawn" can be a partial volume; "ready" is the first time every viewport is drawn after the volume
+//      is complete: OHIF's cornerstone IMAGE_VOLUME_LOADING_COMPLETED (window.cornerstone.eventTarget, which
+//      OHIF exposes); ours: the layout's data-rr-volume-state="shown" (its last render precedes it, so the
+//      poll below sets ready right after).
 //   Memory with the volume loaded (right after ready): the page's JS heap (CDP JSHeapUsedSize; the volume's
 //   typed arrays outside the V8 heap and workers not counted), the PSS and the RSS summed over every
 //   chromium process of that browser (RSS counts shared pages once per process, PSS divides them).
@@ -503,6 +504,11 @@ const VOLUME_INSTRUMENT = () => {
       });
     },
   });
+  // ours: the volume layout's area says "shown" once its volume is complete (data-rr-volume-state)
+  new MutationObserver(() => {
+    if (!b.armed || b.volumeLoaded !== null) return;
+    if (document.querySelector('.viewer-volume-area[data-rr-volume-state="shown"]')) b.volumeLoaded = performance.now();
+  }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-rr-volume-state'] });
 };
 
 /** Memory of the browser below this process: {pss, rss} in MiB summed over its chromium processes. */
@@ -562,7 +568,7 @@ async function measureVolume(name, layout) {
       }
       let armed;
       if (name === 'ours') {
-        armed = { selectors: layout === 'mpr' ? OURS_PLANES : [...OURS_PLANES, '.viewer-3d-viewport'], need: L.need, fraction: DRAWN_FRACTION, streaming: false };
+        armed = { selectors: layout === 'mpr' ? OURS_PLANES : [...OURS_PLANES, '.viewer-3d-viewport'], need: L.need, fraction: DRAWN_FRACTION, streaming: true };
         await page.evaluate((a) => { window.__vol.armed = a; }, armed);
         await page.locator(`.viewer-tool[data-rr-volume-layout="${L.oursButton}"]`).click();
       } else {

@@ -10,11 +10,13 @@
 // Contract for a volume layout (VolumeLayoutDef): mount(ctx) fills ctx.area with its viewports on ctx.engine
 // (ids from ctx.idPrefix), starts at ctx.from, and returns a view whose destroy() removes its viewports and
 // tool groups (not the volume: this module frees it after). Hooks for tests: the area carries
-// data-rr-volume-layout (the mounted layout's id), data-rr-volume-state (loading | shown) and
+// data-rr-volume-layout (the mounted layout's id), data-rr-volume-state (loading while the volume is read —
+// the views are mounted and drawn with the slices read so far as soon as one is — shown once it is complete),
+// data-rr-volume-progress ("done/total" slices read), data-rr-volumes (the volumes in cornerstone's cache) and
 // data-rr-volume-decimation (1: full resolution; 2: every 2×2 pixels averaged to fit the budget…); the
 // message element .viewer-volume-message carries data-rr-volume-refused="1" when a volume was refused.
 
-import type { RenderingEngine, Types } from '@cornerstonejs/core';
+import { cache, type RenderingEngine, type Types } from '@cornerstonejs/core';
 import type { Api, Series, StudyDetail } from './api';
 import { h } from './dom';
 import { voiRange, windowOf, type WindowLevel } from './viewer-model';
@@ -88,6 +90,7 @@ export interface VolumeSwitch {
   readonly message: HTMLElement;
   /** The id of the shown volume layout, or null in 2D. */
   shown(): string | null;
+  /** Shows a layout; resolves (true) once its volume is complete, false when refused, failed or left. */
   enter(layoutId: string): Promise<boolean>;
   /** Back to 2D (nothing when in 2D). */
   leave(): Promise<void>;
@@ -113,6 +116,8 @@ export function createVolumeSwitch(host: VolumeHost, layouts: readonly VolumeLay
   let volumeId: string | null = null;
   let shownId: string | null = null;
   let loading: AbortController | null = null;
+  /** The shown volume's filling (aborted when it is unmounted). */
+  let filling: AbortController | null = null;
   let destroyed = false;
   /** The volumes shown in this study, by frame of reference (their slices: small, kept after the volume goes). */
   const shownVolumes = new Map<string, VolumeInfo>();
@@ -122,6 +127,14 @@ export function createVolumeSwitch(host: VolumeHost, layouts: readonly VolumeLay
     message.hidden = text === '';
     if (refused) message.setAttribute('data-rr-volume-refused', '1');
     else message.removeAttribute('data-rr-volume-refused');
+  };
+  /** Test hook: the volumes in cornerstone's cache (data-rr-volumes on the area), after each change. */
+  const count = (): void => {
+    try {
+      area.setAttribute('data-rr-volumes', String(cache.getVolumes().length));
+    } catch {
+      /* no cache */
+    }
   };
   const press = (): void => {
     for (const b of buttons) b.setAttribute('aria-pressed', String(b.getAttribute('data-rr-volume-layout') === shownId));
@@ -134,6 +147,8 @@ export function createVolumeSwitch(host: VolumeHost, layouts: readonly VolumeLay
       /* already gone */
     }
     view = null;
+    filling?.abort();
+    filling = null;
     if (volumeId) freeSeriesVolume(volumeId);
     volumeId = null;
     shownId = null;
@@ -142,8 +157,10 @@ export function createVolumeSwitch(host: VolumeHost, layouts: readonly VolumeLay
     area.removeAttribute('data-rr-volume-layout');
     area.removeAttribute('data-rr-volume-state');
     area.removeAttribute('data-rr-volume-decimation');
+    area.removeAttribute('data-rr-volume-progress');
     host.grid.hidden = false;
     press();
+    count();
     return state;
   };
 
@@ -156,11 +173,11 @@ export function createVolumeSwitch(host: VolumeHost, layouts: readonly VolumeLay
     if (state) await host.restore(state);
   };
 
-  const enter = async (layoutId: string): Promise<boolean> => {
+  const enter = async (layoutId: string, float = false): Promise<boolean> => {
     const def = layouts.find((l) => l.id === layoutId);
     const engine = host.engine();
     if (!def || !engine || destroyed) return false;
-    if (shownId === layoutId) return true; // shown already
+    if (shownId === layoutId && !float) return true; // shown already
     const from = shownId ? view?.state() ?? null : host.current();
     if (!from) {
       say(`${def.label}: show an image series in the active viewport first.`, true);
@@ -179,7 +196,8 @@ export function createVolumeSwitch(host: VolumeHost, layouts: readonly VolumeLay
         series: from.series,
         orthancRoot: host.orthancRoot,
         signal: abort.signal,
-        onProgress: (done, total) => say(`${def.label}: building the volume… ${done}/${total} slices`),
+        from: from.point,
+        float,
       });
     } catch (err) {
       if (abort.signal.aborted) return false;
@@ -199,6 +217,7 @@ export function createVolumeSwitch(host: VolumeHost, layouts: readonly VolumeLay
     if (load.frameOfReferenceUid) shownVolumes.set(load.frameOfReferenceUid, load.info);
     volumeId = load.volumeId;
     shownId = def.id;
+    count();
     host.grid.hidden = true;
     area.hidden = false;
     area.setAttribute('data-rr-volume-layout', def.id);
@@ -229,6 +248,28 @@ export function createVolumeSwitch(host: VolumeHost, layouts: readonly VolumeLay
     }
     if (destroyed || shownId !== def.id) return false;
     volumeMeasure('mounted');
+    // the views are drawn with the slices read so far; the others arrive from the shown slice outwards
+    const fill = new AbortController();
+    filling = fill;
+    const decimated = f > 1 ? `the volume is shown at 1/${f} of its resolution in each slice to fit the viewer's cache budget (Viewer.CacheMegabytes).` : '';
+    const progress = (done: number, total: number): void => {
+      if (fill.signal.aborted) return;
+      area.setAttribute('data-rr-volume-progress', `${done}/${total}`);
+      if (done < total) say(`${def.label}: reading the volume… ${done}/${total} slices${decimated ? ` (${decimated})` : ''}`);
+    };
+    const outcome = await load.fill(progress, fill.signal);
+    if (fill.signal.aborted || destroyed || shownId !== def.id || volumeId !== load.volumeId) return false;
+    filling = null;
+    if (outcome.state === 'float' && !float) return enter(def.id, true); // a slice int16 cannot hold: rebuilt as float
+    if (outcome.state !== 'ready') {
+      const reason = outcome.state === 'failed' ? outcome.reason : 'the volume could not be read';
+      unmount();
+      host.resized();
+      say(`${def.label} is not available for this series: ${reason}. The 2D images are shown.`, true);
+      return false;
+    }
+    say(decimated ? `${def.label}: ${decimated}` : '');
+    volumeMeasure('ready');
     area.setAttribute('data-rr-volume-state', 'shown');
     return true;
   };
@@ -238,7 +279,7 @@ export function createVolumeSwitch(host: VolumeHost, layouts: readonly VolumeLay
     area,
     message,
     shown: () => shownId,
-    enter,
+    enter: (id) => enter(id),
     leave,
     key: (k) => (view ? view.key(k) : false),
     imageOf: (a) => {

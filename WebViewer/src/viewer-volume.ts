@@ -10,17 +10,26 @@
 // priority; the cache budget evicts them like any 2D image (the plan keeps the volume within 80 % of it).
 //
 // Contract (used by viewer-mpr*.ts and by the 3D views, viewer-3d*.ts):
-//   loadSeriesVolume(opts) → {ok: true, volumeId, info, plan, frameOfReferenceUid, window} or
+//   loadSeriesVolume(opts) → {ok: true, volumeId, info, plan, frameOfReferenceUid, window, total, fill} or
 //                            {ok: false, reasons, info}   (never throws for a refused series; rejects only on
-//                            a network or API error — ApiError — or when aborted)
+//                            a network or API error — ApiError — or when aborted). Progressive: the volume is
+//                            created once the plan is made and ONE slice is read (the shown one, or a cached
+//                            one near it: int16 unless that slice needs float); the other voxels hold that
+//                            slice's minimum until fill(progress, signal), called once the views are mounted,
+//                            reads the cached slices then the others from the shown one outwards
+//                            (viewer-volume-order.ts), marking each uploaded frame (vtkOpenGLTexture
+//                            .setUpdatedFrame) and redrawing the views now and then. fill resolves
+//                            {state: 'ready'} | {state: 'float'} (a slice int16 cannot hold: never written;
+//                            build again with opts.float) | {state: 'failed', reason} | {state: 'aborted'}.
 //   freeSeriesVolume(volumeId): removes the volume and its slice images from cornerstone's cache; the GPU
 //   textures go with the viewports that showed it (destroy them first: viewer-volume-layout.ts does).
 
-import { cache, imageLoader, metaData, volumeLoader, type Types } from '@cornerstonejs/core';
+import { cache, Enums, imageLoader, metaData, utilities, volumeLoader, type Types } from '@cornerstonejs/core';
 import type { Api, Series } from './api';
 import { loadableStack } from './viewer-prefetch-glue';
 import type { WindowLevel } from './viewer-model';
-import { decodeVolumeInfo, fitsInt16, placeSlice, planVolume, type VolumeInfo, type VolumePlan } from './viewer-volume-model';
+import { decodeVolumeInfo, placeSlice, planVolume, type Vec3, type VolumeInfo, type VolumePlan } from './viewer-volume-model';
+import { fillOrder, sliceIndexAt, voxelType } from './viewer-volume-order';
 
 export interface LoadVolumeOptions {
   api: Api;
@@ -28,9 +37,17 @@ export interface LoadVolumeOptions {
   series: Series;
   orthancRoot: string;
   /** Called as slices are read (done of total). */
-  onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
+  /** The patient point the reading starts from (the 2D view's centre); the middle slice when null. */
+  from?: Vec3 | null;
+  /** The window to show (the 2D view's); else the first slice's. */
+  window?: WindowLevel | null;
+  /** Float voxels from the start (the rebuild after a slice int16 cannot hold). */
+  float?: boolean;
 }
+
+/** How filling a volume ended: complete; to be built again as float; a slice unusable; left. */
+export type FillOutcome = { state: 'ready' } | { state: 'float' } | { state: 'failed'; reason: string } | { state: 'aborted' };
 
 export type VolumeLoad =
   | {
@@ -39,8 +56,14 @@ export type VolumeLoad =
       info: VolumeInfo;
       plan: VolumePlan;
       frameOfReferenceUid: string;
-      /** The window of the series' middle image (its file's, else the volume's range). */
+      /** The window to start with (the 2D view's, else the first slice's); once filled the middle image's
+       *  (its file's, else the volume's range) unless the 2D view's was given. */
       window: WindowLevel;
+      /** Slices in the volume. */
+      total: number;
+      /** Reads the other slices into the volume (call once, after mounting its views), re-rendering them
+       *  at most every 200 ms and at the end; progress(done, total). Never rejects. */
+      fill(progress: (done: number, total: number) => void, signal: AbortSignal): Promise<FillOutcome>;
     }
   | { ok: false; reasons: string[]; info: VolumeInfo | null };
 
@@ -120,62 +143,6 @@ function sliceImageIds(info: VolumeInfo, series: Series, orthancRoot: string): s
   return ids;
 }
 
-/** Reads every slice into the plan's volume; a string when one cannot be used. */
-async function fillVolume(
-  imageIds: string[],
-  plan: VolumePlan,
-  opts: LoadVolumeOptions,
-): Promise<{ data: Int16Array | Float32Array; min: number; max: number; window: WindowLevel | null } | string> {
-  const [W, H, D] = plan.dimensions;
-  const sliceLength = W * H;
-  let data: Int16Array | Float32Array = new Int16Array(sliceLength * D);
-  const tmp = new Float32Array(sliceLength);
-  let min = Infinity;
-  let max = -Infinity;
-  let window: WindowLevel | null = null;
-  let failure: string | null = null;
-  let done = 0;
-  let next = 0;
-  const middle = Math.floor(D / 2);
-  volumeMeasure(`cached-${imageIds.filter((id) => cache.getImageLoadObject(id)).length}-of-${D}`);
-  const one = async (k: number): Promise<void> => {
-    // through the cache: shares the 2D stack's prefetch (the same image IDs) instead of fetching twice
-    const image = await imageLoader.loadAndCacheImage(imageIds[k]!, { priority: -5, requestType: 'interaction' } as never);
-    if (failure || opts.signal?.aborted) return;
-    const d = modalityValues(image);
-    if (typeof d === 'string') {
-      failure = d;
-      return;
-    }
-    if (k === middle) window = d.window;
-    // where a shifted slice does not reach (tilt correction): the slice's own minimum (air for CT)
-    let fill = Infinity;
-    for (let i = 0; i < d.values.length; i++) if (d.values[i]! < fill) fill = d.values[i]!;
-    const range = placeSlice(tmp, { pixels: d.values, columns: d.columns, rows: d.rows }, plan, k, fill);
-    min = Math.min(min, range.min);
-    max = Math.max(max, range.max);
-    // integer sources stay int16 (interpolated or averaged values rounded to whole units); others float
-    if (data instanceof Int16Array && (!d.integral || !fitsInt16(range.min, range.max))) {
-      data = Float32Array.from(data); // earlier slices kept; later ones as they are
-    }
-    const target = data.subarray(k * sliceLength, (k + 1) * sliceLength);
-    if (target instanceof Int16Array) for (let i = 0; i < sliceLength; i++) target[i] = Math.round(tmp[i]!);
-    else target.set(tmp);
-    done++;
-    opts.onProgress?.(done, D);
-  };
-  const worker = async (): Promise<void> => {
-    while (!failure && !opts.signal?.aborted && next < D) {
-      const k = next++;
-      await one(k);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, D) }, worker));
-  if (opts.signal?.aborted) throw new DOMException('aborted', 'AbortError');
-  if (failure) return failure;
-  return { data, min, max, window };
-}
-
 function frameOfReference(imageId: string): string {
   try {
     const plane = metaData.get('imagePlaneModule', imageId) as { frameOfReferenceUID?: string } | undefined;
@@ -185,41 +152,88 @@ function frameOfReference(imageId: string): string {
   }
 }
 
+interface Placed {
+  data: Float32Array;
+  min: number;
+  max: number;
+  integral: boolean;
+  window: WindowLevel | null;
+}
+
+/** Reads slice k and places it in the plan's grid (tilt shear, decimation); a string when it cannot be used. */
+async function readSlice(imageIds: string[], plan: VolumePlan, k: number): Promise<Placed | string> {
+  // through the cache: shares the 2D stack's prefetch (the same image IDs) instead of fetching twice
+  const image = await imageLoader.loadAndCacheImage(imageIds[k]!, { priority: -5, requestType: 'interaction' } as never);
+  const d = modalityValues(image);
+  if (typeof d === 'string') return d;
+  // where a shifted slice does not reach (tilt correction): the slice's own minimum (air for CT)
+  let fill = Infinity;
+  for (let i = 0; i < d.values.length; i++) if (d.values[i]! < fill) fill = d.values[i]!;
+  const out = new Float32Array(plan.dimensions[0] * plan.dimensions[1]);
+  const range = placeSlice(out, { pixels: d.values, columns: d.columns, rows: d.rows }, plan, k, fill);
+  return { data: out, min: range.min, max: range.max, integral: d.integral, window: d.window };
+}
+
+/** Writes a placed slice into the volume's buffer (int16: rounded to whole units). */
+function writeSlice(data: Int16Array | Float32Array, sliceLength: number, k: number, src: Float32Array): void {
+  const target = data.subarray(k * sliceLength, (k + 1) * sliceLength);
+  if (target instanceof Int16Array) for (let i = 0; i < sliceLength; i++) target[i] = Math.round(src[i]!);
+  else target.set(src);
+}
+
+/** Throttle of the progressive re-rendering while slices arrive. */
+const RENDER_EVERY_MS = 200;
+/** …and of the 3D view's. */
+const RENDER_3D_EVERY_MS = 5000;
+
 /**
- * Builds the volume of `series` or says why not. The caller shows the 2D stack with the reasons when refused
- * and calls freeSeriesVolume(volumeId) when the volume is no longer shown.
+ * Builds the volume of `series` or says why not. The volume is created as soon as the plan is made and one slice
+ * (the shown one, or a cached one near it) is read: the other voxels hold that slice's minimum until
+ * `fill()` reads them. The caller mounts the views, then calls fill(); shows the 2D stack with the reasons when
+ * refused; and calls freeSeriesVolume(volumeId) when the volume is no longer shown.
  */
 export async function loadSeriesVolume(opts: LoadVolumeOptions): Promise<VolumeLoad> {
   const info = await fetchVolumeInfo(opts.api, opts.studyInstanceUid, opts.series.seriesInstanceUid, opts.signal);
   volumeMeasure('info');
   const budget = cache.getMaxCacheSize();
-  const planned = planVolume(info, budget);
+  let planned = planVolume(info, budget, opts.float ? 4 : 2);
   if (!planned.ok) return { ok: false, reasons: planned.reasons, info };
   const imageIds = sliceImageIds(info, opts.series, opts.orthancRoot);
   if (!imageIds) return { ok: false, reasons: ['a slice of the volume is not among the series\' images'], info };
-  let plan = planned.plan;
-  let filled = await fillVolume(imageIds, plan, opts);
-  volumeMeasure('filled');
-  if (typeof filled === 'string') return { ok: false, reasons: [filled], info };
-  if (filled.data instanceof Float32Array && plan.bytes * 2 > budget * 0.8) {
+  const D = imageIds.length;
+  const isCached = (k: number): boolean => !!cache.getImageLoadObject(imageIds[k]!);
+  const start = sliceIndexAt(info, opts.from ?? null) ?? Math.floor(D / 2);
+  const order = fillOrder(D, start, isCached);
+  volumeMeasure(`cached-${imageIds.filter((id) => cache.getImageLoadObject(id)).length}-of-${D}`);
+  // the first slice read decides the voxel type (a later one that does not fit rebuilds the volume as float)
+  const first = order[0]!;
+  let placed = await readSlice(imageIds, planned.plan, first);
+  if (opts.signal?.aborted) throw new DOMException('aborted', 'AbortError');
+  if (typeof placed === 'string') return { ok: false, reasons: [placed], info };
+  let float = opts.float === true || voxelType(placed) === 'float32';
+  if (float && !opts.float) {
     // float voxels take twice the planned size: plan again at 4 bytes a voxel (coarser), or refuse
-    const again = planVolume(info, budget, 4);
-    if (!again.ok) return { ok: false, reasons: again.reasons, info };
-    plan = again.plan;
-    filled = await fillVolume(imageIds, plan, opts);
-    if (typeof filled === 'string') return { ok: false, reasons: [filled], info };
+    planned = planVolume(info, budget, 4);
+    if (!planned.ok) return { ok: false, reasons: planned.reasons, info };
+    placed = await readSlice(imageIds, planned.plan, first);
+    if (typeof placed === 'string') return { ok: false, reasons: [placed], info };
   }
+  const plan = planned.plan;
+  const [W, H] = plan.dimensions;
+  const sliceLength = W * H;
+  const data: Int16Array | Float32Array = float ? new Float32Array(sliceLength * D) : new Int16Array(sliceLength * D);
+  data.fill(float ? placed.min : Math.round(placed.min)); // neutral: the first slice's minimum (air for CT)
+  writeSlice(data, sliceLength, first, placed.data);
   const frameOfReferenceUid = frameOfReference(imageIds[0]!);
-  const window = filled.window ?? { center: (filled.min + filled.max) / 2, width: Math.max(1, filled.max - filled.min) };
+  const window = opts.window ?? placed.window ?? { center: (placed.min + placed.max) / 2, width: Math.max(1, placed.max - placed.min) };
   // "derived:": cornerstone reads no image loader for the volume's slice images (setDefaultVolumeVOI)
   const volumeId = `derived:rr-volume-${++counter}-${opts.series.seriesInstanceUid}`;
-  const isInt = filled.data instanceof Int16Array;
   const g = info.geometry!;
   const metadata = {
-    BitsAllocated: isInt ? 16 : 32,
-    BitsStored: isInt ? 16 : 32,
+    BitsAllocated: float ? 32 : 16,
+    BitsStored: float ? 32 : 16,
     SamplesPerPixel: 1,
-    HighBit: isInt ? 15 : 31,
+    HighBit: float ? 31 : 15,
     PhotometricInterpretation: 'MONOCHROME2',
     PixelRepresentation: 1,
     Modality: opts.series.modality,
@@ -239,13 +253,101 @@ export async function loadSeriesVolume(opts: LoadVolumeOptions): Promise<VolumeL
       spacing: plan.spacing,
       origin: plan.origin,
       direction: plan.direction as unknown as Types.Mat3,
-      scalarData: filled.data,
+      scalarData: data,
     });
   } catch (err) {
     return { ok: false, reasons: [`the volume could not be built: ${err instanceof Error ? err.message : String(err)}`], info };
   }
   volumeMeasure('created');
-  return { ok: true, volumeId, info, plan, frameOfReferenceUid, window };
+  const middle = Math.floor(D / 2);
+  const result: Extract<VolumeLoad, { ok: true }> = {
+    ok: true,
+    volumeId,
+    info,
+    plan,
+    frameOfReferenceUid,
+    window,
+    total: D,
+    fill: async (progress, signal) => {
+      let min = placed.min;
+      let max = placed.max;
+      let middleWindow: WindowLevel | null = first === middle ? placed.window : null;
+      let outcome: FillOutcome | null = null;
+      let done = 1;
+      let next = 1;
+      let dirty = true;
+      let last3d = performance.now();
+      // the 3D view (a ray cast on the CPU under software WebGL, seconds a frame) is redrawn at most every
+      // RENDER_3D_EVERY_MS while the slices arrive, and at the end; the planes on every redraw
+      const render = (final: boolean): void => {
+        dirty = false;
+        const volume = cache.getVolume(volumeId) as (Types.IImageVolume & { imageData?: { modified(): void } }) | undefined;
+        if (!volume) return;
+        const now = performance.now();
+        const with3d = final || now - last3d >= RENDER_3D_EVERY_MS;
+        if (with3d) last3d = now;
+        try {
+          volume.imageData?.modified();
+          for (const vp of utilities.getViewportsWithVolumeId(volumeId)) if (with3d || vp.type !== Enums.ViewportType.VOLUME_3D) vp.render();
+        } catch {
+          /* a viewport going away */
+        }
+      };
+      // like cornerstone's streaming volumes (about every 5 % of the frames), a redraw is due after a twentieth
+      // of the slices or a second, never sooner than RENDER_EVERY_MS: on software WebGL each redraw of the
+      // planes (and the 3D view) takes CPU from the decoding
+      const step = Math.max(1, Math.ceil(D / 20));
+      let renderedAt = 1;
+      let lastRender = performance.now();
+      const timer = globalThis.setInterval(() => {
+        if (!dirty || (done - renderedAt < step && performance.now() - lastRender < 1000)) return;
+        renderedAt = done;
+        lastRender = performance.now();
+        render(false);
+      }, RENDER_EVERY_MS);
+      const stopped = (): boolean => outcome !== null || signal.aborted || !cache.getVolume(volumeId);
+      progress(done, D);
+      const worker = async (): Promise<void> => {
+        while (!stopped() && next < D) {
+          const k = order[next++]!;
+          const got = await readSlice(imageIds, plan, k);
+          if (stopped()) return;
+          if (typeof got === 'string') {
+            outcome = { state: 'failed', reason: got };
+            return;
+          }
+          if (!float && voxelType(got) === 'float32') {
+            outcome = { state: 'float' }; // never written as int16: the volume is built again as float
+            return;
+          }
+          writeSlice(data, sliceLength, k, got.data);
+          min = Math.min(min, got.min);
+          max = Math.max(max, got.max);
+          if (k === middle) middleWindow = got.window;
+          const volume = cache.getVolume(volumeId) as (Types.IImageVolume & { vtkOpenGLTexture?: { setUpdatedFrame(i: number): void } }) | undefined;
+          volume?.vtkOpenGLTexture?.setUpdatedFrame(k);
+          dirty = true;
+          done++;
+          progress(done, D);
+        }
+      };
+      try {
+        await Promise.all(Array.from({ length: Math.min(CONCURRENCY, D) }, worker));
+      } catch (err) {
+        if (!stopped()) outcome = { state: 'failed', reason: err instanceof Error ? err.message : String(err) };
+      } finally {
+        globalThis.clearInterval(timer);
+      }
+      if (signal.aborted || !cache.getVolume(volumeId)) return { state: 'aborted' };
+      if (outcome) return outcome;
+      // as the whole volume built at once did: the middle slice's window, else the volume's range
+      if (!opts.window) result.window = middleWindow ?? { center: (min + max) / 2, width: Math.max(1, max - min) };
+      render(true);
+      volumeMeasure('filled');
+      return { state: 'ready' };
+    },
+  };
+  return result;
 }
 
 /** Removes the volume and its slice images from cornerstone's cache (nothing when already gone). */

@@ -1,0 +1,112 @@
+// Browser test of progressive volume viewing (issue 11): the MPR planes are mounted and drawn with the slices
+// read so far, before the volume is complete (the slice files are delayed here with page.route), the layout
+// says so (data-rr-volume-state "loading", data-rr-volume-progress "n/total"), and it completes ("shown",
+// 134/134) once they arrive; leaving the layout mid-load frees the volume (cornerstone's cache volume count,
+// data-rr-volumes, back to 0) without a page error. The pixel checks of the complete volume are in
+// viewer-mpr.test.mjs and viewer-3d.test.mjs. One Orthanc, one login, one page load.
+// Run: cd Tests && npm ci && node --test browser/viewer-volume-stream.test.mjs
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { dicomFilesOf, storescu, startOrthanc, waitFor } from '../lib/orthanc.mjs';
+import { launchChromium, pageErrorText } from '../lib/browser.mjs';
+
+const WEBAPP_DIR = process.env.READING_ROOM_WEBAPP_DIR ? path.resolve(process.env.READING_ROOM_WEBAPP_DIR) : null;
+const DELAY_MS = 2500;
+
+describe('Reading Room progressive volume (browser)', { timeout: 300_000 }, () => {
+  let orthanc;
+  let browser;
+  let page;
+  let study;
+  const pageErrors = [];
+  let delaying = false;
+
+  const area = () => page.locator('.viewer-volume-area');
+  const state = () => area().getAttribute('data-rr-volume-state');
+  const progress = async () => {
+    const p = (await area().getAttribute('data-rr-volume-progress')) ?? '0/0';
+    const [done, total] = p.split('/').map(Number);
+    return { done, total };
+  };
+  /** The grey spread of a plane's canvas (0: flat). */
+  const spread = (name) =>
+    page.evaluate((name) => {
+      const canvas = document.querySelector(`.viewer-mpr-viewport[data-rr-mpr-plane="${name}"] canvas`);
+      if (!canvas || canvas.width === 0) return 0;
+      const data = canvas.getContext('2d', { willReadFrequently: true }).getImageData(0, 0, canvas.width, canvas.height).data;
+      let lo = 255;
+      let hi = 0;
+      for (let i = 0; i < data.length; i += 4 * 7) {
+        lo = Math.min(lo, data[i]);
+        hi = Math.max(hi, data[i]);
+      }
+      return hi - lo;
+    }, name);
+
+  before(async () => {
+    orthanc = await startOrthanc(WEBAPP_DIR ? { readingRoom: { WebAppDirectory: WEBAPP_DIR } } : {});
+    await storescu(orthanc, await dicomFilesOf('ct_abdomen_pancreas_134'));
+    const studies = await waitFor(async () => {
+      const l = await orthanc.json('/api/dicom/studies?limit=10');
+      return l.total === 1 ? l : false;
+    }, 60_000, 200, 'the study');
+    study = studies.data[0];
+    browser = await launchChromium({ webgl: true });
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    await context.addCookies(await orthanc.browserCookies());
+    page = await context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(pageErrorText(e)));
+    // the slice files, delayed while `delaying` (the other requests go through at once)
+    await page.route(/\/instances\/[^/]+\/file/, async (route) => {
+      if (delaying) await new Promise((r) => setTimeout(r, DELAY_MS));
+      await route.continue();
+    });
+    await page.goto(`${orthanc.baseUrl}/reading-room/#/studies/${encodeURIComponent(study.studyInstanceUid)}`);
+    await waitFor(async () => (await page.locator('.viewer-viewport[data-rr-viewport="0"]').getAttribute('data-rr-image-index')) !== null, 60_000, 100, 'the first image');
+    delaying = true; // from now on: the 2D prefetch and the volume wait for each file
+  });
+
+  after(async () => {
+    await browser?.close();
+    await orthanc?.stop();
+  });
+
+  it('leaving MPR while its volume is read frees the volume', async () => {
+    await page.locator('.viewer-tool[data-rr-volume-layout="mpr"]').click();
+    await waitFor(async () => (await area().getAttribute('data-rr-volume-layout')) === 'mpr', 60_000, 100, 'the MPR layout mounted');
+    assert.equal(await state(), 'loading', 'mounted before the volume is complete');
+    assert.equal(await area().getAttribute('data-rr-volumes'), '1', 'one volume in the cache');
+    await page.locator('.viewer-tool[data-rr-layout="1x1"]').click();
+    await waitFor(async () => (await area().getAttribute('data-rr-volumes')) === '0', 10_000, 50, 'the volume freed');
+    assert.equal(await area().isVisible(), false, 'the 2D grid back');
+    await page.waitForTimeout(DELAY_MS * 2); // slices still arriving for the left volume change nothing
+    assert.equal(await area().getAttribute('data-rr-volumes'), '0', 'still no volume');
+    assert.equal(await area().getAttribute('data-rr-volume-state'), null);
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('MPR planes are drawn before the volume is complete, then completed', async () => {
+    await page.locator('.viewer-tool[data-rr-volume-layout="mpr"]').click();
+    await waitFor(async () => (await area().getAttribute('data-rr-volume-layout')) === 'mpr', 60_000, 100, 'the MPR layout mounted');
+    // drawn (not flat) while the volume is still partial
+    await waitFor(async () => (await spread('sagittal')) > 40 && (await spread('axial')) > 40, 30_000, 200, 'the planes drawn with the slices read so far');
+    const partial = await progress();
+    assert.equal(await state(), 'loading', `still loading (${partial.done}/${partial.total})`);
+    assert.ok(partial.total === 134 && partial.done < partial.total, `a partial volume: ${partial.done}/${partial.total}`);
+    assert.match((await page.locator('.viewer-volume-message').textContent()) ?? '', /\d+\/134 slices/, 'the progress is shown');
+    delaying = false;
+    await waitFor(async () => (await state()) === 'shown', 120_000, 100, 'the complete volume');
+    assert.deepEqual(await progress(), { done: 134, total: 134 });
+    assert.equal(await page.locator('.viewer-volume-message').isHidden(), true, 'no progress message once complete');
+    assert.equal(await area().getAttribute('data-rr-volumes'), '1');
+    for (const p of ['axial', 'sagittal', 'coronal']) assert.ok((await spread(p)) > 60, `${p} drawn`);
+    // back to 2D and in again: one volume at a time, nothing thrown
+    await page.locator('.viewer-tool[data-rr-layout="1x1"]').click();
+    await waitFor(async () => (await area().getAttribute('data-rr-volumes')) === '0', 10_000, 50, 'the volume freed');
+    await page.locator('.viewer-tool[data-rr-volume-layout="mpr"]').click();
+    await waitFor(async () => (await state()) === 'shown', 120_000, 100, 'MPR again (all slices cached)');
+    assert.equal(await area().getAttribute('data-rr-volumes'), '1');
+    assert.deepEqual(pageErrors, []);
+  });
+});

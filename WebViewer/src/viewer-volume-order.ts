@@ -1,0 +1,45 @@
+// Progressive volume filling (issue 11): which slice of a volume is read when, and which voxel type the volume
+// takes before all its slices are read. Pure functions (no DOM, no cornerstone): viewer-volume.ts uses them.
+//
+// fillOrder(total, start, cached): every slice index once — the cached ones first (ordered from `start`
+//   outwards), then the others from `start` outwards (start, start+1, start-1, start+2, …).
+// sliceIndexAt(info, point): the plugin slice index nearest a patient point along the volume normal; null
+//   without geometry or a point.
+// voxelType(known): 'int16' when every value known so far is a whole number within int16, else 'float32'.
+
+import type { Vec3, VolumeInfo } from './viewer-volume-model';
+import { fitsInt16 } from './viewer-volume-model';
+
+/** Indices 0…total-1 from `start` outwards (the later side first on a tie). */
+function outwards(total: number, start: number): number[] {
+  const s = Math.min(total - 1, Math.max(0, Math.round(start)));
+  const out: number[] = [];
+  if (total <= 0) return out;
+  out.push(s);
+  for (let d = 1; out.length < total; d++) {
+    if (s + d < total) out.push(s + d);
+    if (s - d >= 0) out.push(s - d);
+  }
+  return out;
+}
+
+/** The order slices are read in: cached ones first, then the rest, each part from `start` outwards. */
+export function fillOrder(total: number, start: number, cached: (k: number) => boolean): number[] {
+  const all = outwards(total, start);
+  return [...all.filter((k) => cached(k)), ...all.filter((k) => !cached(k))];
+}
+
+/** The plugin slice index nearest `point` along the volume's normal (clamped), null when unknown. */
+export function sliceIndexAt(info: Pick<VolumeInfo, 'geometry' | 'slices'>, point: Vec3 | null | undefined): number | null {
+  const g = info.geometry;
+  if (!g || !point || info.slices.length === 0 || !(g.spacing[2] > 0)) return null;
+  const d = [point[0] - g.origin[0], point[1] - g.origin[1], point[2] - g.origin[2]];
+  const along = d[0]! * g.normal[0] + d[1]! * g.normal[1] + d[2]! * g.normal[2];
+  if (!Number.isFinite(along)) return null;
+  return Math.min(info.slices.length - 1, Math.max(0, Math.round(along / g.spacing[2])));
+}
+
+/** The voxel type for values known so far: int16 only for whole numbers that fit it. */
+export function voxelType(known: { integral: boolean; min: number; max: number }): 'int16' | 'float32' {
+  return known.integral && fitsInt16(known.min, known.max) ? 'int16' : 'float32';
+}

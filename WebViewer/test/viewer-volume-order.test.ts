@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { fillOrder, sliceIndexAt, voxelType } from '../src/viewer-volume-order';
+import type { VolumeInfo } from '../src/viewer-volume-model';
+
+const geometry = {
+  origin: [0, 0, -100],
+  rowCosines: [1, 0, 0],
+  columnCosines: [0, 1, 0],
+  normal: [0, 0, 1],
+  spacing: [0.5, 0.5, 2],
+  dimensions: [512, 512, 10],
+} as unknown as NonNullable<VolumeInfo['geometry']>;
+const slices = Array.from({ length: 10 }, (_, i) => ({ instanceId: `i${i}`, frame: 0 }));
+
+describe('fillOrder', () => {
+  it('reads from the start slice outwards, every slice once', () => {
+    expect(fillOrder(7, 3, () => false)).toEqual([3, 4, 2, 5, 1, 6, 0]);
+    expect(fillOrder(4, 0, () => false)).toEqual([0, 1, 2, 3]);
+    expect(fillOrder(4, 3, () => false)).toEqual([3, 2, 1, 0]);
+  });
+  it('takes the cached slices first, each part from the start outwards', () => {
+    const cached = new Set([0, 5, 6]);
+    expect(fillOrder(7, 3, (k) => cached.has(k))).toEqual([5, 6, 0, 3, 4, 2, 1]);
+  });
+  it('clamps the start and handles an empty volume', () => {
+    expect(fillOrder(3, 99, () => false)).toEqual([2, 1, 0]);
+    expect(fillOrder(3, -5, () => false)).toEqual([0, 1, 2]);
+    expect(fillOrder(0, 0, () => false)).toEqual([]);
+  });
+});
+
+describe('sliceIndexAt', () => {
+  it('finds the slice nearest a point along the normal', () => {
+    expect(sliceIndexAt({ geometry, slices }, [10, 20, -100])).toBe(0);
+    expect(sliceIndexAt({ geometry, slices }, [0, 0, -93.2])).toBe(3);
+    expect(sliceIndexAt({ geometry, slices }, [0, 0, 500])).toBe(9);
+    expect(sliceIndexAt({ geometry, slices }, [0, 0, -500])).toBe(0);
+  });
+  it('is null without a point or geometry', () => {
+    expect(sliceIndexAt({ geometry, slices }, null)).toBeNull();
+    expect(sliceIndexAt({ geometry: null, slices }, [0, 0, 0])).toBeNull();
+    expect(sliceIndexAt({ geometry, slices: [] }, [0, 0, 0])).toBeNull();
+  });
+});
+
+describe('voxelType', () => {
+  it('is int16 for whole numbers within its range only', () => {
+    expect(voxelType({ integral: true, min: -1024, max: 3071 })).toBe('int16');
+    expect(voxelType({ integral: true, min: -32768, max: 32767 })).toBe('int16');
+    expect(voxelType({ integral: true, min: 0, max: 65535 })).toBe('float32');
+    expect(voxelType({ integral: false, min: 0, max: 1 })).toBe('float32');
+  });
+});
