@@ -7,45 +7,34 @@ export READING_ROOM_PLUGIN=${READING_ROOM_PLUGIN:-$PWD/$build/libOrthancReadingR
 export RR_BENCH_FILL=${RR_BENCH_FILL:-$PWD/$build/rr_bench_fill}
 RR_BENCH_REPORT_PDF=${RR_BENCH_REPORT_PDF:-$PWD/$build/rr_bench_report_pdf}
 
+# needs WHO PACKAGE...: installs the Debian packages WHO (a benchmark) needs
+# when missing (as root), before anything is measured; as another user it
+# says so and returns 1 (that benchmark is then skipped).
+needs() {
+  local who=$1 missing=() p
+  shift
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "bench: $who needs ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]}); it is skipped" >&2
+    return 1
+  fi
+  echo "bench: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
 # png.mjs compares with the original design's Python rendering: Debian's
 # pydicom, numpy, Pillow, and GDCM (pydicom's decoder for JPEG Lossless).
-# Installed here, before anything is measured, when missing.
 png=1
-py_missing=()
-for p in python3-pydicom python3-numpy python3-pil python3-gdcm; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || py_missing+=("$p")
-done
-if [ ${#py_missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "bench: png.mjs needs ${py_missing[*]} (run as root, or: sudo apt-get install ${py_missing[*]}); it is skipped" >&2
-    png=0
-  else
-    echo "bench: installing ${py_missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null
-    apt-get install -y -qq --no-install-recommends "${py_missing[@]}" >/dev/null
-  fi
-fi
-
+needs png.mjs python3-pydicom python3-numpy python3-pil python3-gdcm || png=0
 # ingest_nodes.mjs runs two Orthanc nodes on one PostgreSQL (Debian's
-# orthanc-postgresql index, a throwaway cluster of PostgreSQL's server):
-# installed here when missing, else that benchmark is skipped.
+# orthanc-postgresql index, a throwaway cluster of PostgreSQL's server).
 nodes=1
-pg_missing=()
-for p in orthanc-postgresql postgresql; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || pg_missing+=("$p")
-done
-if [ ${#pg_missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "bench: ingest_nodes.mjs needs ${pg_missing[*]} (run as root, or: sudo apt-get install ${pg_missing[*]}); it is skipped" >&2
-    nodes=0
-  else
-    echo "bench: installing ${pg_missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null
-    apt-get install -y -qq --no-install-recommends "${pg_missing[@]}" >/dev/null
-  fi
-fi
+needs ingest_nodes.mjs orthanc-postgresql postgresql || nodes=0
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(/usr/sbin/Orthanc --version | head -1)"
 node bench/ingest.mjs
