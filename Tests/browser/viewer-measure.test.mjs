@@ -9,7 +9,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { dicomFilesOf, storescu, startOrthanc, waitFor } from '../lib/orthanc.mjs';
+import { dicomFilesOf, fetchIdempotent, storescu, startOrthanc, waitFor } from '../lib/orthanc.mjs';
 import { launchChromium } from '../lib/browser.mjs';
 
 const CT_FOLDER = 'ct_abdomen_pancreas_134';
@@ -74,9 +74,8 @@ describe('Reading Room viewer measurements (browser)', { timeout: 420_000 }, () 
 
   /** The raw stored values of the first CT image (Orthanc's frames/0/raw: uncompressed 16-bit little endian). */
   const hounsfield = async () => {
-    const res = await fetch(`${orthanc.baseUrl}/instances/${ct.series[0].instances[0].orthancId}/frames/0/raw`, { headers: orthanc.authHeaders() });
+    const { res, body: buf } = await fetchIdempotent(`${orthanc.baseUrl}/instances/${ct.series[0].instances[0].orthancId}/frames/0/raw`, { headers: orthanc.authHeaders() });
     assert.equal(res.status, 200);
-    const buf = Buffer.from(await res.arrayBuffer());
     assert.equal(buf.length, SIZE * SIZE * 2);
     const tags = await orthanc.json(`/instances/${ct.series[0].instances[0].orthancId}/simplified-tags`);
     const slope = Number(tags.RescaleSlope ?? 1);

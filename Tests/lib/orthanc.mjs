@@ -96,6 +96,23 @@ export async function waitFor(fn, timeoutMs = 10000, intervalMs = 100, what = ''
 }
 
 /** A free loopback TCP port (bind port 0, read it, close). */
+/**
+ * fetch() for an idempotent request (GET) to Orthanc, sent again (up to 3 times) when the connection
+ * fails without an answer: Node's fetch reuses keep-alive sockets, and one that Orthanc closes as idle at
+ * the moment a request is written fails with "terminated" / "other side closed" (seen once in make test).
+ */
+export async function fetchIdempotent(url, opts = {}) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await fetch(url, opts);
+      return { res, body: Buffer.from(await res.arrayBuffer()) };
+    } catch (e) {
+      if (attempt >= 3 || !(e instanceof TypeError)) throw e;
+      await sleep(50);
+    }
+  }
+}
+
 export function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
