@@ -514,6 +514,8 @@ static OrthancPluginErrorCode on_resync(OrthancPluginRestOutput *out, const char
 /* ------------------------------------------------------- rendered frames */
 
 #define MAX_PNG (32u * 1024u * 1024u)
+/* a frame's modality values: 4096 x 4096 float32 is 64 MiB */
+#define MAX_VALUES (128u * 1024u * 1024u)
 
 /* window=C,W  preset=NAME  size=N (64..2048) */
 static int frame_args(rr_frame_request *r, const OrthancPluginHttpRequest *req, char *err, size_t errsize)
@@ -596,6 +598,10 @@ static OrthancPluginErrorCode on_instance_frame(OrthancPluginRestOutput *out, co
   if (!require_method(out, req, OrthancPluginHttpMethod_Get))
     return OrthancPluginErrorCode_Success;
   memset(&r, 0, sizeof(r));
+  if (!rr_args_orthanc_id_ok(req->groups[0])) {
+    rr_reply_error(CTX, out, RR_API_INVALID_ARGUMENT, "not an Orthanc instance identifier");
+    return OrthancPluginErrorCode_Success;
+  }
   if (rr_parse_i64(&n, req->groups[1], 0, 100000) < 0) {
     rr_reply_error(CTX, out, RR_API_INVALID_ARGUMENT, "the frame number must be between 0 and 100000");
     return OrthancPluginErrorCode_Success;
@@ -606,6 +612,66 @@ static OrthancPluginErrorCode on_instance_frame(OrthancPluginRestOutput *out, co
     return OrthancPluginErrorCode_Success;
   }
   send_frame(out, req->groups[0], &r);
+  return OrthancPluginErrorCode_Success;
+}
+
+/* GET {root}dicom/instances/{id}/frames/{n}/values: the frame's modality
+ * values for the viewer's volumes (image/modality_values.h), as raw
+ * little-endian int16 or float32, row after row; the headers say which
+ * (X-RR-Values: int16|float32), the size (X-RR-Columns, X-RR-Rows), the
+ * values' range (X-RR-Range: "min max") and the file's window
+ * (X-RR-Window: "center width", absent without one). */
+static OrthancPluginErrorCode on_instance_values(OrthancPluginRestOutput *out, const char *url,
+                                                 const OrthancPluginHttpRequest *req)
+{
+  rr_frame_values_info info;
+  rr_buf values;
+  char err[ERR_SIZE] = "", timing[64], text[96];
+  struct timespec t0, t1;
+  int64_t n;
+  int error;
+
+  (void)url;
+  if (!require_method(out, req, OrthancPluginHttpMethod_Get))
+    return OrthancPluginErrorCode_Success;
+  if (!rr_args_orthanc_id_ok(req->groups[0])) {
+    rr_reply_error(CTX, out, RR_API_INVALID_ARGUMENT, "not an Orthanc instance identifier");
+    return OrthancPluginErrorCode_Success;
+  }
+  if (rr_parse_i64(&n, req->groups[1], 0, 100000) < 0) {
+    rr_reply_error(CTX, out, RR_API_INVALID_ARGUMENT, "the frame number must be between 0 and 100000");
+    return OrthancPluginErrorCode_Success;
+  }
+  rr_buf_init(&values, MAX_VALUES);
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  error = rr_orthanc_frame_values(&values, &info, CTX, req->groups[0], (uint32_t)n, err, sizeof(err));
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  snprintf(timing, sizeof(timing), "values;dur=%.3f",
+           (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+  OrthancPluginSetHttpHeader(CTX, out, "Server-Timing", timing);
+  if (error < 0) {
+    char where[RR_OID_SIZE + 32];
+    snprintf(where, sizeof(where), "reading instance %s", req->groups[0]);
+    rr_reply_failure(CTX, out, error == RR_EINVAL ? RR_EUNSUPPORTED : error == RR_ENOTFOUND ? error : RR_EUPSTREAM,
+                     where, err);
+  } else {
+    OrthancPluginSetHttpHeader(CTX, out, "X-RR-Values", rr_values_type_name(info.values.type));
+    snprintf(text, sizeof(text), "%u", (unsigned)info.columns);
+    OrthancPluginSetHttpHeader(CTX, out, "X-RR-Columns", text);
+    snprintf(text, sizeof(text), "%u", (unsigned)info.rows);
+    OrthancPluginSetHttpHeader(CTX, out, "X-RR-Rows", text);
+    snprintf(text, sizeof(text), "%.17g %.17g", info.values.min, info.values.max);
+    OrthancPluginSetHttpHeader(CTX, out, "X-RR-Range", text);
+    if (info.has_window) {
+      snprintf(text, sizeof(text), "%.17g %.17g", info.window_center, info.window_width);
+      OrthancPluginSetHttpHeader(CTX, out, "X-RR-Window", text);
+    }
+    OrthancPluginSetHttpHeader(CTX, out, "Cache-Control", "private, no-store");
+    OrthancPluginSetHttpHeader(CTX, out, "X-Content-Type-Options", "nosniff");
+    rr_reply_security_headers(CTX, out);
+    OrthancPluginAnswerBuffer(CTX, out, values.ptr, (uint32_t)values.len, "application/octet-stream");
+  }
+  rr_buf_dispose(&values);
   return OrthancPluginErrorCode_Success;
 }
 
@@ -677,6 +743,7 @@ int rr_api_register(OrthancPluginContext *ctx, const rr_api_deps *deps)
     {"/dicom/studies/([^/]+)", on_study},
     {"/dicom/studies/([^/]+)/frames/([0-9]+)", on_study_frame},
     {"/dicom/instances/([^/]+)/frames/([0-9]+)/png", on_instance_frame},
+    {"/dicom/instances/([^/]+)/frames/([0-9]+)/values", on_instance_values},
     {"/health", on_health},
     {"/admin/ingest", on_ingest},
     {"/admin/ingest/resync", on_resync},

@@ -97,6 +97,8 @@ static const rr_matrix_rule rules[] = {
   /* rendered images (PNG) for the viewer, reports and AI: no technician */
   {M_GET, "{api}dicom/studies/{id}/frames/{id}", ADM | RAD | PHY, IMG | AUD},
   {M_GET, "{api}dicom/instances/{id}/frames/{id}/png", ADM | RAD | PHY, IMG | AUD},
+  /* modality values of a frame, what the viewer builds volumes from (api.c) */
+  {M_GET, "{api}dicom/instances/{id}/frames/{id}/values", ADM | RAD | PHY, IMG | AUD},
   /* the viewer's fallback for transfer syntaxes the browser cannot decode */
   {M_GET, "{api}dicom/instances/{id}/transcoded", ADM | RAD | PHY, IMG | AUD},
   /* the patient's other studies (priors): each listed prior passes the same check (api/priors_api.c) */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "image/dicom_params.h"
+#include "image/modality_values.h"
 #include "image/png_encode.h"
 #include "util/errors.h"
 #include "util/str.h"
@@ -138,56 +139,95 @@ static void apply_request(rr_render_params *r, const rr_frame_request *req)
   r->max_side = req->max_side;
 }
 
-int rr_orthanc_frame_png(rr_buf *png, rr_render_info *info, OrthancPluginContext *ctx, const char *instance_id,
-                         const rr_frame_request *req, char *err, size_t errsize)
+/* One frame read, parsed and decoded, with the parameters of its tags. */
+typedef struct decoded_frame {
+  OrthancPluginMemoryBuffer file;
+  OrthancPluginDicomInstance *dicom;
+  char *json;
+  rr_dicom_params *dp;
+  OrthancPluginImage *image;
+  rr_frame frame;
+} decoded_frame;
+
+static void decoded_frame_dispose(OrthancPluginContext *ctx, decoded_frame *d)
+{
+  if (d->image != NULL)
+    OrthancPluginFreeImage(ctx, d->image);
+  if (d->json != NULL)
+    OrthancPluginFreeString(ctx, d->json);
+  if (d->dicom != NULL)
+    OrthancPluginFreeDicomInstance(ctx, d->dicom);
+  if (d->file.data != NULL)
+    OrthancPluginFreeMemoryBuffer(ctx, &d->file);
+  rr_dicom_params_free(d->dp);
+  memset(d, 0, sizeof(*d));
+}
+
+/* Fill the zeroed *d with frame `frame_no` of the instance (the caller
+ * disposes of *d, also on error). */
+static int decode_frame(decoded_frame *d, OrthancPluginContext *ctx, const char *instance_id, uint32_t frame_no,
+                        char *err, size_t errsize)
 {
   fetch_ctx fctx = {ctx, instance_id};
-  rr_dicom_params *dp = NULL;
-  OrthancPluginDicomInstance *dicom = NULL;
-  OrthancPluginImage *image = NULL;
-  rr_image *out = NULL;
-  rr_frame frame;
-  OrthancPluginMemoryBuffer file = {0};
-  char *json = NULL;
   int error;
 
   if (!id_ok(instance_id))
     return rr_fail(err, errsize, RR_EINVAL, "not an Orthanc instance identifier");
   /* the file is read and parsed once, for its tags and its pixels */
-  if ((error = open_instance(&file, &dicom, ctx, instance_id, err, errsize)) < 0)
+  if ((error = open_instance(&d->file, &d->dicom, ctx, instance_id, err, errsize)) < 0)
+    return error;
+  if ((d->json = OrthancPluginGetInstanceAdvancedJson(ctx, d->dicom, OrthancPluginDicomToJsonFormat_Full, TAGS_FLAGS,
+                                                      TAGS_MAX_STRING)) == NULL)
+    return rr_fail(err, errsize, RR_EUPSTREAM, "Orthanc cannot read the tags of this file");
+  if ((error = rr_dicom_params_from_json(&d->dp, d->json, strlen(d->json), frame_no, fetch_content, &fctx, err,
+                                         errsize)) < 0)
+    return error;
+  if (d->dp->number_of_frames > 0 && frame_no >= d->dp->number_of_frames)
+    return rr_fail(err, errsize, RR_ENOTFOUND, "the instance has %u frames", (unsigned)d->dp->number_of_frames);
+  if ((d->image = OrthancPluginGetInstanceDecodedFrame(ctx, d->dicom, frame_no)) == NULL)
+    return rr_fail(err, errsize, RR_EINVAL,
+                   "Orthanc cannot decode this frame (not an image, or a transfer syntax without a decoder)");
+  return frame_from_image(&d->frame, d->dp, ctx, d->image, err, errsize);
+}
+
+int rr_orthanc_frame_png(rr_buf *png, rr_render_info *info, OrthancPluginContext *ctx, const char *instance_id,
+                         const rr_frame_request *req, char *err, size_t errsize)
+{
+  decoded_frame d;
+  rr_image *out = NULL;
+  int error;
+
+  memset(&d, 0, sizeof(d));
+  if ((error = decode_frame(&d, ctx, instance_id, req->frame, err, errsize)) < 0)
     goto out;
-  if ((json = OrthancPluginGetInstanceAdvancedJson(ctx, dicom, OrthancPluginDicomToJsonFormat_Full, TAGS_FLAGS,
-                                                   TAGS_MAX_STRING)) == NULL) {
-    error = rr_fail(err, errsize, RR_EUPSTREAM, "Orthanc cannot read the tags of this file");
-    goto out;
-  }
-  if ((error = rr_dicom_params_from_json(&dp, json, strlen(json), req->frame, fetch_content, &fctx, err, errsize)) < 0)
-    goto out;
-  if (dp->number_of_frames > 0 && req->frame >= dp->number_of_frames) {
-    error = rr_fail(err, errsize, RR_ENOTFOUND, "the instance has %u frames", (unsigned)dp->number_of_frames);
-    goto out;
-  }
-  image = OrthancPluginGetInstanceDecodedFrame(ctx, dicom, req->frame);
-  if (image == NULL) {
-    error = rr_fail(err, errsize, RR_EINVAL, "Orthanc cannot decode this frame (not an image, or a transfer syntax without a decoder)");
-    goto out;
-  }
-  if ((error = frame_from_image(&frame, dp, ctx, image, err, errsize)) < 0)
-    goto out;
-  apply_request(&dp->render, req);
-  if ((error = rr_render_frame(&out, info, &frame, &dp->render, err, errsize)) < 0 ||
+  apply_request(&d.dp->render, req);
+  if ((error = rr_render_frame(&out, info, &d.frame, &d.dp->render, err, errsize)) < 0 ||
       (error = rr_png_encode(png, out, RR_PNG_FAST, err, errsize)) < 0)
     goto out;
 out:
   rr_image_free(out);
-  if (image != NULL)
-    OrthancPluginFreeImage(ctx, image);
-  if (json != NULL)
-    OrthancPluginFreeString(ctx, json);
-  if (dicom != NULL)
-    OrthancPluginFreeDicomInstance(ctx, dicom);
-  if (file.data != NULL)
-    OrthancPluginFreeMemoryBuffer(ctx, &file);
-  rr_dicom_params_free(dp);
+  decoded_frame_dispose(ctx, &d);
+  return error;
+}
+
+int rr_orthanc_frame_values(rr_buf *values, rr_frame_values_info *info, OrthancPluginContext *ctx,
+                            const char *instance_id, uint32_t frame, char *err, size_t errsize)
+{
+  decoded_frame d;
+  int error;
+
+  memset(&d, 0, sizeof(d));
+  memset(info, 0, sizeof(*info));
+  if ((error = decode_frame(&d, ctx, instance_id, frame, err, errsize)) < 0)
+    goto out;
+  if ((error = rr_modality_values(values, &info->values, &d.frame, &d.dp->render, err, errsize)) < 0)
+    goto out;
+  info->columns = d.frame.width;
+  info->rows = d.frame.height;
+  info->has_window = d.dp->render.has_window && d.dp->render.window_width > 0;
+  info->window_center = d.dp->render.window_center;
+  info->window_width = d.dp->render.window_width;
+out:
+  decoded_frame_dispose(ctx, &d);
   return error;
 }

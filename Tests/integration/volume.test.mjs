@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { tempDir } from '../lib/dicom.mjs';
-import { dcmdumpTags, dicomFilesOf, execFile, repoRoot, startOrthanc, storescu, testData, waitFor } from '../lib/orthanc.mjs';
+import { dcmdumpTags, dicomFilesOf, execFile, httpRequest, repoRoot, startOrthanc, storescu, testData, waitFor } from '../lib/orthanc.mjs';
 
 const PASSWORD = 'Correct-Horse-Battery-9';
 const close = (a, b, tol, what) => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} is not ${b} ± ${tol}`);
@@ -195,6 +195,84 @@ describe('volume API', { timeout: 180_000 }, () => {
       assert.deepEqual(v.reasons, [reason]);
     });
   }
+
+  // GET /api/dicom/instances/{id}/frames/{n}/values: what the viewer fills its volumes from, checked against Orthanc's
+  // own decoding and rescale (GET /instances/{id}/frames/{n}/numpy?rescale=true: another code path, .npy float)
+  const npy = (buf) => {
+    assert.equal(buf.subarray(1, 6).toString('latin1'), 'NUMPY', 'a .npy answer');
+    const headerLength = buf.readUInt16LE(8);
+    const header = buf.subarray(10, 10 + headerLength).toString('latin1');
+    const descr = /'descr':\s*'([^']+)'/.exec(header)[1];
+    const shape = /'shape':\s*\(([^)]*)\)/.exec(header)[1].split(',').map((x) => x.trim()).filter(Boolean).map(Number);
+    const body = buf.subarray(10 + headerLength);
+    const ab = body.buffer.slice(body.byteOffset, body.byteOffset + body.length);
+    const arr = descr === '<f4' ? new Float32Array(ab) : descr === '<f8' ? new Float64Array(ab) : descr === '<i2' ? new Int16Array(ab) : descr === '<u2' ? new Uint16Array(ab) : new Uint8Array(ab);
+    return { descr, shape, arr };
+  };
+  const valuesOf = async (instanceId, frame, headers) => {
+    const url = `${orthanc.baseUrl}/api/dicom/instances/${instanceId}/frames/${frame}/values`;
+    return fetch(url, { headers: headers ?? orthanc.authHeaders() });
+  };
+  // rescale: {slope, intercept} applied here to Orthanc's stored values, for an enhanced object whose rescale sits
+  // in its functional groups (Orthanc's ?rescale reads the top-level tags only)
+  const checkValues = async (instanceId, frame, rescale = null) => {
+    const r = await valuesOf(instanceId, frame);
+    assert.equal(r.status, 200, await r.clone().text());
+    const type = r.headers.get('x-rr-values');
+    const columns = Number(r.headers.get('x-rr-columns'));
+    const rows = Number(r.headers.get('x-rr-rows'));
+    const body = await r.arrayBuffer();
+    const ours = type === 'int16' ? new Int16Array(body) : new Float32Array(body);
+    assert.equal(ours.length, columns * rows, 'columns × rows values');
+    const ref = await httpRequest(`${orthanc.baseUrl}/instances/${instanceId}/frames/${frame}/numpy${rescale ? '' : '?rescale=true'}`, { headers: orthanc.authHeaders() });
+    assert.equal(ref.status, 200, ref.body.toString('utf8').slice(0, 300));
+    const theirs = npy(ref.body);
+    if (rescale) theirs.arr = Float64Array.from(theirs.arr, (x) => x * rescale.slope + rescale.intercept);
+    assert.equal(theirs.arr.length, ours.length, `Orthanc's shape ${theirs.shape}`);
+    let worst = 0;
+    let min = Infinity;
+    let max = -Infinity;
+    for (let i = 0; i < ours.length; i++) {
+      worst = Math.max(worst, Math.abs(ours[i] - theirs.arr[i]));
+      min = Math.min(min, ours[i]);
+      max = Math.max(max, ours[i]);
+    }
+    assert.ok(worst <= 1e-3, `largest difference from Orthanc's rescaled pixels: ${worst} (${instanceId}/${frame} ${theirs.descr}, first values ours ${ours.slice(0, 3)} theirs ${theirs.arr.slice(0, 3)})`);
+    const [rmin, rmax] = r.headers.get('x-rr-range').split(' ').map(Number);
+    close(rmin, min, 1e-6, 'range min');
+    close(rmax, max, 1e-6, 'range max');
+    return { type, columns, rows, headers: r.headers, min, max };
+  };
+
+  it('serves a frame\'s modality values, equal to Orthanc\'s own rescaled pixels (CT: int16 HU with the file\'s window)', async () => {
+    const v = await volume(real.ct.study, real.ct.series);
+    const middle = v.slices[Math.floor(v.slices.length / 2)];
+    const got = await checkValues(middle.instanceId, middle.frame);
+    assert.equal(got.type, 'int16');
+    assert.deepEqual([got.columns, got.rows], [512, 512]);
+    assert.ok(got.min < -900 && got.max > 200, `HU values: ${got.min}..${got.max}`);
+    assert.match(got.headers.get('x-rr-window') ?? '', /^-?[\d.]+ [\d.]+$/, 'the file\'s window');
+    // an enhanced multi-frame CT: its last frame, the rescale from its functional groups (dcmdump: -1024, 1)
+    const e = await volume(real.ect.study, real.ect.series);
+    const fg = await execFile('dcmdump', ['+P', '0028,1052', '+P', '0028,1053', real.ect.files[0]]);
+    const intercept = Number(/\(0028,1052\) DS \[([^\]]+)\]/.exec(fg.stdout)[1]);
+    const slope = Number(/\(0028,1053\) DS \[([^\]]+)\]/.exec(fg.stdout)[1]);
+    assert.equal(intercept, -1024);
+    const last = await checkValues(e.slices.at(-1).instanceId, e.slices.at(-1).frame, { slope, intercept });
+    assert.equal(last.type, 'int16');
+  });
+
+  it('refuses the values of a frame that does not exist, of an unknown instance, and to roles without images', async () => {
+    const v = await volume(real.ct.study, real.ct.series);
+    const id = v.slices[0].instanceId;
+    assert.equal((await valuesOf(id, 5)).status, 404, 'frame 5 of a single-frame CT');
+    assert.equal((await valuesOf('0123abcd-0123abcd-0123abcd-0123abcd-0123abcd', 0)).status, 404);
+    assert.equal((await valuesOf('not-an-id!', 0)).status, 400);
+    const as = (role) => valuesOf(id, 0, { Authorization: `Bearer ${tokens[role]}` });
+    assert.equal((await as('radiologist')).status, 200);
+    assert.equal((await as('technician')).status, 403);
+    assert.equal((await as('physician')).status, 403, 'no final report: the study check refuses');
+  });
 
   it('answers 404 for an unknown study or series, 400 for a malformed UID, 405 for another method', async () => {
     const unknown = await orthanc.api(volumeOf('1.2.3.4.5.6.7.8.9', real.ct.series));

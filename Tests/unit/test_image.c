@@ -2,6 +2,7 @@
 #include <png.h>
 
 #include "common.h"
+#include "image/modality_values.h"
 #include "image/png_encode.h"
 #include "image/render.h"
 #include "util/base64.h"
@@ -761,6 +762,131 @@ START_TEST(base64_large_round_trip)
 }
 END_TEST
 
+/* Little-endian int16 k of a values buffer. */
+static int16_t le16_at(const rr_buf *b, size_t k)
+{
+  const uint8_t *p = (const uint8_t *)b->ptr + 2 * k;
+  return (int16_t)(uint16_t)(p[0] | (p[1] << 8));
+}
+
+static float le32f_at(const rr_buf *b, size_t k)
+{
+  const uint8_t *p = (const uint8_t *)b->ptr + 4 * k;
+  uint32_t u = (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+  float f;
+  memcpy(&f, &u, 4);
+  return f;
+}
+
+START_TEST(values_ct_rescale_is_int16)
+{
+  /* a 3 x 2 CT frame stored unsigned with a pitch wider than its row */
+  uint16_t px[2][4] = {{0, 1024, 4095, 9999}, {24, 2048, 1, 9999}};
+  rr_frame f = {RR_PIXEL_GRAY16, 3, 2, sizeof(px[0]), px};
+  rr_render_params p;
+  rr_values_info info;
+  rr_buf b;
+  char err[256] = "";
+
+  rr_render_params_init(&p);
+  p.rescale_slope = 1;
+  p.rescale_intercept = -1024;
+  rr_buf_init(&b, 1024);
+  ck_assert_int_eq(rr_modality_values(&b, &info, &f, &p, err, sizeof(err)), 0);
+  ck_assert_int_eq(info.type, RR_VALUES_INT16);
+  ck_assert_str_eq(rr_values_type_name(info.type), "int16");
+  ck_assert_uint_eq(b.len, 3 * 2 * 2);
+  ck_assert_int_eq(le16_at(&b, 0), -1024);
+  ck_assert_int_eq(le16_at(&b, 1), 0);
+  ck_assert_int_eq(le16_at(&b, 2), 3071);
+  ck_assert_int_eq(le16_at(&b, 3), -1000); /* the padding column is not read */
+  ck_assert_int_eq(le16_at(&b, 4), 1024);
+  ck_assert_int_eq(le16_at(&b, 5), -1023);
+  ck_assert_double_eq(info.min, -1024);
+  ck_assert_double_eq(info.max, 3071);
+  rr_buf_dispose(&b);
+}
+END_TEST
+
+START_TEST(values_float_when_int16_cannot_hold_them)
+{
+  uint16_t px[2] = {1, 3};
+  int16_t sx[2] = {-32768, 32767};
+  rr_frame f = {RR_PIXEL_GRAY16, 2, 1, sizeof(px), px};
+  rr_frame sf = {RR_PIXEL_SGRAY16, 2, 1, sizeof(sx), sx};
+  rr_render_params p;
+  rr_values_info info;
+  rr_buf b;
+  char err[256] = "";
+
+  /* a fractional slope (PET, MR maps): float32 */
+  rr_render_params_init(&p);
+  p.rescale_slope = 0.5;
+  p.rescale_intercept = 0;
+  rr_buf_init(&b, 1024);
+  ck_assert_int_eq(rr_modality_values(&b, &info, &f, &p, err, sizeof(err)), 0);
+  ck_assert_int_eq(info.type, RR_VALUES_FLOAT32);
+  ck_assert_uint_eq(b.len, 8);
+  ck_assert_float_eq(le32f_at(&b, 0), 0.5f);
+  ck_assert_float_eq(le32f_at(&b, 1), 1.5f);
+  /* whole values past int16: float32 too */
+  rr_buf_clear(&b);
+  p.rescale_slope = 1;
+  p.rescale_intercept = -1;
+  ck_assert_int_eq(rr_modality_values(&b, &info, &sf, &p, err, sizeof(err)), 0);
+  ck_assert_int_eq(info.type, RR_VALUES_FLOAT32);
+  ck_assert_float_eq(le32f_at(&b, 0), -32769.0f);
+  ck_assert_double_eq(info.min, -32769);
+  /* the same signed frame without rescale: exactly int16 */
+  rr_buf_clear(&b);
+  p.rescale_intercept = 0;
+  p.rescale_slope = 0; /* absent: 1 */
+  ck_assert_int_eq(rr_modality_values(&b, &info, &sf, &p, err, sizeof(err)), 0);
+  ck_assert_int_eq(info.type, RR_VALUES_INT16);
+  ck_assert_int_eq(le16_at(&b, 0), -32768);
+  ck_assert_int_eq(le16_at(&b, 1), 32767);
+  rr_buf_dispose(&b);
+}
+END_TEST
+
+START_TEST(values_modality_lut_and_refusals)
+{
+  uint16_t table[4] = {100, 200, 300, 400};
+  uint8_t px[4] = {0, 10, 11, 255}; /* below, first, second, above the table */
+  uint8_t rgb[3] = {1, 2, 3};
+  rr_lut lut;
+  rr_frame f = {RR_PIXEL_GRAY8, 4, 1, 4, px};
+  rr_frame c = {RR_PIXEL_RGB24, 1, 1, 3, rgb};
+  rr_render_params p;
+  rr_values_info info;
+  rr_buf b;
+  char err[256] = "";
+
+  ck_assert_int_eq(rr_lut_init(&lut, 4, 10, 16, table, 4, err, sizeof(err)), 0);
+  rr_render_params_init(&p);
+  p.modality_lut = &lut;
+  p.rescale_slope = 7; /* the table wins */
+  rr_buf_init(&b, 1024);
+  ck_assert_int_eq(rr_modality_values(&b, &info, &f, &p, err, sizeof(err)), 0);
+  ck_assert_int_eq(info.type, RR_VALUES_INT16);
+  ck_assert_int_eq(le16_at(&b, 0), 100);
+  ck_assert_int_eq(le16_at(&b, 1), 100);
+  ck_assert_int_eq(le16_at(&b, 2), 200);
+  ck_assert_int_eq(le16_at(&b, 3), 400);
+  /* colour and empty frames are refused with a reason */
+  ck_assert_int_eq(rr_modality_values(&b, &info, &c, &p, err, sizeof(err)), RR_EINVAL);
+  ck_assert_ptr_nonnull(strstr(err, "colour"));
+  f.width = 0;
+  ck_assert_int_eq(rr_modality_values(&b, &info, &f, &p, err, sizeof(err)), RR_EINVAL);
+  /* the buffer's limit holds */
+  rr_buf_dispose(&b);
+  rr_buf_init(&b, 4);
+  f.width = 4;
+  ck_assert_int_eq(rr_modality_values(&b, &info, &f, &p, err, sizeof(err)), RR_EFULL);
+  rr_buf_dispose(&b);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("image");
@@ -790,6 +916,9 @@ int main(void)
   tcase_add_test(enc, base64_known_vectors);
   tcase_add_test(enc, base64_digits_of_both_alphabets);
   tcase_add_test(enc, base64_large_round_trip);
+  tcase_add_test(voi, values_ct_rescale_is_int16);
+  tcase_add_test(voi, values_float_when_int16_cannot_hold_them);
+  tcase_add_test(voi, values_modality_lut_and_refusals);
   suite_add_tcase(s, voi);
   suite_add_tcase(s, color);
   suite_add_tcase(s, scale);
