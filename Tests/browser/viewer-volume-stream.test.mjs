@@ -21,6 +21,9 @@ describe('Reading Room progressive volume (browser)', { timeout: 300_000 }, () =
   let study;
   const pageErrors = [];
   let delaying = false;
+  // the plugin's values route (what the volume reads its slices from): counted; refused while `refuseValues`
+  let valuesRequests = 0;
+  let refuseValues = false;
 
   const area = () => page.locator('.viewer-volume-area');
   const state = () => area().getAttribute('data-rr-volume-state');
@@ -57,10 +60,13 @@ describe('Reading Room progressive volume (browser)', { timeout: 300_000 }, () =
     await context.addCookies(await orthanc.browserCookies());
     page = await context.newPage();
     page.on('pageerror', (e) => pageErrors.push(pageErrorText(e)));
-    // the slice files, delayed while `delaying` (the other requests go through at once)
-    await page.route(/\/instances\/[^/]+\/file/, async (route) => {
+    // the slice files and values, delayed while `delaying` (the other requests go through at once)
+    await page.route(/\/instances\/[^/]+\/(file|frames\/\d+\/values)/, async (route) => {
+      const values = /\/values$/.test(new URL(route.request().url()).pathname);
+      if (values) valuesRequests++;
       if (delaying) await new Promise((r) => setTimeout(r, DELAY_MS));
-      await route.continue();
+      if (values && refuseValues) await route.fulfill({ status: 404, contentType: 'application/json', body: '{"error":{"code":"not_found","message":"no such route"}}' });
+      else await route.continue();
     });
     await page.goto(`${orthanc.baseUrl}/reading-room/#/studies/${encodeURIComponent(study.studyInstanceUid)}`);
     await waitFor(async () => (await page.locator('.viewer-viewport[data-rr-viewport="0"]').getAttribute('data-rr-image-index')) !== null, 60_000, 100, 'the first image');
@@ -98,6 +104,7 @@ describe('Reading Room progressive volume (browser)', { timeout: 300_000 }, () =
     delaying = false;
     await waitFor(async () => (await state()) === 'shown', 120_000, 100, 'the complete volume');
     assert.deepEqual(await progress(), { done: 134, total: 134 });
+    assert.ok(valuesRequests > 0, 'slices read from the plugin\'s values route');
     assert.equal(await page.locator('.viewer-volume-message').isHidden(), true, 'no progress message once complete');
     assert.equal(await area().getAttribute('data-rr-volumes'), '1');
     for (const p of ['axial', 'sagittal', 'coronal']) assert.ok((await spread(p)) > 60, `${p} drawn`);
@@ -107,6 +114,23 @@ describe('Reading Room progressive volume (browser)', { timeout: 300_000 }, () =
     await page.locator('.viewer-tool[data-rr-volume-layout="mpr"]').click();
     await waitFor(async () => (await state()) === 'shown', 120_000, 100, 'MPR again (all slices cached)');
     assert.equal(await area().getAttribute('data-rr-volumes'), '1');
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('without the values route (an older plugin), the slices are read from the files and the volume completes', async () => {
+    await page.locator('.viewer-tool[data-rr-layout="1x1"]').click();
+    await waitFor(async () => (await area().getAttribute('data-rr-volumes')) === '0', 10_000, 50, 'the volume freed');
+    // a fresh page: nothing in cornerstone's cache, so that every slice needs a source
+    await page.reload();
+    await waitFor(async () => (await page.locator('.viewer-viewport[data-rr-viewport="0"]').getAttribute('data-rr-image-index')) !== null, 60_000, 100, 'the first image');
+    refuseValues = true;
+    valuesRequests = 0;
+    await page.locator('.viewer-tool[data-rr-volume-layout="mpr"]').click();
+    await waitFor(async () => (await state()) === 'shown', 120_000, 100, 'the complete volume from the files');
+    assert.deepEqual(await progress(), { done: 134, total: 134 });
+    assert.ok(valuesRequests >= 1 && valuesRequests <= 8, `the values route tried, then left (${valuesRequests} requests)`);
+    for (const p of ['axial', 'sagittal', 'coronal']) assert.ok((await spread(p)) > 60, `${p} drawn`);
+    refuseValues = false;
     assert.deepEqual(pageErrors, []);
   });
 });

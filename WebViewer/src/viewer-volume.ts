@@ -4,10 +4,13 @@
 // the decoded images (modality values: rescale applied), in the plugin's geometry: the gantry-tilt shear
 // corrected when the plugin gives `tilt.correction` (viewer-volume-model.ts placeSlice), decimated in-plane when
 // the full volume does not fit the cache budget, refused (with the plugin's reasons, or the sizes) otherwise.
-// Enhanced multi-frame instances come as one slice per frame (`frame` in `slices`), read with the wadouri
-// loader's ?frame=N. The source images are read through cornerstone's image cache (loadAndCacheImage), shared
-// with the 2D stack's prefetch of the same images: each file is fetched and decoded once, at interaction
-// priority; the cache budget evicts them like any 2D image (the plan keeps the volume within 80 % of it).
+// Enhanced multi-frame instances come as one slice per frame (`frame` in `slices`). A slice whose image is already
+// in cornerstone's image cache (the 2D stack's prefetch) is taken from there; the others come from the plugin's
+// values route (viewer-volume-values.ts: the frame decoded by Orthanc, rescaled, raw int16/float32: no DICOM
+// parsing or decoding in the browser), copied straight into the volume when no tilt correction or decimation
+// moves them. When the plugin cannot give a slice, that slice and the rest are read through cornerstone's
+// image loader (loadAndCacheImage, wadouri ?frame=N, at interaction priority), which the cache budget evicts
+// like any 2D image (the plan keeps the volume within 80 % of it).
 //
 // Contract (used by viewer-mpr*.ts and by the 3D views, viewer-3d*.ts):
 //   loadSeriesVolume(opts) → {ok: true, volumeId, info, plan, frameOfReferenceUid, window, total, fill} or
@@ -30,6 +33,7 @@ import { loadableStack } from './viewer-prefetch-glue';
 import type { WindowLevel } from './viewer-model';
 import { decodeVolumeInfo, placeSlice, planVolume, type Vec3, type VolumeInfo, type VolumePlan } from './viewer-volume-model';
 import { fillOrder, sliceIndexAt, voxelType } from './viewer-volume-order';
+import { fetchSliceValues } from './viewer-volume-values';
 
 export interface LoadVolumeOptions {
   api: Api;
@@ -153,31 +157,59 @@ function frameOfReference(imageId: string): string {
 }
 
 interface Placed {
-  data: Float32Array;
+  /** The slice in the plan's grid: the plugin's values as they came when nothing moves them, else placed. */
+  data: Int16Array | Float32Array;
   min: number;
   max: number;
   integral: boolean;
   window: WindowLevel | null;
 }
 
-/** Reads slice k and places it in the plan's grid (tilt shear, decimation); a string when it cannot be used. */
-async function readSlice(imageIds: string[], plan: VolumePlan, k: number): Promise<Placed | string> {
-  // through the cache: shares the 2D stack's prefetch (the same image IDs) instead of fetching twice
-  const image = await imageLoader.loadAndCacheImage(imageIds[k]!, { priority: -5, requestType: 'interaction' } as never);
-  const d = modalityValues(image);
-  if (typeof d === 'string') return d;
-  // where a shifted slice does not reach (tilt correction): the slice's own minimum (air for CT)
+/** Where a volume's slices come from: the plugin's values route, and cornerstone's images for the others. */
+interface SliceSource {
+  api: Api;
+  info: VolumeInfo;
+  imageIds: string[];
+  signal?: AbortSignal;
+  /** false once the plugin could not give a slice: the rest are read through cornerstone (one reason, one way). */
+  useValues: boolean;
+}
+
+/** A slice as the plan's grid takes it: copied as it is at full resolution without a tilt correction, else placed
+ *  (tilt shear, decimation) with its own minimum (air for CT) where a shifted slice does not reach. */
+function place(d: { values: ArrayLike<number>; columns: number; rows: number; integral: boolean; window: WindowLevel | null; min?: number; max?: number }, plan: VolumePlan, k: number): Placed {
+  const [W, H] = plan.dimensions;
+  if (plan.decimation === 1 && !plan.correction && d.columns === W && d.rows === H && (d.values instanceof Int16Array || d.values instanceof Float32Array) && d.min !== undefined && d.max !== undefined)
+    return { data: d.values, min: d.min, max: d.max, integral: d.integral, window: d.window };
   let fill = Infinity;
   for (let i = 0; i < d.values.length; i++) if (d.values[i]! < fill) fill = d.values[i]!;
-  const out = new Float32Array(plan.dimensions[0] * plan.dimensions[1]);
+  const out = new Float32Array(W * H);
   const range = placeSlice(out, { pixels: d.values, columns: d.columns, rows: d.rows }, plan, k, fill);
   return { data: out, min: range.min, max: range.max, integral: d.integral, window: d.window };
 }
 
+/** Reads slice k and places it in the plan's grid; a string when it cannot be used. An image already in
+ *  cornerstone's cache (the 2D stack's prefetch) is taken from there; the others come from the plugin's values
+ *  route (no DICOM parsing or decoding in the browser), or through cornerstone's image loader when the plugin
+ *  cannot give them. */
+async function readSlice(src: SliceSource, plan: VolumePlan, k: number): Promise<Placed | string> {
+  const imageId = src.imageIds[k]!;
+  if (src.useValues && !cache.getImageLoadObject(imageId)) {
+    const slice = src.info.slices[k]!;
+    const got = await fetchSliceValues(src.api, slice.instanceId, slice.frame, src.signal);
+    if (got) return place(got, plan, k);
+    src.useValues = false;
+  }
+  const image = await imageLoader.loadAndCacheImage(imageId, { priority: -5, requestType: 'interaction' } as never);
+  const d = modalityValues(image);
+  if (typeof d === 'string') return d;
+  return place(d, plan, k);
+}
+
 /** Writes a placed slice into the volume's buffer (int16: rounded to whole units). */
-function writeSlice(data: Int16Array | Float32Array, sliceLength: number, k: number, src: Float32Array): void {
+function writeSlice(data: Int16Array | Float32Array, sliceLength: number, k: number, src: Int16Array | Float32Array): void {
   const target = data.subarray(k * sliceLength, (k + 1) * sliceLength);
-  if (target instanceof Int16Array) for (let i = 0; i < sliceLength; i++) target[i] = Math.round(src[i]!);
+  if (target instanceof Int16Array && src instanceof Float32Array) for (let i = 0; i < sliceLength; i++) target[i] = Math.round(src[i]!);
   else target.set(src);
 }
 
@@ -207,7 +239,8 @@ export async function loadSeriesVolume(opts: LoadVolumeOptions): Promise<VolumeL
   volumeMeasure(`cached-${imageIds.filter((id) => cache.getImageLoadObject(id)).length}-of-${D}`);
   // the first slice read decides the voxel type (a later one that does not fit rebuilds the volume as float)
   const first = order[0]!;
-  let placed = await readSlice(imageIds, planned.plan, first);
+  const source: SliceSource = { api: opts.api, info, imageIds, useValues: true, ...(opts.signal ? { signal: opts.signal } : {}) };
+  let placed = await readSlice(source, planned.plan, first);
   if (opts.signal?.aborted) throw new DOMException('aborted', 'AbortError');
   if (typeof placed === 'string') return { ok: false, reasons: [placed], info };
   let float = opts.float === true || voxelType(placed) === 'float32';
@@ -215,7 +248,7 @@ export async function loadSeriesVolume(opts: LoadVolumeOptions): Promise<VolumeL
     // float voxels take twice the planned size: plan again at 4 bytes a voxel (coarser), or refuse
     planned = planVolume(info, budget, 4);
     if (!planned.ok) return { ok: false, reasons: planned.reasons, info };
-    placed = await readSlice(imageIds, planned.plan, first);
+    placed = await readSlice(source, planned.plan, first);
     if (typeof placed === 'string') return { ok: false, reasons: [placed], info };
   }
   const plan = planned.plan;
@@ -305,12 +338,13 @@ export async function loadSeriesVolume(opts: LoadVolumeOptions): Promise<VolumeL
         lastRender = performance.now();
         render(false);
       }, RENDER_EVERY_MS);
+      const fillSource: SliceSource = { ...source, signal };
       const stopped = (): boolean => outcome !== null || signal.aborted || !cache.getVolume(volumeId);
       progress(done, D);
       const worker = async (): Promise<void> => {
         while (!stopped() && next < D) {
           const k = order[next++]!;
-          const got = await readSlice(imageIds, plan, k);
+          const got = await readSlice(fillSource, plan, k);
           if (stopped()) return;
           if (typeof got === 'string') {
             outcome = { state: 'failed', reason: got };
