@@ -93,6 +93,21 @@ export class ProgressView {
 }
 
 /** The prefetch of one viewport: one series at a time. */
+/** Every live prefetch (to resume them), and whether they are paused (setPrefetchPaused). */
+const live = new Set<SeriesPrefetch>();
+let paused = false;
+
+/**
+ * Pauses (true) or resumes (false) every viewport's prefetch: a volume layout (MPR, 3D) reads its own slices and
+ * hides the 2D viewports, whose prefetch would take the decoding's CPU and the connections from it. Paused, a
+ * prefetch issues nothing new (what is in flight finishes); resumed, it plans again from its shown image.
+ */
+export function setPrefetchPaused(pause: boolean): void {
+  if (paused === pause) return;
+  paused = pause;
+  if (!pause) for (const p of live) p.resume();
+}
+
 export class SeriesPrefetch {
   private ids: readonly string[] = [];
   private key: string | null = null;
@@ -109,7 +124,14 @@ export class SeriesPrefetch {
     private readonly loader: Loader,
     private readonly keeper: CacheKeeper,
     private readonly progress: ProgressView,
-  ) {}
+  ) {
+    live.add(this);
+  }
+
+  /** After a pause: plan again (what was queued when the pause came is queued again). */
+  resume(): void {
+    if (this.key !== null) this.plan();
+  }
 
   /** Starts on a series whose image `center` is shown (and loaded); cancels the previous one. */
   async start(key: string, imageIds: readonly string[], center: number): Promise<void> {
@@ -152,6 +174,7 @@ export class SeriesPrefetch {
 
   /** The viewport is gone: cancel and say it shows nothing. */
   destroy(): void {
+    live.delete(this);
     this.cancel();
     this.keeper.show(this.viewer, null);
     this.progress.clear();
@@ -192,6 +215,7 @@ export class SeriesPrefetch {
   }
 
   private pump(): void {
+    if (paused) return;
     const gen = this.generation;
     while (this.inFlight < MAX_IN_FLIGHT && this.queue.length > 0) {
       const i = this.queue.shift()!;

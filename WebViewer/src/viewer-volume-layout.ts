@@ -21,6 +21,7 @@ import type { Api, Series, StudyDetail } from './api';
 import { h } from './dom';
 import { voiRange, windowOf, type WindowLevel } from './viewer-model';
 import { nearestImageIndex, sliceAt, type Vec3, type VolumeInfo } from './viewer-volume-model';
+import { setPrefetchPaused } from './viewer-prefetch';
 import { freeSeriesVolume, loadSeriesVolume, volumeMeasure, volumeStart, type VolumeLoad } from './viewer-volume';
 
 /** What is kept when switching between 2D and a volume layout. */
@@ -121,6 +122,9 @@ export function createVolumeSwitch(host: VolumeHost, layouts: readonly VolumeLay
   let destroyed = false;
   /** The volumes shown in this study, by frame of reference (their slices: small, kept after the volume goes). */
   const shownVolumes = new Map<string, VolumeInfo>();
+  // the 2D viewports' prefetch is paused while a volume layout is being entered or shown (viewer-prefetch.ts)
+  let entering = 0;
+  const gate = (): void => setPrefetchPaused(entering > 0 || shownId !== null);
 
   const say = (text: string, refused = false): void => {
     message.textContent = text;
@@ -161,6 +165,7 @@ export function createVolumeSwitch(host: VolumeHost, layouts: readonly VolumeLay
     host.grid.hidden = false;
     press();
     count();
+    gate();
     return state;
   };
 
@@ -174,6 +179,17 @@ export function createVolumeSwitch(host: VolumeHost, layouts: readonly VolumeLay
   };
 
   const enter = async (layoutId: string, float = false): Promise<boolean> => {
+    entering++;
+    gate();
+    try {
+      return await enterLayout(layoutId, float);
+    } finally {
+      entering--;
+      gate();
+    }
+  };
+
+  const enterLayout = async (layoutId: string, float = false): Promise<boolean> => {
     const def = layouts.find((l) => l.id === layoutId);
     const engine = host.engine();
     if (!def || !engine || destroyed) return false;

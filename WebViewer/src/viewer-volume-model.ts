@@ -178,6 +178,27 @@ export function planVolume(info: VolumeInfo, budget: number, bytesPerVoxel: 2 | 
   return { ok: false, reasons: [`the volume (${mb(full)}) does not fit the viewer's cache budget (${mb(budget)}), even at 1/${MAX_DECIMATION} resolution`] };
 }
 
+/**
+ * The plan of a volume and its voxel type. Float32 when asked (`float`: a slice int16 cannot hold); otherwise
+ * float32 from the start when the GPU has no 16-bit textures (`norm16` false: EXT_texture_norm16 missing, as under
+ * software WebGL, where cornerstone converts an int16 volume to float32 in the page's thread before each texture
+ * upload while a float32 one is uploaded as it is; the texture is float32 either way) and float32 costs no
+ * resolution (the same decimation as int16 within the budget); int16 otherwise.
+ */
+export function planVoxels(info: VolumeInfo, budget: number, opts: { float: boolean; norm16: boolean }): { ok: true; plan: VolumePlan; float: boolean } | { ok: false; reasons: string[] } {
+  if (opts.float) {
+    const p = planVolume(info, budget, 4);
+    return p.ok ? { ok: true, plan: p.plan, float: true } : p;
+  }
+  const p2 = planVolume(info, budget, 2);
+  if (!p2.ok) return p2;
+  if (!opts.norm16) {
+    const p4 = planVolume(info, budget, 4);
+    if (p4.ok && p4.plan.decimation === p2.plan.decimation) return { ok: true, plan: p4.plan, float: true };
+  }
+  return { ok: true, plan: p2.plan, float: false };
+}
+
 /** Where slice k's pixel (0, 0) lands in the full-resolution volume (columns, rows): the shear correction. */
 export function sliceShift(c: TiltCorrection | null, k: number): { dx: number; dy: number } {
   if (!c) return { dx: 0, dy: 0 };

@@ -17,7 +17,9 @@
 //                            {ok: false, reasons, info}   (never throws for a refused series; rejects only on
 //                            a network or API error — ApiError — or when aborted). Progressive: the volume is
 //                            created once the plan is made and ONE slice is read (the shown one, or a cached
-//                            one near it: int16 unless that slice needs float); the other voxels hold that
+//                            one near it; float32 voxels where the GPU has no 16-bit textures and float32
+//                            costs no resolution (viewer-volume-model.ts planVoxels), else int16 unless that slice
+//                            needs float); the other voxels hold that
 //                            slice's minimum until fill(progress, signal), called once the views are mounted,
 //                            reads the cached slices then the others from the shown one outwards
 //                            (viewer-volume-order.ts), marking each uploaded frame (vtkOpenGLTexture
@@ -27,11 +29,11 @@
 //   freeSeriesVolume(volumeId): removes the volume and its slice images from cornerstone's cache; the GPU
 //   textures go with the viewports that showed it (destroy them first: viewer-volume-layout.ts does).
 
-import { cache, Enums, imageLoader, metaData, utilities, volumeLoader, type Types } from '@cornerstonejs/core';
+import { cache, Enums, getRenderingCapabilities, imageLoader, metaData, utilities, volumeLoader, type Types } from '@cornerstonejs/core';
 import type { Api, Series } from './api';
 import { loadableStack } from './viewer-prefetch-glue';
 import type { WindowLevel } from './viewer-model';
-import { decodeVolumeInfo, placeSlice, planVolume, type Vec3, type VolumeInfo, type VolumePlan } from './viewer-volume-model';
+import { decodeVolumeInfo, placeSlice, planVolume, planVoxels, type Vec3, type VolumeInfo, type VolumePlan } from './viewer-volume-model';
 import { fillOrder, sliceIndexAt, voxelType } from './viewer-volume-order';
 import { fetchSliceValues } from './viewer-volume-values';
 
@@ -90,6 +92,17 @@ export function volumeMeasure(name: string): void {
     if (performance.getEntriesByName('rr-vol-enter', 'mark').length) performance.measure(`rr-vol-${name}`, 'rr-vol-enter');
   } catch {
     /* no performance timeline */
+  }
+}
+
+/** Whether cornerstone uploads int16 volumes as 16-bit textures (EXT_texture_norm16 with linear filtering), as
+ *  its own getCanUseNorm16Texture (not exported) decides; false when unknown. */
+function norm16Textures(): boolean {
+  try {
+    const c = getRenderingCapabilities();
+    return c.norm16 === true && c.norm16Linear === true;
+  } catch {
+    return false;
   }
 }
 
@@ -228,8 +241,9 @@ export async function loadSeriesVolume(opts: LoadVolumeOptions): Promise<VolumeL
   const info = await fetchVolumeInfo(opts.api, opts.studyInstanceUid, opts.series.seriesInstanceUid, opts.signal);
   volumeMeasure('info');
   const budget = cache.getMaxCacheSize();
-  let planned = planVolume(info, budget, opts.float ? 4 : 2);
-  if (!planned.ok) return { ok: false, reasons: planned.reasons, info };
+  const voxels = planVoxels(info, budget, { float: opts.float === true, norm16: norm16Textures() });
+  if (!voxels.ok) return { ok: false, reasons: voxels.reasons, info };
+  let planned: ReturnType<typeof planVolume> = { ok: true, plan: voxels.plan };
   const imageIds = sliceImageIds(info, opts.series, opts.orthancRoot);
   if (!imageIds) return { ok: false, reasons: ['a slice of the volume is not among the series\' images'], info };
   const D = imageIds.length;
@@ -243,8 +257,8 @@ export async function loadSeriesVolume(opts: LoadVolumeOptions): Promise<VolumeL
   let placed = await readSlice(source, planned.plan, first);
   if (opts.signal?.aborted) throw new DOMException('aborted', 'AbortError');
   if (typeof placed === 'string') return { ok: false, reasons: [placed], info };
-  let float = opts.float === true || voxelType(placed) === 'float32';
-  if (float && !opts.float) {
+  let float = voxels.float || voxelType(placed) === 'float32';
+  if (float && !voxels.float) {
     // float voxels take twice the planned size: plan again at 4 bytes a voxel (coarser), or refuse
     planned = planVolume(info, budget, 4);
     if (!planned.ok) return { ok: false, reasons: planned.reasons, info };

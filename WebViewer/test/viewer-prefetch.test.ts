@@ -3,7 +3,7 @@
 // change, its progress hooks (data-rr-cached / data-rr-total, "n/N cached"), the budget window.
 import { describe, expect, it } from 'vitest';
 import { CacheKeeper, type ImageCache } from '../src/viewer-cache';
-import { decodeWorkers, MAX_IN_FLIGHT, ProgressView, SeriesPrefetch, type Loader } from '../src/viewer-prefetch';
+import { decodeWorkers, MAX_IN_FLIGHT, ProgressView, SeriesPrefetch, setPrefetchPaused, type Loader } from '../src/viewer-prefetch';
 
 const MB = 1024 * 1024;
 
@@ -58,6 +58,27 @@ describe('SeriesPrefetch', () => {
     expect(element.getAttribute('data-rr-total')).toBe('11');
     expect(view.element.textContent).toBe('11/11 cached');
     expect(view.element.classList.contains('complete')).toBe(true);
+  });
+
+  it('paused (a volume layout shown), issues nothing new; resumed, goes on from the shown image', async () => {
+    const f = fakes(1, 1e9);
+    f.loaded.add('a0');
+    const p = new SeriesPrefetch('vp0', f.loader, new CacheKeeper(f.cache), new ProgressView(document.createElement('div')));
+    try {
+      await p.start('A', ids('a', 20), 0);
+      expect(f.requested.length).toBe(MAX_IN_FLIGHT);
+      setPrefetchPaused(true);
+      await f.settle(); // the ones in flight finish; no new ones
+      expect(f.requested).toEqual(['a1', 'a2', 'a3', 'a4']);
+      setPrefetchPaused(false);
+      expect(f.requested.slice(4)).toEqual(['a5', 'a6', 'a7', 'a8']);
+      await f.settle();
+      expect(f.requested.length).toBe(19);
+      expect(new Set(f.requested).size).toBe(19);
+    } finally {
+      setPrefetchPaused(false);
+      p.destroy();
+    }
   });
 
   it('re-centres on scrolling and drops the old queue on a series change', async () => {

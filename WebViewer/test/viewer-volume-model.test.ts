@@ -7,6 +7,7 @@ import {
   nearestImageIndex,
   placeSlice,
   planVolume,
+  planVoxels,
   sliceShift,
   VOLUME_SHARE,
   type VolumeInfo,
@@ -52,6 +53,32 @@ describe('decodeVolumeInfo', () => {
     expect(() => decodeVolumeInfo(answer({ slices: 'x' }))).toThrow(DecodeError);
     expect(() => decodeVolumeInfo(answer({ geometry: { origin: [0, 0] } }))).toThrow(DecodeError);
     expect(() => decodeVolumeInfo(null)).toThrow(DecodeError);
+  });
+});
+
+describe('planVoxels', () => {
+  const info = (): VolumeInfo => decodeVolumeInfo(answer({}));
+  const full16 = 512 * 512 * 3 * 2;
+  it('float32 from the start without 16-bit textures when it costs no resolution', () => {
+    const r = planVoxels(info(), 1024 * MB, { float: false, norm16: false });
+    expect(r.ok && r.float).toBe(true);
+    expect(r.ok && r.plan.bytes).toBe(full16 * 2);
+    expect(r.ok && r.plan.decimation).toBe(1);
+  });
+  it('int16 with 16-bit textures, and where float32 would need a coarser volume', () => {
+    const a = planVoxels(info(), 1024 * MB, { float: false, norm16: true });
+    expect(a.ok && a.float).toBe(false);
+    expect(a.ok && a.plan.bytes).toBe(full16);
+    // int16 fits at full resolution, float32 would not: int16 kept
+    const b = planVoxels(info(), (full16 / VOLUME_SHARE) * 1.5, { float: false, norm16: false });
+    expect(b.ok && b.float).toBe(false);
+    expect(b.ok && b.plan.decimation).toBe(1);
+  });
+  it('float32 when asked, coarser if it must; refusals as planVolume', () => {
+    const r = planVoxels(info(), (full16 / VOLUME_SHARE) * 1.5, { float: true, norm16: true });
+    expect(r.ok && r.float).toBe(true);
+    expect(r.ok && r.plan.decimation).toBe(2);
+    expect(planVoxels(info(), 64 * 1024, { float: false, norm16: false }).ok).toBe(false);
   });
 });
 
