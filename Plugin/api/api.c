@@ -556,21 +556,48 @@ static int frame_args(rr_frame_request *r, const OrthancPluginHttpRequest *req, 
   return 0;
 }
 
+/* {orthancId} and {n} of an instance frame route (groups 0 and 1) into
+ * *frame; false when malformed (answered 400). */
+static bool instance_frame_of(uint32_t *frame, OrthancPluginRestOutput *out, const OrthancPluginHttpRequest *req)
+{
+  int64_t n;
+
+  if (!rr_args_orthanc_id_ok(req->groups[0])) {
+    rr_reply_error(CTX, out, RR_API_INVALID_ARGUMENT, "not an Orthanc instance identifier");
+    return false;
+  }
+  if (rr_parse_i64(&n, req->groups[1], 0, 100000) < 0) {
+    rr_reply_error(CTX, out, RR_API_INVALID_ARGUMENT, "the frame number must be between 0 and 100000");
+    return false;
+  }
+  *frame = (uint32_t)n;
+  return true;
+}
+
+/* Server-Timing: the plugin's own time since t0 under `name`, for browsers'
+ * tools and the benchmarks. */
+static void server_timing(OrthancPluginRestOutput *out, const char *name, const struct timespec *t0)
+{
+  struct timespec t1;
+  char timing[64];
+
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  snprintf(timing, sizeof(timing), "%s;dur=%.3f", name,
+           (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6);
+  OrthancPluginSetHttpHeader(CTX, out, "Server-Timing", timing);
+}
+
 static void send_frame(OrthancPluginRestOutput *out, const char *instance_id, const rr_frame_request *r)
 {
   rr_buf png;
-  char err[ERR_SIZE] = "", timing[64];
-  struct timespec t0, t1;
+  char err[ERR_SIZE] = "";
+  struct timespec t0;
   int error;
 
   rr_buf_init(&png, MAX_PNG);
   clock_gettime(CLOCK_MONOTONIC, &t0);
   error = rr_orthanc_frame_png(&png, NULL, CTX, instance_id, r, err, sizeof(err));
-  clock_gettime(CLOCK_MONOTONIC, &t1);
-  /* the plugin's own time (read, decode, render, encode), for browsers' tools and the benchmarks */
-  snprintf(timing, sizeof(timing), "render;dur=%.3f",
-           (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
-  OrthancPluginSetHttpHeader(CTX, out, "Server-Timing", timing);
+  server_timing(out, "render", &t0); /* read, decode, render, encode */
   if (error < 0) {
     /* the renderer's RR_EINVAL: a file it cannot decode; any other failure
      * (reading from Orthanc, memory) is Orthanc's side */
@@ -592,21 +619,15 @@ static OrthancPluginErrorCode on_instance_frame(OrthancPluginRestOutput *out, co
 {
   rr_frame_request r;
   char err[ERR_SIZE] = "";
-  int64_t n;
+  uint32_t frame;
 
   (void)url;
   if (!require_method(out, req, OrthancPluginHttpMethod_Get))
     return OrthancPluginErrorCode_Success;
   memset(&r, 0, sizeof(r));
-  if (!rr_args_orthanc_id_ok(req->groups[0])) {
-    rr_reply_error(CTX, out, RR_API_INVALID_ARGUMENT, "not an Orthanc instance identifier");
+  if (!instance_frame_of(&frame, out, req))
     return OrthancPluginErrorCode_Success;
-  }
-  if (rr_parse_i64(&n, req->groups[1], 0, 100000) < 0) {
-    rr_reply_error(CTX, out, RR_API_INVALID_ARGUMENT, "the frame number must be between 0 and 100000");
-    return OrthancPluginErrorCode_Success;
-  }
-  r.frame = (uint32_t)n;
+  r.frame = frame;
   if (frame_args(&r, req, err, sizeof(err)) < 0) {
     rr_reply_error(CTX, out, RR_API_INVALID_ARGUMENT, err);
     return OrthancPluginErrorCode_Success;
@@ -626,29 +647,20 @@ static OrthancPluginErrorCode on_instance_values(OrthancPluginRestOutput *out, c
 {
   rr_frame_values_info info;
   rr_buf values;
-  char err[ERR_SIZE] = "", timing[64], text[96];
-  struct timespec t0, t1;
-  int64_t n;
+  char err[ERR_SIZE] = "", text[96];
+  struct timespec t0;
+  uint32_t frame;
   int error;
 
   (void)url;
   if (!require_method(out, req, OrthancPluginHttpMethod_Get))
     return OrthancPluginErrorCode_Success;
-  if (!rr_args_orthanc_id_ok(req->groups[0])) {
-    rr_reply_error(CTX, out, RR_API_INVALID_ARGUMENT, "not an Orthanc instance identifier");
+  if (!instance_frame_of(&frame, out, req))
     return OrthancPluginErrorCode_Success;
-  }
-  if (rr_parse_i64(&n, req->groups[1], 0, 100000) < 0) {
-    rr_reply_error(CTX, out, RR_API_INVALID_ARGUMENT, "the frame number must be between 0 and 100000");
-    return OrthancPluginErrorCode_Success;
-  }
   rr_buf_init(&values, MAX_VALUES);
   clock_gettime(CLOCK_MONOTONIC, &t0);
-  error = rr_orthanc_frame_values(&values, &info, CTX, req->groups[0], (uint32_t)n, err, sizeof(err));
-  clock_gettime(CLOCK_MONOTONIC, &t1);
-  snprintf(timing, sizeof(timing), "values;dur=%.3f",
-           (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
-  OrthancPluginSetHttpHeader(CTX, out, "Server-Timing", timing);
+  error = rr_orthanc_frame_values(&values, &info, CTX, req->groups[0], frame, err, sizeof(err));
+  server_timing(out, "values", &t0);
   if (error < 0) {
     char where[RR_OID_SIZE + 32];
     snprintf(where, sizeof(where), "reading instance %s", req->groups[0]);
