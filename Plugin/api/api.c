@@ -562,7 +562,7 @@ static bool instance_frame_of(uint32_t *frame, OrthancPluginRestOutput *out, con
 {
   int64_t n;
 
-  if (!rr_args_orthanc_id_ok(req->groups[0])) {
+  if (!rr_orthanc_id_valid(req->groups[0])) {
     rr_reply_error(CTX, out, RR_API_INVALID_ARGUMENT, "not an Orthanc instance identifier");
     return false;
   }

@@ -4,18 +4,6 @@
 
 #include "util/str.h"
 
-bool rr_args_orthanc_id_ok(const char *id)
-{
-  size_t i, len;
-
-  if (id == NULL || (len = strlen(id)) == 0 || len > 63)
-    return false;
-  for (i = 0; i < len; i++)
-    if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f') || id[i] == '-'))
-      return false;
-  return true;
-}
-
 bool rr_args_study_uid_ok(const char *uid)
 {
   size_t i, len;

@@ -26,10 +26,6 @@
  * frame and AI routes. */
 bool rr_args_study_uid_ok(const char *uid);
 
-/* An Orthanc resource identifier in a route (its SHA-1 groups: lower-case
- * hexadecimal digits and '-', 1 to 63 characters). */
-bool rr_args_orthanc_id_ok(const char *id);
-
 /* The query argument `key`, URL-decoded into buf: buf, "" when absent, NULL
  * when the decoded value does not fit in `size` bytes. */
 const char *rr_args_query(const OrthancPluginHttpRequest *req, const char *key, char *buf, size_t size);

@@ -7,21 +7,9 @@
 #include "api/route.h"
 #include "util/big_stack.h"
 #include "util/errors.h"
+#include "util/str.h"
 
 static OrthancPluginContext *ctx;
-
-/* An Orthanc identifier: lower-case hex and dashes, 1..63 characters. */
-static bool orthanc_id_ok(const char *id)
-{
-  size_t i, len = strlen(id);
-
-  if (len == 0 || len > 63)
-    return false;
-  for (i = 0; i < len; i++)
-    if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f') || id[i] == '-'))
-      return false;
-  return true;
-}
 
 /* What the transcoding thread reads and writes. */
 typedef struct transcode_job {
@@ -60,7 +48,7 @@ static OrthancPluginErrorCode on_transcoded(OrthancPluginRestOutput *out, const 
 
   (void)url;
   RR_REPLY_REQUIRE_METHOD(ctx, out, req, OrthancPluginHttpMethod_Get, "GET");
-  if (!orthanc_id_ok(id)) {
+  if (!rr_orthanc_id_valid(id)) {
     rr_reply_error(ctx, out, RR_API_INVALID_ARGUMENT, "an Orthanc instance identifier is expected");
     return OrthancPluginErrorCode_Success;
   }

@@ -25,22 +25,10 @@ static int32_t stored_at(const uint8_t *row, rr_pixel_format fmt, uint32_t x)
   }
 }
 
-/* The table entry for stored value s, clamped into the table as render.c does. */
-static uint16_t lut_at(const rr_lut *lut, int32_t s)
-{
-  int64_t idx = (int64_t)s - lut->first_mapped;
-
-  if (idx <= 0)
-    return lut->data[0];
-  if (idx >= (int64_t)lut->entries - 1)
-    return lut->data[lut->entries - 1];
-  return lut->data[idx];
-}
-
 static double value_of(const rr_render_params *p, double slope, int32_t s)
 {
   if (p->modality_lut != NULL)
-    return (double)lut_at(p->modality_lut, s);
+    return (double)rr_lut_lookup(p->modality_lut, (double)s);
   return (double)s * slope + p->rescale_intercept;
 }
 
@@ -105,7 +93,7 @@ int rr_modality_values(rr_buf *out, rr_values_info *info, const rr_frame *frame,
     vmin = INFINITY;
     vmax = -INFINITY;
     for (s = smin; s <= smax; s++) {
-      v = (double)lut_at(params->modality_lut, s);
+      v = (double)rr_lut_lookup(params->modality_lut, (double)s);
       vmin = v < vmin ? v : vmin;
       vmax = v > vmax ? v : vmax;
     }

@@ -5,7 +5,7 @@
  * "Volumes"; api.c's .../frames/{n}/values).
  *
  * stored value -> Modality LUT Sequence (when params->modality_lut is set:
- * the value is clamped into the table, as render.h does) else
+ * rr_lut_lookup of render.h: inputs outside the table take its end entries) else
  * value * RescaleSlope + RescaleIntercept (a slope of 0 taken as 1).
  *
  * The type of the output is chosen from the whole frame: RR_VALUES_INT16

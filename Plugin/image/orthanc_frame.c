@@ -15,18 +15,6 @@ typedef struct fetch_ctx {
   const char *instance_id;
 } fetch_ctx;
 
-static bool id_ok(const char *id)
-{
-  size_t i, len = strlen(id);
-
-  if (len == 0 || len > 63)
-    return false;
-  for (i = 0; i < len; i++)
-    if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f') || id[i] == '-'))
-      return false;
-  return true;
-}
-
 /* GET a URI of Orthanc's REST API as raw bytes (malloc'd copy). */
 static int get_raw(OrthancPluginContext *ctx, uint8_t **data, size_t *size, const char *uri, char *err, size_t errsize)
 {
@@ -171,7 +159,7 @@ static int decode_frame(decoded_frame *d, OrthancPluginContext *ctx, const char 
   fetch_ctx fctx = {ctx, instance_id};
   int error;
 
-  if (!id_ok(instance_id))
+  if (!rr_orthanc_id_valid(instance_id))
     return rr_fail(err, errsize, RR_EINVAL, "not an Orthanc instance identifier");
   /* the file is read and parsed once, for its tags and its pixels */
   if ((error = open_instance(&d->file, &d->dicom, ctx, instance_id, err, errsize)) < 0)

@@ -1,9 +1,10 @@
 /*
  * image/orthanc_frame.h - one frame of a stored instance as a PNG, or as its
- * modality values (image/modality_values.h), through the Orthanc SDK: the file is read from Orthanc, decoded by Orthanc's
- * decoders (and orthanc-gdcm's: every transfer syntax they support,
- * multi-frame included), the rendering parameters come from the instance's
- * tags (image/dicom_params.h, LUT data read through /content), then
+ * modality values (image/modality_values.h), through the Orthanc SDK: the
+ * file is read from Orthanc, decoded by Orthanc's decoders (and
+ * orthanc-gdcm's: every transfer syntax they support, multi-frame
+ * included), the rendering parameters come from the instance's tags
+ * (image/dicom_params.h, LUT data read through /content), then
  * image/render.h and image/png_encode.h do the rest (for the values:
  * image/modality_values.h).
  *

@@ -94,7 +94,7 @@ int rr_lut_init(rr_lut *lut, uint32_t desc_entries, int32_t first_mapped, unsign
   return 0;
 }
 
-static uint16_t lut_lookup(const rr_lut *lut, double x)
+uint16_t rr_lut_lookup(const rr_lut *lut, double x)
 {
   double idx = floor(x + 0.5) - (double)lut->first_mapped;
 
@@ -404,7 +404,7 @@ static double modality_value(const rr_render_params *p, int32_t stored)
   double slope = p->rescale_slope == 0.0 ? 1.0 : p->rescale_slope;
 
   if (p->modality_lut != NULL)
-    return (double)lut_lookup(p->modality_lut, (double)stored);
+    return (double)rr_lut_lookup(p->modality_lut, (double)stored);
   return (double)stored * slope + p->rescale_intercept;
 }
 
@@ -527,7 +527,7 @@ static int render_gray(rr_image **out, rr_render_info *info, const rr_frame *f, 
     double m = modality_value(p, (int32_t)v + dmin);
     uint8_t o;
     if (info->voi_source == RR_VOI_FROM_LUT)
-      o = lut_to8(p->voi_lut, lut_lookup(p->voi_lut, m));
+      o = lut_to8(p->voi_lut, rr_lut_lookup(p->voi_lut, m));
     else if (info->width <= 0.0) /* min/max of a uniform frame */
       o = 0;
     else
@@ -563,7 +563,7 @@ static int render_palette(rr_image **out, const rr_frame *f, const rr_render_par
   }
   for (v = 0; v < dsize; v++)
     for (c = 0; c < 3; c++)
-      table[(size_t)v * 3 + c] = lut_to8(p->palette[c], lut_lookup(p->palette[c], (double)((int32_t)v + dmin)));
+      table[(size_t)v * 3 + c] = lut_to8(p->palette[c], rr_lut_lookup(p->palette[c], (double)((int32_t)v + dmin)));
   if ((error = rr_image_new(&img, f->width, f->height, 3, err, errsize)) < 0)
     goto out;
   for (y = 0; y < f->height; y++)

@@ -152,6 +152,10 @@ void rr_image_free(rr_image *img);
  * max_side 1024. */
 void rr_render_params_init(rr_render_params *params);
 
+/* The entry of `lut` for input x (rounded to the nearest whole value),
+ * inputs outside the table taking its first or last entry. */
+uint16_t rr_lut_lookup(const rr_lut *lut, double x);
+
 /* Build a LUT from its descriptor: desc_entries 0 means 65536; bits must be
  * 8..16; `count` data values must be at least the entries (extra ones are
  * ignored). Values above 2^bits - 1 are refused, except 8-bit descriptors

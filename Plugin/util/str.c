@@ -123,6 +123,18 @@ size_t rr_str_copy_trim(char *dst, size_t dstsize, const char *src)
   return rr_str_copyn(dst, dstsize, src, len);
 }
 
+bool rr_orthanc_id_valid(const char *s)
+{
+  size_t i, len;
+
+  if (s == NULL || (len = strlen(s)) == 0 || len > 63)
+    return false;
+  for (i = 0; i < len; i++)
+    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') || s[i] == '-'))
+      return false;
+  return true;
+}
+
 bool rr_uid_valid(const char *s)
 {
   size_t i, len;

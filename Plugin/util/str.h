@@ -34,6 +34,9 @@ size_t rr_utf8_encode(char out[4], uint32_t cp);
 /* A DICOM UID: 1 to 64 characters, digits and dots, not starting or ending
  * with a dot, no empty component. */
 bool rr_uid_valid(const char *s);
+/* An Orthanc resource identifier (its SHA-1 groups): 1 to 63 characters,
+ * lower-case hexadecimal digits and '-'. NULL is not one. */
+bool rr_orthanc_id_valid(const char *s);
 /* A calendar date YYYYMMDD that exists (leap years included). */
 bool rr_date_valid(const char *yyyymmdd);
 /* Days since 1970-01-01 of a proleptic Gregorian date (y, m 1-12, d 1-31;

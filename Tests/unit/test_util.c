@@ -74,6 +74,13 @@ START_TEST(uids_and_dates)
   ck_assert(!rr_uid_valid("1.2.a"));
   ck_assert(!rr_uid_valid("1.2;DROP TABLE studies"));
   ck_assert(!rr_uid_valid("1.11111111111111111111111111111111111111111111111111111111111111111"));
+  ck_assert(rr_orthanc_id_valid("a8470492-37e5e0bc-b1195931-e1df08b6-6cb92e8b"));
+  ck_assert(!rr_orthanc_id_valid(NULL));
+  ck_assert(!rr_orthanc_id_valid(""));
+  ck_assert(!rr_orthanc_id_valid("A8470492-37e5e0bc")); /* upper case: not Orthanc's */
+  ck_assert(!rr_orthanc_id_valid("not-an-id!"));
+  ck_assert(!rr_orthanc_id_valid("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")); /* 64 */
+  ck_assert(rr_orthanc_id_valid("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde")); /* 63 */
   ck_assert(rr_date_valid("20240229"));
   ck_assert(!rr_date_valid("20230229"));
   ck_assert(rr_date_valid("20000229"));

@@ -92,7 +92,6 @@ export class ProgressView {
   }
 }
 
-/** The prefetch of one viewport: one series at a time. */
 /** Every live prefetch (to resume them), and whether they are paused (setPrefetchPaused). */
 const live = new Set<SeriesPrefetch>();
 let paused = false;
@@ -108,6 +107,7 @@ export function setPrefetchPaused(pause: boolean): void {
   if (!pause) for (const p of live) p.resume();
 }
 
+/** The prefetch of one viewport: one series at a time. */
 export class SeriesPrefetch {
   private ids: readonly string[] = [];
   private key: string | null = null;

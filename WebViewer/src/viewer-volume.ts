@@ -19,8 +19,8 @@
 //                            created once the plan is made and ONE slice is read (the shown one, or a cached
 //                            one near it; float32 voxels where the GPU has no 16-bit textures and float32
 //                            costs no resolution (viewer-volume-model.ts planVoxels), else int16 unless that slice
-//                            needs float); the other voxels hold that
-//                            slice's minimum until fill(progress, signal), called once the views are mounted,
+//                            needs float); the other voxels hold that slice's minimum until fill(progress,
+//                            signal), called once the views are mounted,
 //                            reads the cached slices then the others from the shown one outwards
 //                            (viewer-volume-order.ts), marking each uploaded frame (vtkOpenGLTexture
 //                            .setUpdatedFrame) and redrawing the views now and then. fill resolves
@@ -243,7 +243,7 @@ export async function loadSeriesVolume(opts: LoadVolumeOptions): Promise<VolumeL
   const budget = cache.getMaxCacheSize();
   const voxels = planVoxels(info, budget, { float: opts.float === true, norm16: norm16Textures() });
   if (!voxels.ok) return { ok: false, reasons: voxels.reasons, info };
-  let planned: ReturnType<typeof planVolume> = { ok: true, plan: voxels.plan };
+  let plan = voxels.plan;
   const imageIds = sliceImageIds(info, opts.series, opts.orthancRoot);
   if (!imageIds) return { ok: false, reasons: ['a slice of the volume is not among the series\' images'], info };
   const D = imageIds.length;
@@ -254,18 +254,18 @@ export async function loadSeriesVolume(opts: LoadVolumeOptions): Promise<VolumeL
   // the first slice read decides the voxel type (a later one that does not fit rebuilds the volume as float)
   const first = order[0]!;
   const source: SliceSource = { api: opts.api, info, imageIds, useValues: true, ...(opts.signal ? { signal: opts.signal } : {}) };
-  let placed = await readSlice(source, planned.plan, first);
+  let placed = await readSlice(source, plan, first);
   if (opts.signal?.aborted) throw new DOMException('aborted', 'AbortError');
   if (typeof placed === 'string') return { ok: false, reasons: [placed], info };
   let float = voxels.float || voxelType(placed) === 'float32';
   if (float && !voxels.float) {
     // float voxels take twice the planned size: plan again at 4 bytes a voxel (coarser), or refuse
-    planned = planVolume(info, budget, 4);
-    if (!planned.ok) return { ok: false, reasons: planned.reasons, info };
-    placed = await readSlice(source, planned.plan, first);
+    const coarser = planVolume(info, budget, 4);
+    if (!coarser.ok) return { ok: false, reasons: coarser.reasons, info };
+    plan = coarser.plan;
+    placed = await readSlice(source, plan, first);
     if (typeof placed === 'string') return { ok: false, reasons: [placed], info };
   }
-  const plan = planned.plan;
   const [W, H] = plan.dimensions;
   const sliceLength = W * H;
   const data: Int16Array | Float32Array = float ? new Float32Array(sliceLength * D) : new Int16Array(sliceLength * D);
