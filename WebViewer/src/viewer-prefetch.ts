@@ -80,7 +80,7 @@ export class ProgressView {
     this.element.setAttribute('aria-valuemin', '0');
     this.element.setAttribute('aria-valuemax', String(total));
     this.element.setAttribute('aria-valuenow', String(cached));
-    this.bar.style.width = total > 0 ? `${((100 * cached) / total).toFixed(1)}%` : '0';
+    this.bar.style.transform = `scaleX(${total > 0 ? Math.min(1, cached / total).toFixed(3) : 0})`;
     this.label.textContent = `${cached}/${total} cached`;
   }
 

@@ -1,6 +1,8 @@
 // @vitest-environment happy-dom
 // One viewport's prefetch with a fake loader: nearest first, bounded, re-centred, cancelled on a series
 // change, its progress hooks (data-rr-cached / data-rr-total, "n/N cached"), the budget window.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CacheKeeper, type ImageCache } from '../src/viewer-cache';
 import { decodeWorkers, MAX_IN_FLIGHT, ProgressView, SeriesPrefetch, setPrefetchPaused, type Loader } from '../src/viewer-prefetch';
@@ -58,6 +60,23 @@ describe('SeriesPrefetch', () => {
     expect(element.getAttribute('data-rr-total')).toBe('11');
     expect(view.element.textContent).toBe('11/11 cached');
     expect(view.element.classList.contains('complete')).toBe(true);
+  });
+
+  it('shows progress as a scale of the bar, not an animated width (no redraw at every frame)', () => {
+    const element = document.createElement('div');
+    const view = new ProgressView(element);
+    const bar = view.element.querySelector<HTMLElement>('.viewer-progress-bar')!;
+    view.set(67, 134);
+    expect(bar.style.transform).toBe('scaleX(0.500)');
+    expect(bar.style.width).toBe('');
+    view.set(134, 134);
+    expect(bar.style.transform).toBe('scaleX(1.000)');
+    view.set(0, 0);
+    expect(bar.style.transform).toBe('scaleX(0)');
+    const css = readFileSync(join(__dirname, '..', 'src', 'style.css'), 'utf8');
+    const rule = css.match(/\.viewer-progress-bar \{[^}]*\}/)?.[0] ?? '';
+    expect(rule).toContain('transform: scaleX(0)');
+    expect(rule).not.toMatch(/transition|animation/);
   });
 
   it('paused (a volume layout shown), issues nothing new; resumed, goes on from the shown image', async () => {
