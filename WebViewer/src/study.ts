@@ -38,6 +38,16 @@ interface MountedViewer {
   showImage(sopInstanceUid: string, frame: number): Promise<boolean>;
 }
 
+/**
+ * Loads the viewer's code (viewer.ts, cornerstone3D: 4 MB of script to compile and run) and sets cornerstone up,
+ * without waiting for the session and the study: app.ts calls it when the page opens on a study's address, so
+ * that this work overlaps the session check and the study's request instead of following them (bench/README.md,
+ * "Viewer"). Idempotent; a failure is left to startViewer, which imports the same module and shows why.
+ */
+export function preloadViewer(): void {
+  import('./viewer').then((m) => m.warmUp(), () => undefined);
+}
+
 /** Loads viewer.ts lazily and mounts it into the viewer slot; failures are shown in the slot. */
 async function startViewer(slot: HTMLElement, study: StudyDetail, signal: AbortSignal, opts: StudyOptions): Promise<MountedViewer | null> {
   const root = apiRoot();
