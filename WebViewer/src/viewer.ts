@@ -99,21 +99,10 @@ const DRAG_TYPE = 'application/x-rr-series';
 
 let initialised: Promise<void> | null = null;
 
-/**
- * WebGL contexts of cornerstone's rendering engine (its rendering.webGlContextCount, 7 by default): one. Each
- * context holds its own copy of every texture it draws, and the engine gives each viewport of a layout its own
- * context, so the three planes of MPR uploaded the same volume (140 MB as float32) three times; with one
- * context it is uploaded once. Measured with software WebGL (SwiftShader), 1440×900, the 134-slice CT: MPR
- * click → shown 6.0–6.1 s instead of 7.3–8.3 s, the 3D four-up 5.8–7.7 s instead of 7.2–8.4 s, the 2D viewer
- * unchanged (bench/README.md, "Volume viewing"). The viewports share one offscreen canvas, as in cornerstone's
- * former tiled engine.
- */
-const WEBGL_CONTEXTS = 1;
-
 /** cornerstone3D, its DICOM loader and its tools, once per page load. */
 function initCornerstone(): Promise<void> {
   initialised ??= (async () => {
-    coreInit({ rendering: { webGlContextCount: WEBGL_CONTEXTS } } as Parameters<typeof coreInit>[0]);
+    coreInit();
     loaderInit({ maxWebWorkers: decodeWorkers(navigator.hardwareConcurrency) });
     toolsInit();
     for (const tool of [WindowLevelTool, PanTool, ZoomTool, StackScrollTool, MagnifyTool]) addTool(tool);
