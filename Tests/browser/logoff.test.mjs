@@ -69,8 +69,15 @@ describe('automatic log-off (browser)', { timeout: 240_000, skip: HAVE_PROVIDER 
     page.on('pageerror', (e) => pageErrors.push(pageErrorText(e)));
     await page.goto(`${orthanc.baseUrl}/reading-room/#/studies/${encodeURIComponent(uid)}`);
     await logIn(page);
+    const loggedInAt = Date.now();
     const notes = page.getByLabel('Radiologist notes');
     await notes.waitFor({ timeout: 30_000 });
+    // the session refreshes on activity at most once per activity interval (a quarter of the idle time,
+    // session.ts), and the login counts as one: a click sooner after the login does not move the deadline.
+    // The page can be ready that soon (the viewer's code is loaded while the login page is shown), so wait
+    // out the interval for the click below to start the idle time again.
+    const early = (IDLE * 1000) / 4 + 1000 - (Date.now() - loggedInAt);
+    if (early > 0) await page.waitForTimeout(early);
     await notes.click(); // activity: the idle time starts again from here
     await notes.fill(NOTES); // typed, never saved
     const typedAt = Date.now();
