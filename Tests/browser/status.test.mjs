@@ -31,6 +31,9 @@ describe('Reading Room System page (browser)', { timeout: 240_000 }, () => {
     assert.ok(file, 'a file in ct_chest_lung_30');
     const up = await uploadFile(orthanc, file);
     assert.equal(up.status, 200, `POST /instances: HTTP ${up.status} ${up.text}`);
+    // Orthanc reports the series, study and patient stable StableAge (2 s) after the upload; those three
+    // changes pass through the ingestion queue too: wait for them, or the page can show a backlog of 3
+    await waitFor(async () => (await orthanc.json('/changes?limit=100')).Changes.some((c) => c.ChangeType === 'StablePatient'), 15_000, 100, 'the patient reported stable');
     await waitIngestIdle(orthanc);
     const health = await orthanc.json('/api/health');
     assert.equal(health.store.instances, 1, JSON.stringify(health));
