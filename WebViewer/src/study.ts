@@ -40,7 +40,7 @@ interface MountedViewer {
 
 /**
  * Loads the viewer's code (viewer.ts, cornerstone3D: 4 MB of script to compile and run) and sets cornerstone up,
- * without waiting for the session and the study: app.ts calls it when the page opens on a study's address, so
+ * without waiting for the session and the study: main.ts calls it when the page opens on a study's address, so
  * that this work overlaps the session check and the study's request instead of following them (bench/README.md,
  * "Viewer"). Idempotent; a failure is left to startViewer, which imports the same module and shows why.
  */
