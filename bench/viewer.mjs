@@ -398,8 +398,13 @@ async function measure(name, rendering = '') {
     const frames = s.renders.filter((t) => t > t0 && t <= tEnd).length;
     const images = new Set(s.newImage.filter((x) => x[0] > t0 && x[0] <= tEnd).map((x) => x[1])).size;
     const pipeline = name === 'ours' ? await page.evaluate(() => document.querySelector('[data-rr-rendering]')?.getAttribute('data-rr-rendering') ?? '?') : '';
+    // the size of the viewport's canvas (device pixels), for the browser's ceiling measured after the runs
+    const canvas = await page.evaluate(() => {
+      const c = [...document.querySelectorAll('canvas')].sort((x, y) => y.width * y.height - x.width * x.height)[0];
+      return c ? [c.width, c.height] : null;
+    });
     return {
-      pipeline, first, cached, received: received.at, attr: attr ?? null, steps,
+      pipeline, canvas, first, cached, received: received.at, attr: attr ?? null, steps,
       fps: (frames * 1000) / (tEnd - t0), ips: (images * 1000) / (tEnd - t0),
       heap: metrics.JSHeapUsedSize / 2 ** 20, pss, requests: received.requests, mib: received.bytes / 2 ** 20, errors,
     };
@@ -702,6 +707,8 @@ async function pipelineAB() {
         `p95 ${percentile([...m.steps].sort((x, y) => x - y), 95).toFixed(1)} ms, ${m.fps.toFixed(1)} renders/s` + (m.errors.length ? `, page errors: ${m.errors.slice(0, 3).join(' | ')}` : ''));
     }
   }
+  const abCanvas = [...ab.cpu, ...ab.gpu].map((m) => m.canvas).find(Boolean) ?? [800, 480];
+  const abRoof = await ceiling(abCanvas);
   await orthanc.stop();
   ohifServer.close();
   oursServer.close();
@@ -724,7 +731,93 @@ async function pipelineAB() {
     const fmt = (x) => String(typeof x === 'number' ? x.toFixed(1) : x).padStart(26);
     console.log(`  ${label.padEnd(34)} ${fmt(c)} ${fmt(g)}`);
   }
+  console.log(`  browser ceiling, bare page, ${abCanvas[0]}×${abCanvas[1]} canvas: WebGL then copied ${abRoof.webgl.toFixed(1)} frames/s, canvas 2D ${abRoof.canvas2d.toFixed(1)} frames/s`);
   process.exit(0);
+}
+
+// --- the browser's ceiling: frames per second of a bare page, same browser flags, same canvas size ----
+// What any 2D viewer can reach here, measured in the same run as the viewers: a 512×512 16-bit frame (a CT
+// slice's size), changed at every animation frame for 3 s, windowed and drawn into a canvas of the size of
+// ours' viewport canvas, two ways:
+//   "WebGL, then copied": uploaded as a float texture, drawn by a windowing shader into an off-screen WebGL
+//     canvas, then copied to the visible 2D canvas (drawImage): cornerstone's WebGL pipeline does this;
+//   "canvas 2D": windowed through a lookup table into an ImageData, put into a 512×512 canvas and drawn scaled
+//     into the visible canvas: cornerstone's CPU pipeline does this.
+const CEILING_PAGE = `<!doctype html><html><body style="margin:0;background:#000"><canvas id=c></canvas></body></html>`;
+async function ceiling([w, h]) {
+  const browser = await launchChromium({ webgl: true });
+  try {
+    const page = await browser.newPage({ viewport: WINDOW });
+    await page.setContent(CEILING_PAGE);
+    const out = {};
+    for (const mode of ['webgl', 'canvas2d']) {
+      out[mode] = await page.evaluate(async ({ mode, w, h }) => {
+        const visible = document.getElementById('c');
+        visible.width = w;
+        visible.height = h;
+        const ctx = visible.getContext('2d');
+        const N = 512;
+        const frame = new Int16Array(N * N);
+        const fill = (k) => { for (let i = 0; i < frame.length; i++) frame[i] = ((i + k * 7) & 1023) - 500; };
+        let draw;
+        if (mode === 'webgl') {
+          const off = document.createElement('canvas');
+          off.width = w;
+          off.height = h;
+          const gl = off.getContext('webgl2');
+          const shader = (type, src) => { const sh = gl.createShader(type); gl.shaderSource(sh, src); gl.compileShader(sh); return sh; };
+          const prog = gl.createProgram();
+          gl.attachShader(prog, shader(gl.VERTEX_SHADER, '#version 300 es\nin vec2 p; out vec2 uv; void main(){uv=p*0.5+0.5; gl_Position=vec4(p,0,1);}'));
+          gl.attachShader(prog, shader(gl.FRAGMENT_SHADER, '#version 300 es\nprecision highp float; uniform sampler2D s; in vec2 uv; out vec4 o; void main(){float v=clamp((texture(s,uv).r+160.0)/400.0,0.0,1.0); o=vec4(v,v,v,1);}'));
+          gl.linkProgram(prog);
+          gl.useProgram(prog);
+          gl.bindBuffer(gl.ARRAY_BUFFER, gl.createBuffer());
+          gl.bufferData(gl.ARRAY_BUFFER, new Float32Array([-1, -1, 1, -1, -1, 1, 1, 1]), gl.STATIC_DRAW);
+          gl.enableVertexAttribArray(0);
+          gl.vertexAttribPointer(0, 2, gl.FLOAT, false, 0, 0);
+          gl.bindTexture(gl.TEXTURE_2D, gl.createTexture());
+          gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.LINEAR);
+          gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.LINEAR);
+          const texels = new Float32Array(N * N);
+          draw = (k) => {
+            fill(k);
+            for (let i = 0; i < texels.length; i++) texels[i] = frame[i];
+            gl.texImage2D(gl.TEXTURE_2D, 0, gl.R32F, N, N, 0, gl.RED, gl.FLOAT, texels);
+            gl.viewport(0, 0, w, h);
+            gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
+            ctx.drawImage(off, 0, 0);
+          };
+        } else {
+          const small = document.createElement('canvas');
+          small.width = N;
+          small.height = N;
+          const sctx = small.getContext('2d');
+          const img = sctx.createImageData(N, N);
+          const lut = new Uint8ClampedArray(65536);
+          for (let v = -32768; v < 32768; v++) lut[v + 32768] = ((v + 160) / 400) * 255;
+          const side = Math.min(w, h);
+          draw = (k) => {
+            fill(k);
+            const d = img.data;
+            for (let i = 0, j = 0; i < frame.length; i++, j += 4) { const g = lut[frame[i] + 32768]; d[j] = g; d[j + 1] = g; d[j + 2] = g; d[j + 3] = 255; }
+            sctx.putImageData(img, 0, 0);
+            ctx.fillRect(0, 0, w, h);
+            ctx.drawImage(small, (w - side) / 2, (h - side) / 2, side, side);
+          };
+        }
+        let n = 0;
+        const t0 = performance.now();
+        await new Promise((done) => {
+          const step = () => { draw(n++); if (performance.now() - t0 < 3000) requestAnimationFrame(step); else done(); };
+          requestAnimationFrame(step);
+        });
+        return (n * 1000) / (performance.now() - t0);
+      }, { mode, w, h });
+    }
+    return out;
+  } finally {
+    await browser.close().catch(() => {});
+  }
 }
 
 // --- runs --------------------------------------------------------------------------------------
@@ -741,6 +834,8 @@ for (let r = 0; r < REPS; r++) {
       (m.errors.length ? `, page errors: ${m.errors.slice(0, 3).join(' | ')}` : ''));
   }
 }
+const oursCanvas = results.ours.map((m) => m.canvas).find(Boolean) ?? [800, 480];
+const roof = await ceiling(oursCanvas);
 await orthanc.stop();
 ohifServer.close();
 oursServer.close();
@@ -779,6 +874,7 @@ line('JS heap after loading (page)', 'heap', 'MiB');
 line('browser memory (PSS, all processes)', 'pss', 'MiB');
 line('HTTP requests until series cached', 'requests', '');
 line('  bytes received (transferSize)', 'mib', 'MiB', 1);
+console.log(`  browser ceiling, bare page, ${oursCanvas[0]}×${oursCanvas[1]} canvas: WebGL then copied ${roof.webgl.toFixed(1)} frames/s, canvas 2D ${roof.canvas2d.toFixed(1)} frames/s (ours' renders/s ${(a.ours.fps / roof.canvas2d).toFixed(2)} of the canvas 2D figure)`);
 console.log(`  ours "whole series cached": ${a.ours.attr !== null ? 'the viewport\'s data-rr-cached == data-rr-total' : 'all images received (the web app sets no data-rr-cached yet)'}; OHIF: all images received`);
 const met = (ok) => (ok ? 'met' : 'NOT met');
 console.log('goals (issue 10):');

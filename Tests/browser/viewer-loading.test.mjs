@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { decodePng } from '../lib/png.mjs';
-import { dicomFilesOf, execFile, repoRoot, storescu, startOrthanc, testData, uploadFile, waitFor } from '../lib/orthanc.mjs';
+import { dicomFilesOf, execFile, fetchIdempotent, repoRoot, storescu, startOrthanc, testData, uploadFile, waitFor } from '../lib/orthanc.mjs';
 import { launchChromium, pageErrorText } from '../lib/browser.mjs';
 
 const CT_FOLDER = 'ct_abdomen_pancreas_134';
@@ -26,7 +26,7 @@ describe('Reading Room viewer: loading, cache budget, transfer syntaxes (browser
   let browser;
   let page;
   let tmp;
-  let ct, big, matrix; // study details
+  let ct, big, matrix, mammo; // study details
   const requests = []; // pathnames of /instances/*/file and /api/dicom/instances/*/transcoded, in order
   const pageErrors = [];
 
@@ -71,11 +71,13 @@ describe('Reading Room viewer: loading, cache budget, transfer syntaxes (browser
     return out;
   };
 
-  /** The canvas against the plugin's PNG of the instance at W 400 L 40 (the files' own window). */
-  const compareWithPlugin = async (orthancId) => {
-    const res = await fetch(`${orthanc.baseUrl}/api/dicom/instances/${orthancId}/frames/0/png?window=40,400&size=512`, { headers: orthanc.authHeaders() });
+  /** The canvas against the plugin's PNG of the instance, at W 400 L 40 (the CT files' own window) or, with
+   * `ownWindow`, at the file's own window and VOI LUT Function. */
+  const compareWithPlugin = async (orthancId, { ownWindow = false } = {}) => {
+    const query = ownWindow ? 'size=512' : 'window=40,400&size=512';
+    const { res, body } = await fetchIdempotent(`${orthanc.baseUrl}/api/dicom/instances/${orthancId}/frames/0/png?${query}`, { headers: orthanc.authHeaders() });
     assert.equal(res.status, 200);
-    const png = decodePng(Buffer.from(await res.arrayBuffer()));
+    const png = decodePng(body);
     const expected = pngGrid(png);
     let last;
     const deadline = Date.now() + 5000;
@@ -115,14 +117,20 @@ describe('Reading Room viewer: loading, cache budget, transfer syntaxes (browser
       const up = await uploadFile(orthanc, path.join(tmp, 'ts', f));
       assert.equal(up.status, 200, `POST /instances ${f}: HTTP ${up.status}`);
     }
-    const total = ctFiles.length + 16 + THOUSAND;
+    // the mammogram: VOI LUT Function SIGMOID, JPEG Lossless, 3062 × 2394
+    for (const f of await dicomFilesOf(path.join(testData, 'mg_mammo'))) {
+      const up = await uploadFile(orthanc, f);
+      assert.equal(up.status, 200, `POST /instances ${f}: HTTP ${up.status}`);
+    }
+    const total = ctFiles.length + 16 + THOUSAND + 1;
     await waitFor(async () => {
       const l = await orthanc.json('/api/dicom/studies?limit=10');
-      return l.total === 3 && l.data.reduce((n, s) => n + s.instanceCount, 0) === total;
-    }, 120_000, 250, `3 studies / ${total} instances`);
+      return l.total === 4 && l.data.reduce((n, s) => n + s.instanceCount, 0) === total;
+    }, 120_000, 250, `4 studies / ${total} instances`);
     ct = await studyWith((s) => s.instanceCount === ctFiles.length, 'the CT');
     big = await studyWith((s) => s.instanceCount === THOUSAND, 'the 1,000-image series');
     matrix = await studyWith((s) => s.instanceCount === 16, 'the transfer syntax matrix');
+    mammo = await studyWith((s) => s.modalities?.includes('MG'), 'the mammogram');
 
     browser = await launchChromium({ webgl: true });
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -145,15 +153,14 @@ describe('Reading Room viewer: loading, cache budget, transfer syntaxes (browser
     const me = await orthanc.json('/api/auth/me');
     assert.deepEqual(me.viewer, { cacheMegabytes: BUDGET_MB });
     const jls = matrix.series.find((s) => s.instances[0].transferSyntaxUid === JPEG_LS).instances[0];
-    const res = await fetch(`${orthanc.baseUrl}/api/dicom/instances/${jls.orthancId}/transcoded`, { headers: orthanc.authHeaders() });
+    const { res, body: bytes } = await fetchIdempotent(`${orthanc.baseUrl}/api/dicom/instances/${jls.orthancId}/transcoded`, { headers: orthanc.authHeaders() });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-type'), 'application/dicom');
-    const bytes = Buffer.from(await res.arrayBuffer());
     assert.equal(bytes.toString('latin1', 128, 132), 'DICM');
     assert.ok(bytes.includes(Buffer.from('1.2.840.10008.1.2.1\0')), 'Explicit VR Little Endian in the meta header');
     assert.ok(bytes.length > 512 * 512 * 2, `uncompressed pixels (${bytes.length} bytes)`);
-    assert.equal((await fetch(`${orthanc.baseUrl}/api/dicom/instances/00000000-00000000-00000000-00000000-00000000/transcoded`, { headers: orthanc.authHeaders() })).status, 404);
-    assert.equal((await fetch(`${orthanc.baseUrl}/api/dicom/instances/BAD!/transcoded`, { headers: orthanc.authHeaders() })).status, 400);
+    assert.equal((await fetchIdempotent(`${orthanc.baseUrl}/api/dicom/instances/00000000-00000000-00000000-00000000-00000000/transcoded`, { headers: orthanc.authHeaders() })).res.status, 404);
+    assert.equal((await fetchIdempotent(`${orthanc.baseUrl}/api/dicom/instances/BAD!/transcoded`, { headers: orthanc.authHeaders() })).res.status, 400);
   });
 
   it('loads the shown slice first, then outwards, and reaches 134/134 cached on the CT', async () => {
@@ -255,5 +262,25 @@ describe('Reading Room viewer: loading, cache budget, transfer syntaxes (browser
     assert.ok(r.mean < 3 && r.max < 12, `drawn like the plugin: mean ${r.mean.toFixed(2)}, max ${r.max.toFixed(1)}`);
     assert.equal(await page.locator('.viewer-overlay .ov-status').first().textContent(), '');
     await page.evaluate((k) => localStorage.removeItem(k), FORCE_KEY);
+  });
+
+  it('draws the mammogram\'s SIGMOID VOI LUT Function like the plugin, at the file\'s own window, in both 2D pipelines', async () => {
+    const inst = mammo.series[0].instances[0];
+    // the page's own pipeline (the CPU one on this software WebGL), then WebGL through the override
+    for (const forced of [null, 'gpu']) {
+      if (forced) await page.evaluate((r) => localStorage.setItem('rr.stackRendering', r), forced);
+      await page.goto(studyUrl(mammo.studyInstanceUid));
+      if (forced) await page.reload(); // the pipeline is chosen once per page
+      await waitFor(async () => (await attr('data-rr-image-index')) === '0', 60_000, 100, 'the mammogram drawn');
+      const pipeline = await attr('data-rr-rendering');
+      assert.equal(pipeline, forced ?? 'cpu');
+      // the file's first window (W 900 L 2653), not a window cornerstone computed
+      await waitFor(async () => (await page.locator('.viewer-overlay .ov-window').first().textContent()) === 'W 900 L 2653', 10_000, 100, `${pipeline}: the file's window`);
+      const r = await compareWithPlugin(inst.orthancId, { ownWindow: true });
+      console.log(`# mammogram (SIGMOID), ${pipeline} pipeline: mean |Δ| ${r.mean.toFixed(2)} max ${r.max.toFixed(1)}`);
+      assert.ok(r.mean < 3 && r.max < 12, `${pipeline}: drawn like the plugin (mean |Δ| ${r.mean.toFixed(2)}, max ${r.max.toFixed(1)})`);
+    }
+    await page.evaluate(() => localStorage.removeItem('rr.stackRendering'));
+    assert.deepEqual(pageErrors, []);
   });
 });

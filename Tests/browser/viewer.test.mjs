@@ -2,6 +2,9 @@
 // chromium with software WebGL (SwiftShader), driven by playwright-core. Two independent rendering paths
 // check each other: the viewport canvas (cornerstone3D decoding the raw DICOM file in the browser) against
 // the plugin's PNG route (Orthanc's decoder, Plugin/image) at the same window and size.
+// The 2D pipeline is the page's own choice (on SwiftShader: cornerstone's CPU pipeline, viewer-stack-rendering.ts);
+// RR_STACK_RENDERING=gpu|cpu forces one through the app's localStorage override (viewer-webgl.test.mjs runs
+// this file with the WebGL pipeline, the one a real GPU gets).
 // Run: cd Tests && npm ci && node --test browser/viewer.test.mjs
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,8 +21,9 @@ const JPEG_LS_FILE = path.join(testData, 'ts_ct_matrix', 'CTImage.dcm_JPEGLSLoss
 const WEBAPP_DIR = process.env.READING_ROOM_WEBAPP_DIR ? path.resolve(process.env.READING_ROOM_WEBAPP_DIR) : null;
 const GRID = 16; // cells per side for the mean comparison
 const SOFT_TISSUE = { key: '1', center: 40, width: 400 };
+const FORCED_PIPELINE = ['cpu', 'gpu'].includes(process.env.RR_STACK_RENDERING) ? process.env.RR_STACK_RENDERING : null;
 
-describe('Reading Room image viewer (browser)', { timeout: 300_000 }, () => {
+describe(`Reading Room image viewer (browser${FORCED_PIPELINE ? `, ${FORCED_PIPELINE} pipeline forced` : ''})`, { timeout: 300_000 }, () => {
   let orthanc;
   let browser;
   let page;
@@ -138,6 +142,7 @@ describe('Reading Room image viewer (browser)', { timeout: 300_000 }, () => {
     browser = await launchChromium({ webgl: true });
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     await context.addCookies(await orthanc.browserCookies()); // the administrator
+    if (FORCED_PIPELINE) await context.addInitScript((r) => localStorage.setItem('rr.stackRendering', r), FORCED_PIPELINE);
     page = await context.newPage();
     page.on('dialog', (d) => {
       dialogs.push(`${d.type()}: ${d.message()}`);
@@ -178,9 +183,8 @@ describe('Reading Room image viewer (browser)', { timeout: 300_000 }, () => {
     assert.equal(await page.locator('.viewer-overlay .ov-window').textContent(), 'W 400 L 40');
     const r = await assertSameImage(ct.series[0].instances[0].orthancId, 'image 1');
     console.log(`# first image drawn ${firstImageMs} ms after navigation; canvas vs PNG: mean ${r.mean.toFixed(2)}, max ${r.max.toFixed(1)}`);
-    // WebGL here is SwiftShader (software); the stack viewport still draws with cornerstone's WebGL pipeline:
-    // the automatic CPU choice is off (viewer-stack-rendering.ts: this file's window, zoom, marker and reset
-    // checks fail with the CPU pipeline), and the page says which pipeline it used
+    // WebGL here is SwiftShader (software): the stack viewport draws with cornerstone's CPU pipeline
+    // (viewer-stack-rendering.ts) unless forced, and the page says which pipeline it used
     const renderer = await page.evaluate(() => {
       const gl = document.createElement('canvas').getContext('webgl2');
       const info = gl?.getExtension('WEBGL_debug_renderer_info');
@@ -189,8 +193,8 @@ describe('Reading Room image viewer (browser)', { timeout: 300_000 }, () => {
       return name;
     });
     assert.match(String(renderer), /SwiftShader/i, 'the browser tests run on software WebGL');
-    assert.equal(await viewport().getAttribute('data-rr-rendering'), 'gpu');
-    await page.screenshot({ path: SCREENSHOT });
+    assert.equal(await viewport().getAttribute('data-rr-rendering'), FORCED_PIPELINE ?? 'cpu');
+    await page.screenshot({ path: FORCED_PIPELINE ? SCREENSHOT.replace(/(\.png)?$/, `-${FORCED_PIPELINE}.png`) : SCREENSHOT });
   });
 
   it('scrolls with the arrow keys to the 67th image, which is the 67th of the API order', async () => {

@@ -1,15 +1,15 @@
 // Which pipeline the 2D stack viewports draw with (issue 10): cornerstone3D's WebGL one (vtk.js) or its
 // CPU one (canvas 2D, cornerstone's "CPU fallback"). With a real GPU, WebGL is faster and is always used.
 // When WebGL itself runs on the CPU (SwiftShader, llvmpipe: no GPU, remote desktops, VMs, headless
-// browsers), the CPU pipeline draws more frames while scrolling (bench/README.md, "Viewer": 24.6 against
-// 18.1 renders/s, next image p95 50 against 84 ms, same run) but cornerstone 5.14's CPU pipeline does not
-// behave like its WebGL one in this viewer: the user's window is not kept from image to image, the zoom is
-// reported against the image's pixels rather than the fitted view (so the overlay and the scale bar change
-// meaning), orientation markers after rotation and flips and the reset view differ
-// (Tests/browser/viewer.test.mjs fails four of its checks with it). Until those are handled, the automatic
-// choice is off (AUTO_CPU_ON_SOFTWARE): WebGL everywhere, the CPU pipeline only through the override.
-// MPR and 3D (volume viewports) are never affected: they exist only in WebGL, and are constructed with
-// cornerstone's global CPU switch off (applyStackRendering).
+// browsers), the CPU pipeline is chosen: it draws more frames while scrolling and shows the first image
+// sooner (bench/README.md, "Viewer"), because cornerstone's WebGL pipeline renders each frame off screen and
+// copies it to the viewport's canvas, which under software WebGL costs more than drawing it on the CPU.
+// cornerstone 5.14's CPU pipeline differs from its WebGL one in zoom units, flips after rotation, reset,
+// the window from image to image, SIGMOID windows and calls before the first image; viewer-stack-view.ts
+// evens these out (adaptCpuStackViewport, applied here to every stack viewport of the engine), and
+// Tests/browser/viewer.test.mjs runs with the page's choice and again with WebGL forced
+// (viewer-webgl.test.mjs). MPR and 3D (volume viewports) are never affected: they exist only in WebGL, and
+// are constructed with cornerstone's global CPU switch off (applyStackRendering).
 //
 // Contract: stackRendering() decides once per page (memoised): the override in localStorage
 // (STACK_RENDERING_KEY = "cpu" or "gpu", for comparisons: bench/viewer.mjs VIEWER_CPU) if set, else
@@ -19,6 +19,7 @@
 // logic and are unit-tested.
 
 import { Enums, getShouldUseCPURendering, RenderingEngine, setUseCPURendering, type Types } from '@cornerstonejs/core';
+import { adaptCpuStackViewport } from './viewer-stack-view';
 
 export type StackRendering = 'cpu' | 'gpu';
 
@@ -32,8 +33,8 @@ export function isSoftwareRenderer(renderer: string | null | undefined): boolean
   return typeof renderer === 'string' && SOFTWARE.test(renderer);
 }
 
-/** Whether software WebGL selects the CPU pipeline by itself: off, see the header (the differences it has). */
-export const AUTO_CPU_ON_SOFTWARE = false;
+/** Whether software WebGL selects the CPU pipeline by itself (see the header). */
+export const AUTO_CPU_ON_SOFTWARE = true;
 
 /**
  * The pipeline for a renderer string and an optional override. The automatic choice (`auto`) is "cpu" only
@@ -98,13 +99,22 @@ export function createRenderingEngine(id: string): RenderingEngine {
   return engine;
 }
 
+/** What applyStackRendering patches: cornerstone's engine implementation (or the engine itself). */
+interface ViewportEnabler {
+  enableElement(input: Types.PublicViewportInput): void;
+  getViewport(id: string): unknown;
+}
+
 /**
  * Applies stackRendering() to a new rendering engine (call once, right after constructing it). With "gpu"
  * nothing changes. With "cpu": cornerstone decides the pipeline of stack viewports from its global setting,
  * both when one is constructed and on every render (StackViewport.useCustomRenderingPipeline reads it), so
- * the setting is turned on for the page (without touching existing viewports); this engine's enableElement
- * is wrapped so that every other viewport type (MPR, 3D: WebGL only, cornerstone refuses to construct them
- * while the setting is on) is constructed with it off; they render through WebGL whatever the setting.
+ * the setting is turned on for the page (without touching existing viewports). The engine's enableElement
+ * is wrapped: every other viewport type (MPR, 3D: WebGL only, cornerstone refuses to construct them while the
+ * setting is on) is constructed with it off, and they render through WebGL whatever the setting; every stack
+ * viewport is adapted to behave as a WebGL one (viewer-stack-view.ts, adaptCpuStackViewport). The wrapper is
+ * put on cornerstone 5.14's engine implementation (`_implementation`, what its tools get from
+ * getEnabledElement: the magnifying glass enables its own stack viewport through it), else on the engine.
  * The engine must have been constructed with the setting off (it then owns its WebGL context pool).
  */
 export function applyStackRendering(engine: RenderingEngine): StackRendering {
@@ -112,10 +122,13 @@ export function applyStackRendering(engine: RenderingEngine): StackRendering {
   if (mode === 'gpu' || patched.has(engine)) return mode;
   patched.add(engine);
   turnedOn = true;
-  const enable = engine.enableElement.bind(engine);
-  engine.enableElement = (input: Types.PublicViewportInput): void => {
+  const target = ((engine as unknown as { _implementation?: ViewportEnabler })._implementation ?? engine) as ViewportEnabler;
+  const enable = target.enableElement.bind(target);
+  target.enableElement = (input: Types.PublicViewportInput): void => {
     if (input.type === Enums.ViewportType.STACK) {
       enable(input);
+      const vp = target.getViewport(input.viewportId);
+      if (vp) adaptCpuStackViewport(vp as Types.IStackViewport);
       return;
     }
     setUseCPURendering(false, false);

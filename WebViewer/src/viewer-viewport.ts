@@ -9,6 +9,7 @@
 
 import { Enums, metaData, type RenderingEngine, type Types } from '@cornerstonejs/core';
 import { stackPipeline } from './viewer-stack-rendering';
+import { fitView, flipScreen, resetView, screenMarkers, viewZoom } from './viewer-stack-view';
 import type { Series, StudyDetail } from './api';
 import { h } from './dom';
 import { loadableStack, paneLoading } from './viewer-prefetch-glue';
@@ -16,7 +17,6 @@ import {
   cineFrameRate,
   cineNext,
   clampFps,
-  markersFromCamera,
   navigate,
   overlayLines,
   presetForKey,
@@ -238,7 +238,7 @@ export function createPane(opts: PaneOptions): Pane {
       window: currentWindow(),
       location: image?.location ?? null,
       thickness: plane?.sliceThickness ?? null,
-      zoom: vp && drawn() ? vp.getZoom() : null,
+      zoom: vp && drawn() ? viewZoom(vp) : null,
     });
     ov.patient.textContent = lines.patient;
     ov.date.textContent = lines.date;
@@ -250,8 +250,7 @@ export function createPane(opts: PaneOptions): Pane {
     // no markers before an image is drawn, nor for images without Image Orientation (Patient) in the file
     // (cornerstone's metadata may fill in a default orientation)
     const hasOrientation = image ? (fileNumbers(image.imageId, 'ImageOrientationPatient')?.length ?? 0) === 6 : false;
-    const cam = vp && drawn() && hasOrientation ? vp.getCamera() : null;
-    const m = cam?.viewUp && cam.viewPlaneNormal ? markersFromCamera(cam.viewUp, cam.viewPlaneNormal) : null;
+    const m = vp && drawn() && hasOrientation ? screenMarkers(vp, element.clientWidth, element.clientHeight) : null;
     for (const edge of ['top', 'bottom', 'left', 'right'] as const) marker[edge].textContent = m ? m[edge] : '';
     updateScale(image);
   };
@@ -310,8 +309,7 @@ export function createPane(opts: PaneOptions): Pane {
   const fit = (): void => {
     const vp = viewport();
     if (!vp || !current) return;
-    vp.setPan([0, 0]);
-    vp.setZoom(1);
+    fitView(vp);
     vp.render();
     updateOverlay();
   };
@@ -321,7 +319,7 @@ export function createPane(opts: PaneOptions): Pane {
     if (!vp || !current) return;
     userInverted = false;
     vp.resetProperties();
-    vp.resetCamera();
+    resetView(vp);
     vp.render();
     updateOverlay();
   };
@@ -366,8 +364,7 @@ export function createPane(opts: PaneOptions): Pane {
         return true;
       case 'h':
       case 'v': {
-        const cam = vp.getCamera();
-        vp.setCamera(k.key.toLowerCase() === 'h' ? { flipHorizontal: !cam.flipHorizontal } : { flipVertical: !cam.flipVertical });
+        flipScreen(vp, k.key.toLowerCase() === 'h' ? 'h' : 'v');
         vp.render();
         return true;
       }

@@ -65,6 +65,7 @@ import { applyStackState, createVolumeSwitch, stackViewState } from './viewer-vo
 import { mprLayout } from './viewer-mpr';
 import { threeDLayout } from './viewer-3d';
 import { createRenderingEngine } from './viewer-stack-rendering';
+import { watchVoiLutFunction } from './viewer-stack-view';
 import { decodeWorkers } from './viewer-prefetch';
 
 export interface ViewerOptions {
@@ -106,6 +107,7 @@ function initCornerstone(): Promise<void> {
     loaderInit({ maxWebWorkers: decodeWorkers(navigator.hardwareConcurrency) });
     toolsInit();
     for (const tool of [WindowLevelTool, PanTool, ZoomTool, StackScrollTool, MagnifyTool]) addTool(tool);
+    watchVoiLutFunction();
     window.addEventListener('unhandledrejection', quietAbortedImageRequest);
   })();
   return initialised;

@@ -1,6 +1,7 @@
-// The 2D stack viewports' pipeline (viewer-stack-rendering.ts): WebGL by default (the automatic CPU choice on
-// software WebGL is off, see the module's header), never CPU with a real GPU, the localStorage override first.
-// The browser side (the attribute data-rr-rendering) is checked in Tests/browser/viewer.test.mjs.
+// The 2D stack viewports' pipeline (viewer-stack-rendering.ts): the CPU one where WebGL is software, WebGL
+// with a real GPU or without WebGL, the localStorage override first. The browser side (the attribute
+// data-rr-rendering, and both pipelines drawing alike) is checked in Tests/browser/viewer.test.mjs and
+// viewer-webgl.test.mjs.
 import { describe, expect, it } from 'vitest';
 import { AUTO_CPU_ON_SOFTWARE, chooseStackRendering, isSoftwareRenderer } from '../src/viewer-stack-rendering';
 
@@ -26,12 +27,17 @@ describe('stack rendering pipeline', () => {
     expect(isSoftwareRenderer('')).toBe(false);
   });
 
-  it('uses WebGL by default, software WebGL included (the CPU pipeline changes behaviour)', () => {
-    expect(AUTO_CPU_ON_SOFTWARE).toBe(false);
-    for (const r of [SWIFTSHADER, LLVMPIPE, ...GPUS, null]) expect(chooseStackRendering(r, null)).toBe('gpu');
+  it('chooses by itself (the CPU pipeline behaves as the WebGL one, viewer-stack-view.ts)', () => {
+    expect(AUTO_CPU_ON_SOFTWARE).toBe(true);
+    expect(chooseStackRendering(SWIFTSHADER, null)).toBe('cpu');
+    for (const r of [...GPUS, null]) expect(chooseStackRendering(r, null)).toBe('gpu');
   });
 
-  it('the automatic choice, when on, takes the CPU pipeline only with software WebGL', () => {
+  it('without the automatic choice, WebGL everywhere', () => {
+    for (const r of [SWIFTSHADER, LLVMPIPE, ...GPUS, null]) expect(chooseStackRendering(r, null, false)).toBe('gpu');
+  });
+
+  it('the automatic choice takes the CPU pipeline only with software WebGL', () => {
     expect(chooseStackRendering(SWIFTSHADER, null, true)).toBe('cpu');
     expect(chooseStackRendering(LLVMPIPE, undefined, true)).toBe('cpu');
     for (const r of GPUS) expect(chooseStackRendering(r, null, true)).toBe('gpu');
@@ -44,7 +50,7 @@ describe('stack rendering pipeline', () => {
     expect(chooseStackRendering(SWIFTSHADER, 'cpu')).toBe('cpu');
     expect(chooseStackRendering(GPUS[0], 'cpu')).toBe('cpu');
     expect(chooseStackRendering(SWIFTSHADER, 'fast', true)).toBe('cpu');
-    expect(chooseStackRendering(SWIFTSHADER, 'fast')).toBe('gpu');
+    expect(chooseStackRendering(SWIFTSHADER, 'fast', false)).toBe('gpu');
     expect(chooseStackRendering(GPUS[0], '')).toBe('gpu');
   });
 });
