@@ -83,18 +83,18 @@ export function stackRendering(): StackRendering {
 }
 
 const patched = new WeakSet<RenderingEngine>();
-/** Whether applyStackRendering turned cornerstone's CPU setting on (not cornerstone itself, for lack of WebGL). */
-let turnedOn = false;
 
-/** new RenderingEngine(id) with applyStackRendering applied; constructed with the CPU setting off if this module set it. */
+/**
+ * new RenderingEngine(id) with applyStackRendering applied. With "gpu" the engine is constructed with the CPU
+ * setting off: it creates its pool of WebGL contexts at once (cornerstone's default, seven). With "cpu" it is
+ * constructed with the setting on, so that the pool waits for the first volume viewport (MPR, 3D): the 2D
+ * viewports need no WebGL context, and under software WebGL each one costs 0.1–0.6 s of the page's main
+ * thread before the first image (cornerstone's ContextPool engine creates the pool on demand in
+ * enableVTKjsDrivenViewport).
+ */
 export function createRenderingEngine(id: string): RenderingEngine {
-  if (turnedOn) setUseCPURendering(false, false);
-  let engine: RenderingEngine;
-  try {
-    engine = new RenderingEngine(id);
-  } finally {
-    if (turnedOn) setUseCPURendering(true, false);
-  }
+  if (stackRendering() === 'cpu') setUseCPURendering(true, false);
+  const engine = new RenderingEngine(id);
   applyStackRendering(engine);
   return engine;
 }
@@ -115,13 +115,12 @@ interface ViewportEnabler {
  * viewport is adapted to behave as a WebGL one (viewer-stack-view.ts, adaptCpuStackViewport). The wrapper is
  * put on cornerstone 5.14's engine implementation (`_implementation`, what its tools get from
  * getEnabledElement: the magnifying glass enables its own stack viewport through it), else on the engine.
- * The engine must have been constructed with the setting off (it then owns its WebGL context pool).
+ * createRenderingEngine constructs the engine (its WebGL context pool then waits for the first volume viewport).
  */
 export function applyStackRendering(engine: RenderingEngine): StackRendering {
   const mode = stackRendering();
   if (mode === 'gpu' || patched.has(engine)) return mode;
   patched.add(engine);
-  turnedOn = true;
   const target = ((engine as unknown as { _implementation?: ViewportEnabler })._implementation ?? engine) as ViewportEnabler;
   const enable = target.enableElement.bind(target);
   target.enableElement = (input: Types.PublicViewportInput): void => {
