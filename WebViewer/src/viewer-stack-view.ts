@@ -1,26 +1,31 @@
 // One meaning for the view operations of a 2D stack viewport, whichever pipeline draws it (issue 10):
 // cornerstone 5.14's WebGL pipeline, or its CPU pipeline (viewer-stack-rendering.ts chooses it where WebGL
-// itself runs on the CPU). The CPU pipeline differs from the WebGL one in five ways this module evens out:
+// itself runs on the CPU). The CPU pipeline differs from the WebGL one in these ways, which this module evens out:
 //
 // - zoom and pan: its getZoom/setZoom are canvas pixels per image pixel, and its setPan takes world
 //   coordinates; the viewer's zoom (and WebGL's) is relative to the fitted image, 1 = the whole image fits.
 //   viewZoom converts with the fit scale (fitScale: the one cornerstone's CPU reset uses); fitView fits.
 // - flips: the CPU pipeline mirrors the image before rotating it; the viewer's H and V keys mirror the screen.
-//   After a rotation by 90° or 270° a screen mirror is the image's other axis (screenFlipAxis).
+//   After a rotation by 90° or 270° a screen mirror is the image's other axis (screenFlipAxis, flipScreen).
 // - reset: its resetCamera keeps the rotation and the camera's flip fields; resetView clears both.
-// - the window from image to image: it keeps showing the user's window but reports each new image's own
-//   (getProperties().voiRange), and keeps the first image's window when the user has set none (WebGL shows each
-//   image's own); it draws a SIGMOID VOI LUT Function linearly; before its first image its camera and
-//   world–canvas mappings throw inside cornerstone's tools. adaptCpuStackViewport patches the viewport
-//   instance for these.
 // - orientation: its camera's viewUp ignores flips. screenMarkers reads the screen's right and down directions
 //   in patient space from canvasToWorld, exact in both pipelines.
+// - the viewport instance itself (adaptCpuStackViewport, applied by viewer-stack-rendering.ts to every CPU
+//   stack viewport, the magnifying glass's included): from image to image it keeps showing the user's window
+//   but reports each new image's own, and keeps the first image's window when the user has set none (WebGL
+//   shows each image's own); it draws a SIGMOID VOI LUT Function linearly (sigmoidLut gives it the table);
+//   it throws on a VOI LUT Function set through setProperties; before its first image its camera and
+//   world–canvas mappings throw inside cornerstone's tools.
 //
-// Contract: every function takes a stack viewport of either pipeline and leaves a WebGL one to cornerstone's
-// own behaviour. The CPU adaptations read cornerstone's CPU state (`_cpuFallbackEnabledElement`) and patch one
-// instance method: tied to the pinned @cornerstonejs version (package.json), checked by
-// Tests/browser/viewer.test.mjs with both pipelines. Pure helpers (fitScale, screenFlipAxis, markersFromPoints)
-// carry the arithmetic and are unit-tested (test/viewer-stack-view.test.ts).
+// Both pipelines: cornerstone's image loader keeps only the first letter of a wadouri file's VOI LUT Function;
+// watchVoiLutFunction gives every loaded image the whole value back.
+//
+// Contract: every view function takes a stack viewport of either pipeline and leaves a WebGL one to
+// cornerstone's own behaviour. The CPU adaptations read cornerstone's CPU state (`_cpuFallbackEnabledElement`)
+// and replace instance methods: tied to the pinned @cornerstonejs version (package.json), checked by
+// Tests/browser/viewer.test.mjs (the page's choice) and viewer-webgl.test.mjs (WebGL forced), and for SIGMOID
+// by viewer-loading.test.mjs in both. Pure helpers (fitScale, screenFlipAxis, markersFromPoints, sigmoidLut,
+// voiLutFunctionName) carry the arithmetic and are unit-tested (test/viewer-stack-view.test.ts).
 
 import { Enums, eventTarget, metaData, type Types } from '@cornerstonejs/core';
 import { markersOf, type OrientationMarkers, type Vec3 } from './viewer-model';

@@ -2,7 +2,7 @@
 // scale, the SIGMOID table it is given, which image axis a screen mirror is after a rotation, and orientation markers from canvas-to-world
 // points. The pipelines themselves are compared in Tests/browser/viewer.test.mjs.
 import { describe, expect, it } from 'vitest';
-import { fitScale, markersFromPoints, screenFlipAxis, sigmoidLut } from '../src/viewer-stack-view';
+import { fitScale, markersFromPoints, screenFlipAxis, sigmoidLut, voiLutFunctionName } from '../src/viewer-stack-view';
 import { orientationMarkers, type Vec3 } from '../src/viewer-model';
 
 describe('fit scale (cornerstone CPU getImageFitScale, rotation 0)', () => {
@@ -115,5 +115,17 @@ describe('SIGMOID VOI LUT for the CPU pipeline', () => {
     expect(sigmoidLut(0, 10, 0, 5)).toBeNull();
     expect(sigmoidLut(0, 10, 100, Number.NaN)).toBeNull();
     expect(sigmoidLut(-70000, 70000, 100, 5)).toBeNull();
+  });
+});
+
+describe('VOI LUT Function names from cornerstone metadata', () => {
+  it('takes the whole value from a string (wadouri) or the first of a list (DICOM JSON)', () => {
+    expect(voiLutFunctionName('SIGMOID')).toBe('SIGMOID');
+    expect(voiLutFunctionName(' linear_exact ')).toBe('LINEAR_EXACT');
+    expect(voiLutFunctionName(['SIGMOID', 'LINEAR'])).toBe('SIGMOID');
+  });
+
+  it('gives null without a usable value', () => {
+    for (const v of [undefined, null, '', '  ', [], [7], 42, {}]) expect(voiLutFunctionName(v), String(v)).toBeNull();
   });
 });
