@@ -263,7 +263,7 @@ export function adaptCpuStackViewport(vp: Types.IStackViewport): void {
   };
   cpu.setVOILUTFunction = () => {};
   const getCamera = cpu.getCamera.bind(cpu);
-  cpu.getCamera = () => (hasImage() ? getCamera() : { ...NO_IMAGE_CAMERA });
+  cpu.getCamera = () => (hasImage() ? getCamera() : noImageCamera());
   const setCamera = cpu.setCamera.bind(cpu);
   cpu.setCamera = (camera) => {
     if (hasImage()) setCamera(camera);
@@ -305,12 +305,13 @@ export function watchVoiLutFunction(): void {
   });
 }
 
-/** The camera a CPU stack viewport reports before its first image (WebGL's default orientation). */
-const NO_IMAGE_CAMERA: Types.ICamera = {
+/** The camera a CPU stack viewport reports before its first image (WebGL's default orientation); new arrays
+ * each time, since cornerstone's tools may change a camera they were given. */
+const noImageCamera = (): Types.ICamera => ({
   focalPoint: [0, 0, 0],
   position: [0, 0, 1],
   viewUp: [0, -1, 0],
   viewPlaneNormal: [0, 0, 1],
   parallelProjection: true,
   parallelScale: 1,
-};
+});

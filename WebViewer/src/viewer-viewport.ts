@@ -24,6 +24,7 @@ import {
   scaleSpacing,
   voiRange,
   windowOf,
+  type ScaleBar,
   type StackImage,
   type WindowLevel,
 } from './viewer-model';
@@ -198,22 +199,25 @@ export function createPane(opts: PaneOptions): Pane {
     }, 1000 / fps);
   };
 
-  /** The scale bar for the shown image and zoom: screen px → image px (camera, image data) → mm (spacing). */
-  const updateScale = (image: StackImage | undefined): void => {
+  /**
+   * The scale bar for the shown image and zoom, for a viewport of width × height CSS pixels: screen px →
+   * image px (camera, image data) → mm (spacing). Reads only (see updateOverlay).
+   */
+  const scaleBarOf = (image: StackImage | undefined, width: number, height: number): ScaleBar | null => {
     const vp = viewport();
-    let bar = null;
-    if (vp && image && drawn() && element.clientHeight > 0) {
-      const spacing = scaleSpacing({
-        pixelSpacing: fileNumbers(image.imageId, 'PixelSpacing'),
-        imagerPixelSpacing: fileNumbers(image.imageId, 'ImagerPixelSpacing'),
-      });
-      const worldPerImagePx = vp.getImageData()?.spacing?.[0];
-      const scale = vp.getCamera().parallelScale;
-      if (spacing && worldPerImagePx && worldPerImagePx > 0 && scale && scale > 0) {
-        const worldPerScreenPx = (2 * scale) / element.clientHeight;
-        bar = scaleBar((worldPerScreenPx / worldPerImagePx) * spacing.mmPerPixel, Math.min(200, element.clientWidth / 3), spacing.imager);
-      }
-    }
+    if (!vp || !image || !drawn() || !(height > 0)) return null;
+    const spacing = scaleSpacing({
+      pixelSpacing: fileNumbers(image.imageId, 'PixelSpacing'),
+      imagerPixelSpacing: fileNumbers(image.imageId, 'ImagerPixelSpacing'),
+    });
+    const worldPerImagePx = vp.getImageData()?.spacing?.[0];
+    const scale = vp.getCamera().parallelScale;
+    if (!spacing || !worldPerImagePx || !(worldPerImagePx > 0) || !scale || !(scale > 0)) return null;
+    const worldPerScreenPx = (2 * scale) / height;
+    return scaleBar((worldPerScreenPx / worldPerImagePx) * spacing.mmPerPixel, Math.min(200, width / 3), spacing.imager);
+  };
+
+  const showScaleBar = (bar: ScaleBar | null): void => {
     scaleBox.hidden = bar === null;
     scaleLine.style.width = bar ? `${bar.px.toFixed(1)}px` : '0';
     scaleLabel.textContent = bar ? bar.label : '';
@@ -226,11 +230,15 @@ export function createPane(opts: PaneOptions): Pane {
     return range ? windowOf(range) : null;
   };
 
+  // Everything is read (the element's size, the viewport's camera and mappings) before anything is written:
+  // a read after a write makes the browser lay the page out again, and this runs at every image drawn.
   const updateOverlay = (): void => {
     if (!current) return;
     const vp = viewport();
     const at = vp ? vp.getCurrentImageIdIndex() : 0;
     const image = stack[at];
+    const width = element.clientWidth;
+    const height = element.clientHeight;
     const plane = image ? (metaData.get('imagePlaneModule', image.imageId) as { sliceThickness?: number } | undefined) : undefined;
     const lines = overlayLines(study, current, {
       index: at,
@@ -240,6 +248,11 @@ export function createPane(opts: PaneOptions): Pane {
       thickness: plane?.sliceThickness ?? null,
       zoom: vp && drawn() ? viewZoom(vp) : null,
     });
+    // no markers before an image is drawn, nor for images without Image Orientation (Patient) in the file
+    // (cornerstone's metadata may fill in a default orientation)
+    const hasOrientation = image ? (fileNumbers(image.imageId, 'ImageOrientationPatient')?.length ?? 0) === 6 : false;
+    const m = vp && drawn() && hasOrientation ? screenMarkers(vp, width, height) : null;
+    const bar = scaleBarOf(image, width, height);
     ov.patient.textContent = lines.patient;
     ov.date.textContent = lines.date;
     ov.series.textContent = lines.series;
@@ -247,12 +260,8 @@ export function createPane(opts: PaneOptions): Pane {
     ov.window.textContent = lines.window;
     ov.position.textContent = lines.position;
     ov.zoom.textContent = lines.zoom;
-    // no markers before an image is drawn, nor for images without Image Orientation (Patient) in the file
-    // (cornerstone's metadata may fill in a default orientation)
-    const hasOrientation = image ? (fileNumbers(image.imageId, 'ImageOrientationPatient')?.length ?? 0) === 6 : false;
-    const m = vp && drawn() && hasOrientation ? screenMarkers(vp, element.clientWidth, element.clientHeight) : null;
     for (const edge of ['top', 'bottom', 'left', 'right'] as const) marker[edge].textContent = m ? m[edge] : '';
-    updateScale(image);
+    showScaleBar(bar);
   };
 
   const load = async (s: Series, from?: StudyDetail): Promise<void> => {
