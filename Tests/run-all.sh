@@ -51,6 +51,24 @@ check_suite() {
   add $((t - f)) "$f" "$name" "$rc"
 }
 
+# tap_failures LOG: each failing test of a node --test TAP log with its
+# error (the YAML block, at most 25 lines; not the parents that failed only
+# because a subtest did), so that CI's printed output says what failed
+tap_failures() {
+  awk '
+    function flush() { if (n && !sub_only) for (i = 1; i <= n && i <= 25; i++) print "    " buf[i]; n = 0; sub_only = 0; inblock = 0 }
+    /^ *not ok / { flush(); n = 1; buf[1] = $0; sub(/^ */, "", buf[1]); want = 1; next }
+    want && /^ *---$/ { inblock = 1; next }
+    want && inblock && /^ *\.\.\.$/ { flush(); want = 0; next }
+    want && inblock {
+      if ($0 ~ /failureType: .subtestsFailed./) sub_only = 1
+      if ($0 !~ /duration_ms:|^ *type: |^ *$/) { line = $0; sub(/^ */, "", line); buf[++n] = line }
+      next
+    }
+    END { flush() }
+  ' "$1"
+}
+
 node_suite() {
   local name=$1; shift
   local log="$LOGDIR/$name.log" rc p f s
@@ -61,6 +79,7 @@ node_suite() {
   s=$(sed -n 's/^# skipped \([0-9]*\)$/\1/p' "$log" | tail -1)
   [ "${s:-0}" -gt 0 ] && grep -E "^ *ok .* # SKIP" "$log"
   skipped=$((skipped + ${s:-0}))
+  [ "${f:-0}" -gt 0 ] && tap_failures "$log"
   add "${p:-0}" "${f:-0}" "$name" "$rc"
 }
 
@@ -91,6 +110,7 @@ browser_suite() {
     grep -E "^# (tests|pass|fail)|^not ok" "$LOGDIR/$name-$n.log" | sed "s/^/[$n] /"
     p=$((p + $(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$LOGDIR/$name-$n.log" | tail -1 | grep . || echo 0)))
     f=$((f + $(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$LOGDIR/$name-$n.log" | tail -1 | grep . || echo 0)))
+    tap_failures "$LOGDIR/$name-$n.log" | sed "s/^/[$n] /"
   done
   add "$p" "$f" "$name" $((rc1 != 0 ? rc1 : rc2))
 }

@@ -320,10 +320,14 @@ export function stackViewState(vp: Types.IStackViewport, series: Series): ViewSt
   return { series, window: range ? windowOf(range) : null, point: fp ? ([fp[0], fp[1], fp[2]] as Vec3) : null };
 }
 
-/** Shows a kept state in a 2D stack viewport that shows its series: the nearest image, the window. */
+/**
+ * Shows a kept state in a 2D stack viewport that shows its series: the nearest image, the window. The window
+ * first: set through setProperties it is the user's, which both pipelines keep for the next image, so the
+ * nearest image is drawn at it from its first frame (set after, one frame showed the 2D view's old window).
+ */
 export async function applyStackState(vp: Types.IStackViewport, state: ViewState): Promise<void> {
   const index = state.point ? nearestImageIndex(state.series, state.point) : null;
-  if (index !== null && index !== vp.getCurrentImageIdIndex()) await vp.setImageIdIndex(index);
   if (state.window) vp.setProperties({ voiRange: voiRange(state.window) });
+  if (index !== null && index !== vp.getCurrentImageIdIndex()) await vp.setImageIdIndex(index);
   vp.render();
 }
