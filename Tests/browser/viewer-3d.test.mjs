@@ -1,5 +1,6 @@
 // Browser test of the "3D four-up" layout (issue 11): a 30-slice CT as a volume (the 134-slice one is the benchmark's: it took 2 min here), the three MPR planes and a
-// VOLUME_3D rendering, checked by their PIXELS (canvas read back): the 3D view is drawn (pixels other than the
+// VOLUME_3D rendering, checked by their PIXELS (canvas read back): under software WebGL the 3D view is held (its
+// volume hidden, a line saying so) while the slices are read and drawn once they are; it is drawn (pixels other than the
 // black background) and changes when the preset changes and when shading is turned off; the four viewports are
 // drawn; leaving gives the 2D view back and frees the volume. One Orthanc, one login, one page load.
 // Run: cd Tests && npm ci && node --test browser/viewer-3d.test.mjs
@@ -70,9 +71,26 @@ describe('Reading Room 3D four-up (browser)', { timeout: 300_000 }, () => {
     await page.goto(`${orthanc.baseUrl}/reading-room/#/studies/${encodeURIComponent(study.studyInstanceUid)}`);
     const vp0 = page.locator('.viewer-viewport[data-rr-viewport="0"]');
     await waitFor(async () => (await vp0.getAttribute('data-rr-image-index')) !== null, 60_000, 100, 'the first image');
+    // under software WebGL (this chromium: SwiftShader) the 3D view waits for the whole volume: recorded at
+    // every change of the page, whether it was held (its line shown) while the volume was read
+    await page.evaluate(() => {
+      window.rrHeld = [];
+      new MutationObserver(() => {
+        const el = document.querySelector('[data-rr-3d-viewport]');
+        if (!el) return;
+        const state = document.querySelector('.viewer-volume-area')?.getAttribute('data-rr-volume-state');
+        const wait = document.querySelector('.viewer-3d-wait');
+        const rec = `${state} ${el.hasAttribute('data-rr-3d-held') ? 'held' : 'drawn'} ${wait && !wait.hidden ? 'line' : 'no-line'}`;
+        if (window.rrHeld.at(-1) !== rec) window.rrHeld.push(rec);
+      }).observe(document.body, { subtree: true, childList: true, attributes: true });
+    });
     await page.locator('.viewer-tool[data-rr-volume-layout="3d"]').click();
     await waitFor(async () => (await page.locator('.viewer-volume-area').getAttribute('data-rr-volume-layout')) === '3d'
       && (await page.locator('.viewer-volume-area').getAttribute('data-rr-volume-state')) === 'shown', 120_000, 100, 'the 3D four-up');
+    const held = await page.evaluate(() => window.rrHeld);
+    assert.ok(held.includes('loading held line'), `held with its line while the volume is read: ${JSON.stringify(held)}`);
+    assert.ok(!held.some((r) => r.startsWith('shown') && r !== 'shown drawn no-line'), `drawn once shown: ${JSON.stringify(held)}`);
+    assert.equal(held.at(-1), 'shown drawn no-line');
     await waitFor(async () => (await renders3d()) > 0, 60_000, 100, 'the 3D view drawn');
     for (const p of ['axial', 'sagittal', 'coronal']) {
       await waitFor(async () => Number((await page.locator(`[data-rr-mpr-plane="${p}"]`).getAttribute('data-rr-renders')) ?? 0) > 0, 30_000, 100, `the ${p} plane`);

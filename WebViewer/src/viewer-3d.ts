@@ -4,9 +4,16 @@
 // angio), rotate (trackball, left button), zoom (right button), pan (middle button), reset, a shading toggle.
 // Leaving destroys the 3D viewport (its GPU textures) and its tool group, then the planes; the switch frees the
 // volume after.
+// While the volume is read: with a GPU the 3D view is drawn from the first slice on and redrawn now and then
+// (viewer-volume.ts); under software WebGL (viewer-stack-rendering.ts softwareWebGL) each ray cast takes
+// seconds of CPU, which the slices' reading and texture uploads then wait for (the four-up was ready 18.9 s
+// after the click against 5.9 s for MPR), and a partial volume's rendering shows a slab that is not the
+// anatomy: there the volume is hidden (its actor not visible: the view draws its background only) and a line
+// says the view is drawn once all slices are read; the switch calls filled() when they are.
 // Hooks for tests, on the 3D viewport element: data-rr-3d-viewport, data-rr-renders (renders so far),
 // data-rr-3d-preset (the cornerstone preset shown), data-rr-3d-shade ("on" | "off"), data-rr-3d-sample-multiplier (cornerstone's
-// sample distance multiplier, viewer-3d-model.ts sampleDistanceMultiplier); the preset select carries
+// sample distance multiplier, viewer-3d-model.ts sampleDistanceMultiplier), data-rr-3d-held (present while the
+// volume is hidden until it is complete); the preset select carries
 // data-rr-3d-preset-select, the buttons data-rr-3d-tool (reset | shade).
 
 import { CONSTANTS, Enums, setVolumesForViewports, type RenderingEngine, type Types } from '@cornerstonejs/core';
@@ -22,6 +29,7 @@ import {
   type RenderPreset,
 } from './viewer-3d-model';
 import { mountMpr } from './viewer-mpr';
+import { softwareWebGL } from './viewer-stack-rendering';
 import { volumeMeasure } from './viewer-volume';
 import type { VolumeLayoutContext, VolumeLayoutDef, VolumeLayoutView } from './viewer-volume-layout';
 
@@ -63,11 +71,19 @@ function setSampleMultiplier(vp: Types.IVolumeViewport, multiplier: number): voi
   }
 }
 
+/** The volume actor's visibility (the volume is hidden while held), nothing before the volume is set. */
+function setVolumeVisible(vp: Types.IVolumeViewport, visible: boolean): void {
+  const actor = vp.getActors()[0]?.actor as unknown as { setVisibility?: (v: boolean) => void } | undefined;
+  actor?.setVisibility?.(visible);
+}
+
 interface View3d {
   cell: HTMLElement;
   viewportId: string;
   /** After the cell is in the document: the viewport, its volume, preset and tools. */
   start(engine: RenderingEngine, volumeId: string): Promise<void>;
+  /** The volume is complete: a held view is drawn. */
+  filled(): void;
   destroy(): void;
 }
 
@@ -80,6 +96,8 @@ function create3d(ctx: VolumeLayoutContext): View3d {
   let shade = true;
   let renders = 0;
   let engine: RenderingEngine | null = null;
+  /** Hidden until the volume is complete (software WebGL, see the header). */
+  let held = softwareWebGL();
   /** The camera at the start (reset goes back to it: resetCamera keeps a trackball rotation). */
   let startCamera: Types.ICamera | null = null;
   const element = h('div', { class: 'viewer-viewport viewer-3d-viewport', attrs: { 'data-rr-3d-viewport': '', tabindex: '0', 'aria-label': '3D volume rendering' } });
@@ -94,7 +112,10 @@ function create3d(ctx: VolumeLayoutContext): View3d {
   const resetButton = tool('Reset 3D', 'Rotation, zoom and pan of the 3D view back to the start', 'reset');
   const shadeButton = tool('Shading', 'Shading (lighting) of the volume rendering on or off', 'shade');
   const bar = h('div', { class: 'viewer-3d-tools' }, select, shadeButton, resetButton);
-  const cell = h('div', { class: 'viewer-stage viewer-mpr-cell viewer-3d-cell', attrs: { 'data-rr-mpr-cell': '3d' } }, element, bar);
+  const wait = h('div', { class: 'viewer-3d-wait', attrs: { role: 'status' }, text: '3D view: drawn once all slices are read (software WebGL: no GPU in this browser)' });
+  wait.hidden = !held;
+  if (held) element.setAttribute('data-rr-3d-held', '');
+  const cell = h('div', { class: 'viewer-stage viewer-mpr-cell viewer-3d-cell', attrs: { 'data-rr-mpr-cell': '3d' } }, element, wait, bar);
 
   const viewport = (): Types.IVolumeViewport | null => {
     try {
@@ -186,7 +207,19 @@ function create3d(ctx: VolumeLayoutContext): View3d {
         }
       }
       startCamera = vp ? { ...vp.getCamera() } : null;
+      // hidden after the camera is fitted (a hidden actor has no bounds to fit)
+      if (vp && held) setVolumeVisible(vp, false);
       e.renderViewports([viewportId]);
+    },
+    filled: () => {
+      if (!held) return;
+      held = false;
+      wait.hidden = true;
+      element.removeAttribute('data-rr-3d-held');
+      const vp = viewport();
+      if (!vp) return;
+      setVolumeVisible(vp, true);
+      vp.render();
     },
     destroy: () => {
       element.removeEventListener(Enums.Events.IMAGE_RENDERED, onRendered);
@@ -226,6 +259,7 @@ async function mountFourUp(ctx: VolumeLayoutContext): Promise<VolumeLayoutView> 
   return {
     state: () => planes.state(),
     key: (k) => planes.key(k),
+    filled: () => view3d.filled(),
     destroy: () => {
       view3d.destroy();
       planes.destroy();

@@ -15,10 +15,11 @@
 // (STACK_RENDERING_KEY = "cpu" or "gpu", for comparisons: bench/viewer.mjs VIEWER_CPU) if set, else
 // chooseStackRendering's automatic choice. createRenderingEngine(id), viewer.ts's one engine, puts that choice
 // into effect (cornerstone's switch is global: see applyStackRendering). The viewport element says which
-// pipeline it got in data-rr-rendering. Pure helpers (isSoftwareRenderer, chooseStackRendering) carry the
+// pipeline it got in data-rr-rendering. softwareWebGL() says whether WebGL runs on the CPU (the same probe,
+// once per page). Pure helpers (isSoftwareRenderer, chooseStackRendering) carry the
 // logic and are unit-tested.
 
-import { Enums, getShouldUseCPURendering, RenderingEngine, setUseCPURendering, type Types } from '@cornerstonejs/core';
+import { Enums, getConfiguration, getShouldUseCPURendering, RenderingEngine, setUseCPURendering, type Types } from '@cornerstonejs/core';
 import { adaptCpuStackViewport } from './viewer-stack-view';
 
 export type StackRendering = 'cpu' | 'gpu';
@@ -74,12 +75,27 @@ function storedOverride(): string | null {
 }
 
 let decided: StackRendering | null = null;
+let renderer: string | null | undefined;
+
+/** webglRenderer(), probed once per page. */
+function pageRenderer(): string | null {
+  if (renderer === undefined) renderer = webglRenderer();
+  return renderer;
+}
 
 /** The pipeline of this page's stack viewports (decided on the first call). */
 export function stackRendering(): StackRendering {
   // the WebGL probe (a context created and lost) only when its answer is used
-  decided ??= chooseStackRendering(AUTO_CPU_ON_SOFTWARE ? webglRenderer() : null, storedOverride());
+  decided ??= chooseStackRendering(AUTO_CPU_ON_SOFTWARE ? pageRenderer() : null, storedOverride());
   return decided;
+}
+
+/**
+ * Whether this page's WebGL runs on the CPU (isSoftwareRenderer of its renderer string; probed once). The 3D
+ * view (viewer-3d.ts) then waits for the whole volume instead of ray casting each partial one.
+ */
+export function softwareWebGL(): boolean {
+  return isSoftwareRenderer(pageRenderer());
 }
 
 const patched = new WeakSet<RenderingEngine>();
@@ -90,10 +106,17 @@ const patched = new WeakSet<RenderingEngine>();
  * constructed with the setting on, so that the pool waits for the first volume viewport (MPR, 3D): the 2D
  * viewports need no WebGL context, and under software WebGL each one costs 0.1–0.6 s of the page's main
  * thread before the first image (cornerstone's ContextPool engine creates the pool on demand in
- * enableVTKjsDrivenViewport).
+ * enableVTKjsDrivenViewport); and the pool has one context (cornerstone's webGlContextCount, a page-wide
+ * setting read when the pool is made), the only one volume viewports use.
  */
 export function createRenderingEngine(id: string): RenderingEngine {
-  if (stackRendering() === 'cpu') setUseCPURendering(true, false);
+  if (stackRendering() === 'cpu') {
+    setUseCPURendering(true, false);
+    // cornerstone puts every volume viewport into the pool's first context (stack viewports are spread over
+    // the pool, but these draw on the CPU): the other six would only cost their creation
+    const rendering = getConfiguration().rendering;
+    if (rendering) rendering.webGlContextCount = 1;
+  }
   const engine = new RenderingEngine(id);
   applyStackRendering(engine);
   return engine;

@@ -54,6 +54,8 @@ export interface VolumeLayoutView {
   state(): ViewState;
   /** A key for the layout (the viewer's keys come first); true when handled. */
   key(k: KeyboardEvent): boolean;
+  /** Called once the volume is complete, before the layout says "shown" (a view held until then draws). */
+  filled?(): void;
   destroy(): void;
 }
 
@@ -285,6 +287,7 @@ export function createVolumeSwitch(host: VolumeHost, layouts: readonly VolumeLay
       return false;
     }
     say(decimated ? `${def.label}: ${decimated}` : '');
+    view?.filled?.();
     volumeMeasure('ready');
     area.setAttribute('data-rr-volume-state', 'shown');
     return true;
