@@ -7,8 +7,9 @@
 //
 // Automatic log-off (server: Auth.IdleTimeoutSeconds, Auth.MaxSessionSeconds): with an idle time-out the
 // server's tokens live that long, and a refresh is the session's user-activity mark. The session then never
-// refreshes on a timer (background polling must not keep it alive): only activity() refreshes, at most once
-// per activity interval. The deadline (local clock) comes from the answers' expiresInSeconds.
+// refreshes on its own (background polling must not keep it alive): only activity() refreshes, at most once
+// per activity interval (activity within the interval: one refresh at its end). The deadline (local clock)
+// comes from the answers' expiresInSeconds.
 //
 // The session token lives in an HttpOnly cookie the app never sees. The CSRF token is kept in memory
 // (answer of login / me / refresh), with the readable rr_csrf cookie as fallback.
@@ -222,15 +223,18 @@ export class Session {
 
   /**
    * The user did something (a key, a click, the wheel, a touch: idle.ts). With an idle time-out this is what
-   * keeps the session: a refresh when the last one is older than the activity interval. Background requests
-   * never call it.
+   * keeps the session: a refresh when the last one (or the login) is older than the activity interval, else
+   * one refresh at the end of the interval, so that the session still ends no sooner than the idle time after
+   * the user's last activity. Background requests never call it.
    */
   activity(): void {
     const cur = this.current;
     if (cur.status !== 'authenticated' || cur.limits.idleTimeoutMs <= 0 || cur.limits.endsBy === 'max-age') return;
     const interval = this.activityIntervalMs ?? Math.min(60_000, cur.limits.idleTimeoutMs / 4);
-    if (this.refreshing || this.now() - this.lastRefresh < interval) return;
-    void this.refresh();
+    if (this.refreshing) return; // under way: it marks this activity too
+    const since = this.now() - this.lastRefresh;
+    if (since >= interval) void this.refresh();
+    else if (this.timer === undefined) this.schedule(interval - since); // once, at the end of the interval
   }
 
   /** Asks the server for the session's figures (GET auth/me: does not extend it); ends it when it is over. */

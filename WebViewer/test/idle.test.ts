@@ -73,16 +73,13 @@ describe('automatic log-off', () => {
   it('activity refreshes (at most once per interval), and "Stay logged in" keeps the session', async () => {
     const { server, session } = setup();
     await session.login('alice', 'pw');
-    await vi.advanceTimersByTimeAsync(10_000);
-    document.dispatchEvent(new Event('keydown'));
-    await vi.advanceTimersByTimeAsync(0);
-    expect(server.callsTo('POST auth/refresh')).toHaveLength(0); // within the activity interval of the login
     await vi.advanceTimersByTimeAsync(70_000);
     document.dispatchEvent(new Event('pointerdown'));
     document.dispatchEvent(new Event('keydown'));
     await vi.advanceTimersByTimeAsync(0);
-    expect(server.callsTo('POST auth/refresh')).toHaveLength(1);
+    expect(server.callsTo('POST auth/refresh')).toHaveLength(1); // both in one interval: one refresh
     await vi.advanceTimersByTimeAsync(IDLE_S * 1000 - 60_000);
+    expect(server.callsTo('POST auth/refresh')).toHaveLength(1);
     expect(guard?.warning).toBe(true);
     (document.querySelector('dialog.idle-warning button') as HTMLButtonElement).click();
     await vi.advanceTimersByTimeAsync(0);
@@ -90,6 +87,26 @@ describe('automatic log-off', () => {
     expect(server.callsTo('POST auth/refresh')).toHaveLength(2);
     await vi.advanceTimersByTimeAsync(120_000);
     expect(session.state.status).toBe('authenticated');
+  });
+
+  it('activity within the interval after the login is marked at its end: no log-off sooner than the idle time after it', async () => {
+    const { server, session } = setup();
+    await session.login('alice', 'pw');
+    await vi.advanceTimersByTimeAsync(10_000);
+    document.dispatchEvent(new Event('keydown')); // the last activity, 10 s after the login
+    await vi.advanceTimersByTimeAsync(0);
+    expect(server.callsTo('POST auth/refresh')).toHaveLength(0); // within the activity interval of the login
+    document.dispatchEvent(new Event('pointerdown'));
+    await vi.advanceTimersByTimeAsync(49_000);
+    expect(server.callsTo('POST auth/refresh')).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1_000); // 60 s: the interval's end
+    expect(server.callsTo('POST auth/refresh')).toHaveLength(1); // once for both
+    // the old deadline (login + 300 s) passes; the session lasts until 300 s after the refresh
+    await vi.advanceTimersByTimeAsync(IDLE_S * 1000 - 60_000 + 5_000);
+    expect(session.state.status).toBe('authenticated');
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(session.state).toMatchObject({ status: 'anonymous', reason: 'idle' });
+    expect(server.callsTo('POST auth/refresh')).toHaveLength(1); // no refresh without activity
   });
 
   it('another tab\'s activity (a later deadline on GET auth/me) cancels the warning', async () => {
