@@ -3,6 +3,8 @@
 // a restart of Orthanc keeps them (they are in PostgreSQL, not in a file),
 // and while the database server is down the API answers 503 with its error
 // body, then catches up with what Orthanc stored meanwhile once it is back.
+// The store's trigger functions keep its own tables when another session
+// (an administrator's psql, another store's search_path) fires them.
 //
 // Server: RR_TEST_PG_CONNINFO (Tests/run-all.sh starts one) for the ingest
 // test, each test file in its own schema; the outage test always starts a
@@ -115,6 +117,47 @@ test('C-STORE and REST uploads reach the worklist from PostgreSQL, and a restart
   } finally {
     await orthanc.stop();
     await psql(shared, `DROP SCHEMA ${schema} CASCADE`).catch(() => {});
+  }
+});
+
+test('the trigger functions act on the store\'s own tables whatever the search_path of the session that fires them', { skip, timeout: 240000 }, async (t) => {
+  const { schema, conninfo } = await freshSchema(shared);
+  // another schema with tables of the same names (another store in the same database), empty
+  const other = `${schema}_other`;
+  await psql(shared, `CREATE SCHEMA ${other}; CREATE TABLE ${other}.study_count_deltas (n BIGINT NOT NULL);`
+    + ` CREATE TABLE ${other}.study_terms (study_id BIGINT, study_date TEXT, study_time TEXT, received_at BIGINT, patient_name_norm TEXT, mod_mask BIGINT)`);
+  const orthanc = await startOnPg(t, conninfo);
+  try {
+    const mrFiles = await dicomFilesOf(MR);
+    await storescu(orthanc, mrFiles.slice(0, 3));
+    assert.equal((await uploadFile(orthanc, CR)).status, 200);
+    await waitIngestIdle(orthanc, 60000);
+    const rows = await worklistAll(orthanc);
+    assert.equal(rows.length, 2);
+    const cr = rows.find((r) => r.modalities.includes('CR'));
+    // every function of the store carries its own search_path (a function added later without one fails here)
+    const unpinned = await psql(shared, `SELECT string_agg(proname, ',') FROM pg_proc WHERE pronamespace = '${schema}'::regnamespace`
+      + ` AND NOT COALESCE('search_path=${schema}, pg_temp' = ANY (proconfig), false)`);
+    assert.equal(unpinned, '', `functions without the store's search_path: ${unpinned}`);
+    // an administrator's session whose search_path starts with the other schema changes and deletes a study
+    // of this store: the triggers keep this store's search keys and study count, and never touch the other's
+    const admin = `${shared} options='-c search_path=${other},public'`;
+    await psql(admin, `UPDATE ${schema}.studies SET study_date = '19990102' WHERE study_uid = '${cr.studyInstanceUid}'`);
+    assert.equal(await psql(shared, `SELECT DISTINCT t.study_date FROM ${schema}.study_terms t JOIN ${schema}.studies s ON s.id = t.study_id`
+      + ` WHERE s.study_uid = '${cr.studyInstanceUid}'`), '19990102', 'the study\'s search terms took its new date');
+    await psql(admin, `DELETE FROM ${schema}.studies WHERE study_uid = '${cr.studyInstanceUid}'`);
+    assert.equal(await psql(shared, `SELECT sum(n) FROM ${schema}.study_count_deltas`), '1');
+    assert.equal(await psql(shared, `SELECT count(*) FROM ${other}.study_count_deltas`), '0');
+    assert.equal(await psql(shared, `SELECT count(*) FROM ${other}.study_terms`), '0');
+    const list = await orthanc.json('/api/dicom/studies');
+    assert.equal(list.total, 1, JSON.stringify(list));
+    assert.deepEqual(list.data.map((r) => r.studyInstanceUid), rows.filter((r) => r !== cr).map((r) => r.studyInstanceUid));
+    // the plain default search_path (no store tables on it) works too
+    await psql(shared, `DELETE FROM ${schema}.studies`);
+    assert.equal((await orthanc.json('/api/dicom/studies')).total, 0);
+  } finally {
+    await orthanc.stop();
+    await psql(shared, `DROP SCHEMA ${schema} CASCADE; DROP SCHEMA ${other} CASCADE`).catch(() => {});
   }
 });
 
