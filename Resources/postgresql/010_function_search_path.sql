@@ -13,7 +13,9 @@
 -- function now carries its own search_path: the store's schema (the one
 -- its tables were created in, current_schema() of the session that runs
 -- this migration: the plugin's), then pg_temp (never a temporary table of
--- the caller's before the store's).
+-- the caller's before the store's). The cost: about 1 µs more a call
+-- (PostgreSQL 15 here: 100,000 calls of rr_json_array_length 215 ms instead
+-- of 112 ms), next to the row writes that fire the triggers.
 DO $$
 DECLARE
   f text;
