@@ -167,6 +167,8 @@ export function createPane(opts: PaneOptions): Pane {
   const viewport = (): Types.IStackViewport | null =>
     (engine?.getViewport(viewportId) as Types.IStackViewport | undefined) ?? null;
   const drawn = (): boolean => element.hasAttribute('data-rr-image-index');
+  /** The status line while a series' first image is awaited. */
+  const LOADING = 'Loading…';
   const setStatus = (msg: string): void => {
     ov.status.textContent = msg;
   };
@@ -280,7 +282,7 @@ export function createPane(opts: PaneOptions): Pane {
     scroll.hidden = stack.length < 2;
     element.removeAttribute('data-rr-image-index');
     updateOverlay();
-    setStatus('Loading…');
+    setStatus(LOADING);
     try {
       await vp.setStack(
         stack.map((i) => i.imageId),
@@ -289,7 +291,7 @@ export function createPane(opts: PaneOptions): Pane {
       if (destroyed) return;
       vp.resetCamera();
       vp.render();
-      setStatus('');
+      if (ov.status.textContent === LOADING) setStatus('');
       if (opts.isActive()) fpsInput.value = String(fileFps(stack[0]!.imageId));
       // the rest of the series is fetched in the background, nearest images first
       loading.start(s, stack, 0);
@@ -416,6 +418,12 @@ export function createPane(opts: PaneOptions): Pane {
   listen(element, Enums.Events.IMAGE_RENDERED, onRendered);
   listen(element, Enums.Events.VOI_MODIFIED, updateOverlay);
   listen(element, Enums.Events.STACK_NEW_IMAGE, updateOverlay);
+  // an image of the series is shown: "Loading…" goes, even when setStack's promise is still pending (under
+  // load cornerstone shows the first image, and the user scrolls on, before it resolves: the status line stayed
+  // over the image, and a capture with overlays burned it in)
+  listen(element, Enums.Events.STACK_NEW_IMAGE, () => {
+    if (ov.status.textContent === LOADING) setStatus('');
+  });
   listen(element, Enums.Events.STACK_NEW_IMAGE, () => loading.recenter(viewport()?.getCurrentImageIdIndex() ?? 0));
   listen(element, Enums.Events.CAMERA_MODIFIED, updateOverlay);
 
