@@ -137,11 +137,11 @@ describe('Reading Room MPR (browser)', { timeout: 600_000 }, () => {
       const expected = Math.max(0, Math.min(255, ((v - lower) / (upper - lower)) * 255));
       diffs.push(Math.abs(expected - samples[k].grey));
     });
-    return { n: diffs.length, median: quantile(diffs, 0.5), p90: quantile(diffs, 0.9), spread: Math.max(...samples.map((x) => x.grey)) - Math.min(...samples.map((x) => x.grey)) };
+    return { n: diffs.length, median: quantile(diffs, 0.5), p90: quantile(diffs, 0.9), spread: Math.max(...samples.map((x) => x.grey)) - Math.min(...samples.map((x) => x.grey)), camera: cam, slice: await attr(name, 'data-rr-slice-index') };
   };
   const assertMatches = (what, r, { median = 6, p90 = 24 } = {}) => {
     if (process.env.RR_DEBUG) console.log('#', what, JSON.stringify(r));
-    assert.ok(r.n >= 40, `${what}: ${r.n} sampled points inside the volume`);
+    assert.ok(r.n >= 40, `${what}: ${r.n} sampled points inside the volume (slice ${r.slice}, camera ${JSON.stringify(r.camera)})`);
     assert.ok(r.spread > 60, `${what}: the plane is drawn (grey spread ${r.spread})`);
     assert.ok(r.median <= median && r.p90 <= p90, `${what}: grey differences from the reference, median ${r.median.toFixed(1)}, 90th percentile ${r.p90.toFixed(1)}`);
   };

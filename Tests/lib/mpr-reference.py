@@ -68,6 +68,10 @@ def main():
     for p in req['points']:
         d = np.array(p, dtype=np.float64) - origin
         kf = float(np.dot(d, normal)) / dz
+        # a plane on the first or last slice (the 2D viewer's first image is one) lies on the volume's edge:
+        # rounding in the viewer's camera may put it a hair outside, which is still that slice
+        if -1e-3 <= kf < 0 or depth - 1 < kf <= depth - 1 + 1e-3:
+            kf = min(max(kf, 0.0), depth - 1.0)
         k0 = int(np.floor(kf))
         if kf < 0 or kf > depth - 1:
             values.append(None)
