@@ -34,7 +34,10 @@
 // the value orthanc.json.example ships, the recommended configuration), VIEWER_WINDOW=<w>x<h> (default 1440x900),
 // VIEWER_CPU=cpu|gpu (ours' 2D stack viewports forced to cornerstone's CPU or WebGL pipeline through the web
 // app's localStorage override rr.stackRendering; default: the app's own choice, printed),
-// VIEWER_CPU=ab (only ours, CPU and WebGL pipelines alternating in the same run, VIEWER_REPS each; no OHIF).
+// VIEWER_CPU=ab (only ours, CPU and WebGL pipelines alternating in the same run, VIEWER_REPS each; no OHIF),
+// VIEWER_COMPOSITING=software|gpu (default software: the page composited in software and WebGL through
+// SwiftShader, which is what Chrome does on a machine without a usable GPU; gpu: the page composited through
+// SwiftShader too, which no Chrome does by itself: the configuration of the figures taken before 2026-12-06).
 import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -64,6 +67,10 @@ const HTTP_COMPRESSION = process.env.VIEWER_HTTP_COMPRESSION ? process.env.VIEWE
 const COMPRESSION_LABEL = `Orthanc HTTP compression ${HTTP_COMPRESSION ? 'on' : 'off'} (${process.env.VIEWER_HTTP_COMPRESSION ? 'VIEWER_HTTP_COMPRESSION' : 'as orthanc.json.example'})`;
 const VIEWER_CPU = process.env.VIEWER_CPU || '';
 if (!['', 'cpu', 'gpu', 'ab'].includes(VIEWER_CPU)) skip(`VIEWER_CPU=${VIEWER_CPU}: cpu, gpu or ab`);
+const COMPOSITING = process.env.VIEWER_COMPOSITING || 'software';
+if (!['software', 'gpu'].includes(COMPOSITING)) skip(`VIEWER_COMPOSITING=${COMPOSITING}: software or gpu`);
+const BROWSER_LABEL = `headless chromium (SwiftShader WebGL, page composited ${COMPOSITING === 'gpu' ? 'through SwiftShader (VIEWER_COMPOSITING=gpu)' : 'in software, as Chrome without a GPU'})`;
+const launchBrowser = () => launchChromium({ webgl: true, gpuCompositing: COMPOSITING === 'gpu' });
 
 function skip(why) {
   console.log(`viewer: skipped: ${why}`);
@@ -321,7 +328,7 @@ async function measure(name, rendering = '') {
   const v = VIEWERS[name];
   const login = await orthanc.login('admin', orthanc.adminPassword);
   if (login.status !== 200) throw new Error(`login: ${login.status}`);
-  const browser = await launchChromium({ webgl: true });
+  const browser = await launchBrowser();
   const errors = [];
   try {
     const context = await browser.newContext({ viewport: WINDOW, serviceWorkers: 'block' });
@@ -529,7 +536,7 @@ async function measureVolume(name, layout) {
   const L = VOLUME_LAYOUTS[layout];
   const login = await orthanc.login('admin', orthanc.adminPassword);
   if (login.status !== 200) throw new Error(`login: ${login.status}`);
-  const browser = await launchChromium({ webgl: true });
+  const browser = await launchBrowser();
   const errors = [];
   const start = Date.now();
   let page = null;
@@ -645,7 +652,7 @@ if (process.env.VIEWER_PART === 'volume') {
   const os = await import('node:os');
   const tStart = Date.now();
   const load0 = os.loadavg()[0];
-  console.log(`viewer volume: CT series of ${TOTAL} slices (${CT_FOLDER}), headless chromium (SwiftShader WebGL), window ${WINDOW.width}×${WINDOW.height}, ` +
+  console.log(`viewer volume: CT series of ${TOTAL} slices (${CT_FOLDER}), ${BROWSER_LABEL}, window ${WINDOW.width}×${WINDOW.height}, ` +
     `fresh browser per measurement, ${REPS} runs alternating, timeout ${VOLUME_TIMEOUT_S} s, ` +
     `${VOLUME_CLICK_CACHED ? 'click once the series is cached in 2D (VOLUME_CLICK=cached)' : 'click right after the 2D first image'}; ${os.cpus().length} cores, load average (1 min) ${load0.toFixed(2)}`);
   const vol = { ours: { mpr: [], '3d': [] }, ohif: { mpr: [], '3d': [] } };
@@ -715,7 +722,7 @@ async function pipelineAB() {
   const os = await import('node:os');
   const f = (mode, fn) => fn(ab[mode]);
   const steps = (mode) => ab[mode].flatMap((m) => m.steps).sort((x, y) => x - y);
-  console.log(`viewer ab: ours' 2D stack viewports, cornerstone's CPU pipeline vs WebGL (SwiftShader), window ${WINDOW.width}×${WINDOW.height}, ${COMPRESSION_LABEL}, ` +
+  console.log(`viewer ab: ours' 2D stack viewports, cornerstone's CPU pipeline vs WebGL, ${BROWSER_LABEL}, window ${WINDOW.width}×${WINDOW.height}, ${COMPRESSION_LABEL}, ` +
     `${REPS} runs each alternating; load average (1 min) ${load0.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} at the end`);
   const rows = [
     ['open -> first image drawn (ms)', (l) => median(l.map((m) => m.first))],
@@ -745,7 +752,7 @@ async function pipelineAB() {
 //     into the visible canvas: cornerstone's CPU pipeline does this.
 const CEILING_PAGE = `<!doctype html><html><body style="margin:0;background:#000"><canvas id=c></canvas></body></html>`;
 async function ceiling([w, h]) {
-  const browser = await launchChromium({ webgl: true });
+  const browser = await launchBrowser();
   try {
     const page = await browser.newPage({ viewport: WINDOW });
     await page.setContent(CEILING_PAGE);
@@ -861,7 +868,7 @@ const line = (label, f, unit, digits = 0) => {
   console.log(`  ${label.padEnd(34)} ${o.toFixed(digits).padStart(8)} ${unit.padEnd(4)} ${h.toFixed(digits).padStart(8)} ${unit.padEnd(4)} ${ratio(o, h).padStart(6)}`);
 };
 console.log(`viewer: CT series of ${TOTAL} slices (${CT_FOLDER}), ` +
-  `headless chromium (SwiftShader WebGL), window ${WINDOW.width}×${WINDOW.height}, ${COMPRESSION_LABEL}, ours' stack pipeline ${[...new Set(results.ours.map((m) => m.pipeline))].join('/')}${VIEWER_CPU ? ' (VIEWER_CPU)' : ''}, fresh browser per run, median of ${REPS} runs each, alternating; ${cpus.length} cores, load average (1 min) ${load0.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} at the end`);
+  `${BROWSER_LABEL}, window ${WINDOW.width}×${WINDOW.height}, ${COMPRESSION_LABEL}, ours' stack pipeline ${[...new Set(results.ours.map((m) => m.pipeline))].join('/')}${VIEWER_CPU ? ' (VIEWER_CPU)' : ''}, fresh browser per run, median of ${REPS} runs each, alternating; ${cpus.length} cores, load average (1 min) ${load0.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} at the end`);
 console.log(`  ${''.padEnd(34)} ${'ours'.padStart(13)} ${('OHIF ' + OHIF_VERSION).padStart(13)} ${'ours/OHIF'.padStart(6)}`);
 line('open -> first image drawn', 'first', 'ms');
 line(`open -> whole series cached`, 'cached', 'ms');

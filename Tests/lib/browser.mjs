@@ -2,14 +2,19 @@
 // downloaded browser). The flags keep it off this machine's closed network
 // (background networking, component updates, sync); `webgl: true` gives the
 // viewer tests software WebGL2 through SwiftShader (../shared/NOTES.md,
-// cornerstone3D: headless tests), otherwise the GPU is off.
-// CHROMIUM_PATH overrides the executable.
+// cornerstone3D: headless tests) with the page composited in software, as
+// Chrome does on a machine without a usable GPU (`gpuCompositing: true`
+// composites through SwiftShader as well, which no Chrome does by itself: it
+// costs the GPU process about 70 ms of CPU a frame at 1440×900); otherwise the
+// GPU is off. CHROMIUM_PATH overrides the executable.
 import { chromium } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
-export function launchChromium({ webgl = false } = {}) {
-  const graphics = webgl ? ['--use-angle=swiftshader', '--enable-unsafe-swiftshader'] : ['--disable-gpu'];
+export function launchChromium({ webgl = false, gpuCompositing = false } = {}) {
+  const graphics = webgl
+    ? ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', ...(gpuCompositing ? [] : ['--disable-gpu-compositing'])]
+    : ['--disable-gpu'];
   return chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', ...graphics, '--disable-quic', '--no-first-run',
