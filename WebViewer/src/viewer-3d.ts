@@ -10,6 +10,9 @@
 // after the click against 5.9 s for MPR), and a partial volume's rendering shows a slab that is not the
 // anatomy: there the volume is hidden (its actor not visible: the view draws its background only) and a line
 // says the view is drawn once all slices are read; the switch calls filled() when they are.
+// Shading: on at the start with a GPU; under software WebGL off at the start (viewer-3d-model.ts initialShading:
+// a shaded ray cast there takes several times longer, and every rotation step waits for one), the toggle's title
+// says so and turns it on.
 // Hooks for tests, on the 3D viewport element: data-rr-3d-viewport, data-rr-renders (renders so far),
 // data-rr-3d-preset (the cornerstone preset shown), data-rr-3d-shade ("on" | "off"), data-rr-3d-sample-multiplier (cornerstone's
 // sample distance multiplier, viewer-3d-model.ts sampleDistanceMultiplier), data-rr-3d-held (present while the
@@ -23,6 +26,7 @@ import {
   anteriorCamera,
   defaultPreset,
   gradientOpacityMatters,
+  initialShading,
   presetById,
   presetsFor,
   sampleDistanceMultiplier,
@@ -93,11 +97,12 @@ function create3d(ctx: VolumeLayoutContext): View3d {
   const toolGroupId = `${ctx.idPrefix}-3d-tools`;
   const modality = ctx.from.series.modality;
   let preset: RenderPreset = defaultPreset(modality);
-  let shade = true;
+  const software = softwareWebGL();
+  let shade = initialShading(software);
   let renders = 0;
   let engine: RenderingEngine | null = null;
   /** Hidden until the volume is complete (software WebGL, see the header). */
-  let held = softwareWebGL();
+  let held = software;
   /** The camera at the start (reset goes back to it: resetCamera keeps a trackball rotation). */
   let startCamera: Types.ICamera | null = null;
   const element = h('div', { class: 'viewer-viewport viewer-3d-viewport', attrs: { 'data-rr-3d-viewport': '', tabindex: '0', 'aria-label': '3D volume rendering' } });
@@ -110,7 +115,13 @@ function create3d(ctx: VolumeLayoutContext): View3d {
   const tool = (label: string, title: string, id: string): HTMLButtonElement =>
     h('button', { class: 'viewer-tool', text: label, attrs: { type: 'button', title, 'data-rr-3d-tool': id } });
   const resetButton = tool('Reset 3D', 'Rotation, zoom and pan of the 3D view back to the start', 'reset');
-  const shadeButton = tool('Shading', 'Shading (lighting) of the volume rendering on or off', 'shade');
+  const shadeButton = tool(
+    'Shading',
+    software
+      ? 'Shading (lighting) of the volume rendering on or off: off at the start in this browser (software WebGL, no GPU), where a shaded rendering takes several times longer'
+      : 'Shading (lighting) of the volume rendering on or off',
+    'shade',
+  );
   const bar = h('div', { class: 'viewer-3d-tools' }, select, shadeButton, resetButton);
   const wait = h('div', { class: 'viewer-3d-wait', attrs: { role: 'status' }, text: '3D view: drawn once all slices are read (software WebGL: no GPU in this browser)' });
   wait.hidden = !held;

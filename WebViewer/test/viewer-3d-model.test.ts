@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CONSTANTS } from '@cornerstonejs/core';
-import { anteriorCamera, CT_PRESETS, defaultPreset, gradientOpacityMatters, MR_PRESETS, presetById, presetsFor, sampleDistanceMultiplier, SAMPLES_PER_RAY } from '../src/viewer-3d-model';
+import { anteriorCamera, CT_PRESETS, defaultPreset, gradientOpacityMatters, initialShading, MR_PRESETS, presetById, presetsFor, sampleDistanceMultiplier, SAMPLES_PER_RAY } from '../src/viewer-3d-model';
 
 describe('3D presets', () => {
   it('names only presets cornerstone has', () => {
@@ -63,5 +63,12 @@ describe('anteriorCamera', () => {
   it('keeps a usable distance when the camera had none', () => {
     expect(anteriorCamera([0, 0, 0], 0).position).toEqual([0, -1, 0]);
     expect(anteriorCamera([0, 0, 0], Number.NaN).position).toEqual([0, -1, 0]);
+  });
+});
+
+describe('3D shading at the start', () => {
+  it('is on with a GPU and off under software WebGL', () => {
+    expect(initialShading(false)).toBe(true);
+    expect(initialShading(true)).toBe(false);
   });
 });
