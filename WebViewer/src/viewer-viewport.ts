@@ -172,6 +172,10 @@ export function createPane(opts: PaneOptions): Pane {
   const setStatus = (msg: string): void => {
     ov.status.textContent = msg;
   };
+  /** Clears the status line if it still says LOADING (another message set since stays). */
+  const clearLoading = (): void => {
+    if (ov.status.textContent === LOADING) setStatus('');
+  };
 
   // cine: one timer; a frame is asked for only when the previous one has been set (no pile-up when slow)
   let cineTimer: ReturnType<typeof setInterval> | null = null;
@@ -291,7 +295,7 @@ export function createPane(opts: PaneOptions): Pane {
       if (destroyed) return;
       vp.resetCamera();
       vp.render();
-      if (ov.status.textContent === LOADING) setStatus('');
+      clearLoading();
       if (opts.isActive()) fpsInput.value = String(fileFps(stack[0]!.imageId));
       // the rest of the series is fetched in the background, nearest images first
       loading.start(s, stack, 0);
@@ -421,10 +425,11 @@ export function createPane(opts: PaneOptions): Pane {
   // an image of the series is shown: "Loading…" goes, even when setStack's promise is still pending (under
   // load cornerstone shows the first image, and the user scrolls on, before it resolves: the status line stayed
   // over the image, and a capture with overlays burned it in)
+  // …and the prefetch is re-centred on the image shown
   listen(element, Enums.Events.STACK_NEW_IMAGE, () => {
-    if (ov.status.textContent === LOADING) setStatus('');
+    clearLoading();
+    loading.recenter(viewport()?.getCurrentImageIdIndex() ?? 0);
   });
-  listen(element, Enums.Events.STACK_NEW_IMAGE, () => loading.recenter(viewport()?.getCurrentImageIdIndex() ?? 0));
   listen(element, Enums.Events.CAMERA_MODIFIED, updateOverlay);
 
   return {

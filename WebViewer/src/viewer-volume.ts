@@ -34,8 +34,8 @@ import type { Api, Series } from './api';
 import { loadableStack } from './viewer-prefetch-glue';
 import type { WindowLevel } from './viewer-model';
 import { decodeVolumeInfo, placeSlice, planVolume, planVoxels, type Vec3, type VolumeInfo, type VolumePlan } from './viewer-volume-model';
-import { fillOrder, sliceIndexAt, voxelType } from './viewer-volume-order';
 import { softwareWebGL } from './viewer-stack-rendering';
+import { fillOrder, sliceIndexAt, voxelType } from './viewer-volume-order';
 import { fetchSliceValues } from './viewer-volume-values';
 
 export interface LoadVolumeOptions {
@@ -231,8 +231,9 @@ function writeSlice(data: Int16Array | Float32Array, sliceLength: number, k: num
 const RENDER_EVERY_MS = 200;
 /** …and of the 3D view's. */
 const RENDER_3D_EVERY_MS = 5000;
-/** The longest time between two redraws while slices arrive, under software WebGL (with a GPU: 1 s). */
-const RENDER_SOFTWARE_MS = 1500;
+/** The longest time between two redraws while slices arrive: with a GPU, and under software WebGL. */
+const RENDER_APART_MS = 1000;
+const RENDER_APART_SOFTWARE_MS = 1500;
 
 /**
  * Builds the volume of `series` or says why not. The volume is created as soon as the plan is made and one slice
@@ -344,12 +345,12 @@ export async function loadSeriesVolume(opts: LoadVolumeOptions): Promise<VolumeL
         }
       };
       // like cornerstone's streaming volumes (about every 5 % of the frames), a redraw is due after a twentieth
-      // of the slices or a second, never sooner than RENDER_EVERY_MS; under software WebGL after a fifth or
-      // RENDER_SOFTWARE_MS: there each redraw of the planes uploads the new slices and reslices the volume on
+      // of the slices or RENDER_APART_MS, never sooner than RENDER_EVERY_MS; under software WebGL after a fifth
+      // or RENDER_APART_SOFTWARE_MS: there each redraw of the planes uploads the new slices and reslices the volume on
       // the CPU, and the page waits for it (cornerstone copies each plane to its canvas)
       const software = softwareWebGL();
       const step = Math.max(1, Math.ceil(D / (software ? 5 : 20)));
-      const every = software ? RENDER_SOFTWARE_MS : 1000;
+      const every = software ? RENDER_APART_SOFTWARE_MS : RENDER_APART_MS;
       let renderedAt = 1;
       let lastRender = performance.now();
       const timer = globalThis.setInterval(() => {
