@@ -36,7 +36,7 @@ const char *rr_fx_pg_conninfo(void)
 }
 
 /* The schema of test directory dir: "rr_t_" and the hex of its last name. */
-static void schema_name(char *out, size_t size, const char *dir)
+void rr_fx_pg_schema_name(char *out, size_t size, const char *dir)
 {
   const char *base = strrchr(dir, '/');
   size_t n = rr_str_copy(out, size, "rr_t_");
@@ -77,7 +77,7 @@ int rr_fx_pg_schema_conninfo(char *out, size_t size, const char *dir, char *err,
 
   if (base == NULL)
     return rr_fail(err, errsize, RR_EINVAL, "RR_TEST_PG_CONNINFO is not set");
-  schema_name(schema, sizeof(schema), dir);
+  rr_fx_pg_schema_name(schema, sizeof(schema), dir);
   if ((error = pg_admin(true, schema, err, errsize)) < 0)
     return error;
   if (strncmp(base, "postgres", 8) == 0) /* a URI */
@@ -93,19 +93,27 @@ void rr_fx_pg_drop_schema(const char *dir)
 
   if (rr_fx_pg_conninfo() == NULL)
     return;
-  schema_name(schema, sizeof(schema), dir);
+  rr_fx_pg_schema_name(schema, sizeof(schema), dir);
   pg_admin(false, schema, NULL, 0);
 }
 
 static int open_pg(rr_store **out, const char *dir, char *err, size_t errsize)
 {
-  char conninfo[4096];
+  char conninfo[4096], named[4096 + 160], schema[128];
   rr_pg_options opts = {0};
   int error;
 
   if ((error = rr_fx_pg_schema_conninfo(conninfo, sizeof(conninfo), dir, err, errsize)) < 0)
     return error;
-  opts.conninfo = conninfo;
+  /* its connections carry the schema's name, so that a test that kills
+   * connections (a restart, a network cut) kills only its own while the
+   * other test programs run beside it (ctest -j) */
+  rr_fx_pg_schema_name(schema, sizeof(schema), dir);
+  if (strncmp(conninfo, "postgres", 8) == 0)
+    snprintf(named, sizeof(named), "%s&application_name=%s", conninfo, schema);
+  else
+    snprintf(named, sizeof(named), "%s application_name=%s", conninfo, schema);
+  opts.conninfo = named;
   opts.pool_size = 3;
   opts.connect_timeout_s = 10;
   return rr_store_pg_open(out, &opts, err, errsize);

@@ -43,6 +43,11 @@ rr_store *rr_fx_open_named(const char *name, const char *dir);
 const char *rr_fx_pg_conninfo(void);
 int rr_fx_pg_schema_conninfo(char *out, size_t size, const char *dir, char *err, size_t errsize);
 void rr_fx_pg_drop_schema(const char *dir);
+/* That schema's name ("rr_t_" and hex); the backend's stores opened by
+ * rr_fx_open_named also use it as their connections' application_name, so
+ * that a test kills only its own connections (test programs run in
+ * parallel on one server). */
+void rr_fx_pg_schema_name(char *out, size_t size, const char *dir);
 
 /* The MongoDB backend's test server (built with -DENABLE_MONGODB=ON):
  * READING_ROOM_TEST_MONGODB_URI (a real MongoDB) wins over

@@ -528,6 +528,8 @@ START_TEST(ai_sweep_spares_a_node_whose_lease_came_back)
   int64_t requeued = -1;
   PGconn *admin;
   PGresult *r;
+  char schema[128];
+  const char *params[1] = {schema};
 
   if (fx.store->cluster == NULL || strcmp(fx.store->name, "postgresql") != 0 || conninfo == NULL)
     return;
@@ -537,8 +539,12 @@ START_TEST(ai_sweep_spares_a_node_whose_lease_came_back)
   claim_one(other, "k0");
   admin = PQconnectdb(conninfo);
   ck_assert_int_eq(PQstatus(admin), CONNECTION_OK);
-  r = PQexec(admin, "SELECT count(pg_terminate_backend(l.pid)) FROM (SELECT DISTINCT pid FROM pg_locks"
-                    " WHERE locktype='advisory' AND pid <> pg_backend_pid()) l");
+  rr_fx_pg_schema_name(schema, sizeof(schema), fx.dir);
+  r = PQexecParams(admin,
+                   "SELECT count(pg_terminate_backend(l.pid)) FROM (SELECT DISTINCT k.pid FROM pg_locks k"
+                   " JOIN pg_stat_activity a ON a.pid = k.pid WHERE k.locktype='advisory'"
+                   " AND k.pid <> pg_backend_pid() AND a.application_name = $1) l",
+                   1, NULL, params, NULL, NULL, 0);
   ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
   ck_assert_int_ge(atoi(PQgetvalue(r, 0, 0)), 2);
   PQclear(r);

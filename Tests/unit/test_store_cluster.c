@@ -197,6 +197,8 @@ START_TEST(a_dropped_listener_says_forget_and_listens_again)
   const char *conninfo = getenv("RR_TEST_PG_CONNINFO");
   PGconn *admin;
   PGresult *r;
+  char schema[128];
+  const char *params[1] = {schema};
   int before, i;
 
   if (fx.store->cluster == NULL || strcmp(fx.store->name, "postgresql") != 0 || conninfo == NULL)
@@ -208,8 +210,11 @@ START_TEST(a_dropped_listener_says_forget_and_listens_again)
   before = forgets_now();
   admin = PQconnectdb(conninfo);
   ck_assert_int_eq(PQstatus(admin), CONNECTION_OK);
-  r = PQexec(admin, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE 'LISTEN rr%'"
-                    " AND pid <> pg_backend_pid()");
+  rr_fx_pg_schema_name(schema, sizeof(schema), fx.dir);
+  r = PQexecParams(admin,
+                   "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE 'LISTEN rr%'"
+                   " AND pid <> pg_backend_pid() AND application_name = $1",
+                   1, NULL, params, NULL, NULL, 0);
   ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
   ck_assert_int_ge(atoi(PQgetvalue(r, 0, 0)), 1);
   PQclear(r);
