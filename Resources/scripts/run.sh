@@ -46,4 +46,7 @@ MSG
 # memory then stays flat (bench/README.md, "Load"); the same line belongs in a
 # production systemd unit (README, "Install on an Orthanc server").
 export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
+# Nagle's algorithm off on DICOM connections (DCMTK leaves it on): otherwise each
+# C-STORE response can wait ~40 ms for a delayed ACK (README, same section).
+export TCP_NODELAY="${TCP_NODELAY:-1}"
 exec /usr/sbin/Orthanc orthanc.json.example
