@@ -34,10 +34,13 @@ add() {
 }
 
 # Check prints "NN%: Checks: T, Failures: F, Errors: E" per test program.
+# The programs run RR_UNIT_JOBS at a time (default 4): most of their time is
+# spent waiting on the PostgreSQL and CongoDB servers, and each test has its
+# own directory, schema and database (Tests/unit/store_fixture.c).
 check_suite() {
   local name=$1 dir=$2 log="$LOGDIR/$1.log" rc t=0 f=0
-  echo "== $name: ctest in $dir"
-  (cd "$dir" && CK_FORK=no ctest --output-on-failure -V) >"$log" 2>&1
+  echo "== $name: ctest -j ${RR_UNIT_JOBS:-4} in $dir"
+  (cd "$dir" && CK_FORK=no ctest -j "${RR_UNIT_JOBS:-4}" --output-on-failure -V) >"$log" 2>&1
   rc=$?
   while read -r c fl er; do
     t=$((t + c)); f=$((f + fl + er))
@@ -84,11 +87,12 @@ node_suite() {
 }
 
 # The browser files in two lanes side by side, each one file at a time: the
-# files that mostly wait (idle time-outs, forms, PDFs, single images:
-# BROWSER_WAITING_LANE)
-# beside the ones that render with software WebGL (every other file). One
-# summary line for both; each lane's TAP output in its own log.
-BROWSER_WAITING_LANE="logoff auth explorer worklist status system-backup report-templates report-writing physician-portal ai ai-images viewer-tags viewer-objects"
+# files that mostly wait or draw 2D images with the CPU (idle time-outs,
+# forms, PDFs, single images, SR, RT, SEG overlays, priors:
+# BROWSER_WAITING_LANE) beside the ones that render volumes with software
+# WebGL or load whole series (every other file); the two lanes take about
+# as long. One summary line for both; each lane's TAP output in its own log.
+BROWSER_WAITING_LANE="logoff auth explorer worklist status system-backup report-templates report-writing physician-portal ai ai-images viewer-tags viewer-objects viewer-sr viewer-rt viewer-seg viewer-priors"
 browser_suite() {
   local name=$1 log="$LOGDIR/$1.log" rc1 rc2 p=0 f=0 n file waiting=() rendering=()
   for file in Tests/browser/*.test.mjs; do
@@ -116,14 +120,24 @@ browser_suite() {
 }
 
 # Each libFuzzer target of Tests/fuzz runs briefly from its seed corpus
-# (ctest in <fuzz-build>/Tests/fuzz): one test per target, passed when
-# nothing crashed; prints each target's executions and coverage.
+# (ctest in <fuzz-build>/Tests/fuzz, two targets at a time: each is one
+# process on one core for RR_FUZZ_SECONDS): one test per target, passed
+# when nothing crashed; prints each target's executions and coverage.
 fuzz_suite() {
   local name=$1 dir=$2/Tests/fuzz log="$LOGDIR/$1.log" rc p f
-  echo "== $name: ctest in $dir"
-  (cd "$dir" && ctest --output-on-failure -V) >"$log" 2>&1
+  echo "== $name: ctest -j 2 in $dir"
+  (cd "$dir" && ctest -j 2 --output-on-failure -V) >"$log" 2>&1
   rc=$?
-  grep -E "Test +#[0-9]+: fuzz_|stat::number_of_executed_units|DONE +cov|ERROR: |SUMMARY: " "$log" | sed 's/^[0-9]*: //'
+  # one line per target (the two running side by side interleave their output; ctest -V prefixes it with "N: ")
+  awk '
+    match($0, /^[0-9]+: /) { n = substr($0, 1, RLENGTH - 2); rest = substr($0, RLENGTH + 1)
+      if (rest ~ /DONE +cov: /) { split(rest, w, /cov: /); split(w[2], c, " "); cov[n] = c[1] }
+      else if (rest ~ /^stat::number_of_executed_units: /) { split(rest, w, ": "); runs[n] = w[2] }
+      else if (rest ~ /ERROR: |SUMMARY: /) print "  " rest
+      next }
+    /Test +#[0-9]+: fuzz_/ { match($0, /#[0-9]+/); n = substr($0, RSTART + 1, RLENGTH - 1)
+      sub(/^ */, ""); printf "%s (%s executions, coverage %s)\n", $0, runs[n] == "" ? "?" : runs[n], cov[n] == "" ? "?" : cov[n] }
+  ' "$log"
   p=$(grep -cE "Test +#[0-9]+: fuzz_.* Passed" "$log"); f=$(grep -cE "Test +#[0-9]+: fuzz_.*(Failed|Timeout|Exception|Not Run)" "$log")
   add "${p:-0}" "${f:-0}" "$name" "$rc"
 }
