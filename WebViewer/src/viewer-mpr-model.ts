@@ -54,6 +54,43 @@ export function cameraThrough(cam: CameraLike, point: Vec3): { focalPoint: Vec3;
   return { focalPoint: move(cam.focalPoint), position: move(cam.position) };
 }
 
+/** The volume's box: cornerstone's origin, direction (row cosines, column cosines, normal; row-major 3×3),
+ * dimensions and spacing (mm), as in VolumePlan. */
+export interface VolumeBox {
+  origin: Vec3;
+  direction: readonly number[];
+  dimensions: Vec3;
+  spacing: Vec3;
+}
+
+/** How far inside the volume's first and last voxel centres a plane is kept (mm): twice cornerstone's thinnest
+ * slab (0.05 mm, ±0.025 mm around the plane). */
+export const EDGE_MARGIN_MM = 0.05;
+
+/**
+ * `point` moved inside the volume by at least EDGE_MARGIN_MM from its outermost voxel centres, along each of
+ * the volume's axes (unchanged when it already is). A plane exactly on the first or last slice (the 2D view's
+ * first image, the volume's edge) drew flat grey now and then: rounding put it, or its thin slab, a hair
+ * outside the volume. Moving it 0.05 mm inside changes the image by 0.05 mm / slice spacing of the
+ * neighbouring slice (interpolated), about 2 % for 2.5 mm slices.
+ */
+export function insideVolume(point: Vec3, box: VolumeBox): Vec3 {
+  const out: Vec3 = [point[0], point[1], point[2]];
+  for (let k = 0; k < 3; k++) {
+    const axis: Vec3 = [box.direction[k * 3] ?? 0, box.direction[k * 3 + 1] ?? 0, box.direction[k * 3 + 2] ?? 0];
+    const spacing = box.spacing[k] ?? 0;
+    const last = (box.dimensions[k] ?? 0) - 1;
+    if (!(spacing > 0) || !(last >= 0)) continue;
+    const t = dot([point[0] - box.origin[0], point[1] - box.origin[1], point[2] - box.origin[2]], axis) / spacing;
+    const margin = Math.min(EDGE_MARGIN_MM / spacing, last / 2);
+    const clamped = Math.min(last - margin, Math.max(margin, t));
+    if (clamped === t) continue;
+    const d = (clamped - t) * spacing;
+    for (let i = 0; i < 3; i++) out[i] = out[i]! + d * axis[i]!;
+  }
+  return out;
+}
+
 /**
  * Where the plane is along the patient axis nearest its normal (mm; the overlay's "Loc"): z for an axial plane,
  * x for a sagittal one, y for a coronal one. Oblique planes give the axis their normal is closest to.

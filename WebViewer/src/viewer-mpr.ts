@@ -25,7 +25,7 @@ import {
 } from '@cornerstonejs/tools';
 import { h } from './dom';
 import { presetForKey, voiRange, type WindowLevel } from './viewer-model';
-import { cameraThrough, DEFAULT_SLAB_MM, PLANE_NAMES, SLAB_MODES, slabModeOf, slabThickness, type PlaneName } from './viewer-mpr-model';
+import { cameraThrough, DEFAULT_SLAB_MM, insideVolume, PLANE_NAMES, SLAB_MODES, slabModeOf, slabThickness, type PlaneName } from './viewer-mpr-model';
 import { createPlane, type MprPlane } from './viewer-mpr-plane';
 import { attachSegVolumes } from './viewer-seg-volume-view';
 import type { VolumeLayoutContext, VolumeLayoutDef, VolumeLayoutView, ViewState } from './viewer-volume-layout';
@@ -139,7 +139,8 @@ export async function mountMpr(ctx: VolumeLayoutContext, extra?: MprExtra): Prom
     volumeMeasure('planes-set');
     const start = ctx.from.window ?? volume.window;
     for (const p of planes) p.viewport()?.setProperties({ voiRange: voiRange(start) });
-    if (ctx.from.point) centreOn(planes, ctx.from.point);
+    // inside the volume: on its first or last slice (the 2D view's first image) a plane drew grey now and then
+    if (ctx.from.point) centreOn(planes, insideVolume(ctx.from.point, volume.plan));
     if (tools) {
       for (const t of [WindowLevelTool, PanTool, ZoomTool, StackScrollTool, LengthTool]) tools.addTool(t.toolName);
       tools.addTool(CrosshairsTool.toolName, {
@@ -309,8 +310,14 @@ export async function mountMpr(ctx: VolumeLayoutContext, extra?: MprExtra): Prom
         const spacing = Math.min(...volume.plan.spacing);
         const n = cam.viewPlaneNormal ? v3(cam.viewPlaneNormal) : null;
         if (!n || !cam.focalPoint || !cam.position) return false;
-        const d = step * spacing;
-        const move = (p: Types.Point3): Types.Point3 => [p[0] + d * n[0], p[1] + d * n[1], p[2] + d * n[2]];
+        // one slice along the normal, kept inside the volume along the normal (insideVolume: no grey plane
+        // past the edge; a pan, across the normal, is left alone)
+        const f = v3(cam.focalPoint);
+        const to: Vec3 = [f[0] + step * spacing * n[0], f[1] + step * spacing * n[1], f[2] + step * spacing * n[2]];
+        const kept = insideVolume(to, volume.plan);
+        const nn = Math.hypot(n[0], n[1], n[2]) || 1;
+        const d = step * spacing + ((kept[0] - to[0]) * n[0] + (kept[1] - to[1]) * n[1] + (kept[2] - to[2]) * n[2]) / nn;
+        const move = (p: Types.Point3): Types.Point3 => [p[0] + (d * n[0]) / nn, p[1] + (d * n[1]) / nn, p[2] + (d * n[2]) / nn];
         vp.setCamera({ focalPoint: move(cam.focalPoint), position: move(cam.position) });
         vp.render();
         return true;

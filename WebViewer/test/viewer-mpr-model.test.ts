@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cameraThrough, obliqueDegrees, planeLine, planeLocation, slabModeOf, slabText, slabThickness } from '../src/viewer-mpr-model';
+import { cameraThrough, EDGE_MARGIN_MM, insideVolume, obliqueDegrees, planeLine, planeLocation, slabModeOf, slabText, slabThickness } from '../src/viewer-mpr-model';
 import { markersFromCamera } from '../src/viewer-model';
 import { sliceAt } from '../src/viewer-volume-model';
 
@@ -9,6 +9,31 @@ describe('MPR planes', () => {
     expect(cameraThrough(cam, [50, -20, 40])).toEqual({ focalPoint: [0, 0, 40], position: [0, 0, 540] });
     const sag = { focalPoint: [1, 2, 3] as [number, number, number], position: [-499, 2, 3] as [number, number, number], viewPlaneNormal: [1, 0, 0] as [number, number, number] };
     expect(cameraThrough(sag, [-7, 100, 100])).toEqual({ focalPoint: [-7, 2, 3], position: [-507, 2, 3] });
+  });
+  it('keeps a point inside the volume, EDGE_MARGIN_MM from its outermost voxel centres, along each axis', () => {
+    // 512 × 512 × 134, 0.7 mm pixels, 2.5 mm slices, z from -300 up (an axial CT)
+    const box = { origin: [-180, -180, -300] as [number, number, number], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1], dimensions: [512, 512, 134] as [number, number, number], spacing: [0.7, 0.7, 2.5] as [number, number, number] };
+    const lastZ = -300 + 133 * 2.5;
+    // on the first slice (the 2D view's first image): moved 0.05 mm up, x and y unchanged
+    const first = insideVolume([10, -20, -300], box);
+    expect(first[0]).toBe(10);
+    expect(first[1]).toBe(-20);
+    expect(first[2]).toBeCloseTo(-300 + EDGE_MARGIN_MM, 9);
+    // a hair outside (rounding) and far outside: the same
+    expect(insideVolume([10, -20, -300.000001], box)[2]).toBeCloseTo(-300 + EDGE_MARGIN_MM, 9);
+    expect(insideVolume([10, -20, lastZ + 40], box)[2]).toBeCloseTo(lastZ - EDGE_MARGIN_MM, 9);
+    // inside: unchanged, exactly
+    expect(insideVolume([10, -20, -200.3], box)).toEqual([10, -20, -200.3]);
+    // x and y clamped too
+    expect(insideVolume([-500, 500, -200], box)).toEqual([-180 + EDGE_MARGIN_MM, -180 + 511 * 0.7 - EDGE_MARGIN_MM, -200].map((v) => expect.closeTo(v, 9)));
+    // a sagittal acquisition (rows along y, columns along -z, slices along x): its first slice is x = origin x
+    const sag = { origin: [-60, -120, 90] as [number, number, number], direction: [0, 1, 0, 0, 0, -1, 1, 0, 0], dimensions: [256, 256, 120] as [number, number, number], spacing: [1, 1, 1.2] as [number, number, number] };
+    const s = insideVolume([-60, 0, 0], sag);
+    expect(s[0]).toBeCloseTo(-60 + EDGE_MARGIN_MM, 9);
+    expect(s[1]).toBe(0);
+    expect(s[2]).toBeCloseTo(0, 9);
+    // a single slice: kept on it
+    expect(insideVolume([0, 0, 7], { ...box, origin: [-180, -180, 5] as [number, number, number], dimensions: [512, 512, 1] as [number, number, number] })[2]).toBe(5);
   });
   it('the plane line, its location and obliquity', () => {
     expect(planeLocation([1, 2, 3], [0, 0, -1])).toBe(3);
