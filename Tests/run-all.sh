@@ -209,10 +209,11 @@ check_suite unit-asan-ubsan "$ASAN_BUILD"
 [ -n "$CLANG_BUILD" ] && check_suite unit-clang "$CLANG_BUILD"
 [ -n "$FUZZ_BUILD" ] && fuzz_suite fuzz "$FUZZ_BUILD"
 vitest_suite webapp-unit
-# integration files wait on Orthanc much more than they compute: two at a time
+# integration files wait on Orthanc much more than they compute: three at a time
+# (246 -> 180 s, the CPU still idle 40 % of the time)
 # (each starts its own Orthanc on free ports in its own folder); the browser
 # files in two lanes (browser_suite)
-node_suite integration node --test --test-concurrency="${RR_INTEGRATION_CONCURRENCY:-2}" Tests/integration/
+node_suite integration node --test --test-concurrency="${RR_INTEGRATION_CONCURRENCY:-3}" Tests/integration/
 browser_suite browser
 
 echo "logs: $LOGDIR"

@@ -27,5 +27,9 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     environment: 'node',
     env: { TZ: 'UTC' },
+    // the test files of a worker share its module cache instead of each importing everything again
+    // (57 s -> 20 s on two cores): no file uses vi.mock, and every file that stubs globals or fakes timers
+    // restores them; a file that leaves state behind in a module must reset it itself
+    isolate: false,
   },
 });
