@@ -69,10 +69,10 @@ export const EDGE_MARGIN_MM = 0.05;
 
 /**
  * `point` moved inside the volume by at least EDGE_MARGIN_MM from its outermost voxel centres, along each of
- * the volume's axes (unchanged when it already is). A plane exactly on the first or last slice (the 2D view's
- * first image, the volume's edge) drew flat grey now and then: rounding put it, or its thin slab, a hair
- * outside the volume. Moving it 0.05 mm inside changes the image by 0.05 mm / slice spacing of the
- * neighbouring slice (interpolated), about 2 % for 2.5 mm slices.
+ * the volume's axes (unchanged when it already is): a plane through a point outside the volume draws flat
+ * grey (a start point off the volume, a plane stepped past the last slice, a plane exactly on the edge that
+ * rounding puts a hair outside). 0.05 mm inside the first or last slice changes the image by 0.05 mm / slice
+ * spacing of the neighbouring slice (interpolated), about 2 % for 2.5 mm slices.
  */
 export function insideVolume(point: Vec3, box: VolumeBox): Vec3 {
   const out: Vec3 = [point[0], point[1], point[2]];

@@ -139,7 +139,7 @@ export async function mountMpr(ctx: VolumeLayoutContext, extra?: MprExtra): Prom
     volumeMeasure('planes-set');
     const start = ctx.from.window ?? volume.window;
     for (const p of planes) p.viewport()?.setProperties({ voiRange: voiRange(start) });
-    // inside the volume: on its first or last slice (the 2D view's first image) a plane drew grey now and then
+    // inside the volume (insideVolume): a plane through a point outside it draws flat grey
     if (ctx.from.point) centreOn(planes, insideVolume(ctx.from.point, volume.plan));
     if (tools) {
       for (const t of [WindowLevelTool, PanTool, ZoomTool, StackScrollTool, LengthTool]) tools.addTool(t.toolName);
