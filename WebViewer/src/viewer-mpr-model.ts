@@ -92,6 +92,27 @@ export function insideVolume(point: Vec3, box: VolumeBox): Vec3 {
 }
 
 /**
+ * Where the three planes start: through the volume's centre, moved along the volume's normal (its slice axis)
+ * to `point`'s position (the 2D view's slice), kept inside the volume (insideVolume); the centre without a
+ * point. The acquisition plane shows the 2D view's slice, the other two cut through the middle of it.
+ */
+export function mprStartPoint(point: Vec3 | null, box: VolumeBox): Vec3 {
+  const d = box.direction;
+  const c: Vec3 = [box.origin[0], box.origin[1], box.origin[2]];
+  for (let k = 0; k < 3; k++) {
+    const half = (((box.dimensions[k] ?? 1) - 1) * (box.spacing[k] ?? 0)) / 2;
+    for (let i = 0; i < 3; i++) c[i] = c[i]! + half * (d[k * 3 + i] ?? 0);
+  }
+  if (point) {
+    const n: Vec3 = [d[6] ?? 0, d[7] ?? 0, d[8] ?? 0];
+    const nn = Math.hypot(n[0], n[1], n[2]) || 1;
+    const along = ((point[0] - c[0]) * n[0] + (point[1] - c[1]) * n[1] + (point[2] - c[2]) * n[2]) / (nn * nn);
+    for (let i = 0; i < 3; i++) c[i] = c[i]! + along * n[i]!;
+  }
+  return insideVolume(c, box);
+}
+
+/**
  * Where the plane is along the patient axis nearest its normal (mm; the overlay's "Loc"): z for an axial plane,
  * x for a sagittal one, y for a coronal one. Oblique planes give the axis their normal is closest to.
  */

@@ -25,7 +25,7 @@ import {
 } from '@cornerstonejs/tools';
 import { h } from './dom';
 import { presetForKey, voiRange, type WindowLevel } from './viewer-model';
-import { cameraThrough, DEFAULT_SLAB_MM, insideVolume, PLANE_NAMES, SLAB_MODES, slabModeOf, slabThickness, type PlaneName } from './viewer-mpr-model';
+import { cameraThrough, DEFAULT_SLAB_MM, insideVolume, mprStartPoint, PLANE_NAMES, SLAB_MODES, slabModeOf, slabThickness, type PlaneName } from './viewer-mpr-model';
 import { createPlane, type MprPlane } from './viewer-mpr-plane';
 import { attachSegVolumes } from './viewer-seg-volume-view';
 import type { VolumeLayoutContext, VolumeLayoutDef, VolumeLayoutView, ViewState } from './viewer-volume-layout';
@@ -139,8 +139,8 @@ export async function mountMpr(ctx: VolumeLayoutContext, extra?: MprExtra): Prom
     volumeMeasure('planes-set');
     const start = ctx.from.window ?? volume.window;
     for (const p of planes) p.viewport()?.setProperties({ voiRange: voiRange(start) });
-    // inside the volume (insideVolume): a plane through a point outside it draws flat grey
-    if (ctx.from.point) centreOn(planes, insideVolume(ctx.from.point, volume.plan));
+    // the 2D view's slice, through the middle of it, inside the volume (mprStartPoint)
+    if (ctx.from.point) centreOn(planes, mprStartPoint(ctx.from.point, volume.plan));
     if (tools) {
       for (const t of [WindowLevelTool, PanTool, ZoomTool, StackScrollTool, LengthTool]) tools.addTool(t.toolName);
       tools.addTool(CrosshairsTool.toolName, {

@@ -3,7 +3,7 @@
 // 2D grid. Choosing one loads the series' volume (viewer-volume.ts) while the 2D grid stays; when the plugin
 // refuses it (or it does not fit the budget) the 2D stack stays and a message says why, with the reasons;
 // otherwise the grid is hidden and the layout mounts in its own area with the 2D view's series, window and
-// position (the world point at the centre of the shown image). Leaving (a 2D layout button, another series, the
+// position (the shown slice: its Image Position (Patient); the planes start through the middle of it). Leaving (a 2D layout button, another series, the
 // study) destroys the layout's viewports (their GPU textures), frees the volume and its slice images, and shows
 // the 2D grid again at the layout's window and position (host.restore).
 //
@@ -316,11 +316,19 @@ export function createVolumeSwitch(host: VolumeHost, layouts: readonly VolumeLay
   };
 }
 
-/** A 2D stack viewport's state to keep: its window and the patient point at its centre. */
-export function stackViewState(vp: Types.IStackViewport, series: Series): ViewState {
+/**
+ * A 2D stack viewport's state to keep: its window and a patient point on the shown slice: the Image Position
+ * (Patient) of the shown instance when the series has it (the volume layouts use the point's position along
+ * the slice normal; in-plane they start at the volume's centre, mprStartPoint), else the camera's focal point.
+ * Not the camera first: asked right after the first image on a busy machine, a CPU viewport still reported
+ * the camera it has before an image, focal point (0, 0, 0), and the planes opened through the patient origin.
+ */
+export function stackViewState(vp: Types.IStackViewport, series: Series, shown?: { orthancId: string } | null): ViewState {
   const range = vp.getProperties().voiRange;
+  const ipp = shown ? series.instances.find((i) => i.orthancId === shown.orthancId)?.imagePositionPatient : null;
   const fp = vp.getCamera().focalPoint;
-  return { series, window: range ? windowOf(range) : null, point: fp ? ([fp[0], fp[1], fp[2]] as Vec3) : null };
+  const point: Vec3 | null = ipp ? [ipp[0], ipp[1], ipp[2]] : fp ? [fp[0], fp[1], fp[2]] : null;
+  return { series, window: range ? windowOf(range) : null, point };
 }
 
 /**

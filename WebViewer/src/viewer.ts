@@ -221,7 +221,8 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
         const p = activePane();
         const s = p?.series();
         const vp = engine && p && s ? (engine.getViewport(p.viewportId) as Types.IStackViewport | undefined) : undefined;
-        return vp && s && p?.currentImage() ? stackViewState(vp, s) : null;
+        const shown = p?.currentImage();
+        return vp && s && shown ? stackViewState(vp, s, shown) : null;
       },
       restore: async (state) => {
         const p = activePane();

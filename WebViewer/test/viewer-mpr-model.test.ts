@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cameraThrough, EDGE_MARGIN_MM, insideVolume, obliqueDegrees, planeLine, planeLocation, slabModeOf, slabText, slabThickness } from '../src/viewer-mpr-model';
+import { cameraThrough, EDGE_MARGIN_MM, insideVolume, mprStartPoint, obliqueDegrees, planeLine, planeLocation, slabModeOf, slabText, slabThickness } from '../src/viewer-mpr-model';
 import { markersFromCamera } from '../src/viewer-model';
 import { sliceAt } from '../src/viewer-volume-model';
 
@@ -34,6 +34,23 @@ describe('MPR planes', () => {
     expect(s[2]).toBeCloseTo(0, 9);
     // a single slice: kept on it
     expect(insideVolume([0, 0, 7], { ...box, origin: [-180, -180, 5] as [number, number, number], dimensions: [512, 512, 1] as [number, number, number] })[2]).toBe(5);
+  });
+  it("starts the planes on the 2D view's slice, through the volume's centre in-plane, inside the volume", () => {
+    const box = { origin: [-180, -180, -300] as [number, number, number], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1], dimensions: [512, 512, 134] as [number, number, number], spacing: [0.7, 0.7, 2.5] as [number, number, number] };
+    const cx = -180 + 511 * 0.35;
+    const p = mprStartPoint([10, -20, -200], box);
+    [cx, cx, -200].forEach((v, k) => expect(p[k]).toBeCloseTo(v, 9));
+    // a point beyond the last slice: on it (just inside), in the middle
+    const o = mprStartPoint([0, 0, 100], box);
+    [cx, cx, -300 + 133 * 2.5 - EDGE_MARGIN_MM].forEach((v, k) => expect(o[k]).toBeCloseTo(v, 9));
+    // the first slice (the 2D view's first image): just inside it
+    expect(mprStartPoint([0, 0, -300], box)[2]).toBeCloseTo(-300 + EDGE_MARGIN_MM, 9);
+    // no point: the centre
+    [cx, cx, -300 + 133 * 1.25].forEach((v, k) => expect(mprStartPoint(null, box)[k]).toBeCloseTo(v, 9));
+    // a sagittal acquisition: slices along x, the point's x kept, y and z at the centre
+    const sag = { origin: [-60, -120, 90] as [number, number, number], direction: [0, 1, 0, 0, 0, -1, 1, 0, 0], dimensions: [256, 256, 120] as [number, number, number], spacing: [1, 1, 1.2] as [number, number, number] };
+    const s = mprStartPoint([5, 300, -300], sag);
+    [5, -120 + 127.5, 90 - 127.5].forEach((v, k) => expect(s[k]).toBeCloseTo(v, 9));
   });
   it('the plane line, its location and obliquity', () => {
     expect(planeLocation([1, 2, 3], [0, 0, -1])).toBe(3);
