@@ -7,7 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startOrthanc } from '../lib/orthanc.mjs';
+import { startOrthanc, waitFor } from '../lib/orthanc.mjs';
 import { launchChromium } from '../lib/browser.mjs';
 
 const SHOTS = process.env.RR_SCREENSHOT_DIR || '/tmp';
@@ -59,6 +59,8 @@ describe('Reading Room report templates page (browser)', { timeout: 180_000 }, (
     assert.equal(saved.revision, 2);
     assert.equal(saved.modified, true);
     assert.equal(saved.sections.find((s) => s.id === 'findings').fields.find((f) => f.id === 'lungs').label, 'Lungs, airways and pleura');
+    // the list is read again after the flash: wait for its row
+    await waitFor(async () => (await row('ct-chest').locator('.c-origin').textContent()) === 'Built-in, modified', 15_000, 100, 'the row says modified');
     assert.equal(await row('ct-chest').locator('.c-origin').textContent(), 'Built-in, modified');
 
     // retire the head CT template: listed as retired, still readable by id
