@@ -106,7 +106,7 @@ export function mprStartPoint(point: Vec3 | null, box: VolumeBox): Vec3 {
   if (point) {
     const n: Vec3 = [d[6] ?? 0, d[7] ?? 0, d[8] ?? 0];
     const nn = Math.hypot(n[0], n[1], n[2]) || 1;
-    const along = ((point[0] - c[0]) * n[0] + (point[1] - c[1]) * n[1] + (point[2] - c[2]) * n[2]) / (nn * nn);
+    const along = dot([point[0] - c[0], point[1] - c[1], point[2] - c[2]], n) / (nn * nn);
     for (let i = 0; i < 3; i++) c[i] = c[i]! + along * n[i]!;
   }
   return insideVolume(c, box);
