@@ -3,7 +3,9 @@
 // says so (data-rr-volume-state "loading", data-rr-volume-progress "n/total"), and it completes ("shown",
 // 134/134) once they arrive; leaving the layout mid-load frees the volume (cornerstone's cache volume count,
 // data-rr-volumes, back to 0) without a page error. The pixel checks of the complete volume are in
-// viewer-mpr.test.mjs and viewer-3d.test.mjs. One Orthanc, one login, one page load.
+// viewer-mpr.test.mjs and viewer-3d.test.mjs. While it fills, each slice goes into the volume's 3D texture about
+// once (WebGL texSubImage3D calls counted in the page), not the whole volume first and each slice again when read.
+// One Orthanc, one login, one page load.
 // Run: cd Tests && npm ci && node --test browser/viewer-volume-stream.test.mjs
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -60,6 +62,15 @@ describe('Reading Room progressive volume (browser)', { timeout: 300_000 }, () =
     await context.addCookies(await orthanc.browserCookies());
     page = await context.newPage();
     page.on('pageerror', (e) => pageErrors.push(pageErrorText(e)));
+    // the slice uploads into 3D textures (the z offset of each one-slice texSubImage3D)
+    await page.addInitScript(() => {
+      window.__rrSliceUploads = [];
+      const upload = WebGL2RenderingContext.prototype.texSubImage3D;
+      WebGL2RenderingContext.prototype.texSubImage3D = function (...args) {
+        if (args[7] === 1) window.__rrSliceUploads.push(args[4]);
+        return upload.apply(this, args);
+      };
+    });
     // the slice files and values, delayed while `delaying` (the other requests go through at once)
     await page.route(/\/instances\/[^/]+\/(file|frames\/\d+\/values)/, async (route) => {
       const values = /\/values$/.test(new URL(route.request().url()).pathname);
@@ -93,6 +104,9 @@ describe('Reading Room progressive volume (browser)', { timeout: 300_000 }, () =
   });
 
   it('MPR planes are drawn before the volume is complete, then completed', async () => {
+    await page.evaluate(() => {
+      window.__rrSliceUploads = [];
+    });
     await page.locator('.viewer-tool[data-rr-volume-layout="mpr"]').click();
     await waitFor(async () => (await area().getAttribute('data-rr-volume-layout')) === 'mpr', 60_000, 100, 'the MPR layout mounted');
     // drawn (not flat) while the volume is still partial
@@ -108,6 +122,11 @@ describe('Reading Room progressive volume (browser)', { timeout: 300_000 }, () =
     assert.equal(await page.locator('.viewer-volume-message').isHidden(), true, 'no progress message once complete');
     assert.equal(await area().getAttribute('data-rr-volumes'), '1');
     for (const p of ['axial', 'sagittal', 'coronal']) assert.ok((await spread(p)) > 60, `${p} drawn`);
+    const uploads = await page.evaluate(() => window.__rrSliceUploads);
+    assert.equal(new Set(uploads).size, 134, 'every slice uploaded into the texture');
+    // cornerstone re-uploads the slices read before the texture's creation (a handful here); before each slice
+    // was uploaded once and the whole volume once more at the first drawing (267 here)
+    assert.ok(uploads.length < 134 * 1.5, `each slice uploaded once while the volume filled, not the whole volume first as well: ${uploads.length} slice uploads`);
     // back to 2D and in again: one volume at a time, nothing thrown
     await page.locator('.viewer-tool[data-rr-layout="1x1"]').click();
     await waitFor(async () => (await area().getAttribute('data-rr-volumes')) === '0', 10_000, 50, 'the volume freed');

@@ -6,6 +6,8 @@
 // sliceIndexAt(info, point): the plugin slice index nearest a patient point along the volume normal; null
 //   without geometry or a point.
 // voxelType(known): 'int16' when every value known so far is a whole number within int16, else 'float32'.
+// uploadReadSlices(texture, read): cornerstone's volume texture uploads, when created, only the slices marked in
+//   `read` (the others when they are read); see the function.
 
 import type { Vec3, VolumeInfo } from './viewer-volume-model';
 import { fitsInt16 } from './viewer-volume-model';
@@ -42,4 +44,32 @@ export function sliceIndexAt(info: Pick<VolumeInfo, 'geometry' | 'slices'>, poin
 /** The voxel type for values known so far: int16 only for whole numbers that fit it. */
 export function voxelType(known: { integral: boolean; min: number; max: number }): 'int16' | 'float32' {
   return known.integral && fitsInt16(known.min, known.max) ? 'int16' : 'float32';
+}
+
+/**
+ * cornerstone's volume texture (vtkStreamingOpenGLTexture) marks every slice for upload when it is created (the
+ * volume's first drawing) or created again, and uploads each marked slice: at the first drawing of a volume being
+ * filled that is the whole volume (under software WebGL 134 float32 slices, about 0.55 s of the page's thread and
+ * as much of the GPU process's), although only the slices read so far hold data, and each of the others is uploaded
+ * again once read. Its list of marks (getUpdatedFrames, the texture's own array: its object is frozen) gets one
+ * accessor per slice here that keeps a slice marked only once `read[k]` is set: the others are uploaded when
+ * viewer-volume.ts's fill() reads them (setUpdatedFrame after read[k] = 1). Until then the texture holds zeros
+ * there (a new texture is zero-filled), not the neutral value of the volume's buffer: a plane shows value 0 where
+ * its slices are not read yet. Nothing when the texture has no such list, or one already marked (another
+ * cornerstone version, a texture already drawn: every slice is uploaded as before).
+ */
+export function uploadReadSlices(texture: unknown, read: Uint8Array): void {
+  const tex = texture as { getUpdatedFrames?: () => unknown } | undefined;
+  const marks = typeof tex?.getUpdatedFrames === 'function' ? tex.getUpdatedFrames() : null;
+  if (!Array.isArray(marks) || marks.length > 0) return;
+  const state: (boolean | null)[] = new Array<boolean | null>(read.length).fill(null);
+  for (let k = 0; k < read.length; k++)
+    Object.defineProperty(marks, k, {
+      enumerable: true,
+      configurable: true,
+      get: () => state[k],
+      set: (v: boolean | null) => {
+        state[k] = v && !read[k] ? null : v;
+      },
+    });
 }

@@ -23,7 +23,8 @@
 //                            signal), called once the views are mounted,
 //                            reads the cached slices then the others from the shown one outwards
 //                            (viewer-volume-order.ts), marking each uploaded frame (vtkOpenGLTexture
-//                            .setUpdatedFrame) and redrawing the views now and then. fill resolves
+//                            .setUpdatedFrame; the texture's creation uploads only the slices read by then,
+//                            viewer-volume-order.ts uploadReadSlices) and redrawing the views now and then. fill resolves
 //                            {state: 'ready'} | {state: 'float'} (a slice int16 cannot hold: never written;
 //                            build again with opts.float) | {state: 'failed', reason} | {state: 'aborted'}.
 //   freeSeriesVolume(volumeId): removes the volume and its slice images from cornerstone's cache; the GPU
@@ -35,7 +36,7 @@ import { loadableStack } from './viewer-prefetch-glue';
 import type { WindowLevel } from './viewer-model';
 import { decodeVolumeInfo, placeSlice, planVolume, planVoxels, type Vec3, type VolumeInfo, type VolumePlan } from './viewer-volume-model';
 import { softwareWebGL } from './viewer-stack-rendering';
-import { fillOrder, sliceIndexAt, voxelType } from './viewer-volume-order';
+import { fillOrder, sliceIndexAt, uploadReadSlices, voxelType } from './viewer-volume-order';
 import { fetchSliceValues } from './viewer-volume-values';
 
 export interface LoadVolumeOptions {
@@ -309,6 +310,10 @@ export async function loadSeriesVolume(opts: LoadVolumeOptions): Promise<VolumeL
   } catch (err) {
     return { ok: false, reasons: [`the volume could not be built: ${err instanceof Error ? err.message : String(err)}`], info };
   }
+  // slices read so far: cornerstone's texture, when (re)created, uploads these only (uploadReadSlices)
+  const read = new Uint8Array(D);
+  read[first] = 1;
+  uploadReadSlices((cache.getVolume(volumeId) as { vtkOpenGLTexture?: unknown } | undefined)?.vtkOpenGLTexture, read);
   volumeMeasure('created');
   const middle = Math.floor(D / 2);
   const result: Extract<VolumeLoad, { ok: true }> = {
@@ -379,6 +384,7 @@ export async function loadSeriesVolume(opts: LoadVolumeOptions): Promise<VolumeL
           min = Math.min(min, got.min);
           max = Math.max(max, got.max);
           if (k === middle) middleWindow = got.window;
+          read[k] = 1;
           const volume = cache.getVolume(volumeId) as (Types.IImageVolume & { vtkOpenGLTexture?: { setUpdatedFrame(i: number): void } }) | undefined;
           volume?.vtkOpenGLTexture?.setUpdatedFrame(k);
           dirty = true;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fillOrder, sliceIndexAt, voxelType } from '../src/viewer-volume-order';
+import { fillOrder, sliceIndexAt, uploadReadSlices, voxelType } from '../src/viewer-volume-order';
 import type { VolumeInfo } from '../src/viewer-volume-model';
 
 const geometry = {
@@ -49,5 +49,49 @@ describe('voxelType', () => {
     expect(voxelType({ integral: true, min: -32768, max: 32767 })).toBe('int16');
     expect(voxelType({ integral: true, min: 0, max: 65535 })).toBe('float32');
     expect(voxelType({ integral: false, min: 0, max: 1 })).toBe('float32');
+  });
+});
+
+describe('uploadReadSlices', () => {
+  // a stand-in for cornerstone's vtkStreamingOpenGLTexture: its marks array, modified() marking every slice
+  const texture = (slices: number) => {
+    const marks: (boolean | null)[] = [];
+    return {
+      marks,
+      getUpdatedFrames: () => marks,
+      modified: () => {
+        for (let k = 0; k < slices; k++) marks[k] = true;
+      },
+      setUpdatedFrame: (k: number) => {
+        marks[k] = true;
+      },
+      uploaded: () => marks.flatMap((m, k) => (m ? [k] : [])),
+    };
+  };
+  it('keeps only the slices read marked when the texture marks them all', () => {
+    const t = texture(6);
+    const read = new Uint8Array(6);
+    read[2] = 1;
+    uploadReadSlices(t, read);
+    t.modified();
+    expect(t.uploaded()).toEqual([2]);
+    expect(t.marks.length).toBe(6);
+    expect(t.marks.some((m) => m)).toBe(true);
+    t.marks[2] = null; // uploaded
+    read[4] = 1;
+    t.setUpdatedFrame(4);
+    t.setUpdatedFrame(5); // not read: stays unmarked
+    expect(t.uploaded()).toEqual([4]);
+    t.marks[4] = null;
+    t.modified(); // created again: every slice read so far
+    expect(t.uploaded()).toEqual([2, 4]);
+  });
+  it('leaves a texture without the list, or one already marked, alone', () => {
+    expect(() => uploadReadSlices(undefined, new Uint8Array(3))).not.toThrow();
+    expect(() => uploadReadSlices({}, new Uint8Array(3))).not.toThrow();
+    const t = texture(3);
+    t.modified();
+    uploadReadSlices(t, new Uint8Array(3));
+    expect(t.uploaded()).toEqual([0, 1, 2]);
   });
 });
