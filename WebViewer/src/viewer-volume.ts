@@ -23,8 +23,9 @@
 //                            signal), called once the views are mounted,
 //                            reads the cached slices then the others from the shown one outwards
 //                            (viewer-volume-order.ts), marking each uploaded frame (vtkOpenGLTexture
-//                            .setUpdatedFrame; the texture's creation uploads only the slices read by then,
-//                            viewer-volume-order.ts uploadReadSlices) and redrawing the views now and then. fill resolves
+//                            .setUpdatedFrame; under software WebGL the texture's creation uploads only the
+//                            slices read by then, viewer-volume-order.ts uploadReadSlices) and redrawing the
+//                            views now and then. fill resolves
 //                            {state: 'ready'} | {state: 'float'} (a slice int16 cannot hold: never written;
 //                            build again with opts.float) | {state: 'failed', reason} | {state: 'aborted'}.
 //   freeSeriesVolume(volumeId): removes the volume and its slice images from cornerstone's cache; the GPU
@@ -310,10 +311,12 @@ export async function loadSeriesVolume(opts: LoadVolumeOptions): Promise<VolumeL
   } catch (err) {
     return { ok: false, reasons: [`the volume could not be built: ${err instanceof Error ? err.message : String(err)}`], info };
   }
-  // slices read so far: cornerstone's texture, when (re)created, uploads these only (uploadReadSlices)
+  // slices read so far: under software WebGL cornerstone's texture, when (re)created, uploads these only
+  // (uploadReadSlices: each upload there costs the page and the GPU process milliseconds); with a GPU every slice as
+  // before, so that a 3D view drawn while the slices arrive shows nothing (the buffer's minimum) where none is read
   const read = new Uint8Array(D);
   read[first] = 1;
-  uploadReadSlices((cache.getVolume(volumeId) as { vtkOpenGLTexture?: unknown } | undefined)?.vtkOpenGLTexture, read);
+  if (softwareWebGL()) uploadReadSlices((cache.getVolume(volumeId) as { vtkOpenGLTexture?: unknown } | undefined)?.vtkOpenGLTexture, read);
   volumeMeasure('created');
   const middle = Math.floor(D / 2);
   const result: Extract<VolumeLoad, { ok: true }> = {
