@@ -45,11 +45,16 @@ export interface CameraLike {
   viewPlaneNormal: Vec3;
 }
 
+/** How many times `n` moves `from` onto the plane through `point` with normal `n` (any length but 0). */
+function alongNormal(from: Vec3, n: Vec3, point: Vec3): number {
+  const len = Math.hypot(n[0], n[1], n[2]) || 1;
+  return dot([point[0] - from[0], point[1] - from[1], point[2] - from[2]], n) / (len * len);
+}
+
 /** The camera moved along its normal so that its plane passes through `point` (focal point and position). */
 export function cameraThrough(cam: CameraLike, point: Vec3): { focalPoint: Vec3; position: Vec3 } {
   const n = cam.viewPlaneNormal;
-  const len = Math.hypot(n[0], n[1], n[2]) || 1;
-  const d = dot([point[0] - cam.focalPoint[0], point[1] - cam.focalPoint[1], point[2] - cam.focalPoint[2]], n) / (len * len);
+  const d = alongNormal(cam.focalPoint, n, point);
   const move = (p: Vec3): Vec3 => [p[0] + d * n[0], p[1] + d * n[1], p[2] + d * n[2]];
   return { focalPoint: move(cam.focalPoint), position: move(cam.position) };
 }
@@ -105,8 +110,7 @@ export function mprStartPoint(point: Vec3 | null, box: VolumeBox): Vec3 {
   }
   if (point) {
     const n: Vec3 = [d[6] ?? 0, d[7] ?? 0, d[8] ?? 0];
-    const nn = Math.hypot(n[0], n[1], n[2]) || 1;
-    const along = dot([point[0] - c[0], point[1] - c[1], point[2] - c[2]], n) / (nn * nn);
+    const along = alongNormal(c, n, point);
     for (let i = 0; i < 3; i++) c[i] = c[i]! + along * n[i]!;
   }
   return insideVolume(c, box);

@@ -310,15 +310,12 @@ export async function mountMpr(ctx: VolumeLayoutContext, extra?: MprExtra): Prom
         const spacing = Math.min(...volume.plan.spacing);
         const n = cam.viewPlaneNormal ? v3(cam.viewPlaneNormal) : null;
         if (!n || !cam.focalPoint || !cam.position) return false;
-        // one slice along the normal, kept inside the volume along the normal (insideVolume: no grey plane
-        // past the edge; a pan, across the normal, is left alone)
+        // one slice along the normal, kept inside the volume (insideVolume: no grey plane past the edge); the
+        // camera moves along its normal only (cameraThrough), so a pan, across the normal, is left alone
         const f = v3(cam.focalPoint);
-        const to: Vec3 = [f[0] + step * spacing * n[0], f[1] + step * spacing * n[1], f[2] + step * spacing * n[2]];
-        const kept = insideVolume(to, volume.plan);
-        const nn = Math.hypot(n[0], n[1], n[2]) || 1;
-        const d = step * spacing + ((kept[0] - to[0]) * n[0] + (kept[1] - to[1]) * n[1] + (kept[2] - to[2]) * n[2]) / nn;
-        const move = (p: Types.Point3): Types.Point3 => [p[0] + (d * n[0]) / nn, p[1] + (d * n[1]) / nn, p[2] + (d * n[2]) / nn];
-        vp.setCamera({ focalPoint: move(cam.focalPoint), position: move(cam.position) });
+        const unit = (step * spacing) / (Math.hypot(n[0], n[1], n[2]) || 1);
+        const to: Vec3 = [f[0] + unit * n[0], f[1] + unit * n[1], f[2] + unit * n[2]];
+        vp.setCamera(cameraThrough({ focalPoint: f, position: v3(cam.position), viewPlaneNormal: n }, insideVolume(to, volume.plan)));
         vp.render();
         return true;
       }

@@ -323,9 +323,9 @@ export function createVolumeSwitch(host: VolumeHost, layouts: readonly VolumeLay
  * Not the camera first: asked right after the first image on a busy machine, a CPU viewport still reported
  * the camera it has before an image, focal point (0, 0, 0), and the planes opened through the patient origin.
  */
-export function stackViewState(vp: Types.IStackViewport, series: Series, shown?: { orthancId: string } | null): ViewState {
+export function stackViewState(vp: Types.IStackViewport, series: Series, shown: { orthancId: string }): ViewState {
   const range = vp.getProperties().voiRange;
-  const ipp = shown ? series.instances.find((i) => i.orthancId === shown.orthancId)?.imagePositionPatient : null;
+  const ipp = series.instances.find((i) => i.orthancId === shown.orthancId)?.imagePositionPatient;
   const fp = vp.getCamera().focalPoint;
   const point: Vec3 | null = ipp ? [ipp[0], ipp[1], ipp[2]] : fp ? [fp[0], fp[1], fp[2]] : null;
   return { series, window: range ? windowOf(range) : null, point };
