@@ -325,6 +325,42 @@ describe('Reading Room MPR (browser)', { timeout: 600_000 }, () => {
     await assertConventions('sagittal');
   });
 
+  it('arrow keys step the active plane along its normal and stop inside the volume at its last slice', async () => {
+    await plane('axial').focus(); // the active plane since the crosshairs click
+    const z = async () => JSON.parse(await attr('axial', 'data-rr-camera')).focalPoint[2];
+    const series = (await orthanc.json(`/api/dicom/studies/${encodeURIComponent(ctStudy.studyInstanceUid)}`)).series[0];
+    const zs = series.instances.map((i) => i.imagePositionPatient[2]);
+    const [lo, hi] = [Math.min(...zs), Math.max(...zs)];
+    const press = async (key, times) => {
+      const n = await renders('axial');
+      for (let i = 0; i < times; i++) await page.keyboard.press(key);
+      await settle('axial', n);
+    };
+    const z0 = await z();
+    await press('ArrowDown', 1);
+    const step = (await z()) - z0;
+    assert.ok(Math.abs(step) > 0.1 && Math.abs(step) <= 5, `one press moves the plane by a voxel along its normal (${step} mm)`);
+    // towards the nearer end of the volume, and 20 presses past it
+    const key = (step > 0) === (hi - z0 < z0 - lo) ? 'ArrowDown' : 'ArrowUp';
+    const edge = (step > 0) === (key === 'ArrowDown') ? hi : lo;
+    await press(key, Math.ceil(Math.abs(edge - (await z())) / Math.abs(step)) + 20);
+    const end = await z();
+    assert.ok(end >= lo && end <= hi, `the plane stays inside the volume (z ${end}, slices ${lo}..${hi})`);
+    assert.ok(Math.abs(end - edge) < 0.2, `and reaches its last slice (z ${end}, edge ${edge})`);
+    const spread = await page.evaluate(() => {
+      const canvas = document.querySelector('.viewer-mpr-viewport[data-rr-mpr-plane="axial"] canvas');
+      const data = canvas.getContext('2d', { willReadFrequently: true }).getImageData(0, 0, canvas.width, canvas.height).data;
+      let a = 255;
+      let b = 0;
+      for (let i = 0; i < data.length; i += 4 * 7) {
+        a = Math.min(a, data[i]);
+        b = Math.max(b, data[i]);
+      }
+      return b - a;
+    });
+    assert.ok(spread > 60, `the edge slice is drawn, not a flat grey plane (grey spread ${spread})`);
+  });
+
   it('back to 2D keeps the series, the window and the position', async () => {
     // a window of the axial plane's own (the active plane: the crosshairs click above), then the 2D layout
     await plane('axial').focus(); // the keys reach the viewer (not the slab control)
