@@ -10,7 +10,7 @@ import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { dicomFilesOf, execFile, orthancStudyId, storescu, startOrthanc, waitFor } from '../lib/orthanc.mjs';
-import { launchChromium, pageErrorText } from '../lib/browser.mjs';
+import { greySpread, launchChromium, pageErrorText } from '../lib/browser.mjs';
 
 const SCREENSHOT = process.env.RR_VIEWER_LAYOUT_SCREENSHOT || '/tmp/rr-viewer-layout.png';
 const WEBAPP_DIR = process.env.READING_ROOM_WEBAPP_DIR ? path.resolve(process.env.READING_ROOM_WEBAPP_DIR) : null;
@@ -253,14 +253,7 @@ describe('Reading Room viewer layouts (browser)', { timeout: 300_000 }, () => {
     assert.ok(lb.width >= 150 && lb.width <= 250, `loupe ${lb.width} px`);
     // the loupe shows pixels (its own canvas, 3× the image under the cursor)
     const loupeSpread = await waitFor(async () => {
-      const s = await loupe.evaluate((el) => {
-        const c = el.querySelector('canvas');
-        if (!c || !c.width) return 0;
-        const d = c.getContext('2d', { willReadFrequently: true }).getImageData(0, 0, c.width, c.height).data;
-        let min = 255, max = 0;
-        for (let k = 0; k < d.length; k += 4 * 7) { min = Math.min(min, d[k]); max = Math.max(max, d[k]); }
-        return max - min;
-      });
+      const s = await greySpread(page, '.viewer-viewport[data-rr-viewport="0"] .magnifyTool canvas');
       return s > 20 ? s : false;
     }, 10_000, 200, 'pixels in the loupe');
     assert.ok(loupeSpread > 20);

@@ -15,7 +15,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { dicomFilesOf, execFile, repoRoot, storescu, startOrthanc, testData, waitFor } from '../lib/orthanc.mjs';
-import { launchChromium, pageErrorText } from '../lib/browser.mjs';
+import { greySpread, launchChromium, pageErrorText } from '../lib/browser.mjs';
 
 const WEBAPP_DIR = process.env.READING_ROOM_WEBAPP_DIR ? path.resolve(process.env.READING_ROOM_WEBAPP_DIR) : null;
 const PYTHON = '/usr/bin/python3';
@@ -347,17 +347,7 @@ describe('Reading Room MPR (browser)', { timeout: 600_000 }, () => {
     const end = await z();
     assert.ok(end >= lo && end <= hi, `the plane stays inside the volume (z ${end}, slices ${lo}..${hi})`);
     assert.ok(Math.abs(end - edge) < 0.2, `and reaches its last slice (z ${end}, edge ${edge})`);
-    const spread = await page.evaluate(() => {
-      const canvas = document.querySelector('.viewer-mpr-viewport[data-rr-mpr-plane="axial"] canvas');
-      const data = canvas.getContext('2d', { willReadFrequently: true }).getImageData(0, 0, canvas.width, canvas.height).data;
-      let a = 255;
-      let b = 0;
-      for (let i = 0; i < data.length; i += 4 * 7) {
-        a = Math.min(a, data[i]);
-        b = Math.max(b, data[i]);
-      }
-      return b - a;
-    });
+    const spread = await greySpread(page, '.viewer-mpr-viewport[data-rr-mpr-plane="axial"] canvas');
     assert.ok(spread > 60, `the edge slice is drawn, not a flat grey plane (grey spread ${spread})`);
   });
 

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { dicomFilesOf, storescu, startOrthanc, waitFor } from '../lib/orthanc.mjs';
-import { launchChromium, pageErrorText } from '../lib/browser.mjs';
+import { greySpread, launchChromium, pageErrorText } from '../lib/browser.mjs';
 
 const WEBAPP_DIR = process.env.READING_ROOM_WEBAPP_DIR ? path.resolve(process.env.READING_ROOM_WEBAPP_DIR) : null;
 const DELAY_MS = 2500;
@@ -35,19 +35,7 @@ describe('Reading Room progressive volume (browser)', { timeout: 300_000 }, () =
     return { done, total };
   };
   /** The grey spread of a plane's canvas (0: flat). */
-  const spread = (name) =>
-    page.evaluate((name) => {
-      const canvas = document.querySelector(`.viewer-mpr-viewport[data-rr-mpr-plane="${name}"] canvas`);
-      if (!canvas || canvas.width === 0) return 0;
-      const data = canvas.getContext('2d', { willReadFrequently: true }).getImageData(0, 0, canvas.width, canvas.height).data;
-      let lo = 255;
-      let hi = 0;
-      for (let i = 0; i < data.length; i += 4 * 7) {
-        lo = Math.min(lo, data[i]);
-        hi = Math.max(hi, data[i]);
-      }
-      return hi - lo;
-    }, name);
+  const spread = (name) => greySpread(page, `.viewer-mpr-viewport[data-rr-mpr-plane="${name}"] canvas`);
 
   before(async () => {
     orthanc = await startOrthanc(WEBAPP_DIR ? { readingRoom: { WebAppDirectory: WEBAPP_DIR } } : {});

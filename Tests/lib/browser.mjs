@@ -29,3 +29,21 @@ export function pageErrorText(e) {
   const head = `${e.name ?? 'Error'}: ${e.message ?? ''}`;
   return e.stack ? `${head}\n${e.stack}` : `${head} (no stack)`;
 }
+
+/** The grey spread of the first canvas matching `selector` in the page: the red channel's max − min over every
+ * 7th pixel; 0 when there is no such canvas or it is empty. 0 (or a few levels) is a flat canvas: nothing drawn,
+ * or a plane drawn flat grey. */
+export function greySpread(page, selector) {
+  return page.evaluate((selector) => {
+    const canvas = document.querySelector(selector);
+    if (!canvas || canvas.width === 0) return 0;
+    const data = canvas.getContext('2d', { willReadFrequently: true }).getImageData(0, 0, canvas.width, canvas.height).data;
+    let lo = 255;
+    let hi = 0;
+    for (let i = 0; i < data.length; i += 4 * 7) {
+      lo = Math.min(lo, data[i]);
+      hi = Math.max(hi, data[i]);
+    }
+    return hi - lo;
+  }, selector);
+}
