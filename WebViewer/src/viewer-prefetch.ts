@@ -22,10 +22,11 @@ export const MAX_IN_FLIGHT = 4;
 
 /**
  * Decode web workers for the DICOM image loader (its maxWebWorkers) on a machine with `cores` logical cores:
- * one per core, at least 1, at most 4. The series load waits on decoding (each image's request is followed
- * by its decode before the next one is issued) while the page's main thread is mostly idle, so on 2 cores one
- * worker (the former half-the-cores rule) serialised every decode; 2 cut the prefetch of the 134-image CT by
- * about a tenth (bench/README.md, "Viewer").
+ * one per core, at least 1, at most 4. They decode the compressed syntaxes (uncompressed little-endian frames are
+ * decoded in the page, viewer-inpage-decode.ts). A series load waits on decoding (each image's request is
+ * followed by its decode before the next one is issued), so on 2 cores one worker (the former half-the-cores
+ * rule) serialised every decode; 2 cut the prefetch of the 134-image CT by about a tenth when every syntax went
+ * to the workers (bench/README.md, "Viewer").
  */
 export function decodeWorkers(cores: number | undefined): number {
   const n = Number.isFinite(cores) && (cores as number) > 0 ? Math.floor(cores as number) : 2;

@@ -13,8 +13,8 @@
 // cornerstone's image cache (../shared/NOTES.md: OHIF issue 6010). DICOM strings reach the DOM as text only.
 // Hooks for tests: see viewer-viewport.ts; the grid carries data-rr-layout, layout buttons data-rr-layout too.
 
-import { Enums, init as coreInit, type RenderingEngine, type Types } from '@cornerstonejs/core';
-import { init as loaderInit } from '@cornerstonejs/dicom-image-loader';
+import { Enums, getWebWorkerManager, init as coreInit, type RenderingEngine, type Types } from '@cornerstonejs/core';
+import { decodeImageFrame, init as loaderInit } from '@cornerstonejs/dicom-image-loader';
 import {
   addTool,
   Enums as ToolEnums,
@@ -67,6 +67,7 @@ import { threeDLayout } from './viewer-3d';
 import { createRenderingEngine } from './viewer-stack-rendering';
 import { watchVoiLutFunction } from './viewer-stack-view';
 import { decodeWorkers } from './viewer-prefetch';
+import { decodeUncompressedInPage, type DecodeFrame, type ExecuteTask } from './viewer-inpage-decode';
 
 export interface ViewerOptions {
   study: StudyDetail;
@@ -105,6 +106,7 @@ function initCornerstone(): Promise<void> {
   initialised ??= (async () => {
     coreInit();
     loaderInit({ maxWebWorkers: decodeWorkers(navigator.hardwareConcurrency) });
+    decodeUncompressedInPage(getWebWorkerManager() as unknown as { executeTask: ExecuteTask }, decodeImageFrame as DecodeFrame);
     toolsInit();
     for (const tool of [WindowLevelTool, PanTool, ZoomTool, StackScrollTool, MagnifyTool]) addTool(tool);
     watchVoiLutFunction();
