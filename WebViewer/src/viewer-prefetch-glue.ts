@@ -16,9 +16,10 @@ import { stackImages, type StackImage } from './viewer-model';
 let keeper: CacheKeeper | null = null;
 
 /**
- * Evicts an image: its decoded pixels from cornerstone's cache and the file's data set (pixel data
- * included) that the DICOM loader keeps in its metadata store (NATURALIZED), which the cache budget does
- * not count; loading the image again fetches the file again.
+ * Evicts an image: its decoded pixels from cornerstone's cache and the file's data set that the DICOM loader
+ * keeps in its metadata store (NATURALIZED: the header only for the files viewer-part10-loader.ts reads itself,
+ * pixel data included for the others), which the cache budget does not count; loading the image again fetches
+ * the file again.
  */
 function evictImage(imageId: string): void {
   try {

@@ -15,6 +15,7 @@
 
 import { Enums, getWebWorkerManager, init as coreInit, type RenderingEngine, type Types } from '@cornerstonejs/core';
 import { decodeImageFrame, init as loaderInit } from '@cornerstonejs/dicom-image-loader';
+import { registerPart10Loader } from './viewer-part10-glue';
 import {
   addTool,
   Enums as ToolEnums,
@@ -107,6 +108,7 @@ function initCornerstone(): Promise<void> {
     coreInit();
     loaderInit({ maxWebWorkers: decodeWorkers(navigator.hardwareConcurrency) });
     decodeUncompressedInPage(getWebWorkerManager() as unknown as { executeTask: ExecuteTask }, decodeImageFrame as DecodeFrame);
+    registerPart10Loader();
     toolsInit();
     for (const tool of [WindowLevelTool, PanTool, ZoomTool, StackScrollTool, MagnifyTool]) addTool(tool);
     watchVoiLutFunction();
