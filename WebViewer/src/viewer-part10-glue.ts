@@ -19,6 +19,7 @@ export function registerPart10Loader(): void {
       createImage(imageId, pixelData, transferSyntax, options) as unknown as Promise<Record<string, unknown>>,
     fallback: (imageId, options) => wadouri.loadImageFromNaturalizedMetadata(imageId, options) as { promise: Promise<unknown> },
     fullResolution: Enums.ImageQualityStatus.FULL_RESOLUTION,
+    parseImageId: (imageId) => wadouri.parseImageId(imageId),
   };
   registerImageLoader('wadouri', part10Loader(deps) as never);
 }

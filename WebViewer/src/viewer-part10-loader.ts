@@ -67,27 +67,22 @@ export interface Part10Deps {
   fallback(imageId: string, options: Record<string, unknown>): { promise: Promise<unknown> };
   /** The image quality status of a full-resolution image (Enums.ImageQualityStatus.FULL_RESOLUTION). */
   fullResolution: number;
-}
-
-/** `wadouri:<url>[?frame=n]` → the url and whether a frame is named. */
-function parseWadouri(imageId: string): { url: string; framed: boolean } {
-  const url = imageId.slice(imageId.indexOf(':') + 1);
-  const at = url.indexOf('frame=');
-  return at === -1 ? { url, framed: false } : { url: url.slice(0, at - 1), framed: true };
+  /** The DICOM loader's own image ID parse (wadouri.parseImageId): scheme, file URL, frame when one is named. */
+  parseImageId(imageId: string): { scheme: string; url: string; frame?: number };
 }
 
 /** The image loader function for the wadouri scheme (registerImageLoader('wadouri', …)). */
 export function part10Loader(deps: Part10Deps): (imageId: string, options?: Record<string, unknown>) => { promise: Promise<unknown> } {
   return (imageId, options = {}) => {
-    const { url, framed } = parseWadouri(imageId);
+    const { scheme, url, frame } = deps.parseImageId(imageId);
     // a frame of a multi-frame instance: cornerstone's loader as it is (it keeps the file for the other frames).
     // A single-frame file is read again when its image is loaded again (the store may hold only its header).
-    if (framed) return deps.fallback(imageId, options);
+    if (frame !== undefined) return deps.fallback(imageId, options);
     const promise = (async () => {
       const start = Date.now();
       const buffer = await deps.request(url, imageId);
       const split = pixelDataSplit(new Uint8Array(buffer));
-      const baseImageId = `wadouri:${url}`;
+      const baseImageId = `${scheme}:${url}`;
       if (split === null) {
         await deps.addPart10(baseImageId, buffer);
         return deps.fallback(imageId, options).promise;

@@ -144,6 +144,11 @@ function fakeDeps(file: ArrayBuffer): Part10Deps & { calls: string[]; added: Arr
       return { promise: Promise.resolve({ imageId, from: 'cornerstone' }) };
     }),
     fullResolution: 7,
+    // the DICOM loader's parse (wadouri.parseImageId) for the two image ID forms the viewer makes
+    parseImageId: (imageId: string) => {
+      const [, url, frame] = /^wadouri:([^?]*)(?:\?frame=(\d+))?$/.exec(imageId)!;
+      return { scheme: 'wadouri', url: url!, ...(frame === undefined ? {} : { frame: Number(frame) }) };
+    },
   };
 }
 
