@@ -22,7 +22,7 @@ import { h } from './dom';
 import { voiRange, windowOf, type WindowLevel } from './viewer-model';
 import { nearestImageIndex, sliceAt, type Vec3, type VolumeInfo } from './viewer-volume-model';
 import { setPrefetchPaused } from './viewer-prefetch';
-import { freeSeriesVolume, loadSeriesVolume, volumeMeasure, volumeStart, type VolumeLoad } from './viewer-volume';
+import { freeSeriesVolume, loadSeriesVolume, prefetchVolumeInfo, volumeMeasure, volumeStart, type VolumeLoad } from './viewer-volume';
 
 /** What is kept when switching between 2D and a volume layout. */
 export interface ViewState {
@@ -97,6 +97,9 @@ export interface VolumeSwitch {
   enter(layoutId: string): Promise<boolean>;
   /** Back to 2D (nothing when in 2D). */
   leave(): Promise<void>;
+  /** Asks the plugin ahead whether the active viewport's series can be a volume (viewer-volume.ts
+   *  prefetchVolumeInfo), so that choosing a layout does not wait for it; call once a series' image is shown. */
+  prepare(): void;
   key(k: KeyboardEvent): boolean;
   /**
    * The stack image an annotation drawn in a volume plane belongs to (MPR measurements are stored under it,
@@ -300,6 +303,11 @@ export function createVolumeSwitch(host: VolumeHost, layouts: readonly VolumeLay
     shown: () => shownId,
     enter: (id) => enter(id),
     leave,
+    prepare: () => {
+      if (destroyed) return;
+      const from = host.current();
+      if (from) prefetchVolumeInfo(host.api, host.study.studyInstanceUid, from.series);
+    },
     key: (k) => (view ? view.key(k) : false),
     imageOf: (a) => {
       const info = shownVolumes.get(typeof a.metadata?.FrameOfReferenceUID === 'string' ? a.metadata.FrameOfReferenceUID : '');

@@ -5,7 +5,8 @@
 // fit the cache budget, refused when even the coarsest allowed one does not (planVolume) — and the voxel
 // arithmetic: a slice copied into the volume with the gantry-tilt shear correction (slice k's pixel (i, j) goes
 // to (i + k·columnsPerSlice + columnsOffset, j + k·rowsPerSlice + rowsOffset, k), fractional shifts
-// interpolated bilinearly), decimated on the way (placeSlice). Everything is plain data in, plain data out.
+// interpolated bilinearly), decimated on the way (placeSlice); a slice that nothing moves is written rescaled
+// straight into its place (rescaledRange, writeRescaled). Everything is plain data in, plain data out.
 
 import type { Series } from './api';
 import { stackImages } from './viewer-model';
@@ -297,4 +298,29 @@ export function sliceAt(info: Pick<VolumeInfo, 'geometry' | 'slices'>, point: Ve
   const along = d[0]! * g.normal[0] + d[1]! * g.normal[1] + d[2]! * g.normal[2];
   const k = Math.min(info.slices.length - 1, Math.max(0, Math.round(along / g.spacing[2])));
   return info.slices[k] ?? null;
+}
+
+/** The modality values' range of an image's values (one pass over the stored values). */
+export function rescaledRange(raw: ArrayLike<number>, slope: number, intercept: number): { min: number; max: number } {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < raw.length; i++) {
+    const v = raw[i]!;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  const a = lo * slope + intercept;
+  const b = hi * slope + intercept;
+  return { min: Math.min(a, b), max: Math.max(a, b) };
+}
+
+/** Writes values·slope + intercept into `target` (int16: rounded to whole units unless `integral`). */
+export function writeRescaled(target: Int16Array | Float32Array, raw: ArrayLike<number>, slope: number, intercept: number, integral: boolean): void {
+  const n = Math.min(target.length, raw.length);
+  if (slope === 1 && intercept === 0 && ArrayBuffer.isView(raw) && (target instanceof Float32Array || raw instanceof Int16Array)) {
+    target.set(n === raw.length ? (raw as Int16Array | Float32Array) : (raw as Int16Array).subarray(0, n));
+    return;
+  }
+  if (target instanceof Int16Array && !integral) for (let i = 0; i < n; i++) target[i] = Math.round(raw[i]! * slope + intercept);
+  else for (let i = 0; i < n; i++) target[i] = raw[i]! * slope + intercept;
 }

@@ -9,6 +9,10 @@
 // caller reads that slice through cornerstone's image loader instead, which says why it cannot be used); rejects
 // with AbortError when aborted, with ApiError for an ended session (an empty 403) or a network failure.
 // parseSliceValues(headers, body) is the pure part (unit-tested).
+// startValuesStream(api, slices, {concurrency, signal}) reads many slices in a dedicated worker
+// (viewer-volume-values.worker.ts), whose requests go on while the page's main thread is busy drawing; its
+// take(k) gives each slice with fetchSliceValues' outcomes. Call cancel() once done with it (it frees the
+// answers not taken and the worker's listeners).
 
 import { ApiError, type Api } from './api';
 
@@ -83,4 +87,143 @@ export async function fetchSliceValues(api: Api, instanceId: string, frame: numb
   if (response.status === 403 && body.byteLength === 0) throw await api.empty403();
   if (!response.ok) return null;
   return parseSliceValues(response.headers, body);
+}
+
+/** What startValuesStream needs of a worker (a fake one in the unit tests). */
+export interface ValuesWorker {
+  postMessage(message: unknown): void;
+  addEventListener(type: 'message' | 'error', listener: (e: MessageEvent | Event) => void): void;
+  removeEventListener(type: 'message' | 'error', listener: (e: MessageEvent | Event) => void): void;
+}
+
+/** A volume's slices being read by the values worker (startValuesStream). */
+export interface ValuesStream {
+  /** Slice k as fetchSliceValues gives it (same outcomes); null when k is not in this stream or was taken. */
+  take(k: number): Promise<SliceValues | null> | null;
+  /** Stops the requests; the slices still waited for and later takes are read on the main thread, or, with
+   *  `aborted`, those waited for reject with AbortError. */
+  cancel(aborted?: boolean): void;
+}
+
+let sharedWorker: ValuesWorker | null | undefined;
+let jobs = 0;
+
+/** The page's values worker, created on first use; null when the page cannot start one. */
+function valuesWorker(): ValuesWorker | null {
+  if (sharedWorker !== undefined) return sharedWorker;
+  try {
+    sharedWorker = new Worker(new URL('./viewer-volume-values.worker.ts', import.meta.url), { type: 'module', name: 'rr-volume-values' });
+  } catch {
+    sharedWorker = null;
+  }
+  return sharedWorker;
+}
+
+type Arrival = { type: 'slice'; k: number; status: number; headers: Record<string, string>; body: ArrayBuffer } | { type: 'error'; k: number; message: string };
+
+/**
+ * Starts reading `slices` (in that order, `concurrency` at a time) in the values worker, so that the requests go
+ * on while the page's main thread draws; take(k) resolves slice k like fetchSliceValues(api, …) would: the slice,
+ * null when the plugin cannot give it, ApiError for an ended session or a network failure, AbortError once
+ * `signal` is aborted. An answer is kept until taken (take each slice once). Null when there is no worker (the
+ * caller reads on the main thread). Should the worker fail, every slice not yet arrived is read on the main
+ * thread.
+ */
+export function startValuesStream(
+  api: Api,
+  slices: readonly { k: number; instanceId: string; frame: number }[],
+  opts: { concurrency: number; signal?: AbortSignal; worker?: ValuesWorker | null },
+): ValuesStream | null {
+  const worker = opts.worker !== undefined ? opts.worker : valuesWorker();
+  if (!worker || slices.length === 0) return null;
+  const id = ++jobs;
+  const byK = new Map(slices.map((s) => [s.k, s]));
+  const taken = new Set<number>();
+  const arrived = new Map<number, Arrival>();
+  const waiting = new Map<number, { resolve: (v: SliceValues | null) => void; reject: (e: unknown) => void }>();
+  let broken = false;
+  let done = false;
+  const settle = async (a: Arrival): Promise<SliceValues | null> => {
+    if (a.type === 'error') throw new ApiError(0, 'network', `Network error: ${a.message}`);
+    if (a.status === 403 && a.body.byteLength === 0) throw await api.empty403();
+    if (a.status < 200 || a.status > 299) return null;
+    return parseSliceValues({ get: (name) => a.headers[name.toLowerCase()] ?? null }, a.body);
+  };
+  const onMainThread = (k: number): Promise<SliceValues | null> => {
+    const s = byK.get(k)!;
+    return fetchSliceValues(api, s.instanceId, s.frame, opts.signal);
+  };
+  /** The slices still waited for, read on the main thread instead (the worker failed, or the stream stopped). */
+  const readWaitingHere = (): void => {
+    for (const [k, w] of waiting) onMainThread(k).then(w.resolve, w.reject);
+    waiting.clear();
+  };
+  const onMessage = (e: MessageEvent | Event): void => {
+    const m = (e as MessageEvent).data as (Arrival & { id?: number }) | { type: 'stopped'; id?: number; k?: undefined } | null;
+    if (done || !m || m.id !== id) return;
+    if (m.type === 'stopped') {
+      // the worker asks for no more after an answer that is not a slice: what is still waited for is read here
+      broken = true;
+      readWaitingHere();
+      return;
+    }
+    if (!byK.has(m.k)) return;
+    const w = waiting.get(m.k);
+    if (w) {
+      waiting.delete(m.k);
+      settle(m).then(w.resolve, w.reject);
+    } else arrived.set(m.k, m);
+  };
+  const onError = (): void => {
+    if (done) return;
+    broken = true;
+    readWaitingHere();
+  };
+  const stop = (): void => {
+    if (done) return;
+    done = true;
+    worker.postMessage({ type: 'cancel', id });
+    worker.removeEventListener('message', onMessage);
+    worker.removeEventListener('error', onError);
+    arrived.clear();
+  };
+  worker.addEventListener('message', onMessage);
+  worker.addEventListener('error', onError);
+  opts.signal?.addEventListener(
+    'abort',
+    () => {
+      stop();
+      for (const w of waiting.values()) w.reject(new DOMException('aborted', 'AbortError'));
+      waiting.clear();
+    },
+    { once: true },
+  );
+  worker.postMessage({
+    type: 'fetch',
+    id,
+    base: new URL(api.root, globalThis.location?.href ?? 'http://localhost/').href,
+    headers: { ...api.headersFor('GET', false), Accept: 'application/octet-stream' },
+    slices: slices.map((s) => ({ k: s.k, instanceId: s.instanceId, frame: s.frame })),
+    concurrency: opts.concurrency,
+  });
+  return {
+    take: (k) => {
+      if (!byK.has(k) || taken.has(k)) return null;
+      taken.add(k);
+      if (opts.signal?.aborted) return Promise.reject(new DOMException('aborted', 'AbortError'));
+      const a = arrived.get(k);
+      if (a) {
+        arrived.delete(k);
+        return settle(a);
+      }
+      if (broken || done) return onMainThread(k);
+      return new Promise<SliceValues | null>((resolve, reject) => waiting.set(k, { resolve, reject }));
+    },
+    cancel: (aborted = false) => {
+      stop();
+      if (!aborted) readWaitingHere();
+      for (const w of waiting.values()) w.reject(new DOMException('aborted', 'AbortError'));
+      waiting.clear();
+    },
+  };
 }

@@ -354,11 +354,14 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     if (i === active || !panes[i]) return;
     active = i;
     showActive();
+    volume.prepare();
   };
   const loadInto = async (pane: Pane, s: Series, from?: StudyDetail): Promise<void> => {
     const done = pane.load(s, from);
     showActive();
     await done;
+    // once the image is shown: whether the series can be a volume, asked ahead of a click on MPR or 3D
+    volume.prepare();
   };
 
   /** Builds the panes of a layout: viewports keep their series, empty ones get the next image series. */

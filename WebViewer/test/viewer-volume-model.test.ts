@@ -6,6 +6,8 @@ import {
   MAX_DECIMATION,
   nearestImageIndex,
   placeSlice,
+  rescaledRange,
+  writeRescaled,
   planVolume,
   planVoxels,
   sliceShift,
@@ -184,5 +186,39 @@ describe('nearestImageIndex', () => {
   });
   it('null without orientation', () => {
     expect(nearestImageIndex({ ...series, instances: [] } as Series, [0, 0, 0])).toBeNull();
+  });
+});
+
+describe('rescaledRange and writeRescaled (a slice written straight into the volume)', () => {
+  it('gives the modality values\' range, a negative slope included', () => {
+    expect(rescaledRange(new Uint16Array([0, 1024, 3000]), 1, -1024)).toEqual({ min: -1024, max: 1976 });
+    expect(rescaledRange(new Int16Array([-5, 7]), -2, 1)).toEqual({ min: -13, max: 11 });
+    expect(rescaledRange(new Float32Array([0.5, 1.5]), 1, 0)).toEqual({ min: 0.5, max: 1.5 });
+  });
+  it('writes the rescaled values into int16 and float32 targets', () => {
+    const raw = new Uint16Array([0, 1024, 3000, 4095]);
+    const i16 = new Int16Array(4);
+    writeRescaled(i16, raw, 1, -1024, true);
+    expect([...i16]).toEqual([-1024, 0, 1976, 3071]);
+    const f32 = new Float32Array(4);
+    writeRescaled(f32, raw, 0.5, 0.25, false);
+    expect([...f32]).toEqual([0.25, 512.25, 1500.25, 2047.75]);
+  });
+  it('rounds into int16 when the values are not whole, and copies when there is nothing to rescale', () => {
+    const i16 = new Int16Array(3);
+    writeRescaled(i16, new Float32Array([1.4, 1.6, -2.5]), 1, 0, false);
+    expect([...i16]).toEqual([1, 2, -2]);
+    const src = new Int16Array([7, -8, 9]);
+    const copy = new Int16Array(3);
+    writeRescaled(copy, src, 1, 0, true);
+    expect([...copy]).toEqual([7, -8, 9]);
+    const f = new Float32Array(3);
+    writeRescaled(f, src, 1, 0, true);
+    expect([...f]).toEqual([7, -8, 9]);
+  });
+  it('writes no more than the target holds', () => {
+    const t = new Float32Array(2);
+    writeRescaled(t, new Int16Array([1, 2, 3]), 1, 0, true);
+    expect([...t]).toEqual([1, 2]);
   });
 });
