@@ -15,6 +15,7 @@
 // answers not taken and the worker's listeners).
 
 import { ApiError, type Api } from './api';
+import { rescaledRange } from './viewer-volume-model';
 
 export interface SliceValues {
   values: Int16Array | Float32Array;
@@ -48,14 +49,8 @@ export function parseSliceValues(headers: HeaderSource, body: ArrayBuffer): Slic
   const values = type === 'int16' ? new Int16Array(body) : new Float32Array(body);
   let range = pair(headers.get('x-rr-range'));
   if (!range) {
-    let min = Infinity;
-    let max = -Infinity;
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i]!;
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
-    range = [min, max];
+    const r = rescaledRange(values, 1, 0);
+    range = [r.min, r.max];
   }
   const w = pair(headers.get('x-rr-window'));
   return {
