@@ -64,24 +64,44 @@ export function parseSliceValues(headers: HeaderSource, body: ArrayBuffer): Slic
   };
 }
 
+/** The values route of frame `frame` of an instance, below the API root. */
+function valuesPath(instanceId: string, frame: number): string {
+  return `dicom/instances/${encodeURIComponent(instanceId)}/frames/${frame}/values`;
+}
+
+/** The request headers of the values route. */
+function valuesHeaders(api: Api): Record<string, string> {
+  return { ...api.headersFor('GET', false), Accept: 'application/octet-stream' };
+}
+
+function networkError(message: string): ApiError {
+  return new ApiError(0, 'network', `Network error: ${message}`);
+}
+
+/** An answer of the values route as fetchSliceValues resolves it: ApiError for an ended session (an empty 403),
+ *  null for any other answer that is not 2xx or not a slice. */
+async function sliceOfAnswer(api: Api, status: number, headers: HeaderSource, body: ArrayBuffer): Promise<SliceValues | null> {
+  if (status === 403 && body.byteLength === 0) throw await api.empty403();
+  if (status < 200 || status > 299) return null;
+  return parseSliceValues(headers, body);
+}
+
 /** GET the values of frame `frame` (0-based) of an instance; null: read it another way (see the contract). */
 export async function fetchSliceValues(api: Api, instanceId: string, frame: number, signal?: AbortSignal): Promise<SliceValues | null> {
   let response: Response;
   let body: ArrayBuffer;
   try {
-    response = await fetch(`${api.root}dicom/instances/${encodeURIComponent(instanceId)}/frames/${frame}/values`, {
-      headers: { ...api.headersFor('GET', false), Accept: 'application/octet-stream' },
+    response = await fetch(`${api.root}${valuesPath(instanceId, frame)}`, {
+      headers: valuesHeaders(api),
       credentials: 'same-origin',
       ...(signal ? { signal } : {}),
     });
     body = await response.arrayBuffer();
   } catch (err) {
     if (err instanceof DOMException && err.name === 'AbortError') throw err;
-    throw new ApiError(0, 'network', `Network error: ${err instanceof Error ? err.message : String(err)}`);
+    throw networkError(err instanceof Error ? err.message : String(err));
   }
-  if (response.status === 403 && body.byteLength === 0) throw await api.empty403();
-  if (!response.ok) return null;
-  return parseSliceValues(response.headers, body);
+  return sliceOfAnswer(api, response.status, response.headers, body);
 }
 
 /** What startValuesStream needs of a worker (a fake one in the unit tests). */
@@ -139,10 +159,8 @@ export function startValuesStream(
   let broken = false;
   let done = false;
   const settle = async (a: Arrival): Promise<SliceValues | null> => {
-    if (a.type === 'error') throw new ApiError(0, 'network', `Network error: ${a.message}`);
-    if (a.status === 403 && a.body.byteLength === 0) throw await api.empty403();
-    if (a.status < 200 || a.status > 299) return null;
-    return parseSliceValues({ get: (name) => a.headers[name.toLowerCase()] ?? null }, a.body);
+    if (a.type === 'error') throw networkError(a.message);
+    return sliceOfAnswer(api, a.status, { get: (name) => a.headers[name.toLowerCase()] ?? null }, a.body);
   };
   const onMainThread = (k: number): Promise<SliceValues | null> => {
     const s = byK.get(k)!;
@@ -197,8 +215,8 @@ export function startValuesStream(
     type: 'fetch',
     id,
     base: new URL(api.root, globalThis.location?.href ?? 'http://localhost/').href,
-    headers: { ...api.headersFor('GET', false), Accept: 'application/octet-stream' },
-    slices: slices.map((s) => ({ k: s.k, instanceId: s.instanceId, frame: s.frame })),
+    headers: valuesHeaders(api),
+    slices: slices.map((s) => ({ k: s.k, path: valuesPath(s.instanceId, s.frame) })),
     concurrency: opts.concurrency,
   });
   return {

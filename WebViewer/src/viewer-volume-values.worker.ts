@@ -4,8 +4,9 @@
 // drawing of a volume under software WebGL holds it for most of a second: a reader on the main thread issues
 // nothing meanwhile). It parses nothing: the page reads the answers (parseSliceValues).
 //
-// Messages in:  {type: 'fetch', id, base, headers, slices: [{k, instanceId, frame}], concurrency}
-//                 base: the absolute URL of the API root; slices read in the given order
+// Messages in:  {type: 'fetch', id, base, headers, slices: [{k, path}], concurrency}
+//                 base: the absolute URL of the API root; path: a slice's values route below it; slices read
+//                 in the given order
 //               {type: 'cancel', id}: the requests of job id stop (answers not yet sent are dropped)
 // Messages out: {type: 'slice', id, k, status, headers: {x-rr-…: value}, body: ArrayBuffer}
 //               {type: 'error', id, k, message}: the request failed (network, aborted by the browser)
@@ -17,7 +18,7 @@ interface Job {
   id: number;
   base: string;
   headers: Record<string, string>;
-  slices: { k: number; instanceId: string; frame: number }[];
+  slices: { k: number; path: string }[];
   concurrency: number;
 }
 
@@ -43,8 +44,7 @@ async function run(job: Job): Promise<void> {
     while (!abort.signal.aborted && next < job.slices.length) {
       const s = job.slices[next++]!;
       try {
-        const url = new URL(`dicom/instances/${encodeURIComponent(s.instanceId)}/frames/${s.frame}/values`, job.base);
-        const response = await fetch(url, { headers: job.headers, credentials: 'same-origin', signal: abort.signal });
+        const response = await fetch(new URL(s.path, job.base), { headers: job.headers, credentials: 'same-origin', signal: abort.signal });
         const body = await response.arrayBuffer();
         if (abort.signal.aborted) return;
         const headers: Record<string, string> = {};

@@ -38,7 +38,7 @@ describe('viewer-volume-values.worker', () => {
       inFlight--;
       return new Response(new Int16Array([1, 2]).buffer, { status: 200, headers: { 'X-RR-Values': 'int16', 'X-RR-Columns': '2', 'X-RR-Rows': '1', 'X-Other': 'no' } });
     });
-    const slices = Array.from({ length: 7 }, (_, i) => ({ k: 10 - i, instanceId: `i ${i}`, frame: i % 2 }));
+    const slices = Array.from({ length: 7 }, (_, i) => ({ k: 10 - i, path: `dicom/instances/i%20${i}/frames/${i % 2}/values` }));
     send({ type: 'fetch', id: 1, base: 'http://host/api/', headers: { Accept: 'application/octet-stream' }, slices, concurrency: 3 });
     await until(() => posts.length === 7);
     expect(urls[0]).toBe('http://host/api/dicom/instances/i%200/frames/0/values');
@@ -66,7 +66,7 @@ describe('viewer-volume-values.worker', () => {
       });
       return new Response(new ArrayBuffer(bad ? 0 : 4), { status: bad ? 404 : 200 });
     });
-    const slices = ['ok', 'bad', 'x1', 'x2', 'x3', 'x4'].map((instanceId, k) => ({ k, instanceId, frame: 0 }));
+    const slices = ['ok', 'bad', 'x1', 'x2', 'x3', 'x4'].map((id, k) => ({ k, path: `dicom/instances/${id}/frames/0/values` }));
     send({ type: 'fetch', id: 7, base: 'http://host/api/', headers: {}, slices, concurrency: 2 });
     await until(() => posts.some((p) => p.message.type === 'stopped'));
     await new Promise((r) => setTimeout(r, 60));
@@ -90,14 +90,14 @@ describe('viewer-volume-values.worker', () => {
       });
       return new Response(new ArrayBuffer(4), { status: 200 });
     });
-    send({ type: 'fetch', id: 2, base: 'http://host/api/', headers: {}, slices: [{ k: 0, instanceId: 'down', frame: 0 }, { k: 1, instanceId: 'a', frame: 0 }], concurrency: 1 });
+    send({ type: 'fetch', id: 2, base: 'http://host/api/', headers: {}, slices: [{ k: 0, path: 'dicom/instances/down/frames/0/values' }, { k: 1, path: 'dicom/instances/a/frames/0/values' }], concurrency: 1 });
     await until(() => posts.length === 2);
     await new Promise((r) => setTimeout(r, 40));
     expect(posts.map((p) => p.message)).toEqual([{ type: 'error', id: 2, k: 0, message: 'Failed to fetch' }, { type: 'stopped', id: 2 }]);
     expect(calls).toBe(1);
     posts.length = 0;
     calls = 0;
-    send({ type: 'fetch', id: 3, base: 'http://host/api/', headers: {}, slices: [0, 1, 2, 3].map((k) => ({ k, instanceId: `s${k}`, frame: 0 })), concurrency: 1 });
+    send({ type: 'fetch', id: 3, base: 'http://host/api/', headers: {}, slices: [0, 1, 2, 3].map((k) => ({ k, path: `dicom/instances/s${k}/frames/0/values` })), concurrency: 1 });
     send({ type: 'cancel', id: 3 });
     await new Promise((r) => setTimeout(r, 60));
     expect(posts).toEqual([]);

@@ -76,7 +76,11 @@ describe('startValuesStream (the values worker)', () => {
     expect(job.type).toBe('fetch');
     expect(job.base).toBe('http://host/api/');
     expect(job.concurrency).toBe(6);
-    expect(job.slices).toEqual(slices);
+    expect(job.slices).toEqual([
+      { k: 4, path: 'dicom/instances/i4/frames/0/values' },
+      { k: 3, path: 'dicom/instances/i3/frames/0/values' },
+      { k: 5, path: 'dicom/instances/i5/frames/2/values' },
+    ]);
     expect((job.headers as Record<string, string>).Accept).toBe('application/octet-stream');
     s!.cancel();
   });
