@@ -8,6 +8,8 @@
 // voxelType(known): 'int16' when every value known so far is a whole number within int16, else 'float32'.
 // uploadReadSlices(texture, read): cornerstone's volume texture uploads, when created, only the slices marked in
 //   `read` (the others when they are read); see the function.
+// linearTextureFilters(texture): the texture's filters set as the volume views draw it, before its first drawing,
+//   so that the drawing does not mark (and upload) the whole volume a second time; see the function.
 
 import type { Vec3, VolumeInfo } from './viewer-volume-model';
 import { fitsInt16 } from './viewer-volume-model';
@@ -72,4 +74,23 @@ export function uploadReadSlices(texture: unknown, read: Uint8Array): void {
         state[k] = v && !read[k] ? null : v;
       },
     });
+}
+
+/** vtk.js's Filter.LINEAR (Rendering/OpenGL/Texture/Constants). */
+const VTK_FILTER_LINEAR = 1;
+
+/**
+ * vtk.js's volume mapper sets the scalar texture's minification and magnification filters (to LINEAR for the
+ * linear interpolation the volume views use) on each drawing, after uploading the marked slices; on a texture
+ * still at its default (NEAREST) that setter calls modified(), which cornerstone's volume texture turns into
+ * "every slice marked": the next view's drawing uploads the whole volume again (134 float32 slices, 0.1–0.15 s of
+ * texture upload under software WebGL at every volume's first drawing). Set before that drawing (after
+ * uploadReadSlices, whose accessors then keep only the slices read marked), the setters change nothing later.
+ * Nothing on a texture without these setters (another cornerstone or vtk.js version).
+ */
+export function linearTextureFilters(texture: unknown): void {
+  const tex = texture as { setMinificationFilter?: (f: number) => unknown; setMagnificationFilter?: (f: number) => unknown } | undefined;
+  if (typeof tex?.setMinificationFilter !== 'function' || typeof tex.setMagnificationFilter !== 'function') return;
+  tex.setMinificationFilter(VTK_FILTER_LINEAR);
+  tex.setMagnificationFilter(VTK_FILTER_LINEAR);
 }

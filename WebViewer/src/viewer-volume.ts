@@ -41,7 +41,7 @@ import { loadableStack } from './viewer-prefetch-glue';
 import type { WindowLevel } from './viewer-model';
 import { decodeVolumeInfo, placeSlice, planVolume, planVoxels, rescaledRange, writeRescaled, type Vec3, type VolumeInfo, type VolumePlan } from './viewer-volume-model';
 import { softwareWebGL } from './viewer-stack-rendering';
-import { fillOrder, sliceIndexAt, uploadReadSlices, voxelType } from './viewer-volume-order';
+import { fillOrder, linearTextureFilters, sliceIndexAt, uploadReadSlices, voxelType } from './viewer-volume-order';
 import { fetchSliceValues, startValuesStream, type ValuesStream } from './viewer-volume-values';
 
 export interface LoadVolumeOptions {
@@ -376,7 +376,9 @@ export async function loadSeriesVolume(opts: LoadVolumeOptions): Promise<VolumeL
     // before, so that a 3D view drawn while the slices arrive shows nothing (the buffer's minimum) where none is read
     const read = new Uint8Array(D);
     read[first] = 1;
-    if (softwareWebGL()) uploadReadSlices((cache.getVolume(volumeId) as { vtkOpenGLTexture?: unknown } | undefined)?.vtkOpenGLTexture, read);
+    const texture = (cache.getVolume(volumeId) as { vtkOpenGLTexture?: unknown } | undefined)?.vtkOpenGLTexture;
+    if (softwareWebGL()) uploadReadSlices(texture, read);
+    linearTextureFilters(texture);
     volumeMeasure('created');
     const middle = Math.floor(D / 2);
     const result: Extract<VolumeLoad, { ok: true }> = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fillOrder, sliceIndexAt, uploadReadSlices, voxelType } from '../src/viewer-volume-order';
+import { fillOrder, linearTextureFilters, sliceIndexAt, uploadReadSlices, voxelType } from '../src/viewer-volume-order';
 import type { VolumeInfo } from '../src/viewer-volume-model';
 
 const geometry = {
@@ -93,5 +93,56 @@ describe('uploadReadSlices', () => {
     t.modified();
     uploadReadSlices(t, new Uint8Array(3));
     expect(t.uploaded()).toEqual([0, 1, 2]);
+  });
+});
+
+describe('linearTextureFilters', () => {
+  // a stand-in texture whose filter setters, as vtk.js macro setters, call modified() only on a change, and whose
+  // modified() marks every slice (cornerstone's vtkStreamingOpenGLTexture)
+  const texture = (slices: number) => {
+    const marks: (boolean | null)[] = [];
+    const filters = { min: 0, mag: 0 }; // NEAREST, vtk.js's default
+    const t = {
+      marks,
+      modifiedCalls: 0,
+      getUpdatedFrames: () => marks,
+      modified: () => {
+        t.modifiedCalls++;
+        for (let k = 0; k < slices; k++) marks[k] = true;
+      },
+      setMinificationFilter: (f: number) => {
+        if (filters.min !== f) {
+          filters.min = f;
+          t.modified();
+        }
+      },
+      setMagnificationFilter: (f: number) => {
+        if (filters.mag !== f) {
+          filters.mag = f;
+          t.modified();
+        }
+      },
+      filters,
+    };
+    return t;
+  };
+  it('sets both filters to LINEAR before the first drawing: the mapper\'s setters then mark nothing again', () => {
+    const t = texture(4);
+    const read = new Uint8Array(4);
+    read[1] = 1;
+    uploadReadSlices(t, read);
+    linearTextureFilters(t);
+    expect(t.filters).toEqual({ min: 1, mag: 1 });
+    expect(t.marks.flatMap((m, k) => (m ? [k] : []))).toEqual([1]); // only the slice read, as uploadReadSlices keeps
+    for (let k = 0; k < 4; k++) t.marks[k] = null; // the first drawing uploaded the marked slices
+    const calls = t.modifiedCalls;
+    t.setMinificationFilter(1); // what vtk.js's volume mapper does on each drawing
+    t.setMagnificationFilter(1);
+    expect(t.modifiedCalls).toBe(calls);
+    expect(t.marks.some((m) => m)).toBe(false);
+  });
+  it('leaves a texture without the setters alone', () => {
+    expect(() => linearTextureFilters(undefined)).not.toThrow();
+    expect(() => linearTextureFilters({ setMinificationFilter: () => undefined })).not.toThrow();
   });
 });
