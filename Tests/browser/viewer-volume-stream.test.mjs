@@ -5,6 +5,8 @@
 // data-rr-volumes, back to 0) without a page error. The pixel checks of the complete volume are in
 // viewer-mpr.test.mjs and viewer-3d.test.mjs. While it fills, each slice goes into the volume's 3D texture about
 // once (WebGL texSubImage3D calls counted in the page), not the whole volume first and each slice again when read.
+// Once the series is cached in 2D, its volume is built ahead (viewer-volume-ahead.ts): MPR then reads no slice
+// and shows the same planes as the volume read slice by slice.
 // One Orthanc, one login, one page load.
 // Run: cd Tests && npm ci && node --test browser/viewer-volume-stream.test.mjs
 import { after, before, describe, it } from 'node:test';
@@ -36,6 +38,24 @@ describe('Reading Room progressive volume (browser)', { timeout: 300_000 }, () =
     const [done, total] = p.split('/').map(Number);
     return { done, total };
   };
+  // the slice files asked for (the 2D loader and cornerstone's image loader)
+  const filesAsked = new Set();
+  /** Each plane's canvas as grey levels, every 5th pixel of every 5th row (after a short settle). */
+  const planes = async () => {
+    await page.waitForTimeout(1000);
+    return page.evaluate(() => {
+      const out = {};
+      for (const name of ['axial', 'sagittal', 'coronal']) {
+        const c = document.querySelector(`.viewer-mpr-viewport[data-rr-mpr-plane="${name}"] canvas`);
+        const d = c.getContext('2d', { willReadFrequently: true }).getImageData(0, 0, c.width, c.height).data;
+        const g = [];
+        for (let y = 0; y < c.height; y += 5) for (let x = 0; x < c.width; x += 5) g.push(d[(y * c.width + x) * 4]);
+        out[name] = g;
+      }
+      return out;
+    });
+  };
+  let planesBefore = null;
   /** The grey spread of a plane's canvas (0: flat). */
   const spread = (name) => greySpread(page, `.viewer-mpr-viewport[data-rr-mpr-plane="${name}"] canvas`);
 
@@ -65,6 +85,7 @@ describe('Reading Room progressive volume (browser)', { timeout: 300_000 }, () =
     await page.route(/\/instances\/[^/]+\/(file|frames\/\d+\/values)/, async (route) => {
       const values = /\/values$/.test(new URL(route.request().url()).pathname);
       if (values) valuesAsked.add(route.request().url());
+      else filesAsked.add(route.request().url());
       if (delaying) await new Promise((r) => setTimeout(r, DELAY_MS));
       if (values && refuseValues) await route.fulfill({ status: 404, contentType: 'application/json', body: '{"error":{"code":"not_found","message":"no such route"}}' });
       else await route.continue();
@@ -140,6 +161,46 @@ describe('Reading Room progressive volume (browser)', { timeout: 300_000 }, () =
     assert.ok(valuesAsked.size >= 1 && valuesAsked.size <= 8, `the values route tried, then left (${valuesAsked.size} slices asked for)`);
     for (const p of ['axial', 'sagittal', 'coronal']) assert.ok((await spread(p)) > 60, `${p} drawn`);
     refuseValues = false;
+    planesBefore = await planes();
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('once the series is cached in 2D its volume is built ahead: MPR then reads nothing and shows the same planes', async () => {
+    // the MPR above read every slice through cornerstone's image loader: the whole series is in the 2D cache now
+    await page.locator('.viewer-tool[data-rr-layout="1x1"]').click();
+    const vp = page.locator('.viewer-viewport[data-rr-viewport="0"]');
+    await waitFor(async () => (await vp.getAttribute('data-rr-cached')) === '134' && (await vp.getAttribute('data-rr-total')) === '134', 60_000, 100, 'the series cached in 2D');
+    await waitFor(async () => (await area().getAttribute('data-rr-volumes')) === '1', 30_000, 100, 'the volume built ahead, in 2D');
+    assert.equal(await area().isVisible(), false, 'still in 2D');
+    valuesAsked.clear();
+    filesAsked.clear();
+    await page.evaluate(() => {
+      window.__rrSliceUploads = [];
+    });
+    await page.locator('.viewer-tool[data-rr-volume-layout="mpr"]').click();
+    await waitFor(async () => (await state()) === 'shown', 60_000, 50, 'MPR shown');
+    const steps = await page.evaluate(() => performance.getEntriesByType('measure').map((m) => m.name));
+    assert.ok(steps.includes('rr-vol-ahead'), `the volume built ahead taken: ${steps.join(', ')}`);
+    assert.ok(!steps.includes('rr-vol-created'), 'no volume built after the click');
+    assert.deepEqual(await progress(), { done: 134, total: 134 });
+    assert.equal(await area().getAttribute('data-rr-volumes'), '1', 'the volume built ahead is the one shown (no second one)');
+    assert.equal(valuesAsked.size + filesAsked.size, 0, 'no slice read after the click');
+    await waitFor(async () => (await spread('sagittal')) > 60 && (await spread('coronal')) > 60 && (await spread('axial')) > 60, 30_000, 100, 'the planes drawn');
+    const uploads = await page.evaluate(() => window.__rrSliceUploads);
+    assert.equal(new Set(uploads).size, 134, 'every slice uploaded into the texture');
+    assert.ok(uploads.length < 134 * 1.5, `each slice uploaded about once: ${uploads.length}`);
+    // the same volume as the one read slice by slice above: the same planes (same series, window and position)
+    const now = await planes();
+    for (const p of Object.keys(now)) {
+      assert.equal(now[p].length, planesBefore[p].length, `${p}: same size`);
+      let diff = 0;
+      for (let i = 0; i < now[p].length; i++) diff += Math.abs(now[p][i] - planesBefore[p][i]);
+      assert.ok(diff / now[p].length < 1, `${p}: the same picture as the volume read slice by slice (mean difference ${(diff / now[p].length).toFixed(2)} grey levels)`);
+    }
+    // back to 2D: that volume is freed, and the series' volume built ahead again
+    await page.locator('.viewer-tool[data-rr-layout="1x1"]').click();
+    await waitFor(async () => (await area().getAttribute('data-rr-volumes')) === '0', 10_000, 20, 'the shown volume freed');
+    await waitFor(async () => (await area().getAttribute('data-rr-volumes')) === '1', 30_000, 100, 'built ahead again');
     assert.deepEqual(pageErrors, []);
   });
 });

@@ -5,24 +5,29 @@
 // otherwise the grid is hidden and the layout mounts in its own area with the 2D view's series, window and
 // position (the shown slice: its Image Position (Patient); the planes start through the middle of it). Leaving (a 2D layout button, another series, the
 // study) destroys the layout's viewports (their GPU textures), frees the volume and its slice images, and shows
-// the 2D grid again at the layout's window and position (host.restore).
+// the 2D grid again at the layout's window and position (host.restore). Once every image of the active
+// viewport's series is cached, its volume is built ahead in idle time (viewer-volume-ahead.ts; one series at a
+// time, never evicting an image, freed when the series changes or the viewer goes): choosing a layout for that
+// series then only mounts and draws.
 //
 // Contract for a volume layout (VolumeLayoutDef): mount(ctx) fills ctx.area with its viewports on ctx.engine
 // (ids from ctx.idPrefix), starts at ctx.from, and returns a view whose destroy() removes its viewports and
 // tool groups (not the volume: this module frees it after). Hooks for tests: the area carries
 // data-rr-volume-layout (the mounted layout's id), data-rr-volume-state (loading while the volume is read —
 // the views are mounted and drawn with the slices read so far as soon as one is — shown once it is complete),
-// data-rr-volume-progress ("done/total" slices read), data-rr-volumes (the volumes in cornerstone's cache) and
+// data-rr-volume-progress ("done/total" slices read), data-rr-volumes (the volumes in cornerstone's cache, one
+// built ahead included) and
 // data-rr-volume-decimation (1: full resolution; 2: every 2×2 pixels averaged to fit the budget…); the
 // message element .viewer-volume-message carries data-rr-volume-refused="1" when a volume was refused.
 
-import { cache, type RenderingEngine, type Types } from '@cornerstonejs/core';
+import { cache, Enums, eventTarget, type RenderingEngine, type Types } from '@cornerstonejs/core';
 import type { Api, Series, StudyDetail } from './api';
 import { h } from './dom';
 import { voiRange, windowOf, type WindowLevel } from './viewer-model';
 import { nearestImageIndex, sliceAt, type Vec3, type VolumeInfo } from './viewer-volume-model';
 import { setPrefetchPaused } from './viewer-prefetch';
-import { freeSeriesVolume, loadSeriesVolume, prefetchVolumeInfo, volumeMeasure, volumeStart, type VolumeLoad } from './viewer-volume';
+import { buildVolumeAhead, freeSeriesVolume, loadSeriesVolume, prefetchVolumeInfo, volumeMeasure, volumeStart, type LoadedVolume, type VolumeLoad } from './viewer-volume';
+import { createVolumeAhead } from './viewer-volume-ahead';
 
 /** What is kept when switching between 2D and a volume layout. */
 export interface ViewState {
@@ -32,7 +37,7 @@ export interface ViewState {
   point: Vec3 | null;
 }
 
-export type LoadedVolume = Extract<VolumeLoad, { ok: true }>;
+export type { LoadedVolume };
 
 export interface VolumeLayoutContext {
   engine: RenderingEngine;
@@ -112,6 +117,26 @@ export interface VolumeSwitch {
 
 let mounts = 0;
 
+/** The building ahead is considered again at most this often while images arrive in the cache. */
+const AHEAD_DEBOUNCE_MS = 500;
+
+/** The building ahead starts no sooner than this after it was asked for (a layout just left, the last image
+ *  cached), so that it does not take the page's thread from what the user does right then. */
+const AHEAD_DELAY_MS = 1000;
+
+/** Runs `fn` AHEAD_DELAY_MS from now, once the page is idle (within 2 s more at most); returns a cancel. */
+function whenIdle(fn: () => void): () => void {
+  let id: number | null = null;
+  const t = setTimeout(() => {
+    if (typeof requestIdleCallback === 'function') id = requestIdleCallback(() => fn(), { timeout: 2000 });
+    else fn();
+  }, AHEAD_DELAY_MS);
+  return () => {
+    clearTimeout(t);
+    if (id !== null) cancelIdleCallback(id);
+  };
+}
+
 export function createVolumeSwitch(host: VolumeHost, layouts: readonly VolumeLayoutDef[]): VolumeSwitch {
   const area = h('div', { class: 'viewer-volume-area', attrs: { hidden: '' } });
   const message = h('div', { class: 'viewer-volume-message', attrs: { role: 'status', hidden: '' } });
@@ -127,9 +152,33 @@ export function createVolumeSwitch(host: VolumeHost, layouts: readonly VolumeLay
   let destroyed = false;
   /** The volumes shown in this study, by frame of reference (their slices: small, kept after the volume goes). */
   const shownVolumes = new Map<string, VolumeInfo>();
-  // the 2D viewports' prefetch is paused while a volume layout is being entered or shown (viewer-prefetch.ts)
+  // the volume of the active viewport's series, built ahead once its images are cached (viewer-volume-ahead.ts)
+  const ahead = createVolumeAhead({
+    current: () => host.current()?.series ?? null,
+    build: (series, signal) => buildVolumeAhead({ api: host.api, studyInstanceUid: host.study.studyInstanceUid, series, orthancRoot: host.orthancRoot, signal }),
+    free: freeSeriesVolume,
+    idle: whenIdle,
+    changed: () => count(),
+  });
+  // …considered again (at most every AHEAD_DEBOUNCE_MS) as images arrive in the cache
+  let cacheTimer: ReturnType<typeof setTimeout> | null = null;
+  const onImageCached = (): void => {
+    if (cacheTimer !== null) return;
+    cacheTimer = setTimeout(() => {
+      cacheTimer = null;
+      ahead.consider();
+    }, AHEAD_DEBOUNCE_MS);
+  };
+  eventTarget.addEventListener(Enums.Events.IMAGE_CACHE_IMAGE_ADDED, onImageCached);
+  // the 2D viewports' prefetch, and the building ahead, are paused while a volume layout is being entered or
+  // shown (viewer-prefetch.ts)
   let entering = 0;
-  const gate = (): void => setPrefetchPaused(entering > 0 || shownId !== null);
+  const gate = (): void => {
+    const busy = entering > 0 || shownId !== null;
+    setPrefetchPaused(busy);
+    ahead.pause(busy);
+    if (!busy) ahead.consider();
+  };
 
   const say = (text: string, refused = false): void => {
     message.textContent = text;
@@ -211,15 +260,20 @@ export function createVolumeSwitch(host: VolumeHost, layouts: readonly VolumeLay
     say(`${def.label}: building the volume…`);
     let load: VolumeLoad;
     try {
-      load = await loadSeriesVolume({
-        api: host.api,
-        studyInstanceUid: host.study.studyInstanceUid,
-        series: from.series,
-        orthancRoot: host.orthancRoot,
-        signal: abort.signal,
-        from: from.point,
-        float,
-      });
+      // the volume built ahead for this series (complete), else built now (from the shown slice outwards)
+      const built = float ? null : await ahead.take(from.series);
+      if (built) volumeMeasure('ahead');
+      load =
+        built ??
+        (await loadSeriesVolume({
+          api: host.api,
+          studyInstanceUid: host.study.studyInstanceUid,
+          series: from.series,
+          orthancRoot: host.orthancRoot,
+          signal: abort.signal,
+          from: from.point,
+          float,
+        }));
     } catch (err) {
       if (abort.signal.aborted) return false;
       say(`${def.label} is not available: ${err instanceof Error ? err.message : String(err)}`, true);
@@ -307,6 +361,7 @@ export function createVolumeSwitch(host: VolumeHost, layouts: readonly VolumeLay
       if (destroyed) return;
       const from = host.current();
       if (from) prefetchVolumeInfo(host.api, host.study.studyInstanceUid, from.series);
+      ahead.consider();
     },
     key: (k) => (view ? view.key(k) : false),
     imageOf: (a) => {
@@ -320,6 +375,9 @@ export function createVolumeSwitch(host: VolumeHost, layouts: readonly VolumeLay
       destroyed = true;
       loading?.abort();
       if (shownId) unmount();
+      eventTarget.removeEventListener(Enums.Events.IMAGE_CACHE_IMAGE_ADDED, onImageCached);
+      if (cacheTimer !== null) clearTimeout(cacheTimer);
+      ahead.destroy();
     },
   };
 }

@@ -32,6 +32,9 @@
 //                            {state: 'ready'} | {state: 'float'} (a slice int16 cannot hold: never written;
 //                            build again with opts.float) | {state: 'failed', reason} | {state: 'aborted'}.
 //   prefetchVolumeInfo(api, studyInstanceUid, series): asks the plugin's answer ahead (never throws).
+//   buildVolumeAhead(opts) → {state: 'built', volume} (a complete volume from cornerstone's image cache, built
+//                            before a layout asks for it: its fill() only redraws) | {state: 'not-cached'} |
+//                            {state: 'refused', reason}; never evicts an image for it (see the function).
 //   freeSeriesVolume(volumeId): removes the volume and its slice images from cornerstone's cache; the GPU
 //   textures go with the viewports that showed it (destroy them first: viewer-volume-layout.ts does).
 
@@ -57,6 +60,9 @@ export interface LoadVolumeOptions {
   window?: WindowLevel | null;
   /** Float voxels from the start (the rebuild after a slice int16 cannot hold). */
   float?: boolean;
+  /** fill() gives the page's thread back (a task boundary) after every PACED_MS of copying cached slices (a
+   *  volume built ahead, while the user reads the 2D images). */
+  paced?: boolean;
 }
 
 /** How filling a volume ended: complete; to be built again as float; a slice unusable; left. */
@@ -79,6 +85,9 @@ export type VolumeLoad =
       fill(progress: (done: number, total: number) => void, signal: AbortSignal): Promise<FillOutcome>;
     }
   | { ok: false; reasons: string[]; info: VolumeInfo | null };
+
+/** A volume that could be built (loadSeriesVolume's answer when ok). */
+export type LoadedVolume = Extract<VolumeLoad, { ok: true }>;
 
 /**
  * Timing (issue 11's benchmark, the Performance panel): marks "rr-vol-enter" when a volume layout is chosen
@@ -112,6 +121,9 @@ function norm16Textures(): boolean {
     return false;
   }
 }
+
+/** The longest stretch a paced fill (LoadVolumeOptions.paced) keeps the page's thread. */
+const PACED_MS = 30;
 
 /** Slices read at once (the decode workers are few; more only queue). */
 const CONCURRENCY = 6;
@@ -402,17 +414,10 @@ export async function loadSeriesVolume(opts: LoadVolumeOptions): Promise<VolumeL
         // RENDER_3D_EVERY_MS while the slices arrive, and at the end; the planes on every redraw
         const render = (final: boolean): void => {
           dirty = false;
-          const volume = cache.getVolume(volumeId) as (Types.IImageVolume & { imageData?: { modified(): void } }) | undefined;
-          if (!volume) return;
           const now = performance.now();
           const with3d = final || now - last3d >= RENDER_3D_EVERY_MS;
           if (with3d) last3d = now;
-          try {
-            volume.imageData?.modified();
-            for (const vp of utilities.getViewportsWithVolumeId(volumeId)) if (with3d || vp.type !== Enums.ViewportType.VOLUME_3D) vp.render();
-          } catch {
-            /* a viewport going away */
-          }
+          redrawVolumeViews(volumeId, with3d);
         };
         // like cornerstone's streaming volumes (about every 5 % of the frames), a redraw is due after a twentieth
         // of the slices or RENDER_APART_MS, never sooner than RENDER_EVERY_MS; under software WebGL after half of
@@ -436,8 +441,14 @@ export async function loadSeriesVolume(opts: LoadVolumeOptions): Promise<VolumeL
         signal.addEventListener('abort', stopReading, { once: true });
         const stopped = (): boolean => outcome !== null || signal.aborted || !cache.getVolume(volumeId);
         progress(done, D);
+        let ranSince = performance.now();
         const worker = async (): Promise<void> => {
           while (!stopped() && next < D) {
+            if (opts.paced && performance.now() - ranSince > PACED_MS) {
+              await new Promise((resolve) => setTimeout(resolve, 0));
+              ranSince = performance.now();
+              continue;
+            }
             const k = order[next++]!;
             const got = await readSlice(fillSource, plan, k);
             if (stopped()) return;
@@ -484,6 +495,100 @@ export async function loadSeriesVolume(opts: LoadVolumeOptions): Promise<VolumeL
   } finally {
     if (!handedOver) stream?.cancel(true);
   }
+}
+
+/** Redraws the views showing volume `volumeId` after its voxels changed (the 3D views only when `with3d`). */
+function redrawVolumeViews(volumeId: string, with3d: boolean): void {
+  const volume = cache.getVolume(volumeId) as (Types.IImageVolume & { imageData?: { modified(): void } }) | undefined;
+  if (!volume) return;
+  try {
+    volume.imageData?.modified();
+    for (const vp of utilities.getViewportsWithVolumeId(volumeId)) if (with3d || vp.type !== Enums.ViewportType.VOLUME_3D) vp.render();
+  } catch {
+    /* a viewport going away */
+  }
+}
+
+/** A volume built ahead (buildVolumeAhead), or why none was. */
+export type AheadOutcome =
+  | { state: 'built'; volume: LoadedVolume }
+  /** Some slice's image is not in cornerstone's cache yet (try again once it is). */
+  | { state: 'not-cached' }
+  /** Refused by the plugin or the plan, or no room beside what the cache holds (not worth trying again). */
+  | { state: 'refused'; reason: string };
+
+/** The share of the cache budget the cache may hold, the volume built ahead included: building it never evicts. */
+const AHEAD_SHARE = 0.9;
+
+/**
+ * Builds the volume of `opts.series` before it is asked for (viewer-volume-ahead.ts), from cornerstone's image
+ * cache only: when the plugin's answer lets it be a volume (asked for ahead by prefetchVolumeInfo), every slice's
+ * image is in the cache (the 2D prefetch's), and the volume fits within AHEAD_SHARE of the budget beside what the
+ * cache holds, so that nothing is evicted for it. No request but the plugin's answer when not asked for yet. The
+ * volume is complete (a slice int16 cannot hold: built as float; the copying paced, LoadVolumeOptions.paced); its
+ * fill() only says progress(total, total), redraws its views and resolves ready. The caller owns it (freeSeriesVolume). Rejects only with an AbortError
+ * (nothing kept); any other failure gives 'refused'. Does not time itself (volumeMeasure).
+ */
+export async function buildVolumeAhead(opts: LoadVolumeOptions): Promise<AheadOutcome> {
+  try {
+    performance.clearMarks('rr-vol-enter'); // the steps here are not a layout's entry (volumeMeasure: nothing)
+  } catch {
+    /* no performance timeline */
+  }
+  let info: VolumeInfo;
+  try {
+    info = await unlessAborted(volumeInfoFor(opts.api, opts.studyInstanceUid, opts.series), opts.signal);
+  } catch (err) {
+    if (opts.signal?.aborted) throw err;
+    return { state: 'refused', reason: `the plugin's answer failed: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  const budget = cache.getMaxCacheSize();
+  const voxels = planVoxels(info, budget, { float: false, norm16: norm16Textures() });
+  if (!voxels.ok) return { state: 'refused', reason: voxels.reasons.join('; ') };
+  const imageIds = sliceImageIds(info, opts.series, opts.orthancRoot);
+  if (!imageIds) return { state: 'refused', reason: 'a slice of the volume is not among the series\' images' };
+  if (!imageIds.every((id) => cache.isLoaded(id))) return { state: 'not-cached' };
+  const [W, H, D] = voxels.plan.dimensions;
+  const bytes = W * H * D * (voxels.float ? 4 : 2);
+  if (cache.getCacheSize() + bytes > AHEAD_SHARE * budget) return { state: 'refused', reason: 'no room in the cache budget beside the images' };
+  for (const float of [voxels.float, true]) {
+    let load: VolumeLoad;
+    try {
+      load = await loadSeriesVolume({ ...opts, float, paced: true });
+    } catch (err) {
+      if (opts.signal?.aborted) throw err;
+      return { state: 'refused', reason: err instanceof Error ? err.message : String(err) };
+    }
+    if (!load.ok) return { state: 'refused', reason: load.reasons.join('; ') };
+    const control = new AbortController();
+    const stop = (): void => control.abort();
+    opts.signal?.addEventListener('abort', stop, { once: true });
+    let outcome: FillOutcome;
+    try {
+      outcome = await load.fill(() => undefined, control.signal);
+    } finally {
+      opts.signal?.removeEventListener('abort', stop);
+    }
+    if (outcome.state === 'ready' && !opts.signal?.aborted) {
+      const { volumeId, total } = load;
+      const volume: LoadedVolume = {
+        ...load, // the window as the fill left it
+        fill: async (progress, signal) => {
+          if (signal.aborted || !cache.getVolume(volumeId)) return { state: 'aborted' };
+          progress(total, total);
+          redrawVolumeViews(volumeId, true);
+          volumeMeasure('filled');
+          return { state: 'ready' };
+        },
+      };
+      return { state: 'built', volume };
+    }
+    freeSeriesVolume(load.volumeId);
+    if (opts.signal?.aborted) throw new DOMException('aborted', 'AbortError');
+    if (outcome.state === 'failed') return { state: 'refused', reason: outcome.reason };
+    if (outcome.state !== 'float' || float) break;
+  }
+  return { state: 'refused', reason: 'the volume could not be read from the cached images' };
 }
 
 /** Removes the volume and its slice images from cornerstone's cache (nothing when already gone). */
