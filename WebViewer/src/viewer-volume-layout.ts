@@ -6,9 +6,9 @@
 // position (the shown slice: its Image Position (Patient); the planes start through the middle of it). Leaving (a 2D layout button, another series, the
 // study) destroys the layout's viewports (their GPU textures), frees the volume and its slice images, and shows
 // the 2D grid again at the layout's window and position (host.restore). Once every image of the active
-// viewport's series is cached, its volume is built ahead in idle time (viewer-volume-ahead.ts; one series at a
-// time, never evicting an image, freed when the series changes or the viewer goes): choosing a layout for that
-// series then only mounts and draws.
+// viewport's series is cached, its volume is built ahead in idle time, 1 s after the last image and the user's
+// last input (viewer-volume-ahead.ts; one series at a time, never evicting an image, freed when the series
+// changes or the viewer goes): choosing a layout for that series then only mounts and draws.
 //
 // Contract for a volume layout (VolumeLayoutDef): mount(ctx) fills ctx.area with its viewports on ctx.engine
 // (ids from ctx.idPrefix), starts at ctx.from, and returns a view whose destroy() removes its viewports and
@@ -121,18 +121,36 @@ let mounts = 0;
 const AHEAD_DEBOUNCE_MS = 500;
 
 /** The building ahead starts no sooner than this after it was asked for (a layout just left, the last image
- *  cached), so that it does not take the page's thread from what the user does right then. */
+ *  cached) and after the user's last input (a key, the wheel, a click or a drag: scrolling, windowing), so that
+ *  its longer steps (the volume's creation, 0.1–0.3 s) do not take the page's thread from what the user does. */
 const AHEAD_DELAY_MS = 1000;
 
-/** Runs `fn` AHEAD_DELAY_MS from now, once the page is idle (within 2 s more at most); returns a cancel. */
+/** When the user last gave input to the page (performance.now()). */
+let lastInput = -Infinity;
+const INPUT_EVENTS = ['keydown', 'wheel', 'pointerdown', 'pointermove'] as const;
+const onInput = (e: Event): void => {
+  if (e.type !== 'pointermove' || (e as PointerEvent).buttons !== 0) lastInput = performance.now();
+};
+
+/** Runs `fn` once AHEAD_DELAY_MS have passed since now and since the last input, when the page is idle (within
+ *  2 s more at most); returns a cancel. */
 function whenIdle(fn: () => void): () => void {
   let id: number | null = null;
-  const t = setTimeout(() => {
+  let t: ReturnType<typeof setTimeout> | null = null;
+  const since = performance.now();
+  const check = (): void => {
+    const wait = Math.max(since, lastInput) + AHEAD_DELAY_MS - performance.now();
+    if (wait > 0) {
+      t = setTimeout(check, wait);
+      return;
+    }
+    t = null;
     if (typeof requestIdleCallback === 'function') id = requestIdleCallback(() => fn(), { timeout: 2000 });
     else fn();
-  }, AHEAD_DELAY_MS);
+  };
+  t = setTimeout(check, AHEAD_DELAY_MS);
   return () => {
-    clearTimeout(t);
+    if (t !== null) clearTimeout(t);
     if (id !== null) cancelIdleCallback(id);
   };
 }
@@ -170,6 +188,7 @@ export function createVolumeSwitch(host: VolumeHost, layouts: readonly VolumeLay
     }, AHEAD_DEBOUNCE_MS);
   };
   eventTarget.addEventListener(Enums.Events.IMAGE_CACHE_IMAGE_ADDED, onImageCached);
+  for (const e of INPUT_EVENTS) window.addEventListener(e, onInput, { capture: true, passive: true });
   // the 2D viewports' prefetch, and the building ahead, are paused while a volume layout is being entered or
   // shown (viewer-prefetch.ts)
   let entering = 0;
@@ -376,6 +395,7 @@ export function createVolumeSwitch(host: VolumeHost, layouts: readonly VolumeLay
       loading?.abort();
       if (shownId) unmount();
       eventTarget.removeEventListener(Enums.Events.IMAGE_CACHE_IMAGE_ADDED, onImageCached);
+      for (const e of INPUT_EVENTS) window.removeEventListener(e, onInput, { capture: true });
       if (cacheTimer !== null) clearTimeout(cacheTimer);
       ahead.destroy();
     },
