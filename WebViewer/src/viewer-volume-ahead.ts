@@ -14,7 +14,6 @@
 //   take(series): the volume built (or being built) for `series`, which the caller then owns; null when none
 //     (a volume kept for another series is freed).
 //   pause(on): while on, nothing is built (a build under way goes on and is kept).
-//   kept(): 1 while a volume built ahead is held (in cornerstone's cache), else 0 (the layout's data-rr-volumes).
 //   destroy(): frees what is kept; nothing is built after.
 
 import type { Series } from './api';
@@ -37,7 +36,6 @@ export interface VolumeAhead {
   consider(): void;
   take(series: Series): Promise<LoadedVolume | null>;
   pause(on: boolean): void;
-  kept(): number;
   destroy(): void;
 }
 
@@ -79,8 +77,9 @@ export function createVolumeAhead(deps: AheadDeps): VolumeAhead {
     if (paused || destroyed || entry) return;
     const series = deps.current();
     if (!series) return;
-    const e: Entry = { key: keyOf(series), abort: new AbortController(), outcome: Promise.resolve({ state: 'not-cached' }), settled: null };
-    e.outcome = deps.build(series, e.abort.signal).catch((err: unknown): AheadOutcome => ({ state: 'refused', reason: String(err) }));
+    const abort = new AbortController();
+    const outcome = deps.build(series, abort.signal).catch((err: unknown): AheadOutcome => ({ state: 'refused', reason: String(err) }));
+    const e: Entry = { key: keyOf(series), abort, outcome, settled: null };
     entry = e;
     void e.outcome.then((o) => {
       e.settled = o;
@@ -124,7 +123,6 @@ export function createVolumeAhead(deps: AheadDeps): VolumeAhead {
       paused = on;
       if (on) unschedule();
     },
-    kept: () => (entry?.settled?.state === 'built' ? 1 : 0),
     destroy: () => {
       destroyed = true;
       drop();

@@ -393,7 +393,7 @@ export async function loadSeriesVolume(opts: LoadVolumeOptions): Promise<VolumeL
     linearTextureFilters(texture);
     volumeMeasure('created');
     const middle = Math.floor(D / 2);
-    const result: Extract<VolumeLoad, { ok: true }> = {
+    const result: LoadedVolume = {
       ok: true,
       volumeId,
       info,
@@ -526,8 +526,9 @@ const AHEAD_SHARE = 0.9;
  * image is in the cache (the 2D prefetch's), and the volume fits within AHEAD_SHARE of the budget beside what the
  * cache holds, so that nothing is evicted for it. No request but the plugin's answer when not asked for yet. The
  * volume is complete (a slice int16 cannot hold: built as float; the copying paced, LoadVolumeOptions.paced); its
- * fill() only says progress(total, total), redraws its views and resolves ready. The caller owns it (freeSeriesVolume). Rejects only with an AbortError
- * (nothing kept); any other failure gives 'refused'. Does not time itself (volumeMeasure).
+ * fill() only says progress(total, total), redraws its views and resolves ready. The caller owns it
+ * (freeSeriesVolume). Rejects only with an AbortError (nothing kept); any other failure gives 'refused'. Does not
+ * time itself (volumeMeasure).
  */
 export async function buildVolumeAhead(opts: LoadVolumeOptions): Promise<AheadOutcome> {
   try {
@@ -560,15 +561,7 @@ export async function buildVolumeAhead(opts: LoadVolumeOptions): Promise<AheadOu
       return { state: 'refused', reason: err instanceof Error ? err.message : String(err) };
     }
     if (!load.ok) return { state: 'refused', reason: load.reasons.join('; ') };
-    const control = new AbortController();
-    const stop = (): void => control.abort();
-    opts.signal?.addEventListener('abort', stop, { once: true });
-    let outcome: FillOutcome;
-    try {
-      outcome = await load.fill(() => undefined, control.signal);
-    } finally {
-      opts.signal?.removeEventListener('abort', stop);
-    }
+    const outcome = await load.fill(() => undefined, opts.signal ?? new AbortController().signal);
     if (outcome.state === 'ready' && !opts.signal?.aborted) {
       const { volumeId, total } = load;
       const volume: LoadedVolume = {
