@@ -10,7 +10,8 @@
 // Orthanc, rescaled, raw int16/float32: no DICOM parsing or decoding in the browser), read by the values worker
 // from the moment the slices to read are known (its requests go on while the page draws), copied straight into
 // the volume when no tilt correction or decimation moves them. The plugin's answer for the series is asked for
-// ahead by prefetchVolumeInfo (once its image is shown) and kept while the series has the same instances.
+// ahead by prefetchVolumeInfo (once its image is shown), which also starts the values worker, and kept while the
+// series has the same instances.
 // When the plugin cannot give a slice, that slice and the rest are read through cornerstone's
 // image loader (loadAndCacheImage, wadouri ?frame=N, at interaction priority), which the cache budget evicts
 // like any 2D image (the plan keeps the volume within 80 % of it).
@@ -31,7 +32,8 @@
 //                            views now and then. fill resolves
 //                            {state: 'ready'} | {state: 'float'} (a slice int16 cannot hold: never written;
 //                            build again with opts.float) | {state: 'failed', reason} | {state: 'aborted'}.
-//   prefetchVolumeInfo(api, studyInstanceUid, series): asks the plugin's answer ahead (never throws).
+//   prefetchVolumeInfo(api, studyInstanceUid, series): asks the plugin's answer ahead and starts the values worker
+//                            (warmValuesWorker), so that a layout chosen next waits for neither (never throws).
 //   buildVolumeAhead(opts) → {state: 'built', volume} (a complete volume from cornerstone's image cache, built
 //                            before a layout asks for it: its fill() only redraws) | {state: 'not-cached'} |
 //                            {state: 'refused', reason}; never evicts an image for it (see the function).
@@ -45,7 +47,7 @@ import type { WindowLevel } from './viewer-model';
 import { decodeVolumeInfo, placeSlice, planVolume, planVoxels, rescaledRange, writeRescaled, type Vec3, type VolumeInfo, type VolumePlan } from './viewer-volume-model';
 import { softwareWebGL } from './viewer-stack-rendering';
 import { fillOrder, linearTextureFilters, sliceIndexAt, uploadReadSlices, voxelType } from './viewer-volume-order';
-import { fetchSliceValues, startValuesStream, type ValuesStream } from './viewer-volume-values';
+import { fetchSliceValues, startValuesStream, warmValuesWorker, type ValuesStream } from './viewer-volume-values';
 
 export interface LoadVolumeOptions {
   api: Api;
@@ -157,10 +159,12 @@ function volumeInfoFor(api: Api, studyInstanceUid: string, series: Series): Prom
   return info;
 }
 
-/** Asks the plugin ahead whether (and how) `series` can be a volume, so that choosing MPR or 3D does not wait
- *  for the answer (one small request; call once the series' first image is shown). Never throws. */
+/** Asks the plugin ahead whether (and how) `series` can be a volume, and starts the values worker, so that
+ *  choosing MPR or 3D waits for neither (one small request; call once the series' first image is shown). Never
+ *  throws. */
 export function prefetchVolumeInfo(api: Api, studyInstanceUid: string, series: Series): void {
   volumeInfoFor(api, studyInstanceUid, series).catch(() => undefined);
+  warmValuesWorker();
 }
 
 /** `p`, or an AbortError as soon as `signal` is aborted (p itself goes on: it may be shared). */

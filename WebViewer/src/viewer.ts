@@ -660,7 +660,12 @@ export async function mountViewer(slot: HTMLElement, opts: ViewerOptions): Promi
     void sr.start(tools);
   }
   // the viewports follow the slot's size
-  const resize = new ResizeObserver(() => engine?.resize(true, true));
+  const resize = new ResizeObserver((entries) => {
+    // hidden (a volume layout shown in its place): nothing of the grid to draw, and a resize would redraw the
+    // volume layout's views for nothing; it is resized when shown again (its size changes back)
+    if (entries.every((e) => e.contentRect.width === 0 && e.contentRect.height === 0)) return;
+    engine?.resize(true, true);
+  });
   resize.observe(grid);
   cleanups.push(() => resize.disconnect());
 

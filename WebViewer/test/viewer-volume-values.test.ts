@@ -168,3 +168,49 @@ describe('startValuesStream (the values worker)', () => {
     expect(startValuesStream(new Api('http://host/api/'), [], { concurrency: 2, worker: new FakeWorker() })).toBeNull();
   });
 });
+
+describe('warmValuesWorker', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    vi.resetModules();
+  });
+
+  it('starts the page\'s one values worker ahead; the first stream posts its job to that worker', async () => {
+    const made: FakeWorker[] = [];
+    vi.stubGlobal(
+      'Worker',
+      class extends FakeWorker {
+        constructor() {
+          super();
+          made.push(this);
+        }
+      },
+    );
+    vi.resetModules();
+    const values = await import('../src/viewer-volume-values');
+    values.warmValuesWorker();
+    values.warmValuesWorker();
+    expect(made).toHaveLength(1);
+    expect(made[0]!.posted).toEqual([]); // started, nothing asked yet
+    const s = values.startValuesStream(new Api('http://host/api/'), slices, { concurrency: 2 });
+    expect(s).not.toBeNull();
+    expect(made).toHaveLength(1);
+    expect(made[0]!.posted[0]!.type).toBe('fetch');
+    s!.cancel();
+  });
+
+  it('never throws where no worker can be started; streams are then null (read on the main thread)', async () => {
+    vi.stubGlobal(
+      'Worker',
+      class {
+        constructor() {
+          throw new Error('no workers here');
+        }
+      },
+    );
+    vi.resetModules();
+    const values = await import('../src/viewer-volume-values');
+    expect(() => values.warmValuesWorker()).not.toThrow();
+    expect(values.startValuesStream(new Api('http://host/api/'), slices, { concurrency: 2 })).toBeNull();
+  });
+});
