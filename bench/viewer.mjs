@@ -233,6 +233,18 @@ ohifOrigin = `http://127.0.0.1:${ohifServer.address().port}`;
 const oursServer = await listen(pass);
 const oursOrigin = `http://127.0.0.1:${oursServer.address().port}`;
 
+/** OHIF opened as by a returning user: its onboarding tour marked as seen and its "investigational use" banner
+ *  hidden for the session (its own storage keys, as its "Skip all" and "Confirm and hide" buttons leave them),
+ *  so that neither covers the page or delays a click after the first image. */
+const OHIF_RETURNING_USER = () => {
+  try {
+    localStorage.setItem('shownTours', JSON.stringify(['basicViewerTour']));
+    sessionStorage.setItem('investigationalUseDialog', 'hidden');
+  } catch {
+    /* not the viewer's origin */
+  }
+};
+
 // --- one measurement ---------------------------------------------------------------------------
 
 // Installed before any script of the page: records renders, new images, key presses, the prefetch
@@ -384,6 +396,7 @@ async function measure(name, rendering = '') {
     const page = await context.newPage();
     page.on('pageerror', (e) => errors.push(String(e?.message ?? e)));
     if (name === 'ours' && rendering) await page.addInitScript((r) => localStorage.setItem('rr.stackRendering', r), rendering);
+    if (name === 'ohif') await page.addInitScript(OHIF_RETURNING_USER);
     await page.addInitScript(INSTRUMENT);
     const settled = await browserSettled();
     await page.goto(v.url(login.token), { waitUntil: 'commit' });
@@ -599,6 +612,7 @@ async function measureVolume(name, layout) {
     }
     page = await context.newPage();
     page.on('pageerror', (e) => errors.push(String(e?.message ?? e).slice(0, 200)));
+    if (name === 'ohif') await page.addInitScript(OHIF_RETURNING_USER);
     await page.addInitScript(VOLUME_INSTRUMENT);
     const state = () => page.evaluate(() => {
       const { check, ...rest } = window.__vol;
@@ -629,9 +643,12 @@ async function measureVolume(name, layout) {
         await page.evaluate((a) => { window.__vol.armed = a; }, armed);
         await page.locator(`.viewer-tool[data-rr-volume-layout="${L.oursButton}"]`).click();
       } else {
-        // OHIF's first visit: the onboarding tour and the investigational-use banner (not timed)
-        await page.getByText('Skip all', { exact: true }).click({ timeout: 5000 }).catch(() => {});
-        await page.getByText('Confirm and hide', { exact: true }).click({ timeout: 2000 }).catch(() => {});
+        // a returning user's OHIF (OHIF_RETURNING_USER): no tour or banner to dismiss; should one show anyway,
+        // it is dismissed here without waiting for it (the click would otherwise come later than ours)
+        for (const text of ['Skip all', 'Confirm and hide']) {
+          const b = page.getByText(text, { exact: true });
+          if (await b.isVisible().catch(() => false)) await b.click().catch(() => {});
+        }
         await page.locator('[data-cy="Layout"]').click();
         const item = page.getByText(L.ohifItem, { exact: true });
         await item.waitFor({ state: 'visible', timeout: 10_000 });
@@ -662,7 +679,7 @@ async function measureVolume(name, layout) {
       const mem = chromiumMemMiB();
       await shot('ready');
       return {
-        ready: s.ready - click, drawn: s.drawn - click, fromNav: s.ready, firstImage,
+        ready: s.ready - click, drawn: s.drawn - click, fromNav: s.ready, firstImage, clickAt: click,
         volumeLoaded: s.volumeLoaded === null ? null : s.volumeLoaded - click,
         heap: metrics.JSHeapUsedSize / 2 ** 20, pss: mem.pss, rss: mem.rss,
       };
@@ -688,7 +705,7 @@ function volumeLine(name, layout, m, r) {
   if (m.failed) return `${head} failed after ${m.seconds.toFixed(0)} s: ${m.failed}`;
   return `${head} ready ${fmtS(m.ready)} after the click (first drawn ${fmtS(m.drawn)}` +
     (m.volumeLoaded !== null ? `, volume loaded ${fmtS(m.volumeLoaded)}` : '') +
-    `), ${fmtS(m.fromNav)} from navigation (2D first image ${fmtS(m.firstImage)}); ` +
+    `), ${fmtS(m.fromNav)} from navigation (2D first image ${fmtS(m.firstImage)}, click ${fmtS(m.clickAt)}); ` +
     `JS heap ${m.heap.toFixed(0)} MiB, browser PSS ${m.pss.toFixed(0)} MiB, RSS ${m.rss.toFixed(0)} MiB` +
     (m.errors.length ? `; page errors: ${m.errors.slice(0, 2).join(' | ')}` : '');
 }
