@@ -753,7 +753,8 @@ if (process.env.VIEWER_PART === 'volume') {
     const timeouts = (name) => vol[name][layout].filter((m) => m.timedOut).length;
     console.log(`  ${VOLUME_LAYOUTS[layout].label}, click -> ready: ours ${s(o)}, OHIF ${s(h)} (OHIF first drawn ${s(med('ohif', layout, 'drawn'))}, volume loaded ${s(med('ohif', layout, 'volumeLoaded'))}); ours/OHIF ${ratio(o, h)}` +
       (timeouts('ours') + timeouts('ohif') ? `; timed-out runs counted as > ${VOLUME_TIMEOUT_S} s (ours ${timeouts('ours')}, OHIF ${timeouts('ohif')}); median of the finished runs: ours ${s(med('ours', layout, 'ready'))}, OHIF ${s(med('ohif', layout, 'ready'))}` : ''));
-    console.log(`    from navigation (2D first image, click, ready): ours ${s(med('ours', layout, 'fromNav'))}, OHIF ${s(med('ohif', layout, 'fromNav'))}`);
+    const navO = med('ours', layout, 'fromNav'), navH = med('ohif', layout, 'fromNav');
+    console.log(`    from navigation (2D first image, click, ready): ours ${s(navO)} (click at ${s(med('ours', layout, 'clickAt'))}), OHIF ${s(navH)} (click at ${s(med('ohif', layout, 'clickAt'))}); ours/OHIF ${ratio(navO, navH)}`);
     console.log(`    with the volume loaded: JS heap ours ${mib(med('ours', layout, 'heap'))}, OHIF ${mib(med('ohif', layout, 'heap'))}; ` +
       `browser PSS ours ${mib(med('ours', layout, 'pss'))}, OHIF ${mib(med('ohif', layout, 'pss'))}; RSS ours ${mib(med('ours', layout, 'rss'))}, OHIF ${mib(med('ohif', layout, 'rss'))}`);
     const met = o <= h / 2 && o <= 5000;
